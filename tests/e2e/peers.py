@@ -1,0 +1,95 @@
+"""The real MCP peers the e2e tests talk to, pinned, installed by the test set-up itself.
+
+Installed once into ``<repo>/.peers`` (git-ignored): npm packages with the machine's npm,
+PyPI servers into their own venv with uv. Re-running is cheap (a stamp file per pin set).
+Run ``python -m tests.e2e.peers`` to install ahead of time with progress shown.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+ROOT: Final = Path(__file__).resolve().parents[2]
+PEERS: Final = Path(os.environ.get("ZTMCP_PEERS_DIR", ROOT / ".peers"))
+
+NPM_PACKAGES: Final = (
+    "@modelcontextprotocol/server-everything@2026.8.31",
+    "@modelcontextprotocol/server-filesystem@2026.8.31",
+    "@modelcontextprotocol/server-memory@2026.8.31",
+)
+PYPI_PACKAGES: Final = ("mcp-server-time==2026.10.19",)
+
+
+@dataclass(frozen=True)
+class Peers:
+    root: Path
+
+    @property
+    def everything(self) -> list[str]:
+        return [str(self.root / "npm" / "node_modules" / ".bin" / "mcp-server-everything"), "stdio"]
+
+    @property
+    def filesystem(self) -> str:
+        return str(self.root / "npm" / "node_modules" / ".bin" / "mcp-server-filesystem")
+
+    @property
+    def memory(self) -> list[str]:
+        return [str(self.root / "npm" / "node_modules" / ".bin" / "mcp-server-memory")]
+
+    @property
+    def time(self) -> list[str]:
+        return [str(self.root / "pyv" / "bin" / "mcp-server-time"), "--local-timezone", "UTC"]
+
+
+def _uv() -> str:
+    found = os.environ.get("UV") or shutil.which("uv")
+    if found:
+        return found
+    candidate = ROOT / ".ci-tools" / "bin" / "uv"
+    if candidate.exists():
+        return str(candidate)
+    raise RuntimeError("uv not found: set UV=/path/to/uv or run .ci/run once")
+
+
+def _run(cmd: list[str], log: Path) -> None:
+    print("  $", " ".join(cmd), file=sys.stderr, flush=True)
+    with log.open("ab") as out:
+        done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, timeout=600, check=False)
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"peer install failed ({' '.join(cmd[:3])} …):\n{tail}")
+
+
+def install() -> Peers:
+    """Install the pinned peers if the stamp does not match; safe across processes."""
+    PEERS.mkdir(parents=True, exist_ok=True)
+    stamp = PEERS / "stamp.json"
+    want = json.dumps({"npm": NPM_PACKAGES, "pypi": PYPI_PACKAGES}, sort_keys=True)
+    with (PEERS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == want:
+            return Peers(PEERS)
+        print("installing pinned MCP reference servers into", PEERS, file=sys.stderr, flush=True)
+        log = PEERS / "install.log"
+        shutil.rmtree(PEERS / "npm", ignore_errors=True)
+        shutil.rmtree(PEERS / "pyv", ignore_errors=True)
+        _run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
+              "--prefix", str(PEERS / "npm"), *NPM_PACKAGES], log)
+        env_python = sys.executable
+        _run([_uv(), "venv", "-q", "-p", env_python, str(PEERS / "pyv")], log)
+        _run([_uv(), "pip", "install", "-q", "-p", str(PEERS / "pyv"), *PYPI_PACKAGES], log)
+        stamp.write_text(want)
+    return Peers(PEERS)
+
+
+if __name__ == "__main__":
+    peers = install()
+    print("peers ready in", peers.root)

@@ -1,0 +1,3 @@
+from ztmcp.cli.main import main
+
+main()

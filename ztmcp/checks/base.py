@@ -1,0 +1,64 @@
+"""The check vocabulary: a pure function of a message and its context, returning a verdict.
+
+Checks never write state and never know about modes: the Session folds their verdicts and
+applies monitor mode once. A check that raises is treated as a DENY by the Session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from ztmcp.jsonrpc import DENIED, Message
+
+
+class Action(StrEnum):
+    FLAG = "flag"  # forward unchanged, record the finding
+    REWRITE = "rewrite"  # forward a replacement body (redaction, list filtering)
+    DENY = "deny"  # never forward; answer the sender
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What one check concluded. ``reason`` is shown to the agent: it never quotes evidence."""
+
+    action: Action
+    check: str
+    rule: str
+    reason: str
+    severity: Severity = Severity.HIGH
+    replacement: Mapping[str, Any] | None = None  # the new body, for REWRITE
+    evidence: str | None = None  # redacted, for the audit log only
+    hint: str | None = None  # what the user can do about it
+    code: int = DENIED  # the JSON-RPC error code when a denial is answered with an error
+
+    def __post_init__(self) -> None:
+        if (self.action is Action.REWRITE) != (self.replacement is not None):
+            raise ValueError("a REWRITE verdict carries a replacement, and only a REWRITE does")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a check may read besides the message itself."""
+
+    server: str
+    now: float
+    request: Message | None = None  # for a response: the request it answers
+    extra: Mapping[str, Any] = field(default_factory=dict)  # state later checks need (pins …)
+
+
+class Check(Protocol):
+    """One validation step. ``name`` appears in policy, verdicts and the audit log."""
+
+    name: str
+
+    def check(self, msg: Message, ctx: Context) -> Verdict | None: ...

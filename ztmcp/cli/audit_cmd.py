@@ -1,0 +1,146 @@
+"""``ztmcp audit``: read, follow and verify the hash-chained audit logs."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ztmcp.cli.render import fail, record_line
+from ztmcp.durations import parse_duration
+from ztmcp.errors import ZtmcpError
+from ztmcp.state import paths
+from ztmcp.state.audit import read_records, session_files, verify_file
+
+audit_app = typer.Typer(
+    help="Read, follow and verify the audit log ($ZTMCP_HOME/audit, one file per session).",
+    no_args_is_help=True,
+)
+
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="Only records newer than this: 30m, 1h, 2d.")
+]
+ServerOpt = Annotated[str | None, typer.Option("--server", help="Only this server's records.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON record per line.")]
+
+
+def _cutoff(since: str | None) -> str | None:
+    if since is None:
+        return None
+    try:
+        seconds = parse_duration(since)
+    except ZtmcpError as exc:
+        fail(exc)
+    return datetime.fromtimestamp(time.time() - seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _keep(record: dict[str, Any], cutoff: str | None, server: str | None) -> bool:
+    if cutoff is not None and str(record.get("ts", "")) < cutoff:
+        return False
+    return server is None or record.get("server") == server
+
+
+def _emit(record: dict[str, Any], as_json: bool) -> None:
+    typer.echo(json.dumps(record, ensure_ascii=False) if as_json else record_line(record))
+
+
+@audit_app.command("show")
+def show(since: SinceOpt = None, server: ServerOpt = None, as_json: JsonOpt = False) -> None:
+    """Print recorded events, oldest first."""
+    cutoff = _cutoff(since)
+    shown = 0
+    for record in read_records(session_files(paths.audit_dir())):
+        if _keep(record, cutoff, server):
+            _emit(record, as_json)
+            shown += 1
+    if shown == 0 and not as_json:
+        typer.echo(f"no audit records{' matching' if since or server else ''} in {paths.audit_dir()}",
+                   err=True)
+
+
+@audit_app.command("tail")
+def tail(
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+    lines: Annotated[int, typer.Option("--lines", "-n", min=0, help="Records to show first.")] = 10,
+    interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.05)] = 0.5,
+) -> None:
+    """Follow the audit log of every session as records arrive (Ctrl-C to stop)."""
+    directory = paths.audit_dir()
+    offsets: dict[Path, int] = {}
+    backlog: list[dict[str, Any]] = []
+    for path in session_files(directory):
+        with path.open("rb") as handle:
+            data = handle.read()
+        offsets[path] = data.rfind(b"\n") + 1
+        for line in data[: offsets[path]].splitlines():
+            record = _loads(line)
+            if record is not None and _keep(record, None, server):
+                backlog.append(record)
+    for record in backlog[-lines:] if lines else []:
+        _emit(record, as_json)
+    try:
+        while True:
+            time.sleep(interval)
+            for path in session_files(directory):
+                start = offsets.get(path, 0)
+                with path.open("rb") as handle:
+                    handle.seek(start)
+                    data = handle.read()
+                complete = data.rfind(b"\n") + 1
+                offsets[path] = start + complete
+                for line in data[:complete].splitlines():
+                    record = _loads(line)
+                    if record is not None and _keep(record, None, server):
+                        _emit(record, as_json)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+def _loads(line: bytes) -> dict[str, Any] | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+@audit_app.command("verify")
+def verify(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Log files to verify (default: every session log).")
+    ] = None,
+) -> None:
+    """Walk every hash chain; exit 1 at the first changed, deleted or reordered record."""
+    targets = files or session_files(paths.audit_dir())
+    if not targets:
+        typer.echo(f"no audit logs in {paths.audit_dir()}", err=True)
+        raise typer.Exit(0)
+    broken = 0
+    open_logs = 0
+    total = 0
+    for path in targets:
+        result = verify_file(path)
+        total += result.records
+        if not result.ok:
+            broken += 1
+            typer.echo(f"BROKEN {path}: {result.error}")
+        elif not result.closed:
+            open_logs += 1
+            typer.echo(f"open   {path}: {result.records} records, no session.end "
+                       "(still running, killed, or truncated)")
+    summary = f"{len(targets)} log(s), {total} record(s) verified"
+    if open_logs:
+        summary += f", {open_logs} without session.end"
+    if broken:
+        typer.echo(f"{summary}; {broken} broken chain(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ok: {summary}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")

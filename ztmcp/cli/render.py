@@ -1,0 +1,42 @@
+"""Shared output helpers: one way to print an error, one way to print a record line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+from ztmcp.errors import ZtmcpError
+
+
+def fail(exc: ZtmcpError, code: int = 2) -> NoReturn:
+    typer.echo(f"ztmcp: error: {exc.diagnostics()}", err=True)
+    raise typer.Exit(code)
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """One audit record as a readable line: when, where, what, outcome, why."""
+    ts = str(record.get("ts", ""))[:23].replace("T", " ")
+    event = record.get("event", "?")
+    server = record.get("server") or ""
+    if event != "message":
+        extra = record.get("reason") or record.get("mode") or ""
+        return f"{ts}  {server:<16} {event:<14} {extra}".rstrip()
+    arrow = "→" if record.get("direction") == "to_server" else "←"
+    what = record.get("mcp.method.name") or record.get("kind") or "?"
+    tool = record.get("gen_ai.tool.name")
+    if tool:
+        what = f"{what} {tool}"
+    line = f"{ts}  {server:<16} {arrow} {what:<36} {record.get('outcome', '?')}"
+    verdicts = record.get("verdicts") or []
+    if verdicts:
+        first = verdicts[0]
+        line += f"  [{first.get('rule')}] {first.get('reason', '')}"
+        if len(verdicts) > 1:
+            line += f" (+{len(verdicts) - 1} more)"
+    return line
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()

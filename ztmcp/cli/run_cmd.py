@@ -1,0 +1,104 @@
+"""``ztmcp run``: the stdio interceptor. Parsed with argparse so start-up stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ztmcp.errors import ZtmcpError
+
+DESCRIPTION = """\
+Run an MCP server behind ztmcp over stdio. Every JSON-RPC message between your agent
+(on this process's stdin/stdout) and the server passes ztmcp's checks, fail-closed, and
+is recorded in a hash-chained audit log under $ZTMCP_HOME/audit.
+
+Put it in front of the server command in your client's config, e.g. for Claude Desktop:
+  "command": "ztmcp", "args": ["run", "--name", "time", "--", "uvx", "mcp-server-time"]
+"""
+
+EPILOG = """\
+examples:
+  ztmcp run -- npx -y @modelcontextprotocol/server-everything stdio
+  ztmcp run --name fs --policy ./ztmcp.toml -- mcp-server-filesystem ~/src
+  ztmcp run --monitor -- uvx mcp-server-time     # record findings, block nothing
+
+exit status: 0 when the agent closed the connection, the server's code when it exited
+on its own, 2 on a usage or policy error. See the audit with `ztmcp audit show`.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ztmcp run",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--policy", type=Path, metavar="FILE",
+                        help="policy file (default: ./ztmcp.toml if present, over the user config)")
+    parser.add_argument("--name", metavar="NAME",
+                        help="server name for policy, pins and audit (default: the command's name)")
+    parser.add_argument("--monitor", action="store_true",
+                        help="record what the checks find but block nothing (overrides the policy mode)")
+    parser.add_argument("--grace", type=float, default=5.0, metavar="SECONDS",
+                        help="how long the server gets to exit after the agent disconnects (default 5)")
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS…",
+                        help="the server command, after --")
+    return parser
+
+
+def _fail(exc: ZtmcpError) -> int:
+    print(f"ztmcp: error: {exc.diagnostics()}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    # Everything after the first "--" is the server's, never ours.
+    if "--" in argv:
+        cut = argv.index("--")
+        ours, command = argv[:cut], argv[cut + 1 :]
+    else:
+        ours, command = argv, []
+    ns = parser.parse_args(ours)
+    command = command or [a for a in ns.command if a != "--"]
+    if not command:
+        parser.error("no server command: put it after --, e.g. ztmcp run -- mcp-server-time")
+    if ns.grace <= 0:
+        parser.error("--grace must be a positive number of seconds")
+    try:
+        return _run(ns, command)
+    except ZtmcpError as exc:
+        return _fail(exc)
+
+
+def _run(ns: argparse.Namespace, command: list[str]) -> int:
+    import hashlib
+
+    from ztmcp.adapters.stdio import StdioRelay
+    from ztmcp.policy import build_checks, load_policy
+    from ztmcp.session import Mode, Session
+    from ztmcp.state import paths
+    from ztmcp.state.audit import AuditLog
+
+    policy = load_policy(ns.policy, cwd=Path.cwd(), user_config=paths.user_config())
+    name = ns.name or Path(command[0]).name
+    mode = Mode.MONITOR if ns.monitor else policy.mode
+    audit = AuditLog.create(paths.audit_dir(), name)
+    where = {
+        "server.command": Path(command[0]).name,
+        # The full command line may hold tokens: only its digest is recorded.
+        "server.argv_sha256": hashlib.sha256("\0".join(command).encode()).hexdigest(),
+        "process.pid": os.getpid(),
+        "policy.sources": [str(p) for p in policy.sources],
+    }
+    session = Session(name, build_checks(policy), audit, mode=mode, limits=policy.limits,
+                      where=where)
+    try:
+        result = StdioRelay(session, command, grace=ns.grace).run()
+    except BaseException:
+        session.close("ztmcp run failed to start the server")
+        raise
+    return result.exit_code

@@ -1,0 +1,28 @@
+"""Durations as people type them: ``90s``, ``15m``, ``1h``, ``1h30m``, ``2d``."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ztmcp.errors import UsageError
+
+_PART: Final = re.compile(r"(\d{1,9})([smhdw])")
+_UNIT: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``text``; raises ``UsageError`` with an example on anything else."""
+    cleaned = text.strip().lower()
+    pos, total = 0, 0
+    for match in _PART.finditer(cleaned):
+        if match.start() != pos:
+            break
+        total += int(match.group(1)) * _UNIT[match.group(2)]
+        pos = match.end()
+    if not cleaned or pos != len(cleaned) or total <= 0:
+        raise UsageError(
+            f"not a duration: {text!r}",
+            hint="use a number and a unit: 90s, 15m, 1h, 1h30m, 2d",
+        )
+    return float(total)

@@ -1,0 +1,154 @@
+"""Policy: ``ztmcp.toml`` in the project over the user config, turned into check objects.
+
+Bad policy is a one-line error at start that names the file, the key and the fix; it is never
+replaced by a silent default. Unknown keys are errors too: a typo must not disable a rule.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from ztmcp.checks.base import Check
+from ztmcp.checks.envelope import EnvelopeCheck
+from ztmcp.errors import PolicyError
+from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
+from ztmcp.session import Mode
+
+PROJECT_FILE: Final = "ztmcp.toml"
+
+# Every check ztmcp knows, in the fixed order the Session runs them.
+CHECK_ORDER: Final = ("envelope",)
+
+_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope"}
+_TABLE_KEYS: Final = {
+    "limits": {"max_message_bytes", "max_depth"},
+    "envelope": {"allow_methods"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    mode: Mode = Mode.ENFORCE
+    checks: tuple[str, ...] = CHECK_ORDER
+    limits: Limits = DEFAULT_LIMITS
+    allow_methods: tuple[str, ...] = ()
+    sources: tuple[Path, ...] = field(default=())
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: no such policy file", hint="check the --policy path") from None
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML ({exc})", hint="fix the syntax there") from None
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _unknown(path: str, where: str, keys: set[str], known: set[str]) -> None:
+    extra = sorted(keys - known)
+    if extra:
+        raise PolicyError(
+            f"{path}: unknown key {extra[0]!r} in {where}",
+            hint=f"valid keys there: {', '.join(sorted(known))}",
+        )
+
+
+def _positive_int(path: str, table: Mapping[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PolicyError(
+            f"{path}: [limits] {key} must be a positive integer, got {value!r}",
+            hint=f"for example: {key} = {default}",
+        )
+    return value
+
+
+def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
+    """Validate a merged policy mapping; ``origin`` names the file(s) in errors."""
+    _unknown(origin, "the top level", set(data), _TOP_KEYS)
+    for table, known in _TABLE_KEYS.items():
+        value = data.get(table, {})
+        if not isinstance(value, dict):
+            raise PolicyError(f"{origin}: {table} must be a table", hint=f"write it as [{table}]")
+        _unknown(origin, f"[{table}]", set(value), known)
+
+    raw_mode = data.get("mode", Mode.ENFORCE.value)
+    try:
+        mode = Mode(raw_mode)
+    except ValueError:
+        raise PolicyError(
+            f"{origin}: mode must be \"enforce\" or \"monitor\", got {raw_mode!r}",
+            hint='set mode = "enforce" (block) or mode = "monitor" (record only)',
+        ) from None
+
+    checks = data.get("checks", list(CHECK_ORDER))
+    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+        raise PolicyError(f"{origin}: checks must be a list of check names",
+                          hint=f"for example: checks = {list(CHECK_ORDER)}")
+    unknown = [c for c in checks if c not in CHECK_ORDER]
+    if unknown:
+        raise PolicyError(f"{origin}: unknown check {unknown[0]!r} in checks",
+                          hint=f"known checks: {', '.join(CHECK_ORDER)}")
+    if not checks:
+        raise PolicyError(f"{origin}: checks is empty (that would allow everything)",
+                          hint="remove the key to run every check")
+
+    limits_table = data.get("limits", {})
+    limits = Limits(
+        max_bytes=_positive_int(origin, limits_table, "max_message_bytes", DEFAULT_LIMITS.max_bytes),
+        max_depth=_positive_int(origin, limits_table, "max_depth", DEFAULT_LIMITS.max_depth),
+    )
+
+    methods = data.get("envelope", {}).get("allow_methods", [])
+    if not isinstance(methods, list) or not all(isinstance(m, str) and m for m in methods):
+        raise PolicyError(f"{origin}: [envelope] allow_methods must be a list of method names",
+                          hint='for example: allow_methods = ["vendor/custom"]')
+
+    ordered = tuple(c for c in CHECK_ORDER if c in checks)
+    return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods))
+
+
+def load_policy(explicit: Path | None, *, cwd: Path, user_config: Path) -> Policy:
+    """The effective policy: ``explicit`` or ``cwd/ztmcp.toml``, over the user config."""
+    sources: list[Path] = []
+    data: dict[str, Any] = {}
+    if user_config.is_file():
+        data = _read(user_config)
+        sources.append(user_config)
+    project = explicit if explicit is not None else cwd / PROJECT_FILE
+    if explicit is not None or project.is_file():
+        data = _merge(data, _read(project))
+        sources.append(project)
+    origin = " over ".join(str(p) for p in reversed(sources)) or "default policy"
+    policy = parse_policy(data, origin)
+    return Policy(policy.mode, policy.checks, policy.limits, policy.allow_methods, tuple(sources))
+
+
+_FACTORIES: Final[Mapping[str, Callable[[Policy], Check]]] = {
+    "envelope": lambda p: EnvelopeCheck(p.allow_methods),
+}
+
+
+def build_checks(policy: Policy) -> list[Check]:
+    """The one place policy becomes check objects, in ``CHECK_ORDER``."""
+    return [_FACTORIES[name](policy) for name in policy.checks]

@@ -1,0 +1,342 @@
+"""One Session per connection: correlation, the check pipeline, the Decision, the audit record.
+
+The Session is the only place that knows about modes: checks return verdicts, the Session
+folds them (DENY over REWRITE over FLAG) and, in monitor mode, downgrades every DENY and
+REWRITE to a recorded FLAG, once. A check that raises is a DENY. Adapters do what the
+Decision says and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final, Protocol
+
+from ztmcp.checks.base import Action, Check, Context, Severity, Verdict
+from ztmcp.errors import ProtocolError
+from ztmcp.jsonrpc import (
+    DEFAULT_LIMITS,
+    INVALID_REQUEST,
+    MODERN_VERSION_KEY,
+    SERVER_GONE,
+    Direction,
+    Kind,
+    Limits,
+    Message,
+    encode,
+    error_response,
+    parse,
+    recover_id,
+    tool_error_result,
+)
+
+MAX_PENDING: Final = 10_000
+
+
+class Mode(StrEnum):
+    ENFORCE = "enforce"
+    MONITOR = "monitor"
+
+
+class Outcome(StrEnum):
+    FORWARDED = "forwarded"  # passed unchanged
+    FLAGGED = "flagged"  # passed unchanged, with findings
+    REWRITTEN = "rewritten"  # a replacement was forwarded
+    DENIED = "denied"  # not forwarded; the sender (or the waiting peer) was answered
+    DROPPED = "dropped"  # not forwarded; nobody is waiting for an answer
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the adapter does with one frame."""
+
+    outcome: Outcome
+    forward: bytes | None = None  # send on, in the frame's own direction
+    reply: bytes | None = None  # send back to whoever sent the frame
+    verdicts: tuple[Verdict, ...] = ()
+
+
+class AuditSink(Protocol):
+    def append(self, event: dict[str, Any]) -> dict[str, Any]: ...
+
+    def close(self, **fields: Any) -> None: ...
+
+
+def _key(msg_id: Any) -> tuple[str, Any]:
+    # 1 and "1" are different ids; 1 and True must never be confused.
+    return (type(msg_id).__name__, msg_id)
+
+
+def denial_text(verdict: Verdict) -> str:
+    """The short, actionable text the agent sees; it never contains evidence."""
+    text = f"ztmcp blocked this: {verdict.reason} [{verdict.rule}]"
+    if verdict.hint:
+        text += f". To allow it: {verdict.hint}"
+    return text
+
+
+class Session:
+    """Correlates and checks every frame of one connection. Thread-safe."""
+
+    def __init__(
+        self,
+        server: str,
+        checks: Sequence[Check],
+        audit: AuditSink,
+        *,
+        mode: Mode = Mode.ENFORCE,
+        limits: Limits = DEFAULT_LIMITS,
+        clock: Callable[[], float] = time.time,
+        where: dict[str, Any] | None = None,
+    ) -> None:
+        if not checks:
+            raise ValueError("a Session needs at least one check (an empty pipeline allows all)")
+        self.server = server
+        self.checks = tuple(checks)
+        self.mode = mode
+        self.limits = limits
+        self._audit = audit
+        self._clock = clock
+        self._lock = threading.Lock()
+        # Requests in flight, by the direction they travelled.
+        self._pending: dict[Direction, dict[tuple[str, Any], Message]] = {
+            Direction.TO_SERVER: {},
+            Direction.TO_CLIENT: {},
+        }
+        self.client: str | None = None
+        audit.append(
+            {
+                "event": "session.start",
+                "server": server,
+                "mode": mode.value,
+                "checks": [c.name for c in self.checks],
+                **(where or {}),
+            }
+        )
+
+    # -- the pipeline -------------------------------------------------------------------
+
+    def handle(self, direction: Direction, raw: bytes) -> Decision:
+        """Decide what happens to one framed message (without its newline)."""
+        with self._lock:
+            started = time.perf_counter()
+            try:
+                msg = parse(raw, direction, self.limits)
+            except ProtocolError as exc:
+                return self._refuse(direction, raw, len(raw), exc, started)
+            return self._run(msg, started)
+
+    def handle_oversize(self, direction: Direction, prefix: bytes, size: int) -> Decision:
+        """A frame the adapter discarded unread because it exceeded the size limit."""
+        exc = ProtocolError(
+            f"message of {size}+ bytes exceeds the limit of {self.limits.max_bytes} bytes",
+            code=INVALID_REQUEST,
+            rule="limits.size",
+        )
+        with self._lock:
+            return self._refuse(direction, prefix, size, exc, time.perf_counter())
+
+    def close(self, reason: str) -> list[bytes]:
+        """End the session: error answers for every request still waiting on the server."""
+        with self._lock:
+            waiting = list(self._pending[Direction.TO_SERVER].values())
+            self._pending[Direction.TO_SERVER].clear()
+            self._pending[Direction.TO_CLIENT].clear()
+        replies = [
+            encode(error_response(m.id, SERVER_GONE, f"ztmcp: {reason}")) for m in waiting
+        ]
+        self._audit.close(reason=reason, unanswered=len(waiting))
+        return replies
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return sum(len(p) for p in self._pending.values())
+
+    def _run(self, msg: Message, started: float) -> Decision:
+        kind = msg.kind
+        request: Message | None = None
+        if kind is Kind.RESPONSE:
+            request = self._pending[msg.direction.reverse].pop(_key(msg.id), None)
+        elif kind is Kind.REQUEST:
+            self._note_client(msg)
+        ctx = Context(server=self.server, now=self._clock(), request=request)
+
+        verdicts: list[Verdict] = []
+        current = msg
+        denial: Verdict | None = None
+        for check in self.checks:
+            try:
+                verdict = check.check(current, ctx)
+            except Exception as exc:  # fail closed: a broken check is a denial
+                verdict = Verdict(
+                    Action.DENY,
+                    check.name,
+                    f"{check.name}.error",
+                    f"check {check.name!r} failed ({type(exc).__name__})",
+                    Severity.HIGH,
+                )
+            if verdict is None:
+                continue
+            verdicts.append(verdict)
+            if self.mode is Mode.MONITOR:
+                continue
+            if verdict.action is Action.DENY:
+                denial = verdict
+                break
+            if verdict.action is Action.REWRITE and verdict.replacement is not None:
+                body = dict(verdict.replacement)
+                current = Message(current.direction, encode(body), body)
+
+        if denial is None and kind is Kind.REQUEST:
+            denial = self._track(msg)
+            if denial is not None:
+                verdicts.append(denial)
+        if denial is None and kind is Kind.NOTIFICATION and msg.method == "notifications/cancelled":
+            # The canceller will ignore any late answer; stop waiting for one.
+            cancelled = msg.params.get("requestId")
+            if isinstance(cancelled, str | int) and not isinstance(cancelled, bool):
+                self._pending[msg.direction].pop(_key(cancelled), None)
+
+        if denial is not None:
+            decision = self._deny(msg, request, denial, tuple(verdicts))
+        elif current is not msg:
+            decision = Decision(Outcome.REWRITTEN, forward=current.raw, verdicts=tuple(verdicts))
+        elif verdicts:
+            decision = Decision(Outcome.FLAGGED, forward=msg.raw, verdicts=tuple(verdicts))
+        else:
+            decision = Decision(Outcome.FORWARDED, forward=msg.raw)
+        self._record(msg, request, decision, len(msg.raw), started)
+        return decision
+
+    def _track(self, msg: Message) -> Verdict | None:
+        pending = self._pending[msg.direction]
+        key = _key(msg.id)
+        if key in pending:
+            return Verdict(
+                Action.DENY, "session", "session.duplicate_id",
+                "a request with this id is already in flight", Severity.MEDIUM,
+                code=INVALID_REQUEST,
+            )
+        if len(pending) >= MAX_PENDING:
+            return Verdict(
+                Action.DENY, "session", "session.too_many_pending",
+                f"more than {MAX_PENDING} requests in flight", Severity.MEDIUM,
+            )
+        pending[key] = msg
+        return None
+
+    def _deny(
+        self, msg: Message, request: Message | None, denial: Verdict, verdicts: tuple[Verdict, ...]
+    ) -> Decision:
+        kind = msg.kind
+        if kind is Kind.REQUEST:
+            return Decision(Outcome.DENIED, reply=self._answer(msg, denial), verdicts=verdicts)
+        if kind is Kind.RESPONSE and request is not None:
+            # The peer that asked is still waiting: answer it in place of the response.
+            return Decision(Outcome.DENIED, forward=self._answer(request, denial), verdicts=verdicts)
+        return Decision(Outcome.DROPPED, verdicts=verdicts)
+
+    @staticmethod
+    def _answer(request: Message, denial: Verdict) -> bytes:
+        text = denial_text(denial)
+        if request.method == "tools/call" and request.direction is Direction.TO_SERVER \
+                and denial.check != "envelope":
+            return encode(tool_error_result(request.id, text, modern=request.is_modern))
+        data = {"ztmcp": {"check": denial.check, "rule": denial.rule}}
+        return encode(error_response(request.id, denial.code, text, data))
+
+    def _refuse(
+        self, direction: Direction, raw: bytes, size: int, exc: ProtocolError, started: float
+    ) -> Decision:
+        """A frame that could not be parsed: never forwarded; answered when an id is known."""
+        verdict = Verdict(Action.DENY, "jsonrpc", exc.rule, exc.message, Severity.MEDIUM,
+                          code=exc.code)
+        msg_id = recover_id(raw)
+        decision = Decision(Outcome.DROPPED, verdicts=(verdict,))
+        answer = encode(error_response(msg_id, exc.code, f"ztmcp: {exc.message}"))
+        if direction is Direction.TO_SERVER:
+            # The agent may be waiting on this id; a null id still tells it something broke.
+            decision = Decision(Outcome.DENIED, reply=answer, verdicts=(verdict,))
+        elif msg_id is not None:
+            request = self._pending[Direction.TO_SERVER].pop(_key(msg_id), None)
+            if request is not None:
+                decision = Decision(Outcome.DENIED, forward=answer, verdicts=(verdict,))
+        self._audit.append(
+            {
+                "event": "message",
+                "server": self.server,
+                "direction": direction.value,
+                "kind": Kind.INVALID.value,
+                "jsonrpc.request.id": msg_id,
+                "size": size,
+                "sha256": hashlib.sha256(raw).hexdigest(),
+                "outcome": decision.outcome.value,
+                "verdicts": [_verdict_record(verdict)],
+                "check_us": round((time.perf_counter() - started) * 1e6, 1),
+            }
+        )
+        return decision
+
+    # -- audit --------------------------------------------------------------------------
+
+    def _note_client(self, msg: Message) -> None:
+        if self.client is not None or msg.direction is not Direction.TO_SERVER:
+            return
+        info = msg.params.get("clientInfo")
+        if not isinstance(info, dict):
+            meta = msg.params.get("_meta")
+            info = meta.get("io.modelcontextprotocol/clientInfo") if isinstance(meta, dict) else None
+        if isinstance(info, dict) and isinstance(info.get("name"), str):
+            self.client = f"{info['name'][:80]}/{str(info.get('version', ''))[:40]}"
+
+    def _record(
+        self,
+        msg: Message,
+        request: Message | None,
+        decision: Decision,
+        size: int,
+        started: float,
+    ) -> None:
+        about = request or msg
+        event: dict[str, Any] = {
+            "event": "message",
+            "server": self.server,
+            "client": self.client,
+            "direction": msg.direction.value,
+            "kind": msg.kind.value,
+            "jsonrpc.request.id": msg.id if isinstance(msg.id, str | int) else None,
+            "mcp.method.name": about.method,
+            "size": size,
+            "sha256": hashlib.sha256(msg.raw).hexdigest(),
+            "outcome": decision.outcome.value,
+            "check_us": round((time.perf_counter() - started) * 1e6, 1),
+        }
+        tool = about.tool_name
+        if tool is not None:
+            event["gen_ai.tool.name"] = tool[:200]
+        if about.is_modern:
+            version = about.params["_meta"].get(MODERN_VERSION_KEY)
+            event["mcp.protocol.version"] = version if isinstance(version, str) else None
+        if decision.verdicts:
+            event["verdicts"] = [_verdict_record(v) for v in decision.verdicts]
+        if self.mode is Mode.MONITOR and decision.verdicts:
+            event["monitor"] = True
+        self._audit.append(event)
+
+
+def _verdict_record(verdict: Verdict) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "check": verdict.check,
+        "action": verdict.action.value,
+        "rule": verdict.rule,
+        "severity": verdict.severity.value,
+        "reason": verdict.reason,
+    }
+    if verdict.evidence is not None:
+        record["evidence"] = verdict.evidence
+    return record
