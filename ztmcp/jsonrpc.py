@@ -191,21 +191,25 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
     return Message(direction, raw, body)
 
 
-# A top-level "id" that appears before any nested object or array: enough to address an error
-# reply to a request whose body cannot be parsed. Best effort, used only on refused input.
-_ID_PREFIX = re.compile(rb'^\s*\{[^{}\[\]]*?"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,200}")')
+# A top-level "id" that appears before any nested object or array, or as the very last member
+# (TypeScript SDK peers write {"result":…,"jsonrpc":"2.0","id":N}): enough to address an error
+# reply to a message whose body cannot be used. Best effort, used only on refused input; from
+# the server side, the Session answers a recovered id only if that request is waiting.
+_ID_VALUE = rb'(-?\d{1,18}|"(?:[^"\\]|\\.){0,200}")'
+_ID_PREFIX = re.compile(rb'^\s*\{[^{}\[\]]*?"id"\s*:\s*' + _ID_VALUE)
+_ID_SUFFIX = re.compile(rb'[,{]\s*"id"\s*:\s*' + _ID_VALUE + rb'\s*\}\s*$')
 
 
-def recover_id(prefix: bytes) -> str | int | None:
-    """The request id of an unparseable message, when its first bytes reveal one."""
-    match = _ID_PREFIX.match(prefix[:4096])
+def recover_id(prefix: bytes, suffix: bytes = b"") -> str | int | None:
+    """The request id of an unusable message, when its first or last bytes reveal one."""
+    match = _ID_PREFIX.match(prefix[:4096]) or _ID_SUFFIX.search((suffix or prefix)[-4096:])
     if not match:
         return None
     try:
         value = json.loads(match.group(1))
     except ValueError:
         return None
-    return value if isinstance(value, str | int) else None
+    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 def encode(body: dict[str, Any]) -> bytes:

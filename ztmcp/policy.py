@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.checks.base import Check
 from ztmcp.checks.envelope import EnvelopeCheck
+from ztmcp.checks.injection import InjectionCheck
+from ztmcp.checks.poisoning import PoisoningCheck
+from ztmcp.checks.schema import SchemaCheck
+from ztmcp.checks.secrets import SecretsCheck
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
 from ztmcp.session import Mode
@@ -21,12 +25,21 @@ from ztmcp.session import Mode
 PROJECT_FILE: Final = "ztmcp.toml"
 
 # Every check ztmcp knows, in the fixed order the Session runs them.
-CHECK_ORDER: Final = ("envelope",)
+CHECK_ORDER: Final = ("envelope", "schema", "poisoning", "injection", "secrets")
 
-_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope"}
+# Detection checks: each validates its own policy table (threshold/actions) via from_table.
+_DETECTION: Final[Mapping[str, Any]] = {
+    "schema": SchemaCheck,
+    "poisoning": PoisoningCheck,
+    "injection": InjectionCheck,
+    "secrets": SecretsCheck,
+}
+
+_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope", *_DETECTION}
 _TABLE_KEYS: Final = {
     "limits": {"max_message_bytes", "max_depth"},
     "envelope": {"allow_methods"},
+    **{name: set(cls.KEYS) for name, cls in _DETECTION.items()},
 }
 
 
@@ -37,6 +50,8 @@ class Policy:
     limits: Limits = DEFAULT_LIMITS
     allow_methods: tuple[str, ...] = ()
     sources: tuple[Path, ...] = field(default=())
+    # Validated tables of the detection checks ([schema], [poisoning], [injection], [secrets]).
+    detection: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -97,35 +112,50 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
         mode = Mode(raw_mode)
     except ValueError:
         raise PolicyError(
-            f"{origin}: mode must be \"enforce\" or \"monitor\", got {raw_mode!r}",
+            f'{origin}: mode must be "enforce" or "monitor", got {raw_mode!r}',
             hint='set mode = "enforce" (block) or mode = "monitor" (record only)',
         ) from None
 
     checks = data.get("checks", list(CHECK_ORDER))
     if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
-        raise PolicyError(f"{origin}: checks must be a list of check names",
-                          hint=f"for example: checks = {list(CHECK_ORDER)}")
+        raise PolicyError(
+            f"{origin}: checks must be a list of check names",
+            hint=f"for example: checks = {list(CHECK_ORDER)}",
+        )
     unknown = [c for c in checks if c not in CHECK_ORDER]
     if unknown:
-        raise PolicyError(f"{origin}: unknown check {unknown[0]!r} in checks",
-                          hint=f"known checks: {', '.join(CHECK_ORDER)}")
+        raise PolicyError(
+            f"{origin}: unknown check {unknown[0]!r} in checks",
+            hint=f"known checks: {', '.join(CHECK_ORDER)}",
+        )
     if not checks:
-        raise PolicyError(f"{origin}: checks is empty (that would allow everything)",
-                          hint="remove the key to run every check")
+        raise PolicyError(
+            f"{origin}: checks is empty (that would allow everything)",
+            hint="remove the key to run every check",
+        )
 
     limits_table = data.get("limits", {})
     limits = Limits(
-        max_bytes=_positive_int(origin, limits_table, "max_message_bytes", DEFAULT_LIMITS.max_bytes),
+        max_bytes=_positive_int(
+            origin, limits_table, "max_message_bytes", DEFAULT_LIMITS.max_bytes
+        ),
         max_depth=_positive_int(origin, limits_table, "max_depth", DEFAULT_LIMITS.max_depth),
     )
 
     methods = data.get("envelope", {}).get("allow_methods", [])
     if not isinstance(methods, list) or not all(isinstance(m, str) and m for m in methods):
-        raise PolicyError(f"{origin}: [envelope] allow_methods must be a list of method names",
-                          hint='for example: allow_methods = ["vendor/custom"]')
+        raise PolicyError(
+            f"{origin}: [envelope] allow_methods must be a list of method names",
+            hint='for example: allow_methods = ["vendor/custom"]',
+        )
+
+    detection = {name: dict(data.get(name, {})) for name in _DETECTION}
+    for name, cls in _DETECTION.items():
+        cls.from_table(detection[name], origin)  # bad values fail here, at start
 
     ordered = tuple(c for c in CHECK_ORDER if c in checks)
-    return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods))
+    return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods),
+                  detection=detection)
 
 
 def load_policy(explicit: Path | None, *, cwd: Path, user_config: Path) -> Policy:
@@ -141,11 +171,20 @@ def load_policy(explicit: Path | None, *, cwd: Path, user_config: Path) -> Polic
         sources.append(project)
     origin = " over ".join(str(p) for p in reversed(sources)) or "default policy"
     policy = parse_policy(data, origin)
-    return Policy(policy.mode, policy.checks, policy.limits, policy.allow_methods, tuple(sources))
+    return replace(policy, sources=tuple(sources))
+
+
+def _detection_factory(name: str) -> Callable[[Policy], Check]:
+    def build(policy: Policy) -> Check:
+        check: Check = _DETECTION[name].from_table(policy.detection.get(name, {}), "policy")
+        return check
+
+    return build
 
 
 _FACTORIES: Final[Mapping[str, Callable[[Policy], Check]]] = {
     "envelope": lambda p: EnvelopeCheck(p.allow_methods),
+    **{name: _detection_factory(name) for name in _DETECTION},
 }
 
 

@@ -130,7 +130,9 @@ class Session:
                 return self._refuse(direction, raw, len(raw), exc, started)
             return self._run(msg, started)
 
-    def handle_oversize(self, direction: Direction, prefix: bytes, size: int) -> Decision:
+    def handle_oversize(
+        self, direction: Direction, prefix: bytes, size: int, suffix: bytes = b""
+    ) -> Decision:
         """A frame the adapter discarded unread because it exceeded the size limit."""
         exc = ProtocolError(
             f"message of {size}+ bytes exceeds the limit of {self.limits.max_bytes} bytes",
@@ -138,7 +140,7 @@ class Session:
             rule="limits.size",
         )
         with self._lock:
-            return self._refuse(direction, prefix, size, exc, time.perf_counter())
+            return self._refuse(direction, prefix, size, exc, time.perf_counter(), suffix)
 
     def close(self, reason: str) -> list[bytes]:
         """End the session: error answers for every request still waiting on the server."""
@@ -146,10 +148,8 @@ class Session:
             waiting = list(self._pending[Direction.TO_SERVER].values())
             self._pending[Direction.TO_SERVER].clear()
             self._pending[Direction.TO_CLIENT].clear()
-        replies = [
-            encode(error_response(m.id, SERVER_GONE, f"ztmcp: {reason}")) for m in waiting
-        ]
-        self._audit.close(reason=reason, unanswered=len(waiting))
+        replies = [encode(error_response(m.id, SERVER_GONE, f"ztmcp: {reason}")) for m in waiting]
+        self._audit.close(server=self.server, reason=reason, unanswered=len(waiting))
         return replies
 
     @property
@@ -218,14 +218,20 @@ class Session:
         key = _key(msg.id)
         if key in pending:
             return Verdict(
-                Action.DENY, "session", "session.duplicate_id",
-                "a request with this id is already in flight", Severity.MEDIUM,
+                Action.DENY,
+                "session",
+                "session.duplicate_id",
+                "a request with this id is already in flight",
+                Severity.MEDIUM,
                 code=INVALID_REQUEST,
             )
         if len(pending) >= MAX_PENDING:
             return Verdict(
-                Action.DENY, "session", "session.too_many_pending",
-                f"more than {MAX_PENDING} requests in flight", Severity.MEDIUM,
+                Action.DENY,
+                "session",
+                "session.too_many_pending",
+                f"more than {MAX_PENDING} requests in flight",
+                Severity.MEDIUM,
             )
         pending[key] = msg
         return None
@@ -238,25 +244,40 @@ class Session:
             return Decision(Outcome.DENIED, reply=self._answer(msg, denial), verdicts=verdicts)
         if kind is Kind.RESPONSE and request is not None:
             # The peer that asked is still waiting: answer it in place of the response.
-            return Decision(Outcome.DENIED, forward=self._answer(request, denial), verdicts=verdicts)
+            return Decision(
+                Outcome.DENIED, forward=self._answer(request, denial), verdicts=verdicts
+            )
         return Decision(Outcome.DROPPED, verdicts=verdicts)
 
     @staticmethod
     def _answer(request: Message, denial: Verdict) -> bytes:
         text = denial_text(denial)
-        if request.method == "tools/call" and request.direction is Direction.TO_SERVER \
-                and denial.check != "envelope":
+        if (
+            request.method == "tools/call"
+            and request.direction is Direction.TO_SERVER
+            and denial.check != "envelope"
+        ):
             return encode(tool_error_result(request.id, text, modern=request.is_modern))
         data = {"ztmcp": {"check": denial.check, "rule": denial.rule}}
         return encode(error_response(request.id, denial.code, text, data))
 
     def _refuse(
-        self, direction: Direction, raw: bytes, size: int, exc: ProtocolError, started: float
+        self,
+        direction: Direction,
+        raw: bytes,
+        size: int,
+        exc: ProtocolError,
+        started: float,
+        suffix: bytes = b"",
     ) -> Decision:
-        """A frame that could not be parsed: never forwarded; answered when an id is known."""
-        verdict = Verdict(Action.DENY, "jsonrpc", exc.rule, exc.message, Severity.MEDIUM,
-                          code=exc.code)
-        msg_id = recover_id(raw)
+        """A frame that could not be parsed: never forwarded; answered when an id is known.
+
+        ``raw`` is the whole frame, or only its first bytes when it was too large to read.
+        """
+        verdict = Verdict(
+            Action.DENY, "jsonrpc", exc.rule, exc.message, Severity.MEDIUM, code=exc.code
+        )
+        msg_id = recover_id(raw, suffix)
         decision = Decision(Outcome.DROPPED, verdicts=(verdict,))
         answer = encode(error_response(msg_id, exc.code, f"ztmcp: {exc.message}"))
         if direction is Direction.TO_SERVER:
@@ -290,7 +311,9 @@ class Session:
         info = msg.params.get("clientInfo")
         if not isinstance(info, dict):
             meta = msg.params.get("_meta")
-            info = meta.get("io.modelcontextprotocol/clientInfo") if isinstance(meta, dict) else None
+            info = (
+                meta.get("io.modelcontextprotocol/clientInfo") if isinstance(meta, dict) else None
+            )
         if isinstance(info, dict) and isinstance(info.get("name"), str):
             self.client = f"{info['name'][:80]}/{str(info.get('version', ''))[:40]}"
 

@@ -40,7 +40,9 @@ def notification(
     return message(body, direction)
 
 
-def tool_call(name: str, arguments: dict[str, Any] | None = None, *, msg_id: int | str = 1) -> Message:
+def tool_call(
+    name: str, arguments: dict[str, Any] | None = None, *, msg_id: int | str = 1
+) -> Message:
     return request("tools/call", {"name": name, "arguments": arguments or {}}, msg_id=msg_id)
 
 
@@ -51,8 +53,12 @@ def response(
 
 
 def context(
-    request: Message | None = None, *, server: str = "test", now: float | None = None,
+    request: Message | None = None,
+    *,
+    server: str = "test",
+    now: float | None = None,
     **extra: Any,
 ) -> Context:
-    return Context(server=server, now=time.time() if now is None else now, request=request,
-                   extra=extra)
+    return Context(
+        server=server, now=time.time() if now is None else now, request=request, extra=extra
+    )

@@ -81,8 +81,19 @@ def install() -> Peers:
         log = PEERS / "install.log"
         shutil.rmtree(PEERS / "npm", ignore_errors=True)
         shutil.rmtree(PEERS / "pyv", ignore_errors=True)
-        _run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-              "--prefix", str(PEERS / "npm"), *NPM_PACKAGES], log)
+        _run(
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+                str(PEERS / "npm"),
+                *NPM_PACKAGES,
+            ],
+            log,
+        )
         env_python = sys.executable
         _run([_uv(), "venv", "-q", "-p", env_python, str(PEERS / "pyv")], log)
         _run([_uv(), "pip", "install", "-q", "-p", str(PEERS / "pyv"), *PYPI_PACKAGES], log)

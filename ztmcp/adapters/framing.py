@@ -21,6 +21,7 @@ class Line:
 class Oversize:
     prefix: bytes  # the first bytes of the line
     size: int  # bytes seen before the newline (or end of stream)
+    suffix: bytes = b""  # the last bytes of the line (some peers write "id" last)
 
 
 Frame = Line | Oversize
@@ -32,6 +33,7 @@ class LineFramer:
         self._buf = bytearray()
         self._discarding = False
         self._prefix = b""
+        self._tail = b""
         self._size = 0
 
     def feed(self, chunk: bytes) -> list[Frame]:
@@ -40,9 +42,11 @@ class LineFramer:
             newline = chunk.find(b"\n")
             if newline < 0:
                 self._size += len(chunk)
+                self._tail = (self._tail + chunk[-PREFIX_BYTES:])[-PREFIX_BYTES:]
                 return frames
             self._size += newline
-            frames.append(Oversize(self._prefix, self._size))
+            self._tail = (self._tail + chunk[:newline][-PREFIX_BYTES:])[-PREFIX_BYTES:]
+            frames.append(Oversize(self._prefix, self._size, self._tail))
             self._discarding = False
             chunk = chunk[newline + 1 :]
         if b"\n" not in chunk:
@@ -54,7 +58,7 @@ class LineFramer:
         self._buf = bytearray(rest)
         for line in lines:
             if len(line) > self.max_bytes:
-                frames.append(Oversize(line[:PREFIX_BYTES], len(line)))
+                frames.append(Oversize(line[:PREFIX_BYTES], len(line), line[-PREFIX_BYTES:]))
             elif line.strip():
                 frames.append(Line(line))
         self._check_overflow()
@@ -64,6 +68,7 @@ class LineFramer:
         if len(self._buf) > self.max_bytes:
             self._discarding = True
             self._prefix = bytes(self._buf[:PREFIX_BYTES])
+            self._tail = bytes(self._buf[-PREFIX_BYTES:])
             self._size = len(self._buf)
             self._buf = bytearray()
 
@@ -71,6 +76,6 @@ class LineFramer:
         """End of stream: a last line without its newline still counts."""
         if self._discarding:
             self._discarding = False
-            return [Oversize(self._prefix, self._size)]
+            return [Oversize(self._prefix, self._size, self._tail)]
         rest, self._buf = bytes(self._buf), bytearray()
         return [Line(rest)] if rest.strip() else []

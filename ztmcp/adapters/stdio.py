@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -76,6 +77,7 @@ class StdioRelay:
         self._agent = _Endpoint(agent_out)
         self._say = say or (lambda text: print(f"ztmcp: {text}", file=sys.stderr, flush=True))
         self._done = threading.Event()
+        self._interrupted = threading.Event()  # a signal: shut the server down without delay
         self._stop_reason = ""
         self._reason_lock = threading.Lock()
 
@@ -84,6 +86,10 @@ class StdioRelay:
             if not self._stop_reason:
                 self._stop_reason = reason
         self._done.set()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self._interrupted.set()
+        self._stop(f"interrupted by {signal.Signals(signum).name}")
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         try:
@@ -129,7 +135,7 @@ class StdioRelay:
                     if isinstance(frame, Line):
                         decision = handle(direction, frame.data)
                     else:
-                        decision = oversize(direction, frame.prefix, frame.size)
+                        decision = oversize(direction, frame.prefix, frame.size, frame.suffix)
                     self._apply(decision, onward, back)
                 if not chunk:
                     break
@@ -148,7 +154,7 @@ class StdioRelay:
         previous = {}
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-                previous[sig] = signal.signal(sig, lambda *_: self._stop("interrupted"))
+                previous[sig] = signal.signal(sig, self._on_signal)
         to_server = threading.Thread(
             target=self._pump,
             args=(self._agent_in, Direction.TO_SERVER, server, self._agent, "agent closed stdin"),
@@ -179,7 +185,9 @@ class StdioRelay:
             for reply in replies:
                 self._agent.write(reply)
             if server_died:
-                pending = f"; {len(replies)} pending request(s) answered with an error" if replies else ""
+                pending = (
+                    f"; {len(replies)} pending request(s) answered with an error" if replies else ""
+                )
                 self._say(f"{reason}{pending}")
                 return RunResult(code if code > 0 else (0 if code == 0 else 1), reason)
             return RunResult(0, reason)
@@ -190,22 +198,37 @@ class StdioRelay:
                 child.stdout.close()
 
     def _shutdown(self, child: subprocess.Popen[bytes], server: _Endpoint) -> None:
+        """MCP stdio shutdown: close stdin, wait ``grace``, SIGTERM, wait, SIGKILL.
+
+        A signal to ztmcp cuts the wait short: clients (the official SDK among them) send
+        SIGTERM two seconds after closing stdin and SIGKILL two seconds later, and a ztmcp
+        killed mid-wait would leave the server orphaned in its own process group.
+        """
         with server.lock:
             server.broken = True
             with contextlib.suppress(OSError):
                 assert child.stdin is not None
                 child.stdin.close()
-        try:
-            child.wait(timeout=self.grace)
+        if self._wait(child, self.grace):
             return
-        except subprocess.TimeoutExpired:
-            pass
         self._signal(child, signal.SIGTERM)
-        try:
-            child.wait(timeout=2.0)
-        except subprocess.TimeoutExpired:
+        if not self._wait(child, 0.5 if self._interrupted.is_set() else 2.0, interruptible=False):
             self._say(f"server {self.session.server!r} ignored SIGTERM; killing it")
             self._signal(child, signal.SIGKILL)
+
+    def _wait(
+        self, child: subprocess.Popen[bytes], seconds: float, *, interruptible: bool = True
+    ) -> bool:
+        """True once the child has exited; False after ``seconds`` or on a signal to ztmcp."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                child.wait(timeout=min(0.05, max(deadline - time.monotonic(), 0.0)))
+                return True
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() >= deadline or (interruptible and self._interrupted.is_set()):
+                return False
 
     @staticmethod
     def _signal(child: subprocess.Popen[bytes], sig: int) -> None:

@@ -111,7 +111,9 @@ class EnvelopeCheck:
     def _response(self, msg: Message, ctx: Context) -> Verdict | None:
         body = msg.body
         if ("result" in body) == ("error" in body):
-            return self._deny("envelope.response", 'a response has exactly one of "result", "error"')
+            return self._deny(
+                "envelope.response", 'a response has exactly one of "result", "error"'
+            )
         if "result" in body and not isinstance(body["result"], dict):
             return self._deny("envelope.result", '"result" must be an object')
         if "error" in body:
@@ -122,7 +124,9 @@ class EnvelopeCheck:
                 and not isinstance(error.get("code"), bool)
                 and isinstance(error.get("message"), str)
             ):
-                return self._deny("envelope.error", 'an error needs an integer "code" and a "message"')
+                return self._deny(
+                    "envelope.error", 'an error needs an integer "code" and a "message"'
+                )
         if ctx.request is None:
             return self._deny("envelope.unknown_id", "response to a request id that is not pending")
         return None

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ztmcp import __version__
-from ztmcp.cli import audit_cmd
+from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd
 
 app = typer.Typer(
     name="ztmcp",
@@ -52,3 +52,6 @@ def _run(ctx: typer.Context) -> None:
 
 
 audit_cmd.register(app)
+demo_cmd.register(app)
+
+eval_cmd.register(app)

@@ -22,9 +22,9 @@ audit_app = typer.Typer(
 )
 
 SinceOpt = Annotated[
-    str | None, typer.Option("--since", help="Only records newer than this: 30m, 1h, 2d.")
+    str | None, typer.Option("--since", metavar="DURATION", help="Only records newer than this: 30m, 1h, 2d.")
 ]
-ServerOpt = Annotated[str | None, typer.Option("--server", help="Only this server's records.")]
+ServerOpt = Annotated[str | None, typer.Option("--server", metavar="NAME", help="Only this server's records.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON record per line.")]
 
 
@@ -58,8 +58,10 @@ def show(since: SinceOpt = None, server: ServerOpt = None, as_json: JsonOpt = Fa
             _emit(record, as_json)
             shown += 1
     if shown == 0 and not as_json:
-        typer.echo(f"no audit records{' matching' if since or server else ''} in {paths.audit_dir()}",
-                   err=True)
+        typer.echo(
+            f"no audit records{' matching' if since or server else ''} in {paths.audit_dir()}",
+            err=True,
+        )
 
 
 @audit_app.command("tail")
@@ -112,7 +114,7 @@ def _loads(line: bytes) -> dict[str, Any] | None:
 @audit_app.command("verify")
 def verify(
     files: Annotated[
-        list[Path] | None, typer.Argument(help="Log files to verify (default: every session log).")
+        list[Path] | None, typer.Argument(metavar="[FILE]...", help="Log files to verify (default: every session log).")
     ] = None,
 ) -> None:
     """Walk every hash chain; exit 1 at the first changed, deleted or reordered record."""
@@ -131,8 +133,10 @@ def verify(
             typer.echo(f"BROKEN {path}: {result.error}")
         elif not result.closed:
             open_logs += 1
-            typer.echo(f"open   {path}: {result.records} records, no session.end "
-                       "(still running, killed, or truncated)")
+            typer.echo(
+                f"open   {path}: {result.records} records, no session.end "
+                "(still running, killed, or truncated)"
+            )
     summary = f"{len(targets)} log(s), {total} record(s) verified"
     if open_logs:
         summary += f", {open_logs} without session.end"

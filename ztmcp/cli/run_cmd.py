@@ -36,16 +36,35 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--policy", type=Path, metavar="FILE",
-                        help="policy file (default: ./ztmcp.toml if present, over the user config)")
-    parser.add_argument("--name", metavar="NAME",
-                        help="server name for policy, pins and audit (default: the command's name)")
-    parser.add_argument("--monitor", action="store_true",
-                        help="record what the checks find but block nothing (overrides the policy mode)")
-    parser.add_argument("--grace", type=float, default=5.0, metavar="SECONDS",
-                        help="how long the server gets to exit after the agent disconnects (default 5)")
-    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS…",
-                        help="the server command, after --")
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="policy file (default: ./ztmcp.toml if present, over the user config)",
+    )
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="server name for policy, pins and audit (default: the command's name)",
+    )
+    parser.add_argument(
+        "--monitor",
+        action="store_true",
+        help="record what the checks find but block nothing (overrides the policy mode)",
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how long the server gets to exit after the agent disconnects (default 5)",
+    )
+    parser.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="-- CMD ARGS…",
+        help="the server command, after --",
+    )
     return parser
 
 
@@ -94,8 +113,9 @@ def _run(ns: argparse.Namespace, command: list[str]) -> int:
         "process.pid": os.getpid(),
         "policy.sources": [str(p) for p in policy.sources],
     }
-    session = Session(name, build_checks(policy), audit, mode=mode, limits=policy.limits,
-                      where=where)
+    session = Session(
+        name, build_checks(policy), audit, mode=mode, limits=policy.limits, where=where
+    )
     try:
         result = StdioRelay(session, command, grace=ns.grace).run()
     except BaseException:

@@ -146,8 +146,11 @@ def verify_file(path: Path) -> Verification:
             if not isinstance(record, dict):
                 return broken(line_no, "not a JSON object")
             if record.get("seq") != count:
-                return broken(line_no, f"seq is {record.get('seq')!r}, expected {count} "
-                              "(a record was deleted, inserted or moved)")
+                return broken(
+                    line_no,
+                    f"seq is {record.get('seq')!r}, expected {count} "
+                    "(a record was deleted, inserted or moved)",
+                )
             if record.get("prev") != prev:
                 return broken(line_no, "prev does not match the previous record's hash")
             digest = record.get("hash")
@@ -172,7 +175,7 @@ def session_files(directory: Path) -> list[Path]:
 
 
 def read_records(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
-    """Records of the given logs in file order; unreadable lines are skipped (verify reports them)."""
+    """Records of the given logs in file order; unreadable lines are skipped (verify finds them)."""
     for path in paths:
         try:
             with path.open("rb") as handle:

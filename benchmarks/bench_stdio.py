@@ -1,0 +1,375 @@
+"""What ``ztmcp run`` costs over stdio: per call, at start-up, in imports, and where the time goes.
+
+    python benchmarks/bench_stdio.py [--calls 200] [--rounds 2] [--starts 15] [--profile]
+
+Not a pytest test: a script that prints one table. See benchmarks/README.md for what each number
+means. Installs the pinned peers (server-everything) through ``tests.e2e.peers.install()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.peers import install  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RELAY = HERE / "line_relay.py"
+TRIVIAL = HERE / "trivial_server.py"
+PY = sys.executable
+ZTMCP = [PY, "-m", "ztmcp", "run", "--name", "bench"]
+
+GOAL_CALL_MS = 0.15
+GOAL_START_MS = 150.0
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# -- per-call latency with the official SDK client ------------------------------------------
+
+
+async def _echo_calls(command: list[str], env: dict[str, str], calls: int, warmup: int) -> list[float]:
+    from mcp import Client, StdioServerParameters
+
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+    samples: list[float] = []
+    async with Client(params, mode="legacy", cache=None) as client:
+        for i in range(warmup + calls):
+            started = time.perf_counter()
+            result = await client.call_tool("echo", {"message": f"bench {i}"})
+            took = time.perf_counter() - started
+            if result.is_error:
+                raise RuntimeError(f"echo failed through {command[:3]}: {result}")
+            if i >= warmup:
+                samples.append(took * 1000)
+    return samples
+
+
+def per_call(everything: list[str], env: dict[str, str], calls: int, rounds: int) -> dict[str, list[float]]:
+    setups = {
+        "direct": everything,
+        "bare relay": [PY, str(RELAY), *everything],
+        "ztmcp run": [*ZTMCP, "--", *everything],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in setups}
+    for r in range(rounds):
+        # Alternate the order between rounds so drift (thermal, other load) hits all three.
+        order = list(setups) if r % 2 == 0 else list(reversed(setups))
+        for name in order:
+            samples[name] += asyncio.run(_echo_calls(setups[name], env, calls, warmup=30))
+    return samples
+
+
+# -- per message, without the SDK: raw lines to the trivial server ----------------------------
+
+RAW_CALL = (b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+            b'"params":{"name":"echo","arguments":{"message":"bench"}}}\n')
+
+
+def _raw_round_trips(argv: list[str], env: dict[str, str], calls: int, warmup: int) -> list[float]:
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdin is not None and proc.stdout is not None
+    samples = []
+    try:
+        fd, readline = proc.stdin.fileno(), proc.stdout.readline
+        for i in range(warmup + calls):
+            started = time.perf_counter()
+            os.write(fd, RAW_CALL % i)
+            line = readline()
+            took = time.perf_counter() - started
+            if b'"result"' not in line:
+                raise RuntimeError(f"unexpected answer via {argv[:4]}: {line[:200]!r}")
+            if i >= warmup:
+                samples.append(took * 1000)
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return samples
+
+
+def per_message(env: dict[str, str], calls: int, rounds: int) -> dict[str, list[float]]:
+    setups = {
+        "direct": [PY, str(TRIVIAL)],
+        "bare relay": [PY, str(RELAY), PY, str(TRIVIAL)],
+        "ztmcp run": [*ZTMCP, "--", PY, str(TRIVIAL)],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in setups}
+    for r in range(rounds):
+        order = list(setups) if r % 2 == 0 else list(reversed(setups))
+        for name in order:
+            samples[name] += _raw_round_trips(setups[name], env, calls, warmup=100)
+    return samples
+
+
+# -- start-up: spawn until the first answer ------------------------------------------------
+
+
+def first_answer_ms(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
+        line = proc.stdout.readline()  # bounded: the child is killed below if this ever stalls
+        took = (time.perf_counter() - started) * 1000
+        if b'"result"' not in line:
+            raise RuntimeError(f"unexpected first answer from {argv[:4]}: {line[:200]!r}")
+        return took
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_up(env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    setups = {
+        "direct": [PY, str(TRIVIAL)],
+        "bare relay": [PY, str(RELAY), PY, str(TRIVIAL)],
+        "ztmcp run": [*ZTMCP, "--", PY, str(TRIVIAL)],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in setups}
+    for name, argv in setups.items():
+        first_answer_ms(argv, env)  # warm the page cache and .pyc files
+    for _ in range(runs):
+        for name, argv in setups.items():
+            samples[name].append(first_answer_ms(argv, env))
+    return samples
+
+
+def wall_ms(argv: list[str], env: dict[str, str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=True, timeout=30)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+RUN_PATH = ("import ztmcp.cli.main, ztmcp.cli.run_cmd, ztmcp.adapters.stdio, ztmcp.policy, "
+            "ztmcp.session, ztmcp.state.paths, ztmcp.state.audit")
+
+
+def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int, int, int]]:
+    done = subprocess.run([PY, "-X", "importtime", "-c", code], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=30)
+    rows = []
+    for line in done.stderr.splitlines():
+        m = _IMPORT_LINE.match(line)
+        if m:  # (module, self µs, cumulative µs, indent)
+            rows.append((m.group(4), int(m.group(1)), int(m.group(2)), len(m.group(3))))
+    return rows
+
+
+def import_cost(env: dict[str, str], runs: int = 7) -> tuple[float, float, list[tuple[str, float]]]:
+    """Import time of the run path beyond ``python -c pass``, min over ``runs`` (noise only adds).
+
+    Returns (total ms, ztmcp's own modules ms, the largest subtrees by cumulative ms).
+    """
+    preloaded = {r[0] for r in _importtime("pass", env)}
+    totals, owns = [], []
+    cumulative: dict[str, float] = {}
+    for _ in range(runs):
+        rows = [r for r in _importtime(RUN_PATH, env) if r[0] not in preloaded]
+        totals.append(sum(r[1] for r in rows) / 1000)
+        owns.append(sum(r[1] for r in rows if r[0].startswith("ztmcp")) / 1000)
+        for name, _self, cum, indent in rows:
+            if indent <= 4:  # the run path's modules and what they import directly
+                cumulative[name] = min(cumulative.get(name, 1e18), cum / 1000)
+    top = sorted(cumulative.items(), key=lambda x: -x[1])[:10]
+    return min(totals), min(owns), top
+
+
+# -- in-process: where the time goes inside ztmcp -------------------------------------------
+
+REQUEST = (b'{"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench 1"}},'
+           b'"jsonrpc":"2.0","id":%d}')
+RESPONSE = b'{"result":{"content":[{"type":"text","text":"Echo: bench 1"}]},"jsonrpc":"2.0","id":%d}'
+
+
+def _session(tmp: Path):  # type: ignore[no-untyped-def]
+    from ztmcp.policy import Policy, build_checks
+    from ztmcp.session import Session
+    from ztmcp.state.audit import AuditLog
+
+    audit = AuditLog.create(tmp, "bench")
+    return Session("bench", build_checks(Policy()), audit), audit
+
+
+class _NullAudit:
+    def append(self, event: dict[str, Any]) -> dict[str, Any]:
+        return event
+
+    def close(self, **fields: Any) -> None:
+        pass
+
+
+def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, float]]:
+    """µs per call (one request + one response through one Session), split by component.
+
+    Each figure is the minimum over ``repeats`` loops of ``n`` calls: on a shared machine noise
+    only ever adds time.
+    """
+    import hashlib
+
+    from ztmcp.checks.base import Context
+    from ztmcp.checks.envelope import EnvelopeCheck
+    from ztmcp.jsonrpc import Direction, parse
+    from ztmcp.policy import Policy, build_checks
+    from ztmcp.session import Session
+    from ztmcp.state.audit import AuditLog
+
+    to_server, to_client = Direction.TO_SERVER, Direction.TO_CLIENT
+    reqs = [REQUEST % i for i in range(n)]
+    resps = [RESPONSE % i for i in range(n)]
+
+    def timed(fn: Callable[[], object]) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            started = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - started)
+        return best / n * 1e6
+
+    def pipeline(session: Session) -> Callable[[], None]:
+        def loop() -> None:
+            handle = session.handle
+            for i in range(n):
+                handle(to_server, reqs[i])
+                handle(to_client, resps[i])
+        return loop
+
+    rows: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        audit = AuditLog.create(Path(tmp), "bench")
+        real = Session("bench", build_checks(Policy()), audit)
+        bare = Session("bench", build_checks(Policy()), _NullAudit())
+        whole = timed(pipeline(real))
+        no_audit = timed(pipeline(bare))
+        parse_us = timed(lambda: [(parse(reqs[i], to_server), parse(resps[i], to_client))
+                                  for i in range(n)])
+        req_msg, resp_msg = parse(reqs[0], to_server), parse(resps[0], to_client)
+        check = EnvelopeCheck()
+        ctx_req = Context(server="bench", now=0.0, request=None)
+        ctx_resp = Context(server="bench", now=0.0, request=req_msg)
+        envelope_us = timed(lambda: [(check.check(req_msg, ctx_req), check.check(resp_msg, ctx_resp))
+                                     for _ in range(n)])
+        sha_us = timed(lambda: [(hashlib.sha256(reqs[i]).hexdigest(),
+                                 hashlib.sha256(resps[i]).hexdigest()) for i in range(n)])
+        rows.append(("Session.handle ×2, whole pipeline", whole))
+        rows.append(("  audit records ×2 (AuditLog.append)", whole - no_audit))
+        rows.append(("  parse() ×2 (UTF-8, json.loads + dup-key hook, limits)", parse_us))
+        rows.append(("  envelope check ×2", envelope_us))
+        rows.append(("  frame sha256 ×2 (for the record)", sha_us))
+        rows.append(("  the rest: correlation, Context, record dict, lock",
+                     no_audit - parse_us - envelope_us - sha_us))
+        if profile:
+            prof = cProfile.Profile()
+            prof.runcall(pipeline(real))
+            out = io.StringIO()
+            pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(15)
+            print("\ncProfile of Session.handle (request + response), by own time:")
+            print(out.getvalue())
+        audit.close(reason="bench")
+    return rows
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=200, help="measured echo calls per setup per round")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds over the three setups")
+    parser.add_argument("--starts", type=int, default=15, help="start-up runs per setup")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of Session.handle")
+    args = parser.parse_args()
+
+    peers = install()
+    home = tempfile.mkdtemp(prefix="ztmcp-bench-")
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(ZTMCP_HOME=home, PYTHONPATH=str(ROOT))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; ZTMCP_HOME={home}\n",
+          flush=True)
+
+    calls = per_call(peers.everything, env, args.calls, args.rounds)
+    raw = per_message(env, max(args.calls, 1000), args.rounds)
+    starts = start_up(env, args.starts)
+    help_ms = wall_ms([*ZTMCP, "--help"], env, args.starts)
+    bare_py_ms = wall_ms([PY, "-c", "pass"], env, args.starts)
+    imp_total, imp_own, imp_top = import_cost(env)
+    parts = in_process(300, args.profile)
+
+    n = len(calls["direct"])
+    d_med = statistics.median(calls["direct"])
+    print(f"Per call: {n} sequential SDK echo calls to server-everything (stdio) per setup")
+    print(f"{'setup':<14}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
+    for name, s in calls.items():
+        med = statistics.median(s)
+        print(f"{name:<14}{med:>11.3f}{pct(s, 90):>9.3f}{med - d_med:>+10.3f}{med / d_med:>8.2f}")
+    z_med, r_med = statistics.median(calls["ztmcp run"]), statistics.median(calls["bare relay"])
+    added = z_med - d_med
+    print(f"ztmcp adds {added:+.3f} ms/call over direct ({z_med - r_med:+.3f} over the bare "
+          f"relay); goal ≤ {GOAL_CALL_MS} ms: {'MET' if added <= GOAL_CALL_MS else 'MISSED'}\n")
+
+    r_direct = statistics.median(raw["direct"])
+    print(f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
+          "server → answer")
+    print(f"{'setup':<14}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
+    for name, s in raw.items():
+        med = statistics.median(s)
+        print(f"{name:<14}{med:>11.3f}{pct(s, 90):>9.3f}{med - r_direct:>+10.3f}"
+              f"{med / r_direct:>8.2f}")
+    print()
+
+    s_med = statistics.median(starts["direct"])
+    print(f"Start-up: spawn → first ping answer, trivial Python server, median of {args.starts}")
+    print(f"{'setup':<14}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}")
+    for name, s in starts.items():
+        med = statistics.median(s)
+        print(f"{name:<14}{med:>11.1f}{pct(s, 90):>9.1f}{med - s_med:>+10.1f}")
+    s_added = statistics.median(starts["ztmcp run"]) - s_med
+    print(f"ztmcp adds {s_added:+.1f} ms before the first answer; goal < {GOAL_START_MS:.0f} ms: "
+          f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}")
+    print(f"`ztmcp run --help` wall {help_ms:.1f} ms (bare `python -c pass` {bare_py_ms:.1f} ms)")
+    print(f"imports of the run path (-X importtime, min of 7): {imp_total:.1f} ms beyond "
+          f"`python -c pass` ({imp_own:.1f} ms in ztmcp's own module bodies); largest subtrees:")
+    for mod, ms in imp_top:
+        print(f"    {mod:<40}{ms:>7.1f}")
+    print()
+
+    print("In-process cost per call (request + response through one Session), µs")
+    for label, us in parts:
+        print(f"  {label:<52}{us:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

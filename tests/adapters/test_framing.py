@@ -1,0 +1,128 @@
+"""``LineFramer``: newline-delimited framing, incremental, with a size limit that never buffers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ztmcp.adapters.framing import PREFIX_BYTES, Line, LineFramer, Oversize
+
+
+def feed_all(framer: LineFramer, chunks: list[bytes]) -> list[object]:
+    frames: list[object] = []
+    for chunk in chunks:
+        frames.extend(framer.feed(chunk))
+    frames.extend(framer.finish())
+    return frames
+
+
+def test_one_line_one_chunk() -> None:
+    assert feed_all(LineFramer(100), [b'{"a":1}\n']) == [Line(b'{"a":1}')]
+
+
+def test_line_split_across_chunks() -> None:
+    framer = LineFramer(100)
+    assert framer.feed(b'{"jsonrpc":') == []
+    assert framer.feed(b'"2.0",') == []
+    assert framer.feed(b'"id":1}\n') == [Line(b'{"jsonrpc":"2.0","id":1}')]
+    assert framer.finish() == []
+
+
+def test_every_byte_its_own_chunk() -> None:
+    data = b'{"a":1}\n{"b":2}\n'
+    frames = feed_all(LineFramer(100), [data[i : i + 1] for i in range(len(data))])
+    assert frames == [Line(b'{"a":1}'), Line(b'{"b":2}')]
+
+
+def test_several_lines_per_chunk_and_a_partial_tail() -> None:
+    framer = LineFramer(100)
+    assert framer.feed(b"one\ntwo\nthr") == [Line(b"one"), Line(b"two")]
+    assert framer.feed(b"ee\n") == [Line(b"three")]
+
+
+def test_crlf_is_kept_byte_exact() -> None:
+    # The carriage return belongs to the frame: forwarding it plus "\n" restores the bytes.
+    frames = feed_all(LineFramer(100), [b'{"a":1}\r\n{"b"', b":2}\r\n"])
+    assert frames == [Line(b'{"a":1}\r'), Line(b'{"b":2}\r')]
+
+
+def test_final_line_without_newline_counts_at_end_of_stream() -> None:
+    framer = LineFramer(100)
+    assert framer.feed(b'{"a":1}\n{"last":true}') == [Line(b'{"a":1}')]
+    assert framer.finish() == [Line(b'{"last":true}')]
+    assert framer.finish() == []  # nothing left twice
+
+
+def test_blank_and_whitespace_lines_are_skipped() -> None:
+    frames = feed_all(LineFramer(100), [b"\n\n  \n\t\r\n", b'{"a":1}\n', b"\n", b"   "])
+    assert frames == [Line(b'{"a":1}')]
+
+
+def test_empty_stream() -> None:
+    assert feed_all(LineFramer(100), []) == []
+
+
+def test_line_exactly_at_the_limit_passes() -> None:
+    line = b"x" * 64
+    assert feed_all(LineFramer(64), [line[:30], line[30:] + b"\n"]) == [Line(line)]
+
+
+def test_oversize_in_one_chunk() -> None:
+    big = b'{"id":7,' + b"x" * 200
+    frames = feed_all(LineFramer(64), [big + b'\n{"ok":1}\n'])
+    assert frames == [Oversize(big[:PREFIX_BYTES], len(big)), Line(b'{"ok":1}')]
+
+
+def test_oversize_across_chunks_is_counted_not_buffered() -> None:
+    framer = LineFramer(1000)
+    head = b'{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"x":"'
+    assert framer.feed(head) == []
+    total = len(head)
+    for _ in range(50):
+        assert framer.feed(b"A" * 10_000) == []
+        total += 10_000
+        # Past the limit the framer holds nothing but the prefix.
+        assert len(framer._buf) <= 1000
+    frames = framer.feed(b'"}}\n{"next":1}\n')
+    total += 3  # '"}}' before the newline
+    first = (head + b"A" * 10_000)[:PREFIX_BYTES]
+    assert frames == [Oversize(first, total), Line(b'{"next":1}')]
+    assert frames[0].prefix.startswith(head)
+
+
+def test_oversize_prefix_is_capped() -> None:
+    framer = LineFramer(PREFIX_BYTES * 2)
+    frames = feed_all(framer, [b"y" * (PREFIX_BYTES * 3), b"\n"])
+    assert len(frames) == 1
+    assert isinstance(frames[0], Oversize)
+    assert frames[0].size == PREFIX_BYTES * 3
+    assert len(frames[0].prefix) == PREFIX_BYTES
+
+
+def test_oversize_without_newline_reported_at_end_of_stream() -> None:
+    framer = LineFramer(10)
+    assert framer.feed(b"z" * 25) == []
+    assert framer.feed(b"z" * 5) == []
+    assert framer.finish() == [Oversize(b"z" * 25, 30)]
+
+
+def test_oversize_then_more_lines_in_the_chunk_that_ends_it() -> None:
+    framer = LineFramer(10)
+    framer.feed(b"q" * 50)
+    assert framer.feed(b"qq\nab\ncd\nef") == [Oversize(b"q" * 50, 52), Line(b"ab"), Line(b"cd")]
+    assert framer.finish() == [Line(b"ef")]
+
+
+def test_back_to_back_oversize_lines() -> None:
+    frames = feed_all(LineFramer(4), [b"123456\n", b"abcdefgh", b"ij\nok\n"])
+    assert frames == [Oversize(b"123456", 6), Oversize(b"abcdefgh", 10), Line(b"ok")]
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 64, 4096])
+def test_chunking_never_changes_the_frames(size: int) -> None:
+    data = b'{"a":1}\r\n\n' + b"L" * 300 + b'\n{"b":[1,2]}\n  \n{"c":3}'
+    expected = feed_all(LineFramer(100), [data])
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    got = feed_all(LineFramer(100), chunks)
+    assert [type(f) for f in got] == [type(f) for f in expected]
+    assert [f for f in got if isinstance(f, Line)] == [f for f in expected if isinstance(f, Line)]
+    assert [f.size for f in got if isinstance(f, Oversize)] == [300]

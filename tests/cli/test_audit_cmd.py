@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from ztmcp.cli.app import app
+from ztmcp.state import paths
+from ztmcp.state.audit import AuditLog
+
+runner = CliRunner()
+
+
+def _write_sessions() -> list[Path]:
+    made = []
+    for server in ("alpha", "beta"):
+        log = AuditLog.create(paths.audit_dir(), server)
+        log.append({"event": "session.start", "server": server, "mode": "enforce"})
+        log.append(
+            {
+                "event": "message",
+                "server": server,
+                "direction": "to_server",
+                "mcp.method.name": "tools/call",
+                "gen_ai.tool.name": "rm",
+                "outcome": "denied",
+                "verdicts": [{"rule": "envelope.unknown_method", "reason": "nope"}],
+            }
+        )
+        log.close(reason="agent closed stdin")
+        made.append(log.path)
+    return made
+
+
+def test_show_filters_and_prints_json() -> None:
+    _write_sessions()
+    out = runner.invoke(app, ["audit", "show", "--server", "beta", "--json"])
+    assert out.exit_code == 0, out.output
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert records and {r["server"] for r in records if "server" in r} == {"beta"}
+    text = runner.invoke(app, ["audit", "show", "--since", "1h"]).stdout
+    assert "tools/call rm" in text and "denied" in text and "[envelope.unknown_method]" in text
+
+
+def test_show_rejects_a_bad_duration() -> None:
+    out = runner.invoke(app, ["audit", "show", "--since", "yesterday"])
+    assert out.exit_code == 2
+    assert "not a duration" in out.output and "Traceback" not in out.output
+
+
+def test_verify_ok_then_tampered() -> None:
+    paths_ = _write_sessions()
+    ok = runner.invoke(app, ["audit", "verify"])
+    assert ok.exit_code == 0 and "ok: 2 log(s), 6 record(s)" in ok.stdout
+    data = paths_[1].read_bytes().replace(b'"outcome":"denied"', b'"outcome":"forwarded"')
+    paths_[1].write_bytes(data)
+    bad = runner.invoke(app, ["audit", "verify"])
+    assert bad.exit_code == 1
+    assert f"BROKEN {paths_[1]}: line 2" in bad.stdout
+
+
+def test_verify_with_no_logs() -> None:
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 0 and "no audit logs" in out.output
+
+
+def test_tail_follows_new_records(tmp_path: Path) -> None:
+    log = AuditLog.create(paths.audit_dir(), "gamma")
+    log.append(
+        {
+            "event": "message",
+            "server": "gamma",
+            "mcp.method.name": "tools/list",
+            "direction": "to_server",
+            "outcome": "forwarded",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ztmcp", "audit", "tail", "--interval", "0.1", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["mcp.method.name"] == "tools/list"
+        time.sleep(0.3)
+        log.append(
+            {
+                "event": "message",
+                "server": "gamma",
+                "mcp.method.name": "tools/call",
+                "direction": "to_server",
+                "outcome": "denied",
+            }
+        )
+        second = json.loads(proc.stdout.readline())
+        assert second["mcp.method.name"] == "tools/call"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_version_and_help() -> None:
+    assert runner.invoke(app, ["--version"]).stdout.strip().startswith("ztmcp ")
+    help_text = runner.invoke(app, ["--help"]).stdout
+    for command in ("run", "audit"):
+        assert command in help_text
+    assert "verify" in runner.invoke(app, ["audit", "--help"]).stdout

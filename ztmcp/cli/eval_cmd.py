@@ -1,0 +1,36 @@
+"""``ztmcp eval FILE.jsonl…``: detector TP/FP/TN/FN, TPR and FPR on labelled corpora."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ztmcp.errors import ZtmcpError
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``eval`` command to ``app``."""
+
+    @app.command("eval")
+    def eval_command(
+        files: Annotated[list[Path], typer.Argument(help="JSONL corpora (see eval/README.md).")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+        errors: Annotated[
+            int, typer.Option("--errors", metavar="N", help="List up to N misclassified samples.")
+        ] = 0,
+    ) -> None:
+        """Measure the detectors: per kind TP/FP/TN/FN, TPR, FPR; recall per attack and source."""
+        from ztmcp.cli.render import fail
+        from ztmcp.evaluation import evaluate, render_text
+
+        try:
+            report = evaluate(files)
+        except ZtmcpError as exc:
+            fail(exc)
+        if as_json:
+            typer.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+        else:
+            typer.echo(render_text(report, errors=errors))

@@ -1,0 +1,166 @@
+"""Text scanners shared by the checks and ``ztmcp scan``: pure functions of strings and JSON.
+
+- ``unicode``: hidden content (tag characters, zero-width, bidi, ANSI, comments, encoded blobs);
+- ``instructions``: instructions aimed at the model (poisoned descriptions, injected content);
+- ``secrets``: credentials and personal data.
+
+The helpers below apply them to the MCP shapes the checks see: a listed tool (or prompt or
+resource), a piece of content, a JSON arguments object. Sizes are capped so that a hostile
+schema cannot make a scan unbounded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
+
+from ztmcp.checks.base import Severity
+from ztmcp.detectors import instructions, secrets, unicode
+from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
+
+__all__ = [
+    "BLOCKING",
+    "Finding",
+    "at_least",
+    "iter_strings",
+    "mask",
+    "scan_arguments",
+    "scan_content",
+    "scan_definition",
+    "worst",
+]
+
+MAX_STRINGS: Final = 20_000
+MAX_CHARS: Final = 4 * 1024 * 1024
+MAX_DEPTH: Final = 64
+
+# Parameter names that ask the model for its own context; a finding on their own only at
+# MEDIUM, since a genuine LLM-facing tool may take a "system_prompt" it is meant to use.
+_HARVEST_PARAM: Final = re.compile(
+    r"^(?:system_?prompt|system_?instructions?|(?:full_?|entire_?)?conversation(?:_?history)?"
+    r"|chat_?history|previous_?messages|message_?history|context_?window|(?:available|other|all)"
+    r"_?tools|tools?_?list|hidden_?instructions?|(?:llm|ai|assistant|agent)_?(?:model_?)?"
+    r"(?:name|identity|version|vendor|provider))$",
+    re.IGNORECASE,
+)
+
+
+def iter_strings(value: Any, *, keys: bool = False) -> Iterator[tuple[str, str]]:
+    """(path, string) for every string in a JSON value, keys included when ``keys``; bounded."""
+    stack: list[tuple[str, Any, int]] = [("", value, 0)]
+    count = 0
+    chars = 0
+    while stack:
+        path, item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(item, str):
+            count += 1
+            chars += len(item)
+            if count > MAX_STRINGS or chars > MAX_CHARS:
+                return
+            yield path, item
+        elif isinstance(item, Mapping):
+            for k, v in reversed(list(item.items())):
+                sub = f"{path}/{k}"
+                if keys and isinstance(k, str):
+                    count += 1
+                    if count > MAX_STRINGS:
+                        return
+                    yield f"{sub}#key", k
+                stack.append((sub, v, depth + 1))
+        elif isinstance(item, list):
+            for i in range(len(item) - 1, -1, -1):
+                stack.append((f"{path}/{i}", item[i], depth + 1))
+
+
+def _param_names(schema: Any) -> Iterator[str]:
+    """Property names anywhere in a JSON schema (bounded walk)."""
+    stack: list[tuple[Any, int]] = [(schema, 0)]
+    seen = 0
+    while stack and seen < MAX_STRINGS:
+        node, depth = stack.pop()
+        seen += 1
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(node, Mapping):
+            props = node.get("properties")
+            if isinstance(props, Mapping):
+                yield from (k for k in props if isinstance(k, str))
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, Mapping | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, Mapping | list))
+
+
+def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
+    """Findings for one listed tool, prompt or resource (names, descriptions, schema strings).
+
+    Offsets refer to the texts joined in listing order with newlines; they locate, never quote.
+    """
+    parts: list[str] = []
+    findings: list[Finding] = []
+    offset = 0
+    for _path, text in iter_strings(item):
+        for f in unicode.scan(text, unicode.DESCRIPTION):
+            findings.append(_shift(f, offset))
+        parts.append(unicode.reveal(text))
+        offset += len(text) + 1
+    joined = "\n".join(parts)
+    findings.extend(instructions.scan(joined, instructions.DESCRIPTION))
+    for start, _end, decoded in unicode.decoded_blobs(joined):
+        for f in instructions.scan(decoded, instructions.DESCRIPTION):
+            findings.append(Finding(f.rule, f.severity, start, start, f.message + " (encoded)"))
+    for schema_key in ("inputSchema", "outputSchema", "arguments"):
+        schema = item.get(schema_key)
+        if schema is None:
+            continue
+        names = list(_param_names(schema)) if isinstance(schema, Mapping) else []
+        if isinstance(schema, list):  # prompt arguments: [{"name": …}]
+            names = [a.get("name", "") for a in schema if isinstance(a, Mapping)]
+        for name in names:
+            if isinstance(name, str) and _HARVEST_PARAM.match(name.replace("-", "_")):
+                findings.append(Finding("instr.context_param", Severity.MEDIUM, 0, 0,
+                                        "a parameter that asks for the model's own context"))
+    return _escalate(findings)
+
+
+def _escalate(findings: list[Finding]) -> list[Finding]:
+    """Two different MEDIUM signals in one definition make a HIGH one (short texts)."""
+    if any(RANK[f.severity] >= RANK[Severity.HIGH] for f in findings):
+        return findings
+    medium = {f.rule for f in findings if f.severity is Severity.MEDIUM}
+    if len(medium) >= 2:
+        findings.append(Finding("instr.combined", Severity.HIGH, 0, 0,
+                                "several weaker signals in one definition"))
+    return findings
+
+
+def _shift(f: Finding, offset: int) -> Finding:
+    return Finding(f.rule, f.severity, f.start + offset, f.end + offset, f.message)
+
+
+def scan_content(text: str) -> list[Finding]:
+    """Findings for content a model will read (tool results, pages, e-mails, documents)."""
+    findings = unicode.scan(text, unicode.CONTENT)
+    revealed = unicode.reveal(text)
+    findings.extend(instructions.scan(revealed, instructions.CONTENT))
+    for start, end, decoded in unicode.decoded_blobs(text):
+        for f in instructions.scan(decoded, instructions.CONTENT):
+            findings.append(Finding(f.rule, f.severity, start, end, f.message + " (encoded)"))
+    return findings
+
+
+def scan_arguments(arguments: Any) -> list[Finding]:
+    """Secrets in a JSON arguments object: each string scanned with its key as context.
+
+    A leaf is rendered as ``key: value`` so that keyword rules see ``{"password": "…"}``.
+    """
+    findings: list[Finding] = []
+    lines: list[str] = []
+    for path, text in iter_strings(arguments):
+        key = path.rsplit("/", 1)[-1]
+        lines.append(f"{key}: {text}" if key and not key.isdigit() else text)
+    joined = "\n".join(lines)
+    findings.extend(secrets.scan(joined))
+    return findings

@@ -1,0 +1,447 @@
+"""Instructions aimed at the model, where only data or documentation belongs.
+
+Two profiles share one rule table with a severity per profile:
+
+- ``DESCRIPTION`` — tool/prompt/resource descriptions, titles, schema strings, server
+  instructions. Real descriptions *do* direct the model ("You MUST pass absolute paths",
+  "IMPORTANT: …"), so plain directives are not findings; what marks poisoning is what a
+  documentation string has no business doing: hiding things from the user, reaching for
+  credentials or other tools, impersonating the user, promoting itself over other tools,
+  or asking the model to hand over its own context (model name, system prompt, conversation).
+- ``CONTENT`` — tool results, web pages, e-mails, documents, sampling/elicitation content. Here
+  any text that addresses the assistant and redirects its task is an injection: overrides of
+  earlier instructions, fake system/role markers, messages "to you", task hijacks ("before you
+  can solve the task…"), requests to change *your response*, directives to call tools, and
+  code payloads pushed into the answer.
+
+Rules are families of phrasings, not sentences copied from benchmarks: each pattern names the
+intent (override, concealment, hijack …) and accepts the grammatical variants of it. MEDIUM
+findings are support signals; two MEDIUM findings of different categories within
+``COMBINE_WINDOW`` characters add an ``instr.combined`` HIGH finding.
+
+All patterns run on lower-cased text, use only bounded gaps (``[^\\n]{0,N}``) and no nested
+quantifiers, so each match attempt is bounded and a scan is linear in the input. A rule only
+runs when one of its anchor substrings occurs (a ``str`` search), which keeps clean text fast.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from ztmcp.checks.base import Severity
+from ztmcp.detectors.findings import RANK, Finding
+
+DESCRIPTION: Final = "description"
+CONTENT: Final = "content"
+
+COMBINE_WINDOW: Final = 800
+
+H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
+C = Severity.CRITICAL
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule: str
+    category: str
+    pattern: re.Pattern[str]
+    anchors: tuple[str, ...]
+    description: Severity | None  # severity in the DESCRIPTION profile (None: not applied)
+    content: Severity | None  # severity in the CONTENT profile
+    message: str
+
+
+def _g(n: int) -> str:
+    """A bounded, lazy gap within one line."""
+    return f"[^\\n]{{0,{n}}}?"
+
+
+_AI = (
+    r"(?:ai|a\.i\.|assistant|agent|llm|language\s+model|chat\s?bot|bot|model|gpt[\w.-]{0,12}"
+    r"|claude|gemini|copilot|chatgpt)"
+)
+_NOUN_INSTR = (
+    r"(?:[a-z]{0,3}n?struct\w*|prompts?|rules?|guidelines?|directions?|directives?|commands?"
+    r"|tasks?|context|messages?|orders?|constraints?|polic\w+|programming|guidance|requests?)"
+)
+_RESPONSE = r"(?:response|reply|replies|answer|output|message|summary|final\s+answer)"
+_IMPERATIVE = (
+    r"(?:add|include|insert|integrate|incorporate|embed|append|prepend|mention|modify|change"
+    r"|alter|enhance|augment|translate|encrypt|encode|render|write|rewrite|provide|format|use"
+    r"|apply|replace|scramble|jumble|anagram|reverse|invert|suggest|recommend|promote|tell|say"
+    r"|state|end|begin|start|make|ensure|remember|put|attach|sign|close|conclude|respond|reply"
+    r"|answer|give|spread|share|advertise|insert|frame|structure|present|deliver|express)"
+)
+_SENSITIVE_FILE = (
+    r"(?:~/\.ssh|\.ssh/|id[ _]rsa|id[ _]ed25519|id[ _]ecdsa|authorized[ _]keys|\.aws/credentials"
+    r"|\.aws/config|/etc/passwd|/etc/shadow|\.netrc|\.npmrc|\.pypirc|\.git-credentials"
+    r"|\.docker/config\.json|\.kube/config|kubeconfig|mcp\.json|claude[ _]desktop[ _]config"
+    r"|\.cursor/|\.env\b|\.bash[ _]history|\.zsh[ _]history|keychain|wallet\.dat|\.gnupg)"
+)
+_SENSITIVE_WORD = (
+    r"(?:credentials?|api[\s_-]?keys?|secret\s+keys?|private\s+keys?|ssh\s+keys?|access\s+tokens?"
+    r"|auth(?:entication)?\s+tokens?|passwords?|passphrases?|passcodes?|secrets|seed\s+phrases?"
+    r"|recovery\s+phrases?|mnemonic|confidential|session\s+cookies?|security\s+codes?"
+    r"|social\s+security|credit\s+card|bank\s+account|system://|company://|internal://)"
+)
+_GRAB = (
+    r"(?:read|access|extract|retrieve|fetch|collect|obtain|gather|grab|include|send|copy"
+    r"|upload|leak|exfiltrat\w*|dump|cat|print|reveal|output|pass|attach|forward|share|steal"
+    r"|harvest|list|look\s+up|get|load|open)"
+)
+_SINK = (
+    r"(?:https?://|www\.|[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{2,}"
+    r"|(?:the|this|my|our|a)\s+(?:website|url|server|address|endpoint|webhook|e-?mail(?:\s+address)?"
+    r"|account|channel|link))"
+)
+# A tool name; snake_case names arrive as words (``_`` is normalised to a space).
+_TOOL_REF = (
+    r"(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?[`'\"]?\s+"
+    r"(?:tool|function)"
+)
+
+_RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Severity | None,
+                             str]]] = [
+    # -- overriding what came before ------------------------------------------------------------
+    ("instr.override", "override",
+     r"\b(?:ignore|disregard|forget|override|bypass|neglect|drop|abandon)\s+(?:all\s+|any\s+|each\s+"
+     r"|every\s+|of\s+)?(?:the\s+|your\s+|my\s+|these\s+|those\s+|its\s+)?(?:(?:previous|prior"
+     r"|above|earlier|preceding|original|initial|former|old|existing|system|safety|other|given"
+     r"|current|developer|user'?s?)\s+){1,2}" + _NOUN_INSTR,
+     ("ignore", "disregard", "forget", "override", "bypass", "neglect", "drop", "abandon"), H, H,
+     "asks to override earlier instructions"),
+    ("instr.override", "override",
+     r"\b(?:ignore|disregard|forget)\s+(?:everything|anything|all)\s+(?:above|before|previously"
+     r"|you\s+(?:were|have\s+been)\s+told|else)",
+     ("ignore", "disregard", "forget"), H, H, "asks to override earlier instructions"),
+    ("instr.new_task", "override",
+     r"\b(?:new|updated|real|actual|true|additional|urgent|secret|hidden|revised)\s+(?:user\s+)?"
+     r"(?:instructions?|task|orders?|directives?|query|request|objective)\s*(?::|from\b|for\s+you\b)"
+     r"|\bi\s+am\s+(?:the|your)\s+(?:user|developer|admin|administrator|owner|creator)\b"
+     r"|\b(?:the\s+)?previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s+(?:been\s+)?"
+     r"(?:completed|done|finished|cancell?ed|obsolete|void)"
+     r"|\bmore\s+(?:urgent|important)\s+(?:new\s+)?(?:task|request)",
+     ("new", "updated", "real", "actual", "true", "additional", "urgent", "secret", "hidden",
+      "revised", "i am", "previous", "more "), M, H,
+     "announces a new task or impersonates the user"),
+    # -- fake roles and system messages ---------------------------------------------------------
+    ("instr.fake_role", "role",
+     r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
+     r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?\s{0,3}"
+     r"(?:\]|\)|\})"
+     r"|<\|im[ _]start\|>|<\|(?:system|endoftext|start[ _]header[ _]id)\|>|\[/?inst\]|<<sys>>"
+     r"|\bsystem[\s_-](?:message|prompt|override|instruction|notice|update|command)\s{0,3}[:)\]]",
+     ("system", "assistant", "admin", "developer", "<|", "[inst", "[/inst", "<<sys"),
+     H, H, "imitates a system or role marker"),
+    # -- messages addressed to the model ------------------------------------------------------
+    ("instr.addressed", "address",
+     r"\b(?:message|note|instructions?|request|reminder|memo)\s+(?:is\s+)?(?:from|by)\s"
+     + _g(60) + r"\bto\s+you\b"
+     r"|\bto\s+you,?\s+(?:the\s+)?" + _AI + r"\b"
+     r"|\b(?:dear|attention|hey|hello|hi|greetings|note\s+to(?:\s+the)?|message\s+for(?:\s+the)?"
+     r"|instructions?\s+for(?:\s+the)?)\s+" + _AI + r"s?\b"
+     r"|\bif\s+you\s+are\s+an?\s+(?:ai|llm|language\s+model|assistant|agent|chat\s?bot|bot)\b"
+     r"|\b(?:any|all)\s+(?:ai|llm)\s+(?:assistants?|agents?|models?)\s+(?:reading|processing"
+     r"|that\s+reads?|seeing)\b",
+     ("message", "note", "instruction", "request", "reminder", "memo", "to you", "dear",
+      "attention", "hey", "hello", "hi ", "greetings", "if you are", "any ai", "all ai",
+      "any llm", "all llm"), M, H, "a message addressed to the AI model"),
+    # -- hijacking the task ---------------------------------------------------------------------
+    ("instr.task_hijack", "hijack",
+     r"\bbefore\s+you\s+(?:can\s+|could\s+|may\s+)?(?:solve|complete|do|answer|respond|proceed"
+     r"|continue|finish|start|perform|carry\s+out|work\s+on|reply)\b" + _g(50)
+     + r"\b(?:task|request|question|query|job|this)\b"
+     r"|\bafter\s+you\s+(?:do|have\s+done|did|finish|complete|are\s+done\s+with)\s+(?:that|this|it)"
+     r"\b" + _g(50) + r"\b(?:you\s+can|continue|proceed|solve|return|go\s+back)"
+     r"|\bthe\s+(?:task|request|question)\s+(?:that\s+)?i\s+(?:gave|asked|assigned)\s+you\b"
+     r"|\binstead\s+of\s+(?:the|your)\s+(?:original|current|user'?s?|assigned|actual)\s+task"
+     r"|\bmake\s+sure\s+(?:to|you)\s+(?:finish|complete|do)\s+(?:the|this)\s+new\s+task",
+     ("before you", "after you", "task", "instead of", "new task"), H, H,
+     "tries to replace or preempt the user's task"),
+    ("instr.must_follow", "directive",
+     r"\b(?:strictly|must|always|carefully)\s+(?:adhere|obey|comply|follow|execute|perform)\s+"
+     r"(?:to\s+|with\s+)?(?:the\s+|these\s+|my\s+|all\s+)?(?:following|below|these|new|my|next)\s+"
+     r"(?:\w+\s+)?(?:instruction|directive|command|order|step|rule)s?",
+     ("adhere", "obey", "comply", "follow", "execute", "perform"), M, H,
+     "demands obedience to embedded instructions"),
+    # -- concealment from the user ------------------------------------------------------------
+    ("instr.conceal", "conceal",
+     r"\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|without)\s+(?:\w+\s+){0,2}?"
+     r"(?:mention|tell|reveal|inform|disclos|notify|alert|acknowledg|explain|bring\s+up|let\s+"
+     r"(?:the\s+)?user\s+know|show|display|report|say)\w*\s+(?:\w+\s+){0,3}?(?:the\s+user|users"
+     r"|the\s+human|anyone|that\s+you|that\s+this|this\s+to|this\s+(?:instruction|step|tool|action)"
+     r"|these\s+(?:instructions|steps)|what\s+you|it\s+to|you(?:'re|\s+are|\s+have)\b|about\s+this)"
+     r"|\bpresent\s+(?:it|this|them|the\s+\w+(?:\s+\w+)?)\s+as\s+(?:if|though)\b"
+     r"|\bformat\s+(?:them|it|this|these)\s+to\s+look\s+like\b"
+     r"|\b(?:the\s+)?users?\s+(?:must|should|will|need)\s+(?:not|never)\s+(?:to\s+)?(?:know|see"
+     r"|notice|find\s+out|learn|be\s+told|be\s+informed|be\s+aware)"
+     r"|\bwithout\s+(?:the\s+user'?s?|their|anyone'?s?)\s+(?:knowledge|noticing|knowing|consent"
+     r"|awareness|permission|approval)"
+     r"|\bwithout\s+(?:asking|telling|informing|notifying|alerting|consulting|confirming\s+with)\s+"
+     r"(?:me|the\s+user|them|anyone|the\s+human)"
+     r"|\b(?:keep|this\s+is)\s+(?:this\s+|it\s+)?(?:a\s+)?(?:secret|hidden|private)\s+from\b"
+     r"|\bis\s+(?:a\s+)?mere\s+implementation\s+detail",
+     ("not", "don", "never", "without", "present", "format", "user", "keep", "this is",
+      "implementation detail"), H, H, "asks to hide actions from the user"),
+    ("instr.covert", "conceal",
+     r"\b(?:secretly|silently|covertly|quietly|discreetly|surreptitiously|invisibly)\s+(?:\w+\s+)?"
+     r"(?:send|include|add|read|access|copy|forward|upload|call|append|execute|run|exfiltrat\w*"
+     r"|collect|attach|bcc|cc|transfer|post|share|leak|insert|use)\b",
+     ("secretly", "silently", "covertly", "quietly", "discreetly", "surreptitiously",
+      "invisibly"), H, H, "asks for covert actions"),
+    # -- credentials, unrelated files, exfiltration -------------------------------------------
+    ("instr.sensitive_file", "sensitive",
+     r"\b" + _GRAB + r"\b" + _g(80) + _SENSITIVE_FILE,
+     ("ssh", "id rsa", "id ed25519", "id ecdsa", "authorized keys", ".aws", "/etc/", ".netrc",
+      ".npmrc", ".pypirc", "credentials", ".docker", "kube", "mcp.json", "claude desktop",
+      ".cursor", ".env", "history", "keychain", "wallet", ".gnupg"), H, H,
+     "directs the model to read credential or configuration files"),
+    ("instr.sensitive_data", "sensitive",
+     r"\b" + _GRAB + r"\b" + _g(60) + r"\b(?:all\s+|the\s+|any\s+|user'?s?\s+|your\s+|master\s+)?"
+     + _SENSITIVE_WORD,
+     ("credential", "key", "token", "password", "passphrase", "passcode", "secret", "phrase",
+      "mnemonic", "confidential", "cookie", "security", "credit card", "bank account", "://"),
+     M, M, "directs the model towards credentials or secrets"),
+    ("instr.exfil_sink", "exfil",
+     r"\b(?:send|post|upload|forward|e-?mail|transmit|exfiltrat\w*|leak|share|copy|bcc|cc|report"
+     r"|submit|deliver|concatenate\b" + _g(80) + r"\bpost)\b" + _g(100) + r"\b(?:to|into)\s+"
+     + _SINK,
+     ("send", "post", "upload", "forward", "mail", "transmit", "exfiltrat", "leak", "share",
+      "copy", "bcc", "cc", "report", "submit", "deliver"), M, M,
+     "directs data to an external address"),
+    ("instr.exfil_beacon", "exfil",
+     r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://[^)\s]{1,300}[?&][\w-]{1,40}=\s{0,3}(?:\{|\$|<|%7b)",
+     ("![",), H, H, "a markdown image that would leak data in its URL"),
+    # -- markup blocks that smuggle instructions ----------------------------------------------
+    ("instr.tag_block", "tag",
+     r"<\s{0,3}/?\s{0,3}(?:important|hidden|information|instructions?|system|secret|admin|priority"
+     r"|assistant[ _-]?instructions?|ai[ _-]?instructions?|note[ _-]?to[ _-]?(?:ai|assistant|model)"
+     r"|override|system[ _-]?prompt)\s{0,3}>",
+     ("<",), H, H, "an instruction block in markup the user does not see"),
+    ("instr.bracket_tag", "tag",
+     r"\[\s{0,3}(?:important|hidden|system|instructions?|secret|admin|note\s+to\s+(?:ai|assistant)"
+     r")\s{0,3}\]\s{0,3}[a-z]",
+     ("[",), M, M, "a bracketed instruction marker"),
+    # -- other tools and servers (shadowing, tool transfer) -----------------------------------
+    ("instr.tool_redirect", "tools",
+     r"\b(?:this|the)\s+tool\s+(?:is\s+(?:no\s+longer|not|currently\s+not)\s+(?:available|supported"
+     r"|working|in\s+service)|has\s+been\s+(?:deprecated|replaced|removed|disabled|moved|retired))"
+     r"|\breplaced\s+by\s+" + _TOOL_REF
+     + r"|\b(?:please\s+)?use\s+" + _TOOL_REF + r"\s+instead\b",
+     ("tool", "function"), L, H, "redirects the model to another tool"),
+    ("instr.tool_directive", "tools",
+     r"\byou\s+(?:should|must|need\s+to|have\s+to|are\s+required\s+to)\s+(?:first\s+|now\s+|then\s+)?"
+     r"(?:use|call|invoke|run|execute)\s+(?:the\s+)?(?:tool|function)\b"
+     r"|\b(?:by\s+)?using\s+" + _TOOL_REF + r"\b"
+     r"|(?:^|[.!:;]\s{0,3}|\bplease\s+)(?:use|call|invoke|run)\s+" + _TOOL_REF + r"\b",
+     ("tool", "function"), None, H, "tells the model which tool to call"),
+    ("instr.shadowing", "shadow",
+     r"\bwhen\s+this\s+tool\s+is\s+(?:available|present|installed|loaded|enabled|connected)"
+     r"|\b(?:all|any|every)\s+(?:other\s+)?(?:e-?mails?|messages?|requests?|calls?|payments?"
+     r"|transactions?|transfers?|files?)\s+(?:must|should|will|need\s+to|have\s+to)\s+(?:\w+\s+){0,3}?"
+     r"(?:be\s+)?(?:sent|forwarded|redirected|routed|copied|cc'?d|bcc'?d|addressed)\s+to\b"
+     r"|\b" + _TOOL_REF + r"\s+(?:must|should|has\s+to)\s+(?:always\s+|now\s+|also\s+|only\s+)?"
+     r"(?:send|use|include|forward|redirect|add|be\s+called\s+with|bcc|cc)\b"
+     r"|\b(?:this|these|the\s+following)\s+(?:tool|server|instruction)s?\s+(?:overrides?|modif(?:y|ies)"
+     r"|changes?|alters?|replaces?)\s+(?:the\s+)?(?:behaviou?r|functionality|use|usage|workings?)\s+"
+     r"of\b",
+     ("when this tool", "must", "should", "need to", "have to", "has to", "override", "modif",
+      "change", "alter", "replace"), H, H, "changes how other tools behave"),
+    ("instr.priority", "priority",
+     r"\bbefore\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)\w*\s+(?:[\w`'\"-]+\s+){0,3}?"
+     r"(?:operation|tool|function|command|action|calculation|request)s?\b" + _g(40)
+     + r"\b(?:execute|call|run|use|invoke)\s+this\s+(?:tool|function)\b"
+     r"|\b(?:replace|overwrite|substitute)\s+(?:the\s+)?(?:values?|results?|outputs?|arguments?"
+     r"|parameters?|numbers?)\s+with\s+(?:the\s+|this\s+|its\s+)?(?:response|output|result)",
+     ("before", "replace", "overwrite", "substitute"), H, H,
+     "inserts itself ahead of other operations or tampers with their values"),
+    ("instr.preference", "preference",
+     r"\b(?:the|is\s+a)\s+(?:best|greatest|only|most\s+(?:reliable|accurate|powerful|trusted"
+     r"|trustworthy|secure|advanced|capable))\s+tool\b"
+     r"|\bthis\s+tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s+(?:to\s+|than\s+)?"
+     r"(?:all|any|every|other)"
+     r"|\bjust\s+use\s+this\s+tool\b"
+     r"|\buse\s+this\s+tool\s+(?:instead\s+of|rather\s+than|over|in\s+place\s+of)\s+(?:any|all"
+     r"|other|every)"
+     r"|\b(?:do\s+not|don'?t|never)\s+(?:use|call|choose)\s+(?:any\s+)?other\s+tools?\b"
+     r"|\bno\s+matter\s+(?:how\s+many|what|which)\b" + _g(60) + r"\b(?:use|call|choose)\b"
+     r"|\b(?:use|call|choose)\s+this\s+tool\b" + _g(60) + r"\bno\s+matter\b",
+     ("best", "greatest", "only", "most", "superior", "better", "outperform", "beats",
+      "just use", "instead of", "rather than", "other tool", "no matter"), H, M,
+     "promotes itself over other tools"),
+    ("instr.preference", "preference",
+     r"\b(?:always|exclusively)\s+(?:use|choose|prefer|pick|select|call)\s+this\s+tool\b",
+     ("always", "exclusively"), M, M, "asks always to be chosen"),
+    # -- harvesting the model's own context -------------------------------------------------
+    ("instr.context_harvest", "harvest",
+     r"\b(?:name|identity|version|type|vendor|provider)\s+of\s+(?:the\s+)?(?:llm|model|ai|assistant"
+     r"|agent|language\s+model)(?:\s+model)?\s+(?:that|which|who)\s+(?:is\s+)?(?:call|calls|calling"
+     r"|invok\w*|us\w*|runs?|running)"
+     r"|\b(?:llm|model|ai|assistant|agent)(?:\s+model)?\s+(?:that|which|who)\s+(?:is\s+)?(?:calls"
+     r"|calling|invokes|invoking|uses|using)\s+(?:this|the)\s+(?:tool|function)"
+     r"|\byour\s+(?:system\s+prompt|system\s+instructions|(?:full\s+|entire\s+)?conversation"
+     r"|chat\s+history|previous\s+messages|context\s+window|full\s+prompt|(?:list\s+of\s+)?"
+     r"(?:available\s+)?tools\s+list|available\s+tools|hidden\s+instructions)"
+     r"|\b(?:include|pass|provide|put|fill|insert|send|paste|copy)\s+(?:\w+\s+){0,3}?(?:the\s+)?"
+     r"(?:full|entire|complete|whole|current)\s+(?:conversation|chat\s+history|system\s+prompt"
+     r"|message\s+history|context)",
+     ("name", "identity", "version", "type", "vendor", "provider", "that", "which", "who",
+      "your", "full", "entire", "complete", "whole", "current"), H, H,
+     "asks for the model's identity, prompt or conversation"),
+    # -- content-only: manipulating the response, TODO directives, code payloads -------------
+    ("instr.response_manipulation", "response",
+     r"(?:^|[\n.!?:;]\s{0,3}|\bplease\s+|\b(?:can|could|would|will)\s+you\s+)(?:(?:also|now|then"
+     r"|kindly|additionally)\s+)?" + _IMPERATIVE + r"\b" + _g(120) + r"\byour\s+(?:\w+\s+)?"
+     + _RESPONSE + r"(?:'s)?\b"
+     r"|(?:^|[\n.!?:;]\s{0,3})(?:in|within|throughout|at\s+the\s+(?:end|start|beginning)\s+of)\s+"
+     r"your\s+" + _RESPONSE + r",",
+     ("your",), None, H, "tells the model how to write its response"),
+    ("instr.todo", "todo",
+     r"(?<![#/*\-])(?<![#/*]\s)\btodo\s{0,3}:\s{0,3}(?:please\s+)?(?:send|transfer|forward|pay"
+     r"|e-?mail|invite|visit|post|share|upload|delete|remove|change|modify|update|create|add|book"
+     r"|reserve|make|write|tell|give|grant|open|click|download|install|execute|call"
+     r"|schedule|cancel|move|copy|publish|message|contact|buy|purchase|order|reset|set|follow"
+     r"|read|summarize|concatenate|find|get|check|go|say|suggest|recommend|mention|remind|ask|note)\b",
+     ("todo",), None, H, "an action item addressed to whoever reads the text"),
+    ("instr.code_directive", "code",
+     r"\b(?:following|below|subsequent|under-?mentioned|next|this|attached)\s+(?:\w+\s+)?code\s+"
+     r"(?:snippet|block|section|excerpt|fragment|piece|segment|sample|chunk|lines?)\b",
+     ("code",), None, M, "asks to put a given code block into the answer"),
+    ("instr.risky_code", "risky_code",
+     r"\brequests\.(?:post|put)\b|\burllib\.request\.url(?:open|retrieve)\b|\burlretrieve\b"
+     r"|\bhttp\.client\.https?connection\b|\bsocket\.socket\b|\.send(?:all|to)\(|\bsmtplib\b"
+     r"|\bftplib\b|\baiosmtplib\b|\byagmail\b|\bscp\b|\bcurl\b|\bwget\b|\burllib3\b"
+     r"|\bos\.environ\b|\bclipboard|\bpbpaste\b|\bcookie(?:jar|s\.(?:txt|pkl))|\bpsutil\b"
+     r"|\bplatform\.(?:system|version|node|uname)\b|\bnvidia-smi\b|\bdriverquery\b"
+     r"|\bauthorized[ _]keys\b|/etc/(?:hosts|passwd|shadow|init\.d)|\brc\.local\b|\bx11grab\b"
+     r"|\bscreencapture\b|\bsnippingtool\b|\bpkg[ _]resources\.working[ _]set\b"
+     r"|\bshutil\.rmtree\(\s{0,3}[\"']/|\bos\.remove\(\s{0,3}[\"']/|\bos\.fork\(\)|\brm\s+-rf\s+/"
+     r"|\bmkfs\b|/boot/|\bfernet\b|\baes\.new\b|\bcipher\(|\bscapy\b|\.terminate\(\)"
+     r"|\bexec\(\s{0,3}open\(|\|\s{0,3}(?:ba)?sh\b|\bnohup\b|\bkeylog|\bpynput\b|\bxmrig\b"
+     r"|\bcrypto\s?min",
+     ("request", "url", "http", "socket", ".send", "smtp", "ftp", "yagmail", "scp", "curl",
+      "wget", "environ", "clipboard", "pbpaste", "cookie", "psutil", "platform.", "nvidia",
+      "driverquery", "authorized keys", "/etc/", "rc.local", "x11grab", "screencapture",
+      "snippingtool", "pkg resources", "rmtree", "os.remove", "os.fork", "rm -rf", "mkfs",
+      "/boot/", "fernet", "aes.new", "cipher(", "scapy", "terminate", "exec(", "sh", "nohup",
+      "keylog", "pynput", "xmrig", "crypto"), None, M,
+     "code that sends data out, harvests the host or damages it"),
+]
+
+
+def _compile() -> tuple[Rule, ...]:
+    rules = []
+    for rule_id, category, pattern, anchors, desc, content, message in _RAW_RULES:
+        rules.append(
+            Rule(rule_id, category, re.compile(pattern, re.MULTILINE), anchors, desc, content,
+                 message)
+        )
+    return tuple(rules)
+
+
+RULES: Final = _compile()
+
+
+def _lower(text: str) -> str:
+    """Lower-case, offsets preserved, with ``_`` and escaped newlines turned into spaces."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # Serialised text (YAML, repr, JSON in a string) carries escaped newlines and snake_case
+    # joins ("External_Ignore your…"); both would defeat word boundaries. Same-length swaps.
+    if "\\" in low:
+        low = low.replace("\\n", "  ").replace("\\t", "  ").replace("\\r", "  ")
+    return low.replace("_", " ")
+
+
+_BACK: Final = 260  # no match starts further than this before its anchor
+_AHEAD: Final = 460  # … or ends further than this after it
+_DENSE: Final = 0.5  # above this window coverage a full scan is cheaper
+
+
+def _windows(low: str, anchors: tuple[str, ...]) -> list[tuple[int, int]] | None:
+    """Merged windows around anchor occurrences; None when they would cover most of the text.
+
+    Running a rule only near its anchors keeps large clean pages fast; a rule's matches all
+    contain one of its anchors and are bounded in length, so nothing is lost.
+    """
+    n = len(low)
+    if n <= 4 * (_BACK + _AHEAD):
+        return [(0, n)]
+    spans: list[tuple[int, int]] = []
+    budget = int(n * _DENSE) // (_BACK + _AHEAD) + 1
+    for anchor in anchors:
+        pos = low.find(anchor)
+        while pos >= 0:
+            spans.append((max(0, pos - _BACK), min(n, pos + len(anchor) + _AHEAD)))
+            if len(spans) > budget:
+                return None
+            pos = low.find(anchor, pos + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def scan(text: str, profile: str = CONTENT) -> list[Finding]:
+    """Findings for model-directed instructions in ``text`` under ``profile``."""
+    low = _lower(text)
+    findings: list[Finding] = []
+    medium: list[tuple[Finding, str]] = []
+    content = profile == CONTENT
+    code_spans: list[tuple[int, int]] = []
+    for rule in RULES:
+        severity = rule.content if content else rule.description
+        if severity is None:
+            continue
+        if rule.rule == "instr.risky_code":
+            # Risky code only matters next to a directive to put code into the answer.
+            windows: list[tuple[int, int]] | None = code_spans
+        else:
+            windows = _windows(low, rule.anchors)
+        if windows is None:
+            windows = [(0, len(low))]
+        seen = -1
+        for lo, hi in windows:
+            for m in rule.pattern.finditer(low, lo, hi):
+                if m.end() == m.start() or m.start() < seen:
+                    continue
+                seen = m.end()
+                finding = Finding(rule.rule, severity, m.start(), m.end(), rule.message)
+                findings.append(finding)
+                if rule.rule == "instr.code_directive":
+                    code_spans.append((m.start(), min(len(low), m.end() + 2000)))
+                if severity is Severity.MEDIUM:
+                    medium.append((finding, rule.category))
+    findings.extend(_combine(medium))
+    return findings
+
+
+def _combine(medium: list[tuple[Finding, str]]) -> list[Finding]:
+    """A HIGH finding where two MEDIUM findings of different categories sit close together."""
+    if len(medium) < 2:
+        return []
+    medium.sort(key=lambda fc: fc[0].start)
+    out: list[Finding] = []
+    last_end = -1
+    for i, (first, cat) in enumerate(medium):
+        for second, other in medium[i + 1 :]:
+            if second.start - first.end > COMBINE_WINDOW:
+                break
+            if other != cat and first.start > last_end:
+                end = max(first.end, second.end)
+                out.append(Finding("instr.combined", Severity.HIGH, first.start, end,
+                                   f"several weaker signals together ({cat} + {other})"))
+                last_end = end
+                break
+    return out
+
+
+def blocking(findings: list[Finding], threshold: Severity = Severity.HIGH) -> bool:
+    return any(RANK[f.severity] >= RANK[threshold] for f in findings)

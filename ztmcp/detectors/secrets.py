@@ -1,0 +1,439 @@
+"""Secrets and personal data: provider keys, private keys, tokens, URL passwords, cards, IDs.
+
+Why our own rules and not detect-secrets or a gitleaks binary: detect-secrets scans line by
+line with one regex pass per plugin plus per-line filters (a few MB/s in CPython), and it has no
+notion of a masked excerpt or of a span; a gitleaks binary means a subprocess per message. This
+module keeps the *shape knowledge* of those projects (the provider formats below follow the
+public gitleaks rule set and detect-secrets plugins, MIT/Apache-2.0) in a few prefix-anchored
+regexes that CPython scans at tens of MB/s.
+
+Rules (rule id — severity):
+
+- ``secret.private_key`` — CRITICAL — PEM/OpenSSH/PGP private key blocks.
+- ``secret.<provider>`` — HIGH — formats with a provider prefix or checksum-like structure
+  (AWS, GitHub, GitLab, Slack, Stripe, OpenAI, Anthropic, Hugging Face, npm, PyPI, Discord,
+  Telegram, Mailchimp, Atlassian, Azure AD, Vault, SendGrid, Twilio, Shopify, Doppler, …).
+- ``secret.jwt`` — HIGH — a JWT whose header decodes to JSON with ``alg``/``typ``.
+- ``secret.url_password`` — HIGH — ``scheme://user:password@host`` with a literal password.
+- ``secret.auth_header`` — HIGH — ``Authorization: Bearer/Basic/token …``, ``curl -u user:pw``.
+- ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …`` with a value
+  that is neither a placeholder nor a variable reference and has enough entropy.
+- ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
+- ``pii.card_number`` — HIGH — 13 to 19 digits with a known issuer prefix and a valid Luhn sum.
+- ``pii.us_ssn`` — HIGH — ``123-45-6789`` outside the never-issued ranges.
+- ``pii.iban`` — LOW — IBANs with a valid mod-97 checksum (payments legitimately carry them).
+- ``secret.high_entropy`` — MEDIUM — a long random-looking token with no known shape (support
+  signal only: hashes, ids and nonces look the same).
+
+Placeholders are never findings: values made of ``x``/``*``/``0``, ``<…>``, ``${…}``, ``$VAR``,
+``{{…}}``, ``your_…``, ``…here``, ``changeme`` and friends.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import json
+import re
+from typing import Final
+
+from ztmcp.checks.base import Severity
+from ztmcp.detectors.findings import Finding, shannon_entropy
+
+H, M, L, C = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.CRITICAL
+
+_B: Final = r"(?<![A-Za-z0-9_])"  # left token boundary
+_E: Final = r"(?![A-Za-z0-9_])"  # right token boundary
+_ED: Final = r"(?![A-Za-z0-9_-])"  # right boundary for tokens that may contain '-'
+
+# (rule id, provider, regex, severity); the secret is group 1 when the regex has a group.
+_PROVIDERS: Final[list[tuple[str, str, str, Severity]]] = [
+    ("secret.aws_access_key_id", "AWS",
+     _B + r"((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})" + _E, H),
+    ("secret.aws_bedrock_key", "AWS Bedrock",
+     _B + r"(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?![A-Za-z0-9+/=])", H),
+    ("secret.aws_bedrock_key", "AWS Bedrock",
+     r"(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=]{20,1000})", H),
+    ("secret.github_token", "GitHub", _B + r"((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36})" + _E, H),
+    ("secret.github_token", "GitHub", _B + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + _E, H),
+    ("secret.gitlab_token", "GitLab", _B + r"(glpat-[A-Za-z0-9_-]{20})" + _ED, H),
+    ("secret.gitlab_token", "GitLab",
+     _B + r"(glpat-[A-Za-z0-9_-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})" + _ED, H),
+    ("secret.gitlab_token", "GitLab", _B + r"(glptt-[0-9a-f]{40})" + _ED, H),
+    ("secret.gitlab_token", "GitLab", _B + r"(GR1348941[A-Za-z0-9_-]{20})" + _ED, H),
+    ("secret.gitlab_token", "GitLab",
+     _B + r"((?:gldt|glsoat|glrt|glcbt|glft|glimt|glffct)-[A-Za-z0-9_-]{20,25})" + _ED, H),
+    ("secret.gitlab_token", "GitLab", _B + r"(glagent-[A-Za-z0-9_-]{50,1024})" + _ED, H),
+    ("secret.gitlab_token", "GitLab", _B + r"(gloas-[A-Za-z0-9_-]{64})" + _ED, H),
+    ("secret.slack_token", "Slack", _B + r"(xoxb-[0-9]{10,13}-[0-9]{10,13}[A-Za-z0-9-]{0,60})", H),
+    ("secret.slack_token", "Slack",
+     _B + r"(xox[pe](?:-[0-9]{10,13}){3}-[A-Za-z0-9-]{28,34})" + _ED, H),
+    ("secret.slack_token", "Slack", _B + r"(xapp-\d-[A-Z0-9]{9,15}-\d{10,16}-[a-z0-9]{30,80})", H),
+    ("secret.slack_token", "Slack",
+     _B + r"(xoxe\.xox[bp]-\d-[A-Za-z0-9]{150,180})" + _E, H),
+    ("secret.slack_token", "Slack", _B + r"(xoxe-\d-[A-Za-z0-9]{140,160})" + _E, H),
+    ("secret.slack_token", "Slack", _B + r"(xox[os]-\d{5,14}-\d{5,14}-\d{5,14}-[a-fA-F0-9]{16,64})",
+     H),
+    ("secret.slack_webhook", "Slack",
+     r"(hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{40,60})", H),
+    ("secret.stripe_key", "Stripe", _B + r"((?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99})" + _E,
+     H),
+    ("secret.openai_key", "OpenAI",
+     _B + r"(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{10,100}T3BlbkFJ[A-Za-z0-9_-]{10,100})"
+     + _ED, H),
+    ("secret.anthropic_key", "Anthropic",
+     _B + r"(sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,100}AA)" + _ED, H),
+    ("secret.huggingface_token", "Hugging Face", _B + r"(hf_[A-Za-z]{34})" + _E, H),
+    ("secret.huggingface_token", "Hugging Face", _B + r"(api_org_[A-Za-z]{34})" + _E, H),
+    ("secret.npm_token", "npm", _B + r"(npm_[A-Za-z0-9]{36})" + _E, H),
+    ("secret.pypi_token", "PyPI", _B + r"(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000})", H),
+    ("secret.discord_token", "Discord",
+     _B + r"([A-Z][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})", H),
+    ("secret.telegram_token", "Telegram", _B + r"(\d{8,10}:AA[A-Za-z0-9_-]{32,33})" + _ED, H),
+    ("secret.mailchimp_key", "Mailchimp", _B + r"([0-9a-f]{32}-us\d{1,2})" + _E, H),
+    ("secret.atlassian_token", "Atlassian", _B + r"(ATATT3[A-Za-z0-9_=-]{150,250})", H),
+    ("secret.azure_ad_secret", "Azure AD",
+     r"(?:^|[\\'\"`\s>=:(,)])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),])", H),
+    ("secret.vault_token", "HashiCorp Vault", _B + r"(hvs\.[A-Za-z0-9_-]{90,120})" + _ED, H),
+    ("secret.vault_token", "HashiCorp Vault",
+     _B + r"(s\.(?=[A-Za-z0-9]{0,23}[0-9])(?=[A-Za-z0-9]{0,23}[A-Z])(?=[A-Za-z0-9]{0,23}[a-z])"
+     r"[A-Za-z0-9]{24})" + _E, H),
+    ("secret.age_key", "age", r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})", H),
+    ("secret.onepassword_token", "1Password", _B + r"(ops_eyJ[A-Za-z0-9+/]{250,}={0,3})", H),
+    ("secret.onepassword_key", "1Password",
+     _B + r"(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
+     r"-[A-Z0-9]{5})" + _E, H),
+    ("secret.clickhouse_key", "ClickHouse", _B + r"(4b1d[A-Za-z0-9]{38})" + _E, H),
+    ("secret.cloudflare_ca_key", "Cloudflare", _B + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _E, H),
+    ("secret.facebook_token", "Facebook", _B + r"(EAA[MC][A-Za-z0-9]{100,})" + _E, H),
+    ("secret.facebook_token", "Facebook", r"(?i:facebook)[^\n]{0,40}?" + _B
+     + r"(\d{15,16}(?:\||%7C)[A-Za-z0-9_-]{27,40})" + _ED, H),
+    ("secret.intra42_secret", "42", _B + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + _E, H),
+    ("secret.maxmind_key", "MaxMind", _B + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + _E, H),
+    ("secret.octopus_key", "Octopus Deploy", _B + r"(API-[A-Z0-9]{26})" + _E, H),
+    ("secret.perplexity_key", "Perplexity", _B + r"(pplx-[A-Za-z0-9]{48})" + _E, H),
+    ("secret.sourcegraph_token", "Sourcegraph",
+     _B + r"(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40})" + _E, H),
+    ("secret.sourcegraph_token", "Sourcegraph",
+     r"(?i:sourcegraph)[^\n]{0,20}?" + _B + r"([a-fA-F0-9]{40})" + _E, H),
+    ("secret.sendgrid_key", "SendGrid",
+     _B + r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _ED, H),
+    ("secret.twilio_key", "Twilio", _B + r"(SK[0-9a-f]{32})" + _E, H),
+    ("secret.shopify_token", "Shopify", _B + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + _E, H),
+    ("secret.doppler_token", "Doppler", _B + r"(dp\.pt\.[A-Za-z0-9]{43})" + _E, H),
+    ("secret.digitalocean_token", "DigitalOcean", _B + r"(do[opr]_v1_[a-f0-9]{64})" + _E, H),
+    ("secret.linear_key", "Linear", _B + r"(lin_api_[A-Za-z0-9]{40})" + _E, H),
+    ("secret.postman_key", "Postman", _B + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + _E, H),
+    ("secret.grafana_token", "Grafana", _B + r"(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})" + _E, H),
+    ("secret.grafana_token", "Grafana", _B + r"(glc_[A-Za-z0-9+/]{32,400}={0,2})", H),
+    ("secret.artifactory_key", "Artifactory", _B + r"(AKC[A-Za-z0-9]{10,})" + _E, H),
+    ("secret.databricks_token", "Databricks", _B + r"(dapi[a-f0-9]{32}(?:-\d)?)" + _E, H),
+    ("secret.gcp_api_key", "Google", _B + r"(AIza[0-9A-Za-z_-]{35})" + _ED, M),
+    ("secret.gcp_service_account", "Google", r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")", H),
+]
+
+_PRIVATE_KEY: Final = re.compile(
+    r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+    r"(?:[\s\S]{0,20000}?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+)
+_JWT: Final = re.compile(
+    _B + r"(eyJ[A-Za-z0-9_-]{10,4000})\.(eyJ[A-Za-z0-9_-]{2,8000})(?:\.([A-Za-z0-9_-]{0,2000}))?"
+)
+_URL_PASSWORD: Final = re.compile(
+    r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^\s:/?#@\"'<>\[\]{}]{1,100}):([^\s/?#@\"'<>]{1,200})@"
+    r"[A-Za-z0-9.-]{1,253}"
+)
+_AUTH_HEADER: Final = re.compile(
+    r"(?i:authorization|x-api-key|api-token|x-auth-token|x-jfrog-art-api|private-token|apikey)"
+    r"\s{0,3}[:=]\s{0,3}(?i:(?:bearer|basic|token|bot|apikey)\s{1,3})?"
+    r"([A-Za-z0-9._~+/=-]{8,2000})"
+)
+_CURL_USER: Final = re.compile(
+    r"\bcurl\b[^\n]{0,200}?(?:\s-u\s{0,3}|\s--user[\s=]{1,3})[\"']?([^\s\"':]{1,100}):"
+    r"([^\s\"']{1,200})"
+)
+_KEYWORD: Final = re.compile(
+    r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:api[_-]?key|apikey|api[_-]?secret|secret[_-]?key"
+    r"|client[_-]?secret|app[_-]?secret|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key"
+    r"|private[_-]?key|secret|token|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key"
+    r"|bearer)[A-Za-z0-9_.-]{0,20})[\"']?[ \t]{0,3}(?::=|=>|==|[:=]|[ \t])[ \t]{0,3}[\"'`]?"
+    r"([^\s\"'`,;)}\]<>]{6,300})"
+)
+_CARD: Final = re.compile(r"\d(?:[ -]?\d){12,18}")
+_SSN: Final = re.compile(r"(\d{3})-(\d{2})-(\d{4})")
+_IBAN: Final = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
+_ENTROPY_TOKEN: Final = re.compile(
+    r"(?<![A-Za-z0-9+/_=-])([A-Za-z0-9+/_=-]{32,512})(?![A-Za-z0-9+/_=-])"
+)
+
+_PLACEHOLDER: Final = re.compile(
+    r"(?i)^(?:[x*#.0_-]{4,}|[x*]+|.*(?:x{5,}|\*{4,}|_here|-here|here$|changeme|change_me|dummy"
+    r"|placeholder|redacted|example_|your[_-]|insert[_-]|replace[_-]|fake[_-]|not[_-]a[_-]"
+    r"|sample_|<|>|\$\{|\{\{|%\{|%s|\[redacted\]).*|\$[A-Za-z_(].*|.*\.\.\.?.*|\[[^\]]*\])$"
+)
+_NOT_SECRET_SUFFIX: Final = re.compile(
+    r"(?i)(?:id|ids|name|names|file|files|path|type|size|length|len|url|uri|variable|var|field"
+    r"|header|prefix|hint|label|format|policy|manager|provider|store|version|ref|key_id|count"
+    r"|expiry|expires|expiration|endpoint|env|_kind|mode)$"
+)
+_PUBLIC: Final = re.compile(r"(?i)public|publishable|pub[_-]?key|csrf|xsrf|authenticity|nonce")
+
+_UUID: Final = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Values with a provider prefix are judged by the provider rule alone (its shape is known).
+_KNOWN_PREFIX: Final = re.compile(
+    r"^(?:xox[abeoprs]|gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|sk-|sk_|rk_|hf_|npm_|pypi-"
+    r"|AKIA|ASIA|AIza|SG\.|hvs\.|glc_|glsa_|pplx-|sgp_|dapi|shp|AKC|ops_)"
+)
+_KEYWORDS: Final = re.compile(
+    r"(?i)api[_-]?key|apikey|api[_-]?secret|secret[_-]?key|client[_-]?secret|app[_-]?secret"
+    r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
+    r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
+)
+# Shape rules whose formats also fit low-variety filler: demand some entropy (as gitleaks does).
+_MIN_ENTROPY: Final = {"secret.sourcegraph_token": 3.0, "secret.mailchimp_key": 3.0,
+                       "secret.clickhouse_key": 3.0, "secret.octopus_key": 3.0}
+
+_MAX_FINDINGS: Final = 200
+_AUTH_GATES: Final = ("authorization", "api-key", "api-token", "auth-token", "art-api",
+                      "private-token", "apikey")
+_KEYWORD_STEMS: Final = ("key", "secret", "token", "pass", "pwd", "credential", "bearer")
+_KEYWORD_BACK: Final = 60
+_KEYWORD_AHEAD: Final = 360
+
+
+def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
+    """``_KEYWORD`` matches, searched only near a credential word (a fast ``str.find``)."""
+    spans: list[tuple[int, int]] = []
+    for stem in _KEYWORD_STEMS:
+        pos = low.find(stem)
+        while pos >= 0:
+            spans.append((max(0, pos - _KEYWORD_BACK), min(len(text), pos + _KEYWORD_AHEAD)))
+            pos = low.find(stem, pos + 1)
+    if not spans:
+        return []
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    lo, hi = spans[0]
+    for s, e in spans[1:]:
+        if s <= hi:
+            hi = max(hi, e)
+        else:
+            merged.append((lo, hi))
+            lo, hi = s, e
+    merged.append((lo, hi))
+    out: list[re.Match[str]] = []
+    end = -1
+    for lo, hi in merged:
+        for m in _KEYWORD.finditer(text, lo, hi):
+            if m.start() >= end:
+                out.append(m)
+                end = m.end()
+    return out
+
+
+def _keyword_at_boundary(key: str) -> bool:
+    """The credential word starts a word of ``key`` (``auth_token``, ``authToken``), not the
+    middle of one (``jsonwebtoken``)."""
+    for m in _KEYWORDS.finditer(key):
+        i = m.start()
+        if i == 0 or not key[i - 1].isalpha() or (key[i].isupper() and key[i - 1].islower()):
+            return True
+    return False
+
+
+def _compiled() -> tuple[tuple[str, str, re.Pattern[str], Severity], ...]:
+    return tuple((rule, name, re.compile(rx), sev) for rule, name, rx, sev in _PROVIDERS)
+
+
+PROVIDERS: Final = _compiled()
+# Rules that need text around the token (a keyword before it) run on the full text, gated.
+_CONTEXT_RULES: Final = {"facebook": "facebook", "sourcegraph": "sourcegraph",
+                         "service_account": "service_account"}
+
+# Secrets never contain whitespace: provider shapes run on the runs of token characters only,
+# joined by newlines, which is a fraction of a prose or HTML page.
+_CANDIDATE: Final = re.compile(r"[A-Za-z0-9_\-.~:|%+/=@$!#&*;,?'\"`<>(){}\[\]\\]{16,}")
+
+
+def is_placeholder(value: str) -> bool:
+    """True for obvious non-secrets: masks, templates, variable references, repeated chars."""
+    v = value.strip("\"'`")
+    if not v or _PLACEHOLDER.match(v):
+        return True
+    body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
+    return len(set(body.lower())) <= 2 and len(body) >= 6
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_issuer(digits: str) -> bool:
+    n = len(digits)
+    if digits[0] == "4" and n in (13, 16, 19):
+        return True
+    two, four = int(digits[:2]), int(digits[:4])
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return n == 16
+    if two in (34, 37):
+        return n == 15
+    if digits.startswith(("6011", "65")) or 644 <= int(digits[:3]) <= 649:
+        return 16 <= n <= 19
+    if 3528 <= four <= 3589:
+        return 16 <= n <= 19
+    return False
+
+
+def _iban_ok(iban: str) -> bool:
+    s = iban.replace(" ", "")
+    rearranged = s[4:] + s[:4]
+    try:
+        return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+    except ValueError:
+        return False
+
+
+def _b64json(segment: str) -> object:
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _strong(value: str) -> bool:
+    """Enough variety for a real secret: 2+ character classes and some entropy."""
+    classes = sum(
+        (any(c.islower() for c in value), any(c.isupper() for c in value),
+         any(c.isdigit() for c in value), any(not c.isalnum() for c in value))
+    )
+    return classes >= 2 and shannon_entropy(value) >= 2.8
+
+
+def scan(text: str) -> list[Finding]:
+    """Findings for secrets and personal data in ``text``."""
+    findings: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+    if "\\\n" in text:  # shell line continuations: same length, so offsets hold
+        text = text.replace("\\\n", "  ")
+
+    def add(rule: str, severity: Severity, start: int, end: int, message: str) -> None:
+        if len(findings) >= _MAX_FINDINGS:
+            return
+        for s, e in taken:
+            if start < e and s < end:
+                return
+        taken.append((start, end))
+        findings.append(Finding(rule, severity, start, end, message))
+
+    starts: list[int] = []
+    offsets: list[int] = []
+    chunks: list[str] = []
+    pos = 0
+    for m in _CANDIDATE.finditer(text):
+        starts.append(pos)
+        offsets.append(m.start())
+        chunks.append(m.group())
+        pos += len(m.group()) + 1
+    cand = "\n".join(chunks)
+
+    def back(j: int) -> int:
+        i = bisect.bisect_right(starts, j) - 1
+        return offsets[i] + (j - starts[i])
+
+    low_head = text.lower()
+    if "PRIVATE KEY" in text:
+        for m in _PRIVATE_KEY.finditer(text):
+            add("secret.private_key", C, m.start(), m.end(), "a private key block")
+    for rule, name, rx, severity in PROVIDERS:
+        gate = next((g for k, g in _CONTEXT_RULES.items() if k in rx.pattern.lower()), None)
+        if gate is not None:
+            if gate not in low_head:
+                continue
+            matches = [(m.group(1), m.start(1), m.end(1)) for m in rx.finditer(text)]
+        else:
+            matches = [(m.group(1), back(m.start(1)), back(m.start(1)) + len(m.group(1)))
+                       for m in rx.finditer(cand)]
+        for value, start, end in matches:
+            if is_placeholder(value) or shannon_entropy(value) < _MIN_ENTROPY.get(rule, 0.0):
+                continue
+            add(rule, severity, start, end, f"a {name} credential")
+    if "eyJ" in text:
+        for m in _JWT.finditer(text):
+            header = _b64json(m.group(1))
+            if isinstance(header, dict) and ("alg" in header or "typ" in header):
+                add("secret.jwt", H, m.start(), m.end(), "a JSON Web Token")
+    if "://" in text and "@" in text:
+        for m in _URL_PASSWORD.finditer(cand):
+            user, password = m.group(1), m.group(2)
+            if is_placeholder(password) or (is_placeholder(user) and password.isdigit()):
+                continue
+            if password.isdigit() and len(password) <= 5:
+                continue  # host:port, not user:password
+            start = back(m.start(2))
+            add("secret.url_password", H, start, start + len(password),
+                "a password inside a URL")
+    if any(k in low_head for k in _AUTH_GATES):
+        for m in _AUTH_HEADER.finditer(text):
+            value = m.group(1)
+            if is_placeholder(value) or not _strong(value):
+                continue
+            add("secret.auth_header", H, m.start(1), m.end(1), "a credential in an auth header")
+    if "curl" in text:
+        for m in _CURL_USER.finditer(text):
+            user, password = m.group(1), m.group(2)
+            if is_placeholder(password) or is_placeholder(user) or password == user:
+                continue
+            if not _strong(password) and len(password) < 8:
+                continue
+            add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
+    for m in _keyword_matches(text, low_head):
+        key, value = m.group(1), m.group(2)
+        if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
+            continue
+        if not _keyword_at_boundary(key) or "://" in value or _UUID.match(value) \
+                or _KNOWN_PREFIX.match(value) or _KEYWORDS.search(value):
+            continue
+        if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
+            continue
+        if re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value) and shannon_entropy(value) < 3.5:
+            continue  # an identifier or a word, not a secret
+        add("secret.assignment", H, m.start(2), m.end(2), "a secret assigned to a credential key")
+    for m in _CARD.finditer(text):
+        s, e = m.span()
+        if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
+            continue
+        digits = m.group().replace(" ", "").replace("-", "")
+        if 13 <= len(digits) <= 19 and _card_issuer(digits) and _luhn(digits):
+            add("pii.card_number", H, s, e, "a payment card number")
+    if "-" in text:
+        for m in _SSN.finditer(text):
+            s, e = m.span()
+            if (s and (text[s - 1].isdigit() or text[s - 1] == "-")) or \
+                    (e < len(text) and (text[e].isdigit() or text[e] == "-")):
+                continue
+            area, group, serial = m.group(1), m.group(2), m.group(3)
+            if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+                continue
+            add("pii.us_ssn", H, s, e, "a US social security number")
+    for m in _IBAN.finditer(cand):
+        if _iban_ok(m.group(1)):
+            start = back(m.start(1))
+            add("pii.iban", L, start, start + len(m.group(1)), "an IBAN")
+    for m in _ENTROPY_TOKEN.finditer(cand):
+        value = m.group(1)
+        if shannon_entropy(value) >= 4.5 and _strong(value) and not is_placeholder(value):
+            start = back(m.start(1))
+            add("secret.high_entropy", M, start, start + len(value),
+                "a long random-looking token")
+    findings.sort(key=lambda f: f.start)
+    return findings
