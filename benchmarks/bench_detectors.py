@@ -19,12 +19,14 @@ from typing import Any
 from ztmcp.detectors import instructions, scan_arguments, scan_content, scan_definition, secrets
 from ztmcp.detectors import unicode as hidden
 
-WORDS = (
-    "the of and to in is for on that with as by this from at are be or an it was which your "
-    "can will more page data server client request response model tool search result user "
-    "project release version update system file network cloud account service open source "
-    "documentation install configure example library support issue question answer news"
-).split()
+WORDS = [
+    "the", "of", "and", "to", "in", "is", "for", "on", "that", "with", "as", "by", "this",
+    "from", "at", "are", "be", "or", "an", "it", "was", "which", "your", "can", "will",
+    "more", "page", "data", "server", "client", "request", "response", "model", "tool",
+    "search", "result", "user", "project", "release", "version", "update", "system", "file",
+    "network", "cloud", "account", "service", "open", "source", "documentation", "install",
+    "configure", "example", "library", "support", "issue", "question", "answer", "news",
+]
 
 
 def web_page(size: int = 1_000_000, seed: int = 7) -> str:

@@ -329,3 +329,59 @@ def test_every_frame_gets_one_chained_record_without_content(audit: AuditLog) ->
     assert records[2]["mcp.method.name"] == "tools/call"  # a response is named by its request
     assert "private words" not in audit.path.read_text()
     assert verify_file(audit.path).ok
+
+
+class HideTool:
+    """Removes one tool from tools/list results (as the poisoning and pins checks do)."""
+
+    name = "hide"
+
+    def check(self, msg: Message, ctx: Context) -> Verdict | None:
+        result = msg.body.get("result")
+        if not (ctx.request and ctx.request.method == "tools/list" and isinstance(result, dict)):
+            return None
+        kept = [t for t in result["tools"] if t["name"] != "evil"]
+        body = {**msg.body, "result": {**result, "tools": kept}}
+        return Verdict(Action.REWRITE, self.name, "hide.evil", "hid evil", replacement=body)
+
+
+def _list(s: Session, msg_id: int, names: list[str], cursor: str | None = None) -> None:
+    params = {"cursor": cursor} if cursor else {}
+    s.handle(TO_SERVER, raw({"jsonrpc": "2.0", "id": msg_id, "method": "tools/list",
+                             "params": params}))
+    tools = [{"name": n, "inputSchema": {"type": "object"}} for n in names]
+    s.handle(TO_CLIENT, raw({"jsonrpc": "2.0", "id": msg_id, "result": {"tools": tools}}))
+
+
+def test_calls_to_a_withheld_tool_are_denied_and_checks_see_listed_tools(audit: AuditLog) -> None:
+    spy = Spy()
+    s = session(audit, HideTool(), spy)
+    _list(s, 1, ["good", "evil"])
+    denied = s.handle(TO_SERVER, call(2, "evil"))
+    assert denied.outcome is Outcome.DENIED
+    reply = json.loads(denied.reply or b"")
+    assert reply["result"]["isError"] is True and "withheld" in reply["result"]["content"][0]["text"]
+    assert s.handle(TO_SERVER, call(3, "good")).outcome is Outcome.FORWARDED
+    # The server's own listing (not the filtered one) is what checks read as ctx.extra["tools"].
+    seen: list[set[str]] = []
+
+    class Peek:
+        name = "peek"
+
+        def check(self, msg: Message, ctx: Context) -> Verdict | None:
+            seen.append(set(ctx.extra["tools"]))
+            return None
+
+    s2 = session(audit, HideTool(), Peek())
+    _list(s2, 1, ["good", "evil"])
+    _list(s2, 2, ["more"], cursor="page2")  # a later page adds to the listing
+    s2.handle(TO_SERVER, call(3, "more"))
+    assert seen[-1] == {"good", "evil", "more"}
+    _list(s2, 4, ["good"])  # a fresh listing replaces it; evil is gone and no longer withheld
+    assert s2.handle(TO_SERVER, call(5, "evil")).outcome is Outcome.FORWARDED
+
+
+def test_monitor_mode_withholds_nothing(audit: AuditLog) -> None:
+    s = session(audit, HideTool(), mode=Mode.MONITOR)
+    _list(s, 1, ["good", "evil"])
+    assert s.handle(TO_SERVER, call(2, "evil")).outcome is Outcome.FORWARDED

@@ -108,6 +108,10 @@ class Session:
             Direction.TO_CLIENT: {},
         }
         self.client: str | None = None
+        # The observed tool surface: every tool the server listed (by name), and the names a
+        # check withheld from the agent. Checks read the first through ``ctx.extra["tools"]``.
+        self._tools: dict[str, dict[str, Any]] = {}
+        self._withheld: dict[str, str] = {}  # tool name -> the rule that withheld it
         audit.append(
             {
                 "event": "session.start",
@@ -164,7 +168,9 @@ class Session:
             request = self._pending[msg.direction.reverse].pop(_key(msg.id), None)
         elif kind is Kind.REQUEST:
             self._note_client(msg)
-        ctx = Context(server=self.server, now=self._clock(), request=request)
+        ctx = Context(
+            server=self.server, now=self._clock(), request=request, extra={"tools": self._tools}
+        )
 
         verdicts: list[Verdict] = []
         current = msg
@@ -193,7 +199,7 @@ class Session:
                 current = Message(current.direction, encode(body), body)
 
         if denial is None and kind is Kind.REQUEST:
-            denial = self._track(msg)
+            denial = self._withheld_tool(msg) or self._track(msg)
             if denial is not None:
                 verdicts.append(denial)
         if denial is None and kind is Kind.NOTIFICATION and msg.method == "notifications/cancelled":
@@ -201,6 +207,9 @@ class Session:
             cancelled = msg.params.get("requestId")
             if isinstance(cancelled, str | int) and not isinstance(cancelled, bool):
                 self._pending[msg.direction].pop(_key(cancelled), None)
+
+        if denial is None and request is not None and request.method == "tools/list":
+            self._observe_tools(request, msg, current, verdicts)
 
         if denial is not None:
             decision = self._deny(msg, request, denial, tuple(verdicts))
@@ -212,6 +221,42 @@ class Session:
             decision = Decision(Outcome.FORWARDED, forward=msg.raw)
         self._record(msg, request, decision, len(msg.raw), started)
         return decision
+
+    def _observe_tools(
+        self, request: Message, listed: Message, shown: Message, verdicts: list[Verdict]
+    ) -> None:
+        """Remember what the server listed and which of those tools the agent never saw."""
+        tools = _listed_tools(listed)
+        if tools is None:
+            return
+        if "cursor" not in request.params:  # a first page starts a new listing
+            self._tools.clear()
+            self._withheld.clear()
+        page = {
+            t["name"]: t for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str)
+        }
+        self._tools.update(page)
+        visible = {t.get("name") for t in _listed_tools(shown) or [] if isinstance(t, dict)}
+        rule = next((v.rule for v in verdicts if v.action is Action.REWRITE), "session.withheld")
+        for name in page:
+            if name in visible:
+                self._withheld.pop(name, None)
+            else:
+                self._withheld[name] = rule
+
+    def _withheld_tool(self, msg: Message) -> Verdict | None:
+        """A call to a tool that a check removed from the agent's list is denied, not routed."""
+        name = msg.tool_name
+        if name is None or name not in self._withheld or self.mode is Mode.MONITOR:
+            return None
+        return Verdict(
+            Action.DENY,
+            "session",
+            "session.withheld_tool",
+            f"tool {name[:80]!r} was withheld from the tool list ({self._withheld[name]})",
+            Severity.HIGH,
+            hint=f"inspect it with `ztmcp audit show --server {self.server}`",
+        )
 
     def _track(self, msg: Message) -> Verdict | None:
         pending = self._pending[msg.direction]
@@ -350,6 +395,12 @@ class Session:
         if self.mode is Mode.MONITOR and decision.verdicts:
             event["monitor"] = True
         self._audit.append(event)
+
+
+def _listed_tools(msg: Message) -> list[Any] | None:
+    result = msg.body.get("result")
+    tools = result.get("tools") if isinstance(result, dict) else None
+    return tools if isinstance(tools, list) else None
 
 
 def _verdict_record(verdict: Verdict) -> dict[str, Any]:

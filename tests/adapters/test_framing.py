@@ -69,7 +69,7 @@ def test_line_exactly_at_the_limit_passes() -> None:
 def test_oversize_in_one_chunk() -> None:
     big = b'{"id":7,' + b"x" * 200
     frames = feed_all(LineFramer(64), [big + b'\n{"ok":1}\n'])
-    assert frames == [Oversize(big[:PREFIX_BYTES], len(big)), Line(b'{"ok":1}')]
+    assert frames == [Oversize(big[:PREFIX_BYTES], len(big), big[-PREFIX_BYTES:]), Line(b'{"ok":1}')]
 
 
 def test_oversize_across_chunks_is_counted_not_buffered() -> None:
@@ -85,8 +85,10 @@ def test_oversize_across_chunks_is_counted_not_buffered() -> None:
     frames = framer.feed(b'"}}\n{"next":1}\n')
     total += 3  # '"}}' before the newline
     first = (head + b"A" * 10_000)[:PREFIX_BYTES]
-    assert frames == [Oversize(first, total), Line(b'{"next":1}')]
+    assert frames == [Oversize(first, total, (b"A" * 10_000 + b'"}}')[-PREFIX_BYTES:]),
+                      Line(b'{"next":1}')]
     assert frames[0].prefix.startswith(head)
+    assert frames[0].suffix.endswith(b'"}}')  # the tail, where some peers put "id"
 
 
 def test_oversize_prefix_is_capped() -> None:
@@ -96,25 +98,31 @@ def test_oversize_prefix_is_capped() -> None:
     assert isinstance(frames[0], Oversize)
     assert frames[0].size == PREFIX_BYTES * 3
     assert len(frames[0].prefix) == PREFIX_BYTES
+    assert len(frames[0].suffix) == PREFIX_BYTES
 
 
 def test_oversize_without_newline_reported_at_end_of_stream() -> None:
     framer = LineFramer(10)
     assert framer.feed(b"z" * 25) == []
     assert framer.feed(b"z" * 5) == []
-    assert framer.finish() == [Oversize(b"z" * 25, 30)]
+    assert framer.finish() == [Oversize(b"z" * 25, 30, b"z" * 30)]
 
 
 def test_oversize_then_more_lines_in_the_chunk_that_ends_it() -> None:
     framer = LineFramer(10)
     framer.feed(b"q" * 50)
-    assert framer.feed(b"qq\nab\ncd\nef") == [Oversize(b"q" * 50, 52), Line(b"ab"), Line(b"cd")]
+    frames = framer.feed(b"qq\nab\ncd\nef")
+    assert frames == [Oversize(b"q" * 50, 52, b"q" * 52), Line(b"ab"), Line(b"cd")]
     assert framer.finish() == [Line(b"ef")]
 
 
 def test_back_to_back_oversize_lines() -> None:
     frames = feed_all(LineFramer(4), [b"123456\n", b"abcdefgh", b"ij\nok\n"])
-    assert frames == [Oversize(b"123456", 6), Oversize(b"abcdefgh", 10), Line(b"ok")]
+    assert frames == [
+        Oversize(b"123456", 6, b"123456"),
+        Oversize(b"abcdefgh", 10, b"abcdefghij"),
+        Line(b"ok"),
+    ]
 
 
 @pytest.mark.parametrize("size", [1, 3, 7, 64, 4096])

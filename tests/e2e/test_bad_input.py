@@ -556,7 +556,7 @@ def test_sigterm_to_ztmcp_stops_it_and_the_server(start: Callable[..., Rig]) -> 
     rig.agent.proc.send_signal(signal.SIGTERM)
     assert rig.agent.wait() == 0
     assert not _alive(server_pid)
-    assert rig.audit()[-1]["reason"] == "interrupted"
+    assert rig.audit()[-1]["reason"] == "interrupted by SIGTERM"
 
 
 # -- the same hostile input against a real server --------------------------------------------
