@@ -47,7 +47,9 @@ def pct(samples: list[float], p: float) -> float:
 # -- per-call latency with the official SDK client ------------------------------------------
 
 
-async def _echo_calls(command: list[str], env: dict[str, str], calls: int, warmup: int) -> list[float]:
+async def _echo_calls(
+    command: list[str], env: dict[str, str], calls: int, warmup: int
+) -> list[float]:
     from mcp import Client, StdioServerParameters
 
     params = StdioServerParameters(command=command[0], args=command[1:], env=env)
@@ -64,7 +66,9 @@ async def _echo_calls(command: list[str], env: dict[str, str], calls: int, warmu
     return samples
 
 
-def per_call(everything: list[str], env: dict[str, str], calls: int, rounds: int) -> dict[str, list[float]]:
+def per_call(
+    everything: list[str], env: dict[str, str], calls: int, rounds: int
+) -> dict[str, list[float]]:
     setups = {
         "direct": everything,
         "bare relay": [PY, str(RELAY), *everything],
@@ -85,7 +89,9 @@ RAW_CALL = (b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
             b'"params":{"name":"echo","arguments":{"message":"bench"}}}\n')
 
 
-def _raw_round_trips(argv: list[str], env: dict[str, str], calls: int, warmup: int) -> list[float]:
+def _raw_round_trips(
+    argv: list[str], env: dict[str, str], calls: int, warmup: int
+) -> list[float]:
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     assert proc.stdin is not None and proc.stdout is not None
     samples = []
@@ -154,7 +160,7 @@ def start_up(env: dict[str, str], runs: int) -> dict[str, list[float]]:
         "ztmcp run": [*ZTMCP, "--", PY, str(TRIVIAL)],
     }
     samples: dict[str, list[float]] = {name: [] for name in setups}
-    for name, argv in setups.items():
+    for argv in setups.values():
         first_answer_ms(argv, env)  # warm the page cache and .pyc files
     for _ in range(runs):
         for name, argv in setups.items():
@@ -188,7 +194,9 @@ def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int, int, int
     return rows
 
 
-def import_cost(env: dict[str, str], runs: int = 7) -> tuple[float, float, list[tuple[str, float]]]:
+def import_cost(
+    env: dict[str, str], runs: int = 7
+) -> tuple[float, float, list[tuple[str, float]]]:
     """Import time of the run path beyond ``python -c pass``, min over ``runs`` (noise only adds).
 
     Returns (total ms, ztmcp's own modules ms, the largest subtrees by cumulative ms).
@@ -211,7 +219,8 @@ def import_cost(env: dict[str, str], runs: int = 7) -> tuple[float, float, list[
 
 REQUEST = (b'{"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench 1"}},'
            b'"jsonrpc":"2.0","id":%d}')
-RESPONSE = b'{"result":{"content":[{"type":"text","text":"Echo: bench 1"}]},"jsonrpc":"2.0","id":%d}'
+RESPONSE = (b'{"result":{"content":[{"type":"text","text":"Echo: bench 1"}]},'
+            b'"jsonrpc":"2.0","id":%d}')
 
 
 def _session(tmp: Path):  # type: ignore[no-untyped-def]
@@ -240,7 +249,6 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
     import hashlib
 
     from ztmcp.checks.base import Context
-    from ztmcp.checks.envelope import EnvelopeCheck
     from ztmcp.jsonrpc import Direction, parse
     from ztmcp.policy import Policy, build_checks
     from ztmcp.session import Session
@@ -276,20 +284,24 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
         parse_us = timed(lambda: [(parse(reqs[i], to_server), parse(resps[i], to_client))
                                   for i in range(n)])
         req_msg, resp_msg = parse(reqs[0], to_server), parse(resps[0], to_client)
-        check = EnvelopeCheck()
         ctx_req = Context(server="bench", now=0.0, request=None)
         ctx_resp = Context(server="bench", now=0.0, request=req_msg)
-        envelope_us = timed(lambda: [(check.check(req_msg, ctx_req), check.check(resp_msg, ctx_resp))
-                                     for _ in range(n)])
+        per_check = []
+        for check in real.checks:  # every check the default policy runs, in order
+            per_check.append((check.name, timed(
+                lambda c=check: [(c.check(req_msg, ctx_req), c.check(resp_msg, ctx_resp))
+                                 for _ in range(n)])))
         sha_us = timed(lambda: [(hashlib.sha256(reqs[i]).hexdigest(),
                                  hashlib.sha256(resps[i]).hexdigest()) for i in range(n)])
-        rows.append(("Session.handle ×2, whole pipeline", whole))
-        rows.append(("  audit records ×2 (AuditLog.append)", whole - no_audit))
-        rows.append(("  parse() ×2 (UTF-8, json.loads + dup-key hook, limits)", parse_us))
-        rows.append(("  envelope check ×2", envelope_us))
-        rows.append(("  frame sha256 ×2 (for the record)", sha_us))
+        checks_us = sum(us for _, us in per_check)
+        rows.append((f"Session.handle x2, whole pipeline ({len(per_check)} checks)", whole))
+        rows.append(("  audit records x2 (AuditLog.append)", whole - no_audit))
+        rows.append(("  parse() x2 (UTF-8, json.loads + dup-key hook, limits)", parse_us))
+        for name, us in per_check:
+            rows.append((f"  check {name} x2", us))
+        rows.append(("  frame sha256 x2 (for the record)", sha_us))
         rows.append(("  the rest: correlation, Context, record dict, lock",
-                     no_audit - parse_us - envelope_us - sha_us))
+                     no_audit - parse_us - checks_us - sha_us))
         if profile:
             prof = cProfile.Profile()
             prof.runcall(pipeline(real))
@@ -306,7 +318,8 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=200, help="measured echo calls per setup per round")
+    parser.add_argument("--calls", type=int, default=200,
+                        help="measured echo calls per setup per round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds over the three setups")
     parser.add_argument("--starts", type=int, default=15, help="start-up runs per setup")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of Session.handle")

@@ -1,4 +1,4 @@
-"""A bare line relay, the reference floor: ``python line_relay.py CMD ARGS…`` copies lines both ways."""
+"""The reference floor: ``python line_relay.py CMD ARGS…`` copies lines both ways."""
 
 import subprocess
 import sys

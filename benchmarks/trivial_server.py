@@ -6,5 +6,6 @@ import sys
 for line in sys.stdin.buffer:
     msg = json.loads(line)
     if "id" in msg and "method" in msg:
-        sys.stdout.buffer.write(b'{"jsonrpc":"2.0","id":%s,"result":{}}\n' % json.dumps(msg["id"]).encode())
+        answer = b'{"jsonrpc":"2.0","id":%s,"result":{}}\n' % json.dumps(msg["id"]).encode()
+        sys.stdout.buffer.write(answer)
         sys.stdout.buffer.flush()

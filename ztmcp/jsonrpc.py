@@ -119,6 +119,10 @@ def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+# One decoder for every message: json.loads(..., object_pairs_hook=...) builds a new one per call.
+_DECODER: Final = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
+
+
 def _depth(value: Any, limit: int) -> int:
     """Nesting depth of a parsed value, walked iteratively; stops counting past ``limit``."""
     deepest = 0
@@ -154,7 +158,7 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
     # walk below is only needed for messages that could be too deep.
     openers = raw.count(b"{") + raw.count(b"[")
     try:
-        body = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        body = _DECODER.decode(text)
     except RecursionError:
         raise ProtocolError(
             f"message nesting exceeds the limit of {limits.max_depth}",

@@ -61,7 +61,7 @@ class Decision:
 
 
 class AuditSink(Protocol):
-    def append(self, event: dict[str, Any]) -> dict[str, Any]: ...
+    def post(self, event: dict[str, Any]) -> None: ...
 
     def close(self, **fields: Any) -> None: ...
 
@@ -112,7 +112,7 @@ class Session:
         # check withheld from the agent. Checks read the first through ``ctx.extra["tools"]``.
         self._tools: dict[str, dict[str, Any]] = {}
         self._withheld: dict[str, str] = {}  # tool name -> the rule that withheld it
-        audit.append(
+        audit.post(
             {
                 "event": "session.start",
                 "server": server,
@@ -332,7 +332,7 @@ class Session:
             request = self._pending[Direction.TO_SERVER].pop(_key(msg_id), None)
             if request is not None:
                 decision = Decision(Outcome.DENIED, forward=answer, verdicts=(verdict,))
-        self._audit.append(
+        self._audit.post(
             {
                 "event": "message",
                 "server": self.server,
@@ -394,7 +394,7 @@ class Session:
             event["verdicts"] = [_verdict_record(v) for v in decision.verdicts]
         if self.mode is Mode.MONITOR and decision.verdicts:
             event["monitor"] = True
-        self._audit.append(event)
+        self._audit.post(event)
 
 
 def _listed_tools(msg: Message) -> list[Any] | None:

@@ -69,7 +69,8 @@ def test_line_exactly_at_the_limit_passes() -> None:
 def test_oversize_in_one_chunk() -> None:
     big = b'{"id":7,' + b"x" * 200
     frames = feed_all(LineFramer(64), [big + b'\n{"ok":1}\n'])
-    assert frames == [Oversize(big[:PREFIX_BYTES], len(big), big[-PREFIX_BYTES:]), Line(b'{"ok":1}')]
+    oversize = Oversize(big[:PREFIX_BYTES], len(big), big[-PREFIX_BYTES:])
+    assert frames == [oversize, Line(b'{"ok":1}')]
 
 
 def test_oversize_across_chunks_is_counted_not_buffered() -> None:

@@ -356,13 +356,13 @@ def test_invalid_utf8_is_refused(start: Callable[..., Rig]) -> None:
 
 def test_unknown_method_is_answered_32601_with_the_same_id(start: Callable[..., Rig]) -> None:
     rig = start()
-    rig.agent.send({"jsonrpc": "2.0", "id": "req-α", "method": "vendor/exfiltrate"})
+    rig.agent.send({"jsonrpc": "2.0", "id": "req-\u00e9", "method": "vendor/exfiltrate"})
     reply = rig.agent.recv()
-    assert reply["id"] == "req-α"
+    assert reply["id"] == "req-\u00e9"
     assert reply["error"]["code"] == -32601
     assert reply["error"]["data"]["ztmcp"]["rule"] == "envelope.unknown_method"
     rig.agent.ping(7)
-    [rec] = rig.audit_for(_by_id("req-α"))
+    [rec] = rig.audit_for(_by_id("req-\u00e9"))
     assert rec["outcome"] == "denied" and rec["mcp.method.name"] == "vendor/exfiltrate"
     assert b"vendor/exfiltrate" not in rig.server_received()
 

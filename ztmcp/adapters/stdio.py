@@ -26,6 +26,43 @@ from ztmcp.session import Decision, Session
 READ_CHUNK = 1 << 16
 
 
+def spawn_server(argv: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start the MCP server with piped stdin/stdout; its stderr is ours.
+
+    Separate from the relay so ``ztmcp run`` can start the server first and load policy and
+    checks while the server boots (both take a noticeable part of a second).
+    """
+    if not argv:
+        raise UsageError("no server command given", hint="ztmcp run -- CMD ARGS…")
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            bufsize=0,
+            env=env,
+            start_new_session=True,  # so shutdown reaches the server's own children too
+        )
+    except FileNotFoundError:
+        raise UsageError(
+            f"cannot start the server: {argv[0]!r} not found",
+            hint="check the command after '--' (is it installed and on PATH?)",
+        ) from None
+    except PermissionError:
+        raise UsageError(
+            f"cannot start the server: {argv[0]!r} is not executable",
+            hint="check the file's permissions",
+        ) from None
+
+
+def kill_server(child: subprocess.Popen[bytes]) -> None:
+    """End a server (and its process group) that will not be relayed after all."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+
+
 class _Endpoint:
     """One side's write end, serialised."""
 
@@ -63,13 +100,13 @@ class StdioRelay:
         *,
         grace: float = 5.0,
         env: dict[str, str] | None = None,
+        child: subprocess.Popen[bytes] | None = None,
         agent_in: int = 0,
         agent_out: int = 1,
         say: Callable[[str], None] | None = None,
     ) -> None:
-        if not argv:
-            raise UsageError("no server command given", hint="ztmcp run -- CMD ARGS…")
         self.session = session
+        self._child = child
         self.argv = list(argv)
         self.grace = grace
         self.env = env
@@ -90,28 +127,6 @@ class StdioRelay:
     def _on_signal(self, signum: int, _frame: object) -> None:
         self._interrupted.set()
         self._stop(f"interrupted by {signal.Signals(signum).name}")
-
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        try:
-            return subprocess.Popen(
-                self.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=None,
-                bufsize=0,
-                env=self.env,
-                start_new_session=True,  # so shutdown reaches the server's own children too
-            )
-        except FileNotFoundError:
-            raise UsageError(
-                f"cannot start the server: {self.argv[0]!r} not found",
-                hint="check the command after '--' (is it installed and on PATH?)",
-            ) from None
-        except PermissionError:
-            raise UsageError(
-                f"cannot start the server: {self.argv[0]!r} is not executable",
-                hint="check the file's permissions",
-            ) from None
 
     def _apply(self, decision: Decision, onward: _Endpoint, back: _Endpoint) -> None:
         if decision.forward is not None:
@@ -148,7 +163,7 @@ class StdioRelay:
         self._stop(eof)
 
     def run(self) -> RunResult:
-        child = self._spawn()
+        child = self._child or spawn_server(self.argv, self.env)
         assert child.stdin is not None and child.stdout is not None
         server = _Endpoint(child.stdin.fileno())
         previous = {}

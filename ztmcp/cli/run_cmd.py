@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ztmcp.session import Session
 
 from ztmcp.errors import ZtmcpError
 
@@ -94,9 +98,27 @@ def main(argv: list[str]) -> int:
 
 
 def _run(ns: argparse.Namespace, command: list[str]) -> int:
+    from ztmcp.adapters.stdio import StdioRelay, kill_server, spawn_server
+
+    # Start the server first: it boots while ztmcp loads its policy and compiles its checks.
+    # Its output waits in the pipe; nothing reaches the agent before the Session exists.
+    child = spawn_server(command)
+    try:
+        session = _session(ns, command)
+    except BaseException:
+        kill_server(child)
+        raise
+    try:
+        result = StdioRelay(session, command, grace=ns.grace, child=child).run()
+    except BaseException:
+        session.close("ztmcp run failed while relaying")
+        raise
+    return result.exit_code
+
+
+def _session(ns: argparse.Namespace, command: list[str]) -> Session:
     import hashlib
 
-    from ztmcp.adapters.stdio import StdioRelay
     from ztmcp.policy import build_checks, load_policy
     from ztmcp.session import Mode, Session
     from ztmcp.state import paths
@@ -113,12 +135,4 @@ def _run(ns: argparse.Namespace, command: list[str]) -> int:
         "process.pid": os.getpid(),
         "policy.sources": [str(p) for p in policy.sources],
     }
-    session = Session(
-        name, build_checks(policy), audit, mode=mode, limits=policy.limits, where=where
-    )
-    try:
-        result = StdioRelay(session, command, grace=ns.grace).run()
-    except BaseException:
-        session.close("ztmcp run failed to start the server")
-        raise
-    return result.exit_code
+    return Session(name, build_checks(policy), audit, mode=mode, limits=policy.limits, where=where)

@@ -98,15 +98,17 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
 
     Offsets refer to the texts joined in listing order with newlines; they locate, never quote.
     """
-    parts: list[str] = []
+    texts = [text for _path, text in iter_strings(item)]
     findings: list[Finding] = []
-    offset = 0
-    for _path, text in iter_strings(item):
-        for f in unicode.scan(text, unicode.DESCRIPTION):
-            findings.append(_shift(f, offset))
-        parts.append(unicode.reveal(text))
-        offset += len(text) + 1
-    joined = "\n".join(parts)
+    # One scan of all the strings first: when it finds nothing, no single string has anything
+    # (a newline breaks every run the rules look for), which spares a call per short string.
+    if unicode.scan("\n".join(texts), unicode.DESCRIPTION):
+        offset = 0
+        for text in texts:
+            for f in unicode.scan(text, unicode.DESCRIPTION):
+                findings.append(_shift(f, offset))
+            offset += len(text) + 1
+    joined = "\n".join(unicode.reveal(text) for text in texts)
     findings.extend(instructions.scan(joined, instructions.DESCRIPTION))
     for start, _end, decoded in unicode.decoded_blobs(joined):
         for f in instructions.scan(decoded, instructions.DESCRIPTION):
@@ -142,10 +144,11 @@ def _shift(f: Finding, offset: int) -> Finding:
 
 def scan_content(text: str) -> list[Finding]:
     """Findings for content a model will read (tool results, pages, e-mails, documents)."""
-    findings = unicode.scan(text, unicode.CONTENT)
+    blobs = list(unicode.decoded_blobs(text))
+    findings = unicode.scan(text, unicode.CONTENT, blobs)
     revealed = unicode.reveal(text)
     findings.extend(instructions.scan(revealed, instructions.CONTENT))
-    for start, end, decoded in unicode.decoded_blobs(text):
+    for start, end, decoded in blobs:
         for f in instructions.scan(decoded, instructions.CONTENT):
             findings.append(Finding(f.rule, f.severity, start, end, f.message + " (encoded)"))
     return findings

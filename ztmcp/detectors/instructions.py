@@ -27,6 +27,7 @@ runs when one of its anchor substrings occurs (a ``str`` search), which keeps cl
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,7 +48,7 @@ class Rule:
     rule: str
     category: str
     pattern: re.Pattern[str]
-    anchors: tuple[str, ...]
+    triggers: tuple[tuple[str | None, str], ...]  # (gate word part, trigger regex)
     description: Severity | None  # severity in the DESCRIPTION profile (None: not applied)
     content: Severity | None  # severity in the CONTENT profile
     message: str
@@ -331,24 +332,234 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
 ]
 
 
+def _t(gate: str | None, rx: str | None = None) -> tuple[str | None, str]:
+    """A trigger: ``rx`` (a regex that starts with a literal, so ``re`` finds it with a fast
+    substring search) runs only when ``gate`` (letters/digits) occurs in the text's words."""
+    return gate, rx if rx is not None else re.escape(gate or "")
+
+
+def _ts(tail: str, *words: str) -> list[tuple[str | None, str]]:
+    return [_t(w, re.escape(w) + tail) for w in words]
+
+
+_S = r"\s"
+_TOOL_TAIL = r"[`'\"]?\s+(?:tool|function)\b"
+_USE_TOOL = r"\s+(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?" + _TOOL_TAIL
+_NEG_VERB = (
+    r"\s+(?:\w+\s+){0,2}?(?:mention|tell|reveal|inform|disclos|notify|alert|acknowledg|explain"
+    r"|bring|let|show|display|report|say)"
+)
+_SHADOW_NOUN = (
+    r"\s+(?:other\s+)?(?:e-?mails?|messages?|requests?|calls?|payments?|transactions?|transfers?"
+    r"|files?)\s+(?:must|should|will|need|have)\s"
+)
+_FULL_CTX = r"\s+(?:conversation|chat|system|message|context)"
+_AI_WHO = r"(?:\s+model)?\s+(?:that|which|who)\s"
+_NEW_TASK_TAIL = r"\s*(?::|from\b|for\s+you\b)"
+
+# Triggers per rule, in _RAW_RULES order. Every match of a rule contains a match of one of its
+# triggers (tests check this against an exhaustive scan), so scanning only around trigger
+# matches loses nothing; the triggers are two-word phrases where a single word is too common.
+_RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
+    ("instr.override", _ts(_S, "ignore", "disregard", "forget", "override", "bypass", "neglect",
+                           "drop", "abandon")),
+    ("instr.override", _ts(_S, "ignore", "disregard", "forget")),
+    ("instr.new_task", [
+        *[_t(w, w + r"s?" + _NEW_TASK_TAIL) for w in ("instruction", "order", "directive")],
+        *[_t(w, w + _NEW_TASK_TAIL) for w in ("task", "query", "request", "objective")],
+        _t("am", r"am\s+(?:the|your)\s"),
+        _t("previous", r"previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s"),
+        _t("more", r"more\s+(?:urgent|important)\s"),
+    ]),
+    ("instr.fake_role", [
+        *_ts(r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?"
+             r"\s{0,3}[\])}]", "system", "assistant", "admin", "administrator", "developer"),
+        _t("system", r"system[\s_-](?:message|prompt|override|instruction|notice|update|command)"),
+        _t(None, r"<\|"), _t("inst", r"inst\]"), _t("sys", r"<<sys>>"),
+    ]),
+    ("instr.addressed", [
+        _t("you", r"to\s+you\b"),
+        *_ts(_S, "dear", "attention", "hey", "hello", "hi", "greetings"),
+        _t("note", r"note\s+to\s"), _t("message", r"message\s+for\s"),
+        _t("instruction", r"instructions?\s+for\s"),
+        _t("you", r"if\s+you\s+are\s+an?\s"),
+        *_ts(r"\s+(?:assistant|agent|model)", "ai", "llm"),
+    ]),
+    ("instr.task_hijack", [
+        _t("before", r"before\s+you\s"), _t("after", r"after\s+you\s"),
+        *_ts(r"\s+you\b", "gave", "asked", "assigned"),
+        _t("instead", r"instead\s+of\s"),
+        _t("sure", r"sure\s+(?:to|you)\s+(?:finish|complete|do)\s"),
+    ]),
+    ("instr.must_follow", _ts(r"\s+(?:to\s+|with\s+)?(?:the\s+|these\s+|my\s+|all\s+)?(?:following"
+                              r"|below|these|new|my|next)\s", "adhere", "obey", "comply", "follow",
+                              "execute", "perform")),
+    ("instr.conceal", [
+        *_ts(_NEG_VERB, "not", "never"), *_ts(_S, "without"),
+        _t("don", r"don'?t" + _NEG_VERB), _t("shouldn", r"shouldn'?t" + _NEG_VERB),
+        _t("present", r"present\s+(?:it|this|them|the\s+\w+(?:\s+\w+)?)\s+as\s"),
+        _t("format", r"format\s+(?:them|it|this|these)\s"),
+        _t("user", r"users?\s+(?:must|should|will|need)\s+(?:not|never)\s"),
+        *_ts(r"\s+from\b", "secret", "hidden", "private"),
+        _t("mere", r"mere\s+implementation"),
+    ]),
+    ("instr.covert", _ts(_S, "secretly", "silently", "covertly", "quietly", "discreetly",
+                         "surreptitiously", "invisibly")),
+    ("instr.sensitive_file", [
+        _t("ssh", r"\.ssh"), _t("id", r"id[ _](?:rsa|ed25519|ecdsa)"),
+        _t("authorized", r"authorized[ _]keys"),
+        _t("aws", r"\.aws/"), _t("etc", r"/etc/"), _t("netrc", r"\.netrc"),
+        _t("npmrc", r"\.npmrc"), _t("pypirc", r"\.pypirc"), _t("git", r"\.git-credentials"),
+        _t("docker", r"\.docker/"), _t("kube", r"\.kube/"), _t("kubeconfig"),
+        _t("mcp", r"mcp\.json"), _t("claude", r"claude[ _]desktop"), _t("cursor", r"\.cursor/"),
+        _t("env", r"\.env\b"), _t("bash", r"bash[ _]history"), _t("zsh", r"zsh[ _]history"),
+        _t("keychain"), _t("wallet", r"wallet\.dat"),
+        _t("gnupg", r"\.gnupg"),
+    ]),
+    ("instr.sensitive_data", [
+        *[_t(w) for w in ("credential", "password", "passphrase", "passcode", "secrets",
+                          "mnemonic", "confidential")],
+        _t("api", r"api[\s-]?keys?"),
+        *_ts(r"\s+keys?", "secret", "private", "ssh"),
+        _t("access", r"access\s+tokens?"), _t("auth", r"auth(?:entication)?\s+tokens?"),
+        *_ts(r"\s+phrase", "seed", "recovery"), _t("session", r"session\s+cookie"),
+        _t("security", r"security\s+code"), _t("social", r"social\s+security"),
+        _t("credit", r"credit\s+card"), _t("bank", r"bank\s+account"),
+        *_ts(r"://", "system", "company", "internal"),
+    ]),
+    ("instr.exfil_sink", [
+        _t("to", r"to\s+(?:https?://|www\.|[\w.+-]{1,64}@|(?:the|this|my|our|a)\s+(?:website|url"
+                 r"|server|address|endpoint|webhook|e-?mail|account|channel|link))"),
+    ]),
+    ("instr.exfil_beacon", [_t(None, r"!\[")]),
+    ("instr.tag_block", _ts(r"\s{0,3}>", "important", "hidden", "information", "instruction",
+                            "instructions", "system", "secret", "admin", "priority", "assistant",
+                            "ai", "model", "override", "prompt")),
+    ("instr.bracket_tag", _ts(r"\s{0,3}\]", "important", "hidden", "system", "instruction",
+                              "instructions", "secret", "admin", "ai", "assistant")),
+    ("instr.tool_redirect", [
+        _t("tool", r"tool\s+(?:is\s+(?:no\s+longer|not|currently\s+not)|has\s+been)\s"),
+        _t("replaced", r"replaced\s+by\s"),
+        *_ts(r"\s+instead\b", "tool", "function"),
+    ]),
+    ("instr.tool_directive", [
+        _t("you", r"you\s+(?:should|must|need\s+to|have\s+to|are\s+required\s+to)\s"),
+        *_ts(_USE_TOOL, "using", "use", "call", "invoke", "run"),
+    ]),
+    ("instr.shadowing", [
+        _t("when", r"when\s+this\s+tool\s"),
+        *_ts(_SHADOW_NOUN, "all", "any", "every"),
+        *_ts(r"\s+(?:must|should|has\s+to)\s", "tool", "function"),
+        *_ts(r"s?\s+(?:override|modif|change|alter|replace)", "tool", "server", "instruction"),
+    ]),
+    ("instr.priority", [
+        _t("before", r"before\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)"),
+        *_ts(_S, "replace", "overwrite", "substitute"),
+    ]),
+    ("instr.preference", [
+        *_ts(r"\s+tool\b", "best", "greatest", "only"),
+        _t("most", r"most\s+(?:reliable|accurate|powerful|trusted|trustworthy|secure|advanced"
+                   r"|capable)\s+tool\b"),
+        _t("tool", r"tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s"),
+        _t("just", r"just\s+use\s"), _t("use", r"use\s+this\s+tool\s"),
+        _t("other", r"other\s+tools?\b"), _t("matter", r"no\s+matter\b"),
+    ]),
+    ("instr.preference", _ts(r"\s+(?:use|choose|prefer|pick|select|call)\s", "always",
+                             "exclusively")),
+    ("instr.context_harvest", [
+        *_ts(_AI_WHO, "llm", "model", "ai", "assistant", "agent"),
+        _t("your", r"your\s+(?:system|full|entire|conversation|chat|previous|context|list"
+                   r"|available|tools|hidden)"),
+        *_ts(_FULL_CTX, "full", "entire", "complete", "whole", "current"),
+    ]),
+    ("instr.response_manipulation", [_t("your", r"your\s+(?:\w+\s+)?" + _RESPONSE)]),
+    ("instr.todo", [_t("todo", r"todo\s{0,3}:")]),
+    ("instr.code_directive", [
+        _t("code", r"code\s+(?:snippet|block|section|excerpt|fragment|piece|segment|sample|chunk"
+                   r"|lines?)\b"),
+    ]),
+    ("instr.risky_code", []),  # runs only after a code directive (see ``scan``)
+]
+
+
 def _compile() -> tuple[Rule, ...]:
+    if [r for r, _ in _RAW_TRIGGERS] != [r[0] for r in _RAW_RULES]:
+        raise AssertionError("_RAW_TRIGGERS must list the rules of _RAW_RULES in order")
     rules = []
-    for rule_id, category, pattern, anchors, desc, content, message in _RAW_RULES:
-        rules.append(
-            Rule(rule_id, category, re.compile(pattern, re.MULTILINE), anchors, desc, content,
-                 message)
-        )
+    for (rule_id, category, pattern, _words, desc, content, message), (_, triggers) in zip(
+        _RAW_RULES, _RAW_TRIGGERS, strict=True
+    ):
+        for gate, _rx in triggers:
+            if gate is not None and not _GATE.fullmatch(gate):
+                raise AssertionError(f"{rule_id}: trigger gate {gate!r} must be [a-z0-9]+")
+        compiled = tuple((gate, rx) for gate, rx in triggers)
+        rules.append(Rule(rule_id, category, re.compile(pattern, re.MULTILINE), compiled, desc,
+                          content, message))
     return tuple(rules)
 
 
+_GATE: Final = re.compile(r"[a-z0-9]+")
 RULES: Final = _compile()
+_META: Final = frozenset(".^$*+?{}[]|()\\")
+
+
+def _literal_prefix(rx: str) -> tuple[str, int]:
+    """The literal text every match of ``rx`` starts with, and the index in ``rx`` after it."""
+    out: list[str] = []
+    ends: list[int] = []
+    i = 0
+    while i < len(rx):
+        c = rx[i]
+        if c == "\\" and i + 1 < len(rx) and not rx[i + 1].isalnum():
+            out.append(rx[i + 1])
+            i += 2
+        elif c in _META:
+            break
+        else:
+            out.append(c)
+            i += 1
+        ends.append(i)
+    if i < len(rx) and rx[i] in "?*+{" and out:  # the last literal is quantified
+        out.pop()
+        ends.pop()
+    return "".join(out), (ends[-1] if ends else 0)
+
+
+def _groups() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]],
+                       dict[str, re.Pattern[str]]]:
+    """Triggers grouped by literal prefix: one search per prefix finds where any of them may
+    match (a look-ahead on the rest), then each member is tried at those offsets only."""
+    members: dict[str, list[str]] = {}
+    tails: dict[str, list[str]] = {}
+    for rule in RULES:
+        for _gate, rx in rule.triggers:
+            prefix, end = _literal_prefix(rx)
+            key = prefix if prefix else rx
+            if rx not in members.setdefault(key, []):
+                members[key].append(rx)
+                tails.setdefault(key, []).append(rx[end:] if prefix else rx)
+    search: dict[str, re.Pattern[str]] = {}
+    group_of: dict[str, tuple[str, ...]] = {}
+    for key, rxs in members.items():
+        if len(rxs) == 1:
+            search[key] = re.compile(rxs[0])
+        else:
+            alternatives = "|".join(f"(?:{t})" for t in tails[key])
+            search[key] = re.compile(re.escape(key) + f"(?={alternatives})")
+        for rx in rxs:
+            group_of[rx] = (key, *rxs)
+    single = {rx: re.compile(rx) for rxs in members.values() for rx in rxs}
+    return search, group_of, single
+
+
+_GROUP_SEARCH, _GROUP_OF, _TRIGGER_RX = _groups()
 
 
 def _lower(text: str) -> str:
     """Lower-case, offsets preserved, with ``_`` and escaped newlines turned into spaces."""
+    if "\u0130" in text:  # the one character whose lower case is two characters long
+        text = text.replace("\u0130", "i")
     low = text.lower()
-    if len(low) != len(text):
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     # Serialised text (YAML, repr, JSON in a string) carries escaped newlines and snake_case
     # joins ("External_Ignore your…"); both would defeat word boundaries. Same-length swaps.
     if "\\" in low:
@@ -356,42 +567,106 @@ def _lower(text: str) -> str:
     return low.replace("_", " ")
 
 
-_BACK: Final = 260  # no match starts further than this before its anchor
+_BACK: Final = 260  # no match starts further than this before its trigger
 _AHEAD: Final = 460  # … or ends further than this after it
-_DENSE: Final = 0.5  # above this window coverage a full scan is cheaper
+_SMALL: Final = 4096  # below this, gates are looked up in the text itself
+_MAX_PER_RULE: Final = 64  # findings per rule and scan: enough to block, bounded for _combine
+_SEPARATORS: Final = str.maketrans({c: " " for c in map(chr, range(128))
+                                    if not (c.isascii() and (c.isdigit() or c.islower()))})
+_TOKEN: Final = re.compile(r"[^\W_]+")
 
 
-def _windows(low: str, anchors: tuple[str, ...]) -> list[tuple[int, int]] | None:
-    """Merged windows around anchor occurrences; None when they would cover most of the text.
+def _vocabulary(low: str) -> str:
+    """The distinct words of ``low`` joined by spaces: a gate that occurs in the text occurs
+    inside one of its words, and this string is far shorter than a long page."""
+    words = low.translate(_SEPARATORS).split() if low.isascii() else _TOKEN.findall(low)
+    return " ".join(set(words))
 
-    Running a rule only near its anchors keeps large clean pages fast; a rule's matches all
-    contain one of its anchors and are bounded in length, so nothing is lost.
-    """
+
+class _Triggers:
+    """Trigger spans of one text, searched lazily and once per distinct trigger."""
+
+    def __init__(self, low: str) -> None:
+        self.low = low
+        self.hay = low if len(low) <= _SMALL else _vocabulary(low)
+        self.spans: dict[str, list[tuple[int, int]]] = {}
+
+    def _search(self, rx: str) -> None:
+        """Spans of ``rx`` and of the triggers that share its literal prefix."""
+        key, *rxs = _GROUP_OF[rx]
+        finder = _GROUP_SEARCH[key]
+        if len(rxs) == 1:
+            self.spans[rx] = [m.span() for m in finder.finditer(self.low)]
+            return
+        found: dict[str, list[tuple[int, int]]] = {r: [] for r in rxs}
+        compiled = [(r, _TRIGGER_RX[r]) for r in rxs]
+        for hit in finder.finditer(self.low):
+            s = hit.start()
+            for r, pattern in compiled:
+                m = pattern.match(self.low, s)
+                if m is not None:
+                    found[r].append(m.span())
+        self.spans.update(found)
+
+    def windows(self, rule: Rule) -> list[tuple[int, int]]:
+        n = len(self.low)
+        edges: list[tuple[int, int]] = []
+        for gate, rx in rule.triggers:
+            if gate is not None and gate not in self.hay:
+                continue
+            spans = self.spans.get(rx)
+            if spans is None:
+                self._search(rx)
+                spans = self.spans[rx]
+            edges.extend(spans)
+        if not edges:
+            return []
+        edges.sort()
+        merged: list[tuple[int, int]] = []
+        for s, e in edges:
+            lo, hi = max(0, s - _BACK), min(n, e + _AHEAD)
+            if merged and lo <= merged[-1][1]:
+                if hi > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], hi)
+            else:
+                merged.append((lo, hi))
+        return merged
+
+
+def _matches(pattern: re.Pattern[str], low: str, windows: list[tuple[int, int]]
+             ) -> Iterator[re.Match[str]]:
+    """Non-empty matches in ``windows`` as a whole-text ``finditer`` would report them."""
     n = len(low)
-    if n <= 4 * (_BACK + _AHEAD):
-        return [(0, n)]
-    spans: list[tuple[int, int]] = []
-    budget = int(n * _DENSE) // (_BACK + _AHEAD) + 1
-    for anchor in anchors:
-        pos = low.find(anchor)
-        while pos >= 0:
-            spans.append((max(0, pos - _BACK), min(n, pos + len(anchor) + _AHEAD)))
-            if len(spans) > budget:
-                return None
-            pos = low.find(anchor, pos + 1)
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for lo, hi in spans:
-        if merged and lo <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-        else:
-            merged.append((lo, hi))
-    return merged
+    seen = -1
+    for lo, hi in windows:
+        pos = max(lo, seen)
+        while pos <= hi:
+            m = pattern.search(low, pos, hi)
+            if m is None:
+                break
+            s, e = m.span()
+            if e >= hi and hi < n:  # perhaps cut short by the window: judge on the whole text
+                m = pattern.match(low, s)
+                if m is None:
+                    pos = s + 1
+                    continue
+                s, e = m.span()
+            if e == s:
+                pos = s + 1
+                continue
+            yield m
+            seen = pos = e
 
 
-def scan(text: str, profile: str = CONTENT) -> list[Finding]:
-    """Findings for model-directed instructions in ``text`` under ``profile``."""
+def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list[Finding]:
+    """Findings for model-directed instructions in ``text`` under ``profile``.
+
+    Each rule runs only in windows around its trigger matches; ``exhaustive`` runs every rule
+    on the whole text instead (the reference the tests compare the windows against).
+    """
     low = _lower(text)
+    n = len(low)
+    triggers = _Triggers(low)
     findings: list[Finding] = []
     medium: list[tuple[Finding, str]] = []
     content = profile == CONTENT
@@ -402,23 +677,22 @@ def scan(text: str, profile: str = CONTENT) -> list[Finding]:
             continue
         if rule.rule == "instr.risky_code":
             # Risky code only matters next to a directive to put code into the answer.
-            windows: list[tuple[int, int]] | None = code_spans
+            windows = code_spans
+        elif exhaustive:
+            windows = [(0, n)]
         else:
-            windows = _windows(low, rule.anchors)
-        if windows is None:
-            windows = [(0, len(low))]
-        seen = -1
-        for lo, hi in windows:
-            for m in rule.pattern.finditer(low, lo, hi):
-                if m.end() == m.start() or m.start() < seen:
-                    continue
-                seen = m.end()
-                finding = Finding(rule.rule, severity, m.start(), m.end(), rule.message)
-                findings.append(finding)
-                if rule.rule == "instr.code_directive":
-                    code_spans.append((m.start(), min(len(low), m.end() + 2000)))
-                if severity is Severity.MEDIUM:
-                    medium.append((finding, rule.category))
+            windows = triggers.windows(rule)
+        count = 0
+        for m in _matches(rule.pattern, low, windows):
+            finding = Finding(rule.rule, severity, m.start(), m.end(), rule.message)
+            findings.append(finding)
+            if rule.rule == "instr.code_directive":
+                code_spans.append((m.start(), min(n, m.end() + 2000)))
+            if severity is Severity.MEDIUM:
+                medium.append((finding, rule.category))
+            count += 1
+            if count >= _MAX_PER_RULE:
+                break
     findings.extend(_combine(medium))
     return findings
 

@@ -28,9 +28,11 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Final
 
 from ztmcp.checks.base import Severity
+from ztmcp.detectors import runs
 from ztmcp.detectors.findings import Finding
 
 _TAGS: Final = re.compile("[\U000e0000-\U000e007f]+")
@@ -41,19 +43,30 @@ _BIDI: Final = re.compile("[\u202a-\u202e\u2066-\u2069]+")
 _ANSI: Final = re.compile(
     r"\x1b(?:\[[0-?]{0,32}[ -/]{0,8}[@-~]|\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?|[@-Z\\-_])"
 )
-_CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]+")
-_HIDDEN_CSS: Final = re.compile(
-    r"(?:display\s{0,3}:\s{0,3}none|visibility\s{0,3}:\s{0,3}hidden"
-    r"|font-size\s{0,3}:\s{0,3}0(?:\.0+)?(?:px|pt|em|rem|%)?(?![\d.])"
-    r"|opacity\s{0,3}:\s{0,3}0(?:\.0+)?(?![\d.])|color\s{0,3}:\s{0,3}transparent)",
-    re.IGNORECASE,
+_CSS_PARTS: Final = (
+    r"display\s{0,3}:\s{0,3}none",
+    r"visibility\s{0,3}:\s{0,3}hidden",
+    r"font-size\s{0,3}:\s{0,3}0(?:\.0+)?(?:px|pt|em|rem|%)?(?![\d.])",
+    r"opacity\s{0,3}:\s{0,3}0(?:\.0+)?(?![\d.])",
+    r"color\s{0,3}:\s{0,3}transparent",
 )
-# Runs are anchored at a run start (the look-behind), so each run is scanned once.
+_HIDDEN_CSS: Final = re.compile("|".join(_CSS_PARTS), re.IGNORECASE)
+# The same, one literal-prefixed regex each, for lower-cased text (a substring search apiece).
+_HIDDEN_CSS_LOW: Final = tuple(re.compile(p) for p in _CSS_PARTS)
+# Reference shapes of the blobs; ``decoded_blobs`` finds the same runs with ``runs``.
 _BASE64: Final = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}")
 _HEX: Final = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){24,}(?![0-9A-Fa-f])")
-_PRINTABLE: Final = re.compile(r"[\x20-\x7e\t\n\r]")
+_B64_CLASS: Final = runs.table(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_B64_CLASS_EQ: Final = _B64_CLASS[:61] + b"e" + _B64_CLASS[62:]  # '=' (61) marked 'e'
+_CONTROL_CLASS: Final = runs.table(
+    [chr(i) for i in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20),
+                      0x7F)], mark="c")
+_NOT_PRINTABLE: Final = re.compile(r"[^\x20-\x7e\t\n\r]")
+_LETTER: Final = re.compile(r"[^\W\d_]")
 _WORD: Final = re.compile(r"[A-Za-z]{3,}")
 
+_UNTAG: Final = {0xE0000 + i: i for i in range(128)}
 _EMOJI_LO: Final = 0x2190  # arrows, symbols, dingbats, emoji: a ZWJ between these is legitimate
 _MAX_DECODE: Final = 8192
 _MAX_BLOBS: Final = 64
@@ -74,19 +87,34 @@ def _readable(raw: bytes) -> str | None:
         return None
     if len(text) < 16:
         return None
-    printable = len(_PRINTABLE.findall(text))
+    printable = len(text) - len(_NOT_PRINTABLE.findall(text))
     if printable / len(text) < 0.95 or " " not in text:
         return None
-    if len(_WORD.findall(text)) < 3:
+    if sum(1 for _ in islice(_WORD.finditer(text), 3)) < 3:
         return None
     return text
 
 
 def decoded_blobs(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, decoded text) for each base64/hex blob in ``text`` that decodes to prose."""
+    """(start, end, decoded text) for each base64/hex blob in ``text`` that decodes to prose.
+
+    Blobs are the matches of ``_BASE64`` and then of ``_HEX``, found from the runs of base64
+    characters (every hex run lies inside one) instead of trying the regexes at every offset.
+    """
+    if len(text) < 40:
+        return
+    cls = runs.classes(text, _B64_CLASS_EQ)
     count = 0
-    for match in _BASE64.finditer(text):
-        blob = match.group()[:_MAX_DECODE]
+    wide: list[tuple[int, int]] = []
+    for start, end in runs.runs(cls, "a", 40):
+        if end - start >= 48:
+            wide.append((start, end))
+        if start and cls[start - 1] == 0x65:  # '=' before the run: not a blob start
+            continue
+        stop = end
+        while stop < len(cls) and stop - end < 2 and cls[stop] == 0x65:
+            stop += 1
+        blob = text[start:stop][:_MAX_DECODE]
         padded = blob.replace("-", "+").replace("_", "/")
         padded += "=" * (-len(padded) % 4)
         try:
@@ -95,21 +123,22 @@ def decoded_blobs(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         decoded = _readable(raw)
         if decoded is not None:
-            yield match.start(), match.end(), decoded
+            yield start, stop, decoded
             count += 1
             if count >= _MAX_BLOBS:
                 return
-    for match in _HEX.finditer(text):
-        try:
-            raw = bytes.fromhex(match.group()[:_MAX_DECODE])
-        except ValueError:
-            continue
-        decoded = _readable(raw)
-        if decoded is not None:
-            yield match.start(), match.end(), decoded
-            count += 1
-            if count >= _MAX_BLOBS:
-                return
+    for lo, hi in wide:
+        for match in _HEX.finditer(text, lo, hi):
+            try:
+                raw = bytes.fromhex(match.group()[:_MAX_DECODE])
+            except ValueError:
+                continue
+            decoded = _readable(raw)
+            if decoded is not None:
+                yield match.start(), match.end(), decoded
+                count += 1
+                if count >= _MAX_BLOBS:
+                    return
 
 
 def _html_comments(text: str) -> Iterator[tuple[int, int]]:
@@ -122,15 +151,19 @@ def _html_comments(text: str) -> Iterator[tuple[int, int]]:
         end = text.find("-->", start + 4)
         stop = len(text) if end < 0 else end + 3
         body = text[start + 4 : stop - 3 if end >= 0 else stop]
-        if any(ch.isalpha() for ch in body):
+        if _LETTER.search(body):
             yield start, stop
         if end < 0:
             return
         pos = stop
 
 
-def scan(text: str, profile: str = CONTENT) -> list[Finding]:
-    """Findings for hidden content in ``text``; ``profile`` is DESCRIPTION or CONTENT."""
+def scan(text: str, profile: str = CONTENT,
+         blobs: list[tuple[int, int, str]] | None = None) -> list[Finding]:
+    """Findings for hidden content in ``text``; ``profile`` is DESCRIPTION or CONTENT.
+
+    ``blobs`` is ``list(decoded_blobs(text))`` when the caller already has it.
+    """
     findings: list[Finding] = []
     strict = profile == DESCRIPTION
     if not text.isascii():
@@ -162,23 +195,30 @@ def scan(text: str, profile: str = CONTENT) -> list[Finding]:
         for m in _ANSI.finditer(text):
             findings.append(Finding("unicode.ansi_escape", Severity.HIGH, m.start(), m.end(),
                                     "terminal escape sequence"))
-    for m in _CONTROL.finditer(text):
-        if text[m.start()] == "\x1b":
-            continue
-        findings.append(Finding("unicode.control", Severity.MEDIUM, m.start(), m.end(),
-                                "control characters"))
+    for s, e in runs.runs(runs.classes(text, _CONTROL_CLASS), "c", 1):
+        findings.append(Finding("unicode.control", Severity.MEDIUM, s, e, "control characters"))
     hidden = Severity.HIGH if strict else Severity.MEDIUM
     if "<!--" in text:
         for s, e in _html_comments(text):
             findings.append(Finding("unicode.html_comment", hidden, s, e,
                                     "text inside an HTML comment (not rendered)"))
-    for m in _HIDDEN_CSS.finditer(text):
-        findings.append(Finding("unicode.hidden_markup", hidden, m.start(), m.end(),
+    for s, e in _hidden_css(text):
+        findings.append(Finding("unicode.hidden_markup", hidden, s, e,
                                 "markup that hides text from view"))
-    for s, e, _decoded in decoded_blobs(text):
+    for s, e, _decoded in (decoded_blobs(text) if blobs is None else blobs):
         findings.append(Finding("unicode.encoded_text", Severity.MEDIUM, s, e,
                                 "an encoded blob that decodes to readable text"))
     return findings
+
+
+def _hidden_css(text: str) -> list[tuple[int, int]]:
+    low = text.lower()
+    # Case-insensitive matching also folds the dotless i and the long s onto ASCII letters.
+    if len(low) != len(text) or (not low.isascii() and ("\u0131" in low or "\u017f" in low)):
+        return [m.span() for m in _HIDDEN_CSS.finditer(text)]
+    if ":" not in low:
+        return []
+    return sorted(m.span() for rx in _HIDDEN_CSS_LOW for m in rx.finditer(low))
 
 
 def reveal(text: str) -> str:
@@ -189,6 +229,6 @@ def reveal(text: str) -> str:
     """
     if text.isascii():
         return text
-    text = _TAGS.sub(lambda m: "".join(chr(ord(c) - 0xE0000) for c in m.group()), text)
+    text = _TAGS.sub(lambda m: m.group().translate(_UNTAG), text)
     text = _INVISIBLE.sub("", text)
     return _BIDI.sub("", text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 import secrets
 import threading
@@ -39,12 +40,29 @@ def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
 
 
+_second_cache: tuple[int, str] = (-1, "")
+
+
 def utc_iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``2026-11-25T10:00:00.123456Z``; the formatted second is cached (strftime is slow)."""
+    global _second_cache
+    second = int(ts)
+    cached_second, text = _second_cache
+    if second != cached_second:
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second_cache = (second, text)
+    micros = min(int((ts - second) * 1_000_000), 999_999)
+    return f"{text}.{micros:06d}Z"
 
 
 class AuditLog:
-    """Appends chained records to one session file. Thread-safe; each record is one write."""
+    """Appends chained records to one session file. Thread-safe; each record is one write.
+
+    ``append`` writes before it returns. ``post`` hands the record to a writer thread, so the
+    proxy's hot path does not wait for serialisation, hashing and the write; records keep the
+    order and the time at which they were posted, a failed write makes the next ``post`` (and
+    ``close``) raise, so the proxy stops instead of relaying unaudited traffic.
+    """
 
     def __init__(self, path: Path, session_id: str) -> None:
         self.path = path
@@ -53,6 +71,9 @@ class AuditLog:
         self._seq = 0
         self._prev = GENESIS
         self._closed = False
+        self._queue: queue.SimpleQueue[tuple[dict[str, Any], float] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._failure: AuditError | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -69,14 +90,33 @@ class AuditLog:
         name = _SAFE_NAME.sub("_", server)[:60] or "server"
         return cls(directory / f"{stamp}-{name}-{session_id}.jsonl", session_id)
 
-    def append(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Write one record; the chain fields are added here. Raises ``AuditError``."""
+    def post(self, event: dict[str, Any]) -> None:
+        """Queue one record for the writer thread. Raises ``AuditError`` once a write failed."""
+        if self._failure is not None:
+            raise self._failure
+        if self._closed:
+            raise AuditError(f"audit log {self.path} is closed")
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._drain, name="ztmcp-audit", daemon=True)
+            self._writer.start()
+        self._queue.put((event, time.time()))
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._failure is None:
+                try:
+                    self.append(*item)
+                except AuditError as exc:
+                    self._failure = exc
+
+    def append(self, event: dict[str, Any], ts: float | None = None) -> dict[str, Any]:
+        """Write one record now; the chain fields are added here. Raises ``AuditError``."""
         with self._lock:
             if self._closed:
                 raise AuditError(f"audit log {self.path} is closed")
             record = {
                 "seq": self._seq,
-                "ts": utc_iso(time.time()),
+                "ts": utc_iso(time.time() if ts is None else ts),
                 "mcp.session.id": self.session_id,
                 **event,
                 "prev": self._prev,
@@ -98,10 +138,16 @@ class AuditLog:
         return self._seq
 
     def close(self, **fields: Any) -> None:
-        """Write ``session.end`` (with the record count) and close the file. Idempotent."""
+        """Write what was posted, then ``session.end`` with the record count. Idempotent."""
         if self._closed:
             return
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
         try:
+            if self._failure is not None:
+                raise self._failure
             self.append({"event": "session.end", "records": self._seq + 1, **fields})
         finally:
             with self._lock:
