@@ -264,6 +264,7 @@ def test_duplicate_in_flight_id_is_refused(audit: AuditLog) -> None:
     s.handle(TO_SERVER, call(1))
     decision = s.handle(TO_SERVER, call(1))
     assert decision.outcome is Outcome.DENIED and decision.forward is None
+    assert json.loads(decision.reply or b"")["error"]["code"] == -32600  # not a tool result
 
 
 def test_cancelled_request_stops_being_pending(audit: AuditLog) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
@@ -60,34 +60,35 @@ DEFAULT_LIMITS: Final = Limits()
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One parsed JSON-RPC object, its direction and the exact bytes it came from."""
+    """One parsed JSON-RPC object, its direction and the exact bytes it came from.
+
+    ``kind``, ``method`` and ``params`` are derived once here: every check reads them.
+    """
 
     direction: Direction
     raw: bytes
     body: dict[str, Any]
+    kind: Kind = field(init=False)
+    method: str | None = field(init=False)
+    params: dict[str, Any] = field(init=False)
 
-    @property
-    def kind(self) -> Kind:
+    def __post_init__(self) -> None:
         body = self.body
+        method = body.get("method")
         if "method" in body:
-            return Kind.REQUEST if "id" in body else Kind.NOTIFICATION
-        if "id" in body and ("result" in body or "error" in body):
-            return Kind.RESPONSE
-        return Kind.INVALID
+            kind = Kind.REQUEST if "id" in body else Kind.NOTIFICATION
+        elif "id" in body and ("result" in body or "error" in body):
+            kind = Kind.RESPONSE
+        else:
+            kind = Kind.INVALID
+        params = body.get("params")
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "method", method if isinstance(method, str) else None)
+        object.__setattr__(self, "params", params if isinstance(params, dict) else {})
 
     @property
     def id(self) -> Any:
         return self.body.get("id")
-
-    @property
-    def method(self) -> str | None:
-        method = self.body.get("method")
-        return method if isinstance(method, str) else None
-
-    @property
-    def params(self) -> dict[str, Any]:
-        params = self.body.get("params")
-        return params if isinstance(params, dict) else {}
 
     @property
     def tool_name(self) -> str | None:

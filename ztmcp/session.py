@@ -35,6 +35,7 @@ from ztmcp.jsonrpc import (
 )
 
 MAX_PENDING: Final = 10_000
+_PROTOCOL_RULES: Final = frozenset({"session.duplicate_id", "session.too_many_pending"})
 
 
 class Mode(StrEnum):
@@ -297,10 +298,14 @@ class Session:
     @staticmethod
     def _answer(request: Message, denial: Verdict) -> bytes:
         text = denial_text(denial)
+        # Policy denials of a tool call reach the model as a failed tool; protocol violations
+        # (a malformed envelope, an id already in flight) stay JSON-RPC errors, since a tool
+        # result with an in-flight id would read as the answer to the other call.
         if (
             request.method == "tools/call"
             and request.direction is Direction.TO_SERVER
             and denial.check != "envelope"
+            and denial.rule not in _PROTOCOL_RULES
         ):
             return encode(tool_error_result(request.id, text, modern=request.is_modern))
         data = {"ztmcp": {"check": denial.check, "rule": denial.rule}}

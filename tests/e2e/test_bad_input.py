@@ -407,12 +407,9 @@ def test_non_json_line_from_the_server_never_reaches_the_agent(start: Callable[.
     assert "this is not JSON-RPC" not in json.dumps(rig.audit())
 
 
-def test_duplicate_id_tools_call_is_denied_as_a_tool_result(start: Callable[..., Rig]) -> None:
-    """The only non-envelope denial the foundation can produce: the session's duplicate-id guard.
-
-    No foundation check denies a well-formed ``tools/call`` (envelope denials are JSON-RPC errors
-    by design), so this is the one way to see the ``isError: true`` tool result end to end.
-    """
+def test_duplicate_in_flight_id_is_a_jsonrpc_error(start: Callable[..., Rig]) -> None:
+    """A second call with an id still in flight is a protocol error, never a tool result (which
+    the agent would read as the answer to the first call)."""
     rig = start()
     call = {"jsonrpc": "2.0", "id": 9, "method": "tools/call",
             "params": {"name": "hang", "arguments": {}}}
@@ -420,14 +417,39 @@ def test_duplicate_id_tools_call_is_denied_as_a_tool_result(start: Callable[...,
     rig.agent.send(call)
     reply = rig.agent.recv()
     assert reply["id"] == 9
-    assert reply["result"]["isError"] is True
-    text = reply["result"]["content"][0]["text"]
-    assert text.startswith("ztmcp blocked this:") and "session.duplicate_id" in text
+    assert reply["error"]["code"] == -32600
+    assert reply["error"]["data"]["ztmcp"]["rule"] == "session.duplicate_id"
     rig.agent.ping(10)
     denied = rig.audit_for(lambda r: r["outcome"] == "denied")
     assert [_rules(r) for r in denied] == [["session.duplicate_id"]]
     assert denied[0]["gen_ai.tool.name"] == "hang"
     assert rig.server_received().count(b'"hang"') == 1
+
+
+_FAKE_KEY = (  # a syntactically plausible, never-used OpenSSH key block (test data)
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "QyNTUxOQAAACD3n5bsdI2zTlq3zWjJ5Zg7tL0xAq3c8yWbq6vF0dQmUQAAAJhM2y8cTNsv\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
+
+
+def test_policy_denied_tools_call_is_an_is_error_tool_result(start: Callable[..., Rig]) -> None:
+    rig = start()
+    rig.agent.send({"jsonrpc": "2.0", "id": 21, "method": "tools/call",
+                    "params": {"name": "echo", "arguments": {"note": _FAKE_KEY}}})
+    reply = rig.agent.recv()
+    assert reply["id"] == 21 and "error" not in reply
+    assert reply["result"]["isError"] is True
+    text = reply["result"]["content"][0]["text"]
+    assert text.startswith("ztmcp blocked this:") and "secret.private_key" in text
+    assert "OPENSSH" not in text and "b3BlbnNz" not in text  # never the evidence
+    rig.agent.ping(22)
+    assert b"b3BlbnNz" not in rig.server_received()
+    [denied] = rig.audit_for(lambda r: r["outcome"] == "denied")
+    assert _rules(denied) == ["secret.private_key"]
+    log = b"".join(p.read_bytes() for p in (rig.home / "audit").glob("*.jsonl"))
+    assert b"b3BlbnNz" not in log
 
 
 # -- refused frames from the server: the waiting agent must be answered -----------------------

@@ -682,15 +682,13 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
             windows = [(0, n)]
         else:
             windows = triggers.windows(rule)
-        count = 0
-        for m in _matches(rule.pattern, low, windows):
+        for count, m in enumerate(_matches(rule.pattern, low, windows), 1):
             finding = Finding(rule.rule, severity, m.start(), m.end(), rule.message)
             findings.append(finding)
             if rule.rule == "instr.code_directive":
                 code_spans.append((m.start(), min(n, m.end() + 2000)))
             if severity is Severity.MEDIUM:
                 medium.append((finding, rule.category))
-            count += 1
             if count >= _MAX_PER_RULE:
                 break
     findings.extend(_combine(medium))

@@ -420,7 +420,8 @@ def scan(text: str) -> list[Finding]:
     if "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
             add("secret.private_key", C, m.start(), m.end(), "a private key block")
-    for (rule, name, _rx, severity), (fast, bounded, gate, literal) in zip(PROVIDERS, _FAST):
+    for (rule, name, _rx, severity), (fast, bounded, gate, literal) in zip(
+            PROVIDERS, _FAST, strict=True):
         if gate is not None:
             if gate not in low_head:
                 continue
@@ -478,8 +479,9 @@ def scan(text: str) -> list[Finding]:
         add("secret.assignment", H, m.start(2), m.end(2), "a secret assigned to a credential key")
     ascii_text = text.isascii()
     digits_cls = text.encode("ascii").translate(_DIGIT_CLASS) if ascii_text else b""
-    for m in _CARD_CLASS.finditer(digits_cls) if ascii_text else _CARD.finditer(text):
-        s, e = m.span()
+    card_spans = ([m.span() for m in _CARD_CLASS.finditer(digits_cls)] if ascii_text
+                  else [m.span() for m in _CARD.finditer(text)])
+    for s, e in card_spans:
         if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
             continue
         digits = text[s:e].replace(" ", "").replace("-", "")
