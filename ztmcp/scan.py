@@ -240,7 +240,7 @@ def render_text(report: Report, fail_on: Severity = Severity.HIGH) -> str:
             where = f" at {issue.field or '/'}[{issue.start}:{issue.end}]" if issue.field else ""
             out.append(f"  {issue.severity.value:<8} {issue.rule}{where}: {issue.message}")
             if issue.excerpt:
-                out.append(f"           {issue.excerpt!r}")
+                out.append(f"           \u201c{issue.excerpt}\u201d")
     blocking = report.at_least(fail_on)
     names = sorted({f"{i.kind} {i.name}" for i in blocking})
     out.append("")
@@ -334,7 +334,6 @@ def render_sarif(report: Report, manifest_text: str | None = None,
             "tool": {"driver": {
                 "name": "ztmcp",
                 "version": tool_version,
-                "informationUri": "https://github.com/ztmcp/ztmcp",
                 "rules": rules,
             }},
             "results": results,

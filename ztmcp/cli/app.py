@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ztmcp import __version__
-from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd
+from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd, scan_cmd
 
 app = typer.Typer(
     name="ztmcp",
@@ -55,3 +55,4 @@ audit_cmd.register(app)
 demo_cmd.register(app)
 
 eval_cmd.register(app)
+scan_cmd.register(app)

@@ -1,0 +1,152 @@
+"""``ztmcp scan (MANIFEST.json | -- CMD ARGS…)``: review a server's definitions, e.g. in CI.
+
+Exit status: 0 when no finding reaches ``--fail-on``, 1 when some do, 2 on a usage error, a
+missing or invalid manifest, or a server that cannot be listed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any, Final, NoReturn
+
+import typer
+
+FORMATS: Final = ("text", "json", "sarif")
+MAX_PAGES: Final = 100
+TIMEOUT: Final = 60.0
+
+
+def _error(message: str) -> NoReturn:
+    typer.echo(f"ztmcp: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _is_manifest(args: list[str]) -> bool:
+    """One argument naming a JSON file (or ending in .json) is a manifest; else a command."""
+    if len(args) != 1:
+        return False
+    path = Path(args[0])
+    if path.suffix.lower() == ".json":
+        return True
+    return path.is_file() and not os.access(path, os.X_OK)
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return dumped
+
+
+async def _pages(method: Any, attr: str) -> list[dict[str, Any]]:
+    """Every item of a paginated list, following ``next_cursor`` (bounded, loop-safe)."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = await method(cursor=cursor)
+        items.extend(_dump(x) for x in getattr(page, attr))
+        cursor = page.next_cursor
+        if not cursor or cursor in seen:
+            break
+        seen.add(cursor)
+    return items
+
+
+async def fetch_manifest(command: list[str], timeout: float = TIMEOUT) -> dict[str, Any]:
+    """Tools, prompts, resources, templates and instructions of a live stdio server."""
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    params = StdioServerParameters(command=command[0], args=command[1:])
+    manifest: dict[str, Any] = {}
+    with anyio.fail_after(timeout):
+        async with Client(params, mode="auto", cache=None,
+                          read_timeout_seconds=timeout) as client:
+            caps = client.server_capabilities
+            if caps.tools is not None:
+                manifest["tools"] = await _pages(client.list_tools, "tools")
+            if caps.prompts is not None:
+                manifest["prompts"] = await _pages(client.list_prompts, "prompts")
+            if caps.resources is not None:
+                manifest["resources"] = await _pages(client.list_resources, "resources")
+                manifest["resourceTemplates"] = await _pages(client.list_resource_templates,
+                                                             "resource_templates")
+            if client.instructions:
+                manifest["instructions"] = client.instructions
+    return manifest
+
+
+def _describe(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``scan`` command to ``app``."""
+
+    @app.command(
+        "scan",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def scan_command(
+        ctx: typer.Context,
+        fmt: Annotated[str, typer.Option("--format", metavar="text|json|sarif",
+                                         help="Output format.")] = "text",
+        fail_on: Annotated[str, typer.Option(
+            "--fail-on", metavar="SEVERITY",
+            help="Exit 1 when a finding is at least this severe (low, medium, high, critical).",
+        )] = "high",
+    ) -> None:
+        """Scan a manifest (MANIFEST.json) or a live server (-- CMD ARGS…) for poisoned
+        definitions, hidden content and secrets."""
+        from ztmcp import __version__
+        from ztmcp.detectors.findings import parse_severity
+        from ztmcp.scan import ManifestError, render_json, render_sarif, render_text, scan_manifest
+
+        if fmt not in FORMATS:
+            _error(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        try:
+            threshold = parse_severity(fail_on)
+        except ValueError:
+            _error(f"--fail-on must be low, medium, high or critical, got {fail_on!r}")
+        args = list(ctx.args)
+        if not args:
+            _error("give a manifest file or a server command: ztmcp scan MANIFEST.json | "
+                   "ztmcp scan -- CMD ARGS…")
+        source: str | None = None
+        text: str | None = None
+        if _is_manifest(args):
+            path = Path(args[0])
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                _error(f"cannot read manifest {path}: {exc.strerror or exc}")
+            except UnicodeDecodeError:
+                _error(f"manifest {path} is not UTF-8 text")
+            try:
+                manifest: Any = json.loads(text)
+            except json.JSONDecodeError as exc:
+                _error(f"manifest {path} is not valid JSON: {exc.msg} at line {exc.lineno}")
+            source = path.as_posix()
+        else:
+            import anyio
+
+            try:
+                manifest = anyio.run(fetch_manifest, args)
+            except Exception as exc:  # the server's failure, whatever it is, is one line
+                _error(f"could not list the definitions of {' '.join(args)}: {_describe(exc)}")
+        try:
+            report = scan_manifest(manifest, source)
+        except ManifestError as exc:
+            _error(f"invalid manifest{f' {source}' if source else ''}: {exc}")
+        if fmt == "json":
+            typer.echo(render_json(report))
+        elif fmt == "sarif":
+            typer.echo(render_sarif(report, text, __version__))
+        else:
+            typer.echo(render_text(report, threshold))
+        if report.at_least(threshold):
+            raise typer.Exit(1)
