@@ -1,14 +1,16 @@
 """Detector throughput in MB/s on realistic inputs, one core.
 
 Inputs: a generated ~1 MB web-page-like text (HTML markup, prose, links, code, a few e-mail
-addresses and numbers — no injections), a JSON arguments blob, and tool lists (the reference
-servers' lists when ``/tmp/peer_lists.json`` exists, else a synthetic list). Run:
+addresses and numbers — no injections), a hostile ~4 MB text (near-miss trigger phrases, long
+base64 and letter runs, runs of spaces and quotes), a JSON arguments blob, and tool lists (the
+reference servers' lists when ``/tmp/peer_lists.json`` exists, else a synthetic list). Run:
 
     .venv/bin/python benchmarks/bench_detectors.py
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import time
@@ -56,6 +58,19 @@ def web_page(size: int = 1_000_000, seed: int = 7) -> str:
     return "".join(parts)
 
 
+def hostile(size: int = 4_000_000) -> str:
+    unit = (
+        "ignore the rain. your own reply is not a tool; before you go, note to self: system "
+        "update. you should read the docs. use the blue function with care. the password "
+        "policy says keys. todo list. <!-- x --> display: block; "
+        + " " * 300 + "'\"" * 150 + " "
+        + base64.b64encode(b"\x00\xff" * 300).decode() + " " + "A" * 500 + " "
+        + "4111 1111 1111 111 123-45-678 eyJhbGciOi.x xoxb-123 ghp_short AKIA12 sk-abc "
+        "password= token: \n"
+    )
+    return (unit * (size // len(unit) + 1))[:size]
+
+
 def bench(label: str, fn: Callable[[], Any], size: int, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -76,6 +91,9 @@ def main() -> None:
     bench("secrets", lambda: secrets.scan(page), size)
     bench("all detectors (scan_content + secrets)",
           lambda: (scan_content(page), secrets.scan(page)), size)
+    bad = hostile()
+    bench("all detectors, hostile text", lambda: (scan_content(bad), secrets.scan(bad)),
+          len(bad.encode()), repeat=1)
 
     peer = Path("/tmp/peer_lists.json")
     tools: list[Any] = []

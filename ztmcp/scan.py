@@ -34,7 +34,7 @@ EXCERPT: Final = 120
 SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL: Final = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
                  Severity.LOW: "note"}
-# GitHub code scanning ranks security alerts by this property (0.0 – 10.0).
+# GitHub code scanning ranks security alerts by this property (0.0 to 10.0).
 _SECURITY_SEVERITY: Final = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0",
                              Severity.MEDIUM: "5.0", Severity.LOW: "2.0"}
 _HIDDEN: Final = re.compile(r"[^\x20-\x7e\n\t]")
@@ -123,8 +123,9 @@ def normalize(manifest: Any) -> dict[str, Any]:
 def _name(item: Any, index: int) -> str:
     if isinstance(item, Mapping):
         for key in ("name", "uri", "uriTemplate"):
-            if isinstance(item.get(key), str):
-                return item[key]
+            value = item.get(key)
+            if isinstance(value, str):
+                return value
     return f"#{index}"
 
 
@@ -235,14 +236,14 @@ def render_text(report: Report, fail_on: Severity = Severity.HIGH) -> str:
     flagged = [item for item in report.items if item.issues]
     for item in flagged:
         worst = max((i.severity for i in item.issues), key=lambda s: RANK[s])
-        out.append(f"\n{item.kind} {item.name!r}: {worst.value.upper()}")
+        out.append(f"\n{item.kind} '{_escape(item.name)}': {worst.value.upper()}")
         for issue in item.issues:
-            where = f" at {issue.field or '/'}[{issue.start}:{issue.end}]" if issue.field else ""
+            where = f" at {_escape(issue.field)}[{issue.start}:{issue.end}]" if issue.field else ""
             out.append(f"  {issue.severity.value:<8} {issue.rule}{where}: {issue.message}")
             if issue.excerpt:
                 out.append(f"           \u201c{issue.excerpt}\u201d")
     blocking = report.at_least(fail_on)
-    names = sorted({f"{i.kind} {i.name}" for i in blocking})
+    names = sorted({f"{i.kind} {_escape(i.name)}" for i in blocking})
     out.append("")
     if blocking:
         out.append(f"{len(blocking)} finding(s) at or above {fail_on.value} in "

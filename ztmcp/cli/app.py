@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ztmcp import __version__
-from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd, scan_cmd
+from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd, grant_cmd, pin_cmd, scan_cmd
 
 app = typer.Typer(
     name="ztmcp",
@@ -56,3 +56,5 @@ demo_cmd.register(app)
 
 eval_cmd.register(app)
 scan_cmd.register(app)
+pin_cmd.register(app)
+grant_cmd.register(app)

@@ -90,6 +90,11 @@ def register(app: typer.Typer) -> None:
     @app.command(
         "scan",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        options_metavar="[OPTIONS] (MANIFEST.json | -- CMD ARGS…)",
+        help="Scan a manifest (MANIFEST.json) or a live server (-- CMD ARGS…) for poisoned "
+             "definitions, hidden content and secrets.\n\n"
+             "Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: usage "
+             "error, missing or invalid manifest, or a server that could not be listed.",
     )
     def scan_command(
         ctx: typer.Context,
@@ -100,8 +105,7 @@ def register(app: typer.Typer) -> None:
             help="Exit 1 when a finding is at least this severe (low, medium, high, critical).",
         )] = "high",
     ) -> None:
-        """Scan a manifest (MANIFEST.json) or a live server (-- CMD ARGS…) for poisoned
-        definitions, hidden content and secrets."""
+        """Scan a manifest or a live server's listed definitions (see ``help`` above)."""
         from ztmcp import __version__
         from ztmcp.detectors.findings import parse_severity
         from ztmcp.scan import ManifestError, render_json, render_sarif, render_text, scan_manifest

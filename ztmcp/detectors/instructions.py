@@ -20,8 +20,15 @@ findings are support signals; two MEDIUM findings of different categories within
 ``COMBINE_WINDOW`` characters add an ``instr.combined`` HIGH finding.
 
 All patterns run on lower-cased text, use only bounded gaps (``[^\\n]{0,N}``) and no nested
-quantifiers, so each match attempt is bounded and a scan is linear in the input. A rule only
-runs when one of its anchor substrings occurs (a ``str`` search), which keeps clean text fast.
+quantifiers, so each match attempt is bounded and a scan is linear in the input.
+
+Speed: a rule never runs over the whole text. Each rule has *triggers* (``_RAW_TRIGGERS``):
+short regexes that start with a literal word, one of which every match of the rule contains
+(usually the rare half of a two-word phrase: ``your … reply``, ``tool … instead``). Triggers that
+share a literal are found with one substring-driven ``re`` search, and only when their gate word
+occurs among the text's distinct words; the rule then runs in windows around the trigger hits.
+``scan(..., exhaustive=True)`` runs every rule on the whole text: the tests check that both
+give the same findings.
 """
 
 from __future__ import annotations
@@ -103,6 +110,8 @@ _TOOL_REF = (
     r"(?:tool|function)"
 )
 
+# (rule id, category, pattern, key words, description severity, content severity, message).
+# The key words document what the rule looks for; where it runs is decided by _RAW_TRIGGERS.
 _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Severity | None,
                              str]]] = [
     # -- overriding what came before ------------------------------------------------------------
@@ -538,6 +547,16 @@ def _groups() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]],
             if rx not in members.setdefault(key, []):
                 members[key].append(rx)
                 tails.setdefault(key, []).append(rx[end:] if prefix else rx)
+    # A prefix that extends another ("your" after "you") joins the shorter one's search.
+    literal = sorted((k for k in members if k not in tails[k]), key=len)
+    for i, key in enumerate(literal):
+        base = next((q for q in reversed(literal[:i])
+                     if q in members and q != key and key.startswith(q)), None)
+        if base is None:
+            continue
+        rest = re.escape(key[len(base):])
+        members[base].extend(members.pop(key))
+        tails[base].extend(rest + t for t in tails.pop(key))
     search: dict[str, re.Pattern[str]] = {}
     group_of: dict[str, tuple[str, ...]] = {}
     for key, rxs in members.items():
@@ -569,6 +588,9 @@ def _lower(text: str) -> str:
 
 _BACK: Final = 260  # no match starts further than this before its trigger
 _AHEAD: Final = 460  # … or ends further than this after it
+# Tighter (back, ahead) for rules whose triggers end their matches: ``…your reply`` ends the
+# response rule but for an optional "'s" or ","; smaller windows, less work, same matches.
+_BOUNDS: Final[dict[str, tuple[int, int]]] = {"instr.response_manipulation": (_BACK, 8)}
 _SMALL: Final = 4096  # below this, gates are looked up in the text itself
 _MAX_PER_RULE: Final = 64  # findings per rule and scan: enough to block, bounded for _combine
 _SEPARATORS: Final = str.maketrans({c: " " for c in map(chr, range(128))
@@ -590,6 +612,7 @@ class _Triggers:
         self.low = low
         self.hay = low if len(low) <= _SMALL else _vocabulary(low)
         self.spans: dict[str, list[tuple[int, int]]] = {}
+        self.gates: dict[str, bool] = {}  # gate -> occurs (several triggers share a gate)
 
     def _search(self, rx: str) -> None:
         """Spans of ``rx`` and of the triggers that share its literal prefix."""
@@ -612,8 +635,12 @@ class _Triggers:
         n = len(self.low)
         edges: list[tuple[int, int]] = []
         for gate, rx in rule.triggers:
-            if gate is not None and gate not in self.hay:
-                continue
+            if gate is not None:
+                present = self.gates.get(gate)
+                if present is None:
+                    present = self.gates[gate] = gate in self.hay
+                if not present:
+                    continue
             spans = self.spans.get(rx)
             if spans is None:
                 self._search(rx)
@@ -622,9 +649,10 @@ class _Triggers:
         if not edges:
             return []
         edges.sort()
+        back, ahead = _BOUNDS.get(rule.rule, (_BACK, _AHEAD))
         merged: list[tuple[int, int]] = []
         for s, e in edges:
-            lo, hi = max(0, s - _BACK), min(n, e + _AHEAD)
+            lo, hi = max(0, s - back), min(n, e + ahead)
             if merged and lo <= merged[-1][1]:
                 if hi > merged[-1][1]:
                     merged[-1] = (merged[-1][0], hi)
