@@ -288,6 +288,10 @@ def _fast_providers() -> tuple[tuple[re.Pattern[str], bool, str | None, str | No
 
 
 _FAST: Final = _fast_providers()
+_PAIRS: Final = tuple(zip(PROVIDERS, _FAST, strict=True))
+# Providers that search the whole text behind a context word; the others search only the
+# candidate token runs, so a text without any (most short strings) skips them all.
+_GATED_PAIRS: Final = tuple(pair for pair in _PAIRS if pair[1][2] is not None)
 
 
 def _bounded(rx: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -420,8 +424,8 @@ def scan(text: str) -> list[Finding]:
     if "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
             add("secret.private_key", C, m.start(), m.end(), "a private key block")
-    for (rule, name, _rx, severity), (fast, bounded, gate, literal) in zip(
-            PROVIDERS, _FAST, strict=True):
+    for (rule, name, _rx, severity), (fast, bounded, gate, literal) in (
+            _PAIRS if cand else _GATED_PAIRS):
         if gate is not None:
             if gate not in low_head:
                 continue
