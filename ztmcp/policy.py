@@ -6,15 +6,17 @@ replaced by a silent default. Unknown keys are errors too: a typo must not disab
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.checks.access import AccessCheck
 from ztmcp.checks.base import Check
 from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.checks.injection import InjectionCheck
+from ztmcp.checks.pins import MODES as PIN_MODES
+from ztmcp.checks.pins import PinsCheck
 from ztmcp.checks.poisoning import PoisoningCheck
 from ztmcp.checks.schema import SchemaCheck
 from ztmcp.checks.secrets import SecretsCheck
@@ -25,7 +27,7 @@ from ztmcp.session import Mode
 PROJECT_FILE: Final = "ztmcp.toml"
 
 # Every check ztmcp knows, in the fixed order the Session runs them.
-CHECK_ORDER: Final = ("envelope", "schema", "poisoning", "injection", "secrets")
+CHECK_ORDER: Final = ("envelope", "pins", "access", "schema", "poisoning", "injection", "secrets")
 
 # Detection checks: each validates its own policy table (threshold/actions) via from_table.
 _DETECTION: Final[Mapping[str, Any]] = {
@@ -35,10 +37,12 @@ _DETECTION: Final[Mapping[str, Any]] = {
     "secrets": SecretsCheck,
 }
 
-_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope", *_DETECTION}
+_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope", "pins", "access", *_DETECTION}
 _TABLE_KEYS: Final = {
     "limits": {"max_message_bytes", "max_depth"},
     "envelope": {"allow_methods"},
+    "pins": {"mode", "lockfile"},
+    "access": set(AccessCheck.KEYS),
     **{name: set(cls.KEYS) for name, cls in _DETECTION.items()},
 }
 
@@ -52,6 +56,12 @@ class Policy:
     sources: tuple[Path, ...] = field(default=())
     # Validated tables of the detection checks ([schema], [poisoning], [injection], [secrets]).
     detection: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # [pins]: "tofu" (unpinned servers pass, pinned ones are enforced), "strict", "off";
+    # a relative lockfile path is resolved against the directory ztmcp runs in.
+    pins_mode: str = "tofu"
+    lockfile: Path = Path("ztmcp.lock")
+    # The validated [access] table (default and per-tool rules).
+    access: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -63,6 +73,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise PolicyError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
+    import tomllib  # only when there is a file to read: 20 ms of ztmcp run's start-up
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -96,6 +108,16 @@ def _positive_int(path: str, table: Mapping[str, Any], key: str, default: int) -
             hint=f"for example: {key} = {default}",
         )
     return value
+
+
+class _NoGrants:
+    """Stands in for the grant store while policy is only validated (no database opened)."""
+
+    def live(self, server: str, tool: str, now: float) -> list[Any]:
+        return []
+
+
+_NO_GRANTS: Final = _NoGrants()
 
 
 def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
@@ -149,13 +171,36 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
             hint='for example: allow_methods = ["vendor/custom"]',
         )
 
+    pins = data.get("pins", {})
+    pins_mode = pins.get("mode", "tofu")
+    if pins_mode not in PIN_MODES:
+        raise PolicyError(
+            f"{origin}: [pins] mode must be one of {', '.join(PIN_MODES)}, got {pins_mode!r}",
+            hint='for example: mode = "tofu"',
+        )
+    lockfile = pins.get("lockfile", "ztmcp.lock")
+    if not isinstance(lockfile, str) or not lockfile:
+        raise PolicyError(
+            f"{origin}: [pins] lockfile must be a file path",
+            hint='for example: lockfile = "ztmcp.lock"',
+        )
+
     detection = {name: dict(data.get(name, {})) for name in _DETECTION}
     for name, cls in _DETECTION.items():
         cls.from_table(detection[name], origin)  # bad values fail here, at start
 
+    access = dict(data.get("access", {}))
+    AccessCheck.from_table(access, origin, grants=_NO_GRANTS)  # bad rules fail here, at start
+    if access and "access" not in checks:
+        raise PolicyError(
+            f"{origin}: [access] is set but the access check is not in checks",
+            hint='add "access" to checks (or remove the key to run every check)',
+        )
+
     ordered = tuple(c for c in CHECK_ORDER if c in checks)
     return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods),
-                  detection=detection)
+                  detection=detection, pins_mode=pins_mode, lockfile=Path(lockfile),
+                  access=access)
 
 
 def load_policy(explicit: Path | None, *, cwd: Path, user_config: Path) -> Policy:
@@ -182,8 +227,18 @@ def _detection_factory(name: str) -> Callable[[Policy], Check]:
     return build
 
 
+def _pins(policy: Policy) -> Check:
+    from ztmcp import lockfile
+
+    path = policy.lockfile if policy.lockfile.is_absolute() else Path.cwd() / policy.lockfile
+    lock = lockfile.read(path) if policy.pins_mode != "off" else lockfile.Lockfile(path)
+    return PinsCheck(lock, policy.pins_mode)
+
+
 _FACTORIES: Final[Mapping[str, Callable[[Policy], Check]]] = {
     "envelope": lambda p: EnvelopeCheck(p.allow_methods),
+    "pins": _pins,
+    "access": lambda p: AccessCheck.from_table(p.access, "policy"),
     **{name: _detection_factory(name) for name in _DETECTION},
 }
 

@@ -103,6 +103,7 @@ def _run(ns: argparse.Namespace, command: list[str]) -> int:
     # Start the server first: it boots while ztmcp loads its policy and compiles its checks.
     # Its output waits in the pipe; nothing reaches the agent before the Session exists.
     child = spawn_server(command)
+    _warm_up_in_background()
     try:
         session = _session(ns, command)
     except BaseException:
@@ -114,6 +115,23 @@ def _run(ns: argparse.Namespace, command: list[str]) -> int:
         session.close("ztmcp run failed while relaying")
         raise
     return result.exit_code
+
+
+def _warm_up_in_background() -> None:
+    """Compile the detectors and import jsonschema while the server boots (see detectors._Lazy)."""
+    import importlib
+    import threading
+
+    def warm() -> None:
+        try:
+            from ztmcp.detectors import warm_up
+
+            warm_up()
+            importlib.import_module("jsonschema")  # the schema check's first use
+        except Exception:  # a failure here resurfaces, with its error, at first use
+            pass
+
+    threading.Thread(target=warm, name="ztmcp-warm-up", daemon=True).start()
 
 
 def _session(ns: argparse.Namespace, command: list[str]) -> Session:
@@ -135,4 +153,10 @@ def _session(ns: argparse.Namespace, command: list[str]) -> Session:
         "process.pid": os.getpid(),
         "policy.sources": [str(p) for p in policy.sources],
     }
-    return Session(name, build_checks(policy), audit, mode=mode, limits=policy.limits, where=where)
+    checks = build_checks(policy)
+    for check in checks:  # e.g. pins: "server X is not pinned", once, at start
+        notice = getattr(check, "start_notice", None)
+        text = notice(name) if notice is not None else None
+        if text:
+            print(f"ztmcp: {text}", file=sys.stderr)
+    return Session(name, checks, audit, mode=mode, limits=policy.limits, where=where)

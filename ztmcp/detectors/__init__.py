@@ -11,12 +11,13 @@ schema cannot make a scan unbounded.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.checks.base import Severity
-from ztmcp.detectors import instructions, secrets, unicode
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
 
 __all__ = [
@@ -30,6 +31,38 @@ __all__ = [
     "scan_definition",
     "worst",
 ]
+
+
+class _Lazy:
+    """A detector module imported on first use.
+
+    The rule modules compile their regular expressions at import (tens of milliseconds); an
+    MCP client starts one ``ztmcp run`` per server and waits for it. ``warm_up`` imports them
+    on a background thread while the server boots; a first use before that finishes simply
+    waits for the import (Python's import lock).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = f"ztmcp.detectors.{name}"
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._name)
+        self.__dict__.update(vars(module))  # later lookups never come back here
+        return getattr(module, attr)
+
+
+if TYPE_CHECKING:
+    from ztmcp.detectors import instructions, secrets, unicode
+else:
+    instructions, secrets, unicode = (_Lazy(n) for n in ("instructions", "secrets", "unicode"))
+
+RULE_MODULES: Final = ("unicode", "instructions", "secrets")
+
+
+def warm_up() -> list[ModuleType]:
+    """Import (and so compile) every rule module; meant for a background thread."""
+    return [importlib.import_module(f"ztmcp.detectors.{name}") for name in RULE_MODULES]
+
 
 MAX_STRINGS: Final = 20_000
 # As large as the default message limit (``jsonrpc.Limits.max_bytes``; decoded text is never
