@@ -100,15 +100,17 @@ def main(argv: list[str]) -> int:
 def _run(ns: argparse.Namespace, command: list[str]) -> int:
     from ztmcp.adapters.stdio import StdioRelay, kill_server, spawn_server
 
-    # Start the server first: it boots while ztmcp loads its policy and compiles its checks.
+    # Start the server first: it boots while ztmcp loads its policy and builds its checks.
     # Its output waits in the pipe; nothing reaches the agent before the Session exists.
     child = spawn_server(command)
-    _warm_up_in_background()
     try:
         session = _session(ns, command)
     except BaseException:
         kill_server(child)
         raise
+    # Compile the detectors once the relay is up, while it waits on the server's first answer:
+    # before that, they would only compete with the imports above for the interpreter lock.
+    _warm_up_in_background()
     try:
         result = StdioRelay(session, command, grace=ns.grace, child=child).run()
     except BaseException:
