@@ -34,6 +34,8 @@ RELAY = HERE / "line_relay.py"
 TRIVIAL = HERE / "trivial_server.py"
 PY = sys.executable
 ZTMCP = [PY, "-m", "ztmcp", "run", "--name", "bench"]
+# The foundation pipeline alone (issue 2's "all foundation checks on"): set in main().
+FOUNDATION: list[str] = []
 
 GOAL_CALL_MS = 0.15
 GOAL_START_MS = 150.0
@@ -72,6 +74,7 @@ def per_call(
     setups = {
         "direct": everything,
         "bare relay": [PY, str(RELAY), *everything],
+        "ztmcp envelope": [*FOUNDATION, "--", *everything],
         "ztmcp run": [*ZTMCP, "--", *everything],
     }
     samples: dict[str, list[float]] = {name: [] for name in setups}
@@ -120,6 +123,7 @@ def per_message(env: dict[str, str], calls: int, rounds: int) -> dict[str, list[
     setups = {
         "direct": [PY, str(TRIVIAL)],
         "bare relay": [PY, str(RELAY), PY, str(TRIVIAL)],
+        "ztmcp envelope": [*FOUNDATION, "--", PY, str(TRIVIAL)],
         "ztmcp run": [*ZTMCP, "--", PY, str(TRIVIAL)],
     }
     samples: dict[str, list[float]] = {name: [] for name in setups}
@@ -329,6 +333,9 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="ztmcp-bench-")
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     env.update(ZTMCP_HOME=home, PYTHONPATH=str(ROOT))
+    foundation = Path(home) / "foundation.toml"
+    foundation.write_text('checks = ["envelope"]\n')
+    FOUNDATION[:] = [*ZTMCP, "--policy", str(foundation)]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; ZTMCP_HOME={home}\n",
           flush=True)
 
@@ -343,31 +350,34 @@ def main() -> int:
     n = len(calls["direct"])
     d_med = statistics.median(calls["direct"])
     print(f"Per call: {n} sequential SDK echo calls to server-everything (stdio) per setup")
-    print(f"{'setup':<14}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
+    print(f"{'setup':<16}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
     for name, s in calls.items():
         med = statistics.median(s)
-        print(f"{name:<14}{med:>11.3f}{pct(s, 90):>9.3f}{med - d_med:>+10.3f}{med / d_med:>8.2f}")
+        print(f"{name:<16}{med:>11.3f}{pct(s, 90):>9.3f}{med - d_med:>+10.3f}{med / d_med:>8.2f}")
     z_med, r_med = statistics.median(calls["ztmcp run"]), statistics.median(calls["bare relay"])
     added = z_med - d_med
-    print(f"ztmcp adds {added:+.3f} ms/call over direct ({z_med - r_med:+.3f} over the bare "
-          f"relay); goal ≤ {GOAL_CALL_MS} ms: {'MET' if added <= GOAL_CALL_MS else 'MISSED'}\n")
+    f_added = statistics.median(calls["ztmcp envelope"]) - d_med
+    print(f"foundation pipeline (envelope + audit) adds {f_added:+.3f} ms/call over direct; "
+          f"goal ≤ {GOAL_CALL_MS} ms: {'MET' if f_added <= GOAL_CALL_MS else 'MISSED'}")
+    print(f"default pipeline (every check) adds {added:+.3f} ms/call over direct "
+          f"({z_med - r_med:+.3f} over the bare relay)\n")
 
     r_direct = statistics.median(raw["direct"])
     print(f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
           "server → answer")
-    print(f"{'setup':<14}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
+    print(f"{'setup':<16}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
     for name, s in raw.items():
         med = statistics.median(s)
-        print(f"{name:<14}{med:>11.3f}{pct(s, 90):>9.3f}{med - r_direct:>+10.3f}"
+        print(f"{name:<16}{med:>11.3f}{pct(s, 90):>9.3f}{med - r_direct:>+10.3f}"
               f"{med / r_direct:>8.2f}")
     print()
 
     s_med = statistics.median(starts["direct"])
     print(f"Start-up: spawn → first ping answer, trivial Python server, median of {args.starts}")
-    print(f"{'setup':<14}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}")
+    print(f"{'setup':<16}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}")
     for name, s in starts.items():
         med = statistics.median(s)
-        print(f"{name:<14}{med:>11.1f}{pct(s, 90):>9.1f}{med - s_med:>+10.1f}")
+        print(f"{name:<16}{med:>11.1f}{pct(s, 90):>9.1f}{med - s_med:>+10.1f}")
     s_added = statistics.median(starts["ztmcp run"]) - s_med
     print(f"ztmcp adds {s_added:+.1f} ms before the first answer; goal < {GOAL_START_MS:.0f} ms: "
           f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}")

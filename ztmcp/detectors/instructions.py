@@ -605,6 +605,19 @@ def _vocabulary(low: str) -> str:
     return " ".join(set(words))
 
 
+# Per rule: its gate words, and whether it has a trigger with no gate. A rule whose gates all
+# miss the text (and that has no ungated trigger) has no trigger spans: skipping it outright
+# gives the same (empty) windows without a per-trigger loop (most rules, on short texts).
+_RULE_GATES: Final = {  # keyed by identity: several rules share a rule id
+    id(rule): (
+        frozenset(g for g, _ in rule.triggers if g is not None),
+        any(g is None for g, _ in rule.triggers),
+    )
+    for rule in RULES
+}
+_ALL_GATES: Final = frozenset().union(*(gates for gates, _ in _RULE_GATES.values()))
+
+
 class _Triggers:
     """Trigger spans of one text, searched lazily and once per distinct trigger."""
 
@@ -613,6 +626,13 @@ class _Triggers:
         self.hay = low if len(low) <= _SMALL else _vocabulary(low)
         self.spans: dict[str, list[tuple[int, int]]] = {}
         self.gates: dict[str, bool] = {}  # gate -> occurs (several triggers share a gate)
+        self._present: frozenset[str] | None = None
+
+    def _gates_present(self) -> frozenset[str]:
+        if self._present is None:
+            hay = self.hay
+            self._present = frozenset(g for g in _ALL_GATES if g in hay)
+        return self._present
 
     def _search(self, rx: str) -> None:
         """Spans of ``rx`` and of the triggers that share its literal prefix."""
@@ -632,6 +652,9 @@ class _Triggers:
         self.spans.update(found)
 
     def windows(self, rule: Rule) -> list[tuple[int, int]]:
+        gates, ungated = _RULE_GATES[id(rule)]
+        if not ungated and gates.isdisjoint(self._gates_present()):
+            return []
         n = len(self.low)
         edges: list[tuple[int, int]] = []
         for gate, rx in rule.triggers:
