@@ -348,8 +348,9 @@ class HideTool:
 
 def _list(s: Session, msg_id: int, names: list[str], cursor: str | None = None) -> None:
     params = {"cursor": cursor} if cursor else {}
-    s.handle(TO_SERVER, raw({"jsonrpc": "2.0", "id": msg_id, "method": "tools/list",
-                             "params": params}))
+    s.handle(
+        TO_SERVER, raw({"jsonrpc": "2.0", "id": msg_id, "method": "tools/list", "params": params})
+    )
     tools = [{"name": n, "inputSchema": {"type": "object"}} for n in names]
     s.handle(TO_CLIENT, raw({"jsonrpc": "2.0", "id": msg_id, "result": {"tools": tools}}))
 
@@ -361,7 +362,9 @@ def test_calls_to_a_withheld_tool_are_denied_and_checks_see_listed_tools(audit: 
     denied = s.handle(TO_SERVER, call(2, "evil"))
     assert denied.outcome is Outcome.DENIED
     reply = json.loads(denied.reply or b"")
-    assert reply["result"]["isError"] is True and "withheld" in reply["result"]["content"][0]["text"]
+    assert (
+        reply["result"]["isError"] is True and "withheld" in reply["result"]["content"][0]["text"]
+    )
     assert s.handle(TO_SERVER, call(3, "good")).outcome is Outcome.FORWARDED
     # The server's own listing (not the filtered one) is what checks read as ctx.extra["tools"].
     seen: list[set[str]] = []

@@ -41,3 +41,7 @@ class AuditError(ZtmcpError):
 
 class UsageError(ZtmcpError):
     """A command was called with arguments that cannot work (bad duration, missing command)."""
+
+
+class PinError(ZtmcpError):
+    """A tool manifest or the pin lockfile (``ztmcp.lock``) is malformed or cannot be used."""

@@ -98,6 +98,7 @@ class Agent:
     """The agent side of one ``ztmcp run`` process: raw writes, queued line reads."""
 
     def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.last_ping: int | str | None = None  # the id of the last answered ping
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, cwd=cwd, bufsize=0,
@@ -160,6 +161,7 @@ class Agent:
         """The relay is alive: a valid request still gets its answer."""
         self.send({"jsonrpc": "2.0", "id": msg_id, "method": "ping"})
         assert self.recv() == {"jsonrpc": "2.0", "id": msg_id, "result": {}}
+        self.last_ping = msg_id
 
     def close_stdin(self) -> None:
         assert self.proc.stdin is not None
@@ -192,7 +194,22 @@ class Rig:
         return [json.loads(line) for line in files[0].read_bytes().splitlines()]
 
     def audit_for(self, pred: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
-        return [r for r in self.audit() if r.get("event") == "message" and pred(r)]
+        """Message records matching ``pred``, once the last ping's answer is on record.
+
+        The proxy writes audit records on a background thread, in order: when the record of the
+        last ping's answer is there, so is everything that came before it.
+        """
+        ping = self.agent.last_ping
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            records = self.audit()
+            if ping is None or time.monotonic() > deadline or any(
+                r.get("direction") == "to_client" and r.get("jsonrpc.request.id") == ping
+                for r in records
+            ):
+                break
+            time.sleep(0.01)
+        return [r for r in records if r.get("event") == "message" and pred(r)]
 
     def server_received(self) -> bytes:
         return self.recv_log.read_bytes() if self.recv_log.exists() else b""

@@ -33,7 +33,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     pass
@@ -45,7 +47,10 @@ def _root(
     add_help_option=False,
 )
 def _run(ctx: typer.Context) -> None:
-    """Run a stdio MCP server behind ztmcp's checks: ztmcp run [--policy F] [--name N] [--monitor] -- CMD ARGS…"""
+    """Run a stdio MCP server behind ztmcp's checks (see: ztmcp run --help).
+
+    ztmcp run [--policy FILE] [--name NAME] [--monitor] -- CMD ARGS…
+    """
     from ztmcp.cli.run_cmd import main as run_main
 
     raise typer.Exit(run_main(list(ctx.args)))

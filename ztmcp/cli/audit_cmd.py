@@ -22,9 +22,12 @@ audit_app = typer.Typer(
 )
 
 SinceOpt = Annotated[
-    str | None, typer.Option("--since", metavar="DURATION", help="Only records newer than this: 30m, 1h, 2d.")
+    str | None,
+    typer.Option("--since", metavar="DURATION", help="Only records newer than this: 30m, 1h, 2d."),
 ]
-ServerOpt = Annotated[str | None, typer.Option("--server", metavar="NAME", help="Only this server's records.")]
+ServerOpt = Annotated[
+    str | None, typer.Option("--server", metavar="NAME", help="Only this server's records.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON record per line.")]
 
 
@@ -114,7 +117,10 @@ def _loads(line: bytes) -> dict[str, Any] | None:
 @audit_app.command("verify")
 def verify(
     files: Annotated[
-        list[Path] | None, typer.Argument(metavar="[FILE]...", help="Log files to verify (default: every session log).")
+        list[Path] | None,
+        typer.Argument(
+            metavar="[FILE]...", help="Log files to verify (default: every session log)."
+        ),
     ] = None,
 ) -> None:
     """Walk every hash chain; exit 1 at the first changed, deleted or reordered record."""

@@ -1,0 +1,139 @@
+"""``ztmcp grant`` / ``revoke`` / ``grants`` through the typer app, with audit events."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from typer.testing import CliRunner
+
+from ztmcp.cli.app import app
+from ztmcp.state import paths
+from ztmcp.state.audit import AuditLog, read_records, session_files, verify_file
+from ztmcp.state.grants import GrantStore
+
+runner = CliRunner()
+DIGEST = "ab" * 32
+
+
+def _denied_call(server: str = "fs", tool: str = "write_file", digest: str = DIGEST) -> None:
+    """What a `ztmcp run` session records when the access check refuses a call."""
+    log = AuditLog.create(paths.audit_dir(), server)
+    log.append({"event": "session.start", "server": server, "mode": "enforce"})
+    log.append(
+        {
+            "event": "message",
+            "server": server,
+            "direction": "to_server",
+            "mcp.method.name": "tools/call",
+            "gen_ai.tool.name": tool,
+            "outcome": "denied",
+            "verdicts": [
+                {"check": "access", "rule": "access.grant_required", "reason": "needs a grant",
+                 "evidence": f"tool.sha256={digest}"}
+            ],
+        }
+    )
+    log.close(reason="agent closed stdin")
+
+
+def _events() -> list[dict[str, object]]:
+    found = [r for r in read_records(session_files(paths.audit_dir()))
+             if str(r.get("event", "")).startswith("grant.")]
+    return sorted(found, key=lambda r: str(r["ts"]))
+
+
+def test_grant_binds_the_digest_of_the_refused_call() -> None:
+    _denied_call(digest="cd" * 32)
+    _denied_call()  # the latest denial wins
+    result = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m", "--reason", "bug 7"])
+    assert result.exit_code == 0, result.output
+    assert "granted" in result.output and "ztmcp revoke" in result.output
+    with GrantStore() as store:
+        (given,) = store.grants()
+    assert given.digest == DIGEST and given.why == "bug 7"
+    assert 14 * 60 < given.expires - given.created <= 15 * 60
+    events = _events()
+    assert [e["event"] for e in events] == ["grant.create"]
+    assert events[0]["grant.id"] == given.id and events[0]["tool.sha256"] == DIGEST
+    assert all(verify_file(p).ok for p in session_files(paths.audit_dir()))
+
+
+def test_grants_table_and_revoke() -> None:
+    _denied_call()
+    runner.invoke(app, ["grant", "fs", "write_file", "--for", "1h",
+                        "--path-prefix", "path=/srv/app"])
+    with GrantStore() as store:
+        (given,) = store.grants()
+    assert given.arg == "path" and given.prefix == "/srv/app"
+    table = runner.invoke(app, ["grants"])
+    assert table.exit_code == 0
+    assert given.id in table.output and "path under /srv/app" in table.output
+    assert "59m" in table.output or "1h00m" in table.output
+    revoked = runner.invoke(app, ["revoke", given.id])
+    assert revoked.exit_code == 0 and f"revoked {given.id}" in revoked.output
+    again = runner.invoke(app, ["revoke", given.id])
+    assert again.exit_code == 2 and "already revoked" in again.output
+    assert "no live grants" in runner.invoke(app, ["grants"]).output
+    assert "revoked" in runner.invoke(app, ["grants", "--all"]).output
+    assert [e["event"] for e in _events()] == ["grant.create", "grant.revoke"]
+
+
+def test_revoke_all() -> None:
+    for tool in ("a", "b"):
+        runner.invoke(app, ["grant", "fs", tool, "--for", "5m", "--digest", "any"])
+    result = runner.invoke(app, ["revoke", "--all"])
+    assert result.exit_code == 0 and result.output.count("revoked") == 2
+    with GrantStore() as store:
+        assert store.grants() == []
+
+
+def test_expiry_is_recorded_by_the_next_command() -> None:
+    with GrantStore(clock=lambda: 1000.0) as store:
+        store.add("fs", "w", 5, digest=None)
+    assert runner.invoke(app, ["grants"]).exit_code == 0
+    assert [e["event"] for e in _events()] == ["grant.expire"]
+    runner.invoke(app, ["grants"])
+    assert len(_events()) == 1
+
+
+def test_one_line_errors() -> None:
+    cases = [
+        (["grant", "fs", "w", "--for", "soon", "--digest", "any"], "not a duration"),
+        (["grant", "nosuch", "w", "--for", "1m"], "unknown server 'nosuch'"),
+        (["grant", "fs", "w", "--for", "1m", "--digest", "xyz"], "not a tool digest"),
+        (["grant", "fs", "w", "--for", "1m", "--digest", "any", "--path-prefix", "x"],
+         "ARG=PREFIX"),
+        (["revoke"], "name one grant ID or pass --all"),
+        (["revoke", "deadbeef"], "no grant 'deadbeef'"),
+    ]
+    _denied_call(server="fs", tool="other")
+    cases.append((["grant", "fs", "w", "--for", "1m"], "unknown tool 'w' on server 'fs'"))
+    _denied_call(server="fs", tool="unlisted", digest="")
+    cases.append((["grant", "fs", "unlisted", "--for", "1m"], "without being listed"))
+    # A grant event names the server too, but only proxy sessions make a server known.
+    assert runner.invoke(app, ["grant", "gh", "w", "--for", "1m", "--digest", "any"]).exit_code == 0
+    cases.append((["grant", "gh", "w", "--for", "1m"], "unknown server 'gh'"))
+    for argv, needle in cases:
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 2, (argv, result.output)
+        first = result.output.splitlines()[0]
+        assert first.startswith("ztmcp: error: ") and needle in first, (argv, result.output)
+
+
+def test_corrupt_database_is_one_line_error() -> None:
+    paths.home().mkdir(parents=True, exist_ok=True)
+    (paths.home() / "state.db").write_bytes(b"not sqlite" * 500)
+    result = runner.invoke(app, ["grants"])
+    assert result.exit_code == 2
+    assert result.output.startswith("ztmcp: error: grant store")
+    assert "not a database" in result.output.splitlines()[0]
+
+
+def test_explicit_digest_grants_ahead_of_time() -> None:
+    result = runner.invoke(app, ["grant", "fs", "w", "--for", "2m", "--digest", f"sha256:{DIGEST}"])
+    assert result.exit_code == 0, result.output
+    db = sqlite3.connect(paths.home() / "state.db")
+    assert db.execute("SELECT digest FROM grants").fetchall() == [(DIGEST,)]
+    db.close()
+    assert json.dumps(_events()[0]["tool.sha256"]) == json.dumps(DIGEST)

@@ -1,0 +1,118 @@
+"""Rug pull: a pinned tool changes after a few calls; ``ztmcp run`` withholds it and denies it.
+
+The server (``examples/servers/rug_pull_server.py``, official SDK) changes ``cleanup`` after two
+calls: once its description, once only its annotations (a flipped ``destructiveHint``). The lock
+is pinned from its first listing with ``ztmcp pin``; the official SDK client talks to it through
+``ztmcp run --name rug``. After the change the client lists again: ``cleanup`` is gone, ``ping``
+stays; a call to ``cleanup`` comes back as a failed tool; the audit log names the drift; and
+``ztmcp diff rug`` (re-extracting live) shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+pytestmark = pytest.mark.e2e
+
+SERVER = Path(__file__).resolve().parents[2] / "examples" / "servers" / "rug_pull_server.py"
+TIMEOUT = 60.0
+
+
+def _ztmcp(
+    ztmcp_argv: list[str], args: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ztmcp_argv, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _audit(home: Path, name: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 15
+    while True:
+        logs = sorted((home / "audit").glob(f"*-{name}-*.jsonl"))
+        records = [
+            json.loads(line) for log in logs for line in log.read_bytes().splitlines() if line
+        ]
+        if logs and records and records[-1].get("event") == "session.end":
+            return records
+        assert time.monotonic() < deadline, f"no closed audit log for {name!r}: {logs}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("what", ["description", "annotations"])
+def test_rug_pull_is_withheld_denied_audited_and_diffed(
+    what: str,
+    ztmcp_argv: list[str],
+    child_env: dict[str, str],
+    ztmcp_home: Path,
+    tmp_path: Path,
+) -> None:
+    server = [sys.executable, str(SERVER), what, "2", str(tmp_path / "calls.count")]
+    pinned = _ztmcp(ztmcp_argv, ["pin", "rug", "--", *server], child_env, tmp_path)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "pinned rug: 2 tools" in pinned.stdout
+    assert (tmp_path / "ztmcp.lock").is_file()
+
+    argv = [*ztmcp_argv, "run", "--name", "rug", "--", *server]
+    params = StdioServerParameters(
+        command=argv[0], args=argv[1:], env=child_env, cwd=str(tmp_path)
+    )
+
+    async def session() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        with anyio.fail_after(TIMEOUT):
+            async with Client(params, mode="auto", cache=None) as client:
+                first = await client.list_tools()
+                out["before"] = sorted(t.name for t in first.tools)
+                for _ in range(2):  # the second call pulls the rug
+                    result = await client.call_tool("cleanup", {"path": "/tmp"})
+                    assert not result.is_error, result
+                again = await client.list_tools()
+                out["after"] = sorted(t.name for t in again.tools)
+                denied = await client.call_tool("cleanup", {"path": "/tmp"})
+                out["denied"] = (denied.is_error, denied.content[0].text)  # type: ignore[union-attr]
+                ok = await client.call_tool("ping", {})
+                out["ping"] = (ok.is_error, ok.content[0].text)  # type: ignore[union-attr]
+        return out
+
+    out = anyio.run(session)
+    assert out["before"] == ["cleanup", "ping"]
+    assert out["after"] == ["ping"]
+    is_error, text = out["denied"]
+    assert is_error and "ztmcp blocked this" in text and "cleanup" in text, text
+    assert "Deletes" not in text  # the reason names the tool, never the text
+    assert out["ping"] == (False, "pong")
+
+    records = _audit(ztmcp_home, "rug")
+    verdicts = [v for r in records for v in r.get("verdicts", [])]
+    drift = [v for v in verdicts if v["check"] == "pins" and v["rule"] == "pins.drift"]
+    assert drift, json.dumps(verdicts, indent=1)
+    assert "cleanup" in drift[0]["reason"] and "cleanup" in drift[0]["evidence"]
+    assert "sha256:" in drift[0]["evidence"]
+    denials = [r for r in records if r.get("gen_ai.tool.name") == "cleanup"]
+    assert denials[-1]["outcome"] == "denied"
+
+    shown = _ztmcp(ztmcp_argv, ["diff", "rug"], child_env, tmp_path)
+    assert shown.returncode == 1, (shown.stdout, shown.stderr)
+    assert "drifted from its pin" in shown.stdout
+    if what == "description":
+        assert "tool 'cleanup': description:" in shown.stdout, shown.stdout
+    else:
+        assert "tool 'cleanup': annotations.destructiveHint: false -> true" in shown.stdout
+        assert "description" not in shown.stdout
+    assert "ping" not in shown.stdout

@@ -1,0 +1,159 @@
+"""The grant store: WAL SQLite, expiry, revocation, digests, constraints, failing closed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ztmcp.state import grants as g
+from ztmcp.state.grants import GrantLookup, GrantStore, StateError, tool_digest, under_prefix
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_store_is_wal_with_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with GrantStore(path):
+        pass
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(g.SCHEMA_VERSION,)]
+    conn.close()
+
+
+def test_default_path_is_under_ztmcp_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZTMCP_HOME", str(tmp_path / "h"))
+    assert g.db_path() == tmp_path / "h" / "state.db"
+
+
+def test_grant_expires_and_lookup_sees_it(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "state.db"
+    lookup = GrantLookup(path)
+    assert lookup.live("fs", "write", clock.now) == []  # no database yet: no grants
+    with GrantStore(path, clock=clock) as store:
+        grant = store.add("fs", "write", 60, digest="d" * 64, why="fix bug", who="ada")
+    assert grant.who == "ada" and grant.expires == clock.now + 60
+    assert [x.id for x in lookup.live("fs", "write", clock.now + 59)] == [grant.id]
+    assert lookup.live("fs", "write", clock.now + 60) == []
+    assert lookup.live("fs", "read", clock.now) == []
+    assert lookup.live("other", "write", clock.now) == []
+    clock.now += 61
+    with GrantStore(path, clock=clock) as store:
+        expired = store.sweep_expired()
+        assert [x.id for x in expired] == [grant.id]
+        assert store.sweep_expired() == []  # reported once
+        assert store.grants() == []
+        assert [x.status(clock.now) for x in store.grants(include_inactive=True)] == ["expired"]
+    lookup.close()
+
+
+def test_revocation_is_seen_by_an_open_lookup(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    clock = Clock()
+    with GrantStore(path, clock=clock) as store:
+        one = store.add("fs", "write", 600, digest=None)
+        two = store.add("fs", "write", 600, digest=None)
+    lookup = GrantLookup(path)
+    assert len(lookup.live("fs", "write", clock.now)) == 2
+    with GrantStore(path, clock=clock) as store:
+        assert store.revoke(one.id) is not None
+        assert store.revoke(one.id) is None  # already revoked
+        assert store.revoke("nope") is None
+    assert [x.id for x in lookup.live("fs", "write", clock.now)] == [two.id]
+    with GrantStore(path, clock=clock) as store:
+        assert [x.id for x in store.revoke_all()] == [two.id]
+    assert lookup.live("fs", "write", clock.now) == []
+    lookup.close()
+
+
+def test_argument_constraint() -> None:
+    grant = g.Grant("id", "fs", "write", None, "path", "/srv/app", "me", "", 0.0, 10.0)
+    assert grant.allows({"path": "/srv/app/x.txt"})
+    assert grant.allows({"path": "/srv/app"})
+    assert not grant.allows({"path": "/srv/app/../etc/passwd"})
+    assert not grant.allows({"path": "/srv/application"})
+    assert not grant.allows({"path": 7})
+    assert not grant.allows({})
+    assert not grant.allows({"path": "/srv/app/\0x"})
+    assert under_prefix("/a/b", "/") and not under_prefix("a/b", "/")
+    assert g.Grant("id", "fs", "w", None, None, None, "me", "", 0, 1).allows({})
+
+
+def test_tool_digest_is_canonical() -> None:
+    a = {"name": "echo", "inputSchema": {"type": "object", "properties": {}}}
+    b = {"inputSchema": {"properties": {}, "type": "object"}, "name": "echo"}
+    assert tool_digest(a) == tool_digest(b)
+    assert tool_digest(a) != tool_digest({**a, "description": "changed"})
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    with GrantStore(tmp_path / "s.db") as store:
+        with pytest.raises(StateError):
+            store.add("fs", "w", 0, digest=None)
+        with pytest.raises(StateError):
+            store.add("fs", "w", 10, digest=None, arg="path")
+
+
+def test_corrupt_database_fails_closed_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StateError) as caught:
+        GrantStore(path)
+    assert "\n" not in caught.value.message and "not a database" in caught.value.message
+    with pytest.raises(StateError):
+        GrantLookup(path).live("fs", "write", 0)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with GrantStore(path):
+        pass
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE schema_version SET version = 99")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StateError, match="schema version 99"):
+        GrantStore(path)
+    with pytest.raises(StateError, match="schema version 99"):
+        GrantLookup(path).live("fs", "write", 0)
+
+
+def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with GrantStore(path):
+        pass
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        store = GrantStore(path, busy_ms=50)
+    except StateError as exc:  # the schema transaction already waits
+        assert "locked" in exc.message
+    else:
+        with pytest.raises(StateError, match="locked"):
+            store.add("fs", "w", 10, digest=None)
+        store.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_lookup_on_a_database_being_created_sees_no_grants(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA journal_mode = WAL").fetchone()  # a file, no tables yet
+    lookup = GrantLookup(path)
+    assert lookup.live("fs", "w", 0) == []
+    with GrantStore(path, clock=lambda: 0.0) as store:
+        store.add("fs", "w", 10, digest=None)
+    assert len(lookup.live("fs", "w", 1)) == 1
+    lookup.close()
+    raw.close()

@@ -1,0 +1,246 @@
+"""``access``: per-tool rules (``allow`` / ``grant`` / ``deny``) and just-in-time grants.
+
+Policy (``[access]`` in ztmcp.toml)::
+
+    [access]
+    default = "allow"          # or "grant", or "annotations"
+    [[access.rule]]            # first match wins; fnmatch globs
+    server = "fs"
+    tool = "write_*"
+    action = "grant"
+
+``annotations`` decides by the tool's listed annotations: ``readOnlyHint`` true (and not
+``destructiveHint``) → allow; anything else, or a tool that was never listed → grant. The
+annotations come from the server itself: they are a convenience, not a guarantee.
+
+A ``grant`` tool needs a live grant (``ztmcp grant SERVER TOOL --for 15m``) bound to the digest
+of the tool as the server listed it in this session. Allowed-by-rule calls never touch the
+grant database; grant-rule calls read it on every call, so revocation is immediate.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.errors import PolicyError, ZtmcpError
+from ztmcp.jsonrpc import Direction, Kind, Message
+
+if TYPE_CHECKING:
+    from ztmcp.state.grants import Grant
+
+ALLOW: Final = "allow"
+GRANT: Final = "grant"
+DENY: Final = "deny"
+ANNOTATIONS: Final = "annotations"
+RULE_ACTIONS: Final = (ALLOW, GRANT, DENY)
+DEFAULTS: Final = (ALLOW, GRANT, ANNOTATIONS)
+RULE_KEYS: Final = frozenset({"server", "tool", "action"})
+
+
+class GrantSource(Protocol):
+    def live(self, server: str, tool: str, now: float) -> Sequence[Grant]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    server: str
+    tool: str
+    action: str
+
+    def matches(self, server: str, tool: str) -> bool:
+        return fnmatchcase(server, self.server) and fnmatchcase(tool, self.tool)
+
+
+def grant_hint(server: str, tool: str) -> str:
+    return f"ztmcp grant {shlex.quote(server)} {shlex.quote(tool)} --for 15m"
+
+
+class AccessCheck:
+    name = "access"
+    KEYS: Final = frozenset({"default", "rule"})
+    __slots__ = ("_decided", "default", "grants", "rules")
+
+    def __init__(
+        self,
+        rules: Sequence[Rule] = (),
+        default: str = ALLOW,
+        grants: GrantSource | None = None,
+    ) -> None:
+        if default not in DEFAULTS:
+            raise ValueError(f"unknown access default {default!r}")
+        self.default = default
+        self.rules = tuple(rules)
+        self.grants = grants
+        # (server, tool) -> the action rules decided; None: the default decides per listing.
+        self._decided: dict[tuple[str, str], str | None] = {}
+
+    @property
+    def needs_grants(self) -> bool:
+        return self.default != ALLOW or any(r.action == GRANT for r in self.rules)
+
+    @classmethod
+    def from_table(
+        cls, table: Mapping[str, Any], origin: str, grants: GrantSource | None = None
+    ) -> AccessCheck:
+        default = table.get("default", ALLOW)
+        if default not in DEFAULTS:
+            raise PolicyError(
+                f"{origin}: [access] default must be one of {', '.join(DEFAULTS)}, got {default!r}",
+                hint='default = "allow" forwards every tool the rules do not name',
+            )
+        raw_rules = table.get("rule", [])
+        if not isinstance(raw_rules, list):
+            raise PolicyError(
+                f"{origin}: [access] rule must be a list of tables",
+                hint='write each as [[access.rule]] with tool = "…" and action = "…"',
+            )
+        rules: list[Rule] = []
+        for number, raw in enumerate(raw_rules, start=1):
+            where = f"[[access.rule]] #{number}"
+            if not isinstance(raw, dict):
+                raise PolicyError(f"{origin}: {where} must be a table")
+            extra = sorted(set(raw) - RULE_KEYS)
+            if extra:
+                raise PolicyError(
+                    f"{origin}: unknown key {extra[0]!r} in {where}",
+                    hint=f"valid keys there: {', '.join(sorted(RULE_KEYS))}",
+                )
+            server, tool, action = raw.get("server", "*"), raw.get("tool"), raw.get("action")
+            if not isinstance(server, str) or not server:
+                raise PolicyError(f"{origin}: {where} server must be a name or glob")
+            if not isinstance(tool, str) or not tool:
+                raise PolicyError(
+                    f"{origin}: {where} needs tool = a name or glob",
+                    hint='for example: tool = "write_*"',
+                )
+            if action not in RULE_ACTIONS:
+                raise PolicyError(
+                    f"{origin}: {where} action must be one of {', '.join(RULE_ACTIONS)}, "
+                    f"got {action!r}",
+                    hint='for example: action = "grant"',
+                )
+            rules.append(Rule(server, tool, action))
+        check = cls(rules, default, grants)
+        if grants is None and check.needs_grants:
+            from ztmcp.state.grants import GrantLookup
+
+            check.grants = GrantLookup()
+        return check
+
+    # -- the check ------------------------------------------------------------------------
+
+    def _rule_action(self, server: str, tool: str) -> str | None:
+        key = (server, tool)
+        try:
+            return self._decided[key]
+        except KeyError:
+            pass
+        action: str | None = next(
+            (r.action for r in self.rules if r.matches(server, tool)),
+            None if self.default == ANNOTATIONS else self.default,
+        )
+        if len(self._decided) < 4096:
+            self._decided[key] = action
+        return action
+
+    def check(self, msg: Message, ctx: Context) -> Verdict | None:
+        if msg.method != "tools/call" or msg.kind is not Kind.REQUEST:
+            return None
+        if msg.direction is not Direction.TO_SERVER:
+            return None
+        tool = msg.tool_name
+        if tool is None:
+            return None
+        server = ctx.server
+        action = self._rule_action(server, tool)
+        if action == ALLOW:
+            return None
+        if action == DENY:
+            return Verdict(
+                Action.DENY,
+                self.name,
+                "access.denied",
+                f"policy denies tool {tool[:80]!r} on server {server[:80]!r}",
+                Severity.HIGH,
+                hint="change the matching [[access.rule]] in ztmcp.toml",
+            )
+        listed = ctx.extra.get("tools", {}).get(tool)
+        definition = listed if isinstance(listed, dict) else None
+        if action is None and _read_only(definition):  # default = "annotations"
+            return None
+        return self._granted(msg, ctx, server, tool, definition)
+
+    def _granted(
+        self, msg: Message, ctx: Context, server: str, tool: str, definition: dict[str, Any] | None
+    ) -> Verdict:
+        from ztmcp.state.grants import tool_digest
+
+        digest = tool_digest(definition) if definition is not None else None
+        hint = grant_hint(server, tool)
+        evidence = f"tool.sha256={digest}" if digest else "tool not listed in this session"
+
+        def deny(rule: str, reason: str) -> Verdict:
+            return Verdict(
+                Action.DENY, self.name, rule, reason, Severity.HIGH, evidence=evidence, hint=hint
+            )
+
+        if self.grants is None:
+            return deny("access.grant_required", f"tool {tool[:80]!r} needs a just-in-time grant")
+        try:
+            grants = self.grants.live(server, tool, ctx.now)
+        except ZtmcpError as exc:
+            return Verdict(
+                Action.DENY,
+                self.name,
+                "access.store",
+                f"grant store unavailable: {exc.message[:200]}",
+                Severity.HIGH,
+                hint=exc.hint or "run `ztmcp grants` to see the error",
+            )
+        arguments = msg.params.get("arguments")
+        args = arguments if isinstance(arguments, dict) else {}
+        changed = outside = None
+        for grant in grants:
+            if grant.digest is not None and grant.digest != digest:
+                changed = grant
+                continue
+            if not grant.allows(args):
+                outside = grant
+                continue
+            return Verdict(
+                Action.FLAG,
+                self.name,
+                "access.granted",
+                f"allowed by grant {grant.id} (expires in {max(0, int(grant.expires - ctx.now))}s)",
+                Severity.LOW,
+                evidence=f"grant.id={grant.id}",
+            )
+        if outside is not None:
+            return deny(
+                "access.outside_grant",
+                f"the call is outside grant {outside.id} ({outside.constraint})",
+            )
+        if changed is not None:
+            return deny(
+                "access.tool_changed",
+                f"tool {tool[:80]!r} changed since grant {changed.id} was given; grant it again",
+            )
+        return deny(
+            "access.grant_required",
+            f"tool {tool[:80]!r} on server {server[:80]!r} needs a just-in-time grant",
+        )
+
+
+def _read_only(definition: Mapping[str, Any] | None) -> bool:
+    if definition is None:
+        return False
+    annotations = definition.get("annotations")
+    if not isinstance(annotations, dict):
+        return False
+    read_only = annotations.get("readOnlyHint") is True
+    return read_only and annotations.get("destructiveHint") is not True

@@ -1,0 +1,236 @@
+"""``ztmcp grant`` / ``revoke`` / ``grants``: just-in-time, time-boxed tool access.
+
+Binding a grant to the tool's digest: the CLI never talks to a server. When the ``access``
+check denies a call for want of a grant, the audit record of that denial carries the digest of
+the tool as the server listed it (``tool.sha256=…``). ``ztmcp grant`` binds to the most recent
+such digest for SERVER/TOOL, so the usual flow (the agent is refused, the user runs the command
+from the hint) needs no extra step. To grant before any call, pass ``--digest HEX`` (or
+``--digest any`` to accept every version of the tool, which gives up drift protection).
+
+Grants, revocations and expiries are audit events in a CLI session log of their own
+(``$ZTMCP_HOME/audit/*-ztmcp-cli-*.jsonl``); expiries are recorded by the next ``grant``,
+``revoke`` or ``grants`` command (a grant stops working at its expiry regardless).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Annotated, Any
+
+import typer
+
+from ztmcp.cli.render import fail
+from ztmcp.durations import parse_duration
+from ztmcp.errors import UsageError, ZtmcpError
+from ztmcp.state import paths
+from ztmcp.state.audit import AuditLog, read_records, session_files
+from ztmcp.state.grants import GrantStore
+
+_DIGEST = re.compile(r"tool\.sha256=([0-9a-f]{64})")
+_HEX = re.compile(r"[0-9a-f]{64}")
+CLI_LOG_NAME = "ztmcp-cli"
+_PROXY_EVENTS = frozenset({"session.start", "message"})
+
+
+def _audit(events: list[dict[str, Any]]) -> None:
+    if not events:
+        return
+    log = AuditLog.create(paths.audit_dir(), CLI_LOG_NAME)
+    try:
+        log.append({"event": "session.start", "server": CLI_LOG_NAME, "process": "ztmcp cli"})
+        for event in events:
+            log.append(event)
+    finally:
+        log.close()
+
+
+def _sweep(store: GrantStore) -> list[dict[str, Any]]:
+    return [{"event": "grant.expire", **g.as_event()} for g in store.sweep_expired()]
+
+
+def _known(server: str, tool: str) -> tuple[bool, bool, str | None]:
+    """From the proxies' audit logs: did SERVER run behind ztmcp, was a call to TOOL refused by
+    the access check, and the tool digest recorded with the latest such refusal (if listed)."""
+    seen_server = refused = False
+    latest: tuple[str, str] | None = None  # (ts, digest)
+    for record in read_records(session_files(paths.audit_dir())):
+        if record.get("server") != server or record.get("event") not in _PROXY_EVENTS:
+            continue
+        seen_server = True
+        if record.get("gen_ai.tool.name") != tool:
+            continue
+        for verdict in record.get("verdicts") or []:
+            if isinstance(verdict, dict) and verdict.get("check") == "access":
+                refused = True
+                match = _DIGEST.search(str(verdict.get("evidence") or ""))
+                ts = str(record.get("ts", ""))
+                if match and (latest is None or ts >= latest[0]):
+                    latest = (ts, match.group(1))
+    return seen_server, refused, None if latest is None else latest[1]
+
+
+def _resolve_digest(server: str, tool: str, digest: str | None) -> str | None:
+    if digest is not None:
+        if digest == "any":
+            return None
+        cleaned = digest.lower().removeprefix("sha256:")
+        if not _HEX.fullmatch(cleaned):
+            raise UsageError(
+                f"not a tool digest: {digest!r}", hint="pass 64 hex digits, or --digest any"
+            )
+        return cleaned
+    seen_server, refused, found = _known(server, tool)
+    if not seen_server:
+        raise UsageError(
+            f"unknown server {server!r}: no `ztmcp run --name {server}` session in the audit log",
+            hint="check the name (`ztmcp audit show`), or pass --digest to grant ahead of time",
+        )
+    if found is None and refused:
+        raise UsageError(
+            f"tool {tool!r} on server {server!r} was called without being listed first, so its "
+            "digest is unknown",
+            hint="let the agent list tools and call it again, or pass --digest any",
+        )
+    if found is None:
+        raise UsageError(
+            f"unknown tool {tool!r} on server {server!r}: no refused call to it in the audit log",
+            hint="let the agent call it once (ztmcp refuses and records it), or pass --digest",
+        )
+    return found
+
+
+def _path_prefix(spec: str | None) -> tuple[str | None, str | None]:
+    if spec is None:
+        return None, None
+    arg, sep, prefix = spec.partition("=")
+    if not sep or not arg or not prefix:
+        raise UsageError(
+            f"not ARG=PREFIX: {spec!r}", hint="for example: --path-prefix path=/home/me/project"
+        )
+    return arg, prefix
+
+
+def grant(
+    server: Annotated[str, typer.Argument(help="The server name (`ztmcp run --name`).")],
+    tool: Annotated[str, typer.Argument(help="The tool name, exactly as listed.")],
+    duration: Annotated[
+        str, typer.Option("--for", metavar="DURATION", help="How long: 90s, 15m, 1h, 1h30m.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why (audited).")] = "",
+    path_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--path-prefix",
+            metavar="ARG=PREFIX",
+            help="Only calls whose string argument ARG is a path under PREFIX.",
+        ),
+    ] = None,
+    digest: Annotated[
+        str | None,
+        typer.Option(
+            "--digest",
+            metavar="HEX|any",
+            help="Bind to this tool digest (default: the digest from the last refused call).",
+        ),
+    ] = None,
+) -> None:
+    """Let calls to one tool through for a while (just-in-time access)."""
+    try:
+        seconds = parse_duration(duration)
+        arg, prefix = _path_prefix(path_prefix)
+        bound = _resolve_digest(server, tool, digest)
+        with GrantStore() as store:
+            given = store.add(server, tool, seconds, digest=bound, why=reason, arg=arg,
+                              prefix=prefix)
+            events = _sweep(store)
+        _audit([*events, {"event": "grant.create", **given.as_event()}])
+    except ZtmcpError as exc:
+        fail(exc)
+    scope = f", only {given.constraint}" if given.constraint else ""
+    version = f"tool sha256 {bound[:12]}…" if bound else "any version of the tool"
+    typer.echo(
+        f"granted {given.id}: {server} {tool} for {_left(seconds)} ({version}{scope}); "
+        f"revoke with `ztmcp revoke {given.id}`"
+    )
+
+
+def revoke(
+    grant_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="The grant to revoke.")
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Revoke every live grant.")] = False,
+) -> None:
+    """Take a grant back; every ztmcp process honours it on the next call."""
+    if (grant_id is None) == (not everything):
+        fail(UsageError("name one grant ID or pass --all", hint="see the IDs with `ztmcp grants`"))
+    try:
+        with GrantStore() as store:
+            if everything:
+                revoked = store.revoke_all()
+            else:
+                assert grant_id is not None
+                one = store.revoke(grant_id)
+                if one is None:
+                    existing = store.get(grant_id)
+                    raise UsageError(
+                        f"no grant {grant_id!r}"
+                        if existing is None
+                        else f"grant {grant_id} is already revoked",
+                        hint="see the IDs with `ztmcp grants --all`",
+                    )
+                revoked = [one]
+            events = _sweep(store)
+        _audit([*events, *({"event": "grant.revoke", **g.as_event()} for g in revoked)])
+    except ZtmcpError as exc:
+        fail(exc)
+    if not revoked:
+        typer.echo("no live grants")
+    for g in revoked:
+        typer.echo(f"revoked {g.id}: {g.server} {g.tool}")
+
+
+def _left(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def grants(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Include expired and revoked grants.")
+    ] = False,
+) -> None:
+    """List grants with the time each one has left."""
+    try:
+        with GrantStore() as store:
+            rows = store.grants(include_inactive=everything)
+            events = _sweep(store)
+        _audit(events)
+    except ZtmcpError as exc:
+        fail(exc)
+    if not rows:
+        typer.echo("no live grants" if not everything else "no grants")
+        return
+    now = time.time()
+    table = [("ID", "SERVER", "TOOL", "LEFT", "STATUS", "LIMIT", "WHO", "WHY")]
+    for g in rows:
+        status = g.status(now)
+        left = _left(g.expires - now) if status == "live" else "-"
+        table.append(
+            (g.id, g.server, g.tool, left, status, g.constraint or "-", g.who, g.why or "-")
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("grant")(grant)
+    app.command("revoke")(revoke)
+    app.command("grants")(grants)

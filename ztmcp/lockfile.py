@@ -1,0 +1,267 @@
+"""``ztmcp.lock``: pinned tool manifests, reviewed in pull requests like a dependency lock.
+
+TOML, written with tomli-w in a stable order (servers and items sorted by name), read with
+tomllib. One ``[servers.NAME]`` table per pinned server::
+
+    version = 1
+
+    [servers.time]
+    command = ["uvx", "mcp-server-time"]      # or: url = "https://…/mcp"
+    digest = "sha256:…"                       # the whole manifest
+    source = "tofu"                           # or "sigstore" (then identity, issuer, bundle)
+    pinned_at = "2026-11-25T12:00:00Z"
+    server = "mcp-time 2026.10.19"            # informational
+    manifest = "ztmcp.manifests/time.json"    # optional: the pinned manifest, for `ztmcp diff`
+
+    [servers.time.tools]
+    get_current_time = "sha256:…"
+
+A corrupt or hand-edited lock is a one-line error naming the file and the key. Writes go to a
+temporary file in the same directory and are renamed over the lock: a failed write leaves the
+old lock untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Final
+
+from ztmcp.errors import PinError
+
+LOCK_FILE: Final = "ztmcp.lock"
+VERSION: Final = 1
+SOURCES: Final = ("tofu", "sigstore")
+KIND_TABLES: Final = ("tools", "prompts", "resourceTemplates")
+
+_DIGEST: Final = re.compile(r"^sha256:[0-9a-f]{64}$")
+_HEADER: Final = (
+    "# ztmcp.lock: pinned MCP tool manifests, written by `ztmcp pin`.\n"
+    "# Review changes here like a dependency lock: a changed digest means a changed tool.\n\n"
+)
+_ENTRY_KEYS: Final = frozenset(
+    {
+        "command",
+        "url",
+        "digest",
+        "source",
+        "pinned_at",
+        "server",
+        "manifest",
+        "identity",
+        "issuer",
+        "bundle",
+        *KIND_TABLES,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One pinned server."""
+
+    name: str
+    digest: str
+    command: tuple[str, ...] | None = None
+    url: str | None = None
+    tools: Mapping[str, str] = field(default_factory=dict)
+    prompts: Mapping[str, str] = field(default_factory=dict)
+    resource_templates: Mapping[str, str] = field(default_factory=dict)
+    source: str = "tofu"
+    pinned_at: str | None = None
+    server: str | None = None  # "name version" of the pinned server, informational
+    manifest: str | None = None  # path of the pinned manifest JSON, relative to the lock
+    # Signed pins (source = "sigstore"): who signed, which OIDC issuer, where the bundle is.
+    identity: str | None = None
+    issuer: str | None = None
+    bundle: str | None = None
+
+    def items(self, kind: str) -> Mapping[str, str]:
+        return {
+            "tools": self.tools,
+            "prompts": self.prompts,
+            "resourceTemplates": self.resource_templates,
+        }[kind]
+
+
+@dataclass(frozen=True)
+class Lockfile:
+    path: Path
+    pins: Mapping[str, Pin] = field(default_factory=dict)
+
+    def get(self, name: str) -> Pin | None:
+        return self.pins.get(name)
+
+    def with_pin(self, pin: Pin) -> Lockfile:
+        return replace(self, pins={**self.pins, pin.name: pin})
+
+    def without(self, name: str) -> Lockfile:
+        return replace(self, pins={k: v for k, v in self.pins.items() if k != name})
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _err(path: Path, key: str, problem: str) -> PinError:
+    return PinError(
+        f"{path}: {key} {problem}",
+        hint="fix or delete that entry, then re-pin with `ztmcp pin NAME -- CMD…`",
+    )
+
+
+def _str(path: Path, key: str, value: Any, *, optional: bool = True) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise _err(path, key, "must be a non-empty string")
+    return value
+
+
+def _digest(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not _DIGEST.match(value):
+        raise _err(path, key, 'must be a digest like "sha256:<64 hex digits>"')
+    return value
+
+
+def _pin(path: Path, name: str, entry: Any) -> Pin:
+    where = f"servers.{name}"
+    if not isinstance(entry, dict):
+        raise _err(path, where, "must be a table")
+    unknown = sorted(set(entry) - _ENTRY_KEYS)
+    if unknown:
+        raise _err(path, f"{where}.{unknown[0]}", "is not a known key")
+    command = entry.get("command")
+    if command is not None and (
+        not isinstance(command, list)
+        or not command
+        or not all(isinstance(a, str) for a in command)
+    ):
+        raise _err(path, f"{where}.command", "must be a non-empty list of strings")
+    url = _str(path, f"{where}.url", entry.get("url"))
+    if command is not None and url is not None:
+        raise _err(path, where, "has both a command and a url (keep one)")
+    source = entry.get("source", "tofu")
+    if source not in SOURCES:
+        raise _err(path, f"{where}.source", f"must be one of {', '.join(SOURCES)}")
+    kinds: dict[str, dict[str, str]] = {}
+    for kind in KIND_TABLES:
+        table = entry.get(kind, {})
+        if not isinstance(table, dict):
+            raise _err(path, f"{where}.{kind}", "must be a table of name = digest")
+        kinds[kind] = {
+            str(item): _digest(path, f"{where}.{kind}.{item}", value)
+            for item, value in sorted(table.items())
+        }
+    return Pin(
+        name=name,
+        digest=_digest(path, f"{where}.digest", entry.get("digest")),
+        command=tuple(command) if command is not None else None,
+        url=url,
+        tools=kinds["tools"],
+        prompts=kinds["prompts"],
+        resource_templates=kinds["resourceTemplates"],
+        source=source,
+        pinned_at=_str(path, f"{where}.pinned_at", entry.get("pinned_at")),
+        server=_str(path, f"{where}.server", entry.get("server")),
+        manifest=_str(path, f"{where}.manifest", entry.get("manifest")),
+        identity=_str(path, f"{where}.identity", entry.get("identity")),
+        issuer=_str(path, f"{where}.issuer", entry.get("issuer")),
+        bundle=_str(path, f"{where}.bundle", entry.get("bundle")),
+    )
+
+
+def parse(text: str, path: Path) -> Lockfile:
+    import tomllib  # here, not at module level: `ztmcp run` without a lock never pays for it
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PinError(f"{path}: not valid TOML ({exc})", hint="fix the syntax there") from None
+    unknown = sorted(set(data) - {"version", "servers"})
+    if unknown:
+        raise _err(path, unknown[0], "is not a known key")
+    if data.get("version") != VERSION:
+        raise _err(path, "version", f"must be {VERSION}, got {data.get('version')!r}")
+    servers = data.get("servers", {})
+    if not isinstance(servers, dict):
+        raise _err(path, "servers", "must be a table")
+    pins = {name: _pin(path, name, entry) for name, entry in sorted(servers.items())}
+    return Lockfile(path, pins)
+
+
+def read(path: Path, *, missing_ok: bool = True) -> Lockfile:
+    """The lock at ``path``; an empty one when the file does not exist and ``missing_ok``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if missing_ok:
+            return Lockfile(path)
+        raise PinError(f"{path}: no such lock file", hint="pin a server with `ztmcp pin`") from None
+    except OSError as exc:
+        raise PinError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PinError(f"{path}: not UTF-8 text") from None
+    return parse(text, path)
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def _entry(pin: Pin) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if pin.command is not None:
+        entry["command"] = list(pin.command)
+    if pin.url is not None:
+        entry["url"] = pin.url
+    entry["digest"] = pin.digest
+    entry["source"] = pin.source
+    for key in ("pinned_at", "server", "manifest", "identity", "issuer", "bundle"):
+        value = getattr(pin, key)
+        if value is not None:
+            entry[key] = value
+    for kind in KIND_TABLES:
+        items = pin.items(kind)
+        if items:
+            entry[kind] = dict(sorted(items.items()))
+    return entry
+
+
+def dumps(lock: Lockfile) -> str:
+    import tomli_w
+
+    doc = {
+        "version": VERSION,
+        "servers": {name: _entry(pin) for name, pin in sorted(lock.pins.items())},
+    }
+    return _HEADER + tomli_w.dumps(doc)
+
+
+def write(lock: Lockfile) -> None:
+    """Write atomically: a temporary file in the same directory, renamed over the lock."""
+    import tempfile
+
+    text = dumps(lock)
+    parse(text, lock.path)  # never write a lock we could not read back
+    directory = lock.path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{lock.path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise PinError(f"{lock.path}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, lock.path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise PinError(f"{lock.path}: cannot write ({exc.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

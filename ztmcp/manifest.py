@@ -1,0 +1,374 @@
+"""The canonical description of an MCP server's surface, its digests, and how two differ.
+
+A ``Manifest`` holds what a server shows the model before any call is made: its name, version
+and instructions, and every tool, prompt and resource template. Each item is reduced to the
+fields that define it (below), with ``_meta``, ``icons``, unknown extension fields and ``null``
+values left out, and hashed as RFC 8785 canonical JSON (``rfc8785.dumps``) with SHA-256. The
+whole-manifest digest covers the server fields and every item digest; order never matters
+(items are keyed and sorted by name).
+
+The same per-item function (``item_digest``) is used on the wire by the ``pins`` check and on
+the SDK client's parsed listing by ``extract``, so a pin taken with the SDK matches the bytes a
+server sends through ``ztmcp run``.
+
+Pure: the MCP SDK is imported only inside ``extract``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ztmcp.errors import PinError
+
+FORMAT: Final = "ztmcp.manifest/1"
+
+# The list key of each kind (as in MCP list results) and the fields that define its items.
+KINDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "tools": ("name", "title", "description", "inputSchema", "outputSchema", "annotations"),
+    "prompts": ("name", "title", "description", "arguments"),
+    "resourceTemplates": (
+        "name",
+        "title",
+        "uriTemplate",
+        "description",
+        "mimeType",
+        "annotations",
+    ),
+}
+# Singular nouns for messages.
+NOUNS: Final[Mapping[str, str]] = {
+    "tools": "tool",
+    "prompts": "prompt",
+    "resourceTemplates": "resource template",
+}
+# Sub-objects whose keys are fixed by the MCP schema: only those keys are pinned, so the SDK's
+# parsed models (which drop unknown keys) and the raw wire JSON agree.
+_ANNOTATION_KEYS: Final[Mapping[str, frozenset[str]]] = {
+    "tools": frozenset(
+        {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+    ),
+    "resourceTemplates": frozenset({"audience", "priority", "lastModified"}),
+}
+_ARGUMENT_KEYS: Final = frozenset({"name", "title", "description", "required"})
+_SERVER_KEYS: Final = ("name", "version", "instructions")
+
+
+def _known(value: Any, keys: frozenset[str]) -> Any:
+    if not isinstance(value, Mapping):
+        return value
+    return {k: v for k, v in value.items() if k in keys and v is not None}
+
+
+def canonical_item(kind: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """The pinned fields of one listed item (a tool, prompt or resource template)."""
+    fields = KINDS[kind]
+    out: dict[str, Any] = {}
+    for key in fields:
+        value = item.get(key)
+        if value is None:
+            continue
+        if key == "annotations":
+            value = _known(value, _ANNOTATION_KEYS[kind])
+        elif key == "arguments" and isinstance(value, list):
+            value = [_known(arg, _ARGUMENT_KEYS) for arg in value]
+        out[key] = value
+    return out
+
+
+def _digest(value: Any) -> str:
+    import rfc8785  # on first use: `ztmcp run` without pins never imports it
+
+    try:
+        data = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise PinError(f"cannot canonicalise manifest data ({exc})") from None
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def item_digest(kind: str, item: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of the canonical item: the unit the ``pins`` check compares."""
+    return _digest(canonical_item(kind, item))
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A server's pinned surface. Items are canonical and keyed by name."""
+
+    server_name: str | None = None
+    server_version: str | None = None
+    instructions: str | None = None
+    tools: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    prompts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    resource_templates: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_lists(
+        cls,
+        *,
+        server_name: str | None = None,
+        server_version: str | None = None,
+        instructions: str | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        prompts: Sequence[Mapping[str, Any]] = (),
+        resource_templates: Sequence[Mapping[str, Any]] = (),
+    ) -> Manifest:
+        """From listed items as JSON objects (wire form: ``inputSchema``, not ``input_schema``)."""
+        return cls(
+            server_name=server_name,
+            server_version=server_version,
+            instructions=instructions or None,
+            tools=_keyed("tools", tools),
+            prompts=_keyed("prompts", prompts),
+            resource_templates=_keyed("resourceTemplates", resource_templates),
+        )
+
+    def items(self, kind: str) -> Mapping[str, Mapping[str, Any]]:
+        return {
+            "tools": self.tools,
+            "prompts": self.prompts,
+            "resourceTemplates": self.resource_templates,
+        }[kind]
+
+    # -- digests ------------------------------------------------------------------------
+
+    def server(self) -> dict[str, str]:
+        values = (self.server_name, self.server_version, self.instructions)
+        return {k: v for k, v in zip(_SERVER_KEYS, values, strict=True) if v is not None}
+
+    def item_digests(self, kind: str) -> dict[str, str]:
+        """Name → digest for one kind, sorted by name."""
+        return {name: _digest(item) for name, item in sorted(self.items(kind).items())}
+
+    @property
+    def digest(self) -> str:
+        """The whole-manifest digest: server fields and every item digest."""
+        doc: dict[str, Any] = {"format": FORMAT, "server": self.server()}
+        for kind in KINDS:
+            doc[kind] = self.item_digests(kind)
+        return _digest(doc)
+
+    # -- serialisation ------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"format": FORMAT, "server": self.server()}
+        for kind in KINDS:
+            doc[kind] = [dict(item) for _, item in sorted(self.items(kind).items())]
+        return doc
+
+    def to_json(self) -> str:
+        """Readable, stable JSON (sorted keys, two-space indent, trailing newline)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str | bytes, origin: str = "manifest") -> Manifest:
+        """Parse and validate a manifest written by ``to_json`` (or edited by hand)."""
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            reason = str(exc).split(":")[0]
+            raise PinError(f"{origin}: not valid JSON ({reason})") from None
+        if not isinstance(data, dict):
+            raise PinError(f"{origin}: a manifest must be a JSON object")
+        unknown = sorted(set(data) - {"format", "server", *KINDS})
+        if unknown:
+            raise PinError(f"{origin}: unknown key {unknown[0]!r}")
+        if data.get("format") != FORMAT:
+            raise PinError(
+                f"{origin}: format must be {FORMAT!r}, got {data.get('format')!r}",
+                hint="write it with `ztmcp manifest`",
+            )
+        server = data.get("server", {})
+        if not isinstance(server, dict):
+            raise PinError(f"{origin}: server must be an object")
+        for key, value in server.items():
+            if key not in _SERVER_KEYS:
+                raise PinError(f"{origin}: unknown key {key!r} in server")
+            if not isinstance(value, str):
+                raise PinError(f"{origin}: server.{key} must be a string")
+        lists: dict[str, list[Mapping[str, Any]]] = {}
+        for kind in KINDS:
+            items = data.get(kind, [])
+            if not isinstance(items, list):
+                raise PinError(f"{origin}: {kind} must be a list")
+            for i, item in enumerate(items):
+                if not isinstance(item, dict):
+                    raise PinError(f"{origin}: {kind}[{i}] must be an object")
+                if not isinstance(item.get("name"), str) or not item["name"]:
+                    raise PinError(f"{origin}: {kind}[{i}].name must be a non-empty string")
+                extra = sorted(set(item) - set(KINDS[kind]))
+                if extra:
+                    raise PinError(f"{origin}: unknown key {extra[0]!r} in {kind}[{i}]")
+            lists[kind] = items
+        try:
+            return cls.from_lists(
+                server_name=server.get("name"),
+                server_version=server.get("version"),
+                instructions=server.get("instructions"),
+                tools=lists["tools"],
+                prompts=lists["prompts"],
+                resource_templates=lists["resourceTemplates"],
+            )
+        except PinError as exc:
+            raise PinError(f"{origin}: {exc.message}") from None
+
+
+def _keyed(kind: str, items: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    out: dict[str, Mapping[str, Any]] = {}
+    for item in items:
+        name = item.get("name")
+        if not isinstance(name, str) or not name:
+            raise PinError(f"a listed {NOUNS[kind]} has no name")
+        if name in out:
+            raise PinError(f"{NOUNS[kind]} {name!r} is listed twice")
+        canonical = canonical_item(kind, item)
+        _digest(canonical)  # unrepresentable values (huge integers, NaN) fail here
+        out[name] = canonical
+    return dict(sorted(out.items()))
+
+
+# -- differences ------------------------------------------------------------------------
+
+
+def _short(value: Any, width: int = 72) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _field_diff(path: str, old: Any, new: Any, out: list[str], depth: int = 0) -> None:
+    if old == new:
+        return
+    if isinstance(old, Mapping) and isinstance(new, Mapping) and depth < 6:
+        for key in sorted(set(old) | set(new)):
+            sub = f"{path}.{key}"
+            if key not in old:
+                out.append(f"{sub}: added {_short(new[key])}")
+            elif key not in new:
+                out.append(f"{sub}: removed (was {_short(old[key])})")
+            else:
+                _field_diff(sub, old[key], new[key], out, depth + 1)
+        return
+    if old is None:
+        out.append(f"{path}: added {_short(new)}")
+    elif new is None:
+        out.append(f"{path}: removed (was {_short(old)})")
+    else:
+        out.append(f"{path}: {_short(old)} -> {_short(new)}")
+
+
+def diff(pinned: Manifest, observed: Manifest) -> list[str]:
+    """Readable per-field differences, one line each; empty when the manifests agree."""
+    lines: list[str] = []
+    old_server, new_server = pinned.server(), observed.server()
+    for key in _SERVER_KEYS:
+        _field_diff(f"server.{key}", old_server.get(key), new_server.get(key), lines)
+    for kind in KINDS:
+        noun = NOUNS[kind]
+        old, new = pinned.items(kind), observed.items(kind)
+        for name in sorted(set(old) | set(new)):
+            if name not in old:
+                lines.append(f"{noun} {name!r}: added (not pinned)")
+            elif name not in new:
+                lines.append(f"{noun} {name!r}: removed")
+            else:
+                changes: list[str] = []
+                for key in KINDS[kind]:
+                    _field_diff(key, old[name].get(key), new[name].get(key), changes)
+                lines.extend(f"{noun} {name!r}: {change}" for change in changes)
+    return lines
+
+
+# -- extraction with the official SDK client ----------------------------------------------
+
+MAX_PAGES: Final = 1000
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return data
+
+
+async def _all_pages(fetch: Callable[[str | None], Any], key: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        page = await fetch(cursor)
+        items.extend(_dump(item) for item in getattr(page, key))
+        cursor = page.next_cursor
+        if cursor is None:
+            return items
+        if cursor in seen:
+            raise PinError(f"the server repeated the {key} cursor {cursor[:40]!r}")
+        seen.add(cursor)
+    raise PinError(f"the server's {key} listing has more than {MAX_PAGES} pages")
+
+
+async def extract(
+    target: str | Sequence[str],
+    *,
+    mode: str = "auto",
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    capable: bool = True,
+) -> Manifest:
+    """Connect with the official SDK client to a URL or a stdio command and read its surface.
+
+    Follows pagination to the end for tools, prompts and resource templates (each only when the
+    server declares the capability). With ``capable``, the client declares sampling and
+    elicitation (and refuses any actual request): some servers register tools only for clients
+    that can serve them, and the pin should cover every tool any agent may be shown.
+    """
+    import mcp_types as types
+    from mcp import Client, StdioServerParameters
+
+    async def refuse(_context: Any, _params: Any) -> types.ErrorData:
+        return types.ErrorData(code=-32601, message="ztmcp is only reading the manifest")
+
+    say = progress or (lambda _text: None)
+    server: Any
+    if isinstance(target, str):
+        server = target
+    else:
+        argv = list(target)
+        if not argv:
+            raise PinError("no server command to extract a manifest from")
+        server = StdioServerParameters(
+            command=argv[0], args=argv[1:], env=dict(env) if env is not None else None, cwd=cwd
+        )
+    callbacks: dict[str, Any] = (
+        {"sampling_callback": refuse, "elicitation_callback": refuse} if capable else {}
+    )
+    async with Client(server, mode=mode, cache=None, **callbacks) as client:
+        info = client.server_info
+        caps = client.server_capabilities
+        say(f"connected ({client.protocol_version})")
+        tools: list[dict[str, Any]] = []
+        prompts: list[dict[str, Any]] = []
+        templates: list[dict[str, Any]] = []
+        if caps.tools is not None:
+            tools = await _all_pages(lambda c: client.list_tools(cursor=c), "tools")
+            say(f"{len(tools)} tool(s)")
+        if caps.prompts is not None:
+            prompts = await _all_pages(lambda c: client.list_prompts(cursor=c), "prompts")
+            say(f"{len(prompts)} prompt(s)")
+        if caps.resources is not None:
+            templates = await _all_pages(
+                lambda c: client.list_resource_templates(cursor=c), "resource_templates"
+            )
+            say(f"{len(templates)} resource template(s)")
+        instructions = client.instructions
+    return Manifest.from_lists(
+        server_name=info.name if info is not None else None,
+        server_version=info.version if info is not None else None,
+        instructions=instructions,
+        tools=tools,
+        prompts=prompts,
+        resource_templates=templates,
+    )
