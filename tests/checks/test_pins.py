@@ -19,6 +19,7 @@ from ztmcp.lockfile import Lockfile, Pin
 from ztmcp.manifest import Manifest
 from ztmcp.policy import build_checks, parse_policy
 from ztmcp.session import Mode, Outcome, Session
+from ztmcp.state.audit import AuditLog, read_records
 from ztmcp.testing import context, notification, request, response, tool_call
 
 ECHO: dict[str, Any] = {
@@ -165,19 +166,8 @@ def test_list_changed_notification_passes() -> None:
     assert check.check(notification("notifications/tools/list_changed"), context()) is None
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def post(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-
-    def close(self, **fields: Any) -> None:
-        self.events.append({"event": "session.end", **fields})
-
-
-def test_session_rug_pull_withholds_denies_and_records() -> None:
-    sink = Sink()
+def test_session_rug_pull_withholds_denies_and_records(tmp_path: Path) -> None:
+    sink = AuditLog.create(tmp_path / "audit", "test")
     session = Session("test", [EnvelopeCheck(), PinsCheck(pinned_lock())], sink)
 
     def roundtrip(msg_id: int, tools: list[dict[str, Any]]) -> list[str]:
@@ -188,9 +178,7 @@ def test_session_rug_pull_withholds_denies_and_records() -> None:
 
     assert roundtrip(1, [ECHO, PING]) == ["echo", "ping"]
     # The server announces a change right away: the notification passes, the next list is checked.
-    note = session.handle(
-        Direction.TO_CLIENT, notification("notifications/tools/list_changed").raw
-    )
+    note = session.handle(Direction.TO_CLIENT, notification("notifications/tools/list_changed").raw)
     assert note.outcome is Outcome.FORWARDED
     assert roundtrip(2, [drifted_echo(destructiveHint=True), PING]) == ["ping"]
     decision = session.handle(Direction.TO_SERVER, tool_call("echo", msg_id=3).raw)
@@ -198,14 +186,19 @@ def test_session_rug_pull_withholds_denies_and_records() -> None:
     answer = json.loads(decision.reply)
     assert answer["result"]["isError"] is True and "echo" in answer["result"]["content"][0]["text"]
     assert decision.verdicts[0].check == "pins"  # denied by the pin itself, before the Session
+    session.close("done")
     drift = [
-        v for e in sink.events for v in e.get("verdicts", []) if v.get("rule") == "pins.drift"
+        v
+        for e in read_records([sink.path])
+        for v in e.get("verdicts", [])
+        if v.get("rule") == "pins.drift"
     ]
     assert drift and "echo" in drift[0]["evidence"]
 
 
-def test_session_monitor_mode_lets_drift_through() -> None:
-    session = Session("test", [PinsCheck(pinned_lock())], Sink(), mode=Mode.MONITOR)
+def test_session_monitor_mode_lets_drift_through(tmp_path: Path) -> None:
+    audit = AuditLog.create(tmp_path / "audit", "test")
+    session = Session("test", [PinsCheck(pinned_lock())], audit, mode=Mode.MONITOR)
     session.handle(Direction.TO_SERVER, request("tools/list").raw)
     decision = session.handle(Direction.TO_CLIENT, listing(drifted_echo(description="x")).raw)
     assert decision.outcome is Outcome.FLAGGED
