@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from ztmcp.checks.base import Severity
 from ztmcp.cli.app import app
-from ztmcp.cli.scan_cmd import _pages
 from ztmcp.demo_server import POISONED_DESCRIPTION
+from ztmcp.errors import PinError
+from ztmcp.manifest import all_pages
 from ztmcp.scan import ManifestError, render_sarif, scan_manifest
 
 runner = CliRunner()
@@ -216,16 +217,20 @@ def test_pagination_follows_next_cursor() -> None:
         def model_dump(self, **_: Any) -> dict[str, Any]:
             return {"name": self.name}
 
-    pages = {None: Page(["a", "b"], "p2"), "p2": Page(["c"], "p3"), "p3": Page(["d"], "p2")}
+    pages = {None: Page(["a", "b"], "p2"), "p2": Page(["c"], "p3"), "p3": Page(["d"], None)}
     seen: list[str | None] = []
 
     async def list_tools(cursor: str | None = None) -> Page:
         seen.append(cursor)
         return pages[cursor]
 
-    items = anyio.run(_pages, list_tools, "tools")
+    items = anyio.run(all_pages, list_tools, "tools")
     assert [i["name"] for i in items] == ["a", "b", "c", "d"]
-    assert seen == [None, "p2", "p3"]  # a cursor seen before ends the walk
+    assert seen == [None, "p2", "p3"]
+    # A server that sends a cursor it sent before would loop forever: that is an error.
+    pages["p3"] = Page(["d"], "p2")
+    with pytest.raises(PinError, match="repeated"):
+        anyio.run(all_pages, list_tools, "tools")
 
 
 def test_cli_scans_a_live_demo_server() -> None:

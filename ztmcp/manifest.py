@@ -293,7 +293,8 @@ def _dump(model: Any) -> dict[str, Any]:
     return data
 
 
-async def _all_pages(fetch: Callable[[str | None], Any], key: str) -> list[dict[str, Any]]:
+async def all_pages(fetch: Callable[[str | None], Any], key: str) -> list[dict[str, Any]]:
+    """Every item of a paginated SDK listing, following ``next_cursor`` (bounded, loop-safe)."""
     items: list[dict[str, Any]] = []
     cursor: str | None = None
     seen: set[str] = set()
@@ -353,13 +354,13 @@ async def extract(
         prompts: list[dict[str, Any]] = []
         templates: list[dict[str, Any]] = []
         if caps.tools is not None:
-            tools = await _all_pages(lambda c: client.list_tools(cursor=c), "tools")
+            tools = await all_pages(lambda c: client.list_tools(cursor=c), "tools")
             say(f"{len(tools)} tool(s)")
         if caps.prompts is not None:
-            prompts = await _all_pages(lambda c: client.list_prompts(cursor=c), "prompts")
+            prompts = await all_pages(lambda c: client.list_prompts(cursor=c), "prompts")
             say(f"{len(prompts)} prompt(s)")
         if caps.resources is not None:
-            templates = await _all_pages(
+            templates = await all_pages(
                 lambda c: client.list_resource_templates(cursor=c), "resource_templates"
             )
             say(f"{len(templates)} resource template(s)")

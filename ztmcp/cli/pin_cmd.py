@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ztmcp.cli.render import fail
+from ztmcp.cli.render import describe_exception, fail
 from ztmcp.errors import PinError, UsageError, ZtmcpError
 
 if TYPE_CHECKING:
@@ -91,13 +91,6 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _describe(exc: BaseException) -> str:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _target(args: list[str]) -> str | list[str]:
     if not args:
         raise UsageError(
@@ -131,7 +124,7 @@ def extract_now(target: str | list[str], mode: str, timeout: float) -> Manifest:
     except TimeoutError:
         raise PinError(f"the server did not list its surface within {timeout:g}s") from None
     except Exception as exc:  # the server's failure, whatever it is, is one line
-        raise PinError(f"could not read the server ({_describe(exc)})") from None
+        raise PinError(f"could not read the server ({describe_exception(exc)})") from None
 
 
 def _read_manifest(path: Path) -> Manifest:
@@ -317,9 +310,7 @@ def register(app: typer.Typer) -> None:
             _die(exc)
         verb = "re-pinned" if previous is not None else "pinned"
         counts = ", ".join(
-            f"{len(pin.items(k))} {k}"
-            for k in lockmod.KIND_TABLES
-            if pin.items(k) or k == "tools"
+            f"{len(pin.items(k))} {k}" for k in lockmod.KIND_TABLES if pin.items(k) or k == "tools"
         )
         typer.echo(f"{verb} {name}: {counts}, digest {pin.digest} in {lock.path}")
         if previous is not None and previous.digest == pin.digest:

@@ -15,6 +15,15 @@ def fail(exc: ZtmcpError, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def describe_exception(exc: BaseException) -> str:
+    """One line for an exception from a client library: its type and first line, never a
+    traceback (anyio wraps failures in exception groups: the first leaf is the cause)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def record_line(record: dict[str, Any]) -> str:
     """One audit record as a readable line: when, where, what, outcome, why."""
     ts = str(record.get("ts", ""))[:23].replace("T", " ")

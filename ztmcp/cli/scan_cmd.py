@@ -13,8 +13,9 @@ from typing import Annotated, Any, Final, NoReturn
 
 import typer
 
+from ztmcp.cli.render import describe_exception
+
 FORMATS: Final = ("text", "json", "sarif")
-MAX_PAGES: Final = 100
 TIMEOUT: Final = 60.0
 
 
@@ -33,55 +34,34 @@ def _is_manifest(args: list[str]) -> bool:
     return path.is_file() and not os.access(path, os.X_OK)
 
 
-def _dump(model: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return dumped
-
-
-async def _pages(method: Any, attr: str) -> list[dict[str, Any]]:
-    """Every item of a paginated list, following ``next_cursor`` (bounded, loop-safe)."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        page = await method(cursor=cursor)
-        items.extend(_dump(x) for x in getattr(page, attr))
-        cursor = page.next_cursor
-        if not cursor or cursor in seen:
-            break
-        seen.add(cursor)
-    return items
-
-
 async def fetch_manifest(command: list[str], timeout: float = TIMEOUT) -> dict[str, Any]:
     """Tools, prompts, resources, templates and instructions of a live stdio server."""
     import anyio
     from mcp import Client, StdioServerParameters
 
+    from ztmcp.manifest import all_pages
+
     params = StdioServerParameters(command=command[0], args=command[1:])
     manifest: dict[str, Any] = {}
     with anyio.fail_after(timeout):
-        async with Client(params, mode="auto", cache=None,
-                          read_timeout_seconds=timeout) as client:
+        async with Client(params, mode="auto", cache=None, read_timeout_seconds=timeout) as client:
             caps = client.server_capabilities
             if caps.tools is not None:
-                manifest["tools"] = await _pages(client.list_tools, "tools")
+                manifest["tools"] = await all_pages(lambda c: client.list_tools(cursor=c), "tools")
             if caps.prompts is not None:
-                manifest["prompts"] = await _pages(client.list_prompts, "prompts")
+                manifest["prompts"] = await all_pages(
+                    lambda c: client.list_prompts(cursor=c), "prompts"
+                )
             if caps.resources is not None:
-                manifest["resources"] = await _pages(client.list_resources, "resources")
-                manifest["resourceTemplates"] = await _pages(client.list_resource_templates,
-                                                             "resource_templates")
+                manifest["resources"] = await all_pages(
+                    lambda c: client.list_resources(cursor=c), "resources"
+                )
+                manifest["resourceTemplates"] = await all_pages(
+                    lambda c: client.list_resource_templates(cursor=c), "resource_templates"
+                )
             if client.instructions:
                 manifest["instructions"] = client.instructions
     return manifest
-
-
-def _describe(exc: BaseException) -> str:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def register(app: typer.Typer) -> None:
@@ -92,18 +72,23 @@ def register(app: typer.Typer) -> None:
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
         options_metavar="[OPTIONS] (MANIFEST.json | -- CMD ARGS…)",
         help="Scan a manifest (MANIFEST.json) or a live server (-- CMD ARGS…) for poisoned "
-             "definitions, hidden content and secrets.\n\n"
-             "Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: usage "
-             "error, missing or invalid manifest, or a server that could not be listed.",
+        "definitions, hidden content and secrets.\n\n"
+        "Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: usage "
+        "error, missing or invalid manifest, or a server that could not be listed.",
     )
     def scan_command(
         ctx: typer.Context,
-        fmt: Annotated[str, typer.Option("--format", metavar="text|json|sarif",
-                                         help="Output format.")] = "text",
-        fail_on: Annotated[str, typer.Option(
-            "--fail-on", metavar="SEVERITY",
-            help="Exit 1 when a finding is at least this severe (low, medium, high, critical).",
-        )] = "high",
+        fmt: Annotated[
+            str, typer.Option("--format", metavar="text|json|sarif", help="Output format.")
+        ] = "text",
+        fail_on: Annotated[
+            str,
+            typer.Option(
+                "--fail-on",
+                metavar="SEVERITY",
+                help="Exit 1 when a finding is at least this severe (low, medium, high, critical).",
+            ),
+        ] = "high",
     ) -> None:
         """Scan a manifest or a live server's listed definitions (see ``help`` above)."""
         from ztmcp import __version__
@@ -118,8 +103,10 @@ def register(app: typer.Typer) -> None:
             _error(f"--fail-on must be low, medium, high or critical, got {fail_on!r}")
         args = list(ctx.args)
         if not args:
-            _error("give a manifest file or a server command: ztmcp scan MANIFEST.json | "
-                   "ztmcp scan -- CMD ARGS…")
+            _error(
+                "give a manifest file or a server command: ztmcp scan MANIFEST.json | "
+                "ztmcp scan -- CMD ARGS…"
+            )
         source: str | None = None
         text: str | None = None
         if _is_manifest(args):
@@ -141,7 +128,9 @@ def register(app: typer.Typer) -> None:
             try:
                 manifest = anyio.run(fetch_manifest, args)
             except Exception as exc:  # the server's failure, whatever it is, is one line
-                _error(f"could not list the definitions of {' '.join(args)}: {_describe(exc)}")
+                _error(
+                    f"could not list the definitions of {' '.join(args)}: {describe_exception(exc)}"
+                )
         try:
             report = scan_manifest(manifest, source)
         except ManifestError as exc:
