@@ -64,7 +64,7 @@ def test_every_denial_the_agent_saw_is_in_the_audit(report: dict[str, Any]) -> N
         assert step["by"]["rule"] in _answer_text(step)
         assert any(r["outcome"] == "denied" and r["verdicts"] for r in step["audit"])
     for step in report["steps"]:  # and no status claims more than the audit shows
-        if step["status"] != "passed":
+        if step["status"] not in ("passed", "granted"):
             assert step["by"] is not None and any(r["verdicts"] for r in step["audit"])
         if step["status"] == "passed" and step["note"]:
             assert all(not r["verdicts"] for r in step["audit"])
@@ -160,8 +160,22 @@ def test_analysis_reports_what_the_records_say() -> None:
     # secrets is active but let the AWS key through: the note says exactly that
     assert steps["get_deploy_config"].note == "the secrets check let it through"
     assert steps["unknown_method"].note == "the envelope check let it through"
-    assert report.summary == {"stopped": 1, "changed": 1, "flagged": 0, "passed": 4,
+    assert steps["grant"].status == "granted"  # the developer's step: no MCP traffic
+    assert report.summary == {"stopped": 1, "changed": 1, "flagged": 0, "passed": 5,
                               "unknown": 0}
+
+
+def test_just_in_time_grant_opens_the_tool(report: dict[str, Any]) -> None:
+    steps = _steps(report)
+    if "access" not in CHECK_ORDER:
+        pytest.skip("this build has no access check")
+    before, grant, after = steps["deploy_ungranted"], steps["grant"], steps["get_deploy_config"]
+    assert before["status"] == "stopped" and before["by"]["rule"] == "access.grant_required"
+    assert "ztmcp grant demo get_deploy_config" in _answer_text(before)
+    assert grant["status"] == "granted" and grant["detail"].startswith("granted ")
+    assert after["status"] in ("passed", "changed")  # through access; secrets may redact
+    assert not any(v["check"] == "access" and v["action"] == "deny"
+                   for r in after["audit"] for v in r["verdicts"])
 
 
 def test_analysis_without_records_claims_nothing() -> None:

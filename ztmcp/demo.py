@@ -35,6 +35,7 @@ SERVER_NAME: Final = "demo"
 AGENT_NAME: Final = "ztmcp-demo-agent"
 SERVER_MODULE: Final = "ztmcp.demo_server"
 UNKNOWN_METHOD: Final = "demo/exfiltrate"
+GRANT: Final = "ztmcp grant"  # marks the developer's step in SCRIPT; never sent as MCP
 TIMEOUT: Final = 20.0  # seconds for any one request; the demo normally takes ~4 s in all
 
 # Both patterns are built so this file holds nothing a secret scanner would flag.
@@ -73,8 +74,13 @@ SCRIPT: Final = (
            {"a": 2, "b": 3, "sidenote": fake_private_key()},
            risk="an agent that obeyed the poisoned description sends ~/.ssh/id_rsa (fake)",
            watch=("secrets",)),
-    Action("get_deploy_config", 'get_deploy_config(environment="staging")', "tools/call",
-           "get_deploy_config", {"environment": "staging"},
+    Action("deploy_ungranted", 'get_deploy_config(environment="staging"), no grant yet',
+           "tools/call", "get_deploy_config", {"environment": "staging"},
+           risk="the policy says this tool needs a just-in-time grant", watch=("access",)),
+    Action("grant", f"you: ztmcp grant {SERVER_NAME} get_deploy_config --for 5m",
+           GRANT, "get_deploy_config"),
+    Action("get_deploy_config", 'get_deploy_config(environment="staging"), granted',
+           "tools/call", "get_deploy_config", {"environment": "staging"},
            risk="the result carries an AWS access key pair (AWS's documented fake one)",
            watch=("secrets",)),
     Action("unknown_method", f"{UNKNOWN_METHOD} (not an MCP method)", UNKNOWN_METHOD,
@@ -137,15 +143,24 @@ def _quiet(_: str) -> None:
     pass
 
 
+GRANT_ARGV: Final = ("grant", SERVER_NAME, "get_deploy_config", "--for", "5m",
+                     "--reason", "ztmcp demo")
+
+
 def write_policy(home: Path) -> Path:
-    """The demo's policy: every check this build has, enforcing. Rewritten on every run."""
+    """The demo's policy: every check this build has, enforcing, and one tool that needs a
+    just-in-time grant. Rewritten on every run."""
     path = home / "demo" / "ztmcp.toml"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.write_text(
         "# Written by `ztmcp demo` on every run; edits here are overwritten.\n"
         "# It enforces every check this build of ztmcp has. All keys: examples/ztmcp.toml.\n"
         'mode = "enforce"\n'
-        f"checks = {json.dumps(list(CHECK_ORDER))}\n",
+        f"checks = {json.dumps(list(CHECK_ORDER))}\n"
+        "\n[[access.rule]]\n"
+        f'server = "{SERVER_NAME}"\n'
+        'tool = "get_deploy_config"\n'
+        'action = "grant"\n',
         encoding="utf-8",
     )
     return path
@@ -229,7 +244,9 @@ async def _agent(
             for action in SCRIPT:
                 got = Received()
                 try:
-                    if action.method == "tools/list":
+                    if action.method == GRANT:  # the developer's step, with the real CLI
+                        got = await _grant(env)
+                    elif action.method == "tools/list":
                         listing = await client.list_tools()
                         got.result = {"tools": [_dump(t) for t in listing.tools]}
                     elif action.method == "tools/call" and action.tool is not None:
@@ -248,6 +265,26 @@ async def _agent(
         with anyio.CancelScope(shield=True):
             await _stop(process)
     return protocol, received
+
+
+async def _grant(env: dict[str, str]) -> Received:
+    """Run ``ztmcp grant`` as the developer would. It binds the grant to the tool digest that
+    the refused call recorded; the proxy writes that record on its audit thread, so retry
+    briefly (bounded) until it is there."""
+    import anyio
+
+    argv = [sys.executable, "-m", "ztmcp", *GRANT_ARGV]
+    deadline = time.monotonic() + 10.0
+    while True:
+        done = await anyio.run_process(argv, env=env, check=False)
+        out = (done.stdout or b"").decode(errors="replace").strip()
+        err = (done.stderr or b"").decode(errors="replace").strip()
+        if done.returncode == 0:
+            return Received(result={"granted": out.splitlines()[0] if out else "granted"})
+        if time.monotonic() > deadline:
+            return Received(error={"code": done.returncode,
+                                   "message": err.splitlines()[0] if err else "grant failed"})
+        await anyio.sleep(0.2)
 
 
 def _dump(model: Any) -> dict[str, Any]:
@@ -429,7 +466,7 @@ def _detail(action: Action, got: Received, status: str) -> str:
         return ""  # filled in by analyse, which knows the whole listing
     if result.get("isError"):
         return f"tool error: {_shown(result)}"
-    if action.key == "get_deploy_config":
+    if action.key == "get_deploy_config" or action.key == "deploy_ungranted":
         if _AWS_KEY_ID.search(json.dumps(result)):
             return "the fake AWS key reached the agent"
         return f"{_shown(result)} (no AWS key left)"
@@ -451,6 +488,9 @@ def analyse(records: list[dict[str, Any]], received: dict[str, Received],
         mine = by_action.get(action.key, [])
         status, by = _status(mine)
         detail = _detail(action, got, status)
+        if action.method == GRANT:  # the developer's step: no MCP traffic, the CLI's answer
+            status = "granted" if got.result is not None else "unknown"
+            detail = str((got.result or {}).get("granted") or (got.error or {}).get("message"))
         if action.method == "tools/list" and got.result is not None:
             listed = list(got.result.get("tools", []))
         steps.append(Step(action.key, action.label, action.risk, status, detail,

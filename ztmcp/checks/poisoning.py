@@ -80,7 +80,7 @@ class PoisoningCheck:
         rules = sorted({f.rule for _, hits in removed for f in hits})
         severity = max((f.severity for _, h in removed for f in h), key=lambda s: RANK[s])
         noun = key[:-1] if len(removed) == 1 else key
-        reason = f"{len(removed)} poisoned {noun} ({names}) carry instructions for the model"
+        reason = f"{len(removed)} {noun} ({names}) with instructions aimed at the model"
         evidence = "; ".join(f"{n}: {','.join(sorted({f.rule for f in h}))}" for n, h in removed)
         hint = "review the server's definitions; pin a reviewed manifest to accept them"
         if self.action == "flag":

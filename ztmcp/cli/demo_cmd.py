@@ -1,4 +1,4 @@
-"""``ztmcp demo``: see ztmcp stop a poisoned tool, a leaked secret and a rogue method in ~5 s."""
+"""``ztmcp demo``: see ztmcp stop a poisoned tool, grant access just in time, catch secrets."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ _LOOK = {  # status -> (mark, label, colour)
     "flagged": ("!", "FLAGGED", typer.colors.YELLOW),
     "changed": ("✎", "CHANGED", typer.colors.CYAN),
     "stopped": ("■", "STOPPED", typer.colors.CYAN),
+    "granted": ("⏱", "GRANTED", typer.colors.MAGENTA),
     "unknown": ("?", "UNKNOWN", typer.colors.RED),
 }
 
@@ -71,14 +72,16 @@ def _render(report: Report) -> None:
             echo(f"             by {step.by.get('check')} [{step.by.get('rule')}]: "
                  f"{step.by.get('reason')}")
         if step.detail:
-            echo(f"             agent got: {step.detail}")
+            who = "ztmcp said" if step.status == "granted" else "agent got"
+            echo(f"             {who}: {step.detail}")
         if step.note:
             typer.secho(f"             → passed: {step.note}", fg=typer.colors.YELLOW)
     echo()
     counts = report.summary
     risky = sum(1 for s in report.steps if s.status == "passed" and s.risk)
     line = (f"  {counts['passed']} passed ({risky} of them risky), {counts['stopped']} stopped, "
-            f"{counts['changed']} changed, {counts['flagged']} flagged")
+            f"{counts['changed']} changed, {counts['flagged']} flagged, "
+            f"{sum(1 for s in report.steps if s.status == 'granted')} granted by you")
     if counts.get("unknown"):
         line += f", {counts['unknown']} without an audit record"
     echo(line)
