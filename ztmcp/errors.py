@@ -45,3 +45,7 @@ class UsageError(ZtmcpError):
 
 class PinError(ZtmcpError):
     """A tool manifest or the pin lockfile (``ztmcp.lock``) is malformed or cannot be used."""
+
+
+class SigningError(ZtmcpError):
+    """A Sigstore signature, bundle or trust configuration does not verify or cannot be used."""

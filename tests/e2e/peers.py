@@ -25,7 +25,11 @@ NPM_PACKAGES: Final = (
     "@modelcontextprotocol/server-filesystem@2026.8.31",
     "@modelcontextprotocol/server-memory@2026.8.31",
 )
-PYPI_PACKAGES: Final = ("mcp-server-time==2026.10.19",)
+PYPI_PACKAGES: Final = (
+    "mcp-server-time==2026.10.19",
+    "mcp-server-git==2026.10.19",
+    "mcp-server-fetch==2026.10.24",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,13 @@ class Peers:
     @property
     def memory(self) -> list[str]:
         return [str(self.root / "npm" / "node_modules" / ".bin" / "mcp-server-memory")]
+
+    def git(self, repository: str) -> list[str]:
+        return [str(self.root / "pyv" / "bin" / "mcp-server-git"), "--repository", repository]
+
+    @property
+    def fetch(self) -> list[str]:
+        return [str(self.root / "pyv" / "bin" / "mcp-server-fetch")]
 
     @property
     def time(self) -> list[str]:
