@@ -101,14 +101,14 @@ def _load_bundle(path: Path) -> Bundle:
     except (ValueError, RecursionError):
         raise SigningError(
             f"{path}: not a Sigstore bundle (not JSON)",
-            hint="pass the .sigstore.json bundle written by `sigstore sign` or `ztmcp sign`",
+            hint="pass the .sigstore.json bundle written by `sigstore sign` (FILE.sigstore.json)",
         ) from None
     try:
         return Bundle.from_json(raw)
     except Exception as exc:  # InvalidBundle, pydantic validation, bad certificate DER …
         raise SigningError(
             f"{path}: not a valid Sigstore bundle ({_first_line(exc)})",
-            hint="pass the .sigstore.json bundle written by `sigstore sign` or `ztmcp sign`",
+            hint="pass the .sigstore.json bundle written by `sigstore sign` (FILE.sigstore.json)",
         ) from None
 
 
@@ -119,7 +119,9 @@ def _load_trusted_root(path: Path) -> TrustedRoot:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise SigningError(f"{path}: cannot read the trust config ({exc.strerror or exc})") from None
+        raise SigningError(
+            f"{path}: cannot read the trust config ({exc.strerror or exc})"
+        ) from None
     except UnicodeDecodeError:
         raise SigningError(f"{path}: malformed trust config (not UTF-8)", hint=hint) from None
     try:
@@ -211,9 +213,7 @@ def verify_artifact(
         verifier = _verifier(offline, trust_config)
         hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest)
         try:
-            verifier.verify_artifact(
-                hashed, loaded, Identity(identity=identity, issuer=issuer)
-            )
+            verifier.verify_artifact(hashed, loaded, Identity(identity=identity, issuer=issuer))
         except SigstoreError as exc:
             raise _explain(exc, loaded, path, digest, identity, issuer) from None
         except Exception as exc:  # a library bug or malformed material: still one line

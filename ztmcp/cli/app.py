@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ztmcp import __version__
-from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd, grant_cmd, pin_cmd, scan_cmd
+from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd, grant_cmd, pin_cmd, scan_cmd, sign_cmd
 
 app = typer.Typer(
     name="ztmcp",
@@ -62,4 +62,5 @@ demo_cmd.register(app)
 eval_cmd.register(app)
 scan_cmd.register(app)
 pin_cmd.register(app)
+sign_cmd.register(app)
 grant_cmd.register(app)
