@@ -124,6 +124,17 @@ def test_accepts_the_real_bundle_fully_offline(
     assert "\n" not in verified.summary()
 
 
+def test_offline_uses_the_wheels_trust_root_not_the_user_cache(
+    wheel: Path, bundle: Path, tmp_path: Path, no_network: list[object]
+) -> None:
+    # sigstore's own offline mode reads (and seeds) a trusted_root.json in the user's cache,
+    # which anyone who can write there could swap; ztmcp's --offline never touches the cache.
+    _verify(wheel, bundle)
+    assert no_network == []
+    # (sigstore's Verifier.production(offline=True) would have written one under cache/.)
+    assert list(tmp_path.rglob("trusted_root.json")) == []
+
+
 def test_rejects_a_wrong_identity(wheel: Path, bundle: Path, no_network: list[object]) -> None:
     other = IDENTITY.replace("v0.1.2", "v0.1.3")
     with pytest.raises(SigningError, match="wrong identity") as info:

@@ -5,10 +5,13 @@ module (and starting ``ztmcp run``) costs nothing. Verification always pins both
 identity (the certificate's SAN: a workflow URL or an e-mail) and the OIDC issuer that vouched
 for it; there is no "any signer" mode.
 
-Trust roots: by default Sigstore's public production instance. ``offline=True`` makes no network
-request: sigstore-python uses the trusted root shipped in its wheel (or the copy in its TUF cache
-under the XDG cache dir, which it writes to). ``trust_config`` names a ``ClientTrustConfig`` or a
-bare ``TrustedRoot`` JSON file (for a private Sigstore instance); it is used as is, never fetched.
+Trust roots: by default Sigstore's public production instance, refreshed over TUF.
+``offline=True`` makes no network request and reads the production trusted root shipped inside
+the sigstore-python wheel, not the copy in the user's TUF cache: sigstore's own offline mode
+trusts that cache file as it finds it, and anyone who can write to the cache could swap it.
+(A key rotation newer than the installed sigstore-python needs an upgrade or an online run.)
+``trust_config`` names a ``ClientTrustConfig`` or a bare ``TrustedRoot`` JSON file (for a
+private Sigstore instance); it is used as is, never fetched.
 """
 
 from __future__ import annotations
@@ -141,6 +144,17 @@ def _load_trusted_root(path: Path) -> TrustedRoot:
         ) from None
 
 
+def _embedded_production_root() -> TrustedRoot:
+    """The production trusted root inside the sigstore-python wheel (read-only, never cached)."""
+    from importlib import resources
+
+    from sigstore.models import TrustedRoot
+
+    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
+    with resources.as_file(store / "trusted_root.json") as path:
+        return TrustedRoot.from_file(str(path))
+
+
 def _verifier(offline: bool, trust_config: Path | None) -> Verifier:
     from sigstore.verify import Verifier
 
@@ -153,7 +167,9 @@ def _verifier(offline: bool, trust_config: Path | None) -> Verifier:
                 f"{trust_config}: unusable trust config ({_first_line(exc)})"
             ) from None
     try:
-        return Verifier.production(offline=offline)
+        if offline:
+            return Verifier(trusted_root=_embedded_production_root())
+        return Verifier.production(offline=False)
     except Exception as exc:  # TUF refresh failure, unwritable cache …
         hint = None if offline else "without network access, pass --offline"
         raise SigningError(
