@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from ztmcp import __version__
-from ztmcp.cli import audit_cmd, demo_cmd, eval_cmd, grant_cmd, pin_cmd, scan_cmd, sign_cmd
+from ztmcp.cli import (
+    audit_cmd,
+    demo_cmd,
+    eval_cmd,
+    grant_cmd,
+    pin_cmd,
+    report_cmd,
+    scan_cmd,
+    sign_cmd,
+)
 
 app = typer.Typer(
     name="ztmcp",
@@ -64,3 +73,4 @@ scan_cmd.register(app)
 pin_cmd.register(app)
 sign_cmd.register(app)
 grant_cmd.register(app)
+report_cmd.register(app)
