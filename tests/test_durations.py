@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ztmcp.durations import parse_duration
+from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError
 
 
@@ -19,3 +19,10 @@ def test_invalid_says_how(text: str) -> None:
     with pytest.raises(UsageError) as info:
         parse_duration(text)
     assert "15m" in info.value.diagnostics()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (-5, "0s"), (59, "59s"), (300, "5m00s"), (5400, "1h30m")]
+)
+def test_format(seconds: int, text: str) -> None:
+    assert format_duration(seconds) == text

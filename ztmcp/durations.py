@@ -26,3 +26,15 @@ def parse_duration(text: str) -> float:
             hint="use a number and a unit: 90s, 15m, 1h, 1h30m, 2d",
         )
     return float(total)
+
+
+def format_duration(seconds: int) -> str:
+    """Whole seconds as the two largest units: ``0s``, ``5m00s``, ``24h00m`` (callers round)."""
+    total = max(0, seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

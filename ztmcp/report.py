@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ztmcp.durations import format_duration
+
 _ALLOWED = frozenset({"forwarded", "flagged", "rewritten"})
 _DENIED = frozenset({"denied", "dropped"})
 
@@ -256,12 +258,5 @@ def build_report(
 
 
 def format_seconds(seconds: float) -> str:
-    """``0s``, ``5m00s``, ``24h00m``: whole seconds, the two largest units."""
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+    """``0s``, ``5m00s``, ``24h00m``: rounded to whole seconds, the two largest units."""
+    return format_duration(round(seconds))

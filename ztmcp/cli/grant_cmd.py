@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from ztmcp.cli.render import fail
-from ztmcp.durations import parse_duration
+from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.audit import AuditLog, read_records, session_files
@@ -191,14 +191,8 @@ def revoke(
 
 
 def _left(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+    """Time left, counted down in whole seconds."""
+    return format_duration(int(seconds))
 
 
 def grants(
