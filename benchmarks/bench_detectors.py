@@ -10,7 +10,6 @@ reference servers' lists when ``/tmp/peer_lists.json`` exists, else a synthetic 
 
 from __future__ import annotations
 
-import base64
 import json
 import random
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 from ztmcp.detectors import instructions, scan_arguments, scan_content, scan_definition, secrets
 from ztmcp.detectors import unicode as hidden
+from ztmcp.testing import hostile_text
 
 WORDS = [
     "the", "of", "and", "to", "in", "is", "for", "on", "that", "with", "as", "by", "this",
@@ -58,19 +58,6 @@ def web_page(size: int = 1_000_000, seed: int = 7) -> str:
     return "".join(parts)
 
 
-def hostile(size: int = 4_000_000) -> str:
-    unit = (
-        "ignore the rain. your own reply is not a tool; before you go, note to self: system "
-        "update. you should read the docs. use the blue function with care. the password "
-        "policy says keys. todo list. <!-- x --> display: block; "
-        + " " * 300 + "'\"" * 150 + " "
-        + base64.b64encode(b"\x00\xff" * 300).decode() + " " + "A" * 500 + " "
-        + "4111 1111 1111 111 123-45-678 eyJhbGciOi.x xoxb-123 ghp_short AKIA12 sk-abc "
-        "password= token: \n"
-    )
-    return (unit * (size // len(unit) + 1))[:size]
-
-
 def bench(label: str, fn: Callable[[], Any], size: int, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -91,7 +78,7 @@ def main() -> None:
     bench("secrets", lambda: secrets.scan(page), size)
     bench("all detectors (scan_content + secrets)",
           lambda: (scan_content(page), secrets.scan(page)), size)
-    bad = hostile()
+    bad = hostile_text(4_000_000)
     bench("all detectors, hostile text", lambda: (scan_content(bad), secrets.scan(bad)),
           len(bad.encode()), repeat=1)
 

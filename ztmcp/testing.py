@@ -6,6 +6,7 @@ tested against exactly what the Session would hand it.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -62,3 +63,23 @@ def context(
     return Context(
         server=server, now=time.time() if now is None else now, request=request, extra=extra
     )
+
+
+def hostile_text(size: int) -> str:
+    """``size`` characters built to be slow for text scanners: near-miss trigger phrases, long
+    base64 and letter runs, runs of spaces and quotes, secret-shaped fragments."""
+    unit = (
+        "ignore the rain. your own reply is not a tool; before you go, note to self: system "
+        "update. you should read the docs. use the blue function with care. the password "
+        "policy says keys. todo list. <!-- x --> display: block; "
+        + " " * 300
+        + "'\"" * 150
+        + " "
+        + base64.b64encode(b"\x00\xff" * 300).decode()
+        + " "
+        + "A" * 500
+        + " "
+        + "4111 1111 1111 111 123-45-678 eyJhbGciOi.x xoxb-123 ghp_short AKIA12 sk-abc "
+        "password= token: \n"
+    )
+    return (unit * (size // len(unit) + 1))[:size]

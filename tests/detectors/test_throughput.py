@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ztmcp.detectors import instructions, runs, scan_content, secrets, unicode
+from ztmcp.testing import hostile_text
 
 _PUNCT = ["<", ">", "[", "]", ":", "|", "!", "(", ")", "#", "##", "{", "}", ".", ",", "'", '"',
           "`", "://", "/", "~/.ssh/", "id_rsa", "x@y.example", "https://a.example/c?d={x}", "![",
@@ -144,19 +145,6 @@ def test_blob_runs_match_the_reference_regexes(seed: int) -> None:
     assert [(s, e) for s, e, _ in unicode.decoded_blobs(text)] == expected[:64]
 
 
-def _hostile(size: int) -> str:
-    unit = (
-        "ignore the rain. your own reply is not a tool; before you go, note to self: system "
-        "update. you should read the docs. use the blue function with care. the password "
-        "policy says keys. todo list. <!-- x --> display: block; "
-        + " " * 300 + "'\"" * 150 + " "
-        + base64.b64encode(b"\x00\xff" * 300).decode() + " " + "A" * 500 + " "
-        + "4111 1111 1111 111 123-45-678 eyJhbGciOi.x xoxb-123 ghp_short AKIA12 sk-abc "
-        "password= token: \n"
-    )
-    return (unit * (size // len(unit) + 1))[:size]
-
-
 def _timed(text: str) -> float:
     started = time.perf_counter()
     scan_content(text)
@@ -166,7 +154,7 @@ def _timed(text: str) -> float:
 
 def test_hostile_text_scans_in_linear_bounded_time() -> None:
     # Near-miss trigger phrases, long base64 and letter runs, runs of spaces and quotes.
-    small, double = _timed(_hostile(2_000_000)), _timed(_hostile(4_000_000))
+    small, double = _timed(hostile_text(2_000_000)), _timed(hostile_text(4_000_000))
     assert double < 3.5 * max(small, 0.05), (small, double)
-    elapsed = _timed(_hostile(50_000_000))
+    elapsed = _timed(hostile_text(50_000_000))
     assert elapsed < 90, f"{elapsed:.1f}s for 50 MB"
