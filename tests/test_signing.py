@@ -1,24 +1,31 @@
-"""``ztmcp.signing`` and ``ztmcp verify`` against a real production Sigstore bundle, offline.
+"""``ztmcp.signing`` and ``ztmcp verify``: a real production Sigstore bundle, offline, and DSSE
+manifest attestations signed against the local Sigstore instance (tests/sigstore_local).
 
-The bundle lives in ``../shared/fixtures/sigstore/`` (see its README); the artifact it signs is
-the PyPI wheel rfc8785-0.1.2, fetched once per session with pip into a temp dir (never committed).
+The production bundle lives in ``../shared/fixtures/sigstore/`` (see its README); the artifact it
+signs is the PyPI wheel rfc8785-0.1.2, fetched once per session with pip into a temp dir (never
+committed).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.sigstore_local import LocalSigstore, mint_token
 from ztmcp.cli.app import app
 from ztmcp.errors import SigningError, ZtmcpError
-from ztmcp.signing import VerifiedSignature, verify_artifact
+from ztmcp.manifest import Manifest
+from ztmcp.signing import PREDICATE_TYPE, VerifiedSignature, sign_manifest, verify_artifact
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "sigstore"
 WHEEL = "rfc8785-0.1.2-py3-none-any.whl"
@@ -289,3 +296,181 @@ def test_the_network_guard_works_online_mode_fails_cleanly(
         verify_artifact(wheel, bundle, IDENTITY, ISSUER, offline=False, trust_config=None)
     assert no_network != []
     assert info.value.hint is not None and "--offline" in info.value.hint
+
+
+# --- DSSE manifest attestations against the local Sigstore instance --------------------------
+
+LOCAL_EMAIL = "signer@example.com"
+LOCAL_ISSUER = "https://oauth2.sigstore.dev/auth"
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalSigstore]:
+    with LocalSigstore() as instance:
+        yield instance
+
+
+@pytest.fixture
+def local_trust(local: LocalSigstore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    return local.write_trust_config(tmp_path / "trust.json")
+
+
+@pytest.fixture
+def manifest_file(tmp_path: Path) -> Path:
+    path = tmp_path / "manifest.json"
+    path.write_text(
+        Manifest.from_lists(
+            server_name="demo-server",
+            server_version="1.2.0",
+            tools=[{"name": "echo", "description": "Echo.", "inputSchema": {"type": "object"}}],
+        ).to_json()
+    )
+    return path
+
+
+def _sign_with_sigstore(trust: Path, sign: Callable[[Any], Any]) -> Path:
+    """Sign with sigstore-python's own API (not ztmcp's), for bundles ztmcp would not write."""
+    from sigstore.models import ClientTrustConfig
+    from sigstore.oidc import IdentityToken
+    from sigstore.sign import SigningContext
+
+    context = SigningContext.from_trust_config(ClientTrustConfig.from_json(trust.read_text()))
+    with context.signer(IdentityToken(mint_token(email=LOCAL_EMAIL))) as signer:
+        bundle = sign(signer)
+    out = trust.parent / f"bundle-{len(list(trust.parent.glob('bundle-*')))}.json"
+    out.write_text(bundle.to_json())
+    return out
+
+
+def _statement_bundle(trust: Path, file: Path, predicate_type: str, predicate: Any) -> Path:
+    from sigstore import dsse
+
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    statement = (
+        dsse.StatementBuilder()
+        .subjects([dsse.Subject(name=file.name, digest=dsse.DigestSet({"sha256": digest}))])  # type: ignore[arg-type]
+        .predicate_type(predicate_type)
+        .predicate(predicate)
+        .build()
+    )
+    return _sign_with_sigstore(trust, lambda signer: signer.sign_dsse(statement))
+
+
+def _local_verify(file: Path, bundle: Path, trust: Path) -> VerifiedSignature:
+    return verify_artifact(
+        file, bundle, LOCAL_EMAIL, LOCAL_ISSUER, offline=True, trust_config=trust
+    )
+
+
+def test_sign_manifest_writes_a_bundle_that_verifies(
+    local_trust: Path, manifest_file: Path
+) -> None:
+    steps: list[str] = []
+    out = manifest_file.with_name("m.sigstore.json")
+    signed = sign_manifest(
+        manifest_file,
+        out,
+        token=mint_token(email=LOCAL_EMAIL),
+        trust_config=local_trust,
+        progress=steps.append,
+    )
+    assert len(steps) == 2 and "certificate" in steps[0] and "transparency log" in steps[1]
+    manifest = Manifest.from_json(manifest_file.read_text())
+    assert signed.bundle == out and out.is_file()
+    assert signed.digest == f"sha256:{hashlib.sha256(manifest_file.read_bytes()).hexdigest()}"
+    assert signed.manifest_digest == manifest.digest
+    assert (signed.identity, signed.issuer) == (LOCAL_EMAIL, LOCAL_ISSUER)
+    assert signed.server == "demo-server 1.2.0"
+    assert list(out.parent.glob(".m.sigstore.json.*")) == []  # no temp file left
+
+    verified = _local_verify(manifest_file, out, local_trust)
+    assert verified.predicate_type == PREDICATE_TYPE
+    assert verified.server == "demo-server 1.2.0"
+    assert verified.manifest_digest == manifest.digest
+    assert verified.log_index == signed.log_index
+    assert "attests the ztmcp manifest of demo-server 1.2.0" in verified.summary()
+
+
+def test_verify_accepts_a_plain_signature_from_the_same_instance(
+    local_trust: Path, manifest_file: Path
+) -> None:
+    data = manifest_file.read_bytes()
+    bundle = _sign_with_sigstore(local_trust, lambda signer: signer.sign_artifact(data))
+    assert "messageSignature" in json.loads(bundle.read_text())
+    verified = _local_verify(manifest_file, bundle, local_trust)
+    assert verified.predicate_type is None and verified.identity == LOCAL_EMAIL
+
+
+def test_verify_refuses_another_predicate_type(local_trust: Path, manifest_file: Path) -> None:
+    bundle = _statement_bundle(
+        local_trust, manifest_file, "https://slsa.dev/provenance/v1", {"buildType": "x"}
+    )
+    with pytest.raises(SigningError, match="not a ztmcp manifest") as info:
+        _local_verify(manifest_file, bundle, local_trust)
+    assert "slsa.dev" in info.value.message
+
+
+def test_verify_refuses_a_predicate_that_lies_about_the_manifest(
+    local_trust: Path, manifest_file: Path
+) -> None:
+    bundle = _statement_bundle(
+        local_trust,
+        manifest_file,
+        PREDICATE_TYPE,
+        {"manifestDigest": "sha256:" + "0" * 64, "server": {"name": "demo-server"}},
+    )
+    with pytest.raises(SigningError, match="manifest digest"):
+        _local_verify(manifest_file, bundle, local_trust)
+
+
+def test_a_tampered_statement_fails_the_signature(local_trust: Path, manifest_file: Path) -> None:
+    import base64
+
+    out = manifest_file.with_name("t.sigstore.json")
+    sign_manifest(manifest_file, out, token=mint_token(), trust_config=local_trust)
+    document = json.loads(out.read_text())
+    statement = json.loads(base64.b64decode(document["dsseEnvelope"]["payload"]))
+    statement["predicate"]["server"]["name"] = "someone-else"
+    document["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    out.write_text(json.dumps(document))
+    with pytest.raises(SigningError, match="verification failed"):
+        _local_verify(manifest_file, out, local_trust)
+
+
+def test_fulcio_refusing_the_token_is_one_line_without_the_token(
+    local_trust: Path, manifest_file: Path
+) -> None:
+    # A well-formed token from an issuer the (local) Fulcio does not trust: HTTP 401.
+    token = mint_token(issuer="https://idp.example.net")
+    out = manifest_file.with_name("x.sigstore.json")
+    with pytest.raises(SigningError, match="refused the identity token") as info:
+        sign_manifest(manifest_file, out, token=token, trust_config=local_trust)
+    assert token not in info.value.diagnostics() and "\n" not in info.value.message
+    assert not out.exists()
+
+
+def test_a_certificate_without_a_trusted_sct_is_refused_at_signing(
+    local: LocalSigstore, tmp_path: Path, manifest_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    config = local.client_trust_config()
+    with LocalSigstore() as other:  # another CT log key: the embedded SCT cannot verify
+        config["trustedRoot"]["ctlogs"] = other.trusted_root()["ctlogs"]
+    trust = tmp_path / "wrong-ct.json"
+    trust.write_text(json.dumps(config))
+    out = manifest_file.with_name("y.sigstore.json")
+    with pytest.raises(SigningError, match="does not verify against the trust config"):
+        sign_manifest(manifest_file, out, token=mint_token(), trust_config=trust)
+    assert not out.exists()
+
+
+def test_verifying_a_manifest_attestation_makes_no_network_request(
+    local_trust: Path, manifest_file: Path, request: pytest.FixtureRequest
+) -> None:
+    out = manifest_file.with_name("n.sigstore.json")
+    sign_manifest(manifest_file, out, token=mint_token(), trust_config=local_trust)
+    attempts: list[object] = request.getfixturevalue("no_network")
+    verified = _local_verify(manifest_file, out, local_trust)
+    assert attempts == []
+    assert verified.predicate_type == PREDICATE_TYPE

@@ -12,6 +12,15 @@ trusts that cache file as it finds it, and anyone who can write to the cache cou
 (A key rotation newer than the installed sigstore-python needs an upgrade or an online run.)
 ``trust_config`` names a ``ClientTrustConfig`` or a bare ``TrustedRoot`` JSON file (for a
 private Sigstore instance); it is used as is, never fetched.
+
+Two kinds of bundle verify: a plain message signature over the file (``sigstore sign FILE``)
+and a DSSE envelope holding an in-toto Statement v1 (what ``ztmcp sign`` writes), whose subject
+digest must equal the file's SHA-256 and whose predicate type must be ztmcp's manifest
+attestation (``PREDICATE_TYPE``); any other predicate type is refused, not ignored.
+
+Signing (``sign_manifest``) is keyless: an OIDC identity token buys a short-lived certificate
+from Fulcio, the statement is signed with an ephemeral key and logged in Rekor. The token is
+a secret: it never appears in a message or an error.
 """
 
 from __future__ import annotations
@@ -20,17 +29,26 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.errors import SigningError
+from ztmcp.errors import PinError, SigningError
 
 if TYPE_CHECKING:
-    from sigstore.models import Bundle, TrustedRoot
+    from sigstore.models import Bundle, ClientTrustConfig, TrustedRoot
+    from sigstore.oidc import IdentityToken
+    from sigstore.sign import SigningContext
     from sigstore.verify import Verifier
+
+PREDICATE_TYPE: Final = "https://ztmcp.dev/attestations/manifest/v1"
+STATEMENT_TYPE: Final = "https://in-toto.io/Statement/v1"
+_INTOTO_PAYLOAD: Final = "application/vnd.in-toto+json"
+_HTTP_TIMEOUT: Final = 30.0  # seconds per Fulcio/Rekor request (sigstore sets none)
 
 _CHUNK = 1 << 20
 _TRUSTED_ROOT_MEDIA = "application/vnd.dev.sigstore.trustedroot+json"
@@ -49,6 +67,10 @@ class VerifiedSignature:
     issuer: str
     log_index: int | None = None
     integrated_time: datetime | None = None
+    # Set for an in-toto (DSSE) bundle: what the statement vouched for.
+    predicate_type: str | None = None
+    server: str | None = None  # "name version" from a ztmcp manifest predicate
+    manifest_digest: str | None = None
 
     def summary(self) -> str:
         """One line for humans."""
@@ -58,9 +80,34 @@ class VerifiedSignature:
             if self.integrated_time is not None
             else ""
         )
+        what = ""
+        if self.predicate_type == PREDICATE_TYPE:
+            what = f", attests the ztmcp manifest of {self.server or 'an unnamed server'}"
+        elif self.predicate_type is not None:
+            what = f", attests {self.predicate_type}"
         return (
             f"{self.path.name} ({self.digest}) signed by {self.identity} "
-            f"(issuer {self.issuer}){where}{when}"
+            f"(issuer {self.issuer}){what}{where}{when}"
+        )
+
+
+@dataclass(frozen=True)
+class SignedManifest:
+    """What ``sign_manifest`` wrote."""
+
+    manifest: Path
+    bundle: Path
+    digest: str  # "sha256:<hex>" of the manifest file (the in-toto subject)
+    manifest_digest: str  # the manifest's own whole digest (over its canonical content)
+    server: str
+    identity: str
+    issuer: str
+    log_index: int
+
+    def summary(self) -> str:
+        return (
+            f"signed {self.manifest.name} ({self.digest}, {self.server}) as {self.identity} "
+            f"(issuer {self.issuer}), Rekor log index {self.log_index}: wrote {self.bundle}"
         )
 
 
@@ -211,7 +258,9 @@ def verify_artifact(
 ) -> VerifiedSignature:
     """Verify that ``bundle`` is a Sigstore signature over ``path`` by ``identity`` at ``issuer``.
 
-    Raises ``SigningError`` with a one-line cause when anything does not hold.
+    ``bundle`` is either a message signature over the file or a DSSE in-toto statement whose
+    subject is the file (``ztmcp sign``). Raises ``SigningError`` with a one-line cause when
+    anything does not hold.
     """
     if not identity.strip():
         raise SigningError("an expected signer identity is required")
@@ -226,17 +275,33 @@ def verify_artifact(
     with _quiet_sigstore():
         digest = _sha256(path)
         loaded = _load_bundle(bundle)
+        statement: dict[str, Any] | None = None
+        if loaded._inner.dsse_envelope is not None:
+            # Checked before the signature for a precise error; the signature then covers it.
+            statement = _statement_of(loaded)
+            _check_statement(statement, path, digest)
         verifier = _verifier(offline, trust_config)
-        hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest)
+        policy = Identity(identity=identity, issuer=issuer)
         try:
-            verifier.verify_artifact(hashed, loaded, Identity(identity=identity, issuer=issuer))
+            if statement is None:
+                hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest)
+                verifier.verify_artifact(hashed, loaded, policy)
+            else:
+                payload_type, payload = verifier.verify_dsse(loaded, policy)
+                if payload_type != _INTOTO_PAYLOAD or json.loads(payload) != statement:
+                    raise SigningError("the DSSE payload changed during verification")
         except SigstoreError as exc:
             raise _explain(exc, loaded, path, digest, identity, issuer) from None
+        except SigningError:
+            raise
         except Exception as exc:  # a library bug or malformed material: still one line
             raise SigningError(f"signature verification failed ({_first_line(exc)})") from None
 
     entry = loaded.log_entry._inner
     integrated = entry.integrated_time
+    vouched: dict[str, Any] = {}
+    if statement is not None:
+        vouched = _vouched_for(statement, path)
     return VerifiedSignature(
         path=path,
         digest=f"sha256:{digest.hex()}",
@@ -244,7 +309,79 @@ def verify_artifact(
         issuer=issuer,
         log_index=int(entry.log_index),
         integrated_time=datetime.fromtimestamp(int(integrated), UTC) if integrated else None,
+        **vouched,
     )
+
+
+def _statement_of(bundle: Bundle) -> dict[str, Any]:
+    """The in-toto Statement in a DSSE bundle, shape-checked (not yet signature-checked)."""
+    envelope = bundle._inner.dsse_envelope
+    assert envelope is not None
+    if envelope.payload_type != _INTOTO_PAYLOAD:
+        raise SigningError(
+            f"the bundle's DSSE payload is {envelope.payload_type!r}, not an in-toto statement"
+        )
+    try:
+        statement = json.loads(envelope.payload)
+    except (ValueError, RecursionError):
+        raise SigningError("the bundle's in-toto statement is not JSON") from None
+    if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
+        raise SigningError(f"the bundle's DSSE payload is not an in-toto {STATEMENT_TYPE}")
+    return statement
+
+
+def _check_statement(statement: Mapping[str, Any], path: Path, digest: bytes) -> None:
+    subjects = statement.get("subject")
+    if not isinstance(subjects, list) or not subjects:
+        raise SigningError("the bundle's in-toto statement has no subject")
+    wanted = digest.hex()
+    matches = [
+        s
+        for s in subjects
+        if isinstance(s, dict)
+        and isinstance(s.get("digest"), dict)
+        and s["digest"].get("sha256") == wanted
+    ]
+    if not matches:
+        names = ", ".join(
+            str(s.get("name")) for s in subjects if isinstance(s, dict) and s.get("name")
+        )
+        raise SigningError(
+            f"the bundle does not sign {path.name} (sha256:{wanted}): its in-toto subject is "
+            f"{names or 'another file'} with another digest (another file, or the file was "
+            "changed)"
+        )
+    predicate_type = statement.get("predicateType")
+    if predicate_type != PREDICATE_TYPE:
+        raise SigningError(
+            f"the bundle attests {predicate_type!r}, not a ztmcp manifest ({PREDICATE_TYPE})",
+            hint="ztmcp verifies plain signatures and its own manifest attestations",
+        )
+
+
+def _vouched_for(statement: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """What a verified ztmcp manifest statement says, cross-checked against the file."""
+    from ztmcp.manifest import Manifest
+
+    predicate = statement.get("predicate")
+    if not isinstance(predicate, dict):
+        raise SigningError("the ztmcp manifest attestation has no predicate")
+    claimed = predicate.get("manifestDigest")
+    try:
+        actual = Manifest.from_json(path.read_bytes(), origin=path.name).digest
+    except (PinError, OSError) as exc:
+        raise SigningError(
+            f"{path.name}: signed, but not a readable ztmcp manifest ({exc})"
+        ) from None
+    if claimed != actual:
+        raise SigningError(
+            f"the attestation's manifest digest {claimed} does not match {path.name} ({actual})"
+        )
+    server = predicate.get("server")
+    label = None
+    if isinstance(server, dict):
+        label = " ".join(str(server[k]) for k in ("name", "version") if server.get(k)) or None
+    return {"predicate_type": PREDICATE_TYPE, "server": label, "manifest_digest": actual}
 
 
 def _explain(
@@ -262,9 +399,294 @@ def _explain(
             f"wrong identity: the signature is by {signer}, expected {identity}",
             hint=f"issuer {signed_issuer}",
         )
+    if "certificate chain" in cause:
+        return SigningError(
+            "the signing certificate does not chain to a CA in the trust root "
+            "(a bundle from another Sigstore instance, or a forged one)",
+            hint="for a private instance pass its --trust-config",
+        )
     if "digest mismatch" in cause or "invalid for input" in cause:
         return SigningError(
             f"the bundle does not sign {path.name} (sha256:{digest.hex()}): "
             "another file, or the file was changed"
         )
     return SigningError(f"signature verification failed ({cause})")
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+
+def manifest_statement(data: bytes, name: str) -> dict[str, Any]:
+    """The in-toto Statement v1 for a manifest file's bytes: subject ``name`` with its SHA-256,
+    predicate what the manifest is (server, item counts, its own whole digest)."""
+    from ztmcp.manifest import FORMAT, Manifest
+
+    try:
+        manifest = Manifest.from_json(data, origin=name)
+    except PinError as exc:
+        raise SigningError(
+            f"not a ztmcp manifest: {exc.message}",
+            hint="write one with `ztmcp manifest -- CMD… -o manifest.json`",
+        ) from None
+    server = {k: v for k, v in manifest.server().items() if k in ("name", "version")}
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": name, "digest": {"sha256": hashlib.sha256(data).hexdigest()}}],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "manifestFormat": FORMAT,
+            "manifestDigest": manifest.digest,
+            "server": server,
+            "items": {
+                "tools": len(manifest.tools),
+                "prompts": len(manifest.prompts),
+                "resourceTemplates": len(manifest.resource_templates),
+            },
+        },
+    }
+
+
+def load_client_trust_config(trust_config: Path | None, *, staging: bool) -> ClientTrustConfig:
+    """Where to sign: a ClientTrustConfig file, or Sigstore production/staging over TUF."""
+    from sigstore.models import ClientTrustConfig
+
+    hint = "give a Sigstore ClientTrustConfig JSON (trustedRoot and signingConfig)"
+    if trust_config is not None:
+        try:
+            text = trust_config.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SigningError(f"{trust_config}: cannot read the trust config ({exc})") from None
+        try:
+            config = ClientTrustConfig.from_json(text)
+            config.signing_config  # noqa: B018 (validates services)
+            config.trusted_root  # noqa: B018
+        except Exception as exc:
+            raise SigningError(
+                f"{trust_config}: malformed trust config ({_first_line(exc)})", hint=hint
+            ) from None
+        return config
+    try:
+        return ClientTrustConfig.staging() if staging else ClientTrustConfig.production()
+    except Exception as exc:  # TUF refresh: network, cache
+        where = "staging" if staging else "production"
+        raise SigningError(
+            f"cannot load Sigstore's {where} signing configuration ({_first_line(exc)})",
+            hint="signing needs the network (Fulcio, Rekor); or pass --trust-config",
+        ) from None
+
+
+def _parse_token(raw: str) -> IdentityToken:
+    import jwt
+    from sigstore.oidc import IdentityError, IdentityToken
+
+    try:
+        return IdentityToken(raw.strip())
+    except IdentityError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, jwt.ExpiredSignatureError) or "validity period" in str(exc):
+            raise SigningError(
+                "the identity token has expired",
+                hint="get a fresh token; OIDC tokens live only minutes",
+            ) from None
+        if isinstance(cause, jwt.InvalidAudienceError):
+            raise SigningError(
+                "the identity token is not for Sigstore (its audience is not 'sigstore')"
+            ) from None
+        raise SigningError(
+            "the identity token is malformed or misses claims (iss, sub, aud, iat, exp)",
+            hint="pass the raw OIDC JWT, as issued for audience 'sigstore'",
+        ) from None
+
+
+def identity_token(
+    raw: str | None, config: ClientTrustConfig, *, interactive: bool
+) -> IdentityToken:
+    """The token to sign with: ``raw``, else ambient CI credentials (GitHub Actions), else the
+    browser flow when ``interactive``."""
+    if raw is not None:
+        if not raw.strip():
+            raise SigningError("the identity token is empty")
+        return _parse_token(raw)
+
+    from sigstore.oidc import IdentityError, Issuer, detect_credential
+
+    try:
+        ambient = detect_credential()
+    except IdentityError as exc:
+        raise SigningError(
+            f"ambient OIDC credentials failed ({_first_line(exc)})",
+            hint="in GitHub Actions the job needs `permissions: id-token: write`",
+        ) from None
+    if ambient:
+        return _parse_token(ambient)
+    if not interactive:
+        raise SigningError(
+            "no identity token: pass --identity-token TOKEN (or `-` to read it from stdin, "
+            "or set SIGSTORE_ID_TOKEN)",
+            hint="in GitHub Actions give the job `permissions: id-token: write`",
+        )
+    try:
+        return Issuer(config.signing_config.get_oidc_url()).identity_token()
+    except Exception as exc:
+        raise SigningError(f"the OIDC sign-in failed ({_first_line(exc)})") from None
+
+
+def _bound_requests(context: SigningContext) -> None:
+    """sigstore's HTTP sessions have no timeout; give every request one (a hung Fulcio or
+    Rekor must not hang ``ztmcp sign``)."""
+    from requests.adapters import HTTPAdapter
+
+    class _Bounded(HTTPAdapter):
+        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = _HTTP_TIMEOUT
+            return super().send(request, *args, **kwargs)
+
+    sessions = [getattr(context._fulcio, "session", None)]
+    with contextlib.suppress(Exception):
+        sessions.append(context._rekor._session)  # type: ignore[attr-defined]
+    for session in sessions:
+        if session is not None:
+            session.mount("http://", _Bounded())
+            session.mount("https://", _Bounded())
+
+
+def _service_error(service: str, url: str, exc: BaseException, token: str) -> SigningError:
+    import requests
+
+    text = _first_line(exc).replace(token, "***") if token else _first_line(exc)
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return SigningError(
+            f"cannot reach {service} at {url} ({type(exc).__name__})",
+            hint="check the network, or the URLs in --trust-config",
+        )
+    status = None
+    cause = exc.__cause__
+    response = getattr(cause, "response", None)
+    if response is not None:
+        status = getattr(response, "status_code", None)
+    detail = f"HTTP {status}" if status else text
+    if service == "Fulcio" and status in (401, 403):
+        return SigningError(
+            f"Fulcio at {url} refused the identity token ({detail})",
+            hint="the token may be expired, for another audience, or from an issuer Fulcio "
+            "does not trust",
+        )
+    return SigningError(f"{service} at {url} refused the request ({detail})")
+
+
+def _write_new(path: Path, data: str, *, force: bool) -> None:
+    """Write ``data`` to ``path`` atomically; never replace an existing file unless ``force``."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as exc:
+        raise SigningError(f"{path}: cannot write the bundle ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(data)
+        if force:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if path exists: no silent overwrite, even in a race
+    except FileExistsError:
+        raise SigningError(
+            f"{path} already exists", hint="pass --force to replace it, or --bundle OTHER"
+        ) from None
+    except OSError as exc:
+        raise SigningError(f"{path}: cannot write the bundle ({exc.strerror or exc})") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def sign_manifest(
+    manifest: Path,
+    bundle: Path,
+    *,
+    token: str | None,
+    trust_config: Path | None,
+    staging: bool = False,
+    force: bool = False,
+    interactive: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
+) -> SignedManifest:
+    """Sign ``manifest`` as a DSSE in-toto statement through Fulcio and Rekor; write ``bundle``.
+
+    Nothing is written unless everything succeeded. Raises ``SigningError`` (one line, never
+    the token) on a bad manifest, token or trust config, an unreachable or refusing service.
+    """
+    if bundle.exists() and not force:
+        raise SigningError(
+            f"{bundle} already exists", hint="pass --force to replace it, or --bundle OTHER"
+        )
+    try:
+        data = manifest.read_bytes()
+    except OSError as exc:
+        raise SigningError(f"{manifest}: cannot read ({exc.strerror or exc})") from None
+    statement = manifest_statement(data, manifest.name)
+
+    from sigstore import dsse
+    from sigstore.errors import Error as SigstoreError
+    from sigstore.oidc import ExpiredIdentity
+    from sigstore.sign import SigningContext
+
+    with _quiet_sigstore():
+        config = load_client_trust_config(trust_config, staging=staging)
+        ident = identity_token(token, config, interactive=interactive)
+        secret = str(ident)
+        try:
+            context = SigningContext.from_trust_config(config)
+        except Exception as exc:
+            raise SigningError(f"unusable signing configuration ({_first_line(exc)})") from None
+        _bound_requests(context)
+        fulcio_url = str(getattr(context._fulcio, "url", "?"))
+        rekor_url = str(getattr(context._rekor, "url", "?")).removesuffix("/api/v1")
+        sha256 = {"sha256": hashlib.sha256(data).hexdigest()}
+        subject = dsse.Subject(name=manifest.name, digest=dsse.DigestSet(sha256))  # type: ignore[arg-type]
+        built = (
+            dsse.StatementBuilder()
+            .subjects([subject])
+            .predicate_type(PREDICATE_TYPE)
+            .predicate(statement["predicate"])
+            .build()
+        )
+
+        progress(f"requesting a signing certificate for {ident.identity} from {fulcio_url} …")
+        try:
+            with context.signer(ident, cache=True) as signer:
+                progress(f"signing and recording in the transparency log {rekor_url} …")
+                try:
+                    signed = signer.sign_dsse(built)
+                except SigstoreError as exc:
+                    raise SigningError(f"signing failed ({_first_line(exc)})") from None
+                except Exception as exc:
+                    raise _service_error("Rekor", rekor_url, exc, secret) from None
+        except SigningError:
+            raise
+        except ExpiredIdentity:
+            raise SigningError(
+                "the identity token has expired", hint="get a fresh token; they live minutes"
+            ) from None
+        except SigstoreError as exc:  # e.g. the certificate's SCT does not verify
+            raise SigningError(
+                f"Fulcio's certificate does not verify against the trust config "
+                f"({_first_line(exc)})"
+            ) from None
+        except Exception as exc:
+            raise _service_error("Fulcio", fulcio_url, exc, secret) from None
+
+    signer_identity, signer_issuer = _signed_by(signed)
+    _write_new(bundle, signed.to_json(), force=force)
+    predicate = statement["predicate"]
+    server = " ".join(str(v) for v in predicate["server"].values()) or "an unnamed server"
+    return SignedManifest(
+        manifest=manifest,
+        bundle=bundle,
+        digest=f"sha256:{statement['subject'][0]['digest']['sha256']}",
+        manifest_digest=str(predicate["manifestDigest"]),
+        server=server,
+        identity=signer_identity,
+        issuer=signer_issuer,
+        log_index=int(signed.log_entry._inner.log_index),
+    )
