@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ztmcp import policy
-from ztmcp.checks.access import AccessCheck, Rule
+from ztmcp.checks.access import AccessCheck, Rule, granted_id
 from ztmcp.checks.base import Action
 from ztmcp.errors import PolicyError
 from ztmcp.session import denial_text
@@ -31,21 +31,33 @@ class Grants:
 
     def live(self, server: str, tool: str, now: float) -> Sequence[Grant]:
         self.calls += 1
-        return [
-            g for g in self.grants if g.server == server and g.tool == tool and g.live(now)
-        ]
+        return [g for g in self.grants if g.server == server and g.tool == tool and g.live(now)]
 
 
-def grant(tool: str = "write_file", *, digest: Any = "auto", expires: float = NOW + 60,
-          arg: str | None = None, prefix: str | None = None, revoked: float | None = None,
-          server: str = "fs") -> Grant:
+def grant(
+    tool: str = "write_file",
+    *,
+    digest: Any = "auto",
+    expires: float = NOW + 60,
+    arg: str | None = None,
+    prefix: str | None = None,
+    revoked: float | None = None,
+    server: str = "fs",
+) -> Grant:
     if digest == "auto":
         digest = tool_digest(TOOLS[tool])
     return Grant("g1", server, tool, digest, arg, prefix, "me", "", NOW, expires, None, revoked)
 
 
-def run(check: AccessCheck, name: str, args: dict[str, Any] | None = None, *,
-        server: str = "fs", now: float = NOW, tools: dict[str, Any] | None = None) -> Any:
+def run(
+    check: AccessCheck,
+    name: str,
+    args: dict[str, Any] | None = None,
+    *,
+    server: str = "fs",
+    now: float = NOW,
+    tools: dict[str, Any] | None = None,
+) -> Any:
     ctx = context(server=server, now=now, tools=TOOLS if tools is None else tools)
     return check.check(tool_call(name, args), ctx)
 
@@ -143,8 +155,9 @@ def test_annotations_default() -> None:
     check = AccessCheck([], "annotations", Grants())
     assert run(check, "read_file") is None
     assert run(check, "write_file").action is Action.DENY
-    destructive = {"read_file": {**READ, "annotations": {"readOnlyHint": True,
-                                                          "destructiveHint": True}}}
+    destructive = {
+        "read_file": {**READ, "annotations": {"readOnlyHint": True, "destructiveHint": True}}
+    }
     assert run(check, "read_file", tools=destructive).action is Action.DENY
     assert run(check, "read_file", tools={}).action is Action.DENY  # never listed: unknown
     ruled = AccessCheck([Rule("*", "write_*", "allow")], "annotations", Grants())
@@ -183,6 +196,11 @@ def test_real_lookup_end_to_end(tmp_path: Path) -> None:
         ({"rule": [{"tool": "x", "action": "grant", "tools": "y"}]}, "unknown key 'tools'"),
         ({"rule": [{"tool": "x", "action": "grant", "server": 3}]}, "server must be"),
         ({"rule": ["x"]}, "must be a table"),
+        ({"hold_seconds": -1}, "hold_seconds must be a number from 0 to 3600"),
+        ({"hold_seconds": 3601}, "hold_seconds must be"),
+        ({"hold_seconds": "60s"}, "hold_seconds must be"),
+        ({"hold_seconds": True}, "hold_seconds must be"),
+        ({"hold": 60}, "unknown key 'hold'"),
     ],
 )
 def test_bad_access_policy_is_a_clear_error(table: dict[str, Any], needle: str) -> None:
@@ -203,3 +221,33 @@ def test_policy_builds_access_in_order(tmp_path: Path) -> None:
     assert isinstance(plain, AccessCheck) and plain.grants is None and plain.default == "allow"
     with pytest.raises(PolicyError, match="not in checks"):
         policy.parse_policy({"checks": ["envelope"], "access": {"default": "grant"}}, "p")
+
+
+def test_hold_seconds_from_policy() -> None:
+    check = AccessCheck.from_table({"hold_seconds": 5, "default": "grant"}, "p", Grants())
+    assert check.hold_seconds == 5.0
+    assert AccessCheck.from_table({}, "p", Grants()).hold_seconds == 60.0
+    assert AccessCheck.from_table({"hold_seconds": 0}, "p", Grants()).hold_seconds == 0.0
+
+
+def test_granted_verdict_names_the_grant() -> None:
+    check = AccessCheck([], "grant", Grants(grant()))
+    verdict = run(check, "write_file")
+    assert granted_id(verdict) == "g1"
+    assert granted_id(run(AccessCheck([], "grant", Grants()), "write_file")) is None
+
+
+def test_clock_moved_back_fails_closed(tmp_path: Path) -> None:
+    """A grant given at NOW is not honoured when the clock reads an hour earlier."""
+    path = tmp_path / "state.db"
+    with GrantStore(path, clock=lambda: NOW) as store:
+        store.add("fs", "write_file", 7200, digest=tool_digest(WRITE))
+    check = AccessCheck([], "grant", GrantLookup(path))
+    assert run(check, "write_file", now=NOW + 1).action is Action.FLAG
+    back = run(check, "write_file", now=NOW - 3600)
+    assert back.action is Action.DENY and back.rule == "access.clock"
+    assert "dated 3600s in the future" in back.reason and back.hint
+    # A few seconds of skew (another host, an NTP slew) is tolerated.
+    assert run(check, "write_file", now=NOW - 2).action is Action.FLAG
+    # Time moving forward past the expiry ends it, as always.
+    assert run(check, "write_file", now=NOW + 7200).rule == "access.grant_required"

@@ -29,8 +29,12 @@ def _denied_call(server: str = "fs", tool: str = "write_file", digest: str = DIG
             "gen_ai.tool.name": tool,
             "outcome": "denied",
             "verdicts": [
-                {"check": "access", "rule": "access.grant_required", "reason": "needs a grant",
-                 "evidence": f"tool.sha256={digest}"}
+                {
+                    "check": "access",
+                    "rule": "access.grant_required",
+                    "reason": "needs a grant",
+                    "evidence": f"tool.sha256={digest}",
+                }
             ],
         }
     )
@@ -38,8 +42,11 @@ def _denied_call(server: str = "fs", tool: str = "write_file", digest: str = DIG
 
 
 def _events() -> list[dict[str, object]]:
-    found = [r for r in read_records(session_files(paths.audit_dir()))
-             if str(r.get("event", "")).startswith("grant.")]
+    found = [
+        r
+        for r in read_records(session_files(paths.audit_dir()))
+        if str(r.get("event", "")).startswith("grant.")
+    ]
     return sorted(found, key=lambda r: str(r["ts"]))
 
 
@@ -61,8 +68,9 @@ def test_grant_binds_the_digest_of_the_refused_call() -> None:
 
 def test_grants_table_and_revoke() -> None:
     _denied_call()
-    runner.invoke(app, ["grant", "fs", "write_file", "--for", "1h",
-                        "--path-prefix", "path=/srv/app"])
+    runner.invoke(
+        app, ["grant", "fs", "write_file", "--for", "1h", "--path-prefix", "path=/srv/app"]
+    )
     with GrantStore() as store:
         (given,) = store.grants()
     assert given.arg == "path" and given.prefix == "/srv/app"
@@ -102,8 +110,10 @@ def test_one_line_errors() -> None:
         (["grant", "fs", "w", "--for", "soon", "--digest", "any"], "not a duration"),
         (["grant", "nosuch", "w", "--for", "1m"], "unknown server 'nosuch'"),
         (["grant", "fs", "w", "--for", "1m", "--digest", "xyz"], "not a tool digest"),
-        (["grant", "fs", "w", "--for", "1m", "--digest", "any", "--path-prefix", "x"],
-         "ARG=PREFIX"),
+        (
+            ["grant", "fs", "w", "--for", "1m", "--digest", "any", "--path-prefix", "x"],
+            "ARG=PREFIX",
+        ),
         (["revoke"], "name one grant ID or pass --all"),
         (["revoke", "deadbeef"], "no grant 'deadbeef'"),
     ]
@@ -126,7 +136,7 @@ def test_corrupt_database_is_one_line_error() -> None:
     (paths.home() / "state.db").write_bytes(b"not sqlite" * 500)
     result = runner.invoke(app, ["grants"])
     assert result.exit_code == 2
-    assert result.output.startswith("ztmcp: error: grant store")
+    assert result.output.startswith("ztmcp: error: state database")
     assert "not a database" in result.output.splitlines()[0]
 
 
@@ -137,3 +147,72 @@ def test_explicit_digest_grants_ahead_of_time() -> None:
     assert db.execute("SELECT digest FROM grants").fetchall() == [(DIGEST,)]
     db.close()
     assert json.dumps(_events()[0]["tool.sha256"]) == json.dumps(DIGEST)
+
+
+def test_sliding_renewal_options() -> None:
+    result = runner.invoke(
+        app, ["grant", "fs", "w", "--for", "15m", "--renew", "5m", "--max", "2h", "--digest", "any"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "renewed by each call for 5m00s up to 2h00m" in result.output
+    with GrantStore() as store:
+        (given,) = store.grants()
+    assert given.renew == 300 and given.cap == given.created + 7200
+    listing = runner.invoke(app, ["grants"]).output
+    assert "RENEW" in listing and "5m00s (max 1h59m)" in listing
+    default_cap = runner.invoke(
+        app, ["grant", "fs", "w", "--for", "1m", "--renew", "1m", "--digest", "any"]
+    )
+    assert "up to 8h00m" in default_cap.output
+    events = [e for e in _events() if e["event"] == "grant.create"]
+    assert events[0]["grant.renew"] == 300 and events[0]["grant.cap"] == given.cap
+
+
+def test_bad_renewal_input_is_one_line() -> None:
+    cases = [
+        (["--renew", "5x"], "not a duration: '5x'"),
+        (["--renew", "0s"], "not a duration"),
+        (["--max", "1h"], "--max limits sliding renewal"),
+        (["--renew", "5m", "--max", "never"], "not a duration: 'never'"),
+        (["--renew", "3h", "--max", "2h"], "renewal window (10800s) must be positive and within"),
+        (["--renew", "1m", "--max", "1m"], "cap (60s) must be at least the duration (900s)"),
+        (["--renew", "1m", "--max", "60d"], "at most 30d"),
+    ]
+    for extra, needle in cases:
+        argv = ["grant", "fs", "w", "--for", "15m", "--digest", "any", *extra]
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 2, (argv, result.output)
+        first = result.output.splitlines()[0]
+        assert first.startswith("ztmcp: error: ") and needle in first, (argv, result.output)
+    too_long = runner.invoke(app, ["grant", "fs", "w", "--for", "31d", "--digest", "any"])
+    assert too_long.exit_code == 2 and "between 1s and 30d" in too_long.output
+    with GrantStore() as store:
+        assert store.grants(include_inactive=True) == []  # nothing half-written
+
+
+def test_locked_database_is_one_line_error() -> None:
+    with GrantStore():
+        pass
+    blocker = sqlite3.connect(paths.home() / "state.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process is in the middle of a write
+    try:
+        result = runner.invoke(app, ["grant", "fs", "w", "--for", "1m", "--digest", "any"])
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert result.exit_code == 2
+    first, hint = result.output.splitlines()[:2]
+    assert first.startswith("ztmcp: error: state database") and "locked" in first
+    assert "another ztmcp process holds the database; try again" in hint
+    with GrantStore() as store:
+        assert store.grants() == []
+
+
+def test_a_grant_dated_in_the_future_shows_as_such() -> None:
+    import time
+
+    with GrantStore(clock=lambda: time.time() + 3600) as store:  # given before the clock stepped
+        store.add("fs", "w", 7200, digest=None)
+    listing = runner.invoke(app, ["grants", "--all"]).output
+    assert "future" in listing
+    assert runner.invoke(app, ["grants"]).output.strip() == "no live grants"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client
 
+from tests.e2e.access_helpers import everything_behind_ztmcp, result_text, run_cli
 from tests.e2e.peers import Peers
 
 pytestmark = pytest.mark.e2e
@@ -35,10 +37,6 @@ action = "deny"
 """
 
 
-def _text(result: Any) -> str:
-    return " ".join(getattr(c, "text", "") for c in result.content)
-
-
 async def _cli(ztmcp_argv: list[str], env: dict[str, str], *args: str) -> str:
     done = await anyio.run_process([*ztmcp_argv, *args], env=env, check=False)
     out = done.stdout.decode() + done.stderr.decode()
@@ -62,12 +60,7 @@ async def _grant(ztmcp_argv: list[str], env: dict[str, str], *args: str) -> str:
 def test_grant_lifecycle_across_processes(
     peers: Peers, ztmcp_argv: list[str], child_env: dict[str, str], tmp_path: Path
 ) -> None:
-    policy = tmp_path / "ztmcp.toml"
-    policy.write_text(POLICY)
-    argv = [*ztmcp_argv, "run", "--name", "everything", "--policy", str(policy), "--",
-            *peers.everything]
-    params = StdioServerParameters(command=argv[0], args=argv[1:], env=child_env,
-                                   cwd=str(tmp_path))
+    params = everything_behind_ztmcp(ztmcp_argv, peers, child_env, tmp_path, POLICY)
     sum_args = {"a": 2, "b": 3}
 
     async def scenario() -> None:
@@ -75,28 +68,29 @@ def test_grant_lifecycle_across_processes(
             await first.list_tools()
             # Allowed by the default: untouched.
             echo = await first.call_tool("echo", {"message": "hi"})
-            assert not echo.is_error, _text(echo)
+            assert not echo.is_error, result_text(echo)
             # Denied by a deny rule: no grant can open it.
             toggled = await first.call_tool("toggle-simulated-logging", {})
-            assert toggled.is_error and "policy denies tool" in _text(toggled)
+            assert toggled.is_error and "policy denies tool" in result_text(toggled)
             # Ungranted: an actionable tool error, not a transport error.
             refused = await first.call_tool("get-sum", sum_args)
             assert refused.is_error
-            assert "To allow it: ztmcp grant everything get-sum --for 15m" in _text(refused)
+            assert "To allow it: ztmcp grant everything get-sum --for 15m" in result_text(refused)
 
-            out = await _grant(ztmcp_argv, child_env, "everything", "get-sum", "--for", "4s",
-                               "--reason", "e2e")
+            out = await _grant(
+                ztmcp_argv, child_env, "everything", "get-sum", "--for", "4s", "--reason", "e2e"
+            )
             assert "granted" in out
             allowed = await first.call_tool("get-sum", sum_args)
-            assert not allowed.is_error, _text(allowed)
-            assert "5" in _text(allowed)
+            assert not allowed.is_error, result_text(allowed)
+            assert "5" in result_text(allowed)
             # A grant for one tool does not open another.
             other = await first.call_tool("get-env", {})
-            assert other.is_error and "ztmcp grant everything get-env" in _text(other)
+            assert other.is_error and "ztmcp grant everything get-env" in result_text(other)
 
             await anyio.sleep(4.5)
             expired = await first.call_tool("get-sum", sum_args)
-            assert expired.is_error and "needs a just-in-time grant" in _text(expired)
+            assert expired.is_error and "needs a just-in-time grant" in result_text(expired)
 
             out = await _grant(ztmcp_argv, child_env, "everything", "get-sum", "--for", "15m")
             grant_id = out.split()[1].rstrip(":")
@@ -126,11 +120,9 @@ def test_audit_holds_grant_events(
     peers: Peers, ztmcp_argv: list[str], child_env: dict[str, str], ztmcp_home: Path
 ) -> None:
     """`ztmcp grant --digest any` ahead of time, then revoke: both are chained audit events."""
-    import subprocess
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*ztmcp_argv, *args], env=child_env, capture_output=True,
-                              text=True, timeout=60, check=False)
+        return run_cli(ztmcp_argv, child_env, *args)
 
     made = cli("grant", "fs", "write_file", "--for", "1m", "--digest", "any")
     assert made.returncode == 0, made.stderr
@@ -144,12 +136,9 @@ def test_annotations_default_on_a_real_server(
     peers: Peers, ztmcp_argv: list[str], child_env: dict[str, str], tmp_path: Path
 ) -> None:
     """default = "annotations": read-only tools pass, the rest need a grant."""
-    policy = tmp_path / "ztmcp.toml"
-    policy.write_text('[access]\ndefault = "annotations"\n')
-    argv = [*ztmcp_argv, "run", "--name", "everything", "--policy", str(policy), "--",
-            *peers.everything]
-    params = StdioServerParameters(command=argv[0], args=argv[1:], env=child_env,
-                                   cwd=str(tmp_path))
+    params = everything_behind_ztmcp(
+        ztmcp_argv, peers, child_env, tmp_path, '[access]\ndefault = "annotations"\n'
+    )
 
     async def scenario() -> None:
         async with Client(params, mode="legacy", cache=None) as client:
@@ -158,6 +147,169 @@ def test_annotations_default_on_a_real_server(
             assert not (await client.call_tool("echo", {"message": "hi"})).is_error
             toggled = await client.call_tool("toggle-simulated-logging", {})
             assert toggled.is_error
-            assert "ztmcp grant everything toggle-simulated-logging --for 15m" in _text(toggled)
+            assert "ztmcp grant everything toggle-simulated-logging --for 15m" in result_text(
+                toggled
+            )
 
     anyio.run(_bounded, scenario)
+
+
+HOLD_POLICY = POLICY.replace('default = "allow"\n', 'default = "allow"\nhold_seconds = 30\n')
+
+
+class Watcher:
+    """Plays the TUI's part: heartbeats, reads the approval queue, decides through Operator."""
+
+    def __init__(self, home: Path) -> None:
+        from ztmcp.state.approvals import ApprovalStore
+
+        self.store = ApprovalStore(home / "state.db")
+        self.store.heartbeat("tui:e2e", time.time())
+
+    async def beat(self) -> None:
+        while True:
+            self.store.heartbeat("tui:e2e", time.time())
+            await anyio.sleep(0.5)
+
+    async def next_request(self) -> str:
+        with anyio.fail_after(20):
+            while not (queue := self.store.pending(time.time())):
+                await anyio.sleep(0.02)
+        return queue[0].id
+
+    async def state(self, approval_id: str, wanted: str) -> None:
+        with anyio.fail_after(20):
+            while (got := self.store.get(approval_id)) is None or got.state != wanted:
+                await anyio.sleep(0.02)
+
+
+@pytest.mark.filterwarnings("ignore:ping is removed")
+def test_held_call_is_released_by_an_approval_while_other_traffic_flows(
+    peers: Peers,
+    ztmcp_argv: list[str],
+    child_env: dict[str, str],
+    tmp_path: Path,
+    ztmcp_home: Path,
+) -> None:
+    from ztmcp.state.approvals import Operator
+
+    params = everything_behind_ztmcp(ztmcp_argv, peers, child_env, tmp_path, HOLD_POLICY)
+    ztmcp_home.mkdir(parents=True, exist_ok=True)
+    watcher = Watcher(ztmcp_home)
+    results: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with (
+            Client(params, mode="legacy", cache=None) as client,
+            anyio.create_task_group() as tasks,
+        ):
+            tasks.start_soon(watcher.beat)
+            await client.list_tools()
+
+            async def held_sum() -> None:
+                results["sum"] = await client.call_tool("get-sum", {"a": 2, "b": 3})
+
+            tasks.start_soon(held_sum)
+            approval_id = await watcher.next_request()
+            # The relay keeps going: other calls and pings pass while get-sum waits.
+            echo = await client.call_tool("echo", {"message": "still flowing"})
+            assert not echo.is_error and "still flowing" in result_text(echo)
+            await client.send_ping()
+            assert "sum" not in results
+            with Operator("ztmcp-tui") as ops:
+                ops.approve(approval_id, seconds=60, who="e2e", why="held call")
+            with anyio.fail_after(20):
+                while "sum" not in results:
+                    await anyio.sleep(0.01)
+            assert not results["sum"].is_error and "5" in result_text(results["sum"])
+
+            # Denied in the queue: the call fails with the actionable text.
+            async def held_env() -> None:
+                results["env"] = await client.call_tool("get-env", {})
+
+            tasks.start_soon(held_env)
+            env_id = await watcher.next_request()
+            with Operator("ztmcp-tui") as ops:
+                ops.deny(env_id, who="e2e")
+            with anyio.fail_after(20):
+                while "env" not in results:
+                    await anyio.sleep(0.01)
+            text = result_text(results["env"])
+            assert results["env"].is_error and f"approval {env_id} was denied by e2e" in text
+            assert "ztmcp grant everything get-env --for 15m" in text
+
+            # The agent gives up (timeout → notifications/cancelled): the hold ends with it.
+            with pytest.raises(Exception):  # noqa: B017 - the SDK's timeout error
+                await client.call_tool("get-env", {}, read_timeout_seconds=1.0)
+            latest = watcher.store.recent(1)[0]
+            assert latest.id != env_id and latest.tool == "get-env"
+            await watcher.state(latest.id, "cancelled")
+            tasks.cancel_scope.cancel()
+
+    try:
+        anyio.run(_bounded, scenario)
+    finally:
+        watcher.store.close()
+    shown = run_cli(ztmcp_argv, child_env, "audit", "show", "--json")
+    assert '"access.hold"' in shown.stdout and '"approval.grant"' in shown.stdout
+    assert '"approval.deny"' in shown.stdout
+
+
+def test_no_watcher_means_refused_at_once(
+    peers: Peers,
+    ztmcp_argv: list[str],
+    child_env: dict[str, str],
+    tmp_path: Path,
+    ztmcp_home: Path,
+) -> None:
+    from ztmcp.state.approvals import ApprovalStore
+
+    params = everything_behind_ztmcp(ztmcp_argv, peers, child_env, tmp_path, HOLD_POLICY)
+
+    async def scenario() -> None:
+        async with Client(params, mode="legacy", cache=None) as client:
+            await client.list_tools()
+            refused = await client.call_tool("get-sum", {"a": 1, "b": 1})
+            assert refused.is_error and "ztmcp grant everything get-sum" in result_text(refused)
+
+    anyio.run(_bounded, scenario)
+    with ApprovalStore(ztmcp_home / "state.db") as store:
+        assert store.recent() == []  # never held: no approval request was written
+
+
+def test_sliding_renewal_through_a_real_proxy(
+    peers: Peers, ztmcp_argv: list[str], child_env: dict[str, str], tmp_path: Path
+) -> None:
+    """--for 3s --renew 4s: calls keep the grant alive past its first expiry; idle, it ends."""
+    params = everything_behind_ztmcp(ztmcp_argv, peers, child_env, tmp_path, POLICY)
+    sum_args = {"a": 2, "b": 2}
+
+    async def scenario() -> None:
+        async with Client(params, mode="legacy", cache=None) as client:
+            await client.list_tools()
+            assert (await client.call_tool("get-sum", sum_args)).is_error
+            out = await _grant(
+                ztmcp_argv,
+                child_env,
+                "everything",
+                "get-sum",
+                "--for",
+                "3s",
+                "--renew",
+                "4s",
+                "--max",
+                "1m",
+            )
+            assert "renewed by each call for 4s up to 1m00s" in out
+            for _ in range(3):  # a call every 2 s: each one slides the expiry 4 s ahead
+                assert not (await client.call_tool("get-sum", sum_args)).is_error
+                await anyio.sleep(2.0)
+            # Now 6 s after the grant, twice the 3 s it was given for.
+            assert not (await client.call_tool("get-sum", sum_args)).is_error
+            await anyio.sleep(4.5)  # idle for longer than the window: it ends
+            expired = await client.call_tool("get-sum", sum_args)
+            assert expired.is_error and "needs a just-in-time grant" in result_text(expired)
+
+    anyio.run(_bounded, scenario)
+    listing = run_cli(ztmcp_argv, child_env, "audit", "show", "--json")
+    assert '"grant.renew"' in listing.stdout

@@ -113,18 +113,11 @@ def test_corrupt_database_fails_closed_with_one_line(tmp_path: Path) -> None:
         GrantLookup(path).live("fs", "write", 0)
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
-    with GrantStore(path):
-        pass
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE schema_version SET version = 99")
-    conn.commit()
-    conn.close()
+def test_newer_schema_is_refused(newer_db: Path) -> None:
     with pytest.raises(StateError, match="schema version 99"):
-        GrantStore(path)
+        GrantStore(newer_db)
     with pytest.raises(StateError, match="schema version 99"):
-        GrantLookup(path).live("fs", "write", 0)
+        GrantLookup(newer_db).live("fs", "write", 0)
 
 
 def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
@@ -157,3 +150,21 @@ def test_lookup_on_a_database_being_created_sees_no_grants(tmp_path: Path) -> No
     assert len(lookup.live("fs", "w", 1)) == 1
     lookup.close()
     raw.close()
+
+
+def test_a_late_renewal_never_revives_a_grant_whose_expiry_was_logged(tmp_path: Path) -> None:
+    # A call allowed just before expiry whose renewal write lands after a sweep logged the
+    # expiry: the grant stays expired (the audit log already says it ended).
+    clock = Clock()
+    path = tmp_path / "state.db"
+    with GrantStore(path, clock=clock) as store:
+        grant = store.add("fs", "write", 60, digest=None, who="ada", renew=30, cap=600)
+        allowed_at = clock.now + 59
+        clock.now += 61
+        assert [x.id for x in store.sweep_expired()] == [grant.id]
+        assert store.renew(grant.id, allowed_at) is None
+        assert store.grants(include_inactive=True)[0].expires == grant.expires
+        # Before any sweep, the same late write does slide the expiry (the call was allowed).
+        other = store.add("fs", "read", 60, digest=None, who="ada", renew=30, cap=600)
+        moved = store.renew(other.id, clock.now + 59)
+        assert moved is not None and moved.expires == clock.now + 89

@@ -4,6 +4,7 @@ Policy (``[access]`` in ztmcp.toml)::
 
     [access]
     default = "allow"          # or "grant", or "annotations"
+    hold_seconds = 60          # while a TUI is attached, hold an ungranted call this long
     [[access.rule]]            # first match wins; fnmatch globs
     server = "fs"
     tool = "write_*"
@@ -16,6 +17,9 @@ annotations come from the server itself: they are a convenience, not a guarantee
 A ``grant`` tool needs a live grant (``ztmcp grant SERVER TOOL --for 15m``) bound to the digest
 of the tool as the server listed it in this session. Allowed-by-rule calls never touch the
 grant database; grant-rule calls read it on every call, so revocation is immediate.
+
+The check is pure: a missing grant is the DENY verdict ``access.grant_required``; holding the
+call for approval and sliding a grant's expiry are the edge's work (``ztmcp.holds``).
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ ANNOTATIONS: Final = "annotations"
 RULE_ACTIONS: Final = (ALLOW, GRANT, DENY)
 DEFAULTS: Final = (ALLOW, GRANT, ANNOTATIONS)
 RULE_KEYS: Final = frozenset({"server", "tool", "action"})
+GRANT_REQUIRED: Final = "access.grant_required"  # the verdict the edge may turn into a hold
+GRANTED: Final = "access.granted"
+HOLD_SECONDS: Final = 60.0
+MAX_HOLD_SECONDS: Final = 3600.0
 
 
 class GrantSource(Protocol):
@@ -60,24 +68,35 @@ def grant_hint(server: str, tool: str) -> str:
     return f"ztmcp grant {shlex.quote(server)} {shlex.quote(tool)} --for 15m"
 
 
+def granted_id(verdict: Verdict) -> str | None:
+    """The grant that allowed a call, from this check's ``access.granted`` verdict."""
+    if verdict.rule != GRANTED or verdict.check != "access" or verdict.evidence is None:
+        return None
+    return verdict.evidence.removeprefix("grant.id=")
+
+
 class AccessCheck:
     name = "access"
-    KEYS: Final = frozenset({"default", "rule"})
-    __slots__ = ("_decided", "default", "grants", "rules")
+    KEYS: Final = frozenset({"default", "rule", "hold_seconds"})
+    __slots__ = ("_decided", "_digests", "default", "grants", "hold_seconds", "rules")
 
     def __init__(
         self,
         rules: Sequence[Rule] = (),
         default: str = ALLOW,
         grants: GrantSource | None = None,
+        hold_seconds: float = HOLD_SECONDS,
     ) -> None:
         if default not in DEFAULTS:
             raise ValueError(f"unknown access default {default!r}")
+        self.hold_seconds = hold_seconds
         self.default = default
         self.rules = tuple(rules)
         self.grants = grants
         # (server, tool) -> the action rules decided; None: the default decides per listing.
         self._decided: dict[tuple[str, str], str | None] = {}
+        # tool name -> (the listed definition, its digest): hashing it costs ~20 µs a call.
+        self._digests: dict[str, tuple[dict[str, Any], str]] = {}
 
     @property
     def needs_grants(self) -> bool:
@@ -92,6 +111,18 @@ class AccessCheck:
             raise PolicyError(
                 f"{origin}: [access] default must be one of {', '.join(DEFAULTS)}, got {default!r}",
                 hint='default = "allow" forwards every tool the rules do not name',
+            )
+        hold = table.get("hold_seconds", HOLD_SECONDS)
+        if (
+            isinstance(hold, bool)
+            or not isinstance(hold, int | float)
+            or not 0 <= hold <= MAX_HOLD_SECONDS
+        ):
+            raise PolicyError(
+                f"{origin}: [access] hold_seconds must be a number from 0 to "
+                f"{MAX_HOLD_SECONDS:g}, got {hold!r}",
+                hint="hold_seconds = 60 holds an ungranted call a minute while a TUI is "
+                "attached; 0 never holds",
             )
         raw_rules = table.get("rule", [])
         if not isinstance(raw_rules, list):
@@ -125,7 +156,7 @@ class AccessCheck:
                     hint='for example: action = "grant"',
                 )
             rules.append(Rule(server, tool, action))
-        check = cls(rules, default, grants)
+        check = cls(rules, default, grants, float(hold))
         if grants is None and check.needs_grants:
             from ztmcp.state.grants import GrantLookup
 
@@ -175,12 +206,24 @@ class AccessCheck:
             return None
         return self._granted(msg, ctx, server, tool, definition)
 
+    def _digest(self, tool: str, definition: dict[str, Any] | None) -> str | None:
+        """The listed definition's digest, memoised per definition object (the Session keeps
+        each listing's parsed dicts and replaces them when the server lists again)."""
+        if definition is None:
+            return None
+        cached = self._digests.get(tool)
+        if cached is not None and cached[0] is definition:
+            return cached[1]
+        digest = _digest_of(definition)
+        if len(self._digests) >= 4096:
+            self._digests.clear()
+        self._digests[tool] = (definition, digest)
+        return digest
+
     def _granted(
         self, msg: Message, ctx: Context, server: str, tool: str, definition: dict[str, Any] | None
     ) -> Verdict:
-        from ztmcp.state.grants import tool_digest
-
-        digest = tool_digest(definition) if definition is not None else None
+        digest = self._digest(tool, definition)
         hint = grant_hint(server, tool)
         evidence = f"tool.sha256={digest}" if digest else "tool not listed in this session"
 
@@ -204,8 +247,11 @@ class AccessCheck:
             )
         arguments = msg.params.get("arguments")
         args = arguments if isinstance(arguments, dict) else {}
-        changed = outside = None
+        changed = outside = future = None
         for grant in grants:
+            if grant.future(ctx.now):  # fail closed: the clock moved back since it was given
+                future = grant
+                continue
             if grant.digest is not None and grant.digest != digest:
                 changed = grant
                 continue
@@ -215,7 +261,7 @@ class AccessCheck:
             return Verdict(
                 Action.FLAG,
                 self.name,
-                "access.granted",
+                GRANTED,
                 f"allowed by grant {grant.id} (expires in {max(0, int(grant.expires - ctx.now))}s)",
                 Severity.LOW,
                 evidence=f"grant.id={grant.id}",
@@ -225,15 +271,27 @@ class AccessCheck:
                 "access.outside_grant",
                 f"the call is outside grant {outside.id} ({outside.constraint})",
             )
+        if future is not None:
+            return deny(
+                "access.clock",
+                f"grant {future.id} is dated {int(future.created - ctx.now)}s in the future "
+                "(the system clock moved back?); it counts once the clock passes its start",
+            )
         if changed is not None:
             return deny(
                 "access.tool_changed",
                 f"tool {tool[:80]!r} changed since grant {changed.id} was given; grant it again",
             )
         return deny(
-            "access.grant_required",
+            GRANT_REQUIRED,
             f"tool {tool[:80]!r} on server {server[:80]!r} needs a just-in-time grant",
         )
+
+
+def _digest_of(definition: dict[str, Any]) -> str:
+    from ztmcp.state.grants import tool_digest
+
+    return tool_digest(definition)
 
 
 def _read_only(definition: Mapping[str, Any] | None) -> bool:

@@ -7,16 +7,21 @@ such digest for SERVER/TOOL, so the usual flow (the agent is refused, the user r
 from the hint) needs no extra step. To grant before any call, pass ``--digest HEX`` (or
 ``--digest any`` to accept every version of the tool, which gives up drift protection).
 
+Sliding renewal (``--renew 5m``): every call the grant allows moves its expiry to at least
+five minutes after that call, never past ``--max`` (default 8h) after the grant was given. An
+idle grant still ends ``--for`` after it was given, or ``--renew`` after the last call.
+
 Grants, revocations and expiries are audit events in a CLI session log of their own
-(``$ZTMCP_HOME/audit/*-ztmcp-cli-*.jsonl``); expiries are recorded by the next ``grant``,
-``revoke`` or ``grants`` command (a grant stops working at its expiry regardless).
+(``$ZTMCP_HOME/audit/*-ztmcp-cli-*.jsonl``), written by ``ztmcp.state.approvals.Operator``,
+the same code the TUI uses; expiries are recorded by the next ``grant``, ``revoke`` or
+``grants`` command (a grant stops working at its expiry regardless).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -24,29 +29,13 @@ from ztmcp.cli.render import fail
 from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.state import paths
-from ztmcp.state.audit import AuditLog, read_records, session_files
-from ztmcp.state.grants import GrantStore
+from ztmcp.state.approvals import Operator
+from ztmcp.state.audit import read_records, session_files
 
 _DIGEST = re.compile(r"tool\.sha256=([0-9a-f]{64})")
 _HEX = re.compile(r"[0-9a-f]{64}")
 CLI_LOG_NAME = "ztmcp-cli"
 _PROXY_EVENTS = frozenset({"session.start", "message"})
-
-
-def _audit(events: list[dict[str, Any]]) -> None:
-    if not events:
-        return
-    log = AuditLog.create(paths.audit_dir(), CLI_LOG_NAME)
-    try:
-        log.append({"event": "session.start", "server": CLI_LOG_NAME, "process": "ztmcp cli"})
-        for event in events:
-            log.append(event)
-    finally:
-        log.close()
-
-
-def _sweep(store: GrantStore) -> list[dict[str, Any]]:
-    return [{"event": "grant.expire", **g.as_event()} for g in store.sweep_expired()]
 
 
 def _known(server: str, tool: str) -> tuple[bool, bool, str | None]:
@@ -134,23 +123,56 @@ def grant(
             help="Bind to this tool digest (default: the digest from the last refused call).",
         ),
     ] = None,
+    renew: Annotated[
+        str | None,
+        typer.Option(
+            "--renew",
+            metavar="DURATION",
+            help="Sliding renewal: each allowed call keeps the grant alive this long after it.",
+        ),
+    ] = None,
+    cap: Annotated[
+        str | None,
+        typer.Option(
+            "--max",
+            metavar="DURATION",
+            help="With --renew: the grant never lasts past this after it was given (8h).",
+        ),
+    ] = None,
 ) -> None:
     """Let calls to one tool through for a while (just-in-time access)."""
     try:
         seconds = parse_duration(duration)
+        window = None if renew is None else parse_duration(renew)
+        if cap is not None and window is None:
+            raise UsageError("--max limits sliding renewal", hint="add --renew, e.g. --renew 5m")
+        limit = None if cap is None else parse_duration(cap)
         arg, prefix = _path_prefix(path_prefix)
         bound = _resolve_digest(server, tool, digest)
-        with GrantStore() as store:
-            given = store.add(server, tool, seconds, digest=bound, why=reason, arg=arg,
-                              prefix=prefix)
-            events = _sweep(store)
-        _audit([*events, {"event": "grant.create", **given.as_event()}])
+        with Operator(CLI_LOG_NAME) as ops:
+            given = ops.grant(
+                server,
+                tool,
+                seconds,
+                digest=bound,
+                why=reason,
+                arg=arg,
+                prefix=prefix,
+                renew=window,
+                cap=limit,
+            )
     except ZtmcpError as exc:
         fail(exc)
     scope = f", only {given.constraint}" if given.constraint else ""
     version = f"tool sha256 {bound[:12]}…" if bound else "any version of the tool"
+    sliding = ""
+    if given.renew is not None and given.cap is not None:
+        sliding = (
+            f", renewed by each call for {_left(given.renew)} up to "
+            f"{_left(given.cap - given.created)}"
+        )
     typer.echo(
-        f"granted {given.id}: {server} {tool} for {_left(seconds)} ({version}{scope}); "
+        f"granted {given.id}: {server} {tool} for {_left(seconds)}{sliding} ({version}{scope}); "
         f"revoke with `ztmcp revoke {given.id}`"
     )
 
@@ -165,14 +187,14 @@ def revoke(
     if (grant_id is None) == (not everything):
         fail(UsageError("name one grant ID or pass --all", hint="see the IDs with `ztmcp grants`"))
     try:
-        with GrantStore() as store:
+        with Operator(CLI_LOG_NAME) as ops:
             if everything:
-                revoked = store.revoke_all()
+                revoked = ops.revoke_all()
             else:
                 assert grant_id is not None
-                one = store.revoke(grant_id)
+                one = ops.revoke(grant_id)
                 if one is None:
-                    existing = store.get(grant_id)
+                    existing = ops.grants.get(grant_id)
                     raise UsageError(
                         f"no grant {grant_id!r}"
                         if existing is None
@@ -180,8 +202,6 @@ def revoke(
                         hint="see the IDs with `ztmcp grants --all`",
                     )
                 revoked = [one]
-            events = _sweep(store)
-        _audit([*events, *({"event": "grant.revoke", **g.as_event()} for g in revoked)])
     except ZtmcpError as exc:
         fail(exc)
     if not revoked:
@@ -202,22 +222,34 @@ def grants(
 ) -> None:
     """List grants with the time each one has left."""
     try:
-        with GrantStore() as store:
-            rows = store.grants(include_inactive=everything)
-            events = _sweep(store)
-        _audit(events)
+        with Operator(CLI_LOG_NAME) as ops:
+            rows = ops.grants.grants(include_inactive=everything)
+            ops.sweep()
     except ZtmcpError as exc:
         fail(exc)
     if not rows:
         typer.echo("no live grants" if not everything else "no grants")
         return
     now = time.time()
-    table = [("ID", "SERVER", "TOOL", "LEFT", "STATUS", "LIMIT", "WHO", "WHY")]
+    table = [("ID", "SERVER", "TOOL", "LEFT", "STATUS", "RENEW", "LIMIT", "WHO", "WHY")]
     for g in rows:
         status = g.status(now)
         left = _left(g.expires - now) if status == "live" else "-"
+        sliding = "-"
+        if g.renew is not None and g.cap is not None:
+            sliding = f"{_left(g.renew)} (max {_left(g.cap - now)})" if status == "live" else "yes"
         table.append(
-            (g.id, g.server, g.tool, left, status, g.constraint or "-", g.who, g.why or "-")
+            (
+                g.id,
+                g.server,
+                g.tool,
+                left,
+                status,
+                sliding,
+                g.constraint or "-",
+                g.who,
+                g.why or "-",
+            )
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:

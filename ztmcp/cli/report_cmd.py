@@ -32,8 +32,44 @@ def _reduction_cell(tool: ToolExposure) -> str:
     return f"{tool.reduction:.1f}%" if tool.gated else "0% (not gated)"
 
 
+def format_wait(ms: float) -> str:
+    """A hold's wait: ``850ms``, ``52.5s``, ``2m00s``."""
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f}s"
+    return format_seconds(ms / 1000)
+
+
+def _holds_line(report: Report) -> str | None:
+    ends = {outcome: n for outcome, n in report.hold_ends.items() if n}
+    if not report.held and not ends:
+        return None
+    how = ", ".join(f"{n} {outcome}" for outcome, n in ends.items()) or "none ended"
+    median = report.hold_median_ms
+    wait = "" if median is None else f", median wait {format_wait(median)}"
+    calls = "call" if report.held == 1 else "calls"
+    return f"held: {report.held} {calls} waited for approval ({how}){wait}"
+
+
+def _grants_line(report: Report) -> str | None:
+    given = sum(t.grants for t in report.tools)
+    if not given:
+        return None
+    approved = sum(t.grants_from_approvals for t in report.tools)
+    renewals = sum(t.renewals for t in report.tools)
+    line = f"grants: {given} given"
+    if approved:
+        line += f", {approved} by approving a held call"
+    if renewals:
+        line += f"; {renewals} renewal{'' if renewals == 1 else 's'} slid their expiry"
+    return line
+
+
 def render_table(report: Report) -> list[str]:
-    table = [("SERVER", "TOOL", "UNDER GRANTS", "STANDING", "REDUCTION", "ALLOWED", "DENIED")]
+    table = [
+        ("SERVER", "TOOL", "UNDER GRANTS", "STANDING", "REDUCTION", "ALLOWED", "HELD", "DENIED")
+    ]
     for t in report.tools:
         table.append(
             (
@@ -43,6 +79,7 @@ def render_table(report: Report) -> list[str]:
                 format_seconds(t.standing_seconds),
                 _reduction_cell(t),
                 str(t.allowed),
+                str(t.held),
                 _denied_cell(t),
             )
         )
@@ -57,6 +94,7 @@ def render_table(report: Report) -> list[str]:
         f"({report.reduction:.1f}% less attack-surface time); "
         f"{report.allowed} calls allowed, {report.denied} denied"
     )
+    lines += [line for line in (_grants_line(report), _holds_line(report)) if line is not None]
     return lines
 
 
@@ -69,7 +107,7 @@ def report(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
-    """Per tool: time callable under grants against standing access, calls allowed and denied."""
+    """Per tool: time callable under grants against standing access, calls allowed, held, denied."""
     try:
         seconds = parse_duration(since)
     except ZtmcpError as exc:
@@ -98,5 +136,14 @@ def report(
         typer.echo(line)
 
 
+HELP = (
+    "Per tool: time callable under grants against standing access, calls allowed, held, "
+    "denied.\n\n"
+    "A grant counts from when it was given to its expiry (slid by renewals, never past its "
+    "cap) or its revocation. A held call counts once as held and once more as allowed or "
+    "denied by how its hold ended; a call the agent cancelled while held counts only as held."
+)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.command("report", help=HELP)(report)

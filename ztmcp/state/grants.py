@@ -23,17 +23,23 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Required, TypedDict, Unpack
 
-from ztmcp.errors import ZtmcpError
-from ztmcp.state import paths
+from ztmcp.state.db import DB_NAME as DB_NAME
+from ztmcp.state.db import StateError as StateError
+from ztmcp.state.db import Wording, connect, setting_up
+from ztmcp.state.db import db_path as db_path
+from ztmcp.state.db import transaction as transaction
 
-SCHEMA_VERSION: Final = 1
-DB_NAME: Final = "state.db"
+SCHEMA_VERSION: Final = 2
+MAX_SECONDS: Final = 30 * 86400  # no grant lasts longer than 30 days
+MAX_RENEWED: Final = 8 * 3600.0  # default hard cap for sliding renewal: 8 h after the grant
+CLOCK_SKEW: Final = 5.0  # seconds a record may be dated ahead of this clock (hosts, NTP steps)
+_CACHE_SLACK: Final = 3600.0  # cached rows include grants expired this recently (clock steps)
 
 _SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
@@ -47,24 +53,40 @@ _SCHEMA: Final = (
         who TEXT NOT NULL,
         why TEXT NOT NULL DEFAULT '',
         created REAL NOT NULL,
-        expires REAL NOT NULL,       -- fixed expiry, epoch seconds
-        renew REAL,                  -- sliding renewal in seconds (stored; not applied yet)
+        expires REAL NOT NULL,       -- current expiry, epoch seconds (renewal moves it)
+        renew REAL,                  -- sliding renewal: each allowed call, expiry >= now+renew
         revoked REAL,                -- when it was revoked, epoch seconds
-        expiry_logged INTEGER NOT NULL DEFAULT 0
+        expiry_logged INTEGER NOT NULL DEFAULT 0,
+        cap REAL                     -- renewal never moves the expiry past this
     )""",
     "CREATE INDEX IF NOT EXISTS grants_by_tool ON grants (server, tool)",
+    """CREATE TABLE IF NOT EXISTS approvals (
+        id TEXT PRIMARY KEY,
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        digest TEXT,
+        session TEXT NOT NULL,
+        requested REAL NOT NULL,
+        deadline REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        grant_id TEXT,
+        decided_by TEXT,
+        decided REAL
+    )""",
+    "CREATE INDEX IF NOT EXISTS approvals_by_state ON approvals (state, requested)",
+    "CREATE TABLE IF NOT EXISTS watchers (who TEXT PRIMARY KEY, seen REAL NOT NULL)",
 )
+# Applied in order to a database of version N-1 (index 0: version 1 -> 2).
+_MIGRATIONS: Final = (("ALTER TABLE grants ADD COLUMN cap REAL",),)
 _COLUMNS: Final = (
-    "id, server, tool, digest, arg, prefix, who, why, created, expires, renew, revoked"
+    "id, server, tool, digest, arg, prefix, who, why, created, expires, renew, revoked, cap"
 )
 
 
-class StateError(ZtmcpError):
-    """The state database cannot be used (corrupt, locked, unreadable, newer schema)."""
-
-
-def db_path() -> Path:
-    return paths.home() / DB_NAME
+_WORDING: Final = Wording(
+    "state database", "move {path} away (its grants are lost) and grant again"
+)
+_one_line: Final = _WORDING.sqlite
 
 
 def tool_digest(tool: Mapping[str, Any]) -> str:
@@ -99,11 +121,16 @@ class Grant:
     why: str
     created: float
     expires: float
-    renew: float | None = None
+    renew: float | None = None  # sliding renewal window, seconds
     revoked: float | None = None
+    cap: float | None = None  # the latest expiry renewal may reach (epoch seconds)
 
     def live(self, now: float) -> bool:
-        return self.revoked is None and now < self.expires
+        return self.revoked is None and now < self.expires and not self.future(now)
+
+    def future(self, now: float) -> bool:
+        """Dated ahead of ``now``: the clock moved back (or another host's runs ahead)."""
+        return self.created > now + CLOCK_SKEW
 
     def allows(self, arguments: Mapping[str, Any]) -> bool:
         """Whether the call's arguments satisfy the grant's constraint (if it has one)."""
@@ -112,6 +139,15 @@ class Grant:
         value = arguments.get(self.arg)
         return isinstance(value, str) and under_prefix(value, self.prefix)
 
+    def renewed(self, now: float) -> float | None:
+        """The expiry a call allowed at ``now`` slides this grant to, if that moves it."""
+        if self.renew is None:
+            return None
+        target = now + self.renew
+        if self.cap is not None:
+            target = min(target, self.cap)
+        return target if target > self.expires else None
+
     @property
     def constraint(self) -> str | None:
         return None if self.arg is None else f"{self.arg} under {self.prefix}"
@@ -119,11 +155,13 @@ class Grant:
     def status(self, now: float) -> str:
         if self.revoked is not None:
             return "revoked"
+        if self.future(now):
+            return "future"
         return "live" if now < self.expires else "expired"
 
     def as_event(self) -> dict[str, Any]:
         """The grant as audit fields (no secrets: names, digest, times)."""
-        return {
+        event = {
             "grant.id": self.id,
             "server": self.server,
             "gen_ai.tool.name": self.tool,
@@ -133,31 +171,83 @@ class Grant:
             "reason": self.why,
             "grant.expires": self.expires,
         }
+        if self.renew is not None:
+            event["grant.renew"] = self.renew
+            event["grant.cap"] = self.cap
+        return event
+
+
+class GrantTerms(TypedDict, total=False):
+    """A grant's terms besides server, tool and duration, as ``new_grant`` takes (and checks)
+    them: the digest it is bound to (``None``: any version), the reason, an argument
+    constraint (``arg`` under ``prefix``), who grants, a sliding renewal window and its cap."""
+
+    digest: Required[str | None]
+    why: str
+    arg: str | None
+    prefix: str | None
+    who: str | None
+    renew: float | None
+    cap: float | None
 
 
 def _row(row: tuple[Any, ...]) -> Grant:
     return Grant(*row)
 
 
-def _one_line(path: Path, exc: sqlite3.Error) -> StateError:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if "locked" in text or "busy" in text:
-        hint = "another ztmcp process holds the database; try again"
-    elif "not a database" in text or "malformed" in text or "corrupt" in text:
-        hint = f"move {path} away (its grants are lost) and grant again"
-    else:
-        hint = "check the file and its directory's permissions (ZTMCP_HOME)"
-    return StateError(f"grant store {path}: {text}", hint=hint)
+def _version(conn: sqlite3.Connection) -> int | None:
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return None if row is None else row[0]
 
 
 def _check_version(conn: sqlite3.Connection, path: Path) -> None:
-    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-    version = row[0] if row else None
+    version = _version(conn)
     if version != SCHEMA_VERSION:
-        raise StateError(
-            f"grant store {path}: schema version {version}, this ztmcp knows {SCHEMA_VERSION}",
+        raise _WORDING.error(
+            path,
+            f"schema version {version}, this ztmcp knows {SCHEMA_VERSION}",
             hint="upgrade ztmcp, or move the file away and grant again",
         )
+
+
+def _ready(conn: sqlite3.Connection) -> bool:
+    """Whether this version's schema is all there (every table, the version row)."""
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"schema_version", "grants", "approvals", "watchers"} <= names:
+        return False
+    return _version(conn) == SCHEMA_VERSION
+
+
+def open_writer(path: Path, *, busy_ms: int = 5000) -> sqlite3.Connection:
+    """A read-write connection in WAL mode with the schema created or migrated.
+
+    Shared by every writer (grants, approvals); usable from any thread, one at a time.
+    """
+    conn = connect(path, _WORDING, busy_ms=busy_ms)
+    with setting_up(conn, path, _WORDING):
+        if _ready(conn):
+            return conn  # the usual case: no write transaction just to open
+        with transaction(conn):
+            fresh = (
+                conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grants'"
+                ).fetchone()
+                is None
+            )
+            for statement in _SCHEMA[:1]:
+                conn.execute(statement)
+            version = None if fresh else _version(conn)
+            if version is not None and 0 < version < SCHEMA_VERSION:
+                for step in _MIGRATIONS[version - 1 :]:
+                    for statement in step:
+                        conn.execute(statement)
+                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+            for statement in _SCHEMA[1:]:
+                conn.execute(statement)
+            if conn.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        _check_version(conn, path)
+    return conn
 
 
 class GrantStore:
@@ -172,47 +262,10 @@ class GrantStore:
     ) -> None:
         self.path = path or db_path()
         self._clock = clock
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._conn = sqlite3.connect(self.path, timeout=busy_ms / 1000, isolation_level=None)
-        except OSError as exc:
-            raise StateError(
-                f"grant store {self.path}: {exc.strerror}",
-                hint="set ZTMCP_HOME to a writable directory",
-            ) from None
-        except sqlite3.Error as exc:
-            raise _one_line(self.path, exc) from None
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
-            if not mode or str(mode[0]).lower() != "wal":
-                raise StateError(f"grant store {self.path}: cannot switch to WAL mode")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            with self._tx():
-                for statement in _SCHEMA:
-                    self._conn.execute(statement)
-                row = self._conn.execute("SELECT count(*) FROM schema_version").fetchone()
-                if row[0] == 0:
-                    self._conn.execute(
-                        "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
-                    )
-            _check_version(self._conn, self.path)
-        except sqlite3.Error as exc:
-            self._conn.close()
-            raise _one_line(self.path, exc) from None
-        except StateError:
-            self._conn.close()
-            raise
+        self._conn = open_writer(self.path, busy_ms=busy_ms)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._conn)
 
     def close(self) -> None:
         self._conn.close()
@@ -223,54 +276,19 @@ class GrantStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add(
-        self,
-        server: str,
-        tool: str,
-        seconds: float,
-        *,
-        digest: str | None,
-        why: str = "",
-        arg: str | None = None,
-        prefix: str | None = None,
-        who: str | None = None,
-        renew: float | None = None,
-    ) -> Grant:
-        if seconds <= 0:
-            raise StateError("a grant needs a positive duration")
-        if (arg is None) != (prefix is None):
-            raise StateError("an argument constraint needs both the argument and the prefix")
-        now = self._clock()
-        grant = Grant(
-            id=secrets.token_hex(4),
-            server=server,
-            tool=tool,
-            digest=digest,
-            arg=arg,
-            prefix=prefix,
-            who=who or _user(),
-            why=why,
-            created=now,
-            expires=now + seconds,
-            renew=renew,
-        )
-        try:
-            with self._tx() as conn:
-                conn.execute(
-                    f"INSERT INTO grants ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        grant.id, grant.server, grant.tool, grant.digest, grant.arg, grant.prefix,
-                        grant.who, grant.why, grant.created, grant.expires, grant.renew, None,
-                    ),
-                )
-        except sqlite3.IntegrityError:  # an id collision (2^-32): try once more
-            return self.add(
-                server, tool, seconds, digest=digest, why=why, arg=arg, prefix=prefix,
-                who=who, renew=renew,
-            )
-        except sqlite3.Error as exc:
-            raise _one_line(self.path, exc) from None
-        return grant
+    def add(self, server: str, tool: str, seconds: float, **terms: Unpack[GrantTerms]) -> Grant:
+        """A new grant for ``seconds``; with ``renew``, each allowed call slides the expiry to
+        at least now+renew, never past ``cap`` seconds from now (default: ``MAX_RENEWED``)."""
+        while True:
+            grant = new_grant(server, tool, seconds, now=self._clock(), **terms)
+            try:
+                with self._tx() as conn:
+                    insert(conn, grant)
+            except sqlite3.IntegrityError:  # an id collision (2^-32): draw another id
+                continue
+            except sqlite3.Error as exc:
+                raise _one_line(self.path, exc) from None
+            return grant
 
     def get(self, grant_id: str) -> Grant | None:
         try:
@@ -316,13 +334,32 @@ class GrantStore:
         """Grants, newest first: only live ones unless ``include_inactive``."""
         query = f"SELECT {_COLUMNS} FROM grants"
         args: tuple[Any, ...] = ()
+        now = self._clock()
         if not include_inactive:
             query += " WHERE revoked IS NULL AND expires > ?"
-            args = (self._clock(),)
+            args = (now,)
         try:
-            return [_row(r) for r in self._conn.execute(query + " ORDER BY created DESC", args)]
+            rows = [_row(r) for r in self._conn.execute(query + " ORDER BY created DESC", args)]
         except sqlite3.Error as exc:
             raise _one_line(self.path, exc) from None
+        return rows if include_inactive else [g for g in rows if not g.future(now)]
+
+    def renew(self, grant_id: str, allowed_at: float) -> Grant | None:
+        """Slide a grant's expiry after a call it allowed at ``allowed_at`` (never past its
+        cap, never reviving a revoked or expired grant); the grant when it moved."""
+        try:
+            with self._tx() as conn:
+                moved = conn.execute(
+                    "UPDATE grants SET expires = min(coalesce(cap, ? + renew), ? + renew) "
+                    "WHERE id = ? AND renew IS NOT NULL AND revoked IS NULL AND expires > ? "
+                    # once a sweep logged the expiry, a late renewal write must not revive it
+                    "AND expiry_logged = 0 "
+                    "AND min(coalesce(cap, ? + renew), ? + renew) > expires",
+                    (allowed_at, allowed_at, grant_id, allowed_at, allowed_at, allowed_at),
+                ).rowcount
+        except sqlite3.Error as exc:
+            raise _one_line(self.path, exc) from None
+        return self.get(grant_id) if moved else None
 
     def sweep_expired(self) -> list[Grant]:
         """Grants that expired (unrevoked) and were not reported yet; marks them reported.
@@ -346,11 +383,87 @@ class GrantStore:
         return [_row(r) for r in rows]
 
 
+def new_grant(
+    server: str,
+    tool: str,
+    seconds: float,
+    *,
+    now: float,
+    digest: str | None,
+    why: str = "",
+    arg: str | None = None,
+    prefix: str | None = None,
+    who: str | None = None,
+    renew: float | None = None,
+    cap: float | None = None,
+) -> Grant:
+    """A validated grant starting at ``now`` (``StateError`` on a bad duration or window)."""
+    if not server or not tool:
+        raise StateError("a grant needs a server and a tool name")
+    if not (0 < seconds <= MAX_SECONDS):
+        raise StateError(
+            f"a grant lasts between 1s and {MAX_SECONDS // 86400:.0f}d, not {seconds:g}s"
+        )
+    if (arg is None) != (prefix is None):
+        raise StateError("an argument constraint needs both the argument and the prefix")
+    if renew is None and cap is not None:
+        raise StateError("a cap only limits sliding renewal: give a renewal window too")
+    if renew is not None:
+        cap = MAX_RENEWED if cap is None else cap
+        if not (0 < renew <= cap):
+            raise StateError(
+                f"the renewal window ({renew:g}s) must be positive and within the cap ({cap:g}s)"
+            )
+        if cap < seconds or cap > MAX_SECONDS:
+            raise StateError(
+                f"the cap ({cap:g}s) must be at least the duration ({seconds:g}s) and at "
+                f"most {MAX_SECONDS // 86400:.0f}d"
+            )
+    return Grant(
+        id=secrets.token_hex(4),
+        server=server,
+        tool=tool,
+        digest=digest,
+        arg=arg,
+        prefix=prefix,
+        who=who or _user(),
+        why=why,
+        created=now,
+        expires=now + seconds,
+        renew=renew,
+        cap=None if cap is None else now + cap,
+    )
+
+
+def insert(conn: sqlite3.Connection, grant: Grant) -> None:
+    """Write one grant inside the caller's transaction."""
+    conn.execute(
+        f"INSERT INTO grants ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            grant.id,
+            grant.server,
+            grant.tool,
+            grant.digest,
+            grant.arg,
+            grant.prefix,
+            grant.who,
+            grant.why,
+            grant.created,
+            grant.expires,
+            grant.renew,
+            None,
+            grant.cap,
+        ),
+    )
+
+
 class GrantLookup:
     """Read-only lookups for the ``access`` check; thread-safe, opened lazily.
 
-    Every call reads the database (one indexed SELECT, tens of microseconds), so a revocation
-    from any process counts on the next call. No database yet means no grants.
+    Every call asks the database whether anything changed (``PRAGMA data_version``, a few
+    microseconds) and re-reads the grants (one indexed SELECT) only when another connection
+    committed, so a revocation from any process counts on the next call. Expiry is compared
+    with the call's time on every call. No database yet means no grants.
     """
 
     def __init__(self, path: Path | None = None, *, busy_ms: int = 1000) -> None:
@@ -358,56 +471,88 @@ class GrantLookup:
         self._busy_ms = busy_ms
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._seen: dict[str, Grant] = {}
+        self._cache: dict[tuple[str, str], tuple[Grant, ...]] = {}
+        self._version: int | None = None
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._conn is not None:
             return self._conn
         if not self.path.exists():
             return None
-        try:
-            conn = sqlite3.connect(
-                f"{self.path.as_uri()}?mode=rw",
-                uri=True,
-                timeout=self._busy_ms / 1000,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as exc:
-            raise _one_line(self.path, exc) from None
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
-            conn.execute("PRAGMA query_only = 1")
+        conn = connect(self.path, _WORDING, busy_ms=self._busy_ms, reader=True)
+        with setting_up(conn, self.path, _WORDING):
             ready = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
             ).fetchone()
             if ready is None:  # a writer is creating the database right now: no grants yet
                 conn.close()
                 return None
+            version = _version(conn)
+            if isinstance(version, int) and 0 < version < SCHEMA_VERSION:
+                conn.close()  # written by an older ztmcp: migrate once, then read
+                open_writer(self.path, busy_ms=self._busy_ms).close()
+                return self._connect()
             _check_version(conn, self.path)
-        except sqlite3.Error as exc:
-            conn.close()
-            raise _one_line(self.path, exc) from None
-        except StateError:
-            conn.close()
-            raise
         self._conn = conn
         return conn
 
     def live(self, server: str, tool: str, now: float) -> list[Grant]:
-        """Unrevoked grants for ``server``/``tool`` that have not expired at ``now``."""
+        """Unrevoked grants for ``server``/``tool`` that have not expired at ``now``.
+
+        Grants dated in the future (``Grant.future``) are included so the caller can say why
+        it refuses them.
+        """
         with self._lock:
             conn = self._connect()
             if conn is None:
                 return []
             try:
-                rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM grants WHERE server = ? AND tool = ? "
-                    "AND revoked IS NULL AND expires > ?",
-                    (server, tool, now),
-                ).fetchall()
+                # data_version changes whenever another connection commits: until then, the
+                # unrevoked grants read last time are still exactly what the database holds.
+                version = conn.execute("PRAGMA data_version").fetchone()[0]
+                if version != self._version:
+                    self._version = version
+                    self._cache.clear()
+                    self._seen.clear()
+                key = (server, tool)
+                unrevoked = self._cache.get(key)
+                if unrevoked is None:
+                    rows = conn.execute(
+                        f"SELECT {_COLUMNS} FROM grants WHERE server = ? AND tool = ? "
+                        "AND revoked IS NULL AND expires > ?",
+                        (server, tool, now - _CACHE_SLACK),
+                    ).fetchall()
+                    unrevoked = tuple(_row(r) for r in rows)
+                    if len(self._cache) >= 1024:
+                        self._cache.clear()
+                        self._seen.clear()
+                    self._cache[key] = unrevoked
+                    self._seen.update((g.id, g) for g in unrevoked if g.renew is not None)
             except sqlite3.Error as exc:
                 raise _one_line(self.path, exc) from None
-        return [_row(r) for r in rows]
+        return [g for g in unrevoked if now < g.expires]
+
+    def watched(self, now: float, within: float) -> bool:
+        """Whether a watcher (the TUI) sent a heartbeat in the last ``within`` seconds; the
+        read-only twin of ``ApprovalStore.attached``, so the proxy's reading thread never
+        waits for a writer."""
+        with self._lock:
+            conn = self._connect()
+            if conn is None:
+                return False
+            try:
+                row = conn.execute(
+                    "SELECT 1 FROM watchers WHERE seen > ? AND seen <= ? LIMIT 1",
+                    (now - within, now + CLOCK_SKEW),
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise _one_line(self.path, exc) from None
+        return row is not None
+
+    def seen(self, grant_id: str) -> Grant | None:
+        """A renewable grant as the last lookup read it (the renewal edge needs no query)."""
+        return self._seen.get(grant_id)
 
     def close(self) -> None:
         with self._lock:
