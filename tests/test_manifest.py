@@ -34,7 +34,9 @@ PROMPT: dict[str, Any] = {
     "arguments": [{"name": "who", "required": True}],
 }
 TEMPLATE: dict[str, Any] = {
-    "name": "file", "uriTemplate": "file:///{path}", "mimeType": "text/plain"
+    "name": "file",
+    "uriTemplate": "file:///{path}",
+    "mimeType": "text/plain",
 }
 
 
@@ -99,9 +101,10 @@ def test_annotation_flip_changes_item_and_whole_digest() -> None:
     flipped = copy.deepcopy(ECHO)
     flipped["annotations"]["destructiveHint"] = True
     assert build(tools=[flipped, ADD]).digest != build().digest
-    assert build(tools=[flipped, ADD]).item_digests("tools")["add"] == build().item_digests(
-        "tools"
-    )["add"]
+    assert (
+        build(tools=[flipped, ADD]).item_digests("tools")["add"]
+        == build().item_digests("tools")["add"]
+    )
 
 
 def test_server_fields_count_in_the_whole_digest_only() -> None:
@@ -158,13 +161,13 @@ def test_diff_is_readable_per_field() -> None:
     new = {"name": "new_tool", "description": "New"}
     observed = build(tools=[changed, new], server_version="2.0", prompts=[])
     lines = diff(build(), observed)
-    assert "server.version: \"1.0\" -> \"2.0\"" in lines
+    assert 'server.version: "1.0" -> "2.0"' in lines
     assert (
-        "tool 'echo': description: \"Echoes back the input string\" -> \"Deletes everything\""
+        'tool \'echo\': description: "Echoes back the input string" -> "Deletes everything"'
         in lines
     )
     assert "tool 'echo': annotations.destructiveHint: false -> true" in lines
-    assert "tool 'echo': inputSchema.properties.force: added {\"type\": \"boolean\"}" in lines
+    assert 'tool \'echo\': inputSchema.properties.force: added {"type": "boolean"}' in lines
     assert "tool 'add': removed" in lines
     assert "tool 'new_tool': added (not pinned)" in lines
     assert "prompt 'greet': removed" in lines
@@ -175,3 +178,59 @@ def test_diff_truncates_long_values() -> None:
     long = {**ECHO, "description": "x" * 500}
     (line,) = diff(build(tools=[ECHO, ADD]), build(tools=[long, ADD]))
     assert len(line) < 200 and line.endswith("…")
+
+
+# -- the fast canonical path agrees with rfc8785 ---------------------------------------------
+
+CANONICAL_CASES = [
+    {"b": 1, "a": [True, False, None], "c": {"z": "", "y": []}},
+    {"s": '\x00\x01\x1f\x7f\u2028\u2029"\\\b\f\n\r\t/'},
+    {"emoji": "😀 𝄞 é ß 中文", "nested": [[[{"k": "v"}]]]},
+    {"max": 2**53 - 1, "min": -(2**53 - 1), "zero": 0, "neg": -5},
+    {"A": 1, "a": 2, "_": 3, "0": 4, "~": 5},  # ASCII order
+    # These leave the fast path; the result must still be rfc8785's.
+    {"float": 1.0, "exp": 1e21, "small": 5e-324, "neg0": -0.0, "pi": 3.141592653589793},
+    {"\ue000": 1, "😀": 2, "é": 3},  # non-ASCII keys: UTF-16 order
+    ["a", {"x": 0.5}],
+]
+
+
+@pytest.mark.parametrize("value", CANONICAL_CASES)
+def test_canonical_json_is_rfc8785(value: object) -> None:
+    import rfc8785
+
+    from ztmcp.manifest import canonical_json
+
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize("value", [{"n": 2**53}, {"s": "\ud800"}, {"f": float("nan")}])
+def test_canonical_json_refuses_what_rfc8785_refuses(value: object) -> None:
+    from ztmcp.errors import PinError
+    from ztmcp.manifest import canonical_json
+
+    with pytest.raises(PinError, match="cannot canonicalise"):
+        canonical_json(value)
+
+
+def test_canonical_json_agrees_on_realistic_tools() -> None:
+    import rfc8785
+
+    from ztmcp.manifest import canonical_json
+
+    for i in range(60):
+        tool = {
+            "name": f"tool_{i}",
+            "description": f"Reads record {i}. « Unicode » — 😀\n\tIndented.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z]+\\d*$"},
+                    "limit": {"type": "integer", "minimum": -i, "maximum": 10**i % 2**53},
+                },
+                "required": ["id"],
+                "additionalProperties": i % 2 == 0,
+            },
+            "annotations": {"readOnlyHint": True, "destructiveHint": None},
+        }
+        assert canonical_json(tool) == rfc8785.dumps(tool)

@@ -6,19 +6,26 @@ tomllib. One ``[servers.NAME]`` table per pinned server::
     version = 1
 
     [servers.time]
-    command = ["uvx", "mcp-server-time"]      # or: url = "https://…/mcp"
-    digest = "sha256:…"                       # the whole manifest
+    command = ["uvx", "mcp-server-time"]      # or: url = "https://…/mcp"; or neither
+    digest = "sha256:…"                       # the whole manifest (see manifest.whole_digest)
+    server_digest = "sha256:…"                # the server's name, version and instructions
     source = "tofu"                           # or "sigstore" (then identity, issuer, bundle)
     pinned_at = "2026-11-25T12:00:00Z"
     server = "mcp-time 2026.10.19"            # informational
-    manifest = "ztmcp.manifests/time.json"    # optional: the pinned manifest, for `ztmcp diff`
+    manifest = "ztmcp.manifests/time.json"    # the pinned manifest, for `ztmcp diff`
 
     [servers.time.tools]
     get_current_time = "sha256:…"
 
-A corrupt or hand-edited lock is a one-line error naming the file and the key. Writes go to a
-temporary file in the same directory and are renamed over the lock: a failed write leaves the
-old lock untouched.
+A signed pin (``source = "sigstore"``) also names the signer ``identity``, its OIDC ``issuer``,
+the Sigstore ``bundle`` over the ``manifest`` file and, for a private Sigstore instance, the
+``trust_config`` it verifies against (paths relative to the lock, inside its directory).
+
+A corrupt or hand-edited lock is a one-line error naming the file and the key: bad TOML, wrong
+types, unknown keys, a digest that is not ``sha256:`` and 64 hex digits, per-item digests that
+do not add up to the whole ``digest``, a signed pin without its signer. Writes go to a temporary
+file in the same directory and are renamed over the lock: a failed write leaves the old lock
+untouched.
 """
 
 from __future__ import annotations
@@ -28,9 +35,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.errors import PinError
+
+if TYPE_CHECKING:
+    from ztmcp.manifest import Manifest
 
 LOCK_FILE: Final = "ztmcp.lock"
 VERSION: Final = 1
@@ -47,6 +57,7 @@ _ENTRY_KEYS: Final = frozenset(
         "command",
         "url",
         "digest",
+        "server_digest",
         "source",
         "pinned_at",
         "server",
@@ -54,6 +65,7 @@ _ENTRY_KEYS: Final = frozenset(
         "identity",
         "issuer",
         "bundle",
+        "trust_config",
         *KIND_TABLES,
     }
 )
@@ -65,6 +77,7 @@ class Pin:
 
     name: str
     digest: str
+    server_digest: str
     command: tuple[str, ...] | None = None
     url: str | None = None
     tools: Mapping[str, str] = field(default_factory=dict)
@@ -78,6 +91,20 @@ class Pin:
     identity: str | None = None
     issuer: str | None = None
     bundle: str | None = None
+    trust_config: str | None = None  # a private Sigstore trust root, relative to the lock
+
+    @property
+    def signed(self) -> bool:
+        return self.source == "sigstore"
+
+    def signer(self) -> str | None:
+        """``identity (issuer)`` for a signed pin, for humans."""
+        if not self.signed:
+            return None
+        return f"{self.identity} (issuer {self.issuer})"
+
+    def item_tables(self) -> dict[str, Mapping[str, str]]:
+        return {kind: self.items(kind) for kind in KIND_TABLES}
 
     def items(self, kind: str) -> Mapping[str, str]:
         return {
@@ -100,6 +127,42 @@ class Lockfile:
 
     def without(self, name: str) -> Lockfile:
         return replace(self, pins={k: v for k, v in self.pins.items() if k != name})
+
+
+def pin_manifest(
+    name: str,
+    manifest: Manifest,
+    *,
+    command: tuple[str, ...] | None = None,
+    url: str | None = None,
+    pinned_at: str | None = None,
+    manifest_path: str | None = None,
+    **signer: str | None,
+) -> Pin:
+    """The pin of ``manifest`` as ``ztmcp pin`` writes it; ``signer``: identity, issuer, bundle
+    and trust_config for a signed pin (``source`` is then "sigstore")."""
+    server = " ".join(v for v in (manifest.server_name, manifest.server_version) if v) or None
+    unknown = set(signer) - {"identity", "issuer", "bundle", "trust_config"}
+    if unknown:
+        raise TypeError(f"unknown signer field {sorted(unknown)[0]!r}")
+    return Pin(
+        name=name,
+        digest=manifest.digest,
+        server_digest=manifest.server_digest,
+        command=command,
+        url=url,
+        tools=manifest.item_digests("tools"),
+        prompts=manifest.item_digests("prompts"),
+        resource_templates=manifest.item_digests("resourceTemplates"),
+        source="sigstore" if signer.get("bundle") else "tofu",
+        pinned_at=pinned_at,
+        server=server,
+        manifest=manifest_path,
+        identity=signer.get("identity"),
+        issuer=signer.get("issuer"),
+        bundle=signer.get("bundle"),
+        trust_config=signer.get("trust_config"),
+    )
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -126,6 +189,17 @@ def _digest(path: Path, key: str, value: Any) -> str:
     return value
 
 
+def _relative(path: Path, key: str, value: Any) -> str | None:
+    """A path relative to the lock that stays in its directory (reviewable, portable)."""
+    text = _str(path, key, value)
+    if text is None:
+        return None
+    parts = Path(text).parts
+    if Path(text).is_absolute() or ".." in parts or "\\" in text:
+        raise _err(path, key, "must be a path relative to the lock, inside its directory")
+    return text
+
+
 def _pin(path: Path, name: str, entry: Any) -> Pin:
     where = f"servers.{name}"
     if not isinstance(entry, dict):
@@ -135,9 +209,7 @@ def _pin(path: Path, name: str, entry: Any) -> Pin:
         raise _err(path, f"{where}.{unknown[0]}", "is not a known key")
     command = entry.get("command")
     if command is not None and (
-        not isinstance(command, list)
-        or not command
-        or not all(isinstance(a, str) for a in command)
+        not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command)
     ):
         raise _err(path, f"{where}.command", "must be a non-empty list of strings")
     url = _str(path, f"{where}.url", entry.get("url"))
@@ -155,9 +227,33 @@ def _pin(path: Path, name: str, entry: Any) -> Pin:
             str(item): _digest(path, f"{where}.{kind}.{item}", value)
             for item, value in sorted(table.items())
         }
+    digest = _digest(path, f"{where}.digest", entry.get("digest"))
+    server_digest = _digest(path, f"{where}.server_digest", entry.get("server_digest"))
+    from ztmcp.manifest import whole_digest
+
+    if whole_digest(server_digest, kinds) != digest:
+        raise _err(
+            path,
+            f"{where}.digest",
+            "does not match its per-item digests (the lock was edited by hand)",
+        )
+    signer = {k: entry.get(k) for k in ("identity", "issuer", "bundle", "trust_config")}
+    if source == "sigstore":
+        for key in ("identity", "issuer", "bundle", "manifest"):
+            if entry.get(key) is None:
+                raise _err(
+                    path, f"{where}.{key}", 'is required for a signed pin (source = "sigstore")'
+                )
+    else:
+        extra = [k for k, v in signer.items() if v is not None]
+        if extra:
+            raise _err(
+                path, f"{where}.{extra[0]}", 'belongs to signed pins only (source = "sigstore")'
+            )
     return Pin(
         name=name,
-        digest=_digest(path, f"{where}.digest", entry.get("digest")),
+        digest=digest,
+        server_digest=server_digest,
         command=tuple(command) if command is not None else None,
         url=url,
         tools=kinds["tools"],
@@ -166,10 +262,11 @@ def _pin(path: Path, name: str, entry: Any) -> Pin:
         source=source,
         pinned_at=_str(path, f"{where}.pinned_at", entry.get("pinned_at")),
         server=_str(path, f"{where}.server", entry.get("server")),
-        manifest=_str(path, f"{where}.manifest", entry.get("manifest")),
+        manifest=_relative(path, f"{where}.manifest", entry.get("manifest")),
         identity=_str(path, f"{where}.identity", entry.get("identity")),
         issuer=_str(path, f"{where}.issuer", entry.get("issuer")),
-        bundle=_str(path, f"{where}.bundle", entry.get("bundle")),
+        bundle=_relative(path, f"{where}.bundle", entry.get("bundle")),
+        trust_config=_relative(path, f"{where}.trust_config", entry.get("trust_config")),
     )
 
 
@@ -219,8 +316,9 @@ def _entry(pin: Pin) -> dict[str, Any]:
     if pin.url is not None:
         entry["url"] = pin.url
     entry["digest"] = pin.digest
+    entry["server_digest"] = pin.server_digest
     entry["source"] = pin.source
-    for key in ("pinned_at", "server", "manifest", "identity", "issuer", "bundle"):
+    for key in ("pinned_at", "server", "manifest", "identity", "issuer", "bundle", "trust_config"):
         value = getattr(pin, key)
         if value is not None:
             entry[key] = value
@@ -265,3 +363,79 @@ def write(lock: Lockfile) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# -- signed pins ----------------------------------------------------------------------------
+
+
+def beside(lock: Lockfile, relative: str) -> Path:
+    """A path recorded in the lock (manifest, bundle, trust config), resolved against it."""
+    return lock.path.parent / relative
+
+
+@dataclass(frozen=True)
+class SignedFiles:
+    """The files a signed pin keeps beside the lock, checked against the lock's digests."""
+
+    manifest: Path
+    bundle: Path
+    trust_config: Path | None
+    manifest_bytes: bytes
+
+
+def signed_files(lock: Lockfile, pin: Pin) -> SignedFiles:
+    """A signed pin's manifest, bundle and trust config; the manifest must add up to the lock.
+
+    Raises ``PinError`` (one line) for a missing file or a manifest that is not what the lock
+    pins. Cheap: no sigstore.
+    """
+    if not pin.signed or pin.manifest is None or pin.bundle is None:
+        raise PinError(f"{pin.name!r} is not a signed pin")
+    where = f"signed pin {pin.name!r}"
+    manifest_path, bundle_path = beside(lock, pin.manifest), beside(lock, pin.bundle)
+    trust = beside(lock, pin.trust_config) if pin.trust_config is not None else None
+    files = [("manifest", manifest_path), ("bundle", bundle_path)]
+    for what, file in [*files, *([("trust config", trust)] if trust is not None else [])]:
+        if not file.is_file():
+            raise PinError(
+                f"{where}: its {what} {file} is missing",
+                hint=f"restore it (e.g. from git) or re-pin with `ztmcp pin {pin.name} "
+                "--manifest FILE --bundle B --identity I --issuer U`",
+            )
+    from ztmcp.manifest import Manifest
+
+    try:
+        data = manifest_path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PinError(f"{where}: cannot read {manifest_path} ({exc})") from None
+    signed = Manifest.from_json(text, str(manifest_path))
+    tables = {kind: signed.item_digests(kind) for kind in KIND_TABLES}
+    if signed.digest != pin.digest or tables != {k: dict(v) for k, v in pin.item_tables().items()}:
+        raise PinError(
+            f"{where}: {manifest_path.name} ({signed.digest}) is not what the lock pins "
+            f"({pin.digest})",
+            hint=f"the lock or the manifest was edited: re-pin {pin.name} from the signed release",
+        )
+    return SignedFiles(manifest_path, bundle_path, trust, data)
+
+
+def verify_signature(lock: Lockfile, pin: Pin, *, offline: bool = True) -> Any:
+    """Check a signed pin again: its manifest adds up to the lock, its bundle signs it.
+
+    Returns ``ztmcp.signing.VerifiedSignature``; raises ``PinError`` (missing or mismatched
+    files) or ``SigningError`` (the signature does not verify), each one line. Imports
+    sigstore only here, so a lock without signed pins never pays for it.
+    """
+    files = signed_files(lock, pin)
+    assert pin.identity is not None and pin.issuer is not None  # parse() guarantees them
+    from ztmcp.signing import verify_artifact
+
+    return verify_artifact(
+        files.manifest,
+        files.bundle,
+        pin.identity,
+        pin.issuer,
+        offline=offline,
+        trust_config=files.trust_config,
+    )

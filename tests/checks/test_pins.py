@@ -37,6 +37,7 @@ def pinned_lock(path: Path = Path("ztmcp.lock"), server: str = "test") -> Lockfi
     pin = Pin(
         name=server,
         digest=m.digest,
+        server_digest=m.server_digest,
         command=("srv",),
         tools=m.item_digests("tools"),
         prompts=m.item_digests("prompts"),
@@ -133,14 +134,96 @@ def test_calls_pinned_unpinned_and_drifted() -> None:
     assert "echo" in drift.reason and "changed" in drift.reason
 
 
-def test_absent_server_tofu_passes_and_gives_a_notice() -> None:
+def test_absent_server_tofu_passes_until_a_first_seen_pin_is_adopted() -> None:
     check = PinsCheck(pinned_lock(), "tofu")
     other = context(request("tools/list"), server="other")
     assert check.check(listing(ECHO, {"name": "new"}), other) is None
     assert check.check(tool_call("new"), context(server="other")) is None
-    notice = check.start_notice("other")
-    assert notice is not None and "ztmcp pin other" in notice and "\n" not in notice
-    assert check.start_notice("test") is None
+    assert check.pin_for("other") is None and check.pin_for("test") is not None
+
+
+def first_seen_pin(server: str = "other", *tools: dict[str, Any]) -> Pin:
+    m = Manifest.from_lists(tools=list(tools) or [ECHO])
+    return Pin(
+        name=server,
+        digest=m.digest,
+        server_digest=m.server_digest,
+        tools=m.item_digests("tools"),
+    )
+
+
+def test_learning_pin_lets_new_items_pass_and_withholds_changed_ones() -> None:
+    check = PinsCheck(pinned_lock(), "tofu")
+    check.adopt(first_seen_pin(), learning=frozenset({"tools", "prompts"}))
+    other = context(request("tools/list"), server="other")
+    # A tool registered after start (announced with list_changed) is first sight: it passes.
+    assert check.check(listing(ECHO, PING), other) is None
+    assert check.check(tool_call("ping"), context(server="other")) is None
+    # A changed definition of a tool already seen is drift, even in the first session.
+    verdict = check.check(listing(drifted_echo(destructiveHint=True), PING), other)
+    assert verdict is not None and verdict.rule == "pins.drift"
+    assert verdict.replacement is not None
+    assert [t["name"] for t in verdict.replacement["result"]["tools"]] == ["ping"]
+    # Resource templates are not learning: with a pin, unpinned ones are withheld.
+    templates = context(request("resources/templates/list"), server="other")
+    held = check.check(response({"resourceTemplates": [{"name": "f", "uriTemplate": "x"}]}),
+                       templates)  # fmt: skip
+    assert held is not None and held.rule == "pins.unpinned"
+
+
+def test_adopted_pin_after_learning_is_enforced_like_a_lock_pin() -> None:
+    check = PinsCheck(pinned_lock(), "tofu")
+    check.adopt(first_seen_pin())
+    other = context(request("tools/list"), server="other")
+    assert check.check(listing(ECHO), other) is None
+    verdict = check.check(listing(ECHO, PING), other)
+    assert verdict is not None and verdict.rule == "pins.unpinned" and "ping" in verdict.reason
+    denied = check.check(tool_call("ping"), context(server="other"))
+    assert denied is not None and denied.action is Action.DENY
+
+
+def test_the_lock_wins_over_an_adopted_pin() -> None:
+    check = PinsCheck(pinned_lock(), "tofu")
+    check.adopt(first_seen_pin("test", {"name": "other"}))
+    assert check.pin_for("test") == pinned_lock().pins["test"]
+
+
+def test_a_held_server_waits_for_its_verification_then_fails_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from ztmcp.checks import pins
+
+    check = PinsCheck(pinned_lock(), "tofu")
+    ready = threading.Event()
+    check.hold("test", ready)
+    # A handshake frame does not wait.
+    assert check.check(request("initialize", {"capabilities": {}}), context()) is None
+    # The verification finishes on time and succeeds: the listing is checked as usual.
+    threading.Timer(0.05, ready.set).start()
+    assert check.check(listing(ECHO, PING), LIST_CTX) is None
+    # A verification that never finishes: after VERIFY_WAIT the server is refused.
+    monkeypatch.setattr(pins, "VERIFY_WAIT", 0.05)
+    check.hold("test", threading.Event())
+    verdict = check.check(listing(ECHO, PING), LIST_CTX)
+    assert verdict is not None and verdict.rule == "pins.unverified"
+    assert "did not finish" in (verdict.evidence or "")
+
+
+def test_refused_signed_pin_withholds_everything_and_denies_calls() -> None:
+    check = PinsCheck(pinned_lock(), "tofu")
+    check.refuse("test", "its bundle ztmcp.manifests/test.sigstore.json is missing")
+    verdict = check.check(listing(ECHO, PING), LIST_CTX)
+    assert verdict is not None and verdict.action is Action.REWRITE
+    assert verdict.rule == "pins.unverified" and "did not verify" in verdict.reason
+    assert verdict.replacement is not None and verdict.replacement["result"]["tools"] == []
+    assert "missing" in (verdict.evidence or "")
+    denied = check.check(tool_call("echo"), context(tools={"echo": ECHO}))
+    assert denied is not None and denied.action is Action.DENY
+    assert denied.rule == "pins.unverified"
+    assert check.check(listing(), LIST_CTX) is None  # nothing to withhold
+    assert check.check(tool_call("echo"), context(server="other")) is None  # other servers
 
 
 def test_absent_server_strict_withholds_and_denies_everything() -> None:
@@ -152,7 +235,6 @@ def test_absent_server_strict_withholds_and_denies_everything() -> None:
     assert "not pinned" in verdict.reason
     denied = check.check(tool_call("echo"), context(server="other"))
     assert denied is not None and denied.action is Action.DENY
-    assert check.start_notice("other") is None
 
 
 def test_off_does_nothing() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,35 +26,7 @@ WORKFLOW = f"https://github.com/{GITHUB_WORKFLOW_REF}"
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def sigstore() -> Iterator[LocalSigstore]:
-    with LocalSigstore() as instance:
-        yield instance
-
-
-@pytest.fixture(autouse=True)
-def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # sigstore writes its cache under XDG dirs; loopback must never go through a proxy; no
-    # ambient CI credential may leak in from the machine running the tests.
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    for name in (
-        "SIGSTORE_ID_TOKEN",
-        "GITHUB_ACTIONS",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "GOOGLE_SERVICE_ACCOUNT_NAME",
-        "BUILDKITE",
-        "GITLAB_CI",
-        "CIRCLECI",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def trust(sigstore: LocalSigstore, tmp_path: Path) -> Path:
-    return sigstore.write_trust_config(tmp_path / "trust.json")
+pytestmark = pytest.mark.usefixtures("sigstore_env")
 
 
 def _manifest(path: Path, description: str = "Echo the input back.") -> Path:

@@ -16,13 +16,24 @@ The check holds the lock read at start and finds this session's server by ``ctx.
   other, so a server that announces a change right after start cannot race the check.
 
 A server missing from the lock: mode ``strict`` withholds every item and denies every call;
-mode ``tofu`` lets it through (``ztmcp run`` prints a notice suggesting ``ztmcp pin``). Checks
-never write state, so real trust-on-first-use auto-pinning needs a state writer at the CLI edge:
-a noted follow-up. Mode ``off`` disables the check.
+mode ``tofu`` trusts it on first use. The check never writes state: the edge (``ztmcp run``)
+looks up a first-seen pin in the user state and hands it over with ``adopt``, or, on first
+sight, records what the server listed and adopts that as a *learning* pin: for the rest of that
+first session, items the pin does not hold yet pass (a server may register tools after start and
+announce them with ``notifications/tools/list_changed``: no race) while a changed definition of a
+first-seen item is withheld. From the second session on, the pin is enforced like a lock pin.
+Mode ``off`` disables the check.
+
+A signed pin is verified again at start by the edge, in the background (importing sigstore
+takes longer than the server's handshake); the edge hands the check an event with ``hold``, and
+the first listing or call of that server waits for it (at most ``VERIFY_WAIT`` seconds).
+A signed pin that does not verify is handed over with ``refuse``: every item of that server is
+withheld and every call denied (fail closed), with the reason.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -33,11 +44,19 @@ from ztmcp.lockfile import Lockfile, Pin
 from ztmcp.manifest import NOUNS, item_digest
 
 MODES: Final = ("tofu", "strict", "off")
+VERIFY_WAIT: Final = 30.0  # seconds a listing or call waits for the signed pin's verification
 _LISTS: Final[Mapping[str, str]] = {
     "tools/list": "tools",
     "prompts/list": "prompts",
     "resources/templates/list": "resourceTemplates",
 }
+
+
+def _decides(msg: Message, ctx: Context) -> bool:
+    """A frame the pin decides on: a listing response, or a call/get request."""
+    if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
+        return ctx.request is not None and ctx.request.method in _LISTS
+    return msg.kind is Kind.REQUEST and msg.method in ("tools/call", "prompts/get")
 
 
 def _plural(kind: str, n: int) -> str:
@@ -53,39 +72,120 @@ class PinsCheck:
             raise ValueError(f"pins mode must be one of {', '.join(MODES)}")
         self.lock = lock
         self.mode = mode
+        # Set by the edge only (``adopt``, ``refuse``); read by ``check``. Replacing a
+        # reference is atomic, and the Session calls checks under its own lock.
+        self._adopted: Mapping[str, Pin] = {}
+        self._learning: Mapping[str, frozenset[str]] = {}  # server -> kinds still learning
+        self._refused: Mapping[str, str] = {}
+        self._pending: Mapping[str, threading.Event] = {}
 
-    def start_notice(self, server: str) -> str | None:
-        """One line for stderr at start when this server runs without pins, else None."""
-        if self.mode != "tofu" or self.lock.get(server) is not None:
-            return None
-        return (
-            f"server {server!r} is not pinned in {self.lock.path}: its tools pass unpinned; "
-            f"pin them with `ztmcp pin {server} -- CMD…`"
-        )
+    def pin_for(self, server: str) -> Pin | None:
+        """The lock's pin for ``server``, else a first-seen pin handed over by the edge."""
+        return self.lock.get(server) or self._adopted.get(server)
+
+    def adopt(self, pin: Pin, *, learning: frozenset[str] = frozenset()) -> None:
+        """Enforce a first-seen (TOFU) pin from now on.
+
+        ``learning``: the kinds ("tools", "prompts", "resourceTemplates") this session sees
+        first; for those, items the pin does not hold yet pass (the edge learns them).
+        """
+        if self.lock.get(pin.name) is not None:
+            return  # the project lock always wins
+        self._adopted = {**self._adopted, pin.name: pin}
+        self._learning = {**self._learning, pin.name: frozenset(learning)}
+
+    def _learns(self, server: str, kind: str) -> bool:
+        return kind in self._learning.get(server, ())
+
+    def hold(self, server: str, ready: threading.Event) -> None:
+        """Make ``server``'s listings and calls wait until ``ready`` (its signature check)."""
+        self._pending = {**self._pending, server: ready}
+
+    def _wait(self, server: str) -> None:
+        ready = self._pending.get(server)
+        if ready is None:
+            return
+        if not ready.wait(VERIFY_WAIT):
+            self.refuse(server, f"its signature check did not finish within {VERIFY_WAIT:g}s")
+        self._pending = {k: v for k, v in self._pending.items() if k != server}
+
+    def refuse(self, server: str, reason: str) -> None:
+        """Withhold everything of ``server`` (its signed pin did not verify at start)."""
+        self._refused = {**self._refused, server: reason}
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
         if self.mode == "off":
             return None
-        pin = self.lock.get(ctx.server)
+        if self._pending and ctx.server in self._pending and _decides(msg, ctx):
+            self._wait(ctx.server)
+        refused = self._refused.get(ctx.server)
+        if refused is not None:
+            return self._refuse(msg, ctx, refused)
+        pin = self.pin_for(ctx.server)
         if pin is None and self.mode == "tofu":
             return None
         if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
             method = ctx.request.method if ctx.request is not None else None
             if method is not None and method in _LISTS:
-                return self._list(msg, _LISTS[method], pin, ctx.server)
+                kind = _LISTS[method]
+                learning = self._learns(ctx.server, kind)
+                return self._list(msg, kind, pin, ctx.server, learning)
             return None
         if msg.direction is Direction.TO_SERVER and msg.kind is Kind.REQUEST:
             if msg.method == "tools/call":
                 return self._call(msg.tool_name, pin, ctx)
-            if msg.method == "prompts/get":
+            if msg.method == "prompts/get" and not self._learns(ctx.server, "prompts"):
                 name = msg.params.get("name")
                 if isinstance(name, str) and (pin is None or name not in pin.prompts):
                     return self._deny("prompt", name, "is not pinned", "pins.unpinned", ctx.server)
         return None
 
+    def _refuse(self, msg: Message, ctx: Context, reason: str) -> Verdict | None:
+        server = safe_name(ctx.server)
+        hint = f"re-pin {server} from its signed release (`ztmcp pins` shows the signer)"
+        if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
+            method = ctx.request.method if ctx.request is not None else None
+            if method is None or method not in _LISTS:
+                return None
+            kind = _LISTS[method]
+            result = msg.body.get("result")
+            if not isinstance(result, Mapping) or not isinstance(result.get(kind), list):
+                return None
+            if not result[kind]:
+                return None
+            body = dict(msg.body)
+            body["result"] = {**result, kind: []}
+            return Verdict(
+                Action.REWRITE,
+                self.name,
+                "pins.unverified",
+                f"withheld every {NOUNS[kind]}: the signed pin of {server!r} did not verify",
+                Severity.HIGH,
+                replacement=body,
+                evidence=reason[:4000],
+                hint=hint,
+            )
+        if (
+            msg.direction is Direction.TO_SERVER
+            and msg.kind is Kind.REQUEST
+            and msg.method in ("tools/call", "prompts/get")
+        ):
+            return Verdict(
+                Action.DENY,
+                self.name,
+                "pins.unverified",
+                f"the signed pin of {server!r} did not verify",
+                Severity.HIGH,
+                evidence=reason[:4000],
+                hint=hint,
+            )
+        return None
+
     # -- lists --------------------------------------------------------------------------
 
-    def _list(self, msg: Message, kind: str, pin: Pin | None, server: str) -> Verdict | None:
+    def _list(
+        self, msg: Message, kind: str, pin: Pin | None, server: str, learning: bool
+    ) -> Verdict | None:
         result = msg.body.get("result")
         if not isinstance(result, Mapping):
             return None
@@ -99,7 +199,10 @@ class PinsCheck:
         for item in items:
             name = item.get("name") if isinstance(item, Mapping) else None
             if not isinstance(name, str) or name not in pinned:
-                unpinned.append(safe_name(name))
+                if learning and isinstance(name, str):
+                    kept.append(item)  # first sight of this item, in the first session
+                else:
+                    unpinned.append(safe_name(name))
                 continue
             observed = item_digest(kind, item)
             if observed != pinned[name]:
@@ -143,6 +246,8 @@ class PinsCheck:
         if name is None:
             return None
         if pin is None or name not in pin.tools:
+            if self._learns(ctx.server, "tools"):
+                return None  # first sight of this server's tools: the listing decides
             return self._deny("tool", name, "is not pinned", "pins.unpinned", ctx.server)
         listed = ctx.extra.get("tools", {}).get(name)
         if isinstance(listed, Mapping):

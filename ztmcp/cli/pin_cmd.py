@@ -1,23 +1,20 @@
 """``ztmcp manifest``, ``pin``, ``pins``, ``unpin``, ``diff``: pinned tool manifests.
 
-Design (the simplest honest one while checks cannot write state):
-
 - ``ztmcp pin NAME -- CMD…`` extracts the server's manifest with the official SDK client,
   writes the per-item digests to ``ztmcp.lock`` (atomically) and the full manifest to
   ``ztmcp.manifests/NAME.json`` next to the lock, so that a later diff can say *which field*
-  changed, not only which tool.
-- During ``ztmcp run``, the ``pins`` check withholds drifted or unpinned tools and records
-  their names and observed/pinned digests in the audit record's verdict evidence; it stores no
-  observed manifest.
-- ``ztmcp diff NAME`` therefore re-extracts the manifest live from the launch command (or URL)
-  pinned in the lock, or reads ``--manifest FILE``, and compares it with the pin: item digests
-  from the lock decide what drifted; the stored pinned manifest (when its digest still matches
-  the lock) gives the per-field detail. Exit status 1 when anything drifted.
-- ``ztmcp pin NAME`` without a command re-pins from the command already in the lock: the way
-  to accept a reviewed change.
-
-Nothing here auto-pins on first use (TOFU): that needs a state writer at the CLI edge, a noted
-follow-up; today ``ztmcp run`` prints a notice for unpinned servers under ``[pins] mode = "tofu"``.
+  changed, not only which tool. ``ztmcp pin NAME`` alone re-pins from the command in the lock:
+  the way to accept a reviewed change.
+- Signed pins: ``ztmcp pin NAME --manifest FILE --bundle B --identity I --issuer U [-- CMD…]``
+  verifies the Sigstore bundle over FILE (and, given a command or URL, that the live server
+  lists exactly FILE) before anything is written, then keeps FILE byte for byte and the bundle
+  (and a ``--trust-config``) in ``ztmcp.manifests/`` and records ``source = "sigstore"`` with
+  the signer. ``ztmcp run`` verifies the bundle again, offline, at every start.
+- ``ztmcp diff NAME`` compares the pin with the live server (the lock's command or URL), a
+  ``--manifest FILE``, or ``--observed``: the manifest ``ztmcp run`` stored when it withheld
+  drift (also the fallback when the server cannot be started).
+- First-seen (trust on first use) pins live in the user state, not the lock (docs/pins.md):
+  ``ztmcp pins`` lists them, ``ztmcp unpin NAME`` forgets them.
 """
 
 from __future__ import annotations
@@ -33,11 +30,12 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from ztmcp.cli.render import describe_exception, fail
-from ztmcp.errors import PinError, UsageError, ZtmcpError
+from ztmcp.errors import PinError, SigningError, UsageError, ZtmcpError
 
 if TYPE_CHECKING:
     from ztmcp.lockfile import Lockfile, Pin
     from ztmcp.manifest import Manifest
+    from ztmcp.state.first_seen import FirstSeen
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MANIFEST_DIR = "ztmcp.manifests"
@@ -64,8 +62,8 @@ TimeoutOpt = Annotated[
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def _die(exc: ZtmcpError) -> NoReturn:
-    fail(exc)
+def _die(exc: ZtmcpError, code: int = 2) -> NoReturn:
+    fail(exc, code)
 
 
 def _progress(text: str) -> None:
@@ -139,15 +137,16 @@ def _read_manifest(path: Path) -> Manifest:
     return Manifest.from_json(text, str(path))
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str | bytes) -> None:
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise PinError(f"{path}: cannot write ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -156,24 +155,22 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _pin_from(name: str, manifest: Manifest, previous: Pin | None, **where: object) -> Pin:
-    from ztmcp.lockfile import Pin
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    server = " ".join(v for v in (manifest.server_name, manifest.server_version) if v) or None
+
+def _pin_from(name: str, manifest: Manifest, previous: Pin | None, **where: object) -> Pin:
+    from ztmcp.lockfile import pin_manifest
+
     command = where.get("command", previous.command if previous else None)
     url = where.get("url", previous.url if previous else None)
-    return Pin(
-        name=name,
-        digest=manifest.digest,
+    return pin_manifest(
+        name,
+        manifest,
         command=tuple(command) if isinstance(command, list | tuple) else None,
         url=url if isinstance(url, str) else None,
-        tools=manifest.item_digests("tools"),
-        prompts=manifest.item_digests("prompts"),
-        resource_templates=manifest.item_digests("resourceTemplates"),
-        source="tofu",
-        pinned_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        server=server,
-        manifest=f"{MANIFEST_DIR}/{name}.json",
+        pinned_at=_now(),
+        manifest_path=f"{MANIFEST_DIR}/{name}.json",
     )
 
 
@@ -191,15 +188,26 @@ def _pinned_manifest(lock: Lockfile, pin: Pin) -> Manifest | None:
     return stored if stored.digest == pin.digest else None
 
 
-def drift_lines(lock: Lockfile, pin: Pin, observed: Manifest) -> list[str]:
-    """What differs between the pin and an observed manifest, one readable line each."""
+def drift_lines(
+    pin: Pin,
+    pinned: Manifest | None,
+    observed: Manifest,
+    *,
+    kinds: tuple[str, ...] | None = None,
+    server: bool = True,
+) -> list[str]:
+    """What differs between the pin and an observed manifest, one readable line each.
+
+    ``pinned`` (the stored pinned manifest, when there is one) gives per-field detail; the
+    lock's item digests alone give per-item lines.
+    """
     from ztmcp.manifest import KINDS, NOUNS, diff
 
-    pinned = _pinned_manifest(lock, pin)
+    chosen = tuple(KINDS) if kinds is None else kinds
     if pinned is not None:
-        return diff(pinned, observed)
+        return diff(pinned, observed, kinds=chosen, server=server)
     lines: list[str] = []
-    for kind in KINDS:
+    for kind in chosen:
         old, new = pin.items(kind), observed.item_digests(kind)
         for item in sorted(set(old) | set(new)):
             if item not in old:
@@ -208,9 +216,94 @@ def drift_lines(lock: Lockfile, pin: Pin, observed: Manifest) -> list[str]:
                 lines.append(f"{NOUNS[kind]} {item!r}: removed")
             elif old[item] != new[item]:
                 lines.append(f"{NOUNS[kind]} {item!r}: changed ({old[item]} -> {new[item]})")
-    if not lines and observed.digest != pin.digest:
+    if server and kinds is None and not lines and observed.digest != pin.digest:
         lines.append("server name, version or instructions changed")
     return lines
+
+
+def _signed_pin(
+    name: str,
+    lock: Lockfile,
+    previous: Pin | None,
+    where: dict[str, object],
+    signed: Path,
+    *,
+    bundle: Path,
+    identity: str,
+    issuer: str,
+    offline: bool,
+    trust_config: Path | None,
+    mode: str,
+    timeout: float,
+) -> tuple[Pin, dict[Path, bytes]]:
+    """Verify everything about a signed pin; the pin and the files to write. Writes nothing."""
+    from dataclasses import replace
+
+    from ztmcp.signing import verify_artifact
+
+    manifest = _read_manifest(signed)
+    target = where.get("url") or where.get("command")
+    if isinstance(target, str | list):
+        live = extract_now(target, mode, timeout)
+        if live.digest != manifest.digest:
+            lines = diff_summary(manifest, live)
+            raise PinError(
+                f"the live server does not list what {signed.name} signs ({lines})",
+                hint="pin the release that matches the running server, or compare with "
+                f"`ztmcp diff {name} --manifest {signed}` after pinning",
+            )
+    _progress(f"verifying {bundle.name} over {signed.name} …")
+    verified = verify_artifact(
+        signed, bundle, identity, issuer, offline=offline, trust_config=trust_config
+    )
+    _progress(f"verified: {verified.summary()}")
+    base = f"{MANIFEST_DIR}/{name}"
+    files: dict[Path, bytes] = {}
+    for rel, source in (
+        (f"{base}.json", signed),
+        (f"{base}.sigstore.json", bundle),
+        *([(f"{base}.trust.json", trust_config)] if trust_config is not None else []),
+    ):
+        try:
+            files[lock.path.parent / rel] = source.read_bytes()
+        except OSError as exc:
+            raise PinError(f"{source}: cannot read ({exc.strerror})") from None
+    pin = replace(
+        _pin_from(name, manifest, previous, **where),
+        source="sigstore",
+        identity=identity,
+        issuer=issuer,
+        bundle=f"{base}.sigstore.json",
+        trust_config=f"{base}.trust.json" if trust_config is not None else None,
+    )
+    return pin, files
+
+
+def diff_summary(pinned: Manifest, observed: Manifest) -> str:
+    """A short one-line account of the differences (for an error message)."""
+    from ztmcp.manifest import diff
+
+    lines = diff(pinned, observed)
+    first = lines[0] if lines else "server fields differ"
+    more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f"{first[:160]}{more}"
+
+
+def _companions(lock: Lockfile, pin: Pin) -> list[Path]:
+    """The files a pin keeps next to the lock."""
+    rels = (pin.manifest, pin.bundle, pin.trust_config)
+    return [lock.path.parent / rel for rel in rels if rel is not None]
+
+
+def _stamp(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _first_seen(name: str) -> list[FirstSeen]:
+    from ztmcp.state.first_seen import FirstSeenStore
+
+    with FirstSeenStore() as store:
+        return [f for f in store.all() if f.server == name]
 
 
 def register(app: typer.Typer) -> None:
@@ -223,7 +316,8 @@ def register(app: typer.Typer) -> None:
         help="Print a server's canonical manifest (RFC 8785 JSON; per-item and whole digests)."
         "\n\nConnects with the official MCP SDK client to a stdio command (after --) or a "
         "Streamable HTTP URL, lists every tool, prompt and resource template (all pages) and "
-        "prints the manifest JSON; progress and the digest go to stderr.",
+        "prints the manifest JSON; progress and the digest go to stderr.\n\n"
+        "Example: ztmcp manifest -o manifest.json -- uvx mcp-server-time",
     )
     def manifest_command(
         ctx: typer.Context,
@@ -255,7 +349,14 @@ def register(app: typer.Typer) -> None:
         "NAME -- CMD ARGS… reads it from a stdio server, NAME URL from an HTTP server, "
         "NAME --manifest FILE takes a reviewed manifest file (add -- CMD… to record how to "
         "launch it). NAME alone re-pins from the command already in the lock: that is how you "
-        "accept a change after `ztmcp diff NAME`.",
+        "accept a change after `ztmcp diff NAME`.\n\n"
+        "Signed pin: add --bundle B --identity I --issuer U to --manifest FILE. The Sigstore "
+        "bundle must sign FILE by that identity at that OIDC issuer, and with a command or URL "
+        "the live server must list exactly FILE; then FILE and the bundle are kept in "
+        "ztmcp.manifests/ and `ztmcp run` verifies them again (offline) at every start.\n\n"
+        "Example: ztmcp pin time --manifest manifest.json --bundle manifest.json.sigstore.json "
+        "--identity https://github.com/ORG/REPO/.github/workflows/release-manifest.yml@refs/"
+        "tags/v1.0.0 --issuer https://token.actions.githubusercontent.com -- uvx mcp-server-time",
     )
     def pin_command(
         ctx: typer.Context,
@@ -263,6 +364,42 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(
                 "--manifest", metavar="FILE", help="Pin this manifest file (from `ztmcp manifest`)."
+            ),
+        ] = None,
+        bundle: Annotated[
+            Path | None,
+            typer.Option(
+                "--bundle", metavar="B", help="Sigstore bundle over --manifest FILE (signed pin)."
+            ),
+        ] = None,
+        identity: Annotated[
+            str | None,
+            typer.Option(
+                "--identity",
+                metavar="I",
+                help="The signer the bundle must name: a workflow URL at a tag, or an e-mail.",
+            ),
+        ] = None,
+        issuer: Annotated[
+            str | None,
+            typer.Option(
+                "--issuer",
+                metavar="U",
+                help="The OIDC issuer, e.g. https://token.actions.githubusercontent.com.",
+            ),
+        ] = None,
+        offline: Annotated[
+            bool,
+            typer.Option(
+                "--offline", help="Verify without network (the trust root in the sigstore wheel)."
+            ),
+        ] = False,
+        trust_config: Annotated[
+            Path | None,
+            typer.Option(
+                "--trust-config",
+                metavar="F",
+                help="A private Sigstore instance's ClientTrustConfig/TrustedRoot JSON.",
             ),
         ] = None,
         lockfile: LockOpt = None,
@@ -280,6 +417,20 @@ def register(app: typer.Typer) -> None:
                     hint="ztmcp pin NAME -- CMD ARGS…  (NAME as in ztmcp run --name)",
                 )
             name = _check_name(args[0])
+            signing = bundle is not None or identity is not None or issuer is not None
+            if signing and (bundle is None or identity is None or issuer is None):
+                raise UsageError(
+                    "a signed pin needs --bundle, --identity and --issuer together",
+                    hint="ztmcp verify --help explains identity and issuer",
+                )
+            if signing and from_file is None:
+                raise UsageError(
+                    "a signature covers a manifest file: give --manifest FILE with --bundle",
+                    hint=f"ztmcp pin {name} --manifest manifest.json --bundle B --identity I "
+                    "--issuer U -- CMD…",
+                )
+            if not signing and (offline or trust_config is not None):
+                raise UsageError("--offline and --trust-config only apply with --bundle")
             lock = lockmod.read(_lock_path(lockfile))
             previous = lock.get(name)
             where: dict[str, object] = {}
@@ -290,76 +441,134 @@ def register(app: typer.Typer) -> None:
                     where["command"] = None
                 else:
                     where["url"] = None
-            if from_file is not None:
-                manifest = _read_manifest(from_file)
-            elif where:
-                manifest = extract_now(_target(args[1:]), mode, timeout)
-            elif previous is not None and (previous.command or previous.url):
-                again = previous.url or list(previous.command or ())
-                manifest = extract_now(again, mode, timeout)
+            files: dict[Path, bytes | str] = {}
+            if signing:
+                assert from_file is not None and bundle is not None
+                assert identity is not None and issuer is not None
+                pin, signed_files = _signed_pin(
+                    name, lock, previous, where, from_file, bundle=bundle, identity=identity,
+                    issuer=issuer, offline=offline, trust_config=trust_config, mode=mode,
+                    timeout=timeout,
+                )  # fmt: skip
+                files.update(signed_files)
             else:
-                raise UsageError(
-                    f"{name!r} is not pinned yet: give its command",
-                    hint=f"ztmcp pin {name} -- CMD ARGS…  or  ztmcp pin {name} --manifest FILE",
-                )
-            pin = _pin_from(name, manifest, previous, **where)
-            assert pin.manifest is not None
-            _write_atomic(lock.path.parent / pin.manifest, manifest.to_json())
+                if previous is not None and previous.signed:  # never a silent downgrade
+                    raise UsageError(
+                        f"{name!r} has a signed pin: re-pin it from a signed release",
+                        hint=f"ztmcp pin {name} --manifest FILE --bundle B --identity I "
+                        f"--issuer U  (or `ztmcp unpin {name}` first)",
+                    )
+                if from_file is not None:
+                    manifest = _read_manifest(from_file)
+                elif where:
+                    manifest = extract_now(_target(args[1:]), mode, timeout)
+                elif previous is not None and (previous.command or previous.url):
+                    again = previous.url or list(previous.command or ())
+                    manifest = extract_now(again, mode, timeout)
+                else:
+                    raise UsageError(
+                        f"{name!r} is not pinned yet: give its command",
+                        hint=f"ztmcp pin {name} -- CMD ARGS…  or  ztmcp pin {name} --manifest FILE",
+                    )
+                pin = _pin_from(name, manifest, previous, **where)
+                assert pin.manifest is not None
+                files[lock.path.parent / pin.manifest] = manifest.to_json()
+            for path, data in files.items():
+                if path.resolve() != (from_file.resolve() if from_file else None):
+                    _write_atomic(path, data)
             lockmod.write(lock.with_pin(pin))
+            if previous is not None:  # a signed pin made unsigned: drop its old bundle files
+                for stale in set(_companions(lock, previous)) - set(_companions(lock, pin)):
+                    stale.unlink(missing_ok=True)
         except ZtmcpError as exc:
-            _die(exc)
+            _die(exc, 1 if isinstance(exc, SigningError) else 2)
         verb = "re-pinned" if previous is not None else "pinned"
         counts = ", ".join(
             f"{len(pin.items(k))} {k}" for k in lockmod.KIND_TABLES if pin.items(k) or k == "tools"
         )
-        typer.echo(f"{verb} {name}: {counts}, digest {pin.digest} in {lock.path}")
+        signer = f", signed by {pin.signer()}" if pin.signed else ""
+        typer.echo(f"{verb} {name}: {counts}, digest {pin.digest}{signer} in {lock.path}")
         if previous is not None and previous.digest == pin.digest:
             typer.echo("(unchanged)")
 
-    @app.command("pins")
+    @app.command(
+        "pins",
+        help="List pinned servers: name, tools, source of trust (and signer), digest, launch "
+        "command; then the first-seen pins `ztmcp run` took on its own (trust on first use, "
+        "kept in the user state, not in the lock).",
+    )
     def pins_command(lockfile: LockOpt = None) -> None:
-        """List pinned servers: name, tools, source of trust, digest, launch command."""
+        """List pinned servers."""
         from ztmcp import lockfile as lockmod
+        from ztmcp.state.first_seen import FirstSeenStore
 
         try:
             lock = lockmod.read(_lock_path(lockfile))
         except ZtmcpError as exc:
             _die(exc)
+        try:
+            with FirstSeenStore() as store:
+                seen = store.all()
+        except ZtmcpError as exc:  # the lock is still worth showing
+            seen = []
+            typer.echo(f"ztmcp: cannot read first-seen pins: {exc.diagnostics()}", err=True)
         if not lock.pins:
             typer.echo(f"no pins in {lock.path} (pin a server with `ztmcp pin NAME -- CMD…`)")
-            return
         for name, pin in sorted(lock.pins.items()):
             launch = pin.url or " ".join(pin.command or ()) or "-"
             typer.echo(
                 f"{name:<20} {len(pin.tools):>3} tools  {pin.source:<8} "
                 f"{pin.digest[:19]}…  {launch}"
             )
+            if pin.signed:
+                typer.echo(f"{'':<20} signed by {pin.signer()}")
+        if seen:
+            typer.echo("first seen by `ztmcp run` (trust on first use, not in the lock):")
+            for first in seen:
+                digest = first.manifest.digest
+                typer.echo(
+                    f"{first.server:<20} {len(first.manifest.tools):>3} tools  {'tofu':<8} "
+                    f"{digest[:19]}…  since {_stamp(first.first_seen)}"
+                )
 
-    @app.command("unpin")
+    @app.command(
+        "unpin",
+        help="Remove a server's pin from ztmcp.lock (and its stored manifest and bundle), or "
+        "forget the first-seen pins `ztmcp run` took for it.",
+    )
     def unpin_command(
         name: Annotated[str, typer.Argument(metavar="NAME", help="The pinned server name.")],
         lockfile: LockOpt = None,
     ) -> None:
-        """Remove a server's pin from ztmcp.lock (and its stored manifest)."""
+        """Remove a server's pin."""
         from ztmcp import lockfile as lockmod
+        from ztmcp.state.first_seen import FirstSeenStore
 
         try:
             lock = lockmod.read(_lock_path(lockfile))
             pin = lock.get(name)
-            if pin is None:
+            with FirstSeenStore() as store:
+                forgotten = store.forget(name)
+            if pin is not None:
+                lockmod.write(lock.without(name))
+            if pin is None and not forgotten:
                 raise PinError(f"{name!r} is not pinned in {lock.path}", hint="see `ztmcp pins`")
-            lockmod.write(lock.without(name))
         except ZtmcpError as exc:
             _die(exc)
-        if pin.manifest is not None:
-            (lock.path.parent / pin.manifest).unlink(missing_ok=True)
-        typer.echo(f"unpinned {name} from {lock.path}")
+        if pin is not None:
+            for path in _companions(lock, pin):
+                path.unlink(missing_ok=True)
+            typer.echo(f"unpinned {name} from {lock.path}")
+        if forgotten:
+            typer.echo(f"forgot {forgotten} first-seen pin(s) of {name}")
 
     @app.command(
         "diff",
-        help="Show how a server's current manifest differs from its pin; exit 1 on drift.\n\n"
+        help="Show how a server's manifest differs from its pin; exit 1 on drift.\n\n"
         "Re-extracts the manifest live from the command or URL pinned in the lock, or reads "
-        "--manifest FILE. Drift that `ztmcp run` withheld is also in the audit log: "
+        "--manifest FILE, or, with --observed, shows what `ztmcp run` observed when it withheld "
+        "drift (no server is started; also the fallback when the server cannot be started). "
+        "Works for first-seen pins too. The audit log has every withheld listing: "
         "`ztmcp audit show --server NAME`.",
     )
     def diff_command(
@@ -368,34 +577,73 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--manifest", metavar="FILE", help="Compare this manifest file."),
         ] = None,
+        observed_only: Annotated[
+            bool,
+            typer.Option("--observed", help="Compare what `ztmcp run` observed; start no server."),
+        ] = False,
         lockfile: LockOpt = None,
         mode: ModeOpt = "auto",
         timeout: TimeoutOpt = 60.0,
     ) -> None:
         """Compare a server with its pin."""
         from ztmcp import lockfile as lockmod
+        from ztmcp.state.observed import ObservedStore
 
+        note: str | None = None
+        kinds: tuple[str, ...] | None = None
         try:
+            if from_file is not None and observed_only:
+                raise UsageError("give --manifest FILE or --observed, not both")
             lock = lockmod.read(_lock_path(lockfile))
             pin = lock.get(name)
-            if pin is None:
-                raise PinError(f"{name!r} is not pinned in {lock.path}", hint="see `ztmcp pins`")
+            pinned: Manifest | None = None
+            if pin is not None:
+                pinned = _pinned_manifest(lock, pin)
+            else:
+                seen = sorted(_first_seen(name), key=lambda f: f.updated)
+                if not seen:
+                    raise PinError(
+                        f"{name!r} is not pinned in {lock.path}", hint="see `ztmcp pins`"
+                    )
+                pin, pinned = seen[-1].pin(), seen[-1].manifest
+                observed_only = observed_only or from_file is None  # no command is stored
+            observed: Manifest | None = None
             if from_file is not None:
                 observed = _read_manifest(from_file)
-            elif pin.url or pin.command:
-                observed = extract_now(pin.url or list(pin.command or ()), mode, timeout)
-            else:
-                raise UsageError(
-                    f"{name!r} was pinned from a file: no command to re-extract",
-                    hint=f"ztmcp diff {name} --manifest FILE",
+            elif not observed_only and (pin.url or pin.command):
+                try:
+                    observed = extract_now(pin.url or list(pin.command or ()), mode, timeout)
+                except PinError as exc:
+                    note = f"could not start {name} ({exc.message})"
+            elif not observed_only:
+                note = f"{name!r} was pinned from a file: no command to re-extract"
+            if observed is None:
+                with ObservedStore() as store:
+                    record = store.latest(name)
+                if record is None:
+                    if note is not None and "pinned from a file" in note:
+                        raise UsageError(note, hint=f"ztmcp diff {name} --manifest FILE")
+                    raise PinError(
+                        (note + "; " if note else "")
+                        + f"ztmcp run has observed no drift of {name}",
+                        hint=f"ztmcp diff {name} --manifest FILE",
+                    )
+                observed, kinds = record.manifest, record.kinds
+                when = _stamp(record.last_seen)
+                stale = ", against an older pin" if record.pinned_digest != pin.digest else ""
+                note = (note + "; " if note else "") + (
+                    f"showing what ztmcp run observed ({when}, {record.seen}x{stale})"
                 )
-            lines = drift_lines(lock, pin, observed)
+            lines = drift_lines(pin, pinned, observed, kinds=kinds, server=kinds is None)
         except ZtmcpError as exc:
             _die(exc)
+        if note:
+            typer.echo(f"ztmcp: {note}", err=True)
         if not lines:
             typer.echo(f"{name}: matches its pin ({pin.digest})")
             return
-        typer.echo(f"{name}: drifted from its pin ({pin.digest} -> {observed.digest})")
+        shown = observed.digest if kinds is None else "observed"
+        typer.echo(f"{name}: drifted from its pin ({pin.digest} -> {shown})")
         for line in lines:
             typer.echo(f"  {line}")
         sys.stdout.flush()

@@ -1,0 +1,229 @@
+"""The edge side of pins in ``ztmcp run``: everything that reads or writes state for ``pins``.
+
+The ``pins`` check is pure. This module does, around one session:
+
+- at start, for a signed pin (``source = "sigstore"``), verify its bundle again, offline,
+  against the recorded identity and issuer (``lockfile.verify_signature``; a success is
+  remembered by the hash of every input, ``state.verified``, so an unchanged pin skips the
+  sigstore import on the next start), on a thread while
+  the handshake goes on (the check's first listing or call waits for it: ``PinsCheck.hold``);
+  on any failure the check is told to withhold the server's items (fail closed) and a one-line
+  notice is printed;
+- at start, for a server absent from the lock under ``[pins] mode = "tofu"``, look up its
+  first-seen pin (``state.first_seen``) and hand it to the check; kinds never learned stay in
+  learning;
+- on every complete listing (the Session's ``on_listed`` hook, all pages), learn first-seen
+  items of the kinds still in learning and hand the grown pin to the check, and, when the
+  ``pins`` check withheld something, store the observed manifest (``state.observed``) for
+  ``ztmcp diff --observed`` and the TUI.
+
+A state failure while learning or recording is a one-line notice, not a stop: the session keeps
+its in-memory pin; a state failure at start is an error (fail closed).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ztmcp.errors import ZtmcpError
+
+if TYPE_CHECKING:
+    from ztmcp.checks.pins import PinsCheck
+    from ztmcp.manifest import Manifest
+    from ztmcp.session import ListedPage
+    from ztmcp.state.first_seen import FirstSeenStore
+    from ztmcp.state.observed import ObservedStore
+
+
+class PinEdge:
+    """Start-up verification, TOFU learning and drift recording for one server's session."""
+
+    def __init__(
+        self,
+        check: PinsCheck,
+        server: str,
+        argv_sha256: str,
+        *,
+        say: Callable[[str], None],
+        first_seen: FirstSeenStore | None = None,
+        observed: ObservedStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        from ztmcp.state.observed import ObservedStore
+
+        self.check = check
+        self.server = server
+        self.argv_sha256 = argv_sha256
+        self._say = say
+        self._first_seen = first_seen
+        self._observed = observed if observed is not None else ObservedStore()
+        self._clock = clock
+        self._pages: dict[str, list[dict[str, Any]]] = {}
+        self._rules: dict[str, set[str]] = {}
+        self._complete: dict[str, list[dict[str, Any]]] = {}
+        self._learning: frozenset[str] = frozenset()
+        self._warned: set[str] = set()
+
+    # -- start ----------------------------------------------------------------------------
+
+    def start(self, *, background: bool = True) -> None:
+        """Verify a signed pin (on a thread), or load a first-seen one; at most one line."""
+        from ztmcp.manifest import KINDS
+
+        check, name = self.check, self.server
+        if check.mode == "off":
+            return
+        pin = check.lock.get(name)
+        if pin is not None:
+            if pin.signed and background:
+                ready = threading.Event()
+                check.hold(name, ready)
+
+                def verify() -> None:
+                    try:
+                        self._verify(pin)
+                    finally:
+                        ready.set()
+
+                threading.Thread(target=verify, name="ztmcp-verify-pin", daemon=True).start()
+            elif pin.signed:
+                self._verify(pin)
+            return
+        if check.mode != "tofu":
+            return
+        from ztmcp.state.first_seen import FirstSeenStore
+
+        if self._first_seen is None:
+            self._first_seen = FirstSeenStore()
+        known = self._first_seen.get(name, self.argv_sha256)  # a StateError stops the run
+        self._learning = frozenset(KINDS) - (known.kinds if known else frozenset())
+        if known is None:
+            self._say(
+                f"server {name!r} is not pinned in {check.lock.path}: trusting it on first use "
+                f"(enforced from its next start); pin it for the project with "
+                f"`ztmcp pin {name} -- CMD…`"
+            )
+            return
+        check.adopt(known.pin(), learning=self._learning)
+        seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(known.first_seen))
+        self._say(
+            f"server {name!r}: enforcing the tools first seen on {seen} (trust on first use); "
+            f"pin it for the project with `ztmcp pin {name} -- CMD…`"
+        )
+
+    def _verify(self, pin: Any) -> None:
+        from ztmcp.lockfile import signed_files, verify_signature
+
+        try:
+            files = signed_files(self.check.lock, pin)  # cheap: no sigstore
+            key = self._memo_key(files, pin)
+            if key is not None and self._memo_known(key):
+                return
+            verify_signature(self.check.lock, pin, offline=True)
+            if key is not None:
+                self._memo_remember(key, pin.name)
+        except ZtmcpError as exc:
+            reason = exc.message
+        except Exception as exc:  # fail closed on anything unexpected, still one line
+            reason = f"verification failed ({type(exc).__name__})"
+        else:
+            return
+        self.check.refuse(pin.name, reason)
+        self._say(f"signed pin of {pin.name!r} did not verify: {reason}; its tools are withheld")
+
+    @staticmethod
+    def _memo_key(files: Any, pin: Any) -> str | None:
+        from ztmcp.state.verified import memo_key, production_root_id
+
+        try:
+            bundle = files.bundle.read_bytes()
+            root: str | bytes = (
+                files.trust_config.read_bytes()
+                if files.trust_config is not None
+                else production_root_id()
+            )
+        except Exception:  # unreadable now: the full verification reports it
+            return None
+        return memo_key(files.manifest_bytes, bundle, root, pin.identity, pin.issuer)
+
+    def _memo_known(self, key: str) -> bool:
+        from ztmcp.state.verified import VerifiedMemo
+
+        memo = VerifiedMemo()
+        try:
+            return memo.known(key)
+        except ZtmcpError:
+            return False  # a state problem only costs the full verification
+        finally:
+            memo.close()
+
+    def _memo_remember(self, key: str, server: str) -> None:
+        from ztmcp.state.verified import VerifiedMemo
+
+        memo = VerifiedMemo()
+        try:
+            memo.remember(key, server, self._clock())
+        except ZtmcpError:
+            pass  # the next start verifies in full again
+        finally:
+            memo.close()
+
+    # -- listings -------------------------------------------------------------------------
+
+    def __call__(self, page: ListedPage) -> None:
+        """The Session's ``on_listed`` hook. Never raises."""
+        kind = page.kind
+        if page.first or kind not in self._pages:
+            self._pages[kind], self._rules[kind] = [], set()
+        self._pages[kind].extend(page.items)
+        self._rules[kind] |= page.rules
+        if not page.last:
+            return
+        items, rules = self._pages.pop(kind), self._rules.pop(kind)
+        self._complete[kind] = items
+        try:
+            if kind in self._learning and self._first_seen is not None:
+                self._learn(kind, items)
+            if any(rule.startswith("pins.") for rule in rules):
+                self._record()
+        except ZtmcpError as exc:
+            self._warn(exc.message)
+        except Exception as exc:  # a state bug must not take the relay down
+            self._warn(f"{type(exc).__name__}: {exc}"[:200])
+
+    def _learn(self, kind: str, items: list[dict[str, Any]]) -> None:
+        assert self._first_seen is not None
+        learned = self._first_seen.learn(self.server, self.argv_sha256, kind, items, self._clock())
+        self.check.adopt(learned.pin(), learning=self._learning)
+
+    def observed_manifest(self) -> Manifest:
+        from ztmcp.manifest import Manifest
+
+        lists: Mapping[str, list[dict[str, Any]]] = self._complete
+        return Manifest.from_lists(
+            tools=lists.get("tools", []),
+            prompts=lists.get("prompts", []),
+            resource_templates=lists.get("resourceTemplates", []),
+        )
+
+    def _record(self) -> None:
+        from ztmcp.manifest import KINDS
+
+        kinds = [k for k in KINDS if k in self._complete]
+        pin = self.check.pin_for(self.server)
+        self._observed.record(
+            self.server, self.observed_manifest(), self._clock(), pin=pin, kinds=kinds
+        )
+
+    def _warn(self, text: str) -> None:
+        if text not in self._warned:
+            self._warned.add(text)
+            self._say(f"could not record pin state for {self.server!r}: {text}")
+
+    def close(self) -> None:
+        self._observed.close()
+        if self._first_seen is not None:
+            self._first_seen.close()
