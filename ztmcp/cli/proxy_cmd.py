@@ -1,0 +1,413 @@
+"""``ztmcp proxy URL``: an HTTP MCP server behind ztmcp's checks, through embedded mitmproxy.
+
+mitmproxy runs in this process in reverse-proxy mode on 127.0.0.1 only, with the ztmcp addon
+(``ztmcp.adapters.mitm``) deciding on every message. mitmproxy is imported only here, when the
+command runs, so the rest of the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+
+from ztmcp.cli.render import fail
+from ztmcp.errors import UsageError, ZtmcpError
+
+if TYPE_CHECKING:
+    from ztmcp.adapters.mitm import ZtmcpAddon
+    from ztmcp.credentials import HeaderRule
+
+LISTEN_HOST = "127.0.0.1"  # ztmcp listens on loopback only
+START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """The upstream MCP endpoint, validated."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query the client uses, kept as given
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def shown(self) -> str:
+        return f"{self.origin}{self.path}"
+
+
+def parse_upstream(url: str) -> Upstream:
+    """Validate the URL the user gave; one-line errors that say what a good one looks like."""
+    example = "e.g. https://mcp.example.com/mcp or http://127.0.0.1:3001/mcp"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise UsageError(f"bad upstream URL {url[:200]!r}: {exc}", hint=example) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"bad upstream URL {url[:200]!r}: it needs http:// or https:// and a host",
+            hint=example,
+        )
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(
+            "the upstream URL holds credentials, which would end up in logs and process lists",
+            hint="remove them from the URL; give tokens to ztmcp as upstream headers instead",
+        )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    default = 443 if parts.scheme == "https" else 80
+    return Upstream(parts.scheme, parts.hostname, port or default, path)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyConfig:
+    upstream: Upstream
+    port: int = 0
+    name: str | None = None
+    policy: Path | None = None
+    monitor: bool = False
+    allow_hosts: tuple[str, ...] = ()
+    allow_origins: tuple[str, ...] = ()
+    timeout: int = 300
+    upstream_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _say(text: str) -> None:
+    print(f"ztmcp: {text}", file=sys.stderr, flush=True)
+
+
+class _StartupErrors(logging.Handler):
+    """Collects mitmproxy's error records (a port in use, a bad option) for a one-line error."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.errors: list[str] = []
+        self.started = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.ERROR:
+            return
+        text = record.getMessage().splitlines()[0] if record.getMessage() else record.name
+        if not self.started:
+            self.errors.append(text)
+        else:
+            _say(f"mitmproxy: {text[:300]}")
+
+
+def _brokered(
+    config: ProxyConfig, rules: Iterable[HeaderRule]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The headers to add upstream, and the secret values in them (the keyring's values and
+    the headers built from them; literal headers such as a tenant name are not secret).
+    Headers given in ``config`` (programmatic use) all count as secret."""
+    from ztmcp.credentials import SecretStore, resolve, rules_for
+
+    url, rules = config.upstream.shown, tuple(rules)
+    secrets = [*config.upstream_headers.values()]
+    chosen = rules_for(rules, url)
+    headers: dict[str, str] = {}
+    if chosen:
+        store = SecretStore()
+
+        class Reading:
+            def get(self, name: str) -> str:
+                value = store.get(name)
+                secrets.append(value)
+                return value
+
+        headers = resolve(rules, url, Reading())
+        secrets += [headers[r.name] for r in chosen.values() if r.secrets]
+    return {**config.upstream_headers, **headers}, tuple(secrets)
+
+
+def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]:
+    """The addon over policy, checks and one audit log; and how to close that log."""
+    from ztmcp.adapters.mitm import ZtmcpAddon
+    from ztmcp.cli.run_cmd import _pin_edge
+    from ztmcp.holds import AccessEdge
+    from ztmcp.policy import build_checks, load_policy
+    from ztmcp.session import AuditSink, Mode, Session, ToolSurface
+    from ztmcp.state import paths
+    from ztmcp.state.audit import AuditLog
+
+    policy = load_policy(config.policy, cwd=Path.cwd(), user_config=paths.user_config())
+    # Credential brokering: the policy's [[proxy.header]] rules for this upstream, secrets
+    # read from the keyring once, here; only header names are ever shown.
+    brokered, secrets = _brokered(config, policy.upstream_headers)
+    if brokered:
+        _say(f"adding {', '.join(sorted(brokered))} to every upstream request")
+    name = config.name or config.upstream.host
+    mode = Mode.MONITOR if config.monitor else policy.mode
+    checks = build_checks(policy)
+    for check in checks:  # e.g. pins: "server X is not pinned", once, at start
+        notice = getattr(check, "start_notice", None)
+        text = notice(name) if notice is not None else None
+        if text:
+            _say(text)
+    log = AuditLog.create(paths.audit_dir(), name)
+    where: dict[str, Any] = {
+        "server.url_sha256": hashlib.sha256(config.upstream.shown.encode()).hexdigest(),
+        "server.address": config.upstream.host,
+        "process.pid": os.getpid(),
+        "policy.sources": [str(p) for p in policy.sources],
+    }
+    log.post(
+        {
+            "event": "session.start",
+            "server": name,
+            "mode": mode.value,
+            "checks": [c.name for c in checks],
+            "adapter": "proxy",
+            **where,
+        }
+    )
+
+    # The same edges as `ztmcp run`: first-seen pins and drift records (one per server), and
+    # held calls / grant renewal (one per conversation, only when a rule uses grants).
+    on_listed = _pin_edge(checks, name, where["server.url_sha256"])
+
+    def new_session(sink: AuditSink, surface: ToolSurface) -> Session:
+        return Session(
+            name,
+            checks,
+            sink,
+            mode=mode,
+            limits=policy.limits,
+            where=where,
+            on_listed=on_listed,
+            edge=AccessEdge.for_checks(checks, log.session_id),
+            surface=surface,
+        )
+
+    addon = ZtmcpAddon(
+        new_session,
+        log,
+        server=name,
+        extra_hosts=config.allow_hosts,
+        extra_origins=config.allow_origins,
+        # Credential brokering: headers the policy gives this upstream (values never logged).
+        upstream_headers=brokered,
+        secrets=secrets,  # cut out of every upstream response
+        max_bytes=policy.limits.max_bytes,
+    )
+
+    def close(reason: str) -> None:
+        addon.close_all(reason)
+        log.close(server=name, reason=reason)
+
+    return addon, close
+
+
+# The mitmproxy addons a reverse proxy needs. mitmproxy's default_addons() adds some 25 more
+# (playback, map/modify, export, onboarding, …) that all sit idle here but are still called on
+# every hook of every flow: leaving them out saves a measurable share of each call.
+_MITM_ADDONS = (
+    ("core", "Core"),
+    ("proxyserver", "Proxyserver"),
+    ("next_layer", "NextLayer"),
+    ("tlsconfig", "TlsConfig"),
+    ("disable_h2c", "DisableH2C"),
+    ("block", "Block"),
+)
+
+
+def _mitm_addons(importlib: Any) -> list[Any]:
+    if os.environ.get("ZTMCP_MITM_DEFAULT_ADDONS"):  # for comparing against the full set
+        return list(importlib.import_module("mitmproxy.addons").default_addons())
+    return [
+        getattr(importlib.import_module(f"mitmproxy.addons.{module}"), name)()
+        for module, name in _MITM_ADDONS
+    ]
+
+
+async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None = None) -> int:
+    """Run the proxy until SIGINT/SIGTERM (or ``stop``); returns the exit code."""
+    import importlib
+
+    from mitmproxy import exceptions, options
+    from mitmproxy.master import Master
+
+    from ztmcp.adapters.mitm import HostPolicy
+
+    addon, close = build_addon(config)
+    errors = _StartupErrors()
+    mitm_logger = logging.getLogger("mitmproxy")
+    mitm_logger.addHandler(errors)
+    mitm_logger.propagate = False
+    ready = asyncio.Event()
+
+    class _Ready:
+        def running(self) -> None:
+            ready.set()
+
+    reason = "proxy stopped"
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:  # from here on, a signal is a clean stop
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        # mitmproxy's master, options and addons are untyped: handled as Any.
+        opts: Any = options.Options()
+        master: Any = Master(opts)
+        master.addons.add(*_mitm_addons(importlib))
+        master.addons.add(addon, _Ready())
+        try:
+            opts.update(
+                mode=[f"reverse:{config.upstream.origin}"],
+                listen_host=LISTEN_HOST,
+                listen_port=config.port,
+                keep_host_header=True,  # the client's Host is checked by ztmcp, then replaced
+                body_size_limit=str(addon.max_bytes),
+                tcp_timeout=config.timeout,
+                ssl_insecure=False,  # upstream TLS is verified
+                http3=False,
+            )
+        except exceptions.OptionsError as exc:
+            raise UsageError(f"cannot configure the proxy: {exc}") from None
+        run = asyncio.create_task(master.run())
+        waiter = asyncio.create_task(ready.wait())
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait(
+            {run, waiter, stopper}, timeout=START_TIMEOUT, return_when="FIRST_COMPLETED"
+        )
+        waiter.cancel()
+        if stop.is_set():  # interrupted while starting
+            reason = "interrupted"
+            master.shutdown()
+            await asyncio.wait({run}, timeout=5)
+            return 0
+        proxy = master.addons.get("proxyserver")
+        addrs = proxy.listen_addrs() if ready.is_set() else []
+        errors.started = True
+        if not addrs:
+            master.shutdown()
+            await asyncio.wait({run}, timeout=5)
+            cause = errors.errors[0] if errors.errors else "it did not start in time"
+            if "in use" in cause.lower():
+                hint = f"port {config.port} is taken: pick another with --port, or --port 0"
+            else:
+                hint = "check --port and the upstream URL"
+            reason = "proxy failed to start"
+            raise UsageError(f"cannot listen on {LISTEN_HOST}:{config.port}: {cause}", hint=hint)
+        port = int(addrs[0][1])
+        addon.hosts = HostPolicy.loopback(port, config.allow_hosts, config.allow_origins)
+        local = f"http://{LISTEN_HOST}:{port}{config.upstream.path}"
+        _say(f"proxying {local} -> {config.upstream.shown}")
+        if on_ready is not None:
+            on_ready(local)
+
+        await asyncio.wait({run, stopper}, return_when="FIRST_COMPLETED")
+        stopper.cancel()
+        if not stop.is_set():
+            reason = "mitmproxy stopped unexpectedly"
+            _say(reason)
+            return 1
+        reason = "interrupted"
+        await proxy.servers.update([])  # stop listening first, then end the master
+        master.shutdown()
+        await asyncio.wait({run}, timeout=10)
+        return 0
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        mitm_logger.removeHandler(errors)
+        close(reason)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``proxy`` command to ``app``."""
+
+    @app.command(
+        "proxy",
+        help=(
+            "Put an HTTP MCP server (Streamable HTTP or legacy HTTP+SSE) behind ztmcp's checks.\n\n"
+            "Starts a local reverse proxy on 127.0.0.1 (mitmproxy, in this process) and prints "
+            "the URL to give your MCP client instead of URL. Every JSON-RPC message both ways "
+            "is checked, fail-closed; responses are streamed and checked event by event; "
+            "every decision is in the audit log (`ztmcp audit show`).\n\n"
+            "Example: ztmcp proxy --port 8931 https://mcp.example.com/mcp"
+        ),
+    )
+    def proxy(
+        url: Annotated[str, typer.Argument(help="The upstream MCP endpoint (http or https).")],
+        port: Annotated[
+            int,
+            typer.Option(
+                "--port", "-p", min=0, max=65535, help="Local port on 127.0.0.1 (0: any free one)."
+            ),
+        ] = 0,
+        name: Annotated[
+            str | None,
+            typer.Option("--name", help="Server name for policy, pins and audit (default: host)."),
+        ] = None,
+        policy: Annotated[
+            Path | None,
+            typer.Option(
+                "--policy", metavar="FILE", help="Policy file (default: ./ztmcp.toml if present)."
+            ),
+        ] = None,
+        monitor: Annotated[
+            bool, typer.Option("--monitor", help="Record what the checks find but block nothing.")
+        ] = False,
+        allow_host: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--allow-host",
+                metavar="HOST:PORT",
+                help="Also accept this Host header (default: 127.0.0.1/localhost:PORT only).",
+            ),
+        ] = None,
+        allow_origin: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--allow-origin",
+                metavar="ORIGIN",
+                help="Also accept this Origin (default: none or a localhost origin).",
+            ),
+        ] = None,
+        timeout: Annotated[
+            int,
+            typer.Option(
+                "--timeout",
+                min=1,
+                metavar="SECONDS",
+                help="Close a connection (a stalled upstream, an idle stream) after this "
+                "long without traffic.",
+            ),
+        ] = 300,
+    ) -> None:
+        try:
+            config = ProxyConfig(
+                parse_upstream(url),
+                port=port,
+                name=name,
+                policy=policy,
+                monitor=monitor,
+                allow_hosts=tuple(allow_host or ()),
+                allow_origins=tuple(allow_origin or ()),
+                timeout=timeout,
+            )
+            code = asyncio.run(serve(config))
+        except ZtmcpError as exc:
+            fail(exc)
+        except KeyboardInterrupt:
+            code = 0
+        raise typer.Exit(code)
