@@ -38,7 +38,9 @@ def test_dev_corpus_targets() -> None:
     kinds = evaluate([DEV / "tool_descriptions.jsonl", DEV / "tool_results.jsonl"]).as_dict()
     td, tr = kinds["kinds"]["tool_description"], kinds["kinds"]["tool_result"]
     assert td["tpr"] >= 0.97 and td["fpr"] <= 0.01
-    assert tr["tpr"] >= 0.89 and tr["fpr"] <= 0.02  # target 0.90: see the detection report
+    assert tr["tpr"] >= 0.92 and tr["fpr"] <= 0.02  # goal 0.90 at 0.02; measured 0.928 / 0
     secrets = evaluate([DEV / "arguments.jsonl"]).as_dict()
     fam = secrets["attack_types"]["arguments"]["secret"]
-    assert fam["tpr"] >= 0.85 and secrets["kinds"]["arguments"]["fpr"] <= 0.015
+    # Goal 0.98 at 0.01, out of reach on this corpus: 9 of its 74 positives and 3 of its 282
+    # negatives carry labels that contradict other samples of the same shape (docs/detection.md).
+    assert fam["tpr"] >= 0.87 and secrets["kinds"]["arguments"]["fpr"] <= 0.011

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import random
 import re
@@ -94,6 +95,120 @@ def test_trigger_windows_find_what_an_exhaustive_scan_finds(profile: str) -> Non
         assert _spans(fast) == _spans(instructions.scan(text, profile, exhaustive=True)), text
 
 
+def _long_texts(seed: int) -> list[str]:
+    """Long rule-rich texts (the RE2 path), some with characters on which RE2's ASCII classes
+    and Python's Unicode ones disagree: accented letters, other digits, other white space."""
+    rnd = random.Random(seed)
+    sentences = [s for t in _corpus() for s in re.split(r"(?<=[.!?\n])", t) if s]
+    odd = ["\u00e9", "\u2019", "\u00a0", "\u0663", "\u2003", "\x0b", "\x1c", "\u00df", "_"]
+    out = []
+    for i in range(24):
+        text = "".join(rnd.choice(sentences) for _ in range(120))
+        if i % 2:
+            chars = list(text)
+            for _ in range(len(chars) // 80):
+                chars[rnd.randrange(len(chars))] = rnd.choice(odd)
+            text = "".join(chars)
+        out.append(text)
+    return [t for t in out if len(t) > 4096]
+
+
+@pytest.mark.parametrize("profile", [instructions.CONTENT, instructions.DESCRIPTION])
+def test_re2_trigger_set_finds_what_an_exhaustive_scan_finds(profile: str) -> None:
+    texts = _long_texts(5)
+    assert len(texts) >= 20
+    taken = 0
+    for text in texts:
+        taken += instructions._Triggers(instructions._lower(text)).matched is not None
+        fast = instructions.scan(text, profile)
+        assert _spans(fast) == _spans(instructions.scan(text, profile, exhaustive=True)), text
+    assert taken == len(texts)  # every one went through the RE2 set, not the gates
+
+
+def test_without_an_re2_set_the_gates_decide(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A memory budget too small for the automaton: RE2 refuses to compile it (a real failure).
+    # (on the module itself: ``ztmcp.detectors.instructions`` is a lazy proxy of it).
+    monkeypatch.setattr(importlib.import_module("ztmcp.detectors.instructions"), "_RE2_MAX_MEM",
+                        4096)
+    texts = _long_texts(6)[:6]
+    for text in texts:
+        assert instructions._Triggers(instructions._lower(text)).matched is None
+        fast = instructions.scan(text, instructions.CONTENT)
+        assert _spans(fast) == _spans(instructions.scan(text, instructions.CONTENT,
+                                                        exhaustive=True))
+
+
+def _secret_texts(seed: int) -> list[str]:
+    """Long texts full of credential shapes, near misses and filler (the RE2 path of secrets)."""
+    rnd = random.Random(seed)
+    samples = []
+    if _SHARED_EVAL.is_dir():
+        for line in (_SHARED_EVAL / "arguments.jsonl").read_text().splitlines():
+            sample = json.loads(line)
+            samples.append(sample.get("sample") or json.dumps(sample["arguments"]))
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    token = lambda n: "".join(rnd.choice(alphabet) for _ in range(n))  # noqa: E731
+    samples += [f"ghp_{token(36)}", f"AKIA{token(16).upper()}", f"xkeysib-{token(64)}-{token(16)}",
+                f"LTAI{token(20)}", "GB82 WEST 1234 5698 7654 32", "DE89370400440532013000",
+                f"https://u:{token(12)}@db.example.com/x", f"sk-ant-api03-{token(93)}AA",
+                token(40), f"glagent-{token(60)}", "lorem ipsum dolor sit amet " * 20,
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+                "card 4111 1111 1111 1111 exp", "ssn 123-45-6789",
+                f"Authorization: Bearer {token(30)}",
+                f"kind: Secret\ndata:\n  password: {token(24)}\n", f"curl -u admin:{token(14)} x",
+                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+                f"password = '{token(16)}'"]
+    out = ["\n".join(rnd.choice(samples) for _ in range(150)) for _ in range(12)]
+    # One shape in a long filler: most checks' words are absent, so the gates skip them.
+    filler = "The quarterly report is attached; numbers 12 and 345 are final.\n" * 80
+    out += [filler + sample + "\n" + filler for sample in samples[-24:]]
+    return out
+
+
+def test_re2_shape_set_finds_what_the_full_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module("ztmcp.detectors.secrets")  # not the lazy proxy
+    texts = _secret_texts(7)
+    fast = [sorted((f.rule, f.start, f.end) for f in secrets.scan(t)) for t in texts]
+    for i, text in enumerate(texts):  # the RE2 paths were taken
+        cand = "\n".join(text[s:e] for s, e in runs.runs(
+            runs.classes(text, module._CANDIDATE_CLASS), "a", 16))
+        assert i >= 12 or module._shapes_present(cand) is not None
+        assert module._text_gates(module.lower(text)) is not None
+    monkeypatch.setattr(module, "_SET_MIN", 10**12)  # no RE2: every shape and check in full
+    full = [sorted((f.rule, f.start, f.end) for f in secrets.scan(t)) for t in texts]
+    assert fast == full
+    assert sum(1 for f in fast if f) >= 20
+
+
+def test_re2_css_set_finds_what_the_full_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module("ztmcp.detectors.unicode")
+    rnd = random.Random(8)
+    parts = ["display: none", "visibility:hidden", "font-size:0px", "font-size: 0.5em",
+             "opacity: 0", "opacity:0.8", "color:transparent", "COLOR: Transparent", "<p>", " ",
+             "style=\"", "display:block", "\u00e9", "lorem ipsum " * 40]
+    texts = ["".join(rnd.choice(parts) for _ in range(400)) for _ in range(20)]
+    texts = [t for t in texts if len(t) > 4096]
+    assert texts
+    fast = [module._hidden_css(t) for t in texts]
+    assert all(module._css_present(t.lower()) is not None for t in texts)
+    monkeypatch.setattr(module, "_CSS_SET_MIN", 10**12)
+    assert fast == [module._hidden_css(t) for t in texts]
+    assert all(fast)
+
+
+def test_loosened_patterns_and_the_ascii_view() -> None:
+    from ztmcp.detectors import multi
+
+    assert multi.loosen(r"(?<![a-z])ab(?=c)[x\]](?!d)") == r"ab[x\]]"
+    assert multi.loosen(r"a{50,1024}b{2000}c{1,5}") == r"a{50,}b{1000,}c{1,5}"
+    pad = "plain words " * 50  # a few odd characters in mostly ASCII text
+    text = pad + "caf\u00e9 \u0663\u00a0x\x0by\u2019z"
+    view = multi.ascii_view(text)
+    assert view == pad + "cafa 0 x y\x01z" and len(view) == len(text)
+    assert multi.ascii_view("plain ascii") == "plain ascii"
+    assert multi.ascii_view("\u00e9" * 100) is None  # mostly non-ASCII: not worth a view
+
+
 def _noise(seed: int, alphabet: str, n: int) -> str:
     rnd = random.Random(seed)
     out = []
@@ -143,6 +258,26 @@ def test_blob_runs_match_the_reference_regexes(seed: int) -> None:
             if unicode._readable(raw) is not None:
                 expected.append(m.span())
     assert [(s, e) for s, e, _ in unicode.decoded_blobs(text)] == expected[:64]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_auth_header_windows_find_what_a_whole_text_search_finds(seed: int) -> None:
+    rnd = random.Random(seed)
+    pieces = ["Authorization: Bearer ", "authorization: basic ", "X-Api-Key: ", "x-jfrog-art-api=",
+              "Private-Token:", "apikey = token ", "api-token: ", "X-AUTH-TOKEN:", "AUTHORIZATION",
+              "aB3dE5fG7hiJ1kL2", "Zx9" * 5, "tok.en-/+=", " ", "  ", "\n", "word ", "=", ":",
+              "\u0130", "x" * 300]
+    # Sparse headers among filler (with U+0130, whose lower case is two characters long), so
+    # that the windows stay apart and must each be placed right.
+    filler = ["\u0130" * 40, "lorem ipsum dolor " * 30, "\n"]
+    text = "".join(rnd.choice(pieces) if rnd.random() < 0.05 else rnd.choice(filler)
+                   for _ in range(6000))
+    reference = [m.span() for m in secrets._AUTH_HEADER.finditer(text)]
+    assert reference
+    low = secrets.lower(text)
+    assert len(low) == len(text)
+    near = secrets._near(secrets._AUTH_HEADER, text, low, secrets._AUTH_GATES, 16, 2048)
+    assert [m.span() for m in near] == reference
 
 
 def _timed(text: str) -> float:

@@ -60,8 +60,13 @@ RULE_MODULES: Final = ("unicode", "instructions", "secrets")
 
 
 def warm_up() -> list[ModuleType]:
-    """Import (and so compile) every rule module; meant for a background thread."""
-    return [importlib.import_module(f"ztmcp.detectors.{name}") for name in RULE_MODULES]
+    """Import (and so compile) every rule module and its RE2 set; for a background thread."""
+    modules = [importlib.import_module(f"ztmcp.detectors.{name}") for name in RULE_MODULES]
+    for module in modules:
+        compile_sets = getattr(module, "compile_sets", None)
+        if compile_sets is not None:
+            compile_sets()
+    return modules
 
 
 MAX_STRINGS: Final = 20_000
@@ -82,6 +87,9 @@ _HARVEST_PARAM: Final = re.compile(
 )
 
 
+_SCALARS: Final = (str, int, float, type(None))  # bool is an int
+
+
 def iter_strings(value: Any, *, keys: bool = False) -> Iterator[tuple[str, str]]:
     """(path, string) for every string in a JSON value, keys included when ``keys``; bounded."""
     stack: list[tuple[str, Any, int]] = [("", value, 0)]
@@ -97,7 +105,9 @@ def iter_strings(value: Any, *, keys: bool = False) -> Iterator[tuple[str, str]]
             if count > MAX_STRINGS or chars > MAX_CHARS:
                 return
             yield path, item
-        elif isinstance(item, Mapping):
+        elif isinstance(item, _SCALARS):
+            continue  # before the Mapping check: an ABC check is slow, and most leaves are these
+        elif isinstance(item, (dict, Mapping)):
             for k, v in reversed(list(item.items())):
                 sub = f"{path}/{k}"
                 if keys and isinstance(k, str):
@@ -120,13 +130,20 @@ def _param_names(schema: Any) -> Iterator[str]:
         seen += 1
         if depth > MAX_DEPTH:
             continue
-        if isinstance(node, Mapping):
+        if isinstance(node, (dict, Mapping)):
             props = node.get("properties")
-            if isinstance(props, Mapping):
+            if isinstance(props, (dict, Mapping)):
                 yield from (k for k in props if isinstance(k, str))
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, Mapping | list))
+            stack.extend((v, depth + 1) for v in node.values() if _container(v))
         elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, Mapping | list))
+            stack.extend((v, depth + 1) for v in node if _container(v))
+
+
+def _container(value: Any) -> bool:
+    """A JSON object or array (the common types first: ABC checks are slow)."""
+    if isinstance(value, dict | list):
+        return True
+    return not isinstance(value, _SCALARS) and isinstance(value, Mapping)
 
 
 def scan_definition(item: Mapping[str, Any]) -> list[Finding]:

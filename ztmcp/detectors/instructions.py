@@ -36,9 +36,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 
 from ztmcp.checks.base import Severity
+from ztmcp.detectors import multi
 from ztmcp.detectors.findings import RANK, Finding
 
 DESCRIPTION: Final = "description"
@@ -308,6 +310,29 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      r"|(?:^|[\n.!?:;]\s{0,3})(?:in|within|throughout|at\s+the\s+(?:end|start|beginning)\s+of)\s+"
      r"your\s+" + _RESPONSE + r",",
      ("your",), None, H, "tells the model how to write its response"),
+    # A standalone line that hands the reader a new job: "Write a short story about …",
+    # "Translate the following sentence …" (BIPIA's task-injection family). Anchored to a whole,
+    # short line so that the same verbs inside running prose do not count.
+    ("instr.task_injection", "task",
+     r"^[ \t>*#|-]{0,4}(?:write|compose|develop|draft|provide|generate|recommend|suggest|give"
+     r"|create)\s+(?:me\s+|us\s+)?(?:a|an|the|some|\d+)\s+(?:[a-z'-]+\s+){0,3}?(?:poems?"
+     r"|stor(?:y|ies)|speech|essay|letter|haiku|song|lyrics|limerick|jokes?|tweet|blog\s+post"
+     r"|novel|slogan|riddle|books?|movies?)\b[^\n]{0,200}$"
+     r"|^[ \t>*#|-]{0,4}(?:translate|analy[sz]e|summari[sz]e)\s+the\s+(?:following|sentiment)\b"
+     r"[^\n]{0,200}$"
+     r"|^[ \t>*#|-]{0,4}(?:provide|give|show)\s+(?:me\s+)?(?:an|some)\s+examples?\s+of\s+how\b"
+     r"[^\n]{0,200}$"
+     r"|^[ \t>*#|-]{0,4}(?:reply|respond|answer|write)\s+(?:only\s+)?(?:in\s+(?:reverse"
+     r"|backwards?|all\s+caps|upper\s?case|pig\s+latin|emojis?|rhymes?|morse|code|cipher)"
+     r"|backwards?)\b[^\n]{0,120}$"
+     r"|^[ \t>*#|-]{0,4}(?:replace|swap|substitute|reverse|capitali[sz]e|scramble|jumble|shuffle"
+     r"|misspell)\s+(?:every|each|all)\s+(?:\w+\s+){0,2}?(?:letters?|words?|characters?"
+     r"|vowels?|consonants?)\b[^\n]{0,160}$",
+     ("write", "compose", "develop", "draft", "provide", "generate", "recommend", "suggest",
+      "give", "show", "translate", "analyse", "analyze", "summarise", "summarize", "create",
+      "reply", "respond", "answer", "replace", "swap", "substitute", "reverse", "capitalise",
+      "capitalize", "scramble", "jumble", "shuffle", "misspell"), None, H,
+     "a standalone line that gives the reader a new task"),
     ("instr.todo", "todo",
      r"(?<![#/*\-])(?<![#/*]\s)\btodo\s{0,3}:\s{0,3}(?:please\s+)?(?:send|transfer|forward|pay"
      r"|e-?mail|invite|visit|post|share|upload|delete|remove|change|modify|update|create|add|book"
@@ -482,6 +507,14 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
         *_ts(_FULL_CTX, "full", "entire", "complete", "whole", "current"),
     ]),
     ("instr.response_manipulation", [_t("your", r"your\s+(?:\w+\s+)?" + _RESPONSE)]),
+    ("instr.task_injection", [
+        *_ts(r"\s+(?:me\s+|us\s+)?(?:a|an|the|some|\d+)\s", "write", "compose", "develop",
+             "draft", "provide", "generate", "recommend", "suggest", "give", "create", "show"),
+        *_ts(r"\s+the\s", "translate", "analyse", "analyze", "summarise", "summarize"),
+        *_ts(r"\s+(?:only\s+)?(?:in\s|backward)", "reply", "respond", "answer", "write"),
+        *_ts(r"\s+(?:every|each|all)\s", "replace", "swap", "substitute", "reverse",
+             "capitalise", "capitalize", "scramble", "jumble", "shuffle", "misspell"),
+    ]),
     ("instr.todo", [_t("todo", r"todo\s{0,3}:")]),
     ("instr.code_directive", [
         _t("code", r"code\s+(?:snippet|block|section|excerpt|fragment|piece|segment|sample|chunk"
@@ -565,13 +598,27 @@ def _groups() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]],
         else:
             alternatives = "|".join(f"(?:{t})" for t in tails[key])
             search[key] = re.compile(re.escape(key) + f"(?={alternatives})")
-        for rx in rxs:
+        for rx, tail in zip(rxs, tails[key], strict=True):
             group_of[rx] = (key, *rxs)
+            _TAIL_OF[rx] = tail
     single = {rx: re.compile(rx) for rxs in members.values() for rx in rxs}
     return search, group_of, single
 
 
+_TAIL_OF: Final[dict[str, str]] = {}  # trigger -> its look-ahead after its group's literal
 _GROUP_SEARCH, _GROUP_OF, _TRIGGER_RX = _groups()
+# Every gate any rule puts on a trigger (None: some rule runs it ungated).
+_RX_GATES: Final[dict[str, frozenset[str | None]]] = {
+    rx: frozenset(g for rule in RULES for g, r in rule.triggers if r == rx)
+    for rule in RULES for _g, rx in rule.triggers
+}
+
+
+@cache
+def _subset_search(key: str, rxs: tuple[str, ...]) -> re.Pattern[str]:
+    """The search of group ``key`` for some of its triggers only (the ones a text can match)."""
+    alternatives = "|".join(f"(?:{_TAIL_OF[rx]})" for rx in rxs)
+    return re.compile(re.escape(key) + f"(?={alternatives})")
 
 
 def _lower(text: str) -> str:
@@ -618,29 +665,115 @@ _RULE_GATES: Final = {  # keyed by identity: several rules share a rule id
 _ALL_GATES: Final = frozenset().union(*(gates for gates, _ in _RULE_GATES.values()))
 
 
+# Short gates that every match of their triggers' rules holds as a whole word (each rule puts a
+# ``\b``, a line start or punctuation before it and a space after), so they are looked up as
+# words: as substrings ("hi" in "which", "am" in "example") they would be in almost every page.
+# Not "to" ("into https://…" is an exfiltration sink) nor "id" ("myid_rsa").
+_WORD_GATES: Final = frozenset({"hi", "am", "hey", "dear", "all", "any", "ai", "llm", "use", "run",
+                                "call", "you"})
+
+
+# -- one pass for all triggers -----------------------------------------------------------------
+# On a long text, one RE2 automaton for every trigger (``multi``) says in a single pass which
+# triggers match anywhere; only those are searched for positions, instead of a search per
+# trigger word the page merely contains. When it cannot say, the gates decide as before.
+_RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
+
+
+@cache
+def _trigger_set(max_mem: int) -> tuple[multi.RegexSet, tuple[str, ...]]:
+    triggers = tuple(sorted({rx for rule in RULES for _g, rx in rule.triggers}))
+    return multi.RegexSet([multi.loosen(rx) for rx in triggers], max_mem), triggers
+
+
+def compile_sets() -> None:
+    """Build the trigger automaton now (``warm_up``) rather than on the first long text."""
+    _trigger_set(_RE2_MAX_MEM)
+
+
+def _matching_triggers(low: str) -> frozenset[str] | None:
+    """The triggers that match somewhere in ``low`` (a superset), or None when RE2 can't say."""
+    rset, triggers = _trigger_set(_RE2_MAX_MEM)
+    if not rset.available:
+        return None
+    view = multi.ascii_view(low)
+    hits = None if view is None else rset.matching(view)
+    return None if hits is None else frozenset(triggers[i] for i in hits)
+
+
 class _Triggers:
     """Trigger spans of one text, searched lazily and once per distinct trigger."""
 
     def __init__(self, low: str) -> None:
         self.low = low
-        self.hay = low if len(low) <= _SMALL else _vocabulary(low)
+        long = len(low) > _SMALL
+        # On a long text: the triggers that match at all, when RE2 can tell (then no gates).
+        self.matched = _matching_triggers(low) if long else None
+        self._hay: str | None = None if long else low
+        self._words: str | None = None
+        self.long = long
         self.spans: dict[str, list[tuple[int, int]]] = {}
         self.gates: dict[str, bool] = {}  # gate -> occurs (several triggers share a gate)
         self._present: frozenset[str] | None = None
 
+    @property
+    def hay(self) -> str:
+        """Where gates are looked up: the text itself, or a long text's distinct words."""
+        if self._hay is None:
+            self._hay = _vocabulary(self.low)
+        return self._hay
+
+    @property
+    def words(self) -> str | None:
+        """A long text's vocabulary padded with spaces: `` hi `` in it means the word occurs."""
+        if self.long and self._words is None:
+            self._words = f" {self.hay} "
+        return self._words
+
     def _gates_present(self) -> frozenset[str]:
         if self._present is None:
-            hay = self.hay
+            hay = self.hay if self.long else self.low
             self._present = frozenset(g for g in _ALL_GATES if g in hay)
         return self._present
 
+    def _gate(self, gate: str) -> bool:
+        """Whether ``gate`` occurs (as a word for ``_WORD_GATES`` on long texts)."""
+        present = self.gates.get(gate)
+        if present is None:
+            if not self.long:
+                present = gate in self.low
+            elif gate in _WORD_GATES:
+                present = f" {gate} " in (self.words or "")
+            else:
+                present = gate in self.hay
+            self.gates[gate] = present
+        return present
+
+    def _live(self, rx: str) -> bool:
+        if self.matched is not None:
+            return rx in self.matched
+        return any(g is None or self._gate(g) for g in _RX_GATES[rx])
+
     def _search(self, rx: str) -> None:
-        """Spans of ``rx`` and of the triggers that share its literal prefix."""
+        """Spans of ``rx`` and of the triggers that share its literal prefix and can match."""
         key, *rxs = _GROUP_OF[rx]
-        finder = _GROUP_SEARCH[key]
+        if len(rxs) > 1 and self.long:
+            # On a long text, only the members whose gates occur: a common group literal ("hi")
+            # searched for a rare member ("hidden …") would stop at every "this" and "which".
+            rxs = [r for r in rxs if r == rx or (r not in self.spans and self._live(r))]
         if len(rxs) == 1:
-            self.spans[rx] = [m.span() for m in finder.finditer(self.low)]
+            # Every start, overlapping ones included, as the group search would find them.
+            pattern = _TRIGGER_RX[rx]
+            spans: list[tuple[int, int]] = []
+            m = pattern.search(self.low)
+            while m is not None:
+                spans.append(m.span())
+                m = pattern.search(self.low, m.start() + 1)
+            self.spans[rx] = spans
             return
+        group = _GROUP_OF[rx]
+        finder = (_GROUP_SEARCH[key] if len(rxs) == len(group) - 1
+                  else _subset_search(key, tuple(rxs)))
         found: dict[str, list[tuple[int, int]]] = {r: [] for r in rxs}
         compiled = [(r, _TRIGGER_RX[r]) for r in rxs]
         for hit in finder.finditer(self.low):
@@ -652,16 +785,23 @@ class _Triggers:
         self.spans.update(found)
 
     def windows(self, rule: Rule) -> list[tuple[int, int]]:
-        gates, ungated = _RULE_GATES[id(rule)]
-        if not ungated and gates.isdisjoint(self._gates_present()):
-            return []
+        matched = self.matched
+        if matched is None:
+            gates, ungated = _RULE_GATES[id(rule)]
+            if not ungated and gates.isdisjoint(self._gates_present()):
+                return []
         n = len(self.low)
         edges: list[tuple[int, int]] = []
+        known = self.gates
+        low = self.low
         for gate, rx in rule.triggers:
-            if gate is not None:
-                present = self.gates.get(gate)
-                if present is None:
-                    present = self.gates[gate] = gate in self.hay
+            if matched is not None:
+                if rx not in matched:
+                    continue
+            elif gate is not None:
+                present = known.get(gate)
+                if present is None:  # inline for short texts: this runs ~100 times per text
+                    present = self._gate(gate) if self.long else known.setdefault(gate, gate in low)
                 if not present:
                     continue
             spans = self.spans.get(rx)

@@ -10,7 +10,7 @@ search. Offsets in the bytes are offsets in ``text``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import cache
 from typing import Final
 
@@ -45,7 +45,6 @@ def _run_rx(mark: int, min_len: int) -> re.Pattern[bytes]:
     return re.compile(re.escape(b * min_len) + re.escape(b) + b"*")
 
 
-def runs(cls: bytes, mark: str, min_len: int) -> Iterator[tuple[int, int]]:
+def runs(cls: bytes, mark: str, min_len: int) -> list[tuple[int, int]]:
     """(start, end) of each maximal run of ``mark`` bytes at least ``min_len`` long."""
-    for m in _run_rx(ord(mark), min_len).finditer(cls):
-        yield m.span()
+    return [m.span() for m in _run_rx(ord(mark), min_len).finditer(cls)]

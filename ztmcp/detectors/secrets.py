@@ -10,9 +10,13 @@ regexes that CPython scans at tens of MB/s.
 Rules (rule id — severity):
 
 - ``secret.private_key`` — CRITICAL — PEM/OpenSSH/PGP private key blocks.
-- ``secret.<provider>`` — HIGH — formats with a provider prefix or checksum-like structure
-  (AWS, GitHub, GitLab, Slack, Stripe, OpenAI, Anthropic, Hugging Face, npm, PyPI, Discord,
-  Telegram, Mailchimp, Atlassian, Azure AD, Vault, SendGrid, Twilio, Shopify, Doppler, …).
+- ``secret.<provider>`` — HIGH — formats with a provider prefix or checksum-like structure,
+  with the lengths and alphabets the providers document (AWS, GitHub, GitLab, Slack, Stripe,
+  OpenAI, Anthropic, Hugging Face, npm and ``.npmrc`` auth lines, PyPI, Discord, Telegram,
+  Mailchimp, Atlassian, Azure AD and Storage, Vault, SendGrid, Twilio, Shopify, Doppler,
+  Heroku, Dynatrace, New Relic, Notion, Pulumi, Square, Sentry, … about 90 shapes).
+- ``secret.k8s_secret`` — HIGH — a value under ``data:``/``stringData:`` of a
+  ``kind: Secret`` manifest.
 - ``secret.jwt`` — HIGH — a JWT whose header decodes to JSON with ``alg``/``typ``.
 - ``secret.url_password`` — HIGH — ``scheme://user:password@host`` with a literal password.
 - ``secret.auth_header`` — HIGH — ``Authorization: Bearer/Basic/token …``, ``curl -u user:pw``.
@@ -26,7 +30,8 @@ Rules (rule id — severity):
   signal only: hashes, ids and nonces look the same).
 
 Placeholders are never findings: values made of ``x``/``*``/``0``, ``<…>``, ``${…}``, ``$VAR``,
-``{{…}}``, ``your_…``, ``…here``, ``changeme`` and friends.
+``{{…}}``, ``your_…``, ``…here``, ``changeme`` and friends (placeholder *words* only where a
+word starts: a random token that happens to contain "fake-" is judged by its shape).
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ import bisect
 import json
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
+from itertools import accumulate
 from typing import Final
 
 from ztmcp.checks.base import Severity
-from ztmcp.detectors import runs
+from ztmcp.detectors import multi, runs
 from ztmcp.detectors.findings import Finding, shannon_entropy
 
 H, M, L, C = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.CRITICAL
@@ -85,10 +92,14 @@ _PROVIDERS: Final[list[tuple[str, str, str, Severity]]] = [
      _B + r"(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{10,100}T3BlbkFJ[A-Za-z0-9_-]{10,100})"
      + _ED, H),
     ("secret.anthropic_key", "Anthropic",
-     _B + r"(sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{80,100}AA)" + _ED, H),
+     _B + r"(sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA)" + _ED, H),
     ("secret.huggingface_token", "Hugging Face", _B + r"(hf_[A-Za-z]{34})" + _E, H),
     ("secret.huggingface_token", "Hugging Face", _B + r"(api_org_[A-Za-z]{34})" + _E, H),
     ("secret.npm_token", "npm", _B + r"(npm_[A-Za-z0-9]{36})" + _E, H),
+    # .npmrc: "//registry/:_authToken=…" (legacy tokens are UUIDs, identifiers elsewhere).
+    ("secret.npmrc_token", "npm",
+     r"//[^\s/]{1,253}/(?:[^\s:]{0,200}/)?:_authToken=(npm_[A-Za-z0-9]{36}"
+     r"|[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12})", H),
     ("secret.pypi_token", "PyPI", _B + r"(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000})", H),
     ("secret.discord_token", "Discord",
      _B + r"([A-Z][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})", H),
@@ -131,6 +142,48 @@ _PROVIDERS: Final[list[tuple[str, str, str, Severity]]] = [
     ("secret.grafana_token", "Grafana", _B + r"(glc_[A-Za-z0-9+/]{32,400}={0,2})", H),
     ("secret.artifactory_key", "Artifactory", _B + r"(AKC[A-Za-z0-9]{10,})" + _E, H),
     ("secret.databricks_token", "Databricks", _B + r"(dapi[a-f0-9]{32}(?:-\d)?)" + _E, H),
+    # Further prefix-anchored formats of the gitleaks rule set (exact lengths as documented).
+    ("secret.airtable_token", "Airtable", _B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _E, H),
+    ("secret.alibaba_key", "Alibaba Cloud", _B + r"(LTAI[A-Za-z0-9]{20})" + _E, H),
+    ("secret.clojars_token", "Clojars", _B + r"(CLOJARS_[A-Za-z0-9]{60})" + _E, H),
+    ("secret.defined_networking_key", "Defined Networking",
+     _B + r"(dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52})" + _ED, H),
+    ("secret.duffel_token", "Duffel", _B + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _ED, H),
+    ("secret.dynatrace_token", "Dynatrace",
+     _B + r"(dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64})" + _E, H),
+    ("secret.easypost_key", "EasyPost", _B + r"(EZ[AT]K[A-Za-z0-9]{54})" + _E, H),
+    ("secret.flutterwave_key", "Flutterwave",
+     _B + r"(FLW(?:PUB|SEC)K_TEST-[a-hA-H0-9]{32}-X)" + _E, H),
+    ("secret.frameio_token", "Frame.io", _B + r"(fio-u-[A-Za-z0-9_=-]{64})" + _ED, H),
+    ("secret.flyio_token", "Fly.io", _B + r"(fo1_[A-Za-z0-9_-]{43})" + _ED, H),
+    ("secret.flyio_token", "Fly.io", _B + r"(fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})", H),
+    ("secret.heroku_key", "Heroku", _B + r"(HRKU-AA[A-Za-z0-9_-]{58})" + _ED, H),
+    ("secret.terraform_token", "HashiCorp Terraform",
+     _B + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _ED, H),
+    ("secret.infracost_token", "Infracost", _B + r"(ico-[A-Za-z0-9]{32})" + _E, H),
+    ("secret.newrelic_key", "New Relic", _B + r"(NRAK-[A-Z0-9]{27})" + _E, H),
+    ("secret.newrelic_key", "New Relic", _B + r"(NRII-[A-Za-z0-9-]{32})" + _ED, H),
+    ("secret.notion_token", "Notion", _B + r"(ntn_[0-9]{11}[A-Za-z0-9]{35})" + _E, H),
+    ("secret.openshift_token", "OpenShift", _B + r"(sha256~[A-Za-z0-9_-]{43})" + _ED, H),
+    ("secret.planetscale_token", "PlanetScale",
+     _B + r"(pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64})" + _ED, H),
+    ("secret.prefect_token", "Prefect", _B + r"(pnu_[A-Za-z0-9]{36})" + _E, H),
+    ("secret.pulumi_token", "Pulumi", _B + r"(pul-[a-f0-9]{40})" + _E, H),
+    ("secret.readme_key", "ReadMe", _B + r"(rdme_[a-z0-9]{70})" + _E, H),
+    ("secret.rubygems_key", "RubyGems", _B + r"(rubygems_[a-f0-9]{48})" + _E, H),
+    ("secret.scalingo_token", "Scalingo", _B + r"(tk-us-[A-Za-z0-9_-]{48})" + _ED, H),
+    ("secret.sendinblue_key", "Brevo", _B + r"(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _E, H),
+    ("secret.sentry_token", "Sentry", _B + r"(sntryu_[a-f0-9]{64})" + _E, H),
+    ("secret.sentry_token", "Sentry", _B + r"(sntrys_eyJpYXQiO[A-Za-z0-9+/_=-]{60,400})", H),
+    ("secret.settlemint_token", "SettleMint", _B + r"(sm_(?:pat|aat|sat)_[A-Za-z0-9]{16})" + _E,
+     H),
+    ("secret.shippo_token", "Shippo", _B + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _E, H),
+    ("secret.square_token", "Square", _B + r"(sq0(?:atp|csp)-[A-Za-z0-9_-]{22,60})" + _ED, H),
+    ("secret.typeform_token", "Typeform", _B + r"(tfp_[A-Za-z0-9_.=-]{59})" + _ED, H),
+    ("secret.azure_storage_key", "Azure Storage",
+     r"AccountKey=([A-Za-z0-9+/]{86}==)", H),
+    ("secret.pypi_token", "PyPI", _B + r"(pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,1000})", H),
+    ("secret.artifactory_key", "Artifactory", _B + r"(cmVmdGtu[A-Za-z0-9]{56})" + _E, H),
     ("secret.gcp_api_key", "Google", _B + r"(AIza[0-9A-Za-z_-]{35})" + _ED, M),
     ("secret.gcp_service_account", "Google", r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")", H),
 ]
@@ -162,6 +215,20 @@ _KEYWORD: Final = re.compile(
     r"|bearer)[A-Za-z0-9_.-]{0,20})[\"']?[ \t]{0,3}(?::=|=>|==|[:=]|[ \t])[ \t]{0,3}[\"'`]?"
     r"([^\s\"'`,;)}\]<>]{6,300})"
 )
+# A Kubernetes Secret manifest: ``kind: Secret`` and a ``data:``/``stringData:`` entry, in
+# either order within a few lines (as gitleaks' kubernetes-secret-yaml rule). Templated values
+# (``{{ … }}``, ``${…}``) are placeholders. Searched in the lower-cased text so that each regex
+# starts with a literal ("kind:", "data:"), not tried at every offset.
+_K8S_DATA: Final = r"data:(?:(?<=stringdata:)|(?<![a-z]data:))[ \t]*(?:\n[ \t]{1,12}#[^\n]{0,200})?"
+_K8S_VALUE: Final = (r"\n[ \t]{1,12}[\w.-]{1,100}:[ \t]{0,3}([\"']?[a-z0-9+/=_.-]{8,4096}[\"']?)"
+                     r"[ \t]*(?=\n|$)")
+_K8S_KIND: Final = r"kind:(?<![a-z]kind:)[ \t]{0,3}[\"']?secret\b"
+_K8S_SECRETS: Final = (
+    re.compile(_K8S_KIND + r"[\s\S]{0,300}?" + _K8S_DATA + _K8S_VALUE),
+    re.compile(_K8S_DATA + _K8S_VALUE + r"(?=[\s\S]{0,300}?" + _K8S_KIND + ")"),
+)
+
+
 _CARD: Final = re.compile(r"\d(?:[ -]?\d){12,18}")
 _SSN: Final = re.compile(r"(\d{3})-(\d{2})-(\d{4})")
 _IBAN: Final = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
@@ -170,9 +237,11 @@ _ENTROPY_TOKEN: Final = re.compile(
 )
 
 _PLACEHOLDER: Final = re.compile(
-    r"(?i)^(?:[x*#.0_-]{4,}|[x*]+|.*(?:x{5,}|\*{4,}|_here|-here|here$|changeme|change_me|dummy"
-    r"|placeholder|redacted|example_|your[_-]|insert[_-]|replace[_-]|fake[_-]|not[_-]a[_-]"
-    r"|sample_|<|>|\$\{|\{\{|%\{|%s|\[redacted\]).*|\$[A-Za-z_(].*|.*\.\.\.?.*|\[[^\]]*\])$"
+    r"(?i)^(?:[x*#.0_-]{4,}|[x*]+|.*(?:x{5,}|\*{4,}|_here|-here|here$|<|>|\$\{|\{\{|%\{|%s"
+    r"|\[redacted\]).*|\$[A-Za-z_(].*|.*\.\.\.?.*|\[[^\]]*\]"
+    # Placeholder *words* count where a word starts, not inside a random token ("…12fake-…").
+    r"|(?:.*[^a-z0-9])?(?:changeme|change_me|dummy|placeholder|redacted|example_|your[_-]"
+    r"|insert[_-]|replace[_-]|fake[_-]|not[_-]a[_-]|sample_).*)$"
 )
 _NOT_SECRET_SUFFIX: Final = re.compile(
     r"(?i)(?:id|ids|name|names|file|files|path|type|size|length|len|url|uri|variable|var|field"
@@ -185,7 +254,9 @@ _UUID: Final = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 # Values with a provider prefix are judged by the provider rule alone (its shape is known).
 _KNOWN_PREFIX: Final = re.compile(
     r"^(?:xox[abeoprs]|gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|sk-|sk_|rk_|hf_|npm_|pypi-"
-    r"|AKIA|ASIA|AIza|SG\.|hvs\.|glc_|glsa_|pplx-|sgp_|dapi|shp|AKC|ops_)"
+    r"|AKIA|ASIA|AIza|SG\.|hvs\.|glc_|glsa_|pplx-|sgp_|dapi|shp|AKC|ops_|LTAI|dnkey-|duffel_"
+    r"|dt0c01\.|EZ[AT]K|FLW|fio-|fo1_|fm[12]|HRKU-|ico-|NRAK-|NRII-|ntn_|sha256~|pscale_|pnu_"
+    r"|pul-|rdme_|rubygems_|tk-us-|xkeysib-|sntry[us]_|sm_|shippo_|sq0|tfp_|cmVmdGtu)"
 )
 _KEYWORDS: Final = re.compile(
     r"(?i)api[_-]?key|apikey|api[_-]?secret|secret[_-]?key|client[_-]?secret|app[_-]?secret"
@@ -206,11 +277,19 @@ _KEYWORD_AHEAD: Final = 360
 
 def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
     """``_KEYWORD`` matches, searched only near a credential word (a fast ``str.find``)."""
+    return _near(_KEYWORD, text, low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
+
+
+def _near(rx: re.Pattern[str], text: str, low: str, words: tuple[str, ...], back: int,
+          ahead: int) -> list[re.Match[str]]:
+    """Non-overlapping matches of ``rx`` that start within ``back`` characters before one of
+    ``words`` in ``low`` and end within ``ahead`` after it: a case-insensitive regex without a
+    literal prefix would otherwise be tried at every offset of a long text."""
     spans: list[tuple[int, int]] = []
-    for stem in _KEYWORD_STEMS:
+    for stem in words:
         pos = low.find(stem)
         while pos >= 0:
-            spans.append((max(0, pos - _KEYWORD_BACK), min(len(text), pos + _KEYWORD_AHEAD)))
+            spans.append((max(0, pos - back), min(len(text), pos + ahead)))
             pos = low.find(stem, pos + 1)
     if not spans:
         return []
@@ -227,7 +306,7 @@ def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
     out: list[re.Match[str]] = []
     end = -1
     for lo, hi in merged:
-        for m in _KEYWORD.finditer(text, lo, hi):
+        for m in rx.finditer(text, lo, hi):
             if m.start() >= end:
                 out.append(m)
                 end = m.end()
@@ -272,7 +351,9 @@ _SSN_CLASS: Final = re.compile(rb"dddmddmdddd")
 # runs only when the literal occurs (a substring search instead of a try at every offset).
 _REQUIRED: Final = {"secret.telegram_token": ":AA", "secret.mailchimp_key": "-us",
                     "secret.azure_ad_secret": "Q~", "secret.maxmind_key": "_mmk",
-                    "secret.stripe_key": "k_"}
+                    "secret.stripe_key": "k_", "secret.npmrc_token": ":_authToken=",
+                    "secret.azure_storage_key": "AccountKey=",
+                    "secret.terraform_token": ".atlasv1."}
 
 
 def _fast_providers() -> tuple[tuple[re.Pattern[str], bool, str | None, str | None], ...]:
@@ -287,11 +368,71 @@ def _fast_providers() -> tuple[tuple[re.Pattern[str], bool, str | None, str | No
     return tuple(out)
 
 
+
+
 _FAST: Final = _fast_providers()
 _PAIRS: Final = tuple(zip(PROVIDERS, _FAST, strict=True))
 # Providers that search the whole text behind a context word; the others search only the
 # candidate token runs, so a text without any (most short strings) skips them all.
 _GATED_PAIRS: Final = tuple(pair for pair in _PAIRS if pair[1][2] is not None)
+
+
+# One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
+# others are not searched (``multi``: a looser automaton, never a verdict). The runs are ASCII.
+_SET_MIN: Final = 4096
+_UNGATED: Final = tuple(i for i, pair in enumerate(_PAIRS) if pair[1][2] is None)
+_IBAN_AT: Final = len(_UNGATED)
+_ENTROPY_AT: Final = _IBAN_AT + 1
+_URL_AT: Final = _IBAN_AT + 2
+
+
+@cache
+def _shape_set() -> multi.RegexSet:
+    patterns = [_PAIRS[i][1][0].pattern for i in _UNGATED]
+    patterns += [_IBAN.pattern, _ENTROPY_TOKEN.pattern, _URL_PASSWORD.pattern]
+    return multi.RegexSet([multi.loosen(rx) for rx in patterns])
+
+
+# What the whole-text checks look for first, as one RE2 pass over the lower-cased text: a check
+# whose word (or digit shape) is absent is skipped; a present one still does its own search.
+_TEXT_GATES: Final = (
+    ("private key", r"private key"), ("eyj", r"eyj"), ("://", r"://"), ("@", r"@"),
+    ("curl", r"curl"), ("auth", "|".join(re.escape(g) for g in _AUTH_GATES)),
+    ("kind", r"kind"), ("secret", r"secret"), ("data:", r"data:"),
+    ("keyword", "|".join(_KEYWORD_STEMS)), ("card", r"\d(?:[ -]?\d){12,18}"),
+    ("ssn", r"\d{3}-\d{2}-\d{4}"),
+    *((gate, re.escape(gate)) for gate in _CONTEXT_RULES.values()),
+)
+
+
+@cache
+def _text_gate_set() -> multi.RegexSet:
+    return multi.RegexSet([rx for _name, rx in _TEXT_GATES])
+
+
+def _text_gates(low: str) -> frozenset[str] | None:
+    """Names of the ``_TEXT_GATES`` that occur in ``low``, or None (then every check runs)."""
+    if len(low) <= _SET_MIN:
+        return None
+    rset = _text_gate_set()
+    view = multi.ascii_view(low) if rset.available else None
+    hits = None if view is None else rset.matching(view)
+    return None if hits is None else frozenset(_TEXT_GATES[i][0] for i in hits)
+
+
+def compile_sets() -> None:
+    """Build the automata now (``warm_up``) rather than on the first long text."""
+    _shape_set()
+    _text_gate_set()
+
+
+def _shapes_present(cand: str) -> frozenset[int] | None:
+    """Indexes (into the set's patterns) of the shapes that occur in ``cand``, or None."""
+    if len(cand) <= _SET_MIN:
+        return None
+    rset = _shape_set()
+    view = multi.ascii_view(cand)
+    return None if view is None or not rset.available else rset.matching(view)
 
 
 def _bounded(rx: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -389,6 +530,12 @@ def _ssn(text: str, cls: bytes | None, add: Callable[[str, Severity, int, int, s
         add("pii.us_ssn", H, s, e, "a US social security number")
 
 
+def lower(text: str) -> str:
+    """``text`` lower-cased at the same length (U+0130 is the one character whose lower case is
+    two characters long), so that offsets found in it are offsets in ``text``."""
+    return (text.replace("\u0130", "i") if "\u0130" in text else text).lower()
+
+
 def scan(text: str) -> list[Finding]:
     """Findings for secrets and personal data in ``text``."""
     findings: list[Finding] = []
@@ -405,29 +552,36 @@ def scan(text: str) -> list[Finding]:
         taken.append((start, end))
         findings.append(Finding(rule, severity, start, end, message))
 
-    starts: list[int] = []
-    offsets: list[int] = []
-    chunks: list[str] = []
-    pos = 0
-    for s, e in runs.runs(runs.classes(text, _CANDIDATE_CLASS), "a", 16):
-        starts.append(pos)
-        offsets.append(s)
-        chunks.append(text[s:e])
-        pos += e - s + 1
+    # Built with comprehensions: a page has thousands of runs, and a loop of appends costs more
+    # than the regex that finds them.
+    spans = runs.runs(runs.classes(text, _CANDIDATE_CLASS), "a", 16)
+    offsets = [s for s, _e in spans]
+    chunks = [text[s:e] for s, e in spans]
+    starts = list(accumulate((len(c) + 1 for c in chunks), initial=0))[:-1]
     cand = "\n".join(chunks)
 
     def back(j: int) -> int:
         i = bisect.bisect_right(starts, j) - 1
         return offsets[i] + (j - starts[i])
 
-    low_head = text.lower()
-    if "PRIVATE KEY" in text:
+    low_head = lower(text)
+    gates = _text_gates(low_head)
+
+    def on(name: str) -> bool:
+        return gates is None or name in gates
+
+    if on("private key") and "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
             add("secret.private_key", C, m.start(), m.end(), "a private key block")
-    for (rule, name, _rx, severity), (fast, bounded, gate, literal) in (
+    present = _shapes_present(cand)
+    skip: frozenset[int] = frozenset() if present is None else frozenset(
+        i for k, i in enumerate(_UNGATED) if k not in present)
+    for index, ((rule, name, _rx, severity), (fast, bounded, gate, literal)) in enumerate(
             _PAIRS if cand else _GATED_PAIRS):
+        if cand and index in skip:
+            continue
         if gate is not None:
-            if gate not in low_head:
+            if not on(gate) or gate not in low_head:
                 continue
             matches = [(m.group(1), m.start(1), m.end(1)) for m in fast.finditer(text)]
         else:
@@ -440,13 +594,22 @@ def scan(text: str) -> list[Finding]:
             if is_placeholder(value) or shannon_entropy(value) < _MIN_ENTROPY.get(rule, 0.0):
                 continue
             add(rule, severity, start, end, f"a {name} credential")
-    if "eyJ" in text:
+    if on("kind") and on("secret") and on("data:") \
+            and "kind" in low_head and "secret" in low_head and "data:" in low_head:
+        for rx in _K8S_SECRETS:
+            for m in rx.finditer(low_head):
+                value = text[m.start(1) : m.end(1)].strip("\"'")
+                if is_placeholder(value) or not _strong(value):
+                    continue
+                add("secret.k8s_secret", H, m.start(1), m.end(1), "a value in a Kubernetes Secret")
+    if on("eyj") and "eyJ" in text:
         for m in _JWT.finditer(text):
             header = _b64json(m.group(1))
             if isinstance(header, dict) and ("alg" in header or "typ" in header):
                 add("secret.jwt", H, m.start(), m.end(), "a JSON Web Token")
-    if "://" in text and "@" in text:
-        for m in _URL_PASSWORD.finditer(cand):
+    if on("://") and on("@") and "://" in text and "@" in text:
+        for m in (_URL_PASSWORD.finditer(cand) if present is None or _URL_AT in present
+                  else ()):
             user, password = m.group(1), m.group(2)
             if is_placeholder(password) or (is_placeholder(user) and password.isdigit()):
                 continue
@@ -456,14 +619,14 @@ def scan(text: str) -> list[Finding]:
             add("secret.url_password", H, start, start + len(password),
                 "a password inside a URL")
     # "api", "auth" or "token" is in every gate: three searches usually settle it.
-    if ("api" in low_head or "auth" in low_head or "token" in low_head) \
+    if on("auth") and ("api" in low_head or "auth" in low_head or "token" in low_head) \
             and any(k in low_head for k in _AUTH_GATES):
-        for m in _AUTH_HEADER.finditer(text):
+        for m in _near(_AUTH_HEADER, text, low_head, _AUTH_GATES, 16, 2048):
             value = m.group(1)
             if is_placeholder(value) or not _strong(value):
                 continue
             add("secret.auth_header", H, m.start(1), m.end(1), "a credential in an auth header")
-    if "curl" in text:
+    if on("curl") and "curl" in text:
         for m in _CURL_USER.finditer(text):
             user, password = m.group(1), m.group(2)
             if is_placeholder(password) or is_placeholder(user) or password == user:
@@ -471,7 +634,7 @@ def scan(text: str) -> list[Finding]:
             if not _strong(password) and len(password) < 8:
                 continue
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
-    for m in _keyword_matches(text, low_head):
+    for m in _keyword_matches(text, low_head) if on("keyword") else ():
         key, value = m.group(1), m.group(2)
         if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
             continue
@@ -484,21 +647,23 @@ def scan(text: str) -> list[Finding]:
             continue  # an identifier or a word, not a secret
         add("secret.assignment", H, m.start(2), m.end(2), "a secret assigned to a credential key")
     ascii_text = text.isascii()
-    digits_cls = text.encode("ascii").translate(_DIGIT_CLASS) if ascii_text else b""
-    card_spans = ([m.span() for m in _CARD_CLASS.finditer(digits_cls)] if ascii_text
-                  else [m.span() for m in _CARD.finditer(text)])
+    digits_cls = text.encode("ascii").translate(_DIGIT_CLASS) \
+        if ascii_text and (on("card") or on("ssn")) else b""
+    card_spans = ([] if not on("card") else [m.span() for m in _CARD_CLASS.finditer(digits_cls)]
+                  if ascii_text else [m.span() for m in _CARD.finditer(text)])
     for s, e in card_spans:
         if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
             continue
         digits = text[s:e].replace(" ", "").replace("-", "")
         if 13 <= len(digits) <= 19 and _card_issuer(digits) and _luhn(digits):
             add("pii.card_number", H, s, e, "a payment card number")
-    _ssn(text, digits_cls if ascii_text else None, add)
-    for m in _IBAN.finditer(cand):
+    if on("ssn"):
+        _ssn(text, digits_cls if ascii_text else None, add)
+    for m in _IBAN.finditer(cand) if present is None or _IBAN_AT in present else ():
         if _iban_ok(m.group(1)):
             start = back(m.start(1))
             add("pii.iban", L, start, start + len(m.group(1)), "an IBAN")
-    for m in _ENTROPY_TOKEN.finditer(cand):
+    for m in _ENTROPY_TOKEN.finditer(cand) if present is None or _ENTROPY_AT in present else ():
         value = m.group(1)
         if shannon_entropy(value) >= 4.5 and _strong(value) and not is_placeholder(value):
             start = back(m.start(1))

@@ -28,11 +28,12 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
+from functools import cache
 from itertools import islice
 from typing import Final
 
 from ztmcp.checks.base import Severity
-from ztmcp.detectors import runs
+from ztmcp.detectors import multi, runs
 from ztmcp.detectors.findings import Finding
 
 _TAGS: Final = re.compile("[\U000e0000-\U000e007f]+")
@@ -218,7 +219,29 @@ def _hidden_css(text: str) -> list[tuple[int, int]]:
         return [m.span() for m in _HIDDEN_CSS.finditer(text)]
     if ":" not in low:
         return []
-    return sorted(m.span() for rx in _HIDDEN_CSS_LOW for m in rx.finditer(low))
+    present = _css_present(low) if len(low) > _CSS_SET_MIN else None
+    return sorted(m.span() for i, rx in enumerate(_HIDDEN_CSS_LOW)
+                  if present is None or i in present for m in rx.finditer(low))
+
+
+_CSS_SET_MIN: Final = 4096
+
+
+@cache
+def _css_set() -> multi.RegexSet:
+    return multi.RegexSet([multi.loosen(p) for p in _CSS_PARTS])
+
+
+def _css_present(low: str) -> frozenset[int] | None:
+    """Which hiding rules occur in a long page (one RE2 pass), or None: search them all."""
+    rset = _css_set()
+    view = multi.ascii_view(low) if rset.available else None
+    return None if view is None else rset.matching(view)
+
+
+def compile_sets() -> None:
+    """Build the automaton now (``warm_up``) rather than on the first long page."""
+    _css_set()
 
 
 def reveal(text: str) -> str:

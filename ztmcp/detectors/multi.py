@@ -1,0 +1,172 @@
+"""Many regexes, one pass: which of them match anywhere in a text (RE2's ``Set``).
+
+The detectors search a long text once per rule trigger or provider shape, each pass a C loop
+over the whole text. An RE2 set is one automaton for all of them: a single linear pass says
+which patterns match somewhere, and only those are searched (with Python's ``re``, which
+gives the positions and the exact semantics). RE2 is only ever a way to skip work, never a
+verdict of its own:
+
+* RE2's ``\\b \\w \\d \\s`` are ASCII, Python's are Unicode. ``ascii_view`` maps a text to one
+  where every other character stands for its class (decimal digit ``0``, other word character
+  ``a``, white space `` ``, anything else ``\\x01``), same length: what a pattern matches in the
+  text, it matches in the view. Look-arounds, which RE2 lacks, are dropped from the RE2 copy
+  of a pattern (``loosen``): a looser pattern matches at least where the strict one does.
+* A set that runs out of memory reports no match at all; every text gets a canary that only
+  the canary pattern matches, so "no canary" means "no answer" and the caller searches as it
+  would without RE2. No RE2 installed, a pattern RE2 cannot parse, an automaton too big to
+  compile: the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Final
+
+_CANARY: Final = "\x00ztmcp\x01canary\x00"
+_CANARY_RX: Final = r"\x00ztmcp\x01canary\x00"
+_NOT_PLAIN: Final = re.compile(r"[^\x00-\x0a\x0c-\x1b\x20-\x7f]")  # \v, \x1c-\x1f, non-ASCII
+_ODD_ASCII: Final = "\x0b\x1c\x1d\x1e\x1f"  # white space to Python, not to RE2
+MAX_MEM: Final = 64 << 20
+
+
+def _class_char(m: re.Match[str]) -> str:
+    c = m.group()
+    if c.isdecimal():
+        return "0"
+    if c.isalnum() or c == "_":
+        return "a"
+    return " " if c.isspace() else "\x01"
+
+
+def ascii_view(text: str, max_other: float = 0.02) -> str | None:
+    """``text`` with the characters RE2 classes differently replaced by their class; None when
+    more than ``max_other`` of it would need replacing (the view would cost more than it saves).
+    """
+    if text.isascii() and not any(c in text for c in _ODD_ASCII):  # memchr-fast checks
+        return text
+    if len(text.encode("utf-8")) - len(text) > max_other * len(text):
+        return None
+    return _NOT_PLAIN.sub(_class_char, text)
+
+
+_COUNT: Final = re.compile(r"(?<!\\)\{(\d+)(,(\d*))?\}")
+_RE2_MAX_COUNT: Final = 1000
+
+
+def _uncap(m: re.Match[str]) -> str:
+    low, comma, high = int(m.group(1)), m.group(2), m.group(3)
+    if low <= _RE2_MAX_COUNT and (not comma or not high or int(high) <= _RE2_MAX_COUNT):
+        return m.group()
+    return f"{{{min(low, _RE2_MAX_COUNT)},}}"  # fewer required, no upper bound: looser
+
+
+def loosen(rx: str) -> str:
+    """``rx`` without its look-around groups (RE2 has none) and with repetition counts past
+    RE2's limit opened up: it matches wherever ``rx`` does."""
+    return _COUNT.sub(_uncap, _drop_lookarounds(rx))
+
+
+def _drop_lookarounds(rx: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(rx)
+    in_class = False
+    while i < n:
+        c = rx[i]
+        if c == "\\":
+            out.append(rx[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            in_class = True
+            out.append(c)
+            # A ']' right after '[' or '[^' is a literal.
+            j = i + 1
+            if j < n and rx[j] == "^":
+                out.append("^")
+                j += 1
+            if j < n and rx[j] == "]":
+                out.append("]")
+                j += 1
+            i = j
+            continue
+        if rx.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            i = _group_end(rx, i)
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _group_end(rx: str, start: int) -> int:
+    """The index after the group that opens at ``rx[start]``."""
+    depth = 0
+    i, n = start, len(rx)
+    in_class = False
+    while i < n:
+        c = rx[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if i + 1 < n and rx[i + 1] == "^":
+                i += 1
+            if i + 1 < n and rx[i + 1] == "]":
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return n
+
+
+class RegexSet:
+    """Which of ``patterns`` match somewhere in a text, or None when RE2 cannot say."""
+
+    def __init__(self, patterns: Sequence[str], max_mem: int = MAX_MEM) -> None:
+        self.size = len(patterns)
+        self._set: Any = None
+        try:
+            import re2  # type: ignore[import-untyped, unused-ignore]
+        except ImportError:
+            return
+        options = re2.Options()
+        options.max_mem = max_mem
+        options.log_errors = False  # a refusal is handled here, not printed
+        options.never_capture = True
+        rset = re2.Set.SearchSet(options)
+        try:
+            for rx in (*patterns, _CANARY_RX):
+                if rset.Add(rx) < 0:
+                    return
+            rset.Compile()  # raises re2.Error when the automaton does not fit
+        except Exception:  # any failure of the fast path means: search as without it
+            return
+        self._set = rset
+
+    @property
+    def available(self) -> bool:
+        return self._set is not None
+
+    def matching(self, view: str) -> frozenset[int] | None:
+        """Indexes of the patterns that match in ``view`` (an ``ascii_view``), or None."""
+        if self._set is None:
+            return None
+        try:
+            hits = self._set.Match(view + "\n" + _CANARY) or ()
+        except Exception:  # as above
+            return None
+        if self.size not in hits:
+            return None
+        return frozenset(i for i in hits if i < self.size)
