@@ -209,3 +209,19 @@ def test_example_policy_loads_and_documents_every_key() -> None:
 def _state(check: object) -> dict[str, Any]:
     names = getattr(check, "__slots__", None) or vars(check)
     return {name: getattr(check, name) for name in names}
+
+
+def test_a_second_run_in_the_same_home_starts_without_a_grant(
+    tmp_path: Path,
+) -> None:
+    # The first run's 5-minute grant would otherwise let "no grant yet" through: the demo
+    # revokes what it granted before, and (TOFU) the second session enforces the first's pins.
+    env = {**os.environ, "ZTMCP_HOME": str(tmp_path)}
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-m", "ztmcp", "demo", "--json"], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+        steps = _steps(json.loads(done.stdout))
+        assert steps["deploy_ungranted"]["status"] == "stopped"
+        assert steps["deploy_ungranted"]["by"]["rule"] == "access.grant_required"
+        assert steps["get_weather"]["status"] == "passed"

@@ -173,6 +173,7 @@ def run_demo(progress: Progress = _quiet) -> Report:
     started = time.monotonic()
     home = paths.home()
     policy = write_policy(home)
+    _revoke_leftover_grants()
     before = set(session_files(paths.audit_dir()))
     nonce = secrets.token_hex(6)
     command = [sys.executable, "-m", "ztmcp", "run", "--name", SERVER_NAME, "--policy", str(policy),
@@ -265,6 +266,17 @@ async def _agent(
         with anyio.CancelScope(shield=True):
             await _stop(process)
     return protocol, received
+
+
+def _revoke_leftover_grants() -> None:
+    """A grant from a previous run (it lasts 5 minutes) would let the "no grant yet" step
+    through: revoke the demo server's live grants first, audited like `ztmcp revoke`."""
+    from ztmcp.state.approvals import Operator
+
+    with Operator("ztmcp-demo") as operator:
+        for grant in operator.grants.grants():
+            if grant.server == SERVER_NAME:
+                operator.revoke(grant.id)
 
 
 async def _grant(env: dict[str, str]) -> Received:

@@ -20,6 +20,7 @@ from ztmcp.checks.pins import PinsCheck
 from ztmcp.checks.poisoning import PoisoningCheck
 from ztmcp.checks.schema import SchemaCheck
 from ztmcp.checks.secrets import SecretsCheck
+from ztmcp.credentials import HeaderRule, parse_header_rules
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
 from ztmcp.session import Mode
@@ -37,12 +38,13 @@ _DETECTION: Final[Mapping[str, Any]] = {
     "secrets": SecretsCheck,
 }
 
-_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope", "pins", "access", *_DETECTION}
+_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope", "pins", "access", "proxy", *_DETECTION}
 _TABLE_KEYS: Final = {
     "limits": {"max_message_bytes", "max_depth"},
     "envelope": {"allow_methods"},
     "pins": {"mode", "lockfile"},
     "access": set(AccessCheck.KEYS),
+    "proxy": {"header"},
     **{name: set(cls.KEYS) for name, cls in _DETECTION.items()},
 }
 
@@ -56,12 +58,14 @@ class Policy:
     sources: tuple[Path, ...] = field(default=())
     # Validated tables of the detection checks ([schema], [poisoning], [injection], [secrets]).
     detection: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # [pins]: "tofu" (unpinned servers pass, pinned ones are enforced), "strict", "off";
-    # a relative lockfile path is resolved against the directory ztmcp runs in.
+    # [pins]: "tofu" (unpinned servers are pinned on first use, see ztmcp.pinning), "strict",
+    # "off"; a relative lockfile path is resolved against the directory ztmcp runs in.
     pins_mode: str = "tofu"
     lockfile: Path = Path("ztmcp.lock")
     # The validated [access] table (default and per-tool rules).
     access: Mapping[str, Any] = field(default_factory=dict)
+    # [[proxy.header]]: headers (brokered secrets) `ztmcp proxy` adds upstream-side.
+    upstream_headers: tuple[HeaderRule, ...] = ()
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -197,10 +201,12 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
             hint='add "access" to checks (or remove the key to run every check)',
         )
 
+    upstream_headers = parse_header_rules(data.get("proxy", {}).get("header", []), origin)
+
     ordered = tuple(c for c in CHECK_ORDER if c in checks)
     return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods),
                   detection=detection, pins_mode=pins_mode, lockfile=Path(lockfile),
-                  access=access)
+                  access=access, upstream_headers=upstream_headers)
 
 
 def load_policy(explicit: Path | None, *, cwd: Path, user_config: Path) -> Policy:

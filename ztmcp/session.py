@@ -12,7 +12,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
@@ -49,6 +49,7 @@ class Outcome(StrEnum):
     REWRITTEN = "rewritten"  # a replacement was forwarded
     DENIED = "denied"  # not forwarded; the sender (or the waiting peer) was answered
     DROPPED = "dropped"  # not forwarded; nobody is waiting for an answer
+    HELD = "held"  # not forwarded yet: waiting for an approval (``Decision.hold``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,70 @@ class Decision:
     forward: bytes | None = None  # send on, in the frame's own direction
     reply: bytes | None = None  # send back to whoever sent the frame
     verdicts: tuple[Verdict, ...] = ()
+    # HELD: call ``hold.wait()`` off the reading thread, then apply the Decision it returns.
+    hold: Hold | None = None
+
+
+class Hold(Protocol):
+    """A request waiting for approval (see ztmcp.holds and docs/access.md)."""
+
+    def wait(self) -> Decision: ...
+
+    def cancel(self, reason: str) -> None: ...
+
+
+class Edge(Protocol):
+    """Side effects after the checks decided: holding calls, renewing grants (ztmcp.holds)."""
+
+    def hold(self, session: Session, msg: Message, denial: Verdict) -> Hold | None: ...
+
+    def allowed(self, session: Session, verdicts: Sequence[Verdict], now: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+_LIST_KINDS: Final = {
+    "tools/list": "tools",
+    "prompts/list": "prompts",
+    "resources/templates/list": "resourceTemplates",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPage:
+    """One forwarded page of a tools/prompts/resource-template listing, for the edge.
+
+    ``items`` are the server's own items (before any rewrite); ``shown`` the names the agent
+    was shown; ``rules`` the rules of the verdicts on this page. The edge (``ztmcp run``)
+    records first-seen pins and observed drift from these; checks never write state.
+    """
+
+    kind: str  # "tools", "prompts" or "resourceTemplates"
+    items: tuple[dict[str, Any], ...]
+    shown: frozenset[str]
+    rules: frozenset[str]
+    first: bool  # the request had no cursor: a new listing starts
+    last: bool  # the result has no nextCursor: the listing is complete
+
+
+@dataclass(eq=False)
+class ToolSurface:
+    """The observed tool surface: every tool the server listed (by name), and the names a
+    check withheld from the agent (name -> the rule that withheld it).
+
+    Each Session keeps its own unless it is handed one: sessions that are, together, one
+    conversation with a server share one (``ztmcp proxy``, 2026-07-28 era: a session per
+    HTTP request, one tool list), so a tool withheld from a listing stays denied in later
+    requests. The lock makes a listing's replace-all atomic for every session reading it.
+    """
+
+    tools: dict[str, dict[str, Any]] = field(default_factory=dict)
+    withheld: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def copy(self) -> ToolSurface:
+        with self.lock:
+            return ToolSurface(dict(self.tools), dict(self.withheld))
 
 
 class AuditSink(Protocol):
@@ -93,6 +158,9 @@ class Session:
         limits: Limits = DEFAULT_LIMITS,
         clock: Callable[[], float] = time.time,
         where: dict[str, Any] | None = None,
+        on_listed: Callable[[ListedPage], None] | None = None,
+        edge: Edge | None = None,
+        surface: ToolSurface | None = None,
     ) -> None:
         if not checks:
             raise ValueError("a Session needs at least one check (an empty pipeline allows all)")
@@ -109,10 +177,12 @@ class Session:
             Direction.TO_CLIENT: {},
         }
         self.client: str | None = None
-        # The observed tool surface: every tool the server listed (by name), and the names a
-        # check withheld from the agent. Checks read the first through ``ctx.extra["tools"]``.
-        self._tools: dict[str, dict[str, Any]] = {}
-        self._withheld: dict[str, str] = {}  # tool name -> the rule that withheld it
+        # The observed tool surface (shared when given). Checks read the listed tools through
+        # ``ctx.extra["tools"]``.
+        self.surface = surface if surface is not None else ToolSurface()
+        self._on_listed = on_listed
+        self._edge = edge
+        self._held: dict[tuple[str, Any], tuple[Message, Hold]] = {}  # requests on hold
         audit.post(
             {
                 "event": "session.start",
@@ -153,16 +223,45 @@ class Session:
             waiting = list(self._pending[Direction.TO_SERVER].values())
             self._pending[Direction.TO_SERVER].clear()
             self._pending[Direction.TO_CLIENT].clear()
+            held = list(self._held.values())
+            self._held.clear()
+        for _, hold in held:
+            hold.cancel(reason)
+        waiting += [m for m, _ in held]
+        if self._edge is not None:
+            self._edge.close()
         replies = [encode(error_response(m.id, SERVER_GONE, f"ztmcp: {reason}")) for m in waiting]
         self._audit.close(server=self.server, reason=reason, unanswered=len(waiting))
         return replies
+
+    def resume(self, msg: Message, refusal: Verdict | None) -> Decision:
+        """End a hold: run the request through the checks again (``refusal`` None: a grant
+        appeared) or refuse it; nothing to send when it was cancelled meanwhile."""
+        with self._lock:
+            if self._held.pop(_key(msg.id), None) is None:
+                return Decision(Outcome.DROPPED)
+            started = time.perf_counter()
+            if refusal is None:
+                return self._run(msg, started, may_hold=False)
+            decision = self._deny(msg, None, refusal, (refusal,))
+            self._record(msg, None, decision, len(msg.raw), started)
+            return decision
+
+    def own_surface(self) -> None:
+        """Keep the tool surface to this session from now on: a copy of the shared one."""
+        with self._lock:
+            self.surface = self.surface.copy()
+
+    def note(self, event: dict[str, Any]) -> None:
+        """An audit event from the edge (holds, renewals), in this session's log."""
+        self._audit.post({**event, "server": self.server})
 
     @property
     def pending(self) -> int:
         with self._lock:
             return sum(len(p) for p in self._pending.values())
 
-    def _run(self, msg: Message, started: float) -> Decision:
+    def _run(self, msg: Message, started: float, *, may_hold: bool = True) -> Decision:
         kind = msg.kind
         request: Message | None = None
         if kind is Kind.RESPONSE:
@@ -170,7 +269,10 @@ class Session:
         elif kind is Kind.REQUEST:
             self._note_client(msg)
         ctx = Context(
-            server=self.server, now=self._clock(), request=request, extra={"tools": self._tools}
+            server=self.server,
+            now=self._clock(),
+            request=request,
+            extra={"tools": self.surface.tools},
         )
 
         verdicts: list[Verdict] = []
@@ -208,11 +310,28 @@ class Session:
             cancelled = msg.params.get("requestId")
             if isinstance(cancelled, str | int) and not isinstance(cancelled, bool):
                 self._pending[msg.direction].pop(_key(cancelled), None)
+                if msg.direction is Direction.TO_SERVER and _key(cancelled) in self._held:
+                    self._held.pop(_key(cancelled))[1].cancel("cancelled by the client")
+                    decision = Decision(Outcome.DROPPED, verdicts=tuple(verdicts))
+                    self._record(msg, request, decision, len(msg.raw), started)
+                    return decision  # the server never saw the request: nothing to cancel
 
         if denial is None and request is not None and request.method == "tools/list":
             self._observe_tools(request, msg, current, verdicts)
 
-        if denial is not None:
+        hold = None
+        if (
+            denial is not None
+            and may_hold
+            and self._edge is not None
+            and kind is Kind.REQUEST
+            and _key(msg.id) not in self._held
+        ):
+            hold = self._edge.hold(self, msg, denial)
+        if hold is not None:
+            self._held[_key(msg.id)] = (msg, hold)
+            decision = Decision(Outcome.HELD, verdicts=tuple(verdicts), hold=hold)
+        elif denial is not None:
             decision = self._deny(msg, request, denial, tuple(verdicts))
         elif current is not msg:
             decision = Decision(Outcome.REWRITTEN, forward=current.raw, verdicts=tuple(verdicts))
@@ -221,6 +340,10 @@ class Session:
         else:
             decision = Decision(Outcome.FORWARDED, forward=msg.raw)
         self._record(msg, request, decision, len(msg.raw), started)
+        if self._edge is not None and denial is None and verdicts and kind is Kind.REQUEST:
+            self._edge.allowed(self, decision.verdicts, ctx.now)
+        if self._on_listed is not None and denial is None and request is not None:
+            self._listed(request, msg, current, verdicts)
         return decision
 
     def _observe_tools(
@@ -230,31 +353,62 @@ class Session:
         tools = _listed_tools(listed)
         if tools is None:
             return
-        if "cursor" not in request.params:  # a first page starts a new listing
-            self._tools.clear()
-            self._withheld.clear()
         page = {
             t["name"]: t for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str)
         }
-        self._tools.update(page)
         visible = {t.get("name") for t in _listed_tools(shown) or [] if isinstance(t, dict)}
         rule = next((v.rule for v in verdicts if v.action is Action.REWRITE), "session.withheld")
-        for name in page:
-            if name in visible:
-                self._withheld.pop(name, None)
-            else:
-                self._withheld[name] = rule
+        surface = self.surface
+        with surface.lock:
+            if "cursor" not in request.params:  # a first page starts a new listing
+                surface.tools.clear()
+                surface.withheld.clear()
+            surface.tools.update(page)
+            for name in page:
+                if name in visible:
+                    surface.withheld.pop(name, None)
+                else:
+                    surface.withheld[name] = rule
+
+    def _listed(
+        self, request: Message, listed: Message, shown: Message, verdicts: list[Verdict]
+    ) -> None:
+        kind = _LIST_KINDS.get(request.method or "")
+        result = listed.body.get("result")
+        items = result.get(kind) if kind is not None and isinstance(result, dict) else None
+        if kind is None or not isinstance(result, dict) or not isinstance(items, list):
+            return
+        shown_result = shown.body.get("result")
+        visible = shown_result.get(kind) if isinstance(shown_result, dict) else None
+        page = ListedPage(
+            kind=kind,
+            items=tuple(i for i in items if isinstance(i, dict)),
+            shown=frozenset(
+                i["name"]
+                for i in (visible if isinstance(visible, list) else [])
+                if isinstance(i, dict) and isinstance(i.get("name"), str)
+            ),
+            rules=frozenset(v.rule for v in verdicts),
+            first="cursor" not in request.params,
+            last=result.get("nextCursor") is None,
+        )
+        assert self._on_listed is not None
+        self._on_listed(page)
 
     def _withheld_tool(self, msg: Message) -> Verdict | None:
         """A call to a tool that a check removed from the agent's list is denied, not routed."""
         name = msg.tool_name
-        if name is None or name not in self._withheld or self.mode is Mode.MONITOR:
+        if name is None or self.mode is Mode.MONITOR:
+            return None
+        with self.surface.lock:
+            rule = self.surface.withheld.get(name)
+        if rule is None:
             return None
         return Verdict(
             Action.DENY,
             "session",
             "session.withheld_tool",
-            f"tool {name[:80]!r} was withheld from the tool list ({self._withheld[name]})",
+            f"tool {name[:80]!r} was withheld from the tool list ({rule})",
             Severity.HIGH,
             hint=f"inspect it with `ztmcp audit show --server {self.server}`",
         )
@@ -262,7 +416,7 @@ class Session:
     def _track(self, msg: Message) -> Verdict | None:
         pending = self._pending[msg.direction]
         key = _key(msg.id)
-        if key in pending:
+        if key in pending or (msg.direction is Direction.TO_SERVER and key in self._held):
             return Verdict(
                 Action.DENY,
                 "session",

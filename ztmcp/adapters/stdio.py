@@ -129,6 +129,12 @@ class StdioRelay:
         self._stop(f"interrupted by {signal.Signals(signum).name}")
 
     def _apply(self, decision: Decision, onward: _Endpoint, back: _Endpoint) -> None:
+        if decision.hold is not None:  # held for approval: wait off this reading thread
+            wait = decision.hold.wait
+            threading.Thread(
+                target=lambda: self._apply(wait(), onward, back), name="ztmcp-hold", daemon=True
+            ).start()
+            return
         if decision.forward is not None:
             onward.write(decision.forward)
         if decision.reply is not None:

@@ -13,9 +13,12 @@ from ztmcp.cli import (
     eval_cmd,
     grant_cmd,
     pin_cmd,
+    proxy_cmd,
     report_cmd,
     scan_cmd,
+    secret_cmd,
     sign_cmd,
+    tui_cmd,
 )
 
 app = typer.Typer(
@@ -74,3 +77,6 @@ pin_cmd.register(app)
 sign_cmd.register(app)
 grant_cmd.register(app)
 report_cmd.register(app)
+secret_cmd.register(app)
+proxy_cmd.register(app)
+tui_cmd.register(app)

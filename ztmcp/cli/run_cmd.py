@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ztmcp.session import Session
@@ -161,4 +162,33 @@ def _session(ns: argparse.Namespace, command: list[str]) -> Session:
         text = notice(name) if notice is not None else None
         if text:
             print(f"ztmcp: {text}", file=sys.stderr)
-    return Session(name, checks, audit, mode=mode, limits=policy.limits, where=where)
+    on_listed = _pin_edge(checks, name, str(where["server.argv_sha256"]))
+    from ztmcp.holds import AccessEdge
+
+    access = AccessEdge.for_checks(checks, audit.session_id)  # holds and renewals, if needed
+    return Session(
+        name,
+        checks,
+        audit,
+        mode=mode,
+        limits=policy.limits,
+        where=where,
+        on_listed=on_listed,
+        edge=access,
+    )
+
+
+def _pin_edge(checks: list[Any], name: str, argv_sha256: str) -> Callable[..., None] | None:
+    """Signed-pin verification, first-seen pins and drift records around the pins check."""
+    from ztmcp.checks.pins import PinsCheck
+
+    pins = next((c for c in checks if isinstance(c, PinsCheck)), None)
+    if pins is None or pins.mode == "off":
+        return None
+    from ztmcp.pinning import PinEdge
+
+    edge = PinEdge(
+        pins, name, argv_sha256, say=lambda text: print(f"ztmcp: {text}", file=sys.stderr)
+    )
+    edge.start()
+    return edge
