@@ -144,6 +144,19 @@ def item_digest(kind: str, item: Mapping[str, Any]) -> str:
     return _digest(canonical_item(kind, item))
 
 
+def server_fields(name: Any, version: Any, instructions: Any) -> dict[str, Any]:
+    """The pinned server fields: name, version and instructions, absent (or empty
+    instructions) left out, exactly as a ``Manifest`` holds them."""
+    values = (name, version, instructions or None)
+    return {k: v for k, v in zip(_SERVER_KEYS, values, strict=True) if v is not None}
+
+
+def server_fields_digest(fields: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` of ``server_fields(…)``: the lock's ``server_digest``, which the
+    ``pins`` check compares with a live ``initialize`` / ``server/discover`` result."""
+    return _digest(dict(fields))
+
+
 def whole_digest(server_digest: str, items: Mapping[str, Mapping[str, str]]) -> str:
     """The whole-manifest digest from the server-fields digest and per-kind name → digest maps.
 
@@ -202,8 +215,7 @@ class Manifest:
     # -- digests ------------------------------------------------------------------------
 
     def server(self) -> dict[str, str]:
-        values = (self.server_name, self.server_version, self.instructions)
-        return {k: v for k, v in zip(_SERVER_KEYS, values, strict=True) if v is not None}
+        return server_fields(self.server_name, self.server_version, self.instructions)
 
     @cached_property
     def _item_digests(self) -> dict[str, dict[str, str]]:
@@ -219,7 +231,7 @@ class Manifest:
     @property
     def server_digest(self) -> str:
         """Digest of the server fields (name, version, instructions) as one canonical object."""
-        return _digest(self.server())
+        return server_fields_digest(self.server())
 
     @cached_property
     def digest(self) -> str:

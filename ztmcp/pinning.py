@@ -9,6 +9,11 @@ The ``pins`` check is pure. This module does, around one session:
   the handshake goes on (the check's first listing or call waits for it: ``PinsCheck.hold``);
   on any failure the check is told to withhold the server's items (fail closed) and a one-line
   notice is printed;
+- at start, for a lock pin that names its manifest file (``ztmcp.manifests/NAME.json``), read
+  the pinned server fields (name, version, instructions) and hand them to the check
+  (``PinsCheck.know_server``), so a drifted ``initialize``/``server/discover`` result is
+  reported field by field and a version-only change keeps the reviewed instructions; a missing,
+  unreadable or stale file is no error (the check then withholds changed instructions anyway);
 - at start, for a server absent from the lock under ``[pins] mode = "tofu"``, look up its
   first-seen pin (``state.first_seen``) and hand it to the check; kinds never learned stay in
   learning;
@@ -78,6 +83,7 @@ class PinEdge:
             return
         pin = check.lock.get(name)
         if pin is not None:
+            self._know_server(pin)
             if pin.signed and background:
                 ready = threading.Event()
                 check.hold(name, ready)
@@ -113,6 +119,22 @@ class PinEdge:
             f"server {name!r}: enforcing the tools first seen on {seen} (trust on first use); "
             f"pin it for the project with `ztmcp pin {name} -- CMD…`"
         )
+
+    def _know_server(self, pin: Any) -> None:
+        """Hand the check the pinned server fields from the pin's manifest file, if readable."""
+        import json
+
+        from ztmcp.lockfile import beside
+
+        if pin.manifest is None:
+            return
+        try:
+            data = json.loads(beside(self.check.lock, pin.manifest).read_bytes())
+        except (OSError, ValueError):
+            return
+        fields = data.get("server") if isinstance(data, dict) else None
+        if isinstance(fields, dict):
+            self.check.know_server(pin.name, fields)
 
     def _verify(self, pin: Any) -> None:
         from ztmcp.lockfile import signed_files, verify_signature

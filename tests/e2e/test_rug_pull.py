@@ -69,9 +69,7 @@ def test_rug_pull_is_withheld_denied_audited_and_diffed(
     assert (tmp_path / "ztmcp.lock").is_file()
 
     argv = [*ztmcp_argv, "run", "--name", "rug", "--", *server]
-    params = StdioServerParameters(
-        command=argv[0], args=argv[1:], env=child_env, cwd=str(tmp_path)
-    )
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=child_env, cwd=str(tmp_path))
 
     async def session() -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -116,3 +114,38 @@ def test_rug_pull_is_withheld_denied_audited_and_diffed(
         assert "tool 'cleanup': annotations.destructiveHint: false -> true" in shown.stdout
         assert "description" not in shown.stdout
     assert "ping" not in shown.stdout
+
+
+def test_changed_instructions_are_withheld_audited_and_diffed(
+    ztmcp_argv: list[str],
+    child_env: dict[str, str],
+    ztmcp_home: Path,
+    tmp_path: Path,
+) -> None:
+    count = tmp_path / "calls.count"
+    server = [sys.executable, str(SERVER), "instructions", "1", str(count)]
+    pinned = _ztmcp(ztmcp_argv, ["pin", "rug", "--", *server], child_env, tmp_path)
+    assert pinned.returncode == 0, pinned.stderr
+    argv = [*ztmcp_argv, "run", "--name", "rug", "--", *server]
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=child_env, cwd=str(tmp_path))
+
+    async def session(mode: str) -> tuple[str | None, list[str]]:
+        with anyio.fail_after(TIMEOUT):
+            async with Client(params, mode=mode, cache=None) as client:
+                tools = sorted(t.name for t in (await client.list_tools()).tools)
+                return client.instructions, tools
+
+    assert anyio.run(session, "auto") == (
+        "Use cleanup to see temporary files.",
+        ["cleanup", "ping"],
+    )
+    count.write_text("1")  # the server's next start has new instructions, same tools
+    for mode in ("auto", "legacy"):  # both protocol eras
+        assert anyio.run(session, mode) == (None, ["cleanup", "ping"])
+
+    records = _audit(ztmcp_home, "rug")
+    drift = [v for r in records for v in r.get("verdicts", []) if v["rule"] == "pins.server_drift"]
+    assert drift and "instructions" in drift[0]["reason"], drift
+    assert "home directory" not in json.dumps(records)  # never the text
+    shown = _ztmcp(ztmcp_argv, ["diff", "rug"], child_env, tmp_path)
+    assert shown.returncode == 1 and "server.instructions:" in shown.stdout, shown.stdout

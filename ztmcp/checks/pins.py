@@ -12,6 +12,15 @@ The check holds the lock read at start and finds this session's server by ``ctx.
 - a ``tools/call`` is denied when the tool is not pinned, or when the server's current listing
   of it (``ctx.extra["tools"]``) no longer matches the pin. A call to a pinned tool that was
   never listed in this session is let through: the next listing is checked anyway.
+- an ``initialize`` or ``server/discover`` result is compared with the lock pin's
+  ``server_digest`` (``ztmcp.manifest.server_fields_digest`` of the server's name, version and
+  instructions; in the 2026-07-28 era name and version are the result's ``_meta`` serverInfo
+  stamp). On a mismatch the result is REWRITTEN without ``instructions`` (the model must not
+  read unreviewed instructions), rule ``pins.server_drift``, digests as evidence. With the
+  pinned server fields at hand (``know_server``: the edge reads them from the pin's manifest
+  file) the verdict names the changed fields, and a change of name or version alone is only
+  FLAGGED: the instructions are then exactly the reviewed ones. First-seen pins do not hold the
+  server fields, so only lock pins are compared.
 - ``notifications/tools/list_changed`` passes; the next list response is checked like any
   other, so a server that announces a change right after start cannot race the check.
 
@@ -39,9 +48,10 @@ from typing import Any, Final
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
 from ztmcp.checks.poisoning import safe_name
+from ztmcp.errors import PinError
 from ztmcp.jsonrpc import Direction, Kind, Message
 from ztmcp.lockfile import Lockfile, Pin
-from ztmcp.manifest import NOUNS, item_digest
+from ztmcp.manifest import NOUNS, item_digest, server_fields, server_fields_digest
 
 MODES: Final = ("tofu", "strict", "off")
 VERIFY_WAIT: Final = 30.0  # seconds a listing or call waits for the signed pin's verification
@@ -50,6 +60,24 @@ _LISTS: Final[Mapping[str, str]] = {
     "prompts/list": "prompts",
     "resources/templates/list": "resourceTemplates",
 }
+_HANDSHAKES: Final = frozenset({"initialize", "server/discover"})
+# Where a 2026-07-28 server/discover result carries its identity (mcp_types.SERVER_INFO_META_KEY;
+# the core does not import the SDK).
+SERVER_INFO_META: Final = "io.modelcontextprotocol/serverInfo"
+
+
+def observed_server_fields(method: str, result: Mapping[str, Any]) -> dict[str, Any]:
+    """The server fields of an ``initialize`` or ``server/discover`` result, as the SDK client
+    reads them for ``ztmcp manifest`` (``serverInfo``, or the ``_meta`` stamp, only when its
+    name and version are strings; a malformed stamp reads as absent)."""
+    info = result.get("serverInfo") if method == "initialize" else None
+    if method == "server/discover":
+        meta = result.get("_meta")
+        info = meta.get(SERVER_INFO_META) if isinstance(meta, Mapping) else None
+    name = version = None
+    if isinstance(info, Mapping) and all(isinstance(info.get(k), str) for k in ("name", "version")):
+        name, version = info["name"], info["version"]
+    return server_fields(name, version, result.get("instructions"))
 
 
 def _decides(msg: Message, ctx: Context) -> bool:
@@ -78,6 +106,7 @@ class PinsCheck:
         self._learning: Mapping[str, frozenset[str]] = {}  # server -> kinds still learning
         self._refused: Mapping[str, str] = {}
         self._pending: Mapping[str, threading.Event] = {}
+        self._server_fields: Mapping[str, Mapping[str, Any]] = {}  # server -> pinned fields
 
     def pin_for(self, server: str) -> Pin | None:
         """The lock's pin for ``server``, else a first-seen pin handed over by the edge."""
@@ -93,6 +122,22 @@ class PinsCheck:
             return  # the project lock always wins
         self._adopted = {**self._adopted, pin.name: pin}
         self._learning = {**self._learning, pin.name: frozenset(learning)}
+
+    def know_server(self, server: str, fields: Mapping[str, Any]) -> bool:
+        """The lock pin's server fields (from its manifest file), to name what drifted.
+
+        Ignored (False) unless they add up to the pin's ``server_digest``: a stale or edited
+        file must not decide which field changed.
+        """
+        pin = self.lock.get(server)
+        known = server_fields(fields.get("name"), fields.get("version"), fields.get("instructions"))
+        try:
+            if pin is None or server_fields_digest(known) != pin.server_digest:
+                return False
+        except PinError:  # not canonicalisable (a NaN in a hand-edited file)
+            return False
+        self._server_fields = {**self._server_fields, server: known}
+        return True
 
     def _learns(self, server: str, kind: str) -> bool:
         return kind in self._learning.get(server, ())
@@ -130,6 +175,9 @@ class PinsCheck:
                 kind = _LISTS[method]
                 learning = self._learns(ctx.server, kind)
                 return self._list(msg, kind, pin, ctx.server, learning)
+            locked = self.lock.get(ctx.server)
+            if method in _HANDSHAKES and locked is not None:
+                return self._server(msg, method, locked, ctx.server)
             return None
         if msg.direction is Direction.TO_SERVER and msg.kind is Kind.REQUEST:
             if msg.method == "tools/call":
@@ -238,6 +286,57 @@ class PinsCheck:
             replacement=body,
             evidence=evidence[:4000],
             hint=f"review with `ztmcp diff {safe_name(server)}`, then re-pin with `ztmcp pin`",
+        )
+
+    # -- server fields ---------------------------------------------------------------------
+
+    def _server(self, msg: Message, method: str, pin: Pin, server: str) -> Verdict | None:
+        result = msg.body.get("result")
+        if not isinstance(result, Mapping):
+            return None
+        observed = observed_server_fields(method, result)
+        try:
+            digest = server_fields_digest(observed)
+        except PinError:  # a value no pin can hold (a NaN): drifted
+            digest = "unrepresentable"
+        if digest == pin.server_digest:
+            return None
+        # Which fields changed, when the pinned ones are known; else assume the instructions.
+        pinned = self._server_fields.get(server)
+        changed: list[str] | None = None
+        if pinned is not None:
+            changed = sorted(k for k in {*observed, *pinned} if observed.get(k) != pinned.get(k))
+        instructions = changed is None or "instructions" in changed
+        evidence = f"observed {digest} pinned {pin.server_digest}"
+        if changed:
+            evidence = f"changed {', '.join(changed)}; {evidence}"
+        name = safe_name(server)
+        hint = f"review with `ztmcp diff {name}`, then re-pin with `ztmcp pin`"
+        what = ", ".join(changed) if changed else "name, version or instructions"
+        reason = f"server {name!r} changed since it was pinned ({what})"
+        if not instructions or "instructions" not in result:
+            # Name or version alone (the instructions are the reviewed ones), or nothing to
+            # withhold: recorded, forwarded unchanged.
+            return Verdict(
+                Action.FLAG,
+                self.name,
+                "pins.server_drift",
+                reason,
+                Severity.HIGH if instructions else Severity.MEDIUM,
+                evidence=evidence,
+                hint=hint,
+            )
+        body = dict(msg.body)
+        body["result"] = {k: v for k, v in result.items() if k != "instructions"}
+        return Verdict(
+            Action.REWRITE,
+            self.name,
+            "pins.server_drift",
+            reason + ": its instructions are withheld",
+            Severity.HIGH,
+            replacement=body,
+            evidence=evidence,
+            hint=hint,
         )
 
     # -- calls --------------------------------------------------------------------------
