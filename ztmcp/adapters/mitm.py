@@ -27,7 +27,7 @@ import re
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from mitmproxy import ctx, http
@@ -743,7 +743,38 @@ class _PlainRelay:
         return [data] if data else []
 
 
-class _SseRelay:
+class _Framer[F](Protocol):
+    def feed(self, chunk: bytes) -> list[F]: ...
+
+    def finish(self) -> list[F]: ...
+
+
+class _FramedRelay[F]:
+    """A stream callable that redacts brokered secrets, then frames the body incrementally;
+    an empty chunk (the end of the body) flushes the framer."""
+
+    def __init__(
+        self,
+        addon: ZtmcpAddon,
+        flow: http.HTTPFlow,
+        conv: _Conversation,
+        framer: _Framer[F],
+        redactor: _Redactor | None = None,
+    ) -> None:
+        self._addon = addon
+        self._flow = flow
+        self._conv = conv
+        self._framer = framer
+        self._redactor = redactor
+
+    def _frames(self, chunk: bytes) -> list[F]:
+        data = _redacting(self._addon, self._flow, self._conv, self._redactor, chunk)
+        if chunk:
+            return self._framer.feed(data)
+        return [*(self._framer.feed(data) if data else []), *self._framer.finish()]
+
+
+class _SseRelay(_FramedRelay[SseEvent | Oversize]):
     """The stream callable for an event stream: each event through the Session, in place."""
 
     def __init__(
@@ -753,18 +784,10 @@ class _SseRelay:
         conv: _Conversation,
         redactor: _Redactor | None = None,
     ) -> None:
-        self._addon = addon
-        self._flow = flow
-        self._conv = conv
-        self._framer = SseFramer(addon.max_bytes)
-        self._redactor = redactor
+        super().__init__(addon, flow, conv, SseFramer(addon.max_bytes), redactor)
 
     def __call__(self, chunk: bytes) -> list[bytes]:
-        data = _redacting(self._addon, self._flow, self._conv, self._redactor, chunk)
-        if chunk:
-            frames = self._framer.feed(data)
-        else:
-            frames = [*(self._framer.feed(data) if data else []), *self._framer.finish()]
+        frames = self._frames(chunk)
         out: list[bytes] = []
         for frame in frames:
             piece = self._one(frame, final=not chunk)
@@ -824,7 +847,7 @@ class _SseRelay:
         return encode_event(decision.forward, frame)
 
 
-class _JsonRelay:
+class _JsonRelay(_FramedRelay[JsonValue | Gap | Oversize]):
     """The stream callable for ``application/json``: each JSON value through the Session."""
 
     def __init__(
@@ -834,18 +857,10 @@ class _JsonRelay:
         conv: _Conversation,
         redactor: _Redactor | None = None,
     ) -> None:
-        self._addon = addon
-        self._flow = flow
-        self._conv = conv
-        self._framer = JsonStreamFramer(addon.max_bytes)
-        self._redactor = redactor
+        super().__init__(addon, flow, conv, JsonStreamFramer(addon.max_bytes), redactor)
 
     def __call__(self, chunk: bytes) -> list[bytes]:
-        data = _redacting(self._addon, self._flow, self._conv, self._redactor, chunk)
-        if chunk:
-            frames = self._framer.feed(data)
-        else:
-            frames = [*(self._framer.feed(data) if data else []), *self._framer.finish()]
+        frames = self._frames(chunk)
         out: list[bytes] = []
         session = self._conv.session
         for frame in frames:
