@@ -773,6 +773,15 @@ class _FramedRelay[F]:
             return self._framer.feed(data)
         return [*(self._framer.feed(data) if data else []), *self._framer.finish()]
 
+    def _settle(self, decision: Decision) -> Decision:
+        """Record a server→client decision on the flow and send ztmcp's own answer upstream
+        (a denied server request); what remains is what goes on to the agent."""
+        decision = _unheld(decision)
+        self._addon._note(self._flow, decision, "←")
+        if decision.reply is not None:
+            self._addon.answer_server(self._flow, self._conv, decision.reply)
+        return decision
+
 
 class _SseRelay(_FramedRelay[SseEvent | Oversize]):
     """The stream callable for an event stream: each event through the Session, in place."""
@@ -836,10 +845,7 @@ class _SseRelay(_FramedRelay[SseEvent | Oversize]):
         return self._apply(decision, frame, data)
 
     def _apply(self, decision: Decision, frame: SseEvent | None, data: bytes) -> bytes | None:
-        decision = _unheld(decision)
-        self._addon._note(self._flow, decision, "←")
-        if decision.reply is not None:
-            self._addon.answer_server(self._flow, self._conv, decision.reply)
+        decision = self._settle(decision)
         if decision.forward is None:
             return None
         if frame is not None and decision.forward == data:
@@ -876,10 +882,7 @@ class _JsonRelay(_FramedRelay[JsonValue | Gap | Oversize]):
                 decision = session.handle_oversize(
                     Direction.TO_CLIENT, frame.prefix, frame.size, frame.suffix
                 )
-            decision = _unheld(decision)
-            self._addon._note(self._flow, decision, "←")
-            if decision.reply is not None:
-                self._addon.answer_server(self._flow, self._conv, decision.reply)
+            decision = self._settle(decision)
             if decision.forward:
                 out.append(decision.forward)
         return [piece for piece in out if piece]
