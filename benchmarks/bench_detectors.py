@@ -1,6 +1,8 @@
 """Detector throughput in MB/s on realistic inputs, one core.
 
-Inputs: a generated ~1 MB web-page-like text (HTML markup, prose, links, code, a few e-mail
+Short messages first: µs per call on typical tools/call arguments, a 1-2 KB tool result and one
+real-style tool definition (the interceptor's per-message cost). Then inputs: a generated ~1 MB
+web-page-like text (HTML markup, prose, links, code, a few e-mail
 addresses and numbers — no injections), a hostile ~4 MB text (near-miss trigger phrases, long
 base64 and letter runs, runs of spaces and quotes), a JSON arguments blob, and tool lists (the
 reference servers' lists when ``/tmp/peer_lists.json`` exists, else a synthetic list). Times
@@ -11,12 +13,15 @@ are CPU seconds of this process (best of five). Run:
 and, to compare with another checkout of the detectors (say ``git worktree add /tmp/old HEAD``),
 
     PYTHONPATH=/tmp/old .venv/bin/python benchmarks/bench_detectors.py
+
+(``--short`` runs the short-message section only.)
 """
 
 from __future__ import annotations
 
 import json
 import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +81,106 @@ def bench(label: str, fn: Callable[[], Any], size: int, repeat: int = 5) -> floa
     return rate
 
 
+# -- short messages: the interceptor's hot path ----------------------------------------------
+# What one tools/call round carries: arguments of a few hundred bytes, a result of 1-2 KB, and
+# (on tools/list) definitions like the reference servers'. Not generated: fixed, typical texts.
+SHORT_ARGUMENTS: list[dict[str, Any]] = [
+    {"path": "/tmp/x.txt", "content": "hello world, this is a short note written by the agent "
+     "for the user: meeting moved to 3pm, bring the slides and the Q3 numbers."},
+    {"query": "latest release notes for the python requests library", "max_results": 5},
+    {"owner": "acme", "repo": "webapp", "title": "Login page crashes on Safari",
+     "body": "Steps: open /login, enter any e-mail, press Enter. Expected: error message. "
+             "Actual: blank page and a TypeError in the console (main.js:1204)."},
+    {"url": "https://docs.python.org/3/library/json.html", "max_length": 5000, "raw": False},
+]
+SHORT_RESULT = (
+    '{"files": [{"name": "README.md", "size": 4210, "modified": "2024-05-02T10:14:00Z"}, '
+    '{"name": "pyproject.toml", "size": 1302, "modified": "2024-05-01T08:00:12Z"}, '
+    '{"name": "src", "type": "directory"}, {"name": "tests", "type": "directory"}]}\n\n'
+    "# Requests: HTTP for Humans\n\nRequests is a simple, yet elegant, HTTP library. It allows "
+    "you to send HTTP/1.1 requests extremely easily. There's no need to manually add query "
+    "strings to your URLs, or to form-encode your POST data. Keep-alive and HTTP connection "
+    "pooling are 100% automatic, thanks to urllib3.\n\n## Installing\n\nRequests is "
+    "available on PyPI: `python -m pip install requests`. It officially supports Python 3.8+."
+    "\n\n## Supported features\n\n- Keep-Alive & Connection Pooling\n- International "
+    "Domains and URLs\n- Sessions with Cookie Persistence\n- Browser-style TLS/SSL "
+    "Verification\n- Basic & Digest Authentication\n- Familiar dict-like Cookies\n- "
+    "Automatic Content Decompression and Decoding\n- Multi-part File Uploads\n- SOCKS Proxy "
+    "Support\n- Connection Timeouts\n- Streaming Downloads\n- Automatic honoring of .netrc"
+    "\n- Chunked HTTP Requests\n\nSee the documentation at https://requests.readthedocs.io "
+    "for the full API reference, including advanced usage such as custom adapters, event "
+    "hooks and proxies. Questions are welcome on the issue tracker; please search existing "
+    "issues before opening a new one, and include the version of Python you are running."
+)
+SHORT_TOOL: dict[str, Any] = {
+    "name": "edit_file",
+    "description": "Make line-based edits to a text file. Each edit replaces exact line "
+    "sequences with new content. Returns a git-style diff showing the changes made. Only works "
+    "within allowed directories.",
+    "inputSchema": {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string"},
+            "edits": {"type": "array", "items": {"type": "object", "properties": {
+                "oldText": {"type": "string", "description": "Text to search for - must match "
+                            "exactly"},
+                "newText": {"type": "string", "description": "Text to replace with"}},
+                "required": ["oldText", "newText"], "additionalProperties": False}},
+            "dryRun": {"type": "boolean", "default": False,
+                       "description": "Preview changes using git-style diff format"},
+        },
+        "required": ["path", "edits"],
+        "additionalProperties": False,
+        "$schema": "http://json-schema.org/draft-07/schema#",
+    },
+}
+
+
+def per_call(label: str, fn: Callable[[], Any], calls: int, size: int, iterations: int = 2000,
+             repeat: int = 5) -> float:
+    """µs per call: ``iterations`` rounds of ``fn`` (``calls`` calls each), best of ``repeat``
+    in CPU time; the best round is the least disturbed by the machine's other work."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.process_time()
+        for _ in range(iterations):
+            fn()
+        best = min(best, (time.process_time() - t0) / iterations / calls)
+    print(f"{label:<48} {size:7d} B  {best * 1e6:8.1f} µs/call")
+    return best
+
+
+def short_messages() -> None:
+    """The interceptor's per-message cost on typical tools/call traffic."""
+    print("short messages (µs per call, CPU time, best of 5 x 2000 rounds):")
+    args = SHORT_ARGUMENTS
+    asize = sum(len(json.dumps(a)) for a in args) // len(args)
+    joined = ["\n".join(f"{k}: {v}" for k, v in a.items() if isinstance(v, str)) for a in args]
+    for fn in (scan_arguments, scan_content, scan_definition):
+        fn(SHORT_TOOL if fn is scan_definition else "warm up")  # imports, caches
+    per_call("scan_arguments (tools/call arguments)",
+             lambda: [scan_arguments(a) for a in args], len(args), asize)
+    per_call("  secrets.scan of the same texts", lambda: [secrets.scan(t) for t in joined],
+             len(joined), asize)
+    per_call("scan_content (tool result)", lambda: scan_content(SHORT_RESULT), 1,
+             len(SHORT_RESULT))
+    per_call("  instructions.scan (content)",
+             lambda: instructions.scan(SHORT_RESULT, instructions.CONTENT), 1, len(SHORT_RESULT))
+    per_call("  unicode.scan (content)", lambda: hidden.scan(SHORT_RESULT), 1,
+             len(SHORT_RESULT))
+    per_call("  secrets.scan (tool result)", lambda: secrets.scan(SHORT_RESULT), 1,
+             len(SHORT_RESULT))
+    per_call("scan_definition (one tool)", lambda: scan_definition(SHORT_TOOL), 1,
+             len(json.dumps(SHORT_TOOL)))
+    per_call("round: arguments + result + secrets of result",
+             lambda: (scan_arguments(args[0]), scan_content(SHORT_RESULT),
+                      secrets.scan(SHORT_RESULT)), 1, len(json.dumps(args[0])) + len(SHORT_RESULT))
+
+
 def main() -> None:
+    short_messages()
+    if "--short" in sys.argv[1:]:
+        return
     page = web_page()
     size = len(page.encode())
     import ztmcp

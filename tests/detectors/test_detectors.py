@@ -287,3 +287,44 @@ def test_pathological_inputs_finish_in_bounded_time(hostile: str) -> None:
     elapsed = time.perf_counter() - started
     # ~2 MB each: a linear scan finishes in seconds; catastrophic backtracking would not.
     assert elapsed < 30, f"{elapsed:.1f}s for {len(hostile)} chars"
+
+
+# detect-secrets' Artifactory plugin: its own positives and negatives (tests/plugins/
+# artifactory_test.py), which are judged by the format alone (no placeholder filter).
+@pytest.mark.parametrize(
+    ("text", "token"),
+    [
+        ("X-JFrog-Art-Api: AP6xxxxxxxxxx", "AP6xxxxxxxxxx"),
+        ('"AKCxxxxxxxxxx"', "AKCxxxxxxxxxx"),
+        ("AKCxxxxxxxxxx", "AKCxxxxxxxxxx"),
+        ("APAxxxxxxxxxx", "APAxxxxxxxxxx"),
+        ("=AKCxxxxxxxxxx", "AKCxxxxxxxxxx"),
+        ("artif-key:AKCxxxxxxxxxx", "AKCxxxxxxxxxx"),
+        ("body: AKCp8jQ8aZ3kLm9TvRq2Wx7YbN4cDe1", "AKCp8jQ8aZ3kLm9TvRq2Wx7YbN4cDe1"),
+        ("password AP2Vt9kLq8ZxW3mN7bRc", "AP2Vt9kLq8ZxW3mN7bRc"),
+    ],
+)
+def test_artifactory_detect_secrets_format(text: str, token: str) -> None:
+    found = [f for f in secrets.scan(text) if f.rule == "secret.artifactory_key"]
+    assert [text[f.start : f.end] for f in found] == [token]
+    assert found[0].at_least(Severity.HIGH)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # detect-secrets' negatives: too short, not at its boundary, a variable reference.
+        "X-JFrog-Art-Api: $PASSWORD",
+        "testAP6withinsomeirrelevantstring",
+        "artifactory:_password=AP6xxxxxx",
+        "artifactory:_password=AKCxxxxxxxx",
+        "(AKCxxxxxxxxxx)",
+        # Ordinary prose and identifiers with the AP/AKC shape: words or a number, not a token.
+        "The APEventHandlerFactory class wires APDefinitions into APACHECONFIG.",
+        "Set APACHECONFIGDIR and APACHEHOME, then restart; see APFileSystemWatcher docs.",
+        "Invoice AP1234567890 was paid; AKC2024000001 is the registration number.",
+        "Our accounts-payable team (AP) handles APAC and APEC vendors. AKCBreedStandards.",
+    ],
+)
+def test_artifactory_near_misses(text: str) -> None:
+    assert "secret.artifactory_key" not in {f.rule for f in secrets.scan(text)}, text

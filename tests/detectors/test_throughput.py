@@ -130,7 +130,8 @@ def test_without_an_re2_set_the_gates_decide(monkeypatch: pytest.MonkeyPatch) ->
     # (on the module itself: ``ztmcp.detectors.instructions`` is a lazy proxy of it).
     monkeypatch.setattr(importlib.import_module("ztmcp.detectors.instructions"), "_RE2_MAX_MEM",
                         4096)
-    texts = _long_texts(6)[:6]
+    # Long texts (gates looked up in the distinct words) and short ones (in the text itself).
+    texts = _long_texts(6)[:6] + _corpus()[:200] + _texts(2, 100, 10, 60)
     for text in texts:
         assert instructions._Triggers(instructions._lower(text)).matched is None
         fast = instructions.scan(text, instructions.CONTENT)
@@ -175,9 +176,31 @@ def test_re2_shape_set_finds_what_the_full_search_finds(monkeypatch: pytest.Monk
         assert i >= 12 or module._shapes_present(cand) is not None
         assert module._text_gates(module.lower(text)) is not None
     monkeypatch.setattr(module, "_SET_MIN", 10**12)  # no RE2: every shape and check in full
+    monkeypatch.setattr(module, "_SHAPE_SET_MIN", 10**12)
     full = [sorted((f.rule, f.start, f.end) for f in secrets.scan(t)) for t in texts]
     assert fast == full
     assert sum(1 for f in fast if f) >= 20
+
+
+def test_re2_shape_set_on_short_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short texts (one tools/call argument) also take the shape set; same findings."""
+    module = importlib.import_module("ztmcp.detectors.secrets")
+    rnd = random.Random(9)
+    long = _secret_texts(10)
+    texts = [line for t in long[:12] for line in t.split("\n")]
+    texts += ["".join(rnd.sample(texts, 3)) for _ in range(300)]
+    texts = [t for t in texts if len(t) <= 4096]
+    used = sum(module._shapes_present(_cand(module, t)) is not None for t in texts if t)
+    fast = [sorted((f.rule, f.start, f.end) for f in secrets.scan(t)) for t in texts]
+    monkeypatch.setattr(module, "_SHAPE_SET_MIN", 10**12)
+    assert fast == [sorted((f.rule, f.start, f.end) for f in secrets.scan(t)) for t in texts]
+    assert sum(1 for f in fast if f) >= 100
+    assert used >= len(texts) // 2  # most went through the set (the others had no token run)
+
+
+def _cand(module: object, text: str) -> str:
+    table = module._CANDIDATE_CLASS  # type: ignore[attr-defined]
+    return "\n".join(text[s:e] for s, e in runs.runs(runs.classes(text, table), "a", 16))
 
 
 def test_re2_css_set_finds_what_the_full_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,6 +253,11 @@ def test_class_runs_match_the_reference_regexes(seed: int) -> None:
     digits = ascii_text.encode().translate(secrets._DIGIT_CLASS)
     assert [m.span() for m in secrets._CARD_CLASS.finditer(digits)] == \
         [m.span() for m in secrets._CARD.finditer(ascii_text)]
+    # The RE2-proposed card starts (long texts) give the spans of the plain ``finditer``.
+    assert secrets._card_class_spans(digits) == \
+        [m.span() for m in secrets._CARD_CLASS.finditer(digits)]
+    for k in (1, 2, 17, 40):  # ``runs`` (bytes.find) against its reference regex
+        assert runs.runs(cls, "a", k) == [m.span() for m in runs._run_rx(ord("a"), k).finditer(cls)]
     assert [m.span() for m in secrets._SSN_CLASS.finditer(digits)] == \
         [m.span() for m in secrets._SSN.finditer(ascii_text)]
 
@@ -293,3 +321,48 @@ def test_hostile_text_scans_in_linear_bounded_time() -> None:
     assert double < 3.5 * max(small, 0.05), (small, double)
     elapsed = _timed(hostile_text(50_000_000))
     assert elapsed < 90, f"{elapsed:.1f}s for 50 MB"
+
+
+def test_definition_walk_yields_what_iter_strings_yields() -> None:
+    detectors = importlib.import_module("ztmcp.detectors")
+    rnd = random.Random(12)
+
+    def value(depth: int) -> object:
+        kind = rnd.randrange(8 if depth < 6 else 4)
+        if kind == 0:
+            return rnd.choice(["a", "", "x" * 50, "ignore previous"])
+        if kind in (1, 2, 3):
+            return rnd.choice([1, 2.5, True, None, "s"])
+        if kind in (4, 5):
+            return [value(depth + 1) for _ in range(rnd.randrange(5))]
+        return {f"k{i}": value(depth + 1) for i in range(rnd.randrange(5))}
+
+    samples = [value(0) for _ in range(400)]
+    samples += [{"d": ["x"] * 30_000}, {"d": ["y" * 1_000_000] * 20}]  # the bounds
+    deep: object = "bottom"
+    for _ in range(80):
+        deep = {"n": [deep, "level"]}
+    samples.append(deep)
+    for sample in samples:
+        assert detectors._texts(sample) == [t for _p, t in detectors.iter_strings(sample)]
+
+
+def test_re2_trigger_search_finds_the_spans_re_finds() -> None:
+    """On long texts RE2 proposes the trigger starts and ``re`` checks them: the same spans
+    (overlapping starts of one trigger, a group's hits resuming after its literal) as ``re``
+    searching alone."""
+    texts = _long_texts(11)[:10]
+    texts.append("youyouyour reply " * 400 + "your answer, your response " * 200)
+    triggers = sorted({rx for rule in instructions.RULES for _g, rx in rule.triggers})
+    used = 0
+    for text in texts:
+        low = instructions._lower(text)
+        fast, slow = instructions._Triggers(low), instructions._Triggers(low)
+        slow._view = b""  # as without RE2: ``re`` searches
+        used += fast.view is not None
+        for rx in triggers:
+            for tr in (fast, slow):
+                if rx not in tr.spans:
+                    tr._search(rx)
+        assert fast.spans == slow.spans
+    assert used >= len(texts) // 2

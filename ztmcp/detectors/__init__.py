@@ -115,10 +115,46 @@ def iter_strings(value: Any, *, keys: bool = False) -> Iterator[tuple[str, str]]
                     if count > MAX_STRINGS:
                         return
                     yield f"{sub}#key", k
-                stack.append((sub, v, depth + 1))
+                if type(v) not in _LEAF_TYPES:  # numbers, booleans, null: nothing to yield
+                    stack.append((sub, v, depth + 1))
         elif isinstance(item, list):
             for i in range(len(item) - 1, -1, -1):
-                stack.append((f"{path}/{i}", item[i], depth + 1))
+                if type(item[i]) not in _LEAF_TYPES:
+                    stack.append((f"{path}/{i}", item[i], depth + 1))
+
+
+_LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
+
+
+def _texts(value: Any) -> list[str]:
+    """The strings of ``iter_strings(value)`` (same order, same bounds), without their paths:
+    a definition's scan does not need them, and building them is most of the walk."""
+    out: list[str] = []
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    chars = 0
+    while stack:
+        item, depth = pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(item, str):
+            chars += len(item)
+            if len(out) >= MAX_STRINGS or chars > MAX_CHARS:
+                break
+            out.append(item)
+        elif isinstance(item, _SCALARS):
+            continue
+        elif isinstance(item, (dict, Mapping)):
+            below = depth + 1
+            for v in reversed(list(item.values())):
+                if type(v) not in _LEAF_TYPES:
+                    push((v, below))
+        elif isinstance(item, list):
+            below = depth + 1
+            for v in reversed(item):
+                if type(v) not in _LEAF_TYPES:
+                    push((v, below))
+    return out
 
 
 def _param_names(schema: Any) -> Iterator[str]:
@@ -134,9 +170,18 @@ def _param_names(schema: Any) -> Iterator[str]:
             props = node.get("properties")
             if isinstance(props, (dict, Mapping)):
                 yield from (k for k in props if isinstance(k, str))
-            stack.extend((v, depth + 1) for v in node.values() if _container(v))
+            below = depth + 1
+            # Exact JSON types are settled by a set lookup; anything else by ``_container``.
+            stack.extend([(v, below) for v in node.values() if type(v) in _CONTAINER_TYPES
+                          or (type(v) not in _SCALAR_TYPES and _container(v))])
         elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if _container(v))
+            below = depth + 1
+            stack.extend([(v, below) for v in node if type(v) in _CONTAINER_TYPES
+                          or (type(v) not in _SCALAR_TYPES and _container(v))])
+
+
+_CONTAINER_TYPES: Final = frozenset({dict, list})
+_SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _container(value: Any) -> bool:
@@ -151,7 +196,7 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
 
     Offsets refer to the texts joined in listing order with newlines; they locate, never quote.
     """
-    texts = [text for _path, text in iter_strings(item)]
+    texts = _texts(item)
     findings: list[Finding] = []
     # One scan of all the strings first: when it finds nothing, no single string has anything
     # (a newline breaks every run the rules look for), which spares a call per short string.

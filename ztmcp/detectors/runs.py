@@ -41,10 +41,34 @@ def classes(text: str, tbl: bytes) -> bytes:
 
 @cache
 def _run_rx(mark: int, min_len: int) -> re.Pattern[bytes]:
+    """The reference: what ``runs`` finds is what this regex's ``finditer`` finds."""
     b = bytes([mark])
     return re.compile(re.escape(b * min_len) + re.escape(b) + b"*")
 
 
+@cache
+def _rest_rx(mark: int) -> re.Pattern[bytes]:
+    return re.compile(re.escape(bytes([mark])) + b"*")
+
+
 def runs(cls: bytes, mark: str, min_len: int) -> list[tuple[int, int]]:
-    """(start, end) of each maximal run of ``mark`` bytes at least ``min_len`` long."""
-    return [m.span() for m in _run_rx(ord(mark), min_len).finditer(cls)]
+    """(start, end) of each maximal run of ``mark`` bytes at least ``min_len`` long.
+
+    ``bytes.find`` of ``min_len`` marks skips ahead in bulk (mostly by whole needle lengths),
+    several times faster than ``re``'s prefix scan; the first hit after the previous run's end
+    is the start of a run, whose end one ``match`` of ``mark*`` finds.
+    """
+    if min_len < 1:
+        raise ValueError("min_len must be at least 1")
+    code = ord(mark)
+    needle = bytes([code]) * min_len
+    rest = _rest_rx(code).match
+    find = cls.find
+    out: list[tuple[int, int]] = []
+    i = find(needle)
+    while i >= 0:
+        m = rest(cls, i + min_len)
+        e = m.end() if m is not None else i + min_len
+        out.append((i, e))
+        i = find(needle, e)
+    return out

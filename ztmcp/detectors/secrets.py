@@ -29,9 +29,10 @@ Rules (rule id — severity):
 - ``secret.high_entropy`` — MEDIUM — a long random-looking token with no known shape (support
   signal only: hashes, ids and nonces look the same).
 
-Placeholders are never findings: values made of ``x``/``*``/``0``, ``<…>``, ``${…}``, ``$VAR``,
-``{{…}}``, ``your_…``, ``…here``, ``changeme`` and friends (placeholder *words* only where a
-word starts: a random token that happens to contain "fake-" is judged by its shape).
+Placeholders are never findings (but for detect-secrets' Artifactory shapes, which follow its
+plugin to the letter, x-runs included): values made of ``x``/``*``/``0``, ``<…>``, ``${…}``,
+``$VAR``, ``{{…}}``, ``your_…``, ``…here``, ``changeme`` and friends (placeholder *words* only
+where a word starts: a random token that happens to contain "fake-" is judged by its shape).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ H, M, L, C = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.CRITICAL
 _B: Final = r"(?<![A-Za-z0-9_])"  # left token boundary
 _E: Final = r"(?![A-Za-z0-9_])"  # right token boundary
 _ED: Final = r"(?![A-Za-z0-9_-])"  # right boundary for tokens that may contain '-'
+# detect-secrets' left boundary (its Artifactory plugin): white space, '=', ':', '"' or the start
+# of a line. Checked by hand on the original text, like ``_B`` (see ``_fast_providers``).
+_DS: Final = r"(?:(?<=[\s=:\"])|^)"
 
 # (rule id, provider, regex, severity); the secret is group 1 when the regex has a group.
 _PROVIDERS: Final[list[tuple[str, str, str, Severity]]] = [
@@ -140,7 +144,12 @@ _PROVIDERS: Final[list[tuple[str, str, str, Severity]]] = [
     ("secret.postman_key", "Postman", _B + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + _E, H),
     ("secret.grafana_token", "Grafana", _B + r"(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})" + _E, H),
     ("secret.grafana_token", "Grafana", _B + r"(glc_[A-Za-z0-9+/]{32,400}={0,2})", H),
-    ("secret.artifactory_key", "Artifactory", _B + r"(AKC[A-Za-z0-9]{10,})" + _E, H),
+    # detect-secrets' Artifactory plugin, as it defines it (no right boundary, no placeholder
+    # filter: its own positives are "AKCxxxxxxxxxx", "AP6xxxxxxxxxx"): an API key, and a
+    # password or reference token. Matches that read as words or a number are not reported
+    # (``_reads_as_words``): "APEventHandler", "APACHECONFIG" have the shape too.
+    ("secret.artifactory_key", "Artifactory", _DS + r"(AKC[A-Za-z0-9]{10,})", H),
+    ("secret.artifactory_key", "Artifactory", _DS + r"(AP[0-9A-F][A-Za-z0-9]{8,})", H),
     ("secret.databricks_token", "Databricks", _B + r"(dapi[a-f0-9]{32}(?:-\d)?)" + _E, H),
     # Further prefix-anchored formats of the gitleaks rule set (exact lengths as documented).
     ("secret.airtable_token", "Airtable", _B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _E, H),
@@ -356,31 +365,64 @@ _REQUIRED: Final = {"secret.telegram_token": ":AA", "secret.mailchimp_key": "-us
                     "secret.terraform_token": ".atlasv1."}
 
 
-def _fast_providers() -> tuple[tuple[re.Pattern[str], bool, str | None, str | None], ...]:
+def _fast_providers() -> tuple[tuple[re.Pattern[str], str, str | None, str | None], ...]:
     """Per provider: the regex without its leading boundary look-behind (checked by hand, so
-    that ``re`` can use the literal prefix), whether it had one, its context gate, its literal."""
+    that ``re`` can use the literal prefix), which boundary it had ("" for none, "word" for
+    ``_B``, "ds" for ``_DS``), its context gate, its literal."""
     out = []
     for (rule, _name, rx, _sev), (_r, _n, source, _s) in zip(PROVIDERS, _PROVIDERS, strict=True):
         gate = next((g for k, g in _CONTEXT_RULES.items() if k in source.lower()), None)
-        bounded = gate is None and source.startswith(_B)
-        fast = re.compile(source[len(_B):]) if bounded else rx
-        out.append((fast, bounded, gate, _REQUIRED.get(rule)))
+        left = "" if gate is not None else "word" if source.startswith(_B) \
+            else "ds" if source.startswith(_DS) else ""
+        rest = source[len(_B if left == "word" else _DS):] if left else source
+        fast = re.compile(rest) if left else rx
+        literal = _REQUIRED.get(rule)
+        if left == "ds":  # whole-text shapes: their literal prefix ("AKC") is looked up first
+            literal = re.match(r"\(([A-Za-z]+)", rest).group(1)  # type: ignore[union-attr]
+        out.append((fast, left, gate, literal))
     return tuple(out)
+
+
+def _ds_left(text: str, i: int) -> bool:
+    """detect-secrets' left boundary before ``text[i]`` (``_DS``)."""
+    return i == 0 or text[i - 1] in '=:"' or text[i - 1].isspace()
+
+
+_WORD_PARTS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_PRONOUNCEABLE: Final = re.compile(r"(?i)(?=.*[aeiouy])(?!.*(.)\1\1)")
+
+
+def _reads_as_words(token: str) -> bool:
+    """A detect-secrets Artifactory match that is an identifier or a number, not a token:
+    letters only, splitting into CamelCase/ALL-CAPS words that each have a vowel and no letter
+    three times in a row ("APEventHandler", "APACHECONFIG"), or a number after the prefix
+    ("AP1234567890"). Real keys are ~70 random letters and digits (all letters: p ≈ 1e-5)."""
+    body = token[3:] if token.startswith("AKC") else token[2:]
+    if body.isdigit():
+        return True
+    if not token.isalpha():
+        return False
+    return all(_PRONOUNCEABLE.match(w) for w in _WORD_PARTS.findall(token))
 
 
 
 
 _FAST: Final = _fast_providers()
 _PAIRS: Final = tuple(zip(PROVIDERS, _FAST, strict=True))
-# Providers that search the whole text behind a context word; the others search only the
-# candidate token runs, so a text without any (most short strings) skips them all.
-_GATED_PAIRS: Final = tuple(pair for pair in _PAIRS if pair[1][2] is not None)
+# Providers that search the whole text (behind a context word, or detect-secrets' shapes,
+# which can be shorter than a candidate run); the others search only the candidate token runs,
+# so a text without any (most short strings) skips them all.
+_GATED_IDX: Final = tuple(i for i, (_p, fast) in enumerate(_PAIRS)
+                          if fast[2] is not None or fast[1] == "ds")
+_GATED_SET: Final = frozenset(_GATED_IDX)
+_ALL_IDX: Final = tuple(range(len(_PAIRS)))
 
 
 # One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
 # others are not searched (``multi``: a looser automaton, never a verdict). The runs are ASCII.
 _SET_MIN: Final = 4096
-_UNGATED: Final = tuple(i for i, pair in enumerate(_PAIRS) if pair[1][2] is None)
+_UNGATED: Final = tuple(i for i, pair in enumerate(_PAIRS)
+                        if pair[1][2] is None and pair[1][1] != "ds")
 _IBAN_AT: Final = len(_UNGATED)
 _ENTROPY_AT: Final = _IBAN_AT + 1
 _URL_AT: Final = _IBAN_AT + 2
@@ -405,6 +447,9 @@ _TEXT_GATES: Final = (
 )
 
 
+_ALL_TEXT_GATES: Final = frozenset(name for name, _rx in _TEXT_GATES)
+
+
 @cache
 def _text_gate_set() -> multi.RegexSet:
     return multi.RegexSet([rx for _name, rx in _TEXT_GATES])
@@ -424,15 +469,50 @@ def compile_sets() -> None:
     """Build the automata now (``warm_up``) rather than on the first long text."""
     _shape_set()
     _text_gate_set()
+    _card_search()
+
+
+# The shape set runs on short texts too: one automaton pass (~1 µs for a tools/call argument,
+# ~6 µs for a 1 KB result) instead of a search per provider shape.
+_SHAPE_SET_MIN: Final = 0
 
 
 def _shapes_present(cand: str) -> frozenset[int] | None:
     """Indexes (into the set's patterns) of the shapes that occur in ``cand``, or None."""
-    if len(cand) <= _SET_MIN:
+    if len(cand) <= _SHAPE_SET_MIN:
         return None
     rset = _shape_set()
     view = multi.ascii_view(cand)
     return None if view is None or not rset.available else rset.matching(view)
+
+
+_CARD_SEARCH_MIN: Final = 4096
+
+
+@cache
+def _card_search() -> multi.Search:
+    return multi.Search(_CARD_CLASS.pattern.decode("ascii"))
+
+
+def _card_class_spans(cls: bytes) -> list[tuple[int, int]]:
+    """``_CARD_CLASS.finditer`` spans of a digit class string. On a long one RE2 proposes
+    each next start (the same language, so the leftmost start ``re`` would find) and ``re``
+    matches there: a page's digits are mostly short numbers that ``re`` tries one by one."""
+    finder = _card_search() if len(cls) > _CARD_SEARCH_MIN else None
+    if finder is None or not finder.available:
+        return [m.span() for m in _CARD_CLASS.finditer(cls)]
+    out: list[tuple[int, int]] = []
+    pos = finder.start(cls, 0)
+    while pos >= 0:
+        m = _CARD_CLASS.match(cls, pos)
+        nxt = pos + 1 if m is None else m.end()  # no match: not expected (same pattern)
+        if m is not None:
+            out.append(m.span())
+        if len(out) >= 32 and len(out) * 1024 > nxt:  # dense digits: ``re`` scans for less
+            out.extend(m.span() for m in _CARD_CLASS.finditer(cls, nxt))
+            return out
+        pos = finder.start(cls, nxt)
+    return out
 
 
 def _bounded(rx: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -567,18 +647,26 @@ def scan(text: str) -> list[Finding]:
     low_head = lower(text)
     gates = _text_gates(low_head)
 
-    def on(name: str) -> bool:
-        return gates is None or name in gates
+    if gates is None:
+        gates = _ALL_TEXT_GATES
+    on = gates.__contains__
 
     if on("private key") and "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
             add("secret.private_key", C, m.start(), m.end(), "a private key block")
     present = _shapes_present(cand)
-    skip: frozenset[int] = frozenset() if present is None else frozenset(
-        i for k, i in enumerate(_UNGATED) if k not in present)
-    for index, ((rule, name, _rx, severity), (fast, bounded, gate, literal)) in enumerate(
-            _PAIRS if cand else _GATED_PAIRS):
-        if cand and index in skip:
+    # In provider order (an earlier provider's span wins an overlap): all of them, the
+    # whole-text ones only when there are no candidate runs, or those the RE2 set saw.
+    order = (_ALL_IDX if cand else _GATED_IDX) if present is None else sorted(
+        _GATED_SET.union([_UNGATED[k] for k in present if k < _IBAN_AT]))
+    for index in order:
+        (rule, name, _rx, severity), (fast, left, gate, literal) = _PAIRS[index]
+        if left == "ds":  # judged by detect-secrets' format alone, on the whole text
+            if literal is not None and literal not in text:
+                continue
+            for m in fast.finditer(text):
+                if _ds_left(text, m.start(1)) and not _reads_as_words(m.group(1)):
+                    add(rule, severity, m.start(1), m.end(1), f"a {name} credential")
             continue
         if gate is not None:
             if not on(gate) or gate not in low_head:
@@ -587,7 +675,7 @@ def scan(text: str) -> list[Finding]:
         else:
             if literal is not None and literal not in cand:
                 continue
-            found = _bounded(fast, cand) if bounded else fast.finditer(cand)
+            found = _bounded(fast, cand) if left == "word" else fast.finditer(cand)
             matches = [(m.group(1), back(m.start(1)), back(m.start(1)) + len(m.group(1)))
                        for m in found]
         for value, start, end in matches:
@@ -649,7 +737,9 @@ def scan(text: str) -> list[Finding]:
     ascii_text = text.isascii()
     digits_cls = text.encode("ascii").translate(_DIGIT_CLASS) \
         if ascii_text and (on("card") or on("ssn")) else b""
-    card_spans = ([] if not on("card") else [m.span() for m in _CARD_CLASS.finditer(digits_cls)]
+    # A card has 13 digits at least: one count settles most short texts.
+    card_spans = ([] if not on("card") or (ascii_text and digits_cls.count(b"d") < 13)
+                  else _card_class_spans(digits_cls)
                   if ascii_text else [m.span() for m in _CARD.finditer(text)])
     for s, e in card_spans:
         if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
@@ -659,11 +749,12 @@ def scan(text: str) -> list[Finding]:
             add("pii.card_number", H, s, e, "a payment card number")
     if on("ssn"):
         _ssn(text, digits_cls if ascii_text else None, add)
-    for m in _IBAN.finditer(cand) if present is None or _IBAN_AT in present else ():
+    for m in _IBAN.finditer(cand) if cand and (present is None or _IBAN_AT in present) else ():
         if _iban_ok(m.group(1)):
             start = back(m.start(1))
             add("pii.iban", L, start, start + len(m.group(1)), "an IBAN")
-    for m in _ENTROPY_TOKEN.finditer(cand) if present is None or _ENTROPY_AT in present else ():
+    for m in _ENTROPY_TOKEN.finditer(cand) if cand and (present is None or _ENTROPY_AT in present) \
+            else ():
         value = m.group(1)
         if shannon_entropy(value) >= 4.5 and _strong(value) and not is_placeholder(value):
             start = back(m.start(1))
