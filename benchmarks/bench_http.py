@@ -14,6 +14,12 @@ warm-ups) to server-everything ``streamableHttp`` three ways, in the same run:
 
 Rounds alternate the order of the setups. Installs the pinned peers through
 ``tests.e2e.peers.install()``. Goal: ``ztmcp proxy`` adds at most 1.5 ms per call over direct.
+
+``--breakdown`` adds four more setups, ``ztmcp proxy`` with parts taken out
+(``benchmarks/proxy_variant.py``): without the mitmproxy tuning, with only the envelope check,
+without a Session, and without the addon's work at all (the floor of embedded mitmproxy). The
+``cpu ms`` column is the proxy process's CPU time per call (user + system), steadier than
+latency on a shared machine.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.proxy_variant import VARIANTS  # noqa: E402
 from tests.e2e.peers import install  # noqa: E402
 
 PY = sys.executable
@@ -65,7 +72,9 @@ def wait_port(port: int, child: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running(argv: list[str], port: int, env: dict[str, str], cwd: Path) -> Iterator[None]:
+def running(
+    argv: list[str], port: int, env: dict[str, str], cwd: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     child = subprocess.Popen(
         argv,
         env=env,
@@ -76,7 +85,7 @@ def running(argv: list[str], port: int, env: dict[str, str], cwd: Path) -> Itera
     )
     try:
         wait_port(port, child)
-        yield
+        yield child
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGTERM)
@@ -118,6 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also ztmcp proxy with parts taken out"
+    )
     args = parser.parse_args()
     if args.calls < 1 or args.rounds < 1:
         parser.error("--calls and --rounds must be positive")
@@ -125,55 +137,73 @@ def main() -> None:
     peers = install()
     server = str(peers.root / "npm" / "node_modules" / ".bin" / "mcp-server-everything")
     work = Path(tempfile.mkdtemp(prefix="ztmcp-bench-http-"))
-    env = {**os.environ, "ZTMCP_HOME": str(work / "home")}
-    ports = {"server": free_port(), "mitmdump": free_port(), "ztmcp": free_port()}
-    upstream = f"http://127.0.0.1:{ports['server']}"
+    port = free_port()
+    upstream = f"http://127.0.0.1:{port}"
     mitmdump = str(Path(PY).parent / "mitmdump")
-    setups = {
-        "direct": f"{upstream}/mcp",
-        "mitmdump": f"http://127.0.0.1:{ports['mitmdump']}/mcp",
-        "ztmcp proxy": f"http://127.0.0.1:{ports['ztmcp']}/mcp",
-    }
-    samples: dict[str, list[float]] = {name: [] for name in setups}
-    with (
-        running([server, "streamableHttp"], ports["server"],
-                {**env, "PORT": str(ports["server"])}, work),
-        running(
-            [mitmdump, "-q", "--mode", f"reverse:{upstream}", "--listen-host", "127.0.0.1",
-             "--listen-port", str(ports["mitmdump"]), "--set", "stream_large_bodies=1"],
-            ports["mitmdump"], env, work,
-        ),
-        running(
-            [PY, "-m", "ztmcp", "proxy", "--name", "bench", "--port", str(ports["ztmcp"]),
-             f"{upstream}/mcp"],
-            ports["ztmcp"], env, work,
-        ),
-    ):  # fmt: skip
+    variant = str(ROOT / "benchmarks" / "proxy_variant.py")
+    proxies: dict[str, list[str]] = {
+        "mitmdump": [mitmdump, "-q", "--mode", f"reverse:{upstream}", "--listen-host",
+                     "127.0.0.1", "--set", "stream_large_bodies=1", "--listen-port"],
+        "ztmcp proxy": [PY, "-m", "ztmcp", "proxy", "--name", "bench", f"{upstream}/mcp",
+                        "--port"],
+    }  # fmt: skip
+    if args.breakdown:
+        for name in VARIANTS:
+            proxies[f"  {name}"] = [PY, variant, name, "proxy", "--name", "bench",
+                                    f"{upstream}/mcp", "--port"]  # fmt: skip
+    setups = {"direct": f"{upstream}/mcp"}
+    samples: dict[str, list[float]] = {"direct": []}
+    cpu: dict[str, list[float]] = {}
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            running([server, "streamableHttp"], port, {"PORT": str(port), **os.environ}, work)
+        )
+        for number, (name, argv) in enumerate(proxies.items()):
+            listen = free_port()
+            home = {**os.environ, "ZTMCP_HOME": str(work / f"home{number}")}
+            children[name] = stack.enter_context(running([*argv, str(listen)], listen, home, work))
+            setups[name] = f"http://127.0.0.1:{listen}/mcp"
+            samples[name], cpu[name] = [], []
         for round_no in range(args.rounds):
             order = list(setups) if round_no % 2 == 0 else list(reversed(setups))
             for name in order:
+                child = children.get(name)
+                before = _cpu_ms(child.pid) if child else 0.0
                 samples[name] += asyncio.run(echo_calls(setups[name], args.calls))
+                if child:
+                    cpu[name].append((_cpu_ms(child.pid) - before) / (args.calls + 30))
 
     load = os.getloadavg()[0]
     print(
         f"Streamable HTTP, {args.calls} sequential echo calls x {args.rounds} rounds (SDK "
         f"client, server-everything); load {load:.1f} on {os.cpu_count()} cores"
     )
-    print(f"{'setup':<14}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
+    print(f"{'setup':<18}{'median ms':>10}{'p90 ms':>9}{'added ms':>10}{'ratio':>7}{'cpu ms':>8}")
     base = statistics.median(samples["direct"])
     for name, values in samples.items():
         median = statistics.median(values)
+        used = f"{statistics.median(cpu[name]):>8.2f}" if cpu.get(name) else f"{'':>8}"
         print(
-            f"{name:<14}{median:>11.2f}{pct(values, 90):>9.2f}"
-            f"{median - base:>10.2f}{median / base:>8.2f}"
+            f"{name:<18}{median:>10.2f}{pct(values, 90):>9.2f}"
+            f"{median - base:>10.2f}{median / base:>7.2f}{used}"
         )
     added = statistics.median(samples["ztmcp proxy"]) - base
     over_mitm = statistics.median(samples["ztmcp proxy"]) - statistics.median(samples["mitmdump"])
-    checks = _check_ms(work / "home" / "audit")
+    checks = _check_ms(work / f"home{list(proxies).index('ztmcp proxy')}" / "audit")
     print(f"of which ztmcp's checks (audit check_us, request + response): {checks:.3f} ms per call")
     verdict = "met" if added <= GOAL_ADDED_MS else "NOT met"
     print(f"ztmcp proxy adds {added:.2f} ms per call over direct ({over_mitm:+.2f} ms over plain "
           f"mitmdump); goal <= {GOAL_ADDED_MS} ms: {verdict}")  # fmt: skip
+
+
+def _cpu_ms(pid: int) -> float:
+    """CPU time (user + system) of a process so far, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

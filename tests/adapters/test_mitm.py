@@ -563,3 +563,24 @@ def test_without_brokered_headers_responses_pass_untouched(tmp_path: Path) -> No
     flow.response = http.Response.make(404, b"", {"content-type": "text/plain"})
     addon.responseheaders(flow)
     assert flow.response.stream is True and "accept-encoding" not in flow.request.headers
+
+
+def test_cors_preflight_from_an_allowed_origin_goes_to_the_upstream(tmp_path: Path) -> None:
+    addon, audit = make_addon(tmp_path)
+    flow = post(b"", origin="http://localhost:6274")  # MCP Inspector's web UI
+    flow.request.method = "OPTIONS"
+    through(addon, flow)
+    assert flow.response is None  # forwarded; the upstream answers with its CORS headers
+    flow.response = http.Response.make(204, b"", {"access-control-allow-origin": "*"})
+    addon.responseheaders(flow)
+    assert flow.response.stream is True
+    addon.response(flow)
+    assert not [r for r in audit.records() if r.get("event") == "session.start"]
+
+
+def test_cors_preflight_from_a_foreign_origin_is_refused(tmp_path: Path) -> None:
+    addon, _ = make_addon(tmp_path)
+    flow = post(b"", origin="https://evil.example")
+    flow.request.method = "OPTIONS"
+    through(addon, flow)
+    assert flow.response is not None and flow.response.status_code == 403

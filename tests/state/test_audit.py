@@ -101,3 +101,50 @@ def test_unwritable_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AuditError) as info:
         AuditLog.create(blocker / "audit", "s")
     assert "ZTMCP_HOME" in info.value.diagnostics()
+
+
+def test_deferred_to_a_loop_records_keep_post_order_from_any_thread(tmp_path: Path) -> None:
+    """``defer_to``: what the writer thread held goes first, then loop and thread posts in order."""
+    import asyncio
+    import threading
+
+    log = AuditLog.create(tmp_path / "audit", "s")
+    log.post({"event": "before", "n": 0})  # through the writer thread
+
+    async def main() -> None:
+        log.defer_to(asyncio.get_running_loop())
+        log.post({"event": "loop", "n": 1})
+        assert verify_file(log.path).records == 1  # not written yet: after the loop turns
+        worker = threading.Thread(target=log.post, args=({"event": "thread", "n": 2},))
+        worker.start()
+        worker.join()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert verify_file(log.path).records == 3
+        log.post({"event": "loop", "n": 3})  # still pending when the loop ends
+
+    asyncio.run(main())
+    log.close(reason="test")  # writes the pending record, then session.end
+    result = verify_file(log.path)
+    assert result.ok and result.closed and result.records == 5
+    records = list(read_records([log.path]))
+    assert [r.get("n") for r in records] == [0, 1, 2, 3, None]
+
+
+def test_deferred_write_failure_stops_the_next_post(tmp_path: Path) -> None:
+    import asyncio
+    import os
+
+    log = AuditLog.create(tmp_path / "audit", "s")
+
+    async def main() -> None:
+        log.defer_to(asyncio.get_running_loop())
+        os.close(log._fd)  # the disk goes away under the log
+        log._fd = os.open(os.devnull, os.O_RDONLY)  # writes now fail with EBADF
+        log.post({"event": "message"})
+        for _ in range(10):
+            await asyncio.sleep(0)
+        with pytest.raises(AuditError, match="cannot write audit log"):
+            log.post({"event": "message"})
+
+    asyncio.run(main())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -56,7 +57,9 @@ from ztmcp.session import AuditSink, Decision, Hold, Outcome, Session, ToolSurfa
 logger = logging.getLogger("ztmcp.proxy")
 
 _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
-_ALLOWED_METHODS: Final = frozenset({"GET", "POST", "DELETE"})
+# OPTIONS: a browser client's CORS preflight (MCP Inspector and other web UIs), from an Origin
+# that passed the allow-list; it carries no MCP message and the upstream answers it.
+_ALLOWED_METHODS: Final = frozenset({"GET", "POST", "DELETE", "OPTIONS"})
 # 2026-07-28 routing headers and the body member each must agree with.
 _NAME_PARAM: Final = {
     "tools/call": "name",
@@ -199,6 +202,10 @@ class ZtmcpAddon:
         """Under mitmdump: the options ztmcp relies on, and the listen port for the allow-list."""
         opts: Any = ctx.options  # mitmproxy's options are untyped
         master: Any = ctx.master
+        defer = getattr(self._audit, "defer_to", None)
+        if defer is not None:  # audit records written by this loop, not a thread (see AuditLog)
+            with contextlib.suppress(RuntimeError):  # no loop (a test calling the hook): thread
+                defer(asyncio.get_running_loop())
         if not opts.keep_host_header:
             opts.update(keep_host_header=True)  # the client's Host is checked, then replaced
         if not opts.body_size_limit:
@@ -237,7 +244,15 @@ class ZtmcpAddon:
         if request.method.upper() not in _ALLOWED_METHODS:
             self._refuse(flow, 405, "http.method", f"HTTP {request.method[:20]} is not MCP")
             return
-        conflicts = agent_conflicts(request.headers.keys(), self.upstream_headers)
+        # (mitmproxy's Headers.keys() costs a lookup per name: read the raw fields instead)
+        conflicts = (
+            agent_conflicts(
+                (name.decode("latin-1") for name, _ in request.headers.fields),
+                self.upstream_headers,
+            )
+            if self.upstream_headers
+            else ()
+        )
         if conflicts:
             # A client with credentials of its own, or one trying to pick the identity.
             self._refuse(
@@ -259,6 +274,9 @@ class ZtmcpAddon:
         if flow.response is not None:  # refused in requestheaders
             return None
         request = flow.request
+        if request.method.upper() == "OPTIONS":
+            flow.metadata["ztmcp.preflight"] = True
+            return None
         conv = self._conversation(flow)
         if request.method.upper() != "POST":
             return None
@@ -313,6 +331,9 @@ class ZtmcpAddon:
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
         if response is None or flow.metadata.get("ztmcp.local"):
+            return
+        if flow.metadata.get("ztmcp.preflight") and not self._needles:
+            response.stream = True  # CORS headers only, nothing MCP in it
             return
         conv = self._by_flow.get(flow.id) or self._conversation(flow)
         redactor = _Redactor(self._needles) if self._needles else None

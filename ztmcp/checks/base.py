@@ -6,7 +6,7 @@ applies monitor mode once. A check that raises is treated as a DENY by the Sessi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -62,3 +62,27 @@ class Check(Protocol):
     name: str
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None: ...
+
+
+class IdentityMemo[V]:
+    """A value derived from an object, remembered while the very same object comes back.
+
+    The listed tool definitions in a session's ``ToolSurface`` are replaced on each listing,
+    never changed in place, and every ``tools/call`` looks its tool up there: keyed by
+    identity (the object is kept alive, so its id cannot be reused), a call does not
+    re-serialise and re-hash a definition that was already seen. Bounded; cleared when full.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._items: dict[int, tuple[object, V]] = {}
+        self._limit = limit
+
+    def get(self, obj: object, compute: Callable[[], V]) -> V:
+        hit = self._items.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        value = compute()
+        if len(self._items) >= self._limit:
+            self._items.clear()
+        self._items[id(obj)] = (obj, value)
+        return value

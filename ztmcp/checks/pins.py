@@ -46,7 +46,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.base import Action, Context, IdentityMemo, Severity, Verdict
 from ztmcp.checks.poisoning import safe_name
 from ztmcp.errors import PinError
 from ztmcp.jsonrpc import Direction, Kind, Message
@@ -107,6 +107,7 @@ class PinsCheck:
         self._refused: Mapping[str, str] = {}
         self._pending: Mapping[str, threading.Event] = {}
         self._server_fields: Mapping[str, Mapping[str, Any]] = {}  # server -> pinned fields
+        self._digests: IdentityMemo[str] = IdentityMemo()  # listed tool -> its digest
 
     def pin_for(self, server: str) -> Pin | None:
         """The lock's pin for ``server``, else a first-seen pin handed over by the edge."""
@@ -350,7 +351,7 @@ class PinsCheck:
             return self._deny("tool", name, "is not pinned", "pins.unpinned", ctx.server)
         listed = ctx.extra.get("tools", {}).get(name)
         if isinstance(listed, Mapping):
-            observed = item_digest("tools", listed)
+            observed = self._digests.get(listed, lambda: item_digest("tools", listed))
             if observed != pin.tools[name]:
                 return self._deny(
                     "tool",

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.base import Action, Context, IdentityMemo, Severity, Verdict
 from ztmcp.detectors.findings import policy_choice
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import INVALID_PARAMS, Direction, Kind, Message
@@ -91,6 +91,7 @@ class SchemaCheck:
         self.action = action
         self.output_action = output_action
         self.max_schema_bytes = max_schema_bytes
+        self._texts: IdentityMemo[str] = IdentityMemo()  # listed schema -> its canonical JSON
 
     KEYS: Final = frozenset({"action", "output_action", "max_schema_bytes"})
 
@@ -144,7 +145,9 @@ class SchemaCheck:
             return self._verdict(action, f"{rule}.bad_schema", f"the tool's schema for {what} "
                                  "is not a JSON object")
         try:
-            text = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+            text = self._texts.get(
+                schema, lambda: json.dumps(schema, sort_keys=True, separators=(",", ":"))
+            )
         except (TypeError, ValueError, RecursionError):
             return self._verdict(action, f"{rule}.bad_schema", "the tool's schema is not JSON")
         if len(text) > self.max_schema_bytes:

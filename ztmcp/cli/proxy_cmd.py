@@ -8,6 +8,7 @@ command runs, so the rest of the CLI starts fast.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -245,6 +246,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
     from mitmproxy.master import Master
 
     from ztmcp.adapters.mitm import HostPolicy
+    from ztmcp.adapters.mitm_tuning import coalesced_writes, fast_hooks
 
     addon, close = build_addon(config)
     errors = _StartupErrors()
@@ -258,6 +260,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
             ready.set()
 
     reason = "proxy stopped"
+    tuning = contextlib.ExitStack()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -269,6 +272,9 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         master: Any = Master(opts)
         master.addons.add(*_mitm_addons(importlib))
         master.addons.add(addon, _Ready())
+        if not os.environ.get("ZTMCP_MITM_NO_TUNING"):  # for comparing against plain mitmproxy
+            fast_hooks(master)
+            tuning.enter_context(coalesced_writes())
         try:
             opts.update(
                 mode=[f"reverse:{config.upstream.origin}"],
@@ -326,6 +332,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         await asyncio.wait({run}, timeout=10)
         return 0
     finally:
+        tuning.close()
         for sig in signals:
             loop.remove_signal_handler(sig)
         mitm_logger.removeHandler(errors)

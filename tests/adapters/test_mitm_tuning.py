@@ -1,0 +1,204 @@
+"""The embedded-mitmproxy tuning: same hook calls as mitmproxy's own dispatch, same bytes on
+the wire in the same order (real Master and addons, real loopback sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from mitmproxy import exceptions, hooks, options
+from mitmproxy.master import Master
+from mitmproxy.proxy import server
+from mitmproxy.test import tflow
+
+from ztmcp.adapters.mitm_tuning import CoalescingWriter, coalesced_writes, fast_hooks
+
+
+class Recorder:
+    def __init__(self, name: str, calls: list[str], **behaviour: Any) -> None:
+        self.name, self.calls, self.behaviour = name, calls, behaviour
+        if behaviour.get("children"):
+            self.addons = behaviour["children"]
+
+    def request(self, flow: Any) -> Any:
+        self.calls.append(f"{self.name}:request")
+        if self.behaviour.get("fail"):
+            raise ValueError("addon bug")
+        if self.behaviour.get("halt"):
+            raise exceptions.AddonHalt
+        if self.behaviour.get("is_async"):
+
+            async def later() -> None:
+                await asyncio.sleep(0)
+                self.calls.append(f"{self.name}:request-awaited")
+
+            return later()
+        return None
+
+
+class Updates:
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def update(self, flows: Any) -> None:
+        self.calls.append(f"update:{len(flows)}")
+
+
+def _chain(calls: list[str]) -> list[Any]:
+    child = Recorder("child", calls)
+    return [
+        Recorder("a", calls),
+        Recorder("parent", calls, children=[child]),
+        Recorder("async", calls, is_async=True),
+        Recorder("broken", calls, fail=True),
+        Recorder("halts", calls, halt=True),
+        Recorder("never", calls),
+    ]
+
+
+async def _dispatch(tuned: bool, with_updates: bool) -> list[str]:
+    calls: list[str] = []
+    master = Master(options.Options())
+    master.addons.add(*_chain(calls))
+    if with_updates:
+        master.addons.add(Updates(calls))
+    if tuned:
+        assert fast_hooks(master)
+    flow = tflow.tflow()
+    from mitmproxy.proxy.layers.http import HttpRequestHook
+
+    try:
+        await master.addons.handle_lifecycle(HttpRequestHook(flow))
+        await master.addons.handle_lifecycle(hooks.UpdateHook([flow]))
+    finally:
+        master._legacy_log_events.uninstall()  # its log handler is bound to this loop
+    return calls
+
+
+@pytest.mark.parametrize("with_updates", [False, True])
+def test_fast_hooks_call_what_mitmproxy_calls_in_the_same_order(
+    with_updates: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    plain = asyncio.run(_dispatch(tuned=False, with_updates=with_updates))
+    caplog.clear()
+    tuned = asyncio.run(_dispatch(tuned=True, with_updates=with_updates))
+    assert tuned == plain
+    # children after their parent, the awaited part of an async hook, a failing addon logged
+    # and skipped, AddonHalt ends the event before "never"
+    assert tuned[:6] == [
+        "a:request",
+        "parent:request",
+        "child:request",
+        "async:request",
+        "async:request-awaited",
+        "broken:request",
+    ]
+    assert "never:request" not in tuned
+    assert any("addon bug" in r.getMessage() for r in caplog.records)
+
+
+def test_fast_hooks_see_addons_added_later() -> None:
+    async def main() -> list[str]:
+        calls: list[str] = []
+        master = Master(options.Options())
+        master.addons.add(Recorder("first", calls))
+        fast_hooks(master)
+        from mitmproxy.proxy.layers.http import HttpRequestHook
+
+        flow = tflow.tflow()
+        await master.addons.handle_lifecycle(HttpRequestHook(flow))
+        master.addons.add(Recorder("second", calls))
+        await master.addons.handle_lifecycle(HttpRequestHook(flow))
+        master._legacy_log_events.uninstall()
+        return calls
+
+    assert asyncio.run(main()) == ["first:request", "first:request", "second:request"]
+
+
+_KEEP: list[asyncio.StreamWriter] = []
+
+
+async def _close(srv: asyncio.AbstractServer) -> None:
+    for writer in _KEEP:
+        writer.close()
+    _KEEP.clear()
+    srv.close()
+    await asyncio.wait_for(srv.wait_closed(), 5)
+
+
+async def _pair() -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.AbstractServer]:
+    accepted: asyncio.Queue[asyncio.StreamReader] = asyncio.Queue()
+    keep: list[asyncio.StreamWriter] = []  # the accepted side stays open while referenced
+
+    async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        keep.append(writer)
+        await accepted.put(reader)
+
+    srv = await asyncio.start_server(on_client, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader = await asyncio.wait_for(accepted.get(), 5)
+    _KEEP.extend(keep)
+    return reader, writer, srv
+
+
+def test_coalesced_writes_arrive_whole_in_order_and_before_eof() -> None:
+    async def main() -> tuple[bytes, int]:
+        reader, raw, srv = await _pair()
+        writer = CoalescingWriter(raw)
+        writer.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        writer.write(bytearray(b"first "))
+        writer.write(memoryview(b"second"))
+        assert raw.transport.get_write_buffer_size() == 0  # nothing sent yet
+        sends = 0
+        original = raw.transport.write
+
+        def counting(data: Any) -> None:
+            nonlocal sends
+            sends += 1
+            original(data)
+
+        raw.transport.write = counting  # type: ignore[method-assign]
+        await asyncio.sleep(0)  # the loop turns: one send
+        writer.write(b" third")
+        writer.write_eof()  # flushes first
+        data = await asyncio.wait_for(reader.read(), 5)  # read() returns at EOF
+        writer.close()
+        await _close(srv)
+        return data, sends
+
+    data, sends = asyncio.run(main())
+    assert data == b"HTTP/1.1 200 OK\r\n\r\nfirst second third"
+    assert sends == 2
+
+
+def test_close_and_drain_flush_first() -> None:
+    async def main() -> bytes:
+        reader, raw, srv = await _pair()
+        writer = CoalescingWriter(raw)
+        writer.write(b"drained")
+        await writer.drain()
+        writer.write(b" closed")
+        writer.close()
+        data = await asyncio.wait_for(reader.read(), 5)
+        await _close(srv)
+        return data
+
+    assert asyncio.run(main()) == b"drained closed"
+
+
+def test_coalesced_writes_wrap_mitmproxy_connections_only_while_active() -> None:
+    async def main() -> tuple[bool, bool]:
+        _, raw, srv = await _pair()
+        with coalesced_writes() as active:
+            io = server.ConnectionIO(handler=None, reader=None, writer=raw)
+            wrapped = isinstance(io.writer, CoalescingWriter)
+        plain = server.ConnectionIO(handler=None, reader=None, writer=raw)
+        raw.close()
+        await _close(srv)
+        return active and wrapped, isinstance(plain.writer, asyncio.StreamWriter)
+
+    assert asyncio.run(main()) == (True, True)
