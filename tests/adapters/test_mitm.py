@@ -584,3 +584,32 @@ def test_cors_preflight_from_a_foreign_origin_is_refused(tmp_path: Path) -> None
     flow.request.method = "OPTIONS"
     through(addon, flow)
     assert flow.response is not None and flow.response.status_code == 403
+
+
+@pytest.mark.parametrize("before", [b"", b"x", b"xy", b"{\"k\":"])
+@pytest.mark.parametrize("alphabet", ["standard", "urlsafe"])
+def test_a_secret_reflected_in_base64_is_cut_at_any_alignment(before: bytes, alphabet: str) -> None:
+    encode = base64.b64encode if alphabet == "standard" else base64.urlsafe_b64encode
+    blob = encode(before + f"Authorization: Bearer {TOKEN}".encode() + b" and more after")
+    redactor = _Redactor(_needles([f"Bearer {TOKEN}", TOKEN]))
+    out = redactor.feed(b'{"data":"' + blob + b'"}') + redactor.finish()
+    assert redactor.hits >= 1 and b"[REDACTED" in out
+    # no fragment left, decoded from any character offset, holds the secret's middle
+    fragments = out.split(b'"')[3].split(b"[REDACTED:credential]")
+    for fragment in fragments:
+        for offset in range(4):
+            piece = fragment[offset:]
+            piece = piece[: len(piece) - len(piece) % 4].replace(b"-", b"+").replace(b"_", b"/")
+            decoded = base64.b64decode(piece.replace(b"=", b"A"))
+            assert TOKEN[4:-4].encode() not in decoded
+
+
+def test_a_secret_reflected_percent_encoded_is_cut() -> None:
+    secret = "tok/en+9f3c2a=="
+    redactor = _Redactor(_needles([secret]))
+    out = redactor.line(b"see https://x.example/cb?t=tok%2Fen%2B9f3c2a%3D%3D&u=1 or tok%2Fen+9f")
+    assert redactor.hits == 1 and b"9f3c2a" not in out and b"&u=1" in out
+
+
+def test_short_secrets_get_no_base64_forms() -> None:
+    assert _needles(["abc1234"]) == tuple(sorted({b"abc1234"}, key=len, reverse=True))

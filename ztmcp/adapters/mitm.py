@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import re
+import urllib.parse
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -677,19 +678,45 @@ def _sync_routing_headers(headers: http.Headers, forward: bytes) -> None:
 REDACTED: Final = b"[REDACTED:credential]"
 
 
+# Below this many bytes a secret's base64 run would be short enough to occur by chance.
+_MIN_B64_SECRET: Final = 8
+
+
 def _needles(values: Iterable[str]) -> tuple[bytes, ...]:
-    """The byte strings to cut out of responses: each secret as is and as a JSON string body
-    escapes it (``\\"``, ``\\/``, ``\\uXXXX``); longest first, none inside another."""
+    """The byte strings to cut out of responses: each secret as is, as a JSON string body
+    escapes it (``\\"``, ``\\/``, ``\\uXXXX``), percent-encoded (a URL, a form) and
+    base64-encoded (standard and URL-safe alphabets, at each of the three alignments it can
+    have inside a longer blob); longest first, none inside another."""
     forms: set[bytes] = set()
     for value in values:
         if not value:
             continue
-        for text in {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}:
+        texts = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+        texts |= {urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value, safe="")}
+        for text in texts:
             forms |= {text.encode("utf-8", "surrogateescape")}
             forms |= {text.replace("/", "\\/").encode("utf-8", "surrogateescape")}
+        forms |= _base64_forms(value.encode("utf-8", "surrogateescape"))
     ordered = sorted(forms, key=len)
     kept = [n for i, n in enumerate(ordered) if not any(k in n for k in ordered[:i])]
     return tuple(sorted(kept, key=len, reverse=True))
+
+
+def _base64_forms(secret: bytes) -> set[bytes]:
+    """The base64 characters that depend only on ``secret``, wherever it sits in the encoded
+    data: with k bytes before it, the first ceil(8k/6) characters and everything after the
+    last full 6-bit group also carry neighbouring bits, so they are left out."""
+    if len(secret) < _MIN_B64_SECRET:
+        return set()
+    forms: set[bytes] = set()
+    for before in range(3):
+        encoded = base64.b64encode(b"\0" * before + secret)
+        start = -(-8 * before // 6)
+        end = 8 * (before + len(secret)) // 6
+        run = encoded[start:end]
+        forms |= {run, run.replace(b"+", b"-").replace(b"/", b"_")}
+        forms |= {run.replace(b"/", b"\\/")}  # inside a JSON string
+    return forms
 
 
 class _Redactor:
