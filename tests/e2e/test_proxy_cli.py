@@ -152,3 +152,63 @@ def test_mitmdump_script_gives_the_same_checks(
     assert out == {"echo": "Echo: via mitmdump", "denied": True}
     records = audit_records(Path(child_env["ZTMCP_HOME"]))
     assert any(r.get("gen_ai.tool.name") == "get-sum" and r["outcome"] == "denied" for r in records)
+
+
+def test_mitmweb_shows_ztmcp_verdicts_on_its_flows(
+    peers: Peers, child_env: dict[str, str], tmp_path: Path
+) -> None:
+    """mitmweb with the addon script: the checks apply, and its flow list (the JSON the web UI
+    reads) carries ztmcp's mark and verdict on the denied call."""
+    import json
+    import urllib.request
+
+    (tmp_path / "ztmcp.toml").write_text('[[access.rule]]\ntool = "get-sum"\naction = "deny"\n')
+    script = Path(__file__).resolve().parents[2] / "addons" / "ztmcp_addon.py"
+    mitmweb = Path(sys.executable).parent / "mitmweb"
+    port, web = free_port(), free_port()
+    token = "test-web-token-0123456789"
+    with everything_server(peers) as upstream:
+        origin = upstream.removesuffix("/mcp")
+        argv = [str(mitmweb), "-q", "-s", str(script), "--mode", f"reverse:{origin}"]
+        argv += ["--listen-host", "127.0.0.1", "--listen-port", str(port)]
+        argv += ["--web-host", "127.0.0.1", "--web-port", str(web), "--no-web-open-browser"]
+        argv += ["--set", f"web_password={token}", "--set", "ztmcp_name=everything"]
+        child = subprocess.Popen(
+            argv,
+            env=child_env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            for listening in (port, web):
+                while True:
+                    assert child.poll() is None, "mitmweb exited"
+                    with contextlib.suppress(OSError), socket.create_connection(
+                        ("127.0.0.1", listening)
+                    ):
+                        break
+                    assert time.monotonic() < deadline, "mitmweb is not listening"
+                    time.sleep(0.1)
+
+            async def scenario(client: object) -> dict[str, object]:
+                echo = await client.call_tool("echo", {"message": "via mitmweb"})  # type: ignore[attr-defined]
+                denied = await client.call_tool("get-sum", {"a": 1, "b": 2})  # type: ignore[attr-defined]
+                return {"echo": echo.content[0].text, "denied": denied.is_error}
+
+            out, _ = session(f"http://127.0.0.1:{port}/mcp", scenario)
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{web}/flows", headers={"Authorization": f"Bearer {token}"}
+            )
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                flows = json.load(answer)
+        finally:
+            assert stop(child) == 0
+    assert out == {"echo": "Echo: via mitmweb", "denied": True}
+    denied = [f for f in flows if "access" in (f.get("comment") or "")]
+    assert denied and denied[0]["marked"] in (":no_entry:", "⛔"), [
+        (f.get("marked"), f.get("comment")) for f in flows
+    ]
+    assert all("via mitmweb" not in (f.get("comment") or "") for f in flows)  # no content
