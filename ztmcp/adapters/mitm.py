@@ -25,12 +25,11 @@ import hashlib
 import json
 import logging
 import re
-import urllib.parse
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 from mitmproxy import ctx, http
 
@@ -692,7 +691,7 @@ def _needles(values: Iterable[str]) -> tuple[bytes, ...]:
         if not value:
             continue
         texts = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-        texts |= {urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value, safe="")}
+        texts |= {quote(value, safe=""), quote_plus(value, safe="")}
         for text in texts:
             forms |= {text.encode("utf-8", "surrogateescape")}
             forms |= {text.replace("/", "\\/").encode("utf-8", "surrogateescape")}

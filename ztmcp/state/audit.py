@@ -119,10 +119,7 @@ class AuditLog:
 
     def defer_to(self, loop: asyncio.AbstractEventLoop) -> None:
         """From now on ``post`` leaves the writing to ``loop`` (call from the loop's thread)."""
-        if self._writer is not None:  # what the thread holds is written first, in order
-            self._queue.put(None)
-            self._writer.join()
-            self._writer = None
+        self._stop_writer()  # what the thread holds is written first, in order
         self._loop = loop
         self._loop_thread = threading.get_ident()
 
@@ -159,6 +156,13 @@ class AuditLog:
                     self.append(*item)
                 except AuditError as exc:
                     self._failure = exc
+
+    def _stop_writer(self) -> None:
+        """Let the writer thread write what it was handed, then end it."""
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
 
     def _drain(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -201,10 +205,7 @@ class AuditLog:
         if self._closed:
             return
         self.flush()
-        if self._writer is not None:
-            self._queue.put(None)
-            self._writer.join()
-            self._writer = None
+        self._stop_writer()
         try:
             if self._failure is not None:
                 raise self._failure
