@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,43 +113,63 @@ def test_signals_stop_cleanly_and_close_the_audit_log(
     verify_audit(ztmcp_argv, child_env, tmp_path)
 
 
+SCRIPT = Path(__file__).resolve().parents[2] / "addons" / "ztmcp_addon.py"
+DENY_GET_SUM = '[[access.rule]]\ntool = "get-sum"\naction = "deny"\n'
+
+
+@contextlib.contextmanager
+def with_script(
+    tool: str, upstream: str, port: int, extra: list[str], env: dict[str, str], cwd: Path,
+    ports: tuple[int, ...] = (),
+) -> Iterator[None]:
+    """``mitmdump`` or ``mitmweb -s addons/ztmcp_addon.py`` in reverse mode to ``upstream``,
+    until every port in ``(port, *ports)`` listens; a clean stop at the end."""
+    argv = [str(Path(sys.executable).parent / tool), "-q", "-s", str(SCRIPT)]
+    argv += ["--mode", f"reverse:{upstream.removesuffix('/mcp')}"]
+    argv += ["--listen-host", "127.0.0.1", "--listen-port", str(port), *extra]
+    argv += ["--set", "ztmcp_name=everything"]
+    child = subprocess.Popen(
+        argv,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        for listening in (port, *ports):
+            while True:
+                assert child.poll() is None, f"{tool} exited"
+                with contextlib.suppress(OSError), socket.create_connection(
+                    ("127.0.0.1", listening)
+                ):
+                    break
+                assert time.monotonic() < deadline, f"{tool} is not listening"
+                time.sleep(0.1)
+        yield
+    finally:
+        assert stop(child) == 0
+
+
+async def _echo_and_denied(client: object, via: str) -> dict[str, object]:
+    echo = await client.call_tool("echo", {"message": via})  # type: ignore[attr-defined]
+    denied = await client.call_tool("get-sum", {"a": 1, "b": 2})  # type: ignore[attr-defined]
+    return {"echo": echo.content[0].text, "denied": denied.is_error}
+
+
 def test_mitmdump_script_gives_the_same_checks(
     peers: Peers, child_env: dict[str, str], ztmcp_argv: list[str], tmp_path: Path
 ) -> None:
-    (tmp_path / "ztmcp.toml").write_text('[[access.rule]]\ntool = "get-sum"\naction = "deny"\n')
-    script = Path(__file__).resolve().parents[2] / "addons" / "ztmcp_addon.py"
-    mitmdump = Path(sys.executable).parent / "mitmdump"
+    (tmp_path / "ztmcp.toml").write_text(DENY_GET_SUM)
     port = free_port()
-    with everything_server(peers) as upstream:
-        origin = upstream.removesuffix("/mcp")
-        argv = [str(mitmdump), "-q", "-s", str(script), "--mode", f"reverse:{origin}"]
-        argv += ["--listen-host", "127.0.0.1", "--listen-port", str(port)]
-        argv += ["--set", "ztmcp_name=everything"]
-        child = subprocess.Popen(
-            argv,
-            env=child_env,
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+    with (
+        everything_server(peers) as upstream,
+        with_script("mitmdump", upstream, port, [], child_env, tmp_path),
+    ):
+        out, _ = session(
+            f"http://127.0.0.1:{port}/mcp", lambda c: _echo_and_denied(c, "via mitmdump")
         )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                assert child.poll() is None, "mitmdump exited"
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-                    break
-                assert time.monotonic() < deadline, "mitmdump is not listening"
-                time.sleep(0.1)
-
-            async def scenario(client: object) -> dict[str, object]:
-                echo = await client.call_tool("echo", {"message": "via mitmdump"})  # type: ignore[attr-defined]
-                denied = await client.call_tool("get-sum", {"a": 1, "b": 2})  # type: ignore[attr-defined]
-                return {"echo": echo.content[0].text, "denied": denied.is_error}
-
-            out, _ = session(f"http://127.0.0.1:{port}/mcp", scenario)
-        finally:
-            assert stop(child) == 0
     assert out == {"echo": "Echo: via mitmdump", "denied": True}
     records = audit_records(Path(child_env["ZTMCP_HOME"]))
     assert any(r.get("gen_ai.tool.name") == "get-sum" and r["outcome"] == "denied" for r in records)
@@ -162,50 +183,23 @@ def test_mitmweb_shows_ztmcp_verdicts_on_its_flows(
     import json
     import urllib.request
 
-    (tmp_path / "ztmcp.toml").write_text('[[access.rule]]\ntool = "get-sum"\naction = "deny"\n')
-    script = Path(__file__).resolve().parents[2] / "addons" / "ztmcp_addon.py"
-    mitmweb = Path(sys.executable).parent / "mitmweb"
+    (tmp_path / "ztmcp.toml").write_text(DENY_GET_SUM)
     port, web = free_port(), free_port()
     token = "test-web-token-0123456789"
-    with everything_server(peers) as upstream:
-        origin = upstream.removesuffix("/mcp")
-        argv = [str(mitmweb), "-q", "-s", str(script), "--mode", f"reverse:{origin}"]
-        argv += ["--listen-host", "127.0.0.1", "--listen-port", str(port)]
-        argv += ["--web-host", "127.0.0.1", "--web-port", str(web), "--no-web-open-browser"]
-        argv += ["--set", f"web_password={token}", "--set", "ztmcp_name=everything"]
-        child = subprocess.Popen(
-            argv,
-            env=child_env,
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+    extra = ["--web-host", "127.0.0.1", "--web-port", str(web), "--no-web-open-browser"]
+    extra += ["--set", f"web_password={token}"]
+    with (
+        everything_server(peers) as upstream,
+        with_script("mitmweb", upstream, port, extra, child_env, tmp_path, ports=(web,)),
+    ):
+        out, _ = session(
+            f"http://127.0.0.1:{port}/mcp", lambda c: _echo_and_denied(c, "via mitmweb")
         )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            for listening in (port, web):
-                while True:
-                    assert child.poll() is None, "mitmweb exited"
-                    with contextlib.suppress(OSError), socket.create_connection(
-                        ("127.0.0.1", listening)
-                    ):
-                        break
-                    assert time.monotonic() < deadline, "mitmweb is not listening"
-                    time.sleep(0.1)
-
-            async def scenario(client: object) -> dict[str, object]:
-                echo = await client.call_tool("echo", {"message": "via mitmweb"})  # type: ignore[attr-defined]
-                denied = await client.call_tool("get-sum", {"a": 1, "b": 2})  # type: ignore[attr-defined]
-                return {"echo": echo.content[0].text, "denied": denied.is_error}
-
-            out, _ = session(f"http://127.0.0.1:{port}/mcp", scenario)
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{web}/flows", headers={"Authorization": f"Bearer {token}"}
-            )
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                flows = json.load(answer)
-        finally:
-            assert stop(child) == 0
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{web}/flows", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            flows = json.load(answer)
     assert out == {"echo": "Echo: via mitmweb", "denied": True}
     denied = [f for f in flows if "access" in (f.get("comment") or "")]
     assert denied and denied[0]["marked"] in (":no_entry:", "⛔"), [
