@@ -124,21 +124,27 @@ def everything_server(peers: Peers, transport: str = "streamableHttp") -> Iterat
 
 
 @contextlib.contextmanager
-def sdk_server(tmp_path: Path, transport: str = "http") -> Iterator[str]:
-    script = tmp_path / "sdk_server.py"
-    script.write_text(SDK_SERVER)
-    port = free_port()
+def script_server(script: Path, source: str, port: int, *args: str) -> Iterator[None]:
+    """``python SCRIPT PORT ARGS…`` (``source`` written to ``script``) until it listens."""
+    script.write_text(source)
     child = subprocess.Popen(
-        [sys.executable, str(script), str(port), transport],
+        [sys.executable, str(script), str(port), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
         wait_port(port, child)
-        yield f"http://127.0.0.1:{port}/{'sse' if transport == 'sse' else 'mcp'}"
+        yield
     finally:
         stop(child)
+
+
+@contextlib.contextmanager
+def sdk_server(tmp_path: Path, transport: str = "http") -> Iterator[str]:
+    port = free_port()
+    with script_server(tmp_path / "sdk_server.py", SDK_SERVER, port, transport):
+        yield f"http://127.0.0.1:{port}/{'sse' if transport == 'sse' else 'mcp'}"
 
 
 @contextlib.contextmanager

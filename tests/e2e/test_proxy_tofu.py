@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.e2e.test_proxy_sdk import (
-    SESSION_TIMEOUT,
-    free_port,
-    stop,
-    wait_port,
-    ztmcp_proxy,
-)
+from tests.e2e.test_proxy_sdk import SESSION_TIMEOUT, free_port, script_server, ztmcp_proxy
 
 pytestmark = pytest.mark.e2e
 
@@ -50,19 +43,8 @@ uvicorn.run(app.streamable_http_app(), host="127.0.0.1", port=int(sys.argv[1]),
 @contextlib.contextmanager
 def rug_server(tmp_path: Path, port: int, description: str) -> Iterator[str]:
     """The same URL both times: first sight is keyed by the server's name and URL."""
-    script = tmp_path / "rug_server.py"
-    script.write_text(RUG_SERVER)
-    child = subprocess.Popen(
-        [sys.executable, str(script), str(port), description],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_port(port, child)
+    with script_server(tmp_path / "rug_server.py", RUG_SERVER, port, description):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        stop(child)
 
 
 async def _list_and_call(url: str) -> dict[str, Any]:
