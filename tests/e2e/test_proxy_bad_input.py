@@ -292,6 +292,9 @@ def test_upstream_tls_is_verified_by_default(
         with ztmcp_proxy(ztmcp_argv, url, child_env, tmp_path, "--name", "tls") as local:
             port = int(local.split(":")[2].split("/")[0])
             status, _, body = request(port, "/ok", json.dumps(CALL).encode())
+            # mitmproxy alone would also listen on UDP here (HTTP/3), a path with no checks
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                udp.bind(("127.0.0.1", port))
     finally:
         server.shutdown()
         server.server_close()

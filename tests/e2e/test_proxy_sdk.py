@@ -187,7 +187,11 @@ def ztmcp_proxy(
         yield url
     finally:
         code = stop(child)
-    assert code == 0, f"ztmcp proxy exited with {code}: {seen}"
+    if code != 0:  # what it printed after the URL says why (a traceback, a fault handler dump)
+        with contextlib.suppress(queue.Empty):
+            while (line := lines.get(timeout=2)) is not None:
+                seen.append(line)
+    assert code == 0, f"ztmcp proxy exited with {code}: {''.join(seen)}"
 
 
 def audit_records(home: Path) -> list[dict[str, Any]]:

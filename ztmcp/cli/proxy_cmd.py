@@ -238,6 +238,28 @@ def _mitm_addons(importlib: Any) -> list[Any]:
     ]
 
 
+def _tcp_only(spec: str) -> None:
+    """Serve the reverse mode ``spec`` over TCP only, never UDP.
+
+    For ``reverse:https://`` mitmproxy also listens on UDP, in case HTTP/3 arrives there. ztmcp
+    checks HTTP/1 and HTTP/2 only, so that listener would be a path to the upstream that skips
+    every check. It also starts mitmproxy_rs's tokio threads, which crash Python 3.13 at exit
+    when they wake during finalisation (mitmproxy#7409). ``ProxyMode.parse`` is cached, so the
+    instance changed here is the one mitmproxy's proxyserver builds its listeners from; if that
+    stops being true, this fails closed rather than listen on UDP.
+    """
+    from mitmproxy.proxy.mode_specs import ProxyMode
+
+    mode: Any = ProxyMode.parse(spec)
+    if mode.transport_protocol != "tcp":
+        object.__setattr__(mode, "transport_protocol", "tcp")
+    if ProxyMode.parse(spec).transport_protocol != "tcp":
+        raise UsageError(
+            "cannot keep the proxy to TCP with this mitmproxy version",
+            hint="install the mitmproxy version in ztmcp's uv.lock",
+        )
+
+
 async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None = None) -> int:
     """Run the proxy until SIGINT/SIGTERM (or ``stop``); returns the exit code."""
     import importlib
@@ -275,9 +297,11 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         if not os.environ.get("ZTMCP_MITM_NO_TUNING"):  # for comparing against plain mitmproxy
             fast_hooks(master)
             tuning.enter_context(coalesced_writes())
+        spec = f"reverse:{config.upstream.origin}"
+        _tcp_only(spec)
         try:
             opts.update(
-                mode=[f"reverse:{config.upstream.origin}"],
+                mode=[spec],
                 listen_host=LISTEN_HOST,
                 listen_port=config.port,
                 keep_host_header=True,  # the client's Host is checked by ztmcp, then replaced
