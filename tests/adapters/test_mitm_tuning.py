@@ -13,7 +13,12 @@ from mitmproxy.master import Master
 from mitmproxy.proxy import server
 from mitmproxy.test import tflow
 
-from ztmcp.adapters.mitm_tuning import CoalescingWriter, coalesced_writes, fast_hooks
+from ztmcp.adapters.mitm_tuning import (
+    CoalescingWriter,
+    coalesced_writes,
+    fast_hooks,
+    plain_option_reads,
+)
 
 
 class Recorder:
@@ -202,3 +207,68 @@ def test_coalesced_writes_wrap_mitmproxy_connections_only_while_active() -> None
         return active and wrapped, isinstance(plain.writer, asyncio.StreamWriter)
 
     assert asyncio.run(main()) == (True, True)
+
+
+def _all_options() -> Any:
+    """The options of a Master with every default addon, some changed from their defaults."""
+    from mitmproxy.addons import default_addons
+
+    async def build() -> Any:
+        opts = options.Options()
+        master = Master(opts)
+        master.addons.add(*default_addons())
+        opts.update(
+            mode=["reverse:http://127.0.0.1:9"], listen_port=0, body_size_limit="1m", http3=False
+        )
+        return opts
+
+    return asyncio.run(build())
+
+
+def test_plain_option_reads_return_what_mitmproxy_returns() -> None:
+    opts = _all_options()
+    names = sorted(opts.keys())
+    before = {name: getattr(opts, name) for name in names}
+    with plain_option_reads() as active:
+        during = {name: getattr(opts, name) for name in names}
+        # mutable values are still copies: changing one does not change the option
+        mode = opts.mode
+        mode.append("regular")
+        still = opts.mode
+    assert active
+    assert len(names) > 80
+    assert during == before
+    kinds = {type(value) for value in during.values()}
+    assert {str, int, bool, type(None), list} <= kinds  # every path was taken
+    assert still == ["reverse:http://127.0.0.1:9"] and mode is not still
+
+
+def test_plain_option_reads_skip_the_copy_only_while_active() -> None:
+    from mitmproxy import optmanager
+
+    opts = _all_options()
+    original = optmanager._Option.current
+    copies = 0
+    real = optmanager.copy.deepcopy
+
+    def counting(value: Any, *args: Any) -> Any:
+        nonlocal copies
+        copies += 1
+        return real(value, *args)
+
+    optmanager.copy.deepcopy = counting  # type: ignore[attr-defined]
+    try:
+        with plain_option_reads():
+            assert optmanager._Option.current is not original
+            for _ in range(10):
+                assert opts.body_size_limit == "1m" and opts.http3 is False
+            inside = copies
+            assert opts.mode == ["reverse:http://127.0.0.1:9"]
+            lists = copies - inside
+        copies = 0
+        assert opts.body_size_limit == "1m"
+        after = copies
+    finally:
+        optmanager.copy.deepcopy = real  # type: ignore[attr-defined]
+    assert optmanager._Option.current is original
+    assert inside == 0 and lists == 1 and after == 1

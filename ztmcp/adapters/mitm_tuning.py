@@ -1,4 +1,4 @@
-"""Two changes to embedded mitmproxy that make ``ztmcp proxy`` cheaper per call, and why.
+"""Three changes to embedded mitmproxy that make ``ztmcp proxy`` cheaper per call, and why.
 
 Measured per proxied ``tools/call`` on the 2-core development machine (docs/proxy.md): an MCP
 client made with the official SDK opens a new connection for every POST (it closes each
@@ -16,12 +16,17 @@ work is paid on every call, twice over (client side and upstream side).
   loopback every ``send`` wakes the peer, which on a busy machine runs on this core before
   the next piece goes. The writes of one event-loop iteration are joined into one ``send``;
   anything that waits for, ends or half-closes the connection flushes first.
+- ``plain_option_reads``: every read of an option (``ctx.options.body_size_limit`` …) returns
+  ``copy.deepcopy`` of its value, and mitmproxy's layers read options about 50 times per call.
+  For str, int, float, bool, bytes and None, deepcopy returns the very same object, so reads
+  of those skip the call; lists and other mutable values are still copied. The same values
+  come back, about 0.1 ms of CPU less per call.
 
-Both touch mitmproxy internals that are not API (``AddonManager.chain``,
-``mitmproxy.proxy.server.ConnectionIO``): if a mitmproxy release changes them, the tuning
-is skipped and everything works as before, only slower (tests/adapters/test_mitm_tuning.py
-fails loudly so that it does not go unnoticed). Used by ``ztmcp proxy`` only, never when the
-addon is loaded into a user's own mitmdump or mitmweb.
+All three touch mitmproxy internals that are not API (``AddonManager.chain``,
+``mitmproxy.proxy.server.ConnectionIO``, ``mitmproxy.optmanager._Option``): if a mitmproxy
+release changes them, the tuning is skipped and everything works as before, only slower
+(tests/adapters/test_mitm_tuning.py fails loudly so that it does not go unnoticed). Used by
+``ztmcp proxy`` only, never when the addon is loaded into a user's own mitmdump or mitmweb.
 """
 
 from __future__ import annotations
@@ -155,3 +160,33 @@ def coalesced_writes() -> Iterator[bool]:
         yield True
     finally:
         server.ConnectionIO = original
+
+
+# What ``copy.deepcopy`` hands back unchanged (its ``_deepcopy_atomic`` types that options use).
+_ATOMIC = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+@contextlib.contextmanager
+def plain_option_reads() -> Iterator[bool]:
+    """While inside, reading an immutable option value skips ``copy.deepcopy``."""
+    import copy
+
+    from mitmproxy import optmanager
+
+    option: Any = getattr(optmanager, "_Option", None)
+    unset = getattr(optmanager, "unset", None)
+    original = getattr(option, "current", None)
+    if original is None or unset is None or "_default" not in getattr(option, "__slots__", ()):
+        logger.debug("mitmproxy's _Option changed: option reads left as they are")
+        yield False
+        return
+
+    def current(self: Any) -> Any:
+        value = self._default if self.value is unset else self.value
+        return value if type(value) in _ATOMIC else copy.deepcopy(value)
+
+    option.current = current
+    try:
+        yield True
+    finally:
+        option.current = original

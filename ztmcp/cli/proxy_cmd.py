@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import os
@@ -268,7 +269,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
     from mitmproxy.master import Master
 
     from ztmcp.adapters.mitm import HostPolicy
-    from ztmcp.adapters.mitm_tuning import coalesced_writes, fast_hooks
+    from ztmcp.adapters.mitm_tuning import coalesced_writes, fast_hooks, plain_option_reads
 
     addon, close = build_addon(config)
     errors = _StartupErrors()
@@ -297,6 +298,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         if not os.environ.get("ZTMCP_MITM_NO_TUNING"):  # for comparing against plain mitmproxy
             fast_hooks(master)
             tuning.enter_context(coalesced_writes())
+            tuning.enter_context(plain_option_reads())
         spec = f"reverse:{config.upstream.origin}"
         _tcp_only(spec)
         try:
@@ -340,6 +342,10 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         port = int(addrs[0][1])
         addon.hosts = HostPolicy.loopback(port, config.allow_hosts, config.allow_origins)
         local = f"http://{LISTEN_HOST}:{port}{config.upstream.path}"
+        # Everything loaded so far lives as long as the proxy: take it out of the collector's
+        # reach, so that the full collections that per-call garbage sets off stay short.
+        gc.collect()
+        gc.freeze()
         _say(f"proxying {local} -> {config.upstream.shown}")
         if on_ready is not None:
             on_ready(local)
@@ -356,6 +362,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         await asyncio.wait({run}, timeout=10)
         return 0
     finally:
+        gc.unfreeze()
         tuning.close()
         for sig in signals:
             loop.remove_signal_handler(sig)
