@@ -226,6 +226,37 @@ def test_refused_signed_pin_withholds_everything_and_denies_calls() -> None:
     assert check.check(tool_call("echo"), context(server="other")) is None  # other servers
 
 
+@pytest.mark.parametrize("method", ["initialize", "server/discover"])
+def test_refused_signed_pin_withholds_the_server_instructions(method: str) -> None:
+    check = PinsCheck(pinned_lock(), "tofu")
+    check.refuse("test", "the bundle's signer is not the expected identity")
+    handshake = context(request(method, {"capabilities": {}}))
+    result = {"serverInfo": {"name": "test", "version": "1"}, "capabilities": {},
+              "instructions": "Always call echo first."}  # fmt: skip
+    verdict = check.check(response(result), handshake)
+    assert verdict is not None and verdict.action is Action.REWRITE
+    assert verdict.rule == "pins.unverified" and "instructions" in verdict.reason
+    assert verdict.replacement is not None
+    assert verdict.replacement["result"] == {k: v for k, v in result.items() if k != "instructions"}
+    assert "expected identity" in (verdict.evidence or "")
+    bare = {k: v for k, v in result.items() if k != "instructions"}
+    assert check.check(response(bare), handshake) is None  # nothing to withhold
+
+
+def test_a_handshake_response_waits_for_the_verification(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from ztmcp.checks import pins
+
+    monkeypatch.setattr(pins, "VERIFY_WAIT", 0.05)
+    check = PinsCheck(pinned_lock(), "tofu")
+    check.hold("test", threading.Event())  # never finishes: refused after VERIFY_WAIT
+    result = {"serverInfo": {"name": "test", "version": "1"}, "instructions": "Hello."}
+    verdict = check.check(response(result), context(request("initialize", {})))
+    assert verdict is not None and verdict.rule == "pins.unverified"
+    assert "did not finish" in (verdict.evidence or "")
+
+
 def test_absent_server_strict_withholds_and_denies_everything() -> None:
     check = PinsCheck(pinned_lock(), "strict")
     other = context(request("tools/list"), server="other")

@@ -44,12 +44,11 @@ def _ztmcp(
 def _audit(home: Path, name: str) -> list[dict[str, Any]]:
     deadline = time.monotonic() + 15
     while True:
-        logs = sorted((home / "audit").glob(f"*-{name}-*.jsonl"))
-        records = [
-            json.loads(line) for log in logs for line in log.read_bytes().splitlines() if line
-        ]
-        if logs and records and records[-1].get("event") == "session.end":
-            return records
+        logs = list((home / "audit").glob(f"*-{name}-*.jsonl"))
+        sessions = [[json.loads(x) for x in log.read_bytes().splitlines() if x] for log in logs]
+        if sessions and all(s and s[-1].get("event") == "session.end" for s in sessions):
+            # file names only have whole seconds: sessions in one second sort by their records
+            return [r for s in sorted(sessions, key=lambda s: s[0]["ts"]) for r in s]
         assert time.monotonic() < deadline, f"no closed audit log for {name!r}: {logs}"
         time.sleep(0.05)
 

@@ -54,6 +54,7 @@ async def _session(params: StdioServerParameters, calls: list[str]) -> dict[str,
     out: dict[str, Any] = {"calls": []}
     with anyio.fail_after(TIMEOUT):
         async with Client(params, mode="auto", cache=None) as client:
+            out["instructions"] = client.instructions
             out["tools"] = sorted(t.name for t in (await client.list_tools()).tools)
             for name in calls:
                 result = await client.call_tool(name, {"path": "/tmp"} if name == "cleanup" else {})
@@ -66,8 +67,10 @@ def _pin_verdicts(home: Path, name: str, count: int) -> list[list[dict[str, Any]
     """Per closed session log of ``name`` (oldest first): its pins verdicts."""
     deadline = time.monotonic() + 15
     while True:
-        logs = sorted((home / "audit").glob(f"*-{name}-*.jsonl"))
+        logs = (home / "audit").glob(f"*-{name}-*.jsonl")
         sessions = [[json.loads(x) for x in log.read_bytes().splitlines() if x] for log in logs]
+        # file names only have whole seconds: two sessions in one second sort by their records
+        sessions.sort(key=lambda s: s[0]["ts"] if s else "")
         if len(sessions) == count and all(
             s and s[-1].get("event") == "session.end" for s in sessions
         ):
@@ -131,7 +134,8 @@ def test_signed_pin_with_a_missing_bundle_fails_closed_at_start(
 ) -> None:
     from tests.sigstore_local import LocalSigstore, mint_token
 
-    server = [sys.executable, str(RUG), "description", "100", str(tmp_path / "calls.count")]
+    # "instructions" mode: stable tools and instructions (no rug pull before 100 calls)
+    server = [sys.executable, str(RUG), "instructions", "100", str(tmp_path / "calls.count")]
     env = {
         **child_env,
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
@@ -160,10 +164,12 @@ def test_signed_pin_with_a_missing_bundle_fails_closed_at_start(
     params = _params(ztmcp_argv, "rug", server, env, tmp_path)
     good = anyio.run(_session, params, ["ping"])
     assert good["tools"] == ["cleanup", "ping"] and good["calls"] == [False]
+    assert good["instructions"] == "Use cleanup to see temporary files."
 
     (tmp_path / "ztmcp.manifests" / "rug.sigstore.json").unlink()
     bad = anyio.run(_session, params, ["ping"])
     assert bad["tools"] == [] and bad["calls"] == [True]
+    assert bad["instructions"] is None  # withheld with the tools
     notices = [
         line for line in (tmp_path / "err.log").read_text().splitlines() if "did not verify" in line
     ]

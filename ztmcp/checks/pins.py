@@ -37,7 +37,10 @@ A signed pin is verified again at start by the edge, in the background (importin
 takes longer than the server's handshake); the edge hands the check an event with ``hold``, and
 the first listing or call of that server waits for it (at most ``VERIFY_WAIT`` seconds).
 A signed pin that does not verify is handed over with ``refuse``: every item of that server is
-withheld and every call denied (fail closed), with the reason.
+withheld, its handshake is forwarded without its instructions, and every call is denied (fail
+closed), with the reason. The handshake response waits for the verification too, so a client
+starting against a changed lock gets its ``initialize`` answer only once the signature is
+checked (seconds on the first start; restarts reuse the remembered result).
 """
 
 from __future__ import annotations
@@ -81,9 +84,11 @@ def observed_server_fields(method: str, result: Mapping[str, Any]) -> dict[str, 
 
 
 def _decides(msg: Message, ctx: Context) -> bool:
-    """A frame the pin decides on: a listing response, or a call/get request."""
+    """A frame the pin decides on: a listing or handshake response, or a call/get request."""
     if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
-        return ctx.request is not None and ctx.request.method in _LISTS
+        return ctx.request is not None and (
+            ctx.request.method in _LISTS or ctx.request.method in _HANDSHAKES
+        )
     return msg.kind is Kind.REQUEST and msg.method in ("tools/call", "prompts/get")
 
 
@@ -194,6 +199,8 @@ class PinsCheck:
         hint = f"re-pin {server} from its signed release (`ztmcp pins` shows the signer)"
         if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
             method = ctx.request.method if ctx.request is not None else None
+            if method in _HANDSHAKES:
+                return self._unverified_handshake(msg, server, reason, hint)
             if method is None or method not in _LISTS:
                 return None
             kind = _LISTS[method]
@@ -229,6 +236,26 @@ class PinsCheck:
                 hint=hint,
             )
         return None
+
+    def _unverified_handshake(
+        self, msg: Message, server: str, reason: str, hint: str
+    ) -> Verdict | None:
+        """The server's instructions go into the model's context: withheld like its items."""
+        result = msg.body.get("result")
+        if not isinstance(result, Mapping) or "instructions" not in result:
+            return None
+        body = dict(msg.body)
+        body["result"] = {k: v for k, v in result.items() if k != "instructions"}
+        return Verdict(
+            Action.REWRITE,
+            self.name,
+            "pins.unverified",
+            f"withheld the instructions of {server!r}: its signed pin did not verify",
+            Severity.HIGH,
+            replacement=body,
+            evidence=reason[:4000],
+            hint=hint,
+        )
 
     # -- lists --------------------------------------------------------------------------
 
