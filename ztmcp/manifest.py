@@ -58,6 +58,8 @@ _ANNOTATION_KEYS: Final[Mapping[str, frozenset[str]]] = {
 }
 _ARGUMENT_KEYS: Final = frozenset({"name", "title", "description", "required"})
 _SERVER_KEYS: Final = ("name", "version", "instructions")
+# What a first-seen pin calls its server fields when it lists the kinds it has learned.
+SERVER_KIND: Final = "server"
 
 
 def _known(value: Any, keys: frozenset[str]) -> Any:

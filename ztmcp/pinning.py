@@ -17,6 +17,8 @@ The ``pins`` check is pure. This module does, around one session:
 - at start, for a server absent from the lock under ``[pins] mode = "tofu"``, look up its
   first-seen pin (``state.first_seen``) and hand it to the check; kinds never learned stay in
   learning;
+- on a handshake answer of a server still learning (the same hook), learn its server fields
+  (name, version, instructions), enforced by the ``pins`` check from the next start;
 - on every complete listing (the Session's ``on_listed`` hook, all pages), learn first-seen
   items of the kinds still in learning and hand the grown pin to the check, and, when the
   ``pins`` check withheld something, store the observed manifest (``state.observed``) for
@@ -76,7 +78,7 @@ class PinEdge:
 
     def start(self, *, background: bool = True) -> None:
         """Verify a signed pin (on a thread), or load a first-seen one; at most one line."""
-        from ztmcp.manifest import KINDS
+        from ztmcp.manifest import KINDS, SERVER_KIND
 
         check, name = self.check, self.server
         if check.mode == "off":
@@ -105,7 +107,8 @@ class PinEdge:
         if self._first_seen is None:
             self._first_seen = FirstSeenStore()
         known = self._first_seen.get(name, self.argv_sha256)  # a StateError stops the run
-        self._learning = frozenset(KINDS) - (known.kinds if known else frozenset())
+        learnable = frozenset(KINDS) | {SERVER_KIND}
+        self._learning = learnable - (known.kinds if known else frozenset())
         if known is None:
             self._say(
                 f"server {name!r} is not pinned in {check.lock.path}: trusting it on first use "
@@ -114,6 +117,9 @@ class PinEdge:
             )
             return
         check.adopt(known.pin(), learning=self._learning)
+        fields = known.server_fields()
+        if fields is not None:
+            check.know_server(name, fields)  # so drift is named field by field
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(known.first_seen))
         self._say(
             f"server {name!r}: enforcing the tools first seen on {seen} (trust on first use); "
@@ -154,7 +160,10 @@ class PinEdge:
         else:
             return
         self.check.refuse(pin.name, reason)
-        self._say(f"signed pin of {pin.name!r} did not verify: {reason}; its tools are withheld")
+        self._say(
+            f"signed pin of {pin.name!r} did not verify: {reason}; "
+            "its tools and instructions are withheld"
+        )
 
     @staticmethod
     def _memo_key(files: Any, pin: Any) -> str | None:
@@ -198,6 +207,9 @@ class PinEdge:
     def __call__(self, page: ListedPage) -> None:
         """The Session's ``on_listed`` hook. Never raises."""
         kind = page.kind
+        if kind in ("initialize", "server/discover"):
+            self._handshake(kind, page.items[0] if page.items else {})
+            return
         if page.first or kind not in self._pages:
             self._pages[kind], self._rules[kind] = [], set()
         self._pages[kind].extend(page.items)
@@ -211,6 +223,24 @@ class PinEdge:
                 self._learn(kind, items)
             if any(rule.startswith("pins.") for rule in rules):
                 self._record()
+        except ZtmcpError as exc:
+            self._warn(exc.message)
+        except Exception as exc:  # a state bug must not take the relay down
+            self._warn(f"{type(exc).__name__}: {exc}"[:200])
+
+    def _handshake(self, method: str, result: Mapping[str, Any]) -> None:
+        """First sight of the server fields (under TOFU): learn them, enforced from next start."""
+        from ztmcp.checks.pins import observed_server_fields
+        from ztmcp.manifest import SERVER_KIND
+
+        if SERVER_KIND not in self._learning or self._first_seen is None:
+            return
+        try:
+            fields = observed_server_fields(method, result)
+            learned = self._first_seen.learn_server(
+                self.server, self.argv_sha256, fields, self._clock()
+            )
+            self.check.adopt(learned.pin(), learning=self._learning)
         except ZtmcpError as exc:
             self._warn(exc.message)
         except Exception as exc:  # a state bug must not take the relay down

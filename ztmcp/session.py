@@ -89,6 +89,9 @@ _LIST_KINDS: Final = {
 }
 
 
+_HANDSHAKES = frozenset({"initialize", "server/discover"})
+
+
 @dataclass(frozen=True, slots=True)
 class ListedPage:
     """One forwarded page of a tools/prompts/resource-template listing, for the edge.
@@ -96,9 +99,12 @@ class ListedPage:
     ``items`` are the server's own items (before any rewrite); ``shown`` the names the agent
     was shown; ``rules`` the rules of the verdicts on this page. The edge (``ztmcp run``)
     records first-seen pins and observed drift from these; checks never write state.
+
+    A handshake answer (``initialize``, ``server/discover``) is a page too: ``kind`` is the
+    method and ``items`` its one result, from which the edge learns the server fields.
     """
 
-    kind: str  # "tools", "prompts" or "resourceTemplates"
+    kind: str  # "tools", "prompts" or "resourceTemplates"; or a handshake method, see below
     items: tuple[dict[str, Any], ...]
     shown: frozenset[str]
     rules: frozenset[str]
@@ -373,8 +379,20 @@ class Session:
     def _listed(
         self, request: Message, listed: Message, shown: Message, verdicts: list[Verdict]
     ) -> None:
-        kind = _LIST_KINDS.get(request.method or "")
         result = listed.body.get("result")
+        if request.method in _HANDSHAKES and isinstance(result, dict):
+            page = ListedPage(
+                kind=request.method,
+                items=(result,),
+                shown=frozenset(),
+                rules=frozenset(v.rule for v in verdicts),
+                first=True,
+                last=True,
+            )
+            assert self._on_listed is not None
+            self._on_listed(page)
+            return
+        kind = _LIST_KINDS.get(request.method or "")
         items = result.get(kind) if kind is not None and isinstance(result, dict) else None
         if kind is None or not isinstance(result, dict) or not isinstance(items, list):
             return

@@ -30,7 +30,8 @@ looks up a first-seen pin in the user state and hands it over with ``adopt``, or
 sight, records what the server listed and adopts that as a *learning* pin: for the rest of that
 first session, items the pin does not hold yet pass (a server may register tools after start and
 announce them with ``notifications/tools/list_changed``: no race) while a changed definition of a
-first-seen item is withheld. From the second session on, the pin is enforced like a lock pin.
+first-seen item is withheld. From the second session on, the pin is enforced like a lock pin,
+server fields included: the first session's handshake is learned as the kind ``"server"``.
 Mode ``off`` disables the check.
 
 A signed pin is verified again at start by the edge, in the background (importing sigstore
@@ -54,7 +55,13 @@ from ztmcp.checks.poisoning import safe_name
 from ztmcp.errors import PinError
 from ztmcp.jsonrpc import Direction, Kind, Message
 from ztmcp.lockfile import Lockfile, Pin
-from ztmcp.manifest import NOUNS, item_digest, server_fields, server_fields_digest
+from ztmcp.manifest import (
+    NOUNS,
+    SERVER_KIND,
+    item_digest,
+    server_fields,
+    server_fields_digest,
+)
 
 MODES: Final = ("tofu", "strict", "off")
 VERIFY_WAIT: Final = 30.0  # seconds a listing or call waits for the signed pin's verification
@@ -121,8 +128,9 @@ class PinsCheck:
     def adopt(self, pin: Pin, *, learning: frozenset[str] = frozenset()) -> None:
         """Enforce a first-seen (TOFU) pin from now on.
 
-        ``learning``: the kinds ("tools", "prompts", "resourceTemplates") this session sees
-        first; for those, items the pin does not hold yet pass (the edge learns them).
+        ``learning``: the kinds ("tools", "prompts", "resourceTemplates", and ``SERVER_KIND``
+        for the handshake's server fields) this session sees first; for those, items the pin does
+        not hold yet pass (the edge learns them).
         """
         if self.lock.get(pin.name) is not None:
             return  # the project lock always wins
@@ -130,12 +138,13 @@ class PinsCheck:
         self._learning = {**self._learning, pin.name: frozenset(learning)}
 
     def know_server(self, server: str, fields: Mapping[str, Any]) -> bool:
-        """The lock pin's server fields (from its manifest file), to name what drifted.
+        """The pin's server fields (its manifest file, or the first-seen pin), to name what
+        drifted.
 
         Ignored (False) unless they add up to the pin's ``server_digest``: a stale or edited
         file must not decide which field changed.
         """
-        pin = self.lock.get(server)
+        pin = self.pin_for(server)
         known = server_fields(fields.get("name"), fields.get("version"), fields.get("instructions"))
         try:
             if pin is None or server_fields_digest(known) != pin.server_digest:
@@ -181,9 +190,9 @@ class PinsCheck:
                 kind = _LISTS[method]
                 learning = self._learns(ctx.server, kind)
                 return self._list(msg, kind, pin, ctx.server, learning)
-            locked = self.lock.get(ctx.server)
-            if method in _HANDSHAKES and locked is not None:
-                return self._server(msg, method, locked, ctx.server)
+            learns_server = self._learns(ctx.server, SERVER_KIND)  # first sight, under TOFU
+            if method in _HANDSHAKES and pin is not None and not learns_server:
+                return self._server(msg, method, pin, ctx.server)
             return None
         if msg.direction is Direction.TO_SERVER and msg.kind is Kind.REQUEST:
             if msg.method == "tools/call":

@@ -13,6 +13,7 @@ Table ``first_seen_pins`` in ``$ZTMCP_HOME/state.db`` (same conventions as the g
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -48,6 +49,15 @@ class FirstSeen:
     kinds: frozenset[str]
     manifest: Manifest
 
+    def server_fields(self) -> dict[str, Any] | None:
+        """The learned server fields, or None when no handshake has been learned yet."""
+        from ztmcp.manifest import SERVER_KIND, server_fields
+
+        if SERVER_KIND not in self.kinds:
+            return None
+        m = self.manifest
+        return server_fields(m.server_name, m.server_version, m.instructions)
+
     def pin(self) -> Pin:
         """The pin ``ztmcp run`` enforces (``source = "tofu"``; it is not in any lock)."""
         from ztmcp.lockfile import Pin
@@ -81,6 +91,9 @@ def _merge(
             lists[kind][name] = item
             added += 1
     merged = Manifest.from_lists(
+        server_name=old.server_name if old is not None else None,  # learned apart, kept
+        server_version=old.server_version if old is not None else None,
+        instructions=old.instructions if old is not None else None,
         tools=list(lists["tools"].values()),
         prompts=list(lists["prompts"].values()),
         resource_templates=list(lists["resourceTemplates"].values()),
@@ -177,6 +190,57 @@ class FirstSeenStore(TableStore):
         learned = self.get(server, argv_sha256)
         assert learned is not None
         return learned
+
+    def learn_server(
+        self, server: str, argv_sha256: str, fields: Mapping[str, Any], now: float
+    ) -> FirstSeen:
+        """Record the server fields (name, version, instructions) the first time they are seen.
+
+        Like items, they are learned once and never replaced: changed instructions in a later
+        session are drift until someone pins or forgets the server.
+        """
+        from ztmcp.manifest import SERVER_KIND, Manifest
+
+        conn = self._connect(create=True)
+        assert conn is not None
+        try:
+            with transaction(conn):
+                row = conn.execute(
+                    "SELECT server, argv_sha256, first_seen, updated, kinds, manifest "
+                    "FROM first_seen_pins WHERE server = ? AND argv_sha256 = ?",
+                    (server, argv_sha256),
+                ).fetchone()
+                old = None if row is None else self._row(row)
+                if old is None or SERVER_KIND not in old.kinds:
+                    # Only what a manifest can hold; anything else reads as drift next time.
+                    name, version, text = (
+                        v if isinstance(v, str) else None
+                        for v in (fields.get("name"), fields.get("version"),
+                                  fields.get("instructions"))
+                    )  # fmt: skip
+                    learned = dataclasses.replace(
+                        old.manifest if old is not None else Manifest(),
+                        server_name=name,
+                        server_version=version,
+                        instructions=text or None,
+                    )
+                    kinds = json.dumps(sorted((old.kinds if old else frozenset()) | {SERVER_KIND}))
+                    if old is None:
+                        conn.execute(
+                            "INSERT INTO first_seen_pins VALUES (?, ?, ?, ?, ?, ?)",
+                            (server, argv_sha256, now, now, kinds, learned.to_json()),
+                        )
+                    else:
+                        conn.execute(
+                            "UPDATE first_seen_pins SET updated = ?, kinds = ?, manifest = ? "
+                            "WHERE server = ? AND argv_sha256 = ?",
+                            (now, kinds, learned.to_json(), server, argv_sha256),
+                        )
+        except sqlite3.Error as exc:
+            raise self._one_line(exc) from None
+        got = self.get(server, argv_sha256)
+        assert got is not None
+        return got
 
     def forget(self, server: str) -> int:
         """Drop every first-seen pin of ``server`` (all launch commands); how many there were."""
