@@ -611,5 +611,15 @@ def test_a_secret_reflected_percent_encoded_is_cut() -> None:
     assert redactor.hits == 1 and b"9f3c2a" not in out and b"&u=1" in out
 
 
+@pytest.mark.parametrize("case", ["lower", "upper"])
+def test_a_secret_reflected_hex_encoded_is_cut(case: str) -> None:
+    encoded = (b"x" + TOKEN.encode() + b"y").hex()
+    encoded = encoded.upper() if case == "upper" else encoded
+    redactor = _Redactor(_needles([TOKEN]))
+    out = redactor.feed(b'{"dump":"' + encoded.encode() + b'"}') + redactor.finish()
+    assert redactor.hits == 1 and TOKEN.encode().hex().encode() not in out.lower()
+    assert out.startswith(b'{"dump":"78[REDACTED') and out.lower().endswith(b'79"}')
+
+
 def test_short_secrets_get_no_base64_forms() -> None:
     assert _needles(["abc1234"]) == tuple(sorted({b"abc1234"}, key=len, reverse=True))

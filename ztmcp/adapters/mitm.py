@@ -677,15 +677,16 @@ def _sync_routing_headers(headers: http.Headers, forward: bytes) -> None:
 REDACTED: Final = b"[REDACTED:credential]"
 
 
-# Below this many bytes a secret's base64 run would be short enough to occur by chance.
+# Below this many bytes a secret's base64 or hex run would be short enough to occur by chance.
 _MIN_B64_SECRET: Final = 8
 
 
 def _needles(values: Iterable[str]) -> tuple[bytes, ...]:
     """The byte strings to cut out of responses: each secret as is, as a JSON string body
-    escapes it (``\\"``, ``\\/``, ``\\uXXXX``), percent-encoded (a URL, a form) and
+    escapes it (``\\"``, ``\\/``, ``\\uXXXX``), percent-encoded (a URL, a form),
     base64-encoded (standard and URL-safe alphabets, at each of the three alignments it can
-    have inside a longer blob); longest first, none inside another."""
+    have inside a longer blob) and hex-encoded (either case); longest first, none inside
+    another."""
     forms: set[bytes] = set()
     for value in values:
         if not value:
@@ -695,7 +696,10 @@ def _needles(values: Iterable[str]) -> tuple[bytes, ...]:
         for text in texts:
             forms |= {text.encode("utf-8", "surrogateescape")}
             forms |= {text.replace("/", "\\/").encode("utf-8", "surrogateescape")}
-        forms |= _base64_forms(value.encode("utf-8", "surrogateescape"))
+        raw = value.encode("utf-8", "surrogateescape")
+        forms |= _base64_forms(raw)
+        if len(raw) >= _MIN_B64_SECRET:  # hex: byte-aligned, so one form per letter case
+            forms |= {raw.hex().encode(), raw.hex().upper().encode()}
     ordered = sorted(forms, key=len)
     kept = [n for i, n in enumerate(ordered) if not any(k in n for k in ordered[:i])]
     return tuple(sorted(kept, key=len, reverse=True))
