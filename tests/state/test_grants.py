@@ -168,3 +168,23 @@ def test_a_late_renewal_never_revives_a_grant_whose_expiry_was_logged(tmp_path: 
         other = store.add("fs", "read", 60, digest=None, who="ada", renew=30, cap=600)
         moved = store.renew(other.id, clock.now + 59)
         assert moved is not None and moved.expires == clock.now + 89
+
+
+def test_recent_grants_leave_out_what_ended_long_ago(tmp_path: Path) -> None:
+    clock = Clock()
+    with GrantStore(tmp_path / "state.db", clock=clock) as store:
+        old = store.add("fs", "write", 60, digest=None, who="ada")
+        revoked_old = store.add("fs", "read", 600, digest=None, who="ada")
+        store.revoke(revoked_old.id)
+        clock.now += 3600
+        recent = store.add("fs", "write", 10, digest=None, who="ada")
+        revoked_now = store.add("fs", "read", 600, digest=None, who="ada")
+        store.revoke(revoked_now.id)
+        live = store.add("fs", "list", 600, digest=None, who="ada")
+        clock.now += 30  # `recent` expired 20 s ago
+        shown = {x.id for x in store.grants(include_inactive=True, ended_after=clock.now - 60)}
+        assert shown == {recent.id, revoked_now.id, live.id}
+        assert {x.id for x in store.grants(include_inactive=True)} == {
+            old.id, revoked_old.id, recent.id, revoked_now.id, live.id
+        }
+        assert [x.id for x in store.grants()] == [live.id]

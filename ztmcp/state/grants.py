@@ -330,14 +330,21 @@ class GrantStore:
             raise _one_line(self.path, exc) from None
         return [g for g in (self.get(i) for i in ids) if g is not None]
 
-    def grants(self, *, include_inactive: bool = False) -> list[Grant]:
-        """Grants, newest first: only live ones unless ``include_inactive``."""
+    def grants(
+        self, *, include_inactive: bool = False, ended_after: float | None = None
+    ) -> list[Grant]:
+        """Grants, newest first: only live ones unless ``include_inactive``; with
+        ``ended_after``, of the inactive ones only those that expired or were revoked after
+        it (so a view of recent grants does not read the whole history)."""
         query = f"SELECT {_COLUMNS} FROM grants"
         args: tuple[Any, ...] = ()
         now = self._clock()
         if not include_inactive:
             query += " WHERE revoked IS NULL AND expires > ?"
             args = (now,)
+        elif ended_after is not None:
+            query += " WHERE min(expires, coalesce(revoked, expires)) > ?"
+            args = (ended_after,)
         try:
             rows = [_row(r) for r in self._conn.execute(query + " ORDER BY created DESC", args)]
         except sqlite3.Error as exc:

@@ -88,11 +88,7 @@ class StateView:
                 if heartbeat:
                     ops.approvals.heartbeat(self.watcher, now)
                 ops.sweep()
-                grants = [
-                    g
-                    for g in ops.grants.grants(include_inactive=True)
-                    if g.live(now) or min(g.expires, g.revoked or g.expires) > now - RECENT
-                ]
+                grants = ops.grants.grants(include_inactive=True, ended_after=now - RECENT)
                 approvals = ops.approvals.pending(now)
                 seen = None
                 if observed:
