@@ -245,6 +245,29 @@ def test_live_server_must_list_exactly_the_signed_manifest(tmp_path: Path, trust
     assert (tmp_path / "ztmcp.manifests" / "demo.json").read_bytes() == live.read_bytes()
 
 
+def test_the_proxy_verifies_a_signed_pin_before_it_serves(
+    tmp_path: Path, trust: Path, signed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ztmcp proxy` runs its checks on the event loop: nothing may wait there for sigstore."""
+    from ztmcp.cli.run_cmd import _pin_edge
+    from ztmcp.testing import context, request, response
+
+    manifest, bundle = signed
+    assert _pin(manifest, bundle, trust)[0] == 0
+    check = PinsCheck(lockfile.read(tmp_path / "ztmcp.lock"))
+    assert _pin_edge([check], "demo", "0" * 64, background=False) is not None
+    assert not check._pending  # verified already, successfully
+    (tmp_path / "ztmcp.manifests" / "demo.sigstore.json").unlink()
+    check = PinsCheck(lockfile.read(tmp_path / "ztmcp.lock"))
+    _pin_edge([check], "demo", "0" * 64, background=False)
+    assert not check._pending and "missing" in capsys.readouterr().err
+    verdict = check.check(
+        response({"serverInfo": {"name": "demo", "version": "1"}, "instructions": "Hi."}),
+        context(request("initialize", {}), server="demo"),
+    )
+    assert verdict is not None and verdict.rule == "pins.unverified"
+
+
 def test_start_up_fails_closed_when_the_signed_files_go_wrong(
     tmp_path: Path, trust: Path, signed: tuple[Path, Path]
 ) -> None:

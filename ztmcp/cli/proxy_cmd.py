@@ -183,7 +183,7 @@ def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]
 
     # The same edges as `ztmcp run`: first-seen pins and drift records (one per server), and
     # held calls / grant renewal (one per conversation, only when a rule uses grants).
-    on_listed = _pin_edge(checks, name, where["server.url_sha256"])
+    on_listed = _pin_edge(checks, name, where["server.url_sha256"], background=False)
 
     def new_session(sink: AuditSink, surface: ToolSurface) -> Session:
         return Session(

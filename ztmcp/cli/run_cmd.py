@@ -178,8 +178,15 @@ def _session(ns: argparse.Namespace, command: list[str]) -> Session:
     )
 
 
-def _pin_edge(checks: list[Any], name: str, argv_sha256: str) -> Callable[..., None] | None:
-    """Signed-pin verification, first-seen pins and drift records around the pins check."""
+def _pin_edge(
+    checks: list[Any], name: str, argv_sha256: str, *, background: bool = True
+) -> Callable[..., None] | None:
+    """Signed-pin verification, first-seen pins and drift records around the pins check.
+
+    ``background``: verify a signed pin on a thread while the server starts (``ztmcp run``);
+    the proxy verifies before it listens instead, because its checks run on the event loop,
+    and a listing waiting there for the verification would stall every connection.
+    """
     from ztmcp.checks.pins import PinsCheck
 
     pins = next((c for c in checks if isinstance(c, PinsCheck)), None)
@@ -190,5 +197,5 @@ def _pin_edge(checks: list[Any], name: str, argv_sha256: str) -> Callable[..., N
     edge = PinEdge(
         pins, name, argv_sha256, say=lambda text: print(f"ztmcp: {text}", file=sys.stderr)
     )
-    edge.start()
+    edge.start(background=background)
     return edge
