@@ -73,6 +73,7 @@ class PinEdge:
         self._complete: dict[str, list[dict[str, Any]]] = {}
         self._learning: frozenset[str] = frozenset()
         self._warned: set[str] = set()
+        self._server_fields: dict[str, Any] | None = None  # from the last handshake answer
 
     # -- start ----------------------------------------------------------------------------
 
@@ -208,7 +209,7 @@ class PinEdge:
         """The Session's ``on_listed`` hook. Never raises."""
         kind = page.kind
         if kind in ("initialize", "server/discover"):
-            self._handshake(kind, page.items[0] if page.items else {})
+            self._handshake(kind, page.items[0] if page.items else {}, page.rules)
             return
         if page.first or kind not in self._pages:
             self._pages[kind], self._rules[kind] = [], set()
@@ -228,19 +229,22 @@ class PinEdge:
         except Exception as exc:  # a state bug must not take the relay down
             self._warn(f"{type(exc).__name__}: {exc}"[:200])
 
-    def _handshake(self, method: str, result: Mapping[str, Any]) -> None:
-        """First sight of the server fields (under TOFU): learn them, enforced from next start."""
+    def _handshake(self, method: str, result: Mapping[str, Any], rules: frozenset[str]) -> None:
+        """Keep the server fields for the observed manifest; under TOFU, learn them the first
+        time (enforced from the next start); record them when the check saw them drift."""
         from ztmcp.checks.pins import observed_server_fields
         from ztmcp.manifest import SERVER_KIND
 
-        if SERVER_KIND not in self._learning or self._first_seen is None:
-            return
         try:
             fields = observed_server_fields(method, result)
-            learned = self._first_seen.learn_server(
-                self.server, self.argv_sha256, fields, self._clock()
-            )
-            self.check.adopt(learned.pin(), learning=self._learning)
+            self._server_fields = fields
+            if SERVER_KIND in self._learning and self._first_seen is not None:
+                learned = self._first_seen.learn_server(
+                    self.server, self.argv_sha256, fields, self._clock()
+                )
+                self.check.adopt(learned.pin(), learning=self._learning)
+            if any(rule.startswith("pins.") for rule in rules):
+                self._record()
         except ZtmcpError as exc:
             self._warn(exc.message)
         except Exception as exc:  # a state bug must not take the relay down
@@ -255,16 +259,25 @@ class PinEdge:
         from ztmcp.manifest import Manifest
 
         lists: Mapping[str, list[dict[str, Any]]] = self._complete
+        fields = self._server_fields or {}
+        text = fields.get("instructions")
         return Manifest.from_lists(
+            server_name=fields.get("name") if isinstance(fields.get("name"), str) else None,
+            server_version=(
+                fields.get("version") if isinstance(fields.get("version"), str) else None
+            ),
+            instructions=text if isinstance(text, str) else None,
             tools=lists.get("tools", []),
             prompts=lists.get("prompts", []),
             resource_templates=lists.get("resourceTemplates", []),
         )
 
     def _record(self) -> None:
-        from ztmcp.manifest import KINDS
+        from ztmcp.manifest import KINDS, SERVER_KIND
 
         kinds = [k for k in KINDS if k in self._complete]
+        if self._server_fields is not None:
+            kinds.append(SERVER_KIND)
         pin = self.check.pin_for(self.server)
         self._observed.record(
             self.server, self.observed_manifest(), self._clock(), pin=pin, kinds=kinds

@@ -180,6 +180,10 @@ def test_unpinned_server_changed_instructions_are_withheld_from_its_second_start
     drift = [v for r in records for v in r.get("verdicts", []) if v["rule"] == "pins.server_drift"]
     assert len(drift) == 2 and "instructions" in drift[0]["reason"], drift
     assert "home directory" not in json.dumps(records)  # never the text
+    # What ztmcp run observed (a first-seen pin stores no command to start the server with)
+    shown = _ztmcp(ztmcp_argv, ["diff", "rug"], child_env, tmp_path)
+    assert shown.returncode == 1 and "server.instructions:" in shown.stdout, shown
+    assert "home directory" in shown.stdout and "tool" not in shown.stdout  # the tools agree
     forgot = _ztmcp(ztmcp_argv, ["unpin", "rug"], child_env, tmp_path)
     assert forgot.returncode == 0, forgot.stderr
     assert anyio.run(session, "auto") == (

@@ -201,8 +201,10 @@ def drift_lines(
     ``pinned`` (the stored pinned manifest, when there is one) gives per-field detail; the
     lock's item digests alone give per-item lines.
     """
-    from ztmcp.manifest import KINDS, NOUNS, diff
+    from ztmcp.manifest import KINDS, NOUNS, SERVER_KIND, diff
 
+    if kinds is not None and SERVER_KIND in kinds:  # the handshake was observed too
+        server, kinds = True, tuple(k for k in kinds if k != SERVER_KIND)
     chosen = tuple(KINDS) if kinds is None else kinds
     if pinned is not None:
         return diff(pinned, observed, kinds=chosen, server=server)
@@ -216,7 +218,7 @@ def drift_lines(
                 lines.append(f"{NOUNS[kind]} {item!r}: removed")
             elif old[item] != new[item]:
                 lines.append(f"{NOUNS[kind]} {item!r}: changed ({old[item]} -> {new[item]})")
-    if server and kinds is None and not lines and observed.digest != pin.digest:
+    if server and observed.server_digest != pin.server_digest:
         lines.append("server name, version or instructions changed")
     return lines
 

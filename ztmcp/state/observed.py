@@ -86,11 +86,15 @@ def compare(
     manifest: Manifest, pin: Pin | None, kinds: Sequence[str]
 ) -> tuple[list[str], list[str]]:
     """Labels of the drifted and of the unpinned items of ``kinds``, against ``pin``."""
-    from ztmcp.manifest import NOUNS
+    from ztmcp.manifest import NOUNS, SERVER_KIND
 
     drifted: list[str] = []
     unpinned: list[str] = []
     for kind in kinds:
+        if kind == SERVER_KIND:  # the handshake's name, version and instructions
+            if pin is not None and manifest.server_digest != pin.server_digest:
+                drifted.append("server fields")
+            continue
         pinned = pin.items(kind) if pin is not None else {}
         for name, digest in manifest.item_digests(kind).items():
             label = f"{NOUNS[kind]} {name!r}"
@@ -116,9 +120,10 @@ class ObservedStore(TableStore):
         kinds: Sequence[str] = ("tools",),
     ) -> Observed:
         """Store what ``server`` listed; a repeat of the latest observation only bumps it."""
-        from ztmcp.manifest import KINDS
+        from ztmcp.manifest import KINDS, SERVER_KIND
 
-        bad = [k for k in kinds if k not in KINDS]
+        known = (*KINDS, SERVER_KIND)
+        bad = [k for k in kinds if k not in known]
         if bad or not kinds:
             raise StateError(f"unknown manifest kind {bad[0] if bad else '(none)'!r}")
         text = manifest.to_json()
@@ -129,7 +134,7 @@ class ObservedStore(TableStore):
             )
         drifted, unpinned = compare(manifest, pin, kinds)
         digest, pinned = manifest.digest, (pin.digest if pin is not None else None)
-        ordered = [k for k in KINDS if k in kinds]
+        ordered = [k for k in known if k in kinds]
         conn = self._connect(create=True)
         assert conn is not None
         try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ztmcp.errors import ZtmcpError
 from ztmcp.lockfile import Pin
-from ztmcp.manifest import NOUNS, Manifest, diff
+from ztmcp.manifest import NOUNS, SERVER_KIND, Manifest, diff
 from ztmcp.state.observed import Observed
 
 
@@ -78,13 +78,16 @@ def drift_lines(
         candidate = manifests.get(lock_dir / pin.manifest)
         if candidate is not None and candidate.digest == pin.digest:
             pinned = candidate
-    kinds = observed.kinds
+    server = SERVER_KIND in observed.kinds  # the handshake was observed, not only listings
+    kinds = tuple(k for k in observed.kinds if k != SERVER_KIND)
     if pinned is not None:
-        prefixes = ("server.", *(f"{NOUNS[k]} " for k in kinds))
+        prefixes = (*(("server.",) if server else ()), *(f"{NOUNS[k]} " for k in kinds))
         for line in diff(pinned, observed.manifest):
             if line.startswith(prefixes):
                 lines.append(line)
     else:
+        if server and observed.manifest.server_digest != pin.server_digest:
+            lines.append("server name, version or instructions changed (no pinned manifest file)")
         for kind in kinds:
             mine = observed.manifest.item_digests(kind)
             theirs = pin.items(kind)
