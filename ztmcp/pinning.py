@@ -207,10 +207,18 @@ class PinEdge:
 
     def __call__(self, page: ListedPage) -> None:
         """The Session's ``on_listed`` hook. Never raises."""
+        try:
+            if page.kind in ("initialize", "server/discover"):
+                self._handshake(page.kind, page.items[0] if page.items else {}, page.rules)
+            else:
+                self._listing(page)
+        except ZtmcpError as exc:
+            self._warn(exc.message)
+        except Exception as exc:  # a state bug must not take the relay down
+            self._warn(f"{type(exc).__name__}: {exc}"[:200])
+
+    def _listing(self, page: ListedPage) -> None:
         kind = page.kind
-        if kind in ("initialize", "server/discover"):
-            self._handshake(kind, page.items[0] if page.items else {}, page.rules)
-            return
         if page.first or kind not in self._pages:
             self._pages[kind], self._rules[kind] = [], set()
         self._pages[kind].extend(page.items)
@@ -219,15 +227,10 @@ class PinEdge:
             return
         items, rules = self._pages.pop(kind), self._rules.pop(kind)
         self._complete[kind] = items
-        try:
-            if kind in self._learning and self._first_seen is not None:
-                self._learn(kind, items)
-            if any(rule.startswith("pins.") for rule in rules):
-                self._record()
-        except ZtmcpError as exc:
-            self._warn(exc.message)
-        except Exception as exc:  # a state bug must not take the relay down
-            self._warn(f"{type(exc).__name__}: {exc}"[:200])
+        if kind in self._learning and self._first_seen is not None:
+            self._learn(kind, items)
+        if any(rule.startswith("pins.") for rule in rules):
+            self._record()
 
     def _handshake(self, method: str, result: Mapping[str, Any], rules: frozenset[str]) -> None:
         """Keep the server fields for the observed manifest; under TOFU, learn them the first
@@ -235,20 +238,15 @@ class PinEdge:
         from ztmcp.checks.pins import observed_server_fields
         from ztmcp.manifest import SERVER_KIND
 
-        try:
-            fields = observed_server_fields(method, result)
-            self._server_fields = fields
-            if SERVER_KIND in self._learning and self._first_seen is not None:
-                learned = self._first_seen.learn_server(
-                    self.server, self.argv_sha256, fields, self._clock()
-                )
-                self.check.adopt(learned.pin(), learning=self._learning)
-            if any(rule.startswith("pins.") for rule in rules):
-                self._record()
-        except ZtmcpError as exc:
-            self._warn(exc.message)
-        except Exception as exc:  # a state bug must not take the relay down
-            self._warn(f"{type(exc).__name__}: {exc}"[:200])
+        fields = observed_server_fields(method, result)
+        self._server_fields = fields
+        if SERVER_KIND in self._learning and self._first_seen is not None:
+            learned = self._first_seen.learn_server(
+                self.server, self.argv_sha256, fields, self._clock()
+            )
+            self.check.adopt(learned.pin(), learning=self._learning)
+        if any(rule.startswith("pins.") for rule in rules):
+            self._record()
 
     def _learn(self, kind: str, items: list[dict[str, Any]]) -> None:
         assert self._first_seen is not None

@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,22 @@ def _audit(home: Path, name: str) -> list[dict[str, Any]]:
             return [r for s in sorted(sessions, key=lambda s: s[0]["ts"]) for r in s]
         assert time.monotonic() < deadline, f"no closed audit log for {name!r}: {logs}"
         time.sleep(0.05)
+
+
+def _handshake_session(
+    ztmcp_argv: list[str], server: list[str], env: dict[str, str], cwd: Path
+) -> Callable[[str], Awaitable[tuple[str | None, list[str]]]]:
+    """One SDK session through ``ztmcp run --name rug``: the instructions and the tool names."""
+    argv = [*ztmcp_argv, "run", "--name", "rug", "--", *server]
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=env, cwd=str(cwd))
+
+    async def session(mode: str) -> tuple[str | None, list[str]]:
+        with anyio.fail_after(TIMEOUT):
+            async with Client(params, mode=mode, cache=None) as client:
+                tools = sorted(t.name for t in (await client.list_tools()).tools)
+                return client.instructions, tools
+
+    return session
 
 
 @pytest.mark.parametrize("what", ["description", "annotations"])
@@ -125,14 +142,7 @@ def test_changed_instructions_are_withheld_audited_and_diffed(
     server = [sys.executable, str(SERVER), "instructions", "1", str(count)]
     pinned = _ztmcp(ztmcp_argv, ["pin", "rug", "--", *server], child_env, tmp_path)
     assert pinned.returncode == 0, pinned.stderr
-    argv = [*ztmcp_argv, "run", "--name", "rug", "--", *server]
-    params = StdioServerParameters(command=argv[0], args=argv[1:], env=child_env, cwd=str(tmp_path))
-
-    async def session(mode: str) -> tuple[str | None, list[str]]:
-        with anyio.fail_after(TIMEOUT):
-            async with Client(params, mode=mode, cache=None) as client:
-                tools = sorted(t.name for t in (await client.list_tools()).tools)
-                return client.instructions, tools
+    session = _handshake_session(ztmcp_argv, server, child_env, tmp_path)
 
     assert anyio.run(session, "auto") == (
         "Use cleanup to see temporary files.",
@@ -159,14 +169,7 @@ def test_unpinned_server_changed_instructions_are_withheld_from_its_second_start
     """Trust on first use covers the handshake too: no lock, the first start learns."""
     count = tmp_path / "calls.count"
     server = [sys.executable, str(SERVER), "instructions", "1", str(count)]
-    argv = [*ztmcp_argv, "run", "--name", "rug", "--", *server]
-    params = StdioServerParameters(command=argv[0], args=argv[1:], env=child_env, cwd=str(tmp_path))
-
-    async def session(mode: str) -> tuple[str | None, list[str]]:
-        with anyio.fail_after(TIMEOUT):
-            async with Client(params, mode=mode, cache=None) as client:
-                tools = sorted(t.name for t in (await client.list_tools()).tools)
-                return client.instructions, tools
+    session = _handshake_session(ztmcp_argv, server, child_env, tmp_path)
 
     first = ("Use cleanup to see temporary files.", ["cleanup", "ping"])
     assert anyio.run(session, "auto") == first  # first sight: learned

@@ -99,6 +99,11 @@ def _decides(msg: Message, ctx: Context) -> bool:
     return msg.kind is Kind.REQUEST and msg.method in ("tools/call", "prompts/get")
 
 
+def _without_instructions(msg: Message, result: Mapping[str, Any]) -> dict[str, Any]:
+    """The handshake answer as the client gets it when its instructions are withheld."""
+    return {**msg.body, "result": {k: v for k, v in result.items() if k != "instructions"}}
+
+
 def _plural(kind: str, n: int) -> str:
     noun = NOUNS[kind]
     return noun if n == 1 else noun + "s"
@@ -253,8 +258,7 @@ class PinsCheck:
         result = msg.body.get("result")
         if not isinstance(result, Mapping) or "instructions" not in result:
             return None
-        body = dict(msg.body)
-        body["result"] = {k: v for k, v in result.items() if k != "instructions"}
+        body = _without_instructions(msg, result)
         return Verdict(
             Action.REWRITE,
             self.name,
@@ -363,8 +367,7 @@ class PinsCheck:
                 evidence=evidence,
                 hint=hint,
             )
-        body = dict(msg.body)
-        body["result"] = {k: v for k, v in result.items() if k != "instructions"}
+        body = _without_instructions(msg, result)
         return Verdict(
             Action.REWRITE,
             self.name,

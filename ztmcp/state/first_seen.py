@@ -121,19 +121,24 @@ class FirstSeenStore(TableStore):
             ) from None
         return FirstSeen(row[0], row[1], row[2], row[3], kinds, manifest)
 
+    def _lookup(
+        self, conn: sqlite3.Connection, server: str, argv_sha256: str
+    ) -> FirstSeen | None:
+        row = conn.execute(
+            "SELECT server, argv_sha256, first_seen, updated, kinds, manifest "
+            "FROM first_seen_pins WHERE server = ? AND argv_sha256 = ?",
+            (server, argv_sha256),
+        ).fetchone()
+        return None if row is None else self._row(row)
+
     def get(self, server: str, argv_sha256: str) -> FirstSeen | None:
         conn = self._connect(create=False)
         if conn is None:
             return None
         try:
-            row = conn.execute(
-                "SELECT server, argv_sha256, first_seen, updated, kinds, manifest "
-                "FROM first_seen_pins WHERE server = ? AND argv_sha256 = ?",
-                (server, argv_sha256),
-            ).fetchone()
+            return self._lookup(conn, server, argv_sha256)
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
-        return None if row is None else self._row(row)
 
     def all(self) -> list[FirstSeen]:
         conn = self._connect(create=False)
@@ -166,12 +171,7 @@ class FirstSeenStore(TableStore):
         assert conn is not None
         try:
             with transaction(conn):
-                row = conn.execute(
-                    "SELECT server, argv_sha256, first_seen, updated, kinds, manifest "
-                    "FROM first_seen_pins WHERE server = ? AND argv_sha256 = ?",
-                    (server, argv_sha256),
-                ).fetchone()
-                old = None if row is None else self._row(row)
+                old = self._lookup(conn, server, argv_sha256)
                 merged, added = _merge(old.manifest if old else None, kind, listed)
                 kinds = sorted((old.kinds if old else frozenset()) | {kind})
                 if old is None:
@@ -205,12 +205,7 @@ class FirstSeenStore(TableStore):
         assert conn is not None
         try:
             with transaction(conn):
-                row = conn.execute(
-                    "SELECT server, argv_sha256, first_seen, updated, kinds, manifest "
-                    "FROM first_seen_pins WHERE server = ? AND argv_sha256 = ?",
-                    (server, argv_sha256),
-                ).fetchone()
-                old = None if row is None else self._row(row)
+                old = self._lookup(conn, server, argv_sha256)
                 if old is None or SERVER_KIND not in old.kinds:
                     # Only what a manifest can hold; anything else reads as drift next time.
                     name, version, text = (
