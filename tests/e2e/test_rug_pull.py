@@ -70,6 +70,20 @@ def _handshake_session(
     return session
 
 
+REVIEWED = ("Use cleanup to see temporary files.", ["cleanup", "ping"])
+
+
+def _pull_instructions(
+    session: Callable[[str], Awaitable[tuple[str | None, list[str]]]], count: Path
+) -> None:
+    """The pinned instructions reach the client; after the server changes them (at its next
+    start, same tools), the client gets the handshake without them, in both protocol eras."""
+    assert anyio.run(session, "auto") == REVIEWED
+    count.write_text("1")
+    for mode in ("auto", "legacy"):
+        assert anyio.run(session, mode) == (None, ["cleanup", "ping"])
+
+
 @pytest.mark.parametrize("what", ["description", "annotations"])
 def test_rug_pull_is_withheld_denied_audited_and_diffed(
     what: str,
@@ -142,15 +156,7 @@ def test_changed_instructions_are_withheld_audited_and_diffed(
     server = [sys.executable, str(SERVER), "instructions", "1", str(count)]
     pinned = _ztmcp(ztmcp_argv, ["pin", "rug", "--", *server], child_env, tmp_path)
     assert pinned.returncode == 0, pinned.stderr
-    session = _handshake_session(ztmcp_argv, server, child_env, tmp_path)
-
-    assert anyio.run(session, "auto") == (
-        "Use cleanup to see temporary files.",
-        ["cleanup", "ping"],
-    )
-    count.write_text("1")  # the server's next start has new instructions, same tools
-    for mode in ("auto", "legacy"):  # both protocol eras
-        assert anyio.run(session, mode) == (None, ["cleanup", "ping"])
+    _pull_instructions(_handshake_session(ztmcp_argv, server, child_env, tmp_path), count)
 
     records = _audit(ztmcp_home, "rug")
     drift = [v for r in records for v in r.get("verdicts", []) if v["rule"] == "pins.server_drift"]
@@ -171,12 +177,8 @@ def test_unpinned_server_changed_instructions_are_withheld_from_its_second_start
     server = [sys.executable, str(SERVER), "instructions", "1", str(count)]
     session = _handshake_session(ztmcp_argv, server, child_env, tmp_path)
 
-    first = ("Use cleanup to see temporary files.", ["cleanup", "ping"])
-    assert anyio.run(session, "auto") == first  # first sight: learned
-    assert anyio.run(session, "legacy") == first  # the same instructions: enforced, unchanged
-    count.write_text("1")  # the server's next start has new instructions, same tools
-    for mode in ("auto", "legacy"):  # both protocol eras
-        assert anyio.run(session, mode) == (None, ["cleanup", "ping"])
+    assert anyio.run(session, "legacy") == REVIEWED  # first sight: learned
+    _pull_instructions(session, count)  # from here on: enforced
     assert not (tmp_path / "ztmcp.lock").exists()
 
     records = _audit(ztmcp_home, "rug")
