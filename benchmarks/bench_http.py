@@ -130,6 +130,9 @@ def main() -> None:
     parser.add_argument(
         "--breakdown", action="store_true", help="also ztmcp proxy with parts taken out"
     )
+    parser.add_argument(
+        "--parts", action="store_true", help="also time each part of a message in the Session"
+    )
     args = parser.parse_args()
     if args.calls < 1 or args.rounds < 1:
         parser.error("--calls and --rounds must be positive")
@@ -147,6 +150,10 @@ def main() -> None:
         "ztmcp proxy": [PY, "-m", "ztmcp", "proxy", "--name", "bench", f"{upstream}/mcp",
                         "--port"],
     }  # fmt: skip
+    parts = work / "parts.json"
+    if args.parts:
+        proxies["  timed parts"] = [PY, variant, "parts", "proxy", "--name", "bench",
+                                    f"{upstream}/mcp", "--port"]  # fmt: skip
     if args.breakdown:
         for name in VARIANTS:
             proxies[f"  {name}"] = [PY, variant, name, "proxy", "--name", "bench",
@@ -161,7 +168,8 @@ def main() -> None:
         )
         for number, (name, argv) in enumerate(proxies.items()):
             listen = free_port()
-            home = {**os.environ, "ZTMCP_HOME": str(work / f"home{number}")}
+            home = {**os.environ, "ZTMCP_HOME": str(work / f"home{number}"),
+                    "ZTMCP_BENCH_PARTS": str(parts)}  # fmt: skip
             children[name] = stack.enter_context(running([*argv, str(listen)], listen, home, work))
             setups[name] = f"http://127.0.0.1:{listen}/mcp"
             samples[name], cpu[name] = [], []
@@ -192,9 +200,27 @@ def main() -> None:
     over_mitm = statistics.median(samples["ztmcp proxy"]) - statistics.median(samples["mitmdump"])
     checks = _check_ms(work / f"home{list(proxies).index('ztmcp proxy')}" / "audit")
     print(f"of which ztmcp's checks (audit check_us, request + response): {checks:.3f} ms per call")
+    if args.parts:
+        _print_parts(parts)
     verdict = "met" if added <= GOAL_ADDED_MS else "NOT met"
     print(f"ztmcp proxy adds {added:.2f} ms per call over direct ({over_mitm:+.2f} ms over plain "
           f"mitmdump); goal <= {GOAL_ADDED_MS} ms: {verdict}")  # fmt: skip
+
+
+def _print_parts(path: Path) -> None:
+    """The ``parts`` variant's medians (written when that proxy stopped)."""
+    import json
+
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        print("timed parts: no report (the proxy did not stop cleanly)")
+        return
+    print(f"timed parts, median µs per message ({report.pop('messages')} messages):")
+    collections, pause = report.pop("gc collections"), report.pop("gc median")
+    for name, value in report.items():
+        print(f"  {name:<24}{value:>8.1f}")
+    print(f"  garbage collections: {collections}, median pause {pause:.0f} µs")
 
 
 def _cpu_ms(pid: int) -> float:
