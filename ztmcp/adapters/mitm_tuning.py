@@ -20,7 +20,7 @@ work is paid on every call, twice over (client side and upstream side).
   ``copy.deepcopy`` of its value, and mitmproxy's layers read options about 50 times per call.
   For str, int, float, bool, bytes and None, deepcopy returns the very same object, so reads
   of those skip the call; lists and other mutable values are still copied. The same values
-  come back, about 0.1 ms of CPU less per call.
+  come back, for a little less CPU per call (within the benchmark's noise on latency).
 
 All three touch mitmproxy internals that are not API (``AddonManager.chain``,
 ``mitmproxy.proxy.server.ConnectionIO``, ``mitmproxy.optmanager._Option``): if a mitmproxy
