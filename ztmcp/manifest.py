@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from ztmcp.errors import PinError
 
@@ -151,6 +151,20 @@ def server_fields(name: Any, version: Any, instructions: Any) -> dict[str, Any]:
     instructions) left out, exactly as a ``Manifest`` holds them."""
     values = (name, version, instructions or None)
     return {k: v for k, v in zip(_SERVER_KEYS, values, strict=True) if v is not None}
+
+
+class ServerArgs(TypedDict):
+    server_name: str | None
+    server_version: str | None
+    instructions: str | None
+
+
+def server_args(fields: Mapping[str, Any]) -> ServerArgs:
+    """Observed server fields as ``Manifest`` arguments: a value that is not a string (or empty
+    instructions) is left out, so it reads as drift against any pin."""
+    values = (fields.get(k) for k in _SERVER_KEYS)
+    name, version, text = (v if isinstance(v, str) else None for v in values)
+    return ServerArgs(server_name=name, server_version=version, instructions=text or None)
 
 
 def server_fields_digest(fields: Mapping[str, Any]) -> str:

@@ -207,8 +207,10 @@ class PinEdge:
 
     def __call__(self, page: ListedPage) -> None:
         """The Session's ``on_listed`` hook. Never raises."""
+        from ztmcp.detectors.mcp import HANDSHAKES
+
         try:
-            if page.kind in ("initialize", "server/discover"):
+            if page.kind in HANDSHAKES:
                 self._handshake(page.kind, page.items[0] if page.items else {}, page.rules)
             else:
                 self._listing(page)
@@ -254,17 +256,11 @@ class PinEdge:
         self.check.adopt(learned.pin(), learning=self._learning)
 
     def observed_manifest(self) -> Manifest:
-        from ztmcp.manifest import Manifest
+        from ztmcp.manifest import Manifest, server_args
 
         lists: Mapping[str, list[dict[str, Any]]] = self._complete
-        fields = self._server_fields or {}
-        text = fields.get("instructions")
         return Manifest.from_lists(
-            server_name=fields.get("name") if isinstance(fields.get("name"), str) else None,
-            server_version=(
-                fields.get("version") if isinstance(fields.get("version"), str) else None
-            ),
-            instructions=text if isinstance(text, str) else None,
+            **server_args(self._server_fields or {}),
             tools=lists.get("tools", []),
             prompts=lists.get("prompts", []),
             resource_templates=lists.get("resourceTemplates", []),

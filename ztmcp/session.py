@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, Final, Protocol
 
 from ztmcp.checks.base import Action, Check, Context, Severity, Verdict
+from ztmcp.detectors.mcp import HANDSHAKES
 from ztmcp.errors import ProtocolError
 from ztmcp.jsonrpc import (
     DEFAULT_LIMITS,
@@ -87,9 +88,6 @@ _LIST_KINDS: Final = {
     "prompts/list": "prompts",
     "resources/templates/list": "resourceTemplates",
 }
-
-
-_HANDSHAKES = frozenset({"initialize", "server/discover"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +378,7 @@ class Session:
         self, request: Message, listed: Message, shown: Message, verdicts: list[Verdict]
     ) -> None:
         result = listed.body.get("result")
-        if request.method in _HANDSHAKES and isinstance(result, dict):
+        if request.method in HANDSHAKES and isinstance(result, dict):
             page = ListedPage(
                 kind=request.method,
                 items=(result,),

@@ -52,6 +52,7 @@ from typing import Any, Final
 
 from ztmcp.checks.base import Action, Context, IdentityMemo, Severity, Verdict
 from ztmcp.checks.poisoning import safe_name
+from ztmcp.detectors.mcp import HANDSHAKES
 from ztmcp.errors import PinError
 from ztmcp.jsonrpc import Direction, Kind, Message
 from ztmcp.lockfile import Lockfile, Pin
@@ -70,7 +71,6 @@ _LISTS: Final[Mapping[str, str]] = {
     "prompts/list": "prompts",
     "resources/templates/list": "resourceTemplates",
 }
-_HANDSHAKES: Final = frozenset({"initialize", "server/discover"})
 # Where a 2026-07-28 server/discover result carries its identity (mcp_types.SERVER_INFO_META_KEY;
 # the core does not import the SDK).
 SERVER_INFO_META: Final = "io.modelcontextprotocol/serverInfo"
@@ -94,7 +94,7 @@ def _decides(msg: Message, ctx: Context) -> bool:
     """A frame the pin decides on: a listing or handshake response, or a call/get request."""
     if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
         return ctx.request is not None and (
-            ctx.request.method in _LISTS or ctx.request.method in _HANDSHAKES
+            ctx.request.method in _LISTS or ctx.request.method in HANDSHAKES
         )
     return msg.kind is Kind.REQUEST and msg.method in ("tools/call", "prompts/get")
 
@@ -196,7 +196,7 @@ class PinsCheck:
                 learning = self._learns(ctx.server, kind)
                 return self._list(msg, kind, pin, ctx.server, learning)
             learns_server = self._learns(ctx.server, SERVER_KIND)  # first sight, under TOFU
-            if method in _HANDSHAKES and pin is not None and not learns_server:
+            if method in HANDSHAKES and pin is not None and not learns_server:
                 return self._server(msg, method, pin, ctx.server)
             return None
         if msg.direction is Direction.TO_SERVER and msg.kind is Kind.REQUEST:
@@ -209,66 +209,47 @@ class PinsCheck:
         return None
 
     def _refuse(self, msg: Message, ctx: Context, reason: str) -> Verdict | None:
+        """What a server whose signed pin did not verify still gets through: nothing."""
         server = safe_name(ctx.server)
-        hint = f"re-pin {server} from its signed release (`ztmcp pins` shows the signer)"
-        if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
-            method = ctx.request.method if ctx.request is not None else None
-            if method in _HANDSHAKES:
-                return self._unverified_handshake(msg, server, reason, hint)
-            if method is None or method not in _LISTS:
-                return None
-            kind = _LISTS[method]
-            result = msg.body.get("result")
-            if not isinstance(result, Mapping) or not isinstance(result.get(kind), list):
-                return None
-            if not result[kind]:
-                return None
-            body = dict(msg.body)
-            body["result"] = {**result, kind: []}
+        failed = f"the signed pin of {server!r} did not verify"
+
+        def unverified(what: str, replacement: dict[str, Any] | None = None) -> Verdict:
             return Verdict(
-                Action.REWRITE,
+                Action.DENY if replacement is None else Action.REWRITE,
                 self.name,
                 "pins.unverified",
-                f"withheld every {NOUNS[kind]}: the signed pin of {server!r} did not verify",
+                what,
                 Severity.HIGH,
-                replacement=body,
+                replacement=replacement,
                 evidence=reason[:4000],
-                hint=hint,
+                hint=f"re-pin {server} from its signed release (`ztmcp pins` shows the signer)",
             )
+
+        if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
+            method = ctx.request.method if ctx.request is not None else None
+            result = msg.body.get("result")
+            if method is None or not isinstance(result, Mapping):
+                return None
+            if method in HANDSHAKES:
+                # The server's instructions go into the model's context: withheld like its items.
+                if "instructions" not in result:
+                    return None
+                return unverified(
+                    f"withheld the instructions of {server!r}: its signed pin did not verify",
+                    _without_instructions(msg, result),
+                )
+            kind = _LISTS.get(method)
+            if kind is None or not isinstance(result.get(kind), list) or not result[kind]:
+                return None
+            emptied = {**msg.body, "result": {**result, kind: []}}
+            return unverified(f"withheld every {NOUNS[kind]}: {failed}", emptied)
         if (
             msg.direction is Direction.TO_SERVER
             and msg.kind is Kind.REQUEST
             and msg.method in ("tools/call", "prompts/get")
         ):
-            return Verdict(
-                Action.DENY,
-                self.name,
-                "pins.unverified",
-                f"the signed pin of {server!r} did not verify",
-                Severity.HIGH,
-                evidence=reason[:4000],
-                hint=hint,
-            )
+            return unverified(failed)
         return None
-
-    def _unverified_handshake(
-        self, msg: Message, server: str, reason: str, hint: str
-    ) -> Verdict | None:
-        """The server's instructions go into the model's context: withheld like its items."""
-        result = msg.body.get("result")
-        if not isinstance(result, Mapping) or "instructions" not in result:
-            return None
-        body = _without_instructions(msg, result)
-        return Verdict(
-            Action.REWRITE,
-            self.name,
-            "pins.unverified",
-            f"withheld the instructions of {server!r}: its signed pin did not verify",
-            Severity.HIGH,
-            replacement=body,
-            evidence=reason[:4000],
-            hint=hint,
-        )
 
     # -- lists --------------------------------------------------------------------------
 

@@ -199,7 +199,7 @@ class FirstSeenStore(TableStore):
         Like items, they are learned once and never replaced: changed instructions in a later
         session are drift until someone pins or forgets the server.
         """
-        from ztmcp.manifest import SERVER_KIND, Manifest
+        from ztmcp.manifest import SERVER_KIND, Manifest, server_args
 
         conn = self._connect(create=True)
         assert conn is not None
@@ -208,16 +208,8 @@ class FirstSeenStore(TableStore):
                 old = self._lookup(conn, server, argv_sha256)
                 if old is None or SERVER_KIND not in old.kinds:
                     # Only what a manifest can hold; anything else reads as drift next time.
-                    name, version, text = (
-                        v if isinstance(v, str) else None
-                        for v in (fields.get("name"), fields.get("version"),
-                                  fields.get("instructions"))
-                    )  # fmt: skip
                     learned = dataclasses.replace(
-                        old.manifest if old is not None else Manifest(),
-                        server_name=name,
-                        server_version=version,
-                        instructions=text or None,
+                        old.manifest if old is not None else Manifest(), **server_args(fields)
                     )
                     kinds = json.dumps(sorted((old.kinds if old else frozenset()) | {SERVER_KIND}))
                     if old is None:
