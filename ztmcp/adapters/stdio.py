@@ -23,6 +23,9 @@ from ztmcp.errors import UsageError
 from ztmcp.jsonrpc import Direction
 from ztmcp.session import Decision, Session
 
+# How often the main thread looks for a signal that arrived while it waits for the relay to end.
+_SIGNAL_POLL = 0.1
+
 READ_CHUNK = 1 << 16
 
 
@@ -114,7 +117,10 @@ class StdioRelay:
         self._agent = _Endpoint(agent_out)
         self._say = say or (lambda text: print(f"ztmcp: {text}", file=sys.stderr, flush=True))
         self._done = threading.Event()
-        self._interrupted = threading.Event()  # a signal: shut the server down without delay
+        # The signal that interrupted ztmcp, if any: shut the server down without delay. Set by
+        # the handler as a plain attribute, never under a lock: a handler runs on the main
+        # thread between two bytecodes, maybe while that thread holds the very lock it needs.
+        self._signum: int | None = None
         self._stop_reason = ""
         self._reason_lock = threading.Lock()
 
@@ -125,8 +131,7 @@ class StdioRelay:
         self._done.set()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        self._interrupted.set()
-        self._stop(f"interrupted by {signal.Signals(signum).name}")
+        self._signum = signum  # the main thread's wait loop stops the relay
 
     def _apply(self, decision: Decision, onward: _Endpoint, back: _Endpoint) -> None:
         if decision.hold is not None:  # held for approval: wait off this reading thread
@@ -191,7 +196,9 @@ class StdioRelay:
         to_server.start()
         to_client.start()
         try:
-            self._done.wait()
+            while not self._done.wait(_SIGNAL_POLL):
+                if self._signum is not None:
+                    self._stop(f"interrupted by {signal.Signals(self._signum).name}")
             reason = self._stop_reason
             server_died = reason == "server closed"
             if not server_died:
@@ -233,7 +240,7 @@ class StdioRelay:
         if self._wait(child, self.grace):
             return
         self._signal(child, signal.SIGTERM)
-        if not self._wait(child, 0.5 if self._interrupted.is_set() else 2.0, interruptible=False):
+        if not self._wait(child, 0.5 if self._signum is not None else 2.0, interruptible=False):
             self._say(f"server {self.session.server!r} ignored SIGTERM; killing it")
             self._signal(child, signal.SIGKILL)
 
@@ -248,7 +255,7 @@ class StdioRelay:
                 return True
             except subprocess.TimeoutExpired:
                 pass
-            if time.monotonic() >= deadline or (interruptible and self._interrupted.is_set()):
+            if time.monotonic() >= deadline or (interruptible and self._signum is not None):
                 return False
 
     @staticmethod
