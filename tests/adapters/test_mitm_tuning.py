@@ -18,6 +18,7 @@ from ztmcp.adapters.mitm_tuning import (
     coalesced_writes,
     fast_hooks,
     plain_option_reads,
+    unchecked_messages,
 )
 
 
@@ -272,3 +273,39 @@ def test_plain_option_reads_skip_the_copy_only_while_active() -> None:
         optmanager.copy.deepcopy = real  # type: ignore[attr-defined]
     assert optmanager._Option.current is original
     assert inside == 0 and lists == 1 and after == 1
+
+
+def _messages() -> list[Any]:
+    from mitmproxy import http
+
+    return [
+        http.Request.make("POST", "http://127.0.0.1:9/mcp", b'{"jsonrpc":"2.0"}',
+                          {"content-type": "application/json"}),
+        http.Response.make(200, b"data: {}\n\n", {"content-type": "text/event-stream"}),
+        tflow.tflow(resp=True).request,
+    ]
+
+
+def test_unchecked_messages_build_the_same_requests_and_responses() -> None:
+    before = [m.get_state() for m in _messages()]
+    with unchecked_messages() as active:
+        during = [m.get_state() for m in _messages()]
+    assert active
+    for old, new in zip(before, during, strict=True):  # the same but for the clock
+        for stamp in ("timestamp_start", "timestamp_end"):
+            old.pop(stamp), new.pop(stamp)
+        assert old == new
+
+
+def test_unchecked_messages_skip_the_field_check_only_while_active() -> None:
+    from mitmproxy import http
+
+    def build() -> Any:  # a mistyped field: mitmproxy's debug check refuses it
+        return http.Response(b"HTTP/1.1", "200", b"OK", http.Headers(), b"", None, 0, 0)  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match="status_code"):
+        build()
+    with unchecked_messages():
+        assert build().data.status_code == "200"
+    with pytest.raises(TypeError, match="status_code"):
+        build()

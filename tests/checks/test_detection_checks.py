@@ -125,3 +125,76 @@ def test_schema_survives_hostile_schemas() -> None:
         "$ref": "https://attacker.example/schema.json"}}}})
     verdict = SchemaCheck().check(call({"a": 1}), ctx)
     assert verdict is not None and verdict.rule.endswith("unevaluable")
+
+
+def _plain_schemas() -> list[dict[str, Any]]:
+    props: list[dict[str, Any]] = [
+        {"type": t} for t in ("string", "integer", "number", "boolean", "null", "array", "object")
+    ]
+    props += [{"type": ["string", "null"]}, {"type": ["integer", "boolean"]}, {},
+              {"type": "string", "enum": ["a", "b"]}, {"enum": ["a"]},
+              {"type": "string", "description": "d", "default": "x", "title": "t"}]
+    schemas: list[dict[str, Any]] = []
+    for draft in (None, "http://json-schema.org/draft-07/schema#",
+                  "http://json-schema.org/draft-04/schema#",
+                  "https://json-schema.org/draft/2020-12/schema"):
+        for sub in props:
+            for required in ([], ["v"]):
+                for extra in (None, True, False):
+                    schema: dict[str, Any] = {"type": "object", "properties": {"v": sub},
+                                              "required": required}
+                    if draft:
+                        schema["$schema"] = draft
+                    if extra is not None:
+                        schema["additionalProperties"] = extra
+                    schemas.append(schema)
+    return schemas
+
+
+_VALUES: list[Any] = ["a", "b", "zz", "", 0, 1, -3, 1.0, 2.5, True, False, None, [], [1],
+                      {}, {"k": "v"}]
+
+
+def test_schema_fast_path_never_accepts_what_jsonschema_refuses() -> None:
+    """The plan in front of jsonschema only ever says yes, and only where jsonschema does;
+    on flat schemas of typed properties it says yes to every plainly valid argument set."""
+    import jsonschema
+    from jsonschema import validators
+
+    from ztmcp.checks.schema import _plan
+
+    accepted = valid = 0
+    for schema in _plain_schemas():
+        plan = _plan(json.dumps(schema, sort_keys=True, separators=(",", ":")))
+        assert plan is not None, schema
+        reference = validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        instances: list[Any] = [{}, {"v": None, "other": 1}, [], "x", None]
+        instances += [{"v": value} for value in _VALUES]
+        for instance in instances:
+            ok = reference(schema).is_valid(instance)
+            says = plan.accepts(instance)
+            assert ok or not says, (schema, instance)
+            valid += ok
+            accepted += says
+            if ok and not (isinstance(instance, dict) and isinstance(instance.get("v"), float)):
+                assert says, (schema, instance)  # 1.0 as an integer is left to jsonschema
+    assert valid > 1000 and accepted > 1000
+
+
+def test_schema_fast_path_leaves_anything_else_to_jsonschema() -> None:
+    from ztmcp.checks.schema import _plan
+
+    for schema in ({"type": "object", "properties": {"v": {"type": "string", "minLength": 3}}},
+                   {"type": "object", "properties": {"v": {"type": "object",
+                                                           "properties": {}}}},
+                   {"type": "object", "properties": {"v": {"$ref": "#"}}},
+                   {"type": "object", "additionalProperties": {"type": "string"}},
+                   {"type": "object", "properties": {"v": {"enum": [1, "a"]}}},
+                   {"type": "object", "properties": {"v": {"type": "strin"}}},
+                   {"properties": {"v": {"type": "string"}}}, {"type": "object", "oneOf": []}):
+        assert _plan(json.dumps(schema, sort_keys=True)) is None, schema
+    # An invalid schema is still refused as invalid, even where arguments would fit a plan.
+    ctx = Context("srv", 0.0, extra={"tools": {"add": {"name": "add", "inputSchema": {
+        "type": "object", "required": "a"}}}})
+    verdict = SchemaCheck().check(call({"a": 1}), ctx)
+    assert verdict is not None and verdict.rule.endswith("bad_schema")

@@ -1,4 +1,4 @@
-"""Three changes to embedded mitmproxy that make ``ztmcp proxy`` cheaper per call, and why.
+"""Four changes to embedded mitmproxy that make ``ztmcp proxy`` cheaper per call, and why.
 
 Measured per proxied ``tools/call`` on the 2-core development machine (docs/proxy.md): an MCP
 client made with the official SDK opens a new connection for every POST (it closes each
@@ -21,9 +21,17 @@ work is paid on every call, twice over (client side and upstream side).
   For str, int, float, bool, bytes and None, deepcopy returns the very same object, so reads
   of those skip the call; lists and other mutable values are still copied. The same values
   come back, for a little less CPU per call (within the benchmark's noise on latency).
+- ``unchecked_messages``: in a Python run without ``-O``, every ``Request`` and ``Response``
+  mitmproxy builds walks its dataclass fields and type-checks each against its annotation
+  (``MessageData.__post_init__``, inside ``if __debug__:``: a development aid that mitmproxy
+  itself drops under ``python -O``). Four such objects per call, about 5 % of the embedded
+  proxy's CPU per call in a py-spy profile. While active, the check is skipped as under
+  ``-O``; the objects are the same. Not ``-O`` itself: that would also drop ``assert``
+  statements everywhere, and ``ztmcp`` is started as a console script.
 
-All three touch mitmproxy internals that are not API (``AddonManager.chain``,
-``mitmproxy.proxy.server.ConnectionIO``, ``mitmproxy.optmanager._Option``): if a mitmproxy
+All four touch mitmproxy internals that are not API (``AddonManager.chain``,
+``mitmproxy.proxy.server.ConnectionIO``, ``mitmproxy.optmanager._Option``,
+``mitmproxy.http.MessageData``): if a mitmproxy
 release changes them, the tuning is skipped and everything works as before, only slower
 (tests/adapters/test_mitm_tuning.py fails loudly so that it does not go unnoticed). Used by
 ``ztmcp proxy`` only, never when the addon is loaded into a user's own mitmdump or mitmweb.
@@ -190,3 +198,27 @@ def plain_option_reads() -> Iterator[bool]:
         yield True
     finally:
         option.current = original
+
+
+@contextlib.contextmanager
+def unchecked_messages() -> Iterator[bool]:
+    """While inside, building a ``Request``/``Response`` skips mitmproxy's debug-only type check
+    of its fields (what ``python -O`` skips)."""
+    from mitmproxy import http
+
+    data: Any = getattr(http, "MessageData", None)
+    original = getattr(data, "__dict__", {}).get("__post_init__")
+    subclasses = (getattr(http, "RequestData", None), getattr(http, "ResponseData", None))
+    if original is None or any(c is None or "__post_init__" in vars(c) for c in subclasses):
+        logger.debug("mitmproxy's MessageData changed (or python -O): field checks left alone")
+        yield False
+        return
+
+    def unchecked(self: Any) -> None:
+        return None
+
+    data.__post_init__ = unchecked
+    try:
+        yield True
+    finally:
+        data.__post_init__ = original

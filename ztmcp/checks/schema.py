@@ -20,6 +20,7 @@ import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.checks.base import Action, Context, IdentityMemo, Severity, Verdict
@@ -79,6 +80,100 @@ def _compiled(schema_json: str) -> Any:
     cls = validators.extend(base, {"pattern": _safe_pattern})
     cls.check_schema(schema)
     return cls(schema, registry=_registry())
+
+
+# JSON types as Python values; bool is not an integer or a number in any JSON Schema draft.
+_JSON_TYPES: Final[dict[str, tuple[type, ...]]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "null": (type(None),), "array": (list,), "object": (dict,),
+}
+_ANNOTATIONS: Final = frozenset({"description", "title", "default", "examples", "$comment"})
+_PLAN_ROOT: Final = _ANNOTATIONS | {"$schema", "type", "properties", "required",
+                                    "additionalProperties"}
+_PLAN_PROPERTY: Final = _ANNOTATIONS | {"type", "enum"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a flat object schema asks (typed properties, required names, string enums), to
+    accept plainly valid arguments without jsonschema (about 20 µs per call saved on the
+    critical path). Only ever accepts: anything it does not say yes to goes to jsonschema,
+    which has the last word."""
+
+    required: tuple[str, ...]
+    types: Mapping[str, tuple[type, ...] | None]  # None: any value
+    enums: Mapping[str, frozenset[str]]
+    closed: bool  # additionalProperties: false
+
+    def accepts(self, instance: Any) -> bool:
+        if type(instance) is not dict:
+            return False
+        for name in self.required:
+            if name not in instance:
+                return False
+        types, enums = self.types, self.enums
+        for name, value in instance.items():
+            if name not in types:
+                if self.closed:
+                    return False
+                continue
+            allowed = types[name]
+            if allowed is not None:
+                if type(value) is bool:  # isinstance(True, int) holds in Python, not in JSON
+                    if bool not in allowed:
+                        return False
+                elif not isinstance(value, allowed):
+                    return False
+            if name in enums and (type(value) is not str or value not in enums[name]):
+                return False
+        return True
+
+
+def _property_plan(sub: Any) -> tuple[tuple[type, ...] | None, frozenset[str] | None] | None:
+    if sub is True or sub == {}:
+        return None, None
+    if not isinstance(sub, dict) or not sub.keys() <= _PLAN_PROPERTY:
+        return None
+    declared = sub.get("type")
+    names = [declared] if isinstance(declared, str) else declared
+    if names is None:
+        allowed = None
+    elif isinstance(names, list) and names and all(n in _JSON_TYPES for n in names):
+        allowed = tuple(t for n in names for t in _JSON_TYPES[n])
+    else:
+        return None
+    enum = sub.get("enum")
+    if enum is None:
+        return allowed, None
+    if not isinstance(enum, list) or not enum or not all(isinstance(v, str) for v in enum):
+        return None
+    return allowed, frozenset(enum)
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(schema_json: str) -> _Plan | None:
+    """The ``_Plan`` of a canonical schema text, or None when it asks for more than a plan
+    can say (nested constraints, bounds, patterns, formats, combinators, ``$ref`` …)."""
+    schema = json.loads(schema_json)
+    if not isinstance(schema, dict) or not schema.keys() <= _PLAN_ROOT \
+            or schema.get("type") != "object":
+        return None
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    closed = schema.get("additionalProperties", True)
+    if not isinstance(properties, dict) or not isinstance(closed, bool) \
+            or not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        return None
+    types: dict[str, tuple[type, ...] | None] = {}
+    enums: dict[str, frozenset[str]] = {}
+    for name, sub in properties.items():
+        planned = _property_plan(sub)
+        if planned is None:
+            return None
+        types[name], enum = planned
+        if enum is not None:
+            enums[name] = enum
+    return _Plan(tuple(required), types, enums, not closed)
 
 
 class SchemaCheck:
@@ -160,7 +255,10 @@ class SchemaCheck:
         from referencing.exceptions import Unresolvable
 
         try:
-            validator = _compiled(text)
+            validator = _compiled(text)  # first: an invalid schema is refused as before
+            plan = _plan(text)
+            if plan is not None and plan.accepts(instance):
+                return None
             errors = []
             for error in validator.iter_errors(instance):
                 errors.append(error)

@@ -269,7 +269,12 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
     from mitmproxy.master import Master
 
     from ztmcp.adapters.mitm import HostPolicy
-    from ztmcp.adapters.mitm_tuning import coalesced_writes, fast_hooks, plain_option_reads
+    from ztmcp.adapters.mitm_tuning import (
+        coalesced_writes,
+        fast_hooks,
+        plain_option_reads,
+        unchecked_messages,
+    )
 
     addon, close = build_addon(config)
     errors = _StartupErrors()
@@ -299,6 +304,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
             fast_hooks(master)
             tuning.enter_context(coalesced_writes())
             tuning.enter_context(plain_option_reads())
+            tuning.enter_context(unchecked_messages())
         spec = f"reverse:{config.upstream.origin}"
         _tcp_only(spec)
         try:

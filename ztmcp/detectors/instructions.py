@@ -933,6 +933,8 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
     low = _lower(text)
     n = len(low)
     triggers = _Triggers(low)
+    if not exhaustive and triggers.matched is not None and not triggers.matched:
+        return []  # no trigger anywhere, so no rule has a window (most tool results)
     findings: list[Finding] = []
     medium: list[tuple[Finding, str]] = []
     content = profile == CONTENT
