@@ -96,6 +96,24 @@ def running(
             child.wait()
 
 
+def proxy_commands(upstream: str) -> dict[str, list[str]]:
+    """Plain mitmdump and ``ztmcp proxy`` in front of ``upstream``; each argv ends where its
+    listen port goes."""
+    mitmdump = str(Path(PY).parent / "mitmdump")
+    return {
+        "mitmdump": [mitmdump, "-q", "--mode", f"reverse:{upstream}", "--listen-host",
+                     "127.0.0.1", "--set", "stream_large_bodies=1", "--listen-port"],
+        "ztmcp proxy": [PY, "-m", "ztmcp", "proxy", "--name", "bench", f"{upstream}/mcp",
+                        "--port"],
+    }  # fmt: skip
+
+
+def variant_command(variant: str, upstream: str) -> list[str]:
+    """``ztmcp proxy`` with parts taken out or timed (``proxy_variant.py``), port last."""
+    script = str(ROOT / "benchmarks" / "proxy_variant.py")
+    return [PY, script, variant, "proxy", "--name", "bench", f"{upstream}/mcp", "--port"]
+
+
 async def echo_calls(url: str, calls: int, warmup: int = 30) -> list[float]:
     from mcp import Client
 
@@ -142,22 +160,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ztmcp-bench-http-"))
     port = free_port()
     upstream = f"http://127.0.0.1:{port}"
-    mitmdump = str(Path(PY).parent / "mitmdump")
-    variant = str(ROOT / "benchmarks" / "proxy_variant.py")
-    proxies: dict[str, list[str]] = {
-        "mitmdump": [mitmdump, "-q", "--mode", f"reverse:{upstream}", "--listen-host",
-                     "127.0.0.1", "--set", "stream_large_bodies=1", "--listen-port"],
-        "ztmcp proxy": [PY, "-m", "ztmcp", "proxy", "--name", "bench", f"{upstream}/mcp",
-                        "--port"],
-    }  # fmt: skip
+    proxies = proxy_commands(upstream)
     parts = work / "parts.json"
     if args.parts:
-        proxies["  timed parts"] = [PY, variant, "parts", "proxy", "--name", "bench",
-                                    f"{upstream}/mcp", "--port"]  # fmt: skip
+        proxies["  timed parts"] = variant_command("parts", upstream)
     if args.breakdown:
         for name in VARIANTS:
-            proxies[f"  {name}"] = [PY, variant, name, "proxy", "--name", "bench",
-                                    f"{upstream}/mcp", "--port"]  # fmt: skip
+            proxies[f"  {name}"] = variant_command(name, upstream)
     setups = {"direct": f"{upstream}/mcp"}
     samples: dict[str, list[float]] = {"direct": []}
     cpu: dict[str, list[float]] = {}

@@ -37,20 +37,16 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import bench_http  # noqa: E402
 from tests.e2e.peers import install  # noqa: E402
 
-PY = sys.executable
 BASE_CALLS = 40
 STOP_TIMEOUT = 600.0
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def proxy_argv(setup: str, upstream: str, port: int) -> list[str]:
-    if setup == "mitmdump":
-        return [str(Path(PY).parent / "mitmdump"), "-q", "--mode", f"reverse:{upstream}",
-                "--listen-host", "127.0.0.1", "--set", "stream_large_bodies=1",
-                "--listen-port", str(port)]  # fmt: skip
-    ztmcp = [PY, "-m", "ztmcp"] if setup == "ztmcp" else \
-        [PY, str(ROOT / "benchmarks" / "proxy_variant.py"), "no-addon"]
-    return [*ztmcp, "proxy", "--name", "bench", f"{upstream}/mcp", "--port", str(port)]
+    if setup == "floor":
+        return [*bench_http.variant_command("no-addon", upstream), str(port)]
+    name = "mitmdump" if setup == "mitmdump" else "ztmcp proxy"
+    return [*bench_http.proxy_commands(upstream)[name], str(port)]
 
 
 def instructions(setup: str, server: str, calls: int) -> int:
