@@ -165,7 +165,7 @@ def test_schema_fast_path_never_accepts_what_jsonschema_refuses() -> None:
 
     accepted = valid = 0
     for schema in _plain_schemas():
-        plan = _plan(json.dumps(schema, sort_keys=True, separators=(",", ":")))
+        plan = _plan(schema)
         assert plan is not None, schema
         reference = validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         instances: list[Any] = [{}, {"v": None, "other": 1}, [], "x", None]
@@ -192,7 +192,7 @@ def test_schema_fast_path_leaves_anything_else_to_jsonschema() -> None:
                    {"type": "object", "properties": {"v": {"enum": [1, "a"]}}},
                    {"type": "object", "properties": {"v": {"type": "strin"}}},
                    {"properties": {"v": {"type": "string"}}}, {"type": "object", "oneOf": []}):
-        assert _plan(json.dumps(schema, sort_keys=True)) is None, schema
+        assert _plan(schema) is None, schema
     # An invalid schema is still refused as invalid, even where arguments would fit a plan.
     ctx = Context("srv", 0.0, extra={"tools": {"add": {"name": "add", "inputSchema": {
         "type": "object", "required": "a"}}}})

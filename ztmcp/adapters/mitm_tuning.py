@@ -24,16 +24,16 @@ work is paid on every call, twice over (client side and upstream side).
 - ``unchecked_messages``: in a Python run without ``-O``, every ``Request`` and ``Response``
   mitmproxy builds walks its dataclass fields and type-checks each against its annotation
   (``MessageData.__post_init__``, inside ``if __debug__:``: a development aid that mitmproxy
-  itself drops under ``python -O``). Four such objects per call, about 5 % of the embedded
-  proxy's CPU per call in a py-spy profile. While active, the check is skipped as under
+  itself drops under ``python -O``). Each call's requests and responses pay it: about 5 % of
+  the embedded proxy's CPU per call in a py-spy profile. While active, the check is skipped as under
   ``-O``; the objects are the same. Not ``-O`` itself: that would also drop ``assert``
   statements everywhere, and ``ztmcp`` is started as a console script.
 
 All four touch mitmproxy internals that are not API (``AddonManager.chain``,
 ``mitmproxy.proxy.server.ConnectionIO``, ``mitmproxy.optmanager._Option``,
-``mitmproxy.http.MessageData``): if a mitmproxy
-release changes them, the tuning is skipped and everything works as before, only slower
-(tests/adapters/test_mitm_tuning.py fails loudly so that it does not go unnoticed). Used by
+``mitmproxy.http.MessageData``): if a mitmproxy release changes them, the tuning is skipped and
+everything works as before, only slower (tests/adapters/test_mitm_tuning.py fails loudly so
+that it does not go unnoticed). Used by
 ``ztmcp proxy`` only, never when the addon is loaded into a user's own mitmdump or mitmweb.
 """
 

@@ -70,8 +70,9 @@ def _safe_pattern(
 
 
 @functools.lru_cache(maxsize=512)
-def _compiled(schema_json: str) -> Any:
-    """A validator for a canonical schema text (jsonschema is imported on first use)."""
+def _compiled(schema_json: str) -> tuple[Any, _Plan | None]:
+    """A validator for a canonical schema text, and its ``_Plan`` (jsonschema is imported on
+    first use). An invalid schema raises ``SchemaError`` here, before any plan is used."""
     import jsonschema  # type: ignore[import-untyped]
     from jsonschema import validators
 
@@ -79,7 +80,7 @@ def _compiled(schema_json: str) -> Any:
     base = validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     cls = validators.extend(base, {"pattern": _safe_pattern})
     cls.check_schema(schema)
-    return cls(schema, registry=_registry())
+    return cls(schema, registry=_registry()), _plan(schema)
 
 
 # JSON types as Python values; bool is not an integer or a number in any JSON Schema draft.
@@ -150,11 +151,9 @@ def _property_plan(sub: Any) -> tuple[tuple[type, ...] | None, frozenset[str] | 
     return allowed, frozenset(enum)
 
 
-@functools.lru_cache(maxsize=512)
-def _plan(schema_json: str) -> _Plan | None:
-    """The ``_Plan`` of a canonical schema text, or None when it asks for more than a plan
-    can say (nested constraints, bounds, patterns, formats, combinators, ``$ref`` …)."""
-    schema = json.loads(schema_json)
+def _plan(schema: Any) -> _Plan | None:
+    """The ``_Plan`` of a schema, or None when it asks for more than a plan can say (nested
+    constraints, bounds, patterns, formats, combinators, ``$ref`` …)."""
     if not isinstance(schema, dict) or not schema.keys() <= _PLAN_ROOT \
             or schema.get("type") != "object":
         return None
@@ -255,8 +254,7 @@ class SchemaCheck:
         from referencing.exceptions import Unresolvable
 
         try:
-            validator = _compiled(text)  # first: an invalid schema is refused as before
-            plan = _plan(text)
+            validator, plan = _compiled(text)
             if plan is not None and plan.accepts(instance):
                 return None
             errors = []
