@@ -1,6 +1,6 @@
 """CPU work per proxied call as instructions (callgrind), steady on a busy, shared machine.
 
-    python benchmarks/bench_instructions.py [--calls 200] [--setups mitmdump,ztmcp,floor,no-reuse]
+    python benchmarks/bench_instructions.py [--calls 200] [--setups mitmdump,ztmcp,floor]
 
 Wall-clock latency on the 2-core development machine moves by ±20 % (and sometimes 2.5 times)
 with what else runs; the instructions a process executes per call do not. Each setup of
@@ -11,9 +11,7 @@ one call (request and response), start-up and shutdown cancelling out:
 
 - ``mitmdump``: plain mitmproxy in reverse mode, streaming every body;
 - ``ztmcp``: ``python -m ztmcp proxy`` with the default policy (every check on, audit written);
-- ``floor``: the same with no ztmcp work at all (``proxy_variant.py no-addon``);
-- ``no-reuse``: ``ztmcp`` with a new upstream connection per client connection
-  (``proxy_variant.py no-reuse``): what reusing upstream connections saves.
+- ``floor``: the same with no ztmcp work at all (``proxy_variant.py no-addon``).
 
 Slow: valgrind runs Python some 50 times slower, about 5 minutes per setup. Needs ``valgrind`` on
 PATH. Not a test and not in CI; the README quotes its output.
@@ -47,8 +45,6 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 def proxy_argv(setup: str, upstream: str, port: int) -> list[str]:
     if setup == "floor":
         return [*bench_http.variant_command("no-addon", upstream), str(port)]
-    if setup == "no-reuse":
-        return [*bench_http.variant_command("no-reuse", upstream), str(port)]
     name = "mitmdump" if setup == "mitmdump" else "ztmcp proxy"
     return [*bench_http.proxy_commands(upstream)[name], str(port)]
 
@@ -88,9 +84,9 @@ def main() -> None:
     parser.add_argument("--setups", default="mitmdump,ztmcp,floor")
     args = parser.parse_args()
     setups = [s.strip() for s in args.setups.split(",") if s.strip()]
-    unknown = set(setups) - {"mitmdump", "ztmcp", "floor", "no-reuse"}
+    unknown = set(setups) - {"mitmdump", "ztmcp", "floor"}
     if args.calls < 1 or unknown or not setups:
-        parser.error("--calls must be positive; --setups from mitmdump, ztmcp, floor, no-reuse")
+        parser.error("--calls must be positive; --setups from mitmdump, ztmcp, floor")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not on PATH (Debian: apt-get install valgrind)")
     bench_http.START_TIMEOUT = 300.0  # start-up under valgrind takes a minute or two

@@ -6,8 +6,6 @@ VARIANT is one of:
 
 - ``untuned``: mitmproxy's own hook dispatch and one ``send`` per piece
   (``ZTMCP_MITM_NO_TUNING``; see ztmcp/adapters/mitm_tuning.py);
-- ``no-reuse``: a new upstream connection for every client connection, as mitmproxy does
-  (``ZTMCP_MITM_NO_REUSE``; see ztmcp/adapters/mitm_pool.py);
 - ``envelope-only``: every Session keeps only the ``envelope`` check (what the other checks
   cost on the critical path);
 - ``no-session``: the addon forwards every message without a Session (what parsing,
@@ -30,14 +28,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-VARIANTS = ("untuned", "no-reuse", "envelope-only", "no-session", "no-addon")
+VARIANTS = ("untuned", "envelope-only", "no-session", "no-addon")
 
 
 def apply(variant: str) -> None:
     if variant == "untuned":
         os.environ["ZTMCP_MITM_NO_TUNING"] = "1"
-    elif variant == "no-reuse":
-        os.environ["ZTMCP_MITM_NO_REUSE"] = "1"
     elif variant == "envelope-only":
         from ztmcp import session
 

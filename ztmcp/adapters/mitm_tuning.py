@@ -35,7 +35,6 @@ All four touch mitmproxy internals that are not API (``AddonManager.chain``,
 everything works as before, only slower (tests/adapters/test_mitm_tuning.py fails loudly so
 that it does not go unnoticed). Used by
 ``ztmcp proxy`` only, never when the addon is loaded into a user's own mitmdump or mitmweb.
-Reusing upstream connections, the fifth change, lives in ``mitm_pool``.
 """
 
 from __future__ import annotations

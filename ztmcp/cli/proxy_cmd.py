@@ -269,7 +269,6 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
     from mitmproxy.master import Master
 
     from ztmcp.adapters.mitm import HostPolicy
-    from ztmcp.adapters.mitm_pool import ReuseMarks, UpstreamPool, upstream_reuse
     from ztmcp.adapters.mitm_tuning import (
         coalesced_writes,
         fast_hooks,
@@ -289,7 +288,6 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
             ready.set()
 
     reason = "proxy stopped"
-    strategy = "eager"  # mitmproxy's default: connect upstream while the request is read
     tuning = contextlib.ExitStack()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -307,11 +305,6 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
             tuning.enter_context(coalesced_writes())
             tuning.enter_context(plain_option_reads())
             tuning.enter_context(unchecked_messages())
-            if config.upstream.scheme == "http" and not os.environ.get("ZTMCP_MITM_NO_REUSE"):
-                pool = UpstreamPool(frozenset({(config.upstream.host, config.upstream.port)}))
-                if tuning.enter_context(upstream_reuse(pool)):
-                    master.addons.add(ReuseMarks(pool))
-                    strategy = "lazy"  # a pooled connection is taken when the request can go
         spec = f"reverse:{config.upstream.origin}"
         _tcp_only(spec)
         try:
@@ -322,7 +315,6 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
                 keep_host_header=True,  # the client's Host is checked by ztmcp, then replaced
                 body_size_limit=str(addon.max_bytes),
                 tcp_timeout=config.timeout,
-                connection_strategy=strategy,
                 ssl_insecure=False,  # upstream TLS is verified
                 http3=False,
             )
