@@ -19,7 +19,10 @@ Rounds alternate the order of the setups. Installs the pinned peers through
 (``benchmarks/proxy_variant.py``): without the mitmproxy tuning, with only the envelope check,
 without a Session, and without the addon's work at all (the floor of embedded mitmproxy). The
 ``cpu ms`` column is the proxy process's CPU time per call (user + system), steadier than
-latency on a shared machine.
+latency on a shared machine. ``paired`` is the median over rounds of (this setup's median minus
+direct's median in the same round): it follows the machine's drift from round to round, so
+with many short rounds (``--rounds 12 --calls 150``) it compares two setups more steadily than
+the pooled ``added ms``.
 """
 
 from __future__ import annotations
@@ -169,6 +172,7 @@ def main() -> None:
             proxies[f"  {name}"] = variant_command(name, upstream)
     setups = {"direct": f"{upstream}/mcp"}
     samples: dict[str, list[float]] = {"direct": []}
+    per_round: dict[str, list[float]] = {"direct": []}  # each round's median, for pairing
     cpu: dict[str, list[float]] = {}
     children: dict[str, subprocess.Popen[bytes]] = {}
     with contextlib.ExitStack() as stack:
@@ -181,13 +185,15 @@ def main() -> None:
                     "ZTMCP_BENCH_PARTS": str(parts)}  # fmt: skip
             children[name] = stack.enter_context(running([*argv, str(listen)], listen, home, work))
             setups[name] = f"http://127.0.0.1:{listen}/mcp"
-            samples[name], cpu[name] = [], []
+            samples[name], cpu[name], per_round[name] = [], [], []
         for round_no in range(args.rounds):
             order = list(setups) if round_no % 2 == 0 else list(reversed(setups))
             for name in order:
                 child = children.get(name)
                 before = _cpu_ms(child.pid) if child else 0.0
-                samples[name] += asyncio.run(echo_calls(setups[name], args.calls))
+                got = asyncio.run(echo_calls(setups[name], args.calls))
+                samples[name] += got
+                per_round[name].append(statistics.median(got))
                 if child:
                     cpu[name].append((_cpu_ms(child.pid) - before) / (args.calls + 30))
 
@@ -196,14 +202,17 @@ def main() -> None:
         f"Streamable HTTP, {args.calls} sequential echo calls x {args.rounds} rounds (SDK "
         f"client, server-everything); load {load:.1f} on {os.cpu_count()} cores"
     )
-    print(f"{'setup':<18}{'median ms':>10}{'p90 ms':>9}{'added ms':>10}{'ratio':>7}{'cpu ms':>8}")
+    print(f"{'setup':<18}{'median ms':>10}{'p90 ms':>9}{'added ms':>10}{'ratio':>7}{'cpu ms':>8}"
+          f"{'paired':>8}")  # fmt: skip
     base = statistics.median(samples["direct"])
     for name, values in samples.items():
         median = statistics.median(values)
         used = f"{statistics.median(cpu[name]):>8.2f}" if cpu.get(name) else f"{'':>8}"
+        rounds = zip(per_round[name], per_round["direct"], strict=True)
+        paired = statistics.median([a - d for a, d in rounds])
         print(
             f"{name:<18}{median:>10.2f}{pct(values, 90):>9.2f}"
-            f"{median - base:>10.2f}{median / base:>7.2f}{used}"
+            f"{median - base:>10.2f}{median / base:>7.2f}{used}{paired:>8.2f}"
         )
     added = statistics.median(samples["ztmcp proxy"]) - base
     over_mitm = statistics.median(samples["ztmcp proxy"]) - statistics.median(samples["mitmdump"])
