@@ -52,7 +52,7 @@ class Run:
         self.edge = PinEdge(self.check, "srv", ARGV, say=self.notices.append)
         self.edge.start()
         audit = AuditLog.create(tmp_path / "audit", "srv")
-        self.session = Session("srv", [EnvelopeCheck(), self.check], audit, on_listed=self.edge)
+        self.session = Session("srv", [EnvelopeCheck(), self.check], audit, edge=self.edge)
         self.next_id = 1
 
     def list(self, *pages: list[dict[str, Any]]) -> list[str]:

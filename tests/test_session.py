@@ -389,3 +389,67 @@ def test_monitor_mode_withholds_nothing(audit: AuditLog) -> None:
     s = session(audit, HideTool(), mode=Mode.MONITOR)
     _list(s, 1, ["good", "evil"])
     assert s.handle(TO_SERVER, call(2, "evil")).outcome is Outcome.FORWARDED
+
+
+class RecordingEdge:
+    """An edge that records what the Session told it (``Edges`` tests)."""
+
+    def __init__(self, name: str, events: list[str], hold: bool = False) -> None:
+        self.name, self.events, self.holds = name, events, hold
+
+    def hold(self, session: Any, msg: Any, denial: Verdict) -> Any:
+        self.events.append(f"{self.name}:hold")
+        return None  # offered nothing: the next edge is asked
+
+    def allowed(self, session: Any, verdicts: Any, now: float) -> None:
+        self.events.append(f"{self.name}:allowed")
+
+    def listed(self, page: Any) -> None:
+        self.events.append(f"{self.name}:listed:{page.kind}:{','.join(sorted(page.shown))}")
+
+    def close(self) -> None:
+        self.events.append(f"{self.name}:close")
+
+
+def test_edges_tell_every_edge_in_order_and_close_only_their_own(audit: AuditLog) -> None:
+    from ztmcp.session import Edges
+
+    events: list[str] = []
+    own, shared = RecordingEdge("own", events), RecordingEdge("shared", events)
+    session = Session(
+        "srv", [EnvelopeCheck()], audit, edge=Edges(own=(own, None), shared=(shared,))
+    )
+    session.handle(TO_SERVER, raw({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+    tools = {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}
+    session.handle(TO_CLIENT, raw({"jsonrpc": "2.0", "id": 1, "result": tools}))
+    session.close("done")
+    assert events == ["own:listed:tools:echo", "shared:listed:tools:echo", "own:close"]
+
+
+def test_an_empty_edges_is_no_edge(audit: AuditLog) -> None:
+    from ztmcp.session import Edges
+
+    assert not Edges(own=(None,), shared=(None,))
+    session = Session("srv", [EnvelopeCheck()], audit, edge=Edges())
+    session.handle(TO_SERVER, raw({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+    decision = session.handle(TO_CLIENT, raw({"jsonrpc": "2.0", "id": 1, "result": {"tools": []}}))
+    assert decision.outcome is Outcome.FORWARDED
+    assert session._edge is None
+
+
+def test_edges_ask_each_edge_for_a_hold_until_one_offers_it() -> None:
+    from ztmcp.session import Edges
+
+    events: list[str] = []
+    offered = object()
+
+    class Offers(RecordingEdge):
+        def hold(self, session: Any, msg: Any, denial: Verdict) -> Any:
+            self.events.append(f"{self.name}:hold")
+            return offered
+
+    edges = Edges(own=(RecordingEdge("a", events), Offers("b", events), RecordingEdge("c", events)))
+    denial = Verdict(Action.DENY, "access", "access.grant_required", "needs a grant", Severity.HIGH)
+    assert edges.hold(None, None, denial) is offered  # type: ignore[arg-type]
+    edges.allowed(None, (), 0.0)  # type: ignore[arg-type]
+    assert events == ["a:hold", "b:hold", "a:allowed", "b:allowed", "c:allowed"]

@@ -40,7 +40,7 @@ from ztmcp.errors import ZtmcpError
 from ztmcp.jsonrpc import Message
 
 if TYPE_CHECKING:
-    from ztmcp.session import Decision, Session
+    from ztmcp.session import Decision, ListedPage, Session
     from ztmcp.state.approvals import ApprovalStore
     from ztmcp.state.grants import GrantLookup
 
@@ -334,6 +334,10 @@ class AccessEdge:
                 self._session.note({"event": "grant.renew", **moved.as_event()})
         if store is not None:
             store.close()
+
+    def listed(self, page: ListedPage) -> None:
+        """Listings are the pin edge's business."""
+        return None
 
     def close(self) -> None:
         if self._writer is not None:

@@ -19,7 +19,7 @@ The ``pins`` check is pure. This module does, around one session:
   learning;
 - on a handshake answer of a server still learning (the same hook), learn its server fields
   (name, version, instructions), enforced by the ``pins`` check from the next start;
-- on every complete listing (the Session's ``on_listed`` hook, all pages), learn first-seen
+- on every complete listing (the edge's ``listed``, all pages), learn first-seen
   items of the kinds still in learning and hand the grown pin to the check, and, when the
   ``pins`` check withheld something, store the observed manifest (``state.observed``) for
   ``ztmcp diff --observed`` and the TUI.
@@ -32,15 +32,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ztmcp.errors import ZtmcpError
 
 if TYPE_CHECKING:
+    from ztmcp.checks.base import Verdict
     from ztmcp.checks.pins import PinsCheck
+    from ztmcp.jsonrpc import Message
     from ztmcp.manifest import Manifest
-    from ztmcp.session import ListedPage
+    from ztmcp.session import ListedPage, Session
     from ztmcp.state.first_seen import FirstSeenStore
     from ztmcp.state.observed import ObservedStore
 
@@ -205,8 +207,15 @@ class PinEdge:
 
     # -- listings -------------------------------------------------------------------------
 
-    def __call__(self, page: ListedPage) -> None:
-        """The Session's ``on_listed`` hook. Never raises."""
+    def hold(self, session: Session, msg: Message, denial: Verdict) -> None:
+        """Pins never hold a call: a pins denial stands."""
+        return None
+
+    def allowed(self, session: Session, verdicts: Sequence[Verdict], now: float) -> None:
+        return None
+
+    def listed(self, page: ListedPage) -> None:
+        """A forwarded listing page or handshake answer (the Session's edge). Never raises."""
         from ztmcp.detectors.mcp import HANDSHAKES
 
         try:

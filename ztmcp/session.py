@@ -74,13 +74,53 @@ class Hold(Protocol):
 
 
 class Edge(Protocol):
-    """Side effects after the checks decided: holding calls, renewing grants (ztmcp.holds)."""
+    """Side effects after the checks decided, so that checks stay pure: holding calls and
+    renewing grants (``ztmcp.holds.AccessEdge``), first-seen pins and drift records
+    (``ztmcp.pinning.PinEdge``). Several are joined with ``Edges``."""
 
     def hold(self, session: Session, msg: Message, denial: Verdict) -> Hold | None: ...
 
     def allowed(self, session: Session, verdicts: Sequence[Verdict], now: float) -> None: ...
 
+    def listed(self, page: ListedPage) -> None: ...
+
     def close(self) -> None: ...
+
+
+class Edges:
+    """Several edges as one: each sees every event in order; the first hold offered wins.
+
+    ``shared`` edges outlive the session (the proxy's pin edge serves every conversation):
+    ``close`` leaves them to their owner and closes only the session's ``own``.
+    """
+
+    __slots__ = ("_all", "_own")
+
+    def __init__(self, own: Sequence[Edge | None] = (), shared: Sequence[Edge | None] = ()) -> None:
+        self._own = tuple(e for e in own if e is not None)
+        self._all = (*self._own, *(e for e in shared if e is not None))
+
+    def __bool__(self) -> bool:
+        return bool(self._all)
+
+    def hold(self, session: Session, msg: Message, denial: Verdict) -> Hold | None:
+        for edge in self._all:
+            hold = edge.hold(session, msg, denial)
+            if hold is not None:
+                return hold
+        return None
+
+    def allowed(self, session: Session, verdicts: Sequence[Verdict], now: float) -> None:
+        for edge in self._all:
+            edge.allowed(session, verdicts, now)
+
+    def listed(self, page: ListedPage) -> None:
+        for edge in self._all:
+            edge.listed(page)
+
+    def close(self) -> None:
+        for edge in self._own:
+            edge.close()
 
 
 _LIST_KINDS: Final = {
@@ -162,7 +202,6 @@ class Session:
         limits: Limits = DEFAULT_LIMITS,
         clock: Callable[[], float] = time.time,
         where: dict[str, Any] | None = None,
-        on_listed: Callable[[ListedPage], None] | None = None,
         edge: Edge | None = None,
         surface: ToolSurface | None = None,
     ) -> None:
@@ -184,8 +223,7 @@ class Session:
         # The observed tool surface (shared when given). Checks read the listed tools through
         # ``ctx.extra["tools"]``.
         self.surface = surface if surface is not None else ToolSurface()
-        self._on_listed = on_listed
-        self._edge = edge
+        self._edge = edge if edge else None  # an empty Edges is no edge
         self._held: dict[tuple[str, Any], tuple[Message, Hold]] = {}  # requests on hold
         audit.post(
             {
@@ -346,7 +384,7 @@ class Session:
         self._record(msg, request, decision, len(msg.raw), started)
         if self._edge is not None and denial is None and verdicts and kind is Kind.REQUEST:
             self._edge.allowed(self, decision.verdicts, ctx.now)
-        if self._on_listed is not None and denial is None and request is not None:
+        if self._edge is not None and denial is None and request is not None:
             self._listed(request, msg, current, verdicts)
         return decision
 
@@ -387,8 +425,8 @@ class Session:
                 first=True,
                 last=True,
             )
-            assert self._on_listed is not None
-            self._on_listed(page)
+            assert self._edge is not None
+            self._edge.listed(page)
             return
         kind = _LIST_KINDS.get(request.method or "")
         items = result.get(kind) if kind is not None and isinstance(result, dict) else None
@@ -408,8 +446,8 @@ class Session:
             first="cursor" not in request.params,
             last=result.get("nextCursor") is None,
         )
-        assert self._on_listed is not None
-        self._on_listed(page)
+        assert self._edge is not None
+        self._edge.listed(page)
 
     def _withheld_tool(self, msg: Message) -> Verdict | None:
         """A call to a tool that a check removed from the agent's list is denied, not routed."""

@@ -145,7 +145,7 @@ def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]
     from ztmcp.cli.run_cmd import _pin_edge
     from ztmcp.holds import AccessEdge
     from ztmcp.policy import build_checks, load_policy
-    from ztmcp.session import AuditSink, Mode, Session, ToolSurface
+    from ztmcp.session import AuditSink, Edges, Mode, Session, ToolSurface
     from ztmcp.state import paths
     from ztmcp.state.audit import AuditLog
 
@@ -183,7 +183,7 @@ def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]
 
     # The same edges as `ztmcp run`: first-seen pins and drift records (one per server), and
     # held calls / grant renewal (one per conversation, only when a rule uses grants).
-    on_listed = _pin_edge(checks, name, where["server.url_sha256"], background=False)
+    pins = _pin_edge(checks, name, where["server.url_sha256"], background=False)
 
     def new_session(sink: AuditSink, surface: ToolSurface) -> Session:
         return Session(
@@ -193,8 +193,7 @@ def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]
             mode=mode,
             limits=policy.limits,
             where=where,
-            on_listed=on_listed,
-            edge=AccessEdge.for_checks(checks, log.session_id),
+            edge=Edges(own=(AccessEdge.for_checks(checks, log.session_id),), shared=(pins,)),
             surface=surface,
         )
 
@@ -212,6 +211,8 @@ def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]
 
     def close(reason: str) -> None:
         addon.close_all(reason)
+        if pins is not None:  # shared by every conversation: closed once they are all done
+            pins.close()
         log.close(server=name, reason=reason)
 
     return addon, close

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ztmcp.pinning import PinEdge
     from ztmcp.session import Session
 
 from ztmcp.errors import ZtmcpError
@@ -162,10 +162,12 @@ def _session(ns: argparse.Namespace, command: list[str]) -> Session:
         text = notice(name) if notice is not None else None
         if text:
             print(f"ztmcp: {text}", file=sys.stderr)
-    on_listed = _pin_edge(checks, name, str(where["server.argv_sha256"]))
     from ztmcp.holds import AccessEdge
+    from ztmcp.session import Edges
 
-    access = AccessEdge.for_checks(checks, audit.session_id)  # holds and renewals, if needed
+    # One session, so it owns both edges: pins and drift records, holds and renewals.
+    pins = _pin_edge(checks, name, str(where["server.argv_sha256"]))
+    access = AccessEdge.for_checks(checks, audit.session_id)
     return Session(
         name,
         checks,
@@ -173,14 +175,13 @@ def _session(ns: argparse.Namespace, command: list[str]) -> Session:
         mode=mode,
         limits=policy.limits,
         where=where,
-        on_listed=on_listed,
-        edge=access,
+        edge=Edges(own=(pins, access)),
     )
 
 
 def _pin_edge(
     checks: list[Any], name: str, argv_sha256: str, *, background: bool = True
-) -> Callable[..., None] | None:
+) -> PinEdge | None:
     """Signed-pin verification, first-seen pins and drift records around the pins check.
 
     ``background``: verify a signed pin on a thread while the server starts (``ztmcp run``);
