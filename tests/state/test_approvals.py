@@ -9,7 +9,7 @@ import pytest
 
 from ztmcp.state import paths
 from ztmcp.state.approvals import ApprovalStore, Operator
-from ztmcp.state.audit import read_records, session_files, verify_file
+from ztmcp.state.audit import read_records, session_files, utc_iso, verify_file
 from ztmcp.state.grants import SCHEMA_VERSION, GrantLookup, GrantStore, StateError
 
 NOW = 1_000_000.0
@@ -152,6 +152,9 @@ def test_operator_audits_every_change_in_one_chained_log() -> None:
     assert records[1]["approval.id"] == approval_id and records[1]["user.name"] == "ada"
     assert records[2]["approval.id"] == approval_id and records[2]["grant.id"] == given.id
     assert records[3]["approval.state"] == "denied" and records[3]["user.name"] == "bob"
+    # Stamped by the Operator's clock (the one that timed the grants), not the wall clock.
+    assert [r["ts"] for r in records[:6]] == [utc_iso(NOW)] * 6
+    assert records[6]["ts"] == utc_iso(NOW + 120)
 
 
 def test_operator_without_changes_writes_no_log() -> None:

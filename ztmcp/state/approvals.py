@@ -381,10 +381,11 @@ class Operator:
         if self._log is None:
             self._log = AuditLog.create(paths.audit_dir(), self.process)
             self._log.append(
-                {"event": "session.start", "server": self.process, "process": self.process}
+                {"event": "session.start", "server": self.process, "process": self.process},
+                ts=self._clock(),
             )
-        for event in events:
-            self._log.append(event)
+        for event in events:  # stamped by the clock that decided the change, as grants are
+            self._log.append(event, ts=self._clock())
 
     def _expired(self) -> list[dict[str, Any]]:
         return [{"event": "grant.expire", **g.as_event()} for g in self.grants.sweep_expired()]
