@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote, quote_plus
 
 import pytest
 from mitmproxy import http
@@ -609,6 +610,31 @@ def test_a_secret_reflected_percent_encoded_is_cut() -> None:
     redactor = _Redactor(_needles([secret]))
     out = redactor.line(b"see https://x.example/cb?t=tok%2Fen%2B9f3c2a%3D%3D&u=1 or tok%2Fen+9f")
     assert redactor.hits == 1 and b"9f3c2a" not in out and b"&u=1" in out
+
+
+SPECIAL = 'tok/en+9f3c2a=="q'  # a secret whose every encoding differs from itself
+
+
+@pytest.mark.parametrize(
+    "reflected",
+    [
+        # a callback URL inside another URL: percent-encoded twice
+        quote(quote(SPECIAL, safe=""), safe=""),
+        quote_plus(quote(SPECIAL, safe=""), safe=""),
+        # a JSON document quoted inside a JSON string: escaped twice
+        json.dumps(json.dumps(SPECIAL)[1:-1])[1:-1],
+        # a JSON-escaped value inside a URL
+        quote(json.dumps(SPECIAL)[1:-1], safe=""),
+        # a debug dump: base64 and hex of the URL-encoded value
+        base64.b64encode(b"q=" + quote(SPECIAL, safe="").encode()).decode(),
+        quote(SPECIAL, safe="").encode().hex(),
+    ],
+)
+def test_a_secret_reflected_encoded_twice_is_cut(reflected: str) -> None:
+    redactor = _Redactor(_needles([SPECIAL]))
+    out = redactor.feed(b'{"echo":"' + reflected.encode() + b'"}') + redactor.finish()
+    assert redactor.hits >= 1 and b"[REDACTED:credential]" in out
+    assert b"9f3c2a" not in out and b"3966336332" not in out.lower()  # nor its hex
 
 
 @pytest.mark.parametrize("case", ["lower", "upper"])

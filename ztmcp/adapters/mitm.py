@@ -681,25 +681,39 @@ REDACTED: Final = b"[REDACTED:credential]"
 _MIN_B64_SECRET: Final = 8
 
 
+def _text_forms(value: str) -> set[str]:
+    """``value`` as a JSON string body escapes it (``\\"``, ``\\uXXXX``) and as a URL or
+    a form percent-encodes it, and as is."""
+    return {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+    }
+
+
 def _needles(values: Iterable[str]) -> tuple[bytes, ...]:
-    """The byte strings to cut out of responses: each secret as is, as a JSON string body
-    escapes it (``\\"``, ``\\/``, ``\\uXXXX``), percent-encoded (a URL, a form),
-    base64-encoded (standard and URL-safe alphabets, at each of the three alignments it can
-    have inside a longer blob) and hex-encoded (either case); longest first, none inside
-    another."""
+    """The byte strings to cut out of responses: each secret as is, in its text forms
+    (JSON-escaped, also with ``\\/``; percent-encoded), and in those forms applied twice
+    (a JSON document quoted inside a JSON string, a URL percent-encoded inside another URL);
+    then each text form base64-encoded (standard and URL-safe alphabets, at each of the three
+    alignments it can have inside a longer blob) and hex-encoded (either case). Longest
+    first, none inside another."""
     forms: set[bytes] = set()
     for value in values:
         if not value:
             continue
-        texts = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-        texts |= {quote(value, safe=""), quote_plus(value, safe="")}
-        for text in texts:
+        once = _text_forms(value)
+        twice = {again for text in once for again in _text_forms(text)}
+        for text in once | twice:
             forms |= {text.encode("utf-8", "surrogateescape")}
             forms |= {text.replace("/", "\\/").encode("utf-8", "surrogateescape")}
-        raw = value.encode("utf-8", "surrogateescape")
-        forms |= _base64_forms(raw)
-        if len(raw) >= _MIN_B64_SECRET:  # hex: byte-aligned, so one form per letter case
-            forms |= {raw.hex().encode(), raw.hex().upper().encode()}
+        for text in once:  # an encoded blob of the secret, or of its escaped or quoted form
+            raw = text.encode("utf-8", "surrogateescape")
+            forms |= _base64_forms(raw)
+            if len(raw) >= _MIN_B64_SECRET:  # hex: byte-aligned, so one form per letter case
+                forms |= {raw.hex().encode(), raw.hex().upper().encode()}
     ordered = sorted(forms, key=len)
     kept = [n for i, n in enumerate(ordered) if not any(k in n for k in ordered[:i])]
     return tuple(sorted(kept, key=len, reverse=True))
