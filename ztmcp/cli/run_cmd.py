@@ -141,7 +141,7 @@ def _session(ns: argparse.Namespace, command: list[str]) -> Session:
     import hashlib
 
     from ztmcp.policy import build_checks, load_policy
-    from ztmcp.session import Mode, Session
+    from ztmcp.session import Edges, Mode, Session
     from ztmcp.state import paths
     from ztmcp.state.audit import AuditLog
 
@@ -163,7 +163,6 @@ def _session(ns: argparse.Namespace, command: list[str]) -> Session:
         if text:
             print(f"ztmcp: {text}", file=sys.stderr)
     from ztmcp.holds import AccessEdge
-    from ztmcp.session import Edges
 
     # One session, so it owns both edges: pins and drift records, holds and renewals.
     pins = _pin_edge(checks, name, str(where["server.argv_sha256"]))
