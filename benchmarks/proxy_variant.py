@@ -4,6 +4,8 @@
 
 VARIANT is one of:
 
+- ``asyncio-loop``: asyncio's own event loop instead of uvloop (``ZTMCP_EVENT_LOOP=asyncio``;
+  see ztmcp/adapters/event_loop.py);
 - ``untuned``: mitmproxy's own hook dispatch and one ``send`` per piece
   (``ZTMCP_MITM_NO_TUNING``; see ztmcp/adapters/mitm_tuning.py);
 - ``envelope-only``: every Session keeps only the ``envelope`` check (what the other checks
@@ -28,11 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-VARIANTS = ("untuned", "envelope-only", "no-session", "no-addon")
+VARIANTS = ("asyncio-loop", "untuned", "envelope-only", "no-session", "no-addon")
 
 
 def apply(variant: str) -> None:
-    if variant == "untuned":
+    if variant == "asyncio-loop":
+        os.environ["ZTMCP_EVENT_LOOP"] = "asyncio"
+    elif variant == "untuned":
         os.environ["ZTMCP_MITM_NO_TUNING"] = "1"
     elif variant == "envelope-only":
         from ztmcp import session

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from ztmcp.adapters import event_loop
 from ztmcp.cli.render import fail
 from ztmcp.errors import UsageError, ZtmcpError
 
@@ -450,7 +451,7 @@ def register(app: typer.Typer) -> None:
                 allow_origins=tuple(allow_origin or ()),
                 timeout=timeout,
             )
-            code = asyncio.run(serve(config))
+            code = asyncio.run(serve(config), loop_factory=event_loop.factory())
         except ZtmcpError as exc:
             fail(exc)
         except KeyboardInterrupt:
