@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +92,16 @@ def test_unknown_loop_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZTMCP_EVENT_LOOP", "trio")
     with pytest.raises(UsageError, match="trio"):
         event_loop.factory()
+
+
+def test_proxy_refuses_an_unknown_loop_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "ZTMCP_EVENT_LOOP": "trio", "ZTMCP_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "ztmcp", "proxy", "http://127.0.0.1:9/mcp", "--port", "0"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "ztmcp: error: ZTMCP_EVENT_LOOP='trio' is not an event loop ztmcp knows",
+        "  hint: use one of uvloop, asyncio, or unset it",
+    ]

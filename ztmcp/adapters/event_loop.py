@@ -65,4 +65,3 @@ def factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
             super().set_task_factory(task_factory)
 
     return Loop
-

@@ -451,7 +451,8 @@ def register(app: typer.Typer) -> None:
                 allow_origins=tuple(allow_origin or ()),
                 timeout=timeout,
             )
-            code = asyncio.run(serve(config), loop_factory=event_loop.factory())
+            loop_factory = event_loop.factory()  # before serve(): a bad choice starts nothing
+            code = asyncio.run(serve(config), loop_factory=loop_factory)
         except ZtmcpError as exc:
             fail(exc)
         except KeyboardInterrupt:
