@@ -15,7 +15,9 @@ from mitmproxy.test import tflow
 
 from ztmcp.adapters.mitm_tuning import (
     CoalescingWriter,
+    cached_hook_args,
     coalesced_writes,
+    direct_header_lookups,
     fast_hooks,
     plain_option_reads,
     unchecked_messages,
@@ -309,3 +311,95 @@ def test_unchecked_messages_skip_the_field_check_only_while_active() -> None:
         assert build().data.status_code == "200"
     with pytest.raises(TypeError, match="status_code"):
         build()
+
+
+def _header_sets() -> list[Any]:
+    from mitmproxy import http
+
+    return [
+        http.Headers(),
+        http.Headers([(b"Host", b"127.0.0.1:9"), (b"Content-Type", b"application/json")]),
+        http.Headers([(b"X-Two", b"1"), (b"x-two", b"2"), (b"X-TWO", b"")]),  # folded, empty
+        http.Headers([(b"X-Caf\xc3\xa9", b"cr\xc3\xa8me"), (b"X-Raw", b"\xff\xfe")]),  # utf-8, not
+        http.Headers(content_type="text/event-stream", mcp_session_id="abc"),
+    ]
+
+
+_NAMES: list[Any] = [
+    "host", "HOST", b"host", "content-type", b"Content-Type", "x-two", b"X-Two", "missing",
+    "", "x-café", "X-CAFÉ", b"x-caf\xc3\xa9", "x-raw", "mcp-session-id", "x-\udcff",
+]  # fmt: skip
+
+
+def _lookups(headers: Any) -> list[Any]:
+    """Every way mitmproxy and ztmcp read a header, answers and errors alike."""
+    answers: list[Any] = []
+    for name in [*_NAMES, None, 7]:
+        for read in (
+            lambda n: headers.get(n),
+            lambda n: headers.get(n, "-"),
+            lambda n: headers[n],
+            lambda n: n in headers,
+            lambda n: headers.get_all(n),
+        ):
+            try:
+                answers.append(read(name))
+            except Exception as exc:
+                answers.append(type(exc))
+    return answers
+
+
+def test_direct_header_lookups_answer_what_mitmproxy_answers() -> None:
+    before = [_lookups(h) for h in _header_sets()]
+    with direct_header_lookups() as active:
+        during = [_lookups(h) for h in _header_sets()]
+    assert active
+    assert during == before
+    flat = [a for answers in before for a in answers]
+    assert "1, 2, " in flat and ["1", "2", ""] in flat and KeyError in flat and True in flat
+    assert "crème" in flat  # a utf-8 value, found by a non-ASCII name
+
+
+def test_direct_header_lookups_follow_every_change_of_the_fields() -> None:
+    from mitmproxy import http
+
+    headers = http.Headers(host="a")
+    with direct_header_lookups():
+        assert headers.get("x-new") is None and headers["HOST"] == "a"
+        headers["X-New"] = "1"
+        assert headers.get("x-new") == "1" and "X-NEW" in headers
+        headers.add("x-new", "2")
+        assert headers.get_all("x-new") == ["1", "2"] and headers["x-new"] == "1, 2"
+        del headers["x-new"]
+        assert headers.get("x-new") is None and "x-new" not in headers
+        headers.fields = ((b"Other", b"3"),)
+        assert headers.get("host") is None and headers["other"] == "3"
+        assert headers.copy() == headers and headers.copy().get("other") == "3"
+
+
+def test_direct_header_lookups_are_undone_on_exit() -> None:
+    from mitmproxy import http
+
+    original = http.Headers.__dict__["get_all"]
+    with direct_header_lookups():
+        assert http.Headers.__dict__["get_all"] is not original
+        assert "get" in http.Headers.__dict__
+    assert http.Headers.__dict__["get_all"] is original
+    assert not {"get", "__getitem__", "__contains__"} & set(http.Headers.__dict__)
+    headers = http.Headers(host="a")
+    headers["Host"] = "b"  # writes were never touched
+    assert headers.fields == ((b"host", b"b"),)
+
+
+def test_cached_hook_args_give_the_same_arguments() -> None:
+    from mitmproxy.proxy.layers.http import HttpRequestHook, HttpResponseHeadersHook
+
+    flow = tflow.tflow(resp=True)
+    events = [HttpRequestHook(flow), HttpResponseHeadersHook(flow), hooks.UpdateHook([flow])]
+    before = [e.args() for e in events]
+    with cached_hook_args() as active:
+        during = [e.args() for e in events] + [e.args() for e in events]
+    assert active
+    assert during == before + before
+    assert before[0][0] is flow and before[2] == [[flow]]
+    assert hooks.Hook.args is not None and "args" in hooks.Hook.__dict__

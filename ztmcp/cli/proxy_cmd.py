@@ -272,7 +272,9 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
 
     from ztmcp.adapters.mitm import HostPolicy
     from ztmcp.adapters.mitm_tuning import (
+        cached_hook_args,
         coalesced_writes,
+        direct_header_lookups,
         fast_hooks,
         plain_option_reads,
         unchecked_messages,
@@ -307,6 +309,8 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
             tuning.enter_context(coalesced_writes())
             tuning.enter_context(plain_option_reads())
             tuning.enter_context(unchecked_messages())
+            tuning.enter_context(direct_header_lookups())
+            tuning.enter_context(cached_hook_args())
         spec = f"reverse:{config.upstream.origin}"
         _tcp_only(spec)
         try:
