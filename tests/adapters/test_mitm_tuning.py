@@ -396,10 +396,12 @@ def test_cached_hook_args_give_the_same_arguments() -> None:
 
     flow = tflow.tflow(resp=True)
     events = [HttpRequestHook(flow), HttpResponseHeadersHook(flow), hooks.UpdateHook([flow])]
+    original = hooks.Hook.__dict__["args"]
     before = [e.args() for e in events]
     with cached_hook_args() as active:
+        assert hooks.Hook.__dict__["args"] is not original
         during = [e.args() for e in events] + [e.args() for e in events]
     assert active
     assert during == before + before
     assert before[0][0] is flow and before[2] == [[flow]]
-    assert hooks.Hook.args is not None and "args" in hooks.Hook.__dict__
+    assert hooks.Hook.__dict__["args"] is original

@@ -39,7 +39,7 @@ work is paid on every call, twice over (client side and upstream side).
 - ``cached_hook_args``: ``Hook.args()`` calls ``dataclasses.fields`` on each of the ~17 hook
   events a call; the field names are read once per hook class instead.
 
-Together the last two took 8 % of the proxy's instructions per call (docs/proxy.md).
+Together the last two took about 10 % of the proxy's instructions per call (docs/proxy.md).
 
 All six touch mitmproxy internals that are not API (``AddonManager.chain``,
 ``mitmproxy.proxy.server.ConnectionIO``, ``mitmproxy.optmanager._Option``,
