@@ -41,6 +41,7 @@ def test_dev_corpus_targets() -> None:
     assert tr["tpr"] >= 0.92 and tr["fpr"] <= 0.02  # goal 0.90 at 0.02; measured 0.928 / 0
     secrets = evaluate([DEV / "arguments.jsonl"]).as_dict()
     fam = secrets["attack_types"]["arguments"]["secret"]
-    # Goal 0.98 at 0.01, out of reach on this corpus: 9 of its 74 positives and 3 of its 282
-    # negatives carry labels that contradict other samples of the same shape (docs/detection.md).
-    assert fam["tpr"] >= 0.87 and secrets["kinds"]["arguments"]["fpr"] <= 0.011
+    # Goal 0.98 at 0.01. The FPR is met (2 of 282); the TPR is out of reach on this corpus:
+    # 3 of its 74 positives are bare values whose labelling keyword was cut off
+    # (docs/detection.md). Measured 71 of 74.
+    assert fam["tpr"] >= 0.95 and secrets["kinds"]["arguments"]["fpr"] <= 0.01

@@ -208,6 +208,19 @@ def test_provider_near_misses(text: str) -> None:
     assert not _blocking(secrets.scan(text)), text
 
 
+def test_assigned_hex_in_one_case_is_a_secret_in_mixed_case_is_not() -> None:
+    # Generated hex keys come in one case; hex digits in both cases were typed or edited.
+    lower = _token(18, 40, _HEX)
+    for value in (lower, lower.upper()):
+        assert "secret.assignment" in _blocking(secrets.scan(f"service-api-key: {value}")), value
+    mixed = lower[:7] + lower[7:].upper()
+    assert mixed != mixed.lower() and mixed != mixed.upper()
+    assert "secret.assignment" not in _blocking(secrets.scan(f"service-api-key: {mixed}"))
+    # Letters beyond f make it base62, judged as before, whatever its case.
+    base62 = _token(19, 40)
+    assert "secret.assignment" in _blocking(secrets.scan(f"service-api-key: {base62}"))
+
+
 @pytest.mark.parametrize(
     ("manifest", "value"),
     [

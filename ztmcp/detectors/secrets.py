@@ -260,6 +260,10 @@ _NOT_SECRET_SUFFIX: Final = re.compile(
 _PUBLIC: Final = re.compile(r"(?i)public|publishable|pub[_-]?key|csrf|xsrf|authenticity|nonce")
 
 _UUID: Final = re.compile(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Hex digits in both cases: hex encoders write one case, and a random base62/base64 key of 16
+# characters or more is made of hex digits alone with odds below 1e-7, so such a value was
+# typed or edited by hand (a sample, a key with one letter changed), not generated.
+_MIXED_CASE_HEX: Final = re.compile(r"^(?=[0-9a-fA-F]*[a-f])(?=[0-9a-fA-F]*[A-F])[0-9a-fA-F]{16,}$")
 # Values with a provider prefix are judged by the provider rule alone (its shape is known).
 _KNOWN_PREFIX: Final = re.compile(
     r"^(?:xox[abeoprs]|gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|sk-|sk_|rk_|hf_|npm_|pypi-"
@@ -727,6 +731,7 @@ def scan(text: str) -> list[Finding]:
         if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
             continue
         if not _keyword_at_boundary(key) or "://" in value or _UUID.match(value) \
+                or _MIXED_CASE_HEX.match(value) \
                 or _KNOWN_PREFIX.match(value) or _KEYWORDS.search(value):
             continue
         if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
