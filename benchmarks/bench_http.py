@@ -49,6 +49,8 @@ from tests.e2e.peers import install  # noqa: E402
 
 PY = sys.executable
 GOAL_ADDED_MS = 1.5
+# What plain mitmproxy in reverse mode added per call when the goal was set (issue 4).
+MITM_ADDED_WHEN_SET_MS = 2.5
 START_TIMEOUT = 30.0
 
 
@@ -223,6 +225,13 @@ def main() -> None:
     verdict = "met" if added <= GOAL_ADDED_MS else "NOT met"
     print(f"ztmcp proxy adds {added:.2f} ms per call over direct ({over_mitm:+.2f} ms over plain "
           f"mitmdump); goal <= {GOAL_ADDED_MS} ms: {verdict}")  # fmt: skip
+    # The goal was set where plain mitmproxy added 2.5 ms; the machine's speed moves both.
+    mitm_added = statistics.median(samples["mitmdump"]) - base
+    if mitm_added > 0:
+        share, asked = added / mitm_added, GOAL_ADDED_MS / MITM_ADDED_WHEN_SET_MS
+        said = "met" if share <= asked else "NOT met"
+        print(f"share of what plain mitmdump adds: {share:.2f} (the goal's {GOAL_ADDED_MS} of "
+              f"{MITM_ADDED_WHEN_SET_MS} ms is {asked:.2f}): {said}")  # fmt: skip
 
 
 def _print_parts(path: Path) -> None:
