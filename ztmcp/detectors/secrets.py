@@ -21,7 +21,8 @@ Rules (rule id — severity):
 - ``secret.url_password`` — HIGH — ``scheme://user:password@host`` with a literal password.
 - ``secret.auth_header`` — HIGH — ``Authorization: Bearer/Basic/token …``, ``curl -u user:pw``.
 - ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …`` with a value
-  that is neither a placeholder nor a variable reference and has enough entropy.
+  that is neither a placeholder nor a variable reference nor hex digits in both cases (hand-edited,
+  not generated) and has enough entropy.
 - ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
 - ``pii.card_number`` — HIGH — 13 to 19 digits with a known issuer prefix and a valid Luhn sum.
 - ``pii.us_ssn`` — HIGH — ``123-45-6789`` outside the never-issued ranges.
