@@ -5,6 +5,7 @@ typer app in ``ztmcp.cli.app``.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -13,7 +14,15 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["run"]:
         from ztmcp.cli.run_cmd import main as run_main
 
-        sys.exit(run_main(args[1:]))
+        code = run_main(args[1:])
+        # Everything ztmcp run owns (audit log, child, pipes) is closed by now. Skip the
+        # interpreter's finalisation: a daemon thread still inside a C++ extension (RE2
+        # compiling or matching with the GIL released) aborts the process there
+        # ("terminate called without an active exception", exit -6) instead of exiting
+        # with the server's code.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     from ztmcp.cli.app import app
 
     app(args=args, prog_name="ztmcp")
