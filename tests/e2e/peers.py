@@ -166,7 +166,31 @@ def install_conformance() -> Conformance:
     return Conformance(root)
 
 
+def install_go() -> str | None:
+    """Go from the Debian package, for the differential decoder test's encoding/json reader.
+
+    Installed with apt-get when missing and the set-up runs as root (CI does); elsewhere the
+    path is None and the test that needs Go says so in its skip reason.
+    """
+    found = shutil.which("go")
+    if found or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return found
+    print("installing Go (Debian package golang-go)", file=sys.stderr, flush=True)
+    PEERS.mkdir(parents=True, exist_ok=True)
+    log = PEERS / "install.log"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    with (PEERS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "golang-go"]):
+            with log.open("ab") as out:
+                subprocess.run(
+                    cmd, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=600, check=False
+                )
+    return shutil.which("go")
+
+
 if __name__ == "__main__":
     peers = install()
     suite = install_conformance()
-    print("peers ready in", peers.root, "and", suite.root)
+    go = install_go()
+    print("peers ready in", peers.root, "and", suite.root, "; go:", go or "not installed")
