@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -61,6 +62,40 @@ def test_verify_ok_then_tampered() -> None:
     bad = runner.invoke(app, ["audit", "verify"])
     assert bad.exit_code == 1
     assert f"BROKEN {paths_[1]}: line 2" in bad.stdout
+
+
+def test_verify_fails_on_truncation_deletion_and_forgery_and_says_which() -> None:
+    first, second = _write_sessions()
+    lines = second.read_bytes().splitlines(keepends=True)
+    second.write_bytes(b"".join(lines[:-1]))  # session.end of a closed session cut away
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 1
+    assert f"BROKEN {second}:" in out.stdout and "truncated" in out.stdout
+    first.unlink()
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 1 and f"BROKEN {first}:" in out.stdout and "deleted" in out.stdout
+
+
+def test_verify_says_cut_off_and_live_in_one_line_and_exits_0() -> None:
+    from ztmcp.state.audit_index import index_path
+
+    cut = AuditLog.create(paths.audit_dir(), "cut")
+    cut.append({"event": "session.start", "server": "cut"})
+    os.close(cut._fd)  # the process died mid-session
+    cut._closed = True
+    with cut.path.open("ab") as handle:
+        handle.write(b'{"seq":1,"ts"')
+    live = AuditLog.create(paths.audit_dir(), "live")
+    live.append({"event": "session.start", "server": "live"})
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 0, out.output
+    (cut_line,) = [line for line in out.stdout.splitlines() if str(cut.path) in line]
+    assert cut_line.startswith("cut off") and "not tampering" in cut_line
+    (live_line,) = [line for line in out.stdout.splitlines() if str(live.path) in line]
+    assert live_line.startswith("live") and "still being written" in live_line
+    assert "ok: 2 log(s), 2 record(s) verified, 1 live, 1 cut off" in out.stdout
+    live.close()
+    assert index_path(paths.audit_dir()).is_file()
 
 
 def test_verify_with_no_logs() -> None:

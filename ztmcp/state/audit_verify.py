@@ -84,16 +84,12 @@ def verify_dir(directory: Path) -> DirVerification:
     present = {path.name for path in files}
     for name, seen in sorted(index.sessions.items()):
         if name not in present and index.broken is None:
+            why = (
+                f"deleted: the index saw session {seen.session} "
+                f"{'closed' if seen.closed else 'open'}, and its log is gone"
+            )
             logs.append(
-                Verification(
-                    directory / name,
-                    0,
-                    False,
-                    "the index names this log but it is gone",
-                    status=Status.MISSING,
-                    detail=f"session {seen.session} was deleted (the index saw it "
-                    f"{'closed' if seen.closed else 'open'})",
-                )
+                Verification(directory / name, 0, False, why, status=Status.MISSING, detail=why)
             )
     problem = None
     if index.broken is not None:
