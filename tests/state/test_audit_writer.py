@@ -310,3 +310,9 @@ def test_a_real_full_disk_stops_the_log_and_verify_says_cut_off(small_disk: Path
     assert result.records > 0
     last = json.loads(log.path.read_bytes().split(b"\n")[result.records - 1])
     assert last["seq"] == result.records - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(key=st.binary(max_size=200), data=st.binary(max_size=300))
+def test_the_precomputed_hmac_equals_the_standard_one(key: bytes, data: bytes) -> None:
+    assert records.Hmac(key).hex(data) == hmac.digest(key, data, "sha256").hex()

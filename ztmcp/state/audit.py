@@ -107,6 +107,7 @@ class AuditLog:
         self._pending: list[tuple[dict[str, Any], float]] = []
         self._pending_lock = threading.Lock()
         self._keys: keys.Keys | None = None  # read at the first record, off the start-up path
+        self._mac: records.Hmac | None = None
         self._every = checkpoint_records
         self._seconds = checkpoint_seconds
         self._checkpointed = 0  # records covered by the last index entry
@@ -238,7 +239,8 @@ class AuditLog:
                         {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
                     )
                 record["prev"] = self._prev
-                line, digest = records.line(record, self._keys.audit)
+                assert self._mac is not None
+                line, digest = records.line(record, self._mac)
                 paths.write_all(self._fd, line)
                 self._seq += 1
                 self._prev = digest
@@ -258,6 +260,7 @@ class AuditLog:
         except keys.StateKeyError as exc:
             raise AuditError(exc.message, hint=exc.hint) from None
         assert self._keys is not None
+        self._mac = records.Hmac(self._keys.audit)
         self._index("open", {"key": self._keys.id, "process.pid": os.getpid()})
         self._checkpoint_at = time.monotonic()
 

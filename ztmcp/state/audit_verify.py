@@ -157,11 +157,12 @@ def _verify(
             path, 0, False, why, status=Status.NO_KEY, detail=f"cannot authenticate: {why}"
         )
     walk = _Walk(want=seen.checkpoint[0] if seen and seen.checkpoint else 0)
+    mac = records.Hmac(key.audit)
     tail = lines[-1]
     for number, raw in enumerate(lines[:-1], start=1):
         if walk.closed:
             return _tampered(path, walk, number, "a record after session.end")
-        broken = _step(walk, raw + b"\n", key.audit)
+        broken = _step(walk, raw + b"\n", mac)
         if broken is not None:
             return _tampered(path, walk, number, broken)
     if tail:
@@ -171,7 +172,7 @@ def _verify(
     return _against_index(path, walk, seen, index, live, len(lines))
 
 
-def _step(walk: _Walk, raw: bytes, key: bytes) -> str | None:
+def _step(walk: _Walk, raw: bytes, key: records.Hmac) -> str | None:
     """Check one complete line; the reason it breaks the chain, or ``None``."""
     parts = records.authentic(raw, key)
     if parts is None:

@@ -48,14 +48,37 @@ def body(record: Mapping[str, Any]) -> bytes:
     return text.encode("ascii")
 
 
-def mac(key: bytes, data: bytes) -> str:
+class Hmac:
+    """HMAC-SHA256 under one key with the padded key states computed once (RFC 2104): per
+    message two ``copy`` calls instead of a new HMAC context (less than half the cost)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        block = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def hex(self, data: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+def mac(key: bytes | Hmac, data: bytes) -> str:
+    if isinstance(key, Hmac):
+        return key.hex(data)
     return hmac.digest(key, data, hashlib.sha256).hex()
 
 
-def line(record: Mapping[str, Any], key: bytes) -> tuple[bytes, str]:
+def line(record: Mapping[str, Any], key: bytes | Hmac) -> tuple[bytes, str]:
     """The full line (newline included) and its MAC."""
     data = body(record)
-    digest = mac(key, data)
+    digest = key.hex(data) if isinstance(key, Hmac) else mac(key, data)
     return data[:-1] + _MAC_HEAD + digest.encode() + b'"}\n', digest
 
 
@@ -74,7 +97,7 @@ def split(raw: bytes) -> tuple[bytes, str] | None:
     return raw[:cut] + b"}", text
 
 
-def authentic(raw: bytes, key: bytes) -> tuple[bytes, str] | None:
+def authentic(raw: bytes, key: bytes | Hmac) -> tuple[bytes, str] | None:
     """``(body, mac)`` when ``raw`` is a line whose MAC verifies under ``key``."""
     parts = split(raw)
     if parts is None or not hmac.compare_digest(mac(key, parts[0]), parts[1]):
