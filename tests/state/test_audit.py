@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.keyring_backends import MemoryKeyring, memory_keyring
+from tests.keyring_backends import MemoryKeyring, memory_keyring, no_keyring
 from ztmcp.errors import AuditError
 from ztmcp.state import audit_index, keys, paths, records
 from ztmcp.state.audit import (
@@ -20,7 +20,7 @@ from ztmcp.state.audit import (
     verify_file,
 )
 
-__all__ = ["memory_keyring"]  # a fixture used by name below
+__all__ = ["memory_keyring", "no_keyring"]  # fixtures used by name below
 
 
 def _log(tmp_path: Path, n: int = 5, close: bool = True, checkpoint_records: int = 0) -> Path:
@@ -255,13 +255,30 @@ def test_without_the_key_nothing_verifies(tmp_path: Path) -> None:
     assert result.status is Status.NO_KEY and not result.ok
 
 
-def test_key_in_the_keyring_when_one_exists(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+def test_key_in_the_keyring_when_one_exists(
+    tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZTMCP_KEY_STORE", "keyring")  # the suite forces the file otherwise
     path = _log(tmp_path)
     stored = json.loads(keys.key_path().read_text())
     assert stored["store"] == "keyring" and "key" not in stored
     assert verify_file(path).status is Status.CLOSED
     keys.forget()  # a new process: the key comes back from the keyring
     assert verify_file(path).status is Status.CLOSED
+    memory_keyring.entries.clear()  # the keyring lost it: nothing can be authenticated
+    keys.forget()
+    result = verify_file(path)
+    assert result.status is Status.NO_KEY and "not in the keyring" in (result.error or "")
+
+
+def test_insisting_on_the_keyring_without_one_fails_instead_of_a_file(
+    tmp_path: Path, no_keyring: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZTMCP_KEY_STORE", "keyring")
+    log = AuditLog.create(tmp_path / "audit", "s")
+    with pytest.raises(AuditError, match="keyring"):
+        log.append({"event": "message"})
+    assert not keys.key_path().exists()
 
 
 def test_closed_log_refuses_appends(tmp_path: Path) -> None:

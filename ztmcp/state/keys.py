@@ -159,11 +159,19 @@ def _entry(key_id: object) -> str:
 def _create(home: Path, marker: Path) -> Keys:
     master = secrets.token_bytes(32)
     store = KEYRING if _keyring_usable() else FILE
+    if store == FILE and os.environ.get("ZTMCP_KEY_STORE") == KEYRING:
+        raise StateKeyError(
+            "ZTMCP_KEY_STORE=keyring, but no keyring backend is available",
+            hint="install or unlock a keyring backend, or unset ZTMCP_KEY_STORE to use a "
+            "0600 key file",
+        )
     keys = derive(master, store)
     if store == KEYRING:
         try:
             _keyring("store", lambda kr: kr.set_password(SERVICE, _entry(keys.id), master.hex()))
         except StateKeyError:
+            if os.environ.get("ZTMCP_KEY_STORE") == KEYRING:
+                raise  # insisted on: no quiet fallback to a file
             store = FILE
             keys = derive(master, store)
     record: dict[str, Any] = {"version": 1, "store": store, "id": keys.id}
