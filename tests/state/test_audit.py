@@ -376,3 +376,25 @@ def test_paths_private_dir_creates_each_missing_level_0700(tmp_path: Path) -> No
     target = paths.private_dir(tmp_path / "a" / "b")
     for directory in (tmp_path / "a", target):
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+
+def test_idle_records_are_checkpointed_on_the_loop(tmp_path: Path) -> None:
+    import asyncio
+
+    log = AuditLog(tmp_path / "audit" / "20260101T000000Z-s-02.jsonl", "s", checkpoint_seconds=0.05)
+
+    async def main() -> None:
+        log.defer_to(asyncio.get_running_loop())
+        log.post({"event": "message"})
+        for _ in range(200):  # bounded: 2 s at most
+            await asyncio.sleep(0.01)
+            index = audit_index.read(log.path.parent, keys.load().index)  # type: ignore[union-attr]
+            seen = index.sessions.get(log.path.name)
+            if seen is not None and seen.checkpoint is not None:
+                assert seen.checkpoint[0] == 1
+                return
+        pytest.fail("no checkpoint while idle")
+
+    asyncio.run(main())
+    log.close()
+    assert verify_file(log.path).status is Status.CLOSED

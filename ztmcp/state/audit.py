@@ -112,6 +112,7 @@ class AuditLog:
         self._seconds = checkpoint_seconds
         self._checkpointed = 0  # records covered by the last index entry
         self._checkpoint_at = 0.0  # time.monotonic() of it
+        self._idle_pending = False  # an idle checkpoint is scheduled on the loop
         try:
             paths.private_dir(path.parent)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -178,6 +179,20 @@ class AuditLog:
             items, self._pending = self._pending, []
         for item in items:
             self._write_quietly(item)
+        loop = self._loop
+        if (
+            items
+            and loop is not None
+            and not self._idle_pending
+            and threading.get_ident() == self._loop_thread
+            and not loop.is_closed()
+        ):  # records since the last checkpoint are anchored even if no more come
+            self._idle_pending = True
+            loop.call_later(self._seconds, self._idle_on_loop)
+
+    def _idle_on_loop(self) -> None:
+        self._idle_pending = False
+        self._idle_checkpoint()
 
     def _stop_writer(self) -> None:
         """Let the writer thread write what it was handed, then end it."""
