@@ -218,7 +218,7 @@ class AuditLog:
         if self._failure is None:
             try:
                 self.append(*item)
-            except Exception as exc:  # append already failed the log; belt and braces
+            except BaseException as exc:  # append already failed the log; belt and braces
                 if self._failure is None:
                     self._failure = AuditError(f"cannot write audit log {self.path}: {_why(exc)}")
 
@@ -227,7 +227,7 @@ class AuditLog:
             if self._failure is None and not self._closed and self._seq > self._checkpointed:
                 try:
                     self._checkpoint("checkpoint")
-                except Exception as exc:
+                except BaseException as exc:
                     self._fail(exc)
 
     def append(self, event: dict[str, Any], ts: float | None = None) -> dict[str, Any]:
@@ -263,8 +263,11 @@ class AuditLog:
                     time.monotonic() - self._checkpoint_at >= self._seconds
                 ):
                     self._checkpoint("checkpoint")
-            except Exception as exc:
-                raise self._fail(exc) from None
+            except BaseException as exc:  # even an interrupt mid-write leaves the chain unsure
+                failure = self._fail(exc)
+                if isinstance(exc, Exception):
+                    raise failure from None
+                raise
             record["mac"] = digest
             return record
 
