@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.keyring_backends import MemoryKeyring, memory_keyring, no_keyring
 from ztmcp.errors import AuditError
@@ -398,3 +400,45 @@ def test_idle_records_are_checkpointed_on_the_loop(tmp_path: Path) -> None:
     asyncio.run(main())
     log.close()
     assert verify_file(log.path).status is Status.CLOSED
+
+
+_mutations = st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, 10**6), st.integers(1, 255)),
+    st.tuples(st.just("cut"), st.integers(0, 10**6), st.just(0)),
+    st.tuples(st.just("drop"), st.integers(0, 10**6), st.just(0)),
+    st.tuples(st.just("repeat"), st.integers(0, 10**6), st.just(0)),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutation=_mutations)
+def test_no_change_to_a_closed_log_verifies_as_closed(mutation: tuple[str, int, int]) -> None:
+    import shutil
+    import tempfile
+
+    directory = Path(tempfile.mkdtemp(prefix="ztmcp-audit-"))
+    try:
+        log = AuditLog(directory / "20260101T000000Z-s-0a.jsonl", "0a")
+        for n in range(4):
+            log.append({"event": "message", "n": n, "text": "é\ud800"})
+        log.close()
+        data = log.path.read_bytes()
+        lines = data.splitlines(keepends=True)
+        kind, where, value = mutation
+        if kind == "flip":
+            at = where % len(data)
+            data = data[:at] + bytes([data[at] ^ value]) + data[at + 1 :]
+        elif kind == "cut":
+            data = data[: where % len(data)]
+        elif kind == "drop":
+            del lines[where % len(lines)]
+            data = b"".join(lines)
+        else:
+            at = where % len(lines)
+            data = b"".join(lines[: at + 1] + lines[at:])
+        log.path.write_bytes(data)
+        result = verify_file(log.path)
+        assert result.status is Status.TAMPERED and not result.ok, (mutation, result)
+        assert not verify_dir(directory).ok
+    finally:
+        shutil.rmtree(directory)
