@@ -442,3 +442,11 @@ def test_no_change_to_a_closed_log_verifies_as_closed(mutation: tuple[str, int, 
         assert not verify_dir(directory).ok
     finally:
         shutil.rmtree(directory)
+
+
+def test_a_session_before_its_first_record_is_live_not_a_missing_index(tmp_path: Path) -> None:
+    log = AuditLog.create(tmp_path / "audit", "s")  # no record yet: no key read, no index
+    report = verify_dir(log.path.parent)
+    assert report.ok and [v.status for v in report.logs] == [Status.LIVE]
+    _crash(log)
+    assert [v.status for v in verify_dir(log.path.parent).logs] == [Status.EMPTY]

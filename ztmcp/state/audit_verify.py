@@ -94,7 +94,7 @@ def verify_dir(directory: Path) -> DirVerification:
     problem = None
     if index.broken is not None:
         problem = f"the audit index is broken: {index.broken}"
-    elif not index.exists and any(v.status not in (Status.UNKEYED, Status.EMPTY) for v in logs):
+    elif not index.exists and any(v.records and v.status is not Status.UNKEYED for v in logs):
         problem = "the audit index is missing (deleted), but keyed logs exist"
     note = "the index's last entry was cut off (a crash or a full disk)" if index.cut_off else None
     return DirVerification(directory, logs, problem, note)
