@@ -450,3 +450,29 @@ def test_a_session_before_its_first_record_is_live_not_a_missing_index(tmp_path:
     assert report.ok and [v.status for v in report.logs] == [Status.LIVE]
     _crash(log)
     assert [v.status for v in verify_dir(log.path.parent).logs] == [Status.EMPTY]
+
+
+def test_many_writers_share_one_index(tmp_path: Path) -> None:
+    import threading
+
+    directory = tmp_path / "audit"
+    logs = [
+        AuditLog(directory / f"20260101T000000Z-s-{i:02d}.jsonl", f"{i:02d}", checkpoint_records=1)
+        for i in range(6)
+    ]
+
+    def write(log: AuditLog) -> None:
+        for n in range(20):
+            log.append({"event": "message", "n": n})
+        log.close()
+
+    threads = [threading.Thread(target=write, args=(log,)) for log in logs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    report = verify_dir(directory)
+    assert report.ok and report.index_problem is None
+    assert [v.status for v in report.logs] == [Status.CLOSED] * 6
+    index = audit_index.read(directory, keys.load().index)  # type: ignore[union-attr]
+    assert index.entries == 1 + 6 * (1 + 21 + 1)  # genesis; per log: open, 21 checkpoints, close
