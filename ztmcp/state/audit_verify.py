@@ -264,8 +264,8 @@ def _cut(walk: _Walk, seen: audit_index.Session) -> str:
     how = "its last line is incomplete" if walk.partial else "no session.end"
     why = f"the writer stopped: {seen.failure}" if seen.failure else "a crash or a full disk"
     return (
-        f"cut off after {walk.records} records, {how} ({why}; not tampering: nothing the "
-        "index had seen is missing, records after its last checkpoint may be lost)"
+        f"after {walk.records} records, {how} ({why}; not tampering: nothing the index had "
+        "seen is missing, records after its last checkpoint may be lost)"
     )
 
 
