@@ -15,7 +15,8 @@ sandboxed agent with file access but no keyring access cannot forge).
 
 Choosing the store imports ``keyring`` (slow to start) only where a keyring can exist: on Linux
 without a session bus (``DBUS_SESSION_BUS_ADDRESS``) or ``PYTHON_KEYRING_BACKEND`` there is
-none, and the key file is used at once.
+none, and the key file is used at once. ``ZTMCP_KEY_STORE=file`` or ``=keyring`` decides
+instead (``keyring``: no fallback to a file when the keyring fails).
 """
 
 from __future__ import annotations
