@@ -476,3 +476,28 @@ def test_many_writers_share_one_index(tmp_path: Path) -> None:
     assert [v.status for v in report.logs] == [Status.CLOSED] * 6
     index = audit_index.read(directory, keys.load().index)  # type: ignore[union-attr]
     assert index.entries == 1 + 6 * (1 + 21 + 1)  # genesis; per log: open, 21 checkpoints, close
+
+
+def test_an_index_entry_cut_by_a_crash_is_noted_then_repaired_by_the_next_writer(
+    tmp_path: Path,
+) -> None:
+    first = _log(tmp_path, n=2)
+    index = audit_index.index_path(first.parent)
+    with index.open("ab") as handle:
+        handle.write(b'{"n":99,"ts":"2026')  # a writer died mid-entry
+    report = verify_dir(first.parent)
+    assert report.ok and "cut off" in (report.index_note or "")
+    _log(tmp_path, n=2)  # the next writer drops the partial line, then chains on
+    report = verify_dir(first.parent)
+    assert report.ok and report.index_note is None
+    assert [v.status for v in report.logs] == [Status.CLOSED, Status.CLOSED]
+
+
+def test_an_index_ending_in_garbage_stops_the_next_writer(tmp_path: Path) -> None:
+    first = _log(tmp_path, n=1)
+    with audit_index.index_path(first.parent).open("ab") as handle:
+        handle.write(b"garbage\n")
+    log = AuditLog.create(first.parent, "s")
+    with pytest.raises(AuditError, match="not an index entry"):
+        log.append({"event": "message"})
+    assert not verify_dir(first.parent).ok

@@ -96,7 +96,8 @@ def _tail(fd: int, path: Path) -> tuple[int, str]:
     if size == 0:
         return 0, GENESIS
     start = max(0, size - _TAIL)
-    data = os.pread(fd, size - start, start)
+    os.lseek(fd, start, os.SEEK_SET)  # writes still go to the end: the file is O_APPEND
+    data = _read_all(fd)
     end = data.rfind(b"\n") + 1
     if end < len(data):  # a write that never finished: it was never an entry
         os.ftruncate(fd, start + end)
@@ -127,12 +128,16 @@ def _shared(path: Path) -> Iterator[bytes | None]:
         return
     try:
         _flock(fd, exclusive=False)
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        yield b"".join(chunks)
+        yield _read_all(fd)
     finally:
         os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(slots=True)
