@@ -316,3 +316,26 @@ def test_a_real_full_disk_stops_the_log_and_verify_says_cut_off(small_disk: Path
 @given(key=st.binary(max_size=200), data=st.binary(max_size=300))
 def test_the_precomputed_hmac_equals_the_standard_one(key: bytes, data: bytes) -> None:
     assert records.Hmac(key).hex(data) == hmac.digest(key, data, "sha256").hex()
+
+
+def test_subclasses_that_lie_are_recorded_by_their_value(tmp_path: Path) -> None:
+    class Sly(str):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+        def __getitem__(self, item: Any) -> Any:
+            raise RuntimeError("no")
+
+    class Num(int):
+        def __int__(self) -> int:
+            raise RuntimeError("no")
+
+        def __index__(self) -> int:
+            raise RuntimeError("no")
+
+    log = _new(tmp_path)
+    log.append({"event": "message", "nan": math.nan, "s": Sly("x" * 5000), Sly("k"): Num(7)})
+    log.close()
+    first = next(read_records([log.path]))
+    assert first["s"].startswith("x" * records.MAX_STRING) and first["k"] == 7
+    assert verify_file(log.path).status is Status.CLOSED

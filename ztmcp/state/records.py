@@ -118,6 +118,7 @@ def bounded(value: Any) -> Any:
 
 
 def _clip(text: str, budget: _Budget) -> str:
+    text = str.__str__(text)  # a str subclass's own methods are never called
     limit = max(0, min(MAX_STRING, budget.left))
     if len(text) > limit:
         text = f"{text[:limit]}...[truncated {len(text) - limit} chars]"
@@ -128,8 +129,13 @@ def _clip(text: str, budget: _Budget) -> str:
 def _key(key: Any) -> str:
     if isinstance(key, str):
         return key
-    if key is None or isinstance(key, (bool, int, float)):
-        return json.dumps(key) if not isinstance(key, int) or abs(key) < _BIG else "[integer]"
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)
+    if isinstance(key, int):
+        number = int.__index__(key)
+        return str(number) if -_BIG < number < _BIG else "[integer]"
+    if isinstance(key, float):
+        return repr(float.__float__(key))
     return f"[{type(key).__name__}]"
 
 
@@ -137,11 +143,13 @@ def _bounded(value: Any, depth: int, budget: _Budget) -> Any:
     if value is None or value is True or value is False:
         return value
     if isinstance(value, str):
-        return _clip(str(value), budget)
+        return _clip(value, budget)
     if isinstance(value, int):
-        return int(value) if -_BIG < value < _BIG else f"[integer of {value.bit_length()} bits]"
+        number = int.__index__(value)
+        return number if -_BIG < number < _BIG else f"[integer of {number.bit_length()} bits]"
     if isinstance(value, float):
-        return float(value) if math.isfinite(value) else f"[{value!r}]"
+        real = float.__float__(value)
+        return real if math.isfinite(real) else f"[{real!r}]"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"[{len(value)} bytes]"
     if depth >= MAX_DEPTH:
