@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ztmcp.cli.app import app
@@ -146,3 +147,54 @@ def test_version_and_help() -> None:
     for command in ("run", "audit"):
         assert command in help_text
     assert "verify" in runner.invoke(app, ["audit", "--help"]).stdout
+
+
+def test_ztmcp_run_on_a_full_disk_stops_with_one_line_and_verify_says_cut_off(
+    tmp_path: Path,
+) -> None:
+    """The state directory on a 64 KiB tmpfs (root only): the relay stops, it says why in one
+    line, and verify calls the log cut off, not tampered with."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    home = tmp_path / "home"
+    home.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    server = Path(__file__).resolve().parents[2] / "benchmarks" / "trivial_server.py"
+    env = {**os.environ, "ZTMCP_HOME": str(home)}
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ztmcp", "run", "--", sys.executable, str(server)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        deadline = time.monotonic() + 60
+        try:
+            for i in range(5000):  # each record ~1 KiB: the disk fills long before
+                ping = {"jsonrpc": "2.0", "id": i, "method": "ping", "params": {"x": "y" * 900}}
+                proc.stdin.write(json.dumps(ping).encode() + b"\n")
+                proc.stdin.flush()
+                if not proc.stdout.readline() or time.monotonic() > deadline:
+                    break
+        except BrokenPipeError:
+            pass
+        assert proc.wait(timeout=30) != 0
+        errors = [line for line in proc.stderr.read().decode().splitlines() if "error" in line]
+        assert len(errors) == 1 and "No space left on device" in errors[0], errors
+        out = runner.invoke(app, ["audit", "verify"], env={"ZTMCP_HOME": str(home)})
+        assert out.exit_code == 0, out.output
+        (line,) = [line for line in out.stdout.splitlines() if line.startswith("cut off")]
+        assert "the writer stopped: No space left on device; not tampering" in line
+    finally:
+        subprocess.run(["umount", "-l", str(home)], timeout=30, check=False)

@@ -315,7 +315,8 @@ class AuditLog:
         if self._keys is not None:
             # The index may be on the same full disk: then verify reads the cut instead.
             with contextlib.suppress(Exception):
-                self._index("fail", {"records": self._seq, "reason": failure.message[:300]})
+                reason = failure.message if exc is failure else _why(exc)
+                self._index("fail", {"records": self._seq, "reason": reason[:300]})
         return failure
 
     @property
