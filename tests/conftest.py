@@ -14,4 +14,5 @@ def _isolated_home(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("ZTMCP_HOME", str(home))
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    monkeypatch.setenv("ZTMCP_KEY_STORE", "file")  # never a state key in the real keyring
     return home

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ztmcp.cli.app import app
@@ -63,6 +65,40 @@ def test_verify_ok_then_tampered() -> None:
     assert f"BROKEN {paths_[1]}: line 2" in bad.stdout
 
 
+def test_verify_fails_on_truncation_deletion_and_forgery_and_says_which() -> None:
+    first, second = _write_sessions()
+    lines = second.read_bytes().splitlines(keepends=True)
+    second.write_bytes(b"".join(lines[:-1]))  # session.end of a closed session cut away
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 1
+    assert f"BROKEN {second}:" in out.stdout and "truncated" in out.stdout
+    first.unlink()
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 1 and f"BROKEN {first}:" in out.stdout and "deleted" in out.stdout
+
+
+def test_verify_says_cut_off_and_live_in_one_line_and_exits_0() -> None:
+    from ztmcp.state.audit_index import index_path
+
+    cut = AuditLog.create(paths.audit_dir(), "cut")
+    cut.append({"event": "session.start", "server": "cut"})
+    os.close(cut._fd)  # the process died mid-session
+    cut._closed = True
+    with cut.path.open("ab") as handle:
+        handle.write(b'{"seq":1,"ts"')
+    live = AuditLog.create(paths.audit_dir(), "live")
+    live.append({"event": "session.start", "server": "live"})
+    out = runner.invoke(app, ["audit", "verify"])
+    assert out.exit_code == 0, out.output
+    (cut_line,) = [line for line in out.stdout.splitlines() if str(cut.path) in line]
+    assert cut_line.startswith("cut off") and "not tampering" in cut_line
+    (live_line,) = [line for line in out.stdout.splitlines() if str(live.path) in line]
+    assert live_line.startswith("live") and "still being written" in live_line
+    assert "ok: 2 log(s), 2 record(s) verified, 1 live, 1 cut off" in out.stdout
+    live.close()
+    assert index_path(paths.audit_dir()).is_file()
+
+
 def test_verify_with_no_logs() -> None:
     out = runner.invoke(app, ["audit", "verify"])
     assert out.exit_code == 0 and "no audit logs" in out.output
@@ -111,3 +147,54 @@ def test_version_and_help() -> None:
     for command in ("run", "audit"):
         assert command in help_text
     assert "verify" in runner.invoke(app, ["audit", "--help"]).stdout
+
+
+def test_ztmcp_run_on_a_full_disk_stops_with_one_line_and_verify_says_cut_off(
+    tmp_path: Path,
+) -> None:
+    """The state directory on a 64 KiB tmpfs (root only): the relay stops, it says why in one
+    line, and verify calls the log cut off, not tampered with."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    home = tmp_path / "home"
+    home.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    server = Path(__file__).resolve().parents[2] / "benchmarks" / "trivial_server.py"
+    env = {**os.environ, "ZTMCP_HOME": str(home)}
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ztmcp", "run", "--", sys.executable, str(server)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        deadline = time.monotonic() + 60
+        try:
+            for i in range(5000):  # each record ~1 KiB: the disk fills long before
+                ping = {"jsonrpc": "2.0", "id": i, "method": "ping", "params": {"x": "y" * 900}}
+                proc.stdin.write(json.dumps(ping).encode() + b"\n")
+                proc.stdin.flush()
+                if not proc.stdout.readline() or time.monotonic() > deadline:
+                    break
+        except BrokenPipeError:
+            pass
+        assert proc.wait(timeout=30) != 0
+        errors = [line for line in proc.stderr.read().decode().splitlines() if "error" in line]
+        assert len(errors) == 1 and "No space left on device" in errors[0], errors
+        out = runner.invoke(app, ["audit", "verify"], env={"ZTMCP_HOME": str(home)})
+        assert out.exit_code == 0, out.output
+        (line,) = [line for line in out.stdout.splitlines() if line.startswith("cut off")]
+        assert "the writer stopped: No space left on device; not tampering" in line
+    finally:
+        subprocess.run(["umount", "-l", str(home)], timeout=30, check=False)

@@ -10,6 +10,8 @@ import pytest
 from ztmcp.state import grants as g
 from ztmcp.state.grants import GrantLookup, GrantStore, StateError, tool_digest, under_prefix
 
+NOW = 1_000_000.0
+
 
 class Clock:
     def __init__(self, now: float = 1_000_000.0) -> None:
@@ -185,6 +187,92 @@ def test_recent_grants_leave_out_what_ended_long_ago(tmp_path: Path) -> None:
         shown = {x.id for x in store.grants(include_inactive=True, ended_after=clock.now - 60)}
         assert shown == {recent.id, revoked_now.id, live.id}
         assert {x.id for x in store.grants(include_inactive=True)} == {
-            old.id, revoked_old.id, recent.id, revoked_now.id, live.id
+            old.id,
+            revoked_old.id,
+            recent.id,
+            revoked_now.id,
+            live.id,
         }
         assert [x.id for x in store.grants()] == [live.id]
+
+
+def _raw(path: Path, sql: str, *args: object) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute(sql, args)
+    conn.commit()
+    conn.close()
+
+
+def test_a_grant_row_inserted_by_hand_is_ignored_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with GrantStore(path, clock=Clock()) as store:
+        real = store.add("fs", "read", 60, digest=None)
+    _raw(
+        path,
+        "INSERT INTO grants (id, server, tool, who, why, created, expires) "
+        "VALUES ('evil0001', 'fs', 'write', 'agent', '', ?, ?)",
+        NOW,
+        NOW + 3600,
+    )
+    said: list[str] = []
+    lookup = GrantLookup(path, say=said.append)
+    assert lookup.live("fs", "write", NOW + 1) == []
+    assert [g.id for g in lookup.live("fs", "read", NOW + 1)] == [real.id]
+    assert set(lookup.forged) == {"evil0001"} and "MAC does not verify" in said[0]
+    lookup.close()
+    with GrantStore(path, clock=Clock()) as store:
+        assert [g.id for g in store.grants(include_inactive=True)] == [real.id]
+        assert [f.id for f in store.forged()] == ["evil0001"]
+        assert store.get("evil0001") is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "UPDATE grants SET expires = expires + 86400",  # a longer grant
+        "UPDATE grants SET tool = 'rm'",  # another tool
+        "UPDATE grants SET digest = NULL",  # any version
+        "UPDATE grants SET prefix = '/'",  # a wider path
+        "UPDATE grants SET revoked = NULL",  # un-revoked
+    ],
+)
+def test_a_grant_row_edited_by_hand_is_not_honoured(tmp_path: Path, edit: str) -> None:
+    path = tmp_path / "state.db"
+    clock = Clock()
+    with GrantStore(path, clock=clock) as store:
+        grant = store.add("fs", "write", 60, digest="d" * 64, arg="path", prefix="/tmp")
+        if "revoked" in edit:
+            store.revoke(grant.id)
+    _raw(path, edit)
+    lookup = GrantLookup(path, say=lambda _: None)
+    assert lookup.live("fs", "rm" if "'rm'" in edit else "write", NOW + 1) == []
+    assert set(lookup.forged) == {grant.id}
+    lookup.close()
+
+
+def test_renewal_and_revocation_keep_the_row_authentic(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    clock = Clock()
+    with GrantStore(path, clock=clock) as store:
+        grant = store.add("fs", "w", 60, digest=None, renew=120, cap=600)
+        moved = store.renew(grant.id, NOW + 50)
+        assert moved is not None and moved.expires == NOW + 170
+        lookup = GrantLookup(path, say=lambda _: pytest.fail("nothing is forged"))
+        (seen,) = lookup.live("fs", "w", NOW + 51)
+        assert seen.expires == NOW + 170
+        revoked = store.revoke(grant.id)
+        assert revoked is not None and revoked.revoked == NOW
+        assert lookup.live("fs", "w", NOW + 52) == [] and store.forged() == []
+        lookup.close()
+
+
+def test_the_database_and_its_wal_are_private(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "state" / "state.db"
+    with GrantStore(path, clock=Clock()) as store:
+        store.add("fs", "w", 60, digest=None)
+        for suffix in ("", "-wal", "-shm"):
+            file = path.with_name(path.name + suffix)
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

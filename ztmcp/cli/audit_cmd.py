@@ -14,7 +14,14 @@ from ztmcp.cli.render import fail, record_line
 from ztmcp.durations import parse_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
-from ztmcp.state.audit import read_records, session_files, verify_file
+from ztmcp.state.audit import (
+    Status,
+    Verification,
+    read_records,
+    session_files,
+    verify_dir,
+    verify_file,
+)
 
 audit_app = typer.Typer(
     help="Read, follow and verify the audit log ($ZTMCP_HOME/audit, one file per session).",
@@ -123,33 +130,51 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Walk every hash chain; exit 1 at the first changed, deleted or reordered record."""
-    targets = files or session_files(paths.audit_dir())
-    if not targets:
-        typer.echo(f"no audit logs in {paths.audit_dir()}", err=True)
+    """Check every log's MACs and chain against the audit index; exit 1 on tampering (a
+    changed, removed, reordered or forged record, a truncated or deleted log), 0 otherwise.
+    A log cut off by a crash or a full disk, or still being written, is said as such."""
+    directory = paths.audit_dir()
+    if files:
+        results = [verify_file(path) for path in files]
+        problems: list[str] = []
+    else:
+        report = verify_dir(directory)
+        results = report.logs
+        problems = [report.index_problem] if report.index_problem else []
+        if report.index_note:
+            typer.echo(f"note   {directory}: {report.index_note}")
+    if not results and not problems:
+        typer.echo(f"no audit logs in {directory}", err=True)
         raise typer.Exit(0)
-    broken = 0
-    open_logs = 0
+    for problem in problems:
+        typer.echo(f"BROKEN {directory}: {problem}")
+    counts: dict[Status, int] = {}
     total = 0
-    for path in targets:
-        result = verify_file(path)
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
         total += result.records
-        if not result.ok:
-            broken += 1
-            typer.echo(f"BROKEN {path}: {result.error}")
-        elif not result.closed:
-            open_logs += 1
-            typer.echo(
-                f"open   {path}: {result.records} records, no session.end "
-                "(still running, killed, or truncated)"
-            )
-    summary = f"{len(targets)} log(s), {total} record(s) verified"
-    if open_logs:
-        summary += f", {open_logs} without session.end"
-    if broken:
-        typer.echo(f"{summary}; {broken} broken chain(s)", err=True)
+        line = _verdict(result)
+        if line:
+            typer.echo(line)
+    summary = f"{len(results)} log(s), {total} record(s) verified"
+    for status in Status:
+        if status is not Status.CLOSED and counts.get(status):
+            summary += f", {counts[status]} {status.value}"
+    failed = bool(problems) or any(result.status.failed for result in results)
+    if failed:
+        typer.echo(f"{summary}; tampering or missing evidence found", err=True)
         raise typer.Exit(1)
     typer.echo(f"ok: {summary}")
+
+
+def _verdict(result: Verification) -> str | None:
+    """One line per log that is not simply complete and authentic."""
+    status = result.status
+    if status is Status.CLOSED:
+        return None
+    if status.failed:
+        return f"BROKEN {result.path}: {result.error or result.detail}"
+    return f"{status.value:<6} {result.path}: {result.detail}"
 
 
 def register(app: typer.Typer) -> None:

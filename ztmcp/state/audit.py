@@ -1,18 +1,27 @@
-"""The audit log: one append-only JSONL file per proxy session, each record chained by hash.
+"""The audit log: one append-only JSONL file per proxy session, each record keyed and chained.
 
-Every record carries ``seq`` (0, 1, …), ``prev`` (the previous record's hash; zeros for the
-first) and ``hash`` (SHA-256 over the canonical JSON of the record without ``hash``). Changing a
-byte breaks that record's hash, deleting one breaks ``seq`` and ``prev``, swapping two breaks
-both. A session that ends cleanly writes ``session.end`` with its record count, so truncation
-of a closed log is visible too. Records hold digests and redacted evidence, never content.
+Every record carries ``seq`` (0, 1, …), ``prev`` (the previous record's MAC; zeros for the
+first) and ``mac``: HMAC-SHA256 under the per-user audit key (``ztmcp.state.keys``) over the
+record's exact bytes (``ztmcp.state.records``). Changing a byte breaks that record's MAC,
+deleting one breaks ``seq`` and ``prev``, and without the key no one can recompute the chain.
+The audit index (``ztmcp.state.audit_index``) records each session's start, checkpoints and
+end, so a truncated, emptied or deleted log is found too; ``ztmcp.state.audit_verify`` walks
+both and tells tampering from a crash or a full disk. Records hold digests and redacted
+evidence, never content; every field is bounded.
 
 Field names follow what SIEM pipelines know (OpenTelemetry ``mcp.method.name``,
 ``mcp.session.id``, ``gen_ai.tool.name``; NIST SP 800-53 AU-3 who/what/when/where/outcome).
+
+Durability (docs/audit.md): each record is one ``write`` of the whole line, checked until every
+byte is written; the log is ``fsync``-ed at each checkpoint and at ``session.end``, so a crash
+loses at most the records since the last checkpoint, and verify says so instead of crying
+tampering. Any failure to build, authenticate or write a record is sticky: that ``append`` and
+every later ``post``, ``append`` and ``close`` raise ``AuditError``, and the relay stops.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
 import queue
@@ -21,12 +30,14 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.errors import AuditError
+from ztmcp.state import audit_index, keys, paths, records
+from ztmcp.state.records import canonical as canonical
+from ztmcp.state.records import record_hash as record_hash
 
 if TYPE_CHECKING:  # asyncio costs ~20 ms to import; `ztmcp run` never needs it
     import asyncio
@@ -34,14 +45,8 @@ if TYPE_CHECKING:  # asyncio costs ~20 ms to import; `ztmcp run` never needs it
 GENESIS: Final = "0" * 64
 _HOPS: Final = 2  # event-loop iterations a deferred record waits (see AuditLog._later)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def canonical(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def record_hash(record: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
+# Fields the writer sets; an event that carries one keeps it under "event.<name>".
+_RESERVED: Final = frozenset({"seq", "ts", "mcp.session.id", "prev", "mac", "hash"})
 
 
 _second_cache: tuple[int, str] = (-1, "")
@@ -59,6 +64,13 @@ def utc_iso(ts: float) -> str:
     return f"{text}.{micros:06d}Z"
 
 
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__
+
+
 class AuditLog:
     """Appends chained records to one session file. Thread-safe; each record is one write.
 
@@ -73,7 +85,14 @@ class AuditLog:
     call are written by the loop once the bytes it is relaying have been sent.
     """
 
-    def __init__(self, path: Path, session_id: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        session_id: str,
+        *,
+        checkpoint_records: int = audit_index.CHECKPOINT_RECORDS,
+        checkpoint_seconds: float = audit_index.CHECKPOINT_SECONDS,
+    ) -> None:
         self.path = path
         self.session_id = session_id
         self._lock = threading.Lock()
@@ -87,14 +106,22 @@ class AuditLog:
         self._loop_thread: int | None = None
         self._pending: list[tuple[dict[str, Any], float]] = []
         self._pending_lock = threading.Lock()
+        self._keys: keys.Keys | None = None  # read at the first record, off the start-up path
+        self._mac: records.Hmac | None = None
+        self._every = checkpoint_records
+        self._seconds = checkpoint_seconds
+        self._checkpointed = 0  # records covered by the last index entry
+        self._checkpoint_at = 0.0  # time.monotonic() of it
+        self._idle_pending = False  # an idle checkpoint is scheduled on the loop
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            paths.private_dir(path.parent)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         except OSError as exc:
             raise AuditError(
                 f"cannot create audit log {path}: {exc.strerror}",
                 hint="set ZTMCP_HOME to a writable directory",
             ) from None
+        audit_index.lock_live(self._fd)
 
     @classmethod
     def create(cls, directory: Path, server: str) -> AuditLog:
@@ -151,11 +178,21 @@ class AuditLog:
         with self._pending_lock:
             items, self._pending = self._pending, []
         for item in items:
-            if self._failure is None:
-                try:
-                    self.append(*item)
-                except AuditError as exc:
-                    self._failure = exc
+            self._write_quietly(item)
+        loop = self._loop
+        if (
+            items
+            and loop is not None
+            and not self._idle_pending
+            and threading.get_ident() == self._loop_thread
+            and not loop.is_closed()
+        ):  # records since the last checkpoint are anchored even if no more come
+            self._idle_pending = True
+            loop.call_later(self._seconds, self._idle_on_loop)
+
+    def _idle_on_loop(self) -> None:
+        self._idle_pending = False
+        self._idle_checkpoint()
 
     def _stop_writer(self) -> None:
         """Let the writer thread write what it was handed, then end it."""
@@ -165,43 +202,130 @@ class AuditLog:
             self._writer = None
 
     def _drain(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._failure is None:
+        while True:
+            try:
+                wait = self._seconds if self._seq > self._checkpointed else None
+                item = self._queue.get(timeout=wait)
+            except queue.Empty:  # idle with records since the last checkpoint: anchor them
+                self._idle_checkpoint()
+                continue
+            if item is None:
+                return
+            self._write_quietly(item)
+
+    def _write_quietly(self, item: tuple[dict[str, Any], float]) -> None:
+        """For the writer thread and the loop: a failure is kept for the next ``post``."""
+        if self._failure is None:
+            try:
+                self.append(*item)
+            except BaseException as exc:  # append already failed the log; belt and braces
+                if self._failure is None:
+                    self._failure = AuditError(f"cannot write audit log {self.path}: {_why(exc)}")
+
+    def _idle_checkpoint(self) -> None:
+        with self._lock:
+            if self._failure is None and not self._closed and self._seq > self._checkpointed:
                 try:
-                    self.append(*item)
-                except AuditError as exc:
-                    self._failure = exc
+                    self._checkpoint("checkpoint")
+                except BaseException as exc:
+                    self._fail(exc)
 
     def append(self, event: dict[str, Any], ts: float | None = None) -> dict[str, Any]:
-        """Write one record now; the chain fields are added here. Raises ``AuditError``."""
+        """Write one record now; the chain fields are added here. Raises ``AuditError``, and
+        after any failure every later call raises it too (the log is stopped)."""
         with self._lock:
+            if self._failure is not None:
+                raise self._failure
             if self._closed:
                 raise AuditError(f"audit log {self.path} is closed")
-            record = {
-                "seq": self._seq,
-                "ts": utc_iso(time.time() if ts is None else ts),
-                "mcp.session.id": self.session_id,
-                **event,
-                "prev": self._prev,
-            }
-            body = canonical(record)
-            digest = hashlib.sha256(body).hexdigest()
-            line = body[:-1] + b',"hash":"' + digest.encode() + b'"}\n'
             try:
-                os.write(self._fd, line)
-            except OSError as exc:
-                raise AuditError(f"cannot write audit log {self.path}: {exc.strerror}") from None
-            self._seq += 1
-            self._prev = digest
-            record["hash"] = digest
+                if self._keys is None:
+                    self._open()
+                assert self._keys is not None
+                record = {
+                    "seq": self._seq,
+                    "ts": utc_iso(time.time() if ts is None else ts),
+                    "mcp.session.id": self.session_id,
+                }
+                if _RESERVED.isdisjoint(event):
+                    record.update(event)
+                else:
+                    record.update(
+                        {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
+                    )
+                record["prev"] = self._prev
+                assert self._mac is not None
+                line, digest = records.line(record, self._mac)
+                paths.write_all(self._fd, line)
+                self._seq += 1
+                self._prev = digest
+                if self._seq - self._checkpointed >= self._every or (
+                    time.monotonic() - self._checkpoint_at >= self._seconds
+                ):
+                    self._checkpoint("checkpoint")
+            except BaseException as exc:  # even an interrupt mid-write leaves the chain unsure
+                failure = self._fail(exc)
+                if isinstance(exc, Exception):
+                    raise failure from None
+                raise
+            record["mac"] = digest
             return record
+
+    def _open(self) -> None:
+        """Before the first record: read (or make) the key, say in the index that we start."""
+        try:
+            self._keys = keys.load()
+        except keys.StateKeyError as exc:
+            raise AuditError(exc.message, hint=exc.hint) from None
+        assert self._keys is not None
+        self._mac = records.Hmac(self._keys.audit)
+        self._index("open", {"key": self._keys.id, "process.pid": os.getpid()})
+        self._checkpoint_at = time.monotonic()
+
+    def _index(self, kind: str, fields: dict[str, Any]) -> None:
+        assert self._keys is not None
+        entry = {"kind": kind, "file": self.path.name, "mcp.session.id": self.session_id}
+        audit_index.append(
+            self.path.parent,
+            self._keys.index,
+            self._keys.id,
+            {**entry, **fields},
+            utc_iso(time.time()),
+        )
+
+    def _checkpoint(self, kind: str) -> None:
+        """Make the records so far durable, then say in the index how many there are."""
+        os.fsync(self._fd)
+        self._index(kind, {"records": self._seq, "last": self._prev})
+        self._checkpointed = self._seq
+        self._checkpoint_at = time.monotonic()
+
+    def _fail(self, exc: BaseException) -> AuditError:
+        """Stop the log: keep the failure, and tell the index why if it can still be written."""
+        failure = (
+            exc
+            if isinstance(exc, AuditError)
+            else AuditError(
+                f"cannot write audit log {self.path}: {_why(exc)}",
+                hint="free space or fix permissions under ZTMCP_HOME; nothing is relayed "
+                "while the audit log cannot be written",
+            )
+        )
+        self._failure = failure
+        if self._keys is not None:
+            # The index may be on the same full disk: then verify reads the cut instead.
+            with contextlib.suppress(Exception):
+                reason = failure.message if exc is failure else _why(exc)
+                self._index("fail", {"records": self._seq, "reason": reason[:300]})
+        return failure
 
     @property
     def count(self) -> int:
         return self._seq
 
     def close(self, **fields: Any) -> None:
-        """Write what was posted, then ``session.end`` with the record count. Idempotent."""
+        """Write what was posted, then ``session.end`` with the record count, make it
+        durable and close the session in the index. Idempotent; raises the failure, if any."""
         if self._closed:
             return
         self.flush()
@@ -210,68 +334,15 @@ class AuditLog:
             if self._failure is not None:
                 raise self._failure
             self.append({"event": "session.end", "records": self._seq + 1, **fields})
+            with self._lock:
+                try:
+                    self._checkpoint("close")
+                except Exception as exc:
+                    raise self._fail(exc) from None
         finally:
             with self._lock:
                 self._closed = True
-                os.close(self._fd)
-
-
-@dataclass(frozen=True, slots=True)
-class Verification:
-    path: Path
-    records: int
-    closed: bool  # ends with a consistent session.end record
-    error: str | None = None  # the first break: "line N: why"
-    line: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-def verify_file(path: Path) -> Verification:
-    """Walk one chain and report the first break, if any."""
-    prev = GENESIS
-    count = 0
-    closed = False
-
-    def broken(line_no: int, why: str) -> Verification:
-        return Verification(path, count, False, f"line {line_no}: {why}", line_no)
-
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        return Verification(path, 0, False, f"cannot read: {exc.strerror}", None)
-    with handle:
-        for line_no, line in enumerate(handle, start=1):
-            if closed:
-                return broken(line_no, "record after session.end")
-            try:
-                record = json.loads(line)
-            except ValueError:
-                return broken(line_no, "not a JSON record (bytes changed)")
-            if not isinstance(record, dict):
-                return broken(line_no, "not a JSON object")
-            if record.get("seq") != count:
-                return broken(
-                    line_no,
-                    f"seq is {record.get('seq')!r}, expected {count} "
-                    "(a record was deleted, inserted or moved)",
-                )
-            if record.get("prev") != prev:
-                return broken(line_no, "prev does not match the previous record's hash")
-            digest = record.get("hash")
-            if digest != record_hash(record):
-                return broken(line_no, "hash does not match the record (content changed)")
-            prev = digest
-            count += 1
-            if record.get("event") == "session.end":
-                if record.get("records") != count:
-                    return broken(line_no, "session.end counts a different number of records")
-                closed = True
-    if count == 0:
-        return Verification(path, 0, False, "empty log (no session.start)", 1)
-    return Verification(path, count, closed)
+                os.close(self._fd)  # releases the live lock
 
 
 def session_files(directory: Path) -> list[Path]:
@@ -295,3 +366,9 @@ def read_records(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
                         yield record
         except OSError:
             continue
+
+
+from ztmcp.state.audit_verify import Status as Status  # noqa: E402
+from ztmcp.state.audit_verify import Verification as Verification  # noqa: E402
+from ztmcp.state.audit_verify import verify_dir as verify_dir  # noqa: E402
+from ztmcp.state.audit_verify import verify_file as verify_file  # noqa: E402

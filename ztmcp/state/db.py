@@ -2,13 +2,15 @@
 
 WAL mode (readers never wait for a writer), a busy timeout, ``BEGIN IMMEDIATE`` transactions,
 ``PRAGMA query_only`` for readers, and every SQLite failure turned into a ``StateError`` with
-one line of text, so callers fail closed. Which tables exist is each store's business:
-``ztmcp.state.grants`` owns the schema version and its migrations; the other stores
-(``TableStore``) add their own tables with ``CREATE TABLE IF NOT EXISTS``.
+one line of text, so callers fail closed. The database and its ``-wal``/``-shm`` files are
+private to the user (0600, in a 0700 directory when ztmcp creates it). Which tables exist is
+each store's business: ``ztmcp.state.grants`` owns the schema version and its migrations;
+the other stores (``TableStore``) add their own tables with ``CREATE TABLE IF NOT EXISTS``.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -79,6 +81,15 @@ def setting_up(
         raise
 
 
+def _private(path: Path) -> None:
+    """The directory 0700 and the database 0600 before SQLite opens it: SQLite gives its
+    ``-wal`` and ``-shm`` files the database's own mode, so they are private too."""
+    paths.private_dir(path.parent)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        paths.private_file(path.with_name(path.name + suffix))
+
+
 def connect(
     path: Path, wording: Wording, *, busy_ms: int, reader: bool = False
 ) -> sqlite3.Connection:
@@ -97,7 +108,7 @@ def connect(
                 check_same_thread=False,
             )
         else:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private(path)
             conn = sqlite3.connect(
                 path, timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False
             )

@@ -11,16 +11,26 @@ A grant names a server and a tool, is bound to the digest of the tool's definiti
 limits one string argument to a path prefix, and expires at a fixed time. Anything wrong with
 the database (corrupt, locked too long, a newer schema) is a ``StateError`` with one line of
 text: callers fail closed.
+
+Every row carries ``mac``: HMAC-SHA256 over all of its access-relevant columns (everything but
+the ``expiry_logged`` bookkeeping) under the grants key derived from the per-user state key
+(``ztmcp.state.keys``). Each write here recomputes it; a row whose MAC does not verify (inserted
+or edited with ``sqlite3`` by hand, by the agent, or written by a ztmcp before version 3) is
+never honoured: lookups and listings leave it out and report it (``forged``). What a MAC
+cannot stop: restoring an older authentic copy of a row (or of the whole database), such as
+a grant as it was before its revocation (docs/audit.md).
 """
 
 from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 import json
 import posixpath
 import secrets
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,13 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Required, TypedDict, Unpack
 
+from ztmcp.state import keys as state_keys
 from ztmcp.state.db import DB_NAME as DB_NAME
 from ztmcp.state.db import StateError as StateError
 from ztmcp.state.db import Wording, connect, setting_up
 from ztmcp.state.db import db_path as db_path
 from ztmcp.state.db import transaction as transaction
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 MAX_SECONDS: Final = 30 * 86400  # no grant lasts longer than 30 days
 MAX_RENEWED: Final = 8 * 3600.0  # default hard cap for sliding renewal: 8 h after the grant
 CLOCK_SKEW: Final = 5.0  # seconds a record may be dated ahead of this clock (hosts, NTP steps)
@@ -57,7 +68,8 @@ _SCHEMA: Final = (
         renew REAL,                  -- sliding renewal: each allowed call, expiry >= now+renew
         revoked REAL,                -- when it was revoked, epoch seconds
         expiry_logged INTEGER NOT NULL DEFAULT 0,
-        cap REAL                     -- renewal never moves the expiry past this
+        cap REAL,                    -- renewal never moves the expiry past this
+        mac TEXT                     -- HMAC of the row: a row without a valid one is ignored
     )""",
     "CREATE INDEX IF NOT EXISTS grants_by_tool ON grants (server, tool)",
     """CREATE TABLE IF NOT EXISTS approvals (
@@ -77,10 +89,17 @@ _SCHEMA: Final = (
     "CREATE TABLE IF NOT EXISTS watchers (who TEXT PRIMARY KEY, seen REAL NOT NULL)",
 )
 # Applied in order to a database of version N-1 (index 0: version 1 -> 2).
-_MIGRATIONS: Final = (("ALTER TABLE grants ADD COLUMN cap REAL",),)
+_MIGRATIONS: Final = (
+    ("ALTER TABLE grants ADD COLUMN cap REAL",),
+    # Rows from before version 3 have no MAC and are not honoured: a migration that signed
+    # them would bless whatever had been inserted by hand until then.
+    ("ALTER TABLE grants ADD COLUMN mac TEXT",),
+)
 _COLUMNS: Final = (
     "id, server, tool, digest, arg, prefix, who, why, created, expires, renew, revoked, cap"
 )
+_SELECT: Final = _COLUMNS + ", mac"
+_REALS: Final = frozenset({8, 9, 10, 11, 12})  # created … cap: SQLite REAL, MACed as floats
 
 
 _WORDING: Final = Wording(
@@ -191,8 +210,81 @@ class GrantTerms(TypedDict, total=False):
     cap: float | None
 
 
-def _row(row: tuple[Any, ...]) -> Grant:
-    return Grant(*row)
+def _values(row: tuple[Any, ...]) -> list[Any]:
+    return [
+        float(v) if i in _REALS and isinstance(v, (int, float)) else v for i, v in enumerate(row)
+    ]
+
+
+def row_mac(key: bytes, values: tuple[Any, ...] | list[Any]) -> str:
+    """The MAC of a grant row (its ``_COLUMNS`` values, in order)."""
+    try:
+        body = json.dumps(
+            ["ztmcp-grant/v1", *_values(tuple(values))],
+            ensure_ascii=True,
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+    except (TypeError, ValueError):  # a value no grant writer produces: cannot be authentic
+        return ""
+    return hmac.digest(key, body.encode("ascii"), hashlib.sha256).hex()
+
+
+def _grant_values(grant: Grant) -> tuple[Any, ...]:
+    return (
+        grant.id,
+        grant.server,
+        grant.tool,
+        grant.digest,
+        grant.arg,
+        grant.prefix,
+        grant.who,
+        grant.why,
+        grant.created,
+        grant.expires,
+        grant.renew,
+        grant.revoked,
+        grant.cap,
+    )
+
+
+def _authentic(row: tuple[Any, ...], key: bytes | None) -> Grant | None:
+    """The grant of a ``_SELECT`` row whose MAC verifies, else ``None``."""
+    *values, mac = row
+    if key is None or not isinstance(mac, str) or not mac:
+        return None
+    if not hmac.compare_digest(row_mac(key, values), mac):
+        return None
+    return Grant(*values)
+
+
+def _grant_key(*, create: bool) -> bytes | None:
+    """The grants key; ``StateError`` when it exists but cannot be read."""
+    try:
+        found = state_keys.load(create=create)
+    except state_keys.StateKeyError as exc:
+        raise StateError(exc.message, hint=exc.hint) from None
+    return None if found is None else found.grants
+
+
+@dataclass(frozen=True, slots=True)
+class Forged:
+    """A grant row whose MAC does not verify: never honoured, reported."""
+
+    id: str
+    server: str
+    tool: str
+
+    def describe(self, path: Path) -> str:
+        return (
+            f"ignoring grant {self.id!r} for {self.server}/{self.tool} in {path}: its MAC "
+            "does not verify (inserted or edited outside ztmcp, or from before ztmcp "
+            "authenticated grants); grant again if it was yours"
+        )
+
+
+def _forged(row: tuple[Any, ...]) -> Forged:
+    return Forged(str(row[0]), str(row[1]), str(row[2]))
 
 
 def _version(conn: sqlite3.Connection) -> int | None:
@@ -262,6 +354,7 @@ class GrantStore:
     ) -> None:
         self.path = path or db_path()
         self._clock = clock
+        self._key = _grant_key(create=True)
         self._conn = open_writer(self.path, busy_ms=busy_ms)
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
@@ -283,7 +376,7 @@ class GrantStore:
             grant = new_grant(server, tool, seconds, now=self._clock(), **terms)
             try:
                 with self._tx() as conn:
-                    insert(conn, grant)
+                    insert(conn, grant, self._key)
             except sqlite3.IntegrityError:  # an id collision (2^-32): draw another id
                 continue
             except sqlite3.Error as exc:
@@ -291,23 +384,53 @@ class GrantStore:
             return grant
 
     def get(self, grant_id: str) -> Grant | None:
+        """The grant, if there is one with a valid MAC."""
         try:
             row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM grants WHERE id = ?", (grant_id,)
+                f"SELECT {_SELECT} FROM grants WHERE id = ?", (grant_id,)
             ).fetchone()
         except sqlite3.Error as exc:
             raise _one_line(self.path, exc) from None
-        return None if row is None else _row(row)
+        return None if row is None else _authentic(row, self._key)
+
+    def _update(self, conn: sqlite3.Connection, grant_id: str, **changes: Any) -> bool:
+        """Change an authentic grant's columns and its MAC together (inside ``conn``'s
+        transaction); a row that is not authentic stays as it is, and ignored."""
+        row = conn.execute(f"SELECT {_SELECT} FROM grants WHERE id = ?", (grant_id,)).fetchone()
+        grant = None if row is None else _authentic(row, self._key)
+        if grant is None:
+            return False
+        values = list(_grant_values(grant))
+        names = _COLUMNS.split(", ")
+        for name, value in changes.items():
+            values[names.index(name)] = value
+        assert self._key is not None
+        sets = ", ".join(f"{name} = ?" for name in changes)
+        conn.execute(
+            f"UPDATE grants SET {sets}, mac = ? WHERE id = ?",
+            (*changes.values(), row_mac(self._key, values), grant_id),
+        )
+        return True
+
+    def forged(self) -> list[Forged]:
+        """Rows whose MAC does not verify (never honoured), for ``ztmcp grants`` to report."""
+        try:
+            rows = self._conn.execute(f"SELECT {_SELECT} FROM grants").fetchall()
+        except sqlite3.Error as exc:
+            raise _one_line(self.path, exc) from None
+        return [_forged(r) for r in rows if _authentic(r, self._key) is None]
 
     def revoke(self, grant_id: str) -> Grant | None:
         """Revoke one grant; ``None`` when there is no such grant or it was already revoked."""
         now = self._clock()
         try:
             with self._tx() as conn:
-                changed = conn.execute(
-                    "UPDATE grants SET revoked = ? WHERE id = ? AND revoked IS NULL",
-                    (now, grant_id),
-                ).rowcount
+                current = self.get(grant_id)
+                changed = (
+                    current is not None
+                    and current.revoked is None
+                    and self._update(conn, grant_id, revoked=now)
+                )
         except sqlite3.Error as exc:
             raise _one_line(self.path, exc) from None
         return self.get(grant_id) if changed else None
@@ -323,9 +446,7 @@ class GrantStore:
                         "SELECT id FROM grants WHERE revoked IS NULL AND expires > ?", (now,)
                     )
                 ]
-                conn.executemany(
-                    "UPDATE grants SET revoked = ? WHERE id = ?", [(now, i) for i in ids]
-                )
+                ids = [i for i in ids if self._update(conn, i, revoked=now)]
         except sqlite3.Error as exc:
             raise _one_line(self.path, exc) from None
         return [g for g in (self.get(i) for i in ids) if g is not None]
@@ -336,7 +457,7 @@ class GrantStore:
         """Grants, newest first: only live ones unless ``include_inactive``; with
         ``ended_after``, of the inactive ones only those that expired or were revoked after
         it (so a view of recent grants does not read the whole history)."""
-        query = f"SELECT {_COLUMNS} FROM grants"
+        query = f"SELECT {_SELECT} FROM grants"
         args: tuple[Any, ...] = ()
         now = self._clock()
         if not include_inactive:
@@ -346,9 +467,13 @@ class GrantStore:
             query += " WHERE min(expires, coalesce(revoked, expires)) > ?"
             args = (ended_after,)
         try:
-            rows = [_row(r) for r in self._conn.execute(query + " ORDER BY created DESC", args)]
+            found = [
+                _authentic(r, self._key)
+                for r in self._conn.execute(query + " ORDER BY created DESC", args)
+            ]
         except sqlite3.Error as exc:
             raise _one_line(self.path, exc) from None
+        rows = [g for g in found if g is not None]
         return rows if include_inactive else [g for g in rows if not g.future(now)]
 
     def renew(self, grant_id: str, allowed_at: float) -> Grant | None:
@@ -356,14 +481,15 @@ class GrantStore:
         cap, never reviving a revoked or expired grant); the grant when it moved."""
         try:
             with self._tx() as conn:
-                moved = conn.execute(
-                    "UPDATE grants SET expires = min(coalesce(cap, ? + renew), ? + renew) "
-                    "WHERE id = ? AND renew IS NOT NULL AND revoked IS NULL AND expires > ? "
-                    # once a sweep logged the expiry, a late renewal write must not revive it
-                    "AND expiry_logged = 0 "
-                    "AND min(coalesce(cap, ? + renew), ? + renew) > expires",
-                    (allowed_at, allowed_at, grant_id, allowed_at, allowed_at, allowed_at),
-                ).rowcount
+                row = conn.execute(
+                    f"SELECT {_SELECT} FROM grants WHERE id = ? AND expiry_logged = 0",
+                    (grant_id,),  # once a sweep logged the expiry, a renewal must not revive it
+                ).fetchone()
+                grant = None if row is None else _authentic(row, self._key)
+                target = None
+                if grant is not None and grant.revoked is None and grant.expires > allowed_at:
+                    target = grant.renewed(allowed_at)
+                moved = target is not None and self._update(conn, grant_id, expires=target)
         except sqlite3.Error as exc:
             raise _one_line(self.path, exc) from None
         return self.get(grant_id) if moved else None
@@ -378,7 +504,7 @@ class GrantStore:
         try:
             with self._tx() as conn:
                 rows = conn.execute(
-                    f"SELECT {_COLUMNS} FROM grants WHERE revoked IS NULL AND expires <= ? "
+                    f"SELECT {_SELECT} FROM grants WHERE revoked IS NULL AND expires <= ? "
                     "AND expiry_logged = 0",
                     (now,),
                 ).fetchall()
@@ -387,7 +513,8 @@ class GrantStore:
                 )
         except sqlite3.Error as exc:
             raise _one_line(self.path, exc) from None
-        return [_row(r) for r in rows]
+        found = (_authentic(r, self._key) for r in rows)
+        return [g for g in found if g is not None]
 
 
 def new_grant(
@@ -442,25 +569,15 @@ def new_grant(
     )
 
 
-def insert(conn: sqlite3.Connection, grant: Grant) -> None:
-    """Write one grant inside the caller's transaction."""
+def insert(conn: sqlite3.Connection, grant: Grant, key: bytes | None = None) -> None:
+    """Write one grant, with its MAC, inside the caller's transaction."""
+    if key is None:
+        key = _grant_key(create=True)
+        assert key is not None
+    values = _grant_values(grant)
     conn.execute(
-        f"INSERT INTO grants ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            grant.id,
-            grant.server,
-            grant.tool,
-            grant.digest,
-            grant.arg,
-            grant.prefix,
-            grant.who,
-            grant.why,
-            grant.created,
-            grant.expires,
-            grant.renew,
-            None,
-            grant.cap,
-        ),
+        f"INSERT INTO grants ({_SELECT}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (*values, row_mac(key, values)),
     )
 
 
@@ -473,9 +590,19 @@ class GrantLookup:
     with the call's time on every call. No database yet means no grants.
     """
 
-    def __init__(self, path: Path | None = None, *, busy_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        busy_ms: int = 1000,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = path or db_path()
         self._busy_ms = busy_ms
+        self._say = say or _stderr
+        self._key: bytes | None = None
+        self.forged: dict[str, Forged] = {}  # rows ignored so far, each reported once
+        self._verified: dict[tuple[Any, ...], Grant] = {}  # whole rows whose MAC verified
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._seen: dict[str, Grant] = {}
@@ -501,6 +628,7 @@ class GrantLookup:
                 open_writer(self.path, busy_ms=self._busy_ms).close()
                 return self._connect()
             _check_version(conn, self.path)
+            self._key = _grant_key(create=False)  # no key yet: no row can be authentic
         self._conn = conn
         return conn
 
@@ -526,11 +654,11 @@ class GrantLookup:
                 unrevoked = self._cache.get(key)
                 if unrevoked is None:
                     rows = conn.execute(
-                        f"SELECT {_COLUMNS} FROM grants WHERE server = ? AND tool = ? "
+                        f"SELECT {_SELECT} FROM grants WHERE server = ? AND tool = ? "
                         "AND revoked IS NULL AND expires > ?",
                         (server, tool, now - _CACHE_SLACK),
                     ).fetchall()
-                    unrevoked = tuple(_row(r) for r in rows)
+                    unrevoked = self._honoured(rows)
                     if len(self._cache) >= 1024:
                         self._cache.clear()
                         self._seen.clear()
@@ -539,6 +667,26 @@ class GrantLookup:
             except sqlite3.Error as exc:
                 raise _one_line(self.path, exc) from None
         return [g for g in unrevoked if now < g.expires]
+
+    def _honoured(self, rows: list[tuple[Any, ...]]) -> tuple[Grant, ...]:
+        """The rows whose MAC verifies; the others are reported once each and left out."""
+        kept = []
+        if self._key is None and rows:  # the key may have been made since we connected
+            self._key = _grant_key(create=False)
+        for row in rows:
+            grant = self._verified.get(row)  # the same bytes verified before: no HMAC again
+            if grant is None:
+                grant = _authentic(row, self._key)
+                if grant is not None:
+                    if len(self._verified) >= 4096:
+                        self._verified.clear()
+                    self._verified[row] = grant
+            if grant is not None:
+                kept.append(grant)
+            elif str(row[0]) not in self.forged:
+                forged = self.forged[str(row[0])] = _forged(row)
+                self._say(forged.describe(self.path))
+        return tuple(kept)
 
     def watched(self, now: float, within: float) -> bool:
         """Whether a watcher (the TUI) sent a heartbeat in the last ``within`` seconds; the
@@ -566,6 +714,10 @@ class GrantLookup:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _stderr(text: str) -> None:
+    print(f"ztmcp: {text}", file=sys.stderr)
 
 
 def _user() -> str:

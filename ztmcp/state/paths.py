@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -28,3 +29,41 @@ def audit_dir() -> Path:
 def user_config() -> Path:
     """The user-level policy, under the project's ``ztmcp.toml``."""
     return home() / "config.toml"
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` and any missing parents, created 0700 (state holds records, grants and the
+    key). An existing directory is left as it is: ``ZTMCP_HOME`` may name one the user shares
+    on purpose; the files in it are 0600 either way."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode=0o700)
+    return path
+
+
+def private_file(path: Path) -> None:
+    """Narrow an existing file of ours to 0600 (written by an older ztmcp, or by SQLite)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    if sys.platform != "win32" and info.st_uid == os.getuid() and info.st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte or raise ``OSError``: ``os.write`` may write less than it was given
+    (a full disk, a signal); a write of 0 bytes is treated as a full disk."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            import errno
+
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
