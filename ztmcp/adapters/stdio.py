@@ -84,6 +84,7 @@ class _Endpoint:
         self.fd = fd
         self.lock = threading.Lock()
         self.broken = False
+        self.fault: BaseException | None = None  # what broke it, when it was not the peer
 
     def write(self, frame: bytes) -> bool:
         """Write one frame and its newline; False once the side cannot take frames any more.
@@ -98,8 +99,12 @@ class _Endpoint:
                 while data:
                     written = os.write(self.fd, data)
                     data = data[written:]
-            except BaseException:
+            except OSError:  # the peer is gone
                 self.broken = True
+                return False
+            except BaseException as exc:
+                self.broken = True
+                self.fault = exc
                 return False
         return True
 
@@ -204,10 +209,14 @@ class StdioRelay:
     def _broken(self, endpoint: _Endpoint) -> None:
         """A side stopped taking frames: the relay cannot go on (the agent's pending requests
         are answered at close, if the agent can still read)."""
-        if endpoint is self._agent:
+        side = "agent" if endpoint is self._agent else "server"
+        if endpoint.fault is not None:
+            what = type(endpoint.fault).__name__
+            self._stop(f"internal error while writing to the {side} ({what})", fault=True)
+        elif endpoint is self._agent:
             self._stop("the agent stopped reading")
         else:
-            self._stop(SERVER_DEAF, fault=True)
+            self._stop(SERVER_DEAF)
 
     def _waiter(
         self, hold: Hold, data: bytes, direction: Direction, onward: _Endpoint, back: _Endpoint
