@@ -578,6 +578,10 @@ class Session:
     @staticmethod
     def _answer(request: Message, denial: Verdict) -> bytes:
         text = denial_text(denial)
+        # An id JSON-RPC does not allow (an object, a list, a fraction) is answered as null.
+        msg_id = request.id
+        if not isinstance(msg_id, str | int) or isinstance(msg_id, bool):
+            msg_id = None
         # Policy denials of a tool call reach the model as a failed tool; protocol violations
         # (a malformed envelope, an id already in flight) stay JSON-RPC errors, since a tool
         # result with an in-flight id would read as the answer to the other call.
@@ -587,9 +591,9 @@ class Session:
             and denial.check != "envelope"
             and denial.rule not in _PROTOCOL_RULES
         ):
-            return encode(tool_error_result(request.id, text, modern=request.is_modern))
+            return encode(tool_error_result(msg_id, text, modern=request.is_modern))
         data = {"ztmcp": {"check": denial.check, "rule": denial.rule}}
-        return encode(error_response(request.id, denial.code, text, data))
+        return encode(error_response(msg_id, denial.code, text, data))
 
     def _refuse(
         self,
@@ -681,42 +685,12 @@ class Session:
             event["monitor"] = True
         self._post(event)
 
-    def _post(self, event: dict[str, Any]) -> None:
-        """Every record goes through here: a sink that fails in any way is an ``AuditError``."""
-        try:
-            self._audit.post(event)
-        except AuditError:
-            raise
-        except Exception as exc:
-            raise AuditError(
-                f"cannot record an audit event ({type(exc).__name__})",
-                hint="check the audit directory (ZTMCP_HOME) is writable and has space",
-            ) from exc
-
-    def _fault(
-        self,
-        direction: Direction,
-        raw: bytes,
-        suffix: bytes,
-        exc: BaseException,
-        started: float,
-        *,
-        record: bool = True,
-    ) -> Decision:
-        """Refuse the frame in hand after an exception (called with the lock held).
-
-        Everything here is bounded and cannot fail but for the audit record: the frame is
-        read again only to find whom to answer (a frame that broke the parser is read by
-        ``recover_id``), and any state the failed attempt left for it is undone.
-        """
-        verdict = Verdict(
-            Action.DENY,
-            "session",
-            FAULT_RULE,
-            f"ztmcp failed while handling this message ({type(exc).__name__}); it was refused",
-            Severity.HIGH,
-            code=INTERNAL_ERROR,
-        )
+    def _refusal(
+        self, direction: Direction, raw: bytes, suffix: bytes, verdict: Verdict
+    ) -> tuple[Decision, Kind, Any]:
+        """Whom ``_fault`` answers, and how: the frame is read again only for that (a frame
+        that broke the parser is read by ``recover_id``); state the failed attempt left for
+        it is undone. Only an id JSON-RPC allows (a string or an integer) is correlated."""
         msg: Message | None
         try:
             msg = parse(raw, direction, self.limits) if not suffix else None
@@ -731,6 +705,8 @@ class Session:
                 msg_id = recover_id(raw, suffix)
             except Exception:
                 msg_id = None
+        if not isinstance(msg_id, str | int) or isinstance(msg_id, bool):
+            msg_id = None
         key = _key(msg_id)
         text = f"ztmcp: {verdict.reason}"
         decision = Decision(Outcome.DROPPED, verdicts=(verdict,))
@@ -756,6 +732,47 @@ class Session:
                 forward = _error_bytes(waiting.id, INTERNAL_ERROR, text)
                 decision = Decision(Outcome.DENIED, forward=forward, verdicts=(verdict,))
         self._answered.pop(direction, None)
+        return decision, kind, msg_id
+
+    def _post(self, event: dict[str, Any]) -> None:
+        """Every record goes through here: a sink that fails in any way is an ``AuditError``."""
+        try:
+            self._audit.post(event)
+        except AuditError:
+            raise
+        except Exception as exc:
+            raise AuditError(
+                f"cannot record an audit event ({type(exc).__name__})",
+                hint="check the audit directory (ZTMCP_HOME) is writable and has space",
+            ) from exc
+
+    def _fault(
+        self,
+        direction: Direction,
+        raw: bytes,
+        suffix: bytes,
+        exc: BaseException,
+        started: float,
+        *,
+        record: bool = True,
+    ) -> Decision:
+        """Refuse the frame in hand after an exception (called with the lock held); nothing
+        here can fail but the audit record (``_refusal`` has a fallback of its own)."""
+        verdict = Verdict(
+            Action.DENY,
+            "session",
+            FAULT_RULE,
+            f"ztmcp failed while handling this message ({type(exc).__name__}); it was refused",
+            Severity.HIGH,
+            code=INTERNAL_ERROR,
+        )
+        try:
+            decision, kind, msg_id = self._refusal(direction, raw, suffix, verdict)
+        except Exception:  # by construction unreachable; if not, still refuse
+            kind, msg_id = Kind.INVALID, None
+            decision = Decision(Outcome.DROPPED, verdicts=(verdict,))
+            if direction is Direction.TO_SERVER:
+                decision = Decision(Outcome.DENIED, reply=_FALLBACK_ERROR, verdicts=(verdict,))
         if not record:
             return decision
         self._post(
