@@ -264,6 +264,17 @@ class Relay:
         self.send_agent(ping)
         return self.agent.wait(lambda lines: any(marker in line for line in lines[start:]))
 
+    def take(self) -> tuple[list[tuple[Direction, bytes, Decision]], list[bytes], list[bytes]]:
+        """The decisions and the lines each peer read so far, forgotten here (long runs check
+        them batch by batch; call it only when the relay is quiet, after ``sync``)."""
+        with self.seen.lock:
+            decisions, self.seen.decisions = self.seen.decisions, []
+        with self.agent.cond:
+            agent, self.agent.lines = self.agent.lines, []
+        with self.server.cond:
+            server, self.server.lines = self.server.lines, []
+        return decisions, agent, server
+
     def stop(self, timeout: float = TIMEOUT) -> RunResult | None:
         """Close the agent's stdin; the relay shuts the conduit down and ends."""
         os.close(self._to_relay)

@@ -19,9 +19,12 @@ from typing import Any
 from tests.fuzz.harness import Relay, is_response, read_json
 from ztmcp.errors import ProtocolError
 from ztmcp.jsonrpc import Direction, Kind, Message, parse
-from ztmcp.session import Outcome
+from ztmcp.session import Decision, Outcome
 
 TO_SERVER, TO_CLIENT = Direction.TO_SERVER, Direction.TO_CLIENT
+# The prefix of a problem that exists only because the frame was ambiguous (see ``ambiguous``):
+# the strict decoder of issue 17 item 1 (jsonrpc.py) refuses such frames.
+AMBIGUOUS = "[ambiguous]"
 SAFE_INT = 2**53 - 1
 
 
@@ -90,15 +93,34 @@ def ambiguous(raw: bytes) -> str | None:
 def violations(relay: Relay, *, check_ambiguity: bool = False, ended: bool = False) -> list[str]:
     """Every frame a peer read was decided by the Session, in the form the checks saw; every
     refused frame never arrived; every request was answered; returns the problems found."""
-    problems: list[str] = []
     with relay.seen.lock:
         decisions = list(relay.seen.decisions)
+    return check(
+        decisions,
+        list(relay.agent.lines),
+        list(relay.server.lines),
+        check_ambiguity=check_ambiguity,
+        ended=ended,
+    )
+
+
+def check(
+    decisions: list[tuple[Direction, bytes, Decision]],
+    agent_lines: list[bytes],
+    server_lines: list[bytes],
+    *,
+    check_ambiguity: bool = False,
+    ended: bool = False,
+) -> list[str]:
+    """``violations`` over explicit records (see ``Relay.take``)."""
+    problems: list[str] = []
     decided: dict[Direction, Counter[bytes]] = {TO_SERVER: Counter(), TO_CLIENT: Counter()}
     requests: dict[Direction, Counter[tuple[str, Any]]] = {
         TO_SERVER: Counter(),
         TO_CLIENT: Counter(),
     }
     cancelled: set[tuple[str, Any]] = set()
+    unclear: set[tuple[str, Any]] = set()  # ids of requests peers could decode differently
     for direction, raw, decision in decisions:
         if decision.forward is not None:
             decided[direction][decision.forward] += 1
@@ -114,7 +136,9 @@ def violations(relay: Relay, *, check_ambiguity: bool = False, ended: bool = Fal
                 problems.append(f"the peer decodes another message: {decision.forward[:200]!r}")
             why = ambiguous(decision.forward) if check_ambiguity else None
             if why:
-                problems.append(f"forwarded an ambiguous frame ({why}): {decision.forward[:200]!r}")
+                problems.append(
+                    f"{AMBIGUOUS} forwarded a frame ({why}): {decision.forward[:200]!r}"
+                )
         if decision.reply is not None:
             decided[direction.reverse][decision.reply] += 1
             if _strict(decision.reply, direction.reverse) is None:
@@ -128,6 +152,8 @@ def violations(relay: Relay, *, check_ambiguity: bool = False, ended: bool = Fal
             and not isinstance(msg.id, bool)
         ):
             requests[direction][_key(msg.id)] += 1
+            if ambiguous(raw):
+                unclear.add(_key(msg.id))
         if msg.method == "notifications/cancelled":
             cancelled.add(_key(msg.params.get("requestId")))
 
@@ -135,8 +161,8 @@ def violations(relay: Relay, *, check_ambiguity: bool = False, ended: bool = Fal
     # unchecked frame), nothing less (a decision not carried out). After the end, the agent
     # also reads ztmcp's own errors for the requests still waiting.
     for name, lines, want in (
-        ("server", relay.server.lines, decided[TO_SERVER]),
-        ("agent", relay.agent.lines, decided[TO_CLIENT]),
+        ("server", server_lines, decided[TO_SERVER]),
+        ("agent", agent_lines, decided[TO_CLIENT]),
     ):
         got = Counter(lines)
         for line, n in (got - want).items():
@@ -152,7 +178,7 @@ def violations(relay: Relay, *, check_ambiguity: bool = False, ended: bool = Fal
             problems.append(f"the {name} never read {n} decided frame(s): {line[:200]!r}")
 
     # Every request got an answer (a cancelled one need not).
-    for direction, lines in ((TO_SERVER, relay.agent.lines), (TO_CLIENT, relay.server.lines)):
+    for direction, lines in ((TO_SERVER, agent_lines), (TO_CLIENT, server_lines)):
         answers: Counter[tuple[str, Any]] = Counter()
         for line in lines:
             body = read_json(line)
@@ -161,7 +187,6 @@ def violations(relay: Relay, *, check_ambiguity: bool = False, ended: bool = Fal
         for key, n in requests[direction].items():
             if key not in cancelled and answers[key] < n:
                 side = "agent" if direction is TO_SERVER else "server"
-                problems.append(
-                    f"{n - answers[key]} request(s) {key[1]!r} of the {side} unanswered"
-                )
+                text = f"{n - answers[key]} request(s) {key[1]!r} of the {side} unanswered"
+                problems.append(f"{AMBIGUOUS} {text}" if key in unclear else text)
     return problems

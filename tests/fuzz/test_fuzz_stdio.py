@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.fuzz.frames import batches, hostile_answer
 from tests.fuzz.harness import Relay
-from tests.fuzz.invariants import violations
+from tests.fuzz.invariants import AMBIGUOUS, violations
 from ztmcp.state.audit import verify_file
 
 EXAMPLES = 40  # a few hundred frames in a few seconds
@@ -39,7 +39,8 @@ def _fuzz(relay: Relay) -> None:
         # either peer before the first came back.
         assert relay.sync() and relay.sync(), f"the relay did not answer after {batch!r}"
         assert relay.thread.is_alive(), f"the relay stopped: {relay.relay._stop_reason}"
-        assert not violations(relay), (batch, violations(relay))
+        problems = [p for p in violations(relay) if not p.startswith(AMBIGUOUS)]
+        assert not problems, (batch, problems)
 
     run()
 
@@ -52,7 +53,7 @@ def test_the_stdio_relay_under_hostile_peers(tmp_path: Path) -> None:
     finally:
         result = relay.stop()
     assert result is not None and result.exit_code == 0, relay.said
-    assert not violations(relay, ended=True)
+    assert not [p for p in violations(relay, ended=True) if not p.startswith(AMBIGUOUS)]
     assert len(relay.seen.decisions) >= EXAMPLES  # it did relay something
     verification = verify_file(relay.audit.path)
     assert verification.ok and verification.closed, verification.error
@@ -70,4 +71,4 @@ def test_the_stdio_relay_forwards_only_unambiguous_frames(tmp_path: Path) -> Non
         relay.sync()
     finally:
         relay.stop()
-    assert not [p for p in violations(relay, check_ambiguity=True, ended=True) if "ambiguous" in p]
+    assert not violations(relay, check_ambiguity=True, ended=True)
