@@ -10,6 +10,7 @@ Session's decisions, every request against its answer, and the audit log is veri
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tests.fuzz.harness import Relay
 from tests.fuzz.invariants import AMBIGUOUS, violations
 from ztmcp.state.audit import verify_file
 
-EXAMPLES = 40  # a few hundred frames in a few seconds
+EXAMPLES = int(os.environ.get("ZTMCP_FUZZ_EXAMPLES", "40"))  # a few hundred frames, seconds
 
 
 def _fuzz(relay: Relay) -> None:
