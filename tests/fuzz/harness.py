@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,9 +30,10 @@ from ztmcp.checks.base import Check
 from ztmcp.jsonrpc import Direction
 from ztmcp.policy import build_checks, load_policy
 from ztmcp.session import Decision, Edge, Session
-from ztmcp.state.audit import AuditLog
+from ztmcp.state.audit import AuditLog, read_records, session_files
 
 TIMEOUT = 10.0
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_checks(home: Path) -> list[Check]:
@@ -122,7 +124,72 @@ class _Lines:
             return True
 
 
-class Relay:
+class _Peers:
+    """Both peers, played by the test: what each side writes, what each read, auto-answers."""
+
+    answer_server: Callable[[dict[str, Any]], bytes | None]
+    answer_agent: Callable[[dict[str, Any]], bytes | None]
+    agent: _Lines
+    server: _Lines
+    _to_relay: int
+    _as_server: int
+
+    def _peers(
+        self,
+        answer_server: Callable[[dict[str, Any]], bytes | None],
+        answer_agent: Callable[[dict[str, Any]], bytes | None] | None,
+    ) -> None:
+        self.answer_server = answer_server
+        self.answer_agent = answer_agent or (
+            lambda r: json.dumps({"jsonrpc": "2.0", "id": r["id"], "result": {}}).encode()
+        )
+        self._agent_lock = threading.Lock()  # one per side: a full pipe must not block the other
+        self._server_lock = threading.Lock()
+        self._syncs = 0
+        self.sent_by_agent: list[bytes] = []  # every line each side wrote, as written
+        self.sent_by_server: list[bytes] = []
+
+    # -- the two peers ----------------------------------------------------------------------
+
+    def _agent_got(self, line: bytes) -> None:
+        body = read_json(line)
+        if is_request(body):
+            answer = self.answer_agent(body)
+            if answer is not None:
+                self.send_agent(answer + b"\n")
+
+    def _server_got_line(self, line: bytes) -> None:
+        body = read_json(line)
+        if is_request(body):
+            answer = self.answer_server(body)
+            if answer is not None:
+                self.send_server(answer + b"\n")
+
+    def send_agent(self, data: bytes) -> None:
+        """Bytes from the agent to ztmcp's stdin."""
+        with self._agent_lock, contextlib.suppress(OSError):
+            self.sent_by_agent.extend(data.split(b"\n")[:-1])
+            os.write(self._to_relay, data)
+
+    def send_server(self, data: bytes) -> None:
+        """Bytes from the server to ztmcp."""
+        with self._server_lock, contextlib.suppress(OSError):
+            self.sent_by_server.extend(data.split(b"\n")[:-1])
+            os.write(self._as_server, data)
+
+    def sync(self) -> bool:
+        """A ping from the agent, answered by the server: True once it came back, so every
+        frame either side sent before it has been handled."""
+        self._syncs += 1
+        marker = f'"ztmcp-sync-{self._syncs}"'.encode()
+        with self.agent.cond:
+            start = len(self.agent.lines)
+        ping = b'{"jsonrpc":"2.0","id":%s,"method":"ping"}\n' % marker
+        self.send_agent(ping)
+        return self.agent.wait(lambda lines: any(marker in line for line in lines[start:]))
+
+
+class Relay(_Peers):
     """``ztmcp run``'s relay and Session in this process, both peers played by the test."""
 
     def __init__(
@@ -139,10 +206,7 @@ class Relay:
         self.session = Session("fuzz", checks or default_checks(tmp), self.audit, edge=edge)
         self.seen = Seen()
         self._spy()
-        self.answer_server = answer_server
-        self.answer_agent = answer_agent or (
-            lambda r: json.dumps({"jsonrpc": "2.0", "id": r["id"], "result": {}}).encode()
-        )
+        self._peers(answer_server, answer_agent)
         agent_in, self._to_relay = os.pipe()
         self._from_relay, agent_out = os.pipe()
         ctl_r, self._as_server = os.pipe()
@@ -176,9 +240,7 @@ class Relay:
         self.thread = threading.Thread(target=self._run, name="relay", daemon=True)
         self.agent = _Lines(self._from_relay, self._agent_got)
         self.server = _Lines(self._server_got, self._server_got_line)
-        self._write_lock = threading.Lock()
         self.thread.start()
-        self._syncs = 0
 
     def _spy(self) -> None:
         session, seen = self.session, self.seen
@@ -227,43 +289,6 @@ class Relay:
         finally:
             os.close(self._agent_out)  # the agent sees the end of the stream
 
-    # -- the two peers ----------------------------------------------------------------------
-
-    def _agent_got(self, line: bytes) -> None:
-        body = read_json(line)
-        if is_request(body):
-            answer = self.answer_agent(body)
-            if answer is not None:
-                self.send_agent(answer + b"\n")
-
-    def _server_got_line(self, line: bytes) -> None:
-        body = read_json(line)
-        if is_request(body):
-            answer = self.answer_server(body)
-            if answer is not None:
-                self.send_server(answer + b"\n")
-
-    def send_agent(self, data: bytes) -> None:
-        """Bytes from the agent to ztmcp's stdin."""
-        with self._write_lock, contextlib.suppress(OSError):
-            os.write(self._to_relay, data)
-
-    def send_server(self, data: bytes) -> None:
-        """Bytes from the server to ztmcp."""
-        with contextlib.suppress(OSError):
-            os.write(self._as_server, data)
-
-    def sync(self) -> bool:
-        """A ping from the agent, answered by the server: True once it came back, so every
-        frame either side sent before it has been handled."""
-        self._syncs += 1
-        marker = f'"ztmcp-sync-{self._syncs}"'.encode()
-        with self.agent.cond:
-            start = len(self.agent.lines)
-        ping = b'{"jsonrpc":"2.0","id":%s,"method":"ping"}\n' % marker
-        self.send_agent(ping)
-        return self.agent.wait(lambda lines: any(marker in line for line in lines[start:]))
-
     def take(self) -> tuple[list[tuple[Direction, bytes, Decision]], list[bytes], list[bytes]]:
         """The decisions and the lines each peer read so far, forgotten here (long runs check
         them batch by batch; call it only when the relay is quiet, after ``sync``)."""
@@ -273,6 +298,10 @@ class Relay:
             agent, self.agent.lines = self.agent.lines, []
         with self.server.cond:
             server, self.server.lines = self.server.lines, []
+        with self._agent_lock:
+            self.sent_by_agent = []
+        with self._server_lock:
+            self.sent_by_server = []
         return decisions, agent, server
 
     def stop(self, timeout: float = TIMEOUT) -> RunResult | None:
@@ -284,3 +313,64 @@ class Relay:
         self.agent.thread.join(timeout)
         self.server.thread.join(timeout)
         return self.result
+
+
+class RunProcess(_Peers):
+    """``ztmcp run`` as a subprocess, assembled by the CLI itself (policy, checks, the pin and
+    access edges, the audit log), in front of the same conduit through two FIFOs."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        answer_server: Callable[[dict[str, Any]], bytes | None] = echo_answer,
+        answer_agent: Callable[[dict[str, Any]], bytes | None] | None = None,
+    ) -> None:
+        self._peers(answer_server, answer_agent)
+        self.home = tmp / "home"
+        ctl, rx = tmp / "ctl.fifo", tmp / "rx.fifo"
+        os.mkfifo(ctl)
+        os.mkfifo(rx)
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+        env.update(ZTMCP_HOME=str(self.home), PYTHONPATH=str(ROOT))
+        script = f'cat < "{ctl}" & pid=$!; cat > "{rx}"; kill $pid'
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ztmcp", "run", "--name", "fuzz", "--grace", "1", "--",
+             "bash", "-c", script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=tmp,
+            env=env,
+            bufsize=0,
+        )  # fmt: skip
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._to_relay = self.proc.stdin.fileno()
+        self._server_got = os.open(rx, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(self._server_got, True)
+        deadline = time.monotonic() + TIMEOUT
+        while True:  # the conduit opens its end once ztmcp started it
+            try:
+                self._as_server = os.open(ctl, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server never started"
+                time.sleep(0.02)
+        os.set_blocking(self._as_server, True)
+        self.agent = _Lines(self.proc.stdout.fileno(), self._agent_got)
+        self.server = _Lines(self._server_got, self._server_got_line)
+
+    def audit_records(self) -> list[dict[str, Any]]:
+        return list(read_records(session_files(self.home / "audit")))
+
+    def stop(self, timeout: float = TIMEOUT) -> int:
+        """Close ztmcp's stdin; it shuts the conduit down and exits; its exit status."""
+        assert self.proc.stdin is not None and self.proc.stderr is not None
+        self.proc.stdin.close()
+        code = self.proc.wait(timeout)
+        os.close(self._as_server)
+        self.agent.thread.join(timeout)
+        self.server.thread.join(timeout)
+        os.close(self._server_got)
+        self.stderr = self.proc.stderr.read().decode(errors="replace")
+        return code

@@ -12,6 +12,7 @@ no BOM and is valid UTF-8.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from typing import Any
@@ -178,6 +179,67 @@ def check(
             problems.append(f"the {name} never read {n} decided frame(s): {line[:200]!r}")
 
     # Every request got an answer (a cancelled one need not).
+    for direction, lines in ((TO_SERVER, agent_lines), (TO_CLIENT, server_lines)):
+        answers: Counter[tuple[str, Any]] = Counter()
+        for line in lines:
+            body = read_json(line)
+            if is_response(body):
+                answers[_key(body.get("id"))] += 1
+        for key, n in requests[direction].items():
+            if key not in cancelled and answers[key] < n:
+                side = "agent" if direction is TO_SERVER else "server"
+                text = f"{n - answers[key]} request(s) {key[1]!r} of the {side} unanswered"
+                problems.append(f"{AMBIGUOUS} {text}" if key in unclear else text)
+    return problems
+
+
+def check_by_audit(
+    records: list[dict[str, Any]],
+    sent_by_agent: list[bytes],
+    sent_by_server: list[bytes],
+    agent_lines: list[bytes],
+    server_lines: list[bytes],
+) -> list[str]:
+    """``check`` for a relay in another process, from its audit log: every line of one peer's
+    that the other read was checked as those exact bytes and let through (its digest recorded
+    with a forwarding outcome); every other line a peer read is ztmcp's own, a message the
+    parser accepts; every request was answered."""
+    passed: dict[str, set[str]] = {"to_server": set(), "to_client": set()}
+    for r in records:
+        if r.get("event") == "message" and r.get("outcome") in ("forwarded", "flagged"):
+            passed[r["direction"]].add(r["sha256"])
+    problems: list[str] = []
+    for name, lines, theirs, direction in (
+        ("server", server_lines, set(sent_by_agent), TO_SERVER),
+        ("agent", agent_lines, set(sent_by_server), TO_CLIENT),
+    ):
+        for line in lines:
+            if line in theirs:
+                if hashlib.sha256(line).hexdigest() not in passed[direction.value]:
+                    problems.append(f"the {name} read an unchecked frame: {line[:200]!r}")
+            elif _strict(line, direction) is None:
+                problems.append(f"the {name} read a frame that is not a message: {line[:200]!r}")
+    requests: dict[Direction, Counter[tuple[str, Any]]] = {
+        TO_SERVER: Counter(),
+        TO_CLIENT: Counter(),
+    }
+    cancelled: set[tuple[str, Any]] = set()
+    unclear: set[tuple[str, Any]] = set()
+    for direction, frames in ((TO_SERVER, sent_by_agent), (TO_CLIENT, sent_by_server)):
+        for raw in frames:
+            msg = _strict(raw, direction)
+            if msg is None:
+                continue
+            if (
+                msg.kind is Kind.REQUEST
+                and isinstance(msg.id, str | int)
+                and not isinstance(msg.id, bool)
+            ):
+                requests[direction][_key(msg.id)] += 1
+                if ambiguous(raw):
+                    unclear.add(_key(msg.id))
+            if msg.method == "notifications/cancelled":
+                cancelled.add(_key(msg.params.get("requestId")))
     for direction, lines in ((TO_SERVER, agent_lines), (TO_CLIENT, server_lines)):
         answers: Counter[tuple[str, Any]] = Counter()
         for line in lines:

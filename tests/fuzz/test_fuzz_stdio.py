@@ -11,6 +11,8 @@ Session's decisions, every request against its answer, and the audit log is veri
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -18,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.fuzz.frames import batches, hostile_answer
-from tests.fuzz.harness import Relay
-from tests.fuzz.invariants import AMBIGUOUS, violations
+from tests.fuzz.harness import Relay, RunProcess
+from tests.fuzz.invariants import AMBIGUOUS, check_by_audit, violations
 from ztmcp.state.audit import verify_file
 
 EXAMPLES = int(os.environ.get("ZTMCP_FUZZ_EXAMPLES", "40"))  # a few hundred frames, seconds
@@ -73,3 +75,43 @@ def test_the_stdio_relay_forwards_only_unambiguous_frames(tmp_path: Path) -> Non
     finally:
         relay.stop()
     assert not violations(relay, check_ambiguity=True, ended=True)
+
+
+@pytest.mark.e2e
+def test_ztmcp_run_itself_under_hostile_peers(tmp_path: Path) -> None:
+    """The same, through ``ztmcp run`` as a client starts it: the CLI's own assembly, with the
+    pin and access edges; checked from its audit log, which ``ztmcp audit verify`` accepts."""
+    run = RunProcess(tmp_path, answer_server=hostile_answer)
+    try:
+
+        @settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, database=None)
+        @given(batch=batches())
+        def fuzz(batch: list[tuple[bool, bytes]]) -> None:
+            for from_agent, frame in batch:
+                (run.send_agent if from_agent else run.send_server)(frame + b"\n")
+            assert run.sync() and run.sync(), f"ztmcp run did not answer after {batch!r}"
+            assert run.proc.poll() is None, "ztmcp run exited"
+
+        fuzz()
+    finally:
+        code = run.stop()
+    assert code == 0, run.stderr
+    problems = check_by_audit(
+        run.audit_records(),
+        run.sent_by_agent,
+        run.sent_by_server,
+        run.agent.lines,
+        run.server.lines,
+    )
+    assert not [p for p in problems if not p.startswith(AMBIGUOUS)]
+    theirs = set(run.sent_by_agent)  # it did relay the agent's frames, checked
+    assert sum(line in theirs for line in run.server.lines) >= EXAMPLES // 2
+    verify = subprocess.run(
+        [sys.executable, "-m", "ztmcp", "audit", "verify"],
+        env={**os.environ, "ZTMCP_HOME": str(run.home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert verify.returncode == 0, (verify.stdout, verify.stderr)
