@@ -21,7 +21,7 @@ from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.errors import AuditError
 from ztmcp.jsonrpc import Direction, Message
 from ztmcp.session import Decision, Session
-from ztmcp.state.audit import AuditLog, verify_file
+from ztmcp.state.audit import AuditLog, read_records, verify_file
 
 TO_SERVER = Direction.TO_SERVER
 
@@ -130,6 +130,18 @@ def _answers(relay: Relay) -> dict[Any, list[dict[str, Any]]]:
     return got
 
 
+SERVER_REQUEST = (
+    b'{"jsonrpc":"2.0","id":"s1","method":"roots/list","params":{"_meta":{"note":"'
+    + MARK.encode()
+    + b'"}}}'
+)
+
+
+def _answers_s1(line: bytes) -> bool:
+    body = read_json(line)
+    return is_response(body) and body.get("id") == "s1"
+
+
 def _drive(relay: Relay) -> dict[Any, list[dict[str, Any]]]:
     for frame in _frames():
         relay.send_agent(frame + b"\n")
@@ -218,6 +230,9 @@ def test_a_fault_at_any_step_never_forwards_and_leaves_no_request_waiting(
             b'{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"x"}}\n'
         )
         relay.agent.wait(lambda _: 4 in _answers(relay), timeout=5)
+    if not stops_relay:  # a marked request from the server: its answer goes to the server
+        relay.send_server(SERVER_REQUEST + b"\n")
+        relay.server.wait(lambda lines: any(_answers_s1(line) for line in lines), timeout=5)
     result = relay.stop()
     answers = _answers(relay)
     assert hits, f"{step} was never reached: the test proves nothing"
@@ -237,7 +252,22 @@ def test_a_fault_at_any_step_never_forwards_and_leaves_no_request_waiting(
         faulted = 4 if step == "_observe_tools" else 2
         if step != "shutdown":
             assert answers[faulted][0]["error"]["code"] == -32603  # refused, with its id
+        to_server = [read_json(line) for line in relay.server.lines if _answers_s1(line)]
+        if step == "parse":
+            # Unreadable, a frame from the server is answered only when the agent waits on
+            # its id: ztmcp cannot tell a request from a response it cannot parse.
+            assert to_server == []
+        elif step in ("_answer", "encode", "_observe_tools", "shutdown"):  # not on its path
+            assert len(to_server) == 1 and "result" in to_server[0]
+        else:
+            assert len(to_server) == 1 and to_server[0]["error"]["code"] == -32603
     assert verify_file(relay.audit.path).ok
+    records = list(read_records([relay.audit.path]))
+    if stops_relay:  # why the relay stopped is on record
+        assert "internal error" in records[-1]["reason"]
+    elif step != "shutdown":  # each refusal is on record
+        faults = [v for r in records for v in r.get("verdicts", []) if v["rule"] == "session.fault"]
+        assert faults, records
 
 
 def test_an_audit_failure_stops_relaying_both_ways(
