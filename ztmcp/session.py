@@ -257,35 +257,26 @@ class Session:
         ``AuditError`` passes, and the adapter must then stop relaying.
         """
         with self._lock:
-            started = time.perf_counter()
-            try:
-                try:
-                    msg = parse(raw, direction, self.limits)
-                except ProtocolError as exc:
-                    return self._refuse(direction, raw, len(raw), exc, started)
-                return self._run(msg, started)
-            except AuditError:
-                raise
-            except Exception as exc:  # fail closed: the frame in hand is refused
-                return self._fault(direction, raw, b"", exc, started)
+            return self._guarded(
+                direction, raw, b"", lambda started: self._decide(direction, raw, started)
+            )
 
     def handle_oversize(
         self, direction: Direction, prefix: bytes, size: int, suffix: bytes = b""
     ) -> Decision:
         """A frame the adapter discarded unread because it exceeded the size limit."""
+        exc = ProtocolError(
+            f"message of {size}+ bytes exceeds the limit of {self.limits.max_bytes} bytes",
+            code=INVALID_REQUEST,
+            rule="limits.size",
+        )
         with self._lock:
-            started = time.perf_counter()
-            try:
-                exc = ProtocolError(
-                    f"message of {size}+ bytes exceeds the limit of {self.limits.max_bytes} bytes",
-                    code=INVALID_REQUEST,
-                    rule="limits.size",
-                )
-                return self._refuse(direction, prefix, size, exc, started, suffix)
-            except AuditError:
-                raise
-            except Exception as fault:  # fail closed, as in ``handle``
-                return self._fault(direction, prefix, suffix, fault, started)
+            return self._guarded(
+                direction,
+                prefix,
+                suffix,
+                lambda started: self._refuse(direction, prefix, size, exc, started, suffix),
+            )
 
     def refuse(
         self,
@@ -347,17 +338,16 @@ class Session:
         with self._lock:
             if self._held.pop(_key(msg.id), None) is None:
                 return Decision(Outcome.DROPPED)
-            started = time.perf_counter()
-            try:
-                if refusal is None:
-                    return self._run(msg, started, may_hold=False)
-                decision = self._deny(msg, None, refusal, (refusal,))
-                self._record(msg, None, decision, len(msg.raw), started)
-                return decision
-            except AuditError:
-                raise
-            except Exception as exc:  # fail closed, as in ``handle``
-                return self._fault(msg.direction, msg.raw, b"", exc, started)
+            return self._guarded(
+                msg.direction, msg.raw, b"", lambda started: self._resumed(msg, refusal, started)
+            )
+
+    def _resumed(self, msg: Message, refusal: Verdict | None, started: float) -> Decision:
+        if refusal is None:
+            return self._run(msg, started, may_hold=False)
+        decision = self._deny(msg, None, refusal, (refusal,))
+        self._record(msg, None, decision, len(msg.raw), started)
+        return decision
 
     def own_surface(self) -> None:
         """Keep the tool surface to this session from now on: a copy of the shared one."""
@@ -372,6 +362,30 @@ class Session:
     def pending(self) -> int:
         with self._lock:
             return sum(len(p) for p in self._pending.values())
+
+    def _guarded(
+        self,
+        direction: Direction,
+        raw: bytes,
+        suffix: bytes,
+        decide: Callable[[float], Decision],
+    ) -> Decision:
+        """The one guard every frame is handled under (the lock held): any exception while
+        deciding refuses the frame in hand (``_fault``); only an ``AuditError`` passes."""
+        started = time.perf_counter()
+        try:
+            return decide(started)
+        except AuditError:
+            raise
+        except Exception as exc:  # fail closed: the frame in hand is refused
+            return self._fault(direction, raw, suffix, exc, started)
+
+    def _decide(self, direction: Direction, raw: bytes, started: float) -> Decision:
+        try:
+            msg = parse(raw, direction, self.limits)
+        except ProtocolError as exc:
+            return self._refuse(direction, raw, len(raw), exc, started)
+        return self._run(msg, started)
 
     def _run(self, msg: Message, started: float, *, may_hold: bool = True) -> Decision:
         kind = msg.kind
