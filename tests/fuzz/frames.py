@@ -170,6 +170,8 @@ def _mutate(encoded: bytes, how: str) -> bytes:
             if encoded.endswith(b"}")
             else encoded
         )
+    if how == "huge_float":
+        return encoded[:-1] + b',"f":1e400}' if encoded.endswith(b"}") else encoded
     if how == "spaces":
         return b"  \t" + encoded.replace(b":", b" : ") + b" \r"
     return encoded
@@ -177,7 +179,7 @@ def _mutate(encoded: bytes, how: str) -> bytes:
 
 MUTATIONS = ["none", "none", "none", "none", "bom", "truncate", "invalid_utf8", "dup_key",
              "casefold_key", "casefold_dup", "lone_surrogate", "nan", "batch", "deep", "big_int",
-             "spaces"]  # fmt: skip
+             "huge_float", "spaces"]  # fmt: skip
 
 
 def encode(body: dict[str, Any], ensure_ascii: bool) -> bytes:

@@ -67,6 +67,12 @@ def ambiguous(raw: bytes) -> str | None:
         problems.append(f"constant {name}")
         return None
 
+    def number(text: str) -> float:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            problems.append("number out of range")  # Python: inf, JavaScript: Infinity, Go: error
+        return value
+
     def integer(digits: str) -> int:
         value = int(digits)
         if abs(value) > SAFE_INT:
@@ -74,7 +80,13 @@ def ambiguous(raw: bytes) -> str | None:
         return value
 
     try:
-        body = json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=integer)
+        body = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=constant,
+            parse_int=integer,
+            parse_float=number,
+        )
     except (ValueError, RecursionError):
         return "not JSON"
     stack = [body]
