@@ -8,6 +8,7 @@ import pytest
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
 from ztmcp.checks.envelope import EnvelopeCheck
+from ztmcp.errors import AuditError
 from ztmcp.jsonrpc import DENIED, METHOD_NOT_FOUND, SERVER_GONE, Direction, Message
 from ztmcp.session import Mode, Outcome, Session
 from ztmcp.state.audit import AuditLog, read_records, verify_file
@@ -453,3 +454,286 @@ def test_edges_ask_each_edge_for_a_hold_until_one_offers_it() -> None:
     assert edges.hold(None, None, denial) is offered  # type: ignore[arg-type]
     edges.allowed(None, (), 0.0)  # type: ignore[arg-type]
     assert events == ["a:hold", "b:hold", "a:allowed", "b:allowed", "c:allowed"]
+
+
+# -- handling a frame is total: fault injection at every step ----------------------------------
+
+
+class FaultyEdge:
+    """An edge whose one named step raises (fault injection); every other step does nothing."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+        self.hits = 0
+
+    def _maybe(self, step: str) -> None:
+        if step == self.step:
+            self.hits += 1
+            raise RuntimeError(f"injected fault in edge.{step}")
+
+    def hold(self, session: Session, msg: Message, denial: Verdict) -> None:
+        self._maybe("hold")
+
+    def allowed(self, session: Session, verdicts: Any, now: float) -> None:
+        self._maybe("allowed")
+
+    def listed(self, page: Any) -> None:
+        self._maybe("listed")
+
+    def close(self) -> None:
+        self._maybe("close")
+
+
+def _tools_list(msg_id: int) -> bytes:
+    return raw({"jsonrpc": "2.0", "id": msg_id, "method": "tools/list"})
+
+
+def _listing(msg_id: int) -> bytes:
+    tools = [{"name": "echo", "inputSchema": {"type": "object"}}]
+    return raw({"jsonrpc": "2.0", "id": msg_id, "result": {"tools": tools}})
+
+
+# Every kind of frame, in an order that makes each response answer a request in flight.
+FRAMES: list[tuple[Direction, bytes]] = [
+    (
+        TO_SERVER,
+        raw(
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "t", "version": "1"},
+                },
+            }
+        ),
+    ),
+    (
+        TO_CLIENT,
+        raw(
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "result": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "serverInfo": {"name": "s", "version": "1"},
+                },
+            }
+        ),
+    ),
+    (TO_SERVER, raw({"jsonrpc": "2.0", "method": "notifications/initialized"})),
+    (TO_SERVER, _tools_list(1)),
+    (TO_CLIENT, _listing(1)),
+    (TO_SERVER, call(2)),  # allowed
+    (TO_SERVER, call(3, "rm")),  # denied: a reply
+    (TO_SERVER, call(4, "SECRET")),  # rewritten
+    (TO_CLIENT, result(2)),  # allowed response
+    (TO_CLIENT, result(4, "EVIL")),  # denied response: the agent gets an error in its place
+    (TO_CLIENT, raw({"jsonrpc": "2.0", "id": "s1", "method": "roots/list"})),  # server request
+    (TO_SERVER, raw({"jsonrpc": "2.0", "id": "s1", "result": {"roots": []}})),
+    (
+        TO_CLIENT,
+        raw(
+            {
+                "jsonrpc": "2.0",
+                "method": "notifications/message",
+                "params": {"level": "info", "data": "x"},
+            }
+        ),
+    ),
+    (TO_SERVER, b'{"jsonrpc":"2.0","id":5,"method":"ping",'),  # unparseable, id recoverable
+    (TO_CLIENT, b"not json at all"),
+]
+
+# (where, attribute): the functions the Session runs while it handles a frame.
+SESSION_STEPS: list[tuple[str, str]] = [
+    ("ztmcp.session", "parse"),
+    ("ztmcp.session.Session", "_run"),
+    ("ztmcp.session.Session", "_note_client"),
+    ("ztmcp.session.Session", "_withheld_tool"),
+    ("ztmcp.session.Session", "_track"),
+    ("ztmcp.session.Session", "_observe_tools"),
+    ("ztmcp.session.Session", "_listed"),
+    ("ztmcp.session.Session", "_deny"),
+    ("ztmcp.session.Session", "_answer"),
+    ("ztmcp.session.Session", "_refuse"),
+    ("ztmcp.session.Session", "_record"),
+    ("ztmcp.session", "encode"),
+    ("ztmcp.session", "recover_id"),
+    ("edge", "hold"),
+    ("edge", "allowed"),
+    ("edge", "listed"),
+]
+
+
+def _run_frames(s: Session) -> list[Any]:
+    return [s.handle(direction, frame) for direction, frame in FRAMES]
+
+
+def _is_fault(decision: Any) -> bool:
+    return any(v.rule == "session.fault" for v in decision.verdicts)
+
+
+@pytest.mark.parametrize(("where", "name"), SESSION_STEPS, ids=lambda p: str(p))
+def test_a_fault_at_any_step_refuses_the_frame_in_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, name: str
+) -> None:
+    """Inject an exception at one step of the pipeline: each frame is then handled exactly as
+    without the fault, or refused (a request answered with its id, a response replaced by an
+    error to the peer waiting for it, anything else dropped), never forwarded as it came; no
+    request is left waiting; the audit log records the refusal and verifies."""
+    baseline = _run_frames(
+        Session(
+            "t",
+            [EnvelopeCheck(), DenyTool(), Redact()],
+            AuditLog.create(tmp_path, "base"),
+            edge=FaultyEdge("none"),
+        )
+    )
+    edge = FaultyEdge(name if where == "edge" else "none")
+    log = AuditLog.create(tmp_path / "faulty", "t")
+    s = Session("t", [EnvelopeCheck(), DenyTool(), Redact()], log, edge=edge)
+    hits = 0
+    if where != "edge":
+        import importlib
+
+        module_name, _, cls = where.partition(".Session")
+        target: Any = importlib.import_module(module_name)
+        if cls or where.endswith("Session"):
+            target = Session
+
+        def boom(*args: Any, **kwargs: Any) -> Any:
+            nonlocal hits
+            hits += 1
+            raise RuntimeError(f"injected fault in {name}")
+
+        monkeypatch.setattr(target, name, boom)
+    decisions = _run_frames(s)
+    hits += edge.hits
+    assert hits, f"{where}.{name} was never reached: the test proves nothing"
+    faults = 0
+    waiting: dict[Direction, set[Any]] = {TO_SERVER: set(), TO_CLIENT: set()}  # forwarded ids
+    for (direction, frame), got, want in zip(FRAMES, decisions, baseline, strict=True):
+        body = json.loads(frame) if frame.endswith(b"}") else {}
+        is_request = "method" in body and "id" in body
+        if not _is_fault(got):
+            if not faults:  # until the first refusal, the state is the baseline's
+                assert got == want, frame
+            if is_request and got.forward is not None:
+                waiting[direction].add(body["id"])
+            elif "result" in body or "error" in body:
+                waiting[direction.reverse].discard(body["id"])
+            continue
+        faults += 1
+        assert got.outcome in (Outcome.DENIED, Outcome.DROPPED) and got.hold is None
+        assert got.forward != frame and got.reply != frame
+        readable = name != "parse"  # with the parser broken, ztmcp cannot tell what it is
+        if (is_request and readable) or (direction is TO_SERVER and not (readable and body)):
+            # A request, or what may be one from the agent: answered to the sender, with the id
+            # that can be read (a frame that is not JSON at all: its recoverable id, or null).
+            assert got.forward is None and got.reply is not None
+            answer = json.loads(got.reply)
+            assert answer["error"]["code"] == -32603
+            expected = body.get("id") if body else (None if name == "recover_id" else 5)
+            assert answer["id"] == expected
+        elif "id" in body and body["id"] in waiting[direction.reverse]:
+            # A response to a request in flight: that peer gets an error with its id instead.
+            waiting[direction.reverse].discard(body["id"])
+            assert got.reply is None and got.forward is not None
+            assert json.loads(got.forward)["id"] == body["id"]
+            assert json.loads(got.forward)["error"]["code"] == -32603
+        else:  # nobody waits for it
+            assert got.forward is None and got.reply is None
+    assert faults, "no frame was refused although the fault was reached"
+    assert s.pending == len(waiting[TO_SERVER]) + len(waiting[TO_CLIENT])  # nothing left over
+    replies = s.close("done")
+    assert all(json.loads(r)["error"]["code"] == SERVER_GONE for r in replies)
+    assert verify_file(log.path).ok
+    records = [r for r in read_records([log.path]) if r.get("event") == "message"]
+    fault_records = [
+        r for r in records if any(v["rule"] == "session.fault" for v in r.get("verdicts", []))
+    ]
+    assert len(fault_records) == faults
+    assert all(r["outcome"] in ("denied", "dropped") for r in fault_records)
+
+
+class FailingSink:
+    """An audit sink that fails after ``ok`` records, the way a full disk does."""
+
+    def __init__(self, ok: int, error: Exception) -> None:
+        self.ok, self.error = ok, error
+        self.events: list[dict[str, Any]] = []
+
+    def post(self, event: dict[str, Any]) -> None:
+        if len(self.events) >= self.ok:
+            raise self.error
+        self.events.append(event)
+
+    def close(self, **fields: Any) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [AuditError("disk full"), OSError(28, "No space left")])
+def test_an_audit_failure_is_never_swallowed(error: Exception) -> None:
+    """A frame that cannot be recorded is not decided: the AuditError reaches the adapter,
+    which stops relaying; whatever the sink raised, it arrives as an AuditError."""
+    s = Session("t", [EnvelopeCheck()], FailingSink(1, error))  # session.start is recorded
+    frame = call(1)
+    with pytest.raises(AuditError):
+        s.handle(TO_SERVER, frame)
+    with pytest.raises(AuditError):
+        s.handle(TO_SERVER, b"not json")
+    with pytest.raises(AuditError):
+        s.refuse(TO_SERVER, call(2), RuntimeError("pump"))
+    # The adapter answers the frame in hand, unrecorded, then every request still waiting.
+    in_hand = s.refuse(TO_SERVER, frame, error, record=False)
+    assert in_hand.reply is not None and json.loads(in_hand.reply)["id"] == 1
+    assert s.drain("audit failed") == []
+    with pytest.raises(AuditError):
+        s.close("done")
+
+
+def test_drain_answers_what_is_waiting_without_recording(audit: AuditLog) -> None:
+    s = session(audit)
+    s.handle(TO_SERVER, call(1))
+    s.handle(TO_SERVER, call("two"))
+    count = audit.count
+    replies = s.drain("the audit log failed")
+    assert sorted(str(json.loads(r)["id"]) for r in replies) == ["1", "two"]
+    assert s.drain("again") == [] and audit.count == count
+    s.close("done")
+    assert verify_file(audit.path).ok
+
+
+def test_a_lone_surrogate_id_is_answered_with_a_null_id(audit: AuditLog) -> None:
+    """The id cannot be encoded as UTF-8: the answer still goes out, with a null id."""
+    for frame in (
+        b'{"jsonrpc":"2.0","id":"\\ud800","method":"tools/call","params":{"name":"rm"}}',
+        b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"',
+    ):
+        decision = session(audit, DenyTool()).handle(TO_SERVER, frame)
+        assert decision.outcome is Outcome.DENIED and decision.reply is not None
+        assert json.loads(decision.reply)["id"] is None
+
+
+def test_refuse_answers_for_a_fault_outside_the_session(audit: AuditLog) -> None:
+    """The adapter failed to deliver a decided frame: the request is answered, the response
+    replaced by an error to the waiting agent, and nothing stays pending."""
+    s = session(audit)
+    frame = call(1)
+    assert s.handle(TO_SERVER, frame).forward == frame
+    refused = s.refuse(TO_SERVER, frame, RuntimeError("write failed"))
+    assert refused.reply is not None and json.loads(refused.reply)["id"] == 1
+    assert s.pending == 0
+    s.handle(TO_SERVER, call(2))
+    answer = result(2)
+    assert s.handle(TO_CLIENT, answer).forward == answer  # correlated, then delivery failed
+    replaced = s.refuse(TO_CLIENT, answer, RuntimeError("write failed"))
+    assert replaced.forward is not None and json.loads(replaced.forward)["error"]["code"] == -32603
+    notification = raw({"jsonrpc": "2.0", "method": "notifications/progress", "params": {}})
+    assert s.refuse(TO_CLIENT, notification, RuntimeError("x")).outcome is Outcome.DROPPED
+    s.close("done")
+    assert verify_file(audit.path).ok

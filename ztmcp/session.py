@@ -4,11 +4,18 @@ The Session is the only place that knows about modes: checks return verdicts, th
 folds them (DENY over REWRITE over FLAG) and, in monitor mode, downgrades every DENY and
 REWRITE to a recorded FLAG, once. A check that raises is a DENY. Adapters do what the
 Decision says and nothing else.
+
+Handling a frame is total: one guard around everything the Session does with it (parsing,
+checks, correlation, the edge, the record, encoding the answer) turns any exception into a
+refusal of that frame (``Session.refuse``), recorded. The one exception that passes is
+``AuditError``: state that cannot be recorded stops the flow, so the adapter stops relaying.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,9 +25,10 @@ from typing import Any, Final, Protocol
 
 from ztmcp.checks.base import Action, Check, Context, Severity, Verdict
 from ztmcp.detectors.mcp import HANDSHAKES
-from ztmcp.errors import ProtocolError
+from ztmcp.errors import AuditError, ProtocolError
 from ztmcp.jsonrpc import (
     DEFAULT_LIMITS,
+    INTERNAL_ERROR,
     INVALID_REQUEST,
     MODERN_VERSION_KEY,
     SERVER_GONE,
@@ -36,6 +44,7 @@ from ztmcp.jsonrpc import (
 )
 
 MAX_PENDING: Final = 10_000
+FAULT_RULE: Final = "session.fault"  # the rule of a refusal caused by ztmcp's own failure
 _PROTOCOL_RULES: Final = frozenset({"session.duplicate_id", "session.too_many_pending"})
 
 
@@ -225,7 +234,11 @@ class Session:
         self.surface = surface if surface is not None else ToolSurface()
         self._edge = edge if edge else None  # an empty Edges is no edge
         self._held: dict[tuple[str, Any], tuple[Message, Hold]] = {}  # requests on hold
-        audit.post(
+        # The request each direction's last response answered, by the response's bytes: a
+        # fault after the response was correlated still owes the waiting peer an answer.
+        self._answered: dict[Direction, tuple[bytes, Message]] = {}
+        self._unanswered = 0  # requests answered by ztmcp when the session ended
+        self._post(
             {
                 "event": "session.start",
                 "server": server,
@@ -238,14 +251,15 @@ class Session:
     # -- the pipeline -------------------------------------------------------------------
 
     def handle(self, direction: Direction, raw: bytes) -> Decision:
-        """Decide what happens to one framed message (without its newline)."""
+        """Decide what happens to one framed message (without its newline).
+
+        Total: any exception while handling the frame refuses it (see ``refuse``); only an
+        ``AuditError`` passes, and the adapter must then stop relaying.
+        """
         with self._lock:
-            started = time.perf_counter()
-            try:
-                msg = parse(raw, direction, self.limits)
-            except ProtocolError as exc:
-                return self._refuse(direction, raw, len(raw), exc, started)
-            return self._run(msg, started)
+            return self._guarded(
+                direction, raw, b"", lambda started: self._decide(direction, raw, started)
+            )
 
     def handle_oversize(
         self, direction: Direction, prefix: bytes, size: int, suffix: bytes = b""
@@ -257,23 +271,65 @@ class Session:
             rule="limits.size",
         )
         with self._lock:
-            return self._refuse(direction, prefix, size, exc, time.perf_counter(), suffix)
+            return self._guarded(
+                direction,
+                prefix,
+                suffix,
+                lambda started: self._refuse(direction, prefix, size, exc, started, suffix),
+            )
 
-    def close(self, reason: str) -> list[bytes]:
-        """End the session: error answers for every request still waiting on the server."""
+    def refuse(
+        self,
+        direction: Direction,
+        raw: bytes,
+        exc: BaseException,
+        suffix: bytes = b"",
+        *,
+        record: bool = True,
+    ) -> Decision:
+        """Refuse a frame the adapter could not carry through (``exc`` says why), recorded.
+
+        For adapters: a fault outside the Session (framing, delivery, a hold's waiter) while
+        this frame was in hand. A request is answered with an error, a response is replaced
+        by an error to the peer still waiting for it, anything else is dropped; nothing of
+        the frame is forwarded. Raises only ``AuditError``; never with ``record=False``,
+        which is for the frames in hand and after the audit log failed.
+        """
+        with self._lock:
+            return self._fault(direction, raw, suffix, exc, time.perf_counter(), record=record)
+
+    def drain(self, reason: str) -> list[bytes]:
+        """Stop waiting: error answers for every request still waiting on the server (held
+        ones included); holds are cancelled and the session's own edges closed. Total and
+        idempotent. It records nothing, so it serves when the audit log has failed too."""
         with self._lock:
             waiting = list(self._pending[Direction.TO_SERVER].values())
             self._pending[Direction.TO_SERVER].clear()
             self._pending[Direction.TO_CLIENT].clear()
             held = list(self._held.values())
             self._held.clear()
+            self._answered.clear()
+            edge, self._edge = self._edge, None
         for _, hold in held:
-            hold.cancel(reason)
+            with contextlib.suppress(Exception):  # the request is answered below either way
+                hold.cancel(reason)
         waiting += [m for m, _ in held]
-        if self._edge is not None:
-            self._edge.close()
-        replies = [encode(error_response(m.id, SERVER_GONE, f"ztmcp: {reason}")) for m in waiting]
-        self._audit.close(server=self.server, reason=reason, unanswered=len(waiting))
+        if edge is not None:
+            with contextlib.suppress(Exception):  # it must not keep requests waiting
+                edge.close()
+        self._unanswered += len(waiting)
+        return [_error_bytes(m.id, SERVER_GONE, f"ztmcp: {reason}") for m in waiting]
+
+    def close(self, reason: str) -> list[bytes]:
+        """End the session: error answers for every request still waiting on the server, and
+        ``session.end`` in the audit log (``AuditError`` if that cannot be written)."""
+        replies = self.drain(reason)
+        try:
+            self._audit.close(server=self.server, reason=reason, unanswered=self._unanswered)
+        except AuditError:
+            raise
+        except Exception as exc:
+            raise AuditError(f"cannot close the audit log ({type(exc).__name__})") from exc
         return replies
 
     def resume(self, msg: Message, refusal: Verdict | None) -> Decision:
@@ -282,12 +338,16 @@ class Session:
         with self._lock:
             if self._held.pop(_key(msg.id), None) is None:
                 return Decision(Outcome.DROPPED)
-            started = time.perf_counter()
-            if refusal is None:
-                return self._run(msg, started, may_hold=False)
-            decision = self._deny(msg, None, refusal, (refusal,))
-            self._record(msg, None, decision, len(msg.raw), started)
-            return decision
+            return self._guarded(
+                msg.direction, msg.raw, b"", lambda started: self._resumed(msg, refusal, started)
+            )
+
+    def _resumed(self, msg: Message, refusal: Verdict | None, started: float) -> Decision:
+        if refusal is None:
+            return self._run(msg, started, may_hold=False)
+        decision = self._deny(msg, None, refusal, (refusal,))
+        self._record(msg, None, decision, len(msg.raw), started)
+        return decision
 
     def own_surface(self) -> None:
         """Keep the tool surface to this session from now on: a copy of the shared one."""
@@ -296,18 +356,44 @@ class Session:
 
     def note(self, event: dict[str, Any]) -> None:
         """An audit event from the edge (holds, renewals), in this session's log."""
-        self._audit.post({**event, "server": self.server})
+        self._post({**event, "server": self.server})
 
     @property
     def pending(self) -> int:
         with self._lock:
             return sum(len(p) for p in self._pending.values())
 
+    def _guarded(
+        self,
+        direction: Direction,
+        raw: bytes,
+        suffix: bytes,
+        decide: Callable[[float], Decision],
+    ) -> Decision:
+        """The one guard every frame is handled under (the lock held): any exception while
+        deciding refuses the frame in hand (``_fault``); only an ``AuditError`` passes."""
+        started = time.perf_counter()
+        try:
+            return decide(started)
+        except AuditError:
+            raise
+        except Exception as exc:  # fail closed: the frame in hand is refused
+            return self._fault(direction, raw, suffix, exc, started)
+
+    def _decide(self, direction: Direction, raw: bytes, started: float) -> Decision:
+        try:
+            msg = parse(raw, direction, self.limits)
+        except ProtocolError as exc:
+            return self._refuse(direction, raw, len(raw), exc, started)
+        return self._run(msg, started)
+
     def _run(self, msg: Message, started: float, *, may_hold: bool = True) -> Decision:
         kind = msg.kind
         request: Message | None = None
         if kind is Kind.RESPONSE:
             request = self._pending[msg.direction.reverse].pop(_key(msg.id), None)
+            if request is not None:
+                self._answered[msg.direction] = (msg.raw, request)
         elif kind is Kind.REQUEST:
             self._note_client(msg)
         ctx = Context(
@@ -506,6 +592,10 @@ class Session:
     @staticmethod
     def _answer(request: Message, denial: Verdict) -> bytes:
         text = denial_text(denial)
+        # An id JSON-RPC does not allow (an object, a list, a fraction) is answered as null.
+        msg_id = request.id
+        if not isinstance(msg_id, str | int) or isinstance(msg_id, bool):
+            msg_id = None
         # Policy denials of a tool call reach the model as a failed tool; protocol violations
         # (a malformed envelope, an id already in flight) stay JSON-RPC errors, since a tool
         # result with an in-flight id would read as the answer to the other call.
@@ -515,9 +605,9 @@ class Session:
             and denial.check != "envelope"
             and denial.rule not in _PROTOCOL_RULES
         ):
-            return encode(tool_error_result(request.id, text, modern=request.is_modern))
+            return encode(tool_error_result(msg_id, text, modern=request.is_modern))
         data = {"ztmcp": {"check": denial.check, "rule": denial.rule}}
-        return encode(error_response(request.id, denial.code, text, data))
+        return encode(error_response(msg_id, denial.code, text, data))
 
     def _refuse(
         self,
@@ -537,7 +627,7 @@ class Session:
         )
         msg_id = recover_id(raw, suffix)
         decision = Decision(Outcome.DROPPED, verdicts=(verdict,))
-        answer = encode(error_response(msg_id, exc.code, f"ztmcp: {exc.message}"))
+        answer = _error_bytes(msg_id, exc.code, f"ztmcp: {exc.message}")
         if direction is Direction.TO_SERVER:
             # The agent may be waiting on this id; a null id still tells it something broke.
             decision = Decision(Outcome.DENIED, reply=answer, verdicts=(verdict,))
@@ -545,13 +635,13 @@ class Session:
             request = self._pending[Direction.TO_SERVER].pop(_key(msg_id), None)
             if request is not None:
                 decision = Decision(Outcome.DENIED, forward=answer, verdicts=(verdict,))
-        self._audit.post(
+        self._post(
             {
                 "event": "message",
                 "server": self.server,
                 "direction": direction.value,
                 "kind": Kind.INVALID.value,
-                "jsonrpc.request.id": msg_id,
+                "jsonrpc.request.id": msg_id if _plain(msg_id) else None,
                 "size": size,
                 "sha256": hashlib.sha256(raw).hexdigest(),
                 "outcome": decision.outcome.value,
@@ -607,7 +697,157 @@ class Session:
             event["verdicts"] = [_verdict_record(v) for v in decision.verdicts]
         if self.mode is Mode.MONITOR and decision.verdicts:
             event["monitor"] = True
-        self._audit.post(event)
+        self._post(event)
+
+    def _refusal(
+        self, direction: Direction, raw: bytes, suffix: bytes, verdict: Verdict
+    ) -> tuple[Decision, Kind, Any]:
+        """Whom ``_fault`` answers, and how: the frame is read again only for that (a frame
+        that broke the parser is read by ``recover_id``); state the failed attempt left for
+        it is undone. Only an id JSON-RPC allows (a string or an integer) is correlated."""
+        msg: Message | None
+        try:
+            msg = parse(raw, direction, self.limits) if not suffix else None
+        except Exception:
+            msg = None
+        kind: Kind
+        if msg is not None and msg.kind is not Kind.INVALID:
+            kind, msg_id = msg.kind, msg.id
+        else:
+            kind = Kind.INVALID
+            try:
+                msg_id = recover_id(raw, suffix)
+            except Exception:
+                msg_id = None
+        if not isinstance(msg_id, str | int) or isinstance(msg_id, bool):
+            msg_id = None
+        key = _key(msg_id)
+        text = f"ztmcp: {verdict.reason}"
+        decision = Decision(Outcome.DROPPED, verdicts=(verdict,))
+        if kind is Kind.REQUEST or (kind is Kind.INVALID and direction is Direction.TO_SERVER):
+            # Whatever the failed attempt left waiting for this request goes: it is answered now.
+            tracked = self._pending[direction].get(key)
+            if tracked is not None and tracked.raw == raw:
+                del self._pending[direction][key]
+            held = self._held.get(key) if direction is Direction.TO_SERVER else None
+            if held is not None and held[0].raw == raw:
+                del self._held[key]
+                with contextlib.suppress(Exception):
+                    held[1].cancel("ztmcp failed while handling it")
+            reply = _error_bytes(msg_id, INTERNAL_ERROR, text)
+            decision = Decision(Outcome.DENIED, reply=reply, verdicts=(verdict,))
+        elif kind is not Kind.NOTIFICATION and msg_id is not None:
+            # A response (or what may be one): the peer waiting for it gets an error instead.
+            waiting = self._pending[direction.reverse].pop(key, None)
+            answered = self._answered.get(direction)
+            if waiting is None and answered is not None and answered[0] == raw:
+                waiting = answered[1]
+            if waiting is not None:
+                forward = _error_bytes(waiting.id, INTERNAL_ERROR, text)
+                decision = Decision(Outcome.DENIED, forward=forward, verdicts=(verdict,))
+        self._answered.pop(direction, None)
+        return decision, kind, msg_id
+
+    def _post(self, event: dict[str, Any]) -> None:
+        """Every record goes through here: a sink that fails in any way is an ``AuditError``."""
+        try:
+            self._audit.post(event)
+        except AuditError:
+            raise
+        except Exception as exc:
+            raise AuditError(
+                f"cannot record an audit event ({type(exc).__name__})",
+                hint="check the audit directory (ZTMCP_HOME) is writable and has space",
+            ) from exc
+
+    def _fault(
+        self,
+        direction: Direction,
+        raw: bytes,
+        suffix: bytes,
+        exc: BaseException,
+        started: float,
+        *,
+        record: bool = True,
+    ) -> Decision:
+        """Refuse the frame in hand after an exception (called with the lock held); nothing
+        here can fail but the audit record (``_refusal`` has a fallback of its own)."""
+        verdict = Verdict(
+            Action.DENY,
+            "session",
+            FAULT_RULE,
+            f"ztmcp failed while handling this message ({type(exc).__name__}); it was refused",
+            Severity.HIGH,
+            code=INTERNAL_ERROR,
+        )
+        try:
+            decision, kind, msg_id = self._refusal(direction, raw, suffix, verdict)
+        except Exception:  # by construction unreachable; if not, still refuse
+            kind, msg_id = Kind.INVALID, None
+            decision = Decision(Outcome.DROPPED, verdicts=(verdict,))
+            if direction is Direction.TO_SERVER:
+                decision = Decision(Outcome.DENIED, reply=_FALLBACK_ERROR, verdicts=(verdict,))
+        if not record:
+            return decision
+        self._post(
+            {
+                "event": "message",
+                "server": self.server,
+                "direction": direction.value,
+                "kind": kind.value,
+                "jsonrpc.request.id": msg_id if _plain(msg_id) else None,
+                "size": len(raw),
+                "sha256": hashlib.sha256(raw + suffix).hexdigest(),
+                "outcome": decision.outcome.value,
+                "verdicts": [_verdict_record(verdict)],
+                "error.type": type(exc).__name__,
+                "check_us": round((time.perf_counter() - started) * 1e6, 1),
+            }
+        )
+        return decision
+
+
+_FALLBACK_ERROR: Final = (
+    b'{"jsonrpc":"2.0","id":null,"error":{"code":-32603,'
+    b'"message":"ztmcp: internal error; the message was refused"}}'
+)
+
+
+def _plain(value: Any) -> bool:
+    """An id that every JSON encoder writes the same way (a lone surrogate is not)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= 2**53 - 1
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    return False
+
+
+def _error_bytes(msg_id: Any, code: int, text: str) -> bytes:
+    """A JSON-RPC error answer that can always be written. If the encoder fails, a fixed
+    template with the id as ASCII JSON; the id null if even that fails (the sender still
+    learns that something failed)."""
+    if isinstance(msg_id, str) and not _plain(msg_id):
+        msg_id = None  # a lone surrogate: no peer could match it to a request anyway
+    try:
+        return encode(error_response(msg_id, code, text))
+    except Exception:
+        pass
+    try:
+        if (msg_id is not None and not isinstance(msg_id, str | int)) or isinstance(msg_id, bool):
+            raise TypeError("not an id")
+        return b'{"jsonrpc":"2.0","id":%s,"error":{"code":%d,"message":%s}}' % (
+            json.dumps(msg_id).encode(),
+            code,
+            json.dumps(text).encode(),
+        )
+    except Exception:
+        return _FALLBACK_ERROR
 
 
 def _listed_tools(msg: Message) -> list[Any] | None:

@@ -3,7 +3,14 @@
 Raw file descriptors and one reader thread per side: no buffered-reader locks that a daemon
 thread could hold at exit, no event loop on the hot path. Writes to each side are serialised
 by a lock so a denial reply never interleaves with a forwarded frame. stdout carries MCP only;
-the server's stderr passes straight through to ours.
+the server's stderr passes straight through to ours (no pump of ours touches it).
+
+Every pump fails closed. A fault while a frame is in hand (checking it, delivering what the
+Session decided, a held call's waiter) refuses that frame: ``Session.refuse`` answers its sender
+and records it. A fault outside any frame (reading, framing) stops relaying: every request still
+waiting is answered and the agent sees the end of the stream. An ``AuditError`` stops relaying in
+both directions at once: the frame in hand and every pending request are answered, one line says
+so on stderr, and nothing more is forwarded either way.
 """
 
 from __future__ import annotations
@@ -18,15 +25,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ztmcp.adapters.framing import Line, LineFramer
-from ztmcp.errors import UsageError
+from ztmcp.adapters.framing import Frame, Line, LineFramer
+from ztmcp.errors import AuditError, UsageError
 from ztmcp.jsonrpc import Direction
-from ztmcp.session import Decision, Session
+from ztmcp.session import Decision, Hold, Session
 
 # How often the main thread looks for a signal that arrived while it waits for the relay to end.
 _SIGNAL_POLL = 0.1
 
 READ_CHUNK = 1 << 16
+
+SERVER_CLOSED = "server closed"
+SERVER_DEAF = "the server stopped reading its input"
+EXIT_FAULT = 2  # ztmcp itself failed (the audit log, a relay fault): like a usage error
 
 
 def spawn_server(argv: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -73,8 +84,13 @@ class _Endpoint:
         self.fd = fd
         self.lock = threading.Lock()
         self.broken = False
+        self.fault: BaseException | None = None  # what broke it, when it was not the peer
 
     def write(self, frame: bytes) -> bool:
+        """Write one frame and its newline; False once the side cannot take frames any more.
+
+        Any failure mid-frame breaks the endpoint for good: after a partial line, nothing more
+        may follow on that stream (it would join the torn frame)."""
         data = memoryview(frame + b"\n")
         with self.lock:
             if self.broken:
@@ -83,8 +99,12 @@ class _Endpoint:
                 while data:
                     written = os.write(self.fd, data)
                     data = data[written:]
-            except OSError:
+            except OSError:  # the peer is gone
                 self.broken = True
+                return False
+            except BaseException as exc:
+                self.broken = True
+                self.fault = exc
                 return False
         return True
 
@@ -122,35 +142,157 @@ class StdioRelay:
         # thread between two bytecodes, maybe while that thread holds the very lock it needs.
         self._signum: int | None = None
         self._stop_reason = ""
+        self._fault = False  # the relay stopped because ztmcp itself failed
+        self._halted = False  # the audit log failed: nothing more is relayed either way
         self._reason_lock = threading.Lock()
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self, reason: str, *, fault: bool = False) -> None:
         with self._reason_lock:
             if not self._stop_reason:
                 self._stop_reason = reason
+                self._fault = fault
         self._done.set()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self._signum = signum  # the main thread's wait loop stops the relay
 
-    def _apply(self, decision: Decision, onward: _Endpoint, back: _Endpoint) -> None:
+    # -- one frame ------------------------------------------------------------------------
+
+    def _frame(
+        self, frame: Frame, direction: Direction, onward: _Endpoint, back: _Endpoint
+    ) -> None:
+        """Check and deliver one frame; a fault refuses it, answered to its sender."""
+        if isinstance(frame, Line):
+            data, suffix = frame.data, b""
+        else:
+            data, suffix = frame.prefix, frame.suffix
+        try:
+            if self._halted:
+                raise AuditError("the audit log failed earlier")
+            if isinstance(frame, Line):
+                decision = self.session.handle(direction, frame.data)
+            else:
+                decision = self.session.handle_oversize(
+                    direction, frame.prefix, frame.size, frame.suffix
+                )
+            self._apply(decision, data, direction, onward, back)
+        except AuditError as exc:
+            self._halt(exc, data, suffix, direction, onward, back)
+        except Exception as exc:  # fail closed: the frame in hand is refused
+            self._refuse(exc, data, suffix, direction, onward, back)
+
+    def _apply(
+        self,
+        decision: Decision,
+        data: bytes,
+        direction: Direction,
+        onward: _Endpoint,
+        back: _Endpoint,
+    ) -> None:
         if decision.hold is not None:  # held for approval: wait off this reading thread
-            wait = decision.hold.wait
+            hold = decision.hold
             threading.Thread(
-                target=lambda: self._apply(wait(), onward, back), name="ztmcp-hold", daemon=True
+                target=self._waiter,
+                args=(hold, data, direction, onward, back),
+                name="ztmcp-hold",
+                daemon=True,
             ).start()
             return
         if decision.forward is not None:
-            onward.write(decision.forward)
+            if self._halted:  # the audit failed meanwhile: nothing more goes on
+                raise AuditError("the audit log failed")
+            if not onward.write(decision.forward):
+                self._broken(onward)
+        if decision.reply is not None and not back.write(decision.reply):
+            self._broken(back)
+
+    def _broken(self, endpoint: _Endpoint) -> None:
+        """A side stopped taking frames: the relay cannot go on (the agent's pending requests
+        are answered at close, if the agent can still read)."""
+        side = "agent" if endpoint is self._agent else "server"
+        if endpoint.fault is not None:
+            what = type(endpoint.fault).__name__
+            self._stop(f"internal error while writing to the {side} ({what})", fault=True)
+        elif endpoint is self._agent:
+            self._stop("the agent stopped reading")
+        else:
+            self._stop(SERVER_DEAF)
+
+    def _waiter(
+        self, hold: Hold, data: bytes, direction: Direction, onward: _Endpoint, back: _Endpoint
+    ) -> None:
+        """A held call's own thread: wait for the approval, then deliver what it decides."""
+        try:
+            try:
+                decision = hold.wait()
+                if self._halted:
+                    raise AuditError("the audit log failed earlier")
+                self._apply(decision, data, direction, onward, back)
+            except AuditError as exc:
+                self._halt(exc, data, b"", direction, onward, back)
+            except Exception as exc:  # fail closed: the held call is refused
+                self._refuse(exc, data, b"", direction, onward, back)
+        except BaseException as exc:  # refusing failed too: stop rather than leave it waiting
+            self._stop(f"internal error in a held call ({type(exc).__name__})", fault=True)
+
+    def _refuse(
+        self,
+        exc: Exception,
+        data: bytes,
+        suffix: bytes,
+        direction: Direction,
+        onward: _Endpoint,
+        back: _Endpoint,
+    ) -> None:
+        try:
+            decision = self.session.refuse(direction, data, exc, suffix)
+        except AuditError as audit:
+            self._halt(audit, data, suffix, direction, onward, back)
+            return
+        # What a refusal sends never holds; delivering it is all that is left to fail.
+        if decision.forward is not None and not onward.write(decision.forward):
+            self._broken(onward)
+        if decision.reply is not None and not back.write(decision.reply):
+            self._broken(back)
+
+    def _halt(
+        self,
+        exc: AuditError,
+        data: bytes,
+        suffix: bytes,
+        direction: Direction,
+        onward: _Endpoint,
+        back: _Endpoint,
+    ) -> None:
+        """The audit log failed: answer the frame in hand, stop relaying both ways, and on the
+        first failure answer every pending request and say so, once."""
+        decision = self.session.refuse(direction, data, exc, suffix, record=False)
+        with self._reason_lock:
+            first = not self._halted
+            self._halted = True
         if decision.reply is not None:
             back.write(decision.reply)
+        if decision.forward is not None:
+            onward.write(decision.forward)  # an error to a waiting peer, never the frame
+        if not first:
+            return
+        replies = self.session.drain("the audit log failed; ztmcp stopped relaying")
+        for reply in replies:
+            self._agent.write(reply)
+        self._say(
+            f"error: the audit log failed ({exc.message}); stopped relaying in both directions"
+            + (f", {len(replies)} pending request(s) answered with an error" if replies else "")
+        )
+        self._stop(f"the audit log failed ({exc.message})", fault=True)
+
+    # -- the pumps ------------------------------------------------------------------------
 
     def _pump(
         self, fd: int, direction: Direction, onward: _Endpoint, back: _Endpoint, eof: str
     ) -> None:
-        framer = LineFramer(self.session.limits.max_bytes)
-        handle, oversize = self.session.handle, self.session.handle_oversize
+        """Read one side, frame it, and hand each frame to ``_frame`` until end of stream."""
         try:
+            framer = LineFramer(self.session.limits.max_bytes)
             while True:
                 try:
                     chunk = os.read(fd, READ_CHUNK)
@@ -158,18 +300,14 @@ class StdioRelay:
                     chunk = b""
                 frames = framer.feed(chunk) if chunk else framer.finish()
                 for frame in frames:
-                    if isinstance(frame, Line):
-                        decision = handle(direction, frame.data)
-                    else:
-                        decision = oversize(direction, frame.prefix, frame.size, frame.suffix)
-                    self._apply(decision, onward, back)
+                    self._frame(frame, direction, onward, back)
                 if not chunk:
                     break
                 if self._agent.broken:
                     self._stop("the agent stopped reading")
                     return
-        except BaseException as exc:  # a fault here must stop the relay, never hang it
-            self._stop(f"internal error while relaying ({type(exc).__name__}: {exc})")
+        except BaseException as exc:  # outside any frame: stop relaying, never hang
+            self._stop(f"internal error while relaying ({type(exc).__name__}: {exc})", fault=True)
             return
         self._stop(eof)
 
@@ -189,7 +327,7 @@ class StdioRelay:
         )
         to_client = threading.Thread(
             target=self._pump,
-            args=(child.stdout.fileno(), Direction.TO_CLIENT, self._agent, server, "server closed"),
+            args=(child.stdout.fileno(), Direction.TO_CLIENT, self._agent, server, SERVER_CLOSED),
             name="ztmcp-server",
             daemon=True,
         )
@@ -199,25 +337,41 @@ class StdioRelay:
             while not self._done.wait(_SIGNAL_POLL):
                 if self._signum is not None:
                     self._stop(f"interrupted by {signal.Signals(self._signum).name}")
-            reason = self._stop_reason
-            server_died = reason == "server closed"
-            if not server_died:
+            reason, fault = self._stop_reason, self._fault
+            server_died = reason in (SERVER_CLOSED, SERVER_DEAF)
+            if reason != SERVER_CLOSED:
                 # The agent is gone (or we were told to stop): close the server politely,
                 # then firmly. Its remaining output still reaches the agent meanwhile.
-                self._shutdown(child, server)
+                try:
+                    self._shutdown(child, server)
+                except Exception:  # never leave the server running
+                    self._signal(child, signal.SIGKILL)
                 to_client.join(timeout=2.0)
             code = self._reap(child)
-            if server_died:
+            if reason == SERVER_CLOSED:
                 reason = f"server {self.session.server!r} exited with code {code}"
-            replies = self.session.close(reason)
+            elif reason == SERVER_DEAF:
+                reason = f"server {self.session.server!r} stopped reading (exit code {code})"
+            replies = self.session.drain(reason)
             for reply in replies:
                 self._agent.write(reply)
+            pending = (
+                f"; {len(replies)} pending request(s) answered with an error" if replies else ""
+            )
+            try:
+                self.session.close(reason)
+            except AuditError as exc:
+                if not self._halted:
+                    self._say(f"error: the audit log failed ({exc.message})")
+                return RunResult(EXIT_FAULT, f"the audit log failed ({exc.message})")
+            if self._halted:
+                return RunResult(EXIT_FAULT, reason)
             if server_died:
-                pending = (
-                    f"; {len(replies)} pending request(s) answered with an error" if replies else ""
-                )
                 self._say(f"{reason}{pending}")
                 return RunResult(code if code > 0 else (0 if code == 0 else 1), reason)
+            if fault:
+                self._say(f"error: {reason}; stopped relaying{pending}")
+                return RunResult(EXIT_FAULT, reason)
             return RunResult(0, reason)
         finally:
             for sig, handler in previous.items():
