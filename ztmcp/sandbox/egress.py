@@ -1,0 +1,406 @@
+"""The egress gate: a sandboxed server's only way out, through an in-process mitmproxy.
+
+mitmproxy runs in regular (forward) proxy mode on a thread of ztmcp's process, listening on
+127.0.0.1 of the host. The sandbox reaches it over a Unix socket in a private directory
+(``0700``), bind-mounted into the sandbox where ``bridge.py`` relays 127.0.0.1:3128 to it. The
+gate accepts proxy clients only from its own Unix-socket relay (a local process that finds the
+TCP port gets nothing), and decides every attempt against the server's ``allow_net`` rules:
+
+- ``CONNECT host:port`` and plain ``GET http://host/…``: refused with a 403 that names the
+  policy key, unless a rule allows ``host:port``;
+- the TLS ClientHello inside an allowed tunnel: a server name (SNI) that no rule allows ends
+  the tunnel (no fronting through an allowed host);
+- every connection mitmproxy opens upstream (``server_connect``, the one place every path
+  meets): the host is checked again, resolved here (DNS happens on the host only; there is no
+  resolver in the sandbox), and a name that resolves to loopback, link-local (cloud metadata)
+  or an unspecified address is refused unless the rule names that address itself.
+
+TLS is not intercepted: an allowed tunnel is relayed as bytes, so the gate sees host, port,
+SNI and byte counts but not paths or bodies of HTTPS requests. Every attempt writes an
+``egress`` record (verdict, rule, host, port, SNI, method and path where visible); an allowed
+one writes ``egress.end`` with its byte counts when it closes. A record that cannot be written
+refuses the attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import ipaddress
+import logging
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from ztmcp.errors import UsageError, ZtmcpError
+from ztmcp.sandbox.profile import NetRule, Profile
+
+POLICY_KEY: Final = "allow_net"
+START_TIMEOUT: Final = 30.0
+_MITM_ADDONS: Final = (
+    ("core", "Core"),
+    ("proxyserver", "Proxyserver"),
+    ("next_layer", "NextLayer"),
+    ("tlsconfig", "TlsConfig"),
+)
+
+Post = Callable[[dict[str, Any]], None]
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _inward(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Addresses a name must not lead to unless named: this machine and cloud metadata."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return (
+        address.is_loopback
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_multicast
+    )
+
+
+def refusal_text(server: str, host: str, port: int) -> str:
+    return (
+        f"ztmcp: egress to {host}:{port} refused by the sandbox of server {server!r}: "
+        f"not in its {POLICY_KEY} (add it with --allow-net {host}:{port} or "
+        f'[sandbox.servers."{server}"] {POLICY_KEY} in ztmcp.toml)\n'
+    )
+
+
+class EgressAddon:
+    """The mitmproxy addon that decides and audits every attempt."""
+
+    def __init__(self, server: str, profile: Profile, post: Post) -> None:
+        self.server = server
+        self.profile = profile
+        self.post = post
+        self.relay_ports: set[int] = set()  # local ports of the Unix-socket relay's connections
+        self.log = logging.getLogger("ztmcp.egress")
+
+    # -- decisions (pure over the profile) --
+
+    def rule(self, host: str, port: int) -> NetRule | None:
+        return self.profile.net_rule(host, port)
+
+    # -- records --
+
+    def _record(self, verdict: str, host: str, port: int, **fields: Any) -> bool:
+        """Post one record; False (and the attempt is refused) when it cannot be written."""
+        event = {
+            "event": "egress",
+            "server": self.server,
+            "egress.verdict": verdict,
+            "server.address": host,
+            "server.port": port,
+            **{k: v for k, v in fields.items() if v is not None},
+        }
+        try:
+            self.post(event)
+        except ZtmcpError as exc:
+            self.log.error("egress refused: cannot write the audit record (%s)", exc.message)
+            return False
+        return True
+
+    @staticmethod
+    def _path_fields(path: str) -> dict[str, Any]:
+        """The path without its query; the query only as a digest (it may carry tokens)."""
+        bare, _, query = path.partition("?")
+        fields: dict[str, Any] = {"url.path": bare[:512]}
+        if query:
+            fields["url.query_sha256"] = hashlib.sha256(query.encode()).hexdigest()
+        return fields
+
+    # -- mitmproxy hooks --
+
+    def client_connected(self, client: Any) -> None:
+        port = client.peername[1] if client.peername else None
+        if port not in self.relay_ports:
+            client.error = "ztmcp egress: not a sandbox connection"
+
+    def client_disconnected(self, client: Any) -> None:
+        if client.peername:
+            self.relay_ports.discard(client.peername[1])
+
+    def http_connect(self, flow: Any) -> None:
+        self._decide(flow, method="CONNECT", path=None)
+
+    def requestheaders(self, flow: Any) -> None:
+        if flow.request.method == "CONNECT":
+            return
+        self._decide(flow, method=flow.request.method, path=flow.request.path)
+
+    def _decide(self, flow: Any, *, method: str, path: str | None) -> None:
+        from mitmproxy import http
+
+        host, port = flow.request.host, flow.request.port
+        rule = self.rule(host, port)
+        extra = {"http.request.method": method, **(self._path_fields(path) if path else {})}
+        verdict = "allow" if rule is not None else "deny"
+        recorded = self._record(
+            verdict, host, port, **{"egress.rule": rule.spec if rule else None}, **extra
+        )
+        if rule is not None and recorded:
+            flow.metadata["ztmcp.egress"] = {"host": host, "port": port, "rule": rule.spec}
+            return
+        text = refusal_text(self.server, host, port) if recorded else "ztmcp: egress audit failed\n"
+        flow.response = http.Response.make(
+            403, text.encode(), {"Content-Type": "text/plain; charset=utf-8"}
+        )
+
+    def response(self, flow: Any) -> None:
+        self._end_http(flow, None)
+
+    def error(self, flow: Any) -> None:
+        self._end_http(flow, flow.error.msg if flow.error else None)
+
+    def _end_http(self, flow: Any, error: str | None) -> None:
+        seen = flow.metadata.get("ztmcp.egress")
+        if not seen or flow.request.method == "CONNECT":
+            return
+        sent = len(flow.request.raw_content or b"")
+        received = len(flow.response.raw_content or b"") if flow.response else 0
+        status = getattr(flow.response, "status_code", None)
+        self._end(seen, sent, received, error=error, **{"http.response.status_code": status})
+
+    def _end(self, seen: dict[str, Any], sent: int, received: int, **fields: Any) -> None:
+        with contextlib.suppress(ZtmcpError):  # the attempt is over; a failed write shows next
+            self.post(
+                {
+                    "event": "egress.end",
+                    "server": self.server,
+                    "server.address": seen["host"],
+                    "server.port": seen["port"],
+                    "egress.bytes_sent": sent,
+                    "egress.bytes_received": received,
+                    **{k: v for k, v in fields.items() if v is not None},
+                }
+            )
+
+    def tcp_start(self, flow: Any) -> None:
+        address = flow.server_conn.address
+        flow.metadata["ztmcp.tcp"] = {
+            "host": address[0] if address else "?",
+            "port": address[1] if address else 0,
+            "sent": 0,
+            "received": 0,
+            "sni": None,
+            "first": True,
+        }
+
+    def tcp_message(self, flow: Any) -> None:
+        from mitmproxy.proxy.layers.tls import parse_client_hello
+
+        state = flow.metadata.get("ztmcp.tcp")
+        if state is None:
+            flow.kill()
+            return
+        message = flow.messages[-1]
+        if message.from_client:
+            state["sent"] += len(message.content)
+            if state["first"]:
+                state["first"] = False
+                try:
+                    hello = parse_client_hello(message.content)
+                except ValueError:
+                    hello = None
+                sni = hello.sni if hello is not None else None
+                state["sni"] = sni
+                if sni and self.rule(sni, state["port"]) is None:
+                    self._record(
+                        "deny",
+                        state["host"],
+                        state["port"],
+                        **{"tls.client.server_name": sni, "egress.reason": "sni not allowed"},
+                    )
+                    state["denied"] = True
+                    flow.kill()
+        else:
+            state["received"] += len(message.content)
+        flow.messages.clear()  # counted; nothing is kept
+
+    def tcp_end(self, flow: Any) -> None:
+        self._tcp_done(flow, None)
+
+    def tcp_error(self, flow: Any) -> None:
+        self._tcp_done(flow, flow.error.msg if flow.error else "error")
+
+    def _tcp_done(self, flow: Any, error: str | None) -> None:
+        state = flow.metadata.pop("ztmcp.tcp", None)
+        if state is None or state.get("denied"):
+            return
+        self._end(
+            state,
+            state["sent"],
+            state["received"],
+            error=error,
+            **{"tls.client.server_name": state["sni"]},
+        )
+
+    async def server_connect(self, data: Any) -> None:
+        """Every upstream connection, whatever path led to it: allowed, resolved, pinned."""
+        host, port = data.server.address[0], data.server.address[1]
+        rule = self.rule(host, port)
+        if rule is None:
+            data.server.error = f"ztmcp egress: {host}:{port} is not allowed"
+            self._record("deny", host, port, **{"egress.reason": "upstream not allowed"})
+            return
+        literal = _literal(host)
+        if literal is not None:
+            return  # an address the rule names
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except OSError as exc:
+            data.server.error = f"ztmcp egress: cannot resolve {host}: {exc}"
+            return
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        if not addresses or (any(_inward(a) for a in addresses) and host != "localhost"):
+            data.server.error = f"ztmcp egress: {host} resolves to a local address"
+            self._record(
+                "deny",
+                host,
+                port,
+                **{"egress.reason": "resolves to loopback or link-local", "egress.rule": rule.spec},
+            )
+            return
+        data.server.address = (str(addresses[0]), port)  # what was checked is what is reached
+
+
+class EgressGate:
+    """mitmproxy on a thread; a Unix socket for the sandbox; ``close()`` stops both."""
+
+    def __init__(self, server: str, profile: Profile, post: Post) -> None:
+        self.addon = EgressAddon(server, profile, post)
+        self._dir = Path(tempfile.mkdtemp(prefix="ztmcp-egress-"))
+        os.chmod(self._dir, 0o700)
+        self.socket_path = self._dir / "egress.sock"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._failure: str | None = None
+        self.port = 0
+
+    def start(self) -> Path:
+        self._thread = threading.Thread(target=self._main, name="ztmcp-egress", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(START_TIMEOUT) or self._failure:
+            self.close()
+            raise UsageError(
+                f"cannot start the sandbox's egress gate: {self._failure or 'timed out'}",
+                hint="see the message above; the server was not started",
+            )
+        return self.socket_path
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to start(); never a silent open gate
+            self._failure = self._failure or f"{type(exc).__name__}: {exc}"
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        import importlib
+
+        from mitmproxy import options
+        from mitmproxy.master import Master
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        logging.getLogger("mitmproxy").propagate = False
+        opts: Any = options.Options()
+        master: Any = Master(opts)
+        master.addons.add(
+            *(
+                getattr(importlib.import_module(f"mitmproxy.addons.{m}"), n)()
+                for m, n in _MITM_ADDONS
+            )
+        )
+        master.addons.add(self.addon)
+        opts.update(
+            mode=["regular"],
+            listen_host="127.0.0.1",
+            listen_port=0,
+            connection_strategy="lazy",  # a refused CONNECT never opens a connection
+            ignore_hosts=[".*"],  # no TLS interception: allowed tunnels are relayed as bytes
+            show_ignored_hosts=True,  # … as TCP flows, so they are counted and closed visibly
+            http3=False,
+            rawtcp=False,
+        )
+        run = asyncio.create_task(master.run())
+        proxy = master.addons.get("proxyserver")
+        for _ in range(300):
+            await asyncio.sleep(0.01)
+            if run.done() or proxy.listen_addrs():
+                break
+        addrs = proxy.listen_addrs()
+        if not addrs:
+            self._failure = "mitmproxy did not listen"
+            self._ready.set()
+            master.shutdown()
+            return
+        self.port = int(addrs[0][1])
+        server = await asyncio.start_unix_server(self._relay, path=str(self.socket_path))
+        os.chmod(self.socket_path, 0o600)
+        self._ready.set()
+        await self._stop.wait()
+        server.close()
+        await proxy.servers.update([])
+        master.shutdown()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(run, 5)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            sock.bind(("127.0.0.1", 0))
+            local_port = sock.getsockname()[1]
+            self.addon.relay_ports.add(local_port)  # before mitmproxy can accept it
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", self.port))
+            up_reader, up_writer = await asyncio.open_connection(sock=sock)
+        except OSError:
+            sock.close()
+            writer.close()
+            return
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(1 << 16):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                with contextlib.suppress(OSError, RuntimeError):
+                    if dst.can_write_eof():
+                        dst.write_eof()
+
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        for w in (writer, up_writer):
+            w.close()
+
+    def close(self) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread is not None:
+            self._thread.join(10)
+        with contextlib.suppress(OSError):
+            self.socket_path.unlink()
+        with contextlib.suppress(OSError):
+            self._dir.rmdir()

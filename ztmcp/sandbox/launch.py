@@ -1,0 +1,153 @@
+"""``ztmcp run --sandbox``: the options, the profile from policy and flags, the gate, the plan.
+
+A server is sandboxed when ``--sandbox`` is given, when the policy's ``[sandbox]`` table has
+``enforce = true``, or when one of its ``[sandbox.servers."GLOB"]`` entries names the server:
+a client config cannot opt a server out of what the policy says. Before anything starts, an
+empty sandbox is probed; a machine that refuses user namespaces gets one line saying what to
+enable, and the server is not started at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ztmcp.errors import UsageError
+from ztmcp.sandbox.profile import Profile, SandboxTable, env_name, parse_net, parse_table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sandbox (Linux, bubblewrap; see docs/sandbox.md)")
+    group.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run the server in its own namespaces: no home, no network but ztmcp's egress gate",
+    )
+    group.add_argument(
+        "--allow-read", action="append", default=[], metavar="PATH", help="grant read (globs)"
+    )
+    group.add_argument(
+        "--allow-write", action="append", default=[], metavar="PATH", help="grant read and write"
+    )
+    group.add_argument(
+        "--allow-net",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="allow egress to HOST (globs; no port: 80 and 443; HOST:* any port)",
+    )
+    group.add_argument(
+        "--allow-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="pass this environment variable through (secrets: the policy's keyring names)",
+    )
+
+
+def cli_profile(ns: argparse.Namespace) -> Profile:
+    return Profile(
+        allow_read=tuple(ns.allow_read),
+        allow_write=tuple(ns.allow_write),
+        allow_net=tuple(rule for spec in ns.allow_net for rule in parse_net(spec)),
+        env=tuple(env_name(n, "--allow-env") for n in ns.allow_env),
+    )
+
+
+def policy_table(sources: tuple[Path, ...]) -> SandboxTable:
+    """The ``[sandbox]`` tables of the policy files ``load_policy`` used, later over earlier."""
+    import tomllib
+
+    merged: dict[str, Any] = {}
+    for source in sources:
+        with source.open("rb") as f:
+            table = tomllib.load(f).get("sandbox", {})
+        if isinstance(table, dict):
+            servers = {**merged.get("servers", {}), **table.get("servers", {})}
+            merged = {**merged, **table, "servers": servers}
+    origin = " over ".join(str(p) for p in reversed(sources)) or "policy"
+    return parse_table(merged, origin)
+
+
+@dataclass
+class Sandboxed:
+    """What ``ztmcp run`` spawns instead of the bare command, and how to tear it down."""
+
+    argv: list[str]
+    env: dict[str, str]
+    close: Callable[[str], None]
+
+
+def prepare(ns: argparse.Namespace, command: list[str]) -> Sandboxed | None:
+    """The sandboxed command for ``ztmcp run``, or None when this server is not sandboxed."""
+    flags = cli_profile(ns)
+    granted = flags != Profile()
+    if sys.platform != "linux" and not (ns.sandbox or granted):
+        return None
+    from ztmcp.policy import load_policy
+    from ztmcp.state import paths
+
+    policy = load_policy(ns.policy, cwd=Path.cwd(), user_config=paths.user_config())
+    table = policy_table(policy.sources)
+    name = ns.name or Path(command[0]).name
+    entry = table.profile_for(name)
+    if not (ns.sandbox or granted or table.enforce or entry is not None):
+        return None
+    if sys.platform != "linux":
+        raise UsageError(
+            "cannot sandbox: ztmcp's sandbox runs on Linux only",
+            hint="on macOS see docs/sandbox.md (Seatbelt profile); the server was not started",
+        )
+    return start(name, (entry or Profile()).merged(flags), command)
+
+
+def start(name: str, profile: Profile, command: list[str]) -> Sandboxed:
+    """Probe, open the egress gate with its audit log, and plan the sandbox for ``command``."""
+    from ztmcp.credentials import SecretStore
+    from ztmcp.sandbox.bwrap import Host, plan, probe
+    from ztmcp.sandbox.egress import EgressGate
+    from ztmcp.state import paths
+    from ztmcp.state.audit import AuditLog
+
+    host = Host.current()
+    probe(host.bwrap)
+    store = SecretStore() if profile.secrets else None
+
+    def secret(key: str) -> str:
+        assert store is not None
+        return store.get(key)
+
+    log = AuditLog.create(paths.audit_dir(), name)
+    gate = EgressGate(name, profile, log.post)
+    try:
+        socket_path = gate.start()
+        # Planned once the gate is up (its socket is mounted); secrets are read here, once.
+        sandbox = plan(profile, command, host, egress_socket=socket_path, secret=secret)
+        log.post(
+            {
+                "event": "sandbox.start",
+                "server": name,
+                "server.argv_sha256": hashlib.sha256("\0".join(command).encode()).hexdigest(),
+                "process.pid": os.getpid(),
+                "sandbox.mounts": [[m.path, "rw" if m.writable else "ro"] for m in sandbox.mounts],
+                "sandbox.masked": list(sandbox.masked),
+                "sandbox.allow_net": sorted({r.spec for r in profile.allow_net}),
+                "sandbox.env": sorted(sandbox.env),  # names only, never values
+            }
+        )
+    except BaseException:
+        gate.close()
+        log.close(server=name, reason="sandbox failed to start")
+        raise
+
+    def close(reason: str) -> None:
+        gate.close()
+        log.close(server=name, reason=reason)
+
+    return Sandboxed(list(sandbox.argv), dict(sandbox.env), close)
