@@ -31,6 +31,7 @@ import ipaddress
 import logging
 import os
 import socket
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -69,6 +70,10 @@ def _inward(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         or address.is_unspecified
         or address.is_multicast
     )
+
+
+def _say(text: str) -> None:
+    print(f"ztmcp: {text}", file=sys.stderr, flush=True)
 
 
 def refusal_text(server: str, host: str, port: int) -> str:
@@ -289,6 +294,7 @@ class EgressGate:
         self.socket_path = self._dir / "egress.sock"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._mitm_ready: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._failure: str | None = None
@@ -308,18 +314,35 @@ class EgressGate:
     def _main(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as exc:  # reported to start(); never a silent open gate
+        except BaseException as exc:  # reported to start() or on stderr; never an open gate
             self._failure = self._failure or f"{type(exc).__name__}: {exc}"
+            if self._ready.is_set():
+                _say(f"the egress gate failed ({self._failure}): the sandbox has no network")
             self._ready.set()
 
     async def _serve(self) -> None:
+        """Listen on the Unix socket first (the sandbox can start at once), then load and start
+        mitmproxy, whose import dominates start-up; connections wait for it. If it fails, every
+        connection is closed: the sandbox has no way out (fail closed), and ``ztmcp`` says so."""
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._mitm_ready = asyncio.Event()
+        server = await asyncio.start_unix_server(self._relay, path=str(self.socket_path))
+        os.chmod(self.socket_path, 0o600)
+        self._ready.set()
+        try:
+            await self._mitm()
+        finally:
+            self._mitm_ready.set()  # connections waiting for a gate that failed are closed
+            server.close()
+
+    async def _mitm(self) -> None:
         import importlib
 
         from mitmproxy import options
         from mitmproxy.master import Master
 
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+        assert self._stop is not None and self._mitm_ready is not None
         logging.getLogger("mitmproxy").propagate = False
         opts: Any = options.Options()
         master: Any = Master(opts)
@@ -342,28 +365,31 @@ class EgressGate:
         )
         run = asyncio.create_task(master.run())
         proxy = master.addons.get("proxyserver")
-        for _ in range(300):
+        for _ in range(int(START_TIMEOUT * 100)):
             await asyncio.sleep(0.01)
-            if run.done() or proxy.listen_addrs():
+            if run.done() or proxy.listen_addrs() or self._stop.is_set():
                 break
         addrs = proxy.listen_addrs()
         if not addrs:
-            self._failure = "mitmproxy did not listen"
-            self._ready.set()
+            if not self._stop.is_set():
+                self._failure = "mitmproxy did not listen"
+                _say(f"the egress gate failed ({self._failure}): the sandbox has no network")
             master.shutdown()
             return
         self.port = int(addrs[0][1])
-        server = await asyncio.start_unix_server(self._relay, path=str(self.socket_path))
-        os.chmod(self.socket_path, 0o600)
-        self._ready.set()
+        self._mitm_ready.set()
         await self._stop.wait()
-        server.close()
         await proxy.servers.update([])
         master.shutdown()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(run, 5)
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert self._mitm_ready is not None
+        await self._mitm_ready.wait()
+        if not self.port:  # the gate never came up: no way out
+            writer.close()
+            return
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setblocking(False)
