@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -76,6 +77,28 @@ def _say(text: str) -> None:
     print(f"ztmcp: {text}", file=sys.stderr, flush=True)
 
 
+def drift_text(server: str, host: str, port: int) -> str:
+    return (
+        f"ztmcp: egress to {host}:{port} refused by the sandbox of server {server!r}: "
+        f"not in the sandbox profile pinned in ztmcp.lock (drift: see `ztmcp diff {server}`; "
+        f"to accept it, run once with --sandbox --learn, review, then `ztmcp pin {server}`)\n"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Observe:
+    """Learn mode and drift records (``ztmcp/sandbox/observed.py``), fed by the gate.
+
+    ``learn``: allow what no rule allows and record every destination reached (the profile
+    ``ztmcp pin`` will write); ``pinned``: the digest of the lock's pinned profile, whose
+    refusals are drift. ``record(kind, what, value)`` raises ``ZtmcpError`` when it cannot.
+    """
+
+    learn: bool
+    pinned: str | None
+    record: Callable[[str, str, str], None]
+
+
 def refusal_text(server: str, host: str, port: int) -> str:
     return (
         f"ztmcp: egress to {host}:{port} refused by the sandbox of server {server!r}: "
@@ -87,10 +110,13 @@ def refusal_text(server: str, host: str, port: int) -> str:
 class EgressAddon:
     """The mitmproxy addon that decides and audits every attempt."""
 
-    def __init__(self, server: str, profile: Profile, post: Post) -> None:
+    def __init__(
+        self, server: str, profile: Profile, post: Post, observe: Observe | None = None
+    ) -> None:
         self.server = server
         self.profile = profile
         self.post = post
+        self.observe = observe
         self.relay_ports: set[int] = set()  # local ports of the Unix-socket relay's connections
         self.log = logging.getLogger("ztmcp.egress")
 
@@ -98,6 +124,26 @@ class EgressAddon:
 
     def rule(self, host: str, port: int) -> NetRule | None:
         return self.profile.net_rule(host, port)
+
+    @property
+    def learning(self) -> bool:
+        return self.observe is not None and self.observe.learn
+
+    def _observed(self, kind: str, host: str, port: int) -> bool:
+        """Record a learned destination or a drift; False when it cannot be recorded."""
+        from ztmcp.sandbox.observed import DRIFT
+        from ztmcp.sandbox.pinned import net_spec
+
+        if self.observe is None or (kind == DRIFT and self.observe.pinned is None):
+            return True
+        try:
+            self.observe.record(kind, "net", net_spec(host.lower().rstrip("."), port))
+        except ZtmcpError as exc:
+            self.log.error(
+                "cannot record egress to %s:%s in the state: %s", host, port, exc.message
+            )
+            return False
+        return True
 
     # -- records --
 
@@ -149,17 +195,35 @@ class EgressAddon:
     def _decide(self, flow: Any, *, method: str, path: str | None) -> None:
         from mitmproxy import http
 
+        from ztmcp.sandbox.observed import DRIFT, LEARNED
+
         host, port = flow.request.host, flow.request.port
         rule = self.rule(host, port)
         extra = {"http.request.method": method, **(self._path_fields(path) if path else {})}
-        verdict = "allow" if rule is not None else "deny"
+        verdict = "allow" if rule is not None else "learn" if self.learning else "deny"
+        drift = verdict == "deny" and self.observe is not None and self.observe.pinned is not None
+        if drift:
+            extra["egress.reason"] = "drift from the pinned sandbox profile"
         recorded = self._record(
             verdict, host, port, **{"egress.rule": rule.spec if rule else None}, **extra
         )
-        if rule is not None and recorded:
-            flow.metadata["ztmcp.egress"] = {"host": host, "port": port, "rule": rule.spec}
+        if verdict != "deny" and recorded and self.learning:
+            recorded = self._observed(LEARNED, host, port)  # a profile that misses it is wrong
+        elif drift:
+            self._observed(DRIFT, host, port)  # refused anyway; a failed record is logged
+        if verdict != "deny" and recorded:
+            flow.metadata["ztmcp.egress"] = {
+                "host": host,
+                "port": port,
+                "rule": rule.spec if rule else "learn",
+            }
             return
-        text = refusal_text(self.server, host, port) if recorded else "ztmcp: egress audit failed\n"
+        if not recorded:
+            text = "ztmcp: egress audit failed\n"
+        elif drift:
+            text = drift_text(self.server, host, port)
+        else:
+            text = refusal_text(self.server, host, port)
         flow.response = http.Response.make(
             403, text.encode(), {"Content-Type": "text/plain; charset=utf-8"}
         )
@@ -223,17 +287,27 @@ class EgressAddon:
                 sni = hello.sni if hello is not None else None
                 state["sni"] = sni
                 if sni and self.rule(sni, state["port"]) is None:
-                    self._record(
-                        "deny",
-                        state["host"],
-                        state["port"],
-                        **{"tls.client.server_name": sni, "egress.reason": "sni not allowed"},
-                    )
-                    state["denied"] = True
-                    flow.kill()
+                    self._sni_refused(flow, state, sni)
         else:
             state["received"] += len(message.content)
         flow.messages.clear()  # counted; nothing is kept
+
+    def _sni_refused(self, flow: Any, state: dict[str, Any], sni: str) -> None:
+        """A server name no rule allows: learned in learn mode, else the tunnel ends."""
+        from ztmcp.sandbox.observed import DRIFT, LEARNED
+
+        if self.learning and self._observed(LEARNED, sni, state["port"]):
+            return
+        if self.observe is not None and self.observe.pinned is not None:
+            self._observed(DRIFT, sni, state["port"])
+        self._record(
+            "deny",
+            state["host"],
+            state["port"],
+            **{"tls.client.server_name": sni, "egress.reason": "sni not allowed"},
+        )
+        state["denied"] = True
+        flow.kill()
 
     def tcp_end(self, flow: Any) -> None:
         self._tcp_done(flow, None)
@@ -257,7 +331,7 @@ class EgressAddon:
         """Every upstream connection, whatever path led to it: allowed, resolved, pinned."""
         host, port = data.server.address[0], data.server.address[1]
         rule = self.rule(host, port)
-        if rule is None:
+        if rule is None and not self.learning:  # learn mode: _decide recorded it
             data.server.error = f"ztmcp egress: {host}:{port} is not allowed"
             self._record("deny", host, port, **{"egress.reason": "upstream not allowed"})
             return
@@ -278,7 +352,10 @@ class EgressAddon:
                 "deny",
                 host,
                 port,
-                **{"egress.reason": "resolves to loopback or link-local", "egress.rule": rule.spec},
+                **{
+                    "egress.reason": "resolves to loopback or link-local",
+                    "egress.rule": rule.spec if rule else None,
+                },
             )
             return
         data.server.address = (str(addresses[0]), port)  # what was checked is what is reached
@@ -287,8 +364,10 @@ class EgressAddon:
 class EgressGate:
     """mitmproxy on a thread; a Unix socket for the sandbox; ``close()`` stops both."""
 
-    def __init__(self, server: str, profile: Profile, post: Post) -> None:
-        self.addon = EgressAddon(server, profile, post)
+    def __init__(
+        self, server: str, profile: Profile, post: Post, observe: Observe | None = None
+    ) -> None:
+        self.addon = EgressAddon(server, profile, post, observe)
         self._dir = Path(tempfile.mkdtemp(prefix="ztmcp-egress-"))
         os.chmod(self._dir, 0o700)
         self.socket_path = self._dir / "egress.sock"

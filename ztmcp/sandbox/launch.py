@@ -16,10 +16,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ztmcp.errors import UsageError
 from ztmcp.sandbox.profile import Profile, SandboxTable, env_name, parse_net, parse_table
+
+if TYPE_CHECKING:
+    from ztmcp.sandbox.egress import Observe
+    from ztmcp.sandbox.observed import SandboxObservations
+    from ztmcp.sandbox.pinned import PinnedProfile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sandbox",
         action="store_true",
         help="run the server in its own namespaces: no home, no network but ztmcp's egress gate",
+    )
+    group.add_argument(
+        "--learn",
+        action="store_true",
+        help="sandbox and allow any egress, recording each host:port for `ztmcp pin NAME` "
+        "(run it once, on trusted input; see docs/sandbox.md)",
     )
     group.add_argument(
         "--allow-read", action="append", default=[], metavar="PATH", help="grant read (globs)"
@@ -87,7 +98,7 @@ class Sandboxed:
 def prepare(ns: argparse.Namespace, command: list[str]) -> Sandboxed | None:
     """The sandboxed command for ``ztmcp run``, or None when this server is not sandboxed."""
     flags = cli_profile(ns)
-    granted = flags != Profile()
+    granted = flags != Profile() or ns.learn  # --learn implies --sandbox
     if sys.platform != "linux" and not (ns.sandbox or granted):
         return None
     from ztmcp.policy import load_policy
@@ -104,11 +115,26 @@ def prepare(ns: argparse.Namespace, command: list[str]) -> Sandboxed | None:
             "cannot sandbox: ztmcp's sandbox runs on Linux only",
             hint="on macOS see docs/sandbox.md (Seatbelt profile); the server was not started",
         )
-    return start(name, (entry or Profile()).merged(flags), command)
+    from ztmcp.sandbox.pinned import effective, pinned_for
+
+    pinned = pinned_for(policy.lockfile, name)  # [servers.NAME.sandbox] in ztmcp.lock
+    profile = effective((entry or Profile()).merged(flags), pinned, learn=ns.learn, name=name)
+    return start(name, profile, command, learn=ns.learn, pinned=pinned)
 
 
-def start(name: str, profile: Profile, command: list[str]) -> Sandboxed:
-    """Probe, open the egress gate with its audit log, and plan the sandbox for ``command``."""
+def start(
+    name: str,
+    profile: Profile,
+    command: list[str],
+    *,
+    learn: bool = False,
+    pinned: PinnedProfile | None = None,
+) -> Sandboxed:
+    """Probe, open the egress gate with its audit log, and plan the sandbox for ``command``.
+
+    ``learn``: the gate allows any egress and records it (``observed.LEARNED``), with the path
+    grants; ``pinned``: the lock's profile, whose refusals the gate records as drift.
+    """
     from ztmcp.credentials import SecretStore
     from ztmcp.sandbox.bwrap import Host, plan, probe
     from ztmcp.sandbox.egress import EgressGate
@@ -123,8 +149,9 @@ def start(name: str, profile: Profile, command: list[str]) -> Sandboxed:
         assert store is not None
         return store.get(key)
 
+    observe, observations = _observe(name, profile, learn=learn, pinned=pinned)
     log = AuditLog.create(paths.audit_dir(), name)
-    gate = EgressGate(name, profile, log.post)
+    gate = EgressGate(name, profile, log.post, observe)
     try:
         socket_path = gate.start()
         # Planned once the gate is up (its socket is mounted); secrets are read here, once.
@@ -139,15 +166,48 @@ def start(name: str, profile: Profile, command: list[str]) -> Sandboxed:
                 "sandbox.masked": list(sandbox.masked),
                 "sandbox.allow_net": sorted({r.spec for r in profile.allow_net}),
                 "sandbox.env": sorted(sandbox.env),  # names only, never values
+                "sandbox.learn": learn,
+                "sandbox.pinned": pinned.digest if pinned is not None else None,
             }
         )
     except BaseException:
         gate.close()
+        observations.close()
         log.close(server=name, reason="sandbox failed to start")
         raise
 
     def close(reason: str) -> None:
         gate.close()
+        observations.close()
         log.close(server=name, reason=reason)
 
     return Sandboxed(list(sandbox.argv), dict(sandbox.env), close)
+
+
+def _observe(
+    name: str, profile: Profile, *, learn: bool, pinned: PinnedProfile | None
+) -> tuple[Observe | None, SandboxObservations]:
+    """The gate's link to the state: learned destinations, drift beyond the pinned profile.
+
+    In learn mode the path grants are recorded now (paths are granted, not observed); a state
+    that cannot be written stops the start, since the profile it learns would be wrong.
+    """
+    import time
+
+    from ztmcp.sandbox.egress import Observe
+    from ztmcp.sandbox.observed import LEARNED, SandboxObservations
+
+    store = SandboxObservations()  # written from the gate's thread only, after this
+    if not learn and pinned is None:
+        return None, store
+    if learn:
+        with SandboxObservations() as now:
+            for what, paths in (("read", profile.allow_read), ("write", profile.allow_write)):
+                for path in paths:
+                    now.record(name, LEARNED, what, path, time.time())
+    digest = pinned.digest if pinned is not None else None
+
+    def record(kind: str, what: str, value: str) -> None:
+        store.record(name, kind, what, value, time.time(), pinned=digest or "")
+
+    return Observe(learn=learn, pinned=digest, record=record), store
