@@ -365,9 +365,19 @@ class EgressGate:
     """mitmproxy on a thread; a Unix socket for the sandbox; ``close()`` stops both."""
 
     def __init__(
-        self, server: str, profile: Profile, post: Post, observe: Observe | None = None
+        self,
+        server: str,
+        profile: Profile,
+        post: Post,
+        observe: Observe | None = None,
+        *,
+        tcp: bool = False,
     ) -> None:
         self.addon = EgressAddon(server, profile, post, observe)
+        # macOS (Seatbelt) has no network namespace to bridge a Unix socket into: the relay
+        # listens on a loopback TCP port, the one port the profile lets the server reach.
+        self.tcp = tcp
+        self.relay_port = 0
         self._dir = Path(tempfile.mkdtemp(prefix="ztmcp-egress-"))
         os.chmod(self._dir, 0o700)
         self.socket_path = self._dir / "egress.sock"
@@ -406,8 +416,12 @@ class EgressGate:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         self._mitm_ready = asyncio.Event()
-        server = await asyncio.start_unix_server(self._relay, path=str(self.socket_path))
-        os.chmod(self.socket_path, 0o600)
+        if self.tcp:
+            server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+            self.relay_port = int(server.sockets[0].getsockname()[1])
+        else:
+            server = await asyncio.start_unix_server(self._relay, path=str(self.socket_path))
+            os.chmod(self.socket_path, 0o600)
         self._ready.set()
         try:
             await self._mitm()

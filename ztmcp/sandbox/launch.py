@@ -110,10 +110,10 @@ def prepare(ns: argparse.Namespace, command: list[str]) -> Sandboxed | None:
     entry = table.profile_for(name)
     if not (ns.sandbox or granted or table.enforce or entry is not None):
         return None
-    if sys.platform != "linux":
+    if sys.platform not in ("linux", "darwin"):
         raise UsageError(
-            "cannot sandbox: ztmcp's sandbox runs on Linux only",
-            hint="on macOS see docs/sandbox.md (Seatbelt profile); the server was not started",
+            "cannot sandbox: ztmcp's sandbox runs on Linux (bubblewrap) and macOS (Seatbelt)",
+            hint="the server was not started",
         )
     from ztmcp.sandbox.pinned import effective, pinned_for
 
@@ -141,6 +141,8 @@ def start(
     from ztmcp.state import paths
     from ztmcp.state.audit import AuditLog
 
+    if sys.platform == "darwin":
+        return _start_macos(name, profile, command, learn=learn, pinned=pinned)
     host = Host.current()
     probe(host.bwrap)
     store = SecretStore() if profile.secrets else None
@@ -211,3 +213,75 @@ def _observe(
         store.record(name, kind, what, value, time.time(), pinned=digest or "")
 
     return Observe(learn=learn, pinned=digest, record=record), store
+
+
+def _start_macos(
+    name: str,
+    profile: Profile,
+    command: list[str],
+    *,
+    learn: bool,
+    pinned: PinnedProfile | None,
+) -> Sandboxed:
+    """``sandbox-exec`` with the Seatbelt rendering of the profile (``seatbelt.py``); the gate
+    relays a loopback TCP port, the only one the profile reaches. Not run in CI (Linux)."""
+    import shutil
+    import tempfile
+
+    from ztmcp.credentials import SecretStore
+    from ztmcp.sandbox import seatbelt
+    from ztmcp.sandbox.bwrap import Host
+    from ztmcp.sandbox.egress import EgressGate
+    from ztmcp.state import paths
+    from ztmcp.state.audit import AuditLog
+
+    if not Path(seatbelt.SANDBOX_EXEC).exists():
+        raise UsageError(f"cannot sandbox: {seatbelt.SANDBOX_EXEC} is missing")
+    host = Host(
+        home=Path.home(),
+        state_dir=paths.home().expanduser().resolve(),
+        cwd=Path.cwd(),
+        environ=dict(os.environ),
+        bwrap=Path(seatbelt.SANDBOX_EXEC),
+        python=Path(getattr(sys, "_base_executable", sys.executable)),
+        python_prefix=Path(sys.base_prefix),
+    )
+    store = SecretStore() if profile.secrets else None
+    observe, observations = _observe(name, profile, learn=learn, pinned=pinned)
+    log = AuditLog.create(paths.audit_dir(), name)
+    gate = EgressGate(name, profile, log.post, observe, tcp=True)
+    tmpdir = tempfile.mkdtemp(prefix="ztmcp-sandbox-")
+
+    def close(reason: str) -> None:
+        gate.close()
+        observations.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        log.close(server=name, reason=reason)
+
+    try:
+        gate.start()
+        sandbox = seatbelt.plan(
+            profile,
+            command,
+            host,
+            proxy_port=gate.relay_port,
+            tmpdir=tmpdir,
+            name=name,
+            secret=lambda key: store.get(key) if store is not None else "",
+        )
+        log.post(
+            {
+                "event": "sandbox.start",
+                "server": name,
+                "sandbox.kind": "seatbelt",
+                "sandbox.profile_sha256": hashlib.sha256(sandbox.profile.encode()).hexdigest(),
+                "sandbox.allow_net": sorted({r.spec for r in profile.allow_net}),
+                "sandbox.env": sorted(sandbox.env),
+                "sandbox.learn": learn,
+                "sandbox.pinned": pinned.digest if pinned is not None else None,
+            }
+        )
+    except BaseException:
+        close("sandbox failed to start")
+        raise
+    return Sandboxed(list(sandbox.argv), dict(sandbox.env), close)
