@@ -1,6 +1,7 @@
 """A stdio MCP server (standard library only) whose tool fetches URLs through ``HTTP_PROXY``.
 
-``tools/call`` of ``fetch`` with ``{"urls": [...]}`` answers ``{url: status or error}``.
+``tools/call`` of ``fetch`` with ``{"urls": [...], "posts": [{"url", "data"}]}`` answers
+``{url: status or error}`` (``post N`` for the posts).
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ from typing import Any
 TOOL = {
     "name": "fetch",
     "description": "Fetches URLs.",
-    "inputSchema": {"type": "object", "properties": {"urls": {"type": "array"}}},
+    "inputSchema": {
+        "type": "object",
+        "properties": {"urls": {"type": "array"}, "posts": {"type": "array"}},
+    },
 }
 
 
-def fetch(url: str) -> str:
+def fetch(url: str, data: str | None = None) -> str:
     try:
-        with urllib.request.urlopen(url, timeout=10) as reply:
+        body = data.encode() if data is not None else None
+        with urllib.request.urlopen(url, data=body, timeout=10) as reply:
             return f"{reply.status} {reply.read().decode()[:80]}"
     except urllib.error.HTTPError as exc:
         return f"{exc.code} {exc.read().decode()[:400]}"
@@ -42,8 +47,10 @@ def answer(msg: dict[str, Any]) -> dict[str, Any] | None:
     elif method == "tools/list":
         result = {"tools": [TOOL]}
     elif method == "tools/call":
-        urls = msg["params"]["arguments"]["urls"]
-        outcome = {url: fetch(url) for url in urls}
+        args = msg["params"]["arguments"]
+        outcome = {url: fetch(url) for url in args.get("urls", [])}
+        for i, post in enumerate(args.get("posts", [])):  # {"url": …, "data": …}
+            outcome[f"post {i}"] = fetch(post["url"], post["data"])
         result = {"content": [{"type": "text", "text": json.dumps(outcome)}]}
     else:
         return {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "no method"}}

@@ -99,8 +99,8 @@ def test_report_counts_blocked_egress_per_server() -> None:
     assert "egress other: 1 blocked, 0 allowed" in text.output
     body = json.loads(runner.invoke(app, ["report", "--since", "1h", "--json"]).output)
     assert body["egress"] == {
-        "fetch": {"allow": 1, "learn": 0, "deny": 2},
-        "other": {"allow": 0, "learn": 0, "deny": 1},
+        "fetch": {"allow": 1, "learn": 0, "flag": 0, "deny": 2},
+        "other": {"allow": 0, "learn": 0, "flag": 0, "deny": 1},
     }
     one = json.loads(runner.invoke(app, ["report", "--server", "other", "--json"]).output)
     assert list(one["egress"]) == ["other"]

@@ -37,6 +37,7 @@ PROXY_PORT: Final = 3128
 RUN_DIR: Final = "/run/ztmcp"
 EGRESS_SOCKET: Final = f"{RUN_DIR}/egress.sock"
 BRIDGE_SCRIPT: Final = f"{RUN_DIR}/bridge.py"
+CA_BUNDLE: Final = f"{RUN_DIR}/ca-bundle.pem"
 
 SYSTEM_DIRS: Final = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 PRIVATE_DIRS: Final = ("/tmp", "/var/tmp", "/run")
@@ -331,6 +332,7 @@ def plan(
     *,
     egress_socket: Path | None,
     secret: Callable[[str], str],
+    ca_bundle: Path | None = None,
 ) -> Plan:
     """The bwrap command line for ``command`` under ``profile``. Raises ``UsageError`` when the
     profile asks for something a sandbox never grants."""
@@ -392,6 +394,8 @@ def plan(
         argv += ["--ro-bind", "/dev/null", "/etc/resolv.conf"]  # no resolver: DNS via the proxy
     workdir = str(host.cwd) if any(within(str(host.cwd), p) for p in mounts) else "/tmp"
     argv += ["--chdir", workdir]
+    if ca_bundle is not None:  # TLS interception: system CAs + the ztmcp CA, read-only
+        argv += ["--ro-bind", str(ca_bundle), CA_BUNDLE]
     if egress_socket is not None:
         bridge = str(Path(__file__).with_name("bridge.py"))
         argv += ["--ro-bind", str(egress_socket), EGRESS_SOCKET, "--ro-bind", bridge, BRIDGE_SCRIPT]
@@ -401,6 +405,10 @@ def plan(
         argv += ["--"]
     argv += command
     env = sandbox_env(profile, host, secret, proxy=egress_socket is not None)
+    if ca_bundle is not None:
+        from ztmcp.sandbox.ca import BUNDLE_ENV
+
+        env.update(dict.fromkeys(BUNDLE_ENV, CA_BUNDLE))
     return Plan(
         argv=tuple(argv),
         env=env,

@@ -15,8 +15,14 @@ TCP port gets nothing), and decides every attempt against the server's ``allow_n
   resolver in the sandbox), and a name that resolves to loopback, link-local (cloud metadata)
   or an unspecified address is refused unless the rule names that address itself.
 
-TLS is not intercepted: an allowed tunnel is relayed as bytes, so the gate sees host, port,
-SNI and byte counts but not paths or bodies of HTTPS requests. Every attempt writes an
+By default TLS is not intercepted: an allowed tunnel is relayed as bytes, so the gate sees
+host, port, SNI and byte counts but not paths or bodies of HTTPS requests. With
+``intercept_tls`` (``Intercept``) the gate decrypts allowed tunnels with the user's ztmcp CA
+(``ca.py``; the sandbox trusts it through a bundle), checks each request's address *and* TLS
+name, and scans each whole request body with the secrets detector: ``deny`` (403) or ``flag``;
+a body over ``MAX_SCAN_BYTES`` is refused. Learn mode (``Observe.learn``) allows what no rule
+allows and records it; with a pinned profile (``Observe.pinned``) a refusal is drift, recorded
+for ``ztmcp diff``. Every attempt writes an
 ``egress`` record (verdict, rule, host, port, SNI, method and path where visible); an allowed
 one writes ``egress.end`` with its byte counts when it closes. A record that cannot be written
 refuses the attempt.
@@ -41,8 +47,10 @@ from typing import Any, Final
 
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.sandbox.profile import NetRule, Profile
+from ztmcp.state import paths as state_paths
 
 POLICY_KEY: Final = "allow_net"
+MAX_SCAN_BYTES: Final = 4 << 20  # an intercepted body larger than this is refused, not skipped
 START_TIMEOUT: Final = 30.0
 _MITM_ADDONS: Final = (
     ("core", "Core"),
@@ -99,6 +107,15 @@ class Observe:
     record: Callable[[str, str, str], None]
 
 
+@dataclass(frozen=True, slots=True)
+class Intercept:
+    """TLS interception (off by default): the ztmcp CA, and what a secret in a body does."""
+
+    confdir: Path  # the ztmcp CA, mitmproxy's confdir (ca.ensure)
+    on_secret: str = "deny"  # "deny": 403 and audited; "flag": audited, forwarded
+    upstream_ca: Path | None = None  # a CA the gate trusts upstream besides the system's
+
+
 def refusal_text(server: str, host: str, port: int) -> str:
     return (
         f"ztmcp: egress to {host}:{port} refused by the sandbox of server {server!r}: "
@@ -111,12 +128,18 @@ class EgressAddon:
     """The mitmproxy addon that decides and audits every attempt."""
 
     def __init__(
-        self, server: str, profile: Profile, post: Post, observe: Observe | None = None
+        self,
+        server: str,
+        profile: Profile,
+        post: Post,
+        observe: Observe | None = None,
+        intercept: Intercept | None = None,
     ) -> None:
         self.server = server
         self.profile = profile
         self.post = post
         self.observe = observe
+        self.intercept = intercept
         self.relay_ports: set[int] = set()  # local ports of the Unix-socket relay's connections
         self.log = logging.getLogger("ztmcp.egress")
 
@@ -200,6 +223,13 @@ class EgressAddon:
         host, port = flow.request.host, flow.request.port
         rule = self.rule(host, port)
         extra = {"http.request.method": method, **(self._path_fields(path) if path else {})}
+        # A request inside an intercepted tunnel: the name the client asked TLS for must be
+        # allowed too (no fronting another name through an allowed address).
+        sni = flow.client_conn.sni if method != "CONNECT" else None
+        if sni and sni.lower().rstrip(".") != host.lower().rstrip("."):
+            extra["tls.client.server_name"] = sni
+            if rule is not None and self.rule(sni, port) is None:
+                rule, extra["egress.reason"] = None, "sni not allowed"
         verdict = "allow" if rule is not None else "learn" if self.learning else "deny"
         drift = verdict == "deny" and self.observe is not None and self.observe.pinned is not None
         if drift:
@@ -209,6 +239,8 @@ class EgressAddon:
         )
         if verdict != "deny" and recorded and self.learning:
             recorded = self._observed(LEARNED, host, port)  # a profile that misses it is wrong
+            if recorded and "tls.client.server_name" in extra:
+                recorded = self._observed(LEARNED, extra["tls.client.server_name"], port)
         elif drift:
             self._observed(DRIFT, host, port)  # refused anyway; a failed record is logged
         if verdict != "deny" and recorded:
@@ -224,6 +256,45 @@ class EgressAddon:
             text = drift_text(self.server, host, port)
         else:
             text = refusal_text(self.server, host, port)
+        flow.response = http.Response.make(
+            403, text.encode(), {"Content-Type": "text/plain; charset=utf-8"}
+        )
+
+    def request(self, flow: Any) -> None:
+        """With interception: the whole body of an allowed request, scanned for secrets."""
+        seen = flow.metadata.get("ztmcp.egress")
+        if self.intercept is None or not seen or flow.response is not None:
+            return
+        from mitmproxy import http
+
+        body = flow.request.raw_content or b""
+        too_large = len(body) > MAX_SCAN_BYTES  # a limit refuses, never skips
+        if too_large:
+            rules = ["egress.body_too_large"]
+            reason = f"body over {MAX_SCAN_BYTES} bytes: cannot be scanned"
+        else:
+            from ztmcp.detectors import BLOCKING, at_least, secrets
+
+            found = at_least(secrets.scan(body.decode("utf-8", "replace")), BLOCKING)
+            rules = sorted({f.rule for f in found})  # rule ids only: never the secret
+            reason = "secret in the request body"
+        if not rules:
+            return
+        host, port = seen["host"], seen["port"]
+        action = "flag" if self.intercept.on_secret == "flag" and not too_large else "deny"
+        fields = {
+            "http.request.method": flow.request.method,
+            **self._path_fields(flow.request.path),
+            "egress.reason": reason,
+            "egress.findings": rules,
+        }
+        if self._record(action, host, port, **fields) and action == "flag":
+            return
+        text = (
+            f"ztmcp: request to {host}:{port} refused by the sandbox of server "
+            f"{self.server!r}: {reason} ({', '.join(rules)}); secrets reach a server only "
+            f"through its policy (docs/sandbox.md)\n"
+        )
         flow.response = http.Response.make(
             403, text.encode(), {"Content-Type": "text/plain; charset=utf-8"}
         )
@@ -335,6 +406,16 @@ class EgressAddon:
             data.server.error = f"ztmcp egress: {host}:{port} is not allowed"
             self._record("deny", host, port, **{"egress.reason": "upstream not allowed"})
             return
+        sni = getattr(data.server, "sni", None)
+        if sni and not self.learning and self.rule(sni, port) is None:
+            data.server.error = f"ztmcp egress: server name {sni} is not allowed"
+            self._record(
+                "deny",
+                host,
+                port,
+                **{"tls.client.server_name": sni, "egress.reason": "upstream sni not allowed"},
+            )
+            return
         literal = _literal(host)
         if literal is not None:
             return  # an address the rule names
@@ -372,8 +453,9 @@ class EgressGate:
         observe: Observe | None = None,
         *,
         tcp: bool = False,
+        intercept: Intercept | None = None,
     ) -> None:
-        self.addon = EgressAddon(server, profile, post, observe)
+        self.addon = EgressAddon(server, profile, post, observe, intercept)
         # macOS (Seatbelt) has no network namespace to bridge a Unix socket into: the relay
         # listens on a loopback TCP port, the one port the profile lets the server reach.
         self.tcp = tcp
@@ -437,7 +519,12 @@ class EgressGate:
 
         assert self._stop is not None and self._mitm_ready is not None
         logging.getLogger("mitmproxy").propagate = False
-        opts: Any = options.Options()
+        from ztmcp.sandbox import ca
+
+        intercept = self.addon.intercept
+        # mitmproxy's certificate store: the ztmcp CA in ztmcp's state (0600), never ~/.mitmproxy
+        confdir = intercept.confdir if intercept else ca.ensure(state_paths.home()).confdir
+        opts: Any = options.Options(confdir=str(confdir))
         master: Any = Master(opts)
         master.addons.add(
             *(
@@ -451,11 +538,16 @@ class EgressGate:
             listen_host="127.0.0.1",
             listen_port=0,
             connection_strategy="lazy",  # a refused CONNECT never opens a connection
-            ignore_hosts=[".*"],  # no TLS interception: allowed tunnels are relayed as bytes
+            # Without interception, allowed tunnels are relayed as bytes; with it, every tunnel
+            # is decrypted (a refused one never gets this far; a refused SNI is ignored, then
+            # killed by tcp_message like any other).
+            ignore_hosts=[] if intercept else [".*"],
             show_ignored_hosts=True,  # … as TCP flows, so they are counted and closed visibly
             http3=False,
             rawtcp=False,
         )
+        if intercept is not None and intercept.upstream_ca is not None:
+            opts.update(ssl_verify_upstream_trusted_ca=str(intercept.upstream_ca))
         run = asyncio.create_task(master.run())
         proxy = master.addons.get("proxyserver")
         for _ in range(int(START_TIMEOUT * 100)):

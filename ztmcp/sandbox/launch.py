@@ -22,7 +22,7 @@ from ztmcp.errors import UsageError
 from ztmcp.sandbox.profile import Profile, SandboxTable, env_name, parse_net, parse_table
 
 if TYPE_CHECKING:
-    from ztmcp.sandbox.egress import Observe
+    from ztmcp.sandbox.egress import Intercept, Observe
     from ztmcp.sandbox.observed import SandboxObservations
     from ztmcp.sandbox.pinned import PinnedProfile
 
@@ -39,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="sandbox and allow any egress, recording each host:port for `ztmcp pin NAME` "
         "(run it once, on trusted input; see docs/sandbox.md)",
+    )
+    group.add_argument(
+        "--intercept-tls",
+        action="store_true",
+        help="decrypt allowed HTTPS with your ztmcp CA and scan request bodies for secrets "
+        "(off by default; trade-offs in docs/sandbox.md)",
     )
     group.add_argument(
         "--allow-read", action="append", default=[], metavar="PATH", help="grant read (globs)"
@@ -68,6 +74,7 @@ def cli_profile(ns: argparse.Namespace) -> Profile:
         allow_write=tuple(ns.allow_write),
         allow_net=tuple(rule for spec in ns.allow_net for rule in parse_net(spec)),
         env=tuple(env_name(n, "--allow-env") for n in ns.allow_env),
+        intercept_tls=bool(getattr(ns, "intercept_tls", False)),
     )
 
 
@@ -119,7 +126,8 @@ def prepare(ns: argparse.Namespace, command: list[str]) -> Sandboxed | None:
 
     pinned = pinned_for(policy.lockfile, name)  # [servers.NAME.sandbox] in ztmcp.lock
     profile = effective((entry or Profile()).merged(flags), pinned, learn=ns.learn, name=name)
-    return start(name, profile, command, learn=ns.learn, pinned=pinned)
+    upstream = Path(table.upstream_ca).expanduser() if table.upstream_ca else None
+    return start(name, profile, command, learn=ns.learn, pinned=pinned, upstream_ca=upstream)
 
 
 def start(
@@ -129,6 +137,7 @@ def start(
     *,
     learn: bool = False,
     pinned: PinnedProfile | None = None,
+    upstream_ca: Path | None = None,
 ) -> Sandboxed:
     """Probe, open the egress gate with its audit log, and plan the sandbox for ``command``.
 
@@ -153,11 +162,19 @@ def start(
 
     observe, observations = _observe(name, profile, learn=learn, pinned=pinned)
     log = AuditLog.create(paths.audit_dir(), name)
-    gate = EgressGate(name, profile, log.post, observe)
+    intercept = _intercept(profile, upstream_ca)
+    gate = EgressGate(name, profile, log.post, observe, intercept=intercept)
     try:
         socket_path = gate.start()
+        bundle = None
+        if intercept is not None:  # system CAs + the ztmcp CA, beside the gate's socket
+            from ztmcp.sandbox.ca import at, write_bundle
+
+            bundle = write_bundle(at(intercept.confdir), socket_path.with_name("ca-bundle.pem"))
         # Planned once the gate is up (its socket is mounted); secrets are read here, once.
-        sandbox = plan(profile, command, host, egress_socket=socket_path, secret=secret)
+        sandbox = plan(
+            profile, command, host, egress_socket=socket_path, secret=secret, ca_bundle=bundle
+        )
         log.post(
             {
                 "event": "sandbox.start",
@@ -170,6 +187,7 @@ def start(
                 "sandbox.env": sorted(sandbox.env),  # names only, never values
                 "sandbox.learn": learn,
                 "sandbox.pinned": pinned.digest if pinned is not None else None,
+                "sandbox.intercept_tls": intercept is not None,
             }
         )
     except BaseException:
@@ -285,3 +303,17 @@ def _start_macos(
         close("sandbox failed to start")
         raise
     return Sandboxed(list(sandbox.argv), dict(sandbox.env), close)
+
+
+def _intercept(profile: Profile, upstream_ca: Path | None) -> Intercept | None:
+    """TLS interception for this run (``intercept_tls``), with the user's ztmcp CA; None: off."""
+    if not profile.intercept_tls:
+        return None
+    from ztmcp.sandbox import ca
+    from ztmcp.sandbox.egress import Intercept
+    from ztmcp.state import paths
+
+    if upstream_ca is not None and not upstream_ca.is_file():
+        raise UsageError(f"cannot sandbox: [sandbox] upstream_ca {upstream_ca} is not a file")
+    authority = ca.ensure(paths.home())
+    return Intercept(authority.confdir, profile.secret_action, upstream_ca)

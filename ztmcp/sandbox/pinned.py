@@ -214,4 +214,6 @@ def effective(granted: Profile, pinned: PinnedProfile | None, *, learn: bool, na
         allow_net=pin.allow_net,
         env=granted.env,
         secrets=granted.secrets,
+        intercept_tls=granted.intercept_tls,
+        on_secret=granted.on_secret,
     )

@@ -30,8 +30,11 @@ from ztmcp.errors import PolicyError, UsageError
 DEFAULT_PORTS: Final = (80, 443)
 _HOST_GLOB: Final = re.compile(r"^[A-Za-z0-9*?.\-_\[\]:]+$")
 _ENV_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TABLE_KEYS: Final = frozenset({"enforce", "servers"})
-_SERVER_KEYS: Final = frozenset({"allow_read", "allow_write", "allow_net", "env", "secrets"})
+_TABLE_KEYS: Final = frozenset({"enforce", "servers", "upstream_ca"})
+_SERVER_KEYS: Final = frozenset(
+    {"allow_read", "allow_write", "allow_net", "env", "secrets", "intercept_tls", "on_secret"}
+)
+ON_SECRET: Final = ("deny", "flag")  # what the gate does with a secret in an intercepted body
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,12 @@ class Profile:
     allow_net: tuple[NetRule, ...] = ()
     env: tuple[str, ...] = ()  # variables passed through from ztmcp's environment
     secrets: Mapping[str, str] = field(default_factory=dict)  # variable -> keyring secret name
+    intercept_tls: bool = False  # decrypt allowed HTTPS with the ztmcp CA and scan the bodies
+    on_secret: str | None = None  # "deny" (the default) or "flag"
+
+    @property
+    def secret_action(self) -> str:
+        return self.on_secret or "deny"
 
     def net_rule(self, host: str, port: int) -> NetRule | None:
         """The first rule allowing ``host:port``, or None (refused)."""
@@ -101,6 +110,11 @@ class Profile:
             allow_net=_unique(self.allow_net + other.allow_net),
             env=_unique(self.env + other.env),
             secrets={**self.secrets, **other.secrets},
+            intercept_tls=self.intercept_tls or other.intercept_tls,
+            # the stricter wins: deny if either says deny, flag only if one says flag
+            on_secret="deny"
+            if "deny" in (self.on_secret, other.on_secret)
+            else (self.on_secret or other.on_secret),
         )
 
 
@@ -120,6 +134,7 @@ class SandboxTable:
 
     enforce: bool = False
     servers: tuple[tuple[str, Profile], ...] = ()  # (name glob, profile), in file order
+    upstream_ca: str | None = None  # with intercept_tls: a CA the gate trusts upstream (PEM)
 
     def profile_for(self, server: str) -> Profile | None:
         """Every matching entry's grants together; None when no entry names the server."""
@@ -171,7 +186,18 @@ def _server_profile(origin: str, name: str, table: Any) -> Profile:
         secrets = {env_name(k, f"{origin}: {where} secrets"): v for k, v in secrets_raw.items()}
     except UsageError as exc:
         raise PolicyError(exc.message, hint=exc.hint) from None
+    intercept = table.get("intercept_tls", False)
+    if not isinstance(intercept, bool):
+        raise PolicyError(f"{origin}: {where} intercept_tls must be true or false")
+    on_secret = table.get("on_secret")
+    if on_secret is not None and on_secret not in ON_SECRET:
+        raise PolicyError(
+            f"{origin}: {where} on_secret must be one of {', '.join(ON_SECRET)}",
+            hint='on_secret = "deny" refuses the request; "flag" records it and lets it go',
+        )
     return Profile(
+        intercept_tls=intercept,
+        on_secret=on_secret,
         allow_read=_strings(origin, f"{where} allow_read", table.get("allow_read", [])),
         allow_write=_strings(origin, f"{where} allow_write", table.get("allow_write", [])),
         allow_net=nets,
@@ -198,7 +224,11 @@ def parse_table(data: Any, origin: str) -> SandboxTable:
     servers = data.get("servers", {})
     if not isinstance(servers, dict):
         raise PolicyError(f"{origin}: [sandbox.servers] must be a table of server-name globs")
+    upstream_ca = data.get("upstream_ca")
+    if upstream_ca is not None and (not isinstance(upstream_ca, str) or not upstream_ca):
+        raise PolicyError(f"{origin}: [sandbox] upstream_ca must be the path of a PEM file")
     return SandboxTable(
         enforce=enforce,
+        upstream_ca=upstream_ca,
         servers=tuple((glob, _server_profile(origin, glob, t)) for glob, t in servers.items()),
     )

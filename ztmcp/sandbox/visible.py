@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 EVENTS: Final = frozenset({"egress", "egress.end"})
-VERDICTS: Final = ("allow", "learn", "deny")
+VERDICTS: Final = ("allow", "learn", "flag", "deny")
 
 
 def _text(value: Any, width: int) -> str:
@@ -46,6 +46,8 @@ def detail(record: Mapping[str, Any]) -> str:
         bits.append(_text(method, 10) + (f" {_text(path, 60)}" if path else ""))
     if record.get("tls.client.server_name"):
         bits.append(f"sni {_text(record['tls.client.server_name'], 60)}")
+    if record.get("egress.findings"):
+        bits.append("findings " + _text(",".join(map(str, record["egress.findings"])), 80))
     if record.get("egress.reason"):
         bits.append(_text(record["egress.reason"], 60))
     elif record.get("egress.rule"):
