@@ -29,6 +29,8 @@ SETUPS = {
     "direct": [PY, str(TRIVIAL)],
     "ztmcp run": [*ZTMCP, "--", PY, str(TRIVIAL)],
     "ztmcp run --sandbox": [*ZTMCP, "--sandbox", "--", PY, str(TRIVIAL)],
+    # TLS interception: the ztmcp CA (generated once, by the warm-up) and the bundle per start
+    "--sandbox --intercept-tls": [*ZTMCP, "--sandbox", "--intercept-tls", "--", PY, str(TRIVIAL)],
 }
 
 

@@ -32,14 +32,14 @@ class Authority:
 
 def ensure(state_dir: Path) -> Authority:
     """The user's ztmcp CA, generated on first use; its files made private again every time."""
-    from mitmproxy.certs import CertStore
-
     confdir = state_dir / DIR_NAME
     key = confdir / f"{BASENAME}-ca.pem"
     try:
         confdir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(confdir, 0o700)
-        if not key.exists():
+        if not key.exists():  # mitmproxy (and cryptography) imported only to generate it
+            from mitmproxy.certs import CertStore
+
             CertStore.create_store(confdir, BASENAME, KEY_SIZE, organization="ztmcp", cn="ztmcp")
         for path in confdir.iterdir():
             os.chmod(path, 0o600)

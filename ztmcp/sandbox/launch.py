@@ -151,7 +151,9 @@ def start(
     from ztmcp.state.audit import AuditLog
 
     if sys.platform == "darwin":
-        return _start_macos(name, profile, command, learn=learn, pinned=pinned)
+        return _start_macos(
+            name, profile, command, learn=learn, pinned=pinned, upstream_ca=upstream_ca
+        )
     host = Host.current()
     probe(host.bwrap)
     store = SecretStore() if profile.secrets else None
@@ -240,6 +242,7 @@ def _start_macos(
     *,
     learn: bool,
     pinned: PinnedProfile | None,
+    upstream_ca: Path | None,
 ) -> Sandboxed:
     """``sandbox-exec`` with the Seatbelt rendering of the profile (``seatbelt.py``); the gate
     relays a loopback TCP port, the only one the profile reaches. Not run in CI (Linux)."""
@@ -267,7 +270,8 @@ def _start_macos(
     store = SecretStore() if profile.secrets else None
     observe, observations = _observe(name, profile, learn=learn, pinned=pinned)
     log = AuditLog.create(paths.audit_dir(), name)
-    gate = EgressGate(name, profile, log.post, observe, tcp=True)
+    intercept = _intercept(profile, upstream_ca)
+    gate = EgressGate(name, profile, log.post, observe, tcp=True, intercept=intercept)
     tmpdir = tempfile.mkdtemp(prefix="ztmcp-sandbox-")
 
     def close(reason: str) -> None:
@@ -287,6 +291,11 @@ def _start_macos(
             name=name,
             secret=lambda key: store.get(key) if store is not None else "",
         )
+        if intercept is not None:  # the bundle in the private temp directory it may read
+            from ztmcp.sandbox.ca import BUNDLE_ENV, at, write_bundle
+
+            bundle = write_bundle(at(intercept.confdir), Path(tmpdir) / "ca-bundle.pem")
+            sandbox.env.update(dict.fromkeys(BUNDLE_ENV, str(bundle)))
         log.post(
             {
                 "event": "sandbox.start",
@@ -297,6 +306,7 @@ def _start_macos(
                 "sandbox.env": sorted(sandbox.env),
                 "sandbox.learn": learn,
                 "sandbox.pinned": pinned.digest if pinned is not None else None,
+                "sandbox.intercept_tls": intercept is not None,
             }
         )
     except BaseException:

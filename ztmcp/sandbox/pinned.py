@@ -198,7 +198,8 @@ def effective(granted: Profile, pinned: PinnedProfile | None, *, learn: bool, na
     if pinned is None or learn:
         return granted
     pin = pinned.profile()
-    wider = [r.spec for r in granted.allow_net if r not in pin.allow_net]
+    pinned_to = {(r.host, r.port) for r in pin.allow_net}
+    wider = [r.spec for r in granted.allow_net if (r.host, r.port) not in pinned_to]
     if wider:
         import sys
 
