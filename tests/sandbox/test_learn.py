@@ -166,3 +166,55 @@ def test_learn_pin_then_drift_is_refused_and_shown(
     starts = [r for r in audit_records(home) if r.get("event") == "sandbox.start"]
     assert [s["sandbox.learn"] for s in starts] == [True, False]
     assert starts[1]["sandbox.pinned"] == pin.sandbox.digest
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(specs, max_size=5),
+    st.lists(specs, max_size=5),
+    hosts,
+    st.integers(1, 65535),
+)
+def test_a_pinned_start_never_reaches_beyond_the_pin(
+    pinned_net: list[str], granted_net: list[str], host: str, port: int
+) -> None:
+    """Whatever the flags and the policy grant, a pinned start's egress is within the pin."""
+    pin = PinnedProfile.of(pinned_net)
+    granted = Profile(allow_net=tuple(r for s in granted_net for r in parse_net(s)))
+    run = effective(granted, pin, learn=False, name="s")
+    for h, p in [
+        (host, port),
+        *((s.rsplit(":", 1)[0], int(s.rsplit(":", 1)[1])) for s in granted_net),
+    ]:
+        if run.net_rule(h, p) is not None:
+            assert pin.profile().net_rule(h, p) is not None
+
+
+def test_a_learned_destination_that_cannot_be_recorded_is_refused(http_port: int) -> None:
+    """Fault injection: the state refuses the write; the attempt is refused, not let through."""
+    import urllib.error
+    import urllib.request
+
+    from ztmcp.sandbox.egress import EgressGate, Observe
+    from ztmcp.state.db import StateError
+
+    def broken(kind: str, what: str, value: str) -> None:
+        raise StateError("state.db: disk I/O error")
+
+    records: list[dict[str, Any]] = []
+    gate = EgressGate(
+        "s", Profile(), records.append, Observe(learn=True, pinned=None, record=broken), tcp=True
+    )
+    gate.start()
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{gate.relay_port}"})
+    )
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(f"http://127.0.0.1:{http_port}/x", timeout=20)
+    finally:
+        gate.close()
+    assert refused.value.code == 403 and b"cannot record" in refused.value.read()
+    (record,) = [r for r in records if r["event"] == "egress"]
+    assert record["egress.verdict"] == "deny"  # the audit says what happened
+    assert record["egress.reason"] == "learn mode: the state cannot record it"

@@ -226,23 +226,27 @@ class EgressAddon:
         # A request inside an intercepted tunnel: the name the client asked TLS for must be
         # allowed too (no fronting another name through an allowed address).
         sni = flow.client_conn.sni if method != "CONNECT" else None
-        if sni and sni.lower().rstrip(".") != host.lower().rstrip("."):
-            extra["tls.client.server_name"] = sni
-            if rule is not None and self.rule(sni, port) is None:
+        fronted = sni if sni and sni.lower().rstrip(".") != host.lower().rstrip(".") else None
+        if fronted:
+            extra["tls.client.server_name"] = fronted
+            if rule is not None and self.rule(fronted, port) is None:
                 rule, extra["egress.reason"] = None, "sni not allowed"
         verdict = "allow" if rule is not None else "learn" if self.learning else "deny"
+        unlearned = False
+        if verdict != "deny" and self.learning:  # recorded first: a profile missing it is wrong
+            names = [host, *([fronted] if fronted else [])]
+            if not all(self._observed(LEARNED, name, port) for name in names):
+                verdict, unlearned = "deny", True
+                extra["egress.reason"] = "learn mode: the state cannot record it"
         drift = verdict == "deny" and self.observe is not None and self.observe.pinned is not None
+        drift = drift and not unlearned
         if drift:
+            refused = fronted if extra.get("egress.reason") == "sni not allowed" else host
             extra["egress.reason"] = "drift from the pinned sandbox profile"
+            self._observed(DRIFT, refused or host, port)  # refused anyway; failures are logged
         recorded = self._record(
             verdict, host, port, **{"egress.rule": rule.spec if rule else None}, **extra
         )
-        if verdict != "deny" and recorded and self.learning:
-            recorded = self._observed(LEARNED, host, port)  # a profile that misses it is wrong
-            if recorded and "tls.client.server_name" in extra:
-                recorded = self._observed(LEARNED, extra["tls.client.server_name"], port)
-        elif drift:
-            self._observed(DRIFT, host, port)  # refused anyway; a failed record is logged
         if verdict != "deny" and recorded:
             flow.metadata["ztmcp.egress"] = {
                 "host": host,
@@ -252,6 +256,8 @@ class EgressAddon:
             return
         if not recorded:
             text = "ztmcp: egress audit failed\n"
+        elif unlearned:
+            text = f"ztmcp: egress to {host}:{port} refused: learn mode cannot record it\n"
         elif drift:
             text = drift_text(self.server, host, port)
         else:
