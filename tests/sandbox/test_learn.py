@@ -106,6 +106,21 @@ def test_observations_add_up_and_are_forgotten(tmp_path: Path) -> None:
         assert store.rows("s", LEARNED) == store.rows("s", DRIFT) == []
 
 
+def test_pinning_adds_what_was_learned_to_the_pinned_profile() -> None:
+    before = PinnedProfile.of(["a.example:443"], ["~/docs"])
+    assert pinned.for_pin("s", before) == before  # nothing learned: the pin stays
+    assert pinned.for_pin("s", None) is None
+    with SandboxObservations() as store:
+        store.record("s", LEARNED, "net", "b.example:443", 1.0)
+        store.record("s", LEARNED, "read", "~/src", 1.0)
+    assert pinned.for_pin("s", None) == PinnedProfile.of(["b.example:443"], ["~/src"])
+    assert pinned.for_pin("s", before) == PinnedProfile.of(
+        ["a.example:443", "b.example:443"], ["~/docs", "~/src"]
+    )
+    pinned.forget("s")
+    assert pinned.learned("s") is None
+
+
 def _ztmcp(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ztmcp", *args],

@@ -143,8 +143,17 @@ def learned(server: str) -> PinnedProfile | None:
 
 
 def for_pin(server: str, previous: PinnedProfile | None) -> PinnedProfile | None:
-    """The profile ``ztmcp pin`` writes: what was learned since, else the one already pinned."""
-    return learned(server) or previous
+    """The profile ``ztmcp pin`` writes: the one already pinned plus what was learned since
+    (learning only adds, so accepting one drifted host keeps the rest; to narrow a profile,
+    ``ztmcp unpin`` and learn again)."""
+    new = learned(server)
+    if new is None or previous is None:
+        return new or previous
+    return PinnedProfile.of(
+        previous.allow_net + new.allow_net,
+        previous.allow_read + new.allow_read,
+        previous.allow_write + new.allow_write,
+    )
 
 
 def forget(server: str) -> None:
