@@ -164,6 +164,8 @@ def test_learn_pin_then_drift_is_refused_and_shown(
     assert pin.sandbox == PinnedProfile.of([f"127.0.0.1:{http_port}"])
     with SandboxObservations() as store:
         assert store.rows("fetchy", LEARNED) == []  # consumed by the pin
+    listed = _ztmcp("pins", env=env, cwd=work)
+    assert f"sandbox: egress to 127.0.0.1:{http_port}" in listed.stdout
     # 3. A later start, no flags: the pinned host is reached; one more host is drift, refused.
     after = _fetch([*run, "--", *server], env, work, [allowed, other])
     assert after[allowed].startswith("200"), after

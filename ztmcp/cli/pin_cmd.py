@@ -535,6 +535,8 @@ def register(app: typer.Typer) -> None:
             )
             if pin.signed:
                 typer.echo(f"{'':<20} signed by {pin.signer()}")
+            if pin.sandbox is not None:  # hosts are checked rules (profile.parse_net): printable
+                typer.echo(f"{'':<20} sandbox: {pin.sandbox.summary()}")
         if seen:
             typer.echo("first seen by `ztmcp run` (trust on first use, not in the lock):")
             for first in seen:
