@@ -41,6 +41,7 @@ from ztmcp.errors import PinError
 
 if TYPE_CHECKING:
     from ztmcp.manifest import Manifest
+    from ztmcp.sandbox.pinned import PinnedProfile
 
 LOCK_FILE: Final = "ztmcp.lock"
 VERSION: Final = 1
@@ -66,6 +67,7 @@ _ENTRY_KEYS: Final = frozenset(
         "issuer",
         "bundle",
         "trust_config",
+        "sandbox",  # the pinned sandbox profile: ztmcp/sandbox/pinned.py
         *KIND_TABLES,
     }
 )
@@ -92,6 +94,7 @@ class Pin:
     issuer: str | None = None
     bundle: str | None = None
     trust_config: str | None = None  # a private Sigstore trust root, relative to the lock
+    sandbox: PinnedProfile | None = None  # [servers.NAME.sandbox]: ztmcp/sandbox/pinned.py
 
     @property
     def signed(self) -> bool:
@@ -250,10 +253,16 @@ def _pin(path: Path, name: str, entry: Any) -> Pin:
             raise _err(
                 path, f"{where}.{extra[0]}", 'belongs to signed pins only (source = "sigstore")'
             )
+    sandbox = None
+    if entry.get("sandbox") is not None:  # the pinned sandbox profile, its digest checked
+        from ztmcp.sandbox import pinned
+
+        sandbox = pinned.parse(entry["sandbox"], f"{where}.sandbox", lambda k, p: _err(path, k, p))
     return Pin(
         name=name,
         digest=digest,
         server_digest=server_digest,
+        sandbox=sandbox,
         command=tuple(command) if command is not None else None,
         url=url,
         tools=kinds["tools"],
@@ -326,6 +335,8 @@ def _entry(pin: Pin) -> dict[str, Any]:
         items = pin.items(kind)
         if items:
             entry[kind] = dict(sorted(items.items()))
+    if pin.sandbox is not None:  # ztmcp/sandbox/pinned.py
+        entry["sandbox"] = pin.sandbox.to_table()
     return entry
 
 

@@ -23,6 +23,7 @@ from ztmcp.checks.secrets import SecretsCheck
 from ztmcp.credentials import HeaderRule, parse_header_rules
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
+from ztmcp.sandbox.profile import parse_table as parse_sandbox_table
 from ztmcp.session import Mode
 
 PROJECT_FILE: Final = "ztmcp.toml"
@@ -38,7 +39,9 @@ _DETECTION: Final[Mapping[str, Any]] = {
     "secrets": SecretsCheck,
 }
 
-_TOP_KEYS: Final = {"mode", "checks", "limits", "envelope", "pins", "access", "proxy", *_DETECTION}
+_TOP_KEYS: Final = {
+    "mode", "checks", "limits", "envelope", "pins", "access", "proxy", "sandbox", *_DETECTION
+}
 _TABLE_KEYS: Final = {
     "limits": {"max_message_bytes", "max_depth"},
     "envelope": {"allow_methods"},
@@ -202,6 +205,7 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
         )
 
     upstream_headers = parse_header_rules(data.get("proxy", {}).get("header", []), origin)
+    parse_sandbox_table(data.get("sandbox"), origin)  # validated here; used by ztmcp.sandbox
 
     ordered = tuple(c for c in CHECK_ORDER if c in checks)
     return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods),

@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -475,10 +476,18 @@ def register(app: typer.Typer) -> None:
                 pin = _pin_from(name, manifest, previous, **where)
                 assert pin.manifest is not None
                 files[lock.path.parent / pin.manifest] = manifest.to_json()
+            from ztmcp.sandbox import pinned as sandbox_pin  # --learn's profile: docs/sandbox.md
+
+            kept = previous.sandbox if previous is not None else None
+            pin = replace(pin, sandbox=sandbox_pin.for_pin(name, kept))
             for path, data in files.items():
                 if path.resolve() != (from_file.resolve() if from_file else None):
                     _write_atomic(path, data)
             lockmod.write(lock.with_pin(pin))
+            try:  # the learned profile and its drift are in the lock now
+                sandbox_pin.forget(name)
+            except ZtmcpError as exc:
+                _progress(f"pinned, but the learned profile stays in the state: {exc.message}")
             if previous is not None:  # a signed pin made unsigned: drop its old bundle files
                 for stale in set(_companions(lock, previous)) - set(_companions(lock, pin)):
                     stale.unlink(missing_ok=True)
@@ -490,6 +499,8 @@ def register(app: typer.Typer) -> None:
         )
         signer = f", signed by {pin.signer()}" if pin.signed else ""
         typer.echo(f"{verb} {name}: {counts}, digest {pin.digest}{signer} in {lock.path}")
+        if pin.sandbox is not None:
+            typer.echo(f"sandbox profile {pin.sandbox.digest[:19]}…: {pin.sandbox.summary()}")
         if previous is not None and previous.digest == pin.digest:
             typer.echo("(unchanged)")
 
@@ -524,6 +535,8 @@ def register(app: typer.Typer) -> None:
             )
             if pin.signed:
                 typer.echo(f"{'':<20} signed by {pin.signer()}")
+            if pin.sandbox is not None:  # hosts are checked rules (profile.parse_net): printable
+                typer.echo(f"{'':<20} sandbox: {pin.sandbox.summary()}")
         if seen:
             typer.echo("first seen by `ztmcp run` (trust on first use, not in the lock):")
             for first in seen:
@@ -609,6 +622,9 @@ def register(app: typer.Typer) -> None:
                     )
                 pin, pinned = seen[-1].pin(), seen[-1].manifest
                 observed_only = observed_only or from_file is None  # no command is stored
+            from ztmcp.sandbox import pinned as sandbox_pin  # egress beyond the pinned profile
+
+            egress = sandbox_pin.drift_lines(name, pin.sandbox)
             observed: Manifest | None = None
             if from_file is not None:
                 observed = _read_manifest(from_file)
@@ -622,7 +638,7 @@ def register(app: typer.Typer) -> None:
             if observed is None:
                 with ObservedStore() as store:
                     record = store.latest(name)
-                if record is None:
+                if record is None and not egress:
                     if note is not None and "pinned from a file" in note:
                         raise UsageError(note, hint=f"ztmcp diff {name} --manifest FILE")
                     raise PinError(
@@ -630,13 +646,17 @@ def register(app: typer.Typer) -> None:
                         + f"ztmcp run has observed no drift of {name}",
                         hint=f"ztmcp diff {name} --manifest FILE",
                     )
-                observed, kinds = record.manifest, record.kinds
-                when = _stamp(record.last_seen)
-                stale = ", against an older pin" if record.pinned_digest != pin.digest else ""
-                note = (note + "; " if note else "") + (
-                    f"showing what ztmcp run observed ({when}, {record.seen}x{stale})"
-                )
-            lines = drift_lines(pin, pinned, observed, kinds=kinds, server=kinds is None)
+                if record is not None:
+                    observed, kinds = record.manifest, record.kinds
+                    when = _stamp(record.last_seen)
+                    stale = ", against an older pin" if record.pinned_digest != pin.digest else ""
+                    note = (note + "; " if note else "") + (
+                        f"showing what ztmcp run observed ({when}, {record.seen}x{stale})"
+                    )
+            lines = [] if observed is None else drift_lines(
+                pin, pinned, observed, kinds=kinds, server=kinds is None
+            )
+            lines += egress  # the sandbox profile drifts like a tool: docs/sandbox.md
         except ZtmcpError as exc:
             _die(exc)
         if note:
@@ -644,7 +664,7 @@ def register(app: typer.Typer) -> None:
         if not lines:
             typer.echo(f"{name}: matches its pin ({pin.digest})")
             return
-        shown = observed.digest if kinds is None else "observed"
+        shown = "observed" if kinds is not None or observed is None else observed.digest
         typer.echo(f"{name}: drifted from its pin ({pin.digest} -> {shown})")
         for line in lines:
             typer.echo(f"  {line}")

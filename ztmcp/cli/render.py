@@ -29,6 +29,10 @@ def record_line(record: dict[str, Any]) -> str:
     ts = str(record.get("ts", ""))[:23].replace("T", " ")
     event = record.get("event", "?")
     server = record.get("server") or ""
+    if event in ("egress", "egress.end"):  # the sandbox's egress gate: ztmcp/sandbox/visible.py
+        from ztmcp.sandbox.visible import line as egress_line
+
+        return egress_line(record, ts)
     if event != "message":
         extra = record.get("reason") or record.get("mode") or ""
         return f"{ts}  {server:<16} {event:<14} {extra}".rstrip()

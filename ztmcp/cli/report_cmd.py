@@ -118,9 +118,14 @@ def report(
         typer.echo(f"no audit logs in {directory}: run a server with `ztmcp run` first")
         return
     end = time.time()
-    result = build_report(read_records(files), end - seconds, end, server)
+    records = list(read_records(files))
+    result = build_report(records, end - seconds, end, server)
+    from ztmcp.sandbox.visible import count  # egress attempts of sandboxed servers
+
+    egress = count(records, end - seconds, end, server)
     if as_json:
         body = result.as_dict()
+        body["egress"] = egress.as_dict()
         body["window"]["start"] = _iso(result.start)
         body["window"]["end"] = _iso(result.end)
         body["server"] = server
@@ -131,8 +136,9 @@ def report(
     typer.echo(f"exposure over the last {since} ({window}){scope}")
     if not result.tools:
         typer.echo("no tool calls or grants in this window")
-        return
-    for line in render_table(result):
+    for line in render_table(result) if result.tools else []:
+        typer.echo(line)
+    for line in egress.lines():
         typer.echo(line)
 
 

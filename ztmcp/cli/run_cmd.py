@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="-- CMD ARGS…",
         help="the server command, after --",
     )
+    from ztmcp.sandbox.launch import add_arguments  # --sandbox, --allow-*: ztmcp/sandbox/
+
+    add_arguments(parser)
     return parser
 
 
@@ -99,11 +102,26 @@ def main(argv: list[str]) -> int:
 
 
 def _run(ns: argparse.Namespace, command: list[str]) -> int:
+    from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]: None when not sandboxed
+
+    sandbox = prepare(ns, command)
+    try:
+        if sandbox is None:
+            return _relay(ns, command, command, None)
+        return _relay(ns, command, sandbox.argv, sandbox.env)
+    finally:
+        if sandbox is not None:
+            sandbox.close("ztmcp run ended")
+
+
+def _relay(
+    ns: argparse.Namespace, command: list[str], spawn: list[str], env: dict[str, str] | None
+) -> int:
     from ztmcp.adapters.stdio import StdioRelay, kill_server, spawn_server
 
     # Start the server first: it boots while ztmcp loads its policy and builds its checks.
     # Its output waits in the pipe; nothing reaches the agent before the Session exists.
-    child = spawn_server(command)
+    child = spawn_server(spawn, env=env)
     try:
         session = _session(ns, command)
     except BaseException:

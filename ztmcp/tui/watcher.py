@@ -175,6 +175,10 @@ def traffic_row(record: Mapping[str, Any]) -> tuple[str, ...]:
     when = ts[11:23] if len(ts) >= 23 else ts
     event = str(record.get("event", "?"))
     server = str(record.get("server") or "")[:24]
+    if event in ("egress", "egress.end"):  # the sandbox's egress gate: ztmcp/sandbox/visible.py
+        from ztmcp.sandbox.visible import row as egress_row
+
+        return egress_row(record, when)
     if event != "message":
         tool = str(record.get("gen_ai.tool.name") or "")
         detail = str(record.get("grant.id") or record.get("reason") or record.get("mode") or "")
