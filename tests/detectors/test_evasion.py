@@ -22,12 +22,12 @@ _CORPUS = Path(__file__).with_name("evasion.jsonl")
 # class -> (detected malicious samples at least, flagged benign samples at most)
 FIGURES: dict[str, tuple[int, int]] = {
     "paraphrase": (3, 1),
-    "homoglyph_cyrillic": (0, 0),
-    "math_alphanumeric": (0, 0),
-    "ignorable_in_keyword": (1, 0),
-    "invisible_payload": (1, 3),
-    "html_entities": (0, 0),
-    "encoded_blob": (0, 0),
+    "homoglyph_cyrillic": (5, 0),
+    "math_alphanumeric": (5, 0),
+    "ignorable_in_keyword": (5, 0),
+    "invisible_payload": (5, 0),
+    "html_entities": (5, 0),
+    "encoded_blob": (7, 0),
     "secret_disguised": (0, 0),
     **{
         f"language_{lang}": (0, 0)

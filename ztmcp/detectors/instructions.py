@@ -33,14 +33,16 @@ give the same findings.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from typing import Final
 
 from ztmcp.checks.base import Severity
-from ztmcp.detectors import multi
+from ztmcp.detectors import multi, normalise
 from ztmcp.detectors.findings import RANK, Finding
 
 DESCRIPTION: Final = "description"
@@ -928,8 +930,40 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
     """Findings for model-directed instructions in ``text`` under ``profile``.
 
     Each rule runs only in windows around its trigger matches; ``exhaustive`` runs every rule
-    on the whole text instead (the reference the tests compare the windows against).
+    on the whole text instead (the reference the tests compare the windows against). The parts
+    of ``text`` that ``normalise`` folds (look-alike letters, invisible characters, HTML
+    entities) are scanned once more as folded; a rule found only there is reported on the span
+    of the folded line, its message saying so.
     """
+    findings = _scan_text(text, profile, exhaustive)
+    if normalise.needed(text):
+        findings.extend(_scan_views(text, findings, profile, exhaustive))
+    return findings
+
+
+def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool
+                ) -> list[Finding]:
+    views = normalise.views(text)
+    if not views:
+        return []
+    starts = list(accumulate((len(v) + 1 for _s, _e, v in views), initial=0))[:-1]
+    joined = "\n".join(v for _s, _e, v in views)
+    out: list[Finding] = []
+    seen: set[tuple[str, int]] = set()
+    for f in _scan_text(joined, profile, exhaustive):
+        i = bisect.bisect_right(starts, f.start) - 1
+        start, end, _v = views[i]
+        if (f.rule, i) in seen or any(g.rule == f.rule and g.start < end and start < g.end
+                                      for g in found):
+            continue
+        seen.add((f.rule, i))
+        out.append(Finding(f.rule, f.severity, start, end,
+                           f.message + " (once look-alike or hidden characters are folded)"))
+    return out
+
+
+def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
+    """``scan`` of ``text`` as it is."""
     low = _lower(text)
     n = len(low)
     triggers = _Triggers(low)
