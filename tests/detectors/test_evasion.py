@@ -28,7 +28,7 @@ FIGURES: dict[str, tuple[int, int]] = {
     "invisible_payload": (5, 0),
     "html_entities": (5, 0),
     "encoded_blob": (7, 0),
-    "secret_disguised": (0, 0),
+    "secret_disguised": (14, 0),
     **{
         f"language_{lang}": (0, 0)
         for lang in ("es", "de", "fr", "pt", "it", "ru", "ja", "zh", "ko", "nl", "pl", "tr")

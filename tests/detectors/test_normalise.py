@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import random
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ztmcp.detectors import instructions, normalise, unicode
+from ztmcp.detectors import instructions, normalise, secrets, unicode
 
 
 @given(st.text(alphabet=st.characters(max_codepoint=0x7F, exclude_characters="&")))
@@ -86,3 +90,57 @@ def test_nested_and_short_encodings_decode() -> None:
         secret.encode().hex(),
     ):
         assert [d for _s, _e, d in unicode.decoded_blobs(f"x {blob} y")] == [secret], blob
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_proposed_starts_find_what_finditer_finds(seed: int) -> None:
+    """RE2-proposed starts of the disguise shapes give the spans of a plain ``finditer``."""
+    rnd = random.Random(seed)
+    pieces = [
+        "a",
+        "ab",
+        "abc",
+        "abcd",
+        "AB1D",
+        " ",
+        "  ",
+        "\t",
+        '"x1"',
+        '"abc"',
+        " + ",
+        "'q'",
+        ".",
+        "\n",
+        "xyzw ",
+    ]
+    for _ in range(100):
+        text = "".join(rnd.choice(pieces) for _ in range(200))
+        for rx, probe, skip in (
+            (secrets._SPACED, secrets._SPACED_PROBE, 1),
+            (secrets._QUOTED_PIECES, secrets._QUOTED_PROBE, 0),
+        ):
+            assert [m.span() for m in secrets._proposed(rx, probe, text, skip)] == [
+                m.span() for m in rx.finditer(text)
+            ]
+
+
+def test_disguised_secret_is_reported_on_its_disguise() -> None:
+    token = "ghp_" + "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4"
+    for disguised, how in (
+        (" ".join(token), "spaced out"),
+        (token[::-1], "backwards"),
+        ("\u200b".join(token), "invisible"),
+        (base64.b64encode(token.encode()).decode(), "encoded"),
+        (f'"{token[:10]}" + "{token[10:]}"', "quoted pieces"),
+    ):
+        text = f"note: {disguised} end"
+        found = [f for f in secrets.scan(text) if f.rule == "secret.github_token"]
+        assert found and how in found[0].message, disguised
+        assert text.index(disguised[:3]) <= found[0].start < found[0].end <= len(text)
+
+
+def test_key_bodies_without_begin_line_but_not_public_keys() -> None:
+    body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+    assert [f.rule for f in secrets.scan(body)] == ["secret.private_key"]
+    public = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t"
+    assert not [f for f in secrets.scan(public) if f.rule == "secret.private_key"]
