@@ -42,7 +42,7 @@ from itertools import accumulate
 from typing import Final
 
 from ztmcp.checks.base import Severity
-from ztmcp.detectors import multi, normalise
+from ztmcp.detectors import languages, multi, normalise
 from ztmcp.detectors.findings import RANK, Finding
 
 DESCRIPTION: Final = "description"
@@ -229,11 +229,18 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://[^)\s]{1,300}[?&][\w-]{1,40}=\s{0,3}(?:\{|\$|<|%7b)",
      ("![",), H, H, "a markdown image that would leak data in its URL"),
     # -- markup blocks that smuggle instructions ----------------------------------------------
+    # Sections named for what they hide or whom they address: no documentation needs them.
     ("instr.tag_block", "tag",
-     r"<\s{0,3}/?\s{0,3}(?:important|hidden|information|instructions?|system|secret|admin|priority"
-     r"|assistant[ _-]?instructions?|ai[ _-]?instructions?|note[ _-]?to[ _-]?(?:ai|assistant|model)"
-     r"|override|system[ _-]?prompt)\s{0,3}>",
-     ("<",), H, H, "an instruction block in markup the user does not see"),
+     r"<\s{0,3}/?\s{0,3}(?:hidden|system|secret|admin|assistant[ _-]?instructions?"
+     r"|ai[ _-]?instructions?|note[ _-]?to[ _-]?(?:ai|assistant|model)|override"
+     r"|system[ _-]?prompt)\s{0,3}>",
+     ("<",), H, H, "a markup section named as hidden or system instructions for the model"),
+    # Sections real servers use to structure their descriptions (``<instructions>``,
+    # ``<important>``; ``<use_case>`` and ``<examples>`` are not even this): structure alone
+    # only flags; with another signal nearby it counts (``instr.combined``).
+    ("instr.section_tag", "tag",
+     r"<\s{0,3}/?\s{0,3}(?:important|information|instructions?|priority)\s{0,3}>",
+     ("<",), L, M, "a markup section of instructions (structure alone: a weak signal)"),
     ("instr.bracket_tag", "tag",
      r"\[\s{0,3}(?:important|hidden|system|instructions?|secret|admin|note\s+to\s+(?:ai|assistant)"
      r")\s{0,3}\]\s{0,3}[a-z]",
@@ -263,14 +270,18 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      r"of\b",
      ("when this tool", "must", "should", "need to", "have to", "has to", "override", "modif",
       "change", "alter", "replace"), H, H, "changes how other tools behave"),
+    # "Before using any other tool, call this tool": how real servers order a workflow, and
+    # how a poisoned tool puts itself first. Alone it flags; with another signal it counts.
     ("instr.priority", "priority",
      r"\bbefore\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)\w*\s+(?:[\w`'\"-]+\s+){0,3}?"
      r"(?:operation|tool|function|command|action|calculation|request)s?\b" + _g(40)
-     + r"\b(?:execute|call|run|use|invoke)\s+this\s+(?:tool|function)\b"
-     r"|\b(?:replace|overwrite|substitute)\s+(?:the\s+)?(?:values?|results?|outputs?|arguments?"
+     + r"\b(?:execute|call|run|use|invoke)\s+this\s+(?:tool|function)\b",
+     ("before",), M, H, "asks to be called ahead of other tools (alone: a weak signal)"),
+    ("instr.tamper", "priority",
+     r"\b(?:replace|overwrite|substitute)\s+(?:the\s+)?(?:values?|results?|outputs?|arguments?"
      r"|parameters?|numbers?)\s+with\s+(?:the\s+|this\s+|its\s+)?(?:response|output|result)",
-     ("before", "replace", "overwrite", "substitute"), H, H,
-     "inserts itself ahead of other operations or tampers with their values"),
+     ("replace", "overwrite", "substitute"), H, H,
+     "asks to replace other tools' values or results with its own"),
     ("instr.preference", "preference",
      r"\b(?:the|is\s+a)\s+(?:best|greatest|only|most\s+(?:reliable|accurate|powerful|trusted"
      r"|trustworthy|secure|advanced|capable))\s+tool\b"
@@ -468,9 +479,10 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
                  r"|server|address|endpoint|webhook|e-?mail|account|channel|link))"),
     ]),
     ("instr.exfil_beacon", [_t(None, r"!\[")]),
-    ("instr.tag_block", _ts(r"\s{0,3}>", "important", "hidden", "information", "instruction",
-                            "instructions", "system", "secret", "admin", "priority", "assistant",
-                            "ai", "model", "override", "prompt")),
+    ("instr.tag_block", _ts(r"\s{0,3}>", "hidden", "system", "secret", "admin", "assistant",
+                            "instruction", "instructions", "ai", "model", "override", "prompt")),
+    ("instr.section_tag", _ts(r"\s{0,3}>", "important", "information", "instruction",
+                              "instructions", "priority")),
     ("instr.bracket_tag", _ts(r"\s{0,3}\]", "important", "hidden", "system", "instruction",
                               "instructions", "secret", "admin", "ai", "assistant")),
     ("instr.tool_redirect", [
@@ -490,8 +502,8 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
     ]),
     ("instr.priority", [
         _t("before", r"before\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)"),
-        *_ts(_S, "replace", "overwrite", "substitute"),
     ]),
+    ("instr.tamper", _ts(_S, "replace", "overwrite", "substitute")),
     ("instr.preference", [
         *_ts(r"\s+tool\b", "best", "greatest", "only"),
         _t("most", r"most\s+(?:reliable|accurate|powerful|trusted|trustworthy|secure|advanced"
@@ -714,6 +726,7 @@ def compile_sets() -> None:
     """Build the trigger automaton now (``warm_up``) rather than on the first long text."""
     _trigger_set(_RE2_MAX_MEM)
     _re2_search_ok()
+    languages.compile_sets()
 
 
 def _matching_triggers(low: str) -> frozenset[str] | None:
@@ -966,12 +979,20 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
     """``scan`` of ``text`` as it is."""
     low = _lower(text)
     n = len(low)
-    triggers = _Triggers(low)
-    if not exhaustive and triggers.matched is not None and not triggers.matched:
-        return []  # no trigger anywhere, so no rule has a window (most tool results)
+    content = profile == CONTENT
     findings: list[Finding] = []
     medium: list[tuple[Finding, str]] = []
-    content = profile == CONTENT
+    for phrase, m in languages.matches(low):  # other languages: one RE2 set pass, as data
+        category, desc, cont, message = languages.INTENTS[phrase.intent]
+        level = cont if content else desc
+        finding = Finding(f"instr.lang_{phrase.intent}", level, m.start(), m.end(),
+                          f"{message} (in {_LANGUAGE_NAMES[phrase.lang]})")
+        findings.append(finding)
+        if level is Severity.MEDIUM:
+            medium.append((finding, category))
+    triggers = _Triggers(low)
+    if not exhaustive and triggers.matched is not None and not triggers.matched:
+        return findings + _combine(medium)  # no English trigger anywhere, so no rule window
     code_spans: list[tuple[int, int]] = []
     for rule in RULES:
         severity = rule.content if content else rule.description
@@ -997,6 +1018,13 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
                 break
     findings.extend(_combine(medium))
     return findings
+
+
+_LANGUAGE_NAMES: Final = {
+    "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese", "it": "Italian",
+    "nl": "Dutch", "pl": "Polish", "tr": "Turkish", "ru": "Russian", "ja": "Japanese",
+    "zh": "Chinese", "ko": "Korean",
+}
 
 
 def _combine(medium: list[tuple[Finding, str]]) -> list[Finding]:
