@@ -172,3 +172,15 @@ def test_anchors_are_in_every_match() -> None:
             for p in languages.PHRASE_RULES:
                 for m in p.pattern.finditer(low):
                     assert any(a in m.group() for a in p.anchors), (lang, p.pattern.pattern)
+
+
+def test_every_rule_explains_itself_in_one_line() -> None:
+    """A developer reads the message alone: one line, plain words, no quoted evidence."""
+    from ztmcp.detectors import secrets
+
+    messages = [r.message for r in instructions.RULES]
+    messages += [m for _c, _d, _s, m in languages.INTENTS.values()]
+    messages += [f"a {name} credential" for _r, name, _rx, _s in secrets.PROVIDERS]
+    for message in messages:
+        assert message and "\n" not in message and len(message) <= 100, message
+        assert message[0].islower() or message[0].isdigit(), message

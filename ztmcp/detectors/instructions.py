@@ -140,6 +140,26 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      ("new", "updated", "real", "actual", "true", "additional", "urgent", "secret", "hidden",
       "revised", "i am", "previous", "more "), M, H,
      "announces a new task or impersonates the user"),
+    # The same intents without the trigger words: "whatever guidance you were given can be set
+    # aside", "the earlier directions no longer apply", "stop following what you were told".
+    ("instr.override_paraphrase", "override",
+     r"\b(?:guidance|directions?|instructions?|rules|orders|briefing)\s+(?:you\s+(?:were|have\s+been"
+     r"|got)\s+(?:given|told|provided|handed)|(?:given|provided)\s+to\s+you)\b" + _g(80)
+     + r"\b(?:(?:can|should|must|may)\s+(?:now\s+)?be\s+(?:set|put|cast)\s+aside"
+     r"|(?:is|are)\s+(?:now\s+)?(?:void|obsolete|superseded|cancell?ed|revoked)"
+     r"|no\s+longer\s+appl(?:y|ies))"
+     r"|\b(?:earlier|previous|prior|original|initial|above)\s+(?:guidance|directions?|instructions?"
+     r"|rules|request|task|briefing)\s+(?:no\s+longer\s+appl(?:y|ies)|(?:is|are|has\s+been|have\s+been)"
+     r"\s+(?:superseded|void|obsolete|cancell?ed|revoked|withdrawn))"
+     r"|\bstop\s+following\s+(?:what\s+you\s+(?:were|have\s+been)\s+told|(?:the|your)\s+(?:earlier"
+     r"\s+|previous\s+|original\s+|prior\s+)?(?:instructions|guidance|directions|rules))",
+     ("guidance", "earlier", "stop following"), H, H,
+     "says the instructions the model was given no longer apply (paraphrased override)"),
+    ("instr.standing_order", "override",
+     r"\bfrom\s+now\s+on,?\s+you\s+(?:will|must|shall|are\s+to|should)\s+(?:only\s+)?(?:answer"
+     r"|respond|reply|say|output|write|act|obey|follow)"
+     r"|\byour\s+new\s+(?:objective|task|goal|mission|instructions?|role|purpose)\s+(?:is|are|will\s+be)\b",
+     ("from now on", "your new"), M, H, "gives the model a new standing order"),
     # -- fake roles and system messages ---------------------------------------------------------
     ("instr.fake_role", "role",
      r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
@@ -196,7 +216,8 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      r"|\bwithout\s+(?:asking|telling|informing|notifying|alerting|consulting|confirming\s+with)\s+"
      r"(?:me|the\s+user|them|anyone|the\s+human)"
      r"|\b(?:keep|this\s+is)\s+(?:this\s+|it\s+)?(?:a\s+)?(?:secret|hidden|private)\s+from\b"
-     r"|\bis\s+(?:a\s+)?mere\s+implementation\s+detail",
+     r"|\bis\s+(?:a\s+)?mere\s+implementation\s+detail"
+     r"|\b(?:keep|leave)\s+the\s+users?\s+(?:out\s+of\s+the\s+loop|in\s+the\s+dark|unaware)",
      ("not", "don", "never", "without", "present", "format", "user", "keep", "this is",
       "implementation detail"), H, H, "asks to hide actions from the user"),
     ("instr.covert", "conceal",
@@ -220,6 +241,7 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      M, M, "directs the model towards credentials or secrets"),
     ("instr.exfil_sink", "exfil",
      r"\b(?:send|post|upload|forward|e-?mail|transmit|exfiltrat\w*|leak|share|copy|bcc|cc|report"
+     r"|pass\s+(?:along|on)|hand\s+over"
      r"|submit|deliver|concatenate\b" + _g(80) + r"\bpost)\b" + _g(100) + r"\b(?:to|into)\s+"
      + _SINK,
      ("send", "post", "upload", "forward", "mail", "transmit", "exfiltrat", "leak", "share",
@@ -418,6 +440,17 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
         _t("previous", r"previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s"),
         _t("more", r"more\s+(?:urgent|important)\s"),
     ]),
+    ("instr.override_paraphrase", [
+        *_ts(r"\s+(?:you\s|given\s|provided\s)", "guidance", "direction", "directions",
+             "instruction", "instructions", "rules", "orders", "briefing"),
+        *_ts(r"\s+(?:guidance|direction|instruction|rules|request|task|briefing)", "earlier",
+             "previous", "prior", "original", "initial", "above"),
+        _t("stop", r"stop\s+following\s"),
+    ]),
+    ("instr.standing_order", [
+        _t("from", r"from\s+now\s+on"),
+        _t("your", r"your\s+new\s+(?:objective|task|goal|mission|instruction|role|purpose)"),
+    ]),
     ("instr.fake_role", [
         *_ts(r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?"
              r"\s{0,3}[\])}]", "system", "assistant", "admin", "administrator", "developer"),
@@ -449,6 +482,7 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
         _t("user", r"users?\s+(?:must|should|will|need)\s+(?:not|never)\s"),
         *_ts(r"\s+from\b", "secret", "hidden", "private"),
         _t("mere", r"mere\s+implementation"),
+        *_ts(r"\s+the\s+users?\s", "keep", "leave"),
     ]),
     ("instr.covert", _ts(_S, "secretly", "silently", "covertly", "quietly", "discreetly",
                          "surreptitiously", "invisibly")),
