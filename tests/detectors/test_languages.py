@@ -184,3 +184,12 @@ def test_every_rule_explains_itself_in_one_line() -> None:
     for message in messages:
         assert message and "\n" not in message and len(message) <= 100, message
         assert message[0].islower() or message[0].isdigit(), message
+
+
+def test_no_phrase_is_longer_than_the_search_reach() -> None:
+    """``matches`` searches ``_REACH`` characters either side of an anchor: enough for any."""
+    import re._parser as parser  # the width of a pattern, as ``re`` computes it
+
+    for phrase in languages.PHRASE_RULES:
+        _low, high = parser.parse(phrase.pattern.pattern).getwidth()
+        assert high <= languages._REACH, phrase.pattern.pattern

@@ -237,7 +237,9 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
 }
 
 # White space as both engines read it (a literal space in a phrase stands for a run of it).
-_WS: Final = "[\t\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+_WS: Final = (
+    "[\t\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]{1,8}"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,9 +330,15 @@ def compile_sets() -> None:
     _set()
 
 
+# No phrase match is longer than this (``test_languages`` checks every pattern's width), so a
+# match holding an anchor at ``p`` lies inside ``[p - _REACH, p + _REACH]``.
+_REACH: Final = 400
+
+
 def matches(low: str) -> list[tuple[Phrase, re.Match[str]]]:
     """Each phrase match in ``low`` (lower-cased), at most 16 per phrase. One RE2 pass over
-    the phrases' literal anchors says which phrases can match (without RE2: ``in`` tests)."""
+    the phrases' literal anchors says which phrases can match (without RE2: ``in`` tests);
+    each is then searched only around its anchors' occurrences."""
     if not low:
         return []
     hits = _set().matching(low)
@@ -342,11 +350,45 @@ def matches(low: str) -> list[tuple[Phrase, re.Match[str]]]:
     if not present:
         return []
     out: list[tuple[Phrase, re.Match[str]]] = []
+    spots: dict[str, list[int]] = {}
     for phrase in PHRASE_RULES:
-        if present.isdisjoint(phrase.anchors):
+        live = present.intersection(phrase.anchors)
+        if not live:
             continue
-        for count, m in enumerate(phrase.pattern.finditer(low), 1):
-            out.append((phrase, m))
+        count = 0
+        for lo, hi in _windows(low, live, spots):
+            for m in phrase.pattern.finditer(low, lo, hi):
+                out.append((phrase, m))
+                count += 1
+                if count >= 16:
+                    break
             if count >= 16:
                 break
     return out
+
+
+def _windows(
+    low: str, anchors: frozenset[str], spots: dict[str, list[int]]
+) -> list[tuple[int, int]]:
+    """Merged ``[p - _REACH, p + _REACH]`` around each occurrence ``p`` of ``anchors``."""
+    starts: list[int] = []
+    for anchor in anchors:
+        found = spots.get(anchor)
+        if found is None:
+            found = []
+            pos = low.find(anchor)
+            while pos >= 0:
+                found.append(pos)
+                pos = low.find(anchor, pos + 1)
+            spots[anchor] = found
+        starts.extend(found)
+    starts.sort()
+    merged: list[tuple[int, int]] = []
+    n = len(low)
+    for p in starts:
+        lo, hi = max(0, p - _REACH), min(n, p + _REACH)
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged

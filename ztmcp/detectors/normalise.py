@@ -16,9 +16,10 @@ it as well:
 4. Default-ignorable code points (soft hyphen, zero-width characters, bidi marks, variation
    selectors, Hangul fillers, …; Unicode's ``Default_Ignorable_Code_Point``) are removed.
 5. Confusables (Unicode TR39's skeleton, a compact table for Cyrillic, Greek, Armenian and a
-   few Latin look-alikes) become the Latin letter they imitate, in a word whose every letter is
-   ASCII or such a look-alike: ``іgnоrе`` is folded, Russian ``инструкция`` is not (``и`` has
-   no Latin twin), so the language rules still see the Russian text.
+   few Latin look-alikes) become the Latin letter they imitate in a word that mixes them with
+   ASCII letters (TR39's mixed-script confusable): ``іgnоrе`` (Cyrillic і, о, е around Latin
+   g, n, r) is folded; Russian text is not touched, so the language rules still see it and a
+   Russian page costs no rescan.
 
 Cheap pre-checks keep ordinary text free: an ASCII text without ``&`` has no view at all, and
 only the lines that change are returned (a page with one folded line rescans one line).
@@ -30,7 +31,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from typing import Final
+from typing import Any, Final
 
 # -- tables ----------------------------------------------------------------------------------
 # Default_Ignorable_Code_Point (DerivedCoreProperties.txt), tag characters aside (decoded).
@@ -113,22 +114,63 @@ _SPECIAL: Final = re.compile(
             (0xE0100, 0xE01EF),
         )
     )
-    + re.escape(_CONFUSABLE_CHARS)
     + "]"
 )
 _ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_HAS_CONFUSABLE: Final = re.compile("[" + re.escape(_CONFUSABLE_CHARS) + "]")
-_WORD: Final = re.compile(r"[^\W\d_]+")
+# A word (letters only) that mixes ASCII letters and look-alikes: TR39's mixed-script
+# confusable. Tried at word starts only (the look-behind), so each word is read twice at most.
+_MIXED_WORD: Final = re.compile(
+    r"(?<![^\W\d_])(?=[^\W\d_]*[A-Za-z])(?=[^\W\d_]*[" + re.escape(_CONFUSABLE_CHARS) + r"])"
+    r"[^\W\d_]+"
+)
+# Every look-alike word worth folding has a look-alike next to an ASCII letter: the cheap test.
+_MIXED_PAIR: Final = re.compile(
+    "[A-Za-z][" + re.escape(_CONFUSABLE_CHARS) + "]|[" + re.escape(_CONFUSABLE_CHARS) + "][A-Za-z]"
+)
+_CONFUSABLE_TABLE: Final = str.maketrans(_CONFUSABLES)
+_IGNORABLE: Final = re.compile(
+    "["
+    + "".join(
+        f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" if hi > lo else re.escape(chr(lo))
+        for lo, hi in _IGNORABLE_RANGES
+    )
+    + "]"
+)
 _VS_RUN: Final = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{4,}")
 _MAX_VIEWS: Final = 256
 
 
+class _Any:
+    """Whether a character class occurs in a long text: one RE2 pass over its UTF-8 (Python's
+    ``re`` tests a large Unicode class by a search per character); ``re`` without RE2."""
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        self._rx = rx
+        self._re2: Any = None
+        try:
+            import re2  # type: ignore[import-untyped, unused-ignore]
+
+            options = re2.Options()
+            options.log_errors = False
+            options.never_capture = True
+            self._re2 = re2.compile(rx.pattern, options)
+        except Exception:  # no RE2, or it refuses the class: ``re`` decides alone
+            self._re2 = None
+
+    def __call__(self, text: str) -> bool:
+        if self._re2 is None or len(text) < _LONG:
+            return self._rx.search(text) is not None
+        return self._re2.search(text.encode("utf-8")) is not None
+
+
+_LONG: Final = 4096
+_has_special: Final = _Any(_SPECIAL)
+_has_mixed_pair: Final = _Any(_MIXED_PAIR)
+has_ignorable: Final = _Any(_IGNORABLE)
+
+
 def _fold_word(m: re.Match[str]) -> str:
-    word = m.group()
-    if word.isascii():
-        return word
-    folded = "".join(_CONFUSABLES.get(c, c) for c in word)
-    return folded if folded.isascii() else word
+    return m.group().translate(_CONFUSABLE_TABLE)
 
 
 def fold(text: str) -> str:
@@ -137,9 +179,10 @@ def fold(text: str) -> str:
         text = html.unescape(text)
     if text.isascii():
         return text
-    text = text.translate(_TRANSLATE)
-    if _HAS_CONFUSABLE.search(text):
-        text = _WORD.sub(_fold_word, text)
+    if _has_special(text):
+        text = text.translate(_TRANSLATE)
+    if _has_mixed_pair(text):
+        text = _MIXED_WORD.sub(_fold_word, text)
     return text
 
 
@@ -167,7 +210,8 @@ def views(text: str) -> list[tuple[int, int, str]]:
     if not needed(text):
         return []
     ascii_text = text.isascii()
-    if not ascii_text and _SPECIAL.search(text) is None and "&" not in text:
+    entities = "&" in text and _ENTITY.search(text) is not None
+    if not entities and (ascii_text or (not _has_special(text) and not _has_mixed_pair(text))):
         return []
     out: list[tuple[int, int, str]] = []
     pos = 0
@@ -176,8 +220,8 @@ def views(text: str) -> list[tuple[int, int, str]]:
         end = text.find("\n", pos)
         end = n if end < 0 else end
         line = text[pos:end]
-        if (not line.isascii() and (_SPECIAL.search(line) or "&" in line)) or (
-            "&" in line and _ENTITY.search(line)
+        if (entities and "&" in line and _ENTITY.search(line)) or (
+            not line.isascii() and (_SPECIAL.search(line) or _MIXED_PAIR.search(line))
         ):
             folded = fold(line)
             if folded != line and folded.strip():
@@ -198,7 +242,7 @@ def views(text: str) -> list[tuple[int, int, str]]:
 def strip_ignorables(text: str) -> tuple[str, list[int]] | None:
     """``text`` without default-ignorable code points and the original index of each kept
     character, or None when it has none (secrets split by zero-width characters)."""
-    if text.isascii() or _SPECIAL.search(text) is None:
+    if text.isascii() or not has_ignorable(text):
         return None
     kept = [i for i, c in enumerate(text) if _TRANSLATE.get(ord(c), c) is not None]
     if len(kept) == len(text):

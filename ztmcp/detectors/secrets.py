@@ -801,11 +801,12 @@ _QUOTED_PIECES: Final = re.compile(
     r"""["']){1,16}""")
 _PIECE: Final = re.compile(r"""["']([^"']*)["']""")
 # Spaced out: groups of one length (1 to 4 characters) between single spaces or tabs.
+# (ASCII white space around it, as the RE2 probe reads it: ``\s`` differs between the two.)
 _SPACED: Final = re.compile("|".join(
-    rf"(?<!\S)(?:{_C}{{{k}}}[ \t]){{{n},{200 // k}}}{_C}{{1,{k}}}(?!\S)"
+    rf"(?<![^ \t\n\r\f])(?:{_C}{{{k}}}[ \t]){{{n},{200 // k}}}{_C}{{1,{k}}}(?![^ \t\n\r\f])"
     for k, n in ((1, 8), (2, 6), (3, 5), (4, 4))))
 _QUOTED_PROBE: Final = r"[\"'][A-Za-z0-9_+/=.:-]{2,80}[\"'][ \t]{0,3}[+.]?[ \t]{0,3}[\"']"
-_SPACED_PROBE: Final = "|".join(rf"\s(?:{_C}{{{k}}}[ \t]){{{n}}}" for k, n in
+_SPACED_PROBE: Final = "|".join(rf"[ \t\n\r\f](?:{_C}{{{k}}}[ \t]){{{n}}}" for k, n in
                                 ((1, 8), (2, 6), (3, 5), (4, 4)))
 # The reversed prefixes of the providers people paste most (a reversed token ends with one).
 _REVERSED: Final = tuple(p[::-1] for p in (
@@ -826,10 +827,11 @@ def _proposed(rx: re.Pattern[str], probe: str, text: str, skip: int) -> Iterator
     DFA pass instead of ``re`` trying every offset): a match of ``rx`` starts ``skip``
     characters after a match of ``probe`` (or at the very start of the text)."""
     search = _probe(probe)
-    if not search.available or not text.isascii():
+    if not search.available:
         yield from rx.finditer(text)
         return
-    view = text.encode("ascii")
+    # Both patterns are ASCII classes: a non-ASCII character, '?' in the view, is in none.
+    view = text.encode("ascii", "replace")
     m = rx.match(text, 0)
     pos = 0
     if m is not None:
