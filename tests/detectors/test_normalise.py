@@ -144,3 +144,34 @@ def test_key_bodies_without_begin_line_but_not_public_keys() -> None:
     assert [f.rule for f in secrets.scan(body)] == ["secret.private_key"]
     public = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0t"
     assert not [f for f in secrets.scan(public) if f.rule == "secret.private_key"]
+
+
+_TOKENS = [
+    "ghp_" + "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4",
+    "AKIA" + "QX7Z2K5M3N4P6R2T",
+    "npm_" + "Zx81Kq0LmN3pQ5rS7tU9vW1xY3zA5bC7dE9f",
+]
+
+
+@given(
+    st.sampled_from(_TOKENS),
+    st.lists(st.integers(min_value=1, max_value=35), max_size=12),
+    st.sampled_from(["\u200b", "\u2060", "\u200c", "\u00ad", "\ufeff"]),
+    st.text(alphabet="abc XYZ.,\n", max_size=40),
+)
+def test_invisible_characters_anywhere_in_a_secret_do_not_hide_it(
+    token: str, cuts: list[int], mark: str, prefix: str
+) -> None:
+    disguised = token
+    for cut in sorted(set(cuts), reverse=True):
+        disguised = disguised[:cut] + mark + disguised[cut:]
+    text = prefix + " " + disguised + " end"
+    assert [f for f in secrets.scan(text) if f.severity.value in ("high", "critical")]
+
+
+def test_a_disguised_secret_far_into_a_long_text_is_found() -> None:
+    token = _TOKENS[0]
+    text = "lorem ipsum dolor " * 5000 + "\u200b".join(token)
+    assert [f for f in secrets.scan(text) if f.rule == "secret.github_token"]
+    blob = base64.b64encode(b"x = 1\n" * 3000 + f"token={token}".encode()).decode()
+    assert [f for f in secrets.scan("data " + blob) if f.rule == "secret.github_token"]

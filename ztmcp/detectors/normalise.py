@@ -137,7 +137,6 @@ _IGNORABLE: Final = re.compile(
     + "]"
 )
 _VS_RUN: Final = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{4,}")
-_MAX_VIEWS: Final = 256
 
 
 class _Any:
@@ -205,38 +204,46 @@ def needed(text: str) -> bool:
 
 def views(text: str) -> list[tuple[int, int, str]]:
     """(start, end, folded) for each line of ``text`` that normalisation changes, and for each
-    run of variation selectors that spells text; in text order, at most ``_MAX_VIEWS`` (the
-    rest of the text is one more view, so that nothing goes unnormalised)."""
+    run of variation selectors that spells text; in text order. Lines are found from the
+    next occurrence of what normalisation folds (each regex searched once over the text, its
+    next hit remembered), so a long page with a few changed lines costs a few searches."""
     if not needed(text):
         return []
     ascii_text = text.isascii()
     entities = "&" in text and _ENTITY.search(text) is not None
-    if not entities and (ascii_text or (not _has_special(text) and not _has_mixed_pair(text))):
+    special = not ascii_text and _has_special(text)
+    mixed = not ascii_text and _has_mixed_pair(text)
+    if not (entities or special or mixed):
         return []
+    finders = [rx for rx, on in ((_ENTITY, entities), (_SPECIAL, special), (_MIXED_PAIR, mixed))
+               if on]
+    nxt: list[int | None] = [-1] * len(finders)  # None: no more hits
     out: list[tuple[int, int, str]] = []
     pos = 0
     n = len(text)
-    while pos <= n and len(out) < _MAX_VIEWS:
-        end = text.find("\n", pos)
+    while True:
+        for i, rx in enumerate(finders):  # each finder's next hit at or after ``pos``
+            seen = nxt[i]
+            if seen is not None and seen < pos:
+                m = rx.search(text, pos)
+                nxt[i] = None if m is None else m.start()
+        hits = [h for h in nxt if h is not None]
+        if not hits:
+            return out
+        hit = min(hits)
+        start = text.rfind("\n", 0, hit) + 1
+        end = text.find("\n", hit)
         end = n if end < 0 else end
-        line = text[pos:end]
-        if (entities and "&" in line and _ENTITY.search(line)) or (
-            not line.isascii() and (_SPECIAL.search(line) or _MIXED_PAIR.search(line))
-        ):
-            folded = fold(line)
-            if folded != line and folded.strip():
-                out.append((pos, end, folded))
-            if not ascii_text:
-                for m in _VS_RUN.finditer(line):
-                    decoded = _smuggled(m.group())
-                    if decoded is not None:
-                        out.append((pos + m.start(), pos + m.end(), decoded))
+        line = text[start:end]
+        folded = fold(line)
+        if folded != line and folded.strip():
+            out.append((start, end, folded))
+        if special:
+            for m in _VS_RUN.finditer(line):
+                decoded = _smuggled(m.group())
+                if decoded is not None:
+                    out.append((start + m.start(), start + m.end(), decoded))
         pos = end + 1
-    if pos <= n:  # more changed lines than views: the rest, folded as one
-        rest = fold(text[pos:])
-        if rest != text[pos:]:
-            out.append((pos, n, rest))
-    return out
 
 
 def strip_ignorables(text: str) -> tuple[str, list[int]] | None:

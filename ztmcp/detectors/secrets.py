@@ -814,7 +814,6 @@ _REVERSED: Final = tuple(p[::-1] for p in (
     "rk_live_", "sk-proj-", "sk-ant-", "sk-", "xoxb-", "xoxp-", "xoxa-", "xapp-", "AKIA", "ASIA",
     "AIza", "npm_", "hf_", "pypi-", "SG.", "shpat_", "dop_v1_", "glsa_", "sq0atp-", "EAAC"))
 _MIN_DISGUISED: Final = 16
-_MAX_VIEW: Final = 8192
 
 
 @cache
@@ -852,7 +851,7 @@ def _disguised(text: str, found: list[Finding]) -> list[Finding]:
     taken = [(f.start, f.end) for f in found if f.severity in (H, C)]
 
     def report(view: str, start: int, end: int, how: str, spans: list[int] | None = None) -> None:
-        for f in _scan_plain(view[:_MAX_VIEW]):
+        for f in _scan_plain(view):  # every view is at most as long as the text: linear
             if f.severity not in (H, C):
                 continue
             s, e = (spans[f.start], spans[f.end - 1] + 1) if spans is not None else (start, end)
@@ -865,7 +864,7 @@ def _disguised(text: str, found: list[Finding]) -> list[Finding]:
     if stripped is not None:  # split by zero-width or other invisible characters
         report(stripped[0], 0, len(text), "split by invisible characters", stripped[1])
     for start, end in runs.runs(runs.classes(text, _B64_RUN_CLASS), "a", _MIN_DISGUISED):
-        blob = text[start : min(end, start + _MAX_VIEW)]
+        blob = text[start:end]
         if blob.endswith(_REVERSED):
             report(blob[::-1], start, end, "written backwards")
         decoded = _decode(blob)
