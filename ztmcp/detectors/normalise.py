@@ -215,8 +215,9 @@ def views(text: str) -> list[tuple[int, int, str]]:
     mixed = not ascii_text and _has_mixed_pair(text)
     if not (entities or special or mixed):
         return []
-    finders = [rx for rx, on in ((_ENTITY, entities), (_SPECIAL, special), (_MIXED_PAIR, mixed))
-               if on]
+    finders = [
+        rx for rx, on in ((_ENTITY, entities), (_SPECIAL, special), (_MIXED_PAIR, mixed)) if on
+    ]
     nxt: list[int | None] = [-1] * len(finders)  # None: no more hits
     out: list[tuple[int, int, str]] = []
     pos = 0
