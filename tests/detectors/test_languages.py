@@ -193,3 +193,14 @@ def test_no_phrase_is_longer_than_the_search_reach() -> None:
     for phrase in languages.PHRASE_RULES:
         _low, high = parser.parse(phrase.pattern.pattern).getwidth()
         assert high <= languages._REACH, phrase.pattern.pattern
+
+
+def test_without_re2_the_anchor_pass_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A starved RE2 set cannot answer; ``in`` tests then pick the phrases: same matches."""
+    monkeypatch.setattr(languages, "_RE2_MAX_MEM", 1)
+    assert languages._set().matching("x") is None
+    for intents in EXAMPLES.values():
+        for text in intents.values():
+            low = instructions._lower("Notes.\n" + text)
+            got = [(p.lang, p.intent, *m.span()) for p, m in languages.matches(low)]
+            assert got and got == _reference(low)

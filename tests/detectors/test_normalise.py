@@ -175,3 +175,17 @@ def test_a_disguised_secret_far_into_a_long_text_is_found() -> None:
     assert [f for f in secrets.scan(text) if f.rule == "secret.github_token"]
     blob = base64.b64encode(b"x = 1\n" * 3000 + f"token={token}".encode()).decode()
     assert [f for f in secrets.scan("data " + blob) if f.rule == "secret.github_token"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_re2_class_tests_agree_with_re(seed: int) -> None:
+    rnd = random.Random(seed)
+    alphabet = "ab \n&#;" + "\u0430\u043e\u0456\u00ad\u200b\ufe0f\U0001d41a\uff41\u0436\u4e2d"
+    for _ in range(30):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.choice((10, 5000, 9000))))
+        for test, rx in (
+            (normalise._has_special, normalise._SPECIAL),
+            (normalise._has_mixed_pair, normalise._MIXED_PAIR),
+            (normalise.has_ignorable, normalise._IGNORABLE),
+        ):
+            assert test(text) == (rx.search(text) is not None)

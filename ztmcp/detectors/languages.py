@@ -321,9 +321,16 @@ _ANCHORS: Final = tuple(sorted({a for p in PHRASE_RULES for a in p.anchors}))
 _ANCHOR_INDEX: Final = {a: i for i, a in enumerate(_ANCHORS)}
 
 
+_RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
+
+
 @cache
+def _anchor_set(max_mem: int) -> multi.RegexSet:
+    return multi.RegexSet([re.escape(a) for a in _ANCHORS], max_mem)
+
+
 def _set() -> multi.RegexSet:
-    return multi.RegexSet([re.escape(a) for a in _ANCHORS])
+    return _anchor_set(_RE2_MAX_MEM)
 
 
 def compile_sets() -> None:
