@@ -30,8 +30,7 @@ FIGURES: dict[str, tuple[int, int]] = {
     "html_entities": (5, 0),
     "encoded_blob": (7, 0),
     "secret_disguised": (14, 0),
-    # The .env sample: "copy them into their .env file" reads as reaching for a credential file.
-    "structure_workflow": (4, 1),
+    "structure_workflow": (4, 0),
     **{
         f"language_{lang}": (3, 0)
         for lang in ("es", "de", "fr", "pt", "it", "ru", "ja", "zh", "ko", "nl", "pl", "tr")

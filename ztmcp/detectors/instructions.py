@@ -108,6 +108,9 @@ _SINK = (
     r"|(?:the|this|my|our|a)\s+(?:website|url|server|address|endpoint|webhook|e-?mail(?:\s+address)?"
     r"|account|channel|link))"
 )
+# "copy them into their .env file": the file is where the user puts a value, not a source.
+_NOT_DESTINATION = "".join(f"(?<!{w} {d} )" for w in ("into", "to", "in") for d in
+                           ("your", "their", "the", "a", "his", "her", "our", "my"))
 # A tool name; snake_case names arrive as words (``_`` is normalised to a space).
 _TOOL_REF = (
     r"(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?[`'\"]?\s+"
@@ -228,7 +231,7 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
       "invisibly"), H, H, "asks for covert actions"),
     # -- credentials, unrelated files, exfiltration -------------------------------------------
     ("instr.sensitive_file", "sensitive",
-     r"\b" + _GRAB + r"\b" + _g(80) + _SENSITIVE_FILE,
+     r"\b" + _GRAB + r"\b" + _g(80) + _NOT_DESTINATION + _SENSITIVE_FILE,
      ("ssh", "id rsa", "id ed25519", "id ecdsa", "authorized keys", ".aws", "/etc/", ".netrc",
       ".npmrc", ".pypirc", "credentials", ".docker", "kube", "mcp.json", "claude desktop",
       ".cursor", ".env", "history", "keychain", "wallet", ".gnupg"), H, H,
