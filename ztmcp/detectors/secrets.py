@@ -484,6 +484,8 @@ def compile_sets() -> None:
     _shape_set()
     _text_gate_set()
     _card_search()
+    _probe(_QUOTED_PROBE)
+    _probe(_SPACED_PROBE)
 
 
 # The shape set runs on short texts too: one automaton pass (~1 µs for a tools/call argument,
