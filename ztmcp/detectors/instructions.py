@@ -14,6 +14,10 @@ Two profiles share one rule table with a severity per profile:
   can solve the task…"), requests to change *your response*, directives to call tools, and
   code payloads pushed into the answer.
 
+Before the rules, ``normalise`` folds what a model reads past (look-alike letters, invisible
+characters, HTML references): the lines it changes are scanned again as folded. Phrases in
+twelve other languages are data in ``languages``.
+
 Rules are families of phrasings, not sentences copied from benchmarks: each pattern names the
 intent (override, concealment, hijack …) and accepts the grammatical variants of it. MEDIUM
 findings are support signals; two MEDIUM findings of different categories within

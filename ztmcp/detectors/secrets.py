@@ -9,7 +9,13 @@ regexes that CPython scans at tens of MB/s.
 
 Rules (rule id — severity):
 
-- ``secret.private_key`` — CRITICAL — PEM/OpenSSH/PGP private key blocks.
+- ``secret.private_key`` — CRITICAL — PEM/OpenSSH/PGP private key blocks, and key bodies
+  without their BEGIN line (the base64 of the header every OpenSSH, PKCS#1, PKCS#8 or EC
+  private key starts with).
+- Disguised secrets (``_disguised``): every rule above, HIGH and CRITICAL only, on the text
+  with invisible characters removed, on decoded base64/hex runs, on runs that end in a
+  reversed provider prefix, on quoted pieces joined and on spaced-out groups joined; the
+  finding covers the disguise and its message says which it was.
 - ``secret.<provider>`` — HIGH — formats with a provider prefix or checksum-like structure,
   with the lengths and alphabets the providers document (AWS, GitHub, GitLab, Slack, Stripe,
   OpenAI, Anthropic, Hugging Face, npm and ``.npmrc`` auth lines, PyPI, Discord, Telegram,

@@ -16,8 +16,11 @@ Rules (rule id — severity — why):
   is invisible once rendered; web pages carry comments, descriptions have no reason to.
 - ``unicode.hidden_markup`` — HIGH in a description, MEDIUM in content — CSS that hides text
   (``display:none``, ``visibility:hidden``, zero font size or opacity, transparent colour).
-- ``unicode.encoded_text`` — MEDIUM — a base64 or hex blob that decodes to readable text; the
+- ``unicode.encoded_text`` — MEDIUM — a base64 (from 20 characters), base32, hex, ASCII85 or
+  percent-encoded blob that decodes to readable text, gzip and up to three layers undone; the
   decoded text is returned by ``decoded_blobs`` so callers can scan it for instructions.
+- Tag characters of an emoji tag sequence (a subdivision flag: U+1F3F4, a region code, CANCEL
+  TAG) are an emoji, not smuggling.
 
 Every regex is a character class run or a bounded repetition: linear in the input.
 """
