@@ -191,8 +191,9 @@ def test_no_phrase_is_longer_than_the_search_reach() -> None:
     import re._parser as parser  # the width of a pattern, as ``re`` computes it
 
     for phrase in languages.PHRASE_RULES:
-        _low, high = parser.parse(phrase.pattern.pattern).getwidth()
+        low, high = parser.parse(phrase.pattern.pattern).getwidth()
         assert high <= languages._REACH, phrase.pattern.pattern
+        assert low >= languages._SHORTEST, phrase.pattern.pattern
 
 
 def test_without_re2_the_anchor_pass_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

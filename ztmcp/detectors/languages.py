@@ -337,6 +337,8 @@ def compile_sets() -> None:
     _set()
 
 
+# No phrase matches fewer characters than this (``test_languages`` checks each pattern).
+_SHORTEST: Final = 4
 # No phrase match is longer than this (``test_languages`` checks every pattern's width), so a
 # match holding an anchor at ``p`` lies inside ``[p - _REACH, p + _REACH]``.
 _REACH: Final = 400
@@ -346,7 +348,7 @@ def matches(low: str) -> list[tuple[Phrase, re.Match[str]]]:
     """Each phrase match in ``low`` (lower-cased), at most 16 per phrase. One RE2 pass over
     the phrases' literal anchors says which phrases can match (without RE2: ``in`` tests);
     each is then searched only around its anchors' occurrences."""
-    if not low:
+    if len(low) < _SHORTEST:  # a key or a short value: no phrase fits (one length test)
         return []
     hits = _set().matching(low)
     present = (

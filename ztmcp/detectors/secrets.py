@@ -871,6 +871,8 @@ def _disguised(text: str, found: list[Finding]) -> list[Finding]:
     stripped = normalise.strip_ignorables(text)
     if stripped is not None:  # split by zero-width or other invisible characters
         report(stripped[0], 0, len(text), "split by invisible characters", stripped[1])
+    if len(text) < _MIN_DISGUISED:  # every other view is a run or a join of 16 or more
+        return out
     for start, end in runs.runs(runs.classes(text, _B64_RUN_CLASS), "a", _MIN_DISGUISED):
         blob = text[start:end]
         if blob.endswith(_REVERSED):
