@@ -68,6 +68,26 @@ def web_page(size: int = 1_000_000, seed: int = 7) -> str:
     return "".join(parts)
 
 
+RUSSIAN = ["Встреча", "перенесена", "на", "пятницу", "Пожалуйста", "подтвердите", "участие",
+           "инструкция", "установке", "следуйте", "предыдущим", "шагам", "сервер",
+           "пользователь", "данные", "отчёт"]
+CHINESE = list("请按照说明书中的指令安装软件如有问题请联系客服用户数据报告")
+
+
+def other_script_page(words: list[str], size: int = 1_000_000, seed: int = 1) -> str:
+    """About ``size`` characters of prose in another script (non-ASCII pages are the slow
+    case: RE2 is skipped on text that is mostly non-ASCII)."""
+    rnd = random.Random(seed)
+    sep = " " if len(words[0]) > 1 else ""
+    out: list[str] = []
+    total = 0
+    while total < size:
+        word = rnd.choice(words) + sep + ("\n" if rnd.random() < 0.05 else "")
+        out.append(word)
+        total += len(word)
+    return "".join(out)
+
+
 def bench(label: str, fn: Callable[[], Any], size: int, repeat: int = 5) -> float:
     """Best of ``repeat`` runs in CPU time of this process: the goal is MB/s on one core, and
     on a shared machine wall-clock time mostly measures the other processes."""
@@ -186,11 +206,22 @@ def main() -> None:
     import ztmcp
 
     print(f"web page: {size} bytes; detectors from {Path(ztmcp.__file__).parent}")
+    # The same page with every 50th line in disguise (issue 23): Cyrillic look-alikes in a
+    # mixed-script word and a decimal character reference, so normalisation has work to do.
+    disguised = "\n".join(
+        line.replace("o", "\u043e", 2).replace("e", "&#101;", 1) if i % 50 == 0 else line
+        for i, line in enumerate(page.split("\n")))
     bench("unicode (content)", lambda: hidden.scan(page), size)
     bench("instructions (content)", lambda: instructions.scan(page), size)
     bench("secrets", lambda: secrets.scan(page), size)
     bench("all detectors (scan_content + secrets)",
           lambda: (scan_content(page), secrets.scan(page)), size)
+    for name, other in (("Russian", RUSSIAN), ("Chinese", CHINESE)):
+        text = other_script_page(other)
+        bench(f"all detectors, {name} page ({len(text) // 1000}k chars)",
+              lambda text=text: (scan_content(text), secrets.scan(text)), len(text.encode()))
+    bench("all detectors, page in disguise (look-alikes, entities)",
+          lambda: (scan_content(disguised), secrets.scan(disguised)), len(disguised.encode()))
     bad = hostile_text(4_000_000)
     bench("all detectors, hostile text", lambda: (scan_content(bad), secrets.scan(bad)),
           len(bad.encode()), repeat=1)

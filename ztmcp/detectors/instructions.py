@@ -14,6 +14,10 @@ Two profiles share one rule table with a severity per profile:
   can solve the task…"), requests to change *your response*, directives to call tools, and
   code payloads pushed into the answer.
 
+Before the rules, ``normalise`` folds what a model reads past (look-alike letters, invisible
+characters, HTML references): the lines it changes are scanned again as folded. Phrases in
+twelve other languages are data in ``languages``.
+
 Rules are families of phrasings, not sentences copied from benchmarks: each pattern names the
 intent (override, concealment, hijack …) and accepts the grammatical variants of it. MEDIUM
 findings are support signals; two MEDIUM findings of different categories within
@@ -33,14 +37,16 @@ give the same findings.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from typing import Final
 
 from ztmcp.checks.base import Severity
-from ztmcp.detectors import multi
+from ztmcp.detectors import languages, multi, normalise
 from ztmcp.detectors.findings import RANK, Finding
 
 DESCRIPTION: Final = "description"
@@ -106,6 +112,9 @@ _SINK = (
     r"|(?:the|this|my|our|a)\s+(?:website|url|server|address|endpoint|webhook|e-?mail(?:\s+address)?"
     r"|account|channel|link))"
 )
+# "copy them into their .env file": the file is where the user puts a value, not a source.
+_NOT_DESTINATION = "".join(f"(?<!{w} {d} )" for w in ("into", "to", "in") for d in
+                           ("your", "their", "the", "a", "his", "her", "our", "my"))
 # A tool name; snake_case names arrive as words (``_`` is normalised to a space).
 _TOOL_REF = (
     r"(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?[`'\"]?\s+"
@@ -138,6 +147,26 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      ("new", "updated", "real", "actual", "true", "additional", "urgent", "secret", "hidden",
       "revised", "i am", "previous", "more "), M, H,
      "announces a new task or impersonates the user"),
+    # The same intents without the trigger words: "whatever guidance you were given can be set
+    # aside", "the earlier directions no longer apply", "stop following what you were told".
+    ("instr.override_paraphrase", "override",
+     r"\b(?:guidance|directions?|instructions?|rules|orders|briefing)\s+(?:you\s+(?:were|have\s+been"
+     r"|got)\s+(?:given|told|provided|handed)|(?:given|provided)\s+to\s+you)\b" + _g(80)
+     + r"\b(?:(?:can|should|must|may)\s+(?:now\s+)?be\s+(?:set|put|cast)\s+aside"
+     r"|(?:is|are)\s+(?:now\s+)?(?:void|obsolete|superseded|cancell?ed|revoked)"
+     r"|no\s+longer\s+appl(?:y|ies))"
+     r"|\b(?:earlier|previous|prior|original|initial|above)\s+(?:guidance|directions?|instructions?"
+     r"|rules|request|task|briefing)\s+(?:no\s+longer\s+appl(?:y|ies)|(?:is|are|has\s+been|have\s+been)"
+     r"\s+(?:superseded|void|obsolete|cancell?ed|revoked|withdrawn))"
+     r"|\bstop\s+following\s+(?:what\s+you\s+(?:were|have\s+been)\s+told|(?:the|your)\s+(?:earlier"
+     r"\s+|previous\s+|original\s+|prior\s+)?(?:instructions|guidance|directions|rules))",
+     ("guidance", "earlier", "stop following"), H, H,
+     "says the instructions the model was given no longer apply (paraphrased override)"),
+    ("instr.standing_order", "override",
+     r"\bfrom\s+now\s+on,?\s+you\s+(?:will|must|shall|are\s+to|should)\s+(?:only\s+)?(?:answer"
+     r"|respond|reply|say|output|write|act|obey|follow)"
+     r"|\byour\s+new\s+(?:objective|task|goal|mission|instructions?|role|purpose)\s+(?:is|are|will\s+be)\b",
+     ("from now on", "your new"), M, H, "gives the model a new standing order"),
     # -- fake roles and system messages ---------------------------------------------------------
     ("instr.fake_role", "role",
      r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
@@ -194,7 +223,8 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      r"|\bwithout\s+(?:asking|telling|informing|notifying|alerting|consulting|confirming\s+with)\s+"
      r"(?:me|the\s+user|them|anyone|the\s+human)"
      r"|\b(?:keep|this\s+is)\s+(?:this\s+|it\s+)?(?:a\s+)?(?:secret|hidden|private)\s+from\b"
-     r"|\bis\s+(?:a\s+)?mere\s+implementation\s+detail",
+     r"|\bis\s+(?:a\s+)?mere\s+implementation\s+detail"
+     r"|\b(?:keep|leave)\s+the\s+users?\s+(?:out\s+of\s+the\s+loop|in\s+the\s+dark|unaware)",
      ("not", "don", "never", "without", "present", "format", "user", "keep", "this is",
       "implementation detail"), H, H, "asks to hide actions from the user"),
     ("instr.covert", "conceal",
@@ -205,7 +235,7 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
       "invisibly"), H, H, "asks for covert actions"),
     # -- credentials, unrelated files, exfiltration -------------------------------------------
     ("instr.sensitive_file", "sensitive",
-     r"\b" + _GRAB + r"\b" + _g(80) + _SENSITIVE_FILE,
+     r"\b" + _GRAB + r"\b" + _g(80) + _NOT_DESTINATION + _SENSITIVE_FILE,
      ("ssh", "id rsa", "id ed25519", "id ecdsa", "authorized keys", ".aws", "/etc/", ".netrc",
       ".npmrc", ".pypirc", "credentials", ".docker", "kube", "mcp.json", "claude desktop",
       ".cursor", ".env", "history", "keychain", "wallet", ".gnupg"), H, H,
@@ -218,6 +248,7 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      M, M, "directs the model towards credentials or secrets"),
     ("instr.exfil_sink", "exfil",
      r"\b(?:send|post|upload|forward|e-?mail|transmit|exfiltrat\w*|leak|share|copy|bcc|cc|report"
+     r"|pass\s+(?:along|on)|hand\s+over"
      r"|submit|deliver|concatenate\b" + _g(80) + r"\bpost)\b" + _g(100) + r"\b(?:to|into)\s+"
      + _SINK,
      ("send", "post", "upload", "forward", "mail", "transmit", "exfiltrat", "leak", "share",
@@ -227,11 +258,18 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://[^)\s]{1,300}[?&][\w-]{1,40}=\s{0,3}(?:\{|\$|<|%7b)",
      ("![",), H, H, "a markdown image that would leak data in its URL"),
     # -- markup blocks that smuggle instructions ----------------------------------------------
+    # Sections named for what they hide or whom they address: no documentation needs them.
     ("instr.tag_block", "tag",
-     r"<\s{0,3}/?\s{0,3}(?:important|hidden|information|instructions?|system|secret|admin|priority"
-     r"|assistant[ _-]?instructions?|ai[ _-]?instructions?|note[ _-]?to[ _-]?(?:ai|assistant|model)"
-     r"|override|system[ _-]?prompt)\s{0,3}>",
-     ("<",), H, H, "an instruction block in markup the user does not see"),
+     r"<\s{0,3}/?\s{0,3}(?:hidden|system|secret|admin|assistant[ _-]?instructions?"
+     r"|ai[ _-]?instructions?|note[ _-]?to[ _-]?(?:ai|assistant|model)|override"
+     r"|system[ _-]?prompt)\s{0,3}>",
+     ("<",), H, H, "a markup section named as hidden or system instructions for the model"),
+    # Sections real servers use to structure their descriptions (``<instructions>``,
+    # ``<important>``; ``<use_case>`` and ``<examples>`` are not even this): structure alone
+    # only flags; with another signal nearby it counts (``instr.combined``).
+    ("instr.section_tag", "tag",
+     r"<\s{0,3}/?\s{0,3}(?:important|information|instructions?|priority)\s{0,3}>",
+     ("<",), L, M, "a markup section of instructions (structure alone: a weak signal)"),
     ("instr.bracket_tag", "tag",
      r"\[\s{0,3}(?:important|hidden|system|instructions?|secret|admin|note\s+to\s+(?:ai|assistant)"
      r")\s{0,3}\]\s{0,3}[a-z]",
@@ -261,14 +299,18 @@ _RAW_RULES: Final[list[tuple[str, str, str, tuple[str, ...], Severity | None, Se
      r"of\b",
      ("when this tool", "must", "should", "need to", "have to", "has to", "override", "modif",
       "change", "alter", "replace"), H, H, "changes how other tools behave"),
+    # "Before using any other tool, call this tool": how real servers order a workflow, and
+    # how a poisoned tool puts itself first. Alone it flags; with another signal it counts.
     ("instr.priority", "priority",
      r"\bbefore\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)\w*\s+(?:[\w`'\"-]+\s+){0,3}?"
      r"(?:operation|tool|function|command|action|calculation|request)s?\b" + _g(40)
-     + r"\b(?:execute|call|run|use|invoke)\s+this\s+(?:tool|function)\b"
-     r"|\b(?:replace|overwrite|substitute)\s+(?:the\s+)?(?:values?|results?|outputs?|arguments?"
+     + r"\b(?:execute|call|run|use|invoke)\s+this\s+(?:tool|function)\b",
+     ("before",), M, H, "asks to be called ahead of other tools (alone: a weak signal)"),
+    ("instr.tamper", "priority",
+     r"\b(?:replace|overwrite|substitute)\s+(?:the\s+)?(?:values?|results?|outputs?|arguments?"
      r"|parameters?|numbers?)\s+with\s+(?:the\s+|this\s+|its\s+)?(?:response|output|result)",
-     ("before", "replace", "overwrite", "substitute"), H, H,
-     "inserts itself ahead of other operations or tampers with their values"),
+     ("replace", "overwrite", "substitute"), H, H,
+     "asks to replace other tools' values or results with its own"),
     ("instr.preference", "preference",
      r"\b(?:the|is\s+a)\s+(?:best|greatest|only|most\s+(?:reliable|accurate|powerful|trusted"
      r"|trustworthy|secure|advanced|capable))\s+tool\b"
@@ -405,6 +447,17 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
         _t("previous", r"previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s"),
         _t("more", r"more\s+(?:urgent|important)\s"),
     ]),
+    ("instr.override_paraphrase", [
+        *_ts(r"\s+(?:you\s|given\s|provided\s)", "guidance", "direction", "directions",
+             "instruction", "instructions", "rules", "orders", "briefing"),
+        *_ts(r"\s+(?:guidance|direction|instruction|rules|request|task|briefing)", "earlier",
+             "previous", "prior", "original", "initial", "above"),
+        _t("stop", r"stop\s+following\s"),
+    ]),
+    ("instr.standing_order", [
+        _t("from", r"from\s+now\s+on"),
+        _t("your", r"your\s+new\s+(?:objective|task|goal|mission|instruction|role|purpose)"),
+    ]),
     ("instr.fake_role", [
         *_ts(r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?"
              r"\s{0,3}[\])}]", "system", "assistant", "admin", "administrator", "developer"),
@@ -436,6 +489,7 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
         _t("user", r"users?\s+(?:must|should|will|need)\s+(?:not|never)\s"),
         *_ts(r"\s+from\b", "secret", "hidden", "private"),
         _t("mere", r"mere\s+implementation"),
+        *_ts(r"\s+the\s+users?\s", "keep", "leave"),
     ]),
     ("instr.covert", _ts(_S, "secretly", "silently", "covertly", "quietly", "discreetly",
                          "surreptitiously", "invisibly")),
@@ -466,9 +520,10 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
                  r"|server|address|endpoint|webhook|e-?mail|account|channel|link))"),
     ]),
     ("instr.exfil_beacon", [_t(None, r"!\[")]),
-    ("instr.tag_block", _ts(r"\s{0,3}>", "important", "hidden", "information", "instruction",
-                            "instructions", "system", "secret", "admin", "priority", "assistant",
-                            "ai", "model", "override", "prompt")),
+    ("instr.tag_block", _ts(r"\s{0,3}>", "hidden", "system", "secret", "admin", "assistant",
+                            "instruction", "instructions", "ai", "model", "override", "prompt")),
+    ("instr.section_tag", _ts(r"\s{0,3}>", "important", "information", "instruction",
+                              "instructions", "priority")),
     ("instr.bracket_tag", _ts(r"\s{0,3}\]", "important", "hidden", "system", "instruction",
                               "instructions", "secret", "admin", "ai", "assistant")),
     ("instr.tool_redirect", [
@@ -488,8 +543,8 @@ _RAW_TRIGGERS: Final[list[tuple[str, list[tuple[str | None, str]]]]] = [
     ]),
     ("instr.priority", [
         _t("before", r"before\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)"),
-        *_ts(_S, "replace", "overwrite", "substitute"),
     ]),
+    ("instr.tamper", _ts(_S, "replace", "overwrite", "substitute")),
     ("instr.preference", [
         *_ts(r"\s+tool\b", "best", "greatest", "only"),
         _t("most", r"most\s+(?:reliable|accurate|powerful|trusted|trustworthy|secure|advanced"
@@ -712,6 +767,7 @@ def compile_sets() -> None:
     """Build the trigger automaton now (``warm_up``) rather than on the first long text."""
     _trigger_set(_RE2_MAX_MEM)
     _re2_search_ok()
+    languages.compile_sets()
 
 
 def _matching_triggers(low: str) -> frozenset[str] | None:
@@ -928,16 +984,56 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
     """Findings for model-directed instructions in ``text`` under ``profile``.
 
     Each rule runs only in windows around its trigger matches; ``exhaustive`` runs every rule
-    on the whole text instead (the reference the tests compare the windows against).
+    on the whole text instead (the reference the tests compare the windows against). The parts
+    of ``text`` that ``normalise`` folds (look-alike letters, invisible characters, HTML
+    entities) are scanned once more as folded; a rule found only there is reported on the span
+    of the folded line, its message saying so.
     """
+    findings = _scan_text(text, profile, exhaustive)
+    if normalise.needed(text):
+        findings.extend(_scan_views(text, findings, profile, exhaustive))
+    return findings
+
+
+def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool
+                ) -> list[Finding]:
+    views = normalise.views(text)
+    if not views:
+        return []
+    starts = list(accumulate((len(v) + 1 for _s, _e, v in views), initial=0))[:-1]
+    joined = "\n".join(v for _s, _e, v in views)
+    out: list[Finding] = []
+    seen: set[tuple[str, int]] = set()
+    for f in _scan_text(joined, profile, exhaustive):
+        i = bisect.bisect_right(starts, f.start) - 1
+        start, end, _v = views[i]
+        if (f.rule, i) in seen or any(g.rule == f.rule and g.start < end and start < g.end
+                                      for g in found):
+            continue
+        seen.add((f.rule, i))
+        out.append(Finding(f.rule, f.severity, start, end,
+                           f.message + " (once look-alike or hidden characters are folded)"))
+    return out
+
+
+def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
+    """``scan`` of ``text`` as it is."""
     low = _lower(text)
     n = len(low)
-    triggers = _Triggers(low)
-    if not exhaustive and triggers.matched is not None and not triggers.matched:
-        return []  # no trigger anywhere, so no rule has a window (most tool results)
+    content = profile == CONTENT
     findings: list[Finding] = []
     medium: list[tuple[Finding, str]] = []
-    content = profile == CONTENT
+    for phrase, m in languages.matches(low):  # other languages: one RE2 set pass, as data
+        category, desc, cont, message = languages.INTENTS[phrase.intent]
+        level = cont if content else desc
+        finding = Finding(f"instr.lang_{phrase.intent}", level, m.start(), m.end(),
+                          f"{message} (in {_LANGUAGE_NAMES[phrase.lang]})")
+        findings.append(finding)
+        if level is Severity.MEDIUM:
+            medium.append((finding, category))
+    triggers = _Triggers(low)
+    if not exhaustive and triggers.matched is not None and not triggers.matched:
+        return findings + _combine(medium)  # no English trigger anywhere, so no rule window
     code_spans: list[tuple[int, int]] = []
     for rule in RULES:
         severity = rule.content if content else rule.description
@@ -963,6 +1059,13 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
                 break
     findings.extend(_combine(medium))
     return findings
+
+
+_LANGUAGE_NAMES: Final = {
+    "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese", "it": "Italian",
+    "nl": "Dutch", "pl": "Polish", "tr": "Turkish", "ru": "Russian", "ja": "Japanese",
+    "zh": "Chinese", "ko": "Korean",
+}
 
 
 def _combine(medium: list[tuple[Finding, str]]) -> list[Finding]:

@@ -9,7 +9,13 @@ regexes that CPython scans at tens of MB/s.
 
 Rules (rule id — severity):
 
-- ``secret.private_key`` — CRITICAL — PEM/OpenSSH/PGP private key blocks.
+- ``secret.private_key`` — CRITICAL — PEM/OpenSSH/PGP private key blocks, and key bodies
+  without their BEGIN line (the base64 of the header every OpenSSH, PKCS#1, PKCS#8 or EC
+  private key starts with).
+- Disguised secrets (``_disguised``): every rule above, HIGH and CRITICAL only, on the text
+  with invisible characters removed, on decoded base64/hex runs, on runs that end in a
+  reversed provider prefix, on quoted pieces joined and on spaced-out groups joined; the
+  finding covers the disguise and its message says which it was.
 - ``secret.<provider>`` — HIGH — formats with a provider prefix or checksum-like structure,
   with the lengths and alphabets the providers document (AWS, GitHub, GitLab, Slack, Stripe,
   OpenAI, Anthropic, Hugging Face, npm and ``.npmrc`` auth lines, PyPI, Discord, Telegram,
@@ -49,7 +55,7 @@ from itertools import accumulate
 from typing import Final
 
 from ztmcp.checks.base import Severity
-from ztmcp.detectors import multi, runs
+from ztmcp.detectors import multi, normalise, runs
 from ztmcp.detectors.findings import Finding, shannon_entropy
 
 H, M, L, C = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.CRITICAL
@@ -117,6 +123,15 @@ _PROVIDERS: Final[list[tuple[str, str, str, Severity]]] = [
     ("secret.vault_token", "HashiCorp Vault",
      _B + r"(s\.(?=[A-Za-z0-9]{0,23}[0-9])(?=[A-Za-z0-9]{0,23}[A-Z])(?=[A-Za-z0-9]{0,23}[a-z])"
      r"[A-Za-z0-9]{24})" + _E, H),
+    # Private key bodies without their BEGIN line: the DER/openssh-key-v1 header every such
+    # body starts with, in base64 (public keys start differently: ``…AAOC``, ``AAAAB3Nza``).
+    ("secret.private_key", "OpenSSH private-key body",
+     _B + r"(b3BlbnNzaC1rZXktdjEA[A-Za-z0-9+/]{40,})", C),
+    ("secret.private_key", "PKCS#1 RSA private-key body",
+     _B + r"(MII[A-Za-z0-9+/]{3}IBAAKC[A-Za-z0-9+/]{40,})", C),
+    ("secret.private_key", "PKCS#8 private-key body",
+     _B + r"(MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEFAASC[A-Za-z0-9+/]{20,})", C),
+    ("secret.private_key", "EC private-key body", _B + r"(MHcCAQEEI[A-Za-z0-9+/]{40,})", C),
     ("secret.age_key", "age", r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})", H),
     ("secret.onepassword_token", "1Password", _B + r"(ops_eyJ[A-Za-z0-9+/]{250,}={0,3})", H),
     ("secret.onepassword_key", "1Password",
@@ -475,6 +490,8 @@ def compile_sets() -> None:
     _shape_set()
     _text_gate_set()
     _card_search()
+    _probe(_QUOTED_PROBE)
+    _probe(_SPACED_PROBE)
 
 
 # The shape set runs on short texts too: one automaton pass (~1 µs for a tools/call argument,
@@ -622,7 +639,16 @@ def lower(text: str) -> str:
 
 
 def scan(text: str) -> list[Finding]:
-    """Findings for secrets and personal data in ``text``."""
+    """Findings for secrets and personal data in ``text``, disguised ones included: split by
+    invisible characters, base64/hex-encoded, reversed, cut into quoted pieces or spaced out
+    (``_disguised``). A disguised secret is reported on the span of its disguise."""
+    findings = _scan_plain(text)
+    findings.extend(_disguised(text, findings))
+    return findings
+
+
+def _scan_plain(text: str) -> list[Finding]:
+    """Findings for secrets and personal data in ``text`` as it is."""
     findings: list[Finding] = []
     taken: list[tuple[int, int]] = []
     if "\\\n" in text:  # shell line continuations: same length, so offsets hold
@@ -768,3 +794,117 @@ def scan(text: str) -> list[Finding]:
                 "a long random-looking token")
     findings.sort(key=lambda f: f.start)
     return findings
+
+
+# -- disguised secrets ------------------------------------------------------------------------
+# What an agent can be talked into writing so that a scanner misses it, undone here; each view
+# is scanned as plain text and only findings at HIGH or above count (a disguised random string
+# is not evidence). Cheap tests first: most texts have none of these forms.
+_B64_RUN_CLASS: Final = runs.table(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=")
+_HEXISH: Final = re.compile(r"(?:[0-9a-f]{2})+|(?:[0-9A-F]{2})+")
+_C = r"[A-Za-z0-9_+/=-]"  # a character of a spaced-out token
+_QUOTED_PIECES: Final = re.compile(
+    r"""["'][A-Za-z0-9_+/=.:-]{2,80}["'](?:[ \t]{0,3}[+.]?[ \t]{0,3}["'][A-Za-z0-9_+/=.:-]{1,80}"""
+    r"""["']){1,16}""")
+_PIECE: Final = re.compile(r"""["']([^"']*)["']""")
+# Spaced out: groups of one length (1 to 4 characters) between single spaces or tabs.
+# (ASCII white space around it, as the RE2 probe reads it: ``\s`` differs between the two.)
+_SPACED: Final = re.compile("|".join(
+    rf"(?<![^ \t\n\r\f])(?:{_C}{{{k}}}[ \t]){{{n},{200 // k}}}{_C}{{1,{k}}}(?![^ \t\n\r\f])"
+    for k, n in ((1, 8), (2, 6), (3, 5), (4, 4))))
+_QUOTED_PROBE: Final = r"[\"'][A-Za-z0-9_+/=.:-]{2,80}[\"'][ \t]{0,3}[+.]?[ \t]{0,3}[\"']"
+_SPACED_PROBE: Final = "|".join(rf"[ \t\n\r\f](?:{_C}{{{k}}}[ \t]){{{n}}}" for k, n in
+                                ((1, 8), (2, 6), (3, 5), (4, 4)))
+# The reversed prefixes of the providers people paste most (a reversed token ends with one).
+_REVERSED: Final = tuple(p[::-1] for p in (
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "sk_live_", "sk_test_",
+    "rk_live_", "sk-proj-", "sk-ant-", "sk-", "xoxb-", "xoxp-", "xoxa-", "xapp-", "AKIA", "ASIA",
+    "AIza", "npm_", "hf_", "pypi-", "SG.", "shpat_", "dop_v1_", "glsa_", "sq0atp-", "EAAC"))
+_MIN_DISGUISED: Final = 16
+
+
+@cache
+def _probe(pattern: str) -> multi.Search:
+    return multi.Search(pattern)
+
+
+def _proposed(rx: re.Pattern[str], probe: str, text: str, skip: int) -> Iterator[re.Match[str]]:
+    """``rx.finditer(text)``, with RE2 proposing where a match may start on ASCII text (one
+    DFA pass instead of ``re`` trying every offset): a match of ``rx`` starts ``skip``
+    characters after a match of ``probe`` (or at the very start of the text)."""
+    search = _probe(probe)
+    if not search.available:
+        yield from rx.finditer(text)
+        return
+    # Both patterns are ASCII classes: a non-ASCII character, '?' in the view, is in none.
+    view = text.encode("ascii", "replace")
+    m = rx.match(text, 0)
+    pos = 0
+    if m is not None:
+        yield m
+        pos = m.end()
+    pos = search.start(view, pos)
+    while pos >= 0:
+        m = rx.match(text, pos + skip)
+        if m is None:
+            pos = search.start(view, pos + 1)
+            continue
+        yield m
+        pos = search.start(view, max(m.end() - skip, pos + 1))
+
+
+def _disguised(text: str, found: list[Finding]) -> list[Finding]:
+    out: list[Finding] = []
+    taken = [(f.start, f.end) for f in found if f.severity in (H, C)]
+
+    def report(view: str, start: int, end: int, how: str, spans: list[int] | None = None) -> None:
+        for f in _scan_plain(view):  # every view is at most as long as the text: linear
+            if f.severity not in (H, C):
+                continue
+            s, e = (spans[f.start], spans[f.end - 1] + 1) if spans is not None else (start, end)
+            if any(s < te and ts < e for ts, te in taken) or len(out) >= _MAX_FINDINGS:
+                continue
+            taken.append((s, e))
+            out.append(Finding(f.rule, f.severity, s, e, f"{f.message} ({how})"))
+
+    stripped = normalise.strip_ignorables(text)
+    if stripped is not None:  # split by zero-width or other invisible characters
+        report(stripped[0], 0, len(text), "split by invisible characters", stripped[1])
+    if len(text) < _MIN_DISGUISED:  # every other view is a run or a join of 16 or more
+        return out
+    for start, end in runs.runs(runs.classes(text, _B64_RUN_CLASS), "a", _MIN_DISGUISED):
+        blob = text[start:end]
+        if blob.endswith(_REVERSED):
+            report(blob[::-1], start, end, "written backwards")
+        decoded = _decode(blob)
+        if decoded is not None:
+            report(decoded, start, end, "encoded")
+    if "'" in text or '"' in text:
+        for m in _proposed(_QUOTED_PIECES, _QUOTED_PROBE, text, 0):
+            joined = "".join(_PIECE.findall(m.group()))
+            if len(joined) >= _MIN_DISGUISED:
+                report(joined, m.start(), m.end(), "cut into quoted pieces")
+    for m in _proposed(_SPACED, _SPACED_PROBE, text, 1):
+        joined = "".join(m.group().split())
+        if len(joined) >= _MIN_DISGUISED and not (joined.isalpha() and joined.islower()):
+            report(joined, m.start(), m.end(), "spaced out")
+    return out
+
+
+def _decode(blob: str) -> str | None:
+    """A base64 or hex blob's text when it decodes to printable ASCII, else None."""
+    raw: bytes | None = None
+    body = blob.rstrip("=")
+    if len(body) % 2 == 0 and _HEXISH.fullmatch(body):
+        raw = bytes.fromhex(body)
+    elif len(body) % 4 != 1:
+        padded = body.replace("-", "+").replace("_", "/")
+        try:
+            raw = base64.b64decode(padded + "=" * (-len(padded) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    if raw is None or len(raw) < 8 or not raw.isascii():
+        return None
+    decoded = raw.decode("ascii")
+    return decoded if decoded.replace("\n", " ").replace("\t", " ").isprintable() else None

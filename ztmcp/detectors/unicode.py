@@ -16,8 +16,11 @@ Rules (rule id — severity — why):
   is invisible once rendered; web pages carry comments, descriptions have no reason to.
 - ``unicode.hidden_markup`` — HIGH in a description, MEDIUM in content — CSS that hides text
   (``display:none``, ``visibility:hidden``, zero font size or opacity, transparent colour).
-- ``unicode.encoded_text`` — MEDIUM — a base64 or hex blob that decodes to readable text; the
+- ``unicode.encoded_text`` — MEDIUM — a base64 (from 20 characters), base32, hex, ASCII85 or
+  percent-encoded blob that decodes to readable text, gzip and up to three layers undone; the
   decoded text is returned by ``decoded_blobs`` so callers can scan it for instructions.
+- Tag characters of an emoji tag sequence (a subdivision flag: U+1F3F4, a region code, CANCEL
+  TAG) are an emoji, not smuggling.
 
 Every regex is a character class run or a bounded repetition: linear in the input.
 """
@@ -27,6 +30,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import urllib.parse
+import zlib
 from collections.abc import Iterator
 from functools import cache
 from itertools import islice
@@ -55,8 +60,8 @@ _HIDDEN_CSS: Final = re.compile("|".join(_CSS_PARTS), re.IGNORECASE)
 # The same, one literal-prefixed regex each, for lower-cased text (a substring search apiece).
 _HIDDEN_CSS_LOW: Final = tuple(re.compile(p) for p in _CSS_PARTS)
 # Reference shapes of the blobs; ``decoded_blobs`` finds the same runs with ``runs``.
-_BASE64: Final = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}")
-_HEX: Final = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){24,}(?![0-9A-Fa-f])")
+_BASE64: Final = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,6}")
+_HEX: Final = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
 _B64_CLASS: Final = runs.table(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _B64_CLASS_EQ: Final = _B64_CLASS[:61] + b"e" + _B64_CLASS[62:]  # '=' (61) marked 'e'
@@ -81,65 +86,141 @@ def _is_symbol(ch: str) -> bool:
 
 
 def _readable(raw: bytes) -> str | None:
-    """Decoded bytes as text when they look like prose or commands, else None."""
+    """Decoded bytes as text when they look like prose or commands (in any script), else None."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if len(text) < 16:
+    if len(text) < 12:
         return None
     printable = len(text) - len(_NOT_PRINTABLE.findall(text))
-    if printable / len(text) < 0.95 or " " not in text:
-        return None
-    if sum(1 for _ in islice(_WORD.finditer(text), 3)) < 3:
-        return None
-    return text
+    if text.isascii():
+        if printable / len(text) < 0.95 or " " not in text:
+            return None
+        if sum(1 for _ in islice(_WORD.finditer(text), 3)) < 3:
+            return None
+        return text
+    # Other scripts: printable, and mostly letters (CJK prose has no spaces).
+    shown = sum(1 for c in text if c.isprintable() or c in "\n\t")
+    letters = len(_LETTER.findall(text))
+    return text if shown / len(text) >= 0.95 and letters >= max(6, len(text) // 3) else None
+
+
+_MAX_DEPTH: Final = 3  # layers of encoding undone (base64 of gzip of base64 …)
+_MIN_B64: Final = 20  # base64 of 15 bytes: a short instruction ("Ignore all rules")
+_B32: Final = re.compile(r"[A-Z2-7]{16,}=*")
+_A85: Final = re.compile(r"<~([!-u\sz]{10,}?)~>")
+_URL_CLASS: Final = runs.table(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+%-")
+_PERCENT: Final = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def _layer(raw: bytes, depth: int) -> str | None:
+    """What ``raw`` (one decoded layer) says: text, or the text of the encodings inside it."""
+    if raw[:2] == b"\x1f\x8b":  # gzip: decompress, bounded
+        try:
+            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, _MAX_DECODE)
+        except zlib.error:
+            return None
+    text = _readable(raw)
+    if text is not None or depth >= _MAX_DEPTH or not raw.isascii():
+        return text
+    inner = [d for _s, _e, d in _blobs(raw.decode("ascii"), depth + 1)]
+    return "\n".join(inner) if inner else None
 
 
 def decoded_blobs(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, decoded text) for each base64/hex blob in ``text`` that decodes to prose.
+    """(start, end, decoded text) for each encoded blob in ``text`` that decodes to prose.
 
-    Blobs are the matches of ``_BASE64`` and then of ``_HEX``, found from the runs of base64
-    characters (every hex run lies inside one) instead of trying the regexes at every offset.
+    Blobs: base64 (standard or URL-safe, 20 characters or more), base32, hex, ASCII85 between
+    ``<~ ~>`` and percent-encoding; a layer that decodes to gzip or to another encoding is
+    undone too, up to ``_MAX_DEPTH`` layers, each bounded by ``_MAX_DECODE`` bytes. Base64 and
+    base32 blobs are found from the runs of base64 characters (every hex and base32 run lies
+    inside one) instead of trying the regexes at every offset.
     """
-    if len(text) < 40:
-        return
-    cls = runs.classes(text, _B64_CLASS_EQ)
+    return _blobs(text, 0)
+
+
+def _blobs(text: str, depth: int) -> Iterator[tuple[int, int, str]]:
     count = 0
-    wide: list[tuple[int, int]] = []
-    for start, end in runs.runs(cls, "a", 40):
-        if end - start >= 48:
-            wide.append((start, end))
-        if start and cls[start - 1] == 0x65:  # '=' before the run: not a blob start
-            continue
-        stop = end
-        while stop < len(cls) and stop - end < 2 and cls[stop] == 0x65:
-            stop += 1
-        blob = text[start:stop][:_MAX_DECODE]
-        padded = blob.replace("-", "+").replace("_", "/")
-        padded += "=" * (-len(padded) % 4)
-        try:
-            raw = base64.b64decode(padded, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        decoded = _readable(raw)
-        if decoded is not None:
-            yield start, stop, decoded
-            count += 1
-            if count >= _MAX_BLOBS:
-                return
-    for lo, hi in wide:
-        for match in _HEX.finditer(text, lo, hi):
-            try:
-                raw = bytes.fromhex(match.group()[:_MAX_DECODE])
-            except ValueError:
-                continue
-            decoded = _readable(raw)
+    if len(text) >= _MIN_B64:
+        cls = runs.classes(text, _B64_CLASS_EQ)
+        wide: list[tuple[int, int]] = []
+        for start, end in runs.runs(cls, "a", _MIN_B64):
+            if end - start >= 32:
+                wide.append((start, end))
+            stop = end
+            while stop < len(cls) and stop - end < 6 and cls[stop] == 0x65:
+                stop += 1
+            blob = text[start:stop][:_MAX_DECODE]
+            decoded = _base64(blob, depth)
+            if decoded is None and _B32.fullmatch(blob):
+                decoded = _base32(blob, depth)
             if decoded is not None:
-                yield match.start(), match.end(), decoded
+                yield start, stop, decoded
                 count += 1
                 if count >= _MAX_BLOBS:
                     return
+        for lo, hi in wide:
+            for match in _HEX.finditer(text, lo, hi):
+                try:
+                    raw = bytes.fromhex(match.group()[:_MAX_DECODE])
+                except ValueError:
+                    continue
+                decoded = _layer(raw, depth)
+                if decoded is not None:
+                    yield match.start(), match.end(), decoded
+                    count += 1
+                    if count >= _MAX_BLOBS:
+                        return
+    if "<~" in text:
+        for match in _A85.finditer(text):
+            try:
+                raw = base64.a85decode(match.group(1)[:_MAX_DECODE].encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                continue
+            decoded = _layer(raw, depth)
+            if decoded is not None:
+                yield match.start(), match.end(), decoded
+    if "%" in text:  # percent-encoding: runs of URL characters with 4 escapes or more
+        for start, end in runs.runs(runs.classes(text, _URL_CLASS), "a", 12):
+            run = text[start:end][:_MAX_DECODE]
+            if run.count("%") < 4 or len(_PERCENT.findall(run)) < 4:
+                continue
+            decoded = _layer(urllib.parse.unquote_to_bytes(run.replace("+", " ")), depth)
+            if decoded is not None:
+                yield start, end, decoded
+
+
+def _base64(blob: str, depth: int) -> str | None:
+    if len(blob.rstrip("=")) % 4 == 1:
+        return None
+    padded = blob.replace("-", "+").replace("_", "/").rstrip("=")
+    padded += "=" * (-len(padded) % 4)
+    try:
+        raw = base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _layer(raw, depth)
+
+
+def _base32(blob: str, depth: int) -> str | None:
+    body = blob.rstrip("=")
+    try:
+        raw = base64.b32decode(body + "=" * (-len(body) % 8))
+    except (binascii.Error, ValueError):
+        return None
+    return _layer(raw, depth)
+
+
+_FLAG_TAGS: Final = re.compile("[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,7}\U000e007f")
+
+
+def _emoji_tag_sequence(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` is the tag part of an emoji tag sequence: after U+1F3F4 (waving
+    black flag), lower-case letters and digits of a region code, then CANCEL TAG (UTS #51)."""
+    return start > 0 and text[start - 1] == "\U0001f3f4" \
+        and _FLAG_TAGS.fullmatch(text, start, end) is not None
 
 
 def _html_comments(text: str) -> Iterator[tuple[int, int]]:
@@ -169,6 +250,8 @@ def scan(text: str, profile: str = CONTENT,
     strict = profile == DESCRIPTION
     if not text.isascii():
         for m in _TAGS.finditer(text):
+            if _emoji_tag_sequence(text, m.start(), m.end()):
+                continue  # a subdivision flag (England, Scotland, Wales): an emoji, not text
             findings.append(Finding("unicode.tag_chars", Severity.CRITICAL, m.start(), m.end(),
                                     "invisible Unicode tag characters (hidden ASCII text)"))
         total = 0
