@@ -20,6 +20,7 @@ from ztmcp.cli import (
     sign_cmd,
     tui_cmd,
 )
+from ztmcp.terminal import echo
 
 app = typer.Typer(
     name="ztmcp",
@@ -37,7 +38,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"ztmcp {__version__}")
+        echo(f"ztmcp {__version__}")
         raise typer.Exit()
 
 

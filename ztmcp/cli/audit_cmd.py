@@ -15,6 +15,7 @@ from ztmcp.durations import parse_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.audit import read_records, session_files, verify_file
+from ztmcp.terminal import echo
 
 audit_app = typer.Typer(
     help="Read, follow and verify the audit log ($ZTMCP_HOME/audit, one file per session).",
@@ -48,7 +49,7 @@ def _keep(record: dict[str, Any], cutoff: str | None, server: str | None) -> boo
 
 
 def _emit(record: dict[str, Any], as_json: bool) -> None:
-    typer.echo(json.dumps(record, ensure_ascii=False) if as_json else record_line(record))
+    echo(json.dumps(record, ensure_ascii=False) if as_json else record_line(record))
 
 
 @audit_app.command("show")
@@ -61,7 +62,7 @@ def show(since: SinceOpt = None, server: ServerOpt = None, as_json: JsonOpt = Fa
             _emit(record, as_json)
             shown += 1
     if shown == 0 and not as_json:
-        typer.echo(
+        echo(
             f"no audit records{' matching' if since or server else ''} in {paths.audit_dir()}",
             err=True,
         )
@@ -126,7 +127,7 @@ def verify(
     """Walk every hash chain; exit 1 at the first changed, deleted or reordered record."""
     targets = files or session_files(paths.audit_dir())
     if not targets:
-        typer.echo(f"no audit logs in {paths.audit_dir()}", err=True)
+        echo(f"no audit logs in {paths.audit_dir()}", err=True)
         raise typer.Exit(0)
     broken = 0
     open_logs = 0
@@ -136,10 +137,10 @@ def verify(
         total += result.records
         if not result.ok:
             broken += 1
-            typer.echo(f"BROKEN {path}: {result.error}")
+            echo(f"BROKEN {path}: {result.error}")
         elif not result.closed:
             open_logs += 1
-            typer.echo(
+            echo(
                 f"open   {path}: {result.records} records, no session.end "
                 "(still running, killed, or truncated)"
             )
@@ -147,9 +148,9 @@ def verify(
     if open_logs:
         summary += f", {open_logs} without session.end"
     if broken:
-        typer.echo(f"{summary}; {broken} broken chain(s)", err=True)
+        echo(f"{summary}; {broken} broken chain(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"ok: {summary}")
+    echo(f"ok: {summary}")
 
 
 def register(app: typer.Typer) -> None:

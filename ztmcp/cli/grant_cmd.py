@@ -31,6 +31,7 @@ from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.approvals import Operator
 from ztmcp.state.audit import read_records, session_files
+from ztmcp.terminal import echo, safe
 
 _DIGEST = re.compile(r"tool\.sha256=([0-9a-f]{64})")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -171,7 +172,7 @@ def grant(
             f", renewed by each call for {_left(given.renew)} up to "
             f"{_left(given.cap - given.created)}"
         )
-    typer.echo(
+    echo(
         f"granted {given.id}: {server} {tool} for {_left(seconds)}{sliding} ({version}{scope}); "
         f"revoke with `ztmcp revoke {given.id}`"
     )
@@ -205,9 +206,9 @@ def revoke(
     except ZtmcpError as exc:
         fail(exc)
     if not revoked:
-        typer.echo("no live grants")
+        echo("no live grants")
     for g in revoked:
-        typer.echo(f"revoked {g.id}: {g.server} {g.tool}")
+        echo(f"revoked {g.id}: {g.server} {g.tool}")
 
 
 def _left(seconds: float) -> str:
@@ -228,7 +229,7 @@ def grants(
     except ZtmcpError as exc:
         fail(exc)
     if not rows:
-        typer.echo("no live grants" if not everything else "no grants")
+        echo("no live grants" if not everything else "no grants")
         return
     now = time.time()
     table = [("ID", "SERVER", "TOOL", "LEFT", "STATUS", "RENEW", "LIMIT", "WHO", "WHY")]
@@ -251,9 +252,10 @@ def grants(
                 g.why or "-",
             )
         )
+    table = [tuple(safe(cell) for cell in row) for row in table]  # type: ignore[misc]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def register(app: typer.Typer) -> None:
