@@ -18,6 +18,7 @@ from ztmcp.cli import (
     scan_cmd,
     secret_cmd,
     sign_cmd,
+    trust_cmd,
     tui_cmd,
 )
 from ztmcp.terminal import echo
@@ -80,4 +81,5 @@ grant_cmd.register(app)
 report_cmd.register(app)
 secret_cmd.register(app)
 proxy_cmd.register(app)
+trust_cmd.register(app)
 tui_cmd.register(app)
