@@ -12,7 +12,8 @@ from ztmcp.terminal import echo, safe
 
 
 def fail(exc: ZtmcpError, code: int = 2) -> NoReturn:
-    echo(f"ztmcp: error: {safe(exc.diagnostics())}", err=True)
+    hint = f"\n  hint: {safe(exc.hint)}" if exc.hint else ""  # each part stays one line
+    echo(f"ztmcp: error: {safe(exc.message)}{hint}", err=True)
     raise typer.Exit(code)
 
 
