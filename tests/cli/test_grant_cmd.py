@@ -240,8 +240,9 @@ def test_grant_needs_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: False)
     result = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m"], input="write_file\n")
     assert result.exit_code != 0
-    lines = [line for line in result.output.splitlines() if line]
-    assert len(lines) == 1 and "no terminal to ask a person" in lines[0], result.output
+    error, hint = result.output.splitlines()  # the cause, and what to do: nothing else
+    assert error.startswith("ztmcp: error: ") and "no terminal to ask a person" in error
+    assert "a person must approve" in hint and "--" not in hint
     monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: True)
     wrong = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m"], input="yes\n")
     assert wrong.exit_code != 0 and "not approved" in wrong.output

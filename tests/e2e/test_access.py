@@ -11,9 +11,9 @@ import anyio
 import pytest
 from mcp import Client
 
-from tests.person import run_on_terminal
 from tests.e2e.access_helpers import everything_behind_ztmcp, result_text, run_cli
 from tests.e2e.peers import Peers
+from tests.person import run_on_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -48,9 +48,9 @@ async def _cli(ztmcp_argv: list[str], env: dict[str, str], *args: str) -> str:
 async def _grant(ztmcp_argv: list[str], env: dict[str, str], *args: str) -> str:
     """`ztmcp grant`, retried briefly: the proxy's audit writer records the denial async."""
     deadline = time.monotonic() + 10
+    argv = [*ztmcp_argv, "grant", *args]  # a person at a terminal types the tool name
     while True:
-        argv = [*ztmcp_argv, "grant", *args]  # a person at a terminal types the tool name
-        code, out = await anyio.to_thread.run_sync(lambda: run_on_terminal(argv, env, args[1]))
+        code, out = await anyio.to_thread.run_sync(run_on_terminal, argv, env, args[1])
         if code == 0:
             return out
         assert "unknown" in out, out
