@@ -94,7 +94,7 @@ def test_grant_lifecycle_across_processes(
             assert expired.is_error and "needs a just-in-time grant" in result_text(expired)
 
             out = await _grant(ztmcp_argv, child_env, "everything", "get-sum", "--for", "15m")
-            grant_id = out.split()[1].rstrip(":")
+            grant_id = out.split("granted ")[-1].split(":")[0]  # after the prompt
             assert not (await first.call_tool("get-sum", sum_args)).is_error
 
             # A second `ztmcp run` started later honours the same grant.
