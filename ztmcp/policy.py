@@ -432,7 +432,10 @@ def project_verdict(project: Path, user: Mapping[str, Any], cwd: Path) -> Projec
         raise PolicyError(f"{project}: not UTF-8 text", hint="save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{project}: not valid TOML ({exc})", hint="fix the syntax") from None
-    parse_policy(_merge(dict(user), data), f"{project}")  # a broken project file is an error
+    # A broken file is an error even when it would be ignored: a typo in the user's own
+    # project file must not read as "not approved"; a repository can at worst stop ztmcp
+    # from starting in its directory (closed), never loosen it.
+    parse_policy(_merge(dict(user), data), f"{project}")
     digest = trust.digest(raw)
     return ProjectVerdict(
         project, data, digest, tuple(loosenings(user, data)), trust.approved(project, digest)
