@@ -222,3 +222,13 @@ def test_loosening_is_exactly_a_weaker_value(
     ]
     found = loosenings(_doc(user), _doc(project))
     assert len(found) == len(weaker), (user, project, found)
+
+
+def test_ztmcp_never_writes_over_an_unapproved_lock(repo: Path) -> None:
+    """Writing approves what is written: a pin added to a cloned lock would launder its
+    entries (commands, trust roots) into an approved lock."""
+    path = _signed_lock(repo)
+    lock = lockfile.read(path)
+    with pytest.raises(PinError, match="not approved"):
+        lockfile.write(lock.without("evil"))
+    assert lockfile.read_trusted(path)[0].pins == {}

@@ -345,6 +345,7 @@ def write(lock: Lockfile) -> None:
 
     text = dumps(lock)
     parse(text, lock.path)  # never write a lock we could not read back
+    _refuse_laundering(lock.path)
     directory = lock.path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -367,6 +368,21 @@ def write(lock: Lockfile) -> None:
 
 
 # -- trust: a lock that came with a repository pins nothing until a person approves it -------
+
+
+def _refuse_laundering(path: Path) -> None:
+    """Writing approves what is written: never on top of a lock nobody approved, or a cloned
+    lock's entries (commands, trust roots) would come out approved with the user's pin."""
+    try:
+        current = read(path)
+    except PinError:
+        return  # unreadable: the new lock replaces it whole, from what ztmcp built
+    if not is_approved(current):
+        raise PinError(
+            f"{path} is not approved: ztmcp will not add to or remove from it",
+            hint=f"review and approve it first with `ztmcp trust {path}`, or move it away",
+        )
+
 
 
 def approval_digest(lock: Lockfile, raw: bytes) -> str:

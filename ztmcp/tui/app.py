@@ -381,8 +381,8 @@ class ZtmcpApp(App[None]):
             return
         self._lock_mtime = mtime
         try:
-            self._lock = lockfile.read(self.lock_path, missing_ok=True)
-            self.lock_error = None
+            # An unapproved (cloned) lock pins nothing here either; the status line says why.
+            self._lock, self.lock_error = lockfile.read_trusted(self.lock_path)
         except ZtmcpError as exc:
             self._lock = None
             self.lock_error = exc.message
