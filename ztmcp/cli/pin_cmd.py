@@ -308,6 +308,20 @@ def signer_line(pin: Pin, approved: bool) -> str:
     return f"signed by {safe(pin.signer())}"
 
 
+def _accept_drift(lock: Lockfile, previous: Pin, manifest: Manifest) -> None:
+    """Re-pinning a changed manifest accepts the change (a rug pull, if it is one): a person
+    confirms it at a terminal after seeing what changed (``ztmcp.person.confirm``); the agent,
+    with no terminal, cannot. A signed re-pin needs no prompt: the publisher's signature
+    vouches for it."""
+    from ztmcp.person import confirm
+
+    lines = drift_lines(previous, _pinned_manifest(lock, previous), manifest)
+    shown = [safe(line) for line in lines[:20]]
+    if len(lines) > 20:
+        shown.append(f"… and {len(lines) - 20} more (`ztmcp diff {safe(previous.name)}`)")
+    confirm(f"re-pin {previous.name}: accept these changes", shown, previous.name)
+
+
 def _runnable(lock: Lockfile, name: str) -> None:
     """Refuse to start a command or contact a URL an unapproved lock names."""
     from ztmcp import lockfile as lockmod
@@ -499,6 +513,8 @@ def register(app: typer.Typer) -> None:
                     )
                 pin = _pin_from(name, manifest, previous, **where)
                 assert pin.manifest is not None
+                if previous is not None and previous.digest != pin.digest:
+                    _accept_drift(lock, previous, manifest)  # a person accepts the change
                 files[lock.path.parent / pin.manifest] = manifest.to_json()
             for path, data in files.items():
                 if path.resolve() != (from_file.resolve() if from_file else None):
