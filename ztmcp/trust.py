@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +104,8 @@ def forget(path: Path) -> bool:
 
 
 def _write(entries: dict[str, Approval]) -> None:
+    import tempfile  # only when an approval is recorded: `ztmcp run` start-up never pays
+
     store = _store_path()
     doc = {
         "version": _VERSION,
