@@ -258,3 +258,27 @@ def test_re_pinning_a_changed_manifest_needs_a_person(
     assert shown.exit_code == 0, shown.output
     assert "description" in shown.output  # the person saw what changed before typing
     assert (repo / "ztmcp.lock").read_bytes() != before
+
+
+def test_trust_shows_a_locks_commands_and_trust_roots_then_approves_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ztmcp.cli.app import app
+
+    path = _signed_lock(repo)
+    (repo / "ztmcp.manifests" / "evil.trust.json").write_text("{}")
+    monkeypatch.chdir(repo)
+    monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: True)
+    result = CliRunner().invoke(app, ["trust", "ztmcp.lock"], input="yes\n")
+    assert result.exit_code == 0, result.output
+    assert "runs: python -c open('MARKER','w')" in result.output
+    assert "TRUST ROOT ztmcp.manifests/evil.trust.json" in result.output
+    assert lockfile.read_trusted(path)[0].pins.keys() == {"evil"}
+    store = trust._store_path()
+    assert store.stat().st_mode & 0o777 == 0o600  # private to the user
+    again = CliRunner().invoke(app, ["trust", "ztmcp.lock"])
+    assert "already approved" in again.output
+    assert CliRunner().invoke(app, ["trust", "--forget", "ztmcp.lock"]).exit_code == 0
+    assert lockfile.read_trusted(path)[0].pins == {}
