@@ -275,23 +275,23 @@ _SEVERITY_RANK: Final = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 
 def _detection_default(table: str, key: str) -> Any:
+    """A detection key's value when the user's config leaves it out (the check's default)."""
+    from ztmcp.checks import injection, poisoning, schema
+    from ztmcp.checks import secrets as secrets_check
     from ztmcp.detectors.findings import BLOCKING
 
     if key == "threshold":
         return BLOCKING.value
     if key == "max_schema_bytes":
-        from ztmcp.checks.schema import DEFAULT_MAX_SCHEMA_BYTES
-
-        return DEFAULT_MAX_SCHEMA_BYTES
-    import ztmcp.checks.secrets as secrets_mod
-
-    choices = {
-        ("secrets", "outbound"): secrets_mod.OUTBOUND_ACTIONS,
-        ("secrets", "inbound"): secrets_mod.INBOUND_ACTIONS,
-    }.get((table, key))
-    if choices is None:
-        module = __import__(f"ztmcp.checks.{table}", fromlist=["ACTIONS"])
-        choices = module.ACTIONS
+        return schema.DEFAULT_MAX_SCHEMA_BYTES
+    choices = {  # policy_choice: the first allowed value is the default
+        ("poisoning", "action"): poisoning.ACTIONS,
+        ("injection", "action"): injection.ACTIONS,
+        ("schema", "action"): schema.ACTIONS,
+        ("schema", "output_action"): ("flag", "deny"),  # as SchemaCheck.from_table reads it
+        ("secrets", "outbound"): secrets_check.OUTBOUND_ACTIONS,
+        ("secrets", "inbound"): secrets_check.INBOUND_ACTIONS,
+    }[(table, key)]
     return choices[0]
 
 
