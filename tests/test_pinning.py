@@ -185,7 +185,9 @@ def test_drift_in_a_pinned_server_is_recorded_and_diffed_without_the_server(
 
     # Re-pinned: the stale observation is shown against the new pin (and matches it).
     (tmp_path / "m2.json").write_text(Manifest.from_lists(tools=[flipped(ECHO), PING]).to_json())
-    assert runner.invoke(app, ["pin", "srv", "--manifest", "m2.json"]).exit_code == 0
+    monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: True)  # a person accepts
+    repin = runner.invoke(app, ["pin", "srv", "--manifest", "m2.json"], input="srv\n")
+    assert repin.exit_code == 0, repin.output
     accepted = runner.invoke(app, ["diff", "srv", "--observed"])
     assert accepted.exit_code == 0, accepted.output
     assert "matches its pin" in accepted.stdout and "against an older pin" in accepted.stderr

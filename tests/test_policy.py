@@ -36,7 +36,9 @@ def test_project_over_user(tmp_path: Path) -> None:
     policy = load(
         tmp_path,
         project='[envelope]\nallow_methods = ["vendor/a"]\n',
-        user='mode = "monitor"\n[limits]\nmax_depth = 12\n[envelope]\nallow_methods = ["x/y"]\n',
+        # the project narrows the user's methods: a tightening needs no approval
+        user='mode = "monitor"\n[limits]\nmax_depth = 12\n'
+        '[envelope]\nallow_methods = ["x/y", "vendor/a"]\n',
     )
     assert policy.mode is Mode.MONITOR
     assert policy.limits.max_depth == 12

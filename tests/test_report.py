@@ -649,16 +649,19 @@ def test_cli_no_logs_and_bad_duration() -> None:
     assert hint.strip().startswith("hint: use a number and a unit")
 
 
-def test_cli_with_grants_from_the_real_grant_commands() -> None:
+def test_cli_with_grants_from_the_real_grant_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: True)  # a person confirms
     log = AuditLog.create(paths.audit_dir(), "fs")
     log.append(_call("write_file", "denied", rule="access.grant_required"))
     log.append(_call("read_file", "denied", rule="access.grant_required"))
     log.close()
-    given = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m"])
+    given = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m"], input="write_file\n")
     assert given.exit_code == 0, given.output
-    renewing = runner.invoke(app, ["grant", "fs", "read_file", "--for", "1h", "--renew", "5m"])
+    renewing = runner.invoke(
+        app, ["grant", "fs", "read_file", "--for", "1h", "--renew", "5m"], input="read_file\n"
+    )
     assert renewing.exit_code == 0, renewing.output
-    grant_id = given.output.split()[1].rstrip(":")
+    grant_id = given.output.split("granted ")[-1].split(":")[0]
     assert runner.invoke(app, ["revoke", grant_id]).exit_code == 0
     body = json.loads(runner.invoke(app, ["report", "--json"]).output)
     tools = {t["tool"]: t for t in body["tools"]}

@@ -280,22 +280,26 @@ def _revoke_leftover_grants() -> None:
 
 
 async def _grant(env: dict[str, str]) -> Received:
-    """Run ``ztmcp grant`` as the developer would. It binds the grant to the tool digest that
-    the refused call recorded; the proxy writes that record on its audit thread, so retry
-    briefly (bounded) until it is there."""
+    """The developer's step: the person who ran ``ztmcp demo`` grants the tool (in process, as
+    ``ztmcp grant`` does after its terminal confirmation; a child process with no terminal
+    could not). It binds the grant to the tool digest that the refused call recorded; the
+    proxy writes that record on its audit thread, so retry briefly (bounded) until it is
+    there."""
     import anyio
 
-    argv = [sys.executable, "-m", "ztmcp", *GRANT_ARGV]
+    from ztmcp.cli.grant_cmd import _resolve_digest, give
+    from ztmcp.durations import parse_duration
+
+    _, server, tool, _, duration, _, why = GRANT_ARGV
     deadline = time.monotonic() + 10.0
     while True:
-        done = await anyio.run_process(argv, env=env, check=False)
-        out = (done.stdout or b"").decode(errors="replace").strip()
-        err = (done.stderr or b"").decode(errors="replace").strip()
-        if done.returncode == 0:
-            return Received(result={"granted": out.splitlines()[0] if out else "granted"})
-        if time.monotonic() > deadline:
-            return Received(error={"code": done.returncode,
-                                   "message": err.splitlines()[0] if err else "grant failed"})
+        try:
+            bound = _resolve_digest(server, tool, None)
+            line = give(server, tool, parse_duration(duration), bound, why=why)
+            return Received(result={"granted": line})
+        except ZtmcpError as exc:
+            if time.monotonic() > deadline:
+                return Received(error={"code": 2, "message": exc.diagnostics()})
         await anyio.sleep(0.2)
 
 

@@ -356,6 +356,7 @@ def write(lock: Lockfile) -> None:
 
     text = dumps(lock)
     parse(text, lock.path)  # never write a lock we could not read back
+    _refuse_laundering(lock.path)
     directory = lock.path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -374,6 +375,87 @@ def write(lock: Lockfile) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    approve(lock, text.encode("utf-8"))  # what ztmcp wrote is what its user pinned
+
+
+# -- trust: a lock that came with a repository pins nothing until a person approves it -------
+
+
+def _refuse_laundering(path: Path) -> None:
+    """Writing approves what is written: never on top of a lock nobody approved, or a cloned
+    lock's entries (commands, trust roots) would come out approved with the user's pin."""
+    try:
+        current = read(path)
+    except PinError:
+        return  # unreadable: the new lock replaces it whole, from what ztmcp built
+    if not is_approved(current):
+        raise PinError(
+            f"{path} is not approved: ztmcp will not add to or remove from it",
+            hint=f"review and approve it first with `ztmcp trust {path}`, or move it away",
+        )
+
+
+
+def approval_digest(lock: Lockfile, raw: bytes) -> str:
+    """The digest a person approves: the lock's bytes and every trust root it names (a
+    private Sigstore root replaces the public one, so its bytes are part of what is trusted).
+    A trust root that leaves the lock's directory (through a link) is refused here."""
+    import hashlib
+
+    from ztmcp.trust import read_confined
+
+    h = hashlib.sha256(raw)
+    for name, pin in sorted(lock.pins.items()):
+        if pin.trust_config is not None:
+            root = read_confined(
+                beside(lock, pin.trust_config), lock.path.parent, f"trust root of {name!r}"
+            )
+            h.update(b"\0" + pin.trust_config.encode("utf-8") + b"\0" + root)
+    return "sha256:" + h.hexdigest()
+
+
+def approve(lock: Lockfile, raw: bytes) -> None:
+    """Record ``raw`` (the lock's bytes, as written by ztmcp) as approved for its path."""
+    from ztmcp.trust import TrustError, record
+
+    try:
+        record(lock.path, approval_digest(lock, raw))
+    except TrustError as exc:
+        raise PinError(exc.message, hint=exc.hint) from None
+
+
+def is_approved(lock: Lockfile) -> bool:
+    """Whether a person approved this lock's exact content (and trust roots)."""
+    from ztmcp.trust import TrustError, approved
+
+    if not lock.pins:
+        return True  # an empty lock pins, runs and trusts nothing
+    try:
+        raw = lock.path.read_bytes()
+        return approved(lock.path, approval_digest(lock, raw))
+    except (OSError, TrustError):
+        return False
+
+
+def untrusted_notice(path: Path) -> str:
+    return (
+        f"ignoring the pins in {path}: not approved (it came with the repository, or changed "
+        f"since); your own first-seen pins apply. Review and approve it with "
+        f"`ztmcp trust {path}`"
+    )
+
+
+def read_trusted(path: Path) -> tuple[Lockfile, str | None]:
+    """The lock at ``path`` if a person approved it, else an empty lock and one notice line.
+
+    An unapproved lock's commands are never run, its trust roots never used, its signed pins
+    never shown as signed: ztmcp behaves as if the project had no lock (the user's own
+    first-seen pins and ``[pins] mode`` apply).
+    """
+    lock = read(path)
+    if is_approved(lock):
+        return lock, None
+    return Lockfile(path), untrusted_notice(path)
 
 
 # -- signed pins ----------------------------------------------------------------------------
@@ -406,7 +488,14 @@ def signed_files(lock: Lockfile, pin: Pin) -> SignedFiles:
     manifest_path, bundle_path = beside(lock, pin.manifest), beside(lock, pin.bundle)
     trust = beside(lock, pin.trust_config) if pin.trust_config is not None else None
     files = [("manifest", manifest_path), ("bundle", bundle_path)]
+    from ztmcp.trust import inside
+
     for what, file in [*files, *([("trust config", trust)] if trust is not None else [])]:
+        if not inside(file, lock.path.parent):
+            raise PinError(
+                f"{where}: its {what} {file} leads out of {lock.path.parent} (a link)",
+                hint="a lock may only name files inside its own directory",
+            )
         if not file.is_file():
             raise PinError(
                 f"{where}: its {what} {file} is missing",

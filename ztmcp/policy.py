@@ -213,20 +213,237 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
                   access=access, upstream_headers=upstream_headers)
 
 
-def load_policy(explicit: Path | None, *, cwd: Path, user_config: Path) -> Policy:
-    """The effective policy: ``explicit`` or ``cwd/ztmcp.toml``, over the user config."""
+def _stderr(line: str) -> None:
+    import sys
+
+    from ztmcp.terminal import safe_lines
+
+    sys.stderr.write(f"ztmcp: {safe_lines(line)}\n")
+    sys.stderr.flush()
+
+
+def load_policy(
+    explicit: Path | None,
+    *,
+    cwd: Path,
+    user_config: Path,
+    say: Callable[[str], None] | None = None,
+) -> Policy:
+    """The effective policy: ``explicit`` or ``cwd/ztmcp.toml``, over the user config.
+
+    The user config and an ``explicit`` ``--policy FILE`` (typed by the user) are the user's
+    word. A project ``ztmcp.toml`` came with the repository: it applies when it only tightens
+    the user's policy (``loosenings`` finds nothing) or when the person approved its exact
+    content (``ztmcp trust``); otherwise it is ignored, the user's own policy applies (fail
+    closed) and ``say`` gets one line naming the command that reviews it.
+    """
     sources: list[Path] = []
-    data: dict[str, Any] = {}
+    user: dict[str, Any] = {}
     if user_config.is_file():
-        data = _read(user_config)
+        user = _read(user_config)
         sources.append(user_config)
-    project = explicit if explicit is not None else cwd / PROJECT_FILE
-    if explicit is not None or project.is_file():
-        data = _merge(data, _read(project))
-        sources.append(project)
+    data = user
+    project_named_lock = False
+    if explicit is not None:
+        data = _merge(user, _read(explicit))
+        sources.append(explicit)
+    else:
+        project = cwd / PROJECT_FILE
+        if project.is_file():
+            verdict = project_verdict(project, user, cwd)
+            if verdict.applies:
+                data = _merge(user, verdict.data)
+                sources.append(project)
+                project_named_lock = "lockfile" in verdict.data.get("pins", {})
+            else:
+                (say or _stderr)(verdict.notice())
     origin = " over ".join(str(p) for p in reversed(sources)) or "default policy"
     policy = parse_policy(data, origin)
+    if project_named_lock:  # a path a repository file names stays inside the repository
+        from ztmcp.trust import TrustError, confined
+
+        where = policy.lockfile if policy.lockfile.is_absolute() else cwd / policy.lockfile
+        try:
+            confined(where, cwd, f"{cwd / PROJECT_FILE}: [pins] lockfile")
+        except TrustError as exc:
+            raise PolicyError(exc.message, hint=exc.hint) from None
     return replace(policy, sources=tuple(sources))
+
+
+# -- repository files: what a project ztmcp.toml may change without an approval ---------------
+
+_PIN_RANK: Final = {"off": 0, "tofu": 1, "strict": 2}
+_ACCESS_RANK: Final = {"allow": 0, "annotations": 1, "grant": 2, "deny": 3}
+_ACTION_RANK: Final = {"flag": 0, "redact": 1, "rewrite": 1, "deny": 2}
+_SEVERITY_RANK: Final = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def _detection_default(table: str, key: str) -> Any:
+    """A detection key's value when the user's config leaves it out (the check's default)."""
+    from ztmcp.checks import injection, poisoning, schema
+    from ztmcp.checks import secrets as secrets_check
+    from ztmcp.detectors.findings import BLOCKING
+
+    if key == "threshold":
+        return BLOCKING.value
+    if key == "max_schema_bytes":
+        return schema.DEFAULT_MAX_SCHEMA_BYTES
+    choices = {  # policy_choice: the first allowed value is the default
+        ("poisoning", "action"): poisoning.ACTIONS,
+        ("injection", "action"): injection.ACTIONS,
+        ("schema", "action"): schema.ACTIONS,
+        ("schema", "output_action"): ("flag", "deny"),  # as SchemaCheck.from_table reads it
+        ("secrets", "outbound"): secrets_check.OUTBOUND_ACTIONS,
+        ("secrets", "inbound"): secrets_check.INBOUND_ACTIONS,
+    }[(table, key)]
+    return choices[0]
+
+
+def _rank_at_least(ranks: Mapping[str, int]) -> Callable[[Any, Any], bool]:
+    return lambda old, new: ranks.get(str(new), -1) >= ranks.get(str(old), 99)
+
+
+def _rank_at_most(ranks: Mapping[str, int]) -> Callable[[Any, Any], bool]:
+    return lambda old, new: ranks.get(str(new), 99) <= ranks.get(str(old), -1)
+
+
+def _not_more(old: Any, new: Any) -> bool:
+    return isinstance(new, int) and isinstance(old, int) and new <= old
+
+
+def _subset(old: Any, new: Any) -> bool:
+    return isinstance(new, list) and set(map(str, new)) <= set(map(str, old or []))
+
+
+def _superset(old: Any, new: Any) -> bool:
+    return isinstance(new, list) and set(map(str, new)) >= set(map(str, old))
+
+
+# (table, key) -> (the user's value when unset, "is new at least as strict as old?").
+# A key missing here (proxy.header, pins.lockfile, anything new) always needs an approval:
+# what the table does not know to be tighter is treated as loosening.
+_TIGHTER: Final[Mapping[tuple[str, str], tuple[Any, Callable[[Any, Any], bool]]]] = {
+    ("", "mode"): ("enforce", lambda old, new: new == "enforce" or new == old),
+    ("", "checks"): (list(CHECK_ORDER), _superset),
+    ("limits", "max_message_bytes"): (DEFAULT_LIMITS.max_bytes, _not_more),
+    ("limits", "max_depth"): (DEFAULT_LIMITS.max_depth, _not_more),
+    ("envelope", "allow_methods"): ([], _subset),
+    ("pins", "mode"): ("tofu", _rank_at_least(_PIN_RANK)),
+    ("pins", "lockfile"): ("ztmcp.lock", lambda old, new: new == old),
+    ("access", "default"): ("allow", _rank_at_least(_ACCESS_RANK)),
+    ("access", "hold_seconds"): (None, lambda old, new: True),  # a hold still needs a grant
+    ("access", "rule"): ([], lambda old, new: True),  # judged with the default, below
+}
+
+
+def _rules_tighter(old: list[Any], new: list[Any], default: str) -> bool:
+    """New rules are ``deny`` rules, then the user's rules unchanged, then rules at least as
+    strict as the default (they only decide tools the user's rules left to the default)."""
+    if not isinstance(new, list) or not all(isinstance(r, dict) for r in new):
+        return False
+    for start in range(len(new) - len(old) + 1):
+        head, middle = new[:start], new[start : start + len(old)]
+        tail = new[start + len(old) :]
+        if middle != old:
+            continue
+        if all(r.get("action") == "deny" for r in head) and all(
+            _ACCESS_RANK.get(str(r.get("action")), -1) >= _ACCESS_RANK.get(default, 99)
+            for r in tail
+        ):
+            return True
+    return False
+
+
+def loosenings(user: Mapping[str, Any], project: Mapping[str, Any]) -> list[str]:
+    """What ``project`` (a repository's ztmcp.toml) would loosen in ``user``'s policy, one
+    readable line each; empty when it only tightens it (then it needs no approval)."""
+    found: list[str] = []
+    for top, value in project.items():
+        tables = [("", top, value)]
+        if isinstance(value, dict) and top not in ("",):
+            tables = [(top, k, v) for k, v in value.items()]
+        for table, key, new in tables:
+            where = f"[{table}] {key}" if table else key
+            user_table = user.get(table, {}) if table else user
+            old_set = isinstance(user_table, dict) and key in user_table
+            if table in _DETECTION:
+                default = _detection_default(table, key) if key in _DETECTION[table].KEYS else None
+                ranks = _SEVERITY_RANK if key == "threshold" else _ACTION_RANK
+                test: Callable[[Any, Any], bool] = (
+                    _not_more if key == "max_schema_bytes" else
+                    _rank_at_most(ranks) if key == "threshold" else _rank_at_least(ranks)
+                )  # fmt: skip
+            elif (table, key) in _TIGHTER:
+                default, test = _TIGHTER[(table, key)]
+            else:
+                found.append(f"{where} = {_short(new)} (only the user's config may set it)")
+                continue
+            old = user_table[key] if old_set else default
+            if new == old:
+                continue
+            if (table, key) == ("access", "rule"):
+                access = {**user.get("access", {}), **project.get("access", {})}
+                if not _rules_tighter(list(old or []), new, str(access.get("default", "allow"))):
+                    found.append(f"[access] rule: {_short(new)} (not only stricter rules)")
+                continue
+            if not test(old, new):
+                found.append(f"{where}: {_short(old)} -> {_short(new)}")
+    return found
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectVerdict:
+    """Whether a project ``ztmcp.toml`` applies, and why."""
+
+    path: Path
+    data: Mapping[str, Any]
+    digest: str
+    loosens: tuple[str, ...]
+    approved: bool
+
+    @property
+    def applies(self) -> bool:
+        return self.approved or not self.loosens
+
+    def notice(self) -> str:
+        first = self.loosens[0] if self.loosens else ""
+        more = f" and {len(self.loosens) - 1} more" if len(self.loosens) > 1 else ""
+        return (
+            f"ignoring {self.path}: not approved, it would loosen your policy ({first}{more}); "
+            f"your own config applies. Review and approve it with `ztmcp trust {self.path}`"
+        )
+
+
+def project_verdict(project: Path, user: Mapping[str, Any], cwd: Path) -> ProjectVerdict:
+    """Read a repository's ztmcp.toml (inside ``cwd``, links not followed out of it) and judge
+    it against the user's own policy mapping."""
+    import tomllib
+
+    from ztmcp import trust
+
+    try:
+        raw = trust.read_confined(project, cwd, "project policy")
+    except trust.TrustError as exc:
+        raise PolicyError(exc.message, hint=exc.hint) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PolicyError(f"{project}: not UTF-8 text", hint="save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{project}: not valid TOML ({exc})", hint="fix the syntax") from None
+    # A broken file is an error even when it would be ignored: a typo in the user's own
+    # project file must not read as "not approved"; a repository can at worst stop ztmcp
+    # from starting in its directory (closed), never loosen it.
+    parse_policy(_merge(dict(user), data), f"{project}")
+    digest = trust.digest(raw)
+    return ProjectVerdict(
+        project, data, digest, tuple(loosenings(user, data)), trust.approved(project, digest)
+    )
 
 
 def _detection_factory(name: str) -> Callable[[Policy], Check]:
@@ -241,7 +458,11 @@ def _pins(policy: Policy) -> Check:
     from ztmcp import lockfile
 
     path = policy.lockfile if policy.lockfile.is_absolute() else Path.cwd() / policy.lockfile
-    lock = lockfile.read(path) if policy.pins_mode != "off" else lockfile.Lockfile(path)
+    if policy.pins_mode == "off":
+        return PinsCheck(lockfile.Lockfile(path), policy.pins_mode)
+    lock, notice = lockfile.read_trusted(path)  # an unapproved lock pins nothing
+    if notice is not None:
+        _stderr(notice)
     return PinsCheck(lock, policy.pins_mode)
 
 

@@ -40,7 +40,10 @@ class Audit:
 
 def make_addon(tmp_path: Path, policy: str = "", **kwargs: Any) -> tuple[ZtmcpAddon, Audit]:
     (tmp_path / "ztmcp.toml").write_text(policy)
-    loaded = load_policy(None, cwd=tmp_path, user_config=tmp_path / "no-user-config.toml")
+    # --policy FILE: the user's word (a project ztmcp.toml may only tighten without approval)
+    loaded = load_policy(
+        tmp_path / "ztmcp.toml", cwd=tmp_path, user_config=tmp_path / "no-user-config.toml"
+    )
     checks = build_checks(loaded)
     audit = Audit(tmp_path)
 

@@ -99,11 +99,12 @@ def test_denial_is_actionable_and_names_the_command() -> None:
     check = AccessCheck([], "grant", Grants())
     verdict = run(check, "write_file")
     text = denial_text(verdict)
-    assert "To allow it: ztmcp grant fs write_file --for 15m" in text
+    assert "To allow it: a person must approve this call" in text
+    assert "ztmcp grant fs" not in text  # never a command the agent could run itself
     assert verdict.evidence == f"tool.sha256={tool_digest(WRITE)}"
     assert "sha256" not in text  # evidence is for the audit log only
     spaced = run(check, "write_file", server="my server")
-    assert "ztmcp grant 'my server' write_file --for 15m" in denial_text(spaced)
+    assert "a person must approve" in denial_text(spaced)
 
 
 def test_live_grant_allows_and_is_recorded() -> None:

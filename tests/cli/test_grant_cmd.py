@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from ztmcp.cli.app import app
@@ -14,6 +16,24 @@ from ztmcp.state.grants import GrantStore
 
 runner = CliRunner()
 DIGEST = "ab" * 32
+
+
+@pytest.fixture(autouse=True)
+def _a_person_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CliRunner's streams are no TTY: these tests stand a person in (tests/e2e and
+    test_grant_needs_a_person cover the real terminal check)."""
+    monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: True)
+
+
+def _after_prompt(output: str) -> str:
+    """What the command said after the person answered its confirmation prompt."""
+    return output.split("anything else to cancel: ")[-1]
+
+
+def invoke(args: list[str]) -> Result:
+    """Run the CLI; a `grant` gets the tool name typed at its confirmation prompt."""
+    answer = f"{args[2]}\n" if args[:1] == ["grant"] and len(args) > 2 else None
+    return runner.invoke(app, args, input=answer)
 
 
 def _denied_call(server: str = "fs", tool: str = "write_file", digest: str = DIGEST) -> None:
@@ -53,7 +73,7 @@ def _events() -> list[dict[str, object]]:
 def test_grant_binds_the_digest_of_the_refused_call() -> None:
     _denied_call(digest="cd" * 32)
     _denied_call()  # the latest denial wins
-    result = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m", "--reason", "bug 7"])
+    result = invoke(["grant", "fs", "write_file", "--for", "15m", "--reason", "bug 7"])
     assert result.exit_code == 0, result.output
     assert "granted" in result.output and "ztmcp revoke" in result.output
     with GrantStore() as store:
@@ -68,29 +88,27 @@ def test_grant_binds_the_digest_of_the_refused_call() -> None:
 
 def test_grants_table_and_revoke() -> None:
     _denied_call()
-    runner.invoke(
-        app, ["grant", "fs", "write_file", "--for", "1h", "--path-prefix", "path=/srv/app"]
-    )
+    invoke(["grant", "fs", "write_file", "--for", "1h", "--path-prefix", "path=/srv/app"])
     with GrantStore() as store:
         (given,) = store.grants()
     assert given.arg == "path" and given.prefix == "/srv/app"
-    table = runner.invoke(app, ["grants"])
+    table = invoke(["grants"])
     assert table.exit_code == 0
     assert given.id in table.output and "path under /srv/app" in table.output
     assert "59m" in table.output or "1h00m" in table.output
-    revoked = runner.invoke(app, ["revoke", given.id])
+    revoked = invoke(["revoke", given.id])
     assert revoked.exit_code == 0 and f"revoked {given.id}" in revoked.output
-    again = runner.invoke(app, ["revoke", given.id])
+    again = invoke(["revoke", given.id])
     assert again.exit_code == 2 and "already revoked" in again.output
-    assert "no live grants" in runner.invoke(app, ["grants"]).output
-    assert "revoked" in runner.invoke(app, ["grants", "--all"]).output
+    assert "no live grants" in invoke(["grants"]).output
+    assert "revoked" in invoke(["grants", "--all"]).output
     assert [e["event"] for e in _events()] == ["grant.create", "grant.revoke"]
 
 
 def test_revoke_all() -> None:
     for tool in ("a", "b"):
-        runner.invoke(app, ["grant", "fs", tool, "--for", "5m", "--digest", "any"])
-    result = runner.invoke(app, ["revoke", "--all"])
+        invoke(["grant", "fs", tool, "--for", "5m", "--digest", "any"])
+    result = invoke(["revoke", "--all"])
     assert result.exit_code == 0 and result.output.count("revoked") == 2
     with GrantStore() as store:
         assert store.grants() == []
@@ -99,9 +117,9 @@ def test_revoke_all() -> None:
 def test_expiry_is_recorded_by_the_next_command() -> None:
     with GrantStore(clock=lambda: 1000.0) as store:
         store.add("fs", "w", 5, digest=None)
-    assert runner.invoke(app, ["grants"]).exit_code == 0
+    assert invoke(["grants"]).exit_code == 0
     assert [e["event"] for e in _events()] == ["grant.expire"]
-    runner.invoke(app, ["grants"])
+    invoke(["grants"])
     assert len(_events()) == 1
 
 
@@ -122,26 +140,26 @@ def test_one_line_errors() -> None:
     _denied_call(server="fs", tool="unlisted", digest="")
     cases.append((["grant", "fs", "unlisted", "--for", "1m"], "without being listed"))
     # A grant event names the server too, but only proxy sessions make a server known.
-    assert runner.invoke(app, ["grant", "gh", "w", "--for", "1m", "--digest", "any"]).exit_code == 0
+    assert invoke(["grant", "gh", "w", "--for", "1m", "--digest", "any"]).exit_code == 0
     cases.append((["grant", "gh", "w", "--for", "1m"], "unknown server 'gh'"))
     for argv, needle in cases:
-        result = runner.invoke(app, argv)
+        result = invoke(argv)
         assert result.exit_code == 2, (argv, result.output)
-        first = result.output.splitlines()[0]
+        first = _after_prompt(result.output).splitlines()[0]
         assert first.startswith("ztmcp: error: ") and needle in first, (argv, result.output)
 
 
 def test_corrupt_database_is_one_line_error() -> None:
     paths.home().mkdir(parents=True, exist_ok=True)
     (paths.home() / "state.db").write_bytes(b"not sqlite" * 500)
-    result = runner.invoke(app, ["grants"])
+    result = invoke(["grants"])
     assert result.exit_code == 2
     assert result.output.startswith("ztmcp: error: state database")
     assert "not a database" in result.output.splitlines()[0]
 
 
 def test_explicit_digest_grants_ahead_of_time() -> None:
-    result = runner.invoke(app, ["grant", "fs", "w", "--for", "2m", "--digest", f"sha256:{DIGEST}"])
+    result = invoke(["grant", "fs", "w", "--for", "2m", "--digest", f"sha256:{DIGEST}"])
     assert result.exit_code == 0, result.output
     db = sqlite3.connect(paths.home() / "state.db")
     assert db.execute("SELECT digest FROM grants").fetchall() == [(DIGEST,)]
@@ -150,19 +168,17 @@ def test_explicit_digest_grants_ahead_of_time() -> None:
 
 
 def test_sliding_renewal_options() -> None:
-    result = runner.invoke(
-        app, ["grant", "fs", "w", "--for", "15m", "--renew", "5m", "--max", "2h", "--digest", "any"]
+    result = invoke(
+        ["grant", "fs", "w", "--for", "15m", "--renew", "5m", "--max", "2h", "--digest", "any"]
     )
     assert result.exit_code == 0, result.output
     assert "renewed by each call for 5m00s up to 2h00m" in result.output
     with GrantStore() as store:
         (given,) = store.grants()
     assert given.renew == 300 and given.cap == given.created + 7200
-    listing = runner.invoke(app, ["grants"]).output
+    listing = invoke(["grants"]).output
     assert "RENEW" in listing and "5m00s (max 1h59m)" in listing
-    default_cap = runner.invoke(
-        app, ["grant", "fs", "w", "--for", "1m", "--renew", "1m", "--digest", "any"]
-    )
+    default_cap = invoke(["grant", "fs", "w", "--for", "1m", "--renew", "1m", "--digest", "any"])
     assert "up to 8h00m" in default_cap.output
     events = [e for e in _events() if e["event"] == "grant.create"]
     assert events[0]["grant.renew"] == 300 and events[0]["grant.cap"] == given.cap
@@ -180,11 +196,11 @@ def test_bad_renewal_input_is_one_line() -> None:
     ]
     for extra, needle in cases:
         argv = ["grant", "fs", "w", "--for", "15m", "--digest", "any", *extra]
-        result = runner.invoke(app, argv)
+        result = invoke(argv)
         assert result.exit_code == 2, (argv, result.output)
-        first = result.output.splitlines()[0]
+        first = _after_prompt(result.output).splitlines()[0]
         assert first.startswith("ztmcp: error: ") and needle in first, (argv, result.output)
-    too_long = runner.invoke(app, ["grant", "fs", "w", "--for", "31d", "--digest", "any"])
+    too_long = invoke(["grant", "fs", "w", "--for", "31d", "--digest", "any"])
     assert too_long.exit_code == 2 and "between 1s and 30d" in too_long.output
     with GrantStore() as store:
         assert store.grants(include_inactive=True) == []  # nothing half-written
@@ -196,12 +212,12 @@ def test_locked_database_is_one_line_error() -> None:
     blocker = sqlite3.connect(paths.home() / "state.db", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # another process is in the middle of a write
     try:
-        result = runner.invoke(app, ["grant", "fs", "w", "--for", "1m", "--digest", "any"])
+        result = invoke(["grant", "fs", "w", "--for", "1m", "--digest", "any"])
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
     assert result.exit_code == 2
-    first, hint = result.output.splitlines()[:2]
+    first, hint = _after_prompt(result.output).splitlines()[:2]
     assert first.startswith("ztmcp: error: state database") and "locked" in first
     assert "another ztmcp process holds the database; try again" in hint
     with GrantStore() as store:
@@ -213,6 +229,24 @@ def test_a_grant_dated_in_the_future_shows_as_such() -> None:
 
     with GrantStore(clock=lambda: time.time() + 3600) as store:  # given before the clock stepped
         store.add("fs", "w", 7200, digest=None)
-    listing = runner.invoke(app, ["grants", "--all"]).output
+    listing = invoke(["grants", "--all"]).output
     assert "future" in listing
-    assert runner.invoke(app, ["grants"]).output.strip() == "no live grants"
+    assert invoke(["grants"]).output.strip() == "no live grants"
+
+
+def test_grant_needs_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No terminal (an agent's shell), or the wrong answer: refused in one line, no grant."""
+    _denied_call()
+    monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: False)
+    result = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m"], input="write_file\n")
+    assert result.exit_code != 0
+    error, hint = result.output.splitlines()  # the cause, and what to do: nothing else
+    assert error.startswith("ztmcp: error: ") and "no terminal to ask a person" in error
+    assert "a person must approve" in hint and "--" not in hint
+    monkeypatch.setattr("ztmcp.person.is_person_terminal", lambda: True)
+    wrong = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m"], input="yes\n")
+    assert wrong.exit_code != 0 and "not approved" in wrong.output
+    shown = runner.invoke(app, ["grant", "fs", "write_file", "--for", "15m"], input="x\n")
+    assert "tool version: sha256 " + DIGEST in shown.output  # exactly what would be allowed
+    with GrantStore() as store:
+        assert store.grants() == []

@@ -13,6 +13,7 @@ from mcp import Client
 
 from tests.e2e.access_helpers import everything_behind_ztmcp, result_text, run_cli
 from tests.e2e.peers import Peers
+from tests.person import run_on_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -47,10 +48,10 @@ async def _cli(ztmcp_argv: list[str], env: dict[str, str], *args: str) -> str:
 async def _grant(ztmcp_argv: list[str], env: dict[str, str], *args: str) -> str:
     """`ztmcp grant`, retried briefly: the proxy's audit writer records the denial async."""
     deadline = time.monotonic() + 10
+    argv = [*ztmcp_argv, "grant", *args]  # a person at a terminal types the tool name
     while True:
-        done = await anyio.run_process([*ztmcp_argv, "grant", *args], env=env, check=False)
-        out = done.stdout.decode() + done.stderr.decode()
-        if done.returncode == 0:
+        code, out = await anyio.to_thread.run_sync(run_on_terminal, argv, env, args[1])
+        if code == 0:
             return out
         assert "unknown" in out, out
         assert time.monotonic() < deadline, out
@@ -75,7 +76,7 @@ def test_grant_lifecycle_across_processes(
             # Ungranted: an actionable tool error, not a transport error.
             refused = await first.call_tool("get-sum", sum_args)
             assert refused.is_error
-            assert "To allow it: ztmcp grant everything get-sum --for 15m" in result_text(refused)
+            assert "To allow it: a person must approve" in result_text(refused)
 
             out = await _grant(
                 ztmcp_argv, child_env, "everything", "get-sum", "--for", "4s", "--reason", "e2e"
@@ -86,14 +87,14 @@ def test_grant_lifecycle_across_processes(
             assert "5" in result_text(allowed)
             # A grant for one tool does not open another.
             other = await first.call_tool("get-env", {})
-            assert other.is_error and "ztmcp grant everything get-env" in result_text(other)
+            assert other.is_error and "a person must approve" in result_text(other)
 
             await anyio.sleep(4.5)
             expired = await first.call_tool("get-sum", sum_args)
             assert expired.is_error and "needs a just-in-time grant" in result_text(expired)
 
             out = await _grant(ztmcp_argv, child_env, "everything", "get-sum", "--for", "15m")
-            grant_id = out.split()[1].rstrip(":")
+            grant_id = out.split("granted ")[-1].split(":")[0]  # after the prompt
             assert not (await first.call_tool("get-sum", sum_args)).is_error
 
             # A second `ztmcp run` started later honours the same grant.
@@ -124,8 +125,9 @@ def test_audit_holds_grant_events(
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return run_cli(ztmcp_argv, child_env, *args)
 
-    made = cli("grant", "fs", "write_file", "--for", "1m", "--digest", "any")
-    assert made.returncode == 0, made.stderr
+    argv = [*ztmcp_argv, "grant", "fs", "write_file", "--for", "1m", "--digest", "any"]
+    code, out = run_on_terminal(argv, child_env, "write_file")
+    assert code == 0, out
     assert cli("revoke", "--all").returncode == 0
     shown = cli("audit", "show", "--json")
     assert '"grant.create"' in shown.stdout and '"grant.revoke"' in shown.stdout
@@ -147,9 +149,7 @@ def test_annotations_default_on_a_real_server(
             assert not (await client.call_tool("echo", {"message": "hi"})).is_error
             toggled = await client.call_tool("toggle-simulated-logging", {})
             assert toggled.is_error
-            assert "ztmcp grant everything toggle-simulated-logging --for 15m" in result_text(
-                toggled
-            )
+            assert "a person must approve" in result_text(toggled)
 
     anyio.run(_bounded, scenario)
 
@@ -236,7 +236,7 @@ def test_held_call_is_released_by_an_approval_while_other_traffic_flows(
                     await anyio.sleep(0.01)
             text = result_text(results["env"])
             assert results["env"].is_error and f"approval {env_id} was denied by e2e" in text
-            assert "ztmcp grant everything get-env --for 15m" in text
+            assert "a person must approve" in text
 
             # The agent gives up (timeout → notifications/cancelled): the hold ends with it.
             with pytest.raises(Exception):  # noqa: B017 - the SDK's timeout error
@@ -270,7 +270,7 @@ def test_no_watcher_means_refused_at_once(
         async with Client(params, mode="legacy", cache=None) as client:
             await client.list_tools()
             refused = await client.call_tool("get-sum", {"a": 1, "b": 1})
-            assert refused.is_error and "ztmcp grant everything get-sum" in result_text(refused)
+            assert refused.is_error and "a person must approve" in result_text(refused)
 
     anyio.run(_bounded, scenario)
     with ApprovalStore(ztmcp_home / "state.db") as store:

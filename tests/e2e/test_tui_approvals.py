@@ -82,7 +82,7 @@ async def test_held_call_is_released_by_the_grant_key_and_held_again_after_expir
                 return results[0]
 
             # 1. Held, then released by key 1 (a short grant): the SDK client gets its result.
-            first = await held_call(("1",))
+            first = await held_call(("a", "1"))
             assert not first.is_error, result_text(first)
             assert "5" in result_text(first)
             (grant_row,) = _rows(app, "grants")
@@ -105,7 +105,7 @@ async def test_held_call_is_released_by_the_grant_key_and_held_again_after_expir
                 lambda: _rows(app, "grants")[0][3:5] == ["0s", "expired"],
                 timeout=SHORT + 10,
             )
-            second = await held_call(("2",))  # 15 minutes this time
+            second = await held_call(("a", "2"))  # 15 minutes this time
             assert not second.is_error, result_text(second)
 
             # 3. Revoke from the Grants tab: the next call is held again; deny refuses it.
@@ -118,9 +118,9 @@ async def test_held_call_is_released_by_the_grant_key_and_held_again_after_expir
             await _until(
                 "the revocation", lambda: any(r[4] == "revoked" for r in _rows(app, "grants"))
             )
-            third = await held_call(("d",))
+            third = await held_call(("a", "d"))
             assert third.is_error
-            assert "ztmcp grant everything get-sum" in result_text(third)
+            assert "a person must approve" in result_text(third)
 
     # Everything the TUI did is in its own audit log, chained like every other.
     events = [

@@ -148,7 +148,10 @@ async def test_a_held_call_is_granted_with_the_key_bound_to_its_digest(clock: Cl
         clock.now += 20
         await tick(app, pilot)
         assert cells(app, "approvals")[0][3:5] == ["20s", "40s"]
-        await pilot.press("2")  # from any tab: grant the oldest held call for 15 minutes
+        await pilot.press("2")  # not on the Approvals tab: the key acts on nothing
+        await settle(app, pilot)
+        assert len(cells(app, "approvals")) == 1
+        await pilot.press("a", "2")  # the call the screen shows: grant it for 15 minutes
         await settle(app, pilot)
         assert cells(app, "approvals") == []
         (shown,) = cells(app, "grants")
@@ -289,7 +292,7 @@ async def test_a_call_to_a_never_listed_tool_cannot_be_granted_from_the_queue(
     app = make(clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("1")
+        await pilot.press("a", "1")
         await settle(app, pilot)
         messages = [n.message for n in app._notifications]
         assert any("never listed" in m for m in messages), messages

@@ -24,7 +24,6 @@ call for approval and sliding a grant's expiry are the edge's work (``ztmcp.hold
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -64,8 +63,17 @@ class Rule:
         return fnmatchcase(server, self.server) and fnmatchcase(tool, self.tool)
 
 
+# What a refusal tells the agent: that a person must approve, never a command it could run
+# itself (the agent has a shell as the same user; `ztmcp grant` asks a person at a terminal).
+PERSON_MUST_APPROVE: Final = (
+    "a person must approve this call, in `ztmcp tui` or with `ztmcp grant` at their own "
+    "terminal; ask the user"
+)
+
+
 def grant_hint(server: str, tool: str) -> str:
-    return f"ztmcp grant {shlex.quote(server)} {shlex.quote(tool)} --for 15m"
+    """The hint of a refusal for want of a grant (the same text for every tool)."""
+    return PERSON_MUST_APPROVE
 
 
 def granted_id(verdict: Verdict) -> str | None:
@@ -198,7 +206,7 @@ class AccessCheck:
                 "access.denied",
                 f"policy denies tool {tool[:80]!r} on server {server[:80]!r}",
                 Severity.HIGH,
-                hint="change the matching [[access.rule]] in ztmcp.toml",
+                hint="the user's access policy denies it; only the user can change that",
             )
         listed = ctx.extra.get("tools", {}).get(tool)
         definition = listed if isinstance(listed, dict) else None
@@ -243,7 +251,7 @@ class AccessCheck:
                 "access.store",
                 f"grant store unavailable: {exc.message[:200]}",
                 Severity.HIGH,
-                hint=exc.hint or "run `ztmcp grants` to see the error",
+                hint="ask the user: ztmcp's grant store needs their attention",
             )
         arguments = msg.params.get("arguments")
         args = arguments if isinstance(arguments, dict) else {}

@@ -103,7 +103,7 @@ class EnvelopeCheck:
                 "envelope.unknown_method",
                 f"method {method[:80]!r} is not an MCP {side} method ztmcp allows",
                 Severity.MEDIUM,
-                hint='add it to [envelope] allow_methods in ztmcp.toml',
+                hint="only the user can allow it ([envelope] allow_methods in their config)",
                 code=METHOD_NOT_FOUND,
             )
         return None

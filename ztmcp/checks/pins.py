@@ -222,7 +222,7 @@ class PinsCheck:
                 Severity.HIGH,
                 replacement=replacement,
                 evidence=reason[:4000],
-                hint=f"re-pin {server} from its signed release (`ztmcp pins` shows the signer)",
+                hint="a person must re-pin it from its signed release; ask the user",
             )
 
         if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
@@ -307,7 +307,7 @@ class PinsCheck:
             Severity.HIGH if drifted else Severity.MEDIUM,
             replacement=body,
             evidence=evidence[:4000],
-            hint=f"review with `ztmcp diff {safe_name(server)}`, then re-pin with `ztmcp pin`",
+            hint=f"a person must review it (`ztmcp diff {safe_name(server)}`) and re-pin it",
         )
 
     # -- server fields ---------------------------------------------------------------------
@@ -333,7 +333,7 @@ class PinsCheck:
         if changed:
             evidence = f"changed {', '.join(changed)}; {evidence}"
         name = safe_name(server)
-        hint = f"review with `ztmcp diff {name}`, then re-pin with `ztmcp pin`"
+        hint = f"a person must review the change (`ztmcp diff {name}`) and re-pin it"
         what = ", ".join(changed) if changed else "name, version or instructions"
         reason = f"server {name!r} changed since it was pinned ({what})"
         if not instructions or "instructions" not in result:
@@ -399,5 +399,5 @@ class PinsCheck:
             f"{noun} {safe_name(name)!r} {problem}",
             Severity.HIGH,
             evidence=evidence,
-            hint=f"review with `ztmcp diff {safe_name(server)}`, then pin with `ztmcp pin`",
+            hint=f"a person must review it (`ztmcp diff {safe_name(server)}`) and pin it",
         )

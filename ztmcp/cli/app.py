@@ -18,8 +18,10 @@ from ztmcp.cli import (
     scan_cmd,
     secret_cmd,
     sign_cmd,
+    trust_cmd,
     tui_cmd,
 )
+from ztmcp.terminal import echo
 
 app = typer.Typer(
     name="ztmcp",
@@ -37,7 +39,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"ztmcp {__version__}")
+        echo(f"ztmcp {__version__}")
         raise typer.Exit()
 
 
@@ -79,4 +81,5 @@ grant_cmd.register(app)
 report_cmd.register(app)
 secret_cmd.register(app)
 proxy_cmd.register(app)
+trust_cmd.register(app)
 tui_cmd.register(app)

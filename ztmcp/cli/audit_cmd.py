@@ -22,6 +22,7 @@ from ztmcp.state.audit import (
     verify_dir,
     verify_file,
 )
+from ztmcp.terminal import echo
 
 audit_app = typer.Typer(
     help="Read, follow and verify the audit log ($ZTMCP_HOME/audit, one file per session).",
@@ -55,7 +56,7 @@ def _keep(record: dict[str, Any], cutoff: str | None, server: str | None) -> boo
 
 
 def _emit(record: dict[str, Any], as_json: bool) -> None:
-    typer.echo(json.dumps(record, ensure_ascii=False) if as_json else record_line(record))
+    echo(json.dumps(record, ensure_ascii=False) if as_json else record_line(record))
 
 
 @audit_app.command("show")
@@ -68,7 +69,7 @@ def show(since: SinceOpt = None, server: ServerOpt = None, as_json: JsonOpt = Fa
             _emit(record, as_json)
             shown += 1
     if shown == 0 and not as_json:
-        typer.echo(
+        echo(
             f"no audit records{' matching' if since or server else ''} in {paths.audit_dir()}",
             err=True,
         )
@@ -142,12 +143,12 @@ def verify(
         results = report.logs
         problems = [report.index_problem] if report.index_problem else []
         if report.index_note:
-            typer.echo(f"note   {directory}: {report.index_note}")
+            echo(f"note   {directory}: {report.index_note}")
     if not results and not problems:
-        typer.echo(f"no audit logs in {directory}", err=True)
+        echo(f"no audit logs in {directory}", err=True)
         raise typer.Exit(0)
     for problem in problems:
-        typer.echo(f"BROKEN {directory}: {problem}")
+        echo(f"BROKEN {directory}: {problem}")
     counts: dict[Status, int] = {}
     total = 0
     for result in results:
@@ -155,16 +156,16 @@ def verify(
         total += result.records
         line = _verdict(result)
         if line:
-            typer.echo(line)
+            echo(line)
     summary = f"{len(results)} log(s), {total} record(s) verified"
     for status in Status:
         if status is not Status.CLOSED and counts.get(status):
             summary += f", {counts[status]} {status.value}"
     failed = bool(problems) or any(result.status.failed for result in results)
     if failed:
-        typer.echo(f"{summary}; tampering or missing evidence found", err=True)
+        echo(f"{summary}; tampering or missing evidence found", err=True)
         raise typer.Exit(1)
-    typer.echo(f"ok: {summary}")
+    echo(f"ok: {summary}")
 
 
 def _verdict(result: Verification) -> str | None:

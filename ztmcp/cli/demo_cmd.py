@@ -8,6 +8,7 @@ import typer
 
 from ztmcp.cli.render import fail
 from ztmcp.errors import ZtmcpError
+from ztmcp.terminal import echo, secho
 
 if TYPE_CHECKING:
     from ztmcp.demo import Report
@@ -38,14 +39,14 @@ def demo(
     from ztmcp.demo import run_demo
 
     def progress(text: str) -> None:
-        typer.secho(f"… {text}", err=True, dim=True)
+        secho(f"… {text}", err=True, dim=True)
 
     try:
         report: Report = run_demo(progress=(lambda _: None) if as_json else progress)
     except ZtmcpError as exc:
         fail(exc)
     if as_json:
-        typer.echo(report.to_json())
+        echo(report.to_json())
     else:
         _render(report)
     if not report.verify.get("ok"):
@@ -55,7 +56,7 @@ def demo(
 def _render(report: Report) -> None:
     echo = typer.echo
     echo()
-    typer.secho("ztmcp demo: scripted agent → ztmcp run → untrustworthy demo server", bold=True)
+    secho("ztmcp demo: scripted agent → ztmcp run → untrustworthy demo server", bold=True)
     checks = ", ".join(report.checks) or "none"
     echo(f"  policy   {report.policy_file}")
     echo(f"           mode {report.mode}; checks in this session: {checks}"
@@ -75,7 +76,7 @@ def _render(report: Report) -> None:
             who = "ztmcp said" if step.status == "granted" else "agent got"
             echo(f"             {who}: {step.detail}")
         if step.note:
-            typer.secho(f"             → passed: {step.note}", fg=typer.colors.YELLOW)
+            secho(f"             → passed: {step.note}", fg=typer.colors.YELLOW)
     echo()
     counts = report.summary
     risky = sum(1 for s in report.steps if s.status == "passed" and s.risk)
@@ -86,17 +87,17 @@ def _render(report: Report) -> None:
         line += f", {counts['unknown']} without an audit record"
     echo(line)
     if report.secrets_in_audit:
-        typer.secho(f"  WARNING: the audit log holds a fake secret verbatim: "
+        secho(f"  WARNING: the audit log holds a fake secret verbatim: "
                     f"{', '.join(report.secrets_in_audit)}", fg=typer.colors.RED, bold=True)
     echo()
     verify = report.verify
     echo(f"  audit    {report.audit_log or 'not found'}")
     if verify.get("ok"):
         state = "session closed" if verify.get("closed") else "no session.end yet"
-        typer.secho(f"  verify   ok: {verify.get('records')} records, hash chain intact, {state}",
+        secho(f"  verify   ok: {verify.get('records')} records, hash chain intact, {state}",
                     fg=typer.colors.GREEN)
     else:
-        typer.secho(f"  verify   FAILED: {verify.get('error')}", fg=typer.colors.RED, bold=True)
+        secho(f"  verify   FAILED: {verify.get('error')}", fg=typer.colors.RED, bold=True)
     echo("  next     ztmcp audit show --server demo     ztmcp audit verify")
     echo("           wrap your own servers: ztmcp run --name NAME -- CMD ARGS… (examples/clients/)")
     echo(typer.style(f"  took {report.elapsed_s:.1f} s; state in {report.ztmcp_home}", dim=True))

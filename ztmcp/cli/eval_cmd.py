@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ztmcp.errors import ZtmcpError
+from ztmcp.terminal import echo
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +32,6 @@ def register(app: typer.Typer) -> None:
         except ZtmcpError as exc:
             fail(exc)
         if as_json:
-            typer.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+            echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
         else:
-            typer.echo(render_text(report, errors=errors))
+            echo(render_text(report, errors=errors))

@@ -28,9 +28,11 @@ import typer
 from ztmcp.cli.render import fail
 from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError, ZtmcpError
+from ztmcp.person import confirm
 from ztmcp.state import paths
 from ztmcp.state.approvals import Operator
 from ztmcp.state.audit import read_records, session_files
+from ztmcp.terminal import echo, safe
 
 _DIGEST = re.compile(r"tool\.sha256=([0-9a-f]{64})")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -140,7 +142,10 @@ def grant(
         ),
     ] = None,
 ) -> None:
-    """Let calls to one tool through for a while (just-in-time access)."""
+    """Let calls to one tool through for a while (just-in-time access).
+
+    A person must confirm at a terminal (stdin and stdout a TTY) by typing the tool name; with
+    no terminal (an agent's shell) it is refused."""
     try:
         seconds = parse_duration(duration)
         window = None if renew is None else parse_duration(renew)
@@ -149,20 +154,73 @@ def grant(
         limit = None if cap is None else parse_duration(cap)
         arg, prefix = _path_prefix(path_prefix)
         bound = _resolve_digest(server, tool, digest)
-        with Operator(CLI_LOG_NAME) as ops:
-            given = ops.grant(
-                server,
-                tool,
-                seconds,
-                digest=bound,
-                why=reason,
-                arg=arg,
-                prefix=prefix,
-                renew=window,
-                cap=limit,
-            )
+        answer = tool if tool and tool.isprintable() and tool.strip() == tool else "yes"
+        confirm(
+            f"grant {server} {tool}",
+            _what(server, tool, seconds, bound, arg, prefix, window, limit, reason),
+            answer,
+        )
+        line = give(server, tool, seconds, bound, why=reason, arg=arg, prefix=prefix,
+                    renew=window, cap=limit)  # fmt: skip
     except ZtmcpError as exc:
         fail(exc)
+    echo(line)
+
+
+def _what(
+    server: str,
+    tool: str,
+    seconds: float,
+    bound: str | None,
+    arg: str | None,
+    prefix: str | None,
+    renew: float | None,
+    cap: float | None,
+    why: str,
+) -> list[str]:
+    """Exactly what a grant allows, for the person who confirms it."""
+    lines = [
+        f"server {safe(server)}, tool {safe(tool)}",
+        f"for {_left(seconds)}"
+        + (f", renewed by each call for {_left(renew)}" if renew is not None else ""),
+        f"tool version: sha256 {bound}"
+        if bound
+        else "tool version: ANY (the server may change the tool and the grant still applies)",
+    ]
+    if arg is not None:
+        lines.append(f"only calls whose argument {safe(arg)} is a path under {safe(prefix)}")
+    if cap is not None:
+        lines.append(f"never past {_left(cap)} after now")
+    if why:
+        lines.append(f"reason: {safe(why)}")
+    return lines
+
+
+def give(
+    server: str,
+    tool: str,
+    seconds: float,
+    bound: str | None,
+    *,
+    why: str = "",
+    arg: str | None = None,
+    prefix: str | None = None,
+    renew: float | None = None,
+    cap: float | None = None,
+) -> str:
+    """Record a grant a person approved (audited); the line that says what was granted."""
+    with Operator(CLI_LOG_NAME) as ops:
+        given = ops.grant(
+            server,
+            tool,
+            seconds,
+            digest=bound,
+            why=why,
+            arg=arg,
+            prefix=prefix,
+            renew=renew,
+            cap=cap,
+        )
     scope = f", only {given.constraint}" if given.constraint else ""
     version = f"tool sha256 {bound[:12]}…" if bound else "any version of the tool"
     sliding = ""
@@ -171,9 +229,9 @@ def grant(
             f", renewed by each call for {_left(given.renew)} up to "
             f"{_left(given.cap - given.created)}"
         )
-    typer.echo(
-        f"granted {given.id}: {server} {tool} for {_left(seconds)}{sliding} ({version}{scope}); "
-        f"revoke with `ztmcp revoke {given.id}`"
+    return (
+        f"granted {given.id}: {safe(server)} {safe(tool)} for {_left(seconds)}{sliding} "
+        f"({version}{safe(scope)}); revoke with `ztmcp revoke {given.id}`"
     )
 
 
@@ -205,9 +263,9 @@ def revoke(
     except ZtmcpError as exc:
         fail(exc)
     if not revoked:
-        typer.echo("no live grants")
+        echo("no live grants")
     for g in revoked:
-        typer.echo(f"revoked {g.id}: {g.server} {g.tool}")
+        echo(f"revoked {g.id}: {g.server} {g.tool}")
 
 
 def _left(seconds: float) -> str:
@@ -228,7 +286,7 @@ def grants(
     except ZtmcpError as exc:
         fail(exc)
     if not rows:
-        typer.echo("no live grants" if not everything else "no grants")
+        echo("no live grants" if not everything else "no grants")
         return
     now = time.time()
     table = [("ID", "SERVER", "TOOL", "LEFT", "STATUS", "RENEW", "LIMIT", "WHO", "WHY")]
@@ -251,9 +309,10 @@ def grants(
                 g.why or "-",
             )
         )
+    table = [tuple(safe(cell) for cell in row) for row in table]  # type: ignore[misc]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
-        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def register(app: typer.Typer) -> None:

@@ -32,6 +32,7 @@ import typer
 
 from ztmcp.cli.render import describe_exception, fail
 from ztmcp.errors import PinError, SigningError, UsageError, ZtmcpError
+from ztmcp.terminal import echo, safe
 
 if TYPE_CHECKING:
     from ztmcp.lockfile import Lockfile, Pin
@@ -68,7 +69,7 @@ def _die(exc: ZtmcpError, code: int = 2) -> NoReturn:
 
 
 def _progress(text: str) -> None:
-    typer.echo(f"ztmcp: {text}", err=True)
+    echo(f"ztmcp: {text}", err=True)
 
 
 def _lock_path(explicit: Path | None) -> Path:
@@ -179,8 +180,10 @@ def _pinned_manifest(lock: Lockfile, pin: Pin) -> Manifest | None:
     """The stored pinned manifest, only if it still matches the lock's digest."""
     if pin.manifest is None:
         return None
+    from ztmcp.trust import inside
+
     path = lock.path.parent / pin.manifest
-    if not path.is_file():
+    if not inside(path, lock.path.parent) or not path.is_file():
         return None
     try:
         stored = _read_manifest(path)
@@ -298,6 +301,41 @@ def _companions(lock: Lockfile, pin: Pin) -> list[Path]:
     return [lock.path.parent / rel for rel in rels if rel is not None]
 
 
+def signer_line(pin: Pin, approved: bool) -> str:
+    """Who signed a pin, as the lock claims it; never claimed for an unapproved lock (its
+    signature would verify against whatever trust root the repository supplies)."""
+    if not approved:
+        return "signed pin, not verified: the lock is not approved (`ztmcp trust`)"
+    return f"signed by {safe(pin.signer())}"
+
+
+def _accept_drift(lock: Lockfile, previous: Pin, manifest: Manifest) -> None:
+    """Re-pinning a changed manifest accepts the change (a rug pull, if it is one): a person
+    confirms it at a terminal after seeing what changed (``ztmcp.person.confirm``); the agent,
+    with no terminal, cannot. A signed re-pin needs no prompt: the publisher's signature
+    vouches for it."""
+    from ztmcp.person import confirm
+
+    lines = drift_lines(previous, _pinned_manifest(lock, previous), manifest)
+    shown = [safe(line) for line in lines[:20]]
+    if len(lines) > 20:
+        shown.append(f"… and {len(lines) - 20} more (`ztmcp diff {safe(previous.name)}`)")
+    confirm(f"re-pin {previous.name}: accept these changes", shown, previous.name)
+
+
+def _runnable(lock: Lockfile, name: str) -> None:
+    """Refuse to start a command or contact a URL an unapproved lock names."""
+    from ztmcp import lockfile as lockmod
+
+    if not lockmod.is_approved(lock):
+        raise PinError(
+            f"not starting {name!r} from {lock.path}: the lock is not approved, and its "
+            "command came with the repository",
+            hint=f"review and approve it with `ztmcp trust {lock.path}`, or give the "
+            "command yourself after --",
+        )
+
+
 def _stamp(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -338,7 +376,7 @@ def register(app: typer.Typer) -> None:
                 _write_atomic(output, manifest.to_json())
                 _progress(f"wrote {output}")
             else:
-                typer.echo(manifest.to_json(), nl=False)
+                echo(manifest.to_json(), nl=False)
         except ZtmcpError as exc:
             _die(exc)
         _progress(f"digest {manifest.digest}")
@@ -466,6 +504,7 @@ def register(app: typer.Typer) -> None:
                 elif where:
                     manifest = extract_now(_target(args[1:]), mode, timeout)
                 elif previous is not None and (previous.command or previous.url):
+                    _runnable(lock, name)
                     again = previous.url or list(previous.command or ())
                     manifest = extract_now(again, mode, timeout)
                 else:
@@ -475,6 +514,8 @@ def register(app: typer.Typer) -> None:
                     )
                 pin = _pin_from(name, manifest, previous, **where)
                 assert pin.manifest is not None
+                if previous is not None and previous.digest != pin.digest:
+                    _accept_drift(lock, previous, manifest)  # a person accepts the change
                 files[lock.path.parent / pin.manifest] = manifest.to_json()
             from ztmcp.sandbox import pinned as sandbox_pin  # --learn's profile: docs/sandbox.md
 
@@ -498,11 +539,11 @@ def register(app: typer.Typer) -> None:
             f"{len(pin.items(k))} {k}" for k in lockmod.KIND_TABLES if pin.items(k) or k == "tools"
         )
         signer = f", signed by {pin.signer()}" if pin.signed else ""
-        typer.echo(f"{verb} {name}: {counts}, digest {pin.digest}{signer} in {lock.path}")
+        echo(f"{verb} {name}: {counts}, digest {pin.digest}{signer} in {lock.path}")
         if pin.sandbox is not None:
-            typer.echo(f"sandbox profile {pin.sandbox.digest[:19]}…: {pin.sandbox.summary()}")
+            echo(f"sandbox profile {pin.sandbox.digest[:19]}…: {pin.sandbox.summary()}")
         if previous is not None and previous.digest == pin.digest:
-            typer.echo("(unchanged)")
+            echo("(unchanged)")
 
     @app.command(
         "pins",
@@ -519,30 +560,33 @@ def register(app: typer.Typer) -> None:
             lock = lockmod.read(_lock_path(lockfile))
         except ZtmcpError as exc:
             _die(exc)
+        approved = lockmod.is_approved(lock)
+        if not approved:
+            echo(f"ztmcp: {lockmod.untrusted_notice(lock.path)}", err=True)
         try:
             with FirstSeenStore() as store:
                 seen = store.all()
         except ZtmcpError as exc:  # the lock is still worth showing
             seen = []
-            typer.echo(f"ztmcp: cannot read first-seen pins: {exc.diagnostics()}", err=True)
+            echo(f"ztmcp: cannot read first-seen pins: {exc.diagnostics()}", err=True)
         if not lock.pins:
-            typer.echo(f"no pins in {lock.path} (pin a server with `ztmcp pin NAME -- CMD…`)")
+            echo(f"no pins in {lock.path} (pin a server with `ztmcp pin NAME -- CMD…`)")
         for name, pin in sorted(lock.pins.items()):
-            launch = pin.url or " ".join(pin.command or ()) or "-"
-            typer.echo(
-                f"{name:<20} {len(pin.tools):>3} tools  {pin.source:<8} "
+            launch = safe(pin.url or " ".join(pin.command or ()) or "-")
+            echo(
+                f"{safe(name):<20} {len(pin.tools):>3} tools  {pin.source:<8} "
                 f"{pin.digest[:19]}…  {launch}"
             )
             if pin.signed:
-                typer.echo(f"{'':<20} signed by {pin.signer()}")
+                echo(f"{'':<20} {signer_line(pin, approved)}")
             if pin.sandbox is not None:  # hosts are checked rules (profile.parse_net): printable
-                typer.echo(f"{'':<20} sandbox: {pin.sandbox.summary()}")
+                echo(f"{'':<20} sandbox: {pin.sandbox.summary()}")
         if seen:
-            typer.echo("first seen by `ztmcp run` (trust on first use, not in the lock):")
+            echo("first seen by `ztmcp run` (trust on first use, not in the lock):")
             for first in seen:
                 digest = first.manifest.digest
-                typer.echo(
-                    f"{first.server:<20} {len(first.manifest.tools):>3} tools  {'tofu':<8} "
+                echo(
+                    f"{safe(first.server):<20} {len(first.manifest.tools):>3} tools  {'tofu':<8} "
                     f"{digest[:19]}…  since {_stamp(first.first_seen)}"
                 )
 
@@ -573,9 +617,9 @@ def register(app: typer.Typer) -> None:
         if pin is not None:
             for path in _companions(lock, pin):
                 path.unlink(missing_ok=True)
-            typer.echo(f"unpinned {name} from {lock.path}")
+            echo(f"unpinned {name} from {lock.path}")
         if forgotten:
-            typer.echo(f"forgot {forgotten} first-seen pin(s) of {name}")
+            echo(f"forgot {forgotten} first-seen pin(s) of {name}")
 
     @app.command(
         "diff",
@@ -628,6 +672,11 @@ def register(app: typer.Typer) -> None:
             observed: Manifest | None = None
             if from_file is not None:
                 observed = _read_manifest(from_file)
+            elif not observed_only and (pin.url or pin.command) and not lockmod.is_approved(lock):
+                note = (
+                    f"not starting {name} from {lock.path}: the lock is not approved "
+                    f"(`ztmcp trust {lock.path}`)"
+                )
             elif not observed_only and (pin.url or pin.command):
                 try:
                     observed = extract_now(pin.url or list(pin.command or ()), mode, timeout)
@@ -660,13 +709,13 @@ def register(app: typer.Typer) -> None:
         except ZtmcpError as exc:
             _die(exc)
         if note:
-            typer.echo(f"ztmcp: {note}", err=True)
+            echo(f"ztmcp: {note}", err=True)
         if not lines:
-            typer.echo(f"{name}: matches its pin ({pin.digest})")
+            echo(f"{name}: matches its pin ({pin.digest})")
             return
         shown = "observed" if kinds is not None or observed is None else observed.digest
-        typer.echo(f"{name}: drifted from its pin ({pin.digest} -> {shown})")
+        echo(f"{name}: drifted from its pin ({pin.digest} -> {shown})")
         for line in lines:
-            typer.echo(f"  {line}")
+            echo(f"  {line}")
         sys.stdout.flush()
         raise typer.Exit(1)

@@ -15,6 +15,7 @@ from ztmcp.errors import ZtmcpError
 from ztmcp.report import Report, ToolExposure, build_report, format_seconds
 from ztmcp.state import paths
 from ztmcp.state.audit import read_records, session_files
+from ztmcp.terminal import echo
 
 
 def _iso(ts: float) -> str:
@@ -115,7 +116,7 @@ def report(
     directory = paths.audit_dir()
     files = session_files(directory)
     if not files:
-        typer.echo(f"no audit logs in {directory}: run a server with `ztmcp run` first")
+        echo(f"no audit logs in {directory}: run a server with `ztmcp run` first")
         return
     end = time.time()
     records = list(read_records(files))
@@ -129,17 +130,17 @@ def report(
         body["window"]["start"] = _iso(result.start)
         body["window"]["end"] = _iso(result.end)
         body["server"] = server
-        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     scope = f" on server {server}" if server else ""
     window = f"{_iso(result.start)} to {_iso(result.end)}"
-    typer.echo(f"exposure over the last {since} ({window}){scope}")
+    echo(f"exposure over the last {since} ({window}){scope}")
     if not result.tools:
-        typer.echo("no tool calls or grants in this window")
+        echo("no tool calls or grants in this window")
     for line in render_table(result) if result.tools else []:
-        typer.echo(line)
+        echo(line)
     for line in egress.lines():
-        typer.echo(line)
+        echo(line)
 
 
 HELP = (

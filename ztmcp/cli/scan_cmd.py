@@ -14,13 +14,14 @@ from typing import Annotated, Any, Final, NoReturn
 import typer
 
 from ztmcp.cli.render import describe_exception
+from ztmcp.terminal import echo
 
 FORMATS: Final = ("text", "json", "sarif")
 TIMEOUT: Final = 60.0
 
 
 def _error(message: str) -> NoReturn:
-    typer.echo(f"ztmcp: error: {message}", err=True)
+    echo(f"ztmcp: error: {message}", err=True)
     raise typer.Exit(2)
 
 
@@ -136,10 +137,10 @@ def register(app: typer.Typer) -> None:
         except ManifestError as exc:
             _error(f"invalid manifest{f' {source}' if source else ''}: {exc}")
         if fmt == "json":
-            typer.echo(render_json(report))
+            echo(render_json(report))
         elif fmt == "sarif":
-            typer.echo(render_sarif(report, text, __version__))
+            echo(render_sarif(report, text, __version__))
         else:
-            typer.echo(render_text(report, threshold))
+            echo(render_text(report, threshold))
         if report.at_least(threshold):
             raise typer.Exit(1)

@@ -17,6 +17,7 @@ from ztmcp.credentials import MAX_SECRET_BYTES, SERVICE, CredentialError, Secret
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.audit import AuditLog
+from ztmcp.terminal import echo
 
 CLI_LOG_NAME = "ztmcp-cli"
 
@@ -68,7 +69,7 @@ def set_secret(name: NameArg) -> None:
     except ZtmcpError as exc:
         fail(exc)
     verb = "replaced" if existed else "stored"
-    typer.echo(
+    echo(
         f"{verb} secret {name!r} in the keyring (service {SERVICE!r}); "
         f"use it in ztmcp.toml as {{secret:{name}}}"
     )
@@ -84,10 +85,10 @@ def list_secrets() -> None:
     except ZtmcpError as exc:
         fail(exc)
     if not names:
-        typer.echo("no secrets (add one with `ztmcp secret set NAME`)")
+        echo("no secrets (add one with `ztmcp secret set NAME`)")
         return
     for name in names:
-        typer.echo(f"{name}  (missing from the keyring)" if name in missing else name)
+        echo(f"{name}  (missing from the keyring)" if name in missing else name)
 
 
 @secret_app.command("delete")
@@ -99,7 +100,7 @@ def delete_secret(name: NameArg) -> None:
         _audit({"event": "secret.delete", "secret.name": name})
     except ZtmcpError as exc:
         fail(exc)
-    typer.echo(f"deleted secret {name!r}")
+    echo(f"deleted secret {name!r}")
 
 
 def register(app: typer.Typer) -> None:

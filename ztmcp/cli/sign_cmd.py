@@ -16,6 +16,7 @@ import typer
 
 from ztmcp.cli.render import fail
 from ztmcp.errors import SigningError, UsageError
+from ztmcp.terminal import echo
 
 _HELP = (
     "Verify a Sigstore bundle over FILE, signed by an expected identity at an expected issuer."
@@ -146,7 +147,7 @@ def register(app: typer.Typer) -> None:
         from ztmcp.signing import sign_manifest
 
         def progress(text: str) -> None:
-            typer.echo(f"ztmcp: {text}", err=True)
+            echo(f"ztmcp: {text}", err=True)
 
         try:
             signed = sign_manifest(
@@ -160,9 +161,9 @@ def register(app: typer.Typer) -> None:
                 progress=progress,
             )
         except SigningError as exc:
-            typer.echo(f"ztmcp: not signed: {exc.message}", err=True)
+            echo(f"ztmcp: not signed: {exc.message}", err=True)
             raise typer.Exit(1) from None
-        typer.echo(signed.summary())
+        echo(signed.summary())
 
     @app.command("verify", help=_HELP)
     def verify_command(
@@ -217,6 +218,6 @@ def register(app: typer.Typer) -> None:
                 file, bundle, identity, issuer, offline=offline, trust_config=trust_config
             )
         except SigningError as exc:
-            typer.echo(f"ztmcp: not verified: {exc.message}", err=True)
+            echo(f"ztmcp: not verified: {exc.message}", err=True)
             raise typer.Exit(1) from None
-        typer.echo(f"verified: {verified.summary()}")
+        echo(f"verified: {verified.summary()}")

@@ -42,9 +42,11 @@ def tui(
 
     While it runs, proxies hold a call that needs a grant and queue it under Approvals.
 
-    Without it, such calls are refused at once with the `ztmcp grant` command to run.
+    Without it, such calls are refused at once (a person must approve: here, or with
+    `ztmcp grant` at a terminal).
 
-    Keys: 1 2 3 grant the held call, d denies, r revokes a grant, ? shows every key.
+    Keys (Approvals tab): 1 2 3 grant the selected held call, d denies it; r revokes a grant,
+    ? shows every key.
     """
     try:
         cutoff = None if since == "all" else time.time() - parse_duration(since)

@@ -29,6 +29,7 @@ from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.grants import Grant, db_path
 from ztmcp.state.observed import Observed
+from ztmcp.terminal import safe, safe_lines
 from ztmcp.tui.drift import PinnedManifests, drift_lines, status
 from ztmcp.tui.screens import HelpScreen
 from ztmcp.tui.state import Snapshot, StateView
@@ -54,7 +55,7 @@ Cells = tuple[str, ...]
 
 def _cells(values: Iterable[str]) -> list[Text]:
     """Plain text cells: audit fields come from servers and must never be read as markup."""
-    return [Text(v, no_wrap=True, overflow="ellipsis") for v in values]
+    return [Text(safe(v), no_wrap=True, overflow="ellipsis") for v in values]
 
 
 def _sync(table: DataTable[Any], rows: Sequence[tuple[str, Cells]]) -> None:
@@ -67,8 +68,8 @@ def _sync(table: DataTable[Any], rows: Sequence[tuple[str, Cells]]) -> None:
         for key, cells in rows:
             old = table.get_row(key)
             for column, value, before in zip(columns, cells, old, strict=True):
-                if str(before) != value:
-                    table.update_cell(key, column, Text(value, no_wrap=True))
+                if str(before) != safe(value):
+                    table.update_cell(key, column, Text(safe(value), no_wrap=True))
         return
     selected = _selected(table)
     table.clear()
@@ -308,9 +309,9 @@ class ZtmcpApp(App[None]):
                 self.observed = latest
                 self._show_servers()
         if note:
-            self.notify(note, markup=False)
+            self.notify(safe(note), markup=False)
         if failure:
-            self.notify(failure, title="Not done", severity="error", markup=False)
+            self.notify(safe(failure), title="Not done", severity="error", markup=False)
         self._show_state(self.clock())
         self._show_status()
 
@@ -361,7 +362,8 @@ class ZtmcpApp(App[None]):
             if approval.id not in self._announced:
                 self._announced.add(approval.id)
                 self.notify(
-                    f"{approval.server} {approval.tool} is held. {self.keys_text()}",
+                    f"{safe(approval.server)} {safe(approval.tool)} is held: open Approvals "
+                    f"(a), select it, then {self.keys_text()}",
                     title="Call held for approval",
                     severity="warning",
                     markup=False,
@@ -379,8 +381,8 @@ class ZtmcpApp(App[None]):
             return
         self._lock_mtime = mtime
         try:
-            self._lock = lockfile.read(self.lock_path, missing_ok=True)
-            self.lock_error = None
+            # An unapproved (cloned) lock pins nothing here either; the status line says why.
+            self._lock, self.lock_error = lockfile.read_trusted(self.lock_path)
         except ZtmcpError as exc:
             self._lock = None
             self.lock_error = exc.message
@@ -421,19 +423,21 @@ class ZtmcpApp(App[None]):
         pin = self._lock.get(server) if self._lock is not None else None
         lock_dir = self.lock_path.parent if self.lock_path is not None else None
         text = Text()
-        text.append(f"{server}: observed against pinned\n", style="bold")
+        text.append(f"{safe(server)}: observed against pinned\n", style="bold")
         text.append(
-            "\n".join(drift_lines(pin, self.observed.get(server), lock_dir, self._manifests))
+            safe_lines(
+                "\n".join(drift_lines(pin, self.observed.get(server), lock_dir, self._manifests))
+            )
         )
         facts = self.seen.get(server, ServerSeen())
         text.append(f"\n\npin findings in traffic: {facts.pin_findings}", style="bold")
         if facts.last_pin_rule:
-            text.append(f"\nlatest: {facts.last_pin_rule}")
+            text.append(f"\nlatest: {safe(facts.last_pin_rule)}")
             for part in facts.last_pin_evidence.split("; "):
                 if part:
-                    text.append(f"\n  {part}")
+                    text.append(f"\n  {safe(part)}")
         if pin is None or facts.pin_findings or server in self.observed:
-            text.append(f"\n\nreview with `ztmcp diff {server}`, then pin with `ztmcp pin`")
+            text.append(f"\n\nreview with `ztmcp diff {safe(server)}`, then pin with `ztmcp pin`")
         body.update(text)
 
     def _show_status(self) -> None:
@@ -452,7 +456,7 @@ class ZtmcpApp(App[None]):
             parts.append(f"lock: {self.lock_error}")
         status = self._widget("#status")
         status.set_class(bool(self.corrupt or self.state_error or self.lock_error), "problem")
-        status.update(Text(" · ".join(parts)))
+        status.update(Text(safe(" · ".join(parts))))
 
     # -- events --------------------------------------------------------------------------
 
@@ -494,8 +498,8 @@ class ZtmcpApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("grant", "deny", "revoke", "show_tab") and not self._main_ready():
             return False
-        if action in ("grant", "deny"):
-            return bool(self.snapshot.approvals)
+        if action in ("grant", "deny"):  # only on the call the Approvals tab shows selected
+            return self._tabs.active == "approvals" and self._selected_approval() is not None
         if action == "revoke":
             active = self._tabs.active == "grants"
             return active and self._selected_grant() is not None
@@ -520,11 +524,11 @@ class ZtmcpApp(App[None]):
         self.push_screen(HelpScreen(self.keys_text()))
 
     def _selected_approval(self) -> str | None:
+        """The held call under the cursor of the Approvals tab; never another one (a key acts
+        on the call the screen shows, or on nothing)."""
         key = _selected(self._table("approvals"))
         ids = [a.id for a in self.snapshot.approvals]
-        if key in ids:
-            return key
-        return ids[0] if ids else None
+        return key if key in ids else None
 
     def _selected_grant(self) -> str | None:
         key = _selected(self._table("grants"))

@@ -24,8 +24,9 @@ Live view of every `ztmcp run` session on this machine, and the place to answer 
 - **?**: this help · **q**: quit
 
 While this app runs, proxies **hold** a call that needs a grant (up to the policy's wait) and
-list it under Approvals; granting releases it at once. When no TUI runs, such calls are denied
-at once with the `ztmcp grant` command to run.
+list it under Approvals; select it there, then granting releases it at once (keys act only on
+the selected call). When no TUI runs, such calls are denied at once, telling the agent that a
+person must approve (here, or with `ztmcp grant` at a terminal).
 
 The audit log holds digests, not content: the detail pane shows what was recorded.
 """

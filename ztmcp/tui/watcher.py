@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.durations import format_duration
+from ztmcp.terminal import safe, safe_lines
 
 _OWN_LOGS: Final = frozenset({"ztmcp-cli", "ztmcp-tui"})  # grant/revoke logs, not servers
 CAP: Final = 5000  # traffic rows kept in memory and on screen
@@ -182,7 +183,8 @@ def traffic_row(record: Mapping[str, Any]) -> tuple[str, ...]:
     if event != "message":
         tool = str(record.get("gen_ai.tool.name") or "")
         detail = str(record.get("grant.id") or record.get("reason") or record.get("mode") or "")
-        return (when, server, f"· {event}", tool[:40], "", detail[:40])
+        cells = (when, server, f"· {event}", tool[:40], "", detail[:40])
+        return tuple(safe(cell) for cell in cells)
     direction = record.get("direction")
     arrow = "→" if direction == "to_server" else "←" if direction == "to_client" else "?"
     method = str(record.get("mcp.method.name") or record.get("kind") or "?")
@@ -195,11 +197,12 @@ def traffic_row(record: Mapping[str, Any]) -> tuple[str, ...]:
             outcome += f" +{len(verdicts) - 1}"
     check_us = record.get("check_us")
     latency = f"{check_us:.0f}" if isinstance(check_us, int | float) else ""
-    return (when, server, f"{arrow} {method[:40]}", tool[:40], latency, outcome[:48])
+    cells = (when, server, f"{arrow} {method[:40]}", tool[:40], latency, outcome[:48])
+    return tuple(safe(cell) for cell in cells)  # records carry what servers and agents sent
 
 
 def pretty(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True)
+    return safe_lines(json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True))
 
 
 def findings(record: Mapping[str, Any]) -> list[str]:
@@ -215,8 +218,9 @@ def findings(record: Mapping[str, Any]) -> list[str]:
             f"{verdict.get('severity', '?')} {verdict.get('action', '?')} "
             f"{verdict.get('rule', '?')}: {verdict.get('reason', '')}"
         )
+        line = safe(line)
         if verdict.get("evidence"):
-            line += f"\n    evidence: {verdict['evidence']}"
+            line += f"\n    evidence: {safe(verdict['evidence'])}"
         lines.append(line)
     return lines
 
