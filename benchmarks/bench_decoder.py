@@ -1,0 +1,95 @@
+"""``jsonrpc.parse`` (the strict decoder every adapter uses) against plain ``json.loads``.
+
+Three typical frames, each parsed ``--loops`` times per run, best of ``--runs`` runs (the
+minimum: on a shared machine it is the figure least disturbed by other load):
+
+1. a ``tools/call`` request (server-everything's ``echo`` with a short argument and ``_meta``),
+2. its response (one text content item, ``structuredContent``, ``isError``),
+3. a ``tools/call`` request with a 16-digit-run argument, NaN-free floats and a surrogate pair
+   escape, which takes the decoder's slower paths (the strict number and surrogate checks).
+
+Printed per frame: µs per message for ``parse`` and ``json.loads`` of the same bytes, and their
+ratio. Run it at two commits to compare a decoder change (``git stash``; run; ``git stash pop``).
+
+Run:  .venv/bin/python benchmarks/bench_decoder.py [--loops 20000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ztmcp.jsonrpc import Direction, parse  # noqa: E402
+
+REQUEST = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": 42,
+        "method": "tools/call",
+        "params": {
+            "name": "echo",
+            "arguments": {"message": "hello from the benchmark, a short sentence"},
+            "_meta": {"progressToken": 42},
+        },
+    },
+    separators=(",", ":"),
+).encode()
+RESPONSE = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": 42,
+        "result": {
+            "content": [{"type": "text", "text": "Echo: hello from the benchmark, a sentence"}],
+            "structuredContent": {"echoed": "hello from the benchmark", "length": 24},
+            "isError": False,
+        },
+    },
+    separators=(",", ":"),
+).encode()
+SLOW_PATHS = (
+    b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"lookup","arguments":'
+    b'{"card":"4111111111111111","amount":12.75,"ratio":1.5e-3,"greeting":"hi \\ud83d\\ude00",'
+    b'"Kelvin":"\\u212a"}}}'
+)
+
+
+def best_us(fn: Callable[[bytes], object], raw: bytes, loops: int, runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn(raw)
+        best = min(best, (time.perf_counter() - start) / loops)
+    return best * 1e6
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--loops", type=int, default=20000)
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+
+    def strict(raw: bytes) -> object:
+        return parse(raw, Direction.TO_SERVER)
+
+    print(f"{'frame':<22}{'bytes':>7}{'parse µs':>11}{'json.loads µs':>15}{'ratio':>8}")
+    for label, raw in [
+        ("tools/call request", REQUEST),
+        ("tools/call response", RESPONSE),
+        ("slow paths request", SLOW_PATHS),
+    ]:
+        strict(raw)  # refuses nothing here: a refusal would measure the error path
+        ours = best_us(strict, raw, args.loops, args.runs)
+        plain = best_us(json.loads, raw, args.loops, args.runs)
+        print(f"{label:<22}{len(raw):>7}{ours:>11.2f}{plain:>15.2f}{ours / plain:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
