@@ -180,6 +180,17 @@ def _first_collision(keys: Iterable[str], fold: Callable[[str], str]) -> tuple[s
     raise AssertionError("no collision")  # pragma: no cover - only called after one was seen
 
 
+_SAFE_KEY_SETS: Final[set[str]] = set()
+_SAFE_KEY_SETS_MAX: Final = 4096
+
+
+def _remember_safe(joined: str) -> None:
+    if len(_SAFE_KEY_SETS) >= _SAFE_KEY_SETS_MAX:
+        _SAFE_KEY_SETS.clear()
+    if len(joined) <= 512:
+        _SAFE_KEY_SETS.add(joined)
+
+
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Every JSON object: refuse keys that some peer would read as the same key."""
     obj = dict(pairs)
@@ -190,8 +201,21 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             "json.duplicate_key", f"duplicate key {dup[:80]!r} (peers disagree on which one counts)"
         )
     if count > 1:
-        # ASCII keys fold only by ASCII case; anything else takes the slower Unicode folds.
-        folds = (str.lower,) if "".join(obj).isascii() else (_go_fold, _upper_lower)
+        # Messages repeat the same few key sets: each is judged once (a bounded memo of key sets
+        # known to be safe). Otherwise one C-speed pass: ASCII keys all in lower case cannot
+        # collide; other ASCII keys collide only if their lower-case forms do.
+        joined = "\0".join(obj)
+        if joined in _SAFE_KEY_SETS:
+            return obj
+        if joined.isascii():
+            lowered = joined.lower()
+            folds: tuple[Callable[[str], str], ...] = (str.lower,)
+            keys = lowered.split("\0")
+            if lowered == joined or (len(keys) == count and len(set(keys)) == count):
+                _remember_safe(joined)
+                return obj
+        else:
+            folds = (_go_fold, _upper_lower)
         for fold in folds:
             if len({fold(key) for key in obj}) != count:
                 one, other = _first_collision(obj, fold)
@@ -210,6 +234,13 @@ _DECODER: Final = json.JSONDecoder(
     parse_float=_strict_float,
     parse_constant=_refuse_constant,
 )
+# The same decoder without the per-integer hook, for frames that cannot hold an integer beyond
+# the safe range: such an integer has 16 digits or more, so a frame with fewer digits in all
+# cannot hold one (counting is a C-speed pass; a regex for 16 digits in a row is not).
+_DECODER_SHORT_INTS: Final = json.JSONDecoder(
+    object_pairs_hook=_object, parse_float=_strict_float, parse_constant=_refuse_constant
+)
+_DIGITS: Final = b"0123456789"
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -273,11 +304,11 @@ def _folded(fields: frozenset[str]) -> _Spelling:
     return _Spelling(fields, {name.lower(): name for name in fields})
 
 
-_SPELLINGS: Final = {
-    "params": _folded(_PARAMS_FIELDS),
-    "result": _folded(_RESULT_FIELDS),
-    "error": _folded(_ERROR_FIELDS),
-}
+_SPELLINGS: Final = (
+    ("params", _folded(_PARAMS_FIELDS)),
+    ("result", _folded(_RESULT_FIELDS)),
+    ("error", _folded(_ERROR_FIELDS)),
+)
 _ENVELOPE_SPELLING: Final = _folded(_ENVELOPE_FIELDS)
 _TOOL_SPELLING: Final = _folded(_TOOL_FIELDS)
 
@@ -304,16 +335,18 @@ def _check_shape(body: dict[str, Any]) -> None:
             code=INVALID_REQUEST,
             rule="jsonrpc.ambiguous_kind",
         )
-    _check_spelling(body, _ENVELOPE_SPELLING, "top-level")
-    for member, spelling in _SPELLINGS.items():
+    # issuperset walks the keys at C speed: the usual message has only exact field names.
+    if not _ENVELOPE_SPELLING.exact.issuperset(body):
+        _check_spelling(body, _ENVELOPE_SPELLING, "top-level")
+    for member, spelling in _SPELLINGS:
         value = body.get(member)
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not spelling.exact.issuperset(value):
             _check_spelling(value, spelling, member)
     result = body.get("result")
     tools = result.get("tools") if isinstance(result, dict) else None
     if isinstance(tools, list):
         for tool in tools:
-            if isinstance(tool, dict):
+            if isinstance(tool, dict) and not _TOOL_SPELLING.exact.issuperset(tool):
                 _check_spelling(tool, _TOOL_SPELLING, "tool")
 
 
@@ -369,7 +402,9 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
     # walk below is only needed for messages that could be too deep.
     openers = raw.count(b"{") + raw.count(b"[")
     try:
-        body = _DECODER.decode(text)
+        digits = len(raw) - len(raw.translate(None, _DIGITS))
+        decoder = _DECODER if digits >= _SAFE_DIGITS else _DECODER_SHORT_INTS
+        body = decoder.decode(text)
     except RecursionError:
         raise ProtocolError(
             f"message nesting exceeds the limit of {limits.max_depth}",
