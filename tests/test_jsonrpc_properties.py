@@ -17,7 +17,7 @@ from ztmcp.errors import ProtocolError
 from ztmcp.jsonrpc import MAX_SAFE_INTEGER, Direction, Message, encode, parse, recover_id
 
 SETTINGS = settings(
-    max_examples=400, deadline=500, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=200, deadline=500, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 LONE = re.compile("[\ud800-\udfff]")
 GO_ASCII = str.maketrans({"\u212a": "k", "\u017f": "s", "\u0131": "i", "\u0130": "i"})
@@ -101,7 +101,7 @@ def test_encode_never_raises_and_writes_valid_utf8_json(msg_id: Any, result: Any
     assert not LONE.search(out.decode("utf-8"))
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=100)
 @given(st.binary(max_size=80), st.binary(max_size=80), frames())
 def test_recover_id_never_raises_and_returns_only_usable_ids(
     head: bytes, tail: bytes, frame: bytes

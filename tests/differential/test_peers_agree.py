@@ -152,7 +152,7 @@ def _accepted(raw: bytes) -> Message | None:
 
 
 def corpus() -> list[bytes]:
-    base = HANDWRITTEN + _generated(frames(), 200) + _generated(clean_tool_calls(), 300)
+    base = HANDWRITTEN + _generated(frames(), 150) + _generated(clean_tool_calls(), 250)
     frames_: list[bytes] = list(base)
     for raw in base:
         if _accepted(raw) is not None:
