@@ -238,3 +238,27 @@ def test_recover_id_returns_only_ids_parse_accepts(prefix: bytes, expected: obje
     assert msg_id == expected
     parse(encode({"jsonrpc": "2.0", "id": msg_id, "error": {"code": 1, "message": "m"}}),
           Direction.TO_CLIENT)  # fmt: skip
+
+
+def test_spelling_levels_know_every_field_of_the_mcp_sdk() -> None:
+    import inspect
+
+    import mcp.types
+    import pydantic
+
+    from ztmcp import jsonrpc
+
+    def fields(cls: type[pydantic.BaseModel]) -> set[str]:
+        return {f.alias or name for name, f in cls.model_fields.items()}
+
+    params: set[str] = set()
+    results: set[str] = set()
+    for name, cls in vars(mcp.types).items():
+        if inspect.isclass(cls) and issubclass(cls, pydantic.BaseModel):
+            params |= fields(cls) if name.endswith("Params") else set()
+            results |= fields(cls) if name.endswith("Result") else set()
+    assert params and results
+    assert params <= jsonrpc._PARAMS_FIELDS, params - jsonrpc._PARAMS_FIELDS
+    assert results <= jsonrpc._RESULT_FIELDS, results - jsonrpc._RESULT_FIELDS
+    assert fields(mcp.types.Tool) <= jsonrpc._TOOL_FIELDS
+    assert fields(mcp.types.ErrorData) <= jsonrpc._ERROR_FIELDS

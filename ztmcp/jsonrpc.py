@@ -263,8 +263,9 @@ def _depth(value: Any, limit: int) -> int:
 # JSON-RPC and MCP field names at the levels ztmcp routes and decides on. Go peers bind an
 # object key to a struct field case-insensitively, so a lone "Params" or "nAme" is params or
 # name to them and absent to every other reader: such spellings are refused at these levels.
-# Free-form maps below them (arguments, _meta, structuredContent, schemas) are maps in Go too,
-# decoded without folding, so their keys are left alone.
+# Free-form maps below them (arguments, _meta, structuredContent, schemas) are maps to the
+# SDKs, decoded without folding, so their keys are left alone. tests/test_jsonrpc.py checks
+# that these sets hold every field of the MCP SDK's *Params, *Result, Tool and ErrorData.
 _ENVELOPE_FIELDS: Final = frozenset({"jsonrpc", "id", "method", "params", "result", "error"})
 _PARAMS_FIELDS: Final = frozenset(
     {
@@ -274,7 +275,7 @@ _PARAMS_FIELDS: Final = frozenset(
         "modelPreferences", "systemPrompt", "includeContext", "temperature", "maxTokens",
         "stopSequences", "metadata", "tools", "toolChoice", "mode", "requestedSchema", "url",
         "elicitationId", "taskId", "status", "statusMessage", "createdAt", "lastUpdatedAt",
-        "ttl", "pollInterval",
+        "ttl", "pollInterval", "inputResponses", "notifications", "requestState",
     }
 )  # fmt: skip
 _RESULT_FIELDS: Final = frozenset(
@@ -283,6 +284,8 @@ _RESULT_FIELDS: Final = frozenset(
         "resourceTemplates", "contents", "prompts", "description", "messages", "completion",
         "protocolVersion", "capabilities", "serverInfo", "instructions", "roots", "model",
         "role", "stopReason", "action", "task", "taskId", "status", "resultType", "ttl",
+        "ttlMs", "tasks", "statusMessage", "createdAt", "lastUpdatedAt", "pollInterval",
+        "cacheScope", "inputRequests", "requestState", "supportedVersions",
     }
 )  # fmt: skip
 _ERROR_FIELDS: Final = frozenset({"code", "message", "data"})
