@@ -6,8 +6,9 @@ those are the figures least disturbed by other load.
 
 1. a ``tools/call`` request (server-everything's ``echo`` with a short argument and ``_meta``),
 2. its response (one text content item, ``structuredContent``, ``isError``),
-3. a ``tools/call`` request with a 16-digit-run argument, NaN-free floats and a surrogate pair
-   escape, which takes the decoder's slower paths (the strict number and surrogate checks).
+3. a ``tools/call`` request with a 16-digit number, floats, a surrogate pair escape and a
+   non-ASCII key, which takes the decoder's slower paths (surrogate walk, Unicode key folds),
+4. a 1 MB text tool result (``--loops`` / 200 loops), where the byte scans dominate.
 
 Printed per frame: µs per message for ``parse`` and ``json.loads`` of the same bytes, and their
 ratio. Run it at two commits to compare a decoder change (``git stash``; run; ``git stash pop``).
@@ -56,9 +57,19 @@ RESPONSE = json.dumps(
 ).encode()
 SLOW_PATHS = (
     b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"lookup","arguments":'
-    b'{"card":"4111111111111111","amount":12.75,"ratio":1.5e-3,"greeting":"hi \\ud83d\\ude00",'
-    b'"Kelvin":"\\u212a"}}}'
+    b'{"card":4111111111111111,"amount":12.75,"ratio":1.5e-3,"greeting":"hi \\ud83d\\ude00",'
+    b'"\\u212aelvin":1}}}'
 )
+LARGE = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": 43,
+        "result": {
+            "content": [{"type": "text", "text": "Lorem ipsum dolor sit amet, 12345. " * 30000}],
+            "isError": False,
+        },
+    }
+).encode()
 
 
 def best_us(fn: Callable[[bytes], object], raw: bytes, loops: int, runs: int) -> float:
@@ -80,16 +91,17 @@ def main() -> None:
     def strict(raw: bytes) -> object:
         return parse(raw, Direction.TO_SERVER)
 
-    print(f"{'frame':<22}{'bytes':>7}{'parse µs':>11}{'json.loads µs':>15}{'ratio':>8}")
-    for label, raw in [
-        ("tools/call request", REQUEST),
-        ("tools/call response", RESPONSE),
-        ("slow paths request", SLOW_PATHS),
+    print(f"{'frame':<22}{'bytes':>8}{'parse µs':>11}{'json.loads µs':>15}{'ratio':>8}")
+    for label, raw, loops in [
+        ("tools/call request", REQUEST, args.loops),
+        ("tools/call response", RESPONSE, args.loops),
+        ("slow paths request", SLOW_PATHS, args.loops),
+        ("1 MB tool result", LARGE, max(1, args.loops // 200)),
     ]:
         strict(raw)  # refuses nothing here: a refusal would measure the error path
-        ours = best_us(strict, raw, args.loops, args.runs)
-        plain = best_us(json.loads, raw, args.loops, args.runs)
-        print(f"{label:<22}{len(raw):>7}{ours:>11.2f}{plain:>15.2f}{ours / plain:>8.2f}")
+        ours = best_us(strict, raw, loops, args.runs)
+        plain = best_us(json.loads, raw, loops, args.runs)
+        print(f"{label:<22}{len(raw):>8}{ours:>11.2f}{plain:>15.2f}{ours / plain:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -234,13 +234,6 @@ _DECODER: Final = json.JSONDecoder(
     parse_float=_strict_float,
     parse_constant=_refuse_constant,
 )
-# The same decoder without the per-integer hook, for frames that cannot hold an integer beyond
-# the safe range: such an integer has 16 digits or more, so a frame with fewer digits in all
-# cannot hold one (counting is a C-speed pass; a regex for 16 digits in a row is not).
-_DECODER_SHORT_INTS: Final = json.JSONDecoder(
-    object_pairs_hook=_object, parse_float=_strict_float, parse_constant=_refuse_constant
-)
-_DIGITS: Final = b"0123456789"
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -405,9 +398,7 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
     # walk below is only needed for messages that could be too deep.
     openers = raw.count(b"{") + raw.count(b"[")
     try:
-        digits = len(raw) - len(raw.translate(None, _DIGITS))
-        decoder = _DECODER if digits >= _SAFE_DIGITS else _DECODER_SHORT_INTS
-        body = decoder.decode(text)
+        body = _DECODER.decode(text)
     except RecursionError:
         raise ProtocolError(
             f"message nesting exceeds the limit of {limits.max_depth}",
