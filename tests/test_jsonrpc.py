@@ -122,6 +122,8 @@ def _call(params: bytes) -> bytes:
         (_call(b'{"name":"echo","arguments":{"a":["\\ud83dA"]}}'), "json.surrogate"),
         (_call(b'{"name":"echo","arguments":{"a":"\\ude00\\ud83d"}}'), "json.surrogate"),
         (b'{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}', "json.surrogate"),
+        (_call(b'{"name":"\\\\\\ud800"}'), "json.surrogate"),  # an escaped backslash, then one
+        (_call(b'{"name":"\\ud83d\\ud83d\\ude00"}'), "json.surrogate"),  # a high before a pair
         # NaN, infinities and numbers that overflow to infinity.
         (_call(b'{"name":"echo","arguments":{"n":NaN}}'), "json.nonfinite"),
         (_call(b'{"name":"echo","arguments":{"n":Infinity}}'), "json.nonfinite"),

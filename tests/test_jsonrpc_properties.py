@@ -111,3 +111,25 @@ def test_recover_id_never_raises_and_returns_only_usable_ids(
         assert msg_id is None or type(msg_id) in (int, str)
         if msg_id is not None:
             parse(encode({"jsonrpc": "2.0", "id": msg_id, "result": {}}), Direction.TO_CLIENT)
+
+
+ESCAPE_TOKENS = st.sampled_from(
+    ["\\ud800", "\\uDBFF", "\\udc00", "\\uDFFF", "\\ud83d", "\\ude00", "\\\\", "\\\\u", "\\u0041",
+     "\\u00e9", "a", "u", "d8", "\\n", '\\"', "\\/", "\u00e9", "\\ud83d\\ude00"]
+)  # fmt: skip
+
+
+@SETTINGS
+@given(st.lists(st.lists(ESCAPE_TOKENS, max_size=8), min_size=1, max_size=3))
+def test_surrogate_scan_agrees_with_the_decoded_strings(strings: list[list[str]]) -> None:
+    members = ",".join(f'"k{i}":"{"".join(tokens)}"' for i, tokens in enumerate(strings))
+    raw = ('{"jsonrpc":"2.0","method":"x","params":{' + members + "}}").encode()
+    body = json.loads(raw)
+    lone = any(LONE.search(v) for v in body["params"].values())
+    try:
+        parse(raw, Direction.TO_SERVER)
+        refused = False
+    except ProtocolError as exc:
+        assert exc.rule == "json.surrogate"
+        refused = True
+    assert refused == lone, raw

@@ -224,6 +224,9 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                     f"keys {one[:80]!r} and {other[:80]!r} are one key to peers that match keys"
                     " case-insensitively (Go's encoding/json)",
                 )
+        # Sound even if a key holds "\0": the folds keep "\0" and make no new one, so any other
+        # split of the same joined text into keys is collision-free too.
+        _remember_safe(joined)
     return obj
 
 
@@ -347,25 +350,25 @@ def _check_shape(body: dict[str, Any]) -> None:
 
 
 # Python's decoder makes a lone surrogate only from a \ud800-\udfff escape (encoded surrogates
-# are invalid UTF-8, refused before): frames without one skip the precise walk.
+# are invalid UTF-8, refused before), and joins a high escape directly followed by a low one.
+# Frames without such an escape skip the precise check: one regex pass that reads the escapes
+# of the (already valid) JSON text in order and stops at the first lone surrogate escape.
 _SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+_UNTIL_LONE_SURROGATE: Final = re.compile(
+    rb"(?:[^\\]++"  # a run without escapes
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a surrogate pair
+    rb"|\\u(?![dD][89a-fA-F])"  # any other \u escape (its hex digits follow as a run)
+    rb"|\\[^u])*+"  # any other escape, an escaped backslash included
+)
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
-def _lone_surrogate(value: Any) -> str | None:
-    """The first string or key in ``value`` that holds a lone surrogate, if any."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _SURROGATE.search(item):
-                return item
-        elif isinstance(item, dict):
-            stack.extend(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return None
+def _lone_surrogate_at(raw: bytes) -> int | None:
+    """The offset of the first lone surrogate escape in valid JSON text, if any."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return None
+    end = _UNTIL_LONE_SURROGATE.match(raw)
+    return None if end is None or end.end() == len(raw) else end.end()
 
 
 _BOM: Final = b"\xef\xbb\xbf"
@@ -441,10 +444,10 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
             code=INVALID_REQUEST,
             rule="limits.depth",
         )
-    if _SURROGATE_ESCAPE.search(raw) and (lone := _lone_surrogate(body)) is not None:
+    if (at := _lone_surrogate_at(raw)) is not None:
         raise ProtocolError(
-            f"message holds a lone UTF-16 surrogate in {lone[:40]!r} (peers replace, keep or"
-            " refuse it)",
+            f"message holds a lone UTF-16 surrogate escape at byte {at}"
+            f" ({raw[at : at + 6].decode('ascii', 'replace')}; peers replace, keep or refuse it)",
             code=INVALID_REQUEST,
             rule="json.surrogate",
         )
