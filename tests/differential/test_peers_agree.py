@@ -223,15 +223,25 @@ def _go_reader(cache: Path) -> Path:
     source = HERE / "go_reader.go"
     binary = cache / f"go_reader-{hashlib.sha256(source.read_bytes()).hexdigest()[:16]}"
     if not binary.exists():
-        env = {**os.environ, "GOCACHE": str(cache / "gocache"), "GO111MODULE": "off"}
+        # GOPATH mode and the local toolchain: a one-file, standard-library-only build that
+        # needs no go.mod and never downloads anything.
+        env = {
+            **os.environ,
+            "GOCACHE": str(cache / "gocache"),
+            "GO111MODULE": "off",
+            "GOFLAGS": "",
+            "GOTOOLCHAIN": "local",
+        }
+        partial = binary.with_name(f"{binary.name}.{os.getpid()}.tmp")
         subprocess.run(
-            [go, "build", "-o", str(binary), str(source)],
+            [go, "build", "-o", str(partial), str(source)],
             env=env,
             cwd=cache,
             check=True,
             timeout=110,
             capture_output=True,
         )
+        os.replace(partial, binary)  # atomic: a concurrent run sees no half-written binary
     return binary
 
 
