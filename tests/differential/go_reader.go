@@ -1,7 +1,7 @@
 // Reads base64 frames, one a line, on stdin; writes one JSON line per frame on stdout: what Go's
 // encoding/json makes of the method, params.name and params.arguments, two ways:
 //   - "struct": into structs shaped like mcp-go's (fields matched case-insensitively by Go),
-//   - "generic": into map[string]any (keys matched exactly).
+//   - "generic": into map[string]any (keys matched exactly), with the whole frame as "body".
 package main
 
 import (
@@ -29,6 +29,7 @@ type view struct {
 	Method    any    `json:"method,omitempty"`
 	Name      any    `json:"name,omitempty"`
 	Arguments any    `json:"arguments,omitempty"`
+	Body      any    `json:"body,omitempty"`
 }
 
 func structView(frame []byte) view {
@@ -50,7 +51,7 @@ func genericView(frame []byte) view {
 	if err := json.Unmarshal(frame, &value); err != nil {
 		return view{Error: err.Error()}
 	}
-	v := view{OK: true}
+	v := view{OK: true, Body: value}
 	body, isObject := value.(map[string]any)
 	if !isObject {
 		return v

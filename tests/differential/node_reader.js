@@ -1,6 +1,6 @@
 // Reads base64 frames, one a line, on stdin; writes one JSON line per frame on stdout: what
 // JSON.parse (the TypeScript SDK's reader: Buffer -> UTF-8 string -> JSON.parse) makes of the
-// method, params.name and params.arguments, or the error it raises.
+// whole frame and of its method, params.name and params.arguments, or the error it raises.
 "use strict";
 const readline = require("readline");
 
@@ -17,6 +17,7 @@ rl.on("line", (line) => {
       method: isObject(value) ? value.method : undefined,
       name: params.name,
       arguments: params.arguments,
+      body: value,
     };
   } catch (err) {
     result = { ok: false, error: String(err && err.message) };

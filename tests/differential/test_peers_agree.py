@@ -11,8 +11,9 @@ through each reader, in one batch per process:
   (built here with ``go build`` into pytest's cache directory).
 
 For every accepted frame the method, ``params.name`` and ``params.arguments`` must be equal in
-every reader (numbers compared as IEEE doubles, booleans apart from numbers). Any disagreement
-fails the test and prints the frame.
+every reader, and so must the whole frame in every reader that decodes it generically (numbers
+compared as IEEE doubles, booleans apart from numbers). Any disagreement fails the test and
+prints the frame.
 """
 
 from __future__ import annotations
@@ -184,6 +185,13 @@ def _read(loads: Callable[[bytes], Any], raw: bytes) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
+def _whole(loads: Callable[[bytes], Any], raw: bytes) -> Any:
+    try:
+        return loads(raw)
+    except ValueError as exc:
+        return f"error: {exc}"
+
+
 def _peer_view(seen: dict[str, Any]) -> dict[str, Any]:
     """A node or Go reader's line: its view, or the error it raised."""
     if not seen["ok"]:
@@ -284,6 +292,19 @@ def test_every_accepted_frame_means_the_same_to_every_peer(
         for label, seen in readers.items():
             if (got := _text(seen)) != want:
                 failures.append(f"{label}: {raw!r}\n  ztmcp: {want}\n  peer:  {got}")
+        # The whole frame, too: what reaches the model or the tool is every value, not only
+        # the routing fields.
+        whole = _text(msg.body)
+        for label, full in [
+            ("pydantic (whole frame)", _whole(pydantic_core.from_json, raw)),
+            ("node JSON.parse (whole frame)", js.get("body", js.get("error"))),
+            (
+                "go map[string]any (whole frame)",
+                go["generic"].get("body", go["generic"].get("error")),
+            ),
+        ]:
+            if (got := _text(full)) != whole:
+                failures.append(f"{label}: {raw!r}\n  ztmcp: {whole}\n  peer:  {got}")
         # Go's structs read "" for a missing or null string, and refuse a frame whose jsonrpc,
         # method, name or arguments have another type: a refusal, not a disagreement.
         struct = go["struct"]
