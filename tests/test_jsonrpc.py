@@ -154,6 +154,16 @@ def _call(params: bytes) -> bytes:
         (b'{"jsonrpc":"2.0","id":1,"result":{"IsError":true}}', "jsonrpc.case_variant"),
         (b'{"jsonrpc":"2.0","id":1,"error":{"Code":1,"message":"m"}}', "jsonrpc.case_variant"),
         (b'{"jsonrpc":"2.0","id":1,"result":{"tools":[{"Name":"t"}]}}', "jsonrpc.case_variant"),
+        # The Python SDK binds a field by its Python name too (populate_by_name).
+        (b'{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"t","input_schema":{}}]}}',
+         "jsonrpc.field_alias"),
+        (b'{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"t",'
+         b'"annotations":{"read_only_hint":true}}]}}', "jsonrpc.field_alias"),
+        (b'{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"t",'
+         b'"annotations":{"ReadOnlyHint":true}}]}}', "jsonrpc.case_variant"),
+        (b'{"jsonrpc":"2.0","id":1,"result":{"is_error":true}}', "jsonrpc.field_alias"),
+        (_call(b'{"name":"e","arguments":{},"meta":{"progressToken":1}}'), "jsonrpc.field_alias"),
+        (_call(b'{"name":"e","arguments":{"meta":1,"input_schema":2}}'), None),  # a free map
         # BOM, and anything around the one JSON value.
         (b"\xef\xbb\xbf" + _call(b"{}"), "json.bom"),
         (_call(b"{}") + b" x", "json.trailing"),
@@ -264,3 +274,15 @@ def test_spelling_levels_know_every_field_of_the_mcp_sdk() -> None:
     assert results <= jsonrpc._RESULT_FIELDS, results - jsonrpc._RESULT_FIELDS
     assert fields(mcp.types.Tool) <= jsonrpc._TOOL_FIELDS
     assert fields(mcp.types.ErrorData) <= jsonrpc._ERROR_FIELDS
+    assert fields(mcp.types.ToolAnnotations) <= jsonrpc._ANNOTATION_FIELDS
+    # Every Python name pydantic also binds (populate_by_name) is refused at its level.
+    levels = {"Params": jsonrpc._SPELLINGS[0][1], "Result": jsonrpc._SPELLINGS[1][1]}
+    for name, cls in vars(mcp.types).items():
+        if not (inspect.isclass(cls) and issubclass(cls, pydantic.BaseModel)):
+            continue
+        spelling = next((v for k, v in levels.items() if name.endswith(k)), None)
+        spelling = jsonrpc._TOOL_SPELLING if cls is mcp.types.Tool else spelling
+        spelling = jsonrpc._ANNOTATIONS_SPELLING if cls is mcp.types.ToolAnnotations else spelling
+        for python, field in cls.model_fields.items():
+            if spelling is not None and field.alias and field.alias != python:
+                assert spelling.by_name.get(python) == field.alias, (name, python)

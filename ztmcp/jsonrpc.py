@@ -285,6 +285,9 @@ _RESULT_FIELDS: Final = frozenset(
     }
 )  # fmt: skip
 _ERROR_FIELDS: Final = frozenset({"code", "message", "data"})
+_ANNOTATION_FIELDS: Final = frozenset(
+    {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+)
 _TOOL_FIELDS: Final = frozenset(
     {"name", "title", "description", "inputSchema", "outputSchema", "annotations", "icons",
      "_meta", "execution"}
@@ -293,14 +296,31 @@ _TOOL_FIELDS: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class _Spelling:
-    """The field names of one level, exactly and as Go folds them."""
+    """The field names of one level: exactly, as Go folds them, and as pydantic also binds them.
+
+    The Python SDK's models are ``populate_by_name``: a lone ``input_schema`` or ``meta`` is
+    ``inputSchema`` or ``_meta`` to them (the camelCase alias wins when both are present).
+    """
 
     exact: frozenset[str]
     folded: Mapping[str, str]
+    by_name: Mapping[str, str]
+
+
+def _python_name(field: str) -> str:
+    """The attribute name pydantic's ``to_camel`` alias generator maps to ``field``."""
+    if field == "_meta":
+        return "meta"
+    return re.sub("([A-Z])", lambda m: "_" + m.group(1).lower(), field)
 
 
 def _folded(fields: frozenset[str]) -> _Spelling:
-    return _Spelling(fields, {name.lower(): name for name in fields})
+    by_name = {_python_name(name): name for name in fields}
+    return _Spelling(
+        fields,
+        {name.lower(): name for name in fields},
+        {python: name for python, name in by_name.items() if python != name},
+    )
 
 
 _SPELLINGS: Final = (
@@ -310,6 +330,7 @@ _SPELLINGS: Final = (
 )
 _ENVELOPE_SPELLING: Final = _folded(_ENVELOPE_FIELDS)
 _TOOL_SPELLING: Final = _folded(_TOOL_FIELDS)
+_ANNOTATIONS_SPELLING: Final = _folded(_ANNOTATION_FIELDS)
 
 
 def _check_spelling(obj: dict[str, Any], spelling: _Spelling, where: str) -> None:
@@ -322,6 +343,13 @@ def _check_spelling(obj: dict[str, Any], spelling: _Spelling, where: str) -> Non
                 f"{where} key {key[:80]!r} is {name!r} to Go peers and absent to others",
                 code=INVALID_REQUEST,
                 rule="jsonrpc.case_variant",
+            )
+        name = spelling.by_name.get(key)
+        if name is not None:  # refused even beside the alias: which one wins is pydantic's call
+            raise ProtocolError(
+                f"{where} key {key[:80]!r} is {name!r} to the Python SDK and absent to others",
+                code=INVALID_REQUEST,
+                rule="jsonrpc.field_alias",
             )
 
 
@@ -345,8 +373,13 @@ def _check_shape(body: dict[str, Any]) -> None:
     tools = result.get("tools") if isinstance(result, dict) else None
     if isinstance(tools, list):
         for tool in tools:
-            if isinstance(tool, dict) and not _TOOL_SPELLING.exact.issuperset(tool):
+            if not isinstance(tool, dict):
+                continue
+            if not _TOOL_SPELLING.exact.issuperset(tool):
                 _check_spelling(tool, _TOOL_SPELLING, "tool")
+            notes = tool.get("annotations")
+            if isinstance(notes, dict) and not _ANNOTATIONS_SPELLING.exact.issuperset(notes):
+                _check_spelling(notes, _ANNOTATIONS_SPELLING, "tool annotations")
 
 
 # Python's decoder makes a lone surrogate only from a \ud800-\udfff escape (encoded surrogates

@@ -5,7 +5,8 @@ and deterministic re-spellings of each: escapes, number forms, key case, whitesp
 through each reader, in one batch per process:
 
 - Python's ``json`` (what ztmcp's checks read: the ``Message`` itself is compared too),
-- pydantic's JSON parser (``pydantic_core.from_json``, the Python SDK's reader),
+- pydantic's JSON parser (``pydantic_core.from_json``, the Python SDK's reader), and the SDK's
+  models themselves for ``tools/call`` requests they accept,
 - Node's ``JSON.parse`` (the TypeScript SDK's reader), ``node_reader.js``,
 - Go's ``encoding/json`` into mcp-go-like structs and into ``map[string]any``, ``go_reader.go``
   (built here with ``go build`` into pytest's cache directory).
@@ -28,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import mcp.types
+import pydantic
 import pydantic_core
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -185,6 +188,18 @@ def _read(loads: Callable[[bytes], Any], raw: bytes) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
+def _sdk_view(raw: bytes) -> dict[str, Any] | None:
+    """What the Python SDK's models read, or None where they refuse the frame."""
+    try:
+        request = mcp.types.JSONRPCRequest.model_validate_json(raw)
+        if request.method != "tools/call":
+            return None
+        params = mcp.types.CallToolRequestParams.model_validate(request.params)
+    except pydantic.ValidationError:
+        return None
+    return {"method": request.method, "name": params.name, "arguments": params.arguments}
+
+
 def _whole(loads: Callable[[bytes], Any], raw: bytes) -> Any:
     try:
         return loads(raw)
@@ -292,6 +307,10 @@ def test_every_accepted_frame_means_the_same_to_every_peer(
         for label, seen in readers.items():
             if (got := _text(seen)) != want:
                 failures.append(f"{label}: {raw!r}\n  ztmcp: {want}\n  peer:  {got}")
+        # The Python SDK's own models (pydantic, populate_by_name) where they accept the frame.
+        sdk = _sdk_view(raw)
+        if sdk is not None and (got := _text(sdk)) != want:
+            failures.append(f"python SDK models: {raw!r}\n  ztmcp: {want}\n  peer:  {got}")
         # The whole frame, too: what reaches the model or the tool is every value, not only
         # the routing fields.
         whole = _text(msg.body)
