@@ -221,14 +221,16 @@ def test_first_seen_pins_in_pins_diff_and_unpin(
     assert runner.invoke(app, ["unpin", "srv"]).exit_code == 2
 
 
-def test_a_state_failure_while_learning_is_a_notice_not_a_stop(tmp_path: Path) -> None:
+def test_a_value_no_pin_can_hold_is_refused_before_learning(tmp_path: Path) -> None:
     lock = Lockfile(tmp_path / "ztmcp.lock")
     run = Run(tmp_path, lock)
-    # The first-seen listing holds a value RFC 8785 cannot represent: it cannot be learned.
+    # The listing holds a value RFC 8785 cannot represent: the strict decoder refuses the frame
+    # (jsonrpc.parse), so it is answered as an error and never reaches trust on first use.
     bad = {"name": "nan", "inputSchema": {"x": float("inf")}}
     raw = json.dumps({"jsonrpc": "2.0", "id": 9, "result": {"tools": [ECHO, bad]}})
     run.session.handle(Direction.TO_SERVER, request("tools/list", msg_id=9).raw)
     decision = run.session.handle(Direction.TO_CLIENT, raw.replace("Infinity", "1e999").encode())
-    assert decision.forward is not None
-    assert any("could not record pin state" in n for n in run.notices)
+    assert decision.forward is not None and b'"error"' in decision.forward
+    assert [v.rule for v in decision.verdicts] == ["json.nonfinite"]
+    assert not any("could not record pin state" in n for n in run.notices)
     run.close()

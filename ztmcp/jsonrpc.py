@@ -1,15 +1,21 @@
-"""JSON-RPC 2.0 messages as ztmcp sees them: parsed once, with limits, never in batches.
+"""JSON-RPC 2.0 messages as ztmcp sees them: parsed once, strictly, with limits, never in batches.
 
 A ``Message`` keeps the exact bytes it was parsed from so that an allowed frame can be forwarded
-byte for byte. Parsing refuses what could smuggle a call past per-message checks: batches,
-duplicate keys (parsers disagree on which one wins), invalid UTF-8, oversized or deeply nested
-input.
+byte for byte. That is only safe if every peer reads those bytes as ztmcp did, so ``parse`` is
+the one strict decoder every adapter uses: it accepts only what Python's ``json``, JavaScript's
+``JSON.parse``, Go's ``encoding/json`` and pydantic read the same way and refuses the rest
+(batches, invalid UTF-8, a BOM, lone surrogates, NaN/Infinity and overflowing numbers, integers
+beyond ±(2**53-1), duplicate keys including case-folded ones, case variants of protocol field
+names, frames that are both a request and a response, oversized or deeply nested input).
+docs/decoder.md says what each peer would do otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -105,23 +111,132 @@ class Message:
         return isinstance(meta, dict) and MODERN_VERSION_KEY in meta
 
 
-class _DuplicateKeyError(ValueError):
-    pass
+class _Refused(ValueError):
+    """Raised from inside the decoder's hooks: a refusal with its rule, not a syntax error."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule = rule
+        self.reason = reason
 
 
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+# The largest integer every peer reads exactly: JavaScript numbers and Go's ``any`` are IEEE
+# doubles, and the canonical form pins and manifests use (RFC 8785) cannot carry more.
+MAX_SAFE_INTEGER: Final = 2**53 - 1
+_SAFE_DIGITS: Final = len(str(MAX_SAFE_INTEGER))
+
+# Non-ASCII letters that Go's encoding/json matches to an ASCII letter when it binds an object
+# key to a struct field: simple case folding (U+212A KELVIN SIGN, U+017F LONG S; Go <= 1.20) and
+# ToUpper(ToLower(r)) (also U+0131 DOTLESS I and U+0130 CAPITAL I WITH DOT; Go >= 1.21).
+_GO_ASCII_FOLD: Final = str.maketrans({"\u212a": "k", "\u017f": "s", "\u0131": "i", "\u0130": "i"})
+
+
+def _strict_int(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    value = int(text) if digits <= _SAFE_DIGITS else MAX_SAFE_INTEGER + 1
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    raise _Refused(
+        "json.integer_range",
+        f"integer {text[:24]}{'…' if len(text) > 24 else ''} is beyond ±(2**53-1), which"
+        " JavaScript and Go peers would round",
+    )
+
+
+def _strict_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise _Refused("json.nonfinite", f"number {text[:24]} overflows to infinity")
+    return value
+
+
+def _refuse_constant(text: str) -> Any:
+    raise _Refused("json.nonfinite", f"{text} is not JSON (peers reject or read it differently)")
+
+
+def _go_fold(key: str) -> str:
+    return key.translate(_GO_ASCII_FOLD).casefold()
+
+
+def _upper_lower(key: str) -> str:
+    return key.translate(_GO_ASCII_FOLD).lower().upper()
+
+
+def _first_repeat(keys: Iterable[str]) -> str:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return ""
+
+
+def _first_collision(keys: Iterable[str], fold: Callable[[str], str]) -> tuple[str, str]:
+    first: dict[str, str] = {}
+    for key in keys:
+        other = first.setdefault(fold(key), key)
+        if other != key:
+            return other, key
+    raise AssertionError("no collision")  # pragma: no cover - only called after one was seen
+
+
+_SAFE_KEY_SETS: Final[set[str]] = set()
+_SAFE_KEY_SETS_MAX: Final = 4096
+
+
+def _remember_safe(joined: str) -> None:
+    if len(_SAFE_KEY_SETS) >= _SAFE_KEY_SETS_MAX:
+        _SAFE_KEY_SETS.clear()
+    if len(joined) <= 512:
+        _SAFE_KEY_SETS.add(joined)
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Every JSON object: refuse keys that some peer would read as the same key."""
     obj = dict(pairs)
-    if len(obj) != len(pairs):
-        counts: dict[str, int] = {}
-        for key, _ in pairs:
-            counts[key] = counts.get(key, 0) + 1
-        dup = next(key for key, n in counts.items() if n > 1)
-        raise _DuplicateKeyError(f"duplicate key {dup!r}")
+    count = len(pairs)
+    if len(obj) != count:
+        dup = _first_repeat(key for key, _ in pairs)
+        raise _Refused(
+            "json.duplicate_key", f"duplicate key {dup[:80]!r} (peers disagree on which one counts)"
+        )
+    if count > 1:
+        # Messages repeat the same few key sets: each is judged once (a bounded memo of key sets
+        # known to be safe). Otherwise one C-speed pass: ASCII keys all in lower case cannot
+        # collide; other ASCII keys collide only if their lower-case forms do.
+        joined = "\0".join(obj)
+        if joined in _SAFE_KEY_SETS:
+            return obj
+        if joined.isascii():
+            lowered = joined.lower()
+            folds: tuple[Callable[[str], str], ...] = (str.lower,)
+            keys = lowered.split("\0")
+            if lowered == joined or (len(keys) == count and len(set(keys)) == count):
+                _remember_safe(joined)
+                return obj
+        else:
+            folds = (_go_fold, _upper_lower)
+        for fold in folds:
+            if len({fold(key) for key in obj}) != count:
+                one, other = _first_collision(obj, fold)
+                raise _Refused(
+                    "json.duplicate_key",
+                    f"keys {one[:80]!r} and {other[:80]!r} are one key to peers that match keys"
+                    " case-insensitively (Go's encoding/json)",
+                )
+        # Sound even if a key holds "\0": the folds keep "\0" and make no new one, so any other
+        # split of the same joined text into keys is collision-free too.
+        _remember_safe(joined)
     return obj
 
 
 # One decoder for every message: json.loads(..., object_pairs_hook=...) builds a new one per call.
-_DECODER: Final = json.JSONDecoder(object_pairs_hook=_reject_duplicate_keys)
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_object,
+    parse_int=_strict_int,
+    parse_float=_strict_float,
+    parse_constant=_refuse_constant,
+)
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -141,13 +256,173 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+# JSON-RPC and MCP field names at the levels ztmcp routes and decides on. Go peers bind an
+# object key to a struct field case-insensitively, so a lone "Params" or "nAme" is params or
+# name to them and absent to every other reader: such spellings are refused at these levels.
+# Free-form maps below them (arguments, _meta, structuredContent, schemas) are maps to the
+# SDKs, decoded without folding, so their keys are left alone. tests/test_jsonrpc.py checks
+# that these sets hold every field of the MCP SDK's *Params, *Result, Tool and ErrorData.
+_ENVELOPE_FIELDS: Final = frozenset({"jsonrpc", "id", "method", "params", "result", "error"})
+_PARAMS_FIELDS: Final = frozenset(
+    {
+        "_meta", "name", "arguments", "task", "cursor", "uri", "protocolVersion", "capabilities",
+        "clientInfo", "level", "ref", "argument", "context", "requestId", "reason",
+        "progressToken", "progress", "total", "message", "logger", "data", "messages",
+        "modelPreferences", "systemPrompt", "includeContext", "temperature", "maxTokens",
+        "stopSequences", "metadata", "tools", "toolChoice", "mode", "requestedSchema", "url",
+        "elicitationId", "taskId", "status", "statusMessage", "createdAt", "lastUpdatedAt",
+        "ttl", "pollInterval", "inputResponses", "notifications", "requestState",
+    }
+)  # fmt: skip
+_RESULT_FIELDS: Final = frozenset(
+    {
+        "_meta", "content", "structuredContent", "isError", "tools", "nextCursor", "resources",
+        "resourceTemplates", "contents", "prompts", "description", "messages", "completion",
+        "protocolVersion", "capabilities", "serverInfo", "instructions", "roots", "model",
+        "role", "stopReason", "action", "task", "taskId", "status", "resultType", "ttl",
+        "ttlMs", "tasks", "statusMessage", "createdAt", "lastUpdatedAt", "pollInterval",
+        "cacheScope", "inputRequests", "requestState", "supportedVersions",
+    }
+)  # fmt: skip
+_ERROR_FIELDS: Final = frozenset({"code", "message", "data"})
+_ANNOTATION_FIELDS: Final = frozenset(
+    {"title", "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}
+)
+_TOOL_FIELDS: Final = frozenset(
+    {"name", "title", "description", "inputSchema", "outputSchema", "annotations", "icons",
+     "_meta", "execution"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Spelling:
+    """The field names of one level: exactly, as Go folds them, and as pydantic also binds them.
+
+    The Python SDK's models are ``populate_by_name``: a lone ``input_schema`` or ``meta`` is
+    ``inputSchema`` or ``_meta`` to them (the camelCase alias wins when both are present).
+    """
+
+    exact: frozenset[str]
+    folded: Mapping[str, str]
+    by_name: Mapping[str, str]
+
+
+def _python_name(field: str) -> str:
+    """The attribute name pydantic's ``to_camel`` alias generator maps to ``field``."""
+    if field == "_meta":
+        return "meta"
+    return re.sub("([A-Z])", lambda m: "_" + m.group(1).lower(), field)
+
+
+def _folded(fields: frozenset[str]) -> _Spelling:
+    by_name = {_python_name(name): name for name in fields}
+    return _Spelling(
+        fields,
+        {name.lower(): name for name in fields},
+        {python: name for python, name in by_name.items() if python != name},
+    )
+
+
+_SPELLINGS: Final = (
+    ("params", _folded(_PARAMS_FIELDS)),
+    ("result", _folded(_RESULT_FIELDS)),
+    ("error", _folded(_ERROR_FIELDS)),
+)
+_ENVELOPE_SPELLING: Final = _folded(_ENVELOPE_FIELDS)
+_TOOL_SPELLING: Final = _folded(_TOOL_FIELDS)
+_ANNOTATIONS_SPELLING: Final = _folded(_ANNOTATION_FIELDS)
+
+
+def _check_spelling(obj: dict[str, Any], spelling: _Spelling, where: str) -> None:
+    for key in obj:
+        if key in spelling.exact:
+            continue
+        name = spelling.folded.get(key.translate(_GO_ASCII_FOLD).lower())
+        if name is not None:
+            raise ProtocolError(
+                f"{where} key {key[:80]!r} is {name!r} to Go peers and absent to others",
+                code=INVALID_REQUEST,
+                rule="jsonrpc.case_variant",
+            )
+        name = spelling.by_name.get(key)
+        if name is not None:  # refused even beside the alias: which one wins is pydantic's call
+            raise ProtocolError(
+                f"{where} key {key[:80]!r} is {name!r} to the Python SDK and absent to others",
+                code=INVALID_REQUEST,
+                rule="jsonrpc.field_alias",
+            )
+
+
+def _check_shape(body: dict[str, Any]) -> None:
+    """Refuse envelopes peers would route differently; the envelope check judges the rest."""
+    if "method" in body and ("result" in body or "error" in body):
+        raise ProtocolError(
+            'a message with "method" and "result" or "error" is a request to some peers and a'
+            " response to others",
+            code=INVALID_REQUEST,
+            rule="jsonrpc.ambiguous_kind",
+        )
+    # issuperset walks the keys at C speed: the usual message has only exact field names.
+    if not _ENVELOPE_SPELLING.exact.issuperset(body):
+        _check_spelling(body, _ENVELOPE_SPELLING, "top-level")
+    for member, spelling in _SPELLINGS:
+        value = body.get(member)
+        if isinstance(value, dict) and not spelling.exact.issuperset(value):
+            _check_spelling(value, spelling, member)
+    result = body.get("result")
+    tools = result.get("tools") if isinstance(result, dict) else None
+    if isinstance(tools, list):
+        for tool in tools:
+            if not isinstance(tool, dict):
+                continue
+            if not _TOOL_SPELLING.exact.issuperset(tool):
+                _check_spelling(tool, _TOOL_SPELLING, "tool")
+            notes = tool.get("annotations")
+            if isinstance(notes, dict) and not _ANNOTATIONS_SPELLING.exact.issuperset(notes):
+                _check_spelling(notes, _ANNOTATIONS_SPELLING, "tool annotations")
+
+
+# Python's decoder makes a lone surrogate only from a \ud800-\udfff escape (encoded surrogates
+# are invalid UTF-8, refused before), and joins a high escape directly followed by a low one.
+# Frames without such an escape skip the precise check: one regex pass that reads the escapes
+# of the (already valid) JSON text in order and stops at the first lone surrogate escape.
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
+_UNTIL_LONE_SURROGATE: Final = re.compile(
+    rb"(?:[^\\]++"  # a run without escapes
+    rb"|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a surrogate pair
+    rb"|\\u(?![dD][89a-fA-F])"  # any other \u escape (its hex digits follow as a run)
+    rb"|\\[^u])*+"  # any other escape, an escaped backslash included
+)
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate_at(raw: bytes) -> int | None:
+    """The offset of the first lone surrogate escape in valid JSON text, if any."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return None
+    end = _UNTIL_LONE_SURROGATE.match(raw)
+    return None if end is None or end.end() == len(raw) else end.end()
+
+
+_BOM: Final = b"\xef\xbb\xbf"
+
+
 def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> Message:
-    """Parse one framed message. Raises ``ProtocolError`` with the code to answer with."""
+    """Parse one framed message strictly. Raises ``ProtocolError`` with the code to answer with.
+
+    Never raises anything else: an unexpected failure inside the decoder refuses the frame.
+    """
     if len(raw) > limits.max_bytes:
         raise ProtocolError(
             f"message of {len(raw)} bytes exceeds the limit of {limits.max_bytes} bytes",
             code=INVALID_REQUEST,
             rule="limits.size",
+        )
+    if raw.startswith(_BOM):
+        raise ProtocolError(
+            "message starts with a UTF-8 byte order mark (some peers strip it, others refuse)",
+            code=PARSE_ERROR,
+            rule="json.bom",
         )
     try:
         text = raw.decode("utf-8")
@@ -166,16 +441,25 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
             code=INVALID_REQUEST,
             rule="limits.depth",
         ) from None
-    except _DuplicateKeyError as exc:
+    except _Refused as exc:
         raise ProtocolError(
-            f"message has a {exc} (parsers disagree on which one counts)",
-            code=INVALID_REQUEST,
-            rule="json.duplicate_key",
+            f"message refused: {exc.reason}", code=INVALID_REQUEST, rule=exc.rule
         ) from None
-    except ValueError as exc:
-        reason = str(exc).split(":")[0] if isinstance(exc, json.JSONDecodeError) else str(exc)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":
+            raise ProtocolError(
+                f"message has data after the JSON value (byte {exc.pos})",
+                code=PARSE_ERROR,
+                rule="json.trailing",
+            ) from None
         raise ProtocolError(
-            f"message is not valid JSON ({reason})", code=PARSE_ERROR, rule="json.syntax"
+            f"message is not valid JSON ({exc.msg})", code=PARSE_ERROR, rule="json.syntax"
+        ) from None
+    except Exception as exc:  # a boundary: any decoder failure refuses the frame
+        raise ProtocolError(
+            f"message could not be decoded ({type(exc).__name__})",
+            code=PARSE_ERROR,
+            rule="json.syntax",
         ) from None
     if isinstance(body, list):
         raise ProtocolError(
@@ -193,6 +477,14 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
             code=INVALID_REQUEST,
             rule="limits.depth",
         )
+    if (at := _lone_surrogate_at(raw)) is not None:
+        raise ProtocolError(
+            f"message holds a lone UTF-16 surrogate escape at byte {at}"
+            f" ({raw[at : at + 6].decode('ascii', 'replace')}; peers replace, keep or refuse it)",
+            code=INVALID_REQUEST,
+            rule="json.surrogate",
+        )
+    _check_shape(body)
     return Message(direction, raw, body)
 
 
@@ -200,26 +492,74 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
 # (TypeScript SDK peers write {"result":…,"jsonrpc":"2.0","id":N}): enough to address an error
 # reply to a message whose body cannot be used. Best effort, used only on refused input; from
 # the server side, the Session answers a recovered id only if that request is waiting.
-_ID_VALUE = rb'(-?\d{1,18}|"(?:[^"\\]|\\.){0,200}")'
+_ID_VALUE = rb'(-?\d{1,16}|"(?:[^"\\]|\\.){0,200}")'
 _ID_PREFIX = re.compile(rb'^\s*\{[^{}\[\]]*?"id"\s*:\s*' + _ID_VALUE)
-_ID_SUFFIX = re.compile(rb'[,{]\s*"id"\s*:\s*' + _ID_VALUE + rb'\s*\}\s*$')
+_ID_SUFFIX = re.compile(rb'[,{]\s*"id"\s*:\s*' + _ID_VALUE + rb"\s*\}\s*$")
 
 
 def recover_id(prefix: bytes, suffix: bytes = b"") -> str | int | None:
-    """The request id of an unusable message, when its first or last bytes reveal one."""
+    """The request id of an unusable message, when its first or last bytes reveal one.
+
+    Only an id ``parse`` itself would accept: valid UTF-8, no lone surrogate, a safe integer.
+    """
     match = _ID_PREFIX.match(prefix[:4096]) or _ID_SUFFIX.search((suffix or prefix)[-4096:])
     if not match:
         return None
     try:
-        value = json.loads(match.group(1))
-    except ValueError:
+        value = _DECODER.decode(match.group(1).decode("utf-8"))
+    except ValueError:  # invalid UTF-8 or JSON, or an integer beyond the safe range
         return None
-    return value if isinstance(value, str | int) and not isinstance(value, bool) else None
+    if isinstance(value, str):
+        return None if _SURROGATE.search(value) else value
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+# What ``encode`` writes when even a sanitised body cannot be serialised.
+_ENCODE_FAILED: Final = (
+    b'{"jsonrpc":"2.0","id":null,"error":{"code":-32603,'
+    b'"message":"ztmcp: internal error while encoding a reply"}}'
+)
+_SANITISE_DEPTH: Final = 256
+
+
+def _sanitise(value: Any, depth: int = 0) -> Any:
+    """A JSON-safe copy: lone surrogates become U+FFFD, non-finite floats null, others text."""
+    if depth > _SANITISE_DEPTH:
+        return None
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {
+            _sanitise(k if isinstance(k, str) else str(k)): _sanitise(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_sanitise(v, depth + 1) for v in value]
+    return _sanitise(str(value))
 
 
 def encode(body: dict[str, Any]) -> bytes:
-    """Serialise a message ztmcp itself writes (replies, substitutes): compact, UTF-8."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Serialise a message ztmcp itself writes (replies, substitutes): compact, UTF-8.
+
+    Never raises: a body that cannot be written as is (a lone surrogate, NaN, a foreign type,
+    a cycle) is written sanitised, and failing that as a bare internal error.
+    """
+    try:
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+            "utf-8"
+        )
+    except Exception:  # must never raise
+        pass
+    try:
+        return json.dumps(
+            _sanitise(body), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
+    except Exception:  # must never raise
+        return _ENCODE_FAILED
 
 
 def error_response(

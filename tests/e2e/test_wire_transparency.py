@@ -103,10 +103,11 @@ AGENT_SCRIPT: list[tuple[list[bytes], int]] = [
     ([b'\t{"jsonrpc":"2.0","method":"notifications/initialized"}  \n'], 0),
     # A request split mid-token across writes, then CRLF-terminated.
     ([b'{"jsonrpc":"2.0","id":"a-\\u00e9","meth', b'od":"tools/list","params":{}}\r\n'], 1),
-    # tools/call: exponents, negative zero, big ints, escaped slash, raw UTF-8, odd spacing.
+    # tools/call: exponents, negative zero, the largest safe int (larger ones are refused:
+    # docs/decoder.md), escaped slash, raw UTF-8, odd spacing.
     (
         [
-            b'{"params":{"arguments":{"x":1.0E+2,"y":-0.0,"big":123456789012345678901234567890,'
+            b'{"params":{"arguments":{"x":1.0E+2,"y":-0.0,"big":9007199254740991,'
             b'"s":"\\/path \\u0000 \xc3\xa9\xe2\x9c\x93",'
             b'"nested":[[],{},[{"k":[true,false,null]}]]},'
             b'"name":"echo" ,"_meta":{"progressToken":7}},'
