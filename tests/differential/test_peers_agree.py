@@ -276,9 +276,16 @@ def _node() -> str:
 
 
 def test_every_accepted_frame_means_the_same_to_every_peer(
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    cache = Path(request.config.cache.mkdir("ztmcp-differential"))
+    # pytest's cache keeps the Go build between runs; without it (-p no:cacheprovider), a
+    # temporary directory does.
+    config_cache = getattr(request.config, "cache", None)
+    cache = (
+        Path(config_cache.mkdir("ztmcp-differential"))
+        if config_cache is not None
+        else tmp_path_factory.mktemp("ztmcp-differential")
+    )
     go_reader = _go_reader(cache)
     node = _node()
     all_frames = corpus()

@@ -62,11 +62,6 @@ def test_the_stdio_relay_under_hostile_peers(tmp_path: Path) -> None:
     assert verification.ok and verification.closed, verification.error
 
 
-@pytest.mark.xfail(
-    reason="needs the strict decoder of issue 17 item 1 (jsonrpc.py, another branch): until "
-    "then ztmcp forwards frames that Go or JavaScript decode differently",
-    strict=False,
-)
 def test_the_stdio_relay_forwards_only_unambiguous_frames(tmp_path: Path) -> None:
     relay = Relay(tmp_path, answer_server=partial(hostile_answer, ambiguous=True))
     try:
