@@ -44,6 +44,7 @@ from ztmcp.adapters.sse import (
 )
 from ztmcp.credentials import agent_conflicts
 from ztmcp.jsonrpc import (
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
@@ -231,9 +232,89 @@ class ZtmcpAddon:
         self._conversations.clear()
         self._by_flow.clear()
 
-    # -- requests -----------------------------------------------------------------------
+    # -- the fail-closed guard ------------------------------------------------------------
+    #
+    # mitmproxy calls these five hooks; each one only runs its implementation through
+    # ``_guarded``. Whatever an implementation raises (or the held call's coroutine, or a stream
+    # relay, see ``_Relay``) refuses the message in hand: a request not yet forwarded is
+    # answered by ztmcp with a JSON-RPC error and HTTP 502 and never reaches the upstream; a
+    # response not yet sent becomes that 502; a response already streaming is cut (nothing more
+    # of it is relayed) and the request waiting on it is answered. Each fault is audited.
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        self._guarded("requestheaders", self._requestheaders, flow)
+
+    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        return self._guarded("request", self._request, flow)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        self._guarded("responseheaders", self._responseheaders, flow)
+        response = flow.response
+        if response is not None and response.stream and not flow.metadata.get("ztmcp.local"):
+            flow.metadata["ztmcp.streamed"] = True  # headers go to the client now
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._guarded("response", self._response, flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._guarded("error", self._error, flow)
+
+    def _guarded(
+        self, hook: str, run: Callable[[http.HTTPFlow], Awaitable[None] | None], flow: http.HTTPFlow
+    ) -> Awaitable[None] | None:
+        try:
+            pending = run(flow)
+        except Exception as exc:
+            self.fault(flow, hook, exc)
+            return None
+        if pending is None:
+            return None
+        return self._guarded_wait(hook, pending, flow)
+
+    async def _guarded_wait(self, hook: str, pending: Awaitable[None], flow: http.HTTPFlow) -> None:
+        try:
+            await pending
+        except Exception as exc:
+            self.fault(flow, f"{hook} (held call)", exc)
+
+    def fault(self, flow: http.HTTPFlow, where: str, exc: BaseException) -> None:
+        """An exception inside ztmcp while handling ``flow``: refuse what is in hand."""
+        logger.error("ztmcp: %s in %s: refused", type(exc).__name__, where)
+        try:
+            self._refuse_on_fault(flow, where)
+        finally:
+            # The audit record last: a failing log must not keep the refusal from happening.
+            self.post(
+                {
+                    "event": "http.refused",
+                    "rule": "ztmcp.fault",
+                    "reason": f"{type(exc).__name__} inside ztmcp ({where}); refused",
+                    "http.request.method": flow.request.method[:20],
+                    "url.path": flow.request.path[:200],
+                }
+            )
+
+    def _refuse_on_fault(self, flow: http.HTTPFlow, where: str) -> None:
+        _annotate(flow, _MARK_DENIED, f"ztmcp: refused: internal error in {where}")
+        if flow.metadata.get("ztmcp.streamed"):
+            return  # already on its way to the client: the relay cuts it (``_Relay``)
+        body = fault_reply(flow.request)
+        response = flow.response
+        if response is not None and not flow.metadata.get("ztmcp.local"):
+            # The upstream's answer is in: it becomes the refusal, in place, because mitmproxy
+            # keeps reading the upstream body into this response object.
+            response.status_code, response.reason = 502, "Bad Gateway"
+            response.headers = http.Headers(content_type="application/json")
+            response.content = body
+            response.stream = _Refusal(body)
+            flow.metadata["ztmcp.refusal"] = body
+            return
+        flow.response = http.Response.make(502, body, {"content-type": "application/json"})
+        flow.metadata["ztmcp.local"] = True
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _requestheaders(self, flow: http.HTTPFlow) -> None:
         request = flow.request
         # Before the listen port is known, nothing is allowed (fail closed).
         hosts = self.hosts or HostPolicy(frozenset())
@@ -270,7 +351,7 @@ class ZtmcpAddon:
         if self._needles:
             request.headers["accept-encoding"] = "identity"  # redaction reads plain bytes
 
-    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+    def _request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         if flow.response is not None:  # refused in requestheaders
             return None
         request = flow.request
@@ -328,7 +409,7 @@ class ZtmcpAddon:
 
     # -- responses ----------------------------------------------------------------------
 
-    def responseheaders(self, flow: http.HTTPFlow) -> None:
+    def _responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response
         if response is None or flow.metadata.get("ztmcp.local"):
             return
@@ -363,10 +444,13 @@ class ZtmcpAddon:
         else:
             response.stream = True  # not MCP (202 Accepted, a plain-text error): as is
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    def _response(self, flow: http.HTTPFlow) -> None:
+        refusal = flow.metadata.get("ztmcp.refusal")
+        if refusal is not None and flow.response is not None:
+            flow.response.content = refusal  # an upstream body never replaces ztmcp's refusal
         self._finish(flow, "response complete")
 
-    def error(self, flow: http.HTTPFlow) -> None:
+    def _error(self, flow: http.HTTPFlow) -> None:
         message = flow.error.msg if flow.error else "unknown error"
         conv = self._by_flow.get(flow.id)
         event: dict[str, Any] = {
@@ -562,6 +646,44 @@ class ZtmcpAddon:
         # client's POSTs to exactly this path belong to this stream's conversation.
         self._bind(conv, relative, "l:")
         return relative
+
+
+FAULT_MESSAGE: Final = "ztmcp: refused: an internal error inside ztmcp (see its audit log)"
+
+
+def safe_error(msg_id: Any, code: int, message: str) -> bytes:
+    """A JSON-RPC error that always encodes: an id that cannot be written as UTF-8 (a lone
+    surrogate) is answered with ``null``, as JSON-RPC does for an id it cannot read."""
+    from ztmcp.jsonrpc import error_response
+
+    try:
+        return encode(error_response(msg_id, code, message))
+    except (UnicodeError, TypeError, ValueError):
+        return encode(error_response(None, code, message))
+
+
+def fault_reply(request: http.Request) -> bytes:
+    """ztmcp's answer to the request of a flow it refuses after an internal error."""
+    from ztmcp.jsonrpc import recover_id
+
+    raw = request.raw_content or b"" if request.method.upper() == "POST" else b""
+    try:
+        msg_id = recover_id(raw)
+    except Exception:
+        msg_id = None
+    return safe_error(msg_id, INTERNAL_ERROR, FAULT_MESSAGE)
+
+
+class _Refusal:
+    """The stream callable of a response ztmcp replaced with its refusal: the refusal once,
+    nothing of the upstream's body."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body: bytes | None = body
+
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        body, self._body = self._body, None
+        return [body] if body else []
 
 
 def _reframe(flow: http.HTTPFlow, response: http.Response) -> None:
@@ -795,15 +917,56 @@ def _redacting(
     return data
 
 
-class _PlainRelay:
+class _Relay:
+    """A stream callable of ztmcp's, fail-closed: ``relay`` does the work; any exception in it
+    cuts the stream (nothing more of this body is relayed), answers the request waiting on it
+    (in the stream's own framing) and is audited by the addon."""
+
+    def __init__(self, addon: ZtmcpAddon, flow: http.HTTPFlow, conv: _Conversation) -> None:
+        self._addon, self._flow, self._conv = addon, flow, conv
+        self._cut = False
+
+    def __call__(self, chunk: bytes) -> list[bytes]:
+        if self._cut:
+            return []
+        try:
+            return self.relay(chunk)
+        except Exception as exc:
+            self._cut = True
+            try:
+                return self._answer_waiting()
+            finally:
+                self._addon.fault(self._flow, f"the {self.kind} relay", exc)
+
+    kind = "body"
+
+    def relay(self, chunk: bytes) -> list[bytes]:
+        raise NotImplementedError
+
+    def framed(self, body: bytes) -> bytes | None:
+        """A JSON-RPC message in this stream's framing; None: the stream carries none."""
+        return None
+
+    def _answer_waiting(self) -> list[bytes]:
+        request = self._flow.request
+        if request.method.upper() != "POST" or b'"method"' not in (request.raw_content or b""):
+            return []
+        piece = self.framed(fault_reply(request))
+        return [piece] if piece else []
+
+
+class _PlainRelay(_Relay):
     """The stream callable for a non-MCP body while secrets are brokered: redaction only."""
+
+    kind = "plain"
 
     def __init__(
         self, addon: ZtmcpAddon, flow: http.HTTPFlow, conv: _Conversation, redactor: _Redactor
     ) -> None:
-        self._addon, self._flow, self._conv, self._redactor = addon, flow, conv, redactor
+        super().__init__(addon, flow, conv)
+        self._redactor = redactor
 
-    def __call__(self, chunk: bytes) -> list[bytes]:
+    def relay(self, chunk: bytes) -> list[bytes]:
         data = _redacting(self._addon, self._flow, self._conv, self._redactor, chunk)
         return [data] if data else []
 
@@ -814,7 +977,7 @@ class _Framer[F](Protocol):
     def finish(self) -> list[F]: ...
 
 
-class _FramedRelay[F]:
+class _FramedRelay[F](_Relay):
     """A stream callable that redacts brokered secrets, then frames the body incrementally;
     an empty chunk (the end of the body) flushes the framer."""
 
@@ -826,9 +989,7 @@ class _FramedRelay[F]:
         framer: _Framer[F],
         redactor: _Redactor | None = None,
     ) -> None:
-        self._addon = addon
-        self._flow = flow
-        self._conv = conv
+        super().__init__(addon, flow, conv)
         self._framer = framer
         self._redactor = redactor
 
@@ -860,7 +1021,12 @@ class _SseRelay(_FramedRelay[SseEvent | Oversize]):
     ) -> None:
         super().__init__(addon, flow, conv, SseFramer(addon.max_bytes), redactor)
 
-    def __call__(self, chunk: bytes) -> list[bytes]:
+    kind = "SSE"
+
+    def framed(self, body: bytes) -> bytes | None:
+        return encode_event(body)
+
+    def relay(self, chunk: bytes) -> list[bytes]:
         frames = self._frames(chunk)
         out: list[bytes] = []
         for frame in frames:
@@ -930,7 +1096,12 @@ class _JsonRelay(_FramedRelay[JsonValue | Gap | Oversize]):
     ) -> None:
         super().__init__(addon, flow, conv, JsonStreamFramer(addon.max_bytes), redactor)
 
-    def __call__(self, chunk: bytes) -> list[bytes]:
+    kind = "JSON"
+
+    def framed(self, body: bytes) -> bytes | None:
+        return body
+
+    def relay(self, chunk: bytes) -> list[bytes]:
         frames = self._frames(chunk)
         out: list[bytes] = []
         session = self._conv.session
