@@ -90,6 +90,9 @@ _MODERN_ERROR_STATUS: Final = {
 _MARK_DENIED: Final = ":no_entry:"
 _MARK_CHANGED: Final = ":warning:"
 SERVER_ANSWER_TIMEOUT: Final = 30.0
+# The mitmproxy flow hooks of the addon; each runs its ``_``-prefixed implementation through
+# the fail-closed guard (tests/adapters/test_mitm_faults.py checks that no other hook exists).
+GUARDED_HOOKS: Final = ("requestheaders", "request", "responseheaders", "response", "error")
 MAX_CONVERSATIONS: Final = 1024
 
 
