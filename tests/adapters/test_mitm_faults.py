@@ -80,7 +80,7 @@ FAULTS: list[tuple[str, Any, str, Any, Callable[[bytes], Answer], bool]] = [
 
 def test_every_flow_hook_of_the_addon_goes_through_the_guard() -> None:
     """The addon's mitmproxy hooks are exactly the guarded ones (a new hook must join them)."""
-    import mitmproxy.addons  # noqa: F401  (registers every hook mitmproxy has)
+    import mitmproxy.addons  # registers every hook mitmproxy has
     import mitmproxy.proxy.layers  # noqa: F401
 
     names = {name for name in hooks.all_hooks if callable(getattr(mitm.ZtmcpAddon, name, None))}
