@@ -33,6 +33,7 @@ from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 from mitmproxy import ctx, http
 
+from ztmcp.adapters import http_rules
 from ztmcp.adapters.sse import (
     Gap,
     JsonStreamFramer,
@@ -301,7 +302,11 @@ class ZtmcpAddon:
         _annotate(flow, _MARK_DENIED, f"ztmcp: refused: internal error in {where}")
         if flow.metadata.get("ztmcp.streamed"):
             return  # already on its way to the client: the relay cuts it (``_Relay``)
-        body = fault_reply(flow.request)
+        self._bad_gateway(flow, fault_reply(flow.request))
+
+    def _bad_gateway(self, flow: http.HTTPFlow, body: bytes) -> None:
+        """Answer the client with ``body`` (a JSON-RPC error) and HTTP 502, whatever the
+        upstream sent: nothing of the upstream's answer goes on."""
         response = flow.response
         if response is not None and not flow.metadata.get("ztmcp.local"):
             # The upstream's answer is in: it becomes the refusal, in place, because mitmproxy
@@ -319,6 +324,12 @@ class ZtmcpAddon:
 
     def _requestheaders(self, flow: http.HTTPFlow) -> None:
         request = flow.request
+        # Headers the upstream could read otherwise than ztmcp (duplicates, folds): refused
+        # before any of them is read.
+        unreadable = http_rules.request_refusal(request.headers.fields, request.method)
+        if unreadable is not None:
+            self._refuse(flow, 400, "http.request_headers", f"refused: {unreadable}")
+            return
         # Before the listen port is known, nothing is allowed (fail closed).
         hosts = self.hosts or HostPolicy(frozenset())
         reason = hosts.refusal(request.host_header, request.headers.get("origin"))
@@ -351,8 +362,8 @@ class ZtmcpAddon:
         request.host_header = _authority(request.scheme, request.host, request.port)
         for name, value in self.upstream_headers.items():
             request.headers[name] = value
-        if self._needles:
-            request.headers["accept-encoding"] = "identity"  # redaction reads plain bytes
+        # ztmcp checks (and redacts) plain bytes: an encoded answer would be refused.
+        request.headers["accept-encoding"] = "identity"
 
     def _request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         if flow.response is not None:  # refused in requestheaders
@@ -364,7 +375,7 @@ class ZtmcpAddon:
         conv = self._conversation(flow)
         if request.method.upper() != "POST":
             return None
-        raw = request.get_content(strict=False) or b""
+        raw = request.raw_content or b""  # never content-encoded (http_rules)
         mismatch = _header_mismatch(request.headers, raw)
         if mismatch is not None:
             self.post(
@@ -433,12 +444,35 @@ class ZtmcpAddon:
         session_id = response.headers.get("mcp-session-id")
         if session_id and conv.ephemeral:
             self._bind(conv, session_id)
-        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        is_sse = kind == "text/event-stream"
-        if is_sse or kind == "application/json" or kind.endswith("+json"):
+        if flow.metadata.get("ztmcp.preflight"):
+            body: http_rules.Body | str = http_rules.Body.OTHER
+        else:
+            body = http_rules.response_body(
+                response.status_code, response.headers.fields, flow.request.method
+            )
+        if not isinstance(body, http_rules.Body):
+            # A peer could read this body as MCP, or read it otherwise than ztmcp would.
+            self.post(
+                {
+                    "event": "http.refused",
+                    "ztmcp.conversation": conv.number,
+                    "rule": "http.response_body",
+                    "reason": f"{body}; refused (HTTP {response.status_code} from the upstream)",
+                    "url.path": flow.request.path[:200],
+                }
+            )
+            _annotate(flow, _MARK_DENIED, f"ztmcp: refused the upstream's answer: {body}")
+            reply = safe_error(
+                _posted_id(flow.request),
+                INTERNAL_ERROR,
+                f"ztmcp: refused the server's answer: {body}",
+            )
+            self._bad_gateway(flow, reply)
+            return
+        if body is http_rules.Body.SSE or body is http_rules.Body.JSON:
             # Checked per event / JSON value; a replacement changes the length: re-frame.
             _reframe(flow, response)
-            relay = _SseRelay if is_sse else _JsonRelay
+            relay = _SseRelay if body is http_rules.Body.SSE else _JsonRelay
             response.stream = relay(self, flow, conv, redactor)
         elif redactor is not None and response.headers.get("content-length") != "0":
             # Not MCP (a plain-text error page), but it may still echo the credential.
@@ -665,16 +699,20 @@ def safe_error(msg_id: Any, code: int, message: str) -> bytes:
         return encode(error_response(None, code, message))
 
 
-def fault_reply(request: http.Request) -> bytes:
-    """ztmcp's answer to the request of a flow it refuses after an internal error."""
+def _posted_id(request: http.Request) -> Any:
+    """The id of the JSON-RPC request a POST carries, when its first bytes reveal one."""
     from ztmcp.jsonrpc import recover_id
 
-    raw = request.raw_content or b"" if request.method.upper() == "POST" else b""
+    raw = (request.raw_content or b"") if request.method.upper() == "POST" else b""
     try:
-        msg_id = recover_id(raw)
+        return recover_id(raw)
     except Exception:
-        msg_id = None
-    return safe_error(msg_id, INTERNAL_ERROR, FAULT_MESSAGE)
+        return None
+
+
+def fault_reply(request: http.Request) -> bytes:
+    """ztmcp's answer to the request of a flow it refuses after an internal error."""
+    return safe_error(_posted_id(request), INTERNAL_ERROR, FAULT_MESSAGE)
 
 
 class _Refusal:
@@ -1045,6 +1083,17 @@ class _SseRelay(_FramedRelay[SseEvent | Oversize]):
                 Direction.TO_CLIENT, frame.prefix, frame.size, frame.suffix
             )
             return self._apply(decision, None, b"")
+        if frame.invalid is not None:
+            self._addon.post(
+                {
+                    "event": "http.refused",
+                    "ztmcp.conversation": self._conv.number,
+                    "rule": "sse.unreadable",
+                    "reason": f"{frame.invalid}: event dropped",
+                }
+            )
+            _annotate(self._flow, _MARK_DENIED, f"ztmcp: dropped an SSE event: {frame.invalid}")
+            return None
         if frame.data is None or frame.data == "":
             # A comment, a keep-alive, a retry or a priming id: no message to check.
             return None if final else frame.raw
@@ -1134,7 +1183,7 @@ class _JsonRelay(_FramedRelay[JsonValue | Gap | Oversize]):
             return None
         try:
             body = json.loads(raw)
-            posted = json.loads(self._flow.request.get_content(strict=False) or b"")
+            posted = json.loads(self._flow.request.raw_content or b"")
         except ValueError:
             return None
         if not (isinstance(body, dict) and "error" in body and body.get("id", 0) is None):
