@@ -34,6 +34,7 @@ from urllib.parse import quote, quote_plus, urljoin, urlsplit
 from mitmproxy import ctx, http
 
 from ztmcp.adapters import http_rules
+from ztmcp.adapters.reflection import Reflections
 from ztmcp.adapters.sse import (
     Gap,
     JsonStreamFramer,
@@ -191,8 +192,9 @@ class ZtmcpAddon:
         self.upstream_headers: Mapping[str, str] = dict(upstream_headers or {})
         # What must never come back to the agent: the brokered secrets (default: every
         # brokered header value), in the forms an upstream may echo them in.
-        values = self.upstream_headers.values() if secrets is None else secrets
+        values = tuple(self.upstream_headers.values() if secrets is None else secrets)
         self._needles = _needles(values)
+        self.reflections = Reflections(values)
         self.max_bytes = max_bytes
         self._conversations: dict[str, _Conversation] = {}
         self._by_flow: dict[str, _Conversation] = {}
@@ -840,6 +842,7 @@ def _sync_routing_headers(headers: http.Headers, forward: bytes) -> None:
 REDACTED: Final = b"[REDACTED:credential]"
 
 
+_PERCENT: Final = re.compile(r"%[0-9A-F]{2}")
 # Below this many bytes a secret's base64 or hex run would be short enough to occur by chance.
 _MIN_B64_SECRET: Final = 8
 
@@ -847,12 +850,14 @@ _MIN_B64_SECRET: Final = 8
 def _text_forms(value: str) -> set[str]:
     """``value`` as a JSON string body escapes it (``\\"``, ``\\uXXXX``) and as a URL or
     a form percent-encodes it, and as is."""
+    encoded = {quote(value, safe=""), quote_plus(value, safe="")}
+    lower = {_PERCENT.sub(lambda m: m.group().lower(), e) for e in encoded}  # %2f as well as %2F
     return {
         value,
         json.dumps(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1],
-        quote(value, safe=""),
-        quote_plus(value, safe=""),
+        *encoded,
+        *lower,
     }
 
 
@@ -1040,6 +1045,23 @@ class _FramedRelay[F](_Relay):
             return self._framer.feed(data)
         return [*(self._framer.feed(data) if data else []), *self._framer.finish()]
 
+    def _unreflected(self, data: bytes) -> bytes:
+        """``data`` (one JSON message) with every string that hides a brokered secret in a
+        decodable form replaced (``reflection``); the very same object when none does."""
+        reflections = self._addon.reflections
+        if self._redactor is None or not reflections:
+            return data
+        try:
+            value = json.loads(data)
+        except ValueError:
+            return data  # not JSON: the Session refuses it
+        clean, count = reflections.redact(value)
+        if not count:
+            return data
+        self._redactor.hits += count
+        self._addon.redacted(self._flow, self._conv, self._redactor, "decoded message")
+        return encode(clean)
+
     def _settle(self, decision: Decision) -> Decision:
         """Record a server→client decision on the flow and send ztmcp's own answer upstream
         (a denied server request); what remains is what goes on to the agent."""
@@ -1124,8 +1146,9 @@ class _SseRelay(_FramedRelay[SseEvent | Oversize]):
             )
             return None
         data = frame.data.encode("utf-8")
-        decision = session.handle(Direction.TO_CLIENT, data)
-        return self._apply(decision, frame, data)
+        clean = self._unreflected(data)
+        decision = session.handle(Direction.TO_CLIENT, clean)
+        return self._apply(decision, frame if clean is data else None, clean)
 
     def _apply(self, decision: Decision, frame: SseEvent | None, data: bytes) -> bytes | None:
         decision = self._settle(decision)
@@ -1162,10 +1185,11 @@ class _JsonRelay(_FramedRelay[JsonValue | Gap | Oversize]):
                 out.append(frame.raw)
                 continue
             if isinstance(frame, JsonValue):
-                substitute = self._addressed(frame.raw)
-                decision = session.handle(Direction.TO_CLIENT, substitute or frame.raw)
+                raw = self._unreflected(frame.raw)
+                substitute = self._addressed(raw)
+                decision = session.handle(Direction.TO_CLIENT, substitute or raw)
                 if substitute is not None and decision.forward == substitute:
-                    decision = replace(decision, forward=frame.raw)  # unchanged: as received
+                    decision = replace(decision, forward=raw)  # unchanged: as received
             else:
                 decision = session.handle_oversize(
                     Direction.TO_CLIENT, frame.prefix, frame.size, frame.suffix
