@@ -167,3 +167,20 @@ def test_a_denial_whose_id_is_a_lone_surrogate_is_answered_and_not_forwarded(
     reply = json.loads(body)
     assert "error" in reply or reply["result"]["isError"] is True
     assert records(log)  # the audit log is readable (no lone surrogate broke it)
+
+
+def test_a_fault_in_the_redacting_relay_cuts_a_plain_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-MCP body (a 401 page) passes only through the redactor; if that fails, nothing
+    more of the body goes on (it may hold the brokered secret)."""
+    from ztmcp.adapters.relays import PlainRelay
+
+    addon, log = make_addon(tmp_path, upstream_headers={"authorization": "Bearer sk-0123456789ab"})
+    monkeypatch.setattr(PlainRelay, "relay", _boom)
+    with upstream_server() as upstream, running_proxy(addon, upstream) as proxy:
+        upstream.answer = lambda body: Answer([MARKER + b" sk-0123456789ab"], "text/plain", 401)
+        status, _, body = proxy.post(json.dumps(CALL).encode())
+    assert status == 401 and body == b""
+    faults = [r for r in records(log) if r.get("rule") == "ztmcp.fault"]
+    assert len(faults) == 1 and "plain relay" in faults[0]["reason"]
