@@ -170,6 +170,17 @@ def test_request_headers_the_upstream_could_read_otherwise_are_refused(
     assert "http.request_headers" in [r.get("rule") for r in audit]
 
 
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_a_body_on_a_request_that_carries_no_message_is_refused(
+    tmp_path: Path, method: str
+) -> None:
+    addon, log = make_addon(tmp_path)
+    with upstream_server() as upstream, running_proxy(addon, upstream) as proxy:
+        status, _, _ = proxy.send(method, json.dumps(CALL).encode(), [])
+    assert status == 400 and upstream.seen == []
+    assert "http.request_headers" in [r.get("rule") for r in records(log)]
+
+
 # -- the pure rules, property-based ------------------------------------------------------------
 
 _TYPES = st.sampled_from(

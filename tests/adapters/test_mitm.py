@@ -340,6 +340,7 @@ def test_denied_server_request_on_the_get_stream_is_answered_upstream(
     addon, audit = make_addon(tmp_path, upstream_headers={"authorization": SECRET_HEADER})
     flow = tflow.tflow()
     flow.request.method = "GET"
+    flow.request.content = b""  # a GET carries no body
     flow.request.host, flow.request.port = "127.0.0.1", capture.server_address[1]
     flow.request.scheme, flow.request.path = "http", "/mcp"
     flow.request.headers["host"] = f"127.0.0.1:{PORT}"
@@ -359,6 +360,7 @@ def test_legacy_endpoint_is_kept_pointing_through_the_proxy(tmp_path: Path) -> N
     addon, audit = make_addon(tmp_path)
     flow = tflow.tflow()
     flow.request.method, flow.request.path = "GET", "/sse"
+    flow.request.content = b""  # a GET carries no body
     flow.request.host, flow.request.port, flow.request.scheme = "10.0.0.5", 3001, "http"
     flow.request.headers["host"] = f"127.0.0.1:{PORT}"
     through(addon, flow)
@@ -376,6 +378,7 @@ def test_legacy_message_posts_join_the_sse_conversation(tmp_path: Path) -> None:
     addon, _ = make_addon(tmp_path)
     stream = tflow.tflow()
     stream.request.method, stream.request.path = "GET", "/sse"
+    stream.request.content = b""  # a GET carries no body
     stream.request.host, stream.request.port, stream.request.scheme = "10.0.0.5", 3001, "http"
     stream.request.headers["host"] = f"127.0.0.1:{PORT}"
     through(addon, stream)

@@ -9,7 +9,7 @@ refused rather than relayed:
   name is anything but an RFC 9110 token and no value holds a control character (an obs-fold
   line continuation, which mitmproxy joins with CRLF, included). A POST body is exactly
   ``application/json`` (charset UTF-8 if any) without a Content-Encoding: ztmcp checks the
-  bytes the upstream will parse.
+  bytes the upstream will parse; no other request has a body.
 - A response body on an MCP exchange is checked only as exactly ``application/json`` or
   exactly ``text/event-stream`` (charset UTF-8 if any), not content-encoded. The Python SDK
   client reads any type that starts with ``application/json`` or ``text/event-stream`` as MCP
@@ -105,7 +105,13 @@ def request_refusal(fields: Fields, method: str) -> str | None:
     encoding = [v.strip().lower() for v in _values(fields, b"content-encoding")]
     if encoding and encoding != [b"identity"]:
         return "a content-encoded request body (ztmcp checks the bytes the upstream parses)"
-    if method.upper() == "POST":
+    if method.upper() != "POST":
+        # Only a POST carries a message ztmcp checks: a body on anything else would reach the
+        # upstream unread.
+        length = [v.strip() for v in _values(fields, b"content-length")]
+        if _values(fields, b"transfer-encoding") or length not in ([], [b"0"]):
+            return f"a body on an HTTP {method[:20]} request (only a POST carries a message)"
+    else:
         kind = [_media(v) for v in _values(fields, b"content-type")]
         if not kind or kind[0] is None or kind[0][0] != b"application/json":
             return "a POST body that is not application/json"
