@@ -65,10 +65,12 @@ def proxy_for(tmp_path: Path) -> Any:
         "application/x-ndjson; x=text/event-stream",
     ],
 )
+@pytest.mark.parametrize("chunked", [False, True])
 def test_a_json_like_media_type_ztmcp_does_not_parse_is_refused(
-    proxy_for: Any, content_type: str
+    proxy_for: Any, content_type: str, chunked: bool
 ) -> None:
-    (status, _, body), seen, audit = proxy_for(Answer([_answer()], content_type))
+    answer = Answer([_answer()[:9], _answer()[9:]], content_type, chunked=chunked)
+    (status, _, body), seen, audit = proxy_for(answer)
     assert len(seen) == 1  # asked once; its answer never relayed
     assert status == 502 and AWS_KEY.encode() not in body and b"marker" not in body
     reply = json.loads(body)
