@@ -590,7 +590,7 @@ def test_cors_preflight_from_a_foreign_origin_is_refused(tmp_path: Path) -> None
     assert flow.response is not None and flow.response.status_code == 403
 
 
-@pytest.mark.parametrize("before", [b"", b"x", b"xy", b"{\"k\":"])
+@pytest.mark.parametrize("before", [b"", b"x", b"xy", b'{"k":'])
 @pytest.mark.parametrize("alphabet", ["standard", "urlsafe"])
 def test_a_secret_reflected_in_base64_is_cut_at_any_alignment(before: bytes, alphabet: str) -> None:
     encode = base64.b64encode if alphabet == "standard" else base64.urlsafe_b64encode
