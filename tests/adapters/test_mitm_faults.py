@@ -184,3 +184,19 @@ def test_a_fault_in_the_redacting_relay_cuts_a_plain_body(
     assert status == 401 and body == b""
     faults = [r for r in records(log) if r.get("rule") == "ztmcp.fault"]
     assert len(faults) == 1 and "plain relay" in faults[0]["reason"]
+
+
+def test_a_fault_after_the_answer_went_out_cuts_the_stream_without_a_second_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ztmcp.adapters.sse import SseFramer
+
+    addon, log = make_addon(tmp_path)
+    monkeypatch.setattr(SseFramer, "finish", _boom)  # the end of the body, after the answer
+    with upstream_server() as upstream, running_proxy(addon, upstream) as proxy:
+        upstream.answer = _sse_answer
+        status, _, body = proxy.post(json.dumps(CALL).encode())
+    events = [line for line in body.split(b"\n") if line.startswith(b"data:")]
+    assert status == 200 and len(events) == 1 and MARKER in events[0]  # checked, allowed
+    faults = [r for r in records(log) if r.get("rule") == "ztmcp.fault"]
+    assert len(faults) == 1

@@ -27,7 +27,7 @@ from ztmcp.adapters.sse import (
     SseFramer,
     encode_event,
 )
-from ztmcp.jsonrpc import INTERNAL_ERROR, Direction, encode
+from ztmcp.jsonrpc import INTERNAL_ERROR, Direction, encode, recover_id
 from ztmcp.session import Decision, Outcome, Session
 
 MARK_DENIED: Final = ":no_entry:"
@@ -142,6 +142,7 @@ class Relay:
     def __init__(self, addon: RelayHost, flow: http.HTTPFlow, conv: Conversation) -> None:
         self._addon, self._flow, self._conv = addon, flow, conv
         self._cut = False
+        self._answered = False  # the answer to the POSTed request went to the client
 
     def __call__(self, chunk: bytes) -> list[bytes]:
         if self._cut:
@@ -166,7 +167,9 @@ class Relay:
 
     def _answer_waiting(self) -> list[bytes]:
         request = self._flow.request
-        if request.method.upper() != "POST" or b'"method"' not in (request.raw_content or b""):
+        if self._answered or request.method.upper() != "POST":
+            return []
+        if b'"method"' not in (request.raw_content or b""):
             return []
         piece = self.framed(fault_reply(request))
         return [piece] if piece else []
@@ -240,6 +243,13 @@ class FramedRelay[F](Relay):
         self._addon.note(self._flow, decision, "←")
         if decision.reply is not None:
             self._addon.answer_server(self._flow, self._conv, decision.reply)
+        forward = decision.forward
+        if forward and not self._answered and (b'"result"' in forward or b'"error"' in forward):
+            # The answer to the POSTed request: after it, a fault cuts the stream but has
+            # nothing left to answer.
+            request = self._flow.request
+            msg_id = posted_id(request) if request.method.upper() == "POST" else None
+            self._answered = msg_id is not None and recover_id(forward) == msg_id
         return decision
 
 
