@@ -356,3 +356,28 @@ def upstream_headers(rules: Iterable[HeaderRule], upstream: str) -> dict[str, st
     if not rules_for(rules, upstream):
         return {}
     return resolve(rules, upstream, SecretStore())
+
+
+def brokered_headers(
+    upstream: str, rules: Iterable[HeaderRule], given: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The headers to add upstream, and the secret values in them: the keyring's values and
+    the headers built from them (literal headers such as a tenant name are not secret).
+    Headers ``given`` programmatically all count as secret and are overridden by the rules."""
+    rules = tuple(rules)
+    given = dict(given or {})
+    secrets = [*given.values()]
+    chosen = rules_for(rules, upstream)
+    headers: dict[str, str] = {}
+    if chosen:
+        store = SecretStore()
+
+        class Reading:
+            def get(self, name: str) -> str:
+                value = store.get(name)
+                secrets.append(value)
+                return value
+
+        headers = resolve(rules, upstream, Reading())
+        secrets += [headers[r.name] for r in chosen.values() if r.secrets]
+    return {**given, **headers}, tuple(secrets)

@@ -343,6 +343,7 @@ def test_denied_server_request_on_the_get_stream_is_answered_upstream(
     addon, audit = make_addon(tmp_path, upstream_headers={"authorization": SECRET_HEADER})
     flow = tflow.tflow()
     flow.request.method = "GET"
+    flow.request.content = b""  # a GET carries no body
     flow.request.host, flow.request.port = "127.0.0.1", capture.server_address[1]
     flow.request.scheme, flow.request.path = "http", "/mcp"
     flow.request.headers["host"] = f"127.0.0.1:{PORT}"
@@ -362,6 +363,7 @@ def test_legacy_endpoint_is_kept_pointing_through_the_proxy(tmp_path: Path) -> N
     addon, audit = make_addon(tmp_path)
     flow = tflow.tflow()
     flow.request.method, flow.request.path = "GET", "/sse"
+    flow.request.content = b""  # a GET carries no body
     flow.request.host, flow.request.port, flow.request.scheme = "10.0.0.5", 3001, "http"
     flow.request.headers["host"] = f"127.0.0.1:{PORT}"
     through(addon, flow)
@@ -379,6 +381,7 @@ def test_legacy_message_posts_join_the_sse_conversation(tmp_path: Path) -> None:
     addon, _ = make_addon(tmp_path)
     stream = tflow.tflow()
     stream.request.method, stream.request.path = "GET", "/sse"
+    stream.request.content = b""  # a GET carries no body
     stream.request.host, stream.request.port, stream.request.scheme = "10.0.0.5", 3001, "http"
     stream.request.headers["host"] = f"127.0.0.1:{PORT}"
     through(addon, stream)
@@ -566,7 +569,7 @@ def test_without_brokered_headers_responses_pass_untouched(tmp_path: Path) -> No
     through(addon, flow)
     flow.response = http.Response.make(404, b"", {"content-type": "text/plain"})
     addon.responseheaders(flow)
-    assert flow.response.stream is True and "accept-encoding" not in flow.request.headers
+    assert flow.response.stream is True
 
 
 def test_cors_preflight_from_an_allowed_origin_goes_to_the_upstream(tmp_path: Path) -> None:
@@ -590,7 +593,7 @@ def test_cors_preflight_from_a_foreign_origin_is_refused(tmp_path: Path) -> None
     assert flow.response is not None and flow.response.status_code == 403
 
 
-@pytest.mark.parametrize("before", [b"", b"x", b"xy", b"{\"k\":"])
+@pytest.mark.parametrize("before", [b"", b"x", b"xy", b'{"k":'])
 @pytest.mark.parametrize("alphabet", ["standard", "urlsafe"])
 def test_a_secret_reflected_in_base64_is_cut_at_any_alignment(before: bytes, alphabet: str) -> None:
     encode = base64.b64encode if alphabet == "standard" else base64.urlsafe_b64encode

@@ -159,3 +159,35 @@ def test_an_incomplete_value_is_returned_at_the_end() -> None:
     framer = JsonStreamFramer(1 << 20)
     assert framer.feed(b'{"id":1,"res') == []
     assert framer.finish() == [JsonValue(b'{"id":1,"res')]
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2, 3, 4])
+def test_a_leading_bom_is_stripped_wherever_the_chunks_split_it(cut: int) -> None:
+    stream = b"\xef\xbb\xbfdata: {}\n\n"
+    frames = _feed_all(SseFramer(1024), [stream[:cut], stream[cut:]])
+    assert [f.data for f in frames if isinstance(f, SseEvent)] == ["{}"]
+
+
+def test_only_the_first_bom_of_a_stream_is_stripped() -> None:
+    frames = _feed_all(SseFramer(1024), [b"data: 1\n\n\xef\xbb\xbfdata: 2\n\n"])
+    events = [f for f in frames if isinstance(f, SseEvent)]
+    assert [e.data for e in events] == ["1", None]  # "\ufeffdata" is an unknown field
+
+
+@pytest.mark.parametrize(
+    ("stream", "invalid"),
+    [
+        (b"Data: {}\n\n", "case-sensitive"),
+        (b"EVENT: message\ndata: {}\n\n", "case-sensitive"),
+        (b"data: {\xff}\n\n", "not UTF-8"),
+        (b"data: {}\n\n", None),
+        (b"x-custom: 1\ndata: {}\n\n", None),  # unknown fields are ignored by every peer
+    ],
+)
+def test_an_event_a_lenient_peer_could_read_otherwise_is_marked(
+    stream: bytes, invalid: str | None
+) -> None:
+    (event,) = [f for f in _feed_all(SseFramer(1024), [stream]) if isinstance(f, SseEvent)]
+    assert (event.invalid is None) is (invalid is None)
+    if invalid is not None:
+        assert invalid in (event.invalid or "")

@@ -6,9 +6,12 @@ it came from, so an allowed frame is forwarded byte for byte. Nothing larger tha
 held in memory: an oversized event or JSON value is reported once with its first bytes and
 the rest is counted and dropped.
 
-SSE follows the WHATWG event-stream rules: lines end in CRLF, LF or CR (a CR at the end of a
-chunk may be the first half of a CRLF), a blank line ends an event, ``:`` starts a comment,
-one space after the colon is dropped, ``data`` lines join with LF, unknown fields are ignored.
+SSE follows the WHATWG event-stream rules: a leading UTF-8 BOM is stripped (as the TypeScript
+SDK does; the event after it is checked like any other), lines end in CRLF, LF or CR (a CR at
+the end of a chunk may be the first half of a CRLF), a blank line ends an event, ``:`` starts a
+comment, one space after the colon is dropped, ``data`` lines join with LF, unknown fields are
+ignored. An event that a lenient peer could read otherwise (bytes that are not UTF-8, a field
+name such as ``Data`` that differs from a known one only in case) is marked ``invalid``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class SseEvent:
     event: str | None = None
     id: str | None = None
     retry: int | None = None
+    # Why a peer could read this event otherwise than ztmcp (None: it cannot): bytes that are
+    # not UTF-8, or a field name that only differs in case from a known one ("Data").
+    invalid: str | None = None
 
     @property
     def kind(self) -> str:
@@ -47,18 +53,30 @@ class Oversize:
     suffix: bytes = b""
 
 
+_FIELDS: Final = frozenset({"data", "event", "id", "retry"})
+BOM: Final = b"\xef\xbb\xbf"
+
+
 def _parse_event(raw: bytes, lines: list[bytes]) -> SseEvent:
     data: list[str] = []
     event = ident = None
     retry = None
+    invalid = None
     for line in lines:
         if not line or line.startswith(b":"):
             continue
         name, colon, value = line.partition(b":")
         if colon and value.startswith(b" "):
             value = value[1:]
-        text = value.decode("utf-8", errors="replace")
-        field = name.decode("utf-8", errors="replace")
+        try:
+            text = value.decode("utf-8")
+            field = name.decode("utf-8")
+        except UnicodeDecodeError:
+            invalid = "an SSE field that is not UTF-8"
+            text = value.decode("utf-8", errors="replace")
+            field = name.decode("utf-8", errors="replace")
+        if field not in _FIELDS and field.casefold() in _FIELDS:
+            invalid = f"an SSE field named {field[:20]!r} (field names are case-sensitive)"
         if field == "data":
             data.append(text)
         elif field == "event":
@@ -67,7 +85,7 @@ def _parse_event(raw: bytes, lines: list[bytes]) -> SseEvent:
             ident = text
         elif field == "retry" and text.isascii() and text.isdigit():
             retry = int(text)
-    return SseEvent(raw, "\n".join(data) if data else None, event, ident, retry)
+    return SseEvent(raw, "\n".join(data) if data else None, event, ident, retry, invalid)
 
 
 class SseFramer:
@@ -82,10 +100,17 @@ class SseFramer:
         self._prefix = b""
         self._tail = b""
         self._size = 0
+        self._at_start = True  # a leading UTF-8 BOM is stripped, as the spec and peers do
 
     def feed(self, chunk: bytes) -> list[SseEvent | Oversize]:
         frames: list[SseEvent | Oversize] = []
         self._pending += chunk
+        if self._at_start:
+            if len(self._pending) < len(BOM) and BOM.startswith(self._pending):
+                return frames  # maybe the first bytes of a BOM: wait for more
+            if self._pending.startswith(BOM):
+                del self._pending[: len(BOM)]
+            self._at_start = False
         buf = bytes(self._pending)
         start = 0
         for match in _LINE_END.finditer(buf):

@@ -10,73 +10,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import urlsplit
 
 import typer
 
 from ztmcp.adapters import event_loop
 from ztmcp.cli.render import fail
 from ztmcp.errors import UsageError, ZtmcpError
+from ztmcp.runtime import ProxySettings, Upstream, build, parse_upstream
 
 if TYPE_CHECKING:
     from ztmcp.adapters.mitm import ZtmcpAddon
-    from ztmcp.credentials import HeaderRule
+
+__all__ = ["ProxyConfig", "Upstream", "build_addon", "parse_upstream", "register", "serve"]
 
 LISTEN_HOST = "127.0.0.1"  # ztmcp listens on loopback only
 START_TIMEOUT = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class Upstream:
-    """The upstream MCP endpoint, validated."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str  # path and query the client uses, kept as given
-
-    @property
-    def origin(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}"
-
-    @property
-    def shown(self) -> str:
-        return f"{self.origin}{self.path}"
-
-
-def parse_upstream(url: str) -> Upstream:
-    """Validate the URL the user gave; one-line errors that say what a good one looks like."""
-    example = "e.g. https://mcp.example.com/mcp or http://127.0.0.1:3001/mcp"
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        raise UsageError(f"bad upstream URL {url[:200]!r}: {exc}", hint=example) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(
-            f"bad upstream URL {url[:200]!r}: it needs http:// or https:// and a host",
-            hint=example,
-        )
-    if parts.username is not None or parts.password is not None:
-        raise UsageError(
-            "the upstream URL holds credentials, which would end up in logs and process lists",
-            hint="remove them from the URL; give tokens to ztmcp as upstream headers instead",
-        )
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    default = 443 if parts.scheme == "https" else 80
-    return Upstream(parts.scheme, parts.hostname, port or default, path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,107 +70,26 @@ class _StartupErrors(logging.Handler):
             _say(f"mitmproxy: {text[:300]}")
 
 
-def _brokered(
-    config: ProxyConfig, rules: Iterable[HeaderRule]
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """The headers to add upstream, and the secret values in them (the keyring's values and
-    the headers built from them; literal headers such as a tenant name are not secret).
-    Headers given in ``config`` (programmatic use) all count as secret."""
-    from ztmcp.credentials import SecretStore, resolve, rules_for
-
-    url, rules = config.upstream.shown, tuple(rules)
-    secrets = [*config.upstream_headers.values()]
-    chosen = rules_for(rules, url)
-    headers: dict[str, str] = {}
-    if chosen:
-        store = SecretStore()
-
-        class Reading:
-            def get(self, name: str) -> str:
-                value = store.get(name)
-                secrets.append(value)
-                return value
-
-        headers = resolve(rules, url, Reading())
-        secrets += [headers[r.name] for r in chosen.values() if r.secrets]
-    return {**config.upstream_headers, **headers}, tuple(secrets)
-
-
 def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]:
-    """The addon over policy, checks and one audit log; and how to close that log."""
-    from ztmcp.adapters.mitm import ZtmcpAddon
-    from ztmcp.cli.run_cmd import _pin_edge
-    from ztmcp.holds import AccessEdge
-    from ztmcp.policy import build_checks, load_policy
-    from ztmcp.session import AuditSink, Edges, Mode, Session, ToolSurface
-    from ztmcp.state import paths
-    from ztmcp.state.audit import AuditLog
-
-    policy = load_policy(config.policy, cwd=Path.cwd(), user_config=paths.user_config())
-    # Credential brokering: the policy's [[proxy.header]] rules for this upstream, secrets
-    # read from the keyring once, here; only header names are ever shown.
-    brokered, secrets = _brokered(config, policy.upstream_headers)
-    if brokered:
-        _say(f"adding {', '.join(sorted(brokered))} to every upstream request")
-    name = config.name or config.upstream.host
-    mode = Mode.MONITOR if config.monitor else policy.mode
-    checks = build_checks(policy)
-    for check in checks:  # e.g. pins: "server X is not pinned", once, at start
-        notice = getattr(check, "start_notice", None)
-        text = notice(name) if notice is not None else None
-        if text:
-            _say(text)
-    log = AuditLog.create(paths.audit_dir(), name)
-    where: dict[str, Any] = {
-        "server.url_sha256": hashlib.sha256(config.upstream.shown.encode()).hexdigest(),
-        "server.address": config.upstream.host,
-        "process.pid": os.getpid(),
-        "policy.sources": [str(p) for p in policy.sources],
-    }
-    log.post(
-        {
-            "event": "session.start",
-            "server": name,
-            "mode": mode.value,
-            "checks": [c.name for c in checks],
-            "adapter": "proxy",
-            **where,
-        }
+    """The addon over the runtime's pipeline; and how to close it (conversations, then the
+    pins and the audit log)."""
+    runtime = build(
+        config.upstream,
+        policy_file=config.policy,
+        name=config.name,
+        monitor=config.monitor,
+        say=_say,
+        upstream_headers=config.upstream_headers,
     )
-
-    # The same edges as `ztmcp run`: first-seen pins and drift records (one per server), and
-    # held calls / grant renewal (one per conversation, only when a rule uses grants).
-    pins = _pin_edge(checks, name, where["server.url_sha256"], background=False)
-
-    def new_session(sink: AuditSink, surface: ToolSurface) -> Session:
-        return Session(
-            name,
-            checks,
-            sink,
-            mode=mode,
-            limits=policy.limits,
-            where=where,
-            edge=Edges(own=(AccessEdge.for_checks(checks, log.session_id),), shared=(pins,)),
-            surface=surface,
-        )
-
-    addon = ZtmcpAddon(
-        new_session,
-        log,
-        server=name,
-        extra_hosts=config.allow_hosts,
-        extra_origins=config.allow_origins,
-        # Credential brokering: headers the policy gives this upstream (values never logged).
-        upstream_headers=brokered,
-        secrets=secrets,  # cut out of every upstream response
-        max_bytes=policy.limits.max_bytes,
-    )
+    try:
+        addon = runtime.proxy_addon(ProxySettings(config.allow_hosts, config.allow_origins))
+    except BaseException:
+        runtime.close("proxy failed to start")
+        raise
 
     def close(reason: str) -> None:
         addon.close_all(reason)
-        if pins is not None:  # shared by every conversation: closed once they are all done
-            pins.close()
-        log.close(server=name, reason=reason)
+        runtime.close(reason)
 
     return addon, close
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,64 +155,30 @@ def _warm_up_in_background() -> None:
 
 
 def _session(ns: argparse.Namespace, command: list[str]) -> Session:
-    import hashlib
+    from ztmcp.runtime import Stdio, build
 
-    from ztmcp.policy import build_checks, load_policy
-    from ztmcp.session import Edges, Mode, Session
-    from ztmcp.state import paths
-    from ztmcp.state.audit import AuditLog
-
-    policy = load_policy(ns.policy, cwd=Path.cwd(), user_config=paths.user_config())
-    name = ns.name or Path(command[0]).name
-    mode = Mode.MONITOR if ns.monitor else policy.mode
-    audit = AuditLog.create(paths.audit_dir(), name)
-    where = {
-        "server.command": Path(command[0]).name,
-        # The full command line may hold tokens: only its digest is recorded.
-        "server.argv_sha256": hashlib.sha256("\0".join(command).encode()).hexdigest(),
-        "process.pid": os.getpid(),
-        "policy.sources": [str(p) for p in policy.sources],
-    }
-    checks = build_checks(policy)
-    for check in checks:  # e.g. pins: "server X is not pinned", once, at start
-        notice = getattr(check, "start_notice", None)
-        text = notice(name) if notice is not None else None
-        if text:
-            print(f"ztmcp: {text}", file=sys.stderr)
-    from ztmcp.holds import AccessEdge
-
-    # One session, so it owns both edges: pins and drift records, holds and renewals.
-    pins = _pin_edge(checks, name, str(where["server.argv_sha256"]))
-    access = AccessEdge.for_checks(checks, audit.session_id)
-    return Session(
-        name,
-        checks,
-        audit,
-        mode=mode,
-        limits=policy.limits,
-        where=where,
-        edge=Edges(own=(pins, access)),
+    runtime = build(
+        Stdio(tuple(command)),
+        policy_file=ns.policy,
+        name=ns.name,
+        monitor=ns.monitor,
+        say=lambda text: print(f"ztmcp: {text}", file=sys.stderr),
     )
+    # One session over the runtime's own log: it owns both edges (pins, holds and renewals)
+    # and closes them, and the log, when it ends.
+    return runtime.session()
 
 
 def _pin_edge(
     checks: list[Any], name: str, argv_sha256: str, *, background: bool = True
 ) -> PinEdge | None:
-    """Signed-pin verification, first-seen pins and drift records around the pins check.
+    """The runtime's pin edge (kept for callers of the old name); see ``runtime.pin_edge``."""
+    from ztmcp.runtime import pin_edge
 
-    ``background``: verify a signed pin on a thread while the server starts (``ztmcp run``);
-    the proxy verifies before it listens instead, because its checks run on the event loop,
-    and a listing waiting there for the verification would stall every connection.
-    """
-    from ztmcp.checks.pins import PinsCheck
-
-    pins = next((c for c in checks if isinstance(c, PinsCheck)), None)
-    if pins is None or pins.mode == "off":
-        return None
-    from ztmcp.pinning import PinEdge
-
-    edge = PinEdge(
-        pins, name, argv_sha256, say=lambda text: print(f"ztmcp: {text}", file=sys.stderr)
+    return pin_edge(
+        checks,
+        name,
+        argv_sha256,
+        say=lambda text: print(f"ztmcp: {text}", file=sys.stderr),
+        background=background,
     )
-    edge.start(background=background)
-    return edge
