@@ -61,8 +61,21 @@ HANDSHAKES: Final = frozenset({"initialize", "server/discover"})
 
 _BINARY_KEYS: Final = frozenset({"data", "blob"})
 _TEXT_TYPES: Final = ("text/",)
-_TEXT_SUFFIXES: Final = ("json", "xml", "yaml", "yml", "javascript", "ecmascript", "csv",
-                         "html", "markdown", "x-sh", "toml", "sql", "graphql")
+_TEXT_SUFFIXES: Final = (
+    "json",
+    "xml",
+    "yaml",
+    "yml",
+    "javascript",
+    "ecmascript",
+    "csv",
+    "html",
+    "markdown",
+    "x-sh",
+    "toml",
+    "sql",
+    "graphql",
+)
 
 
 class ScanLimit(Exception):
@@ -75,9 +88,14 @@ class ScanLimit(Exception):
 
 def limit_verdict(check: str, exc: ScanLimit) -> Verdict:
     """The denial a check returns for a message it cannot scan whole."""
-    return Verdict(Action.DENY, check, LIMIT_RULE,
-                   f"the message is too large to check ({exc.what})", Severity.HIGH,
-                   hint="split the data into smaller messages")
+    return Verdict(
+        Action.DENY,
+        check,
+        LIMIT_RULE,
+        f"the message is too large to check ({exc.what})",
+        Severity.HIGH,
+        hint="split the data into smaller messages",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,8 +255,9 @@ def outside(texts: Iterable[Text], prefixes: Sequence[Path]) -> list[Text]:
     return [t for t in texts if not any(t.path[:n] in wanted for n in lengths)]
 
 
-def locate[F](texts: Sequence[str], findings: Iterable[F], start: Callable[[F], int],
-              end: Callable[[F], int]) -> dict[int, list[tuple[F, int, int]]]:
+def locate[F](
+    texts: Sequence[str], findings: Iterable[F], start: Callable[[F], int], end: Callable[[F], int]
+) -> dict[int, list[tuple[F, int, int]]]:
     """Map findings on ``"\\n".join(texts)`` to (finding, local start, local end) per text; a
     finding across several texts is clipped to each one it touches."""
     import bisect
