@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -219,14 +220,45 @@ def test_first_seen_pins_in_pins_diff_and_unpin(
     assert runner.invoke(app, ["unpin", "srv"]).exit_code == 2
 
 
-def test_a_state_failure_while_learning_is_a_notice_not_a_stop(tmp_path: Path) -> None:
+def test_an_item_no_pin_can_hold_is_withheld_and_the_rest_learned(tmp_path: Path) -> None:
     lock = Lockfile(tmp_path / "ztmcp.lock")
     run = Run(tmp_path, lock)
-    # The first-seen listing holds a value RFC 8785 cannot represent: it cannot be learned.
-    bad = {"name": "nan", "inputSchema": {"x": float("inf")}}
-    raw = json.dumps({"jsonrpc": "2.0", "id": 9, "result": {"tools": [ECHO, bad]}})
-    run.session.handle(Direction.TO_SERVER, request("tools/list", msg_id=9).raw)
-    decision = run.session.handle(Direction.TO_CLIENT, raw.replace("Infinity", "1e999").encode())
-    assert decision.forward is not None
-    assert any("could not record pin state" in n for n in run.notices)
+    # An integer beyond ±(2**53-1): RFC 8785 cannot represent it, so no pin can hold it.
+    big = {"name": "big", "inputSchema": {"type": "object", "maximum": 2**53}}
+    assert run.list([ECHO, big]) == ["echo"]
+    assert run.call("big") is Outcome.DENIED
+    assert run.notices[-1].startswith("server 'srv' is not pinned")  # nothing failed
     run.close()
+    second = Run(tmp_path, lock)
+    assert second.list([ECHO, big]) == ["echo"]  # echo was learned; big never is
+    assert second.call("echo") is Outcome.FORWARDED
+    second.close()
+
+
+def test_a_state_failure_while_learning_refuses_the_server(tmp_path: Path) -> None:
+    lock = Lockfile(tmp_path / "ztmcp.lock")
+    run = Run(tmp_path, lock)
+    (Path(os.environ["ZTMCP_HOME"]) / "state.db").write_bytes(b"not a database" * 100)
+    assert run.list([ECHO]) == ["echo"]  # forwarded before the edge could record it
+    assert any("could not record pin state" in n for n in run.notices)
+    assert run.call("echo") is Outcome.DENIED
+    assert run.list([ECHO]) == []
+    run.close()
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        [[ECHO], [PING], [ECHO]],  # a repeated cursor serves a page again
+        [[ECHO], [PING, {**ECHO, "name": "ECHO"}]],  # the same name but for case, later
+    ],
+)
+def test_a_name_listed_again_in_one_listing_refuses_the_server(
+    tmp_path: Path, pages: list[list[dict[str, Any]]]
+) -> None:
+    run = Run(tmp_path, Lockfile(tmp_path / "ztmcp.lock"))
+    run.list(*pages)
+    assert any("twice in one tools listing" in n for n in run.notices)
+    assert run.call("echo") is Outcome.DENIED
+    run.close()
+    assert FirstSeenStore().get("srv", ARGV) is None  # nothing learned from the broken listing
