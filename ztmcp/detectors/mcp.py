@@ -33,8 +33,7 @@ import binascii
 import copy
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ztmcp.checks.base import Action, Severity, Verdict
 
@@ -98,10 +97,10 @@ def limit_verdict(check: str, exc: ScanLimit) -> Verdict:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     """One string of a message: a value, or (``key``) the key of an object member; ``blob``:
-    the text decoded from a base64 value (rewrites encode it back)."""
+    the text decoded from a base64 value (rewrites encode it back). A named tuple: the walk
+    makes one per string of every message, and a tuple is the cheapest object to make."""
 
     path: Path
     text: str
@@ -191,10 +190,11 @@ _LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
 
 
 class _Memo:
-    """The walk of the last few message bodies: the checks of one message share one walk.
-    Keyed by identity (the body is kept alive while remembered, so its id is not reused)."""
+    """The walk of the last two message bodies: the checks of one message share one walk
+    (few, so that no more than two 16 MiB bodies are kept alive). Keyed by identity (the body
+    is kept alive while remembered, so its id is not reused)."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 2) -> None:
         self._items: dict[int, tuple[object, list[Text] | ScanLimit]] = {}
         self._size = size
         self._lock = threading.Lock()
