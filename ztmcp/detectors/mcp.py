@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
@@ -139,51 +140,65 @@ def _decoded(value: str, node: Mapping[str, Any]) -> Any:
 
 
 def walk(value: Any, base: Path = ()) -> list[Text]:
-    """Every string and object key below ``value`` in document order (a key before its
+    """Every string and object key below ``value`` in document order (a key right before its
     value), binary data left out as described above. Raises ``ScanLimit``."""
     out: list[Text] = []
-    append = out.append
-    chars = 0
-    stack: list[tuple[Path, Any, int]] = [(base, value, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        path, node, depth = pop()
-        if type(node) is str:
-            chars += len(node)
-            append(Text(path, node))
-        elif type(node) is Text:  # a key, or a decoded blob, queued in document order
-            chars += len(node.text)
-            append(node)
-        elif isinstance(node, Mapping):
-            if depth >= MAX_DEPTH:
-                raise ScanLimit(f"nesting deeper than {MAX_DEPTH}")
-            binary = "mimeType" in node or "blob" in node
-            below = depth + 1
-            for k, v in reversed(list(node.items())):
-                if not isinstance(k, str):
-                    continue  # JSON keys are strings; a caller's non-JSON value
-                sub = (*path, k)
-                if binary and k in _BINARY_KEYS and type(v) is str:
-                    decoded = _decoded(v, node)
-                    if decoded is _BINARY:
-                        v = None
-                    elif decoded is not None:
-                        v = Text(sub, decoded, blob=True)
-                if v is not None and type(v) not in _LEAF_TYPES:
-                    push((sub, v, below))
-                push((sub, Text(sub, k, key=True), below))
-        elif isinstance(node, list):
-            if depth >= MAX_DEPTH:
-                raise ScanLimit(f"nesting deeper than {MAX_DEPTH}")
-            below = depth + 1
-            for i in range(len(node) - 1, -1, -1):
-                if type(node[i]) not in _LEAF_TYPES:
-                    push(((*path, i), node[i], below))
+    if type(value) is str:
+        out.append(_text((base, value, False, False)))
+    else:
+        _walk(value, base, 0, out)
+    if len(out) > MAX_STRINGS:
+        raise ScanLimit(f"more than {MAX_STRINGS} strings")
+    if sum(len(t.text) for t in out) > MAX_CHARS:
+        raise ScanLimit(f"more than {MAX_CHARS} characters of text")
+    return out
+
+
+_text: Final = functools.partial(tuple.__new__, Text)  # Text(...) without its keyword handling
+
+
+def _walk(node: Any, path: Path, depth: int, out: list[Text]) -> None:
+    """Recursive (the depth is bounded by ``MAX_DEPTH``, far below Python's limit): a call
+    per container is cheaper than a stack entry per string."""
+    kind = type(node)
+    if kind is dict or (kind is not list and isinstance(node, Mapping)):
+        if depth >= MAX_DEPTH:
+            raise ScanLimit(f"nesting deeper than {MAX_DEPTH}")
         if len(out) > MAX_STRINGS:
             raise ScanLimit(f"more than {MAX_STRINGS} strings")
-        if chars > MAX_CHARS:
-            raise ScanLimit(f"more than {MAX_CHARS} characters of text")
-    return out
+        append = out.append
+        binary = "mimeType" in node or "blob" in node
+        for k, v in node.items():
+            if type(k) is not str:
+                continue  # JSON keys are strings; a caller's non-JSON value
+            sub = (*path, k)
+            append(_text((sub, k, True, False)))
+            vkind = type(v)
+            if vkind is str:
+                if binary and k in _BINARY_KEYS:
+                    decoded = _decoded(v, node)
+                    if decoded is _BINARY:
+                        continue
+                    if decoded is not None:
+                        append(_text((sub, decoded, False, True)))
+                        continue
+                append(_text((sub, v, False, False)))
+            elif vkind not in _LEAF_TYPES:
+                _walk(v, sub, depth + 1, out)
+    elif kind is list or isinstance(node, list):
+        if depth >= MAX_DEPTH:
+            raise ScanLimit(f"nesting deeper than {MAX_DEPTH}")
+        if len(out) > MAX_STRINGS:
+            raise ScanLimit(f"more than {MAX_STRINGS} strings")
+        append = out.append
+        for i, v in enumerate(node):
+            vkind = type(v)
+            if vkind is str:
+                append(_text(((*path, i), v, False, False)))
+            elif vkind not in _LEAF_TYPES:
+                _walk(v, (*path, i), depth + 1, out)
+    elif isinstance(node, str):
+        out.append(_text((path, str(node), False, False)))
 
 
 _LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
