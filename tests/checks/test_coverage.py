@@ -532,13 +532,18 @@ def test_a_definition_past_the_bound_is_a_denial(monkeypatch: pytest.MonkeyPatch
 
 
 def test_the_walk_matches_a_naive_reference() -> None:
-    """Every string and key, nothing else: against a plain recursive enumeration."""
+    """Every string and key (but the MCP member names, below), nothing else: against a plain
+    recursive enumeration."""
 
     def naive(value: Any) -> list[str]:
         if isinstance(value, str):
             return [value]
         if isinstance(value, dict):
-            return [s for k, v in value.items() for s in [k, *naive(v)]]
+            return [
+                s
+                for k, v in value.items()
+                for s in [*([] if k in mcp.PROTOCOL_KEYS else [k]), *naive(v)]
+            ]
         if isinstance(value, list):
             return [s for v in value for s in naive(v)]
         return []
@@ -549,3 +554,17 @@ def test_the_walk_matches_a_naive_reference() -> None:
         assert [t.text for t in mcp.walk(value)] == naive(value)
 
     agree()
+
+
+def test_the_protocol_member_names_the_walk_leaves_out_hold_nothing() -> None:
+    """The walk does not repeat the MCP schema's member names in every message: each, and all
+    of them together, hold nothing any detector finds."""
+    from ztmcp.detectors import scan_content, scan_definition, secrets
+
+    keys = sorted(mcp.PROTOCOL_KEYS)
+    for key in keys:
+        assert not scan_content(key) and not secrets.scan(key), key
+    assert not scan_content("\n".join(keys)) and not secrets.scan("\n".join(keys))
+    assert not scan_definition({k: k for k in keys})
+    # Any other key is a text: a key that merely looks like one is scanned.
+    assert [t.text for t in mcp.walk({"Content": 1, "content": 2})] == ["Content"]

@@ -60,6 +60,95 @@ LISTS: Final[Mapping[str, str]] = {
 HANDSHAKES: Final = frozenset({"initialize", "server/discover"})
 
 _BINARY_KEYS: Final = frozenset({"data", "blob"})
+# Member names of the MCP schema: constants that every message repeats. Their text is known
+# to hold nothing any detector finds (``tests/checks/test_coverage.py`` checks each one and
+# all of them joined), so the walk does not hand them over again in every message; any other
+# key, including every key of arguments, results and schemas' properties, is a text.
+PROTOCOL_KEYS: Final = frozenset(
+    {
+        "jsonrpc",
+        "id",
+        "method",
+        "params",
+        "result",
+        "error",
+        "code",
+        "message",
+        "data",
+        "_meta",
+        "name",
+        "title",
+        "description",
+        "arguments",
+        "content",
+        "type",
+        "text",
+        "structuredContent",
+        "isError",
+        "mimeType",
+        "uri",
+        "blob",
+        "resource",
+        "annotations",
+        "audience",
+        "priority",
+        "lastModified",
+        "tools",
+        "prompts",
+        "resources",
+        "resourceTemplates",
+        "uriTemplate",
+        "nextCursor",
+        "cursor",
+        "inputSchema",
+        "outputSchema",
+        "properties",
+        "required",
+        "items",
+        "enum",
+        "default",
+        "progressToken",
+        "progress",
+        "total",
+        "level",
+        "logger",
+        "messages",
+        "role",
+        "model",
+        "stopReason",
+        "maxTokens",
+        "systemPrompt",
+        "contents",
+        "capabilities",
+        "serverInfo",
+        "clientInfo",
+        "protocolVersion",
+        "version",
+        "instructions",
+        "requestId",
+        "reason",
+        "resultType",
+        "completion",
+        "values",
+        "hasMore",
+        "ref",
+        "argument",
+        "value",
+        "action",
+        "requestedSchema",
+        "readOnlyHint",
+        "destructiveHint",
+        "idempotentHint",
+        "openWorldHint",
+        "size",
+        "icons",
+        "src",
+        "sizes",
+        "roots",
+        "toolUseId",
+        "input",
+    }
+)
 _TEXT_TYPES: Final = ("text/",)
 _TEXT_SUFFIXES: Final = (
     "json",
@@ -172,7 +261,8 @@ def _walk(node: Any, path: Path, depth: int, out: list[Text]) -> None:
             if type(k) is not str:
                 continue  # JSON keys are strings; a caller's non-JSON value
             sub = (*path, k)
-            append(_text((sub, k, True, False)))
+            if k not in PROTOCOL_KEYS:
+                append(_text((sub, k, True, False)))
             vkind = type(v)
             if vkind is str:
                 if binary and k in _BINARY_KEYS:
