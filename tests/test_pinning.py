@@ -262,3 +262,16 @@ def test_a_name_listed_again_in_one_listing_refuses_the_server(
     assert run.call("echo") is Outcome.DENIED
     run.close()
     assert FirstSeenStore().get("srv", ARGV) is None  # nothing learned from the broken listing
+
+
+def test_a_listing_past_the_page_bound_refuses_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose cursors never end (new names on every page) is refused, not followed."""
+    monkeypatch.setattr("ztmcp.pinning.MAX_PAGES", 3)
+    run = Run(tmp_path, Lockfile(tmp_path / "ztmcp.lock"))
+    run.list(*[[{**PING, "name": f"t{i}"}] for i in range(5)])
+    assert any("more than 3 pages" in n for n in run.notices)
+    assert run.call("t0") is Outcome.DENIED
+    run.close()
+    assert FirstSeenStore().get("srv", ARGV) is None

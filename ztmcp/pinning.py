@@ -25,12 +25,12 @@ The ``pins`` check is pure. This module does, around one session:
   ``ztmcp diff --observed`` and the TUI.
 
 Record or refuse, never skip: a listing the edge cannot record whole (a name listed again on a
-later page of the same listing, which a repeated cursor produces; more than ``MAX_PAGES``
-pages) or a state failure while learning or recording makes the check refuse the server from
-then on (``PinsCheck.refuse``: every item withheld, every call denied, rule
-``pins.unrecorded``) with a one-line notice; a state failure at start is an error. Items no
-pin can hold (``manifest.item_digest`` raises: an integer beyond ±(2**53-1)) are withheld by
-the check and left out of what is learned, by the same function.
+later page of the same listing, which a repeated cursor produces; more than ``MAX_PAGES`` pages
+or ``MAX_ITEMS`` items) or a state failure while learning or recording makes the check refuse
+the server from then on (``PinsCheck.refuse``: every item withheld, every call denied, rule
+``pins.unrecorded``) with a one-line notice; a state failure at start is an error. Items no pin
+can hold (``manifest.item_digest`` raises: an integer beyond ±(2**53-1)) are withheld by the
+check and left out of what is learned, by the same function.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from ztmcp.errors import PinError, ZtmcpError
 
 MAX_PAGES = 1000  # pages in one listing (as ``manifest.all_pages``): past it the server is refused
+MAX_ITEMS = 100_000  # items in one listing, all pages: past it the server is refused
 
 if TYPE_CHECKING:
     from ztmcp.checks.base import Verdict
@@ -246,6 +247,8 @@ class PinEdge:
         if self._count[kind] > MAX_PAGES:
             raise PinError(f"its {kind} listing has more than {MAX_PAGES} pages")
         names = self._names[kind]
+        if len(names) + len(page.items) > MAX_ITEMS:
+            raise PinError(f"its {kind} listing has more than {MAX_ITEMS} items")
         for item in page.items:
             folded = str(item.get("name")).casefold()
             if folded in names:
