@@ -78,6 +78,15 @@ class InjectionCheck:
                     hits[i] = alone
         return self._verdict(msg, texts, hits, found)
 
+    def _redactable(self, texts: list[Text], hits: dict[int, list[Finding]]) -> bool:
+        """Whether replacing the hit values leaves nothing: no hit in a key or an envelope
+        member, and no finding left in what the model would read (one made of several
+        strings that hold nothing alone)."""
+        if not hits or any(texts[i].key or len(texts[i].path) <= 1 for i in hits):
+            return False
+        rest = "\n".join(NOTICE if i in hits else t.text for i, t in enumerate(texts))
+        return not self._hits(scan_content(rest))
+
     def _hits(self, findings: list[Finding]) -> list[Finding]:
         return [f for f in findings if RANK[f.severity] >= RANK[self.threshold]]
 
@@ -93,9 +102,7 @@ class InjectionCheck:
         hint = "if this source is trusted, set [injection] action = \"flag\" in ztmcp.toml"
         if self.action == "flag":
             return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
-        if self.action == "redact" and hits and all(
-            not texts[i].key and len(texts[i].path) > 1 for i in hits
-        ):
+        if self.action == "redact" and self._redactable(texts, hits):
             edits: dict[Path, str] = {texts[i].path: texts[i].raw(NOTICE) for i in hits}
             body: dict[str, Any] = replace_strings(msg.body, edits)
             return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}", severity,

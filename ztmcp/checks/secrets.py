@@ -104,20 +104,30 @@ class SecretsCheck:
         if self.outbound == "flag":
             return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
         if self.outbound == "redact":
-            edits: dict[Path, str] = {}
-            for t in texts:
-                found = self._hits(detector.scan(t.text))
-                if found and not _rewritable(t):
-                    edits.clear()
-                    break
-                if found:
-                    edits[t.path] = t.raw(redact(t.text, found))
-            if edits:
+            replacement = self._redacted(msg, texts)
+            if replacement is not None:
                 return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}",
-                               severity, replacement=replace_strings(msg.body, edits),
-                               evidence=evidence)
+                               severity, replacement=replacement, evidence=evidence)
         return Verdict(Action.DENY, self.name, rules[0], reason, severity, evidence=evidence,
                        hint=hint)
+
+    def _redacted(self, msg: Message, texts: list[Text]) -> dict[str, Any] | None:
+        """The outbound message with each secret value redacted; None when that cannot be
+        done: a secret in a key or an envelope member, or one that only the context of
+        several strings shows (what is left is scanned again, as the server would get it)."""
+        lines: list[str] = []
+        edits: dict[Path, str] = {}
+        for t in texts:
+            found = self._hits(detector.scan(t.text))
+            if found and not _rewritable(t):
+                return None
+            if found:
+                t = t._replace(text=redact(t.text, found))
+                edits[t.path] = t.raw(t.text)
+            lines.append(secret_line(t))
+        if not edits or self._hits(detector.scan("\n".join(lines))):
+            return None
+        return replace_strings(msg.body, edits)
 
     def _inbound(self, msg: Message, texts: list[Text]) -> Verdict | None:
         strings = [t.text for t in texts]
