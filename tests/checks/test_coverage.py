@@ -609,3 +609,28 @@ def test_a_secret_only_its_key_reveals_is_denied_even_under_redact() -> None:
     )
     assert verdict is not None and verdict.replacement is not None
     assert TOKEN not in str(verdict.replacement)
+
+
+def test_redaction_past_its_string_bound_is_a_denial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redaction scans each string alone: past the bound it denies, never redacts in part."""
+    monkeypatch.setattr("ztmcp.checks.injection.MAX_REDACT_STRINGS", 5)
+    monkeypatch.setattr("ztmcp.checks.secrets.MAX_REDACT_STRINGS", 5)
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {"structuredContent": {"v": ["x"] * 6 + [INJECTION]}},
+    }
+    verdict = InjectionCheck(action="redact").check(
+        parse(frame(body), TO_CLIENT), Context("srv", 0.0)
+    )
+    assert verdict is not None and verdict.action is Action.DENY
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "t", "arguments": {"v": ["x"] * 6 + [TOKEN]}},
+    }
+    verdict = SecretsCheck(outbound="redact").check(
+        parse(frame(call), TO_SERVER), Context("srv", 0.0)
+    )
+    assert verdict is not None and verdict.action is Action.DENY

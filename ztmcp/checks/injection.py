@@ -13,7 +13,8 @@ Default action: DENY (the agent gets a failed tool result, never the injected te
 may choose ``redact`` (REWRITE: each offending string value is replaced by a short notice,
 the rest is forwarded) or ``flag``. ``redact`` still denies when the instructions sit in an
 object key or an envelope member (``jsonrpc``, ``method``, ``id``: rewriting those would
-change what the message means), or when they span several strings that hold nothing alone.
+change what the message means), when they span several strings that hold nothing alone, or
+past ``MAX_REDACT_STRINGS`` strings in the message.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ztmcp.checks.base import Action, Context, Severity, Verdict
 from ztmcp.detectors import scan_content
 from ztmcp.detectors.findings import RANK, Finding, policy_choice, policy_severity
 from ztmcp.detectors.mcp import (
+    MAX_REDACT_STRINGS,
     Path,
     ScanLimit,
     Text,
@@ -69,7 +71,7 @@ class InjectionCheck:
         if not found:
             return None
         hits: dict[int, list[Finding]] = {}
-        if self.action == "redact":
+        if self.action == "redact" and len(texts) <= MAX_REDACT_STRINGS:
             # Which strings: each one on its own (the joined text's offsets are those of the
             # revealed text, which hidden characters shift).
             for i, t in enumerate(texts):

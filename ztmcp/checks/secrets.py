@@ -29,6 +29,7 @@ from ztmcp.detectors import secret_line
 from ztmcp.detectors import secrets as detector
 from ztmcp.detectors.findings import RANK, Finding, mask, policy_choice, policy_severity
 from ztmcp.detectors.mcp import (
+    MAX_REDACT_STRINGS,
     Path,
     ScanLimit,
     Text,
@@ -115,6 +116,8 @@ class SecretsCheck:
         """The outbound message with each secret value redacted; None when that cannot be
         done: a secret in a key or an envelope member, or one that only the context of
         several strings shows (what is left is scanned again, as the server would get it)."""
+        if len(texts) > MAX_REDACT_STRINGS:
+            return None  # each string is scanned alone below: bounded work, else a denial
         lines: list[str] = []
         edits: dict[Path, str] = {}
         for t in texts:

@@ -48,6 +48,9 @@ MAX_STRINGS: Final = 1_000_000
 MAX_CHARS: Final = 16 * 1024 * 1024
 MAX_DEPTH: Final = 64
 LIMIT_RULE: Final = "limits.scan"
+# Redaction scans each string alone to find the ones to replace: past this many strings in a
+# message the checks deny instead (a bound on the work, never a partial redaction).
+MAX_REDACT_STRINGS: Final = 10_000
 
 # Responses whose result lists definitions the model reads, and the key of that list.
 LISTS: Final[Mapping[str, str]] = {
