@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,45 @@ def test_a_value_no_pin_can_hold_is_refused_before_learning(tmp_path: Path) -> N
     assert [v.rule for v in decision.verdicts] == ["json.nonfinite"]
     assert not any("could not record pin state" in n for n in run.notices)
     run.close()
+
+
+def test_a_state_failure_while_learning_refuses_the_server(tmp_path: Path) -> None:
+    lock = Lockfile(tmp_path / "ztmcp.lock")
+    run = Run(tmp_path, lock)
+    (Path(os.environ["ZTMCP_HOME"]) / "state.db").write_bytes(b"not a database" * 100)
+    assert run.list([ECHO]) == ["echo"]  # forwarded before the edge could record it
+    assert any("could not record pin state" in n for n in run.notices)
+    assert run.call("echo") is Outcome.DENIED
+    assert run.list([ECHO]) == []
+    run.close()
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        [[ECHO], [PING], [ECHO]],  # a repeated cursor serves a page again
+        [[ECHO], [PING, {**ECHO, "name": "ECHO"}]],  # the same name but for case, later
+    ],
+)
+def test_a_name_listed_again_in_one_listing_refuses_the_server(
+    tmp_path: Path, pages: list[list[dict[str, Any]]]
+) -> None:
+    run = Run(tmp_path, Lockfile(tmp_path / "ztmcp.lock"))
+    run.list(*pages)
+    assert any("twice in one tools listing" in n for n in run.notices)
+    assert run.call("echo") is Outcome.DENIED
+    run.close()
+    assert FirstSeenStore().get("srv", ARGV) is None  # nothing learned from the broken listing
+
+
+def test_a_listing_past_the_page_bound_refuses_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose cursors never end (new names on every page) is refused, not followed."""
+    monkeypatch.setattr("ztmcp.pinning.MAX_PAGES", 3)
+    run = Run(tmp_path, Lockfile(tmp_path / "ztmcp.lock"))
+    run.list(*[[{**PING, "name": f"t{i}"}] for i in range(5)])
+    assert any("more than 3 pages" in n for n in run.notices)
+    assert run.call("t0") is Outcome.DENIED
+    run.close()
+    assert FirstSeenStore().get("srv", ARGV) is None

@@ -493,7 +493,9 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
 # reply to a message whose body cannot be used. Best effort, used only on refused input; from
 # the server side, the Session answers a recovered id only if that request is waiting.
 _ID_VALUE = rb'(-?\d{1,16}|"(?:[^"\\]|\\.){0,200}")'
-_ID_PREFIX = re.compile(rb'^\s*\{[^{}\[\]]*?"id"\s*:\s*' + _ID_VALUE)
+# A refused frame may start with a BOM (refused as ``json.bom``): its id still addresses the
+# answer.
+_ID_PREFIX = re.compile(rb'^(?:\xef\xbb\xbf)?\s*\{[^{}\[\]]*?"id"\s*:\s*' + _ID_VALUE)
 _ID_SUFFIX = re.compile(rb'[,{]\s*"id"\s*:\s*' + _ID_VALUE + rb"\s*\}\s*$")
 
 

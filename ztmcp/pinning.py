@@ -24,8 +24,13 @@ The ``pins`` check is pure. This module does, around one session:
   ``pins`` check withheld something, store the observed manifest (``state.observed``) for
   ``ztmcp diff --observed`` and the TUI.
 
-A state failure while learning or recording is a one-line notice, not a stop: the session keeps
-its in-memory pin; a state failure at start is an error (fail closed).
+Record or refuse, never skip: a listing the edge cannot record whole (a name listed again on a
+later page of the same listing, which a repeated cursor produces; more than ``MAX_PAGES`` pages
+or ``MAX_ITEMS`` items) or a state failure while learning or recording makes the check refuse
+the server from then on (``PinsCheck.refuse``: every item withheld, every call denied, rule
+``pins.unrecorded``) with a one-line notice; a state failure at start is an error. Items no pin
+can hold (``manifest.item_digest`` raises: an integer beyond ±(2**53-1)) are withheld by the
+check and left out of what is learned, by the same function.
 """
 
 from __future__ import annotations
@@ -35,7 +40,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ztmcp.errors import ZtmcpError
+from ztmcp.errors import PinError, ZtmcpError
+
+MAX_PAGES = 1000  # pages in one listing (as ``manifest.all_pages``): past it the server is refused
+MAX_ITEMS = 100_000  # items in one listing, all pages: past it the server is refused
 
 if TYPE_CHECKING:
     from ztmcp.checks.base import Verdict
@@ -71,6 +79,8 @@ class PinEdge:
         self._observed = observed if observed is not None else ObservedStore()
         self._clock = clock
         self._pages: dict[str, list[dict[str, Any]]] = {}
+        self._names: dict[str, set[str]] = {}  # kind -> folded names of the listing so far
+        self._count: dict[str, int] = {}  # kind -> pages of the listing so far
         self._rules: dict[str, set[str]] = {}
         self._complete: dict[str, list[dict[str, Any]]] = {}
         self._learning: frozenset[str] = frozenset()
@@ -224,19 +234,35 @@ class PinEdge:
             else:
                 self._listing(page)
         except ZtmcpError as exc:
-            self._warn(exc.message)
-        except Exception as exc:  # a state bug must not take the relay down
-            self._warn(f"{type(exc).__name__}: {exc}"[:200])
+            self._unrecorded(exc.message)
+        except Exception as exc:  # a state bug must not take the relay down: it refuses
+            self._unrecorded(f"{type(exc).__name__}: {exc}"[:200])
 
     def _listing(self, page: ListedPage) -> None:
         kind = page.kind
         if page.first or kind not in self._pages:
             self._pages[kind], self._rules[kind] = [], set()
+            self._names[kind], self._count[kind] = set(), 0
+        self._count[kind] += 1
+        if self._count[kind] > MAX_PAGES:
+            raise PinError(f"its {kind} listing has more than {MAX_PAGES} pages")
+        names = self._names[kind]
+        if len(names) + len(page.items) > MAX_ITEMS:
+            raise PinError(f"its {kind} listing has more than {MAX_ITEMS} items")
+        for item in page.items:
+            folded = str(item.get("name")).casefold()
+            if folded in names:
+                raise PinError(
+                    f"it listed {str(item.get('name'))[:60]!r} twice in one {kind} listing "
+                    "(a repeated cursor?)"
+                )
+            names.add(folded)
         self._pages[kind].extend(page.items)
         self._rules[kind] |= page.rules
         if not page.last:
             return
-        items, rules = self._pages.pop(kind), self._rules.pop(kind)
+        items = [i for i in self._pages.pop(kind) if _pinnable(kind, i)]
+        rules = self._rules.pop(kind)
         self._complete[kind] = items
         if kind in self._learning and self._first_seen is not None:
             self._learn(kind, items)
@@ -286,12 +312,29 @@ class PinEdge:
             self.server, self.observed_manifest(), self._clock(), pin=pin, kinds=kinds
         )
 
-    def _warn(self, text: str) -> None:
+    def _unrecorded(self, text: str) -> None:
+        """Pin state that cannot be recorded stops the flow: the server is refused."""
+        self.check.refuse(self.server, text, unrecorded=True)
         if text not in self._warned:
             self._warned.add(text)
-            self._say(f"could not record pin state for {self.server!r}: {text}")
+            self._say(
+                f"could not record pin state for {self.server!r}: {text}; "
+                "its tools and instructions are withheld"
+            )
 
     def close(self) -> None:
         self._observed.close()
         if self._first_seen is not None:
             self._first_seen.close()
+
+
+def _pinnable(kind: str, item: dict[str, Any]) -> bool:
+    """Whether a pin can hold ``item`` (the ``pins`` check withholds the others, by the same
+    function): it is learned and recorded, the others are not."""
+    from ztmcp.manifest import item_digest
+
+    try:
+        item_digest(kind, item)
+    except PinError:
+        return False
+    return True

@@ -205,6 +205,7 @@ def build(
     say: Say,
     cwd: Path | None = None,
     upstream_headers: Mapping[str, str] | None = None,
+    policy: Policy | None = None,
 ) -> Runtime:
     """Load the policy, build the checks, open the audit log and start the pin edge.
 
@@ -222,7 +223,8 @@ def build(
     from ztmcp.state import paths
     from ztmcp.state.audit import AuditLog
 
-    policy = load_policy(policy_file, cwd=cwd or Path.cwd(), user_config=paths.user_config())
+    if policy is None:  # ``ztmcp run`` loads it once, before the sandbox, and passes it here
+        policy = load_policy(policy_file, cwd=cwd or Path.cwd(), user_config=paths.user_config())
     brokered: dict[str, str] = {}
     secrets: tuple[str, ...] = ()
     if isinstance(transport, Upstream):

@@ -160,7 +160,7 @@ class _Fields:
         self.paths: list[str] = []
         self.raw: list[str] = []
         self.revealed: list[str] = []
-        for path, text in iter_strings(item):
+        for path, text in iter_strings(item, keys=True):
             self.paths.append(path)
             self.raw.append(text)
             self.revealed.append(unicode.reveal(text))

@@ -14,13 +14,13 @@ from ztmcp.checks.base import Action
 from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.checks.pins import PinsCheck
 from ztmcp.errors import PinError, PolicyError
-from ztmcp.jsonrpc import Direction
+from ztmcp.jsonrpc import Direction, Message
 from ztmcp.lockfile import Lockfile, Pin
 from ztmcp.manifest import Manifest
 from ztmcp.policy import build_checks, parse_policy
 from ztmcp.session import Mode, Outcome, Session
 from ztmcp.state.audit import AuditLog, read_records
-from ztmcp.testing import context, notification, request, response, tool_call
+from ztmcp.testing import context, message, notification, request, response, tool_call
 
 ECHO: dict[str, Any] = {
     "name": "echo",
@@ -545,3 +545,89 @@ def test_the_edge_hands_the_pinned_fields_from_the_manifest_file(tmp_path: Path)
     req, res = handshake("initialize", version="2.0")
     verdict = check.check(res, context(req))
     assert verdict is not None and verdict.action is Action.FLAG and "(version)" in verdict.reason
+
+
+# -- record or refuse, whatever shape the listing takes (issue 17) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("result", "cursor", "problem"),
+    [
+        ({"tools": {"echo": ECHO}}, None, "'tools' is not a list"),
+        ({}, None, "'tools' is not a list"),
+        ({"tools": [ECHO, "ping"]}, None, "item 1 is not an object"),
+        ({"tools": [ECHO, {"name": 7}]}, None, "item 1 has no name"),
+        ({"tools": [ECHO, {"description": "x"}]}, None, "item 1 has no name"),
+        ({"tools": [ECHO, {"name": ""}]}, None, "item 1 has no name"),
+        ({"tools": [ECHO, PING, ECHO]}, None, "'echo' is listed twice"),
+        ({"tools": [ECHO, {**ECHO, "name": "Echo"}]}, None, "'Echo' is listed twice"),
+        ({"tools": [ECHO], "nextCursor": 3}, None, "nextCursor is not a string"),
+        ({"tools": [ECHO], "nextCursor": "c1"}, "c1", "repeats the page's own cursor"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["tofu", "strict"])
+@pytest.mark.parametrize("pinned", [True, False])
+def test_a_listing_no_pin_can_record_is_refused(
+    result: dict[str, Any], cursor: str | None, problem: str, mode: str, pinned: bool
+) -> None:
+    lock = pinned_lock() if pinned else Lockfile(Path("ztmcp.lock"))
+    check = PinsCheck(lock, mode)
+    ctx = context(request("tools/list", {"cursor": cursor} if cursor else None))
+    verdict = check.check(response(result), ctx)
+    assert verdict is not None and verdict.action is Action.DENY
+    assert verdict.rule == "pins.listing" and problem in verdict.reason
+
+
+def test_a_listing_learning_also_refuses_malformed_shapes() -> None:
+    check = PinsCheck(Lockfile(Path("ztmcp.lock")))
+    first = Manifest.from_lists(tools=[ECHO])
+    pin = Pin(name="test", digest=first.digest, server_digest=first.server_digest,
+              tools=first.item_digests("tools"))
+    check.adopt(pin, learning=frozenset({"tools"}))
+    verdict = check.check(listing(ECHO, {**PING, "name": "ECHO"}), LIST_CTX)
+    assert verdict is not None and verdict.rule == "pins.listing"
+    assert check.check(listing(ECHO, PING), LIST_CTX) is None  # a new item, learning
+
+
+def test_an_error_answer_to_a_listing_is_not_a_listing() -> None:
+    check = PinsCheck(pinned_lock(), "strict")
+    error = message({"jsonrpc": "2.0", "id": 1, "error": {"code": -1, "message": "x"}},
+                    Direction.TO_CLIENT)
+    assert check.check(error, LIST_CTX) is None
+
+
+def unparsed_listing(*tools: dict[str, Any]) -> Message:
+    """A listing built in-process, past the decoder: ``jsonrpc.parse`` refuses integers beyond
+    ±(2**53-1) on the wire (``json.integer_range``); the pins check keeps its own guard for a
+    body that reaches it another way (a rewrite, a future adapter)."""
+    body = {"jsonrpc": "2.0", "id": 1, "result": {"tools": list(tools)}}
+    return Message(Direction.TO_CLIENT, json.dumps(body).encode(), body)
+
+
+@pytest.mark.parametrize("value", [2**53, -(2**53), 2**64])
+def test_an_integer_no_pin_can_hold_is_withheld_never_skipped(value: int) -> None:
+    big = {"name": "big", "inputSchema": {"type": "object", "maximum": value}}
+    listing = unparsed_listing
+    # Unpinned, first sight (TOFU): the item is withheld, the rest passes.
+    fresh = PinsCheck(Lockfile(Path("ztmcp.lock")))
+    verdict = fresh.check(listing(ECHO, big), LIST_CTX)
+    assert verdict is not None and verdict.rule == "pins.uncanonical"
+    assert verdict.replacement is not None
+    assert [t["name"] for t in verdict.replacement["result"]["tools"]] == ["echo"]
+    # A pinned server whose pinned tool now holds one: withheld as drift, the listing works.
+    pinned = PinsCheck(pinned_lock())
+    verdict = pinned.check(listing({**ECHO, "inputSchema": big["inputSchema"]}, PING), LIST_CTX)
+    assert verdict is not None and verdict.rule == "pins.drift"
+    assert verdict.replacement is not None
+    assert [t["name"] for t in verdict.replacement["result"]["tools"]] == ["ping"]
+    assert "unrepresentable" in (verdict.evidence or "")
+
+
+def test_a_manifest_holding_such_an_integer_is_a_clear_error_at_load(tmp_path: Path) -> None:
+    doc = json.loads(Manifest.from_lists(tools=[ECHO]).to_json())
+    doc["tools"][0]["inputSchema"]["maximum"] = 2**53 + 1
+    path = tmp_path / "srv.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(PinError) as caught:
+        Manifest.from_json(path.read_text(), str(path))
+    assert str(path) in caught.value.message and "safe integer" in caught.value.message

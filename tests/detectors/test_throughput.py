@@ -340,13 +340,20 @@ def test_definition_walk_yields_what_iter_strings_yields() -> None:
         return {f"k{i}": value(depth + 1) for i in range(rnd.randrange(5))}
 
     samples = [value(0) for _ in range(400)]
-    samples += [{"d": ["x"] * 30_000}, {"d": ["y" * 1_000_000] * 20}]  # the bounds
+    for sample in samples:
+        assert detectors._texts(sample) == [t for _p, t in detectors.iter_strings(sample)]
+        with_keys = [t for _p, t in detectors.iter_strings(sample, keys=True)]
+        assert detectors._texts(sample, keys=True) == with_keys
+    # Past the bounds both refuse (ScanLimit), never a partial list.
     deep: object = "bottom"
     for _ in range(80):
         deep = {"n": [deep, "level"]}
-    samples.append(deep)
-    for sample in samples:
-        assert detectors._texts(sample) == [t for _p, t in detectors.iter_strings(sample)]
+    big = {"d": ["y" * 1_000_000] * 20}
+    for sample in (deep, big):
+        with pytest.raises(detectors.ScanLimit):
+            detectors._texts(sample)
+        with pytest.raises(detectors.ScanLimit):
+            list(detectors.iter_strings(sample))
 
 
 def test_re2_trigger_search_finds_the_spans_re_finds() -> None:

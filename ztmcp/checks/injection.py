@@ -1,12 +1,20 @@
 """``injection``: instructions smuggled into content the model reads as data.
 
-Tool results (text blocks, embedded resources, every ``structuredContent`` string),
-``resources/read`` contents, ``prompts/get`` messages, and the server→client
-``sampling/createMessage`` / ``elicitation/create`` requests are scanned with the content
-profile of ``ztmcp.detectors.instructions`` plus hidden-content rules. Default action: DENY
-(the agent gets a failed tool result, never the injected text). Policy may choose ``redact``
-(REWRITE: each offending string is replaced by a short notice, the rest is forwarded) or
-``flag``.
+Every string and every object key of every server→client message (responses to any method,
+JSON-RPC errors, server requests such as sampling and elicitation, notifications: logs,
+progress …) is scanned with the content profile of ``ztmcp.detectors.instructions`` plus
+hidden-content rules, except the definitions the ``poisoning`` check scans with the
+description profile (listed tools, prompts, resources, templates; handshake instructions):
+see ``ztmcp.detectors.mcp``. Base64 text blobs are decoded and scanned; pictures and sounds
+are not text. The strings are scanned as one text (newline-separated: a model reads them
+together); a message too large to scan whole is denied (``limits.scan``).
+
+Default action: DENY (the agent gets a failed tool result, never the injected text). Policy
+may choose ``redact`` (REWRITE: each offending string value is replaced by a short notice,
+the rest is forwarded) or ``flag``. ``redact`` still denies when the instructions sit in an
+object key or an envelope member (``jsonrpc``, ``method``, ``id``: rewriting those would
+change what the message means), when they span several strings that hold nothing alone, or
+past ``MAX_REDACT_STRINGS`` strings in the message.
 """
 
 from __future__ import annotations
@@ -17,12 +25,21 @@ from typing import Any, Final
 from ztmcp.checks.base import Action, Context, Severity, Verdict
 from ztmcp.detectors import scan_content
 from ztmcp.detectors.findings import RANK, Finding, policy_choice, policy_severity
-from ztmcp.detectors.mcp import SERVER_PROMPTS, Path, replace_strings, request_texts, result_texts
+from ztmcp.detectors.mcp import (
+    MAX_REDACT_STRINGS,
+    Path,
+    ScanLimit,
+    Text,
+    definition_paths,
+    limit_verdict,
+    message_texts,
+    outside,
+    replace_strings,
+)
 from ztmcp.jsonrpc import Direction, Kind, Message
 
 ACTIONS: Final = ("deny", "redact", "flag")
 NOTICE: Final = "[ztmcp: content withheld: it contained instructions aimed at the AI model]"
-_SCANNED: Final = frozenset({"tools/call", "resources/read", "prompts/get"})
 
 
 class InjectionCheck:
@@ -45,37 +62,51 @@ class InjectionCheck:
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
         if msg.direction is not Direction.TO_CLIENT:
             return None
-        texts: list[tuple[Path, str]]
-        if msg.kind is Kind.RESPONSE:
-            method = ctx.request.method if ctx.request is not None else None
-            if method not in _SCANNED:
-                return None
-            texts = list(result_texts(method, msg.body.get("result")))
-        elif msg.kind is Kind.REQUEST and msg.method in SERVER_PROMPTS:
-            texts = list(request_texts(msg.method, msg.params))
-        else:
+        method = ctx.request.method if ctx.request is not None else None
+        try:
+            texts = outside(message_texts(msg.body), definition_paths(method, msg.body))
+        except ScanLimit as exc:
+            return limit_verdict(self.name, exc)
+        found = self._hits(scan_content("\n".join(t.text for t in texts)))
+        if not found:
             return None
-        hits: dict[Path, list[Finding]] = {}
-        for path, text in texts:
-            found = [f for f in scan_content(text) if RANK[f.severity] >= RANK[self.threshold]]
-            if found:
-                hits[path] = found
-        if not hits:
-            return None
-        return self._verdict(msg, hits)
+        hits: dict[int, list[Finding]] = {}
+        if self.action == "redact" and len(texts) <= MAX_REDACT_STRINGS:
+            # Which strings: each one on its own (the joined text's offsets are those of the
+            # revealed text, which hidden characters shift).
+            for i, t in enumerate(texts):
+                alone = self._hits(scan_content(t.text))
+                if alone:
+                    hits[i] = alone
+        return self._verdict(msg, texts, hits, found)
 
-    def _verdict(self, msg: Message, hits: Mapping[Path, list[Finding]]) -> Verdict:
-        findings = [f for fs in hits.values() for f in fs]
+    def _redactable(self, texts: list[Text], hits: dict[int, list[Finding]]) -> bool:
+        """Whether replacing the hit values leaves nothing: no hit in a key or an envelope
+        member, and no finding left in what the model would read (one made of several
+        strings that hold nothing alone)."""
+        if not hits or any(texts[i].key or len(texts[i].path) <= 1 for i in hits):
+            return False
+        rest = "\n".join(NOTICE if i in hits else t.text for i, t in enumerate(texts))
+        return not self._hits(scan_content(rest))
+
+    def _hits(self, findings: list[Finding]) -> list[Finding]:
+        return [f for f in findings if RANK[f.severity] >= RANK[self.threshold]]
+
+    def _verdict(self, msg: Message, texts: list[Text], hits: dict[int, list[Finding]],
+                 found: list[Finding]) -> Verdict:
+        findings = found + [f for fs in hits.values() for f in fs]
         rules = sorted({f.rule for f in findings})
         severity = max((f.severity for f in findings), key=lambda s: RANK[s])
-        where = "a server request" if msg.kind is Kind.REQUEST else "the result"
+        where = {Kind.REQUEST: "a server request", Kind.NOTIFICATION: "a server notification"}.get(
+            msg.kind, "the error" if "error" in msg.body else "the result")
         reason = f"{where} contains instructions aimed at the AI model (prompt injection)"
-        evidence = ",".join(rules) + f" in {len(hits)} field(s)"
+        evidence = ",".join(rules) + (f" in {len(hits)} field(s)" if hits else "")
         hint = "if this source is trusted, set [injection] action = \"flag\" in ztmcp.toml"
         if self.action == "flag":
             return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
-        if self.action == "redact":
-            body: dict[str, Any] = replace_strings(msg.body, {p: NOTICE for p in hits})
+        if self.action == "redact" and self._redactable(texts, hits):
+            edits: dict[Path, str] = {texts[i].path: texts[i].raw(NOTICE) for i in hits}
+            body: dict[str, Any] = replace_strings(msg.body, edits)
             return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}", severity,
                            replacement=body, evidence=evidence)
         return Verdict(Action.DENY, self.name, rules[0], reason, severity, evidence=evidence,

@@ -46,6 +46,7 @@ checked (seconds on the first start; restarts reuse the remembered result).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Mapping
 from typing import Any, Final
@@ -99,6 +100,54 @@ def _decides(msg: Message, ctx: Context) -> bool:
     return msg.kind is Kind.REQUEST and msg.method in ("tools/call", "prompts/get")
 
 
+MAX_ITEMS: Final = 100_000  # items in one listing page: past it the page is refused
+
+
+def _listing_kind(msg: Message, ctx: Context) -> str | None:
+    """The kind of a listing response (``tools`` …), or None for any other frame."""
+    if msg.direction is not Direction.TO_CLIENT or msg.kind is not Kind.RESPONSE:
+        return None
+    if ctx.request is None or "error" in msg.body:
+        return None
+    return _LISTS.get(ctx.request.method or "")
+
+
+def listing_problem(request: Message, msg: Message, kind: str) -> str | None:
+    """Why a listing page cannot be pinned or learned as it is, or None.
+
+    A page is pinned item by item by name, so it must be what a pin can record: a result
+    object holding a list of objects, each with a non-empty string name, no two names alike
+    (also under case folding: peers that match names case-insensitively would run another
+    tool than the one pinned), and a string ``nextCursor`` other than the page's own cursor
+    (a loop). Anything else is refused, never partly recorded.
+    """
+    result = msg.body.get("result")
+    if not isinstance(result, Mapping):
+        return "its result is not an object"
+    items = result.get(kind)
+    if not isinstance(items, list):
+        return f"{kind!r} is not a list"
+    if len(items) > MAX_ITEMS:
+        return f"more than {MAX_ITEMS} items in one page"
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            return f"item {i} is not an object"
+        name = item.get("name")
+        if not isinstance(name, str) or not name:
+            return f"item {i} has no name"
+        folded = name.casefold()
+        if folded in seen:
+            return f"the name {safe_name(name)!r} is listed twice (or differing only in case)"
+        seen.add(folded)
+    cursor = result.get("nextCursor")
+    if cursor is not None and not isinstance(cursor, str):
+        return "nextCursor is not a string"
+    if cursor is not None and cursor == request.params.get("cursor"):
+        return "nextCursor repeats the page's own cursor (a loop)"
+    return None
+
+
 def _without_instructions(msg: Message, result: Mapping[str, Any]) -> dict[str, Any]:
     """The handshake answer as the client gets it when its instructions are withheld."""
     return {**msg.body, "result": {k: v for k, v in result.items() if k != "instructions"}}
@@ -122,6 +171,7 @@ class PinsCheck:
         self._adopted: Mapping[str, Pin] = {}
         self._learning: Mapping[str, frozenset[str]] = {}  # server -> kinds still learning
         self._refused: Mapping[str, str] = {}
+        self._unrecorded: frozenset[str] = frozenset()  # refused: state not recorded
         self._pending: Mapping[str, threading.Event] = {}
         self._server_fields: Mapping[str, Mapping[str, Any]] = {}  # server -> pinned fields
         self._digests: IdentityMemo[str] = IdentityMemo()  # listed tool -> its digest
@@ -174,9 +224,12 @@ class PinsCheck:
             self.refuse(server, f"its signature check did not finish within {VERIFY_WAIT:g}s")
         self._pending = {k: v for k, v in self._pending.items() if k != server}
 
-    def refuse(self, server: str, reason: str) -> None:
-        """Withhold everything of ``server`` (its signed pin did not verify at start)."""
+    def refuse(self, server: str, reason: str, *, unrecorded: bool = False) -> None:
+        """Withhold everything of ``server``: its signed pin did not verify at start, or
+        (``unrecorded``) the edge could not record its first-seen pin or observed drift."""
         self._refused = {**self._refused, server: reason}
+        if unrecorded:
+            self._unrecorded = self._unrecorded | {server}
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
         if self.mode == "off":
@@ -187,14 +240,21 @@ class PinsCheck:
         if refused is not None:
             return self._refuse(msg, ctx, refused)
         pin = self.pin_for(ctx.server)
+        listing = _listing_kind(msg, ctx)
+        if listing is not None:
+            assert ctx.request is not None
+            refused = listing_problem(ctx.request, msg, listing)
+            if refused is not None:
+                return self._malformed(listing, refused, ctx.server)
+            digests = self._item_digests(listing, msg.body["result"][listing])
+            if pin is None and self.mode == "tofu":
+                return self._uncanonical(msg, listing, digests)
+            learning = self._learns(ctx.server, listing)
+            return self._list(msg, listing, pin, ctx.server, learning, digests)
         if pin is None and self.mode == "tofu":
             return None
         if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
             method = ctx.request.method if ctx.request is not None else None
-            if method is not None and method in _LISTS:
-                kind = _LISTS[method]
-                learning = self._learns(ctx.server, kind)
-                return self._list(msg, kind, pin, ctx.server, learning)
             learns_server = self._learns(ctx.server, SERVER_KIND)  # first sight, under TOFU
             if method in HANDSHAKES and pin is not None and not learns_server:
                 return self._server(msg, method, pin, ctx.server)
@@ -212,17 +272,23 @@ class PinsCheck:
         """What a server whose signed pin did not verify still gets through: nothing."""
         server = safe_name(ctx.server)
         failed = f"the signed pin of {server!r} did not verify"
+        rule, hint = "pins.unverified", (
+            "a person must re-pin it from its signed release; ask the user"
+        )
+        if ctx.server in self._unrecorded:
+            failed = f"the pin state of {server!r} could not be recorded"
+            rule, hint = "pins.unrecorded", "a person must read the notice on stderr and restart it"
 
         def unverified(what: str, replacement: dict[str, Any] | None = None) -> Verdict:
             return Verdict(
                 Action.DENY if replacement is None else Action.REWRITE,
                 self.name,
-                "pins.unverified",
+                rule,
                 what,
                 Severity.HIGH,
                 replacement=replacement,
                 evidence=reason[:4000],
-                hint="a person must re-pin it from its signed release; ask the user",
+                hint=hint,
             )
 
         if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
@@ -235,7 +301,7 @@ class PinsCheck:
                 if "instructions" not in result:
                     return None
                 return unverified(
-                    f"withheld the instructions of {server!r}: its signed pin did not verify",
+                    f"withheld the instructions of {server!r}: {failed}",
                     _without_instructions(msg, result),
                 )
             kind = _LISTS.get(method)
@@ -253,28 +319,74 @@ class PinsCheck:
 
     # -- lists --------------------------------------------------------------------------
 
-    def _list(
-        self, msg: Message, kind: str, pin: Pin | None, server: str, learning: bool
+    def _item_digests(self, kind: str, items: list[Any]) -> list[str | None]:
+        """Each listed item's digest, None for an item no pin can hold (an integer beyond
+        ±(2**53-1), a NaN): such an item is withheld, never silently left unpinned."""
+        out: list[str | None] = []
+        for item in items:
+            try:
+                out.append(self._digests.get(item, functools.partial(item_digest, kind, item)))
+            except PinError:
+                out.append(None)
+        return out
+
+    def _malformed(self, kind: str, problem: str, server: str) -> Verdict:
+        return Verdict(
+            Action.DENY,
+            self.name,
+            "pins.listing",
+            f"the server's {NOUNS[kind]} listing cannot be pinned: {problem}",
+            Severity.HIGH,
+            hint=f"the server {safe_name(server)!r} sends a malformed listing: report it",
+        )
+
+    def _uncanonical(
+        self, msg: Message, kind: str, digests: list[str | None]
     ) -> Verdict | None:
-        result = msg.body.get("result")
-        if not isinstance(result, Mapping):
+        """Unpinned under TOFU: the listing passes, less the items no pin could record."""
+        if None not in digests:
             return None
-        items = result.get(kind)
-        if not isinstance(items, list):
-            return None
+        result = msg.body["result"]
+        items = result[kind]
+        names = [safe_name(i["name"]) for i, d in zip(items, digests, strict=True) if d is None]
+        kept = [i for i, d in zip(items, digests, strict=True) if d is not None]
+        return Verdict(
+            Action.REWRITE,
+            self.name,
+            "pins.uncanonical",
+            f"withheld {len(names)} {_plural(kind, len(names))} ({', '.join(names[:10])}) "
+            "that no pin can hold (a number outside the canonical JSON range)",
+            Severity.HIGH,
+            replacement={**msg.body, "result": {**result, kind: kept}},
+            hint="the server's schema holds an integer beyond ±(2**53-1): report it",
+        )
+
+    def _list(
+        self,
+        msg: Message,
+        kind: str,
+        pin: Pin | None,
+        server: str,
+        learning: bool,
+        digests: list[str | None],
+    ) -> Verdict | None:
+        result = msg.body["result"]
+        items = result[kind]
         pinned = pin.items(kind) if pin is not None else {}
         kept: list[Any] = []
         drifted: list[tuple[str, str, str]] = []
         unpinned: list[str] = []
-        for item in items:
-            name = item.get("name") if isinstance(item, Mapping) else None
-            if not isinstance(name, str) or name not in pinned:
-                if learning and isinstance(name, str):
+        for item, observed in zip(items, digests, strict=True):
+            name = item["name"]
+            if observed is None:
+                drifted.append((safe_name(name), "unrepresentable", pinned.get(name, "none")))
+                continue
+            if name not in pinned:
+                if learning:
                     kept.append(item)  # first sight of this item, in the first session
                 else:
                     unpinned.append(safe_name(name))
                 continue
-            observed = item_digest(kind, item)
             if observed != pinned[name]:
                 drifted.append((safe_name(name), observed, pinned[name]))
                 continue

@@ -1,11 +1,15 @@
 """``poisoning``: instructions hidden in what a server *lists* for the model.
 
-Tool, prompt and resource definitions (names, titles, descriptions, every schema string, the
-parameter names) and server instructions (``initialize``/``server/discover``) reach the model
-as trusted context before any call is made, so this is where tool poisoning, shadowing and
-preference manipulation live. Default action: REWRITE the list without the poisoned items (the
-rest of the server keeps working; calls to a removed tool are unknown to the agent), and drop
-poisoned server instructions. Policy may choose ``deny`` (fail the whole response) or ``flag``.
+Tool, prompt and resource definitions (every string and every object key of each listed item:
+names, titles, descriptions, schema strings, schema property names) and server instructions
+(``initialize``/``server/discover``) reach the model as trusted context before any call is
+made, so this is where tool poisoning, shadowing and preference manipulation live. Default
+action: REWRITE the list without the poisoned items (the rest of the server keeps working;
+calls to a removed tool are unknown to the agent), and drop poisoned server instructions.
+Policy may choose ``deny`` (fail the whole response) or ``flag``.
+Everything else in these responses (a listed entry that is not an object, ``nextCursor``,
+``_meta`` …) is content, scanned by ``injection`` (``ztmcp.detectors.mcp.definition_paths``).
+A definition too large to scan whole denies the response (``limits.scan``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any, Final
 from ztmcp.checks.base import Action, Context, Severity, Verdict
 from ztmcp.detectors import scan_content, scan_definition
 from ztmcp.detectors.findings import RANK, Finding, policy_choice, policy_severity
-from ztmcp.detectors.mcp import HANDSHAKES, LISTS
+from ztmcp.detectors.mcp import HANDSHAKES, LISTS, ScanLimit, limit_verdict
 from ztmcp.jsonrpc import Direction, Kind, Message
 
 ACTIONS: Final = ("rewrite", "deny", "flag")
@@ -56,10 +60,13 @@ class PoisoningCheck:
         result = msg.body.get("result")
         if not isinstance(result, Mapping):
             return None
-        if method is not None and method in LISTS:
-            return self._list(msg, result, LISTS[method])
-        if method in HANDSHAKES:
-            return self._instructions(msg, result)
+        try:
+            if method is not None and method in LISTS:
+                return self._list(msg, result, LISTS[method])
+            if method in HANDSHAKES:
+                return self._instructions(msg, result)
+        except ScanLimit as exc:
+            return limit_verdict(self.name, exc)
         return None
 
     def _list(self, msg: Message, result: Mapping[str, Any], key: str) -> Verdict | None:

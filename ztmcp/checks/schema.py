@@ -7,18 +7,32 @@ to the tool object as last seen in a ``tools/list`` response of this server — 
 Session maintains. With no listed tool by that name the check says nothing (pins/access own
 unknown tools).
 
-Schemas come from the server, so they are hostile input: remote ``$ref`` is never fetched (a
-registry that refuses every retrieval), schemas above ``max_schema_bytes`` are refused,
-recursion is bounded by the argument depth limit and caught, and ``pattern`` keywords run
-only when the regex has no nested quantifier and the string is short (Python's ``re`` can
-backtrack exponentially).
+Schemas come from the server, so they are hostile input, and the work they ask for is bounded:
+
+- remote ``$ref`` is never fetched (a registry that refuses every retrieval); schemas above
+  ``max_schema_bytes`` are refused; the meta-schema check of a schema runs bounded too;
+- regular expressions (``pattern``, ``patternProperties``, and the ``additionalProperties``
+  that depends on them) run on RE2 (``google-re2``): linear time, whatever the pattern and the
+  string. A pattern RE2 cannot compile (a back-reference, a look-around, a repetition too
+  large) is refused (rule ``….bad_pattern``): never evaluated with Python's backtracking
+  ``re``, never skipped. ``unevaluatedProperties`` next to ``patternProperties`` is refused
+  the same way (jsonschema matches those with ``re``);
+- every keyword evaluation counts against a budget of ``MAX_STEPS`` per validation (a
+  schema of nested ``anyOf`` over ``$ref`` asks for exponential work): past it the check
+  denies (``….unevaluable``), it never accepts unchecked arguments; runaway ``$ref``
+  recursion is caught the same way;
+- ``uniqueItems`` compares canonical keys in a set (jsonschema compares unhashable items
+  pairwise: quadratic).
+
+Format assertions are not enabled (``format`` is an annotation), so ``format: regex`` never
+runs a pattern.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -34,10 +48,20 @@ if TYPE_CHECKING:
 TOOLS_KEY: Final = "tools"  # ctx.extra["tools"]: Mapping[str, tool dict] from the last tools/list
 ACTIONS: Final = ("deny", "flag")
 DEFAULT_MAX_SCHEMA_BYTES: Final = 256 * 1024
-_MAX_PATTERN: Final = 1000
-_MAX_PATTERN_SUBJECT: Final = 10_000
-_NESTED_QUANTIFIER: Final = re.compile(r"\([^()]*[+*}][^()]*\)\s*[+*{]")
+MAX_STEPS: Final = 50_000  # keyword evaluations per validation (a reference costs more)
+_RE2_MAX_MEM: Final = 8 << 20  # bytes RE2 may use to compile one pattern
 _MAX_ERRORS: Final = 5
+
+
+class _BadPattern(Exception):
+    """A schema regular expression that RE2 cannot run."""
+
+
+class _Exhausted(Exception):
+    """A validation that asked for more than ``MAX_STEPS`` keyword evaluations."""
+
+
+_budget = threading.local()
 
 
 @functools.cache
@@ -52,34 +76,147 @@ def _registry() -> Any:
     return Registry(retrieve=no_remote)  # type: ignore[call-arg]
 
 
-def _safe_pattern(
-    validator: Any, pattern: Any, instance: Any, schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
+@functools.lru_cache(maxsize=1024)
+def _re2(pattern: str) -> Any:
+    """The RE2 program of a schema pattern; ``_BadPattern`` when RE2 cannot compile it."""
+    import re2  # type: ignore[import-untyped, unused-ignore]
+
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = _RE2_MAX_MEM
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        raise _BadPattern(str(exc)) from None
+
+
+def _search(pattern: Any, text: str) -> bool:
+    if not isinstance(pattern, str):
+        raise _BadPattern("a pattern that is not a string")
+    return _re2(pattern).search(text) is not None
+
+
+def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
-    if not validator.is_type(instance, "string") or not isinstance(pattern, str):
+    if validator.is_type(instance, "string") and not _search(pattern, instance):
+        yield ValidationError("does not match the pattern")
+
+
+def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) \
+        -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object") or not isinstance(patterns, Mapping):
         return
-    if len(pattern) > _MAX_PATTERN or _NESTED_QUANTIFIER.search(pattern) \
-            or len(instance) > _MAX_PATTERN_SUBJECT:
-        return  # not evaluated: a pattern we cannot run in bounded time
-    try:
-        if re.search(pattern, instance) is None:
-            yield ValidationError("does not match the pattern")
-    except re.error:
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if _search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> set[str]:
+    properties = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    return {k for k in instance if k not in properties
+            and not any(_search(p, k) for p in patterns)}
+
+
+def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: Any) \
+        -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
         return
+    extras = _additional(instance, schema)
+    if validator.is_type(allowed, "object"):
+        for extra in sorted(extras):
+            yield from validator.descend(instance[extra], allowed, path=extra)
+    elif not allowed and extras:
+        yield ValidationError(f"{len(extras)} additional properties are not allowed")
+
+
+def _key(value: Any) -> Any:
+    """A hashable key equal for JSON-equal values (1 == 1.0; true is not 1)."""
+    if value is True or value is False:
+        return ("b", value)
+    if isinstance(value, int | float):
+        return ("n", int(value) if isinstance(value, float) and value.is_integer() else value)
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list):
+        return ("l", tuple(_key(v) for v in value))
+    if isinstance(value, Mapping):
+        return ("o", frozenset((k, _key(v)) for k, v in value.items()))
+    return ("z", None) if value is None else ("?", id(value))
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) \
+        -> Iterator[ValidationError]:
+    from jsonschema.exceptions import ValidationError
+
+    if unique and validator.is_type(instance, "array"):
+        keys = {_key(item) for item in instance}
+        if len(keys) != len(instance):
+            yield ValidationError("has non-unique elements")
+
+
+_OWN: Final = {
+    "pattern": _pattern,
+    "patternProperties": _pattern_properties,
+    "additionalProperties": _additional_properties,
+    "uniqueItems": _unique_items,
+}
+
+
+# What a keyword costs in steps: following a reference (a JSON-pointer lookup) costs about as
+# much as twenty-five plain keywords.
+_REF_COST: Final = 25
+_REFS: Final = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+
+
+def _counted(keyword: Any, cost: int = 1) -> Any:
+    """A keyword function that spends ``cost`` steps of the current validation's budget."""
+
+    def step(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        left = getattr(_budget, "left", 0) - cost
+        _budget.left = left
+        if left < 0:
+            raise _Exhausted
+        return keyword(validator, value, instance, schema)
+
+    return step
+
+
+def _bounded(base: Any) -> Any:
+    """``base`` (a jsonschema validator class) with RE2 patterns and a step budget."""
+    from jsonschema import validators  # type: ignore[import-untyped, unused-ignore]
+
+    own = {k: v for k, v in _OWN.items() if k in base.VALIDATORS}
+    keywords = {**base.VALIDATORS, **own}
+    counted = {k: _counted(v, _REF_COST if k in _REFS else 1) for k, v in keywords.items()}
+    return validators.extend(base, counted)
 
 
 @functools.lru_cache(maxsize=512)
 def _compiled(schema_json: str) -> tuple[Any, _Plan | None]:
     """A validator for a canonical schema text, and its ``_Plan`` (jsonschema is imported on
     first use). An invalid schema raises ``SchemaError`` here, before any plan is used."""
-    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema  # type: ignore[import-untyped, unused-ignore]
     from jsonschema import validators
+    from jsonschema.exceptions import SchemaError
 
     schema = json.loads(schema_json)
+    if '"unevaluatedProperties"' in schema_json and '"patternProperties"' in schema_json:
+        raise _BadPattern("unevaluatedProperties with patternProperties")
+    # jsonschema switches to the stock validator class of a nested ``$schema`` (its Python
+    # ``re`` patterns, no step budget): a dialect change inside a tool schema is refused.
+    if schema_json.count('"$schema":') > (1 if "$schema" in schema else 0):
+        raise SchemaError("a nested $schema changes the dialect inside the schema")
     base = validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    cls = validators.extend(base, {"pattern": _safe_pattern})
-    cls.check_schema(schema)
+    cls = _bounded(base)
+    meta = _bounded(validators.validator_for(base.META_SCHEMA, default=base))
+    _budget.left = MAX_STEPS
+    for error in meta(base.META_SCHEMA).iter_errors(schema):
+        raise SchemaError.create_from(error)
     return cls(schema, registry=_registry()), _plan(schema)
 
 
@@ -257,6 +394,7 @@ class SchemaCheck:
             validator, plan = _compiled(text)
             if plan is not None and plan.accepts(instance):
                 return None
+            _budget.left = MAX_STEPS
             errors = []
             for error in validator.iter_errors(instance):
                 errors.append(error)
@@ -264,6 +402,14 @@ class SchemaCheck:
                     break
         except SchemaError:
             return self._verdict(action, f"{rule}.bad_schema", "the tool's schema is invalid")
+        except _BadPattern:
+            return self._verdict(action, f"{rule}.bad_pattern",
+                                 "the tool's schema holds a regular expression that cannot be "
+                                 "evaluated in bounded time (RE2 refuses it)")
+        except _Exhausted:
+            return self._verdict(action, f"{rule}.unevaluable",
+                                 f"the tool's schema needs more than {MAX_STEPS} evaluation "
+                                 "steps")
         except (RecursionError, Unresolvable, _RefResolutionError, ValueError, TypeError,
                 LookupError):
             return self._verdict(action, f"{rule}.unevaluable",

@@ -1,11 +1,22 @@
-"""``secrets``: credentials and personal data crossing the proxy.
+"""``secrets``: credentials and personal data crossing the proxy, in every message.
 
-Outbound (agent → server) ``tools/call`` arguments are scanned as ``key: value`` lines, so a
-keyword rule sees ``{"password": "…"}``; a secret there is about to leave the machine: DENY by
-default (``redact`` or ``flag`` by policy). Inbound (server → agent) results are scanned per
-string and each secret span is replaced by ``[REDACTED:<rule>]`` (REWRITE), so the model never
-holds a credential a tool happened to print; policy may choose ``deny`` or ``flag``. Reasons
-name the rule, never the value; the audit evidence carries masked excerpts only.
+Every string and every object key of every message is scanned in its direction (whatever the
+method: calls, ``resources/read`` URIs, ``prompts/get`` and completion arguments, ``_meta``,
+notifications, and the client's answers to sampling, elicitation and roots requests; see
+``ztmcp.detectors.mcp`` for base64 blobs). A message too large to scan whole is denied
+(``limits.scan``).
+
+Outbound (agent → server) the message is scanned as ``key: value`` lines
+(``detectors.secret_line``), so a keyword rule sees ``{"password": "…"}``; a secret there is
+about to leave the machine: DENY by default (``redact`` or ``flag`` by policy). Inbound
+(server → agent) the strings are scanned as one newline-joined text and each secret span is
+replaced by ``[REDACTED:<rule>]`` in its string (REWRITE), so the model never holds a
+credential a tool happened to print; policy may choose ``deny`` or ``flag``.
+
+Keys are never rewritten: a secret in an object key (or one that only a key's context
+reveals and no single value holds) is DENIED under ``redact`` too, since renaming a member
+changes what the message means. Reasons name the rule, never the value; the audit evidence
+carries masked excerpts only.
 """
 
 from __future__ import annotations
@@ -14,15 +25,23 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
-from ztmcp.detectors import iter_strings, scan_arguments
+from ztmcp.detectors import secret_line
 from ztmcp.detectors import secrets as detector
 from ztmcp.detectors.findings import RANK, Finding, mask, policy_choice, policy_severity
-from ztmcp.detectors.mcp import Path, replace_strings, result_texts
-from ztmcp.jsonrpc import Direction, Kind, Message
+from ztmcp.detectors.mcp import (
+    MAX_REDACT_STRINGS,
+    Path,
+    ScanLimit,
+    Text,
+    limit_verdict,
+    locate,
+    message_texts,
+    replace_strings,
+)
+from ztmcp.jsonrpc import Direction, Message
 
 OUTBOUND_ACTIONS: Final = ("deny", "redact", "flag")
 INBOUND_ACTIONS: Final = ("redact", "deny", "flag")
-_INBOUND: Final = frozenset({"tools/call", "resources/read", "prompts/get"})
 
 
 def redact(text: str, findings: list[Finding]) -> str:
@@ -65,80 +84,83 @@ class SecretsCheck:
         return [f for f in findings if RANK[f.severity] >= RANK[self.threshold]]
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
-        if msg.direction is Direction.TO_SERVER and msg.method == "tools/call":
-            return self._outbound(msg)
-        if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
-            method = ctx.request.method if ctx.request is not None else None
-            if method in _INBOUND:
-                return self._inbound(msg, method)
-        return None
+        try:
+            texts = message_texts(msg.body)
+        except ScanLimit as exc:
+            return limit_verdict(self.name, exc)
+        if msg.direction is Direction.TO_SERVER:
+            return self._outbound(msg, texts)
+        return self._inbound(msg, texts)
 
-    def _outbound(self, msg: Message) -> Verdict | None:
-        arguments = msg.params.get("arguments")
-        if arguments is None:
-            return None
-        hits = self._hits(scan_arguments(arguments))
+    def _outbound(self, msg: Message, texts: list[Text]) -> Verdict | None:
+        hits = self._hits(detector.scan("\n".join(secret_line(t) for t in texts)))
         if not hits:
             return None
         rules = sorted({f.rule for f in hits})
         severity = max((f.severity for f in hits), key=lambda s: RANK[s])
-        reason = f"the call's arguments contain a credential or personal data ({', '.join(rules)})"
+        what = "call's arguments contain" if msg.method == "tools/call" else "message contains"
+        reason = f"the {what} a credential or personal data ({', '.join(rules)})"
         evidence = ",".join(rules)
         hint = "remove the secret from the request, or pass it through the server's own config"
         if self.outbound == "flag":
             return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
         if self.outbound == "redact":
-            edits: dict[Path, str] = {}
-            for path, text in _argument_strings(arguments):
-                found = self._hits(detector.scan(text))
-                if found:
-                    edits[("params", "arguments", *path)] = redact(text, found)
-            if edits:
+            replacement = self._redacted(msg, texts)
+            if replacement is not None:
                 return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}",
-                               severity, replacement=replace_strings(msg.body, edits),
-                               evidence=evidence)
+                               severity, replacement=replacement, evidence=evidence)
         return Verdict(Action.DENY, self.name, rules[0], reason, severity, evidence=evidence,
                        hint=hint)
 
-    def _inbound(self, msg: Message, method: str | None) -> Verdict | None:
+    def _redacted(self, msg: Message, texts: list[Text]) -> dict[str, Any] | None:
+        """The outbound message with each secret value redacted; None when that cannot be
+        done: a secret in a key or an envelope member, or one that only the context of
+        several strings shows (what is left is scanned again, as the server would get it)."""
+        if len(texts) > MAX_REDACT_STRINGS:
+            return None  # each string is scanned alone below: bounded work, else a denial
+        lines: list[str] = []
         edits: dict[Path, str] = {}
-        found_all: list[Finding] = []
-        excerpts: list[str] = []
-        for path, text in result_texts(method, msg.body.get("result")):
-            found = self._hits(detector.scan(text))
+        for t in texts:
+            found = self._hits(detector.scan(t.text))
+            if found and not _rewritable(t):
+                return None
             if found:
-                edits[path] = redact(text, found)
-                found_all.extend(found)
-                excerpts.extend(f"{f.rule}={mask(text[f.start:f.end])}" for f in found[:5])
+                t = t._replace(text=redact(t.text, found))
+                edits[t.path] = t.raw(t.text)
+            lines.append(secret_line(t))
+        if not edits or self._hits(detector.scan("\n".join(lines))):
+            return None
+        return replace_strings(msg.body, edits)
+
+    def _inbound(self, msg: Message, texts: list[Text]) -> Verdict | None:
+        strings = [t.text for t in texts]
+        found_all = self._hits(detector.scan("\n".join(strings)))
         if not found_all:
             return None
+        edits: dict[Path, str] = {}
+        excerpts: list[str] = []
+        unrewritable = False
+        for i, located in locate(strings, found_all, lambda f: f.start, lambda f: f.end).items():
+            text = strings[i]
+            local = [Finding(f.rule, f.severity, lo, hi, f.message) for f, lo, hi in located]
+            excerpts.extend(f"{f.rule}={mask(text[f.start:f.end])}" for f in local[:5])
+            if not _rewritable(texts[i]):
+                unrewritable = True
+            else:
+                edits[texts[i].path] = texts[i].raw(redact(text, local))
         rules = sorted({f.rule for f in found_all})
         severity = max((f.severity for f in found_all), key=lambda s: RANK[s])
-        reason = f"the result contains a credential or personal data ({', '.join(rules)})"
+        reason = f"the message contains a credential or personal data ({', '.join(rules)})"
         evidence = "; ".join(excerpts[:20])
         if self.inbound == "flag":
             return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
-        if self.inbound == "deny":
+        if self.inbound == "deny" or unrewritable or not edits:
             return Verdict(Action.DENY, self.name, rules[0], reason, severity, evidence=evidence)
         return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}", severity,
                        replacement=replace_strings(msg.body, edits), evidence=evidence)
 
 
-def _argument_strings(arguments: Any) -> list[tuple[Path, str]]:
-    """(path below ``arguments``, string) pairs with real list indexes."""
-    out: list[tuple[Path, str]] = []
-    for raw, text in iter_strings(arguments):
-        node: Any = arguments
-        path: list[str | int] = []
-        for part in raw.split("/")[1:]:
-            if isinstance(node, list) and part.isdigit():
-                path.append(int(part))
-                node = node[int(part)]
-            elif isinstance(node, dict) and part in node:
-                path.append(part)
-                node = node[part]
-            else:
-                break
-        else:
-            out.append((tuple(path), text))
-    return out
+def _rewritable(text: Text) -> bool:
+    """A string value below the envelope: a key, ``id``, ``method`` or ``jsonrpc`` is never
+    rewritten (the message would mean something else)."""
+    return not text.key and len(text.path) > 1

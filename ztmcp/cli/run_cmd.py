@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ztmcp.pinning import PinEdge
+    from ztmcp.policy import Policy
     from ztmcp.session import Session
 
 from ztmcp.errors import ZtmcpError
@@ -101,20 +102,28 @@ def main(argv: list[str]) -> int:
 
 
 def _run(ns: argparse.Namespace, command: list[str]) -> int:
+    from ztmcp.policy import load_policy
     from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]: None when not sandboxed
+    from ztmcp.state import paths
 
-    sandbox = prepare(ns, command)
+    # Loaded once: the sandbox reads its [sandbox] tables from it, the runtime its checks.
+    policy = load_policy(ns.policy, cwd=Path.cwd(), user_config=paths.user_config())
+    sandbox = prepare(ns, command, policy)
     try:
         if sandbox is None:
-            return _relay(ns, command, command, None)
-        return _relay(ns, command, sandbox.argv, sandbox.env)
+            return _relay(ns, command, command, None, policy)
+        return _relay(ns, command, sandbox.argv, sandbox.env, policy)
     finally:
         if sandbox is not None:
             sandbox.close("ztmcp run ended")
 
 
 def _relay(
-    ns: argparse.Namespace, command: list[str], spawn: list[str], env: dict[str, str] | None
+    ns: argparse.Namespace,
+    command: list[str],
+    spawn: list[str],
+    env: dict[str, str] | None,
+    policy: Policy,
 ) -> int:
     from ztmcp.adapters.stdio import StdioRelay, kill_server, spawn_server
 
@@ -122,7 +131,7 @@ def _relay(
     # Its output waits in the pipe; nothing reaches the agent before the Session exists.
     child = spawn_server(spawn, env=env)
     try:
-        session = _session(ns, command)
+        session = _session(ns, command, policy)
     except BaseException:
         kill_server(child)
         raise
@@ -154,11 +163,12 @@ def _warm_up_in_background() -> None:
     threading.Thread(target=warm, name="ztmcp-warm-up", daemon=True).start()
 
 
-def _session(ns: argparse.Namespace, command: list[str]) -> Session:
+def _session(ns: argparse.Namespace, command: list[str], policy: Policy | None = None) -> Session:
     from ztmcp.runtime import Stdio, build
 
     runtime = build(
         Stdio(tuple(command)),
+        policy=policy,
         policy_file=ns.policy,
         name=ns.name,
         monitor=ns.monitor,

@@ -5,8 +5,9 @@
 - ``secrets``: credentials and personal data.
 
 The helpers below apply them to the MCP shapes the checks see: a listed tool (or prompt or
-resource), a piece of content, a JSON arguments object. Sizes are capped so that a hostile
-schema cannot make a scan unbounded.
+resource), a piece of content, a JSON arguments object. Every walk covers every string and
+every object key; past its bounds (``ztmcp.detectors.mcp``) it raises ``ScanLimit``: a value
+too large to scan whole is refused by the check that asked, never partially scanned.
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.checks.base import Severity
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
+from ztmcp.detectors.mcp import MAX_CHARS, MAX_DEPTH, MAX_STRINGS, ScanLimit, Text, walk
 
 __all__ = [
     "BLOCKING",
     "Finding",
+    "ScanLimit",
     "at_least",
     "iter_strings",
     "mask",
     "scan_arguments",
     "scan_content",
     "scan_definition",
+    "secret_line",
     "worst",
 ]
 
@@ -69,13 +73,6 @@ def warm_up() -> list[ModuleType]:
     return modules
 
 
-MAX_STRINGS: Final = 20_000
-# As large as the default message limit (``jsonrpc.Limits.max_bytes``; decoded text is never
-# longer than the raw message): text past this cap would go through unscanned. The detectors
-# are linear (≥ 2 MB/s even on hostile text), so the whole of an accepted message is scanned.
-MAX_CHARS: Final = 16 * 1024 * 1024
-MAX_DEPTH: Final = 64
-
 # Parameter names that ask the model for its own context; a finding on their own only at
 # MEDIUM, since a genuine LLM-facing tool may take a "system_prompt" it is meant to use.
 _HARVEST_PARAM: Final = re.compile(
@@ -91,65 +88,95 @@ _SCALARS: Final = (str, int, float, type(None))  # bool is an int
 
 
 def iter_strings(value: Any, *, keys: bool = False) -> Iterator[tuple[str, str]]:
-    """(path, string) for every string in a JSON value, keys included when ``keys``; bounded."""
+    """(path, string) for every string in a JSON value in document order, and with ``keys``
+    every object key (path ``…/key#key``, before its value). Raises ``ScanLimit`` past the
+    bounds: a value too large is refused whole, never scanned in part."""
     stack: list[tuple[str, Any, int]] = [("", value, 0)]
     count = 0
     chars = 0
     while stack:
         path, item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            continue
         if isinstance(item, str):
             count += 1
             chars += len(item)
-            if count > MAX_STRINGS or chars > MAX_CHARS:
-                return
+            _bound(count, chars)
             yield path, item
         elif isinstance(item, _SCALARS):
             continue  # before the Mapping check: an ABC check is slow, and most leaves are these
+        elif isinstance(item, _Key):
+            count += 1
+            chars += len(item.text)
+            _bound(count, chars)
+            yield f"{path}#key", item.text
         elif isinstance(item, (dict, Mapping)):
+            _deep(depth)
             for k, v in reversed(list(item.items())):
                 sub = f"{path}/{k}"
-                if keys and isinstance(k, str):
-                    count += 1
-                    if count > MAX_STRINGS:
-                        return
-                    yield f"{sub}#key", k
                 if type(v) not in _LEAF_TYPES:  # numbers, booleans, null: nothing to yield
                     stack.append((sub, v, depth + 1))
+                if keys and isinstance(k, str):
+                    stack.append((sub, _Key(k), depth + 1))
         elif isinstance(item, list):
+            _deep(depth)
             for i in range(len(item) - 1, -1, -1):
                 if type(item[i]) not in _LEAF_TYPES:
                     stack.append((f"{path}/{i}", item[i], depth + 1))
 
 
+class _Key:
+    """An object key queued in the walk (yielded before its value)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _bound(count: int, chars: int) -> None:
+    if count > MAX_STRINGS:
+        raise ScanLimit(f"more than {MAX_STRINGS} strings")
+    if chars > MAX_CHARS:
+        raise ScanLimit(f"more than {MAX_CHARS} characters of text")
+
+
+def _deep(depth: int) -> None:
+    if depth >= MAX_DEPTH:
+        raise ScanLimit(f"nesting deeper than {MAX_DEPTH}")
+
+
 _LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
 
 
-def _texts(value: Any) -> list[str]:
-    """The strings of ``iter_strings(value)`` (same order, same bounds), without their paths:
-    a definition's scan does not need them, and building them is most of the walk."""
+def _texts(value: Any, *, keys: bool = False) -> list[str]:
+    """The strings of ``iter_strings(value, keys=keys)`` (same order, same bounds), without
+    their paths: a definition's scan does not need them, and building them is most of the
+    walk."""
     out: list[str] = []
     stack: list[tuple[Any, int]] = [(value, 0)]
     pop, push = stack.pop, stack.append
     chars = 0
     while stack:
         item, depth = pop()
-        if depth > MAX_DEPTH:
-            continue
         if isinstance(item, str):
             chars += len(item)
-            if len(out) >= MAX_STRINGS or chars > MAX_CHARS:
-                break
             out.append(item)
+            _bound(len(out), chars)
         elif isinstance(item, _SCALARS):
             continue
+        elif isinstance(item, _Key):
+            chars += len(item.text)
+            out.append(item.text)
+            _bound(len(out), chars)
         elif isinstance(item, (dict, Mapping)):
+            _deep(depth)
             below = depth + 1
-            for v in reversed(list(item.values())):
+            for k, v in reversed(list(item.items())):
                 if type(v) not in _LEAF_TYPES:
                     push((v, below))
+                if keys and isinstance(k, str):
+                    push((_Key(k), below))
         elif isinstance(item, list):
+            _deep(depth)
             below = depth + 1
             for v in reversed(item):
                 if type(v) not in _LEAF_TYPES:
@@ -158,14 +185,12 @@ def _texts(value: Any) -> list[str]:
 
 
 def _param_names(schema: Any) -> Iterator[str]:
-    """Property names anywhere in a JSON schema (bounded walk)."""
+    """Property names anywhere in a JSON schema (linear in the schema; ``ScanLimit`` past the
+    depth bound, as for every walk)."""
     stack: list[tuple[Any, int]] = [(schema, 0)]
-    seen = 0
-    while stack and seen < MAX_STRINGS:
+    while stack:
         node, depth = stack.pop()
-        seen += 1
-        if depth > MAX_DEPTH:
-            continue
+        _deep(depth)
         if isinstance(node, (dict, Mapping)):
             props = node.get("properties")
             if isinstance(props, (dict, Mapping)):
@@ -192,11 +217,13 @@ def _container(value: Any) -> bool:
 
 
 def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
-    """Findings for one listed tool, prompt or resource (names, descriptions, schema strings).
+    """Findings for one listed tool, prompt or resource: every string and every object key
+    (names, descriptions, schema strings, schema property names: models read them all).
 
-    Offsets refer to the texts joined in listing order with newlines; they locate, never quote.
+    Offsets refer to ``iter_strings(item, keys=True)`` joined with newlines; they locate,
+    never quote. Raises ``ScanLimit`` for an item too large to scan whole.
     """
-    texts = _texts(item)
+    texts = _texts(item, keys=True)
     findings: list[Finding] = []
     # One scan of all the strings first: when it finds nothing, no single string has anything
     # (a newline breaks every run the rules look for), which spares a call per short string.
@@ -252,16 +279,19 @@ def scan_content(text: str) -> list[Finding]:
     return findings
 
 
-def scan_arguments(arguments: Any) -> list[Finding]:
-    """Secrets in a JSON arguments object: each string scanned with its key as context.
+def secret_line(text: Text) -> str:
+    """How ``secrets`` reads one string of a JSON value: a member value as ``key: value`` (so
+    that keyword rules see ``{"password": "…"}``), a key or an array item as it is."""
+    if not text.key and text.path:
+        key = text.path[-1]
+        if isinstance(key, str) and key and not key.isdigit():
+            return f"{key}: {text.text}"
+    return text.text
 
-    A leaf is rendered as ``key: value`` so that keyword rules see ``{"password": "…"}``.
+
+def scan_arguments(arguments: Any) -> list[Finding]:
+    """Secrets in a JSON value (a call's arguments, a whole outbound message): every string
+    and every key, each value with its key as context (``secret_line``), scanned as one text.
+    Raises ``ScanLimit`` for a value too large to scan whole.
     """
-    findings: list[Finding] = []
-    lines: list[str] = []
-    for path, text in iter_strings(arguments):
-        key = path.rsplit("/", 1)[-1]
-        lines.append(f"{key}: {text}" if key and not key.isdigit() else text)
-    joined = "\n".join(lines)
-    findings.extend(secrets.scan(joined))
-    return findings
+    return secrets.scan("\n".join(secret_line(t) for t in walk(arguments)))

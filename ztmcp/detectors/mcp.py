@@ -1,20 +1,56 @@
-"""Where the model-readable text sits in MCP messages, and how to rewrite it in place.
+"""Every string of an MCP message, with its exact place, and how to rewrite it in place.
 
-The checks use these helpers so that they agree on what "content" means: text blocks and
-embedded resource text of a ``tools/call`` result, every string of ``structuredContent``,
-``resources/read`` contents, ``prompts/get`` messages, sampling messages and system prompt,
-elicitation messages. Paths are tuples of keys and indexes from the message body.
+Coverage by construction: ``walk`` yields every string value *and* every object key of a whole
+message body, whatever the method (known ones and those let through by ``allow_methods``),
+whatever the direction. The checks do not list the places they scan; they take the whole walk
+and only decide the *treatment* of a place:
+
+- the items of a listing response (``tools/list``, ``prompts/list``, ``resources/list``,
+  ``resources/templates/list``) and the server instructions of a handshake answer are
+  definitions: the ``poisoning`` check scans them with the description profile
+  (``definition_paths``); every other string server→client goes to ``injection``;
+- every string goes to ``secrets`` in its direction.
+
+Binary data: a string under ``data`` or ``blob`` in an object that also carries a
+``mimeType`` (image, audio, blob resource contents), and any ``blob``, is base64 the client
+decodes. When it is strict base64 whose bytes are not UTF-8 text and whose mimeType is not
+text-like, it is a picture or a sound: it is not text the model reads, and is not scanned
+(real frames carry megabytes of it). Otherwise it is decoded (a text blob: ``Text.blob``) and
+scanned like any other text; a string that is not strict base64 is scanned as it is.
+
+A limit refuses, never skips: past ``MAX_STRINGS`` strings (keys included), ``MAX_CHARS``
+characters or ``MAX_DEPTH`` levels the walk raises ``ScanLimit`` and the check that asked
+denies the message (rule ``limits.scan``). The limits sit above anything a message accepted by
+``jsonrpc.parse`` (16 MiB, depth 64) holds in real traffic.
+
+Paths are tuples of keys and indexes from the message body.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
-from collections.abc import Iterator, Mapping
-from typing import Any, Final
+import functools
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, NamedTuple
 
-from ztmcp.detectors import MAX_CHARS, MAX_DEPTH, MAX_STRINGS
+from ztmcp.checks.base import Action, Severity, Verdict
 
 Path = tuple[str | int, ...]
+
+# Bounds of one walk. Characters: as large as the default message limit
+# (``jsonrpc.Limits.max_bytes``; decoded text is never longer than the raw message), so the
+# whole of an accepted message is scanned. Strings: a 16 MiB message of real data (rows of a
+# table, a large listing) holds far fewer; past it the message is refused. Depth: the parser's.
+MAX_STRINGS: Final = 1_000_000
+MAX_CHARS: Final = 16 * 1024 * 1024
+MAX_DEPTH: Final = 64
+LIMIT_RULE: Final = "limits.scan"
+# Redaction scans each string alone to find the ones to replace: past this many strings in a
+# message the checks deny instead (a bound on the work, never a partial redaction).
+MAX_REDACT_STRINGS: Final = 10_000
 
 # Responses whose result lists definitions the model reads, and the key of that list.
 LISTS: Final[Mapping[str, str]] = {
@@ -25,97 +61,334 @@ LISTS: Final[Mapping[str, str]] = {
 }
 # Responses that carry server instructions for the model.
 HANDSHAKES: Final = frozenset({"initialize", "server/discover"})
-# Requests a server sends whose text reaches the model or the user.
-SERVER_PROMPTS: Final = frozenset({"sampling/createMessage", "elicitation/create"})
+
+_BINARY_KEYS: Final = frozenset({"data", "blob"})
+# Member names of the MCP schema: constants that every message repeats. Their text is known
+# to hold nothing any detector finds (``tests/checks/test_coverage.py`` checks each one and
+# all of them joined), so the walk does not hand them over again in every message; any other
+# key, including every key of arguments, results and schemas' properties, is a text.
+PROTOCOL_KEYS: Final = frozenset(
+    {
+        "jsonrpc",
+        "id",
+        "method",
+        "params",
+        "result",
+        "error",
+        "code",
+        "message",
+        "data",
+        "_meta",
+        "name",
+        "title",
+        "description",
+        "arguments",
+        "content",
+        "type",
+        "text",
+        "structuredContent",
+        "isError",
+        "mimeType",
+        "uri",
+        "blob",
+        "resource",
+        "annotations",
+        "audience",
+        "priority",
+        "lastModified",
+        "tools",
+        "prompts",
+        "resources",
+        "resourceTemplates",
+        "uriTemplate",
+        "nextCursor",
+        "cursor",
+        "inputSchema",
+        "outputSchema",
+        "properties",
+        "required",
+        "items",
+        "enum",
+        "default",
+        "progressToken",
+        "progress",
+        "total",
+        "level",
+        "logger",
+        "messages",
+        "role",
+        "model",
+        "stopReason",
+        "maxTokens",
+        "systemPrompt",
+        "contents",
+        "capabilities",
+        "serverInfo",
+        "clientInfo",
+        "protocolVersion",
+        "version",
+        "instructions",
+        "requestId",
+        "reason",
+        "resultType",
+        "completion",
+        "values",
+        "hasMore",
+        "ref",
+        "argument",
+        "value",
+        "action",
+        "requestedSchema",
+        "readOnlyHint",
+        "destructiveHint",
+        "idempotentHint",
+        "openWorldHint",
+        "size",
+        "icons",
+        "src",
+        "sizes",
+        "roots",
+        "toolUseId",
+        "input",
+    }
+)
+_TEXT_TYPES: Final = ("text/",)
+_TEXT_SUFFIXES: Final = (
+    "json",
+    "xml",
+    "yaml",
+    "yml",
+    "javascript",
+    "ecmascript",
+    "csv",
+    "html",
+    "markdown",
+    "x-sh",
+    "toml",
+    "sql",
+    "graphql",
+)
 
 
-def _content_blocks(blocks: Any, base: Path) -> Iterator[tuple[Path, str]]:
-    if not isinstance(blocks, list):
-        return
-    for i, block in enumerate(blocks):
-        if not isinstance(block, Mapping):
-            continue
-        if isinstance(block.get("text"), str):
-            yield (*base, i, "text"), block["text"]
-        resource = block.get("resource")
-        if isinstance(resource, Mapping) and isinstance(resource.get("text"), str):
-            yield (*base, i, "resource", "text"), resource["text"]
+class ScanLimit(Exception):
+    """A message too large to scan whole: refused, never partially scanned."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
 
 
-def _structured(value: Any, base: Path) -> Iterator[tuple[Path, str]]:
-    """Every string in a JSON value with its exact path (keys may contain '/')."""
-    stack: list[tuple[Path, Any]] = [(base, value)]
-    count = 0
-    while stack and count < MAX_STRINGS:
-        path, node = stack.pop()
-        count += 1
-        if len(path) - len(base) > MAX_DEPTH:
-            continue
-        if isinstance(node, str):
-            yield path, node
-        elif isinstance(node, Mapping):
-            stack.extend(((*path, k), v) for k, v in reversed(list(node.items()))
-                         if isinstance(k, str))
-        elif isinstance(node, list):
-            stack.extend(((*path, i), node[i]) for i in range(len(node) - 1, -1, -1))
+def limit_verdict(check: str, exc: ScanLimit) -> Verdict:
+    """The denial a check returns for a message it cannot scan whole."""
+    return Verdict(
+        Action.DENY,
+        check,
+        LIMIT_RULE,
+        f"the message is too large to check ({exc.what})",
+        Severity.HIGH,
+        hint="split the data into smaller messages",
+    )
 
 
-def result_texts(method: str | None, result: Any) -> Iterator[tuple[Path, str]]:
-    """Model-readable strings of a response ``result`` to ``method``, capped in total size."""
-    if not isinstance(result, Mapping):
-        return
-    total = 0
-    for path, text in _result_texts(method, result):
-        total += len(text)
-        if total > MAX_CHARS:
-            return
-        yield ("result", *path), text
+class Text(NamedTuple):
+    """One string of a message: a value, or (``key``) the key of an object member; ``blob``:
+    the text decoded from a base64 value (rewrites encode it back). A named tuple: the walk
+    makes one per string of every message, and a tuple is the cheapest object to make."""
+
+    path: Path
+    text: str
+    key: bool = False
+    blob: bool = False
+
+    def raw(self, text: str) -> str:
+        """The value to put at ``path`` so that the client reads ``text`` there."""
+        return base64.b64encode(text.encode("utf-8")).decode("ascii") if self.blob else text
 
 
-def _result_texts(method: str | None, result: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
-    if method == "tools/call":
-        yield from _content_blocks(result.get("content"), ("content",))
-        if "structuredContent" in result:
-            yield from _structured(result["structuredContent"], ("structuredContent",))
-    elif method == "resources/read":
-        contents = result.get("contents")
-        if isinstance(contents, list):
-            for i, item in enumerate(contents):
-                if isinstance(item, Mapping) and isinstance(item.get("text"), str):
-                    yield ("contents", i, "text"), item["text"]
-    elif method == "prompts/get":
-        if isinstance(result.get("description"), str):
-            yield ("description",), result["description"]
-        messages = result.get("messages")
-        if isinstance(messages, list):
-            for i, message in enumerate(messages):
-                if isinstance(message, Mapping):
-                    content = message.get("content")
-                    if isinstance(content, Mapping) and isinstance(content.get("text"), str):
-                        yield ("messages", i, "content", "text"), content["text"]
-                    elif isinstance(content, list):
-                        yield from _content_blocks(content, ("messages", i, "content"))
+def text_like(mime: Any) -> bool:
+    """A mimeType whose content is text a model reads (text/*, JSON, XML, YAML, scripts …)."""
+    if not isinstance(mime, str):
+        return False
+    base = mime.split(";", 1)[0].strip().lower()
+    return base.startswith(_TEXT_TYPES) or base.endswith(_TEXT_SUFFIXES)
 
 
-def request_texts(method: str | None, params: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
-    """Strings of a server→client request that a model or a user will read."""
-    if method == "sampling/createMessage":
-        if isinstance(params.get("systemPrompt"), str):
-            yield ("params", "systemPrompt"), params["systemPrompt"]
-        messages = params.get("messages")
-        if isinstance(messages, list):
-            for i, message in enumerate(messages):
-                content = message.get("content") if isinstance(message, Mapping) else None
-                if isinstance(content, Mapping) and isinstance(content.get("text"), str):
-                    yield ("params", "messages", i, "content", "text"), content["text"]
-                elif isinstance(content, list):
-                    yield from _content_blocks(content, ("params", "messages", i, "content"))
-    elif method == "elicitation/create" and isinstance(params.get("message"), str):
-        yield ("params", "message"), params["message"]
+_BINARY: Final = object()  # a decoded value that is not text: not scanned
+
+
+def _decoded(value: str, node: Mapping[str, Any]) -> Any:
+    """The text a client reads from a binary-place value, ``_BINARY``, or None (not base64:
+    the value is scanned as it is)."""
+    try:
+        raw = binascii.a2b_base64(value.encode("ascii"), strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if text_like(node.get("mimeType")):
+            return raw.decode("utf-8", errors="replace")
+        return _BINARY
+
+
+def walk(value: Any, base: Path = ()) -> list[Text]:
+    """Every string and object key below ``value`` in document order (a key right before its
+    value), binary data left out as described above. Raises ``ScanLimit``."""
+    out: list[Text] = []
+    if type(value) is str:
+        out.append(_text((base, value, False, False)))
+    else:
+        _walk(value, base, 0, out)
+    if len(out) > MAX_STRINGS:
+        raise ScanLimit(f"more than {MAX_STRINGS} strings")
+    if sum(len(t.text) for t in out) > MAX_CHARS:
+        raise ScanLimit(f"more than {MAX_CHARS} characters of text")
+    return out
+
+
+_text: Final = functools.partial(tuple.__new__, Text)  # Text(...) without its keyword handling
+
+
+def _walk(node: Any, path: Path, depth: int, out: list[Text]) -> None:
+    """Recursive (the depth is bounded by ``MAX_DEPTH``, far below Python's limit): a call
+    per container is cheaper than a stack entry per string."""
+    kind = type(node)
+    if kind is dict or (kind is not list and isinstance(node, Mapping)):
+        if depth >= MAX_DEPTH:
+            raise ScanLimit(f"nesting deeper than {MAX_DEPTH}")
+        if len(out) > MAX_STRINGS:
+            raise ScanLimit(f"more than {MAX_STRINGS} strings")
+        append = out.append
+        binary = "mimeType" in node or "blob" in node
+        for k, v in node.items():
+            if type(k) is not str:
+                continue  # JSON keys are strings; a caller's non-JSON value
+            sub = (*path, k)
+            if k not in PROTOCOL_KEYS:
+                append(_text((sub, k, True, False)))
+            vkind = type(v)
+            if vkind is str:
+                if binary and k in _BINARY_KEYS:
+                    decoded = _decoded(v, node)
+                    if decoded is _BINARY:
+                        continue
+                    if decoded is not None:
+                        append(_text((sub, decoded, False, True)))
+                        continue
+                append(_text((sub, v, False, False)))
+            elif vkind not in _LEAF_TYPES:
+                _walk(v, sub, depth + 1, out)
+    elif kind is list or isinstance(node, list):
+        if depth >= MAX_DEPTH:
+            raise ScanLimit(f"nesting deeper than {MAX_DEPTH}")
+        if len(out) > MAX_STRINGS:
+            raise ScanLimit(f"more than {MAX_STRINGS} strings")
+        append = out.append
+        for i, v in enumerate(node):
+            vkind = type(v)
+            if vkind is str:
+                append(_text(((*path, i), v, False, False)))
+            elif vkind not in _LEAF_TYPES:
+                _walk(v, (*path, i), depth + 1, out)
+    elif isinstance(node, str):
+        out.append(_text((path, str(node), False, False)))
+
+
+_LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
+
+
+class _Memo:
+    """The walk of the last two message bodies: the checks of one message share one walk
+    (few, so that no more than two 16 MiB bodies are kept alive). Keyed by identity (the body
+    is kept alive while remembered, so its id is not reused)."""
+
+    def __init__(self, size: int = 2) -> None:
+        self._items: dict[int, tuple[object, list[Text] | ScanLimit]] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, body: Mapping[str, Any]) -> list[Text]:
+        with self._lock:
+            hit = self._items.get(id(body))
+        if hit is None or hit[0] is not body:
+            result: list[Text] | ScanLimit
+            try:
+                result = walk(body)
+            except ScanLimit as exc:
+                result = exc
+            with self._lock:
+                if len(self._items) >= self._size:
+                    self._items.pop(next(iter(self._items)))
+                self._items[id(body)] = (body, result)
+        else:
+            result = hit[1]
+        if isinstance(result, ScanLimit):
+            raise result
+        return result
+
+
+_MEMO: Final = _Memo()
+
+
+def message_texts(body: Mapping[str, Any]) -> list[Text]:
+    """``walk(body)``, computed once per body for all the checks of a message."""
+    return _MEMO.get(body)
+
+
+def definition_paths(method: str | None, body: Mapping[str, Any]) -> list[Path]:
+    """Where a response to ``method`` holds definitions the ``poisoning`` check scans: each
+    listed item that is an object, and handshake instructions. Everything else in the
+    message is content."""
+    result = body.get("result")
+    if method is None or not isinstance(result, Mapping):
+        return []
+    key = LISTS.get(method)
+    if key is not None:
+        items = result.get(key)
+        if not isinstance(items, list):
+            return []
+        return [("result", key, i) for i, item in enumerate(items) if isinstance(item, Mapping)]
+    if method in HANDSHAKES and isinstance(result.get("instructions"), str):
+        return [("result", "instructions")]
+    return []
+
+
+def outside(texts: Iterable[Text], prefixes: Sequence[Path]) -> list[Text]:
+    """The texts not below any of ``prefixes`` (a key of a prefix's own member counts as
+    below it: ``("result", "instructions")`` covers that key too)."""
+    if not prefixes:
+        return list(texts)
+    lengths = {len(p) for p in prefixes}
+    wanted = set(prefixes)
+    return [t for t in texts if not any(t.path[:n] in wanted for n in lengths)]
+
+
+def locate[F](
+    texts: Sequence[str], findings: Iterable[F], start: Callable[[F], int], end: Callable[[F], int]
+) -> dict[int, list[tuple[F, int, int]]]:
+    """Map findings on ``"\\n".join(texts)`` to (finding, local start, local end) per text; a
+    finding across several texts is clipped to each one it touches."""
+    import bisect
+
+    starts: list[int] = []
+    pos = 0
+    for text in texts:
+        starts.append(pos)
+        pos += len(text) + 1
+    out: dict[int, list[tuple[F, int, int]]] = {}
+    for f in findings:
+        s, e = start(f), max(end(f), start(f))
+        first = max(0, bisect.bisect_right(starts, s) - 1)
+        last = max(first, bisect.bisect_right(starts, max(s, e - 1)) - 1)
+        for i in range(first, min(last, len(texts) - 1) + 1):
+            lo = max(s - starts[i], 0)
+            hi = min(e - starts[i], len(texts[i]))
+            out.setdefault(i, []).append((f, lo, max(lo, hi)))
+    return out
 
 
 def replace_strings(body: Mapping[str, Any], edits: Mapping[Path, str]) -> dict[str, Any]:
-    """A deep copy of ``body`` with the string at each path replaced."""
+    """A deep copy of ``body`` with the value at each path replaced (never a key)."""
     out: dict[str, Any] = copy.deepcopy(dict(body))
     for path, text in edits.items():
         node: Any = out

@@ -22,6 +22,7 @@ from ztmcp.errors import UsageError
 from ztmcp.sandbox.profile import Profile, SandboxTable, env_name, parse_net, parse_table
 
 if TYPE_CHECKING:
+    from ztmcp.policy import Policy
     from ztmcp.sandbox.egress import Intercept, Observe
     from ztmcp.sandbox.observed import SandboxObservations
     from ztmcp.sandbox.pinned import PinnedProfile
@@ -102,16 +103,12 @@ class Sandboxed:
     close: Callable[[str], None]
 
 
-def prepare(ns: argparse.Namespace, command: list[str]) -> Sandboxed | None:
+def prepare(ns: argparse.Namespace, command: list[str], policy: Policy) -> Sandboxed | None:
     """The sandboxed command for ``ztmcp run``, or None when this server is not sandboxed."""
     flags = cli_profile(ns)
     granted = flags != Profile() or ns.learn  # --learn implies --sandbox
     if sys.platform != "linux" and not (ns.sandbox or granted):
         return None
-    from ztmcp.policy import load_policy
-    from ztmcp.state import paths
-
-    policy = load_policy(ns.policy, cwd=Path.cwd(), user_config=paths.user_config())
     table = policy_table(policy.sources)
     name = ns.name or Path(command[0]).name
     entry = table.profile_for(name)
