@@ -263,10 +263,14 @@ def test_sandboxed_server_trusts_the_ztmcp_ca_and_its_secrets_stay_in(
     port, upstream_ca, received = https_server
     work = tmp_path / "work"
     work.mkdir()
-    (work / "ztmcp.toml").write_text(f"[sandbox]\nupstream_ca = {json.dumps(str(upstream_ca))}\n")
+    # The user's own policy (--policy): a project ztmcp.toml may not add a trust root for the
+    # gate without the user's approval (ztmcp trust), and the test is not about that.
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f"[sandbox]\nupstream_ca = {json.dumps(str(upstream_ca))}\n")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "ZTMCP_HOME": str(paths.home())}
     server = Path(__file__).with_name("fetch_server.py")
     argv = [sys.executable, "-m", "ztmcp", "run", "--name", "api", "--sandbox", "--monitor"]
+    argv += ["--policy", str(policy)]
     argv += ["--intercept-tls", "--allow-net", f"127.0.0.1:{port}", "--", sys.executable]
     url = f"https://127.0.0.1:{port}/up"
     posts = [{"url": url, "data": "hello"}, {"url": url, "data": f"key={AWS_KEY}"}]

@@ -371,6 +371,7 @@ class JsonRelay(FramedRelay[JsonValue | Gap | Oversize]):
                 decision = session.handle(Direction.TO_CLIENT, substitute or raw)
                 if substitute is not None and decision.forward == substitute:
                     decision = replace(decision, forward=raw)  # unchanged: as received
+                    self._answered = True  # the null-id error is the POSTed request's answer
             else:
                 decision = session.handle_oversize(
                     Direction.TO_CLIENT, frame.prefix, frame.size, frame.suffix
