@@ -67,7 +67,9 @@ def echo_answer(request: dict[str, Any]) -> bytes:
     params = request.get("params")
     args = params.get("arguments") if isinstance(params, dict) else None
     text = args.get("message", "ok") if isinstance(args, dict) else "ok"
-    result = {"content": [{"type": "text", "text": str(text)}]}
+    result: dict[str, Any] = {"content": [{"type": "text", "text": str(text)}]}
+    if request.get("method") == "tools/list":  # a listing must be one: pins refuse other shapes
+        result = {"tools": []}
     return json.dumps({"id": request["id"], "jsonrpc": "2.0", "result": result}).encode()
 
 
