@@ -279,12 +279,19 @@ def scan_content(text: str) -> list[Finding]:
     return findings
 
 
+# MCP members whose value is an opaque protocol identifier the SDK generates (a progress
+# token, a pagination cursor, a request id), not something a credential is assigned to: read
+# without their key, so that the keyword rule does not take ``progressToken: <random>`` for a
+# token assignment; the provider rules still see the value itself.
+_PROTOCOL_IDS: Final = frozenset({"progressToken", "cursor", "nextCursor", "requestId"})
+
+
 def secret_line(text: Text) -> str:
     """How ``secrets`` reads one string of a JSON value: a member value as ``key: value`` (so
     that keyword rules see ``{"password": "…"}``), a key or an array item as it is."""
     if not text.key and text.path:
         key = text.path[-1]
-        if isinstance(key, str) and key and not key.isdigit():
+        if isinstance(key, str) and key and not key.isdigit() and key not in _PROTOCOL_IDS:
             return f"{key}: {text.text}"
     return text.text
 
