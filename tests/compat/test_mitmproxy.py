@@ -9,6 +9,8 @@ import contextlib
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mitmproxy import hooks, options
 from mitmproxy.master import Master
 from mitmproxy.proxy import server
@@ -193,10 +195,10 @@ _NAMES: list[Any] = [
 ]  # fmt: skip
 
 
-def _lookups(headers: Any) -> list[Any]:
+def _lookups(headers: Any, names: list[Any] | None = None) -> list[Any]:
     """Every way mitmproxy and ztmcp read a header, answers and errors alike."""
     answers: list[Any] = []
-    for name in [*_NAMES, None, 7]:
+    for name in [*_NAMES, None, 7] if names is None else names:
         for read in (
             lambda n: headers.get(n),
             lambda n: headers.get(n, "-"),
@@ -220,6 +222,33 @@ def test_direct_header_lookups_answer_what_mitmproxy_answers() -> None:
     flat = [a for answers in before for a in answers]
     assert "1, 2, " in flat and ["1", "2", ""] in flat and KeyError in flat and True in flat
     assert "crème" in flat  # a utf-8 value, found by a non-ASCII name
+
+
+_FIELD_NAMES = st.sampled_from([b"Host", b"host", b"X-Two", b"x-two", b"X-Caf\xc3\xa9", b"\xff"])
+_LOOKUP_NAMES = st.one_of(
+    st.sampled_from(_NAMES), st.text(max_size=6), st.binary(max_size=6), st.none(), st.integers()
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    fields=st.lists(
+        st.tuples(_FIELD_NAMES | st.binary(max_size=6), st.binary(max_size=6)), max_size=6
+    ),
+    names=st.lists(_LOOKUP_NAMES, max_size=6),
+)
+def test_direct_header_lookups_answer_what_mitmproxy_answers_on_any_headers(
+    fields: list[tuple[bytes, bytes]], names: list[Any]
+) -> None:
+    """Differential, property-based: any fields (repeated, any case, any bytes), any name of
+    any type, the same answers and the same errors as mitmproxy's own lookups."""
+    from mitmproxy import http
+
+    names += [name for name, _ in fields] + [name.upper() for name, _ in fields]
+    before = _lookups(http.Headers(fields), names)
+    with direct_header_lookups() as active:
+        during = _lookups(http.Headers(fields), names)
+    assert active and during == before
 
 
 def test_direct_header_lookups_follow_every_change_of_the_fields() -> None:
