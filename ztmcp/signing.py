@@ -1,4 +1,5 @@
-"""Sigstore verification: the only module that imports ``sigstore``.
+"""Sigstore verification and signing: with ``compat/sigstore.py`` (the only code that touches
+sigstore's private attributes), the only module that imports ``sigstore``.
 
 ``sigstore`` is imported inside the functions, never at module level, so that importing this
 module (and starting ``ztmcp run``) costs nothing. Verification always pins both the signer

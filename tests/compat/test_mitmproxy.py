@@ -98,6 +98,32 @@ def test_close_and_drain_flush_first() -> None:
     assert asyncio.run(main()) == b"drained closed"
 
 
+async def _after_the_end(coalesce: bool, end: str) -> tuple[str, bytes]:
+    """Write, end the writer (``write_eof`` or ``close``), write again: what that last write
+    does (raises or not), and what the peer read."""
+    reader, raw, srv = await _pair()
+    writer: Any = CoalescingWriter(raw) if coalesce else raw
+    writer.write(b"before")
+    getattr(writer, end)()
+    try:
+        writer.write(b" after")
+        outcome = "accepted"
+    except Exception as exc:
+        outcome = type(exc).__name__
+    await asyncio.sleep(0)  # a scheduled flush would run now
+    data = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    await _close(srv)
+    return outcome, data
+
+
+@pytest.mark.parametrize("end", ["write_eof", "close"])
+def test_writes_after_the_end_do_what_mitmproxys_own_writer_does(end: str) -> None:
+    plain = asyncio.run(_after_the_end(coalesce=False, end=end))
+    assert asyncio.run(_after_the_end(coalesce=True, end=end)) == plain
+    assert plain[1].startswith(b"before")
+
+
 def test_coalesced_writes_wrap_mitmproxy_connections_only_while_active() -> None:
     async def main() -> tuple[bool, bool]:
         _, raw, srv = await _pair()

@@ -15,7 +15,6 @@ never an ``AttributeError`` from deep inside the library.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 from dataclasses import dataclass
 
 from ztmcp.errors import ZtmcpError
@@ -23,6 +22,8 @@ from ztmcp.errors import ZtmcpError
 
 @functools.cache
 def _version(distribution: str) -> str | None:
+    import importlib.metadata  # not at module level: importing it costs start-up time
+
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:

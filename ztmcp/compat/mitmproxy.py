@@ -65,16 +65,26 @@ def _skipped(what: str) -> bool:
 
 
 class CoalescingWriter:
-    """An ``asyncio.StreamWriter`` whose writes in one loop iteration leave as one ``send``."""
+    """An ``asyncio.StreamWriter`` whose writes in one loop iteration leave as one ``send``.
 
-    __slots__ = ("_parts", "_scheduled", "_writer")
+    Only the cut into ``send`` calls differs: whatever mitmproxy's own writer does with a write
+    (send it, buffer it, drop it on a lost connection, raise after ``write_eof``) it does here
+    with the same bytes in the same order. A write after ``write_eof`` or ``close`` goes
+    straight through, so it fails, or not, just as it would unpatched."""
+
+    __slots__ = ("_ended", "_parts", "_scheduled", "_writer")
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
         self._parts: list[bytes] = []
         self._scheduled = False
+        self._ended = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._ended or self._writer.is_closing():
+            self.flush()
+            self._writer.write(data)
+            return
         self._parts.append(bytes(data))
         if not self._scheduled:
             self._scheduled = True
@@ -85,8 +95,7 @@ class CoalescingWriter:
         if self._parts:
             data = b"".join(self._parts)
             self._parts.clear()
-            if not self._writer.is_closing():
-                self._writer.write(data)
+            self._writer.write(data)
 
     async def drain(self) -> None:
         self.flush()
@@ -94,10 +103,12 @@ class CoalescingWriter:
 
     def write_eof(self) -> None:
         self.flush()
+        self._ended = True
         self._writer.write_eof()
 
     def close(self) -> None:
         self.flush()
+        self._ended = True
         self._writer.close()
 
     def is_closing(self) -> bool:
