@@ -338,9 +338,9 @@ def _statement_of(document: Mapping[str, Any]) -> dict[str, Any]:
         raise SigningError(
             f"the bundle's DSSE payload is {payload_type!r}, not an in-toto statement"
         )
-    try:  # protobuf JSON writes bytes as base64, standard or URL-safe alphabet
-        raw = str(envelope.get("payload", ""))
-        payload = base64.b64decode(raw.replace("-", "+").replace("_", "/"), validate=True)
+    try:  # protobuf JSON bytes: base64, standard or URL-safe alphabet, padded or not
+        raw = str(envelope.get("payload", "")).replace("-", "+").replace("_", "/")
+        payload = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
     except (ValueError, TypeError):
         raise SigningError("the bundle's DSSE payload is not base64") from None
     try:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ztmcp.signing
 from tests.sigstore_local import LocalSigstore, mint_token
@@ -166,3 +168,18 @@ def test_on_an_untested_sigstore_offline_verification_refuses_clearly(
     assert caught.value.hint == f"install sigstore=={SIGSTORE.tested[-1]}"
     with pytest.raises(SigningError, match="untested"):
         embedded_production_root()
+
+
+@settings(max_examples=50, deadline=None)
+@given(extra=st.text(max_size=40))
+def test_the_dsse_statement_reads_from_any_protobuf_base64(extra: str) -> None:
+    """Protobuf JSON may write bytes in either base64 alphabet, with or without padding: the
+    statement read from the public JSON is the same in all four."""
+    from ztmcp.signing import STATEMENT_TYPE, _statement_of
+
+    statement = {"_type": STATEMENT_TYPE, "x": extra}
+    payload = json.dumps(statement).encode()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for text in (encode(payload).decode(), encode(payload).decode().rstrip("=")):
+            envelope = {"payloadType": "application/vnd.in-toto+json", "payload": text}
+            assert _statement_of({"dsseEnvelope": envelope}) == statement
