@@ -7,7 +7,7 @@ VARIANT is one of:
 - ``asyncio-loop``: asyncio's own event loop instead of uvloop (``ZTMCP_EVENT_LOOP=asyncio``;
   see ztmcp/adapters/event_loop.py);
 - ``untuned``: mitmproxy's own hook dispatch and one ``send`` per piece
-  (``ZTMCP_MITM_NO_TUNING``; see ztmcp/adapters/mitm_tuning.py);
+  (``ZTMCP_MITM_NO_TUNING``; see ztmcp/compat/mitmproxy.py);
 - ``envelope-only``: every Session keeps only the ``envelope`` check (what the other checks
   cost on the critical path);
 - ``no-session``: the addon forwards every message without a Session (what parsing,

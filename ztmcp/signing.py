@@ -1,4 +1,5 @@
-"""Sigstore verification: the only module that imports ``sigstore``.
+"""Sigstore verification and signing: with ``compat/sigstore.py`` (the only code that touches
+sigstore's private attributes), the only module that imports ``sigstore``.
 
 ``sigstore`` is imported inside the functions, never at module level, so that importing this
 module (and starting ``ztmcp run``) costs nothing. Verification always pins both the signer
@@ -25,6 +26,7 @@ a secret: it never appears in a message or an error.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -37,12 +39,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ztmcp.compat.sigstore import embedded_production_root, signing_services
 from ztmcp.errors import PinError, SigningError
 
 if TYPE_CHECKING:
     from sigstore.models import Bundle, ClientTrustConfig, TrustedRoot
     from sigstore.oidc import IdentityToken
-    from sigstore.sign import SigningContext
     from sigstore.verify import Verifier
 
 PREDICATE_TYPE: Final = "https://ztmcp.dev/attestations/manifest/v1"
@@ -191,17 +193,6 @@ def _load_trusted_root(path: Path) -> TrustedRoot:
         ) from None
 
 
-def _embedded_production_root() -> TrustedRoot:
-    """The production trusted root inside the sigstore-python wheel (read-only, never cached)."""
-    from importlib import resources
-
-    from sigstore.models import TrustedRoot
-
-    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
-    with resources.as_file(store / "trusted_root.json") as path:
-        return TrustedRoot.from_file(str(path))
-
-
 def _verifier(offline: bool, trust_config: Path | None) -> Verifier:
     from sigstore.verify import Verifier
 
@@ -215,8 +206,10 @@ def _verifier(offline: bool, trust_config: Path | None) -> Verifier:
             ) from None
     try:
         if offline:
-            return Verifier(trusted_root=_embedded_production_root())
+            return Verifier(trusted_root=embedded_production_root())
         return Verifier.production(offline=False)
+    except SigningError:
+        raise
     except Exception as exc:  # TUF refresh failure, unwritable cache …
         hint = None if offline else "without network access, pass --offline"
         raise SigningError(
@@ -275,10 +268,11 @@ def verify_artifact(
     with _quiet_sigstore():
         digest = _sha256(path)
         loaded = _load_bundle(bundle)
+        document = _bundle_document(loaded)
         statement: dict[str, Any] | None = None
-        if loaded._inner.dsse_envelope is not None:
+        if document.get("dsseEnvelope") is not None:
             # Checked before the signature for a precise error; the signature then covers it.
-            statement = _statement_of(loaded)
+            statement = _statement_of(document)
             _check_statement(statement, path, digest)
         verifier = _verifier(offline, trust_config)
         policy = Identity(identity=identity, issuer=issuer)
@@ -297,8 +291,7 @@ def verify_artifact(
         except Exception as exc:  # a library bug or malformed material: still one line
             raise SigningError(f"signature verification failed ({_first_line(exc)})") from None
 
-    entry = loaded.log_entry._inner
-    integrated = entry.integrated_time
+    log_index, integrated = _log_entry(document)
     vouched: dict[str, Any] = {}
     if statement is not None:
         vouched = _vouched_for(statement, path)
@@ -307,22 +300,51 @@ def verify_artifact(
         digest=f"sha256:{digest.hex()}",
         identity=identity,
         issuer=issuer,
-        log_index=int(entry.log_index),
-        integrated_time=datetime.fromtimestamp(int(integrated), UTC) if integrated else None,
+        log_index=log_index,
+        integrated_time=datetime.fromtimestamp(integrated, UTC) if integrated else None,
         **vouched,
     )
 
 
-def _statement_of(bundle: Bundle) -> dict[str, Any]:
-    """The in-toto Statement in a DSSE bundle, shape-checked (not yet signature-checked)."""
-    envelope = bundle._inner.dsse_envelope
-    assert envelope is not None
-    if envelope.payload_type != _INTOTO_PAYLOAD:
-        raise SigningError(
-            f"the bundle's DSSE payload is {envelope.payload_type!r}, not an in-toto statement"
-        )
+def _bundle_document(bundle: Bundle) -> dict[str, Any]:
+    """The bundle as the public Sigstore bundle format (protobuf JSON), as sigstore parsed it."""
     try:
-        statement = json.loads(envelope.payload)
+        document = json.loads(bundle.to_json())
+    except (ValueError, RecursionError) as exc:
+        raise SigningError(f"the bundle does not serialise ({_first_line(exc)})") from None
+    if not isinstance(document, dict):
+        raise SigningError("the bundle does not serialise to a JSON object")
+    return document
+
+
+def _log_entry(document: Mapping[str, Any]) -> tuple[int, int | None]:
+    """The log index and integrated time (seconds, None when absent or 0) of the bundle's one
+    transparency log entry (sigstore refuses a bundle with any other number)."""
+    try:
+        entry = document["verificationMaterial"]["tlogEntries"][0]
+        integrated = int(entry.get("integratedTime") or 0)
+        return int(entry["logIndex"]), integrated or None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        raise SigningError("the bundle's transparency log entry has no log index") from None
+
+
+def _statement_of(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The in-toto Statement in a DSSE bundle, shape-checked (not yet signature-checked)."""
+    envelope = document.get("dsseEnvelope")
+    if not isinstance(envelope, dict):
+        raise SigningError("the bundle's DSSE envelope is not a JSON object")
+    payload_type = envelope.get("payloadType")
+    if payload_type != _INTOTO_PAYLOAD:
+        raise SigningError(
+            f"the bundle's DSSE payload is {payload_type!r}, not an in-toto statement"
+        )
+    try:  # protobuf JSON bytes: base64, standard or URL-safe alphabet, padded or not
+        raw = str(envelope.get("payload", "")).replace("-", "+").replace("_", "/")
+        payload = base64.b64decode(raw + "=" * (-len(raw) % 4), validate=True)
+    except (ValueError, TypeError):
+        raise SigningError("the bundle's DSSE payload is not base64") from None
+    try:
+        statement = json.loads(payload)
     except (ValueError, RecursionError):
         raise SigningError("the bundle's in-toto statement is not JSON") from None
     if not isinstance(statement, dict) or statement.get("_type") != STATEMENT_TYPE:
@@ -531,26 +553,6 @@ def identity_token(
         raise SigningError(f"the OIDC sign-in failed ({_first_line(exc)})") from None
 
 
-def _bound_requests(context: SigningContext) -> None:
-    """sigstore's HTTP sessions have no timeout; give every request one (a hung Fulcio or
-    Rekor must not hang ``ztmcp sign``)."""
-    from requests.adapters import HTTPAdapter
-
-    class _Bounded(HTTPAdapter):
-        def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("timeout") is None:
-                kwargs["timeout"] = _HTTP_TIMEOUT
-            return super().send(request, *args, **kwargs)
-
-    sessions = [getattr(context._fulcio, "session", None)]
-    with contextlib.suppress(Exception):
-        sessions.append(context._rekor._session)  # type: ignore[attr-defined]
-    for session in sessions:
-        if session is not None:
-            session.mount("http://", _Bounded())
-            session.mount("https://", _Bounded())
-
-
 def _service_error(service: str, url: str, exc: BaseException, token: str) -> SigningError:
     import requests
 
@@ -639,9 +641,10 @@ def sign_manifest(
             context = SigningContext.from_trust_config(config)
         except Exception as exc:
             raise SigningError(f"unusable signing configuration ({_first_line(exc)})") from None
-        _bound_requests(context)
-        fulcio_url = str(getattr(context._fulcio, "url", "?"))
-        rekor_url = str(getattr(context._rekor, "url", "?")).removesuffix("/api/v1")
+        # sigstore's HTTP sessions have no timeout: every request gets one (a hung Fulcio or
+        # Rekor must not hang ``ztmcp sign``).
+        services = signing_services(context, _HTTP_TIMEOUT)
+        fulcio_url, rekor_url = services.fulcio_url, services.rekor_url
         sha256 = {"sha256": hashlib.sha256(data).hexdigest()}
         subject = dsse.Subject(name=manifest.name, digest=dsse.DigestSet(sha256))  # type: ignore[arg-type]
         built = (
@@ -677,7 +680,9 @@ def sign_manifest(
             raise _service_error("Fulcio", fulcio_url, exc, secret) from None
 
     signer_identity, signer_issuer = _signed_by(signed)
-    _write_new(bundle, signed.to_json(), force=force)
+    written = signed.to_json()
+    log_index, _ = _log_entry(json.loads(written))
+    _write_new(bundle, written, force=force)
     predicate = statement["predicate"]
     server = " ".join(str(v) for v in predicate["server"].values()) or "an unnamed server"
     return SignedManifest(
@@ -688,5 +693,5 @@ def sign_manifest(
         server=server,
         identity=signer_identity,
         issuer=signer_issuer,
-        log_index=int(signed.log_entry._inner.log_index),
+        log_index=log_index,
     )

@@ -146,13 +146,11 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
     from mitmproxy.master import Master
 
     from ztmcp.adapters.mitm import HostPolicy
-    from ztmcp.adapters.mitm_tuning import (
+    from ztmcp.compat.mitmproxy import (
         cached_hook_args,
         coalesced_writes,
         direct_header_lookups,
-        fast_hooks,
         plain_option_reads,
-        unchecked_messages,
     )
 
     addon, close = build_addon(config)
@@ -180,10 +178,8 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         master.addons.add(*_mitm_addons(importlib))
         master.addons.add(addon, _Ready())
         if not os.environ.get("ZTMCP_MITM_NO_TUNING"):  # for comparing against plain mitmproxy
-            fast_hooks(master)
             tuning.enter_context(coalesced_writes())
             tuning.enter_context(plain_option_reads())
-            tuning.enter_context(unchecked_messages())
             tuning.enter_context(direct_header_lookups())
             tuning.enter_context(cached_hook_args())
         spec = f"reverse:{config.upstream.origin}"

@@ -1,131 +1,90 @@
-"""Six changes to embedded mitmproxy that make ``ztmcp proxy`` cheaper per call, and why.
+"""Four changes to embedded mitmproxy that make ``ztmcp proxy`` cheaper per call, and why.
 
-Measured per proxied ``tools/call`` on the 2-core development machine (docs/proxy.md): an MCP
-client made with the official SDK opens a new connection for every POST (it closes each
-response as soon as the JSON-RPC answer is in), so mitmproxy's per-connection and per-hook
-work is paid on every call, twice over (client side and upstream side).
+The only module of ztmcp that touches mitmproxy internals. Each change is behaviour-neutral: it
+gives the same answers, the same bytes in the same order, the same errors, as mitmproxy's own
+code (``tests/compat/test_mitmproxy.py`` compares each with the unpatched mitmproxy, and a real
+proxy round trip with and without them). Each is active only on the mitmproxy versions in
+``MITMPROXY.tested`` (read from the installed metadata); on any other version it is not applied
+and everything works as before, only slower. Used by ``ztmcp proxy`` only, never when the addon
+is loaded into a user's own mitmdump or mitmweb.
 
-- ``fast_hooks``: mitmproxy's ``AddonManager`` finds the handlers of a hook by walking every
-  addon (and their children) on every event, wrapping each in a coroutine and a context
-  manager, and sends an ``update`` event after each flow hook even when no addon listens. A
-  call sees about 18 such dispatches. Here each hook name maps to the list of its handlers,
-  rebuilt whenever the addon chain changes; errors are still logged through mitmproxy's
-  ``safecall`` and ``AddonHalt`` still stops the event. About 0.35 ms of CPU less per call.
+An MCP client made with the official SDK opens a new connection for every POST (it closes each
+response as soon as the JSON-RPC answer is in), so mitmproxy's per-connection and per-hook work
+is paid on every call, twice over (client side and upstream side).
+
 - ``coalesced_writes``: mitmproxy writes each piece of a message as its layers produce it
   (request headers, then body; response headers, then each event, then the terminator). On
   loopback every ``send`` wakes the peer, which on a busy machine runs on this core before
   the next piece goes. The writes of one event-loop iteration are joined into one ``send``;
-  anything that waits for, ends or half-closes the connection flushes first.
+  anything that waits for, ends or half-closes the connection flushes first. The byte stream
+  is the same; only its cut into TCP segments differs, which TCP does not promise anyway.
 - ``plain_option_reads``: every read of an option (``ctx.options.body_size_limit`` …) returns
   ``copy.deepcopy`` of its value, and mitmproxy's layers read options about 50 times per call.
   For str, int, float, bool, bytes and None, deepcopy returns the very same object, so reads
-  of those skip the call; lists and other mutable values are still copied. The same values
-  come back, for a little less CPU per call (within the benchmark's noise on latency).
-- ``unchecked_messages``: in a Python run without ``-O``, every ``Request`` and ``Response``
-  mitmproxy builds walks its dataclass fields and type-checks each against its annotation
-  (``MessageData.__post_init__``, inside ``if __debug__:``: a development aid that mitmproxy
-  itself drops under ``python -O``). Each call's requests and responses pay it: about 5 % of
-  the embedded proxy's CPU per call in a py-spy profile. While active, the check is skipped as under
-  ``-O``; the objects are the same. Not ``-O`` itself: that would also drop ``assert``
-  statements everywhere, and ``ztmcp`` is started as a console script.
-
+  of those skip the call; lists and other mutable values are still copied.
 - ``direct_header_lookups``: every ``headers.get(name)`` of mitmproxy's (and ztmcp's) goes
   through ``Mapping.get``, ``__getitem__``, two ``get_all`` and one ``_kconv`` call per field
-  to lower-case each name, about 3.5 µs on a request's ten headers (timeit); its HTTP layers
-  look up about 30 headers a call. Here the lower-cased names are kept beside the ``fields``
-  tuple they came from (rebuilt when ``fields`` is replaced, as every write does), and a
-  lookup is a ``count`` in that tuple: 0.7 µs for a header that is not there, the usual case.
+  to lower-case each name; its HTTP layers look up about 30 headers a call. Here the
+  lower-cased names are kept beside the ``fields`` tuple they came from (rebuilt when
+  ``fields`` is replaced, as every write does), and a lookup is a ``count`` in that tuple.
   The answers are mitmproxy's own, errors included (checked on a probe before switching).
 - ``cached_hook_args``: ``Hook.args()`` calls ``dataclasses.fields`` on each of the ~17 hook
   events a call; the field names are read once per hook class instead.
 
-Together the last two took about 10 % of the proxy's instructions per call (docs/proxy.md).
+Two earlier changes were removed because they changed what mitmproxy does (docs/proxy.md):
+a per-hook dispatch table (after an addon raised, it did not run the handlers mitmproxy runs
+in the same way), and skipping mitmproxy's debug-only type check of ``Request``/``Response``
+fields (a mistyped field then passed where mitmproxy raises ``TypeError``).
 
-All six touch mitmproxy internals that are not API (``AddonManager.chain``,
-``mitmproxy.proxy.server.ConnectionIO``, ``mitmproxy.optmanager._Option``,
-``mitmproxy.http.MessageData``, ``mitmproxy.http.Headers``,
-``mitmproxy.hooks.Hook``): if a mitmproxy release changes them, the tuning is skipped and
-everything works as before, only slower (tests/adapters/test_mitm_tuning.py fails loudly so
-that it does not go unnoticed). Used by
-``ztmcp proxy`` only, never when the addon is loaded into a user's own mitmdump or mitmweb.
+The internals touched (not API): ``mitmproxy.proxy.server.ConnectionIO``,
+``mitmproxy.optmanager._Option``, ``mitmproxy.http.Headers``, ``mitmproxy.hooks.Hook``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
+
+from ztmcp.compat import Support
 
 logger = logging.getLogger("ztmcp.proxy")
 
+# The mitmproxy versions these patches were tested on (tests/compat/test_mitmproxy.py).
+MITMPROXY: Final = Support("mitmproxy", ("12.2.3",))
 
-def fast_hooks(master: Any) -> bool:
-    """Give ``master.addons`` a per-hook dispatch table; False when mitmproxy has changed."""
-    from mitmproxy import addonmanager, exceptions, flow, hooks
 
-    manager = master.addons
-    walk: Any = addonmanager.traverse  # untyped
-    if not hasattr(manager, "chain") or not hasattr(addonmanager, "safecall"):
-        logger.debug("mitmproxy's AddonManager changed: hook dispatch left as it is")
+def _skipped(what: str) -> bool:
+    """True (and say so at debug level) when the installed mitmproxy is not a tested one."""
+    if MITMPROXY.active():
         return False
-    table: dict[str, list[Callable[..., Any]]] = {}
-    seen: list[tuple[Any, ...]] = [()]
-
-    def handlers(name: str) -> list[Callable[..., Any]]:
-        chain = tuple(manager.chain)
-        if chain != seen[0]:  # an addon was added or removed: start again
-            table.clear()
-            seen[0] = chain
-        found = table.get(name)
-        if found is None:
-            found = []
-            for addon in walk(chain):
-                func = getattr(addon, name, None)
-                if func and callable(func) and not inspect.ismodule(func):
-                    found.append(func)
-            table[name] = found
-        return found
-
-    async def trigger_event(event: Any) -> None:
-        funcs = handlers(event.name)
-        if not funcs:
-            return
-        args = event.args()
-        for func in funcs:
-            try:
-                with addonmanager.safecall():
-                    result = func(*args)
-                    if result is not None and inspect.isawaitable(result):
-                        await result
-            except exceptions.AddonHalt:
-                return
-
-    async def handle_lifecycle(event: Any) -> None:
-        await trigger_event(event)
-        if handlers("update"):
-            message = event.args()[0]
-            if isinstance(message, flow.Flow):
-                await trigger_event(hooks.UpdateHook([message]))
-
-    manager.trigger_event = trigger_event
-    manager.handle_lifecycle = handle_lifecycle
+    logger.debug("mitmproxy %s is untested: %s left as it is", MITMPROXY.version(), what)
     return True
 
 
 class CoalescingWriter:
-    """An ``asyncio.StreamWriter`` whose writes in one loop iteration leave as one ``send``."""
+    """An ``asyncio.StreamWriter`` whose writes in one loop iteration leave as one ``send``.
 
-    __slots__ = ("_parts", "_scheduled", "_writer")
+    Only the cut into ``send`` calls differs: whatever mitmproxy's own writer does with a write
+    (send it, buffer it, drop it on a lost connection, raise after ``write_eof``) it does here
+    with the same bytes in the same order. A write after ``write_eof`` or ``close`` goes
+    straight through, so it fails, or not, just as it would unpatched."""
+
+    __slots__ = ("_ended", "_parts", "_scheduled", "_writer")
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
         self._parts: list[bytes] = []
         self._scheduled = False
+        self._ended = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._ended or self._writer.is_closing():
+            self.flush()
+            self._writer.write(data)
+            return
         self._parts.append(bytes(data))
         if not self._scheduled:
             self._scheduled = True
@@ -136,8 +95,7 @@ class CoalescingWriter:
         if self._parts:
             data = b"".join(self._parts)
             self._parts.clear()
-            if not self._writer.is_closing():
-                self._writer.write(data)
+            self._writer.write(data)
 
     async def drain(self) -> None:
         self.flush()
@@ -145,10 +103,12 @@ class CoalescingWriter:
 
     def write_eof(self) -> None:
         self.flush()
+        self._ended = True
         self._writer.write_eof()
 
     def close(self) -> None:
         self.flush()
+        self._ended = True
         self._writer.close()
 
     def is_closing(self) -> bool:
@@ -161,6 +121,9 @@ class CoalescingWriter:
 @contextlib.contextmanager
 def coalesced_writes() -> Iterator[bool]:
     """While inside, mitmproxy's TCP connections write through ``CoalescingWriter``."""
+    if _skipped("writes"):
+        yield False
+        return
     from mitmproxy.proxy import server as server_module
 
     server: Any = server_module  # ConnectionIO is replaced for the duration
@@ -190,6 +153,9 @@ _ATOMIC = frozenset({str, int, float, bool, bytes, type(None)})
 @contextlib.contextmanager
 def plain_option_reads() -> Iterator[bool]:
     """While inside, reading an immutable option value skips ``copy.deepcopy``."""
+    if _skipped("option reads"):
+        yield False
+        return
     import copy
 
     from mitmproxy import optmanager
@@ -214,34 +180,13 @@ def plain_option_reads() -> Iterator[bool]:
 
 
 @contextlib.contextmanager
-def unchecked_messages() -> Iterator[bool]:
-    """While inside, building a ``Request``/``Response`` skips mitmproxy's debug-only type check
-    of its fields (what ``python -O`` skips)."""
-    from mitmproxy import http
-
-    data: Any = getattr(http, "MessageData", None)
-    original = getattr(data, "__dict__", {}).get("__post_init__")
-    subclasses = (getattr(http, "RequestData", None), getattr(http, "ResponseData", None))
-    if original is None or any(c is None or "__post_init__" in vars(c) for c in subclasses):
-        logger.debug("mitmproxy's MessageData changed (or python -O): field checks left alone")
-        yield False
-        return
-
-    def unchecked(self: Any) -> None:
-        return None
-
-    data.__post_init__ = unchecked
-    try:
-        yield True
-    finally:
-        data.__post_init__ = original
-
-
-@contextlib.contextmanager
 def direct_header_lookups() -> Iterator[bool]:
     """While inside, ``Headers`` lookups (``get``, ``[]``, ``in``, ``get_all``) compare against
     the field names lower-cased once per ``fields`` tuple, with the same results as mitmproxy's
     own (which lower-cases every name through two calls on every lookup)."""
+    if _skipped("header lookups"):
+        yield False
+        return
     from mitmproxy import http
 
     headers: Any = getattr(http, "Headers", None)
@@ -255,9 +200,11 @@ def direct_header_lookups() -> Iterator[bool]:
         logger.debug("mitmproxy's Headers give other answers: header lookups left as they are")
         yield False
         return
-    original = own["get_all"]
+    original: Callable[[Any, Any], list[str]] = own["get_all"]
 
     def get_all(self: Any, name: str | bytes) -> list[str]:
+        if type(self) is not headers:  # a subclass may fold names its own way (_kconv)
+            return original(self, name)
         if isinstance(name, str):
             key = name.encode("utf-8", "surrogateescape").lower()
         elif isinstance(name, bytes):
@@ -327,6 +274,9 @@ def _same_lookups(headers: Any) -> bool:
 def cached_hook_args() -> Iterator[bool]:
     """While inside, ``Hook.args()`` reads each hook class's field names from a table instead
     of calling ``dataclasses.fields`` on every event (about 17 events a call)."""
+    if _skipped("hook arguments"):
+        yield False
+        return
     import dataclasses
 
     from mitmproxy import hooks

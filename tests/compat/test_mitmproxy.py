@@ -1,130 +1,30 @@
-"""The embedded-mitmproxy tuning: same hook calls as mitmproxy's own dispatch, same bytes on
-the wire in the same order (real Master and addons, real loopback sockets)."""
+"""The embedded-mitmproxy tuning (``ztmcp.compat.mitmproxy``): each patch gives mitmproxy's own
+answers (compared with the unpatched mitmproxy), the same bytes on the wire in the same order
+(real Master and addons, real loopback sockets), and none is applied on an untested mitmproxy."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from typing import Any
 
 import pytest
-from mitmproxy import exceptions, hooks, options
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mitmproxy import hooks, options
 from mitmproxy.master import Master
 from mitmproxy.proxy import server
 from mitmproxy.test import tflow
 
-from ztmcp.adapters.mitm_tuning import (
+from ztmcp import compat
+from ztmcp.compat.mitmproxy import (
+    MITMPROXY,
     CoalescingWriter,
     cached_hook_args,
     coalesced_writes,
     direct_header_lookups,
-    fast_hooks,
     plain_option_reads,
-    unchecked_messages,
 )
-
-
-class Recorder:
-    def __init__(self, name: str, calls: list[str], **behaviour: Any) -> None:
-        self.name, self.calls, self.behaviour = name, calls, behaviour
-        if behaviour.get("children"):
-            self.addons = behaviour["children"]
-
-    def request(self, flow: Any) -> Any:
-        self.calls.append(f"{self.name}:request")
-        if self.behaviour.get("fail"):
-            raise ValueError("addon bug")
-        if self.behaviour.get("halt"):
-            raise exceptions.AddonHalt
-        if self.behaviour.get("is_async"):
-
-            async def later() -> None:
-                await asyncio.sleep(0)
-                self.calls.append(f"{self.name}:request-awaited")
-
-            return later()
-        return None
-
-
-class Updates:
-    def __init__(self, calls: list[str]) -> None:
-        self.calls = calls
-
-    def update(self, flows: Any) -> None:
-        self.calls.append(f"update:{len(flows)}")
-
-
-def _chain(calls: list[str]) -> list[Any]:
-    child = Recorder("child", calls)
-    return [
-        Recorder("a", calls),
-        Recorder("parent", calls, children=[child]),
-        Recorder("async", calls, is_async=True),
-        Recorder("broken", calls, fail=True),
-        Recorder("halts", calls, halt=True),
-        Recorder("never", calls),
-    ]
-
-
-async def _dispatch(tuned: bool, with_updates: bool) -> list[str]:
-    calls: list[str] = []
-    master = Master(options.Options())
-    master.addons.add(*_chain(calls))
-    if with_updates:
-        master.addons.add(Updates(calls))
-    if tuned:
-        assert fast_hooks(master)
-    flow = tflow.tflow()
-    from mitmproxy.proxy.layers.http import HttpRequestHook
-
-    try:
-        await master.addons.handle_lifecycle(HttpRequestHook(flow))
-        await master.addons.handle_lifecycle(hooks.UpdateHook([flow]))
-    finally:
-        master._legacy_log_events.uninstall()  # its log handler is bound to this loop
-    return calls
-
-
-@pytest.mark.parametrize("with_updates", [False, True])
-def test_fast_hooks_call_what_mitmproxy_calls_in_the_same_order(
-    with_updates: bool, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.ERROR)
-    plain = asyncio.run(_dispatch(tuned=False, with_updates=with_updates))
-    caplog.clear()
-    tuned = asyncio.run(_dispatch(tuned=True, with_updates=with_updates))
-    assert tuned == plain
-    # children after their parent, the awaited part of an async hook, a failing addon logged
-    # and skipped, AddonHalt ends the event before "never"
-    assert tuned[:6] == [
-        "a:request",
-        "parent:request",
-        "child:request",
-        "async:request",
-        "async:request-awaited",
-        "broken:request",
-    ]
-    assert "never:request" not in tuned
-    assert any("addon bug" in r.getMessage() for r in caplog.records)
-
-
-def test_fast_hooks_see_addons_added_later() -> None:
-    async def main() -> list[str]:
-        calls: list[str] = []
-        master = Master(options.Options())
-        master.addons.add(Recorder("first", calls))
-        fast_hooks(master)
-        from mitmproxy.proxy.layers.http import HttpRequestHook
-
-        flow = tflow.tflow()
-        await master.addons.handle_lifecycle(HttpRequestHook(flow))
-        master.addons.add(Recorder("second", calls))
-        await master.addons.handle_lifecycle(HttpRequestHook(flow))
-        master._legacy_log_events.uninstall()
-        return calls
-
-    assert asyncio.run(main()) == ["first:request", "first:request", "second:request"]
-
 
 _KEEP: list[asyncio.StreamWriter] = []
 
@@ -196,6 +96,32 @@ def test_close_and_drain_flush_first() -> None:
         return data
 
     assert asyncio.run(main()) == b"drained closed"
+
+
+async def _after_the_end(coalesce: bool, end: str) -> tuple[str, bytes]:
+    """Write, end the writer (``write_eof`` or ``close``), write again: what that last write
+    does (raises or not), and what the peer read."""
+    reader, raw, srv = await _pair()
+    writer: Any = CoalescingWriter(raw) if coalesce else raw
+    writer.write(b"before")
+    getattr(writer, end)()
+    try:
+        writer.write(b" after")
+        outcome = "accepted"
+    except Exception as exc:
+        outcome = type(exc).__name__
+    await asyncio.sleep(0)  # a scheduled flush would run now
+    data = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    await _close(srv)
+    return outcome, data
+
+
+@pytest.mark.parametrize("end", ["write_eof", "close"])
+def test_writes_after_the_end_do_what_mitmproxys_own_writer_does(end: str) -> None:
+    plain = asyncio.run(_after_the_end(coalesce=False, end=end))
+    assert asyncio.run(_after_the_end(coalesce=True, end=end)) == plain
+    assert plain[1].startswith(b"before")
 
 
 def test_coalesced_writes_wrap_mitmproxy_connections_only_while_active() -> None:
@@ -277,42 +203,6 @@ def test_plain_option_reads_skip_the_copy_only_while_active() -> None:
     assert inside == 0 and lists == 1 and after == 1
 
 
-def _messages() -> list[Any]:
-    from mitmproxy import http
-
-    return [
-        http.Request.make("POST", "http://127.0.0.1:9/mcp", b'{"jsonrpc":"2.0"}',
-                          {"content-type": "application/json"}),
-        http.Response.make(200, b"data: {}\n\n", {"content-type": "text/event-stream"}),
-        tflow.tflow(resp=True).request,
-    ]
-
-
-def test_unchecked_messages_build_the_same_requests_and_responses() -> None:
-    before = [m.get_state() for m in _messages()]
-    with unchecked_messages() as active:
-        during = [m.get_state() for m in _messages()]
-    assert active
-    for old, new in zip(before, during, strict=True):  # the same but for the clock
-        for stamp in ("timestamp_start", "timestamp_end"):
-            old.pop(stamp), new.pop(stamp)
-        assert old == new
-
-
-def test_unchecked_messages_skip_the_field_check_only_while_active() -> None:
-    from mitmproxy import http
-
-    def build() -> Any:  # a mistyped field: mitmproxy's debug check refuses it
-        return http.Response(b"HTTP/1.1", "200", b"OK", http.Headers(), b"", None, 0, 0)  # type: ignore[arg-type]
-
-    with pytest.raises(TypeError, match="status_code"):
-        build()
-    with unchecked_messages():
-        assert build().data.status_code == "200"
-    with pytest.raises(TypeError, match="status_code"):
-        build()
-
-
 def _header_sets() -> list[Any]:
     from mitmproxy import http
 
@@ -331,10 +221,10 @@ _NAMES: list[Any] = [
 ]  # fmt: skip
 
 
-def _lookups(headers: Any) -> list[Any]:
+def _lookups(headers: Any, names: list[Any] | None = None) -> list[Any]:
     """Every way mitmproxy and ztmcp read a header, answers and errors alike."""
     answers: list[Any] = []
-    for name in [*_NAMES, None, 7]:
+    for name in [*_NAMES, None, 7] if names is None else names:
         for read in (
             lambda n: headers.get(n),
             lambda n: headers.get(n, "-"),
@@ -358,6 +248,33 @@ def test_direct_header_lookups_answer_what_mitmproxy_answers() -> None:
     flat = [a for answers in before for a in answers]
     assert "1, 2, " in flat and ["1", "2", ""] in flat and KeyError in flat and True in flat
     assert "crème" in flat  # a utf-8 value, found by a non-ASCII name
+
+
+_FIELD_NAMES = st.sampled_from([b"Host", b"host", b"X-Two", b"x-two", b"X-Caf\xc3\xa9", b"\xff"])
+_LOOKUP_NAMES = st.one_of(
+    st.sampled_from(_NAMES), st.text(max_size=6), st.binary(max_size=6), st.none(), st.integers()
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    fields=st.lists(
+        st.tuples(_FIELD_NAMES | st.binary(max_size=6), st.binary(max_size=6)), max_size=6
+    ),
+    names=st.lists(_LOOKUP_NAMES, max_size=6),
+)
+def test_direct_header_lookups_answer_what_mitmproxy_answers_on_any_headers(
+    fields: list[tuple[bytes, bytes]], names: list[Any]
+) -> None:
+    """Differential, property-based: any fields (repeated, any case, any bytes), any name of
+    any type, the same answers and the same errors as mitmproxy's own lookups."""
+    from mitmproxy import http
+
+    names += [name for name, _ in fields] + [name.upper() for name, _ in fields]
+    before = _lookups(http.Headers(fields), names)
+    with direct_header_lookups() as active:
+        during = _lookups(http.Headers(fields), names)
+    assert active and during == before
 
 
 def test_direct_header_lookups_follow_every_change_of_the_fields() -> None:
@@ -405,3 +322,148 @@ def test_cached_hook_args_give_the_same_arguments() -> None:
     assert during == before + before
     assert before[0][0] is flow and before[2] == [[flow]]
     assert hooks.Hook.__dict__["args"] is original
+
+
+# --- version gate and a whole round trip ---------------------------------------------------
+
+_PATCHES = (coalesced_writes, plain_option_reads, direct_header_lookups, cached_hook_args)
+
+
+def _untested(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every compat module see a mitmproxy version it was not tested on."""
+    real = compat.installed_version
+    monkeypatch.setattr(
+        compat,
+        "installed_version",
+        lambda name: "0.0.1" if name == "mitmproxy" else real(name),
+    )
+
+
+def test_the_installed_mitmproxy_is_a_tested_one() -> None:
+    """Fails on a mitmproxy upgrade, so that the patches going off does not go unnoticed: test
+    them on the new version, then add it to ``MITMPROXY.tested``."""
+    assert MITMPROXY.active(), (MITMPROXY.version(), MITMPROXY.tested)
+
+
+def _internals() -> dict[str, Any]:
+    from mitmproxy import http, optmanager
+
+    return {
+        "ConnectionIO": server.ConnectionIO,
+        "current": optmanager._Option.current,
+        "headers": dict(vars(http.Headers)),
+        "args": hooks.Hook.__dict__["args"],
+    }
+
+
+def test_no_patch_on_an_untested_mitmproxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = _internals()
+    with contextlib.ExitStack() as stack:
+        active = [stack.enter_context(patch()) for patch in _PATCHES]
+        assert any(_internals()[k] != before[k] for k in before)  # tested: patched
+    assert active == [True] * len(_PATCHES) and _internals() == before
+    _untested(monkeypatch)
+    with contextlib.ExitStack() as stack:
+        active = [stack.enter_context(patch()) for patch in _PATCHES]
+        assert _internals() == before  # untested: mitmproxy as it is
+    assert active == [False] * len(_PATCHES)
+
+
+_REQUEST = (
+    b"POST /mcp?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"X-Two: 1\r\nx-two: 2\r\nMcp-Session-Id: abc\r\nContent-Length: 17\r\n"
+    b"Connection: close\r\n\r\n"
+    b'{"jsonrpc":"2.0"}'
+)
+_EVENTS = (b"data: {}\n\n", b"data: {1}\n\n")
+_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Two: a\r\nX-TWO: b\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n"
+    + b"".join(b"%x\r\n%s\r\n" % (len(event), event) for event in _EVENTS)
+    + b"0\r\n\r\n"
+)
+
+
+_ADDONS = (
+    ("core", "Core"),
+    ("proxyserver", "Proxyserver"),
+    ("next_layer", "NextLayer"),
+    ("tlsconfig", "TlsConfig"),
+)
+
+
+async def _round_trip() -> tuple[bytes, bytes]:
+    """One request through a real mitmproxy in reverse mode (the addons ``ztmcp proxy`` runs,
+    inside every patch, each active or not as the version gate says): what the upstream got and
+    what the client got."""
+    import importlib
+
+    received = bytearray()
+
+    async def upstream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )  # fmt: skip
+        head = head.replace(b":%d" % port, b":PORT")  # a new upstream port every run
+        received.extend(head + await reader.readexactly(length))
+        for part in (_RESPONSE[:60], _RESPONSE[60:90], _RESPONSE[90:]):  # in pieces
+            writer.write(part)
+            await writer.drain()
+        writer.close()
+
+    srv = await asyncio.start_server(upstream, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+    ready = asyncio.Event()
+
+    class Ready:
+        def running(self) -> None:
+            ready.set()
+
+    with contextlib.ExitStack() as stack:
+        for patch in _PATCHES:
+            stack.enter_context(patch())
+        opts: Any = options.Options()
+        master: Any = Master(opts)
+        master.addons.add(
+            *[
+                getattr(importlib.import_module(f"mitmproxy.addons.{module}"), name)()
+                for module, name in (
+                    ("core", "Core"),
+                    ("proxyserver", "Proxyserver"),
+                    ("next_layer", "NextLayer"),
+                    ("tlsconfig", "TlsConfig"),
+                )
+            ],
+            Ready(),
+        )
+        opts.update(
+            mode=[f"reverse:http://127.0.0.1:{port}"], listen_host="127.0.0.1", listen_port=0
+        )
+        run = asyncio.create_task(master.run())
+        try:
+            await asyncio.wait_for(ready.wait(), 10)
+            proxy_port = master.addons.get("proxyserver").listen_addrs()[0][1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", proxy_port)
+            writer.write(_REQUEST)
+            answer = await asyncio.wait_for(reader.read(), 10)  # to EOF: Connection: close
+            writer.close()
+        finally:
+            master.shutdown()
+            await asyncio.wait_for(run, 10)
+            master._legacy_log_events.uninstall()
+            srv.close()
+    return bytes(received), answer
+
+
+def test_a_real_round_trip_is_the_same_with_without_and_with_untested_patches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tested = asyncio.run(_round_trip())
+    _untested(monkeypatch)
+    plain = asyncio.run(_round_trip())  # the proxy still works, on mitmproxy as it is
+    assert tested == plain
+    upstream, client = plain
+    assert upstream.startswith(b"POST /mcp?x=1 HTTP/1.1\r\n") and b"x-two: 2" in upstream
+    assert client.startswith(b"HTTP/1.1 200 OK\r\n") and b"".join(_EVENTS) in client
