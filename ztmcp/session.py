@@ -180,6 +180,10 @@ class ToolSurface:
 
 
 class AuditSink(Protocol):
+    """Where the Session's records go. ``post`` returns only once the record is written in
+    full (``AuditLog.post``), or raises: the Session returns a frame's Decision after its
+    record, so an adapter that does what the Decision says never forwards unrecorded."""
+
     def post(self, event: dict[str, Any]) -> None: ...
 
     def close(self, **fields: Any) -> None: ...

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import re
 import secrets
 import threading
@@ -32,18 +31,14 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ztmcp.errors import AuditError
 from ztmcp.state import audit_index, keys, paths, records
 from ztmcp.state.records import canonical as canonical
 from ztmcp.state.records import record_hash as record_hash
 
-if TYPE_CHECKING:  # asyncio costs ~20 ms to import; `ztmcp run` never needs it
-    import asyncio
-
 GENESIS: Final = "0" * 64
-_HOPS: Final = 2  # event-loop iterations a deferred record waits (see AuditLog._later)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 # Fields the writer sets; an event that carries one keeps it under "event.<name>".
 _RESERVED: Final = frozenset({"seq", "ts", "mcp.session.id", "prev", "mac", "hash"})
@@ -74,15 +69,16 @@ def _why(exc: BaseException) -> str:
 class AuditLog:
     """Appends chained records to one session file. Thread-safe; each record is one write.
 
-    ``append`` writes before it returns. ``post`` hands the record to a writer thread, so the
-    proxy's hot path does not wait for serialisation, hashing and the write; records keep the
-    order and the time at which they were posted, a failed write makes the next ``post`` (and
-    ``close``) raise, so the proxy stops instead of relaying unaudited traffic.
+    ``post`` (and ``append``, which also returns the record) writes the record in full to the
+    file before it returns, or raises ``AuditError``: an adapter that forwards a frame only
+    after its Session decided (and recorded) it never forwards a frame whose record failed.
+    Writing in the caller's thread is also the cheaper choice: a writer thread costs a queue
+    hand-off per record and competes for the GIL with the relay (docs/audit.md, "Durability").
 
-    ``defer_to(loop)`` replaces the thread with the event loop itself (``ztmcp proxy``): a
-    writer thread competes for the GIL with the loop, which then waits, mid-call, for each
-    record's JSON and hash (measured: +1.4 ms per proxied call). Deferred, the records of a
-    call are written by the loop once the bytes it is relaying have been sent.
+    One helper thread per log keeps the index current while the log is idle (records since the
+    last checkpoint are anchored after ``checkpoint_seconds``); ``create`` also reads the key
+    and opens the session in the index on a thread, so the start-up path does not wait for the
+    key store and the index's ``fsync``.
     """
 
     def __init__(
@@ -99,20 +95,15 @@ class AuditLog:
         self._seq = 0
         self._prev = GENESIS
         self._closed = False
-        self._queue: queue.SimpleQueue[tuple[dict[str, Any], float] | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
         self._failure: AuditError | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
-        self._pending: list[tuple[dict[str, Any], float]] = []
-        self._pending_lock = threading.Lock()
-        self._keys: keys.Keys | None = None  # read at the first record, off the start-up path
+        self._keys: keys.Keys | None = None  # read at the first record (or by ``prepare``)
         self._mac: records.Hmac | None = None
         self._every = checkpoint_records
         self._seconds = checkpoint_seconds
         self._checkpointed = 0  # records covered by the last index entry
         self._checkpoint_at = 0.0  # time.monotonic() of it
-        self._idle_pending = False  # an idle checkpoint is scheduled on the loop
+        self._stopping = threading.Event()  # ends the idle checkpointer
+        self._idler: threading.Thread | None = None
         try:
             paths.private_dir(path.parent)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -128,103 +119,48 @@ class AuditLog:
         session_id = secrets.token_hex(8)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         name = _SAFE_NAME.sub("_", server)[:60] or "server"
-        return cls(directory / f"{stamp}-{name}-{session_id}.jsonl", session_id)
+        log = cls(directory / f"{stamp}-{name}-{session_id}.jsonl", session_id)
+        log.prepare()
+        return log
+
+    def prepare(self) -> None:
+        """Read the key and open the session in the index on a thread, now: the first record
+        then finds them ready (it waits for the thread through the lock; a failure there is
+        the log's failure, raised by that record)."""
+        threading.Thread(target=self._open_quietly, name="ztmcp-audit-open", daemon=True).start()
+
+    def _open_quietly(self) -> None:
+        with self._lock:
+            if self._keys is None and self._failure is None and not self._closed:
+                try:
+                    self._open()
+                except BaseException as exc:
+                    self._fail(exc)
 
     def post(self, event: dict[str, Any]) -> None:
-        """Queue one record for the writer thread. Raises ``AuditError`` once a write failed."""
-        if self._failure is not None:
-            raise self._failure
-        if self._closed:
-            raise AuditError(f"audit log {self.path} is closed")
-        if self._loop is not None:
-            self._defer((event, time.time()))
-            return
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._drain, name="ztmcp-audit", daemon=True)
-            self._writer.start()
-        self._queue.put((event, time.time()))
+        """Write one record now (see ``append``); raises ``AuditError``."""
+        self.append(event)
 
-    def defer_to(self, loop: asyncio.AbstractEventLoop) -> None:
-        """From now on ``post`` leaves the writing to ``loop`` (call from the loop's thread)."""
-        self._stop_writer()  # what the thread holds is written first, in order
-        self._loop = loop
-        self._loop_thread = threading.get_ident()
+    def defer_to(self, loop: object) -> None:
+        """Nothing to do: records are written by ``post`` before it returns, in any thread.
 
-    def _defer(self, item: tuple[dict[str, Any], float]) -> None:
-        with self._pending_lock:
-            self._pending.append(item)
-            if len(self._pending) > 1:
-                return  # a flush is already scheduled
-        loop = self._loop
-        assert loop is not None
-        try:
-            if threading.get_ident() == self._loop_thread:
-                loop.call_soon(self._later, _HOPS)
-            else:
-                loop.call_soon_threadsafe(self._later, _HOPS)
-        except RuntimeError:  # the loop is closed: write now
-            self.flush()
+        Kept so that an adapter written against the asynchronous log (``ztmcp proxy`` handed
+        its event loop here) keeps working: its records are now written before it relays."""
 
-    def _later(self, hops: int) -> None:
-        # A few trips round the loop first: mitmproxy sends what a hook decided one iteration
-        # after the hook returns, and the record must not be written before those bytes go.
-        if hops > 0 and self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon(self._later, hops - 1)
-        else:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the records posted for the event loop (see ``defer_to``)."""
-        with self._pending_lock:
-            items, self._pending = self._pending, []
-        for item in items:
-            self._write_quietly(item)
-        loop = self._loop
-        if (
-            items
-            and loop is not None
-            and not self._idle_pending
-            and threading.get_ident() == self._loop_thread
-            and not loop.is_closed()
-        ):  # records since the last checkpoint are anchored even if no more come
-            self._idle_pending = True
-            loop.call_later(self._seconds, self._idle_on_loop)
-
-    def _idle_on_loop(self) -> None:
-        self._idle_pending = False
-        self._idle_checkpoint()
-
-    def _stop_writer(self) -> None:
-        """Let the writer thread write what it was handed, then end it."""
-        if self._writer is not None:
-            self._queue.put(None)
-            self._writer.join()
-            self._writer = None
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                wait = self._seconds if self._seq > self._checkpointed else None
-                item = self._queue.get(timeout=wait)
-            except queue.Empty:  # idle with records since the last checkpoint: anchor them
-                self._idle_checkpoint()
-                continue
-            if item is None:
-                return
-            self._write_quietly(item)
-
-    def _write_quietly(self, item: tuple[dict[str, Any], float]) -> None:
-        """For the writer thread and the loop: a failure is kept for the next ``post``."""
-        if self._failure is None:
-            try:
-                self.append(*item)
-            except BaseException as exc:  # append already failed the log; belt and braces
-                if self._failure is None:
-                    self._failure = AuditError(f"cannot write audit log {self.path}: {_why(exc)}")
+    def _idle(self) -> None:
+        """The idle checkpointer: records since the last checkpoint are anchored in the index
+        once ``checkpoint_seconds`` passed without one (``append`` checkpoints while busy)."""
+        while not self._stopping.wait(self._seconds):
+            self._idle_checkpoint()
 
     def _idle_checkpoint(self) -> None:
         with self._lock:
-            if self._failure is None and not self._closed and self._seq > self._checkpointed:
+            if (
+                self._failure is None
+                and not self._closed
+                and self._seq > self._checkpointed
+                and time.monotonic() - self._checkpoint_at >= self._seconds
+            ):
                 try:
                     self._checkpoint("checkpoint")
                 except BaseException as exc:
@@ -281,6 +217,8 @@ class AuditLog:
         self._mac = records.Hmac(self._keys.audit)
         self._index("open", {"key": self._keys.id, "process.pid": os.getpid()})
         self._checkpoint_at = time.monotonic()
+        self._idler = threading.Thread(target=self._idle, name="ztmcp-audit-idle", daemon=True)
+        self._idler.start()
 
     def _index(self, kind: str, fields: dict[str, Any]) -> None:
         assert self._keys is not None
@@ -312,6 +250,7 @@ class AuditLog:
             )
         )
         self._failure = failure
+        self._stopping.set()
         if self._keys is not None:
             # The index may be on the same full disk: then verify reads the cut instead.
             with contextlib.suppress(Exception):
@@ -328,8 +267,9 @@ class AuditLog:
         durable and close the session in the index. Idempotent; raises the failure, if any."""
         if self._closed:
             return
-        self.flush()
-        self._stop_writer()
+        self._stopping.set()
+        if self._idler is not None and self._idler is not threading.current_thread():
+            self._idler.join(timeout=5.0)  # bounded: at most one checkpoint in progress
         try:
             if self._failure is not None:
                 raise self._failure

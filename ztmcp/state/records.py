@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 MAX_STRING: Final = 2048  # characters per string (and: records shorter than this are not walked)
@@ -32,7 +32,32 @@ _BIG: Final = 1 << 63
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")
 )
-_encode = _ENCODER.encode
+
+
+def _no_form(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} has no JSON form")
+
+
+def _encoder() -> Callable[[Any], str]:
+    """What ``_ENCODER.encode`` does for an object, without building a new C encoder per call
+    (``JSONEncoder.encode`` makes one each time): the same arguments, made once."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the pure-Python encoder, same output
+        return _ENCODER.encode
+    chunks: Callable[[Any, int], Any] = make(
+        None, _no_form, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+    join = "".join
+
+    def encode(value: Any) -> str:
+        if not isinstance(value, dict):
+            return _ENCODER.encode(value)
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_encode: Final[Callable[[Any], str]] = _encoder()
 _MAC_HEAD: Final = b',"mac":"'
 SUFFIX_LEN: Final = len(_MAC_HEAD) + 64 + 3  # ,"mac":"<64 hex>"}\n
 
