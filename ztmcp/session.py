@@ -682,13 +682,13 @@ class Session:
             "event": "message",
             "server": self.server,
             "client": self.client,
-            "direction": msg.direction.value,
-            "kind": msg.kind.value,
+            "direction": msg.direction._value_,
+            "kind": msg.kind._value_,
             "jsonrpc.request.id": msg.id if isinstance(msg.id, str | int) else None,
             "mcp.method.name": about.method,
             "size": size,
             "sha256": hashlib.sha256(msg.raw).hexdigest(),
-            "outcome": decision.outcome.value,
+            "outcome": decision.outcome._value_,
             "check_us": round((time.perf_counter() - started) * 1e6, 1),
         }
         tool = about.tool_name

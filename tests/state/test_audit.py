@@ -37,6 +37,8 @@ def _log(tmp_path: Path, n: int = 5, close: bool = True, checkpoint_records: int
     if close:
         log.close(reason="test")
     else:
+        if checkpoint_records:
+            log.checkpoint()  # the helper thread's checkpoints, made certain before the crash
         _crash(log)
     return log.path
 
@@ -474,7 +476,8 @@ def test_many_writers_share_one_index(tmp_path: Path) -> None:
     assert report.ok and report.index_problem is None
     assert [v.status for v in report.logs] == [Status.CLOSED] * 6
     index = audit_index.read(directory, keys.load().index)  # type: ignore[union-attr]
-    assert index.entries == 1 + 6 * (1 + 21 + 1)  # genesis; per log: open, 21 checkpoints, close
+    # genesis; per log: open, the helper thread's checkpoints (up to 21: it may batch), close
+    assert 1 + 6 * 2 <= index.entries <= 1 + 6 * (1 + 21 + 1)
 
 
 def test_an_index_entry_cut_by_a_crash_is_noted_then_repaired_by_the_next_writer(

@@ -352,3 +352,29 @@ def test_subclasses_that_lie_are_recorded_by_their_value(tmp_path: Path) -> None
     first = next(read_records([log.path]))
     assert first["s"].startswith("x" * records.MAX_STRING) and first["k"] == 7
     assert verify_file(log.path).status is Status.CLOSED
+
+
+def test_a_failed_checkpoint_on_the_helper_thread_stops_the_next_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints run off the relay's path; one that fails (``fsync``: EIO) fails the log,
+    so a later ``post`` raises and the relay stops (bounded wait for the helper)."""
+    log = _new(tmp_path, checkpoint_records=1)
+    log.post({"event": "message", "n": 0})
+
+    def eio(_fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "fsync", eio)
+    deadline = time.monotonic() + 10
+    failure = None
+    while failure is None and time.monotonic() < deadline:
+        try:
+            log.post({"event": "message"})
+        except AuditError as exc:
+            failure = exc
+        time.sleep(0.01)
+    assert failure is not None, "the failed checkpoint never stopped the log"
+    assert "Input/output error" in failure.message
+    with pytest.raises(AuditError):
+        log.close()

@@ -13,10 +13,12 @@ Field names follow what SIEM pipelines know (OpenTelemetry ``mcp.method.name``,
 ``mcp.session.id``, ``gen_ai.tool.name``; NIST SP 800-53 AU-3 who/what/when/where/outcome).
 
 Durability (docs/audit.md): each record is one ``write`` of the whole line, checked until every
-byte is written; the log is ``fsync``-ed at each checkpoint and at ``session.end``, so a crash
-loses at most the records since the last checkpoint, and verify says so instead of crying
-tampering. Any failure to build, authenticate or write a record is sticky: that ``append`` and
-every later ``post``, ``append`` and ``close`` raise ``AuditError``, and the relay stops.
+byte is written, before ``post`` returns (so a frame is forwarded only after its record); the
+log is ``fsync``-ed at each checkpoint (by a helper thread) and at ``session.end``, so a system
+crash loses at most the records since the last checkpoint, and verify says so instead of crying
+tampering. Any failure to build, authenticate or write a record is sticky: that ``post`` and
+every later ``post``, ``append`` and ``close`` raise ``AuditError``, and the relay stops; a
+failed checkpoint fails the log the same way, from the next ``post`` on.
 """
 
 from __future__ import annotations
@@ -75,10 +77,11 @@ class AuditLog:
     Writing in the caller's thread is also the cheaper choice: a writer thread costs a queue
     hand-off per record and competes for the GIL with the relay (docs/audit.md, "Durability").
 
-    One helper thread per log keeps the index current while the log is idle (records since the
-    last checkpoint are anchored after ``checkpoint_seconds``); ``create`` also reads the key
-    and opens the session in the index on a thread, so the start-up path does not wait for the
-    key store and the index's ``fsync``.
+    Checkpoints (an ``fsync`` of the log, then an index entry) run on a helper thread per log,
+    never in ``post``: when ``checkpoint_records`` records or ``checkpoint_seconds`` passed, and
+    when the log went idle with records not yet anchored; a failure there fails the log, so
+    the next ``post`` raises. ``create`` also reads the key and opens the session in the index
+    on a thread, so the start-up path does not wait for the key store and the index's ``fsync``.
     """
 
     def __init__(
@@ -91,6 +94,7 @@ class AuditLog:
     ) -> None:
         self.path = path
         self.session_id = session_id
+        self._session_json = records.body({"": session_id})[4:-1]  # the id as a JSON string
         self._lock = threading.Lock()
         self._seq = 0
         self._prev = GENESIS
@@ -102,7 +106,10 @@ class AuditLog:
         self._seconds = checkpoint_seconds
         self._checkpointed = 0  # records covered by the last index entry
         self._checkpoint_at = 0.0  # time.monotonic() of it
-        self._stopping = threading.Event()  # ends the idle checkpointer
+        self._stopping = threading.Event()  # ends the helper thread
+        self._due = threading.Event()  # wakes it: a checkpoint is due
+        self._closing = False  # close() began: the helper writes no more index entries
+        self._index_lock = threading.RLock()  # index entries of this log, in order
         self._idler: threading.Thread | None = None
         try:
             paths.private_dir(path.parent)
@@ -139,7 +146,7 @@ class AuditLog:
 
     def post(self, event: dict[str, Any]) -> None:
         """Write one record now (see ``append``); raises ``AuditError``."""
-        self.append(event)
+        self._write(event)
 
     def defer_to(self, loop: object) -> None:
         """Nothing to do: records are written by ``post`` before it returns, in any thread.
@@ -147,28 +154,59 @@ class AuditLog:
         Kept so that an adapter written against the asynchronous log (``ztmcp proxy`` handed
         its event loop here) keeps working: its records are now written before it relays."""
 
-    def _idle(self) -> None:
-        """The idle checkpointer: records since the last checkpoint are anchored in the index
-        once ``checkpoint_seconds`` passed without one (``append`` checkpoints while busy)."""
-        while not self._stopping.wait(self._seconds):
-            self._idle_checkpoint()
+    def _checkpointer(self) -> None:
+        """The log's helper thread: checkpoints run here, off the relay's path (an ``fsync``
+        can take many milliseconds). It wakes when ``append`` says one is due and every
+        ``checkpoint_seconds``, so records written before the log went idle are anchored too."""
+        while True:
+            self._due.wait(self._seconds)
+            self._due.clear()
+            if self._stopping.is_set():
+                return
+            self._background_checkpoint()
 
-    def _idle_checkpoint(self) -> None:
+    def _background_checkpoint(self) -> None:
         with self._lock:
+            if self._failure is not None or self._closing or self._seq == self._checkpointed:
+                return
             if (
-                self._failure is None
-                and not self._closed
-                and self._seq > self._checkpointed
-                and time.monotonic() - self._checkpoint_at >= self._seconds
+                self._seq - self._checkpointed < self._every
+                and time.monotonic() - self._checkpoint_at < self._seconds
             ):
-                try:
-                    self._checkpoint("checkpoint")
-                except BaseException as exc:
+                return
+            count, last = self._seq, self._prev
+        try:
+            # Outside the lock, so the relay keeps writing: every record up to ``count`` was
+            # written before this ``fsync`` began, so the index never claims more than is on disk.
+            os.fsync(self._fd)
+            with self._index_lock:
+                if self._failure is not None or self._closing or count <= self._checkpointed:
+                    return  # failed, closing, or a later checkpoint was written meanwhile
+                self._index("checkpoint", {"records": count, "last": last})
+                self._checkpointed = count
+                self._checkpoint_at = time.monotonic()
+        except BaseException as exc:
+            with self._lock:
+                if self._failure is None and not self._closing:
                     self._fail(exc)
 
     def append(self, event: dict[str, Any], ts: float | None = None) -> dict[str, Any]:
         """Write one record now; the chain fields are added here. Raises ``AuditError``, and
-        after any failure every later call raises it too (the log is stopped)."""
+        after any failure every later call raises it too (the log is stopped). Returns the
+        record as written."""
+        seq, stamp, fields, prev, digest = self._write(event, ts)
+        return {
+            "seq": seq,
+            "ts": stamp,
+            "mcp.session.id": self.session_id,
+            **fields,
+            "prev": prev,
+            "mac": digest,
+        }
+
+    def _write(
+        self, event: dict[str, Any], ts: float | None = None
+    ) -> tuple[int, str, dict[str, Any], str, str]:
         with self._lock:
             if self._failure is not None:
                 raise self._failure
@@ -178,34 +216,33 @@ class AuditLog:
                 if self._keys is None:
                     self._open()
                 assert self._keys is not None
-                record = {
-                    "seq": self._seq,
-                    "ts": utc_iso(time.time() if ts is None else ts),
-                    "mcp.session.id": self.session_id,
-                }
-                if _RESERVED.isdisjoint(event):
-                    record.update(event)
-                else:
-                    record.update(
-                        {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
-                    )
-                record["prev"] = self._prev
+                stamp = utc_iso(time.time() if ts is None else ts)
+                if not _RESERVED.isdisjoint(event):
+                    event = {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
+                prev = self._prev
                 assert self._mac is not None
-                line, digest = records.line(record, self._mac)
+                # The writer's own fields are ASCII by construction: no encoder needed.
+                head = b'"seq":%d,"ts":"%s","mcp.session.id":%s' % (
+                    self._seq,
+                    stamp.encode(),
+                    self._session_json,
+                )
+                line, digest = records.framed_line(head, event, prev, self._mac)
                 paths.write_all(self._fd, line)
-                self._seq += 1
+                seq = self._seq
+                self._seq = seq + 1
                 self._prev = digest
-                if self._seq - self._checkpointed >= self._every or (
-                    time.monotonic() - self._checkpoint_at >= self._seconds
-                ):
-                    self._checkpoint("checkpoint")
+                if (
+                    self._seq - self._checkpointed >= self._every
+                    or time.monotonic() - self._checkpoint_at >= self._seconds
+                ) and not self._due.is_set():
+                    self._due.set()  # the helper thread checkpoints
             except BaseException as exc:  # even an interrupt mid-write leaves the chain unsure
                 failure = self._fail(exc)
                 if isinstance(exc, Exception):
                     raise failure from None
                 raise
-            record["mac"] = digest
-            return record
+        return seq, stamp, event, prev, digest
 
     def _open(self) -> None:
         """Before the first record: read (or make) the key, say in the index that we start."""
@@ -217,26 +254,46 @@ class AuditLog:
         self._mac = records.Hmac(self._keys.audit)
         self._index("open", {"key": self._keys.id, "process.pid": os.getpid()})
         self._checkpoint_at = time.monotonic()
-        self._idler = threading.Thread(target=self._idle, name="ztmcp-audit-idle", daemon=True)
+        self._idler = threading.Thread(
+            target=self._checkpointer, name="ztmcp-audit-checkpoint", daemon=True
+        )
         self._idler.start()
 
     def _index(self, kind: str, fields: dict[str, Any]) -> None:
         assert self._keys is not None
         entry = {"kind": kind, "file": self.path.name, "mcp.session.id": self.session_id}
-        audit_index.append(
-            self.path.parent,
-            self._keys.index,
-            self._keys.id,
-            {**entry, **fields},
-            utc_iso(time.time()),
-        )
+        with self._index_lock:
+            audit_index.append(
+                self.path.parent,
+                self._keys.index,
+                self._keys.id,
+                {**entry, **fields},
+                utc_iso(time.time()),
+            )
+
+    def checkpoint(self) -> None:
+        """Make the records so far durable and anchor them in the index now, in this thread
+        (the helper thread does this on its own; raises ``AuditError``)."""
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            if self._closed:
+                raise AuditError(f"audit log {self.path} is closed")
+            try:
+                if self._keys is None:
+                    self._open()
+                self._checkpoint("checkpoint")
+            except Exception as exc:
+                raise self._fail(exc) from None
 
     def _checkpoint(self, kind: str) -> None:
-        """Make the records so far durable, then say in the index how many there are."""
+        """Make the records so far durable, then say in the index how many there are (with
+        the lock held)."""
         os.fsync(self._fd)
-        self._index(kind, {"records": self._seq, "last": self._prev})
-        self._checkpointed = self._seq
-        self._checkpoint_at = time.monotonic()
+        with self._index_lock:
+            self._index(kind, {"records": self._seq, "last": self._prev})
+            self._checkpointed = self._seq
+            self._checkpoint_at = time.monotonic()
 
     def _fail(self, exc: BaseException) -> AuditError:
         """Stop the log: keep the failure, and tell the index why if it can still be written."""
@@ -251,6 +308,7 @@ class AuditLog:
         )
         self._failure = failure
         self._stopping.set()
+        self._due.set()
         if self._keys is not None:
             # The index may be on the same full disk: then verify reads the cut instead.
             with contextlib.suppress(Exception):
@@ -267,9 +325,12 @@ class AuditLog:
         durable and close the session in the index. Idempotent; raises the failure, if any."""
         if self._closed:
             return
+        with self._lock:
+            self._closing = True
         self._stopping.set()
+        self._due.set()
         if self._idler is not None and self._idler is not threading.current_thread():
-            self._idler.join(timeout=5.0)  # bounded: at most one checkpoint in progress
+            self._idler.join(timeout=30.0)  # bounded: at most one checkpoint in progress
         try:
             if self._failure is not None:
                 raise self._failure

@@ -107,6 +107,18 @@ def line(record: Mapping[str, Any], key: bytes | Hmac) -> tuple[bytes, str]:
     return data[:-1] + _MAC_HEAD + digest.encode() + b'"}\n', digest
 
 
+def framed_line(head: bytes, event: Mapping[str, Any], prev: str, key: Hmac) -> tuple[bytes, str]:
+    """``line`` of ``{<head>, <event's fields>, "prev": prev}`` without building that dict.
+
+    ``head`` is the writer's own members as ASCII JSON (``"seq":3,"ts":"…",…``, no braces);
+    the event is encoded (and bounded) alone and spliced in, byte for byte what ``line``
+    writes for the merged dict."""
+    fields = body(event)[1:-1]
+    data = b'{%s%s%s,"prev":"%s"}' % (head, b"," if fields else b"", fields, prev.encode())
+    digest = key.hex(data)
+    return b'%s,"mac":"%s"}\n' % (data[:-1], digest.encode()), digest
+
+
 def split(raw: bytes) -> tuple[bytes, str] | None:
     """``(body, mac)`` of a complete line as ``line`` writes it; ``None`` if it is not one."""
     if len(raw) <= SUFFIX_LEN or not raw.endswith(b'"}\n'):
