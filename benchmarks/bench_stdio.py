@@ -1,6 +1,10 @@
 """What ``ztmcp run`` costs over stdio: per call, at start-up, in imports, and where the time goes.
 
     python benchmarks/bench_stdio.py [--calls 200] [--rounds 2] [--starts 15] [--profile]
+                                     [--baseline DIR]
+
+``--baseline DIR`` adds a "ztmcp @baseline" setup that runs the ``ztmcp`` package found in DIR
+(e.g. ``git archive main ztmcp | tar -x -C DIR``) in the same run, for before/after ratios.
 
 Not a pytest test: a script that prints one table. See benchmarks/README.md for what each number
 means. Installs the pinned peers (server-everything) through ``tests.e2e.peers.install()``.
@@ -36,9 +40,12 @@ PY = sys.executable
 ZTMCP = [PY, "-m", "ztmcp", "run", "--name", "bench"]
 # The foundation pipeline alone (issue 2's "all foundation checks on"): set in main().
 FOUNDATION: list[str] = []
+# Another checkout's ztmcp package (--baseline): its directory, set in main().
+BASELINE: list[str] = []
+BASE_NAME = "ztmcp @baseline"
 
 GOAL_CALL_MS = 0.15
-GOAL_START_MS = 150.0
+GOAL_START_MS = 100.0
 
 
 def pct(samples: list[float], p: float) -> float:
@@ -47,6 +54,17 @@ def pct(samples: list[float], p: float) -> float:
 
 
 # -- per-call latency with the official SDK client ------------------------------------------
+
+
+def _env_for(name: str, env: dict[str, str]) -> dict[str, str]:
+    """The environment of one setup: the baseline runs the other checkout's package."""
+    return {**env, "PYTHONPATH": BASELINE[0]} if name == BASE_NAME else env
+
+
+def _with_baseline(setups: dict[str, list[str]]) -> dict[str, list[str]]:
+    if BASELINE:
+        setups[BASE_NAME] = setups["ztmcp run"]
+    return setups
 
 
 async def _echo_calls(
@@ -77,12 +95,15 @@ def per_call(
         "ztmcp envelope": [*FOUNDATION, "--", *everything],
         "ztmcp run": [*ZTMCP, "--", *everything],
     }
+    setups = _with_baseline(setups)
     samples: dict[str, list[float]] = {name: [] for name in setups}
     for r in range(rounds):
         # Alternate the order between rounds so drift (thermal, other load) hits all three.
         order = list(setups) if r % 2 == 0 else list(reversed(setups))
         for name in order:
-            samples[name] += asyncio.run(_echo_calls(setups[name], env, calls, warmup=30))
+            samples[name] += asyncio.run(
+                _echo_calls(setups[name], _env_for(name, env), calls, warmup=30)
+            )
     return samples
 
 
@@ -126,11 +147,12 @@ def per_message(env: dict[str, str], calls: int, rounds: int) -> dict[str, list[
         "ztmcp envelope": [*FOUNDATION, "--", PY, str(TRIVIAL)],
         "ztmcp run": [*ZTMCP, "--", PY, str(TRIVIAL)],
     }
+    setups = _with_baseline(setups)
     samples: dict[str, list[float]] = {name: [] for name in setups}
     for r in range(rounds):
         order = list(setups) if r % 2 == 0 else list(reversed(setups))
         for name in order:
-            samples[name] += _raw_round_trips(setups[name], env, calls, warmup=100)
+            samples[name] += _raw_round_trips(setups[name], _env_for(name, env), calls, warmup=100)
     return samples
 
 
@@ -163,12 +185,13 @@ def start_up(env: dict[str, str], runs: int) -> dict[str, list[float]]:
         "bare relay": [PY, str(RELAY), PY, str(TRIVIAL)],
         "ztmcp run": [*ZTMCP, "--", PY, str(TRIVIAL)],
     }
+    setups = _with_baseline(setups)
     samples: dict[str, list[float]] = {name: [] for name in setups}
-    for argv in setups.values():
-        first_answer_ms(argv, env)  # warm the page cache and .pyc files
+    for name, argv in setups.items():
+        first_answer_ms(argv, _env_for(name, env))  # warm the page cache and .pyc files
     for _ in range(runs):
         for name, argv in setups.items():
-            samples[name].append(first_answer_ms(argv, env))
+            samples[name].append(first_answer_ms(argv, _env_for(name, env)))
     return samples
 
 
@@ -247,8 +270,9 @@ class _NullAudit:
 def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, float]]:
     """µs per call (one request + one response through one Session), split by component.
 
-    Each figure is the minimum over ``repeats`` loops of ``n`` calls: on a shared machine noise
-    only ever adds time.
+    Each figure is the minimum over ``repeats`` loops of ``n`` calls of CPU time
+    (``time.process_time``: every thread of this process, so work handed to a thread is
+    counted, and other processes' load is not): on a shared machine noise only ever adds time.
     """
     import hashlib
 
@@ -265,9 +289,9 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
     def timed(fn: Callable[[], object]) -> float:
         best = float("inf")
         for _ in range(repeats):
-            started = time.perf_counter()
+            started = time.process_time()
             fn()
-            best = min(best, time.perf_counter() - started)
+            best = min(best, time.process_time() - started)
         return best / n * 1e6
 
     def pipeline(session: Session) -> Callable[[], None]:
@@ -299,7 +323,8 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
                                  hashlib.sha256(resps[i]).hexdigest()) for i in range(n)])
         checks_us = sum(us for _, us in per_check)
         rows.append((f"Session.handle x2, whole pipeline ({len(per_check)} checks)", whole))
-        rows.append(("  audit records x2 (AuditLog.post; written by its thread)", whole - no_audit))
+        rows.append(("  audit records x2 (AuditLog.post, written before handle returns)",
+                     whole - no_audit))
         rows.append(("  parse() x2 (UTF-8, json.loads + dup-key hook, limits)", parse_us))
         for name, us in per_check:
             rows.append((f"  check {name} x2", us))
@@ -327,7 +352,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds over the three setups")
     parser.add_argument("--starts", type=int, default=15, help="start-up runs per setup")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of Session.handle")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run the ztmcp package in DIR (another checkout), same run")
     args = parser.parse_args()
+    if args.baseline:
+        BASELINE[:] = [str(Path(args.baseline).resolve())]
 
     peers = install()
     home = tempfile.mkdtemp(prefix="ztmcp-bench-")
@@ -360,7 +389,12 @@ def main() -> int:
     print(f"foundation pipeline (envelope + audit) adds {f_added:+.3f} ms/call over direct; "
           f"goal ≤ {GOAL_CALL_MS} ms: {'MET' if f_added <= GOAL_CALL_MS else 'MISSED'}")
     print(f"default pipeline (every check) adds {added:+.3f} ms/call over direct "
-          f"({z_med - r_med:+.3f} over the bare relay)\n")
+          f"({z_med - r_med:+.3f} over the bare relay)")
+    if BASELINE:
+        b_med = statistics.median(calls[BASE_NAME])
+        print(f"baseline ({BASELINE[0]}) adds {b_med - d_med:+.3f} ms/call over direct "
+              f"({b_med - r_med:+.3f} over the bare relay)")
+    print()
 
     r_direct = statistics.median(raw["direct"])
     print(f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
@@ -381,6 +415,8 @@ def main() -> int:
     s_added = statistics.median(starts["ztmcp run"]) - s_med
     print(f"ztmcp adds {s_added:+.1f} ms before the first answer; goal < {GOAL_START_MS:.0f} ms: "
           f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}")
+    if BASELINE:
+        print(f"baseline adds {statistics.median(starts[BASE_NAME]) - s_med:+.1f} ms")
     print(f"`ztmcp run --help` wall {help_ms:.1f} ms (bare `python -c pass` {bare_py_ms:.1f} ms)")
     print(f"imports of the run path (-X importtime, min of 7): {imp_total:.1f} ms beyond "
           f"`python -c pass` ({imp_own:.1f} ms in ztmcp's own module bodies); largest subtrees:")

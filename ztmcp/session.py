@@ -180,6 +180,10 @@ class ToolSurface:
 
 
 class AuditSink(Protocol):
+    """Where the Session's records go. ``post`` returns only once the record is written in
+    full (``AuditLog.post``), or raises: the Session returns a frame's Decision after its
+    record, so an adapter that does what the Decision says never forwards unrecorded."""
+
     def post(self, event: dict[str, Any]) -> None: ...
 
     def close(self, **fields: Any) -> None: ...
@@ -678,13 +682,13 @@ class Session:
             "event": "message",
             "server": self.server,
             "client": self.client,
-            "direction": msg.direction.value,
-            "kind": msg.kind.value,
+            "direction": msg.direction._value_,
+            "kind": msg.kind._value_,
             "jsonrpc.request.id": msg.id if isinstance(msg.id, str | int) else None,
             "mcp.method.name": about.method,
             "size": size,
             "sha256": hashlib.sha256(msg.raw).hexdigest(),
-            "outcome": decision.outcome.value,
+            "outcome": decision.outcome._value_,
             "check_us": round((time.perf_counter() - started) * 1e6, 1),
         }
         tool = about.tool_name

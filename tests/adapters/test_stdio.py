@@ -3,6 +3,7 @@ the real relay (tests/fuzz/harness.py); the relay is also tested end to end in t
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -370,3 +371,75 @@ def test_a_fault_in_a_held_calls_waiter_refuses_that_call(
     assert not any(MARK.encode() in line for line in relay.server.lines)
     _forwarded_only_what_was_decided(relay)
     assert verify_file(relay.audit.path).ok
+
+
+# -- a frame is forwarded only once its record is written ------------------------------------
+
+
+class _FullDiskOs:
+    """``os`` for the audit writer (``ztmcp.state.paths``): writing a record whose bytes hold
+    every one of ``marks`` fails with ENOSPC after half the line, as a full disk would."""
+
+    def __init__(self, marks: tuple[bytes, ...]) -> None:
+        self._marks = marks
+        self.hits = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    def write(self, fd: int, data: Any) -> int:
+        line = bytes(data)
+        if all(mark in line for mark in self._marks):
+            self.hits += 1
+            os.write(fd, line[: len(line) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return os.write(fd, data)
+
+
+@pytest.mark.parametrize("which", ["request", "response"])
+def test_a_frame_whose_record_cannot_be_written_is_never_forwarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: str
+) -> None:
+    """Fault injection in the real audit writer: the record of frame N (the agent's call 2, or
+    the server's answer to call 1) hits a full disk. Frame N is not forwarded, the peer waiting
+    on it is answered with an error, relaying stops with one line, and the log verifies as cut
+    off (a full disk, not tampering)."""
+    from ztmcp.state import paths
+
+    direction, failed = ("to_server", 2) if which == "request" else ("to_client", 1)
+    marks = (f'"direction":"{direction}"'.encode(), f'"jsonrpc.request.id":{failed},'.encode())
+    disk = _FullDiskOs(marks)
+    monkeypatch.setattr(paths, "os", disk)
+    relay = Relay(tmp_path)
+    for frame in _frames():
+        relay.send_agent(frame + b"\n")
+        body = json.loads(frame)
+        if "id" in body:  # one call at a time: each is answered before the next goes
+            assert relay.agent.wait(lambda _, i=body["id"]: i in _answers(relay), timeout=5)
+    result = relay.stop()
+    answers = _answers(relay)
+    assert disk.hits == 1
+    assert result is not None and result.exit_code == 2
+    assert len(relay.said) == 1 and "audit log failed" in relay.said[0], relay.said
+    assert "No space left on device" in relay.said[0]
+    for msg_id in range(4):  # every call answered exactly once
+        assert len(answers[msg_id]) == 1, (msg_id, answers)
+    server_got = [read_json(line) for line in relay.server.lines]
+    if which == "request":
+        assert [b.get("id") for b in server_got if is_request(b)] == [0, 1]
+        assert "result" in answers[1][0]
+    else:
+        assert [b.get("id") for b in server_got if is_request(b)] == [0, 1]
+        assert not any(b"hello" in line for line in relay.agent.lines)  # the echo never went
+    for msg_id in range(failed, 4):
+        assert "error" in answers[msg_id][0], (msg_id, answers[msg_id])
+    _forwarded_only_what_was_decided(relay)
+    check = verify_file(relay.audit.path)
+    assert check.ok and check.status.value == "cut off", check
+    assert "No space left on device" in check.detail
+    # No record says that frame N went anywhere.
+    recorded = list(read_records([relay.audit.path]))
+    assert not any(
+        r.get("jsonrpc.request.id") == failed and r.get("direction") == direction for r in recorded
+    )
+    assert any(r.get("jsonrpc.request.id") == 0 for r in recorded)  # what came before is there

@@ -34,16 +34,11 @@ def _new(directory: Path, **options: Any) -> AuditLog:
     return AuditLog(directory / f"20260101T000000Z-s-{session}.jsonl", session, **options)
 
 
-def _stopped(log: AuditLog, within: float = 10.0) -> AuditError:
-    """The ``AuditError`` that ``post`` raises once the writer failed (bounded wait)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            log.post({"event": "probe"})
-        except AuditError as exc:
-            return exc
-        time.sleep(0.01)
-    pytest.fail("post kept accepting records after the writer failed")
+def _stopped(log: AuditLog) -> AuditError:
+    """The ``AuditError`` that ``post`` raises once the log failed."""
+    with pytest.raises(AuditError) as failure:
+        log.post({"event": "probe"})
+    return failure.value
 
 
 # -- hostile values are recorded, never a crash ------------------------------------------------
@@ -64,6 +59,22 @@ json_values = st.recursive(
     ),
     max_leaves=30,
 )
+
+
+def _encoded(encode: Callable[[Any], str], value: Any) -> str:
+    try:
+        return encode(value)
+    except Exception as exc:
+        return f"raises {type(exc).__name__}"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=json_values)
+def test_the_reused_encoder_writes_what_json_writes(value: Any) -> None:
+    """Differential: the C encoder made once (``records._encode``) against a ``JSONEncoder``
+    with the same options, byte for byte, and the same refusals (NaN, huge integers, bytes)."""
+    record = {"event": "message", "value": value}
+    assert _encoded(records._encode, record) == _encoded(records._ENCODER.encode, record)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -132,7 +143,7 @@ def test_every_field_has_a_size_bound(tmp_path: Path) -> None:
     assert len(log.path.read_bytes().splitlines()[0]) < 4 * records.MAX_STRING
 
 
-def test_a_lone_surrogate_through_the_writer_thread_keeps_the_relay_going(tmp_path: Path) -> None:
+def test_a_lone_surrogate_through_post_keeps_the_relay_going(tmp_path: Path) -> None:
     log = _new(tmp_path)
     log.post({"event": "message", "gen_ai.tool.name": "\ud800evil"})
     log.post({"event": "message", "n": 2})
@@ -177,15 +188,18 @@ def test_a_fault_at_any_step_stops_append_post_and_close(
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
-def test_a_fault_in_the_writer_thread_stops_the_next_post(
+def test_a_fault_raises_from_the_post_that_hit_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
+    """``post`` writes before it returns: the record that failed is the one that says so (the
+    adapter then refuses that frame instead of forwarding it)."""
     log = _new(tmp_path, checkpoint_records=1)
     with monkeypatch.context() as mp:
         STEPS[step](mp)
-        log.post({"event": "message"})
-        failure = _stopped(log)
-    assert "injected" in failure.message
+        with pytest.raises(AuditError) as failure:
+            log.post({"event": "message"})
+    assert "injected" in failure.value.message
+    assert "injected" in _stopped(log).message
     with pytest.raises(AuditError):
         log.close()
 
@@ -194,7 +208,6 @@ def test_a_damaged_key_file_stops_the_log(tmp_path: Path) -> None:
     keys.key_path().parent.mkdir(parents=True, exist_ok=True)
     keys.key_path().write_text('{"store": "file", "id": "00", "key": "zz"}')
     log = _new(tmp_path)
-    log.post({"event": "message"})
     failure = _stopped(log)
     assert "state key" in failure.message and failure.hint
 
@@ -231,8 +244,10 @@ def test_enospc_mid_record_stops_the_log_and_verify_says_cut_off(
     log.append({"event": "message", "n": 0})
     with monkeypatch.context() as mp:
         _fail_writes(mp, log, after=30, short=10)  # the next record half written
-        log.post({"event": "message", "n": 1})
-        failure = _stopped(log)
+        with pytest.raises(AuditError) as raised:
+            log.post({"event": "message", "n": 1})
+        failure = raised.value
+        assert _stopped(log) is failure
         assert "No space left on device" in failure.message
         with pytest.raises(AuditError):
             log.close()
@@ -295,8 +310,6 @@ def test_a_real_full_disk_stops_the_log_and_verify_says_cut_off(small_disk: Path
         except AuditError as exc:
             failure = exc
         n += 1
-        if n % 50 == 0:
-            time.sleep(0.001)  # let the writer thread catch up
     assert failure is not None, "the disk never filled"
     assert "No space left on device" in failure.message
     with pytest.raises(AuditError):
@@ -339,3 +352,29 @@ def test_subclasses_that_lie_are_recorded_by_their_value(tmp_path: Path) -> None
     first = next(read_records([log.path]))
     assert first["s"].startswith("x" * records.MAX_STRING) and first["k"] == 7
     assert verify_file(log.path).status is Status.CLOSED
+
+
+def test_a_failed_checkpoint_on_the_helper_thread_stops_the_next_post(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints run off the relay's path; one that fails (``fsync``: EIO) fails the log,
+    so a later ``post`` raises and the relay stops (bounded wait for the helper)."""
+    log = _new(tmp_path, checkpoint_records=1)
+    log.post({"event": "message", "n": 0})
+
+    def eio(_fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "fsync", eio)
+    deadline = time.monotonic() + 10
+    failure = None
+    while failure is None and time.monotonic() < deadline:
+        try:
+            log.post({"event": "message"})
+        except AuditError as exc:
+            failure = exc
+        time.sleep(0.01)
+    assert failure is not None, "the failed checkpoint never stopped the log"
+    assert "Input/output error" in failure.message
+    with pytest.raises(AuditError):
+        log.close()

@@ -10,7 +10,9 @@ Session decided, a held call's waiter) refuses that frame: ``Session.refuse`` an
 and records it. A fault outside any frame (reading, framing) stops relaying: every request still
 waiting is answered and the agent sees the end of the stream. An ``AuditError`` stops relaying in
 both directions at once: the frame in hand and every pending request are answered, one line says
-so on stderr, and nothing more is forwarded either way.
+so on stderr, and nothing more is forwarded either way. A frame's record is written before the
+Session returns its Decision (``AuditLog.post`` writes in the caller's thread), so the frame
+whose record failed is the one refused: nothing unrecorded is forwarded.
 """
 
 from __future__ import annotations

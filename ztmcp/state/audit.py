@@ -13,10 +13,12 @@ Field names follow what SIEM pipelines know (OpenTelemetry ``mcp.method.name``,
 ``mcp.session.id``, ``gen_ai.tool.name``; NIST SP 800-53 AU-3 who/what/when/where/outcome).
 
 Durability (docs/audit.md): each record is one ``write`` of the whole line, checked until every
-byte is written; the log is ``fsync``-ed at each checkpoint and at ``session.end``, so a crash
-loses at most the records since the last checkpoint, and verify says so instead of crying
-tampering. Any failure to build, authenticate or write a record is sticky: that ``append`` and
-every later ``post``, ``append`` and ``close`` raise ``AuditError``, and the relay stops.
+byte is written, before ``post`` returns (so a frame is forwarded only after its record); the
+log is ``fsync``-ed at each checkpoint (by a helper thread) and at ``session.end``, so a system
+crash loses at most the records since the last checkpoint, and verify says so instead of crying
+tampering. Any failure to build, authenticate or write a record is sticky: that ``post`` and
+every later ``post``, ``append`` and ``close`` raise ``AuditError``, and the relay stops; a
+failed checkpoint fails the log the same way, from the next ``post`` on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import re
 import secrets
 import threading
@@ -32,18 +33,14 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ztmcp.errors import AuditError
 from ztmcp.state import audit_index, keys, paths, records
 from ztmcp.state.records import canonical as canonical
 from ztmcp.state.records import record_hash as record_hash
 
-if TYPE_CHECKING:  # asyncio costs ~20 ms to import; `ztmcp run` never needs it
-    import asyncio
-
 GENESIS: Final = "0" * 64
-_HOPS: Final = 2  # event-loop iterations a deferred record waits (see AuditLog._later)
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 # Fields the writer sets; an event that carries one keeps it under "event.<name>".
 _RESERVED: Final = frozenset({"seq", "ts", "mcp.session.id", "prev", "mac", "hash"})
@@ -74,15 +71,17 @@ def _why(exc: BaseException) -> str:
 class AuditLog:
     """Appends chained records to one session file. Thread-safe; each record is one write.
 
-    ``append`` writes before it returns. ``post`` hands the record to a writer thread, so the
-    proxy's hot path does not wait for serialisation, hashing and the write; records keep the
-    order and the time at which they were posted, a failed write makes the next ``post`` (and
-    ``close``) raise, so the proxy stops instead of relaying unaudited traffic.
+    ``post`` (and ``append``, which also returns the record) writes the record in full to the
+    file before it returns, or raises ``AuditError``: an adapter that forwards a frame only
+    after its Session decided (and recorded) it never forwards a frame whose record failed.
+    Writing in the caller's thread costs no more CPU than the writer thread it replaced, which
+    added a queue hand-off per record (docs/audit.md, "Durability").
 
-    ``defer_to(loop)`` replaces the thread with the event loop itself (``ztmcp proxy``): a
-    writer thread competes for the GIL with the loop, which then waits, mid-call, for each
-    record's JSON and hash (measured: +1.4 ms per proxied call). Deferred, the records of a
-    call are written by the loop once the bytes it is relaying have been sent.
+    Checkpoints (an ``fsync`` of the log, then an index entry) run on a helper thread per log,
+    never in ``post``: when ``checkpoint_records`` records or ``checkpoint_seconds`` passed, and
+    when the log went idle with records not yet anchored; a failure there fails the log, so
+    the next ``post`` raises. ``create`` also reads the key and opens the session in the index
+    on a thread, so the start-up path does not wait for the key store and the index's ``fsync``.
     """
 
     def __init__(
@@ -95,24 +94,23 @@ class AuditLog:
     ) -> None:
         self.path = path
         self.session_id = session_id
+        self._session_json = records.body({"": session_id})[4:-1]  # the id as a JSON string
         self._lock = threading.Lock()
         self._seq = 0
         self._prev = GENESIS
         self._closed = False
-        self._queue: queue.SimpleQueue[tuple[dict[str, Any], float] | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
         self._failure: AuditError | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
-        self._pending: list[tuple[dict[str, Any], float]] = []
-        self._pending_lock = threading.Lock()
-        self._keys: keys.Keys | None = None  # read at the first record, off the start-up path
+        self._keys: keys.Keys | None = None  # read at the first record (or by ``prepare``)
         self._mac: records.Hmac | None = None
         self._every = checkpoint_records
         self._seconds = checkpoint_seconds
         self._checkpointed = 0  # records covered by the last index entry
         self._checkpoint_at = 0.0  # time.monotonic() of it
-        self._idle_pending = False  # an idle checkpoint is scheduled on the loop
+        self._stopping = threading.Event()  # ends the helper thread
+        self._due = threading.Event()  # wakes it: a checkpoint is due
+        self._closing = False  # close() began: the helper writes no more index entries
+        self._index_lock = threading.RLock()  # index entries of this log, in order
+        self._idler: threading.Thread | None = None
         try:
             paths.private_dir(path.parent)
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -128,111 +126,87 @@ class AuditLog:
         session_id = secrets.token_hex(8)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         name = _SAFE_NAME.sub("_", server)[:60] or "server"
-        return cls(directory / f"{stamp}-{name}-{session_id}.jsonl", session_id)
+        log = cls(directory / f"{stamp}-{name}-{session_id}.jsonl", session_id)
+        log.prepare()
+        return log
+
+    def prepare(self) -> None:
+        """Read the key and open the session in the index on a thread, now: the first record
+        then finds them ready (it waits for the thread through the lock; a failure there is
+        the log's failure, raised by that record)."""
+        threading.Thread(target=self._open_quietly, name="ztmcp-audit-open", daemon=True).start()
+
+    def _open_quietly(self) -> None:
+        with self._lock:
+            if self._keys is None and self._failure is None and not self._closed:
+                try:
+                    self._open()
+                except BaseException as exc:
+                    self._fail(exc)
 
     def post(self, event: dict[str, Any]) -> None:
-        """Queue one record for the writer thread. Raises ``AuditError`` once a write failed."""
-        if self._failure is not None:
-            raise self._failure
-        if self._closed:
-            raise AuditError(f"audit log {self.path} is closed")
-        if self._loop is not None:
-            self._defer((event, time.time()))
-            return
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._drain, name="ztmcp-audit", daemon=True)
-            self._writer.start()
-        self._queue.put((event, time.time()))
+        """Write one record now (see ``append``); raises ``AuditError``."""
+        self._write(event)
 
-    def defer_to(self, loop: asyncio.AbstractEventLoop) -> None:
-        """From now on ``post`` leaves the writing to ``loop`` (call from the loop's thread)."""
-        self._stop_writer()  # what the thread holds is written first, in order
-        self._loop = loop
-        self._loop_thread = threading.get_ident()
+    def defer_to(self, loop: object) -> None:
+        """Nothing to do: records are written by ``post`` before it returns, in any thread.
 
-    def _defer(self, item: tuple[dict[str, Any], float]) -> None:
-        with self._pending_lock:
-            self._pending.append(item)
-            if len(self._pending) > 1:
-                return  # a flush is already scheduled
-        loop = self._loop
-        assert loop is not None
-        try:
-            if threading.get_ident() == self._loop_thread:
-                loop.call_soon(self._later, _HOPS)
-            else:
-                loop.call_soon_threadsafe(self._later, _HOPS)
-        except RuntimeError:  # the loop is closed: write now
-            self.flush()
+        Kept so that an adapter written against the asynchronous log (``ztmcp proxy`` handed
+        its event loop here) keeps working: its records are now written before it relays."""
 
-    def _later(self, hops: int) -> None:
-        # A few trips round the loop first: mitmproxy sends what a hook decided one iteration
-        # after the hook returns, and the record must not be written before those bytes go.
-        if hops > 0 and self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon(self._later, hops - 1)
-        else:
-            self.flush()
-
-    def flush(self) -> None:
-        """Write the records posted for the event loop (see ``defer_to``)."""
-        with self._pending_lock:
-            items, self._pending = self._pending, []
-        for item in items:
-            self._write_quietly(item)
-        loop = self._loop
-        if (
-            items
-            and loop is not None
-            and not self._idle_pending
-            and threading.get_ident() == self._loop_thread
-            and not loop.is_closed()
-        ):  # records since the last checkpoint are anchored even if no more come
-            self._idle_pending = True
-            loop.call_later(self._seconds, self._idle_on_loop)
-
-    def _idle_on_loop(self) -> None:
-        self._idle_pending = False
-        self._idle_checkpoint()
-
-    def _stop_writer(self) -> None:
-        """Let the writer thread write what it was handed, then end it."""
-        if self._writer is not None:
-            self._queue.put(None)
-            self._writer.join()
-            self._writer = None
-
-    def _drain(self) -> None:
+    def _checkpointer(self) -> None:
+        """The log's helper thread: checkpoints run here, off the relay's path (an ``fsync``
+        can take many milliseconds). It wakes when ``append`` says one is due and every
+        ``checkpoint_seconds``, so records written before the log went idle are anchored too."""
         while True:
-            try:
-                wait = self._seconds if self._seq > self._checkpointed else None
-                item = self._queue.get(timeout=wait)
-            except queue.Empty:  # idle with records since the last checkpoint: anchor them
-                self._idle_checkpoint()
-                continue
-            if item is None:
+            self._due.wait(self._seconds)
+            self._due.clear()
+            if self._stopping.is_set():
                 return
-            self._write_quietly(item)
+            self._background_checkpoint()
 
-    def _write_quietly(self, item: tuple[dict[str, Any], float]) -> None:
-        """For the writer thread and the loop: a failure is kept for the next ``post``."""
-        if self._failure is None:
-            try:
-                self.append(*item)
-            except BaseException as exc:  # append already failed the log; belt and braces
-                if self._failure is None:
-                    self._failure = AuditError(f"cannot write audit log {self.path}: {_why(exc)}")
-
-    def _idle_checkpoint(self) -> None:
+    def _background_checkpoint(self) -> None:
         with self._lock:
-            if self._failure is None and not self._closed and self._seq > self._checkpointed:
-                try:
-                    self._checkpoint("checkpoint")
-                except BaseException as exc:
+            if self._failure is not None or self._closing or self._seq == self._checkpointed:
+                return
+            if (
+                self._seq - self._checkpointed < self._every
+                and time.monotonic() - self._checkpoint_at < self._seconds
+            ):
+                return
+            count, last = self._seq, self._prev
+        try:
+            # Outside the lock, so the relay keeps writing: every record up to ``count`` was
+            # written before this ``fsync`` began, so the index never claims more than is on disk.
+            os.fsync(self._fd)
+            with self._index_lock:
+                if self._failure is not None or self._closing or count <= self._checkpointed:
+                    return  # failed, closing, or a later checkpoint was written meanwhile
+                self._index("checkpoint", {"records": count, "last": last})
+                self._checkpointed = count
+                self._checkpoint_at = time.monotonic()
+        except BaseException as exc:
+            with self._lock:
+                if self._failure is None and not self._closing:
                     self._fail(exc)
 
     def append(self, event: dict[str, Any], ts: float | None = None) -> dict[str, Any]:
         """Write one record now; the chain fields are added here. Raises ``AuditError``, and
-        after any failure every later call raises it too (the log is stopped)."""
+        after any failure every later call raises it too (the log is stopped). Returns the
+        record as written."""
+        seq, stamp, fields, prev, digest = self._write(event, ts)
+        return {
+            "seq": seq,
+            "ts": stamp,
+            "mcp.session.id": self.session_id,
+            **fields,
+            "prev": prev,
+            "mac": digest,
+        }
+
+    def _write(
+        self, event: dict[str, Any], ts: float | None = None
+    ) -> tuple[int, str, dict[str, Any], str, str]:
         with self._lock:
             if self._failure is not None:
                 raise self._failure
@@ -242,34 +216,33 @@ class AuditLog:
                 if self._keys is None:
                     self._open()
                 assert self._keys is not None
-                record = {
-                    "seq": self._seq,
-                    "ts": utc_iso(time.time() if ts is None else ts),
-                    "mcp.session.id": self.session_id,
-                }
-                if _RESERVED.isdisjoint(event):
-                    record.update(event)
-                else:
-                    record.update(
-                        {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
-                    )
-                record["prev"] = self._prev
+                stamp = utc_iso(time.time() if ts is None else ts)
+                if not _RESERVED.isdisjoint(event):
+                    event = {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
+                prev = self._prev
                 assert self._mac is not None
-                line, digest = records.line(record, self._mac)
+                # The writer's own fields are ASCII by construction: no encoder needed.
+                head = b'"seq":%d,"ts":"%s","mcp.session.id":%s' % (
+                    self._seq,
+                    stamp.encode(),
+                    self._session_json,
+                )
+                line, digest = records.framed_line(head, event, prev, self._mac)
                 paths.write_all(self._fd, line)
-                self._seq += 1
+                seq = self._seq
+                self._seq = seq + 1
                 self._prev = digest
-                if self._seq - self._checkpointed >= self._every or (
-                    time.monotonic() - self._checkpoint_at >= self._seconds
-                ):
-                    self._checkpoint("checkpoint")
+                if (
+                    self._seq - self._checkpointed >= self._every
+                    or time.monotonic() - self._checkpoint_at >= self._seconds
+                ) and not self._due.is_set():
+                    self._due.set()  # the helper thread checkpoints
             except BaseException as exc:  # even an interrupt mid-write leaves the chain unsure
                 failure = self._fail(exc)
                 if isinstance(exc, Exception):
                     raise failure from None
                 raise
-            record["mac"] = digest
-            return record
+        return seq, stamp, event, prev, digest
 
     def _open(self) -> None:
         """Before the first record: read (or make) the key, say in the index that we start."""
@@ -281,24 +254,46 @@ class AuditLog:
         self._mac = records.Hmac(self._keys.audit)
         self._index("open", {"key": self._keys.id, "process.pid": os.getpid()})
         self._checkpoint_at = time.monotonic()
+        self._idler = threading.Thread(
+            target=self._checkpointer, name="ztmcp-audit-checkpoint", daemon=True
+        )
+        self._idler.start()
 
     def _index(self, kind: str, fields: dict[str, Any]) -> None:
         assert self._keys is not None
         entry = {"kind": kind, "file": self.path.name, "mcp.session.id": self.session_id}
-        audit_index.append(
-            self.path.parent,
-            self._keys.index,
-            self._keys.id,
-            {**entry, **fields},
-            utc_iso(time.time()),
-        )
+        with self._index_lock:
+            audit_index.append(
+                self.path.parent,
+                self._keys.index,
+                self._keys.id,
+                {**entry, **fields},
+                utc_iso(time.time()),
+            )
+
+    def checkpoint(self) -> None:
+        """Make the records so far durable and anchor them in the index now, in this thread
+        (the helper thread does this on its own; raises ``AuditError``)."""
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            if self._closed:
+                raise AuditError(f"audit log {self.path} is closed")
+            try:
+                if self._keys is None:
+                    self._open()
+                self._checkpoint("checkpoint")
+            except Exception as exc:
+                raise self._fail(exc) from None
 
     def _checkpoint(self, kind: str) -> None:
-        """Make the records so far durable, then say in the index how many there are."""
+        """Make the records so far durable, then say in the index how many there are (with
+        the lock held)."""
         os.fsync(self._fd)
-        self._index(kind, {"records": self._seq, "last": self._prev})
-        self._checkpointed = self._seq
-        self._checkpoint_at = time.monotonic()
+        with self._index_lock:
+            self._index(kind, {"records": self._seq, "last": self._prev})
+            self._checkpointed = self._seq
+            self._checkpoint_at = time.monotonic()
 
     def _fail(self, exc: BaseException) -> AuditError:
         """Stop the log: keep the failure, and tell the index why if it can still be written."""
@@ -312,6 +307,8 @@ class AuditLog:
             )
         )
         self._failure = failure
+        self._stopping.set()
+        self._due.set()
         if self._keys is not None:
             # The index may be on the same full disk: then verify reads the cut instead.
             with contextlib.suppress(Exception):
@@ -328,8 +325,12 @@ class AuditLog:
         durable and close the session in the index. Idempotent; raises the failure, if any."""
         if self._closed:
             return
-        self.flush()
-        self._stop_writer()
+        with self._lock:
+            self._closing = True
+        self._stopping.set()
+        self._due.set()
+        if self._idler is not None and self._idler is not threading.current_thread():
+            self._idler.join(timeout=30.0)  # bounded: at most one checkpoint in progress
         try:
             if self._failure is not None:
                 raise self._failure

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 MAX_STRING: Final = 2048  # characters per string (and: records shorter than this are not walked)
@@ -32,7 +32,32 @@ _BIG: Final = 1 << 63
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=True, allow_nan=False, check_circular=False, separators=(",", ":")
 )
-_encode = _ENCODER.encode
+
+
+def _no_form(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} has no JSON form")
+
+
+def _encoder() -> Callable[[Any], str]:
+    """What ``_ENCODER.encode`` does for an object, without building a new C encoder per call
+    (``JSONEncoder.encode`` makes one each time): the same arguments, made once."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the pure-Python encoder, same output
+        return _ENCODER.encode
+    chunks: Callable[[Any, int], Any] = make(
+        None, _no_form, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+    join = "".join
+
+    def encode(value: Any) -> str:
+        if not isinstance(value, dict):
+            return _ENCODER.encode(value)
+        return join(chunks(value, 0))
+
+    return encode
+
+
+_encode: Final[Callable[[Any], str]] = _encoder()
 _MAC_HEAD: Final = b',"mac":"'
 SUFFIX_LEN: Final = len(_MAC_HEAD) + 64 + 3  # ,"mac":"<64 hex>"}\n
 
@@ -80,6 +105,18 @@ def line(record: Mapping[str, Any], key: bytes | Hmac) -> tuple[bytes, str]:
     data = body(record)
     digest = key.hex(data) if isinstance(key, Hmac) else mac(key, data)
     return data[:-1] + _MAC_HEAD + digest.encode() + b'"}\n', digest
+
+
+def framed_line(head: bytes, event: Mapping[str, Any], prev: str, key: Hmac) -> tuple[bytes, str]:
+    """``line`` of ``{<head>, <event's fields>, "prev": prev}`` without building that dict.
+
+    ``head`` is the writer's own members as ASCII JSON (``"seq":3,"ts":"…",…``, no braces);
+    the event is encoded (and bounded) alone and spliced in, byte for byte what ``line``
+    writes for the merged dict."""
+    fields = body(event)[1:-1]
+    data = b'{%s%s%s,"prev":"%s"}' % (head, b"," if fields else b"", fields, prev.encode())
+    digest = key.hex(data)
+    return b'%s,"mac":"%s"}\n' % (data[:-1], digest.encode()), digest
 
 
 def split(raw: bytes) -> tuple[bytes, str] | None:
