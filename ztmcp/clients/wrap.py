@@ -1,0 +1,240 @@
+"""Put a client's servers behind ztmcp, and take them out again.
+
+``plan_wrap`` and ``plan_unwrap`` are pure: servers in, one ``Step`` per server out (what to
+write, or why it is left alone). ``wrap_text``/``unwrap_text`` turn steps into new file text
+through ``formats.rewrite``. The edges (``Backups``, ``write_atomic``) keep the original bytes
+in ztmcp's state so ``unwrap`` restores the file byte for byte when it has not changed since.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import difflib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from ztmcp.clients import formats
+from ztmcp.clients.formats import Change, Server
+from ztmcp.clients.jsonc import ConfigError
+from ztmcp.clients.rules import Client
+from ztmcp.state import paths
+
+
+class Action(Enum):
+    WRAP = "wrap"  # rewritten to go through ztmcp
+    UNWRAP = "unwrap"  # rewritten back to the original command
+    WRAPPED = "wrapped"  # already behind ztmcp: left alone
+    PLAIN = "plain"  # not behind ztmcp (unwrap: nothing to do)
+    SKIP = "skip"  # cannot be wrapped; ``why`` says what to do
+
+
+@dataclass(frozen=True)
+class Step:
+    server: Server
+    action: Action
+    why: str = ""
+    command: str | None = None
+    args: tuple[str, ...] = ()
+
+    def change(self) -> Change | None:
+        if self.action in (Action.WRAP, Action.UNWRAP) and self.command is not None:
+            return Change(self.server, self.command, self.args)
+        return None
+
+
+def ztmcp_command(argv0: str, which: Callable[[str], str | None], python: str) -> tuple[str, ...]:
+    """How a client should start ztmcp, by absolute path: this ztmcp's own script when it was
+    started as one, else the ``ztmcp`` on PATH, else this interpreter with ``-m ztmcp``."""
+    script = Path(argv0)
+    if script.name.startswith("ztmcp") and script.is_file():
+        return (os.path.abspath(script),)
+    found = which("ztmcp")
+    if found:
+        return (os.path.abspath(found),)
+    return (os.path.abspath(python), "-m", "ztmcp")
+
+
+def _run_tail(server: Server) -> tuple[str, ...] | None:
+    """The wrapped command (after ``--``) if ``server`` is already a ``ztmcp run``."""
+    if server.command is None or server.args is None:
+        return None
+    args = list(server.args)
+    name = Path(server.command).name.lower()
+    if args[:2] == ["-m", "ztmcp"] and name.startswith("python"):
+        args = args[2:]
+    elif not name.startswith("ztmcp"):
+        return None
+    if not args or args[0] != "run" or "--" not in args:
+        return None
+    return tuple(args[args.index("--") + 1 :])
+
+
+def is_wrapped(server: Server) -> bool:
+    return _run_tail(server) is not None
+
+
+def plan_wrap(
+    servers: Sequence[Server],
+    ztmcp: tuple[str, ...],
+    which: Callable[[str], str | None],
+    client: Client,
+) -> list[Step]:
+    steps: list[Step] = []
+    for server in servers:
+        if is_wrapped(server):
+            steps.append(Step(server, Action.WRAPPED, "already behind ztmcp run"))
+        elif server.url is not None and server.command is None:
+            steps.append(
+                Step(
+                    server,
+                    Action.SKIP,
+                    "an HTTP server needs a running proxy: start "
+                    f"`ztmcp proxy {server.url} --name {server.name}` and point "
+                    f"{client.title} at the address it prints",
+                )
+            )
+        elif server.command is None:
+            steps.append(Step(server, Action.SKIP, "no command and no url: not a server entry"))
+        elif server.args is None and "args" in server.entry:
+            steps.append(Step(server, Action.SKIP, "args is not a list of strings"))
+        else:
+            found = which(server.command) if not os.path.isabs(server.command) else server.command
+            if found is None:
+                steps.append(
+                    Step(
+                        server,
+                        Action.SKIP,
+                        f"{server.command!r} is not on PATH: write its absolute path in the "
+                        "entry and run ztmcp wrap again",
+                    )
+                )
+                continue
+            run = ("run", "--name", server.name, "--", os.path.abspath(found), *(server.args or ()))
+            steps.append(Step(server, Action.WRAP, command=ztmcp[0], args=(*ztmcp[1:], *run)))
+    return steps
+
+
+def plan_unwrap(servers: Sequence[Server], originals: dict[tuple[str, ...], Any]) -> list[Step]:
+    """Undo wraps: each wrapped server gets the command it had (recorded at wrap time), else
+    the command after ``--``."""
+    steps: list[Step] = []
+    for server in servers:
+        tail = _run_tail(server)
+        if tail is None:
+            steps.append(Step(server, Action.PLAIN))
+            continue
+        recorded = originals.get(server.key)
+        if isinstance(recorded, dict) and isinstance(recorded.get("command"), str):
+            command, args = recorded["command"], tuple(recorded.get("args") or ())
+        elif tail:
+            command, args = tail[0], tuple(tail[1:])
+        else:
+            steps.append(Step(server, Action.SKIP, "ztmcp run without a command after --"))
+            continue
+        steps.append(Step(server, Action.UNWRAP, command=command, args=args))
+    return steps
+
+
+def apply(client: Client, text: str, where: str, steps: Sequence[Step]) -> str:
+    changes = [c for c in (s.change() for s in steps) if c is not None]
+    return formats.rewrite(client, text, where, changes)
+
+
+def diff(before: str, after: str, path: Path) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            f"{path}",
+            f"{path} (wrapped)",
+        )
+    )
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- the edges: backups in ztmcp state, atomic writes ------------------------------------
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: str
+    original: bytes
+    wrapped_sha256: str
+    originals: dict[tuple[str, ...], Any]
+
+
+class Backups:
+    """One JSON file per wrapped config in ``$ZTMCP_HOME/wrap``, holding the original bytes."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _file(self, config: Path) -> Path:
+        return self.directory / f"{sha256(str(config).encode())[:32]}.json"
+
+    def get(self, config: Path) -> Backup | None:
+        file = self._file(config)
+        try:
+            raw = json.loads(file.read_text(encoding="utf-8"))
+            return Backup(
+                path=raw["path"],
+                original=base64.b64decode(raw["original"]),
+                wrapped_sha256=raw["wrapped_sha256"],
+                originals={tuple(e["key"]): e for e in raw["entries"]},
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f"the wrap backup {file} cannot be read: {exc}",
+                hint=f"restore {config} by hand, then delete {file}",
+            ) from None
+
+    def put(self, config: Path, backup: Backup) -> None:
+        paths.private_dir(self.directory)
+        body = {
+            "path": backup.path,
+            "original": base64.b64encode(backup.original).decode(),
+            "wrapped_sha256": backup.wrapped_sha256,
+            "entries": [{"key": list(k), **v} for k, v in backup.originals.items()],
+        }
+        write_atomic(self._file(config), json.dumps(body, indent=1).encode(), mode=0o600)
+
+    def drop(self, config: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._file(config).unlink()
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` in one rename, keeping its permissions."""
+    target = path.resolve() if path.is_symlink() else path
+    if mode is None:
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o600
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".ztmcp", dir=target.parent)
+    try:
+        os.fchmod(fd, mode)
+        paths.write_all(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(temp, target)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
