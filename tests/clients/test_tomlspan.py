@@ -1,0 +1,75 @@
+"""The TOML span scanner: every assignment found at the right place, edits change only spans."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ztmcp.clients import tomlspan
+from ztmcp.clients.formats import _toml_string
+from ztmcp.clients.jsonc import ConfigError
+
+CODEX = '''# Codex settings
+model = "o3"  # the model
+approval_policy = """
+[not a table]
+command = "no"
+"""
+
+[mcp_servers.time]   # a comment on the header
+command = "mcp-server-time"   # the command
+args = [
+  "--local-timezone", # zone
+  'UTC',
+]
+env = { TZ = "UTC", "X]" = '}' }
+
+[mcp_servers."my server"]
+command = 'node'
+startup_timeout_sec = 10
+
+[mcp_servers.web]
+url = "https://example.com/mcp"
+
+[[profiles]]
+command = "not a server"
+when = 1979-05-27 07:32:00Z
+'''
+
+
+def test_finds_every_assignment_with_its_full_path() -> None:
+    found = {a.path: CODEX[a.start : a.end] for a in tomlspan.assignments(CODEX)}
+    assert found[("model",)] == '"o3"'
+    assert found[("mcp_servers", "time", "command")] == '"mcp-server-time"'
+    assert found[("mcp_servers", "time", "args")].startswith("[") and found[
+        ("mcp_servers", "time", "args")
+    ].endswith("]")
+    assert found[("mcp_servers", "my server", "command")] == "'node'"
+    assert found[("mcp_servers", "web", "url")] == '"https://example.com/mcp"'
+    assert ("command",) not in found  # the one inside the multi-line string is text
+    assert found[("profiles", "[]", "when")] == "1979-05-27 07:32:00Z"
+    data = tomllib.loads(CODEX)
+    for a in tomlspan.assignments(CODEX):
+        if "[]" not in a.path:
+            value = data
+            for part in a.path:
+                value = value[part]
+            assert tomllib.loads(f"v = {CODEX[a.start : a.end]}")["v"] == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.lists(st.text(), max_size=4))
+def test_string_rendering_reads_back(command: str, args: list[str]) -> None:
+    rendered = f"command = {_toml_string(command)}\nargs = [{', '.join(map(_toml_string, args))}]\n"
+    assert tomllib.loads(rendered) == {"command": command, "args": args}
+    spans = {a.path: a for a in tomlspan.assignments(rendered)}
+    assert rendered[spans[("command",)].start : spans[("command",)].end] == _toml_string(command)
+
+
+@pytest.mark.parametrize("text", ["a = ", "[t\nb = 1", 'a = "x" b = 1', "a = [1,"])
+def test_refuses_what_it_cannot_read(text: str) -> None:
+    with pytest.raises(ConfigError):
+        tomlspan.assignments(text)
