@@ -1,4 +1,4 @@
-"""The JSONC reader: values as ``json`` reads them, spans exact, comments kept, bad input refused."""
+"""The JSONC reader: values as ``json`` reads them, exact spans, comments kept, refusals."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def test_reads_every_json_document_as_json_does(value: Any, indent: int | None) 
 def test_comments_and_trailing_commas_are_read_and_kept(entries: dict[str, str], note: str) -> None:
     note = note.replace("\n", " ").replace("*/", "")
     body = "".join(
-        f"  // {note}\n  {json.dumps(k)}: /* {note} */ {json.dumps(v)},\n" for k, v in entries.items()
+        f"  // {note}\n  {json.dumps(k)}: /* {note} */ {json.dumps(v)},\n"
+        for k, v in entries.items()
     )
     text = f"/* {note} */\n{{\n{body}}}\n// end\n"
     node = jsonc.parse(text)

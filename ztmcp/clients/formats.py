@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +37,17 @@ class Server:
 
 @dataclass(frozen=True)
 class Change:
+    """Set ``command``; the new args are ``insert`` followed by the old args minus the first
+    ``drop``. Editing the front of the list (not the whole list) keeps the comments and layout
+    of the server's own arguments."""
+
     server: Server
     command: str
-    args: tuple[str, ...]
+    insert: tuple[str, ...] = ()
+    drop: int = 0
+
+    def args(self) -> list[str]:
+        return [*self.insert, *(self.server.args or ())[self.drop :]]
 
 
 def load(client: Client, text: str, where: str) -> Any:
@@ -89,6 +97,10 @@ def servers(client: Client, data: Any) -> list[Server]:
     return found
 
 
+def _json_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _toml_string(value: str) -> str:
     # JSON's escapes are TOML's, except that TOML wants DEL escaped too.
     return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
@@ -96,6 +108,22 @@ def _toml_string(value: str) -> str:
 
 def _toml_array(values: Sequence[str]) -> str:
     return "[" + ", ".join(_toml_string(v) for v in values) + "]"
+
+
+def _front(
+    items: Sequence[tuple[int, int]],
+    open_at: int,
+    close_at: int,
+    change: Change,
+    render: Callable[[str], str],
+) -> tuple[int, int, str]:
+    """The edit of an array's front: drop the first items, insert new ones (spans inside)."""
+    if change.drop:
+        if change.drop < len(items):
+            return (items[0][0], items[change.drop][0], "")
+        return (open_at + 1, close_at - 1, "")
+    added = ", ".join(render(v) for v in change.insert)
+    return (open_at + 1, open_at + 1, added + (", " if items else ""))
 
 
 def _json_edits(text: str, where: str, changes: Sequence[Change]) -> list[tuple[int, int, str]]:
@@ -109,12 +137,13 @@ def _json_edits(text: str, where: str, changes: Sequence[Change]) -> list[tuple[
         if node is None or command is None:
             raise ConfigError(f"{where}: {change.server.name}: entry not found for editing")
         edits.append((command.start, command.end, json.dumps(change.command, ensure_ascii=False)))
-        args_text = json.dumps(list(change.args), ensure_ascii=False)
         args = node.get("args")
         if args is None:
+            args_text = json.dumps(change.args(), ensure_ascii=False)
             edits.append((command.end, command.end, f', "args": {args_text}'))
-        else:
-            edits.append((args.start, args.end, args_text))
+        elif change.insert or change.drop:
+            spans = [(i.start, i.end) for i in args.items]
+            edits.append(_front(spans, args.start, args.end, change, _json_string))
     return edits
 
 
@@ -135,12 +164,12 @@ def _toml_edits(text: str, where: str, changes: Sequence[Change]) -> list[tuple[
         if args is None:
             prefix = text[command.key_start : command.last_key_start]
             indent = text[command.line_start : command.key_start]
-            line = f"{indent}{prefix}args = {_toml_array(change.args)}\n"
+            line = f"{indent}{prefix}args = {_toml_array(change.args())}\n"
             if command.line_end == len(text) and not text.endswith("\n"):
                 line = "\n" + line.rstrip("\n")
             edits.append((command.line_end, command.line_end, line))
-        else:
-            edits.append((args.start, args.end, _toml_array(change.args)))
+        elif change.insert or change.drop:
+            edits.append(_front(args.items, args.start, args.end, change, _toml_string))
     return edits
 
 
@@ -160,7 +189,7 @@ def rewrite(client: Client, text: str, where: str, changes: Sequence[Change]) ->
         for part in change.server.key:
             entry = entry[part]
         entry["command"] = change.command
-        entry["args"] = list(change.args)
+        entry["args"] = change.args()
     try:
         got = load(client, after, where)
     except ConfigError as exc:

@@ -46,6 +46,13 @@ def inspect(config: ConfigFile) -> list[formats.Server]:
     return formats.servers(config.client, formats.load(config.client, text, str(config.path)))
 
 
+def _write(path: Path, data: bytes) -> None:
+    try:
+        wrap.write_atomic(path, data)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
 def _audit(event: dict[str, Any]) -> None:
     from ztmcp.state import paths
     from ztmcp.state.audit import AuditLog
@@ -63,7 +70,7 @@ def _record(kind: str, outcome: Outcome, data: bytes, after: bytes) -> None:
             "event": kind,
             "client": outcome.config.client.name,
             "path": str(outcome.config.path),
-            "servers": [s.server.name for s in outcome.steps if s.change() is not None],
+            "servers": [s.server.name for s in outcome.steps if s.change is not None],
             "before.sha256": wrap.sha256(data),
             "after.sha256": wrap.sha256(after),
         }
@@ -94,15 +101,15 @@ def wrap_file(
     steps = wrap.plan_wrap(servers, ztmcp, which, client)
     after = wrap.apply(client, text, where, steps)
     for step in steps:
-        if step.action is Action.WRAP:
-            server = step.server
-            originals[server.key] = {"command": server.command, "args": server.args}
+        if step.action is Action.WRAP and step.change is not None:
+            resolved = step.change.insert[-1]
+            originals[step.server.key] = {"command": step.server.command, "resolved": resolved}
     outcome = Outcome(config, text, after, tuple(steps))
     if dry_run or not outcome.changed:
         return outcome
     encoded = after.encode()
     backups.put(config.path, Backup(where, original, wrap.sha256(encoded), originals))
-    wrap.write_atomic(config.path, encoded)
+    _write(config.path, encoded)
     _record("client.wrap", outcome, data, encoded)
     return outcome
 
@@ -130,7 +137,7 @@ def unwrap_file(config: ConfigFile, backups: Backups, *, dry_run: bool) -> Outco
     if dry_run:
         return outcome
     if outcome.changed:
-        wrap.write_atomic(config.path, after_bytes)
+        _write(config.path, after_bytes)
         _record("client.unwrap", outcome, data, after_bytes)
     backups.drop(config.path)
     return outcome

@@ -31,6 +31,7 @@ class Assignment:
     start: int  # value span
     end: int
     line_end: int  # just after the newline ending the assignment (or len(text))
+    items: tuple[tuple[int, int], ...] = ()  # spans of the items when the value is an array
 
 
 class _Scanner:
@@ -133,13 +134,15 @@ class _Scanner:
                 continue
             return tuple(parts), last
 
-    def value(self, depth: int = 0) -> None:
+    def value(self, depth: int = 0) -> list[tuple[int, int]]:
+        """Skip one value; for an array, return the spans of its items."""
         if depth > 64:
             raise self.fail("nested deeper than 64")
         text = self.text
         if self.pos >= len(text):
             raise self.fail("expected a value")
         char = text[self.pos]
+        items: list[tuple[int, int]] = []
         if char in "\"'":
             self.string()
         elif char == "[":
@@ -148,8 +151,10 @@ class _Scanner:
                 self.blank()
                 if text.startswith("]", self.pos):
                     self.pos += 1
-                    return
+                    return items
+                start = self.pos
                 self.value(depth + 1)
+                items.append((start, self.pos))
                 self.blank()
                 if text.startswith(",", self.pos):
                     self.pos += 1
@@ -161,7 +166,7 @@ class _Scanner:
                 self.spaces()
                 if text.startswith("}", self.pos):
                     self.pos += 1
-                    return
+                    return items
                 self.key()
                 if not text.startswith("=", self.pos):
                     raise self.fail("expected '='")
@@ -178,6 +183,7 @@ class _Scanner:
             if not match:
                 raise self.fail("expected a value")
             self.pos = match.end()
+        return items
 
 
 def _escaped(text: str, index: int) -> bool:
@@ -221,7 +227,10 @@ def assignments(text: str, where: str = "config") -> list[Assignment]:
         scan.pos += 1
         scan.spaces()
         start = scan.pos
-        scan.value()
+        items = scan.value()
         end = scan.pos
         scan.end_of_line()
-        found.append(Assignment((*table, *key), line_start, key_start, last, start, end, scan.pos))
+        path = (*table, *key)
+        found.append(
+            Assignment(path, line_start, key_start, last, start, end, scan.pos, tuple(items))
+        )

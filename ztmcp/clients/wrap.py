@@ -41,13 +41,7 @@ class Step:
     server: Server
     action: Action
     why: str = ""
-    command: str | None = None
-    args: tuple[str, ...] = ()
-
-    def change(self) -> Change | None:
-        if self.action in (Action.WRAP, Action.UNWRAP) and self.command is not None:
-            return Change(self.server, self.command, self.args)
-        return None
+    change: Change | None = None
 
 
 def ztmcp_command(argv0: str, which: Callable[[str], str | None], python: str) -> tuple[str, ...]:
@@ -62,19 +56,21 @@ def ztmcp_command(argv0: str, which: Callable[[str], str | None], python: str) -
     return (os.path.abspath(python), "-m", "ztmcp")
 
 
-def _run_tail(server: Server) -> tuple[str, ...] | None:
-    """The wrapped command (after ``--``) if ``server`` is already a ``ztmcp run``."""
+def _run_tail(server: Server) -> int | None:
+    """Where the wrapped command starts in ``args`` (after ``--``) if ``server`` is already a
+    ``ztmcp run``, else None."""
     if server.command is None or server.args is None:
         return None
     args = list(server.args)
     name = Path(server.command).name.lower()
+    skip = 0
     if args[:2] == ["-m", "ztmcp"] and name.startswith("python"):
-        args = args[2:]
+        skip = 2
     elif not name.startswith("ztmcp"):
         return None
-    if not args or args[0] != "run" or "--" not in args:
+    if args[skip : skip + 1] != ["run"] or "--" not in args[skip:]:
         return None
-    return tuple(args[args.index("--") + 1 :])
+    return args.index("--", skip) + 1
 
 
 def is_wrapped(server: Server) -> bool:
@@ -117,34 +113,35 @@ def plan_wrap(
                     )
                 )
                 continue
-            run = ("run", "--name", server.name, "--", os.path.abspath(found), *(server.args or ()))
-            steps.append(Step(server, Action.WRAP, command=ztmcp[0], args=(*ztmcp[1:], *run)))
+            run = ("run", "--name", server.name, "--", os.path.abspath(found))
+            change = Change(server, ztmcp[0], insert=(*ztmcp[1:], *run))
+            steps.append(Step(server, Action.WRAP, change=change))
     return steps
 
 
 def plan_unwrap(servers: Sequence[Server], originals: dict[tuple[str, ...], Any]) -> list[Step]:
-    """Undo wraps: each wrapped server gets the command it had (recorded at wrap time), else
-    the command after ``--``."""
+    """Undo wraps: each wrapped server keeps the command and arguments after ``--`` (as they
+    are now), with the command written as it was before the wrap when that is recorded."""
     steps: list[Step] = []
     for server in servers:
-        tail = _run_tail(server)
-        if tail is None:
+        start = _run_tail(server)
+        if start is None or server.args is None:
             steps.append(Step(server, Action.PLAIN))
             continue
-        recorded = originals.get(server.key)
-        if isinstance(recorded, dict) and isinstance(recorded.get("command"), str):
-            command, args = recorded["command"], tuple(recorded.get("args") or ())
-        elif tail:
-            command, args = tail[0], tuple(tail[1:])
-        else:
+        if start >= len(server.args):
             steps.append(Step(server, Action.SKIP, "ztmcp run without a command after --"))
             continue
-        steps.append(Step(server, Action.UNWRAP, command=command, args=args))
+        command = server.args[start]
+        recorded = originals.get(server.key)
+        if isinstance(recorded, dict) and recorded.get("resolved") == command:
+            command = str(recorded.get("command", command))
+        change = Change(server, command, drop=start + 1)
+        steps.append(Step(server, Action.UNWRAP, change=change))
     return steps
 
 
 def apply(client: Client, text: str, where: str, steps: Sequence[Step]) -> str:
-    changes = [c for c in (s.change() for s in steps) if c is not None]
+    changes = [s.change for s in steps if s.change is not None]
     return formats.rewrite(client, text, where, changes)
 
 
@@ -202,14 +199,21 @@ class Backups:
             ) from None
 
     def put(self, config: Path, backup: Backup) -> None:
-        paths.private_dir(self.directory)
+        """Keep the original; ``ConfigError`` if it cannot be kept (the caller then stops)."""
         body = {
             "path": backup.path,
             "original": base64.b64encode(backup.original).decode(),
             "wrapped_sha256": backup.wrapped_sha256,
             "entries": [{"key": list(k), **v} for k, v in backup.originals.items()],
         }
-        write_atomic(self._file(config), json.dumps(body, indent=1).encode(), mode=0o600)
+        try:
+            paths.private_dir(self.directory)
+            write_atomic(self._file(config), json.dumps(body, indent=1).encode(), mode=0o600)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot keep a copy of {config} in {self.directory}: {exc.strerror}",
+                hint="set ZTMCP_HOME to a writable directory",
+            ) from None
 
     def drop(self, config: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
