@@ -10,6 +10,7 @@ from ztmcp import __version__
 from ztmcp.cli import (
     audit_cmd,
     demo_cmd,
+    doctor_cmd,
     eval_cmd,
     grant_cmd,
     pin_cmd,
@@ -85,3 +86,4 @@ proxy_cmd.register(app)
 trust_cmd.register(app)
 tui_cmd.register(app)
 wrap_cmd.register(app)
+doctor_cmd.register(app)
