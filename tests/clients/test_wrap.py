@@ -258,3 +258,22 @@ def test_ztmcp_command_is_absolute(tmp_path: Path) -> None:
     assert wrap.ztmcp_command("-c", lambda _: "/usr/bin/ztmcp", "py") == ("/usr/bin/ztmcp",)
     fallback = wrap.ztmcp_command("-m", lambda _: None, "python3")
     assert os.path.isabs(fallback[0]) and fallback[1:] == ("-m", "ztmcp")
+
+
+def test_crlf_toml_gets_a_crlf_args_line_and_variables_stay_for_the_client(
+    tmp_path: Path, backups: Backups
+) -> None:
+    path = tmp_path / "config.toml"
+    original = b'# crlf\r\n[mcp_servers.time]\r\ncommand = "mcp-server-time"\r\n'
+    path.write_bytes(original)
+    config = ConfigFile(rules.BY_NAME["codex"], path, Scope.USER)
+    ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
+    assert b"\n" not in path.read_bytes().replace(b"\r\n", b"")
+    ops.unwrap_file(config, backups, dry_run=False)
+    assert path.read_bytes() == original
+    vscode = tmp_path / "mcp.json"
+    vscode.write_text('{"servers": {"x": {"command": "${workspaceFolder}/srv", "args": []}}}')
+    config = ConfigFile(rules.BY_NAME["vscode"], vscode, Scope.PROJECT)
+    ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
+    (server,) = formats.servers(config.client, _data(config))
+    assert server.args == ("run", "--name", "x", "--", "${workspaceFolder}/srv")

@@ -164,9 +164,10 @@ def _toml_edits(text: str, where: str, changes: Sequence[Change]) -> list[tuple[
         if args is None:
             prefix = text[command.key_start : command.last_key_start]
             indent = text[command.line_start : command.key_start]
-            line = f"{indent}{prefix}args = {_toml_array(change.args())}\n"
+            newline = "\r\n" if text.endswith("\r\n", 0, command.line_end) else "\n"
+            line = f"{indent}{prefix}args = {_toml_array(change.args())}{newline}"
             if command.line_end == len(text) and not text.endswith("\n"):
-                line = "\n" + line.rstrip("\n")
+                line = newline + line[: -len(newline)]
             edits.append((command.line_end, command.line_end, line))
         elif change.insert or change.drop:
             edits.append(_front(args.items, args.start, args.end, change, _toml_string))

@@ -77,6 +77,16 @@ def is_wrapped(server: Server) -> bool:
     return _run_tail(server) is not None
 
 
+def _resolve(command: str, which: Callable[[str], str | None]) -> str | None:
+    """The absolute path a launcher-started client needs; a command naming a client variable
+    (VS Code's ``${workspaceFolder}``, ``${userHome}``) is kept as written: the client
+    substitutes it before starting ztmcp."""
+    if "${" in command or os.path.isabs(command):
+        return command
+    found = which(command)
+    return os.path.abspath(found) if found else None
+
+
 def plan_wrap(
     servers: Sequence[Server],
     ztmcp: tuple[str, ...],
@@ -102,7 +112,7 @@ def plan_wrap(
         elif server.args is None and "args" in server.entry:
             steps.append(Step(server, Action.SKIP, "args is not a list of strings"))
         else:
-            found = which(server.command) if not os.path.isabs(server.command) else server.command
+            found = _resolve(server.command, which)
             if found is None:
                 steps.append(
                     Step(
@@ -113,7 +123,7 @@ def plan_wrap(
                     )
                 )
                 continue
-            run = ("run", "--name", server.name, "--", os.path.abspath(found))
+            run = ("run", "--name", server.name, "--", found)
             change = Change(server, ztmcp[0], insert=(*ztmcp[1:], *run))
             steps.append(Step(server, Action.WRAP, change=change))
     return steps
