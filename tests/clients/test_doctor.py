@@ -42,9 +42,11 @@ def test_unwrapped_servers_are_problems_with_the_wrap_command(home: Path) -> Non
     assert found["time"].level is Level.PROBLEM
     assert found["time"].fix == "ztmcp wrap --client cursor"
     assert found["web"].fix == "ztmcp proxy https://example.com/mcp --name web"
-    ops.wrap_file(
-        config, ("/x/ztmcp",), lambda n: "/bin/sh", Backups(paths.home() / "w"), dry_run=False
-    )
+    script = home / "bin" / "ztmcp"
+    script.parent.mkdir()
+    script.write_text("")
+    store = Backups(paths.home() / "w")
+    ops.wrap_file(config, (str(script),), lambda n: "/bin/sh", store, dry_run=False)
     after = {f.text.rsplit(": ", 2)[-2]: f for f in _clients(home)}
     assert after["time"].level is Level.OK and after["bare"].level is Level.OK
     # A server added later without ztmcp is reported again.
@@ -52,6 +54,11 @@ def test_unwrapped_servers_are_problems_with_the_wrap_command(home: Path) -> Non
     config.path.write_text(text)
     later = {f.text.rsplit(": ", 2)[-2]: f for f in _clients(home)}
     assert later["later"].level is Level.PROBLEM and later["later"].fix
+    # The ztmcp the entries name is uninstalled: the client cannot start them any more.
+    script.unlink()
+    gone = {f.text.rsplit(": ", 2)[-2]: f for f in _clients(home)}
+    assert gone["time"].level is Level.PROBLEM and "gone" in gone["time"].text
+    assert gone["time"].fix == "ztmcp wrap --client cursor"
 
 
 def test_an_unreadable_config_is_a_problem_not_a_crash(home: Path) -> None:

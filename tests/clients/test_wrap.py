@@ -277,3 +277,27 @@ def test_crlf_toml_gets_a_crlf_args_line_and_variables_stay_for_the_client(
     ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
     (server,) = formats.servers(config.client, _data(config))
     assert server.args == ("run", "--name", "x", "--", "${workspaceFolder}/srv")
+
+
+@pytest.mark.parametrize(
+    ("command", "front"),
+    [("/gone/venv/bin/ztmcp", []), ("/gone/venv/bin/python", ["-m", "ztmcp"])],
+)
+def test_an_entry_behind_a_ztmcp_that_is_gone_is_repointed(
+    command: str, front: list[str], tmp_path: Path, backups: Backups
+) -> None:
+    import json
+
+    args = [*front, "run", "--name", "t", "--", "/usr/local/bin/mcp-server-time", "-x"]
+    path = tmp_path / "mcp.json"
+    path.write_text(json.dumps({"mcpServers": {"t": {"command": command, "args": args}}}))
+    config = ConfigFile(rules.BY_NAME["cursor"], path, Scope.USER)
+    (server,) = formats.servers(config.client, _data(config))
+    assert wrap.is_stale(server)
+    outcome = ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
+    assert [s.action for s in outcome.steps] == [Action.REPOINT]
+    (server,) = formats.servers(config.client, _data(config))
+    assert server.command == ZTMCP[0]
+    assert server.args == ("run", "--name", "t", "--", "/usr/local/bin/mcp-server-time", "-x")
+    again = ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
+    assert not again.changed

@@ -66,7 +66,16 @@ def clients(platform: str, home: Path, env: Mapping[str, str], project: Path) ->
             found.append(Finding("clients", Level.INFO, f"{where}: no servers"))
         for server in servers:
             label = f"{where}: {server.name}"
-            if wrap.is_wrapped(server):
+            if wrap.is_stale(server):
+                found.append(
+                    Finding(
+                        "clients",
+                        Level.PROBLEM,
+                        f"{label}: names a ztmcp that is gone ({server.command})",
+                        fix,
+                    )
+                )
+            elif wrap.is_wrapped(server):
                 found.append(Finding("clients", Level.OK, f"{label}: behind ztmcp run"))
             elif server.command is None and server.url is not None:
                 found.append(

@@ -88,6 +88,7 @@ def _report(outcome: object, dry_run: bool) -> None:
         Action.WRAP: "would wrap" if dry_run else "wrapped",
         Action.UNWRAP: "would unwrap" if dry_run else "unwrapped",
         Action.WRAPPED: "already wrapped",
+        Action.REPOINT: "would repoint" if dry_run else "repointed",
         Action.PLAIN: "not wrapped",
         Action.SKIP: "left alone",
     }

@@ -118,11 +118,11 @@ def _front(
     render: Callable[[str], str],
 ) -> tuple[int, int, str]:
     """The edit of an array's front: drop the first items, insert new ones (spans inside)."""
+    added = ", ".join(render(v) for v in change.insert)
     if change.drop:
         if change.drop < len(items):
-            return (items[0][0], items[change.drop][0], "")
-        return (open_at + 1, close_at - 1, "")
-    added = ", ".join(render(v) for v in change.insert)
+            return (items[0][0], items[change.drop][0], added + (", " if added else ""))
+        return (open_at + 1, close_at - 1, added)
     return (open_at + 1, open_at + 1, added + (", " if items else ""))
 
 

@@ -32,6 +32,7 @@ class Action(Enum):
     WRAP = "wrap"  # rewritten to go through ztmcp
     UNWRAP = "unwrap"  # rewritten back to the original command
     WRAPPED = "wrapped"  # already behind ztmcp: left alone
+    REPOINT = "repoint"  # behind a ztmcp that is gone: pointed at this one
     PLAIN = "plain"  # not behind ztmcp (unwrap: nothing to do)
     SKIP = "skip"  # cannot be wrapped; ``why`` says what to do
 
@@ -77,6 +78,18 @@ def is_wrapped(server: Server) -> bool:
     return _run_tail(server) is not None
 
 
+def is_stale(server: Server, exists: Callable[[str], bool] = os.path.exists) -> bool:
+    """Wrapped, but by a ztmcp (or interpreter) whose absolute path no longer exists: an
+    uninstalled venv, a moved checkout. The client cannot start the server any more."""
+    command = server.command
+    return (
+        is_wrapped(server)
+        and command is not None
+        and os.path.isabs(command)
+        and not exists(command)
+    )
+
+
 def _resolve(command: str, which: Callable[[str], str | None]) -> str | None:
     """The absolute path a launcher-started client needs; a command naming a client variable
     (VS Code's ``${workspaceFolder}``, ``${userHome}``) is kept as written: the client
@@ -92,10 +105,17 @@ def plan_wrap(
     ztmcp: tuple[str, ...],
     which: Callable[[str], str | None],
     client: Client,
+    exists: Callable[[str], bool] = os.path.exists,
 ) -> list[Step]:
     steps: list[Step] = []
     for server in servers:
-        if is_wrapped(server):
+        if is_stale(server, exists) and server.command != ztmcp[0]:
+            old = list(server.args or ())
+            skip = 2 if old[:2] == ["-m", "ztmcp"] else 0
+            change = Change(server, ztmcp[0], insert=ztmcp[1:], drop=skip)
+            why = f"the ztmcp it named ({server.command}) is gone"
+            steps.append(Step(server, Action.REPOINT, why, change=change))
+        elif is_wrapped(server):
             steps.append(Step(server, Action.WRAPPED, "already behind ztmcp run"))
         elif server.url is not None and server.command is None:
             steps.append(
