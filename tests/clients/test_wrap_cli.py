@@ -83,3 +83,18 @@ def test_a_broken_config_is_named_and_left_alone(home: Path) -> None:
     done = _ztmcp(["wrap", "--config", str(config)], home, home / "project")
     assert done.returncode == 2 and "duplicate key 'a'" in done.stderr
     assert config.read_text() == '{"servers": {"a": {"command": "x"}, "a": {}}}'
+
+
+def test_an_env_script_whose_interpreter_a_launcher_misses_is_noted(home: Path) -> None:
+    interpreter = home / "bin" / "my-node"
+    interpreter.write_text("#!/bin/sh\n")
+    interpreter.chmod(0o755)
+    server = home / "bin" / "mcp-server-time"
+    server.write_text("#!/usr/bin/env my-node\n")
+    config = home / "project" / ".cursor" / "mcp.json"
+    config.parent.mkdir()
+    config.write_text(render("cursor", "mcp-server-time", []))
+    done = _ztmcp(["wrap", "--config", str(config)], home, home / "project")
+    assert done.returncode == 0, done.stderr
+    assert "#!/usr/bin/env my-node is not on a desktop launcher's PATH" in done.stdout
+    assert f'"env": {{"PATH": "{home / "bin"}:/usr/bin:/bin"}}' in done.stdout

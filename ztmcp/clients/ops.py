@@ -7,7 +7,7 @@ recorded, the file is left as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,19 @@ def _record(kind: str, outcome: Outcome, data: bytes, after: bytes) -> None:
     )
 
 
+def _which_in(name: str, path: str) -> str | None:
+    import shutil
+
+    return shutil.which(name, path=path)
+
+
+def _noted(step: Step) -> Step:
+    if step.action is not Action.WRAP or step.change is None:
+        return step
+    note = wrap.launcher_note(step.change.insert[-1], _which_in)
+    return replace(step, why=note) if note else step
+
+
 def wrap_file(
     config: ConfigFile,
     ztmcp: tuple[str, ...],
@@ -98,7 +111,7 @@ def wrap_file(
     else:  # edited since the last wrap: the original is now this file, unwrapped
         undo = wrap.plan_unwrap(servers, originals)
         original = wrap.apply(client, text, where, undo).encode()
-    steps = wrap.plan_wrap(servers, ztmcp, which, client)
+    steps = [_noted(step) for step in wrap.plan_wrap(servers, ztmcp, which, client)]
     after = wrap.apply(client, text, where, steps)
     for step in steps:
         if step.action is Action.WRAP and step.change is not None:

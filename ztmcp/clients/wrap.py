@@ -100,6 +100,38 @@ def _resolve(command: str, which: Callable[[str], str | None]) -> str | None:
     return os.path.abspath(found) if found else None
 
 
+LAUNCHER_PATH = "/usr/bin:/bin"  # what a client started from a desktop launcher may get
+
+
+def interpreter(path: str) -> str | None:
+    """The program a ``#!/usr/bin/env NAME`` script asks ``PATH`` for, else None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].decode(errors="replace").split()
+    if len(words) < 2 or os.path.basename(words[0]) != "env" or words[-1].startswith("-"):
+        return None
+    return words[-1]
+
+
+def launcher_note(resolved: str, which: Callable[[str, str], str | None]) -> str:
+    """What a launcher-started client will miss: the interpreter of a ``#!/usr/bin/env``
+    script that is on this shell's PATH but not on ``LAUNCHER_PATH`` (nvm, Homebrew)."""
+    name = interpreter(resolved)
+    if name is None or which(name, LAUNCHER_PATH) is not None:
+        return ""
+    here = which(name, os.environ.get("PATH", ""))
+    where = f'"{os.path.dirname(here)}:{LAUNCHER_PATH}"' if here else "its directory"
+    return (
+        f"its #!/usr/bin/env {name} is not on a desktop launcher's PATH ({LAUNCHER_PATH}): "
+        f'if the client cannot start it, add "env": {{"PATH": {where}}} to the entry'
+    )
+
+
 def plan_wrap(
     servers: Sequence[Server],
     ztmcp: tuple[str, ...],
