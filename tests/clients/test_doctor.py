@@ -41,7 +41,10 @@ def test_unwrapped_servers_are_problems_with_the_wrap_command(home: Path) -> Non
     found = {f.text.rsplit(": ", 2)[-2]: f for f in _clients(home)}
     assert found["time"].level is Level.PROBLEM
     assert found["time"].fix == "ztmcp wrap --client cursor"
-    assert found["web"].fix == "ztmcp proxy https://example.com/mcp --name web"
+    assert found["web"].fix == (
+        "ztmcp proxy --port 8931 --name web https://example.com/mcp, "
+        "then ztmcp wrap --client cursor --http-port 8931"
+    )
     script = home / "bin" / "ztmcp"
     script.parent.mkdir()
     script.write_text("")

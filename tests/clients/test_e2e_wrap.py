@@ -83,7 +83,7 @@ def test_wrapped_entry_reaches_the_server_and_unwrap_restores_bytes(
         "ZTMCP_HOME": str(home),
     }
     out = _ztmcp(["wrap", "--client", client, "--config", str(config)], shell_env)
-    assert "wrapped" in out and "ztmcp proxy https://example.com/mcp" in out
+    assert "wrapped" in out and "ztmcp proxy --port 8931 --name web https://example.com/mcp" in out
     spec = rules.BY_NAME[client]
     data = formats.load(spec, config.read_text(), str(config))
     entries = {s.name: s for s in formats.servers(spec, data)}

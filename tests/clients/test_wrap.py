@@ -78,7 +78,9 @@ def test_wrap_then_unwrap_restores_the_same_bytes(
     assert _data(config) != before
     skipped = [s for s in outcome.steps if s.action is Action.SKIP]
     assert [s.server.name for s in skipped] == ["web"] * len(skipped)
-    assert all("ztmcp proxy https://example.com/mcp" in s.why for s in skipped)
+    assert all(
+        "ztmcp proxy --port 8931 --name web https://example.com/mcp" in s.why for s in skipped
+    )
     # Idempotent: wrapping again changes nothing.
     again = ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
     assert not again.changed
@@ -301,3 +303,36 @@ def test_an_entry_behind_a_ztmcp_that_is_gone_is_repointed(
     assert server.args == ("run", "--name", "t", "--", "/usr/local/bin/mcp-server-time", "-x")
     again = ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
     assert not again.changed
+
+
+@pytest.mark.parametrize("client", ["vscode", "windsurf", "codex", "claude-code"])
+def test_http_servers_go_behind_a_local_proxy_with_http_port(
+    client: str, tmp_path: Path, backups: Backups
+) -> None:
+    import itertools
+
+    config = _config(tmp_path, client)
+    original = config.path.read_bytes()
+    ports = itertools.count(9100)
+    outcome = ops.wrap_file(config, ZTMCP, which, backups, dry_run=False, ports=ports)
+    web = [s for s in outcome.steps if s.server.name == "web"]
+    assert web and all(s.action is Action.WRAP for s in web)
+    assert "keep it running: ztmcp proxy --port 9100 --name web https://example.com/mcp" in (
+        web[0].why
+    )
+    urls = [s.url for s in formats.servers(config.client, _data(config)) if s.name == "web"]
+    assert urls[0] == "http://127.0.0.1:9100/mcp"
+    again = ops.wrap_file(config, ZTMCP, which, backups, dry_run=False, ports=ports)
+    assert not again.changed
+    assert all(s.action is Action.WRAPPED for s in again.steps if s.server.name == "web")
+    # Edited since: the entry-by-entry inverse gives the upstream URL back too.
+    config.path.write_bytes(config.path.read_bytes() + b"\n")
+    ops.unwrap_file(config, backups, dry_run=False)
+    after = formats.servers(config.client, _data(config))
+    assert [s.url for s in after if s.name == "web"][0] == "https://example.com/mcp"
+    assert not any(wrap.is_wrapped(s) for s in after)
+    # Unchanged since the wrap: byte for byte, the URL included.
+    config.path.write_bytes(original)
+    ops.wrap_file(config, ZTMCP, which, backups, dry_run=False, ports=ports)
+    ops.unwrap_file(config, backups, dry_run=False)
+    assert config.path.read_bytes() == original

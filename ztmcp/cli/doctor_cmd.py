@@ -36,7 +36,10 @@ class Finding:
 
 
 def clients(platform: str, home: Path, env: Mapping[str, str], project: Path) -> list[Finding]:
+    from urllib.parse import urlsplit
+
     from ztmcp.clients import ops, rules, wrap
+    from ztmcp.state import paths
 
     found: list[Finding] = []
     configs = rules.discover(platform, home, env, project)
@@ -57,6 +60,7 @@ def clients(platform: str, home: Path, env: Mapping[str, str], project: Path) ->
             fix += f" --config {config.path}"
         try:
             servers = ops.inspect(config)
+            kept = wrap.Backups(paths.home() / "wrap").get(config.path)
         except ZtmcpError as exc:
             found.append(
                 Finding("clients", Level.PROBLEM, f"{where}: {exc.message}", exc.hint or "")
@@ -77,13 +81,28 @@ def clients(platform: str, home: Path, env: Mapping[str, str], project: Path) ->
                 )
             elif wrap.is_wrapped(server):
                 found.append(Finding("clients", Level.OK, f"{label}: behind ztmcp run"))
+            elif (
+                server.command is None
+                and server.url is not None
+                and kept is not None
+                and (kept.originals.get(server.key, {}).get("url_local") == server.url)
+            ):
+                upstream = kept.originals[server.key].get("url")
+                port = urlsplit(server.url).port or 0
+                run = wrap.proxy_command(port, server.name, str(upstream))
+                found.append(
+                    Finding(
+                        "clients", Level.OK, f"{label}: behind ztmcp proxy (keep `{run}` running)"
+                    )
+                )
             elif server.command is None and server.url is not None:
                 found.append(
                     Finding(
                         "clients",
                         Level.PROBLEM,
                         f"{label}: HTTP server {server.url}, not behind ztmcp",
-                        f"ztmcp proxy {server.url} --name {server.name}",
+                        f"{wrap.proxy_command(8931, server.name, server.url)}, then "
+                        f"{fix} --http-port 8931",
                     )
                 )
             else:

@@ -107,11 +107,24 @@ def wrap(
     client: ClientOpt = None,
     config: ConfigOpt = None,
     dry_run: DryOpt = False,
+    http_port: Annotated[
+        int | None,
+        typer.Option(
+            "--http-port",
+            metavar="PORT",
+            min=1,
+            max=65535,
+            help="Also point HTTP servers at local `ztmcp proxy`s on PORT, PORT+1, … "
+            "(each proxy must be running: the command is printed).",
+        ),
+    ] = None,
 ) -> None:
     """Put every stdio server of your MCP clients behind `ztmcp run`, by absolute path.
 
     Edits keep comments and formatting, are atomic, and keep the original for `ztmcp unwrap`.
     """
+    import itertools
+
     from ztmcp.clients import ops, wrap
     from ztmcp.state import paths
 
@@ -124,8 +137,12 @@ def wrap(
             )
         ztmcp = wrap.ztmcp_command(sys.argv[0], shutil.which, sys.executable)
         backups = wrap.Backups(paths.home() / "wrap")
+        ports = itertools.count(http_port) if http_port is not None else None
         for found in selected:
-            _report(ops.wrap_file(found, ztmcp, shutil.which, backups, dry_run=dry_run), dry_run)
+            outcome = ops.wrap_file(
+                found, ztmcp, shutil.which, backups, dry_run=dry_run, ports=ports
+            )
+            _report(outcome, dry_run)
     except ZtmcpError as exc:
         fail(exc)
 

@@ -29,6 +29,7 @@ class Server:
     args: tuple[str, ...] | None  # None: the entry has no args
     url: str | None
     entry: Any  # the whole entry, as data
+    url_key: str | None = None  # the key that holds ``url``
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -39,12 +40,14 @@ class Server:
 class Change:
     """Set ``command``; the new args are ``insert`` followed by the old args minus the first
     ``drop``. Editing the front of the list (not the whole list) keeps the comments and layout
-    of the server's own arguments."""
+    of the server's own arguments. With ``url`` set, only the URL is replaced (an HTTP
+    server put behind, or taken from behind, a local ``ztmcp proxy``)."""
 
     server: Server
-    command: str
+    command: str | None
     insert: tuple[str, ...] = ()
     drop: int = 0
+    url: str | None = None
 
     def args(self) -> list[str]:
         return [*self.insert, *(self.server.args or ())[self.drop :]]
@@ -80,9 +83,8 @@ def servers(client: Client, data: Any) -> list[Server]:
                     continue
                 command = entry.get("command")
                 args = entry.get("args")
-                url = next(
-                    (entry[k] for k in client.url_keys if isinstance(entry.get(k), str)), None
-                )
+                url_key = next((k for k in client.url_keys if isinstance(entry.get(k), str)), None)
+                url = entry[url_key] if url_key is not None else None
                 ok_args = isinstance(args, list) and all(isinstance(a, str) for a in args)
                 found.append(
                     Server(
@@ -91,6 +93,7 @@ def servers(client: Client, data: Any) -> list[Server]:
                         command=command if isinstance(command, str) else None,
                         args=tuple(args) if isinstance(args, list) and ok_args else None,
                         url=url,
+                        url_key=url_key,
                         entry=entry,
                     )
                 )
@@ -133,8 +136,13 @@ def _json_edits(text: str, where: str, changes: Sequence[Change]) -> list[tuple[
         node: jsonc.Node | None = root
         for part in change.server.key:
             node = node.get(part) if node is not None else None
+        if node is not None and change.url is not None and change.server.url_key is not None:
+            target = node.get(change.server.url_key)
+            if target is not None:
+                edits.append((target.start, target.end, _json_string(change.url)))
+                continue
         command = node.get("command") if node is not None else None
-        if node is None or command is None:
+        if node is None or command is None or change.command is None:
             raise ConfigError(f"{where}: {change.server.name}: entry not found for editing")
         edits.append((command.start, command.end, json.dumps(change.command, ensure_ascii=False)))
         args = node.get("args")
@@ -152,8 +160,14 @@ def _toml_edits(text: str, where: str, changes: Sequence[Change]) -> list[tuple[
     edits: list[tuple[int, int, str]] = []
     for change in changes:
         key = change.server.key
+        if change.url is not None and change.server.url_key is not None:
+            target = spans.get((*key, change.server.url_key))
+            if target is None:
+                raise ConfigError(f"{where}: {change.server.name}: no url line to edit")
+            edits.append((target.start, target.end, _toml_string(change.url)))
+            continue
         command = spans.get((*key, "command"))
-        if command is None:
+        if command is None or change.command is None:
             raise ConfigError(
                 f"{where}: {change.server.name}: the server is not written as a "
                 f"[{'.'.join(key)}] table with a command line",
@@ -189,6 +203,9 @@ def rewrite(client: Client, text: str, where: str, changes: Sequence[Change]) ->
         entry = expected
         for part in change.server.key:
             entry = entry[part]
+        if change.url is not None and change.server.url_key is not None:
+            entry[change.server.url_key] = change.url
+            continue
         entry["command"] = change.command
         entry["args"] = change.args()
     try:

@@ -6,7 +6,7 @@ recorded, the file is left as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,7 @@ def _which_in(name: str, path: str) -> str | None:
 
 
 def _noted(step: Step) -> Step:
-    if step.action is not Action.WRAP or step.change is None:
+    if step.action is not Action.WRAP or step.change is None or step.change.url is not None:
         return step
     note = wrap.launcher_note(step.change.insert[-1], _which_in)
     return replace(step, why=note) if note else step
@@ -97,6 +97,7 @@ def wrap_file(
     backups: Backups,
     *,
     dry_run: bool,
+    ports: Iterator[int] | None = None,
 ) -> Outcome:
     where = str(config.path)
     data, text = read_text(config.path)
@@ -111,11 +112,17 @@ def wrap_file(
     else:  # edited since the last wrap: the original is now this file, unwrapped
         undo = wrap.plan_unwrap(servers, originals)
         original = wrap.apply(client, text, where, undo).encode()
-    steps = [_noted(step) for step in wrap.plan_wrap(servers, ztmcp, which, client)]
+    planned = wrap.plan_wrap(servers, ztmcp, which, client, ports=ports, originals=originals)
+    steps = [_noted(step) for step in planned]
     after = wrap.apply(client, text, where, steps)
     for step in steps:
-        if step.action is Action.WRAP and step.change is not None:
-            resolved = step.change.insert[-1]
+        change = step.change
+        if step.action is not Action.WRAP or change is None:
+            continue
+        if change.url is not None:
+            originals[step.server.key] = {"url": step.server.url, "url_local": change.url}
+        else:
+            resolved = change.insert[-1]
             originals[step.server.key] = {"command": step.server.command, "resolved": resolved}
     outcome = Outcome(config, text, after, tuple(steps))
     if dry_run or not outcome.changed:

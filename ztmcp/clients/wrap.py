@@ -15,11 +15,12 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ztmcp.clients import formats
 from ztmcp.clients.formats import Change, Server
@@ -138,9 +139,18 @@ def plan_wrap(
     which: Callable[[str], str | None],
     client: Client,
     exists: Callable[[str], bool] = os.path.exists,
+    *,
+    ports: Iterator[int] | None = None,
+    originals: Mapping[tuple[str, ...], Any] | None = None,
 ) -> list[Step]:
+    """One step per server. HTTP servers go behind a local ``ztmcp proxy`` only when ``ports``
+    is given (``--http-port``): the entry then names the proxy, which must be running."""
     steps: list[Step] = []
     for server in servers:
+        recorded = (originals or {}).get(server.key)
+        if server.url is not None and server.command is None:
+            steps.append(_plan_http(server, client, ports, recorded))
+            continue
         if is_stale(server, exists) and server.command != ztmcp[0]:
             old = list(server.args or ())
             skip = 2 if old[:2] == ["-m", "ztmcp"] else 0
@@ -149,16 +159,6 @@ def plan_wrap(
             steps.append(Step(server, Action.REPOINT, why, change=change))
         elif is_wrapped(server):
             steps.append(Step(server, Action.WRAPPED, "already behind ztmcp run"))
-        elif server.url is not None and server.command is None:
-            steps.append(
-                Step(
-                    server,
-                    Action.SKIP,
-                    "an HTTP server needs a running proxy: start "
-                    f"`ztmcp proxy {server.url} --name {server.name}` and point "
-                    f"{client.title} at the address it prints",
-                )
-            )
         elif server.command is None:
             steps.append(Step(server, Action.SKIP, "no command and no url: not a server entry"))
         elif server.args is None and "args" in server.entry:
@@ -181,11 +181,53 @@ def plan_wrap(
     return steps
 
 
+def proxy_command(port: int, name: str, upstream: str) -> str:
+    return f"ztmcp proxy --port {port} --name {name} {upstream}"
+
+
+def local_url(port: int, upstream: str) -> str:
+    """The address ``ztmcp proxy --port PORT UPSTREAM`` serves: loopback, the upstream's path."""
+    parts = urlsplit(upstream)
+    query = f"?{parts.query}" if parts.query else ""
+    return f"http://127.0.0.1:{port}{parts.path or '/'}{query}"
+
+
+def _plan_http(server: Server, client: Client, ports: Iterator[int] | None, recorded: Any) -> Step:
+    assert server.url is not None
+    if isinstance(recorded, dict) and recorded.get("url_local") == server.url:
+        port = urlsplit(server.url).port or 0
+        upstream = str(recorded.get("url"))
+        why = f"behind ztmcp proxy; keep it running: {proxy_command(port, server.name, upstream)}"
+        return Step(server, Action.WRAPPED, why)
+    if ports is None:
+        return Step(
+            server,
+            Action.SKIP,
+            "an HTTP server goes behind a running proxy: start "
+            f"`{proxy_command(8931, server.name, server.url)}` and run "
+            "ztmcp wrap --http-port 8931 (or point "
+            f"{client.title} at the address the proxy prints)",
+        )
+    port = next(ports)
+    local = local_url(port, server.url)
+    why = f"now {local}; keep it running: {proxy_command(port, server.name, server.url)}"
+    return Step(server, Action.WRAP, why, change=Change(server, None, url=local))
+
+
 def plan_unwrap(servers: Sequence[Server], originals: dict[tuple[str, ...], Any]) -> list[Step]:
     """Undo wraps: each wrapped server keeps the command and arguments after ``--`` (as they
     are now), with the command written as it was before the wrap when that is recorded."""
     steps: list[Step] = []
     for server in servers:
+        recorded = originals.get(server.key)
+        if server.url is not None and server.command is None:
+            local = isinstance(recorded, dict) and recorded.get("url_local") == server.url
+            if local and isinstance(recorded, dict) and isinstance(recorded.get("url"), str):
+                change = Change(server, None, url=recorded["url"])
+                steps.append(Step(server, Action.UNWRAP, change=change))
+            else:
+                steps.append(Step(server, Action.PLAIN))
+            continue
         start = _run_tail(server)
         if start is None or server.args is None:
             steps.append(Step(server, Action.PLAIN))
@@ -194,7 +236,6 @@ def plan_unwrap(servers: Sequence[Server], originals: dict[tuple[str, ...], Any]
             steps.append(Step(server, Action.SKIP, "ztmcp run without a command after --"))
             continue
         command = server.args[start]
-        recorded = originals.get(server.key)
         if isinstance(recorded, dict) and recorded.get("resolved") == command:
             command = str(recorded.get("command", command))
         change = Change(server, command, drop=start + 1)
