@@ -99,3 +99,50 @@ def test_wrapped_entry_reaches_the_server_and_unwrap_restores_bytes(
     out = _ztmcp(["unwrap", "--client", client, "--config", str(config)], shell_env)
     assert "byte for byte" in out
     assert config.read_bytes() == original
+
+
+async def _echo_over_http(url: str) -> None:
+    with anyio.fail_after(SESSION_TIMEOUT):
+        async with Client(url, mode="legacy", cache=None) as client:
+            result = await client.call_tool("echo", {"message": "through ztmcp proxy"})
+            assert "through ztmcp proxy" in str(result.content)
+
+
+@pytest.mark.parametrize("client", ["vscode", "codex"])
+def test_http_entry_reaches_the_server_through_the_proxy_it_names(
+    client: str, peers: Peers, tmp_path: Path
+) -> None:
+    from tests.e2e.proxy_process import ztmcp_proxy
+    from tests.e2e.test_proxy_sdk import everything_server, free_port
+
+    home = tmp_path / "ztmcp-home"
+    env = {"PATH": MINIMAL_PATH, "HOME": str(tmp_path), "ZTMCP_HOME": str(home)}
+    with everything_server(peers) as upstream:
+        config = tmp_path / FILES[client]
+        config.write_text(
+            render(client, "/bin/true", ["-x"]).replace("https://example.com/mcp", upstream)
+        )
+        original = config.read_bytes()
+        port = free_port()
+        out = _ztmcp(
+            ["wrap", "--client", client, "--config", str(config), "--http-port", str(port)], env
+        )
+        assert f"ztmcp proxy --port {port} --name web {upstream}" in out
+        spec = rules.BY_NAME[client]
+        data = formats.load(spec, config.read_text(), str(config))
+        (web,) = [s for s in formats.servers(spec, data) if s.name == "web"]
+        assert web.url == f"http://127.0.0.1:{port}/mcp"
+        # The command wrap printed, as the user runs it (the helper's --port 0 is overridden).
+        with ztmcp_proxy(
+            upstream,
+            "--port",
+            str(port),
+            "--name",
+            "web",
+            cwd=tmp_path,
+            env={**os.environ, "ZTMCP_HOME": str(home)},
+        ) as proxy:
+            assert proxy.url == web.url
+            anyio.run(_echo_over_http, web.url)
+    out = _ztmcp(["unwrap", "--client", client, "--config", str(config)], env)
+    assert config.read_bytes() == original

@@ -329,7 +329,7 @@ def test_http_servers_go_behind_a_local_proxy_with_http_port(
     config.path.write_bytes(config.path.read_bytes() + b"\n")
     ops.unwrap_file(config, backups, dry_run=False)
     after = formats.servers(config.client, _data(config))
-    assert [s.url for s in after if s.name == "web"][0] == "https://example.com/mcp"
+    assert next(s.url for s in after if s.name == "web") == "https://example.com/mcp"
     assert not any(wrap.is_wrapped(s) for s in after)
     # Unchanged since the wrap: byte for byte, the URL included.
     config.path.write_bytes(original)
