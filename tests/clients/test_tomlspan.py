@@ -73,3 +73,41 @@ def test_string_rendering_reads_back(command: str, args: list[str]) -> None:
 def test_refuses_what_it_cannot_read(text: str) -> None:
     with pytest.raises(ConfigError):
         tomlspan.assignments(text)
+
+
+keys = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=6)
+scalars = (
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+    | st.integers()
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+tables = st.recursive(
+    st.dictionaries(keys, scalars | st.lists(scalars, max_size=3), max_size=4),
+    lambda inner: st.dictionaries(keys, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _leaves(data: dict[str, object], at: tuple[str, ...] = ()) -> dict[tuple[str, ...], object]:
+    out: dict[tuple[str, ...], object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out |= _leaves(value, (*at, key))
+        else:
+            out[(*at, key)] = value
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables, st.booleans())
+def test_differential_against_tomllib(data: dict[str, object], multiline: bool) -> None:
+    """Every value tomli-w writes is found at its full path, and its span reads back as it."""
+    import tomli_w
+
+    text = tomli_w.dumps(data, multiline_strings=multiline)
+    found = {a.path: text[a.start : a.end] for a in tomlspan.assignments(text)}
+    leaves = _leaves(tomllib.loads(text))
+    assert set(found) == set(leaves)
+    for path, raw in found.items():
+        assert tomllib.loads(f"v = {raw}")["v"] == leaves[path]

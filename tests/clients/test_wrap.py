@@ -336,3 +336,34 @@ def test_http_servers_go_behind_a_local_proxy_with_http_port(
     ops.wrap_file(config, ZTMCP, which, backups, dry_run=False, ports=ports)
     ops.unwrap_file(config, backups, dry_run=False)
     assert config.path.read_bytes() == original
+
+
+def test_a_failed_rename_leaves_the_file_and_no_temp_behind(
+    tmp_path: Path, backups: Backups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection at the last step (the rename): the config keeps its bytes, no temp file
+    is left, nothing is audited as written, and a later wrap still works."""
+    import errno
+
+    config = _config(tmp_path, "vscode")
+    original = config.path.read_bytes()
+    real_replace = os.replace
+
+    def full_disk(src: str, dst: str) -> None:
+        if Path(dst) == config.path:  # the backup in ztmcp state is written normally
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(ConfigError, match="cannot write"):
+        ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert config.path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([FILES["vscode"], "home"])
+    audit = paths.audit_dir()
+    assert not audit.exists() or not any(
+        r.get("event") == "client.wrap" for r in read_records(session_files(audit))
+    )
+    assert ops.wrap_file(config, ZTMCP, which, backups, dry_run=False).changed
+    ops.unwrap_file(config, backups, dry_run=False)
+    assert config.path.read_bytes() == original
