@@ -77,7 +77,7 @@ def _title(config: rules.ConfigFile) -> str:
     return f"{config.client.title}: {config.path} ({config.scope.value})"
 
 
-def _report(outcome: object, dry_run: bool) -> None:
+def _report(outcome: object, dry_run: bool, label: str = "wrapped") -> None:
     from ztmcp.clients import wrap
     from ztmcp.clients.ops import Outcome
     from ztmcp.clients.wrap import Action
@@ -100,7 +100,7 @@ def _report(outcome: object, dry_run: bool) -> None:
     if outcome.note:
         echo(safe(f"  {outcome.note}"))
     if dry_run and outcome.changed:
-        echo(safe(wrap.diff(outcome.before, outcome.after, outcome.config.path), keep="\n"))
+        echo(safe(wrap.diff(outcome.before, outcome.after, outcome.config.path, label), keep="\n"))
 
 
 def wrap(
@@ -162,7 +162,7 @@ def unwrap(
             raise UsageError("no MCP client config found" + (f" for {client}" if client else ""))
         backups = wrap.Backups(paths.home() / "wrap")
         for found in selected:
-            _report(ops.unwrap_file(found, backups, dry_run=dry_run), dry_run)
+            _report(ops.unwrap_file(found, backups, dry_run=dry_run), dry_run, "unwrapped")
     except ZtmcpError as exc:
         fail(exc)
 

@@ -248,13 +248,13 @@ def apply(client: Client, text: str, where: str, steps: Sequence[Step]) -> str:
     return formats.rewrite(client, text, where, changes)
 
 
-def diff(before: str, after: str, path: Path) -> str:
+def diff(before: str, after: str, path: Path, label: str = "wrapped") -> str:
     return "".join(
         difflib.unified_diff(
             before.splitlines(keepends=True),
             after.splitlines(keepends=True),
             f"{path}",
-            f"{path} (wrapped)",
+            f"{path} ({label})",
         )
     )
 
