@@ -367,3 +367,23 @@ def test_a_failed_rename_leaves_the_file_and_no_temp_behind(
     assert ops.wrap_file(config, ZTMCP, which, backups, dry_run=False).changed
     ops.unwrap_file(config, backups, dry_run=False)
     assert config.path.read_bytes() == original
+
+
+def test_a_client_rewriting_the_file_meanwhile_wins(
+    tmp_path: Path, backups: Backups, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client saves its config while wrap runs (injected at the backup's rename, between
+    wrap's read and its own rename): wrap writes nothing and says to run again."""
+    config = _config(tmp_path, "claude-code")
+    real_replace = os.replace
+    theirs = b'{"mcpServers": {}, "numStartups": 4}'
+
+    def client_saves(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        if Path(dst) != config.path:
+            config.path.write_bytes(theirs)
+
+    monkeypatch.setattr(os, "replace", client_saves)
+    with pytest.raises(ConfigError, match="changed while ztmcp was editing it"):
+        ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
+    assert config.path.read_bytes() == theirs

@@ -46,8 +46,15 @@ def inspect(config: ConfigFile) -> list[formats.Server]:
     return formats.servers(config.client, formats.load(config.client, text, str(config.path)))
 
 
-def _write(path: Path, data: bytes) -> None:
+def _write(path: Path, data: bytes, read: bytes) -> None:
+    """Replace ``path`` unless it changed since it was ``read`` (a client rewriting its own
+    config meanwhile: Claude Code rewrites ``~/.claude.json`` often); then run again."""
     try:
+        if path.read_bytes() != read:
+            raise ConfigError(
+                f"{path} changed while ztmcp was editing it; nothing was written",
+                hint="run the command again",
+            )
         wrap.write_atomic(path, data)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
@@ -129,7 +136,7 @@ def wrap_file(
         return outcome
     encoded = after.encode()
     backups.put(config.path, Backup(where, original, wrap.sha256(encoded), originals))
-    _write(config.path, encoded)
+    _write(config.path, encoded, data)
     _record("client.wrap", outcome, data, encoded)
     return outcome
 
@@ -157,7 +164,7 @@ def unwrap_file(config: ConfigFile, backups: Backups, *, dry_run: bool) -> Outco
     if dry_run:
         return outcome
     if outcome.changed:
-        _write(config.path, after_bytes)
+        _write(config.path, after_bytes, data)
         _record("client.unwrap", outcome, data, after_bytes)
     backups.drop(config.path)
     return outcome
