@@ -6,14 +6,16 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ztmcp.cli.render import fail
-from ztmcp.clients import rules
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.terminal import echo, safe
+
+if TYPE_CHECKING:  # the client rules load only when a command runs (start-up stays lean)
+    from ztmcp.clients import rules
 
 ClientOpt = Annotated[
     str | None,
@@ -31,6 +33,8 @@ DryOpt = Annotated[bool, typer.Option("--dry-run", help="Show the diff; write no
 
 
 def _select(client_name: str | None, config: Path | None) -> list[rules.ConfigFile]:
+    from ztmcp.clients import rules
+
     if client_name is not None and client_name not in rules.BY_NAME:
         raise UsageError(
             f"unknown client {client_name!r}",
