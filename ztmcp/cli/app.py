@@ -10,6 +10,7 @@ from ztmcp import __version__
 from ztmcp.cli import (
     audit_cmd,
     demo_cmd,
+    doctor_cmd,
     eval_cmd,
     grant_cmd,
     pin_cmd,
@@ -20,6 +21,7 @@ from ztmcp.cli import (
     sign_cmd,
     trust_cmd,
     tui_cmd,
+    wrap_cmd,
 )
 from ztmcp.terminal import echo
 
@@ -83,3 +85,5 @@ secret_cmd.register(app)
 proxy_cmd.register(app)
 trust_cmd.register(app)
 tui_cmd.register(app)
+wrap_cmd.register(app)
+doctor_cmd.register(app)

@@ -1,0 +1,1 @@
+"""MCP client configs: where each client keeps its servers, and how ztmcp wraps them."""
