@@ -19,7 +19,9 @@ Limits (sound for this codebase, not for any code): a name computed at run time
 checked; a public attribute of an object from a library's private module (``FulcioClient.url``
 reached through a private ``_fulcio``) is only caught at the private step before it; a private
 name ztmcp defines that a library also defines is refused even on ztmcp's own objects (rename
-it). A few standard-library underscore names that are documented API (``os._exit``) are allowed.
+it). A few standard-library underscore names that are documented API (``os._exit``, a named
+tuple's ``_replace``/``_asdict``/``_fields``/``_make``) and Python's reserved ``_sunder_`` names
+(an enum member's ``_value_``) are allowed.
 """
 
 from __future__ import annotations
@@ -35,8 +37,17 @@ STDLIB_API = {("os", "_exit"), ("sys", "_getframe")}
 _NAMED = {"getattr", "hasattr", "setattr", "delattr"}
 
 
+NAMEDTUPLE_API = frozenset({"_replace", "_asdict", "_fields", "_make", "_field_defaults"})
+
+
 def _private(name: str) -> bool:
-    return name.startswith("_") and not name.startswith("__")
+    sunder = len(name) > 2 and name.endswith("_") and not name.endswith("__")
+    return (
+        name.startswith("_")
+        and not name.startswith("__")
+        and not sunder
+        and name not in NAMEDTUPLE_API
+    )
 
 
 def _defined(tree: ast.AST) -> set[str]:

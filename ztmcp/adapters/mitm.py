@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import hashlib
 import json
 import logging
@@ -203,10 +202,6 @@ class ZtmcpAddon:
         """Under mitmdump: the options ztmcp relies on, and the listen port for the allow-list."""
         opts: Any = ctx.options  # mitmproxy's options are untyped
         master: Any = ctx.master
-        defer = getattr(self._audit, "defer_to", None)
-        if defer is not None:  # audit records written by this loop, not a thread (see AuditLog)
-            with contextlib.suppress(RuntimeError):  # no loop (a test calling the hook): thread
-                defer(asyncio.get_running_loop())
         if not opts.keep_host_header:
             opts.update(keep_host_header=True)  # the client's Host is checked, then replaced
         if not opts.body_size_limit:

@@ -148,12 +148,6 @@ class AuditLog:
         """Write one record now (see ``append``); raises ``AuditError``."""
         self._write(event)
 
-    def defer_to(self, loop: object) -> None:
-        """Nothing to do: records are written by ``post`` before it returns, in any thread.
-
-        Kept so that an adapter written against the asynchronous log (``ztmcp proxy`` handed
-        its event loop here) keeps working: its records are now written before it relays."""
-
     def _checkpointer(self) -> None:
         """The log's helper thread: checkpoints run here, off the relay's path (an ``fsync``
         can take many milliseconds). It wakes when ``append`` says one is due and every
