@@ -23,7 +23,7 @@ from ztmcp.tui.app import ZtmcpApp, make_app
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
 TIMEOUT = 120.0
-SHORT = 3.0  # what key 1 grants in this test, so the countdown ends within the test
+SHORT = 8.0  # what key 1 grants in this test, so the countdown ends within the test
 POLICY = """\
 [access]
 default = "allow"
