@@ -45,9 +45,9 @@ from functools import cache
 from itertools import accumulate
 from typing import Final
 
-from ztmcp.checks.base import Severity
 from ztmcp.detectors import languages, multi, normalise
 from ztmcp.detectors.findings import RANK, Finding
+from ztmcp.severity import Severity
 
 DESCRIPTION: Final = "description"
 CONTENT: Final = "content"

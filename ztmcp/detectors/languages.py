@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
-from ztmcp.checks.base import Severity
 from ztmcp.detectors import multi
+from ztmcp.severity import Severity
 
 H, M = Severity.HIGH, Severity.MEDIUM
 

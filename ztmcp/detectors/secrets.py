@@ -54,9 +54,9 @@ from functools import cache
 from itertools import accumulate
 from typing import Final
 
-from ztmcp.checks.base import Severity
 from ztmcp.detectors import multi, normalise, runs
 from ztmcp.detectors.findings import Finding, shannon_entropy
+from ztmcp.severity import Severity
 
 H, M, L, C = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.CRITICAL
 
