@@ -197,11 +197,6 @@ def _keyword_at_boundary(key: str) -> bool:
     return False
 
 
-def _compiled() -> tuple[tuple[str, str, re.Pattern[str], Severity], ...]:
-    return tuple((r.rule, r.provider, re.compile(r.pattern), r.severity) for r in data.RULES)
-
-
-PROVIDERS: Final = _compiled()
 # The context words of the shapes that need text around the token (in ``_TEXT_GATES``).
 _CONTEXT_WORDS: Final = tuple(dict.fromkeys(r.context for r in data.RULES if r.context))
 
@@ -228,6 +223,7 @@ class _Shape(NamedTuple):
     rule: str
     name: str
     severity: Severity
+    pattern: re.Pattern[str]  # the whole shape
     fast: re.Pattern[str]
     left: str
     gate: str | None  # the rule's context word
@@ -235,13 +231,14 @@ class _Shape(NamedTuple):
     min_entropy: float
 
 
-def _shape(rule: data.Rule, compiled: re.Pattern[str]) -> _Shape:
+def _shape(rule: data.Rule) -> _Shape:
     source = rule.pattern
+    compiled = re.compile(source)
     left = "" if rule.context is not None else "word" if source.startswith(_B) \
         else "ds" if source.startswith(_DS) else ""
     rest = source[len(_B if left == "word" else _DS):] if left else source
     fast = re.compile(rest) if left else compiled
-    return _Shape(rule.rule, rule.provider, rule.severity, fast, left, rule.context,
+    return _Shape(rule.rule, rule.provider, rule.severity, compiled, fast, left, rule.context,
                   rule.required, rule.min_entropy)
 
 
@@ -269,8 +266,9 @@ def _reads_as_words(token: str) -> bool:
 
 
 
-_SHAPES: Final = tuple(_shape(rule, rx) for rule, (_r, _n, rx, _s) in zip(data.RULES, PROVIDERS,
-                                                                           strict=True))
+_SHAPES: Final = tuple(_shape(rule) for rule in data.RULES)
+# (rule id, provider, regex, severity) per shape: the public view of the table.
+PROVIDERS: Final = tuple((s.rule, s.name, s.pattern, s.severity) for s in _SHAPES)
 # Providers that search the whole text (behind a context word, or detect-secrets' shapes,
 # which can be shorter than a candidate run); the others search only the candidate token runs,
 # so a text without any (most short strings) skips them all.
@@ -533,7 +531,7 @@ def _scan_plain(text: str) -> list[Finding]:
     order = (_ALL_IDX if cand else _GATED_IDX) if present is None else sorted(
         _GATED_SET.union([_UNGATED[k] for k in present if k < _IBAN_AT]))
     for index in order:
-        rule, name, severity, fast, left, gate, literal, min_entropy = _SHAPES[index]
+        rule, name, severity, _rx, fast, left, gate, literal, min_entropy = _SHAPES[index]
         if left == "ds":  # judged by detect-secrets' format alone, on the whole text
             if literal is not None and literal not in text:
                 continue
