@@ -23,7 +23,6 @@ from ztmcp.checks.secrets import SecretsCheck
 from ztmcp.credentials import HeaderRule, parse_header_rules
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
-from ztmcp.sandbox.profile import parse_table as parse_sandbox_table
 from ztmcp.session import Mode
 
 PROJECT_FILE: Final = "ztmcp.toml"
@@ -205,7 +204,8 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
         )
 
     upstream_headers = parse_header_rules(data.get("proxy", {}).get("header", []), origin)
-    parse_sandbox_table(data.get("sandbox"), origin)  # validated here; used by ztmcp.sandbox
+    if not isinstance(data.get("sandbox", {}), dict):  # its keys: ztmcp.sandbox.profile
+        raise PolicyError(f"{origin}: [sandbox] must be a table")
 
     ordered = tuple(c for c in CHECK_ORDER if c in checks)
     return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods),

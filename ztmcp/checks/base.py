@@ -12,19 +12,15 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from ztmcp.jsonrpc import DENIED, Message
+from ztmcp.severity import Severity  # re-exported: the leaf module below detectors
+
+__all__ = ["Action", "Check", "Context", "IdentityMemo", "Severity", "Verdict"]
 
 
 class Action(StrEnum):
     FLAG = "flag"  # forward unchanged, record the finding
     REWRITE = "rewrite"  # forward a replacement body (redaction, list filtering)
     DENY = "deny"  # never forward; answer the sender
-
-
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
 
 
 @dataclass(frozen=True, slots=True)

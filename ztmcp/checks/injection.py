@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.limits import limit_verdict
 from ztmcp.detectors import scan_content
 from ztmcp.detectors.findings import RANK, Finding, policy_choice, policy_severity
 from ztmcp.detectors.mcp import (
@@ -31,7 +32,6 @@ from ztmcp.detectors.mcp import (
     ScanLimit,
     Text,
     definition_paths,
-    limit_verdict,
     message_texts,
     outside,
     replace_strings,

@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.limits import limit_verdict
 from ztmcp.detectors import scan_content, scan_definition
 from ztmcp.detectors.findings import RANK, Finding, policy_choice, policy_severity
-from ztmcp.detectors.mcp import HANDSHAKES, LISTS, ScanLimit, limit_verdict
+from ztmcp.detectors.mcp import HANDSHAKES, LISTS, ScanLimit
 from ztmcp.jsonrpc import Direction, Kind, Message
 
 ACTIONS: Final = ("rewrite", "deny", "flag")

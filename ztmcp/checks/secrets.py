@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.limits import limit_verdict
 from ztmcp.detectors import secret_line
 from ztmcp.detectors import secrets as detector
 from ztmcp.detectors.findings import RANK, Finding, mask, policy_choice, policy_severity
@@ -33,7 +34,6 @@ from ztmcp.detectors.mcp import (
     Path,
     ScanLimit,
     Text,
-    limit_verdict,
     locate,
     message_texts,
     replace_strings,

@@ -18,9 +18,9 @@ from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.checks.base import Severity
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
 from ztmcp.detectors.mcp import MAX_CHARS, MAX_DEPTH, MAX_STRINGS, ScanLimit, Text, walk
+from ztmcp.severity import Severity
 
 __all__ = [
     "BLOCKING",

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ztmcp.checks.base import Severity
 from ztmcp.errors import PolicyError
+from ztmcp.severity import Severity
 
 RANK: Final[dict[Severity, int]] = {
     Severity.LOW: 0,

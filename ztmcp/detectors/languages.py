@@ -19,20 +19,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Final
+from typing import Final, NamedTuple
 
-from ztmcp.checks.base import Severity
 from ztmcp.detectors import multi
+from ztmcp.severity import Severity
 
 H, M = Severity.HIGH, Severity.MEDIUM
 
-# intent -> (category for combining, description severity, content severity, message)
-INTENTS: Final[dict[str, tuple[str, Severity, Severity, str]]] = {
-    "override": ("override", H, H, "asks to override earlier instructions"),
-    "conceal": ("conceal", H, H, "asks to hide something from the user"),
-    "prompt": ("harvest", H, H, "asks for the model's system prompt"),
-    "exfil": ("exfil", M, M, "directs data to an external address"),
-    "order": ("directive", M, M, "announces a new standing order to the model"),
+
+class Intent(NamedTuple):
+    """What the phrases of one intent mean, in every language."""
+
+    category: str  # for combining MEDIUM findings
+    description: Severity  # severity in the DESCRIPTION profile
+    content: Severity  # severity in the CONTENT profile
+    message: str
+
+
+INTENTS: Final[dict[str, Intent]] = {
+    "override": Intent("override", H, H, "asks to override earlier instructions"),
+    "conceal": Intent("conceal", H, H, "asks to hide something from the user"),
+    "prompt": Intent("harvest", H, H, "asks for the model's system prompt"),
+    "exfil": Intent("exfil", M, M, "directs data to an external address"),
+    "order": Intent("directive", M, M, "announces a new standing order to the model"),
 }
 
 _SINK = r"(?:[^\s@]{1,64}@[^\s@.]{1,63}\.|https?://|www\.)"

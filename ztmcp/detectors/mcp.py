@@ -36,8 +36,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
-from ztmcp.checks.base import Action, Severity, Verdict
-
 Path = tuple[str | int, ...]
 
 # Bounds of one walk. Characters: as large as the default message limit
@@ -176,18 +174,6 @@ class ScanLimit(Exception):
     def __init__(self, what: str) -> None:
         super().__init__(what)
         self.what = what
-
-
-def limit_verdict(check: str, exc: ScanLimit) -> Verdict:
-    """The denial a check returns for a message it cannot scan whole."""
-    return Verdict(
-        Action.DENY,
-        check,
-        LIMIT_RULE,
-        f"the message is too large to check ({exc.what})",
-        Severity.HIGH,
-        hint="split the data into smaller messages",
-    )
 
 
 class Text(NamedTuple):

@@ -52,166 +52,15 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from itertools import accumulate
-from typing import Final
+from typing import Final, NamedTuple
 
-from ztmcp.checks.base import Severity
 from ztmcp.detectors import multi, normalise, runs
 from ztmcp.detectors.findings import Finding, shannon_entropy
-
-H, M, L, C = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.CRITICAL
-
-_B: Final = r"(?<![A-Za-z0-9_])"  # left token boundary
-_E: Final = r"(?![A-Za-z0-9_])"  # right token boundary
-_ED: Final = r"(?![A-Za-z0-9_-])"  # right boundary for tokens that may contain '-'
-# detect-secrets' left boundary (its Artifactory plugin): white space, '=', ':', '"' or the start
-# of a line. Checked by hand on the original text, like ``_B`` (see ``_fast_providers``).
-_DS: Final = r"(?:(?<=[\s=:\"])|^)"
-
-# (rule id, provider, regex, severity); the secret is group 1 when the regex has a group.
-_PROVIDERS: Final[list[tuple[str, str, str, Severity]]] = [
-    ("secret.aws_access_key_id", "AWS",
-     _B + r"((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})" + _E, H),
-    ("secret.aws_bedrock_key", "AWS Bedrock",
-     _B + r"(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?![A-Za-z0-9+/=])", H),
-    ("secret.aws_bedrock_key", "AWS Bedrock",
-     r"(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=]{20,1000})", H),
-    ("secret.github_token", "GitHub", _B + r"((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36})" + _E, H),
-    ("secret.github_token", "GitHub", _B + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + _E, H),
-    ("secret.gitlab_token", "GitLab", _B + r"(glpat-[A-Za-z0-9_-]{20})" + _ED, H),
-    ("secret.gitlab_token", "GitLab",
-     _B + r"(glpat-[A-Za-z0-9_-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})" + _ED, H),
-    ("secret.gitlab_token", "GitLab", _B + r"(glptt-[0-9a-f]{40})" + _ED, H),
-    ("secret.gitlab_token", "GitLab", _B + r"(GR1348941[A-Za-z0-9_-]{20})" + _ED, H),
-    ("secret.gitlab_token", "GitLab",
-     _B + r"((?:gldt|glsoat|glrt|glcbt|glft|glimt|glffct)-[A-Za-z0-9_-]{20,25})" + _ED, H),
-    ("secret.gitlab_token", "GitLab", _B + r"(glagent-[A-Za-z0-9_-]{50,1024})" + _ED, H),
-    ("secret.gitlab_token", "GitLab", _B + r"(gloas-[A-Za-z0-9_-]{64})" + _ED, H),
-    ("secret.slack_token", "Slack", _B + r"(xoxb-[0-9]{10,13}-[0-9]{10,13}[A-Za-z0-9-]{0,60})", H),
-    ("secret.slack_token", "Slack",
-     _B + r"(xox[pe](?:-[0-9]{10,13}){3}-[A-Za-z0-9-]{28,34})" + _ED, H),
-    ("secret.slack_token", "Slack", _B + r"(xapp-\d-[A-Z0-9]{9,15}-\d{10,16}-[a-z0-9]{30,80})", H),
-    ("secret.slack_token", "Slack",
-     _B + r"(xoxe\.xox[bp]-\d-[A-Za-z0-9]{150,180})" + _E, H),
-    ("secret.slack_token", "Slack", _B + r"(xoxe-\d-[A-Za-z0-9]{140,160})" + _E, H),
-    ("secret.slack_token", "Slack", _B + r"(xox[os]-\d{5,14}-\d{5,14}-\d{5,14}-[a-fA-F0-9]{16,64})",
-     H),
-    ("secret.slack_webhook", "Slack",
-     r"(hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{40,60})", H),
-    ("secret.stripe_key", "Stripe", _B + r"((?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99})" + _E,
-     H),
-    ("secret.openai_key", "OpenAI",
-     _B + r"(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{10,100}T3BlbkFJ[A-Za-z0-9_-]{10,100})"
-     + _ED, H),
-    ("secret.anthropic_key", "Anthropic",
-     _B + r"(sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA)" + _ED, H),
-    ("secret.huggingface_token", "Hugging Face", _B + r"(hf_[A-Za-z]{34})" + _E, H),
-    ("secret.huggingface_token", "Hugging Face", _B + r"(api_org_[A-Za-z]{34})" + _E, H),
-    ("secret.npm_token", "npm", _B + r"(npm_[A-Za-z0-9]{36})" + _E, H),
-    # .npmrc: "//registry/:_authToken=…" (legacy tokens are UUIDs, identifiers elsewhere).
-    ("secret.npmrc_token", "npm",
-     r"//[^\s/]{1,253}/(?:[^\s:]{0,200}/)?:_authToken=(npm_[A-Za-z0-9]{36}"
-     r"|[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12})", H),
-    ("secret.pypi_token", "PyPI", _B + r"(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000})", H),
-    ("secret.discord_token", "Discord",
-     _B + r"([A-Z][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})", H),
-    ("secret.telegram_token", "Telegram", _B + r"(\d{8,10}:AA[A-Za-z0-9_-]{32,33})" + _ED, H),
-    ("secret.mailchimp_key", "Mailchimp", _B + r"([0-9a-f]{32}-us\d{1,2})" + _E, H),
-    ("secret.atlassian_token", "Atlassian", _B + r"(ATATT3[A-Za-z0-9_=-]{150,250})", H),
-    ("secret.azure_ad_secret", "Azure AD",
-     r"(?:^|[\\'\"`\s>=:(,)])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),])", H),
-    ("secret.vault_token", "HashiCorp Vault", _B + r"(hvs\.[A-Za-z0-9_-]{90,120})" + _ED, H),
-    ("secret.vault_token", "HashiCorp Vault",
-     _B + r"(s\.(?=[A-Za-z0-9]{0,23}[0-9])(?=[A-Za-z0-9]{0,23}[A-Z])(?=[A-Za-z0-9]{0,23}[a-z])"
-     r"[A-Za-z0-9]{24})" + _E, H),
-    # Private key bodies without their BEGIN line: the DER/openssh-key-v1 header every such
-    # body starts with, in base64 (public keys start differently: ``…AAOC``, ``AAAAB3Nza``).
-    ("secret.private_key", "OpenSSH private-key body",
-     _B + r"(b3BlbnNzaC1rZXktdjEA[A-Za-z0-9+/]{40,})", C),
-    ("secret.private_key", "PKCS#1 RSA private-key body",
-     _B + r"(MII[A-Za-z0-9+/]{3}IBAAKC[A-Za-z0-9+/]{40,})", C),
-    ("secret.private_key", "PKCS#8 private-key body",
-     _B + r"(MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEFAASC[A-Za-z0-9+/]{20,})", C),
-    ("secret.private_key", "EC private-key body", _B + r"(MHcCAQEEI[A-Za-z0-9+/]{40,})", C),
-    ("secret.age_key", "age", r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})", H),
-    ("secret.onepassword_token", "1Password", _B + r"(ops_eyJ[A-Za-z0-9+/]{250,}={0,3})", H),
-    ("secret.onepassword_key", "1Password",
-     _B + r"(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
-     r"-[A-Z0-9]{5})" + _E, H),
-    ("secret.clickhouse_key", "ClickHouse", _B + r"(4b1d[A-Za-z0-9]{38})" + _E, H),
-    ("secret.cloudflare_ca_key", "Cloudflare", _B + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + _E, H),
-    ("secret.facebook_token", "Facebook", _B + r"(EAA[MC][A-Za-z0-9]{100,})" + _E, H),
-    ("secret.facebook_token", "Facebook", r"(?i:facebook)[^\n]{0,40}?" + _B
-     + r"(\d{15,16}(?:\||%7C)[A-Za-z0-9_-]{27,40})" + _ED, H),
-    ("secret.intra42_secret", "42", _B + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + _E, H),
-    ("secret.maxmind_key", "MaxMind", _B + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + _E, H),
-    ("secret.octopus_key", "Octopus Deploy", _B + r"(API-[A-Z0-9]{26})" + _E, H),
-    ("secret.perplexity_key", "Perplexity", _B + r"(pplx-[A-Za-z0-9]{48})" + _E, H),
-    ("secret.sourcegraph_token", "Sourcegraph",
-     _B + r"(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40})" + _E, H),
-    ("secret.sourcegraph_token", "Sourcegraph",
-     r"(?i:sourcegraph)[^\n]{0,20}?" + _B + r"([a-fA-F0-9]{40})" + _E, H),
-    ("secret.sendgrid_key", "SendGrid",
-     _B + r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + _ED, H),
-    ("secret.twilio_key", "Twilio", _B + r"(SK[0-9a-f]{32})" + _E, H),
-    ("secret.shopify_token", "Shopify", _B + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + _E, H),
-    ("secret.doppler_token", "Doppler", _B + r"(dp\.pt\.[A-Za-z0-9]{43})" + _E, H),
-    ("secret.digitalocean_token", "DigitalOcean", _B + r"(do[opr]_v1_[a-f0-9]{64})" + _E, H),
-    ("secret.linear_key", "Linear", _B + r"(lin_api_[A-Za-z0-9]{40})" + _E, H),
-    ("secret.postman_key", "Postman", _B + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + _E, H),
-    ("secret.grafana_token", "Grafana", _B + r"(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})" + _E, H),
-    ("secret.grafana_token", "Grafana", _B + r"(glc_[A-Za-z0-9+/]{32,400}={0,2})", H),
-    # detect-secrets' Artifactory plugin, as it defines it (no right boundary, no placeholder
-    # filter: its own positives are "AKCxxxxxxxxxx", "AP6xxxxxxxxxx"): an API key, and a
-    # password or reference token. Matches that read as words or a number are not reported
-    # (``_reads_as_words``): "APEventHandler", "APACHECONFIG" have the shape too.
-    ("secret.artifactory_key", "Artifactory", _DS + r"(AKC[A-Za-z0-9]{10,})", H),
-    ("secret.artifactory_key", "Artifactory", _DS + r"(AP[0-9A-F][A-Za-z0-9]{8,})", H),
-    ("secret.databricks_token", "Databricks", _B + r"(dapi[a-f0-9]{32}(?:-\d)?)" + _E, H),
-    # Further prefix-anchored formats of the gitleaks rule set (exact lengths as documented).
-    ("secret.airtable_token", "Airtable", _B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + _E, H),
-    ("secret.alibaba_key", "Alibaba Cloud", _B + r"(LTAI[A-Za-z0-9]{20})" + _E, H),
-    ("secret.clojars_token", "Clojars", _B + r"(CLOJARS_[A-Za-z0-9]{60})" + _E, H),
-    ("secret.defined_networking_key", "Defined Networking",
-     _B + r"(dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52})" + _ED, H),
-    ("secret.duffel_token", "Duffel", _B + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + _ED, H),
-    ("secret.dynatrace_token", "Dynatrace",
-     _B + r"(dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64})" + _E, H),
-    ("secret.easypost_key", "EasyPost", _B + r"(EZ[AT]K[A-Za-z0-9]{54})" + _E, H),
-    ("secret.flutterwave_key", "Flutterwave",
-     _B + r"(FLW(?:PUB|SEC)K_TEST-[a-hA-H0-9]{32}-X)" + _E, H),
-    ("secret.frameio_token", "Frame.io", _B + r"(fio-u-[A-Za-z0-9_=-]{64})" + _ED, H),
-    ("secret.flyio_token", "Fly.io", _B + r"(fo1_[A-Za-z0-9_-]{43})" + _ED, H),
-    ("secret.flyio_token", "Fly.io", _B + r"(fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})", H),
-    ("secret.heroku_key", "Heroku", _B + r"(HRKU-AA[A-Za-z0-9_-]{58})" + _ED, H),
-    ("secret.terraform_token", "HashiCorp Terraform",
-     _B + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + _ED, H),
-    ("secret.infracost_token", "Infracost", _B + r"(ico-[A-Za-z0-9]{32})" + _E, H),
-    ("secret.newrelic_key", "New Relic", _B + r"(NRAK-[A-Z0-9]{27})" + _E, H),
-    ("secret.newrelic_key", "New Relic", _B + r"(NRII-[A-Za-z0-9-]{32})" + _ED, H),
-    ("secret.notion_token", "Notion", _B + r"(ntn_[0-9]{11}[A-Za-z0-9]{35})" + _E, H),
-    ("secret.openshift_token", "OpenShift", _B + r"(sha256~[A-Za-z0-9_-]{43})" + _ED, H),
-    ("secret.planetscale_token", "PlanetScale",
-     _B + r"(pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64})" + _ED, H),
-    ("secret.prefect_token", "Prefect", _B + r"(pnu_[A-Za-z0-9]{36})" + _E, H),
-    ("secret.pulumi_token", "Pulumi", _B + r"(pul-[a-f0-9]{40})" + _E, H),
-    ("secret.readme_key", "ReadMe", _B + r"(rdme_[a-z0-9]{70})" + _E, H),
-    ("secret.rubygems_key", "RubyGems", _B + r"(rubygems_[a-f0-9]{48})" + _E, H),
-    ("secret.scalingo_token", "Scalingo", _B + r"(tk-us-[A-Za-z0-9_-]{48})" + _ED, H),
-    ("secret.sendinblue_key", "Brevo", _B + r"(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})" + _E, H),
-    ("secret.sentry_token", "Sentry", _B + r"(sntryu_[a-f0-9]{64})" + _E, H),
-    ("secret.sentry_token", "Sentry", _B + r"(sntrys_eyJpYXQiO[A-Za-z0-9+/_=-]{60,400})", H),
-    ("secret.settlemint_token", "SettleMint", _B + r"(sm_(?:pat|aat|sat)_[A-Za-z0-9]{16})" + _E,
-     H),
-    ("secret.shippo_token", "Shippo", _B + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + _E, H),
-    ("secret.square_token", "Square", _B + r"(sq0(?:atp|csp)-[A-Za-z0-9_-]{22,60})" + _ED, H),
-    ("secret.typeform_token", "Typeform", _B + r"(tfp_[A-Za-z0-9_.=-]{59})" + _ED, H),
-    ("secret.azure_storage_key", "Azure Storage",
-     r"AccountKey=([A-Za-z0-9+/]{86}==)", H),
-    ("secret.pypi_token", "PyPI", _B + r"(pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,1000})", H),
-    ("secret.artifactory_key", "Artifactory", _B + r"(cmVmdGtu[A-Za-z0-9]{56})" + _E, H),
-    ("secret.gcp_api_key", "Google", _B + r"(AIza[0-9A-Za-z_-]{35})" + _ED, M),
-    ("secret.gcp_service_account", "Google", r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")", H),
-]
+from ztmcp.detectors.rules import secrets as data
+from ztmcp.detectors.rules.secrets import DS as _DS
+from ztmcp.detectors.rules.secrets import B as _B
+from ztmcp.detectors.rules.secrets import C, H, L, M
+from ztmcp.severity import Severity
 
 _PRIVATE_KEY: Final = re.compile(
     r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
@@ -292,10 +141,6 @@ _KEYWORDS: Final = re.compile(
     r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
     r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
 )
-# Shape rules whose formats also fit low-variety filler: demand some entropy (as gitleaks does).
-_MIN_ENTROPY: Final = {"secret.sourcegraph_token": 3.0, "secret.mailchimp_key": 3.0,
-                       "secret.clickhouse_key": 3.0, "secret.octopus_key": 3.0}
-
 _MAX_FINDINGS: Final = 200
 _AUTH_GATES: Final = ("authorization", "api-key", "api-token", "auth-token", "art-api",
                       "private-token", "apikey")
@@ -352,14 +197,8 @@ def _keyword_at_boundary(key: str) -> bool:
     return False
 
 
-def _compiled() -> tuple[tuple[str, str, re.Pattern[str], Severity], ...]:
-    return tuple((rule, name, re.compile(rx), sev) for rule, name, rx, sev in _PROVIDERS)
-
-
-PROVIDERS: Final = _compiled()
-# Rules that need text around the token (a keyword before it) run on the full text, gated.
-_CONTEXT_RULES: Final = {"facebook": "facebook", "sourcegraph": "sourcegraph",
-                         "service_account": "service_account"}
+# The context words of the shapes that need text around the token (in ``_TEXT_GATES``).
+_CONTEXT_WORDS: Final = tuple(dict.fromkeys(r.context for r in data.RULES if r.context))
 
 # Secrets never contain whitespace: provider shapes run on the runs of token characters only,
 # joined by newlines, which is a fraction of a prose or HTML page. ``_CANDIDATE`` is the shape;
@@ -376,31 +215,31 @@ _DIGIT_CLASS: Final = bytes(
 )
 _CARD_CLASS: Final = re.compile(rb"d(?:[sm]?d){12,18}")
 _SSN_CLASS: Final = re.compile(rb"dddmddmdddd")
-# A literal every match contains, for provider shapes that do not start with one: the shape
-# runs only when the literal occurs (a substring search instead of a try at every offset).
-_REQUIRED: Final = {"secret.telegram_token": ":AA", "secret.mailchimp_key": "-us",
-                    "secret.azure_ad_secret": "Q~", "secret.maxmind_key": "_mmk",
-                    "secret.stripe_key": "k_", "secret.npmrc_token": ":_authToken=",
-                    "secret.azure_storage_key": "AccountKey=",
-                    "secret.terraform_token": ".atlasv1."}
+class _Shape(NamedTuple):
+    """A rule of ``rules.secrets`` ready to run: ``fast`` is its regex without the leading
+    boundary look-behind (checked by hand, so that ``re`` can use the literal prefix), ``left``
+    which boundary it had ("" for none, "word" for ``_B``, "ds" for ``_DS``)."""
+
+    rule: str
+    name: str
+    severity: Severity
+    pattern: re.Pattern[str]  # the whole shape
+    fast: re.Pattern[str]
+    left: str
+    gate: str | None  # the rule's context word
+    literal: str | None  # the rule's required literal
+    min_entropy: float
 
 
-def _fast_providers() -> tuple[tuple[re.Pattern[str], str, str | None, str | None], ...]:
-    """Per provider: the regex without its leading boundary look-behind (checked by hand, so
-    that ``re`` can use the literal prefix), which boundary it had ("" for none, "word" for
-    ``_B``, "ds" for ``_DS``), its context gate, its literal."""
-    out = []
-    for (rule, _name, rx, _sev), (_r, _n, source, _s) in zip(PROVIDERS, _PROVIDERS, strict=True):
-        gate = next((g for k, g in _CONTEXT_RULES.items() if k in source.lower()), None)
-        left = "" if gate is not None else "word" if source.startswith(_B) \
-            else "ds" if source.startswith(_DS) else ""
-        rest = source[len(_B if left == "word" else _DS):] if left else source
-        fast = re.compile(rest) if left else rx
-        literal = _REQUIRED.get(rule)
-        if left == "ds":  # whole-text shapes: their literal prefix ("AKC") is looked up first
-            literal = re.match(r"\(([A-Za-z]+)", rest).group(1)  # type: ignore[union-attr]
-        out.append((fast, left, gate, literal))
-    return tuple(out)
+def _shape(rule: data.Rule) -> _Shape:
+    source = rule.pattern
+    compiled = re.compile(source)
+    left = "" if rule.context is not None else "word" if source.startswith(_B) \
+        else "ds" if source.startswith(_DS) else ""
+    rest = source[len(_B if left == "word" else _DS):] if left else source
+    fast = re.compile(rest) if left else compiled
+    return _Shape(rule.rule, rule.provider, rule.severity, compiled, fast, left, rule.context,
+                  rule.required, rule.min_entropy)
 
 
 def _ds_left(text: str, i: int) -> bool:
@@ -427,22 +266,23 @@ def _reads_as_words(token: str) -> bool:
 
 
 
-_FAST: Final = _fast_providers()
-_PAIRS: Final = tuple(zip(PROVIDERS, _FAST, strict=True))
+_SHAPES: Final = tuple(_shape(rule) for rule in data.RULES)
+# (rule id, provider, regex, severity) per shape: the public view of the table.
+PROVIDERS: Final = tuple((s.rule, s.name, s.pattern, s.severity) for s in _SHAPES)
 # Providers that search the whole text (behind a context word, or detect-secrets' shapes,
 # which can be shorter than a candidate run); the others search only the candidate token runs,
 # so a text without any (most short strings) skips them all.
-_GATED_IDX: Final = tuple(i for i, (_p, fast) in enumerate(_PAIRS)
-                          if fast[2] is not None or fast[1] == "ds")
+_GATED_IDX: Final = tuple(i for i, shape in enumerate(_SHAPES)
+                          if shape.gate is not None or shape.left == "ds")
 _GATED_SET: Final = frozenset(_GATED_IDX)
-_ALL_IDX: Final = tuple(range(len(_PAIRS)))
+_ALL_IDX: Final = tuple(range(len(_SHAPES)))
 
 
 # One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
 # others are not searched (``multi``: a looser automaton, never a verdict). The runs are ASCII.
 _SET_MIN: Final = 4096
-_UNGATED: Final = tuple(i for i, pair in enumerate(_PAIRS)
-                        if pair[1][2] is None and pair[1][1] != "ds")
+_UNGATED: Final = tuple(i for i, shape in enumerate(_SHAPES)
+                        if shape.gate is None and shape.left != "ds")
 _IBAN_AT: Final = len(_UNGATED)
 _ENTROPY_AT: Final = _IBAN_AT + 1
 _URL_AT: Final = _IBAN_AT + 2
@@ -450,7 +290,7 @@ _URL_AT: Final = _IBAN_AT + 2
 
 @cache
 def _shape_set() -> multi.RegexSet:
-    patterns = [_PAIRS[i][1][0].pattern for i in _UNGATED]
+    patterns = [_SHAPES[i].fast.pattern for i in _UNGATED]
     patterns += [_IBAN.pattern, _ENTROPY_TOKEN.pattern, _URL_PASSWORD.pattern]
     return multi.RegexSet([multi.loosen(rx) for rx in patterns])
 
@@ -463,7 +303,7 @@ _TEXT_GATES: Final = (
     ("kind", r"kind"), ("secret", r"secret"), ("data:", r"data:"),
     ("keyword", "|".join(_KEYWORD_STEMS)), ("card", r"\d(?:[ -]?\d){12,18}"),
     ("ssn", r"\d{3}-\d{2}-\d{4}"),
-    *((gate, re.escape(gate)) for gate in _CONTEXT_RULES.values()),
+    *((gate, re.escape(gate)) for gate in _CONTEXT_WORDS),
 )
 
 
@@ -691,7 +531,7 @@ def _scan_plain(text: str) -> list[Finding]:
     order = (_ALL_IDX if cand else _GATED_IDX) if present is None else sorted(
         _GATED_SET.union([_UNGATED[k] for k in present if k < _IBAN_AT]))
     for index in order:
-        (rule, name, _rx, severity), (fast, left, gate, literal) = _PAIRS[index]
+        rule, name, severity, _rx, fast, left, gate, literal, min_entropy = _SHAPES[index]
         if left == "ds":  # judged by detect-secrets' format alone, on the whole text
             if literal is not None and literal not in text:
                 continue
@@ -710,7 +550,7 @@ def _scan_plain(text: str) -> list[Finding]:
             matches = [(m.group(1), back(m.start(1)), back(m.start(1)) + len(m.group(1)))
                        for m in found]
         for value, start, end in matches:
-            if is_placeholder(value) or shannon_entropy(value) < _MIN_ENTROPY.get(rule, 0.0):
+            if is_placeholder(value) or shannon_entropy(value) < min_entropy:
                 continue
             add(rule, severity, start, end, f"a {name} credential")
     if on("kind") and on("secret") and on("data:") \

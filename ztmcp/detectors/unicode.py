@@ -37,9 +37,9 @@ from functools import cache
 from itertools import islice
 from typing import Final
 
-from ztmcp.checks.base import Severity
 from ztmcp.detectors import multi, runs
 from ztmcp.detectors.findings import Finding
+from ztmcp.severity import Severity
 
 _TAGS: Final = re.compile("[\U000e0000-\U000e007f]+")
 _INVISIBLE: Final = re.compile(

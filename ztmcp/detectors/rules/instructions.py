@@ -1,0 +1,1073 @@
+"""The rules of ``ztmcp.detectors.instructions``, as data: one ``Rule`` per family of phrasings.
+
+Each rule carries its pattern (run on lower-cased, normalised text), a severity per profile
+(``None``: not applied there), its message, the key words it looks for (documentation) and its
+*triggers*: ``(gate, regex)`` pairs, a regex that starts with a literal and a gate word
+(letters/digits) that must occur among the text's words. Every match of the rule contains a
+match of one of its triggers (tests check it against an exhaustive scan), so the engine runs a
+rule only in windows around its trigger hits. The engine (``ztmcp.detectors.instructions``)
+compiles these values; nothing here runs a regex.
+
+Order matters: the engine reports findings in this order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from ztmcp.severity import Severity
+
+H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
+C = Severity.CRITICAL
+
+Trigger = tuple[str | None, str]  # (gate word, trigger regex)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule: ``rule`` is its id (several rules may share one), ``category`` groups
+    MEDIUM support signals (two of different categories close together combine)."""
+
+    rule: str
+    category: str
+    pattern: str
+    words: tuple[str, ...]  # what the rule looks for, for the reader
+    description: Severity | None  # severity in the DESCRIPTION profile
+    content: Severity | None  # severity in the CONTENT profile
+    message: str
+    triggers: tuple[Trigger, ...] | list[Trigger]
+
+
+def _g(n: int) -> str:
+    """A bounded, lazy gap within one line."""
+    return f"[^\\n]{{0,{n}}}?"
+
+
+_AI = (
+    r"(?:ai|a\.i\.|assistant|agent|llm|language\s+model|chat\s?bot|bot|model|gpt[\w.-]{0,12}"
+    r"|claude|gemini|copilot|chatgpt)"
+)
+_NOUN_INSTR = (
+    r"(?:[a-z]{0,3}n?struct\w*|prompts?|rules?|guidelines?|directions?|directives?|commands?"
+    r"|tasks?|context|messages?|orders?|constraints?|polic\w+|programming|guidance|requests?)"
+)
+_RESPONSE = r"(?:response|reply|replies|answer|output|message|summary|final\s+answer)"
+_IMPERATIVE = (
+    r"(?:add|include|insert|integrate|incorporate|embed|append|prepend|mention|modify|change"
+    r"|alter|enhance|augment|translate|encrypt|encode|render|write|rewrite|provide|format|use"
+    r"|apply|replace|scramble|jumble|anagram|reverse|invert|suggest|recommend|promote|tell|say"
+    r"|state|end|begin|start|make|ensure|remember|put|attach|sign|close|conclude|respond|reply"
+    r"|answer|give|spread|share|advertise|insert|frame|structure|present|deliver|express)"
+)
+_SENSITIVE_FILE = (
+    r"(?:~/\.ssh|\.ssh/|id[ _]rsa|id[ _]ed25519|id[ _]ecdsa|authorized[ _]keys|\.aws/credentials"
+    r"|\.aws/config|/etc/passwd|/etc/shadow|\.netrc|\.npmrc|\.pypirc|\.git-credentials"
+    r"|\.docker/config\.json|\.kube/config|kubeconfig|mcp\.json|claude[ _]desktop[ _]config"
+    r"|\.cursor/|\.env\b|\.bash[ _]history|\.zsh[ _]history|keychain|wallet\.dat|\.gnupg)"
+)
+_SENSITIVE_WORD = (
+    r"(?:credentials?|api[\s_-]?keys?|secret\s+keys?|private\s+keys?|ssh\s+keys?|access\s+tokens?"
+    r"|auth(?:entication)?\s+tokens?|passwords?|passphrases?|passcodes?|secrets|seed\s+phrases?"
+    r"|recovery\s+phrases?|mnemonic|confidential|session\s+cookies?|security\s+codes?"
+    r"|social\s+security|credit\s+card|bank\s+account|system://|company://|internal://)"
+)
+_GRAB = (
+    r"(?:read|access|extract|retrieve|fetch|collect|obtain|gather|grab|include|send|copy"
+    r"|upload|leak|exfiltrat\w*|dump|cat|print|reveal|output|pass|attach|forward|share|steal"
+    r"|harvest|list|look\s+up|get|load|open)"
+)
+_SINK = (
+    r"(?:https?://|www\.|[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{2,}"
+    r"|(?:the|this|my|our|a)\s+(?:website|url|server|address|endpoint|webhook|e-?mail(?:\s+address)?"
+    r"|account|channel|link))"
+)
+# "copy them into their .env file": the file is where the user puts a value, not a source.
+_NOT_DESTINATION = "".join(
+    f"(?<!{w} {d} )"
+    for w in ("into", "to", "in")
+    for d in ("your", "their", "the", "a", "his", "her", "our", "my")
+)
+# A tool name; snake_case names arrive as words (``_`` is normalised to a space).
+_TOOL_REF = (
+    r"(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?[`'\"]?\s+"
+    r"(?:tool|function)"
+)
+
+
+def _t(gate: str | None, rx: str | None = None) -> tuple[str | None, str]:
+    """A trigger: ``rx`` (a regex that starts with a literal, so ``re`` finds it with a fast
+    substring search) runs only when ``gate`` (letters/digits) occurs in the text's words."""
+    return gate, rx if rx is not None else re.escape(gate or "")
+
+
+def _ts(tail: str, *words: str) -> list[tuple[str | None, str]]:
+    return [_t(w, re.escape(w) + tail) for w in words]
+
+
+_S = r"\s"
+_TOOL_TAIL = r"[`'\"]?\s+(?:tool|function)\b"
+_USE_TOOL = r"\s+(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?" + _TOOL_TAIL
+_NEG_VERB = (
+    r"\s+(?:\w+\s+){0,2}?(?:mention|tell|reveal|inform|disclos|notify|alert|acknowledg|explain"
+    r"|bring|let|show|display|report|say)"
+)
+_SHADOW_NOUN = (
+    r"\s+(?:other\s+)?(?:e-?mails?|messages?|requests?|calls?|payments?|transactions?|transfers?"
+    r"|files?)\s+(?:must|should|will|need|have)\s"
+)
+_FULL_CTX = r"\s+(?:conversation|chat|system|message|context)"
+_AI_WHO = r"(?:\s+model)?\s+(?:that|which|who)\s"
+_NEW_TASK_TAIL = r"\s*(?::|from\b|for\s+you\b)"
+
+
+RULES: Final[tuple[Rule, ...]] = (
+    # -- overriding what came before ------------------------------------------------------------
+    Rule(
+        "instr.override",
+        "override",
+        r"\b(?:ignore|disregard|forget|override|bypass|neglect|drop|abandon)\s+(?:all\s+|any\s+|each\s+"
+        r"|every\s+|of\s+)?(?:the\s+|your\s+|my\s+|these\s+|those\s+|its\s+)?(?:(?:previous|prior"
+        r"|above|earlier|preceding|original|initial|former|old|existing|system|safety|other|given"
+        r"|current|developer|user'?s?)\s+){1,2}" + _NOUN_INSTR,
+        ("ignore", "disregard", "forget", "override", "bypass", "neglect", "drop", "abandon"),
+        H,
+        H,
+        "asks to override earlier instructions",
+        triggers=_ts(
+            _S, "ignore", "disregard", "forget", "override", "bypass", "neglect", "drop", "abandon"
+        ),
+    ),
+    Rule(
+        "instr.override",
+        "override",
+        r"\b(?:ignore|disregard|forget)\s+(?:everything|anything|all)\s+(?:above|before|previously"
+        r"|you\s+(?:were|have\s+been)\s+told|else)",
+        ("ignore", "disregard", "forget"),
+        H,
+        H,
+        "asks to override earlier instructions",
+        triggers=_ts(_S, "ignore", "disregard", "forget"),
+    ),
+    Rule(
+        "instr.new_task",
+        "override",
+        r"\b(?:new|updated|real|actual|true|additional|urgent|secret|hidden|revised)\s+(?:user\s+)?"
+        r"(?:instructions?|task|orders?|directives?|query|request|objective)\s*(?::|from\b|for\s+you\b)"
+        r"|\bi\s+am\s+(?:the|your)\s+(?:user|developer|admin|administrator|owner|creator)\b"
+        r"|\b(?:the\s+)?previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s+(?:been\s+)?"
+        r"(?:completed|done|finished|cancell?ed|obsolete|void)"
+        r"|\bmore\s+(?:urgent|important)\s+(?:new\s+)?(?:task|request)",
+        (
+            "new",
+            "updated",
+            "real",
+            "actual",
+            "true",
+            "additional",
+            "urgent",
+            "secret",
+            "hidden",
+            "revised",
+            "i am",
+            "previous",
+            "more ",
+        ),
+        M,
+        H,
+        "announces a new task or impersonates the user",
+        triggers=[
+            *[_t(w, w + r"s?" + _NEW_TASK_TAIL) for w in ("instruction", "order", "directive")],
+            *[_t(w, w + _NEW_TASK_TAIL) for w in ("task", "query", "request", "objective")],
+            _t("am", r"am\s+(?:the|your)\s"),
+            _t("previous", r"previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s"),
+            _t("more", r"more\s+(?:urgent|important)\s"),
+        ],
+    ),
+    # The same intents without the trigger words: "whatever guidance you were given can be set
+    # aside", "the earlier directions no longer apply", "stop following what you were told".
+    Rule(
+        "instr.override_paraphrase",
+        "override",
+        r"\b(?:guidance|directions?|instructions?|rules|orders|briefing)\s+(?:you\s+(?:were|have\s+been"
+        r"|got)\s+(?:given|told|provided|handed)|(?:given|provided)\s+to\s+you)\b"
+        + _g(80)
+        + r"\b(?:(?:can|should|must|may)\s+(?:now\s+)?be\s+(?:set|put|cast)\s+aside"
+        r"|(?:is|are)\s+(?:now\s+)?(?:void|obsolete|superseded|cancell?ed|revoked)"
+        r"|no\s+longer\s+appl(?:y|ies))"
+        r"|\b(?:earlier|previous|prior|original|initial|above)\s+(?:guidance|directions?|instructions?"
+        r"|rules|request|task|briefing)\s+(?:no\s+longer\s+appl(?:y|ies)|(?:is|are|has\s+been|have\s+been)"
+        r"\s+(?:superseded|void|obsolete|cancell?ed|revoked|withdrawn))"
+        r"|\bstop\s+following\s+(?:what\s+you\s+(?:were|have\s+been)\s+told|(?:the|your)\s+(?:earlier"
+        r"\s+|previous\s+|original\s+|prior\s+)?(?:instructions|guidance|directions|rules))",
+        ("guidance", "earlier", "stop following"),
+        H,
+        H,
+        "says the instructions the model was given no longer apply (paraphrased override)",
+        triggers=[
+            *_ts(
+                r"\s+(?:you\s|given\s|provided\s)",
+                "guidance",
+                "direction",
+                "directions",
+                "instruction",
+                "instructions",
+                "rules",
+                "orders",
+                "briefing",
+            ),
+            *_ts(
+                r"\s+(?:guidance|direction|instruction|rules|request|task|briefing)",
+                "earlier",
+                "previous",
+                "prior",
+                "original",
+                "initial",
+                "above",
+            ),
+            _t("stop", r"stop\s+following\s"),
+        ],
+    ),
+    Rule(
+        "instr.standing_order",
+        "override",
+        r"\bfrom\s+now\s+on,?\s+you\s+(?:will|must|shall|are\s+to|should)\s+(?:only\s+)?(?:answer"
+        r"|respond|reply|say|output|write|act|obey|follow)"
+        r"|\byour\s+new\s+(?:objective|task|goal|mission|instructions?|role|purpose)\s+(?:is|are|will\s+be)\b",
+        ("from now on", "your new"),
+        M,
+        H,
+        "gives the model a new standing order",
+        triggers=[
+            _t("from", r"from\s+now\s+on"),
+            _t("your", r"your\s+new\s+(?:objective|task|goal|mission|instruction|role|purpose)"),
+        ],
+    ),
+    # -- fake roles and system messages ---------------------------------------------------------
+    Rule(
+        "instr.fake_role",
+        "role",
+        r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
+        r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?\s{0,3}"
+        r"(?:\]|\)|\})"
+        r"|<\|im[ _]start\|>|<\|(?:system|endoftext|start[ _]header[ _]id)\|>|\[/?inst\]|<<sys>>"
+        r"|\bsystem[\s_-](?:message|prompt|override|instruction|notice|update|command)\s{0,3}[:)\]]",
+        ("system", "assistant", "admin", "developer", "<|", "[inst", "[/inst", "<<sys"),
+        H,
+        H,
+        "imitates a system or role marker",
+        triggers=[
+            *_ts(
+                r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?"
+                r"\s{0,3}[\])}]",
+                "system",
+                "assistant",
+                "admin",
+                "administrator",
+                "developer",
+            ),
+            _t(
+                "system",
+                r"system[\s_-](?:message|prompt|override|instruction|notice|update|command)",
+            ),
+            _t(None, r"<\|"),
+            _t("inst", r"inst\]"),
+            _t("sys", r"<<sys>>"),
+        ],
+    ),
+    # -- messages addressed to the model ------------------------------------------------------
+    Rule(
+        "instr.addressed",
+        "address",
+        r"\b(?:message|note|instructions?|request|reminder|memo)\s+(?:is\s+)?(?:from|by)\s"
+        + _g(60)
+        + r"\bto\s+you\b"
+        r"|\bto\s+you,?\s+(?:the\s+)?" + _AI + r"\b"
+        r"|\b(?:dear|attention|hey|hello|hi|greetings|note\s+to(?:\s+the)?|message\s+for(?:\s+the)?"
+        r"|instructions?\s+for(?:\s+the)?)\s+" + _AI + r"s?\b"
+        r"|\bif\s+you\s+are\s+an?\s+(?:ai|llm|language\s+model|assistant|agent|chat\s?bot|bot)\b"
+        r"|\b(?:any|all)\s+(?:ai|llm)\s+(?:assistants?|agents?|models?)\s+(?:reading|processing"
+        r"|that\s+reads?|seeing)\b",
+        (
+            "message",
+            "note",
+            "instruction",
+            "request",
+            "reminder",
+            "memo",
+            "to you",
+            "dear",
+            "attention",
+            "hey",
+            "hello",
+            "hi ",
+            "greetings",
+            "if you are",
+            "any ai",
+            "all ai",
+            "any llm",
+            "all llm",
+        ),
+        M,
+        H,
+        "a message addressed to the AI model",
+        triggers=[
+            _t("you", r"to\s+you\b"),
+            *_ts(_S, "dear", "attention", "hey", "hello", "hi", "greetings"),
+            _t("note", r"note\s+to\s"),
+            _t("message", r"message\s+for\s"),
+            _t("instruction", r"instructions?\s+for\s"),
+            _t("you", r"if\s+you\s+are\s+an?\s"),
+            *_ts(r"\s+(?:assistant|agent|model)", "ai", "llm"),
+        ],
+    ),
+    # -- hijacking the task ---------------------------------------------------------------------
+    Rule(
+        "instr.task_hijack",
+        "hijack",
+        r"\bbefore\s+you\s+(?:can\s+|could\s+|may\s+)?(?:solve|complete|do|answer|respond|proceed"
+        r"|continue|finish|start|perform|carry\s+out|work\s+on|reply)\b"
+        + _g(50)
+        + r"\b(?:task|request|question|query|job|this)\b"
+        r"|\bafter\s+you\s+(?:do|have\s+done|did|finish|complete|are\s+done\s+with)\s+(?:that|this|it)"
+        r"\b" + _g(50) + r"\b(?:you\s+can|continue|proceed|solve|return|go\s+back)"
+        r"|\bthe\s+(?:task|request|question)\s+(?:that\s+)?i\s+(?:gave|asked|assigned)\s+you\b"
+        r"|\binstead\s+of\s+(?:the|your)\s+(?:original|current|user'?s?|assigned|actual)\s+task"
+        r"|\bmake\s+sure\s+(?:to|you)\s+(?:finish|complete|do)\s+(?:the|this)\s+new\s+task",
+        ("before you", "after you", "task", "instead of", "new task"),
+        H,
+        H,
+        "tries to replace or preempt the user's task",
+        triggers=[
+            _t("before", r"before\s+you\s"),
+            _t("after", r"after\s+you\s"),
+            *_ts(r"\s+you\b", "gave", "asked", "assigned"),
+            _t("instead", r"instead\s+of\s"),
+            _t("sure", r"sure\s+(?:to|you)\s+(?:finish|complete|do)\s"),
+        ],
+    ),
+    Rule(
+        "instr.must_follow",
+        "directive",
+        r"\b(?:strictly|must|always|carefully)\s+(?:adhere|obey|comply|follow|execute|perform)\s+"
+        r"(?:to\s+|with\s+)?(?:the\s+|these\s+|my\s+|all\s+)?(?:following|below|these|new|my|next)\s+"
+        r"(?:\w+\s+)?(?:instruction|directive|command|order|step|rule)s?",
+        ("adhere", "obey", "comply", "follow", "execute", "perform"),
+        M,
+        H,
+        "demands obedience to embedded instructions",
+        triggers=_ts(
+            r"\s+(?:to\s+|with\s+)?(?:the\s+|these\s+|my\s+|all\s+)?(?:following"
+            r"|below|these|new|my|next)\s",
+            "adhere",
+            "obey",
+            "comply",
+            "follow",
+            "execute",
+            "perform",
+        ),
+    ),
+    # -- concealment from the user ------------------------------------------------------------
+    Rule(
+        "instr.conceal",
+        "conceal",
+        r"\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|without)\s+(?:\w+\s+){0,2}?"
+        r"(?:mention|tell|reveal|inform|disclos|notify|alert|acknowledg|explain|bring\s+up|let\s+"
+        r"(?:the\s+)?user\s+know|show|display|report|say)\w*\s+(?:\w+\s+){0,3}?(?:the\s+user|users"
+        r"|the\s+human|anyone|that\s+you|that\s+this|this\s+to|this\s+(?:instruction|step|tool|action)"
+        r"|these\s+(?:instructions|steps)|what\s+you|it\s+to|you(?:'re|\s+are|\s+have)\b|about\s+this)"
+        r"|\bpresent\s+(?:it|this|them|the\s+\w+(?:\s+\w+)?)\s+as\s+(?:if|though)\b"
+        r"|\bformat\s+(?:them|it|this|these)\s+to\s+look\s+like\b"
+        r"|\b(?:the\s+)?users?\s+(?:must|should|will|need)\s+(?:not|never)\s+(?:to\s+)?(?:know|see"
+        r"|notice|find\s+out|learn|be\s+told|be\s+informed|be\s+aware)"
+        r"|\bwithout\s+(?:the\s+user'?s?|their|anyone'?s?)\s+(?:knowledge|noticing|knowing|consent"
+        r"|awareness|permission|approval)"
+        r"|\bwithout\s+(?:asking|telling|informing|notifying|alerting|consulting|confirming\s+with)\s+"
+        r"(?:me|the\s+user|them|anyone|the\s+human)"
+        r"|\b(?:keep|this\s+is)\s+(?:this\s+|it\s+)?(?:a\s+)?(?:secret|hidden|private)\s+from\b"
+        r"|\bis\s+(?:a\s+)?mere\s+implementation\s+detail"
+        r"|\b(?:keep|leave)\s+the\s+users?\s+(?:out\s+of\s+the\s+loop|in\s+the\s+dark|unaware)",
+        (
+            "not",
+            "don",
+            "never",
+            "without",
+            "present",
+            "format",
+            "user",
+            "keep",
+            "this is",
+            "implementation detail",
+        ),
+        H,
+        H,
+        "asks to hide actions from the user",
+        triggers=[
+            *_ts(_NEG_VERB, "not", "never"),
+            *_ts(_S, "without"),
+            _t("don", r"don'?t" + _NEG_VERB),
+            _t("shouldn", r"shouldn'?t" + _NEG_VERB),
+            _t("present", r"present\s+(?:it|this|them|the\s+\w+(?:\s+\w+)?)\s+as\s"),
+            _t("format", r"format\s+(?:them|it|this|these)\s"),
+            _t("user", r"users?\s+(?:must|should|will|need)\s+(?:not|never)\s"),
+            *_ts(r"\s+from\b", "secret", "hidden", "private"),
+            _t("mere", r"mere\s+implementation"),
+            *_ts(r"\s+the\s+users?\s", "keep", "leave"),
+        ],
+    ),
+    Rule(
+        "instr.covert",
+        "conceal",
+        r"\b(?:secretly|silently|covertly|quietly|discreetly|surreptitiously|invisibly)\s+(?:\w+\s+)?"
+        r"(?:send|include|add|read|access|copy|forward|upload|call|append|execute|run|exfiltrat\w*"
+        r"|collect|attach|bcc|cc|transfer|post|share|leak|insert|use)\b",
+        (
+            "secretly",
+            "silently",
+            "covertly",
+            "quietly",
+            "discreetly",
+            "surreptitiously",
+            "invisibly",
+        ),
+        H,
+        H,
+        "asks for covert actions",
+        triggers=_ts(
+            _S,
+            "secretly",
+            "silently",
+            "covertly",
+            "quietly",
+            "discreetly",
+            "surreptitiously",
+            "invisibly",
+        ),
+    ),
+    # -- credentials, unrelated files, exfiltration -------------------------------------------
+    Rule(
+        "instr.sensitive_file",
+        "sensitive",
+        r"\b" + _GRAB + r"\b" + _g(80) + _NOT_DESTINATION + _SENSITIVE_FILE,
+        (
+            "ssh",
+            "id rsa",
+            "id ed25519",
+            "id ecdsa",
+            "authorized keys",
+            ".aws",
+            "/etc/",
+            ".netrc",
+            ".npmrc",
+            ".pypirc",
+            "credentials",
+            ".docker",
+            "kube",
+            "mcp.json",
+            "claude desktop",
+            ".cursor",
+            ".env",
+            "history",
+            "keychain",
+            "wallet",
+            ".gnupg",
+        ),
+        H,
+        H,
+        "directs the model to read credential or configuration files",
+        triggers=[
+            _t("ssh", r"\.ssh"),
+            _t("id", r"id[ _](?:rsa|ed25519|ecdsa)"),
+            _t("authorized", r"authorized[ _]keys"),
+            _t("aws", r"\.aws/"),
+            _t("etc", r"/etc/"),
+            _t("netrc", r"\.netrc"),
+            _t("npmrc", r"\.npmrc"),
+            _t("pypirc", r"\.pypirc"),
+            _t("git", r"\.git-credentials"),
+            _t("docker", r"\.docker/"),
+            _t("kube", r"\.kube/"),
+            _t("kubeconfig"),
+            _t("mcp", r"mcp\.json"),
+            _t("claude", r"claude[ _]desktop"),
+            _t("cursor", r"\.cursor/"),
+            _t("env", r"\.env\b"),
+            _t("bash", r"bash[ _]history"),
+            _t("zsh", r"zsh[ _]history"),
+            _t("keychain"),
+            _t("wallet", r"wallet\.dat"),
+            _t("gnupg", r"\.gnupg"),
+        ],
+    ),
+    Rule(
+        "instr.sensitive_data",
+        "sensitive",
+        r"\b"
+        + _GRAB
+        + r"\b"
+        + _g(60)
+        + r"\b(?:all\s+|the\s+|any\s+|user'?s?\s+|your\s+|master\s+)?"
+        + _SENSITIVE_WORD,
+        (
+            "credential",
+            "key",
+            "token",
+            "password",
+            "passphrase",
+            "passcode",
+            "secret",
+            "phrase",
+            "mnemonic",
+            "confidential",
+            "cookie",
+            "security",
+            "credit card",
+            "bank account",
+            "://",
+        ),
+        M,
+        M,
+        "directs the model towards credentials or secrets",
+        triggers=[
+            *[
+                _t(w)
+                for w in (
+                    "credential",
+                    "password",
+                    "passphrase",
+                    "passcode",
+                    "secrets",
+                    "mnemonic",
+                    "confidential",
+                )
+            ],
+            _t("api", r"api[\s-]?keys?"),
+            *_ts(r"\s+keys?", "secret", "private", "ssh"),
+            _t("access", r"access\s+tokens?"),
+            _t("auth", r"auth(?:entication)?\s+tokens?"),
+            *_ts(r"\s+phrase", "seed", "recovery"),
+            _t("session", r"session\s+cookie"),
+            _t("security", r"security\s+code"),
+            _t("social", r"social\s+security"),
+            _t("credit", r"credit\s+card"),
+            _t("bank", r"bank\s+account"),
+            *_ts(r"://", "system", "company", "internal"),
+        ],
+    ),
+    Rule(
+        "instr.exfil_sink",
+        "exfil",
+        r"\b(?:send|post|upload|forward|e-?mail|transmit|exfiltrat\w*|leak|share|copy|bcc|cc|report"
+        r"|pass\s+(?:along|on)|hand\s+over"
+        r"|submit|deliver|concatenate\b"
+        + _g(80)
+        + r"\bpost)\b"
+        + _g(100)
+        + r"\b(?:to|into)\s+"
+        + _SINK,
+        (
+            "send",
+            "post",
+            "upload",
+            "forward",
+            "mail",
+            "transmit",
+            "exfiltrat",
+            "leak",
+            "share",
+            "copy",
+            "bcc",
+            "cc",
+            "report",
+            "submit",
+            "deliver",
+        ),
+        M,
+        M,
+        "directs data to an external address",
+        triggers=[
+            _t(
+                "to",
+                r"to\s+(?:https?://|www\.|[\w.+-]{1,64}@|(?:the|this|my|our|a)\s+(?:website|url"
+                r"|server|address|endpoint|webhook|e-?mail|account|channel|link))",
+            ),
+        ],
+    ),
+    Rule(
+        "instr.exfil_beacon",
+        "exfil",
+        r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://[^)\s]{1,300}[?&][\w-]{1,40}=\s{0,3}(?:\{|\$|<|%7b)",
+        ("![",),
+        H,
+        H,
+        "a markdown image that would leak data in its URL",
+        triggers=[_t(None, r"!\[")],
+    ),
+    # -- markup blocks that smuggle instructions ----------------------------------------------
+    # Sections named for what they hide or whom they address: no documentation needs them.
+    Rule(
+        "instr.tag_block",
+        "tag",
+        r"<\s{0,3}/?\s{0,3}(?:hidden|system|secret|admin|assistant[ _-]?instructions?"
+        r"|ai[ _-]?instructions?|note[ _-]?to[ _-]?(?:ai|assistant|model)|override"
+        r"|system[ _-]?prompt)\s{0,3}>",
+        ("<",),
+        H,
+        H,
+        "a markup section named as hidden or system instructions for the model",
+        triggers=_ts(
+            r"\s{0,3}>",
+            "hidden",
+            "system",
+            "secret",
+            "admin",
+            "assistant",
+            "instruction",
+            "instructions",
+            "ai",
+            "model",
+            "override",
+            "prompt",
+        ),
+    ),
+    # Sections real servers use to structure their descriptions (``<instructions>``,
+    # ``<important>``; ``<use_case>`` and ``<examples>`` are not even this): structure alone
+    # only flags; with another signal nearby it counts (``instr.combined``).
+    Rule(
+        "instr.section_tag",
+        "tag",
+        r"<\s{0,3}/?\s{0,3}(?:important|information|instructions?|priority)\s{0,3}>",
+        ("<",),
+        L,
+        M,
+        "a markup section of instructions (structure alone: a weak signal)",
+        triggers=_ts(
+            r"\s{0,3}>", "important", "information", "instruction", "instructions", "priority"
+        ),
+    ),
+    Rule(
+        "instr.bracket_tag",
+        "tag",
+        r"\[\s{0,3}(?:important|hidden|system|instructions?|secret|admin|note\s+to\s+(?:ai|assistant)"
+        r")\s{0,3}\]\s{0,3}[a-z]",
+        ("[",),
+        M,
+        M,
+        "a bracketed instruction marker",
+        triggers=_ts(
+            r"\s{0,3}\]",
+            "important",
+            "hidden",
+            "system",
+            "instruction",
+            "instructions",
+            "secret",
+            "admin",
+            "ai",
+            "assistant",
+        ),
+    ),
+    # -- other tools and servers (shadowing, tool transfer) -----------------------------------
+    Rule(
+        "instr.tool_redirect",
+        "tools",
+        r"\b(?:this|the)\s+tool\s+(?:is\s+(?:no\s+longer|not|currently\s+not)\s+(?:available|supported"
+        r"|working|in\s+service)|has\s+been\s+(?:deprecated|replaced|removed|disabled|moved|retired))"
+        r"|\breplaced\s+by\s+"
+        + _TOOL_REF
+        + r"|\b(?:please\s+)?use\s+"
+        + _TOOL_REF
+        + r"\s+instead\b",
+        ("tool", "function"),
+        L,
+        H,
+        "redirects the model to another tool",
+        triggers=[
+            _t("tool", r"tool\s+(?:is\s+(?:no\s+longer|not|currently\s+not)|has\s+been)\s"),
+            _t("replaced", r"replaced\s+by\s"),
+            *_ts(r"\s+instead\b", "tool", "function"),
+        ],
+    ),
+    Rule(
+        "instr.tool_directive",
+        "tools",
+        r"\byou\s+(?:should|must|need\s+to|have\s+to|are\s+required\s+to)\s+(?:first\s+|now\s+|then\s+)?"
+        r"(?:use|call|invoke|run|execute)\s+(?:the\s+)?(?:tool|function)\b"
+        r"|\b(?:by\s+)?using\s+" + _TOOL_REF + r"\b"
+        r"|(?:^|[.!:;]\s{0,3}|\bplease\s+)(?:use|call|invoke|run)\s+" + _TOOL_REF + r"\b",
+        ("tool", "function"),
+        None,
+        H,
+        "tells the model which tool to call",
+        triggers=[
+            _t("you", r"you\s+(?:should|must|need\s+to|have\s+to|are\s+required\s+to)\s"),
+            *_ts(_USE_TOOL, "using", "use", "call", "invoke", "run"),
+        ],
+    ),
+    Rule(
+        "instr.shadowing",
+        "shadow",
+        r"\bwhen\s+this\s+tool\s+is\s+(?:available|present|installed|loaded|enabled|connected)"
+        r"|\b(?:all|any|every)\s+(?:other\s+)?(?:e-?mails?|messages?|requests?|calls?|payments?"
+        r"|transactions?|transfers?|files?)\s+(?:must|should|will|need\s+to|have\s+to)\s+(?:\w+\s+){0,3}?"
+        r"(?:be\s+)?(?:sent|forwarded|redirected|routed|copied|cc'?d|bcc'?d|addressed)\s+to\b"
+        r"|\b" + _TOOL_REF + r"\s+(?:must|should|has\s+to)\s+(?:always\s+|now\s+|also\s+|only\s+)?"
+        r"(?:send|use|include|forward|redirect|add|be\s+called\s+with|bcc|cc)\b"
+        r"|\b(?:this|these|the\s+following)\s+(?:tool|server|instruction)s?\s+(?:overrides?|modif(?:y|ies)"
+        r"|changes?|alters?|replaces?)\s+(?:the\s+)?(?:behaviou?r|functionality|use|usage|workings?)\s+"
+        r"of\b",
+        (
+            "when this tool",
+            "must",
+            "should",
+            "need to",
+            "have to",
+            "has to",
+            "override",
+            "modif",
+            "change",
+            "alter",
+            "replace",
+        ),
+        H,
+        H,
+        "changes how other tools behave",
+        triggers=[
+            _t("when", r"when\s+this\s+tool\s"),
+            *_ts(_SHADOW_NOUN, "all", "any", "every"),
+            *_ts(r"\s+(?:must|should|has\s+to)\s", "tool", "function"),
+            *_ts(r"s?\s+(?:override|modif|change|alter|replace)", "tool", "server", "instruction"),
+        ],
+    ),
+    # "Before using any other tool, call this tool": how real servers order a workflow, and
+    # how a poisoned tool puts itself first. Alone it flags; with another signal it counts.
+    Rule(
+        "instr.priority",
+        "priority",
+        r"\bbefore\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)\w*\s+(?:[\w`'\"-]+\s+){0,3}?"
+        r"(?:operation|tool|function|command|action|calculation|request)s?\b"
+        + _g(40)
+        + r"\b(?:execute|call|run|use|invoke)\s+this\s+(?:tool|function)\b",
+        ("before",),
+        M,
+        H,
+        "asks to be called ahead of other tools (alone: a weak signal)",
+        triggers=[
+            _t("before", r"before\s+(?:you\s+)?(?:execut|call|invok|run|us|perform|do)"),
+        ],
+    ),
+    Rule(
+        "instr.tamper",
+        "priority",
+        r"\b(?:replace|overwrite|substitute)\s+(?:the\s+)?(?:values?|results?|outputs?|arguments?"
+        r"|parameters?|numbers?)\s+with\s+(?:the\s+|this\s+|its\s+)?(?:response|output|result)",
+        ("replace", "overwrite", "substitute"),
+        H,
+        H,
+        "asks to replace other tools' values or results with its own",
+        triggers=_ts(_S, "replace", "overwrite", "substitute"),
+    ),
+    Rule(
+        "instr.preference",
+        "preference",
+        r"\b(?:the|is\s+a)\s+(?:best|greatest|only|most\s+(?:reliable|accurate|powerful|trusted"
+        r"|trustworthy|secure|advanced|capable))\s+tool\b"
+        r"|\bthis\s+tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s+(?:to\s+|than\s+)?"
+        r"(?:all|any|every|other)"
+        r"|\bjust\s+use\s+this\s+tool\b"
+        r"|\buse\s+this\s+tool\s+(?:instead\s+of|rather\s+than|over|in\s+place\s+of)\s+(?:any|all"
+        r"|other|every)"
+        r"|\b(?:do\s+not|don'?t|never)\s+(?:use|call|choose)\s+(?:any\s+)?other\s+tools?\b"
+        r"|\bno\s+matter\s+(?:how\s+many|what|which)\b" + _g(60) + r"\b(?:use|call|choose)\b"
+        r"|\b(?:use|call|choose)\s+this\s+tool\b" + _g(60) + r"\bno\s+matter\b",
+        (
+            "best",
+            "greatest",
+            "only",
+            "most",
+            "superior",
+            "better",
+            "outperform",
+            "beats",
+            "just use",
+            "instead of",
+            "rather than",
+            "other tool",
+            "no matter",
+        ),
+        H,
+        M,
+        "promotes itself over other tools",
+        triggers=[
+            *_ts(r"\s+tool\b", "best", "greatest", "only"),
+            _t(
+                "most",
+                r"most\s+(?:reliable|accurate|powerful|trusted|trustworthy|secure|advanced"
+                r"|capable)\s+tool\b",
+            ),
+            _t("tool", r"tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s"),
+            _t("just", r"just\s+use\s"),
+            _t("use", r"use\s+this\s+tool\s"),
+            _t("other", r"other\s+tools?\b"),
+            _t("matter", r"no\s+matter\b"),
+        ],
+    ),
+    Rule(
+        "instr.preference",
+        "preference",
+        r"\b(?:always|exclusively)\s+(?:use|choose|prefer|pick|select|call)\s+this\s+tool\b",
+        ("always", "exclusively"),
+        M,
+        M,
+        "asks always to be chosen",
+        triggers=_ts(r"\s+(?:use|choose|prefer|pick|select|call)\s", "always", "exclusively"),
+    ),
+    # -- harvesting the model's own context -------------------------------------------------
+    Rule(
+        "instr.context_harvest",
+        "harvest",
+        r"\b(?:name|identity|version|type|vendor|provider)\s+of\s+(?:the\s+)?(?:llm|model|ai|assistant"
+        r"|agent|language\s+model)(?:\s+model)?\s+(?:that|which|who)\s+(?:is\s+)?(?:call|calls|calling"
+        r"|invok\w*|us\w*|runs?|running)"
+        r"|\b(?:llm|model|ai|assistant|agent)(?:\s+model)?\s+(?:that|which|who)\s+(?:is\s+)?(?:calls"
+        r"|calling|invokes|invoking|uses|using)\s+(?:this|the)\s+(?:tool|function)"
+        r"|\byour\s+(?:system\s+prompt|system\s+instructions|(?:full\s+|entire\s+)?conversation"
+        r"|chat\s+history|previous\s+messages|context\s+window|full\s+prompt|(?:list\s+of\s+)?"
+        r"(?:available\s+)?tools\s+list|available\s+tools|hidden\s+instructions)"
+        r"|\b(?:include|pass|provide|put|fill|insert|send|paste|copy)\s+(?:\w+\s+){0,3}?(?:the\s+)?"
+        r"(?:full|entire|complete|whole|current)\s+(?:conversation|chat\s+history|system\s+prompt"
+        r"|message\s+history|context)",
+        (
+            "name",
+            "identity",
+            "version",
+            "type",
+            "vendor",
+            "provider",
+            "that",
+            "which",
+            "who",
+            "your",
+            "full",
+            "entire",
+            "complete",
+            "whole",
+            "current",
+        ),
+        H,
+        H,
+        "asks for the model's identity, prompt or conversation",
+        triggers=[
+            *_ts(_AI_WHO, "llm", "model", "ai", "assistant", "agent"),
+            _t(
+                "your",
+                r"your\s+(?:system|full|entire|conversation|chat|previous|context|list"
+                r"|available|tools|hidden)",
+            ),
+            *_ts(_FULL_CTX, "full", "entire", "complete", "whole", "current"),
+        ],
+    ),
+    # -- content-only: manipulating the response, TODO directives, code payloads -------------
+    Rule(
+        "instr.response_manipulation",
+        "response",
+        r"(?:^|[\n.!?:;]\s{0,3}|\bplease\s+|\b(?:can|could|would|will)\s+you\s+)(?:(?:also|now|then"
+        r"|kindly|additionally)\s+)?"
+        + _IMPERATIVE
+        + r"\b"
+        + _g(120)
+        + r"\byour\s+(?:\w+\s+)?"
+        + _RESPONSE
+        + r"(?:'s)?\b"
+        r"|(?:^|[\n.!?:;]\s{0,3})(?:in|within|throughout|at\s+the\s+(?:end|start|beginning)\s+of)\s+"
+        r"your\s+" + _RESPONSE + r",",
+        ("your",),
+        None,
+        H,
+        "tells the model how to write its response",
+        triggers=[_t("your", r"your\s+(?:\w+\s+)?" + _RESPONSE)],
+    ),
+    # A standalone line that hands the reader a new job: "Write a short story about …",
+    # "Translate the following sentence …" (BIPIA's task-injection family). Anchored to a whole,
+    # short line so that the same verbs inside running prose do not count.
+    Rule(
+        "instr.task_injection",
+        "task",
+        r"^[ \t>*#|-]{0,4}(?:write|compose|develop|draft|provide|generate|recommend|suggest|give"
+        r"|create)\s+(?:me\s+|us\s+)?(?:a|an|the|some|\d+)\s+(?:[a-z'-]+\s+){0,3}?(?:poems?"
+        r"|stor(?:y|ies)|speech|essay|letter|haiku|song|lyrics|limerick|jokes?|tweet|blog\s+post"
+        r"|novel|slogan|riddle|books?|movies?)\b[^\n]{0,200}$"
+        r"|^[ \t>*#|-]{0,4}(?:translate|analy[sz]e|summari[sz]e)\s+the\s+(?:following|sentiment)\b"
+        r"[^\n]{0,200}$"
+        r"|^[ \t>*#|-]{0,4}(?:provide|give|show)\s+(?:me\s+)?(?:an|some)\s+examples?\s+of\s+how\b"
+        r"[^\n]{0,200}$"
+        r"|^[ \t>*#|-]{0,4}(?:reply|respond|answer|write)\s+(?:only\s+)?(?:in\s+(?:reverse"
+        r"|backwards?|all\s+caps|upper\s?case|pig\s+latin|emojis?|rhymes?|morse|code|cipher)"
+        r"|backwards?)\b[^\n]{0,120}$"
+        r"|^[ \t>*#|-]{0,4}(?:replace|swap|substitute|reverse|capitali[sz]e|scramble|jumble|shuffle"
+        r"|misspell)\s+(?:every|each|all)\s+(?:\w+\s+){0,2}?(?:letters?|words?|characters?"
+        r"|vowels?|consonants?)\b[^\n]{0,160}$",
+        (
+            "write",
+            "compose",
+            "develop",
+            "draft",
+            "provide",
+            "generate",
+            "recommend",
+            "suggest",
+            "give",
+            "show",
+            "translate",
+            "analyse",
+            "analyze",
+            "summarise",
+            "summarize",
+            "create",
+            "reply",
+            "respond",
+            "answer",
+            "replace",
+            "swap",
+            "substitute",
+            "reverse",
+            "capitalise",
+            "capitalize",
+            "scramble",
+            "jumble",
+            "shuffle",
+            "misspell",
+        ),
+        None,
+        H,
+        "a standalone line that gives the reader a new task",
+        triggers=[
+            *_ts(
+                r"\s+(?:me\s+|us\s+)?(?:a|an|the|some|\d+)\s",
+                "write",
+                "compose",
+                "develop",
+                "draft",
+                "provide",
+                "generate",
+                "recommend",
+                "suggest",
+                "give",
+                "create",
+                "show",
+            ),
+            *_ts(r"\s+the\s", "translate", "analyse", "analyze", "summarise", "summarize"),
+            *_ts(r"\s+(?:only\s+)?(?:in\s|backward)", "reply", "respond", "answer", "write"),
+            *_ts(
+                r"\s+(?:every|each|all)\s",
+                "replace",
+                "swap",
+                "substitute",
+                "reverse",
+                "capitalise",
+                "capitalize",
+                "scramble",
+                "jumble",
+                "shuffle",
+                "misspell",
+            ),
+        ],
+    ),
+    Rule(
+        "instr.todo",
+        "todo",
+        r"(?<![#/*\-])(?<![#/*]\s)\btodo\s{0,3}:\s{0,3}(?:please\s+)?(?:send|transfer|forward|pay"
+        r"|e-?mail|invite|visit|post|share|upload|delete|remove|change|modify|update|create|add|book"
+        r"|reserve|make|write|tell|give|grant|open|click|download|install|execute|call"
+        r"|schedule|cancel|move|copy|publish|message|contact|buy|purchase|order|reset|set|follow"
+        r"|read|summarize|concatenate|find|get|check|go|say|suggest|recommend|mention|remind|ask|note)\b",
+        ("todo",),
+        None,
+        H,
+        "an action item addressed to whoever reads the text",
+        triggers=[_t("todo", r"todo\s{0,3}:")],
+    ),
+    Rule(
+        "instr.code_directive",
+        "code",
+        r"\b(?:following|below|subsequent|under-?mentioned|next|this|attached)\s+(?:\w+\s+)?code\s+"
+        r"(?:snippet|block|section|excerpt|fragment|piece|segment|sample|chunk|lines?)\b",
+        ("code",),
+        None,
+        M,
+        "asks to put a given code block into the answer",
+        triggers=[
+            _t(
+                "code",
+                r"code\s+(?:snippet|block|section|excerpt|fragment|piece|segment|sample|chunk"
+                r"|lines?)\b",
+            ),
+        ],
+    ),
+    Rule(
+        "instr.risky_code",
+        "risky_code",
+        r"\brequests\.(?:post|put)\b|\burllib\.request\.url(?:open|retrieve)\b|\burlretrieve\b"
+        r"|\bhttp\.client\.https?connection\b|\bsocket\.socket\b|\.send(?:all|to)\(|\bsmtplib\b"
+        r"|\bftplib\b|\baiosmtplib\b|\byagmail\b|\bscp\b|\bcurl\b|\bwget\b|\burllib3\b"
+        r"|\bos\.environ\b|\bclipboard|\bpbpaste\b|\bcookie(?:jar|s\.(?:txt|pkl))|\bpsutil\b"
+        r"|\bplatform\.(?:system|version|node|uname)\b|\bnvidia-smi\b|\bdriverquery\b"
+        r"|\bauthorized[ _]keys\b|/etc/(?:hosts|passwd|shadow|init\.d)|\brc\.local\b|\bx11grab\b"
+        r"|\bscreencapture\b|\bsnippingtool\b|\bpkg[ _]resources\.working[ _]set\b"
+        r"|\bshutil\.rmtree\(\s{0,3}[\"']/|\bos\.remove\(\s{0,3}[\"']/|\bos\.fork\(\)|\brm\s+-rf\s+/"
+        r"|\bmkfs\b|/boot/|\bfernet\b|\baes\.new\b|\bcipher\(|\bscapy\b|\.terminate\(\)"
+        r"|\bexec\(\s{0,3}open\(|\|\s{0,3}(?:ba)?sh\b|\bnohup\b|\bkeylog|\bpynput\b|\bxmrig\b"
+        r"|\bcrypto\s?min",
+        (
+            "request",
+            "url",
+            "http",
+            "socket",
+            ".send",
+            "smtp",
+            "ftp",
+            "yagmail",
+            "scp",
+            "curl",
+            "wget",
+            "environ",
+            "clipboard",
+            "pbpaste",
+            "cookie",
+            "psutil",
+            "platform.",
+            "nvidia",
+            "driverquery",
+            "authorized keys",
+            "/etc/",
+            "rc.local",
+            "x11grab",
+            "screencapture",
+            "snippingtool",
+            "pkg resources",
+            "rmtree",
+            "os.remove",
+            "os.fork",
+            "rm -rf",
+            "mkfs",
+            "/boot/",
+            "fernet",
+            "aes.new",
+            "cipher(",
+            "scapy",
+            "terminate",
+            "exec(",
+            "sh",
+            "nohup",
+            "keylog",
+            "pynput",
+            "xmrig",
+            "crypto",
+        ),
+        None,
+        M,
+        "code that sends data out, harvests the host or damages it",
+        triggers=[],
+    ),
+)

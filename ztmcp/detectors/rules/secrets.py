@@ -1,0 +1,367 @@
+"""The provider credential shapes of ``ztmcp.detectors.secrets``, as data.
+
+One ``Rule`` per shape: the rule id (several shapes may share one), the provider named in the
+finding, the pattern (the secret is its group 1), the severity, and what lets the engine skip
+the shape cheaply, attached to it:
+
+- ``required``: a literal every match contains; the shape runs only where it occurs (for the
+  detect-secrets shapes, which start with ``DS``: their literal prefix);
+- ``context``: a word the text must contain; the shape then runs on the whole text (it needs
+  the words around the token), not only on the candidate token runs;
+- ``min_entropy``: shapes that also fit low-variety filler demand this much (as gitleaks does).
+
+The engine (``ztmcp.detectors.secrets``) compiles them; order matters: an earlier shape's span
+wins an overlap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from ztmcp.severity import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule: str
+    provider: str
+    pattern: str
+    severity: Severity
+    required: str | None = None
+    context: str | None = None
+    min_entropy: float = 0.0
+
+
+H, M, L, C = Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.CRITICAL
+
+B: Final = r"(?<![A-Za-z0-9_])"  # left token boundary
+E: Final = r"(?![A-Za-z0-9_])"  # right token boundary
+ED: Final = r"(?![A-Za-z0-9_-])"  # right boundary for tokens that may contain '-'
+# detect-secrets' left boundary (its Artifactory plugin): white space, '=', ':', '"' or the start
+# of a line. Checked by hand on the original text, like ``B`` (see ``secrets._shape``).
+DS: Final = r"(?:(?<=[\s=:\"])|^)"
+
+RULES: Final[tuple[Rule, ...]] = (
+    Rule(
+        "secret.aws_access_key_id",
+        "AWS",
+        B + r"((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})" + E,
+        H,
+    ),
+    Rule(
+        "secret.aws_bedrock_key",
+        "AWS Bedrock",
+        B + r"(ABSK[A-Za-z0-9+/]{109,269}={0,2})(?![A-Za-z0-9+/=])",
+        H,
+    ),
+    Rule(
+        "secret.aws_bedrock_key",
+        "AWS Bedrock",
+        r"(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=]{20,1000})",
+        H,
+    ),
+    Rule("secret.github_token", "GitHub", B + r"((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36})" + E, H),
+    Rule(
+        "secret.github_token",
+        "GitHub",
+        B + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + E,
+        H,
+    ),
+    Rule("secret.gitlab_token", "GitLab", B + r"(glpat-[A-Za-z0-9_-]{20})" + ED, H),
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        B + r"(glpat-[A-Za-z0-9_-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})" + ED,
+        H,
+    ),
+    Rule("secret.gitlab_token", "GitLab", B + r"(glptt-[0-9a-f]{40})" + ED, H),
+    Rule("secret.gitlab_token", "GitLab", B + r"(GR1348941[A-Za-z0-9_-]{20})" + ED, H),
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        B + r"((?:gldt|glsoat|glrt|glcbt|glft|glimt|glffct)-[A-Za-z0-9_-]{20,25})" + ED,
+        H,
+    ),
+    Rule("secret.gitlab_token", "GitLab", B + r"(glagent-[A-Za-z0-9_-]{50,1024})" + ED, H),
+    Rule("secret.gitlab_token", "GitLab", B + r"(gloas-[A-Za-z0-9_-]{64})" + ED, H),
+    Rule(
+        "secret.slack_token", "Slack", B + r"(xoxb-[0-9]{10,13}-[0-9]{10,13}[A-Za-z0-9-]{0,60})", H
+    ),
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xox[pe](?:-[0-9]{10,13}){3}-[A-Za-z0-9-]{28,34})" + ED,
+        H,
+    ),
+    Rule(
+        "secret.slack_token", "Slack", B + r"(xapp-\d-[A-Z0-9]{9,15}-\d{10,16}-[a-z0-9]{30,80})", H
+    ),
+    Rule("secret.slack_token", "Slack", B + r"(xoxe\.xox[bp]-\d-[A-Za-z0-9]{150,180})" + E, H),
+    Rule("secret.slack_token", "Slack", B + r"(xoxe-\d-[A-Za-z0-9]{140,160})" + E, H),
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xox[os]-\d{5,14}-\d{5,14}-\d{5,14}-[a-fA-F0-9]{16,64})",
+        H,
+    ),
+    Rule(
+        "secret.slack_webhook",
+        "Slack",
+        r"(hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{40,60})",
+        H,
+    ),
+    Rule(
+        "secret.stripe_key",
+        "Stripe",
+        B + r"((?:sk|rk)_(?:test|live|prod)_[A-Za-z0-9]{10,99})" + E,
+        H,
+        required="k_",
+    ),
+    Rule(
+        "secret.openai_key",
+        "OpenAI",
+        B
+        + r"(sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{10,100}T3BlbkFJ[A-Za-z0-9_-]{10,100})"
+        + ED,
+        H,
+    ),
+    Rule(
+        "secret.anthropic_key",
+        "Anthropic",
+        B + r"(sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA)" + ED,
+        H,
+    ),
+    Rule("secret.huggingface_token", "Hugging Face", B + r"(hf_[A-Za-z]{34})" + E, H),
+    Rule("secret.huggingface_token", "Hugging Face", B + r"(api_org_[A-Za-z]{34})" + E, H),
+    Rule("secret.npm_token", "npm", B + r"(npm_[A-Za-z0-9]{36})" + E, H),
+    # .npmrc: "//registry/:_authToken=…" (legacy tokens are UUIDs, identifiers elsewhere).
+    Rule(
+        "secret.npmrc_token",
+        "npm",
+        r"//[^\s/]{1,253}/(?:[^\s:]{0,200}/)?:_authToken=(npm_[A-Za-z0-9]{36}"
+        r"|[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12})",
+        H,
+        required=":_authToken=",
+    ),
+    Rule("secret.pypi_token", "PyPI", B + r"(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000})", H),
+    Rule(
+        "secret.discord_token",
+        "Discord",
+        B + r"([A-Z][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})",
+        H,
+    ),
+    Rule(
+        "secret.telegram_token",
+        "Telegram",
+        B + r"(\d{8,10}:AA[A-Za-z0-9_-]{32,33})" + ED,
+        H,
+        required=":AA",
+    ),
+    Rule(
+        "secret.mailchimp_key",
+        "Mailchimp",
+        B + r"([0-9a-f]{32}-us\d{1,2})" + E,
+        H,
+        required="-us",
+        min_entropy=3.0,
+    ),
+    Rule("secret.atlassian_token", "Atlassian", B + r"(ATATT3[A-Za-z0-9_=-]{150,250})", H),
+    Rule(
+        "secret.azure_ad_secret",
+        "Azure AD",
+        r"(?:^|[\\'\"`\s>=:(,)])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[\\'\"`\s<),])",
+        H,
+        required="Q~",
+    ),
+    Rule("secret.vault_token", "HashiCorp Vault", B + r"(hvs\.[A-Za-z0-9_-]{90,120})" + ED, H),
+    Rule(
+        "secret.vault_token",
+        "HashiCorp Vault",
+        B + r"(s\.(?=[A-Za-z0-9]{0,23}[0-9])(?=[A-Za-z0-9]{0,23}[A-Z])(?=[A-Za-z0-9]{0,23}[a-z])"
+        r"[A-Za-z0-9]{24})" + E,
+        H,
+    ),
+    # Private key bodies without their BEGIN line: the DER/openssh-key-v1 header every such
+    # body starts with, in base64 (public keys start differently: ``…AAOC``, ``AAAAB3Nza``).
+    Rule(
+        "secret.private_key",
+        "OpenSSH private-key body",
+        B + r"(b3BlbnNzaC1rZXktdjEA[A-Za-z0-9+/]{40,})",
+        C,
+    ),
+    Rule(
+        "secret.private_key",
+        "PKCS#1 RSA private-key body",
+        B + r"(MII[A-Za-z0-9+/]{3}IBAAKC[A-Za-z0-9+/]{40,})",
+        C,
+    ),
+    Rule(
+        "secret.private_key",
+        "PKCS#8 private-key body",
+        B + r"(MII[A-Za-z0-9+/]{3}IBADANBgkqhkiG9w0BAQEFAASC[A-Za-z0-9+/]{20,})",
+        C,
+    ),
+    Rule("secret.private_key", "EC private-key body", B + r"(MHcCAQEEI[A-Za-z0-9+/]{40,})", C),
+    Rule("secret.age_key", "age", r"(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})", H),
+    Rule("secret.onepassword_token", "1Password", B + r"(ops_eyJ[A-Za-z0-9+/]{250,}={0,3})", H),
+    Rule(
+        "secret.onepassword_key",
+        "1Password",
+        B + r"(A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
+        r"-[A-Z0-9]{5})" + E,
+        H,
+    ),
+    Rule(
+        "secret.clickhouse_key",
+        "ClickHouse",
+        B + r"(4b1d[A-Za-z0-9]{38})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.cloudflare_ca_key", "Cloudflare", B + r"(v1\.0-[a-f0-9]{24}-[a-f0-9]{146})" + E, H
+    ),
+    Rule("secret.facebook_token", "Facebook", B + r"(EAA[MC][A-Za-z0-9]{100,})" + E, H),
+    Rule(
+        "secret.facebook_token",
+        "Facebook",
+        r"(?i:facebook)[^\n]{0,40}?" + B + r"(\d{15,16}(?:\||%7C)[A-Za-z0-9_-]{27,40})" + ED,
+        H,
+        context="facebook",
+    ),
+    Rule("secret.intra42_secret", "42", B + r"(s-s4t2(?:ud|af)-[a-f0-9]{64})" + E, H),
+    Rule(
+        "secret.maxmind_key",
+        "MaxMind",
+        B + r"([A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)" + E,
+        H,
+        required="_mmk",
+    ),
+    Rule("secret.octopus_key", "Octopus Deploy", B + r"(API-[A-Z0-9]{26})" + E, H, min_entropy=3.0),
+    Rule("secret.perplexity_key", "Perplexity", B + r"(pplx-[A-Za-z0-9]{48})" + E, H),
+    Rule(
+        "secret.sourcegraph_token",
+        "Sourcegraph",
+        B + r"(sgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}|sgp_[a-fA-F0-9]{40})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.sourcegraph_token",
+        "Sourcegraph",
+        r"(?i:sourcegraph)[^\n]{0,20}?" + B + r"([a-fA-F0-9]{40})" + E,
+        H,
+        context="sourcegraph",
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.sendgrid_key",
+        "SendGrid",
+        B + r"(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})" + ED,
+        H,
+    ),
+    Rule("secret.twilio_key", "Twilio", B + r"(SK[0-9a-f]{32})" + E, H),
+    Rule("secret.shopify_token", "Shopify", B + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + E, H),
+    Rule("secret.doppler_token", "Doppler", B + r"(dp\.pt\.[A-Za-z0-9]{43})" + E, H),
+    Rule("secret.digitalocean_token", "DigitalOcean", B + r"(do[opr]_v1_[a-f0-9]{64})" + E, H),
+    Rule("secret.linear_key", "Linear", B + r"(lin_api_[A-Za-z0-9]{40})" + E, H),
+    Rule("secret.postman_key", "Postman", B + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + E, H),
+    Rule("secret.grafana_token", "Grafana", B + r"(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})" + E, H),
+    Rule("secret.grafana_token", "Grafana", B + r"(glc_[A-Za-z0-9+/]{32,400}={0,2})", H),
+    # detect-secrets' Artifactory plugin, as it defines it (no right boundary, no placeholder
+    # filter: its own positives are "AKCxxxxxxxxxx", "AP6xxxxxxxxxx"): an API key, and a
+    # password or reference token. Matches that read as words or a number are not reported
+    # (``_reads_as_words``): "APEventHandler", "APACHECONFIG" have the shape too.
+    Rule("secret.artifactory_key", "Artifactory", DS + r"(AKC[A-Za-z0-9]{10,})", H, required="AKC"),
+    Rule(
+        "secret.artifactory_key",
+        "Artifactory",
+        DS + r"(AP[0-9A-F][A-Za-z0-9]{8,})",
+        H,
+        required="AP",
+    ),
+    Rule("secret.databricks_token", "Databricks", B + r"(dapi[a-f0-9]{32}(?:-\d)?)" + E, H),
+    # Further prefix-anchored formats of the gitleaks rule set (exact lengths as documented).
+    Rule("secret.airtable_token", "Airtable", B + r"(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})" + E, H),
+    Rule("secret.alibaba_key", "Alibaba Cloud", B + r"(LTAI[A-Za-z0-9]{20})" + E, H),
+    Rule("secret.clojars_token", "Clojars", B + r"(CLOJARS_[A-Za-z0-9]{60})" + E, H),
+    Rule(
+        "secret.defined_networking_key",
+        "Defined Networking",
+        B + r"(dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52})" + ED,
+        H,
+    ),
+    Rule("secret.duffel_token", "Duffel", B + r"(duffel_(?:test|live)_[A-Za-z0-9_=-]{43})" + ED, H),
+    Rule(
+        "secret.dynatrace_token",
+        "Dynatrace",
+        B + r"(dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64})" + E,
+        H,
+    ),
+    Rule("secret.easypost_key", "EasyPost", B + r"(EZ[AT]K[A-Za-z0-9]{54})" + E, H),
+    Rule(
+        "secret.flutterwave_key",
+        "Flutterwave",
+        B + r"(FLW(?:PUB|SEC)K_TEST-[a-hA-H0-9]{32}-X)" + E,
+        H,
+    ),
+    Rule("secret.frameio_token", "Frame.io", B + r"(fio-u-[A-Za-z0-9_=-]{64})" + ED, H),
+    Rule("secret.flyio_token", "Fly.io", B + r"(fo1_[A-Za-z0-9_-]{43})" + ED, H),
+    Rule("secret.flyio_token", "Fly.io", B + r"(fm[12][ar]?_[A-Za-z0-9+/]{100,}={0,3})", H),
+    Rule("secret.heroku_key", "Heroku", B + r"(HRKU-AA[A-Za-z0-9_-]{58})" + ED, H),
+    Rule(
+        "secret.terraform_token",
+        "HashiCorp Terraform",
+        B + r"([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})" + ED,
+        H,
+        required=".atlasv1.",
+    ),
+    Rule("secret.infracost_token", "Infracost", B + r"(ico-[A-Za-z0-9]{32})" + E, H),
+    Rule("secret.newrelic_key", "New Relic", B + r"(NRAK-[A-Z0-9]{27})" + E, H),
+    Rule("secret.newrelic_key", "New Relic", B + r"(NRII-[A-Za-z0-9-]{32})" + ED, H),
+    Rule("secret.notion_token", "Notion", B + r"(ntn_[0-9]{11}[A-Za-z0-9]{35})" + E, H),
+    Rule("secret.openshift_token", "OpenShift", B + r"(sha256~[A-Za-z0-9_-]{43})" + ED, H),
+    Rule(
+        "secret.planetscale_token",
+        "PlanetScale",
+        B + r"(pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.=-]{32,64})" + ED,
+        H,
+    ),
+    Rule("secret.prefect_token", "Prefect", B + r"(pnu_[A-Za-z0-9]{36})" + E, H),
+    Rule("secret.pulumi_token", "Pulumi", B + r"(pul-[a-f0-9]{40})" + E, H),
+    Rule("secret.readme_key", "ReadMe", B + r"(rdme_[a-z0-9]{70})" + E, H),
+    Rule("secret.rubygems_key", "RubyGems", B + r"(rubygems_[a-f0-9]{48})" + E, H),
+    Rule("secret.scalingo_token", "Scalingo", B + r"(tk-us-[A-Za-z0-9_-]{48})" + ED, H),
+    Rule("secret.sendinblue_key", "Brevo", B + r"(xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})" + E, H),
+    Rule("secret.sentry_token", "Sentry", B + r"(sntryu_[a-f0-9]{64})" + E, H),
+    Rule("secret.sentry_token", "Sentry", B + r"(sntrys_eyJpYXQiO[A-Za-z0-9+/_=-]{60,400})", H),
+    Rule(
+        "secret.settlemint_token",
+        "SettleMint",
+        B + r"(sm_(?:pat|aat|sat)_[A-Za-z0-9]{16})" + E,
+        H,
+    ),
+    Rule("secret.shippo_token", "Shippo", B + r"(shippo_(?:live|test)_[a-fA-F0-9]{40})" + E, H),
+    Rule("secret.square_token", "Square", B + r"(sq0(?:atp|csp)-[A-Za-z0-9_-]{22,60})" + ED, H),
+    Rule("secret.typeform_token", "Typeform", B + r"(tfp_[A-Za-z0-9_.=-]{59})" + ED, H),
+    Rule(
+        "secret.azure_storage_key",
+        "Azure Storage",
+        r"AccountKey=([A-Za-z0-9+/]{86}==)",
+        H,
+        required="AccountKey=",
+    ),
+    Rule(
+        "secret.pypi_token", "PyPI", B + r"(pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,1000})", H
+    ),
+    Rule("secret.artifactory_key", "Artifactory", B + r"(cmVmdGtu[A-Za-z0-9]{56})" + E, H),
+    Rule("secret.gcp_api_key", "Google", B + r"(AIza[0-9A-Za-z_-]{35})" + ED, M),
+    Rule(
+        "secret.gcp_service_account",
+        "Google",
+        r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")",
+        H,
+        context="service_account",
+    ),
+)
