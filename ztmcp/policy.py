@@ -50,9 +50,16 @@ class Table:
     and each value is checked as it is taken, with a one-line error naming the file, the key
     and a fix. Missing keys read as the default given."""
 
-    __slots__ = ("_raw", "origin", "section")
+    __slots__ = ("_raw", "_top", "origin", "section")
 
-    def __init__(self, raw: object, section: str, origin: str, keys: Collection[str]) -> None:
+    def __init__(
+        self,
+        raw: object,
+        section: str,
+        origin: str,
+        keys: Collection[str],
+        top: Mapping[str, object] | None = None,
+    ) -> None:
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
@@ -61,8 +68,13 @@ class Table:
             )
         _unknown(origin, f"[{section}]", set(raw), keys)
         self._raw: Mapping[str, object] = raw
+        self._top: Mapping[str, object] = top or {}
         self.section = section
         self.origin = origin
+
+    def top(self, key: str) -> object:
+        """A top-level value this table's check also reads (a list of tables elsewhere)."""
+        return self._top.get(key)
 
     def __contains__(self, key: str) -> bool:
         return key in self._raw
@@ -168,7 +180,10 @@ def _access_rule(t: Table) -> Rule:
     where = f"[{t.section}"  # [[access.rule]] #N
     server = t.get("server", "*")
     if not isinstance(server, str) or not server:
-        raise PolicyError(f"{t.origin}: {where} server must be a name or glob")
+        raise PolicyError(
+            f"{t.origin}: {where} server must be a name or glob",
+            hint='for example: server = "fs" (leave it out for every server)',
+        )
     tool = t.get("tool")
     if not isinstance(tool, str) or not tool:
         raise PolicyError(
@@ -385,7 +400,7 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
         max_depth=limits_table.positive_int("max_depth", DEFAULT_LIMITS.max_depth),
     )
     configs = {
-        s.config: s.parse(Table(data.get(name), name, origin, s.keys))
+        s.config: s.parse(Table(data.get(name), name, origin, s.keys, data))
         for name, s in _SECTIONS.items()
     }
     if data.get("access") and "access" not in checks:
