@@ -132,7 +132,7 @@ def test_every_check_table_error_is_one_line_with_key_and_hint(
 
 
 def test_a_table_is_parsed_into_typed_values(tmp_path: Path) -> None:
-    from ztmcp.checks.access import AccessConfig, Rule
+    from ztmcp.checks.access import AccessConfig, AccessDefault, Rule, RuleAction
     from ztmcp.checks.base import Severity
     from ztmcp.checks.config import OnFinding
     from ztmcp.checks.schema import SchemaConfig
@@ -147,6 +147,8 @@ def test_a_table_is_parsed_into_typed_values(tmp_path: Path) -> None:
     policy = load_policy(path, cwd=tmp_path, user_config=tmp_path / "u.toml")
     assert policy.config(SchemaConfig) == SchemaConfig(OnFinding.FLAG, OnFinding.FLAG, 10)
     assert policy.access == AccessConfig("grant", (Rule("*", "read_*", "allow"),), 5.0)
+    assert policy.access.default is AccessDefault.GRANT
+    assert policy.access.rule[0].action is RuleAction.ALLOW
     from ztmcp.checks.poisoning import PoisoningConfig
 
     assert policy.config(PoisoningConfig).threshold is Severity.CRITICAL

@@ -50,7 +50,7 @@ class Table:
     and each value is checked as it is taken, with a one-line error naming the file, the key
     and a fix. Missing keys read as the default given."""
 
-    __slots__ = ("_raw", "_top", "origin", "section")
+    __slots__ = ("_raw", "_top", "origin", "where")
 
     def __init__(
         self,
@@ -59,6 +59,8 @@ class Table:
         origin: str,
         keys: Collection[str],
         top: Mapping[str, object] | None = None,
+        *,
+        where: str | None = None,
     ) -> None:
         if raw is None:
             raw = {}
@@ -66,10 +68,10 @@ class Table:
             raise PolicyError(
                 f"{origin}: {section} must be a table", hint=f"write it as [{section}]"
             )
-        _unknown(origin, f"[{section}]", set(raw), keys)
+        self.where = where or f"[{section}]"  # how errors name it: [access], [[access.rule]] #2
+        _unknown(origin, self.where, set(raw), keys)
         self._raw: Mapping[str, object] = raw
         self._top: Mapping[str, object] = top or {}
-        self.section = section
         self.origin = origin
 
     def top(self, key: str) -> object:
@@ -83,7 +85,7 @@ class Table:
         return self._raw.get(key, default)
 
     def error(self, key: str, must: str, hint: str | None = None) -> PolicyError:
-        return PolicyError(f"{self.origin}: [{self.section}] {key} {must}", hint=hint)
+        return PolicyError(f"{self.origin}: {self.where} {key} {must}", hint=hint)
 
     def choice[E: StrEnum](self, key: str, allowed: tuple[E, ...], hint: str | None = None) -> E:
         """One of ``allowed`` (the first is the default)."""
@@ -145,14 +147,13 @@ class Table:
         value = self._raw.get(key, [])
         if not isinstance(value, list):
             raise self.error(key, "must be a list of tables", hint)
-        where = f"{self.section}.{key}"
+        name = f"{self.where.strip('[]')}.{key}"
         out: list[Table] = []
         for number, item in enumerate(value, start=1):
+            where = f"[[{name}]] #{number}"
             if not isinstance(item, dict):
-                raise PolicyError(
-                    f"{self.origin}: [[{where}]] #{number} must be a table", hint=hint
-                )
-            out.append(Table(item, f"[{where}]] #{number}", self.origin, keys))
+                raise PolicyError(f"{self.origin}: {where} must be a table", hint=hint)
+            out.append(Table(item, name, self.origin, keys, where=where))
         return out
 
 
@@ -177,37 +178,25 @@ def _pins(t: Table) -> PinsConfig:
 
 
 def _access_rule(t: Table) -> Rule:
-    where = f"[{t.section}"  # [[access.rule]] #N
-    server = t.get("server", "*")
-    if not isinstance(server, str) or not server:
-        raise PolicyError(
-            f"{t.origin}: {where} server must be a name or glob",
-            hint='for example: server = "fs" (leave it out for every server)',
-        )
-    tool = t.get("tool")
-    if not isinstance(tool, str) or not tool:
-        raise PolicyError(
-            f"{t.origin}: {where} needs tool = a name or glob",
-            hint='for example: tool = "write_*"',
-        )
-    action = t.get("action")
-    if not isinstance(action, str) or action not in access_check.RULE_ACTIONS:
-        raise PolicyError(
-            f"{t.origin}: {where} action must be one of "
-            f"{', '.join(access_check.RULE_ACTIONS)}, got {action!r}",
-            hint='for example: action = "grant"',
-        )
-    return Rule(server, tool, action)
+    server = t.text(
+        "server", "*", "must be a name or glob",
+        'for example: server = "fs" (leave it out for every server)',
+    )
+    if "tool" not in t:
+        raise t.error("tool", "is missing: a rule needs tool = a name or glob",
+                      'for example: tool = "write_*"')
+    tool = t.text("tool", "", "must be a name or glob", 'for example: tool = "write_*"')
+    if "action" not in t:
+        raise t.error("action", "is missing", 'for example: action = "grant"')
+    return Rule(server, tool, t.choice("action", access_check.RULE_ACTIONS,
+                                       'for example: action = "grant"'))
 
 
 def _access(t: Table) -> AccessConfig:
-    default = t.get("default", access_check.ALLOW)
-    if not isinstance(default, str) or default not in access_check.DEFAULTS:
-        raise t.error(
-            "default",
-            f"must be one of {', '.join(access_check.DEFAULTS)}, got {default!r}",
-            'default = "allow" forwards every tool the rules do not name',
-        )
+    default = t.choice(
+        "default", access_check.DEFAULTS,
+        'default = "allow" forwards every tool the rules do not name',
+    )
     hold = t.number(
         "hold_seconds", access_check.HOLD_SECONDS, 0, access_check.MAX_HOLD_SECONDS,
         "hold_seconds = 60 holds an ungranted call a minute while a TUI is attached; "

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
@@ -37,12 +38,30 @@ from ztmcp.jsonrpc import Direction, Kind, Message
 if TYPE_CHECKING:
     from ztmcp.state.grants import Grant
 
-ALLOW: Final = "allow"
-GRANT: Final = "grant"
-DENY: Final = "deny"
-ANNOTATIONS: Final = "annotations"
-RULE_ACTIONS: Final = (ALLOW, GRANT, DENY)
-DEFAULTS: Final = (ALLOW, GRANT, ANNOTATIONS)
+
+
+class RuleAction(StrEnum):
+    """What an ``[[access.rule]]`` does with the tools it matches."""
+
+    ALLOW = "allow"
+    GRANT = "grant"  # a live just-in-time grant is needed
+    DENY = "deny"
+
+
+class AccessDefault(StrEnum):
+    """``[access] default``: what happens to tools no rule matches."""
+
+    ALLOW = "allow"
+    GRANT = "grant"
+    ANNOTATIONS = "annotations"  # by the tool's listed annotations (read-only: allow)
+
+
+ALLOW: Final = RuleAction.ALLOW
+GRANT: Final = RuleAction.GRANT
+DENY: Final = RuleAction.DENY
+ANNOTATIONS: Final = AccessDefault.ANNOTATIONS
+RULE_ACTIONS: Final = tuple(RuleAction)
+DEFAULTS: Final = tuple(AccessDefault)  # the first is the default
 RULE_KEYS: Final = frozenset({"server", "tool", "action"})
 GRANT_REQUIRED: Final = "access.grant_required"  # the verdict the edge may turn into a hold
 GRANTED: Final = "access.granted"
@@ -58,7 +77,7 @@ class GrantSource(Protocol):
 class Rule:
     server: str
     tool: str
-    action: str
+    action: RuleAction
 
     def matches(self, server: str, tool: str) -> bool:
         return fnmatchcase(server, self.server) and fnmatchcase(tool, self.tool)
@@ -90,7 +109,7 @@ class AccessConfig:
     how long an ungranted call is held while a TUI is attached."""
 
     KEYS: ClassVar[frozenset[str]] = frozenset({"default", "rule", "hold_seconds"})
-    default: str = ALLOW
+    default: AccessDefault = AccessDefault.ALLOW
     rule: tuple[Rule, ...] = ()
     hold_seconds: float = HOLD_SECONDS
 
