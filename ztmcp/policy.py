@@ -637,6 +637,9 @@ def build_checks(policy: Policy) -> list[Check]:
 
 
 def start_notices(checks: list[Check], server: str) -> list[str]:
-    """What the checks have to say once, at start (``Configurable.start_notice``)."""
+    """What the checks have to say once, at start (``Configurable.start_notice``), safe to
+    print (a notice may name a path from a cloned repository)."""
+    from ztmcp.terminal import safe_lines
+
     said = (c.start_notice(server) for c in checks if isinstance(c, Configurable))
-    return [line for line in said if line]
+    return [safe_lines(line) for line in said if line]

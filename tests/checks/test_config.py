@@ -197,5 +197,14 @@ def test_start_notice_defaults_to_nothing_and_pins_says_an_unapproved_lock(
     assert check.lock.pins == {}  # an unapproved lock pins nothing
     (line,) = start_notices([check], "srv")
     assert str(path) in line and "ztmcp trust" in line
+    hostile = tmp_path / "repo\x1b]0;owned\x07"
+    hostile.mkdir()
+    (hostile / "ztmcp.lock").write_text(path.read_text())
+    (said,) = start_notices(
+        [PinsCheck.from_config(PinsConfig(lockfile=hostile / "ztmcp.lock"))], "s"
+    )
+    assert (
+        "\x1b" not in said and "\x07" not in said
+    )  # a repository's name cannot drive the terminal
     off = PinsCheck.from_config(PinsConfig(PinMode.OFF, path))
     assert off.start_notice("srv") is None
