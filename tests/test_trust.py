@@ -52,7 +52,7 @@ def test_a_hostile_project_policy_is_ignored_with_one_line(repo: Path) -> None:
     (repo / "ztmcp.toml").write_text(HOSTILE_POLICY)
     policy, said = _load(repo, '[access]\ndefault = "grant"\n')
     assert policy.mode is Mode.ENFORCE  # type: ignore[attr-defined]
-    assert policy.access["default"] == "grant"  # type: ignore[attr-defined]
+    assert policy.access.default == "grant"  # type: ignore[attr-defined]
     assert policy.upstream_headers == ()  # type: ignore[attr-defined]
     assert policy.pins_mode == "tofu"  # type: ignore[attr-defined]
     assert "poisoning" in policy.checks  # type: ignore[attr-defined]

@@ -6,49 +6,288 @@ replaced by a silent default. Unknown keys are errors too: a typo must not disab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
-from ztmcp.checks.access import AccessCheck
-from ztmcp.checks.base import Check
-from ztmcp.checks.envelope import EnvelopeCheck
-from ztmcp.checks.injection import InjectionCheck
-from ztmcp.checks.pins import MODES as PIN_MODES
-from ztmcp.checks.pins import PinsCheck
-from ztmcp.checks.poisoning import PoisoningCheck
-from ztmcp.checks.schema import SchemaCheck
-from ztmcp.checks.secrets import SecretsCheck
+from ztmcp.checks import access as access_check
+from ztmcp.checks import injection, pins, poisoning, schema, secrets
+from ztmcp.checks.access import AccessCheck, AccessConfig, Rule
+from ztmcp.checks.base import Check, Severity
+from ztmcp.checks.config import CheckConfig, Configurable, OnFinding
+from ztmcp.checks.envelope import EnvelopeCheck, EnvelopeConfig
+from ztmcp.checks.injection import InjectionCheck, InjectionConfig
+from ztmcp.checks.pins import PinMode, PinsCheck, PinsConfig
+from ztmcp.checks.poisoning import PoisoningCheck, PoisoningConfig
+from ztmcp.checks.schema import SchemaCheck, SchemaConfig
+from ztmcp.checks.secrets import SecretsCheck, SecretsConfig
 from ztmcp.credentials import HeaderRule, parse_header_rules
+from ztmcp.detectors.findings import BLOCKING
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
 from ztmcp.session import Mode
 
 PROJECT_FILE: Final = "ztmcp.toml"
 
+
+# -- reading one table: each value typed as it is taken, in one pass --------------------------
+
+
+def _unknown(path: str, where: str, keys: set[str], known: Collection[str]) -> None:
+    extra = sorted(keys - set(known))
+    if extra:
+        raise PolicyError(
+            f"{path}: unknown key {extra[0]!r} in {where}",
+            hint=f"valid keys there: {', '.join(sorted(known))}",
+        )
+
+
+class Table:
+    """One policy table (``[injection]`` …) being read: unknown keys are refused on entry,
+    and each value is checked as it is taken, with a one-line error naming the file, the key
+    and a fix. Missing keys read as the default given."""
+
+    __slots__ = ("_raw", "_top", "origin", "where")
+
+    def __init__(
+        self,
+        raw: object,
+        section: str,
+        origin: str,
+        keys: Collection[str],
+        top: Mapping[str, object] | None = None,
+        *,
+        where: str | None = None,
+    ) -> None:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise PolicyError(
+                f"{origin}: {section} must be a table", hint=f"write it as [{section}]"
+            )
+        self.where = where or f"[{section}]"  # how errors name it: [access], [[access.rule]] #2
+        _unknown(origin, self.where, set(raw), keys)
+        self._raw: Mapping[str, object] = raw
+        self._top: Mapping[str, object] = top or {}
+        self.origin = origin
+
+    def top(self, key: str) -> object:
+        """A top-level value this table's check also reads (a list of tables elsewhere)."""
+        return self._top.get(key)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._raw
+
+    def get(self, key: str, default: object = None) -> object:
+        return self._raw.get(key, default)
+
+    def error(self, key: str, must: str, hint: str | None = None) -> PolicyError:
+        return PolicyError(f"{self.origin}: {self.where} {key} {must}", hint=hint)
+
+    def choice[E: StrEnum](self, key: str, allowed: tuple[E, ...], hint: str | None = None) -> E:
+        """One of ``allowed`` (the first is the default)."""
+        value = self._raw.get(key, allowed[0])
+        for option in allowed:
+            if isinstance(value, str) and value == option.value:
+                return option
+        listed = ", ".join(repr(a.value) for a in allowed)
+        raise self.error(
+            key, f"must be one of {listed}, got {value!r}",
+            hint or f'for example: {key} = "{allowed[0].value}"',
+        )
+
+    def severity(self, key: str = "threshold", default: Severity = BLOCKING) -> Severity:
+        """A finding severity (``threshold`` of a detection check)."""
+        value = self._raw.get(key, default.value)
+        if isinstance(value, str):
+            try:
+                return Severity(value.strip().lower())
+            except ValueError:
+                pass
+        raise self.error(
+            key, f"must be low, medium, high or critical, got {value!r}",
+            f'for example: {key} = "{default.value}"',
+        )
+
+    def positive_int(self, key: str, default: int) -> int:
+        value = self._raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.error(
+                key, f"must be a positive integer, got {value!r}", f"for example: {key} = {default}"
+            )
+        return value
+
+    def number(self, key: str, default: float, low: float, high: float, hint: str) -> float:
+        value = self._raw.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise self.error(key, f"must be a number from {low:g} to {high:g}, got {value!r}", hint)
+        return float(value)
+
+    def text(self, key: str, default: str, must: str, hint: str) -> str:
+        value = self._raw.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise self.error(key, must, hint)
+        return value
+
+    def names(self, key: str, must: str, hint: str) -> tuple[str, ...]:
+        value = self._raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(key, must, hint)
+        return tuple(str(v) for v in value)
+
+    def tables(self, key: str, keys: Collection[str], hint: str) -> list[Table]:
+        """An array of tables (``[[access.rule]]``), each read as its own ``Table``."""
+        value = self._raw.get(key, [])
+        if not isinstance(value, list):
+            raise self.error(key, "must be a list of tables", hint)
+        name = f"{self.where.strip('[]')}.{key}"
+        out: list[Table] = []
+        for number, item in enumerate(value, start=1):
+            where = f"[[{name}]] #{number}"
+            if not isinstance(item, dict):
+                raise PolicyError(f"{self.origin}: {where} must be a table", hint=hint)
+            out.append(Table(item, name, self.origin, keys, where=where))
+        return out
+
+
+# -- each check's table, parsed into its frozen config --------------------------------------
+
+
+def _envelope(t: Table) -> EnvelopeConfig:
+    return EnvelopeConfig(
+        t.names(
+            "allow_methods",
+            "must be a list of method names",
+            'for example: allow_methods = ["vendor/custom"]',
+        )
+    )
+
+
+def _pins(t: Table) -> PinsConfig:
+    lockfile = t.text(
+        "lockfile", "ztmcp.lock", "must be a file path", 'for example: lockfile = "ztmcp.lock"'
+    )
+    return PinsConfig(t.choice("mode", pins.MODES), Path(lockfile))
+
+
+def _access_rule(t: Table) -> Rule:
+    server = t.text(
+        "server", "*", "must be a name or glob",
+        'for example: server = "fs" (leave it out for every server)',
+    )
+    if "tool" not in t:
+        raise t.error("tool", "is missing: a rule needs tool = a name or glob",
+                      'for example: tool = "write_*"')
+    tool = t.text("tool", "", "must be a name or glob", 'for example: tool = "write_*"')
+    if "action" not in t:
+        raise t.error("action", "is missing", 'for example: action = "grant"')
+    return Rule(server, tool, t.choice("action", access_check.RULE_ACTIONS,
+                                       'for example: action = "grant"'))
+
+
+def _access(t: Table) -> AccessConfig:
+    default = t.choice(
+        "default", access_check.DEFAULTS,
+        'default = "allow" forwards every tool the rules do not name',
+    )
+    hold = t.number(
+        "hold_seconds", access_check.HOLD_SECONDS, 0, access_check.MAX_HOLD_SECONDS,
+        "hold_seconds = 60 holds an ungranted call a minute while a TUI is attached; "
+        "0 never holds",
+    )
+    rules = t.tables(
+        "rule", access_check.RULE_KEYS,
+        'write each as [[access.rule]] with tool = "…" and action = "…"',
+    )
+    return AccessConfig(default, tuple(_access_rule(r) for r in rules), hold)
+
+
+def _schema(t: Table) -> SchemaConfig:
+    return SchemaConfig(
+        t.choice("action", schema.ACTIONS),
+        t.choice("output_action", schema.OUTPUT_ACTIONS),
+        t.positive_int("max_schema_bytes", schema.DEFAULT_MAX_SCHEMA_BYTES),
+    )
+
+
+def _poisoning(t: Table) -> PoisoningConfig:
+    return PoisoningConfig(t.severity(), t.choice("action", poisoning.ACTIONS))
+
+
+def _injection(t: Table) -> InjectionConfig:
+    return InjectionConfig(t.severity(), t.choice("action", injection.ACTIONS))
+
+
+def _secrets(t: Table) -> SecretsConfig:
+    return SecretsConfig(
+        t.severity(),
+        t.choice("outbound", secrets.OUTBOUND_ACTIONS),
+        t.choice("inbound", secrets.INBOUND_ACTIONS),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A check's policy table: its keys, its config type, the parser of the one and the
+    builder of the check from the other."""
+
+    keys: frozenset[str]
+    config: type[CheckConfig]
+    parse: Callable[[Table], CheckConfig]
+    build: Callable[[Policy], Check]
+
+
+def section[C: CheckConfig](
+    check: type[Configurable[C]], config: type[C], parse: Callable[[Table], C]
+) -> Section:
+    """The ``Section`` of a configurable check (a new check is one more entry below)."""
+    def build(policy: Policy) -> Check:
+        return check.from_config(policy.config(config))
+
+    return Section(config.KEYS, config, parse, build)
+
+
 # Every check ztmcp knows, in the fixed order the Session runs them.
-CHECK_ORDER: Final = ("envelope", "pins", "access", "schema", "poisoning", "injection", "secrets")
-
-# Detection checks: each validates its own policy table (threshold/actions) via from_table.
-_DETECTION: Final[Mapping[str, Any]] = {
-    "schema": SchemaCheck,
-    "poisoning": PoisoningCheck,
-    "injection": InjectionCheck,
-    "secrets": SecretsCheck,
+_SECTIONS: Final[Mapping[str, Section]] = {
+    "envelope": section(EnvelopeCheck, EnvelopeConfig, _envelope),
+    "pins": section(PinsCheck, PinsConfig, _pins),
+    "access": section(AccessCheck, AccessConfig, _access),
+    "schema": section(SchemaCheck, SchemaConfig, _schema),
+    "poisoning": section(PoisoningCheck, PoisoningConfig, _poisoning),
+    "injection": section(InjectionCheck, InjectionConfig, _injection),
+    "secrets": section(SecretsCheck, SecretsConfig, _secrets),
 }
+CHECK_ORDER: Final = tuple(_SECTIONS)
+_DETECTION: Final = ("schema", "poisoning", "injection", "secrets")  # threshold/action tables
 
-_TOP_KEYS: Final = {
-    "mode", "checks", "limits", "envelope", "pins", "access", "proxy", "sandbox", *_DETECTION
-}
+_LIMIT_KEYS: Final = frozenset({"max_message_bytes", "max_depth"})
+_TOP_KEYS: Final = {"mode", "checks", "limits", "proxy", "sandbox", *_SECTIONS}
 _TABLE_KEYS: Final = {
-    "limits": {"max_message_bytes", "max_depth"},
-    "envelope": {"allow_methods"},
-    "pins": {"mode", "lockfile"},
-    "access": set(AccessCheck.KEYS),
+    "limits": set(_LIMIT_KEYS),
     "proxy": {"header"},
-    **{name: set(cls.KEYS) for name, cls in _DETECTION.items()},
+    **{name: set(s.keys) for name, s in _SECTIONS.items()},
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Configs:
+    """Each check's frozen config, by its type; a config not given is its default."""
+
+    items: Mapping[type[CheckConfig], CheckConfig] = field(default_factory=dict)
+
+    def get[C: CheckConfig](self, kind: type[C]) -> C:
+        value = self.items.get(kind)
+        if value is None:
+            return kind()
+        if not isinstance(value, kind):
+            raise TypeError(f"{kind.__name__}: got a {type(value).__name__}")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +295,33 @@ class Policy:
     mode: Mode = Mode.ENFORCE
     checks: tuple[str, ...] = CHECK_ORDER
     limits: Limits = DEFAULT_LIMITS
-    allow_methods: tuple[str, ...] = ()
     sources: tuple[Path, ...] = field(default=())
-    # Validated tables of the detection checks ([schema], [poisoning], [injection], [secrets]).
-    detection: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # [pins]: "tofu" (unpinned servers are pinned on first use, see ztmcp.pinning), "strict",
-    # "off"; a relative lockfile path is resolved against the directory ztmcp runs in.
-    pins_mode: str = "tofu"
-    lockfile: Path = Path("ztmcp.lock")
-    # The validated [access] table (default and per-tool rules).
-    access: Mapping[str, Any] = field(default_factory=dict)
+    configs: Configs = field(default_factory=Configs)
     # [[proxy.header]]: headers (brokered secrets) `ztmcp proxy` adds upstream-side.
     upstream_headers: tuple[HeaderRule, ...] = ()
+
+    def config[C: CheckConfig](self, kind: type[C]) -> C:
+        """A check's config (``policy.config(SecretsConfig)``)."""
+        return self.configs.get(kind)
+
+    @property
+    def allow_methods(self) -> tuple[str, ...]:
+        return self.config(EnvelopeConfig).allow_methods
+
+    @property
+    def pins_mode(self) -> PinMode:
+        """"tofu" (unpinned servers are pinned on first use, see ztmcp.pinning), "strict",
+        "off"."""
+        return self.config(PinsConfig).mode
+
+    @property
+    def lockfile(self) -> Path:
+        """Relative: against the directory ztmcp runs in."""
+        return self.config(PinsConfig).lockfile
+
+    @property
+    def access(self) -> AccessConfig:
+        return self.config(AccessConfig)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -97,44 +351,10 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _unknown(path: str, where: str, keys: set[str], known: set[str]) -> None:
-    extra = sorted(keys - known)
-    if extra:
-        raise PolicyError(
-            f"{path}: unknown key {extra[0]!r} in {where}",
-            hint=f"valid keys there: {', '.join(sorted(known))}",
-        )
-
-
-def _positive_int(path: str, table: Mapping[str, Any], key: str, default: int) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise PolicyError(
-            f"{path}: [limits] {key} must be a positive integer, got {value!r}",
-            hint=f"for example: {key} = {default}",
-        )
-    return value
-
-
-class _NoGrants:
-    """Stands in for the grant store while policy is only validated (no database opened)."""
-
-    def live(self, server: str, tool: str, now: float) -> list[Any]:
-        return []
-
-
-_NO_GRANTS: Final = _NoGrants()
-
-
 def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
-    """Validate a merged policy mapping; ``origin`` names the file(s) in errors."""
+    """Validate and parse a merged policy mapping in one pass; ``origin`` names the file(s)
+    in errors."""
     _unknown(origin, "the top level", set(data), _TOP_KEYS)
-    for table, known in _TABLE_KEYS.items():
-        value = data.get(table, {})
-        if not isinstance(value, dict):
-            raise PolicyError(f"{origin}: {table} must be a table", hint=f"write it as [{table}]")
-        _unknown(origin, f"[{table}]", set(value), known)
-
     raw_mode = data.get("mode", Mode.ENFORCE.value)
     try:
         mode = Mode(raw_mode)
@@ -162,55 +382,33 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
             hint="remove the key to run every check",
         )
 
-    limits_table = data.get("limits", {})
+    limits_table = Table(data.get("limits"), "limits", origin, _LIMIT_KEYS)
     limits = Limits(
-        max_bytes=_positive_int(
-            origin, limits_table, "max_message_bytes", DEFAULT_LIMITS.max_bytes
-        ),
-        max_depth=_positive_int(origin, limits_table, "max_depth", DEFAULT_LIMITS.max_depth),
+        max_bytes=limits_table.positive_int("max_message_bytes", DEFAULT_LIMITS.max_bytes),
+        max_depth=limits_table.positive_int("max_depth", DEFAULT_LIMITS.max_depth),
     )
-
-    methods = data.get("envelope", {}).get("allow_methods", [])
-    if not isinstance(methods, list) or not all(isinstance(m, str) and m for m in methods):
-        raise PolicyError(
-            f"{origin}: [envelope] allow_methods must be a list of method names",
-            hint='for example: allow_methods = ["vendor/custom"]',
-        )
-
-    pins = data.get("pins", {})
-    pins_mode = pins.get("mode", "tofu")
-    if pins_mode not in PIN_MODES:
-        raise PolicyError(
-            f"{origin}: [pins] mode must be one of {', '.join(PIN_MODES)}, got {pins_mode!r}",
-            hint='for example: mode = "tofu"',
-        )
-    lockfile = pins.get("lockfile", "ztmcp.lock")
-    if not isinstance(lockfile, str) or not lockfile:
-        raise PolicyError(
-            f"{origin}: [pins] lockfile must be a file path",
-            hint='for example: lockfile = "ztmcp.lock"',
-        )
-
-    detection = {name: dict(data.get(name, {})) for name in _DETECTION}
-    for name, cls in _DETECTION.items():
-        cls.from_table(detection[name], origin)  # bad values fail here, at start
-
-    access = dict(data.get("access", {}))
-    AccessCheck.from_table(access, origin, grants=_NO_GRANTS)  # bad rules fail here, at start
-    if access and "access" not in checks:
+    configs = {
+        s.config: s.parse(Table(data.get(name), name, origin, s.keys, data))
+        for name, s in _SECTIONS.items()
+    }
+    if data.get("access") and "access" not in checks:
         raise PolicyError(
             f"{origin}: [access] is set but the access check is not in checks",
             hint='add "access" to checks (or remove the key to run every check)',
         )
-
-    upstream_headers = parse_header_rules(data.get("proxy", {}).get("header", []), origin)
+    proxy = Table(data.get("proxy"), "proxy", origin, {"header"})
+    upstream_headers = parse_header_rules(proxy.get("header", []), origin)
     if not isinstance(data.get("sandbox", {}), dict):  # its keys: ztmcp.sandbox.profile
         raise PolicyError(f"{origin}: [sandbox] must be a table")
 
     ordered = tuple(c for c in CHECK_ORDER if c in checks)
-    return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods),
-                  detection=detection, pins_mode=pins_mode, lockfile=Path(lockfile),
-                  access=access, upstream_headers=upstream_headers)
+    return Policy(
+        mode=mode,
+        checks=ordered,
+        limits=limits,
+        configs=Configs(configs),
+        upstream_headers=upstream_headers,
+    )
 
 
 def _stderr(line: str) -> None:
@@ -274,29 +472,16 @@ def load_policy(
 
 _PIN_RANK: Final = {"off": 0, "tofu": 1, "strict": 2}
 _ACCESS_RANK: Final = {"allow": 0, "annotations": 1, "grant": 2, "deny": 3}
-_ACTION_RANK: Final = {"flag": 0, "redact": 1, "rewrite": 1, "deny": 2}
+_ACTION_RANK: Final[Mapping[str, int]] = {
+    OnFinding.FLAG: 0, OnFinding.REDACT: 1, OnFinding.REWRITE: 1, OnFinding.DENY: 2
+}
 _SEVERITY_RANK: Final = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 
-def _detection_default(table: str, key: str) -> Any:
-    """A detection key's value when the user's config leaves it out (the check's default)."""
-    from ztmcp.checks import injection, poisoning, schema
-    from ztmcp.checks import secrets as secrets_check
-    from ztmcp.detectors.findings import BLOCKING
-
-    if key == "threshold":
-        return BLOCKING.value
-    if key == "max_schema_bytes":
-        return schema.DEFAULT_MAX_SCHEMA_BYTES
-    choices = {  # policy_choice: the first allowed value is the default
-        ("poisoning", "action"): poisoning.ACTIONS,
-        ("injection", "action"): injection.ACTIONS,
-        ("schema", "action"): schema.ACTIONS,
-        ("schema", "output_action"): ("flag", "deny"),  # as SchemaCheck.from_table reads it
-        ("secrets", "outbound"): secrets_check.OUTBOUND_ACTIONS,
-        ("secrets", "inbound"): secrets_check.INBOUND_ACTIONS,
-    }[(table, key)]
-    return choices[0]
+def _detection_default(table: str, key: str) -> object:
+    """A detection key's value when the user's config leaves it out (the config's default)."""
+    value: object = getattr(_SECTIONS[table].config(), key)
+    return value.value if isinstance(value, StrEnum) else value
 
 
 def _rank_at_least(ranks: Mapping[str, int]) -> Callable[[Any, Any], bool]:
@@ -367,7 +552,7 @@ def loosenings(user: Mapping[str, Any], project: Mapping[str, Any]) -> list[str]
             user_table = user.get(table, {}) if table else user
             old_set = isinstance(user_table, dict) and key in user_table
             if table in _DETECTION:
-                default = _detection_default(table, key) if key in _DETECTION[table].KEYS else None
+                default = _detection_default(table, key) if key in _SECTIONS[table].keys else None
                 ranks = _SEVERITY_RANK if key == "threshold" else _ACTION_RANK
                 test: Callable[[Any, Any], bool] = (
                     _not_more if key == "max_schema_bytes" else
@@ -378,7 +563,7 @@ def loosenings(user: Mapping[str, Any], project: Mapping[str, Any]) -> list[str]
             else:
                 found.append(f"{where} = {_short(new)} (only the user's config may set it)")
                 continue
-            old = user_table[key] if old_set else default
+            old: Any = user_table[key] if old_set else default
             if new == old:
                 continue
             if (table, key) == ("access", "rule"):
@@ -446,34 +631,15 @@ def project_verdict(project: Path, user: Mapping[str, Any], cwd: Path) -> Projec
     )
 
 
-def _detection_factory(name: str) -> Callable[[Policy], Check]:
-    def build(policy: Policy) -> Check:
-        check: Check = _DETECTION[name].from_table(policy.detection.get(name, {}), "policy")
-        return check
-
-    return build
-
-
-def _pins(policy: Policy) -> Check:
-    from ztmcp import lockfile
-
-    path = policy.lockfile if policy.lockfile.is_absolute() else Path.cwd() / policy.lockfile
-    if policy.pins_mode == "off":
-        return PinsCheck(lockfile.Lockfile(path), policy.pins_mode)
-    lock, notice = lockfile.read_trusted(path)  # an unapproved lock pins nothing
-    if notice is not None:
-        _stderr(notice)
-    return PinsCheck(lock, policy.pins_mode)
-
-
-_FACTORIES: Final[Mapping[str, Callable[[Policy], Check]]] = {
-    "envelope": lambda p: EnvelopeCheck(p.allow_methods),
-    "pins": _pins,
-    "access": lambda p: AccessCheck.from_table(p.access, "policy"),
-    **{name: _detection_factory(name) for name in _DETECTION},
-}
-
-
 def build_checks(policy: Policy) -> list[Check]:
     """The one place policy becomes check objects, in ``CHECK_ORDER``."""
-    return [_FACTORIES[name](policy) for name in policy.checks]
+    return [_SECTIONS[name].build(policy) for name in policy.checks]
+
+
+def start_notices(checks: list[Check], server: str) -> list[str]:
+    """What the checks have to say once, at start (``Configurable.start_notice``), safe to
+    print (a notice may name a path from a cloned repository)."""
+    from ztmcp.terminal import safe_lines
+
+    said = (c.start_notice(server) for c in checks if isinstance(c, Configurable))
+    return [safe_lines(line) for line in said if line]

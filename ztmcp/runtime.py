@@ -218,7 +218,7 @@ def build(
     else; ``upstream_headers`` given programmatically all count as secret.
     """
     from ztmcp.credentials import brokered_headers
-    from ztmcp.policy import build_checks, load_policy
+    from ztmcp.policy import build_checks, load_policy, start_notices
     from ztmcp.session import Mode
     from ztmcp.state import paths
     from ztmcp.state.audit import AuditLog
@@ -236,11 +236,8 @@ def build(
     server = name or transport.default_name
     mode = Mode.MONITOR if monitor else policy.mode
     checks = build_checks(policy)
-    for check in checks:  # e.g. pins: "server X is not pinned", once, at start
-        notice = getattr(check, "start_notice", None)
-        text = notice(server) if notice is not None else None
-        if text:
-            say(text)
+    for text in start_notices(checks, server):  # e.g. pins: an unapproved lock, once
+        say(text)
     audit = AuditLog.create(paths.audit_dir(), server)
     where = {
         **transport.where(),

@@ -225,10 +225,14 @@ def test_policy_builds_access_in_order(tmp_path: Path) -> None:
 
 
 def test_hold_seconds_from_policy() -> None:
-    check = AccessCheck.from_table({"hold_seconds": 5, "default": "grant"}, "p", Grants())
+    def built(table: dict[str, Any]) -> AccessCheck:
+        config = policy.parse_policy({"access": table}, "p").access
+        return AccessCheck.from_config(config, Grants())
+
+    check = built({"hold_seconds": 5, "default": "grant"})
     assert check.hold_seconds == 5.0
-    assert AccessCheck.from_table({}, "p", Grants()).hold_seconds == 60.0
-    assert AccessCheck.from_table({"hold_seconds": 0}, "p", Grants()).hold_seconds == 0.0
+    assert built({}).hold_seconds == 60.0
+    assert built({"hold_seconds": 0}).hold_seconds == 0.0
 
 
 def test_granted_verdict_names_the_grant() -> None:

@@ -26,22 +26,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
-from ztmcp.errors import PolicyError, ZtmcpError
+from ztmcp.checks.config import Configurable
+from ztmcp.errors import ZtmcpError
 from ztmcp.jsonrpc import Direction, Kind, Message
 
 if TYPE_CHECKING:
     from ztmcp.state.grants import Grant
 
-ALLOW: Final = "allow"
-GRANT: Final = "grant"
-DENY: Final = "deny"
-ANNOTATIONS: Final = "annotations"
-RULE_ACTIONS: Final = (ALLOW, GRANT, DENY)
-DEFAULTS: Final = (ALLOW, GRANT, ANNOTATIONS)
+
+
+class RuleAction(StrEnum):
+    """What an ``[[access.rule]]`` does with the tools it matches."""
+
+    ALLOW = "allow"
+    GRANT = "grant"  # a live just-in-time grant is needed
+    DENY = "deny"
+
+
+class AccessDefault(StrEnum):
+    """``[access] default``: what happens to tools no rule matches."""
+
+    ALLOW = "allow"
+    GRANT = "grant"
+    ANNOTATIONS = "annotations"  # by the tool's listed annotations (read-only: allow)
+
+
+ALLOW: Final = RuleAction.ALLOW
+GRANT: Final = RuleAction.GRANT
+DENY: Final = RuleAction.DENY
+ANNOTATIONS: Final = AccessDefault.ANNOTATIONS
+RULE_ACTIONS: Final = tuple(RuleAction)
+DEFAULTS: Final = tuple(AccessDefault)  # the first is the default
 RULE_KEYS: Final = frozenset({"server", "tool", "action"})
 GRANT_REQUIRED: Final = "access.grant_required"  # the verdict the edge may turn into a hold
 GRANTED: Final = "access.granted"
@@ -57,7 +77,7 @@ class GrantSource(Protocol):
 class Rule:
     server: str
     tool: str
-    action: str
+    action: RuleAction
 
     def matches(self, server: str, tool: str) -> bool:
         return fnmatchcase(server, self.server) and fnmatchcase(tool, self.tool)
@@ -83,9 +103,25 @@ def granted_id(verdict: Verdict) -> str | None:
     return verdict.evidence.removeprefix("grant.id=")
 
 
-class AccessCheck:
+@dataclass(frozen=True, slots=True)
+class AccessConfig:
+    """``[access]``: the default for tools no rule names, the rules (first match wins), and
+    how long an ungranted call is held while a TUI is attached."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"default", "rule", "hold_seconds"})
+    default: AccessDefault = AccessDefault.ALLOW
+    rule: tuple[Rule, ...] = ()
+    hold_seconds: float = HOLD_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.default not in DEFAULTS:
+            raise ValueError(f"unknown access default {self.default!r}")
+        if not 0 <= self.hold_seconds <= MAX_HOLD_SECONDS:
+            raise ValueError(f"hold_seconds must be from 0 to {MAX_HOLD_SECONDS:g}")
+
+
+class AccessCheck(Configurable[AccessConfig]):
     name = "access"
-    KEYS: Final = frozenset({"default", "rule", "hold_seconds"})
     __slots__ = ("_decided", "_digests", "default", "grants", "hold_seconds", "rules")
 
     def __init__(
@@ -106,70 +142,20 @@ class AccessCheck:
         # tool name -> (the listed definition, its digest): hashing it costs ~20 µs a call.
         self._digests: dict[str, tuple[dict[str, Any], str]] = {}
 
-    @property
-    def needs_grants(self) -> bool:
-        return self.default != ALLOW or any(r.action == GRANT for r in self.rules)
-
     @classmethod
-    def from_table(
-        cls, table: Mapping[str, Any], origin: str, grants: GrantSource | None = None
-    ) -> AccessCheck:
-        default = table.get("default", ALLOW)
-        if default not in DEFAULTS:
-            raise PolicyError(
-                f"{origin}: [access] default must be one of {', '.join(DEFAULTS)}, got {default!r}",
-                hint='default = "allow" forwards every tool the rules do not name',
-            )
-        hold = table.get("hold_seconds", HOLD_SECONDS)
-        if (
-            isinstance(hold, bool)
-            or not isinstance(hold, int | float)
-            or not 0 <= hold <= MAX_HOLD_SECONDS
-        ):
-            raise PolicyError(
-                f"{origin}: [access] hold_seconds must be a number from 0 to "
-                f"{MAX_HOLD_SECONDS:g}, got {hold!r}",
-                hint="hold_seconds = 60 holds an ungranted call a minute while a TUI is "
-                "attached; 0 never holds",
-            )
-        raw_rules = table.get("rule", [])
-        if not isinstance(raw_rules, list):
-            raise PolicyError(
-                f"{origin}: [access] rule must be a list of tables",
-                hint='write each as [[access.rule]] with tool = "…" and action = "…"',
-            )
-        rules: list[Rule] = []
-        for number, raw in enumerate(raw_rules, start=1):
-            where = f"[[access.rule]] #{number}"
-            if not isinstance(raw, dict):
-                raise PolicyError(f"{origin}: {where} must be a table")
-            extra = sorted(set(raw) - RULE_KEYS)
-            if extra:
-                raise PolicyError(
-                    f"{origin}: unknown key {extra[0]!r} in {where}",
-                    hint=f"valid keys there: {', '.join(sorted(RULE_KEYS))}",
-                )
-            server, tool, action = raw.get("server", "*"), raw.get("tool"), raw.get("action")
-            if not isinstance(server, str) or not server:
-                raise PolicyError(f"{origin}: {where} server must be a name or glob")
-            if not isinstance(tool, str) or not tool:
-                raise PolicyError(
-                    f"{origin}: {where} needs tool = a name or glob",
-                    hint='for example: tool = "write_*"',
-                )
-            if action not in RULE_ACTIONS:
-                raise PolicyError(
-                    f"{origin}: {where} action must be one of {', '.join(RULE_ACTIONS)}, "
-                    f"got {action!r}",
-                    hint='for example: action = "grant"',
-                )
-            rules.append(Rule(server, tool, action))
-        check = cls(rules, default, grants, float(hold))
+    def from_config(cls, config: AccessConfig, grants: GrantSource | None = None) -> AccessCheck:
+        """The check; with rules that need grants and no ``grants`` given, it reads the
+        user's grant store."""
+        check = cls(config.rule, config.default, grants, config.hold_seconds)
         if grants is None and check.needs_grants:
             from ztmcp.state.grants import GrantLookup
 
             check.grants = GrantLookup()
         return check
+
+    @property
+    def needs_grants(self) -> bool:
+        return self.default != ALLOW or any(r.action == GRANT for r in self.rules)
 
     # -- the check ------------------------------------------------------------------------
 

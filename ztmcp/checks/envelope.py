@@ -7,9 +7,11 @@ understands. Policy can name extra methods to allow (vendor extensions).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from dataclasses import dataclass
+from typing import ClassVar, Final
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.config import Configurable
 from ztmcp.jsonrpc import INVALID_REQUEST, METHOD_NOT_FOUND, Direction, Kind, Message
 
 # Requests and notifications each side may send, across the handshake era (2024-11-05 …
@@ -61,8 +63,20 @@ SERVER_METHODS: Final = frozenset(
 )
 
 
-class EnvelopeCheck:
+@dataclass(frozen=True, slots=True)
+class EnvelopeConfig:
+    """``[envelope]``: extra method names to allow (vendor extensions), both directions."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"allow_methods"})
+    allow_methods: tuple[str, ...] = ()
+
+
+class EnvelopeCheck(Configurable[EnvelopeConfig]):
     name = "envelope"
+
+    @classmethod
+    def from_config(cls, config: EnvelopeConfig) -> EnvelopeCheck:
+        return cls(config.allow_methods)
 
     def __init__(self, extra_methods: Iterable[str] = ()) -> None:
         extra = frozenset(extra_methods)

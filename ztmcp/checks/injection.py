@@ -19,13 +19,14 @@ past ``MAX_REDACT_STRINGS`` strings in the message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
 
-from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.base import Context, Severity, Verdict
+from ztmcp.checks.config import Configurable, OnFinding, ladder
 from ztmcp.checks.limits import limit_verdict
 from ztmcp.detectors import scan_content
-from ztmcp.detectors.findings import RANK, Finding, policy_choice, policy_severity
+from ztmcp.detectors.findings import BLOCKING, RANK, Finding
 from ztmcp.detectors.mcp import (
     MAX_REDACT_STRINGS,
     Path,
@@ -38,26 +39,34 @@ from ztmcp.detectors.mcp import (
 )
 from ztmcp.jsonrpc import Direction, Kind, Message
 
-ACTIONS: Final = ("deny", "redact", "flag")
+ACTIONS: Final = (OnFinding.DENY, OnFinding.REDACT, OnFinding.FLAG)  # the first is the default
 NOTICE: Final = "[ztmcp: content withheld: it contained instructions aimed at the AI model]"
 
 
-class InjectionCheck:
+@dataclass(frozen=True, slots=True)
+class InjectionConfig:
+    """``[injection]``: findings from ``threshold`` up get ``action``."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"threshold", "action"})
+    threshold: Severity = BLOCKING
+    action: OnFinding = ACTIONS[0]
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"injection action must be one of {', '.join(ACTIONS)}")
+
+
+class InjectionCheck(Configurable[InjectionConfig]):
     name = "injection"
 
-    def __init__(self, threshold: Severity = Severity.HIGH, action: str = "deny") -> None:
-        if action not in ACTIONS:
-            raise ValueError(f"injection action must be one of {', '.join(ACTIONS)}")
+    def __init__(self, threshold: Severity = BLOCKING, action: str = ACTIONS[0]) -> None:
+        self.config = InjectionConfig(threshold, OnFinding(action))
         self.threshold = threshold
-        self.action = action
-
-    KEYS: Final = frozenset({"threshold", "action"})
+        self.action = self.config.action
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any], origin: str) -> InjectionCheck:
-        """From the ``[injection]`` policy table (threshold, action)."""
-        return cls(policy_severity(table, origin, "injection"),
-                   policy_choice(table, "action", ACTIONS, origin, "injection"))
+    def from_config(cls, config: InjectionConfig) -> InjectionCheck:
+        return cls(config.threshold, config.action)
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
         if msg.direction is not Direction.TO_CLIENT:
@@ -71,7 +80,7 @@ class InjectionCheck:
         if not found:
             return None
         hits: dict[int, list[Finding]] = {}
-        if self.action == "redact" and len(texts) <= MAX_REDACT_STRINGS:
+        if self.action is OnFinding.REDACT and len(texts) <= MAX_REDACT_STRINGS:
             # Which strings: each one on its own (the joined text's offsets are those of the
             # revealed text, which hidden characters shift).
             for i, t in enumerate(texts):
@@ -102,12 +111,15 @@ class InjectionCheck:
         reason = f"{where} contains instructions aimed at the AI model (prompt injection)"
         evidence = ",".join(rules) + (f" in {len(hits)} field(s)" if hits else "")
         hint = "if this source is trusted, set [injection] action = \"flag\" in ztmcp.toml"
-        if self.action == "flag":
-            return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
-        if self.action == "redact" and self._redactable(texts, hits):
+
+        def redacted() -> dict[str, Any] | None:
+            if not self._redactable(texts, hits):
+                return None
             edits: dict[Path, str] = {texts[i].path: texts[i].raw(NOTICE) for i in hits}
             body: dict[str, Any] = replace_strings(msg.body, edits)
-            return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}", severity,
-                           replacement=body, evidence=evidence)
-        return Verdict(Action.DENY, self.name, rules[0], reason, severity, evidence=evidence,
-                       hint=hint)
+            return body
+
+        step = ladder(severity, self.threshold, self.action, redacted)
+        assert step is not None  # every finding here is at or above the threshold
+        return step.verdict(self.name, rules[0], reason, severity, evidence=evidence,
+                            deny_hint=hint)

@@ -49,9 +49,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar, Final
 
 from ztmcp.checks.base import Action, Context, IdentityMemo, Severity, Verdict
+from ztmcp.checks.config import Configurable
 from ztmcp.checks.poisoning import safe_name
 from ztmcp.detectors.mcp import HANDSHAKES
 from ztmcp.errors import PinError
@@ -65,7 +69,14 @@ from ztmcp.manifest import (
     server_fields_digest,
 )
 
-MODES: Final = ("tofu", "strict", "off")
+
+class PinMode(StrEnum):
+    TOFU = "tofu"  # an unpinned server is pinned on first use (ztmcp.pinning)
+    STRICT = "strict"  # an unpinned server gets nothing through
+    OFF = "off"  # the check is off
+
+
+MODES: Final = tuple(PinMode)  # the first is the default
 VERIFY_WAIT: Final = 30.0  # seconds a listing or call waits for the signed pin's verification
 _LISTS: Final[Mapping[str, str]] = {
     "tools/list": "tools",
@@ -158,14 +169,22 @@ def _plural(kind: str, n: int) -> str:
     return noun if n == 1 else noun + "s"
 
 
-class PinsCheck:
+@dataclass(frozen=True, slots=True)
+class PinsConfig:
+    """``[pins]``: the mode, and the lock (relative: to the directory ztmcp runs in)."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"mode", "lockfile"})
+    mode: PinMode = PinMode.TOFU
+    lockfile: Path = Path("ztmcp.lock")
+
+
+class PinsCheck(Configurable[PinsConfig]):
     name = "pins"
 
-    def __init__(self, lock: Lockfile, mode: str = "tofu") -> None:
-        if mode not in MODES:
-            raise ValueError(f"pins mode must be one of {', '.join(MODES)}")
+    def __init__(self, lock: Lockfile, mode: str = PinMode.TOFU) -> None:
         self.lock = lock
-        self.mode = mode
+        self.mode = PinMode(mode)  # ValueError on anything else
+        self._notice: str | None = None  # an unapproved lock, said once at start
         # Set by the edge only (``adopt``, ``refuse``); read by ``check``. Replacing a
         # reference is atomic, and the Session calls checks under its own lock.
         self._adopted: Mapping[str, Pin] = {}
@@ -175,6 +194,23 @@ class PinsCheck:
         self._pending: Mapping[str, threading.Event] = {}
         self._server_fields: Mapping[str, Mapping[str, Any]] = {}  # server -> pinned fields
         self._digests: IdentityMemo[str] = IdentityMemo()  # listed tool -> its digest
+
+    @classmethod
+    def from_config(cls, config: PinsConfig) -> PinsCheck:
+        """The check over the configured lock, read now; a lock no person approved pins
+        nothing (``start_notice`` says so)."""
+        from ztmcp import lockfile
+
+        path = config.lockfile if config.lockfile.is_absolute() else Path.cwd() / config.lockfile
+        if config.mode is PinMode.OFF:
+            return cls(Lockfile(path), config.mode)
+        lock, notice = lockfile.read_trusted(path)
+        check = cls(lock, config.mode)
+        check._notice = notice
+        return check
+
+    def start_notice(self, server: str) -> str | None:
+        return self._notice
 
     def pin_for(self, server: str) -> Pin | None:
         """The lock's pin for ``server``, else a first-seen pin handed over by the edge."""
@@ -232,7 +268,7 @@ class PinsCheck:
             self._unrecorded = self._unrecorded | {server}
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
-        if self.mode == "off":
+        if self.mode is PinMode.OFF:
             return None
         if self._pending and ctx.server in self._pending and _decides(msg, ctx):
             self._wait(ctx.server)
@@ -247,11 +283,11 @@ class PinsCheck:
             if refused is not None:
                 return self._malformed(listing, refused, ctx.server)
             digests = self._item_digests(listing, msg.body["result"][listing])
-            if pin is None and self.mode == "tofu":
+            if pin is None and self.mode is PinMode.TOFU:
                 return self._uncanonical(msg, listing, digests)
             learning = self._learns(ctx.server, listing)
             return self._list(msg, listing, pin, ctx.server, learning, digests)
-        if pin is None and self.mode == "tofu":
+        if pin is None and self.mode is PinMode.TOFU:
             return None
         if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE:
             method = ctx.request.method if ctx.request is not None else None

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
 
-from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.base import Context, Severity, Verdict
+from ztmcp.checks.config import Configurable, OnFinding, ladder
 from ztmcp.checks.limits import limit_verdict
 from ztmcp.detectors import scan_content, scan_definition
-from ztmcp.detectors.findings import RANK, Finding, policy_choice, policy_severity
+from ztmcp.detectors.findings import BLOCKING, RANK, Finding
 from ztmcp.detectors.mcp import HANDSHAKES, LISTS, ScanLimit
 from ztmcp.jsonrpc import Direction, Kind, Message
 
-ACTIONS: Final = ("rewrite", "deny", "flag")
+ACTIONS: Final = (OnFinding.REWRITE, OnFinding.DENY, OnFinding.FLAG)  # the first: default
 _SAFE_NAME: Final = re.compile(r"[^A-Za-z0-9_.:/-]")
 
 
@@ -34,22 +36,30 @@ def safe_name(value: Any) -> str:
     return _SAFE_NAME.sub("?", str(value))[:64]
 
 
-class PoisoningCheck:
+@dataclass(frozen=True, slots=True)
+class PoisoningConfig:
+    """``[poisoning]``: findings from ``threshold`` up get ``action``."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"threshold", "action"})
+    threshold: Severity = BLOCKING
+    action: OnFinding = ACTIONS[0]
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"poisoning action must be one of {', '.join(ACTIONS)}")
+
+
+class PoisoningCheck(Configurable[PoisoningConfig]):
     name = "poisoning"
 
-    def __init__(self, threshold: Severity = Severity.HIGH, action: str = "rewrite") -> None:
-        if action not in ACTIONS:
-            raise ValueError(f"poisoning action must be one of {', '.join(ACTIONS)}")
+    def __init__(self, threshold: Severity = BLOCKING, action: str = ACTIONS[0]) -> None:
+        self.config = PoisoningConfig(threshold, OnFinding(action))
         self.threshold = threshold
-        self.action = action
-
-    KEYS: Final = frozenset({"threshold", "action"})
+        self.action = self.config.action
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any], origin: str) -> PoisoningCheck:
-        """From the ``[poisoning]`` policy table (threshold, action)."""
-        return cls(policy_severity(table, origin, "poisoning"),
-                   policy_choice(table, "action", ACTIONS, origin, "poisoning"))
+    def from_config(cls, config: PoisoningConfig) -> PoisoningCheck:
+        return cls(config.threshold, config.action)
 
     def _hits(self, findings: list[Finding]) -> list[Finding]:
         return [f for f in findings if RANK[f.severity] >= RANK[self.threshold]]
@@ -91,16 +101,12 @@ class PoisoningCheck:
         reason = f"{len(removed)} {noun} ({names}) with instructions aimed at the model"
         evidence = "; ".join(f"{n}: {','.join(sorted({f.rule for f in h}))}" for n, h in removed)
         hint = "review the server's definitions; pin a reviewed manifest to accept them"
-        if self.action == "flag":
-            return Verdict(Action.FLAG, self.name, rules[0], reason, severity,
-                           evidence=evidence, hint=hint)
-        if self.action == "deny":
-            return Verdict(Action.DENY, self.name, rules[0], reason, severity,
-                           evidence=evidence, hint=hint)
         body = dict(msg.body)
         body["result"] = {**result, key: kept}
-        return Verdict(Action.REWRITE, self.name, rules[0], f"removed {reason}", severity,
-                       replacement=body, evidence=evidence, hint=hint)
+        step = ladder(severity, self.threshold, self.action, lambda: body)
+        assert step is not None  # every finding here is at or above the threshold
+        return step.verdict(self.name, rules[0], reason, severity, evidence=evidence, hint=hint,
+                            rewritten=f"removed {reason}")
 
     def _instructions(self, msg: Message, result: Mapping[str, Any]) -> Verdict | None:
         text = result.get("instructions")
@@ -113,14 +119,12 @@ class PoisoningCheck:
         reason = "the server's instructions carry directives aimed at the model"
         severity = max((f.severity for f in hits), key=lambda s: RANK[s])
         evidence = ",".join(sorted({f.rule for f in hits}))
-        if self.action == "flag":
-            return Verdict(Action.FLAG, self.name, rule, reason, severity, evidence=evidence)
-        if self.action == "deny":
-            return Verdict(Action.DENY, self.name, rule, reason, severity, evidence=evidence)
         body = dict(msg.body)
         body["result"] = {k: v for k, v in result.items() if k != "instructions"}
-        return Verdict(Action.REWRITE, self.name, rule, f"removed {reason}", severity,
-                       replacement=body, evidence=evidence)
+        step = ladder(severity, self.threshold, self.action, lambda: body)
+        assert step is not None  # every finding here is at or above the threshold
+        return step.verdict(self.name, rule, reason, severity, evidence=evidence,
+                            rewritten=f"removed {reason}")
 
 
 def scan_content_unicode(text: str) -> list[Finding]:

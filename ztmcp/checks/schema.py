@@ -35,18 +35,18 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from ztmcp.checks.base import Action, Context, IdentityMemo, Severity, Verdict
-from ztmcp.detectors.findings import policy_choice
-from ztmcp.errors import PolicyError
+from ztmcp.checks.base import Context, IdentityMemo, Severity, Verdict
+from ztmcp.checks.config import Configurable, OnFinding, ladder
 from ztmcp.jsonrpc import INVALID_PARAMS, Direction, Kind, Message
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
 TOOLS_KEY: Final = "tools"  # ctx.extra["tools"]: Mapping[str, tool dict] from the last tools/list
-ACTIONS: Final = ("deny", "flag")
+ACTIONS: Final = (OnFinding.DENY, OnFinding.FLAG)  # the first is the default of ``action``
+OUTPUT_ACTIONS: Final = (OnFinding.FLAG, OnFinding.DENY)  # and of ``output_action``
 DEFAULT_MAX_SCHEMA_BYTES: Final = 256 * 1024
 MAX_STEPS: Final = 50_000  # keyword evaluations per validation (a reference costs more)
 _RE2_MAX_MEM: Final = 8 << 20  # bytes RE2 may use to compile one pattern
@@ -312,30 +312,36 @@ def _plan(schema: Any) -> _Plan | None:
     return _Plan(tuple(required), types, enums, not closed)
 
 
-class SchemaCheck:
+@dataclass(frozen=True, slots=True)
+class SchemaConfig:
+    """``[schema]``: ``action`` for arguments, ``output_action`` for structured results."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"action", "output_action", "max_schema_bytes"})
+    action: OnFinding = ACTIONS[0]
+    output_action: OnFinding = OUTPUT_ACTIONS[0]
+    max_schema_bytes: int = DEFAULT_MAX_SCHEMA_BYTES
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS or self.output_action not in OUTPUT_ACTIONS:
+            raise ValueError(f"schema actions must be one of {', '.join(ACTIONS)}")
+        if self.max_schema_bytes <= 0:
+            raise ValueError("max_schema_bytes must be positive")
+
+
+class SchemaCheck(Configurable[SchemaConfig]):
     name = "schema"
 
-    def __init__(self, action: str = "deny", output_action: str = "flag",
+    def __init__(self, action: str = ACTIONS[0], output_action: str = OUTPUT_ACTIONS[0],
                  max_schema_bytes: int = DEFAULT_MAX_SCHEMA_BYTES) -> None:
-        if action not in ACTIONS or output_action not in ACTIONS:
-            raise ValueError(f"schema actions must be one of {', '.join(ACTIONS)}")
-        self.action = action
-        self.output_action = output_action
+        self.config = SchemaConfig(OnFinding(action), OnFinding(output_action), max_schema_bytes)
+        self.action = self.config.action
+        self.output_action = self.config.output_action
         self.max_schema_bytes = max_schema_bytes
         self._texts: IdentityMemo[str] = IdentityMemo()  # listed schema -> its canonical JSON
 
-    KEYS: Final = frozenset({"action", "output_action", "max_schema_bytes"})
-
     @classmethod
-    def from_table(cls, table: Mapping[str, Any], origin: str) -> SchemaCheck:
-        """From the ``[schema]`` policy table (action, output_action, max_schema_bytes)."""
-        size = table.get("max_schema_bytes", DEFAULT_MAX_SCHEMA_BYTES)
-        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-            raise PolicyError(f"{origin}: [schema] max_schema_bytes must be a positive integer",
-                              hint=f"for example: max_schema_bytes = {DEFAULT_MAX_SCHEMA_BYTES}")
-        return cls(policy_choice(table, "action", ACTIONS, origin, "schema"),
-                   policy_choice(table, "output_action", ("flag", "deny"), origin, "schema"),
-                   size)
+    def from_config(cls, config: SchemaConfig) -> SchemaCheck:
+        return cls(config.action, config.output_action, config.max_schema_bytes)
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
         tools = ctx.extra.get(TOOLS_KEY)
@@ -361,14 +367,16 @@ class SchemaCheck:
                                   "structured result", self.output_action, "schema.output")
         return None
 
-    def _verdict(self, action: str, rule: str, reason: str, evidence: str | None = None) \
+    def _verdict(self, action: OnFinding, rule: str, reason: str, evidence: str | None = None) \
             -> Verdict:
-        kind = Action.DENY if action == "deny" else Action.FLAG
-        return Verdict(kind, self.name, rule, reason, Severity.MEDIUM, evidence=evidence,
-                       code=INVALID_PARAMS,
-                       hint="call the tool with arguments that match its listed inputSchema")
+        # A schema mismatch always counts (no threshold); nothing is rewritten.
+        step = ladder(Severity.MEDIUM, Severity.LOW, action)
+        assert step is not None
+        return step.verdict(self.name, rule, reason, Severity.MEDIUM, evidence=evidence,
+                            code=INVALID_PARAMS,
+                            hint="call the tool with arguments that match its listed inputSchema")
 
-    def _validate(self, schema: Any, instance: Any, what: str, action: str, rule: str) \
+    def _validate(self, schema: Any, instance: Any, what: str, action: OnFinding, rule: str) \
             -> Verdict | None:
         if schema is None:
             return None

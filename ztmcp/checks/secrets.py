@@ -21,14 +21,15 @@ carries masked excerpts only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
 
-from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.checks.base import Context, Severity, Verdict
+from ztmcp.checks.config import Configurable, Directed, OnFinding, ladder
 from ztmcp.checks.limits import limit_verdict
 from ztmcp.detectors import secret_line
 from ztmcp.detectors import secrets as detector
-from ztmcp.detectors.findings import RANK, Finding, mask, policy_choice, policy_severity
+from ztmcp.detectors.findings import BLOCKING, RANK, Finding, mask
 from ztmcp.detectors.mcp import (
     MAX_REDACT_STRINGS,
     Path,
@@ -40,8 +41,9 @@ from ztmcp.detectors.mcp import (
 )
 from ztmcp.jsonrpc import Direction, Message
 
-OUTBOUND_ACTIONS: Final = ("deny", "redact", "flag")
-INBOUND_ACTIONS: Final = ("redact", "deny", "flag")
+# The first of each is the default.
+OUTBOUND_ACTIONS: Final = (OnFinding.DENY, OnFinding.REDACT, OnFinding.FLAG)
+INBOUND_ACTIONS: Final = (OnFinding.REDACT, OnFinding.DENY, OnFinding.FLAG)
 
 
 def redact(text: str, findings: list[Finding]) -> str:
@@ -58,27 +60,41 @@ def redact(text: str, findings: list[Finding]) -> str:
     return "".join(out)
 
 
-class SecretsCheck:
+@dataclass(frozen=True, slots=True)
+class SecretsConfig:
+    """``[secrets]``: findings from ``threshold`` up get ``outbound`` (agent → server) or
+    ``inbound`` (server → agent)."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset({"threshold", "outbound", "inbound"})
+    threshold: Severity = BLOCKING
+    outbound: OnFinding = OUTBOUND_ACTIONS[0]
+    inbound: OnFinding = INBOUND_ACTIONS[0]
+
+    def __post_init__(self) -> None:
+        if self.outbound not in OUTBOUND_ACTIONS:
+            raise ValueError(f"secrets outbound must be one of {', '.join(OUTBOUND_ACTIONS)}")
+        if self.inbound not in INBOUND_ACTIONS:
+            raise ValueError(f"secrets inbound must be one of {', '.join(INBOUND_ACTIONS)}")
+
+    @property
+    def actions(self) -> Directed:
+        return Directed(to_server=self.outbound, to_client=self.inbound)
+
+
+class SecretsCheck(Configurable[SecretsConfig]):
     name = "secrets"
 
-    def __init__(self, threshold: Severity = Severity.HIGH, outbound: str = "deny",
-                 inbound: str = "redact") -> None:
-        if outbound not in OUTBOUND_ACTIONS:
-            raise ValueError(f"secrets outbound must be one of {', '.join(OUTBOUND_ACTIONS)}")
-        if inbound not in INBOUND_ACTIONS:
-            raise ValueError(f"secrets inbound must be one of {', '.join(INBOUND_ACTIONS)}")
+    def __init__(self, threshold: Severity = BLOCKING, outbound: str = OUTBOUND_ACTIONS[0],
+                 inbound: str = INBOUND_ACTIONS[0]) -> None:
+        self.config = SecretsConfig(threshold, OnFinding(outbound), OnFinding(inbound))
         self.threshold = threshold
-        self.outbound = outbound
-        self.inbound = inbound
-
-    KEYS: Final = frozenset({"threshold", "outbound", "inbound"})
+        self.actions = self.config.actions
+        self.outbound = self.config.outbound
+        self.inbound = self.config.inbound
 
     @classmethod
-    def from_table(cls, table: Mapping[str, Any], origin: str) -> SecretsCheck:
-        """From the ``[secrets]`` policy table (threshold, outbound, inbound)."""
-        return cls(policy_severity(table, origin, "secrets"),
-                   policy_choice(table, "outbound", OUTBOUND_ACTIONS, origin, "secrets"),
-                   policy_choice(table, "inbound", INBOUND_ACTIONS, origin, "secrets"))
+    def from_config(cls, config: SecretsConfig) -> SecretsCheck:
+        return cls(config.threshold, config.outbound, config.inbound)
 
     def _hits(self, findings: list[Finding]) -> list[Finding]:
         return [f for f in findings if RANK[f.severity] >= RANK[self.threshold]]
@@ -102,15 +118,11 @@ class SecretsCheck:
         reason = f"the {what} a credential or personal data ({', '.join(rules)})"
         evidence = ",".join(rules)
         hint = "remove the secret from the request, or pass it through the server's own config"
-        if self.outbound == "flag":
-            return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
-        if self.outbound == "redact":
-            replacement = self._redacted(msg, texts)
-            if replacement is not None:
-                return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}",
-                               severity, replacement=replacement, evidence=evidence)
-        return Verdict(Action.DENY, self.name, rules[0], reason, severity, evidence=evidence,
-                       hint=hint)
+        step = ladder(severity, self.threshold, self.actions[msg.direction],
+                      lambda: self._redacted(msg, texts))
+        assert step is not None  # every finding here is at or above the threshold
+        return step.verdict(self.name, rules[0], reason, severity, evidence=evidence,
+                            deny_hint=hint)
 
     def _redacted(self, msg: Message, texts: list[Text]) -> dict[str, Any] | None:
         """The outbound message with each secret value redacted; None when that cannot be
@@ -152,12 +164,11 @@ class SecretsCheck:
         severity = max((f.severity for f in found_all), key=lambda s: RANK[s])
         reason = f"the message contains a credential or personal data ({', '.join(rules)})"
         evidence = "; ".join(excerpts[:20])
-        if self.inbound == "flag":
-            return Verdict(Action.FLAG, self.name, rules[0], reason, severity, evidence=evidence)
-        if self.inbound == "deny" or unrewritable or not edits:
-            return Verdict(Action.DENY, self.name, rules[0], reason, severity, evidence=evidence)
-        return Verdict(Action.REWRITE, self.name, rules[0], f"redacted: {reason}", severity,
-                       replacement=replace_strings(msg.body, edits), evidence=evidence)
+        rewritable = not unrewritable and bool(edits)
+        step = ladder(severity, self.threshold, self.actions[msg.direction],
+                      lambda: replace_strings(msg.body, edits) if rewritable else None)
+        assert step is not None  # every finding here is at or above the threshold
+        return step.verdict(self.name, rules[0], reason, severity, evidence=evidence)
 
 
 def _rewritable(text: Text) -> bool:

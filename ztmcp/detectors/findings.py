@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from ztmcp.errors import PolicyError
 from ztmcp.severity import Severity
 
 RANK: Final[dict[Severity, int]] = {
@@ -73,29 +72,3 @@ def shannon_entropy(value: str) -> float:
     n = len(value)
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
-
-def policy_choice(table: Mapping[str, Any], key: str, allowed: tuple[str, ...], origin: str,
-                  section: str) -> str:
-    """A policy value from ``allowed`` (the first is the default); a clear error otherwise."""
-    value = table.get(key, allowed[0])
-    if value not in allowed:
-        raise PolicyError(
-            f"{origin}: [{section}] {key} must be one of {', '.join(map(repr, allowed))}, "
-            f"got {value!r}",
-            hint=f'for example: {key} = "{allowed[0]}"',
-        )
-    return str(value)
-
-
-def policy_severity(table: Mapping[str, Any], origin: str, section: str,
-                    default: Severity = BLOCKING) -> Severity:
-    """The ``threshold`` severity of a detection check."""
-    value = table.get("threshold", default.value)
-    try:
-        return parse_severity(value) if isinstance(value, str) else Severity(value)
-    except ValueError:
-        raise PolicyError(
-            f"{origin}: [{section}] threshold must be low, medium, high or critical, "
-            f"got {value!r}",
-            hint='for example: threshold = "high"',
-        ) from None
