@@ -46,7 +46,7 @@ from ztmcp.state.db import Wording, connect, setting_up
 from ztmcp.state.db import db_path as db_path
 from ztmcp.state.db import transaction as transaction
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 MAX_SECONDS: Final = 30 * 86400  # no grant lasts longer than 30 days
 MAX_RENEWED: Final = 8 * 3600.0  # default hard cap for sliding renewal: 8 h after the grant
 CLOCK_SKEW: Final = 5.0  # seconds a record may be dated ahead of this clock (hosts, NTP steps)
@@ -83,7 +83,8 @@ _SCHEMA: Final = (
         state TEXT NOT NULL DEFAULT 'pending',
         grant_id TEXT,
         decided_by TEXT,
-        decided REAL
+        decided REAL,
+        detail TEXT                  -- JSON: what a person needs to judge the call (masked)
     )""",
     "CREATE INDEX IF NOT EXISTS approvals_by_state ON approvals (state, requested)",
     "CREATE TABLE IF NOT EXISTS watchers (who TEXT PRIMARY KEY, seen REAL NOT NULL)",
@@ -94,6 +95,8 @@ _MIGRATIONS: Final = (
     # Rows from before version 3 have no MAC and are not honoured: a migration that signed
     # them would bless whatever had been inserted by hand until then.
     ("ALTER TABLE grants ADD COLUMN mac TEXT",),
+    # What the approval screen shows (description, masked argument preview, agent, reason).
+    ("ALTER TABLE approvals ADD COLUMN detail TEXT",),
 )
 _COLUMNS: Final = (
     "id, server, tool, digest, arg, prefix, who, why, created, expires, renew, revoked, cap"
@@ -310,6 +313,19 @@ def _ready(conn: sqlite3.Connection) -> bool:
     return _version(conn) == SCHEMA_VERSION
 
 
+def _migrate(conn: sqlite3.Connection, statement: str) -> None:
+    """One migration statement; an ``ALTER TABLE t ADD COLUMN c`` is skipped when table ``t``
+    does not exist yet (an old database without it: created whole afterwards)."""
+    words = statement.split()
+    if words[:2] == ["ALTER", "TABLE"]:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (words[2],)
+        ).fetchone()
+        if found is None:
+            return
+    conn.execute(statement)
+
+
 def open_writer(path: Path, *, busy_ms: int = 5000) -> sqlite3.Connection:
     """A read-write connection in WAL mode with the schema created or migrated.
 
@@ -332,7 +348,7 @@ def open_writer(path: Path, *, busy_ms: int = 5000) -> sqlite3.Connection:
             if version is not None and 0 < version < SCHEMA_VERSION:
                 for step in _MIGRATIONS[version - 1 :]:
                     for statement in step:
-                        conn.execute(statement)
+                        _migrate(conn, statement)
                 conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             for statement in _SCHEMA[1:]:
                 conn.execute(statement)
