@@ -41,8 +41,9 @@ data_version``) lets a waiter poll cheaply: it changes when another connection c
 States: ``pending`` → ``granted`` | ``once`` (this call only, no grant) | ``denied`` |
 ``expired`` (the wait ended) | ``cancelled`` (the agent cancelled the call or the proxy
 stopped). A pending approval whose deadline has passed is not in ``pending()`` even before
-its proxy marks it expired. Heartbeats and records dated more than ``CLOCK_SKEW`` seconds ahead of the reader's clock count as absent (a clock
-moved back): no hold, the call is refused at once.
+its proxy marks it expired. Heartbeats and records dated more than ``CLOCK_SKEW`` seconds
+ahead of the reader's clock count as absent (a clock moved back): no hold, the call is
+refused at once.
 """
 
 from __future__ import annotations
