@@ -64,13 +64,51 @@ def grant_required(tool: str) -> dict[str, Any]:
 
 
 def hold(
-    tool: str, now: float, *, digest: str | None = DIGEST, session: str = "s", wait: float = 60
+    tool: str,
+    now: float,
+    *,
+    digest: str | None = DIGEST,
+    session: str = "s",
+    wait: float = 60,
+    detail: dict[str, Any] | None = None,
 ) -> Approval:
     """A call a proxy holds: a pending approval request for server ``everything``."""
     with ApprovalStore(db_path()) as approvals:
         return approvals.request(
-            server="everything", tool=tool, digest=digest, session=session, now=now, wait=wait
+            server="everything",
+            tool=tool,
+            digest=digest,
+            session=session,
+            now=now,
+            wait=wait,
+            detail=detail,
         )
+
+
+def judged(ask: bool = False) -> dict[str, Any]:
+    """What a proxy records for a person to judge a held ``get-env`` call (``holds.detail``)."""
+    from ztmcp import preview
+
+    args = preview.arguments(
+        {
+            "name": "DATABASE_URL",
+            "api_key": "sk-proj-" + "Zx9" * 12,
+            "note": "deploy with ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" + " now",
+        }
+    )
+    return {
+        "description": "Returns the value of one environment variable of the server process.",
+        "arguments": args.text,
+        "masked": args.masked,
+        "agent": "release-bot",
+        "client": "claude-code/2.1",
+        "reason": (
+            "policy asks a person about every call of tool 'get-env' on server 'everything'"
+            if ask
+            else "tool 'get-env' on server 'everything' needs a just-in-time grant"
+        ),
+        "ask": ask,
+    }
 
 
 @pytest.fixture()

@@ -107,6 +107,10 @@ class StateView:
                 approval_id, seconds=seconds, who=self.who, why="approved in ztmcp tui"
             )
 
+    def allow_once(self, approval_id: str) -> Approval:
+        with self._lock:
+            return self._operator().allow_once(approval_id, who=self.who)
+
     def deny(self, approval_id: str) -> Approval:
         with self._lock:
             return self._operator().deny(approval_id, who=self.who)
