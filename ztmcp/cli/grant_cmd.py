@@ -19,9 +19,10 @@ the same code the TUI uses; expiries are recorded by the next ``grant``, ``revok
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,6 +33,7 @@ from ztmcp.person import confirm
 from ztmcp.state import paths
 from ztmcp.state.approvals import Operator
 from ztmcp.state.audit import read_records, session_files
+from ztmcp.state.grants import Grant, new_grant
 from ztmcp.terminal import echo, safe
 
 _DIGEST = re.compile(r"tool\.sha256=([0-9a-f]{64})")
@@ -154,6 +156,9 @@ def grant(
         limit = None if cap is None else parse_duration(cap)
         arg, prefix = _path_prefix(path_prefix)
         bound = _resolve_digest(server, tool, digest)
+        # Bad terms (--for 31d) are refused before a person is asked to confirm them.
+        new_grant(server, tool, seconds, now=time.time(), digest=bound, why=reason, arg=arg,
+                  prefix=prefix, renew=window, cap=limit)  # fmt: skip
         answer = tool if tool and tool.isprintable() and tool.strip() == tool else "yes"
         confirm(
             f"grant {server} {tool}",
@@ -237,7 +242,8 @@ def give(
 
 def revoke(
     grant_id: Annotated[
-        str | None, typer.Argument(metavar="ID", help="The grant to revoke.")
+        str | None,
+        typer.Argument(metavar="ID", help="The grant to revoke (a unique start of its id)."),
     ] = None,
     everything: Annotated[bool, typer.Option("--all", help="Revoke every live grant.")] = False,
 ) -> None:
@@ -250,6 +256,7 @@ def revoke(
                 revoked = ops.revoke_all()
             else:
                 assert grant_id is not None
+                grant_id = ops.grants.resolve(grant_id)
                 one = ops.revoke(grant_id)
                 if one is None:
                     existing = ops.grants.get(grant_id)
@@ -273,9 +280,24 @@ def _left(seconds: float) -> str:
     return format_duration(int(seconds))
 
 
+def as_json(grant: Grant, now: float) -> dict[str, Any]:
+    """One grant for ``ztmcp grants --json``: its audit fields, status and seconds left."""
+    status = grant.status(now)
+    return {
+        **grant.as_event(),
+        "grant.created": grant.created,
+        "grant.revoked": grant.revoked,
+        "status": status,
+        "left_seconds": max(0, int(grant.expires - now)) if status == "live" else 0,
+    }
+
+
 def grants(
     everything: Annotated[
         bool, typer.Option("--all", help="Include expired and revoked grants.")
+    ] = False,
+    as_json_: Annotated[
+        bool, typer.Option("--json", help="One JSON array of grants, for scripts.")
     ] = False,
 ) -> None:
     """List grants with the time each one has left."""
@@ -285,6 +307,10 @@ def grants(
             ops.sweep()
     except ZtmcpError as exc:
         fail(exc)
+    if as_json_:
+        now = time.time()
+        echo(json.dumps([as_json(g, now) for g in rows], indent=2, ensure_ascii=True))
+        return
     if not rows:
         echo("no live grants" if not everything else "no grants")
         return

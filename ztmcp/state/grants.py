@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Required, TypedDict, Unpack
 
+from ztmcp.durations import spoken
 from ztmcp.state import keys as state_keys
 from ztmcp.state.db import DB_NAME as DB_NAME
 from ztmcp.state.db import StateError as StateError
@@ -399,6 +400,30 @@ class GrantStore:
                 raise _one_line(self.path, exc) from None
             return grant
 
+    def resolve(self, given: str) -> str:
+        """The full id of the one grant whose id starts with ``given`` (ids are shown in full,
+        typed in part); ``StateError`` when none does or several do."""
+        cleaned = given.strip().lower()
+        if not cleaned:
+            raise StateError("name a grant id", hint="see the ids with `ztmcp grants --all`")
+        try:
+            rows = self._conn.execute(
+                "SELECT id FROM grants WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 6",
+                (len(cleaned), cleaned),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise _one_line(self.path, exc) from None
+        ids = [str(r[0]) for r in rows]
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
+            raise StateError(f"no grant {given!r}", hint="see the ids with `ztmcp grants --all`")
+        shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
+        raise StateError(
+            f"{given!r} is the start of several grant ids ({shown})",
+            hint="type more of the id",
+        )
+
     def get(self, grant_id: str) -> Grant | None:
         """The grant, if there is one with a valid MAC."""
         try:
@@ -552,7 +577,8 @@ def new_grant(
         raise StateError("a grant needs a server and a tool name")
     if not (0 < seconds <= MAX_SECONDS):
         raise StateError(
-            f"a grant lasts between 1s and {MAX_SECONDS // 86400:.0f}d, not {seconds:g}s"
+            f"a grant lasts between 1s and {spoken(MAX_SECONDS)}, not {spoken(seconds)}",
+            hint=f"grant for {spoken(MAX_SECONDS)} at most, and again when it runs out",
         )
     if (arg is None) != (prefix is None):
         raise StateError("an argument constraint needs both the argument and the prefix")
@@ -562,12 +588,13 @@ def new_grant(
         cap = MAX_RENEWED if cap is None else cap
         if not (0 < renew <= cap):
             raise StateError(
-                f"the renewal window ({renew:g}s) must be positive and within the cap ({cap:g}s)"
+                f"the renewal window ({spoken(renew)}) must be positive and within the cap "
+                f"({spoken(cap)})"
             )
         if cap < seconds or cap > MAX_SECONDS:
             raise StateError(
-                f"the cap ({cap:g}s) must be at least the duration ({seconds:g}s) and at "
-                f"most {MAX_SECONDS // 86400:.0f}d"
+                f"the cap ({spoken(cap)}) must be at least the duration ({spoken(seconds)}) "
+                f"and at most {spoken(MAX_SECONDS)}"
             )
     return Grant(
         id=secrets.token_hex(4),
