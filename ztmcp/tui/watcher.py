@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.durations import format_duration
+from ztmcp.outcomes import label
 from ztmcp.terminal import safe, safe_lines
 
 _OWN_LOGS: Final = frozenset({"ztmcp-cli", "ztmcp-tui"})  # grant/revoke logs, not servers
@@ -189,7 +190,7 @@ def traffic_row(record: Mapping[str, Any]) -> tuple[str, ...]:
     arrow = "→" if direction == "to_server" else "←" if direction == "to_client" else "?"
     method = str(record.get("mcp.method.name") or record.get("kind") or "?")
     tool = str(record.get("gen_ai.tool.name") or "")
-    outcome = str(record.get("outcome", "?"))
+    outcome = label(record)
     verdicts = record.get("verdicts")
     if isinstance(verdicts, list) and verdicts and isinstance(verdicts[0], dict):
         outcome += f" {verdicts[0].get('rule', '')}"
