@@ -234,3 +234,21 @@ def test_a_value_no_pin_can_hold_is_refused_before_learning(tmp_path: Path) -> N
     assert [v.rule for v in decision.verdicts] == ["json.nonfinite"]
     assert not any("could not record pin state" in n for n in run.notices)
     run.close()
+
+
+def test_the_pin_hint_names_the_url_of_an_http_server(tmp_path: Path) -> None:
+    lock = Lockfile(tmp_path / "ztmcp.lock")
+    notices: list[str] = []
+    url = "http://127.0.0.1:3001/mcp"
+    for run in (1, 2):  # the first sight, then the start that enforces it
+        edge = PinEdge(PinsCheck(lock, "tofu"), "web", ARGV, say=notices.append, url=url)
+        edge.start()
+        if run == 1:
+            edge._first_seen.learn("web", ARGV, "tools", [], 1.0)  # type: ignore[union-attr]
+        edge.close()
+    assert len(notices) == 2
+    for notice in notices:
+        assert f"`ztmcp pin web {url}`" in notice and "CMD" not in notice, notice
+    stdio = Run(tmp_path, lock)
+    assert "`ztmcp pin srv -- CMD…`" in stdio.notices[0]
+    stdio.close()

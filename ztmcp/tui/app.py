@@ -28,6 +28,7 @@ from ztmcp.durations import format_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.approvals import Approval
+from ztmcp.state.first_seen import FirstSeen
 from ztmcp.state.grants import Grant, db_path
 from ztmcp.state.observed import Observed
 from ztmcp.terminal import safe, safe_lines
@@ -206,6 +207,7 @@ class ZtmcpApp(App[None]):
         self._last_beat = float("-inf")
         self._last_observed = float("-inf")
         self.observed: dict[str, Observed] = {}
+        self.first_seen: dict[str, FirstSeen] = {}  # pins `ztmcp run` took on first use
         self._manifests = PinnedManifests()
         self._announced: set[str] = set()
         self._servers_dirty = True
@@ -351,6 +353,13 @@ class ZtmcpApp(App[None]):
             return
         self.snapshot = snap
         self.state_error = snap.error
+        if snap.first_seen is not None:
+            first = {f.server: f for f in snap.first_seen}  # one per server (argv aside)
+            if {k: v.updated for k, v in first.items()} != {
+                k: v.updated for k, v in self.first_seen.items()
+            }:
+                self.first_seen = first
+                self._show_servers()
         if snap.observed is not None:
             latest = {o.server: o for o in snap.observed}
             if {k: v.observed_at for k, v in latest.items()} != {
@@ -451,8 +460,12 @@ class ZtmcpApp(App[None]):
     def _show_servers(self) -> None:
         pins = dict(self._lock.pins) if self._lock is not None else {}
         rows: list[tuple[str, Cells]] = []
-        for name in sorted(set(pins) | set(self.seen) | set(self.observed)):
+        everyone = set(pins) | set(self.seen) | set(self.observed) | set(self.first_seen)
+        for name in sorted(everyone):
             pin = pins.get(name)
+            first = self.first_seen.get(name)
+            if pin is None and first is not None:  # enforced by `ztmcp run`, not in the lock
+                pin = first.pin()
             facts = self.seen.get(name, ServerSeen())
             state = status(pin, self.observed.get(name), facts.last_pin_rule == "pins.drift")
             if pin is None:
@@ -481,6 +494,9 @@ class ZtmcpApp(App[None]):
             body.update(Text(f"No servers yet: none pinned in {where}, none seen in the audit."))
             return
         pin = self._lock.get(server) if self._lock is not None else None
+        first = self.first_seen.get(server)
+        if pin is None and first is not None:
+            pin = first.pin()
         lock_dir = self.lock_path.parent if self.lock_path is not None else None
         text = Text()
         text.append(f"{safe(server)}: observed against pinned\n", style="bold")
