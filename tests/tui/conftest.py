@@ -15,6 +15,7 @@ from ztmcp.state.grants import db_path
 from ztmcp.tui.app import ZtmcpApp
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z: a fixed "now" for deterministic tests
+STARTED = 1_700_000_000.0  # 2023-11-14T22:13:20Z: the fixture session's start
 DIGEST = "cd" * 32  # the tool digest the proxy saw when it listed the tool
 
 
@@ -116,7 +117,8 @@ def audit_log() -> Iterator[AuditLog]:
     """A proxy session log with a fixed name and session id (deterministic content)."""
     directory = paths.audit_dir()
     log = AuditLog(directory / "20270115T080000Z-everything-00000000000000aa.jsonl", "aa" * 8)
-    log.append({"event": "session.start", "server": "everything", "mode": "enforce"}, ts=T0)
+    # Dated before the real clock: records a test appends without a time sort after it.
+    log.append({"event": "session.start", "server": "everything", "mode": "enforce"}, ts=STARTED)
     yield log
     log.close()
 

@@ -35,9 +35,12 @@ def _audited(event: str) -> list[dict[str, object]]:
     return [r for r in read_records(session_files(paths.audit_dir())) if r.get("event") == event]
 
 
-async def test_traffic_rows_appear_as_a_real_audit_log_is_written(
-    clock: Clock, audit_log: AuditLog
-) -> None:
+async def test_traffic_rows_appear_as_a_real_audit_log_is_written(clock: Clock) -> None:
+    # Dated by the real clock, like the records the writer thread posts below (traffic is in
+    # time order; the shared fixture's session.start is dated T0, in the future).
+    audit_log = AuditLog(paths.audit_dir() / "20270115T080000Z-everything-0000000000000001.jsonl",
+                         "01" * 8)  # fmt: skip
+    audit_log.append({"event": "session.start", "server": "everything", "mode": "enforce"})
     app = make(clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -58,6 +61,7 @@ async def test_traffic_rows_appear_as_a_real_audit_log_is_written(
         assert '"gen_ai.tool.name": "get-sum"' in detail
         await pilot.press("up")
         assert '"gen_ai.tool.name": "echo"' in str(app.query_one("#detail-body").render())
+    audit_log.close()
 
 
 async def test_only_appended_bytes_are_read_and_a_torn_line_waits(
@@ -375,3 +379,39 @@ async def test_an_ask_call_offers_once_and_deny_but_no_grant(clock: Clock) -> No
     with ApprovalStore(db_path()) as approvals:
         assert approvals.get(held.id).state == "denied"  # type: ignore[union-attr]
     assert not _audited("grant.create")
+
+
+async def test_traffic_is_in_time_order_across_sessions_and_opens_at_the_newest(
+    clock: Clock,
+) -> None:
+    directory = paths.audit_dir()
+    older = AuditLog(directory / "20270115T070000Z-alpha-00000000000000a1.jsonl", "a1" * 8)
+    newer = AuditLog(directory / "20270115T090000Z-beta-00000000000000b2.jsonl", "b2" * 8)
+    for i in range(60):  # two sessions at once: their records interleave in time
+        older.append({**call(f"a{i:02d}"), "server": "alpha"}, ts=T0 + 2 * i)
+        newer.append({**call(f"b{i:02d}"), "server": "beta"}, ts=T0 + 2 * i + 1)
+    older.append({**call("late"), "server": "alpha"}, ts=T0 + 500)  # the newest of all
+    app = make(clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        rows = cells(app, "traffic")
+        times = [row[0] for row in rows]
+        assert times == sorted(times), "traffic is not in time order"
+        tools = [row[3] for row in rows if row[3]]
+        assert tools[:4] == ["a00", "b00", "a01", "b01"] and tools[-1] == "late"
+        view = app.traffic
+        assert view.cursor == len(rows) - 1  # the newest is selected …
+        assert view.scroll_y == view.max_scroll_y > 0  # … and on screen
+        screen = "\n".join(
+            line.text for line in (view.render_line(y) for y in range(view.size.height))
+        )
+        assert "late" in screen
+        # At 80 columns every column is there, the outcome included.
+        assert "forwarded" in screen and "outcome" in screen, screen
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        assert app.traffic.cursor == len(rows) - 1
+    older.close()
+    newer.close()

@@ -46,6 +46,7 @@ from ztmcp.tui.watcher import (
     findings,
     observe_servers,
     pretty,
+    stamp,
     traffic_row,
 )
 
@@ -376,7 +377,9 @@ class ZtmcpApp(App[None]):
 
     def _add_traffic(self, entries: list[Entry]) -> None:
         self.recent.add(entries)
-        self.traffic.append((e.key, traffic_row(e.record)) for e in entries)
+        self.traffic.append(
+            [(e.key, traffic_row(e.record)) for e in entries], stamps=[stamp(e) for e in entries]
+        )
 
     def _show_state(self, now: float) -> None:
         snap = self.snapshot

@@ -56,6 +56,13 @@ def _cutoff_ts(since: float | None) -> str | None:
     return datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def stamp(entry: Entry) -> str:
+    """An entry's time as it sorts (the record's ISO ``ts``; a record without one counts as
+    arriving now, after everything read so far)."""
+    ts = entry.record.get("ts")
+    return ts if isinstance(ts, str) else "\uffff"
+
+
 class AuditTail:
     """Follows every ``*.jsonl`` session log in ``directory``, oldest file first.
 
@@ -86,6 +93,8 @@ class AuditTail:
             names = []
         for name in names:
             self._read(name, batch)
+        # Sessions write at once: file by file is not time order. ISO stamps sort as text.
+        batch.entries.sort(key=stamp)
         if self._first:
             self._first = False
             if len(batch.entries) > self.cap:
