@@ -91,7 +91,9 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _target(args: list[str]) -> str | list[str]:
+def server_target(args: list[str]) -> str | list[str]:
+    """One ``http(s)://`` argument is a Streamable HTTP URL; anything else a stdio command
+    (``manifest``, ``pin``, ``diff`` and ``scan`` read the same way)."""
     if not args:
         raise UsageError(
             "no server to read: give a URL or a command after --",
@@ -371,7 +373,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print a server's canonical manifest."""
         try:
-            manifest = extract_now(_target(list(ctx.args)), mode, timeout)
+            manifest = extract_now(server_target(list(ctx.args)), mode, timeout)
             if output is not None:
                 _write_atomic(output, manifest.to_json())
                 _progress(f"wrote {output}")
@@ -476,7 +478,7 @@ def register(app: typer.Typer) -> None:
             previous = lock.get(name)
             where: dict[str, object] = {}
             if len(args) > 1:
-                target = _target(args[1:])
+                target = server_target(args[1:])
                 where = {"url": target} if isinstance(target, str) else {"command": target}
                 if isinstance(target, str):
                     where["command"] = None
@@ -502,7 +504,7 @@ def register(app: typer.Typer) -> None:
                 if from_file is not None:
                     manifest = _read_manifest(from_file)
                 elif where:
-                    manifest = extract_now(_target(args[1:]), mode, timeout)
+                    manifest = extract_now(server_target(args[1:]), mode, timeout)
                 elif previous is not None and (previous.command or previous.url):
                     _runnable(lock, name)
                     again = previous.url or list(previous.command or ())
