@@ -349,6 +349,22 @@ def _first_seen(name: str) -> list[FirstSeen]:
         return [f for f in store.all() if f.server == name]
 
 
+
+def _pin_json(pin: Pin) -> dict[str, object]:
+    """A pin for ``ztmcp pins --json``: what the table shows, item digests included."""
+    return {
+        "name": pin.name,
+        "source": pin.source,
+        "digest": pin.digest,
+        "signer": pin.signer(),
+        "command": list(pin.command) if pin.command else None,
+        "url": pin.url,
+        "pinned_at": pin.pinned_at,
+        "tools": dict(pin.tools),
+        "prompts": dict(pin.prompts),
+        "resourceTemplates": dict(pin.resource_templates),
+    }
+
 def register(app: typer.Typer) -> None:
     """Add ``manifest``, ``pin``, ``pins``, ``unpin`` and ``diff`` to ``app``."""
 
@@ -553,7 +569,13 @@ def register(app: typer.Typer) -> None:
         "command; then the first-seen pins `ztmcp run` took on its own (trust on first use, "
         "kept in the user state, not in the lock).",
     )
-    def pins_command(lockfile: LockOpt = None) -> None:
+    def pins_command(
+        lockfile: LockOpt = None,
+        as_json: Annotated[
+            bool,
+            typer.Option("--json", help="One JSON object (lock pins, first-seen), for scripts."),
+        ] = False,
+    ) -> None:
         """List pinned servers."""
         from ztmcp import lockfile as lockmod
         from ztmcp.state.first_seen import FirstSeenStore
@@ -571,6 +593,20 @@ def register(app: typer.Typer) -> None:
         except ZtmcpError as exc:  # the lock is still worth showing
             seen = []
             echo(f"ztmcp: cannot read first-seen pins: {exc.diagnostics()}", err=True)
+        if as_json:
+            import json
+
+            doc = {
+                "lock": str(lock.path),
+                "approved": approved,
+                "pins": [_pin_json(pin) for _, pin in sorted(lock.pins.items())],
+                "first_seen": [
+                    {**_pin_json(first.pin()), "first_seen": _stamp(first.first_seen)}
+                    for first in seen
+                ],
+            }
+            echo(json.dumps(doc, indent=2, ensure_ascii=True))
+            return
         if not lock.pins:
             echo(f"no pins in {lock.path} (pin a server with `ztmcp pin NAME -- CMD…`)")
         for name, pin in sorted(lock.pins.items()):
@@ -645,6 +681,9 @@ def register(app: typer.Typer) -> None:
         lockfile: LockOpt = None,
         mode: ModeOpt = "auto",
         timeout: TimeoutOpt = 60.0,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="One JSON object (drift lines), for scripts.")
+        ] = False,
     ) -> None:
         """Compare a server with its pin."""
         from ztmcp import lockfile as lockmod
@@ -712,10 +751,26 @@ def register(app: typer.Typer) -> None:
             _die(exc)
         if note:
             echo(f"ztmcp: {note}", err=True)
+        shown = "observed" if kinds is not None or observed is None else observed.digest
+        if as_json:
+            import json
+
+            doc = {
+                "server": name,
+                "pinned": pin.digest,
+                "current": None if kinds is not None or observed is None else observed.digest,
+                "drifted": bool(lines),
+                "changes": lines,
+                "note": note,
+            }
+            echo(json.dumps(doc, indent=2, ensure_ascii=True))
+            sys.stdout.flush()
+            if lines:
+                raise typer.Exit(1)
+            return
         if not lines:
             echo(f"{name}: matches its pin ({pin.digest})")
             return
-        shown = "observed" if kinds is not None or observed is None else observed.digest
         echo(f"{name}: drifted from its pin ({pin.digest} -> {shown})")
         for line in lines:
             echo(f"  {line}")
