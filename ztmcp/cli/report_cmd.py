@@ -67,6 +67,10 @@ def _grants_line(report: Report) -> str | None:
     return line
 
 
+def _calls(n: int) -> str:
+    return f"{n} call{'' if n == 1 else 's'}"
+
+
 def render_table(report: Report) -> list[str]:
     table = [
         ("SERVER", "TOOL", "UNDER GRANTS", "STANDING", "REDUCTION", "ALLOWED", "HELD", "DENIED")
@@ -89,11 +93,13 @@ def render_table(report: Report) -> list[str]:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in table
     ]
+    count = len(report.tools)
     lines.append(
-        f"total: {len(report.tools)} tools callable {format_seconds(report.callable_seconds)} "
-        f"of {format_seconds(report.standing_seconds)} standing "
-        f"({report.reduction:.1f}% less attack-surface time); "
-        f"{report.allowed} calls allowed, {report.denied} denied"
+        f"total: {count} tool{'' if count == 1 else 's'} callable for "
+        f"{format_seconds(report.callable_seconds)} in all, against "
+        f"{format_seconds(report.standing_seconds)} under standing access "
+        f"({report.reduction:.1f}% less exposure); "
+        f"{_calls(report.allowed)} allowed, {report.denied} denied"
     )
     lines += [line for line in (_grants_line(report), _holds_line(report)) if line is not None]
     return lines
