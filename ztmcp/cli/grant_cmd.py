@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,10 +31,10 @@ from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.person import confirm
 from ztmcp.state import paths
-from ztmcp.state.approvals import Operator
-from ztmcp.state.audit import read_records, session_files
-from ztmcp.state.grants import Grant, new_grant
 from ztmcp.terminal import echo, safe
+
+if TYPE_CHECKING:  # the state modules load with the command that uses them (start-up time)
+    from ztmcp.state.grants import Grant
 
 _DIGEST = re.compile(r"tool\.sha256=([0-9a-f]{64})")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -45,6 +45,8 @@ _PROXY_EVENTS = frozenset({"session.start", "message"})
 def _known(server: str, tool: str) -> tuple[bool, bool, str | None]:
     """From the proxies' audit logs: did SERVER run behind ztmcp, was a call to TOOL refused by
     the access check, and the tool digest recorded with the latest such refusal (if listed)."""
+    from ztmcp.state.audit import read_records, session_files
+
     seen_server = refused = False
     latest: tuple[str, str] | None = None  # (ts, digest)
     for record in read_records(session_files(paths.audit_dir())):
@@ -148,6 +150,8 @@ def grant(
 
     A person must confirm at a terminal (stdin and stdout a TTY) by typing the tool name; with
     no terminal (an agent's shell) it is refused."""
+    from ztmcp.state.grants import new_grant
+
     try:
         seconds = parse_duration(duration)
         window = None if renew is None else parse_duration(renew)
@@ -214,6 +218,8 @@ def give(
     cap: float | None = None,
 ) -> str:
     """Record a grant a person approved (audited); the line that says what was granted."""
+    from ztmcp.state.approvals import Operator
+
     with Operator(CLI_LOG_NAME) as ops:
         given = ops.grant(
             server,
@@ -248,6 +254,8 @@ def revoke(
     everything: Annotated[bool, typer.Option("--all", help="Revoke every live grant.")] = False,
 ) -> None:
     """Take a grant back; every ztmcp process honours it on the next call."""
+    from ztmcp.state.approvals import Operator
+
     if (grant_id is None) == (not everything):
         fail(UsageError("name one grant ID or pass --all", hint="see the IDs with `ztmcp grants`"))
     try:
@@ -301,6 +309,8 @@ def grants(
     ] = False,
 ) -> None:
     """List grants with the time each one has left."""
+    from ztmcp.state.approvals import Operator
+
     try:
         with Operator(CLI_LOG_NAME) as ops:
             rows = ops.grants.grants(include_inactive=everything)

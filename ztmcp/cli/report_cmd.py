@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ztmcp.cli.render import fail
-from ztmcp.durations import parse_duration
+from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import ZtmcpError
-from ztmcp.report import Report, ToolExposure, build_report, format_seconds
 from ztmcp.state import paths
-from ztmcp.state.audit import read_records, session_files
 from ztmcp.terminal import echo
+
+if TYPE_CHECKING:  # the report and audit modules load with the command (start-up time)
+    from ztmcp.report import Report, ToolExposure
+
+
+def format_seconds(seconds: float) -> str:
+    """As ``ztmcp.report.format_seconds``: whole seconds, the two largest units."""
+    return format_duration(round(seconds))
 
 
 def _iso(ts: float) -> str:
@@ -115,6 +121,9 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
     """Per tool: time callable under grants against standing access, calls allowed, held, denied."""
+    from ztmcp.report import build_report
+    from ztmcp.state.audit import read_records, session_files
+
     try:
         seconds = parse_duration(since)
     except ZtmcpError as exc:
