@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -415,3 +416,37 @@ async def test_traffic_is_in_time_order_across_sessions_and_opens_at_the_newest(
         assert app.traffic.cursor == len(rows) - 1
     older.close()
     newer.close()
+
+
+async def test_a_held_call_is_also_a_desktop_notification_with_secrets_masked(
+    clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json as jsonlib
+    import os
+    import sys
+    import time
+
+    out = tmp_path / "notified.json"
+    fake = tmp_path / "bin" / "notify-send"
+    fake.parent.mkdir()
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(out)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    hold("get-env", clock.now, detail=judged())
+    app = make(clock, desktop=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+    deadline = time.monotonic() + 10
+    while not out.exists():
+        assert time.monotonic() < deadline, "no notification"
+        time.sleep(0.02)
+    time.sleep(0.05)
+    args = jsonlib.loads(out.read_text())
+    title, body = args[-2], args[-1]
+    assert title == "ztmcp: release-bot wants get-env on everything"
+    assert "needs a just-in-time grant" in body and 'name: "DATABASE_URL"' in body
+    assert "ghp_…(40 chars)" in body and "A1b2C3d4E5f6" not in body
+    assert "answer in ztmcp tui" in body

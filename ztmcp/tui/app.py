@@ -186,8 +186,10 @@ class ZtmcpApp(App[None]):
         cap: int = CAP,
         who: str | None = None,
         grant_times: tuple[float, float, float] = GRANT_TIMES,
+        desktop: bool = False,
     ) -> None:
         super().__init__()
+        self.desktop = desktop  # also a desktop notification per held call (notify-send)
         self.grant_times = grant_times
         self.clock = clock
         self.interval = interval
@@ -423,6 +425,10 @@ class ZtmcpApp(App[None]):
         for approval in snap.approvals:
             if approval.id not in self._announced:
                 self._announced.add(approval.id)
+                if self.desktop:
+                    from ztmcp.tui.desktop import notify
+
+                    notify(approval)
                 self.notify(
                     f"{safe(approval.server)} {safe(approval.tool)} is held: press a to see "
                     "it and decide",
@@ -692,6 +698,7 @@ def make_app(
     cap: int = CAP,
     who: str | None = None,
     grant_times: tuple[float, float, float] = GRANT_TIMES,
+    desktop: bool = False,
 ) -> ZtmcpApp:
     """The app over ``$ZTMCP_HOME`` (audit logs, state.db) and the project's ``ztmcp.lock``."""
     return ZtmcpApp(
@@ -705,4 +712,5 @@ def make_app(
         cap=cap,
         who=who,
         grant_times=grant_times,
+        desktop=desktop,
     )

@@ -105,7 +105,6 @@ class TrafficView(ScrollView, can_focus=True):
         the newest one while following the tail."""
         follow = self.cursor < 0 or self.cursor >= len(self._rows) - 1
         selected = self.selected
-        before = len(self._rows)
         added = 0
         dropped = 0
         for n, row in enumerate(rows):
@@ -130,7 +129,6 @@ class TrafficView(ScrollView, can_focus=True):
             self._stamps.insert(index, at)
         if not added:
             return
-        del before
         self.virtual_size = Size(self._width, len(self._rows) + 1)
         if follow:
             self._select(len(self._rows) - 1)
