@@ -19,7 +19,7 @@ from ztmcp.jsonrpc import Direction
 from ztmcp.session import Decision, Outcome, Session
 from ztmcp.state.approvals import ApprovalStore, Operator
 from ztmcp.state.audit import AuditLog, read_records
-from ztmcp.state.grants import GrantLookup, GrantStore, tool_digest
+from ztmcp.state.grants import GrantLookup, GrantStore, StateError, tool_digest
 
 WRITE = {"name": "write_file", "description": "write", "inputSchema": {"type": "object"}}
 ECHO = {"name": "echo", "description": "echo", "inputSchema": {"type": "object"}}
@@ -320,4 +320,108 @@ def test_holds_never_block_the_reading_thread_on_a_locked_database(proxy: Proxy)
     with Operator("ztmcp-tui", proxy.db) as ops:
         ops.approve(pending_one(store), seconds=60)
     assert result.result(timeout=BOUND).outcome is Outcome.FLAGGED
+    store.close()
+
+
+# -- approvals a person can judge: detail, allow once, "ask" -------------------------------
+
+SECRET = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # a GitHub token shape
+
+
+@pytest.fixture()
+def asking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxy]:
+    """A proxy whose policy asks about every call (``tool = "*"``, ``action = "ask"``)."""
+    monkeypatch.setenv("ZTMCP_AGENT", "release-bot")
+    db = tmp_path / "state.db"
+    log = tmp_path / "audit.jsonl"
+    check = AccessCheck.from_table(
+        {"rule": [{"tool": "*", "action": "ask"}], "hold_seconds": 5}, "test", GrantLookup(db)
+    )
+    edge = AccessEdge.for_checks([check], "s3", path=db)
+    assert edge is not None
+    session = Session("fs", [check], AuditLog(log, "s3"), edge=edge)
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "claude-code", "version": "2"},
+        },
+    }
+    session.handle(Direction.TO_SERVER, frame(hello))
+    session.handle(Direction.TO_CLIENT, frame({"jsonrpc": "2.0", "id": 0, "result": {}}))
+    session.handle(Direction.TO_SERVER, frame({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}))
+    result = {"jsonrpc": "2.0", "id": 1, "result": {"tools": [WRITE, ECHO]}}
+    session.handle(Direction.TO_CLIENT, frame(result))
+    pool = ThreadPoolExecutor(4)
+    yield Proxy(session, edge, db, log, pool)
+    session.close("test over")
+    pool.shutdown(wait=True)
+
+
+def test_the_held_call_carries_what_a_person_needs_and_never_the_secret(asking: Proxy) -> None:
+    store = watch(asking.db)
+    result = asking.wait(asking.send(call("write_file", 5, path="/srv/a", token=SECRET)))
+    approval = store.get(pending_one(store))
+    assert approval is not None and approval.ask
+    detail = approval.detail
+    assert detail["description"] == "write"
+    assert detail["agent"] == "release-bot" and detail["client"] == "claude-code/2"
+    assert "asks a person about every call" in detail["reason"]
+    assert '"/srv/a"' in detail["arguments"] and "ghp_…" in detail["arguments"]
+    assert detail["masked"] == 1
+    with Operator("ztmcp-tui", asking.db) as ops:
+        ops.deny(approval.id, who="alice")
+    assert result.result(timeout=BOUND).outcome is Outcome.DENIED
+    store.close()
+    asking.session.close("done")
+    for path in [asking.db, *asking.db.parent.glob("state.db*"), asking.log]:
+        assert SECRET.encode() not in path.read_bytes()
+
+
+def test_allow_once_lets_exactly_that_call_through_and_asks_again(asking: Proxy) -> None:
+    store = watch(asking.db)
+    result = asking.wait(asking.send(call("echo", 5, text="hi")))
+    first = pending_one(store)
+    with Operator("ztmcp-tui", asking.db) as ops:
+        with pytest.raises(StateError, match="a grant would not answer it"):
+            ops.approve(first, seconds=300, who="alice")  # "ask" is per call
+        allowed = ops.allow_once(first, who="alice")
+    assert allowed.state == "once" and allowed.grant_id is None
+    released = result.result(timeout=BOUND)
+    assert released.outcome is Outcome.FLAGGED and released.forward == call("echo", 5, text="hi")
+    assert [v.rule for v in released.verdicts] == ["access.once"]
+    # The same call again is asked about again: the allowance was for that message only.
+    again = asking.send(call("echo", 6, text="hi"))
+    assert again.outcome is Outcome.HELD
+    second_result = asking.wait(again)
+    second = pending_one(store)
+    assert second != first
+    with GrantStore(asking.db) as grants:  # a grant does not answer an "ask" either
+        grants.add("fs", "echo", 60, digest=None)
+        time.sleep(0.2)
+        assert not second_result.done()
+    with Operator("ztmcp-tui", asking.db) as ops:
+        ops.deny(second, who="alice")
+    assert second_result.result(timeout=BOUND).outcome is Outcome.DENIED
+    store.close()
+
+
+def test_an_ask_call_without_a_watcher_is_refused_at_once(asking: Proxy) -> None:
+    decision = asking.send(call("echo", 9))
+    assert decision.outcome is Outcome.DENIED
+    assert "a person must allow each call" in text_of(decision)
+
+
+def test_allow_once_on_a_grant_rule_call_needs_no_grant(proxy: Proxy) -> None:
+    store = watch(proxy.db)
+    result = proxy.wait(proxy.send(call("write_file", 3, path="/tmp/y")))
+    with Operator("ztmcp-tui", proxy.db) as ops:
+        ops.allow_once(pending_one(store), who="alice")
+    assert result.result(timeout=BOUND).outcome is Outcome.FLAGGED
+    with GrantStore(proxy.db) as grants:
+        assert grants.grants() == []
+    assert proxy.send(call("write_file", 4)).outcome is Outcome.HELD  # held again
     store.close()

@@ -277,3 +277,21 @@ def test_a_listing_past_the_page_bound_refuses_the_server(
     assert run.call("t0") is Outcome.DENIED
     run.close()
     assert FirstSeenStore().get("srv", ARGV) is None
+
+
+def test_the_pin_hint_names_the_url_of_an_http_server(tmp_path: Path) -> None:
+    lock = Lockfile(tmp_path / "ztmcp.lock")
+    notices: list[str] = []
+    url = "http://127.0.0.1:3001/mcp"
+    for run in (1, 2):  # the first sight, then the start that enforces it
+        edge = PinEdge(PinsCheck(lock, "tofu"), "web", ARGV, say=notices.append, url=url)
+        edge.start()
+        if run == 1:
+            edge._first_seen.learn("web", ARGV, "tools", [], 1.0)  # type: ignore[union-attr]
+        edge.close()
+    assert len(notices) == 2
+    for notice in notices:
+        assert f"`ztmcp pin web {url}`" in notice and "CMD" not in notice, notice
+    stdio = Run(tmp_path, lock)
+    assert "`ztmcp pin srv -- CMD…`" in stdio.notices[0]
+    stdio.close()

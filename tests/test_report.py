@@ -509,6 +509,44 @@ def test_a_tool_called_without_a_grant_is_not_gated() -> None:
     )
 
 
+def test_calls_from_before_a_rule_existed_count_until_the_tool_was_gated() -> None:
+    """Allowed without a grant at 1h (no rule yet); a `grant` rule then refused it at 3h and a
+    grant opened 4h-5h: callable 0-3h and 4h-5h, not the whole day."""
+    log = AuditLog.create(paths.audit_dir(), "fs")
+    log.append(_call("write_file", "forwarded"), ts=T0 + H)
+    log.append(_call("write_file", "denied", rule="access.grant_required"), ts=T0 + 3 * H)
+    log.append(_grant_event("grant.create", "g1", "write_file", T0 + 5 * H), ts=T0 + 4 * H)
+    log.append(_call("write_file", "flagged", grant="g1"), ts=T0 + 4 * H + 60)
+    log.close()
+    (tool,) = build_report(_records(), T0, T0 + DAY).tools
+    assert tool.gated
+    assert tool.ungated_seconds == pytest.approx(3 * H)
+    assert tool.callable_seconds == pytest.approx(4 * H)
+    assert tool.reduction == pytest.approx(100 * (1 - 4 / 24))
+    assert (tool.allowed, tool.allowed_by_grant, tool.allowed_ungated) == (2, 1, 1)
+    doc = tool.as_dict()
+    assert doc["ungated_seconds"] == pytest.approx(3 * H) and doc["allowed_ungated"] == 1
+    # Ungated again after the rule: standing access, the whole day (as before).
+    again = AuditLog.create(paths.audit_dir(), "fs")
+    again.append(_call("write_file", "forwarded"), ts=T0 + 6 * H)
+    again.close()
+    (tool,) = build_report(_records(), T0, T0 + DAY).tools
+    assert not tool.gated and tool.callable_seconds == DAY
+
+
+def test_the_total_line_reads_as_a_sentence() -> None:
+    from ztmcp.cli.report_cmd import render_table
+
+    log = AuditLog.create(paths.audit_dir(), "fs")
+    log.append(_call("write_file", "forwarded"), ts=T0 + H)
+    log.close()
+    lines = render_table(build_report(_records(), T0, T0 + DAY))
+    assert lines[-1] == (
+        "total: 1 tool callable for 24h00m in all, against 24h00m under standing access "
+        "(0.0% less exposure); 1 call allowed, 0 denied"
+    )
+
+
 def test_server_filter_and_window_bounds() -> None:
     scripted_day(T0)
     log = AuditLog.create(paths.audit_dir(), "git")
@@ -573,8 +611,8 @@ def test_cli_table() -> None:
     assert rows["run_shell"][2:8] == ["0s", "24h00m", "100.0%", "0", "0", "2"]
     assert "(access.denied 2)" in lines[2 + sorted(rows).index("run_shell")]
     assert lines[6:] == [
-        "total: 4 tools callable 1h00m of 96h00m standing (99.0% less attack-surface time); "
-        "9 calls allowed, 8 denied",
+        "total: 4 tools callable for 1h00m in all, against 96h00m under standing access "
+        "(99.0% less exposure); 9 calls allowed, 8 denied",
         "grants: 3 given, 1 by approving a held call; 4 renewals slid their expiry",
         "held: 4 calls waited for approval (1 released, 1 denied, 1 expired, 1 cancelled), "
         "median wait 1m30s",

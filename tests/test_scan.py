@@ -263,3 +263,29 @@ def test_cli_unstartable_server_exits_2() -> None:
     result = runner.invoke(app, ["scan", "--", sys.executable, "-c", "import sys; sys.exit(3)"])
     assert result.exit_code == 2
     assert result.output.strip().startswith("ztmcp: error: could not list")
+
+
+def test_cli_scans_a_live_http_server_by_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`manifest` and `pin` take a URL; so does `scan` (it used to read it as a file)."""
+    from tests.e2e.test_proxy_sdk import sdk_server
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with sdk_server(tmp_path) as url:
+        result = runner.invoke(app, ["scan", "--format", "json", url])
+    assert result.exit_code == 1, result.output  # the poisoned `weather` tool
+    doc = json.loads(result.output)
+    assert doc["source"] == url
+    flagged = {i["name"] for i in doc["items"]
+               if any(f["severity"] in ("high", "critical") for f in i["findings"])}
+    assert "weather" in flagged and {"echo", "add"} <= {i["name"] for i in doc["items"]}
+
+
+def test_cli_scan_of_a_url_nobody_serves_is_one_line() -> None:
+    from tests.e2e.test_proxy_sdk import free_port
+
+    result = runner.invoke(app, ["scan", f"http://127.0.0.1:{free_port()}/mcp"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("ztmcp: error: could not list the definitions of http://")
+    assert "FileNotFoundError" not in result.output and "Traceback" not in result.output

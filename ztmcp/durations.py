@@ -38,3 +38,17 @@ def format_duration(seconds: int) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def spoken(seconds: float) -> str:
+    """A duration the way ``parse_duration`` reads it: ``90s`` → ``1m30s``, ``31d``, ``1h30m``
+    (whole seconds, largest units first, zero parts left out; fractions are rounded)."""
+    total = max(0, round(seconds))
+    if total == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, total = divmod(total, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

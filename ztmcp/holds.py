@@ -9,6 +9,9 @@ Decision it returns (see docs/access.md):
 * a grant appeared (from the TUI or ``ztmcp grant``; any live grant whose digest and
   constraint fit the call): the frame is run through every check again, with a fresh clock,
   and forwarded or refused as they say now (no second hold);
+* a person allowed this call once (``once``): the very frame held is run through the checks
+  again, the access check allowing exactly that message object (``OnceAllowances``), so the
+  next call, even an identical one, is asked about again;
 * the approval was denied, or nobody decided within ``[access] hold_seconds``: the call is
   refused with the usual actionable text;
 * the agent sent ``notifications/cancelled`` for it, or the session closed: nothing is sent.
@@ -26,6 +29,7 @@ expiry to ``min(now + renew, cap)`` on a writer thread, when that moves it by at
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -34,7 +38,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.checks.access import GRANT_REQUIRED, AccessCheck, grant_hint, granted_id
+from ztmcp.checks.access import (
+    ALLOWED_ONCE,
+    ASK_REQUIRED,
+    GRANT_REQUIRED,
+    HOLDABLE,
+    AccessCheck,
+    OnceAllowances,
+    grant_hint,
+    granted_id,
+)
 from ztmcp.checks.base import Action, Severity, Verdict
 from ztmcp.errors import ZtmcpError
 from ztmcp.jsonrpc import Message
@@ -49,9 +62,33 @@ MAX_HOLDS: Final = 32  # held calls per proxy process; beyond that, refused at o
 RENEW_STEP: Final = 0.01  # a renewal is written when it moves the expiry by this part of renew
 
 
+AGENT_ENV: Final = "ZTMCP_AGENT"  # names the agent on the approval screen, when set
+
+
+def detail(session: Session, msg: Message, denial: Verdict) -> dict[str, Any]:
+    """What a person needs to judge a held call, secrets masked (``ztmcp.preview``): the
+    tool's description as listed, the arguments, the agent and client, why it was held."""
+    from ztmcp import preview
+
+    tool = msg.tool_name or ""
+    listed = session.surface.tools.get(tool)
+    arguments = msg.params.get("arguments")
+    shown = preview.arguments(arguments if isinstance(arguments, dict) else None)
+    agent = os.environ.get(AGENT_ENV, "").strip()
+    return {
+        "description": preview.description(listed if isinstance(listed, dict) else None),
+        "arguments": shown.text,
+        "masked": shown.masked,
+        "agent": agent[:120],
+        "client": (session.client or "")[:120],
+        "reason": denial.reason[:300],
+        "ask": denial.rule == ASK_REQUIRED,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class _Ended:
-    outcome: str  # "released" | "denied" | "expired" | "cancelled" | "error"
+    outcome: str  # "released" | "once" | "denied" | "expired" | "cancelled" | "error"
     detail: str = ""
     who: str | None = None
 
@@ -60,13 +97,21 @@ class AccessHold:
     """One held call. ``wait`` blocks until it ends and returns the Decision to apply."""
 
     def __init__(
-        self, edge: AccessEdge, session: Session, msg: Message, tool: str, digest: str
+        self,
+        edge: AccessEdge,
+        session: Session,
+        msg: Message,
+        tool: str,
+        digest: str | None,
+        denial: Verdict,
     ) -> None:
         self._edge = edge
         self._session = session
         self._msg = msg
         self.tool = tool
         self.digest = digest
+        self._denial = denial
+        self.ask = denial.rule == ASK_REQUIRED
         self._cancelled = threading.Event()
         self._why = ""
         self.approval_id: str | None = None
@@ -89,11 +134,19 @@ class AccessHold:
             return Decision(Outcome.DROPPED)
         if ended.outcome == "released":
             return self._session.resume(self._msg, None)
+        if ended.outcome == "once" and self.approval_id is not None:
+            once = self._edge.once
+            once.put(self._msg, self.approval_id)
+            try:
+                return self._session.resume(self._msg, None)
+            finally:
+                once.drop(self._msg)
         return self._session.resume(self._msg, self._refusal(ended))
 
     def _refusal(self, ended: _Ended) -> Verdict:
         server = self._session.server
-        base = f"tool {self.tool[:80]!r} on server {server[:80]!r} needs a just-in-time grant"
+        needs = "needs a person's approval" if self.ask else "needs a just-in-time grant"
+        base = f"tool {self.tool[:80]!r} on server {server[:80]!r} {needs}"
         if ended.outcome == "denied":
             reason = f"{base}; approval {self.approval_id} was denied by {ended.who or 'someone'}"
         elif ended.outcome == "expired":
@@ -103,15 +156,15 @@ class AccessHold:
         return Verdict(
             Action.DENY,
             "access",
-            GRANT_REQUIRED,
+            self._denial.rule,
             reason,
             Severity.HIGH,
-            evidence=f"tool.sha256={self.digest}",
-            hint=grant_hint(server, self.tool),
+            evidence=self._denial.evidence,
+            hint=self._denial.hint or grant_hint(server, self.tool),
         )
 
     def _wait(self) -> _Ended:
-        from ztmcp.state.approvals import CANCELLED, DENIED, EXPIRED, GRANTED
+        from ztmcp.state.approvals import CANCELLED, DENIED, EXPIRED, GRANTED, ONCE
 
         edge = self._edge
         store = edge.approvals()
@@ -127,6 +180,7 @@ class AccessHold:
                 session=edge.session_id,
                 now=edge.clock(),
                 wait=edge.hold_seconds,
+                detail=detail(self._session, self._msg, self._denial),
             )
         except ZtmcpError as exc:
             return _Ended("error", exc.message)
@@ -148,8 +202,13 @@ class AccessHold:
                     seen = version
                     current = store.get(approval.id)
                     state = current.state if current is not None else CANCELLED
-                    if state == GRANTED or edge.grant_exists(
-                        self._session.server, self.tool, self.digest, args
+                    if state == ONCE:
+                        who = current.decided_by if current is not None else None
+                        ended = _Ended("once", who=who)
+                    elif (state == GRANTED and not self.ask) or (
+                        not self.ask
+                        and self.digest is not None
+                        and edge.grant_exists(self._session.server, self.tool, self.digest, args)
                     ):
                         ended = _Ended("released")
                     elif state == DENIED:
@@ -203,9 +262,11 @@ class AccessEdge:
         path: Path | None = None,
         clock: Callable[[], float] = time.time,
         within: float = 3.0,
+        once: OnceAllowances | None = None,
     ) -> None:
         from ztmcp.state.grants import db_path
 
+        self.once = once if once is not None else ALLOWED_ONCE
         self.lookup = lookup
         self.hold_seconds = hold_seconds
         self.session_id = session_id
@@ -236,6 +297,7 @@ class AccessEdge:
                     hold_seconds=check.hold_seconds,
                     session_id=session_id,
                     path=path or (lookup.path if lookup is not None else None),
+                    once=check.once,
                 )
         return None
 
@@ -253,12 +315,14 @@ class AccessEdge:
 
     def hold(self, session: Session, msg: Message, denial: Verdict) -> AccessHold | None:
         """A hold for a call refused for want of a grant, when someone can approve it now."""
-        if self.hold_seconds <= 0 or denial.check != "access" or denial.rule != GRANT_REQUIRED:
+        if self.hold_seconds <= 0 or denial.check != "access" or denial.rule not in HOLDABLE:
             return None
         tool = msg.tool_name
         digest = _digest(denial)
-        if tool is None or digest is None:  # never listed: a grant could not be bound to it
+        if tool is None:
             return None
+        if digest is None and denial.rule == GRANT_REQUIRED:
+            return None  # never listed: a grant could not be bound to it
         try:  # a read-only lookup: the reading thread never waits for a writer
             if self.lookup is not None:
                 watched = self.lookup.watched(self.clock(), self.within)
@@ -271,7 +335,7 @@ class AccessEdge:
             return None
         if not self._slots.acquire(blocking=False):
             return None
-        return AccessHold(self, session, msg, tool, digest)
+        return AccessHold(self, session, msg, tool, digest, denial)
 
     def release_slot(self) -> None:
         self._slots.release()

@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 
 LOCK_FILE: Final = "ztmcp.lock"
 VERSION: Final = 1
-SOURCES: Final = ("tofu", "sigstore")
+# How a pin in the lock was made: "explicit" (`ztmcp pin`, unsigned) or "sigstore" (signed).
+# "tofu" names the first-seen pins `ztmcp run` keeps in the state database, never in a lock; a
+# lock written before "explicit" existed says "tofu" for an explicit pin and is read as such.
+SOURCES: Final = ("explicit", "sigstore", "tofu")
+EXPLICIT: Final = "explicit"
 KIND_TABLES: Final = ("tools", "prompts", "resourceTemplates")
 
 _DIGEST: Final = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -85,7 +89,7 @@ class Pin:
     tools: Mapping[str, str] = field(default_factory=dict)
     prompts: Mapping[str, str] = field(default_factory=dict)
     resource_templates: Mapping[str, str] = field(default_factory=dict)
-    source: str = "tofu"
+    source: str = "explicit"
     pinned_at: str | None = None
     server: str | None = None  # "name version" of the pinned server, informational
     manifest: str | None = None  # path of the pinned manifest JSON, relative to the lock
@@ -157,7 +161,7 @@ def pin_manifest(
         tools=manifest.item_digests("tools"),
         prompts=manifest.item_digests("prompts"),
         resource_templates=manifest.item_digests("resourceTemplates"),
-        source="sigstore" if signer.get("bundle") else "tofu",
+        source="sigstore" if signer.get("bundle") else EXPLICIT,
         pinned_at=pinned_at,
         server=server,
         manifest=manifest_path,
@@ -218,9 +222,11 @@ def _pin(path: Path, name: str, entry: Any) -> Pin:
     url = _str(path, f"{where}.url", entry.get("url"))
     if command is not None and url is not None:
         raise _err(path, where, "has both a command and a url (keep one)")
-    source = entry.get("source", "tofu")
+    source = entry.get("source", EXPLICIT)
     if source not in SOURCES:
         raise _err(path, f"{where}.source", f"must be one of {', '.join(SOURCES)}")
+    if source == "tofu":  # a lock holds only pins someone made with `ztmcp pin`
+        source = EXPLICIT
     kinds: dict[str, dict[str, str]] = {}
     for kind in KIND_TABLES:
         table = entry.get(kind, {})
@@ -393,7 +399,6 @@ def _refuse_laundering(path: Path) -> None:
             f"{path} is not approved: ztmcp will not add to or remove from it",
             hint=f"review and approve it first with `ztmcp trust {path}`, or move it away",
         )
-
 
 
 def approval_digest(lock: Lockfile, raw: bytes) -> str:

@@ -55,6 +55,16 @@ if TYPE_CHECKING:
     from ztmcp.state.observed import ObservedStore
 
 
+def pin_command(name: str, url: str | None = None) -> str:
+    """The command that pins this server for the project: its URL for an HTTP server
+    (``ztmcp proxy``), its launch command for a stdio one (``ztmcp run``)."""
+    from ztmcp.terminal import safe
+
+    if url is not None:
+        return f"ztmcp pin {safe(name)} {safe(url)}"
+    return f"ztmcp pin {safe(name)} -- CMD…"
+
+
 class PinEdge:
     """Start-up verification, TOFU learning and drift recording for one server's session."""
 
@@ -68,12 +78,14 @@ class PinEdge:
         first_seen: FirstSeenStore | None = None,
         observed: ObservedStore | None = None,
         clock: Callable[[], float] = time.time,
+        url: str | None = None,
     ) -> None:
         from ztmcp.state.observed import ObservedStore
 
         self.check = check
         self.server = server
         self.argv_sha256 = argv_sha256
+        self.url = url  # an HTTP server's URL (``ztmcp proxy``): the hints name it, not a CMD
         self._say = say
         self._first_seen = first_seen
         self._observed = observed if observed is not None else ObservedStore()
@@ -126,7 +138,7 @@ class PinEdge:
             self._say(
                 f"server {name!r} is not pinned in {check.lock.path}: trusting it on first use "
                 f"(enforced from its next start); pin it for the project with "
-                f"`ztmcp pin {name} -- CMD…`"
+                f"`{pin_command(name, self.url)}`"
             )
             return
         check.adopt(known.pin(), learning=self._learning)
@@ -136,7 +148,7 @@ class PinEdge:
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(known.first_seen))
         self._say(
             f"server {name!r}: enforcing the tools first seen on {seen} (trust on first use); "
-            f"pin it for the project with `ztmcp pin {name} -- CMD…`"
+            f"pin it for the project with `{pin_command(name, self.url)}`"
         )
 
     def _know_server(self, pin: Any) -> None:

@@ -17,7 +17,10 @@ one the agent cancelled while held is neither. How holds ended and how long they
 from the proxy's ``access.hold_end`` records.
 
 A tool with an allowed call that carried no ``access.granted`` verdict (allowed by a rule, or a
-monitor-mode session) was not gated: it counts as callable for the whole window, reduction 0.
+monitor-mode session) was not gated then. When the log shows it gated later (a call allowed by
+a grant, refused or held by the ``access`` check after the last ungated call: a rule was added),
+it counts as callable from the window's start until that first gated record, and under its
+grants from then on; otherwise it counts as callable for the whole window, reduction 0.
 Grant scope (a digest, a path prefix) is not subtracted: a grant counts for its whole interval.
 """
 
@@ -84,10 +87,16 @@ class ToolExposure:
     grants: int = 0  # grants open during the window
     grants_from_approvals: int = 0
     renewals: int = 0  # grant.renew records of those grants
+    # Ungated at first (allowed without a grant), gated from a later record on: the seconds
+    # from the window's start to that record (``granted_seconds`` then counts after it only).
+    ungated_seconds: float = 0.0
+    allowed_ungated: int = 0  # calls allowed without a grant before it was gated
 
     @property
     def callable_seconds(self) -> float:
-        return self.granted_seconds if self.gated else self.standing_seconds
+        if not self.gated:
+            return self.standing_seconds
+        return min(self.standing_seconds, self.ungated_seconds + self.granted_seconds)
 
     @property
     def reduction(self) -> float:
@@ -109,6 +118,8 @@ class ToolExposure:
             "server": self.server,
             "tool": self.tool,
             "gated": self.gated,
+            "ungated_seconds": round(self.ungated_seconds, 3),
+            "allowed_ungated": self.allowed_ungated,
             "granted_seconds": round(self.granted_seconds, 3),
             "callable_seconds": round(self.callable_seconds, 3),
             "standing_seconds": round(self.standing_seconds, 3),
@@ -324,6 +335,18 @@ def _is_call(record: Mapping[str, Any]) -> bool:
     )
 
 
+def _ungated_call_before(
+    record: Mapping[str, Any], key: tuple[str, str], before: float, start: float
+) -> bool:
+    """A call to ``key`` allowed without a grant in [start, before)."""
+    if not _is_call(record) or record.get("outcome") not in _ALLOWED or _by_grant(record):
+        return False
+    if (record.get("server"), record.get("gen_ai.tool.name")) != key:
+        return False
+    ts = parse_ts(record.get("ts"))
+    return ts is not None and start <= ts < before
+
+
 def build_report(
     records: Iterable[Mapping[str, Any]], start: float, end: float, server: str | None = None
 ) -> Report:
@@ -338,6 +361,8 @@ def build_report(
     hold_ends: defaultdict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     waits: defaultdict[tuple[str, str], list[float]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
+    last_ungated: dict[tuple[str, str], float] = {}  # the latest call allowed without a grant
+    gated_at: defaultdict[tuple[str, str], list[float]] = defaultdict(list)  # access at work
     for record in records:
         call = _is_call(record)
         if not call and record.get("event") != "access.hold_end":
@@ -362,12 +387,25 @@ def build_report(
             allowed[key] += 1
             if _by_grant(record):
                 by_grant[key] += 1
+                gated_at[key].append(ts)
             else:
                 ungated.add(key)
+                last_ungated[key] = max(ts, last_ungated.get(key, ts))
         elif outcome in _DENIED:
-            denied[key][_denial_rule(record)] += 1
+            rule = _denial_rule(record)
+            denied[key][rule] += 1
+            if rule.startswith("access."):
+                gated_at[key].append(ts)
         elif outcome == _HELD:
             held[key] += 1
+            gated_at[key].append(ts)
+    # A tool allowed without a grant, then gated by a rule added later: from when.
+    gated_from: dict[tuple[str, str], float] = {}
+    for key, until in last_ungated.items():
+        later = [t for t in gated_at.get(key, ()) if t > until]
+        if later:
+            gated_from[key] = min(later)
+            ungated.discard(key)
     spans: defaultdict[tuple[str, str], list[GrantInterval]] = defaultdict(list)
     for interval in intervals:
         if min(interval.end, end) > max(interval.start, start):
@@ -379,11 +417,21 @@ def build_report(
         grants = spans.get(key, [])
         ends = hold_ends.get(key, Counter())
         order = {outcome: n for n, outcome in enumerate(HOLD_OUTCOMES)}
+        since = gated_from.get(key)
+        early = (
+            0
+            if since is None
+            else sum(1 for r in records if _ungated_call_before(r, key, since, start))
+        )
         tools.append(
             ToolExposure(
                 server=key[0],
                 tool=key[1],
-                granted_seconds=union_seconds(((g.start, g.end) for g in grants), start, end),
+                granted_seconds=union_seconds(
+                    ((g.start, g.end) for g in grants), since if since is not None else start, end
+                ),
+                ungated_seconds=0.0 if since is None else since - start,
+                allowed_ungated=early,
                 standing_seconds=window,
                 gated=key not in ungated,
                 allowed=allowed[key],

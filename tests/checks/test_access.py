@@ -256,3 +256,37 @@ def test_clock_moved_back_fails_closed(tmp_path: Path) -> None:
     assert run(check, "write_file", now=NOW - 2).action is Action.FLAG
     # Time moving forward past the expiry ends it, as always.
     assert run(check, "write_file", now=NOW + 7200).rule == "access.grant_required"
+
+
+def test_ask_every_time_is_one_line_of_policy_and_grants_do_not_answer_it() -> None:
+    source = Grants(grant("write_file"))
+    check = AccessCheck.from_table({"rule": [{"tool": "*", "action": "ask"}]}, "t", source)
+    assert check.needs_grants  # the edge that holds calls is built for it
+    for name in ("write_file", "read_file", "never_listed"):
+        verdict = run(check, name)
+        assert verdict.action is Action.DENY and verdict.rule == "access.ask"
+        assert "ztmcp tui" in denial_text(verdict)
+    assert source.calls == 0  # a grant is never consulted for an "ask" tool
+    assert AccessCheck.from_table({"default": "ask"}, "t", source).needs_grants
+
+
+def test_allowed_once_is_that_message_object_only() -> None:
+    from ztmcp.checks.access import ALLOWED_ONCE
+
+    check = AccessCheck([Rule("*", "write_file", "ask"), Rule("*", "rm", "deny")], "allow")
+    held = tool_call("write_file", {"path": "/x"})
+    same = tool_call("write_file", {"path": "/x"})
+    ctx = context(server="fs", now=NOW, tools=TOOLS)
+    ALLOWED_ONCE.put(held, "a1")
+    try:
+        allowed = check.check(held, ctx)
+        assert allowed is not None and allowed.rule == "access.once"
+        assert allowed.action is Action.FLAG and allowed.evidence == "approval.id=a1"
+        assert check.check(same, ctx).rule == "access.ask"  # equal, not the same: asked
+        denied = tool_call("rm", {})
+        ALLOWED_ONCE.put(denied, "a2")
+        assert check.check(denied, ctx).rule == "access.denied"  # deny rules still win
+        ALLOWED_ONCE.drop(denied)
+    finally:
+        ALLOWED_ONCE.drop(held)
+    assert check.check(held, ctx).rule == "access.ask"

@@ -198,3 +198,41 @@ def test_ztmcp_run_on_a_full_disk_stops_with_one_line_and_verify_says_cut_off(
         assert "the writer stopped: No space left on device; not tampering" in line
     finally:
         subprocess.run(["umount", "-l", str(home)], timeout=30, check=False)
+
+
+def test_show_labels_a_granted_call_granted_not_flagged() -> None:
+    log = AuditLog.create(paths.audit_dir(), "fs")
+    base = {"event": "message", "server": "fs", "direction": "to_server",
+            "mcp.method.name": "tools/call", "outcome": "flagged"}  # fmt: skip
+    granted = {"rule": "access.granted", "reason": "allowed by grant g1"}
+    once = {"rule": "access.once", "reason": "allowed once by a person"}
+    found = {"rule": "secrets.found", "reason": "a token in the arguments"}
+    log.append({**base, "gen_ai.tool.name": "write_file", "verdicts": [granted]})
+    log.append({**base, "gen_ai.tool.name": "edit_file", "verdicts": [once]})
+    log.append({**base, "gen_ai.tool.name": "read_file", "verdicts": [granted, found]})
+    log.close()
+    lines = runner.invoke(app, ["audit", "show"]).stdout.splitlines()
+    (write,) = [line for line in lines if "write_file" in line]
+    (edit,) = [line for line in lines if "edit_file" in line]
+    (read,) = [line for line in lines if "read_file" in line]
+    assert " granted  [access.granted]" in write and "flagged" not in write
+    assert " allowed once  [access.once]" in edit
+    assert " flagged  [access.granted]" in read  # another finding: still flagged
+
+
+def test_help_shows_no_bool_placeholders_and_completion_is_available() -> None:
+    for args in (["--help"], ["grants", "--help"], ["audit", "show", "--help"], ["tui", "--help"]):
+        text = runner.invoke(app, args).stdout
+        assert "<bool>" not in text and "BOOLEAN" not in text, (args, text)
+    root = runner.invoke(app, ["--help"]).stdout
+    assert "--install-completion" in root and "--show-completion" in root
+
+
+def test_shell_completion_completes_commands() -> None:
+    env = {**os.environ, "_ZTMCP_COMPLETE": "complete_bash", "COMP_WORDS": "ztmcp gra",
+           "COMP_CWORD": "1"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "ztmcp"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["grant", "grants"]

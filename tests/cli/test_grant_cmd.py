@@ -190,8 +190,8 @@ def test_bad_renewal_input_is_one_line() -> None:
         (["--renew", "0s"], "not a duration"),
         (["--max", "1h"], "--max limits sliding renewal"),
         (["--renew", "5m", "--max", "never"], "not a duration: 'never'"),
-        (["--renew", "3h", "--max", "2h"], "renewal window (10800s) must be positive and within"),
-        (["--renew", "1m", "--max", "1m"], "cap (60s) must be at least the duration (900s)"),
+        (["--renew", "3h", "--max", "2h"], "renewal window (3h) must be positive and within"),
+        (["--renew", "1m", "--max", "1m"], "cap (1m) must be at least the duration (15m)"),
         (["--renew", "1m", "--max", "60d"], "at most 30d"),
     ]
     for extra, needle in cases:
@@ -250,3 +250,40 @@ def test_grant_needs_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "tool version: sha256 " + DIGEST in shown.output  # exactly what would be allowed
     with GrantStore() as store:
         assert store.grants() == []
+
+
+def test_a_grant_too_long_says_so_in_days_before_asking() -> None:
+    result = invoke(["grant", "fs", "w", "--for", "31d", "--digest", "any"])
+    assert result.exit_code == 2
+    assert "ztmcp: error: a grant lasts between 1s and 30d, not 31d" in result.output
+    assert "e+" not in result.output and "Type w to approve" not in result.output
+    renew = invoke(["grant", "fs", "w", "--for", "1h", "--digest", "any", "--renew", "90m",
+                    "--max", "1h"])  # fmt: skip
+    assert "the renewal window (1h30m) must be positive and within the cap (1h)" in renew.output
+
+
+def test_a_grant_id_may_be_shortened_to_a_unique_prefix() -> None:
+    with GrantStore() as store:
+        first = store.add("fs", "a", 300, digest=None)
+        second = store.add("fs", "b", 300, digest=None)
+    common = 0
+    while first.id[common] == second.id[common]:
+        common += 1
+    if common:  # both start alike: that start names neither
+        ambiguous = invoke(["revoke", first.id[:common]])
+        assert ambiguous.exit_code == 2 and "start of several grant ids" in ambiguous.output
+    result = invoke(["revoke", first.id[: common + 1]])
+    assert result.exit_code == 0 and f"revoked {first.id}: fs a" in result.output
+    assert invoke(["revoke", "zz"]).exit_code == 2
+    with GrantStore() as store:
+        assert [g.id for g in store.grants()] == [second.id]
+
+
+def test_grants_as_json() -> None:
+    assert json.loads(invoke(["grants", "--json"]).output) == []
+    with GrantStore() as store:
+        given = store.add("fs", "w", 300, digest=DIGEST, why="ticket 7")
+    (shown,) = json.loads(invoke(["grants", "--json"]).output)
+    assert shown["grant.id"] == given.id and shown["tool.sha256"] == DIGEST
+    assert shown["status"] == "live" and 0 < shown["left_seconds"] <= 300
+    assert shown["reason"] == "ticket 7"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -44,7 +45,8 @@ def test_pin_adds_up_like_a_lock_pin(tmp_path: Any) -> None:
     assert pin.pinned_at == "1970-01-01T00:00:10Z"
     # The derived pin is valid lock material: whole digest and items add up.
     lockfile.write(Lockfile(tmp_path / "ztmcp.lock", {"srv": pin}))
-    assert lockfile.read(tmp_path / "ztmcp.lock").pins["srv"] == pin
+    # A lock holds only explicit pins: "tofu" written there reads back as "explicit".
+    assert lockfile.read(tmp_path / "ztmcp.lock").pins["srv"] == replace(pin, source="explicit")
 
 
 def test_bad_kind_and_unrepresentable_items_fail_in_one_line() -> None:

@@ -15,6 +15,7 @@ from ztmcp.state.grants import db_path
 from ztmcp.tui.app import ZtmcpApp
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z: a fixed "now" for deterministic tests
+STARTED = 1_700_000_000.0  # 2023-11-14T22:13:20Z: the fixture session's start
 DIGEST = "cd" * 32  # the tool digest the proxy saw when it listed the tool
 
 
@@ -64,13 +65,51 @@ def grant_required(tool: str) -> dict[str, Any]:
 
 
 def hold(
-    tool: str, now: float, *, digest: str | None = DIGEST, session: str = "s", wait: float = 60
+    tool: str,
+    now: float,
+    *,
+    digest: str | None = DIGEST,
+    session: str = "s",
+    wait: float = 60,
+    detail: dict[str, Any] | None = None,
 ) -> Approval:
     """A call a proxy holds: a pending approval request for server ``everything``."""
     with ApprovalStore(db_path()) as approvals:
         return approvals.request(
-            server="everything", tool=tool, digest=digest, session=session, now=now, wait=wait
+            server="everything",
+            tool=tool,
+            digest=digest,
+            session=session,
+            now=now,
+            wait=wait,
+            detail=detail,
         )
+
+
+def judged(ask: bool = False) -> dict[str, Any]:
+    """What a proxy records for a person to judge a held ``get-env`` call (``holds.detail``)."""
+    from ztmcp import preview
+
+    args = preview.arguments(
+        {
+            "name": "DATABASE_URL",
+            "api_key": "sk-proj-" + "Zx9" * 12,
+            "note": "deploy with ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8" + " now",
+        }
+    )
+    return {
+        "description": "Returns the value of one environment variable of the server process.",
+        "arguments": args.text,
+        "masked": args.masked,
+        "agent": "release-bot",
+        "client": "claude-code/2.1",
+        "reason": (
+            "policy asks a person about every call of tool 'get-env' on server 'everything'"
+            if ask
+            else "tool 'get-env' on server 'everything' needs a just-in-time grant"
+        ),
+        "ask": ask,
+    }
 
 
 @pytest.fixture()
@@ -78,7 +117,8 @@ def audit_log() -> Iterator[AuditLog]:
     """A proxy session log with a fixed name and session id (deterministic content)."""
     directory = paths.audit_dir()
     log = AuditLog(directory / "20270115T080000Z-everything-00000000000000aa.jsonl", "aa" * 8)
-    log.append({"event": "session.start", "server": "everything", "mode": "enforce"}, ts=T0)
+    # Dated before the real clock: records a test appends without a time sort after it.
+    log.append({"event": "session.start", "server": "everything", "mode": "enforce"}, ts=STARTED)
     yield log
     log.close()
 

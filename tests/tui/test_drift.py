@@ -100,7 +100,36 @@ async def test_the_servers_tab_shows_pin_status_and_the_drift(tmp_path: Path) ->
         await pilot.press("s")
         await settle(app, pilot)
         assert cells(app, "servers") == [
-            ["demo", "DRIFT", "tofu", "1", PINNED.digest[7:19], "0", "-", "0"]
+            ["demo", "DRIFT", "explicit", "1", PINNED.digest[7:19], "0", "-", "0"]
         ]
         body = str(app.query_one("#drift-body").render())
         assert "tool 'echo': description:" in body and "ztmcp diff demo" in body
+
+
+@pytest.mark.anyio
+async def test_a_first_seen_pin_is_shown_as_pinned_on_first_use(tmp_path: Path) -> None:
+    from ztmcp.state.first_seen import FirstSeenStore
+
+    with FirstSeenStore(db_path()) as store:
+        store.learn("memory", "ab" * 32, "tools", [ECHO], T0 - 60)
+    app = make(Clock(), lock_path=tmp_path / "ztmcp.lock")  # no lock: nothing pinned there
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("s")
+        await settle(app, pilot)
+        (row,) = cells(app, "servers")
+        assert row[:4] == ["memory", "pinned", "tofu", "1"]
+        body = str(app.query_one("#drift-body").render())
+        assert "not pinned" not in body
+
+
+def test_an_explicit_pin_is_not_called_tofu(tmp_path: Path) -> None:
+    made = lockfile.pin_manifest("demo", PINNED, command=["demo-server"])
+    assert made.source == "explicit"
+    path = tmp_path / "ztmcp.lock"
+    lockfile.write(Lockfile(path, {"demo": made}))
+    assert 'source = "explicit"' in path.read_text()
+    assert lockfile.read(path).pins["demo"].source == "explicit"
+    # A lock written before "explicit" existed said "tofu" for the same thing.
+    path.write_text(path.read_text().replace('"explicit"', '"tofu"'))
+    assert lockfile.read(path).pins["demo"].source == "explicit"

@@ -96,7 +96,7 @@ async def test_the_grant_key_acts_on_the_selected_call_and_says_which(
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         notes = [n.message for n in app._notifications]
-        assert any("read_file is held: open Approvals" in m for m in notes), notes
+        assert any("read_file is held: press a" in m for m in notes), notes
         await pilot.press("1")  # from the traffic tab: acts on nothing
         await settle(app, pilot)
         assert len(cells(app, "approvals")) == 2

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.tui.conftest import DIGEST, T0, Clock, call, grant_required, hold, make
+from tests.tui.conftest import DIGEST, T0, Clock, call, grant_required, hold, judged, make
 from ztmcp.state.audit import AuditLog
 from ztmcp.state.grants import GrantStore, db_path
 from ztmcp.tui.app import ZtmcpApp
@@ -69,6 +69,7 @@ def _keys(*keys: str) -> Callable[[Any], Any]:
         if keys:
             await pilot.press(*keys)
             await pilot.app.settle()
+        pilot.app.clear_notifications()  # toasts time out; the screen under them is the subject
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
 
@@ -84,6 +85,16 @@ def test_approval_queue_with_a_held_call(
 ) -> None:
     hold("get-env", T0 - 15, session="aa" * 8)
     assert snap_compare(_app(clock), terminal_size=SIZE, run_before=_keys("a"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+def test_the_approval_screen_shows_the_arguments(
+    snap_compare: Compare, clock: Clock, fixed_ids: None, traffic: None, size: tuple[int, int]
+) -> None:
+    """What a person judges a held call by: tool, server, agent, why, description, arguments
+    (secrets masked) and the choices, at the smallest usual terminal and a large one."""
+    hold("get-env", T0 - 15, session="aa" * 8, detail=judged())
+    assert snap_compare(_app(clock), terminal_size=size, run_before=_keys("a"))
 
 
 def test_grants_with_countdowns(snap_compare: Compare, clock: Clock, fixed_ids: None) -> None:

@@ -9,6 +9,13 @@ Policy (``[access]`` in ztmcp.toml)::
     server = "fs"
     tool = "write_*"
     action = "grant"
+    [[access.rule]]            # "ask me every time": every call waits for a person
+    tool = "*"
+    action = "ask"
+
+``ask`` holds every call for a person's decision (``ztmcp tui``: allow this call once, or
+deny); grants do not answer it, so each call is judged on its own. With nobody watching, an
+``ask`` call is refused at once.
 
 ``annotations`` decides by the tool's listed annotations: ``readOnlyHint`` true (and not
 ``destructiveHint``) → allow; anything else, or a tool that was never listed → grant. The
@@ -46,6 +53,7 @@ class RuleAction(StrEnum):
     ALLOW = "allow"
     GRANT = "grant"  # a live just-in-time grant is needed
     DENY = "deny"
+    ASK = "ask"  # a person decides every call (held while a TUI is attached)
 
 
 class AccessDefault(StrEnum):
@@ -53,18 +61,23 @@ class AccessDefault(StrEnum):
 
     ALLOW = "allow"
     GRANT = "grant"
+    ASK = "ask"
     ANNOTATIONS = "annotations"  # by the tool's listed annotations (read-only: allow)
 
 
 ALLOW: Final = RuleAction.ALLOW
 GRANT: Final = RuleAction.GRANT
 DENY: Final = RuleAction.DENY
+ASK: Final = RuleAction.ASK
 ANNOTATIONS: Final = AccessDefault.ANNOTATIONS
 RULE_ACTIONS: Final = tuple(RuleAction)
 DEFAULTS: Final = tuple(AccessDefault)  # the first is the default
 RULE_KEYS: Final = frozenset({"server", "tool", "action"})
 GRANT_REQUIRED: Final = "access.grant_required"  # the verdict the edge may turn into a hold
 GRANTED: Final = "access.granted"
+ASK_REQUIRED: Final = "access.ask"  # an ``ask`` tool: the edge holds it for a person, per call
+ONCE: Final = "access.once"  # a person allowed this one call (``OnceAllowances``)
+HOLDABLE: Final = frozenset({GRANT_REQUIRED, ASK_REQUIRED})
 HOLD_SECONDS: Final = 60.0
 MAX_HOLD_SECONDS: Final = 3600.0
 
@@ -120,9 +133,45 @@ class AccessConfig:
             raise ValueError(f"hold_seconds must be from 0 to {MAX_HOLD_SECONDS:g}")
 
 
+class OnceAllowances:
+    """Calls a person allowed once, while the edge runs them through the checks again.
+
+    The edge (``ztmcp.holds``) puts the very ``Message`` object it held, resumes it, and drops
+    it; the check allows a call only when it is that object (identity, not equality), so an
+    identical call sent again is asked about again. Thread-safe.
+    """
+
+    __slots__ = ("_lock", "_msgs")
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._msgs: dict[int, tuple[Message, str]] = {}
+
+    def put(self, msg: Message, approval_id: str) -> None:
+        with self._lock:
+            self._msgs[id(msg)] = (msg, approval_id)
+
+    def drop(self, msg: Message) -> None:
+        with self._lock:
+            self._msgs.pop(id(msg), None)
+
+    def approval(self, msg: Message) -> str | None:
+        """The approval that allowed exactly this message once, if any."""
+        with self._lock:
+            found = self._msgs.get(id(msg))
+        return found[1] if found is not None and found[0] is msg else None
+
+
+# One per process: the edge and every access check meet here whatever wired them (the key is
+# the held message object itself, so sessions never see each other's allowances).
+ALLOWED_ONCE: Final = OnceAllowances()
+
+
 class AccessCheck(Configurable[AccessConfig]):
     name = "access"
-    __slots__ = ("_decided", "_digests", "default", "grants", "hold_seconds", "rules")
+    __slots__ = ("_decided", "_digests", "default", "grants", "hold_seconds", "once", "rules")
 
     def __init__(
         self,
@@ -137,10 +186,16 @@ class AccessCheck(Configurable[AccessConfig]):
         self.default = default
         self.rules = tuple(rules)
         self.grants = grants
+        self.once = ALLOWED_ONCE
         # (server, tool) -> the action rules decided; None: the default decides per listing.
         self._decided: dict[tuple[str, str], str | None] = {}
         # tool name -> (the listed definition, its digest): hashing it costs ~20 µs a call.
         self._digests: dict[str, tuple[dict[str, Any], str]] = {}
+
+    @property
+    def needs_grants(self) -> bool:
+        """Whether some call may need a person's decision (a grant or an ``ask``)."""
+        return self.default != ALLOW or any(r.action in (GRANT, ASK) for r in self.rules)
 
     @classmethod
     def from_config(cls, config: AccessConfig, grants: GrantSource | None = None) -> AccessCheck:
@@ -152,10 +207,6 @@ class AccessCheck(Configurable[AccessConfig]):
 
             check.grants = GrantLookup()
         return check
-
-    @property
-    def needs_grants(self) -> bool:
-        return self.default != ALLOW or any(r.action == GRANT for r in self.rules)
 
     # -- the check ------------------------------------------------------------------------
 
@@ -185,6 +236,16 @@ class AccessCheck(Configurable[AccessConfig]):
         action = self._rule_action(server, tool)
         if action == ALLOW:
             return None
+        once = self.once.approval(msg)
+        if once is not None and action != DENY:
+            return Verdict(
+                Action.FLAG,
+                self.name,
+                ONCE,
+                f"allowed once by a person (approval {once})",
+                Severity.LOW,
+                evidence=f"approval.id={once}",
+            )
         if action == DENY:
             return Verdict(
                 Action.DENY,
@@ -196,6 +257,18 @@ class AccessCheck(Configurable[AccessConfig]):
             )
         listed = ctx.extra.get("tools", {}).get(tool)
         definition = listed if isinstance(listed, dict) else None
+        if action == ASK:
+            digest = self._digest(tool, definition)
+            return Verdict(
+                Action.DENY,
+                self.name,
+                ASK_REQUIRED,
+                f"policy asks a person about every call of tool {tool[:80]!r} on server "
+                f"{server[:80]!r}",
+                Severity.HIGH,
+                evidence=f"tool.sha256={digest}" if digest else "tool not listed in this session",
+                hint="a person must allow each call in `ztmcp tui`; ask the user",
+            )
         if action is None and _read_only(definition):  # default = "annotations"
             return None
         return self._granted(msg, ctx, server, tool, definition)

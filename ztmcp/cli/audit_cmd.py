@@ -6,7 +6,7 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,15 +14,10 @@ from ztmcp.cli.render import fail, record_line
 from ztmcp.durations import parse_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
-from ztmcp.state.audit import (
-    Status,
-    Verification,
-    read_records,
-    session_files,
-    verify_dir,
-    verify_file,
-)
 from ztmcp.terminal import echo
+
+if TYPE_CHECKING:  # the audit modules load with the command that reads them (start-up time)
+    from ztmcp.state.audit import Verification
 
 audit_app = typer.Typer(
     help="Read, follow and verify the audit log ($ZTMCP_HOME/audit, one file per session).",
@@ -62,6 +57,8 @@ def _emit(record: dict[str, Any], as_json: bool) -> None:
 @audit_app.command("show")
 def show(since: SinceOpt = None, server: ServerOpt = None, as_json: JsonOpt = False) -> None:
     """Print recorded events, oldest first."""
+    from ztmcp.state.audit import read_records, session_files
+
     cutoff = _cutoff(since)
     shown = 0
     for record in read_records(session_files(paths.audit_dir())):
@@ -83,6 +80,8 @@ def tail(
     interval: Annotated[float, typer.Option(help="Seconds between polls.", min=0.05)] = 0.5,
 ) -> None:
     """Follow the audit log of every session as records arrive (Ctrl-C to stop)."""
+    from ztmcp.state.audit import session_files
+
     directory = paths.audit_dir()
     offsets: dict[Path, int] = {}
     backlog: list[dict[str, Any]] = []
@@ -134,6 +133,8 @@ def verify(
     """Check every log's MACs and chain against the audit index; exit 1 on tampering (a
     changed, removed, reordered or forged record, a truncated or deleted log), 0 otherwise.
     A log cut off by a crash or a full disk, or still being written, is said as such."""
+    from ztmcp.state.audit import Status, verify_dir, verify_file
+
     directory = paths.audit_dir()
     if files:
         results = [verify_file(path) for path in files]
@@ -170,6 +171,8 @@ def verify(
 
 def _verdict(result: Verification) -> str | None:
     """One line per log that is not simply complete and authentic."""
+    from ztmcp.state.audit import Status
+
     status = result.status
     if status is Status.CLOSED:
         return None

@@ -19,9 +19,10 @@ the same code the TUI uses; expiries are recorded by the next ``grant``, ``revok
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,9 +31,10 @@ from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.person import confirm
 from ztmcp.state import paths
-from ztmcp.state.approvals import Operator
-from ztmcp.state.audit import read_records, session_files
 from ztmcp.terminal import echo, safe
+
+if TYPE_CHECKING:  # the state modules load with the command that uses them (start-up time)
+    from ztmcp.state.grants import Grant
 
 _DIGEST = re.compile(r"tool\.sha256=([0-9a-f]{64})")
 _HEX = re.compile(r"[0-9a-f]{64}")
@@ -43,6 +45,8 @@ _PROXY_EVENTS = frozenset({"session.start", "message"})
 def _known(server: str, tool: str) -> tuple[bool, bool, str | None]:
     """From the proxies' audit logs: did SERVER run behind ztmcp, was a call to TOOL refused by
     the access check, and the tool digest recorded with the latest such refusal (if listed)."""
+    from ztmcp.state.audit import read_records, session_files
+
     seen_server = refused = False
     latest: tuple[str, str] | None = None  # (ts, digest)
     for record in read_records(session_files(paths.audit_dir())):
@@ -146,6 +150,8 @@ def grant(
 
     A person must confirm at a terminal (stdin and stdout a TTY) by typing the tool name; with
     no terminal (an agent's shell) it is refused."""
+    from ztmcp.state.grants import new_grant
+
     try:
         seconds = parse_duration(duration)
         window = None if renew is None else parse_duration(renew)
@@ -154,6 +160,9 @@ def grant(
         limit = None if cap is None else parse_duration(cap)
         arg, prefix = _path_prefix(path_prefix)
         bound = _resolve_digest(server, tool, digest)
+        # Bad terms (--for 31d) are refused before a person is asked to confirm them.
+        new_grant(server, tool, seconds, now=time.time(), digest=bound, why=reason, arg=arg,
+                  prefix=prefix, renew=window, cap=limit)  # fmt: skip
         answer = tool if tool and tool.isprintable() and tool.strip() == tool else "yes"
         confirm(
             f"grant {server} {tool}",
@@ -209,6 +218,8 @@ def give(
     cap: float | None = None,
 ) -> str:
     """Record a grant a person approved (audited); the line that says what was granted."""
+    from ztmcp.state.approvals import Operator
+
     with Operator(CLI_LOG_NAME) as ops:
         given = ops.grant(
             server,
@@ -237,11 +248,14 @@ def give(
 
 def revoke(
     grant_id: Annotated[
-        str | None, typer.Argument(metavar="ID", help="The grant to revoke.")
+        str | None,
+        typer.Argument(metavar="ID", help="The grant to revoke (a unique start of its id)."),
     ] = None,
     everything: Annotated[bool, typer.Option("--all", help="Revoke every live grant.")] = False,
 ) -> None:
     """Take a grant back; every ztmcp process honours it on the next call."""
+    from ztmcp.state.approvals import Operator
+
     if (grant_id is None) == (not everything):
         fail(UsageError("name one grant ID or pass --all", hint="see the IDs with `ztmcp grants`"))
     try:
@@ -250,6 +264,7 @@ def revoke(
                 revoked = ops.revoke_all()
             else:
                 assert grant_id is not None
+                grant_id = ops.grants.resolve(grant_id)
                 one = ops.revoke(grant_id)
                 if one is None:
                     existing = ops.grants.get(grant_id)
@@ -273,18 +288,39 @@ def _left(seconds: float) -> str:
     return format_duration(int(seconds))
 
 
+def as_json(grant: Grant, now: float) -> dict[str, Any]:
+    """One grant for ``ztmcp grants --json``: its audit fields, status and seconds left."""
+    status = grant.status(now)
+    return {
+        **grant.as_event(),
+        "grant.created": grant.created,
+        "grant.revoked": grant.revoked,
+        "status": status,
+        "left_seconds": max(0, int(grant.expires - now)) if status == "live" else 0,
+    }
+
+
 def grants(
     everything: Annotated[
         bool, typer.Option("--all", help="Include expired and revoked grants.")
     ] = False,
+    as_json_: Annotated[
+        bool, typer.Option("--json", help="One JSON array of grants, for scripts.")
+    ] = False,
 ) -> None:
     """List grants with the time each one has left."""
+    from ztmcp.state.approvals import Operator
+
     try:
         with Operator(CLI_LOG_NAME) as ops:
             rows = ops.grants.grants(include_inactive=everything)
             ops.sweep()
     except ZtmcpError as exc:
         fail(exc)
+    if as_json_:
+        now = time.time()
+        echo(json.dumps([as_json(g, now) for g in rows], indent=2, ensure_ascii=True))
+        return
     if not rows:
         echo("no live grants" if not everything else "no grants")
         return

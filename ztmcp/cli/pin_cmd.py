@@ -91,7 +91,9 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _target(args: list[str]) -> str | list[str]:
+def server_target(args: list[str]) -> str | list[str]:
+    """One ``http(s)://`` argument is a Streamable HTTP URL; anything else a stdio command
+    (``manifest``, ``pin``, ``diff`` and ``scan`` read the same way)."""
     if not args:
         raise UsageError(
             "no server to read: give a URL or a command after --",
@@ -347,6 +349,22 @@ def _first_seen(name: str) -> list[FirstSeen]:
         return [f for f in store.all() if f.server == name]
 
 
+
+def _pin_json(pin: Pin) -> dict[str, object]:
+    """A pin for ``ztmcp pins --json``: what the table shows, item digests included."""
+    return {
+        "name": pin.name,
+        "source": pin.source,
+        "digest": pin.digest,
+        "signer": pin.signer(),
+        "command": list(pin.command) if pin.command else None,
+        "url": pin.url,
+        "pinned_at": pin.pinned_at,
+        "tools": dict(pin.tools),
+        "prompts": dict(pin.prompts),
+        "resourceTemplates": dict(pin.resource_templates),
+    }
+
 def register(app: typer.Typer) -> None:
     """Add ``manifest``, ``pin``, ``pins``, ``unpin`` and ``diff`` to ``app``."""
 
@@ -371,7 +389,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print a server's canonical manifest."""
         try:
-            manifest = extract_now(_target(list(ctx.args)), mode, timeout)
+            manifest = extract_now(server_target(list(ctx.args)), mode, timeout)
             if output is not None:
                 _write_atomic(output, manifest.to_json())
                 _progress(f"wrote {output}")
@@ -476,7 +494,7 @@ def register(app: typer.Typer) -> None:
             previous = lock.get(name)
             where: dict[str, object] = {}
             if len(args) > 1:
-                target = _target(args[1:])
+                target = server_target(args[1:])
                 where = {"url": target} if isinstance(target, str) else {"command": target}
                 if isinstance(target, str):
                     where["command"] = None
@@ -502,7 +520,7 @@ def register(app: typer.Typer) -> None:
                 if from_file is not None:
                     manifest = _read_manifest(from_file)
                 elif where:
-                    manifest = extract_now(_target(args[1:]), mode, timeout)
+                    manifest = extract_now(server_target(args[1:]), mode, timeout)
                 elif previous is not None and (previous.command or previous.url):
                     _runnable(lock, name)
                     again = previous.url or list(previous.command or ())
@@ -551,7 +569,13 @@ def register(app: typer.Typer) -> None:
         "command; then the first-seen pins `ztmcp run` took on its own (trust on first use, "
         "kept in the user state, not in the lock).",
     )
-    def pins_command(lockfile: LockOpt = None) -> None:
+    def pins_command(
+        lockfile: LockOpt = None,
+        as_json: Annotated[
+            bool,
+            typer.Option("--json", help="One JSON object (lock pins, first-seen), for scripts."),
+        ] = False,
+    ) -> None:
         """List pinned servers."""
         from ztmcp import lockfile as lockmod
         from ztmcp.state.first_seen import FirstSeenStore
@@ -569,6 +593,20 @@ def register(app: typer.Typer) -> None:
         except ZtmcpError as exc:  # the lock is still worth showing
             seen = []
             echo(f"ztmcp: cannot read first-seen pins: {exc.diagnostics()}", err=True)
+        if as_json:
+            import json
+
+            doc = {
+                "lock": str(lock.path),
+                "approved": approved,
+                "pins": [_pin_json(pin) for _, pin in sorted(lock.pins.items())],
+                "first_seen": [
+                    {**_pin_json(first.pin()), "first_seen": _stamp(first.first_seen)}
+                    for first in seen
+                ],
+            }
+            echo(json.dumps(doc, indent=2, ensure_ascii=True))
+            return
         if not lock.pins:
             echo(f"no pins in {lock.path} (pin a server with `ztmcp pin NAME -- CMD…`)")
         for name, pin in sorted(lock.pins.items()):
@@ -643,6 +681,9 @@ def register(app: typer.Typer) -> None:
         lockfile: LockOpt = None,
         mode: ModeOpt = "auto",
         timeout: TimeoutOpt = 60.0,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="One JSON object (drift lines), for scripts.")
+        ] = False,
     ) -> None:
         """Compare a server with its pin."""
         from ztmcp import lockfile as lockmod
@@ -710,10 +751,26 @@ def register(app: typer.Typer) -> None:
             _die(exc)
         if note:
             echo(f"ztmcp: {note}", err=True)
+        shown = "observed" if kinds is not None or observed is None else observed.digest
+        if as_json:
+            import json
+
+            doc = {
+                "server": name,
+                "pinned": pin.digest,
+                "current": None if kinds is not None or observed is None else observed.digest,
+                "drifted": bool(lines),
+                "changes": lines,
+                "note": note,
+            }
+            echo(json.dumps(doc, indent=2, ensure_ascii=True))
+            sys.stdout.flush()
+            if lines:
+                raise typer.Exit(1)
+            return
         if not lines:
             echo(f"{name}: matches its pin ({pin.digest})")
             return
-        shown = "observed" if kinds is not None or observed is None else observed.digest
         echo(f"{name}: drifted from its pin ({pin.digest} -> {shown})")
         for line in lines:
             echo(f"  {line}")

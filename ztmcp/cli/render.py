@@ -45,7 +45,9 @@ def record_line(record: dict[str, Any]) -> str:
     tool = record.get("gen_ai.tool.name")
     if tool:
         what = f"{what} {safe(tool)}"
-    line = f"{ts}  {server:<16} {arrow} {what:<36} {safe(record.get('outcome', '?'))}"
+    from ztmcp.outcomes import label
+
+    line = f"{ts}  {server:<16} {arrow} {what:<36} {safe(label(record))}"
     verdicts = record.get("verdicts") or []
     if verdicts:
         first = verdicts[0] if isinstance(verdicts[0], dict) else {}

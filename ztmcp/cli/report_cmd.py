@@ -5,17 +5,23 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ztmcp.cli.render import fail
-from ztmcp.durations import parse_duration
+from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import ZtmcpError
-from ztmcp.report import Report, ToolExposure, build_report, format_seconds
 from ztmcp.state import paths
-from ztmcp.state.audit import read_records, session_files
 from ztmcp.terminal import echo
+
+if TYPE_CHECKING:  # the report and audit modules load with the command (start-up time)
+    from ztmcp.report import Report, ToolExposure
+
+
+def format_seconds(seconds: float) -> str:
+    """As ``ztmcp.report.format_seconds``: whole seconds, the two largest units."""
+    return format_duration(round(seconds))
 
 
 def _iso(ts: float) -> str:
@@ -67,6 +73,10 @@ def _grants_line(report: Report) -> str | None:
     return line
 
 
+def _calls(n: int) -> str:
+    return f"{n} call{'' if n == 1 else 's'}"
+
+
 def render_table(report: Report) -> list[str]:
     table = [
         ("SERVER", "TOOL", "UNDER GRANTS", "STANDING", "REDUCTION", "ALLOWED", "HELD", "DENIED")
@@ -89,11 +99,13 @@ def render_table(report: Report) -> list[str]:
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in table
     ]
+    count = len(report.tools)
     lines.append(
-        f"total: {len(report.tools)} tools callable {format_seconds(report.callable_seconds)} "
-        f"of {format_seconds(report.standing_seconds)} standing "
-        f"({report.reduction:.1f}% less attack-surface time); "
-        f"{report.allowed} calls allowed, {report.denied} denied"
+        f"total: {count} tool{'' if count == 1 else 's'} callable for "
+        f"{format_seconds(report.callable_seconds)} in all, against "
+        f"{format_seconds(report.standing_seconds)} under standing access "
+        f"({report.reduction:.1f}% less exposure); "
+        f"{_calls(report.allowed)} allowed, {report.denied} denied"
     )
     lines += [line for line in (_grants_line(report), _holds_line(report)) if line is not None]
     return lines
@@ -109,6 +121,9 @@ def report(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
     """Per tool: time callable under grants against standing access, calls allowed, held, denied."""
+    from ztmcp.report import build_report
+    from ztmcp.state.audit import read_records, session_files
+
     try:
         seconds = parse_duration(since)
     except ZtmcpError as exc:

@@ -1,4 +1,4 @@
-"""``ztmcp scan (MANIFEST.json | -- CMD ARGS…)``: review a server's definitions, e.g. in CI.
+"""``ztmcp scan (MANIFEST.json | URL | -- CMD ARGS…)``: review a server's definitions, e.g. in CI.
 
 Exit status: 0 when no finding reaches ``--fail-on``, 1 when some do, 2 on a usage error, a
 missing or invalid manifest, or a server that cannot be listed.
@@ -35,17 +35,22 @@ def _is_manifest(args: list[str]) -> bool:
     return path.is_file() and not os.access(path, os.X_OK)
 
 
-async def fetch_manifest(command: list[str], timeout: float = TIMEOUT) -> dict[str, Any]:
-    """Tools, prompts, resources, templates and instructions of a live stdio server."""
+async def fetch_manifest(target: str | list[str], timeout: float = TIMEOUT) -> dict[str, Any]:
+    """Tools, prompts, resources, templates and instructions of a live server: a stdio
+    command, or a Streamable HTTP URL (``ztmcp.cli.pin_cmd.server_target``)."""
     import anyio
     from mcp import Client, StdioServerParameters
 
     from ztmcp.manifest import all_pages
 
-    params = StdioServerParameters(command=command[0], args=command[1:])
+    server: Any
+    if isinstance(target, str):
+        server = target
+    else:
+        server = StdioServerParameters(command=target[0], args=target[1:])
     manifest: dict[str, Any] = {}
     with anyio.fail_after(timeout):
-        async with Client(params, mode="auto", cache=None, read_timeout_seconds=timeout) as client:
+        async with Client(server, mode="auto", cache=None, read_timeout_seconds=timeout) as client:
             caps = client.server_capabilities
             if caps.tools is not None:
                 manifest["tools"] = await all_pages(lambda c: client.list_tools(cursor=c), "tools")
@@ -71,8 +76,9 @@ def register(app: typer.Typer) -> None:
     @app.command(
         "scan",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-        options_metavar="[OPTIONS] (MANIFEST.json | -- CMD ARGS…)",
-        help="Scan a manifest (MANIFEST.json) or a live server (-- CMD ARGS…) for poisoned "
+        options_metavar="[OPTIONS] (MANIFEST.json | URL | -- CMD ARGS…)",
+        help="Scan a manifest (MANIFEST.json) or a live server (URL, or -- CMD ARGS…) for "
+        "poisoned "
         "definitions, hidden content and secrets.\n\n"
         "Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: usage "
         "error, missing or invalid manifest, or a server that could not be listed.",
@@ -105,12 +111,15 @@ def register(app: typer.Typer) -> None:
         args = list(ctx.args)
         if not args:
             _error(
-                "give a manifest file or a server command: ztmcp scan MANIFEST.json | "
-                "ztmcp scan -- CMD ARGS…"
+                "give a manifest file, a server URL or a server command: ztmcp scan "
+                "MANIFEST.json | ztmcp scan URL | ztmcp scan -- CMD ARGS…"
             )
         source: str | None = None
         text: str | None = None
-        if _is_manifest(args):
+        from ztmcp.cli.pin_cmd import server_target
+
+        target = server_target(args)
+        if isinstance(target, list) and _is_manifest(args):
             path = Path(args[0])
             try:
                 text = path.read_text(encoding="utf-8")
@@ -126,12 +135,12 @@ def register(app: typer.Typer) -> None:
         else:
             import anyio
 
+            shown = target if isinstance(target, str) else " ".join(target)
             try:
-                manifest = anyio.run(fetch_manifest, args)
+                manifest = anyio.run(fetch_manifest, target)
             except Exception as exc:  # the server's failure, whatever it is, is one line
-                _error(
-                    f"could not list the definitions of {' '.join(args)}: {describe_exception(exc)}"
-                )
+                _error(f"could not list the definitions of {shown}: {describe_exception(exc)}")
+            source = target if isinstance(target, str) else None
         try:
             report = scan_manifest(manifest, source)
         except ManifestError as exc:

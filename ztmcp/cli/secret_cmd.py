@@ -16,7 +16,6 @@ from ztmcp.cli.render import fail
 from ztmcp.credentials import MAX_SECRET_BYTES, SERVICE, CredentialError, SecretStore
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
-from ztmcp.state.audit import AuditLog
 from ztmcp.terminal import echo
 
 CLI_LOG_NAME = "ztmcp-cli"
@@ -37,6 +36,8 @@ NameArg = Annotated[
 
 
 def _audit(event: dict[str, Any]) -> None:
+    from ztmcp.state.audit import AuditLog  # loaded with the command (start-up time)
+
     log = AuditLog.create(paths.audit_dir(), CLI_LOG_NAME)
     try:
         log.append({"event": "session.start", "server": CLI_LOG_NAME, "process": "ztmcp cli"})

@@ -37,6 +37,13 @@ def tui(
     interval: Annotated[
         float, typer.Option(help="Seconds between polls of the logs and the state.", min=0.1)
     ] = 0.5,
+    desktop: Annotated[
+        bool,
+        typer.Option(
+            "--notify/--no-notify",
+            help="Also show each held call as a desktop notification (notify-send).",
+        ),
+    ] = True,
 ) -> None:
     """Watch live MCP traffic and answer held calls: grant for 5 m / 15 m / 1 h, or deny.
 
@@ -45,8 +52,8 @@ def tui(
     Without it, such calls are refused at once (a person must approve: here, or with
     `ztmcp grant` at a terminal).
 
-    Keys (Approvals tab): 1 2 3 grant the selected held call, d denies it; r revokes a grant,
-    ? shows every key.
+    Keys (Approvals tab): o allows the selected held call once, 1 2 3 grant its tool for a
+    while, d denies it; r revokes a grant, ? shows every key.
     """
     try:
         cutoff = None if since == "all" else time.time() - parse_duration(since)
@@ -63,7 +70,11 @@ def tui(
     from ztmcp.tui.app import make_app
 
     make_app(
-        since=cutoff, lock_path=lock, interval=interval, grant_times=(times[0], times[1], times[2])
+        since=cutoff,
+        lock_path=lock,
+        interval=interval,
+        grant_times=(times[0], times[1], times[2]),
+        desktop=desktop,
     ).run()
 
 

@@ -13,6 +13,7 @@ TUI side (a watcher)::
     ops.grants.grants()                      # live grants (GrantStore) for the grants table
     ops = Operator("ztmcp-tui")              # grants, revocations, decisions: always through it
     ops.approve(a.id, seconds=900, who="alice")   # -> Grant; the held call goes on at once
+    ops.allow_once(a.id, who="alice")             # -> Approval; this call only, no grant
     ops.deny(a.id, who="alice")                   # -> Approval; the held call is refused
     ops.approve(a.id, seconds=900, renew=300)     # sliding: see ``GrantStore.add``
     ops.revoke(grant_id)                          # -> Grant | None
@@ -37,22 +38,24 @@ thread, until a matching grant exists, the approval is denied, the agent cancels
 deadline passes; then it records the end with ``finish``. ``changes()`` (``PRAGMA
 data_version``) lets a waiter poll cheaply: it changes when another connection commits.
 
-States: ``pending`` → ``granted`` | ``denied`` | ``expired`` (the wait ended) | ``cancelled``
-(the agent cancelled the call or the proxy stopped). A pending approval whose deadline has
-passed is not in ``pending()`` even before its proxy marks it expired. Heartbeats and records
-dated more than ``CLOCK_SKEW`` seconds ahead of the reader's clock count as absent (a clock
-moved back): no hold, the call is refused at once.
+States: ``pending`` → ``granted`` | ``once`` (this call only, no grant) | ``denied`` |
+``expired`` (the wait ended) | ``cancelled`` (the agent cancelled the call or the proxy
+stopped). A pending approval whose deadline has passed is not in ``pending()`` even before
+its proxy marks it expired. Heartbeats and records dated more than ``CLOCK_SKEW`` seconds
+ahead of the reader's clock count as absent (a clock moved back): no hold, the call is
+refused at once.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Unpack
 
@@ -78,12 +81,45 @@ GRANTED: Final = "granted"
 DENIED: Final = "denied"
 EXPIRED: Final = "expired"
 CANCELLED: Final = "cancelled"
-STATES: Final = (PENDING, GRANTED, DENIED, EXPIRED, CANCELLED)
+ONCE: Final = "once"  # a person allowed this one call, without a grant
+STATES: Final = (PENDING, GRANTED, ONCE, DENIED, EXPIRED, CANCELLED)
 MAX_WAIT: Final = 3600.0  # no call is held longer than an hour
+MAX_DETAIL: Final = 4096  # characters of an approval's stored detail (JSON)
+DETAIL_KEYS: Final = ("description", "arguments", "masked", "agent", "client", "reason", "ask")
 
 _COLUMNS: Final = (
-    "id, server, tool, digest, session, requested, deadline, state, grant_id, decided_by, decided"
+    "id, server, tool, digest, session, requested, deadline, state, grant_id, decided_by, "
+    "decided, detail"
 )
+
+
+def _detail_text(detail: Mapping[str, Any] | None) -> str | None:
+    """The stored form of a detail: known keys only, JSON, bounded (a value too long is cut)."""
+    if not detail:
+        return None
+    kept: dict[str, Any] = {}
+    for key in DETAIL_KEYS:
+        value = detail.get(key)
+        if isinstance(value, str):
+            kept[key] = value[:1500]
+        elif isinstance(value, bool | int) and value is not None:
+            kept[key] = value
+    text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    while len(text) > MAX_DETAIL:  # the longest value gives way
+        longest = max((k for k in kept if isinstance(kept[k], str)), key=lambda k: len(kept[k]))
+        kept[longest] = kept[longest][: len(kept[longest]) // 2] + "…"
+        text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+def _detail(text: object) -> dict[str, Any]:
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +135,14 @@ class Approval:
     grant_id: str | None  # set when state == "granted"
     decided_by: str | None
     decided: float | None = None  # when it left "pending"
+    # What a person needs to judge the call (``DETAIL_KEYS``): the tool's description, the
+    # argument preview (secrets masked, ``ztmcp.preview``), the agent, why it was held, and
+    # ``ask`` (policy asks about every call: only "allow once" or "deny" answer it).
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ask(self) -> bool:
+        return self.detail.get("ask") is True
 
     def left(self, now: float) -> float:
         """Seconds the call is still held (0 once decided or past its deadline)."""
@@ -118,7 +162,9 @@ class Approval:
 
 
 def _row(row: tuple[Any, ...]) -> Approval:
-    return Approval(*row)
+    *values, detail = row
+    fields = (*values[:11], _detail(detail))
+    return Approval(*fields)
 
 
 class ApprovalStore:
@@ -185,9 +231,19 @@ class ApprovalStore:
     # -- proxy side -----------------------------------------------------------------------
 
     def request(
-        self, *, server: str, tool: str, digest: str | None, session: str, now: float, wait: float
+        self,
+        *,
+        server: str,
+        tool: str,
+        digest: str | None,
+        session: str,
+        now: float,
+        wait: float,
+        detail: Mapping[str, Any] | None = None,
     ) -> Approval:
-        """Write a pending approval for one held call; it is held until ``now + wait``."""
+        """Write a pending approval for one held call; it is held until ``now + wait``.
+
+        ``detail`` is stored as given (known keys, bounded): the caller masks secrets first."""
         if not (0 < wait <= MAX_WAIT):
             raise StateError(f"a call can be held for 1s to {MAX_WAIT:g}s, not {wait:g}s")
         approval = Approval(
@@ -201,10 +257,11 @@ class ApprovalStore:
             state=PENDING,
             grant_id=None,
             decided_by=None,
+            detail=_detail(_detail_text(detail)),
         )
         try:
             self._write(
-                f"INSERT INTO approvals ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO approvals ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     approval.id,
                     server,
@@ -217,12 +274,19 @@ class ApprovalStore:
                     None,
                     None,
                     None,
+                    _detail_text(detail),
                 ),
             )
         except StateError as exc:
             if "UNIQUE" in exc.message:  # an id collision (2^-32): try once more
                 return self.request(
-                    server=server, tool=tool, digest=digest, session=session, now=now, wait=wait
+                    server=server,
+                    tool=tool,
+                    digest=digest,
+                    session=session,
+                    now=now,
+                    wait=wait,
+                    detail=detail,
                 )
             raise
         return approval
@@ -298,6 +362,12 @@ class ApprovalStore:
         in one transaction: the held call sees both or neither."""
         with self._tx() as conn:
             approval = self._pending_one(conn, approval_id, now)
+            if approval.ask:
+                raise StateError(
+                    f"approval {approval_id}: policy asks about every call of "
+                    f"{approval.tool!r}, a grant would not answer it",
+                    hint="allow this call once, or deny it",
+                )
             if approval.digest is None:
                 raise StateError(
                     f"approval {approval_id}: tool {approval.tool!r} was never listed, "
@@ -322,6 +392,18 @@ class ApprovalStore:
                 (GRANTED, grant.id, who, now, approval_id),
             )
         return grant
+
+    def allow_once(self, approval_id: str, *, who: str, now: float) -> Approval:
+        """Let this one held call go on, without a grant: the next call is asked again."""
+        with self._tx() as conn:
+            self._pending_one(conn, approval_id, now)
+            conn.execute(
+                "UPDATE approvals SET state = ?, decided_by = ?, decided = ? WHERE id = ?",
+                (ONCE, who, now, approval_id),
+            )
+        allowed = self.get(approval_id)
+        assert allowed is not None
+        return allowed
 
     def deny(self, approval_id: str, *, who: str, now: float) -> Approval:
         """Mark a pending approval denied; the held call is refused at once."""
@@ -448,6 +530,12 @@ class Operator:
             ]
         )
         return given
+
+    def allow_once(self, approval_id: str, *, who: str | None = None) -> Approval:
+        """Let one held call go on, without a grant (audited as ``approval.once``)."""
+        allowed = self.approvals.allow_once(approval_id, who=who or _user(), now=self._clock())
+        self.audit([{"event": "approval.once", **allowed.as_event()}])
+        return allowed
 
     def deny(self, approval_id: str, *, who: str | None = None) -> Approval:
         """Refuse a held call now."""

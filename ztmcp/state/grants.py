@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Required, TypedDict, Unpack
 
+from ztmcp.durations import spoken
 from ztmcp.state import keys as state_keys
 from ztmcp.state.db import DB_NAME as DB_NAME
 from ztmcp.state.db import StateError as StateError
@@ -46,7 +47,7 @@ from ztmcp.state.db import Wording, connect, setting_up
 from ztmcp.state.db import db_path as db_path
 from ztmcp.state.db import transaction as transaction
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 MAX_SECONDS: Final = 30 * 86400  # no grant lasts longer than 30 days
 MAX_RENEWED: Final = 8 * 3600.0  # default hard cap for sliding renewal: 8 h after the grant
 CLOCK_SKEW: Final = 5.0  # seconds a record may be dated ahead of this clock (hosts, NTP steps)
@@ -83,7 +84,8 @@ _SCHEMA: Final = (
         state TEXT NOT NULL DEFAULT 'pending',
         grant_id TEXT,
         decided_by TEXT,
-        decided REAL
+        decided REAL,
+        detail TEXT                  -- JSON: what a person needs to judge the call (masked)
     )""",
     "CREATE INDEX IF NOT EXISTS approvals_by_state ON approvals (state, requested)",
     "CREATE TABLE IF NOT EXISTS watchers (who TEXT PRIMARY KEY, seen REAL NOT NULL)",
@@ -94,6 +96,8 @@ _MIGRATIONS: Final = (
     # Rows from before version 3 have no MAC and are not honoured: a migration that signed
     # them would bless whatever had been inserted by hand until then.
     ("ALTER TABLE grants ADD COLUMN mac TEXT",),
+    # What the approval screen shows (description, masked argument preview, agent, reason).
+    ("ALTER TABLE approvals ADD COLUMN detail TEXT",),
 )
 _COLUMNS: Final = (
     "id, server, tool, digest, arg, prefix, who, why, created, expires, renew, revoked, cap"
@@ -310,6 +314,19 @@ def _ready(conn: sqlite3.Connection) -> bool:
     return _version(conn) == SCHEMA_VERSION
 
 
+def _migrate(conn: sqlite3.Connection, statement: str) -> None:
+    """One migration statement; an ``ALTER TABLE t ADD COLUMN c`` is skipped when table ``t``
+    does not exist yet (an old database without it: created whole afterwards)."""
+    words = statement.split()
+    if words[:2] == ["ALTER", "TABLE"]:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (words[2],)
+        ).fetchone()
+        if found is None:
+            return
+    conn.execute(statement)
+
+
 def open_writer(path: Path, *, busy_ms: int = 5000) -> sqlite3.Connection:
     """A read-write connection in WAL mode with the schema created or migrated.
 
@@ -332,7 +349,7 @@ def open_writer(path: Path, *, busy_ms: int = 5000) -> sqlite3.Connection:
             if version is not None and 0 < version < SCHEMA_VERSION:
                 for step in _MIGRATIONS[version - 1 :]:
                     for statement in step:
-                        conn.execute(statement)
+                        _migrate(conn, statement)
                 conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             for statement in _SCHEMA[1:]:
                 conn.execute(statement)
@@ -382,6 +399,30 @@ class GrantStore:
             except sqlite3.Error as exc:
                 raise _one_line(self.path, exc) from None
             return grant
+
+    def resolve(self, given: str) -> str:
+        """The full id of the one grant whose id starts with ``given`` (ids are shown in full,
+        typed in part); ``StateError`` when none does or several do."""
+        cleaned = given.strip().lower()
+        if not cleaned:
+            raise StateError("name a grant id", hint="see the ids with `ztmcp grants --all`")
+        try:
+            rows = self._conn.execute(
+                "SELECT id FROM grants WHERE substr(id, 1, ?) = ? ORDER BY id LIMIT 6",
+                (len(cleaned), cleaned),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise _one_line(self.path, exc) from None
+        ids = [str(r[0]) for r in rows]
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
+            raise StateError(f"no grant {given!r}", hint="see the ids with `ztmcp grants --all`")
+        shown = ", ".join(ids[:5]) + (", …" if len(ids) > 5 else "")
+        raise StateError(
+            f"{given!r} is the start of several grant ids ({shown})",
+            hint="type more of the id",
+        )
 
     def get(self, grant_id: str) -> Grant | None:
         """The grant, if there is one with a valid MAC."""
@@ -536,7 +577,8 @@ def new_grant(
         raise StateError("a grant needs a server and a tool name")
     if not (0 < seconds <= MAX_SECONDS):
         raise StateError(
-            f"a grant lasts between 1s and {MAX_SECONDS // 86400:.0f}d, not {seconds:g}s"
+            f"a grant lasts between 1s and {spoken(MAX_SECONDS)}, not {spoken(seconds)}",
+            hint=f"grant for {spoken(MAX_SECONDS)} at most, and again when it runs out",
         )
     if (arg is None) != (prefix is None):
         raise StateError("an argument constraint needs both the argument and the prefix")
@@ -546,12 +588,13 @@ def new_grant(
         cap = MAX_RENEWED if cap is None else cap
         if not (0 < renew <= cap):
             raise StateError(
-                f"the renewal window ({renew:g}s) must be positive and within the cap ({cap:g}s)"
+                f"the renewal window ({spoken(renew)}) must be positive and within the cap "
+                f"({spoken(cap)})"
             )
         if cap < seconds or cap > MAX_SECONDS:
             raise StateError(
-                f"the cap ({cap:g}s) must be at least the duration ({seconds:g}s) and at "
-                f"most {MAX_SECONDS // 86400:.0f}d"
+                f"the cap ({spoken(cap)}) must be at least the duration ({spoken(seconds)}) "
+                f"and at most {spoken(MAX_SECONDS)}"
             )
     return Grant(
         id=secrets.token_hex(4),

@@ -27,6 +27,8 @@ from ztmcp import lockfile
 from ztmcp.durations import format_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
+from ztmcp.state.approvals import Approval
+from ztmcp.state.first_seen import FirstSeen
 from ztmcp.state.grants import Grant, db_path
 from ztmcp.state.observed import Observed
 from ztmcp.terminal import safe, safe_lines
@@ -44,6 +46,7 @@ from ztmcp.tui.watcher import (
     findings,
     observe_servers,
     pretty,
+    stamp,
     traffic_row,
 )
 
@@ -97,6 +100,58 @@ def _limit(grant: Grant) -> str:
     return ", ".join(parts) or "-"
 
 
+NO_HELD: Final = (
+    "No call is held. While this app runs, a call the access policy asks about (a grant tool "
+    "without a grant, or an ask tool) waits here for you."
+)
+
+
+def agent_of(approval: Approval) -> str:
+    """The agent that made the call: ``ZTMCP_AGENT`` if it set one, else its client name."""
+    detail = approval.detail
+    agent = detail.get("agent") or detail.get("client") or "-"
+    return str(agent)
+
+
+def approval_text(approval: Approval, now: float, keys: str) -> Text:
+    """A held call as a person judges it: what, where, who, why, with which arguments
+    (secrets already masked by the proxy), and the choices. Every value is escaped."""
+    detail = approval.detail
+    text = Text()
+    text.append(safe(approval.tool), style="bold")
+    text.append(" on server ")
+    text.append(safe(approval.server), style="bold")
+    agent, client = str(detail.get("agent") or ""), str(detail.get("client") or "")
+    if agent or client:
+        text.append("\nagent: ")
+        text.append(safe(agent or client), style="bold")
+        if agent and client:
+            text.append(f" (client {safe(client)})")
+    reason = str(detail.get("reason") or "the access policy needs a person's approval")
+    text.append("\nwhy held: ", style="bold")
+    text.append(safe(reason))
+    description = str(detail.get("description") or "")
+    text.append("\ntool says: ", style="bold")
+    text.append(safe(description) if description else "(no description listed)")
+    masked = detail.get("masked")
+    head = "arguments"
+    if isinstance(masked, int) and masked:
+        head += f" ({masked} secret{'' if masked == 1 else 's'} masked)"
+    text.append(f"\n{head}:\n", style="bold")
+    arguments = str(detail.get("arguments") or "(not recorded)")
+    for line in arguments.splitlines():
+        text.append(f"  {safe(line)}\n")
+    left = countdown(approval.deadline, now)
+    text.append(f"held {countdown(now, approval.requested) if now > approval.requested else '0s'}")
+    text.append(f", refused in {left} unless you decide")
+    text.append(f" · tool sha256 {(approval.digest or 'not listed')[:12]}", style="dim")
+    text.append("\n")
+    text.append(keys, style="bold")
+    if approval.ask:
+        text.append(" (policy asks about every call: no grant)", style="dim")
+    return text
+
+
 class ZtmcpApp(App[None]):
     """``ztmcp tui``. Construct with ``make_app`` (it resolves the default paths)."""
 
@@ -108,6 +163,7 @@ class ZtmcpApp(App[None]):
         Binding("a", "show_tab('approvals')", "Approvals"),
         Binding("g", "show_tab('grants')", "Grants"),
         Binding("s", "show_tab('servers')", "Servers"),
+        Binding("o", "allow_once", "Once"),
         Binding("1", "grant(0)", "Grant"),
         Binding("2", "grant(1)", "Grant", show=False),
         Binding("3", "grant(2)", "Grant", show=False),
@@ -130,8 +186,10 @@ class ZtmcpApp(App[None]):
         cap: int = CAP,
         who: str | None = None,
         grant_times: tuple[float, float, float] = GRANT_TIMES,
+        desktop: bool = False,
     ) -> None:
         super().__init__()
+        self.desktop = desktop  # also a desktop notification per held call (notify-send)
         self.grant_times = grant_times
         self.clock = clock
         self.interval = interval
@@ -152,6 +210,7 @@ class ZtmcpApp(App[None]):
         self._last_beat = float("-inf")
         self._last_observed = float("-inf")
         self.observed: dict[str, Observed] = {}
+        self.first_seen: dict[str, FirstSeen] = {}  # pins `ztmcp run` took on first use
         self._manifests = PinnedManifests()
         self._announced: set[str] = set()
         self._servers_dirty = True
@@ -169,10 +228,8 @@ class ZtmcpApp(App[None]):
                     yield Static(Text("Select a record to see it here."), id="detail-body")
             with TabPane("Approvals", id="approvals"), Vertical():
                 yield DataTable(id="approvals-table", cursor_type="row")
-                yield Static(
-                    Text(f"Held calls wait here until their deadline. {self.keys_text()}"),
-                    classes="hint",
-                )
+                with VerticalScroll(id="approval"):
+                    yield Static(Text(NO_HELD), id="approval-body")
             with TabPane("Grants", id="grants"), Vertical():
                 yield DataTable(id="grants-table", cursor_type="row")
                 yield Static(
@@ -184,12 +241,10 @@ class ZtmcpApp(App[None]):
                 with VerticalScroll(id="drift"):
                     yield Static(Text(""), id="drift-body")
         yield Static(Text(""), id="status")
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)  # fits 80 columns
 
     def on_mount(self) -> None:
-        self._table("approvals").add_columns(
-            "id", "server", "tool", "held", "left", "session", "tool sha256"
-        )
+        self._table("approvals").add_columns("id", "server", "tool", "agent", "held", "left")
         self._table("grants").add_columns(
             "id", "server", "tool", "left", "status", "limit", "who", "why"
         )
@@ -301,6 +356,13 @@ class ZtmcpApp(App[None]):
             return
         self.snapshot = snap
         self.state_error = snap.error
+        if snap.first_seen is not None:
+            first = {f.server: f for f in snap.first_seen}  # one per server (argv aside)
+            if {k: v.updated for k, v in first.items()} != {
+                k: v.updated for k, v in self.first_seen.items()
+            }:
+                self.first_seen = first
+                self._show_servers()
         if snap.observed is not None:
             latest = {o.server: o for o in snap.observed}
             if {k: v.observed_at for k, v in latest.items()} != {
@@ -317,7 +379,9 @@ class ZtmcpApp(App[None]):
 
     def _add_traffic(self, entries: list[Entry]) -> None:
         self.recent.add(entries)
-        self.traffic.append((e.key, traffic_row(e.record)) for e in entries)
+        self.traffic.append(
+            [(e.key, traffic_row(e.record)) for e in entries], stamps=[stamp(e) for e in entries]
+        )
 
     def _show_state(self, now: float) -> None:
         snap = self.snapshot
@@ -327,15 +391,15 @@ class ZtmcpApp(App[None]):
                 (
                     a.server,
                     a.tool,
+                    agent_of(a),
                     countdown(now, a.requested) if now > a.requested else "0s",
                     countdown(a.deadline, now),
-                    a.session,
-                    (a.digest or "any")[:12],
                 ),
             )
             for a in snap.approvals
         ]
         _sync(self._table("approvals"), [(k, (k, *cells)) for k, cells in approvals])
+        self._show_approval(now)
         grants = [
             (
                 g.id,
@@ -361,14 +425,28 @@ class ZtmcpApp(App[None]):
         for approval in snap.approvals:
             if approval.id not in self._announced:
                 self._announced.add(approval.id)
+                if self.desktop:
+                    from ztmcp.tui.desktop import notify
+
+                    notify(approval)
                 self.notify(
-                    f"{safe(approval.server)} {safe(approval.tool)} is held: open Approvals "
-                    f"(a), select it, then {self.keys_text()}",
+                    f"{safe(approval.server)} {safe(approval.tool)} is held: press a to see "
+                    "it and decide",
                     title="Call held for approval",
                     severity="warning",
                     markup=False,
                 )
         self.refresh_bindings()
+
+    def _show_approval(self, now: float) -> None:
+        """The selected held call, as a person needs it to decide (``approval_text``)."""
+        key = _selected(self._table("approvals"))
+        chosen = next((a for a in self.snapshot.approvals if a.id == key), None)
+        body = self._widget("#approval-body")
+        if chosen is None:
+            body.update(Text(NO_HELD))
+            return
+        body.update(approval_text(chosen, now, self.keys_text(chosen)))
 
     def _reload_lock(self) -> None:
         if self.lock_path is None:
@@ -391,8 +469,12 @@ class ZtmcpApp(App[None]):
     def _show_servers(self) -> None:
         pins = dict(self._lock.pins) if self._lock is not None else {}
         rows: list[tuple[str, Cells]] = []
-        for name in sorted(set(pins) | set(self.seen) | set(self.observed)):
+        everyone = set(pins) | set(self.seen) | set(self.observed) | set(self.first_seen)
+        for name in sorted(everyone):
             pin = pins.get(name)
+            first = self.first_seen.get(name)
+            if pin is None and first is not None:  # enforced by `ztmcp run`, not in the lock
+                pin = first.pin()
             facts = self.seen.get(name, ServerSeen())
             state = status(pin, self.observed.get(name), facts.last_pin_rule == "pins.drift")
             if pin is None:
@@ -421,6 +503,9 @@ class ZtmcpApp(App[None]):
             body.update(Text(f"No servers yet: none pinned in {where}, none seen in the audit."))
             return
         pin = self._lock.get(server) if self._lock is not None else None
+        first = self.first_seen.get(server)
+        if pin is None and first is not None:
+            pin = first.pin()
         lock_dir = self.lock_path.parent if self.lock_path is not None else None
         text = Text()
         text.append(f"{safe(server)}: observed against pinned\n", style="bold")
@@ -469,6 +554,9 @@ class ZtmcpApp(App[None]):
             self._show_drift(key)
         elif table_id == "grants-table":
             self.refresh_bindings()
+        elif table_id == "approvals-table":
+            self._show_approval(self.clock())
+            self.refresh_bindings()
 
     def on_traffic_view_highlighted(self, event: TrafficView.Highlighted) -> None:
         if not self._main_ready():
@@ -496,10 +584,17 @@ class ZtmcpApp(App[None]):
     # -- actions -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("grant", "deny", "revoke", "show_tab") and not self._main_ready():
+        if action in ("grant", "deny", "allow_once", "revoke", "show_tab") and not (
+            self._main_ready()
+        ):
             return False
-        if action in ("grant", "deny"):  # only on the call the Approvals tab shows selected
-            return self._tabs.active == "approvals" and self._selected_approval() is not None
+        if action in ("grant", "deny", "allow_once"):  # on the call the Approvals tab selects
+            if self._tabs.active != "approvals":
+                return False
+            approval = self._selected_held()
+            if approval is None:
+                return False
+            return not (action == "grant" and approval.ask)  # "ask": judged per call
         if action == "revoke":
             active = self._tabs.active == "grants"
             return active and self._selected_grant() is not None
@@ -515,20 +610,26 @@ class ZtmcpApp(App[None]):
         else:
             self._table(tab).focus()
 
-    def keys_text(self) -> str:
-        """What the grant keys give, e.g. ``1: 5m00s · 2: 15m00s · 3: 1h00m · d: deny``."""
-        times = [f"{n}: {format_duration(int(t))}" for n, t in enumerate(self.grant_times, 1)]
-        return " · ".join([*times, "d: deny"])
+    def keys_text(self, approval: Approval | None = None) -> str:
+        """What the keys do to a held call, e.g. ``o: allow once · 1: 5m00s · 2: 15m00s ·
+        3: 1h00m · d: deny``; an ``ask`` call has no grant keys."""
+        times = [f"{n}: grant {format_duration(int(t))}" for n, t in enumerate(self.grant_times, 1)]
+        if approval is not None and approval.ask:
+            times = []
+        return " · ".join(["o: allow once", *times, "d: deny"])
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.keys_text()))
 
-    def _selected_approval(self) -> str | None:
+    def _selected_held(self) -> Approval | None:
         """The held call under the cursor of the Approvals tab; never another one (a key acts
         on the call the screen shows, or on nothing)."""
         key = _selected(self._table("approvals"))
-        ids = [a.id for a in self.snapshot.approvals]
-        return key if key in ids else None
+        return next((a for a in self.snapshot.approvals if a.id == key), None)
+
+    def _selected_approval(self) -> str | None:
+        held = self._selected_held()
+        return None if held is None else held.id
 
     def _selected_grant(self) -> str | None:
         key = _selected(self._table("grants"))
@@ -550,6 +651,17 @@ class ZtmcpApp(App[None]):
             return f"granted {given.server} {given.tool} for {left} (grant {given.id})"
 
         self._in_worker(grant)
+
+    def action_allow_once(self) -> None:
+        approval_id = self._selected_approval()
+        if approval_id is None:
+            return
+
+        def allow() -> str:
+            allowed = self.state.allow_once(approval_id)
+            return f"allowed {allowed.server} {allowed.tool} once (request {allowed.id})"
+
+        self._in_worker(allow)
 
     def action_deny(self) -> None:
         approval_id = self._selected_approval()
@@ -586,6 +698,7 @@ def make_app(
     cap: int = CAP,
     who: str | None = None,
     grant_times: tuple[float, float, float] = GRANT_TIMES,
+    desktop: bool = False,
 ) -> ZtmcpApp:
     """The app over ``$ZTMCP_HOME`` (audit logs, state.db) and the project's ``ztmcp.lock``."""
     return ZtmcpApp(
@@ -599,4 +712,5 @@ def make_app(
         cap=cap,
         who=who,
         grant_times=grant_times,
+        desktop=desktop,
     )

@@ -21,6 +21,7 @@ from typing import Final
 
 from ztmcp.errors import ZtmcpError
 from ztmcp.state.approvals import Approval, Operator
+from ztmcp.state.first_seen import FirstSeen, FirstSeenStore
 from ztmcp.state.grants import Grant
 from ztmcp.state.observed import Observed, ObservedStore
 
@@ -40,6 +41,7 @@ class Snapshot:
     grants: tuple[Grant, ...] = ()
     approvals: tuple[Approval, ...] = ()
     observed: tuple[Observed, ...] | None = None  # None: not read in this poll
+    first_seen: tuple[FirstSeen, ...] | None = None  # read with the observed manifests
     error: str | None = None
 
 
@@ -90,22 +92,28 @@ class StateView:
                 ops.sweep()
                 grants = ops.grants.grants(include_inactive=True, ended_after=now - RECENT)
                 approvals = ops.approvals.pending(now)
-                seen = None
+                seen = first = None
                 if observed:
                     if self._observed is None:
                         self._observed = ObservedStore(self.db, busy_ms=1000)
                     seen = tuple(self._observed.servers())
+                    with FirstSeenStore(self.db, busy_ms=1000) as pins:
+                        first = tuple(pins.all())
             except ZtmcpError as exc:
                 self._drop()
                 return Snapshot(error=exc.message)
         grants.sort(key=lambda g: (not g.live(now), g.expires))
-        return Snapshot(tuple(grants), tuple(approvals), seen)
+        return Snapshot(tuple(grants), tuple(approvals), seen, first)
 
     def grant(self, approval_id: str, seconds: float) -> Grant:
         with self._lock:
             return self._operator().approve(
                 approval_id, seconds=seconds, who=self.who, why="approved in ztmcp tui"
             )
+
+    def allow_once(self, approval_id: str) -> Approval:
+        with self._lock:
+            return self._operator().allow_once(approval_id, who=self.who)
 
     def deny(self, approval_id: str) -> Approval:
         with self._lock:

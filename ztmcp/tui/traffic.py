@@ -8,6 +8,7 @@ frame costs the visible rows only. Columns have fixed widths; the last one takes
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
@@ -25,6 +26,23 @@ from textual.strip import Strip
 from ztmcp.tui.watcher import CAP, TRAFFIC_COLUMNS
 
 WIDTHS: tuple[int, ...] = (12, 16, 20, 24, 6)  # every column but the last (outcome)
+MIN_WIDTHS: tuple[int, ...] = (12, 8, 12, 10, 5)  # what each keeps on a narrow terminal
+MIN_LAST = 22  # the outcome column: "denied access.grant_req…" stays readable
+
+
+def widths_for(width: int) -> tuple[int, ...]:
+    """Column widths that leave the outcome column at least ``MIN_LAST`` cells: the widest
+    shrinkable column gives way first, never below its ``MIN_WIDTHS``."""
+    widths = list(WIDTHS)
+    while sum(w + 2 for w in widths) + MIN_LAST + 2 > width:
+        room = [i for i, w in enumerate(widths) if w > MIN_WIDTHS[i]]
+        if not room:
+            break
+        widest = max(room, key=lambda i: widths[i] - MIN_WIDTHS[i])
+        widths[widest] -= 1
+    return tuple(widths)
+
+
 _HEADER = Style(bold=True)
 _CURSOR = Style(reverse=True)
 _DENIED = Style(color="red")
@@ -62,6 +80,7 @@ class TrafficView(ScrollView, can_focus=True):
     def __init__(self, *, cap: int = CAP, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: deque[tuple[str, tuple[str, ...]]] = deque(maxlen=cap)
+        self._stamps: deque[str] = deque(maxlen=cap)  # each row's time, ascending
         self.cursor = -1  # index into the rows; -1: none yet
         self._width = sum(w + 2 for w in WIDTHS) + 40
 
@@ -78,24 +97,47 @@ class TrafficView(ScrollView, can_focus=True):
     def selected(self) -> str | None:
         return self._rows[self.cursor][0] if 0 <= self.cursor < len(self._rows) else None
 
-    def append(self, rows: Iterable[tuple[str, tuple[str, ...]]]) -> None:
-        """Add rows at the end, dropping the oldest beyond the cap; keeps the selection on the
-        same row, or on the newest one while following the tail."""
+    def append(
+        self, rows: Iterable[tuple[str, tuple[str, ...]]], stamps: Sequence[str] | None = None
+    ) -> None:
+        """Add rows in time order (``stamps``: each row's sortable time; without them, at the
+        end), dropping the oldest beyond the cap; keeps the selection on the same row, or on
+        the newest one while following the tail."""
         follow = self.cursor < 0 or self.cursor >= len(self._rows) - 1
-        before = len(self._rows)
+        selected = self.selected
         added = 0
-        for row in rows:
-            self._rows.append(row)
+        dropped = 0
+        for n, row in enumerate(rows):
+            at = stamps[n] if stamps is not None else (self._stamps[-1] if self._stamps else "")
             added += 1
+            if not self._stamps or at >= self._stamps[-1]:
+                if len(self._rows) == self._rows.maxlen:
+                    dropped += 1
+                self._rows.append(row)
+                self._stamps.append(at)
+                continue
+            # Older than the newest shown (a session that wrote late): into its place.
+            if len(self._rows) == self._rows.maxlen:
+                if at < self._stamps[0]:
+                    dropped += 1
+                    continue  # older than everything kept: it would fall off at once
+                self._rows.popleft()
+                self._stamps.popleft()
+                dropped += 1
+            index = bisect.bisect_right(self._stamps, at)
+            self._rows.insert(index, row)
+            self._stamps.insert(index, at)
         if not added:
             return
-        dropped = before + added - len(self._rows)
         self.virtual_size = Size(self._width, len(self._rows) + 1)
         if follow:
             self._select(len(self._rows) - 1)
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._to_end()
         else:
-            self.cursor = max(0, self.cursor - dropped)
+            keys = [key for key, _ in self._rows]
+            self.cursor = (
+                keys.index(selected) if selected in keys else max(0, self.cursor - dropped)
+            )
             self.refresh()
 
     def _select(self, index: int) -> None:
@@ -148,13 +190,27 @@ class TrafficView(ScrollView, can_focus=True):
     @staticmethod
     def _strip(cells: Sequence[str], width: int, style: Style) -> Strip:
         parts = []
-        for value, size in zip(cells, WIDTHS, strict=False):
+        widths = widths_for(width)
+        for value, size in zip(cells, widths, strict=False):
             parts.append(" " + set_cell_size(value, size) + " ")
-        rest = width - sum(w + 2 for w in WIDTHS)
-        if len(cells) > len(WIDTHS) and rest > 2:
-            parts.append(" " + set_cell_size(cells[len(WIDTHS)], rest - 2) + " ")
+        rest = width - sum(w + 2 for w in widths)
+        if len(cells) > len(widths) and rest > 2:
+            parts.append(" " + set_cell_size(cells[len(widths)], rest - 2) + " ")
         text = set_cell_size("".join(parts), width)
         return Strip([Segment(text, style)], width)
+
+    def _to_end(self) -> None:
+        """Show the newest row; again once laid out (before that there is nowhere to scroll,
+        and the view opened at the oldest record)."""
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.call_after_refresh(self._follow_tail)
+
+    def _follow_tail(self) -> None:
+        if self._rows and self.cursor == len(self._rows) - 1:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._follow_tail()
 
     def on_focus(self) -> None:
         self.refresh()

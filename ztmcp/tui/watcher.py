@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.durations import format_duration
+from ztmcp.outcomes import label
 from ztmcp.terminal import safe, safe_lines
 
 _OWN_LOGS: Final = frozenset({"ztmcp-cli", "ztmcp-tui"})  # grant/revoke logs, not servers
@@ -55,6 +56,13 @@ def _cutoff_ts(since: float | None) -> str | None:
     return datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def stamp(entry: Entry) -> str:
+    """An entry's time as it sorts (the record's ISO ``ts``; a record without one counts as
+    arriving now, after everything read so far)."""
+    ts = entry.record.get("ts")
+    return ts if isinstance(ts, str) else "\uffff"
+
+
 class AuditTail:
     """Follows every ``*.jsonl`` session log in ``directory``, oldest file first.
 
@@ -85,6 +93,8 @@ class AuditTail:
             names = []
         for name in names:
             self._read(name, batch)
+        # Sessions write at once: file by file is not time order. ISO stamps sort as text.
+        batch.entries.sort(key=stamp)
         if self._first:
             self._first = False
             if len(batch.entries) > self.cap:
@@ -189,7 +199,7 @@ def traffic_row(record: Mapping[str, Any]) -> tuple[str, ...]:
     arrow = "→" if direction == "to_server" else "←" if direction == "to_client" else "?"
     method = str(record.get("mcp.method.name") or record.get("kind") or "?")
     tool = str(record.get("gen_ai.tool.name") or "")
-    outcome = str(record.get("outcome", "?"))
+    outcome = label(record)
     verdicts = record.get("verdicts")
     if isinstance(verdicts, list) and verdicts and isinstance(verdicts[0], dict):
         outcome += f" {verdicts[0].get('rule', '')}"

@@ -1,0 +1,96 @@
+"""What ztmcp run / proxy tell a person instead of silence or a wrong hint (issue 22)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from ztmcp.checks.envelope import EnvelopeCheck
+from ztmcp.cli import hints
+from ztmcp.cli.run_cmd import build_parser
+from ztmcp.jsonrpc import Direction, parse
+from ztmcp.testing import context
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_run_on_a_terminal_says_it_waits_for_a_client() -> None:
+    err = io.StringIO()
+    hints.say_waiting(Tty(), err, "time")
+    assert "waiting for an MCP client on stdin (server time)" in err.getvalue()
+    assert "ztmcp demo" in err.getvalue()
+    quiet = io.StringIO()
+    hints.say_waiting(io.StringIO(), quiet, "time")  # a client's pipe: nothing said
+    assert quiet.getvalue() == ""
+
+
+def test_run_on_a_real_pseudo_terminal_is_detected() -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        with os.fdopen(os.dup(follower), "r") as stdin:
+            err = io.StringIO()
+            hints.say_waiting(stdin, err, "x")
+        assert "waiting for an MCP client" in err.getvalue()
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
+def test_a_client_method_from_the_server_means_no_mcp_server() -> None:
+    """`cat` echoes the client's initialize: the envelope check refuses it as an unknown
+    server method (its hint: allow_methods); the run says the server does not speak MCP."""
+    echoed = b'{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}'
+    msg = parse(echoed, Direction.TO_CLIENT)
+    verdict = EnvelopeCheck().check(msg, context())
+    assert verdict is not None and verdict.rule == "envelope.unknown_method"
+    said = hints.not_mcp(msg.method, True, ["cat"])
+    assert said is not None and "cat sent 'initialize'" in said and "does not speak MCP" in said
+    assert "allow_methods" not in said
+    assert hints.not_mcp("vendor/custom", True) is None  # a real unknown method: allow_methods
+    assert hints.not_mcp("initialize", False) is None  # from the client it is normal
+
+
+def test_proxy_to_a_down_upstream_says_so_and_answers_502_json_rpc() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/mcp"  # nobody listens there now
+    reason = hints.probe(url, timeout=1.0)
+    assert reason is not None and "refused" in reason.lower()
+    line = hints.upstream_down(url, reason)
+    assert url in line and "502" in line
+    status, body = hints.bad_gateway(url, reason, request_id=7)
+    doc = json.loads(body)
+    assert status == 502 and doc["jsonrpc"] == "2.0" and doc["id"] == 7
+    assert doc["error"]["code"] == -32000 and url in doc["error"]["message"]
+    assert json.loads(hints.bad_gateway(url, reason, True)[1])["id"] is None
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        assert hints.probe(f"http://127.0.0.1:{server.getsockname()[1]}/mcp") is None
+    assert hints.probe("http:///mcp") == "the URL names no host"
+
+
+def test_run_help_is_drawn_like_every_other_command() -> None:
+    out = io.StringIO()
+    hints.print_run_help(build_parser(), out)
+    text = out.getvalue()
+    assert "Usage: ztmcp run [OPTIONS] -- CMD ARGS…" in text
+    assert "╭─ Options" in text and "--policy" in text and "FILE" in text
+    assert "--monitor" in text and "examples:" in text
+    assert "usage: ztmcp run" not in text  # not argparse's own format
+
+
+def test_ztmcp_run_help_still_starts_without_typer() -> None:
+    code = "import sys; import ztmcp.cli.hints; print('typer' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False"
