@@ -334,9 +334,12 @@ def asking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxy]:
     monkeypatch.setenv("ZTMCP_AGENT", "release-bot")
     db = tmp_path / "state.db"
     log = tmp_path / "audit.jsonl"
-    check = AccessCheck.from_table(
-        {"rule": [{"tool": "*", "action": "ask"}], "hold_seconds": 5}, "test", GrantLookup(db)
-    )
+    from ztmcp.policy import parse_policy
+
+    config = parse_policy(
+        {"access": {"rule": [{"tool": "*", "action": "ask"}], "hold_seconds": 5}}, "test"
+    ).access
+    check = AccessCheck.from_config(config, GrantLookup(db))
     edge = AccessEdge.for_checks([check], "s3", path=db)
     assert edge is not None
     session = Session("fs", [check], AuditLog(log, "s3"), edge=edge)

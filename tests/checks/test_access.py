@@ -260,14 +260,18 @@ def test_clock_moved_back_fails_closed(tmp_path: Path) -> None:
 
 def test_ask_every_time_is_one_line_of_policy_and_grants_do_not_answer_it() -> None:
     source = Grants(grant("write_file"))
-    check = AccessCheck.from_table({"rule": [{"tool": "*", "action": "ask"}]}, "t", source)
+    check = AccessCheck.from_config(
+        policy.parse_policy({"access": {"rule": [{"tool": "*", "action": "ask"}]}}, "t").access,
+        source,
+    )
     assert check.needs_grants  # the edge that holds calls is built for it
     for name in ("write_file", "read_file", "never_listed"):
         verdict = run(check, name)
         assert verdict.action is Action.DENY and verdict.rule == "access.ask"
         assert "ztmcp tui" in denial_text(verdict)
     assert source.calls == 0  # a grant is never consulted for an "ask" tool
-    assert AccessCheck.from_table({"default": "ask"}, "t", source).needs_grants
+    ask_all = policy.parse_policy({"access": {"default": "ask"}}, "t").access
+    assert AccessCheck.from_config(ask_all, source).needs_grants
 
 
 def test_allowed_once_is_that_message_object_only() -> None:
