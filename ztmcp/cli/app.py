@@ -20,6 +20,7 @@ from ztmcp.cli import (
     sign_cmd,
     trust_cmd,
     tui_cmd,
+    watch_cmd,
 )
 from ztmcp.terminal import echo
 
@@ -83,3 +84,4 @@ secret_cmd.register(app)
 proxy_cmd.register(app)
 trust_cmd.register(app)
 tui_cmd.register(app)
+watch_cmd.register(app)
