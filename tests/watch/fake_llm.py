@@ -166,7 +166,9 @@ def openai_stream(body: dict[str, Any]) -> list[bytes]:
                     "choices": [
                         {
                             "index": 0,
-                            "delta": {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]},
+                            "delta": {
+                                "tool_calls": [{"index": 0, "function": {"arguments": piece}}]
+                            },
                         }
                     ],
                 }
@@ -174,7 +176,11 @@ def openai_stream(body: dict[str, Any]) -> list[bytes]:
     else:
         for word in (text or "").split(" "):
             chunks.append(
-                {**base, "model": model, "choices": [{"index": 0, "delta": {"content": word + " "}}]}
+                {
+                    **base,
+                    "model": model,
+                    "choices": [{"index": 0, "delta": {"content": word + " "}}],
+                }
             )
     chunks.append(
         {
@@ -218,34 +224,77 @@ def anthropic_message(body: dict[str, Any]) -> dict[str, Any]:
 def anthropic_stream(body: dict[str, Any]) -> list[bytes]:
     text, ask = _anthropic_turn(body)
     whole = anthropic_message(body)
-    start = {**whole, "content": [], "stop_reason": None,
-             "usage": {"input_tokens": 13, "output_tokens": 1}}
+    start = {
+        **whole,
+        "content": [],
+        "stop_reason": None,
+        "usage": {"input_tokens": 13, "output_tokens": 1},
+    }
     events: list[tuple[str, dict[str, Any]]] = [
         ("message_start", {"type": "message_start", "message": start})
     ]
     if ask:
         args = json.dumps(TOOL_ARGS)
         events += [
-            ("content_block_start", {"type": "content_block_start", "index": 0,
-             "content_block": {"type": "tool_use", "id": "toolu_1", "name": "get_weather",
-                               "input": {}}}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 0,
-             "delta": {"type": "input_json_delta", "partial_json": args[:4]}}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 0,
-             "delta": {"type": "input_json_delta", "partial_json": args[4:]}}),
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {
+                        "type": "tool_use",
+                        "id": "toolu_1",
+                        "name": "get_weather",
+                        "input": {},
+                    },
+                },
+            ),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": args[:4]},
+                },
+            ),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "input_json_delta", "partial_json": args[4:]},
+                },
+            ),
         ]
     else:
         events += [
-            ("content_block_start", {"type": "content_block_start", "index": 0,
-             "content_block": {"type": "text", "text": ""}}),
-            ("content_block_delta", {"type": "content_block_delta", "index": 0,
-             "delta": {"type": "text_delta", "text": text}}),
+            (
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                },
+            ),
+            (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": text},
+                },
+            ),
         ]
     events += [
         ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        ("message_delta", {"type": "message_delta",
-         "delta": {"stop_reason": whole["stop_reason"], "stop_sequence": None},
-         "usage": {"output_tokens": 5}}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": whole["stop_reason"], "stop_sequence": None},
+                "usage": {"output_tokens": 5},
+            },
+        ),
         ("message_stop", {"type": "message_stop"}),
     ]
     return [f"event: {k}\ndata: {json.dumps(v)}\n\n".encode() for k, v in events]

@@ -75,7 +75,10 @@ def run_anthropic(prompt: str) -> list[Any]:
     )
     out.append(second.model_dump())
     stream = client.messages.create(
-        model="claude-test", max_tokens=64, messages=messages[:1], tools=TOOLS_ANTHROPIC,
+        model="claude-test",
+        max_tokens=64,
+        messages=messages[:1],
+        tools=TOOLS_ANTHROPIC,
         stream=True,
     )
     out.append([event.model_dump() for event in stream])

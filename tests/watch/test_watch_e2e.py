@@ -50,7 +50,11 @@ def direct(sdk: str, fake: tuple[FakeLLM, Path], *args: str) -> Any:
     env["SSL_CERT_FILE"] = str(ca)
     done = subprocess.run(
         [sys.executable, str(CLIENT), sdk, *args],
-        env=env, capture_output=True, text=True, timeout=60, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -60,17 +64,32 @@ def watched(
 ) -> tuple[Any, list[dict[str, Any]]]:
     server, ca = fake
     command = [
-        sys.executable, "-m", "ztmcp", "watch", "--name", f"{sdk}-agent",
-        "--resolve", f"{HOSTS[sdk]}:443:127.0.0.1:{server.port}",
-        "--upstream-ca", str(ca),
+        sys.executable,
+        "-m",
+        "ztmcp",
+        "watch",
+        "--name",
+        f"{sdk}-agent",
+        "--resolve",
+        f"{HOSTS[sdk]}:443:127.0.0.1:{server.port}",
+        "--upstream-ca",
+        str(ca),
         *(["--policy", str(policy)] if policy else []),
-        "--", sys.executable, str(CLIENT), sdk, *args,
+        "--",
+        sys.executable,
+        str(CLIENT),
+        sdk,
+        *args,
     ]
     done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
     shown = subprocess.run(
         [sys.executable, "-m", "ztmcp", "audit", "show", "--json"],
-        env=_env(), capture_output=True, text=True, timeout=60, check=True,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     records = [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
     return json.loads(done.stdout), records
@@ -81,9 +100,7 @@ def _calls(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("sdk", ["openai", "anthropic"])
-def test_sdk_result_unchanged_and_every_call_recorded(
-    sdk: str, fake: tuple[FakeLLM, Path]
-) -> None:
+def test_sdk_result_unchanged_and_every_call_recorded(sdk: str, fake: tuple[FakeLLM, Path]) -> None:
     expected = direct(sdk, fake)
     got, records = watched(sdk, fake)
     assert got == expected
@@ -104,8 +121,13 @@ def test_sdk_result_unchanged_and_every_call_recorded(
         assert call["process.executable.path"] == str(Path(sys.executable).resolve())
         assert len(call["ztmcp.agent.executable.sha256"]) == 64
     first, second, streamed = calls
-    asked = [{"id": "call_1" if sdk == "openai" else "toolu_1", "name": "get_weather",
-              "arguments_sha256": digest(TOOL_ARGS)}]
+    asked = [
+        {
+            "id": "call_1" if sdk == "openai" else "toolu_1",
+            "name": "get_weather",
+            "arguments_sha256": digest(TOOL_ARGS),
+        }
+    ]
     assert first["gen_ai.response.tool_calls"] == asked
     assert second["gen_ai.response.tool_calls"] == []
     assert not first["gen_ai.request.stream"] and streamed["gen_ai.request.stream"]
