@@ -11,6 +11,7 @@ from ztmcp.cli import (
     audit_cmd,
     demo_cmd,
     eval_cmd,
+    export_cmd,
     grant_cmd,
     pin_cmd,
     proxy_cmd,
@@ -85,3 +86,4 @@ proxy_cmd.register(app)
 trust_cmd.register(app)
 tui_cmd.register(app)
 watch_cmd.register(app)
+export_cmd.register(app)

@@ -196,6 +196,12 @@ def run(options: Options) -> int:
     private = Path(tempfile.mkdtemp(prefix="ztmcp-watch-"))
     os.chmod(private, 0o700)
     proxy = Proxy(addon, authority.confdir, options.upstream_ca)
+    background = None
+    if options.policy.otlp_endpoint:  # off the hot path: reads the files, never waits traffic
+        from ztmcp.export.otlp import Background, Exporter
+
+        background = Background(Exporter(options.policy.otlp_endpoint))
+        background.start()
     status = 1
     try:
         bundle = ca.write_bundle(authority, private / "ca-bundle.pem")
@@ -221,4 +227,6 @@ def run(options: Options) -> int:
                 "process.exit.code": status,
             }
         )
+        if background is not None:
+            background.stop()  # a last pass; what the collector refused stays for next time
     return status if status >= 0 else 128 - status
