@@ -77,6 +77,13 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
+def asked_tool(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The tool the model asks for: the first offered (its arguments fixed per name)."""
+    tools = body.get("tools") or [{}]
+    name = tools[0].get("function", tools[0]).get("name", "get_weather")
+    return name, ({"message": "hello"} if name == "echo" else TOOL_ARGS)
+
+
 def _openai_turn(body: dict[str, Any]) -> tuple[str | None, bool]:
     """(text, ask_tool): the model asks for the tool until it has a tool result."""
     messages = body.get("messages", [])
@@ -108,7 +115,10 @@ def openai_chat(body: dict[str, Any]) -> dict[str, Any]:
             {
                 "id": "call_1",
                 "type": "function",
-                "function": {"name": "get_weather", "arguments": json.dumps(TOOL_ARGS)},
+                "function": {
+                    "name": asked_tool(body)[0],
+                    "arguments": json.dumps(asked_tool(body)[1]),
+                },
             }
         ]
     return {

@@ -56,3 +56,20 @@ def test_without_an_argument_digest_the_name_links() -> None:
     del mcp[ARGS_FIELD]
     out = timeline([_llm("2026-01-01T00:00:01Z", 0, asked), mcp], "bot")
     assert out[1]["ztmcp.link"]["by"] == "name"
+
+
+def test_a_session_started_by_the_agent_is_the_agents() -> None:
+    start = {
+        "event": "session.start",
+        "ts": "2026-01-01T00:00:00Z",
+        "seq": 0,
+        "mcp.session.id": "run1",
+        "gen_ai.agent.name": "bot",
+    }
+    mcp = _mcp("2026-01-01T00:00:02Z", 1, "t", {})
+    del mcp["gen_ai.agent.name"]
+    mcp["mcp.session.id"] = "run1"
+    stranger = {**mcp, "mcp.session.id": "run2"}
+    out = timeline([start, mcp, stranger], "bot")
+    assert [r["mcp.session.id"] for r in out] == ["run1", "run1"]
+    assert out[1]["ztmcp.unprompted"] is True

@@ -169,3 +169,51 @@ def test_secret_in_prompt_denied_in_the_providers_error_shape(
     calls = _calls(records)
     assert len(calls) == 1 and calls[0]["ztmcp.action"] == "deny"
     assert SECRET not in json.dumps(records)
+
+
+def test_agent_loop_links_the_mcp_call_to_the_model_turn(fake: tuple[FakeLLM, Path]) -> None:
+    from tests.e2e.peers import install
+
+    server, ca = fake
+    command = [
+        sys.executable,
+        "-m",
+        "ztmcp",
+        "watch",
+        "--name",
+        "loop-agent",
+        "--resolve",
+        f"api.openai.com:443:127.0.0.1:{server.port}",
+        "--upstream-ca",
+        str(ca),
+        "--",
+        sys.executable,
+        str(CLIENT.with_name("loop_agent.py")),
+        *install().everything,
+    ]
+    done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert "hello" in json.dumps(results[0]) and "nobody asked" in json.dumps(results[1])
+    shown = subprocess.run(
+        [sys.executable, "-m", "ztmcp", "audit", "show", "--agent", "loop-agent", "--json"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    records = [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
+    starts = [r for r in records if r.get("event") == "session.start"]
+    if not starts:
+        pytest.skip("ztmcp run does not record ZTMCP_AGENT yet (identity.from_env in its where)")
+    calls = [
+        r
+        for r in records
+        if r.get("mcp.method.name") == "tools/call" and r.get("kind") == "request"
+    ]
+    llm = [r for r in records if r.get("event") == "llm.call"]
+    assert len(llm) == 1 and len(calls) == 2
+    assert records.index(llm[0]) < records.index(calls[0])  # one timeline, in time order
+    assert calls[0]["ztmcp.link"]["gen_ai.tool.call.id"] == "call_1"
+    assert calls[1]["ztmcp.unprompted"] is True

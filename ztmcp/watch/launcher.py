@@ -177,6 +177,7 @@ def agent_env(
     for key in ca.BUNDLE_ENV:
         env[key] = str(bundle)
     env[identity.ENV] = agent.to_env()
+    env["NODE_USE_ENV_PROXY"] = "1"  # Node 24+: fetch honours HTTPS_PROXY only when asked
     return env
 
 

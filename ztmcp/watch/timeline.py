@@ -6,7 +6,9 @@ what it needs (the tool calls each model turn requested, with argument digests, 
 ``tools/call`` is linked to the earliest earlier model tool call of the same agent with the
 same tool name and the same argument digest that no other MCP call took; with no digest on
 the MCP record the name alone links it (``ztmcp.link.by = "name"``). A ``tools/call`` no model
-turn asked for is marked ``ztmcp.unprompted``. Records are never changed on disk.
+turn asked for is marked ``ztmcp.unprompted``. Records are never changed on disk. A record
+belongs to the agent when it names it, or when its session's start does (``ztmcp run``
+records the ``ZTMCP_AGENT`` identity it inherited on ``session.start``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,20 @@ def _is_mcp_call(record: dict[str, Any]) -> bool:
 
 def timeline(records: Iterable[dict[str, Any]], agent: str) -> list[dict[str, Any]]:
     """The agent's records in time order, MCP tool calls annotated with their link."""
-    mine = [r for r in records if r.get(AGENT_FIELD) == agent]
+    every = list(records)
+    # A session whose start names the agent (``ztmcp run`` started by it) is the agent's:
+    # its records need not repeat the name.
+    sessions = {
+        r.get("mcp.session.id")
+        for r in every
+        if r.get(AGENT_FIELD) == agent and r.get("mcp.session.id") is not None
+    }
+    mine = [
+        r
+        for r in every
+        if r.get(AGENT_FIELD) == agent
+        or (AGENT_FIELD not in r and r.get("mcp.session.id") in sessions)
+    ]
     mine.sort(key=lambda r: (str(r.get("ts", "")), int(r.get("seq", 0) or 0)))
     asked: list[dict[str, Any]] = []  # model tool calls not yet taken, oldest first
     out: list[dict[str, Any]] = []
