@@ -319,6 +319,7 @@ class FakeLLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no delayed-ACK stalls between writes
 
             def log_message(self, *args: Any) -> None:
                 pass

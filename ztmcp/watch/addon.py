@@ -127,6 +127,7 @@ class WatchAddon:
         self.authorized: set[str] = set()  # client connection ids that authenticated
         self.log = logging.getLogger("ztmcp.watch")
         self.calls = 0
+        self._resolved: dict[str, tuple[str, int]] = {}  # server connection id -> asked for
 
     # -- access: only the agent, which has the token, may use the proxy --
 
@@ -410,7 +411,20 @@ class WatchAddon:
     # -- upstream --
 
     def server_connect(self, data: Any) -> None:
+        """``--resolve``: the connection goes to the mapped address; its TLS name stays."""
         host, port = data.server.address[0], data.server.address[1]
         target = self.resolve.get((str(host).lower().rstrip("."), int(port)))
         if target is not None:
+            self._resolved[data.server.id] = (host, port)
             data.server.address = (target.address, target.to_port)
+
+    def server_connected(self, data: Any) -> None:
+        # Connected: the name the requests asked for again, so mitmproxy reuses the connection
+        # for the next request to that name (it matches connections by address).
+        # (mitmproxy guards the field on an open connection: set past the guard, deliberately)
+        original = self._resolved.pop(data.server.id, None)
+        if original is not None:
+            object.__setattr__(data.server, "address", original)
+
+    def server_connect_error(self, data: Any) -> None:
+        self._resolved.pop(data.server.id, None)

@@ -102,8 +102,13 @@ class Proxy:
         return self.port
 
     def _main(self) -> None:
+        from ztmcp.adapters.mitm_tuning import coalesced_writes
+
         try:
-            asyncio.run(self._serve())
+            # one send per event-loop turn: a request's headers and body leave together
+            # (else Nagle and the peer's delayed ACK hold the body back on every call)
+            with coalesced_writes():
+                asyncio.run(self._serve())
         except BaseException as exc:
             self._failure = self._failure or f"{type(exc).__name__}: {exc}"
         finally:
