@@ -15,8 +15,9 @@ status, tools offered (names and digests), tool calls requested (ids, names, arg
 body digests and the findings' rule ids; never prompt or completion text unless the policy's
 ``store_content`` says so. A request to any other host gets an ``egress`` record.
 
-A record that cannot be posted refuses the call (fail closed): before the request is sent
-upstream, or before a whole response is delivered.
+A record that cannot be posted refuses the call (fail closed): the response of the call whose
+record failed is not delivered (the connection is killed), and every later call is refused
+before it leaves.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ class WatchAddon:
         self.authorized: set[str] = set()  # client connection ids that authenticated
         self.log = logging.getLogger("ztmcp.watch")
         self.calls = 0
+        self.failed = False  # a record could not be written: every later call is refused
         self._resolved: dict[str, tuple[str, int]] = {}  # server connection id -> asked for
 
     # -- access: only the agent, which has the token, may use the proxy --
@@ -190,6 +192,8 @@ class WatchAddon:
             body = b"\xff"  # an encoding that cannot be decoded: refused as unreadable
         call.request_sha256 = hashlib.sha256(body).hexdigest()
         reason = self._inspect(flow, call, body)
+        if self.failed:
+            reason = "ztmcp: the audit record cannot be written; nothing leaves unrecorded"
         if reason is not None:
             call.action = "deny"
             flow.response = refusal.response(call.match.route.wire.error_shape, reason)
@@ -404,6 +408,7 @@ class WatchAddon:
         try:
             self.post(event)
         except ZtmcpError as exc:
+            self.failed = True
             self.log.error("ztmcp watch: cannot write the audit record (%s)", exc.message)
             return False
         return True
