@@ -217,3 +217,28 @@ def test_agent_loop_links_the_mcp_call_to_the_model_turn(fake: tuple[FakeLLM, Pa
     assert records.index(llm[0]) < records.index(calls[0])  # one timeline, in time order
     assert calls[0]["ztmcp.link"]["gen_ai.tool.call.id"] == "call_1"
     assert calls[1]["ztmcp.unprompted"] is True
+
+
+def test_watch_exports_its_records_over_otlp(fake: tuple[FakeLLM, Path], tmp_path: Path) -> None:
+    from tests.watch.test_otlp import Receiver
+
+    receiver = Receiver()
+    policy = tmp_path / "watch.toml"
+    policy.write_text(f'[export]\notlp_endpoint = "http://127.0.0.1:{receiver.port}"\n')
+    try:
+        _, records = watched("openai", fake, policy=policy)
+    finally:
+        receiver.stop()
+    sent = {(r["ztmcp.audit.file"], r["ztmcp.audit.seq"]) for r in receiver.records}
+    assert len(sent) == len(receiver.records) == len(records)  # each once, none missing
+    llm = [r for r in receiver.records if r["event_name"] == "llm.call"]
+    assert len(llm) == 3 and llm[0]["gen_ai.provider.name"] == "openai"
+    shown = subprocess.run(
+        [sys.executable, "-m", "ztmcp", "audit", "show"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "llm.call" in shown.stdout
