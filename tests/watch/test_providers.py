@@ -117,3 +117,133 @@ def test_resolve_specs() -> None:
             assert "HOST:PORT:ADDRESS" in str(exc)
         else:
             raise AssertionError(bad)
+
+
+ARGS = {"city": "Paris"}
+
+
+def test_responses_gemini_and_bedrock_shapes() -> None:
+    responses = providers.RESPONSES.response(
+        {
+            "model": "gpt-4o-2024",
+            "usage": {"input_tokens": 3, "output_tokens": 4},
+            "output": [
+                {"type": "message", "content": []},
+                {
+                    "type": "function_call",
+                    "call_id": "fc_1",
+                    "name": "w",
+                    "arguments": json.dumps(ARGS),
+                },
+            ],
+        }
+    )
+    assert (responses.model, responses.input_tokens, responses.output_tokens) == (
+        "gpt-4o-2024",
+        3,
+        4,
+    )
+    assert responses.tool_calls == [providers.ToolCall("fc_1", "w", providers.digest(ARGS))]
+    request = providers.RESPONSES.request(
+        {
+            "model": "m",
+            "tools": [{"type": "function", "name": "w"}],
+            "stream": True,
+            "input": [{"type": "function_call_output", "call_id": "fc_1", "output": "sunny"}],
+        }
+    )
+    assert request.stream and request.tools[0][0] == "w" and request.tool_results == ("sunny",)
+
+    chunk = {
+        "modelVersion": "gemini-2.0-flash-001",
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 6},
+        "candidates": [{"content": {"parts": [{"functionCall": {"name": "w", "args": ARGS}}]}}],
+    }
+    acc = providers.Accumulator(providers.GEMINI)
+    acc.event({"candidates": [{"content": {"parts": [{"text": "…"}]}}]})
+    acc.event(chunk)
+    streamed = acc.finish()
+    assert streamed.tool_calls == providers.GEMINI.response(chunk).tool_calls
+    assert (streamed.model, streamed.input_tokens, streamed.output_tokens) == (
+        "gemini-2.0-flash-001",
+        5,
+        6,
+    )
+    gemini_request = providers.GEMINI.request(
+        {
+            "tools": [{"functionDeclarations": [{"name": "w"}]}],
+            "contents": [{"parts": [{"functionResponse": {"name": "w", "response": {"t": 1}}}]}],
+        }
+    )
+    assert gemini_request.tools[0][0] == "w" and gemini_request.tool_results == ('{"t": 1}',)
+
+    bedrock = providers.CONVERSE.response(
+        {
+            "usage": {"inputTokens": 7, "outputTokens": 8},
+            "output": {
+                "message": {
+                    "content": [{"toolUse": {"toolUseId": "t1", "name": "w", "input": ARGS}}]
+                }
+            },
+        }
+    )
+    assert bedrock.tool_calls == [providers.ToolCall("t1", "w", providers.digest(ARGS))]
+    assert (bedrock.input_tokens, bedrock.output_tokens) == (7, 8)
+    bedrock_request = providers.CONVERSE.request(
+        {
+            "toolConfig": {"tools": [{"toolSpec": {"name": "w"}}]},
+            "messages": [{"content": [{"toolResult": {"content": [{"text": "sunny"}]}}]}],
+        }
+    )
+    assert bedrock_request.tools[0][0] == "w" and bedrock_request.tool_results == ("sunny",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=30,
+    )
+)
+def test_readers_are_total_over_any_json(value: object) -> None:
+    """Whatever a body holds, reading it never raises (a reader that raises would refuse or
+    lose the record of a call that is otherwise fine)."""
+    for wire in (
+        providers.CHAT,
+        providers.RESPONSES,
+        providers.MESSAGES,
+        providers.GEMINI,
+        providers.CONVERSE,
+    ):
+        for body in (
+            value,
+            {
+                "messages": value,
+                "tools": value,
+                "choices": value,
+                "content": value,
+                "output": value,
+                "candidates": value,
+                "input": value,
+                "contents": value,
+                "usage": value,
+            },
+        ):
+            if isinstance(body, dict):
+                wire.request(body)
+                wire.response(body)
+                acc = providers.Accumulator(wire)
+                acc.event(body)
+                acc.event(
+                    {
+                        "type": "content_block_start",
+                        "content_block": value,
+                        "delta": value,
+                        "message": value,
+                        "response": value,
+                    }
+                )
+                acc.finish()

@@ -68,6 +68,7 @@ class Call:
     accumulator: providers.Accumulator | None = None
     framer: Any = None
     oversize_events: int = 0
+    unreadable_events: int = 0  # events that were not JSON (or that the reader could not read)
     content: Any = None  # the (redacted) request, when the policy stores content
     recorded: bool = False
 
@@ -284,8 +285,8 @@ class WatchAddon:
                     elif event.data and event.data != "[DONE]":
                         try:
                             call.accumulator.event(json.loads(event.data))
-                        except ValueError:
-                            call.oversize_events += 0
+                        except Exception:  # a reader's bug or a bad event: said, not hidden
+                            call.unreadable_events += 1
             return chunk
 
         return tap
@@ -371,7 +372,9 @@ class WatchAddon:
                 }
             )
             if answer.oversize or call.oversize_events:
-                event["ztmcp.findings"] = [*call.findings, "watch.stream_over_limit"]
+                event["ztmcp.findings"] = [*event["ztmcp.findings"], "watch.stream_over_limit"]
+            if call.unreadable_events:
+                event["ztmcp.findings"] = [*event["ztmcp.findings"], "watch.stream_unreadable"]
         if call.response_sha is not None:
             event["gen_ai.response.sha256"] = call.response_sha.hexdigest()
         if call.first_chunk is not None:

@@ -64,6 +64,13 @@ class Response:
     oversize: bool = False  # a tool call's arguments went over the limit (digest not taken)
 
 
+def _key(key: Any) -> Any:
+    """A stream's index as a dict key: what JSON gives may be a list or an object."""
+    if isinstance(key, tuple):
+        return tuple(_key(k) for k in key)
+    return key if isinstance(key, (int, str, type(None))) else f"?{type(key).__name__}"
+
+
 class Accumulator:
     """Reads one streamed response, event by event; keeps only what the record needs."""
 
@@ -77,6 +84,7 @@ class Accumulator:
             self.wire.stream_event(self, data)
 
     def call(self, key: Any, *, id: str | None = None, name: str | None = None) -> None:
+        key = _key(key)
         if key not in self.calls and len(self.calls) < MAX_TOOL_CALLS:
             self.calls[key] = {"id": None, "name": "", "args": "", "value": None}
         slot = self.calls.get(key)
@@ -85,7 +93,7 @@ class Accumulator:
             slot["name"] = name or slot["name"]
 
     def arguments(self, key: Any, text: str) -> None:
-        slot = self.calls.get(key)
+        slot = self.calls.get(_key(key))
         if slot is None or slot["args"] is None:
             return
         if len(slot["args"]) + len(text) > MAX_ARGUMENT_CHARS:
@@ -291,7 +299,7 @@ def _anthropic_event(acc: Accumulator, data: dict[str, Any]) -> None:
             key = data.get("index")
             acc.call(key, id=_str(block.get("id")), name=_str(block.get("name")))
             if block.get("input"):
-                slot = acc.calls.get(key)
+                slot = acc.calls.get(_key(key))
                 if slot is not None:
                     slot["value"] = block.get("input")
     elif kind == "content_block_delta":
