@@ -72,7 +72,9 @@ AgentOpt = Annotated[
 
 @audit_app.command("show")
 def show(
-    since: SinceOpt = None, server: ServerOpt = None, as_json: JsonOpt = False,
+    since: SinceOpt = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
     agent: AgentOpt = None,
 ) -> None:
     """Print recorded events, oldest first."""
