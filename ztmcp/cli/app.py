@@ -12,6 +12,7 @@ from ztmcp.cli import (
     demo_cmd,
     doctor_cmd,
     eval_cmd,
+    export_cmd,
     grant_cmd,
     pin_cmd,
     proxy_cmd,
@@ -21,6 +22,7 @@ from ztmcp.cli import (
     sign_cmd,
     trust_cmd,
     tui_cmd,
+    watch_cmd,
     wrap_cmd,
 )
 from ztmcp.terminal import echo
@@ -105,3 +107,5 @@ trust_cmd.register(app)
 tui_cmd.register(app)
 wrap_cmd.register(app)
 doctor_cmd.register(app)
+watch_cmd.register(app)
+export_cmd.register(app)

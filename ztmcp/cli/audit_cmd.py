@@ -54,14 +54,35 @@ def _emit(record: dict[str, Any], as_json: bool) -> None:
     echo(json.dumps(record, ensure_ascii=False) if as_json else record_line(record))
 
 
+AgentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--agent",
+        metavar="NAME",
+        help="One agent's timeline (ztmcp watch): LLM, MCP and egress records in time order, "
+        "MCP tool calls linked to the model turn that asked for them.",
+    ),
+]
+
+
 @audit_app.command("show")
-def show(since: SinceOpt = None, server: ServerOpt = None, as_json: JsonOpt = False) -> None:
+def show(
+    since: SinceOpt = None,
+    server: ServerOpt = None,
+    as_json: JsonOpt = False,
+    agent: AgentOpt = None,
+) -> None:
     """Print recorded events, oldest first."""
     from ztmcp.state.audit import read_records, session_files
 
     cutoff = _cutoff(since)
     shown = 0
-    for record in read_records(session_files(paths.audit_dir())):
+    found = read_records(session_files(paths.audit_dir()))
+    if agent is not None:
+        from ztmcp.watch.timeline import timeline
+
+        found = iter(timeline(found, agent))
+    for record in found:
         if _keep(record, cutoff, server):
             _emit(record, as_json)
             shown += 1

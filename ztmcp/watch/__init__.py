@@ -1,0 +1,1 @@
+"""``ztmcp watch``: an agent's LLM API calls, read through an in-process mitmproxy."""
