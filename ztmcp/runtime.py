@@ -239,8 +239,11 @@ def build(
     for text in start_notices(checks, server):  # e.g. pins: an unapproved lock, once
         say(text)
     audit = AuditLog.create(paths.audit_dir(), server)
+    from ztmcp.identity import from_env
+
     where = {
         **transport.where(),
+        **from_env(),  # the agent identity `ztmcp watch` passed down (ZTMCP_AGENT), if any
         "process.pid": os.getpid(),
         "policy.sources": [str(p) for p in policy.sources],
     }

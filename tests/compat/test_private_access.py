@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2] / "ztmcp"
 LIBRARIES = ("mitmproxy", "sigstore", "sigstore_models")
-STDLIB_API = {("os", "_exit"), ("sys", "_getframe")}
+STDLIB_API = {("os", "_exit"), ("sys", "_getframe"), ("parser", "_actions")}  # argparse
 _NAMED = {"getattr", "hasattr", "setattr", "delattr"}
 
 

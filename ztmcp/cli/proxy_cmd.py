@@ -229,6 +229,11 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         # reach, so that the full collections that per-call garbage sets off stay short.
         gc.collect()
         gc.freeze()
+        from ztmcp.cli.hints import probe, upstream_down
+
+        down = probe(config.upstream.shown)
+        if down is not None:  # say so at start, not by silence on the first call
+            print(upstream_down(config.upstream.shown, down), file=sys.stderr, flush=True)
         _say(f"proxying {local} -> {config.upstream.shown}")
         if on_ready is not None:
             on_ready(local)

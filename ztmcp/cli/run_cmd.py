@@ -89,6 +89,11 @@ def main(argv: list[str]) -> int:
         ours, command = argv[:cut], argv[cut + 1 :]
     else:
         ours, command = argv, []
+    if {"-h", "--help"} & set(ours):  # the same rich help every other command has
+        from ztmcp.cli.hints import print_run_help
+
+        print_run_help(parser)
+        return 0
     ns = parser.parse_args(ours)
     command = command or [a for a in ns.command if a != "--"]
     if not command:
@@ -135,6 +140,9 @@ def _relay(
     except BaseException:
         kill_server(child)
         raise
+    from ztmcp.cli.hints import say_waiting
+
+    say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
     # Compile the detectors once the relay is up, while it waits on the server's first answer:
     # before that, they would only compete with the imports above for the interpreter lock.
     _warm_up_in_background()

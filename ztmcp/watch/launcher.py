@@ -102,7 +102,7 @@ class Proxy:
         return self.port
 
     def _main(self) -> None:
-        from ztmcp.adapters.mitm_tuning import coalesced_writes
+        from ztmcp.compat.mitmproxy import coalesced_writes
 
         try:
             # one send per event-loop turn: a request's headers and body leave together
