@@ -71,7 +71,7 @@ class FlowCheck:
         private_to_unnamed: str = "deny",
         trifecta: str = "flag",
         exempt: Sequence[Exempt] = (),
-        vouch_directed: bool = True,
+        vouch_directed: bool = False,
     ) -> None:
         for key, value in (("untrusted_value", untrusted_value),
                            ("private_to_unnamed", private_to_unnamed), ("trifecta", trifecta)):
@@ -104,7 +104,7 @@ class FlowCheck:
                        untrusted_value=table.get("untrusted_value", "deny"),
                        private_to_unnamed=table.get("private_to_unnamed", "deny"),
                        trifecta=table.get("trifecta", "flag"), exempt=exempt,
-                       vouch_directed=bool(table.get("vouch_directed", True)))
+                       vouch_directed=bool(table.get("vouch_directed", False)))
         except ValueError as exc:
             raise PolicyError(f"{origin}: {exc}",
                               hint=f"actions: {', '.join(ACTIONS)}") from None
