@@ -17,6 +17,7 @@ from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.checks.injection import InjectionCheck
 from ztmcp.checks.pins import MODES as PIN_MODES
 from ztmcp.checks.pins import PinsCheck
+from ztmcp.checks.flow import FlowCheck
 from ztmcp.checks.poisoning import PoisoningCheck
 from ztmcp.checks.schema import SchemaCheck
 from ztmcp.checks.secrets import SecretsCheck
@@ -29,7 +30,9 @@ from ztmcp.session import Mode
 PROJECT_FILE: Final = "ztmcp.toml"
 
 # Every check ztmcp knows, in the fixed order the Session runs them.
-CHECK_ORDER: Final = ("envelope", "pins", "access", "schema", "poisoning", "injection", "secrets")
+CHECK_ORDER: Final = (
+    "envelope", "pins", "access", "schema", "poisoning", "injection", "secrets", "flow"
+)
 
 # Detection checks: each validates its own policy table (threshold/actions) via from_table.
 _DETECTION: Final[Mapping[str, Any]] = {
@@ -40,7 +43,8 @@ _DETECTION: Final[Mapping[str, Any]] = {
 }
 
 _TOP_KEYS: Final = {
-    "mode", "checks", "limits", "envelope", "pins", "access", "proxy", "sandbox", *_DETECTION
+    "mode", "checks", "limits", "envelope", "pins", "access", "proxy", "sandbox", *_DETECTION,
+    "flow", "capabilities",
 }
 _TABLE_KEYS: Final = {
     "limits": {"max_message_bytes", "max_depth"},
@@ -48,6 +52,7 @@ _TABLE_KEYS: Final = {
     "pins": {"mode", "lockfile"},
     "access": set(AccessCheck.KEYS),
     "proxy": {"header"},
+    "flow": set(FlowCheck.KEYS),
     **{name: set(cls.KEYS) for name, cls in _DETECTION.items()},
 }
 
@@ -69,6 +74,9 @@ class Policy:
     access: Mapping[str, Any] = field(default_factory=dict)
     # [[proxy.header]]: headers (brokered secrets) `ztmcp proxy` adds upstream-side.
     upstream_headers: tuple[HeaderRule, ...] = ()
+    # [flow] and [[capabilities]] (ztmcp.checks.flow, ztmcp.behaviour.capabilities), validated.
+    flow: Mapping[str, Any] = field(default_factory=dict)
+    capabilities: tuple[Mapping[str, Any], ...] = ()
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -207,10 +215,15 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
     upstream_headers = parse_header_rules(data.get("proxy", {}).get("header", []), origin)
     parse_sandbox_table(data.get("sandbox"), origin)  # validated here; used by ztmcp.sandbox
 
+    flow = dict(data.get("flow", {}))
+    capabilities = data.get("capabilities", [])
+    FlowCheck.from_table(flow, origin, capabilities)  # bad values fail here, at start
+
     ordered = tuple(c for c in CHECK_ORDER if c in checks)
     return Policy(mode=mode, checks=ordered, limits=limits, allow_methods=tuple(methods),
                   detection=detection, pins_mode=pins_mode, lockfile=Path(lockfile),
-                  access=access, upstream_headers=upstream_headers)
+                  access=access, upstream_headers=upstream_headers, flow=flow,
+                  capabilities=tuple(capabilities))
 
 
 def _stderr(line: str) -> None:
@@ -470,6 +483,7 @@ _FACTORIES: Final[Mapping[str, Callable[[Policy], Check]]] = {
     "envelope": lambda p: EnvelopeCheck(p.allow_methods),
     "pins": _pins,
     "access": lambda p: AccessCheck.from_table(p.access, "policy"),
+    "flow": lambda p: FlowCheck.from_table(p.flow, "policy", list(p.capabilities)),
     **{name: _detection_factory(name) for name in _DETECTION},
 }
 
