@@ -92,7 +92,10 @@ class RunState:
 
     def note_user(self, text: str) -> None:
         """A user turn: the values the user named themself."""
-        self._learn(self.hasher.of((text,)), NAMED, None)
+        self.learn_named(self.hasher.of((text,)))
+
+    def learn_named(self, prints: Iterable[int]) -> None:
+        self._learn(prints, NAMED, None)
 
     def note_call(self, server: str, tool: str, now: float) -> CallRef:
         ref = CallRef(len(self.calls) + 1, server, tool, now)
