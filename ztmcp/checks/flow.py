@@ -168,10 +168,15 @@ class FlowCheck:
 def judge(run: RunState, labels: frozenset[Label], arguments: Any,
           actions: Mapping[str, str]) -> Finding | None:
     """The strongest enabled signal for a sink/destructive call in ``run``, or None."""
-    prints = run.hasher.of_json(arguments) if arguments is not None else frozenset()
+    # Fingerprints per top-level argument, computed once: where it goes vs what it carries.
+    if isinstance(arguments, Mapping):
+        per_arg = {str(k).lower(): run.hasher.of_json(v) for k, v in arguments.items()}
+    else:
+        per_arg = {"": run.hasher.of_json(arguments)} if arguments is not None else {}
     seen, came_from = run.seen, run.came_from
     if actions[UNTRUSTED_VALUE] != "off":
-        tainted = [fp for fp in prints if seen.get(fp, 0) & (UNTRUSTED | _NOT_UNTRUSTED) == UNTRUSTED]
+        tainted = [fp for prints in per_arg.values() for fp in prints
+                   if seen.get(fp, 0) & (UNTRUSTED | _NOT_UNTRUSTED) == UNTRUSTED]
         if tainted:
             refs = _refs(came_from.get(fp) for fp in tainted)
             return Finding(UNTRUSTED_VALUE, f"{len(tainted)} argument value(s) came only from "
@@ -179,10 +184,9 @@ def judge(run: RunState, labels: frozenset[Label], arguments: Any,
     if Label.SINK not in labels:
         return None
     if actions[PRIVATE_TO_UNNAMED] != "off":
-        payload = _payload(arguments)
-        carried = run.hasher.of_json(payload) if payload else frozenset()
-        private = [fp for fp in carried if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE]
-        if private and not _destination_named(run, arguments):
+        private = [fp for key, prints in per_arg.items() if key not in _DESTINATIONS
+                   for fp in prints if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE]
+        if private and not _destination_named(seen, per_arg):
             refs = _refs(came_from.get(fp) for fp in private)
             return Finding(PRIVATE_TO_UNNAMED, f"private data ({len(private)} value(s)) is "
                            "headed for a destination the user did not name", refs)
@@ -197,21 +201,12 @@ def _refs(refs: Any) -> tuple[CallRef, ...]:
     return tuple(unique[:2])
 
 
-def _payload(arguments: Any) -> Any:
-    """The arguments that carry data, not the ones that say where it goes."""
-    if not isinstance(arguments, Mapping):
-        return arguments
-    return {k: v for k, v in arguments.items() if str(k).lower() not in _DESTINATIONS}
-
-
-def _destination_named(run: RunState, arguments: Any) -> bool:
-    if not isinstance(arguments, Mapping):
-        return False
+def _destination_named(seen: Mapping[int, int], per_arg: Mapping[str, frozenset[int]]) -> bool:
+    """Every destination argument's values are in the user's own words (and there is one)."""
     named = False
-    for key, value in arguments.items():
-        if str(key).lower() in _DESTINATIONS:
-            prints = run.hasher.of_json(value)
-            if not prints or not all(run.seen.get(fp, 0) & NAMED for fp in prints):
+    for key, prints in per_arg.items():
+        if key in _DESTINATIONS:
+            if not prints or not all(seen.get(fp, 0) & NAMED for fp in prints):
                 return False
             named = True
     return named
