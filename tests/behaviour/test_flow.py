@@ -150,3 +150,17 @@ def test_a_value_only_from_untrusted_content_always_denies(value: str, noise: st
     named.note_user(f"pay {value}")
     seen(named, "web", "fetch", f"{noise} {value} {noise}")
     assert FlowCheck(RULES, trifecta="off").check(msg, ctx(named)) is None
+
+
+def test_scan_prints_each_tools_capabilities() -> None:
+    from ztmcp.scan import render_json, render_text, scan_manifest
+
+    manifest = {"tools": [
+        {"name": "send_email", "inputSchema": {"type": "object"}},
+        {"name": "lookup", "annotations": {"destructiveHint": True}},
+    ]}
+    report = scan_manifest(manifest, server="mail", rules=RULES)
+    text = render_text(report)
+    assert "send_email: public_sink (policy)" in text
+    assert "lookup: destructive (annotations)" in text
+    assert '"capabilities": "public_sink (policy)"' in render_json(report)
