@@ -31,23 +31,32 @@ from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.checks.flow import FlowCheck
 from ztmcp.jsonrpc import Direction, Message, encode
 
-RULES = parse_rules([
-    {"server": "bank", "tool": "get_*", "labels": ["private_data", "untrusted_content"]},
-    {"server": "bank", "tool": "send_money", "labels": ["public_sink"]},
-], "bench")
+RULES = parse_rules(
+    [
+        {"server": "bank", "tool": "get_*", "labels": ["private_data", "untrusted_content"]},
+        {"server": "bank", "tool": "send_money", "labels": ["public_sink"]},
+    ],
+    "bench",
+)
 
 
 def _call(tool: str, arguments: dict[str, Any]) -> Message:
-    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
-            "params": {"name": tool, "arguments": arguments}}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": tool, "arguments": arguments},
+    }
     return Message(Direction.TO_SERVER, encode(body), body)
 
 
 def _text(rng: random.Random) -> str:
     words = ["payment", "rent", "dinner", "refund", "invoice", "spotify", "apple", "subscription"]
-    lines = [f"- id: {rng.randint(1, 10**6)} sender: GB{rng.randint(10**19, 10**20)} "
-             f"subject: {' '.join(rng.choices(words, k=6))} amount: {rng.random() * 100:.2f}"
-             for _ in range(24)]
+    lines = [
+        f"- id: {rng.randint(1, 10**6)} sender: GB{rng.randint(10**19, 10**20)} "
+        f"subject: {' '.join(rng.choices(words, k=6))} amount: {rng.random() * 100:.2f}"
+        for _ in range(24)
+    ]
     return "\n".join(lines)
 
 
@@ -76,20 +85,27 @@ def main() -> None:
     ctx = Context("bank", 0.0, extra={"run": run, "tools": {}})
     cases = {
         "not a sink": _call("get_balance", {}),
-        "sink, clean": _call("send_money", {"recipient": "US122000000121212121212",
-                                            "amount": 1200, "subject": "rent"}),
-        "sink, denied": _call("send_money", {"recipient": "XX00ATTACKER00001", "amount": 1,
-                                             "subject": "rent"}),
+        "sink, clean": _call(
+            "send_money",
+            {"recipient": "US122000000121212121212", "amount": 1200, "subject": "rent"},
+        ),
+        "sink, denied": _call(
+            "send_money", {"recipient": "XX00ATTACKER00001", "amount": 1, "subject": "rent"}
+        ),
     }
     out: dict[str, Any] = {}
     for name, msg in cases.items():
         base = _median_us(lambda m=msg: envelope.check(m, ctx), args.calls)
         cost = _median_us(lambda m=msg: check.check(m, ctx), args.calls)
-        out[name] = {"flow_us": round(cost, 2), "envelope_us": round(base, 2),
-                     "ratio_to_envelope": round(cost / base, 2) if base else None}
+        out[name] = {
+            "flow_us": round(cost, 2),
+            "envelope_us": round(base, 2),
+            "ratio_to_envelope": round(cost / base, 2) if base else None,
+        }
     text = _text(rng)
-    out["learn a result"] = {"flow_us": round(_median_us(
-        lambda: run.hasher.of((text,)), max(1, args.calls // 20)), 2)}
+    out["learn a result"] = {
+        "flow_us": round(_median_us(lambda: run.hasher.of((text,)), max(1, args.calls // 20)), 2)
+    }
     out["run fingerprints"] = len(run.seen)
     print(json.dumps(out, indent=2))
 

@@ -64,10 +64,16 @@ class SuiteCounts:
         return self.interrupted / self.benign if self.benign else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"attacks": self.attacks, "stopped": self.stopped, "no_sink": self.no_sink,
-                "benign": self.benign, "interrupted": self.interrupted,
-                "stop_rate": _round(self.stop_rate),
-                "interrupt_rate": _round(self.interrupt_rate), "rules": dict(self.rules)}
+        return {
+            "attacks": self.attacks,
+            "stopped": self.stopped,
+            "no_sink": self.no_sink,
+            "benign": self.benign,
+            "interrupted": self.interrupted,
+            "stop_rate": _round(self.stop_rate),
+            "interrupt_rate": _round(self.interrupt_rate),
+            "rules": dict(self.rules),
+        }
 
 
 def _round(value: float | None) -> float | None:
@@ -79,8 +85,10 @@ class TraceReport:
     layers: dict[str, dict[str, SuiteCounts]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {layer: {s: c.as_dict() for s, c in suites.items()}
-                for layer, suites in self.layers.items()}
+        return {
+            layer: {s: c.as_dict() for s, c in suites.items()}
+            for layer, suites in self.layers.items()
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +103,13 @@ def _injection() -> Check:
     return InjectionCheck()
 
 
-def _replay(trace: Mapping[str, Any], suite: _Suite, injection: Check | None,
-            use_user: bool, clock: float = 1_000_000.0) -> tuple[bool, int | None, str | None]:
+def _replay(
+    trace: Mapping[str, Any],
+    suite: _Suite,
+    injection: Check | None,
+    use_user: bool,
+    clock: float = 1_000_000.0,
+) -> tuple[bool, int | None, str | None]:
     """(refused anything, index of the first refused event, rule) for one trace; an event is
     refused before its call runs (flow) or when its result is withheld (injection)."""
     server = str(trace["server"])
@@ -105,8 +118,12 @@ def _replay(trace: Mapping[str, Any], suite: _Suite, injection: Check | None,
         run.note_user(trace["user"])
     for index, event in enumerate(trace["events"]):
         tool, arguments = str(event["tool"]), event.get("arguments") or {}
-        body = {"jsonrpc": "2.0", "id": index + 1, "method": "tools/call",
-                "params": {"name": tool, "arguments": arguments}}
+        body = {
+            "jsonrpc": "2.0",
+            "id": index + 1,
+            "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments},
+        }
         request = Message(Direction.TO_SERVER, encode(body), body)
         ctx = Context(server=server, now=clock + index, extra={"run": run, "tools": suite.tools})
         verdict = suite.flow.check(request, ctx)
@@ -121,9 +138,12 @@ def _replay(trace: Mapping[str, Any], suite: _Suite, injection: Check | None,
             verdict = injection.check(response, rctx)
             if verdict is not None and verdict.action is Action.DENY:
                 return True, index, verdict.rule
-        run.note_result(ref, suite.flow.labels(server, tool, suite.tools.get(tool)),
-                        event.get("result", ""),
-                        arguments if suite.flow.vouch_directed else None)
+        run.note_result(
+            ref,
+            suite.flow.labels(server, tool, suite.tools.get(tool)),
+            event.get("result", ""),
+            arguments if suite.flow.vouch_directed else None,
+        )
     return False, None, None
 
 
@@ -151,31 +171,38 @@ def read_lines(paths: Iterable[Path]) -> Iterable[dict[str, Any]]:
                 try:
                     item = json.loads(line)
                 except ValueError:
-                    raise UsageError(f"{path}:{number}: not JSON",
-                                     hint="one JSON object a line") from None
+                    raise UsageError(
+                        f"{path}:{number}: not JSON", hint="one JSON object a line"
+                    ) from None
                 if not isinstance(item, dict) or item.get("kind") not in {"capabilities", "trace"}:
-                    raise UsageError(f"{path}:{number}: not a capabilities or trace line",
-                                     hint="see docs/behaviour.md for the trace format")
+                    raise UsageError(
+                        f"{path}:{number}: not a capabilities or trace line",
+                        hint="see docs/behaviour.md for the trace format",
+                    )
                 yield item
 
 
-def evaluate_traces(paths: Iterable[Path], *, layers: Iterable[str] = LAYERS,
-                    use_user: bool = True) -> TraceReport:
+def evaluate_traces(
+    paths: Iterable[Path], *, layers: Iterable[str] = LAYERS, use_user: bool = True
+) -> TraceReport:
     suites: dict[str, _Suite] = {}
     report = TraceReport({layer: {} for layer in layers})
     checks = {layer: (_injection() if layer == "both" else None) for layer in report.layers}
     for item in read_lines(paths):
         server = str(item.get("server", ""))
         if item["kind"] == "capabilities":
-            flow = FlowCheck.from_table(item.get("flow", {}), f"capabilities of {server}",
-                                        item.get("capabilities", []))
+            flow = FlowCheck.from_table(
+                item.get("flow", {}), f"capabilities of {server}", item.get("capabilities", [])
+            )
             tools = {str(t["name"]): t for t in item.get("tools", []) if isinstance(t, dict)}
             suites[server] = _Suite(flow, tools)
             continue
         suite = suites.get(server)
         if suite is None:
-            raise UsageError(f"trace {item.get('id')!r}: no capabilities line for {server!r}",
-                             hint="put the server's capabilities line before its traces")
+            raise UsageError(
+                f"trace {item.get('id')!r}: no capabilities line for {server!r}",
+                hint="put the server's capabilities line before its traces",
+            )
         target = _first_injected_sink(item, suite)
         for layer, injection in checks.items():
             counts = report.layers[layer].setdefault(server, SuiteCounts())
@@ -206,9 +233,11 @@ def render_traces(report: TraceReport, errors: int = 0) -> str:
     lines = ["layer      suite      attacks stopped          benign interrupted   (no sink)"]
     for layer, suites in report.layers.items():
         for server, c in suites.items():
-            lines.append(f"{layer:<10} {server:<10} {c.stopped:>4}/{c.attacks:<4} "
-                         f"{_pct(c.stop_rate):>8}   {c.interrupted:>4}/{c.benign:<4} "
-                         f"{_pct(c.interrupt_rate):>8}   {c.no_sink}")
+            lines.append(
+                f"{layer:<10} {server:<10} {c.stopped:>4}/{c.attacks:<4} "
+                f"{_pct(c.stop_rate):>8}   {c.interrupted:>4}/{c.benign:<4} "
+                f"{_pct(c.interrupt_rate):>8}   {c.no_sink}"
+            )
             if errors:
                 lines += [f"    missed: {m}" for m in c.missed[:errors]]
                 lines += [f"    interrupted: {f}" for f in c.false_alarms[:errors]]

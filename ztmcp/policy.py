@@ -14,10 +14,10 @@ from typing import Any, Final
 from ztmcp.checks.access import AccessCheck
 from ztmcp.checks.base import Check
 from ztmcp.checks.envelope import EnvelopeCheck
+from ztmcp.checks.flow import FlowCheck
 from ztmcp.checks.injection import InjectionCheck
 from ztmcp.checks.pins import MODES as PIN_MODES
 from ztmcp.checks.pins import PinsCheck
-from ztmcp.checks.flow import FlowCheck
 from ztmcp.checks.poisoning import PoisoningCheck
 from ztmcp.checks.schema import SchemaCheck
 from ztmcp.checks.secrets import SecretsCheck

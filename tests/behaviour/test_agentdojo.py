@@ -51,8 +51,11 @@ def test_without_the_flow_check_nothing_is_stopped(traces: Path) -> None:
         for line in src:
             item = json.loads(line)
             if item["kind"] == "capabilities":
-                item["flow"] = {"untrusted_value": "off", "private_to_unnamed": "off",
-                                "trifecta": "off"}
+                item["flow"] = {
+                    "untrusted_value": "off",
+                    "private_to_unnamed": "off",
+                    "trifecta": "off",
+                }
             dst.write(json.dumps(item) + "\n")
     report = evaluate_traces([off], layers=["behaviour"])
     assert all(c.stopped == 0 and c.interrupted == 0 for c in report.layers["behaviour"].values())

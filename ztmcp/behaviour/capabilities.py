@@ -85,19 +85,26 @@ def parse_rules(tables: Any, origin: str) -> tuple[CapabilityRule, ...]:
             raise PolicyError(f"{where} must be a table", hint="write it as [[capabilities]]")
         extra = sorted(set(table) - RULE_KEYS)
         if extra:
-            raise PolicyError(f"{where}: unknown key {extra[0]!r}", hint="keys: server, tool, labels")
+            raise PolicyError(
+                f"{where}: unknown key {extra[0]!r}", hint="keys: server, tool, labels"
+            )
         server, tool, labels = table.get("server", "*"), table.get("tool", "*"), table.get("labels")
         if not isinstance(server, str) or not server or not isinstance(tool, str) or not tool:
-            raise PolicyError(f"{where}: server and tool must be non-empty globs",
-                              hint='for example: server = "bank*", tool = "send_*"')
+            raise PolicyError(
+                f"{where}: server and tool must be non-empty globs",
+                hint='for example: server = "bank*", tool = "send_*"',
+            )
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-            raise PolicyError(f"{where}: labels must be a list of label names",
-                              hint=f"known labels: {known}")
+            raise PolicyError(
+                f"{where}: labels must be a list of label names", hint=f"known labels: {known}"
+            )
         try:
             parsed = frozenset(Label(x) for x in labels)
         except ValueError:
             bad = next(x for x in labels if x not in {label.value for label in Label})
-            raise PolicyError(f"{where}: unknown label {bad!r}", hint=f"known labels: {known}") from None
+            raise PolicyError(
+                f"{where}: unknown label {bad!r}", hint=f"known labels: {known}"
+            ) from None
         rules.append(CapabilityRule(server, tool, parsed))
     return tuple(rules)
 
@@ -106,31 +113,121 @@ def parse_rules(tables: Any, origin: str) -> tuple[CapabilityRule, ...]:
 # name says nothing gets no label from it; its input schema can add ``public_sink`` (a
 # recipient/url/channel-like argument next to a body-like argument).
 HEURISTIC: Final[Mapping[Label, frozenset[str]]] = {
-    Label.SINK: frozenset({
-        "send", "post", "publish", "share", "email", "mail", "message", "reply", "forward",
-        "upload", "pay", "transfer", "invite", "tweet", "comment", "notify", "webhook",
-        "schedule", "submit", "push", "fetch", "request", "http",
-    }),
-    Label.UNTRUSTED: frozenset({
-        "web", "webpage", "url", "fetch", "browse", "search", "inbox", "email", "emails",
-        "mail", "messages", "message", "issue", "issues", "comments", "read", "download",
-        "http", "page", "reviews", "feed", "channel",
-    }),
-    Label.PRIVATE: frozenset({
-        "inbox", "emails", "email", "file", "files", "contacts", "contact", "calendar", "balance",
-        "transactions", "transaction", "user", "profile", "account", "iban", "messages",
-        "history", "drive", "notes", "secret", "password", "info", "information",
-    }),
-    Label.DESTRUCTIVE: frozenset({
-        "delete", "remove", "drop", "destroy", "cancel", "update", "reset", "revoke", "kill",
-        "wipe", "purge", "overwrite", "password",
-    }),
+    Label.SINK: frozenset(
+        {
+            "send",
+            "post",
+            "publish",
+            "share",
+            "email",
+            "mail",
+            "message",
+            "reply",
+            "forward",
+            "upload",
+            "pay",
+            "transfer",
+            "invite",
+            "tweet",
+            "comment",
+            "notify",
+            "webhook",
+            "schedule",
+            "submit",
+            "push",
+            "fetch",
+            "request",
+            "http",
+        }
+    ),
+    Label.UNTRUSTED: frozenset(
+        {
+            "web",
+            "webpage",
+            "url",
+            "fetch",
+            "browse",
+            "search",
+            "inbox",
+            "email",
+            "emails",
+            "mail",
+            "messages",
+            "message",
+            "issue",
+            "issues",
+            "comments",
+            "read",
+            "download",
+            "http",
+            "page",
+            "reviews",
+            "feed",
+            "channel",
+        }
+    ),
+    Label.PRIVATE: frozenset(
+        {
+            "inbox",
+            "emails",
+            "email",
+            "file",
+            "files",
+            "contacts",
+            "contact",
+            "calendar",
+            "balance",
+            "transactions",
+            "transaction",
+            "user",
+            "profile",
+            "account",
+            "iban",
+            "messages",
+            "history",
+            "drive",
+            "notes",
+            "secret",
+            "password",
+            "info",
+            "information",
+        }
+    ),
+    Label.DESTRUCTIVE: frozenset(
+        {
+            "delete",
+            "remove",
+            "drop",
+            "destroy",
+            "cancel",
+            "update",
+            "reset",
+            "revoke",
+            "kill",
+            "wipe",
+            "purge",
+            "overwrite",
+            "password",
+        }
+    ),
 }
 _READ_VERBS: Final = frozenset({"get", "list", "read", "search", "find", "query", "show", "fetch"})
-_DESTINATION_ARGS: Final = frozenset({
-    "to", "recipient", "recipients", "url", "channel", "email", "address", "iban", "webhook",
-    "destination", "user", "target",
-})
+_DESTINATION_ARGS: Final = frozenset(
+    {
+        "to",
+        "recipient",
+        "recipients",
+        "url",
+        "channel",
+        "email",
+        "address",
+        "iban",
+        "webhook",
+        "destination",
+        "user",
+        "target",
+    }
+)
 _BODY_ARGS: Final = frozenset({"body", "content", "text", "message", "data", "subject", "amount"})
 _WORDS: Final = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 

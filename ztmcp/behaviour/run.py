@@ -34,8 +34,9 @@ VOUCHED: Final = 4  # in the result of a tool not labelled untrusted_content
 NAMED: Final = 8  # in the user's own words (a user turn, when the LLM edge reports one)
 
 
-def agent_identity(client: str | None, version: str | None = None,
-                   env: Mapping[str, str] | None = None) -> str:
+def agent_identity(
+    client: str | None, version: str | None = None, env: Mapping[str, str] | None = None
+) -> str:
     """``ZTMCP_AGENT`` if set, else ``client/version`` from the handshake (``unknown``)."""
     named = (env if env is not None else os.environ).get(AGENT_ENV, "").strip()
     if named:
@@ -75,8 +76,9 @@ class RunState:
     _hasher: Keyed | None = None
 
     @classmethod
-    def new(cls, agent: str, now: float, run_id: str | None = None,
-            key: bytes | None = None) -> RunState:
+    def new(
+        cls, agent: str, now: float, run_id: str | None = None, key: bytes | None = None
+    ) -> RunState:
         return cls(run_id or secrets.token_hex(8), agent, key or secrets.token_bytes(32), now, now)
 
     @property
@@ -103,8 +105,9 @@ class RunState:
         self.last = max(self.last, now)
         return ref
 
-    def note_result(self, ref: CallRef, labels: Iterable[Label], result: Any,
-                    arguments: Any = None) -> None:
+    def note_result(
+        self, ref: CallRef, labels: Iterable[Label], result: Any, arguments: Any = None
+    ) -> None:
         directed = arguments is not None and self.directed(self.hasher.of_json(arguments))
         self.learn(ref, frozenset(labels), self.hasher.of_json(result), directed=directed)
 
@@ -113,8 +116,14 @@ class RunState:
         is in the user's own words (``read bill-december.txt``, ``visit www.x.com``)."""
         return bool(argument_prints) and all(self.seen.get(fp, 0) & NAMED for fp in argument_prints)
 
-    def learn(self, ref: CallRef, labels: frozenset[Label], prints: Iterable[int], *,
-              directed: bool = False) -> None:
+    def learn(
+        self,
+        ref: CallRef,
+        labels: frozenset[Label],
+        prints: Iterable[int],
+        *,
+        directed: bool = False,
+    ) -> None:
         flags = 0
         if Label.UNTRUSTED in labels:
             flags |= UNTRUSTED

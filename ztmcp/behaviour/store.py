@@ -53,7 +53,7 @@ def _pack(prints: Iterable[int]) -> bytes:
 
 
 def _unpack(blob: bytes) -> list[int]:
-    return [int.from_bytes(blob[i:i + 8], "big") for i in range(0, len(blob), 8)]
+    return [int.from_bytes(blob[i : i + 8], "big") for i in range(0, len(blob), 8)]
 
 
 class RunStore(TableStore):
@@ -70,28 +70,53 @@ class RunStore(TableStore):
             with transaction(self._db()) as conn:
                 row = conn.execute(
                     "SELECT run_id, key, started, last FROM behaviour_runs WHERE agent = ? "
-                    "ORDER BY last DESC LIMIT 1", (agent,)).fetchone()
+                    "ORDER BY last DESC LIMIT 1",
+                    (agent,),
+                ).fetchone()
                 if row is None or now - float(row[3]) > gap:
                     run_id, key, started = secrets.token_hex(8), secrets.token_bytes(32), now
-                    conn.execute("INSERT INTO behaviour_runs VALUES (?, ?, ?, ?, ?)",
-                                 (run_id, agent, key, now, now))
+                    conn.execute(
+                        "INSERT INTO behaviour_runs VALUES (?, ?, ?, ?, ?)",
+                        (run_id, agent, key, now, now),
+                    )
                     return run_id, key, started
-                conn.execute("UPDATE behaviour_runs SET last = MAX(last, ?) WHERE run_id = ?",
-                             (now, row[0]))
+                conn.execute(
+                    "UPDATE behaviour_runs SET last = MAX(last, ?) WHERE run_id = ?", (now, row[0])
+                )
                 return str(row[0]), bytes(row[1]), float(row[2])
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
 
-    def append(self, run_id: str, at: float, kind: str, server: str, tool: str, *,
-               labels: Iterable[Label] = (), call_seq: int | None = None,
-               directed: bool = False, prints: Iterable[int] = ()) -> int:
+    def append(
+        self,
+        run_id: str,
+        at: float,
+        kind: str,
+        server: str,
+        tool: str,
+        *,
+        labels: Iterable[Label] = (),
+        call_seq: int | None = None,
+        directed: bool = False,
+        prints: Iterable[int] = (),
+    ) -> int:
         try:
             with transaction(self._db()) as conn:
                 cur = conn.execute(
                     "INSERT INTO behaviour_events (run_id, at, kind, server, tool, labels, "
                     "call_seq, directed, prints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, at, kind, server, tool, ",".join(sorted(labels)), call_seq,
-                     int(directed), _pack(prints)))
+                    (
+                        run_id,
+                        at,
+                        kind,
+                        server,
+                        tool,
+                        ",".join(sorted(labels)),
+                        call_seq,
+                        int(directed),
+                        _pack(prints),
+                    ),
+                )
                 seq = cur.lastrowid
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
@@ -101,10 +126,15 @@ class RunStore(TableStore):
 
     def events(self, run_id: str, after: int) -> list[tuple[Any, ...]]:
         try:
-            return self._db().execute(
-                "SELECT seq, at, kind, server, tool, labels, call_seq, directed, prints "
-                "FROM behaviour_events WHERE run_id = ? AND seq > ? ORDER BY seq",
-                (run_id, after)).fetchall()
+            return (
+                self._db()
+                .execute(
+                    "SELECT seq, at, kind, server, tool, labels, call_seq, directed, prints "
+                    "FROM behaviour_events WHERE run_id = ? AND seq > ? ORDER BY seq",
+                    (run_id, after),
+                )
+                .fetchall()
+            )
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
 
@@ -131,7 +161,8 @@ class SharedRun:
         state = self.state
         calls: dict[int, CallRef] = {ref.index: ref for ref in state.calls}
         for seq, at, kind, server, tool, labels, call_seq, directed, blob in self.store.events(
-                run_id, self.cursor):
+            run_id, self.cursor
+        ):
             prints = _unpack(bytes(blob))
             if kind == "user":
                 state.learn_named(prints)
@@ -149,8 +180,7 @@ class SharedRun:
 
     def user(self, text: str, now: float) -> None:
         state = self.sync(now)
-        self.store.append(state.run_id, now, "user", "", "",
-                          prints=state.hasher.of((text,)))
+        self.store.append(state.run_id, now, "user", "", "", prints=state.hasher.of((text,)))
         self.sync(now)
 
     def call(self, server: str, tool: str, now: float) -> CallRef:
@@ -159,12 +189,30 @@ class SharedRun:
         self.sync(now)
         return next(r for r in reversed(state.calls) if r.index == seq)
 
-    def result(self, ref: CallRef, labels: frozenset[Label], result: Any,
-               arguments: Any = None, *, vouch_directed: bool = False) -> None:
+    def result(
+        self,
+        ref: CallRef,
+        labels: frozenset[Label],
+        result: Any,
+        arguments: Any = None,
+        *,
+        vouch_directed: bool = False,
+    ) -> None:
         state = self.sync(ref.at)
-        directed = (vouch_directed and arguments is not None
-                    and state.directed(state.hasher.of_json(arguments)))
-        self.store.append(state.run_id, ref.at, "result", ref.server, ref.tool, labels=labels,
-                          call_seq=ref.index, directed=directed,
-                          prints=state.hasher.of_json(result))
+        directed = (
+            vouch_directed
+            and arguments is not None
+            and state.directed(state.hasher.of_json(arguments))
+        )
+        self.store.append(
+            state.run_id,
+            ref.at,
+            "result",
+            ref.server,
+            ref.tool,
+            labels=labels,
+            call_seq=ref.index,
+            directed=directed,
+            prints=state.hasher.of_json(result),
+        )
         self.sync(ref.at)

@@ -9,6 +9,7 @@ import typer
 from ztmcp import __version__
 from ztmcp.cli import (
     audit_cmd,
+    baseline_cmd,
     demo_cmd,
     eval_cmd,
     grant_cmd,
@@ -71,6 +72,7 @@ def _run(ctx: typer.Context) -> None:
 
 
 audit_cmd.register(app)
+baseline_cmd.register(app)
 demo_cmd.register(app)
 
 eval_cmd.register(app)
