@@ -98,7 +98,9 @@ def test_a_flow_hit_revokes_the_runs_grants(tmp_path: Path) -> None:
         _call("send_money", {"to": "ZZ11EVIL0000001"}),
         Context("bank", 2.0, extra={"run": run, "tools": {}}),
     )
-    assert verdict is not None and verdict.rule == UNTRUSTED_VALUE and should_revoke([verdict])
+    assert verdict is not None and verdict.rule == UNTRUSTED_VALUE
+    assert should_revoke([verdict], FlowCheck.from_table({"revoke": True}, "t").revoke)
+    assert not should_revoke([verdict], FlowCheck().revoke)  # off unless the policy says so
     with GrantStore(tmp_path / "state.db") as store:
         bank = store.add("bank", "send_money", 600, digest=None, why="pay rent")
         other = store.add("notes", "append", 600, digest=None, why="notes")

@@ -27,8 +27,9 @@ TRIGGERS = frozenset(
 )
 
 
-def should_revoke(verdicts: Iterable[Verdict]) -> bool:
-    return any(
+def should_revoke(verdicts: Iterable[Verdict], policy: bool = True) -> bool:
+    """A flow denial under ``[flow] revoke = true`` (``policy``: the check's ``revoke``)."""
+    return policy and any(
         v.check == "flow" and v.action is Action.DENY and v.rule in TRIGGERS for v in verdicts
     )
 

@@ -91,7 +91,15 @@ class Finding:
 class FlowCheck:
     name = "flow"
     KEYS: Final = frozenset(
-        {"untrusted_value", "private_to_unnamed", "trifecta", "exempt", "vouch_directed", "rate"}
+        {
+            "untrusted_value",
+            "private_to_unnamed",
+            "trifecta",
+            "exempt",
+            "vouch_directed",
+            "rate",
+            "revoke",
+        }
     )
 
     def __init__(
@@ -104,6 +112,7 @@ class FlowCheck:
         exempt: Sequence[Exempt] = (),
         vouch_directed: bool = False,
         rates: Sequence[RateLimit] = (),
+        revoke: bool = False,
     ) -> None:
         for key, value in (
             ("untrusted_value", untrusted_value),
@@ -123,6 +132,8 @@ class FlowCheck:
         # for what it returns; the tracker reads this (docs/behaviour.md).
         self.vouch_directed = vouch_directed
         self.rates = tuple(rates)
+        # A denial by this check revokes the run's open grants (ztmcp.behaviour.response).
+        self.revoke = revoke
         self._labels: dict[tuple[str, str, int], frozenset[Label]] = {}
 
     @classmethod
@@ -166,6 +177,12 @@ class FlowCheck:
                     float(item.get("seconds", 60)),
                 )
             )
+        for key in ("vouch_directed", "revoke"):
+            if not isinstance(table.get(key, False), bool):
+                raise PolicyError(
+                    f"{origin}: [flow] {key} must be true or false",
+                    hint=f"for example: {key} = false",
+                )
         try:
             return cls(
                 parse_rules(capabilities, origin),
@@ -173,8 +190,9 @@ class FlowCheck:
                 private_to_unnamed=table.get("private_to_unnamed", "deny"),
                 trifecta=table.get("trifecta", "flag"),
                 exempt=exempt,
-                vouch_directed=bool(table.get("vouch_directed", False)),
+                vouch_directed=table.get("vouch_directed", False),
                 rates=rates,
+                revoke=table.get("revoke", False),
             )
         except ValueError as exc:
             raise PolicyError(f"{origin}: {exc}", hint=f"actions: {', '.join(ACTIONS)}") from None
