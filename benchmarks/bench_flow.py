@@ -6,7 +6,9 @@ into fingerprints. Cases:
 - ``not a sink``: a read tool (the common path): one label lookup, memoised per definition;
 - ``sink, clean``: a public sink whose arguments carry only values the user named;
 - ``sink, denied``: a public sink carrying a value that came only from untrusted content;
-- ``learn a result``: the tracker's side (not on the check's path): fingerprinting a 2 KB result.
+- ``learn a result``: the tracker's side (not on the check's path): fingerprinting a 2 KB result;
+- ``shared sync``: reading the run from ``state.db`` before a check when no other process
+  appended anything (the live wiring's per-call read, see docs/behaviour.md).
 
 Each median is also given as a ratio to the ``envelope`` check on the same message, the
 cheapest check every call already pays.
@@ -20,12 +22,15 @@ import argparse
 import json
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ztmcp.behaviour.capabilities import Label, parse_rules
 from ztmcp.behaviour.run import RunState
+from ztmcp.behaviour.store import RunStore, SharedRun
 from ztmcp.checks.base import Context
 from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.checks.flow import FlowCheck
@@ -106,6 +111,14 @@ def main() -> None:
     out["learn a result"] = {
         "flow_us": round(_median_us(lambda: run.hasher.of((text,)), max(1, args.calls // 20)), 2)
     }
+    with tempfile.TemporaryDirectory() as tmp:
+        shared = SharedRun(RunStore(Path(tmp) / "state.db"), "bench")
+        ref = shared.call("bank", "get_balance", 1.0)
+        shared.result(ref, frozenset({Label.PRIVATE}), "balance 1200 EUR on DE00BENCH0001")
+        out["shared sync"] = {
+            "flow_us": round(_median_us(lambda: shared.sync(2.0), max(1, args.calls // 10)), 2)
+        }
+        shared.store.close()
     out["run fingerprints"] = len(run.seen)
     print(json.dumps(out, indent=2))
 

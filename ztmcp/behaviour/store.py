@@ -64,26 +64,28 @@ class RunStore(TableStore):
         assert conn is not None
         return conn
 
+    _LATEST: Final = (
+        "SELECT run_id, key, started, last FROM behaviour_runs WHERE agent = ? "
+        "ORDER BY last DESC LIMIT 1"
+    )
+
     def current(self, agent: str, now: float, gap: float = IDLE_GAP) -> tuple[str, bytes, float]:
-        """The agent's open run (its last activity within ``gap``), or a new one; touched."""
+        """The agent's open run (its last call within ``gap``), or a new one. A read while
+        the run is open (the check's path); a write transaction only to open a new run."""
         try:
-            with transaction(self._db()) as conn:
-                row = conn.execute(
-                    "SELECT run_id, key, started, last FROM behaviour_runs WHERE agent = ? "
-                    "ORDER BY last DESC LIMIT 1",
-                    (agent,),
-                ).fetchone()
-                if row is None or now - float(row[3]) > gap:
-                    run_id, key, started = secrets.token_hex(8), secrets.token_bytes(32), now
-                    conn.execute(
-                        "INSERT INTO behaviour_runs VALUES (?, ?, ?, ?, ?)",
-                        (run_id, agent, key, now, now),
-                    )
-                    return run_id, key, started
-                conn.execute(
-                    "UPDATE behaviour_runs SET last = MAX(last, ?) WHERE run_id = ?", (now, row[0])
-                )
+            row = self._db().execute(self._LATEST, (agent,)).fetchone()
+            if row is not None and now - float(row[3]) <= gap:
                 return str(row[0]), bytes(row[1]), float(row[2])
+            with transaction(self._db()) as conn:
+                row = conn.execute(self._LATEST, (agent,)).fetchone()  # another process first?
+                if row is not None and now - float(row[3]) <= gap:
+                    return str(row[0]), bytes(row[1]), float(row[2])
+                run_id, key = secrets.token_hex(8), secrets.token_bytes(32)
+                conn.execute(
+                    "INSERT INTO behaviour_runs VALUES (?, ?, ?, ?, ?)",
+                    (run_id, agent, key, now, now),
+                )
+                return run_id, key, now
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
 
@@ -118,6 +120,11 @@ class RunStore(TableStore):
                     ),
                 )
                 seq = cur.lastrowid
+                if kind == "call":  # a call keeps the run open
+                    conn.execute(
+                        "UPDATE behaviour_runs SET last = MAX(last, ?) WHERE run_id = ?",
+                        (at, run_id),
+                    )
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
         if seq is None:
@@ -187,7 +194,10 @@ class SharedRun:
         state = self.sync(now)
         seq = self.store.append(state.run_id, now, "call", server, tool)
         self.sync(now)
-        return next(r for r in reversed(state.calls) if r.index == seq)
+        for ref in reversed(state.calls):
+            if ref.index == seq:
+                return ref
+        raise StateError("state: the call was recorded in another run (the run rotated)")
 
     def result(
         self,
