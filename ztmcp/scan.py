@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.checks.base import Severity
 from ztmcp.detectors import iter_strings, scan_definition, secrets, unicode
 from ztmcp.detectors.findings import RANK, Finding, mask
+
+if TYPE_CHECKING:
+    from ztmcp.behaviour.capabilities import CapabilityRule
 
 # Keys of a manifest and the kind of item each lists.
 KINDS: Final[dict[str, str]] = {
@@ -77,6 +80,8 @@ class Item:
 class Report:
     items: list[Item] = field(default_factory=list)
     source: str | None = None  # the manifest path, when there is one
+    # tool name -> its capability labels and where they came from (ztmcp.behaviour)
+    capabilities: dict[str, str] = field(default_factory=dict)
 
     @property
     def issues(self) -> list[Issue]:
@@ -204,8 +209,12 @@ def _issues(kind: str, name: str, index: int, item: Mapping[str, Any]) -> Iterat
                         f.start, f.end, mask(fields.raw[i][f.start:f.end]))
 
 
-def scan_manifest(manifest: Any, source: str | None = None) -> Report:
-    """Findings per listed item (and for the server instructions) of ``manifest``."""
+def scan_manifest(manifest: Any, source: str | None = None, *, server: str = "*",
+                  rules: Sequence[CapabilityRule] = ()) -> Report:
+    """Findings per listed item (and for the server instructions) of ``manifest``, and each
+    tool's capabilities (``rules``: the policy's ``[[capabilities]]`` tables, if any)."""
+    from ztmcp.behaviour.capabilities import resolve
+
     lists = normalize(manifest)
     report = Report(source=source)
     for key, kind in KINDS.items():
@@ -219,6 +228,8 @@ def scan_manifest(manifest: Any, source: str | None = None) -> Report:
             issues = sorted(_issues(kind, name, index, item),
                             key=lambda i: (-RANK[i.severity], i.field, i.start, i.rule))
             report.items.append(Item(kind, name, index, tuple(issues)))
+            if kind == "tool":
+                report.capabilities[name] = resolve(server, name, item, rules=rules).describe()
     if "instructions" in lists:
         item = {"instructions": lists["instructions"]}
         issues = sorted(_issues("server", "instructions", 0, item),
@@ -242,6 +253,10 @@ def render_text(report: Report, fail_on: Severity = Severity.HIGH) -> str:
             out.append(f"  {issue.severity.value:<8} {issue.rule}{where}: {issue.message}")
             if issue.excerpt:
                 out.append(f"           \u201c{issue.excerpt}\u201d")
+    if report.capabilities:
+        out.append("\ncapabilities (labels, and where they came from):")
+        for name, labels in report.capabilities.items():
+            out.append(f"  {_escape(name)}: {labels}")
     blocking = report.at_least(fail_on)
     names = sorted({f"{i.kind} {_escape(i.name)}" for i in blocking})
     out.append("")
@@ -257,7 +272,10 @@ def render_json(report: Report) -> str:
     doc = {
         "source": report.source,
         "items": [{"kind": item.kind, "name": item.name, "index": item.index,
-                   "findings": [i.as_dict() for i in item.issues]} for item in report.items],
+                   "findings": [i.as_dict() for i in item.issues],
+                   **({"capabilities": report.capabilities[item.name]}
+                      if item.kind == "tool" and item.name in report.capabilities else {})}
+                  for item in report.items],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
 

@@ -9,6 +9,7 @@ import typer
 from ztmcp import __version__
 from ztmcp.cli import (
     audit_cmd,
+    baseline_cmd,
     demo_cmd,
     doctor_cmd,
     eval_cmd,
@@ -93,6 +94,7 @@ def _run(ctx: typer.Context) -> None:
 
 
 audit_cmd.register(app)
+baseline_cmd.register(app)
 demo_cmd.register(app)
 
 eval_cmd.register(app)

@@ -26,7 +26,18 @@ def register(app: typer.Typer) -> None:
         """Measure the detectors: per kind TP/FP/TN/FN, TPR, FPR; recall per attack and source."""
         from ztmcp.cli.render import fail
         from ztmcp.evaluation import evaluate, render_text
+        from ztmcp.evaluation_traces import evaluate_traces, is_trace_file, render_traces
 
+        if files and all(is_trace_file(f) for f in files):  # agent-run traces (behaviour.md)
+            try:
+                traces = evaluate_traces(files)
+            except ZtmcpError as exc:
+                fail(exc)
+            if as_json:
+                echo(json.dumps(traces.as_dict(), indent=2, sort_keys=True))
+            else:
+                echo(render_traces(traces, errors=errors))
+            return
         try:
             report = evaluate(files)
         except ZtmcpError as exc:

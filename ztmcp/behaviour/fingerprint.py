@@ -1,0 +1,94 @@
+"""Fingerprints of distinctive values: keyed hashes, never the plaintext.
+
+A *distinctive value* is what a data flow can be recognised by when it reappears in a later
+call's arguments: an identifier-like token (a letter and a digit, ``@``, ``.``, ``/`` or ``_``:
+account numbers, addresses, URLs, ids) of at least ``MIN_TOKEN`` characters (bare numbers,
+amounts and dates are too common to tie one call to another), or a run
+of ``NGRAM`` consecutive words (free text copied along). Common words alone never count: they
+would tie every message to every other. Each value is hashed with BLAKE2b under the run's own
+random key and truncated to 64 bits, so the run state holds no text and cannot be matched
+against a dictionary without the key (docs/behaviour.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, Final
+
+MIN_TOKEN: Final = 4
+NGRAM: Final = 3
+MAX_TEXT: Final = 1 << 20  # characters fingerprinted per value; the rest is refused upstream
+_TOKEN: Final = re.compile(r"[\w][\w.@/:+\-]*[\w]|\w")
+_DISTINCT: Final = re.compile(r"[\d@./_]")
+_LETTER: Final = re.compile(r"[^\W\d_]")
+_WORD: Final = re.compile(r"[a-z]{2,}")
+
+
+def texts(value: Any, depth: int = 0) -> Iterator[str]:
+    """Every string and number in a JSON value (not its keys: they name fields, the schema's
+    words, and would tie every call with the same schema together)."""
+    if depth > 64:
+        raise ValueError("value nested too deeply to fingerprint")
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int | float):
+        yield repr(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from texts(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from texts(item, depth + 1)
+
+
+def values(text: str) -> Iterator[str]:
+    """The distinctive values of one text (lower-cased, trailing punctuation dropped)."""
+    if len(text) > MAX_TEXT:
+        raise ValueError("text too long to fingerprint")
+    lowered = text.lower()
+    words: list[str] = []
+    for match in _TOKEN.finditer(lowered):
+        token = match.group().rstrip(".:/")
+        if len(token) >= MIN_TOKEN and _DISTINCT.search(token) and _LETTER.search(token):
+            yield token
+            # a URL or address also counts without its scheme and path
+            host = token.split("://", 1)[-1].split("/", 1)[0]
+            if host != token and len(host) >= MIN_TOKEN:
+                yield host
+        if _WORD.fullmatch(token):
+            words.append(token)
+        else:
+            words.append("")  # a value breaks a phrase
+    run: list[str] = []
+    for word in words:
+        if not word:
+            run.clear()
+            continue
+        run.append(word)
+        if len(run) >= NGRAM:
+            yield " ".join(run[-NGRAM:])
+
+
+class Keyed:
+    """The hasher of one run."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("a fingerprint key has at least 16 bytes")
+        self._key = key
+
+    def one(self, value: str) -> int:
+        digest = hashlib.blake2b(value.encode(), key=self._key, digest_size=8).digest()
+        return int.from_bytes(digest, "big")
+
+    def of(self, items: Iterable[str]) -> frozenset[int]:
+        return frozenset(self.one(v) for text in items for v in values(text))
+
+    def of_json(self, value: Any) -> frozenset[int]:
+        return self.of(texts(value))
