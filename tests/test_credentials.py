@@ -176,6 +176,23 @@ def test_the_store_keeps_names_only_and_deletes(
     assert store.names() == ["b-token"] and not store.exists("a.token")
 
 
+def test_the_secret_index_is_private_to_the_user(
+    memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    """Which secrets exist is not for other local users (issue 24): 0600, whatever the umask."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        store = SecretStore(tmp_path / "state" / "secrets.json")
+        store.set("a-token", "value-a")
+        store.set("b-token", "value-b")  # rewritten, still private
+    finally:
+        os.umask(old)
+    assert (tmp_path / "state" / "secrets.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+
+
 @pytest.mark.parametrize(
     ("name", "value", "needle"),
     [

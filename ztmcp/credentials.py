@@ -24,7 +24,6 @@ validation never pay for it.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -288,10 +287,11 @@ class SecretStore:
         return sorted(set(names))
 
     def _write_names(self, names: Iterable[str]) -> None:
-        self.index.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.index.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"names": sorted(set(names))}, indent=1) + "\n", "utf-8")
-        os.replace(tmp, self.index)
+        from ztmcp.state.paths import write_atomic
+
+        self.index.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        body = json.dumps({"names": sorted(set(names))}, indent=1) + "\n"
+        write_atomic(self.index, body.encode("utf-8"), mode=0o600)  # private to the user
 
     def get(self, name: str) -> str:
         value = _keyring_call("read", lambda kr: kr.get_password(SERVICE, check_name(name)))

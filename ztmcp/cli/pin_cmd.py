@@ -19,10 +19,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,21 +140,14 @@ def _read_manifest(path: Path) -> Manifest:
 
 
 def _write_atomic(path: Path, text: str | bytes) -> None:
+    from ztmcp.state.paths import write_atomic
+
     data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_atomic(path, data)
     except OSError as exc:
         raise PinError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise PinError(f"{path}: cannot write ({exc.strerror})") from None
-        raise
 
 
 def _now() -> str:
@@ -349,7 +340,6 @@ def _first_seen(name: str) -> list[FirstSeen]:
         return [f for f in store.all() if f.server == name]
 
 
-
 def _pin_json(pin: Pin) -> dict[str, object]:
     """A pin for ``ztmcp pins --json``: what the table shows, item digests included."""
     return {
@@ -364,6 +354,7 @@ def _pin_json(pin: Pin) -> dict[str, object]:
         "prompts": dict(pin.prompts),
         "resourceTemplates": dict(pin.resource_templates),
     }
+
 
 def register(app: typer.Typer) -> None:
     """Add ``manifest``, ``pin``, ``pins``, ``unpin`` and ``diff`` to ``app``."""
@@ -743,8 +734,10 @@ def register(app: typer.Typer) -> None:
                     note = (note + "; " if note else "") + (
                         f"showing what ztmcp run observed ({when}, {record.seen}x{stale})"
                     )
-            lines = [] if observed is None else drift_lines(
-                pin, pinned, observed, kinds=kinds, server=kinds is None
+            lines = (
+                []
+                if observed is None
+                else drift_lines(pin, pinned, observed, kinds=kinds, server=kinds is None)
             )
             lines += egress  # the sandbox profile drifts like a tool: docs/sandbox.md
         except ZtmcpError as exc:

@@ -15,6 +15,7 @@ from ztmcp.clients import formats, wrap
 from ztmcp.clients.jsonc import ConfigError
 from ztmcp.clients.rules import ConfigFile
 from ztmcp.clients.wrap import Action, Backup, Backups, Step
+from ztmcp.state import paths
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _write(path: Path, data: bytes, read: bytes) -> None:
                 f"{path} changed while ztmcp was editing it; nothing was written",
                 hint="run the command again",
             )
-        wrap.write_atomic(path, data)
+        paths.write_atomic(path, data)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
 

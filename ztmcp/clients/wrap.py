@@ -2,7 +2,7 @@
 
 ``plan_wrap`` and ``plan_unwrap`` are pure: servers in, one ``Step`` per server out (what to
 write, or why it is left alone). ``wrap_text``/``unwrap_text`` turn steps into new file text
-through ``formats.rewrite``. The edges (``Backups``, ``write_atomic``) keep the original bytes
+through ``formats.rewrite``. The edges (``Backups``, ``paths.write_atomic``) keep the original bytes
 in ztmcp's state so ``unwrap`` restores the file byte for byte when it has not changed since.
 """
 
@@ -14,7 +14,6 @@ import difflib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -311,7 +310,7 @@ class Backups:
         }
         try:
             paths.private_dir(self.directory)
-            write_atomic(self._file(config), json.dumps(body, indent=1).encode(), mode=0o600)
+            paths.write_atomic(self._file(config), json.dumps(body, indent=1).encode(), mode=0o600)
         except OSError as exc:
             raise ConfigError(
                 f"cannot keep a copy of {config} in {self.directory}: {exc.strerror}",
@@ -321,27 +320,3 @@ class Backups:
     def drop(self, config: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._file(config).unlink()
-
-
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` in one rename, keeping its permissions."""
-    target = path.resolve() if path.is_symlink() else path
-    if mode is None:
-        try:
-            mode = target.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            mode = 0o600
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".ztmcp", dir=target.parent)
-    try:
-        os.fchmod(fd, mode)
-        paths.write_all(fd, data)
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        os.replace(temp, target)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
