@@ -92,6 +92,11 @@ def test_error_codes() -> None:
         (b'{"id":"abc","jsonrpc":"2.0"', "abc"),
         (b'{"jsonrpc":"2.0","method":"x","params":{"id":7', None),  # nested id is not ours
         (b"garbage", None),
+        # after nested members (the proxy fuzzer's case: an over-deep request whose id came
+        # after its params was answered with a null id)
+        (b'{"method":"prompts/list","params":{},"id":"","d":[[[[[[', ""),
+        (b'{"params":{"id":5,"s":"}\\"]"},"id":7,"d":[[[[', 7),
+        (b'{"params":{"id":5},"d":[[[[', None),
     ],
 )
 def test_recover_id(prefix: bytes, expected: object) -> None:

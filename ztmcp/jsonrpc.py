@@ -499,16 +499,47 @@ _ID_PREFIX = re.compile(rb'^(?:\xef\xbb\xbf)?\s*\{[^{}\[\]]*?"id"\s*:\s*' + _ID_
 _ID_SUFFIX = re.compile(rb'[,{]\s*"id"\s*:\s*' + _ID_VALUE + rb"\s*\}\s*$")
 
 
+_ID_AFTER_COLON = re.compile(rb"\s*:\s*" + _ID_VALUE)
+
+
+def _top_level_id(data: bytes) -> bytes | None:
+    """The raw value of a top-level ``"id"`` member that follows nested members (``"params":
+    {…}, "id": 7``), found by walking strings and brackets in ``data`` (bounded by its
+    length); None when the bytes read do not reach one."""
+    depth, i, n = 0, 0, len(data)
+    while i < n:
+        c = data[i]
+        if c == 0x22:  # a string: find its end, skipping escapes
+            j = i + 1
+            while j < n and data[j] != 0x22:
+                j += 2 if data[j] == 0x5C else 1
+            if j >= n:
+                return None
+            if depth == 1 and data[i : j + 1] == b'"id"':
+                member = _ID_AFTER_COLON.match(data, j + 1)
+                if member is not None:
+                    return member.group(1)
+            i = j + 1
+            continue
+        if c in b"{[":
+            depth += 1
+        elif c in b"}]":
+            depth -= 1
+        i += 1
+    return None
+
+
 def recover_id(prefix: bytes, suffix: bytes = b"") -> str | int | None:
     """The request id of an unusable message, when its first or last bytes reveal one.
 
     Only an id ``parse`` itself would accept: valid UTF-8, no lone surrogate, a safe integer.
     """
     match = _ID_PREFIX.match(prefix[:4096]) or _ID_SUFFIX.search((suffix or prefix)[-4096:])
-    if not match:
+    found = match.group(1) if match else _top_level_id(prefix[:4096])
+    if found is None:
         return None
     try:
-        value = _DECODER.decode(match.group(1).decode("utf-8"))
+        value = _DECODER.decode(found.decode("utf-8"))
     except ValueError:  # invalid UTF-8 or JSON, or an integer beyond the safe range
         return None
     if isinstance(value, str):
