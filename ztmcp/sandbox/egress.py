@@ -52,12 +52,6 @@ from ztmcp.state import paths as state_paths
 POLICY_KEY: Final = "allow_net"
 MAX_SCAN_BYTES: Final = 4 << 20  # an intercepted body larger than this is refused, not skipped
 START_TIMEOUT: Final = 30.0
-_MITM_ADDONS: Final = (
-    ("core", "Core"),
-    ("proxyserver", "Proxyserver"),
-    ("next_layer", "NextLayer"),
-    ("tlsconfig", "TlsConfig"),
-)
 
 Post = Callable[[dict[str, Any]], None]
 
@@ -518,62 +512,34 @@ class EgressGate:
             server.close()
 
     async def _mitm(self) -> None:
-        import importlib
-
-        from mitmproxy import options
-        from mitmproxy.master import Master
-
-        assert self._stop is not None and self._mitm_ready is not None
-        logging.getLogger("mitmproxy").propagate = False
+        from ztmcp.adapters import regular
         from ztmcp.sandbox import ca
 
+        assert self._stop is not None and self._mitm_ready is not None
         intercept = self.addon.intercept
         # mitmproxy's certificate store: the ztmcp CA in ztmcp's state (0600), never ~/.mitmproxy
         confdir = intercept.confdir if intercept else ca.ensure(state_paths.home()).confdir
-        opts: Any = options.Options(confdir=str(confdir))
-        master: Any = Master(opts)
-        master.addons.add(
-            *(
-                getattr(importlib.import_module(f"mitmproxy.addons.{m}"), n)()
-                for m, n in _MITM_ADDONS
-            )
-        )
-        master.addons.add(self.addon)
-        opts.update(
-            mode=["regular"],
-            listen_host="127.0.0.1",
-            listen_port=0,
-            connection_strategy="lazy",  # a refused CONNECT never opens a connection
+        settings: dict[str, Any] = {
             # Without interception, allowed tunnels are relayed as bytes; with it, every tunnel
             # is decrypted (a refused one never gets this far; a refused SNI is ignored, then
-            # killed by tcp_message like any other).
-            ignore_hosts=[] if intercept else [".*"],
-            show_ignored_hosts=True,  # … as TCP flows, so they are counted and closed visibly
-            http3=False,
-            rawtcp=False,
-        )
+            # killed by tcp_message like any other). "lazy" connections: a refused CONNECT
+            # never opens one.
+            "ignore_hosts": [] if intercept else [".*"],
+            "show_ignored_hosts": True,  # … as TCP flows, so they are counted and closed visibly
+        }
         if intercept is not None and intercept.upstream_ca is not None:
-            opts.update(ssl_verify_upstream_trusted_ca=str(intercept.upstream_ca))
-        run = asyncio.create_task(master.run())
-        proxy = master.addons.get("proxyserver")
-        for _ in range(int(START_TIMEOUT * 100)):
-            await asyncio.sleep(0.01)
-            if run.done() or proxy.listen_addrs() or self._stop.is_set():
-                break
-        addrs = proxy.listen_addrs()
-        if not addrs:
+            settings["ssl_verify_upstream_trusted_ca"] = str(intercept.upstream_ca)
+        master = regular.build(confdir, self.addon, **settings)
+        run, port = await regular.start(master, stopped=self._stop.is_set)
+        if port is None:
             if not self._stop.is_set():
                 self._failure = "mitmproxy did not listen"
                 _say(f"the egress gate failed ({self._failure}): the sandbox has no network")
-            master.shutdown()
             return
-        self.port = int(addrs[0][1])
+        self.port = port
         self._mitm_ready.set()
         await self._stop.wait()
-        await proxy.servers.update([])
-        master.shutdown()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(run, 5)
+        await regular.stop(master, run)
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         assert self._mitm_ready is not None

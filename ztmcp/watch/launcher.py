@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import logging
 import os
 import re
 import shutil
@@ -26,12 +24,11 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from ztmcp import identity
 from ztmcp.errors import UsageError
 from ztmcp.sandbox import ca
-from ztmcp.sandbox.egress import _MITM_ADDONS
 from ztmcp.state import paths as state_paths
 from ztmcp.state.audit import AuditLog
 from ztmcp.watch.addon import Resolve, WatchAddon
@@ -115,48 +112,23 @@ class Proxy:
             self._ready.set()
 
     async def _serve(self) -> None:
-        from mitmproxy import options
-        from mitmproxy.master import Master
+        from ztmcp.adapters import regular
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        logging.getLogger("mitmproxy").propagate = False
-        opts: Any = options.Options(confdir=str(self.confdir))
-        master: Any = Master(opts)
-        master.addons.add(
-            *(
-                getattr(importlib.import_module(f"mitmproxy.addons.{m}"), n)()
-                for m, n in _MITM_ADDONS
-            )
-        )
-        master.addons.add(self.addon)
-        opts.update(
-            mode=["regular"],
-            listen_host="127.0.0.1",
-            listen_port=0,
-            connection_strategy="lazy",
-            http3=False,
-            rawtcp=False,
+        master = regular.build(
+            self.confdir,
+            self.addon,
             ssl_verify_upstream_trusted_ca=str(self.upstream_ca or _system_cafile()),
         )
-        run = asyncio.create_task(master.run())
-        proxy = master.addons.get("proxyserver")
-        for _ in range(int(START_TIMEOUT * 100)):
-            await asyncio.sleep(0.01)
-            if run.done() or proxy.listen_addrs():
-                break
-        addrs = proxy.listen_addrs()
-        if not addrs:
+        run, port = await regular.start(master)
+        if port is None:
             self._failure = "mitmproxy did not listen"
-            master.shutdown()
             return
-        self.port = int(addrs[0][1])
+        self.port = port
         self._ready.set()
         await self._stop.wait()
-        await proxy.servers.update([])
-        master.shutdown()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(run, 5)
+        await regular.stop(master, run)
 
     def close(self) -> None:
         loop, stop = self._loop, self._stop
