@@ -74,12 +74,11 @@ def detail(session: Session, msg: Message, denial: Verdict) -> dict[str, Any]:
     listed = session.surface.tools.get(tool)
     arguments = msg.params.get("arguments")
     shown = preview.arguments(arguments if isinstance(arguments, dict) else None)
-    raw = os.environ.get(AGENT_ENV, "").strip()
-    # `ztmcp watch` passes its identity as JSON (ztmcp.identity); a plain name is shown as set.
-    from ztmcp.identity import from_env
+    agent = os.environ.get(AGENT_ENV, "").strip()
+    if agent.startswith("{"):  # `ztmcp watch` passes its identity as JSON (ztmcp.identity)
+        from ztmcp.identity import from_env
 
-    watched = from_env() if raw.startswith("{") else {}
-    agent = str(watched.get("gen_ai.agent.name", raw if not watched else "?"))
+        agent = str(from_env().get("gen_ai.agent.name", "?"))
     return {
         "description": preview.description(listed if isinstance(listed, dict) else None),
         "arguments": shown.text,

@@ -379,26 +379,20 @@ class JsonRelay(FramedRelay[JsonValue | Gap | Oversize]):
             decision = self._settle(decision)
             if decision.forward:
                 out.append(decision.forward)
-        if not chunk and not self._answered and self._answer_missing():
+        if not chunk and not self._answered and posted_id(self._flow.request) is not None:
             # A JSON body must carry the answer to the POSTed request; it ended without one
             # that could be checked (every value in it was refused or dropped): the client
             # is answered rather than left waiting.
+            self._addon.post(
+                {
+                    "event": "http.refused",
+                    "ztmcp.conversation": self._conv.number,
+                    "rule": "json.unanswered",
+                    "reason": "the server's JSON body ended without a usable answer",
+                }
+            )
             out.extend(self._answer_waiting())
         return [piece for piece in out if piece]
-
-    def _answer_missing(self) -> bool:
-        request = self._flow.request
-        if request.method.upper() != "POST" or posted_id(request) is None:
-            return False
-        self._addon.post(
-            {
-                "event": "http.refused",
-                "ztmcp.conversation": self._conv.number,
-                "rule": "json.unanswered",
-                "reason": "the server's JSON body ended without a usable answer to the request",
-            }
-        )
-        return True
 
     def _addressed(self, raw: bytes) -> bytes | None:
         """An error with ``"id": null`` in the answer to a POSTed request is about that request
