@@ -78,10 +78,16 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
 
 
 def asked_tool(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The tool the model asks for: the first offered (its arguments fixed per name)."""
+    """The tool the model asks for: the first offered. ``echo`` is asked to echo the last user
+    message (so two turns ask for the same tool with different arguments); any other tool
+    gets ``TOOL_ARGS``."""
     tools = body.get("tools") or [{}]
     name = tools[0].get("function", tools[0]).get("name", "get_weather")
-    return name, ({"message": "hello"} if name == "echo" else TOOL_ARGS)
+    if name != "echo":
+        return name, TOOL_ARGS
+    users = [m.get("content") for m in body.get("messages", []) if m.get("role") == "user"]
+    last = users[-1] if users and isinstance(users[-1], str) else "hello"
+    return name, {"message": last}
 
 
 def _openai_turn(body: dict[str, Any]) -> tuple[str | None, bool]:

@@ -10,31 +10,16 @@ provider is adding a row to ``ROUTES``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ztmcp.watch.digests import arguments_digest, digest
+
 MAX_ARGUMENT_CHARS: Final = 1 << 20  # streamed tool-call arguments kept to digest, per call
 MAX_TOOL_CALLS: Final = 256
-
-
-def digest(value: Any) -> str:
-    """SHA-256 of a JSON value's canonical form (the same for a model's arguments and MCP's)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def arguments_digest(arguments: Any) -> str:
-    """A tool call's arguments, given as a JSON text (OpenAI) or a value (Anthropic, Gemini)."""
-    if isinstance(arguments, str):
-        try:
-            return digest(json.loads(arguments or "{}"))
-        except ValueError:
-            return hashlib.sha256(arguments.encode()).hexdigest()
-    return digest(arguments if arguments is not None else {})
 
 
 @dataclass(frozen=True, slots=True)

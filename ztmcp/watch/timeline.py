@@ -16,16 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from ztmcp.watch.providers import digest
+from ztmcp.watch.digests import ARGS_FIELD, mcp_call_fields
+
+__all__ = ["AGENT_FIELD", "ARGS_FIELD", "mcp_call_fields", "timeline"]
 
 AGENT_FIELD: Final = "gen_ai.agent.name"
-ARGS_FIELD: Final = "gen_ai.tool.call.arguments_sha256"
-
-
-def mcp_call_fields(params: Any) -> dict[str, Any]:
-    """The field the runtime adds to an MCP ``tools/call`` record so it can be linked."""
-    arguments = params.get("arguments") if isinstance(params, dict) else None
-    return {ARGS_FIELD: digest(arguments if arguments is not None else {})}
 
 
 def _is_mcp_call(record: dict[str, Any]) -> bool:
