@@ -42,7 +42,7 @@ from ztmcp.jsonrpc import (
     recover_id,
     tool_error_result,
 )
-from ztmcp.watch.digests import mcp_call_fields
+from ztmcp.tool_arguments import mcp_call_fields
 
 MAX_PENDING: Final = 10_000
 FAULT_RULE: Final = "session.fault"  # the rule of a refusal caused by ztmcp's own failure

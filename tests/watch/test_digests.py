@@ -18,7 +18,7 @@ from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.jsonrpc import Direction
 from ztmcp.session import Session
 from ztmcp.state.audit import AuditLog, read_records
-from ztmcp.watch.digests import ARGS_FIELD, arguments_digest, digest, mcp_call_fields
+from ztmcp.tool_arguments import ARGS_FIELD, arguments_digest, digest, mcp_call_fields
 
 SAFE = 2**53 - 1
 keys = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8)

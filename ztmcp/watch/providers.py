@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ztmcp.watch.digests import arguments_digest, digest
+from ztmcp.tool_arguments import arguments_digest, digest
 
 MAX_ARGUMENT_CHARS: Final = 1 << 20  # streamed tool-call arguments kept to digest, per call
 MAX_TOOL_CALLS: Final = 256

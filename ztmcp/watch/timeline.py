@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from ztmcp.watch.digests import ARGS_FIELD, mcp_call_fields
+from ztmcp.tool_arguments import ARGS_FIELD, mcp_call_fields
 
 __all__ = ["AGENT_FIELD", "ARGS_FIELD", "mcp_call_fields", "timeline"]
 
