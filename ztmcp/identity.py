@@ -273,10 +273,12 @@ def contradiction(name: str, seen: tuple[KnownClient, Launcher] | None) -> str |
     says = claimed(name)
     if seen is None or says is None or says is seen[0]:
         return None
+    from ztmcp.terminal import safe  # one line, nothing in it acts on a terminal
+
     client, launcher = seen
     return (
-        f"clientInfo.name {name[:80]!r} claims {says.name}, but ztmcp run was launched by "
-        f"{client.name} (pid {launcher.pid}, {launcher.program})"
+        f"clientInfo.name '{safe(name[:80])}' claims {says.name}, but ztmcp run was launched "
+        f"by {client.name} (pid {launcher.pid}, {safe(launcher.program[:60])})"
     )
 
 

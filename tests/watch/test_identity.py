@@ -90,6 +90,9 @@ def test_only_a_known_client_against_another_known_client_contradicts() -> None:
     assert line is not None and "\n" not in line
     assert "cursor" in line and "claude-code" in line and "pid 100" in line
     assert contradiction("claude-code", seen) is None
+    odd = recognise((Launcher(7, "no\nde\x1b[2J", ("/opt/bin/claude",)),))
+    shown = contradiction("cursor\n", odd)  # a trailing newline still names Cursor
+    assert shown is not None and shown.isprintable() and "\\u001b" in shown
     assert contradiction("my-own-client", seen) is None  # unknown: nothing to contradict
     assert contradiction("cursor-vscode", None) is None  # no known launcher
 
