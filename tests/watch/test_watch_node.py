@@ -102,7 +102,7 @@ def test_the_npm_openai_client_through_watch_equals_direct(
     assert _json(watched.stdout) == _json(direct.stdout)
     assert len(server.seen) - before == 3  # every call went through ztmcp, none direct
     shown = subprocess.run(
-        [sys.executable, "-m", "ztmcp", "audit", "show", "--agent", "node-agent", "--json"],
+        [sys.executable, "-m", "ztmcp", "audit", "show", "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -121,6 +121,7 @@ def test_the_npm_openai_client_through_watch_equals_direct(
         assert (call["gen_ai.usage.input_tokens"], call["gen_ai.usage.output_tokens"]) == (11, 7)
         assert [t["name"] for t in call["gen_ai.request.tools"]] == ["get_weather"]
         assert call["process.executable.path"] == str(Path(node.node).resolve())
+        assert call["gen_ai.agent.name"] == "node-agent"
     first, second, streamed = calls
     asked = [{"id": "call_1", "name": "get_weather", "arguments_sha256": digest(TOOL_ARGS)}]
     assert first["gen_ai.response.tool_calls"] == asked
