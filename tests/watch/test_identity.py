@@ -1,8 +1,9 @@
 """A ``clientInfo`` that contradicts the client ztmcp observed launching ``ztmcp run``.
 
-Pure rules on made-up process chains, the check on real parsed messages, and an e2e: a real
-MCP SDK client, run as ``python …/claude/cli.py`` (how ``node …/claude`` looks), says it is
-Cursor; the audit has the ``initialize`` flagged (forwarded) with the one-line explanation.
+Pure rules on made-up process chains, the check on real parsed messages, and an e2e: a client
+run as ``node …/claude/cli.js`` (how Claude Code runs from npm; and a real MCP SDK client as
+``python …/claude/cli.py``) says it is Cursor; the audit has the ``initialize`` flagged
+(forwarded) with the one-line explanation.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ztmcp.identity import (
 from ztmcp.jsonrpc import Direction, parse
 
 CLIENT = Path(__file__).with_name("client_as.py")
+NODE_CLIENT = Path(__file__).with_name("client_as.cjs")
 
 
 def _chain(*paths: tuple[str, ...]) -> tuple[Launcher, ...]:
@@ -150,15 +152,23 @@ def test_launchers_reads_the_real_process_chain_without_arguments(tmp_path: Path
     assert "subprocess.call" not in json.dumps(chain)  # never the rest of a command line
 
 
-def _run_as(tmp_path: Path, client_name: str) -> list[dict[str, object]]:
+def _run_as(tmp_path: Path, client_name: str, runtime: str = "python") -> list[dict[str, object]]:
     from tests.e2e.peers import install
 
-    launcher = tmp_path / "claude" / "cli.py"  # how `node …/claude` looks to ztmcp run
-    launcher.parent.mkdir(exist_ok=True)
-    shutil.copy(CLIENT, launcher)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    if runtime == "node":  # `node …/claude/cli.js`, as Claude Code runs from npm
+        node = shutil.which("node")
+        if node is None:
+            pytest.skip("no node on PATH")
+        launcher = tmp_path / "claude" / "cli.js"
+        source, command = NODE_CLIENT, [node, str(launcher), client_name, sys.executable]
+    else:  # `python …/claude/cli.py`: the same shape, an interpreter running a script
+        launcher = tmp_path / "claude" / "cli.py"
+        source, command = CLIENT, [sys.executable, str(launcher), client_name]
+    launcher.parent.mkdir(exist_ok=True)
+    shutil.copy(source, launcher)
     done = subprocess.run(
-        [sys.executable, str(launcher), client_name, *install().everything],
+        [*command, *install().everything],
         capture_output=True,
         text=True,
         timeout=90,
@@ -177,8 +187,11 @@ def _run_as(tmp_path: Path, client_name: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
 
 
-def test_a_client_claiming_to_be_cursor_launched_by_claude_is_flagged(tmp_path: Path) -> None:
-    records = _run_as(tmp_path, "cursor-vscode")
+@pytest.mark.parametrize("runtime", ["python", "node"])
+def test_a_client_claiming_to_be_cursor_launched_by_claude_is_flagged(
+    tmp_path: Path, runtime: str
+) -> None:
+    records = _run_as(tmp_path, "cursor-vscode", runtime)
     start = next(r for r in records if r.get("event") == "session.start")
     assert "identity" in start["checks"]
     init = next(
@@ -188,6 +201,8 @@ def test_a_client_claiming_to_be_cursor_launched_by_claude_is_flagged(tmp_path: 
     (verdict,) = init["verdicts"]
     assert verdict["rule"] == "identity.client_mismatch" and verdict["action"] == "flag"
     assert "claims cursor" in verdict["reason"] and "launched by claude-code" in verdict["reason"]
+    program = "node" if runtime == "node" else Path(sys.executable).resolve().name
+    assert f", {program})" in verdict["reason"]
 
 
 def test_a_client_that_is_who_it_says_is_not_flagged(tmp_path: Path) -> None:
