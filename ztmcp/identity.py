@@ -186,8 +186,12 @@ KNOWN_CLIENTS: Final = (
         r"|Visual Studio Code[^/]*\.app/",
     ),
     _client("windsurf", r"windsurf(-client)?", r"(^|/)[Ww]indsurf( Helper[^/]*)?(/|\.app/|$)"),
-    _client("codex", r"codex(-mcp-client)?", r"(^|/)codex(\.js)?$|@openai/codex/"),
-    _client("gemini-cli", r"gemini-cli(-mcp-client)?", r"(^|/)gemini(\.js)?$|@google/gemini-cli/"),
+    _client(
+        "codex",
+        r"codex(-mcp-client)?",
+        r"(^|/)codex(-[a-z0-9_]+(-[a-z0-9_]+)*)?(\.js)?$|(^|/)codex/bin/",
+    ),
+    _client("gemini-cli", r"gemini-cli(-mcp-client)?", r"(^|/)gemini(\.js)?$|(^|/)gemini-cli/"),
     _client("zed", r"zed", r"(^|/)(zed|zed-editor|zeditor|Zed)$|Zed\.app/"),
     _client("goose", r"goose", r"(^|/)(goose|goosed|Goose)$|Goose\.app/"),
 )

@@ -53,6 +53,10 @@ NPX = ("/usr/bin/node", "npm exec", "/usr/lib/node_modules/npm/bin/npx-cli.js")
         (("/tmp/.mount_Cursor1/Cursor.AppImage", "cursor"), "cursor"),
         (("/usr/share/code/code", "/usr/share/code/code"), "vscode"),
         (("/usr/bin/node", "node", "/x/node_modules/@openai/codex/bin/codex.js"), "codex"),
+        (("/x/@openai/codex/bin/codex-x86_64-unknown-linux-musl", "codex"), "codex"),
+        (("/usr/bin/node", "node", "/x/@google/gemini-cli/dist/index.js"), "gemini-cli"),
+        (("/home/u/.local/bin/gemini", "gemini"), "gemini-cli"),
+        (("/home/u/src/codex-notes/app.py", "x"), None),
         (
             ("/usr/bin/python3.12", "python", "/home/u/code/agent/main.py"),
             None,
