@@ -189,7 +189,7 @@ KNOWN_CLIENTS: Final = (
     _client(
         "codex",
         r"codex(-mcp-client)?",
-        r"(^|/)codex(-[a-z0-9_]+(-[a-z0-9_]+)*)?(\.js)?$|(^|/)codex/bin/",
+        r"(^|/)codex(-[a-z0-9_-]+)?(\.js)?$|(^|/)codex/bin/",
     ),
     _client("gemini-cli", r"gemini-cli(-mcp-client)?", r"(^|/)gemini(\.js)?$|(^|/)gemini-cli/"),
     _client("zed", r"zed", r"(^|/)(zed|zed-editor|zeditor|Zed)$|Zed\.app/"),
