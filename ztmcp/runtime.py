@@ -236,6 +236,10 @@ def build(
     server = name or transport.default_name
     mode = Mode.MONITOR if monitor else policy.mode
     checks = build_checks(policy)
+    if isinstance(transport, Stdio):  # flags a clientInfo that contradicts who launched us
+        from ztmcp.identity import client_identity_checks
+
+        checks.extend(client_identity_checks())
     for text in start_notices(checks, server):  # e.g. pins: an unapproved lock, once
         say(text)
     audit = AuditLog.create(paths.audit_dir(), server)

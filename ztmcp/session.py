@@ -42,6 +42,7 @@ from ztmcp.jsonrpc import (
     recover_id,
     tool_error_result,
 )
+from ztmcp.tool_arguments import mcp_call_fields
 
 MAX_PENDING: Final = 10_000
 FAULT_RULE: Final = "session.fault"  # the rule of a refusal caused by ztmcp's own failure
@@ -694,6 +695,8 @@ class Session:
         tool = about.tool_name
         if tool is not None:
             event["gen_ai.tool.name"] = tool[:200]
+            if msg.kind is Kind.REQUEST:  # links the call to the model turn that asked for it
+                event.update(mcp_call_fields(msg.params))
         if about.is_modern:
             version = about.params["_meta"].get(MODERN_VERSION_KEY)
             event["mcp.protocol.version"] = version if isinstance(version, str) else None

