@@ -38,6 +38,8 @@ RUN_DIR: Final = "/run/ztmcp"
 EGRESS_SOCKET: Final = f"{RUN_DIR}/egress.sock"
 BRIDGE_SCRIPT: Final = f"{RUN_DIR}/bridge.py"
 CA_BUNDLE: Final = f"{RUN_DIR}/ca-bundle.pem"
+AUDIT_SOCKET: Final = f"{RUN_DIR}/netaudit.sock"
+AUDIT_FILTER: Final = f"{RUN_DIR}/netfilter.bpf"
 
 SYSTEM_DIRS: Final = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 PRIVATE_DIRS: Final = ("/tmp", "/var/tmp", "/run")
@@ -333,9 +335,11 @@ def plan(
     egress_socket: Path | None,
     secret: Callable[[str], str],
     ca_bundle: Path | None = None,
+    audit: tuple[Path, Path, int] | None = None,
 ) -> Plan:
     """The bwrap command line for ``command`` under ``profile``. Raises ``UsageError`` when the
-    profile asks for something a sandbox never grants."""
+    profile asks for something a sandbox never grants. ``audit``: the seccomp filter file, the
+    Unix socket and the ``seccomp`` syscall number of ``netaudit.NetAudit`` (needs the gate)."""
     if not command:
         raise UsageError("no server command given", hint="ztmcp run --sandbox -- CMD ARGS…")
     never = never_paths(host)
@@ -399,9 +403,16 @@ def plan(
     if egress_socket is not None:
         bridge = str(Path(__file__).with_name("bridge.py"))
         argv += ["--ro-bind", str(egress_socket), EGRESS_SOCKET, "--ro-bind", bridge, BRIDGE_SCRIPT]
-        argv += ["--", str(host.python), "-I", "-S", BRIDGE_SCRIPT]
-        argv += [str(PROXY_PORT), EGRESS_SOCKET, "--"]
+        if audit is not None:
+            argv += ["--ro-bind", str(audit[0]), AUDIT_FILTER, "--ro-bind", str(audit[1])]
+            argv += [AUDIT_SOCKET]
+        argv += ["--", str(host.python), "-I", "-S", BRIDGE_SCRIPT, str(PROXY_PORT), EGRESS_SOCKET]
+        if audit is not None:
+            argv += ["--audit", AUDIT_FILTER, AUDIT_SOCKET, str(audit[2])]
+        argv += ["--"]
     else:
+        if audit is not None:
+            raise UsageError("the socket audit runs in the egress bridge: it needs the gate")
         argv += ["--"]
     argv += command
     env = sandbox_env(profile, host, secret, proxy=egress_socket is not None)
