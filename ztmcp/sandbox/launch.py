@@ -191,7 +191,7 @@ def start(
                 "server": name,
                 "server.argv_sha256": hashlib.sha256("\0".join(command).encode()).hexdigest(),
                 "process.pid": os.getpid(),
-                "sandbox.mounts": [[m.path, "rw" if m.writable else "ro"] for m in sandbox.mounts],
+                "sandbox.mounts": [[m.path, m.mode] for m in sandbox.mounts],
                 "sandbox.masked": list(sandbox.masked),
                 "sandbox.allow_net": sorted({r.spec for r in profile.allow_net}),
                 "sandbox.env": sorted(sandbox.env),  # names only, never values
