@@ -117,7 +117,7 @@ def test_nothing_beyond_loopback_continues(
     dests: list[tuple[str, int]], transport: str, listening: bool
 ) -> None:
     attempt = Attempt("sendmmsg", tuple(_dest(a, p) for a, p in dests), transport)
-    verdict, refused = decide(attempt, PROXY_PORT, lambda _k, _p: listening)
+    verdict, refused = decide(attempt, PROXY_PORT, lambda _k, _d: listening)
     far = [d for d in attempt.destinations if _far(d.address)]
     assert set(far) <= set(refused)
     assert (verdict is Verdict.DENY) == bool(refused)
@@ -129,15 +129,15 @@ def test_nothing_beyond_loopback_continues(
 @given(_local, st.integers(1, 65535), st.sampled_from(["tcp", "udp", "unknown"]))
 def test_loopback_inside_the_sandbox(address: str, port: int, transport: str) -> None:
     attempt = Attempt("connect", (_dest(address, port),), transport)
-    heard = decide(attempt, PROXY_PORT, lambda kind, p: kind == transport and p == port)
+    heard = decide(attempt, PROXY_PORT, lambda kind, d: kind == transport and d.port == port)
     assert heard == (Verdict.CONTINUE, ())
-    unheard = decide(attempt, PROXY_PORT, lambda _k, _p: False)
+    unheard = decide(attempt, PROXY_PORT, lambda _k, _d: False)
     proxy = port == PROXY_PORT and transport != "udp"
     assert unheard[0] is (Verdict.CONTINUE if proxy else Verdict.DENY)
 
 
 def test_not_egress_and_unreadable() -> None:
-    never: Callable[[str, int], bool] = lambda _k, _p: False  # noqa: E731
+    never: Callable[[str, Destination], bool] = lambda _k, _d: False  # noqa: E731
     for family in (socket.AF_UNIX, AF_NETLINK, socket.AF_UNSPEC):
         attempt = Attempt("connect", (Destination(family, "/x", None),), "unknown")
         assert decide(attempt, PROXY_PORT, never) == (Verdict.CONTINUE, ())

@@ -13,12 +13,14 @@ Everything dies with the sandbox's PID namespace.
 
 With ``--audit`` (``netaudit.py``), before the ``exec`` this process installs the seccomp filter
 in ``FILTER`` with ``SECCOMP_FILTER_FLAG_NEW_LISTENER`` and hands the listener fd to ztmcp over
-``AUDIT_SOCKET``: from then on the server's direct ``connect``/``sendto``/``sendmsg`` calls are
-decided and audited by ztmcp. A helper thread started *before* the filter sends the fd (the
-filtered thread's own ``sendmsg`` would wait for a supervisor that has no listener yet); the
-process keeps no copy of it. If the filter cannot be installed the server is not started. The
-relay, forked before, is unfiltered (it only reaches the Unix socket) and not dumpable (the
-server cannot ptrace it into connecting for it).
+``AUDIT_SOCKET``, with a ``NETLINK_SOCK_DIAG`` socket of the sandbox's network namespace (for
+ztmcp to ask whether a loopback destination is inside): from then on the server's direct
+``connect``/``sendto``/``sendmsg`` calls are decided and audited by ztmcp. A helper thread
+started *before* the filter sends the fds (the filtered thread's own ``sendmsg`` would wait
+for a supervisor that has no listener yet); the process keeps no copy of them. If the filter
+cannot be installed the server is not started. The relay, forked before, is unfiltered (it
+only reaches the Unix socket) and not dumpable (the server cannot ptrace it into connecting
+for it).
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER = 1
 SECCOMP_FILTER_FLAG_NEW_LISTENER = 8
+NETLINK_SOCK_DIAG = 4
 
 
 class _Prog(ctypes.Structure):
@@ -88,6 +91,9 @@ def _audit(filter_path: str, socket_path: str, seccomp_nr: int) -> None:
         program = f.read()
     if not program or len(program) % 8:
         raise OSError(0, "the seccomp filter file is empty or torn")
+    # ztmcp asks the kernel, through this socket of the sandbox's network namespace, whether a
+    # loopback destination is something inside the sandbox (sock_diag: read-only).
+    diag = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
     control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     control.settimeout(30)
     control.connect(socket_path)
@@ -99,7 +105,7 @@ def _audit(filter_path: str, socket_path: str, seccomp_nr: int) -> None:
         ready.wait()
         try:
             if box:
-                socket.send_fds(control, [b"fd"], box)
+                socket.send_fds(control, [b"fd"], [*box, diag.fileno()])
                 if control.recv(1) != b"k":
                     raise OSError(0, "ztmcp did not take the seccomp listener")
         except BaseException as exc:
@@ -126,6 +132,7 @@ def _audit(filter_path: str, socket_path: str, seccomp_nr: int) -> None:
         helper.join()
         for fd in box:
             os.close(fd)
+        diag.close()
         control.close()
     if failure:
         raise failure[0]

@@ -125,13 +125,13 @@ def _local(address: str) -> bool:
 
 
 def decide(
-    attempt: Attempt, proxy_port: int, listening: Callable[[str, int], bool]
+    attempt: Attempt, proxy_port: int, listening: Callable[[str, Destination], bool]
 ) -> tuple[Verdict, tuple[Destination, ...]]:
     """The verdict and the destinations it refuses (empty when it continues).
 
     Not egress: no address; Unix, netlink and ``AF_UNSPEC`` (dissolving an association); the
     bridge's proxy port; a loopback port that something in the sandbox listens on
-    (``listening(transport, port)``). Everything else (IPv4/IPv6 anywhere else, other
+    (``listening(transport, destination)``). Everything else (IPv4/IPv6 anywhere else, other
     families, an unreadable address) is refused.
     """
     refused = []
@@ -144,7 +144,7 @@ def decide(
             and _local(dest.address)
             and (
                 (dest.port == proxy_port and attempt.transport in ("tcp", "unknown"))
-                or listening(attempt.transport, dest.port)
+                or listening(attempt.transport, dest)
             )
         ):
             continue
@@ -264,12 +264,14 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def transport(pid: int, fd: int) -> str:
     """The socket's type, from a duplicate taken with ``pidfd_getfd`` ("unknown" if not)."""
-    try:  # the notification names a thread; pidfd_open wants its process
-        status = Path(f"/proc/{pid}/status").read_text()
-        tgid = int(status.split("\nTgid:", 1)[1].split()[0])
-        pidfd = os.pidfd_open(tgid)
-    except (OSError, IndexError, ValueError):
-        return "unknown"
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:  # the notification names a thread; pidfd_open wants its process
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            pidfd = os.pidfd_open(int(status.split("\nTgid:", 1)[1].split()[0]))
+        except (OSError, IndexError, ValueError):
+            return "unknown"
     try:
         dup = _libc.syscall(_SYS_PIDFD_GETFD, pidfd, ctypes.c_int(fd), 0)
         if dup < 0:
@@ -292,33 +294,81 @@ def transport(pid: int, fd: int) -> str:
     return "unknown"
 
 
-def listening(pid: int) -> Callable[[str, int], bool]:
-    """Whether something in the sandbox's network namespace listens on a (loopback) port."""
-
-    def check(kind: str, port: int) -> bool:
-        tables = {"tcp": ("tcp", "tcp6"), "udp": ("udp", "udp6")}.get(
-            kind, ("tcp", "tcp6", "udp", "udp6")
-        )
-        return any(port in _ports(pid, table) for table in tables)
-
-    return check
+_NLMSG = struct.Struct("=IHHII")  # nlmsghdr: len, type, flags, seq, pid
+_DIAG_REQ = struct.Struct("=BBBxI2s2s16s16sIII")  # inet_diag_req_v2 with its inet_diag_sockid
+_SOCK_DIAG_BY_FAMILY: Final = 20
+_NLMSG_ERROR: Final = 2
+_NOCOOKIE: Final = 0xFFFFFFFF
 
 
-def _ports(pid: int, table: str) -> set[int]:
+def _fd_kind(fd: int) -> str:
+    """What a received fd is (no copy of it is left open: a stray copy of the seccomp listener
+    would keep the kernel waiting for a supervisor that is gone)."""
+    link = os.readlink(f"/proc/self/fd/{fd}")
+    if not link.startswith("socket:"):
+        return link
+    dup = os.dup(fd)
     try:
-        lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        sock = socket.socket(fileno=dup)
     except OSError:
-        return set()
-    found = set()
-    for line in lines:
-        fields = line.split()
-        if len(fields) < 4:
-            continue
-        port = int(fields[1].rsplit(":", 1)[1], 16)
-        if table.startswith("tcp") and fields[3] != "0A":  # TCP_LISTEN
-            continue
-        found.add(port)
-    return found
+        os.close(dup)
+        return link
+    with sock:
+        return "netlink" if sock.family == AF_NETLINK else f"socket {sock.family}"
+
+
+class Listeners:
+    """Whether a socket in the sandbox would take a connection or datagram to an address.
+
+    Asked of the kernel itself, through a ``NETLINK_SOCK_DIAG`` socket the launcher opened in
+    the sandbox's network namespace and handed out with the seccomp listener: an exact lookup
+    (no dump), the one the kernel makes for an arriving packet, so its cost does not grow with
+    the machine's socket tables (``/proc/PID/net/tcp`` walks them all). Any failure: "no"."""
+
+    def __init__(self, fd: int) -> None:
+        self.sock = socket.socket(fileno=fd)
+        self.sock.settimeout(1.0)
+        self.seq = 0
+
+    def __call__(self, transport: str, dest: Destination) -> bool:
+        kinds = ("tcp", "udp") if transport not in ("tcp", "udp") else (transport,)
+        return any(self._lookup(kind, dest) for kind in kinds)
+
+    def _lookup(self, kind: str, dest: Destination) -> bool:
+        ip = ipaddress.ip_address(dest.address)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.is_unspecified:  # the kernel connects 0.0.0.0 / :: to loopback
+            ip = ipaddress.ip_address("::1" if ip.version == 6 else "127.0.0.1")
+        family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+        local, port = ip.packed.ljust(16, b"\0"), struct.pack("!H", dest.port or 0)
+        none, zero = bytes(16), b"\0\0"
+        if kind == "tcp":  # inet_diag_find_one_icsk: src is the local side
+            sockid = (port, zero, local, none)
+            proto = socket.IPPROTO_TCP
+        else:  # udp_dump_one: src and dst swapped "for historical reasons"
+            sockid = (zero, port, none, local)
+            proto = socket.IPPROTO_UDP
+        self.seq = (self.seq + 1) & 0xFFFFFFFF
+        body = _DIAG_REQ.pack(family, proto, 0, 0xFFFFFFFF, *sockid, 0, _NOCOOKIE, _NOCOOKIE)
+        head = _NLMSG.pack(_NLMSG.size + len(body), _SOCK_DIAG_BY_FAMILY, 1, self.seq, 0)
+        try:
+            self.sock.send(head + body)
+            while True:
+                reply = self.sock.recv(65536)
+                if len(reply) < _NLMSG.size:
+                    return False
+                _length, kind_, _flags, seq, _pid = _NLMSG.unpack_from(reply)
+                if seq != self.seq:
+                    continue  # a late answer to an earlier question
+                if kind_ == _NLMSG_ERROR:
+                    return False  # ENOENT: nothing there (or another error: the same answer)
+                return bool(kind_ == _SOCK_DIAG_BY_FAMILY)
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 # -- the supervisor -----------------------------------------------------------------------
@@ -352,18 +402,21 @@ class NetAudit:
 
     def _main(self) -> None:
         try:
-            fd = self._receive()
-            if fd is None:
+            received = self._receive()
+            if received is None:
                 return
+            fd, listeners = received
             try:
-                self._supervise(fd)
+                self._supervise(fd, listeners)
             finally:
                 os.close(fd)
+                listeners.close()
         except Exception as exc:  # the listener closes: every filtered call fails (ENOSYS)
             log.error("the sandbox's socket audit stopped (%s): direct sockets now fail", exc)
 
-    def _receive(self) -> int | None:
-        """The one listener fd, from the first (the launcher's) connection; then no more."""
+    def _receive(self) -> tuple[int, Listeners] | None:
+        """From the first (the launcher's) connection: the seccomp listener and the sandbox's
+        sock_diag socket; then the socket takes no more connections."""
         ready, _, _ = select.select([self._listener.fileno(), self._wake_r], [], [])
         if self._wake_r in ready:
             return None
@@ -372,14 +425,15 @@ class NetAudit:
         with conn:
             conn.settimeout(10)
             _, fds, _, _ = socket.recv_fds(conn, 16, 4)
-            if len(fds) != 1:
-                for extra in fds:
-                    os.close(extra)
-                raise OSError(errno.EPROTO, "the launcher sent no seccomp listener")
+            kinds = [_fd_kind(fd) for fd in fds]
+            if kinds != ["anon_inode:seccomp notify", "netlink"]:
+                for fd in fds:
+                    os.close(fd)
+                raise OSError(errno.EPROTO, f"the launcher sent {kinds}, not the audit's fds")
             conn.sendall(b"k")
-            return fds[0]
+            return fds[0], Listeners(fds[1])
 
-    def _supervise(self, fd: int) -> None:
+    def _supervise(self, fd: int, listeners: Listeners) -> None:
         poller = select.poll()
         poller.register(fd, select.POLLIN)
         poller.register(self._wake_r, select.POLLIN)
@@ -388,11 +442,11 @@ class NetAudit:
                 if which == self._wake_r:
                     return
                 if events & select.POLLIN:
-                    self._one(fd)
+                    self._one(fd, listeners)
                 elif events & (select.POLLHUP | select.POLLERR):
                     return  # no process left under the filter
 
-    def _one(self, fd: int) -> None:
+    def _one(self, fd: int, listeners: Listeners) -> None:
         buf = bytearray(_NOTIF.size)
         try:
             fcntl.ioctl(fd, _IOC_RECV, buf, True)
@@ -404,7 +458,8 @@ class NetAudit:
         ident, pid, nr, args = fields[0], fields[1], fields[3], tuple(fields[6:12])
         flags, error = 0, -errno.EPERM
         try:
-            if self.handle(fd, ident, pid, self._names.get(nr, f"syscall {nr}"), args):
+            name = self._names.get(nr, f"syscall {nr}")
+            if self.handle(fd, ident, pid, name, args, listeners):
                 flags, error = _FLAG_CONTINUE, 0
         except Exception as exc:  # at the boundary: refuse the call in hand and say so
             log.error("sandbox socket call refused: the audit failed (%s)", exc)
@@ -412,7 +467,15 @@ class NetAudit:
         with contextlib.suppress(OSError):  # ENOENT: the caller is gone
             fcntl.ioctl(fd, _IOC_SEND, bytearray(_RESP.pack(ident, 0, error, flags)), True)
 
-    def handle(self, fd: int, ident: int, pid: int, syscall: str, args: tuple[int, ...]) -> bool:
+    def handle(
+        self,
+        fd: int,
+        ident: int,
+        pid: int,
+        syscall: str,
+        args: tuple[int, ...],
+        listeners: Callable[[str, Destination], bool],
+    ) -> bool:
         """True: continue; False: refused (and recorded). Raises when it cannot record."""
         try:
             mem = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
@@ -436,7 +499,7 @@ class NetAudit:
             dests if dests is not None else (Destination(-1, "", None),),
             transport(pid, args[0] & 0xFFFFFFFF),
         )
-        verdict, refused = decide(attempt, self.proxy_port, listening(pid))
+        verdict, refused = decide(attempt, self.proxy_port, listeners)
         for dest in refused:
             try:
                 self.post(record(self.server, attempt, dest))
