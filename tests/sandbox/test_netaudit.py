@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import json
+import os
 import socket
 import struct
 import subprocess
@@ -30,6 +31,7 @@ from ztmcp.sandbox.netaudit import (
     AF_NETLINK,
     Attempt,
     Destination,
+    Listeners,
     NetAudit,
     Verdict,
     compile_filter,
@@ -356,3 +358,46 @@ def test_a_bad_filter_never_starts_the_server(tmp_path: Path, program: bytes) ->
     assert proc.returncode == 126
     assert b"the server started" not in out
     assert b"cannot install the socket audit" in err
+
+
+def test_listeners_agree_with_the_kernel() -> None:
+    """Differential: the sock_diag lookup says "something listens" exactly when a connection
+    (TCP) or a datagram (UDP) to that address would be taken, for v4, v6, dual-stack, 0.0.0.0."""
+    diag = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)  # NETLINK_SOCK_DIAG
+    ask = Listeners(os.dup(diag.fileno()))
+    diag.close()
+    tcp4 = socket.socket()
+    tcp4.bind(("127.0.0.1", 0))
+    tcp4.listen(1)
+    dual = socket.socket(socket.AF_INET6)
+    dual.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    dual.bind(("::", 0))
+    dual.listen(1)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: refuses connections
+    try:
+        p4, p6, pu, pc = (s.getsockname()[1] for s in (tcp4, dual, udp, closed))
+        for address, port, kind, expected in (
+            ("127.0.0.1", p4, "tcp", True),
+            ("0.0.0.0", p4, "tcp", True),
+            ("::ffff:127.0.0.1", p4, "tcp", True),
+            ("::1", p4, "tcp", False),
+            ("127.0.0.1", p6, "tcp", True),  # dual-stack listener takes IPv4 too
+            ("::1", p6, "tcp", True),
+            ("127.0.0.1", pc, "tcp", False),
+            ("127.0.0.1", pu, "udp", True),
+            ("127.0.0.1", pu, "tcp", False),
+            ("127.0.0.1", p4, "udp", False),
+            ("127.0.0.1", p4, "unknown", True),
+        ):
+            assert ask(kind, _dest(address, port)) is expected, (address, port, kind)
+            if kind == "tcp" and ":" not in address:  # and the kernel agrees
+                with socket.socket() as probe:
+                    reached = probe.connect_ex((address, port)) == 0
+                assert reached is expected, (address, port)
+    finally:
+        for s in (tcp4, dual, udp, closed):
+            s.close()
+        ask.close()
