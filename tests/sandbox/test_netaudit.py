@@ -16,6 +16,7 @@ import os
 import socket
 import struct
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +26,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ztmcp.errors import AuditError
+from ztmcp.errors import AuditError, UsageError
 from ztmcp.sandbox.bwrap import AUDIT_SOCKET, PROXY_PORT, Host, plan
 from ztmcp.sandbox.netaudit import (
     AF_NETLINK,
@@ -156,6 +157,13 @@ def test_not_egress_and_unreadable() -> None:
 def test_filter_is_a_whole_program() -> None:
     program = compile_filter()
     assert program and len(program) % 8 == 0
+
+
+def test_without_libseccomp_the_sandbox_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyseccomp", None)  # as if libseccomp were missing
+    with pytest.raises(UsageError) as caught:
+        compile_filter()
+    assert "libseccomp" in caught.value.message and caught.value.hint
 
 
 # -- real sandboxes -----------------------------------------------------------------------

@@ -185,7 +185,7 @@ def compile_filter() -> bytes:
     or x32 way around it)."""
     try:
         import pyseccomp as sc  # type: ignore[import-untyped]
-    except (ImportError, OSError) as exc:
+    except (ImportError, OSError, RuntimeError, AttributeError) as exc:
         raise UsageError(
             f"cannot sandbox: libseccomp is not available ({exc})",
             hint="install libseccomp2 (the sandbox audits direct sockets through it)",
