@@ -144,6 +144,12 @@ def test_not_egress_and_unreadable() -> None:
     for family in (socket.AF_UNIX, AF_NETLINK, socket.AF_UNSPEC):
         attempt = Attempt("connect", (Destination(family, "/x", None),), "unknown")
         assert decide(attempt, PROXY_PORT, never) == (Verdict.CONTINUE, ())
+    # A send to AF_UNSPEC is IPv4 to the kernel (udp_sendmsg): judged as such.
+    raw = struct.pack("=H", socket.AF_UNSPEC) + struct.pack("!H", 53) + bytes([1, 1, 1, 1])
+    unspec = parse_sockaddr(raw + bytes(8))
+    assert unspec == Destination(socket.AF_UNSPEC, "1.1.1.1", 53)
+    assert decide(Attempt("sendto", (unspec,), "udp"), PROXY_PORT, never)[0] is Verdict.DENY
+    assert decide(Attempt("connect", (unspec,), "udp"), PROXY_PORT, never)[0] is Verdict.CONTINUE
     assert decide(Attempt("sendmsg", (), "udp"), PROXY_PORT, never) == (Verdict.CONTINUE, ())
     unreadable = Destination(-1, "", None)
     assert decide(Attempt("connect", (unreadable,), "tcp"), PROXY_PORT, never) == (
@@ -314,6 +320,26 @@ print(json.dumps(out))
     ) == [
         ("127.0.0.1", 9, "udp"),
         ("192.0.2.7", 53, "dns"),
+    ]
+
+
+def test_a_send_to_af_unspec_is_judged_as_ipv4(tmp_path: Path) -> None:
+    """udp_sendmsg takes AF_UNSPEC for AF_INET: a bypass if it were waved through."""
+    records: list[dict[str, Any]] = []
+    script = r"""
+import struct
+libc = ctypes.CDLL(None, use_errno=True)
+name = struct.pack("=H", 0) + struct.pack("!H", 53) + bytes([192, 0, 2, 9]) + bytes(8)
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    sent = libc.sendto(s.fileno(), b"x", 1, 0, name, len(name))
+    out["unspec"] = errno.errorcode.get(ctypes.get_errno()) if sent < 0 else sent
+print(json.dumps(out))
+"""
+    with sandboxed(tmp_path, records.append, script) as (proc, _audit):
+        result = _result(proc)
+    assert result["unspec"] == "EPERM"
+    assert [(r["server.address"], r["server.port"], r["egress.technique"]) for r in records] == [
+        ("192.0.2.9", 53, "dns")
     ]
 
 

@@ -98,7 +98,8 @@ def parse_sockaddr(raw: bytes) -> Destination:
     if len(raw) < 2:
         raise ValueError("sockaddr shorter than its family")
     (family,) = struct.unpack_from("=H", raw)
-    if family == socket.AF_INET:
+    # AF_UNSPEC: the kernel's IPv4 UDP send takes it for AF_INET (an old compatibility)
+    if family == socket.AF_INET or (family == socket.AF_UNSPEC and len(raw) >= 8):
         if len(raw) < 8:
             raise ValueError("sockaddr_in too short")
         port, packed = struct.unpack_from("!H4s", raw, 2)
@@ -129,17 +130,21 @@ def decide(
 ) -> tuple[Verdict, tuple[Destination, ...]]:
     """The verdict and the destinations it refuses (empty when it continues).
 
-    Not egress: no address; Unix, netlink and ``AF_UNSPEC`` (dissolving an association); the
+    Not egress: no address; Unix, netlink, a ``connect`` to ``AF_UNSPEC`` (dissolving an
+    association; a *send* to ``AF_UNSPEC`` is IPv4 to the kernel, and judged as such); the
     bridge's proxy port; a loopback port that something in the sandbox listens on
     (``listening(transport, destination)``). Everything else (IPv4/IPv6 anywhere else, other
     families, an unreadable address) is refused.
     """
     refused = []
     for dest in attempt.destinations:
-        if dest.family in (socket.AF_UNIX, AF_NETLINK, socket.AF_UNSPEC):
+        if dest.family in (socket.AF_UNIX, AF_NETLINK) or (
+            dest.family == socket.AF_UNSPEC and attempt.syscall == "connect"
+        ):
             continue
+        family = socket.AF_INET if dest.family == socket.AF_UNSPEC else dest.family
         if (
-            dest.family in (socket.AF_INET, socket.AF_INET6)
+            family in (socket.AF_INET, socket.AF_INET6)
             and dest.port is not None
             and _local(dest.address)
             and (
@@ -153,7 +158,7 @@ def decide(
 
 
 def technique(attempt: Attempt, dest: Destination) -> str:
-    if dest.family not in (socket.AF_INET, socket.AF_INET6):
+    if dest.family not in (socket.AF_INET, socket.AF_INET6, socket.AF_UNSPEC) or not dest.address:
         return "socket"
     if dest.port == 53:
         return "dns"
