@@ -469,8 +469,17 @@ class NetAudit:
         except Exception as exc:  # at the boundary: refuse the call in hand and say so
             log.error("sandbox socket call refused: the audit failed (%s)", exc)
         self.handled += 1
-        with contextlib.suppress(OSError):  # ENOENT: the caller is gone
+        try:
             fcntl.ioctl(fd, _IOC_SEND, bytearray(_RESP.pack(ident, 0, error, flags)), True)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return  # the caller is gone (killed, or its call interrupted)
+            # A kernel without "continue" (before 5.5) or any other refusal of the answer: the
+            # call is refused rather than left waiting forever.
+            log.error("sandbox socket call refused: the kernel took no answer (%s)", exc)
+            with contextlib.suppress(OSError):
+                resp = _RESP.pack(ident, 0, -errno.EPERM, 0)
+                fcntl.ioctl(fd, _IOC_SEND, bytearray(resp), True)
 
     def handle(
         self,
