@@ -239,7 +239,7 @@ def _name(mem: int, pointer: int, length: int) -> Destination:
 
 def _msghdr_dest(mem: int, raw: bytes) -> Destination | None:
     name, namelen = _MSGHDR.unpack(raw)[:2]
-    return _name(mem, name, namelen) if name else None
+    return _name(mem, name, namelen) if name and namelen else None  # the kernel's rule too
 
 
 def destinations(syscall: str, args: tuple[int, ...], mem: int) -> tuple[Destination, ...]:
