@@ -205,6 +205,87 @@ def install_node_client() -> NodeClient:
     return NodeClient(root)
 
 
+LAUNCHER_PACKAGES: Final = {
+    "npx": ("-y", NPM_PACKAGES[0], "stdio"),  # server-everything, the peers' pinned version
+    "uvx": (PYPI_PACKAGES[2],),  # mcp-server-fetch, likewise
+}
+
+
+@dataclass(frozen=True)
+class Launchers:
+    """A home whose ``~/.npm`` and ``~/.cache/uv`` hold the pinned servers, as ``npx -y`` and
+    ``uvx`` left them on a first run; ``path`` is the PATH both were run with (the same uv
+    and interpreter must find the cached environment again)."""
+
+    home: Path
+    path: str
+
+    def argv(self, launcher: str) -> list[str]:
+        found = shutil.which(launcher, path=self.path)
+        if found is None:
+            raise RuntimeError(f"{launcher} is not on {self.path}")
+        return [found, *LAUNCHER_PACKAGES[launcher]]
+
+    def env(self) -> dict[str, str]:
+        """Offline, as the sandbox runs them: the comparison run never reaches a registry."""
+        return {
+            "HOME": str(self.home),
+            "PATH": self.path,
+            "npm_config_offline": "true",
+            "npm_config_update_notifier": "false",
+            "UV_OFFLINE": "1",
+        }
+
+
+def install_launchers() -> Launchers:
+    """Fill the launchers' caches in a home of their own (the registries are reached here, in
+    the set-up, never by a test): ``npx -y …`` and ``uvx …`` run once, outside any sandbox."""
+    home = PEERS / "launchers" / "home"
+    uvx = Path(_uv()).with_name("uvx")
+    path = os.pathsep.join([str(uvx.parent), "/usr/bin", "/bin"])
+    launchers = Launchers(home, path)
+    stamp = PEERS / "launchers.stamp.json"
+    want = json.dumps({"launchers": LAUNCHER_PACKAGES, "uvx": str(uvx)}, sort_keys=True)
+    PEERS.mkdir(parents=True, exist_ok=True)
+    with (PEERS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == want:
+            return launchers
+        print("filling the npx and uvx caches in", home, file=sys.stderr, flush=True)
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        # The machine's settings (its CA bundle for the registries) stay; where the caches go
+        # is the home's alone.
+        moved = (
+            "UV_CACHE_DIR",
+            "UV_TOOL_DIR",
+            "XDG_CACHE_HOME",
+            "XDG_DATA_HOME",
+            "NPM_CONFIG_CACHE",
+        )
+        env = {k: v for k, v in os.environ.items() if k.upper() not in moved}
+        env.update(HOME=str(home), PATH=path)
+        log = PEERS / "install.log"
+        for argv in (
+            ["npx", *LAUNCHER_PACKAGES["npx"]],  # a stdio server: it ends when stdin does
+            [str(uvx), *LAUNCHER_PACKAGES["uvx"], "--help"],
+        ):
+            with log.open("ab") as out:
+                done = subprocess.run(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    timeout=600,
+                    check=False,
+                )
+            if done.returncode != 0:
+                raise RuntimeError(f"filling the launcher caches failed: {' '.join(argv)}")
+        stamp.write_text(want)
+    return launchers
+
+
 def install_go() -> str | None:
     """Go from the Debian package, for the differential decoder test's encoding/json reader.
 
@@ -232,7 +313,17 @@ if __name__ == "__main__":
     peers = install()
     suite = install_conformance()
     node_client = install_node_client()
+    launchers = install_launchers()
     go = install_go()
     print(
-        "peers ready in", peers.root, ",", suite.root, "and", node_client.root, "; go:", go or "-"
+        "peers ready in",
+        peers.root,
+        ",",
+        suite.root,
+        ",",
+        launchers.home,
+        "and",
+        node_client.root,
+        "; go:",
+        go or "-",
     )
