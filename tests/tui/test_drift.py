@@ -67,7 +67,7 @@ def test_per_item_digests_without_the_pinned_manifest(tmp_path: Path) -> None:
     _project(tmp_path, with_manifest=False)
     observed = _observe(_pin())
     (changed, added) = drift_lines(_pin(), observed, tmp_path, PinnedManifests())
-    assert changed.startswith("tool 'echo': observed sha256:") and "per-field" in changed
+    assert changed.startswith("tool 'echo': changed (sha256:") and "per-field" in changed
     assert added == "tool 'extra': added (not pinned)"
 
 

@@ -170,7 +170,8 @@ def _pin_from(name: str, manifest: Manifest, previous: Pin | None, **where: obje
 
 
 def _pinned_manifest(lock: Lockfile, pin: Pin) -> Manifest | None:
-    """The stored pinned manifest, only if it still matches the lock's digest."""
+    """The stored pinned manifest, if it is readable inside the lock's directory (whether it
+    is still the pinned one, ``ztmcp.drift`` checks)."""
     if pin.manifest is None:
         return None
     from ztmcp.trust import inside
@@ -179,45 +180,9 @@ def _pinned_manifest(lock: Lockfile, pin: Pin) -> Manifest | None:
     if not inside(path, lock.path.parent) or not path.is_file():
         return None
     try:
-        stored = _read_manifest(path)
+        return _read_manifest(path)
     except PinError:
         return None
-    return stored if stored.digest == pin.digest else None
-
-
-def drift_lines(
-    pin: Pin,
-    pinned: Manifest | None,
-    observed: Manifest,
-    *,
-    kinds: tuple[str, ...] | None = None,
-    server: bool = True,
-) -> list[str]:
-    """What differs between the pin and an observed manifest, one readable line each.
-
-    ``pinned`` (the stored pinned manifest, when there is one) gives per-field detail; the
-    lock's item digests alone give per-item lines.
-    """
-    from ztmcp.manifest import KINDS, NOUNS, SERVER_KIND, diff
-
-    if kinds is not None and SERVER_KIND in kinds:  # the handshake was observed too
-        server, kinds = True, tuple(k for k in kinds if k != SERVER_KIND)
-    chosen = tuple(KINDS) if kinds is None else kinds
-    if pinned is not None:
-        return diff(pinned, observed, kinds=chosen, server=server)
-    lines: list[str] = []
-    for kind in chosen:
-        old, new = pin.items(kind), observed.item_digests(kind)
-        for item in sorted(set(old) | set(new)):
-            if item not in old:
-                lines.append(f"{NOUNS[kind]} {item!r}: added (not pinned)")
-            elif item not in new:
-                lines.append(f"{NOUNS[kind]} {item!r}: removed")
-            elif old[item] != new[item]:
-                lines.append(f"{NOUNS[kind]} {item!r}: changed ({old[item]} -> {new[item]})")
-    if server and observed.server_digest != pin.server_digest:
-        lines.append("server name, version or instructions changed")
-    return lines
 
 
 def _signed_pin(
@@ -245,9 +210,9 @@ def _signed_pin(
     if isinstance(target, str | list):
         live = extract_now(target, mode, timeout)
         if live.digest != manifest.digest:
-            lines = diff_summary(manifest, live)
             raise PinError(
-                f"the live server does not list what {signed.name} signs ({lines})",
+                f"the live server does not list what {signed.name} signs "
+                f"({diff_summary(manifest, live)})",
                 hint="pin the release that matches the running server, or compare with "
                 f"`ztmcp diff {name} --manifest {signed}` after pinning",
             )
@@ -280,9 +245,10 @@ def _signed_pin(
 
 def diff_summary(pinned: Manifest, observed: Manifest) -> str:
     """A short one-line account of the differences (for an error message)."""
-    from ztmcp.manifest import diff
+    from ztmcp.drift import compare
+    from ztmcp.drift import lines as drift_lines
 
-    lines = diff(pinned, observed)
+    lines = drift_lines(compare(pinned, observed))
     first = lines[0] if lines else "server fields differ"
     more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
     return f"{first[:160]}{more}"
@@ -307,9 +273,11 @@ def _accept_drift(lock: Lockfile, previous: Pin, manifest: Manifest) -> None:
     confirms it at a terminal after seeing what changed (``ztmcp.person.confirm``); the agent,
     with no terminal, cannot. A signed re-pin needs no prompt: the publisher's signature
     vouches for it."""
+    from ztmcp.drift import drift
+    from ztmcp.drift import lines as drift_lines
     from ztmcp.person import confirm
 
-    lines = drift_lines(previous, _pinned_manifest(lock, previous), manifest)
+    lines = drift_lines(drift(previous, manifest, pinned=_pinned_manifest(lock, previous)))
     shown = [safe(line) for line in lines[:20]]
     if len(lines) > 20:
         shown.append(f"… and {len(lines) - 20} more (`ztmcp diff {safe(previous.name)}`)")
@@ -678,6 +646,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare a server with its pin."""
         from ztmcp import lockfile as lockmod
+        from ztmcp.drift import drift
+        from ztmcp.drift import lines as drift_lines
         from ztmcp.state.observed import ObservedStore
 
         note: str | None = None
@@ -700,7 +670,8 @@ def register(app: typer.Typer) -> None:
                 observed_only = observed_only or from_file is None  # no command is stored
             from ztmcp.sandbox import pinned as sandbox_pin  # egress beyond the pinned profile
 
-            egress = sandbox_pin.drift_lines(name, pin.sandbox)
+            refused = sandbox_pin.refused_egress(name) if pin.sandbox is not None else []
+            egress = drift(pin, None, egress=refused)  # drifts like a tool: docs/sandbox.md
             observed: Manifest | None = None
             if from_file is not None:
                 observed = _read_manifest(from_file)
@@ -734,12 +705,8 @@ def register(app: typer.Typer) -> None:
                     note = (note + "; " if note else "") + (
                         f"showing what ztmcp run observed ({when}, {record.seen}x{stale})"
                     )
-            lines = (
-                []
-                if observed is None
-                else drift_lines(pin, pinned, observed, kinds=kinds, server=kinds is None)
-            )
-            lines += egress  # the sandbox profile drifts like a tool: docs/sandbox.md
+            changes = drift(pin, observed, pinned=pinned, kinds=kinds, egress=refused)
+            lines = drift_lines(changes)
         except ZtmcpError as exc:
             _die(exc)
         if note:
@@ -754,6 +721,7 @@ def register(app: typer.Typer) -> None:
                 "current": None if kinds is not None or observed is None else observed.digest,
                 "drifted": bool(lines),
                 "changes": lines,
+                "detail": [change.to_json() for change in changes],
                 "note": note,
             }
             echo(json.dumps(doc, indent=2, ensure_ascii=True))

@@ -2,8 +2,9 @@
 
 Inputs are the project's ``ztmcp.lock`` (the pins), the observed manifests that ``ztmcp run``
 stored when the pins check withheld something (``ztmcp.state.observed``), and what the audit
-log says. Per field when the pinned manifest (``ztmcp.manifests/NAME.json``) is next to the
-lock and still matches the pin (``ztmcp.manifest.diff``); per item digest otherwise.
+log says. The changes are ``ztmcp.drift``'s, as ``ztmcp diff`` shows them: per field when the
+pinned manifest (``ztmcp.manifests/NAME.json``) is next to the lock and still matches the pin,
+per item digest otherwise.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ztmcp.drift import drift, line
 from ztmcp.errors import ZtmcpError
 from ztmcp.lockfile import Pin
-from ztmcp.manifest import NOUNS, SERVER_KIND, Manifest, diff
+from ztmcp.manifest import Manifest
 from ztmcp.state.observed import Observed
 
 
@@ -73,32 +75,10 @@ def drift_lines(
         lines.append(
             "this observation predates the current pin (re-pinned since): it may be resolved"
         )
-    pinned = None
-    if pin.manifest and lock_dir is not None:
-        candidate = manifests.get(lock_dir / pin.manifest)
-        if candidate is not None and candidate.digest == pin.digest:
-            pinned = candidate
-    server = SERVER_KIND in observed.kinds  # the handshake was observed, not only listings
-    kinds = tuple(k for k in observed.kinds if k != SERVER_KIND)
-    if pinned is not None:
-        prefixes = (*(("server.",) if server else ()), *(f"{NOUNS[k]} " for k in kinds))
-        for line in diff(pinned, observed.manifest):
-            if line.startswith(prefixes):
-                lines.append(line)
-    else:
-        if server and observed.manifest.server_digest != pin.server_digest:
-            lines.append("server name, version or instructions changed (no pinned manifest file)")
-        for kind in kinds:
-            mine = observed.manifest.item_digests(kind)
-            theirs = pin.items(kind)
-            for name, digest in mine.items():
-                if name not in theirs:
-                    lines.append(f"{NOUNS[kind]} {name!r}: added (not pinned)")
-                elif theirs[name] != digest:
-                    lines.append(
-                        f"{NOUNS[kind]} {name!r}: observed {digest[:19]}… pinned "
-                        f"{theirs[name][:19]}… (no pinned manifest file for a per-field diff)"
-                    )
+    pinned = manifests.get(lock_dir / pin.manifest) if pin.manifest and lock_dir else None
+    for change in drift(pin, observed.manifest, pinned=pinned, kinds=observed.kinds):
+        note = " (no pinned manifest file for a per-field diff)" if change.by_digest else ""
+        lines.append(line(change) + note)
     if not lines:
         lines.append("observed and pinned agree")
     return lines
