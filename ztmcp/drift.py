@@ -77,6 +77,12 @@ class Change:
         return self.kind is Kind.CHANGED and not self.path and self.subject is not Subject.EGRESS
 
     @property
+    def item(self) -> str:
+        """The item named for people (``tool 'echo'``); ``""`` for the server and egress."""
+        noun = NOUNS.get(self.subject.value)
+        return f"{noun} {self.name!r}" if noun is not None else ""
+
+    @property
     def field(self) -> str:
         """The top-level field that changed (``description``, ``inputSchema``), or ``""``."""
         return self.path.split(".", 1)[0]
@@ -267,7 +273,7 @@ def line(change: Change) -> str:
         if change.by_digest:
             return "server name, version or instructions changed"
         return f"server.{change.path}: {_what(change)}"
-    where = f"{NOUNS[change.subject.value]} {change.name!r}"
+    where = change.item
     if change.path:
         where = f"{where}: {change.path}"
     return f"{where}: {_what(change)}"

@@ -85,23 +85,22 @@ class Observed:
 def compare(
     manifest: Manifest, pin: Pin | None, kinds: Sequence[str]
 ) -> tuple[list[str], list[str]]:
-    """Labels of the drifted and of the unpinned items of ``kinds``, against ``pin``."""
-    from ztmcp.manifest import NOUNS, SERVER_KIND
+    """Labels of the drifted and of the unpinned items of ``kinds``, against ``pin``
+    (``ztmcp.drift`` by digest; what was pinned and not listed is not counted here)."""
+    from ztmcp.drift import Kind, Subject, drift
+    from ztmcp.lockfile import Pin
 
     drifted: list[str] = []
     unpinned: list[str] = []
-    for kind in kinds:
-        if kind == SERVER_KIND:  # the handshake's name, version and instructions
-            if pin is not None and manifest.server_digest != pin.server_digest:
+    against = pin if pin is not None else Pin(name="", digest="", server_digest="")
+    for change in drift(against, manifest, kinds=kinds):
+        if change.subject is Subject.SERVER:  # the handshake's name, version and instructions
+            if pin is not None:
                 drifted.append("server fields")
-            continue
-        pinned = pin.items(kind) if pin is not None else {}
-        for name, digest in manifest.item_digests(kind).items():
-            label = f"{NOUNS[kind]} {name!r}"
-            if name not in pinned:
-                unpinned.append(label)
-            elif pinned[name] != digest:
-                drifted.append(label)
+        elif change.kind is Kind.ADDED:
+            unpinned.append(change.item)
+        elif change.kind is Kind.CHANGED:
+            drifted.append(change.item)
     return drifted, unpinned
 
 
