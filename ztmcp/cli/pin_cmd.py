@@ -139,13 +139,13 @@ def _read_manifest(path: Path) -> Manifest:
     return Manifest.from_json(text, str(path))
 
 
-def _write_atomic(path: Path, text: str | bytes) -> None:
+def _write_atomic(path: Path, text: str | bytes, *, follow_links: bool = True) -> None:
     from ztmcp.state.paths import write_atomic
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data)
+        write_atomic(path, data, follow_links=follow_links)
     except OSError as exc:
         raise PinError(f"{path}: cannot write ({exc.strerror})") from None
 
@@ -500,7 +500,7 @@ def register(app: typer.Typer) -> None:
             pin = replace(pin, sandbox=sandbox_pin.for_pin(name, kept))
             for path, data in files.items():
                 if path.resolve() != (from_file.resolve() if from_file else None):
-                    _write_atomic(path, data)
+                    _write_atomic(path, data, follow_links=False)  # a cloned link stays out
             lockmod.write(lock.with_pin(pin))
             try:  # the learned profile and its drift are in the lock now
                 sandbox_pin.forget(name)
