@@ -24,10 +24,11 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Final, NoReturn
 
 import typer
 
+from ztmcp.cli import tables
 from ztmcp.cli.render import describe_exception, fail
 from ztmcp.errors import PinError, SigningError, UsageError, ZtmcpError
 from ztmcp.terminal import echo, safe
@@ -60,6 +61,7 @@ TimeoutOpt = Annotated[
     float, typer.Option("--timeout", metavar="SECONDS", help="Give up extraction after this.")
 ]
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+_PIN_COLUMNS: Final = ("NAME", tables.Column("TOOLS", right=True), "SOURCE", "DIGEST", "LAUNCH")
 
 
 def _die(exc: ZtmcpError, code: int = 2) -> NoReturn:
@@ -568,24 +570,31 @@ def register(app: typer.Typer) -> None:
             return
         if not lock.pins:
             echo(f"no pins in {lock.path} (pin a server with `ztmcp pin NAME -- CMD…`)")
-        for name, pin in sorted(lock.pins.items()):
-            launch = safe(pin.url or " ".join(pin.command or ()) or "-")
-            echo(
-                f"{safe(name):<20} {len(pin.tools):>3} tools  {pin.source:<8} "
-                f"{pin.digest[:19]}…  {launch}"
-            )
-            if pin.signed:
-                echo(f"{'':<20} {signer_line(pin, approved)}")
-            if pin.sandbox is not None:  # hosts are checked rules (profile.parse_net): printable
-                echo(f"{'':<20} sandbox: {pin.sandbox.summary()}")
+        else:
+            rows: list[tuple[str, ...]] = []
+            for name, pin in sorted(lock.pins.items()):
+                launch = pin.url or " ".join(pin.command or ()) or "-"
+                rows.append((name, str(len(pin.tools)), pin.source, f"{pin.digest[:19]}…", launch))
+                if pin.signed:
+                    rows.append(("", "", "", "", signer_line(pin, approved)))
+                if pin.sandbox is not None:
+                    rows.append(("", "", "", "", f"sandbox: {pin.sandbox.summary()}"))
+            tables.show(_PIN_COLUMNS, rows)
         if seen:
             echo("first seen by `ztmcp run` (trust on first use, not in the lock):")
-            for first in seen:
-                digest = first.manifest.digest
-                echo(
-                    f"{safe(first.server):<20} {len(first.manifest.tools):>3} tools  {'tofu':<8} "
-                    f"{digest[:19]}…  since {_stamp(first.first_seen)}"
-                )
+            tables.show(
+                (*_PIN_COLUMNS[:-1], "SINCE"),
+                [
+                    (
+                        first.server,
+                        str(len(first.manifest.tools)),
+                        "tofu",
+                        f"{first.manifest.digest[:19]}…",
+                        _stamp(first.first_seen),
+                    )
+                    for first in seen
+                ],
+            )
 
     @app.command(
         "unpin",
