@@ -7,9 +7,10 @@ import-time error). Layers, bottom up:
   ``state``, ``session``, ``policy``;
 - outer: ``adapters``, ``cli``, ``tui``, ``runtime``, ``sandbox``, ``watch``, ``export``,
   ``clients``, ``compat`` (present or not yet);
-- domain: ``drift`` (what differs between a pin and a server: the CLI and the TUI only
-  render it) is held to the core's rule: no edge to an outer layer, nor to the parts that
-  run traffic (``checks``, ``session``, ``policy``, ``state``, ``detectors``);
+- domain: ``drift`` (what differs between a pin and a server) and ``pins`` (a pin and the
+  files it keeps), which the CLI and the TUI only ask and render, are held to the core's
+  rule: no edge to an outer layer, nor to the parts that run traffic (``checks``,
+  ``session``, ``policy``, ``state``, ``detectors``);
 - every other module (``lockfile``, ``manifest``, ``trust``, ``credentials``, …) is shared
   and sits between them; its own edges are not ruled here, but the runtime closure test
   below follows them.
@@ -49,6 +50,7 @@ FORBIDDEN: Final[dict[str, frozenset[str]]] = {
     "session": frozenset({"policy"}),
     "policy": frozenset(),
     "drift": frozenset({"detectors", "checks", "state", "session", "policy"}),
+    "pins": frozenset({"detectors", "checks", "state", "session", "policy"}),
 }
 FRAMEWORKS: Final = frozenset({"textual", "typer", "mitmproxy", "sigstore"})
 
@@ -198,6 +200,7 @@ def test_the_scan_sees_the_core() -> None:
     assert ("ztmcp.detectors.findings", "ztmcp.severity") in found
     # the drift comparison, rendered by the CLI and the TUI
     assert {("ztmcp.cli.pin_cmd", "ztmcp.drift"), ("ztmcp.tui.drift", "ztmcp.drift")} <= found
+    assert {("ztmcp.cli.pin_cmd", "ztmcp.pins"), ("ztmcp.tui.drift", "ztmcp.pins")} <= found
     assert {part(m) for m in modules(ROOT)} >= set(CORE) | {"adapters", "cli", "tui"}
 
 
@@ -224,6 +227,7 @@ def test_severity_is_a_leaf() -> None:
         "ztmcp.policy",
         "ztmcp.state",
         "ztmcp.drift",
+        "ztmcp.pins",
     ],
 )
 def test_loading_the_core_loads_no_outer_layer(start: str) -> None:

@@ -23,11 +23,13 @@ import re
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final, NoReturn
 
 import typer
 
+from ztmcp import pins
 from ztmcp.cli import tables
 from ztmcp.cli.render import describe_exception, fail
 from ztmcp.errors import PinError, SigningError, UsageError, ZtmcpError
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
     from ztmcp.state.first_seen import FirstSeen
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-MANIFEST_DIR = "ztmcp.manifests"
 
 LockOpt = Annotated[
     Path | None,
@@ -129,18 +130,6 @@ def extract_now(target: str | list[str], mode: str, timeout: float) -> Manifest:
         raise PinError(f"could not read the server ({describe_exception(exc)})") from None
 
 
-def _read_manifest(path: Path) -> Manifest:
-    from ztmcp.manifest import Manifest
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PinError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise PinError(f"{path}: not UTF-8 text") from None
-    return Manifest.from_json(text, str(path))
-
-
 def _write_atomic(path: Path, text: str | bytes, *, follow_links: bool = True) -> None:
     from ztmcp.state.paths import write_atomic
 
@@ -150,116 +139,6 @@ def _write_atomic(path: Path, text: str | bytes, *, follow_links: bool = True) -
         write_atomic(path, data, follow_links=follow_links)
     except OSError as exc:
         raise PinError(f"{path}: cannot write ({exc.strerror})") from None
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _pin_from(name: str, manifest: Manifest, previous: Pin | None, **where: object) -> Pin:
-    from ztmcp.lockfile import pin_manifest
-
-    command = where.get("command", previous.command if previous else None)
-    url = where.get("url", previous.url if previous else None)
-    return pin_manifest(
-        name,
-        manifest,
-        command=tuple(command) if isinstance(command, list | tuple) else None,
-        url=url if isinstance(url, str) else None,
-        pinned_at=_now(),
-        manifest_path=f"{MANIFEST_DIR}/{name}.json",
-    )
-
-
-def _pinned_manifest(lock: Lockfile, pin: Pin) -> Manifest | None:
-    """The stored pinned manifest, if it is readable inside the lock's directory (whether it
-    is still the pinned one, ``ztmcp.drift`` checks)."""
-    if pin.manifest is None:
-        return None
-    from ztmcp.trust import inside
-
-    path = lock.path.parent / pin.manifest
-    if not inside(path, lock.path.parent) or not path.is_file():
-        return None
-    try:
-        return _read_manifest(path)
-    except PinError:
-        return None
-
-
-def _signed_pin(
-    name: str,
-    lock: Lockfile,
-    previous: Pin | None,
-    where: dict[str, object],
-    signed: Path,
-    *,
-    bundle: Path,
-    identity: str,
-    issuer: str,
-    offline: bool,
-    trust_config: Path | None,
-    mode: str,
-    timeout: float,
-) -> tuple[Pin, dict[Path, bytes]]:
-    """Verify everything about a signed pin; the pin and the files to write. Writes nothing."""
-    from dataclasses import replace
-
-    from ztmcp.signing import verify_artifact
-
-    manifest = _read_manifest(signed)
-    target = where.get("url") or where.get("command")
-    if isinstance(target, str | list):
-        live = extract_now(target, mode, timeout)
-        if live.digest != manifest.digest:
-            raise PinError(
-                f"the live server does not list what {signed.name} signs "
-                f"({diff_summary(manifest, live)})",
-                hint="pin the release that matches the running server, or compare with "
-                f"`ztmcp diff {name} --manifest {signed}` after pinning",
-            )
-    _progress(f"verifying {bundle.name} over {signed.name} …")
-    verified = verify_artifact(
-        signed, bundle, identity, issuer, offline=offline, trust_config=trust_config
-    )
-    _progress(f"verified: {verified.summary()}")
-    base = f"{MANIFEST_DIR}/{name}"
-    files: dict[Path, bytes] = {}
-    for rel, source in (
-        (f"{base}.json", signed),
-        (f"{base}.sigstore.json", bundle),
-        *([(f"{base}.trust.json", trust_config)] if trust_config is not None else []),
-    ):
-        try:
-            files[lock.path.parent / rel] = source.read_bytes()
-        except OSError as exc:
-            raise PinError(f"{source}: cannot read ({exc.strerror})") from None
-    pin = replace(
-        _pin_from(name, manifest, previous, **where),
-        source="sigstore",
-        identity=identity,
-        issuer=issuer,
-        bundle=f"{base}.sigstore.json",
-        trust_config=f"{base}.trust.json" if trust_config is not None else None,
-    )
-    return pin, files
-
-
-def diff_summary(pinned: Manifest, observed: Manifest) -> str:
-    """A short one-line account of the differences (for an error message)."""
-    from ztmcp.drift import compare
-    from ztmcp.drift import lines as drift_lines
-
-    lines = drift_lines(compare(pinned, observed))
-    first = lines[0] if lines else "server fields differ"
-    more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
-    return f"{first[:160]}{more}"
-
-
-def _companions(lock: Lockfile, pin: Pin) -> list[Path]:
-    """The files a pin keeps next to the lock."""
-    rels = (pin.manifest, pin.bundle, pin.trust_config)
-    return [lock.path.parent / rel for rel in rels if rel is not None]
 
 
 def signer_line(pin: Pin, approved: bool) -> str:
@@ -279,24 +158,11 @@ def _accept_drift(lock: Lockfile, previous: Pin, manifest: Manifest) -> None:
     from ztmcp.drift import lines as drift_lines
     from ztmcp.person import confirm
 
-    lines = drift_lines(drift(previous, manifest, pinned=_pinned_manifest(lock, previous)))
+    lines = drift_lines(drift(previous, manifest, pinned=pins.stored_manifest(lock, previous)))
     shown = [safe(line) for line in lines[:20]]
     if len(lines) > 20:
         shown.append(f"… and {len(lines) - 20} more (`ztmcp diff {safe(previous.name)}`)")
     confirm(f"re-pin {previous.name}: accept these changes", shown, previous.name)
-
-
-def _runnable(lock: Lockfile, name: str) -> None:
-    """Refuse to start a command or contact a URL an unapproved lock names."""
-    from ztmcp import lockfile as lockmod
-
-    if not lockmod.is_approved(lock):
-        raise PinError(
-            f"not starting {name!r} from {lock.path}: the lock is not approved, and its "
-            "command came with the repository",
-            hint=f"review and approve it with `ztmcp trust {lock.path}`, or give the "
-            "command yourself after --",
-        )
 
 
 def _stamp(ts: float) -> str:
@@ -465,10 +331,16 @@ def register(app: typer.Typer) -> None:
             if signing:
                 assert from_file is not None and bundle is not None
                 assert identity is not None and issuer is not None
-                pin, signed_files = _signed_pin(
-                    name, lock, previous, where, from_file, bundle=bundle, identity=identity,
-                    issuer=issuer, offline=offline, trust_config=trust_config, mode=mode,
-                    timeout=timeout,
+                given = where.get("url") or where.get("command")
+                live = (
+                    partial(extract_now, given, mode, timeout)
+                    if isinstance(given, str | list)
+                    else None
+                )
+                pin, signed_files = pins.signed_pin(
+                    name, lock, previous, from_file, bundle=bundle, identity=identity,
+                    issuer=issuer, offline=offline, trust_config=trust_config, live=live,
+                    progress=_progress, where=where,
                 )  # fmt: skip
                 files.update(signed_files)
             else:
@@ -479,11 +351,11 @@ def register(app: typer.Typer) -> None:
                         f"--issuer U  (or `ztmcp unpin {name}` first)",
                     )
                 if from_file is not None:
-                    manifest = _read_manifest(from_file)
+                    manifest = pins.read_manifest(from_file)
                 elif where:
                     manifest = extract_now(server_target(args[1:]), mode, timeout)
                 elif previous is not None and (previous.command or previous.url):
-                    _runnable(lock, name)
+                    pins.require_approved(lock, name)
                     again = previous.url or list(previous.command or ())
                     manifest = extract_now(again, mode, timeout)
                 else:
@@ -491,7 +363,7 @@ def register(app: typer.Typer) -> None:
                         f"{name!r} is not pinned yet: give its command",
                         hint=f"ztmcp pin {name} -- CMD ARGS…  or  ztmcp pin {name} --manifest FILE",
                     )
-                pin = _pin_from(name, manifest, previous, **where)
+                pin = pins.pin_from(name, manifest, previous, where)
                 assert pin.manifest is not None
                 if previous is not None and previous.digest != pin.digest:
                     _accept_drift(lock, previous, manifest)  # a person accepts the change
@@ -509,7 +381,7 @@ def register(app: typer.Typer) -> None:
             except ZtmcpError as exc:
                 _progress(f"pinned, but the learned profile stays in the state: {exc.message}")
             if previous is not None:  # a signed pin made unsigned: drop its old bundle files
-                for stale in set(_companions(lock, previous)) - set(_companions(lock, pin)):
+                for stale in set(pins.companions(lock, previous)) - set(pins.companions(lock, pin)):
                     stale.unlink(missing_ok=True)
         except ZtmcpError as exc:
             _die(exc, 1 if isinstance(exc, SigningError) else 2)
@@ -621,7 +493,7 @@ def register(app: typer.Typer) -> None:
         except ZtmcpError as exc:
             _die(exc)
         if pin is not None:
-            for path in _companions(lock, pin):
+            for path in pins.companions(lock, pin):
                 path.unlink(missing_ok=True)
             echo(f"unpinned {name} from {lock.path}")
         if forgotten:
@@ -668,7 +540,7 @@ def register(app: typer.Typer) -> None:
             pin = lock.get(name)
             pinned: Manifest | None = None
             if pin is not None:
-                pinned = _pinned_manifest(lock, pin)
+                pinned = pins.stored_manifest(lock, pin)
             else:
                 seen = sorted(_first_seen(name), key=lambda f: f.updated)
                 if not seen:
@@ -683,7 +555,7 @@ def register(app: typer.Typer) -> None:
             egress = drift(pin, None, egress=refused)  # drifts like a tool: docs/sandbox.md
             observed: Manifest | None = None
             if from_file is not None:
-                observed = _read_manifest(from_file)
+                observed = pins.read_manifest(from_file)
             elif not observed_only and (pin.url or pin.command) and not lockmod.is_approved(lock):
                 note = (
                     f"not starting {name} from {lock.path}: the lock is not approved "

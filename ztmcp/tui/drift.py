@@ -16,6 +16,7 @@ from ztmcp.drift import drift, line
 from ztmcp.errors import ZtmcpError
 from ztmcp.lockfile import Pin
 from ztmcp.manifest import Manifest
+from ztmcp.pins import stored_path
 from ztmcp.state.observed import Observed
 
 
@@ -75,7 +76,8 @@ def drift_lines(
         lines.append(
             "this observation predates the current pin (re-pinned since): it may be resolved"
         )
-    pinned = manifests.get(lock_dir / pin.manifest) if pin.manifest and lock_dir else None
+    path = stored_path(lock_dir, pin) if lock_dir is not None else None
+    pinned = manifests.get(path) if path is not None else None
     for change in drift(pin, observed.manifest, pinned=pinned, kinds=observed.kinds):
         note = " (no pinned manifest file for a per-field diff)" if change.by_digest else ""
         lines.append(line(change) + note)
