@@ -16,7 +16,7 @@ Pure: no file, database or terminal; callers read the state and print.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -149,6 +149,35 @@ def _chosen(kinds: Collection[str] | None) -> tuple[bool, tuple[Subject, ...]]:
     return SERVER_KIND in kinds, tuple(s for s in _ITEMS if s.value in kinds)
 
 
+def _items[V](
+    subject: Subject,
+    old: Mapping[str, V],
+    new: Mapping[str, V],
+    changed: Callable[[Subject, str, V, V], Iterable[Change]],
+) -> Iterator[Change]:
+    """One kind's items by name: added, removed, or what ``changed`` finds in both."""
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            yield Change(subject, Kind.ADDED, name)
+        elif name not in new:
+            yield Change(subject, Kind.REMOVED, name)
+        else:
+            yield from changed(subject, name, old[name], new[name])
+
+
+def _field_changes(
+    subject: Subject, name: str, was: Mapping[str, Any], now: Mapping[str, Any]
+) -> list[Change]:
+    found: list[Change] = []
+    for key in KINDS[subject.value]:
+        _fields(subject, name, key, was.get(key, _ABSENT), now.get(key, _ABSENT), found, 0)
+    return found
+
+
+def _digest_change(subject: Subject, name: str, was: str, now: str) -> list[Change]:
+    return [] if was == now else [Change(subject, Kind.CHANGED, name, old=was, new=now)]
+
+
 def compare(
     pinned: Manifest, observed: Manifest, *, kinds: Collection[str] | None = None
 ) -> tuple[Change, ...]:
@@ -163,15 +192,7 @@ def compare(
             _fields(Subject.SERVER, "", key, old_value, new_value, out, 0)
     for subject in subjects:
         old, new = pinned.items(subject.value), observed.items(subject.value)
-        for name in sorted(set(old) | set(new)):
-            if name not in old:
-                out.append(Change(subject, Kind.ADDED, name))
-            elif name not in new:
-                out.append(Change(subject, Kind.REMOVED, name))
-            else:
-                for key in KINDS[subject.value]:
-                    was, now = old[name].get(key, _ABSENT), new[name].get(key, _ABSENT)
-                    _fields(subject, name, key, was, now, out, 0)
+        out.extend(_items(subject, old, new, _field_changes))
     return tuple(out)
 
 
@@ -184,13 +205,7 @@ def _by_digest(pin: Pin, observed: Manifest, kinds: Collection[str] | None) -> l
         )
     for subject in subjects:
         old, new = pin.items(subject.value), observed.item_digests(subject.value)
-        for name in sorted(set(old) | set(new)):
-            if name not in old:
-                out.append(Change(subject, Kind.ADDED, name))
-            elif name not in new:
-                out.append(Change(subject, Kind.REMOVED, name))
-            elif old[name] != new[name]:
-                out.append(Change(subject, Kind.CHANGED, name, old=old[name], new=new[name]))
+        out.extend(_items(subject, old, new, _digest_change))
     return out
 
 
