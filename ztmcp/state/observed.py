@@ -187,11 +187,13 @@ class ObservedStore(TableStore):
 
     def _row(self, row: tuple[Any, ...]) -> Observed:
         from ztmcp.errors import PinError
-        from ztmcp.manifest import Manifest
+        from ztmcp.manifest import KINDS, SERVER_KIND, Manifest
 
         try:
             manifest = Manifest.from_json(row[9], f"observed manifest of {row[0]!r}")
             kinds, drifted, unpinned = (tuple(json.loads(x)) for x in row[6:9])
+            if not kinds or not set(kinds) <= {*KINDS, SERVER_KIND}:  # ztmcp.drift reads them
+                raise ValueError(f"unknown manifest kinds {list(kinds)!r}")
         except (PinError, ValueError, TypeError) as exc:
             raise TABLES.error(
                 self.path,
