@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ztmcp.drift import drift, line
-from ztmcp.errors import ZtmcpError
+from ztmcp.errors import PinError
 from ztmcp.lockfile import Pin
 from ztmcp.manifest import Manifest
-from ztmcp.pins import stored_path
+from ztmcp.pins import read_manifest, stored_path
 from ztmcp.state.observed import Observed
 
 
@@ -52,8 +52,8 @@ class PinnedManifests:
         if cached is not None and cached[0] == mtime:
             return cached[1]
         try:
-            manifest: Manifest | None = Manifest.from_json(path.read_bytes(), str(path))
-        except (OSError, ZtmcpError, ValueError):
+            manifest: Manifest | None = read_manifest(path)
+        except PinError:
             manifest = None
         self._cache[path] = (mtime, manifest)
         return manifest
