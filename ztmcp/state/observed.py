@@ -22,7 +22,7 @@ pin it was compared with, ``None`` when the server had no pin); ``kinds`` (the l
 observed: only those are meaningful in ``manifest``); ``drifted`` / ``unpinned`` (labels such
 as ``"tool 'cleanup'"``); ``manifest`` (a ``ztmcp.manifest.Manifest`` of the observed items,
 canonical). For a drift view, compare ``manifest`` with the pinned manifest
-(``ztmcp.manifest.diff``); when ``pinned_digest`` differs from the lock's current digest the
+(``ztmcp.drift.drift``); when ``pinned_digest`` differs from the lock's current digest the
 server was re-pinned since and the observation is stale.
 
 Readers never create the database: with no ``state.db`` yet, ``latest`` is ``None`` and the

@@ -59,13 +59,14 @@ class PinnedManifests:
         return manifest
 
 
-def drift_lines(
+def drift_view(
     pin: Pin | None,
     observed: Observed | None,
     lock_dir: Path | None,
     manifests: PinnedManifests,
 ) -> list[str]:
-    """What changed, observed against pinned, one line per field (or per item)."""
+    """The drift pane: what changed, observed against pinned (``ztmcp.drift``, one line a
+    change), framed by whether there is a pin and an observation at all."""
     if observed is None:
         return ["no observed manifest: nothing was withheld from this server's listings"]
     if pin is None:
