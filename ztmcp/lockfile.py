@@ -502,11 +502,14 @@ def signed_files(lock: Lockfile, pin: Pin) -> SignedFiles:
     except (OSError, UnicodeDecodeError) as exc:
         raise PinError(f"{where}: cannot read {manifest_path} ({exc})") from None
     signed = Manifest.from_json(text, str(manifest_path))
-    tables = {kind: signed.item_digests(kind) for kind in KIND_TABLES}
-    if signed.digest != pin.digest or tables != {k: dict(v) for k, v in pin.item_tables().items()}:
+    from ztmcp.drift import drift, line
+
+    changes = drift(pin, signed)  # by item digest: the lock holds no other detail
+    if signed.digest != pin.digest or changes:
+        first = f": {line(changes[0])}" if changes else ""
         raise PinError(
             f"{where}: {manifest_path.name} ({signed.digest}) is not what the lock pins "
-            f"({pin.digest})",
+            f"({pin.digest}){first}",
             hint=f"the lock or the manifest was edited: re-pin {pin.name} from the signed release",
         )
     return SignedFiles(manifest_path, bundle_path, trust, data)
