@@ -22,11 +22,17 @@ from ztmcp.sandbox.pinned import PinnedProfile
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
 
 
-def _manifests(nulls: bool) -> st.SearchStrategy[Manifest]:
-    """Manifests whose schemas hold JSON ``null`` values only when ``nulls``."""
-    leaf = st.booleans() | st.integers(-5, 5) | _TEXT
+def _manifests(exact: bool) -> st.SearchStrategy[Manifest]:
+    """Manifests whose schemas may hold what only an exact comparison tells apart (``exact``):
+    JSON ``null``, and ``true`` next to ``1`` (equal in Python)."""
+    numbers = (
+        st.integers(-5, 5) | st.sampled_from([0.0, 1.0, 2.5])
+        if exact
+        else st.integers(2, 5) | st.integers(-5, -1) | st.just(2.5)
+    )
+    leaf = st.booleans() | numbers | _TEXT
     value = st.recursive(
-        (st.none() | leaf) if nulls else leaf,
+        (st.none() | leaf) if exact else leaf,
         lambda inner: (
             st.lists(inner, max_size=3)
             | st.dictionaries(st.sampled_from(["type", "a", "b", "properties"]), inner, max_size=3)
@@ -75,10 +81,11 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list({item["name"]: item for item in items}.values())
 
 
-MANIFESTS = _manifests(nulls=True)
+MANIFESTS = _manifests(exact=True)
 # The old comparison read a JSON null inside a schema as "absent" (a value changed to null was
-# "removed"); the differential tests compare where that flaw cannot show.
-NULL_FREE = _manifests(nulls=False)
+# "removed") and ``true`` as ``1`` (no change where the digest changed); the differential
+# tests compare where those flaws cannot show.
+NULL_FREE = _manifests(exact=False)
 KIND_SETS = st.none() | st.sets(st.sampled_from([*KINDS, SERVER_KIND])).map(tuple)
 
 
@@ -326,6 +333,19 @@ def test_a_null_in_a_schema_is_a_value_not_an_absence() -> None:
         "null",
     )
     assert line(added) == "tool 'echo': inputSchema.properties.x: added null"
+
+
+def test_values_are_compared_as_the_digests_see_them() -> None:
+    """``true`` and ``1`` are equal in Python, not in a digest; ``1.0`` and ``1`` are the same
+    RFC 8785 number."""
+
+    def tool(value: object) -> Manifest:
+        return Manifest.from_lists(tools=[{**ECHO, "inputSchema": {"default": value}}])
+
+    (change,) = compare(tool(True), tool(1))
+    assert (change.path, change.old, change.new) == ("inputSchema.default", "true", "1")
+    assert tool(True).digest != tool(1).digest
+    assert tool(1.0).digest == tool(1).digest and compare(tool(1.0), tool(1)) == ()
 
 
 def test_kinds_limit_what_is_compared() -> None:

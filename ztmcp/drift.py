@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.manifest import KINDS, NOUNS, SERVER_KEYS, SERVER_KIND, Manifest
+from ztmcp.manifest import KINDS, NOUNS, SERVER_KEYS, SERVER_KIND, Manifest, canonical_json
 
 if TYPE_CHECKING:
     from ztmcp.lockfile import Pin
@@ -120,11 +120,19 @@ def _text(value: Any) -> str | None:
     return None if value is _ABSENT else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _same(old: Any, new: Any) -> bool:
+    """Equal as the digests see them (RFC 8785): ``true`` is not ``1`` (Python says it is),
+    ``1.0`` is ``1``."""
+    if old is _ABSENT or new is _ABSENT:
+        return old is new
+    return canonical_json(old) == canonical_json(new)
+
+
 def _fields(
     subject: Subject, name: str, path: str, old: Any, new: Any, out: list[Change], depth: int
 ) -> None:
     """Field by field below ``path``; sub-objects down to ``_NESTING`` levels."""
-    if old == new:
+    if _same(old, new):
         return
     if isinstance(old, Mapping) and isinstance(new, Mapping) and depth < _NESTING:
         for key in sorted(set(old) | set(new)):
