@@ -522,7 +522,8 @@ def register(app: typer.Typer) -> None:
         mode: ModeOpt = "auto",
         timeout: TimeoutOpt = 60.0,
         as_json: Annotated[
-            bool, typer.Option("--json", help="One JSON object (drift lines), for scripts.")
+            bool,
+            typer.Option("--json", help="One JSON object (drift lines and changes), for scripts."),
         ] = False,
     ) -> None:
         """Compare a server with its pin."""
