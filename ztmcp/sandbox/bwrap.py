@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from ztmcp import shebang
 from ztmcp.errors import UsageError
 from ztmcp.sandbox.profile import Profile
 
@@ -226,22 +227,6 @@ def _check_grant(path: str, writable: bool, never: tuple[str, ...], what: str) -
             )
 
 
-def _shebang(path: str) -> str | None:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(256)
-    except OSError:
-        return None
-    if not head.startswith(b"#!"):
-        return None
-    words = head[2:].split(b"\n", 1)[0].decode(errors="replace").split()
-    if not words:
-        return None
-    if os.path.basename(words[0]) == "env" and len(words) > 1:
-        return words[-1] if not words[-1].startswith("-") else None
-    return words[0]
-
-
 def _venv_root(path: str) -> str | None:
     for parent in PurePosixPath(path).parents:
         if (Path(parent) / "pyvenv.cfg").is_file():
@@ -303,7 +288,7 @@ def needs(command: list[str], host: Host) -> list[str]:
             if modules:
                 out.append(modules)
         out += [real] if not _system(real) else []
-        interpreter = _shebang(real)
+        interpreter = shebang.interpreter(real)
         if interpreter:
             found = _which(interpreter, host)
             if found:

@@ -32,7 +32,7 @@ from ztmcp.state.first_seen import FirstSeen
 from ztmcp.state.grants import Grant, db_path
 from ztmcp.state.observed import Observed
 from ztmcp.terminal import safe, safe_lines
-from ztmcp.tui.drift import PinnedManifests, drift_lines, status
+from ztmcp.tui.drift import PinnedManifests, drift_view, status
 from ztmcp.tui.screens import HelpScreen
 from ztmcp.tui.state import Snapshot, StateView
 from ztmcp.tui.traffic import TrafficView
@@ -511,7 +511,7 @@ class ZtmcpApp(App[None]):
         text.append(f"{safe(server)}: observed against pinned\n", style="bold")
         text.append(
             safe_lines(
-                "\n".join(drift_lines(pin, self.observed.get(server), lock_dir, self._manifests))
+                "\n".join(drift_view(pin, self.observed.get(server), lock_dir, self._manifests))
             )
         )
         facts = self.seen.get(server, ServerSeen())
