@@ -143,10 +143,18 @@ class LiveTimeline:
     its first record, names the agent).
     """
 
-    def __init__(self, agent: str, records: Iterable[dict[str, Any]] = (), cap: int = 5000) -> None:
+    def __init__(
+        self,
+        agent: str,
+        records: Iterable[dict[str, Any]] = (),
+        cap: int = 5000,
+        sessions: Iterable[Any] = (),
+    ) -> None:
         self.agent = agent
         self.cap = cap
-        self._sessions: dict[Any, None] = {}  # insertion-ordered, bounded like the window
+        # the agent's sessions (``sessions``: known from records no longer at hand);
+        # insertion-ordered, bounded like the window
+        self._sessions: dict[Any, None] = dict.fromkeys(sessions)
         self._mine: list[dict[str, Any]] = []
         self.linked: list[dict[str, Any]] = []
         self._linker = _Linker()
