@@ -246,6 +246,45 @@ async def test_the_view_is_bounded(clock: Clock, logs: tuple[AuditLog, AuditLog]
         assert pane.live is not None and len(pane.live.linked) == 6
 
 
+@pytest.mark.anyio
+async def test_an_anomaly_shows_live(clock: Clock, logs: tuple[AuditLog, AuditLog]) -> None:
+    """A burst of calls, judged against the baselines the history taught (one ``echo`` call
+    a minute), is a highlighted row next to the call that crossed the line, and a notice."""
+    _, run = logs
+    app = make(clock, heartbeat=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(TimelinePane)
+        before = pane.view.row_count
+        for n in range(6):
+            run.append(mcp("echo", {"n": n}), ts=T0 - 20 + n)
+        await tick_until(app, pilot, lambda: pane.view.row_count >= before + 7)
+        tail = _rows(pane)[-2:]
+        assert [r[1] for r in tail] == ["call→", "anom."]
+        assert tail[0][0] == tail[1][0]  # in the call's place
+        assert tail[1][3:] == ("echo", "burst: `echo` called 6 times in 60 s; usual at most 1",
+                               "finding")  # fmt: skip
+        assert pane.view.row_count == before + 7  # five calls within the usual, one beyond
+        assert any("burst anomaly" in n.message for n in app._notifications)
+
+
+def test_anomalies_are_judged_against_the_history() -> None:
+    from ztmcp.state.baselines import Detector, learn
+    from ztmcp.tui.timeline import anomalies
+
+    def at(second: int, tool: str = "echo") -> dict[str, Any]:
+        return {**mcp(tool, {}), "ts": f"2027-01-15T08:00:{second:02d}Z", "seq": second}
+
+    history = [at(s) for s in range(0, 8)]  # eight calls a minute is usual
+    detector = Detector(learn(history))
+    calm = anomalies(detector, [{**at(s), "ts": f"2027-01-15T09:00:{s:02d}Z"} for s in range(8)])
+    assert calm == []
+    burst = anomalies(
+        detector, [{**at(s), "ts": f"2027-01-15T09:00:{s:02d}Z"} for s in range(8, 17)]
+    )
+    assert [(a["anomaly.kind"], a["seq"]) for a in burst] == [("burst", 16)]  # the 17th > 2 x 8
+
+
 # -- screenshots ----------------------------------------------------------------------------
 
 

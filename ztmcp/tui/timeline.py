@@ -7,10 +7,12 @@ audit tail as the Traffic tab (``TimelinePane.add`` with each poll's new entries
 newest ``cap`` records in memory to open another agent's timeline without reading the log
 again, and the selected agent's rows in a bounded view that follows the newest record.
 
-Behaviour findings are the flow check's verdicts (``check = "flow"``: ``flow.trifecta``,
-``flow.untrusted_value``, ``flow.private_to_unnamed``, ``flow.rate_limit``,
-``flow.approval_required``) on MCP records, and the ``flow.revoke`` event the response writes;
-they are highlighted, and one arriving live is also announced whichever tab is open.
+Behaviour findings are highlighted, and one arriving live is also announced whichever tab is
+open: anomalies (each ``tools/call`` judged as it arrives against the baselines learned from
+the history the first poll read: ``anomalies``), the flow check's verdicts on MCP records
+(``check = "flow"``: ``flow.trifecta``, ``flow.untrusted_value``, ``flow.private_to_unnamed``,
+``flow.rate_limit``, ``flow.approval_required``) and the ``flow.revoke`` event its response
+writes.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ztmcp.sandbox.visible import EVENTS as EGRESS_EVENTS
 from ztmcp.sandbox.visible import destination
 from ztmcp.sandbox.visible import detail as egress_detail
 from ztmcp.sandbox.visible import verdict as egress_verdict
+from ztmcp.state.baselines import Detector, calls, learn
 from ztmcp.terminal import safe
 from ztmcp.tui.traffic import TrafficView
 from ztmcp.tui.watcher import CAP, Entry, findings, pretty
@@ -48,6 +51,7 @@ MIN_WIDTHS: Final = (8, 6, 8, 9)  # what each keeps on a narrow terminal
 MIN_LAST: Final = 20
 MAX_AGENTS: Final = 500  # names listed; more are counted, never listed past the bound
 MAX_NOTICES: Final = 3  # live findings announced per poll (the rest as a count)
+ANOMALY: Final = "anomaly"  # a record of the TUI's own: a call judged against the baselines
 FLOW_EVENTS: Final = frozenset({"flow.revoke"})
 HIDDEN: Final = frozenset({"ztmcp.link", "ztmcp.unprompted", "prev", "mac", "hash"})
 START_BYTES: Final = 64 * 1024  # a session.start line is far smaller
@@ -71,7 +75,8 @@ class Row:
 
 def record_key(record: Mapping[str, Any]) -> str:
     """A record's place in the audit chain: session and sequence number."""
-    return f"{record.get('mcp.session.id', '?')}:{record.get('seq', '?')}"
+    key = f"{record.get('mcp.session.id', '?')}:{record.get('seq', '?')}"
+    return f"{key}:{ANOMALY}" if record.get("event") == ANOMALY else key
 
 
 def flow_verdicts(record: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -83,7 +88,33 @@ def flow_verdicts(record: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def is_finding(record: Mapping[str, Any]) -> bool:
     """A behaviour finding: a flow verdict on a message, or the run's grants revoked."""
-    return record.get("event") in FLOW_EVENTS or bool(flow_verdicts(record))
+    event = record.get("event")
+    return event == ANOMALY or event in FLOW_EVENTS or bool(flow_verdicts(record))
+
+
+def anomalies(detector: Detector, records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each ``tools/call`` request judged against the baselines learned from the audit
+    history (``state.baselines.Detector``, the judge ``ztmcp baseline`` uses); an anomaly is a
+    record of its own, in the call's place (same time, session and sequence number), so the
+    timeline shows it next to the call. Never written to the audit log."""
+    out: list[dict[str, Any]] = []
+    for record in records:
+        for call in calls([record]):  # requests only: a result's size needs its request
+            for found in detector.observe(call):
+                out.append(
+                    {
+                        "event": ANOMALY,
+                        "ts": record.get("ts"),
+                        "seq": record.get("seq"),
+                        "mcp.session.id": record.get("mcp.session.id"),
+                        **{k: record[k] for k in (AGENT_FIELD,) if k in record},
+                        "server": record.get("server"),
+                        "gen_ai.tool.name": found.key[2],
+                        "anomaly.kind": found.kind,
+                        "reason": found.explanation,
+                    }
+                )
+    return out
 
 
 def _time(record: Mapping[str, Any]) -> str:
@@ -184,6 +215,11 @@ def _row(record: Mapping[str, Any]) -> Row:
         verdict = egress_verdict(record)
         detail = " ".join(part for part in (verdict, egress_detail(record)) if part)
         tone = Tone.DENIED if verdict == "deny" else Tone.PLAIN
+    elif event == ANOMALY:
+        kind, source = "anom.", str(record.get("server") or "")
+        what = str(record.get("gen_ai.tool.name") or "")
+        detail = f"{record.get('anomaly.kind')}: {record.get('reason')}"
+        tone = Tone.FINDING
     elif event in FLOW_EVENTS:
         granted = record.get("grant.ids")
         count = len(granted) if isinstance(granted, list) else 0
@@ -316,6 +352,7 @@ class TimelinePane(Horizontal):
         self.unlisted = 0  # agents past MAX_AGENTS
         self._owner: OrderedDict[Any, str] = OrderedDict()  # session -> agent (bounded)
         self.live: LiveTimeline | None = None
+        self.detector: Detector | None = None
         self._first = True
 
     def compose(self) -> ComposeResult:
@@ -348,6 +385,10 @@ class TimelinePane(Horizontal):
         if not entries:
             return
         batch = [*self._starts(entries), *(e.record for e in entries)]
+        if self.detector is None:  # the first poll: the history the baselines are learned from
+            self.detector = Detector(learn(batch))
+        else:
+            batch.extend(anomalies(self.detector, batch))
         self.records.extend(batch)
         before = len(self.agents)
         for record in batch:
@@ -438,6 +479,8 @@ class TimelinePane(Horizontal):
         for record in found[:MAX_NOTICES]:
             flows = flow_verdicts(record)
             rule = flows[0].get("rule") if flows else record.get("rule") or record.get("event")
+            if record.get("event") == ANOMALY:
+                rule = f"{record.get('anomaly.kind')} anomaly: {record.get('reason')}"
             where = record.get("server") or "?"
             who = self._agent_of(record) or "?"
             self.app.notify(
