@@ -24,7 +24,7 @@ SUM = {"a": 2, "b": 3}
 Compare = Callable[..., bool]
 
 
-def llm(calls: list[str], **extra: Any) -> dict[str, Any]:
+def llm(calls: list[str], args: dict[str, Any] = SUM, **extra: Any) -> dict[str, Any]:
     """The ``llm.call`` record ``ztmcp watch`` writes for one model turn."""
     return {
         "event": "llm.call",
@@ -40,7 +40,7 @@ def llm(calls: list[str], **extra: Any) -> dict[str, Any]:
         "ztmcp.action": "allow",
         "ztmcp.findings": [],
         "gen_ai.response.tool_calls": [
-            {"id": f"call_{n}", "name": n, "arguments_sha256": digest(SUM)} for n in calls
+            {"id": f"call_{n}", "name": n, "arguments_sha256": digest(args)} for n in calls
         ],
         **extra,
     }
@@ -223,6 +223,15 @@ async def test_the_agents_timeline_in_order_and_live(
         assert pane.view.cursor == pane.view.row_count - 1  # still following the newest
         assert any("flow.trifecta" in n.message for n in app._notifications)
 
+        # A streamed turn, written when it ended, that the agent could read before the echo
+        # call shown as unprompted: the window is linked again and the row says so.
+        streamed = llm(["echo"], {"message": "hi"}, **{"gen_ai.request.stream": True})
+        streamed.update({"ztmcp.latency_ms": 30_000.0, "ztmcp.time_to_first_chunk_ms": 1000.0})
+        watch.append(streamed, ts=T0 - 15)  # readable from T0 - 44, before the call at T0 - 40
+        await tick_until(app, pilot, lambda: _rows(pane)[4][4].startswith("← llm #3"))
+        assert _rows(pane)[4][3] == "echo" and _rows(pane)[4][5] == "plain"
+        assert pane.view.cursor == pane.view.row_count - 1  # still at the newest
+
         # Another agent: its own timeline, from the records in memory.
         pane.select("nightly")
         await pilot.pause()
@@ -266,6 +275,25 @@ async def test_an_anomaly_shows_live(clock: Clock, logs: tuple[AuditLog, AuditLo
                                "finding")  # fmt: skip
         assert pane.view.row_count == before + 7  # five calls within the usual, one beyond
         assert any("burst anomaly" in n.message for n in app._notifications)
+
+
+@pytest.mark.anyio
+async def test_hostile_names_are_escaped(clock: Clock) -> None:
+    """An agent name and a tool name that carry terminal controls reach the screen escaped."""
+    name = "bot\x1b]52;c;ZXZpbA==\x07\nroot"
+    log = AuditLog(paths.audit_dir() / "20270115T080000Z-x-00000000000000ee.jsonl", "ee" * 8)
+    log.append({"event": "session.start", "server": "x", "gen_ai.agent.name": name}, ts=T0 - 5)
+    log.append(mcp("\x1b[2Jwipe\u202e", {}), ts=T0 - 4)
+    app = make(clock, heartbeat=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(TimelinePane)
+        assert pane.agent == name
+        table = pane.query_one("#timeline-table")
+        shown = str(table.get_row_at(0)[0])  # type: ignore[attr-defined]
+        assert shown == "bot\\u001b]52;c;ZXZpbA==\\u0007\\u000aroot"
+        assert _rows(pane)[1][3] == "\\u001b[2Jwipe\\u202e"
+    log.close()
 
 
 def test_anomalies_are_judged_against_the_history() -> None:
