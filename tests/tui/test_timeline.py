@@ -79,6 +79,8 @@ def test_rows_per_kind() -> None:
     )
     assert linked.cells[1:] == ("call→", "everything", "get-sum", "← llm #4 c · forwarded")
     assert linked.tone is Tone.PLAIN
+    plain = row({**base, **mcp("echo", {}, "denied", verdicts=[{"rule": "access.x"}])})
+    assert plain.cells[4] == "denied access.x: " and plain.tone is Tone.DENIED
     lone = row({**base, **mcp("echo", {}), "ztmcp.unprompted": True})
     assert lone.cells[4] == "UNPROMPTED · forwarded" and lone.tone is Tone.WARNING
     flow = row({**base, **mcp("send-email", {}, "denied", verdicts=[TRIFECTA])})
@@ -200,11 +202,10 @@ async def test_the_agents_timeline_in_order_and_live(
             ("call→", "everything", "get-sum", "← llm #1 call_get-sum", "plain"),
             ("call→", "everything", "echo", "UNPROMPTED", "warning"),
             ("egress", "everything", "exfil.example:443", shown[5][3], "denied"),
-            ("call→", "everything", "send-email", "UNPROMPTED", "finding"),
+            ("call→", "everything", "send-email", shown[6][3], "finding"),
         ]
-        assert _rows(pane)[6][4] == "UNPROMPTED · denied " + TRIFECTA["rule"] + ": " + str(
-            TRIFECTA["reason"]
-        )
+        reason = str(TRIFECTA["reason"])
+        assert _rows(pane)[6][4] == f"denied flow.trifecta: {reason} · UNPROMPTED"
         assert pane.view.cursor == len(shown) - 1  # at the newest record
         detail = str(app.query_one("#timeline-body").render())
         assert "high deny flow.trifecta" in detail

@@ -179,7 +179,8 @@ def _mcp(record: Mapping[str, Any]) -> tuple[str, tuple[str, str, str], Tone]:
     verdicts = record.get("verdicts")
     first = flows[0] if flows else verdicts[0] if isinstance(verdicts, list) and verdicts else None
     if isinstance(first, dict):
-        parts.append(f"{outcome} {first.get('rule', '')}: {first.get('reason', '')}")
+        verdict = f"{outcome} {first.get('rule', '')}: {first.get('reason', '')}"
+        parts.insert(0 if flows else len(parts), verdict)  # a finding first: narrow columns
     else:
         parts.append(outcome)
     if flows:
