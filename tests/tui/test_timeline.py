@@ -297,6 +297,23 @@ async def test_hostile_names_are_escaped(clock: Clock) -> None:
     log.close()
 
 
+@pytest.mark.anyio
+async def test_the_agent_list_is_bounded(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ztmcp.tui.timeline.MAX_AGENTS", 2)
+    log = AuditLog(paths.audit_dir() / "20270115T080000Z-x-00000000000000ff.jsonl", "ff" * 8)
+    for n, name in enumerate(["a", "b", "c", "c", "d"]):
+        log.append({"event": "session.start", "gen_ai.agent.name": name}, ts=T0 - 9 + n)
+    app = make(clock, heartbeat=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(TimelinePane)
+        table = pane.query_one("#timeline-table")
+        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]  # type: ignore[attr-defined]
+        assert names == ["a", "b", "2+ more, not listed"]  # counted up to the bound
+        assert pane.agent == "b"  # the agent of the newest record that is listed
+    log.close()
+
+
 def test_anomalies_are_judged_against_the_history() -> None:
     from ztmcp.state.baselines import Detector, learn
     from ztmcp.tui.timeline import anomalies

@@ -350,7 +350,7 @@ class TimelinePane(Horizontal):
         self._looked: OrderedDict[Any, None] = OrderedDict()  # sessions whose start was read
         self.records: deque[dict[str, Any]] = deque(maxlen=cap)  # to open another agent
         self.agents: set[str] = set()
-        self.unlisted = 0  # agents past MAX_AGENTS
+        self.unlisted: set[str] = set()  # agents past MAX_AGENTS (as many again, counted)
         self._owner: OrderedDict[Any, str] = OrderedDict()  # session -> agent (bounded)
         self.live: LiveTimeline | None = None
         self.detector: Detector | None = None
@@ -391,7 +391,7 @@ class TimelinePane(Horizontal):
         else:
             batch.extend(anomalies(self.detector, batch))
         self.records.extend(batch)
-        before = len(self.agents)
+        before = len(self.agents) + len(self.unlisted)
         for record in batch:
             name, session = record.get(AGENT_FIELD), record.get("mcp.session.id")
             if not isinstance(name, str):
@@ -401,15 +401,18 @@ class TimelinePane(Horizontal):
                 self._owner.move_to_end(session)
                 while len(self._owner) > self.cap:
                     self._owner.popitem(last=False)
-            if name not in self.agents:
-                if len(self.agents) >= MAX_AGENTS:
-                    self.unlisted += 1
-                else:
-                    self.agents.add(name)
-        if len(self.agents) != before:
+            if name in self.agents or name in self.unlisted:
+                continue
+            if len(self.agents) < MAX_AGENTS:
+                self.agents.add(name)
+            elif len(self.unlisted) < MAX_AGENTS:
+                self.unlisted.add(name)
+        if len(self.agents) + len(self.unlisted) != before:
             self._list_agents()
         if self.live is None:
-            newest = next((a for r in reversed(batch) if (a := self._agent_of(r))), None)
+            newest = next(
+                (a for r in reversed(batch) if (a := self._agent_of(r)) in self.agents), None
+            )
             if newest is not None:
                 self.select(newest)
         else:
@@ -472,7 +475,8 @@ class TimelinePane(Horizontal):
         for name in names:
             table.add_row(Text(safe(name), no_wrap=True, overflow="ellipsis"), key=name)
         if self.unlisted:
-            table.add_row(Text(f"+{self.unlisted} more", style="dim"), key="\0more")
+            more = f"{len(self.unlisted)}{'+' if len(self.unlisted) >= MAX_AGENTS else ''}"
+            table.add_row(Text(f"{more} more, not listed", style="dim"), key="\0more")
         if self.agent in names:
             table.move_cursor(row=names.index(self.agent))
 
