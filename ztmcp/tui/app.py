@@ -35,6 +35,7 @@ from ztmcp.terminal import safe, safe_lines
 from ztmcp.tui.drift import PinnedManifests, drift_view, status
 from ztmcp.tui.screens import HelpScreen
 from ztmcp.tui.state import Snapshot, StateView
+from ztmcp.tui.timeline import TimelinePane
 from ztmcp.tui.traffic import TrafficView
 from ztmcp.tui.watcher import (
     CAP,
@@ -163,6 +164,7 @@ class ZtmcpApp(App[None]):
         Binding("a", "show_tab('approvals')", "Approvals"),
         Binding("g", "show_tab('grants')", "Grants"),
         Binding("s", "show_tab('servers')", "Servers"),
+        Binding("l", "show_tab('timeline')", "Timeline", show=False),  # 80 columns: in ?
         Binding("o", "allow_once", "Once"),
         Binding("1", "grant(0)", "Grant"),
         Binding("2", "grant(1)", "Grant", show=False),
@@ -240,6 +242,8 @@ class ZtmcpApp(App[None]):
                 yield DataTable(id="servers-table", cursor_type="row")
                 with VerticalScroll(id="drift"):
                     yield Static(Text(""), id="drift-body")
+            with TabPane("Timeline", id="timeline"):
+                yield TimelinePane(audit_dir=self.tail.directory, cap=self.recent.cap)
         yield Static(Text(""), id="status")
         yield Footer(show_command_palette=False, compact=True)  # fits 80 columns
 
@@ -382,6 +386,7 @@ class ZtmcpApp(App[None]):
         self.traffic.append(
             [(e.key, traffic_row(e.record)) for e in entries], stamps=[stamp(e) for e in entries]
         )
+        self._main.query_one(TimelinePane).add(entries)
 
     def _show_state(self, now: float) -> None:
         snap = self.snapshot
