@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 
+from ztmcp.adapters import http_rules
 from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.cli import hints
 from ztmcp.cli.run_cmd import build_parser
@@ -68,11 +69,11 @@ def test_proxy_to_a_down_upstream_says_so_and_answers_502_json_rpc() -> None:
     assert reason is not None and "refused" in reason.lower()
     line = hints.upstream_down(url, reason)
     assert url in line and "502" in line
-    status, body = hints.bad_gateway(url, reason, request_id=7)
+    status, body = http_rules.failure_answer(f"[Errno 111] {reason}", url, request_id=7)
     doc = json.loads(body)
     assert status == 502 and doc["jsonrpc"] == "2.0" and doc["id"] == 7
     assert doc["error"]["code"] == -32000 and url in doc["error"]["message"]
-    assert json.loads(hints.bad_gateway(url, reason, True)[1])["id"] is None
+    assert json.loads(http_rules.failure_answer(reason, url, True)[1])["id"] is None
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()

@@ -7,9 +7,9 @@ Small, pure pieces the commands call at one place each (issue 22, "rough edges")
 - ``not_mcp``: a command that does not speak MCP (``cat`` echoes the client's ``initialize``
   back) was told to add ``initialize`` to ``allow_methods``; the refusal of a *client* method
   coming from the server means the server does not speak MCP, and that is what to say.
-- ``upstream_down`` / ``bad_gateway``: ``ztmcp proxy`` to an upstream that does not answer
-  said "proxying" and then closed connections; it says so at start (``probe``), and answers
-  each request with HTTP 502 and a JSON-RPC error naming the upstream.
+- ``upstream_down``: ``ztmcp proxy`` to an upstream that does not answer said "proxying" and
+  then closed connections; it says so at start (``probe``), and each request is answered with
+  HTTP 502 and a JSON-RPC error naming the upstream (``adapters/http_rules.failure_answer``).
 - ``print_run_help``: ``ztmcp run --help`` (argparse, for start-up time) is drawn like every
   other command's help (rich panels), from the same parser.
 
@@ -19,7 +19,6 @@ once per server by every MCP client.
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -110,24 +109,6 @@ def upstream_down(url: str, reason: str) -> str:
         f"ztmcp: upstream {url} does not answer ({reason}); proxying anyway: each request is "
         "answered 502 with a JSON-RPC error until the server is up"
     )
-
-
-def bad_gateway(url: str, reason: str, request_id: object = None) -> tuple[int, bytes]:
-    """HTTP status and JSON-RPC error body for a request the upstream could not take."""
-    rid = (
-        request_id
-        if isinstance(request_id, str | int) and not isinstance(request_id, bool)
-        else None
-    )
-    body = {
-        "jsonrpc": "2.0",
-        "id": rid,
-        "error": {
-            "code": -32000,
-            "message": f"ztmcp: the MCP server at {url} is not reachable ({reason[:200]})",
-        },
-    }
-    return 502, json.dumps(body, separators=(",", ":")).encode()
 
 
 def print_run_help(parser: argparse.ArgumentParser, out: IO[str] | None = None) -> None:

@@ -31,13 +31,18 @@ is paid on every call, twice over (client side and upstream side).
 - ``cached_hook_args``: ``Hook.args()`` calls ``dataclasses.fields`` on each of the ~17 hook
   events a call; the field names are read once per hook class instead.
 
+One more change is not neutral, on purpose: ``error_answers`` lets the addon answer a flow
+that failed before any response went out (the upstream is down) with a JSON-RPC error, where
+mitmproxy sends an HTML page that no MCP client can read (``adapters/http_rules.py``).
+
 Two earlier changes were removed because they changed what mitmproxy does (docs/proxy.md):
 a per-hook dispatch table (after an addon raised, it did not run the handlers mitmproxy runs
 in the same way), and skipping mitmproxy's debug-only type check of ``Request``/``Response``
 fields (a mistyped field then passed where mitmproxy raises ``TypeError``).
 
 The internals touched (not API): ``mitmproxy.proxy.server.ConnectionIO``,
-``mitmproxy.optmanager._Option``, ``mitmproxy.http.Headers``, ``mitmproxy.hooks.Hook``.
+``mitmproxy.optmanager._Option``, ``mitmproxy.http.Headers``, ``mitmproxy.hooks.Hook``,
+``mitmproxy.proxy.layers.http.Http1Server.send``.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -301,3 +307,58 @@ def cached_hook_args() -> Iterator[bool]:
         yield True
     finally:
         hook.args = original
+
+
+# The answer a client gets, per request, should its flow end in an error before any response
+# went out (``error_answers``). Keyed weakly: an answer that is never sent goes with its request.
+_ERROR_ANSWERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def answer_error_with(request: Any, response: Any) -> None:
+    """Should the flow of ``request`` (a ``mitmproxy.http.Request``) end in an error before any
+    response went out, its client gets ``response`` (a ``mitmproxy.http.Response``) instead of
+    mitmproxy's HTML error page, inside ``error_answers``; outside it (or on an untested
+    mitmproxy) the page goes out as before. Call it from an addon's ``error`` hook."""
+    _ERROR_ANSWERS[request] = response
+
+
+@contextlib.contextmanager
+def error_answers() -> Iterator[bool]:
+    """While inside, an HTTP/1 client whose flow failed before any response went out gets the
+    answer registered with ``answer_error_with`` (status, headers, body, and ``Connection:
+    close``) where mitmproxy sends its HTML error page; then the connection is closed, as
+    mitmproxy does. Without a registered answer, mitmproxy's own page. (HTTP/2 clients keep
+    mitmproxy's page: ``ztmcp proxy`` listens for plain HTTP, and h2c is disabled.)"""
+    if _skipped("error answers"):
+        yield False
+        return
+    from mitmproxy.connection import ConnectionState
+    from mitmproxy.net.http import http1 as http1_module
+    from mitmproxy.proxy import commands
+    from mitmproxy.proxy.layers import http as layers
+
+    http1: Any = http1_module  # its assemble functions are untyped
+    server: Any = getattr(layers, "Http1Server", None)
+    protocol_error: Any = getattr(layers, "ResponseProtocolError", None)
+    original = getattr(server, "__dict__", {}).get("send")
+    if original is None or protocol_error is None:
+        logger.debug("mitmproxy's Http1Server changed: error answers left as they are")
+        yield False
+        return
+
+    def send(self: Any, event: Any) -> Iterator[Any]:
+        if isinstance(event, protocol_error) and self.response is None and self.request:
+            answer = _ERROR_ANSWERS.pop(self.request, None)
+            writable = self.conn.state & ConnectionState.CAN_WRITE
+            if answer is not None and writable and event.code.http_status_code() is not None:
+                answer.headers["connection"] = "close"
+                yield commands.SendData(self.conn, http1.assemble_response(answer))
+                yield commands.CloseConnection(self.conn)
+                return
+        yield from original(self, event)
+
+    server.send = send
+    try:
+        yield True
+    finally:
+        server.send = original
