@@ -8,12 +8,14 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from ztmcp.adapters import http_rules
 from ztmcp.checks.envelope import EnvelopeCheck
 from ztmcp.cli import hints
 from ztmcp.cli.run_cmd import build_parser
 from ztmcp.jsonrpc import Direction, parse
+from ztmcp.session import Decision, Outcome
 from ztmcp.testing import context
 
 
@@ -53,11 +55,77 @@ def test_a_client_method_from_the_server_means_no_mcp_server() -> None:
     msg = parse(echoed, Direction.TO_CLIENT)
     verdict = EnvelopeCheck().check(msg, context())
     assert verdict is not None and verdict.rule == "envelope.unknown_method"
+    assert "does not speak MCP" in verdict.reason and verdict.hint is None  # no allow_methods
     said = hints.not_mcp(msg.method, True, ["cat"])
     assert said is not None and "cat sent 'initialize'" in said and "does not speak MCP" in said
     assert "allow_methods" not in said
     assert hints.not_mcp("vendor/custom", True) is None  # a real unknown method: allow_methods
     assert hints.not_mcp("initialize", False) is None  # from the client it is normal
+
+
+def test_run_of_cat_says_the_server_does_not_speak_mcp(tmp_path: Path) -> None:
+    """A real `ztmcp run -- cat` with a real initialize on stdin: cat echoes it; stderr says
+    once that cat does not speak MCP, and the error the client gets says so too, with no
+    advice to allow the method."""
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    env = {**os.environ, "ZTMCP_HOME": str(tmp_path / "home")}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ztmcp", "run", "--", "cat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps(initialize).encode() + b"\n")
+        child.stdin.flush()
+        answer = json.loads(child.stdout.readline())  # bounded: pytest-timeout
+        child.stdin.close()  # the agent hangs up: ztmcp and cat end
+        child.wait(timeout=30)
+        assert child.stderr is not None
+        err = child.stderr.read()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+    assert answer["id"] == 0 and "does not speak MCP" in answer["error"]["message"]
+    assert "allow_methods" not in answer["error"]["message"]
+    said = [line for line in err.decode().splitlines() if "does not speak MCP" in line]
+    assert said == [
+        "ztmcp: cat sent 'initialize', a request only an MCP client sends: it does not speak "
+        "MCP on stdio (did it echo its input?); check the command after `--`"
+    ]
+    assert "allow_methods" not in err.decode()
+
+
+def test_the_not_mcp_watch_speaks_once_and_only_for_client_methods() -> None:
+    check = EnvelopeCheck()
+    err = io.StringIO()
+    watch = hints.NotMcpWatch(["my-server", "--flag"], err)
+    frames = [
+        b'{"jsonrpc":"2.0","id":1,"method":"vendor/custom"}',  # a real unknown method
+        b'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"x"}}',
+        b'{"jsonrpc":"2.0","id":3,"method":"tools/list"}',
+    ]
+    for raw in frames:
+        verdict = check.check(parse(raw, Direction.TO_CLIENT), context())
+        assert verdict is not None
+        decision = Decision(Outcome.DENIED, verdicts=(verdict,))
+        watch(Direction.TO_SERVER, raw, decision)  # the client's side: never
+        watch(Direction.TO_CLIENT, raw, decision)
+    assert err.getvalue().count("does not speak MCP") == 1
+    assert "my-server --flag sent 'tools/call'" in err.getvalue()
 
 
 def test_proxy_to_a_down_upstream_says_so_and_answers_502_json_rpc() -> None:

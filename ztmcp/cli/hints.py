@@ -13,39 +13,25 @@ Small, pure pieces the commands call at one place each (issue 22, "rough edges")
 - ``print_run_help``: ``ztmcp run --help`` (argparse, for start-up time) is drawn like every
   other command's help (rich panels), from the same parser.
 
-Nothing here imports more than the standard library at module level: ``ztmcp run`` is started
-once per server by every MCP client.
+Nothing here imports more than the standard library and ``ztmcp.jsonrpc`` at module level:
+``ztmcp run`` is started once per server by every MCP client.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 from collections.abc import Iterable
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from ztmcp.jsonrpc import Direction
 
 if TYPE_CHECKING:
     import argparse
 
-# Requests only a client sends: a server that sends one is echoing, or is no MCP server.
-CLIENT_METHODS: Final = frozenset(
-    {
-        "initialize",
-        "server/discover",
-        "tools/list",
-        "tools/call",
-        "prompts/list",
-        "prompts/get",
-        "resources/list",
-        "resources/read",
-        "resources/templates/list",
-        "resources/subscribe",
-        "resources/unsubscribe",
-        "completion/complete",
-        "logging/setLevel",
-        "subscriptions/listen",
-    }
-)
+    from ztmcp.session import Decision
 
 
 def waiting_notice(stdin_is_terminal: bool, server: str) -> str | None:
@@ -76,13 +62,44 @@ def say_waiting(stdin: IO[Any], stderr: IO[str], server: str) -> None:
 def not_mcp(method: str | None, from_server: bool, command: Iterable[str] = ()) -> str | None:
     """What to say instead of "add it to allow_methods" when a server sends a request only a
     client sends: it does not speak MCP (it echoed the client, or is another program)."""
-    if not from_server or method not in CLIENT_METHODS:
+    from ztmcp.checks.envelope import CLIENT_METHODS, SERVER_METHODS
+
+    if not from_server or method not in CLIENT_METHODS - SERVER_METHODS:
         return None
     shown = " ".join(command)[:120] or "the server"
     return (
         f"{shown} sent {method!r}, a request only an MCP client sends: it does not speak MCP "
         "on stdio (did it echo its input?); check the command after `--`"
     )
+
+
+class NotMcpWatch:
+    """``ztmcp run``'s watch on the relay's decisions (``StdioRelay(watch=…)``): the first time
+    the server sends what only a client sends, say once on stderr that the server does not
+    speak MCP, naming the command."""
+
+    def __init__(self, command: Iterable[str], stderr: IO[str]) -> None:
+        self._command = tuple(command)
+        self._stderr = stderr
+        self.said: str | None = None
+
+    def __call__(self, direction: Direction, raw: bytes, decision: Decision) -> None:
+        if self.said is not None or direction is not Direction.TO_CLIENT:
+            return
+        if not any(v.rule == "envelope.unknown_method" for v in decision.verdicts):
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return
+        method = body.get("method") if isinstance(body, dict) else None
+        line = not_mcp(method if isinstance(method, str) else None, True, self._command)
+        if line is None:
+            return
+        self.said = line
+        with contextlib.suppress(OSError, ValueError):  # a closed stderr: the denial stands
+            self._stderr.write(f"ztmcp: {line}\n")
+            self._stderr.flush()
 
 
 def probe(url: str, timeout: float = 1.0) -> str | None:
