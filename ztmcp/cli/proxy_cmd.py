@@ -7,12 +7,8 @@ command runs, so the rest of the CLI starts fast.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,15 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ztmcp.adapters import event_loop
 from ztmcp.cli.render import fail
 from ztmcp.errors import UsageError, ZtmcpError
-from ztmcp.runtime import ProxySettings, Upstream, build, parse_upstream
 
 if TYPE_CHECKING:
     from ztmcp.adapters.mitm import ZtmcpAddon
+    from ztmcp.runtime import Upstream
 
-__all__ = ["ProxyConfig", "Upstream", "build_addon", "parse_upstream", "register", "serve"]
+# asyncio, the runtime and mitmproxy load when the command runs: `ztmcp --help` and every
+# other command start without them.
+__all__ = ["ProxyConfig", "build_addon", "register", "serve"]
 
 LISTEN_HOST = "127.0.0.1"  # ztmcp listens on loopback only
 START_TIMEOUT = 30.0
@@ -73,6 +70,8 @@ class _StartupErrors(logging.Handler):
 def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]:
     """The addon over the runtime's pipeline; and how to close it (conversations, then the
     pins and the audit log)."""
+    from ztmcp.runtime import ProxySettings, build
+
     runtime = build(
         config.upstream,
         policy_file=config.policy,
@@ -140,7 +139,11 @@ def _tcp_only(spec: str) -> None:
 
 async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None = None) -> int:
     """Run the proxy until SIGINT/SIGTERM (or ``stop``); returns the exit code."""
+    import asyncio
+    import contextlib
+    import gc
     import importlib
+    import signal
 
     from mitmproxy import exceptions, options
     from mitmproxy.master import Master
@@ -327,6 +330,11 @@ def register(app: typer.Typer) -> None:
             ),
         ] = 300,
     ) -> None:
+        import asyncio
+
+        from ztmcp.adapters import event_loop
+        from ztmcp.runtime import parse_upstream
+
         try:
             config = ProxyConfig(
                 parse_upstream(url),
