@@ -1,7 +1,8 @@
 """``compat.mitmproxy.error_answers``: a flow that fails before any response went out (here: a
 reverse proxy to a port nobody listens on) is answered with what the addon's ``error`` hook
 registered, instead of mitmproxy's HTML page; without a registration, outside the patch, or on
-an untested mitmproxy, the bytes are exactly mitmproxy's own. Real Master, real sockets."""
+an untested mitmproxy, the bytes are exactly mitmproxy's own. Real Master, real sockets.
+At the end, ``lean_addons``: the addons ``ztmcp proxy`` uses, without the other 25."""
 
 from __future__ import annotations
 
@@ -137,3 +138,36 @@ def test_error_answers_is_undone_on_exit(monkeypatch: pytest.MonkeyPatch) -> Non
     )
     with error_answers() as active:
         assert not active and vars(layers.http.Http1Server)["send"] is before
+
+
+_LEAN = """
+import sys
+from ztmcp.compat.mitmproxy import lean_addons
+assert lean_addons() is True and lean_addons() is False
+from mitmproxy.master import Master
+from mitmproxy.addons import core, proxyserver, next_layer, tlsconfig, disable_h2c, block
+heavy = [m for m in ("mitmproxy.addons.blocklist", "mitmproxy.addons.onboarding", "flask",
+                     "ldap3") if m in sys.modules]
+assert heavy == [], heavy
+import mitmproxy.addons
+names = [type(a).__name__ for a in mitmproxy.addons.default_addons()]  # on demand: all of them
+print(" ".join(names))
+"""
+
+
+def test_lean_addons_imports_the_addons_one_by_one_and_all_on_demand() -> None:
+    import subprocess
+    import sys
+
+    def run(code: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    plain = run(
+        "import mitmproxy.addons as a; "
+        "print(' '.join(type(x).__name__ for x in a.default_addons()))"
+    )
+    assert run(_LEAN) == plain and len(plain.split()) > 20

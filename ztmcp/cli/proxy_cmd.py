@@ -145,6 +145,12 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
     import importlib
     import signal
 
+    from ztmcp.compat.mitmproxy import lean_addons
+
+    if not os.environ.get("ZTMCP_MITM_NO_TUNING") and not os.environ.get(
+        "ZTMCP_MITM_DEFAULT_ADDONS"
+    ):
+        lean_addons()  # before anything imports mitmproxy.addons: its six addons only
     from mitmproxy import exceptions, options
     from mitmproxy.master import Master
 
@@ -247,6 +253,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         _say(f"proxying {local} -> {config.upstream.shown}")
         if on_ready is not None:
             on_ready(local)
+        _warm_up_in_background()  # listening already: the first call need not compile them
 
         await asyncio.wait({run, stopper}, return_when="FIRST_COMPLETED")
         stopper.cancel()
@@ -266,6 +273,24 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
             loop.remove_signal_handler(sig)
         mitm_logger.removeHandler(errors)
         close(reason)
+
+
+def _warm_up_in_background() -> None:
+    """Compile the detectors and import jsonschema off the event loop, once the proxy listens.
+    A message that needs them first waits for the import (``detectors._Lazy``), never skips."""
+    import importlib
+    import threading
+
+    def warm() -> None:
+        try:
+            from ztmcp.detectors import warm_up
+
+            warm_up()
+            importlib.import_module("jsonschema")  # the schema check's first use
+        except Exception:  # a failure here resurfaces, with its error, at first use
+            pass
+
+    threading.Thread(target=warm, name="ztmcp-warm-up", daemon=True).start()
 
 
 def register(app: typer.Typer) -> None:

@@ -31,6 +31,10 @@ is paid on every call, twice over (client side and upstream side).
 - ``cached_hook_args``: ``Hook.args()`` calls ``dataclasses.fields`` on each of the ~17 hook
   events a call; the field names are read once per hook class instead.
 
+``lean_addons`` (start-up, not per call): ``mitmproxy.addons`` without its ``__init__``, which
+imports all 31 default addons where ``ztmcp proxy`` uses six; ``default_addons()`` still works,
+loading them all when read.
+
 One more change is not neutral, on purpose: ``error_answers`` lets the addon answer a flow
 that failed before any response went out (the upstream is down) with a JSON-RPC error, where
 mitmproxy sends an HTML page that no MCP client can read (``adapters/http_rules.py``).
@@ -42,7 +46,8 @@ fields (a mistyped field then passed where mitmproxy raises ``TypeError``).
 
 The internals touched (not API): ``mitmproxy.proxy.server.ConnectionIO``,
 ``mitmproxy.optmanager._Option``, ``mitmproxy.http.Headers``, ``mitmproxy.hooks.Hook``,
-``mitmproxy.proxy.layers.http.Http1Server.send``.
+``mitmproxy.proxy.layers.http.Http1Server.send``, the ``mitmproxy.addons`` package's
+``__init__``.
 """
 
 from __future__ import annotations
@@ -362,3 +367,43 @@ def error_answers() -> Iterator[bool]:
         yield True
     finally:
         server.send = original
+
+
+def lean_addons() -> bool:
+    """Make ``mitmproxy.addons`` a package whose addons import one by one, when asked for.
+
+    Its ``__init__`` imports all 31 default addons (the onboarding app with flask and jinja2,
+    proxy auth with ldap3, the flow filter language, …) for ``default_addons()``, and
+    ``mitmproxy.master`` imports the package (for ``termlog``): a third of what ``ztmcp proxy``
+    imports before it listens, for six addons it uses. Here the package is created from its own
+    spec without running ``__init__``; ``from mitmproxy.addons import core`` imports just that
+    module, as before; reading ``default_addons`` runs the real ``__init__`` then (every addon,
+    as unpatched). True when applied: only on a tested mitmproxy, and only before anything
+    imported the package (else there is nothing left to save). Not undone: modules stay.
+    """
+    import sys
+
+    if "mitmproxy.addons" in sys.modules or _skipped("addons package"):
+        return False
+    import importlib.util
+
+    spec = importlib.util.find_spec("mitmproxy.addons")
+    if spec is None or spec.loader is None or not spec.submodule_search_locations:
+        logger.debug("mitmproxy.addons is not a package here: imported as it is")
+        return False
+    package: Any = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def on_demand(name: str) -> Any:
+        if name != "default_addons":  # a submodule: the import system loads it
+            raise AttributeError(name)
+        del package.__getattr__
+        loader.exec_module(package)  # the real __init__, every addon
+        return package.default_addons
+
+    package.__getattr__ = on_demand
+    sys.modules["mitmproxy.addons"] = package
+    import mitmproxy
+
+    mitmproxy.addons = package  # what importing the package would set
+    return True
