@@ -4,10 +4,12 @@ out (the upstream is down or went away, a body over the limit), for any error te
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.adapters.mitm_harness import Upstream, free_port, make_addon, records, running_proxy
 from ztmcp.adapters import http_rules
 
 URL = "http://127.0.0.1:9/mcp"
@@ -67,3 +69,25 @@ def test_the_reason_is_one_short_line() -> None:
     message = "line one\r\nline two\x00" + "x" * 5000
     text = json.loads(http_rules.failure_answer(message, URL)[1])["error"]["message"]
     assert "line one line two" in text and len(text) < 400
+
+
+def test_the_addon_answers_a_down_upstream_with_a_json_rpc_error_and_records_it(
+    tmp_path: Path,
+) -> None:
+    """The addon alone (no `ztmcp proxy` around it, as under mitmdump): mitmproxy's default
+    eager connection is turned lazy, the error answer is installed while it runs, and removed
+    when it stops."""
+    from mitmproxy.proxy.layers.http import Http1Server
+
+    before = vars(Http1Server)["send"]
+    addon, log = make_addon(tmp_path)
+    with running_proxy(addon, Upstream(free_port())) as proxy:  # nothing listens there
+        status, headers, body = proxy.post(b'{"jsonrpc":"2.0","id":9,"method":"tools/list"}')
+    assert vars(Http1Server)["send"] is before
+    doc = json.loads(body)
+    assert status == 502 and headers["content-type"] == "application/json"
+    assert doc["id"] == 9 and "is not reachable" in doc["error"]["message"]
+    failures = [r for r in records(log) if r["event"] == "http.error"]
+    assert [(r["rule"], r["http.response.status_code"]) for r in failures] == [
+        ("http.upstream", 502)
+    ]

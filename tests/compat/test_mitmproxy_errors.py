@@ -171,3 +171,17 @@ def test_lean_addons_imports_the_addons_one_by_one_and_all_on_demand() -> None:
         "print(' '.join(type(x).__name__ for x in a.default_addons()))"
     )
     assert run(_LEAN) == plain and len(plain.split()) > 20
+
+
+def test_error_answers_nest_and_overlap() -> None:
+    """Two proxies in one process: the wrapper stays until the last block ends, whatever the
+    order."""
+    before = vars(layers.http.Http1Server)["send"]
+    first, second = error_answers(), error_answers()
+    assert first.__enter__() and second.__enter__()
+    patched = vars(layers.http.Http1Server)["send"]
+    assert patched is not before
+    first.__exit__(None, None, None)  # the first to start ends first
+    assert vars(layers.http.Http1Server)["send"] is patched
+    second.__exit__(None, None, None)
+    assert vars(layers.http.Http1Server)["send"] is before

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -48,7 +49,7 @@ from ztmcp.adapters.relays import (
     posted_id,
     safe_error,
 )
-from ztmcp.compat.mitmproxy import answer_error_with
+from ztmcp.compat.mitmproxy import answer_error_with, error_answers
 from ztmcp.credentials import agent_conflicts
 from ztmcp.jsonrpc import (
     INTERNAL_ERROR,
@@ -196,6 +197,7 @@ class ZtmcpAddon:
         self._tasks: set[asyncio.Task[None]] = set()
         # Without a session id every request is a conversation, but the tool list is one.
         self._surface = ToolSurface()
+        self._error_answers: contextlib.ExitStack | None = None  # from running() to done()
 
     # -- mitmproxy lifecycle ------------------------------------------------------------
 
@@ -209,6 +211,9 @@ class ZtmcpAddon:
             opts.update(body_size_limit=str(self.max_bytes))
         if opts.connection_strategy != "lazy":  # else a down upstream closes clients silently
             opts.update(connection_strategy="lazy")
+        if self._error_answers is None:  # a failed flow: ztmcp's JSON-RPC error (``_error``)
+            self._error_answers = contextlib.ExitStack()
+            self._error_answers.enter_context(error_answers())
         if self.hosts is None:
             proxy = master.addons.get("proxyserver")
             ports = {addr[1] for addr in proxy.listen_addrs()} if proxy is not None else set()
@@ -219,7 +224,12 @@ class ZtmcpAddon:
             self.hosts = HostPolicy(frozenset(hosts), origins)
 
     def done(self) -> None:
-        self.close_all("proxy stopped")
+        try:
+            self.close_all("proxy stopped")
+        finally:
+            if self._error_answers is not None:
+                self._error_answers.close()
+                self._error_answers = None
 
     def close_all(self, reason: str) -> None:
         seen: set[int] = set()

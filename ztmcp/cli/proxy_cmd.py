@@ -159,7 +159,6 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         cached_hook_args,
         coalesced_writes,
         direct_header_lookups,
-        error_answers,
         plain_option_reads,
     )
 
@@ -187,9 +186,6 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         master: Any = Master(opts)
         master.addons.add(*_mitm_addons(importlib))
         master.addons.add(addon, _Ready())
-        # A flow the upstream fails (down, gone mid-request) is answered with ztmcp's JSON-RPC
-        # error, not mitmproxy's HTML page (the addon's error hook; http_rules.failure_answer).
-        tuning.enter_context(error_answers())
         if not os.environ.get("ZTMCP_MITM_NO_TUNING"):  # for comparing against plain mitmproxy
             tuning.enter_context(coalesced_writes())
             tuning.enter_context(plain_option_reads())

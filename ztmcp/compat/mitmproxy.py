@@ -37,7 +37,9 @@ loading them all when read.
 
 One more change is not neutral, on purpose: ``error_answers`` lets the addon answer a flow
 that failed before any response went out (the upstream is down) with a JSON-RPC error, where
-mitmproxy sends an HTML page that no MCP client can read (``adapters/http_rules.py``).
+mitmproxy sends an HTML page that no MCP client can read (``adapters/http_rules.py``). The
+addon holds it while it runs, under ``ztmcp proxy`` and in a user's mitmdump alike; it changes
+nothing for a flow the addon did not register an answer for.
 
 Two earlier changes were removed because they changed what mitmproxy does (docs/proxy.md):
 a per-hook dispatch table (after an addon raised, it did not run the handlers mitmproxy runs
@@ -55,6 +57,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Final
@@ -327,13 +330,23 @@ def answer_error_with(request: Any, response: Any) -> None:
     _ERROR_ANSWERS[request] = response
 
 
+class _Installed:
+    """The one ``Http1Server.send`` wrapper and how many ``error_answers`` blocks use it (several
+    proxies in one process, each addon from its ``running`` to its ``done``)."""
+
+    lock = threading.Lock()
+    users = 0
+    original: Any = None
+
+
 @contextlib.contextmanager
 def error_answers() -> Iterator[bool]:
     """While inside, an HTTP/1 client whose flow failed before any response went out gets the
     answer registered with ``answer_error_with`` (status, headers, body, and ``Connection:
     close``) where mitmproxy sends its HTML error page; then the connection is closed, as
     mitmproxy does. Without a registered answer, mitmproxy's own page. (HTTP/2 clients keep
-    mitmproxy's page: ``ztmcp proxy`` listens for plain HTTP, and h2c is disabled.)"""
+    mitmproxy's page: ``ztmcp proxy`` listens for plain HTTP, and h2c is disabled.) Blocks may
+    nest and overlap: the wrapper is installed by the first and removed by the last."""
     if _skipped("error answers"):
         yield False
         return
@@ -345,28 +358,42 @@ def error_answers() -> Iterator[bool]:
     http1: Any = http1_module  # its assemble functions are untyped
     server: Any = getattr(layers, "Http1Server", None)
     protocol_error: Any = getattr(layers, "ResponseProtocolError", None)
-    original = getattr(server, "__dict__", {}).get("send")
-    if original is None or protocol_error is None:
-        logger.debug("mitmproxy's Http1Server changed: error answers left as they are")
+    with _Installed.lock:
+        if _Installed.users == 0:
+            original = getattr(server, "__dict__", {}).get("send")
+            if original is None or protocol_error is None:
+                logger.debug("mitmproxy's Http1Server changed: error answers left as they are")
+                original = None
+            else:
+
+                def send(self: Any, event: Any) -> Iterator[Any]:
+                    if isinstance(event, protocol_error) and self.response is None and self.request:
+                        answer = _ERROR_ANSWERS.pop(self.request, None)
+                        writable = self.conn.state & ConnectionState.CAN_WRITE
+                        status = event.code.http_status_code()
+                        if answer is not None and writable and status is not None:
+                            answer.headers["connection"] = "close"
+                            yield commands.SendData(self.conn, http1.assemble_response(answer))
+                            yield commands.CloseConnection(self.conn)
+                            return
+                    yield from original(self, event)
+
+                server.send = send
+                _Installed.original = original
+        active = _Installed.original is not None
+        if active:
+            _Installed.users += 1
+    if not active:
         yield False
         return
-
-    def send(self: Any, event: Any) -> Iterator[Any]:
-        if isinstance(event, protocol_error) and self.response is None and self.request:
-            answer = _ERROR_ANSWERS.pop(self.request, None)
-            writable = self.conn.state & ConnectionState.CAN_WRITE
-            if answer is not None and writable and event.code.http_status_code() is not None:
-                answer.headers["connection"] = "close"
-                yield commands.SendData(self.conn, http1.assemble_response(answer))
-                yield commands.CloseConnection(self.conn)
-                return
-        yield from original(self, event)
-
-    server.send = send
     try:
         yield True
     finally:
-        server.send = original
+        with _Installed.lock:
+            _Installed.users -= 1
+            if _Installed.users == 0:
+                server.send = _Installed.original
+                _Installed.original = None
 
 
 def lean_addons() -> bool:
