@@ -109,6 +109,28 @@ def test_run_of_cat_says_the_server_does_not_speak_mcp(tmp_path: Path) -> None:
     assert "allow_methods" not in err.decode()
 
 
+def test_run_of_a_program_that_prints_text_says_it_does_not_speak_mcp(tmp_path: Path) -> None:
+    """A real `ztmcp run -- sh -c 'echo …'`: a line that is not JSON on stdout is refused, and
+    stderr says once why (it is no MCP server, or it logs to stdout), never the line itself."""
+    env = {**os.environ, "ZTMCP_HOME": str(tmp_path / "home")}
+    script = "read line; echo listening on port $((8000 + 80)); echo second line"
+    done = subprocess.run(
+        [sys.executable, "-m", "ztmcp", "run", "--", "sh", "-c", script],
+        input=b'{"jsonrpc":"2.0","id":0,"method":"ping"}\n',
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
+    err = done.stderr.decode()
+    said = [line for line in err.splitlines() if "not JSON" in line]
+    assert len(said) == 1 and said[0].startswith("ztmcp: sh -c read line;"), err
+    assert "logs to stdout" in said[0] and "port 8080" not in err  # the line is not shown
+    answer = json.loads(done.stdout.splitlines()[0])  # the pending ping: answered, not hung
+    assert answer["id"] == 0 and "error" in answer
+    assert b"port 8080" not in done.stdout
+
+
 def test_the_not_mcp_watch_speaks_once_and_only_for_client_methods() -> None:
     check = EnvelopeCheck()
     err = io.StringIO()

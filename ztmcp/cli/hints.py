@@ -6,7 +6,8 @@ Small, pure pieces the commands call at one place each (issue 22, "rough edges")
   hang; it says that it waits for an MCP client on stdin, and how to try it out.
 - ``not_mcp``: a command that does not speak MCP (``cat`` echoes the client's ``initialize``
   back) was told to add ``initialize`` to ``allow_methods``; the refusal of a *client* method
-  coming from the server means the server does not speak MCP, and that is what to say.
+  coming from the server means the server does not speak MCP, and that is what to say;
+  ``not_json``: the same for a server that writes other text than JSON on stdout.
 - ``upstream_down``: ``ztmcp proxy`` to an upstream that does not answer said "proxying" and
   then closed connections; it says so at start (``probe``), and each request is answered with
   HTTP 502 and a JSON-RPC error naming the upstream (``adapters/http_rules.failure_answer``).
@@ -73,10 +74,20 @@ def not_mcp(method: str | None, from_server: bool, command: Iterable[str] = ()) 
     )
 
 
+def not_json(command: Iterable[str] = ()) -> str:
+    """What to say when the server writes a line on stdout that is not JSON at all."""
+    shown = " ".join(command)[:120] or "the server"
+    return (
+        f"{shown} wrote a line on stdout that is not JSON (refused, not relayed): it does not "
+        "speak MCP on stdio, or it logs to stdout (an MCP server logs to stderr); check the "
+        "command after `--`"
+    )
+
+
 class NotMcpWatch:
     """``ztmcp run``'s watch on the relay's decisions (``StdioRelay(watch=…)``): the first time
-    the server sends what only a client sends, say once on stderr that the server does not
-    speak MCP, naming the command."""
+    the server sends what only a client sends (``not_mcp``), or a line that is not JSON
+    (``not_json``), say once on stderr that it does not speak MCP, naming the command."""
 
     def __init__(self, command: Iterable[str], stderr: IO[str]) -> None:
         self._command = tuple(command)
@@ -86,14 +97,17 @@ class NotMcpWatch:
     def __call__(self, direction: Direction, raw: bytes, decision: Decision) -> None:
         if self.said is not None or direction is not Direction.TO_CLIENT:
             return
-        if not any(v.rule == "envelope.unknown_method" for v in decision.verdicts):
-            return
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return
-        method = body.get("method") if isinstance(body, dict) else None
-        line = not_mcp(method if isinstance(method, str) else None, True, self._command)
+        rules = {v.rule for v in decision.verdicts}
+        line: str | None = None
+        if "json.syntax" in rules:
+            line = not_json(self._command)
+        elif "envelope.unknown_method" in rules:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return
+            method = body.get("method") if isinstance(body, dict) else None
+            line = not_mcp(method if isinstance(method, str) else None, True, self._command)
         if line is None:
             return
         self.said = line
