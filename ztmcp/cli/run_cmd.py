@@ -140,14 +140,17 @@ def _relay(
     except BaseException:
         kill_server(child)
         raise
-    from ztmcp.cli.hints import say_waiting
+    from ztmcp.cli.hints import NotMcpWatch, say_waiting
 
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
     # Compile the detectors once the relay is up, while it waits on the server's first answer:
     # before that, they would only compete with the imports above for the interpreter lock.
     _warm_up_in_background()
     try:
-        result = StdioRelay(session, command, grace=ns.grace, child=child).run()
+        # A server that echoes or is no MCP server is told apart from one using a method
+        # the policy does not allow: said once on stderr (the denial itself says so too).
+        watch = NotMcpWatch(command, sys.stderr)
+        result = StdioRelay(session, command, grace=ns.grace, child=child, watch=watch).run()
     except BaseException:
         session.close("ztmcp run failed while relaying")
         raise
