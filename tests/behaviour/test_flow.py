@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -178,4 +180,36 @@ def test_scan_prints_each_tools_capabilities() -> None:
     assert '"capabilities": "public_sink (policy)"' in render_json(report)
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"flow": {"trifecta": "maybe"}}, "trifecta must be one of"),
+        ({"flow": {"sinks": []}}, "unknown key 'sinks'"),
+        ({"flow": {"revoke": "yes"}}, "revoke must be true or false"),
+        ({"flow": {"rate": [{"tool": "x", "max": -1}]}}, "[[flow.rate]]"),
+        ({"capabilities": [{"tool": "x", "labels": ["spicy"]}]}, "unknown label 'spicy'"),
+        ({"capabilities": {"tool": "x"}}, "array of tables"),
+    ],
+)
+def test_bad_flow_policy_fails_at_start(data: dict[str, Any], message: str) -> None:
+    from ztmcp.errors import PolicyError
+    from ztmcp.policy import parse_policy
 
+    with pytest.raises(PolicyError, match=re.escape(message)):
+        parse_policy(data, "ztmcp.toml")
+
+
+def test_policy_builds_the_flow_check_with_its_tables() -> None:
+    from ztmcp.policy import build_checks, parse_policy
+
+    policy = parse_policy(
+        {
+            "flow": {"trifecta": "hold"},
+            "capabilities": [{"server": "bank", "tool": "pay", "labels": ["public_sink"]}],
+        },
+        "ztmcp.toml",
+    )
+    flow = [c for c in build_checks(policy) if c.name == "flow"]
+    assert len(flow) == 1 and isinstance(flow[0], FlowCheck)
+    assert flow[0].actions[TRIFECTA] == "hold"
+    assert flow[0].labels("bank", "pay", None) == {Label.SINK}

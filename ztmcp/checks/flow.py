@@ -24,12 +24,14 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from enum import StrEnum
+from typing import Any, ClassVar, Final
 
-from ztmcp.behaviour.capabilities import CapabilityRule, Label, parse_rules, resolve
+from ztmcp.behaviour.capabilities import CapabilityRule, Label, resolve
 from ztmcp.behaviour.run import NAMED, PRIVATE, UNTRUSTED, VOUCHED, CallRef, RunState
+from ztmcp.checks.access import ALLOWED_ONCE, OnceAllowances, _digest_of
 from ztmcp.checks.base import Action, Context, Severity, Verdict
-from ztmcp.errors import PolicyError
+from ztmcp.checks.config import Configurable
 from ztmcp.jsonrpc import Direction, Kind, Message
 
 ACTIONS: Final = ("deny", "hold", "flag", "off")
@@ -37,6 +39,7 @@ APPROVAL_REQUIRED: Final = "flow.approval_required"
 UNTRUSTED_VALUE: Final = "flow.untrusted_value"
 PRIVATE_TO_UNNAMED: Final = "flow.private_to_unnamed"
 TRIFECTA: Final = "flow.trifecta"
+ALLOWED_ONCE_RULE: Final = "flow.allowed_once"
 _DESTINATIONS: Final = frozenset(
     {
         "to",
@@ -88,9 +91,25 @@ class Finding:
     via: tuple[CallRef, ...]
 
 
-class FlowCheck:
-    name = "flow"
-    KEYS: Final = frozenset(
+class FlowAction(StrEnum):
+    """What ``[flow]`` does with one signal."""
+
+    DENY = "deny"
+    HOLD = "hold"  # held for approval in the TUI; a denial without one
+    FLAG = "flag"
+    OFF = "off"
+
+
+# Each signal's choices, its default first (``Table.choice`` reads the first as the default).
+STRONG: Final = (FlowAction.DENY, FlowAction.HOLD, FlowAction.FLAG, FlowAction.OFF)
+WEAK: Final = (FlowAction.FLAG, FlowAction.DENY, FlowAction.HOLD, FlowAction.OFF)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    """``[flow]`` and the top-level ``[[capabilities]]`` tables, parsed once at start."""
+
+    KEYS: ClassVar[frozenset[str]] = frozenset(
         {
             "untrusted_value",
             "private_to_unnamed",
@@ -101,6 +120,19 @@ class FlowCheck:
             "revoke",
         }
     )
+    untrusted_value: FlowAction = FlowAction.DENY
+    private_to_unnamed: FlowAction = FlowAction.DENY
+    trifecta: FlowAction = FlowAction.FLAG
+    exempt: tuple[Exempt, ...] = ()
+    vouch_directed: bool = False
+    rates: tuple[RateLimit, ...] = ()
+    revoke: bool = False
+    capabilities: tuple[CapabilityRule, ...] = ()
+
+
+class FlowCheck(Configurable[FlowConfig]):
+    name = "flow"
+    KEYS: Final = FlowConfig.KEYS
 
     def __init__(
         self,
@@ -113,6 +145,7 @@ class FlowCheck:
         vouch_directed: bool = False,
         rates: Sequence[RateLimit] = (),
         revoke: bool = False,
+        once: OnceAllowances | None = None,
     ) -> None:
         for key, value in (
             ("untrusted_value", untrusted_value),
@@ -123,9 +156,9 @@ class FlowCheck:
                 raise ValueError(f"[flow] {key} must be one of {', '.join(ACTIONS)}")
         self.rules = tuple(rules)
         self.actions = {
-            UNTRUSTED_VALUE: untrusted_value,
-            PRIVATE_TO_UNNAMED: private_to_unnamed,
-            TRIFECTA: trifecta,
+            UNTRUSTED_VALUE: str(untrusted_value),
+            PRIVATE_TO_UNNAMED: str(private_to_unnamed),
+            TRIFECTA: str(trifecta),
         }
         self.exempt = tuple(exempt)
         # A source the user pointed at (every argument value in the user's words) vouches
@@ -134,68 +167,40 @@ class FlowCheck:
         self.rates = tuple(rates)
         # A denial by this check revokes the run's open grants (ztmcp.behaviour.response).
         self.revoke = revoke
+        # Calls a person allowed once from a hold (the access edge's, shared per process).
+        self.once = once if once is not None else ALLOWED_ONCE
         self._labels: dict[tuple[str, str, int], frozenset[Label]] = {}
+
+    @property
+    def holds(self) -> bool:
+        """Some signal asks for a hold: the pipeline needs an edge that can hold calls."""
+        return "hold" in self.actions.values()
+
+    @classmethod
+    def from_config(cls, config: FlowConfig) -> FlowCheck:
+        return cls(
+            config.capabilities,
+            untrusted_value=config.untrusted_value.value,
+            private_to_unnamed=config.private_to_unnamed.value,
+            trifecta=config.trifecta.value,
+            exempt=config.exempt,
+            vouch_directed=config.vouch_directed,
+            rates=config.rates,
+            revoke=config.revoke,
+        )
 
     @classmethod
     def from_table(
         cls, table: Mapping[str, Any], origin: str, capabilities: Any = None
     ) -> FlowCheck:
-        extra = sorted(set(table) - cls.KEYS)
-        if extra:
-            raise PolicyError(
-                f"{origin}: unknown key {extra[0]!r} in [flow]",
-                hint=f"keys: {', '.join(sorted(cls.KEYS))}",
-            )
-        exempt: list[Exempt] = []
-        for item in table.get("exempt", []):
-            if not isinstance(item, dict) or set(item) - {"server", "tool"}:
-                raise PolicyError(
-                    f"{origin}: [[flow.exempt]] takes server and tool globs",
-                    hint='for example: server = "bank", tool = "get_*"',
-                )
-            exempt.append(Exempt(str(item.get("server", "*")), str(item.get("tool", "*"))))
-        rates: list[RateLimit] = []
-        for item in table.get("rate", []):
-            ok = (
-                isinstance(item, dict)
-                and not set(item) - {"server", "tool", "max", "seconds"}
-                and isinstance(item.get("max"), int)
-                and item["max"] >= 0
-                and isinstance(item.get("seconds", 60), int | float)
-                and item.get("seconds", 60) > 0
-            )
-            if not ok:
-                raise PolicyError(
-                    f"{origin}: [[flow.rate]] takes server, tool, max and seconds",
-                    hint='for example: tool = "send_*", max = 5, seconds = 60',
-                )
-            rates.append(
-                RateLimit(
-                    str(item.get("server", "*")),
-                    str(item.get("tool", "*")),
-                    int(item["max"]),
-                    float(item.get("seconds", 60)),
-                )
-            )
-        for key in ("vouch_directed", "revoke"):
-            if not isinstance(table.get(key, False), bool):
-                raise PolicyError(
-                    f"{origin}: [flow] {key} must be true or false",
-                    hint=f"for example: {key} = false",
-                )
-        try:
-            return cls(
-                parse_rules(capabilities, origin),
-                untrusted_value=table.get("untrusted_value", "deny"),
-                private_to_unnamed=table.get("private_to_unnamed", "deny"),
-                trifecta=table.get("trifecta", "flag"),
-                exempt=exempt,
-                vouch_directed=table.get("vouch_directed", False),
-                rates=rates,
-                revoke=table.get("revoke", False),
-            )
-        except ValueError as exc:
-            raise PolicyError(f"{origin}: {exc}", hint=f"actions: {', '.join(ACTIONS)}") from None
+        """A check from a raw ``[flow]`` table (and ``[[capabilities]]``), read by the
+        policy's own parser: the one place a table becomes a ``FlowConfig``."""
+        from ztmcp.policy import parse_policy
+
+        data: dict[str, Any] = {"flow": dict(table), "checks": ["flow"]}
+        if capabilities is not None:
+            data["capabilities"] = capabilities
+        return cls.from_config(parse_policy(data, origin).config(FlowConfig))
 
     def labels(
         self, server: str, tool: str, definition: Mapping[str, Any] | None
@@ -239,6 +244,16 @@ class FlowCheck:
         found = judge(run, labels, msg.params.get("arguments"), self.actions)
         if found is None:
             return None
+        approval = self.once.approval(msg)
+        if approval is not None:  # a person saw this very call held and allowed it once
+            return Verdict(
+                Action.FLAG,
+                self.name,
+                ALLOWED_ONCE_RULE,
+                f"{ctx.server}/{tool}: {found.reason}; allowed once by approval {approval}",
+                Severity.HIGH,
+                evidence=f"approval={approval}",
+            )
         return self._verdict(found, ctx.server, tool, tools.get(tool))
 
     def _verdict(
@@ -256,8 +271,6 @@ class FlowCheck:
             "table for this tool in ztmcp.toml"
         )
         if action == "hold":
-            from ztmcp.checks.access import _digest_of
-
             digest = _digest_of(dict(definition)) if definition is not None else None
             return Verdict(
                 Action.DENY,
