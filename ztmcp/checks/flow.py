@@ -325,23 +325,22 @@ def judge(
             if seen.get(fp, 0) & (UNTRUSTED | _NOT_UNTRUSTED) == UNTRUSTED
         ]
         if tainted:
+            # Private data in the same call is an exfiltration to where the content pointed:
+            # the reason names both sources.
+            carried = _private(seen, per_arg) if Label.SINK in labels else []
             refs = _refs(came_from.get(fp) for fp in tainted)
-            return Finding(
-                UNTRUSTED_VALUE,
+            reason = (
                 f"{len(tainted)} argument value(s) came only from "
-                "untrusted content, never from the user or a trusted tool",
-                refs,
+                "untrusted content, never from the user or a trusted tool"
             )
+            if carried:
+                refs = _refs([*refs[:1], *_refs(came_from.get(fp) for fp in carried)[:1]])
+                reason += f", and it carries private data ({len(carried)} value(s))"
+            return Finding(UNTRUSTED_VALUE, reason, refs)
     if Label.SINK not in labels:
         return None
     if actions[PRIVATE_TO_UNNAMED] != "off":
-        private = [
-            fp
-            for key, prints in per_arg.items()
-            if key not in _DESTINATIONS
-            for fp in prints
-            if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE
-        ]
+        private = _private(seen, per_arg)
         if private and not _destination_named(seen, per_arg):
             refs = _refs(came_from.get(fp) for fp in private)
             return Finding(
@@ -357,6 +356,18 @@ def judge(
             (run.first_private, run.first_untrusted),
         )
     return None
+
+
+def _private(seen: Mapping[int, int], per_arg: Mapping[str, frozenset[int]]) -> list[int]:
+    """The private values a call's payload (its non-destination arguments) carries that the
+    user did not name."""
+    return [
+        fp
+        for key, prints in per_arg.items()
+        if key not in _DESTINATIONS
+        for fp in prints
+        if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE
+    ]
 
 
 def _refs(refs: Any) -> tuple[CallRef, ...]:
