@@ -213,3 +213,43 @@ def test_policy_builds_the_flow_check_with_its_tables() -> None:
     assert len(flow) == 1 and isinstance(flow[0], FlowCheck)
     assert flow[0].actions[TRIFECTA] == "hold"
     assert flow[0].labels("bank", "pay", None) == {Label.SINK}
+
+
+def _reference_values(text: str) -> set[str]:
+    """The first, plainly written fingerprint tokenizer: the fast one must find the same."""
+    import re as regex
+
+    found: set[str] = set()
+    words: list[str] = []
+    for match in regex.finditer(r"[\w][\w.@/:+\-]*[\w]|\w", text.lower()):
+        token = match.group().rstrip(".:/")
+        if (
+            len(token) >= 4
+            and regex.search(r"[\d@./_]", token)
+            and regex.search(r"[^\W\d_]", token)
+        ):
+            found.add(token)
+            host = token.split("://", 1)[-1].split("/", 1)[0]
+            if host != token and len(host) >= 4:
+                found.add(host)
+        words.append(token if regex.fullmatch(r"[a-z]{2,}", token) else "")
+    phrase: list[str] = []
+    for word in words:
+        phrase = [*phrase, word] if word else []
+        if len(phrase) >= 3:
+            found.add(" ".join(phrase[-3:]))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcXYZ019 @./_:-+\n\tßé,;!?'\"İ", max_size=60))
+def test_the_tokenizer_agrees_with_the_reference(text: str) -> None:
+    assert set(values(text)) == _reference_values(text)
+
+
+def test_a_fingerprint_is_keyed_blake2b_of_the_value() -> None:
+    import hashlib
+
+    key = b"k" * 32
+    expected = hashlib.blake2b(b"bob@corp.example", key=key, digest_size=8).digest()
+    assert Keyed(key).one("bob@corp.example") == int.from_bytes(expected, "big")
