@@ -142,7 +142,7 @@ def _replay(
             ref,
             suite.flow.labels(server, tool, suite.tools.get(tool)),
             event.get("result", ""),
-            arguments if suite.flow.vouch_directed else None,
+            arguments,
         )
     return False, None, None
 

@@ -275,7 +275,7 @@ def _flow(t: Table) -> FlowConfig:
         exempt=tuple(
             Exempt(_glob(e, "server", "notes"), _glob(e, "tool", "get_*")) for e in exempt
         ),
-        vouch_directed=t.flag("vouch_directed", False),
+        directed=t.choice("directed", tuple(flow_check.Directed)),
         rates=tuple(_rate(r) for r in rates),
         revoke=t.flag("revoke", False),
         capabilities=parse_rules(t.top("capabilities"), t.origin),

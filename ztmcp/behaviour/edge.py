@@ -138,9 +138,7 @@ class FlowEdge:
         result = shown.body.get("result")
         arguments = request.params.get("arguments")
         labels = self.check.labels(session.server, ref.tool, session.surface.tools.get(ref.tool))
-        self._run(session).result(
-            ref, labels, result, arguments, vouch_directed=self.check.vouch_directed
-        )
+        self._run(session).result(ref, labels, result, arguments)
         return None
 
     def _revoke(self, session: Session, verdicts: Sequence[Verdict], now: float) -> dict[str, Any]:

@@ -91,3 +91,23 @@ class Keyed:
 
     def of_json(self, value: Any) -> frozenset[int]:
         return self.of(texts(value))
+
+    def word(self, word: str) -> int:
+        """The key of one plain word (a name: ``Bob``, ``general``), apart from values."""
+        return self.one("\x00" + word.lower())
+
+    def words(self, text: str) -> frozenset[int]:
+        """The word keys of every token of a text: what a user turn names in plain words."""
+        if len(text) > MAX_TEXT:
+            raise ValueError("text too long to fingerprint")
+        return frozenset(self.word(t) for t in _FIND(text.lower()))
+
+    def name_key(self, value: Any) -> int | None:
+        """The word key of an argument that is one plain token and no distinctive value (a
+        person, a channel: ``Dora``); None for anything else."""
+        if not isinstance(value, str):
+            return None
+        token = value.strip().lower()
+        if not token or _TOKEN.fullmatch(token) is None or any(values(token)):
+            return None
+        return self.word(token)

@@ -188,7 +188,7 @@ class SharedRun:
 
     def user(self, text: str, now: float) -> None:
         state = self.sync(now)
-        self.store.append(state.run_id, now, "user", "", "", prints=state.hasher.of((text,)))
+        self.store.append(state.run_id, now, "user", "", "", prints=state.user_prints(text))
         self.sync(now)
 
     def call(self, server: str, tool: str, now: float) -> CallRef:
@@ -212,15 +212,9 @@ class SharedRun:
         labels: frozenset[Label],
         result: Any,
         arguments: Any = None,
-        *,
-        vouch_directed: bool = False,
     ) -> None:
         state = self.sync(ref.at)
-        directed = (
-            vouch_directed
-            and arguments is not None
-            and state.directed(state.hasher.of_json(arguments))
-        )
+        directed = state.directed(arguments)
         self.store.append(
             state.run_id,
             ref.at,

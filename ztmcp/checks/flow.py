@@ -28,7 +28,15 @@ from enum import StrEnum
 from typing import Any, ClassVar, Final
 
 from ztmcp.behaviour.capabilities import CapabilityRule, Label, resolve
-from ztmcp.behaviour.run import NAMED, PRIVATE, UNTRUSTED, VOUCHED, CallRef, RunState
+from ztmcp.behaviour.run import (
+    DIRECTED,
+    NAMED,
+    PRIVATE,
+    UNTRUSTED,
+    VOUCHED,
+    CallRef,
+    RunState,
+)
 from ztmcp.checks.access import ALLOWED_ONCE, OnceAllowances, _digest_of
 from ztmcp.checks.base import Action, Context, Severity, Verdict
 from ztmcp.checks.config import Configurable
@@ -91,6 +99,16 @@ class Finding:
     via: tuple[CallRef, ...]
 
 
+class Directed(StrEnum):
+    """``[flow] directed``: how far what a source the user pointed at returned is trusted (a
+    call whose arguments are all in the user's words: "pay the bill in bill-dec.txt")."""
+
+    NAMED = "named"  # as the address of a person/channel the user named (the default)
+    PRIVATE = "private"  # also as any destination, when it came from private content
+    OFF = "off"  # never: it is untrusted content like any other
+    ALL = "all"  # everywhere, payload included: an injection in that very source passes
+
+
 class FlowAction(StrEnum):
     """What ``[flow]`` does with one signal."""
 
@@ -115,7 +133,7 @@ class FlowConfig:
             "private_to_unnamed",
             "trifecta",
             "exempt",
-            "vouch_directed",
+            "directed",
             "rate",
             "revoke",
         }
@@ -124,7 +142,7 @@ class FlowConfig:
     private_to_unnamed: FlowAction = FlowAction.DENY
     trifecta: FlowAction = FlowAction.FLAG
     exempt: tuple[Exempt, ...] = ()
-    vouch_directed: bool = False
+    directed: Directed = Directed.NAMED
     rates: tuple[RateLimit, ...] = ()
     revoke: bool = False
     capabilities: tuple[CapabilityRule, ...] = ()
@@ -142,7 +160,7 @@ class FlowCheck(Configurable[FlowConfig]):
         private_to_unnamed: str = "deny",
         trifecta: str = "flag",
         exempt: Sequence[Exempt] = (),
-        vouch_directed: bool = False,
+        directed: str = "named",
         rates: Sequence[RateLimit] = (),
         revoke: bool = False,
         once: OnceAllowances | None = None,
@@ -161,9 +179,8 @@ class FlowCheck(Configurable[FlowConfig]):
             TRIFECTA: str(trifecta),
         }
         self.exempt = tuple(exempt)
-        # A source the user pointed at (every argument value in the user's words) vouches
-        # for what it returns; the tracker reads this (docs/behaviour.md).
-        self.vouch_directed = vouch_directed
+        # How far a source the user pointed at is trusted (``Directed``, docs/behaviour.md).
+        self.directed = Directed(directed)
         self.rates = tuple(rates)
         # A denial by this check revokes the run's open grants (ztmcp.behaviour.response).
         self.revoke = revoke
@@ -184,7 +201,7 @@ class FlowCheck(Configurable[FlowConfig]):
             private_to_unnamed=config.private_to_unnamed.value,
             trifecta=config.trifecta.value,
             exempt=config.exempt,
-            vouch_directed=config.vouch_directed,
+            directed=config.directed.value,
             rates=config.rates,
             revoke=config.revoke,
         )
@@ -241,7 +258,7 @@ class FlowCheck(Configurable[FlowConfig]):
             for e in self.exempt
         ):
             return None
-        found = judge(run, labels, msg.params.get("arguments"), self.actions)
+        found = judge(run, labels, msg.params.get("arguments"), self.actions, self.directed)
         if found is None:
             return None
         approval = self.once.approval(msg)
@@ -308,21 +325,48 @@ def _over(run: RunState, server: str, tool: str, limit: RateLimit, now: float) -
 
 
 def judge(
-    run: RunState, labels: frozenset[Label], arguments: Any, actions: Mapping[str, str]
+    run: RunState,
+    labels: frozenset[Label],
+    arguments: Any,
+    actions: Mapping[str, str],
+    directed: Directed = Directed.NAMED,
 ) -> Finding | None:
-    """The strongest enabled signal for a sink/destructive call in ``run``, or None."""
+    """The strongest enabled signal for a sink/destructive call in ``run``, or None.
+
+    Arguments have roles: a *destination* (``to``, ``recipient``, ``url``, ``user`` …) says
+    where the call goes, the rest is its *payload*. What a source the user pointed at
+    returned (``DIRECTED``) never clears a payload value; as a destination it is cleared as
+    ``directed`` says (``Directed``): by default only in a call to a person or channel the
+    user named ("invite Dora, her address is on her site").
+    """
     # Fingerprints per top-level argument, computed once: where it goes vs what it carries.
+    hasher = run.hasher
     if isinstance(arguments, Mapping):
-        per_arg = {str(k).lower(): run.hasher.of_json(v) for k, v in arguments.items()}
+        items = [(str(k).lower(), v) for k, v in arguments.items()]
     else:
-        per_arg = {"": run.hasher.of_json(arguments)} if arguments is not None else {}
+        items = [("", arguments)] if arguments is not None else []
+    per_arg = {key: hasher.of_json(value) for key, value in items}
+    names = {key: hasher.name_key(value) for key, value in items if key in _DESTINATIONS}
     seen, came_from = run.seen, run.came_from
+    words = [w for w in names.values() if w is not None]
+    who = all(seen.get(w, 0) & NAMED for w in words)  # no person/channel the user did not name
+    named_who = who and bool(words)
+    trusted = _NOT_UNTRUSTED | (DIRECTED if directed is Directed.ALL else 0)
+
+    def cleared(fp: int, destination: bool) -> bool:
+        flags = seen.get(fp, 0)
+        if not flags & UNTRUSTED or flags & trusted:
+            return True
+        if not destination or not flags & DIRECTED or directed is Directed.OFF:
+            return False
+        return named_who or (directed is Directed.PRIVATE and who and bool(flags & PRIVATE))
+
     if actions[UNTRUSTED_VALUE] != "off":
         tainted = [
             fp
-            for prints in per_arg.values()
+            for key, prints in per_arg.items()
             for fp in prints
-            if seen.get(fp, 0) & (UNTRUSTED | _NOT_UNTRUSTED) == UNTRUSTED
+            if not cleared(fp, key in _DESTINATIONS)
         ]
         if tainted:
             # Private data in the same call is an exfiltration to where the content pointed:
@@ -341,7 +385,7 @@ def judge(
         return None
     if actions[PRIVATE_TO_UNNAMED] != "off":
         private = _private(seen, per_arg)
-        if private and not _destination_named(seen, per_arg):
+        if private and not _destination_named(seen, per_arg, names):
             refs = _refs(came_from.get(fp) for fp in private)
             return Finding(
                 PRIVATE_TO_UNNAMED,
@@ -353,7 +397,7 @@ def judge(
         return Finding(
             TRIFECTA,
             "a public sink after private data and untrusted content in this run",
-            (run.first_private, run.first_untrusted),
+            _refs((run.first_private, run.first_untrusted)),
         )
     return None
 
@@ -375,12 +419,22 @@ def _refs(refs: Any) -> tuple[CallRef, ...]:
     return tuple(unique[:2])
 
 
-def _destination_named(seen: Mapping[int, int], per_arg: Mapping[str, frozenset[int]]) -> bool:
-    """Every destination argument's values are in the user's own words (and there is one)."""
+def _destination_named(
+    seen: Mapping[int, int],
+    per_arg: Mapping[str, frozenset[int]],
+    names: Mapping[str, int | None],
+) -> bool:
+    """Every destination argument is in the user's own words, as values or as a plain word
+    (and there is one)."""
     named = False
     for key, prints in per_arg.items():
         if key in _DESTINATIONS:
-            if not prints or not all(seen.get(fp, 0) & NAMED for fp in prints):
+            if prints:
+                ok = all(seen.get(fp, 0) & NAMED for fp in prints)
+            else:
+                word = names.get(key)
+                ok = word is not None and bool(seen.get(word, 0) & NAMED)
+            if not ok:
                 return False
             named = True
     return named
