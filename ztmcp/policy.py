@@ -688,6 +688,17 @@ def build_checks(policy: Policy) -> list[Check]:
     return [_SECTIONS[name].build(policy) for name in policy.checks]
 
 
+def flow_from_tables(
+    flow: Mapping[str, Any], capabilities: Any = None, origin: str = "flow policy"
+) -> FlowCheck:
+    """A flow check from raw ``[flow]`` and ``[[capabilities]]`` tables (``ztmcp eval``'s
+    trace files carry them), read by the same parser as ``ztmcp.toml``."""
+    data: dict[str, Any] = {"flow": dict(flow), "checks": ["flow"]}
+    if capabilities is not None:
+        data["capabilities"] = capabilities
+    return FlowCheck.from_config(parse_policy(data, origin).config(FlowConfig))
+
+
 def start_notices(checks: list[Check], server: str) -> list[str]:
     """What the checks have to say once, at start (``Configurable.start_notice``), safe to
     print (a notice may name a path from a cloned repository)."""

@@ -206,19 +206,6 @@ class FlowCheck(Configurable[FlowConfig]):
             revoke=config.revoke,
         )
 
-    @classmethod
-    def from_table(
-        cls, table: Mapping[str, Any], origin: str, capabilities: Any = None
-    ) -> FlowCheck:
-        """A check from a raw ``[flow]`` table (and ``[[capabilities]]``), read by the
-        policy's own parser: the one place a table becomes a ``FlowConfig``."""
-        from ztmcp.policy import parse_policy
-
-        data: dict[str, Any] = {"flow": dict(table), "checks": ["flow"]}
-        if capabilities is not None:
-            data["capabilities"] = capabilities
-        return cls.from_config(parse_policy(data, origin).config(FlowConfig))
-
     def labels(
         self, server: str, tool: str, definition: Mapping[str, Any] | None
     ) -> frozenset[Label]:
