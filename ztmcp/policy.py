@@ -276,7 +276,7 @@ def _flow(t: Table) -> FlowConfig:
             Exempt(_glob(e, "server", "notes"), _glob(e, "tool", "get_*")) for e in exempt
         ),
         directed=t.choice("directed", tuple(flow_check.Directed)),
-        rates=tuple(_rate(r) for r in rates),
+        rate=tuple(_rate(r) for r in rates),
         revoke=t.flag("revoke", False),
         capabilities=parse_rules(t.top("capabilities"), t.origin),
     )
@@ -318,8 +318,9 @@ CHECK_ORDER: Final = tuple(_SECTIONS)
 _DETECTION: Final = ("schema", "poisoning", "injection", "secrets")  # threshold/action tables
 
 _LIMIT_KEYS: Final = frozenset({"max_message_bytes", "max_depth"})
-# ``capabilities``: [[capabilities]] tables, read by the flow check (``Table.top``).
-_TOP_KEYS: Final = {"mode", "checks", "limits", "proxy", "sandbox", "capabilities", *_SECTIONS}
+# Top-level keys a check's config reads besides its table (``TOP_KEYS``: [[capabilities]]).
+_READ_TOO: Final = {k for s in _SECTIONS.values() for k in getattr(s.config, "TOP_KEYS", ())}
+_TOP_KEYS: Final = {"mode", "checks", "limits", "proxy", "sandbox", *_READ_TOO, *_SECTIONS}
 _TABLE_KEYS: Final = {
     "limits": set(_LIMIT_KEYS),
     "proxy": {"header"},

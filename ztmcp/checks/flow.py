@@ -127,6 +127,10 @@ WEAK: Final = (FlowAction.FLAG, FlowAction.DENY, FlowAction.HOLD, FlowAction.OFF
 class FlowConfig:
     """``[flow]`` and the top-level ``[[capabilities]]`` tables, parsed once at start."""
 
+    # Top-level keys this config also reads (``Table.top``): [[capabilities]] is policy for
+    # more than this check (``ztmcp scan`` prints the labels too).
+    TOP_KEYS: ClassVar[frozenset[str]] = frozenset({"capabilities"})
+
     KEYS: ClassVar[frozenset[str]] = frozenset(
         {
             "untrusted_value",
@@ -143,7 +147,7 @@ class FlowConfig:
     trifecta: FlowAction = FlowAction.FLAG
     exempt: tuple[Exempt, ...] = ()
     directed: Directed = Directed.NAMED
-    rates: tuple[RateLimit, ...] = ()
+    rate: tuple[RateLimit, ...] = ()
     revoke: bool = False
     capabilities: tuple[CapabilityRule, ...] = ()
 
@@ -202,7 +206,7 @@ class FlowCheck(Configurable[FlowConfig]):
             trifecta=config.trifecta.value,
             exempt=config.exempt,
             directed=config.directed.value,
-            rates=config.rates,
+            rates=config.rate,
             revoke=config.revoke,
         )
 
