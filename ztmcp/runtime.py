@@ -152,14 +152,16 @@ class Runtime:
         """The Session of one connection. ``sink`` (default: the runtime's audit log) and
         ``surface`` are given per conversation by the HTTP adapter. The first session over
         the runtime's own log owns the pin edge; conversations share it."""
+        from ztmcp.behaviour.edge import FlowEdge
         from ztmcp.holds import AccessEdge
         from ztmcp.session import Edges, Session
 
         access = AccessEdge.for_checks(self.checks, self.audit.session_id)
+        flow = FlowEdge.for_checks(self.checks)  # the agent run, shared through state.db
         edges = (
-            Edges(own=(self.pins, access))
+            Edges(own=(self.pins, access, flow))
             if sink is None
-            else Edges(own=(access,), shared=(self.pins,))
+            else Edges(own=(access, flow), shared=(self.pins,))
         )
         return Session(
             self.name,
@@ -170,6 +172,7 @@ class Runtime:
             where=self.where,
             edge=edges,
             surface=surface,
+            run=flow,
         )
 
     def close(self, reason: str) -> None:
