@@ -70,7 +70,9 @@ class FlowEdge:
         self.check = check
         self.path = path  # the state database (default: $ZTMCP_HOME/state.db)
         self._shared: SharedRun | None = None
-        self._calls: dict[int, tuple[Message, CallRef]] = {}
+        # Calls awaiting their result; ``None`` for a call the run does not record (a tool
+        # the flow check cannot care about: ``FlowCheck.relevant``).
+        self._calls: dict[int, tuple[Message, CallRef | None]] = {}
 
     @classmethod
     def for_checks(cls, checks: Sequence[object], path: Path | None = None) -> FlowEdge | None:
@@ -98,9 +100,13 @@ class FlowEdge:
 
     def context(self, session: Session, msg: Message, now: float) -> RunState | None:
         """The run for the checks of a ``tools/call`` request; None for anything else."""
-        if not _is_call(msg):
+        if not _is_call(msg) or not self._relevant(session, msg):
             return None
         return self._run(session).sync(now)
+
+    def _relevant(self, session: Session, msg: Message) -> bool:
+        tool = msg.tool_name or ""
+        return self.check.relevant(session.server, tool, session.surface.tools.get(tool))
 
     def decided(
         self,
@@ -116,7 +122,11 @@ class FlowEdge:
         if _is_call(msg):
             if outcome in _FORWARDED:
                 tool = msg.tool_name or ""
-                ref = self._run(session).call(session.server, tool, now)
+                ref = (
+                    self._run(session).call(session.server, tool, now)
+                    if self._relevant(session, msg)
+                    else None
+                )
                 if len(self._calls) >= MAX_CALLS:
                     self._calls.pop(next(iter(self._calls)))
                 self._calls[id(msg)] = (msg, ref)
@@ -135,6 +145,8 @@ class FlowEdge:
         if outcome not in _FORWARDED:
             return None
         ref = pending[1]
+        if ref is None:  # a call the run did not record: nothing to learn from its result
+            return None
         result = shown.body.get("result")
         arguments = request.params.get("arguments")
         labels = self.check.labels(session.server, ref.tool, session.surface.tools.get(ref.tool))

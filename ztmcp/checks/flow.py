@@ -222,6 +222,15 @@ class FlowCheck(Configurable[FlowConfig]):
             self._labels[key] = hit
         return hit
 
+    def relevant(self, server: str, tool: str, definition: Mapping[str, Any] | None) -> bool:
+        """Whether a call to this tool can matter to a flow: it has a capability label (a
+        source, a sink, destructive) or a ``[[flow.rate]]`` limit counts it. Other calls are
+        neither judged (``check`` returns None for them whatever the run holds) nor recorded
+        in the run, so they cost the hot path no ``state.db`` read or write."""
+        if self.labels(server, tool, definition):
+            return True
+        return any(limit.matches(server, tool) for limit in self.rates)
+
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
         if msg.kind is not Kind.REQUEST or msg.direction is not Direction.TO_SERVER:
             return None
