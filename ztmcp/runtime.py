@@ -272,6 +272,8 @@ def build(
             str(where[transport.identity_key]),
             say=say,
             background=isinstance(transport, Stdio),
+            # the hints name the URL (never its query, which may carry a token), not a CMD
+            url=transport.shown.split("?", 1)[0] if isinstance(transport, Upstream) else None,
         )
     except BaseException:
         audit.close(server=server, reason="start-up failed")
@@ -282,7 +284,13 @@ def build(
 
 
 def pin_edge(
-    checks: list[Any], name: str, identity: str, *, say: Say, background: bool = True
+    checks: list[Any],
+    name: str,
+    identity: str,
+    *,
+    say: Say,
+    background: bool = True,
+    url: str | None = None,
 ) -> PinEdge | None:
     """Signed-pin verification, first-seen pins and drift records around the pins check."""
     from ztmcp.checks.pins import PinsCheck
@@ -292,6 +300,6 @@ def pin_edge(
         return None
     from ztmcp.pinning import PinEdge
 
-    edge = PinEdge(pins, name, identity, say=say)
+    edge = PinEdge(pins, name, identity, say=say, url=url)
     edge.start(background=background)
     return edge
