@@ -266,6 +266,21 @@ def _reads_as_words(token: str) -> bool:
 
 
 
+_IDENTIFIER_BODY: Final = re.compile(r"(?:[A-Za-z0-9]{1,12}[_.-])?([A-Za-z]{12,})\d{0,4}")
+
+
+def _is_identifier(token: str) -> bool:
+    """A match that is a name in code, not a key: after an optional prefix, three or more
+    CamelCase/ALL-CAPS words that each have a vowel and no letter three times in a row, then
+    at most four digits ("ctr_ControllerNameForTheQueue2"). A random key of that length has
+    digits inside and parts without vowels (all but ~1e-5 of them)."""
+    m = _IDENTIFIER_BODY.fullmatch(token)
+    if m is None:
+        return False
+    parts = _WORD_PARTS.findall(m.group(1))
+    return len(parts) >= 3 and all(_PRONOUNCEABLE.match(w) for w in parts)
+
+
 _SHAPES: Final = tuple(_shape(rule) for rule in data.RULES)
 # (rule id, provider, regex, severity) per shape: the public view of the table.
 PROVIDERS: Final = tuple((s.rule, s.name, s.pattern, s.severity) for s in _SHAPES)
@@ -550,7 +565,8 @@ def _scan_plain(text: str) -> list[Finding]:
             matches = [(m.group(1), back(m.start(1)), back(m.start(1)) + len(m.group(1)))
                        for m in found]
         for value, start, end in matches:
-            if is_placeholder(value) or shannon_entropy(value) < min_entropy:
+            if is_placeholder(value) or shannon_entropy(value) < min_entropy \
+                    or _is_identifier(value):
                 continue
             add(rule, severity, start, end, f"a {name} credential")
     if on("kind") and on("secret") and on("data:") \

@@ -42,6 +42,32 @@ ED: Final = r"(?![A-Za-z0-9_-])"  # right boundary for tokens that may contain '
 # of a line. Checked by hand on the original text, like ``B`` (see ``secrets._shape``).
 DS: Final = r"(?:(?<=[\s=:\"])|^)"
 
+
+# Assignment shapes (gitleaks' "semi-generic" rules, detect-secrets' ``assign_regex_generator``):
+# a key named for a provider, an assignment, then the provider's token shape. They run on the
+# whole text behind the provider's name (``context``), since the shape alone (a UUID, 40 hex
+# digits) is also an id or a digest.
+_ASSIGN_OP: Final = (
+    r"(?:[ \t\w.-]{0,20})[\s'\"\]]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'\"\s=]{0,5}"
+)
+_ASSIGN_END: Final = r"(?=[`'\"\s;,)\]}<]|\\[nrt]|$)"
+_UUID_RX: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+def assigned(keyword: str, secret: str) -> str:
+    """The pattern of ``secret`` assigned to a key that names ``keyword`` (case-insensitive
+    key, the secret's own case as given; the secret is group 1)."""
+    return "(?i:" + keyword + ")" + _ASSIGN_OP + "(" + secret + ")" + _ASSIGN_END
+
+
+def _semi(
+    rule: str, provider: str, context: str, keyword: str, secret: str, min_entropy: float = 0.0
+) -> Rule:
+    return Rule(
+        rule, provider, assigned(keyword, secret), H, context=context, min_entropy=min_entropy
+    )
+
+
 RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "secret.aws_access_key_id",
@@ -61,14 +87,14 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=]{20,1000})",
         H,
     ),
-    Rule("secret.github_token", "GitHub", B + r"((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36})" + E, H),
+    Rule("secret.github_token", "GitHub", B + r"((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36})" + E, H),
     Rule(
         "secret.github_token",
         "GitHub",
         B + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + E,
         H,
     ),
-    Rule("secret.gitlab_token", "GitLab", B + r"(glpat-[A-Za-z0-9_-]{20})" + ED, H),
+    Rule("secret.gitlab_token", "GitLab", B + r"(glpat-[A-Za-z0-9_-]{20,50})" + ED, H),
     Rule(
         "secret.gitlab_token",
         "GitLab",
@@ -76,11 +102,11 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
     ),
     Rule("secret.gitlab_token", "GitLab", B + r"(glptt-[0-9a-f]{40})" + ED, H),
-    Rule("secret.gitlab_token", "GitLab", B + r"(GR1348941[A-Za-z0-9_-]{20})" + ED, H),
+    Rule("secret.gitlab_token", "GitLab", B + r"(GR1348941[A-Za-z0-9_-]{20,50})" + ED, H),
     Rule(
         "secret.gitlab_token",
         "GitLab",
-        B + r"((?:gldt|glsoat|glrt|glcbt|glft|glimt|glffct)-[A-Za-z0-9_-]{20,25})" + ED,
+        B + r"((?:gldt|glsoat|glrt|glft|glffct)-[A-Za-z0-9_-]{20,50}|glimt-[A-Za-z0-9_-]{25})" + ED,
         H,
     ),
     Rule("secret.gitlab_token", "GitLab", B + r"(glagent-[A-Za-z0-9_-]{50,1024})" + ED, H),
@@ -363,5 +389,327 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")",
         H,
         context="service_account",
+    ),
+    # -- round 2 (issue 23): the rest of the prefix-anchored formats of the gitleaks rule set
+    # and detect-secrets' plugins, with their documented lengths and alphabets.
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        B + r"(glcbt-(?:[0-9a-zA-Z]{1,5}_)?[A-Za-z0-9_-]{20,50})" + ED,
+        H,
+    ),
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        B + r"(glrt-t\d_[0-9a-zA-Z_-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})" + ED,
+        H,
+    ),
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        r"_gitlab_session=([0-9a-z]{32})" + E,
+        H,
+        required="_gitlab_session=",
+    ),
+    Rule(
+        "secret.anthropic_key",
+        "Anthropic",
+        B + r"(sk-ant-(?:oat|ort|sid)\d\d-[A-Za-z0-9_-]{80,120})" + ED,
+        H,
+    ),
+    Rule("secret.adobe_secret", "Adobe", B + r"(p8e-[A-Za-z0-9]{32})" + E, H, min_entropy=3.0),
+    Rule("secret.adyen_key", "Adyen", B + r"(AQE[a-z0-9]{5,}\.[A-Za-z0-9_=-]{50,80})" + ED, H),
+    Rule(
+        "secret.authress_key",
+        "Authress",
+        B + r"((?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-]"
+        r"[A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120})",
+        H,
+    ),
+    Rule("secret.artifactory_key", "Artifactory", B + r"(AKCp[A-Za-z0-9]{69})" + E, H),
+    Rule("secret.artifactory_key", "Artifactory", B + r"(cmVmd[A-Za-z0-9]{59})" + E, H),
+    Rule(
+        "secret.braintree_token",
+        "Braintree",
+        B + r"(access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32})" + E,
+        H,
+    ),
+    Rule(
+        "secret.braintree_token",
+        "Braintree",
+        B + r"(access_token\$(?:production|sandbox)\$[a-z0-9]{16})" + E,
+        H,
+    ),
+    Rule(
+        "secret.braintree_token",
+        "Braintree",
+        B + r"((?:production|sandbox)_[a-z0-9]{8}_[a-z0-9]{16})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule("secret.castai_key", "Cast AI", B + r"(castai_v1_[A-Za-z0-9]{64}_[A-Za-z0-9]{8})" + E, H),
+    Rule(
+        "secret.chieftools_token",
+        "Chief Tools",
+        B + r"(ct[por]_(?=[A-Za-z0-9]{0,247}[0-9])[A-Za-z0-9]{30,248})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule(
+        "secret.claude_session_url",
+        "Claude Code session",
+        r"(?i:https?://claude\.ai/code/)(session_[A-Za-z0-9]{16,})" + E,
+        H,
+    ),
+    Rule(
+        "secret.dropbox_token",
+        "Dropbox",
+        B + r"(sl\.[A-Za-z0-9_=-]{130,140})" + ED,
+        H,
+    ),
+    Rule(
+        "secret.dropbox_token",
+        "Dropbox",
+        B + r"([A-Za-z0-9]{11}AAAAAAAAAA[A-Za-z0-9_=-]{43})" + ED,
+        H,
+    ),
+    Rule("secret.flutterwave_key", "Flutterwave", B + r"(FLWSECK_TEST-?[a-hA-H0-9]{12})" + E, H),
+    Rule(
+        "secret.freemius_key",
+        "Freemius",
+        r"[\"']secret_key[\"']\s{0,5}=>\s{0,5}[\"'](sk_[^\s\"']{29})[\"']",
+        H,
+        context="secret_key",
+    ),
+    Rule("secret.grafana_token", "Grafana", B + r"(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})", H),
+    Rule("secret.groq_key", "Groq", B + r"(gsk_[A-Za-z0-9]{48})" + E, H),
+    Rule(
+        "secret.harness_token",
+        "Harness",
+        B + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + E,
+        H,
+    ),
+    Rule(
+        "secret.jwt_base64",
+        "base64-encoded JWT",
+        B + r"(ZXlK(?:hbGciOi|aGJHY2lPaU|0eXAiOi|MGVYQWlPaU|raWQiOi|cmFXUWlP|jdHkiOi|amRIa2lPaU)"
+        r"[A-Za-z0-9/_+-]{40,}={0,2})",
+        H,
+    ),
+    Rule(
+        "secret.langsmith_key",
+        "LangSmith",
+        B + r"(lsv2_(?:pt|sk)_[a-z0-9]{32}_[a-z0-9]{10})" + E,
+        H,
+    ),
+    Rule("secret.lob_key", "Lob", B + r"((?:live|test)_[a-f0-9]{35})" + E, H),
+    Rule("secret.mailgun_key", "Mailgun", B + r"(key-[a-f0-9]{32})" + E, H, min_entropy=3.0),
+    Rule(
+        "secret.mailgun_key",
+        "Mailgun",
+        B + r"([a-h0-9]{32}-[a-h0-9]{8}-[a-h0-9]{8})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.mapbox_token",
+        "Mapbox",
+        B + r"((?:pk|sk|tk)\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,})",
+        H,
+    ),
+    Rule("secret.mapbox_token", "Mapbox", B + r"(pk\.[A-Za-z0-9]{60}\.[A-Za-z0-9]{22})" + E, H),
+    Rule(
+        "secret.teams_webhook",
+        "Microsoft Teams",
+        r"(https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/[a-z0-9-]{36}@[a-z0-9-]{36}"
+        r"/IncomingWebhook/[a-z0-9]{32}/[a-z0-9-]{36}(?:/[A-Za-z0-9_-]{20,})?)",
+        H,
+        required="webhook.office.com",
+    ),
+    Rule("secret.newrelic_key", "New Relic", B + r"(NRJS-[a-f0-9]{19})" + E, H),
+    Rule("secret.nvidia_key", "NVIDIA", B + r"(nvapi-[A-Za-z0-9_-]{64})" + ED, H),
+    Rule("secret.openrouter_key", "OpenRouter", B + r"(sk-or-v1-[a-f0-9]{64})" + E, H),
+    Rule(
+        "secret.plaid_token",
+        "Plaid",
+        B + r"(access-(?:sandbox|development|production)-" + _UUID_RX + ")" + E,
+        H,
+    ),
+    Rule(
+        "secret.replicate_token",
+        "Replicate",
+        B + r"(r8_(?=[A-Za-z0-9]{0,36}[0-9])[A-Za-z0-9]{37})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xoxb-[0-9]{8,14}-[A-Za-z0-9]{18,26})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xox[ar]-(?:\d-)?[0-9a-zA-Z]{8,48})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    # detect-secrets' Slack shape: numeric groups (five digits or more here), then the key.
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xox[abposr]-(?:\d{5,14}-){1,3}[A-Za-z0-9]{10,64})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.slack_webhook",
+        "Slack",
+        r"(hooks\.slack\.com/services/T[A-Za-z0-9_]{6,}/B[A-Za-z0-9_]{6,}/[A-Za-z0-9_]{16,})",
+        H,
+        required="hooks.slack.com/services/T",
+    ),
+    Rule(
+        "secret.square_token", "Square", B + r"(EAAA[A-Za-z0-9_-]{22,60})" + ED, H, min_entropy=3.0
+    ),
+    Rule("secret.twilio_key", "Twilio", B + r"(SK[0-9a-fA-F]{32})" + E, H, min_entropy=3.0),
+    # detect-secrets' Twilio account SID and API key: 32 lower-case letters and digits.
+    Rule(
+        "secret.twilio_key",
+        "Twilio",
+        B + r"((?:AC|SK)(?=[a-z0-9]{0,31}[0-9])(?=[a-z0-9]{0,31}[a-z])[a-z0-9]{32})" + E,
+        H,
+    ),
+    Rule("secret.twitter_token", "Twitter", B + r"(A{22}[A-Za-z0-9%]{80,100})" + E, H),
+    Rule("secret.vault_token", "HashiCorp Vault", B + r"(hvb\.[A-Za-z0-9_-]{138,300})" + ED, H),
+    Rule("secret.xai_key", "xAI", B + r"(xai-[A-Za-z0-9]{80})" + E, H),
+    Rule("secret.yandex_key", "Yandex", B + r"(AQVN[A-Za-z0-9_-]{35,38})" + ED, H),
+    Rule(
+        "secret.yandex_key",
+        "Yandex",
+        B + r"(t1\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]{86}={0,2})",
+        H,
+    ),
+    Rule(
+        "secret.azure_storage_key",
+        "Azure Storage",
+        r"AccountKey=([A-Za-z0-9+/=]{88})",
+        H,
+        required="AccountKey=",
+    ),
+    Rule(
+        "secret.test_live_key",
+        "payment-provider",
+        # Adyen client keys, Chargebee and similar ``test_``/``live_`` keys: random (letters of
+        # both cases and a digit), not an identifier such as ``test_shouldReturnValue``.
+        B + r"((?:test|live)_(?=[A-Za-z0-9]{0,39}[0-9])(?=[A-Za-z0-9]{0,39}[a-z])"
+        r"(?=[A-Za-z0-9]{0,39}[A-Z])[A-Za-z0-9]{30,40})" + E,
+        H,
+        min_entropy=4.3,
+    ),
+    # Provider names in the key, the provider's token shape in the value.
+    _semi("secret.heroku_key", "Heroku", "heroku", "heroku", _UUID_RX),
+    _semi("secret.hubspot_key", "HubSpot", "hubspot", "hubspot", _UUID_RX),
+    _semi("secret.kucoin_key", "KuCoin", "kucoin", "kucoin", _UUID_RX + "|[a-f0-9]{24}"),
+    _semi(
+        "secret.messagebird_key",
+        "MessageBird",
+        "bird",
+        r"message[_-]?bird",
+        _UUID_RX + "|[A-Za-z0-9]{25}",
+    ),
+    _semi("secret.sendbird_key", "Sendbird", "sendbird", "sendbird", _UUID_RX + "|[a-f0-9]{40}"),
+    _semi("secret.snyk_token", "Snyk", "snyk", "snyk", _UUID_RX),
+    _semi("secret.squarespace_token", "Squarespace", "squarespace", "squarespace", _UUID_RX),
+    _semi("secret.meraki_key", "Cisco Meraki", "meraki", "meraki", "[0-9a-f]{40}", 3.0),
+    _semi("secret.okta_token", "Okta", "okta", "okta", r"00[A-Za-z0-9_=-]{40}", 3.5),
+    _semi(
+        "secret.sonar_token",
+        "SonarQube",
+        "sonar",
+        r"sonar[_.-]?(?:login|token|key)",
+        r"(?:squ_|sqp_|sqa_)?[A-Za-z0-9=_-]{40}",
+        3.0,
+    ),
+    _semi(
+        "secret.telegram_token", "Telegram", "telegr", "telegr", r"[0-9]{5,16}:A[A-Za-z0-9_-]{34}"
+    ),
+    _semi(
+        "secret.gocardless_token",
+        "GoCardless",
+        "gocardless",
+        "gocardless",
+        r"live_[A-Za-z0-9_=-]{40}",
+    ),
+    _semi("secret.yandex_key", "Yandex", "yandex", "yandex", r"YC[A-Za-z0-9_-]{38}"),
+    _semi(
+        "secret.twitter_token",
+        "Twitter",
+        "twitter",
+        "twitter",
+        r"[0-9]{15,25}-[A-Za-z0-9]{20,40}",
+        3.0,
+    ),
+    _semi(
+        "secret.looker_key", "Looker", "looker", "looker", r"[A-Za-z0-9]{20}|[A-Za-z0-9]{24}", 3.0
+    ),
+    # detect-secrets' keyword-and-shape plugins (IBM Cloud IAM, IBM COS HMAC, SoftLayer,
+    # Cloudant): its optional quotes, dashes and assignment forms.
+    *(
+        Rule(
+            "secret.ibm_cloud_key",
+            "IBM Cloud IAM",
+            r"(?<![A-Za-z0-9])(?i:" + word + r"[_-]?(?:cloud|iam)?[_-]?(?:iam)?[_-]?(?:api)?[_-]?"
+            r"(?:key|pwd|password|pass|token))[\"']?\]?[ \t]*(?:=|:|:=|=>|::)?[ \t]*[\"']?"
+            r"([A-Za-z0-9_-]{44})(?![A-Za-z0-9_-])",
+            H,
+            context=word,
+            min_entropy=3.0,
+        )
+        for word in ("ibm", "iam", "cloud")
+    ),
+    Rule(
+        "secret.ibm_cos_hmac",
+        "IBM COS HMAC",
+        r"(?i:secret[_-]?(?:access)?[_-]?key)[\"']?\]?[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?"
+        r"([a-f0-9]{48})(?![A-Za-z0-9])",
+        H,
+        context="secret",
+    ),
+    *(
+        Rule(
+            "secret.softlayer_key",
+            "SoftLayer",
+            r"(?<![A-Za-z0-9])(?i:" + word + r"[_-]?(?:api)?[_-]?(?:key|pwd|password|pass|token))"
+            r"[\"']?\]?[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?((?i:[a-z0-9]{64}))(?![A-Za-z0-9])",
+            H,
+            context=word,
+            min_entropy=3.0,
+        )
+        for word in ("softlayer", "sl")
+    ),
+    Rule(
+        "secret.softlayer_key",
+        "SoftLayer",
+        r"(?i:https?://api\.softlayer\.com/soap/v3(?:\.1)?/)([A-Za-z0-9]{64})(?![A-Za-z0-9])",
+        H,
+        context="softlayer",
+    ),
+    Rule(
+        "secret.cloudant_key",
+        "Cloudant",
+        r"(?<![A-Za-z0-9])(?i:(?:cloudant|clou|cl)[_-]?(?:api)?[_-]?(?:key|pwd|pw|password|pass|token))[\"']?\]?"
+        r"[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?([0-9a-f]{64}|[a-z]{24})(?![A-Za-z0-9])",
+        H,
+        context="cl",
+    ),
+    Rule(
+        "secret.cloudant_key",
+        "Cloudant",
+        r"(?i:https?://[\w-]+:)([0-9a-f]{64}|[a-z]{24})(?i:@[\w-]+\.cloudant\.com)",
+        H,
+        context="cloudant",
     ),
 )
