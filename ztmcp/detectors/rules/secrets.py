@@ -43,30 +43,88 @@ ED: Final = r"(?![A-Za-z0-9_-])"  # right boundary for tokens that may contain '
 DS: Final = r"(?:(?<=[\s=:\"])|^)"
 
 
-# Assignment shapes (gitleaks' "semi-generic" rules, detect-secrets' ``assign_regex_generator``):
-# a key named for a provider, an assignment, then the provider's token shape. They run on the
-# whole text behind the provider's name (``context``), since the shape alone (a UUID, 40 hex
-# digits) is also an id or a digest.
-_ASSIGN_OP: Final = (
-    r"(?:[ \t\w.-]{0,20})[\s'\"\]]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'\"\s=]{0,5}"
-)
-_ASSIGN_END: Final = r"(?=[`'\"\s;,)\]}<]|\\[nrt]|$)"
 _UUID_RX: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
-def assigned(keyword: str, secret: str) -> str:
-    """The pattern of ``secret`` assigned to a key that names ``keyword`` (case-insensitive
-    key, the secret's own case as given; the secret is group 1)."""
-    return "(?i:" + keyword + ")" + _ASSIGN_OP + "(" + secret + ")" + _ASSIGN_END
+def _cased(word: str) -> tuple[str, ...]:
+    """``word`` as written in lower case, capitalised and upper case: a literal prefix per form
+    lets ``re`` skip to its occurrences (a case-insensitive start is tried at every offset)."""
+    return tuple(dict.fromkeys((word, word.capitalize(), word.upper())))
 
 
-def _semi(
-    rule: str, provider: str, context: str, keyword: str, secret: str, min_entropy: float = 0.0
-) -> Rule:
-    return Rule(
-        rule, provider, assigned(keyword, secret), H, context=context, min_entropy=min_entropy
-    )
-
+# Providers named in a credential key (gitleaks' "semi-generic" rules: ``<provider>_key``,
+# ``<provider>_secret``, ``<provider>Token``): a random value, or a UUID (Heroku, HubSpot, KuCoin,
+# MessageBird, Sendbird, Snyk and Squarespace keys are UUIDs), assigned to a key that names one
+# of them is that provider's credential. (rule id, provider, the name as a case-insensitive
+# regex.) Searched only near a credential word (key, secret, token, pass …).
+KEY_PROVIDERS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("secret.heroku_key", "Heroku", "heroku"),
+    ("secret.hubspot_key", "HubSpot", "hubspot"),
+    ("secret.kucoin_key", "KuCoin", "kucoin"),
+    ("secret.messagebird_key", "MessageBird", "message[_-]?bird"),
+    ("secret.sendbird_key", "Sendbird", "sendbird"),
+    ("secret.snyk_token", "Snyk", "snyk"),
+    ("secret.squarespace_token", "Squarespace", "squarespace"),
+    ("secret.provider_key", "Adafruit", "adafruit"),
+    ("secret.provider_key", "Adobe", "adobe"),
+    ("secret.provider_key", "Airtable", "airtable"),
+    ("secret.provider_key", "Algolia", "algolia"),
+    ("secret.provider_key", "Alibaba Cloud", "alibaba"),
+    ("secret.provider_key", "Asana", "asana"),
+    ("secret.provider_key", "Atlassian", "atlassian|confluence|jira"),
+    ("secret.provider_key", "Beamer", "beamer"),
+    ("secret.provider_key", "Bitbucket", "bitbucket"),
+    ("secret.provider_key", "Bittrex", "bittrex"),
+    ("secret.provider_key", "Cloudflare", "cloudflare"),
+    ("secret.provider_key", "Codecov", "codecov"),
+    ("secret.provider_key", "Cohere", "cohere|co_api"),
+    ("secret.provider_key", "Coinbase", "coinbase"),
+    ("secret.provider_key", "Confluent", "confluent"),
+    ("secret.provider_key", "Contentful", "contentful"),
+    ("secret.provider_key", "Datadog", "datadog|dd_api|dd_app"),
+    ("secret.provider_key", "Discord", "discord"),
+    ("secret.provider_key", "Drone CI", "droneci|drone"),
+    ("secret.provider_key", "Dropbox", "dropbox"),
+    ("secret.provider_key", "Etsy", "etsy"),
+    ("secret.provider_key", "Facebook", "facebook|fb_app"),
+    ("secret.provider_key", "Fastly", "fastly"),
+    ("secret.provider_key", "Finicity", "finicity"),
+    ("secret.provider_key", "Finnhub", "finnhub"),
+    ("secret.provider_key", "Flickr", "flickr"),
+    ("secret.provider_key", "FreshBooks", "freshbooks"),
+    ("secret.provider_key", "Gitter", "gitter"),
+    ("secret.provider_key", "GoCardless", "gocardless"),
+    ("secret.provider_key", "Intercom", "intercom"),
+    ("secret.provider_key", "JFrog", "jfrog|artifactory|bintray|xray"),
+    ("secret.provider_key", "Kraken", "kraken"),
+    ("secret.provider_key", "LaunchDarkly", "launchdarkly"),
+    ("secret.provider_key", "Linear", "linear"),
+    ("secret.provider_key", "LinkedIn", "linked[_-]?in"),
+    ("secret.provider_key", "Looker", "looker"),
+    ("secret.provider_key", "Mailchimp", "mailchimp"),
+    ("secret.provider_key", "Mailgun", "mailgun"),
+    ("secret.provider_key", "Mapbox", "mapbox"),
+    ("secret.provider_key", "Mattermost", "mattermost"),
+    ("secret.provider_key", "Cisco Meraki", "meraki"),
+    ("secret.provider_key", "Netlify", "netlify"),
+    ("secret.provider_key", "New Relic", "new[_-]?relic"),
+    ("secret.provider_key", "New York Times", "nytimes|newyorktimes"),
+    ("secret.provider_key", "Okta", "okta"),
+    ("secret.provider_key", "Plaid", "plaid"),
+    ("secret.provider_key", "Private AI", "private[_-]?ai"),
+    ("secret.provider_key", "RapidAPI", "rapidapi"),
+    ("secret.provider_key", "Sentry", "sentry"),
+    ("secret.provider_key", "SonarQube", "sonar"),
+    ("secret.provider_key", "Sumo Logic", "sumo"),
+    ("secret.provider_key", "Telegram", "telegr"),
+    ("secret.provider_key", "Travis CI", "travis"),
+    ("secret.provider_key", "Trello", "trello"),
+    ("secret.provider_key", "Twitch", "twitch"),
+    ("secret.provider_key", "Twitter", "twitter"),
+    ("secret.provider_key", "Typeform", "typeform"),
+    ("secret.provider_key", "Yandex", "yandex"),
+    ("secret.provider_key", "Zendesk", "zendesk"),
+)
 
 RULES: Final[tuple[Rule, ...]] = (
     Rule(
@@ -609,59 +667,13 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         min_entropy=4.3,
     ),
-    # Provider names in the key, the provider's token shape in the value.
-    _semi("secret.heroku_key", "Heroku", "heroku", "heroku", _UUID_RX),
-    _semi("secret.hubspot_key", "HubSpot", "hubspot", "hubspot", _UUID_RX),
-    _semi("secret.kucoin_key", "KuCoin", "kucoin", "kucoin", _UUID_RX + "|[a-f0-9]{24}"),
-    _semi(
-        "secret.messagebird_key",
-        "MessageBird",
-        "bird",
-        r"message[_-]?bird",
-        _UUID_RX + "|[A-Za-z0-9]{25}",
-    ),
-    _semi("secret.sendbird_key", "Sendbird", "sendbird", "sendbird", _UUID_RX + "|[a-f0-9]{40}"),
-    _semi("secret.snyk_token", "Snyk", "snyk", "snyk", _UUID_RX),
-    _semi("secret.squarespace_token", "Squarespace", "squarespace", "squarespace", _UUID_RX),
-    _semi("secret.meraki_key", "Cisco Meraki", "meraki", "meraki", "[0-9a-f]{40}", 3.0),
-    _semi("secret.okta_token", "Okta", "okta", "okta", r"00[A-Za-z0-9_=-]{40}", 3.5),
-    _semi(
-        "secret.sonar_token",
-        "SonarQube",
-        "sonar",
-        r"sonar[_.-]?(?:login|token|key)",
-        r"(?:squ_|sqp_|sqa_)?[A-Za-z0-9=_-]{40}",
-        3.0,
-    ),
-    _semi(
-        "secret.telegram_token", "Telegram", "telegr", "telegr", r"[0-9]{5,16}:A[A-Za-z0-9_-]{34}"
-    ),
-    _semi(
-        "secret.gocardless_token",
-        "GoCardless",
-        "gocardless",
-        "gocardless",
-        r"live_[A-Za-z0-9_=-]{40}",
-    ),
-    _semi("secret.yandex_key", "Yandex", "yandex", "yandex", r"YC[A-Za-z0-9_-]{38}"),
-    _semi(
-        "secret.twitter_token",
-        "Twitter",
-        "twitter",
-        "twitter",
-        r"[0-9]{15,25}-[A-Za-z0-9]{20,40}",
-        3.0,
-    ),
-    _semi(
-        "secret.looker_key", "Looker", "looker", "looker", r"[A-Za-z0-9]{20}|[A-Za-z0-9]{24}", 3.0
-    ),
     # detect-secrets' keyword-and-shape plugins (IBM Cloud IAM, IBM COS HMAC, SoftLayer,
     # Cloudant): its optional quotes, dashes and assignment forms.
     *(
         Rule(
             "secret.ibm_cloud_key",
             "IBM Cloud IAM",
-            r"(?<![A-Za-z0-9])(?i:" + word + r"[_-]?(?:cloud|iam)?[_-]?(?:iam)?[_-]?(?:api)?[_-]?"
+            cased + r"(?i:[_-]?(?:cloud|iam)?[_-]?(?:iam)?[_-]?(?:api)?[_-]?"
             r"(?:key|pwd|password|pass|token))[\"']?\]?[ \t]*(?:=|:|:=|=>|::)?[ \t]*[\"']?"
             r"([A-Za-z0-9_-]{44})(?![A-Za-z0-9_-])",
             H,
@@ -669,26 +681,32 @@ RULES: Final[tuple[Rule, ...]] = (
             min_entropy=3.0,
         )
         for word in ("ibm", "iam", "cloud")
+        for cased in _cased(word)
     ),
-    Rule(
-        "secret.ibm_cos_hmac",
-        "IBM COS HMAC",
-        r"(?i:secret[_-]?(?:access)?[_-]?key)[\"']?\]?[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?"
-        r"([a-f0-9]{48})(?![A-Za-z0-9])",
-        H,
-        context="secret",
+    *(
+        Rule(
+            "secret.ibm_cos_hmac",
+            "IBM COS HMAC",
+            cased
+            + r"(?i:[_-]?(?:access)?[_-]?key)[\"']?\]?[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?"
+            r"([a-f0-9]{48})(?![A-Za-z0-9])",
+            H,
+            context="secret",
+        )
+        for cased in _cased("secret")
     ),
     *(
         Rule(
             "secret.softlayer_key",
             "SoftLayer",
-            r"(?<![A-Za-z0-9])(?i:" + word + r"[_-]?(?:api)?[_-]?(?:key|pwd|password|pass|token))"
+            cased + r"(?i:[_-]?(?:api)?[_-]?(?:key|pwd|password|pass|token))"
             r"[\"']?\]?[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?((?i:[a-z0-9]{64}))(?![A-Za-z0-9])",
             H,
             context=word,
             min_entropy=3.0,
         )
         for word in ("softlayer", "sl")
+        for cased in _cased(word)
     ),
     Rule(
         "secret.softlayer_key",
@@ -697,13 +715,17 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         context="softlayer",
     ),
-    Rule(
-        "secret.cloudant_key",
-        "Cloudant",
-        r"(?<![A-Za-z0-9])(?i:(?:cloudant|clou|cl)[_-]?(?:api)?[_-]?(?:key|pwd|pw|password|pass|token))[\"']?\]?"
-        r"[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?([0-9a-f]{64}|[a-z]{24})(?![A-Za-z0-9])",
-        H,
-        context="cl",
+    *(
+        Rule(
+            "secret.cloudant_key",
+            "Cloudant",
+            cased
+            + r"(?i:(?:oudant|ou)?[_-]?(?:api)?[_-]?(?:key|pwd|pw|password|pass|token))[\"']?\]?"
+            r"[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?([0-9a-f]{64}|[a-z]{24})(?![A-Za-z0-9])",
+            H,
+            context="cl",
+        )
+        for cased in _cased("cl")
     ),
     Rule(
         "secret.cloudant_key",
