@@ -91,3 +91,14 @@ def test_cost_is_linear_in_the_number_of_question_lines() -> None:
     questions = [f"What is the history of town number {i} in the valley?" for i in range(3000)]
     text = "\n".join(questions) + "\n" + corpus.EMAILS[0]
     assert offtopic.scan(text) == []
+
+
+def test_non_ascii_documents_are_read_the_same_way() -> None:
+    """Text whose lower case changes length (U+0130) takes the case-insensitive search."""
+    line = "Why do cats purr?"
+    doc = corpus.EMAILS[0].replace("Hi Tom", "Hi \u0130lker")
+    ascii_text = corpus._insert(corpus.EMAILS[0], line, "middle")
+    other = corpus._insert(doc, line, "middle")
+    [a] = offtopic.scan(ascii_text)
+    [b] = offtopic.scan(other)
+    assert ascii_text[a.start : a.end] == other[b.start : b.end] == line

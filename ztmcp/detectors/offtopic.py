@@ -64,6 +64,16 @@ _DEICTIC: Final = re.compile(
     re.IGNORECASE,
 )
 _WORD: Final = re.compile(r"[a-z]{3,}")
+# A line break and the first word of a candidate line (what ``_QUESTION`` and ``_REQUEST`` open
+# with): the few lines worth reading.
+_OPENING: Final = (
+    "\n[ \\t>*#|\\-\u2013\u2022\\d.)]{0,6}(?:what|how|why|which|who|whom|whose|where|when|is"
+    "|are|can|could|would|explain|describe|summari[sz]e|list|name|define|outline|compare"
+    "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
+    "|provide|give)\\b"
+)
+_OPENER: Final = re.compile(_OPENING)
+_OPENER_ANY_CASE: Final = re.compile(_OPENING, re.IGNORECASE)
 _PREFIX: Final = re.compile("^[\\s>*#|\\-\u2013\u2022\\d.)]{0,6}")
 _STOP_WORDS: Final = """
     about above after again against all also among and any are because been before being
@@ -129,10 +139,17 @@ def scan(text: str) -> list[Finding]:
     if "\n" not in text:  # a one-line text has no document around its question
         return []
     candidates: list[tuple[int, int, str]] = []
-    pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
-        pos = end + 1
+    n = len(text)
+    # Only lines that open like a question or a request are read: one search for a line
+    # break followed by such an opening (on the lower-cased text, where the search can skip
+    # from line break to line break; ``lower`` keeps the length of ASCII text only).
+    view = "\n" + (text.lower() if text.isascii() else text)
+    rx = _OPENER if text.isascii() else _OPENER_ANY_CASE
+    for m in rx.finditer(view):
+        start = m.start()  # the line break before it in ``view`` is the line's start in text
+        end = text.find("\n", start)
+        end = n if end < 0 else end
+        line = text[start:end]
         # Table rows and headers are data, not lines of prose.
         if line.count("|") < 2 and _task_line(line):
             candidates.append((start, end, line))
