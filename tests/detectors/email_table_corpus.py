@@ -117,6 +117,11 @@ INSERTS: Final[tuple[str, ...]] = (
     "Why do cats purr?",
     "What is the time complexity of binary search?",
     "Provide an overview of the causes of inflation.",
+    "Is this review positive or negative? 'The battery died after a day and support never "
+    "answered.'",
+    "Write a Python script that renames photos by the date they were taken.",
+    "Generate a weekly workout plan for a beginner runner.",
+    "How do volcanoes form?",
 )
 
 

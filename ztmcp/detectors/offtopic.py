@@ -43,12 +43,19 @@ _QUESTION: Final = re.compile(
     r"(?:(?:what|how|who|where)(?:'s|\s+is)|what|how|why|which|who|whom|whose|where|when"
     r"|is\s+there|are\s+there|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me"
     r"|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
-    r"|help\s+me\s+understand))\s+[^?\n]{8,240}\?",
+    r"|help\s+me\s+understand))\s+[^?\n]{8,240}\?"
+    # a sentiment question about a passage the line itself quotes
+    r"|(?:is|was)\s+(?:this|the\s+following)\s+(?:\w+\s+){0,2}(?:positive|negative|neutral)\b"
+    r"[^?\n]{0,80}\?",
     re.IGNORECASE,
 )
 _REQUEST: Final = re.compile(
     r"(?:explain|describe|summari[sz]e|list|name|define|outline|compare|discuss|translate"
-    r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|provide\s+(?:a|an"
+    r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
+    r"|(?:write|create|generate|draft|compose|design|develop|plan)\s+(?:me\s+)?(?:a|an|some)\s+"
+    r"(?:\w+\s+){0,2}(?:script|program|function|query|regex|essay|poem|story|plan|itinerary|recipe"
+    r"|workout|playlist|outline|lesson|quiz|tutorial|guide)|(?:classify|rate|determine|assess)\s+"
+    r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:a|an"
     r"|some)\s+(?:list|overview|summary|explanation|example|description|analysis|brief)"
     r"|give\s+(?:me\s+)?(?:a|an|some)\s+(?:list|overview|summary|explanation|example|brief"
     r"|description))\s+[^\n]{8,240}",
@@ -57,10 +64,12 @@ _REQUEST: Final = re.compile(
 # The line points at the document or at the reader's own business: it is about the text.
 _DEICTIC: Final = re.compile(
     r"\b(?:this(?!\s+(?:weekend|week|month|year|morning|afternoon|evening|summer|winter|spring"
-    r"|autumn|season|century|decade))|these|that|those|above|today|tonight|tomorrow|yesterday"
+    r"|autumn|season|century|decade))|these|those|above|today|tonight|tomorrow|yesterday"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next\s+(?:week|month)|asap"
     r"|below|attached|enclosed|following|here|herein|previous"
-    r"|earlier|aforementioned|your|yours|our|ours|we|us|my|mine)\b",
+    r"|earlier|aforementioned|your|yours|our|ours|we|us|my|mine)\b"
+    # "that" as a pointer ("of that", "that one"), not as a relative pronoun
+    r"|\b(?:of|in|on|about|at|for|from|with|to|is|was|did|does)\s+that\b|\bthat(?:'s|\s+one)\b",
     re.IGNORECASE,
 )
 _WORD: Final = re.compile(r"[a-z]{3,}")
@@ -70,7 +79,8 @@ _OPENING: Final = (
     "\n[ \\t>*#|\\-\u2013\u2022\\d.)]{0,6}(?:what|how|why|which|who|whom|whose|where|when|is"
     "|are|can|could|would|explain|describe|summari[sz]e|list|name|define|outline|compare"
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
-    "|provide|give)\\b"
+    "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
+    "|classify|rate|determine|assess)\\b"
 )
 _OPENER: Final = re.compile(_OPENING)
 _OPENER_ANY_CASE: Final = re.compile(_OPENING, re.IGNORECASE)
@@ -110,7 +120,9 @@ def _content(text: str) -> set[str]:
 
 
 _QUOTED: Final = re.compile(
-    "'[^'\\n]{1,80}'|\"[^\"\\n]{1,80}\"|\u2018[^\u2019\\n]{1,80}\u2019|\u201c[^\u201d\\n]{1,80}\u201d"
+    # an apostrophe between letters ("they'd") is inside the quote, not its end
+    "'(?:[^'\\n]|(?<=[A-Za-z])'(?=[A-Za-z])){1,200}'|\"[^\"\\n]{1,200}\""
+    "|\u2018[^\u2019\\n]{1,200}\u2019|\u201c[^\u201d\\n]{1,200}\u201d"
 )
 
 
@@ -127,9 +139,11 @@ def _task_line(line: str) -> bool:
     if not 3 <= len(words) <= 30:
         return False
     m = _QUESTION.match(body) or _REQUEST.match(body)
-    if m is None or len(m.group()) < len(body) - 2:  # the whole line is the question
+    unquoted = _QUOTED.sub(" ", body).strip()
+    if m is None or len(m.group()) < min(len(body), len(unquoted)) - 2:  # the whole line
         return False
-    return _DEICTIC.search(body) is None
+    # "Is this review positive? '…'": the pointer is to the passage the line quotes.
+    return len(unquoted) + 15 <= len(body) or _DEICTIC.search(body) is None
 
 
 def scan(text: str) -> list[Finding]:
