@@ -122,6 +122,9 @@ INSERTS: Final[tuple[str, ...]] = (
     "Write a Python script that renames photos by the date they were taken.",
     "Generate a weekly workout plan for a beginner runner.",
     "How do volcanoes form?",
+    "Tell me a joke about penguins.",
+    "Find the cheapest flights from Boston to Lisbon in May.",
+    "Plan a three-day trip to Kyoto.",
 )
 
 

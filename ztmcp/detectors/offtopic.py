@@ -53,8 +53,12 @@ _REQUEST: Final = re.compile(
     r"(?:explain|describe|summari[sz]e|list|name|define|outline|compare|discuss|translate"
     r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
     r"|(?:write|create|generate|draft|compose|design|develop|plan)\s+(?:me\s+)?(?:a|an|some)\s+"
-    r"(?:\w+\s+){0,2}(?:script|program|function|query|regex|essay|poem|story|plan|itinerary|recipe"
-    r"|workout|playlist|outline|lesson|quiz|tutorial|guide)|(?:classify|rate|determine|assess)\s+"
+    r"(?:[\w-]+\s+){0,2}(?:script|program|function|query|regex|essay|poem|story|plan|itinerary|recipe"
+    r"|workout|playlist|outline|lesson|quiz|tutorial|guide|trip|vacation|menu|route|budget)"
+    r"|(?:tell|share)\s+(?:me\s+|us\s+)?(?:a|an|some|\d+)\s+(?:\w+\s+){0,2}(?:jokes?|stor(?:y|ies)"
+    r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
+    r"|nearest|shortest|recipe|definition|meaning|capital|population)"
+    r"|(?:classify|rate|determine|assess)\s+"
     r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:a|an"
     r"|some)\s+(?:list|overview|summary|explanation|example|description|analysis|brief)"
     r"|give\s+(?:me\s+)?(?:a|an|some)\s+(?:list|overview|summary|explanation|example|brief"
@@ -80,7 +84,7 @@ _OPENING: Final = (
     "|are|can|could|would|explain|describe|summari[sz]e|list|name|define|outline|compare"
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
-    "|classify|rate|determine|assess)\\b"
+    "|classify|rate|determine|assess|share|find)\\b"
 )
 _OPENER: Final = re.compile(_OPENING)
 _OPENER_ANY_CASE: Final = re.compile(_OPENING, re.IGNORECASE)
@@ -100,6 +104,8 @@ _STOP_WORDS: Final = """
     overview summary explanation example examples description analysis brief difference
     differences work works working benefits drawbacks key important best different
     primary two three four five six seven eight nine ten first second third step steps
+    write create generate draft compose design develop plan find share rate classify determine
+    assess paraphrase
 """
 _STOP: Final = frozenset(_STOP_WORDS.split())
 
