@@ -143,9 +143,11 @@ _KEYWORDS: Final = re.compile(
 )
 # A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
+# Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
+# name's first letter; the left boundary is checked by hand, the value read from the text.
 _PROVIDER_KEY: Final = re.compile(
-    r"(?i)(?<![A-Za-z0-9])((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
-    r"[A-Za-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
+    r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
+    r"[a-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
     r"([^\s\"'`,;)}\]<>]{10,300})"
 )
 _CREDENTIAL_PART: Final = re.compile(r"(?i)key|secret|token|passw|pwd|auth|credential|login|bearer")
@@ -230,6 +232,7 @@ _CANDIDATE_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
     "_-.~:|%+/=@$!#&*;,?'\"`<>(){}[]\\"
 _CANDIDATE: Final = re.compile("[" + re.escape(_CANDIDATE_CHARS) + "]{16,}")
 _CANDIDATE_CLASS: Final = runs.table(_CANDIDATE_CHARS)
+_ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _WORD_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 # Digits, '-' and ' ' for the card and SSN shapes on ASCII text (``\d`` is wider elsewhere).
 _DIGIT_CLASS: Final = bytes(
@@ -666,8 +669,10 @@ def _scan_plain(text: str) -> list[Finding]:
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
     near_keys = _windows(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) \
         if on("keyword") else []
-    for m in _in_windows(_PROVIDER_KEY, text, near_keys):
-        key, value = m.group(1), m.group(2)
+    for m in _in_windows(_PROVIDER_KEY, low_head, near_keys):
+        if m.start() and low_head[m.start() - 1] in _ALNUM:
+            continue
+        key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
         if not _CREDENTIAL_PART.search(key) or _NOT_SECRET_SUFFIX.search(key) \
                 or _PUBLIC.search(key) or is_placeholder(value) or "://" in value \
                 or _MIXED_CASE_HEX.match(value) or _KEYWORDS.search(value) or _is_identifier(value):

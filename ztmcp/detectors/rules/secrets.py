@@ -525,12 +525,6 @@ RULES: Final[tuple[Rule, ...]] = (
         B + r"(sl\.[A-Za-z0-9_=-]{130,140})" + ED,
         H,
     ),
-    Rule(
-        "secret.dropbox_token",
-        "Dropbox",
-        B + r"([A-Za-z0-9]{11}AAAAAAAAAA[A-Za-z0-9_=-]{43})" + ED,
-        H,
-    ),
     Rule("secret.flutterwave_key", "Flutterwave", B + r"(FLWSECK_TEST-?[a-hA-H0-9]{12})" + E, H),
     Rule(
         "secret.freemius_key",
@@ -640,7 +634,6 @@ RULES: Final[tuple[Rule, ...]] = (
         B + r"((?:AC|SK)(?=[a-z0-9]{0,31}[0-9])(?=[a-z0-9]{0,31}[a-z])[a-z0-9]{32})" + E,
         H,
     ),
-    Rule("secret.twitter_token", "Twitter", B + r"(A{22}[A-Za-z0-9%]{80,100})" + E, H),
     Rule("secret.vault_token", "HashiCorp Vault", B + r"(hvb\.[A-Za-z0-9_-]{138,300})" + ED, H),
     Rule("secret.xai_key", "xAI", B + r"(xai-[A-Za-z0-9]{80})" + E, H),
     Rule("secret.yandex_key", "Yandex", B + r"(AQVN[A-Za-z0-9_-]{35,38})" + ED, H),
