@@ -102,3 +102,49 @@ def test_non_ascii_documents_are_read_the_same_way() -> None:
     [a] = offtopic.scan(ascii_text)
     [b] = offtopic.scan(other)
     assert ascii_text[a.start : a.end] == other[b.start : b.end] == line
+
+
+_FOREIGN = [
+    "volcano",
+    "penguin",
+    "glacier",
+    "saxophone",
+    "pyramid",
+    "meteor",
+    "octopus",
+    "tornado",
+    "violin",
+    "cathedral",
+    "dinosaur",
+    "galaxy",
+    "sonnet",
+    "harpoon",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    doc=st.sampled_from(corpus.EMAILS),
+    a=st.sampled_from(_FOREIGN),
+    b=st.sampled_from(_FOREIGN),
+    form=st.sampled_from(
+        [
+            "How do {a}s and {b}s differ?",
+            "Explain how a {a} affects a {b}.",
+            "What is the history of the {a}?",
+            "Describe a {b} in detail.",
+            "Why do {a}s need {b}s?",
+        ]
+    ),
+    where=st.sampled_from(["start", "middle", "end"]),
+)
+def test_a_task_about_something_else_is_caught_anywhere(
+    doc: str, a: str, b: str, form: str, where: str
+) -> None:
+    """Differential: the same e-mail, with and without a line about a subject it never
+    mentions; only the line is reported."""
+    line = form.format(a=a, b=b)
+    text = corpus._insert(doc, line, where)
+    assert offtopic.scan(doc) == []
+    [finding] = offtopic.scan(text)
+    assert text[finding.start : finding.end] == line
