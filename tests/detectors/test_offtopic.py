@@ -131,7 +131,7 @@ _FOREIGN = [
         [
             "How do {a}s and {b}s differ?",
             "Explain how a {a} affects a {b}.",
-            "What is the history of the {a}?",
+            "What is a {a} made of?",
             "Describe a {b} in detail.",
             "Why do {a}s need {b}s?",
         ]
@@ -148,3 +148,28 @@ def test_a_task_about_something_else_is_caught_anywhere(
     assert offtopic.scan(doc) == []
     [finding] = offtopic.scan(text)
     assert text[finding.start : finding.end] == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "How's it going?",
+        "How was the holiday?",
+        "How is the family doing?",
+        "How did the move go?",
+        "Where did you end up going for dinner?",
+        "What did you think of the keynote speaker?",
+        "Could you send me the signed form?",
+    ],
+)
+def test_small_talk_and_requests_to_the_reader_are_not_tasks(line: str) -> None:
+    for doc in corpus.EMAILS[:6]:
+        assert offtopic.scan(corpus._insert(doc, line, "start")) == [], (line, doc[:40])
+
+
+@pytest.mark.parametrize(
+    "line", ["How do you say 'good night' in Greek?", "Can you explain how tides work?"]
+)
+def test_generic_you_is_still_a_task(line: str) -> None:
+    text = corpus._insert(corpus.EMAILS[3], line, "end")
+    assert [text[f.start : f.end] for f in offtopic.scan(text)] == [line]

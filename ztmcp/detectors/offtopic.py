@@ -77,6 +77,14 @@ _DEICTIC: Final = re.compile(
     re.IGNORECASE,
 )
 _WORD: Final = re.compile(r"[a-z]{3,}")
+# "you" addresses the reader, but for the generic "how do you say …" and "can you explain …".
+_YOU: Final = re.compile(r"\byou\b", re.IGNORECASE)
+_GENERIC_YOU: Final = re.compile(
+    r"how\s+(?:do|would|can)\s+you\s+(?:say|write|spell|pronounce|translate|calculate|convert)"
+    r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me|describe|list|summari[sz]e"
+    r"|define|translate|recommend|suggest|name|give\s+me|help\s+me\s+understand)\b",
+    re.IGNORECASE,
+)
 # A line break and the first word of a candidate line (what ``_QUESTION`` and ``_REQUEST`` open
 # with): the few lines worth reading.
 _OPENING: Final = (
@@ -106,6 +114,8 @@ _STOP_WORDS: Final = """
     primary two three four five six seven eight nine ten first second third step steps
     write create generate draft compose design develop plan find share rate classify determine
     assess paraphrase
+    going doing been lately things everything everyone family kids holiday holidays weekend
+    move trip dinner lunch breakfast life
 """
 _STOP: Final = frozenset(_STOP_WORDS.split())
 
@@ -126,8 +136,8 @@ def _content(text: str) -> set[str]:
 
 
 _QUOTED: Final = re.compile(
-    # an apostrophe between letters ("they'd") is inside the quote, not its end
-    "'(?:[^'\\n]|(?<=[A-Za-z])'(?=[A-Za-z])){1,200}'|\"[^\"\\n]{1,200}\""
+    # an apostrophe between letters ("they'd", "What's") neither opens nor ends a quote
+    "(?<![A-Za-z])'(?:[^'\\n]|(?<=[A-Za-z])'(?=[A-Za-z])){1,200}'|\"[^\"\\n]{1,200}\""
     "|\u2018[^\u2019\\n]{1,200}\u2019|\u201c[^\u201d\\n]{1,200}\u201d"
 )
 
@@ -149,7 +159,11 @@ def _task_line(line: str) -> bool:
     if m is None or len(m.group()) < min(len(body), len(unquoted)) - 2:  # the whole line
         return False
     # "Is this review positive? '…'": the pointer is to the passage the line quotes.
-    return len(unquoted) + 15 <= len(body) or _DEICTIC.search(body) is None
+    if len(unquoted) + 15 <= len(body):
+        return True
+    if _YOU.search(unquoted) and not _GENERIC_YOU.match(unquoted):
+        return False  # small talk or a request to the reader: "How was your trip?"
+    return _DEICTIC.search(body) is None
 
 
 def scan(text: str) -> list[Finding]:
@@ -183,7 +197,9 @@ def scan(text: str) -> list[Finding]:
         if len(counts) - gone < MIN_CONTEXT:
             continue
         asked = _asked(line)
-        if not asked or any(counts[w] > own[w] for w in asked):
+        if not asked:
+            continue
+        if any(counts[w] > own[w] for w in asked):
             continue
         out.append(Finding(RULE, Severity.HIGH, start, end, MESSAGE))
     return out
