@@ -229,3 +229,19 @@ def test_watch_records_the_turn_and_refuses_when_the_run_cannot_be_written(
     assert posted[-1]["ztmcp.action"] == "deny"
     assert "watch.run_unwritable" in posted[-1]["ztmcp.findings"]
     assert "carol" not in json.dumps(posted)  # no prompt text in the audit
+
+
+# -- on only when the `ztmcp run` processes would have the flow check --------------------------
+
+
+def test_on_when_the_policy_has_the_flow_check_and_off_when_it_has_not(tmp_path: Path) -> None:
+    from ztmcp.state import paths
+    from ztmcp.watch.launcher import flow_on
+
+    assert flow_on(tmp_path)  # the default policy has every check
+    config = paths.user_config()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('checks = ["envelope", "pins", "secrets"]\n')
+    assert not flow_on(tmp_path)
+    config.write_text("checks = [\n")  # unreadable: on (it only ever vouches the user's words)
+    assert flow_on(tmp_path)
