@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.watch.fake_llm import FakeLLM, make_ca
+from ztmcp.state.audit import read_records
 
 pytestmark = pytest.mark.e2e
 
@@ -83,5 +84,11 @@ def test_a_destination_the_person_named_passes_and_the_pages_does_not(
     assert to_page and "[flow.untrusted_value]" in page_text, page_text
     raw = b"".join(p.read_bytes() for p in home.glob("state.db*"))
     assert raw and b"bob@corp" not in raw and b"invoice number" not in raw  # fingerprints only
+    records = list(read_records(sorted((home / "audit").glob("*.jsonl"))))
+    starts = [r for r in records if r.get("event") == "watch.start"]
+    assert len(starts) == 2 and all(r["ztmcp.user_turns"] is True for r in starts)
+    # two requests each, the prompt resent in the second: one text recorded per agent
+    ends = [r["ztmcp.user_turns_recorded"] for r in records if "ztmcp.user_turns_recorded" in r]
+    assert ends == [1, 1]
     audit = b"".join(p.read_bytes() for p in (home / "audit").glob("*.jsonl"))
     assert b"invoice number" not in audit and b"Summarize" not in audit  # no prompt text

@@ -198,8 +198,15 @@ def run(options: Options) -> int:
     authority = ca.ensure(state_paths.home())
     log = AuditLog.create(state_paths.audit_dir(), f"watch-{agent.name}")
     fields = agent.fields()
-    log.post({"event": "watch.start", **fields, "process.command": options.command[0]})
     turns = user_turns(agent)
+    log.post(
+        {
+            "event": "watch.start",
+            **fields,
+            "process.command": options.command[0],
+            "ztmcp.user_turns": turns is not None,  # the person's turns go to the agent run
+        }
+    )
     addon = WatchAddon(options.policy, log.post, fields, options.resolve, user_turns=turns)
     private = Path(tempfile.mkdtemp(prefix="ztmcp-watch-"))
     os.chmod(private, 0o700)
@@ -237,6 +244,7 @@ def run(options: Options) -> int:
             **{
                 "gen_ai.agent.name": agent.name,
                 "ztmcp.llm_calls": addon.calls,
+                "ztmcp.user_turns_recorded": turns.written if turns is not None else None,
                 "process.exit.code": status,
             }
         )
