@@ -193,9 +193,11 @@ def test_a_run_that_cannot_be_written_raises(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[tuple[Rig, list[dict[str, Any]], Path]]:
+def rig(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Rig, list[dict[str, Any]], Path]]:
     posted: list[dict[str, Any]] = []
-    made = Rig(tmp_path, WatchPolicy(), posted.append)
+    made = Rig(tmp_path, getattr(request, "param", WatchPolicy()), posted.append)
     db = tmp_path / "run" / "state.db"
     db.parent.mkdir()
     made.addon.user_turns = UserTurns("t", db)
@@ -229,6 +231,34 @@ def test_watch_records_the_turn_and_refuses_when_the_run_cannot_be_written(
     assert posted[-1]["ztmcp.action"] == "deny"
     assert "watch.run_unwritable" in posted[-1]["ztmcp.findings"]
     assert "carol" not in json.dumps(posted)  # no prompt text in the audit
+
+
+SECRET = "ghp_" + "Zq8rT2vW9xY4bN6mK1pL3sD5fG7hJ0aQ2eR4"
+
+
+@pytest.mark.parametrize("rig", [WatchPolicy(secrets="deny")], indirect=True)
+def test_a_request_refused_for_a_secret_records_no_turn(
+    rig: tuple[Rig, list[dict[str, Any]], Path],
+) -> None:
+    made, _, _ = rig
+    with made.client() as client:
+        refused = client.post("/v1/chat/completions", json=_chat(f"{PROMPT} with {SECRET}"))
+    assert refused.status_code == 400 and made.fake.seen == []
+    assert made.addon.user_turns is not None and made.addon.user_turns.written == 0
+
+
+def test_a_redacted_secret_is_never_fingerprinted(
+    rig: tuple[Rig, list[dict[str, Any]], Path],
+) -> None:
+    made, _, db = rig  # the default policy redacts
+    with made.client() as client:
+        sent = client.post("/v1/chat/completions", json=_chat(f"{PROMPT} using token {SECRET}"))
+    assert sent.status_code == 200 and SECRET not in json.dumps(made.fake.seen)
+    seen = SharedRun.open("t", db)
+    run = seen.sync(time.time())
+    assert run.directed({"to": "bob@corp.example"})  # the rest of the turn was recorded
+    assert not run.directed({"token": SECRET})  # the secret was not
+    seen.store.close()
 
 
 # -- on only when the `ztmcp run` processes would have the flow check --------------------------

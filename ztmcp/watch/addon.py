@@ -259,21 +259,21 @@ class WatchAddon:
             flow.request.content = json.dumps(redacted, ensure_ascii=False).encode()
         elif hits or injected:
             call.action = "flag"
-        refused = self._user_turns(call, parsed)
+        refused = self._user_turns(call, redacted)  # a secret is never fingerprinted
         if refused is not None:
             return refused
         if self.policy.store_content:
             call.content = redacted
         return None
 
-    def _user_turns(self, call: Call, parsed: dict[str, Any]) -> str | None:
+    def _user_turns(self, call: Call, body: dict[str, Any]) -> str | None:
         """The person's new turns into the agent run (``userturns.py``); the reason to refuse
         the call when the run cannot be written (what the run does not know, it cannot vouch
         later, and a request must not leave with its user turn unrecorded)."""
         if self.user_turns is None:
             return None
         try:
-            self.user_turns.record(user_texts(call.match.route.wire.name, parsed), time.time())
+            self.user_turns.record(user_texts(call.match.route.wire.name, body), time.time())
         except ZtmcpError as exc:
             call.findings.append("watch.run_unwritable")
             self.log.error("ztmcp watch: cannot record the user turn in the run (%s)", exc.message)
