@@ -37,6 +37,7 @@ from typing import Any, Final
 from ztmcp.errors import ZtmcpError
 from ztmcp.watch import eventstream, providers, refusal
 from ztmcp.watch.policy import WatchPolicy
+from ztmcp.watch.userturns import UserTurns, user_texts
 
 MAX_BODY_BYTES: Final = 8 << 20  # a request body over this is refused (cannot be scanned)
 MAX_EVENT_BYTES: Final = 4 << 20  # one SSE event
@@ -124,8 +125,10 @@ class WatchAddon:
         agent: dict[str, Any],
         resolve: tuple[Resolve, ...] = (),
         token: str | None = None,
+        user_turns: UserTurns | None = None,
     ) -> None:
         self.policy = policy
+        self.user_turns = user_turns  # the agent run the person's turns go to (flow check on)
         self.post = post
         self.agent = agent
         self.resolve = {(r.host.lower(), r.port): r for r in resolve}
@@ -256,8 +259,25 @@ class WatchAddon:
             flow.request.content = json.dumps(redacted, ensure_ascii=False).encode()
         elif hits or injected:
             call.action = "flag"
+        refused = self._user_turns(call, redacted)  # a secret is never fingerprinted
+        if refused is not None:
+            return refused
         if self.policy.store_content:
             call.content = redacted
+        return None
+
+    def _user_turns(self, call: Call, body: dict[str, Any]) -> str | None:
+        """The person's new turns into the agent run (``userturns.py``); the reason to refuse
+        the call when the run cannot be written (what the run does not know, it cannot vouch
+        later, and a request must not leave with its user turn unrecorded)."""
+        if self.user_turns is None:
+            return None
+        try:
+            self.user_turns.record(user_texts(call.match.route.wire.name, body), time.time())
+        except ZtmcpError as exc:
+            call.findings.append("watch.run_unwritable")
+            self.log.error("ztmcp watch: cannot record the user turn in the run (%s)", exc.message)
+            return "ztmcp: the user turn cannot be recorded in the agent run (state database)"
         return None
 
     # -- the response --

@@ -35,6 +35,7 @@ from ztmcp.state.audit import AuditLog
 from ztmcp.watch import node
 from ztmcp.watch.addon import Resolve, WatchAddon
 from ztmcp.watch.policy import WatchPolicy
+from ztmcp.watch.userturns import UserTurns
 
 START_TIMEOUT: Final = 30.0
 NO_PROXY: Final = "localhost,127.0.0.1,::1"
@@ -160,6 +161,32 @@ def agent_env(
     return env
 
 
+def flow_on(cwd: Path | None = None) -> bool:
+    """Whether the ``ztmcp run`` processes the agent starts have the flow check, as far as the
+    policy they would load here says (the user config, a project ``ztmcp.toml``). A policy that
+    cannot be read counts as on: recording the person's turns only ever vouches their words."""
+    from ztmcp.errors import ZtmcpError
+    from ztmcp.policy import load_policy
+
+    try:
+        policy = load_policy(
+            None, cwd=cwd or Path.cwd(), user_config=state_paths.user_config(), say=lambda _: None
+        )
+    except ZtmcpError:
+        return True
+    return "flow" in policy.checks
+
+
+def user_turns(agent: identity.Identity) -> UserTurns | None:
+    """The person's turns go to the run of the agent name ``ztmcp run`` will use (from the
+    identity in ``ZTMCP_AGENT``); none when the flow check is off."""
+    if not flow_on():
+        return None
+    from ztmcp.behaviour.edge import run_agent
+
+    return UserTurns(run_agent(None, {identity.ENV: agent.to_env()}))
+
+
 def run(options: Options) -> int:
     """Start the proxy, run the agent, wait for it; the agent's exit status."""
     if not options.command or shutil.which(options.command[0]) is None:
@@ -171,8 +198,16 @@ def run(options: Options) -> int:
     authority = ca.ensure(state_paths.home())
     log = AuditLog.create(state_paths.audit_dir(), f"watch-{agent.name}")
     fields = agent.fields()
-    log.post({"event": "watch.start", **fields, "process.command": options.command[0]})
-    addon = WatchAddon(options.policy, log.post, fields, options.resolve)
+    turns = user_turns(agent)
+    log.post(
+        {
+            "event": "watch.start",
+            **fields,
+            "process.command": options.command[0],
+            "ztmcp.user_turns": turns is not None,  # the person's turns go to the agent run
+        }
+    )
+    addon = WatchAddon(options.policy, log.post, fields, options.resolve, user_turns=turns)
     private = Path(tempfile.mkdtemp(prefix="ztmcp-watch-"))
     os.chmod(private, 0o700)
     proxy = Proxy(addon, authority.confdir, options.upstream_ca)
@@ -202,11 +237,14 @@ def run(options: Options) -> int:
                 signal.signal(sig, handler)
     finally:
         proxy.close()
+        if turns is not None:
+            turns.close()
         shutil.rmtree(private, ignore_errors=True)
         log.close(
             **{
                 "gen_ai.agent.name": agent.name,
                 "ztmcp.llm_calls": addon.calls,
+                "ztmcp.user_turns_recorded": turns.written if turns is not None else None,
                 "process.exit.code": status,
             }
         )
