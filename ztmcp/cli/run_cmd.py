@@ -143,11 +143,12 @@ def _relay(
     from ztmcp.cli.hints import say_waiting
 
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
-    # Compile the detectors once the relay is up, while it waits on the server's first answer:
-    # before that, they would only compete with the imports above for the interpreter lock.
-    _warm_up_in_background()
+    # Warm the detectors up once the first answers went out: before that, the work would only
+    # compete with the first messages (which need little of it) for the interpreter lock.
     try:
-        result = StdioRelay(session, command, grace=ns.grace, child=child).run()
+        result = StdioRelay(
+            session, command, grace=ns.grace, child=child, when_idle=_warm_up_in_background
+        ).run()
     except BaseException:
         session.close("ztmcp run failed while relaying")
         raise
@@ -155,7 +156,7 @@ def _relay(
 
 
 def _warm_up_in_background() -> None:
-    """Compile the detectors and import jsonschema while the server boots (see detectors._Lazy)."""
+    """Compile the detectors and import jsonschema on a thread (see detectors._Lazy)."""
     import importlib
     import threading
 
