@@ -42,6 +42,10 @@ ZTMCP = [PY, "-m", "ztmcp", "run", "--name", "bench"]
 FOUNDATION: list[str] = []
 # Another checkout's ztmcp package (--baseline): its directory, set in main().
 BASELINE: list[str] = []
+# Where every setup runs: a directory without a ztmcp package, set in main(). ``python -m`` puts
+# the working directory first on sys.path, so run from the checkout the baseline setup would
+# import the checkout's package instead of the one PYTHONPATH names.
+CWD: list[str] = []
 BASE_NAME = "ztmcp @baseline"
 
 GOAL_CALL_MS = 0.15
@@ -72,7 +76,7 @@ async def _echo_calls(
 ) -> list[float]:
     from mcp import Client, StdioServerParameters
 
-    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=CWD[0])
     samples: list[float] = []
     async with Client(params, mode="legacy", cache=None) as client:
         for i in range(warmup + calls):
@@ -116,7 +120,8 @@ RAW_CALL = (b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
 def _raw_round_trips(
     argv: list[str], env: dict[str, str], calls: int, warmup: int
 ) -> list[float]:
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                            cwd=CWD[0])
     assert proc.stdin is not None and proc.stdout is not None
     samples = []
     try:
@@ -161,7 +166,8 @@ def per_message(env: dict[str, str], calls: int, rounds: int) -> dict[str, list[
 
 def first_answer_ms(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0,
+                            cwd=CWD[0])
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
@@ -195,12 +201,63 @@ def start_up(env: dict[str, str], runs: int) -> dict[str, list[float]]:
     return samples
 
 
+# The CPU time ``ztmcp run`` spends before its first answer: the process (every thread) from
+# interpreter start until the Session has handled the server's first frame, read inside the
+# process (``time.process_time``). Wall-clock start-up on a shared machine follows the other
+# processes; this does far less. Session.handle is wrapped here, in the benchmark's own child.
+_CPU_PROBE = r"""
+import runpy, sys, time
+import ztmcp.session as session
+handle = session.Session.handle
+def timed(self, direction, raw):
+    decision = handle(self, direction, raw)
+    if direction.value == "to_client" and not getattr(timed, "done", False):
+        timed.done = True
+        print(f"ztmcp-bench-cpu {time.process_time() * 1000:.3f}", file=sys.stderr, flush=True)
+    return decision
+session.Session.handle = timed
+sys.argv = ["ztmcp", *sys.argv[1:]]
+runpy.run_module("ztmcp", run_name="__main__")
+"""
+
+
+def first_answer_cpu_ms(env: dict[str, str]) -> float:
+    argv = [PY, "-c", _CPU_PROBE, "run", "--name", "bench", "--", PY, str(TRIVIAL)]
+    done = subprocess.run(argv, input=b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n', env=env,
+                          capture_output=True, timeout=60, cwd=CWD[0], check=True)
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if line.startswith("ztmcp-bench-cpu "):
+            return float(line.split()[1])
+    raise RuntimeError(f"no first answer: {done.stderr[-300:]!r}")
+
+
+def start_up_cpu(env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    setups = {"ztmcp run": env}
+    if BASELINE:
+        setups[BASE_NAME] = _env_for(BASE_NAME, env)
+    samples: dict[str, list[float]] = {name: [] for name in setups}
+    for setup_env in setups.values():
+        first_answer_cpu_ms(setup_env)  # warm the page cache and .pyc files
+    for _ in range(runs):
+        for name, setup_env in setups.items():
+            samples[name].append(first_answer_cpu_ms(setup_env))
+    return samples
+
+
+def python_cpu_ms(env: dict[str, str], runs: int) -> float:
+    """CPU of a bare interpreter start (``python -c``), the part every setup pays."""
+    code = "import time; print(time.process_time() * 1000)"
+    out = [float(subprocess.run([PY, "-c", code], env=env, capture_output=True, text=True,
+                                check=True, cwd=CWD[0], timeout=30).stdout) for _ in range(runs)]
+    return statistics.median(out)
+
+
 def wall_ms(argv: list[str], env: dict[str, str], runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
         subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True, timeout=30)
+                       check=True, timeout=30, cwd=CWD[0])
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
@@ -354,12 +411,17 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of Session.handle")
     parser.add_argument("--baseline", metavar="DIR",
                         help="also run the ztmcp package in DIR (another checkout), same run")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated subset of {','.join(PARTS)} (default: all)")
     args = parser.parse_args()
     if args.baseline:
         BASELINE[:] = [str(Path(args.baseline).resolve())]
+    parts = set(args.parts.split(","))
+    if not parts <= set(PARTS):
+        parser.error(f"--parts: choose from {','.join(PARTS)}")
 
-    peers = install()
     home = tempfile.mkdtemp(prefix="ztmcp-bench-")
+    CWD[:] = [home]
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     env.update(ZTMCP_HOME=home, PYTHONPATH=str(ROOT))
     foundation = Path(home) / "foundation.toml"
@@ -368,14 +430,23 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; ZTMCP_HOME={home}\n",
           flush=True)
 
-    calls = per_call(peers.everything, env, args.calls, args.rounds)
-    raw = per_message(env, max(args.calls, 1000), args.rounds)
-    starts = start_up(env, args.starts)
-    help_ms = wall_ms([*ZTMCP, "--help"], env, args.starts)
-    bare_py_ms = wall_ms([PY, "-c", "pass"], env, args.starts)
-    imp_total, imp_own, imp_top = import_cost(env)
-    parts = in_process(300, args.profile)
+    if "calls" in parts:
+        _report_calls(per_call(install().everything, env, args.calls, args.rounds))
+    if "raw" in parts:
+        _report_raw(per_message(env, max(args.calls, 1000), args.rounds))
+    if "start" in parts:
+        _report_start(env, args.starts)
+    if "inproc" in parts:
+        print("In-process cost per call (request + response through one Session), µs")
+        for label, us in in_process(300, args.profile):
+            print(f"  {label:<52}{us:>8.1f}")
+    return 0
 
+
+PARTS = ("calls", "raw", "start", "inproc")
+
+
+def _report_calls(calls: dict[str, list[float]]) -> None:
     n = len(calls["direct"])
     d_med = statistics.median(calls["direct"])
     print(f"Per call: {n} sequential SDK echo calls to server-everything (stdio) per setup")
@@ -396,6 +467,8 @@ def main() -> int:
               f"({b_med - r_med:+.3f} over the bare relay)")
     print()
 
+
+def _report_raw(raw: dict[str, list[float]]) -> None:
     r_direct = statistics.median(raw["direct"])
     print(f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
           "server → answer")
@@ -406,8 +479,16 @@ def main() -> int:
               f"{med / r_direct:>8.2f}")
     print()
 
+
+def _report_start(env: dict[str, str], runs: int) -> None:
+    starts = start_up(env, runs)
+    cpu = start_up_cpu(env, runs)
+    py_cpu = python_cpu_ms(env, runs)
+    help_ms = wall_ms([*ZTMCP, "--help"], env, runs)
+    bare_py_ms = wall_ms([PY, "-c", "pass"], env, runs)
+    imp_total, imp_own, imp_top = import_cost(env)
     s_med = statistics.median(starts["direct"])
-    print(f"Start-up: spawn → first ping answer, trivial Python server, median of {args.starts}")
+    print(f"Start-up: spawn → first ping answer, trivial Python server, median of {runs}")
     print(f"{'setup':<16}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}")
     for name, s in starts.items():
         med = statistics.median(s)
@@ -417,17 +498,16 @@ def main() -> int:
           f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}")
     if BASELINE:
         print(f"baseline adds {statistics.median(starts[BASE_NAME]) - s_med:+.1f} ms")
+    print(f"CPU until the first answer is handled (every thread; a bare `python -c` start: "
+          f"{py_cpu:.1f} ms), median / min of {runs}:")
+    for name, s in cpu.items():
+        print(f"    {name:<16}{statistics.median(s):>8.1f}{min(s):>8.1f} ms")
     print(f"`ztmcp run --help` wall {help_ms:.1f} ms (bare `python -c pass` {bare_py_ms:.1f} ms)")
     print(f"imports of the run path (-X importtime, min of 7): {imp_total:.1f} ms beyond "
           f"`python -c pass` ({imp_own:.1f} ms in ztmcp's own module bodies); largest subtrees:")
     for mod, ms in imp_top:
         print(f"    {mod:<40}{ms:>7.1f}")
     print()
-
-    print("In-process cost per call (request + response through one Session), µs")
-    for label, us in parts:
-        print(f"  {label:<52}{us:>8.1f}")
-    return 0
 
 
 if __name__ == "__main__":
