@@ -781,6 +781,10 @@ _REVERSED: Final = tuple(
     )
 )
 _MIN_DISGUISED: Final = 16
+# Texts up to these lengths are searched for the disguise shapes by ``re`` alone (measured:
+# below them one RE2 call costs more than ``re`` trying every offset).
+_SPACED_SHORT: Final = 40
+_QUOTED_SHORT: Final = 256
 
 
 @cache
@@ -788,12 +792,15 @@ def _probe(pattern: str) -> multi.Search:
     return multi.Search(pattern)
 
 
-def _proposed(rx: Pattern, probe: str, text: str, skip: int) -> Iterator[re.Match[str]]:
+def _proposed(
+    rx: Pattern, probe: str, text: str, skip: int, short: int = 0
+) -> Iterator[re.Match[str]]:
     """``rx.finditer(text)``, with RE2 proposing where a match may start on ASCII text (one
     DFA pass instead of ``re`` trying every offset): a match of ``rx`` starts ``skip``
-    characters after a match of ``probe`` (or at the very start of the text)."""
-    search = _probe(probe)
-    if not search.available:
+    characters after a match of ``probe`` (or at the very start of the text). A text of at
+    most ``short`` characters is searched by ``re`` alone: a call into RE2 costs more there."""
+    search = _probe(probe) if len(text) > short else None
+    if search is None or not search.available:
         yield from rx.finditer(text)
         return
     # Both patterns are ASCII classes: a non-ASCII character, '?' in the view, is in none.
@@ -840,11 +847,11 @@ def _disguised(text: str, found: list[Finding]) -> list[Finding]:
         if decoded is not None:
             report(decoded, start, end, "encoded")
     if "'" in text or '"' in text:
-        for m in _proposed(_QUOTED_PIECES, _QUOTED_PROBE, text, 0):
+        for m in _proposed(_QUOTED_PIECES, _QUOTED_PROBE, text, 0, _QUOTED_SHORT):
             joined = "".join(_PIECE.findall(m.group()))
             if len(joined) >= _MIN_DISGUISED:
                 report(joined, m.start(), m.end(), "cut into quoted pieces")
-    for m in _proposed(_SPACED, _SPACED_PROBE, text, 1):
+    for m in _proposed(_SPACED, _SPACED_PROBE, text, 1, _SPACED_SHORT):
         joined = "".join(m.group().split())
         if len(joined) >= _MIN_DISGUISED and not (joined.isalpha() and joined.islower()):
             report(joined, m.start(), m.end(), "spaced out")
