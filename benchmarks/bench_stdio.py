@@ -113,15 +113,16 @@ def per_call(
 
 # -- per message, without the SDK: raw lines to the trivial server ----------------------------
 
-RAW_CALL = (b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
-            b'"params":{"name":"echo","arguments":{"message":"bench"}}}\n')
+RAW_CALL = (
+    b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo","arguments":{"message":"bench"}}}\n'
+)
 
 
-def _raw_round_trips(
-    argv: list[str], env: dict[str, str], calls: int, warmup: int
-) -> list[float]:
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                            cwd=CWD[0])
+def _raw_round_trips(argv: list[str], env: dict[str, str], calls: int, warmup: int) -> list[float]:
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=CWD[0]
+    )
     assert proc.stdin is not None and proc.stdout is not None
     samples = []
     try:
@@ -166,8 +167,9 @@ def per_message(env: dict[str, str], calls: int, rounds: int) -> dict[str, list[
 
 def first_answer_ms(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0,
-                            cwd=CWD[0])
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0, cwd=CWD[0]
+    )
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
@@ -223,8 +225,15 @@ runpy.run_module("ztmcp", run_name="__main__")
 
 def first_answer_cpu_ms(env: dict[str, str]) -> float:
     argv = [PY, "-c", _CPU_PROBE, "run", "--name", "bench", "--", PY, str(TRIVIAL)]
-    done = subprocess.run(argv, input=b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n', env=env,
-                          capture_output=True, timeout=60, cwd=CWD[0], check=True)
+    done = subprocess.run(
+        argv,
+        input=b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n',
+        env=env,
+        capture_output=True,
+        timeout=60,
+        cwd=CWD[0],
+        check=True,
+    )
     for line in done.stderr.decode(errors="replace").splitlines():
         if line.startswith("ztmcp-bench-cpu "):
             return float(line.split()[1])
@@ -247,8 +256,20 @@ def start_up_cpu(env: dict[str, str], runs: int) -> dict[str, list[float]]:
 def python_cpu_ms(env: dict[str, str], runs: int) -> float:
     """CPU of a bare interpreter start (``python -c``), the part every setup pays."""
     code = "import time; print(time.process_time() * 1000)"
-    out = [float(subprocess.run([PY, "-c", code], env=env, capture_output=True, text=True,
-                                check=True, cwd=CWD[0], timeout=30).stdout) for _ in range(runs)]
+    out = [
+        float(
+            subprocess.run(
+                [PY, "-c", code],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=CWD[0],
+                timeout=30,
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
     return statistics.median(out)
 
 
@@ -256,20 +277,36 @@ def wall_ms(argv: list[str], env: dict[str, str], runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True, timeout=30, cwd=CWD[0])
+        subprocess.run(
+            argv,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=30,
+            cwd=CWD[0],
+        )
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
-RUN_PATH = ("import ztmcp.cli.main, ztmcp.cli.run_cmd, ztmcp.adapters.stdio, ztmcp.policy, "
-            "ztmcp.session, ztmcp.state.paths, ztmcp.state.audit")
+RUN_PATH = (
+    "import ztmcp.cli.main, ztmcp.cli.run_cmd, ztmcp.adapters.stdio, ztmcp.policy, "
+    "ztmcp.session, ztmcp.state.paths, ztmcp.state.audit"
+)
 
 
 def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int, int, int]]:
-    done = subprocess.run([PY, "-X", "importtime", "-c", code], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=True, timeout=30)
+    done = subprocess.run(
+        [PY, "-X", "importtime", "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     rows = []
     for line in done.stderr.splitlines():
         m = _IMPORT_LINE.match(line)
@@ -278,9 +315,7 @@ def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int, int, int
     return rows
 
 
-def import_cost(
-    env: dict[str, str], runs: int = 7
-) -> tuple[float, float, list[tuple[str, float]]]:
+def import_cost(env: dict[str, str], runs: int = 7) -> tuple[float, float, list[tuple[str, float]]]:
     """Import time of the run path beyond ``python -c pass``, min over ``runs`` (noise only adds).
 
     Returns (total ms, ztmcp's own modules ms, the largest subtrees by cumulative ms).
@@ -301,10 +336,13 @@ def import_cost(
 
 # -- in-process: where the time goes inside ztmcp -------------------------------------------
 
-REQUEST = (b'{"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench 1"}},'
-           b'"jsonrpc":"2.0","id":%d}')
-RESPONSE = (b'{"result":{"content":[{"type":"text","text":"Echo: bench 1"}]},'
-            b'"jsonrpc":"2.0","id":%d}')
+REQUEST = (
+    b'{"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench 1"}},'
+    b'"jsonrpc":"2.0","id":%d}'
+)
+RESPONSE = (
+    b'{"result":{"content":[{"type":"text","text":"Echo: bench 1"}]},"jsonrpc":"2.0","id":%d}'
+)
 
 
 def _session(tmp: Path):  # type: ignore[no-untyped-def]
@@ -358,6 +396,7 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
             for i in range(n):
                 handle(to_server, reqs[i])
                 handle(to_client, resps[i])
+
         return loop
 
     rows: list[tuple[str, float]] = []
@@ -368,32 +407,48 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
         whole = timed(pipeline(real))
         hot = timed(pipeline(real), clock=time.thread_time)
         no_audit = timed(pipeline(Session("bench", checks, _NullAudit())))
-        parse_us = timed(lambda: [(parse(reqs[i], to_server), parse(resps[i], to_client))
-                                  for i in range(n)])
+        parse_us = timed(
+            lambda: [(parse(reqs[i], to_server), parse(resps[i], to_client)) for i in range(n)]
+        )
         # What each check adds: the pipeline (null sink) minus the same pipeline without it.
         # Checks share one walk of each message (``message_texts``): it stays in "the rest".
         per_check = [
-            (check.name, no_audit - timed(pipeline(Session(
-                "bench", [c for c in checks if c is not check], _NullAudit()))))
+            (
+                check.name,
+                no_audit
+                - timed(
+                    pipeline(Session("bench", [c for c in checks if c is not check], _NullAudit()))
+                ),
+            )
             for check in checks
         ]
         bodies = [(json.loads(reqs[i]), json.loads(resps[i])) for i in range(n)]
         walk_us = timed(lambda: [(walk(a), walk(b)) for a, b in bodies])
-        sha_us = timed(lambda: [(hashlib.sha256(reqs[i]).hexdigest(),
-                                 hashlib.sha256(resps[i]).hexdigest()) for i in range(n)])
+        sha_us = timed(
+            lambda: [
+                (hashlib.sha256(reqs[i]).hexdigest(), hashlib.sha256(resps[i]).hexdigest())
+                for i in range(n)
+            ]
+        )
         checks_us = sum(us for _, us in per_check)
         rows.append((f"Session.handle x2, whole pipeline ({len(per_check)} checks)", whole))
-        rows.append(("  audit records x2 (AuditLog.post, written before handle returns)",
-                     whole - no_audit))
-        rows.append(("    of which off the relay's thread (checkpoints: fsync, index)",
-                     whole - hot))
+        rows.append(
+            ("  audit records x2 (AuditLog.post, written before handle returns)", whole - no_audit)
+        )
+        rows.append(
+            ("    of which off the relay's thread (checkpoints: fsync, index)", whole - hot)
+        )
         rows.append(("  parse() x2 (UTF-8, json.loads + dup-key hook, limits)", parse_us))
         for name, us in per_check:
             rows.append((f"  check {name} x2 (pipeline without it: the difference)", us))
         rows.append(("  walk of both messages (message_texts, shared by the checks)", walk_us))
         rows.append(("  frame sha256 x2 (for the record)", sha_us))
-        rows.append(("  the rest: correlation, Context, record dict, lock",
-                     no_audit - parse_us - checks_us - walk_us - sha_us))
+        rows.append(
+            (
+                "  the rest: correlation, Context, record dict, lock",
+                no_audit - parse_us - checks_us - walk_us - sha_us,
+            )
+        )
         if profile:
             prof = cProfile.Profile()
             prof.runcall(pipeline(real))
@@ -410,15 +465,22 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=200,
-                        help="measured echo calls per setup per round")
+    parser.add_argument(
+        "--calls", type=int, default=200, help="measured echo calls per setup per round"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="rounds over the three setups")
     parser.add_argument("--starts", type=int, default=15, help="start-up runs per setup")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of Session.handle")
-    parser.add_argument("--baseline", metavar="DIR",
-                        help="also run the ztmcp package in DIR (another checkout), same run")
-    parser.add_argument("--parts", default=",".join(PARTS),
-                        help=f"comma-separated subset of {','.join(PARTS)} (default: all)")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also run the ztmcp package in DIR (another checkout), same run",
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated subset of {','.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args()
     if args.baseline:
         BASELINE[:] = [str(Path(args.baseline).resolve())]
@@ -433,8 +495,9 @@ def main() -> int:
     foundation = Path(home) / "foundation.toml"
     foundation.write_text('checks = ["envelope"]\n')
     FOUNDATION[:] = [*ZTMCP, "--policy", str(foundation)]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; ZTMCP_HOME={home}\n",
-          flush=True)
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores; ZTMCP_HOME={home}\n", flush=True
+    )
 
     if "calls" in parts:
         _report_calls(per_call(install().everything, env, args.calls, args.rounds))
@@ -463,26 +526,36 @@ def _report_calls(calls: dict[str, list[float]]) -> None:
     z_med, r_med = statistics.median(calls["ztmcp run"]), statistics.median(calls["bare relay"])
     added = z_med - d_med
     f_added = statistics.median(calls["ztmcp envelope"]) - d_med
-    print(f"foundation pipeline (envelope + audit) adds {f_added:+.3f} ms/call over direct; "
-          f"goal ≤ {GOAL_CALL_MS} ms: {'MET' if f_added <= GOAL_CALL_MS else 'MISSED'}")
-    print(f"default pipeline (every check) adds {added:+.3f} ms/call over direct "
-          f"({z_med - r_med:+.3f} over the bare relay)")
+    print(
+        f"foundation pipeline (envelope + audit) adds {f_added:+.3f} ms/call over direct; "
+        f"goal ≤ {GOAL_CALL_MS} ms: {'MET' if f_added <= GOAL_CALL_MS else 'MISSED'}"
+    )
+    print(
+        f"default pipeline (every check) adds {added:+.3f} ms/call over direct "
+        f"({z_med - r_med:+.3f} over the bare relay)"
+    )
     if BASELINE:
         b_med = statistics.median(calls[BASE_NAME])
-        print(f"baseline ({BASELINE[0]}) adds {b_med - d_med:+.3f} ms/call over direct "
-              f"({b_med - r_med:+.3f} over the bare relay)")
+        print(
+            f"baseline ({BASELINE[0]}) adds {b_med - d_med:+.3f} ms/call over direct "
+            f"({b_med - r_med:+.3f} over the bare relay)"
+        )
     print()
 
 
 def _report_raw(raw: dict[str, list[float]]) -> None:
     r_direct = statistics.median(raw["direct"])
-    print(f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
-          "server → answer")
+    print(
+        f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
+        "server → answer"
+    )
     print(f"{'setup':<16}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
     for name, s in raw.items():
         med = statistics.median(s)
-        print(f"{name:<16}{med:>11.3f}{pct(s, 90):>9.3f}{med - r_direct:>+10.3f}"
-              f"{med / r_direct:>8.2f}")
+        print(
+            f"{name:<16}{med:>11.3f}{pct(s, 90):>9.3f}{med - r_direct:>+10.3f}"
+            f"{med / r_direct:>8.2f}"
+        )
     print()
 
 
@@ -500,17 +573,23 @@ def _report_start(env: dict[str, str], runs: int) -> None:
         med = statistics.median(s)
         print(f"{name:<16}{med:>11.1f}{pct(s, 90):>9.1f}{med - s_med:>+10.1f}")
     s_added = statistics.median(starts["ztmcp run"]) - s_med
-    print(f"ztmcp adds {s_added:+.1f} ms before the first answer; goal < {GOAL_START_MS:.0f} ms: "
-          f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}")
+    print(
+        f"ztmcp adds {s_added:+.1f} ms before the first answer; goal < {GOAL_START_MS:.0f} ms: "
+        f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}"
+    )
     if BASELINE:
         print(f"baseline adds {statistics.median(starts[BASE_NAME]) - s_med:+.1f} ms")
-    print(f"CPU until the first answer is handled (every thread; a bare `python -c` start: "
-          f"{py_cpu:.1f} ms), median / min of {runs}:")
+    print(
+        f"CPU until the first answer is handled (every thread; a bare `python -c` start: "
+        f"{py_cpu:.1f} ms), median / min of {runs}:"
+    )
     for name, s in cpu.items():
         print(f"    {name:<16}{statistics.median(s):>8.1f}{min(s):>8.1f} ms")
     print(f"`ztmcp run --help` wall {help_ms:.1f} ms (bare `python -c pass` {bare_py_ms:.1f} ms)")
-    print(f"imports of the run path (-X importtime, min of 7): {imp_total:.1f} ms beyond "
-          f"`python -c pass` ({imp_own:.1f} ms in ztmcp's own module bodies); largest subtrees:")
+    print(
+        f"imports of the run path (-X importtime, min of 7): {imp_total:.1f} ms beyond "
+        f"`python -c pass` ({imp_own:.1f} ms in ztmcp's own module bodies); largest subtrees:"
+    )
     for mod, ms in imp_top:
         print(f"    {mod:<40}{ms:>7.1f}")
     print()

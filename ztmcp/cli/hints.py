@@ -20,10 +20,8 @@ once per server by every MCP client.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import argparse
@@ -89,6 +87,9 @@ def not_mcp(method: str | None, from_server: bool, command: Iterable[str] = ()) 
 def probe(url: str, timeout: float = 1.0) -> str | None:
     """Whether something accepts a TCP connection at the URL's host and port: ``None`` when
     it does, else the reason (one line) for ``upstream_down``."""
+    import socket  # here: ``ztmcp run`` imports this module at its start and never probes
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     host = parts.hostname
     if host is None:
