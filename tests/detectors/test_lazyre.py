@@ -21,6 +21,7 @@ from ztmcp.detectors.rules import secrets as secret_rules
 _SECRETS = importlib.import_module("ztmcp.detectors.secrets")  # the module, not the lazy proxy
 _INSTRUCTIONS = importlib.import_module("ztmcp.detectors.instructions")
 _LANGUAGES = importlib.import_module("ztmcp.detectors.languages")
+_UNICODE = importlib.import_module("ztmcp.detectors.unicode")
 
 
 def _tables() -> list[LazyPattern]:
@@ -31,7 +32,7 @@ def _tables() -> list[LazyPattern]:
     out += [rule.pattern for rule in _INSTRUCTIONS.RULES]
     out += list(_INSTRUCTIONS._GROUP_SEARCH.values()) + list(_INSTRUCTIONS._TRIGGER_RX.values())
     out += [phrase.pattern for phrase in _LANGUAGES.PHRASE_RULES]
-    for module in (_SECRETS, _INSTRUCTIONS):
+    for module in (_SECRETS, _INSTRUCTIONS, _UNICODE):
         out += [v for v in vars(module).values() if isinstance(v, LazyPattern)]
     return out
 
