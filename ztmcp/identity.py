@@ -17,6 +17,7 @@ import getpass
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +101,6 @@ def _user() -> str:
 
 def observe(command: list[str], name: str | None = None) -> Identity:
     """The identity of the agent ``command`` will run, observed before it starts."""
-    import shutil  # here: ``ztmcp run`` imports this module at its start and never observes
-
     program = command[0]
     found = shutil.which(program)
     path = Path(found).resolve() if found else None
