@@ -8,7 +8,10 @@ into fingerprints. Cases:
 - ``sink, denied``: a public sink carrying a value that came only from untrusted content;
 - ``learn a result``: the tracker's side (not on the check's path): fingerprinting a 2 KB result;
 - ``shared sync``: reading the run from ``state.db`` before a check when no other process
-  appended anything (the live wiring's per-call read, see docs/behaviour.md).
+  appended anything (the live wiring's per-call read, see docs/behaviour.md);
+- ``wired round trip``: a whole tools/call and its result through a real Session with the
+  flow check and its edge (sync, check, the call and the result recorded in ``state.db``)
+  against the same Session without them (``ratio_to_unwired``).
 
 Each median is also given as a ratio to the ``envelope`` check on the same message, the
 cheapest check every call already pays.
@@ -74,6 +77,46 @@ def _median_us(fn: Callable[[], object], calls: int) -> float:
     return statistics.median(samples) / 1000
 
 
+def _wired(tmp: Path, calls: int) -> dict[str, float]:
+    """A read call and its 2 KB result through a Session, with and without the flow wiring."""
+    from ztmcp.behaviour.edge import FlowEdge
+    from ztmcp.session import Session
+
+    class Sink:
+        def post(self, event: dict[str, Any]) -> None:
+            return None
+
+        def close(self, **fields: Any) -> None:
+            return None
+
+    result = _text(random.Random(3))
+
+    def session(flow: bool) -> Callable[[], object]:
+        check = FlowCheck(RULES)
+        edge = FlowEdge(check, path=tmp / "wired.db") if flow else None
+        checks = [EnvelopeCheck(()), check] if flow else [EnvelopeCheck(())]
+        live = Session("bank", checks, Sink(), run=edge, edge=edge)
+        ids = iter(range(1, 10**9))
+
+        def one() -> object:
+            msg_id = next(ids)
+            body = {"jsonrpc": "2.0", "id": msg_id, "method": "tools/call",
+                    "params": {"name": "get_balance", "arguments": {}}}  # fmt: skip
+            live.handle(Direction.TO_SERVER, encode(body))
+            answer = {"jsonrpc": "2.0", "id": msg_id,
+                      "result": {"content": [{"type": "text", "text": result}]}}  # fmt: skip
+            return live.handle(Direction.TO_CLIENT, encode(answer))
+
+        return one
+
+    bare, wired = _median_us(session(False), calls), _median_us(session(True), calls)
+    return {
+        "flow_us": round(wired - bare, 2),
+        "unwired_us": round(bare, 2),
+        "ratio_to_unwired": round(wired / bare, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=20000)
@@ -119,6 +162,7 @@ def main() -> None:
             "flow_us": round(_median_us(lambda: shared.sync(2.0), max(1, args.calls // 10)), 2)
         }
         shared.store.close()
+        out["wired round trip"] = _wired(Path(tmp), max(1, args.calls // 20))
     out["run fingerprints"] = len(run.seen)
     print(json.dumps(out, indent=2))
 

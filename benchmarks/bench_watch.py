@@ -8,7 +8,10 @@ between the two so that drift on a shared machine hits both alike.
 
 - ``call``: a whole chat completion with a tool call requested: median and p90 in ms, direct
   and watched, the difference and the ratio;
-- ``ttft``: a streamed completion: time to the first SSE bytes, and to the end of the stream.
+- ``ttft``: a streamed completion: time to the first SSE bytes, and to the end of the stream;
+- ``bedrock_ttfb``, ``bedrock_stream_total``: the same for a Bedrock ConverseStream answer
+  (AWS event-stream frames, which watch passes on frame by frame once each is whole and its
+  CRCs check; the fake writes each frame in two pieces).
 
 Run:  .venv/bin/python benchmarks/bench_watch.py [--calls 200]
 """
@@ -28,6 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+BEDROCK = "bedrock-runtime.us-east-1.amazonaws.com"
+CONVERSE = {
+    "messages": [{"role": "user", "content": [{"text": "What is the weather in Paris?"}]}],
+    "toolConfig": {"tools": [{"toolSpec": {"name": "get_weather", "inputSchema": {"json": {}}}}]},
+}
 BODY = {
     "model": "gpt-test",
     "messages": [{"role": "user", "content": "What is the weather in Paris?"}],
@@ -79,19 +87,33 @@ def main() -> None:
         bundle = ca.write_bundle(authority, Path(home) / "bundle.pem")
         log = AuditLog.create(paths.audit_dir(), "watch-bench")
         agent = identity.observe([sys.executable], "bench").fields()
-        resolve = (parse_resolve(f"api.openai.com:443:127.0.0.1:{server.port}"),)
+        resolve = tuple(
+            parse_resolve(f"{host}:443:127.0.0.1:{server.port}")
+            for host in ("api.openai.com", BEDROCK)
+        )
         addon = WatchAddon(WatchPolicy(), log.post, agent, resolve)
         proxy = Proxy(addon, authority.confdir, test_ca)
         port = proxy.start()
         direct = httpx.Client(verify=str(test_ca), base_url=f"https://127.0.0.1:{server.port}")
-        watched = httpx.Client(
-            verify=str(bundle),
-            proxy=f"http://ztmcp:{addon.token}@127.0.0.1:{port}",
-            base_url="https://api.openai.com",
+        through = {
+            host: httpx.Client(
+                verify=str(bundle),
+                proxy=f"http://ztmcp:{addon.token}@127.0.0.1:{port}",
+                base_url=f"https://{host}",
+            )
+            for host in ("api.openai.com", BEDROCK)
+        }
+        cases: tuple[tuple[str, Callable[[Any], float], str], ...] = (
+            ("call", _whole, "api.openai.com"),
+            ("ttft", _first, "api.openai.com"),
+            ("stream_total", _total, "api.openai.com"),
+            ("bedrock_ttfb", _bedrock_first, BEDROCK),
+            ("bedrock_stream_total", _bedrock_total, BEDROCK),
         )
         try:
             results = []
-            for name, run in (("call", _whole), ("ttft", _first), ("stream_total", _total)):
+            for name, run, host in cases:
+                watched = through[host]
                 d, w = [], []
                 for _ in range(10):  # warm both connections
                     run(direct), run(watched)
@@ -101,7 +123,8 @@ def main() -> None:
                 results.append(_compare(name, d, w))
         finally:
             direct.close()
-            watched.close()
+            for client in through.values():
+                client.close()
             proxy.close()
             log.close()
     for row in results:
@@ -118,9 +141,9 @@ def _whole(client: Any) -> float:
     return _timed(lambda: client.post("/v1/chat/completions", json=BODY).raise_for_status())
 
 
-def _first(client: Any) -> float:
+def _first(client: Any, path: str = "/v1/chat/completions", body: Any = None) -> float:
     start = time.perf_counter()
-    with client.stream("POST", "/v1/chat/completions", json={**BODY, "stream": True}) as r:
+    with client.stream("POST", path, json=body or {**BODY, "stream": True}) as r:
         elapsed = 0.0
         for chunk in r.iter_raw():
             if not elapsed and chunk:
@@ -128,12 +151,20 @@ def _first(client: Any) -> float:
     return elapsed
 
 
-def _total(client: Any) -> float:
+def _total(client: Any, path: str = "/v1/chat/completions", body: Any = None) -> float:
     start = time.perf_counter()
-    with client.stream("POST", "/v1/chat/completions", json={**BODY, "stream": True}) as r:
+    with client.stream("POST", path, json=body or {**BODY, "stream": True}) as r:
         for _ in r.iter_raw():
             pass
     return time.perf_counter() - start
+
+
+def _bedrock_first(client: Any) -> float:
+    return _first(client, "/model/anthropic.claude-test/converse-stream", CONVERSE)
+
+
+def _bedrock_total(client: Any) -> float:
+    return _total(client, "/model/anthropic.claude-test/converse-stream", CONVERSE)
 
 
 if __name__ == "__main__":

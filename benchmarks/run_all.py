@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ALL = ("stdio", "http", "detectors", "access", "verify", "manifest", "tui")
+ALL = ("stdio", "http", "startup", "detectors", "access", "verify", "manifest", "tui")
 
 
 def main(argv: list[str]) -> int:

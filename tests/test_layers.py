@@ -7,6 +7,10 @@ import-time error). Layers, bottom up:
   ``state``, ``session``, ``policy``;
 - outer: ``adapters``, ``cli``, ``tui``, ``runtime``, ``sandbox``, ``watch``, ``export``,
   ``clients``, ``compat`` (present or not yet);
+- domain: ``drift`` (what differs between a pin and a server) and ``pins`` (a pin and the
+  files it keeps), which the CLI and the TUI only ask and render, are held to the core's
+  rule: no edge to an outer layer, nor to the parts that run traffic (``checks``,
+  ``session``, ``policy``, ``state``, ``detectors``);
 - every other module (``lockfile``, ``manifest``, ``trust``, ``credentials``, …) is shared
   and sits between them; its own edges are not ruled here, but the runtime closure test
   below follows them.
@@ -45,6 +49,8 @@ FORBIDDEN: Final[dict[str, frozenset[str]]] = {
     "state": frozenset({"detectors", "checks", "session", "policy"}),
     "session": frozenset({"policy"}),
     "policy": frozenset(),
+    "drift": frozenset({"detectors", "checks", "state", "session", "policy"}),
+    "pins": frozenset({"detectors", "checks", "state", "session", "policy"}),
 }
 FRAMEWORKS: Final = frozenset({"textual", "typer", "mitmproxy", "sigstore"})
 
@@ -192,6 +198,9 @@ def test_the_scan_sees_the_core() -> None:
     assert ("ztmcp.checks.poisoning", "ztmcp.detectors") in found
     assert ("ztmcp.session", "ztmcp.checks.base") in found
     assert ("ztmcp.detectors.findings", "ztmcp.severity") in found
+    # the drift comparison, rendered by the CLI and the TUI
+    assert {("ztmcp.cli.pin_cmd", "ztmcp.drift"), ("ztmcp.tui.drift", "ztmcp.drift")} <= found
+    assert {("ztmcp.cli.pin_cmd", "ztmcp.pins"), ("ztmcp.tui.drift", "ztmcp.pins")} <= found
     assert {part(m) for m in modules(ROOT)} >= set(CORE) | {"adapters", "cli", "tui"}
 
 
@@ -210,7 +219,16 @@ def test_severity_is_a_leaf() -> None:
 
 
 @pytest.mark.parametrize(
-    "start", ["ztmcp.detectors", "ztmcp.checks", "ztmcp.session", "ztmcp.policy", "ztmcp.state"]
+    "start",
+    [
+        "ztmcp.detectors",
+        "ztmcp.checks",
+        "ztmcp.session",
+        "ztmcp.policy",
+        "ztmcp.state",
+        "ztmcp.drift",
+        "ztmcp.pins",
+    ],
 )
 def test_loading_the_core_loads_no_outer_layer(start: str) -> None:
     """Followed through the shared modules too: what ``import`` of a core part really runs."""
@@ -230,6 +248,8 @@ _BAD: Final = {
     ),
     "relative": ("detectors/c.py", "from ..policy import Policy\n"),
     "framework": ("policy.py", "import textual.app\n"),
+    "domain, lazily": ("drift.py", "def f():\n    from pkg.tui import app\n"),
+    "domain to state": ("drift.py", "from pkg.state import db\n"),
 }
 
 

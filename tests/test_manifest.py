@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from ztmcp.drift import compare, lines
 from ztmcp.errors import PinError
-from ztmcp.manifest import FORMAT, Manifest, canonical_item, diff, item_digest
+from ztmcp.manifest import FORMAT, Manifest, canonical_item, item_digest
 
 ECHO: dict[str, Any] = {
     "name": "echo",
@@ -38,6 +39,11 @@ TEMPLATE: dict[str, Any] = {
     "uriTemplate": "file:///{path}",
     "mimeType": "text/plain",
 }
+
+
+def diff(pinned: Manifest, observed: Manifest) -> list[str]:
+    """The per-field difference, as ``ztmcp diff`` prints it (``ztmcp.drift``)."""
+    return lines(compare(pinned, observed))
 
 
 def build(**over: Any) -> Manifest:

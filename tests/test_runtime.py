@@ -55,6 +55,18 @@ def test_the_proxy_addon_is_built_from_the_runtime(home: Path) -> None:
         build(Stdio(("srv",)), cwd=home, say=print).proxy_addon()
 
 
+def test_the_pin_hints_of_an_http_server_name_its_url(home: Path) -> None:
+    """Issue 22: the hint for an HTTP server said ``ztmcp pin NAME -- CMD…``."""
+    runtime = build(parse_upstream("http://127.0.0.1:9/mcp?k=v"), cwd=home, say=print)
+    stdio = build(Stdio(("srv",)), cwd=home, say=print)
+    try:
+        assert runtime.pins is not None and runtime.pins.url == "http://127.0.0.1:9/mcp"
+        assert stdio.pins is not None and stdio.pins.url is None
+    finally:
+        runtime.close("done")
+        stdio.close("done")
+
+
 def _imports(path: Path) -> set[str]:
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):

@@ -29,6 +29,7 @@ from ztmcp.checks.base import Action, Check, Context
 from ztmcp.checks.flow import FlowCheck
 from ztmcp.errors import UsageError
 from ztmcp.jsonrpc import Direction, Message, encode
+from ztmcp.policy import flow_from_tables
 
 LAYERS: Final = ("behaviour", "both")
 _GATED: Final = frozenset({Label.SINK, Label.DESTRUCTIVE})
@@ -142,7 +143,7 @@ def _replay(
             ref,
             suite.flow.labels(server, tool, suite.tools.get(tool)),
             event.get("result", ""),
-            arguments if suite.flow.vouch_directed else None,
+            arguments,
         )
     return False, None, None
 
@@ -191,8 +192,8 @@ def evaluate_traces(
     for item in read_lines(paths):
         server = str(item.get("server", ""))
         if item["kind"] == "capabilities":
-            flow = FlowCheck.from_table(
-                item.get("flow", {}), f"capabilities of {server}", item.get("capabilities", [])
+            flow = flow_from_tables(
+                item.get("flow", {}), item.get("capabilities", []), f"capabilities of {server}"
             )
             tools = {str(t["name"]): t for t in item.get("tools", []) if isinstance(t, dict)}
             suites[server] = _Suite(flow, tools)

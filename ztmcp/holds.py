@@ -42,6 +42,7 @@ from ztmcp.checks.access import (
     ALLOWED_ONCE,
     ASK_REQUIRED,
     GRANT_REQUIRED,
+    HOLD_SECONDS,
     HOLDABLE,
     AccessCheck,
     OnceAllowances,
@@ -49,6 +50,7 @@ from ztmcp.checks.access import (
     granted_id,
 )
 from ztmcp.checks.base import Action, Severity, Verdict
+from ztmcp.checks.flow import APPROVAL_REQUIRED, FlowCheck
 from ztmcp.errors import ZtmcpError
 from ztmcp.jsonrpc import Message
 
@@ -63,6 +65,17 @@ RENEW_STEP: Final = 0.01  # a renewal is written when it moves the expiry by thi
 
 
 AGENT_ENV: Final = "ZTMCP_AGENT"  # names the agent on the approval screen, when set
+# Refusals a person can lift for one call only (no grant would fit: the flow check's hold
+# depends on what the run saw, not on the tool).
+_ASK: Final = frozenset({ASK_REQUIRED, APPROVAL_REQUIRED})
+
+
+def holdable(denial: Verdict) -> bool:
+    """A refusal this edge can hold: the access check's for want of a grant or a person's
+    yes, the flow check's ``hold`` (``flow.approval_required``)."""
+    if denial.check == "access":
+        return denial.rule in HOLDABLE
+    return denial.check == "flow" and denial.rule == APPROVAL_REQUIRED
 
 
 def detail(session: Session, msg: Message, denial: Verdict) -> dict[str, Any]:
@@ -86,7 +99,7 @@ def detail(session: Session, msg: Message, denial: Verdict) -> dict[str, Any]:
         "agent": agent[:120],
         "client": (session.client or "")[:120],
         "reason": denial.reason[:300],
-        "ask": denial.rule == ASK_REQUIRED,
+        "ask": denial.rule in _ASK,
     }
 
 
@@ -115,7 +128,7 @@ class AccessHold:
         self.tool = tool
         self.digest = digest
         self._denial = denial
-        self.ask = denial.rule == ASK_REQUIRED
+        self.ask = denial.rule in _ASK
         self._cancelled = threading.Event()
         self._why = ""
         self.approval_id: str | None = None
@@ -151,6 +164,8 @@ class AccessHold:
         server = self._session.server
         needs = "needs a person's approval" if self.ask else "needs a just-in-time grant"
         base = f"tool {self.tool[:80]!r} on server {server[:80]!r} {needs}"
+        if self._denial.check != "access":  # the flow check's reason names the earlier calls
+            base = f"{self._denial.reason[:300]}; it {needs}"
         if ended.outcome == "denied":
             reason = f"{base}; approval {self.approval_id} was denied by {ended.who or 'someone'}"
         elif ended.outcome == "expired":
@@ -159,7 +174,7 @@ class AccessHold:
             reason = f"{base}; the hold failed ({ended.detail[:200]})"
         return Verdict(
             Action.DENY,
-            "access",
+            self._denial.check,
             self._denial.rule,
             reason,
             Severity.HIGH,
@@ -290,19 +305,29 @@ class AccessEdge:
     def for_checks(
         cls, checks: Sequence[object], session_id: str, path: Path | None = None
     ) -> AccessEdge | None:
-        """The edge for a pipeline with an access check that uses grants; else ``None``."""
+        """The edge for a pipeline with an access check that uses grants, or a flow check
+        that holds (for ``[access] hold_seconds``); else ``None``."""
         from ztmcp.state.grants import GrantLookup
 
-        for check in checks:
-            if isinstance(check, AccessCheck) and check.needs_grants:
-                lookup = check.grants if isinstance(check.grants, GrantLookup) else None
-                return cls(
-                    lookup,
-                    hold_seconds=check.hold_seconds,
-                    session_id=session_id,
-                    path=path or (lookup.path if lookup is not None else None),
-                    once=check.once,
-                )
+        access = next((c for c in checks if isinstance(c, AccessCheck)), None)
+        flow = any(isinstance(c, FlowCheck) and c.holds for c in checks)
+        if access is not None and access.needs_grants:
+            lookup = access.grants if isinstance(access.grants, GrantLookup) else None
+            return cls(
+                lookup,
+                hold_seconds=access.hold_seconds,
+                session_id=session_id,
+                path=path or (lookup.path if lookup is not None else None),
+                once=access.once,
+            )
+        if flow:
+            return cls(
+                None,
+                hold_seconds=access.hold_seconds if access is not None else HOLD_SECONDS,
+                session_id=session_id,
+                path=path,
+                once=access.once if access is not None else ALLOWED_ONCE,
+            )
         return None
 
     # -- holding --------------------------------------------------------------------------
@@ -319,7 +344,7 @@ class AccessEdge:
 
     def hold(self, session: Session, msg: Message, denial: Verdict) -> AccessHold | None:
         """A hold for a call refused for want of a grant, when someone can approve it now."""
-        if self.hold_seconds <= 0 or denial.check != "access" or denial.rule not in HOLDABLE:
+        if self.hold_seconds <= 0 or not holdable(denial):
             return None
         tool = msg.tool_name
         digest = _digest(denial)

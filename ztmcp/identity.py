@@ -17,11 +17,15 @@ import getpass
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.jsonrpc import Direction, Kind, Message
 
 ENV: Final = "ZTMCP_AGENT"
 MAX_ENV_BYTES: Final = 4096  # a larger value is ignored, not truncated (it is not ours)
@@ -141,3 +145,189 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     if not all(isinstance(p, str) for p in fields["ztmcp.agent.parents"]):
         return {"ztmcp.agent.invalid": "bad ztmcp.agent.parents"}
     return fields
+
+
+# -- the client that launched ``ztmcp run``, and a clientInfo that contradicts it -------------
+#
+# Rules as data: a known MCP client is the ``clientInfo.name`` values it sends and the
+# programs it runs as. A program is recognised from the launching processes' executables and,
+# for an interpreter (``node …/claude``), the script it runs: each pattern is searched in the
+# last ``_TAIL`` components of those paths (``…/claude/versions/1.2.3``,
+# ``…/@anthropic-ai/claude-code/cli.js``, ``/usr/share/cursor/cursor``).
+
+
+@dataclass(frozen=True, slots=True)
+class KnownClient:
+    name: str
+    client_names: re.Pattern[str]  # fullmatch on clientInfo.name, case-insensitive
+    programs: re.Pattern[str]  # searched in a launcher's path tail
+
+
+def _client(name: str, client_names: str, programs: str) -> KnownClient:
+    return KnownClient(name, re.compile(client_names, re.I), re.compile(programs))
+
+
+KNOWN_CLIENTS: Final = (
+    # a distinctive name may be a directory (a package, a native install's versions folder);
+    # a generic one (code, zed, goose) only the executable or script itself
+    _client("claude-code", r"claude[-_ ]?code", r"(^|/)claude(-code)?(/|\.js$|$)"),
+    _client(
+        "claude-desktop",
+        r"claude-ai|claude[-_ ]desktop",
+        r"(^|/)(Claude|claude-desktop)$|Claude\.app/",
+    ),
+    _client(
+        "cursor", r"cursor(-vscode)?", r"(^|/)[Cc]ursor( Helper[^/]*)?(/|\.app/|\.AppImage$|$)"
+    ),
+    _client(
+        "vscode",
+        r"visual studio code( - insiders)?|vscode",
+        r"(^|/)(code|code-insiders|Code( - Insiders)?( Helper[^/]*)?)$"
+        r"|Visual Studio Code[^/]*\.app/",
+    ),
+    _client("windsurf", r"windsurf(-client)?", r"(^|/)[Ww]indsurf( Helper[^/]*)?(/|\.app/|$)"),
+    _client(
+        "codex",
+        r"codex(-mcp-client)?",
+        r"(^|/)codex(-[a-z0-9_-]+)?(\.js)?$|(^|/)codex/bin/",
+    ),
+    _client("gemini-cli", r"gemini-cli(-mcp-client)?", r"(^|/)gemini(\.js)?$|(^|/)gemini-cli/"),
+    _client("zed", r"zed", r"(^|/)(zed|zed-editor|zeditor|Zed)$|Zed\.app/"),
+    _client("goose", r"goose", r"(^|/)(goose|goosed|Goose)$|Goose\.app/"),
+)
+_INTERPRETERS: Final = re.compile(r"(node|nodejs|bun|deno|python[0-9.]*|ruby|perl)")
+_INLINE_CODE: Final = frozenset({"-c", "-e", "--eval", "-p", "--print"})
+_TAIL: Final = 3
+_MAX_CMDLINE: Final = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class Launcher:
+    """One process above ``ztmcp run``: what it runs, as paths (never its other arguments:
+    a command line may carry a token)."""
+
+    pid: int
+    program: str  # basename of the executable, for the one-line explanation
+    paths: tuple[str, ...]  # the executable, argv[0], and an interpreter's script
+
+
+def _read_launcher(pid: int) -> Launcher | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()[:_MAX_CMDLINE]
+    except OSError:
+        return None
+    argv = [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        exe = argv[0] if argv else ""
+    paths = [exe, *argv[:1]]
+    if _INTERPRETERS.fullmatch(Path(exe).name) or (
+        argv and _INTERPRETERS.fullmatch(Path(argv[0]).name)
+    ):
+        for arg in argv[1:]:
+            if arg in _INLINE_CODE:  # `python -c CODE`, `node -e CODE`: code, not a path
+                break
+            if not arg.startswith("-"):
+                paths.append(arg)
+                break
+    return Launcher(pid, Path(exe).name or "?", tuple(p for p in paths if p))
+
+
+def launchers(pid: int | None = None, limit: int = MAX_PARENTS) -> tuple[Launcher, ...]:
+    """The processes above ``pid`` (default: this process), nearest first; empty without
+    ``/proc``."""
+    chain: list[Launcher] = []
+    current = os.getpid() if pid is None else pid
+    for _ in range(limit):
+        seen = _comm(current)
+        if seen is None or seen[1] <= 0:
+            break
+        launcher = _read_launcher(seen[1])
+        if launcher is None:
+            break
+        chain.append(launcher)
+        current = seen[1]
+    return tuple(chain)
+
+
+def _tail(path: str) -> str:
+    return "/".join(path.replace("\\", "/").split("/")[-_TAIL:])
+
+
+def recognise(
+    chain: tuple[Launcher, ...], clients: tuple[KnownClient, ...] = KNOWN_CLIENTS
+) -> tuple[KnownClient, Launcher] | None:
+    """The nearest launcher that is a known client, and which client it is."""
+    for launcher in chain:
+        for client in clients:
+            if any(client.programs.search(_tail(p)) for p in launcher.paths):
+                return client, launcher
+    return None
+
+
+def claimed(name: str, clients: tuple[KnownClient, ...] = KNOWN_CLIENTS) -> KnownClient | None:
+    """The known client a ``clientInfo.name`` says it is, if any."""
+    return next((c for c in clients if c.client_names.fullmatch(name.strip())), None)
+
+
+def contradiction(name: str, seen: tuple[KnownClient, Launcher] | None) -> str | None:
+    """One line saying how ``clientInfo.name`` contradicts the observed launcher, or None
+    (an unknown name, or no known client among the launchers, contradicts nothing)."""
+    says = claimed(name)
+    if seen is None or says is None or says is seen[0]:
+        return None
+    from ztmcp.terminal import safe  # one line, nothing in it acts on a terminal
+
+    client, launcher = seen
+    return (
+        f"clientInfo.name '{safe(name[:80])}' claims {says.name}, but ztmcp run was launched "
+        f"by {client.name} (pid {launcher.pid}, {safe(launcher.program[:60])})"
+    )
+
+
+CLIENT_INFO_META: Final = "io.modelcontextprotocol/clientInfo"  # per request, 2026-07-28
+
+
+class ClientIdentityCheck:
+    """Flags (never denies) a request whose ``clientInfo.name`` contradicts the client that
+    launched ``ztmcp run``: ``initialize``'s ``clientInfo``, or the per-request one in
+    ``_meta``. Built only when a known client was recognised among the launchers
+    (``client_identity_checks``), so it costs nothing otherwise."""
+
+    name = "identity"
+
+    def __init__(self, seen: tuple[KnownClient, Launcher]) -> None:
+        self._seen = seen
+        self._last: tuple[str, str | None] = ("", None)  # the last name and what it gave
+
+    def check(self, msg: Message, ctx: Context) -> Verdict | None:
+        if msg.direction is not Direction.TO_SERVER or msg.kind is not Kind.REQUEST:
+            return None
+        params = msg.params
+        info = params.get("clientInfo") if msg.method == "initialize" else None
+        if info is None:
+            meta = params.get("_meta")
+            info = meta.get(CLIENT_INFO_META) if isinstance(meta, dict) else None
+        name = info.get("name") if isinstance(info, dict) else None
+        if not isinstance(name, str):
+            return None
+        if self._last[0] != name:
+            self._last = (name, contradiction(name, self._seen))
+        reason = self._last[1]
+        if reason is None:
+            return None
+        return Verdict(
+            Action.FLAG,
+            self.name,
+            "identity.client_mismatch",
+            reason,
+            severity=Severity.MEDIUM,
+            hint="check which program really runs this MCP client",
+        )
+
+
+def client_identity_checks() -> list[ClientIdentityCheck]:
+    """The check for ``ztmcp run``'s pipeline when a known client launched it; else none."""
+    seen = recognise(launchers())
+    return [] if seen is None else [ClientIdentityCheck(seen)]

@@ -30,7 +30,6 @@ untouched.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -357,30 +356,18 @@ def dumps(lock: Lockfile) -> str:
 
 
 def write(lock: Lockfile) -> None:
-    """Write atomically: a temporary file in the same directory, renamed over the lock."""
-    import tempfile
+    """Write atomically (``paths.write_atomic``), replacing a link at the lock's path rather
+    than writing through it."""
+    from ztmcp.state.paths import write_atomic
 
     text = dumps(lock)
     parse(text, lock.path)  # never write a lock we could not read back
     _refuse_laundering(lock.path)
-    directory = lock.path.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{lock.path.name}.", suffix=".tmp", dir=directory)
+        lock.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(lock.path, text.encode("utf-8"), follow_links=False)
     except OSError as exc:
         raise PinError(f"{lock.path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, lock.path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PinError(f"{lock.path}: cannot write ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     approve(lock, text.encode("utf-8"))  # what ztmcp wrote is what its user pinned
 
 
@@ -515,11 +502,14 @@ def signed_files(lock: Lockfile, pin: Pin) -> SignedFiles:
     except (OSError, UnicodeDecodeError) as exc:
         raise PinError(f"{where}: cannot read {manifest_path} ({exc})") from None
     signed = Manifest.from_json(text, str(manifest_path))
-    tables = {kind: signed.item_digests(kind) for kind in KIND_TABLES}
-    if signed.digest != pin.digest or tables != {k: dict(v) for k, v in pin.item_tables().items()}:
+    from ztmcp.drift import drift, line
+
+    changes = drift(pin, signed)  # by item digest: the lock holds no other detail
+    if signed.digest != pin.digest or changes:
+        first = f": {line(changes[0])}" if changes else ""
         raise PinError(
             f"{where}: {manifest_path.name} ({signed.digest}) is not what the lock pins "
-            f"({pin.digest})",
+            f"({pin.digest}){first}",
             hint=f"the lock or the manifest was edited: re-pin {pin.name} from the signed release",
         )
     return SignedFiles(manifest_path, bundle_path, trust, data)

@@ -1,4 +1,5 @@
-"""The canonical description of an MCP server's surface, its digests, and how two differ.
+"""The canonical description of an MCP server's surface and its digests (how two differ:
+``ztmcp.drift``).
 
 A ``Manifest`` holds what a server shows the model before any call is made: its name, version
 and instructions, and every tool, prompt and resource template. Each item is reduced to the
@@ -57,7 +58,7 @@ _ANNOTATION_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "resourceTemplates": frozenset({"audience", "priority", "lastModified"}),
 }
 _ARGUMENT_KEYS: Final = frozenset({"name", "title", "description", "required"})
-_SERVER_KEYS: Final = ("name", "version", "instructions")
+SERVER_KEYS: Final = ("name", "version", "instructions")
 # What a first-seen pin calls its server fields when it lists the kinds it has learned.
 SERVER_KIND: Final = "server"
 
@@ -150,7 +151,7 @@ def server_fields(name: Any, version: Any, instructions: Any) -> dict[str, Any]:
     """The pinned server fields: name, version and instructions, absent (or empty
     instructions) left out, exactly as a ``Manifest`` holds them."""
     values = (name, version, instructions or None)
-    return {k: v for k, v in zip(_SERVER_KEYS, values, strict=True) if v is not None}
+    return {k: v for k, v in zip(SERVER_KEYS, values, strict=True) if v is not None}
 
 
 class ServerArgs(TypedDict):
@@ -162,7 +163,7 @@ class ServerArgs(TypedDict):
 def server_args(fields: Mapping[str, Any]) -> ServerArgs:
     """Observed server fields as ``Manifest`` arguments: a value that is not a string (or empty
     instructions) is left out, so it reads as drift against any pin."""
-    values = (fields.get(k) for k in _SERVER_KEYS)
+    values = (fields.get(k) for k in SERVER_KEYS)
     name, version, text = (v if isinstance(v, str) else None for v in values)
     return ServerArgs(server_name=name, server_version=version, instructions=text or None)
 
@@ -288,7 +289,7 @@ class Manifest:
         if not isinstance(server, dict):
             raise PinError(f"{origin}: server must be an object")
         for key, value in server.items():
-            if key not in _SERVER_KEYS:
+            if key not in SERVER_KEYS:
                 raise PinError(f"{origin}: unknown key {key!r} in server")
             if not isinstance(value, str):
                 raise PinError(f"{origin}: server.{key} must be a string")
@@ -329,82 +330,6 @@ def _keyed(kind: str, items: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[s
             raise PinError(f"{NOUNS[kind]} {name!r} is listed twice")
         out[name] = canonical_item(kind, item)
     return dict(sorted(out.items()))
-
-
-# -- differences ------------------------------------------------------------------------
-
-
-def _short(value: Any, width: int = 72) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _field_diff(path: str, old: Any, new: Any, out: list[str], depth: int = 0) -> None:
-    if old == new:
-        return
-    if isinstance(old, Mapping) and isinstance(new, Mapping) and depth < 6:
-        for key in sorted(set(old) | set(new)):
-            sub = f"{path}.{key}"
-            if key not in old:
-                out.append(f"{sub}: added {_short(new[key])}")
-            elif key not in new:
-                out.append(f"{sub}: removed (was {_short(old[key])})")
-            else:
-                _field_diff(sub, old[key], new[key], out, depth + 1)
-        return
-    if old is None:
-        out.append(f"{path}: added {_short(new)}")
-    elif new is None:
-        out.append(f"{path}: removed (was {_short(old)})")
-    elif isinstance(old, str) and isinstance(new, str):
-        out.append(f"{path}: {_excerpt(old, new)}")
-    else:
-        out.append(f"{path}: {_short(old)} -> {_short(new)}")
-
-
-def _excerpt(old: str, new: str, before: int = 16, width: int = 56) -> str:
-    """Two strings around their first difference, so a long description's change shows."""
-    same = 0
-    for a, b in zip(old, new, strict=False):
-        if a != b:
-            break
-        same += 1
-    start = max(0, same - before)
-    if start == 0:
-        return f"{_short(old)} -> {_short(new)}"
-    return f"…{_short(old[start:], width)} -> …{_short(new[start:], width)}"
-
-
-def diff(
-    pinned: Manifest,
-    observed: Manifest,
-    *,
-    kinds: Sequence[str] = tuple(KINDS),
-    server: bool = True,
-) -> list[str]:
-    """Readable per-field differences, one line each; empty when the manifests agree.
-
-    ``kinds`` and ``server`` limit the comparison to what was observed (``ztmcp run`` sees the
-    lists an agent asked for, not always every list, and not the server fields).
-    """
-    lines: list[str] = []
-    old_server, new_server = pinned.server(), observed.server()
-    for key in _SERVER_KEYS if server else ():
-        _field_diff(f"server.{key}", old_server.get(key), new_server.get(key), lines)
-    for kind in (k for k in KINDS if k in kinds):
-        noun = NOUNS[kind]
-        old, new = pinned.items(kind), observed.items(kind)
-        for name in sorted(set(old) | set(new)):
-            if name not in old:
-                lines.append(f"{noun} {name!r}: added (not pinned)")
-            elif name not in new:
-                lines.append(f"{noun} {name!r}: removed")
-            else:
-                changes: list[str] = []
-                for key in KINDS[kind]:
-                    _field_diff(key, old[name].get(key), new[name].get(key), changes)
-                lines.extend(f"{noun} {name!r}: {change}" for change in changes)
-    return lines
 
 
 # -- extraction with the official SDK client ----------------------------------------------

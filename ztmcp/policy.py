@@ -12,12 +12,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.behaviour.capabilities import parse_rules
 from ztmcp.checks import access as access_check
+from ztmcp.checks import flow as flow_check
 from ztmcp.checks import injection, pins, poisoning, schema, secrets
 from ztmcp.checks.access import AccessCheck, AccessConfig, Rule
 from ztmcp.checks.base import Check, Severity
 from ztmcp.checks.config import CheckConfig, Configurable, OnFinding
 from ztmcp.checks.envelope import EnvelopeCheck, EnvelopeConfig
+from ztmcp.checks.flow import Exempt, FlowCheck, FlowConfig, RateLimit
 from ztmcp.checks.injection import InjectionCheck, InjectionConfig
 from ztmcp.checks.pins import PinMode, PinsCheck, PinsConfig
 from ztmcp.checks.poisoning import PoisoningCheck, PoisoningConfig
@@ -135,6 +138,14 @@ class Table:
             raise self.error(key, must, hint)
         return value
 
+    def flag(self, key: str, default: bool) -> bool:
+        value = self._raw.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(
+                key, "must be true or false", f"for example: {key} = {str(default).lower()}"
+            )
+        return value
+
     def names(self, key: str, must: str, hint: str) -> tuple[str, ...]:
         value = self._raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -232,6 +243,45 @@ def _secrets(t: Table) -> SecretsConfig:
     )
 
 
+def _glob(t: Table, key: str, example: str) -> str:
+    return t.text(key, "*", "must be a name or glob", f'for example: {key} = "{example}"')
+
+
+def _rate(t: Table) -> RateLimit:
+    most = t.get("max")
+    if isinstance(most, bool) or not isinstance(most, int) or most < 0:
+        raise t.error(
+            "max", f"must be a whole number of calls, got {most!r}", "for example: max = 10"
+        )
+    seconds = t.number(
+        "seconds", 60, 0.001, 7 * 86400, "for example: seconds = 60 (a window of a minute)"
+    )
+    return RateLimit(_glob(t, "server", "bank"), _glob(t, "tool", "send_*"), most, seconds)
+
+
+def _flow(t: Table) -> FlowConfig:
+    exempt = t.tables(
+        "exempt", {"server", "tool"},
+        'write each as [[flow.exempt]] with server = "…" and tool = "…" globs',
+    )
+    rates = t.tables(
+        "rate", {"server", "tool", "max", "seconds"},
+        'for example: rate = [{ tool = "send_*", max = 5, seconds = 60 }]',
+    )
+    return FlowConfig(
+        untrusted_value=t.choice("untrusted_value", flow_check.STRONG),
+        private_to_unnamed=t.choice("private_to_unnamed", flow_check.STRONG),
+        trifecta=t.choice("trifecta", flow_check.WEAK),
+        exempt=tuple(
+            Exempt(_glob(e, "server", "notes"), _glob(e, "tool", "get_*")) for e in exempt
+        ),
+        directed=t.choice("directed", tuple(flow_check.Directed)),
+        rate=tuple(_rate(r) for r in rates),
+        revoke=t.flag("revoke", False),
+        capabilities=parse_rules(t.top("capabilities"), t.origin),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """A check's policy table: its keys, its config type, the parser of the one and the
@@ -262,12 +312,15 @@ _SECTIONS: Final[Mapping[str, Section]] = {
     "poisoning": section(PoisoningCheck, PoisoningConfig, _poisoning),
     "injection": section(InjectionCheck, InjectionConfig, _injection),
     "secrets": section(SecretsCheck, SecretsConfig, _secrets),
+    "flow": section(FlowCheck, FlowConfig, _flow),
 }
 CHECK_ORDER: Final = tuple(_SECTIONS)
 _DETECTION: Final = ("schema", "poisoning", "injection", "secrets")  # threshold/action tables
 
 _LIMIT_KEYS: Final = frozenset({"max_message_bytes", "max_depth"})
-_TOP_KEYS: Final = {"mode", "checks", "limits", "proxy", "sandbox", *_SECTIONS}
+# Top-level keys a check's config reads besides its table (``TOP_KEYS``: [[capabilities]]).
+_READ_TOO: Final = {k for s in _SECTIONS.values() for k in getattr(s.config, "TOP_KEYS", ())}
+_TOP_KEYS: Final = {"mode", "checks", "limits", "proxy", "sandbox", *_READ_TOO, *_SECTIONS}
 _TABLE_KEYS: Final = {
     "limits": set(_LIMIT_KEYS),
     "proxy": {"header"},
@@ -634,6 +687,17 @@ def project_verdict(project: Path, user: Mapping[str, Any], cwd: Path) -> Projec
 def build_checks(policy: Policy) -> list[Check]:
     """The one place policy becomes check objects, in ``CHECK_ORDER``."""
     return [_SECTIONS[name].build(policy) for name in policy.checks]
+
+
+def flow_from_tables(
+    flow: Mapping[str, Any], capabilities: Any = None, origin: str = "flow policy"
+) -> FlowCheck:
+    """A flow check from raw ``[flow]`` and ``[[capabilities]]`` tables (``ztmcp eval``'s
+    trace files carry them), read by the same parser as ``ztmcp.toml``."""
+    data: dict[str, Any] = {"flow": dict(flow), "checks": ["flow"]}
+    if capabilities is not None:
+        data["capabilities"] = capabilities
+    return FlowCheck.from_config(parse_policy(data, origin).config(FlowConfig))
 
 
 def start_notices(checks: list[Check], server: str) -> list[str]:

@@ -153,14 +153,16 @@ class Runtime:
         """The Session of one connection. ``sink`` (default: the runtime's audit log) and
         ``surface`` are given per conversation by the HTTP adapter. The first session over
         the runtime's own log owns the pin edge; conversations share it."""
+        from ztmcp.behaviour.edge import FlowEdge
         from ztmcp.holds import AccessEdge
         from ztmcp.session import Edges, Session
 
         access = AccessEdge.for_checks(self.checks, self.audit.session_id)
+        flow = FlowEdge.for_checks(self.checks)  # the agent run, shared through state.db
         edges = (
-            Edges(own=(self.pins, access))
+            Edges(own=(self.pins, access, flow))
             if sink is None
-            else Edges(own=(access,), shared=(self.pins,))
+            else Edges(own=(access, flow), shared=(self.pins,))
         )
         return Session(
             self.name,
@@ -171,6 +173,7 @@ class Runtime:
             where=self.where,
             edge=edges,
             surface=surface,
+            run=flow,
         )
 
     def close(self, reason: str) -> None:
@@ -237,6 +240,10 @@ def build(
     server = name or transport.default_name
     mode = Mode.MONITOR if monitor else policy.mode
     checks = build_checks(policy)
+    if isinstance(transport, Stdio):  # flags a clientInfo that contradicts who launched us
+        from ztmcp.identity import client_identity_checks
+
+        checks.extend(client_identity_checks())
     for text in start_notices(checks, server):  # e.g. pins: an unapproved lock, once
         say(text)
     audit = AuditLog.create(paths.audit_dir(), server)
@@ -266,6 +273,8 @@ def build(
             str(where[transport.identity_key]),
             say=say,
             background=isinstance(transport, Stdio),
+            # the hints name the URL (never its query, which may carry a token), not a CMD
+            url=transport.shown.split("?", 1)[0] if isinstance(transport, Upstream) else None,
         )
     except BaseException:
         audit.close(server=server, reason="start-up failed")
@@ -276,7 +285,13 @@ def build(
 
 
 def pin_edge(
-    checks: list[Any], name: str, identity: str, *, say: Say, background: bool = True
+    checks: list[Any],
+    name: str,
+    identity: str,
+    *,
+    say: Say,
+    background: bool = True,
+    url: str | None = None,
 ) -> PinEdge | None:
     """Signed-pin verification, first-seen pins and drift records around the pins check."""
     from ztmcp.checks.pins import PinsCheck
@@ -286,6 +301,6 @@ def pin_edge(
         return None
     from ztmcp.pinning import PinEdge
 
-    edge = PinEdge(pins, name, identity, say=say)
+    edge = PinEdge(pins, name, identity, say=say, url=url)
     edge.start(background=background)
     return edge

@@ -42,6 +42,7 @@ from ztmcp.jsonrpc import (
     recover_id,
     tool_error_result,
 )
+from ztmcp.tool_arguments import mcp_call_fields
 
 MAX_PENDING: Final = 10_000
 FAULT_RULE: Final = "session.fault"  # the rule of a refusal caused by ztmcp's own failure
@@ -94,6 +95,24 @@ class Edge(Protocol):
     def listed(self, page: ListedPage) -> None: ...
 
     def close(self) -> None: ...
+
+
+class RunEdge(Protocol):
+    """The agent run around the flow check (``ztmcp.behaviour.edge.FlowEdge``): the run for a
+    request's checks (``ctx.extra["run"]``), and what a Decision lets through recorded in it
+    before the Decision is returned (an audit event when it did more, e.g. revoked grants)."""
+
+    def context(self, session: Session, msg: Message, now: float) -> Any: ...
+
+    def decided(
+        self,
+        session: Session,
+        msg: Message,
+        request: Message | None,
+        shown: Message,
+        decision: Decision,
+        now: float,
+    ) -> dict[str, Any] | None: ...
 
 
 class Edges:
@@ -217,6 +236,7 @@ class Session:
         where: dict[str, Any] | None = None,
         edge: Edge | None = None,
         surface: ToolSurface | None = None,
+        run: RunEdge | None = None,
     ) -> None:
         if not checks:
             raise ValueError("a Session needs at least one check (an empty pipeline allows all)")
@@ -237,6 +257,7 @@ class Session:
         # ``ctx.extra["tools"]``.
         self.surface = surface if surface is not None else ToolSurface()
         self._edge = edge if edge else None  # an empty Edges is no edge
+        self._run_edge = run  # the agent run the flow check reads (None: not watched)
         self._held: dict[tuple[str, Any], tuple[Message, Hold]] = {}  # requests on hold
         # The request each direction's last response answered, by the response's bytes: a
         # fault after the response was correlated still owes the waiting peer an answer.
@@ -400,12 +421,13 @@ class Session:
                 self._answered[msg.direction] = (msg.raw, request)
         elif kind is Kind.REQUEST:
             self._note_client(msg)
-        ctx = Context(
-            server=self.server,
-            now=self._clock(),
-            request=request,
-            extra={"tools": self.surface.tools},
-        )
+        now = self._clock()
+        extra: dict[str, Any] = {"tools": self.surface.tools}
+        if self._run_edge is not None:  # a run that cannot be read raises: the frame is refused
+            run = self._run_edge.context(self, msg, now)
+            if run is not None:
+                extra["run"] = run
+        ctx = Context(server=self.server, now=now, request=request, extra=extra)
 
         verdicts: list[Verdict] = []
         current = msg
@@ -471,6 +493,10 @@ class Session:
             decision = Decision(Outcome.FLAGGED, forward=msg.raw, verdicts=tuple(verdicts))
         else:
             decision = Decision(Outcome.FORWARDED, forward=msg.raw)
+        if self._run_edge is not None:  # recorded in the run before it is forwarded, or refused
+            event = self._run_edge.decided(self, msg, request, current, decision, now)
+            if event is not None:
+                self._post({**event, "server": self.server})
         self._record(msg, request, decision, len(msg.raw), started)
         if self._edge is not None and denial is None and verdicts and kind is Kind.REQUEST:
             self._edge.allowed(self, decision.verdicts, ctx.now)
@@ -694,6 +720,8 @@ class Session:
         tool = about.tool_name
         if tool is not None:
             event["gen_ai.tool.name"] = tool[:200]
+            if msg.kind is Kind.REQUEST:  # links the call to the model turn that asked for it
+                event.update(mcp_call_fields(msg.params))
         if about.is_modern:
             version = about.params["_meta"].get(MODERN_VERSION_KEY)
             event["mcp.protocol.version"] = version if isinstance(version, str) else None

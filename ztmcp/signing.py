@@ -31,8 +31,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -579,27 +577,16 @@ def _service_error(service: str, url: str, exc: BaseException, token: str) -> Si
 
 def _write_new(path: Path, data: str, *, force: bool) -> None:
     """Write ``data`` to ``path`` atomically; never replace an existing file unless ``force``."""
-    directory = path.parent if str(path.parent) else Path(".")
+    from ztmcp.state.paths import write_atomic
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as exc:
-        raise SigningError(f"{path}: cannot write the bundle ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(data)
-        if force:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if path exists: no silent overwrite, even in a race
+        write_atomic(path, data.encode("utf-8"), replace=force, follow_links=False)
     except FileExistsError:
         raise SigningError(
             f"{path} already exists", hint="pass --force to replace it, or --bundle OTHER"
         ) from None
     except OSError as exc:
         raise SigningError(f"{path}: cannot write the bundle ({exc.strerror or exc})") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def sign_manifest(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +103,7 @@ def forget(path: Path) -> bool:
 
 
 def _write(entries: dict[str, Approval]) -> None:
-    import tempfile  # only when an approval is recorded: `ztmcp run` start-up never pays
+    from ztmcp.state.paths import write_atomic
 
     store = _store_path()
     doc = {
@@ -116,18 +115,8 @@ def _write(entries: dict[str, Approval]) -> None:
     }
     try:
         store.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".approved.", suffix=".tmp", dir=store.parent)
+        write_atomic(store, json.dumps(doc, indent=1).encode(), mode=0o600, follow_links=False)
     except OSError as exc:
-        raise TrustError(f"{store}: cannot record the approval ({exc.strerror})") from None
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(doc, out, indent=1)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, store)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise TrustError(f"{store}: cannot record the approval ({exc.strerror})") from None
 
 

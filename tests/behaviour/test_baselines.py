@@ -16,6 +16,7 @@ from ztmcp.checks.base import Context
 from ztmcp.checks.flow import RATE_LIMIT, UNTRUSTED_VALUE, FlowCheck
 from ztmcp.cli.app import app
 from ztmcp.jsonrpc import Direction, Message, encode
+from ztmcp.policy import flow_from_tables
 from ztmcp.state.baselines import Call, Detector, learn
 from ztmcp.state.grants import GrantStore
 
@@ -73,7 +74,7 @@ def _call(tool: str, args: dict[str, object]) -> Message:
 
 
 def test_rate_limit_denies_above_the_policy_limit() -> None:
-    check = FlowCheck.from_table({"rate": [{"tool": "send_*", "max": 3, "seconds": 60}]}, "t")
+    check = flow_from_tables({"rate": [{"tool": "send_*", "max": 3, "seconds": 60}]})
     run = RunState.new("a", 0.0)
     ctx = Context("mail", 100.0, extra={"run": run, "tools": {}})
     for i in range(3):
@@ -99,7 +100,7 @@ def test_a_flow_hit_revokes_the_runs_grants(tmp_path: Path) -> None:
         Context("bank", 2.0, extra={"run": run, "tools": {}}),
     )
     assert verdict is not None and verdict.rule == UNTRUSTED_VALUE
-    assert should_revoke([verdict], FlowCheck.from_table({"revoke": True}, "t").revoke)
+    assert should_revoke([verdict], flow_from_tables({"revoke": True}).revoke)
     assert not should_revoke([verdict], FlowCheck().revoke)  # off unless the policy says so
     with GrantStore(tmp_path / "state.db") as store:
         bank = store.add("bank", "send_money", 600, digest=None, why="pay rent")

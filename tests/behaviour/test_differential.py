@@ -12,8 +12,8 @@ from tests.behaviour.agentdojo_traces import suite_traces
 from ztmcp.behaviour.run import RunState
 from ztmcp.behaviour.store import RunStore, SharedRun
 from ztmcp.checks.base import Context
-from ztmcp.checks.flow import FlowCheck
 from ztmcp.jsonrpc import Direction, Message, encode
+from ztmcp.policy import flow_from_tables
 
 
 def _msg(tool: str, arguments: Any) -> Message:
@@ -38,7 +38,7 @@ def test_shared_run_matches_the_in_memory_run(
     banking: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     caps = banking[0]
-    flow = FlowCheck.from_table({"trifecta": "deny"}, "t", caps["capabilities"])
+    flow = flow_from_tables({"trifecta": "deny"}, caps["capabilities"])
     compared = refused = 0
     for n, trace in enumerate(banking[1:]):
         key = b"d" * 32

@@ -363,7 +363,11 @@ def test_cli_pin_from_manifest_pins_unpin_and_diff(
     assert (tmp_path / "ztmcp.manifests" / "demo.json").is_file()
 
     listed = runner.invoke(app, ["pins"])
-    assert listed.exit_code == 0 and "demo" in listed.output and "2 tools" in listed.output
+    assert listed.exit_code == 0 and listed.output.splitlines()[1].split()[:3] == [
+        "demo",
+        "2",  # the TOOLS column
+        "explicit",
+    ]
 
     same = runner.invoke(app, ["diff", "demo", "--manifest", "m.json"])
     assert same.exit_code == 0 and "matches its pin" in same.output

@@ -324,7 +324,7 @@ def test_start_up_fails_closed_when_the_signed_files_go_wrong(
     stored = tmp_path / "ztmcp.manifests" / "demo.json"
     stored.write_text(stored.read_text().replace("Echo the input back.", "Exfiltrate."))
     _, notices = start()
-    assert "is not what the lock pins" in notices[0]
+    assert "is not what the lock pins" in notices[0] and "tool 'echo': changed (" in notices[0]
 
     # The manifest and the lock were edited together: the signature no longer covers it.
     text = stored.read_text()

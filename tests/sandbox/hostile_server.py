@@ -61,6 +61,38 @@ def _udp(host: str, port: int) -> Callable[[], str]:
     return run
 
 
+def _udp_sendmsg(host: str, port: int) -> Callable[[], str]:
+    def run() -> str:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendmsg([b"ztmcp-escape"], [], 0, (host, port))
+        return f"sent to {host}:{port} with sendmsg"
+
+    return run
+
+
+def _tcp6(port: int) -> Callable[[], str]:
+    def run() -> str:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.settimeout(3)
+            s.connect(("::1", port))
+        return f"connected to [::1]:{port}"
+
+    return run
+
+
+def _io_uring() -> str:
+    """An io_uring ring would connect and send without the socket system calls."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    params = ctypes.create_string_buffer(120)  # struct io_uring_params
+    fd = libc.syscall(425, 8, params)  # io_uring_setup (x86_64 and aarch64 alike)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    os.close(fd)
+    return "ring created"
+
+
 def _unix(path: str) -> Callable[[], str]:
     def run() -> str:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -122,7 +154,10 @@ def escape(t: dict[str, Any]) -> dict[str, Any]:
         "direct TCP to a public address": _tcp("1.1.1.1", 443),
         "UDP to a host port": _udp("127.0.0.1", int(t["udp_port"])),
         "UDP to a public resolver": _udp("1.1.1.1", 53),
+        "UDP with sendmsg to a host port": _udp_sendmsg("127.0.0.1", int(t["udp_port"])),
+        "direct TCP over IPv6 loopback": _tcp6(other),
         "DNS lookup": _dns("example.com"),
+        "set up io_uring (sockets without system calls)": _io_uring,
         "connect to a host Unix socket": _unix(t["unix_socket"]),
         "connect to a host abstract socket": _unix("\0" + t["abstract_socket"]),
         "connect to the Docker socket": _unix("/run/docker.sock"),

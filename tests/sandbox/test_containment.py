@@ -1,6 +1,8 @@
 """The containment table, measured: a hostile server run by ``ztmcp run --sandbox`` tries every
 technique in ``hostile_server.py``; each is blocked, network attempts are audited, and the one
-allowed host is reached through the egress gate."""
+allowed host is reached through the egress gate. Direct sockets (TCP, UDP, DNS), which never
+leave the sandbox's own network namespace, are audited by the seccomp supervisor
+(``ztmcp/sandbox/netaudit.py``): one ``egress`` deny record each."""
 
 from __future__ import annotations
 
@@ -148,5 +150,34 @@ def test_every_technique_is_contained(
     assert ("127.0.0.1", other_port, "deny") in seen
     assert ("127.0.0.1", http_port, "allow") in seen
     assert all(r["server"] == "hostile" for r in egress)
+    # Direct sockets never leave the sandbox's namespace: seccomp notification audits each one.
+    direct = {
+        (r["egress.technique"], r["egress.syscall"], r["server.address"], r["server.port"])
+        for r in egress
+        if "egress.syscall" in r and r["egress.verdict"] == "deny"
+    }
+    udp_port = targets["udp_port"]
+    for expected in (
+        ("tcp", "connect", "127.0.0.1", other_port),  # another host port
+        ("tcp", "connect", "127.0.0.1", http_port),  # the allowed port, bypassing the proxy
+        ("tcp", "connect", "1.1.1.1", 443),
+        ("tcp", "connect", "::1", other_port),
+        ("udp", "sendto", "127.0.0.1", udp_port),
+        ("udp", "sendmsg", "127.0.0.1", udp_port),
+        ("dns", "sendto", "1.1.1.1", 53),
+        ("dns", "connect", "127.0.0.1", 53),  # getaddrinfo: no resolver but the default
+    ):
+        assert expected in direct, (expected, direct)
+    for name in (
+        "direct TCP to another host port",
+        "direct TCP to the allowed port (no proxy)",
+        "direct TCP to a public address",
+        "direct TCP over IPv6 loopback",
+        "UDP to a host port",
+        "UDP to a public resolver",
+        "UDP with sendmsg to a host port",
+    ):
+        assert "Errno 1]" in results[name]["detail"], (name, results[name])  # EPERM
+    assert "Errno 1]" in results["set up io_uring (sockets without system calls)"]["detail"]
     table = "\n".join(f"| {k} | {v['detail']} |" for k, v in sorted(results.items()))
     print("\n" + table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,41 @@ def test_table() -> None:
     ):
         with pytest.raises(PolicyError):
             parse_table(bad, "ztmcp.toml")
+
+
+def test_launcher_caches_are_private_overlays_and_offline(tmp_path: Path) -> None:
+    host = make_host(tmp_path)
+    (host.home / ".npm" / "_npx").mkdir(parents=True)
+    (host.home / ".cache" / "uv").mkdir(parents=True)
+    for launcher, cache, offline in (
+        ("npx", host.home / ".npm", "npm_config_offline"),
+        ("uvx", host.home / ".cache" / "uv", "UV_OFFLINE"),
+    ):
+        p = plan(Profile(), [launcher, "pkg"], host, egress_socket=None, secret=no_secret)
+        argv = list(p.argv)
+        at = argv.index("--overlay-src")
+        assert argv[at : at + 4] == ["--overlay-src", str(cache), "--tmp-overlay", str(cache)]
+        assert ["--ro-bind", str(cache), str(cache)] not in [
+            argv[i : i + 3] for i in range(len(argv))
+        ]
+        assert [m.mode for m in p.mounts if m.path == str(cache)] == ["overlay"]
+        assert offline in p.env
+    # A variable the profile passes through wins over the launcher's offline default.
+    host = replace(host, environ={**host.environ, "npm_config_offline": "false"})
+    p = plan(
+        Profile(env=("npm_config_offline",)),
+        ["npx", "pkg"],
+        host,
+        egress_socket=None,
+        secret=no_secret,
+    )
+    assert p.env["npm_config_offline"] == "false"
+    # A writable grant of the cache is a bind, not an overlay.
+    p = plan(
+        Profile(allow_write=(str(host.home / ".npm"),)),
+        ["npx", "pkg"],
+        host,
+        egress_socket=None,
+        secret=no_secret,
+    )
+    assert [m.mode for m in p.mounts if m.path == str(host.home / ".npm")] == ["rw"]

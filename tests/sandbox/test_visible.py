@@ -134,3 +134,17 @@ async def test_the_tui_shows_egress_beside_mcp_traffic(clock: Clock, audit_log: 
         assert [r[2] for r in rows] == ["· session.start", "⇢ egress", "⇢ egress"]
         assert rows[1][3] == "evil.example:443" and rows[1][5].startswith("denied drift")
         assert rows[2][3] == "api.example.com:443" and rows[2][5].startswith("allow")
+
+
+def test_direct_socket_records_read_as_such() -> None:
+    import socket
+
+    from ztmcp.sandbox.netaudit import Attempt, Destination, record
+
+    dest = Destination(socket.AF_INET6, "::1", 53)
+    rec = record("fetch", Attempt("sendto", (dest,), "udp"), dest)
+    shown = visible.line(rec, "12:00:00")
+    assert "[::1]:53" in shown and " deny " in shown and "direct dns (sendto)" in shown
+    assert visible.row(rec, "12:00:00")[5].startswith("denied direct dns (sendto)")
+    counted = visible.count([{**rec, "ts": "2026-12-07T12:00:00Z"}], 0, 2e9)
+    assert counted.blocked("fetch") == 1  # `ztmcp report` counts it as blocked egress

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-HOSTS = ("api.openai.com", "api.anthropic.com")
+HOSTS = ("api.openai.com", "api.anthropic.com", "bedrock-runtime.us-east-1.amazonaws.com")
 TOOL_ARGS = {"city": "Paris"}
 
 
@@ -78,10 +78,16 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
 
 
 def asked_tool(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The tool the model asks for: the first offered (its arguments fixed per name)."""
+    """The tool the model asks for: the first offered. ``echo`` is asked to echo the last user
+    message (so two turns ask for the same tool with different arguments); any other tool
+    gets ``TOOL_ARGS``."""
     tools = body.get("tools") or [{}]
     name = tools[0].get("function", tools[0]).get("name", "get_weather")
-    return name, ({"message": "hello"} if name == "echo" else TOOL_ARGS)
+    if name != "echo":
+        return name, TOOL_ARGS
+    users = [m.get("content") for m in body.get("messages", []) if m.get("role") == "user"]
+    last = users[-1] if users and isinstance(users[-1], str) else "hello"
+    return name, {"message": last}
 
 
 def _openai_turn(body: dict[str, Any]) -> tuple[str | None, bool]:
@@ -310,6 +316,34 @@ def anthropic_stream(body: dict[str, Any]) -> list[bytes]:
     return [f"event: {k}\ndata: {json.dumps(v)}\n\n".encode() for k, v in events]
 
 
+def _bedrock_turn(body: dict[str, Any]) -> bool:
+    """Whether the model asks for the tool: tools offered and no tool result yet."""
+    fed = any(
+        isinstance(block, dict) and "toolResult" in block
+        for m in body.get("messages", [])
+        for block in m.get("content", [])
+    )
+    return bool(body.get("toolConfig")) and not fed
+
+
+def bedrock_stream(body: dict[str, Any], path: str) -> list[bytes]:
+    """ConverseStream's frames, each sent in two writes (a chunk ends inside a frame). The
+    model id ``bad-crc`` damages the third frame's payload; ``throttled`` streams an exception."""
+    from tests.watch.eventstream_frames import converse_stream
+
+    frames = converse_stream(_bedrock_turn(body), TOOL_ARGS)
+    if "/model/throttled/" in path:  # the service streams an exception and ends
+        from tests.watch.eventstream_frames import frame
+
+        headers = {":message-type": "exception", ":exception-type": "throttlingException"}
+        frames = [frames[0], frame(headers, b'{"message":"Too many requests"}')]
+    if "/model/bad-crc/" in path:
+        damaged = bytearray(frames[2])
+        damaged[-8] ^= 0xFF
+        frames[2] = bytes(damaged)
+    return [piece for f in frames for piece in (f[:7], f[7:])]
+
+
 class FakeLLM:
     """The server on 127.0.0.1 (a random port), on a thread; ``seen`` has every request body."""
 
@@ -328,6 +362,11 @@ class FakeLLM:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 owner.seen.append({"path": self.path, "body": body})
+                if self.path.endswith("/converse-stream"):
+                    self._stream(
+                        bedrock_stream(body, self.path), "application/vnd.amazon.eventstream"
+                    )
+                    return
                 if self.path.endswith("/chat/completions"):
                     stream, whole = openai_stream, openai_chat
                 elif self.path.endswith("/messages"):
@@ -336,17 +375,20 @@ class FakeLLM:
                     self._send(404, b'{"error":{"message":"no such path"}}')
                     return
                 if body.get("stream"):
-                    self.send_response(200)
-                    self.send_header("Content-Type", "text/event-stream")
-                    self.send_header("Transfer-Encoding", "chunked")
-                    self.end_headers()
-                    for piece in stream(body):
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-                        self.wfile.flush()
-                    self.wfile.write(b"0\r\n\r\n")
-                    self.wfile.flush()
+                    self._stream(stream(body), "text/event-stream")
                 else:
                     self._send(200, json.dumps(whole(body)).encode())
+
+            def _stream(self, pieces: list[bytes], ctype: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for piece in pieces:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
 
             def _send(self, status: int, data: bytes) -> None:
                 self.send_response(status)

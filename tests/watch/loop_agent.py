@@ -1,7 +1,8 @@
-"""A scripted agent: asks the model (openai SDK, default base URL), then does what it asked
-through a real MCP server behind ``ztmcp run``, then makes one call no model asked for.
+"""A scripted agent: asks the model (openai SDK, default base URL) twice, and does what each
+turn asked through a real MCP server behind ``ztmcp run``, in the reverse order; then makes
+one call to the same tool with arguments no model turn asked for.
 
-``python loop_agent.py SERVER_CMD…``; prints the MCP results as JSON.
+``python loop_agent.py SERVER_CMD…``; prints the MCP results as JSON, in the order made.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 TOOLS = [{"type": "function", "function": {"name": "echo", "parameters": {"type": "object"}}}]
+PROMPTS = ("say hello", "say goodbye")
 
 
 async def main(server: list[str]) -> None:
     client = openai.OpenAI(api_key="sk-test", max_retries=0)
-    turn = client.chat.completions.create(
-        model="gpt-test", messages=[{"role": "user", "content": "say hello"}], tools=TOOLS
-    )
-    call = turn.choices[0].message.tool_calls[0]
+    asked = []
+    for prompt in PROMPTS:  # the same tool, other arguments: linking must tell them apart
+        turn = client.chat.completions.create(
+            model="gpt-test", messages=[{"role": "user", "content": prompt}], tools=TOOLS
+        )
+        asked.append(turn.choices[0].message.tool_calls[0])
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "ztmcp", "run", "--name", "everything", "--", *server],
@@ -32,8 +36,11 @@ async def main(server: list[str]) -> None:
     out = []
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
-        asked = await session.call_tool(call.function.name, json.loads(call.function.arguments))
-        out.append(asked.model_dump(mode="json"))
+        for call in reversed(asked):  # the later turn's call first: time order alone would err
+            # re-encoded by the agent, not the model's text: the digest is of the value
+            arguments = json.loads(call.function.arguments)
+            done = await session.call_tool(call.function.name, arguments)
+            out.append(done.model_dump(mode="json"))
         unprompted = await session.call_tool("echo", {"message": "nobody asked"})
         out.append(unprompted.model_dump(mode="json"))
     print(json.dumps(out))

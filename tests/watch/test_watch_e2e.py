@@ -171,7 +171,11 @@ def test_secret_in_prompt_denied_in_the_providers_error_shape(
     assert SECRET not in json.dumps(records)
 
 
-def test_agent_loop_links_the_mcp_call_to_the_model_turn(fake: tuple[FakeLLM, Path]) -> None:
+def test_agent_loop_links_each_mcp_call_to_its_model_turn(fake: tuple[FakeLLM, Path]) -> None:
+    """Two turns ask for ``echo`` with different arguments; the agent makes the later turn's
+    call first. Each MCP call is linked by its argument digest to the turn that asked for it
+    (the name and time order alone would link the first MCP call to the first turn), and a
+    third ``echo`` with arguments no turn asked for is unprompted."""
     from tests.e2e.peers import install
 
     server, ca = fake
@@ -193,8 +197,9 @@ def test_agent_loop_links_the_mcp_call_to_the_model_turn(fake: tuple[FakeLLM, Pa
     ]
     done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=90)
     assert done.returncode == 0, done.stderr
-    results = json.loads(done.stdout)
-    assert "hello" in json.dumps(results[0]) and "nobody asked" in json.dumps(results[1])
+    results = [json.dumps(r) for r in json.loads(done.stdout)]
+    assert "say goodbye" in results[0] and "say hello" in results[1]
+    assert "nobody asked" in results[2]
     shown = subprocess.run(
         [sys.executable, "-m", "ztmcp", "audit", "show", "--agent", "loop-agent", "--json"],
         env=_env(),
@@ -205,18 +210,24 @@ def test_agent_loop_links_the_mcp_call_to_the_model_turn(fake: tuple[FakeLLM, Pa
     )
     records = [json.loads(line) for line in shown.stdout.splitlines() if line.strip()]
     starts = [r for r in records if r.get("event") == "session.start"]
-    if not starts:
-        pytest.skip("ztmcp run does not record ZTMCP_AGENT yet (identity.from_env in its where)")
+    assert starts and all(r["gen_ai.agent.name"] == "loop-agent" for r in starts)
     calls = [
         r
         for r in records
         if r.get("mcp.method.name") == "tools/call" and r.get("kind") == "request"
     ]
     llm = [r for r in records if r.get("event") == "llm.call"]
-    assert len(llm) == 1 and len(calls) == 2
-    assert records.index(llm[0]) < records.index(calls[0])  # one timeline, in time order
-    assert calls[0]["ztmcp.link"]["gen_ai.tool.call.id"] == "call_1"
-    assert calls[1]["ztmcp.unprompted"] is True
+    assert len(llm) == 2 and len(calls) == 3
+    assert records.index(llm[1]) < records.index(calls[0])  # one timeline, in time order
+    hello, goodbye = (digest({"message": m}) for m in ("say hello", "say goodbye"))
+    assert [c["gen_ai.tool.call.arguments_sha256"] for c in calls[:2]] == [goodbye, hello]
+    for call, turn in zip(calls[:2], (llm[1], llm[0]), strict=True):
+        assert call["ztmcp.link"]["by"] == "name+arguments"
+        assert call["ztmcp.link"]["llm.seq"] == turn["seq"]
+        assert call["ztmcp.link"]["gen_ai.tool.call.id"] == "call_1"
+        assert "ztmcp.unprompted" not in call
+    assert calls[2]["gen_ai.tool.name"] == "echo" and calls[2]["ztmcp.unprompted"] is True
+    assert "ztmcp.link" not in calls[2]
 
 
 def test_watch_exports_its_records_over_otlp(fake: tuple[FakeLLM, Path], tmp_path: Path) -> None:

@@ -18,12 +18,18 @@ refused rather than relayed:
   Content-Encoding ztmcp does not decode. Other types (a plain-text error page) are not MCP to
   any client and are relayed (redacted when credentials are brokered), except on a 2xx answer,
   which for MCP must be JSON or SSE.
+- A flow that ends in an error before any answer went out (the upstream is down or went away,
+  a body over the limit) is answered with a JSON-RPC error, not mitmproxy's HTML page:
+  ``failure_answer`` (HTTP 502, or 413 for a request over the limit; the request's id echoed
+  when ztmcp read it).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -155,3 +161,105 @@ def response_body(status: int, fields: Fields, method: str = "POST") -> Body | s
     if 200 <= status < 300 and status != 202 and method.upper() in ("POST", "GET"):
         return f"a 2xx MCP answer of type {types[0][:60].decode('latin-1')!r}"
     return Body.OTHER
+
+
+# -- a flow that ended before any answer went out ----------------------------------------------
+#
+# The upstream refused the connection, went away mid-request, or sent an answer mitmproxy would
+# not relay (too large, headers that smuggle): mitmproxy's own answer is an HTML page, which an
+# MCP client reports as "Server returned an error response" at best. ztmcp answers with a
+# JSON-RPC error instead, the request's id echoed when ztmcp read it.
+
+UPSTREAM_ERROR: Final = -32000  # JSON-RPC's implementation-defined server error
+_INVALID_REQUEST: Final = -32600
+_REASON_LIMIT: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """How a failed flow is recorded and answered: the audit rule, the HTTP status, the
+    JSON-RPC error code, and the text (``{url}`` and ``{reason}`` filled in)."""
+
+    rule: str
+    status: int
+    code: int
+    text: str
+
+
+# The client went away first: recorded, and nobody reads the answer (499, as nginx logs it).
+CLIENT_GONE: Final = Failure(
+    "http.client_gone", 499, UPSTREAM_ERROR, "the client went away ({reason})"
+)
+# The first rule whose marker is in mitmproxy's error message applies; otherwise the upstream
+# could not be reached or went away (``UNREACHABLE``).
+FAILURES: Final = (
+    (
+        "Request body exceeds",
+        Failure("limits.size", 413, _INVALID_REQUEST, "the request is larger than ztmcp's limit"),
+    ),
+    (
+        "Response body exceeds",
+        Failure(
+            "limits.size",
+            502,
+            UPSTREAM_ERROR,
+            "the answer of the MCP server at {url} is larger than ztmcp's limit",
+        ),
+    ),
+    (
+        "request smuggling",
+        Failure(
+            "http.response_headers",
+            502,
+            UPSTREAM_ERROR,
+            # (mitmproxy's message goes on to advise turning the validation off: not shown)
+            "the answer of the MCP server at {url} has headers that could be read two ways; "
+            "refused",
+        ),
+    ),
+    ("Client disconnected", CLIENT_GONE),
+    ("Client closed", CLIENT_GONE),
+)
+UNREACHABLE: Final = Failure(
+    "http.upstream", 502, UPSTREAM_ERROR, "the MCP server at {url} is not reachable ({reason})"
+)
+
+
+def failure(message: str) -> Failure:
+    """The rule for mitmproxy's error ``message`` (see ``FAILURES``)."""
+    for marker, rule in FAILURES:
+        if marker in message:
+            return rule
+    return UNREACHABLE
+
+
+def _echoed(request_id: object) -> str | int | None:
+    """The id a JSON-RPC error may echo: a string (writable as UTF-8) or an integer."""
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+        return None
+    if isinstance(request_id, str):
+        try:
+            request_id.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON-RPC's null, as for an unread id
+            return None
+    return request_id
+
+
+def _one_line(text: str) -> str:
+    """``text`` as one short line of valid UTF-8: no control characters, no lone surrogates."""
+    clean = _CONTROL.sub(b" ", text.encode("utf-8", "replace")).decode("utf-8", "replace")
+    return " ".join(clean.split())[:_REASON_LIMIT]
+
+
+def failure_answer(message: str, url: str, request_id: object = None) -> tuple[int, bytes]:
+    """HTTP status and JSON-RPC error body for a flow that ended in mitmproxy's error
+    ``message`` before any answer went out; ``url`` is the upstream as shown to the user."""
+    rule = failure(message)
+    shown = _one_line(url) or "(unknown)"
+    text = "ztmcp: " + rule.text.format(url=shown, reason=_one_line(message) or "no reason given")
+    body = {
+        "jsonrpc": "2.0",
+        "id": _echoed(request_id),
+        "error": {"code": rule.code, "message": text},
+    }
+    return rule.status, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

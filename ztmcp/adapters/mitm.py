@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -48,6 +49,7 @@ from ztmcp.adapters.relays import (
     posted_id,
     safe_error,
 )
+from ztmcp.compat.mitmproxy import answer_error_with, error_answers
 from ztmcp.credentials import agent_conflicts
 from ztmcp.jsonrpc import (
     INTERNAL_ERROR,
@@ -195,6 +197,7 @@ class ZtmcpAddon:
         self._tasks: set[asyncio.Task[None]] = set()
         # Without a session id every request is a conversation, but the tool list is one.
         self._surface = ToolSurface()
+        self._error_answers: contextlib.ExitStack | None = None  # from running() to done()
 
     # -- mitmproxy lifecycle ------------------------------------------------------------
 
@@ -206,6 +209,11 @@ class ZtmcpAddon:
             opts.update(keep_host_header=True)  # the client's Host is checked, then replaced
         if not opts.body_size_limit:
             opts.update(body_size_limit=str(self.max_bytes))
+        if opts.connection_strategy != "lazy":  # else a down upstream closes clients silently
+            opts.update(connection_strategy="lazy")
+        if self._error_answers is None:  # a failed flow: ztmcp's JSON-RPC error (``_error``)
+            self._error_answers = contextlib.ExitStack()
+            self._error_answers.enter_context(error_answers())
         if self.hosts is None:
             proxy = master.addons.get("proxyserver")
             ports = {addr[1] for addr in proxy.listen_addrs()} if proxy is not None else set()
@@ -216,7 +224,12 @@ class ZtmcpAddon:
             self.hosts = HostPolicy(frozenset(hosts), origins)
 
     def done(self) -> None:
-        self.close_all("proxy stopped")
+        try:
+            self.close_all("proxy stopped")
+        finally:
+            if self._error_answers is not None:
+                self._error_answers.close()
+                self._error_answers = None
 
     def close_all(self, reason: str) -> None:
         seen: set[int] = set()
@@ -480,17 +493,29 @@ class ZtmcpAddon:
 
     def _error(self, flow: http.HTTPFlow) -> None:
         message = flow.error.msg if flow.error else "unknown error"
+        request = flow.request
+        rule = http_rules.failure(message)
+        answered = flow.response is None
+        if answered:
+            # Nothing went out to the client yet: it gets a JSON-RPC error (with its request's
+            # id), not mitmproxy's HTML error page; the answer first, the record after it.
+            status, body = http_rules.failure_answer(
+                message, _upstream(request), posted_id(request)
+            )
+            answer = http.Response.make(status, body, {"content-type": "application/json"})
+            answer_error_with(request, answer)
         conv = self._by_flow.get(flow.id)
         event: dict[str, Any] = {
             "event": "http.error",
-            "http.request.method": flow.request.method[:20],
-            "url.path": flow.request.path[:200],
+            "rule": rule.rule,
+            "http.request.method": request.method[:20],
+            "url.path": request.path[:200],
             "reason": message[:300],
         }
+        if answered and rule is not http_rules.CLIENT_GONE:
+            event["http.response.status_code"] = rule.status  # ztmcp's answer, not a policy's
         if conv is not None:
             event["ztmcp.conversation"] = conv.number
-        if "body_size_limit" in message:
-            event["rule"] = "limits.size"
         self.post(event)
         annotate(flow, MARK_DENIED, f"ztmcp: {message[:200]}")
         self._finish(flow, f"HTTP error: {message[:100]}")
@@ -682,6 +707,13 @@ def _reframe(flow: http.HTTPFlow, response: http.Response) -> None:
         del response.headers["content-length"]
         if flow.request.http_version == "HTTP/1.1":  # the client's framing
             response.headers["transfer-encoding"] = "chunked"
+
+
+def _upstream(request: http.Request) -> str:
+    """The upstream URL a request went to, as the user gave it: no query (it may carry a
+    credential)."""
+    authority = _authority(request.scheme, request.host, request.port)
+    return f"{request.scheme}://{authority}{request.path.partition('?')[0]}"
 
 
 def _authority(scheme: str, host: str, port: int) -> str:

@@ -129,9 +129,12 @@ class StdioRelay:
         agent_in: int = 0,
         agent_out: int = 1,
         say: Callable[[str], None] | None = None,
+        watch: Callable[[Direction, bytes, Decision], None] | None = None,
         when_idle: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
+        # Sees each frame's Decision before it is carried out (the CLI's hints to the user).
+        self._watch = watch
         self._child = child
         self.argv = list(argv)
         self.grace = grace
@@ -182,6 +185,8 @@ class StdioRelay:
                 decision = self.session.handle_oversize(
                     direction, frame.prefix, frame.size, frame.suffix
                 )
+            if self._watch is not None and decision.verdicts:
+                self._watch(direction, data, decision)
             self._apply(decision, data, direction, onward, back)
         except AuditError as exc:
             self._halt(exc, data, suffix, direction, onward, back)

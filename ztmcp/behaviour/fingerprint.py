@@ -23,7 +23,7 @@ MAX_TEXT: Final = 1 << 20  # characters fingerprinted per value; the rest is ref
 _TOKEN: Final = re.compile(r"[\w][\w.@/:+\-]*[\w]|\w")
 _DISTINCT: Final = re.compile(r"[\d@./_]")
 _LETTER: Final = re.compile(r"[^\W\d_]")
-_WORD: Final = re.compile(r"[a-z]{2,}")
+_FIND: Final = _TOKEN.findall
 
 
 def texts(value: Any, depth: int = 0) -> Iterator[str]:
@@ -46,49 +46,68 @@ def texts(value: Any, depth: int = 0) -> Iterator[str]:
 
 
 def values(text: str) -> Iterator[str]:
-    """The distinctive values of one text (lower-cased, trailing punctuation dropped)."""
+    """The distinctive values of one text (lower-cased): identifier-like tokens (a URL or an
+    address also by its host) and runs of ``NGRAM`` plain words. A token that is not a plain
+    word breaks a run. (A token ends with a word character, so nothing is stripped from it.)"""
     if len(text) > MAX_TEXT:
         raise ValueError("text too long to fingerprint")
-    lowered = text.lower()
-    words: list[str] = []
-    for match in _TOKEN.finditer(lowered):
-        token = match.group().rstrip(".:/")
+    run: list[str] = []
+    for token in _FIND(text.lower()):
+        if token.isalpha():  # letters only: a word of a phrase, never a value by itself
+            if len(token) >= 2 and token.isascii():
+                run.append(token)
+                if len(run) >= NGRAM:
+                    yield " ".join(run[-NGRAM:])
+            else:
+                run.clear()
+            continue
+        run.clear()
         if len(token) >= MIN_TOKEN and _DISTINCT.search(token) and _LETTER.search(token):
             yield token
             # a URL or address also counts without its scheme and path
             host = token.split("://", 1)[-1].split("/", 1)[0]
             if host != token and len(host) >= MIN_TOKEN:
                 yield host
-        if _WORD.fullmatch(token):
-            words.append(token)
-        else:
-            words.append("")  # a value breaks a phrase
-    run: list[str] = []
-    for word in words:
-        if not word:
-            run.clear()
-            continue
-        run.append(word)
-        if len(run) >= NGRAM:
-            yield " ".join(run[-NGRAM:])
 
 
 class Keyed:
     """The hasher of one run."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_keyed",)
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 16:
             raise ValueError("a fingerprint key has at least 16 bytes")
-        self._key = key
+        # The keyed state once; each value hashes a copy (the key block is not redone).
+        self._keyed = hashlib.blake2b(key=key, digest_size=8)
 
     def one(self, value: str) -> int:
-        digest = hashlib.blake2b(value.encode(), key=self._key, digest_size=8).digest()
-        return int.from_bytes(digest, "big")
+        h = self._keyed.copy()
+        h.update(value.encode())
+        return int.from_bytes(h.digest(), "big")
 
     def of(self, items: Iterable[str]) -> frozenset[int]:
         return frozenset(self.one(v) for text in items for v in values(text))
 
     def of_json(self, value: Any) -> frozenset[int]:
         return self.of(texts(value))
+
+    def word(self, word: str) -> int:
+        """The key of one plain word (a name: ``Bob``, ``general``), apart from values."""
+        return self.one("\x00" + word.lower())
+
+    def words(self, text: str) -> frozenset[int]:
+        """The word keys of every token of a text: what a user turn names in plain words."""
+        if len(text) > MAX_TEXT:
+            raise ValueError("text too long to fingerprint")
+        return frozenset(self.word(t) for t in _FIND(text.lower()))
+
+    def name_key(self, value: Any) -> int | None:
+        """The word key of an argument that is one plain token and no distinctive value (a
+        person, a channel: ``Dora``); None for anything else."""
+        if not isinstance(value, str):
+            return None
+        token = value.strip().lower()
+        if not token or _TOKEN.fullmatch(token) is None or any(values(token)):
+            return None
+        return self.word(token)

@@ -32,6 +32,9 @@ UNTRUSTED: Final = 1  # in the result of an untrusted_content tool
 PRIVATE: Final = 2  # in the result of a private_data tool
 VOUCHED: Final = 4  # in the result of a tool not labelled untrusted_content
 NAMED: Final = 8  # in the user's own words (a user turn, when the LLM edge reports one)
+# In the untrusted result of a call the user pointed at (every argument in the user's words:
+# "read bill-december.txt", "visit www.dora-website.com"): the user asked for this content.
+DIRECTED: Final = 16
 
 
 def agent_identity(
@@ -93,8 +96,11 @@ class RunState:
     # -- learning (the tracker's side) ----------------------------------------------------
 
     def note_user(self, text: str) -> None:
-        """A user turn: the values the user named themself."""
-        self.learn_named(self.hasher.of((text,)))
+        """A user turn: the values and the words the user named themself."""
+        self.learn_named(self.user_prints(text))
+
+    def user_prints(self, text: str) -> frozenset[int]:
+        return self.hasher.of((text,)) | self.hasher.words(text)
 
     def learn_named(self, prints: Iterable[int]) -> None:
         self._learn(prints, NAMED, None)
@@ -108,13 +114,26 @@ class RunState:
     def note_result(
         self, ref: CallRef, labels: Iterable[Label], result: Any, arguments: Any = None
     ) -> None:
-        directed = arguments is not None and self.directed(self.hasher.of_json(arguments))
+        directed = self.directed(arguments)
         self.learn(ref, frozenset(labels), self.hasher.of_json(result), directed=directed)
 
-    def directed(self, argument_prints: frozenset[int]) -> bool:
-        """The user pointed at this source: every distinctive value of the call's arguments
-        is in the user's own words (``read bill-december.txt``, ``visit www.x.com``)."""
-        return bool(argument_prints) and all(self.seen.get(fp, 0) & NAMED for fp in argument_prints)
+    def argument_prints(self, arguments: Any) -> frozenset[int]:
+        """What a call's arguments are made of: their distinctive values and, for an argument
+        that is one plain word (``user = "Bob"``), that word's key."""
+        prints = self.hasher.of_json(arguments)
+        if isinstance(arguments, Mapping):
+            words = {self.hasher.name_key(v) for v in arguments.values()}
+            prints |= {w for w in words if w is not None}
+        return prints
+
+    def directed(self, arguments: Any) -> bool:
+        """The user pointed at this source: the call has arguments and every distinctive
+        value or plain-word argument is in the user's own words (``read bill-december.txt``,
+        ``read Bob's inbox``, ``visit www.x.com``)."""
+        if arguments is None:
+            return False
+        prints = self.argument_prints(arguments)
+        return bool(prints) and all(self.seen.get(fp, 0) & NAMED for fp in prints)
 
     def learn(
         self,
@@ -129,8 +148,10 @@ class RunState:
             flags |= UNTRUSTED
             if self.first_untrusted is None:
                 self.first_untrusted = ref
-        if directed or Label.UNTRUSTED not in labels:
+        if Label.UNTRUSTED not in labels:
             flags |= VOUCHED
+        elif directed:
+            flags |= DIRECTED
         if Label.PRIVATE in labels:
             flags |= PRIVATE
             if self.first_private is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -155,6 +155,9 @@ class SharedRun:
     gap: float = IDLE_GAP
     state: RunState | None = None
     cursor: int = 0
+    # The run's calls by their event seq (results name their call by it); a CallRef's index
+    # is its position in the run, across every process and server, as in ``RunState``.
+    by_seq: dict[int, CallRef] = field(default_factory=dict)
 
     @classmethod
     def open(cls, agent: str, path: Path | None = None, gap: float = IDLE_GAP) -> SharedRun:
@@ -165,8 +168,8 @@ class SharedRun:
         run_id, key, started = self.store.current(self.agent, now, self.gap)
         if self.state is None or self.state.run_id != run_id:
             self.state, self.cursor = RunState.new(self.agent, started, run_id, key), 0
-        state = self.state
-        calls: dict[int, CallRef] = {ref.index: ref for ref in state.calls}
+            self.by_seq = {}
+        state, calls = self.state, self.by_seq
         for seq, at, kind, server, tool, labels, call_seq, directed, blob in self.store.events(
             run_id, self.cursor
         ):
@@ -174,12 +177,10 @@ class SharedRun:
             if kind == "user":
                 state.learn_named(prints)
             elif kind == "call":
-                ref = CallRef(int(seq), str(server), str(tool), float(at))
-                state.calls.append(ref)
-                calls[ref.index] = ref
-                state.last = max(state.last, float(at))
+                ref = state.note_call(str(server), str(tool), float(at))
+                calls[int(seq)] = ref
             elif kind == "result":
-                ref = calls.get(int(call_seq)) or CallRef(int(call_seq), server, tool, float(at))
+                ref = calls.get(int(call_seq)) or CallRef(0, str(server), str(tool), float(at))
                 found = frozenset(Label(x) for x in str(labels).split(",") if x)
                 state.learn(ref, found, prints, directed=bool(directed))
             self.cursor = int(seq)
@@ -187,17 +188,23 @@ class SharedRun:
 
     def user(self, text: str, now: float) -> None:
         state = self.sync(now)
-        self.store.append(state.run_id, now, "user", "", "", prints=state.hasher.of((text,)))
+        self.store.append(state.run_id, now, "user", "", "", prints=state.user_prints(text))
         self.sync(now)
 
     def call(self, server: str, tool: str, now: float) -> CallRef:
         state = self.sync(now)
         seq = self.store.append(state.run_id, now, "call", server, tool)
         self.sync(now)
-        for ref in reversed(state.calls):
-            if ref.index == seq:
-                return ref
-        raise StateError("state: the call was recorded in another run (the run rotated)")
+        ref = self.by_seq.get(seq)
+        if ref is None or self.state is not state:
+            raise StateError("state: the call was recorded in another run (the run rotated)")
+        return ref
+
+    def _seq(self, ref: CallRef) -> int:
+        for seq in reversed(self.by_seq):  # the newest calls first: results follow their calls
+            if self.by_seq[seq] is ref:
+                return seq
+        raise StateError(f"state: call {ref.describe()} is not in the current run")
 
     def result(
         self,
@@ -205,15 +212,9 @@ class SharedRun:
         labels: frozenset[Label],
         result: Any,
         arguments: Any = None,
-        *,
-        vouch_directed: bool = False,
     ) -> None:
         state = self.sync(ref.at)
-        directed = (
-            vouch_directed
-            and arguments is not None
-            and state.directed(state.hasher.of_json(arguments))
-        )
+        directed = state.directed(arguments)
         self.store.append(
             state.run_id,
             ref.at,
@@ -221,7 +222,7 @@ class SharedRun:
             ref.server,
             ref.tool,
             labels=labels,
-            call_seq=ref.index,
+            call_seq=self._seq(ref),
             directed=directed,
             prints=state.hasher.of_json(result),
         )

@@ -62,6 +62,8 @@ SERVER_METHODS: Final = frozenset(
     | _TASKS
 )
 
+_CLIENT_ONLY: Final = CLIENT_METHODS - SERVER_METHODS
+
 
 @dataclass(frozen=True, slots=True)
 class EnvelopeConfig:
@@ -111,6 +113,18 @@ class EnvelopeCheck(Configurable[EnvelopeConfig]):
             return self._deny("envelope.meta", '"_meta" must be an object')
         if method not in self._allowed[msg.direction]:
             side = "client" if msg.direction is Direction.TO_SERVER else "server"
+            if msg.direction is Direction.TO_CLIENT and method in _CLIENT_ONLY:
+                # Not a method to allow: a program that echoes its input (cat) or is no MCP
+                # server at all (issue 22); the advice to allow it would mislead.
+                return Verdict(
+                    Action.DENY,
+                    self.name,
+                    "envelope.unknown_method",
+                    f"the server sent {method!r}, a request only an MCP client sends: it does "
+                    "not speak MCP (does it echo its input?); check the server command",
+                    Severity.MEDIUM,
+                    code=METHOD_NOT_FOUND,
+                )
             return Verdict(
                 Action.DENY,
                 self.name,

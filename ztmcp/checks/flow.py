@@ -24,12 +24,22 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from enum import StrEnum
+from typing import Any, ClassVar, Final
 
-from ztmcp.behaviour.capabilities import CapabilityRule, Label, parse_rules, resolve
-from ztmcp.behaviour.run import NAMED, PRIVATE, UNTRUSTED, VOUCHED, CallRef, RunState
+from ztmcp.behaviour.capabilities import CapabilityRule, Label, resolve
+from ztmcp.behaviour.run import (
+    DIRECTED,
+    NAMED,
+    PRIVATE,
+    UNTRUSTED,
+    VOUCHED,
+    CallRef,
+    RunState,
+)
+from ztmcp.checks.access import ALLOWED_ONCE, OnceAllowances, _digest_of
 from ztmcp.checks.base import Action, Context, Severity, Verdict
-from ztmcp.errors import PolicyError
+from ztmcp.checks.config import Configurable
 from ztmcp.jsonrpc import Direction, Kind, Message
 
 ACTIONS: Final = ("deny", "hold", "flag", "off")
@@ -37,6 +47,7 @@ APPROVAL_REQUIRED: Final = "flow.approval_required"
 UNTRUSTED_VALUE: Final = "flow.untrusted_value"
 PRIVATE_TO_UNNAMED: Final = "flow.private_to_unnamed"
 TRIFECTA: Final = "flow.trifecta"
+ALLOWED_ONCE_RULE: Final = "flow.allowed_once"
 _DESTINATIONS: Final = frozenset(
     {
         "to",
@@ -88,19 +99,62 @@ class Finding:
     via: tuple[CallRef, ...]
 
 
-class FlowCheck:
-    name = "flow"
-    KEYS: Final = frozenset(
+class Directed(StrEnum):
+    """``[flow] directed``: how far what a source the user pointed at returned is trusted (a
+    call whose arguments are all in the user's words: "pay the bill in bill-dec.txt")."""
+
+    NAMED = "named"  # as the address of a person/channel the user named (the default)
+    PRIVATE = "private"  # also as any destination, when it came from private content
+    OFF = "off"  # never: it is untrusted content like any other
+    ALL = "all"  # everywhere, payload included: an injection in that very source passes
+
+
+class FlowAction(StrEnum):
+    """What ``[flow]`` does with one signal."""
+
+    DENY = "deny"
+    HOLD = "hold"  # held for approval in the TUI; a denial without one
+    FLAG = "flag"
+    OFF = "off"
+
+
+# Each signal's choices, its default first (``Table.choice`` reads the first as the default).
+STRONG: Final = (FlowAction.DENY, FlowAction.HOLD, FlowAction.FLAG, FlowAction.OFF)
+WEAK: Final = (FlowAction.FLAG, FlowAction.DENY, FlowAction.HOLD, FlowAction.OFF)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    """``[flow]`` and the top-level ``[[capabilities]]`` tables, parsed once at start."""
+
+    # Top-level keys this config also reads (``Table.top``): [[capabilities]] is policy for
+    # more than this check (``ztmcp scan`` prints the labels too).
+    TOP_KEYS: ClassVar[frozenset[str]] = frozenset({"capabilities"})
+
+    KEYS: ClassVar[frozenset[str]] = frozenset(
         {
             "untrusted_value",
             "private_to_unnamed",
             "trifecta",
             "exempt",
-            "vouch_directed",
+            "directed",
             "rate",
             "revoke",
         }
     )
+    untrusted_value: FlowAction = FlowAction.DENY
+    private_to_unnamed: FlowAction = FlowAction.DENY
+    trifecta: FlowAction = FlowAction.FLAG
+    exempt: tuple[Exempt, ...] = ()
+    directed: Directed = Directed.NAMED
+    rate: tuple[RateLimit, ...] = ()
+    revoke: bool = False
+    capabilities: tuple[CapabilityRule, ...] = ()
+
+
+class FlowCheck(Configurable[FlowConfig]):
+    name = "flow"
+    KEYS: Final = FlowConfig.KEYS
 
     def __init__(
         self,
@@ -110,9 +164,10 @@ class FlowCheck:
         private_to_unnamed: str = "deny",
         trifecta: str = "flag",
         exempt: Sequence[Exempt] = (),
-        vouch_directed: bool = False,
+        directed: str = "named",
         rates: Sequence[RateLimit] = (),
         revoke: bool = False,
+        once: OnceAllowances | None = None,
     ) -> None:
         for key, value in (
             ("untrusted_value", untrusted_value),
@@ -123,79 +178,37 @@ class FlowCheck:
                 raise ValueError(f"[flow] {key} must be one of {', '.join(ACTIONS)}")
         self.rules = tuple(rules)
         self.actions = {
-            UNTRUSTED_VALUE: untrusted_value,
-            PRIVATE_TO_UNNAMED: private_to_unnamed,
-            TRIFECTA: trifecta,
+            UNTRUSTED_VALUE: str(untrusted_value),
+            PRIVATE_TO_UNNAMED: str(private_to_unnamed),
+            TRIFECTA: str(trifecta),
         }
         self.exempt = tuple(exempt)
-        # A source the user pointed at (every argument value in the user's words) vouches
-        # for what it returns; the tracker reads this (docs/behaviour.md).
-        self.vouch_directed = vouch_directed
+        # How far a source the user pointed at is trusted (``Directed``, docs/behaviour.md).
+        self.directed = Directed(directed)
         self.rates = tuple(rates)
         # A denial by this check revokes the run's open grants (ztmcp.behaviour.response).
         self.revoke = revoke
+        # Calls a person allowed once from a hold (the access edge's, shared per process).
+        self.once = once if once is not None else ALLOWED_ONCE
         self._labels: dict[tuple[str, str, int], frozenset[Label]] = {}
 
+    @property
+    def holds(self) -> bool:
+        """Some signal asks for a hold: the pipeline needs an edge that can hold calls."""
+        return "hold" in self.actions.values()
+
     @classmethod
-    def from_table(
-        cls, table: Mapping[str, Any], origin: str, capabilities: Any = None
-    ) -> FlowCheck:
-        extra = sorted(set(table) - cls.KEYS)
-        if extra:
-            raise PolicyError(
-                f"{origin}: unknown key {extra[0]!r} in [flow]",
-                hint=f"keys: {', '.join(sorted(cls.KEYS))}",
-            )
-        exempt: list[Exempt] = []
-        for item in table.get("exempt", []):
-            if not isinstance(item, dict) or set(item) - {"server", "tool"}:
-                raise PolicyError(
-                    f"{origin}: [[flow.exempt]] takes server and tool globs",
-                    hint='for example: server = "bank", tool = "get_*"',
-                )
-            exempt.append(Exempt(str(item.get("server", "*")), str(item.get("tool", "*"))))
-        rates: list[RateLimit] = []
-        for item in table.get("rate", []):
-            ok = (
-                isinstance(item, dict)
-                and not set(item) - {"server", "tool", "max", "seconds"}
-                and isinstance(item.get("max"), int)
-                and item["max"] >= 0
-                and isinstance(item.get("seconds", 60), int | float)
-                and item.get("seconds", 60) > 0
-            )
-            if not ok:
-                raise PolicyError(
-                    f"{origin}: [[flow.rate]] takes server, tool, max and seconds",
-                    hint='for example: tool = "send_*", max = 5, seconds = 60',
-                )
-            rates.append(
-                RateLimit(
-                    str(item.get("server", "*")),
-                    str(item.get("tool", "*")),
-                    int(item["max"]),
-                    float(item.get("seconds", 60)),
-                )
-            )
-        for key in ("vouch_directed", "revoke"):
-            if not isinstance(table.get(key, False), bool):
-                raise PolicyError(
-                    f"{origin}: [flow] {key} must be true or false",
-                    hint=f"for example: {key} = false",
-                )
-        try:
-            return cls(
-                parse_rules(capabilities, origin),
-                untrusted_value=table.get("untrusted_value", "deny"),
-                private_to_unnamed=table.get("private_to_unnamed", "deny"),
-                trifecta=table.get("trifecta", "flag"),
-                exempt=exempt,
-                vouch_directed=table.get("vouch_directed", False),
-                rates=rates,
-                revoke=table.get("revoke", False),
-            )
-        except ValueError as exc:
-            raise PolicyError(f"{origin}: {exc}", hint=f"actions: {', '.join(ACTIONS)}") from None
+    def from_config(cls, config: FlowConfig) -> FlowCheck:
+        return cls(
+            config.capabilities,
+            untrusted_value=config.untrusted_value.value,
+            private_to_unnamed=config.private_to_unnamed.value,
+            trifecta=config.trifecta.value,
+            exempt=config.exempt,
+            directed=config.directed.value,
+            rates=config.rate,
+            revoke=config.revoke,
+        )
 
     def labels(
         self, server: str, tool: str, definition: Mapping[str, Any] | None
@@ -208,6 +221,15 @@ class FlowCheck:
                 self._labels.clear()
             self._labels[key] = hit
         return hit
+
+    def relevant(self, server: str, tool: str, definition: Mapping[str, Any] | None) -> bool:
+        """Whether a call to this tool can matter to a flow: it has a capability label (a
+        source, a sink, destructive) or a ``[[flow.rate]]`` limit counts it. Other calls are
+        neither judged (``check`` returns None for them whatever the run holds) nor recorded
+        in the run, so they cost the hot path no ``state.db`` read or write."""
+        if self.labels(server, tool, definition):
+            return True
+        return any(limit.matches(server, tool) for limit in self.rates)
 
     def check(self, msg: Message, ctx: Context) -> Verdict | None:
         if msg.kind is not Kind.REQUEST or msg.direction is not Direction.TO_SERVER:
@@ -236,9 +258,19 @@ class FlowCheck:
             for e in self.exempt
         ):
             return None
-        found = judge(run, labels, msg.params.get("arguments"), self.actions)
+        found = judge(run, labels, msg.params.get("arguments"), self.actions, self.directed)
         if found is None:
             return None
+        approval = self.once.approval(msg)
+        if approval is not None:  # a person saw this very call held and allowed it once
+            return Verdict(
+                Action.FLAG,
+                self.name,
+                ALLOWED_ONCE_RULE,
+                f"{ctx.server}/{tool}: {found.reason}; allowed once by approval {approval}",
+                Severity.HIGH,
+                evidence=f"approval={approval}",
+            )
         return self._verdict(found, ctx.server, tool, tools.get(tool))
 
     def _verdict(
@@ -256,8 +288,6 @@ class FlowCheck:
             "table for this tool in ztmcp.toml"
         )
         if action == "hold":
-            from ztmcp.checks.access import _digest_of
-
             digest = _digest_of(dict(definition)) if definition is not None else None
             return Verdict(
                 Action.DENY,
@@ -295,41 +325,67 @@ def _over(run: RunState, server: str, tool: str, limit: RateLimit, now: float) -
 
 
 def judge(
-    run: RunState, labels: frozenset[Label], arguments: Any, actions: Mapping[str, str]
+    run: RunState,
+    labels: frozenset[Label],
+    arguments: Any,
+    actions: Mapping[str, str],
+    directed: Directed = Directed.NAMED,
 ) -> Finding | None:
-    """The strongest enabled signal for a sink/destructive call in ``run``, or None."""
+    """The strongest enabled signal for a sink/destructive call in ``run``, or None.
+
+    Arguments have roles: a *destination* (``to``, ``recipient``, ``url``, ``user`` …) says
+    where the call goes, the rest is its *payload*. What a source the user pointed at
+    returned (``DIRECTED``) never clears a payload value; as a destination it is cleared as
+    ``directed`` says (``Directed``): by default only in a call to a person or channel the
+    user named ("invite Dora, her address is on her site").
+    """
     # Fingerprints per top-level argument, computed once: where it goes vs what it carries.
+    hasher = run.hasher
     if isinstance(arguments, Mapping):
-        per_arg = {str(k).lower(): run.hasher.of_json(v) for k, v in arguments.items()}
+        items = [(str(k).lower(), v) for k, v in arguments.items()]
     else:
-        per_arg = {"": run.hasher.of_json(arguments)} if arguments is not None else {}
+        items = [("", arguments)] if arguments is not None else []
+    per_arg = {key: hasher.of_json(value) for key, value in items}
+    names = {key: hasher.name_key(value) for key, value in items if key in _DESTINATIONS}
     seen, came_from = run.seen, run.came_from
+    words = [w for w in names.values() if w is not None]
+    who = all(seen.get(w, 0) & NAMED for w in words)  # no person/channel the user did not name
+    named_who = who and bool(words)
+    trusted = _NOT_UNTRUSTED | (DIRECTED if directed is Directed.ALL else 0)
+
+    def cleared(fp: int, destination: bool) -> bool:
+        flags = seen.get(fp, 0)
+        if not flags & UNTRUSTED or flags & trusted:
+            return True
+        if not destination or not flags & DIRECTED or directed is Directed.OFF:
+            return False
+        return named_who or (directed is Directed.PRIVATE and who and bool(flags & PRIVATE))
+
     if actions[UNTRUSTED_VALUE] != "off":
         tainted = [
             fp
-            for prints in per_arg.values()
+            for key, prints in per_arg.items()
             for fp in prints
-            if seen.get(fp, 0) & (UNTRUSTED | _NOT_UNTRUSTED) == UNTRUSTED
+            if not cleared(fp, key in _DESTINATIONS)
         ]
         if tainted:
+            # Private data in the same call is an exfiltration to where the content pointed:
+            # the reason names both sources.
+            carried = _private(seen, per_arg) if Label.SINK in labels else []
             refs = _refs(came_from.get(fp) for fp in tainted)
-            return Finding(
-                UNTRUSTED_VALUE,
+            reason = (
                 f"{len(tainted)} argument value(s) came only from "
-                "untrusted content, never from the user or a trusted tool",
-                refs,
+                "untrusted content, never from the user or a trusted tool"
             )
+            if carried:
+                refs = _refs([*refs[:1], *_refs(came_from.get(fp) for fp in carried)[:1]])
+                reason += f", and it carries private data ({len(carried)} value(s))"
+            return Finding(UNTRUSTED_VALUE, reason, refs)
     if Label.SINK not in labels:
         return None
     if actions[PRIVATE_TO_UNNAMED] != "off":
-        private = [
-            fp
-            for key, prints in per_arg.items()
-            if key not in _DESTINATIONS
-            for fp in prints
-            if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE
-        ]
-        if private and not _destination_named(seen, per_arg):
+        private = _private(seen, per_arg)
+        if private and not _destination_named(seen, per_arg, names):
             refs = _refs(came_from.get(fp) for fp in private)
             return Finding(
                 PRIVATE_TO_UNNAMED,
@@ -341,9 +397,21 @@ def judge(
         return Finding(
             TRIFECTA,
             "a public sink after private data and untrusted content in this run",
-            (run.first_private, run.first_untrusted),
+            _refs((run.first_private, run.first_untrusted)),
         )
     return None
+
+
+def _private(seen: Mapping[int, int], per_arg: Mapping[str, frozenset[int]]) -> list[int]:
+    """The private values a call's payload (its non-destination arguments) carries that the
+    user did not name."""
+    return [
+        fp
+        for key, prints in per_arg.items()
+        if key not in _DESTINATIONS
+        for fp in prints
+        if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE
+    ]
 
 
 def _refs(refs: Any) -> tuple[CallRef, ...]:
@@ -351,12 +419,22 @@ def _refs(refs: Any) -> tuple[CallRef, ...]:
     return tuple(unique[:2])
 
 
-def _destination_named(seen: Mapping[int, int], per_arg: Mapping[str, frozenset[int]]) -> bool:
-    """Every destination argument's values are in the user's own words (and there is one)."""
+def _destination_named(
+    seen: Mapping[int, int],
+    per_arg: Mapping[str, frozenset[int]],
+    names: Mapping[str, int | None],
+) -> bool:
+    """Every destination argument is in the user's own words, as values or as a plain word
+    (and there is one)."""
     named = False
     for key, prints in per_arg.items():
         if key in _DESTINATIONS:
-            if not prints or not all(seen.get(fp, 0) & NAMED for fp in prints):
+            if prints:
+                ok = all(seen.get(fp, 0) & NAMED for fp in prints)
+            else:
+                word = names.get(key)
+                ok = word is not None and bool(seen.get(word, 0) & NAMED)
+            if not ok:
                 return False
             named = True
     return named

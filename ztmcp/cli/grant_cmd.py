@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ztmcp.cli import tables
 from ztmcp.cli.render import fail
 from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError, ZtmcpError
@@ -325,7 +326,7 @@ def grants(
         echo("no live grants" if not everything else "no grants")
         return
     now = time.time()
-    table = [("ID", "SERVER", "TOOL", "LEFT", "STATUS", "RENEW", "LIMIT", "WHO", "WHY")]
+    table = []
     for g in rows:
         status = g.status(now)
         left = _left(g.expires - now) if status == "live" else "-"
@@ -345,10 +346,9 @@ def grants(
                 g.why or "-",
             )
         )
-    table = [tuple(safe(cell) for cell in row) for row in table]  # type: ignore[misc]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    left_column = tables.Column("LEFT", right=True)
+    columns = ("ID", "SERVER", "TOOL", left_column, "STATUS", "RENEW", "LIMIT", "WHO", "WHY")
+    tables.show(columns, table)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,45 +6,31 @@ Small, pure pieces the commands call at one place each (issue 22, "rough edges")
   hang; it says that it waits for an MCP client on stdin, and how to try it out.
 - ``not_mcp``: a command that does not speak MCP (``cat`` echoes the client's ``initialize``
   back) was told to add ``initialize`` to ``allow_methods``; the refusal of a *client* method
-  coming from the server means the server does not speak MCP, and that is what to say.
-- ``upstream_down`` / ``bad_gateway``: ``ztmcp proxy`` to an upstream that does not answer
-  said "proxying" and then closed connections; it says so at start (``probe``), and answers
-  each request with HTTP 502 and a JSON-RPC error naming the upstream.
+  coming from the server means the server does not speak MCP, and that is what to say;
+  ``not_json``: the same for a server that writes other text than JSON on stdout.
+- ``upstream_down``: ``ztmcp proxy`` to an upstream that does not answer said "proxying" and
+  then closed connections; it says so at start (``probe``), and each request is answered with
+  HTTP 502 and a JSON-RPC error naming the upstream (``adapters/http_rules.failure_answer``).
 - ``print_run_help``: ``ztmcp run --help`` (argparse, for start-up time) is drawn like every
   other command's help (rich panels), from the same parser.
 
-Nothing here imports more than the standard library at module level: ``ztmcp run`` is started
-once per server by every MCP client.
+Nothing here imports more than the standard library and ``ztmcp.jsonrpc`` at module level:
+``ztmcp run`` is started once per server by every MCP client.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
-from typing import IO, TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any
+
+from ztmcp.jsonrpc import Direction
 
 if TYPE_CHECKING:
     import argparse
 
-# Requests only a client sends: a server that sends one is echoing, or is no MCP server.
-CLIENT_METHODS: Final = frozenset(
-    {
-        "initialize",
-        "server/discover",
-        "tools/list",
-        "tools/call",
-        "prompts/list",
-        "prompts/get",
-        "resources/list",
-        "resources/read",
-        "resources/templates/list",
-        "resources/subscribe",
-        "resources/unsubscribe",
-        "completion/complete",
-        "logging/setLevel",
-        "subscriptions/listen",
-    }
-)
+    from ztmcp.session import Decision
 
 
 def waiting_notice(stdin_is_terminal: bool, server: str) -> str | None:
@@ -75,13 +61,57 @@ def say_waiting(stdin: IO[Any], stderr: IO[str], server: str) -> None:
 def not_mcp(method: str | None, from_server: bool, command: Iterable[str] = ()) -> str | None:
     """What to say instead of "add it to allow_methods" when a server sends a request only a
     client sends: it does not speak MCP (it echoed the client, or is another program)."""
-    if not from_server or method not in CLIENT_METHODS:
+    from ztmcp.checks.envelope import CLIENT_METHODS, SERVER_METHODS
+
+    if not from_server or method not in CLIENT_METHODS - SERVER_METHODS:
         return None
     shown = " ".join(command)[:120] or "the server"
     return (
         f"{shown} sent {method!r}, a request only an MCP client sends: it does not speak MCP "
         "on stdio (did it echo its input?); check the command after `--`"
     )
+
+
+def not_json(command: Iterable[str] = ()) -> str:
+    """What to say when the server writes a line on stdout that is not JSON at all."""
+    shown = " ".join(command)[:120] or "the server"
+    return (
+        f"{shown} wrote a line on stdout that is not JSON (refused, not relayed): it does not "
+        "speak MCP on stdio, or it logs to stdout (an MCP server logs to stderr); check the "
+        "command after `--`"
+    )
+
+
+class NotMcpWatch:
+    """``ztmcp run``'s watch on the relay's decisions (``StdioRelay(watch=…)``): the first time
+    the server sends what only a client sends (``not_mcp``), or a line that is not JSON
+    (``not_json``), say once on stderr that it does not speak MCP, naming the command."""
+
+    def __init__(self, command: Iterable[str], stderr: IO[str]) -> None:
+        self._command = tuple(command)
+        self._stderr = stderr
+        self.said: str | None = None
+
+    def __call__(self, direction: Direction, raw: bytes, decision: Decision) -> None:
+        if self.said is not None or direction is not Direction.TO_CLIENT:
+            return
+        rules = {v.rule for v in decision.verdicts}
+        line: str | None = None
+        if "json.syntax" in rules:
+            line = not_json(self._command)
+        elif "envelope.unknown_method" in rules:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return
+            method = body.get("method") if isinstance(body, dict) else None
+            line = not_mcp(method if isinstance(method, str) else None, True, self._command)
+        if line is None:
+            return
+        self.said = line
+        with contextlib.suppress(OSError, ValueError):  # a closed stderr: the denial stands
+            self._stderr.write(f"ztmcp: {line}\n")
+            self._stderr.flush()
 
 
 def probe(url: str, timeout: float = 1.0) -> str | None:
@@ -111,24 +141,6 @@ def upstream_down(url: str, reason: str) -> str:
         f"ztmcp: upstream {url} does not answer ({reason}); proxying anyway: each request is "
         "answered 502 with a JSON-RPC error until the server is up"
     )
-
-
-def bad_gateway(url: str, reason: str, request_id: object = None) -> tuple[int, bytes]:
-    """HTTP status and JSON-RPC error body for a request the upstream could not take."""
-    rid = (
-        request_id
-        if isinstance(request_id, str | int) and not isinstance(request_id, bool)
-        else None
-    )
-    body = {
-        "jsonrpc": "2.0",
-        "id": rid,
-        "error": {
-            "code": -32000,
-            "message": f"ztmcp: the MCP server at {url} is not reachable ({reason[:200]})",
-        },
-    }
-    return 502, json.dumps(body, separators=(",", ":")).encode()
 
 
 def print_run_help(parser: argparse.ArgumentParser, out: IO[str] | None = None) -> None:

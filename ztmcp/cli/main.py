@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    if not args or {"-h", "--help"} & set(args):
+        # Help: typer's renderer without the two modules it loads for features ztmcp does
+        # not use (markdown markup, pretty tracebacks); the same text (ztmcp.compat.typer).
+        from ztmcp.compat.typer import deferred_help_imports
+
+        deferred_help_imports()
     from ztmcp.cli.app import app
 
     app(args=args, prog_name="ztmcp")

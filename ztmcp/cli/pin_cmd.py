@@ -23,11 +23,14 @@ import re
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Final, NoReturn
 
 import typer
 
+from ztmcp import pins
+from ztmcp.cli import tables
 from ztmcp.cli.render import describe_exception, fail
 from ztmcp.errors import PinError, SigningError, UsageError, ZtmcpError
 from ztmcp.terminal import echo, safe
@@ -38,7 +41,6 @@ if TYPE_CHECKING:
     from ztmcp.state.first_seen import FirstSeen
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-MANIFEST_DIR = "ztmcp.manifests"
 
 LockOpt = Annotated[
     Path | None,
@@ -60,6 +62,7 @@ TimeoutOpt = Annotated[
     float, typer.Option("--timeout", metavar="SECONDS", help="Give up extraction after this.")
 ]
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+_PIN_COLUMNS: Final = ("NAME", tables.Column("TOOLS", right=True), "SOURCE", "DIGEST", "LAUNCH")
 
 
 def _die(exc: ZtmcpError, code: int = 2) -> NoReturn:
@@ -127,171 +130,15 @@ def extract_now(target: str | list[str], mode: str, timeout: float) -> Manifest:
         raise PinError(f"could not read the server ({describe_exception(exc)})") from None
 
 
-def _read_manifest(path: Path) -> Manifest:
-    from ztmcp.manifest import Manifest
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PinError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise PinError(f"{path}: not UTF-8 text") from None
-    return Manifest.from_json(text, str(path))
-
-
-def _write_atomic(path: Path, text: str | bytes) -> None:
+def _write_atomic(path: Path, text: str | bytes, *, follow_links: bool = True) -> None:
     from ztmcp.state.paths import write_atomic
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data)
+        write_atomic(path, data, follow_links=follow_links)
     except OSError as exc:
         raise PinError(f"{path}: cannot write ({exc.strerror})") from None
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _pin_from(name: str, manifest: Manifest, previous: Pin | None, **where: object) -> Pin:
-    from ztmcp.lockfile import pin_manifest
-
-    command = where.get("command", previous.command if previous else None)
-    url = where.get("url", previous.url if previous else None)
-    return pin_manifest(
-        name,
-        manifest,
-        command=tuple(command) if isinstance(command, list | tuple) else None,
-        url=url if isinstance(url, str) else None,
-        pinned_at=_now(),
-        manifest_path=f"{MANIFEST_DIR}/{name}.json",
-    )
-
-
-def _pinned_manifest(lock: Lockfile, pin: Pin) -> Manifest | None:
-    """The stored pinned manifest, only if it still matches the lock's digest."""
-    if pin.manifest is None:
-        return None
-    from ztmcp.trust import inside
-
-    path = lock.path.parent / pin.manifest
-    if not inside(path, lock.path.parent) or not path.is_file():
-        return None
-    try:
-        stored = _read_manifest(path)
-    except PinError:
-        return None
-    return stored if stored.digest == pin.digest else None
-
-
-def drift_lines(
-    pin: Pin,
-    pinned: Manifest | None,
-    observed: Manifest,
-    *,
-    kinds: tuple[str, ...] | None = None,
-    server: bool = True,
-) -> list[str]:
-    """What differs between the pin and an observed manifest, one readable line each.
-
-    ``pinned`` (the stored pinned manifest, when there is one) gives per-field detail; the
-    lock's item digests alone give per-item lines.
-    """
-    from ztmcp.manifest import KINDS, NOUNS, SERVER_KIND, diff
-
-    if kinds is not None and SERVER_KIND in kinds:  # the handshake was observed too
-        server, kinds = True, tuple(k for k in kinds if k != SERVER_KIND)
-    chosen = tuple(KINDS) if kinds is None else kinds
-    if pinned is not None:
-        return diff(pinned, observed, kinds=chosen, server=server)
-    lines: list[str] = []
-    for kind in chosen:
-        old, new = pin.items(kind), observed.item_digests(kind)
-        for item in sorted(set(old) | set(new)):
-            if item not in old:
-                lines.append(f"{NOUNS[kind]} {item!r}: added (not pinned)")
-            elif item not in new:
-                lines.append(f"{NOUNS[kind]} {item!r}: removed")
-            elif old[item] != new[item]:
-                lines.append(f"{NOUNS[kind]} {item!r}: changed ({old[item]} -> {new[item]})")
-    if server and observed.server_digest != pin.server_digest:
-        lines.append("server name, version or instructions changed")
-    return lines
-
-
-def _signed_pin(
-    name: str,
-    lock: Lockfile,
-    previous: Pin | None,
-    where: dict[str, object],
-    signed: Path,
-    *,
-    bundle: Path,
-    identity: str,
-    issuer: str,
-    offline: bool,
-    trust_config: Path | None,
-    mode: str,
-    timeout: float,
-) -> tuple[Pin, dict[Path, bytes]]:
-    """Verify everything about a signed pin; the pin and the files to write. Writes nothing."""
-    from dataclasses import replace
-
-    from ztmcp.signing import verify_artifact
-
-    manifest = _read_manifest(signed)
-    target = where.get("url") or where.get("command")
-    if isinstance(target, str | list):
-        live = extract_now(target, mode, timeout)
-        if live.digest != manifest.digest:
-            lines = diff_summary(manifest, live)
-            raise PinError(
-                f"the live server does not list what {signed.name} signs ({lines})",
-                hint="pin the release that matches the running server, or compare with "
-                f"`ztmcp diff {name} --manifest {signed}` after pinning",
-            )
-    _progress(f"verifying {bundle.name} over {signed.name} …")
-    verified = verify_artifact(
-        signed, bundle, identity, issuer, offline=offline, trust_config=trust_config
-    )
-    _progress(f"verified: {verified.summary()}")
-    base = f"{MANIFEST_DIR}/{name}"
-    files: dict[Path, bytes] = {}
-    for rel, source in (
-        (f"{base}.json", signed),
-        (f"{base}.sigstore.json", bundle),
-        *([(f"{base}.trust.json", trust_config)] if trust_config is not None else []),
-    ):
-        try:
-            files[lock.path.parent / rel] = source.read_bytes()
-        except OSError as exc:
-            raise PinError(f"{source}: cannot read ({exc.strerror})") from None
-    pin = replace(
-        _pin_from(name, manifest, previous, **where),
-        source="sigstore",
-        identity=identity,
-        issuer=issuer,
-        bundle=f"{base}.sigstore.json",
-        trust_config=f"{base}.trust.json" if trust_config is not None else None,
-    )
-    return pin, files
-
-
-def diff_summary(pinned: Manifest, observed: Manifest) -> str:
-    """A short one-line account of the differences (for an error message)."""
-    from ztmcp.manifest import diff
-
-    lines = diff(pinned, observed)
-    first = lines[0] if lines else "server fields differ"
-    more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
-    return f"{first[:160]}{more}"
-
-
-def _companions(lock: Lockfile, pin: Pin) -> list[Path]:
-    """The files a pin keeps next to the lock."""
-    rels = (pin.manifest, pin.bundle, pin.trust_config)
-    return [lock.path.parent / rel for rel in rels if rel is not None]
 
 
 def signer_line(pin: Pin, approved: bool) -> str:
@@ -307,26 +154,15 @@ def _accept_drift(lock: Lockfile, previous: Pin, manifest: Manifest) -> None:
     confirms it at a terminal after seeing what changed (``ztmcp.person.confirm``); the agent,
     with no terminal, cannot. A signed re-pin needs no prompt: the publisher's signature
     vouches for it."""
+    from ztmcp.drift import drift
+    from ztmcp.drift import lines as drift_lines
     from ztmcp.person import confirm
 
-    lines = drift_lines(previous, _pinned_manifest(lock, previous), manifest)
+    lines = drift_lines(drift(previous, manifest, pinned=pins.stored_manifest(lock, previous)))
     shown = [safe(line) for line in lines[:20]]
     if len(lines) > 20:
         shown.append(f"… and {len(lines) - 20} more (`ztmcp diff {safe(previous.name)}`)")
     confirm(f"re-pin {previous.name}: accept these changes", shown, previous.name)
-
-
-def _runnable(lock: Lockfile, name: str) -> None:
-    """Refuse to start a command or contact a URL an unapproved lock names."""
-    from ztmcp import lockfile as lockmod
-
-    if not lockmod.is_approved(lock):
-        raise PinError(
-            f"not starting {name!r} from {lock.path}: the lock is not approved, and its "
-            "command came with the repository",
-            hint=f"review and approve it with `ztmcp trust {lock.path}`, or give the "
-            "command yourself after --",
-        )
 
 
 def _stamp(ts: float) -> str:
@@ -495,10 +331,16 @@ def register(app: typer.Typer) -> None:
             if signing:
                 assert from_file is not None and bundle is not None
                 assert identity is not None and issuer is not None
-                pin, signed_files = _signed_pin(
-                    name, lock, previous, where, from_file, bundle=bundle, identity=identity,
-                    issuer=issuer, offline=offline, trust_config=trust_config, mode=mode,
-                    timeout=timeout,
+                given = where.get("url") or where.get("command")
+                live = (
+                    partial(extract_now, given, mode, timeout)
+                    if isinstance(given, str | list)
+                    else None
+                )
+                pin, signed_files = pins.signed_pin(
+                    name, lock, previous, from_file, bundle=bundle, identity=identity,
+                    issuer=issuer, offline=offline, trust_config=trust_config, live=live,
+                    progress=_progress, where=where,
                 )  # fmt: skip
                 files.update(signed_files)
             else:
@@ -509,11 +351,11 @@ def register(app: typer.Typer) -> None:
                         f"--issuer U  (or `ztmcp unpin {name}` first)",
                     )
                 if from_file is not None:
-                    manifest = _read_manifest(from_file)
+                    manifest = pins.read_manifest(from_file)
                 elif where:
                     manifest = extract_now(server_target(args[1:]), mode, timeout)
                 elif previous is not None and (previous.command or previous.url):
-                    _runnable(lock, name)
+                    pins.require_approved(lock, name)
                     again = previous.url or list(previous.command or ())
                     manifest = extract_now(again, mode, timeout)
                 else:
@@ -521,7 +363,7 @@ def register(app: typer.Typer) -> None:
                         f"{name!r} is not pinned yet: give its command",
                         hint=f"ztmcp pin {name} -- CMD ARGS…  or  ztmcp pin {name} --manifest FILE",
                     )
-                pin = _pin_from(name, manifest, previous, **where)
+                pin = pins.pin_from(name, manifest, previous, where)
                 assert pin.manifest is not None
                 if previous is not None and previous.digest != pin.digest:
                     _accept_drift(lock, previous, manifest)  # a person accepts the change
@@ -532,14 +374,14 @@ def register(app: typer.Typer) -> None:
             pin = replace(pin, sandbox=sandbox_pin.for_pin(name, kept))
             for path, data in files.items():
                 if path.resolve() != (from_file.resolve() if from_file else None):
-                    _write_atomic(path, data)
+                    _write_atomic(path, data, follow_links=False)  # a cloned link stays out
             lockmod.write(lock.with_pin(pin))
             try:  # the learned profile and its drift are in the lock now
                 sandbox_pin.forget(name)
             except ZtmcpError as exc:
                 _progress(f"pinned, but the learned profile stays in the state: {exc.message}")
             if previous is not None:  # a signed pin made unsigned: drop its old bundle files
-                for stale in set(_companions(lock, previous)) - set(_companions(lock, pin)):
+                for stale in set(pins.companions(lock, previous)) - set(pins.companions(lock, pin)):
                     stale.unlink(missing_ok=True)
         except ZtmcpError as exc:
             _die(exc, 1 if isinstance(exc, SigningError) else 2)
@@ -600,24 +442,31 @@ def register(app: typer.Typer) -> None:
             return
         if not lock.pins:
             echo(f"no pins in {lock.path} (pin a server with `ztmcp pin NAME -- CMD…`)")
-        for name, pin in sorted(lock.pins.items()):
-            launch = safe(pin.url or " ".join(pin.command or ()) or "-")
-            echo(
-                f"{safe(name):<20} {len(pin.tools):>3} tools  {pin.source:<8} "
-                f"{pin.digest[:19]}…  {launch}"
-            )
-            if pin.signed:
-                echo(f"{'':<20} {signer_line(pin, approved)}")
-            if pin.sandbox is not None:  # hosts are checked rules (profile.parse_net): printable
-                echo(f"{'':<20} sandbox: {pin.sandbox.summary()}")
+        else:
+            rows: list[tuple[str, ...]] = []
+            for name, pin in sorted(lock.pins.items()):
+                launch = pin.url or " ".join(pin.command or ()) or "-"
+                rows.append((name, str(len(pin.tools)), pin.source, f"{pin.digest[:19]}…", launch))
+                if pin.signed:
+                    rows.append(("", "", "", "", signer_line(pin, approved)))
+                if pin.sandbox is not None:
+                    rows.append(("", "", "", "", f"sandbox: {pin.sandbox.summary()}"))
+            tables.show(_PIN_COLUMNS, rows)
         if seen:
             echo("first seen by `ztmcp run` (trust on first use, not in the lock):")
-            for first in seen:
-                digest = first.manifest.digest
-                echo(
-                    f"{safe(first.server):<20} {len(first.manifest.tools):>3} tools  {'tofu':<8} "
-                    f"{digest[:19]}…  since {_stamp(first.first_seen)}"
-                )
+            tables.show(
+                (*_PIN_COLUMNS[:-1], "SINCE"),
+                [
+                    (
+                        first.server,
+                        str(len(first.manifest.tools)),
+                        "tofu",
+                        f"{first.manifest.digest[:19]}…",
+                        _stamp(first.first_seen),
+                    )
+                    for first in seen
+                ],
+            )
 
     @app.command(
         "unpin",
@@ -644,7 +493,7 @@ def register(app: typer.Typer) -> None:
         except ZtmcpError as exc:
             _die(exc)
         if pin is not None:
-            for path in _companions(lock, pin):
+            for path in pins.companions(lock, pin):
                 path.unlink(missing_ok=True)
             echo(f"unpinned {name} from {lock.path}")
         if forgotten:
@@ -673,11 +522,14 @@ def register(app: typer.Typer) -> None:
         mode: ModeOpt = "auto",
         timeout: TimeoutOpt = 60.0,
         as_json: Annotated[
-            bool, typer.Option("--json", help="One JSON object (drift lines), for scripts.")
+            bool,
+            typer.Option("--json", help="One JSON object (drift lines and changes), for scripts."),
         ] = False,
     ) -> None:
         """Compare a server with its pin."""
         from ztmcp import lockfile as lockmod
+        from ztmcp.drift import drift
+        from ztmcp.drift import lines as drift_lines
         from ztmcp.state.observed import ObservedStore
 
         note: str | None = None
@@ -689,7 +541,7 @@ def register(app: typer.Typer) -> None:
             pin = lock.get(name)
             pinned: Manifest | None = None
             if pin is not None:
-                pinned = _pinned_manifest(lock, pin)
+                pinned = pins.stored_manifest(lock, pin)
             else:
                 seen = sorted(_first_seen(name), key=lambda f: f.updated)
                 if not seen:
@@ -700,10 +552,11 @@ def register(app: typer.Typer) -> None:
                 observed_only = observed_only or from_file is None  # no command is stored
             from ztmcp.sandbox import pinned as sandbox_pin  # egress beyond the pinned profile
 
-            egress = sandbox_pin.drift_lines(name, pin.sandbox)
+            refused = sandbox_pin.refused_egress(name) if pin.sandbox is not None else []
+            egress = drift(pin, None, egress=refused)  # drifts like a tool: docs/sandbox.md
             observed: Manifest | None = None
             if from_file is not None:
-                observed = _read_manifest(from_file)
+                observed = pins.read_manifest(from_file)
             elif not observed_only and (pin.url or pin.command) and not lockmod.is_approved(lock):
                 note = (
                     f"not starting {name} from {lock.path}: the lock is not approved "
@@ -734,12 +587,8 @@ def register(app: typer.Typer) -> None:
                     note = (note + "; " if note else "") + (
                         f"showing what ztmcp run observed ({when}, {record.seen}x{stale})"
                     )
-            lines = (
-                []
-                if observed is None
-                else drift_lines(pin, pinned, observed, kinds=kinds, server=kinds is None)
-            )
-            lines += egress  # the sandbox profile drifts like a tool: docs/sandbox.md
+            changes = drift(pin, observed, pinned=pinned, kinds=kinds, egress=refused)
+            lines = drift_lines(changes)
         except ZtmcpError as exc:
             _die(exc)
         if note:
@@ -754,6 +603,7 @@ def register(app: typer.Typer) -> None:
                 "current": None if kinds is not None or observed is None else observed.digest,
                 "drifted": bool(lines),
                 "changes": lines,
+                "detail": [change.to_json() for change in changes],
                 "note": note,
             }
             echo(json.dumps(doc, indent=2, ensure_ascii=True))

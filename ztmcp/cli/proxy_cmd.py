@@ -7,12 +7,8 @@ command runs, so the rest of the CLI starts fast.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,15 +17,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ztmcp.adapters import event_loop
 from ztmcp.cli.render import fail
 from ztmcp.errors import UsageError, ZtmcpError
-from ztmcp.runtime import ProxySettings, Upstream, build, parse_upstream
 
 if TYPE_CHECKING:
     from ztmcp.adapters.mitm import ZtmcpAddon
+    from ztmcp.runtime import Upstream
 
-__all__ = ["ProxyConfig", "Upstream", "build_addon", "parse_upstream", "register", "serve"]
+# asyncio, the runtime and mitmproxy load when the command runs: `ztmcp --help` and every
+# other command start without them.
+__all__ = ["ProxyConfig", "build_addon", "register", "serve"]
 
 LISTEN_HOST = "127.0.0.1"  # ztmcp listens on loopback only
 START_TIMEOUT = 30.0
@@ -73,6 +70,8 @@ class _StartupErrors(logging.Handler):
 def build_addon(config: ProxyConfig) -> tuple[ZtmcpAddon, Callable[[str], None]]:
     """The addon over the runtime's pipeline; and how to close it (conversations, then the
     pins and the audit log)."""
+    from ztmcp.runtime import ProxySettings, build
+
     runtime = build(
         config.upstream,
         policy_file=config.policy,
@@ -140,8 +139,18 @@ def _tcp_only(spec: str) -> None:
 
 async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None = None) -> int:
     """Run the proxy until SIGINT/SIGTERM (or ``stop``); returns the exit code."""
+    import asyncio
+    import contextlib
+    import gc
     import importlib
+    import signal
 
+    from ztmcp.compat.mitmproxy import lean_addons
+
+    if not os.environ.get("ZTMCP_MITM_NO_TUNING") and not os.environ.get(
+        "ZTMCP_MITM_DEFAULT_ADDONS"
+    ):
+        lean_addons()  # before anything imports mitmproxy.addons: its six addons only
     from mitmproxy import exceptions, options
     from mitmproxy.master import Master
 
@@ -194,6 +203,9 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
                 tcp_timeout=config.timeout,
                 ssl_insecure=False,  # upstream TLS is verified
                 http3=False,
+                # Connect upstream only for a request that passed the checks: with "eager", a
+                # down upstream closed each client connection before a word was said.
+                connection_strategy="lazy",
             )
         except exceptions.OptionsError as exc:
             raise UsageError(f"cannot configure the proxy: {exc}") from None
@@ -237,6 +249,7 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
         _say(f"proxying {local} -> {config.upstream.shown}")
         if on_ready is not None:
             on_ready(local)
+        _warm_up_in_background()  # listening already: the first call need not compile them
 
         await asyncio.wait({run, stopper}, return_when="FIRST_COMPLETED")
         stopper.cancel()
@@ -256,6 +269,24 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
             loop.remove_signal_handler(sig)
         mitm_logger.removeHandler(errors)
         close(reason)
+
+
+def _warm_up_in_background() -> None:
+    """Compile the detectors and import jsonschema off the event loop, once the proxy listens.
+    A message that needs them first waits for the import (``detectors._Lazy``), never skips."""
+    import importlib
+    import threading
+
+    def warm() -> None:
+        try:
+            from ztmcp.detectors import warm_up
+
+            warm_up()
+            importlib.import_module("jsonschema")  # the schema check's first use
+        except Exception:  # a failure here resurfaces, with its error, at first use
+            pass
+
+    threading.Thread(target=warm, name="ztmcp-warm-up", daemon=True).start()
 
 
 def register(app: typer.Typer) -> None:
@@ -320,6 +351,11 @@ def register(app: typer.Typer) -> None:
             ),
         ] = 300,
     ) -> None:
+        import asyncio
+
+        from ztmcp.adapters import event_loop
+        from ztmcp.runtime import parse_upstream
+
         try:
             config = ProxyConfig(
                 parse_upstream(url),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
+from ztmcp.cli import tables
 from ztmcp.cli.render import fail
 from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import ZtmcpError
@@ -77,36 +78,48 @@ def _calls(n: int) -> str:
     return f"{n} call{'' if n == 1 else 's'}"
 
 
-def render_table(report: Report) -> list[str]:
-    table = [
-        ("SERVER", "TOOL", "UNDER GRANTS", "STANDING", "REDUCTION", "ALLOWED", "HELD", "DENIED")
-    ]
-    for t in report.tools:
-        table.append(
-            (
-                t.server,
-                t.tool,
-                format_seconds(t.granted_seconds),
-                format_seconds(t.standing_seconds),
-                _reduction_cell(t),
-                str(t.allowed),
-                str(t.held),
-                _denied_cell(t),
-            )
+COLUMNS: Final = (
+    "SERVER",
+    "TOOL",
+    tables.Column("UNDER GRANTS", right=True),
+    tables.Column("STANDING", right=True),
+    "REDUCTION",
+    tables.Column("ALLOWED", right=True),
+    tables.Column("HELD", right=True),
+    "DENIED",
+)
+
+
+def table_rows(report: Report) -> list[tuple[str, ...]]:
+    return [
+        (
+            t.server,
+            t.tool,
+            format_seconds(t.granted_seconds),
+            format_seconds(t.standing_seconds),
+            _reduction_cell(t),
+            str(t.allowed),
+            str(t.held),
+            _denied_cell(t),
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in table
+        for t in report.tools
     ]
+
+
+def render_table(report: Report) -> list[str]:
+    """The table as plain lines, then the totals."""
+    return tables.lines(COLUMNS, table_rows(report)) + total_lines(report)
+
+
+def total_lines(report: Report) -> list[str]:
     count = len(report.tools)
-    lines.append(
+    lines = [
         f"total: {count} tool{'' if count == 1 else 's'} callable for "
         f"{format_seconds(report.callable_seconds)} in all, against "
         f"{format_seconds(report.standing_seconds)} under standing access "
         f"({report.reduction:.1f}% less exposure); "
         f"{_calls(report.allowed)} allowed, {report.denied} denied"
-    )
+    ]
     lines += [line for line in (_grants_line(report), _holds_line(report)) if line is not None]
     return lines
 
@@ -152,8 +165,10 @@ def report(
     echo(f"exposure over the last {since} ({window}){scope}")
     if not result.tools:
         echo("no tool calls or grants in this window")
-    for line in render_table(result) if result.tools else []:
-        echo(line)
+    else:
+        tables.show(COLUMNS, table_rows(result))
+        for line in total_lines(result):
+            echo(line)
     for line in egress.lines():
         echo(line)
 

@@ -140,14 +140,22 @@ def _relay(
     except BaseException:
         kill_server(child)
         raise
-    from ztmcp.cli.hints import say_waiting
+    from ztmcp.cli.hints import NotMcpWatch, say_waiting
 
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
     # Warm the detectors up once the first answers went out: before that, the work would only
     # compete with the first messages (which need little of it) for the interpreter lock.
     try:
+        # A server that echoes or is no MCP server is told apart from one using a method
+        # the policy does not allow: said once on stderr (the denial itself says so too).
+        watch = NotMcpWatch(command, sys.stderr)
         result = StdioRelay(
-            session, command, grace=ns.grace, child=child, when_idle=_warm_up_in_background
+            session,
+            command,
+            grace=ns.grace,
+            child=child,
+            watch=watch,
+            when_idle=_warm_up_in_background,
         ).run()
     except BaseException:
         session.close("ztmcp run failed while relaying")

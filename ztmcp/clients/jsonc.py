@@ -63,7 +63,10 @@ def _no_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_no_constant)
 
 
-class _Reader:
+class Cursor:
+    """A position in a config file's text and the one error it reports (the JSONC reader's
+    and the TOML scanner's)."""
+
     def __init__(self, text: str, where: str) -> None:
         self.text = text
         self.where = where
@@ -76,6 +79,8 @@ class _Reader:
             hint="fix the file by hand (ztmcp edits only files it can read exactly)",
         )
 
+
+class _Reader(Cursor):
     def skip(self) -> None:
         text = self.text
         while self.pos < len(text):

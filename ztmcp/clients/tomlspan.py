@@ -15,7 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from ztmcp.clients.jsonc import ConfigError
+from ztmcp.clients.jsonc import ConfigError, Cursor
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ Tt]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?")
@@ -34,19 +34,7 @@ class Assignment:
     items: tuple[tuple[int, int], ...] = ()  # spans of the items when the value is an array
 
 
-class _Scanner:
-    def __init__(self, text: str, where: str) -> None:
-        self.text = text
-        self.where = where
-        self.pos = 0
-
-    def fail(self, problem: str) -> ConfigError:
-        line = self.text.count("\n", 0, self.pos) + 1
-        return ConfigError(
-            f"{self.where}: line {line}: {problem}",
-            hint="fix the file by hand (ztmcp edits only files it can read exactly)",
-        )
-
+class _Scanner(Cursor):
     def spaces(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos] in " \t":
             self.pos += 1

@@ -25,6 +25,7 @@ from ztmcp.clients import formats
 from ztmcp.clients.formats import Change, Server
 from ztmcp.clients.jsonc import ConfigError
 from ztmcp.clients.rules import Client
+from ztmcp.shebang import interpreter
 from ztmcp.state import paths
 
 
@@ -103,27 +104,12 @@ def _resolve(command: str, which: Callable[[str], str | None]) -> str | None:
 LAUNCHER_PATH = "/usr/bin:/bin"  # what a client started from a desktop launcher may get
 
 
-def interpreter(path: str) -> str | None:
-    """The program a ``#!/usr/bin/env NAME`` script asks ``PATH`` for, else None."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(256)
-    except OSError:
-        return None
-    if not head.startswith(b"#!"):
-        return None
-    words = head[2:].split(b"\n", 1)[0].decode(errors="replace").split()
-    if len(words) < 2 or os.path.basename(words[0]) != "env" or words[-1].startswith("-"):
-        return None
-    return words[-1]
-
-
 def launcher_note(resolved: str, which: Callable[[str, str], str | None]) -> str:
     """What a launcher-started client will miss: the interpreter of a ``#!/usr/bin/env``
     script that is on this shell's PATH but not on ``LAUNCHER_PATH`` (nvm, Homebrew)."""
     name = interpreter(resolved)
-    if name is None or which(name, LAUNCHER_PATH) is not None:
-        return ""
+    if name is None or "/" in name or which(name, LAUNCHER_PATH) is not None:
+        return ""  # not a script, or one that names its interpreter by path, not PATH
     here = which(name, os.environ.get("PATH", ""))
     where = f'"{os.path.dirname(here)}:{LAUNCHER_PATH}"' if here else "its directory"
     return (

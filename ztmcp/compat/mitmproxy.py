@@ -31,13 +31,25 @@ is paid on every call, twice over (client side and upstream side).
 - ``cached_hook_args``: ``Hook.args()`` calls ``dataclasses.fields`` on each of the ~17 hook
   events a call; the field names are read once per hook class instead.
 
+``lean_addons`` (start-up, not per call): ``mitmproxy.addons`` without its ``__init__``, which
+imports all 31 default addons where ``ztmcp proxy`` uses six; ``default_addons()`` still works,
+loading them all when read.
+
+One more change is not neutral, on purpose: ``error_answers`` lets the addon answer a flow
+that failed before any response went out (the upstream is down) with a JSON-RPC error, where
+mitmproxy sends an HTML page that no MCP client can read (``adapters/http_rules.py``). The
+addon holds it while it runs, under ``ztmcp proxy`` and in a user's mitmdump alike; it changes
+nothing for a flow the addon did not register an answer for.
+
 Two earlier changes were removed because they changed what mitmproxy does (docs/proxy.md):
 a per-hook dispatch table (after an addon raised, it did not run the handlers mitmproxy runs
 in the same way), and skipping mitmproxy's debug-only type check of ``Request``/``Response``
 fields (a mistyped field then passed where mitmproxy raises ``TypeError``).
 
 The internals touched (not API): ``mitmproxy.proxy.server.ConnectionIO``,
-``mitmproxy.optmanager._Option``, ``mitmproxy.http.Headers``, ``mitmproxy.hooks.Hook``.
+``mitmproxy.optmanager._Option``, ``mitmproxy.http.Headers``, ``mitmproxy.hooks.Hook``,
+``mitmproxy.proxy.layers.http.Http1Server.send``, the ``mitmproxy.addons`` package's
+``__init__``.
 """
 
 from __future__ import annotations
@@ -45,6 +57,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -301,3 +315,122 @@ def cached_hook_args() -> Iterator[bool]:
         yield True
     finally:
         hook.args = original
+
+
+# The answer a client gets, per request, should its flow end in an error before any response
+# went out (``error_answers``). Keyed weakly: an answer that is never sent goes with its request.
+_ERROR_ANSWERS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def answer_error_with(request: Any, response: Any) -> None:
+    """Should the flow of ``request`` (a ``mitmproxy.http.Request``) end in an error before any
+    response went out, its client gets ``response`` (a ``mitmproxy.http.Response``) instead of
+    mitmproxy's HTML error page, inside ``error_answers``; outside it (or on an untested
+    mitmproxy) the page goes out as before. Call it from an addon's ``error`` hook."""
+    _ERROR_ANSWERS[request] = response
+
+
+class _Installed:
+    """The one ``Http1Server.send`` wrapper and how many ``error_answers`` blocks use it (several
+    proxies in one process, each addon from its ``running`` to its ``done``)."""
+
+    lock = threading.Lock()
+    users = 0
+    original: Any = None
+
+
+@contextlib.contextmanager
+def error_answers() -> Iterator[bool]:
+    """While inside, an HTTP/1 client whose flow failed before any response went out gets the
+    answer registered with ``answer_error_with`` (status, headers, body, and ``Connection:
+    close``) where mitmproxy sends its HTML error page; then the connection is closed, as
+    mitmproxy does. Without a registered answer, mitmproxy's own page. (HTTP/2 clients keep
+    mitmproxy's page: ``ztmcp proxy`` listens for plain HTTP, and h2c is disabled.) Blocks may
+    nest and overlap: the wrapper is installed by the first and removed by the last."""
+    if _skipped("error answers"):
+        yield False
+        return
+    from mitmproxy.connection import ConnectionState
+    from mitmproxy.net.http import http1 as http1_module
+    from mitmproxy.proxy import commands
+    from mitmproxy.proxy.layers import http as layers
+
+    http1: Any = http1_module  # its assemble functions are untyped
+    server: Any = getattr(layers, "Http1Server", None)
+    protocol_error: Any = getattr(layers, "ResponseProtocolError", None)
+    with _Installed.lock:
+        if _Installed.users == 0:
+            original = getattr(server, "__dict__", {}).get("send")
+            if original is None or protocol_error is None:
+                logger.debug("mitmproxy's Http1Server changed: error answers left as they are")
+                original = None
+            else:
+
+                def send(self: Any, event: Any) -> Iterator[Any]:
+                    if isinstance(event, protocol_error) and self.response is None and self.request:
+                        answer = _ERROR_ANSWERS.pop(self.request, None)
+                        writable = self.conn.state & ConnectionState.CAN_WRITE
+                        status = event.code.http_status_code()
+                        if answer is not None and writable and status is not None:
+                            answer.headers["connection"] = "close"
+                            yield commands.SendData(self.conn, http1.assemble_response(answer))
+                            yield commands.CloseConnection(self.conn)
+                            return
+                    yield from original(self, event)
+
+                server.send = send
+                _Installed.original = original
+        active = _Installed.original is not None
+        if active:
+            _Installed.users += 1
+    if not active:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        with _Installed.lock:
+            _Installed.users -= 1
+            if _Installed.users == 0:
+                server.send = _Installed.original
+                _Installed.original = None
+
+
+def lean_addons() -> bool:
+    """Make ``mitmproxy.addons`` a package whose addons import one by one, when asked for.
+
+    Its ``__init__`` imports all 31 default addons (the onboarding app with flask and jinja2,
+    proxy auth with ldap3, the flow filter language, …) for ``default_addons()``, and
+    ``mitmproxy.master`` imports the package (for ``termlog``): a third of what ``ztmcp proxy``
+    imports before it listens, for six addons it uses. Here the package is created from its own
+    spec without running ``__init__``; ``from mitmproxy.addons import core`` imports just that
+    module, as before; reading ``default_addons`` runs the real ``__init__`` then (every addon,
+    as unpatched). True when applied: only on a tested mitmproxy, and only before anything
+    imported the package (else there is nothing left to save). Not undone: modules stay.
+    """
+    import sys
+
+    if "mitmproxy.addons" in sys.modules or _skipped("addons package"):
+        return False
+    import importlib.util
+
+    spec = importlib.util.find_spec("mitmproxy.addons")
+    if spec is None or spec.loader is None or not spec.submodule_search_locations:
+        logger.debug("mitmproxy.addons is not a package here: imported as it is")
+        return False
+    package: Any = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def on_demand(name: str) -> Any:
+        if name != "default_addons":  # a submodule: the import system loads it
+            raise AttributeError(name)
+        del package.__getattr__
+        loader.exec_module(package)  # the real __init__, every addon
+        return package.default_addons
+
+    package.__getattr__ = on_demand
+    sys.modules["mitmproxy.addons"] = package
+    import mitmproxy
+
+    mitmproxy.addons = package  # what importing the package would set
+    return True

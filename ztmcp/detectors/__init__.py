@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
+from ztmcp.detectors import offtopic
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
 from ztmcp.detectors.mcp import MAX_CHARS, MAX_DEPTH, MAX_STRINGS, ScanLimit, Text, walk
 from ztmcp.severity import Severity
@@ -273,6 +274,7 @@ def scan_content(text: str) -> list[Finding]:
     findings = unicode.scan(text, unicode.CONTENT, blobs)
     revealed = unicode.reveal(text)
     findings.extend(instructions.scan(revealed, instructions.CONTENT))
+    findings.extend(offtopic.scan(revealed))
     for start, end, decoded in blobs:
         for f in instructions.scan(decoded, instructions.CONTENT):
             findings.append(Finding(f.rule, f.severity, start, end, f.message + " (encoded)"))

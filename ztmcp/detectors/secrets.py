@@ -146,6 +146,21 @@ _KEYWORDS: Final = LazyPattern(
     r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
     r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
 )
+# A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
+# suffix with a credential word, an assignment, the value. Searched near credential words only.
+# Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
+# name's first letter; the left boundary is checked by hand, the value read from the text.
+_PROVIDER_KEY: Final = LazyPattern(
+    r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
+    r"[a-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
+    r"([^\s\"'`,;)}\]<>]{10,300})"
+)
+_CREDENTIAL_PART: Final = LazyPattern(
+    r"(?i)key|secret|token|passw|pwd|auth|credential|login|bearer"
+)
+_PROVIDER_NAMES: Final = tuple(
+    (rule_id, name, LazyPattern("(?i)" + word)) for rule_id, name, word in data.KEY_PROVIDERS
+)
 _MAX_FINDINGS: Final = 200
 _AUTH_GATES: Final = (
     "authorization",
@@ -172,11 +187,17 @@ def _near(
     """Non-overlapping matches of ``rx`` that start within ``back`` characters before one of
     ``words`` in ``low`` and end within ``ahead`` after it: a case-insensitive regex without a
     literal prefix would otherwise be tried at every offset of a long text."""
+    return _in_windows(rx, text, _windows(low, words, back, ahead))
+
+
+def _windows(low: str, words: tuple[str, ...], back: int, ahead: int) -> list[tuple[int, int]]:
+    """The merged spans from ``back`` before to ``ahead`` after each of ``words`` in ``low``."""
     spans: list[tuple[int, int]] = []
+    n = len(low)
     for stem in words:
         pos = low.find(stem)
         while pos >= 0:
-            spans.append((max(0, pos - back), min(len(text), pos + ahead)))
+            spans.append((max(0, pos - back), min(n, pos + ahead)))
             pos = low.find(stem, pos + 1)
     if not spans:
         return []
@@ -190,9 +211,14 @@ def _near(
             merged.append((lo, hi))
             lo, hi = s, e
     merged.append((lo, hi))
+    return merged
+
+
+def _in_windows(rx: Pattern, text: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
+    """Non-overlapping matches of ``rx`` inside ``windows`` (``_windows``)."""
     out: list[re.Match[str]] = []
     end = -1
-    for lo, hi in merged:
+    for lo, hi in windows:
         for m in rx.finditer(text, lo, hi):
             if m.start() >= end:
                 out.append(m)
@@ -222,6 +248,7 @@ _CANDIDATE_CHARS: Final = (
 )
 _CANDIDATE: Final = LazyPattern("[" + re.escape(_CANDIDATE_CHARS) + "]{16,}")
 _CANDIDATE_CLASS: Final = runs.table(_CANDIDATE_CHARS)
+_ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _WORD_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 # Digits, '-' and ' ' for the card and SSN shapes on ASCII text (``\d`` is wider elsewhere).
 _DIGIT_CLASS: Final = bytes(
@@ -298,6 +325,21 @@ def _reads_as_words(token: str) -> bool:
     return all(_PRONOUNCEABLE.match(w) for w in _WORD_PARTS.findall(token))
 
 
+_IDENTIFIER_BODY: Final = LazyPattern(r"(?:[A-Za-z0-9]{1,12}[_.-])?([A-Za-z]{12,})\d{0,4}")
+
+
+def _is_identifier(token: str) -> bool:
+    """A match that is a name in code, not a key: after an optional prefix, three or more
+    CamelCase/ALL-CAPS words that each have a vowel and no letter three times in a row, then
+    at most four digits ("ctr_ControllerNameForTheQueue2"). A random key of that length has
+    digits inside and parts without vowels (all but ~1e-5 of them)."""
+    m = _IDENTIFIER_BODY.fullmatch(token)
+    if m is None:
+        return False
+    parts = _WORD_PARTS.findall(m.group(1))
+    return len(parts) >= 3 and all(_PRONOUNCEABLE.match(w) for w in parts)
+
+
 _SHAPES: Final = tuple(_shape(rule) for rule in data.RULES)
 # (rule id, provider, regex, severity) per shape: the public view of the table.
 PROVIDERS: Final = tuple((s.rule, s.name, s.pattern, s.severity) for s in _SHAPES)
@@ -307,13 +349,45 @@ PROVIDERS: Final = tuple((s.rule, s.name, s.pattern, s.severity) for s in _SHAPE
 _GATED_IDX: Final = tuple(
     i for i, shape in enumerate(_SHAPES) if shape.gate is not None or shape.left == "ds"
 )
-_GATED_SET: Final = frozenset(_GATED_IDX)
-_ALL_IDX: Final = tuple(range(len(_SHAPES)))
+# The whole-text shapes by context word (detect-secrets' shapes, which have none, always):
+# a text is searched only for the shapes whose word it contains.
+_BY_GATE: Final[tuple[tuple[str, frozenset[int]], ...]] = tuple(
+    (gate, frozenset(i for i in _GATED_IDX if _SHAPES[i].gate == gate))
+    for gate in dict.fromkeys(g for g in (_SHAPES[i].gate for i in _GATED_IDX) if g)
+)
+_NO_GATE: Final = frozenset(i for i in _GATED_IDX if _SHAPES[i].gate is None)
+
+
+def _gated_here(low: str, on: Callable[[str], bool], known: bool) -> frozenset[int]:
+    """Indexes of the whole-text shapes to search in a text whose lower case is ``low``
+    (``known``: ``on`` already says which context words occur)."""
+    if known:
+        hit = [indexes for gate, indexes in _BY_GATE if on(gate)]
+    elif len(low) < _GATE_SET_MIN:
+        hit = [indexes for gate, indexes in _BY_GATE if gate in low]
+    else:  # one automaton pass instead of a search per word
+        rset = _context_set()
+        view = multi.ascii_view(low) if rset.available else None
+        found = None if view is None else rset.matching(view)
+        hit = [
+            indexes
+            for k, (gate, indexes) in enumerate(_BY_GATE)
+            if (k in found if found is not None else gate in low)
+        ]
+    return _NO_GATE.union(*hit) if hit else _NO_GATE
+
+
+_GATE_SET_MIN: Final = 512
+
+
+@cache
+def _context_set() -> multi.RegexSet:
+    return multi.RegexSet([re.escape(gate) for gate, _indexes in _BY_GATE])
 
 
 # One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
 # others are not searched (``multi``: a looser automaton, never a verdict). The runs are ASCII.
-_SET_MIN: Final = 4096
+_SET_MIN: Final = 1024
 _UNGATED: Final = tuple(
     i for i, shape in enumerate(_SHAPES) if shape.gate is None and shape.left != "ds"
 )
@@ -381,6 +455,7 @@ def compile_sets() -> None:
     """Build the automata now (``warm_up``) rather than on the first long text."""
     _shape_set()
     _text_gate_set()
+    _context_set()
     _card_search()
     _probe(_QUOTED_PROBE)
     _probe(_SPACED_PROBE)
@@ -584,12 +659,14 @@ def _scan_plain(text: str) -> list[Finding]:
         for m in _PRIVATE_KEY.finditer(text):
             add("secret.private_key", C, m.start(), m.end(), "a private key block")
     present = _shapes_present(cand)
-    # In provider order (an earlier provider's span wins an overlap): all of them, the
-    # whole-text ones only when there are no candidate runs, or those the RE2 set saw.
-    order = (
-        (_ALL_IDX if cand else _GATED_IDX)
+    # In provider order (an earlier provider's span wins an overlap): the whole-text ones whose
+    # context word occurs, and the others all, none when there are no candidate runs, or
+    # those the RE2 set saw.
+    gated = _gated_here(low_head, on, gates is not _ALL_TEXT_GATES)
+    order = sorted(
+        gated.union(_UNGATED if cand else ())
         if present is None
-        else sorted(_GATED_SET.union([_UNGATED[k] for k in present if k < _IBAN_AT]))
+        else gated.union([_UNGATED[k] for k in present if k < _IBAN_AT])
     )
     for index in order:
         rule, name, severity, _rx, fast, left, gate, literal, min_entropy = _SHAPES[index]
@@ -612,7 +689,11 @@ def _scan_plain(text: str) -> list[Finding]:
                 (m.group(1), back(m.start(1)), back(m.start(1)) + len(m.group(1))) for m in found
             ]
         for value, start, end in matches:
-            if is_placeholder(value) or shannon_entropy(value) < min_entropy:
+            if (
+                is_placeholder(value)
+                or shannon_entropy(value) < min_entropy
+                or _is_identifier(value)
+            ):
                 continue
             add(rule, severity, start, end, f"a {name} credential")
     if (
@@ -662,7 +743,35 @@ def _scan_plain(text: str) -> list[Finding]:
             if not _strong(password) and len(password) < 8:
                 continue
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
-    for m in _keyword_matches(text, low_head) if on("keyword") else ():
+    near_keys = (
+        _windows(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    )
+    for m in _in_windows(_PROVIDER_KEY, low_head, near_keys):
+        if m.start() and low_head[m.start() - 1] in _ALNUM:
+            continue
+        key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
+        if (
+            not _CREDENTIAL_PART.search(key)
+            or _NOT_SECRET_SUFFIX.search(key)
+            or _PUBLIC.search(key)
+            or is_placeholder(value)
+            or "://" in value
+            or _MIXED_CASE_HEX.match(value)
+            or _KEYWORDS.search(value)
+            or _is_identifier(value)
+        ):
+            continue
+        if not _UUID.match(value) and (
+            not _strong(value)
+            or (
+                re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value)
+                and shannon_entropy(value) < 3.5
+            )
+        ):
+            continue
+        rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
+        add(rule_id, H, m.start(2), m.end(2), f"a {name} credential in a key named for it")
+    for m in _in_windows(_KEYWORD, text, near_keys):
         key, value = m.group(1), m.group(2)
         if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
             continue

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,14 +65,8 @@ def load_cursor(path: Path) -> Cursor:
 
 def save_cursor(path: Path, cursor: Cursor) -> None:
     paths.private_dir(path.parent)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        paths.write_all(fd, json.dumps({"file": cursor.file, "offset": cursor.offset}).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    data = json.dumps({"file": cursor.file, "offset": cursor.offset}).encode()
+    paths.write_atomic(path, data, mode=0o600, follow_links=False)
 
 
 def _value(value: Any) -> Any:

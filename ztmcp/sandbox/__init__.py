@@ -6,7 +6,9 @@
   (pure over the host facts it reads once), and the probe that refuses to start without
   user namespaces;
 - ``egress``: the gate, mitmproxy in regular-proxy mode on a thread, reached over a Unix socket;
-- ``bridge``: the in-sandbox relay from 127.0.0.1:3128 to that socket (standard library only);
+- ``bridge``: the in-sandbox launcher: the relay from 127.0.0.1:3128 to that socket, and the
+  seccomp filter it installs before ``exec``ing the server (standard library only);
+- ``netaudit``: that filter and ztmcp's supervisor: direct sockets refused and audited;
 - ``launch``: what ``ztmcp run --sandbox`` calls.
 
 See docs/sandbox.md for what is and is not contained.

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from ztmcp import shebang
 from ztmcp.errors import UsageError
 from ztmcp.sandbox.profile import Profile
 
@@ -38,6 +39,8 @@ RUN_DIR: Final = "/run/ztmcp"
 EGRESS_SOCKET: Final = f"{RUN_DIR}/egress.sock"
 BRIDGE_SCRIPT: Final = f"{RUN_DIR}/bridge.py"
 CA_BUNDLE: Final = f"{RUN_DIR}/ca-bundle.pem"
+AUDIT_SOCKET: Final = f"{RUN_DIR}/netaudit.sock"
+AUDIT_FILTER: Final = f"{RUN_DIR}/netfilter.bpf"
 
 SYSTEM_DIRS: Final = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 PRIVATE_DIRS: Final = ("/tmp", "/var/tmp", "/run")
@@ -79,6 +82,16 @@ LAUNCHER_CACHES: Final[Mapping[str, tuple[str, ...]]] = {
     "uvx": ("~/.cache/uv", "~/.local/share/uv"),
     "uv": ("~/.cache/uv", "~/.local/share/uv"),
     "pipx": ("~/.local/pipx", "~/.local/share/pipx"),
+}
+
+# Launchers in the sandbox never reach their registry (it is not allowed egress): they run from
+# their caches, offline. A variable the profile passes through (``env``) wins over these.
+LAUNCHER_OFFLINE: Final[Mapping[str, Mapping[str, str]]] = {
+    "npx": {"npm_config_offline": "true", "npm_config_update_notifier": "false"},
+    "npm": {"npm_config_offline": "true", "npm_config_update_notifier": "false"},
+    "uvx": {"UV_OFFLINE": "1"},
+    "uv": {"UV_OFFLINE": "1"},
+    "pipx": {"PIP_NO_INDEX": "1"},
 }
 
 ENV_ALLOW: Final = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "USER", "LOGNAME", "HOME")
@@ -141,6 +154,11 @@ def bwrap_path() -> Path:
 class Mount:
     path: str  # absolute, inside and outside (the same)
     writable: bool
+    overlay: bool = False  # a launcher cache: read-only below, writes to a private tmpfs
+
+    @property
+    def mode(self) -> str:
+        return "overlay" if self.overlay else "rw" if self.writable else "ro"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,22 +227,6 @@ def _check_grant(path: str, writable: bool, never: tuple[str, ...], what: str) -
             )
 
 
-def _shebang(path: str) -> str | None:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(256)
-    except OSError:
-        return None
-    if not head.startswith(b"#!"):
-        return None
-    words = head[2:].split(b"\n", 1)[0].decode(errors="replace").split()
-    if not words:
-        return None
-    if os.path.basename(words[0]) == "env" and len(words) > 1:
-        return words[-1] if not words[-1].startswith("-") else None
-    return words[0]
-
-
 def _venv_root(path: str) -> str | None:
     for parent in PurePosixPath(path).parents:
         if (Path(parent) / "pyvenv.cfg").is_file():
@@ -286,15 +288,12 @@ def needs(command: list[str], host: Host) -> list[str]:
             if modules:
                 out.append(modules)
         out += [real] if not _system(real) else []
-        interpreter = _shebang(real)
+        interpreter = shebang.interpreter(real)
         if interpreter:
             found = _which(interpreter, host)
             if found:
                 todo.append(found)
-    for cache in LAUNCHER_CACHES.get(os.path.basename(command[0]), ()):
-        expanded = _expand(cache, host)
-        if os.path.isdir(expanded):
-            out.append(os.path.realpath(expanded))
+    out += launcher_caches(command, host)
     for arg in command[1:]:
         candidate = _expand(arg, host)
         if not os.path.isabs(candidate):
@@ -303,6 +302,16 @@ def needs(command: list[str], host: Host) -> list[str]:
             out.append(os.path.realpath(candidate))
     kept = [p for p in dict.fromkeys(out) if not _system(p)]
     return [p for p in kept if not any(q != p and within(p, q) for q in kept)]
+
+
+def launcher_caches(command: list[str], host: Host) -> list[str]:
+    """The caches the command's launcher (``npx``, ``uvx``, …) runs the server from."""
+    out = []
+    for cache in LAUNCHER_CACHES.get(os.path.basename(command[0]), ()):
+        expanded = _expand(cache, host)
+        if os.path.isdir(expanded):
+            out.append(os.path.realpath(expanded))
+    return out
 
 
 def sandbox_env(
@@ -333,12 +342,17 @@ def plan(
     egress_socket: Path | None,
     secret: Callable[[str], str],
     ca_bundle: Path | None = None,
+    audit: tuple[Path, Path, int] | None = None,
 ) -> Plan:
     """The bwrap command line for ``command`` under ``profile``. Raises ``UsageError`` when the
-    profile asks for something a sandbox never grants."""
+    profile asks for something a sandbox never grants. ``audit``: the seccomp filter file, the
+    Unix socket and the ``seccomp`` syscall number of ``netaudit.NetAudit`` (needs the gate)."""
     if not command:
         raise UsageError("no server command given", hint="ztmcp run --sandbox -- CMD ARGS…")
     never = never_paths(host)
+    # npm and uv write into their caches even offline (locks, indexes, logs): each cache is
+    # an overlay whose writes land in a private tmpfs; the host's cache never changes.
+    caches = set(launcher_caches(command, host))
     mounts: dict[str, bool] = {}
     for path in needs(command, host):
         if any(within(path, s) for s in never):
@@ -376,7 +390,10 @@ def plan(
         argv += ["--tmpfs", directory]
     argv += ["--tmpfs", str(host.home)]
     for path, writable in ordered:
-        argv += ["--bind" if writable else "--ro-bind", path, path]
+        if path in caches and not writable:
+            argv += ["--overlay-src", path, "--tmp-overlay", path]
+        else:
+            argv += ["--bind" if writable else "--ro-bind", path, path]
     # Mask every never-reachable path that a mount above exposes.
     exposed = [*SYSTEM_DIRS, *mounts]
     masked: list[str] = []
@@ -399,12 +416,21 @@ def plan(
     if egress_socket is not None:
         bridge = str(Path(__file__).with_name("bridge.py"))
         argv += ["--ro-bind", str(egress_socket), EGRESS_SOCKET, "--ro-bind", bridge, BRIDGE_SCRIPT]
-        argv += ["--", str(host.python), "-I", "-S", BRIDGE_SCRIPT]
-        argv += [str(PROXY_PORT), EGRESS_SOCKET, "--"]
+        if audit is not None:
+            argv += ["--ro-bind", str(audit[0]), AUDIT_FILTER, "--ro-bind", str(audit[1])]
+            argv += [AUDIT_SOCKET]
+        argv += ["--", str(host.python), "-I", "-S", BRIDGE_SCRIPT, str(PROXY_PORT), EGRESS_SOCKET]
+        if audit is not None:
+            argv += ["--audit", AUDIT_FILTER, AUDIT_SOCKET, str(audit[2])]
+        argv += ["--"]
     else:
+        if audit is not None:
+            raise UsageError("the socket audit runs in the egress bridge: it needs the gate")
         argv += ["--"]
     argv += command
     env = sandbox_env(profile, host, secret, proxy=egress_socket is not None)
+    for key, value in LAUNCHER_OFFLINE.get(os.path.basename(command[0]), {}).items():
+        env.setdefault(key, value)
     if ca_bundle is not None:
         from ztmcp.sandbox.ca import BUNDLE_ENV
 
@@ -412,7 +438,7 @@ def plan(
     return Plan(
         argv=tuple(argv),
         env=env,
-        mounts=tuple(Mount(p, w) for p, w in ordered),
+        mounts=tuple(Mount(p, w, overlay=p in caches and not w) for p, w in ordered),
         masked=tuple(masked),
     )
 

@@ -142,8 +142,9 @@ def start(
     grants; ``pinned``: the lock's profile, whose refusals the gate records as drift.
     """
     from ztmcp.credentials import SecretStore
-    from ztmcp.sandbox.bwrap import Host, plan, probe
+    from ztmcp.sandbox.bwrap import PROXY_PORT, Host, plan, probe
     from ztmcp.sandbox.egress import EgressGate
+    from ztmcp.sandbox.netaudit import NetAudit
     from ztmcp.state import paths
     from ztmcp.state.audit import AuditLog
 
@@ -163,8 +164,12 @@ def start(
     log = AuditLog.create(paths.audit_dir(), name)
     intercept = _intercept(profile, upstream_ca)
     gate = EgressGate(name, profile, log.post, observe, intercept=intercept)
+    netaudit: NetAudit | None = None
     try:
         socket_path = gate.start()
+        # Direct sockets (TCP, UDP, DNS) refused in the namespace are audited by seccomp too.
+        netaudit = NetAudit(name, log.post, socket_path.parent, proxy_port=PROXY_PORT)
+        netaudit.start()
         bundle = None
         if intercept is not None:  # system CAs + the ztmcp CA, beside the gate's socket
             from ztmcp.sandbox.ca import at, write_bundle
@@ -172,7 +177,13 @@ def start(
             bundle = write_bundle(at(intercept.confdir), socket_path.with_name("ca-bundle.pem"))
         # Planned once the gate is up (its socket is mounted); secrets are read here, once.
         sandbox = plan(
-            profile, command, host, egress_socket=socket_path, secret=secret, ca_bundle=bundle
+            profile,
+            command,
+            host,
+            egress_socket=socket_path,
+            secret=secret,
+            ca_bundle=bundle,
+            audit=(netaudit.filter_path, netaudit.socket_path, netaudit.seccomp_nr),
         )
         log.post(
             {
@@ -180,22 +191,27 @@ def start(
                 "server": name,
                 "server.argv_sha256": hashlib.sha256("\0".join(command).encode()).hexdigest(),
                 "process.pid": os.getpid(),
-                "sandbox.mounts": [[m.path, "rw" if m.writable else "ro"] for m in sandbox.mounts],
+                "sandbox.mounts": [[m.path, m.mode] for m in sandbox.mounts],
                 "sandbox.masked": list(sandbox.masked),
                 "sandbox.allow_net": sorted({r.spec for r in profile.allow_net}),
                 "sandbox.env": sorted(sandbox.env),  # names only, never values
                 "sandbox.learn": learn,
                 "sandbox.pinned": pinned.digest if pinned is not None else None,
                 "sandbox.intercept_tls": intercept is not None,
+                "sandbox.socket_audit": "seccomp",
             }
         )
     except BaseException:
+        if netaudit is not None:
+            netaudit.close()
         gate.close()
         observations.close()
         log.close(server=name, reason="sandbox failed to start")
         raise
 
     def close(reason: str) -> None:
+        assert netaudit is not None
+        netaudit.close()
         gate.close()
         observations.close()
         log.close(server=name, reason=reason)

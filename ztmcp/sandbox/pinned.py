@@ -26,10 +26,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.errors import UsageError
 from ztmcp.sandbox.profile import Profile, parse_net
+
+if TYPE_CHECKING:
+    from ztmcp.drift import Egress
 
 KEYS: Final = ("allow_net", "allow_read", "allow_write")
 _DIGEST: Final = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -164,24 +167,15 @@ def forget(server: str) -> None:
         store.forget(server)
 
 
-def drift_lines(server: str, pinned: PinnedProfile | None) -> list[str]:
-    """One line per destination a sandboxed start of ``server`` tried beyond its pinned profile."""
-    from datetime import UTC, datetime
-
+def refused_egress(server: str) -> list[Egress]:
+    """What sandboxed starts of ``server`` tried beyond a pinned profile (``ztmcp.drift``
+    keeps those against the profile pinned now)."""
+    from ztmcp.drift import Egress
     from ztmcp.sandbox.observed import DRIFT, SandboxObservations
 
-    if pinned is None:
-        return []
     with SandboxObservations() as store:
-        rows = [r for r in store.rows(server, DRIFT) if r.pinned_digest == pinned.digest]
-    lines = []
-    for row in rows:
-        when = datetime.fromtimestamp(row.last_seen, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        lines.append(
-            f"egress to {row.value}: not in the pinned sandbox profile "
-            f"(refused {row.seen}x, last {when})"
-        )
-    return lines
+        rows = store.rows(server, DRIFT)
+    return [Egress(r.value, r.seen, r.last_seen, r.pinned_digest) for r in rows]
 
 
 # -- the run: which profile a sandboxed start gets ------------------------------------------

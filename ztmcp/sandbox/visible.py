@@ -41,6 +41,9 @@ def detail(record: Mapping[str, Any]) -> str:
             bits.append(f"error {_text(record['error'], 60)}")
         return ", ".join(bits)
     bits = []
+    if record.get("egress.syscall"):  # a direct socket, refused by the seccomp audit
+        technique = _text(record.get("egress.technique") or "socket", 10)
+        bits.append(f"direct {technique} ({_text(record['egress.syscall'], 12)})")
     method, path = record.get("http.request.method"), record.get("url.path")
     if method:
         bits.append(_text(method, 10) + (f" {_text(path, 60)}" if path else ""))

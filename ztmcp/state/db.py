@@ -10,6 +10,7 @@ the other stores (``TableStore``) add their own tables with ``CREATE TABLE IF NO
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -85,7 +86,12 @@ def _private(path: Path) -> None:
     """The directory 0700 and the database 0600 before SQLite opens it: SQLite gives its
     ``-wal`` and ``-shm`` files the database's own mode, so they are private too."""
     paths.private_dir(path.parent)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not path.exists():
+        # Only to create it: closing a descriptor of a database file this process has open
+        # drops every POSIX lock SQLite holds on it (a second writer connection would let
+        # another process reset the WAL under the first, which then reads a stale snapshot).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for suffix in ("", "-wal", "-shm", "-journal"):
         paths.private_file(path.with_name(path.name + suffix))
 

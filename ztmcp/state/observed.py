@@ -22,7 +22,7 @@ pin it was compared with, ``None`` when the server had no pin); ``kinds`` (the l
 observed: only those are meaningful in ``manifest``); ``drifted`` / ``unpinned`` (labels such
 as ``"tool 'cleanup'"``); ``manifest`` (a ``ztmcp.manifest.Manifest`` of the observed items,
 canonical). For a drift view, compare ``manifest`` with the pinned manifest
-(``ztmcp.manifest.diff``); when ``pinned_digest`` differs from the lock's current digest the
+(``ztmcp.drift.drift``); when ``pinned_digest`` differs from the lock's current digest the
 server was re-pinned since and the observation is stale.
 
 Readers never create the database: with no ``state.db`` yet, ``latest`` is ``None`` and the
@@ -85,23 +85,22 @@ class Observed:
 def compare(
     manifest: Manifest, pin: Pin | None, kinds: Sequence[str]
 ) -> tuple[list[str], list[str]]:
-    """Labels of the drifted and of the unpinned items of ``kinds``, against ``pin``."""
-    from ztmcp.manifest import NOUNS, SERVER_KIND
+    """Labels of the drifted and of the unpinned items of ``kinds``, against ``pin``
+    (``ztmcp.drift`` by digest; what was pinned and not listed is not counted here)."""
+    from ztmcp.drift import Kind, Subject, drift
+    from ztmcp.lockfile import Pin
 
     drifted: list[str] = []
     unpinned: list[str] = []
-    for kind in kinds:
-        if kind == SERVER_KIND:  # the handshake's name, version and instructions
-            if pin is not None and manifest.server_digest != pin.server_digest:
+    against = pin if pin is not None else Pin(name="", digest="", server_digest="")
+    for change in drift(against, manifest, kinds=kinds):
+        if change.subject is Subject.SERVER:  # the handshake's name, version and instructions
+            if pin is not None:
                 drifted.append("server fields")
-            continue
-        pinned = pin.items(kind) if pin is not None else {}
-        for name, digest in manifest.item_digests(kind).items():
-            label = f"{NOUNS[kind]} {name!r}"
-            if name not in pinned:
-                unpinned.append(label)
-            elif pinned[name] != digest:
-                drifted.append(label)
+        elif change.kind is Kind.ADDED:
+            unpinned.append(change.item)
+        elif change.kind is Kind.CHANGED:
+            drifted.append(change.item)
     return drifted, unpinned
 
 
@@ -188,11 +187,13 @@ class ObservedStore(TableStore):
 
     def _row(self, row: tuple[Any, ...]) -> Observed:
         from ztmcp.errors import PinError
-        from ztmcp.manifest import Manifest
+        from ztmcp.manifest import KINDS, SERVER_KIND, Manifest
 
         try:
             manifest = Manifest.from_json(row[9], f"observed manifest of {row[0]!r}")
             kinds, drifted, unpinned = (tuple(json.loads(x)) for x in row[6:9])
+            if not kinds or not set(kinds) <= {*KINDS, SERVER_KIND}:  # ztmcp.drift reads them
+                raise ValueError(f"unknown manifest kinds {list(kinds)!r}")
         except (PinError, ValueError, TypeError) as exc:
             raise TABLES.error(
                 self.path,

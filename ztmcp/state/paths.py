@@ -69,13 +69,26 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+def write_atomic(
+    path: Path,
+    data: bytes,
+    mode: int | None = None,
+    *,
+    replace: bool = True,
+    follow_links: bool = True,
+) -> None:
     """Replace ``path`` with ``data`` in one rename (written in full and fsynced first), keeping
-    its permissions; a new file is private to the user (0600). The one atomic writer."""
-    target = path.resolve() if path.is_symlink() else path
+    its permissions; a new file is private to the user (0600). The one atomic writer.
+
+    ``replace=False`` never replaces an existing file, even in a race: the file is linked into
+    place, and an existing one is ``FileExistsError``. ``follow_links=False`` replaces a link at
+    ``path`` instead of writing through it (a lock in a cloned repository may be a link to a
+    file of the user's)."""
+    link = path.is_symlink()
+    target = path.resolve() if link and follow_links else path
     if mode is None:
         try:
-            mode = target.stat().st_mode & 0o7777
+            mode = 0o600 if link and not follow_links else target.stat().st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o600
     import tempfile  # here: `ztmcp run` never writes a file this way, and it costs its start
@@ -87,7 +100,11 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
         os.fsync(fd)
         os.close(fd)
         fd = -1
-        os.replace(temp, target)
+        if replace:
+            os.replace(temp, target)
+        else:
+            os.link(temp, target)  # FileExistsError if anything is there, a link included
+            os.unlink(temp)
     except BaseException:
         if fd >= 0:
             os.close(fd)

@@ -32,9 +32,10 @@ from ztmcp.state.first_seen import FirstSeen
 from ztmcp.state.grants import Grant, db_path
 from ztmcp.state.observed import Observed
 from ztmcp.terminal import safe, safe_lines
-from ztmcp.tui.drift import PinnedManifests, drift_lines, status
+from ztmcp.tui.drift import PinnedManifests, drift_view, status
 from ztmcp.tui.screens import HelpScreen
 from ztmcp.tui.state import Snapshot, StateView
+from ztmcp.tui.timeline import TimelinePane
 from ztmcp.tui.traffic import TrafficView
 from ztmcp.tui.watcher import (
     CAP,
@@ -163,6 +164,7 @@ class ZtmcpApp(App[None]):
         Binding("a", "show_tab('approvals')", "Approvals"),
         Binding("g", "show_tab('grants')", "Grants"),
         Binding("s", "show_tab('servers')", "Servers"),
+        Binding("l", "show_tab('timeline')", "Timeline", show=False),  # 80 columns: in ?
         Binding("o", "allow_once", "Once"),
         Binding("1", "grant(0)", "Grant"),
         Binding("2", "grant(1)", "Grant", show=False),
@@ -216,6 +218,12 @@ class ZtmcpApp(App[None]):
         self._servers_dirty = True
         self._state_busy = False
         self.ticks = 0
+        # What each text panel and tab shows, and the bindings' inputs: a tick that would show
+        # the same again repaints nothing, so the app idles between changes (countdowns move
+        # once a second). Every redraw goes through _show_text, _show_label, _refresh_keys.
+        self._texts: dict[str, Text] = {}
+        self._tab_labels: dict[str, str] = {}
+        self._keys_state: tuple[object, ...] | None = None
 
     # -- layout --------------------------------------------------------------------------
 
@@ -240,6 +248,8 @@ class ZtmcpApp(App[None]):
                 yield DataTable(id="servers-table", cursor_type="row")
                 with VerticalScroll(id="drift"):
                     yield Static(Text(""), id="drift-body")
+            with TabPane("Timeline", id="timeline"):
+                yield TimelinePane(audit_dir=self.tail.directory, cap=self.recent.cap)
         yield Static(Text(""), id="status")
         yield Footer(show_command_palette=False, compact=True)  # fits 80 columns
 
@@ -277,6 +287,32 @@ class ZtmcpApp(App[None]):
 
     def _widget(self, selector: str) -> Static:
         return self._main.query_one(selector, Static)
+
+    def _show_text(self, selector: str, text: Text) -> None:
+        """Show ``text`` in the panel, unless it shows exactly that already."""
+        if self._texts.get(selector) == text:  # rich's Text: same characters, same styles
+            return
+        self._texts[selector] = text
+        self._widget(selector).update(text)
+
+    def _show_label(self, tab: str, label: str) -> None:
+        if self._tab_labels.get(tab) != label:
+            self._tab_labels[tab] = label
+            self._tabs.get_tab(tab).label = label
+
+    def _refresh_keys(self) -> None:
+        """Refresh the footer's keys when what ``check_action`` reads has changed."""
+        if not self._main_ready():
+            return
+        held = self._selected_held()
+        key = (
+            self._tabs.active,
+            None if held is None else (held.id, held.ask),
+            self._selected_grant(),
+        )
+        if key != self._keys_state:
+            self._keys_state = key
+            self.refresh_bindings()
 
     @property
     def _tabs(self) -> TabbedContent:
@@ -382,6 +418,7 @@ class ZtmcpApp(App[None]):
         self.traffic.append(
             [(e.key, traffic_row(e.record)) for e in entries], stamps=[stamp(e) for e in entries]
         )
+        self._main.query_one(TimelinePane).add(entries)
 
     def _show_state(self, now: float) -> None:
         snap = self.snapshot
@@ -417,11 +454,10 @@ class ZtmcpApp(App[None]):
             for g in snap.grants
         ]
         _sync(self._table("grants"), grants)
-        tabs = self._tabs
         count = len(snap.approvals)
-        tabs.get_tab("approvals").label = f"Approvals ({count})" if count else "Approvals"
+        self._show_label("approvals", f"Approvals ({count})" if count else "Approvals")
         live = sum(1 for g in snap.grants if g.live(now))
-        tabs.get_tab("grants").label = f"Grants ({live})" if live else "Grants"
+        self._show_label("grants", f"Grants ({live})" if live else "Grants")
         for approval in snap.approvals:
             if approval.id not in self._announced:
                 self._announced.add(approval.id)
@@ -436,17 +472,16 @@ class ZtmcpApp(App[None]):
                     severity="warning",
                     markup=False,
                 )
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def _show_approval(self, now: float) -> None:
         """The selected held call, as a person needs it to decide (``approval_text``)."""
         key = _selected(self._table("approvals"))
         chosen = next((a for a in self.snapshot.approvals if a.id == key), None)
-        body = self._widget("#approval-body")
         if chosen is None:
-            body.update(Text(NO_HELD))
+            self._show_text("#approval-body", Text(NO_HELD))
             return
-        body.update(approval_text(chosen, now, self.keys_text(chosen)))
+        self._show_text("#approval-body", approval_text(chosen, now, self.keys_text(chosen)))
 
     def _reload_lock(self) -> None:
         if self.lock_path is None:
@@ -497,10 +532,12 @@ class ZtmcpApp(App[None]):
         self._show_drift(_selected(self._table("servers")))
 
     def _show_drift(self, server: str | None) -> None:
-        body = self._widget("#drift-body")
         if server is None:
             where = self.lock_path or "ztmcp.lock"
-            body.update(Text(f"No servers yet: none pinned in {where}, none seen in the audit."))
+            self._show_text(
+                "#drift-body",
+                Text(f"No servers yet: none pinned in {where}, none seen in the audit."),
+            )
             return
         pin = self._lock.get(server) if self._lock is not None else None
         first = self.first_seen.get(server)
@@ -511,7 +548,7 @@ class ZtmcpApp(App[None]):
         text.append(f"{safe(server)}: observed against pinned\n", style="bold")
         text.append(
             safe_lines(
-                "\n".join(drift_lines(pin, self.observed.get(server), lock_dir, self._manifests))
+                "\n".join(drift_view(pin, self.observed.get(server), lock_dir, self._manifests))
             )
         )
         facts = self.seen.get(server, ServerSeen())
@@ -523,7 +560,7 @@ class ZtmcpApp(App[None]):
                     text.append(f"\n  {safe(part)}")
         if pin is None or facts.pin_findings or server in self.observed:
             text.append(f"\n\nreview with `ztmcp diff {safe(server)}`, then pin with `ztmcp pin`")
-        body.update(text)
+        self._show_text("#drift-body", text)
 
     def _show_status(self) -> None:
         servers = len(self.seen)
@@ -540,8 +577,10 @@ class ZtmcpApp(App[None]):
         if self.lock_error:
             parts.append(f"lock: {self.lock_error}")
         status = self._widget("#status")
-        status.set_class(bool(self.corrupt or self.state_error or self.lock_error), "problem")
-        status.update(Text(safe(" · ".join(parts))))
+        problem = bool(self.corrupt or self.state_error or self.lock_error)
+        if status.has_class("problem") != problem:
+            status.set_class(problem, "problem")
+        self._show_text("#status", Text(safe(" · ".join(parts))))
 
     # -- events --------------------------------------------------------------------------
 
@@ -553,10 +592,10 @@ class ZtmcpApp(App[None]):
         if table_id == "servers-table":
             self._show_drift(key)
         elif table_id == "grants-table":
-            self.refresh_bindings()
+            self._refresh_keys()
         elif table_id == "approvals-table":
             self._show_approval(self.clock())
-            self.refresh_bindings()
+            self._refresh_keys()
 
     def on_traffic_view_highlighted(self, event: TrafficView.Highlighted) -> None:
         if not self._main_ready():
@@ -570,7 +609,7 @@ class ZtmcpApp(App[None]):
             return
         if event.pane.id is not None:
             self._focus_tab(event.pane.id)
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def _show_detail(self, record: dict[str, Any]) -> None:
         found = findings(record)
@@ -579,7 +618,7 @@ class ZtmcpApp(App[None]):
         text.append(("\n".join(found) if found else "none") + "\n\n")
         text.append("record (the audit holds digests, not content)\n", style="bold")
         text.append(pretty(record))
-        self._widget("#detail-body").update(text)
+        self._show_text("#detail-body", text)
 
     # -- actions -------------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 Inputs are the project's ``ztmcp.lock`` (the pins), the observed manifests that ``ztmcp run``
 stored when the pins check withheld something (``ztmcp.state.observed``), and what the audit
-log says. Per field when the pinned manifest (``ztmcp.manifests/NAME.json``) is next to the
-lock and still matches the pin (``ztmcp.manifest.diff``); per item digest otherwise.
+log says. The changes are ``ztmcp.drift``'s, as ``ztmcp diff`` shows them: per field when the
+pinned manifest (``ztmcp.manifests/NAME.json``) is next to the lock and still matches the pin,
+per item digest otherwise.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ztmcp.errors import ZtmcpError
+from ztmcp.drift import drift, line
+from ztmcp.errors import PinError
 from ztmcp.lockfile import Pin
-from ztmcp.manifest import NOUNS, SERVER_KIND, Manifest, diff
+from ztmcp.manifest import Manifest
+from ztmcp.pins import read_manifest, stored_path
 from ztmcp.state.observed import Observed
 
 
@@ -49,20 +52,21 @@ class PinnedManifests:
         if cached is not None and cached[0] == mtime:
             return cached[1]
         try:
-            manifest: Manifest | None = Manifest.from_json(path.read_bytes(), str(path))
-        except (OSError, ZtmcpError, ValueError):
+            manifest: Manifest | None = read_manifest(path)
+        except PinError:
             manifest = None
         self._cache[path] = (mtime, manifest)
         return manifest
 
 
-def drift_lines(
+def drift_view(
     pin: Pin | None,
     observed: Observed | None,
     lock_dir: Path | None,
     manifests: PinnedManifests,
 ) -> list[str]:
-    """What changed, observed against pinned, one line per field (or per item)."""
+    """The drift pane: what changed, observed against pinned (``ztmcp.drift``, one line a
+    change), framed by whether there is a pin and an observation at all."""
     if observed is None:
         return ["no observed manifest: nothing was withheld from this server's listings"]
     if pin is None:
@@ -73,32 +77,11 @@ def drift_lines(
         lines.append(
             "this observation predates the current pin (re-pinned since): it may be resolved"
         )
-    pinned = None
-    if pin.manifest and lock_dir is not None:
-        candidate = manifests.get(lock_dir / pin.manifest)
-        if candidate is not None and candidate.digest == pin.digest:
-            pinned = candidate
-    server = SERVER_KIND in observed.kinds  # the handshake was observed, not only listings
-    kinds = tuple(k for k in observed.kinds if k != SERVER_KIND)
-    if pinned is not None:
-        prefixes = (*(("server.",) if server else ()), *(f"{NOUNS[k]} " for k in kinds))
-        for line in diff(pinned, observed.manifest):
-            if line.startswith(prefixes):
-                lines.append(line)
-    else:
-        if server and observed.manifest.server_digest != pin.server_digest:
-            lines.append("server name, version or instructions changed (no pinned manifest file)")
-        for kind in kinds:
-            mine = observed.manifest.item_digests(kind)
-            theirs = pin.items(kind)
-            for name, digest in mine.items():
-                if name not in theirs:
-                    lines.append(f"{NOUNS[kind]} {name!r}: added (not pinned)")
-                elif theirs[name] != digest:
-                    lines.append(
-                        f"{NOUNS[kind]} {name!r}: observed {digest[:19]}… pinned "
-                        f"{theirs[name][:19]}… (no pinned manifest file for a per-field diff)"
-                    )
+    path = stored_path(lock_dir, pin) if lock_dir is not None else None
+    pinned = manifests.get(path) if path is not None else None
+    for change in drift(pin, observed.manifest, pinned=pinned, kinds=observed.kinds):
+        note = " (no pinned manifest file for a per-field diff)" if change.by_digest else ""
+        lines.append(line(change) + note)
     if not lines:
         lines.append("observed and pinned agree")
     return lines

@@ -15,7 +15,9 @@ HELP: Final = """\
 
 Live view of every `ztmcp run` session on this machine, and the place to answer held calls.
 
-- **t a g s**: show Traffic, Approvals, Grants, Servers
+- **t a g s l**: show Traffic, Approvals, Grants, Servers, Timeline
+- **l** Timeline: pick an agent (↑ ↓, Enter), then its LLM calls, MCP messages, egress and
+  flow findings in order; a tool call no model turn asked for reads UNPROMPTED
 - **o** (Approvals): allow the selected held call once, without a grant: the next call is
   asked about again
 - **1 2 3** (Approvals): grant the selected held call's tool for a while; the call goes on at

@@ -9,7 +9,10 @@ or is over ``MAX_BODY_BYTES`` is refused, not skipped.
 
 Per response: a streamed one (``text/event-stream``) gets a stream callable (``responseheaders``)
 that frames SSE incrementally (``adapters.sse.SseFramer``), hands each event to the wire's
-accumulator and returns the bytes unchanged; nothing is buffered. A whole one is parsed in
+accumulator and returns the bytes unchanged; nothing is buffered. Bedrock's ConverseStream
+(``application/vnd.amazon.eventstream``) is decoded frame by frame (``eventstream.Decoder``); a
+frame is passed on once whole and CRC-checked, and a bad one refuses the rest of the stream
+(recorded, connection cut). A whole one is parsed in
 ``response``. Either way one ``llm.call`` record is posted at the end: GenAI names, latency,
 status, tools offered (names and digests), tool calls requested (ids, names, argument digests),
 body digests and the findings' rule ids; never prompt or completion text unless the policy's
@@ -32,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ztmcp.errors import ZtmcpError
-from ztmcp.watch import providers, refusal
+from ztmcp.watch import eventstream, providers, refusal
 from ztmcp.watch.policy import WatchPolicy
 
 MAX_BODY_BYTES: Final = 8 << 20  # a request body over this is refused (cannot be scanned)
@@ -69,6 +72,8 @@ class Call:
     framer: Any = None
     oversize_events: int = 0
     unreadable_events: int = 0  # events that were not JSON (or that the reader could not read)
+    refused: str | None = None  # why an event-stream was cut (a bad frame), if it was
+    stream_error: str | None = None  # an exception the service sent in the stream
     content: Any = None  # the (redacted) request, when the policy stores content
     recorded: bool = False
 
@@ -263,12 +268,16 @@ class WatchAddon:
             return
         call.response_sha = hashlib.sha256()
         ctype = flow.response.headers.get("content-type", "").lower()
-        if "text/event-stream" in ctype or "vnd.amazon.eventstream" in ctype:
+        if "text/event-stream" in ctype:
             from ztmcp.adapters.sse import SseFramer
 
             call.accumulator = providers.Accumulator(call.match.route.wire)
-            call.framer = SseFramer(MAX_EVENT_BYTES) if "event-stream" in ctype else None
+            call.framer = SseFramer(MAX_EVENT_BYTES)
             flow.response.stream = self._tap(call)
+        elif "vnd.amazon.eventstream" in ctype:
+            call.accumulator = providers.Accumulator(call.match.route.wire)
+            call.framer = eventstream.Decoder(MAX_EVENT_BYTES)
+            flow.response.stream = self._frame_tap(call)
 
     def _tap(self, call: Call) -> Callable[[bytes], bytes]:
         from ztmcp.adapters.sse import Oversize
@@ -291,6 +300,48 @@ class WatchAddon:
 
         return tap
 
+    def _frame_tap(self, call: Call) -> Callable[[bytes], list[bytes]]:
+        """AWS event-stream (Bedrock ConverseStream): a frame is passed on once it is whole
+        and its CRCs check, so a bad frame is never delivered; from it on nothing is (the
+        stream is refused: ``response`` records why and cuts the connection). It returns a
+        list, empty while a frame is incomplete: an empty bytes would be sent as an empty
+        chunk, which HTTP/1.1 chunked encoding reads as the end of the body."""
+
+        def tap(chunk: bytes) -> list[bytes]:
+            if chunk and call.first_chunk is None:
+                call.first_chunk = time.monotonic()
+            call.response_sha.update(chunk)
+            if call.refused is not None:
+                return []
+            try:
+                if chunk:
+                    frames = call.framer.feed(chunk)
+                else:
+                    call.framer.finish()
+                    frames = []
+            except eventstream.FrameError as exc:
+                call.refused = f"event-stream: {exc}"
+                return []
+            for frame in frames:
+                self._read_frame(call, frame)
+            return [b"".join(frame.raw for frame in frames)] if frames else []
+
+        return tap
+
+    @staticmethod
+    def _read_frame(call: Call, frame: eventstream.Frame) -> None:
+        kind = frame.text(":message-type")
+        if kind != "event":  # an exception the service streamed: the call failed
+            code = frame.text(":exception-type") or frame.text(":error-code") or str(kind)
+            call.stream_error = code[:100]
+            return
+        try:
+            data = json.loads(frame.payload)
+            if call.accumulator is not None:
+                call.accumulator.event({frame.text(":event-type"): data})
+        except Exception:  # a reader's bug or a bad payload: said, not hidden
+            call.unreadable_events += 1
+
     def response(self, flow: Any) -> None:
         call: Call | None = flow.metadata.get("ztmcp.llm")
         if call is None:
@@ -312,7 +363,10 @@ class WatchAddon:
                 parsed = None
             if isinstance(parsed, dict) and 200 <= status < 300:
                 answer = call.match.route.wire.response(parsed)
-        if not self._record(flow, call, status=status, answer=answer):
+        if call.refused is not None:  # the stream was cut at a bad frame: recorded, then killed
+            self._record(flow, call, status=status, answer=answer, error=call.refused)
+            flow.kill()
+        elif not self._record(flow, call, status=status, answer=answer, error=call.stream_error):
             flow.kill()
 
     def error(self, flow: Any) -> None:
@@ -375,6 +429,8 @@ class WatchAddon:
                 event["ztmcp.findings"] = [*event["ztmcp.findings"], "watch.stream_over_limit"]
             if call.unreadable_events:
                 event["ztmcp.findings"] = [*event["ztmcp.findings"], "watch.stream_unreadable"]
+            if call.refused is not None:
+                event["ztmcp.findings"] = [*event["ztmcp.findings"], "watch.stream_refused"]
         if call.response_sha is not None:
             event["gen_ai.response.sha256"] = call.response_sha.hexdigest()
         if call.first_chunk is not None:

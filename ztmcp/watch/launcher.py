@@ -20,6 +20,7 @@ import shutil
 import signal
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from ztmcp.errors import UsageError
 from ztmcp.sandbox import ca
 from ztmcp.state import paths as state_paths
 from ztmcp.state.audit import AuditLog
+from ztmcp.watch import node
 from ztmcp.watch.addon import Resolve, WatchAddon
 from ztmcp.watch.policy import WatchPolicy
 
@@ -185,6 +187,9 @@ def run(options: Options) -> int:
         bundle = ca.write_bundle(authority, private / "ca-bundle.pem")
         port = proxy.start()
         env = agent_env(dict(os.environ), port, addon.token, bundle, agent)
+        said = node.notice(options.command, env)
+        if said is not None:
+            print(said, file=sys.stderr, flush=True)
         child = subprocess.Popen(options.command, env=env)
         previous = {
             sig: signal.signal(sig, lambda s, _f: child.send_signal(s))

@@ -10,31 +10,16 @@ provider is adding a row to ``ROUTES``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ztmcp.tool_arguments import arguments_digest, digest
+
 MAX_ARGUMENT_CHARS: Final = 1 << 20  # streamed tool-call arguments kept to digest, per call
 MAX_TOOL_CALLS: Final = 256
-
-
-def digest(value: Any) -> str:
-    """SHA-256 of a JSON value's canonical form (the same for a model's arguments and MCP's)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def arguments_digest(arguments: Any) -> str:
-    """A tool call's arguments, given as a JSON text (OpenAI) or a value (Anthropic, Gemini)."""
-    if isinstance(arguments, str):
-        try:
-            return digest(json.loads(arguments or "{}"))
-        except ValueError:
-            return hashlib.sha256(arguments.encode()).hexdigest()
-    return digest(arguments if arguments is not None else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,8 +375,24 @@ def _bedrock_response(body: dict[str, Any]) -> Response:
     return response
 
 
-def _no_event(acc: Accumulator, data: dict[str, Any]) -> None:
-    """Bedrock's ConverseStream is AWS event-stream framing, not SSE: recorded, not read."""
+def _bedrock_event(acc: Accumulator, data: dict[str, Any]) -> None:
+    """One ConverseStream event, shaped as the AWS SDKs give it: ``{event type: payload}``
+    (the type is the frame's ``:event-type`` header; ``watch.eventstream`` decodes frames)."""
+    for kind, body in data.items():
+        event = _dict(body)
+        index = event.get("contentBlockIndex")
+        if kind == "contentBlockStart":
+            use = _dict(_dict(event.get("start")).get("toolUse"))
+            if use:
+                acc.call(index, id=_str(use.get("toolUseId")), name=_str(use.get("name")))
+        elif kind == "contentBlockDelta":
+            use = _dict(_dict(event.get("delta")).get("toolUse"))
+            if isinstance(use.get("input"), str):
+                acc.arguments(index, use["input"])
+        elif kind == "metadata":
+            usage = _dict(event.get("usage"))
+            acc.response.input_tokens = _int(usage.get("inputTokens"))
+            acc.response.output_tokens = _int(usage.get("outputTokens"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +413,7 @@ MESSAGES: Final = Wire(
 )
 GEMINI: Final = Wire("gemini", _gemini_request, _gemini_response, _gemini_event, "gemini")
 CONVERSE: Final = Wire(
-    "bedrock.converse", _bedrock_request, _bedrock_response, _no_event, "bedrock"
+    "bedrock.converse", _bedrock_request, _bedrock_response, _bedrock_event, "bedrock"
 )
 
 

@@ -42,6 +42,90 @@ ED: Final = r"(?![A-Za-z0-9_-])"  # right boundary for tokens that may contain '
 # of a line. Checked by hand on the original text, like ``B`` (see ``secrets._shape``).
 DS: Final = r"(?:(?<=[\s=:\"])|^)"
 
+
+_UUID_RX: Final = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+def _cased(word: str) -> tuple[str, ...]:
+    """``word`` as written in lower case, capitalised and upper case: a literal prefix per form
+    lets ``re`` skip to its occurrences (a case-insensitive start is tried at every offset)."""
+    return tuple(dict.fromkeys((word, word.capitalize(), word.upper())))
+
+
+# Providers named in a credential key (gitleaks' "semi-generic" rules: ``<provider>_key``,
+# ``<provider>_secret``, ``<provider>Token``): a random value, or a UUID (Heroku, HubSpot, KuCoin,
+# MessageBird, Sendbird, Snyk and Squarespace keys are UUIDs), assigned to a key that names one
+# of them is that provider's credential. (rule id, provider, the name as a case-insensitive
+# regex.) Searched only near a credential word (key, secret, token, pass …).
+KEY_PROVIDERS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("secret.heroku_key", "Heroku", "heroku"),
+    ("secret.hubspot_key", "HubSpot", "hubspot"),
+    ("secret.kucoin_key", "KuCoin", "kucoin"),
+    ("secret.messagebird_key", "MessageBird", "message[_-]?bird"),
+    ("secret.sendbird_key", "Sendbird", "sendbird"),
+    ("secret.snyk_token", "Snyk", "snyk"),
+    ("secret.squarespace_token", "Squarespace", "squarespace"),
+    ("secret.provider_key", "Adafruit", "adafruit"),
+    ("secret.provider_key", "Adobe", "adobe"),
+    ("secret.provider_key", "Airtable", "airtable"),
+    ("secret.provider_key", "Algolia", "algolia"),
+    ("secret.provider_key", "Alibaba Cloud", "alibaba"),
+    ("secret.provider_key", "Asana", "asana"),
+    ("secret.provider_key", "Atlassian", "atlassian|confluence|jira"),
+    ("secret.provider_key", "Beamer", "beamer"),
+    ("secret.provider_key", "Bitbucket", "bitbucket"),
+    ("secret.provider_key", "Bittrex", "bittrex"),
+    ("secret.provider_key", "Cloudflare", "cloudflare"),
+    ("secret.provider_key", "Codecov", "codecov"),
+    ("secret.provider_key", "Cohere", "cohere|co_api"),
+    ("secret.provider_key", "Coinbase", "coinbase"),
+    ("secret.provider_key", "Confluent", "confluent"),
+    ("secret.provider_key", "Contentful", "contentful"),
+    ("secret.provider_key", "Datadog", "datadog|dd_api|dd_app"),
+    ("secret.provider_key", "Discord", "discord"),
+    ("secret.provider_key", "Drone CI", "droneci|drone"),
+    ("secret.provider_key", "Dropbox", "dropbox"),
+    ("secret.provider_key", "Etsy", "etsy"),
+    ("secret.provider_key", "Facebook", "facebook|fb_app"),
+    ("secret.provider_key", "Fastly", "fastly"),
+    ("secret.provider_key", "Finicity", "finicity"),
+    ("secret.provider_key", "Finnhub", "finnhub"),
+    ("secret.provider_key", "Flickr", "flickr"),
+    ("secret.provider_key", "FreshBooks", "freshbooks"),
+    ("secret.provider_key", "Gitter", "gitter"),
+    ("secret.provider_key", "GoCardless", "gocardless"),
+    ("secret.provider_key", "Intercom", "intercom"),
+    ("secret.provider_key", "JFrog", "jfrog|artifactory|bintray|xray"),
+    ("secret.provider_key", "Kraken", "kraken"),
+    ("secret.provider_key", "LaunchDarkly", "launchdarkly"),
+    ("secret.provider_key", "Linear", "linear"),
+    ("secret.provider_key", "LinkedIn", "linked[_-]?in"),
+    ("secret.provider_key", "Looker", "looker"),
+    ("secret.provider_key", "Mailchimp", "mailchimp"),
+    ("secret.provider_key", "Mailgun", "mailgun"),
+    ("secret.provider_key", "Mapbox", "mapbox"),
+    ("secret.provider_key", "Mattermost", "mattermost"),
+    ("secret.provider_key", "Cisco Meraki", "meraki"),
+    ("secret.provider_key", "Netlify", "netlify"),
+    ("secret.provider_key", "New Relic", "new[_-]?relic"),
+    ("secret.provider_key", "New York Times", "nytimes|newyorktimes"),
+    ("secret.provider_key", "Okta", "okta"),
+    ("secret.provider_key", "Plaid", "plaid"),
+    ("secret.provider_key", "Private AI", "private[_-]?ai"),
+    ("secret.provider_key", "RapidAPI", "rapidapi"),
+    ("secret.provider_key", "Sentry", "sentry"),
+    ("secret.provider_key", "SonarQube", "sonar"),
+    ("secret.provider_key", "Sumo Logic", "sumo"),
+    ("secret.provider_key", "Telegram", "telegr"),
+    ("secret.provider_key", "Travis CI", "travis"),
+    ("secret.provider_key", "Trello", "trello"),
+    ("secret.provider_key", "Twitch", "twitch"),
+    ("secret.provider_key", "Twitter", "twitter"),
+    ("secret.provider_key", "Typeform", "typeform"),
+    ("secret.provider_key", "Yandex", "yandex"),
+    ("secret.provider_key", "Zendesk", "zendesk"),
+)
+
 RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "secret.aws_access_key_id",
@@ -61,14 +145,14 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=]{20,1000})",
         H,
     ),
-    Rule("secret.github_token", "GitHub", B + r"((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36})" + E, H),
+    Rule("secret.github_token", "GitHub", B + r"((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36})" + E, H),
     Rule(
         "secret.github_token",
         "GitHub",
         B + r"(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})" + E,
         H,
     ),
-    Rule("secret.gitlab_token", "GitLab", B + r"(glpat-[A-Za-z0-9_-]{20})" + ED, H),
+    Rule("secret.gitlab_token", "GitLab", B + r"(glpat-[A-Za-z0-9_-]{20,50})" + ED, H),
     Rule(
         "secret.gitlab_token",
         "GitLab",
@@ -76,11 +160,11 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
     ),
     Rule("secret.gitlab_token", "GitLab", B + r"(glptt-[0-9a-f]{40})" + ED, H),
-    Rule("secret.gitlab_token", "GitLab", B + r"(GR1348941[A-Za-z0-9_-]{20})" + ED, H),
+    Rule("secret.gitlab_token", "GitLab", B + r"(GR1348941[A-Za-z0-9_-]{20,50})" + ED, H),
     Rule(
         "secret.gitlab_token",
         "GitLab",
-        B + r"((?:gldt|glsoat|glrt|glcbt|glft|glimt|glffct)-[A-Za-z0-9_-]{20,25})" + ED,
+        B + r"((?:gldt|glsoat|glrt|glft|glffct)-[A-Za-z0-9_-]{20,50}|glimt-[A-Za-z0-9_-]{25})" + ED,
         H,
     ),
     Rule("secret.gitlab_token", "GitLab", B + r"(glagent-[A-Za-z0-9_-]{50,1024})" + ED, H),
@@ -363,5 +447,284 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")",
         H,
         context="service_account",
+    ),
+    # -- round 2 (issue 23): the rest of the prefix-anchored formats of the gitleaks rule set
+    # and detect-secrets' plugins, with their documented lengths and alphabets.
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        B + r"(glcbt-(?:[0-9a-zA-Z]{1,5}_)?[A-Za-z0-9_-]{20,50})" + ED,
+        H,
+    ),
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        B + r"(glrt-t\d_[0-9a-zA-Z_-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})" + ED,
+        H,
+    ),
+    Rule(
+        "secret.gitlab_token",
+        "GitLab",
+        r"_gitlab_session=([0-9a-z]{32})" + E,
+        H,
+        required="_gitlab_session=",
+    ),
+    Rule(
+        "secret.anthropic_key",
+        "Anthropic",
+        B + r"(sk-ant-(?:oat|ort|sid)\d\d-[A-Za-z0-9_-]{80,120})" + ED,
+        H,
+    ),
+    Rule("secret.adobe_secret", "Adobe", B + r"(p8e-[A-Za-z0-9]{32})" + E, H, min_entropy=3.0),
+    Rule("secret.adyen_key", "Adyen", B + r"(AQE[a-z0-9]{5,}\.[A-Za-z0-9_=-]{50,80})" + ED, H),
+    Rule(
+        "secret.authress_key",
+        "Authress",
+        B + r"((?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-]"
+        r"[A-Za-z0-9-]{10,32}\.[A-Za-z0-9+/_=-]{30,120})",
+        H,
+    ),
+    Rule("secret.artifactory_key", "Artifactory", B + r"(AKCp[A-Za-z0-9]{69})" + E, H),
+    Rule("secret.artifactory_key", "Artifactory", B + r"(cmVmd[A-Za-z0-9]{59})" + E, H),
+    Rule(
+        "secret.braintree_token",
+        "Braintree",
+        B + r"(access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32})" + E,
+        H,
+    ),
+    Rule(
+        "secret.braintree_token",
+        "Braintree",
+        B + r"(access_token\$(?:production|sandbox)\$[a-z0-9]{16})" + E,
+        H,
+    ),
+    Rule(
+        "secret.braintree_token",
+        "Braintree",
+        B + r"((?:production|sandbox)_[a-z0-9]{8}_[a-z0-9]{16})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule("secret.castai_key", "Cast AI", B + r"(castai_v1_[A-Za-z0-9]{64}_[A-Za-z0-9]{8})" + E, H),
+    Rule(
+        "secret.chieftools_token",
+        "Chief Tools",
+        B + r"(ct[por]_(?=[A-Za-z0-9]{0,247}[0-9])[A-Za-z0-9]{30,248})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule(
+        "secret.claude_session_url",
+        "Claude Code session",
+        r"(?i:https?://claude\.ai/code/)(session_[A-Za-z0-9]{16,})" + E,
+        H,
+    ),
+    Rule(
+        "secret.dropbox_token",
+        "Dropbox",
+        B + r"(sl\.[A-Za-z0-9_=-]{130,140})" + ED,
+        H,
+    ),
+    Rule("secret.flutterwave_key", "Flutterwave", B + r"(FLWSECK_TEST-?[a-hA-H0-9]{12})" + E, H),
+    Rule(
+        "secret.freemius_key",
+        "Freemius",
+        r"[\"']secret_key[\"']\s{0,5}=>\s{0,5}[\"'](sk_[^\s\"']{29})[\"']",
+        H,
+        context="secret_key",
+    ),
+    Rule("secret.grafana_token", "Grafana", B + r"(eyJrIjoi[A-Za-z0-9]{70,400}={0,3})", H),
+    Rule("secret.groq_key", "Groq", B + r"(gsk_[A-Za-z0-9]{48})" + E, H),
+    Rule(
+        "secret.harness_token",
+        "Harness",
+        B + r"((?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20})" + E,
+        H,
+    ),
+    Rule(
+        "secret.jwt_base64",
+        "base64-encoded JWT",
+        B + r"(ZXlK(?:hbGciOi|aGJHY2lPaU|0eXAiOi|MGVYQWlPaU|raWQiOi|cmFXUWlP|jdHkiOi|amRIa2lPaU)"
+        r"[A-Za-z0-9/_+-]{40,}={0,2})",
+        H,
+    ),
+    Rule(
+        "secret.langsmith_key",
+        "LangSmith",
+        B + r"(lsv2_(?:pt|sk)_[a-z0-9]{32}_[a-z0-9]{10})" + E,
+        H,
+    ),
+    Rule("secret.lob_key", "Lob", B + r"((?:live|test)_[a-f0-9]{35})" + E, H),
+    Rule("secret.mailgun_key", "Mailgun", B + r"(key-[a-f0-9]{32})" + E, H, min_entropy=3.0),
+    Rule(
+        "secret.mailgun_key",
+        "Mailgun",
+        B + r"([a-h0-9]{32}-[a-h0-9]{8}-[a-h0-9]{8})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.mapbox_token",
+        "Mapbox",
+        B + r"((?:pk|sk|tk)\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,})",
+        H,
+    ),
+    Rule("secret.mapbox_token", "Mapbox", B + r"(pk\.[A-Za-z0-9]{60}\.[A-Za-z0-9]{22})" + E, H),
+    Rule(
+        "secret.teams_webhook",
+        "Microsoft Teams",
+        r"(https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/[a-z0-9-]{36}@[a-z0-9-]{36}"
+        r"/IncomingWebhook/[a-z0-9]{32}/[a-z0-9-]{36}(?:/[A-Za-z0-9_-]{20,})?)",
+        H,
+        required="webhook.office.com",
+    ),
+    Rule("secret.newrelic_key", "New Relic", B + r"(NRJS-[a-f0-9]{19})" + E, H),
+    Rule("secret.nvidia_key", "NVIDIA", B + r"(nvapi-[A-Za-z0-9_-]{64})" + ED, H),
+    Rule("secret.openrouter_key", "OpenRouter", B + r"(sk-or-v1-[a-f0-9]{64})" + E, H),
+    Rule(
+        "secret.plaid_token",
+        "Plaid",
+        B + r"(access-(?:sandbox|development|production)-" + _UUID_RX + ")" + E,
+        H,
+    ),
+    Rule(
+        "secret.replicate_token",
+        "Replicate",
+        B + r"(r8_(?=[A-Za-z0-9]{0,36}[0-9])[A-Za-z0-9]{37})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xoxb-[0-9]{8,14}-[A-Za-z0-9]{18,26})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xox[ar]-(?:\d-)?[0-9a-zA-Z]{8,48})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    # detect-secrets' Slack shape: numeric groups (five digits or more here), then the key.
+    Rule(
+        "secret.slack_token",
+        "Slack",
+        B + r"(xox[abposr]-(?:\d{5,14}-){1,3}[A-Za-z0-9]{10,64})" + E,
+        H,
+        min_entropy=3.0,
+    ),
+    Rule(
+        "secret.slack_webhook",
+        "Slack",
+        r"(hooks\.slack\.com/services/T[A-Za-z0-9_]{6,}/B[A-Za-z0-9_]{6,}/[A-Za-z0-9_]{16,})",
+        H,
+        required="hooks.slack.com/services/T",
+    ),
+    Rule(
+        "secret.square_token", "Square", B + r"(EAAA[A-Za-z0-9_-]{22,60})" + ED, H, min_entropy=3.0
+    ),
+    Rule("secret.twilio_key", "Twilio", B + r"(SK[0-9a-fA-F]{32})" + E, H, min_entropy=3.0),
+    # detect-secrets' Twilio account SID and API key: 32 lower-case letters and digits.
+    Rule(
+        "secret.twilio_key",
+        "Twilio",
+        B + r"((?:AC|SK)(?=[a-z0-9]{0,31}[0-9])(?=[a-z0-9]{0,31}[a-z])[a-z0-9]{32})" + E,
+        H,
+    ),
+    Rule("secret.vault_token", "HashiCorp Vault", B + r"(hvb\.[A-Za-z0-9_-]{138,300})" + ED, H),
+    Rule("secret.xai_key", "xAI", B + r"(xai-[A-Za-z0-9]{80})" + E, H),
+    Rule("secret.yandex_key", "Yandex", B + r"(AQVN[A-Za-z0-9_-]{35,38})" + ED, H),
+    Rule(
+        "secret.yandex_key",
+        "Yandex",
+        B + r"(t1\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]{86}={0,2})",
+        H,
+    ),
+    Rule(
+        "secret.azure_storage_key",
+        "Azure Storage",
+        r"AccountKey=([A-Za-z0-9+/=]{88})",
+        H,
+        required="AccountKey=",
+    ),
+    Rule(
+        "secret.test_live_key",
+        "payment-provider",
+        # Adyen client keys, Chargebee and similar ``test_``/``live_`` keys: random (letters of
+        # both cases and a digit), not an identifier such as ``test_shouldReturnValue``.
+        B + r"((?:test|live)_(?=[A-Za-z0-9]{0,39}[0-9])(?=[A-Za-z0-9]{0,39}[a-z])"
+        r"(?=[A-Za-z0-9]{0,39}[A-Z])[A-Za-z0-9]{30,40})" + E,
+        H,
+        min_entropy=4.3,
+    ),
+    # detect-secrets' keyword-and-shape plugins (IBM Cloud IAM, IBM COS HMAC, SoftLayer,
+    # Cloudant): its optional quotes, dashes and assignment forms.
+    *(
+        Rule(
+            "secret.ibm_cloud_key",
+            "IBM Cloud IAM",
+            cased + r"(?i:[_-]?(?:cloud|iam)?[_-]?(?:iam)?[_-]?(?:api)?[_-]?"
+            r"(?:key|pwd|password|pass|token))[\"']?\]?[ \t]*(?:=|:|:=|=>|::)?[ \t]*[\"']?"
+            r"([A-Za-z0-9_-]{44})(?![A-Za-z0-9_-])",
+            H,
+            context=word,
+            min_entropy=3.0,
+        )
+        for word in ("ibm", "iam", "cloud")
+        for cased in _cased(word)
+    ),
+    *(
+        Rule(
+            "secret.ibm_cos_hmac",
+            "IBM COS HMAC",
+            cased
+            + r"(?i:[_-]?(?:access)?[_-]?key)[\"']?\]?[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?"
+            r"([a-f0-9]{48})(?![A-Za-z0-9])",
+            H,
+            context="secret",
+        )
+        for cased in _cased("secret")
+    ),
+    *(
+        Rule(
+            "secret.softlayer_key",
+            "SoftLayer",
+            cased + r"(?i:[_-]?(?:api)?[_-]?(?:key|pwd|password|pass|token))"
+            r"[\"']?\]?[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?((?i:[a-z0-9]{64}))(?![A-Za-z0-9])",
+            H,
+            context=word,
+            min_entropy=3.0,
+        )
+        for word in ("softlayer", "sl")
+        for cased in _cased(word)
+    ),
+    Rule(
+        "secret.softlayer_key",
+        "SoftLayer",
+        r"(?i:https?://api\.softlayer\.com/soap/v3(?:\.1)?/)([A-Za-z0-9]{64})(?![A-Za-z0-9])",
+        H,
+        context="softlayer",
+    ),
+    *(
+        Rule(
+            "secret.cloudant_key",
+            "Cloudant",
+            cased
+            + r"(?i:(?:oudant|ou)?[_-]?(?:api)?[_-]?(?:key|pwd|pw|password|pass|token))[\"']?\]?"
+            r"[ \t]*(?:=|:|:=|=>|::|[ \t]+)[ \t]*[\"']?([0-9a-f]{64}|[a-z]{24})(?![A-Za-z0-9])",
+            H,
+            context="cl",
+        )
+        for cased in _cased("cl")
+    ),
+    Rule(
+        "secret.cloudant_key",
+        "Cloudant",
+        r"(?i:https?://[\w-]+:)([0-9a-f]{64}|[a-z]{24})(?i:@[\w-]+\.cloudant\.com)",
+        H,
+        context="cloudant",
     ),
 )
