@@ -33,7 +33,11 @@ def _tables() -> list[LazyPattern]:
     out += list(_INSTRUCTIONS._GROUP_SEARCH.values()) + list(_INSTRUCTIONS._TRIGGER_RX.values())
     out += [phrase.pattern for phrase in _LANGUAGES.PHRASE_RULES]
     for module in (_SECRETS, _INSTRUCTIONS, _UNICODE):
-        out += [v for v in vars(module).values() if isinstance(v, LazyPattern)]
+        for value in vars(module).values():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:  # a pattern, a tuple of them, or rows that hold one
+                row = item if isinstance(item, tuple) else (item,)
+                out += [p for p in row if isinstance(p, LazyPattern)]
     return out
 
 
