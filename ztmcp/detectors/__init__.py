@@ -65,7 +65,8 @@ RULE_MODULES: Final = ("unicode", "instructions", "secrets")
 
 
 def warm_up() -> list[ModuleType]:
-    """Import (and so compile) every rule module and its RE2 set; for a background thread."""
+    """Import every rule module and build its RE2 sets (the rules compile at first use); for
+    a background thread."""
     modules = [importlib.import_module(f"ztmcp.detectors.{name}") for name in RULE_MODULES]
     for module in modules:
         compile_sets = getattr(module, "compile_sets", None)
