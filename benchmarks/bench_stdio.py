@@ -42,6 +42,10 @@ ZTMCP = [PY, "-m", "ztmcp", "run", "--name", "bench"]
 FOUNDATION: list[str] = []
 # Another checkout's ztmcp package (--baseline): its directory, set in main().
 BASELINE: list[str] = []
+# Where every setup runs: a directory without a ztmcp package, set in main(). ``python -m`` puts
+# the working directory first on sys.path, so run from the checkout the baseline setup would
+# import the checkout's package instead of the one PYTHONPATH names.
+CWD: list[str] = []
 BASE_NAME = "ztmcp @baseline"
 
 GOAL_CALL_MS = 0.15
@@ -72,7 +76,7 @@ async def _echo_calls(
 ) -> list[float]:
     from mcp import Client, StdioServerParameters
 
-    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env, cwd=CWD[0])
     samples: list[float] = []
     async with Client(params, mode="legacy", cache=None) as client:
         for i in range(warmup + calls):
@@ -109,14 +113,16 @@ def per_call(
 
 # -- per message, without the SDK: raw lines to the trivial server ----------------------------
 
-RAW_CALL = (b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
-            b'"params":{"name":"echo","arguments":{"message":"bench"}}}\n')
+RAW_CALL = (
+    b'{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    b'"params":{"name":"echo","arguments":{"message":"bench"}}}\n'
+)
 
 
-def _raw_round_trips(
-    argv: list[str], env: dict[str, str], calls: int, warmup: int
-) -> list[float]:
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+def _raw_round_trips(argv: list[str], env: dict[str, str], calls: int, warmup: int) -> list[float]:
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=CWD[0]
+    )
     assert proc.stdin is not None and proc.stdout is not None
     samples = []
     try:
@@ -161,7 +167,9 @@ def per_message(env: dict[str, str], calls: int, rounds: int) -> dict[str, list[
 
 def first_answer_ms(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0, cwd=CWD[0]
+    )
     assert proc.stdin is not None and proc.stdout is not None
     try:
         proc.stdin.write(b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n')
@@ -195,24 +203,110 @@ def start_up(env: dict[str, str], runs: int) -> dict[str, list[float]]:
     return samples
 
 
+# The CPU time ``ztmcp run`` spends before its first answer: the process (every thread) from
+# interpreter start until the Session has handled the server's first frame, read inside the
+# process (``time.process_time``). Wall-clock start-up on a shared machine follows the other
+# processes; this does far less. Session.handle is wrapped here, in the benchmark's own child.
+_CPU_PROBE = r"""
+import runpy, sys, time
+import ztmcp.session as session
+handle = session.Session.handle
+def timed(self, direction, raw):
+    decision = handle(self, direction, raw)
+    if direction.value == "to_client" and not getattr(timed, "done", False):
+        timed.done = True
+        print(f"ztmcp-bench-cpu {time.process_time() * 1000:.3f}", file=sys.stderr, flush=True)
+    return decision
+session.Session.handle = timed
+sys.argv = ["ztmcp", *sys.argv[1:]]
+runpy.run_module("ztmcp", run_name="__main__")
+"""
+
+
+def first_answer_cpu_ms(env: dict[str, str]) -> float:
+    argv = [PY, "-c", _CPU_PROBE, "run", "--name", "bench", "--", PY, str(TRIVIAL)]
+    done = subprocess.run(
+        argv,
+        input=b'{"jsonrpc":"2.0","id":1,"method":"ping"}\n',
+        env=env,
+        capture_output=True,
+        timeout=60,
+        cwd=CWD[0],
+        check=True,
+    )
+    for line in done.stderr.decode(errors="replace").splitlines():
+        if line.startswith("ztmcp-bench-cpu "):
+            return float(line.split()[1])
+    raise RuntimeError(f"no first answer: {done.stderr[-300:]!r}")
+
+
+def start_up_cpu(env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    setups = {"ztmcp run": env}
+    if BASELINE:
+        setups[BASE_NAME] = _env_for(BASE_NAME, env)
+    samples: dict[str, list[float]] = {name: [] for name in setups}
+    for setup_env in setups.values():
+        first_answer_cpu_ms(setup_env)  # warm the page cache and .pyc files
+    for _ in range(runs):
+        for name, setup_env in setups.items():
+            samples[name].append(first_answer_cpu_ms(setup_env))
+    return samples
+
+
+def python_cpu_ms(env: dict[str, str], runs: int) -> float:
+    """CPU of a bare interpreter start (``python -c``), the part every setup pays."""
+    code = "import time; print(time.process_time() * 1000)"
+    out = [
+        float(
+            subprocess.run(
+                [PY, "-c", code],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=CWD[0],
+                timeout=30,
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return statistics.median(out)
+
+
 def wall_ms(argv: list[str], env: dict[str, str], runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=True, timeout=30)
+        subprocess.run(
+            argv,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=30,
+            cwd=CWD[0],
+        )
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times)
 
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
-RUN_PATH = ("import ztmcp.cli.main, ztmcp.cli.run_cmd, ztmcp.adapters.stdio, ztmcp.policy, "
-            "ztmcp.session, ztmcp.state.paths, ztmcp.state.audit")
+RUN_PATH = (
+    "import ztmcp.cli.main, ztmcp.cli.run_cmd, ztmcp.adapters.stdio, ztmcp.policy, "
+    "ztmcp.session, ztmcp.state.paths, ztmcp.state.audit"
+)
 
 
 def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int, int, int]]:
-    done = subprocess.run([PY, "-X", "importtime", "-c", code], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=True, timeout=30)
+    done = subprocess.run(
+        [PY, "-X", "importtime", "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     rows = []
     for line in done.stderr.splitlines():
         m = _IMPORT_LINE.match(line)
@@ -221,9 +315,7 @@ def _importtime(code: str, env: dict[str, str]) -> list[tuple[str, int, int, int
     return rows
 
 
-def import_cost(
-    env: dict[str, str], runs: int = 7
-) -> tuple[float, float, list[tuple[str, float]]]:
+def import_cost(env: dict[str, str], runs: int = 7) -> tuple[float, float, list[tuple[str, float]]]:
     """Import time of the run path beyond ``python -c pass``, min over ``runs`` (noise only adds).
 
     Returns (total ms, ztmcp's own modules ms, the largest subtrees by cumulative ms).
@@ -244,10 +336,13 @@ def import_cost(
 
 # -- in-process: where the time goes inside ztmcp -------------------------------------------
 
-REQUEST = (b'{"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench 1"}},'
-           b'"jsonrpc":"2.0","id":%d}')
-RESPONSE = (b'{"result":{"content":[{"type":"text","text":"Echo: bench 1"}]},'
-            b'"jsonrpc":"2.0","id":%d}')
+REQUEST = (
+    b'{"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench 1"}},'
+    b'"jsonrpc":"2.0","id":%d}'
+)
+RESPONSE = (
+    b'{"result":{"content":[{"type":"text","text":"Echo: bench 1"}]},"jsonrpc":"2.0","id":%d}'
+)
 
 
 def _session(tmp: Path):  # type: ignore[no-untyped-def]
@@ -275,8 +370,9 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
     counted, and other processes' load is not): on a shared machine noise only ever adds time.
     """
     import hashlib
+    import json
 
-    from ztmcp.checks.base import Context
+    from ztmcp.detectors.mcp import walk
     from ztmcp.jsonrpc import Direction, parse
     from ztmcp.policy import Policy, build_checks
     from ztmcp.session import Session
@@ -286,12 +382,12 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
     reqs = [REQUEST % i for i in range(n)]
     resps = [RESPONSE % i for i in range(n)]
 
-    def timed(fn: Callable[[], object]) -> float:
+    def timed(fn: Callable[[], object], clock: Callable[[], float] = time.process_time) -> float:
         best = float("inf")
         for _ in range(repeats):
-            started = time.process_time()
+            started = clock()
             fn()
-            best = min(best, time.process_time() - started)
+            best = min(best, clock() - started)
         return best / n * 1e6
 
     def pipeline(session: Session) -> Callable[[], None]:
@@ -300,37 +396,59 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
             for i in range(n):
                 handle(to_server, reqs[i])
                 handle(to_client, resps[i])
+
         return loop
 
     rows: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         audit = AuditLog.create(Path(tmp), "bench")
-        real = Session("bench", build_checks(Policy()), audit)
-        bare = Session("bench", build_checks(Policy()), _NullAudit())
+        checks = build_checks(Policy())
+        real = Session("bench", checks, audit)
         whole = timed(pipeline(real))
-        no_audit = timed(pipeline(bare))
-        parse_us = timed(lambda: [(parse(reqs[i], to_server), parse(resps[i], to_client))
-                                  for i in range(n)])
-        req_msg, resp_msg = parse(reqs[0], to_server), parse(resps[0], to_client)
-        ctx_req = Context(server="bench", now=0.0, request=None)
-        ctx_resp = Context(server="bench", now=0.0, request=req_msg)
-        per_check = []
-        for check in real.checks:  # every check the default policy runs, in order
-            per_check.append((check.name, timed(
-                lambda c=check: [(c.check(req_msg, ctx_req), c.check(resp_msg, ctx_resp))
-                                 for _ in range(n)])))
-        sha_us = timed(lambda: [(hashlib.sha256(reqs[i]).hexdigest(),
-                                 hashlib.sha256(resps[i]).hexdigest()) for i in range(n)])
+        hot = timed(pipeline(real), clock=time.thread_time)
+        no_audit = timed(pipeline(Session("bench", checks, _NullAudit())))
+        parse_us = timed(
+            lambda: [(parse(reqs[i], to_server), parse(resps[i], to_client)) for i in range(n)]
+        )
+        # What each check adds: the pipeline (null sink) minus the same pipeline without it.
+        # Checks share one walk of each message (``message_texts``): it stays in "the rest".
+        per_check = [
+            (
+                check.name,
+                no_audit
+                - timed(
+                    pipeline(Session("bench", [c for c in checks if c is not check], _NullAudit()))
+                ),
+            )
+            for check in checks
+        ]
+        bodies = [(json.loads(reqs[i]), json.loads(resps[i])) for i in range(n)]
+        walk_us = timed(lambda: [(walk(a), walk(b)) for a, b in bodies])
+        sha_us = timed(
+            lambda: [
+                (hashlib.sha256(reqs[i]).hexdigest(), hashlib.sha256(resps[i]).hexdigest())
+                for i in range(n)
+            ]
+        )
         checks_us = sum(us for _, us in per_check)
         rows.append((f"Session.handle x2, whole pipeline ({len(per_check)} checks)", whole))
-        rows.append(("  audit records x2 (AuditLog.post, written before handle returns)",
-                     whole - no_audit))
+        rows.append(
+            ("  audit records x2 (AuditLog.post, written before handle returns)", whole - no_audit)
+        )
+        rows.append(
+            ("    of which off the relay's thread (checkpoints: fsync, index)", whole - hot)
+        )
         rows.append(("  parse() x2 (UTF-8, json.loads + dup-key hook, limits)", parse_us))
         for name, us in per_check:
-            rows.append((f"  check {name} x2", us))
+            rows.append((f"  check {name} x2 (pipeline without it: the difference)", us))
+        rows.append(("  walk of both messages (message_texts, shared by the checks)", walk_us))
         rows.append(("  frame sha256 x2 (for the record)", sha_us))
-        rows.append(("  the rest: correlation, Context, record dict, lock",
-                     no_audit - parse_us - checks_us - sha_us))
+        rows.append(
+            (
+                "  the rest: correlation, Context, record dict, lock",
+                no_audit - parse_us - checks_us - walk_us - sha_us,
+            )
+        )
         if profile:
             prof = cProfile.Profile()
             prof.runcall(pipeline(real))
@@ -347,35 +465,57 @@ def in_process(n: int, profile: bool, repeats: int = 40) -> list[tuple[str, floa
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=200,
-                        help="measured echo calls per setup per round")
+    parser.add_argument(
+        "--calls", type=int, default=200, help="measured echo calls per setup per round"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="rounds over the three setups")
     parser.add_argument("--starts", type=int, default=15, help="start-up runs per setup")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of Session.handle")
-    parser.add_argument("--baseline", metavar="DIR",
-                        help="also run the ztmcp package in DIR (another checkout), same run")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also run the ztmcp package in DIR (another checkout), same run",
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated subset of {','.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args()
     if args.baseline:
         BASELINE[:] = [str(Path(args.baseline).resolve())]
+    parts = set(args.parts.split(","))
+    if not parts <= set(PARTS):
+        parser.error(f"--parts: choose from {','.join(PARTS)}")
 
-    peers = install()
     home = tempfile.mkdtemp(prefix="ztmcp-bench-")
+    CWD[:] = [home]
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
     env.update(ZTMCP_HOME=home, PYTHONPATH=str(ROOT))
     foundation = Path(home) / "foundation.toml"
     foundation.write_text('checks = ["envelope"]\n')
     FOUNDATION[:] = [*ZTMCP, "--policy", str(foundation)]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; ZTMCP_HOME={home}\n",
-          flush=True)
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cores; ZTMCP_HOME={home}\n", flush=True
+    )
 
-    calls = per_call(peers.everything, env, args.calls, args.rounds)
-    raw = per_message(env, max(args.calls, 1000), args.rounds)
-    starts = start_up(env, args.starts)
-    help_ms = wall_ms([*ZTMCP, "--help"], env, args.starts)
-    bare_py_ms = wall_ms([PY, "-c", "pass"], env, args.starts)
-    imp_total, imp_own, imp_top = import_cost(env)
-    parts = in_process(300, args.profile)
+    if "calls" in parts:
+        _report_calls(per_call(install().everything, env, args.calls, args.rounds))
+    if "raw" in parts:
+        _report_raw(per_message(env, max(args.calls, 1000), args.rounds))
+    if "start" in parts:
+        _report_start(env, args.starts)
+    if "inproc" in parts:
+        print("In-process cost per call (request + response through one Session), µs")
+        for label, us in in_process(300, args.profile):
+            print(f"  {label:<52}{us:>8.1f}")
+    return 0
 
+
+PARTS = ("calls", "raw", "start", "inproc")
+
+
+def _report_calls(calls: dict[str, list[float]]) -> None:
     n = len(calls["direct"])
     d_med = statistics.median(calls["direct"])
     print(f"Per call: {n} sequential SDK echo calls to server-everything (stdio) per setup")
@@ -386,48 +526,73 @@ def main() -> int:
     z_med, r_med = statistics.median(calls["ztmcp run"]), statistics.median(calls["bare relay"])
     added = z_med - d_med
     f_added = statistics.median(calls["ztmcp envelope"]) - d_med
-    print(f"foundation pipeline (envelope + audit) adds {f_added:+.3f} ms/call over direct; "
-          f"goal ≤ {GOAL_CALL_MS} ms: {'MET' if f_added <= GOAL_CALL_MS else 'MISSED'}")
-    print(f"default pipeline (every check) adds {added:+.3f} ms/call over direct "
-          f"({z_med - r_med:+.3f} over the bare relay)")
+    print(
+        f"foundation pipeline (envelope + audit) adds {f_added:+.3f} ms/call over direct; "
+        f"goal ≤ {GOAL_CALL_MS} ms: {'MET' if f_added <= GOAL_CALL_MS else 'MISSED'}"
+    )
+    print(
+        f"default pipeline (every check) adds {added:+.3f} ms/call over direct "
+        f"({z_med - r_med:+.3f} over the bare relay)"
+    )
     if BASELINE:
         b_med = statistics.median(calls[BASE_NAME])
-        print(f"baseline ({BASELINE[0]}) adds {b_med - d_med:+.3f} ms/call over direct "
-              f"({b_med - r_med:+.3f} over the bare relay)")
+        print(
+            f"baseline ({BASELINE[0]}) adds {b_med - d_med:+.3f} ms/call over direct "
+            f"({b_med - r_med:+.3f} over the bare relay)"
+        )
     print()
 
+
+def _report_raw(raw: dict[str, list[float]]) -> None:
     r_direct = statistics.median(raw["direct"])
-    print(f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
-          "server → answer")
+    print(
+        f"Per message, no SDK: {len(raw['direct'])} raw tools/call lines → trivial Python "
+        "server → answer"
+    )
     print(f"{'setup':<16}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}{'ratio':>8}")
     for name, s in raw.items():
         med = statistics.median(s)
-        print(f"{name:<16}{med:>11.3f}{pct(s, 90):>9.3f}{med - r_direct:>+10.3f}"
-              f"{med / r_direct:>8.2f}")
+        print(
+            f"{name:<16}{med:>11.3f}{pct(s, 90):>9.3f}{med - r_direct:>+10.3f}"
+            f"{med / r_direct:>8.2f}"
+        )
     print()
 
+
+def _report_start(env: dict[str, str], runs: int) -> None:
+    starts = start_up(env, runs)
+    cpu = start_up_cpu(env, runs)
+    py_cpu = python_cpu_ms(env, runs)
+    help_ms = wall_ms([*ZTMCP, "--help"], env, runs)
+    bare_py_ms = wall_ms([PY, "-c", "pass"], env, runs)
+    imp_total, imp_own, imp_top = import_cost(env)
     s_med = statistics.median(starts["direct"])
-    print(f"Start-up: spawn → first ping answer, trivial Python server, median of {args.starts}")
+    print(f"Start-up: spawn → first ping answer, trivial Python server, median of {runs}")
     print(f"{'setup':<16}{'median ms':>11}{'p90 ms':>9}{'added ms':>10}")
     for name, s in starts.items():
         med = statistics.median(s)
         print(f"{name:<16}{med:>11.1f}{pct(s, 90):>9.1f}{med - s_med:>+10.1f}")
     s_added = statistics.median(starts["ztmcp run"]) - s_med
-    print(f"ztmcp adds {s_added:+.1f} ms before the first answer; goal < {GOAL_START_MS:.0f} ms: "
-          f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}")
+    print(
+        f"ztmcp adds {s_added:+.1f} ms before the first answer; goal < {GOAL_START_MS:.0f} ms: "
+        f"{'MET' if s_added < GOAL_START_MS else 'MISSED'}"
+    )
     if BASELINE:
         print(f"baseline adds {statistics.median(starts[BASE_NAME]) - s_med:+.1f} ms")
+    print(
+        f"CPU until the first answer is handled (every thread; a bare `python -c` start: "
+        f"{py_cpu:.1f} ms), median / min of {runs}:"
+    )
+    for name, s in cpu.items():
+        print(f"    {name:<16}{statistics.median(s):>8.1f}{min(s):>8.1f} ms")
     print(f"`ztmcp run --help` wall {help_ms:.1f} ms (bare `python -c pass` {bare_py_ms:.1f} ms)")
-    print(f"imports of the run path (-X importtime, min of 7): {imp_total:.1f} ms beyond "
-          f"`python -c pass` ({imp_own:.1f} ms in ztmcp's own module bodies); largest subtrees:")
+    print(
+        f"imports of the run path (-X importtime, min of 7): {imp_total:.1f} ms beyond "
+        f"`python -c pass` ({imp_own:.1f} ms in ztmcp's own module bodies); largest subtrees:"
+    )
     for mod, ms in imp_top:
         print(f"    {mod:<40}{ms:>7.1f}")
     print()
-
-    print("In-process cost per call (request + response through one Session), µs")
-    for label, us in parts:
-        print(f"  {label:<52}{us:>8.1f}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ztmcp.errors import UsageError
 
@@ -99,6 +98,8 @@ Transport = Stdio | Upstream
 
 def parse_upstream(url: str) -> Upstream:
     """Validate the URL the user gave; one-line errors that say what a good one looks like."""
+    from urllib.parse import urlsplit  # here: a stdio server never needs it
+
     example = "e.g. https://mcp.example.com/mcp or http://127.0.0.1:3001/mcp"
     try:
         parts = urlsplit(url.strip())

@@ -443,3 +443,39 @@ def test_a_frame_whose_record_cannot_be_written_is_never_forwarded(
         r.get("jsonrpc.request.id") == failed and r.get("direction") == direction for r in recorded
     )
     assert any(r.get("jsonrpc.request.id") == 0 for r in recorded)  # what came before is there
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_when_idle_runs_once_after_the_first_answers(tmp_path: Path, fails: bool) -> None:
+    """``ztmcp run`` warms its detectors up when the relay is first idle: after the server's
+    answers to every request so far were delivered, never before, once; a callback that fails
+    changes nothing about relaying."""
+    calls: list[tuple[int, int]] = []
+    relay: Relay | None = None
+
+    def when_idle() -> None:
+        assert relay is not None
+        calls.append((relay.session.pending, len(relay.sent_by_server)))
+        if fails:
+            raise RuntimeError("cannot start a thread")
+
+    def answer(request: dict[str, Any]) -> bytes | None:
+        if request.get("id") == 0:  # answered by the test, after the second call's answer
+            return None
+        return json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": {}}).encode()
+
+    relay = Relay(tmp_path, answer_server=answer, when_idle=when_idle)
+    for i in range(2):
+        relay.send_agent(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i)
+    assert relay.agent.wait(lambda _: 1 in _answers(relay), timeout=5)
+    assert calls == []  # call 0 still waits on the server: not idle
+    relay.send_server(b'{"jsonrpc":"2.0","id":0,"result":{}}\n')
+    assert relay.agent.wait(lambda _: 0 in _answers(relay), timeout=5)
+    assert relay.sync()
+    for i in range(2, 5):  # later answers do not call it again
+        relay.send_agent(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i)
+        assert relay.agent.wait(lambda _, i=i: i in _answers(relay), timeout=5)
+    result = relay.stop()
+    assert result is not None and result.exit_code == 0
+    # Once, when both requests in flight were answered (the server had sent both answers).
+    assert calls == [(0, 2)], calls

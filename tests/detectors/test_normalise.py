@@ -114,14 +114,15 @@ def test_proposed_starts_find_what_finditer_finds(seed: int) -> None:
         "xyzw ",
     ]
     for _ in range(100):
-        text = "".join(rnd.choice(pieces) for _ in range(200))
-        for rx, probe, skip in (
-            (secrets._SPACED, secrets._SPACED_PROBE, 1),
-            (secrets._QUOTED_PIECES, secrets._QUOTED_PROBE, 0),
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.choice((8, 30, 200))))
+        for rx, probe, skip, short in (
+            (secrets._SPACED, secrets._SPACED_PROBE, 1, secrets._SPACED_SHORT),
+            (secrets._QUOTED_PIECES, secrets._QUOTED_PROBE, 0, secrets._QUOTED_SHORT),
         ):
-            assert [m.span() for m in secrets._proposed(rx, probe, text, skip)] == [
-                m.span() for m in rx.finditer(text)
-            ]
+            for limit in (0, short):  # RE2 proposing, and re alone on short texts
+                assert [m.span() for m in secrets._proposed(rx, probe, text, skip, limit)] == [
+                    m.span() for m in rx.finditer(text)
+                ]
 
 
 def test_disguised_secret_is_reported_on_its_disguise() -> None:

@@ -203,6 +203,7 @@ class Relay(_Peers):
         answer_server: Callable[[dict[str, Any]], bytes | None] = echo_answer,
         answer_agent: Callable[[dict[str, Any]], bytes | None] | None = None,
         grace: float = 1.0,
+        when_idle: Callable[[], None] | None = None,
     ) -> None:
         self.audit = AuditLog.create(tmp / "audit", "fuzz")
         self.session = Session("fuzz", checks or default_checks(tmp), self.audit, edge=edge)
@@ -235,6 +236,7 @@ class Relay(_Peers):
             agent_out=agent_out,
             grace=grace,
             say=self.said.append,
+            when_idle=when_idle,
         )
         self._agent_in, self._agent_out = agent_in, agent_out
         self.result: RunResult | None = None

@@ -130,6 +130,7 @@ class StdioRelay:
         agent_out: int = 1,
         say: Callable[[str], None] | None = None,
         watch: Callable[[Direction, bytes, Decision], None] | None = None,
+        when_idle: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         # Sees each frame's Decision before it is carried out (the CLI's hints to the user).
@@ -150,6 +151,10 @@ class StdioRelay:
         self._fault = False  # the relay stopped because ztmcp itself failed
         self._halted = False  # the audit log failed: nothing more is relayed either way
         self._reason_lock = threading.Lock()
+        # Called once, the first time every request the agent sent has been answered (after
+        # the server's frames were delivered): ``ztmcp run`` warms its detectors up then, so
+        # that the work never competes with the first answer (the client waits for it).
+        self._when_idle = when_idle
 
     def _stop(self, reason: str, *, fault: bool = False) -> None:
         with self._reason_lock:
@@ -310,6 +315,8 @@ class StdioRelay:
                     self._frame(frame, direction, onward, back)
                 if not chunk:
                     break
+                if self._when_idle is not None and direction is Direction.TO_CLIENT:
+                    self._idle()
                 if self._agent.broken:
                     self._stop("the agent stopped reading")
                     return
@@ -317,6 +324,15 @@ class StdioRelay:
             self._stop(f"internal error while relaying ({type(exc).__name__}: {exc})", fault=True)
             return
         self._stop(eof)
+
+    def _idle(self) -> None:
+        """``when_idle``, once no request is waiting any more (a server frame was delivered)."""
+        if self.session.pending:
+            return
+        when_idle, self._when_idle = self._when_idle, None
+        if when_idle is not None:
+            with contextlib.suppress(Exception):  # an optimisation: its work is done on demand
+                when_idle()
 
     def run(self) -> RunResult:
         child = self._child or spawn_server(self.argv, self.env)

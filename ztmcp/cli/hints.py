@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ztmcp.jsonrpc import Direction
 
@@ -119,6 +117,9 @@ class NotMcpWatch:
 def probe(url: str, timeout: float = 1.0) -> str | None:
     """Whether something accepts a TCP connection at the URL's host and port: ``None`` when
     it does, else the reason (one line) for ``upstream_down``."""
+    import socket  # here: ``ztmcp run`` imports this module at its start and never probes
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     host = parts.hostname
     if host is None:

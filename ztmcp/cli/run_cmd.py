@@ -143,14 +143,20 @@ def _relay(
     from ztmcp.cli.hints import NotMcpWatch, say_waiting
 
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
-    # Compile the detectors once the relay is up, while it waits on the server's first answer:
-    # before that, they would only compete with the imports above for the interpreter lock.
-    _warm_up_in_background()
+    # Warm the detectors up once the first answers went out: before that, the work would only
+    # compete with the first messages (which need little of it) for the interpreter lock.
     try:
         # A server that echoes or is no MCP server is told apart from one using a method
         # the policy does not allow: said once on stderr (the denial itself says so too).
         watch = NotMcpWatch(command, sys.stderr)
-        result = StdioRelay(session, command, grace=ns.grace, child=child, watch=watch).run()
+        result = StdioRelay(
+            session,
+            command,
+            grace=ns.grace,
+            child=child,
+            watch=watch,
+            when_idle=_warm_up_in_background,
+        ).run()
     except BaseException:
         session.close("ztmcp run failed while relaying")
         raise
@@ -158,7 +164,7 @@ def _relay(
 
 
 def _warm_up_in_background() -> None:
-    """Compile the detectors and import jsonschema while the server boots (see detectors._Lazy)."""
+    """Compile the detectors and import jsonschema on a thread (see detectors._Lazy)."""
     import importlib
     import threading
 

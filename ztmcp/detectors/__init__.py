@@ -41,10 +41,10 @@ __all__ = [
 class _Lazy:
     """A detector module imported on first use.
 
-    The rule modules compile their regular expressions at import (tens of milliseconds); an
-    MCP client starts one ``ztmcp run`` per server and waits for it. ``warm_up`` imports them
-    on a background thread while the server boots; a first use before that finishes simply
-    waits for the import (Python's import lock).
+    An MCP client starts one ``ztmcp run`` per server and waits for it: nothing here is
+    imported before a check first needs it. The rule modules' regexes compile at their own
+    first use (``lazyre``); ``warm_up`` builds the RE2 sets on a background thread once the
+    relay is first idle (``StdioRelay(when_idle=…)``); a use before that builds what it needs.
     """
 
     def __init__(self, name: str) -> None:
@@ -65,7 +65,8 @@ RULE_MODULES: Final = ("unicode", "instructions", "secrets")
 
 
 def warm_up() -> list[ModuleType]:
-    """Import (and so compile) every rule module and its RE2 set; for a background thread."""
+    """Import every rule module and build its RE2 sets (the rules compile at first use); for
+    a background thread."""
     modules = [importlib.import_module(f"ztmcp.detectors.{name}") for name in RULE_MODULES]
     for module in modules:
         compile_sets = getattr(module, "compile_sets", None)

@@ -47,6 +47,7 @@ from typing import Final
 
 from ztmcp.detectors import languages, multi, normalise
 from ztmcp.detectors.findings import RANK, Finding
+from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import instructions as data
 from ztmcp.severity import Severity
 
@@ -63,7 +64,7 @@ class Compiled:
 
     rule: str
     category: str
-    pattern: re.Pattern[str]
+    pattern: LazyPattern  # compiled at its first use (``lazyre``)
     triggers: tuple[tuple[str | None, str], ...]  # (gate word part, trigger regex)
     description: Severity | None  # severity in the DESCRIPTION profile (None: not applied)
     content: Severity | None  # severity in the CONTENT profile
@@ -74,8 +75,15 @@ def _compile(rule: data.Rule) -> Compiled:
     for gate, _rx in rule.triggers:
         if gate is not None and not _GATE.fullmatch(gate):
             raise AssertionError(f"{rule.rule}: trigger gate {gate!r} must be [a-z0-9]+")
-    return Compiled(rule.rule, rule.category, re.compile(rule.pattern, re.MULTILINE),
-                    tuple(rule.triggers), rule.description, rule.content, rule.message)
+    return Compiled(
+        rule.rule,
+        rule.category,
+        LazyPattern(rule.pattern, re.MULTILINE),
+        tuple(rule.triggers),
+        rule.description,
+        rule.content,
+        rule.message,
+    )
 
 
 _GATE: Final = re.compile(r"[a-z0-9]+")
@@ -105,8 +113,7 @@ def _literal_prefix(rx: str) -> tuple[str, int]:
     return "".join(out), (ends[-1] if ends else 0)
 
 
-def _groups() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]],
-                       dict[str, re.Pattern[str]]]:
+def _groups() -> tuple[dict[str, LazyPattern], dict[str, tuple[str, ...]], dict[str, LazyPattern]]:
     """Triggers grouped by literal prefix: one search per prefix finds where any of them may
     match (a look-ahead on the rest), then each member is tried at those offsets only."""
     members: dict[str, list[str]] = {}
@@ -120,36 +127,52 @@ def _groups() -> tuple[dict[str, re.Pattern[str]], dict[str, tuple[str, ...]],
                 tails.setdefault(key, []).append(rx[end:] if prefix else rx)
     # A prefix that extends another ("your" after "you") joins the shorter one's search.
     literal = sorted((k for k in members if k not in tails[k]), key=len)
-    for i, key in enumerate(literal):
-        base = next((q for q in reversed(literal[:i])
-                     if q in members and q != key and key.startswith(q)), None)
+    literals = frozenset(literal)
+    for key in literal:
+        # The longest shorter literal it starts with that was not merged itself (each shorter
+        # one was handled before it: the list is sorted by length).
+        base = next(
+            (
+                key[:n]
+                for n in range(len(key) - 1, 0, -1)
+                if key[:n] in literals and key[:n] in members
+            ),
+            None,
+        )
         if base is None:
             continue
-        rest = re.escape(key[len(base):])
+        rest = re.escape(key[len(base) :])
         members[base].extend(members.pop(key))
         tails[base].extend(rest + t for t in tails.pop(key))
-    search: dict[str, re.Pattern[str]] = {}
+    search: dict[str, LazyPattern] = {}
     group_of: dict[str, tuple[str, ...]] = {}
     for key, rxs in members.items():
         if len(rxs) == 1:
-            search[key] = re.compile(rxs[0])
+            search[key] = LazyPattern(rxs[0])
         else:
             alternatives = "|".join(f"(?:{t})" for t in tails[key])
-            search[key] = re.compile(re.escape(key) + f"(?={alternatives})")
+            search[key] = LazyPattern(re.escape(key) + f"(?={alternatives})")
         for rx, tail in zip(rxs, tails[key], strict=True):
             group_of[rx] = (key, *rxs)
             _TAIL_OF[rx] = tail
-    single = {rx: re.compile(rx) for rxs in members.values() for rx in rxs}
+    single = {rx: LazyPattern(rx) for rxs in members.values() for rx in rxs}
     return search, group_of, single
 
 
 _TAIL_OF: Final[dict[str, str]] = {}  # trigger -> its look-ahead after its group's literal
 _GROUP_SEARCH, _GROUP_OF, _TRIGGER_RX = _groups()
-# Every gate any rule puts on a trigger (None: some rule runs it ungated).
-_RX_GATES: Final[dict[str, frozenset[str | None]]] = {
-    rx: frozenset(g for rule in RULES for g, r in rule.triggers if r == rx)
-    for rule in RULES for _g, rx in rule.triggers
-}
+
+
+def _rx_gates() -> dict[str, frozenset[str | None]]:
+    """Every gate any rule puts on each trigger (None: some rule runs it ungated)."""
+    gates: dict[str, set[str | None]] = {}
+    for rule in RULES:
+        for gate, rx in rule.triggers:
+            gates.setdefault(rx, set()).add(gate)
+    return {rx: frozenset(g) for rx, g in gates.items()}
+
+
+_RX_GATES: Final[dict[str, frozenset[str | None]]] = _rx_gates()
 
 
 @cache
@@ -177,12 +200,15 @@ _AHEAD: Final = 460  # … or ends further than this after it
 # response rule but for an optional "'s" or ","; smaller windows, less work, same matches.
 # The same for file names: a match ends with the file, which holds a trigger ("\.aws/" of
 # ".aws/credentials") that ends at most 11 characters before the match does.
-_BOUNDS: Final[dict[str, tuple[int, int]]] = {"instr.response_manipulation": (_BACK, 8),
-                                              "instr.sensitive_file": (_BACK, 16)}
+_BOUNDS: Final[dict[str, tuple[int, int]]] = {
+    "instr.response_manipulation": (_BACK, 8),
+    "instr.sensitive_file": (_BACK, 16),
+}
 _SMALL: Final = 4096  # below this, gates are looked up in the text itself
 _MAX_PER_RULE: Final = 64  # findings per rule and scan: enough to block, bounded for _combine
-_SEPARATORS: Final = str.maketrans({c: " " for c in map(chr, range(128))
-                                    if not (c.isascii() and (c.isdigit() or c.islower()))})
+_SEPARATORS: Final = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isascii() and (c.isdigit() or c.islower()))}
+)
 _TOKEN: Final = re.compile(r"[^\W_]+")
 
 
@@ -211,8 +237,9 @@ _RULE_TRIGGERS: Final = {id(rule): frozenset(rx for _g, rx in rule.triggers) for
 # ``\b``, a line start or punctuation before it and a space after), so they are looked up as
 # words: as substrings ("hi" in "which", "am" in "example") they would be in almost every page.
 # Not "to" ("into https://…" is an exfiltration sink) nor "id" ("myid_rsa").
-_WORD_GATES: Final = frozenset({"hi", "am", "hey", "dear", "all", "any", "ai", "llm", "use", "run",
-                                "call", "you"})
+_WORD_GATES: Final = frozenset(
+    {"hi", "am", "hey", "dear", "all", "any", "ai", "llm", "use", "run", "call", "you"}
+)
 
 
 # -- one pass for all triggers -----------------------------------------------------------------
@@ -334,8 +361,9 @@ class _Triggers:
             self._search_re(key, rxs, found, pos)
         self.spans.update(found)
 
-    def _search_re(self, key: str, rxs: list[str], found: dict[str, list[tuple[int, int]]],
-                   pos: int) -> None:
+    def _search_re(
+        self, key: str, rxs: list[str], found: dict[str, list[tuple[int, int]]], pos: int
+    ) -> None:
         """``re`` finds the spans from ``pos`` on."""
         low = self.low
         if len(rxs) == 1:
@@ -348,8 +376,9 @@ class _Triggers:
                 m = pattern.search(low, m.start() + 1)
             return
         group = _GROUP_OF[rxs[0]]
-        finder = (_GROUP_SEARCH[key] if len(rxs) == len(group) - 1
-                  else _subset_search(key, tuple(rxs)))
+        finder = (
+            _GROUP_SEARCH[key] if len(rxs) == len(group) - 1 else _subset_search(key, tuple(rxs))
+        )
         compiled = [(r, _TRIGGER_RX[r]) for r in rxs]
         for hit in finder.finditer(low, pos):
             s = hit.start()
@@ -366,8 +395,9 @@ class _Triggers:
             self._view = b"" if view is None else view.encode("ascii")
         return self._view or None
 
-    def _propose(self, view: bytes, key: str, rxs: list[str],
-                 found: dict[str, list[tuple[int, int]]]) -> int:
+    def _propose(
+        self, view: bytes, key: str, rxs: list[str], found: dict[str, list[tuple[int, int]]]
+    ) -> int:
         """``_search_re`` with RE2 proposing the starts: the same spans. RE2 finds the leftmost
         start of any member's loosened pattern (a superset of their starts); ``re`` checks each
         member there. One member: every start, overlapping ones included. Several: as the
@@ -438,8 +468,7 @@ class _Triggers:
         return merged
 
 
-def _matches(pattern: re.Pattern[str], low: str, windows: list[tuple[int, int]]
-             ) -> Iterator[re.Match[str]]:
+def _matches(pattern: Pattern, low: str, windows: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
     """Non-empty matches in ``windows`` as a whole-text ``finditer`` would report them."""
     n = len(low)
     seen = -1
@@ -478,8 +507,7 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
     return findings
 
 
-def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool
-                ) -> list[Finding]:
+def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool) -> list[Finding]:
     views = normalise.views(text)
     if not views:
         return []
@@ -490,12 +518,20 @@ def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool
     for f in _scan_text(joined, profile, exhaustive):
         i = bisect.bisect_right(starts, f.start) - 1
         start, end, _v = views[i]
-        if (f.rule, i) in seen or any(g.rule == f.rule and g.start < end and start < g.end
-                                      for g in found):
+        if (f.rule, i) in seen or any(
+            g.rule == f.rule and g.start < end and start < g.end for g in found
+        ):
             continue
         seen.add((f.rule, i))
-        out.append(Finding(f.rule, f.severity, start, end,
-                           f.message + " (once look-alike or hidden characters are folded)"))
+        out.append(
+            Finding(
+                f.rule,
+                f.severity,
+                start,
+                end,
+                f.message + " (once look-alike or hidden characters are folded)",
+            )
+        )
     return out
 
 
@@ -509,8 +545,13 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
     for phrase, m in languages.matches(low):  # other languages: one RE2 set pass, as data
         category, desc, cont, message = languages.INTENTS[phrase.intent]
         level = cont if content else desc
-        finding = Finding(f"instr.lang_{phrase.intent}", level, m.start(), m.end(),
-                          f"{message} (in {_LANGUAGE_NAMES[phrase.lang]})")
+        finding = Finding(
+            f"instr.lang_{phrase.intent}",
+            level,
+            m.start(),
+            m.end(),
+            f"{message} (in {_LANGUAGE_NAMES[phrase.lang]})",
+        )
         findings.append(finding)
         if level is Severity.MEDIUM:
             medium.append((finding, category))
@@ -545,9 +586,18 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
 
 
 _LANGUAGE_NAMES: Final = {
-    "es": "Spanish", "de": "German", "fr": "French", "pt": "Portuguese", "it": "Italian",
-    "nl": "Dutch", "pl": "Polish", "tr": "Turkish", "ru": "Russian", "ja": "Japanese",
-    "zh": "Chinese", "ko": "Korean",
+    "es": "Spanish",
+    "de": "German",
+    "fr": "French",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "tr": "Turkish",
+    "ru": "Russian",
+    "ja": "Japanese",
+    "zh": "Chinese",
+    "ko": "Korean",
 }
 
 
@@ -564,8 +614,15 @@ def _combine(medium: list[tuple[Finding, str]]) -> list[Finding]:
                 break
             if other != cat and first.start > last_end:
                 end = max(first.end, second.end)
-                out.append(Finding("instr.combined", Severity.HIGH, first.start, end,
-                                   f"several weaker signals together ({cat} + {other})"))
+                out.append(
+                    Finding(
+                        "instr.combined",
+                        Severity.HIGH,
+                        first.start,
+                        end,
+                        f"several weaker signals together ({cat} + {other})",
+                    )
+                )
                 last_end = end
                 break
     return out

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Final, NamedTuple
 
 from ztmcp.detectors import multi
+from ztmcp.detectors.lazyre import LazyPattern
 from ztmcp.severity import Severity
 
 H, M = Severity.HIGH, Severity.MEDIUM
@@ -255,7 +256,7 @@ _WS: Final = (
 class Phrase:
     lang: str
     intent: str
-    pattern: re.Pattern[str]
+    pattern: LazyPattern  # compiled at its first use (``lazyre``)
     anchors: tuple[str, ...]  # one of these occurs in every match
 
 
@@ -321,7 +322,7 @@ def _compile() -> tuple[Phrase, ...]:
             if intent not in INTENTS:
                 raise AssertionError(f"{lang}: unknown intent {intent!r}")
             for rx in phrases:
-                out.append(Phrase(lang, intent, re.compile(rx.replace(" ", _WS)), anchors(rx)))
+                out.append(Phrase(lang, intent, LazyPattern(rx.replace(" ", _WS)), anchors(rx)))
     return tuple(out)
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import urllib.parse
 import zlib
 from collections.abc import Iterator
 from functools import cache
@@ -39,14 +38,15 @@ from typing import Final
 
 from ztmcp.detectors import multi, runs
 from ztmcp.detectors.findings import Finding
+from ztmcp.detectors.lazyre import LazyPattern
 from ztmcp.severity import Severity
 
-_TAGS: Final = re.compile("[\U000e0000-\U000e007f]+")
-_INVISIBLE: Final = re.compile(
+_TAGS: Final = LazyPattern("[\U000e0000-\U000e007f]+")
+_INVISIBLE: Final = LazyPattern(
     "[\u200b\u200c\u200d\u2060-\u2064\ufeff\u180e\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0]+"
 )
-_BIDI: Final = re.compile("[\u202a-\u202e\u2066-\u2069]+")
-_ANSI: Final = re.compile(
+_BIDI: Final = LazyPattern("[\u202a-\u202e\u2066-\u2069]+")
+_ANSI: Final = LazyPattern(
     r"\x1b(?:\[[0-?]{0,32}[ -/]{0,8}[@-~]|\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?|[@-Z\\-_])"
 )
 _CSS_PARTS: Final = (
@@ -56,21 +56,21 @@ _CSS_PARTS: Final = (
     r"opacity\s{0,3}:\s{0,3}0(?:\.0+)?(?![\d.])",
     r"color\s{0,3}:\s{0,3}transparent",
 )
-_HIDDEN_CSS: Final = re.compile("|".join(_CSS_PARTS), re.IGNORECASE)
+_HIDDEN_CSS: Final = LazyPattern("|".join(_CSS_PARTS), re.IGNORECASE)
 # The same, one literal-prefixed regex each, for lower-cased text (a substring search apiece).
-_HIDDEN_CSS_LOW: Final = tuple(re.compile(p) for p in _CSS_PARTS)
+_HIDDEN_CSS_LOW: Final = tuple(LazyPattern(p) for p in _CSS_PARTS)
 # Reference shapes of the blobs; ``decoded_blobs`` finds the same runs with ``runs``.
-_BASE64: Final = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,6}")
-_HEX: Final = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
+_BASE64: Final = LazyPattern(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,6}")
+_HEX: Final = LazyPattern(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
 _B64_CLASS: Final = runs.table(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _B64_CLASS_EQ: Final = _B64_CLASS[:61] + b"e" + _B64_CLASS[62:]  # '=' (61) marked 'e'
 _CONTROL_CLASS: Final = runs.table(
     [chr(i) for i in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20),
                       0x7F)], mark="c")
-_NOT_PRINTABLE: Final = re.compile(r"[^\x20-\x7e\t\n\r]")
-_LETTER: Final = re.compile(r"[^\W\d_]")
-_WORD: Final = re.compile(r"[A-Za-z]{3,}")
+_NOT_PRINTABLE: Final = LazyPattern(r"[^\x20-\x7e\t\n\r]")
+_LETTER: Final = LazyPattern(r"[^\W\d_]")
+_WORD: Final = LazyPattern(r"[A-Za-z]{3,}")
 
 _UNTAG: Final = {0xE0000 + i: i for i in range(128)}
 _EMOJI_LO: Final = 0x2190  # arrows, symbols, dingbats, emoji: a ZWJ between these is legitimate
@@ -108,11 +108,11 @@ def _readable(raw: bytes) -> str | None:
 
 _MAX_DEPTH: Final = 3  # layers of encoding undone (base64 of gzip of base64 …)
 _MIN_B64: Final = 20  # base64 of 15 bytes: a short instruction ("Ignore all rules")
-_B32: Final = re.compile(r"[A-Z2-7]{16,}=*")
-_A85: Final = re.compile(r"<~([!-u\sz]{10,}?)~>")
+_B32: Final = LazyPattern(r"[A-Z2-7]{16,}=*")
+_A85: Final = LazyPattern(r"<~([!-u\sz]{10,}?)~>")
 _URL_CLASS: Final = runs.table(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+%-")
-_PERCENT: Final = re.compile(r"%[0-9A-Fa-f]{2}")
+_PERCENT: Final = LazyPattern(r"%[0-9A-Fa-f]{2}")
 
 
 def _layer(raw: bytes, depth: int) -> str | None:
@@ -187,7 +187,9 @@ def _blobs(text: str, depth: int) -> Iterator[tuple[int, int, str]]:
             run = text[start:end][:_MAX_DECODE]
             if run.count("%") < 4 or len(_PERCENT.findall(run)) < 4:
                 continue
-            decoded = _layer(urllib.parse.unquote_to_bytes(run.replace("+", " ")), depth)
+            from urllib.parse import unquote_to_bytes  # here: most texts have no such run
+
+            decoded = _layer(unquote_to_bytes(run.replace("+", " ")), depth)
             if decoded is not None:
                 yield start, end, decoded
 
@@ -213,7 +215,7 @@ def _base32(blob: str, depth: int) -> str | None:
     return _layer(raw, depth)
 
 
-_FLAG_TAGS: Final = re.compile("[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,7}\U000e007f")
+_FLAG_TAGS: Final = LazyPattern("[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,7}\U000e007f")
 
 
 def _emoji_tag_sequence(text: str, start: int, end: int) -> bool:

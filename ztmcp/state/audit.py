@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.errors import AuditError
 from ztmcp.state import audit_index, keys, paths, records
@@ -363,7 +363,20 @@ def read_records(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
             continue
 
 
-from ztmcp.state.audit_verify import Status as Status  # noqa: E402
-from ztmcp.state.audit_verify import Verification as Verification  # noqa: E402
-from ztmcp.state.audit_verify import verify_dir as verify_dir  # noqa: E402
-from ztmcp.state.audit_verify import verify_file as verify_file  # noqa: E402
+# Verification is re-exported here, imported at first use: a relay never verifies, and the
+# start-up of `ztmcp run` (an MCP client waits for it) should not pay for it.
+if TYPE_CHECKING:
+    from ztmcp.state.audit_verify import Status as Status
+    from ztmcp.state.audit_verify import Verification as Verification
+    from ztmcp.state.audit_verify import verify_dir as verify_dir
+    from ztmcp.state.audit_verify import verify_file as verify_file
+
+_VERIFY: Final = frozenset({"Status", "Verification", "verify_dir", "verify_file"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _VERIFY:
+        from ztmcp.state import audit_verify
+
+        return getattr(audit_verify, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

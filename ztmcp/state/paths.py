@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -92,6 +91,8 @@ def write_atomic(
             mode = 0o600 if link and not follow_links else target.stat().st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o600
+    import tempfile  # here: `ztmcp run` never writes a file this way, and it costs its start
+
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".ztmcp", dir=target.parent)
     try:
         os.fchmod(fd, mode)
