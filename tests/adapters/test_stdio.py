@@ -415,7 +415,7 @@ def test_a_frame_whose_record_cannot_be_written_is_never_forwarded(
         relay.send_agent(frame + b"\n")
         body = json.loads(frame)
         if "id" in body:  # one call at a time: each is answered before the next goes
-            assert relay.agent.wait(lambda _, i=body["id"]: i in _answers(relay), timeout=5)
+            assert relay.agent.wait(lambda _, i=body["id"]: i in _answers(relay), timeout=30)
     result = relay.stop()
     answers = _answers(relay)
     assert disk.hits == 1
