@@ -32,6 +32,7 @@ from ztmcp.sandbox.netaudit import (
     AF_NETLINK,
     Attempt,
     Destination,
+    FloodLimits,
     Listeners,
     NetAudit,
     Verdict,
@@ -135,7 +136,9 @@ def test_loopback_inside_the_sandbox(address: str, port: int, transport: str) ->
     heard = decide(attempt, PROXY_PORT, lambda kind, d: kind == transport and d.port == port)
     assert heard == (Verdict.CONTINUE, ())
     unheard = decide(attempt, PROXY_PORT, lambda _k, _d: False)
-    proxy = port == PROXY_PORT and transport != "udp"
+    # without a lookup only the proxy listener's own address (127.0.0.1, what 0.0.0.0 means)
+    bridge = address in ("127.0.0.1", "0.0.0.0", "::ffff:127.0.0.1")
+    proxy = port == PROXY_PORT and transport != "udp" and bridge
     assert unheard[0] is (Verdict.CONTINUE if proxy else Verdict.DENY)
 
 
@@ -192,6 +195,7 @@ def sandboxed(
     script: str,
     *,
     program: bytes | None = None,
+    limits: FloodLimits | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], NetAudit]]:
     """``script`` run by the launcher under the socket audit (the egress socket is a bare
     Unix listener: these tests never use the proxy). ``program``: injected in place of the
@@ -201,7 +205,8 @@ def sandboxed(
     egress = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     egress.bind(str(gate / "egress.sock"))
     egress.listen(1)
-    audit = NetAudit("probe", post, gate, proxy_port=PROXY_PORT)
+    extra = {} if limits is None else {"limits": limits}
+    audit = NetAudit("probe", post, gate, proxy_port=PROXY_PORT, **extra)
     audit.start()
     if program is not None:
         audit.filter_path.chmod(0o600)
