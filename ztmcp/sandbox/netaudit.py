@@ -243,10 +243,14 @@ def record(server: str, attempt: Attempt, dest: Destination) -> dict[str, Any]:
 class FloodLimits:
     """The audit-flood bound. ``window``: identical refusals (same server, technique, system
     call, destination) within it after the first become one record with their count, written
-    when the window closes (and at shutdown). ``stop_count`` refusals of any kind within
-    ``stop_seconds``: the sandbox is stopped (a limit refuses; it never skips)."""
+    when the window closes (and at shutdown). Beyond ``distinct`` destinations open at once,
+    a new one joins its technique's overflow record (``server.address`` "*": a server sweeping
+    addresses or ports writes a bounded number of records too). ``stop_count`` refusals of any
+    kind within ``stop_seconds``: the sandbox is stopped (a limit refuses; it never skips).
+    At most ``2 x (distinct + overflow kinds)`` records per window, whatever the server does."""
 
-    window: float = 1.0
+    window: float = 2.0
+    distinct: int = 32
     stop_count: int = 2000
     stop_seconds: float = 10.0
 
@@ -289,7 +293,10 @@ class Denials:
             and now - self._recent[0] <= self.limits.stop_seconds
         )
         out = self.due(now)
-        key = tuple(rec.get(k) for k in _KEY_FIELDS)
+        key: tuple[Any, ...] = tuple(rec.get(k) for k in _KEY_FIELDS)
+        if key not in self._open and len(self._open) >= self.limits.distinct:
+            key = ("*", rec.get("egress.technique"), rec.get("egress.syscall"))
+            rec = {**rec, "server.address": "*", "server.port": None, "egress.overflow": True}
         window = self._open.get(key)
         if window is None:
             self._open[key] = _Window(now, rec)
