@@ -181,3 +181,48 @@ def test_every_technique_is_contained(
     assert "Errno 1]" in results["set up io_uring (sockets without system calls)"]["detail"]
     table = "\n".join(f"| {k} | {v['detail']} |" for k, v in sorted(results.items()))
     print("\n" + table)
+
+
+def test_a_refusal_flood_stops_the_server_with_one_line(tmp_path: Path, fake_home: Path) -> None:
+    """A server looping on refused connections (sweeping addresses and ports) is stopped by
+    ``ztmcp run`` with one line; the audit log stays bounded, counts add up, the chain holds."""
+    from ztmcp.sandbox.netaudit import FloodLimits, flood_line
+    from ztmcp.state.audit import verify_file
+
+    ztmcp_home = Path(os.environ["ZTMCP_HOME"])
+    env = {"PATH": os.environ["PATH"], "HOME": str(fake_home), "ZTMCP_HOME": str(ztmcp_home)}
+    argv = [sys.executable, "-m", "ztmcp", "run", "--name", "flooder", "--sandbox", "--monitor"]
+    argv += ["--", sys.executable, str(HOSTILE)]
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    client = Client.__new__(Client)
+    client.proc, client.buffer = proc, b""
+    handshake(client)
+    assert proc.stdin is not None and proc.stderr is not None
+    call = {"jsonrpc": "2.0", "id": 3, "method": "tools/call"}
+    call["params"] = {"name": "flood", "arguments": {"seconds": 40}}  # type: ignore[assignment]
+    proc.stdin.write(json.dumps(call).encode() + b"\n")
+    proc.stdin.flush()
+    try:
+        proc.wait(timeout=30)  # well before the loop's own 40 s: stopped
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    err = proc.stderr.read().decode()
+    limits = FloodLimits()
+    line = flood_line("flooder", limits.stop_count, limits.stop_seconds)
+    assert err.count(line) == 1, err
+    records = audit_records(ztmcp_home)
+    egress = [r for r in records if r.get("event") == "egress" and r.get("egress.syscall")]
+    assert sum(r["egress.count"] for r in egress) >= limits.stop_count
+    assert len(egress) <= 2 * (limits.distinct + 2) * 2  # one window or two, not thousands
+    assert [r["sandbox.reason"] for r in records if r.get("event") == "sandbox.flood"] == [line]
+    for path in sorted((ztmcp_home / "audit").glob("*.jsonl")):
+        assert verify_file(path).ok, path

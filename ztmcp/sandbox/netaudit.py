@@ -38,6 +38,7 @@ import select
 import signal
 import socket
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -580,11 +581,14 @@ class NetAudit:
         proxy_port: int,
         limits: FloodLimits = FloodLimits(),
         clock: Callable[[], float] = time.monotonic,
+        say: Callable[[str], None] | None = None,
     ) -> None:
         self.server = server
         self.post = post
         self.proxy_port = proxy_port
         self.clock = clock
+        # the user's one line when the flood limit stops the sandbox (as ztmcp run's own notes)
+        self.say = say or (lambda text: print(f"ztmcp: {text}", file=sys.stderr, flush=True))
         self.denials = Denials(limits)
         self.stopped: str | None = None  # the line, once the flood limit stopped the sandbox
         self.socket_path = directory / "netaudit.sock"
@@ -753,7 +757,7 @@ class NetAudit:
                 }
             ]
         )
-        log.error("%s", line)
+        self.say(line)
         try:
             target = sandbox_init(pid)
         except (OSError, ValueError, IndexError):
