@@ -348,18 +348,31 @@ print(json.dumps(out))
     ]
 
 
-def test_an_audit_that_cannot_write_still_refuses(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fault", "line"),
+    [
+        (AuditError("disk full (injected)"), "the audit log failed (disk full (injected))"),
+        (RuntimeError("bug (injected)"), "the sandbox's socket audit failed (RuntimeError("),
+    ],
+)
+def test_an_audit_that_cannot_write_still_refuses(
+    tmp_path: Path, fault: Exception, line: str
+) -> None:
     def broken(_record: dict[str, Any]) -> None:
-        raise AuditError("disk full (injected)")
+        raise fault
 
     script = r"""
 attempt("outside", lambda: socket.create_connection(("192.0.2.1", 443), timeout=3))
 print(json.dumps(out))
 """
     with sandboxed(tmp_path, broken, script) as (proc, audit):
-        result = _result(proc)
+        out, _err = proc.communicate(timeout=30)
         assert audit.handled == 1
-    assert result["outside"] == "EPERM"
+    # an attempt that cannot be recorded stops the flow: refused, and the sandbox killed
+    # before the server could go on (nothing printed after the attempt)
+    assert proc.returncode != 0 and b"outside" not in out
+    assert audit.stopped is not None and audit.stopped.startswith(line)
+    assert audit.stopped.endswith("; server probe stopped")
 
 
 def test_supervisor_gone_fails_closed(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import socket
 from pathlib import Path
@@ -327,9 +328,12 @@ def test_a_flood_is_aggregated_and_counts_add_up(tmp_path: Path) -> None:
     log = _audit_log(tmp_path)
     limits = FloodLimits(window=0.25, stop_count=10**9, stop_seconds=1)
     script = FLOOD.replace("DURATION", "1.5")
+    fds = len(os.listdir("/proc/self/fd"))
     with sandboxed(tmp_path, log.post, script, limits=limits) as (proc, audit):
         refused = _result(proc)["refused"]
         audit.close()  # drains the open windows
+    assert len(os.listdir("/proc/self/fd")) == fds  # thousands of calls: no fd left behind
+    assert audit.handled == refused and audit.stopped is None
     log.close(server="probe", reason="test")
     egress = [r for r in read_records([log.path]) if r.get("event") == "egress"]
     assert refused > 200  # a real flood (each one a round trip to the supervisor)

@@ -590,7 +590,8 @@ class NetAudit:
         # the user's one line when the flood limit stops the sandbox (as ztmcp run's own notes)
         self.say = say or (lambda text: print(f"ztmcp: {text}", file=sys.stderr, flush=True))
         self.denials = Denials(limits)
-        self.stopped: str | None = None  # the line, once the flood limit stopped the sandbox
+        self.stopped: str | None = None  # the line, once the sandbox was stopped
+        self._pid: int | None = None  # the last caller (a way to the sandbox's namespace)
         self.socket_path = directory / "netaudit.sock"
         self.filter_path = directory / "netfilter.bpf"
         self.filter_path.write_bytes(compile_filter())
@@ -623,7 +624,8 @@ class NetAudit:
                 listeners.close()
                 self._write(self.denials.drain())  # the windows still open: their counts
         except Exception as exc:  # the listener closes: every filtered call fails (ENOSYS)
-            log.error("the sandbox's socket audit stopped (%s): direct sockets now fail", exc)
+            # and attempts would go unrecorded: the sandbox is stopped (if it made any call)
+            self._halt(f"the sandbox's socket audit failed ({exc}); server {self.server} stopped")
 
     def _receive(self) -> tuple[int, Listeners] | None:
         """From the first (the launcher's) connection: the seccomp listener and the sandbox's
@@ -652,7 +654,7 @@ class NetAudit:
             due = self.denials.next_due()
             wait = None if due is None else max(0, due + self.denials.limits.window - self.clock())
             ready = poller.poll(None if wait is None else int(wait * 1000) + 1)
-            self._write(self.denials.due(self.clock()))
+            self._record(self.denials.due(self.clock()))
             for which, events in ready:
                 if which == self._wake_r:
                     return
@@ -671,13 +673,15 @@ class NetAudit:
             raise
         fields = _NOTIF.unpack(buf)
         ident, pid, nr, args = fields[0], fields[1], fields[3], tuple(fields[6:12])
+        self._pid = pid
         flags, error = 0, -errno.EPERM
         try:
             name = self._names.get(nr, f"syscall {nr}")
             if self.handle(fd, ident, pid, name, args, listeners):
                 flags, error = _FLAG_CONTINUE, 0
-        except Exception as exc:  # at the boundary: refuse the call in hand and say so
-            log.error("sandbox socket call refused: the audit failed (%s)", exc)
+        except Exception as exc:  # at the boundary: refuse the call in hand and say so; it
+            # went unrecorded, so the sandbox is stopped too
+            self._halt(f"the sandbox's socket audit failed ({exc!r}); server {self.server} stopped")
         self.handled += 1
         try:
             fcntl.ioctl(fd, _IOC_SEND, bytearray(_RESP.pack(ident, 0, error, flags)), True)
@@ -730,40 +734,50 @@ class NetAudit:
         verdict, refused = decide(attempt, self.proxy_port, listeners)
         for dest in refused:
             records, flood = self.denials.add(record(self.server, attempt, dest), self.clock())
-            self._write(records)
-            if flood and self.stopped is None:
-                self._stop(pid)
+            self._record(records)
+            if flood:
+                limits = self.denials.limits
+                line = flood_line(self.server, limits.stop_count, limits.stop_seconds)
+                event = {"event": "sandbox.flood", "server": self.server, "sandbox.reason": line}
+                self._halt(line, {**event, "egress.refused": self.denials.total})
         return verdict is Verdict.CONTINUE
 
-    def _write(self, records: list[dict[str, Any]]) -> None:
+    def _write(self, records: list[dict[str, Any]]) -> str | None:
+        """Post each record; the first failure's message (None: all written)."""
+        failure = None
         for rec in records:
             try:
                 self.post(rec)
             except ZtmcpError as exc:
-                log.error("sandbox socket call refused; its audit record failed (%s)", exc)
+                failure = failure or exc.message
+        return failure
 
-    def _stop(self, pid: int) -> None:
-        """The flood limit: one record and one line, then the whole sandbox is killed."""
-        limits = self.denials.limits
-        line = flood_line(self.server, limits.stop_count, limits.stop_seconds)
+    def _record(self, records: list[dict[str, Any]]) -> None:
+        """Refusals that cannot be recorded stop the sandbox (the call in hand is refused)."""
+        failure = self._write(records)
+        if failure is not None:
+            self._halt(f"the audit log failed ({failure}); server {self.server} stopped")
+
+    def _halt(self, line: str, event: dict[str, Any] | None = None) -> None:
+        """Stop the sandbox, once: its record (when there is one to write), one line for the
+        user, then a kill of the sandbox's PID namespace (every process in it)."""
+        if self.stopped is not None:
+            return
         self.stopped = line
-        self._write(
-            [
-                {
-                    "event": "sandbox.flood",
-                    "server": self.server,
-                    "sandbox.reason": line,
-                    "egress.refused": self.denials.total,
-                }
-            ]
-        )
+        if event is not None:
+            self._write([event])
         self.say(line)
+        if self._pid is None:
+            return  # no call came from the sandbox: nothing of it to find
         try:
-            target = sandbox_init(pid)
+            init = sandbox_init(self._pid)
         except (OSError, ValueError, IndexError):
-            target = pid  # the namespace could not be walked: at least the caller
-        with contextlib.suppress(OSError):
-            os.kill(target, signal.SIGKILL)
+            init = self._pid  # the namespace could not be walked: at least the caller
+        # The caller first: it never returns from the call in hand (its answer is not sent
+        # yet); then the namespace's first process, whose death ends every other one.
+        for target in (self._pid, init):
+            with contextlib.suppress(OSError):
+                os.kill(target, signal.SIGKILL)
 
     def close(self) -> None:
         if self._closed:
