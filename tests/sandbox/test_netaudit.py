@@ -196,6 +196,7 @@ def sandboxed(
     *,
     program: bytes | None = None,
     limits: FloodLimits | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], NetAudit]]:
     """``script`` run by the launcher under the socket audit (the egress socket is a bare
     Unix listener: these tests never use the proxy). ``program``: injected in place of the
@@ -205,8 +206,8 @@ def sandboxed(
     egress = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     egress.bind(str(gate / "egress.sock"))
     egress.listen(1)
-    extra = {} if limits is None else {"limits": limits}
-    audit = NetAudit("probe", post, gate, proxy_port=PROXY_PORT, **extra)
+    options = dict(extra or {}) | ({} if limits is None else {"limits": limits})
+    audit = NetAudit("probe", post, gate, proxy_port=PROXY_PORT, **options)
     audit.start()
     if program is not None:
         audit.filter_path.chmod(0o600)
@@ -400,6 +401,28 @@ print(json.dumps(out))
     assert result["after"] == result["udp after"] == errno.errorcode[errno.ENOSYS]
     assert result["write after"] == "0"
     assert len(records) == 1
+
+
+def test_the_supervisor_dying_stops_the_sandbox(tmp_path: Path) -> None:
+    """Fault injection: the supervisor's loop fails (its clock raises) at the first call: the
+    call is refused (ENOSYS) and the sandbox is stopped, not left running unrecorded."""
+
+    def clock() -> float:
+        raise OSError(errno.EIO, "clock (injected)")
+
+    script = r"""
+attempt("outside", lambda: socket.create_connection(("192.0.2.1", 443), timeout=3))
+print(json.dumps(out), flush=True)
+"""
+    lines: list[str] = []
+    extra = {"clock": clock, "say": lines.append}
+    with sandboxed(tmp_path, lambda _r: None, script, extra=extra) as (proc, audit):
+        out, _err = proc.communicate(timeout=30)
+        assert audit._thread is not None
+        audit._thread.join(5)
+    assert proc.returncode != 0 and b"outside" not in out
+    assert lines == [audit.stopped]
+    assert audit.stopped is not None and "clock (injected)" in audit.stopped
 
 
 @pytest.mark.parametrize("program", [b"", b"\x00" * 7, b"\x00" * 8])

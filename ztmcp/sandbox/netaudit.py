@@ -637,6 +637,7 @@ class NetAudit:
         self._listener.close()
         with conn:
             conn.settimeout(10)
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
             _, fds, _, _ = socket.recv_fds(conn, 16, 4)
             kinds = [_fd_kind(fd) for fd in fds]
             if kinds != ["anon_inode:seccomp notify", "netlink"]:
@@ -644,6 +645,9 @@ class NetAudit:
                     os.close(fd)
                 raise OSError(errno.EPROTO, f"the launcher sent {kinds}, not the audit's fds")
             conn.sendall(b"k")
+            # the launcher, about to become the server: a way to its sandbox from now on (a
+            # launcher that failed before this stops itself: the server never starts)
+            self._pid = struct.unpack("3i", creds)[0] or None
             return fds[0], Listeners(fds[1])
 
     def _supervise(self, fd: int, listeners: Listeners) -> None:
