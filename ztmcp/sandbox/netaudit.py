@@ -4,23 +4,29 @@ The sandbox's network namespace already contains every direct socket (loopback o
 route): a connection to a host port, UDP, a DNS lookup fail inside, at the kernel, and were
 invisible from outside. This module makes each attempt an audit record:
 
-- ``compile_filter()``: a seccomp filter (built by libseccomp through ``pyseccomp``, exported as
-  BPF) that sends ``connect``, ``sendto`` with an address, ``sendmsg`` and ``sendmmsg`` to a
-  supervisor and refuses ``io_uring_setup`` (whose rings would issue the same calls unseen); every
-  other system call, the MCP server's stdio included, never meets it. The in-sandbox launcher
-  (``bridge.py``) installs it with ``SECCOMP_FILTER_FLAG_NEW_LISTENER`` before it execs the server
-  and hands the listener fd out over a Unix socket (``SCM_RIGHTS``).
+- ``compile_filter()``: a seccomp filter (built by libseccomp through ``pyseccomp``, exported
+  as BPF) that sends ``connect``, ``sendto`` with an address, ``sendmsg``, ``sendmmsg``, and
+  ``socket`` of a family outside ``FAMILIES`` or of a raw type (refused and recorded before the
+  socket exists) to a supervisor, and refuses ``io_uring_setup`` (whose rings would issue the
+  same calls unseen); every other system call, the MCP server's stdio included, never meets
+  it. The in-sandbox launcher (``bridge.py``) installs it with
+  ``SECCOMP_FILTER_FLAG_NEW_LISTENER`` before it execs the server and hands the listener fd
+  out over a Unix socket (``SCM_RIGHTS``).
 - ``NetAudit``: that socket on the host, and the supervisor thread. For each notification it
-  reads the destination from ``/proc/PID/mem``, decides (``decide``, pure), writes one ``egress``
-  record for a refusal, and answers: ``EPERM``, or "continue" for what is not egress (Unix and
-  netlink sockets, a message without an address, the bridge's proxy port, a loopback port that
-  something inside the sandbox listens on).
+  reads the destination from ``/proc/PID/mem``, decides (``decide``, pure), records a refusal,
+  and answers: ``EPERM``, or "continue" for what is not egress (Unix and netlink sockets, a
+  message without an address, the bridge's proxy listener at its own address, a loopback port
+  that something inside the sandbox listens on).
+- ``Denials``: the audit-flood bound (identical refusals aggregated per window with a count,
+  a sweep of destinations folded into an overflow record); past ``FloodLimits.stop_count``
+  refusals in ``stop_seconds`` the sandbox is stopped.
 
-Failure is closed: a destination that cannot be read, a record that cannot be written or any
-exception refuses the call; if the supervisor is gone the kernel fails every filtered call with
-``ENOSYS``. The namespace, not this filter, is the boundary: "continue" lets the kernel decide,
-and a thread racing to rewrite the address after it was read reaches only the sandbox's own
-loopback (not audited; see docs/sandbox.md).
+Failure is closed: a destination that cannot be read or any exception refuses the call; a
+refusal that cannot be recorded (the audit write fails, the handler or the supervisor thread
+fails) also stops the sandbox (one line, then its PID namespace killed); if the supervisor is
+closed the kernel fails every filtered call with ``ENOSYS``. The namespace, not this filter,
+is the boundary: "continue" lets the kernel decide, and a thread racing to rewrite the address
+after it was read reaches only the sandbox's own loopback (not audited; see docs/sandbox.md).
 """
 
 from __future__ import annotations
