@@ -344,7 +344,7 @@ def test_a_flood_is_aggregated_and_counts_add_up(tmp_path: Path) -> None:
 
 def test_a_flood_stops_the_sandbox(tmp_path: Path) -> None:
     log = _audit_log(tmp_path)
-    limits = FloodLimits(window=1.0, stop_count=300, stop_seconds=10)
+    limits = FloodLimits(window=5.0, stop_count=300, stop_seconds=10)
     script = FLOOD.replace("DURATION", "30")
     with sandboxed(tmp_path, log.post, script, limits=limits) as (proc, audit):
         proc.wait(20)  # well before the loop's own 30 s

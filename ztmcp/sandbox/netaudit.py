@@ -620,18 +620,25 @@ class NetAudit:
     def _main(self) -> None:
         try:
             received = self._receive()
-            if received is None:
-                return
-            fd, listeners = received
-            try:
-                self._supervise(fd, listeners)
-            finally:
-                os.close(fd)
-                listeners.close()
-                self._write(self.denials.drain())  # the windows still open: their counts
-        except Exception as exc:  # the listener closes: every filtered call fails (ENOSYS)
-            # and attempts would go unrecorded: the sandbox is stopped (if it made any call)
+        except Exception as exc:  # the launcher stops itself: the server never starts
             self._halt(f"the sandbox's socket audit failed ({exc}); server {self.server} stopped")
+            return
+        if received is None:
+            return
+        fd, listeners = received
+        try:
+            self._supervise(fd, listeners)
+        except Exception as exc:
+            # Attempts would go unrecorded: the sandbox is stopped, *before* the listener
+            # closes (closing it fails the call in hand with ENOSYS: the caller would run on).
+            self._halt(f"the sandbox's socket audit failed ({exc}); server {self.server} stopped")
+        finally:
+            os.close(fd)
+            listeners.close()
+            try:
+                self._write(self.denials.drain())  # the windows still open: their counts
+            except Exception as exc:
+                self.say(f"the sandbox's refusal counts could not be recorded ({exc!r})")
 
     def _receive(self) -> tuple[int, Listeners] | None:
         """From the first (the launcher's) connection: the seccomp listener and the sandbox's
