@@ -13,6 +13,7 @@ import math
 import os
 import platform
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +366,36 @@ def test_flood_line() -> None:
     line = flood_line("files", 2000, 10)
     assert line == "server files made 2000 refused connection attempts in 10 s; stopped"
     assert flood_line("x", 5, 0.5).endswith("in 0.5 s; stopped")
+
+
+def test_a_slow_audit_write_never_holds_the_mcp_path(tmp_path: Path) -> None:
+    """The supervisor is one thread and a refused call waits for its record: a record that
+    takes long holds that call (and other filtered calls), never the server's stdio."""
+    release = threading.Event()
+    written: list[dict[str, Any]] = []
+
+    def slow(rec: dict[str, Any]) -> None:
+        assert release.wait(20)
+        written.append(rec)
+
+    script = r"""
+import threading
+far = lambda: socket.create_connection(("192.0.2.1", 80), timeout=3)
+t = threading.Thread(target=attempt, args=("outside", far))
+t.start()
+print("alive", flush=True)
+print(sys.stdin.readline().strip(), flush=True)
+t.join()
+print(json.dumps(out), flush=True)
+"""
+    with sandboxed(tmp_path, slow, script) as (proc, _audit):
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline() == b"alive\n"
+        proc.stdin.write(b"ping\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == b"ping\n"  # answered while the record is held
+        assert not written  # ... and it still is
+        release.set()
+        result = _result(proc)
+    assert result == {"outside": EPERM}
+    assert [(r["server.address"], r["egress.count"]) for r in written] == [("192.0.2.1", 1)]
