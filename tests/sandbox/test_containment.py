@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.sandbox.conftest import SECRETS
+from ztmcp.sandbox.bwrap import PROXY_PORT
 
 HOSTILE = Path(__file__).with_name("hostile_server.py")
 SECRET_ENV = {"AWS_SECRET_ACCESS_KEY": "fake-aws-secret", "GITHUB_TOKEN": "ghp_fake0000"}
@@ -166,6 +167,9 @@ def test_every_technique_is_contained(
         ("udp", "sendmsg", "127.0.0.1", udp_port),
         ("dns", "sendto", "1.1.1.1", 53),
         ("dns", "connect", "127.0.0.1", 53),  # getaddrinfo: no resolver but the default
+        ("tcp", "connect", "127.0.0.2", PROXY_PORT),  # the proxy's port, not its address
+        ("tcp", "connect", "::ffff:127.0.0.1", other_port),
+        ("socket", "socket", None, None),  # AF_PACKET, AF_VSOCK: refused at socket()
     ):
         assert expected in direct, (expected, direct)
     for name in (
@@ -176,9 +180,15 @@ def test_every_technique_is_contained(
         "UDP to a host port",
         "UDP to a public resolver",
         "UDP with sendmsg to a host port",
+        "direct TCP to 127.0.0.2 at the proxy's port",
+        "direct TCP over IPv4-mapped IPv6 to a host port",
+        "open a packet socket (AF_PACKET)",
+        "open a vsock socket (AF_VSOCK: no namespace contains it)",
     ):
         assert "Errno 1]" in results[name]["detail"], (name, results[name])  # EPERM
     assert "Errno 1]" in results["set up io_uring (sockets without system calls)"]["detail"]
+    families = {r["network.type"] for r in egress if r.get("egress.syscall") == "socket"}
+    assert families == {"af_packet", "af_vsock"}, families
     table = "\n".join(f"| {k} | {v['detail']} |" for k, v in sorted(results.items()))
     print("\n" + table)
 
