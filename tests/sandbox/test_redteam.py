@@ -155,6 +155,13 @@ attempt("SOCK_RAW icmp", new_socket(socket.AF_INET, socket.SOCK_RAW, 1))
 attempt("SOCK_RAW v6", new_socket(socket.AF_INET6, socket.SOCK_RAW, 58))
 attempt("AF_VSOCK", vsock)
 attempt("AF_ALG", new_socket(38, socket.SOCK_SEQPACKET))
+attempt("SCTP", new_socket(socket.AF_INET, socket.SOCK_STREAM, 132))
+attempt("SOCK_RAW, high bits in family", lambda: "ok" if libc.syscall(
+    41, ctypes.c_long((1 << 32) | socket.AF_INET), ctypes.c_long(socket.SOCK_RAW),
+    ctypes.c_long(1)) >= 0 else err())
+attempt("SCTP, high bits in protocol", lambda: "ok" if libc.syscall(
+    41, ctypes.c_long(socket.AF_INET6), ctypes.c_long(socket.SOCK_STREAM),
+    ctypes.c_long((1 << 32) | 132)) >= 0 else err())
 attempt("netlink route change", netlink_route)
 attempt("x32 socket", lambda: child(X32))
 attempt("int 0x80 socketcall", lambda: child(INT80))
@@ -189,6 +196,9 @@ EXPECTED: dict[str, tuple[str, tuple[str, str, str | None, int | None] | None]] 
     "SOCK_RAW v6": (EPERM, ("socket", "ipv6", None, None)),
     "AF_VSOCK": (EPERM, ("socket", "af_vsock", None, None)),  # vsock crosses namespaces
     "AF_ALG": (EPERM, ("socket", "af_alg", None, None)),
+    "SCTP": (EPERM, ("socket", "ipv4", None, None)),  # connects through setsockopt
+    "SOCK_RAW, high bits in family": (EPERM, ("socket", "ipv4", None, None)),
+    "SCTP, high bits in protocol": (EPERM, ("socket", "ipv6", None, None)),
     "netlink route change": (EPERM, None),  # no CAP_NET_ADMIN: the kernel refuses
     "x32 socket": ("exit -31 ", None),  # SIGSYS: the filter kills a foreign ABI
     "int 0x80 socketcall": ("exit -31 ", None),

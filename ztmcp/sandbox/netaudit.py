@@ -70,6 +70,9 @@ FAMILIES: Final = frozenset({1, 2, 10, 16})
 # Socket types refused for IPv4/IPv6 (no capability grants them inside anyway): SOCK_RAW,
 # SOCK_PACKET. The low 4 bits of the type; the rest are SOCK_NONBLOCK/SOCK_CLOEXEC.
 RAW_TYPES: Final = frozenset({3, 10})
+# Protocols refused for IPv4/IPv6: SCTP, which connects through setsockopt(SCTP_SOCKOPT_CONNECTX),
+# a path the connect rule never sees.
+PROTOCOLS: Final = frozenset({132})
 # Where the launcher's proxy listener is bound (127.0.0.1:PROXY_PORT): a connect there, and to
 # what the kernel sends there (0.0.0.0, mapped into IPv6 too), continues without a lookup.
 BRIDGE_ADDRESSES: Final = frozenset({"127.0.0.1", "0.0.0.0"})
@@ -163,10 +166,10 @@ def _bridge(address: str) -> bool:
     return ip.version == 4 and str(ip) in BRIDGE_ADDRESSES
 
 
-def socket_allowed(family: int, kind: int) -> bool:
-    """Whether ``socket(family, kind, …)`` is one the sandbox allows (the filter's rule)."""
+def socket_allowed(family: int, kind: int, proto: int = 0) -> bool:
+    """Whether ``socket(family, kind, proto)`` is one the sandbox allows (the filter's rule)."""
     inet = family in (socket.AF_INET, socket.AF_INET6)
-    return family in FAMILIES and not (inet and (kind & 0xF) in RAW_TYPES)
+    return family in FAMILIES and not (inet and ((kind & 0xF) in RAW_TYPES or proto in PROTOCOLS))
 
 
 def decide(
@@ -183,11 +186,11 @@ def decide(
     the sandbox does not allow) is refused.
     """
     if attempt.syscall == "socket":
-        kinds = {"raw": 3, "packet": 10}
+        kinds, proto = {"raw": 3, "packet": 10}, 132 if attempt.transport == "sctp" else 0
         refused_sockets = tuple(
             d
             for d in attempt.destinations
-            if not socket_allowed(d.family, kinds.get(attempt.transport, 1))
+            if not socket_allowed(d.family, kinds.get(attempt.transport, 1), proto)
         )
         return (Verdict.DENY, refused_sockets) if refused_sockets else (Verdict.CONTINUE, ())
     refused = []
@@ -373,17 +376,20 @@ def compile_filter() -> bytes:
     flt.add_rule(sc.NOTIFY, "sendmsg")
     flt.add_rule(sc.NOTIFY, "sendmmsg")
     # socket(): every family outside FAMILIES (one rule per number below the largest, one for
-    # anything above it: a value with high bits set is above too), and raw types of IPv4/IPv6.
+    # anything above it: a value with high bits set is above too, and the supervisor judges
+    # the low 32 bits, as the kernel does), and raw types and PROTOCOLS of IPv4/IPv6 (compared
+    # on the low 32 bits: high garbage cannot slip past an equality).
     top = max(FAMILIES)
     for family in range(top):
         if family not in FAMILIES:
             flt.add_rule(sc.NOTIFY, "socket", sc.Arg(0, sc.EQ, family))
     flt.add_rule(sc.NOTIFY, "socket", sc.Arg(0, sc.GT, top))
     for family in (socket.AF_INET, socket.AF_INET6):
+        inet = sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, family)
         for kind in RAW_TYPES:
-            flt.add_rule(
-                sc.NOTIFY, "socket", sc.Arg(0, sc.EQ, family), sc.Arg(1, sc.MASKED_EQ, 0xF, kind)
-            )
+            flt.add_rule(sc.NOTIFY, "socket", inet, sc.Arg(1, sc.MASKED_EQ, 0xF, kind))
+        for proto in PROTOCOLS:
+            flt.add_rule(sc.NOTIFY, "socket", inet, sc.Arg(2, sc.MASKED_EQ, 0xFFFFFFFF, proto))
     for name in REFUSED:
         flt.add_rule(sc.ERRNO(errno.EPERM), name)
     with tempfile.TemporaryFile() as out:
@@ -741,6 +747,7 @@ class NetAudit:
                 os.close(mem)
         if syscall == "socket":
             dests, kind = destinations(syscall, args, -1), _SOCKET_TYPES.get(args[1] & 0xF)
+            kind = "sctp" if _int(args[2]) in PROTOCOLS else kind
         else:
             kind = transport(pid, args[0] & 0xFFFFFFFF)
         attempt = Attempt(
