@@ -348,12 +348,16 @@ def flood_line(server: str, count: int, seconds: float) -> str:
 def sandbox_init(pid: int) -> int:
     """The first process of ``pid``'s PID namespace (killing it ends the whole namespace)."""
     ns = os.readlink(f"/proc/{pid}/ns/pid")
-    while True:
+    for _ in range(_MAX_DEPTH):
         status = Path(f"/proc/{pid}/status").read_text()
         parent = int(status.split("\nPPid:", 1)[1].split()[0])
         if parent <= 1 or os.readlink(f"/proc/{parent}/ns/pid") != ns:
             return pid
         pid = parent
+    raise ValueError(f"no namespace root within {_MAX_DEPTH} parents")  # the caller: kill pid
+
+
+_MAX_DEPTH: Final = 256  # parents walked from a caller to its PID namespace's first process
 
 
 # -- the filter ---------------------------------------------------------------------------
