@@ -409,3 +409,24 @@ print(json.dumps(out), flush=True)
         result = _result(proc)
     assert result == {"outside": EPERM}
     assert [(r["server.address"], r["egress.count"]) for r in written] == [("192.0.2.1", 1)]
+
+
+def test_a_flood_from_a_child_stops_the_whole_sandbox(tmp_path: Path) -> None:
+    """The stop kills the sandbox's PID namespace, not only the caller: a child floods while
+    the server itself waits on stdin; the sandbox ends all the same."""
+    limits = FloodLimits(window=5.0, stop_count=200, stop_seconds=10)
+    child = "import ctypes, errno, json, os, socket, sys\n" + FLOOD.replace("DURATION", "30")
+    script = f"""
+import subprocess
+subprocess.Popen([sys.executable, "-I", "-S", "-c", {child!r}])
+print("forked", flush=True)
+sys.stdin.readline()  # the server itself: idle, never calls the filter
+print("the server outlived the stop", flush=True)
+"""
+    with sandboxed(tmp_path, lambda _r: None, script, limits=limits) as (proc, audit):
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"forked\n"
+        proc.wait(20)  # stdin stays open: only the stop can end the server
+        assert audit.stopped == flood_line("probe", 200, 10)
+        assert proc.returncode != 0
+        assert b"outlived" not in proc.stdout.read()
