@@ -8,11 +8,14 @@ shared machine seconds); the table it returns is what docs/sandbox.md shows.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import platform
+import shutil
 import socket
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.sandbox.test_netaudit import _result, sandboxed
-from ztmcp.sandbox.bwrap import PROXY_PORT
+from ztmcp.sandbox.bwrap import NAMESPACE_FLAGS, PROXY_PORT, Host, bwrap_path, plan
 from ztmcp.sandbox.netaudit import Denials, FloodLimits, flood_line, socket_allowed
+from ztmcp.sandbox.profile import Profile
 from ztmcp.state.audit import AuditLog, read_records, verify_file
 
 ATTACKS = r"""
@@ -430,3 +434,39 @@ print("the server outlived the stop", flush=True)
         assert audit.stopped == flood_line("probe", 200, 10)
         assert proc.returncode != 0
         assert b"outlived" not in proc.stdout.read()
+
+
+CAPS = r"""
+import socket
+caps = [l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapBnd"))]
+try:
+    socket.socket(17, socket.SOCK_RAW).close()
+    packet = "created"
+except OSError as exc:
+    packet = str(exc.errno)
+print(" ".join(caps), packet)
+"""
+
+
+@pytest.mark.skipif(
+    not (shutil.which("setpriv") and Path("/usr/bin/python3").exists() and os.getuid() == 0),
+    reason="needs root, setpriv and a system python3",
+)
+def test_no_capability_inside_as_root_or_nobody(tmp_path: Path) -> None:
+    """The sandbox's user namespace as root and as uid 65534: no capability (no CAP_NET_RAW,
+    no CAP_NET_ADMIN) with the flags ztmcp passes; as root bwrap would keep them all without
+    ``--cap-drop ALL``, which is why the flags carry it (and why ``socket()`` is filtered)."""
+    python = ["/usr/bin/python3", "-I", "-S", "-c", CAPS]
+    planned = plan(Profile(), python, Host.current(), egress_socket=tmp_path / "e", secret=str)
+    # ztmcp's own flags (namespaces, --cap-drop ALL …), then the whole root read-only: as
+    # uid 65534 the planned mounts of ztmcp's interpreter under /root would be unreadable
+    flags = list(planned.argv[: planned.argv.index("--hostname")])
+    assert flags[flags.index("--cap-drop") + 1] == "ALL"
+    mounts = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    for prefix in ([], as_nobody):
+        run = subprocess.run([*prefix, *flags, *mounts, *python], capture_output=True, timeout=30)
+        assert run.stdout.decode().split() == ["0" * 16, "0" * 16, str(errno.EPERM)], run
+    base = [str(bwrap_path()), *NAMESPACE_FLAGS, *mounts]
+    kept = subprocess.run([*base, *python], capture_output=True, timeout=30)
+    assert kept.stdout.decode().split()[0] != "0" * 16  # root without --cap-drop: caps kept
