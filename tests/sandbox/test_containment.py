@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.sandbox.conftest import SECRETS
+from ztmcp.sandbox.bwrap import PROXY_PORT
 
 HOSTILE = Path(__file__).with_name("hostile_server.py")
 SECRET_ENV = {"AWS_SECRET_ACCESS_KEY": "fake-aws-secret", "GITHUB_TOKEN": "ghp_fake0000"}
@@ -166,6 +167,9 @@ def test_every_technique_is_contained(
         ("udp", "sendmsg", "127.0.0.1", udp_port),
         ("dns", "sendto", "1.1.1.1", 53),
         ("dns", "connect", "127.0.0.1", 53),  # getaddrinfo: no resolver but the default
+        ("tcp", "connect", "127.0.0.2", PROXY_PORT),  # the proxy's port, not its address
+        ("tcp", "connect", "::ffff:127.0.0.1", other_port),
+        ("socket", "socket", None, None),  # AF_PACKET, AF_VSOCK: refused at socket()
     ):
         assert expected in direct, (expected, direct)
     for name in (
@@ -176,8 +180,59 @@ def test_every_technique_is_contained(
         "UDP to a host port",
         "UDP to a public resolver",
         "UDP with sendmsg to a host port",
+        "direct TCP to 127.0.0.2 at the proxy's port",
+        "direct TCP over IPv4-mapped IPv6 to a host port",
+        "open a packet socket (AF_PACKET)",
+        "open a vsock socket (AF_VSOCK: no namespace contains it)",
     ):
         assert "Errno 1]" in results[name]["detail"], (name, results[name])  # EPERM
     assert "Errno 1]" in results["set up io_uring (sockets without system calls)"]["detail"]
+    families = {r["network.type"] for r in egress if r.get("egress.syscall") == "socket"}
+    assert families == {"af_packet", "af_vsock"}, families
     table = "\n".join(f"| {k} | {v['detail']} |" for k, v in sorted(results.items()))
     print("\n" + table)
+
+
+def test_a_refusal_flood_stops_the_server_with_one_line(tmp_path: Path, fake_home: Path) -> None:
+    """A server looping on refused connections (sweeping addresses and ports) is stopped by
+    ``ztmcp run`` with one line; the audit log stays bounded, counts add up, the chain holds."""
+    from ztmcp.sandbox.netaudit import FloodLimits, flood_line
+    from ztmcp.state.audit import verify_file
+
+    ztmcp_home = Path(os.environ["ZTMCP_HOME"])
+    env = {"PATH": os.environ["PATH"], "HOME": str(fake_home), "ZTMCP_HOME": str(ztmcp_home)}
+    argv = [sys.executable, "-m", "ztmcp", "run", "--name", "flooder", "--sandbox", "--monitor"]
+    argv += ["--", sys.executable, str(HOSTILE)]
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    client = Client.__new__(Client)
+    client.proc, client.buffer = proc, b""
+    handshake(client)
+    assert proc.stdin is not None and proc.stderr is not None
+    call = {"jsonrpc": "2.0", "id": 3, "method": "tools/call"}
+    call["params"] = {"name": "flood", "arguments": {"seconds": 40}}  # type: ignore[assignment]
+    proc.stdin.write(json.dumps(call).encode() + b"\n")
+    proc.stdin.flush()
+    try:
+        proc.wait(timeout=30)  # well before the loop's own 40 s: stopped
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    err = proc.stderr.read().decode()
+    limits = FloodLimits()
+    line = flood_line("flooder", limits.stop_count, limits.stop_seconds)
+    assert err.count(line) == 1, err
+    records = audit_records(ztmcp_home)
+    egress = [r for r in records if r.get("event") == "egress" and r.get("egress.syscall")]
+    assert sum(r["egress.count"] for r in egress) >= limits.stop_count
+    assert len(egress) <= 2 * (limits.distinct + 2) * 2  # one window or two, not thousands
+    assert [r["sandbox.reason"] for r in records if r.get("event") == "sandbox.flood"] == [line]
+    for path in sorted((ztmcp_home / "audit").glob("*.jsonl")):
+        assert verify_file(path).ok, path

@@ -32,6 +32,7 @@ from ztmcp.sandbox.netaudit import (
     AF_NETLINK,
     Attempt,
     Destination,
+    FloodLimits,
     Listeners,
     NetAudit,
     Verdict,
@@ -135,7 +136,9 @@ def test_loopback_inside_the_sandbox(address: str, port: int, transport: str) ->
     heard = decide(attempt, PROXY_PORT, lambda kind, d: kind == transport and d.port == port)
     assert heard == (Verdict.CONTINUE, ())
     unheard = decide(attempt, PROXY_PORT, lambda _k, _d: False)
-    proxy = port == PROXY_PORT and transport != "udp"
+    # without a lookup only the proxy listener's own address (127.0.0.1, what 0.0.0.0 means)
+    bridge = address in ("127.0.0.1", "0.0.0.0", "::ffff:127.0.0.1")
+    proxy = port == PROXY_PORT and transport != "udp" and bridge
     assert unheard[0] is (Verdict.CONTINUE if proxy else Verdict.DENY)
 
 
@@ -192,6 +195,8 @@ def sandboxed(
     script: str,
     *,
     program: bytes | None = None,
+    limits: FloodLimits | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Iterator[tuple[subprocess.Popen[bytes], NetAudit]]:
     """``script`` run by the launcher under the socket audit (the egress socket is a bare
     Unix listener: these tests never use the proxy). ``program``: injected in place of the
@@ -201,7 +206,8 @@ def sandboxed(
     egress = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     egress.bind(str(gate / "egress.sock"))
     egress.listen(1)
-    audit = NetAudit("probe", post, gate, proxy_port=PROXY_PORT)
+    options = dict(extra or {}) | ({} if limits is None else {"limits": limits})
+    audit = NetAudit("probe", post, gate, proxy_port=PROXY_PORT, **options)
     audit.start()
     if program is not None:
         audit.filter_path.chmod(0o600)
@@ -343,18 +349,31 @@ print(json.dumps(out))
     ]
 
 
-def test_an_audit_that_cannot_write_still_refuses(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("fault", "line"),
+    [
+        (AuditError("disk full (injected)"), "the audit log failed (disk full (injected))"),
+        (RuntimeError("bug (injected)"), "the sandbox's socket audit failed (RuntimeError("),
+    ],
+)
+def test_an_audit_that_cannot_write_still_refuses(
+    tmp_path: Path, fault: Exception, line: str
+) -> None:
     def broken(_record: dict[str, Any]) -> None:
-        raise AuditError("disk full (injected)")
+        raise fault
 
     script = r"""
 attempt("outside", lambda: socket.create_connection(("192.0.2.1", 443), timeout=3))
 print(json.dumps(out))
 """
     with sandboxed(tmp_path, broken, script) as (proc, audit):
-        result = _result(proc)
+        out, _err = proc.communicate(timeout=30)
         assert audit.handled == 1
-    assert result["outside"] == "EPERM"
+    # an attempt that cannot be recorded stops the flow: refused, and the sandbox killed
+    # before the server could go on (nothing printed after the attempt)
+    assert proc.returncode != 0 and b"outside" not in out
+    assert audit.stopped is not None and audit.stopped.startswith(line)
+    assert audit.stopped.endswith("; server probe stopped")
 
 
 def test_supervisor_gone_fails_closed(tmp_path: Path) -> None:
@@ -382,6 +401,28 @@ print(json.dumps(out))
     assert result["after"] == result["udp after"] == errno.errorcode[errno.ENOSYS]
     assert result["write after"] == "0"
     assert len(records) == 1
+
+
+def test_the_supervisor_dying_stops_the_sandbox(tmp_path: Path) -> None:
+    """Fault injection: the supervisor's loop fails (its clock raises) at the first call: the
+    call is refused (ENOSYS) and the sandbox is stopped, not left running unrecorded."""
+
+    def clock() -> float:
+        raise OSError(errno.EIO, "clock (injected)")
+
+    script = r"""
+attempt("outside", lambda: socket.create_connection(("192.0.2.1", 443), timeout=3))
+print(json.dumps(out), flush=True)
+"""
+    lines: list[str] = []
+    extra = {"clock": clock, "say": lines.append}
+    with sandboxed(tmp_path, lambda _r: None, script, extra=extra) as (proc, audit):
+        out, _err = proc.communicate(timeout=30)
+        assert audit._thread is not None
+        audit._thread.join(5)
+    assert proc.returncode != 0 and b"outside" not in out
+    assert lines == [audit.stopped]
+    assert audit.stopped is not None and "clock (injected)" in audit.stopped
 
 
 @pytest.mark.parametrize("program", [b"", b"\x00" * 7, b"\x00" * 8])

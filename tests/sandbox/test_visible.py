@@ -148,3 +148,22 @@ def test_direct_socket_records_read_as_such() -> None:
     assert visible.row(rec, "12:00:00")[5].startswith("denied direct dns (sendto)")
     counted = visible.count([{**rec, "ts": "2026-12-07T12:00:00Z"}], 0, 2e9)
     assert counted.blocked("fetch") == 1  # `ztmcp report` counts it as blocked egress
+
+
+def test_aggregated_refusals_count_as_many() -> None:
+    """The audit-flood bound writes repeats as one record with ``egress.count``: ``report``
+    counts each refusal it stands for, ``audit show`` says how many."""
+    import socket
+
+    from ztmcp.sandbox.netaudit import Attempt, Denials, Destination, FloodLimits, record
+
+    dest = Destination(socket.AF_INET, "192.0.2.1", 80)
+    denials = Denials(FloodLimits(window=1.0))
+    written = []
+    for i in range(7):
+        written += denials.add(record("s", Attempt("connect", (dest,), "tcp"), dest), i * 0.1)[0]
+    written += denials.drain()
+    assert [r["egress.count"] for r in written] == [1, 6]
+    stamped = [{**r, "ts": "2026-12-07T12:00:00Z"} for r in written]
+    assert visible.count(stamped, 0, 2e9).blocked("s") == 7
+    assert "x6 in 1.0 s" in visible.line(written[1], "12:00:00")

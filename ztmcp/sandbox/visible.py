@@ -44,6 +44,10 @@ def detail(record: Mapping[str, Any]) -> str:
     if record.get("egress.syscall"):  # a direct socket, refused by the seccomp audit
         technique = _text(record.get("egress.technique") or "socket", 10)
         bits.append(f"direct {technique} ({_text(record['egress.syscall'], 12)})")
+        if record.get("egress.aggregated"):  # the audit-flood bound: repeats in one record
+            bits.append(
+                f"x{_text(record.get('egress.count'), 10)} in {record.get('egress.window_s')} s"
+            )
     method, path = record.get("http.request.method"), record.get("url.path")
     if method:
         bits.append(_text(method, 10) + (f" {_text(path, 60)}" if path else ""))
@@ -124,5 +128,7 @@ def count(
         ts = parse_ts(record.get("ts"))
         if ts is None or not start <= ts <= end:
             continue
-        counts.setdefault(where, Counter())[str(record.get("egress.verdict"))] += 1
+        times = record.get("egress.count")  # an aggregated record stands for that many
+        weight = times if isinstance(times, int) and times > 0 else 1
+        counts.setdefault(where, Counter())[str(record.get("egress.verdict"))] += weight
     return EgressCounts({k: dict(v) for k, v in counts.items()})
