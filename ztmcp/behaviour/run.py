@@ -115,7 +115,18 @@ class RunState:
         self, ref: CallRef, labels: Iterable[Label], result: Any, arguments: Any = None
     ) -> None:
         directed = self.directed(arguments)
-        self.learn(ref, frozenset(labels), self.hasher.of_json(result), directed=directed)
+        self.learn(ref, frozenset(labels), self.result_prints(result, arguments), directed=directed)
+
+    def result_prints(self, result: Any, arguments: Any = None) -> frozenset[int]:
+        """What a result teaches the run: its distinctive values, less the values of the call's
+        own arguments. A source that echoes what it was asked (``fetch(url)`` answering with the
+        url) did not write those values; they came from the agent, and marking them as the
+        source's would make the agent's next use of its own value look injected. A value the
+        run already holds keeps every mark it had: this only stops a new one."""
+        prints = self.hasher.of_json(result)
+        if arguments is None:
+            return prints
+        return prints - self.hasher.of_json(arguments)
 
     def argument_prints(self, arguments: Any) -> frozenset[int]:
         """What a call's arguments are made of: their distinctive values and, for an argument

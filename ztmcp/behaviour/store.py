@@ -224,6 +224,6 @@ class SharedRun:
             labels=labels,
             call_seq=self._seq(ref),
             directed=directed,
-            prints=state.hasher.of_json(result),
+            prints=state.result_prints(result, arguments),
         )
         self.sync(ref.at)
