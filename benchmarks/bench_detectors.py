@@ -32,19 +32,74 @@ from ztmcp.detectors import unicode as hidden
 from ztmcp.testing import hostile_text
 
 WORDS = [
-    "the", "of", "and", "to", "in", "is", "for", "on", "that", "with", "as", "by", "this",
-    "from", "at", "are", "be", "or", "an", "it", "was", "which", "your", "can", "will",
-    "more", "page", "data", "server", "client", "request", "response", "model", "tool",
-    "search", "result", "user", "project", "release", "version", "update", "system", "file",
-    "network", "cloud", "account", "service", "open", "source", "documentation", "install",
-    "configure", "example", "library", "support", "issue", "question", "answer", "news",
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "for",
+    "on",
+    "that",
+    "with",
+    "as",
+    "by",
+    "this",
+    "from",
+    "at",
+    "are",
+    "be",
+    "or",
+    "an",
+    "it",
+    "was",
+    "which",
+    "your",
+    "can",
+    "will",
+    "more",
+    "page",
+    "data",
+    "server",
+    "client",
+    "request",
+    "response",
+    "model",
+    "tool",
+    "search",
+    "result",
+    "user",
+    "project",
+    "release",
+    "version",
+    "update",
+    "system",
+    "file",
+    "network",
+    "cloud",
+    "account",
+    "service",
+    "open",
+    "source",
+    "documentation",
+    "install",
+    "configure",
+    "example",
+    "library",
+    "support",
+    "issue",
+    "question",
+    "answer",
+    "news",
 ]
 
 
 def web_page(size: int = 1_000_000, seed: int = 7) -> str:
     rnd = random.Random(seed)
-    parts: list[str] = ["<!doctype html><html><head><title>News</title>",
-                        "<style>.nav{display:flex}.hidden-xs{display:none}</style></head><body>"]
+    parts: list[str] = [
+        "<!doctype html><html><head><title>News</title>",
+        "<style>.nav{display:flex}.hidden-xs{display:none}</style></head><body>",
+    ]
     total = 0
     while total < size:
         sentence = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(8, 24))).capitalize()
@@ -52,14 +107,20 @@ def web_page(size: int = 1_000_000, seed: int = 7) -> str:
         if block < 0.6:
             chunk = f"<p>{sentence}. {sentence.lower()}.</p>\n"
         elif block < 0.75:
-            chunk = (f'<a href="https://example.com/{rnd.randint(1, 10**6)}?ref=nav&id='
-                     f'{rnd.getrandbits(64):x}">{sentence[:40]}</a>\n')
+            chunk = (
+                f'<a href="https://example.com/{rnd.randint(1, 10**6)}?ref=nav&id='
+                f'{rnd.getrandbits(64):x}">{sentence[:40]}</a>\n'
+            )
         elif block < 0.85:
-            chunk = (f"<pre><code>def f{rnd.randint(1, 999)}(x):\n    return requests.get(url, "
-                     f"params={{'q': x}}).json()\n</code></pre>\n")
+            chunk = (
+                f"<pre><code>def f{rnd.randint(1, 999)}(x):\n    return requests.get(url, "
+                f"params={{'q': x}}).json()\n</code></pre>\n"
+            )
         elif block < 0.95:
-            chunk = (f"<li>Contact {rnd.choice(WORDS)}@example.org, order "
-                     f"#{rnd.randint(10**5, 10**7)}, call +1 555 {rnd.randint(1000, 9999)}</li>\n")
+            chunk = (
+                f"<li>Contact {rnd.choice(WORDS)}@example.org, order "
+                f"#{rnd.randint(10**5, 10**7)}, call +1 555 {rnd.randint(1000, 9999)}</li>\n"
+            )
         else:
             chunk = f"<div class='row'><span>{sentence}</span></div>\n"
         parts.append(chunk)
@@ -68,9 +129,24 @@ def web_page(size: int = 1_000_000, seed: int = 7) -> str:
     return "".join(parts)
 
 
-RUSSIAN = ["Встреча", "перенесена", "на", "пятницу", "Пожалуйста", "подтвердите", "участие",
-           "инструкция", "установке", "следуйте", "предыдущим", "шагам", "сервер",
-           "пользователь", "данные", "отчёт"]
+RUSSIAN = [
+    "Встреча",
+    "перенесена",
+    "на",
+    "пятницу",
+    "Пожалуйста",
+    "подтвердите",
+    "участие",
+    "инструкция",
+    "установке",
+    "следуйте",
+    "предыдущим",
+    "шагам",
+    "сервер",
+    "пользователь",
+    "данные",
+    "отчёт",
+]
 CHINESE = list("请按照说明书中的指令安装软件如有问题请联系客服用户数据报告")
 
 
@@ -105,12 +181,19 @@ def bench(label: str, fn: Callable[[], Any], size: int, repeat: int = 5) -> floa
 # What one tools/call round carries: arguments of a few hundred bytes, a result of 1-2 KB, and
 # (on tools/list) definitions like the reference servers'. Not generated: fixed, typical texts.
 SHORT_ARGUMENTS: list[dict[str, Any]] = [
-    {"path": "/tmp/x.txt", "content": "hello world, this is a short note written by the agent "
-     "for the user: meeting moved to 3pm, bring the slides and the Q3 numbers."},
+    {
+        "path": "/tmp/x.txt",
+        "content": "hello world, this is a short note written by the agent "
+        "for the user: meeting moved to 3pm, bring the slides and the Q3 numbers.",
+    },
     {"query": "latest release notes for the python requests library", "max_results": 5},
-    {"owner": "acme", "repo": "webapp", "title": "Login page crashes on Safari",
-     "body": "Steps: open /login, enter any e-mail, press Enter. Expected: error message. "
-             "Actual: blank page and a TypeError in the console (main.js:1204)."},
+    {
+        "owner": "acme",
+        "repo": "webapp",
+        "title": "Login page crashes on Safari",
+        "body": "Steps: open /login, enter any e-mail, press Enter. Expected: error message. "
+        "Actual: blank page and a TypeError in the console (main.js:1204).",
+    },
     {"url": "https://docs.python.org/3/library/json.html", "max_length": 5000, "raw": False},
 ]
 SHORT_RESULT = (
@@ -141,13 +224,26 @@ SHORT_TOOL: dict[str, Any] = {
         "type": "object",
         "properties": {
             "path": {"type": "string"},
-            "edits": {"type": "array", "items": {"type": "object", "properties": {
-                "oldText": {"type": "string", "description": "Text to search for - must match "
-                            "exactly"},
-                "newText": {"type": "string", "description": "Text to replace with"}},
-                "required": ["oldText", "newText"], "additionalProperties": False}},
-            "dryRun": {"type": "boolean", "default": False,
-                       "description": "Preview changes using git-style diff format"},
+            "edits": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "oldText": {
+                            "type": "string",
+                            "description": "Text to search for - must match exactly",
+                        },
+                        "newText": {"type": "string", "description": "Text to replace with"},
+                    },
+                    "required": ["oldText", "newText"],
+                    "additionalProperties": False,
+                },
+            },
+            "dryRun": {
+                "type": "boolean",
+                "default": False,
+                "description": "Preview changes using git-style diff format",
+            },
         },
         "required": ["path", "edits"],
         "additionalProperties": False,
@@ -156,8 +252,14 @@ SHORT_TOOL: dict[str, Any] = {
 }
 
 
-def per_call(label: str, fn: Callable[[], Any], calls: int, size: int, iterations: int = 2000,
-             repeat: int = 5) -> float:
+def per_call(
+    label: str,
+    fn: Callable[[], Any],
+    calls: int,
+    size: int,
+    iterations: int = 2000,
+    repeat: int = 5,
+) -> float:
     """µs per call: ``iterations`` rounds of ``fn`` (``calls`` calls each), best of ``repeat``
     in CPU time; the best round is the least disturbed by the machine's other work."""
     best = float("inf")
@@ -178,23 +280,41 @@ def short_messages() -> None:
     joined = ["\n".join(f"{k}: {v}" for k, v in a.items() if isinstance(v, str)) for a in args]
     for fn in (scan_arguments, scan_content, scan_definition):
         fn(SHORT_TOOL if fn is scan_definition else "warm up")  # imports, caches
-    per_call("scan_arguments (tools/call arguments)",
-             lambda: [scan_arguments(a) for a in args], len(args), asize)
-    per_call("  secrets.scan of the same texts", lambda: [secrets.scan(t) for t in joined],
-             len(joined), asize)
-    per_call("scan_content (tool result)", lambda: scan_content(SHORT_RESULT), 1,
-             len(SHORT_RESULT))
-    per_call("  instructions.scan (content)",
-             lambda: instructions.scan(SHORT_RESULT, instructions.CONTENT), 1, len(SHORT_RESULT))
-    per_call("  unicode.scan (content)", lambda: hidden.scan(SHORT_RESULT), 1,
-             len(SHORT_RESULT))
-    per_call("  secrets.scan (tool result)", lambda: secrets.scan(SHORT_RESULT), 1,
-             len(SHORT_RESULT))
-    per_call("scan_definition (one tool)", lambda: scan_definition(SHORT_TOOL), 1,
-             len(json.dumps(SHORT_TOOL)))
-    per_call("round: arguments + result + secrets of result",
-             lambda: (scan_arguments(args[0]), scan_content(SHORT_RESULT),
-                      secrets.scan(SHORT_RESULT)), 1, len(json.dumps(args[0])) + len(SHORT_RESULT))
+    per_call(
+        "scan_arguments (tools/call arguments)",
+        lambda: [scan_arguments(a) for a in args],
+        len(args),
+        asize,
+    )
+    per_call(
+        "  secrets.scan of the same texts",
+        lambda: [secrets.scan(t) for t in joined],
+        len(joined),
+        asize,
+    )
+    per_call("scan_content (tool result)", lambda: scan_content(SHORT_RESULT), 1, len(SHORT_RESULT))
+    per_call(
+        "  instructions.scan (content)",
+        lambda: instructions.scan(SHORT_RESULT, instructions.CONTENT),
+        1,
+        len(SHORT_RESULT),
+    )
+    per_call("  unicode.scan (content)", lambda: hidden.scan(SHORT_RESULT), 1, len(SHORT_RESULT))
+    per_call(
+        "  secrets.scan (tool result)", lambda: secrets.scan(SHORT_RESULT), 1, len(SHORT_RESULT)
+    )
+    per_call(
+        "scan_definition (one tool)",
+        lambda: scan_definition(SHORT_TOOL),
+        1,
+        len(json.dumps(SHORT_TOOL)),
+    )
+    per_call(
+        "round: arguments + result + secrets of result",
+        lambda: (scan_arguments(args[0]), scan_content(SHORT_RESULT), secrets.scan(SHORT_RESULT)),
+        1,
+        len(json.dumps(args[0])) + len(SHORT_RESULT),
+    )
 
 
 def main() -> None:
@@ -210,21 +330,35 @@ def main() -> None:
     # mixed-script word and a decimal character reference, so normalisation has work to do.
     disguised = "\n".join(
         line.replace("o", "\u043e", 2).replace("e", "&#101;", 1) if i % 50 == 0 else line
-        for i, line in enumerate(page.split("\n")))
+        for i, line in enumerate(page.split("\n"))
+    )
     bench("unicode (content)", lambda: hidden.scan(page), size)
     bench("instructions (content)", lambda: instructions.scan(page), size)
     bench("secrets", lambda: secrets.scan(page), size)
-    bench("all detectors (scan_content + secrets)",
-          lambda: (scan_content(page), secrets.scan(page)), size)
+    bench(
+        "all detectors (scan_content + secrets)",
+        lambda: (scan_content(page), secrets.scan(page)),
+        size,
+    )
     for name, other in (("Russian", RUSSIAN), ("Chinese", CHINESE)):
         text = other_script_page(other)
-        bench(f"all detectors, {name} page ({len(text) // 1000}k chars)",
-              lambda text=text: (scan_content(text), secrets.scan(text)), len(text.encode()))
-    bench("all detectors, page in disguise (look-alikes, entities)",
-          lambda: (scan_content(disguised), secrets.scan(disguised)), len(disguised.encode()))
+        bench(
+            f"all detectors, {name} page ({len(text) // 1000}k chars)",
+            lambda text=text: (scan_content(text), secrets.scan(text)),
+            len(text.encode()),
+        )
+    bench(
+        "all detectors, page in disguise (look-alikes, entities)",
+        lambda: (scan_content(disguised), secrets.scan(disguised)),
+        len(disguised.encode()),
+    )
     bad = hostile_text(4_000_000)
-    bench("all detectors, hostile text", lambda: (scan_content(bad), secrets.scan(bad)),
-          len(bad.encode()), repeat=1)
+    bench(
+        "all detectors, hostile text",
+        lambda: (scan_content(bad), secrets.scan(bad)),
+        len(bad.encode()),
+        repeat=1,
+    )
 
     peer = Path("/tmp/peer_lists.json")
     tools: list[Any] = []
@@ -232,16 +366,29 @@ def main() -> None:
         for server in json.loads(peer.read_text()).values():
             tools.extend(server.get("tools/list", {}).get("result", {}).get("tools", []))
     if not tools:
-        tools = [{"name": f"tool_{i}", "description": " ".join(WORDS[i % 50:] + WORDS[:10]),
-                  "inputSchema": {"type": "object", "properties": {"q": {"type": "string",
-                                                                          "description": "query"}}}}
-                 for i in range(40)]
+        tools = [
+            {
+                "name": f"tool_{i}",
+                "description": " ".join(WORDS[i % 50 :] + WORDS[:10]),
+                "inputSchema": {
+                    "type": "object",
+                    "properties": {"q": {"type": "string", "description": "query"}},
+                },
+            }
+            for i in range(40)
+        ]
     listing = tools * max(1, 1_000_000 // max(1, len(json.dumps(tools))))
     lsize = len(json.dumps(listing).encode())
-    bench(f"tool definitions ({len(tools)} tools, repeated)",
-          lambda: [scan_definition(t) for t in listing], lsize)
-    args = {"query": page[:200_000], "path": "/tmp/x", "items": [page[i:i + 5000]
-                                                                 for i in range(0, 200_000, 5000)]}
+    bench(
+        f"tool definitions ({len(tools)} tools, repeated)",
+        lambda: [scan_definition(t) for t in listing],
+        lsize,
+    )
+    args = {
+        "query": page[:200_000],
+        "path": "/tmp/x",
+        "items": [page[i : i + 5000] for i in range(0, 200_000, 5000)],
+    }
     asize = len(json.dumps(args).encode())
     bench("arguments (secrets, JSON walk)", lambda: scan_arguments(args), asize)
 

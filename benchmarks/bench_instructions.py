@@ -94,13 +94,18 @@ def main() -> None:
     server = str(peers.root / "npm" / "node_modules" / ".bin" / "mcp-server-everything")
     per_call: dict[str, float] = {}
     for setup in setups:
-        print(f"{setup}: {BASE_CALLS} and {BASE_CALLS + args.calls} calls under callgrind…",
-              file=sys.stderr, flush=True)
+        print(
+            f"{setup}: {BASE_CALLS} and {BASE_CALLS + args.calls} calls under callgrind…",
+            file=sys.stderr,
+            flush=True,
+        )
         low = instructions(setup, server, BASE_CALLS)
         high = instructions(setup, server, BASE_CALLS + args.calls)
         per_call[setup] = (high - low) / args.calls
-    print(f"Instructions per proxied echo call (callgrind; {args.calls} calls, SDK client, "
-          "server-everything streamableHttp)")
+    print(
+        f"Instructions per proxied echo call (callgrind; {args.calls} calls, SDK client, "
+        "server-everything streamableHttp)"
+    )
     print(f"{'setup':<12}{'M instr':>10}{'vs mitmdump':>13}")
     for setup, value in per_call.items():
         ratio = f"{value / per_call['mitmdump']:>13.2f}" if "mitmdump" in per_call else ""

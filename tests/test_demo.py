@@ -23,8 +23,14 @@ BLOCKED = "ztmcp blocked this"
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     home = tmp_path_factory.mktemp("demo-home")
     env = {**os.environ, "ZTMCP_HOME": str(home)}
-    done = subprocess.run([sys.executable, "-m", "ztmcp", "demo", "--json"], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "ztmcp", "demo", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads(done.stdout)
     assert Path(data["ztmcp_home"]) == home
@@ -48,7 +54,10 @@ def test_every_action_ran_and_the_honest_tool_passed(report: dict[str, Any]) -> 
     weather = steps["get_weather"]
     assert weather["status"] == "passed" and weather["error"] is None
     assert weather["result"]["structuredContent"] == {
-        "city": "Berlin", "temperature_c": 21.5, "conditions": "sunny"}
+        "city": "Berlin",
+        "temperature_c": 21.5,
+        "conditions": "sunny",
+    }
     assert report["checks"] and set(report["checks"]) <= set(CHECK_ORDER)
     assert report["mode"] == "enforce"
     assert report["summary"]["unknown"] == 0
@@ -78,8 +87,12 @@ def test_unknown_method_is_stopped_by_the_envelope(report: dict[str, Any]) -> No
 
 
 def test_audit_verifies_and_holds_no_secret(report: dict[str, Any]) -> None:
-    assert report["verify"] == {"ok": True, "records": report["verify"]["records"],
-                                "closed": True, "error": None}
+    assert report["verify"] == {
+        "ok": True,
+        "records": report["verify"]["records"],
+        "closed": True,
+        "error": None,
+    }
     assert report["secrets_in_audit"] == []
 
 
@@ -111,13 +124,27 @@ def test_secrets_are_stopped_when_the_check_exists(report: dict[str, Any]) -> No
 # -- the report logic on synthetic records: statuses follow the audit, never the script ------
 
 
-def _msg(seq: int, direction: str, kind: str, rid: int, method: str, tool: str | None,
-         outcome: str, *verdicts: tuple[str, str, str]) -> dict[str, Any]:
+def _msg(
+    seq: int,
+    direction: str,
+    kind: str,
+    rid: int,
+    method: str,
+    tool: str | None,
+    outcome: str,
+    *verdicts: tuple[str, str, str],
+) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "seq": seq, "event": "message", "direction": direction, "kind": kind,
-        "jsonrpc.request.id": rid, "mcp.method.name": method, "outcome": outcome,
-        "verdicts": [{"check": c, "action": a, "rule": r, "reason": f"{r} happened"}
-                     for c, a, r in verdicts],
+        "seq": seq,
+        "event": "message",
+        "direction": direction,
+        "kind": kind,
+        "jsonrpc.request.id": rid,
+        "mcp.method.name": method,
+        "outcome": outcome,
+        "verdicts": [
+            {"check": c, "action": a, "rule": r, "reason": f"{r} happened"} for c, a, r in verdicts
+        ],
     }
     if tool is not None:
         record["gen_ai.tool.name"] = tool
@@ -126,8 +153,13 @@ def _msg(seq: int, direction: str, kind: str, rid: int, method: str, tool: str |
 
 def test_analysis_reports_what_the_records_say() -> None:
     records: list[dict[str, Any]] = [
-        {"seq": 0, "event": "session.start", "mode": "enforce",
-         "checks": ["envelope", "poisoning", "secrets"]}]
+        {
+            "seq": 0,
+            "event": "session.start",
+            "mode": "enforce",
+            "checks": ["envelope", "poisoning", "secrets"],
+        }
+    ]
     seq = 1
     for rid, action in enumerate(SCRIPT, start=1):
         request = "forwarded"
@@ -137,22 +169,47 @@ def test_analysis_reports_what_the_records_say() -> None:
             request, verdicts = "denied", (("secrets", "deny", "secrets.private_key"),)
         if action.key == "list_tools":
             response, verdicts = "rewritten", (("poisoning", "rewrite", "poisoning.filtered"),)
-        records.append(_msg(seq, "to_server", "request", rid, action.method, action.tool,
-                            request, *(verdicts if request != "forwarded" else ())))
+        records.append(
+            _msg(
+                seq,
+                "to_server",
+                "request",
+                rid,
+                action.method,
+                action.tool,
+                request,
+                *(verdicts if request != "forwarded" else ()),
+            )
+        )
         seq += 1
         if request == "forwarded":
-            records.append(_msg(seq, "to_client", "response", rid, action.method, action.tool,
-                                response, *(verdicts if response != "forwarded" else ())))
+            records.append(
+                _msg(
+                    seq,
+                    "to_client",
+                    "response",
+                    rid,
+                    action.method,
+                    action.tool,
+                    response,
+                    *(verdicts if response != "forwarded" else ()),
+                )
+            )
             seq += 1
-    received = {a.key: Received(result={"content": [], "structuredContent": {"ok": 1}})
-                for a in SCRIPT}
-    received["list_tools"] = Received(result={"tools": [{"name": "get_weather"},
-                                                        {"name": "get_deploy_config"}]})
+    received = {
+        a.key: Received(result={"content": [], "structuredContent": {"ok": 1}}) for a in SCRIPT
+    }
+    received["list_tools"] = Received(
+        result={"tools": [{"name": "get_weather"}, {"name": "get_deploy_config"}]}
+    )
     report = analyse(records, received, "2026-07-28")
     steps = {s.key: s for s in report.steps}
     assert steps["list_tools"].status == "changed"
-    assert steps["list_tools"].by == {"check": "poisoning", "rule": "poisoning.filtered",
-                                      "reason": "poisoning.filtered happened"}
+    assert steps["list_tools"].by == {
+        "check": "poisoning",
+        "rule": "poisoning.filtered",
+        "reason": "poisoning.filtered happened",
+    }
     assert report.tools_filtered == ["add"] and not report.poison_reached_agent
     assert steps["add_with_key"].status == "stopped"
     assert report.private_key_request == "denied"
@@ -161,8 +218,7 @@ def test_analysis_reports_what_the_records_say() -> None:
     assert steps["get_deploy_config"].note == "the secrets check let it through"
     assert steps["unknown_method"].note == "the envelope check let it through"
     assert steps["grant"].status == "granted"  # the developer's step: no MCP traffic
-    assert report.summary == {"stopped": 1, "changed": 1, "flagged": 0, "passed": 5,
-                              "unknown": 0}
+    assert report.summary == {"stopped": 1, "changed": 1, "flagged": 0, "passed": 5, "unknown": 0}
 
 
 def test_just_in_time_grant_opens_the_tool(report: dict[str, Any]) -> None:
@@ -174,8 +230,11 @@ def test_just_in_time_grant_opens_the_tool(report: dict[str, Any]) -> None:
     assert "a person must approve" in _answer_text(before)
     assert grant["status"] == "granted" and grant["detail"].startswith("granted ")
     assert after["status"] in ("passed", "changed")  # through access; secrets may redact
-    assert not any(v["check"] == "access" and v["action"] == "deny"
-                   for r in after["audit"] for v in r["verdicts"])
+    assert not any(
+        v["check"] == "access" and v["action"] == "deny"
+        for r in after["audit"]
+        for v in r["verdicts"]
+    )
 
 
 def test_analysis_without_records_claims_nothing() -> None:
@@ -224,8 +283,14 @@ def test_a_second_run_in_the_same_home_starts_without_a_grant(
     # revokes what it granted before, and (TOFU) the second session enforces the first's pins.
     env = {**os.environ, "ZTMCP_HOME": str(tmp_path)}
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "ztmcp", "demo", "--json"], env=env,
-                              capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "ztmcp", "demo", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         steps = _steps(json.loads(done.stdout))
         assert steps["deploy_ungranted"]["status"] == "stopped"

@@ -156,14 +156,31 @@ def test_a_table_is_parsed_into_typed_values(tmp_path: Path) -> None:
 
 def _toml_values() -> st.SearchStrategy[object]:
     scalars = st.one_of(
-        st.booleans(), st.integers(-5, 10**7), st.floats(allow_nan=False),
-        st.sampled_from(["flag", "deny", "redact", "rewrite", "high", "low", "tofu", "grant",
-                         "allow", "annotations", "x", ""]),
+        st.booleans(),
+        st.integers(-5, 10**7),
+        st.floats(allow_nan=False),
+        st.sampled_from(
+            [
+                "flag",
+                "deny",
+                "redact",
+                "rewrite",
+                "high",
+                "low",
+                "tofu",
+                "grant",
+                "allow",
+                "annotations",
+                "x",
+                "",
+            ]
+        ),
     )
     return st.recursive(
         scalars,
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-            st.sampled_from(["tool", "action", "server", "x"]), inner, max_size=3
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["tool", "action", "server", "x"]), inner, max_size=3)
         ),
         max_leaves=8,
     )

@@ -26,11 +26,19 @@ FAKE_KEY = "AKIAIOSFODNN7EXAMPLQ"
 
 MANIFEST: dict[str, Any] = {
     "tools": [
-        {"name": "get_weather", "description": "Current weather for a city.",
-         "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}}},
-        {"name": "add", "description": POISONED_DESCRIPTION,
-         "inputSchema": {"type": "object", "properties": {"a": {"type": "integer"},
-                                                          "sidenote": {"type": "string"}}}},
+        {
+            "name": "get_weather",
+            "description": "Current weather for a city.",
+            "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+        {
+            "name": "add",
+            "description": POISONED_DESCRIPTION,
+            "inputSchema": {
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "sidenote": {"type": "string"}},
+            },
+        },
         {"name": "deploy", "description": f"Deploys with the key {FAKE_KEY} by default."},
     ],
     "prompts": [{"name": "summary", "description": "Summarise a document."}],
@@ -47,64 +55,128 @@ SARIF_SUBSET: dict[str, Any] = {
     "properties": {
         "version": {"const": "2.1.0"},
         "$schema": {"type": "string", "format": "uri"},
-        "runs": {"type": "array", "items": {
-            "type": "object",
-            "required": ["tool"],
-            "properties": {
-                "tool": {"type": "object", "required": ["driver"], "properties": {
-                    "driver": {"type": "object", "required": ["name"], "properties": {
-                        "name": {"type": "string", "minLength": 1},
-                        "version": {"type": "string"},
-                        "rules": {"type": "array", "items": {
-                            "type": "object", "required": ["id"],
-                            "properties": {
-                                "id": {"type": "string"},
-                                "shortDescription": {"$ref": "#/$defs/message"},
-                                "fullDescription": {"$ref": "#/$defs/message"},
-                                "defaultConfiguration": {"type": "object", "properties": {
-                                    "level": {"$ref": "#/$defs/level"}}},
-                                "properties": {"type": "object", "properties": {
-                                    "security-severity": {"type": "string",
-                                                          "pattern": r"^\d+(\.\d+)?$"},
-                                    "tags": {"type": "array", "items": {"type": "string"}}}},
-                            }}},
-                    }}}},
-                "results": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["message", "ruleId", "level", "locations"],
-                    "properties": {
-                        "ruleId": {"type": "string"},
-                        "ruleIndex": {"type": "integer", "minimum": 0},
-                        "level": {"$ref": "#/$defs/level"},
-                        "message": {"$ref": "#/$defs/message"},
-                        "locations": {"type": "array", "minItems": 1, "items": {
+        "runs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["tool"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name"],
+                                "properties": {
+                                    "name": {"type": "string", "minLength": 1},
+                                    "version": {"type": "string"},
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id"],
+                                            "properties": {
+                                                "id": {"type": "string"},
+                                                "shortDescription": {"$ref": "#/$defs/message"},
+                                                "fullDescription": {"$ref": "#/$defs/message"},
+                                                "defaultConfiguration": {
+                                                    "type": "object",
+                                                    "properties": {
+                                                        "level": {"$ref": "#/$defs/level"}
+                                                    },
+                                                },
+                                                "properties": {
+                                                    "type": "object",
+                                                    "properties": {
+                                                        "security-severity": {
+                                                            "type": "string",
+                                                            "pattern": r"^\d+(\.\d+)?$",
+                                                        },
+                                                        "tags": {
+                                                            "type": "array",
+                                                            "items": {"type": "string"},
+                                                        },
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "results": {
+                        "type": "array",
+                        "items": {
                             "type": "object",
-                            "anyOf": [{"required": ["physicalLocation"]},
-                                      {"required": ["logicalLocations"]}],
+                            "required": ["message", "ruleId", "level", "locations"],
                             "properties": {
-                                "physicalLocation": {
-                                    "type": "object", "required": ["artifactLocation"],
-                                    "properties": {
-                                        "artifactLocation": {
-                                            "type": "object", "required": ["uri"],
-                                            "properties": {"uri": {"type": "string"}}},
-                                        "region": {"type": "object", "properties": {
-                                            "startLine": {"type": "integer", "minimum": 1}}},
-                                    }},
-                                "logicalLocations": {"type": "array", "items": {
+                                "ruleId": {"type": "string"},
+                                "ruleIndex": {"type": "integer", "minimum": 0},
+                                "level": {"$ref": "#/$defs/level"},
+                                "message": {"$ref": "#/$defs/message"},
+                                "locations": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "anyOf": [
+                                            {"required": ["physicalLocation"]},
+                                            {"required": ["logicalLocations"]},
+                                        ],
+                                        "properties": {
+                                            "physicalLocation": {
+                                                "type": "object",
+                                                "required": ["artifactLocation"],
+                                                "properties": {
+                                                    "artifactLocation": {
+                                                        "type": "object",
+                                                        "required": ["uri"],
+                                                        "properties": {"uri": {"type": "string"}},
+                                                    },
+                                                    "region": {
+                                                        "type": "object",
+                                                        "properties": {
+                                                            "startLine": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            }
+                                                        },
+                                                    },
+                                                },
+                                            },
+                                            "logicalLocations": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "object",
+                                                    "properties": {
+                                                        "name": {"type": "string"},
+                                                        "fullyQualifiedName": {"type": "string"},
+                                                        "kind": {"type": "string"},
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                                "partialFingerprints": {
                                     "type": "object",
-                                    "properties": {"name": {"type": "string"},
-                                                   "fullyQualifiedName": {"type": "string"},
-                                                   "kind": {"type": "string"}}}},
-                            }}},
-                        "partialFingerprints": {"type": "object",
-                                                "additionalProperties": {"type": "string"}},
-                    }}},
-            }}},
+                                    "additionalProperties": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
     "$defs": {
-        "message": {"type": "object", "required": ["text"],
-                    "properties": {"text": {"type": "string"}}},
+        "message": {
+            "type": "object",
+            "required": ["text"],
+            "properties": {"text": {"type": "string"}},
+        },
         "level": {"enum": ["none", "note", "warning", "error"]},
     },
 }
@@ -122,17 +194,20 @@ def test_scan_reports_the_poisoned_tool_and_a_masked_secret() -> None:
     assert {"instr.sensitive_file", "instr.conceal"} <= rules
     issue = next(i for i in add.issues if i.rule == "instr.conceal")
     assert issue.field == "/description"
-    assert POISONED_DESCRIPTION[issue.start:issue.end] == issue.excerpt
+    assert POISONED_DESCRIPTION[issue.start : issue.end] == issue.excerpt
     deploy = next(i for i in report.items if i.name == "deploy")
     secret = next(i for i in deploy.issues if i.rule.startswith("secret."))
     assert FAKE_KEY not in secret.excerpt and secret.excerpt.startswith("AKIA")
     assert FAKE_KEY not in json.dumps([i.as_dict() for i in report.issues])
 
 
-@pytest.mark.parametrize("shape", [
-    {"tools": MANIFEST["tools"], "nextCursor": "abc"},  # a raw tools/list result
-    {"jsonrpc": "2.0", "id": 1, "result": {"tools": MANIFEST["tools"]}},  # a response
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"tools": MANIFEST["tools"], "nextCursor": "abc"},  # a raw tools/list result
+        {"jsonrpc": "2.0", "id": 1, "result": {"tools": MANIFEST["tools"]}},  # a response
+    ],
+)
 def test_list_results_are_manifests(shape: dict[str, Any]) -> None:
     assert _names(scan_manifest(shape)) == {"add", "deploy"}
 
@@ -237,24 +312,32 @@ def test_pagination_follows_next_cursor() -> None:
 
 
 def test_cli_scans_a_live_demo_server() -> None:
-    result = runner.invoke(app, ["scan", "--format", "json", "--", sys.executable, "-m",
-                                 "ztmcp.demo_server"])
+    result = runner.invoke(
+        app, ["scan", "--format", "json", "--", sys.executable, "-m", "ztmcp.demo_server"]
+    )
     assert result.exit_code == 1, result.output
     doc = json.loads(result.output)
-    flagged = {i["name"] for i in doc["items"]
-               if any(f["severity"] in ("high", "critical") for f in i["findings"])}
+    flagged = {
+        i["name"]
+        for i in doc["items"]
+        if any(f["severity"] in ("high", "critical") for f in i["findings"])
+    }
     assert flagged == {"add"}
     assert {i["name"] for i in doc["items"]} >= {"add", "get_weather", "get_deploy_config"}
 
 
 def test_live_sarif_uses_logical_locations() -> None:
-    result = runner.invoke(app, ["scan", "--format", "sarif", "--", sys.executable, "-m",
-                                 "ztmcp.demo_server"])
+    result = runner.invoke(
+        app, ["scan", "--format", "sarif", "--", sys.executable, "-m", "ztmcp.demo_server"]
+    )
     assert result.exit_code == 1, result.output
     sarif = json.loads(result.output)
     jsonschema.validate(sarif, SARIF_SUBSET)
-    places = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
-              for r in sarif["runs"][0]["results"] if r["level"] == "error"}
+    places = {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        for r in sarif["runs"][0]["results"]
+        if r["level"] == "error"
+    }
     assert places == {"tools/add"}
     assert all("physicalLocation" not in r["locations"][0] for r in sarif["runs"][0]["results"])
 
@@ -277,8 +360,11 @@ def test_cli_scans_a_live_http_server_by_url(
     assert result.exit_code == 1, result.output  # the poisoned `weather` tool
     doc = json.loads(result.output)
     assert doc["source"] == url
-    flagged = {i["name"] for i in doc["items"]
-               if any(f["severity"] in ("high", "critical") for f in i["findings"])}
+    flagged = {
+        i["name"]
+        for i in doc["items"]
+        if any(f["severity"] in ("high", "critical") for f in i["findings"])
+    }
     assert "weather" in flagged and {"echo", "add"} <= {i["name"] for i in doc["items"]}
 
 

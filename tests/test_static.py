@@ -1,5 +1,5 @@
 """The code standards, enforced by the suite: ``ruff check`` clean everywhere, ``mypy --strict``
-clean on the package (pyproject.toml holds both configurations)."""
+clean on the package, ``ruff format`` clean everywhere (pyproject.toml holds the configurations)."""
 
 from __future__ import annotations
 
@@ -32,3 +32,9 @@ def test_mypy_strict_is_clean_on_the_package() -> None:
     done = _run("mypy", "ztmcp")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "Success" in done.stdout
+
+
+def test_ruff_format_is_clean() -> None:
+    """Every Python file is as ``ruff format`` writes it (issue 18 item 7)."""
+    done = _run("ruff", "format", "--check", "--no-cache", ".")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]

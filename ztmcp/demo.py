@@ -64,28 +64,58 @@ class Action:
 
 
 SCRIPT: Final = (
-    Action("list_tools", "list tools", "tools/list",
-           risk="add's description hides <IMPORTANT> instructions to read ~/.ssh/id_rsa",
-           watch=("poisoning",)),
-    Action("get_weather", 'get_weather(city="Berlin")', "tools/call", "get_weather",
-           {"city": "Berlin"}),
+    Action(
+        "list_tools",
+        "list tools",
+        "tools/list",
+        risk="add's description hides <IMPORTANT> instructions to read ~/.ssh/id_rsa",
+        watch=("poisoning",),
+    ),
+    Action(
+        "get_weather", 'get_weather(city="Berlin")', "tools/call", "get_weather", {"city": "Berlin"}
+    ),
     Action("add", "add(a=2, b=3)", "tools/call", "add", {"a": 2, "b": 3}),
-    Action("add_with_key", "add(a=2, b=3, sidenote=<private key>)", "tools/call", "add",
-           {"a": 2, "b": 3, "sidenote": fake_private_key()},
-           risk="an agent that obeyed the poisoned description sends ~/.ssh/id_rsa (fake)",
-           watch=("secrets",)),
-    Action("deploy_ungranted", 'get_deploy_config(environment="staging"), no grant yet',
-           "tools/call", "get_deploy_config", {"environment": "staging"},
-           risk="the policy says this tool needs a just-in-time grant", watch=("access",)),
-    Action("grant", f"you: ztmcp grant {SERVER_NAME} get_deploy_config --for 5m",
-           GRANT, "get_deploy_config"),
-    Action("get_deploy_config", 'get_deploy_config(environment="staging"), granted',
-           "tools/call", "get_deploy_config", {"environment": "staging"},
-           risk="the result carries an AWS access key pair (AWS's documented fake one)",
-           watch=("secrets",)),
-    Action("unknown_method", f"{UNKNOWN_METHOD} (not an MCP method)", UNKNOWN_METHOD,
-           arguments={"path": "~/.ssh/id_rsa"},
-           risk="a request outside the MCP method set", watch=("envelope",)),
+    Action(
+        "add_with_key",
+        "add(a=2, b=3, sidenote=<private key>)",
+        "tools/call",
+        "add",
+        {"a": 2, "b": 3, "sidenote": fake_private_key()},
+        risk="an agent that obeyed the poisoned description sends ~/.ssh/id_rsa (fake)",
+        watch=("secrets",),
+    ),
+    Action(
+        "deploy_ungranted",
+        'get_deploy_config(environment="staging"), no grant yet',
+        "tools/call",
+        "get_deploy_config",
+        {"environment": "staging"},
+        risk="the policy says this tool needs a just-in-time grant",
+        watch=("access",),
+    ),
+    Action(
+        "grant",
+        f"you: ztmcp grant {SERVER_NAME} get_deploy_config --for 5m",
+        GRANT,
+        "get_deploy_config",
+    ),
+    Action(
+        "get_deploy_config",
+        'get_deploy_config(environment="staging"), granted',
+        "tools/call",
+        "get_deploy_config",
+        {"environment": "staging"},
+        risk="the result carries an AWS access key pair (AWS's documented fake one)",
+        watch=("secrets",),
+    ),
+    Action(
+        "unknown_method",
+        f"{UNKNOWN_METHOD} (not an MCP method)",
+        UNKNOWN_METHOD,
+        arguments={"path": "~/.ssh/id_rsa"},
+        risk="a request outside the MCP method set",
+        watch=("envelope",),
+    ),
 )
 
 
@@ -143,8 +173,15 @@ def _quiet(_: str) -> None:
     pass
 
 
-GRANT_ARGV: Final = ("grant", SERVER_NAME, "get_deploy_config", "--for", "5m",
-                     "--reason", "ztmcp demo")
+GRANT_ARGV: Final = (
+    "grant",
+    SERVER_NAME,
+    "get_deploy_config",
+    "--for",
+    "5m",
+    "--reason",
+    "ztmcp demo",
+)
 
 
 def write_policy(home: Path) -> Path:
@@ -176,8 +213,22 @@ def run_demo(progress: Progress = _quiet) -> Report:
     _revoke_leftover_grants()
     before = set(session_files(paths.audit_dir()))
     nonce = secrets.token_hex(6)
-    command = [sys.executable, "-m", "ztmcp", "run", "--name", SERVER_NAME, "--policy", str(policy),
-               "--grace", "1", "--", sys.executable, "-m", SERVER_MODULE]
+    command = [
+        sys.executable,
+        "-m",
+        "ztmcp",
+        "run",
+        "--name",
+        SERVER_NAME,
+        "--policy",
+        str(policy),
+        "--grace",
+        "1",
+        "--",
+        sys.executable,
+        "-m",
+        SERVER_MODULE,
+    ]
     # The demo server is ztmcp's own code: it inherits this environment, as under a shell.
     env = {**os.environ, "ZTMCP_HOME": str(home), "PYTHONUNBUFFERED": "1"}
 
@@ -205,8 +256,12 @@ def run_demo(progress: Progress = _quiet) -> Report:
     report.server_stderr = stderr[-4000:]
     if log is not None:
         result = verify_file(log)
-        report.verify = {"ok": result.ok, "records": result.records, "closed": result.closed,
-                         "error": result.error}
+        report.verify = {
+            "ok": result.ok,
+            "records": result.records,
+            "closed": result.closed,
+            "error": result.error,
+        }
         report.secrets_in_audit = _leaks(log.read_text(encoding="utf-8", errors="replace"))
     report.elapsed_s = round(time.monotonic() - started, 2)
     return report
@@ -226,8 +281,9 @@ async def _agent(
 
     t0 = time.monotonic()
     # Spawned before the SDK is imported: both sides then load it at once (~1.5 s saved).
-    process = await anyio.open_process(command, env=env, stderr=errlog,
-                                       start_new_session=sys.platform != "win32")
+    process = await anyio.open_process(
+        command, env=env, stderr=errlog, start_new_session=sys.platform != "win32"
+    )
     try:
         from mcp import Client, types
         from mcp.shared.exceptions import MCPError
@@ -237,11 +293,18 @@ async def _agent(
             logging.getLogger(name).setLevel(logging.ERROR)
         received: dict[str, Received] = {}
         agent = types.Implementation(name=AGENT_NAME, version=nonce)
-        async with Client(_attach(process), mode="auto", cache=None,
-                          read_timeout_seconds=TIMEOUT, client_info=agent) as client:
+        async with Client(
+            _attach(process),
+            mode="auto",
+            cache=None,
+            read_timeout_seconds=TIMEOUT,
+            client_info=agent,
+        ) as client:
             protocol = client.protocol_version
-            progress(f"connected in {time.monotonic() - t0:.1f} s (MCP {protocol}); "
-                     f"the agent runs {len(SCRIPT)} actions …")
+            progress(
+                f"connected in {time.monotonic() - t0:.1f} s (MCP {protocol}); "
+                f"the agent runs {len(SCRIPT)} actions …"
+            )
             for action in SCRIPT:
                 got = Received()
                 try:
@@ -253,10 +316,12 @@ async def _agent(
                     elif action.method == "tools/call" and action.tool is not None:
                         got.result = _dump(await client.call_tool(action.tool, action.arguments))
                     else:  # a raw request, to show what happens to a method outside MCP
-                        got.result = _dump(await client.session.send_request(
-                            types.Request(method=action.method, params=action.arguments),
-                            types.EmptyResult,
-                        ))
+                        got.result = _dump(
+                            await client.session.send_request(
+                                types.Request(method=action.method, params=action.arguments),
+                                types.EmptyResult,
+                            )
+                        )
                 except MCPError as exc:
                     got.error = {"code": exc.code, "message": exc.message}
                 except (RuntimeError, ValueError) as exc:  # e.g. a result that fails its schema
@@ -328,8 +393,9 @@ async def _attach(process: Process) -> AsyncIterator[tuple[Any, Any]]:
                     *lines, buffer = (buffer + chunk).split(b"\n")
                     for line in filter(None, (raw.strip() for raw in lines)):
                         try:
-                            parsed = types.jsonrpc_message_adapter.validate_json(line,
-                                                                                 by_name=False)
+                            parsed = types.jsonrpc_message_adapter.validate_json(
+                                line, by_name=False
+                            )
                             await incoming_tx.send(SessionMessage(parsed))
                         except ValueError as exc:
                             await incoming_tx.send(exc)
@@ -408,32 +474,48 @@ def _compact(record: dict[str, Any]) -> dict[str, Any]:
 def _records_for(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Each action's request record and, when the request went through, its response record."""
     messages = [r for r in records if r.get("event") == "message"]
-    requests = [r for r in messages
-                if r.get("direction") == "to_server" and r.get("kind") == "request"]
-    responses = [r for r in messages
-                 if r.get("direction") == "to_client" and r.get("kind") == "response"]
+    requests = [
+        r for r in messages if r.get("direction") == "to_server" and r.get("kind") == "request"
+    ]
+    responses = [
+        r for r in messages if r.get("direction") == "to_client" and r.get("kind") == "response"
+    ]
     seen: dict[tuple[str, str | None], int] = {}
     out: dict[str, list[dict[str, Any]]] = {}
     for action in SCRIPT:
         key = (action.method, action.tool)
         nth = seen.get(key, 0)
         seen[key] = nth + 1
-        matching = [r for r in requests
-                    if r.get("mcp.method.name") == action.method
-                    and r.get("gen_ai.tool.name") == action.tool]
+        matching = [
+            r
+            for r in requests
+            if r.get("mcp.method.name") == action.method
+            and r.get("gen_ai.tool.name") == action.tool
+        ]
         if nth >= len(matching):
             out[action.key] = []
             continue
         request = matching[nth]
         rid, seq = request.get("jsonrpc.request.id"), int(request.get("seq", 0))
-        answer = next((r for r in responses
-                       if r.get("jsonrpc.request.id") == rid and int(r.get("seq", 0)) > seq), None)
+        answer = next(
+            (
+                r
+                for r in responses
+                if r.get("jsonrpc.request.id") == rid and int(r.get("seq", 0)) > seq
+            ),
+            None,
+        )
         out[action.key] = [request] if answer is None else [request, answer]
     return out
 
 
-_RANK: Final = {"denied": "stopped", "dropped": "stopped", "rewritten": "changed",
-                "flagged": "flagged", "forwarded": "passed"}
+_RANK: Final = {
+    "denied": "stopped",
+    "dropped": "stopped",
+    "rewritten": "changed",
+    "flagged": "flagged",
+    "forwarded": "passed",
+}
 _ORDER: Final = ("stopped", "changed", "flagged", "passed")
 
 
@@ -491,8 +573,9 @@ def _detail(action: Action, got: Received, status: str) -> str:
     return _shown(result)
 
 
-def analyse(records: list[dict[str, Any]], received: dict[str, Received],
-            protocol: str | None) -> Report:
+def analyse(
+    records: list[dict[str, Any]], received: dict[str, Received], protocol: str | None
+) -> Report:
     """The report for one run: statuses from the audit records, details from what the agent got."""
     start = next((r for r in records if r.get("event") == "session.start"), {})
     active = [str(c) for c in start.get("checks", [])]
@@ -509,9 +592,20 @@ def analyse(records: list[dict[str, Any]], received: dict[str, Received],
             detail = str((got.result or {}).get("granted") or (got.error or {}).get("message"))
         if action.method == "tools/list" and got.result is not None:
             listed = list(got.result.get("tools", []))
-        steps.append(Step(action.key, action.label, action.risk, status, detail,
-                          _note(action, status, active), by, got.result, got.error,
-                          [_compact(r) for r in mine]))
+        steps.append(
+            Step(
+                action.key,
+                action.label,
+                action.risk,
+                status,
+                detail,
+                _note(action, status, active),
+                by,
+                got.result,
+                got.error,
+                [_compact(r) for r in mine],
+            )
+        )
 
     expected = _expected_tools()
     names = [str(t.get("name")) for t in listed]
@@ -521,21 +615,32 @@ def analyse(records: list[dict[str, Any]], received: dict[str, Received],
         parts = [f"listed: {', '.join(names) or 'none'}"]
         if filtered:
             parts.append(f"filtered out: {', '.join(filtered)}")
-        parts.append("the poisoned description reached the agent" if poison
-                     else "no poisoned description reached the agent")
+        parts.append(
+            "the poisoned description reached the agent"
+            if poison
+            else "no poisoned description reached the agent"
+        )
         steps[0].detail = "; ".join(parts)
 
     deploy = received.get("get_deploy_config", Received())
     key_records = by_action.get("add_with_key", [])
     summary = {s: sum(1 for st in steps if st.status == s) for s in (*_ORDER, "unknown")}
     return Report(
-        ztmcp_home="", policy_file="", audit_log=None,
-        mode=start.get("mode"), checks=active, available_checks=list(CHECK_ORDER),
-        protocol_version=protocol, tools_listed=names, tools_filtered=filtered,
+        ztmcp_home="",
+        policy_file="",
+        audit_log=None,
+        mode=start.get("mode"),
+        checks=active,
+        available_checks=list(CHECK_ORDER),
+        protocol_version=protocol,
+        tools_listed=names,
+        tools_filtered=filtered,
         poison_reached_agent=poison,
         aws_key_reached_agent=bool(_AWS_KEY_ID.search(json.dumps(asdict(deploy)))),
         private_key_request=key_records[0].get("outcome") if key_records else None,
-        secrets_in_audit=[], steps=steps, summary=summary,
+        secrets_in_audit=[],
+        steps=steps,
+        summary=summary,
         verify={"ok": False, "records": 0, "closed": False, "error": "no audit log found"},
         elapsed_s=0.0,
     )

@@ -56,8 +56,14 @@ class Counts:
         return self.fp / neg if neg else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tp": self.tp, "fp": self.fp, "tn": self.tn, "fn": self.fn,
-                "tpr": _round(self.tpr), "fpr": _round(self.fpr)}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "tn": self.tn,
+            "fn": self.fn,
+            "tpr": _round(self.tpr),
+            "fpr": _round(self.fpr),
+        }
 
 
 def _round(value: float | None) -> float | None:
@@ -118,12 +124,16 @@ def load(paths: Iterable[Path]) -> Iterable[tuple[Path, int, dict[str, Any]]]:
                 yield path, lineno, sample
 
 
-def predict(kind: str, sample: Mapping[str, Any], threshold: Severity = Severity.HIGH) \
-        -> tuple[bool, list[Finding]]:
+def predict(
+    kind: str, sample: Mapping[str, Any], threshold: Severity = Severity.HIGH
+) -> tuple[bool, list[Finding]]:
     """Whether the detector for ``kind`` flags ``sample``, and the findings at the threshold."""
     key, detector = KINDS[kind]
-    findings = [f for f in detector(sample.get(key)) if RANK[f.severity] >= RANK[threshold]] \
-        if sample.get(key) is not None else []
+    findings = (
+        [f for f in detector(sample.get(key)) if RANK[f.severity] >= RANK[threshold]]
+        if sample.get(key) is not None
+        else []
+    )
     return bool(findings), findings
 
 
@@ -133,8 +143,9 @@ def evaluate(paths: Iterable[Path], threshold: Severity = Severity.HIGH) -> Repo
         kind = str(sample.get("kind"))
         label = sample.get("label")
         if kind not in KINDS:
-            raise UsageError(f"{path}:{lineno}: unknown kind {kind!r}",
-                             hint=f"known kinds: {', '.join(KINDS)}")
+            raise UsageError(
+                f"{path}:{lineno}: unknown kind {kind!r}", hint=f"known kinds: {', '.join(KINDS)}"
+            )
         if label not in ("malicious", "benign"):
             raise UsageError(f"{path}:{lineno}: label must be 'malicious' or 'benign'")
         malicious = label == "malicious"
@@ -147,8 +158,15 @@ def evaluate(paths: Iterable[Path], threshold: Severity = Severity.HIGH) -> Repo
             family = str(sample.get("attack_type") or "?").split(":", 1)[0]
             report.attack_types.setdefault((kind, family), Counts()).add(malicious, flagged)
         if malicious != flagged:
-            report.errors.append(Error(str(sample.get("id")), kind, source, label,
-                                       tuple(sorted({f.rule for f in findings}))))
+            report.errors.append(
+                Error(
+                    str(sample.get("id")),
+                    kind,
+                    source,
+                    label,
+                    tuple(sorted({f.rule for f in findings})),
+                )
+            )
     return report
 
 
@@ -160,8 +178,10 @@ def render_text(report: Report, *, errors: int = 0) -> str:
     """A plain-text table per kind, per attack family and per source."""
     out: list[str] = []
     for kind, c in sorted(report.kinds.items()):
-        out.append(f"{kind}: TP {c.tp}  FP {c.fp}  TN {c.tn}  FN {c.fn}  "
-                   f"TPR {_pct(c.tpr)}  FPR {_pct(c.fpr)}")
+        out.append(
+            f"{kind}: TP {c.tp}  FP {c.fp}  TN {c.tn}  FN {c.fn}  "
+            f"TPR {_pct(c.tpr)}  FPR {_pct(c.fpr)}"
+        )
         fams = sorted((a, cc) for (k, a), cc in report.attack_types.items() if k == kind)
         for family, cc in fams:
             out.append(f"  attack {family:<40} recall {_pct(cc.tpr)}  ({cc.tp}/{cc.tp + cc.fn})")

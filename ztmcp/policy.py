@@ -97,7 +97,8 @@ class Table:
                 return option
         listed = ", ".join(repr(a.value) for a in allowed)
         raise self.error(
-            key, f"must be one of {listed}, got {value!r}",
+            key,
+            f"must be one of {listed}, got {value!r}",
             hint or f'for example: {key} = "{allowed[0].value}"',
         )
 
@@ -110,7 +111,8 @@ class Table:
             except ValueError:
                 pass
         raise self.error(
-            key, f"must be low, medium, high or critical, got {value!r}",
+            key,
+            f"must be low, medium, high or critical, got {value!r}",
             f'for example: {key} = "{default.value}"',
         )
 
@@ -189,31 +191,41 @@ def _pins(t: Table) -> PinsConfig:
 
 def _access_rule(t: Table) -> Rule:
     server = t.text(
-        "server", "*", "must be a name or glob",
+        "server",
+        "*",
+        "must be a name or glob",
         'for example: server = "fs" (leave it out for every server)',
     )
     if "tool" not in t:
-        raise t.error("tool", "is missing: a rule needs tool = a name or glob",
-                      'for example: tool = "write_*"')
+        raise t.error(
+            "tool",
+            "is missing: a rule needs tool = a name or glob",
+            'for example: tool = "write_*"',
+        )
     tool = t.text("tool", "", "must be a name or glob", 'for example: tool = "write_*"')
     if "action" not in t:
         raise t.error("action", "is missing", 'for example: action = "grant"')
-    return Rule(server, tool, t.choice("action", access_check.RULE_ACTIONS,
-                                       'for example: action = "grant"'))
+    return Rule(
+        server, tool, t.choice("action", access_check.RULE_ACTIONS, 'for example: action = "grant"')
+    )
 
 
 def _access(t: Table) -> AccessConfig:
     default = t.choice(
-        "default", access_check.DEFAULTS,
+        "default",
+        access_check.DEFAULTS,
         'default = "allow" forwards every tool the rules do not name',
     )
     hold = t.number(
-        "hold_seconds", access_check.HOLD_SECONDS, 0, access_check.MAX_HOLD_SECONDS,
-        "hold_seconds = 60 holds an ungranted call a minute while a TUI is attached; "
-        "0 never holds",
+        "hold_seconds",
+        access_check.HOLD_SECONDS,
+        0,
+        access_check.MAX_HOLD_SECONDS,
+        "hold_seconds = 60 holds an ungranted call a minute while a TUI is attached; 0 never holds",
     )
     rules = t.tables(
-        "rule", access_check.RULE_KEYS,
+        "rule",
+        access_check.RULE_KEYS,
         'write each as [[access.rule]] with tool = "…" and action = "…"',
     )
     return AccessConfig(default, tuple(_access_rule(r) for r in rules), hold)
@@ -261,11 +273,13 @@ def _rate(t: Table) -> RateLimit:
 
 def _flow(t: Table) -> FlowConfig:
     exempt = t.tables(
-        "exempt", {"server", "tool"},
+        "exempt",
+        {"server", "tool"},
         'write each as [[flow.exempt]] with server = "…" and tool = "…" globs',
     )
     rates = t.tables(
-        "rate", {"server", "tool", "max", "seconds"},
+        "rate",
+        {"server", "tool", "max", "seconds"},
         'for example: rate = [{ tool = "send_*", max = 5, seconds = 60 }]',
     )
     return FlowConfig(
@@ -297,6 +311,7 @@ def section[C: CheckConfig](
     check: type[Configurable[C]], config: type[C], parse: Callable[[Table], C]
 ) -> Section:
     """The ``Section`` of a configurable check (a new check is one more entry below)."""
+
     def build(policy: Policy) -> Check:
         return check.from_config(policy.config(config))
 
@@ -363,7 +378,7 @@ class Policy:
 
     @property
     def pins_mode(self) -> PinMode:
-        """"tofu" (unpinned servers are pinned on first use, see ztmcp.pinning), "strict",
+        """ "tofu" (unpinned servers are pinned on first use, see ztmcp.pinning), "strict",
         "off"."""
         return self.config(PinsConfig).mode
 
@@ -526,7 +541,10 @@ def load_policy(
 _PIN_RANK: Final = {"off": 0, "tofu": 1, "strict": 2}
 _ACCESS_RANK: Final = {"allow": 0, "annotations": 1, "grant": 2, "deny": 3}
 _ACTION_RANK: Final[Mapping[str, int]] = {
-    OnFinding.FLAG: 0, OnFinding.REDACT: 1, OnFinding.REWRITE: 1, OnFinding.DENY: 2
+    OnFinding.FLAG: 0,
+    OnFinding.REDACT: 1,
+    OnFinding.REWRITE: 1,
+    OnFinding.DENY: 2,
 }
 _SEVERITY_RANK: Final = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 

@@ -35,11 +35,19 @@ KINDS: Final[dict[str, str]] = {
 }
 EXCERPT: Final = 120
 SARIF_SCHEMA: Final = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL: Final = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
-                 Severity.LOW: "note"}
+_LEVEL: Final = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+}
 # GitHub code scanning ranks security alerts by this property (0.0 to 10.0).
-_SECURITY_SEVERITY: Final = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0",
-                             Severity.MEDIUM: "5.0", Severity.LOW: "2.0"}
+_SECURITY_SEVERITY: Final = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.0",
+    Severity.LOW: "2.0",
+}
 _HIDDEN: Final = re.compile(r"[^\x20-\x7e\n\t]")
 
 
@@ -63,9 +71,18 @@ class Issue:
     excerpt: str  # safe to print: secrets masked, hidden characters escaped
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "index": self.index, "rule": self.rule,
-                "severity": self.severity.value, "message": self.message, "field": self.field,
-                "start": self.start, "end": self.end, "excerpt": self.excerpt}
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "index": self.index,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+            "excerpt": self.excerpt,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,28 +117,32 @@ class Report:
 def normalize(manifest: Any) -> dict[str, Any]:
     """The manifest lists (``tools``, ``prompts``, …) and ``instructions`` from any accepted
     shape; raises ``ManifestError`` otherwise."""
-    if isinstance(manifest, Mapping) and isinstance(manifest.get("result"), Mapping) \
-            and not any(k in manifest for k in (*KINDS, "instructions")):
+    if (
+        isinstance(manifest, Mapping)
+        and isinstance(manifest.get("result"), Mapping)
+        and not any(k in manifest for k in (*KINDS, "instructions"))
+    ):
         manifest = manifest["result"]  # a JSON-RPC response
     if not isinstance(manifest, Mapping):
-        raise ManifestError("a manifest must be a JSON object with a \"tools\" list "
-                            "(or prompts, resources, instructions)")
+        raise ManifestError(
+            'a manifest must be a JSON object with a "tools" list '
+            "(or prompts, resources, instructions)"
+        )
     out: dict[str, Any] = {}
     for key in KINDS:
         value = manifest.get(key)
         if value is None:
             continue
         if not isinstance(value, list):
-            raise ManifestError(f"\"{key}\" must be a list")
+            raise ManifestError(f'"{key}" must be a list')
         out[key] = value
     instructions = manifest.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
-        raise ManifestError("\"instructions\" must be a string")
+        raise ManifestError('"instructions" must be a string')
     if instructions:
         out["instructions"] = instructions
     if not out and not any(k in manifest for k in KINDS):
-        raise ManifestError("no \"tools\", \"prompts\", \"resources\" or \"instructions\" "
-                            "in the manifest")
+        raise ManifestError('no "tools", "prompts", "resources" or "instructions" in the manifest')
     return out
 
 
@@ -199,18 +220,46 @@ def _issues(kind: str, name: str, index: int, item: Mapping[str, Any]) -> Iterat
         i, start = fields.locate(f.start, revealed)
         end = start + (f.end - f.start)
         text = fields.revealed[i] if revealed else fields.raw[i]
-        spans = fields.secrets[i] if text is fields.raw[i] or text == fields.raw[i] \
+        spans = (
+            fields.secrets[i]
+            if text is fields.raw[i] or text == fields.raw[i]
             else [(s.start, s.end) for s in secrets.scan(text)]
-        yield Issue(kind, name, index, f.rule, f.severity, f.message, fields.paths[i], start,
-                    end, _excerpt(text, start, end, spans))
+        )
+        yield Issue(
+            kind,
+            name,
+            index,
+            f.rule,
+            f.severity,
+            f.message,
+            fields.paths[i],
+            start,
+            end,
+            _excerpt(text, start, end, spans),
+        )
     for i, found in enumerate(fields.secret_findings):
         for f in found:
-            yield Issue(kind, name, index, f.rule, f.severity, f.message, fields.paths[i],
-                        f.start, f.end, mask(fields.raw[i][f.start:f.end]))
+            yield Issue(
+                kind,
+                name,
+                index,
+                f.rule,
+                f.severity,
+                f.message,
+                fields.paths[i],
+                f.start,
+                f.end,
+                mask(fields.raw[i][f.start : f.end]),
+            )
 
 
-def scan_manifest(manifest: Any, source: str | None = None, *, server: str = "*",
-                  rules: Sequence[CapabilityRule] = ()) -> Report:
+def scan_manifest(
+    manifest: Any,
+    source: str | None = None,
+    *,
+    server: str = "*",
+    rules: Sequence[CapabilityRule] = (),
+) -> Report:
     """Findings per listed item (and for the server instructions) of ``manifest``, and each
     tool's capabilities (``rules``: the policy's ``[[capabilities]]`` tables, if any)."""
     from ztmcp.behaviour.capabilities import resolve
@@ -221,24 +270,47 @@ def scan_manifest(manifest: Any, source: str | None = None, *, server: str = "*"
         for index, item in enumerate(lists.get(key, [])):
             name = _name(item, index)
             if not isinstance(item, Mapping):
-                report.items.append(Item(kind, name, index, (
-                    Issue(kind, name, index, "manifest.not_an_object", Severity.MEDIUM,
-                          f"this {kind} is not a JSON object", "", 0, 0, ""),)))
+                report.items.append(
+                    Item(
+                        kind,
+                        name,
+                        index,
+                        (
+                            Issue(
+                                kind,
+                                name,
+                                index,
+                                "manifest.not_an_object",
+                                Severity.MEDIUM,
+                                f"this {kind} is not a JSON object",
+                                "",
+                                0,
+                                0,
+                                "",
+                            ),
+                        ),
+                    )
+                )
                 continue
-            issues = sorted(_issues(kind, name, index, item),
-                            key=lambda i: (-RANK[i.severity], i.field, i.start, i.rule))
+            issues = sorted(
+                _issues(kind, name, index, item),
+                key=lambda i: (-RANK[i.severity], i.field, i.start, i.rule),
+            )
             report.items.append(Item(kind, name, index, tuple(issues)))
             if kind == "tool":
                 report.capabilities[name] = resolve(server, name, item, rules=rules).describe()
     if "instructions" in lists:
         item = {"instructions": lists["instructions"]}
-        issues = sorted(_issues("server", "instructions", 0, item),
-                        key=lambda i: (-RANK[i.severity], i.start, i.rule))
+        issues = sorted(
+            _issues("server", "instructions", 0, item),
+            key=lambda i: (-RANK[i.severity], i.start, i.rule),
+        )
         report.items.append(Item("server", "instructions", 0, tuple(issues)))
     return report
 
 
 # -- renderers --------------------------------------------------------------------------------
+
 
 def render_text(report: Report, fail_on: Severity = Severity.HIGH) -> str:
     counts = report.counts()
@@ -261,8 +333,10 @@ def render_text(report: Report, fail_on: Severity = Severity.HIGH) -> str:
     names = sorted({f"{i.kind} {_escape(i.name)}" for i in blocking})
     out.append("")
     if blocking:
-        out.append(f"{len(blocking)} finding(s) at or above {fail_on.value} in "
-                   f"{len(names)} item(s): {', '.join(names)}")
+        out.append(
+            f"{len(blocking)} finding(s) at or above {fail_on.value} in "
+            f"{len(names)} item(s): {', '.join(names)}"
+        )
     else:
         out.append(f"no findings at or above {fail_on.value}")
     return "\n".join(out)
@@ -271,11 +345,20 @@ def render_text(report: Report, fail_on: Severity = Severity.HIGH) -> str:
 def render_json(report: Report) -> str:
     doc = {
         "source": report.source,
-        "items": [{"kind": item.kind, "name": item.name, "index": item.index,
-                   "findings": [i.as_dict() for i in item.issues],
-                   **({"capabilities": report.capabilities[item.name]}
-                      if item.kind == "tool" and item.name in report.capabilities else {})}
-                  for item in report.items],
+        "items": [
+            {
+                "kind": item.kind,
+                "name": item.name,
+                "index": item.index,
+                "findings": [i.as_dict() for i in item.issues],
+                **(
+                    {"capabilities": report.capabilities[item.name]}
+                    if item.kind == "tool" and item.name in report.capabilities
+                    else {}
+                ),
+            }
+            for item in report.items
+        ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
@@ -294,8 +377,7 @@ def _line_of(text: str, kind: str, name: str, index: int) -> int:
     return text.count("\n", 0, pos) + 1 if pos >= 0 else 1
 
 
-def render_sarif(report: Report, manifest_text: str | None = None,
-                 tool_version: str = "0") -> str:
+def render_sarif(report: Report, manifest_text: str | None = None, tool_version: str = "0") -> str:
     """SARIF 2.1.0: one run, a rule per rule id seen, a result per finding.
 
     Results point at the manifest file (``report.source``) when there is one, with the line of
@@ -308,23 +390,34 @@ def render_sarif(report: Report, manifest_text: str | None = None,
     for i in issues:
         if i.rule not in worst or RANK[i.severity] > RANK[worst[i.rule]]:
             worst[i.rule] = i.severity
-    rules = [{
-        "id": rid,
-        "name": "".join(p.capitalize() for p in re.split(r"[._]", rid)),
-        "shortDescription": {"text": first[rid].message},
-        "fullDescription": {"text": f"ztmcp detector rule {rid}: {first[rid].message}."},
-        "defaultConfiguration": {"level": _LEVEL[worst[rid]]},
-        "help": {"text": "Review the listed definition: text a model reads as trusted context "
-                         "should describe the tool, not instruct the model."},
-        "properties": {"tags": ["security", "mcp"],
-                       "security-severity": _SECURITY_SEVERITY[worst[rid]]},
-    } for rid in rule_ids]
+    rules = [
+        {
+            "id": rid,
+            "name": "".join(p.capitalize() for p in re.split(r"[._]", rid)),
+            "shortDescription": {"text": first[rid].message},
+            "fullDescription": {"text": f"ztmcp detector rule {rid}: {first[rid].message}."},
+            "defaultConfiguration": {"level": _LEVEL[worst[rid]]},
+            "help": {
+                "text": "Review the listed definition: text a model reads as trusted context "
+                "should describe the tool, not instruct the model."
+            },
+            "properties": {
+                "tags": ["security", "mcp"],
+                "security-severity": _SECURITY_SEVERITY[worst[rid]],
+            },
+        }
+        for rid in rule_ids
+    ]
     index = {rid: n for n, rid in enumerate(rule_ids)}
     results = []
     for i in issues:
-        logical = {"name": i.name, "kind": "function" if i.kind == "tool" else "member",
-                   "fullyQualifiedName": f"{i.kind}s/{i.name}" if i.kind != "server"
-                   else "server/instructions"}
+        logical = {
+            "name": i.name,
+            "kind": "function" if i.kind == "tool" else "member",
+            "fullyQualifiedName": f"{i.kind}s/{i.name}"
+            if i.kind != "server"
+            else "server/instructions",
+        }
         location: dict[str, Any] = {"logicalLocations": [logical]}
         if report.source:
             line = _line_of(manifest_text or "", i.kind, i.name, i.index)
@@ -337,25 +430,31 @@ def render_sarif(report: Report, manifest_text: str | None = None,
             text += f" (in {i.field})"
         if i.excerpt:
             text += f": {i.excerpt}"
-        results.append({
-            "ruleId": i.rule,
-            "ruleIndex": index[i.rule],
-            "level": _LEVEL[i.severity],
-            "message": {"text": text},
-            "locations": [location],
-            "partialFingerprints": {"ztmcpItem/v1": f"{i.kind}/{i.name}/{i.rule}/{i.field}"},
-            "properties": {"severity": i.severity.value},
-        })
+        results.append(
+            {
+                "ruleId": i.rule,
+                "ruleIndex": index[i.rule],
+                "level": _LEVEL[i.severity],
+                "message": {"text": text},
+                "locations": [location],
+                "partialFingerprints": {"ztmcpItem/v1": f"{i.kind}/{i.name}/{i.rule}/{i.field}"},
+                "properties": {"severity": i.severity.value},
+            }
+        )
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "ztmcp",
-                "version": tool_version,
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ztmcp",
+                        "version": tool_version,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -98,7 +98,11 @@ def test_proxy_refuses_an_unknown_loop_in_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "ZTMCP_EVENT_LOOP": "trio", "ZTMCP_HOME": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "ztmcp", "proxy", "http://127.0.0.1:9/mcp", "--port", "0"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.splitlines() == [

@@ -86,8 +86,10 @@ def test_oversize_across_chunks_is_counted_not_buffered() -> None:
     frames = framer.feed(b'"}}\n{"next":1}\n')
     total += 3  # '"}}' before the newline
     first = (head + b"A" * 10_000)[:PREFIX_BYTES]
-    assert frames == [Oversize(first, total, (b"A" * 10_000 + b'"}}')[-PREFIX_BYTES:]),
-                      Line(b'{"next":1}')]
+    assert frames == [
+        Oversize(first, total, (b"A" * 10_000 + b'"}}')[-PREFIX_BYTES:]),
+        Line(b'{"next":1}'),
+    ]
     assert frames[0].prefix.startswith(head)
     assert frames[0].suffix.endswith(b'"}}')  # the tail, where some peers put "id"
 

@@ -585,8 +585,12 @@ def test_a_listing_no_pin_can_record_is_refused(
 def test_a_listing_learning_also_refuses_malformed_shapes() -> None:
     check = PinsCheck(Lockfile(Path("ztmcp.lock")))
     first = Manifest.from_lists(tools=[ECHO])
-    pin = Pin(name="test", digest=first.digest, server_digest=first.server_digest,
-              tools=first.item_digests("tools"))
+    pin = Pin(
+        name="test",
+        digest=first.digest,
+        server_digest=first.server_digest,
+        tools=first.item_digests("tools"),
+    )
     check.adopt(pin, learning=frozenset({"tools"}))
     verdict = check.check(listing(ECHO, {**PING, "name": "ECHO"}), LIST_CTX)
     assert verdict is not None and verdict.rule == "pins.listing"
@@ -595,8 +599,9 @@ def test_a_listing_learning_also_refuses_malformed_shapes() -> None:
 
 def test_an_error_answer_to_a_listing_is_not_a_listing() -> None:
     check = PinsCheck(pinned_lock(), "strict")
-    error = message({"jsonrpc": "2.0", "id": 1, "error": {"code": -1, "message": "x"}},
-                    Direction.TO_CLIENT)
+    error = message(
+        {"jsonrpc": "2.0", "id": 1, "error": {"code": -1, "message": "x"}}, Direction.TO_CLIENT
+    )
     assert check.check(error, LIST_CTX) is None
 
 

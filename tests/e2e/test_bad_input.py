@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 TIMEOUT = 10.0  # seconds for any single expected answer
 
-SERVER = r'''
+SERVER = r"""
 import json, os, signal, sys, time
 
 log_path, pid_path = sys.argv[1], sys.argv[2]
@@ -91,7 +91,7 @@ for line in sys.stdin.buffer:
 if stubborn:  # ignore EOF too: only SIGKILL ends this one
     while True:
         time.sleep(1)
-'''
+"""
 
 
 class Agent:
@@ -100,8 +100,13 @@ class Agent:
     def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
         self.last_ping: int | str | None = None  # the id of the last answered ping
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, cwd=cwd, bufsize=0,
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+            bufsize=0,
         )
         self.lines: queue.Queue[bytes | None] = queue.Queue()
         self.stderr = bytearray()
@@ -203,9 +208,13 @@ class Rig:
         deadline = time.monotonic() + TIMEOUT
         while True:
             records = self.audit()
-            if ping is None or time.monotonic() > deadline or any(
-                r.get("direction") == "to_client" and r.get("jsonrpc.request.id") == ping
-                for r in records
+            if (
+                ping is None
+                or time.monotonic() > deadline
+                or any(
+                    r.get("direction") == "to_client" and r.get("jsonrpc.request.id") == ping
+                    for r in records
+                )
             ):
                 break
             time.sleep(0.01)
@@ -234,8 +243,19 @@ def start(
         script = tmp_path / "server.py"
         script.write_text(SERVER)
         recv_log, pid_file = tmp_path / "received.log", tmp_path / "server.pid"
-        argv = [*ztmcp_argv, "run", "--name", "testsrv", *run_flags, "--",
-                sys.executable, str(script), str(recv_log), str(pid_file), *server_flags]
+        argv = [
+            *ztmcp_argv,
+            "run",
+            "--name",
+            "testsrv",
+            *run_flags,
+            "--",
+            sys.executable,
+            str(script),
+            str(recv_log),
+            str(pid_file),
+            *server_flags,
+        ]
         agent = Agent(argv, child_env, tmp_path)
         agents.append(agent)
         return Rig(agent, ztmcp_home, recv_log, pid_file)
@@ -298,8 +318,10 @@ def test_100mb_line_is_streamed_past_not_buffered(start: Callable[..., Rig]) -> 
     pid = rig.agent.proc.pid
     baseline = _vm_kib(pid, "VmRSS")
     total = 100 * 1024 * 1024
-    head = b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo",' \
-           b'"arguments":{"message":"'
+    head = (
+        b'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo",'
+        b'"arguments":{"message":"'
+    )
     tail = b'"}}}\n'
     chunk = b"A" * (1024 * 1024)
     failure: list[BaseException] = []
@@ -345,8 +367,12 @@ def test_100mb_line_is_streamed_past_not_buffered(start: Callable[..., Rig]) -> 
 def test_deep_nesting_is_refused(start: Callable[..., Rig]) -> None:
     rig = start()
     depth = 10_000
-    line = (b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":'
-            + b'{"a":[' * depth + b"]}" * depth + b"}}\n")
+    line = (
+        b'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":'
+        + b'{"a":[' * depth
+        + b"]}" * depth
+        + b"}}\n"
+    )
     rig.agent.write(line)
     reply = rig.agent.recv()
     assert reply["id"] == 3
@@ -360,7 +386,9 @@ def test_deep_nesting_is_refused(start: Callable[..., Rig]) -> None:
 
 def test_invalid_utf8_is_refused(start: Callable[..., Rig]) -> None:
     rig = start()
-    rig.agent.write(b'{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"e\xff\xfe"}}\n')
+    rig.agent.write(
+        b'{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"e\xff\xfe"}}\n'
+    )
     reply = rig.agent.recv()
     assert reply["id"] == 5
     assert reply["error"]["code"] == -32700
@@ -397,8 +425,14 @@ def test_agent_response_to_unknown_id_is_dropped(start: Callable[..., Rig]) -> N
 
 def test_server_response_to_unknown_id_is_dropped(start: Callable[..., Rig]) -> None:
     rig = start()
-    rig.agent.send({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                    "params": {"name": "stray", "arguments": {"message": "real"}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "stray", "arguments": {"message": "real"}},
+        }
+    )
     reply = rig.agent.recv()  # the stray response came first on the wire but never arrives
     assert reply["id"] == 1
     assert reply["result"]["content"][0]["text"] == "real"
@@ -411,11 +445,20 @@ def test_server_response_to_unknown_id_is_dropped(start: Callable[..., Rig]) -> 
 
 def test_non_json_line_from_the_server_never_reaches_the_agent(start: Callable[..., Rig]) -> None:
     rig = start()
-    rig.agent.send({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                    "params": {"name": "noise", "arguments": {"message": "after noise"}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "noise", "arguments": {"message": "after noise"}},
+        }
+    )
     reply = rig.agent.recv()
-    assert reply == {"jsonrpc": "2.0", "id": 1,
-                     "result": {"content": [{"type": "text", "text": "after noise"}]}}
+    assert reply == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {"content": [{"type": "text", "text": "after noise"}]},
+    }
     rig.agent.ping(2)
     [rec] = rig.audit_for(lambda r: r["kind"] == "invalid")
     assert rec["direction"] == "to_client" and rec["outcome"] == "dropped"
@@ -428,8 +471,12 @@ def test_duplicate_in_flight_id_is_a_jsonrpc_error(start: Callable[..., Rig]) ->
     """A second call with an id still in flight is a protocol error, never a tool result (which
     the agent would read as the answer to the first call)."""
     rig = start()
-    call = {"jsonrpc": "2.0", "id": 9, "method": "tools/call",
-            "params": {"name": "hang", "arguments": {}}}
+    call = {
+        "jsonrpc": "2.0",
+        "id": 9,
+        "method": "tools/call",
+        "params": {"name": "hang", "arguments": {}},
+    }
     rig.agent.send(call)  # the server never answers this one: id 9 stays in flight
     rig.agent.send(call)
     reply = rig.agent.recv()
@@ -453,8 +500,14 @@ _FAKE_KEY = (  # a syntactically plausible, never-used OpenSSH key block (test d
 
 def test_policy_denied_tools_call_is_an_is_error_tool_result(start: Callable[..., Rig]) -> None:
     rig = start()
-    rig.agent.send({"jsonrpc": "2.0", "id": 21, "method": "tools/call",
-                    "params": {"name": "echo", "arguments": {"note": _FAKE_KEY}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 21,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"note": _FAKE_KEY}},
+        }
+    )
     reply = rig.agent.recv()
     assert reply["id"] == 21 and "error" not in reply
     assert reply["result"]["isError"] is True
@@ -474,8 +527,14 @@ def test_policy_denied_tools_call_is_an_is_error_tool_result(start: Callable[...
 
 def test_oversize_server_response_answers_the_waiting_call(start: Callable[..., Rig]) -> None:
     rig = start()
-    rig.agent.send({"jsonrpc": "2.0", "id": 11, "method": "tools/call",
-                    "params": {"name": "huge", "arguments": {}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 11,
+            "method": "tools/call",
+            "params": {"name": "huge", "arguments": {}},
+        }
+    )
     reply = rig.agent.recv()
     assert reply["id"] == 11
     assert reply["error"]["code"] == -32600 and "exceeds the limit" in reply["error"]["message"]
@@ -489,8 +548,14 @@ def test_oversize_server_response_with_the_id_last_answers_the_call(
     start: Callable[..., Rig],
 ) -> None:
     rig = start()
-    rig.agent.send({"jsonrpc": "2.0", "id": 13, "method": "tools/call",
-                    "params": {"name": "huge-tail", "arguments": {}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 13,
+            "method": "tools/call",
+            "params": {"name": "huge-tail", "arguments": {}},
+        }
+    )
     reply = rig.agent.recv(timeout=3)
     assert reply["id"] == 13 and reply["error"]["code"] == -32600
 
@@ -499,8 +564,14 @@ def test_unparseable_server_response_with_the_id_last_answers_the_call(
     start: Callable[..., Rig],
 ) -> None:
     rig = start()
-    rig.agent.send({"jsonrpc": "2.0", "id": 14, "method": "tools/call",
-                    "params": {"name": "dup-tail", "arguments": {}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 14,
+            "method": "tools/call",
+            "params": {"name": "dup-tail", "arguments": {}},
+        }
+    )
     reply = rig.agent.recv(timeout=3)
     assert reply["id"] == 14 and reply["error"]["code"] == -32600
 
@@ -511,8 +582,14 @@ def test_unparseable_server_response_with_the_id_last_answers_the_call(
 def test_server_crash_mid_call(start: Callable[..., Rig]) -> None:
     rig = start()
     rig.agent.ping(1)
-    rig.agent.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                    "params": {"name": "crash", "arguments": {}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "crash", "arguments": {}},
+        }
+    )
     reply = rig.agent.recv()
     assert reply["id"] == 2
     assert reply["error"]["code"] == -32000
@@ -549,8 +626,14 @@ def test_agent_closes_stdin_mid_call_and_a_stubborn_server_is_killed(
     rig = start("--stubborn", run_flags=("--grace", str(grace)))
     rig.agent.ping(1)
     server_pid = rig.server_pid()
-    rig.agent.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-                    "params": {"name": "hang", "arguments": {}}})
+    rig.agent.send(
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "hang", "arguments": {}},
+        }
+    )
     # Wait until the call reached the server, so it is truly mid-call.
     deadline = time.monotonic() + TIMEOUT
     while b'"hang"' not in rig.server_received():
@@ -602,14 +685,26 @@ def test_sigterm_to_ztmcp_stops_it_and_the_server(start: Callable[..., Rig]) -> 
 
 
 def test_bad_input_against_server_everything(
-    peers: Peers, ztmcp_argv: list[str], child_env: dict[str, str], ztmcp_home: Path,
+    peers: Peers,
+    ztmcp_argv: list[str],
+    child_env: dict[str, str],
+    ztmcp_home: Path,
     tmp_path: Path,
 ) -> None:
     agent = Agent([*ztmcp_argv, "run", "--", *peers.everything], child_env, tmp_path)
     try:
-        agent.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "bad-input-test", "version": "1"}}})
+        agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "bad-input-test", "version": "1"},
+                },
+            }
+        )
         init = agent.recv(timeout=30)
         while "id" not in init:  # a notification may come first
             init = agent.recv()
@@ -621,8 +716,14 @@ def test_bad_input_against_server_everything(
         agent.write(b'{"jsonrpc":"2.0","id":3,"method":"ping","params":{"x":"\xc3\x28"}}\n')
         agent.send({"jsonrpc": "2.0", "id": 4, "method": "nope/nope"})
         agent.send({"jsonrpc": "2.0", "id": 99, "result": {}})
-        agent.send({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
-                    "params": {"name": "echo", "arguments": {"message": "still here"}}})
+        agent.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 5,
+                "method": "tools/call",
+                "params": {"name": "echo", "arguments": {"message": "still here"}},
+            }
+        )
         answers: dict[Any, dict[str, Any]] = {}
         deadline = time.monotonic() + TIMEOUT
         while 5 not in answers and time.monotonic() < deadline:
@@ -643,7 +744,12 @@ def test_bad_input_against_server_everything(
     records = [json.loads(line) for line in log.read_bytes().splitlines()]
     refused = [r for r in records if r.get("outcome") in ("denied", "dropped")]
     assert sorted(v["rule"] for r in refused for v in r["verdicts"]) == sorted(
-        ["json.syntax", "jsonrpc.batch", "json.utf8", "envelope.unknown_method",
-         "envelope.unknown_id"]
+        [
+            "json.syntax",
+            "jsonrpc.batch",
+            "json.utf8",
+            "envelope.unknown_method",
+            "envelope.unknown_id",
+        ]
     )
     assert verify_file(log).ok

@@ -119,7 +119,12 @@ DENY_GET_SUM = '[[access.rule]]\ntool = "get-sum"\naction = "deny"\n'
 
 @contextlib.contextmanager
 def with_script(
-    tool: str, upstream: str, port: int, extra: list[str], env: dict[str, str], cwd: Path,
+    tool: str,
+    upstream: str,
+    port: int,
+    extra: list[str],
+    env: dict[str, str],
+    cwd: Path,
     ports: tuple[int, ...] = (),
 ) -> Iterator[None]:
     """``mitmdump`` or ``mitmweb -s addons/ztmcp_addon.py`` in reverse mode to ``upstream``,
@@ -141,8 +146,9 @@ def with_script(
         for listening in (port, *ports):
             while True:
                 assert child.poll() is None, f"{tool} exited"
-                with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", listening)
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", listening)),
                 ):
                     break
                 assert time.monotonic() < deadline, f"{tool} is not listening"

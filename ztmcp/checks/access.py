@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from ztmcp.state.grants import Grant
 
 
-
 class RuleAction(StrEnum):
     """What an ``[[access.rule]]`` does with the tools it matches."""
 

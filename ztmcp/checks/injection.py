@@ -101,16 +101,18 @@ class InjectionCheck(Configurable[InjectionConfig]):
     def _hits(self, findings: list[Finding]) -> list[Finding]:
         return [f for f in findings if RANK[f.severity] >= RANK[self.threshold]]
 
-    def _verdict(self, msg: Message, texts: list[Text], hits: dict[int, list[Finding]],
-                 found: list[Finding]) -> Verdict:
+    def _verdict(
+        self, msg: Message, texts: list[Text], hits: dict[int, list[Finding]], found: list[Finding]
+    ) -> Verdict:
         findings = found + [f for fs in hits.values() for f in fs]
         rules = sorted({f.rule for f in findings})
         severity = max((f.severity for f in findings), key=lambda s: RANK[s])
         where = {Kind.REQUEST: "a server request", Kind.NOTIFICATION: "a server notification"}.get(
-            msg.kind, "the error" if "error" in msg.body else "the result")
+            msg.kind, "the error" if "error" in msg.body else "the result"
+        )
         reason = f"{where} contains instructions aimed at the AI model (prompt injection)"
         evidence = ",".join(rules) + (f" in {len(hits)} field(s)" if hits else "")
-        hint = "if this source is trusted, set [injection] action = \"flag\" in ztmcp.toml"
+        hint = 'if this source is trusted, set [injection] action = "flag" in ztmcp.toml'
 
         def redacted() -> dict[str, Any] | None:
             if not self._redactable(texts, hits):
@@ -121,5 +123,6 @@ class InjectionCheck(Configurable[InjectionConfig]):
 
         step = ladder(severity, self.threshold, self.action, redacted)
         assert step is not None  # every finding here is at or above the threshold
-        return step.verdict(self.name, rules[0], reason, severity, evidence=evidence,
-                            deny_hint=hint)
+        return step.verdict(
+            self.name, rules[0], reason, severity, evidence=evidence, deny_hint=hint
+        )

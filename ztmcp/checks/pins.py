@@ -308,8 +308,9 @@ class PinsCheck(Configurable[PinsConfig]):
         """What a server whose signed pin did not verify still gets through: nothing."""
         server = safe_name(ctx.server)
         failed = f"the signed pin of {server!r} did not verify"
-        rule, hint = "pins.unverified", (
-            "a person must re-pin it from its signed release; ask the user"
+        rule, hint = (
+            "pins.unverified",
+            ("a person must re-pin it from its signed release; ask the user"),
         )
         if ctx.server in self._unrecorded:
             failed = f"the pin state of {server!r} could not be recorded"
@@ -376,9 +377,7 @@ class PinsCheck(Configurable[PinsConfig]):
             hint=f"the server {safe_name(server)!r} sends a malformed listing: report it",
         )
 
-    def _uncanonical(
-        self, msg: Message, kind: str, digests: list[str | None]
-    ) -> Verdict | None:
+    def _uncanonical(self, msg: Message, kind: str, digests: list[str | None]) -> Verdict | None:
         """Unpinned under TOFU: the listing passes, less the items no pin could record."""
         if None not in digests:
             return None

@@ -105,8 +105,15 @@ class PoisoningCheck(Configurable[PoisoningConfig]):
         body["result"] = {**result, key: kept}
         step = ladder(severity, self.threshold, self.action, lambda: body)
         assert step is not None  # every finding here is at or above the threshold
-        return step.verdict(self.name, rules[0], reason, severity, evidence=evidence, hint=hint,
-                            rewritten=f"removed {reason}")
+        return step.verdict(
+            self.name,
+            rules[0],
+            reason,
+            severity,
+            evidence=evidence,
+            hint=hint,
+            rewritten=f"removed {reason}",
+        )
 
     def _instructions(self, msg: Message, result: Mapping[str, Any]) -> Verdict | None:
         text = result.get("instructions")
@@ -123,8 +130,9 @@ class PoisoningCheck(Configurable[PoisoningConfig]):
         body["result"] = {k: v for k, v in result.items() if k != "instructions"}
         step = ladder(severity, self.threshold, self.action, lambda: body)
         assert step is not None  # every finding here is at or above the threshold
-        return step.verdict(self.name, rule, reason, severity, evidence=evidence,
-                            rewritten=f"removed {reason}")
+        return step.verdict(
+            self.name, rule, reason, severity, evidence=evidence, rewritten=f"removed {reason}"
+        )
 
 
 def scan_content_unicode(text: str) -> list[Finding]:

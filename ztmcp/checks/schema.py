@@ -103,8 +103,9 @@ def _pattern(validator: Any, pattern: Any, instance: Any, schema: Any) -> Iterat
         yield ValidationError("does not match the pattern")
 
 
-def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: Any) \
-        -> Iterator[ValidationError]:
+def _pattern_properties(
+    validator: Any, patterns: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "object") or not isinstance(patterns, Mapping):
         return
     for pattern, subschema in patterns.items():
@@ -116,12 +117,12 @@ def _pattern_properties(validator: Any, patterns: Any, instance: Any, schema: An
 def _additional(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> set[str]:
     properties = schema.get("properties", {})
     patterns = list(schema.get("patternProperties", {}))
-    return {k for k in instance if k not in properties
-            and not any(_search(p, k) for p in patterns)}
+    return {k for k in instance if k not in properties and not any(_search(p, k) for p in patterns)}
 
 
-def _additional_properties(validator: Any, allowed: Any, instance: Any, schema: Any) \
-        -> Iterator[ValidationError]:
+def _additional_properties(
+    validator: Any, allowed: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
     if not validator.is_type(instance, "object"):
@@ -149,8 +150,9 @@ def _key(value: Any) -> Any:
     return ("z", None) if value is None else ("?", id(value))
 
 
-def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) \
-        -> Iterator[ValidationError]:
+def _unique_items(
+    validator: Any, unique: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
     from jsonschema.exceptions import ValidationError
 
     if unique and validator.is_type(instance, "array"):
@@ -222,12 +224,22 @@ def _compiled(schema_json: str) -> tuple[Any, _Plan | None]:
 
 # JSON types as Python values; bool is not an integer or a number in any JSON Schema draft.
 _JSON_TYPES: Final[dict[str, tuple[type, ...]]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "null": (type(None),), "array": (list,), "object": (dict,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
 }
 _ANNOTATIONS: Final = frozenset({"description", "title", "default", "examples", "$comment"})
-_PLAN_ROOT: Final = _ANNOTATIONS | {"$schema", "type", "properties", "required",
-                                    "additionalProperties"}
+_PLAN_ROOT: Final = _ANNOTATIONS | {
+    "$schema",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+}
 _PLAN_PROPERTY: Final = _ANNOTATIONS | {"type", "enum"}
 
 
@@ -291,14 +303,21 @@ def _property_plan(sub: Any) -> tuple[tuple[type, ...] | None, frozenset[str] | 
 def _plan(schema: Any) -> _Plan | None:
     """The ``_Plan`` of a schema, or None when it asks for more than a plan can say (nested
     constraints, bounds, patterns, formats, combinators, ``$ref`` …)."""
-    if not isinstance(schema, dict) or not schema.keys() <= _PLAN_ROOT \
-            or schema.get("type") != "object":
+    if (
+        not isinstance(schema, dict)
+        or not schema.keys() <= _PLAN_ROOT
+        or schema.get("type") != "object"
+    ):
         return None
     properties = schema.get("properties", {})
     required = schema.get("required", [])
     closed = schema.get("additionalProperties", True)
-    if not isinstance(properties, dict) or not isinstance(closed, bool) \
-            or not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+    if (
+        not isinstance(properties, dict)
+        or not isinstance(closed, bool)
+        or not isinstance(required, list)
+        or not all(isinstance(r, str) for r in required)
+    ):
         return None
     types: dict[str, tuple[type, ...] | None] = {}
     enums: dict[str, frozenset[str]] = {}
@@ -331,8 +350,12 @@ class SchemaConfig:
 class SchemaCheck(Configurable[SchemaConfig]):
     name = "schema"
 
-    def __init__(self, action: str = ACTIONS[0], output_action: str = OUTPUT_ACTIONS[0],
-                 max_schema_bytes: int = DEFAULT_MAX_SCHEMA_BYTES) -> None:
+    def __init__(
+        self,
+        action: str = ACTIONS[0],
+        output_action: str = OUTPUT_ACTIONS[0],
+        max_schema_bytes: int = DEFAULT_MAX_SCHEMA_BYTES,
+    ) -> None:
         self.config = SchemaConfig(OnFinding(action), OnFinding(output_action), max_schema_bytes)
         self.action = self.config.action
         self.output_action = self.config.output_action
@@ -352,37 +375,59 @@ class SchemaCheck(Configurable[SchemaConfig]):
             if not isinstance(tool, Mapping):
                 return None
             arguments = msg.params.get("arguments", {})
-            return self._validate(tool.get("inputSchema"), arguments, "arguments", self.action,
-                                  "schema.arguments")
-        if msg.direction is Direction.TO_CLIENT and msg.kind is Kind.RESPONSE \
-                and ctx.request is not None and ctx.request.method == "tools/call":
+            return self._validate(
+                tool.get("inputSchema"), arguments, "arguments", self.action, "schema.arguments"
+            )
+        if (
+            msg.direction is Direction.TO_CLIENT
+            and msg.kind is Kind.RESPONSE
+            and ctx.request is not None
+            and ctx.request.method == "tools/call"
+        ):
             tool = tools.get(ctx.request.tool_name or "")
             result = msg.body.get("result")
             if not isinstance(tool, Mapping) or not isinstance(result, Mapping):
                 return None
-            if "outputSchema" not in tool or result.get("isError") is True \
-                    or "structuredContent" not in result:
+            if (
+                "outputSchema" not in tool
+                or result.get("isError") is True
+                or "structuredContent" not in result
+            ):
                 return None
-            return self._validate(tool["outputSchema"], result["structuredContent"],
-                                  "structured result", self.output_action, "schema.output")
+            return self._validate(
+                tool["outputSchema"],
+                result["structuredContent"],
+                "structured result",
+                self.output_action,
+                "schema.output",
+            )
         return None
 
-    def _verdict(self, action: OnFinding, rule: str, reason: str, evidence: str | None = None) \
-            -> Verdict:
+    def _verdict(
+        self, action: OnFinding, rule: str, reason: str, evidence: str | None = None
+    ) -> Verdict:
         # A schema mismatch always counts (no threshold); nothing is rewritten.
         step = ladder(Severity.MEDIUM, Severity.LOW, action)
         assert step is not None
-        return step.verdict(self.name, rule, reason, Severity.MEDIUM, evidence=evidence,
-                            code=INVALID_PARAMS,
-                            hint="call the tool with arguments that match its listed inputSchema")
+        return step.verdict(
+            self.name,
+            rule,
+            reason,
+            Severity.MEDIUM,
+            evidence=evidence,
+            code=INVALID_PARAMS,
+            hint="call the tool with arguments that match its listed inputSchema",
+        )
 
-    def _validate(self, schema: Any, instance: Any, what: str, action: OnFinding, rule: str) \
-            -> Verdict | None:
+    def _validate(
+        self, schema: Any, instance: Any, what: str, action: OnFinding, rule: str
+    ) -> Verdict | None:
         if schema is None:
             return None
         if not isinstance(schema, Mapping):
-            return self._verdict(action, f"{rule}.bad_schema", f"the tool's schema for {what} "
-                                 "is not a JSON object")
+            return self._verdict(
+                action, f"{rule}.bad_schema", f"the tool's schema for {what} is not a JSON object"
+            )
         try:
             text = self._texts.get(
                 schema, lambda: json.dumps(schema, sort_keys=True, separators=(",", ":"))
@@ -390,8 +435,11 @@ class SchemaCheck(Configurable[SchemaConfig]):
         except (TypeError, ValueError, RecursionError):
             return self._verdict(action, f"{rule}.bad_schema", "the tool's schema is not JSON")
         if len(text) > self.max_schema_bytes:
-            return self._verdict(action, f"{rule}.schema_too_large",
-                                 f"the tool's schema exceeds {self.max_schema_bytes} bytes")
+            return self._verdict(
+                action,
+                f"{rule}.schema_too_large",
+                f"the tool's schema exceeds {self.max_schema_bytes} bytes",
+            )
         from jsonschema.exceptions import (
             SchemaError,
             _RefResolutionError,
@@ -411,24 +459,40 @@ class SchemaCheck(Configurable[SchemaConfig]):
         except SchemaError:
             return self._verdict(action, f"{rule}.bad_schema", "the tool's schema is invalid")
         except _BadPattern:
-            return self._verdict(action, f"{rule}.bad_pattern",
-                                 "the tool's schema holds a regular expression that cannot be "
-                                 "evaluated in bounded time (RE2 refuses it)")
+            return self._verdict(
+                action,
+                f"{rule}.bad_pattern",
+                "the tool's schema holds a regular expression that cannot be "
+                "evaluated in bounded time (RE2 refuses it)",
+            )
         except _Exhausted:
-            return self._verdict(action, f"{rule}.unevaluable",
-                                 f"the tool's schema needs more than {MAX_STEPS} evaluation "
-                                 "steps")
-        except (RecursionError, Unresolvable, _RefResolutionError, ValueError, TypeError,
-                LookupError):
-            return self._verdict(action, f"{rule}.unevaluable",
-                                 "the tool's schema cannot be evaluated safely (remote or "
-                                 "runaway $ref)")
+            return self._verdict(
+                action,
+                f"{rule}.unevaluable",
+                f"the tool's schema needs more than {MAX_STEPS} evaluation steps",
+            )
+        except (
+            RecursionError,
+            Unresolvable,
+            _RefResolutionError,
+            ValueError,
+            TypeError,
+            LookupError,
+        ):
+            return self._verdict(
+                action,
+                f"{rule}.unevaluable",
+                "the tool's schema cannot be evaluated safely (remote or runaway $ref)",
+            )
         if not errors:
             return None
         where = ", ".join(_where(e) for e in errors)
-        return self._verdict(action, rule, f"the {what} do not match the tool's schema at {where}",
-                             evidence=";".join(e.validator for e in errors if
-                                               isinstance(e.validator, str)))
+        return self._verdict(
+            action,
+            rule,
+            f"the {what} do not match the tool's schema at {where}",
+            evidence=";".join(e.validator for e in errors if isinstance(e.validator, str)),
+        )
 
 
 def _where(error: ValidationError) -> str:

@@ -84,8 +84,12 @@ class SecretsConfig:
 class SecretsCheck(Configurable[SecretsConfig]):
     name = "secrets"
 
-    def __init__(self, threshold: Severity = BLOCKING, outbound: str = OUTBOUND_ACTIONS[0],
-                 inbound: str = INBOUND_ACTIONS[0]) -> None:
+    def __init__(
+        self,
+        threshold: Severity = BLOCKING,
+        outbound: str = OUTBOUND_ACTIONS[0],
+        inbound: str = INBOUND_ACTIONS[0],
+    ) -> None:
         self.config = SecretsConfig(threshold, OnFinding(outbound), OnFinding(inbound))
         self.threshold = threshold
         self.actions = self.config.actions
@@ -118,11 +122,16 @@ class SecretsCheck(Configurable[SecretsConfig]):
         reason = f"the {what} a credential or personal data ({', '.join(rules)})"
         evidence = ",".join(rules)
         hint = "remove the secret from the request, or pass it through the server's own config"
-        step = ladder(severity, self.threshold, self.actions[msg.direction],
-                      lambda: self._redacted(msg, texts))
+        step = ladder(
+            severity,
+            self.threshold,
+            self.actions[msg.direction],
+            lambda: self._redacted(msg, texts),
+        )
         assert step is not None  # every finding here is at or above the threshold
-        return step.verdict(self.name, rules[0], reason, severity, evidence=evidence,
-                            deny_hint=hint)
+        return step.verdict(
+            self.name, rules[0], reason, severity, evidence=evidence, deny_hint=hint
+        )
 
     def _redacted(self, msg: Message, texts: list[Text]) -> dict[str, Any] | None:
         """The outbound message with each secret value redacted; None when that cannot be
@@ -155,7 +164,7 @@ class SecretsCheck(Configurable[SecretsConfig]):
         for i, located in locate(strings, found_all, lambda f: f.start, lambda f: f.end).items():
             text = strings[i]
             local = [Finding(f.rule, f.severity, lo, hi, f.message) for f, lo, hi in located]
-            excerpts.extend(f"{f.rule}={mask(text[f.start:f.end])}" for f in local[:5])
+            excerpts.extend(f"{f.rule}={mask(text[f.start : f.end])}" for f in local[:5])
             if not _rewritable(texts[i]):
                 unrewritable = True
             else:
@@ -165,8 +174,12 @@ class SecretsCheck(Configurable[SecretsConfig]):
         reason = f"the message contains a credential or personal data ({', '.join(rules)})"
         evidence = "; ".join(excerpts[:20])
         rewritable = not unrewritable and bool(edits)
-        step = ladder(severity, self.threshold, self.actions[msg.direction],
-                      lambda: replace_strings(msg.body, edits) if rewritable else None)
+        step = ladder(
+            severity,
+            self.threshold,
+            self.actions[msg.direction],
+            lambda: replace_strings(msg.body, edits) if rewritable else None,
+        )
         assert step is not None  # every finding here is at or above the threshold
         return step.verdict(self.name, rules[0], reason, severity, evidence=evidence)
 

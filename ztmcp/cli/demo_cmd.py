@@ -59,8 +59,10 @@ def _render(report: Report) -> None:
     secho("ztmcp demo: scripted agent → ztmcp run → untrustworthy demo server", bold=True)
     checks = ", ".join(report.checks) or "none"
     echo(f"  policy   {report.policy_file}")
-    echo(f"           mode {report.mode}; checks in this session: {checks}"
-         f" (this build has: {', '.join(report.available_checks)})")
+    echo(
+        f"           mode {report.mode}; checks in this session: {checks}"
+        f" (this build has: {', '.join(report.available_checks)})"
+    )
     echo()
     for step in report.steps:
         mark, label, colour = _LOOK.get(step.status, _LOOK["unknown"])
@@ -70,8 +72,10 @@ def _render(report: Report) -> None:
         if step.risk:
             echo(typer.style(f"             risk: {step.risk}", dim=True))
         if step.by is not None:
-            echo(f"             by {step.by.get('check')} [{step.by.get('rule')}]: "
-                 f"{step.by.get('reason')}")
+            echo(
+                f"             by {step.by.get('check')} [{step.by.get('rule')}]: "
+                f"{step.by.get('reason')}"
+            )
         if step.detail:
             who = "ztmcp said" if step.status == "granted" else "agent got"
             echo(f"             {who}: {step.detail}")
@@ -80,22 +84,30 @@ def _render(report: Report) -> None:
     echo()
     counts = report.summary
     risky = sum(1 for s in report.steps if s.status == "passed" and s.risk)
-    line = (f"  {counts['passed']} passed ({risky} of them risky), {counts['stopped']} stopped, "
-            f"{counts['changed']} changed, {counts['flagged']} flagged, "
-            f"{sum(1 for s in report.steps if s.status == 'granted')} granted by you")
+    line = (
+        f"  {counts['passed']} passed ({risky} of them risky), {counts['stopped']} stopped, "
+        f"{counts['changed']} changed, {counts['flagged']} flagged, "
+        f"{sum(1 for s in report.steps if s.status == 'granted')} granted by you"
+    )
     if counts.get("unknown"):
         line += f", {counts['unknown']} without an audit record"
     echo(line)
     if report.secrets_in_audit:
-        secho(f"  WARNING: the audit log holds a fake secret verbatim: "
-                    f"{', '.join(report.secrets_in_audit)}", fg=typer.colors.RED, bold=True)
+        secho(
+            f"  WARNING: the audit log holds a fake secret verbatim: "
+            f"{', '.join(report.secrets_in_audit)}",
+            fg=typer.colors.RED,
+            bold=True,
+        )
     echo()
     verify = report.verify
     echo(f"  audit    {report.audit_log or 'not found'}")
     if verify.get("ok"):
         state = "session closed" if verify.get("closed") else "no session.end yet"
-        secho(f"  verify   ok: {verify.get('records')} records, hash chain intact, {state}",
-                    fg=typer.colors.GREEN)
+        secho(
+            f"  verify   ok: {verify.get('records')} records, hash chain intact, {state}",
+            fg=typer.colors.GREEN,
+        )
     else:
         secho(f"  verify   FAILED: {verify.get('error')}", fg=typer.colors.RED, bold=True)
     echo("  next     ztmcp audit show --server demo     ztmcp audit verify")

@@ -199,12 +199,24 @@ def _param_names(schema: Any) -> Iterator[str]:
                 yield from (k for k in props if isinstance(k, str))
             below = depth + 1
             # Exact JSON types are settled by a set lookup; anything else by ``_container``.
-            stack.extend([(v, below) for v in node.values() if type(v) in _CONTAINER_TYPES
-                          or (type(v) not in _SCALAR_TYPES and _container(v))])
+            stack.extend(
+                [
+                    (v, below)
+                    for v in node.values()
+                    if type(v) in _CONTAINER_TYPES
+                    or (type(v) not in _SCALAR_TYPES and _container(v))
+                ]
+            )
         elif isinstance(node, list):
             below = depth + 1
-            stack.extend([(v, below) for v in node if type(v) in _CONTAINER_TYPES
-                          or (type(v) not in _SCALAR_TYPES and _container(v))])
+            stack.extend(
+                [
+                    (v, below)
+                    for v in node
+                    if type(v) in _CONTAINER_TYPES
+                    or (type(v) not in _SCALAR_TYPES and _container(v))
+                ]
+            )
 
 
 _CONTAINER_TYPES: Final = frozenset({dict, list})
@@ -249,8 +261,15 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
             names = [a.get("name", "") for a in schema if isinstance(a, Mapping)]
         for name in names:
             if isinstance(name, str) and _HARVEST_PARAM.match(name.replace("-", "_")):
-                findings.append(Finding("instr.context_param", Severity.MEDIUM, 0, 0,
-                                        "a parameter that asks for the model's own context"))
+                findings.append(
+                    Finding(
+                        "instr.context_param",
+                        Severity.MEDIUM,
+                        0,
+                        0,
+                        "a parameter that asks for the model's own context",
+                    )
+                )
     return _escalate(findings)
 
 
@@ -260,8 +279,11 @@ def _escalate(findings: list[Finding]) -> list[Finding]:
         return findings
     medium = {f.rule for f in findings if f.severity is Severity.MEDIUM}
     if len(medium) >= 2:
-        findings.append(Finding("instr.combined", Severity.HIGH, 0, 0,
-                                "several weaker signals in one definition"))
+        findings.append(
+            Finding(
+                "instr.combined", Severity.HIGH, 0, 0, "several weaker signals in one definition"
+            )
+        )
     return findings
 
 

@@ -62,12 +62,15 @@ _HIDDEN_CSS_LOW: Final = tuple(LazyPattern(p) for p in _CSS_PARTS)
 # Reference shapes of the blobs; ``decoded_blobs`` finds the same runs with ``runs``.
 _BASE64: Final = LazyPattern(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,6}")
 _HEX: Final = LazyPattern(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
-_B64_CLASS: Final = runs.table(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_B64_CLASS: Final = runs.table("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
 _B64_CLASS_EQ: Final = _B64_CLASS[:61] + b"e" + _B64_CLASS[62:]  # '=' (61) marked 'e'
 _CONTROL_CLASS: Final = runs.table(
-    [chr(i) for i in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20),
-                      0x7F)], mark="c")
+    [
+        chr(i)
+        for i in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F)
+    ],
+    mark="c",
+)
 _NOT_PRINTABLE: Final = LazyPattern(r"[^\x20-\x7e\t\n\r]")
 _LETTER: Final = LazyPattern(r"[^\W\d_]")
 _WORD: Final = LazyPattern(r"[A-Za-z]{3,}")
@@ -111,7 +114,8 @@ _MIN_B64: Final = 20  # base64 of 15 bytes: a short instruction ("Ignore all rul
 _B32: Final = LazyPattern(r"[A-Z2-7]{16,}=*")
 _A85: Final = LazyPattern(r"<~([!-u\sz]{10,}?)~>")
 _URL_CLASS: Final = runs.table(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+%-")
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~+%-"
+)
 _PERCENT: Final = LazyPattern(r"%[0-9A-Fa-f]{2}")
 
 
@@ -221,8 +225,11 @@ _FLAG_TAGS: Final = LazyPattern("[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,
 def _emoji_tag_sequence(text: str, start: int, end: int) -> bool:
     """``text[start:end]`` is the tag part of an emoji tag sequence: after U+1F3F4 (waving
     black flag), lower-case letters and digits of a region code, then CANCEL TAG (UTS #51)."""
-    return start > 0 and text[start - 1] == "\U0001f3f4" \
+    return (
+        start > 0
+        and text[start - 1] == "\U0001f3f4"
         and _FLAG_TAGS.fullmatch(text, start, end) is not None
+    )
 
 
 def _html_comments(text: str) -> Iterator[tuple[int, int]]:
@@ -242,8 +249,9 @@ def _html_comments(text: str) -> Iterator[tuple[int, int]]:
         pos = stop
 
 
-def scan(text: str, profile: str = CONTENT,
-         blobs: list[tuple[int, int, str]] | None = None) -> list[Finding]:
+def scan(
+    text: str, profile: str = CONTENT, blobs: list[tuple[int, int, str]] | None = None
+) -> list[Finding]:
     """Findings for hidden content in ``text``; ``profile`` is DESCRIPTION or CONTENT.
 
     ``blobs`` is ``list(decoded_blobs(text))`` when the caller already has it.
@@ -254,14 +262,27 @@ def scan(text: str, profile: str = CONTENT,
         for m in _TAGS.finditer(text):
             if _emoji_tag_sequence(text, m.start(), m.end()):
                 continue  # a subdivision flag (England, Scotland, Wales): an emoji, not text
-            findings.append(Finding("unicode.tag_chars", Severity.CRITICAL, m.start(), m.end(),
-                                    "invisible Unicode tag characters (hidden ASCII text)"))
+            findings.append(
+                Finding(
+                    "unicode.tag_chars",
+                    Severity.CRITICAL,
+                    m.start(),
+                    m.end(),
+                    "invisible Unicode tag characters (hidden ASCII text)",
+                )
+            )
         total = 0
         spans: list[tuple[int, int]] = []
         for m in _INVISIBLE.finditer(text):
             s, e = m.start(), m.end()
-            if e - s == 1 and text[s] == "\u200d" and s > 0 and e < len(text) \
-                    and _is_symbol(text[s - 1]) and _is_symbol(text[e]):
+            if (
+                e - s == 1
+                and text[s] == "\u200d"
+                and s > 0
+                and e < len(text)
+                and _is_symbol(text[s - 1])
+                and _is_symbol(text[e])
+            ):
                 continue  # an emoji ZWJ sequence
             if s == 0 and text[s] == "\ufeff" and e == 1:
                 continue  # a byte-order mark at the very start
@@ -270,30 +291,71 @@ def scan(text: str, profile: str = CONTENT,
         for s, e in spans:
             # A stray ZWSP is common in CJK-origin docs; smuggling needs many (bit encodings)
             # and keyword splitting is undone by ``reveal`` before the instruction scan.
-            severity = (Severity.HIGH if (e - s >= 4 or total >= 16)
-                        else Severity.MEDIUM if total >= 2 else Severity.LOW)
-            findings.append(Finding("unicode.invisible", severity, s, e,
-                                    f"{e - s} invisible zero-width character(s)"))
+            severity = (
+                Severity.HIGH
+                if (e - s >= 4 or total >= 16)
+                else Severity.MEDIUM
+                if total >= 2
+                else Severity.LOW
+            )
+            findings.append(
+                Finding(
+                    "unicode.invisible",
+                    severity,
+                    s,
+                    e,
+                    f"{e - s} invisible zero-width character(s)",
+                )
+            )
         for m in _BIDI.finditer(text):
-            findings.append(Finding("unicode.bidi_override", Severity.HIGH, m.start(), m.end(),
-                                    "bidirectional override/isolate characters reorder text"))
+            findings.append(
+                Finding(
+                    "unicode.bidi_override",
+                    Severity.HIGH,
+                    m.start(),
+                    m.end(),
+                    "bidirectional override/isolate characters reorder text",
+                )
+            )
     if "\x1b" in text:
         for m in _ANSI.finditer(text):
-            findings.append(Finding("unicode.ansi_escape", Severity.HIGH, m.start(), m.end(),
-                                    "terminal escape sequence"))
+            findings.append(
+                Finding(
+                    "unicode.ansi_escape",
+                    Severity.HIGH,
+                    m.start(),
+                    m.end(),
+                    "terminal escape sequence",
+                )
+            )
     for s, e in runs.runs(runs.classes(text, _CONTROL_CLASS), "c", 1):
         findings.append(Finding("unicode.control", Severity.MEDIUM, s, e, "control characters"))
     hidden = Severity.HIGH if strict else Severity.MEDIUM
     if "<!--" in text:
         for s, e in _html_comments(text):
-            findings.append(Finding("unicode.html_comment", hidden, s, e,
-                                    "text inside an HTML comment (not rendered)"))
+            findings.append(
+                Finding(
+                    "unicode.html_comment",
+                    hidden,
+                    s,
+                    e,
+                    "text inside an HTML comment (not rendered)",
+                )
+            )
     for s, e in _hidden_css(text):
-        findings.append(Finding("unicode.hidden_markup", hidden, s, e,
-                                "markup that hides text from view"))
-    for s, e, _decoded in (decoded_blobs(text) if blobs is None else blobs):
-        findings.append(Finding("unicode.encoded_text", Severity.MEDIUM, s, e,
-                                "an encoded blob that decodes to readable text"))
+        findings.append(
+            Finding("unicode.hidden_markup", hidden, s, e, "markup that hides text from view")
+        )
+    for s, e, _decoded in decoded_blobs(text) if blobs is None else blobs:
+        findings.append(
+            Finding(
+                "unicode.encoded_text",
+                Severity.MEDIUM,
+                s,
+                e,
+                "an encoded blob that decodes to readable text",
+            )
+        )
     return findings
 
 
@@ -305,8 +367,12 @@ def _hidden_css(text: str) -> list[tuple[int, int]]:
     if ":" not in low:
         return []
     present = _css_present(low) if len(low) > _CSS_SET_MIN else None
-    return sorted(m.span() for i, rx in enumerate(_HIDDEN_CSS_LOW)
-                  if present is None or i in present for m in rx.finditer(low))
+    return sorted(
+        m.span()
+        for i, rx in enumerate(_HIDDEN_CSS_LOW)
+        if present is None or i in present
+        for m in rx.finditer(low)
+    )
 
 
 _CSS_SET_MIN: Final = 4096

@@ -121,9 +121,7 @@ class FirstSeenStore(TableStore):
             ) from None
         return FirstSeen(row[0], row[1], row[2], row[3], kinds, manifest)
 
-    def _lookup(
-        self, conn: sqlite3.Connection, server: str, argv_sha256: str
-    ) -> FirstSeen | None:
+    def _lookup(self, conn: sqlite3.Connection, server: str, argv_sha256: str) -> FirstSeen | None:
         row = conn.execute(
             "SELECT server, argv_sha256, first_seen, updated, kinds, manifest "
             "FROM first_seen_pins WHERE server = ? AND argv_sha256 = ?",
