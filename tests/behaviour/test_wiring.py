@@ -322,5 +322,5 @@ def test_the_wired_session_agrees_with_the_pure_check(
         if not denied:
             ref = pure.note_call("mail", tool, 0.0)
             pure.note_result(ref, check.labels("mail", tool, None), {
-                "content": [{"type": "text", "text": result}]})  # fmt: skip
+                "content": [{"type": "text", "text": result}]}, arguments)  # fmt: skip
     a.session.close("over")
