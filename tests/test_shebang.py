@@ -18,6 +18,10 @@ from ztmcp.shebang import interpreter
         (b"#!/usr/bin/env node\nconsole.log(1)\n", "node"),
         (b"#! /usr/bin/env  python3 \n", "python3"),
         (b"#!/usr/bin/env -S node\n", "node"),
+        (b"#!/usr/bin/env -S node --no-warnings\n", "node"),
+        (b"#!/usr/bin/env -Snode --no-warnings\n", "node"),
+        (b"#!/usr/bin/env -S -i node\n", "node"),
+        (b"#!/usr/bin/env -S --flag\n", None),
         (b"#!/usr/bin/env node --flag\n", None),  # ends in an option: not a name to look up
         (b"#!/usr/bin/python3 -I\n", "/usr/bin/python3"),
         (b"#!/bin/sh", "/bin/sh"),
@@ -50,7 +54,8 @@ def test_any_bytes_name_a_word_of_the_first_line_or_none(data: bytes) -> None:
     if found is not None:
         assert data.startswith(b"#!")
         first = data[2:256].split(b"\n", 1)[0].decode(errors="replace").split()
-        assert found in first and not found.startswith("-")
+        joined = any(w.startswith("-S") and w[2:] == found for w in first)  # env -Snode
+        assert (found in first or joined) and not found.startswith("-")
 
 
 def test_wrap_notes_only_an_env_lookup_a_launcher_would_miss(tmp_path: Path) -> None:

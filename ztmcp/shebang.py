@@ -23,5 +23,11 @@ def interpreter(path: str) -> str | None:
     if not words:
         return None
     if os.path.basename(words[0]) == "env" and len(words) > 1:
+        if words[1] == "-S" or words[1].startswith("-S"):
+            # ``env -S`` splits the rest: the first word that is not an option is the program
+            # (``#!/usr/bin/env -S node --no-warnings``).
+            rest = [words[1][2:], *words[2:]] if words[1] != "-S" else words[2:]
+            return next((w for w in rest if w and not w.startswith("-")), None)
+        # Without -S the kernel hands env the rest as one word: only a lone name runs.
         return words[-1] if not words[-1].startswith("-") else None
     return words[0]

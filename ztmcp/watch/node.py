@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+from ztmcp.shebang import interpreter
+
 _NODE: Final = re.compile(r"node(js)?(-?\d+)?")
 _VERSION: Final = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
-_SHEBANG_BYTES: Final = 256
 _VERSION_TIMEOUT_S: Final = 5.0
 
 
@@ -32,19 +33,10 @@ def node_binary(command: list[str], env: Mapping[str, str]) -> str | None:
         return None
     if _NODE.fullmatch(Path(found).name):
         return found
-    try:
-        with open(found, "rb") as handle:
-            head = handle.read(_SHEBANG_BYTES)
-    except OSError:
+    named = interpreter(found)  # #!/usr/bin/env [-S] node, or #!/path/to/node
+    if named is None or not _NODE.fullmatch(Path(named).name):
         return None
-    if not head.startswith(b"#!"):
-        return None
-    words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
-    if words and Path(words[0]).name == "env":  # #!/usr/bin/env [-S] node
-        words = [w for w in words[1:] if not w.startswith("-")]
-    if not words or not _NODE.fullmatch(Path(words[0]).name):
-        return None
-    return shutil.which(words[0], path=path)
+    return shutil.which(named, path=path)
 
 
 def node_version(binary: str) -> tuple[int, int, int] | None:
