@@ -12,10 +12,15 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ztmcp.detectors import normalise
 from ztmcp.detectors.lazyre import LazyPattern
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +37,13 @@ def probed(self, direction, raw):
     if direction.value == "to_client" and not getattr(probed, "done", False):
         probed.done = True
         offtopic = importlib.import_module("ztmcp.detectors.offtopic")
+        normalise = importlib.import_module("ztmcp.detectors.normalise")
         with open(os.environ["ZTMCP_TEST_PROBE_OUT"], "w") as out:
             json.dump({
                 "modules": sorted(sys.modules),
                 "offtopic_compiled": sum(p.ready for p in offtopic.PATTERNS),
+                "normalise_compiled": sum(p.ready for p in normalise.PATTERNS),
+                "table_built": normalise._translate.cache_info().currsize,
                 "forwarded": decision.forward is not None,
             }, out)
     return decision
@@ -91,6 +99,8 @@ def test_the_first_answer_waits_for_nothing_deferred(tmp_path: Path) -> None:
     early += [m for m in modules if any(m.startswith(d + ".") for d in DEFERRED)]
     assert not early, f"imported before the first answer: {sorted(set(early))}"
     assert seen["offtopic_compiled"] == 0  # a one-line text needs none of them
+    assert seen["normalise_compiled"] == 0  # nor does ASCII text need the folding
+    assert seen["table_built"] == 0
 
 
 def test_offtopic_patterns_lists_every_pattern() -> None:
@@ -102,11 +112,20 @@ def test_offtopic_patterns_lists_every_pattern() -> None:
     assert len(found) == 10
 
 
-def test_the_warm_up_compiles_the_offtopic_patterns() -> None:
+def test_normalise_patterns_lists_every_pattern() -> None:
+    found = {id(v) for v in vars(normalise).values() if isinstance(v, LazyPattern)}
+    assert found == {id(p) for p in normalise.PATTERNS}
+    assert len(found) == 6
+
+
+def test_the_warm_up_compiles_what_the_first_answer_deferred() -> None:
     code = (
         "import importlib, ztmcp.detectors as d; d.warm_up(); "
         "o = importlib.import_module('ztmcp.detectors.offtopic'); "
-        "print(all(p.ready for p in o.PATTERNS))"
+        "n = importlib.import_module('ztmcp.detectors.normalise'); "
+        "tests = (n._has_special, n._has_mixed_pair, n.has_ignorable); "
+        "print(all(p.ready for p in o.PATTERNS + n.PATTERNS), "
+        "all(t._re2 is not n._NOT_YET for t in tests), n._translate.cache_info().currsize)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -116,4 +135,18 @@ def test_the_warm_up_compiles_the_offtopic_patterns() -> None:
         timeout=60,
         check=True,
     )
-    assert done.stdout.strip() == "True"
+    assert done.stdout.split() == ["True", "True", "1"]
+
+
+_ALPHABET = st.sampled_from(["a", "Z", " ", "\u200b", "\u0430", "\uff21", "\U0001d400", "&", "x"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ALPHABET, max_size=64), st.integers(0, 2), st.sampled_from(range(3)))
+def test_a_lazy_class_test_decides_as_re_does(chars: list[str], repeat: int, which: int) -> None:
+    """Differential: the lazily compiled RE2 test (texts past ``_LONG``) and the lazily
+    compiled ``re`` one agree with ``re.compile(source).search`` on short and long texts."""
+    test = (normalise._has_special, normalise._has_mixed_pair, normalise.has_ignorable)[which]
+    source = (normalise._SPECIAL, normalise._MIXED_PAIR, normalise._IGNORABLE)[which]
+    text = "".join(chars) + "b" * (normalise._LONG * repeat)
+    assert test(text) is (re.compile(source.pattern).search(text) is not None)

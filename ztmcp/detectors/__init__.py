@@ -74,6 +74,7 @@ def warm_up() -> list[ModuleType]:
         if compile_sets is not None:
             compile_sets()
     compile_now(offtopic.PATTERNS)
+    importlib.import_module("ztmcp.detectors.normalise").warm_up()
     return modules
 
 
