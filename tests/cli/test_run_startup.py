@@ -38,12 +38,16 @@ def probed(self, direction, raw):
         probed.done = True
         offtopic = importlib.import_module("ztmcp.detectors.offtopic")
         normalise = importlib.import_module("ztmcp.detectors.normalise")
+        identity = importlib.import_module("ztmcp.identity")
         with open(os.environ["ZTMCP_TEST_PROBE_OUT"], "w") as out:
             json.dump({
                 "modules": sorted(sys.modules),
                 "offtopic_compiled": sum(p.ready for p in offtopic.PATTERNS),
                 "normalise_compiled": sum(p.ready for p in normalise.PATTERNS),
                 "table_built": normalise._translate.cache_info().currsize,
+                "client_names_compiled": sum(
+                    c.client_names.ready for c in identity.KNOWN_CLIENTS
+                ),
                 "forwarded": decision.forward is not None,
             }, out)
     return decision
@@ -101,6 +105,7 @@ def test_the_first_answer_waits_for_nothing_deferred(tmp_path: Path) -> None:
     assert seen["offtopic_compiled"] == 0  # a one-line text needs none of them
     assert seen["normalise_compiled"] == 0  # nor does ASCII text need the folding
     assert seen["table_built"] == 0
+    assert seen["client_names_compiled"] == 0  # needed only when a clientInfo arrives
 
 
 def test_offtopic_patterns_lists_every_pattern() -> None:
