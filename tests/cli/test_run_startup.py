@@ -68,6 +68,7 @@ DEFERRED = (
     "ztmcp.cli.app",
     "ztmcp.tui",
     "ztmcp.adapters.mitm",
+    "ztmcp.credentials",  # [[proxy.header]] only
 )
 
 
