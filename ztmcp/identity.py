@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.checks.base import Action, Context, Severity, Verdict
+from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.jsonrpc import Direction, Kind, Message
 
 ENV: Final = "ZTMCP_AGENT"
@@ -159,12 +160,13 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class KnownClient:
     name: str
-    client_names: re.Pattern[str]  # fullmatch on clientInfo.name, case-insensitive
-    programs: re.Pattern[str]  # searched in a launcher's path tail
+    client_names: Pattern  # fullmatch on clientInfo.name, case-insensitive
+    programs: Pattern  # searched in a launcher's path tail
 
 
 def _client(name: str, client_names: str, programs: str) -> KnownClient:
-    return KnownClient(name, re.compile(client_names, re.I), re.compile(programs))
+    # Compiled at first use: the names only when a clientInfo arrives, after the first answer.
+    return KnownClient(name, LazyPattern(client_names, re.I), LazyPattern(programs))
 
 
 KNOWN_CLIENTS: Final = (

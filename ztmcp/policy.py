@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.behaviour.capabilities import parse_rules
 from ztmcp.checks import access as access_check
@@ -26,11 +26,13 @@ from ztmcp.checks.pins import PinMode, PinsCheck, PinsConfig
 from ztmcp.checks.poisoning import PoisoningCheck, PoisoningConfig
 from ztmcp.checks.schema import SchemaCheck, SchemaConfig
 from ztmcp.checks.secrets import SecretsCheck, SecretsConfig
-from ztmcp.credentials import HeaderRule, parse_header_rules
 from ztmcp.detectors.findings import BLOCKING
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
 from ztmcp.session import Mode
+
+if TYPE_CHECKING:
+    from ztmcp.credentials import HeaderRule
 
 PROJECT_FILE: Final = "ztmcp.toml"
 
@@ -465,7 +467,14 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
             hint='add "access" to checks (or remove the key to run every check)',
         )
     proxy = Table(data.get("proxy"), "proxy", origin, {"header"})
-    upstream_headers = parse_header_rules(proxy.get("header", []), origin)
+    raw_headers = proxy.get("header", [])
+    # Without [[proxy.header]] (every stdio run) there is nothing to parse: the credentials
+    # module is not loaded before ``ztmcp run``'s first answer. Anything else is parsed there.
+    upstream_headers: tuple[HeaderRule, ...] = ()
+    if raw_headers != []:
+        from ztmcp.credentials import parse_header_rules
+
+        upstream_headers = parse_header_rules(raw_headers, origin)
     if not isinstance(data.get("sandbox", {}), dict):  # its keys: ztmcp.sandbox.profile
         raise PolicyError(f"{origin}: [sandbox] must be a table")
 

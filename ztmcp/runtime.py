@@ -221,7 +221,6 @@ def build(
     read from the keyring once, here), so a missing secret stops the start before anything
     else; ``upstream_headers`` given programmatically all count as secret.
     """
-    from ztmcp.credentials import brokered_headers
     from ztmcp.policy import build_checks, load_policy, start_notices
     from ztmcp.session import Mode
     from ztmcp.state import paths
@@ -231,7 +230,9 @@ def build(
         policy = load_policy(policy_file, cwd=cwd or Path.cwd(), user_config=paths.user_config())
     brokered: dict[str, str] = {}
     secrets: tuple[str, ...] = ()
-    if isinstance(transport, Upstream):
+    if isinstance(transport, Upstream):  # stdio brokers no header: no credentials module
+        from ztmcp.credentials import brokered_headers
+
         brokered, secrets = brokered_headers(
             transport.shown, policy.upstream_headers, upstream_headers
         )

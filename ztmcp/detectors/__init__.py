@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.detectors import offtopic
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
+from ztmcp.detectors.lazyre import compile_now
 from ztmcp.detectors.mcp import MAX_CHARS, MAX_DEPTH, MAX_STRINGS, ScanLimit, Text, walk
 from ztmcp.severity import Severity
 
@@ -72,6 +73,8 @@ def warm_up() -> list[ModuleType]:
         compile_sets = getattr(module, "compile_sets", None)
         if compile_sets is not None:
             compile_sets()
+    compile_now(offtopic.PATTERNS)
+    importlib.import_module("ztmcp.detectors.normalise").warm_up()
     return modules
 
 

@@ -28,10 +28,13 @@ Everything is linear: one regex pass over the text and per-line work on changed 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
 from typing import Any, Final
+
+from ztmcp.detectors.lazyre import LazyPattern, compile_now
 
 # -- tables ----------------------------------------------------------------------------------
 # Default_Ignorable_Code_Point (DerivedCoreProperties.txt), tag characters aside (decoded).
@@ -92,12 +95,17 @@ def _compat_table() -> dict[int, str]:
     return table
 
 
-_TRANSLATE: Final[dict[int, str | None]] = {
-    **_compat_table(),
-    **{cp: None for lo, hi in _IGNORABLE_RANGES for cp in range(lo, hi + 1)},
-    **{0xE0000 + i: chr(i) for i in range(0x20, 0x7F)},
-}
-_SPECIAL: Final = re.compile(
+@functools.cache
+def _translate() -> dict[int, str | None]:
+    """The folding table: built at its first use (ASCII text never needs it), then kept."""
+    return {
+        **_compat_table(),
+        **{cp: None for lo, hi in _IGNORABLE_RANGES for cp in range(lo, hi + 1)},
+        **{0xE0000 + i: chr(i) for i in range(0x20, 0x7F)},
+    }
+
+
+_SPECIAL: Final = LazyPattern(
     "["
     + "".join(
         f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" if hi > lo else re.escape(chr(lo))
@@ -116,19 +124,19 @@ _SPECIAL: Final = re.compile(
     )
     + "]"
 )
-_ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_ENTITY: Final = LazyPattern(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A word (letters only) that mixes ASCII letters and look-alikes: TR39's mixed-script
 # confusable. Tried at word starts only (the look-behind), so each word is read twice at most.
-_MIXED_WORD: Final = re.compile(
+_MIXED_WORD: Final = LazyPattern(
     r"(?<![^\W\d_])(?=[^\W\d_]*[A-Za-z])(?=[^\W\d_]*[" + re.escape(_CONFUSABLE_CHARS) + r"])"
     r"[^\W\d_]+"
 )
 # Every look-alike word worth folding has a look-alike next to an ASCII letter: the cheap test.
-_MIXED_PAIR: Final = re.compile(
+_MIXED_PAIR: Final = LazyPattern(
     "[A-Za-z][" + re.escape(_CONFUSABLE_CHARS) + "]|[" + re.escape(_CONFUSABLE_CHARS) + "][A-Za-z]"
 )
 _CONFUSABLE_TABLE: Final = str.maketrans(_CONFUSABLES)
-_IGNORABLE: Final = re.compile(
+_IGNORABLE: Final = LazyPattern(
     "["
     + "".join(
         f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" if hi > lo else re.escape(chr(lo))
@@ -136,36 +144,66 @@ _IGNORABLE: Final = re.compile(
     )
     + "]"
 )
-_VS_RUN: Final = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{4,}")
+_VS_RUN: Final = LazyPattern("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{4,}")
 
 
 class _Any:
     """Whether a character class occurs in a long text: one RE2 pass over its UTF-8 (Python's
-    ``re`` tests a large Unicode class by a search per character); ``re`` without RE2."""
+    ``re`` tests a large Unicode class by a search per character); ``re`` without RE2. Both
+    are compiled at the first use that needs them (``ready`` compiles them now): most texts
+    are ASCII and never get here, and ``ztmcp run``'s first answer does not wait for them."""
 
-    def __init__(self, rx: re.Pattern[str]) -> None:
+    def __init__(self, rx: LazyPattern) -> None:
         self._rx = rx
-        self._re2: Any = None
+        self._re2: Any = _NOT_YET
+
+    def _compile_re2(self) -> Any:
         try:
             import re2  # type: ignore[import-untyped, unused-ignore]
 
             options = re2.Options()
             options.log_errors = False
             options.never_capture = True
-            self._re2 = re2.compile(rx.pattern, options)
+            compiled: Any = re2.compile(self._rx.pattern, options)
         except Exception:  # no RE2, or it refuses the class: ``re`` decides alone
-            self._re2 = None
+            compiled = None
+        self._re2 = compiled  # two threads that race compile the same pattern
+        return compiled
+
+    def ready(self) -> None:
+        """Compile both now (the warm-up)."""
+        compile_now((self._rx,))
+        if self._re2 is _NOT_YET:
+            self._compile_re2()
 
     def __call__(self, text: str) -> bool:
-        if self._re2 is None or len(text) < _LONG:
+        if len(text) < _LONG:
             return self._rx.search(text) is not None
-        return self._re2.search(text.encode("utf-8")) is not None
+        compiled = self._re2
+        if compiled is _NOT_YET:
+            compiled = self._compile_re2()
+        if compiled is None:
+            return self._rx.search(text) is not None
+        return compiled.search(text.encode("utf-8")) is not None
 
 
+_NOT_YET: Final = object()
 _LONG: Final = 4096
 _has_special: Final = _Any(_SPECIAL)
 _has_mixed_pair: Final = _Any(_MIXED_PAIR)
 has_ignorable: Final = _Any(_IGNORABLE)
+
+# Every pattern above, compiled at first use; ``warm_up`` compiles them (and the table) now.
+PATTERNS: Final = (_SPECIAL, _ENTITY, _MIXED_WORD, _MIXED_PAIR, _IGNORABLE, _VS_RUN)
+
+
+def warm_up() -> None:
+    """Compile every pattern and RE2 test and build the folding table (a background thread,
+    once the relay is first idle: ``detectors.warm_up``)."""
+    compile_now(PATTERNS)
+    for test in (_has_special, _has_mixed_pair, has_ignorable):
+        test.ready()
+    _translate()
 
 
 def _fold_word(m: re.Match[str]) -> str:
@@ -179,7 +217,7 @@ def fold(text: str) -> str:
     if text.isascii():
         return text
     if _has_special(text):
-        text = text.translate(_TRANSLATE)
+        text = text.translate(_translate())
     if _has_mixed_pair(text):
         text = _MIXED_WORD.sub(_fold_word, text)
     return text
@@ -252,7 +290,8 @@ def strip_ignorables(text: str) -> tuple[str, list[int]] | None:
     character, or None when it has none (secrets split by zero-width characters)."""
     if text.isascii() or not has_ignorable(text):
         return None
-    kept = [i for i, c in enumerate(text) if _TRANSLATE.get(ord(c), c) is not None]
+    table = _translate()
+    kept = [i for i, c in enumerate(text) if table.get(ord(c), c) is not None]
     if len(kept) == len(text):
         return None
     return "".join(text[i] for i in kept), kept

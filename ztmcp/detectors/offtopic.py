@@ -32,6 +32,7 @@ from collections import Counter
 from typing import Final
 
 from ztmcp.detectors.findings import Finding
+from ztmcp.detectors.lazyre import LazyPattern
 from ztmcp.severity import Severity
 
 RULE: Final = "instr.offtopic_task"
@@ -39,7 +40,7 @@ MESSAGE: Final = "a standalone question or request unrelated to the rest of the 
 MIN_CONTEXT: Final = 12  # distinct content words outside the line
 MAX_LINES: Final = 2  # more question lines than this: a FAQ or an index, not an insert
 
-_QUESTION: Final = re.compile(
+_QUESTION: Final = LazyPattern(
     r"(?:(?:what|how|who|where)(?:'s|\s+is)|what|how|why|which|who|whom|whose|where|when"
     r"|is\s+there|are\s+there|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me"
     r"|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
@@ -49,7 +50,7 @@ _QUESTION: Final = re.compile(
     r"[^?\n]{0,80}\?",
     re.IGNORECASE,
 )
-_REQUEST: Final = re.compile(
+_REQUEST: Final = LazyPattern(
     r"(?:explain|describe|summari[sz]e|list|name|define|outline|compare|discuss|translate"
     r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
     r"|(?:write|create|generate|draft|compose|design|develop|plan)\s+(?:me\s+)?(?:a|an|some)\s+"
@@ -66,7 +67,7 @@ _REQUEST: Final = re.compile(
     re.IGNORECASE,
 )
 # The line points at the document or at the reader's own business: it is about the text.
-_DEICTIC: Final = re.compile(
+_DEICTIC: Final = LazyPattern(
     r"\b(?:this(?!\s+(?:weekend|week|month|year|morning|afternoon|evening|summer|winter|spring"
     r"|autumn|season|century|decade))|these|those|above|today|tonight|tomorrow|yesterday"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next\s+(?:week|month)|asap"
@@ -76,10 +77,10 @@ _DEICTIC: Final = re.compile(
     r"|\b(?:of|in|on|about|at|for|from|with|to|is|was|did|does)\s+that\b|\bthat(?:'s|\s+one)\b",
     re.IGNORECASE,
 )
-_WORD: Final = re.compile(r"[a-z]{3,}")
+_WORD: Final = LazyPattern(r"[a-z]{3,}")
 # "you" addresses the reader, but for the generic "how do you say …" and "can you explain …".
-_YOU: Final = re.compile(r"\byou\b", re.IGNORECASE)
-_GENERIC_YOU: Final = re.compile(
+_YOU: Final = LazyPattern(r"\byou\b", re.IGNORECASE)
+_GENERIC_YOU: Final = LazyPattern(
     r"how\s+(?:do|would|can)\s+you\s+(?:say|write|spell|pronounce|translate|calculate|convert)"
     r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me|describe|list|summari[sz]e"
     r"|define|translate|recommend|suggest|name|give\s+me|help\s+me\s+understand)\b",
@@ -94,9 +95,9 @@ _OPENING: Final = (
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find)\\b"
 )
-_OPENER: Final = re.compile(_OPENING)
-_OPENER_ANY_CASE: Final = re.compile(_OPENING, re.IGNORECASE)
-_PREFIX: Final = re.compile("^[\\s>*#|\\-\u2013\u2022\\d.)]{0,6}")
+_OPENER: Final = LazyPattern(_OPENING)
+_OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
+_PREFIX: Final = LazyPattern("^[\\s>*#|\\-\u2013\u2022\\d.)]{0,6}")
 _STOP_WORDS: Final = """
     about above after again against all also among and any are because been before being
     below between both but can cannot could did does doing done down during each either else
@@ -135,10 +136,24 @@ def _content(text: str) -> set[str]:
     return set(_stems(text))
 
 
-_QUOTED: Final = re.compile(
+_QUOTED: Final = LazyPattern(
     # an apostrophe between letters ("they'd", "What's") neither opens nor ends a quote
     "(?<![A-Za-z])'(?:[^'\\n]|(?<=[A-Za-z])'(?=[A-Za-z])){1,200}'|\"[^\"\\n]{1,200}\""
     "|\u2018[^\u2019\\n]{1,200}\u2019|\u201c[^\u201d\\n]{1,200}\u201d"
+)
+
+# Every pattern above: compiled at first use, or by the warm-up (``detectors.warm_up``).
+PATTERNS: Final = (
+    _QUESTION,
+    _REQUEST,
+    _DEICTIC,
+    _WORD,
+    _YOU,
+    _GENERIC_YOU,
+    _OPENER,
+    _OPENER_ANY_CASE,
+    _PREFIX,
+    _QUOTED,
 )
 
 
