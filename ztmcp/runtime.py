@@ -305,3 +305,22 @@ def pin_edge(
     edge = PinEdge(pins, name, identity, say=say, url=url)
     edge.start(background=background)
     return edge
+
+
+def warm_up_in_background() -> None:
+    """Compile the detectors and import jsonschema on a thread, once ztmcp answers (``ztmcp
+    run``: after the first answers; ``ztmcp proxy``: once it listens). A message that needs
+    them first waits for them (``detectors._Lazy``), never skips a check."""
+    import importlib
+    import threading
+
+    def warm() -> None:
+        try:
+            from ztmcp.detectors import warm_up
+
+            warm_up()
+            importlib.import_module("jsonschema")  # the schema check's first use
+        except Exception:  # a failure here resurfaces, with its error, at first use
+            pass
+
+    threading.Thread(target=warm, name="ztmcp-warm-up", daemon=True).start()

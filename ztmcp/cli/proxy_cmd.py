@@ -272,21 +272,9 @@ async def serve(config: ProxyConfig, *, on_ready: Callable[[str], None] | None =
 
 
 def _warm_up_in_background() -> None:
-    """Compile the detectors and import jsonschema off the event loop, once the proxy listens.
-    A message that needs them first waits for the import (``detectors._Lazy``), never skips."""
-    import importlib
-    import threading
+    from ztmcp.runtime import warm_up_in_background
 
-    def warm() -> None:
-        try:
-            from ztmcp.detectors import warm_up
-
-            warm_up()
-            importlib.import_module("jsonschema")  # the schema check's first use
-        except Exception:  # a failure here resurfaces, with its error, at first use
-            pass
-
-    threading.Thread(target=warm, name="ztmcp-warm-up", daemon=True).start()
+    warm_up_in_background()
 
 
 def register(app: typer.Typer) -> None:

@@ -164,20 +164,9 @@ def _relay(
 
 
 def _warm_up_in_background() -> None:
-    """Compile the detectors and import jsonschema on a thread (see detectors._Lazy)."""
-    import importlib
-    import threading
+    from ztmcp.runtime import warm_up_in_background
 
-    def warm() -> None:
-        try:
-            from ztmcp.detectors import warm_up
-
-            warm_up()
-            importlib.import_module("jsonschema")  # the schema check's first use
-        except Exception:  # a failure here resurfaces, with its error, at first use
-            pass
-
-    threading.Thread(target=warm, name="ztmcp-warm-up", daemon=True).start()
+    warm_up_in_background()
 
 
 def _session(ns: argparse.Namespace, command: list[str], policy: Policy | None = None) -> Session:
