@@ -248,7 +248,9 @@ _CANDIDATE_CHARS: Final = (
 )
 _CANDIDATE: Final = LazyPattern("[" + re.escape(_CANDIDATE_CHARS) + "]{16,}")
 _CANDIDATE_CLASS: Final = runs.table(_CANDIDATE_CHARS)
-_CANDIDATE_RUN: Final = b"a" * 16  # in the class bytes: a text has a candidate run
+# A candidate run in the class bytes: a literal pattern, which ``re`` finds faster than
+# ``bytes.find`` finds a needle of one repeated byte.
+_CANDIDATE_RUN: Final = re.compile(b"a" * 16)
 _ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _WORD_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 # Digits, '-' and ' ' for the card and SSN shapes on ASCII text (``\d`` is wider elsewhere).
@@ -357,6 +359,7 @@ _BY_GATE: Final[tuple[tuple[str, frozenset[int]], ...]] = tuple(
     for gate in dict.fromkeys(g for g in (_SHAPES[i].gate for i in _GATED_IDX) if g)
 )
 _NO_GATE: Final = frozenset(i for i in _GATED_IDX if _SHAPES[i].gate is None)
+_NO_GATE_ORDER: Final = tuple(sorted(_NO_GATE))  # a short text's shapes, most often
 
 
 def _gated_here(low: str, on: Callable[[str], bool], known: bool) -> frozenset[int]:
@@ -609,6 +612,8 @@ def _ssn(text: str, cls: bytes | None, add: Callable[[str, Severity, int, int, s
 def lower(text: str) -> str:
     """``text`` lower-cased at the same length (U+0130 is the one character whose lower case is
     two characters long), so that offsets found in it are offsets in ``text``."""
+    if text.isascii():
+        return text.lower()
     return (text.replace("\u0130", "i") if "\u0130" in text else text).lower()
 
 
@@ -640,7 +645,7 @@ def _scan_plain(text: str) -> list[Finding]:
     # Built with comprehensions: a page has thousands of runs, and a loop of appends costs more
     # than the regex that finds them.
     cls = runs.classes(text, _CANDIDATE_CLASS)
-    if _CANDIDATE_RUN in cls:
+    if _CANDIDATE_RUN.search(cls) is not None:
         spans = runs.runs(cls, "a", 16)
         offsets = [s for s, _e in spans]
         chunks = [text[s:e] for s, e in spans]
@@ -669,10 +674,14 @@ def _scan_plain(text: str) -> list[Finding]:
     # context word occurs, and the others all, none when there are no candidate runs, or
     # those the RE2 set saw.
     gated = _gated_here(low_head, on, gates is not _ALL_TEXT_GATES)
-    order = sorted(
-        gated.union(_UNGATED if cand else ())
-        if present is None
-        else gated.union([_UNGATED[k] for k in present if k < _IBAN_AT])
+    order = (
+        _NO_GATE_ORDER
+        if gated is _NO_GATE and not cand
+        else sorted(
+            gated.union(_UNGATED if cand else ())
+            if present is None
+            else gated.union([_UNGATED[k] for k in present if k < _IBAN_AT])
+        )
     )
     for index in order:
         rule, name, severity, _rx, fast, left, gate, literal, min_entropy = _SHAPES[index]
@@ -830,7 +839,8 @@ def _scan_plain(text: str) -> list[Finding]:
         if shannon_entropy(value) >= 4.5 and _strong(value) and not is_placeholder(value):
             start = back(m.start(1))
             add("secret.high_entropy", M, start, start + len(value), "a long random-looking token")
-    findings.sort(key=lambda f: f.start)
+    if len(findings) > 1:
+        findings.sort(key=lambda f: f.start)
     return findings
 
 
@@ -898,7 +908,7 @@ _REVERSED: Final = tuple(
     )
 )
 _MIN_DISGUISED: Final = 16
-_B64_RUN: Final = b"a" * _MIN_DISGUISED  # in the class bytes: a run to decode or reverse
+_B64_RUN: Final = re.compile(b"a" * _MIN_DISGUISED)  # a run to decode or reverse (as above)
 # A cheap exact test before the spaced-out search (``tests/detectors/test_secret_prechecks.py``
 # proves it necessary for a match). A match of ``k``-character groups has ``n`` separators or
 # more (a space or tab), each between two of its characters: in the class bytes below (``a``
@@ -914,8 +924,15 @@ _SPACED_TABLE: Final = (
 _SPACED_TRIPLES: Final = min(n if k > 1 else n // 2 for k, n in _SPACED_GROUPS)
 
 
+# Longer texts (prose, pages) nearly always have the triples: the test would only add work.
+_SPACED_TEST_MAX: Final = 256
+
+
 def _may_be_spaced(text: str) -> bool:
-    """False when ``_SPACED`` cannot match in ``text``: fewer disjoint triples than it needs."""
+    """False when ``_SPACED`` cannot match in ``text``: fewer disjoint triples than it needs
+    (True, untested, for a text longer than ``_SPACED_TEST_MAX``)."""
+    if len(text) > _SPACED_TEST_MAX:
+        return True
     if text.count(" ") + text.count("\t") < _SPACED_TRIPLES:
         return False
     return runs.classes(text, _SPACED_TABLE).count(b"asa") >= _SPACED_TRIPLES
@@ -980,7 +997,7 @@ def _disguised(text: str, found: list[Finding]) -> list[Finding]:
     if len(text) < _MIN_DISGUISED:  # every other view is a run or a join of 16 or more
         return out
     b64 = runs.classes(text, _B64_RUN_CLASS)
-    for start, end in runs.runs(b64, "a", _MIN_DISGUISED) if _B64_RUN in b64 else ():
+    for start, end in runs.runs(b64, "a", _MIN_DISGUISED) if _B64_RUN.search(b64) else ():
         blob = text[start:end]
         if blob.endswith(_REVERSED):
             report(blob[::-1], start, end, "written backwards")
