@@ -248,6 +248,9 @@ _CANDIDATE_CHARS: Final = (
 )
 _CANDIDATE: Final = LazyPattern("[" + re.escape(_CANDIDATE_CHARS) + "]{16,}")
 _CANDIDATE_CLASS: Final = runs.table(_CANDIDATE_CHARS)
+# A candidate run in the class bytes: a literal pattern, which ``re`` finds faster than
+# ``bytes.find`` finds a needle of one repeated byte.
+_CANDIDATE_RUN: Final = re.compile(b"a" * 16)
 _ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _WORD_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 # Digits, '-' and ' ' for the card and SSN shapes on ASCII text (``\d`` is wider elsewhere).
@@ -356,6 +359,7 @@ _BY_GATE: Final[tuple[tuple[str, frozenset[int]], ...]] = tuple(
     for gate in dict.fromkeys(g for g in (_SHAPES[i].gate for i in _GATED_IDX) if g)
 )
 _NO_GATE: Final = frozenset(i for i in _GATED_IDX if _SHAPES[i].gate is None)
+_NO_GATE_ORDER: Final = tuple(sorted(_NO_GATE))  # a short text's shapes, most often
 
 
 def _gated_here(low: str, on: Callable[[str], bool], known: bool) -> frozenset[int]:
@@ -608,6 +612,8 @@ def _ssn(text: str, cls: bytes | None, add: Callable[[str, Severity, int, int, s
 def lower(text: str) -> str:
     """``text`` lower-cased at the same length (U+0130 is the one character whose lower case is
     two characters long), so that offsets found in it are offsets in ``text``."""
+    if text.isascii():
+        return text.lower()
     return (text.replace("\u0130", "i") if "\u0130" in text else text).lower()
 
 
@@ -638,11 +644,16 @@ def _scan_plain(text: str) -> list[Finding]:
 
     # Built with comprehensions: a page has thousands of runs, and a loop of appends costs more
     # than the regex that finds them.
-    spans = runs.runs(runs.classes(text, _CANDIDATE_CLASS), "a", 16)
-    offsets = [s for s, _e in spans]
-    chunks = [text[s:e] for s, e in spans]
-    starts = list(accumulate((len(c) + 1 for c in chunks), initial=0))[:-1]
-    cand = "\n".join(chunks)
+    cls = runs.classes(text, _CANDIDATE_CLASS)
+    if _CANDIDATE_RUN.search(cls) is not None:
+        spans = runs.runs(cls, "a", 16)
+        offsets = [s for s, _e in spans]
+        chunks = [text[s:e] for s, e in spans]
+        starts = list(accumulate((len(c) + 1 for c in chunks), initial=0))[:-1]
+        cand = "\n".join(chunks)
+    else:  # no run at all (most short strings): nothing to map back
+        offsets = starts = []
+        cand = ""
 
     def back(j: int) -> int:
         i = bisect.bisect_right(starts, j) - 1
@@ -663,10 +674,14 @@ def _scan_plain(text: str) -> list[Finding]:
     # context word occurs, and the others all, none when there are no candidate runs, or
     # those the RE2 set saw.
     gated = _gated_here(low_head, on, gates is not _ALL_TEXT_GATES)
-    order = sorted(
-        gated.union(_UNGATED if cand else ())
-        if present is None
-        else gated.union([_UNGATED[k] for k in present if k < _IBAN_AT])
+    order = (
+        _NO_GATE_ORDER
+        if gated is _NO_GATE and not cand
+        else sorted(
+            gated.union(_UNGATED if cand else ())
+            if present is None
+            else gated.union([_UNGATED[k] for k in present if k < _IBAN_AT])
+        )
     )
     for index in order:
         rule, name, severity, _rx, fast, left, gate, literal, min_entropy = _SHAPES[index]
@@ -746,7 +761,7 @@ def _scan_plain(text: str) -> list[Finding]:
     near_keys = (
         _windows(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
     )
-    for m in _in_windows(_PROVIDER_KEY, low_head, near_keys):
+    for m in _in_windows(_PROVIDER_KEY, low_head, near_keys) if near_keys else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
@@ -771,7 +786,7 @@ def _scan_plain(text: str) -> list[Finding]:
             continue
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
         add(rule_id, H, m.start(2), m.end(2), f"a {name} credential in a key named for it")
-    for m in _in_windows(_KEYWORD, text, near_keys):
+    for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
         key, value = m.group(1), m.group(2)
         if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
             continue
@@ -824,7 +839,8 @@ def _scan_plain(text: str) -> list[Finding]:
         if shannon_entropy(value) >= 4.5 and _strong(value) and not is_placeholder(value):
             start = back(m.start(1))
             add("secret.high_entropy", M, start, start + len(value), "a long random-looking token")
-    findings.sort(key=lambda f: f.start)
+    if len(findings) > 1:
+        findings.sort(key=lambda f: f.start)
     return findings
 
 
@@ -837,6 +853,8 @@ _B64_RUN_CLASS: Final = runs.table(
 )
 _HEXISH: Final = LazyPattern(r"(?:[0-9a-f]{2})+|(?:[0-9A-F]{2})+")
 _C = r"[A-Za-z0-9_+/=-]"  # a character of a spaced-out token
+# The spaced-out shapes: groups of ``k`` characters, at least ``n`` of them then a last one.
+_SPACED_GROUPS: Final = ((1, 8), (2, 6), (3, 5), (4, 4))
 _QUOTED_PIECES: Final = LazyPattern(
     r"""["'][A-Za-z0-9_+/=.:-]{2,80}["'](?:[ \t]{0,3}[+.]?[ \t]{0,3}["'][A-Za-z0-9_+/=.:-]{1,80}"""
     r"""["']){1,16}"""
@@ -847,12 +865,12 @@ _PIECE: Final = LazyPattern(r"""["']([^"']*)["']""")
 _SPACED: Final = LazyPattern(
     "|".join(
         rf"(?<![^ \t\n\r\f])(?:{_C}{{{k}}}[ \t]){{{n},{200 // k}}}{_C}{{1,{k}}}(?![^ \t\n\r\f])"
-        for k, n in ((1, 8), (2, 6), (3, 5), (4, 4))
+        for k, n in _SPACED_GROUPS
     )
 )
 _QUOTED_PROBE: Final = r"[\"'][A-Za-z0-9_+/=.:-]{2,80}[\"'][ \t]{0,3}[+.]?[ \t]{0,3}[\"']"
 _SPACED_PROBE: Final = "|".join(
-    rf"[ \t\n\r\f](?:{_C}{{{k}}}[ \t]){{{n}}}" for k, n in ((1, 8), (2, 6), (3, 5), (4, 4))
+    rf"[ \t\n\r\f](?:{_C}{{{k}}}[ \t]){{{n}}}" for k, n in _SPACED_GROUPS
 )
 # The reversed prefixes of the providers people paste most (a reversed token ends with one).
 _REVERSED: Final = tuple(
@@ -890,6 +908,36 @@ _REVERSED: Final = tuple(
     )
 )
 _MIN_DISGUISED: Final = 16
+_B64_RUN: Final = re.compile(b"a" * _MIN_DISGUISED)  # a run to decode or reverse (as above)
+# A cheap exact test before the spaced-out search (``tests/detectors/test_secret_prechecks.py``
+# proves it necessary for a match). A match of ``k``-character groups has ``n`` separators or
+# more (a space or tab), each between two of its characters: in the class bytes below (``a``
+# a character of ``_C``, ``s`` a space or tab) ``n`` triples ``asa``, disjoint for ``k`` > 1
+# and every other one disjoint for ``k`` = 1 (``n`` = 8); ``bytes.count`` counts the most
+# disjoint ones there are. Four or more are needed; most prose has them, most short strings not.
+_SPACED_TABLE: Final = (
+    bytes(
+        0x61 if re.fullmatch(_C, chr(i)) else 0x73 if chr(i) in " \t" else 0x78 for i in range(128)
+    )
+    + b"x" * 128
+)
+_SPACED_TRIPLES: Final = min(n if k > 1 else n // 2 for k, n in _SPACED_GROUPS)
+
+
+# Longer texts (prose, pages) nearly always have the triples: the test would only add work.
+_SPACED_TEST_MAX: Final = 256
+
+
+def _may_be_spaced(text: str) -> bool:
+    """False when ``_SPACED`` cannot match in ``text``: fewer disjoint triples than it needs
+    (True, untested, for a text longer than ``_SPACED_TEST_MAX``)."""
+    if len(text) > _SPACED_TEST_MAX:
+        return True
+    if text.count(" ") + text.count("\t") < _SPACED_TRIPLES:
+        return False
+    return runs.classes(text, _SPACED_TABLE).count(b"asa") >= _SPACED_TRIPLES
+
+
 # Texts up to these lengths are searched for the disguise shapes by ``re`` alone (measured:
 # below them one RE2 call costs more than ``re`` trying every offset).
 _SPACED_SHORT: Final = 40
@@ -948,7 +996,8 @@ def _disguised(text: str, found: list[Finding]) -> list[Finding]:
         report(stripped[0], 0, len(text), "split by invisible characters", stripped[1])
     if len(text) < _MIN_DISGUISED:  # every other view is a run or a join of 16 or more
         return out
-    for start, end in runs.runs(runs.classes(text, _B64_RUN_CLASS), "a", _MIN_DISGUISED):
+    b64 = runs.classes(text, _B64_RUN_CLASS)
+    for start, end in runs.runs(b64, "a", _MIN_DISGUISED) if _B64_RUN.search(b64) else ():
         blob = text[start:end]
         if blob.endswith(_REVERSED):
             report(blob[::-1], start, end, "written backwards")
@@ -960,7 +1009,9 @@ def _disguised(text: str, found: list[Finding]) -> list[Finding]:
             joined = "".join(_PIECE.findall(m.group()))
             if len(joined) >= _MIN_DISGUISED:
                 report(joined, m.start(), m.end(), "cut into quoted pieces")
-    for m in _proposed(_SPACED, _SPACED_PROBE, text, 1, _SPACED_SHORT):
+    for m in (
+        _proposed(_SPACED, _SPACED_PROBE, text, 1, _SPACED_SHORT) if _may_be_spaced(text) else ()
+    ):
         joined = "".join(m.group().split())
         if len(joined) >= _MIN_DISGUISED and not (joined.isalpha() and joined.islower()):
             report(joined, m.start(), m.end(), "spaced out")

@@ -1,0 +1,49 @@
+"""The cheap tests ``detectors.secrets`` runs before a search: each is necessary for a match,
+so skipping the search when it fails changes no finding."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from ztmcp.detectors import runs, secrets
+
+# Pieces that make spaced-out groups, their borders and near misses likely.
+_PIECES = ("a", "B", "1", "ab", "xyz", "Q2_+", "abcde", " ", "  ", "\t", "\n", ":", "é", "?", "/=")
+_texts = st.one_of(
+    st.lists(st.sampled_from(_PIECES), max_size=80).map("".join),
+    st.text(max_size=120),
+    st.lists(st.sampled_from(_PIECES), min_size=60, max_size=200).map("".join),  # past the limit
+)
+
+
+@given(_texts)
+@example("a b c d e f g h i")  # one-character groups: the fewest disjoint triples
+@example("ab cd ef gh ij kl m")
+@example("abc def ghi jkl mno p")
+@example("abcd efgh ijkl mnop q")
+@example("a\tb c\td e f g h i")
+@settings(max_examples=600)
+def test_a_spaced_out_match_passes_the_precheck(text: str) -> None:
+    if secrets._SPACED.search(text) is not None:
+        assert secrets._may_be_spaced(text)
+
+
+def test_the_precheck_is_tight_for_each_group_length() -> None:
+    # The smallest match of each shape passes; one group fewer has no match and fails.
+    for k, n in secrets._SPACED_GROUPS:
+        group = "x" * k
+        smallest = " ".join([group] * (n + 1))
+        assert secrets._SPACED.search(smallest) and secrets._may_be_spaced(smallest)
+    assert not secrets._may_be_spaced("a b c d e f g")
+    assert not secrets._may_be_spaced("method: tools/call\nname: echo\nmessage: bench 1")
+
+
+@given(_texts)
+def test_a_candidate_run_is_seen_by_the_needle(text: str) -> None:
+    for table, needle in (
+        (secrets._CANDIDATE_CLASS, secrets._CANDIDATE_RUN),
+        (secrets._B64_RUN_CLASS, secrets._B64_RUN),
+    ):
+        cls = runs.classes(text, table)
+        assert (needle.search(cls) is not None) == bool(runs.runs(cls, "a", len(needle.pattern)))
