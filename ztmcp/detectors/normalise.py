@@ -74,19 +74,24 @@ _CONFUSABLES: Final = dict(
 _CONFUSABLE_CHARS: Final = "".join(sorted(_CONFUSABLES))
 
 
+# Blocks whose characters may fold to ASCII letters or digits under NFKC (fullwidth forms,
+# mathematical alphanumerics, letterlike symbols, enclosed alphanumerics, super- and
+# subscripts, the ideographic space): what the folding table covers and the cheap test finds.
+_COMPAT_RANGES: Final = (
+    (0xFF01, 0xFF5E),
+    (0x1D400, 0x1D7FF),
+    (0x2100, 0x214F),
+    (0x2460, 0x24FF),
+    (0x1F130, 0x1F189),
+    (0x2070, 0x209F),
+    (0x3000, 0x3000),
+)
+
+
 def _compat_table() -> dict[int, str]:
     """Characters whose NFKC form is ASCII letters or digits (fullwidth, mathematical, …)."""
     table: dict[int, str] = {}
-    ranges = (
-        (0xFF01, 0xFF5E),
-        (0x1D400, 0x1D7FF),
-        (0x2100, 0x214F),
-        (0x2460, 0x24FF),
-        (0x1F130, 0x1F189),
-        (0x2070, 0x209F),
-        (0x3000, 0x3000),
-    )
-    for lo, hi in ranges:
+    for lo, hi in _COMPAT_RANGES:
         for cp in range(lo, hi + 1):
             folded = unicodedata.normalize("NFKC", chr(cp))
             if folded != chr(cp) and folded.isascii() and folded.strip():
@@ -112,13 +117,7 @@ _SPECIAL: Final = LazyPattern(
         for lo, hi in (
             *_IGNORABLE_RANGES,
             (0xE0020, 0xE007E),
-            (0xFF01, 0xFF5E),
-            (0x1D400, 0x1D7FF),
-            (0x2100, 0x214F),
-            (0x2460, 0x24FF),
-            (0x1F130, 0x1F189),
-            (0x2070, 0x209F),
-            (0x3000, 0x3000),
+            *_COMPAT_RANGES,
             (0xE0100, 0xE01EF),
         )
     )
