@@ -19,7 +19,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -81,20 +81,23 @@ def _comm(pid: int) -> tuple[str, int] | None:
         return None
 
 
+def _ancestors(pid: int | None, limit: int) -> Iterator[tuple[int, str]]:
+    """The pid and executable name of each process above ``pid`` (default: this process),
+    nearest first, at most ``limit``; stops where ``/proc`` does not say."""
+    seen = _comm(os.getpid() if pid is None else pid)
+    for _ in range(limit):
+        if seen is None or seen[1] <= 0:
+            return
+        parent = seen[1]
+        seen = _comm(parent)
+        if seen is None:
+            return
+        yield parent, seen[0]
+
+
 def parent_chain(pid: int | None = None, limit: int = MAX_PARENTS) -> tuple[str, ...]:
     """The names of the processes above ``pid`` (default: this process), nearest first."""
-    chain: list[str] = []
-    current = os.getpid() if pid is None else pid
-    for _ in range(limit):
-        seen = _comm(current)
-        if seen is None or seen[1] <= 0:
-            break
-        parent = _comm(seen[1])
-        if parent is None:
-            break
-        chain.append(parent[0])
-        current = seen[1]
-    return tuple(chain)
+    return tuple(name for _, name in _ancestors(pid, limit))
 
 
 def _user() -> str:
@@ -240,16 +243,11 @@ def launchers(pid: int | None = None, limit: int = MAX_PARENTS) -> tuple[Launche
     """The processes above ``pid`` (default: this process), nearest first; empty without
     ``/proc``."""
     chain: list[Launcher] = []
-    current = os.getpid() if pid is None else pid
-    for _ in range(limit):
-        seen = _comm(current)
-        if seen is None or seen[1] <= 0:
-            break
-        launcher = _read_launcher(seen[1])
+    for parent, _ in _ancestors(pid, limit):
+        launcher = _read_launcher(parent)
         if launcher is None:
             break
         chain.append(launcher)
-        current = seen[1]
     return tuple(chain)
 
 
