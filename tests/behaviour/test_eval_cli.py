@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ztmcp.behaviour import run as run_module
+from ztmcp.behaviour.capabilities import Label
 from ztmcp.behaviour.run import RunFull, RunState
 from ztmcp.cli.app import app
 
@@ -100,4 +101,5 @@ def test_a_full_run_refuses_to_learn(monkeypatch: pytest.MonkeyPatch) -> None:
     state = RunState.new("a", 0.0)
     ref = state.note_call("s", "t", 0.0)
     with pytest.raises(RunFull):
-        state.note_result(ref, set(), "aa11 bb22 cc33 dd44 ee55")
+        # A labelled source (an unlabelled one teaches the run nothing, so it cannot fill it).
+        state.note_result(ref, {Label.PRIVATE}, "aa11 bb22 cc33 dd44 ee55")

@@ -293,7 +293,7 @@ def test_a_flow_denial_revokes_the_runs_grants_when_the_policy_says_so(tmp_path:
 
 VALUES = ["bob@corp.example", "INV-2291-ZK", "payouts@refunds-desk.example", "hello there"]
 STEP = st.tuples(
-    st.sampled_from(["read_inbox", "fetch_page", "send_email"]),
+    st.sampled_from(["read_inbox", "fetch_page", "send_email", "echo"]),
     st.lists(st.sampled_from(VALUES), max_size=2),
 )
 

@@ -30,7 +30,7 @@ MAX_FINGERPRINTS: Final = 1 << 20  # per run; beyond that the run refuses to lea
 # How a fingerprint was seen (bit flags).
 UNTRUSTED: Final = 1  # in the result of an untrusted_content tool
 PRIVATE: Final = 2  # in the result of a private_data tool
-VOUCHED: Final = 4  # in the result of a tool not labelled untrusted_content
+VOUCHED: Final = 4  # in the result of a labelled tool that is not untrusted_content
 NAMED: Final = 8  # in the user's own words (a user turn, when the LLM edge reports one)
 # In the untrusted result of a call the user pointed at (every argument in the user's words:
 # "read bill-december.txt", "visit www.dora-website.com"): the user asked for this content.
@@ -154,6 +154,10 @@ class RunState:
         *,
         directed: bool = False,
     ) -> None:
+        if not labels:
+            # A tool with no capability label is unknown, not trusted: its result vouches for
+            # nothing (zero trust), and so the flow edge need not record it at all.
+            return
         flags = 0
         if Label.UNTRUSTED in labels:
             flags |= UNTRUSTED
