@@ -22,6 +22,9 @@ from ztmcp.shebang import interpreter
         (b"#!/usr/bin/env -Snode --no-warnings\n", "node"),
         (b"#!/usr/bin/env -S -i node\n", "node"),
         (b"#!/usr/bin/env -S --flag\n", None),
+        (b"#!/usr/bin/env -S NODE_OPTIONS=--x node app.js\n", "node"),
+        (b"#!/usr/bin/env -S -u HOME -C /tmp python3 -I\n", "python3"),
+        (b"#!/usr/bin/env -S A=1\n", None),
         (b"#!/usr/bin/env node --flag\n", None),  # ends in an option: not a name to look up
         (b"#!/usr/bin/python3 -I\n", "/usr/bin/python3"),
         (b"#!/bin/sh", "/bin/sh"),

@@ -4,6 +4,7 @@ when a desktop launcher's ``PATH`` will not find it)."""
 from __future__ import annotations
 
 import os
+from typing import Final
 
 _HEAD = 256  # bytes read: a ``#!`` line longer than this is not one the kernel would run
 
@@ -27,7 +28,24 @@ def interpreter(path: str) -> str | None:
             # ``env -S`` splits the rest: the first word that is not an option is the program
             # (``#!/usr/bin/env -S node --no-warnings``).
             rest = [words[1][2:], *words[2:]] if words[1] != "-S" else words[2:]
-            return next((w for w in rest if w and not w.startswith("-")), None)
+            return _program(rest)
         # Without -S the kernel hands env the rest as one word: only a lone name runs.
         return words[-1] if not words[-1].startswith("-") else None
     return words[0]
+
+
+_TAKES_VALUE: Final = frozenset({"-u", "--unset", "-C", "--chdir"})  # env options with an argument
+
+
+def _program(words: list[str]) -> str | None:
+    """The program ``env -S`` runs from its split words: past options (and their arguments)
+    and ``NAME=VALUE`` assignments; None when only those are there."""
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _TAKES_VALUE:
+            skip = True
+        elif word and not word.startswith("-") and "=" not in word:
+            return word
+    return None
