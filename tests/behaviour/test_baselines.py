@@ -1,15 +1,31 @@
-"""Baselines from audit histories, anomalies with explanations, ``ztmcp baseline``, rate
+"""Baselines from audit histories (written by the real Session, egress gate and AuditLog),
+anomalies with explanations, new egress hosts, ``ztmcp baseline``, the TUI's live view, rate
 limits in the flow check, and the response (the run's grants revoked)."""
 
 from __future__ import annotations
 
 import json
+import math
+import random
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tests.behaviour.histories import DAY, START, incidents, normal, replay
+from tests.behaviour.histories import (
+    DAY,
+    START,
+    Clock,
+    Day,
+    Planned,
+    incidents,
+    normal,
+    replay,
+    write,
+)
 from ztmcp.behaviour.response import revoke_run_grants, should_revoke
 from ztmcp.behaviour.run import RunState
 from ztmcp.checks.base import Context
@@ -17,24 +33,50 @@ from ztmcp.checks.flow import RATE_LIMIT, UNTRUSTED_VALUE, FlowCheck
 from ztmcp.cli.app import app
 from ztmcp.jsonrpc import Direction, Message, encode
 from ztmcp.policy import flow_from_tables
-from ztmcp.state.baselines import Call, Detector, learn
+from ztmcp.state import paths
+from ztmcp.state.audit import read_records, session_files
+from ztmcp.state.baselines import (
+    NO_TOOL,
+    OWN,
+    Call,
+    Detector,
+    Reach,
+    Reader,
+    Result,
+    Thresholds,
+    events,
+    judge,
+    learn,
+    timed,
+)
 from ztmcp.state.grants import GrantStore
+
+AGENT = "claude-code/1.0"
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_replayed_histories_detect_every_incident_without_false_alarms(seed: int) -> None:
-    out = replay(seed)
+def test_replayed_histories_detect_every_incident_without_false_alarms(
+    seed: int, tmp_path: Path
+) -> None:
+    out = replay(tmp_path / "audit", seed)
     assert out["false_alarms"] == 0, out["false"]
     for kind, (hit, total) in out["by_kind"].items():
-        assert total > 0 and hit == total, kind
+        assert total > 0, kind
+        # an open fetcher's host set never settles: by design its new hosts are not judged
+        assert hit == (0 if kind == "new_host_open" else total), kind
+    assert (
+        out["egress"][f"{AGENT}/web"]["judged"] and not out["egress"][f"{AGENT}/browse"]["judged"]
+    )
 
 
-def test_a_burst_is_explained_in_words() -> None:
-    import random
+def _history(directory: Path, days: int = 5, seed: int = 1) -> list[Any]:
+    write(directory, normal(random.Random(seed), days, START), START, days)
+    return [r for _, r in timed(read_records(session_files(directory)))]
 
-    base = learn(normal(random.Random(1), 5, START))
-    detector = Detector(base)
-    key = ("claude-code/1.0", "mail", "send_email")
+
+def test_a_burst_is_explained_in_words(tmp_path: Path) -> None:
+    detector = Detector(learn(_history(tmp_path)))
+    key = (AGENT, "mail", "send_email")
     found = [
         a for i in range(40) for a in detector.observe(Call(key, START + 5 * DAY + 36000 + i, 400))
     ]
@@ -42,25 +84,292 @@ def test_a_burst_is_explained_in_words() -> None:
     assert "`send_email` called" in found[0].explanation and "usual at most" in found[0].explanation
 
 
-def test_baseline_command_lists_what_was_learned_and_recent_anomalies(tmp_path: Path) -> None:
-    import random
-
-    rng = random.Random(3)
-    records = normal(rng, 5, START)
-    planted, _ = incidents(rng, START + 5 * DAY)
-    log = tmp_path / "2026-01-01T00-00-00Z-a.jsonl"
-    log.write_text(
-        "".join(json.dumps(r) + "\n" for r in sorted(records + planted, key=lambda r: r["ts"]))
+def test_a_new_host_is_explained_and_reported_once(tmp_path: Path) -> None:
+    learned = learn(_history(tmp_path))
+    detector = Detector(learned)
+    at = START + 5 * DAY + 36000
+    key = (AGENT, "web", "fetch")
+    usual = Reach(key, at, "api.github.com:443", refused=False)
+    new = Reach(key, at + 1, "evil.example:443", refused=True)
+    assert detector.observe(usual) == []
+    [found] = detector.observe(new)
+    assert found.kind == "new_host" and found.key == key
+    calls = learned.egress[(AGENT, "web")].calls
+    assert found.explanation.startswith(
+        f"`fetch` reached evil.example:443 (refused), never seen in {calls} calls over 4 days; "
+        "usual hosts api.github.com:443, raw.githubusercontent.com:443,"
     )
+    assert detector.observe(Reach(key, at + 9999, "evil.example:443", refused=True)) == []
+    other = Reach((AGENT, "web", NO_TOOL), at + 2, "gist.github.com:443", refused=False)
+    assert "web (outside a call) reached gist.github.com:443 (allowed)" in (
+        detector.observe(other)[0].explanation
+    )
+
+
+def test_a_fresh_baseline_raises_no_host_alarm(tmp_path: Path) -> None:
+    """One day of history is not enough (``host_min_span``), nor are few calls
+    (``min_calls``), nor a host set that grew in the last day (``host_settle``)."""
+    learned = learn(_history(tmp_path, days=1))
+    hosts = learned.egress[(AGENT, "web")]
+    assert hosts.calls >= 50 and not hosts.judged(Thresholds())
+    at = START + DAY + 36000
+    found = Detector(learned).observe(Reach((AGENT, "web", "fetch"), at, "evil.example:443", True))
+    assert found == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    calls=st.integers(0, 120),
+    span=st.integers(0, 4 * 86_400),
+    reached=st.lists(
+        st.tuples(st.floats(0, 1), st.sampled_from(["a:443", "b:443", "c:443", "d:80"])),
+        max_size=30,
+    ),
+    probes=st.lists(st.sampled_from(["a:443", "b:443", "e:443", "f:8080"]), max_size=8),
+)
+def test_new_host_judgement_against_a_reference(
+    calls: int, span: int, reached: list[tuple[float, str]], probes: list[str]
+) -> None:
+    """Differential over generated histories: the set is judged exactly when the reference
+    says (enough calls over enough time, no new host in its last day); a host once seen never
+    alarms; an unseen host alarms exactly once, and only on a judged history."""
+    t = Thresholds()
+    records = [_message("request", n, n * span / max(calls - 1, 1)) for n in range(calls)]
+    for n, (where, host) in enumerate(reached):
+        name, port = host.split(":")
+        records.append(
+            {
+                "event": "egress",
+                "mcp.session.id": "s1",
+                "server": "s",
+                "ts": where * span,
+                "seq": n,
+                "server.address": name,
+                "server.port": int(port),
+                "egress.verdict": "allow",
+            }
+        )
+    records.sort(key=lambda r: float(r["ts"]))
+    learned = learn(records)
+    times = [float(r["ts"]) for r in records]
+    first_seen = {h: min(w * span for w, x in reached if x == h) for _, h in reached}
+    expected = (
+        calls >= t.min_calls
+        and bool(times)
+        and max(times) - min(times) >= t.host_min_span
+        and (not first_seen or max(times) - max(first_seen.values()) >= t.host_settle)
+    )
+    hosts = learned.egress.get((AGENT, "s"))
+    assert (hosts is not None and hosts.judged(t)) == expected
+    detector = Detector(learned, t)
+    reported: set[str] = set()
+    for n, host in enumerate(probes):
+        probe = Reach((AGENT, "s", "fetch"), 5 * 86_400.0 + n, host, refused=False)
+        found = detector.observe(probe)
+        if host in first_seen or not expected or host in reported:
+            assert found == []
+        else:
+            assert [a.kind for a in found] == ["new_host"] and host in found[0].explanation
+            reported.add(host)
+
+
+def _message(kind: str, rid: int, at: float, tool: str = "fetch", **extra: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "event": "message",
+        "mcp.session.id": "s1",
+        "server": "s",
+        "client": AGENT,
+        "kind": kind,
+        "mcp.method.name": "tools/call",
+        "jsonrpc.request.id": rid,
+        "ts": at,
+        "size": 100,
+        **extra,
+    }
+    if kind == "request":
+        record["gen_ai.tool.name"] = tool
+    return record
+
+
+def test_the_reader_attributes_egress_to_the_running_call_and_the_sessions_agent() -> None:
+    egress = {"event": "egress", "mcp.session.id": "s1", "server": "s", "server.port": 443}
+    start = {"event": "session.start", "mcp.session.id": "s1", "gen_ai.agent.name": "bot", "ts": 0}
+    socket = {"egress.syscall": "socket", "egress.count": 7}  # seccomp's aggregated refusals
+    model = {"event": "llm.call", "gen_ai.agent.name": "bot"}  # ztmcp watch: the agent's own
+    stream = [
+        start,
+        {**egress, "ts": 0.5, "server.address": "early.example", "egress.verdict": "deny"},
+        _message("request", 1, 1.0),
+        {**egress, "ts": 1.1, "server.address": "API.Example.", "egress.verdict": "allow"},
+        _message("response", 1, 1.2, size=5000),
+        {**egress, "ts": 2.0, "server.address": None, "egress.verdict": "deny", **socket},
+        _message("response", 99, 2.5),  # answers nothing the reader holds
+        {**model, "ts": 3.0, "server.address": "api.openai.com", "server.port": 443},
+    ]
+    reader = Reader()
+    got = list(events(stream, reader))
+    assert got == [
+        Reach(("bot", "s", NO_TOOL), 0.5, "early.example:443", True),
+        Call(("bot", "s", "fetch"), 1.0, 100),
+        Reach(("bot", "s", "fetch"), 1.1, "api.example:443", False),
+        Result(("bot", "s", "fetch"), 1.2, 5000),
+        Reach(("bot", "s", NO_TOOL), 2.0, "(direct socket)", True, 7),
+        Reach(("bot", OWN, NO_TOOL), 3.0, "api.openai.com:443", False),
+    ]
+    assert reader.lost == 1
+    learned = learn(stream)
+    assert learned.egress[("bot", "s")].hosts == {
+        "early.example:443": [0, 1],
+        "api.example:443": [1, 0],
+        "(direct socket)": [0, 7],
+    }
+    assert learned.egress[("bot", OWN)].calls == 1
+    assert learned.tools[("bot", "s", "fetch")].max_result == 5000
+
+
+FIELDS = (
+    "event", "ts", "mcp.session.id", "server", "client", "gen_ai.agent.name", "kind",
+    "mcp.method.name", "jsonrpc.request.id", "gen_ai.tool.name", "size", "server.address",
+    "server.port", "egress.verdict", "egress.count",
+)  # fmt: skip
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "message",
+            "egress",
+            "llm.call",
+            "session.start",
+            "tools/call",
+            "request",
+            "response",
+            "2027-01-15T08:00:00Z",
+            "deny",
+            "*",
+        ]
+    ),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+TEMPLATES = (  # what the writers write, for the fields to override
+    _message("request", 1, 1.0),
+    _message("response", 1, 2.0),
+    {"event": "egress", "mcp.session.id": "s1", "server": "s", "ts": 3.0, "server.port": 443},
+    {"event": "llm.call", "gen_ai.agent.name": "bot", "ts": 4.0, "server.address": "h"},
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            lambda base, fields: {**base, **fields},
+            st.sampled_from(TEMPLATES),
+            st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=3),
+        ),
+        max_size=12,
+    )
+)
+def test_any_records_are_read_without_an_exception(records: list[dict[str, Any]]) -> None:
+    """The TUI feeds whatever the logs hold: no record makes the reader or the judge raise,
+    and every event it yields has a finite time and string keys."""
+    detector = Detector.from_history(records[: len(records) // 2])
+    for record in records[len(records) // 2 :]:
+        for anomaly in detector.feed(record):
+            assert all(isinstance(part, str) for part in anomaly.key)
+    for event in events(records):
+        assert math.isfinite(event.at) and all(isinstance(p, str) for p in event.key)
+
+
+def test_judge_learns_before_the_cutoff_and_judges_after_it(tmp_path: Path) -> None:
+    rng = random.Random(2)
+    planned = normal(rng, 6, START)
+    planned.append(Planned(START + 5 * DAY + 10 * 3600, "web", "fetch", 200, 900,
+                           (("evil.example", 443),)))  # fmt: skip
+    write(tmp_path, planned, START, 6)
+    stamped = timed(read_records(session_files(tmp_path)))
+    detector, found = judge(stamped, START + 5 * DAY)
+    assert [a.kind for a in found] == ["new_host"]
+    assert "evil.example:443" in found[0].explanation
+    assert "evil.example:443" not in detector.learned.egress[(AGENT, "web")].hosts
+
+
+def test_baseline_command_lists_what_was_learned_and_recent_anomalies(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    planned = normal(rng, 7, START)
+    injected, _ = incidents(rng, START + 5 * DAY)
+    write(tmp_path, planned + injected, START, 7)
     result = CliRunner().invoke(
-        app, ["baseline", "--dir", str(tmp_path), "--server", "web", "--recent", str(3 * DAY)]
+        app, ["baseline", "--dir", str(tmp_path), "--server", "web", "--recent", str(2 * DAY)]
     )
     assert result.exit_code == 0, result.output
-    assert "fetch" in result.output and "post_webhook" in result.output
-    assert "was never called by claude-code/1.0 on web" in result.output
-    assert "send_email" not in result.output  # --server filters
-    as_json = CliRunner().invoke(app, ["baseline", "--dir", str(tmp_path), "--json"])
-    assert json.loads(as_json.output)["baselines"]
+    out = result.output
+    assert "fetch" in out and "post_webhook" in out
+    assert "was never called by claude-code/1.0 on web" in out
+    assert "egress hosts (allowed/refused attempts):" in out
+    assert "claude-code/1.0 web:" in out and "new hosts judged" in out
+    assert "api.github.com:443" in out and "telemetry.fetch-tools.example:443" in out
+    assert "new_host  claude-code/1.0 web: `fetch` reached evil.example:443 (refused)" in out
+    assert "gist.github.com:443 (allowed)" in out
+    assert "send_email" not in out and "browse" not in out  # --server filters
+    as_json = json.loads(
+        CliRunner()
+        .invoke(app, ["baseline", "--dir", str(tmp_path), "--recent", str(2 * DAY), "--json"])
+        .output
+    )
+    assert as_json["baselines"]
+    egress = {(e["agent"], e["server"]): e for e in as_json["egress"]}
+    assert egress[(AGENT, "web")]["judged"] and not egress[(AGENT, "browse")]["judged"]
+    assert egress[(AGENT, "web")]["hosts"]["telemetry.fetch-tools.example:443"] == {
+        "allowed": 0,
+        "refused": 7,
+    }
+    assert {a["kind"] for a in as_json["anomalies"]} >= {"burst", "new_tool", "new_host"}
+
+
+def test_baseline_command_on_an_empty_log(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["baseline", "--dir", str(tmp_path)])
+    assert result.exit_code == 0 and "no tools/call records" in result.output
+
+
+@pytest.mark.anyio
+async def test_a_new_host_shows_live_in_the_timeline(tmp_path: Path) -> None:
+    """The TUI learns from the history its first poll reads; a fetch that reaches a host the
+    web server never reached is an anomaly row in the call's place and a notice."""
+    from tests.tui.conftest import T0, make, settle, tick_until
+    from tests.tui.conftest import Clock as TuiClock
+    from ztmcp.tui.timeline import TimelinePane
+
+    start = T0 - 3 * DAY - 8 * 3600  # midnight three days before the TUI's "now"
+    plan = [p for p in normal(random.Random(4), 3, start) if p.server == "web"]
+    write(paths.audit_dir(), plan, start, 3, agent="release-bot")
+    app = make(TuiClock(), heartbeat=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        pane = app.query_one(TimelinePane)
+        assert pane.detector is not None
+        assert pane.detector.learned.egress[("release-bot", "web")].judged(pane.detector.t)
+        clock = Clock()
+        clock.now = T0 + 590  # within the agent's usual hours (08-17 UTC)
+        day = Day(paths.audit_dir(), clock, {"web"}, agent="release-bot")
+        day.call(Planned(T0 + 600, "web", "fetch", 200, 900, (("evil.example", 443),)))
+        day.call(Planned(T0 + 610, "web", "fetch", 200, 900, (("api.github.com", 443),)))
+
+        def anomaly_rows() -> list[tuple[str, ...]]:
+            return [r for r in pane.view.rows() if r[1] == "anom."]
+
+        await tick_until(app, pilot, lambda: len(anomaly_rows()) >= 1)
+        [row] = anomaly_rows()
+        assert row[3] == "fetch"
+        assert row[4].startswith("new_host: `fetch` reached evil.example:443 (refused), never")
+        assert any("new_host anomaly" in n.message for n in app._notifications)
+        day.close()
 
 
 def _call(tool: str, args: dict[str, object]) -> Message:

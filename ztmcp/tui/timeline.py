@@ -39,7 +39,7 @@ from ztmcp.sandbox.visible import EVENTS as EGRESS_EVENTS
 from ztmcp.sandbox.visible import destination
 from ztmcp.sandbox.visible import detail as egress_detail
 from ztmcp.sandbox.visible import verdict as egress_verdict
-from ztmcp.state.baselines import Detector, calls, learn
+from ztmcp.state.baselines import Detector
 from ztmcp.terminal import safe
 from ztmcp.tui.traffic import TrafficView
 from ztmcp.tui.watcher import CAP, Entry, findings, pretty
@@ -99,21 +99,20 @@ def anomalies(detector: Detector, records: Iterable[Mapping[str, Any]]) -> list[
     timeline shows it next to the call. Never written to the audit log."""
     out: list[dict[str, Any]] = []
     for record in records:
-        for call in calls([record]):  # requests only: a result's size needs its request
-            for found in detector.observe(call):
-                out.append(
-                    {
-                        "event": ANOMALY,
-                        "ts": record.get("ts"),
-                        "seq": record.get("seq"),
-                        "mcp.session.id": record.get("mcp.session.id"),
-                        **{k: record[k] for k in (AGENT_FIELD,) if k in record},
-                        "server": record.get("server"),
-                        "gen_ai.tool.name": found.key[2],
-                        "anomaly.kind": found.kind,
-                        "reason": found.explanation,
-                    }
-                )
+        for found in detector.feed(record):  # calls, results and egress, in order
+            out.append(
+                {
+                    "event": ANOMALY,
+                    "ts": record.get("ts"),
+                    "seq": record.get("seq"),
+                    "mcp.session.id": record.get("mcp.session.id"),
+                    **{k: record[k] for k in (AGENT_FIELD,) if k in record},
+                    "server": record.get("server"),
+                    "gen_ai.tool.name": found.key[2],
+                    "anomaly.kind": found.kind,
+                    "reason": found.explanation,
+                }
+            )
     return out
 
 
@@ -387,7 +386,7 @@ class TimelinePane(Horizontal):
             return
         batch = [*self._starts(entries), *(e.record for e in entries)]
         if self.detector is None:  # the first poll: the history the baselines are learned from
-            self.detector = Detector(learn(batch))
+            self.detector = Detector.from_history(batch)
         else:
             batch.extend(anomalies(self.detector, batch))
         self.records.extend(batch)
