@@ -90,6 +90,8 @@ class Planned:
     args: int
     result: int
     hosts: tuple[tuple[str, int], ...] = ()
+    content: tuple[str, ...] = ("text",)  # the result's content types
+    error: bool = False  # a tool error (isError)
 
 
 class Clock:
@@ -144,20 +146,22 @@ def normal(rng: random.Random, days: int, start: float) -> list[Planned]:
                             int(args * rng.uniform(0.5, 1.5)),
                             int(result * rng.uniform(0.5, 1.5)),
                             _hosts(rng, server, tool),
+                            error=rng.random() < ERROR_RATE,
                         )
                     )
     return planned
 
 
-KINDS = ("burst", "new_sink", "exfil", "night", "new_host", "burst")
+KINDS = ("burst", "new_sink", "exfil", "night", "new_host", "burst", "shape")
+ERROR_RATE = 0.01  # normal calls that end in a tool error
 
 
 def incidents(rng: random.Random, start: float) -> tuple[list[Planned], list[Incident]]:
     planned: list[Planned] = []
     found: list[Incident] = []
-    for n in range(12):
+    for n in range(14):
         t = start + (n % 2) * DAY + (9 + n // 2) * 3600 + rng.random() * 600
-        kind = KINDS[n % 6]
+        kind = KINDS[n % 7]
         if kind == "burst":
             server, tool = ("mail", "send_email") if n % 4 == 1 else ("bank", "send_money")
             host = MAIL_HOSTS["send_email"] if server == "mail" else ("api.bank.example", 443)
@@ -175,8 +179,14 @@ def incidents(rng: random.Random, start: float) -> tuple[list[Planned], list[Inc
             at = start + (n % 2) * DAY + 3 * 3600
             planned.append(Planned(at, "bank", "send_money", 300, 90, (("api.bank.example", 443),)))
             found.append(Incident(kind, "bank", "send_money", at, at + 1))
+        elif kind == "shape":  # the inbox answers with a resource link it never sent before
+            content = ("text", "resource_link")
+            planned.append(
+                Planned(t, "mail", "read_inbox", 120, 6000, (MAIL_HOSTS["read_inbox"],), content)
+            )
+            found.append(Incident(kind, "mail", "read_inbox", t, t + 1))
         else:  # a new host: refused by the profile, then one its glob allows
-            host = ("evil.example", 443) if n < 6 else ("gist.github.com", 443)
+            host = ("evil.example", 443) if n < 7 else ("gist.github.com", 443)
             planned.append(Planned(t, "web", "fetch", 200, 20000, (host,)))
             found.append(Incident(kind, "web", "fetch", t, t + 1))
     for day in range(2):  # a new host on the open browser, whose host set never settles
@@ -193,6 +203,12 @@ def _request(rid: int, tool: str, size: int) -> dict[str, Any]:
         "method": "tools/call",
         "params": {"name": tool, "arguments": {"text": "x" * size}},
     }
+
+
+def _item(kind: str, size: int) -> dict[str, Any]:
+    if kind == "resource_link":
+        return {"type": kind, "uri": "file:///" + "z" * size, "name": "attachment"}
+    return {"type": kind, "text": "y" * size}
 
 
 class Day:
@@ -251,7 +267,9 @@ class Day:
             self.clock.now = planned.at + 0.05
             self.reach(planned.server, host, port)
         self.clock.now = planned.at + 0.2
-        result = {"content": [{"type": "text", "text": "y" * planned.result}]}
+        share = planned.result // len(planned.content)
+        items = [_item(kind, share) for kind in planned.content]
+        result: dict[str, Any] = {"content": items, **({"isError": True} if planned.error else {})}
         self._frame(
             planned.server,
             Direction.TO_CLIENT,

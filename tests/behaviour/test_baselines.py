@@ -50,6 +50,7 @@ from ztmcp.state.baselines import (
     timed,
 )
 from ztmcp.state.grants import GrantStore
+from ztmcp.state.shapes import SHAPE_FIELD, result_shape
 
 AGENT = "claude-code/1.0"
 
@@ -298,6 +299,69 @@ def test_judge_learns_before_the_cutoff_and_judges_after_it(tmp_path: Path) -> N
     assert [a.kind for a in found] == ["new_host"]
     assert "evil.example:443" in found[0].explanation
     assert "evil.example:443" not in detector.learned.egress[(AGENT, "web")].hosts
+    shapes = {r.get(SHAPE_FIELD) for _, r in stamped if r.get("kind") == "response"}
+    assert shapes == {"text", "error:text"}  # the Session writes each result's shape
+    assert detector.baselines[(AGENT, "mail", "read_inbox")].shapes.keys() == {"text"}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+content_item = st.one_of(
+    st.fixed_dictionaries({"type": st.sampled_from(["text", "image", "resource_link", "x\n"])}),
+    json_values,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.fixed_dictionaries(
+            {
+                "result": st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "content": st.lists(content_item, max_size=80) | json_values,
+                        "structuredContent": json_values,
+                        "isError": json_values,
+                    },
+                )
+            }
+        ),
+        st.dictionaries(st.sampled_from(["result", "error", "id"]), json_values, max_size=3),
+    )
+)
+def test_a_result_shape_is_in_a_fixed_vocabulary(body: dict[str, Any]) -> None:
+    """Whatever a server returns, the recorded shape is built from the fixed words only (no
+    text of the result reaches the audit log), and says whether it was an error."""
+    shape = result_shape(body)
+    words = {"text", "image", "audio", "resource_link", "resource", "structured", "other"}
+    if "error" in body:
+        assert shape == "error"
+        return
+    bare = shape.removeprefix("error:")
+    assert (bare != shape) == (
+        isinstance(body.get("result"), dict) and body["result"].get("isError") is True
+    )
+    assert bare in ("empty", "other") or set(bare.split("+")) <= words
+
+
+def test_a_new_result_shape_is_explained(tmp_path: Path) -> None:
+    detector = Detector(learn(_history(tmp_path)))
+    key = (AGENT, "mail", "read_inbox")
+    at = START + 5 * DAY + 36000
+    assert detector.observe(Result(key, at, 6000, "text")) == []
+    [found] = detector.observe(Result(key, at + 1, 6000, "resource_link+text"))
+    assert found.kind == "shape"
+    assert found.explanation.startswith(
+        "`read_inbox` returned a result shaped resource_link+text, never seen in "
+    )
+    assert found.explanation.endswith(" results; usual text")
+    assert detector.observe(Result(key, at + 100, 6000, None)) == []  # an older log: no shape
 
 
 def test_baseline_command_lists_what_was_learned_and_recent_anomalies(tmp_path: Path) -> None:
@@ -313,7 +377,8 @@ def test_baseline_command_lists_what_was_learned_and_recent_anomalies(tmp_path: 
     assert "fetch" in out and "post_webhook" in out
     assert "was never called by claude-code/1.0 on web" in out
     assert "egress hosts (allowed/refused attempts):" in out
-    assert "claude-code/1.0 web:" in out and "new hosts judged" in out
+    # relearned with the replayed days, the set grew in its last day: not judged for now
+    assert "claude-code/1.0 web: 5" in out and "not judged: a new host in the last 24 h" in out
     assert "api.github.com:443" in out and "telemetry.fetch-tools.example:443" in out
     assert "new_host  claude-code/1.0 web: `fetch` reached evil.example:443 (refused)" in out
     assert "gist.github.com:443 (allowed)" in out
@@ -325,7 +390,7 @@ def test_baseline_command_lists_what_was_learned_and_recent_anomalies(tmp_path: 
     )
     assert as_json["baselines"]
     egress = {(e["agent"], e["server"]): e for e in as_json["egress"]}
-    assert egress[(AGENT, "web")]["judged"] and not egress[(AGENT, "browse")]["judged"]
+    assert egress[(AGENT, "mail")]["judged"] and not egress[(AGENT, "browse")]["judged"]
     assert egress[(AGENT, "web")]["hosts"]["telemetry.fetch-tools.example:443"] == {
         "allowed": 0,
         "refused": 7,

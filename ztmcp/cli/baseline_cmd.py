@@ -85,27 +85,21 @@ def register(app: typer.Typer) -> None:
             return
         echo(
             f"{'agent':<24} {'server':<16} {'tool':<24} {'calls':>6} {'max/60s':>7} "
-            f"{'max args':>9} {'max result':>10}  hours (UTC)"
+            f"{'max args':>9} {'max result':>10}  {'hours (UTC)':<20} result shapes"
         )
         for (a, s, tool), b in sorted(tools.items()):
-            hours = ",".join(f"{h:02d}" for h in sorted(b.hours))
+            hours = _hours(b.hours)
             echo(
                 safe(
                     f"{a[:24]:<24} {s[:16]:<16} {tool[:24]:<24} {b.calls:>6} {b.max_rate:>7} "
-                    f"{b.max_args:>9} {b.max_result:>10}  {hours}"
+                    f"{b.max_args:>9} {b.max_result:>10}  {hours:<20} {b.usual_shapes()}"
                 )
             )
         if egress:
             echo("\negress hosts (allowed/refused attempts):")
         for (a, s), h in sorted(egress.items()):
-            state = (
-                "new hosts judged"
-                if h.judged(t)
-                else f"not judged yet (needs {t.min_calls} calls over "
-                f"{t.host_min_span / 3600:.0f} h, no new host in the last "
-                f"{t.host_settle / 3600:.0f} h)"
-            )
-            echo(safe(f"  {a} {s}: {h.calls} calls over {h.span() / 86400:.1f} days; {state}"))
+            days = h.span() / 86400
+            echo(safe(f"  {a} {s}: {h.calls} calls over {days:.1f} days; {h.status(t)}"))
             for host, (allowed, refused) in sorted(h.hosts.items(), key=lambda i: -sum(i[1])):
                 echo(safe(f"    {host:<40} {allowed:>6}/{refused:<6}"))
         echo(f"\nanomalies in the last {recent:.0f} s: {len(anomalies) or 'none'}")
@@ -115,3 +109,14 @@ def register(app: typer.Typer) -> None:
                     f"  {anomaly.kind:<9} {anomaly.key[0]} {anomaly.key[1]}: {anomaly.explanation}"
                 )
             )
+
+
+def _hours(hours: set[int]) -> str:
+    """``08-17`` for a run of hours, ``03,08-17`` with gaps."""
+    runs: list[list[int]] = []
+    for hour in sorted(hours):
+        if runs and hour == runs[-1][-1] + 1:
+            runs[-1].append(hour)
+        else:
+            runs.append([hour])
+    return ",".join(f"{r[0]:02d}-{r[-1]:02d}" if len(r) > 1 else f"{r[0]:02d}" for r in runs)

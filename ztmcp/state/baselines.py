@@ -1,20 +1,20 @@
 """Baselines learned from the audit history, and departures from them (docs/behaviour.md).
 
 ``Reader`` turns audit records, in order, into events: a ``Call`` (a ``tools/call`` request:
-argument size), its ``Result`` (the response's size) and a ``Reach`` (an ``egress`` record of
-the sandbox's gate or seccomp audit, or an ``llm.call`` / ``egress`` record of ``ztmcp watch``:
-the host and port reached, allowed or refused). The agent of a record is the run's agent as
-the flow check names it: ``gen_ai.agent.name`` (``ztmcp watch``'s identity, on the record or
-on an earlier record of the same audit session), else the MCP client's ``name/version``, else
-``unknown``. A reach is attributed to the most recent call still unanswered in its audit
-session (the tool that was running), else to no tool.
+argument size), its ``Result`` (the response's size and shape) and a ``Reach`` (an ``egress``
+record of the sandbox's gate or seccomp audit, or an ``llm.call`` / ``egress`` record of ``ztmcp
+watch``: the host and port reached, allowed or refused). The agent of a record is the run's
+agent as the flow check names it: ``gen_ai.agent.name`` (``ztmcp watch``'s identity, on the
+record or on an earlier record of the same audit session), else the MCP client's
+``name/version``, else ``unknown``. A reach is attributed to the most recent call still
+unanswered in its audit session (the tool that was running), else to no tool.
 
 ``learn`` keeps, per (agent, server, tool) (``Baseline``): the most calls seen in any
-``WINDOW``-second window, the largest argument and result sizes, the UTC hours of activity and
-how many calls that rests on; per (agent, server) (``Hosts``): every host reached, with how
-often it was allowed and refused, the calls and the period they span, and when the set last
-grew. An agent's own traffic under ``ztmcp watch`` (model calls, other HTTP) is learned under
-the server ``OWN``.
+``WINDOW``-second window, the largest argument and result sizes, the result shapes, the UTC
+hours of activity and how many calls that rests on; per (agent, server) (``Hosts``): every
+host reached, with how often it was allowed and refused, the calls and the period they span,
+and when the set last grew. An agent's own traffic under ``ztmcp watch`` (model calls, other
+HTTP) is learned under the server ``OWN``.
 
 A call departs from its baseline (``Detector``), with thresholds as data (``Thresholds``):
 
@@ -23,6 +23,9 @@ A call departs from its baseline (``Detector``), with thresholds as data (``Thre
   (a new sink is the case that matters);
 * **size**: arguments or result larger than ``size_factor x`` the largest seen (and
   ``size_floor`` bytes more);
+* **shape**: a result shaped as the tool's results never were (``ztmcp.state.shapes``:
+  content types and structured; an error is judged by its content), once ``min_calls``
+  results carried a shape and the tool has at most ``MAX_SHAPES`` shapes;
 * **hour**: a call in a UTC hour in which the agent was never active (its baseline holding at
   least ``min_calls`` calls);
 * **new host**: a host the (agent, server) never reached, once its history is judged
@@ -42,6 +45,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from ztmcp.state.shapes import SHAPE_FIELD
+
 WINDOW: Final = 60.0
 DAY: Final = 86_400.0
 OWN: Final = "(own)"  # the server slot of an agent's own traffic (``ztmcp watch``)
@@ -50,6 +55,8 @@ MAX_SESSIONS: Final = 4096  # audit sessions whose agent and open calls the read
 MAX_OPEN: Final = 1024  # unanswered calls kept per session (the oldest go first)
 LAST_SECOND: Final = 253_402_300_800  # 10000-01-01T00:00:00Z: UTC hours are defined below it
 MAX_HOST: Final = 261  # a host name (253) and a port, as shown
+
+MAX_SHAPES: Final = 8  # a tool with more result shapes than this is not judged on shape
 
 Key = tuple[str, str, str]  # agent, server, tool
 Pair = tuple[str, str]  # agent, server
@@ -73,7 +80,19 @@ class Baseline:
     max_args: int = 0
     max_result: int = 0
     hours: set[int] = field(default_factory=set)
+    shapes: dict[str, int] = field(default_factory=dict)  # result shape -> results
+    shaped: int = 0  # results that carried a shape (older logs have none)
     _recent: deque[float] = field(default_factory=deque)
+
+    def learn_shape(self, shape: str) -> None:
+        self.shaped += 1
+        if shape in self.shapes or len(self.shapes) <= MAX_SHAPES:  # one past: "varied"
+            self.shapes[shape] = self.shapes.get(shape, 0) + 1
+
+    def usual_shapes(self) -> str:
+        if len(self.shapes) > MAX_SHAPES:
+            return "varied"
+        return ", ".join(sorted(self.shapes, key=lambda s: (-self.shapes[s], s))) or "none"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +101,7 @@ class Baseline:
             "max_args": self.max_args,
             "max_result": self.max_result,
             "hours": sorted(self.hours),
+            "result_shapes": dict(sorted(self.shapes.items())),
         }
 
 
@@ -108,6 +128,17 @@ class Hosts:
             return False
         return self.grown is None or self.last - self.grown >= t.host_settle
 
+    def status(self, t: Thresholds) -> str:
+        """Whether a new host is judged, and if not, why (for ``ztmcp baseline``)."""
+        if self.calls < t.min_calls:
+            return f"not judged: {self.calls} calls, needs {t.min_calls}"
+        if self.span() < t.host_min_span:
+            hours, needed = self.span() / 3600, t.host_min_span / 3600
+            return f"not judged: {hours:.0f} h of history, needs {needed:.0f} h"
+        if not self.judged(t):
+            return f"not judged: a new host in the last {t.host_settle / 3600:.0f} h of it"
+        return "a new host is an anomaly"
+
     def usual(self, most: int = 3) -> str:
         if not self.hosts:
             return "none"
@@ -132,7 +163,7 @@ class Learned:
 
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    kind: str  # "burst" | "new_tool" | "size" | "hour" | "new_host"
+    kind: str  # "burst" | "new_tool" | "size" | "shape" | "hour" | "new_host"
     key: Key
     at: float
     explanation: str
@@ -150,6 +181,7 @@ class Result:
     key: Key
     at: float
     size: int
+    shape: str | None = None  # ``result_shape`` (None: a log from before it was recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +230,15 @@ def host_of(record: Mapping[str, Any]) -> str:
     if isinstance(port, int) and not isinstance(port, bool):
         host = f"{host}:{port}"
     return "".join(c if c.isprintable() else "?" for c in host)[:MAX_HOST]
+
+
+def _judged_shape(shape: Any) -> str | None:
+    """The part of a recorded shape that is judged: a tool error is judged by its content (a
+    tool that fails now and then is not an anomaly; one whose errors carry a resource link
+    is), a JSON-RPC error not at all."""
+    if not isinstance(shape, str) or shape == "error":
+        return None
+    return shape.removeprefix("error:")[:64]
 
 
 @dataclass(slots=True)
@@ -287,7 +328,7 @@ class Reader:
             if asked is None:
                 self.lost += rid is not None
                 return []
-            return [Result(asked.key, at, size)]
+            return [Result(asked.key, at, size, _judged_shape(record.get(SHAPE_FIELD)))]
         return []
 
 
@@ -328,6 +369,8 @@ def learn(records: Iterable[Mapping[str, Any]], reader: Reader | None = None) ->
         base = out.tools.setdefault(event.key, Baseline())
         if isinstance(event, Result):
             base.max_result = max(base.max_result, event.size)
+            if event.shape is not None:
+                base.learn_shape(event.shape)
             continue
         hosts.calls += 1
         hosts.seen(event.at)
@@ -411,17 +454,33 @@ class Detector:
         base = self.baselines.get(event.key)
         if base is None or base.calls < self.t.min_calls:
             return []
+        found = []
+        tool = event.key[2]
         if event.size > base.max_result * self.t.size_factor + self.t.size_floor:
-            return [
+            found.append(
                 Anomaly(
                     "size",
                     event.key,
                     event.at,
-                    f"`{event.key[2]}` returned {event.size} bytes; usual at most "
-                    f"{base.max_result}",
+                    f"`{tool}` returned {event.size} bytes; usual at most {base.max_result}",
                 )
-            ]
-        return []
+            )
+        if (
+            event.shape is not None
+            and base.shaped >= self.t.min_calls
+            and len(base.shapes) <= MAX_SHAPES
+            and event.shape not in base.shapes
+        ):
+            found.append(
+                Anomaly(
+                    "shape",
+                    event.key,
+                    event.at,
+                    f"`{tool}` returned a result shaped {event.shape}, never seen in "
+                    f"{base.shaped} results; usual {base.usual_shapes()}",
+                )
+            )
+        return found
 
     def _call(self, call: Call) -> list[Anomaly]:
         base = self.baselines.get(call.key)
