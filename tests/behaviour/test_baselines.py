@@ -405,8 +405,11 @@ def test_baseline_command_on_an_empty_log(tmp_path: Path) -> None:
 
 @pytest.mark.anyio
 async def test_a_new_host_shows_live_in_the_timeline(tmp_path: Path) -> None:
-    """The TUI learns from the history its first poll reads; a fetch that reaches a host the
-    web server never reached is an anomaly row in the call's place and a notice."""
+    """The TUI learns from the audit history of the days before it opened, though its view
+    starts an hour back (``--since 1h``, the default); a fetch that reaches a host the web
+    server never reached is an anomaly row in the call's place and a notice."""
+    import os
+
     from tests.tui.conftest import T0, make, settle, tick_until
     from tests.tui.conftest import Clock as TuiClock
     from ztmcp.tui.timeline import TimelinePane
@@ -414,17 +417,20 @@ async def test_a_new_host_shows_live_in_the_timeline(tmp_path: Path) -> None:
     start = T0 - 3 * DAY - 8 * 3600  # midnight three days before the TUI's "now"
     plan = [p for p in normal(random.Random(4), 3, start) if p.server == "web"]
     write(paths.audit_dir(), plan, start, 3, agent="release-bot")
-    app = make(TuiClock(), heartbeat=False)
+    app = make(TuiClock(), heartbeat=False, since=T0 - 3600)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(app, pilot)
         pane = app.query_one(TimelinePane)
-        assert pane.detector is not None
+        assert pane.detector is not None and pane.view.row_count == 0  # nothing in the view
         assert pane.detector.learned.egress[("release-bot", "web")].judged(pane.detector.t)
         clock = Clock()
         clock.now = T0 + 590  # within the agent's usual hours (08-17 UTC)
         day = Day(paths.audit_dir(), clock, {"web"}, agent="release-bot")
         day.call(Planned(T0 + 600, "web", "fetch", 200, 900, (("evil.example", 443),)))
         day.call(Planned(T0 + 610, "web", "fetch", 200, 900, (("api.github.com", 443),)))
+        for log in paths.audit_dir().glob("*.jsonl"):  # the files the view follows: written now
+            if log.name.startswith("2027"):
+                os.utime(log, (T0 + 700, T0 + 700))
 
         def anomaly_rows() -> list[tuple[str, ...]]:
             return [r for r in pane.view.rows() if r[1] == "anom."]

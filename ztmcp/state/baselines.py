@@ -39,10 +39,12 @@ Each anomaly is explained in words ("``send_email`` called 40 times in 60 s; usu
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.state.shapes import SHAPE_FIELD
@@ -579,3 +581,25 @@ def judge(
     stamped = list(stamped)
     detector = Detector.from_history((r for at, r in stamped if at <= cutoff), thresholds)
     return detector, [a for at, r in stamped if at > cutoff for a in detector.feed(r)]
+
+
+HISTORY_DAYS: Final = 14.0  # what a live judge (the TUI) learns from, before its first poll
+
+
+def history(
+    directory: Path, until: float, days: float = HISTORY_DAYS
+) -> list[tuple[float, Mapping[str, Any]]]:
+    """The audit records of the ``days`` before ``until`` (inclusive), in time order; files
+    last written before that period (by the system's clock) are not read."""
+    from ztmcp.state.audit import read_records, session_files
+
+    start = until - days * DAY
+    written = min(until, time.time()) - days * DAY
+    files = []
+    for path in session_files(directory):
+        try:
+            if path.stat().st_mtime >= written:
+                files.append(path)
+        except OSError:
+            continue  # gone meanwhile: nothing to learn from it
+    return [(at, r) for at, r in timed(read_records(files)) if start <= at <= until]

@@ -8,17 +8,18 @@ newest ``cap`` records in memory to open another agent's timeline without readin
 again, and the selected agent's rows in a bounded view that follows the newest record.
 
 Behaviour findings are highlighted, and one arriving live is also announced whichever tab is
-open: anomalies (each ``tools/call`` judged as it arrives against the baselines learned from
-the history the first poll read: ``anomalies``), the flow check's verdicts on MCP records
-(``check = "flow"``: ``flow.trifecta``, ``flow.untrusted_value``, ``flow.private_to_unnamed``,
-``flow.rate_limit``, ``flow.approval_required``) and the ``flow.revoke`` event its response
-writes.
+open: anomalies (each call, result and egress attempt judged as it arrives against the
+baselines learned from the audit history before the pane opened: ``anomalies``), the flow
+check's verdicts on MCP records (``check = "flow"``: ``flow.trifecta``,
+``flow.untrusted_value``, ``flow.private_to_unnamed``, ``flow.rate_limit``,
+``flow.approval_required``) and the ``flow.revoke`` event its response writes.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from ztmcp.sandbox.visible import EVENTS as EGRESS_EVENTS
 from ztmcp.sandbox.visible import destination
 from ztmcp.sandbox.visible import detail as egress_detail
 from ztmcp.sandbox.visible import verdict as egress_verdict
-from ztmcp.state.baselines import Detector
+from ztmcp.state.baselines import Detector, history, record_time
 from ztmcp.terminal import safe
 from ztmcp.tui.traffic import TrafficView
 from ztmcp.tui.watcher import CAP, Entry, findings, pretty
@@ -353,7 +354,7 @@ class TimelinePane(Horizontal):
         self._owner: OrderedDict[Any, str] = OrderedDict()  # session -> agent (bounded)
         self.live: LiveTimeline | None = None
         self.detector: Detector | None = None
-        self._first = True
+        self.learned_until = 0.0  # records up to this time taught the detector
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="timeline-table", cursor_type="row")
@@ -364,6 +365,12 @@ class TimelinePane(Horizontal):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("agent")
+        if self.audit_dir is not None:
+            # The baselines learn from the audit history up to now (``--since`` shortens the
+            # view, not what they need: days); every record newer than it is judged live.
+            past = history(self.audit_dir, getattr(self.app, "clock", time.time)())
+            self.learned_until = past[-1][0] if past else 0.0
+            self.detector = Detector.from_history(r for _, r in past)
 
     @property
     def view(self) -> TimelineView:
@@ -385,10 +392,13 @@ class TimelinePane(Horizontal):
         if not entries:
             return
         batch = [*self._starts(entries), *(e.record for e in entries)]
-        if self.detector is None:  # the first poll: the history the baselines are learned from
+        if self.detector is None:  # no audit directory: the first poll is the history
             self.detector = Detector.from_history(batch)
-        else:
-            batch.extend(anomalies(self.detector, batch))
+            self.learned_until = max(
+                (t for r in batch if (t := record_time(r)) is not None), default=0.0
+            )
+        else:  # what the history did not hold is judged
+            batch.extend(anomalies(self.detector, [r for r in batch if self._newer(r)]))
         self.records.extend(batch)
         before = len(self.agents) + len(self.unlisted)
         for record in batch:
@@ -420,9 +430,13 @@ class TimelinePane(Horizontal):
                 self.view.show(rows(self.live.linked), replace=True)
             elif update.appended:
                 self.view.show(rows(update.appended))
-        if not self._first:
-            self._announce([r for r in batch if is_finding(r)])
-        self._first = False
+        # Announced: findings newer than the history the pane opened on (live ones).
+        self._announce([r for r in batch if is_finding(r) and self._newer(r)])
+
+    def _newer(self, record: Mapping[str, Any]) -> bool:
+        """Newer than the history the baselines learned (a record without a time: yes)."""
+        at = record_time(record)
+        return at is None or at > self.learned_until
 
     def _starts(self, entries: Sequence[Entry]) -> list[dict[str, Any]]:
         """The ``session.start`` records of sessions first seen without an agent's name on
