@@ -488,3 +488,54 @@ def test_a_flow_hit_revokes_the_runs_grants(tmp_path: Path) -> None:
         revoked = revoke_run_grants(store, run)
         assert [g.id for g in revoked] == [bank.id]
         assert [g.id for g in store.grants()] == [other.id]
+
+
+def test_the_tui_and_the_cli_judge_alike(tmp_path: Path) -> None:
+    """Differential: the TUI's path (``history`` up to a moment, then each newer record fed
+    as it arrives, one at a time) finds exactly the anomalies ``ztmcp baseline``'s path
+    (``judge`` over the merged logs) finds."""
+    from ztmcp.state.baselines import history
+    from ztmcp.tui.timeline import anomalies
+
+    rng = random.Random(5)
+    planned = normal(rng, 7, START)
+    injected, _ = incidents(rng, START + 5 * DAY)
+    write(tmp_path, planned + injected, START, 7)
+    cutoff = START + 5 * DAY
+    stamped = timed(read_records(session_files(tmp_path)))
+    _, expected = judge(stamped, cutoff)
+    detector = Detector.from_history(r for _, r in history(tmp_path, cutoff, days=30))
+    live = [a for at, r in stamped if at > cutoff for a in anomalies(detector, [r])]
+    assert [(a["anomaly.kind"], a["reason"]) for a in live] == [
+        (a.kind, a.explanation) for a in expected
+    ]
+    assert {a.kind for a in expected} == {
+        "burst", "new_tool", "size", "shape", "hour", "new_host"
+    }  # fmt: skip
+
+
+def test_an_unreadable_log_leaves_the_rest_of_the_history(tmp_path: Path) -> None:
+    """Fault injection: a log that cannot be read (here a directory in its place) and a line
+    cut short are left out of the history (``ztmcp audit verify`` reports them); the rest
+    still teaches, and nothing raises."""
+    from ztmcp.state.baselines import history
+
+    write(tmp_path, normal(random.Random(6), 2, START), START, 2)
+    files = session_files(tmp_path)
+    whole = history(tmp_path, START + 2 * DAY, days=30)
+    gone, cut = files[0], files[1]
+    lost = {(r["mcp.session.id"], r["seq"]) for r in read_records([gone])}
+    gone.unlink()
+    gone.mkdir()
+    lines = cut.read_bytes().splitlines(keepends=True)
+    last = json.loads(lines[-2])  # the last record before session.end (stamped with real time)
+    cut.write_bytes(b"".join(lines[:-1])[:-40])  # ... loses its end
+    lost.add((last["mcp.session.id"], last["seq"]))
+    part = history(tmp_path, START + 2 * DAY, days=30)
+    keys = [(r["mcp.session.id"], r["seq"]) for _, r in part]
+    assert keys == [
+        (r["mcp.session.id"], r["seq"])
+        for _, r in whole
+        if (r["mcp.session.id"], r["seq"]) not in lost
+    ]
+    assert learn(r for _, r in part).tools
