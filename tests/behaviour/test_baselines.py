@@ -404,20 +404,26 @@ def test_baseline_command_on_an_empty_log(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_new_host_shows_live_in_the_timeline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("revoke", [False, True])
+async def test_a_new_host_shows_live_in_the_timeline(tmp_path: Path, revoke: bool) -> None:
     """The TUI learns from the audit history of the days before it opened, though its view
     starts an hour back (``--since 1h``, the default); a fetch that reaches a host the web
-    server never reached is an anomaly row in the call's place and a notice."""
+    server never reached is an anomaly row in the call's place and a notice. Under
+    ``--revoke-on-anomaly`` the live grants on the agent's servers go (item 5), others stay."""
     import os
 
     from tests.tui.conftest import T0, make, settle, tick_until
     from tests.tui.conftest import Clock as TuiClock
+    from ztmcp.state.grants import db_path
     from ztmcp.tui.timeline import TimelinePane
 
     start = T0 - 3 * DAY - 8 * 3600  # midnight three days before the TUI's "now"
     plan = [p for p in normal(random.Random(4), 3, start) if p.server == "web"]
     write(paths.audit_dir(), plan, start, 3, agent="release-bot")
-    app = make(TuiClock(), heartbeat=False, since=T0 - 3600)
+    with GrantStore(db_path(), clock=lambda: T0) as store:
+        web = store.add("web", "post_webhook", 3600, digest=None, why="ship the release")
+        notes = store.add("notes", "append", 3600, digest=None, why="notes")
+    app = make(TuiClock(), heartbeat=False, since=T0 - 3600, revoke_on_anomaly=revoke)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(app, pilot)
         pane = app.query_one(TimelinePane)
@@ -440,7 +446,22 @@ async def test_a_new_host_shows_live_in_the_timeline(tmp_path: Path) -> None:
         assert row[3] == "fetch"
         assert row[4].startswith("new_host: `fetch` reached evil.example:443 (refused), never")
         assert any("new_host anomaly" in n.message for n in app._notifications)
+        if revoke:
+            note = "anomaly (new_host): revoked 1 grant(s): web post_webhook"
+            await tick_until(app, pilot, lambda: any(n.message == note for n in app._notifications))
         day.close()
+    with GrantStore(db_path(), clock=lambda: T0) as store:
+        live = {g.id for g in store.grants()}
+    assert live == ({notes.id} if revoke else {web.id, notes.id})
+    if revoke:
+        events = [
+            r
+            for r in read_records(session_files(paths.audit_dir()))
+            if r.get("event") == "anomaly.revoke"
+        ]
+        assert [(e["grant.ids"], e["anomaly.kind"], e["gen_ai.agent.name"]) for e in events] == [
+            ([web.id], "new_host", "release-bot")
+        ]
 
 
 def _call(tool: str, args: dict[str, object]) -> Message:

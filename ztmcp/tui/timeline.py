@@ -53,7 +53,7 @@ MIN_LAST: Final = 20
 MAX_AGENTS: Final = 500  # names listed; more are counted, never listed past the bound
 MAX_NOTICES: Final = 3  # live findings announced per poll (the rest as a count)
 ANOMALY: Final = "anomaly"  # a record of the TUI's own: a call judged against the baselines
-FLOW_EVENTS: Final = frozenset({"flow.revoke"})
+FLOW_EVENTS: Final = frozenset({"flow.revoke", "anomaly.revoke"})
 HIDDEN: Final = frozenset({"ztmcp.link", "ztmcp.unprompted", "prev", "mac", "hash"})
 START_BYTES: Final = 64 * 1024  # a session.start line is far smaller
 
@@ -392,13 +392,15 @@ class TimelinePane(Horizontal):
         if not entries:
             return
         batch = [*self._starts(entries), *(e.record for e in entries)]
+        found: list[dict[str, Any]] = []
         if self.detector is None:  # no audit directory: the first poll is the history
             self.detector = Detector.from_history(batch)
             self.learned_until = max(
                 (t for r in batch if (t := record_time(r)) is not None), default=0.0
             )
         else:  # what the history did not hold is judged
-            batch.extend(anomalies(self.detector, [r for r in batch if self._newer(r)]))
+            found = anomalies(self.detector, [r for r in batch if self._newer(r)])
+            batch.extend(found)
         self.records.extend(batch)
         before = len(self.agents) + len(self.unlisted)
         for record in batch:
@@ -432,6 +434,27 @@ class TimelinePane(Horizontal):
                 self.view.show(rows(update.appended))
         # Announced: findings newer than the history the pane opened on (live ones).
         self._announce([r for r in batch if is_finding(r) and self._newer(r)])
+        for anomaly in found:
+            self._respond(anomaly)
+
+    def _respond(self, anomaly: Mapping[str, Any]) -> None:
+        """The run's grants go (``ztmcp tui --revoke-on-anomaly``): the live grants on every
+        server the anomaly's agent called in the records held, and the anomaly's own."""
+        agent = self._agent_of(anomaly)
+        servers = {
+            server
+            for r in self.records
+            if agent is not None  # an unnamed agent's run is its anomaly's server alone
+            and r.get("event") == "message"
+            and self._agent_of(r) == agent
+            and isinstance(server := r.get("server"), str)
+        }
+        if isinstance(anomaly.get("server"), str):
+            servers.add(anomaly["server"])
+        why = {k: anomaly.get(k) for k in ("anomaly.kind", "reason", "server", "gen_ai.tool.name")}
+        respond = getattr(self.app, "respond", None)
+        if respond is not None:
+            respond(servers, {**why, "rule": "anomaly", AGENT_FIELD: agent})
 
     def _newer(self, record: Mapping[str, Any]) -> bool:
         """Newer than the history the baselines learned (a record without a time: yes)."""
