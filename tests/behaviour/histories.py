@@ -5,7 +5,8 @@
 Every record is written by the real components into real audit logs: a ``Session`` (the
 envelope check) per server and day, whose ``AuditLog`` is stamped with the simulated time
 (``AuditLog.append(event, ts)``), and, for each sandboxed server, the real egress gate's addon
-(``EgressAddon``) deciding mitmproxy flows against the server's network profile. The logs are
+(``EgressAddon``) deciding mitmproxy flows against the server's network profile, into a log of
+its own as ``ztmcp run --sandbox`` does (joined to the relay's by ``process.pid``). The logs are
 then read back and judged the way ``ztmcp baseline`` does (``baselines.timed``, ``judge``).
 
 Normal traffic: one agent, four servers, working hours 08-18 UTC, Poisson-like arrivals from a
@@ -18,6 +19,7 @@ refused by the profile, one allowed by its glob).
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import secrets
@@ -92,6 +94,9 @@ class Planned:
     hosts: tuple[tuple[str, int], ...] = ()
     content: tuple[str, ...] = ("text",)  # the result's content types
     error: bool = False  # a tool error (isError)
+
+
+PIDS = itertools.count(4000)  # the simulated ztmcp run processes
 
 
 class Clock:
@@ -224,16 +229,27 @@ class Day:
         self.sessions: dict[str, Session] = {}
         self.gates: dict[str, EgressAddon] = {}
         self.rid = 0
+        self.sandboxes: list[Stamped] = []
         for server in sorted(servers):
-            sid = secrets.token_hex(8)
-            log = AuditLog(directory / f"{_stamp(clock.now)}-{server}-{sid}.jsonl", sid)
-            sink = Stamped(log, clock)
-            where = {"gen_ai.agent.name": agent} if agent else None  # as under ztmcp watch
-            session = Session(server, [EnvelopeCheck()], sink, clock=clock, where=where)
-            self.sessions[server] = session
+            # As `ztmcp run --sandbox` does: the gate's log first (its `sandbox.start` names the
+            # process), then the relay's, whose `session.start` names the same process.
+            pid = next(PIDS)
             rules = tuple(r for spec in PROFILES[server] for r in parse_net(spec))
-            self.gates[server] = EgressAddon(server, Profile(allow_net=rules), sink.post)
+            box = Stamped(self._log(directory, server), clock)
+            box.post({"event": "sandbox.start", "server": server, "process.pid": pid,
+                      "sandbox.allow_net": list(PROFILES[server])})  # fmt: skip
+            self.sandboxes.append(box)
+            self.gates[server] = EgressAddon(server, Profile(allow_net=rules), box.post)
+            where = {"process.pid": pid, **({"gen_ai.agent.name": agent} if agent else {})}
+            sink = Stamped(self._log(directory, server), clock)
+            self.sessions[server] = Session(
+                server, [EnvelopeCheck()], sink, clock=clock, where=where
+            )
             self._frame(server, Direction.TO_SERVER, self._initialize())
+
+    def _log(self, directory: Path, server: str) -> AuditLog:
+        sid = secrets.token_hex(8)
+        return AuditLog(directory / f"{_stamp(self.clock.now)}-{server}-{sid}.jsonl", sid)
 
     def _initialize(self) -> dict[str, Any]:
         self.rid += 1
@@ -279,6 +295,8 @@ class Day:
     def close(self) -> None:
         for session in self.sessions.values():
             session.close("the day ends")
+        for box in self.sandboxes:
+            box.close(reason="the day ends")
 
 
 def write(

@@ -288,6 +288,37 @@ def test_any_records_are_read_without_an_exception(records: list[dict[str, Any]]
         assert math.isfinite(event.at) and all(isinstance(p, str) for p in event.key)
 
 
+def test_a_sandbox_log_is_joined_to_its_relay_by_process() -> None:
+    """``ztmcp run --sandbox`` writes the gate's records to a log of its own: its egress gets
+    the agent and the running call of the relay session of the same server and process; a
+    sandbox log whose relay is not known (another process) keeps ``unknown`` and no tool."""
+    box = {"event": "sandbox.start", "server": "s", "ts": 0.0}
+    egress = {"event": "egress", "server": "s", "server.address": "h", "server.port": 1}
+    stream = [
+        {**box, "mcp.session.id": "b1", "process.pid": 7},
+        {**box, "mcp.session.id": "b2", "process.pid": 8},
+        {
+            "event": "session.start",
+            "mcp.session.id": "r1",
+            "server": "s",
+            "process.pid": 7,
+            "gen_ai.agent.name": "bot",
+            "ts": 0.1,
+        },
+        {**_message("request", 1, 1.0), "mcp.session.id": "r1"},
+        {**egress, "mcp.session.id": "b1", "ts": 1.1},
+        {**egress, "mcp.session.id": "b2", "ts": 1.2},
+        {**_message("response", 1, 1.3), "mcp.session.id": "r1"},
+        {**egress, "mcp.session.id": "b1", "ts": 1.4},
+    ]
+    reaches = [(e.key, e.at) for e in events(stream) if isinstance(e, Reach)]
+    assert reaches == [
+        (("bot", "s", "fetch"), 1.1),
+        (("unknown", "s", NO_TOOL), 1.2),
+        (("bot", "s", NO_TOOL), 1.4),
+    ]
+
+
 def test_judge_learns_before_the_cutoff_and_judges_after_it(tmp_path: Path) -> None:
     rng = random.Random(2)
     planned = normal(rng, 6, START)
@@ -560,3 +591,81 @@ def test_an_unreadable_log_leaves_the_rest_of_the_history(tmp_path: Path) -> Non
         if (r["mcp.session.id"], r["seq"]) not in lost
     ]
     assert learn(r for _, r in part).tools
+
+
+def test_real_sandbox_egress_is_learned_and_a_new_host_flagged(tmp_path: Path) -> None:
+    """End to end: ``ztmcp run --sandbox`` (bubblewrap, the real egress gate) relays a fetch
+    server; its gate's records teach the host it reached, attributed to ``fetch`` and to the
+    client of the session; a later run that reaches another port is a new host (thresholds
+    lowered: a real history cannot span a day in a test), and ``ztmcp baseline`` lists both."""
+    import http.server
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from tests.sandbox.test_containment import Client, handshake
+    from ztmcp.errors import UsageError
+    from ztmcp.sandbox.bwrap import bwrap_path, probe
+
+    try:
+        probe(bwrap_path())
+    except UsageError as exc:
+        pytest.skip(f"no sandbox on this machine: {exc.message}")
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    usual, other = (s.server_address[1] for s in servers)
+    home = Path(os.environ["ZTMCP_HOME"])
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "ZTMCP_HOME": str(home)}
+    fetcher = Path(__file__).parent.parent / "sandbox" / "fetch_server.py"
+    argv = [sys.executable, "-m", "ztmcp", "run", "--name", "fetchy", "--sandbox",
+            "--allow-net", f"127.0.0.1:{usual}", "--", sys.executable, str(fetcher)]  # fmt: skip
+
+    def fetch(urls: list[str]) -> None:
+        client = Client(argv, env, tmp_path)
+        try:
+            handshake(client)
+            client.call(3, "tools/call", {"name": "fetch", "arguments": {"urls": urls}})
+        finally:
+            assert client.close() == 0
+
+    try:
+        fetch([f"http://127.0.0.1:{usual}/a"])
+        history_end = max(at for at, _ in timed(read_records(session_files(home / "audit"))))
+        fetch([f"http://127.0.0.1:{usual}/b", f"http://127.0.0.1:{other}/c"])
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    stamped = timed(read_records(session_files(home / "audit")))
+    reaches = [e for e in events(r for _, r in stamped) if isinstance(e, Reach)]
+    assert [(e.key, e.host, e.refused) for e in reaches] == [
+        (("test/0", "fetchy", "fetch"), f"127.0.0.1:{usual}", False),
+        (("test/0", "fetchy", "fetch"), f"127.0.0.1:{usual}", False),
+        (("test/0", "fetchy", "fetch"), f"127.0.0.1:{other}", True),
+    ]
+    lowered = Thresholds(min_calls=1, host_min_span=0, host_settle=0)
+    _, found = judge(stamped, history_end, lowered)
+    assert [(a.kind, a.key) for a in found] == [("new_host", ("test/0", "fetchy", "fetch"))]
+    assert found[0].explanation.startswith(
+        f"`fetch` reached 127.0.0.1:{other} (refused), never seen in 1 calls over 0 days; "
+        f"usual hosts 127.0.0.1:{usual}"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-m", "ztmcp", "baseline", "--server", "fetchy"],
+        env=env, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert f"127.0.0.1:{usual}" in shown and f"127.0.0.1:{other}" in shown
+    assert "test/0 fetchy: 2 calls" in shown and "not judged: 2 calls, needs 50" in shown

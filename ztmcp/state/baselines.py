@@ -248,15 +248,36 @@ class _Session:
     agent: str | None = None  # gen_ai.agent.name seen in the session
     client: str | None = None  # the latest client name/version
     open: OrderedDict[tuple[str, Any], Call] = field(default_factory=OrderedDict)
+    relay: tuple[str, int] | None = None  # a sandbox's log: the relay it serves (server, pid)
+
+
+def _process(record: Mapping[str, Any]) -> tuple[str, int] | None:
+    server, pid = record.get("server"), record.get("process.pid")
+    if isinstance(server, str) and isinstance(pid, int) and not isinstance(pid, bool):
+        return server, pid
+    return None
 
 
 class Reader:
     """Audit records in order -> events. Keeps, per audit session (bounded), its agent and its
-    unanswered calls; a result whose call was forgotten is counted in ``lost``."""
+    unanswered calls; a result whose call was forgotten is counted in ``lost``.
+
+    A sandboxed server's gate writes to a log of its own (``sandbox.start``, then ``egress``),
+    opened by the same ``ztmcp run`` process as the relay's log: the two are joined by server
+    name and process id (``process.pid`` on both starts), so an egress attempt gets the
+    relay session's agent and the call it was running."""
 
     def __init__(self) -> None:
         self._sessions: OrderedDict[Any, _Session] = OrderedDict()
+        self._relays: OrderedDict[tuple[str, int], _Session] = OrderedDict()
+        self.named: set[str] = set()  # agents named by ``ztmcp watch`` (bounded)
         self.lost = 0
+
+    def _relay(self, session: _Session) -> _Session:
+        """The session whose agent and calls an egress record of ``session`` belongs to."""
+        if session.relay is not None:
+            return self._relays.get(session.relay, session)
+        return session
 
     def _session(self, record: Mapping[str, Any]) -> _Session:
         sid = record.get("mcp.session.id")
@@ -271,6 +292,8 @@ class Reader:
         name = _text(record.get("gen_ai.agent.name"))
         if name is not None:
             session.agent = name[:200]
+            if len(self.named) < MAX_SESSIONS:
+                self.named.add(session.agent)
         client = _text(record.get("client"))
         if client is not None:
             session.client = client[:200]
@@ -278,15 +301,26 @@ class Reader:
 
     def feed(self, record: Mapping[str, Any]) -> list[Event]:
         event = record.get("event")
-        if event not in ("message", "egress", "llm.call", "session.start"):
+        if event not in ("message", "egress", "llm.call", "session.start", "sandbox.start"):
             return []
         session = self._session(record)
-        at = record_time(record)
-        if at is None or event == "session.start":
+        if event in ("session.start", "sandbox.start"):
+            process = _process(record)
+            if process is not None and event == "sandbox.start":
+                session.relay = process
+            elif process is not None:
+                self._relays[process] = session
+                self._relays.move_to_end(process)
+                if len(self._relays) > MAX_SESSIONS:
+                    self._relays.popitem(last=False)
             return []
-        agent = session.agent or session.client or "unknown"
+        at = record_time(record)
+        if at is None:
+            return []
         if event == "message":
-            return self._message(record, session, agent, at)
+            return self._message(record, session, session.agent or session.client or "unknown", at)
+        session = self._relay(session)
+        agent = session.agent or session.client or "unknown"
         server = _text(record.get("server")) or OWN
         tool = NO_TOOL
         for call in reversed(session.open.values()):

@@ -108,6 +108,10 @@ def anomalies(detector: Detector, records: Iterable[Mapping[str, Any]]) -> list[
                     "seq": record.get("seq"),
                     "mcp.session.id": record.get("mcp.session.id"),
                     **{k: record[k] for k in (AGENT_FIELD,) if k in record},
+                    # a sandbox's egress is in a log of its own: its agent is the relay's
+                    **(
+                        {AGENT_FIELD: found.key[0]} if found.key[0] in detector.reader.named else {}
+                    ),
                     "server": record.get("server"),
                     "gen_ai.tool.name": found.key[2],
                     "anomaly.kind": found.kind,
