@@ -231,7 +231,7 @@ def test_the_reader_attributes_egress_to_the_running_call_and_the_sessions_agent
 FIELDS = (
     "event", "ts", "mcp.session.id", "server", "client", "gen_ai.agent.name", "kind",
     "mcp.method.name", "jsonrpc.request.id", "gen_ai.tool.name", "size", "server.address",
-    "server.port", "egress.verdict", "egress.count",
+    "server.port", "egress.verdict", "egress.count", "process.pid",
 )  # fmt: skip
 VALUES = st.one_of(
     st.none(),
@@ -263,6 +263,8 @@ TEMPLATES = (  # what the writers write, for the fields to override
     _message("response", 1, 2.0),
     {"event": "egress", "mcp.session.id": "s1", "server": "s", "ts": 3.0, "server.port": 443},
     {"event": "llm.call", "gen_ai.agent.name": "bot", "ts": 4.0, "server.address": "h"},
+    {"event": "sandbox.start", "mcp.session.id": "b1", "server": "s", "process.pid": 7, "ts": 0},
+    {"event": "session.start", "mcp.session.id": "s1", "server": "s", "process.pid": 7, "ts": 0},
 )
 
 
