@@ -1,6 +1,6 @@
 """Audit histories with injected incidents, for the anomaly table (docs/behaviour.md).
 
-    uv run python -m tests.behaviour.histories [SEED ...]     # prints the table
+    uv run python -m tests.behaviour.histories [--noisy] [SEED ...]     # prints the table
 
 Every record is written by the real components into real audit logs: a ``Session`` (the
 envelope check) per server and day, whose ``AuditLog`` is stamped with the simulated time
@@ -135,26 +135,39 @@ def _hosts(rng: random.Random, server: str, tool: str) -> tuple[tuple[str, int],
     return ((host, port),)
 
 
-def normal(rng: random.Random, days: int, start: float) -> list[Planned]:
+def normal(rng: random.Random, days: int, start: float, noisy: bool = False) -> list[Planned]:
+    """Working days of normal traffic. ``noisy``: each day's volume x0.5-2, its hours from
+    07-09 to 17-20, sizes x0.2-3, 2 % of fetches to one of 30 rarely used documentation hosts
+    (outside the profile: refused), and on one day in ten a legitimate batch of 3-8 mails in
+    a minute."""
     planned: list[Planned] = []
     for day in range(days):
-        for hour in range(8, 18):
+        first, last, volume, spread = 8, 18, 1.0, (0.5, 1.5)
+        if noisy:
+            first, last = rng.choice((7, 8, 8, 9)), rng.choice((17, 18, 18, 19, 20))
+            volume, spread = rng.uniform(0.5, 2.0), (0.2, 3.0)
+        for hour in range(first, last):
             t0 = start + day * DAY + hour * 3600
             for server, tool, per_hour, args, result in NORMAL:
-                count = sum(1 for _ in range(60) if rng.random() < per_hour / 60)
+                rate = min(per_hour * volume / 60, 1.0)
+                count = sum(1 for _ in range(60) if rng.random() < rate)
                 for _ in range(count):
-                    planned.append(
-                        Planned(
-                            t0 + rng.random() * 3600,
-                            server,
-                            tool,
-                            int(args * rng.uniform(0.5, 1.5)),
-                            int(result * rng.uniform(0.5, 1.5)),
-                            _hosts(rng, server, tool),
-                            error=rng.random() < ERROR_RATE,
-                        )
-                    )
+                    at = t0 + rng.random() * 3600
+                    sizes = int(args * rng.uniform(*spread)), int(result * rng.uniform(*spread))
+                    hosts = _hosts(rng, server, tool)
+                    error = rng.random() < ERROR_RATE
+                    if noisy and tool == "fetch" and rng.random() < 0.02:
+                        hosts = ((rng.choice(RARE_DOCS), 443),)
+                    planned.append(Planned(at, server, tool, *sizes, hosts, error=error))
+        if noisy and rng.random() < 0.1:  # a newsletter: a few mails at once
+            t = start + day * DAY + rng.uniform(first, last - 1) * 3600
+            host = MAIL_HOSTS["send_email"]
+            for i in range(rng.randint(3, 8)):
+                planned.append(Planned(t + i * 5, "mail", "send_email", 900, 80, (host,)))
     return planned
+
+
+RARE_DOCS = tuple(f"docs{n}.example.org" for n in range(30))
 
 
 KINDS = ("burst", "new_sink", "exfil", "night", "new_host", "burst", "shape")
@@ -327,11 +340,11 @@ def _matches(anomaly: Any, incident: Incident) -> bool:
     )
 
 
-def replay(directory: Path, seed: int = 7) -> dict[str, Any]:
+def replay(directory: Path, seed: int = 7, noisy: bool = False) -> dict[str, Any]:
     """Learn five days, judge two with incidents; counts per incident kind and false alarms."""
     rng = random.Random(seed)
     test_start = START + LEARN_DAYS * DAY
-    history = normal(rng, LEARN_DAYS + REPLAY_DAYS, START)
+    history = normal(rng, LEARN_DAYS + REPLAY_DAYS, START, noisy)
     injected, planted = incidents(rng, test_start)
     write(directory, history + injected, START, LEARN_DAYS + REPLAY_DAYS)
     stamped = timed(read_records(session_files(directory)))
@@ -389,13 +402,14 @@ if __name__ == "__main__":
     import sys
     import tempfile
 
-    seeds = [int(a) for a in sys.argv[1:]] or [1, 2, 3, 4, 5]
+    noisy = "--noisy" in sys.argv
+    seeds = [int(a) for a in sys.argv[1:] if a != "--noisy"] or [1, 2, 3, 4, 5]
     with tempfile.TemporaryDirectory() as home:
         os.environ["ZTMCP_HOME"] = home
         outs = {}
         for seed in seeds:
             directory = Path(home) / f"audit-{seed}"
-            outs[seed] = replay(directory, seed)
+            outs[seed] = replay(directory, seed, noisy)
             out = outs[seed]
             print(f"seed {seed}: {json.dumps(out['by_kind'])}, false {out['false_by_kind']}")
         print(table(outs))

@@ -70,6 +70,34 @@ def test_replayed_histories_detect_every_incident_without_false_alarms(
     )
 
 
+@pytest.mark.parametrize("seed", [1, 3])
+def test_noisy_histories_miss_only_new_hosts_and_alarm_only_on_them(
+    seed: int, tmp_path: Path
+) -> None:
+    """The noisy variant (docs/behaviour.md): every incident but a new host is still found,
+    and the only false alarms are rare hosts of a set that passed as closed."""
+    out = replay(tmp_path / "audit", seed, noisy=True)
+    for kind, (hit, total) in out["by_kind"].items():
+        if kind not in ("new_host", "new_host_open"):
+            assert hit == total, kind
+    assert set(out["false_by_kind"]) <= {"new_host"}
+    web = out["egress"][f"{AGENT}/web"]
+    assert web["judged"] == (out["by_kind"]["new_host"][0] > 0)
+
+
+def test_an_unusual_hour_is_one_anomaly_per_agent_and_clock_hour(tmp_path: Path) -> None:
+    detector = Detector(learn(_history(tmp_path)))
+    night = START + 5 * DAY + 3 * 3600
+    calls = [
+        Call((AGENT, server, tool), night + n * 200, 100)
+        for n, (server, tool) in enumerate([("mail", "read_inbox"), ("web", "fetch")] * 5)
+    ]
+    found = [a for c in calls for a in detector.observe(c)]
+    assert [(a.kind, a.key[2]) for a in found] == [("hour", "read_inbox")]
+    later = detector.observe(Call((AGENT, "web", "fetch"), night + 3600, 100))
+    assert [a.kind for a in later] == ["hour"]  # the next clock hour
+
+
 def _history(directory: Path, days: int = 5, seed: int = 1) -> list[Any]:
     write(directory, normal(random.Random(seed), days, START), START, days)
     return [r for _, r in timed(read_records(session_files(directory)))]
@@ -132,8 +160,9 @@ def test_new_host_judgement_against_a_reference(
     calls: int, span: int, reached: list[tuple[float, str]], probes: list[str]
 ) -> None:
     """Differential over generated histories: the set is judged exactly when the reference
-    says (enough calls over enough time, no new host in its last day); a host once seen never
-    alarms; an unseen host alarms exactly once, and only on a judged history."""
+    says (enough calls over enough time, few hosts seen once, no new host in its last day);
+    a host once seen never alarms; an unseen host alarms exactly once, and only on a judged
+    history."""
     t = Thresholds()
     records = [_message("request", n, n * span / max(calls - 1, 1)) for n in range(calls)]
     for n, (where, host) in enumerate(reached):
@@ -154,10 +183,13 @@ def test_new_host_judgement_against_a_reference(
     learned = learn(records)
     times = [float(r["ts"]) for r in records]
     first_seen = {h: min(w * span for w, x in reached if x == h) for _, h in reached}
+    counts = {h: sum(1 for _, x in reached if x == h) for _, h in reached}
+    novelty = sum(1 for c in counts.values() if c == 1) / len(reached) if reached else 0.0
     expected = (
         calls >= t.min_calls
         and bool(times)
         and max(times) - min(times) >= t.host_min_span
+        and novelty <= t.host_novelty
         and (not first_seen or max(times) - max(first_seen.values()) >= t.host_settle)
     )
     hosts = learned.egress.get((AGENT, "s"))
@@ -658,7 +690,7 @@ def test_real_sandbox_egress_is_learned_and_a_new_host_flagged(tmp_path: Path) -
         (("test/0", "fetchy", "fetch"), f"127.0.0.1:{usual}", False),
         (("test/0", "fetchy", "fetch"), f"127.0.0.1:{other}", True),
     ]
-    lowered = Thresholds(min_calls=1, host_min_span=0, host_settle=0)
+    lowered = Thresholds(min_calls=1, host_min_span=0, host_settle=0, host_novelty=1.0)
     _, found = judge(stamped, history_end, lowered)
     assert [(a.kind, a.key) for a in found] == [("new_host", ("test/0", "fetchy", "fetch"))]
     assert found[0].explanation.startswith(

@@ -29,9 +29,10 @@ A call departs from its baseline (``Detector``), with thresholds as data (``Thre
 * **hour**: a call in a UTC hour in which the agent was never active (its baseline holding at
   least ``min_calls`` calls);
 * **new host**: a host the (agent, server) never reached, once its history is judged
-  (``Hosts.judged``: ``min_calls`` calls over at least ``host_min_span`` seconds, and no new
-  host in the last ``host_settle`` seconds of it: a server that keeps reaching new hosts, an
-  open web fetcher, is not judged). Each new host is reported once.
+  (``Hosts.judged``: ``min_calls`` calls over at least ``host_min_span`` seconds, at most
+  ``host_novelty`` of its attempts to hosts seen once, and no new host in the last
+  ``host_settle`` seconds of it: a server that keeps reaching new hosts, an open web fetcher,
+  is not judged). Each new host is reported once; an hour once per agent and clock hour.
 
 Each anomaly is explained in words ("``send_email`` called 40 times in 60 s; usual at most
 3"). Nothing of a message's content is read: only sizes, names, hosts and times.
@@ -73,6 +74,7 @@ class Thresholds:
     min_calls: int = 50
     host_min_span: float = DAY
     host_settle: float = DAY
+    host_novelty: float = 0.01
 
 
 @dataclass(slots=True)
@@ -124,9 +126,18 @@ class Hosts:
     def span(self) -> float:
         return 0.0 if self.first is None or self.last is None else self.last - self.first
 
+    def novelty(self) -> float:
+        """How likely the next attempt is to reach a host never seen (Good-Turing: the share
+        of attempts that went to a host seen once)."""
+        total = sum(a + r for a, r in self.hosts.values())
+        once = sum(1 for a, r in self.hosts.values() if a + r == 1)
+        return once / total if total else 0.0
+
     def judged(self, t: Thresholds) -> bool:
-        """Enough history, and a settled host set: only then is a new host an anomaly."""
+        """Enough history, a closed and settled host set: only then is a new host an anomaly."""
         if self.calls < t.min_calls or self.span() < t.host_min_span or self.last is None:
+            return False
+        if self.novelty() > t.host_novelty:
             return False
         return self.grown is None or self.last - self.grown >= t.host_settle
 
@@ -137,6 +148,9 @@ class Hosts:
         if self.span() < t.host_min_span:
             hours, needed = self.span() / 3600, t.host_min_span / 3600
             return f"not judged: {hours:.0f} h of history, needs {needed:.0f} h"
+        if self.novelty() > t.host_novelty:
+            once = sum(1 for a, r in self.hosts.values() if a + r == 1)
+            return f"not judged: open-ended ({once} hosts reached only once)"
         if not self.judged(t):
             return f"not judged: a new host in the last {t.host_settle / 3600:.0f} h of it"
         return "a new host is an anomaly"
@@ -434,6 +448,7 @@ class Detector:
         self._recent: dict[Key, deque[float]] = {}
         self._last: dict[tuple[str, Key], float] = {}
         self._reported: set[tuple[str, str, str]] = set()  # agent, server, host
+        self._hours_reported: set[tuple[str, int]] = set()  # agent, clock hour
         self._server_calls: dict[tuple[str, str], int] = {}
         self._agent_calls: dict[str, int] = {}
         self._agent_hours: dict[str, set[int]] = {}
@@ -573,6 +588,12 @@ class Detector:
     def _once(self, found: list[Anomaly]) -> list[Anomaly]:
         out = []
         for anomaly in found:
+            if anomaly.kind == "hour":  # once per agent and clock hour, whatever the tool
+                hour = (anomaly.key[0], int(anomaly.at // 3600))
+                if hour not in self._hours_reported:
+                    self._hours_reported.add(hour)
+                    out.append(anomaly)
+                continue
             last = self._last.get((anomaly.kind, anomaly.key))
             if last is None or anomaly.at - last > WINDOW:
                 out.append(anomaly)
