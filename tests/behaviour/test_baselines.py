@@ -461,6 +461,17 @@ def test_baseline_command_lists_what_was_learned_and_recent_anomalies(tmp_path: 
         "refused": 7,
     }
     assert {a["kind"] for a in as_json["anomalies"]} >= {"burst", "new_tool", "new_host"}
+    bank = CliRunner().invoke(
+        app, ["baseline", "--dir", str(tmp_path), "--agent", AGENT, "--server", "bank", "--json"]
+    )
+    shown = json.loads(bank.output)
+    assert {(b["agent"], b["server"]) for b in [*shown["baselines"], *shown["egress"]]} == {
+        (AGENT, "bank")
+    }
+    nobody = CliRunner().invoke(app, ["baseline", "--dir", str(tmp_path), "--agent", "nobody"])
+    assert nobody.exit_code == 0 and "no tools/call records in the audit log matching" in (
+        nobody.output
+    )
 
 
 def test_baseline_command_on_an_empty_log(tmp_path: Path) -> None:
