@@ -322,6 +322,26 @@ def test_any_records_are_read_without_an_exception(records: list[dict[str, Any]]
         assert math.isfinite(event.at) and all(isinstance(p, str) for p in event.key)
 
 
+def test_a_host_set_past_its_bound_is_never_judged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server reaching more distinct hosts than ``MAX_HOSTS`` keeps no more of them: its set
+    is open-ended (never judged, and ``ztmcp baseline`` says so); memory stays bounded."""
+    import ztmcp.state.baselines as baselines
+
+    monkeypatch.setattr(baselines, "MAX_HOSTS", 3)
+    records = [_message("request", n, n * 3600.0) for n in range(60)]
+    records += [
+        {"event": "egress", "mcp.session.id": "s1", "server": "s", "ts": n * 3600.0 + 1,
+         "server.address": f"h{n % 5}", "server.port": 443, "egress.verdict": "allow"}
+        for n in range(60)
+    ]  # fmt: skip
+    records.sort(key=lambda r: float(r["ts"]))
+    hosts = learn(records).egress[(AGENT, "s")]
+    assert len(hosts.hosts) == 3 and hosts.overflow == 24
+    assert not hosts.judged(Thresholds()) and hosts.status(Thresholds()).endswith(
+        "more than 3 hosts"
+    )
+
+
 def test_a_sandbox_log_is_joined_to_its_relay_by_process() -> None:
     """``ztmcp run --sandbox`` writes the gate's records to a log of its own: its egress gets
     the agent and the running call of the relay session of the same server and process; a

@@ -60,6 +60,8 @@ LAST_SECOND: Final = 253_402_300_800  # 10000-01-01T00:00:00Z: UTC hours are def
 MAX_HOST: Final = 261  # a host name (253) and a port, as shown
 
 MAX_SHAPES: Final = 8  # a tool with more result shapes than this is not judged on shape
+MAX_HOSTS: Final = 4096  # hosts kept per (agent, server); past it the set is open-ended
+MAX_REPORTED: Final = 65_536  # new hosts remembered as reported; past it they are told again
 
 Key = tuple[str, str, str]  # agent, server, tool
 Pair = tuple[str, str]  # agent, server
@@ -118,6 +120,7 @@ class Hosts:
     last: float | None = None
     hosts: dict[str, list[int]] = field(default_factory=dict)
     grown: float | None = None  # when a host was last seen for the first time
+    overflow: int = 0  # attempts to new hosts past MAX_HOSTS (the set is then never judged)
 
     def seen(self, at: float) -> None:
         self.first = at if self.first is None else min(self.first, at)
@@ -137,7 +140,7 @@ class Hosts:
         """Enough history, a closed and settled host set: only then is a new host an anomaly."""
         if self.calls < t.min_calls or self.span() < t.host_min_span or self.last is None:
             return False
-        if self.novelty() > t.host_novelty:
+        if self.overflow or self.novelty() > t.host_novelty:
             return False
         return self.grown is None or self.last - self.grown >= t.host_settle
 
@@ -148,6 +151,8 @@ class Hosts:
         if self.span() < t.host_min_span:
             hours, needed = self.span() / 3600, t.host_min_span / 3600
             return f"not judged: {hours:.0f} h of history, needs {needed:.0f} h"
+        if self.overflow:
+            return f"not judged: more than {MAX_HOSTS} hosts"
         if self.novelty() > t.host_novelty:
             once = sum(1 for a, r in self.hosts.values() if a + r == 1)
             return f"not judged: open-ended ({once} hosts reached only once)"
@@ -167,6 +172,7 @@ class Hosts:
             "calls": self.calls,
             "days": round(self.span() / DAY, 1),
             "judged": self.judged(t),
+            "overflow": self.overflow,
             "hosts": {h: {"allowed": a, "refused": r} for h, (a, r) in sorted(self.hosts.items())},
         }
 
@@ -408,6 +414,11 @@ def learn(records: Iterable[Mapping[str, Any]], reader: Reader | None = None) ->
         agent, server, _ = event.key
         hosts = out.egress.setdefault((agent, server), Hosts())
         if isinstance(event, Reach):
+            if event.host not in hosts.hosts and len(hosts.hosts) >= MAX_HOSTS:
+                hosts.overflow += event.times
+                hosts.grown = event.at if hosts.grown is None else max(hosts.grown, event.at)
+                hosts.seen(event.at)
+                continue
             if event.host not in hosts.hosts:
                 hosts.hosts[event.host] = [0, 0]
                 hosts.grown = event.at if hosts.grown is None else max(hosts.grown, event.at)
@@ -486,6 +497,8 @@ class Detector:
             return []
         if (agent, server, event.host) in self._reported:
             return []
+        if len(self._reported) >= MAX_REPORTED:  # a bound that repeats, never one that hides
+            self._reported.clear()
         self._reported.add((agent, server, event.host))
         who = f"`{tool}`" if tool else (agent if server == OWN else f"{server} (outside a call)")
         verdict = "refused" if event.refused else "allowed"
@@ -591,6 +604,8 @@ class Detector:
             if anomaly.kind == "hour":  # once per agent and clock hour, whatever the tool
                 hour = (anomaly.key[0], int(anomaly.at // 3600))
                 if hour not in self._hours_reported:
+                    if len(self._hours_reported) >= MAX_REPORTED:
+                        self._hours_reported.clear()
                     self._hours_reported.add(hour)
                     out.append(anomaly)
                 continue
