@@ -48,7 +48,7 @@ UNTRUSTED_VALUE: Final = "flow.untrusted_value"
 PRIVATE_TO_UNNAMED: Final = "flow.private_to_unnamed"
 TRIFECTA: Final = "flow.trifecta"
 ALLOWED_ONCE_RULE: Final = "flow.allowed_once"
-_DESTINATIONS: Final = frozenset(
+DESTINATIONS: Final = frozenset(
     {
         "to",
         "recipient",
@@ -346,8 +346,14 @@ def judge(
     else:
         items = [("", arguments)] if arguments is not None else []
     per_arg = {key: hasher.of_json(value) for key, value in items}
-    names = {key: hasher.name_key(value) for key, value in items if key in _DESTINATIONS}
+    names = {key: hasher.name_key(value) for key, value in items if key in DESTINATIONS}
     seen, came_from = run.seen, run.came_from
+    if directed is Directed.NAMED and _reader(labels):
+        # A reader that is a sink only through where it reads from (a URL fetcher): following
+        # a link in private content the user pointed at is reading what the user asked to
+        # read ("summarise the article Bob posted in general"), so its destination is judged
+        # as under ``private``; its payload (and any private value it carries) is not.
+        directed = Directed.PRIVATE
     words = [w for w in names.values() if w is not None]
     who = all(seen.get(w, 0) & NAMED for w in words)  # no person/channel the user did not name
     named_who = who and bool(words)
@@ -366,7 +372,7 @@ def judge(
             fp
             for key, prints in per_arg.items()
             for fp in prints
-            if not cleared(fp, key in _DESTINATIONS)
+            if not cleared(fp, key in DESTINATIONS)
         ]
         if tainted:
             # Private data in the same call is an exfiltration to where the content pointed:
@@ -402,13 +408,18 @@ def judge(
     return None
 
 
+def _reader(labels: frozenset[Label]) -> bool:
+    """A tool that returns untrusted content and is a sink only by where it reads from."""
+    return Label.UNTRUSTED in labels and Label.SINK in labels and Label.DESTRUCTIVE not in labels
+
+
 def _private(seen: Mapping[int, int], per_arg: Mapping[str, frozenset[int]]) -> list[int]:
     """The private values a call's payload (its non-destination arguments) carries that the
     user did not name."""
     return [
         fp
         for key, prints in per_arg.items()
-        if key not in _DESTINATIONS
+        if key not in DESTINATIONS
         for fp in prints
         if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE
     ]
@@ -428,7 +439,7 @@ def _destination_named(
     (and there is one)."""
     named = False
     for key, prints in per_arg.items():
-        if key in _DESTINATIONS:
+        if key in DESTINATIONS:
             if prints:
                 ok = all(seen.get(fp, 0) & NAMED for fp in prints)
             else:
