@@ -68,7 +68,8 @@ def value_class(flags: int) -> str:
     if flags & NAMED:
         return "user"
     if flags & UNTRUSTED:
-        return "directed" if flags & DIRECTED else "untrusted"
+        kind = "directed" if flags & DIRECTED else "untrusted"
+        return f"{kind}+private" if flags & PRIVATE else kind
     if flags & PRIVATE:
         return "private"
     if flags & VOUCHED:
