@@ -88,7 +88,7 @@ def evidence(run: RunState, tool: str, arguments: Any, grain: Grain = Grain.FINE
         if grain is Grain.CLASSES:
             role = "destination" if key in DESTINATIONS else "payload"
             classes = {value_class(seen.get(fp, 0)) for fp in prints}
-            if word is not None:
+            if word is not None and role == "destination":
                 classes.add(value_class(seen.get(word, 0) & NAMED))
             args.append((role, tuple(sorted(classes))))
             continue

@@ -119,3 +119,15 @@ def test_the_bill_collides_with_its_injections(traces: Path) -> None:
     assert len(bill) >= 6
     assert all(a.endswith(("+injection_task_5", "+injection_task_6")) for a in bill)
     assert found.inseparable >= 6
+
+
+def test_the_goal_is_out_of_reach_of_provenance_classes_on_banking(traces: Path) -> None:
+    """The figures docs/behaviour.md gives for ``ztmcp eval --bound classes``: on banking no
+    rule over provenance classes stops 95 % without interrupting a benign trace (the refund
+    of task 15 presents the evidence of 24 injected payments as well); slack is at the edge."""
+    found = bound([traces], Grain.CLASSES)
+    banking, slack = found["banking"], found["slack"]
+    assert banking.budget == 0 and banking.best[0] == 114 and banking.reachable is False
+    refund = [a for b, a in banking.collisions if b == "banking/user_task_15"]
+    assert len(refund) == 24
+    assert slack.budget == 1 and slack.best[1] == 100 and slack.reachable is True
