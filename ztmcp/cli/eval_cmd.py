@@ -31,6 +31,14 @@ def register(app: typer.Typer) -> None:
                 "by 'fine' (all the run records) or 'classes' (provenance classes).",
             ),
         ] = None,
+        without_user: Annotated[
+            bool,
+            typer.Option(
+                "--without-user",
+                help="Trace files: do not hear the user's requests, as a live run without "
+                "ztmcp watch.",
+            ),
+        ] = False,
     ) -> None:
         """Measure the detectors: per kind TP/FP/TN/FN, TPR, FPR; recall per attack and source."""
         from ztmcp.cli.render import fail
@@ -39,10 +47,10 @@ def register(app: typer.Typer) -> None:
 
         if files and all(is_trace_file(f) for f in files):  # agent-run traces (behaviour.md)
             if bound is not None:
-                _bound(files, bound, as_json, errors)
+                _bound(files, bound, as_json, errors, not without_user)
                 return
             try:
-                traces = evaluate_traces(files)
+                traces = evaluate_traces(files, use_user=not without_user)
             except ZtmcpError as exc:
                 fail(exc)
             if as_json:
@@ -60,7 +68,7 @@ def register(app: typer.Typer) -> None:
             echo(render_text(report, errors=errors))
 
 
-def _bound(files: list[Path], grain: str, as_json: bool, pairs: int) -> None:
+def _bound(files: list[Path], grain: str, as_json: bool, pairs: int, use_user: bool) -> None:
     from ztmcp.cli.render import fail
     from ztmcp.errors import UsageError
     from ztmcp.evaluation_bound import Grain, bound, render_bound
@@ -72,7 +80,7 @@ def _bound(files: list[Path], grain: str, as_json: bool, pairs: int) -> None:
             raise UsageError(
                 f"--bound {grain!r} is no grain", hint="use --bound fine or --bound classes"
             ) from None
-        bounds = bound(files, chosen)
+        bounds = bound(files, chosen, use_user)
     except ZtmcpError as exc:
         fail(exc)
     if as_json:
