@@ -416,3 +416,40 @@ def test_whole_is_the_fingerprint_of_a_single_value_only(host: str) -> None:
     assert keyed.whole(f" WWW.{host.upper()} ") == keyed.one(f"www.{host}")
     for other in (f"see www.{host}", f"www.{host}/?q=1", "plainword", 42, None):
         assert keyed.whole(other) is None
+
+
+SINK_ONLY = parse_rules(
+    [
+        {"tool": "read_channel", "labels": ["private_data", "untrusted_content"]},
+        {"tool": "get_webpage", "labels": ["public_sink"]},
+    ],
+    "test",
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12)
+)
+def test_the_fetcher_rule_clears_only_the_verbatim_link(suffix: str) -> None:
+    """Differential: for any link that is not the posted one verbatim, a reader's verdict is
+    the verdict the same call gets from a plain sink; only the posted link itself differs."""
+    run = RunState.new("agent", 0.0)
+    run.note_user("Summarise the article Bob posted in the general channel")
+    ref = run.note_call("s", "read_channel", 0.0)
+    labels = resolve("s", "read_channel", rules=FETCH_RULES).labels
+    run.note_result(ref, labels, CHANNEL, {"channel": "general"})
+    reader = FlowCheck(FETCH_RULES, trifecta="off")
+    plain = FlowCheck(SINK_ONLY, trifecta="off")
+
+    def verdicts(url: str) -> tuple[Any, Any]:
+        msg = call("get_webpage", {"url": url})
+        got = reader.check(msg, ctx(run, "s")), plain.check(msg, ctx(run, "s"))
+        return tuple(v and v.rule for v in got)
+
+    posted = "www.informations.example"
+    assert verdicts(posted) == (None, UNTRUSTED_VALUE)
+    url = posted + suffix
+    if run.hasher.whole(url) != run.hasher.whole(posted):
+        reader_rule, plain_rule = verdicts(url)
+        assert reader_rule == plain_rule
