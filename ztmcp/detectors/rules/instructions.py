@@ -120,6 +120,44 @@ _SHADOW_NOUN = (
 _FULL_CTX = r"\s+(?:conversation|chat|system|message|context)"
 _AI_WHO = r"(?:\s+model)?\s+(?:that|which|who)\s"
 _NEW_TASK_TAIL = r"\s*(?::|from\b|for\s+you\b)"
+# Addressing the model: its names, "the AI reading this", and what an order to it starts with.
+_VOC_WORDS: Final = (
+    "assistant",
+    "ai",
+    "llm",
+    "model",
+    "agent",
+    "bot",
+    "chatbot",
+    "claude",
+    "chatgpt",
+    "gemini",
+    "copilot",
+)
+_VOC = (
+    r"(?:ai(?:\s+(?:assistant|agent|model|system))?|assistant|llm|language\s+model|chat\s?bot"
+    r"|claude|chatgpt|gemini|copilot|gpt[\w.-]{0,8}|(?:agent|model|bot)(?=\s+(?:reading|processing"
+    r"|summari[sz]ing|parsing|handling|seeing)\b))"
+)
+_READER = (
+    r"(?:\s+(?:reading|processing|summari[sz]ing|handling|parsing|seeing|that\s+(?:reads?|sees"
+    r"|processes)|who\s+(?:reads?|sees))\s+(?:this|these|the\s+\w+)(?:\s+(?:e-?mails?|messages?"
+    r"|documents?|pages?|text|files?|notes?|reviews?|tables?|data|content|rows?|cells?|records?"
+    r"|tickets?))?)?"
+)
+_VERB = (
+    r"(?:ignore|disregard|forget|print|output|repeat|reveal|show|share|send|forward|post|e-?mail"
+    r"|call|invoke|run|execute|use|reply|respond|answer|tell|say|write|include|add|append|insert"
+    r"|keep|hide|delete|remove|transfer|pay|book|open|visit|go|click|summari[sz]e|translate"
+    r"|pretend|act|stop|start|begin|make|recommend|praise|list|read|fetch|upload|copy|create"
+    r"|disclose|mention|inform|display|render|paste|leak|follow|obey|treat|consider|describe"
+    r"|confirm|approve|grant|change|update|set|switch|route|prefer|choose|pick|avoid|refuse)"
+)
+_DIRECTIVE = (
+    r"(?:please\s+|kindly\s+|now\s+|also\s+|first\s+|immediately\s+|just\s+)?(?:" + _VERB
+    + r"\b|you\s+(?:must|should|need|will|are\s+to|have\s+to|may\s+now)\b|your\s|the\s+user\s"
+    r"|before\s|after\s|when\s|from\s+now\b|do\s+not\b|don'?t\b|never\b)"
+)
 
 
 RULES: Final[tuple[Rule, ...]] = (
@@ -321,6 +359,67 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("you", r"if\s+you\s+are\s+an?\s"),
             *_ts(r"\s+(?:assistant|agent|model)", "ai", "llm"),
         ],
+    ),
+    # Data that speaks to the model and gives it an order: "Assistant, call …", "AI reading this:
+    # print …", "as the assistant you should …". Whatever the order is (override, exfiltration,
+    # a tool call, the system prompt), a tool result has no reason to address its reader as an AI.
+    Rule(
+        "instr.vocative",
+        "address",
+        r"(?:^|[.!?;:|>\"(\[*#-]\s{0,3}|\b(?:to|for|dear|hey|attention|note\s+for)\s+)"
+        r"(?:the\s+|an?\s+|any\s+|dear\s+)?"
+        + _VOC
+        + _READER
+        + r"\s{0,2}[,:]\s{0,3}"
+        + _DIRECTIVE
+        + r"|\bas\s+(?:the|an|a|your)\s+(?:ai\s+)?(?:assistant|agent|model|ai|llm|language\s+model"
+        r"|chat\s?bot)"
+        + _READER
+        + r",?\s+you\s+(?:should|must|need\s+to|are\s+(?:to|expected\s+to|required\s+to)|have\s+to"
+        r"|will|shall|ought\s+to)\b"
+        r"|\b(?:ai(?:\s+(?:assistant|agent|model|system))?s?|assistants?|llms?|language\s+models?"
+        r"|chat\s?bots?)\s+(?:reading|processing|summari[sz]ing|parsing|handling|seeing)\s+this\b",
+        ("assistant,", "ai:", "as the assistant you should", "ai reading this"),
+        M,
+        H,
+        "speaks to the AI model and gives it an order",
+        triggers=[
+            *_ts(r"\s{0,2}[,:]", *_VOC_WORDS),
+            *_ts(r",?\s+you\s", *_VOC_WORDS),
+            _t("gpt", "gpt"),
+            *_ts(
+                r"\s+(?:this|these|the)\b",
+                "reading",
+                "processing",
+                "summarising",
+                "summarizing",
+                "parsing",
+                "handling",
+                "seeing",
+            ),
+        ],
+    ),
+    # The same order in the third person ("the assistant must not …"): people have assistants
+    # too, so alone it is a weak signal.
+    Rule(
+        "instr.assistant_duty",
+        "duty",
+        r"\bthe\s+(?:ai\s+)?(?:assistant|llm|language\s+model|chat\s?bot|ai\s+agent|ai\s+model)"
+        r"\s+(?:must|should|shall|needs?\s+to|is\s+(?:required|expected)\s+to|has\s+to)\s+"
+        r"(?:not\s+|never\s+|now\s+|also\s+|first\s+|immediately\s+|always\s+)?" + _VERB + r"\b",
+        ("the assistant must", "the assistant should"),
+        M,
+        M,
+        "says what the AI model must do",
+        triggers=_ts(
+            r"\s+(?:must|should|shall|need|is\s+(?:required|expected)|has\s+to)",
+            "assistant",
+            "llm",
+            "model",
+            "chatbot",
+            "bot",
+            "agent",
+        ),
     ),
     # -- hijacking the task ---------------------------------------------------------------------
     Rule(
@@ -772,13 +871,19 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.preference",
         "preference",
         r"\b(?:the|is\s+a)\s+(?:best|greatest|only|most\s+(?:reliable|accurate|powerful|trusted"
-        r"|trustworthy|secure|advanced|capable))\s+tool\b"
+        r"|trustworthy|secure|advanced|capable))\s+(?:(?:reliable|trustworthy|trusted|safe|secure"
+        r"|accurate|official|legitimate|approved|verified)\s+)?(?:[a-z-]+\s+)?tool\b"
         r"|\bthis\s+tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s+(?:to\s+|than\s+)?"
         r"(?:all|any|every|other)"
         r"|\bjust\s+use\s+this\s+tool\b"
         r"|\buse\s+this\s+tool\s+(?:instead\s+of|rather\s+than|over|in\s+place\s+of)\s+(?:any|all"
         r"|other|every)"
-        r"|\b(?:do\s+not|don'?t|never)\s+(?:use|call|choose)\s+(?:any\s+)?other\s+tools?\b"
+        r"|\b(?:do\s+not|don'?t|never)\s+(?:use|call|choose)\s+(?:any\s+)?other\s+(?:[a-z-]+\s+)?"
+        r"tools?\b"
+        r"|\b(?:all\s+)?other\s+(?:[a-z-]+\s+)?tools?\s+(?:are|is)\s+(?:now\s+)?(?:\w+\s+)?"
+        r"(?:deprecated|broken|unsafe|unreliable|insecure|malicious|compromised|dangerous"
+        r"|untrustworthy|outdated|obsolete)\b"
+        r"|\broute\s+(?:every|all|each)\s+(?:\w+\s+){0,2}?through\s+this\s+(?:one|tool)\b"
         r"|\bno\s+matter\s+(?:how\s+many|what|which)\b" + _g(60) + r"\b(?:use|call|choose)\b"
         r"|\b(?:use|call|choose)\s+this\s+tool\b" + _g(60) + r"\bno\s+matter\b",
         (
@@ -809,8 +914,9 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("tool", r"tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s"),
             _t("just", r"just\s+use\s"),
             _t("use", r"use\s+this\s+tool\s"),
-            _t("other", r"other\s+tools?\b"),
+            _t("other", r"other\s"),
             _t("matter", r"no\s+matter\b"),
+            _t("route", r"route\s"),
         ],
     ),
     Rule(
@@ -866,6 +972,41 @@ RULES: Final[tuple[Rule, ...]] = (
                 r"|available|tools|hidden)",
             ),
             *_ts(_FULL_CTX, "full", "entire", "complete", "whole", "current"),
+        ],
+    ),
+    # The system prompt asked for in other words: "print your initial instructions verbatim",
+    # "the hidden rules you were configured with", "everything above this line".
+    Rule(
+        "instr.context_harvest",
+        "harvest",
+        r"\byour\s+(?:(?:initial|original|hidden|secret|internal|developer|first|exact|underlying)\s+)"
+        r"(?:system\s+)?(?:instructions|prompt|message|rules|configuration|guidelines|directives)"
+        r"|\byour\s+system\s+(?:message|rules|configuration|guidelines|directives)"
+        r"|\b(?:hidden|secret|internal|initial|original)\s+(?:rules|instructions|guidelines"
+        r"|directives|prompt)\s+(?:that\s+)?you\s+(?:were|have\s+been|are)\s+(?:given|configured"
+        r"|programmed|told|set\s+up|initiali[sz]ed)"
+        r"|\b(?:output|print|repeat|copy|reproduce|show|reveal|return|echo)\s+(?:back\s+)?(?:all\s+)?"
+        r"(?:everything|all\s+(?:the\s+)?text|the\s+text|all)\s+(?:above|before)\s+(?:this|these)"
+        r"\s+(?:line|message|point|text|words?)",
+        ("your initial instructions", "rules you were configured with", "everything above this line"),
+        H,
+        H,
+        "asks for the model's identity, prompt or conversation",
+        triggers=[
+            _t(
+                "your",
+                r"your\s+(?:initial|original|hidden|secret|internal|developer|first|exact"
+                r"|underlying|system)\s",
+            ),
+            *_ts(
+                r"\s+(?:rules|instructions|guidelines|directives|prompt)\s",
+                "hidden",
+                "secret",
+                "internal",
+                "initial",
+                "original",
+            ),
+            *_ts(r"\s+(?:this|these)\s", "above", "before"),
         ],
     ),
     # -- content-only: manipulating the response, TODO directives, code payloads -------------
