@@ -40,7 +40,10 @@ class Sample:
 
 
 _SHORT = (
-    (re.compile(r"^AgentDojo [\d.]+ environment record \(suite (\w+).*"), r"AgentDojo \1 (records)"),
+    (
+        re.compile(r"^AgentDojo [\d.]+ environment record \(suite (\w+).*"),
+        r"AgentDojo \1 (records)",
+    ),
     (re.compile(r"^AgentDojo [\d.]+ \(suite (\w+).*"), r"AgentDojo \1"),
     (re.compile(r"^BIPIA benchmark/(\w+)/.*"), r"BIPIA \1"),
     (re.compile(r"^MSB \(prompt_injection template.*"), "MSB prompt-injection template"),
@@ -124,7 +127,7 @@ def table(rows: list[Sample], by: str = "group") -> dict[str, Row]:
 
 
 def _pct(a: int, b: int) -> str:
-    return f"{a}/{b} ({100 * a / b:.0f} %)" if b else "–"
+    return f"{a}/{b} ({100 * a / b:.0f} %)" if b else "-"
 
 
 def markdown(per: Mapping[str, Row], title: str) -> str:
@@ -144,7 +147,7 @@ def markdown(per: Mapping[str, Row], title: str) -> str:
         lines.append(
             f"| {g} | {_pct(row.caught, row.positives)} "
             f"| {_pct(row.caught_without_own, row.positives)} "
-            f"| {_pct(row.single, row.caught)} | {rules or '–'} "
+            f"| {_pct(row.single, row.caught)} | {rules or '-'} "
             f"| {_pct(row.flagged, row.benign)} | {_pct(row.one_step, row.benign)} |"
         )
     return "\n".join(lines)

@@ -45,7 +45,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Final
 
-from ztmcp.detectors import languages, multi, normalise
+from ztmcp.detectors import ciphers, languages, multi, normalise
 from ztmcp.detectors.findings import RANK, Finding
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import instructions as data
@@ -503,21 +503,31 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
     """
     findings = _scan_text(text, profile, exhaustive)
     if normalise.needed(text):
-        findings.extend(_scan_views(text, findings, profile, exhaustive))
+        folded = [(s, e, v, _FOLDED) for s, e, v in normalise.views(text)]
+        findings.extend(_scan_views(folded, findings, profile, exhaustive))
+    undone = [(s, e, v, f" (once {how} is undone)") for s, e, v, how in ciphers.views(text)]
+    if undone:
+        findings.extend(_scan_views(undone, findings, profile, exhaustive))
     return findings
 
 
-def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool) -> list[Finding]:
-    views = normalise.views(text)
+_FOLDED: Final = " (once look-alike or hidden characters are folded)"
+
+
+def _scan_views(
+    views: list[tuple[int, int, str, str]], found: list[Finding], profile: str, exhaustive: bool
+) -> list[Finding]:
+    """Findings on ``views`` (start, end, text as the model reads it, what was undone) that
+    ``found`` lacks, each on the span of its line, its message saying what was undone."""
     if not views:
         return []
-    starts = list(accumulate((len(v) + 1 for _s, _e, v in views), initial=0))[:-1]
-    joined = "\n".join(v for _s, _e, v in views)
+    starts = list(accumulate((len(v) + 1 for _s, _e, v, _h in views), initial=0))[:-1]
+    joined = "\n".join(v for _s, _e, v, _h in views)
     out: list[Finding] = []
     seen: set[tuple[str, int]] = set()
     for f in _scan_text(joined, profile, exhaustive):
         i = bisect.bisect_right(starts, f.start) - 1
-        start, end, _v = views[i]
+        start, end, _v, how = views[i]
         if (f.rule, i) in seen or any(
             g.rule == f.rule and g.start < end and start < g.end for g in found
         ):
@@ -529,7 +539,7 @@ def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool)
                 f.severity,
                 start,
                 end,
-                f.message + " (once look-alike or hidden characters are folded)",
+                f.message + how,
             )
         )
     return out

@@ -154,7 +154,8 @@ _VERB = (
     r"|confirm|approve|grant|change|update|set|switch|route|prefer|choose|pick|avoid|refuse)"
 )
 _DIRECTIVE = (
-    r"(?:please\s+|kindly\s+|now\s+|also\s+|first\s+|immediately\s+|just\s+)?(?:" + _VERB
+    r"(?:please\s+|kindly\s+|now\s+|also\s+|first\s+|immediately\s+|just\s+)?(?:"
+    + _VERB
     + r"\b|you\s+(?:must|should|need|will|are\s+to|have\s+to|may\s+now)\b|your\s|the\s+user\s"
     r"|before\s|after\s|when\s|from\s+now\b|do\s+not\b|don'?t\b|never\b)"
 )
@@ -988,7 +989,11 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|\b(?:output|print|repeat|copy|reproduce|show|reveal|return|echo)\s+(?:back\s+)?(?:all\s+)?"
         r"(?:everything|all\s+(?:the\s+)?text|the\s+text|all)\s+(?:above|before)\s+(?:this|these)"
         r"\s+(?:line|message|point|text|words?)",
-        ("your initial instructions", "rules you were configured with", "everything above this line"),
+        (
+            "your initial instructions",
+            "rules you were configured with",
+            "everything above this line",
+        ),
         H,
         H,
         "asks for the model's identity, prompt or conversation",
