@@ -84,12 +84,13 @@ _REVERSED_HINTS: Final = tuple(w[::-1] for w in (" the ", " you ", " and ", " yo
 _LEET: Final = str.maketrans(
     {"4": "a", "@": "a", "3": "e", "1": "i", "0": "o", "5": "s", "$": "s", "7": "t"}
 )
-# A letter, a leet digit, a letter: where a leetspeak word can be (ids and hashes also match;
-# the line is then judged on its words).
-_LEET_HINT: Final = LazyPattern(r"[A-Za-z][013457@$]+[A-Za-z]|[013457][A-Za-z][A-Za-z]?[013457]")
+# Two words in a row made of letters and the digits leetspeak writes for them (``1gn0r3 4ll``):
+# where leetspeak can be (ids and hashes seldom come two in a row of these digits only; the
+# line is then judged on its words).
+_LEET_TOKEN: Final = r"[A-Za-z]*(?:[A-Za-z][013457@$]|[013457@$][A-Za-z])[A-Za-z013457@$]*"
+_LEET_HINT: Final = LazyPattern(r"\b" + _LEET_TOKEN + r"\s+" + _LEET_TOKEN + r"\b")
 _SPACED_HINT: Final = LazyPattern(r"(?:[A-Za-z] ){5}[A-Za-z]")
 _SPACED_RUN: Final = re.compile(r"(?:[A-Za-z] {1,3}){3,}[A-Za-z](?![A-Za-z])")
-_LONG: Final = 4096
 _NOT_YET: Final = object()
 
 
@@ -125,8 +126,8 @@ _CIPHERS: Final = (
 
 
 class _Finder:
-    """Next match of a pattern from a position: RE2 over a long ASCII text (``re`` searches a
-    pattern without a literal one position at a time), ``re`` otherwise."""
+    """The lines where a pattern matches: RE2 (``re`` searches a pattern without a literal
+    prefix one position at a time), ``re`` when RE2 is missing."""
 
     def __init__(self, rx: LazyPattern) -> None:
         self._rx = rx
@@ -144,11 +145,26 @@ class _Finder:
                 self._re2 = None
         return self._re2
 
+    def any(self, text: str) -> bool:
+        fast = self._compiled()
+        if fast is None:
+            return self._rx.search(text) is not None
+        return fast.search(text.encode("utf-8")) is not None
+
     def starts(self, text: str) -> list[int]:
-        """Where the pattern matches, at most once per line."""
-        fast = self._compiled() if len(text) >= _LONG and text.isascii() else None
-        hay: Any = text.encode("ascii") if fast is not None else text
-        search = fast.search if fast is not None else self._rx.search
+        """Where the pattern matches, at most once per line. RE2 answers first whether it
+        matches at all (most texts: no); the positions come from RE2 on an ASCII text and
+        from ``re`` otherwise (RE2 counts bytes)."""
+        fast = self._compiled()
+        if fast is not None:
+            ascii_text = text.isascii()
+            raw = text.encode("ascii" if ascii_text else "utf-8")
+            if fast.search(raw) is None:
+                return []
+            hay: Any = raw if ascii_text else text
+            search: Any = fast.search if ascii_text else self._rx.search
+        else:
+            hay, search = text, self._rx.search
         out: list[int] = []
         pos = 0
         while True:
@@ -162,12 +178,22 @@ class _Finder:
             pos = nl + 1
 
 
+# Any of the three, in one pass: most texts stop here.
+_ANY_HINT: Final = LazyPattern(
+    "(?i)(?:"
+    + "|".join(re.escape(h) for h in (*_REVERSED_HINTS, *_ROT13_HINTS))
+    + ")|"
+    + _LEET_HINT.pattern
+    + "|"
+    + _SPACED_HINT.pattern
+)
+_any_finder: Final = _Finder(_ANY_HINT)
 _leet_finder: Final = _Finder(_LEET_HINT)
 _spaced_finder: Final = _Finder(_SPACED_HINT)
 
 
 def _hint_lines(text: str, hints: tuple[str, ...]) -> list[int]:
-    return [i for h in hints for i in _all(text, h)]
+    return [i for h in hints if h in text for i in _all(text, h)]
 
 
 def _all(text: str, needle: str) -> list[int]:
@@ -185,6 +211,8 @@ def _all(text: str, needle: str) -> list[int]:
 def views(text: str) -> list[tuple[int, int, str, str]]:
     """(start, end, undone, cipher) for each line of ``text`` that reads as English only once
     a cipher is undone; in text order, one view per line."""
+    if not _any_finder.any(text):
+        return []
     low = text.lower()
     if len(low) != len(text):  # a character whose lower case is longer: find hints as it is
         low = text
@@ -193,7 +221,8 @@ def views(text: str) -> list[tuple[int, int, str, str]]:
         ("reversed", _hint_lines(low, _REVERSED_HINTS)),
         ("ROT13", _hint_lines(low, _ROT13_HINTS)),
         ("leetspeak", _leet_finder.starts(text)),
-        ("letter spacing", _spaced_finder.starts(text)),
+        # spaced-out English has a spaced-out "e" (``i g n o r e``): a substring test first
+        ("letter spacing", _spaced_finder.starts(text) if " e " in low else []),
     ):
         for pos in positions:
             start = text.rfind("\n", 0, pos) + 1
@@ -215,4 +244,4 @@ def views(text: str) -> list[tuple[int, int, str, str]]:
     return out
 
 
-PATTERNS: Final = (_LEET_HINT, _SPACED_HINT)
+PATTERNS: Final = (_LEET_HINT, _SPACED_HINT, _ANY_HINT)

@@ -608,6 +608,9 @@ _LANGUAGE_NAMES: Final = {
     "ja": "Japanese",
     "zh": "Chinese",
     "ko": "Korean",
+    "hi": "Hindi",
+    "ar": "Arabic",
+    "id": "Indonesian",
 }
 
 

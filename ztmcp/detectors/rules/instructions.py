@@ -140,10 +140,9 @@ _VOC = (
     r"|summari[sz]ing|parsing|handling|seeing)\b))"
 )
 _READER = (
-    r"(?:\s+(?:reading|processing|summari[sz]ing|handling|parsing|seeing|that\s+(?:reads?|sees"
-    r"|processes)|who\s+(?:reads?|sees))\s+(?:this|these|the\s+\w+)(?:\s+(?:e-?mails?|messages?"
-    r"|documents?|pages?|text|files?|notes?|reviews?|tables?|data|content|rows?|cells?|records?"
-    r"|tickets?))?)?"
+    r"(?:\s+(?:reading|processing|summari[sz]ing|handling|parsing|seeing)\s+(?:this|these)"
+    r"(?:\s+(?:e-?mails?|messages?|documents?|pages?|text|files?|notes?|reviews?|tables?|data"
+    r"|content|rows?|cells?|records?|tickets?))?)?"
 )
 _VERB = (
     r"(?:ignore|disregard|forget|print|output|repeat|reveal|show|share|send|forward|post|e-?mail"
@@ -381,15 +380,18 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|\b(?:ai(?:\s+(?:assistant|agent|model|system))?s?|assistants?|llms?|language\s+models?"
         r"|chat\s?bots?)\s+(?:reading|processing|summari[sz]ing|parsing|handling|seeing)\s+this\b",
         ("assistant,", "ai:", "as the assistant you should", "ai reading this"),
-        M,
+        L,
         H,
         "speaks to the AI model and gives it an order",
         triggers=[
-            *_ts(r"\s{0,2}[,:]", *_VOC_WORDS),
-            *_ts(r",?\s+you\s", *_VOC_WORDS),
+            *_ts(r"\s{0,2}[,:]\s{0,3}" + _DIRECTIVE, *_VOC_WORDS),
+            *_ts(
+                r",?\s+you\s+(?:should|must|need|are|have|will|shall|ought)\b",
+                *_VOC_WORDS,
+            ),
             _t("gpt", "gpt"),
             *_ts(
-                r"\s+(?:this|these|the)\b",
+                r"\s+(?:this|these)\b",
                 "reading",
                 "processing",
                 "summarising",
@@ -409,7 +411,7 @@ RULES: Final[tuple[Rule, ...]] = (
         r"\s+(?:must|should|shall|needs?\s+to|is\s+(?:required|expected)\s+to|has\s+to)\s+"
         r"(?:not\s+|never\s+|now\s+|also\s+|first\s+|immediately\s+|always\s+)?" + _VERB + r"\b",
         ("the assistant must", "the assistant should"),
-        M,
+        L,
         M,
         "says what the AI model must do",
         triggers=_ts(
