@@ -73,7 +73,9 @@ _COMMON: Final = frozenset(
         "reply",
     )
 )
-_WORD: Final = re.compile(r"[a-z]{2,}")
+# Whole words: a run of letters and digits counts only when it is a common word, so the
+# letters between the digits of an id ("c8at") are not read as words.
+_WORD: Final = re.compile(r"[a-z0-9']+")
 
 # What a line of ROT13 or reversed English holds, whatever it says: " the " and friends.
 _ROT13_HINTS: Final = tuple(
@@ -188,6 +190,15 @@ _ANY_HINT: Final = LazyPattern(
     + _SPACED_HINT.pattern
 )
 _any_finder: Final = _Finder(_ANY_HINT)
+# The same on lower-cased text, for ``instructions``' trigger set (one pass for both).
+HINT_LOWER: Final = (
+    "(?:"
+    + "|".join(re.escape(h) for h in (*_REVERSED_HINTS, *_ROT13_HINTS))
+    + ")|"
+    + _LEET_HINT.pattern.replace("A-Za-z", "a-z")
+    + "|"
+    + _SPACED_HINT.pattern.replace("A-Za-z", "a-z")
+)
 _leet_finder: Final = _Finder(_LEET_HINT)
 _spaced_finder: Final = _Finder(_SPACED_HINT)
 
@@ -208,10 +219,11 @@ def _all(text: str, needle: str) -> list[int]:
     return out
 
 
-def views(text: str) -> list[tuple[int, int, str, str]]:
+def views(text: str, *, hinted: bool = False) -> list[tuple[int, int, str, str]]:
     """(start, end, undone, cipher) for each line of ``text`` that reads as English only once
-    a cipher is undone; in text order, one view per line."""
-    if not _any_finder.any(text):
+    a cipher is undone; in text order, one view per line. ``hinted``: the caller has found
+    ``HINT_LOWER`` in the lower-cased text already."""
+    if not hinted and not _any_finder.any(text):
         return []
     low = text.lower()
     if len(low) != len(text):  # a character whose lower case is longer: find hints as it is

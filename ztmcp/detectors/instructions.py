@@ -251,7 +251,9 @@ _RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
 
 @cache
 def _trigger_set(max_mem: int) -> tuple[multi.RegexSet, tuple[str, ...]]:
-    triggers = tuple(sorted({rx for rule in RULES for _g, rx in rule.triggers}))
+    # The ciphers' hint rides along as one more pattern: where it does not match, no line can
+    # be undone (``ciphers.views`` is skipped), at no extra pass over the text.
+    triggers = (*sorted({rx for rule in RULES for _g, rx in rule.triggers}), ciphers.HINT_LOWER)
     return multi.RegexSet([multi.loosen(rx) for rx in triggers], max_mem), triggers
 
 
@@ -501,13 +503,15 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
     entities) are scanned once more as folded; a rule found only there is reported on the span
     of the folded line, its message saying so.
     """
-    findings = _scan_text(text, profile, exhaustive)
+    findings, matched = _scan_text(text, profile, exhaustive)
     if normalise.needed(text):
         folded = [(s, e, v, _FOLDED) for s, e, v in normalise.views(text)]
         findings.extend(_scan_views(folded, findings, profile, exhaustive))
-    undone = [(s, e, v, f" (once {how} is undone)") for s, e, v, how in ciphers.views(text)]
-    if undone:
-        findings.extend(_scan_views(undone, findings, profile, exhaustive))
+    if matched is None or ciphers.HINT_LOWER in matched:  # None: RE2 can't say
+        views = ciphers.views(text, hinted=matched is not None)
+        undone = [(s, e, v, f" (once {how} is undone)") for s, e, v, how in views]
+        if undone:
+            findings.extend(_scan_views(undone, findings, profile, exhaustive))
     return findings
 
 
@@ -525,7 +529,7 @@ def _scan_views(
     joined = "\n".join(v for _s, _e, v, _h in views)
     out: list[Finding] = []
     seen: set[tuple[str, int]] = set()
-    for f in _scan_text(joined, profile, exhaustive):
+    for f in _scan_text(joined, profile, exhaustive)[0]:
         i = bisect.bisect_right(starts, f.start) - 1
         start, end, _v, how = views[i]
         if (f.rule, i) in seen or any(
@@ -545,8 +549,10 @@ def _scan_views(
     return out
 
 
-def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
-    """``scan`` of ``text`` as it is."""
+def _scan_text(
+    text: str, profile: str, exhaustive: bool
+) -> tuple[list[Finding], frozenset[str] | None]:
+    """``scan`` of ``text`` as it is, and the triggers RE2 saw in it (None: it can't say)."""
     low = _lower(text)
     n = len(low)
     content = profile == CONTENT
@@ -567,7 +573,7 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
             medium.append((finding, category))
     triggers = _Triggers(low)
     if not exhaustive and triggers.matched is not None and not triggers.matched:
-        return findings + _combine(medium)  # no English trigger anywhere, so no rule window
+        return findings + _combine(medium), triggers.matched  # no trigger, so no rule window
     code_spans: list[tuple[int, int]] = []
     for rule in RULES:
         severity = rule.content if content else rule.description
@@ -592,7 +598,7 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
             if count >= _MAX_PER_RULE:
                 break
     findings.extend(_combine(medium))
-    return findings
+    return findings, triggers.matched
 
 
 _LANGUAGE_NAMES: Final = {
