@@ -223,6 +223,24 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("more", r"more\s+(?:urgent|important)\s"),
         ],
     ),
+    # A message signed by "the user": the text impersonates the person the model works for.
+    Rule(
+        "instr.user_signature",
+        "impersonate",
+        r"\b(?:signed|regards|sincerely|yours)[,:!.]?[ \t]{0,3}\n?[ \t]{0,3}(?:--?[ \t]{0,2})?"
+        r"(?:the|your)\s+(?:real\s+|actual\s+)?user\b(?=[ \t.!]*(?:$|<))",
+        ("signed, the user",),
+        M,
+        M,
+        "is signed as the user the model works for",
+        triggers=_ts(
+            r"[,:!.]?[ \t]{0,3}\n?[ \t]{0,3}(?:--?[ \t]{0,2})?(?:the|your)\s",
+            "signed",
+            "regards",
+            "sincerely",
+            "yours",
+        ),
+    ),
     # The same intents without the trigger words: "whatever guidance you were given can be set
     # aside", "the earlier directions no longer apply", "stop following what you were told".
     Rule(
@@ -402,20 +420,21 @@ RULES: Final[tuple[Rule, ...]] = (
             ),
         ],
     ),
-    # The same order in the third person ("the assistant must not …"): people have assistants
-    # too, so alone it is a weak signal.
+    # The same order in the third person ("the AI assistant must not …"): alone a weak signal.
+    # A bare "the assistant" is left out: people have assistants too.
     Rule(
         "instr.assistant_duty",
         "duty",
-        r"\bthe\s+(?:ai\s+)?(?:assistant|llm|language\s+model|chat\s?bot|ai\s+agent|ai\s+model)"
+        r"\bthe\s+(?:ai(?:\s+(?:assistant|agent|model))?|llm|language\s+model|chat\s?bot)"
         r"\s+(?:must|should|shall|needs?\s+to|is\s+(?:required|expected)\s+to|has\s+to)\s+"
         r"(?:not\s+|never\s+|now\s+|also\s+|first\s+|immediately\s+|always\s+)?" + _VERB + r"\b",
-        ("the assistant must", "the assistant should"),
+        ("the ai assistant must", "the llm should"),
         L,
         M,
         "says what the AI model must do",
         triggers=_ts(
             r"\s+(?:must|should|shall|need|is\s+(?:required|expected)|has\s+to)",
+            "ai",
             "assistant",
             "llm",
             "model",
@@ -706,6 +725,20 @@ RULES: Final[tuple[Rule, ...]] = (
         "a markdown image that would leak data in its URL",
         triggers=[_t(None, r"!\[")],
     ),
+    # A link whose URL carries a placeholder for data ("?data=<the user's address>"): the model
+    # fills it in, the reader's click sends it. API documentation writes such links too, so
+    # alone it is a weak signal; an image needs no click (``instr.exfil_beacon``).
+    Rule(
+        "instr.exfil_link",
+        "exfil",
+        r"(?<!!)\[[^\]\n]{0,100}\]\(\s{0,3}https?://[^)\s]{1,300}[?&][\w-]{1,40}=\s{0,3}"
+        r"(?:\{|\$|<|%7b)",
+        ("](http",),
+        M,
+        M,
+        "a link whose URL would carry data the model fills in",
+        triggers=[_t(None, r"\]\(\s{0,3}http")],
+    ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
     Rule(
@@ -982,12 +1015,16 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.context_harvest",
         "harvest",
-        r"\byour\s+(?:(?:initial|original|hidden|secret|internal|developer|first|exact|underlying)\s+)"
-        r"(?:system\s+)?(?:instructions|prompt|message|rules|configuration|guidelines|directives)"
-        r"|\byour\s+system\s+(?:message|rules|configuration|guidelines|directives)"
-        r"|\b(?:hidden|secret|internal|initial|original)\s+(?:rules|instructions|guidelines"
-        r"|directives|prompt)\s+(?:that\s+)?you\s+(?:were|have\s+been|are)\s+(?:given|configured"
-        r"|programmed|told|set\s+up|initiali[sz]ed)"
+        r"\b(?:print|repeat|reveal|show|share|output|tell|give|list|display|recite|dump|copy|write"
+        r"|send|paste|disclose|leak|return|echo|reproduce|quote)\w{0,4}\b"
+        + _g(40)
+        + r"\byour\s+(?:(?:initial|original|hidden|secret|internal|developer|underlying)\s+"
+        r"(?:system\s+)?|system\s+)(?:instructions|prompt|message|rules|guidelines|directives)"
+        r"|\b(?:hidden|secret|internal)\s+(?:rules|instructions|guidelines|directives|prompt)\s+"
+        r"(?:that\s+)?you\s+(?:were|have\s+been|are)\s+(?:given|configured|programmed|told|set\s+up"
+        r"|initiali[sz]ed)"
+        r"|\b(?:initial|original)\s+(?:rules|instructions|guidelines|directives|prompt)\s+"
+        r"(?:that\s+)?you\s+(?:were|have\s+been|are)\s+(?:configured|programmed|initiali[sz]ed)"
         r"|\b(?:output|print|repeat|copy|reproduce|show|reveal|return|echo)\s+(?:back\s+)?(?:all\s+)?"
         r"(?:everything|all\s+(?:the\s+)?text|the\s+text|all)\s+(?:above|before)\s+(?:this|these)"
         r"\s+(?:line|message|point|text|words?)",
@@ -1002,8 +1039,7 @@ RULES: Final[tuple[Rule, ...]] = (
         triggers=[
             _t(
                 "your",
-                r"your\s+(?:initial|original|hidden|secret|internal|developer|first|exact"
-                r"|underlying|system)\s",
+                r"your\s+(?:initial|original|hidden|secret|internal|developer|underlying|system)\s",
             ),
             *_ts(
                 r"\s+(?:rules|instructions|guidelines|directives|prompt)\s",
@@ -1014,6 +1050,25 @@ RULES: Final[tuple[Rule, ...]] = (
                 "original",
             ),
             *_ts(r"\s+(?:this|these)\s", "above", "before"),
+        ],
+    ),
+    # In a description no verb is needed: a tool has no business naming the model's hidden or
+    # initial instructions at all. Not in content, where "your original instructions" is what
+    # one person writes to another.
+    Rule(
+        "instr.context_harvest",
+        "harvest",
+        r"\byour\s+(?:initial|original|hidden|secret|internal|developer|underlying|system)\s+"
+        r"(?:system\s+)?(?:instructions|prompt|rules|guidelines|directives)",
+        ("your hidden instructions",),
+        H,
+        None,
+        "asks for the model's identity, prompt or conversation",
+        triggers=[
+            _t(
+                "your",
+                r"your\s+(?:initial|original|hidden|secret|internal|developer|underlying|system)\s",
+            ),
         ],
     ),
     # -- content-only: manipulating the response, TODO directives, code payloads -------------
