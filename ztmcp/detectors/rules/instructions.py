@@ -390,8 +390,8 @@ RULES: Final[tuple[Rule, ...]] = (
         + _READER
         + r"\s{0,2}[,:]\s{0,3}"
         + _DIRECTIVE
-        + r"|\bas\s+(?:the|an|a|your)\s+(?:ai\s+)?(?:assistant|agent|model|ai|llm|language\s+model"
-        r"|chat\s?bot)"
+        + r"|\bas\s+(?:the|an|a|your)\s+(?:ai\s+(?:assistant|agent|model)|assistant|ai|llm"
+        r"|language\s+model|chat\s?bot)"
         + _READER
         + r",?\s+you\s+(?:should|must|need\s+to|are\s+(?:to|expected\s+to|required\s+to)|have\s+to"
         r"|will|shall|ought\s+to)\b"
@@ -727,14 +727,15 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     # A link whose URL carries a placeholder for data ("?data=<the user's address>"): the model
     # fills it in, the reader's click sends it. API documentation writes such links too, so
-    # alone it is a weak signal; an image needs no click (``instr.exfil_beacon``).
+    # alone it is a weak signal, and in a description (API docs) a structural one; an image
+    # needs no click (``instr.exfil_beacon``).
     Rule(
         "instr.exfil_link",
         "exfil",
         r"(?<!!)\[[^\]\n]{0,100}\]\(\s{0,3}https?://[^)\s]{1,300}[?&][\w-]{1,40}=\s{0,3}"
         r"(?:\{|\$|<|%7b)",
         ("](http",),
-        M,
+        L,
         M,
         "a link whose URL would carry data the model fills in",
         triggers=[_t(None, r"\]\(\s{0,3}http")],
@@ -941,7 +942,7 @@ RULES: Final[tuple[Rule, ...]] = (
         M,
         "promotes itself over other tools",
         triggers=[
-            *_ts(r"\s+tool\b", "best", "greatest", "only"),
+            *_ts(r"\s+(?:[a-z-]+\s+){0,2}tool\b", "best", "greatest", "only"),
             _t(
                 "most",
                 r"most\s+(?:reliable|accurate|powerful|trusted|trustworthy|secure|advanced"
