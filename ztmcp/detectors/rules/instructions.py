@@ -951,7 +951,7 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("tool", r"tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s"),
             _t("just", r"just\s+use\s"),
             _t("use", r"use\s+this\s+tool\s"),
-            _t("other", r"other\s"),
+            _t("other", r"other\s+(?:[a-z-]+\s+)?tools?\b"),
             _t("matter", r"no\s+matter\b"),
             _t("route", r"route\s"),
         ],
