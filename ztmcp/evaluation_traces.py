@@ -18,7 +18,7 @@ checks' ``check`` method, with the run state in ``ctx.extra["run"]`` as in the p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -32,7 +32,7 @@ from ztmcp.jsonrpc import Direction, Message, encode
 from ztmcp.policy import flow_from_tables
 
 LAYERS: Final = ("behaviour", "both")
-_GATED: Final = frozenset({Label.SINK, Label.DESTRUCTIVE})
+GATED: Final = frozenset({Label.SINK, Label.DESTRUCTIVE})
 
 
 def is_trace_file(path: Path) -> bool:
@@ -93,7 +93,7 @@ class TraceReport:
 
 
 @dataclass(frozen=True, slots=True)
-class _Suite:
+class Suite:
     flow: FlowCheck
     tools: Mapping[str, Mapping[str, Any]]
 
@@ -106,7 +106,7 @@ def _injection() -> Check:
 
 def _replay(
     trace: Mapping[str, Any],
-    suite: _Suite,
+    suite: Suite,
     injection: Check | None,
     use_user: bool,
     clock: float = 1_000_000.0,
@@ -148,13 +148,13 @@ def _replay(
     return False, None, None
 
 
-def _first_injected_sink(trace: Mapping[str, Any], suite: _Suite) -> int | None:
+def _first_injected_sink(trace: Mapping[str, Any], suite: Suite) -> int | None:
     server = str(trace["server"])
     for index, event in enumerate(trace["events"]):
         if not event.get("injected"):
             continue
         tool = str(event["tool"])
-        if suite.flow.labels(server, tool, suite.tools.get(tool)) & _GATED:
+        if suite.flow.labels(server, tool, suite.tools.get(tool)) & GATED:
             return index
     return None
 
@@ -183,12 +183,9 @@ def read_lines(paths: Iterable[Path]) -> Iterable[dict[str, Any]]:
                 yield item
 
 
-def evaluate_traces(
-    paths: Iterable[Path], *, layers: Iterable[str] = LAYERS, use_user: bool = True
-) -> TraceReport:
-    suites: dict[str, _Suite] = {}
-    report = TraceReport({layer: {} for layer in layers})
-    checks = {layer: (_injection() if layer == "both" else None) for layer in report.layers}
+def traces_with_suites(paths: Iterable[Path]) -> Iterator[tuple[dict[str, Any], Suite]]:
+    """Each trace line with its server's suite (the capabilities line before it)."""
+    suites: dict[str, Suite] = {}
     for item in read_lines(paths):
         server = str(item.get("server", ""))
         if item["kind"] == "capabilities":
@@ -196,7 +193,7 @@ def evaluate_traces(
                 item.get("flow", {}), item.get("capabilities", []), f"capabilities of {server}"
             )
             tools = {str(t["name"]): t for t in item.get("tools", []) if isinstance(t, dict)}
-            suites[server] = _Suite(flow, tools)
+            suites[server] = Suite(flow, tools)
             continue
         suite = suites.get(server)
         if suite is None:
@@ -204,6 +201,16 @@ def evaluate_traces(
                 f"trace {item.get('id')!r}: no capabilities line for {server!r}",
                 hint="put the server's capabilities line before its traces",
             )
+        yield item, suite
+
+
+def evaluate_traces(
+    paths: Iterable[Path], *, layers: Iterable[str] = LAYERS, use_user: bool = True
+) -> TraceReport:
+    report = TraceReport({layer: {} for layer in layers})
+    checks = {layer: (_injection() if layer == "both" else None) for layer in report.layers}
+    for item, suite in traces_with_suites(paths):
+        server = str(item["server"])
         target = _first_injected_sink(item, suite)
         for layer, injection in checks.items():
             counts = report.layers[layer].setdefault(server, SuiteCounts())

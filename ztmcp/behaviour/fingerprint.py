@@ -111,3 +111,13 @@ class Keyed:
         if not token or _TOKEN.fullmatch(token) is None or any(values(token)):
             return None
         return self.word(token)
+
+    def whole(self, value: Any) -> int | None:
+        """The fingerprint of an argument that is, in whole, one distinctive value (a link as
+        it was posted, an IBAN); None for anything else."""
+        if not isinstance(value, str):
+            return None
+        token = value.strip().lower()
+        if _TOKEN.fullmatch(token) is None or next(values(token), None) != token:
+            return None
+        return self.one(token)

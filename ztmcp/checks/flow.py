@@ -48,7 +48,7 @@ UNTRUSTED_VALUE: Final = "flow.untrusted_value"
 PRIVATE_TO_UNNAMED: Final = "flow.private_to_unnamed"
 TRIFECTA: Final = "flow.trifecta"
 ALLOWED_ONCE_RULE: Final = "flow.allowed_once"
-_DESTINATIONS: Final = frozenset(
+DESTINATIONS: Final = frozenset(
     {
         "to",
         "recipient",
@@ -346,28 +346,34 @@ def judge(
     else:
         items = [("", arguments)] if arguments is not None else []
     per_arg = {key: hasher.of_json(value) for key, value in items}
-    names = {key: hasher.name_key(value) for key, value in items if key in _DESTINATIONS}
+    names = {key: hasher.name_key(value) for key, value in items if key in DESTINATIONS}
     seen, came_from = run.seen, run.came_from
     words = [w for w in names.values() if w is not None]
     who = all(seen.get(w, 0) & NAMED for w in words)  # no person/channel the user did not name
     named_who = who and bool(words)
     trusted = _NOT_UNTRUSTED | (DIRECTED if directed is Directed.ALL else 0)
+    # A reader that is a sink only by where it reads from (a URL fetcher) may follow a link
+    # verbatim from private content the user pointed at ("summarise the article Bob posted in
+    # general"): that is reading what the user asked to read. Verbatim: the argument is the
+    # link as it was given, so nothing of the run's data rides along in it.
+    follows = (
+        {key for key, value in items if key in DESTINATIONS and _followed(run, value)}
+        if directed is not Directed.OFF and _reader(labels)
+        else set()
+    )
 
-    def cleared(fp: int, destination: bool) -> bool:
+    def cleared(fp: int, key: str) -> bool:
         flags = seen.get(fp, 0)
         if not flags & UNTRUSTED or flags & trusted:
             return True
-        if not destination or not flags & DIRECTED or directed is Directed.OFF:
+        if key not in DESTINATIONS or not flags & DIRECTED or directed is Directed.OFF:
             return False
+        if key in follows:
+            return True
         return named_who or (directed is Directed.PRIVATE and who and bool(flags & PRIVATE))
 
     if actions[UNTRUSTED_VALUE] != "off":
-        tainted = [
-            fp
-            for key, prints in per_arg.items()
-            for fp in prints
-            if not cleared(fp, key in _DESTINATIONS)
-        ]
+        tainted = [fp for key, prints in per_arg.items() for fp in prints if not cleared(fp, key)]
         if tainted:
             # Private data in the same call is an exfiltration to where the content pointed:
             # the reason names both sources.
@@ -402,13 +408,27 @@ def judge(
     return None
 
 
+def _reader(labels: frozenset[Label]) -> bool:
+    """A tool that returns untrusted content and is a sink only by where it reads from."""
+    return Label.UNTRUSTED in labels and Label.SINK in labels and Label.DESTRUCTIVE not in labels
+
+
+def _followed(run: RunState, value: Any) -> bool:
+    """The argument is, in whole, one value that came from private content the user pointed
+    at (a link as it was posted)."""
+    whole = run.hasher.whole(value)
+    return whole is not None and run.seen.get(whole, 0) & (DIRECTED | PRIVATE) == (
+        DIRECTED | PRIVATE
+    )
+
+
 def _private(seen: Mapping[int, int], per_arg: Mapping[str, frozenset[int]]) -> list[int]:
     """The private values a call's payload (its non-destination arguments) carries that the
     user did not name."""
     return [
         fp
         for key, prints in per_arg.items()
-        if key not in _DESTINATIONS
+        if key not in DESTINATIONS
         for fp in prints
         if seen.get(fp, 0) & (PRIVATE | NAMED) == PRIVATE
     ]
@@ -428,7 +448,7 @@ def _destination_named(
     (and there is one)."""
     named = False
     for key, prints in per_arg.items():
-        if key in _DESTINATIONS:
+        if key in DESTINATIONS:
             if prints:
                 ok = all(seen.get(fp, 0) & NAMED for fp in prints)
             else:

@@ -45,7 +45,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Final
 
-from ztmcp.detectors import languages, multi, normalise
+from ztmcp.detectors import ciphers, languages, multi, normalise
 from ztmcp.detectors.findings import RANK, Finding
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import instructions as data
@@ -251,7 +251,9 @@ _RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
 
 @cache
 def _trigger_set(max_mem: int) -> tuple[multi.RegexSet, tuple[str, ...]]:
-    triggers = tuple(sorted({rx for rule in RULES for _g, rx in rule.triggers}))
+    # The ciphers' hint rides along as one more pattern: where it does not match, no line can
+    # be undone (``ciphers.views`` is skipped), at no extra pass over the text.
+    triggers = (*sorted({rx for rule in RULES for _g, rx in rule.triggers}), ciphers.HINT_LOWER)
     return multi.RegexSet([multi.loosen(rx) for rx in triggers], max_mem), triggers
 
 
@@ -501,23 +503,35 @@ def scan(text: str, profile: str = CONTENT, *, exhaustive: bool = False) -> list
     entities) are scanned once more as folded; a rule found only there is reported on the span
     of the folded line, its message saying so.
     """
-    findings = _scan_text(text, profile, exhaustive)
+    findings, matched = _scan_text(text, profile, exhaustive)
     if normalise.needed(text):
-        findings.extend(_scan_views(text, findings, profile, exhaustive))
+        folded = [(s, e, v, _FOLDED) for s, e, v in normalise.views(text)]
+        findings.extend(_scan_views(folded, findings, profile, exhaustive))
+    if matched is None or ciphers.HINT_LOWER in matched:  # None: RE2 can't say
+        views = ciphers.views(text, hinted=matched is not None)
+        undone = [(s, e, v, f" (once {how} is undone)") for s, e, v, how in views]
+        if undone:
+            findings.extend(_scan_views(undone, findings, profile, exhaustive))
     return findings
 
 
-def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool) -> list[Finding]:
-    views = normalise.views(text)
+_FOLDED: Final = " (once look-alike or hidden characters are folded)"
+
+
+def _scan_views(
+    views: list[tuple[int, int, str, str]], found: list[Finding], profile: str, exhaustive: bool
+) -> list[Finding]:
+    """Findings on ``views`` (start, end, text as the model reads it, what was undone) that
+    ``found`` lacks, each on the span of its line, its message saying what was undone."""
     if not views:
         return []
-    starts = list(accumulate((len(v) + 1 for _s, _e, v in views), initial=0))[:-1]
-    joined = "\n".join(v for _s, _e, v in views)
+    starts = list(accumulate((len(v) + 1 for _s, _e, v, _h in views), initial=0))[:-1]
+    joined = "\n".join(v for _s, _e, v, _h in views)
     out: list[Finding] = []
     seen: set[tuple[str, int]] = set()
-    for f in _scan_text(joined, profile, exhaustive):
+    for f in _scan_text(joined, profile, exhaustive)[0]:
         i = bisect.bisect_right(starts, f.start) - 1
-        start, end, _v = views[i]
+        start, end, _v, how = views[i]
         if (f.rule, i) in seen or any(
             g.rule == f.rule and g.start < end and start < g.end for g in found
         ):
@@ -529,14 +543,16 @@ def _scan_views(text: str, found: list[Finding], profile: str, exhaustive: bool)
                 f.severity,
                 start,
                 end,
-                f.message + " (once look-alike or hidden characters are folded)",
+                f.message + how,
             )
         )
     return out
 
 
-def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
-    """``scan`` of ``text`` as it is."""
+def _scan_text(
+    text: str, profile: str, exhaustive: bool
+) -> tuple[list[Finding], frozenset[str] | None]:
+    """``scan`` of ``text`` as it is, and the triggers RE2 saw in it (None: it can't say)."""
     low = _lower(text)
     n = len(low)
     content = profile == CONTENT
@@ -557,7 +573,7 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
             medium.append((finding, category))
     triggers = _Triggers(low)
     if not exhaustive and triggers.matched is not None and not triggers.matched:
-        return findings + _combine(medium)  # no English trigger anywhere, so no rule window
+        return findings + _combine(medium), triggers.matched  # no trigger, so no rule window
     code_spans: list[tuple[int, int]] = []
     for rule in RULES:
         severity = rule.content if content else rule.description
@@ -582,7 +598,7 @@ def _scan_text(text: str, profile: str, exhaustive: bool) -> list[Finding]:
             if count >= _MAX_PER_RULE:
                 break
     findings.extend(_combine(medium))
-    return findings
+    return findings, triggers.matched
 
 
 _LANGUAGE_NAMES: Final = {
@@ -598,6 +614,9 @@ _LANGUAGE_NAMES: Final = {
     "ja": "Japanese",
     "zh": "Chinese",
     "ko": "Korean",
+    "hi": "Hindi",
+    "ar": "Arabic",
+    "id": "Indonesian",
 }
 
 

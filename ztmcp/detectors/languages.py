@@ -6,7 +6,8 @@ imperative phrases of the intents an injection needs whatever its language: over
 instructions, hide something from the user, hand over the system prompt, send data to an
 address, and announce a new standing order. Languages: Spanish, German, French, Portuguese,
 Italian, Dutch, Polish, Turkish, Russian, Japanese, Chinese and Korean (with English, the
-thirteen most used content languages of the web after Persian and Vietnamese, per W3Techs).
+thirteen most used content languages of the web after Persian and Vietnamese, per W3Techs),
+and Hindi, Arabic and Indonesian (among the most used languages of the web's users).
 
 Patterns run on the lower-cased text ``instructions`` scans, with bounded gaps only; one RE2
 set pass says which of them occur (RE2 only skips work: Python's ``re`` reports the spans),
@@ -243,6 +244,58 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "prompt": (r"시스템 프롬프트[^\n]{0,20}(?:공개|보여|출력|알려)",),
         "exfil": (_SINK + r"[^\n]{0,20}(?:보내|전송|전달)",),
         "order": (r"(?:지금부터|이제부터)[^\n]{0,20}(?:해야 합니다|해야 해)", r"새로운 작업은"),
+    },
+    "hi": {
+        "override": (
+            r"(?:पिछले|पहले|पूर्व|ऊपर|सभी)[^\n]{0,30}(?:निर्देशों|निर्देश|आदेशों|आदेश|नियमों)[^\n]{0,20}"
+            r"(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल)",
+        ),
+        "conceal": (
+            r"(?:उपयोगकर्ता|यूज़र|यूजर)[^\n]{0,40}(?:न बताएं|न बताएँ|न बताना|मत बताओ|मत बताना|मत बताएं"
+            r"|नहीं बताएंगे|नहीं बताना|पता न चले)",
+        ),
+        "prompt": (
+            r"(?:सिस्टम प्रॉम्प्ट|सिस्टम प्रोम्प्ट|सिस्टम निर्देश)[^\n]{0,20}(?:दिखाएं|दिखाओ|बताएं|बताओ"
+            r"|प्रकट|साझा)",
+        ),
+        "exfil": (_SINK + r"[^\n]{0,40}(?:पर|को)[^\n]{0,5}(?:भेज|फॉरवर्ड)",),
+        "order": (
+            r"अब से (?:आप|तुम)[^\n]{0,30}(?:केवल|सिर्फ़|सिर्फ|करेंगे|करोगे)",
+            r"(?:आपका|तुम्हारा) नया (?:कार्य|काम)",
+        ),
+    },
+    "ar": {
+        "override": (
+            r"(?:تجاهل|انس|إنس|اهمل|أهمل)[^\n]{0,30}(?:التعليمات|الأوامر|التوجيهات|القواعد)[^\n]{0,10}"
+            r"(?:السابقة|الأولى|أعلاه|الأصلية)",
+        ),
+        "conceal": (
+            r"(?:لا تخبر|لا تذكر|لا تُخبر|لا تقل|لا تبلغ)[^\n]{0,30}(?:المستخدم|للمستخدم)",
+            r"(?:دون|بدون) (?:علم|أن يعلم) المستخدم",
+        ),
+        "prompt": (
+            r"(?:اكشف|أظهر|اعرض|اطبع|شارك|أخبرني)[^\n]{0,30}(?:موجه النظام|تعليمات النظام"
+            r"|رسالة النظام)",
+        ),
+        "exfil": (r"(?:أرسل|ارسل|حوّل|انقل)[^\n]{0,80} إلى " + _SINK,),
+        "order": (r"من الآن فصاعد[^\n]{0,10}(?:ست|يجب|عليك)", r"مهمتك الجديدة"),
+    },
+    "id": {
+        "override": (
+            r"(?:abaikan|lupakan|acuhkan)[^\n]{0,30}(?:instruksi|perintah|petunjuk|arahan|aturan)"
+            r"[^\n]{0,15}(?:sebelumnya|terdahulu|di atas|awal)",
+        ),
+        "conceal": (
+            r"(?:jangan|tidak usah)[^\n]{0,10}(?:beri tahu|beritahu|bilang|kasih tahu|memberi tahu"
+            r"|katakan|sampaikan)[^\n]{0,15}pengguna",
+            r"tanpa sepengetahuan pengguna",
+        ),
+        "prompt": (
+            r"(?:tampilkan|tunjukkan|ungkapkan|bagikan|cetak)[^\n]{0,20}(?:prompt sistem"
+            r"|instruksi sistem|pesan sistem)",
+        ),
+        "exfil": (r"(?:kirim|kirimkan|teruskan)[^\n]{0,80} ke " + _SINK,),
+        "order": (r"mulai (?:sekarang|saat ini),? (?:kamu|anda)", r"tugas baru(?:mu| anda| kamu)"),
     },
 }
 

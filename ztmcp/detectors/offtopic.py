@@ -72,7 +72,9 @@ _DEICTIC: Final = LazyPattern(
     r"|autumn|season|century|decade))|these|those|above|today|tonight|tomorrow|yesterday"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next\s+(?:week|month)|asap"
     r"|below|attached|enclosed|following|here|herein|previous"
-    r"|earlier|aforementioned|your|yours|our|ours|we|us|my|mine)\b"
+    r"|earlier|aforementioned|your|yours|our|ours|we|us|my|mine"
+    # the document's own readers as a group ("What is everyone bringing?")
+    r"|everyone|everybody|anyone|anybody)\b"
     # "that" as a pointer ("of that", "that one"), not as a relative pronoun
     r"|\b(?:of|in|on|about|at|for|from|with|to|is|was|did|does)\s+that\b|\bthat(?:'s|\s+one)\b",
     re.IGNORECASE,

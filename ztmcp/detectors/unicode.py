@@ -12,8 +12,10 @@ Rules (rule id — severity — why):
 - ``unicode.ansi_escape`` — HIGH — terminal escapes can hide, overwrite or recolour text in a
   console or log viewer.
 - ``unicode.control`` — MEDIUM — other C0 controls (not tab/newline/CR).
-- ``unicode.html_comment`` — HIGH in a description, MEDIUM in content — text inside ``<!-- -->``
-  is invisible once rendered; web pages carry comments, descriptions have no reason to.
+- ``unicode.html_comment`` — MEDIUM — text inside ``<!-- -->`` is invisible once rendered;
+  web pages carry comments, and so do descriptions (a version note, a TODO). What a comment
+  says is judged by the instruction rules; with another weak signal in the same definition it
+  blocks (``scan_definition``'s escalation).
 - ``unicode.hidden_markup`` — HIGH in a description, MEDIUM in content — CSS that hides text
   (``display:none``, ``visibility:hidden``, zero font size or opacity, transparent colour).
 - ``unicode.encoded_text`` — MEDIUM — a base64 (from 20 characters), base32, hex, ASCII85 or
@@ -336,7 +338,7 @@ def scan(
             findings.append(
                 Finding(
                     "unicode.html_comment",
-                    hidden,
+                    Severity.MEDIUM,
                     s,
                     e,
                     "text inside an HTML comment (not rendered)",

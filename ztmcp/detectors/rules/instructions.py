@@ -120,6 +120,44 @@ _SHADOW_NOUN = (
 _FULL_CTX = r"\s+(?:conversation|chat|system|message|context)"
 _AI_WHO = r"(?:\s+model)?\s+(?:that|which|who)\s"
 _NEW_TASK_TAIL = r"\s*(?::|from\b|for\s+you\b)"
+# Addressing the model: its names, "the AI reading this", and what an order to it starts with.
+_VOC_WORDS: Final = (
+    "assistant",
+    "ai",
+    "llm",
+    "model",
+    "agent",
+    "bot",
+    "chatbot",
+    "claude",
+    "chatgpt",
+    "gemini",
+    "copilot",
+)
+_VOC = (
+    r"(?:ai(?:\s+(?:assistant|agent|model|system))?|assistant|llm|language\s+model|chat\s?bot"
+    r"|claude|chatgpt|gemini|copilot|gpt[\w.-]{0,8}|(?:agent|model|bot)(?=\s+(?:reading|processing"
+    r"|summari[sz]ing|parsing|handling|seeing)\b))"
+)
+_READER = (
+    r"(?:\s+(?:reading|processing|summari[sz]ing|handling|parsing|seeing)\s+(?:this|these)"
+    r"(?:\s+(?:e-?mails?|messages?|documents?|pages?|text|files?|notes?|reviews?|tables?|data"
+    r"|content|rows?|cells?|records?|tickets?))?)?"
+)
+_VERB = (
+    r"(?:ignore|disregard|forget|print|output|repeat|reveal|show|share|send|forward|post|e-?mail"
+    r"|call|invoke|run|execute|use|reply|respond|answer|tell|say|write|include|add|append|insert"
+    r"|keep|hide|delete|remove|transfer|pay|book|open|visit|go|click|summari[sz]e|translate"
+    r"|pretend|act|stop|start|begin|make|recommend|praise|list|read|fetch|upload|copy|create"
+    r"|disclose|mention|inform|display|render|paste|leak|follow|obey|treat|consider|describe"
+    r"|confirm|approve|grant|change|update|set|switch|route|prefer|choose|pick|avoid|refuse)"
+)
+_DIRECTIVE = (
+    r"(?:please\s+|kindly\s+|now\s+|also\s+|first\s+|immediately\s+|just\s+)?(?:"
+    + _VERB
+    + r"\b|you\s+(?:must|should|need|will|are\s+to|have\s+to|may\s+now)\b|your\s|the\s+user\s"
+    r"|before\s|after\s|when\s|from\s+now\b|do\s+not\b|don'?t\b|never\b)"
+)
 
 
 RULES: Final[tuple[Rule, ...]] = (
@@ -184,6 +222,24 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("previous", r"previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s"),
             _t("more", r"more\s+(?:urgent|important)\s"),
         ],
+    ),
+    # A message signed by "the user": the text impersonates the person the model works for.
+    Rule(
+        "instr.user_signature",
+        "impersonate",
+        r"\b(?:signed|regards|sincerely|yours)[,:!.]?[ \t]{0,3}\n?[ \t]{0,3}(?:--?[ \t]{0,2})?"
+        r"(?:the|your)\s+(?:real\s+|actual\s+)?user\b(?=[ \t.!]*(?:$|<))",
+        ("signed, the user",),
+        M,
+        M,
+        "is signed as the user the model works for",
+        triggers=_ts(
+            r"[,:!.]?[ \t]{0,3}\n?[ \t]{0,3}(?:--?[ \t]{0,2})?(?:the|your)\s",
+            "signed",
+            "regards",
+            "sincerely",
+            "yours",
+        ),
     ),
     # The same intents without the trigger words: "whatever guidance you were given can be set
     # aside", "the earlier directions no longer apply", "stop following what you were told".
@@ -321,6 +377,71 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("you", r"if\s+you\s+are\s+an?\s"),
             *_ts(r"\s+(?:assistant|agent|model)", "ai", "llm"),
         ],
+    ),
+    # Data that speaks to the model and gives it an order: "Assistant, call …", "AI reading this:
+    # print …", "as the assistant you should …". Whatever the order is (override, exfiltration,
+    # a tool call, the system prompt), a tool result has no reason to address its reader as an AI.
+    Rule(
+        "instr.vocative",
+        "address",
+        r"(?:^|[.!?;:|>\"(\[*#-]\s{0,3}|\b(?:to|for|dear|hey|attention|note\s+for)\s+)"
+        r"(?:the\s+|an?\s+|any\s+|dear\s+)?"
+        + _VOC
+        + _READER
+        + r"\s{0,2}[,:]\s{0,3}"
+        + _DIRECTIVE
+        + r"|\bas\s+(?:the|an|a|your)\s+(?:ai\s+(?:assistant|agent|model)|assistant|ai|llm"
+        r"|language\s+model|chat\s?bot)"
+        + _READER
+        + r",?\s+you\s+(?:should|must|need\s+to|are\s+(?:to|expected\s+to|required\s+to)|have\s+to"
+        r"|will|shall|ought\s+to)\b"
+        r"|\b(?:ai(?:\s+(?:assistant|agent|model|system))?s?|assistants?|llms?|language\s+models?"
+        r"|chat\s?bots?)\s+(?:reading|processing|summari[sz]ing|parsing|handling|seeing)\s+this\b",
+        ("assistant,", "ai:", "as the assistant you should", "ai reading this"),
+        L,
+        H,
+        "speaks to the AI model and gives it an order",
+        triggers=[
+            *_ts(r"\s{0,2}[,:]\s{0,3}" + _DIRECTIVE, *_VOC_WORDS),
+            *_ts(
+                r",?\s+you\s+(?:should|must|need|are|have|will|shall|ought)\b",
+                *_VOC_WORDS,
+            ),
+            _t("gpt", "gpt"),
+            *_ts(
+                r"\s+(?:this|these)\b",
+                "reading",
+                "processing",
+                "summarising",
+                "summarizing",
+                "parsing",
+                "handling",
+                "seeing",
+            ),
+        ],
+    ),
+    # The same order in the third person ("the AI assistant must not …"): alone a weak signal.
+    # A bare "the assistant" is left out: people have assistants too.
+    Rule(
+        "instr.assistant_duty",
+        "duty",
+        r"\bthe\s+(?:ai(?:\s+(?:assistant|agent|model))?|llm|language\s+model|chat\s?bot)"
+        r"\s+(?:must|should|shall|needs?\s+to|is\s+(?:required|expected)\s+to|has\s+to)\s+"
+        r"(?:not\s+|never\s+|now\s+|also\s+|first\s+|immediately\s+|always\s+)?" + _VERB + r"\b",
+        ("the ai assistant must", "the llm should"),
+        L,
+        M,
+        "says what the AI model must do",
+        triggers=_ts(
+            r"\s+(?:must|should|shall|need|is\s+(?:required|expected)|has\s+to)",
+            "ai",
+            "assistant",
+            "llm",
+            "model",
+            "chatbot",
+            "bot",
+            "agent",
+        ),
     ),
     # -- hijacking the task ---------------------------------------------------------------------
     Rule(
@@ -604,6 +725,21 @@ RULES: Final[tuple[Rule, ...]] = (
         "a markdown image that would leak data in its URL",
         triggers=[_t(None, r"!\[")],
     ),
+    # A link whose URL carries a placeholder for data ("?data=<the user's address>"): the model
+    # fills it in, the reader's click sends it. API documentation writes such links too, so
+    # alone it is a weak signal, and in a description (API docs) a structural one; an image
+    # needs no click (``instr.exfil_beacon``).
+    Rule(
+        "instr.exfil_link",
+        "exfil",
+        r"(?<!!)\[[^\]\n]{0,100}\]\(\s{0,3}https?://[^)\s]{1,300}[?&][\w-]{1,40}=\s{0,3}"
+        r"(?:\{|\$|<|%7b)",
+        ("](http",),
+        L,
+        M,
+        "a link whose URL would carry data the model fills in",
+        triggers=[_t(None, r"\]\(\s{0,3}http")],
+    ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
     Rule(
@@ -772,13 +908,19 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.preference",
         "preference",
         r"\b(?:the|is\s+a)\s+(?:best|greatest|only|most\s+(?:reliable|accurate|powerful|trusted"
-        r"|trustworthy|secure|advanced|capable))\s+tool\b"
+        r"|trustworthy|secure|advanced|capable))\s+(?:(?:reliable|trustworthy|trusted|safe|secure"
+        r"|accurate|official|legitimate|approved|verified)\s+)?(?:[a-z-]+\s+)?tool\b"
         r"|\bthis\s+tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s+(?:to\s+|than\s+)?"
         r"(?:all|any|every|other)"
         r"|\bjust\s+use\s+this\s+tool\b"
         r"|\buse\s+this\s+tool\s+(?:instead\s+of|rather\s+than|over|in\s+place\s+of)\s+(?:any|all"
         r"|other|every)"
-        r"|\b(?:do\s+not|don'?t|never)\s+(?:use|call|choose)\s+(?:any\s+)?other\s+tools?\b"
+        r"|\b(?:do\s+not|don'?t|never)\s+(?:use|call|choose)\s+(?:any\s+)?other\s+(?:[a-z-]+\s+)?"
+        r"tools?\b"
+        r"|\b(?:all\s+)?other\s+(?:[a-z-]+\s+)?tools?\s+(?:are|is)\s+(?:now\s+)?(?:\w+\s+)?"
+        r"(?:deprecated|broken|unsafe|unreliable|insecure|malicious|compromised|dangerous"
+        r"|untrustworthy|outdated|obsolete)\b"
+        r"|\broute\s+(?:every|all|each)\s+(?:\w+\s+){0,2}?through\s+this\s+(?:one|tool)\b"
         r"|\bno\s+matter\s+(?:how\s+many|what|which)\b" + _g(60) + r"\b(?:use|call|choose)\b"
         r"|\b(?:use|call|choose)\s+this\s+tool\b" + _g(60) + r"\bno\s+matter\b",
         (
@@ -800,7 +942,7 @@ RULES: Final[tuple[Rule, ...]] = (
         M,
         "promotes itself over other tools",
         triggers=[
-            *_ts(r"\s+tool\b", "best", "greatest", "only"),
+            *_ts(r"\s+(?:[a-z-]+\s+){0,2}tool\b", "best", "greatest", "only"),
             _t(
                 "most",
                 r"most\s+(?:reliable|accurate|powerful|trusted|trustworthy|secure|advanced"
@@ -809,8 +951,9 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("tool", r"tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s"),
             _t("just", r"just\s+use\s"),
             _t("use", r"use\s+this\s+tool\s"),
-            _t("other", r"other\s+tools?\b"),
+            _t("other", r"other\s+(?:[a-z-]+\s+)?tools?\b"),
             _t("matter", r"no\s+matter\b"),
+            _t("route", r"route\s"),
         ],
     ),
     Rule(
@@ -866,6 +1009,67 @@ RULES: Final[tuple[Rule, ...]] = (
                 r"|available|tools|hidden)",
             ),
             *_ts(_FULL_CTX, "full", "entire", "complete", "whole", "current"),
+        ],
+    ),
+    # The system prompt asked for in other words: "print your initial instructions verbatim",
+    # "the hidden rules you were configured with", "everything above this line".
+    Rule(
+        "instr.context_harvest",
+        "harvest",
+        r"\b(?:print|repeat|reveal|show|share|output|tell|give|list|display|recite|dump|copy|write"
+        r"|send|paste|disclose|leak|return|echo|reproduce|quote)\w{0,4}\b"
+        + _g(40)
+        + r"\byour\s+(?:(?:initial|original|hidden|secret|internal|developer|underlying)\s+"
+        r"(?:system\s+)?|system\s+)(?:instructions|prompt|message|rules|guidelines|directives)"
+        r"|\b(?:hidden|secret|internal)\s+(?:rules|instructions|guidelines|directives|prompt)\s+"
+        r"(?:that\s+)?you\s+(?:were|have\s+been|are)\s+(?:given|configured|programmed|told|set\s+up"
+        r"|initiali[sz]ed)"
+        r"|\b(?:initial|original)\s+(?:rules|instructions|guidelines|directives|prompt)\s+"
+        r"(?:that\s+)?you\s+(?:were|have\s+been|are)\s+(?:configured|programmed|initiali[sz]ed)"
+        r"|\b(?:output|print|repeat|copy|reproduce|show|reveal|return|echo)\s+(?:back\s+)?(?:all\s+)?"
+        r"(?:everything|all\s+(?:the\s+)?text|the\s+text|all)\s+(?:above|before)\s+(?:this|these)"
+        r"\s+(?:line|message|point|text|words?)",
+        (
+            "your initial instructions",
+            "rules you were configured with",
+            "everything above this line",
+        ),
+        H,
+        H,
+        "asks for the model's identity, prompt or conversation",
+        triggers=[
+            _t(
+                "your",
+                r"your\s+(?:initial|original|hidden|secret|internal|developer|underlying|system)\s",
+            ),
+            *_ts(
+                r"\s+(?:rules|instructions|guidelines|directives|prompt)\s",
+                "hidden",
+                "secret",
+                "internal",
+                "initial",
+                "original",
+            ),
+            *_ts(r"\s+(?:this|these)\s", "above", "before"),
+        ],
+    ),
+    # In a description no verb is needed: a tool has no business naming the model's hidden or
+    # initial instructions at all. Not in content, where "your original instructions" is what
+    # one person writes to another.
+    Rule(
+        "instr.context_harvest",
+        "harvest",
+        r"\byour\s+(?:initial|original|hidden|secret|internal|developer|underlying|system)\s+"
+        r"(?:system\s+)?(?:instructions|prompt|rules|guidelines|directives)",
+        ("your hidden instructions",),
+        H,
+        None,
+        "asks for the model's identity, prompt or conversation",
+        triggers=[
+            _t(
+                "your",
+                r"your\s+(?:initial|original|hidden|secret|internal|developer|underlying|system)\s",
+            ),
         ],
     ),
     # -- content-only: manipulating the response, TODO directives, code payloads -------------
