@@ -42,6 +42,7 @@ from ztmcp.jsonrpc import (
     recover_id,
     tool_error_result,
 )
+from ztmcp.state.shapes import SHAPE_FIELD, result_shape
 from ztmcp.tool_arguments import mcp_call_fields
 
 MAX_PENDING: Final = 10_000
@@ -722,6 +723,8 @@ class Session:
             event["gen_ai.tool.name"] = tool[:200]
             if msg.kind is Kind.REQUEST:  # links the call to the model turn that asked for it
                 event.update(mcp_call_fields(msg.params))
+            elif msg.kind is Kind.RESPONSE:  # what the behaviour baselines learn (no content)
+                event[SHAPE_FIELD] = result_shape(msg.body)
         if about.is_modern:
             version = about.params["_meta"].get(MODERN_VERSION_KEY)
             event["mcp.protocol.version"] = version if isinstance(version, str) else None

@@ -33,31 +33,34 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Show the learned baselines (call rate, sizes, hours) and recent anomalies."""
+        """Show the learned baselines (rate, sizes, hours, egress hosts) and recent anomalies."""
         from ztmcp.state import paths
         from ztmcp.state.audit import read_records, session_files
-        from ztmcp.state.baselines import Detector, calls, learn
+        from ztmcp.state.baselines import judge, last_activity, learn, timed
         from ztmcp.terminal import safe
 
-        records = [
-            r
-            for r in read_records(session_files(directory or paths.audit_dir()))
-            if (server is None or r.get("server") == server)
-            and (agent is None or (r.get("agent") or r.get("client") or "unknown") == agent)
-        ]
-        found = list(calls(records))
-        end = max((c.at for c in found), default=0.0)
-        history = learn(r for r in records if _ts_before(r, end - recent))
-        detector = Detector(history)
-        anomalies = [a for c in found if c.at > end - recent for a in detector.observe(c)]
-        everything = learn(records)
+        stamped = timed(read_records(session_files(directory or paths.audit_dir())))
+        detector, found = judge(stamped, last_activity(stamped) - recent)
+        learned = learn(r for _, r in stamped)
+
+        def wanted(a: str, s: str) -> bool:
+            return (agent is None or a == agent) and (server is None or s == server)
+
+        tools = {k: b for k, b in learned.tools.items() if wanted(k[0], k[1])}
+        egress = {k: h for k, h in learned.egress.items() if wanted(*k) and h.hosts}
+        anomalies = [a for a in found if wanted(a.key[0], a.key[1])]
+        t = detector.t
         if as_json:
             echo(
                 json.dumps(
                     {
                         "baselines": [
                             {"agent": k[0], "server": k[1], "tool": k[2], **b.as_dict()}
-                            for k, b in sorted(everything.items())
+                            for k, b in sorted(tools.items())
+                        ],
+                        "egress": [
+                            {"agent": k[0], "server": k[1], **h.as_dict(t)}
+                            for k, h in sorted(egress.items())
                         ],
                         "anomalies": [
                             {
@@ -75,23 +78,30 @@ def register(app: typer.Typer) -> None:
                 )
             )
             return
-        if not everything:
+        if not tools and not egress:
             echo(
                 "no tools/call records in the audit log" + (" matching" if agent or server else "")
             )
             return
         echo(
             f"{'agent':<24} {'server':<16} {'tool':<24} {'calls':>6} {'max/60s':>7} "
-            f"{'max args':>9} {'max result':>10}  hours (UTC)"
+            f"{'max args':>9} {'max result':>10}  {'hours (UTC)':<20} result shapes"
         )
-        for (a, s, t), b in sorted(everything.items()):
-            hours = ",".join(f"{h:02d}" for h in sorted(b.hours))
+        for (a, s, tool), b in sorted(tools.items()):
+            hours = _hours(b.hours)
             echo(
                 safe(
-                    f"{a[:24]:<24} {s[:16]:<16} {t[:24]:<24} {b.calls:>6} {b.max_rate:>7} "
-                    f"{b.max_args:>9} {b.max_result:>10}  {hours}"
+                    f"{a[:24]:<24} {s[:16]:<16} {tool[:24]:<24} {b.calls:>6} {b.max_rate:>7} "
+                    f"{b.max_args:>9} {b.max_result:>10}  {hours:<20} {b.usual_shapes()}"
                 )
             )
+        if egress:
+            echo("\negress hosts (allowed/refused attempts):")
+        for (a, s), h in sorted(egress.items()):
+            days = h.span() / 86400
+            echo(safe(f"  {a} {s}: {h.calls} calls over {days:.1f} days; {h.status(t)}"))
+            for host, (allowed, refused) in sorted(h.hosts.items(), key=lambda i: -sum(i[1])):
+                echo(safe(f"    {host:<40} {allowed:>6}/{refused:<6}"))
         echo(f"\nanomalies in the last {recent:.0f} s: {len(anomalies) or 'none'}")
         for anomaly in anomalies:
             echo(
@@ -101,8 +111,12 @@ def register(app: typer.Typer) -> None:
             )
 
 
-def _ts_before(record: dict[str, object], cutoff: float) -> bool:
-    from ztmcp.state.baselines import _ts
-
-    at = _ts(record)
-    return at is not None and at <= cutoff
+def _hours(hours: set[int]) -> str:
+    """``08-17`` for a run of hours, ``03,08-17`` with gaps."""
+    runs: list[list[int]] = []
+    for hour in sorted(hours):
+        if runs and hour == runs[-1][-1] + 1:
+            runs[-1].append(hour)
+        else:
+            runs.append([hour])
+    return ",".join(f"{r[0]:02d}-{r[-1]:02d}" if len(r) > 1 else f"{r[0]:02d}" for r in runs)

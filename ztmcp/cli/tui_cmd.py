@@ -44,6 +44,13 @@ def tui(
             help="Also show each held call as a desktop notification (notify-send).",
         ),
     ] = True,
+    revoke_on_anomaly: Annotated[
+        bool,
+        typer.Option(
+            "--revoke-on-anomaly",
+            help="When an anomaly is judged live, revoke the live grants on its agent's servers.",
+        ),
+    ] = False,
 ) -> None:
     """Watch live MCP traffic and answer held calls: grant for 5 m / 15 m / 1 h, or deny.
 
@@ -75,6 +82,7 @@ def tui(
         interval=interval,
         grant_times=(times[0], times[1], times[2]),
         desktop=desktop,
+        revoke_on_anomaly=revoke_on_anomaly,
     ).run()
 
 

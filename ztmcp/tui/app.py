@@ -189,8 +189,11 @@ class ZtmcpApp(App[None]):
         who: str | None = None,
         grant_times: tuple[float, float, float] = GRANT_TIMES,
         desktop: bool = False,
+        revoke_on_anomaly: bool = False,
     ) -> None:
         super().__init__()
+        # An anomaly judged live revokes the live grants on its agent's servers (item 5).
+        self.revoke_on_anomaly = revoke_on_anomaly
         self.desktop = desktop  # also a desktop notification per held call (notify-send)
         self.grant_times = grant_times
         self.clock = clock
@@ -713,6 +716,21 @@ class ZtmcpApp(App[None]):
 
         self._in_worker(deny)
 
+    def respond(self, servers: set[str], why: dict[str, Any]) -> None:
+        """Under ``revoke_on_anomaly``: revoke the live grants on ``servers`` (an agent's
+        servers, after an anomaly of its), on the state worker; the outcome is a notice."""
+        if not self.revoke_on_anomaly or not servers:
+            return
+
+        def revoke() -> str | None:
+            revoked = self.state.revoke_servers(servers, why)
+            if not revoked:
+                return None
+            names = ", ".join(sorted(f"{g.server} {g.tool}" for g in revoked))
+            return f"anomaly ({why.get('anomaly.kind')}): revoked {len(revoked)} grant(s): {names}"
+
+        self._in_worker(revoke)
+
     def action_revoke(self) -> None:
         grant_id = self._selected_grant()
         if grant_id is None:
@@ -738,6 +756,7 @@ def make_app(
     who: str | None = None,
     grant_times: tuple[float, float, float] = GRANT_TIMES,
     desktop: bool = False,
+    revoke_on_anomaly: bool = False,
 ) -> ZtmcpApp:
     """The app over ``$ZTMCP_HOME`` (audit logs, state.db) and the project's ``ztmcp.lock``."""
     return ZtmcpApp(
@@ -752,4 +771,5 @@ def make_app(
         who=who,
         grant_times=grant_times,
         desktop=desktop,
+        revoke_on_anomaly=revoke_on_anomaly,
     )

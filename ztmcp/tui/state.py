@@ -14,10 +14,10 @@ import contextlib
 import getpass
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from ztmcp.errors import ZtmcpError
 from ztmcp.state.approvals import Approval, Operator
@@ -122,3 +122,15 @@ class StateView:
     def revoke(self, grant_id: str) -> Grant | None:
         with self._lock:
             return self._operator().revoke(grant_id)
+
+    def revoke_servers(self, servers: Collection[str], why: dict[str, Any]) -> list[Grant]:
+        """An anomaly's response: revoke every live grant on ``servers`` (each audited as
+        ``grant.revoke``), then record ``why`` (an ``anomaly.revoke`` event) with their ids."""
+        with self._lock:
+            ops = self._operator()
+            live = [g for g in ops.grants.grants() if g.server in servers]
+            revoked = [done for g in live if (done := ops.revoke(g.id)) is not None]
+            if revoked:
+                ids = [g.id for g in revoked]
+                ops.audit([{"event": "anomaly.revoke", **why, "grant.ids": ids}])
+            return revoked

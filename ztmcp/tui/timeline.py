@@ -8,17 +8,18 @@ newest ``cap`` records in memory to open another agent's timeline without readin
 again, and the selected agent's rows in a bounded view that follows the newest record.
 
 Behaviour findings are highlighted, and one arriving live is also announced whichever tab is
-open: anomalies (each ``tools/call`` judged as it arrives against the baselines learned from
-the history the first poll read: ``anomalies``), the flow check's verdicts on MCP records
-(``check = "flow"``: ``flow.trifecta``, ``flow.untrusted_value``, ``flow.private_to_unnamed``,
-``flow.rate_limit``, ``flow.approval_required``) and the ``flow.revoke`` event its response
-writes.
+open: anomalies (each call, result and egress attempt judged as it arrives against the
+baselines learned from the audit history before the pane opened: ``anomalies``), the flow
+check's verdicts on MCP records (``check = "flow"``: ``flow.trifecta``,
+``flow.untrusted_value``, ``flow.private_to_unnamed``, ``flow.rate_limit``,
+``flow.approval_required``) and the ``flow.revoke`` event its response writes.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from ztmcp.sandbox.visible import EVENTS as EGRESS_EVENTS
 from ztmcp.sandbox.visible import destination
 from ztmcp.sandbox.visible import detail as egress_detail
 from ztmcp.sandbox.visible import verdict as egress_verdict
-from ztmcp.state.baselines import Detector, calls, learn
+from ztmcp.state.baselines import Detector, history, record_time
 from ztmcp.terminal import safe
 from ztmcp.tui.traffic import TrafficView
 from ztmcp.tui.watcher import CAP, Entry, findings, pretty
@@ -52,7 +53,7 @@ MIN_LAST: Final = 20
 MAX_AGENTS: Final = 500  # names listed; more are counted, never listed past the bound
 MAX_NOTICES: Final = 3  # live findings announced per poll (the rest as a count)
 ANOMALY: Final = "anomaly"  # a record of the TUI's own: a call judged against the baselines
-FLOW_EVENTS: Final = frozenset({"flow.revoke"})
+FLOW_EVENTS: Final = frozenset({"flow.revoke", "anomaly.revoke"})
 HIDDEN: Final = frozenset({"ztmcp.link", "ztmcp.unprompted", "prev", "mac", "hash"})
 START_BYTES: Final = 64 * 1024  # a session.start line is far smaller
 
@@ -99,21 +100,24 @@ def anomalies(detector: Detector, records: Iterable[Mapping[str, Any]]) -> list[
     timeline shows it next to the call. Never written to the audit log."""
     out: list[dict[str, Any]] = []
     for record in records:
-        for call in calls([record]):  # requests only: a result's size needs its request
-            for found in detector.observe(call):
-                out.append(
-                    {
-                        "event": ANOMALY,
-                        "ts": record.get("ts"),
-                        "seq": record.get("seq"),
-                        "mcp.session.id": record.get("mcp.session.id"),
-                        **{k: record[k] for k in (AGENT_FIELD,) if k in record},
-                        "server": record.get("server"),
-                        "gen_ai.tool.name": found.key[2],
-                        "anomaly.kind": found.kind,
-                        "reason": found.explanation,
-                    }
-                )
+        for found in detector.feed(record):  # calls, results and egress, in order
+            out.append(
+                {
+                    "event": ANOMALY,
+                    "ts": record.get("ts"),
+                    "seq": record.get("seq"),
+                    "mcp.session.id": record.get("mcp.session.id"),
+                    **{k: record[k] for k in (AGENT_FIELD,) if k in record},
+                    # a sandbox's egress is in a log of its own: its agent is the relay's
+                    **(
+                        {AGENT_FIELD: found.key[0]} if found.key[0] in detector.reader.named else {}
+                    ),
+                    "server": record.get("server"),
+                    "gen_ai.tool.name": found.key[2],
+                    "anomaly.kind": found.kind,
+                    "reason": found.explanation,
+                }
+            )
     return out
 
 
@@ -354,7 +358,7 @@ class TimelinePane(Horizontal):
         self._owner: OrderedDict[Any, str] = OrderedDict()  # session -> agent (bounded)
         self.live: LiveTimeline | None = None
         self.detector: Detector | None = None
-        self._first = True
+        self.learned_until = 0.0  # records up to this time taught the detector
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="timeline-table", cursor_type="row")
@@ -365,6 +369,12 @@ class TimelinePane(Horizontal):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("agent")
+        if self.audit_dir is not None:
+            # The baselines learn from the audit history up to now (``--since`` shortens the
+            # view, not what they need: days); every record newer than it is judged live.
+            past = history(self.audit_dir, getattr(self.app, "clock", time.time)())
+            self.learned_until = past[-1][0] if past else 0.0
+            self.detector = Detector.from_history(r for _, r in past)
 
     @property
     def view(self) -> TimelineView:
@@ -386,10 +396,15 @@ class TimelinePane(Horizontal):
         if not entries:
             return
         batch = [*self._starts(entries), *(e.record for e in entries)]
-        if self.detector is None:  # the first poll: the history the baselines are learned from
-            self.detector = Detector(learn(batch))
-        else:
-            batch.extend(anomalies(self.detector, batch))
+        found: list[dict[str, Any]] = []
+        if self.detector is None:  # no audit directory: the first poll is the history
+            self.detector = Detector.from_history(batch)
+            self.learned_until = max(
+                (t for r in batch if (t := record_time(r)) is not None), default=0.0
+            )
+        else:  # what the history did not hold is judged
+            found = anomalies(self.detector, [r for r in batch if self._newer(r)])
+            batch.extend(found)
         self.records.extend(batch)
         before = len(self.agents) + len(self.unlisted)
         for record in batch:
@@ -421,9 +436,34 @@ class TimelinePane(Horizontal):
                 self.view.show(rows(self.live.linked), replace=True)
             elif update.appended:
                 self.view.show(rows(update.appended))
-        if not self._first:
-            self._announce([r for r in batch if is_finding(r)])
-        self._first = False
+        # Announced: findings newer than the history the pane opened on (live ones).
+        self._announce([r for r in batch if is_finding(r) and self._newer(r)])
+        for anomaly in found:
+            self._respond(anomaly)
+
+    def _respond(self, anomaly: Mapping[str, Any]) -> None:
+        """The run's grants go (``ztmcp tui --revoke-on-anomaly``): the live grants on every
+        server the anomaly's agent called in the records held, and the anomaly's own."""
+        agent = self._agent_of(anomaly)
+        servers = {
+            server
+            for r in self.records
+            if agent is not None  # an unnamed agent's run is its anomaly's server alone
+            and r.get("event") == "message"
+            and self._agent_of(r) == agent
+            and isinstance(server := r.get("server"), str)
+        }
+        if isinstance(anomaly.get("server"), str):
+            servers.add(anomaly["server"])
+        why = {k: anomaly.get(k) for k in ("anomaly.kind", "reason", "server", "gen_ai.tool.name")}
+        respond = getattr(self.app, "respond", None)
+        if respond is not None:
+            respond(servers, {**why, "rule": "anomaly", AGENT_FIELD: agent})
+
+    def _newer(self, record: Mapping[str, Any]) -> bool:
+        """Newer than the history the baselines learned (a record without a time: yes)."""
+        at = record_time(record)
+        return at is None or at > self.learned_until
 
     def _starts(self, entries: Sequence[Entry]) -> list[dict[str, Any]]:
         """The ``session.start`` records of sessions first seen without an agent's name on
