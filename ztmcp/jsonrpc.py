@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+import orjson
+
 from ztmcp.errors import ProtocolError
 
 # JSON-RPC 2.0 error codes (https://www.jsonrpc.org/specification#error_object).
@@ -239,6 +241,47 @@ _DECODER: Final = json.JSONDecoder(
 )
 
 
+# The fast path: orjson reads the frame, and its reading is used only where it is provably the
+# strict decoder's (docs/decoder.md, "The fast path"); every other frame goes to the strict
+# decoder, which alone decides what to refuse and says why. tests/test_jsonrpc_fast.py checks
+# the two agree on every frame (the same body, or the same refusal).
+# A run of 16 digits, found as 16 zeros once every digit is a zero and every other byte a
+# space (one C-speed pass): without one, every integer literal is below 10**15 (no range
+# refusal, and orjson reads it as an int, never a float) and every number has at most 15
+# significant digits.
+_DIGITS_AS_ZEROS: Final = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS: Final = b"0" * 16
+_FAST_ERRORS: Final = (orjson.JSONDecodeError, orjson.JSONEncodeError)
+
+
+def _fast_decode(raw: bytes) -> Any:
+    """The frame as orjson reads it when that is exactly what the strict decoder returns; None
+    when that cannot be shown cheaply (the caller then runs the strict decoder).
+
+    Only for ASCII frames without ``\\u`` escapes (the usual frame): every key is then
+    ASCII as written. orjson accepts a subset of what Python's decoder accepts and reads it to
+    the same values (the differential test checks both on every frame); no 16-digit run means
+    no integer out of range (above). What orjson cannot say is whether an object held keys
+    that are one key to some peer (it keeps the last duplicate silently). For ASCII keys the
+    folds of ``_object`` all come down to ASCII lower case, and ``bytes.lower`` lowers exactly
+    the ASCII letters, keys included, so the frame is read once more lowered: each member
+    writes one ``:`` outside strings, and the colons orjson writes back for the lowered
+    reading (one per member kept, plus those inside the strings kept) reach the frame's
+    colons only when no member was dropped, that is when no two keys of one object share a
+    lower-case form.
+    """
+    if not raw.isascii() or b"\\u" in raw or _LONG_DIGITS in raw.translate(_DIGITS_AS_ZEROS):
+        return None
+    try:
+        body = orjson.loads(raw)
+        if type(body) is not dict:
+            return None
+        written = orjson.dumps(orjson.loads(raw.lower())).count(b":")
+    except _FAST_ERRORS:
+        return None
+    return body if written >= raw.count(b":") else None
+
+
 def _depth(value: Any, limit: int) -> int:
     """Nesting depth of a parsed value, walked iteratively; stops counting past ``limit``."""
     deepest = 0
@@ -412,6 +455,11 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
 
     Never raises anything else: an unexpected failure inside the decoder refuses the frame.
     """
+    return _parse(raw, direction, limits, fast=True)
+
+
+def _parse(raw: bytes, direction: Direction, limits: Limits, *, fast: bool) -> Message:
+    """``parse``; ``fast=False`` always runs the strict decoder (the tests' reference)."""
     if len(raw) > limits.max_bytes:
         raise ProtocolError(
             f"message of {len(raw)} bytes exceeds the limit of {limits.max_bytes} bytes",
@@ -434,7 +482,10 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
     # walk below is only needed for messages that could be too deep.
     openers = raw.count(b"{") + raw.count(b"[")
     try:
-        body = _DECODER.decode(text)
+        # A frame that could be too deep always takes the strict decoder (its own refusal).
+        body = _fast_decode(raw) if fast and openers <= limits.max_depth else None
+        if body is None:
+            body = _DECODER.decode(text)
     except RecursionError:
         raise ProtocolError(
             f"message nesting exceeds the limit of {limits.max_depth}",
