@@ -276,7 +276,8 @@ def _fast_decode(raw: bytes) -> Any:
         body = orjson.loads(raw)
         if type(body) is not dict:
             return None
-        written = orjson.dumps(orjson.loads(raw.lower())).count(b":")
+        lowered = raw.lower()  # the frame itself when it has no upper-case letter
+        written = orjson.dumps(body if lowered == raw else orjson.loads(lowered)).count(b":")
     except _FAST_ERRORS:
         return None
     return body if written >= raw.count(b":") else None
