@@ -160,6 +160,7 @@ def test_the_usual_frames_take_the_fast_path(raw: bytes) -> None:
         b'{"s":"\\u00e9"}',
         '{"s":"\u00e9"}'.encode(),
         b"[1]",
+        b'{"text":"' + b"a" * 1100 + b'"}',  # long frames: the strict decoder is as fast
     ],
 )
 def test_the_fast_path_leaves_doubtful_frames_to_the_strict_decoder(raw: bytes) -> None:

@@ -252,13 +252,16 @@ _DECODER: Final = json.JSONDecoder(
 _DIGITS_AS_ZEROS: Final = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGITS: Final = b"0" * 16
 _FAST_ERRORS: Final = (orjson.JSONDecodeError, orjson.JSONEncodeError)
+# Frames up to this size only: the tests above are passes over the bytes that cost more than
+# the strict decoder saves on a long text (benchmarks/bench_decoder.py; docs/decoder.md).
+_FAST_MAX_BYTES: Final = 1024
 
 
 def _fast_decode(raw: bytes) -> Any:
     """The frame as orjson reads it when that is exactly what the strict decoder returns; None
     when that cannot be shown cheaply (the caller then runs the strict decoder).
 
-    Only for ASCII frames without ``\\u`` escapes (the usual frame): every key is then
+    Only for short ASCII frames without ``\\u`` escapes (the usual frame): every key is then
     ASCII as written. orjson accepts a subset of what Python's decoder accepts and reads it to
     the same values (the differential test checks both on every frame); no 16-digit run means
     no integer out of range (above). What orjson cannot say is whether an object held keys
@@ -270,7 +273,12 @@ def _fast_decode(raw: bytes) -> Any:
     colons only when no member was dropped, that is when no two keys of one object share a
     lower-case form.
     """
-    if not raw.isascii() or b"\\u" in raw or _LONG_DIGITS in raw.translate(_DIGITS_AS_ZEROS):
+    if (
+        len(raw) > _FAST_MAX_BYTES
+        or not raw.isascii()
+        or b"\\u" in raw
+        or _LONG_DIGITS in raw.translate(_DIGITS_AS_ZEROS)
+    ):
         return None
     try:
         body = orjson.loads(raw)
