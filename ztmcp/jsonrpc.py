@@ -251,7 +251,6 @@ _DECODER: Final = json.JSONDecoder(
 # significant digits.
 _DIGITS_AS_ZEROS: Final = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGITS: Final = b"0" * 16
-_FAST_ERRORS: Final = (orjson.JSONDecodeError, orjson.JSONEncodeError)
 # Frames up to this size only: the tests above are passes over the bytes that cost more than
 # the strict decoder saves on a long text (benchmarks/bench_decoder.py; docs/decoder.md).
 _FAST_MAX_BYTES: Final = 1024
@@ -286,7 +285,7 @@ def _fast_decode(raw: bytes) -> Any:
             return None
         lowered = raw.lower()  # the frame itself when it has no upper-case letter
         written = orjson.dumps(body if lowered == raw else orjson.loads(lowered)).count(b":")
-    except _FAST_ERRORS:
+    except Exception:  # orjson's refusals and anything else: the strict decoder decides
         return None
     return body if written >= raw.count(b":") else None
 
@@ -459,42 +458,16 @@ def _lone_surrogate_at(raw: bytes) -> int | None:
 _BOM: Final = b"\xef\xbb\xbf"
 
 
-def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> Message:
-    """Parse one framed message strictly. Raises ``ProtocolError`` with the code to answer with.
-
-    Never raises anything else: an unexpected failure inside the decoder refuses the frame.
-    """
-    return _parse(raw, direction, limits, fast=True)
-
-
-def _parse(raw: bytes, direction: Direction, limits: Limits, *, fast: bool) -> Message:
-    """``parse``; ``fast=False`` always runs the strict decoder (the tests' reference)."""
-    if len(raw) > limits.max_bytes:
-        raise ProtocolError(
-            f"message of {len(raw)} bytes exceeds the limit of {limits.max_bytes} bytes",
-            code=INVALID_REQUEST,
-            rule="limits.size",
-        )
-    if raw.startswith(_BOM):
-        raise ProtocolError(
-            "message starts with a UTF-8 byte order mark (some peers strip it, others refuse)",
-            code=PARSE_ERROR,
-            rule="json.bom",
-        )
+def _strict_decode(raw: bytes, limits: Limits) -> Any:
+    """The strict decoder's reading of ``raw``, or its refusal (``ProtocolError``)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProtocolError(
             f"message is not valid UTF-8 (byte {exc.start})", code=PARSE_ERROR, rule="json.utf8"
         ) from None
-    # Each '{' or '[' opens at most one level, so their count bounds the depth: the exact
-    # walk below is only needed for messages that could be too deep.
-    openers = raw.count(b"{") + raw.count(b"[")
     try:
-        # A frame that could be too deep always takes the strict decoder (its own refusal).
-        body = _fast_decode(raw) if fast and openers <= limits.max_depth else None
-        if body is None:
-            body = _DECODER.decode(text)
+        return _DECODER.decode(text)
     except RecursionError:
         raise ProtocolError(
             f"message nesting exceeds the limit of {limits.max_depth}",
@@ -521,6 +494,40 @@ def _parse(raw: bytes, direction: Direction, limits: Limits, *, fast: bool) -> M
             code=PARSE_ERROR,
             rule="json.syntax",
         ) from None
+
+
+def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> Message:
+    """Parse one framed message strictly. Raises ``ProtocolError`` with the code to answer with.
+
+    Never raises anything else: an unexpected failure inside the decoder refuses the frame.
+    """
+    return _parse(raw, direction, limits, fast=True)
+
+
+def _parse(raw: bytes, direction: Direction, limits: Limits, *, fast: bool) -> Message:
+    """``parse``; ``fast=False`` always runs the strict decoder (the tests' reference)."""
+    if len(raw) > limits.max_bytes:
+        raise ProtocolError(
+            f"message of {len(raw)} bytes exceeds the limit of {limits.max_bytes} bytes",
+            code=INVALID_REQUEST,
+            rule="limits.size",
+        )
+    if raw.startswith(_BOM):
+        raise ProtocolError(
+            "message starts with a UTF-8 byte order mark (some peers strip it, others refuse)",
+            code=PARSE_ERROR,
+            rule="json.bom",
+        )
+    # Each '{' or '[' opens at most one level, so their count bounds the depth: the exact
+    # walk below is only needed for messages that could be too deep.
+    openers = raw.count(b"{") + raw.count(b"[")
+    # A frame that could be too deep always takes the strict decoder (its own refusal). A
+    # frame the fast path reads is ASCII (so valid UTF-8) without a "\u" (so without a
+    # surrogate escape): the checks for those are the strict path's.
+    body = _fast_decode(raw) if fast and openers <= limits.max_depth else None
+    strict = body is None
+    if strict:
+        body = _strict_decode(raw, limits)
     if isinstance(body, list):
         raise ProtocolError(
             "JSON-RPC batches are refused (they would carry calls past per-message checks)",
@@ -537,7 +544,7 @@ def _parse(raw: bytes, direction: Direction, limits: Limits, *, fast: bool) -> M
             code=INVALID_REQUEST,
             rule="limits.depth",
         )
-    if (at := _lone_surrogate_at(raw)) is not None:
+    if strict and (at := _lone_surrogate_at(raw)) is not None:
         raise ProtocolError(
             f"message holds a lone UTF-16 surrogate escape at byte {at}"
             f" ({raw[at : at + 6].decode('ascii', 'replace')}; peers replace, keep or refuse it)",
