@@ -66,11 +66,16 @@ class Limits:
 DEFAULT_LIMITS: Final = Limits()
 
 
-@dataclass(frozen=True, slots=True)
+_set_field: Final = object.__setattr__  # how a frozen dataclass sets its own fields
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Message:
     """One parsed JSON-RPC object, its direction and the exact bytes it came from.
 
-    ``kind``, ``method`` and ``params`` are derived once here: every check reads them.
+    ``kind``, ``method`` and ``params`` are derived once here: every check reads them. (The
+    constructor is written out: one per frame, it costs less than the generated one and a
+    ``__post_init__``; ``dataclasses.replace`` still passes only the first three.)
     """
 
     direction: Direction
@@ -80,8 +85,7 @@ class Message:
     method: str | None = field(init=False)
     params: dict[str, Any] = field(init=False)
 
-    def __post_init__(self) -> None:
-        body = self.body
+    def __init__(self, direction: Direction, raw: bytes, body: dict[str, Any]) -> None:
         method = body.get("method")
         if "method" in body:
             kind = Kind.REQUEST if "id" in body else Kind.NOTIFICATION
@@ -90,9 +94,12 @@ class Message:
         else:
             kind = Kind.INVALID
         params = body.get("params")
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "method", method if isinstance(method, str) else None)
-        object.__setattr__(self, "params", params if isinstance(params, dict) else {})
+        _set_field(self, "direction", direction)
+        _set_field(self, "raw", raw)
+        _set_field(self, "body", body)
+        _set_field(self, "kind", kind)
+        _set_field(self, "method", method if isinstance(method, str) else None)
+        _set_field(self, "params", params if isinstance(params, dict) else {})
 
     @property
     def id(self) -> Any:
