@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+import orjson
+
 from ztmcp.errors import ProtocolError
 
 # JSON-RPC 2.0 error codes (https://www.jsonrpc.org/specification#error_object).
@@ -64,11 +66,16 @@ class Limits:
 DEFAULT_LIMITS: Final = Limits()
 
 
-@dataclass(frozen=True, slots=True)
+_set_field: Final = object.__setattr__  # how a frozen dataclass sets its own fields
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Message:
     """One parsed JSON-RPC object, its direction and the exact bytes it came from.
 
-    ``kind``, ``method`` and ``params`` are derived once here: every check reads them.
+    ``kind``, ``method`` and ``params`` are derived once here: every check reads them. (The
+    constructor is written out: one per frame, it costs less than the generated one and a
+    ``__post_init__``; ``dataclasses.replace`` still passes only the first three.)
     """
 
     direction: Direction
@@ -78,8 +85,7 @@ class Message:
     method: str | None = field(init=False)
     params: dict[str, Any] = field(init=False)
 
-    def __post_init__(self) -> None:
-        body = self.body
+    def __init__(self, direction: Direction, raw: bytes, body: dict[str, Any]) -> None:
         method = body.get("method")
         if "method" in body:
             kind = Kind.REQUEST if "id" in body else Kind.NOTIFICATION
@@ -88,9 +94,12 @@ class Message:
         else:
             kind = Kind.INVALID
         params = body.get("params")
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "method", method if isinstance(method, str) else None)
-        object.__setattr__(self, "params", params if isinstance(params, dict) else {})
+        _set_field(self, "direction", direction)
+        _set_field(self, "raw", raw)
+        _set_field(self, "body", body)
+        _set_field(self, "kind", kind)
+        _set_field(self, "method", method if isinstance(method, str) else None)
+        _set_field(self, "params", params if isinstance(params, dict) else {})
 
     @property
     def id(self) -> Any:
@@ -237,6 +246,55 @@ _DECODER: Final = json.JSONDecoder(
     parse_float=_strict_float,
     parse_constant=_refuse_constant,
 )
+
+
+# The fast path: orjson reads the frame, and its reading is used only where it is provably the
+# strict decoder's (docs/decoder.md, "The fast path"); every other frame goes to the strict
+# decoder, which alone decides what to refuse and says why. tests/test_jsonrpc_fast.py checks
+# the two agree on every frame (the same body, or the same refusal).
+# A run of 16 digits, found as 16 zeros once every digit is a zero and every other byte a
+# space (one C-speed pass): without one, every integer literal is below 10**15 (no range
+# refusal, and orjson reads it as an int, never a float) and every number has at most 15
+# significant digits.
+_DIGITS_AS_ZEROS: Final = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGITS: Final = b"0" * 16
+# Frames up to this size only: the tests above are passes over the bytes that cost more than
+# the strict decoder saves on a long text (benchmarks/bench_decoder.py; docs/decoder.md).
+_FAST_MAX_BYTES: Final = 1024
+
+
+def _fast_decode(raw: bytes) -> Any:
+    """The frame as orjson reads it when that is exactly what the strict decoder returns; None
+    when that cannot be shown cheaply (the caller then runs the strict decoder).
+
+    Only for short ASCII frames without ``\\u`` escapes (the usual frame): every key is then
+    ASCII as written. orjson accepts a subset of what Python's decoder accepts and reads it to
+    the same values (the differential test checks both on every frame); no 16-digit run means
+    no integer out of range (above). What orjson cannot say is whether an object held keys
+    that are one key to some peer (it keeps the last duplicate silently). For ASCII keys the
+    folds of ``_object`` all come down to ASCII lower case, and ``bytes.lower`` lowers exactly
+    the ASCII letters, keys included, so the frame is read once more lowered: each member
+    writes one ``:`` outside strings, and the colons orjson writes back for the lowered
+    reading (one per member kept, plus those inside the strings kept) reach the frame's
+    colons only when no member was dropped, that is when no two keys of one object share a
+    lower-case form.
+    """
+    if (
+        len(raw) > _FAST_MAX_BYTES
+        or not raw.isascii()
+        or b"\\u" in raw
+        or _LONG_DIGITS in raw.translate(_DIGITS_AS_ZEROS)
+    ):
+        return None
+    try:
+        body = orjson.loads(raw)
+        if type(body) is not dict:
+            return None
+        lowered = raw.lower()  # the frame itself when it has no upper-case letter
+        written = orjson.dumps(body if lowered == raw else orjson.loads(lowered)).count(b":")
+    except Exception:  # orjson's refusals and anything else: the strict decoder decides
+        return None
+    return body if written >= raw.count(b":") else None
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -407,34 +465,16 @@ def _lone_surrogate_at(raw: bytes) -> int | None:
 _BOM: Final = b"\xef\xbb\xbf"
 
 
-def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> Message:
-    """Parse one framed message strictly. Raises ``ProtocolError`` with the code to answer with.
-
-    Never raises anything else: an unexpected failure inside the decoder refuses the frame.
-    """
-    if len(raw) > limits.max_bytes:
-        raise ProtocolError(
-            f"message of {len(raw)} bytes exceeds the limit of {limits.max_bytes} bytes",
-            code=INVALID_REQUEST,
-            rule="limits.size",
-        )
-    if raw.startswith(_BOM):
-        raise ProtocolError(
-            "message starts with a UTF-8 byte order mark (some peers strip it, others refuse)",
-            code=PARSE_ERROR,
-            rule="json.bom",
-        )
+def _strict_decode(raw: bytes, limits: Limits) -> Any:
+    """The strict decoder's reading of ``raw``, or its refusal (``ProtocolError``)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProtocolError(
             f"message is not valid UTF-8 (byte {exc.start})", code=PARSE_ERROR, rule="json.utf8"
         ) from None
-    # Each '{' or '[' opens at most one level, so their count bounds the depth: the exact
-    # walk below is only needed for messages that could be too deep.
-    openers = raw.count(b"{") + raw.count(b"[")
     try:
-        body = _DECODER.decode(text)
+        return _DECODER.decode(text)
     except RecursionError:
         raise ProtocolError(
             f"message nesting exceeds the limit of {limits.max_depth}",
@@ -461,6 +501,40 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
             code=PARSE_ERROR,
             rule="json.syntax",
         ) from None
+
+
+def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> Message:
+    """Parse one framed message strictly. Raises ``ProtocolError`` with the code to answer with.
+
+    Never raises anything else: an unexpected failure inside the decoder refuses the frame.
+    """
+    return _parse(raw, direction, limits, fast=True)
+
+
+def _parse(raw: bytes, direction: Direction, limits: Limits, *, fast: bool) -> Message:
+    """``parse``; ``fast=False`` always runs the strict decoder (the tests' reference)."""
+    if len(raw) > limits.max_bytes:
+        raise ProtocolError(
+            f"message of {len(raw)} bytes exceeds the limit of {limits.max_bytes} bytes",
+            code=INVALID_REQUEST,
+            rule="limits.size",
+        )
+    if raw.startswith(_BOM):
+        raise ProtocolError(
+            "message starts with a UTF-8 byte order mark (some peers strip it, others refuse)",
+            code=PARSE_ERROR,
+            rule="json.bom",
+        )
+    # Each '{' or '[' opens at most one level, so their count bounds the depth: the exact
+    # walk below is only needed for messages that could be too deep.
+    openers = raw.count(b"{") + raw.count(b"[")
+    # A frame that could be too deep always takes the strict decoder (its own refusal). A
+    # frame the fast path reads is ASCII (so valid UTF-8) without a "\u" (so without a
+    # surrogate escape): the checks for those are the strict path's.
+    body = _fast_decode(raw) if fast and openers <= limits.max_depth else None
+    strict = body is None
+    if strict:
+        body = _strict_decode(raw, limits)
     if isinstance(body, list):
         raise ProtocolError(
             "JSON-RPC batches are refused (they would carry calls past per-message checks)",
@@ -477,7 +551,7 @@ def parse(raw: bytes, direction: Direction, limits: Limits = DEFAULT_LIMITS) -> 
             code=INVALID_REQUEST,
             rule="limits.depth",
         )
-    if (at := _lone_surrogate_at(raw)) is not None:
+    if strict and (at := _lone_surrogate_at(raw)) is not None:
         raise ProtocolError(
             f"message holds a lone UTF-16 surrogate escape at byte {at}"
             f" ({raw[at : at + 6].decode('ascii', 'replace')}; peers replace, keep or refuse it)",

@@ -131,6 +131,9 @@ def _group_end(rx: str, start: int) -> int:
     return n
 
 
+_NONE: Final[frozenset[int]] = frozenset()
+
+
 class RegexSet:
     """Which of ``patterns`` match somewhere in a text, or None when RE2 cannot say."""
 
@@ -169,6 +172,8 @@ class RegexSet:
             return None
         if self.size not in hits:
             return None
+        if len(hits) == 1:  # the canary alone: most short texts
+            return _NONE
         return frozenset(i for i in hits if i < self.size)
 
 

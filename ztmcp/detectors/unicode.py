@@ -61,6 +61,9 @@ _CSS_PARTS: Final = (
 _HIDDEN_CSS: Final = LazyPattern("|".join(_CSS_PARTS), re.IGNORECASE)
 # The same, one literal-prefixed regex each, for lower-cased text (a substring search apiece).
 _HIDDEN_CSS_LOW: Final = tuple(LazyPattern(p) for p in _CSS_PARTS)
+# The literal word each of them starts with: a lower-cased text without it has no match of
+# that part (tests/detectors/test_unicode.py checks every part starts with its word).
+_CSS_WORDS: Final = tuple(p[: p.index("\\")] for p in _CSS_PARTS)
 # Reference shapes of the blobs; ``decoded_blobs`` finds the same runs with ``runs``.
 _BASE64: Final = LazyPattern(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,6}")
 _HEX: Final = LazyPattern(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
@@ -372,7 +375,7 @@ def _hidden_css(text: str) -> list[tuple[int, int]]:
     return sorted(
         m.span()
         for i, rx in enumerate(_HIDDEN_CSS_LOW)
-        if present is None or i in present
+        if (present is None or i in present) and _CSS_WORDS[i] in low
         for m in rx.finditer(low)
     )
 

@@ -59,14 +59,16 @@ def private_file(path: Path) -> None:
 def write_all(fd: int, data: bytes) -> None:
     """Write every byte or raise ``OSError``: ``os.write`` may write less than it was given
     (a full disk, a signal); a write of 0 bytes is treated as a full disk."""
-    view = memoryview(data)
+    view: bytes | memoryview = data  # a view only after a short write: most writes are whole
     while view:
         written = os.write(fd, view)
         if written <= 0:
             import errno
 
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        view = view[written:]
+        if written == len(view):
+            return
+        view = memoryview(view)[written:]
 
 
 def write_atomic(

@@ -23,6 +23,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import orjson
+
 MAX_STRING: Final = 2048  # characters per string (and: records shorter than this are not walked)
 MAX_ITEMS: Final = 128  # entries per list or object
 MAX_DEPTH: Final = 8
@@ -62,8 +64,59 @@ _MAC_HEAD: Final = b',"mac":"'
 SUFFIX_LEN: Final = len(_MAC_HEAD) + 64 + 3  # ,"mac":"<64 hex>"}\n
 
 
+# orjson writes what the json encoder above writes for plain data (strings, ints, bools, null,
+# floats other than tiny ones, lists and dicts of them) as long as the text is ASCII without
+# DEL (which it leaves unescaped): ``_fast_body`` uses it only then, several times faster.
+# Subclasses, dataclasses and datetimes raise in orjson (json has no form for the latter two,
+# and ``bounded`` writes them as markers); tests/state/test_records_fast.py checks the bytes.
+_ORJSON_OPTIONS: Final = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+_PLAIN_SCALARS: Final = frozenset({str, int, bool, type(None)})
+_SMALLEST_PLAIN_FLOAT: Final = 1e-4  # below it (but not 0) json writes 1e-05, orjson 0.00001
+
+
+def _fast_body(record: Mapping[str, Any]) -> bytes | None:
+    """``_encode(record)`` as ASCII bytes when orjson provably writes the same, else None."""
+    if type(record) is not dict:
+        return None
+    stack: list[Any] = [record]
+    pop, push, scalars = stack.pop, stack.append, _PLAIN_SCALARS
+    budget = MAX_ITEMS  # containers: a cycle (or a large record) goes to the json path
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return None
+        node = pop()
+        for value in node.values() if type(node) is dict else node:
+            kind = type(value)
+            if kind in scalars:
+                continue
+            if kind is dict or kind is list:
+                push(value)
+            elif kind is not float or not (
+                value == 0.0 or _SMALLEST_PLAIN_FLOAT <= abs(value) < math.inf
+            ):
+                return None  # NaN and infinities fail this too
+    try:
+        out = orjson.dumps(record, option=_ORJSON_OPTIONS)  # non-str keys raise
+    except orjson.JSONEncodeError:
+        return None
+    if len(out) > MAX_STRING or not out.isascii() or b"\x7f" in out:
+        return None
+    return out
+
+
 def body(record: Mapping[str, Any]) -> bytes:
     """The record as one line of ASCII JSON, every field bounded (total: never raises)."""
+    fast = _fast_body(record)
+    return fast if fast is not None else _json_body(record)
+
+
+def _json_body(record: Mapping[str, Any]) -> bytes:
+    """``body`` by the json encoder alone (the reference the fast path is tested against)."""
     try:
         text = _encode(record)
     except Exception:  # NaN, a huge integer, a value JSON has no form for, a cycle
