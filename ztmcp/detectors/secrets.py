@@ -58,6 +58,7 @@ from ztmcp.detectors import multi, normalise, runs
 from ztmcp.detectors.findings import Finding, shannon_entropy
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import secrets as data
+from ztmcp.detectors.rules import secrets_values as values
 from ztmcp.detectors.rules.secrets import DS as _DS
 from ztmcp.detectors.rules.secrets import B as _B
 from ztmcp.detectors.rules.secrets import C, H, L, M
@@ -65,7 +66,13 @@ from ztmcp.severity import Severity
 
 _PRIVATE_KEY: Final = LazyPattern(
     r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-    r"(?:[\s\S]{0,20000}?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+    r"(?:([\s\S]{0,20000}?)-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+)
+# A key body after a BEGIN line with no END line: PEM headers, white space, quotes or escaped
+# newlines, then base64. A BEGIN line alone is a marker in code (``b"-----BEGIN …-----"``).
+_KEY_BODY: Final = LazyPattern(
+    r"(?:[\s\"'+,]|\\[nrt]|(?:Proc-Type|DEK-Info|Comment):[^\n]{0,200}){0,40}"
+    r"[A-Za-z0-9+/=]{32}"
 )
 _JWT: Final = LazyPattern(
     _B + r"(eyJ[A-Za-z0-9_-]{10,4000})\.(eyJ[A-Za-z0-9_-]{2,8000})(?:\.([A-Za-z0-9_-]{0,2000}))?"
@@ -527,7 +534,7 @@ def _bounded(rx: Pattern, text: str) -> Iterator[re.Match[str]]:
 def is_placeholder(value: str) -> bool:
     """True for obvious non-secrets: masks, templates, variable references, repeated chars."""
     v = value.strip("\"'`")
-    if not v or _PLACEHOLDER.match(v):
+    if not v or _PLACEHOLDER.match(v) or values.is_aws_example(v):
         return True
     body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
     return len(set(body.lower())) <= 2 and len(body) >= 6
@@ -576,6 +583,18 @@ def _b64json(segment: str) -> object:
         return json.loads(base64.urlsafe_b64decode(padded))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
+
+
+def _a_word(value: str) -> bool:
+    """Letters in words (``._-`` between them) with the entropy of a word, not of a key."""
+    return values.reads_as_words(value) or (
+        re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value) is not None
+        and shannon_entropy(value) < 3.5
+    )
+
+
+def _has_digit(value: str) -> bool:
+    return any(c.isdigit() for c in value)
 
 
 def _strong(value: str) -> bool:
@@ -668,7 +687,15 @@ def _scan_plain(text: str) -> list[Finding]:
 
     if on("private key") and "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
-            add("secret.private_key", C, m.start(), m.end(), "a private key block")
+            body = m.group(1)
+            if (
+                any(c.isalnum() for c in body) and not is_placeholder(body.strip())
+                if body is not None
+                else _KEY_BODY.match(text, m.end()) is not None
+            ):
+                add("secret.private_key", C, m.start(), m.end(), "a private key block")
+            else:
+                add("secret.private_key", M, m.start(), m.end(), "a private-key marker, no key")
     present = _shapes_present(cand)
     # In provider order (an earlier provider's span wins an overlap): the whole-text ones whose
     # context word occurs, and the others all, none when there are no candidate runs, or
@@ -747,7 +774,14 @@ def _scan_plain(text: str) -> list[Finding]:
     ):
         for m in _near(_AUTH_HEADER, text, low_head, _AUTH_GATES, 16, 2048):
             value = m.group(1)
-            if is_placeholder(value) or not _strong(value):
+            if m.start() and text[m.start() - 1].isalnum():
+                continue  # inside a name ("startAuthorization"), not a header
+            if (
+                is_placeholder(value)
+                or not _strong(value)
+                or values.is_reference(value, text[m.end(1) : m.end(1) + 1])
+                or _a_word(value)
+            ):
                 continue
             add("secret.auth_header", H, m.start(1), m.end(1), "a credential in an auth header")
     if on("curl") and "curl" in text:
@@ -765,8 +799,12 @@ def _scan_plain(text: str) -> list[Finding]:
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
+        if values.is_reference(value, text[m.end(2) : m.end(2) + 1]) or is_placeholder(value):
+            continue
+        value = values.trim_prose(value)
         if (
-            not _CREDENTIAL_PART.search(key)
+            len(value) < 10
+            or not _CREDENTIAL_PART.search(key)
             or _NOT_SECRET_SUFFIX.search(key)
             or _PUBLIC.search(key)
             or is_placeholder(value)
@@ -776,20 +814,21 @@ def _scan_plain(text: str) -> list[Finding]:
             or _is_identifier(value)
         ):
             continue
-        if not _UUID.match(value) and (
-            not _strong(value)
-            or (
-                re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value)
-                and shannon_entropy(value) < 3.5
-            )
-        ):
+        if not _UUID.match(value) and (not _strong(value) or _a_word(value)):
             continue
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
-        add(rule_id, H, m.start(2), m.end(2), f"a {name} credential in a key named for it")
+        start = m.start(2)
+        add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
         key, value = m.group(1), m.group(2)
+        if values.is_reference(value, text[m.end(2) : m.end(2) + 1]) or is_placeholder(value):
+            continue
+        value = values.trim_prose(value)
         if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
             continue
+        separator = text[m.end(1) : m.start(2)]
+        if ":" not in separator and "=" not in separator and not _has_digit(value):
+            continue  # "the token currently": a word after a word, not an assignment
         if (
             not _keyword_at_boundary(key)
             or "://" in value
@@ -801,9 +840,16 @@ def _scan_plain(text: str) -> list[Finding]:
             continue
         if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
             continue
-        if re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value) and shannon_entropy(value) < 3.5:
+        if _a_word(value):
             continue  # an identifier or a word, not a secret
-        add("secret.assignment", H, m.start(2), m.end(2), "a secret assigned to a credential key")
+        start = m.start(2)
+        add(
+            "secret.assignment",
+            H,
+            start,
+            start + len(value),
+            "a secret assigned to a credential key",
+        )
     ascii_text = text.isascii()
     digits_cls = (
         text.encode("ascii").translate(_DIGIT_CLASS)
