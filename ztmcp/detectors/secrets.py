@@ -810,7 +810,7 @@ def _scan_plain(text: str) -> list[Finding]:
             or is_placeholder(value)
             or "://" in value
             or _MIXED_CASE_HEX.match(value)
-            or _KEYWORDS.search(value)
+            or (_KEYWORDS.search(value) and values.named(value))
             or _is_identifier(value)
         ):
             continue
@@ -835,7 +835,7 @@ def _scan_plain(text: str) -> list[Finding]:
             or _UUID.match(value)
             or _MIXED_CASE_HEX.match(value)
             or _KNOWN_PREFIX.match(value)
-            or _KEYWORDS.search(value)
+            or (_KEYWORDS.search(value) and values.named(value))
         ):
             continue
         if len(value) < 10 or not _strong(value) or value.lower() in key.lower():

@@ -83,7 +83,7 @@ def reads_as_name(value: str) -> bool:
     a piece (``u16``, ``v2``). A single word is left to the entropy test."""
     if _PATH.fullmatch(value) is None:
         return False
-    if not _named(value):
+    if not named(value):
         return False  # a digit inside a piece: generated, not named
     words = _PARTS.findall(value)
     return len(words) >= 2 and all(_is_word(w) for w in words)
@@ -102,20 +102,23 @@ def is_code(value: str, after: str) -> bool:
     m = _PATH.match(value)
     if m is None:
         return False
-    rest = value[m.end() :]
-    if rest == "(":  # a call whose arguments follow on the next lines
-        return True
-    if not _named(m.group()) and not any(
-        len(p) >= 4 and _is_english(p) for p in _PARTS.findall(m.group())
-    ):
-        return False  # "Xy7(": the start of a password, not a call of a named function
-    if rest:
-        return rest[0] in "([{"
-    return after in ("(", "<", "[")
+    path, rest = m.group(), value[m.end() :]
+    if not rest:  # a name followed by a call, a generic or a subscript: "z.ZodOptional<"
+        return after in ("(", "<", "[") and named(path)
+    if rest[0] not in "([{":
+        return False
+    # A call, subscript or literal on a name ("b64encode(" has a word in it), or one whose
+    # arguments follow on the next lines; not "X7y(abc", the start of a password.
+    return (
+        rest == "("
+        or named(path)
+        or any(len(p) >= 4 and _is_english(p) for p in _PARTS.findall(path))
+    )
 
 
-def _named(path: str) -> bool:
-    """No digit inside a piece of ``path`` (``Xy7(`` is the start of a password, not a call)."""
+def named(path: str) -> bool:
+    """No digit inside a piece of ``path`` (split at ``. :: -> _ $``): written by hand, not
+    generated (``X7y(`` is the start of a password, not a call; ``API_KEY`` a name)."""
     return not any(
         any(c.isdigit() for c in piece.rstrip("0123456789"))
         for piece in re.split(r"\.|::|->|_|\$", path)
