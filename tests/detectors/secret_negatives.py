@@ -188,6 +188,11 @@ _IDIOMS: Final = (
     '<input type="password" name="{cred}" autocomplete="current-password">',
     '{Pkg}.{Cred}.Invalid = "The {cred} you entered is not valid"',
     "{pkg}.{cred}.placeholder=Enter your {cred}",
+    '{cred}_hash = "{hex32}"',
+    "{cred}_sha256: {hex64}",
+    "{cred}_fingerprint: {hex40}",
+    "{CRED}_REGEX=^[A-Za-z0-9_-]{{20,}}$",
+    "{cred}_commit: {hex40}",
 )
 _CREDS: Final = (
     "token",
@@ -215,6 +220,9 @@ def _names(rng: random.Random) -> dict[str, str]:
         "pkg": pkg,
         "Pkg": pkg.capitalize(),
         "ctx": rng.choice(("ctx", "config", "session", "req")),
+        "hex32": hashlib.md5(rng.randbytes(16)).hexdigest(),
+        "hex40": hashlib.sha1(rng.randbytes(16)).hexdigest(),
+        "hex64": hashlib.sha256(rng.randbytes(16)).hexdigest(),
     }
 
 
@@ -243,6 +251,11 @@ def generated(seed: int = 23) -> list[str]:
             f"request_id={ident} trace={digest[:32]} span={digest[32:48]}",
             f'etag: W/"{digest[:27]}"',
             f"sha512-{base64.b64encode(hashlib.sha512(raw).digest()).decode()}",
+            f'{{"nextPageToken": "{base64.urlsafe_b64encode(raw[:18]).decode()}"}}',
+            f'{{"_meta": {{"progressToken": "{base64.b32encode(raw[:10]).decode()}"}}}}',
+            f"sync_token: {base64.urlsafe_b64encode(raw[18:30]).decode()}",
+            f"postgres://postgres:postgres@localhost:{5432 + i}/app_{words[0]}",
+            f"amqp://guest:guest@rabbitmq:5672/{words[1]}",
         ]
     for blob in _binaries():
         for start in range(0, min(len(blob), 2048), 512):

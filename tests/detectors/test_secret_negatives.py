@@ -151,7 +151,13 @@ def test_literals_are_not_references(value: str) -> None:
         ),
         ("AKIAIOSFODNN7EXAMPLE", False),
         ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", False),
+        ('{"nextPageToken": "Cg8KDXRlc3QtcGFnZS0wMDE"}', False),
+        ("password_hash = '9dd4e461268c8034f5c8564e155c67a6'", False),
+        ("postgres://postgres:postgres@localhost:5432/app", False),
         # the look-alikes' other side
+        ('{"accessToken": "Cg8KDXRlc3QtcGFnZS0wMDE"}', True),
+        ("password = '9dd4e461268c8034f5c8564e155c67a6'", True),
+        ("postgres://app:Xk29fLq0@db.internal:5432/app", True),
         ("api_key=ab12Cd34eF56gH78", True),
         ("authorization: Bearer 8f7Hk2LmQ9zX4vB1nR6tY3", True),
         ("the token 1234abcd5678efgh is attached", True),

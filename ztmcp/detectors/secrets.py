@@ -130,9 +130,19 @@ _PLACEHOLDER: Final = LazyPattern(
 _NOT_SECRET_SUFFIX: Final = LazyPattern(
     r"(?i)(?:id|ids|name|names|file|files|path|type|size|length|len|url|uri|variable|var|field"
     r"|header|prefix|hint|label|format|policy|manager|provider|store|version|ref|key_id|count"
-    r"|expiry|expires|expiration|endpoint|env|_kind|mode)$"
+    r"|expiry|expires|expiration|endpoint|env|_kind|mode"
+    # what is said about a secret, not the secret: its digest, its pattern, where it came from
+    r"|hash|hashed|digest|fingerprint|checksum|sha\d*|md5|regexp?|pattern|commit)$"
 )
 _PUBLIC: Final = LazyPattern(r"(?i)public|publishable|pub[_-]?key|csrf|xsrf|authenticity|nonce")
+# Tokens that name a position or an operation, not a credential: pagination cursors
+# (``nextPageToken``), sync, progress and resumption markers (MCP's ``progressToken``),
+# idempotency, tracing and lock tokens. Opaque and random-looking, never a secret.
+_NOT_CREDENTIAL_TOKEN: Final = LazyPattern(
+    r"(?i)(?:page|cursor|continuation|sync|progress|resum(?:e|ption)|idempoten(?:cy|t)|trace"
+    r"|span|correlation|cancel(?:lation)?|fencing|pagination|lock|etag|change|delta|event)"
+    r"[_.-]?tokens?$"
+)
 
 _UUID: Final = LazyPattern(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Hex digits in both cases: hex encoders write one case, and a random base62/base64 key of 16
@@ -760,7 +770,11 @@ def _scan_plain(text: str) -> list[Finding]:
     if on("://") and on("@") and "://" in text and "@" in text:
         for m in _URL_PASSWORD.finditer(cand) if present is None or _URL_AT in present else ():
             user, password = m.group(1), m.group(2)
-            if is_placeholder(password) or (is_placeholder(user) and password.isdigit()):
+            if (
+                is_placeholder(password)
+                or (is_placeholder(user) and password.isdigit())
+                or password == user  # a default account ("postgres:postgres"), as in curl -u
+            ):
                 continue
             if password.isdigit() and len(password) <= 5:
                 continue  # host:port, not user:password
@@ -824,7 +838,12 @@ def _scan_plain(text: str) -> list[Finding]:
         if values.is_reference(value, text[m.end(2) : m.end(2) + 1]) or is_placeholder(value):
             continue
         value = values.trim_prose(value)
-        if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
+        if (
+            _NOT_SECRET_SUFFIX.search(key)
+            or _NOT_CREDENTIAL_TOKEN.search(key)
+            or _PUBLIC.search(key)
+            or is_placeholder(value)
+        ):
             continue
         separator = text[m.end(1) : m.start(2)]
         if ":" not in separator and "=" not in separator and not _has_digit(value):
