@@ -28,7 +28,9 @@ Rules (rule id — severity):
 - ``secret.auth_header`` — HIGH — ``Authorization: Bearer/Basic/token …``, ``curl -u user:pw``.
 - ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …`` with a value
   that is neither a placeholder nor a variable reference nor hex digits in both cases (hand-edited,
-  not generated) and has enough entropy.
+  not generated) and has enough entropy; code, names and prose beside a credential word
+  (``os.getenv(``, ``self._token``, ``token revocation.``) are not values
+  (``rules.secrets_values``), nor are digests of a secret or pagination tokens.
 - ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
 - ``pii.card_number`` — HIGH — 13 to 19 digits with a known issuer prefix and a valid Luhn sum.
 - ``pii.us_ssn`` — HIGH — ``123-45-6789`` outside the never-issued ranges.
