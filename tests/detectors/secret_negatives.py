@@ -193,6 +193,11 @@ _IDIOMS: Final = (
     "{cred}_fingerprint: {hex40}",
     "{CRED}_REGEX=^[A-Za-z0-9_-]{{20,}}$",
     "{cred}_commit: {hex40}",
+    "{cred}_expires_at: 2026-0{d1}-1{d2}T0{d2}:3{d1}:00Z",
+    "{cred}_rotated: 2025-1{d1}-0{d2} 1{d2}:0{d1}:59",
+    "{cred}_owner_email: ops-{pkg}{d1}@example.com",
+    "{cred}_host: {pkg}-gw-0{d2}.eu-west-{d1}.internal",
+    "{cred}_device_mac: 00:1A:2B:3C:4D:{d1}{d2}",
 )
 _CREDS: Final = (
     "token",
@@ -220,6 +225,8 @@ def _names(rng: random.Random) -> dict[str, str]:
         "pkg": pkg,
         "Pkg": pkg.capitalize(),
         "ctx": rng.choice(("ctx", "config", "session", "req")),
+        "d1": str(rng.randint(1, 9)),
+        "d2": str(rng.randint(0, 9)),
         "hex32": hashlib.md5(rng.randbytes(16)).hexdigest(),
         "hex40": hashlib.sha1(rng.randbytes(16)).hexdigest(),
         "hex64": hashlib.sha256(rng.randbytes(16)).hexdigest(),

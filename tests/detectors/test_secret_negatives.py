@@ -154,7 +154,10 @@ def test_literals_are_not_references(value: str) -> None:
         ('{"nextPageToken": "Cg8KDXRlc3QtcGFnZS0wMDE"}', False),
         ("password_hash = '9dd4e461268c8034f5c8564e155c67a6'", False),
         ("postgres://postgres:postgres@localhost:5432/app", False),
+        ("token_expires_at: 2026-12-07T10:00:00Z", False),
+        ("password_reset_email: jane.doe2@example.com", False),
         # the look-alikes' other side
+        ("token: 2026x12Q07T10k00Zf", True),
         ('{"accessToken": "Cg8KDXRlc3QtcGFnZS0wMDE"}', True),
         ("password = '9dd4e461268c8034f5c8564e155c67a6'", True),
         ("postgres://app:Xk29fLq0@db.internal:5432/app", True),

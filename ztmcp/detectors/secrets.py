@@ -134,7 +134,9 @@ _NOT_SECRET_SUFFIX: Final = LazyPattern(
     r"|header|prefix|hint|label|format|policy|manager|provider|store|version|ref|key_id|count"
     r"|expiry|expires|expiration|endpoint|env|_kind|mode"
     # what is said about a secret, not the secret: its digest, its pattern, where it came from
-    r"|hash|hashed|digest|fingerprint|checksum|sha\d*|md5|regexp?|pattern|commit)$"
+    r"|hash|hashed|digest|fingerprint|checksum|sha\d*|md5|regexp?|pattern|commit"
+    r"|host|hostname|domain|server|email|mail|address|addr|owner|user|username|created|updated"
+    r"|changed|rotated|date|time|timestamp|[_.-]at)$"
 )
 _PUBLIC: Final = LazyPattern(r"(?i)public|publishable|pub[_-]?key|csrf|xsrf|authenticity|nonce")
 # Tokens that name a position or an operation, not a credential: pagination cursors
@@ -815,7 +817,11 @@ def _scan_plain(text: str) -> list[Finding]:
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
-        if values.is_reference(value, text[m.end(2) : m.end(2) + 1]) or is_placeholder(value):
+        if (
+            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            or is_placeholder(value)
+            or values.is_ordinary(values.trim_prose(value))
+        ):
             continue
         value = values.trim_prose(value)
         if (
@@ -837,7 +843,11 @@ def _scan_plain(text: str) -> list[Finding]:
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
         key, value = m.group(1), m.group(2)
-        if values.is_reference(value, text[m.end(2) : m.end(2) + 1]) or is_placeholder(value):
+        if (
+            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            or is_placeholder(value)
+            or values.is_ordinary(values.trim_prose(value))
+        ):
             continue
         value = values.trim_prose(value)
         if (

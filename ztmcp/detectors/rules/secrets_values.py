@@ -130,6 +130,23 @@ def is_reference(value: str, after: str) -> bool:
     return is_code(value, after) or reads_as_name(value)
 
 
+# Values with a format of their own that is not a credential's.
+_ORDINARY: Final = re.compile(
+    # an ISO 8601 date or timestamp
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    # an e-mail address
+    r"|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}"
+    # a MAC address
+    r"|[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}"
+)
+
+
+def is_ordinary(value: str) -> bool:
+    """A date or timestamp, an e-mail address or a MAC address: a value with a format of its
+    own, said about a credential (``token_expires_at: 2026-…``), not one."""
+    return _ORDINARY.fullmatch(value) is not None
+
+
 def is_aws_example(value: str) -> bool:
     """An AWS documentation example (``AKIAIOSFODNN7EXAMPLE``, ``…EXAMPLEKEY``)."""
     return _AWS_EXAMPLE.search(value) is not None
