@@ -607,8 +607,10 @@ def _a_word(value: str) -> bool:
     )
 
 
-def _has_digit(value: str) -> bool:
-    return any(c.isdigit() for c in value)
+def _generated(value: str) -> bool:
+    """A digit, or a capital letter past the first character: what prose words lack and
+    generated keys have (all but about 1 in 10⁵ of 20 random letters and digits)."""
+    return any(c.isdigit() for c in value) or any(c.isupper() for c in value[1:])
 
 
 def _strong(value: str) -> bool:
@@ -858,7 +860,7 @@ def _scan_plain(text: str) -> list[Finding]:
         ):
             continue
         separator = text[m.end(1) : m.start(2)]
-        if ":" not in separator and "=" not in separator and not _has_digit(value):
+        if ":" not in separator and "=" not in separator and not _generated(value):
             continue  # "the token currently": a word after a word, not an assignment
         if (
             not _keyword_at_boundary(key)

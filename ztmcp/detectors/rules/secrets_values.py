@@ -50,7 +50,7 @@ def _is_word(part: str) -> bool:
 
 
 _CONSONANTS: Final = re.compile(r"[^aeiouyAEIOUY]{4}")
-_LETTERS: Final = re.compile(r"[A-Za-z]+(?:[._-][A-Za-z]+)*")
+_LETTERS: Final = re.compile(r"[A-Za-z]+(?:[._/-][A-Za-z]+)*")
 
 
 def _is_english(part: str) -> bool:
@@ -66,7 +66,7 @@ def _is_english(part: str) -> bool:
 
 
 def reads_as_words(value: str) -> bool:
-    """Letters in words with ``._-`` between them (``Unauthorized``, ``Explicitly-provided``,
+    """Letters in words with ``._/-`` between them (``Unauthorized``, ``Explicitly-provided``,
     ``token.message``): every CamelCase/ALL-CAPS/lower-case part reads as a word, and a value
     of one part has at most 16 letters."""
     if _LETTERS.fullmatch(value) is None:
