@@ -263,6 +263,7 @@ def generated(seed: int = 23) -> list[str]:
             f"sync_token: {base64.urlsafe_b64encode(raw[18:30]).decode()}",
             f"postgres://postgres:postgres@localhost:{5432 + i}/app_{words[0]}",
             f"amqp://guest:guest@rabbitmq:5672/{words[1]}",
+            f"Credentials go in the URL: https://{words[0]}:{words[1]}@www.example.com/{words[2]}",
         ]
     for blob in _binaries():
         for start in range(0, min(len(blob), 2048), 512):

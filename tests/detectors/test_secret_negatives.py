@@ -156,7 +156,10 @@ def test_literals_are_not_references(value: str) -> None:
         ("postgres://postgres:postgres@localhost:5432/app", False),
         ("token_expires_at: 2026-12-07T10:00:00Z", False),
         ("password_reset_email: jane.doe2@example.com", False),
+        ("`https://username:password@www.example.com/` is the form", False),
         # the look-alikes' other side
+        ("https://deploy:S3cr3t-pw@example.com/repo", True),
+        ("https://username:password@yelp.com", True),
         ("token: 2026x12Q07T10k00Zf", True),
         ('{"accessToken": "Cg8KDXRlc3QtcGFnZS0wMDE"}', True),
         ("password = '9dd4e461268c8034f5c8564e155c67a6'", True),

@@ -780,6 +780,11 @@ def _scan_plain(text: str) -> list[Finding]:
                 is_placeholder(password)
                 or (is_placeholder(user) and password.isdigit())
                 or password == user  # a default account ("postgres:postgres"), as in curl -u
+                # a word as the password of a documentation host ("user:password@example.com")
+                or (
+                    password.isalpha()
+                    and values.is_documentation_host(cand[m.end(2) + 1 : m.end()])
+                )
             ):
                 continue
             if password.isdigit() and len(password) <= 5:
@@ -859,6 +864,8 @@ def _scan_plain(text: str) -> list[Finding]:
             or is_placeholder(value)
         ):
             continue
+        if m.start(1) >= 3 and text.startswith("://", m.start(1) - 3):
+            continue  # a URL's user name ("https://token:…@host"): the URL rule judges it
         separator = text[m.end(1) : m.start(2)]
         if ":" not in separator and "=" not in separator and not _generated(value):
             continue  # "the token currently": a word after a word, not an assignment

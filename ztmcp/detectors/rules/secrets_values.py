@@ -147,6 +147,17 @@ def is_ordinary(value: str) -> bool:
     return _ORDINARY.fullmatch(value) is not None
 
 
+# The names RFC 2606 reserves for documentation and tests.
+_DOCUMENTATION_HOST: Final = re.compile(
+    r"(?i)(?:[a-z0-9-]+\.)*example\.(?:com|net|org)|(?:[a-z0-9-]+\.)+(?:example|test|invalid)"
+)
+
+
+def is_documentation_host(host: str) -> bool:
+    """``example.com``, ``www.example.org``, ``db.test``: a host that exists only in docs."""
+    return _DOCUMENTATION_HOST.fullmatch(host) is not None
+
+
 def is_aws_example(value: str) -> bool:
     """An AWS documentation example (``AKIAIOSFODNN7EXAMPLE``, ``…EXAMPLEKEY``)."""
     return _AWS_EXAMPLE.search(value) is not None
