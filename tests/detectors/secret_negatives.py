@@ -198,6 +198,9 @@ _IDIOMS: Final = (
     "{cred}_owner_email: ops-{pkg}{d1}@example.com",
     "{cred}_host: {pkg}-gw-0{d2}.eu-west-{d1}.internal",
     "{cred}_device_mac: 00:1A:2B:3C:4D:{d1}{d2}",
+    '"tokenizer": "cl100k_base"',
+    "tokenizer: bert-base-uncased-v{d1}",
+    "passwordless_login: enabled_v{d2}",
 )
 _CREDS: Final = (
     "token",

@@ -157,7 +157,9 @@ def test_literals_are_not_references(value: str) -> None:
         ("token_expires_at: 2026-12-07T10:00:00Z", False),
         ("password_reset_email: jane.doe2@example.com", False),
         ("`https://username:password@www.example.com/` is the form", False),
+        ('"tokenizer": "cl100k_base"', False),
         # the look-alikes' other side
+        ('"tokens": "cl100k_base9Xq"', True),
         ("https://deploy:S3cr3t-pw@example.com/repo", True),
         ("https://username:password@yelp.com", True),
         ("token: 2026x12Q07T10k00Zf", True),

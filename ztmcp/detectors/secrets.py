@@ -248,11 +248,16 @@ def _in_windows(rx: Pattern, text: str, windows: list[tuple[int, int]]) -> list[
 
 
 def _keyword_at_boundary(key: str) -> bool:
-    """The credential word starts a word of ``key`` (``auth_token``, ``authToken``), not the
-    middle of one (``jsonwebtoken``)."""
+    """The credential word is a word of ``key`` (``auth_token``, ``authToken``, ``tokens``):
+    it starts one, not the middle of one (``jsonwebtoken``), and ends one, not the start of a
+    longer word (``tokenizer``, ``passwordless``, ``secretary``)."""
     for m in _KEYWORDS.finditer(key):
-        i = m.start()
-        if i == 0 or not key[i - 1].isalpha() or (key[i].isupper() and key[i - 1].islower()):
+        i, j = m.start(), m.end()
+        starts = i == 0 or not key[i - 1].isalpha() or (key[i].isupper() and key[i - 1].islower())
+        rest = key[j:]
+        if rest[:1] == "s" and not rest[1:2].islower():
+            rest = rest[1:]  # a plural ("tokens", "secrets")
+        if starts and not rest[:1].islower():
             return True
     return False
 
