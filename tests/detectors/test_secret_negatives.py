@@ -175,3 +175,22 @@ def test_literals_are_not_references(value: str) -> None:
 )
 def test_look_alikes_and_their_other_side(text: str, blocks: bool) -> None:
     assert bool(corpus.blocking(text)) is blocks, secrets.scan(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(max_size=80), after=st.text(max_size=1))
+def test_value_predicates_are_total(value: str, after: str) -> None:
+    """Any text, any following character: a boolean, never an exception (a check that raised
+    would refuse the message; these run on every keyword match)."""
+    for verdict in (
+        values.is_reference(value, after),
+        values.reads_as_words(value),
+        values.reads_as_name(value),
+        values.is_ordinary(value),
+        values.is_documentation_host(value),
+        values.is_aws_example(value),
+    ):
+        assert isinstance(verdict, bool)
+    assert values.trim_prose(values.trim_prose(value)) == values.trim_prose(value)
+    for context in CONTEXTS:
+        secrets.scan(context.format(value))
