@@ -23,8 +23,16 @@ from ztmcp.detectors.rules import secrets_values as values
 
 # Blocking values allowed per corpus. ``code`` holds documentation of URL credentials in the
 # ``user:password@host`` form, which the eval labels a secret (detect-secrets' basic-auth
-# positives are exactly that), and one attribute path with a vowel-less piece.
-_ALLOWED = {"code": 0.001, "js": 0.0, "lockfiles": 0.0, "git": 0.0, "peers": 0.0, "generated": 0.0}
+# positives are exactly that), and one attribute path with a vowel-less piece. ``git`` grows
+# with every commit: 1 subject in 200 may quote a key-shaped string (none does now).
+_ALLOWED = {
+    "code": 0.001,
+    "js": 0.0,
+    "lockfiles": 0.0,
+    "git": 0.005,
+    "peers": 0.0,
+    "generated": 0.0,
+}
 
 
 def _rate(texts: list[str]) -> tuple[float, list[str]]:
