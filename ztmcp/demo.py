@@ -447,7 +447,7 @@ def _leaks(text: str) -> list[str]:
     found = []
     if _AWS_KEY_ID.search(text):
         found.append("aws_access_key_id")
-    if "bPxRfiCY" + "EXAMPLEKEY" in text:
+    if "bPxRfiCY" + "DEMOSECRET" in text:
         found.append("aws_secret_access_key")
     if fake_private_key().splitlines()[1] in text:
         found.append("private_key")

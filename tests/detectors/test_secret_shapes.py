@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import uuid
 
 import pytest
@@ -123,3 +124,38 @@ def test_camel_case_identifiers_with_a_provider_prefix_are_not_blocking(
 ) -> None:
     identifier = prefix + "".join(words) + digit
     assert not _blocking(f"def {identifier}(self):"), identifier
+
+
+_BARE = re.compile(r"[A-Za-z0-9_.~+/=$:-]+")
+_IN_CONTEXT = [
+    (rule, context, text)
+    for rule, text in _POSITIVES[:: len(secret_shapes.WRAPPERS)]  # each drawn value once, bare
+    if _BARE.fullmatch(text) and "://" not in text
+    for context in secret_shapes.CONTEXTS
+]
+
+
+def test_bare_tokens_are_found_in_every_argument_context() -> None:
+    """A header, a URL query, a CLI flag, a connection string, a YAML value: each bare
+    format is reported under its own rule, or under a context rule (auth header, assignment)
+    on the token's own span."""
+    assert len(_IN_CONTEXT) > 300
+    missed = []
+    for rule, context, token in _IN_CONTEXT:
+        text = context.format(token)
+        start = context.index("{}")
+        found = [f for f in secrets.scan(text) if RANK[f.severity] >= _HIGH]
+        own = set(rule.split("|")) & {f.rule for f in found}
+        covered = any(f.start < start + len(token) and start < f.end for f in found)
+        if not own and not covered:
+            missed.append(text)
+    assert missed == []
+
+
+@pytest.mark.parametrize(("rule", "text"), secret_shapes.LOOK_ALIKES)
+def test_each_new_shape_has_a_look_alike_that_does_not_block(rule: str, text: str) -> None:
+    shapes = [r.pattern for r in secrets.data.RULES if r.rule == rule]
+    assert any(re.search(p, text) for p in shapes), "the look-alike must fit the shape"
+    assert not _blocking(text), (text, _blocking(text))
+    for context in secret_shapes.CONTEXTS:
+        assert rule not in _blocking(context.format(text))

@@ -28,7 +28,9 @@ Rules (rule id — severity):
 - ``secret.auth_header`` — HIGH — ``Authorization: Bearer/Basic/token …``, ``curl -u user:pw``.
 - ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …`` with a value
   that is neither a placeholder nor a variable reference nor hex digits in both cases (hand-edited,
-  not generated) and has enough entropy.
+  not generated) and has enough entropy; code, names and prose beside a credential word
+  (``os.getenv(``, ``self._token``, ``token revocation.``) are not values
+  (``rules.secrets_values``), nor are digests of a secret or pagination tokens.
 - ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
 - ``pii.card_number`` — HIGH — 13 to 19 digits with a known issuer prefix and a valid Luhn sum.
 - ``pii.us_ssn`` — HIGH — ``123-45-6789`` outside the never-issued ranges.
@@ -58,6 +60,7 @@ from ztmcp.detectors import multi, normalise, runs
 from ztmcp.detectors.findings import Finding, shannon_entropy
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import secrets as data
+from ztmcp.detectors.rules import secrets_values as values
 from ztmcp.detectors.rules.secrets import DS as _DS
 from ztmcp.detectors.rules.secrets import B as _B
 from ztmcp.detectors.rules.secrets import C, H, L, M
@@ -65,7 +68,13 @@ from ztmcp.severity import Severity
 
 _PRIVATE_KEY: Final = LazyPattern(
     r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----"
-    r"(?:[\s\S]{0,20000}?-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+    r"(?:([\s\S]{0,20000}?)-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+)
+# A key body after a BEGIN line with no END line: PEM headers, white space, quotes or escaped
+# newlines, then base64. A BEGIN line alone is a marker in code (``b"-----BEGIN …-----"``).
+_KEY_BODY: Final = LazyPattern(
+    r"(?:[\s\"'+,]|\\[nrt]|(?:Proc-Type|DEK-Info|Comment):[^\n]{0,200}){0,40}"
+    r"[A-Za-z0-9+/=]{32}"
 )
 _JWT: Final = LazyPattern(
     _B + r"(eyJ[A-Za-z0-9_-]{10,4000})\.(eyJ[A-Za-z0-9_-]{2,8000})(?:\.([A-Za-z0-9_-]{0,2000}))?"
@@ -123,9 +132,21 @@ _PLACEHOLDER: Final = LazyPattern(
 _NOT_SECRET_SUFFIX: Final = LazyPattern(
     r"(?i)(?:id|ids|name|names|file|files|path|type|size|length|len|url|uri|variable|var|field"
     r"|header|prefix|hint|label|format|policy|manager|provider|store|version|ref|key_id|count"
-    r"|expiry|expires|expiration|endpoint|env|_kind|mode)$"
+    r"|expiry|expires|expiration|endpoint|env|_kind|mode"
+    # what is said about a secret, not the secret: its digest, its pattern, where it came from
+    r"|hash|hashed|digest|fingerprint|checksum|sha\d*|md5|regexp?|pattern|commit"
+    r"|host|hostname|domain|server|email|mail|address|addr|owner|user|username|created|updated"
+    r"|changed|rotated|date|time|timestamp|[_.-]at)$"
 )
 _PUBLIC: Final = LazyPattern(r"(?i)public|publishable|pub[_-]?key|csrf|xsrf|authenticity|nonce")
+# Tokens that name a position or an operation, not a credential: pagination cursors
+# (``nextPageToken``), sync, progress and resumption markers (MCP's ``progressToken``),
+# idempotency, tracing and lock tokens. Opaque and random-looking, never a secret.
+_NOT_CREDENTIAL_TOKEN: Final = LazyPattern(
+    r"(?i)(?:page|cursor|continuation|sync|progress|resum(?:e|ption)|idempoten(?:cy|t)|trace"
+    r"|span|correlation|cancel(?:lation)?|fencing|pagination|lock|etag|change|delta|event)"
+    r"[_.-]?tokens?$"
+)
 
 _UUID: Final = LazyPattern(r"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Hex digits in both cases: hex encoders write one case, and a random base62/base64 key of 16
@@ -227,11 +248,16 @@ def _in_windows(rx: Pattern, text: str, windows: list[tuple[int, int]]) -> list[
 
 
 def _keyword_at_boundary(key: str) -> bool:
-    """The credential word starts a word of ``key`` (``auth_token``, ``authToken``), not the
-    middle of one (``jsonwebtoken``)."""
+    """The credential word is a word of ``key`` (``auth_token``, ``authToken``, ``tokens``):
+    it starts one, not the middle of one (``jsonwebtoken``), and ends one, not the start of a
+    longer word (``tokenizer``, ``passwordless``, ``secretary``)."""
     for m in _KEYWORDS.finditer(key):
-        i = m.start()
-        if i == 0 or not key[i - 1].isalpha() or (key[i].isupper() and key[i - 1].islower()):
+        i, j = m.start(), m.end()
+        starts = i == 0 or not key[i - 1].isalpha() or (key[i].isupper() and key[i - 1].islower())
+        rest = key[j:]
+        if rest[:1] == "s" and not rest[1:2].islower():
+            rest = rest[1:]  # a plural ("tokens", "secrets")
+        if starts and not rest[:1].islower():
             return True
     return False
 
@@ -527,7 +553,7 @@ def _bounded(rx: Pattern, text: str) -> Iterator[re.Match[str]]:
 def is_placeholder(value: str) -> bool:
     """True for obvious non-secrets: masks, templates, variable references, repeated chars."""
     v = value.strip("\"'`")
-    if not v or _PLACEHOLDER.match(v):
+    if not v or _PLACEHOLDER.match(v) or values.is_aws_example(v):
         return True
     body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
     return len(set(body.lower())) <= 2 and len(body) >= 6
@@ -576,6 +602,20 @@ def _b64json(segment: str) -> object:
         return json.loads(base64.urlsafe_b64decode(padded))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
+
+
+def _a_word(value: str) -> bool:
+    """Letters in words (``._-`` between them) with the entropy of a word, not of a key."""
+    return values.reads_as_words(value) or (
+        re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value) is not None
+        and shannon_entropy(value) < 3.5
+    )
+
+
+def _generated(value: str) -> bool:
+    """A digit, or a capital letter past the first character: what prose words lack and
+    generated keys have (all but about 1 in 10⁵ of 20 random letters and digits)."""
+    return any(c.isdigit() for c in value) or any(c.isupper() for c in value[1:])
 
 
 def _strong(value: str) -> bool:
@@ -668,7 +708,15 @@ def _scan_plain(text: str) -> list[Finding]:
 
     if on("private key") and "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
-            add("secret.private_key", C, m.start(), m.end(), "a private key block")
+            body = m.group(1)
+            if (
+                any(c.isalnum() for c in body) and not is_placeholder(body.strip())
+                if body is not None
+                else _KEY_BODY.match(text, m.end()) is not None
+            ):
+                add("secret.private_key", C, m.start(), m.end(), "a private key block")
+            else:
+                add("secret.private_key", M, m.start(), m.end(), "a private-key marker, no key")
     present = _shapes_present(cand)
     # In provider order (an earlier provider's span wins an overlap): the whole-text ones whose
     # context word occurs, and the others all, none when there are no candidate runs, or
@@ -733,7 +781,16 @@ def _scan_plain(text: str) -> list[Finding]:
     if on("://") and on("@") and "://" in text and "@" in text:
         for m in _URL_PASSWORD.finditer(cand) if present is None or _URL_AT in present else ():
             user, password = m.group(1), m.group(2)
-            if is_placeholder(password) or (is_placeholder(user) and password.isdigit()):
+            if (
+                is_placeholder(password)
+                or (is_placeholder(user) and password.isdigit())
+                or password == user  # a default account ("postgres:postgres"), as in curl -u
+                # a word as the password of a documentation host ("user:password@example.com")
+                or (
+                    password.isalpha()
+                    and values.is_documentation_host(cand[m.end(2) + 1 : m.end()])
+                )
+            ):
                 continue
             if password.isdigit() and len(password) <= 5:
                 continue  # host:port, not user:password
@@ -747,7 +804,14 @@ def _scan_plain(text: str) -> list[Finding]:
     ):
         for m in _near(_AUTH_HEADER, text, low_head, _AUTH_GATES, 16, 2048):
             value = m.group(1)
-            if is_placeholder(value) or not _strong(value):
+            if m.start() and text[m.start() - 1].isalnum():
+                continue  # inside a name ("startAuthorization"), not a header
+            if (
+                is_placeholder(value)
+                or not _strong(value)
+                or values.is_reference(value, text[m.end(1) : m.end(1) + 1])
+                or _a_word(value)
+            ):
                 continue
             add("secret.auth_header", H, m.start(1), m.end(1), "a credential in an auth header")
     if on("curl") and "curl" in text:
@@ -766,44 +830,71 @@ def _scan_plain(text: str) -> list[Finding]:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
         if (
-            not _CREDENTIAL_PART.search(key)
+            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            or is_placeholder(value)
+            or values.is_ordinary(values.trim_prose(value))
+        ):
+            continue
+        value = values.trim_prose(value)
+        if (
+            len(value) < 10
+            or not _CREDENTIAL_PART.search(key)
             or _NOT_SECRET_SUFFIX.search(key)
             or _PUBLIC.search(key)
             or is_placeholder(value)
             or "://" in value
             or _MIXED_CASE_HEX.match(value)
-            or _KEYWORDS.search(value)
+            or (_KEYWORDS.search(value) and values.named(value))
             or _is_identifier(value)
         ):
             continue
-        if not _UUID.match(value) and (
-            not _strong(value)
-            or (
-                re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value)
-                and shannon_entropy(value) < 3.5
-            )
-        ):
+        if not _UUID.match(value) and (not _strong(value) or _a_word(value)):
             continue
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
-        add(rule_id, H, m.start(2), m.end(2), f"a {name} credential in a key named for it")
+        start = m.start(2)
+        add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
         key, value = m.group(1), m.group(2)
-        if _NOT_SECRET_SUFFIX.search(key) or _PUBLIC.search(key) or is_placeholder(value):
+        if (
+            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            or is_placeholder(value)
+            or values.is_ordinary(values.trim_prose(value))
+        ):
             continue
+        value = values.trim_prose(value)
+        if (
+            _NOT_SECRET_SUFFIX.search(key)
+            or _NOT_CREDENTIAL_TOKEN.search(key)
+            or _PUBLIC.search(key)
+            or is_placeholder(value)
+        ):
+            continue
+        if m.start(1) >= 3 and text.startswith("://", m.start(1) - 3):
+            continue  # a URL's user name ("https://token:…@host"): the URL rule judges it
+        separator = text[m.end(1) : m.start(2)]
+        if ":" not in separator and "=" not in separator and not _generated(value):
+            continue  # "the token currently": a word after a word, not an assignment
         if (
             not _keyword_at_boundary(key)
             or "://" in value
             or _UUID.match(value)
             or _MIXED_CASE_HEX.match(value)
             or _KNOWN_PREFIX.match(value)
-            or _KEYWORDS.search(value)
+            or (_KEYWORDS.search(value) and values.named(value))
         ):
             continue
         if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
             continue
-        if re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value) and shannon_entropy(value) < 3.5:
+        if _a_word(value):
             continue  # an identifier or a word, not a secret
-        add("secret.assignment", H, m.start(2), m.end(2), "a secret assigned to a credential key")
+        start = m.start(2)
+        add(
+            "secret.assignment",
+            H,
+            start,
+            start + len(value),
+            "a secret assigned to a credential key",
+        )
     ascii_text = text.isascii()
     digits_cls = (
         text.encode("ascii").translate(_DIGIT_CLASS)

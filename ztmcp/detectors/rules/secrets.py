@@ -353,6 +353,14 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule("secret.postman_key", "Postman", B + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + E, H),
     Rule("secret.grafana_token", "Grafana", B + r"(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})" + E, H),
     Rule("secret.grafana_token", "Grafana", B + r"(glc_[A-Za-z0-9+/]{32,400}={0,2})", H),
+    # (Firebase's server key holds ":APA91b", which the Artifactory shape below would take.)
+    Rule(
+        "secret.firebase_key",
+        "Firebase Cloud Messaging",
+        B + r"(AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{134})" + ED,
+        H,
+        required=":APA91b",
+    ),
     # detect-secrets' Artifactory plugin, as it defines it (no right boundary, no placeholder
     # filter: its own positives are "AKCxxxxxxxxxx", "AP6xxxxxxxxxx"): an API key, and a
     # password or reference token. Matches that read as words or a number are not reported
@@ -727,4 +735,74 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         context="cloudant",
     ),
+    # -- round 3 (issue 23): formats the providers document for their own tokens (their API
+    # and security pages, not a rule set), each with a look-alike in tests/detectors.
+    Rule(
+        "secret.stripe_key",
+        "Stripe webhook signing",
+        B + r"(whsec_[A-Za-z0-9+/=]{32,100})(?![A-Za-z0-9+/=])",
+        H,
+        min_entropy=3.5,
+    ),
+    Rule("secret.google_oauth", "Google OAuth client", B + r"(GOCSPX-[A-Za-z0-9_-]{28})" + ED, H),
+    Rule(
+        "secret.google_oauth",
+        "Google OAuth access",
+        B + r"(ya29\.[A-Za-z0-9_-]{30,2000})" + ED,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule("secret.supabase_token", "Supabase", B + r"(sbp_[a-f0-9]{40})" + E, H, min_entropy=3.0),
+    Rule(
+        "secret.supabase_token",
+        "Supabase",
+        B + r"(sb_secret_[A-Za-z0-9_-]{31,64})" + ED,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule("secret.notion_token", "Notion", B + r"(secret_[A-Za-z0-9]{43})" + E, H, min_entropy=4.0),
+    Rule(
+        "secret.discord_webhook",
+        "Discord webhook",
+        r"(https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/"
+        r"[A-Za-z0-9_-]{60,70})" + ED,
+        H,
+        required="/api/webhooks/",
+    ),
+    Rule("secret.nuget_key", "NuGet", B + r"(oy2[a-z0-9]{43})" + E, H, min_entropy=3.5),
+    Rule(
+        "secret.docker_token",
+        "Docker Hub",
+        B + r"(dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,40})" + ED,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule(
+        "secret.atlassian_token",
+        "Bitbucket app password",
+        B + r"(ATBB[A-Za-z0-9]{28,60})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule("secret.netlify_token", "Netlify", B + r"(nfp_[A-Za-z0-9]{36})" + E, H, min_entropy=3.5),
+    Rule(
+        "secret.figma_token", "Figma", B + r"(figd_[A-Za-z0-9_-]{38,45})" + ED, H, min_entropy=3.5
+    ),
+    Rule(
+        "secret.tailscale_key",
+        "Tailscale",
+        B + r"(tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{6,20}-[A-Za-z0-9]{16,40})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule("secret.buildkite_token", "Buildkite", B + r"(bkua_[a-f0-9]{40})" + E, H, min_entropy=3.0),
+    Rule(
+        "secret.circleci_token",
+        "CircleCI",
+        B + r"(CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule("secret.hubspot_key", "HubSpot", B + r"(pat-(?:na|eu|ap)\d-" + _UUID_RX + ")" + E, H),
+    Rule("secret.render_key", "Render", B + r"(rnd_[A-Za-z0-9]{32})" + E, H, min_entropy=3.5),
 )

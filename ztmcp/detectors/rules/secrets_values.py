@@ -1,0 +1,163 @@
+"""What a value found beside a credential word is when it is not a secret: code, a name, prose.
+
+The keyword rules (``secret.assignment``, the provider-named keys, ``secret.auth_header``) see
+``<credential word> <separator> <value>`` and must tell a literal secret from what the same
+words are followed by in source code, documentation and commit messages, which is nearly all
+of their matches on real text (measured in ``tests/detectors/secret_negatives.py``):
+
+- *code*: a call, a subscript or a generic type (``os.getenv(``, ``Optional[str``,
+  ``z.ZodOptional<``, ``(Optional[str]): …``), a pointer or a flag (``*SecurityAttributes``,
+  ``-linecomment``);
+- *a name*: a reference to another variable or constant, an identifier path whose parts are
+  words (``self._expected_authorization``, ``clientsDoExpire``, ``STANDARD_RIGHTS_REQUIRED``):
+  a random key of ten characters or more has digits inside it or parts without a vowel, all
+  but about one in 10⁴ of them (``tests/detectors/test_secret_negatives.py`` draws them);
+- *prose*: a word followed by sentence punctuation (``token revocation.``), or a word after a
+  credential word with only white space between them (``the token currently``).
+
+Each predicate is pure and looks at the value and at the character that follows it; the
+engine (``ztmcp.detectors.secrets``) applies them. Known example keys are the providers'
+documented convention (AWS documents ``AKIAIOSFODNN7EXAMPLE`` and a secret key ending in
+``EXAMPLEKEY``), not a list of samples.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# An identifier path: ``name``, ``self._x``, ``a.b.c``, ``ns::f``, ``p->q``, ``$scope.x``.
+_IDENT: Final = r"[A-Za-z_$][A-Za-z0-9_$]*"
+_PATH: Final = re.compile(rf"{_IDENT}(?:(?:\.|::|->){_IDENT})*")
+# Words of an identifier: CamelCase humps, ALL-CAPS runs, lower-case runs.
+_PARTS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_VOWEL: Final = frozenset("aeiouyAEIOUY")
+_TRIPLE: Final = re.compile(r"(.)\1\1")
+# What ends a sentence or a clause, never a generated secret's last character.
+_PROSE_END: Final = re.compile(r"[.,:;!?]+$")
+_FLAG: Final = re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:=\S*)?")
+# AWS's documentation convention for example credentials.
+_AWS_EXAMPLE: Final = re.compile(r"EXAMPLE(?:KEY)?$")
+
+
+def trim_prose(value: str) -> str:
+    """``value`` without the sentence punctuation that follows a word in prose."""
+    return _PROSE_END.sub("", value)
+
+
+def _is_word(part: str) -> bool:
+    return any(c in _VOWEL for c in part) and _TRIPLE.search(part) is None
+
+
+_CONSONANTS: Final = re.compile(r"[^aeiouyAEIOUY]{4}")
+_LETTERS: Final = re.compile(r"[A-Za-z]+(?:[._/-][A-Za-z]+)*")
+
+
+def _is_english(part: str) -> bool:
+    """A word as written: a quarter of its letters vowels, no four consonants in a row, no
+    letter three times (a random lower-case run of 16 letters passes with odds about 1 in 14,
+    of mixed case about 1 in 160: the parts split it)."""
+    vowels = sum(c in _VOWEL for c in part)
+    return (
+        vowels * 4 >= len(part)
+        and _CONSONANTS.search(part) is None
+        and _TRIPLE.search(part) is None
+    )
+
+
+def reads_as_words(value: str) -> bool:
+    """Letters in words with ``._/-`` between them (``Unauthorized``, ``Explicitly-provided``,
+    ``token.message``): every CamelCase/ALL-CAPS/lower-case part reads as a word, and a value
+    of one part has at most 16 letters."""
+    if _LETTERS.fullmatch(value) is None:
+        return False
+    parts = _PARTS.findall(value)
+    if len(parts) == 1 and len(value) > 16:
+        return False
+    return all(_is_english(p) for p in parts)
+
+
+def reads_as_name(value: str) -> bool:
+    """An identifier path made of words: two or more parts (CamelCase humps, ``_`` or ``.``
+    pieces), each with a vowel and no letter three times in a row, digits only at the end of
+    a piece (``u16``, ``v2``). A single word is left to the entropy test."""
+    if _PATH.fullmatch(value) is None:
+        return False
+    if not named(value):
+        return False  # a digit inside a piece: generated, not named
+    words = _PARTS.findall(value)
+    return len(words) >= 2 and all(_is_word(w) for w in words)
+
+
+def is_code(value: str, after: str) -> bool:
+    """``value`` (followed in the text by ``after``, "" at the end) is an expression, not a
+    literal: a call, subscript or generic type on an identifier path, a parenthesised aside,
+    a pointer to a name or a command-line flag."""
+    if value.startswith(("(", "[", "{")):  # an aside, a list, a mask, a literal
+        return len(value) > 1 and (value[1].isalnum() or value[1] in "_$([{")
+    if value.startswith(("*", "&")) and _PATH.fullmatch(value[1:]):
+        return reads_as_name(value[1:]) or value[1:].isalpha()
+    if _FLAG.fullmatch(value):
+        return True
+    m = _PATH.match(value)
+    if m is None:
+        return False
+    path, rest = m.group(), value[m.end() :]
+    if not rest:  # a name followed by a call, a generic or a subscript: "z.ZodOptional<"
+        return after in ("(", "<", "[") and named(path)
+    if rest[0] not in "([{":
+        return False
+    # A call, subscript or literal on a name ("b64encode(" has a word in it), or one whose
+    # arguments follow on the next lines; not "X7y(abc", the start of a password.
+    return (
+        rest == "("
+        or named(path)
+        or any(len(p) >= 4 and _is_english(p) for p in _PARTS.findall(path))
+    )
+
+
+def named(path: str) -> bool:
+    """No digit inside a piece of ``path`` (split at ``. :: -> _ $``): written by hand, not
+    generated (``X7y(`` is the start of a password, not a call; ``API_KEY`` a name)."""
+    return not any(
+        any(c.isdigit() for c in piece.rstrip("0123456789"))
+        for piece in re.split(r"\.|::|->|_|\$", path)
+    )
+
+
+def is_reference(value: str, after: str) -> bool:
+    """Code or a name: what a credential word is followed by in source, not a secret."""
+    return is_code(value, after) or reads_as_name(value)
+
+
+# Values with a format of their own that is not a credential's.
+_ORDINARY: Final = re.compile(
+    # an ISO 8601 date or timestamp
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    # an e-mail address
+    r"|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}"
+    # a MAC address
+    r"|[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}"
+)
+
+
+def is_ordinary(value: str) -> bool:
+    """A date or timestamp, an e-mail address or a MAC address: a value with a format of its
+    own, said about a credential (``token_expires_at: 2026-…``), not one."""
+    return _ORDINARY.fullmatch(value) is not None
+
+
+# The names RFC 2606 reserves for documentation and tests.
+_DOCUMENTATION_HOST: Final = re.compile(
+    r"(?i)(?:[a-z0-9-]+\.)*example\.(?:com|net|org)|(?:[a-z0-9-]+\.)+(?:example|test|invalid)"
+)
+
+
+def is_documentation_host(host: str) -> bool:
+    """``example.com``, ``www.example.org``, ``db.test``: a host that exists only in docs."""
+    return _DOCUMENTATION_HOST.fullmatch(host) is not None
+
+
+def is_aws_example(value: str) -> bool:
+    """An AWS documentation example (``AKIAIOSFODNN7EXAMPLE``, ``…EXAMPLEKEY``)."""
+    return _AWS_EXAMPLE.search(value) is not None
