@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ztmcp.adapters.framing import PREFIX_BYTES, Line, LineFramer, Oversize
 
@@ -137,3 +141,62 @@ def test_chunking_never_changes_the_frames(size: int) -> None:
     assert [type(f) for f in got] == [type(f) for f in expected]
     assert [f for f in got if isinstance(f, Line)] == [f for f in expected if isinstance(f, Line)]
     assert [f.size for f in got if isinstance(f, Oversize)] == [300]
+
+
+# -- differential: any chunking of any stream frames as the whole stream read at once ------------
+
+_PIECES = [
+    b"\n",
+    b"\r\n",
+    b" ",
+    b"\t",
+    b"\x0b",
+    b"\x0c",
+    b"\r",
+    b"a",
+    b'{"id":1}',
+    b"\xff",
+    b"L" * 700,
+]
+
+
+def _reference(stream: bytes, max_bytes: int) -> list[tuple[str, bytes, int]]:
+    """The frames of ``stream`` by definition: each newline ends a line, the last line counts
+    at the end of the stream, a blank line is no frame, a line over the limit is refused with
+    its size (as (kind, line, size); what of an oversize line is kept is checked apart)."""
+    *lines, last = stream.split(b"\n")
+    out = []
+    for line in [*lines, last]:
+        if len(line) > max_bytes:
+            out.append(("oversize", line, len(line)))
+        elif line.strip():
+            out.append(("line", line, len(line)))
+    return out
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=60),
+    cuts=st.lists(st.integers(min_value=0, max_value=50_000), max_size=12),
+    max_bytes=st.one_of(st.integers(min_value=1, max_value=40), st.just(PREFIX_BYTES + 100)),
+)
+def test_any_chunking_frames_like_the_definition(
+    pieces: list[bytes], cuts: list[int], max_bytes: int
+) -> None:
+    """The framer's fast path (whole lines in one chunk) and its slow path (a line across
+    chunks, or one over the limit) give exactly the frames of the definition above."""
+    stream = b"".join(pieces)
+    bounds = sorted({min(c, len(stream)) for c in cuts} | {0, len(stream)})
+    chunks = [stream[a:b] for a, b in pairwise(bounds)]
+    got = feed_all(LineFramer(max_bytes), chunks)
+    expected = _reference(stream, max_bytes)
+    assert len(got) == len(expected)
+    for frame, (kind, line, size) in zip(got, expected, strict=True):
+        if kind == "line":
+            assert frame == Line(line)
+        else:
+            assert isinstance(frame, Oversize) and frame.size == size
+            assert frame.suffix == line[-PREFIX_BYTES:]
+            # The prefix is the line's start, as much as the framer held when it overflowed.
+            assert frame.prefix == line[: len(frame.prefix)]
+            assert len(frame.prefix) >= min(PREFIX_BYTES, max_bytes + 1)

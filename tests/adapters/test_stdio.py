@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.fuzz.harness import Relay, default_checks, is_request, is_response, read_json
 from ztmcp.adapters.framing import Line
@@ -479,3 +481,135 @@ def test_when_idle_runs_once_after_the_first_answers(tmp_path: Path, fails: bool
     assert result is not None and result.exit_code == 0
     # Once, when both requests in flight were answered (the server had sent both answers).
     assert calls == [(0, 2)], calls
+
+
+# -- the write path: one write per frame, and every byte of it or a broken side ------------------
+
+
+class _ShortWrites:
+    """``os`` for the relay whose ``write`` takes at most ``sizes[i]`` bytes on its i-th call, as
+    a pipe with little room does; after ``fail_after`` calls it fails as the peer's end closed."""
+
+    def __init__(self, sizes: list[int], fail_after: int | None = None) -> None:
+        self.sizes = sizes
+        self.fail_after = fail_after
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    def write(self, fd: int, data: Any) -> int:
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+        size = self.sizes[self.calls % len(self.sizes)]
+        self.calls += 1
+        return os.write(fd, bytes(data)[:size])
+
+
+def _drain(fd: int) -> bytes:
+    out = b""
+    while chunk := os.read(fd, 1 << 16):
+        out += chunk
+    return out
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    frames=st.lists(
+        st.binary(min_size=1, max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=6
+    ),
+    sizes=st.lists(st.integers(min_value=1, max_value=97), min_size=1, max_size=8),
+    fail_after=st.one_of(st.none(), st.integers(min_value=0, max_value=12)),
+)
+def test_a_short_write_is_finished_and_a_failed_one_breaks_the_side(
+    frames: list[bytes], sizes: list[int], fail_after: int | None
+) -> None:
+    """What a peer reads is always the frames in order, each with its newline, then at most
+    the start of one more frame: a write that fails midway breaks that side for good, so no
+    frame ever follows (or joins) a torn one."""
+    from ztmcp.adapters import stdio
+
+    read_end, write_end = os.pipe()
+    fake = _ShortWrites(sizes, fail_after)
+    endpoint = stdio._Endpoint(write_end)
+    original = stdio.os
+    stdio.os = fake  # type: ignore[assignment]
+    try:
+        sent = [frame for frame in frames if endpoint.write(frame)]
+        assert endpoint.write(b"after") is (not endpoint.broken)
+    finally:
+        stdio.os = original
+        os.close(write_end)
+    got = _drain(read_end)
+    os.close(read_end)
+    whole = b"".join(frame + b"\n" for frame in sent)
+    if not endpoint.broken:
+        assert sent == frames and got == whole + b"after\n"
+    else:
+        assert got.startswith(whole) and sent == frames[: len(sent)]
+        torn = got[len(whole) :]
+        assert b"\n" not in torn  # at most the start of the frame that failed
+        if len(sent) < len(frames):
+            assert (frames[len(sent)] + b"\n").startswith(torn)
+        assert endpoint.fault is None  # the peer went away: not ztmcp's own fault
+
+
+def test_a_frame_larger_than_the_pipe_arrives_whole(tmp_path: Path) -> None:
+    """A frame of several pipe buffers goes out in several writes, whole and in order, while
+    the reader takes it in small pieces."""
+    from ztmcp.adapters import stdio
+
+    read_end, write_end = os.pipe()
+    frame = b'{"jsonrpc":"2.0","id":1,"result":{"text":"' + b"x" * 700_000 + b'"}}'
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(_drain(read_end)), daemon=True)
+    reader.start()
+    endpoint = stdio._Endpoint(write_end)
+    assert endpoint.write(frame) and endpoint.write(b"{}")
+    os.close(write_end)
+    reader.join(timeout=10)
+    os.close(read_end)
+    assert got == [frame + b"\n{}\n"]
+
+
+# -- both directions at once keep each direction's order --------------------------------------
+
+
+def test_interleaved_traffic_keeps_each_directions_order(tmp_path: Path) -> None:
+    """The agent sends a burst of calls while the server sends a burst of notifications: each
+    peer reads the other's frames in the order they were sent, every call is answered once,
+    and the audit log holds every frame (both pumps write to it at once)."""
+    calls, notes = 150, 150
+    relay = Relay(tmp_path)
+    burst = b"".join(
+        b'{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"echo",'
+        b'"arguments":{"message":"call %d"}}}\n' % (i, i)
+        for i in range(calls)
+    )
+    chatter = b"".join(
+        b'{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info",'
+        b'"data":"note %d"}}\n' % i
+        for i in range(notes)
+    )
+    server = threading.Thread(target=relay.send_server, args=(chatter,), daemon=True)
+    server.start()
+    relay.send_agent(burst)
+    server.join(timeout=10)
+    assert relay.agent.wait(lambda _: len(_answers(relay)) == calls, timeout=30)
+    assert relay.sync()
+    result = relay.stop()
+    assert result is not None and result.exit_code == 0 and relay.error is None
+    to_server = [read_json(line) for line in relay.server.lines]
+    assert [b["id"] for b in to_server if is_request(b) and b["method"] == "tools/call"] == list(
+        range(calls)
+    )
+    to_agent = [read_json(line) for line in relay.agent.lines]
+    seen_notes = [b["params"]["data"] for b in to_agent if b and b.get("method")]
+    assert seen_notes == [f"note {i}" for i in range(notes)]
+    answered = [b["id"] for b in to_agent if is_response(b) and isinstance(b["id"], int)]
+    assert answered == list(range(calls))  # the server answered in order; so did the relay
+    assert all("result" in b for b in to_agent if is_response(b))
+    _forwarded_only_what_was_decided(relay)
+    assert verify_file(relay.audit.path).ok
+    recorded = Counter(r.get("direction") for r in read_records([relay.audit.path]))
+    assert recorded["to_server"] >= calls + 1 and recorded["to_client"] >= calls + notes + 1

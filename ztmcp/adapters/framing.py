@@ -53,13 +53,16 @@ class LineFramer:
             self._buf += chunk
             self._check_overflow()
             return frames
-        self._buf += chunk
-        *lines, rest = bytes(self._buf).split(b"\n")
-        self._buf = bytearray(rest)
+        if self._buf:  # the first line began in an earlier chunk
+            self._buf += chunk
+            lines = bytes(self._buf).split(b"\n")
+        else:  # the usual case, one or more whole lines: split the chunk itself, no copy first
+            lines = chunk.split(b"\n")
+        self._buf = bytearray(lines.pop())
         for line in lines:
             if len(line) > self.max_bytes:
                 frames.append(Oversize(line[:PREFIX_BYTES], len(line), line[-PREFIX_BYTES:]))
-            elif line.strip():
+            elif line and not line.isspace():  # as ``line.strip()``, without copying the line
                 frames.append(Line(line))
         self._check_overflow()
         return frames

@@ -93,14 +93,16 @@ class _Endpoint:
 
         Any failure mid-frame breaks the endpoint for good: after a partial line, nothing more
         may follow on that stream (it would join the torn frame)."""
-        data = memoryview(frame + b"\n")
+        data = frame + b"\n"  # the frame and its newline in one write
         with self.lock:
             if self.broken:
                 return False
             try:
-                while data:
-                    written = os.write(self.fd, data)
-                    data = data[written:]
+                written = os.write(self.fd, data)
+                if written < len(data):  # a large frame into a full pipe: the rest, in turn
+                    rest = memoryview(data)[written:]
+                    while rest:
+                        rest = rest[os.write(self.fd, rest) :]
             except OSError:  # the peer is gone
                 self.broken = True
                 return False
