@@ -417,15 +417,21 @@ def test_a_frame_whose_record_cannot_be_written_is_never_forwarded(
         relay.send_agent(frame + b"\n")
         body = json.loads(frame)
         if "id" in body:  # one call at a time: each is answered before the next goes
-            assert relay.agent.wait(lambda _, i=body["id"]: i in _answers(relay), timeout=30)
+            answered = relay.agent.wait(lambda _, i=body["id"]: i in _answers(relay), timeout=30)
+            # A call sent after the halt meets either an error or a relay that has already
+            # exited (its stdout closed): which one is a race the agent cannot tell apart.
+            assert answered or (body["id"] > failed and relay.agent.eof), body
     result = relay.stop()
     answers = _answers(relay)
     assert disk.hits == 1
     assert result is not None and result.exit_code == 2
     assert len(relay.said) == 1 and "audit log failed" in relay.said[0], relay.said
     assert "No space left on device" in relay.said[0]
-    for msg_id in range(4):  # every call answered exactly once
+    for msg_id in range(failed + 1):  # every call up to the failed one answered exactly once
         assert len(answers[msg_id]) == 1, (msg_id, answers)
+    for msg_id in range(failed + 1, 4):  # later ones at most once, and never with a result
+        assert len(answers.get(msg_id, [])) <= 1, (msg_id, answers)
+    assert relay.agent.eof  # ztmcp stopped: its stdout to the agent is closed
     server_got = [read_json(line) for line in relay.server.lines]
     if which == "request":
         assert [b.get("id") for b in server_got if is_request(b)] == [0, 1]
@@ -434,7 +440,8 @@ def test_a_frame_whose_record_cannot_be_written_is_never_forwarded(
         assert [b.get("id") for b in server_got if is_request(b)] == [0, 1]
         assert not any(b"hello" in line for line in relay.agent.lines)  # the echo never went
     for msg_id in range(failed, 4):
-        assert "error" in answers[msg_id][0], (msg_id, answers[msg_id])
+        assert all("error" in a for a in answers.get(msg_id, [])), (msg_id, answers)
+    assert "error" in answers[failed][0]
     _forwarded_only_what_was_decided(relay)
     check = verify_file(relay.audit.path)
     assert check.ok and check.status.value == "cut off", check
