@@ -140,3 +140,58 @@ def test_an_address_typed_into_a_real_elicitation_form_vouches_a_later_send(
     assert learned[0]["agent"] == AGENT and learned[0]["fingerprints"] > 0
     raw = b"".join(p.read_bytes() for p in ztmcp_home.glob("state.db*"))
     assert raw and TYPED.encode() not in raw and b"Carol Smith" not in raw  # fingerprints only
+
+
+ELICIT_SERVER = str(Path(__file__).with_name("elicit_server.py"))
+
+
+def test_2026_input_required_answer_through_ztmcp_run_vouches_a_later_send(
+    ztmcp_argv: list[str], child_env: dict[str, str], ztmcp_home: Path, tmp_path: Path
+) -> None:
+    """Protocol 2026-07-28 (the SDK client in ``auto`` mode against an SDK server): the form
+    arrives inside an ``input_required`` result and the answer in the retried call's
+    ``inputResponses``; the typed address vouches, the server's pre-filled cc does not."""
+    from tests.e2e.elicit_server import DEFAULT_CC
+
+    asker = behind_ztmcp(ztmcp_argv, child_env, tmp_path, "asker", [sys.executable, ELICIT_SERVER])
+    flow = [sys.executable, SERVER, "all"]
+    mail = behind_ztmcp(ztmcp_argv, child_env, tmp_path, "mail", flow)
+    asked: list[str] = []
+
+    async def answer(_context: Any, params: Any) -> Any:
+        import mcp_types as types
+
+        asked.append(params.message)
+        cc = params.requested_schema["properties"]["cc"]["default"]
+        return types.ElicitResult(action="accept", content={"email": TYPED, "cc": cc})
+
+    async def send(client: Client, to: str) -> tuple[bool, str]:
+        sent = await client.call_tool("send_email", {"to": to, "body": f"invoice {INVOICE}"})
+        return bool(sent.is_error), result_text(sent)
+
+    async def scenario() -> None:
+        async with (
+            Client(mail, mode="legacy", cache=None) as mail_client,
+            Client(asker, mode="auto", cache=None, elicitation_callback=answer) as asker_client,
+        ):
+            await mail_client.list_tools()
+            await asker_client.list_tools()
+            assert not (await mail_client.call_tool("read_inbox", {})).is_error
+            refused, text = await send(mail_client, TYPED)
+            assert refused and "[flow.private_to_unnamed]" in text, text
+            done = await asker_client.call_tool("ask_recipient", {})
+            assert not done.is_error and TYPED in result_text(done), result_text(done)
+            assert asked == ["Who should get the quarterly report?"]
+            refused, text = await send(mail_client, TYPED)
+            assert not refused, text
+            refused, text = await send(mail_client, DEFAULT_CC)
+            assert refused and "[flow.private_to_unnamed]" in text, text
+
+    async def bounded() -> None:
+        with anyio.fail_after(TIMEOUT):
+            await scenario()
+
+    anyio.run(bounded)
+    records = list(read_records(sorted((ztmcp_home / "audit").glob("*.jsonl"))))
+    learned = [r for r in records if r.get("event") == "flow.elicited"]
+    assert [r["server"] for r in learned] == ["asker"], learned
