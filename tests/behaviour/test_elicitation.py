@@ -280,9 +280,9 @@ def input_required(a: Agent, tool: str, key: str, request: dict[str, Any]) -> in
     return msg_id
 
 
-def retry(a: Agent, tool: str, responses: dict[str, Any]) -> None:
+def retry(a: Agent, tool: str, responses: dict[str, Any], state: str = "s") -> None:
     msg_id = next(a.ids)
-    params = {"name": tool, "arguments": {}, "inputResponses": responses, "requestState": "s"}
+    params = {"name": tool, "arguments": {}, "inputResponses": responses, "requestState": state}
     call = {"jsonrpc": "2.0", "id": msg_id, "method": "tools/call", "params": params}
     assert a.session.handle(Direction.TO_SERVER, frame(call)).forward is not None
     done = {"jsonrpc": "2.0", "id": msg_id, "result": {"content": []}}
@@ -306,6 +306,39 @@ def test_wired_2026_input_required_then_retry_names_the_typed_value(tmp_path: An
 def test_wired_2026_a_default_in_an_embedded_request_names_nothing(tmp_path: Any) -> None:
     a = session_with_inbox(tmp_path)
     input_required(a, "echo", "k", elicit({"to": {"type": "string", "default": TYPED}}))
+    retry(a, "echo", {"k": accept(to=TYPED)})
+    refused = send(a, TYPED)
+    assert refused is not None and "[flow.private_to_unnamed]" in refused
+
+
+def test_wired_2026_an_answer_counts_only_for_its_request_state(tmp_path: Any) -> None:
+    a = session_with_inbox(tmp_path)
+    input_required(a, "echo", "k", elicit(TO_FIELD))  # requestState "s"
+    retry(a, "echo", {"k": accept(to=TYPED)}, state="another")
+    refused = send(a, TYPED)
+    assert refused is not None and "[flow.private_to_unnamed]" in refused
+
+
+def test_wired_2026_a_slot_the_server_reused_never_launders_the_other_forms_default(
+    tmp_path: Any,
+) -> None:
+    """Two forms under one slot (same tool, key and state): the person accepts the first
+    one's default; the answer is matched against both, so that default never counts as typed
+    (matching only the newer form, which lacks it, would launder it)."""
+    a = session_with_inbox(tmp_path)
+    input_required(a, "echo", "k", elicit({"to": {"type": "string", "default": TYPED}}))
+    input_required(a, "echo", "k", elicit(TO_FIELD))
+    retry(a, "echo", {"k": accept(to=TYPED)})
+    refused = send(a, TYPED)
+    assert refused is not None and "[flow.private_to_unnamed]" in refused
+
+
+def test_wired_2026_a_slot_reused_past_the_bound_teaches_nothing(tmp_path: Any) -> None:
+    from ztmcp.behaviour.edge import MAX_FORMS
+
+    a = session_with_inbox(tmp_path)
+    for _ in range(MAX_FORMS + 1):
+        input_required(a, "echo", "k", elicit(TO_FIELD))
     retry(a, "echo", {"k": accept(to=TYPED)})
     refused = send(a, TYPED)
     assert refused is not None and "[flow.private_to_unnamed]" in refused

@@ -28,7 +28,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.behaviour.elicited import ELICIT, RETRIED, input_requests, input_responses
+from ztmcp.behaviour.elicited import (
+    ELICIT,
+    RETRIED,
+    input_requests,
+    input_responses,
+    request_state,
+)
 from ztmcp.behaviour.response import revoke_run_grants, should_revoke
 from ztmcp.behaviour.run import AGENT_ENV, CallRef, RunState, agent_identity
 from ztmcp.behaviour.store import RunStore, SharedRun
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
 
 MAX_CALLS: Final = 10_000  # calls awaiting their result per session (the Session's own bound)
 MAX_ASKED: Final = 256  # embedded elicitations awaiting their retry per session (oldest dropped)
+MAX_FORMS: Final = 8  # forms one slot may hold; beyond, the slot's answer teaches nothing
 _FORWARDED: Final = frozenset({"forwarded", "flagged", "rewritten"})
 
 
@@ -86,8 +93,10 @@ class FlowEdge:
         # the flow check cannot care about: ``FlowCheck.relevant``).
         self._calls: dict[int, tuple[Message, CallRef | None]] = {}
         # 2026-07-28 elicitations the server embedded in an ``input_required`` result, awaiting
-        # the client's retry: (method, tool name or uri, input key) -> the request as sent.
-        self._asked: dict[tuple[str, str, str], Any] = {}
+        # the client's retry: (method, tool name or uri, input key, request state) -> the
+        # requests as sent under that slot (a server may reuse one; then its words in every
+        # one of them are taken out of the answer).
+        self._asked: dict[tuple[str, str, str, str], list[Any]] = {}
 
     @classmethod
     def for_checks(cls, checks: Sequence[object], path: Path | None = None) -> FlowEdge | None:
@@ -179,17 +188,22 @@ class FlowEdge:
     ) -> dict[str, Any] | None:
         """Learn the person's words from a forwarded elicitation answer (both protocol eras);
         remember the elicitations a forwarded ``input_required`` result embeds."""
-        answers: list[tuple[Any, Any]] = []
+        answers: list[tuple[list[Any], Any]] = []
         if msg.kind is Kind.RESPONSE and request is not None:
             if msg.direction is Direction.TO_SERVER and request.method == ELICIT:
                 # What the server asked (as it sent it) and what the server is sent back.
-                answers.append((request.body, shown.body.get("result")))
+                answers.append(([request.body], shown.body.get("result")))
             elif msg.direction is Direction.TO_CLIENT and request.method in RETRIED:
-                for key, asked in input_requests(shown.body.get("result")).items():
-                    self._asked.pop(slot := (request.method, _target(request), key), None)
+                result = shown.body.get("result")
+                state = request_state(result)
+                for key, asked in input_requests(result).items():
+                    slot = (request.method, _target(request), key, state)
+                    forms = self._asked.pop(slot, [])
+                    if len(forms) <= MAX_FORMS:  # one more marks the slot as teaching nothing
+                        forms.append(asked)
                     if len(self._asked) >= MAX_ASKED:
                         self._asked.pop(next(iter(self._asked)))
-                    self._asked[slot] = asked
+                    self._asked[slot] = forms
         elif (
             msg.kind is Kind.REQUEST
             and msg.direction is Direction.TO_SERVER
@@ -198,14 +212,18 @@ class FlowEdge:
         ):
             # Only an answer to an elicitation this server embedded for this very request
             # counts, once: a key the server never asked for is nobody's form.
+            state = request_state(shown.params)
             for key, answer in input_responses(shown.params).items():
-                asked = self._asked.pop((msg.method, _target(msg), key), None)
-                if asked is not None:
-                    answers.append((asked, answer))
+                forms = self._asked.pop((msg.method, _target(msg), key, state), [])
+                if forms and len(forms) <= MAX_FORMS:
+                    answers.append((forms, answer))
         if not answers:
             return None
         shared = self._run(session)
-        learned = sum(shared.elicited(session.server, q, a, now) for q, a in answers)
+        learned = sum(
+            shared.elicited(session.server, forms[0], answer, now, also=forms[1:])
+            for forms, answer in answers
+        )
         if not learned:
             return None
         return {"event": "flow.elicited", "agent": shared.agent[:120], "fingerprints": learned}

@@ -23,7 +23,7 @@ typed); anything malformed counts for nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from ztmcp.behaviour.fingerprint import Keyed, texts
@@ -75,10 +75,14 @@ def server_prints(hasher: Keyed, params: Mapping[str, Any]) -> frozenset[int]:
     return hasher.of(said).union(*(hasher.words(t) for t in said))
 
 
-def person_prints(hasher: Keyed, request: Any, result: Any) -> frozenset[int]:
+def person_prints(
+    hasher: Keyed, request: Any, result: Any, *, also: Iterable[Any] = ()
+) -> frozenset[int]:
     """The fingerprints the person added in an accepted form answer: the content's values
     and plain words less everything the server sent in ``request`` (see the module
-    docstring). Empty when the answer does not count."""
+    docstring), and in each of ``also`` (other forms the answer may be to: when the server
+    gave two forms the same slot, its words in either never count). Empty when the answer
+    does not count."""
     params = form(request)
     content = accepted(result) if params is not None else None
     if params is None or not content:
@@ -87,7 +91,14 @@ def person_prints(hasher: Keyed, request: Any, result: Any) -> frozenset[int]:
     if not given:
         return frozenset()
     prints = hasher.of(given).union(*(hasher.words(t) for t in given))
-    return prints - server_prints(hasher, params)
+    prints -= server_prints(hasher, params)
+    for other in also:
+        if prints:
+            other_params = other.get("params") if isinstance(other, Mapping) else None
+            prints -= server_prints(
+                hasher, other_params if isinstance(other_params, Mapping) else {}
+            )
+    return prints
 
 
 def input_requests(result: Any) -> Mapping[str, Any]:
@@ -98,6 +109,13 @@ def input_requests(result: Any) -> Mapping[str, Any]:
     if not isinstance(asked, Mapping):
         return {}
     return {str(k): v for k, v in asked.items() if form(v) is not None}
+
+
+def request_state(value: Any) -> str:
+    """The opaque ``requestState`` of an ``input_required`` result or of its retry ("" when
+    there is none): an answer counts only for the form issued with the same state."""
+    state = value.get("requestState") if isinstance(value, Mapping) else None
+    return state if isinstance(state, str) else ""
 
 
 def input_responses(params: Any) -> Mapping[str, Any]:

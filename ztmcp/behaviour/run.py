@@ -106,11 +106,12 @@ class RunState:
     def learn_named(self, prints: Iterable[int]) -> None:
         self._learn(prints, NAMED, None)
 
-    def note_elicited(self, request: Any, result: Any) -> frozenset[int]:
+    def note_elicited(self, request: Any, result: Any, also: Iterable[Any] = ()) -> frozenset[int]:
         """An answer to an elicitation (``request``: ``{"method", "params"}`` as the server
         sent it): what the person typed into the form, less everything the server said in its
-        request, is learned as the user's own words (``ztmcp.behaviour.elicited``)."""
-        prints = person_prints(self.hasher, request, result)
+        request (and in ``also``), is learned as the user's own words
+        (``ztmcp.behaviour.elicited``)."""
+        prints = person_prints(self.hasher, request, result, also=also)
         self.learn_named(prints)
         return prints
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -193,12 +193,14 @@ class SharedRun:
         self.store.append(state.run_id, now, "user", "", "", prints=state.user_prints(text))
         self.sync(now)
 
-    def elicited(self, server: str, request: Any, result: Any, now: float) -> int:
+    def elicited(
+        self, server: str, request: Any, result: Any, now: float, also: Sequence[Any] = ()
+    ) -> int:
         """An elicitation answer from ``server``'s form: the person's words in it
-        (``RunState.note_elicited``) appended as a user event naming the eliciting server;
-        how many fingerprints (nothing is written when there are none)."""
+        (``RunState.note_elicited``; ``also``: other forms it may answer) appended as a user
+        event naming the eliciting server; how many fingerprints (none: nothing written)."""
         state = self.sync(now)
-        prints = person_prints(state.hasher, request, result)
+        prints = person_prints(state.hasher, request, result, also=also)
         if prints:
             self.store.append(state.run_id, now, "user", server, ELICIT, prints=prints)
             self.sync(now)
