@@ -14,7 +14,7 @@ from tests.behaviour.test_wiring import INBOX, PAGE, Agent, agent, frame, text_o
 from ztmcp.behaviour.capabilities import Label
 from ztmcp.behaviour.elicited import person_prints
 from ztmcp.behaviour.run import NAMED, RunState
-from ztmcp.checks.flow import PRIVATE_TO_UNNAMED, UNTRUSTED_VALUE, judge
+from ztmcp.checks.flow import PRIVATE_TO_UNNAMED, UNTRUSTED_VALUE, FlowCheck, judge
 from ztmcp.jsonrpc import Direction
 
 TYPED = "carol@partner.example"  # what the person types into the form
@@ -334,11 +334,58 @@ def test_wired_2026_a_slot_the_server_reused_never_launders_the_other_forms_defa
 
 
 def test_wired_2026_a_slot_reused_past_the_bound_teaches_nothing(tmp_path: Any) -> None:
-    from ztmcp.behaviour.edge import MAX_FORMS
+    from ztmcp.behaviour.elicited import MAX_FORMS
 
     a = session_with_inbox(tmp_path)
     for _ in range(MAX_FORMS + 1):
         input_required(a, "echo", "k", elicit(TO_FIELD))
     retry(a, "echo", {"k": accept(to=TYPED)})
     refused = send(a, TYPED)
+    assert refused is not None and "[flow.private_to_unnamed]" in refused
+
+
+def conversations(tmp_path: Any, count: int) -> list[Agent]:
+    """Sessions of one pipeline (one set of checks), as ``ztmcp proxy`` makes one per POST at
+    2026-07-28: each with its own flow edge over the same state database."""
+    import time
+
+    from tests.behaviour.test_wiring import CAPABILITIES, TOOLS
+    from ztmcp.behaviour.edge import FlowEdge
+    from ztmcp.policy import build_checks, parse_policy
+    from ztmcp.session import Session
+    from ztmcp.state.audit import AuditLog
+
+    policy = {"checks": ["envelope", "flow"], "capabilities": CAPABILITIES}
+    checks = build_checks(parse_policy(policy, "test policy"))
+    out = []
+    for n in range(count):
+        edge = FlowEdge.for_checks(checks, path=tmp_path / "state.db")
+        assert edge is not None
+        log = tmp_path / f"audit-{n}-{time.monotonic_ns()}.jsonl"
+        session = Session("mail", checks, AuditLog(log, f"c{n}"), edge=edge, run=edge)
+        session.surface.tools.update({t["name"]: t for t in TOOLS})
+        out.append(Agent(session, edge, tmp_path / "state.db", log, iter(range(n * 1000, 10**6))))
+    return out
+
+
+def test_wired_2026_a_retry_in_another_conversation_of_the_pipeline_counts(
+    tmp_path: Any,
+) -> None:
+    first, second, third = conversations(tmp_path, 3)
+    assert first.call("read_inbox", INBOX).forward is not None
+    input_required(first, "echo", "k", elicit(TO_FIELD))
+    retry(second, "echo", {"k": accept(to=TYPED)})  # the retry is its own POST
+    assert send(third, TYPED) is None
+    # Used up: the same answer again, in any conversation, is nobody's form.
+    flow = next(c for c in first.session.checks if isinstance(c, FlowCheck))
+    assert len(flow.asked) == 0
+
+
+def test_wired_2026_another_pipelines_form_is_not_this_ones(tmp_path: Any) -> None:
+    (asker,) = conversations(tmp_path, 1)
+    (other,) = conversations(tmp_path, 1)  # another ztmcp process's checks
+    assert other.call("read_inbox", INBOX).forward is not None
+    input_required(asker, "echo", "k", elicit(TO_FIELD))
+    retry(other, "echo", {"k": accept(to=TYPED)})
+    refused = send(other, TYPED)
     assert refused is not None and "[flow.private_to_unnamed]" in refused

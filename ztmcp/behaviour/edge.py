@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     from ztmcp.session import Decision, ListedPage, Session
 
 MAX_CALLS: Final = 10_000  # calls awaiting their result per session (the Session's own bound)
-MAX_ASKED: Final = 256  # embedded elicitations awaiting their retry per session (oldest dropped)
-MAX_FORMS: Final = 8  # forms one slot may hold; beyond, the slot's answer teaches nothing
 _FORWARDED: Final = frozenset({"forwarded", "flagged", "rewritten"})
 
 
@@ -92,11 +90,6 @@ class FlowEdge:
         # Calls awaiting their result; ``None`` for a call the run does not record (a tool
         # the flow check cannot care about: ``FlowCheck.relevant``).
         self._calls: dict[int, tuple[Message, CallRef | None]] = {}
-        # 2026-07-28 elicitations the server embedded in an ``input_required`` result, awaiting
-        # the client's retry: (method, tool name or uri, input key, request state) -> the
-        # requests as sent under that slot (a server may reuse one; then its words in every
-        # one of them are taken out of the answer).
-        self._asked: dict[tuple[str, str, str, str], list[Any]] = {}
 
     @classmethod
     def for_checks(cls, checks: Sequence[object], path: Path | None = None) -> FlowEdge | None:
@@ -197,25 +190,20 @@ class FlowEdge:
                 result = shown.body.get("result")
                 state = request_state(result)
                 for key, asked in input_requests(result).items():
-                    slot = (request.method, _target(request), key, state)
-                    forms = self._asked.pop(slot, [])
-                    if len(forms) <= MAX_FORMS:  # one more marks the slot as teaching nothing
-                        forms.append(asked)
-                    if len(self._asked) >= MAX_ASKED:
-                        self._asked.pop(next(iter(self._asked)))
-                    self._asked[slot] = forms
+                    # Awaiting the retry, in any Session of this pipeline (``AskedForms``).
+                    self.check.asked.ask((request.method, _target(request), key, state), asked)
         elif (
             msg.kind is Kind.REQUEST
             and msg.direction is Direction.TO_SERVER
             and msg.method in RETRIED
-            and self._asked
+            and len(self.check.asked)
         ):
             # Only an answer to an elicitation this server embedded for this very request
             # counts, once: a key the server never asked for is nobody's form.
             state = request_state(shown.params)
             for key, answer in input_responses(shown.params).items():
-                forms = self._asked.pop((msg.method, _target(msg), key, state), [])
-                if forms and len(forms) <= MAX_FORMS:
+                forms = self.check.asked.answer((msg.method, _target(msg), key, state))
+                if forms:
                     answers.append((forms, answer))
         if not answers:
             return None
@@ -258,7 +246,6 @@ class FlowEdge:
 
     def close(self) -> None:
         self._calls.clear()
-        self._asked.clear()
         if self._shared is not None:
             self._shared.store.close()
             self._shared = None

@@ -23,6 +23,7 @@ typed); anything malformed counts for nothing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -32,6 +33,8 @@ ELICIT: Final = "elicitation/create"
 # Requests that may come back ``input_required`` and be retried with ``inputResponses``.
 RETRIED: Final = frozenset({"tools/call", "prompts/get", "resources/read"})
 MAX_DEPTH: Final = 64
+MAX_ASKED: Final = 256  # slots awaiting their retry per pipeline (the oldest is dropped)
+MAX_FORMS: Final = 8  # forms one slot may hold; beyond, the slot's answer teaches nothing
 
 
 def form(request: Any) -> Mapping[str, Any] | None:
@@ -124,3 +127,41 @@ def input_responses(params: Any) -> Mapping[str, Any]:
         return {}
     given = params.get("inputResponses")
     return {str(k): v for k, v in given.items()} if isinstance(given, Mapping) else {}
+
+
+# (method, tool name or resource uri, input key, request state)
+Slot = tuple[str, str, str, str]
+
+
+class AskedForms:
+    """The 2026-07-28 forms awaiting the client's retry, by slot. One per pipeline (held by
+    the flow check, like its once-allowances), shared by its Sessions: under ``ztmcp proxy``
+    without a session id every POST is its own conversation, so the retry that answers a
+    form reaches another Session than the result that carried it. A slot the server reused
+    keeps every form given in it (its words in any of them never count); past ``MAX_FORMS``
+    it answers nothing, and a slot dropped over ``MAX_ASKED`` is simply not learned (the
+    strict side: nothing is named)."""
+
+    def __init__(self, bound: int = MAX_ASKED, per_slot: int = MAX_FORMS) -> None:
+        self.bound, self.per_slot = bound, per_slot
+        self._slots: dict[Slot, list[Any]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def ask(self, slot: Slot, request: Any) -> None:
+        with self._lock:
+            forms = self._slots.pop(slot, [])
+            if len(forms) <= self.per_slot:  # one more marks the slot as teaching nothing
+                forms.append(request)
+            while len(self._slots) >= self.bound:
+                self._slots.pop(next(iter(self._slots)))
+            self._slots[slot] = forms
+
+    def answer(self, slot: Slot) -> list[Any]:
+        """The forms an answer in ``slot`` may be to (used up); empty when it counts for
+        nothing."""
+        with self._lock:
+            forms = self._slots.pop(slot, [])
+        return forms if len(forms) <= self.per_slot else []

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Final
 
 from ztmcp.behaviour.capabilities import CapabilityRule, Label, resolve
+from ztmcp.behaviour.elicited import AskedForms
 from ztmcp.behaviour.run import (
     DIRECTED,
     NAMED,
@@ -194,6 +195,8 @@ class FlowCheck(Configurable[FlowConfig]):
         # An accepted elicitation answer is learned as the user's words (the edge's side;
         # off for a client whose model, not a person, fills elicitation forms).
         self.elicitation = elicitation
+        # 2026-07-28 forms awaiting their retry, shared by the pipeline's Sessions (the edge's).
+        self.asked = AskedForms()
         # Calls a person allowed once from a hold (the access edge's, shared per process).
         self.once = once if once is not None else ALLOWED_ONCE
         self._labels: dict[tuple[str, str, int], frozenset[Label]] = {}
