@@ -5,6 +5,7 @@ an ``input_required`` result answered by the retried call's ``inputResponses``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -389,3 +390,24 @@ def test_wired_2026_another_pipelines_form_is_not_this_ones(tmp_path: Any) -> No
     retry(other, "echo", {"k": accept(to=TYPED)})
     refused = send(other, TYPED)
     assert refused is not None and "[flow.private_to_unnamed]" in refused
+
+
+def test_wired_an_answer_the_run_cannot_record_never_reaches_the_server(tmp_path: Any) -> None:
+    """Fault injection: the state database goes away while a form is open; the person's
+    answer is refused (the server gets no accepted content), never passed on unlearned."""
+    a = session_with_inbox(tmp_path)
+    asked = {"jsonrpc": "2.0", "id": "e1", **elicit(TO_FIELD)}
+    assert a.session.handle(Direction.TO_CLIENT, frame(asked)).forward is not None
+    for path in tmp_path.glob("state.db*"):
+        path.unlink()
+    (tmp_path / "state.db").mkdir()
+    assert a.edge.shared is not None
+    a.edge.shared.store.close()  # the next write reopens the path: a directory now
+    answer = {"jsonrpc": "2.0", "id": "e1", "result": accept(to=TYPED)}
+    decision = a.session.handle(Direction.TO_SERVER, frame(answer))
+    assert [v.rule for v in decision.verdicts] == ["session.fault"]
+    # The waiting server is owed an answer: an error in place of the person's content.
+    assert decision.forward is not None
+    owed = json.loads(decision.forward)
+    assert owed["id"] == "e1" and "error" in owed and "result" not in owed
+    assert TYPED.encode() not in decision.forward
