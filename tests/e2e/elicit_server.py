@@ -4,10 +4,12 @@
 should get the report; the form pre-fills a ``cc`` address of the server's own choosing. At
 protocol 2026-07-28 the SDK asks with an ``input_required`` result and the client retries the
 call with ``inputResponses``; in the handshake era it sends ``elicitation/create``.
+``python elicit_server.py`` serves stdio; ``python elicit_server.py PORT http`` Streamable HTTP.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 from mcp.server.mcpserver import Elicit, MCPServer, Resolve
@@ -37,4 +39,10 @@ def build() -> MCPServer:
 
 
 if __name__ == "__main__":
-    build().run("stdio")
+    if sys.argv[2:3] == ["http"]:  # ``elicit_server.py PORT http``: Streamable HTTP
+        import uvicorn
+
+        web = build().streamable_http_app()
+        uvicorn.run(web, host="127.0.0.1", port=int(sys.argv[1]), log_level="error")
+    else:
+        build().run("stdio")

@@ -195,3 +195,65 @@ def test_2026_input_required_answer_through_ztmcp_run_vouches_a_later_send(
     records = list(read_records(sorted((ztmcp_home / "audit").glob("*.jsonl"))))
     learned = [r for r in records if r.get("event") == "flow.elicited"]
     assert [r["server"] for r in learned] == ["asker"], learned
+
+
+def test_2026_form_answered_through_ztmcp_proxy_vouches_a_send_on_a_ztmcp_run(
+    ztmcp_argv: list[str], child_env: dict[str, str], ztmcp_home: Path, tmp_path: Path
+) -> None:
+    """``ztmcp proxy`` at 2026-07-28: the ``input_required`` result and the retry that
+    answers it are separate POSTs (separate conversations); the answer is still learned into
+    the agent's run, which a ``ztmcp run`` of the same agent then reads."""
+    from tests.e2e.elicit_server import DEFAULT_CC
+    from tests.e2e.test_proxy_sdk import free_port, script_server, ztmcp_proxy
+
+    env = {**child_env, "ZTMCP_AGENT": AGENT}
+    policy = tmp_path / "ztmcp.toml"
+    policy.write_text(POLICY)
+    port = free_port()
+    mail = behind_ztmcp(ztmcp_argv, child_env, tmp_path, "mail", [sys.executable, SERVER, "all"])
+
+    async def answer(_context: Any, params: Any) -> Any:
+        import mcp_types as types
+
+        cc = params.requested_schema["properties"]["cc"]["default"]
+        return types.ElicitResult(action="accept", content={"email": TYPED, "cc": cc})
+
+    async def send(client: Client, to: str) -> tuple[bool, str]:
+        sent = await client.call_tool("send_email", {"to": to, "body": f"invoice {INVOICE}"})
+        return bool(sent.is_error), result_text(sent)
+
+    async def scenario(url: str) -> None:
+        with anyio.fail_after(TIMEOUT):
+            async with (
+                Client(mail, mode="legacy", cache=None) as mail_client,
+                Client(url, mode="auto", cache=None, elicitation_callback=answer) as asker,
+            ):
+                await mail_client.list_tools()
+                assert not (await mail_client.call_tool("read_inbox", {})).is_error
+                refused, text = await send(mail_client, TYPED)
+                assert refused and "[flow.private_to_unnamed]" in text, text
+                done = await asker.call_tool("ask_recipient", {})
+                assert not done.is_error and TYPED in result_text(done), result_text(done)
+                refused, text = await send(mail_client, TYPED)
+                assert not refused, text
+                refused, text = await send(mail_client, DEFAULT_CC)
+                assert refused and "[flow.private_to_unnamed]" in text, text
+
+    source = Path(ELICIT_SERVER).read_text()
+    with (
+        script_server(tmp_path / "elicit_http.py", source, port, "http"),
+        ztmcp_proxy(
+            ztmcp_argv,
+            f"http://127.0.0.1:{port}/mcp",
+            env,
+            tmp_path,
+            "--name",
+            "asker",
+            "--policy",
+            str(policy),
+        ) as local,
+    ):
+        anyio.run(scenario, local)
+    records = list(read_records(sorted((ztmcp_home / "audit").glob("*.jsonl"))))
+    learned = [r for r in records if r.get("event") == "flow.elicited"]
+    assert [r["server"] for r in learned] == ["asker"], learned
