@@ -411,3 +411,42 @@ def test_wired_an_answer_the_run_cannot_record_never_reaches_the_server(tmp_path
     owed = json.loads(decision.forward)
     assert owed["id"] == "e1" and "error" in owed and "result" not in owed
     assert TYPED.encode() not in decision.forward
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    answers=st.lists(
+        st.tuples(
+            st.sampled_from([TYPED, ATTACKER, "Carol Smith", "DE89370400440532013000"]),
+            st.sampled_from([None, TYPED, ATTACKER, "Carol"]),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_the_shared_run_learns_exactly_what_the_in_memory_run_learns(
+    tmp_path_factory: Any, answers: list[tuple[str, str | None]]
+) -> None:
+    """Differential: answers learned through ``state.db`` (``SharedRun.elicited``, then a
+    sync, as another process sees them) mark exactly the fingerprints the pure
+    ``RunState.note_elicited`` marks."""
+    from ztmcp.behaviour.store import RunStore, SharedRun
+
+    shared = SharedRun(RunStore(tmp_path_factory.mktemp("db") / "state.db"), "agent")
+    try:
+        state = shared.sync(0.0)
+        pure = RunState.new("agent", 0.0, state.run_id, state.key)
+        for value, default in answers:
+            field = {"type": "string"} | ({"default": default} if default else {})
+            request, result = elicit({"to": field}), accept(to=value)
+            shared.elicited("forms", request, result, 1.0)
+            pure.note_elicited(request, result)
+        reader = SharedRun(RunStore(shared.store.path), "agent")  # another process
+        try:
+            assert reader.sync(2.0).seen == pure.seen
+        finally:
+            reader.store.close()
+    finally:
+        shared.store.close()
