@@ -450,3 +450,87 @@ def test_the_shared_run_learns_exactly_what_the_in_memory_run_learns(
             reader.store.close()
     finally:
         shared.store.close()
+
+
+def test_wired_2026_a_form_a_check_rewrote_counts_as_sent_and_as_shown(tmp_path: Any) -> None:
+    """The secrets check redacts a form's pre-filled secret before the client sees it; the
+    person accepts the pre-filled field unchanged. Neither the server's original value nor
+    ztmcp's redaction token is the person's words."""
+    import time
+
+    from ztmcp.behaviour.edge import FlowEdge
+    from ztmcp.policy import build_checks, parse_policy
+    from ztmcp.session import Session
+    from ztmcp.state.audit import AuditLog
+
+    secret = "AKIAZ7QX3M4P2RTYW6BC"
+    checks = build_checks(parse_policy({"checks": ["envelope", "secrets", "flow"]}, "test"))
+    edge = FlowEdge.for_checks(checks, path=tmp_path / "state.db")
+    assert edge is not None
+    log = tmp_path / f"audit-{time.monotonic_ns()}.jsonl"
+    session = Session("mail", checks, AuditLog(log, "s1"), edge=edge, run=edge)
+    a = Agent(session, edge, tmp_path / "state.db", log, iter(range(1, 10**6)))
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {}}}  # fmt: skip
+    assert session.handle(Direction.TO_SERVER, frame(call)).forward is not None
+    form = elicit({"key": {"type": "string", "default": secret}})
+    result = {"resultType": "input_required", "inputRequests": {"k": form}, "requestState": "s"}
+    shown = session.handle(
+        Direction.TO_CLIENT, frame({"jsonrpc": "2.0", "id": 1, "result": result})
+    )
+    assert shown.forward is not None and secret.encode() not in shown.forward
+    seen = json.loads(shown.forward)["result"]["inputRequests"]["k"]
+    prefilled = seen["params"]["requestedSchema"]["properties"]["key"]["default"]
+    assert "REDACTED" in prefilled
+    a.ids = iter(range(2, 10**6))
+    retry(a, "echo", {"k": accept(key=prefilled)})
+    assert not [r for r in a.records() if r.get("event") == "flow.elicited"]
+    flow = next(c for c in checks if isinstance(c, FlowCheck))
+    assert len(flow.asked) == 0  # used up
+
+
+def test_wired_a_form_a_check_rewrote_counts_as_sent_and_as_shown(tmp_path: Any) -> None:
+    """The handshake era's ``elicitation/create`` redacted by the secrets check: the person
+    accepts the pre-filled (redacted) field; ztmcp's token is nobody's words. Past the bound
+    of rewritten forms in flight, no answer of the session teaches (a limit refuses)."""
+    import time
+
+    from ztmcp.behaviour import edge as edge_module
+    from ztmcp.behaviour.edge import FlowEdge
+    from ztmcp.policy import build_checks, parse_policy
+    from ztmcp.session import Session
+    from ztmcp.state.audit import AuditLog
+
+    checks = build_checks(parse_policy({"checks": ["envelope", "secrets", "flow"]}, "test"))
+    edge = FlowEdge.for_checks(checks, path=tmp_path / "state.db")
+    assert edge is not None
+    log = tmp_path / f"audit-{time.monotonic_ns()}.jsonl"
+    session = Session("mail", checks, AuditLog(log, "s1"), edge=edge, run=edge)
+    a = Agent(session, edge, tmp_path / "state.db", log, iter(range(1, 10**6)))
+
+    def ask(msg_id: str, schema: dict[str, Any]) -> dict[str, Any]:
+        asked = {"jsonrpc": "2.0", "id": msg_id, **elicit(schema)}
+        shown = session.handle(Direction.TO_CLIENT, frame(asked))
+        assert shown.forward is not None
+        return dict(json.loads(shown.forward)["params"]["requestedSchema"]["properties"])
+
+    def answer(msg_id: str, **content: Any) -> None:
+        reply = {"jsonrpc": "2.0", "id": msg_id, "result": accept(**content)}
+        assert session.handle(Direction.TO_SERVER, frame(reply)).forward is not None
+
+    def learned() -> int:
+        return len([r for r in a.records() if r.get("event") == "flow.elicited"])
+
+    secret = {"key": {"type": "string", "default": "AKIAZ7QX3M4P2RTYW6BC"}}
+    prefilled = ask("e1", secret)["key"]["default"]
+    assert "REDACTED" in prefilled
+    answer("e1", key=prefilled)
+    assert learned() == 0
+    ask("e2", TO_FIELD)
+    answer("e2", to=TYPED)  # an untouched form still teaches
+    assert learned() == 1
+    for n in range(edge_module.MAX_REWRITTEN + 1):  # never answered: the bound is passed
+        ask(f"flood{n}", secret)
+    ask("e3", TO_FIELD)
+    answer("e3", to="dora@elsewhere.example")
+    assert learned() == 1

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ztmcp.session import Decision, ListedPage, Session
 
 MAX_CALLS: Final = 10_000  # calls awaiting their result per session (the Session's own bound)
+MAX_REWRITTEN: Final = 256  # rewritten elicitation forms awaiting their answer per session
 _FORWARDED: Final = frozenset({"forwarded", "flagged", "rewritten"})
 
 
@@ -73,6 +74,10 @@ def run_agent(client: str | None, env: dict[str, str] | None = None) -> str:
     return agent_identity(client, env=environ)
 
 
+def _id(msg: Message) -> tuple[str, str]:
+    return type(msg.id).__name__, str(msg.id)
+
+
 def _target(msg: Message) -> str:
     """What a retried request names: the tool or prompt, or the resource's uri."""
     target = msg.params.get("name", msg.params.get("uri"))
@@ -90,6 +95,9 @@ class FlowEdge:
         # Calls awaiting their result; ``None`` for a call the run does not record (a tool
         # the flow check cannot care about: ``FlowCheck.relevant``).
         self._calls: dict[int, tuple[Message, CallRef | None]] = {}
+        # Elicitation requests a check rewrote before the client saw them, by request id.
+        self._rewritten: dict[tuple[str, str], Any] = {}
+        self._rewritten_lost = False
 
     @classmethod
     def for_checks(cls, checks: Sequence[object], path: Path | None = None) -> FlowEdge | None:
@@ -182,16 +190,36 @@ class FlowEdge:
         """Learn the person's words from a forwarded elicitation answer (both protocol eras);
         remember the elicitations a forwarded ``input_required`` result embeds."""
         answers: list[tuple[list[Any], Any]] = []
+        if msg.kind is Kind.REQUEST and msg.method == ELICIT and shown is not msg:
+            # A check rewrote the form: the client saw this one (the server's words are both).
+            if len(self._rewritten) >= MAX_REWRITTEN:
+                # A limit refuses: once a rewritten form was dropped, no handshake-era answer
+                # of this session can be told apart from its answer, so none teaches.
+                self._rewritten.pop(next(iter(self._rewritten)))
+                self._rewritten_lost = True
+            self._rewritten[_id(msg)] = shown.body
+            return None
         if msg.kind is Kind.RESPONSE and request is not None:
             if msg.direction is Direction.TO_SERVER and request.method == ELICIT:
-                # What the server asked (as it sent it) and what the server is sent back.
-                answers.append(([request.body], shown.body.get("result")))
+                # What the server asked (as it sent it, and as a check rewrote it for the
+                # client) and what the server is sent back.
+                forms = [request.body]
+                rewritten = self._rewritten.pop(_id(request), None)
+                if rewritten is not None:
+                    forms.append(rewritten)
+                if rewritten is not None or not self._rewritten_lost:
+                    answers.append((forms, shown.body.get("result")))
             elif msg.direction is Direction.TO_CLIENT and request.method in RETRIED:
                 result = shown.body.get("result")
                 state = request_state(result)
+                sent = input_requests(msg.body.get("result"))  # before any check rewrote it
                 for key, asked in input_requests(result).items():
-                    # Awaiting the retry, in any Session of this pipeline (``AskedForms``).
-                    self.check.asked.ask((request.method, _target(request), key, state), asked)
+                    # Awaiting the retry, in any Session of this pipeline (``AskedForms``);
+                    # the server's words are the form as it sent it and as the client saw it.
+                    slot = (request.method, _target(request), key, state)
+                    self.check.asked.ask(slot, asked)
+                    if key in sent and sent[key] != asked:
+                        self.check.asked.ask(slot, sent[key])
         elif (
             msg.kind is Kind.REQUEST
             and msg.direction is Direction.TO_SERVER
@@ -246,6 +274,7 @@ class FlowEdge:
 
     def close(self) -> None:
         self._calls.clear()
+        self._rewritten.clear()
         if self._shared is not None:
             self._shared.store.close()
             self._shared = None
