@@ -8,6 +8,8 @@ into fingerprints. Cases:
 - ``sink, denied``: a public sink carrying a value that came only from untrusted content;
 - ``fetch, followed``: a URL fetcher following verbatim a link from a file the user named;
 - ``learn a result``: the tracker's side (not on the check's path): fingerprinting a 2 KB result;
+- ``learn an elicitation answer``: the edge's side when a person answers a form (not on the
+  check's path): an 8-field form with defaults and options, the answer less the server's words;
 - ``shared sync``: reading the run from ``state.db`` before a check when no other process
   appended anything (the live wiring's per-call read, see docs/behaviour.md);
 - ``wired round trip``: a whole tools/call and its result through a real Session with the
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ztmcp.behaviour.capabilities import Label, parse_rules
+from ztmcp.behaviour.elicited import person_prints
 from ztmcp.behaviour.run import RunState
 from ztmcp.behaviour.store import RunStore, SharedRun
 from ztmcp.checks.base import Context
@@ -160,6 +163,36 @@ def main() -> None:
     text = _text(rng)
     out["learn a result"] = {
         "flow_us": round(_median_us(lambda: run.hasher.of((text,)), max(1, args.calls // 20)), 2)
+    }
+    form = {
+        "method": "elicitation/create",
+        "params": {
+            "message": "Please provide inputs for the following fields:",
+            "requestedSchema": {
+                "type": "object",
+                "properties": {
+                    f"field{i}": {
+                        "type": "string",
+                        "title": f"Field {i}",
+                        "description": "Your answer to this question, in your own words",
+                        "default": f"default-{i}@server.example",
+                        "enum": [f"option-{i}-{j}" for j in range(4)],
+                    }
+                    for i in range(8)
+                },
+            },
+        },
+    }
+    answer = {
+        "action": "accept",
+        "content": {"field0": "carol@partner.example", "field1": "Carol Smith"}
+        | {f"field{i}": f"default-{i}@server.example" for i in range(2, 8)},
+    }
+    out["learn an elicitation answer"] = {
+        "flow_us": round(
+            _median_us(lambda: person_prints(run.hasher, form, answer), max(1, args.calls // 20)),
+            2,
+        )
     }
     with tempfile.TemporaryDirectory() as tmp:
         shared = SharedRun(RunStore(Path(tmp) / "state.db"), "bench")

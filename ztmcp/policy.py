@@ -294,6 +294,7 @@ def _flow(t: Table) -> FlowConfig:
         directed=t.choice("directed", tuple(flow_check.Directed)),
         rate=tuple(_rate(r) for r in rates),
         revoke=t.flag("revoke", False),
+        elicitation=t.flag("elicitation", True),
         capabilities=parse_rules(t.top("capabilities"), t.origin),
     )
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ztmcp.behaviour.capabilities import Label
+from ztmcp.behaviour.elicited import person_prints
 from ztmcp.behaviour.fingerprint import Keyed
 
 IDLE_GAP: Final = 30 * 60.0  # seconds without a call that close a run
@@ -104,6 +105,15 @@ class RunState:
 
     def learn_named(self, prints: Iterable[int]) -> None:
         self._learn(prints, NAMED, None)
+
+    def note_elicited(self, request: Any, result: Any, also: Iterable[Any] = ()) -> frozenset[int]:
+        """An answer to an elicitation (``request``: ``{"method", "params"}`` as the server
+        sent it): what the person typed into the form, less everything the server said in its
+        request (and in ``also``), is learned as the user's own words
+        (``ztmcp.behaviour.elicited``)."""
+        prints = person_prints(self.hasher, request, result, also=also)
+        self.learn_named(prints)
+        return prints
 
     def note_call(self, server: str, tool: str, now: float) -> CallRef:
         ref = CallRef(len(self.calls) + 1, server, tool, now)

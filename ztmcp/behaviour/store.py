@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.behaviour.capabilities import Label
+from ztmcp.behaviour.elicited import ELICIT, person_prints
 from ztmcp.behaviour.run import IDLE_GAP, CallRef, RunState
 from ztmcp.state.db import StateError, TableStore, transaction
 
@@ -36,7 +37,8 @@ _SCHEMA: Final = (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         run_id TEXT NOT NULL,
         at REAL NOT NULL,
-        kind TEXT NOT NULL,         -- "user" | "call" | "result"
+        kind TEXT NOT NULL,         -- "user" | "call" | "result" (a "user" event with a
+                                    -- server: that server's elicitation, answered)
         server TEXT NOT NULL,
         tool TEXT NOT NULL,
         labels TEXT NOT NULL,       -- comma-separated capability labels (results)
@@ -190,6 +192,19 @@ class SharedRun:
         state = self.sync(now)
         self.store.append(state.run_id, now, "user", "", "", prints=state.user_prints(text))
         self.sync(now)
+
+    def elicited(
+        self, server: str, request: Any, result: Any, now: float, also: Sequence[Any] = ()
+    ) -> int:
+        """An elicitation answer from ``server``'s form: the person's words in it
+        (``RunState.note_elicited``; ``also``: other forms it may answer) appended as a user
+        event naming the eliciting server; how many fingerprints (none: nothing written)."""
+        state = self.sync(now)
+        prints = person_prints(state.hasher, request, result, also=also)
+        if prints:
+            self.store.append(state.run_id, now, "user", server, ELICIT, prints=prints)
+            self.sync(now)
+        return len(prints)
 
     def call(self, server: str, tool: str, now: float) -> CallRef:
         state = self.sync(now)

@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Final
 
 from ztmcp.behaviour.capabilities import CapabilityRule, Label, resolve
+from ztmcp.behaviour.elicited import AskedForms
 from ztmcp.behaviour.run import (
     DIRECTED,
     NAMED,
@@ -140,6 +141,7 @@ class FlowConfig:
             "directed",
             "rate",
             "revoke",
+            "elicitation",
         }
     )
     untrusted_value: FlowAction = FlowAction.DENY
@@ -149,6 +151,7 @@ class FlowConfig:
     directed: Directed = Directed.NAMED
     rate: tuple[RateLimit, ...] = ()
     revoke: bool = False
+    elicitation: bool = True
     capabilities: tuple[CapabilityRule, ...] = ()
 
 
@@ -167,6 +170,7 @@ class FlowCheck(Configurable[FlowConfig]):
         directed: str = "named",
         rates: Sequence[RateLimit] = (),
         revoke: bool = False,
+        elicitation: bool = True,
         once: OnceAllowances | None = None,
     ) -> None:
         for key, value in (
@@ -188,6 +192,11 @@ class FlowCheck(Configurable[FlowConfig]):
         self.rates = tuple(rates)
         # A denial by this check revokes the run's open grants (ztmcp.behaviour.response).
         self.revoke = revoke
+        # An accepted elicitation answer is learned as the user's words (the edge's side;
+        # off for a client whose model, not a person, fills elicitation forms).
+        self.elicitation = elicitation
+        # 2026-07-28 forms awaiting their retry, shared by the pipeline's Sessions (the edge's).
+        self.asked = AskedForms()
         # Calls a person allowed once from a hold (the access edge's, shared per process).
         self.once = once if once is not None else ALLOWED_ONCE
         self._labels: dict[tuple[str, str, int], frozenset[Label]] = {}
@@ -208,6 +217,7 @@ class FlowCheck(Configurable[FlowConfig]):
             directed=config.directed.value,
             rates=config.rate,
             revoke=config.revoke,
+            elicitation=config.elicitation,
         )
 
     def labels(
