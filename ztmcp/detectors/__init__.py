@@ -12,9 +12,11 @@ too large to scan whole is refused by the check that asked, never partially scan
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import re
 from collections.abc import Iterator, Mapping
+from itertools import accumulate
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -152,14 +154,16 @@ def _deep(depth: int) -> None:
 _LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
 
 
-def _texts(value: Any, *, keys: bool = False) -> list[str]:
+def _texts(value: Any, *, keys: bool = False, prose: list[_Prose] | None = None) -> list[str]:
     """The strings of ``iter_strings(value, keys=keys)`` (same order, same bounds), without
     their paths: a definition's scan does not need them, and building them is most of the
-    walk."""
+    walk. With ``prose``, the ``title`` and ``description`` strings are also listed there
+    (``_reading``)."""
     out: list[str] = []
     stack: list[tuple[Any, int]] = [(value, 0)]
     pop, push = stack.pop, stack.append
     chars = 0
+    objects = 0
     while stack:
         item, depth = pop()
         if isinstance(item, str):
@@ -172,12 +176,23 @@ def _texts(value: Any, *, keys: bool = False) -> list[str]:
             chars += len(item.text)
             out.append(item.text)
             _bound(len(out), chars)
+        elif isinstance(item, _Prose):
+            chars += len(item.text)
+            item.index = len(out)
+            out.append(item.text)
+            _bound(len(out), chars)
+            if prose is not None:
+                prose.append(item)
         elif isinstance(item, (dict, Mapping)):
             _deep(depth)
             below = depth + 1
+            objects += 1
             for k, v in reversed(list(item.items())):
                 if type(v) not in _LEAF_TYPES:
-                    push((v, below))
+                    if prose is not None and k in _PROSE_RANK and type(v) is str:
+                        push((_Prose(v, k, depth, objects), below))
+                    else:
+                        push((v, below))
                 if keys and isinstance(k, str):
                     push((_Key(k), below))
         elif isinstance(item, list):
@@ -187,6 +202,29 @@ def _texts(value: Any, *, keys: bool = False) -> list[str]:
                 if type(v) not in _LEAF_TYPES:
                     push((v, below))
     return out
+
+
+# The fields a client puts into the prompt as prose, in the order it puts them: an object's
+# title before its description, whatever the key order (``_reading``).
+_PROSE_RANK: Final = {"title": 0, "description": 1}
+
+
+class _Prose:
+    """A ``title`` or ``description`` string queued in the walk: where it sits (its object's
+    depth and pre-order number) and, once yielded, its index among the strings."""
+
+    __slots__ = ("depth", "index", "key", "obj", "text")
+
+    def __init__(self, text: str, key: str, depth: int, obj: int) -> None:
+        self.text = text
+        self.key = key
+        self.depth = depth
+        self.obj = obj
+        self.index = -1
+
+    @property
+    def label(self) -> str:
+        return f"the {self.key}" if self.depth == 0 else f"a schema {self.key}"
 
 
 def _param_names(schema: Any) -> Iterator[str]:
@@ -240,7 +278,8 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
     Offsets refer to ``iter_strings(item, keys=True)`` joined with newlines; they locate,
     never quote. Raises ``ScanLimit`` for an item too large to scan whole.
     """
-    texts = _texts(item, keys=True)
+    prose: list[_Prose] = []
+    texts = _texts(item, keys=True, prose=prose)
     findings: list[Finding] = []
     # One scan of all the strings first: when it finds nothing, no single string has anything
     # (a newline breaks every run the rules look for), which spares a call per short string.
@@ -250,8 +289,11 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
             for f in unicode.scan(text, unicode.DESCRIPTION):
                 findings.append(_shift(f, offset))
             offset += len(text) + 1
-    joined = "\n".join(unicode.reveal(text) for text in texts)
+    revealed = [unicode.reveal(text) for text in texts]
+    joined = "\n".join(revealed)
     findings.extend(instructions.scan(joined, instructions.DESCRIPTION))
+    if len(prose) > 1:
+        findings.extend(_reading(revealed, prose, findings))
     for start, _end, decoded in unicode.decoded_blobs(joined):
         for f in instructions.scan(decoded, instructions.DESCRIPTION):
             findings.append(Finding(f.rule, f.severity, start, start, f.message + " (encoded)"))
@@ -274,6 +316,44 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
                     )
                 )
     return _escalate(findings)
+
+
+def _reading(revealed: list[str], prose: list[_Prose], found: list[Finding]) -> list[Finding]:
+    """Findings in the definition read as the model reads it: its titles and descriptions
+    joined by a space, an object's title before its description, objects in document order
+    (a tool's own fields, then its parameters'), so that a sentence split across fields is one
+    sentence. Only what spans a field boundary is new (the per-field scan has the rest); each
+    finding is placed from the field it starts in to the one it ends in (offsets in the
+    newline-joined strings, as ``scan_definition``'s), unless a finding of the same rule is
+    already there. ``instr.combined`` is left to the per-field scan and ``_escalate``."""
+    prose = sorted(prose, key=lambda p: (p.obj, _PROSE_RANK[p.key]))
+    starts = list(accumulate((len(t) + 1 for t in revealed), initial=0))
+    pieces = [revealed[p.index] for p in prose]
+    at = list(accumulate((len(t) + 1 for t in pieces), initial=0))[:-1]
+    out: list[Finding] = []
+    for f in instructions.scan(" ".join(pieces), instructions.DESCRIPTION):
+        if f.rule == "instr.combined" or f.end <= f.start:
+            continue
+        first = bisect.bisect_right(at, f.start) - 1
+        last = bisect.bisect_right(at, f.end - 1) - 1
+        if first == last:
+            continue
+        start = starts[prose[first].index] + min(f.start - at[first], len(pieces[first]))
+        end = starts[prose[last].index] + min(f.end - at[last], len(pieces[last]))
+        lo, hi = min(start, end), max(start, end)
+        if any(g.rule == f.rule and g.start < hi and lo < g.end for g in (*found, *out)):
+            continue
+        out.append(
+            Finding(
+                f.rule,
+                f.severity,
+                lo,
+                hi,
+                f"{f.message} (a sentence split across {prose[first].label} and "
+                f"{prose[last].label})",
+            )
+        )
+    return out
 
 
 def _escalate(findings: list[Finding]) -> list[Finding]:
