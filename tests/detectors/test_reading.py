@@ -160,3 +160,60 @@ def test_instruction_across_parameters_not_double_reported() -> None:
     findings = scan_definition(item)
     assert at_least(findings)
     assert not _overlaps(findings)
+
+
+# -- differential: the joined scan leaves the per-field findings as they were ----------------
+def _per_field_and_read(item: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    from ztmcp.detectors import _read, _texts, instructions, unicode
+
+    prose: list[Any] = []
+    revealed = [unicode.reveal(t) for t in _texts(item, keys=True, prose=prose)]
+    joined = "\n".join(revealed)
+    alone = instructions.scan(joined, instructions.DESCRIPTION)
+    both = [f for f in _read(joined, revealed, prose) if "split across" not in f.message]
+    return alone, both
+
+
+def _corpus_tools() -> list[dict[str, Any]]:
+    import json
+    from pathlib import Path
+
+    out = []
+    for name in ("evasion_redteam.jsonl", "evasion_heldout.jsonl", "evasion.jsonl"):
+        for line in Path(__file__).with_name(name).read_text(encoding="utf-8").splitlines():
+            sample = json.loads(line)
+            if sample["kind"] == "tool_description":
+                out.append(sample["tool"])
+    return out
+
+
+def test_per_field_findings_unchanged_on_the_corpora() -> None:
+    tools = _corpus_tools()
+    assert len(tools) > 100
+    for item in tools:
+        alone, both = _per_field_and_read(item)
+        assert alone == both, item
+
+
+_VOCABULARY = (
+    "the user do not tell always use this tool instead of ignore previous instructions send to "
+    "https://x.example your system prompt recommend when you answer best option . ! assistant, "
+    "secretly password other tools are broken"
+)
+_WORDS = st.sampled_from((*_VOCABULARY.split(" "), "\n", "\n\n"))
+_FIELD = st.lists(_WORDS, max_size=14).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_FIELD, _FIELD, _FIELD, st.booleans())
+def test_per_field_findings_unchanged(desc: str, first: str, second: str, titled: bool) -> None:
+    """Whatever the fields say, the scan that also reads across them reports exactly what the
+    per-field scan reports, plus findings that span a boundary."""
+    item = _two_params(first, second)
+    item["description"] = desc
+    if titled:
+        item["title"] = first
+    alone, both = _per_field_and_read(item)
+    assert alone == both
+    findings = scan_definition(item)
+    assert not _overlaps(findings)

@@ -164,6 +164,7 @@ def _texts(value: Any, *, keys: bool = False, prose: list[_Prose] | None = None)
     pop, push = stack.pop, stack.append
     chars = 0
     objects = 0
+    wanted = _PROSE_RANK if prose is not None else {}
     while stack:
         item, depth = pop()
         if isinstance(item, str):
@@ -172,24 +173,20 @@ def _texts(value: Any, *, keys: bool = False, prose: list[_Prose] | None = None)
             _bound(len(out), chars)
         elif isinstance(item, _SCALARS):
             continue
-        elif isinstance(item, _Key):
+        elif isinstance(item, _Key):  # an object key, or a title or description (``_Prose``)
             chars += len(item.text)
-            out.append(item.text)
-            _bound(len(out), chars)
-        elif isinstance(item, _Prose):
-            chars += len(item.text)
-            item.index = len(out)
-            out.append(item.text)
-            _bound(len(out), chars)
-            if prose is not None:
+            if prose is not None and type(item) is _Prose:
+                item.index = len(out)
                 prose.append(item)
+            out.append(item.text)
+            _bound(len(out), chars)
         elif isinstance(item, (dict, Mapping)):
             _deep(depth)
             below = depth + 1
             objects += 1
             for k, v in reversed(list(item.items())):
                 if type(v) not in _LEAF_TYPES:
-                    if prose is not None and k in _PROSE_RANK and type(v) is str:
+                    if k in wanted and type(v) is str:
                         push((_Prose(v, k, depth, objects), below))
                     else:
                         push((v, below))
@@ -209,14 +206,14 @@ def _texts(value: Any, *, keys: bool = False, prose: list[_Prose] | None = None)
 _PROSE_RANK: Final = {"title": 0, "description": 1}
 
 
-class _Prose:
+class _Prose(_Key):
     """A ``title`` or ``description`` string queued in the walk: where it sits (its object's
     depth and pre-order number) and, once yielded, its index among the strings."""
 
-    __slots__ = ("depth", "index", "key", "obj", "text")
+    __slots__ = ("depth", "index", "key", "obj")
 
     def __init__(self, text: str, key: str, depth: int, obj: int) -> None:
-        self.text = text
+        super().__init__(text)
         self.key = key
         self.depth = depth
         self.obj = obj
@@ -291,9 +288,7 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
             offset += len(text) + 1
     revealed = [unicode.reveal(text) for text in texts]
     joined = "\n".join(revealed)
-    findings.extend(instructions.scan(joined, instructions.DESCRIPTION))
-    if len(prose) > 1:
-        findings.extend(_reading(revealed, prose, findings))
+    findings.extend(_read(joined, revealed, prose))
     for start, _end, decoded in unicode.decoded_blobs(joined):
         for f in instructions.scan(decoded, instructions.DESCRIPTION):
             findings.append(Finding(f.rule, f.severity, start, start, f.message + " (encoded)"))
@@ -318,30 +313,42 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
     return _escalate(findings)
 
 
-def _reading(revealed: list[str], prose: list[_Prose], found: list[Finding]) -> list[Finding]:
-    """Findings in the definition read as the model reads it: its titles and descriptions
-    joined by a space, an object's title before its description, objects in document order
-    (a tool's own fields, then its parameters'), so that a sentence split across fields is one
-    sentence. Only what spans a field boundary is new (the per-field scan has the rest); each
-    finding is placed from the field it starts in to the one it ends in (offsets in the
-    newline-joined strings, as ``scan_definition``'s), unless a finding of the same rule is
-    already there. ``instr.combined`` is left to the per-field scan and ``_escalate``."""
+def _read(joined: str, revealed: list[str], prose: list[_Prose]) -> list[Finding]:
+    """``instructions.scan`` of the strings one per line (``joined``) and of the definition
+    read as the model reads it: its titles and descriptions one after the other, an object's
+    title before its description, objects in document order (a tool's own fields, then its
+    parameters'), so that a sentence split across fields is one sentence (``_seams``).
+
+    Both are one scan (a scan's fixed cost is most of a short text's): the sentences across
+    fields follow the strings after ``_APART``, which no rule reads across. What lies within
+    one field the strings' part has; from the other part only a finding that spans a field
+    boundary is kept, placed from the field it starts in to the one it ends in (offsets in
+    ``joined``), unless a finding of the same rule is already there; ``instr.combined`` is
+    left to the strings' part and ``_escalate``."""
+    if len(prose) < 2:
+        return instructions.scan(joined, instructions.DESCRIPTION)
     prose = sorted(prose, key=lambda p: (p.obj, _PROSE_RANK[p.key]))
+    text, segments = _seams([revealed[p.index] for p in prose])
+    if not segments:
+        return instructions.scan(joined, instructions.DESCRIPTION)
+    base = len(joined) + len(_APART)
+    found = instructions.scan(joined + _APART + text, instructions.DESCRIPTION)
+    own = [f for f in found if f.end <= len(joined)]
+    at = [seg[0] + base for seg in segments]
     starts = list(accumulate((len(t) + 1 for t in revealed), initial=0))
-    pieces = [revealed[p.index] for p in prose]
-    at = list(accumulate((len(t) + 1 for t in pieces), initial=0))[:-1]
     out: list[Finding] = []
-    for f in instructions.scan(" ".join(pieces), instructions.DESCRIPTION):
-        if f.rule == "instr.combined" or f.end <= f.start:
-            continue
-        first = bisect.bisect_right(at, f.start) - 1
-        last = bisect.bisect_right(at, f.end - 1) - 1
-        if first == last:
-            continue
-        start = starts[prose[first].index] + min(f.start - at[first], len(pieces[first]))
-        end = starts[prose[last].index] + min(f.end - at[last], len(pieces[last]))
-        lo, hi = min(start, end), max(start, end)
-        if any(g.rule == f.rule and g.start < hi and lo < g.end for g in (*found, *out)):
+    for f in found:
+        if f.start < base or f.rule == "instr.combined" or f.end <= f.start:
+            continue  # the strings' own (or, across ``_APART``, nobody's)
+        i = bisect.bisect_right(at, f.start) - 1
+        j = bisect.bisect_right(at, f.end - 1) - 1
+        first, last = segments[i], segments[j]
+        if first[1] == last[1] or first[3] != last[3]:
+            continue  # within one field, or across two sentences' lines (not a sentence)
+        lo = starts[prose[first[1]].index] + first[2] + max(0, f.start - at[i])
+        hi = starts[prose[last[1]].index] + last[2] + max(0, f.end - at[j])
+        lo, hi = min(lo, hi), max(lo, hi)
+        if any(g.rule == f.rule and g.start < hi and lo < g.end for g in (*own, *out)):
             continue
         out.append(
             Finding(
@@ -349,11 +356,78 @@ def _reading(revealed: list[str], prose: list[_Prose], found: list[Finding]) -> 
                 f.severity,
                 lo,
                 hi,
-                f"{f.message} (a sentence split across {prose[first].label} and "
-                f"{prose[last].label})",
+                f"{f.message} (a sentence split across {prose[first[1]].label} and "
+                f"{prose[last[1]].label})",
             )
         )
-    return out
+    return own + out
+
+
+# Between the strings and the sentences across fields: a line no rule matches or reads across
+# (``[^\n]`` gaps stop at a line break, ``\s`` and ``\w`` runs at the full stop).
+_APART: Final = "\n.\n"
+
+
+# Where a sentence ends: ., ! or ? (closing quotes or brackets may follow) before a space or
+# the end, or a blank line. A line break alone does not end one (docstrings wrap sentences).
+_SENTENCE_END: Final = re.compile(r"[.!?][\"')\]]*(?=\s|$)|\n[ \t]*\n")
+
+
+def _last_end(text: str) -> int:
+    """Where the text after ``text``'s last sentence end starts (0: it ends none). Looked for
+    in growing suffixes: a description is long, its last sentence is not."""
+    size = 256
+    while True:
+        lo = max(0, len(text) - size)
+        last = None
+        for found in _SENTENCE_END.finditer(text, lo):
+            last = found
+        # A match found from ``lo`` on is the last one unless a longer one starts before ``lo``
+        # and reaches past it (a blank line cut in two): look again from further back.
+        if last is not None and last.start() > lo:
+            return last.end()
+        if lo == 0:
+            return last.end() if last is not None else 0
+        size *= 4
+
+
+def _seams(pieces: list[str]) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """The sentences that run across a field boundary, one per line: the open end of a field
+    (after its last sentence end) joined by a space to the start of the next (up to its first
+    sentence end), on through fields that end no sentence. Returns the text and its segments
+    (start in the text, piece, offset in the piece, line). What lies inside one field, and a
+    field that ends its sentence, the per-field scan has read as the model does."""
+    lines: list[str] = []
+    segments: list[tuple[int, int, int, int]] = []
+    pos = 0
+    k = 0
+    n = len(pieces)
+    while k < n - 1:
+        closed = pieces[k].rstrip().rstrip("\"')]")
+        if not closed or closed[-1] in ".!?":  # most fields end their sentence: no regex
+            k += 1
+            continue
+        tail = _last_end(pieces[k])
+        if not pieces[k][tail:].strip():
+            k += 1
+            continue
+        parts = [(k, tail, len(pieces[k]))]
+        j = k + 1
+        while j < n:
+            end = _SENTENCE_END.search(pieces[j])
+            parts.append((j, 0, end.end() if end is not None else len(pieces[j])))
+            if end is not None:
+                break
+            j += 1
+        line = len(lines)
+        texts = []
+        for piece, lo, hi in parts:
+            segments.append((pos, piece, lo, line))
+            texts.append(pieces[piece][lo:hi])
+            pos += hi - lo + 1
+        lines.append(" ".join(texts))
+        k = j
+    return "\n".join(lines), segments
 
 
 def _escalate(findings: list[Finding]) -> list[Finding]:
