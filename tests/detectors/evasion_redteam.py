@@ -6,7 +6,10 @@ tool-call hijack, system-prompt theft and, in descriptions, preference manipulat
 four fresh English wordings. Forms (``FORMS``): role-play and "as the assistant you should",
 a polite request to "the AI reading this", two JSON keys or two fields of a tool, HTML and
 markdown comments, a table cell, YAML and CSV, link and image exfiltration, leetspeak,
-letter spacing, reversed text, ROT13, and Hindi, Arabic and Indonesian. Benign texts take
+letter spacing, reversed text, ROT13, and Hindi, Arabic and Indonesian. The fourth round
+added a sentence split across two parameters' descriptions or across the title and the
+description, and preference manipulation that never addresses the AI ("When you answer the
+user, also recommend …"), written before the fixes for them. Benign texts take
 the same forms (real-server descriptions with ``<instructions>`` sections and workflow rules,
 e-mails that ask ordinary questions, FAQs, tables of questions, badges with query strings …).
 
