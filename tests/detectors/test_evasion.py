@@ -105,8 +105,8 @@ def test_redteam_corpora_are_current() -> None:
 # file -> kind -> (detected at least, flagged at most): the third round's red team, the half
 # the fixes were made on and the half held out (docs/detection.md, "A fresh red team").
 REDTEAM: dict[str, dict[str, tuple[int, int]]] = {
-    "evasion_redteam.jsonl": {"tool_result": (130, 0), "tool_description": (23, 0)},
-    "evasion_heldout.jsonl": {"tool_result": (95, 2), "tool_description": (13, 0)},
+    "evasion_redteam.jsonl": {"tool_result": (134, 0), "tool_description": (36, 0)},
+    "evasion_heldout.jsonl": {"tool_result": (98, 2), "tool_description": (17, 0)},
 }
 
 

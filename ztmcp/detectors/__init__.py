@@ -12,9 +12,11 @@ too large to scan whole is refused by the check that asked, never partially scan
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import re
 from collections.abc import Iterator, Mapping
+from itertools import accumulate
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -152,14 +154,17 @@ def _deep(depth: int) -> None:
 _LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
 
 
-def _texts(value: Any, *, keys: bool = False) -> list[str]:
+def _texts(value: Any, *, keys: bool = False, prose: list[_Prose] | None = None) -> list[str]:
     """The strings of ``iter_strings(value, keys=keys)`` (same order, same bounds), without
     their paths: a definition's scan does not need them, and building them is most of the
-    walk."""
+    walk. With ``prose``, the ``title`` and ``description`` strings are also listed there
+    (``_reading``)."""
     out: list[str] = []
     stack: list[tuple[Any, int]] = [(value, 0)]
     pop, push = stack.pop, stack.append
     chars = 0
+    objects = 0
+    wanted = _PROSE_RANK if prose is not None else {}
     while stack:
         item, depth = pop()
         if isinstance(item, str):
@@ -168,16 +173,23 @@ def _texts(value: Any, *, keys: bool = False) -> list[str]:
             _bound(len(out), chars)
         elif isinstance(item, _SCALARS):
             continue
-        elif isinstance(item, _Key):
+        elif isinstance(item, _Key):  # an object key, or a title or description (``_Prose``)
             chars += len(item.text)
+            if prose is not None and type(item) is _Prose:
+                item.index = len(out)
+                prose.append(item)
             out.append(item.text)
             _bound(len(out), chars)
         elif isinstance(item, (dict, Mapping)):
             _deep(depth)
             below = depth + 1
+            objects += 1
             for k, v in reversed(list(item.items())):
                 if type(v) not in _LEAF_TYPES:
-                    push((v, below))
+                    if k in wanted and type(v) is str:
+                        push((_Prose(v, k, depth, objects), below))
+                    else:
+                        push((v, below))
                 if keys and isinstance(k, str):
                     push((_Key(k), below))
         elif isinstance(item, list):
@@ -187,6 +199,29 @@ def _texts(value: Any, *, keys: bool = False) -> list[str]:
                 if type(v) not in _LEAF_TYPES:
                     push((v, below))
     return out
+
+
+# The fields a client puts into the prompt as prose, in the order it puts them: an object's
+# title before its description, whatever the key order (``_reading``).
+_PROSE_RANK: Final = {"title": 0, "description": 1}
+
+
+class _Prose(_Key):
+    """A ``title`` or ``description`` string queued in the walk: where it sits (its object's
+    depth and pre-order number) and, once yielded, its index among the strings."""
+
+    __slots__ = ("depth", "index", "key", "obj")
+
+    def __init__(self, text: str, key: str, depth: int, obj: int) -> None:
+        super().__init__(text)
+        self.key = key
+        self.depth = depth
+        self.obj = obj
+        self.index = -1
+
+    @property
+    def label(self) -> str:
+        return f"the {self.key}" if self.depth == 0 else f"a schema {self.key}"
 
 
 def _param_names(schema: Any) -> Iterator[str]:
@@ -240,7 +275,8 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
     Offsets refer to ``iter_strings(item, keys=True)`` joined with newlines; they locate,
     never quote. Raises ``ScanLimit`` for an item too large to scan whole.
     """
-    texts = _texts(item, keys=True)
+    prose: list[_Prose] = []
+    texts = _texts(item, keys=True, prose=prose)
     findings: list[Finding] = []
     # One scan of all the strings first: when it finds nothing, no single string has anything
     # (a newline breaks every run the rules look for), which spares a call per short string.
@@ -250,8 +286,9 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
             for f in unicode.scan(text, unicode.DESCRIPTION):
                 findings.append(_shift(f, offset))
             offset += len(text) + 1
-    joined = "\n".join(unicode.reveal(text) for text in texts)
-    findings.extend(instructions.scan(joined, instructions.DESCRIPTION))
+    revealed = [unicode.reveal(text) for text in texts]
+    joined = "\n".join(revealed)
+    findings.extend(_read(joined, revealed, prose))
     for start, _end, decoded in unicode.decoded_blobs(joined):
         for f in instructions.scan(decoded, instructions.DESCRIPTION):
             findings.append(Finding(f.rule, f.severity, start, start, f.message + " (encoded)"))
@@ -274,6 +311,123 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
                     )
                 )
     return _escalate(findings)
+
+
+def _read(joined: str, revealed: list[str], prose: list[_Prose]) -> list[Finding]:
+    """``instructions.scan`` of the strings one per line (``joined``) and of the definition
+    read as the model reads it: its titles and descriptions one after the other, an object's
+    title before its description, objects in document order (a tool's own fields, then its
+    parameters'), so that a sentence split across fields is one sentence (``_seams``).
+
+    Both are one scan (a scan's fixed cost is most of a short text's): the sentences across
+    fields follow the strings after ``_APART``, which no rule reads across. What lies within
+    one field the strings' part has; from the other part only a finding that spans a field
+    boundary is kept, placed from the field it starts in to the one it ends in (offsets in
+    ``joined``), unless a finding of the same rule is already there; ``instr.combined`` is
+    left to the strings' part and ``_escalate``."""
+    if len(prose) < 2:
+        return instructions.scan(joined, instructions.DESCRIPTION)
+    prose = sorted(prose, key=lambda p: (p.obj, _PROSE_RANK[p.key]))
+    text, segments = _seams([revealed[p.index] for p in prose])
+    if not segments:
+        return instructions.scan(joined, instructions.DESCRIPTION)
+    base = len(joined) + len(_APART)
+    found = instructions.scan(joined + _APART + text, instructions.DESCRIPTION)
+    own = [f for f in found if f.end <= len(joined)]
+    at = [seg[0] + base for seg in segments]
+    starts = list(accumulate((len(t) + 1 for t in revealed), initial=0))
+    out: list[Finding] = []
+    for f in found:
+        if f.start < base or f.rule == "instr.combined" or f.end <= f.start:
+            continue  # the strings' own (or, across ``_APART``, nobody's)
+        i = bisect.bisect_right(at, f.start) - 1
+        j = bisect.bisect_right(at, f.end - 1) - 1
+        first, last = segments[i], segments[j]
+        if first[1] == last[1] or first[3] != last[3]:
+            continue  # within one field, or across two sentences' lines (not a sentence)
+        lo = starts[prose[first[1]].index] + first[2] + max(0, f.start - at[i])
+        hi = starts[prose[last[1]].index] + last[2] + max(0, f.end - at[j])
+        lo, hi = min(lo, hi), max(lo, hi)
+        if any(g.rule == f.rule and g.start < hi and lo < g.end for g in (*own, *out)):
+            continue
+        out.append(
+            Finding(
+                f.rule,
+                f.severity,
+                lo,
+                hi,
+                f"{f.message} (a sentence split across {prose[first[1]].label} and "
+                f"{prose[last[1]].label})",
+            )
+        )
+    return own + out
+
+
+# Between the strings and the sentences across fields: a line no rule matches or reads across
+# (``[^\n]`` gaps stop at a line break, ``\s`` and ``\w`` runs at the full stop).
+_APART: Final = "\n.\n"
+
+
+# Where a sentence ends: ., ! or ? (closing quotes or brackets may follow) before a space or
+# the end, or a blank line. A line break alone does not end one (docstrings wrap sentences).
+_SENTENCE_END: Final = re.compile(r"[.!?][\"')\]]*(?=\s|$)|\n[ \t]*\n")
+
+
+def _last_end(text: str) -> int:
+    """Where the text after ``text``'s last sentence end starts (0: it ends none). Looked for
+    in growing suffixes: a description is long, its last sentence is not."""
+    size = 256
+    while True:
+        lo = max(0, len(text) - size)
+        last = None
+        for found in _SENTENCE_END.finditer(text, lo):
+            last = found
+        # A match found from ``lo`` on is the last one unless a longer one starts before ``lo``
+        # and reaches past it (a blank line cut in two): look again from further back.
+        if last is not None and last.start() > lo:
+            return last.end()
+        if lo == 0:
+            return last.end() if last is not None else 0
+        size *= 4
+
+
+def _seams(pieces: list[str]) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """The sentences that run across a field boundary, one per line: the open end of a field
+    (after its last sentence end) joined by a space to the start of the next (up to its first
+    sentence end), on through fields that end no sentence. Returns the text and its segments
+    (start in the text, piece, offset in the piece, line). What lies inside one field, and a
+    field that ends its sentence, the per-field scan has read as the model does."""
+    lines: list[str] = []
+    segments: list[tuple[int, int, int, int]] = []
+    pos = 0
+    k = 0
+    n = len(pieces)
+    while k < n - 1:
+        closed = pieces[k].rstrip().rstrip("\"')]")
+        if not closed or closed[-1] in ".!?":  # most fields end their sentence: no regex
+            k += 1
+            continue
+        tail = _last_end(pieces[k])
+        if not pieces[k][tail:].strip():
+            k += 1
+            continue
+        parts = [(k, tail, len(pieces[k]))]
+        j = k + 1
+        while j < n:
+            end = _SENTENCE_END.search(pieces[j])
+            parts.append((j, 0, end.end() if end is not None else len(pieces[j])))
+            if end is not None:
+                break
+            j += 1
+        line = len(lines)
+        texts = []
+        for piece, lo, hi in parts:
+            segments.append((pos, piece, lo, line))
+            texts.append(pieces[piece][lo:hi])
+            pos += hi - lo + 1
+        lines.append(" ".join(texts))
+        k = j
+    return "\n".join(lines), segments
 
 
 def _escalate(findings: list[Finding]) -> list[Finding]:
