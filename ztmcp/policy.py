@@ -294,6 +294,7 @@ def _flow(t: Table) -> FlowConfig:
         directed=t.choice("directed", tuple(flow_check.Directed)),
         rate=tuple(_rate(r) for r in rates),
         revoke=t.flag("revoke", False),
+        anomaly=t.choice("anomaly", flow_check.WEAK),
         capabilities=parse_rules(t.top("capabilities"), t.origin),
     )
 

@@ -547,6 +547,13 @@ class Detector:
         return found
 
     def _call(self, call: Call) -> list[Anomaly]:
+        return self.judge_call(call)
+
+    def judge_call(self, call: Call, *, hours: bool = True) -> list[Anomaly]:
+        """Every departure of ``call`` (counted in its window), without the once-per-window
+        folding of ``observe``: the relay's judge (``ztmcp.behaviour.anomaly``) answers each
+        call, so a burst is refused call after call, never only at its first. ``hours``:
+        whether the hour of activity is judged."""
         base = self.baselines.get(call.key)
         agent, server, tool = call.key
         found: list[Anomaly] = []
@@ -561,15 +568,19 @@ class Detector:
                     f"`{tool}` called {count} times in {WINDOW:.0f} s; usual at most {usual}",
                 )
             )
-        hours = self._agent_hours.get(agent, set())
-        if self._agent_calls.get(agent, 0) >= self.t.min_calls and _hour(call.at) not in hours:
+        active = self._agent_hours.get(agent, set())
+        if (
+            hours
+            and self._agent_calls.get(agent, 0) >= self.t.min_calls
+            and _hour(call.at) not in active
+        ):
             found.append(
                 Anomaly(
                     "hour",
                     call.key,
                     call.at,
                     f"`{tool}` called at {_hour(call.at):02d}:00 UTC; {agent} is "
-                    f"usually active {_hours(hours)}",
+                    f"usually active {_hours(active)}",
                 )
             )
         if base is None:

@@ -1,0 +1,134 @@
+"""Anomalies judged in the relay: each ``tools/call`` against the baselines saved in
+``state.db`` (``ztmcp.state.saved_baselines``), so an anomaly can refuse the call and revoke
+the run's grants whether or not a TUI is open (issue 21, item 5; docs/behaviour.md).
+
+The judge is the Reader's own (``ztmcp.state.baselines.Detector.judge_call``, the same
+``Thresholds`` and the same words as ``ztmcp baseline``), asked per call for what a relay can
+judge at once and cheaply: a **burst** (calls per (agent, server, tool) in the window over
+the learned maximum), a **new tool** and an **argument size** far beyond the learned range.
+(Result sizes and shapes come after the call has run; hours and hosts stay with ``ztmcp
+baseline`` and the TUI.)
+
+Two sides, one object, as ``OnceAllowances`` joins the access edge and its check:
+
+* the flow edge (``FlowEdge.context``) calls ``observe`` for every ``tools/call`` request
+  before the checks run: it loads the saved set on first use (off the start-up path), counts
+  the call in its window and keeps the judgement for that request;
+* the flow check (pure) calls ``judged`` and turns the judgement into its verdict (rule
+  ``anomaly``, as ``[flow] anomaly`` says).
+
+A saved set that cannot be read raises ``StateError`` on every call until it can: the Session
+refuses the frame (the judge was asked for and cannot judge). Nothing saved: nothing is
+judged, and that is said once on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from ztmcp.jsonrpc import Message
+
+if TYPE_CHECKING:
+    from ztmcp.state.baselines import Anomaly, Detector, Thresholds
+    from ztmcp.state.saved_baselines import Saved
+
+RULE: Final = "anomaly"
+KINDS: Final = frozenset({"burst", "new_tool", "size"})
+MAX_PENDING: Final = 1024  # judged calls whose checks have not run yet (a bound that refuses)
+
+
+class NotJudged(RuntimeError):
+    """The check was asked about a call the judge never saw: the call is refused."""
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(f"ztmcp: {text}\n")
+
+
+def _key(server: str, msg: Message) -> tuple[str, str]:
+    return server, repr(msg.id)
+
+
+class AnomalyJudge:
+    """The relay's judge of one process (shared by its sessions). Thread-safe."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        thresholds: Thresholds | None = None,
+        *,
+        say: Callable[[str], None] = _say,
+    ) -> None:
+        self.path = path  # the state database (default: $ZTMCP_HOME/state.db)
+        self.thresholds = thresholds
+        self.say = say
+        self.wired = False  # an edge feeds this judge: the check must find every call judged
+        self.saved: Saved | None = None
+        self._detector: Detector | None = None
+        self._lock = threading.Lock()
+        self._pending: OrderedDict[tuple[str, str], Anomaly | None] = OrderedDict()
+
+    def _load(self) -> Detector:
+        from ztmcp.state.baselines import Detector, Learned, Thresholds
+        from ztmcp.state.saved_baselines import BaselineStore
+
+        with BaselineStore(self.path) as store:
+            saved = store.load()  # StateError: the caller's frame is refused
+        if saved is None:
+            self.say(
+                "no baselines saved in state.db: anomalies are not judged in the relay "
+                "(learn them with `ztmcp baseline --save`)"
+            )
+        self.saved = saved
+        return Detector(
+            saved.learned if saved is not None else Learned(),
+            self.thresholds if self.thresholds is not None else Thresholds(),
+        )
+
+    def observe(self, agent: str, server: str, msg: Message, size: int, now: float) -> None:
+        """Judge the ``tools/call`` request ``msg`` (``size`` bytes, as the audit log records
+        it) of ``agent`` on ``server``; the judgement waits for the check."""
+        from ztmcp.state.baselines import Call
+
+        with self._lock:
+            detector = self._detector
+            if detector is None:
+                detector = self._detector = self._load()
+            found = None
+            if self.saved is not None:
+                call = Call((agent, server, msg.tool_name or ""), now, size)
+                found = next(
+                    (a for a in detector.judge_call(call, hours=False) if a.kind in KINDS), None
+                )
+            key = _key(server, msg)
+            self._pending.pop(key, None)
+            self._pending[key] = found
+            if len(self._pending) > MAX_PENDING:  # the oldest is then refused by ``judged``
+                self._pending.popitem(last=False)
+
+    def judged(self, server: str, msg: Message) -> Anomaly | None:
+        """The judgement of ``msg`` (taken: each judgement is read once). Raises
+        ``NotJudged`` when an edge feeds this judge and never saw the call."""
+        with self._lock:
+            key = _key(server, msg)
+            if key in self._pending:
+                return self._pending.pop(key)
+        if self.wired:
+            raise NotJudged(f"the anomaly judge never saw call {msg.id!r}")
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """What the judge rests on (for tests and ``ztmcp baseline``)."""
+        saved = self.saved
+        if saved is None:
+            return {"saved": False}
+        return {
+            "saved": True,
+            "baselines": len(saved.learned.tools),
+            "learned_at": saved.learned_at,
+        }
