@@ -133,6 +133,8 @@ class BaselineStore(TableStore):
             ).fetchall()
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
+        except UnicodeDecodeError:
+            raise TABLES.damaged(self.path) from None
         try:
             return _parse(meta[0], rows)
         except ValueError as exc:
