@@ -234,3 +234,51 @@ def test_the_relay_flags_what_ztmcp_baseline_flags_on_replayed_histories(
     expected_calls = [a for a in expected if _on_calls(a)]
     assert {a.kind for a in expected_calls} == {"burst", "new_tool", "size"}  # all exercised
     assert _fold(found) == expected_calls
+
+
+# -- what saves the table: `ztmcp baseline --save` and the TUI when it learns ---------------
+
+
+def _history(days: int, start: float, agent_name: str | None = None) -> None:
+    plan = [p for p in normal(random.Random(4), days, start) if p.server == "mail"]
+    write(paths.audit_dir(), plan, start, days, agent=agent_name)
+
+
+def test_baseline_save_writes_what_the_relay_loads() -> None:
+    _history(2, START)
+    result = CliRunner().invoke(app, ["baseline", "--save", "--server", "nothing-matches"])
+    assert result.exit_code == 0, result.output
+    with BaselineStore(paths.home() / "state.db") as store:
+        saved = store.load()
+    assert saved is not None and saved.learned_at > START
+    stamped = timed(read_records(session_files(paths.audit_dir())))
+    learned = learn(r for _, r in stamped).tools  # every baseline, not only those printed
+    assert set(saved.learned.tools) == set(learned) and learned
+    assert "saved" in result.output and f"{len(learned)} baseline(s)" in result.output
+
+
+@pytest.mark.anyio
+async def test_the_tui_saves_the_baselines_it_learned() -> None:
+    from tests.tui.conftest import T0, make, settle, tick_until
+    from tests.tui.conftest import Clock as TuiClock
+    from ztmcp.tui.timeline import TimelinePane
+
+    _history(2, T0 - 2 * DAY - 8 * 3600, agent_name="release-bot")
+    db = paths.home() / "state.db"
+
+    def saved() -> Any:
+        if not db.exists():
+            return None
+        with BaselineStore(db) as store:
+            return store.load()
+
+    app_ = make(TuiClock(), heartbeat=False, since=T0 - 3600)
+    async with app_.run_test(size=(160, 45)) as pilot:
+        await settle(app_, pilot)
+        await tick_until(app_, pilot, lambda: saved() is not None)
+        pane = app_.query_one(TimelinePane)
+        assert pane.detector is not None
+        loaded = saved()
+        assert set(loaded.learned.tools) == set(pane.detector.learned.tools)
+        assert loaded.learned_at == pane.learned_until
+        assert all(k[0] == "release-bot" for k in loaded.learned.tools)
