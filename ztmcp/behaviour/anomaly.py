@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -34,12 +33,19 @@ from typing import TYPE_CHECKING, Any, Final
 from ztmcp.jsonrpc import Message
 
 if TYPE_CHECKING:
-    from ztmcp.state.baselines import Anomaly, Detector, Thresholds
+    from ztmcp.state.baselines import Anomaly, Call, Detector, Key, Thresholds
     from ztmcp.state.saved_baselines import Saved
 
 RULE: Final = "anomaly"
 KINDS: Final = frozenset({"burst", "new_tool", "size"})
 MAX_PENDING: Final = 1024  # judged calls whose checks have not run yet (a bound that refuses)
+
+
+class _Unseen:
+    """No judgement was kept for the call."""
+
+
+_UNSEEN: Final = _Unseen()
 
 
 class NotJudged(RuntimeError):
@@ -48,10 +54,6 @@ class NotJudged(RuntimeError):
 
 def _say(text: str) -> None:
     sys.stderr.write(f"ztmcp: {text}\n")
-
-
-def _key(server: str, msg: Message) -> tuple[str, str]:
-    return server, repr(msg.id)
 
 
 class AnomalyJudge:
@@ -71,11 +73,15 @@ class AnomalyJudge:
         self.saved: Saved | None = None
         self._detector: Detector | None = None
         self._lock = threading.Lock()
-        self._pending: OrderedDict[tuple[str, str], Anomaly | None] = OrderedDict()
+        # Judgements waiting for their check, by (server, request id), oldest first.
+        self._pending: dict[tuple[str, Any], Anomaly | None] = {}
+        self._call: Callable[[Key, float, int], Call] | None = None
 
     def _load(self) -> Detector:
-        from ztmcp.state.baselines import Detector, Learned, Thresholds
+        from ztmcp.state.baselines import Call, Detector, Learned, Thresholds
         from ztmcp.state.saved_baselines import BaselineStore
+
+        self._call = Call
 
         with BaselineStore(self.path) as store:
             saved = store.load()  # StateError: the caller's frame is refused
@@ -93,31 +99,31 @@ class AnomalyJudge:
     def observe(self, agent: str, server: str, msg: Message, size: int, now: float) -> None:
         """Judge the ``tools/call`` request ``msg`` (``size`` bytes, as the audit log records
         it) of ``agent`` on ``server``; the judgement waits for the check."""
-        from ztmcp.state.baselines import Call
-
         with self._lock:
             detector = self._detector
             if detector is None:
                 detector = self._detector = self._load()
             found = None
-            if self.saved is not None:
-                call = Call((agent, server, msg.tool_name or ""), now, size)
-                found = next(
-                    (a for a in detector.judge_call(call, hours=False) if a.kind in KINDS), None
-                )
-            key = _key(server, msg)
-            self._pending.pop(key, None)
-            self._pending[key] = found
-            if len(self._pending) > MAX_PENDING:  # the oldest is then refused by ``judged``
-                self._pending.popitem(last=False)
+            make = self._call
+            if self.saved is not None and make is not None:
+                call = make((agent, server, msg.tool_name or ""), now, size)
+                for anomaly in detector.judge_call(call, hours=False):
+                    if anomaly.kind in KINDS:
+                        found = anomaly
+                        break
+            pending = self._pending
+            key = (server, msg.id)
+            pending.pop(key, None)
+            pending[key] = found
+            if len(pending) > MAX_PENDING:  # the oldest is then refused by ``judged``
+                del pending[next(iter(pending))]
 
     def judged(self, server: str, msg: Message) -> Anomaly | None:
         """The judgement of ``msg`` (taken: each judgement is read once). Raises
         ``NotJudged`` when an edge feeds this judge and never saw the call."""
-        with self._lock:
-            key = _key(server, msg)
-            if key in self._pending:
-                return self._pending.pop(key)
+        found = self._pending.pop((server, msg.id), _UNSEEN)  # one dict operation: atomic
+        if not isinstance(found, _Unseen):
+            return found
         if self.wired:
             raise NotJudged(f"the anomaly judge never saw call {msg.id!r}")
         return None

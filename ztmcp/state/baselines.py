@@ -557,7 +557,10 @@ class Detector:
         base = self.baselines.get(call.key)
         agent, server, tool = call.key
         found: list[Anomaly] = []
-        count = _window_count(self._recent.setdefault(call.key, deque()), call.at)
+        recent = self._recent.get(call.key)
+        if recent is None:
+            recent = self._recent[call.key] = deque()
+        count = _window_count(recent, call.at)
         usual = base.max_rate if base is not None else 0
         if count > max(self.t.rate_floor, self.t.rate_factor * usual):
             found.append(
