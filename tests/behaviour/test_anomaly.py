@@ -282,3 +282,22 @@ async def test_the_tui_saves_the_baselines_it_learned() -> None:
         assert set(loaded.learned.tools) == set(pane.detector.learned.tools)
         assert loaded.learned_at == pane.learned_until
         assert all(k[0] == "release-bot" for k in loaded.learned.tools)
+
+
+def test_a_clock_stepping_back_does_not_count_every_call_as_a_burst(tmp_path: Path) -> None:
+    """The windows follow the wall clock; one stepped back (NTP) starts them again rather than
+    counting each call until it catches up (an hour of false bursts under `deny`)."""
+    db = tmp_path / "state.db"
+    save(db, echo=usual())
+    relay = AnomalyJudge(db)
+    found = []
+    for n, at in enumerate([*range(1000, 1100, 20), *range(0, 100, 20)]):
+        msg = _call("echo", n)
+        relay.observe(ME, "mail", msg, 100, float(at))
+        found.append(relay.judged("mail", msg))
+    assert found == [None] * 10
+    for n in range(6):  # a real burst is still one
+        msg = _call("echo", 100 + n)
+        relay.observe(ME, "mail", msg, 100, 200.0 + n)
+        last = relay.judged("mail", msg)
+    assert last is not None and last.kind == "burst"

@@ -76,6 +76,7 @@ class AnomalyJudge:
         # Judgements waiting for their check, by (server, request id), oldest first.
         self._pending: dict[tuple[str, Any], Anomaly | None] = {}
         self._call: Callable[[Key, float, int], Call] | None = None
+        self._latest = float("-inf")  # the latest time judged
 
     def _load(self) -> Detector:
         from ztmcp.state.baselines import Call, Detector, Learned, Thresholds
@@ -104,6 +105,9 @@ class AnomalyJudge:
             if detector is None:
                 detector = self._detector = self._load()
             found = None
+            if now < self._latest:  # the wall clock stepped back: windows start again
+                detector.forget_windows()
+            self._latest = now
             make = self._call
             if self.saved is not None and make is not None:
                 call = make((agent, server, msg.tool_name or ""), now, size)

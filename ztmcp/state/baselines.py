@@ -549,6 +549,11 @@ class Detector:
     def _call(self, call: Call) -> list[Anomaly]:
         return self.judge_call(call)
 
+    def forget_windows(self) -> None:
+        """Drop the calls counted in the rate windows (a clock that stepped back would
+        otherwise count every call until it caught up with the latest one)."""
+        self._recent.clear()
+
     def judge_call(self, call: Call, *, hours: bool = True) -> list[Anomaly]:
         """Every departure of ``call`` (counted in its window), without the once-per-window
         folding of ``observe``: the relay's judge (``ztmcp.behaviour.anomaly``) answers each
