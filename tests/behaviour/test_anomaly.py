@@ -333,3 +333,35 @@ def test_a_held_anomaly_is_allowed_once_by_a_person(tmp_path: Path) -> None:
     store.detach("tui:test")
     store.close()
     a.session.close("over")
+
+
+@pytest.mark.parametrize("named", [None, "plain-name", "{not json"])
+def test_the_relay_judges_a_call_as_the_agent_ztmcp_baseline_learned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str | None
+) -> None:
+    """Differential on identity: the agent the Reader reads from a real Session's audit log is
+    the one the relay looks its baselines up under (a plain ZTMCP_AGENT names the flow run but
+    never reaches the log, so it must not name the baselines either)."""
+    from ztmcp.behaviour.anomaly import reader_agent
+
+    if named is not None:
+        monkeypatch.setenv("ZTMCP_AGENT", named)
+    a = agent(tmp_path, db=tmp_path / "state.db")
+    a.call("echo")
+    learned = learn(read_records([a.log]))
+    assert [k[0] for k in learned.tools] == [reader_agent(a.session.client)] == [ME]
+    a.session.close("over")
+
+
+def test_a_watch_identity_names_the_agent() -> None:
+    from ztmcp.behaviour.anomaly import reader_agent
+
+    identity = {
+        "gen_ai.agent.name": "release-bot",
+        "process.executable.path": "/usr/bin/bot",
+        "ztmcp.agent.executable.sha256": None,
+        "ztmcp.agent.parents": [],
+        "user.name": "ci",
+    }
+    assert reader_agent("x/1", {"ZTMCP_AGENT": json.dumps(identity)}) == "release-bot"
+    assert reader_agent(None, {}) == "unknown"

@@ -130,39 +130,45 @@ def test_the_run_spans_two_ztmcp_run_processes(
 def test_a_burst_judged_in_the_relay_is_refused_and_revokes_the_runs_grants(
     ztmcp_argv: list[str], child_env: dict[str, str], ztmcp_home: Path, tmp_path: Path
 ) -> None:
-    """Issue 21, item 5: the baselines saved in state.db (as `ztmcp baseline --save` saves
-    them), `[flow] anomaly = "deny"` with `revoke = true`, no TUI: the 6th call of a burst is
-    refused with its reason in words and the live grants on the server are gone."""
+    """Issue 21, item 5, end to end and with no TUI: one `ztmcp run` teaches the history (3
+    calls in a minute), `ztmcp baseline --save` saves it, and under `[flow] anomaly = "deny"`
+    with `revoke = true` the next `ztmcp run` refuses the 7th call of a burst (more than
+    max(5, 2 x 3)) with its reason in words; the live grants on the server are gone."""
     import json
     import subprocess
 
-    from ztmcp.state.baselines import Baseline
     from ztmcp.state.grants import GrantStore
-    from ztmcp.state.saved_baselines import BaselineStore
 
-    db = ztmcp_home / "state.db"
-    with BaselineStore(db) as store:
-        usual = Baseline(calls=300, max_rate=2, max_args=400, max_result=900, hours={9})
-        store.save({("agent-burst", "mail", "read_inbox"): usual}, 1.0, 2.0)
-    with GrantStore(db) as grants:
-        given = grants.add("mail", "send_email", 600, digest=None)
     params = behind_ztmcp(ztmcp_argv, child_env, tmp_path, "mail", "all", "agent-burst")
     strict = POLICY.replace("[flow]\n", '[flow]\nanomaly = "deny"\nrevoke = true\n')
     (tmp_path / "ztmcp.toml").write_text(strict)
 
-    async def scenario() -> None:
+    def ztmcp(*args: str) -> subprocess.CompletedProcess[bytes]:
+        done = subprocess.run(
+            [*ztmcp_argv, *args], env=child_env, capture_output=True, timeout=30, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    async def learn() -> None:
         async with Client(params, mode="legacy", cache=None) as client:
             await client.list_tools()
-            answers = [await client.call_tool("read_inbox", {}) for _ in range(6)]
-            assert [a.is_error for a in answers] == [False] * 5 + [True]
-            text = result_text(answers[-1])
-            assert "[anomaly]" in text and "called 6 times in 60 s; usual at most 2" in text, text
+            for _ in range(3):
+                assert not (await client.call_tool("read_inbox", {})).is_error
 
-    anyio.run(bounded, scenario)
-    shown = subprocess.run(
-        [*ztmcp_argv, "grants", "--json"], env=child_env, capture_output=True, timeout=30
-    )
-    assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout) == []
+    async def burst() -> None:
+        async with Client(params, mode="legacy", cache=None) as client:
+            await client.list_tools()
+            answers = [await client.call_tool("read_inbox", {}) for _ in range(7)]
+            assert [a.is_error for a in answers] == [False] * 6 + [True]
+            text = result_text(answers[-1])
+            assert "[anomaly]" in text and "called 7 times in 60 s; usual at most 3" in text, text
+
+    anyio.run(bounded, learn)
+    assert b"saved 1 baseline(s)" in ztmcp("baseline", "--save").stdout
+    with GrantStore(ztmcp_home / "state.db") as grants:
+        given = grants.add("mail", "send_email", 600, digest=None)
+    anyio.run(bounded, burst)
+    assert json.loads(ztmcp("grants", "--json").stdout) == []
     revoked = [r for r in records(ztmcp_home) if r.get("event") == "flow.revoke"]
     assert [(r["rule"], r["grant.ids"]) for r in revoked] == [("anomaly", [given.id])]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -50,6 +50,19 @@ _UNSEEN: Final = _Unseen()
 
 class NotJudged(RuntimeError):
     """The check was asked about a call the judge never saw: the call is refused."""
+
+
+def reader_agent(client: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The agent a call is judged as: the one ``ztmcp baseline`` learned it under (the
+    Reader's rule: ``gen_ai.agent.name`` from ``ztmcp watch``'s identity, else the client's
+    ``name/version``, else ``unknown``, each cut to 200 characters). Not the flow run's
+    identity, which also honours a plain ``ZTMCP_AGENT`` the audit log never records."""
+    from ztmcp.identity import from_env
+
+    name = from_env(environ).get("gen_ai.agent.name")
+    if isinstance(name, str) and name:
+        return name[:200]
+    return client[:200] if client else "unknown"
 
 
 def _say(text: str) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ztmcp.behaviour.anomaly import reader_agent
 from ztmcp.behaviour.response import revoke_run_grants, should_revoke
 from ztmcp.behaviour.run import AGENT_ENV, CallRef, RunState, agent_identity
 from ztmcp.behaviour.store import RunStore, SharedRun
@@ -117,7 +118,7 @@ class FlowEdge:
     def _agent_of(self, session: Session) -> str:
         cached = self._agent
         if cached is None or cached[0] != session.client:
-            cached = self._agent = (session.client, run_agent(session.client))
+            cached = self._agent = (session.client, reader_agent(session.client))
         return cached[1]
 
     def _relevant(self, session: Session, msg: Message) -> bool:
