@@ -116,7 +116,11 @@ def test_a_stronger_flow_finding_wins_over_a_flagged_anomaly(tmp_path: Path) -> 
     a.session.close("over")
 
 
-def test_nothing_saved_is_said_once_and_judges_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("empty_save", [False, True])
+def test_nothing_saved_is_said_once_and_judges_nothing(tmp_path: Path, empty_save: bool) -> None:
+    if empty_save:  # `ztmcp baseline --save` over an empty audit log
+        with BaselineStore(tmp_path / "state.db") as store:
+            store.save({}, 0.0, 1.0)
     a = agent(tmp_path, db=tmp_path / "state.db")
     check = next(c for c in a.session.checks if isinstance(c, FlowCheck))
     assert check.judge is not None

@@ -99,6 +99,8 @@ class AnomalyJudge:
 
         with BaselineStore(self.path) as store:
             saved = store.load()  # StateError: the caller's frame is refused
+        if saved is not None and not saved.learned.tools:  # an empty history was saved
+            saved = None
         if saved is None:
             self.say(
                 "no baselines saved in state.db: anomalies are not judged in the relay "
