@@ -369,3 +369,26 @@ def test_a_watch_identity_names_the_agent() -> None:
     }
     assert reader_agent("x/1", {"ZTMCP_AGENT": json.dumps(identity)}) == "release-bot"
     assert reader_agent(None, {}) == "unknown"
+
+
+def test_a_new_save_is_read_within_a_minute_and_the_windows_carry_over(tmp_path: Path) -> None:
+    """A `ztmcp run` lives for hours: the judge looks at the saved set's time once a minute and
+    loads it when it was saved anew (the TUI saves whenever it learns), counting on from the
+    calls it already counted."""
+    db = tmp_path / "state.db"
+    with BaselineStore(db) as store:
+        store.save({(ME, "mail", "echo"): usual(rate=10)}, 1.0, 2.0)
+    relay = AnomalyJudge(db)
+
+    def at(n: int, t: float) -> Anomaly | None:
+        msg = _call("echo", n)
+        relay.observe(ME, "mail", msg, 100, t)
+        return relay.judged("mail", msg)
+
+    assert [at(n, float(n)) for n in range(6)] == [None] * 6  # at most 20 a minute: no burst
+    with BaselineStore(db) as store:
+        store.save({(ME, "mail", "echo"): usual(rate=2)}, 1.0, 3.0)
+    assert at(6, 30.0) is None  # looked at t=0: the old set until a minute has passed
+    found = at(7, 61.0)  # loaded anew; the window still holds the calls at 2-5, 30 and 61
+    assert found is not None and "called 6 times in 60 s; usual at most 2" in found.explanation
+    assert relay.saved is not None and relay.saved.saved_at == 3.0

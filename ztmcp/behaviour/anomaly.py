@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 RULE: Final = "anomaly"
 KINDS: Final = frozenset({"burst", "new_tool", "size"})
+RELOAD: Final = 60.0  # seconds between looks at whether the saved set changed
 MAX_PENDING: Final = 1024  # judged calls whose checks have not run yet (a bound that refuses)
 
 
@@ -90,35 +91,47 @@ class AnomalyJudge:
         self._pending: dict[tuple[str, Any], Anomaly | None] = {}
         self._call: Callable[[Key, float, int], Call] | None = None
         self._latest = float("-inf")  # the latest time judged
+        self._looked = float("-inf")  # when the saved set was last looked at
+        self._stamp: float | None = None  # its saved_at then
+        self._said = False
 
-    def _load(self) -> Detector:
+    def _load(self, old: Detector | None, now: float) -> Detector:
+        """The judge over the saved set: loaded at the first call, then again when a look
+        (every ``RELOAD`` seconds) finds it saved anew; the windows carry over."""
         from ztmcp.state.baselines import Call, Detector, Learned, Thresholds
         from ztmcp.state.saved_baselines import BaselineStore
 
         self._call = Call
-
-        with BaselineStore(self.path) as store:
-            saved = store.load()  # StateError: the caller's frame is refused
+        with BaselineStore(self.path) as store:  # StateError: the caller's frame is refused
+            stamp = store.saved_at()
+            if old is not None and stamp == self._stamp:
+                self._looked = now
+                return old
+            saved = store.load()
         if saved is not None and not saved.learned.tools:  # an empty history was saved
             saved = None
-        if saved is None:
+        if saved is None and not self._said:
+            self._said = True
             self.say(
                 "no baselines saved in state.db: anomalies are not judged in the relay "
                 "(learn them with `ztmcp baseline --save`)"
             )
-        self.saved = saved
-        return Detector(
+        self.saved, self._stamp, self._looked = saved, stamp, now
+        detector = Detector(
             saved.learned if saved is not None else Learned(),
             self.thresholds if self.thresholds is not None else Thresholds(),
         )
+        if old is not None:
+            detector.adopt_windows(old)
+        return detector
 
     def observe(self, agent: str, server: str, msg: Message, size: int, now: float) -> None:
         """Judge the ``tools/call`` request ``msg`` (``size`` bytes, as the audit log records
         it) of ``agent`` on ``server``; the judgement waits for the check."""
         with self._lock:
             detector = self._detector
-            if detector is None:
-                detector = self._detector = self._load()
+            if detector is None or not 0 <= now - self._looked < RELOAD:
+                detector = self._detector = self._load(detector, now)
             found = None
             if now < self._latest:  # the wall clock stepped back: windows start again
                 detector.forget_windows()

@@ -549,6 +549,11 @@ class Detector:
     def _call(self, call: Call) -> list[Anomaly]:
         return self.judge_call(call)
 
+    def adopt_windows(self, other: Detector) -> None:
+        """Count on from the rate windows of ``other`` (a judge whose baselines were saved
+        anew keeps the calls it already counted)."""
+        self._recent = other._recent
+
     def forget_windows(self) -> None:
         """Drop the calls counted in the rate windows (a clock that stepped back would
         otherwise count every call until it caught up with the latest one)."""

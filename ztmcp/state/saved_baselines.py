@@ -115,6 +115,22 @@ class BaselineStore(TableStore):
             raise self._one_line(exc) from None
         return len(rows)
 
+    def saved_at(self) -> float | None:
+        """When the set was last saved (one small read: has it changed?); None: never."""
+        try:
+            conn = self._connect(create=False)
+            if conn is None:
+                return None
+            row = conn.execute("SELECT saved_at FROM baseline_meta WHERE id = 1").fetchone()
+        except sqlite3.Error as exc:
+            raise self._one_line(exc) from None
+        if row is None:
+            return None
+        try:
+            return _time(row[0], "saved_at")
+        except ValueError as exc:
+            raise TABLES.error(self.path, f"saved baselines: {exc}", hint=_REPAIR) from None
+
     def load(self) -> Saved | None:
         """The saved set, checked row by row; None when nothing was saved."""
         try:
