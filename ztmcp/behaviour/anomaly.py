@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ztmcp.jsonrpc import Message
 
 if TYPE_CHECKING:
-    from ztmcp.state.baselines import Anomaly, Call, Detector, Key, Thresholds
+    from ztmcp.state.baselines import Anomaly, Detector, Thresholds
     from ztmcp.state.saved_baselines import Saved
 
 RULE: Final = "anomaly"
@@ -89,7 +89,6 @@ class AnomalyJudge:
         self._lock = threading.Lock()
         # Judgements waiting for their check, by (server, request id), oldest first.
         self._pending: dict[tuple[str, Any], Anomaly | None] = {}
-        self._call: Callable[[Key, float, int], Call] | None = None
         self._latest = float("-inf")  # the latest time judged
         self._looked = float("-inf")  # when the saved set was last looked at
         self._stamp: float | None = None  # its saved_at then
@@ -98,10 +97,9 @@ class AnomalyJudge:
     def _load(self, old: Detector | None, now: float) -> Detector:
         """The judge over the saved set: loaded at the first call, then again when a look
         (every ``RELOAD`` seconds) finds it saved anew; the windows carry over."""
-        from ztmcp.state.baselines import Call, Detector, Learned, Thresholds
+        from ztmcp.state.baselines import Detector, Learned, Thresholds
         from ztmcp.state.saved_baselines import BaselineStore
 
-        self._call = Call
         with BaselineStore(self.path) as store:  # StateError: the caller's frame is refused
             stamp = store.saved_at()
             if old is not None and stamp == self._stamp:
@@ -136,17 +134,16 @@ class AnomalyJudge:
             if now < self._latest:  # the wall clock stepped back: windows start again
                 detector.forget_windows()
             self._latest = now
-            make = self._call
-            if self.saved is not None and make is not None:
-                call = make((agent, server, msg.tool_name or ""), now, size)
-                for anomaly in detector.judge_call(call, hours=False):
+            if self.saved is not None:
+                call = (agent, server, msg.tool_name or "")
+                for anomaly in detector.judge(call, now, size, hours=False):
                     if anomaly.kind in KINDS:
                         found = anomaly
                         break
             pending = self._pending
-            key = (server, msg.id)
-            pending.pop(key, None)
-            pending[key] = found
+            waiting = (server, msg.id)
+            pending.pop(waiting, None)
+            pending[waiting] = found
             if len(pending) > MAX_PENDING:  # the oldest is then refused by ``judged``
                 del pending[next(iter(pending))]
 

@@ -564,20 +564,24 @@ class Detector:
         folding of ``observe``: the relay's judge (``ztmcp.behaviour.anomaly``) answers each
         call, so a burst is refused call after call, never only at its first. ``hours``:
         whether the hour of activity is judged."""
-        base = self.baselines.get(call.key)
-        agent, server, tool = call.key
+        return self.judge(call.key, call.at, call.args, hours=hours)
+
+    def judge(self, key: Key, at: float, args: int, *, hours: bool = True) -> list[Anomaly]:
+        """``judge_call`` of a call given by its parts (the relay builds no ``Call``)."""
+        base = self.baselines.get(key)
+        agent, server, tool = key
         found: list[Anomaly] = []
-        recent = self._recent.get(call.key)
+        recent = self._recent.get(key)
         if recent is None:
-            recent = self._recent[call.key] = deque()
-        count = _window_count(recent, call.at)
+            recent = self._recent[key] = deque()
+        count = _window_count(recent, at)
         usual = base.max_rate if base is not None else 0
         if count > max(self.t.rate_floor, self.t.rate_factor * usual):
             found.append(
                 Anomaly(
                     "burst",
-                    call.key,
-                    call.at,
+                    key,
+                    at,
                     f"`{tool}` called {count} times in {WINDOW:.0f} s; usual at most {usual}",
                 )
             )
@@ -585,14 +589,14 @@ class Detector:
         if (
             hours
             and self._agent_calls.get(agent, 0) >= self.t.min_calls
-            and _hour(call.at) not in active
+            and _hour(at) not in active
         ):
             found.append(
                 Anomaly(
                     "hour",
-                    call.key,
-                    call.at,
-                    f"`{tool}` called at {_hour(call.at):02d}:00 UTC; {agent} is "
+                    key,
+                    at,
+                    f"`{tool}` called at {_hour(at):02d}:00 UTC; {agent} is "
                     f"usually active {_hours(active)}",
                 )
             )
@@ -602,22 +606,22 @@ class Detector:
                 found.append(
                     Anomaly(
                         "new_tool",
-                        call.key,
-                        call.at,
+                        key,
+                        at,
                         f"`{tool}` was never called by {agent} on {server} in {used} earlier calls",
                     )
                 )
             return found
         if (
             base.calls >= self.t.min_calls
-            and call.args > base.max_args * self.t.size_factor + self.t.size_floor
+            and args > base.max_args * self.t.size_factor + self.t.size_floor
         ):
             found.append(
                 Anomaly(
                     "size",
-                    call.key,
-                    call.at,
-                    f"`{tool}` sent {call.args} bytes of arguments; usual at most {base.max_args}",
+                    key,
+                    at,
+                    f"`{tool}` sent {args} bytes of arguments; usual at most {base.max_args}",
                 )
             )
         return found
