@@ -12,6 +12,10 @@ into fingerprints. Cases:
   check's path): an 8-field form with defaults and options, the answer less the server's words;
 - ``shared sync``: reading the run from ``state.db`` before a check when no other process
   appended anything (the live wiring's per-call read, see docs/behaviour.md);
+- ``… + anomaly judge``: the same call with the relay's anomaly judge on (``[flow] anomaly``,
+  baselines saved in ``state.db`` for every tool): the edge's side (``AnomalyJudge.observe``:
+  the call counted in its window, judged against its baseline) plus the check, one call a
+  second so the window holds its steady 60;
 - ``wired round trip``: a whole tools/call and its result through a real Session with the
   flow check and its edge (sync, check, the call and the result recorded in ``state.db``)
   against the same Session without them (``ratio_to_unwired``).
@@ -122,6 +126,43 @@ def _wired(tmp: Path, calls: int) -> dict[str, float]:
     }
 
 
+def _judged(
+    rules_check: FlowCheck, cases: dict[str, Message], ctx: Context, calls: int, tmp: Path
+) -> dict[str, Any]:
+    """The check with the anomaly judge fed as the flow edge feeds it (saved baselines)."""
+    from ztmcp.behaviour.anomaly import AnomalyJudge
+    from ztmcp.state.baselines import Baseline
+    from ztmcp.state.saved_baselines import BaselineStore
+
+    db = tmp / "judged.db"
+    tools = {
+        ("bench", "bank", m.tool_name or ""): Baseline(5000, 100, 4000, 4000, {9})
+        for m in cases.values()
+    }
+    with BaselineStore(db) as store:
+        store.save(tools, 1.0, 2.0)
+    judge = AnomalyJudge(db)
+    judge.wired = True
+    check = FlowCheck(rules_check.rules, judge=judge)
+    out: dict[str, Any] = {}
+
+    clock = iter(range(10**9))  # one clock for every case (two share a tool and its window)
+
+    def fed(m: Message) -> Callable[[], object]:
+        size = len(m.raw)  # a call a second: the window holds a steady 60
+
+        def one() -> object:
+            judge.observe("bench", "bank", m, size, float(next(clock)))
+            return check.check(m, ctx)
+
+        return one
+
+    for name, msg in cases.items():
+        one = fed(msg)
+        out[f"{name} + anomaly judge"] = {"flow_us": round(_median_us(one, calls), 2)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=20000)
@@ -138,7 +179,7 @@ def main() -> None:
     ref = run.note_call("bank", "get_file", 202.0)
     notice = "Our news: www.bank-news.example/article-7"
     run.note_result(ref, {Label.PRIVATE, Label.UNTRUSTED}, notice, {"file": "statement-dec.txt"})
-    check, envelope = FlowCheck(RULES), EnvelopeCheck(())
+    check, envelope = FlowCheck(RULES, anomaly="off"), EnvelopeCheck(())
     ctx = Context("bank", 0.0, extra={"run": run, "tools": {}})
     cases = {
         "not a sink": _call("get_balance", {}),
@@ -160,6 +201,8 @@ def main() -> None:
             "envelope_us": round(base, 2),
             "ratio_to_envelope": round(cost / base, 2) if base else None,
         }
+    with tempfile.TemporaryDirectory() as tmp:
+        out.update(_judged(check, cases, ctx, args.calls, Path(tmp)))
     text = _text(rng)
     out["learn a result"] = {
         "flow_us": round(_median_us(lambda: run.hasher.of((text,)), max(1, args.calls // 20)), 2)

@@ -295,6 +295,7 @@ def _flow(t: Table) -> FlowConfig:
         rate=tuple(_rate(r) for r in rates),
         revoke=t.flag("revoke", False),
         elicitation=t.flag("elicitation", True),
+        anomaly=t.choice("anomaly", flow_check.WEAK),
         capabilities=parse_rules(t.top("capabilities"), t.origin),
     )
 

@@ -312,7 +312,9 @@ def test_the_wired_session_agrees_with_the_pure_check(
 ) -> None:
     tmp = tmp_path_factory.mktemp("diff")
     a = agent(tmp, flow={"trifecta": "deny"})
-    check = next(c for c in a.session.checks if isinstance(c, FlowCheck))
+    wired = next(c for c in a.session.checks if isinstance(c, FlowCheck))
+    # The same check, unwired: the session's own refuses calls its edge's anomaly judge never saw.
+    check = FlowCheck(wired.rules, trifecta="deny")
     pure = RunState.new("test-agent/1", 0.0)
     for number, (tool, values) in enumerate(steps):
         arguments = {"to": values[0], "body": " ".join(values[1:])} if values else {}

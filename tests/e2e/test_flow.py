@@ -125,3 +125,50 @@ def test_the_run_spans_two_ztmcp_run_processes(
     anyio.run(bounded, scenario)
     raw = b"".join(p.read_bytes() for p in ztmcp_home.glob("state.db*"))
     assert raw and ATTACKER.encode() not in raw and b"INV-2291" not in raw  # fingerprints only
+
+
+def test_a_burst_judged_in_the_relay_is_refused_and_revokes_the_runs_grants(
+    ztmcp_argv: list[str], child_env: dict[str, str], ztmcp_home: Path, tmp_path: Path
+) -> None:
+    """Issue 21, item 5, end to end and with no TUI: one `ztmcp run` teaches the history (3
+    calls in a minute), `ztmcp baseline --save` saves it, and under `[flow] anomaly = "deny"`
+    with `revoke = true` the next `ztmcp run` refuses the 7th call of a burst (more than
+    max(5, 2 x 3)) with its reason in words; the live grants on the server are gone."""
+    import json
+    import subprocess
+
+    from ztmcp.state.grants import GrantStore
+
+    params = behind_ztmcp(ztmcp_argv, child_env, tmp_path, "mail", "all", "agent-burst")
+    strict = POLICY.replace("[flow]\n", '[flow]\nanomaly = "deny"\nrevoke = true\n')
+    (tmp_path / "ztmcp.toml").write_text(strict)
+
+    def ztmcp(*args: str) -> subprocess.CompletedProcess[bytes]:
+        done = subprocess.run(
+            [*ztmcp_argv, *args], env=child_env, capture_output=True, timeout=30, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    async def learn() -> None:
+        async with Client(params, mode="legacy", cache=None) as client:
+            await client.list_tools()
+            for _ in range(3):
+                assert not (await client.call_tool("read_inbox", {})).is_error
+
+    async def burst() -> None:
+        async with Client(params, mode="legacy", cache=None) as client:
+            await client.list_tools()
+            answers = [await client.call_tool("read_inbox", {}) for _ in range(7)]
+            assert [a.is_error for a in answers] == [False] * 6 + [True]
+            text = result_text(answers[-1])
+            assert "[anomaly]" in text and "called 7 times in 60 s; usual at most 3" in text, text
+
+    anyio.run(bounded, learn)
+    assert b"saved 1 baseline(s)" in ztmcp("baseline", "--save").stdout
+    with GrantStore(ztmcp_home / "state.db") as grants:
+        given = grants.add("mail", "send_email", 600, digest=None)
+    anyio.run(bounded, burst)
+    assert json.loads(ztmcp("grants", "--json").stdout) == []
+    revoked = [r for r in records(ztmcp_home) if r.get("event") == "flow.revoke"]
+    assert [(r["rule"], r["grant.ids"]) for r in revoked] == [("anomaly", [given.id])]

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ztmcp.behaviour.anomaly import reader_agent
 from ztmcp.behaviour.elicited import (
     ELICIT,
     RETRIED,
@@ -98,6 +99,10 @@ class FlowEdge:
         # Elicitation requests a check rewrote before the client saw them, by request id.
         self._rewritten: dict[tuple[str, str], Any] = {}
         self._rewritten_lost = False
+        self._agent: tuple[str | None, str] | None = None  # (client, agent) of the last call
+        if check.judge is not None:  # the anomaly judge is fed here, before the checks
+            check.judge.path = path
+            check.judge.wired = True
 
     @classmethod
     def for_checks(cls, checks: Sequence[object], path: Path | None = None) -> FlowEdge | None:
@@ -125,9 +130,21 @@ class FlowEdge:
 
     def context(self, session: Session, msg: Message, now: float) -> RunState | None:
         """The run for the checks of a ``tools/call`` request; None for anything else."""
-        if not _is_call(msg) or not self._relevant(session, msg):
+        if not _is_call(msg):
+            return None
+        if self.check.judge is not None:  # every call, relevant to a flow or not
+            self.check.judge.observe(
+                self._agent_of(session), session.server, msg, len(msg.raw), now
+            )
+        if not self._relevant(session, msg):
             return None
         return self._run(session).sync(now)
+
+    def _agent_of(self, session: Session) -> str:
+        cached = self._agent
+        if cached is None or cached[0] != session.client:
+            cached = self._agent = (session.client, reader_agent(session.client))
+        return cached[1]
 
     def _relevant(self, session: Session, msg: Message) -> bool:
         tool = msg.tool_name or ""
@@ -250,7 +267,7 @@ class FlowEdge:
         shared = self._run(session)
         store = GrantStore(self.path)
         try:
-            revoked = revoke_run_grants(store, shared.sync(now))
+            revoked = revoke_run_grants(store, shared.sync(now), also=(session.server,))
         finally:
             store.close()
         rule = next(v.rule for v in verdicts if v.check == "flow")

@@ -34,9 +34,11 @@ def should_revoke(verdicts: Iterable[Verdict], policy: bool = True) -> bool:
     )
 
 
-def revoke_run_grants(store: GrantStore, run: RunState) -> list[Grant]:
-    """Revoke every live grant on a server ``run`` called; the revoked grants."""
-    servers = {ref.server for ref in run.calls}
+def revoke_run_grants(store: GrantStore, run: RunState, also: Iterable[str] = ()) -> list[Grant]:
+    """Revoke every live grant on a server ``run`` called (and on the servers ``also``: the
+    one whose call was refused, which the run records only for tools a flow can involve);
+    the revoked grants."""
+    servers = {ref.server for ref in run.calls} | set(also)
     revoked = []
     for grant in store.grants():
         if grant.server in servers:

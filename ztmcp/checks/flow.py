@@ -17,6 +17,11 @@ Each signal has its own action in ``[flow]`` (``deny``, ``hold``, ``flag`` or ``
 DENY verdict with rule ``flow.approval_required``, the shape the access edge turns into a held
 call when someone can approve it; without one it is a denial. The reason names the earlier
 calls.
+
+A fourth, ``anomaly``, judges any call against the baselines saved in ``state.db``
+(``ztmcp.behaviour.anomaly``: a burst, a new tool, oversized arguments); the flow edge feeds
+the judge, the check reads its judgement. ``[flow] anomaly`` says what it does (``flag`` by
+default); a stronger flow finding on the same call wins.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Final
 
+from ztmcp.behaviour.anomaly import RULE as ANOMALY
+from ztmcp.behaviour.anomaly import AnomalyJudge
 from ztmcp.behaviour.capabilities import CapabilityRule, Label, resolve
 from ztmcp.behaviour.elicited import AskedForms
 from ztmcp.behaviour.run import (
@@ -142,6 +149,7 @@ class FlowConfig:
             "rate",
             "revoke",
             "elicitation",
+            "anomaly",
         }
     )
     untrusted_value: FlowAction = FlowAction.DENY
@@ -152,6 +160,7 @@ class FlowConfig:
     rate: tuple[RateLimit, ...] = ()
     revoke: bool = False
     elicitation: bool = True
+    anomaly: FlowAction = FlowAction.FLAG
     capabilities: tuple[CapabilityRule, ...] = ()
 
 
@@ -172,11 +181,14 @@ class FlowCheck(Configurable[FlowConfig]):
         revoke: bool = False,
         elicitation: bool = True,
         once: OnceAllowances | None = None,
+        anomaly: str = "flag",
+        judge: AnomalyJudge | None = None,
     ) -> None:
         for key, value in (
             ("untrusted_value", untrusted_value),
             ("private_to_unnamed", private_to_unnamed),
             ("trifecta", trifecta),
+            ("anomaly", anomaly),
         ):
             if value not in ACTIONS:
                 raise ValueError(f"[flow] {key} must be one of {', '.join(ACTIONS)}")
@@ -185,6 +197,7 @@ class FlowCheck(Configurable[FlowConfig]):
             UNTRUSTED_VALUE: str(untrusted_value),
             PRIVATE_TO_UNNAMED: str(private_to_unnamed),
             TRIFECTA: str(trifecta),
+            ANOMALY: str(anomaly),
         }
         self.exempt = tuple(exempt)
         # How far a source the user pointed at is trusted (``Directed``, docs/behaviour.md).
@@ -200,6 +213,8 @@ class FlowCheck(Configurable[FlowConfig]):
         # Calls a person allowed once from a hold (the access edge's, shared per process).
         self.once = once if once is not None else ALLOWED_ONCE
         self._labels: dict[tuple[str, str, int], frozenset[Label]] = {}
+        # The relay's anomaly judge (fed by the flow edge); None: anomalies are not judged.
+        self.judge = (judge or AnomalyJudge()) if anomaly != "off" else None
 
     @property
     def holds(self) -> bool:
@@ -218,6 +233,7 @@ class FlowCheck(Configurable[FlowConfig]):
             rates=config.rate,
             revoke=config.revoke,
             elicitation=config.elicitation,
+            anomaly=config.anomaly.value,
         )
 
     def labels(
@@ -247,13 +263,64 @@ class FlowCheck(Configurable[FlowConfig]):
         if msg.method != "tools/call":
             return None
         run = ctx.extra.get("run")
+        tool = msg.tool_name
+        if tool is None:
+            return None
+        anomaly = self._anomaly(msg, ctx.server, tool, ctx)
+        if anomaly is None or anomaly.action is not Action.DENY:
+            flow = self._flow(msg, ctx, run, tool)
+            if flow is not None and (anomaly is None or flow.action is Action.DENY):
+                return flow
+        return anomaly
+
+    def _anomaly(self, msg: Message, server: str, tool: str, ctx: Context) -> Verdict | None:
+        if self.judge is None:
+            return None
+        found = self.judge.judged(server, msg)
+        if found is None:
+            return None
+        action = self.actions[ANOMALY]
+        reason = f"{server}/{tool}: anomaly: {found.explanation}"
+        evidence = f"anomaly.{found.kind}"
+        if action == "flag":
+            return Verdict(
+                Action.FLAG, self.name, ANOMALY, reason, Severity.HIGH, evidence=evidence
+            )
+        approval = self.once.approval(msg)
+        if approval is not None:
+            return Verdict(
+                Action.FLAG,
+                self.name,
+                ALLOWED_ONCE_RULE,
+                f"{reason}; allowed once by approval {approval}",
+                Severity.HIGH,
+                evidence=f"approval={approval}",
+            )
+        hint = (
+            "if this is expected, approve the call in the TUI, wait for the burst to pass, or "
+            "learn the baselines again (ztmcp baseline --save)"
+        )
+        if action == "hold":
+            definition = (ctx.extra.get("tools") or {}).get(tool)
+            digest = _digest_of(dict(definition)) if definition is not None else None
+            return Verdict(
+                Action.DENY,
+                self.name,
+                APPROVAL_REQUIRED,
+                reason,
+                Severity.HIGH,
+                evidence=f"tool.sha256={digest}" if digest else evidence,
+                hint=hint,
+            )
+        return Verdict(
+            Action.DENY, self.name, ANOMALY, reason, Severity.HIGH, evidence=evidence, hint=hint
+        )
+
+    def _flow(self, msg: Message, ctx: Context, run: Any, tool: str) -> Verdict | None:
         if run is None:
             return None
         if not isinstance(run, RunState):
             raise TypeError("ctx.extra['run'] is not a RunState")
-        tool = msg.tool_name
-        if tool is None:
-            return None
         for limit in self.rates:
             if limit.matches(ctx.server, tool):
                 over = _over(run, ctx.server, tool, limit, ctx.now)

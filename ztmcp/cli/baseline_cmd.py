@@ -5,12 +5,16 @@ judged against the history before them (docs/behaviour.md)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ztmcp.terminal import echo
+
+if TYPE_CHECKING:
+    from ztmcp.state.baselines import Baseline, Key
 
 
 def register(app: typer.Typer) -> None:
@@ -32,6 +36,12 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--dir", help="Audit directory (default: the user's).")
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        save: Annotated[
+            bool,
+            typer.Option(
+                "--save", help="Save what was learned in state.db for the relay's anomaly judge."
+            ),
+        ] = False,
     ) -> None:
         """Show the learned baselines (rate, sizes, hours, egress hosts) and recent anomalies."""
         from ztmcp.state import paths
@@ -42,6 +52,8 @@ def register(app: typer.Typer) -> None:
         stamped = timed(read_records(session_files(directory or paths.audit_dir())))
         detector, found = judge(stamped, last_activity(stamped) - recent)
         learned = learn(r for _, r in stamped)
+        if save:
+            _save(learned.tools, last_activity(stamped), as_json)
 
         def wanted(a: str, s: str) -> bool:
             return (agent is None or a == agent) and (server is None or s == server)
@@ -109,6 +121,18 @@ def register(app: typer.Typer) -> None:
                     f"  {anomaly.kind:<9} {anomaly.key[0]} {anomaly.key[1]}: {anomaly.explanation}"
                 )
             )
+
+
+def _save(tools: Mapping[Key, Baseline], learned_at: float, quiet: bool) -> None:
+    """Save every baseline (not only the filtered ones): the relay judges them all."""
+    import time
+
+    from ztmcp.state.saved_baselines import BaselineStore
+
+    with BaselineStore() as store:
+        saved = store.save(tools, learned_at, time.time())
+    if not quiet:
+        echo(f"saved {saved} baseline(s) in state.db for the relay's anomaly judge")
 
 
 def _hours(hours: set[int]) -> str:

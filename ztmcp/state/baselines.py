@@ -547,29 +547,57 @@ class Detector:
         return found
 
     def _call(self, call: Call) -> list[Anomaly]:
-        base = self.baselines.get(call.key)
-        agent, server, tool = call.key
+        return self.judge_call(call)
+
+    def adopt_windows(self, other: Detector) -> None:
+        """Count on from the rate windows of ``other`` (a judge whose baselines were saved
+        anew keeps the calls it already counted)."""
+        self._recent = other._recent
+
+    def forget_windows(self) -> None:
+        """Drop the calls counted in the rate windows (a clock that stepped back would
+        otherwise count every call until it caught up with the latest one)."""
+        self._recent.clear()
+
+    def judge_call(self, call: Call, *, hours: bool = True) -> list[Anomaly]:
+        """Every departure of ``call`` (counted in its window), without the once-per-window
+        folding of ``observe``: the relay's judge (``ztmcp.behaviour.anomaly``) answers each
+        call, so a burst is refused call after call, never only at its first. ``hours``:
+        whether the hour of activity is judged."""
+        return self.judge(call.key, call.at, call.args, hours=hours)
+
+    def judge(self, key: Key, at: float, args: int, *, hours: bool = True) -> list[Anomaly]:
+        """``judge_call`` of a call given by its parts (the relay builds no ``Call``)."""
+        base = self.baselines.get(key)
+        agent, server, tool = key
         found: list[Anomaly] = []
-        count = _window_count(self._recent.setdefault(call.key, deque()), call.at)
+        recent = self._recent.get(key)
+        if recent is None:
+            recent = self._recent[key] = deque()
+        count = _window_count(recent, at)
         usual = base.max_rate if base is not None else 0
         if count > max(self.t.rate_floor, self.t.rate_factor * usual):
             found.append(
                 Anomaly(
                     "burst",
-                    call.key,
-                    call.at,
+                    key,
+                    at,
                     f"`{tool}` called {count} times in {WINDOW:.0f} s; usual at most {usual}",
                 )
             )
-        hours = self._agent_hours.get(agent, set())
-        if self._agent_calls.get(agent, 0) >= self.t.min_calls and _hour(call.at) not in hours:
+        active = self._agent_hours.get(agent, set())
+        if (
+            hours
+            and self._agent_calls.get(agent, 0) >= self.t.min_calls
+            and _hour(at) not in active
+        ):
             found.append(
                 Anomaly(
                     "hour",
-                    call.key,
-                    call.at,
-                    f"`{tool}` called at {_hour(call.at):02d}:00 UTC; {agent} is "
-                    f"usually active {_hours(hours)}",
+                    key,
+                    at,
+                    f"`{tool}` called at {_hour(at):02d}:00 UTC; {agent} is "
+                    f"usually active {_hours(active)}",
                 )
             )
         if base is None:
@@ -578,22 +606,22 @@ class Detector:
                 found.append(
                     Anomaly(
                         "new_tool",
-                        call.key,
-                        call.at,
+                        key,
+                        at,
                         f"`{tool}` was never called by {agent} on {server} in {used} earlier calls",
                     )
                 )
             return found
         if (
             base.calls >= self.t.min_calls
-            and call.args > base.max_args * self.t.size_factor + self.t.size_floor
+            and args > base.max_args * self.t.size_factor + self.t.size_floor
         ):
             found.append(
                 Anomaly(
                     "size",
-                    call.key,
-                    call.at,
-                    f"`{tool}` sent {call.args} bytes of arguments; usual at most {base.max_args}",
+                    key,
+                    at,
+                    f"`{tool}` sent {args} bytes of arguments; usual at most {base.max_args}",
                 )
             )
         return found

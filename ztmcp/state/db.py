@@ -54,6 +54,12 @@ class Wording:
             hint = "check the file and its directory's permissions (ZTMCP_HOME)"
         return self.error(path, text, hint=hint)
 
+    def damaged(self, path: Path) -> StateError:
+        """A read that returned undecodable text: the file is damaged."""
+        return self.error(
+            path, "damaged (undecodable text)", hint=self.corrupt_hint.format(path=path)
+        )
+
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -77,6 +83,9 @@ def setting_up(
     except sqlite3.Error as exc:
         conn.close()
         raise wording.sqlite(path, exc) from None
+    except UnicodeDecodeError:  # a damaged file can make SQLite's own message undecodable
+        conn.close()
+        raise wording.damaged(path) from None
     except StateError:
         conn.close()
         raise

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
@@ -28,6 +28,7 @@ from ztmcp.durations import format_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.approvals import Approval
+from ztmcp.state.baselines import Baseline, Key
 from ztmcp.state.first_seen import FirstSeen
 from ztmcp.state.grants import Grant, db_path
 from ztmcp.state.observed import Observed
@@ -715,6 +716,15 @@ class ZtmcpApp(App[None]):
             return f"denied {denied.server} {denied.tool} (request {denied.id})"
 
         self._in_worker(deny)
+
+    def save_baselines(self, tools: Mapping[Key, Baseline], learned_at: float) -> None:
+        """The baselines the Timeline learned, saved in state.db for the relay's anomaly
+        judge, on the state worker (a failure is a notice)."""
+
+        def save() -> None:
+            self.state.save_baselines(tools, learned_at)
+
+        self._in_worker(save)
 
     def respond(self, servers: set[str], why: dict[str, Any]) -> None:
         """Under ``revoke_on_anomaly``: revoke the live grants on ``servers`` (an agent's

@@ -14,13 +14,14 @@ import contextlib
 import getpass
 import os
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from ztmcp.errors import ZtmcpError
 from ztmcp.state.approvals import Approval, Operator
+from ztmcp.state.baselines import Baseline, Key
 from ztmcp.state.first_seen import FirstSeen, FirstSeenStore
 from ztmcp.state.grants import Grant
 from ztmcp.state.observed import Observed, ObservedStore
@@ -122,6 +123,14 @@ class StateView:
     def revoke(self, grant_id: str) -> Grant | None:
         with self._lock:
             return self._operator().revoke(grant_id)
+
+    def save_baselines(self, tools: Mapping[Key, Baseline], learned_at: float) -> int:
+        """What the Timeline learned, saved for the relay's anomaly judge (as ``ztmcp
+        baseline --save`` saves it); how many baselines."""
+        from ztmcp.state.saved_baselines import BaselineStore
+
+        with self._lock, BaselineStore(self.db, busy_ms=1000) as store:
+            return store.save(tools, learned_at, self._clock())
 
     def revoke_servers(self, servers: Collection[str], why: dict[str, Any]) -> list[Grant]:
         """An anomaly's response: revoke every live grant on ``servers`` (each audited as
