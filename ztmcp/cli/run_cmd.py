@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     import argparse
+    import subprocess
 
     from ztmcp.pinning import PinEdge
     from ztmcp.policy import Policy
@@ -241,40 +242,80 @@ def main(argv: list[str]) -> int:
         return _fail(exc)
 
 
+# The project policy file ``load_policy`` looks for (``ztmcp.policy.PROJECT_FILE``; the same,
+# tested: this module does not import the policy before the server starts).
+PROJECT_FILE: Final = "ztmcp.toml"
+
+
+def unconfined(ns: RunOptions, cwd: Path, user_config: Path) -> bool:
+    """Whether the server starts as its bare command whatever the policy says: no sandbox
+    option, and no policy file (``--policy``, the user config, a project ``ztmcp.toml``) that
+    could hold a ``[sandbox]`` table; the policy is then the default one."""
+    if any(getattr(ns, f) for f in SPAWN_FIELDS):
+        return False
+    return not user_config.is_file() and not (cwd / PROJECT_FILE).is_file()
+
+
+# The options that may change how the server starts (all but --name, --monitor, --grace).
+SPAWN_FIELDS: Final = (
+    "policy",
+    "sandbox",
+    "learn",
+    "intercept_tls",
+    "allow_read",
+    "allow_write",
+    "allow_net",
+    "allow_env",
+)
+
+
 def _run(ns: RunOptions, command: list[str]) -> int:
-    from ztmcp.policy import load_policy
-    from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]: None when not sandboxed
+    from ztmcp.adapters.spawn import kill_server, spawn_server
     from ztmcp.state import paths
 
-    # Loaded once: the sandbox reads its [sandbox] tables from it, the runtime its checks.
-    policy = load_policy(ns.policy, cwd=Path.cwd(), user_config=paths.user_config())
-    sandbox = prepare(ns, command, policy)
+    cwd, user_config = Path.cwd(), paths.user_config()
+    # When nothing in the policy can change how the server starts, it starts now and boots
+    # while ztmcp loads the policy and builds the pipeline; otherwise after the policy and
+    # its sandbox. Either way its stdin is ours: nothing reaches it, and nothing it writes
+    # reaches the agent, before the Session with every check exists; if anything fails
+    # first, its process group is killed and ztmcp exits with the one-line error as before
+    # (docs/design.md, "Start-up: the server starts while ztmcp loads").
+    child = spawn_server(command) if unconfined(ns, cwd, user_config) else None
+    sandbox = None
     try:
-        if sandbox is None:
-            return _relay(ns, command, command, None, policy)
-        return _relay(ns, command, sandbox.argv, sandbox.env, policy)
+        from ztmcp.policy import load_policy
+        from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]: None if not sandboxed
+
+        # Loaded once: the sandbox reads its [sandbox] tables from it, the runtime its checks.
+        policy = load_policy(ns.policy, cwd=cwd, user_config=user_config)
+        if child is not None and policy.sources:  # a policy file appeared meanwhile
+            kill_server(child)
+            child = None
+        if child is None:
+            sandbox = prepare(ns, command, policy)
+            child = (
+                spawn_server(command)
+                if sandbox is None
+                else spawn_server(sandbox.argv, env=sandbox.env)
+            )
+        session = _session(ns, command, policy)
+    except BaseException:
+        if child is not None:
+            kill_server(child)
+        if sandbox is not None:
+            sandbox.close("ztmcp run ended")
+        raise
+    try:
+        return _relay(ns, command, child, session)
     finally:
         if sandbox is not None:
             sandbox.close("ztmcp run ended")
 
 
 def _relay(
-    ns: RunOptions,
-    command: list[str],
-    spawn: list[str],
-    env: dict[str, str] | None,
-    policy: Policy,
+    ns: RunOptions, command: list[str], child: subprocess.Popen[bytes], session: Session
 ) -> int:
-    from ztmcp.adapters.stdio import StdioRelay, kill_server, spawn_server
-
-    # Start the server first: it boots while ztmcp loads its policy and builds its checks.
-    # Its output waits in the pipe; nothing reaches the agent before the Session exists.
-    child = spawn_server(spawn, env=env)
-    try:
-        session = _session(ns, command, policy)
-    except BaseException:
-        kill_server(child)
-        raise
+    from ztmcp.adapters.stdio import StdioRelay
     from ztmcp.cli.hints import NotMcpWatch, say_waiting
 
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
