@@ -284,14 +284,15 @@ def _run(ns: RunOptions, command: list[str]) -> int:
     sandbox = None
     try:
         from ztmcp.policy import load_policy
-        from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]: None if not sandboxed
 
         # Loaded once: the sandbox reads its [sandbox] tables from it, the runtime its checks.
         policy = load_policy(ns.policy, cwd=cwd, user_config=user_config)
         if child is not None and policy.sources:  # a policy file appeared meanwhile
             kill_server(child)
             child = None
-        if child is None:
+        if child is None:  # (started early, it is not sandboxed: ``prepare`` says None there)
+            from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]
+
             sandbox = prepare(ns, command, policy)
             child = (
                 spawn_server(command)
