@@ -73,8 +73,8 @@ _TOKENS = st.one_of(
 @given(st.lists(_TOKENS, max_size=7))
 def test_the_fast_reader_reads_as_argparse_does_or_declines(ours: list[str]) -> None:
     fast = fast_options(ours)
-    if fast is not None:
-        assert fast == _argparse(ours), ours
+    if fast is not None:  # by repr: "--grace nan" reads as nan both ways, and nan != nan
+        assert repr(fast) == repr(_argparse(ours)), ours
 
 
 @pytest.mark.parametrize(
