@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ztmcp.checks.base import Action, Context
-from ztmcp.checks.envelope import EnvelopeCheck
+from ztmcp.checks.envelope import CLIENT_METHODS, SERVER_METHODS, EnvelopeCheck
 from ztmcp.checks.injection import NOTICE, InjectionCheck
 from ztmcp.checks.poisoning import PoisoningCheck
 from ztmcp.checks.secrets import SecretsCheck
@@ -81,6 +81,7 @@ _SCALAR = st.one_of(
     st.integers(-1000, 1000),
     st.text(st.characters(codec="ascii", categories=("L", "N", "Zs")), max_size=12),
 )
+METHODS = CLIENT_METHODS | SERVER_METHODS
 _JSON = st.recursive(
     _SCALAR,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)),
@@ -542,7 +543,8 @@ def test_the_walk_matches_a_naive_reference() -> None:
             return [
                 s
                 for k, v in value.items()
-                if not (top and k == "jsonrpc" and v == "2.0")  # the envelope's constant
+                if not (top and k == "jsonrpc" and v == "2.0")  # the envelope's constants
+                if not (top and k == "method" and isinstance(v, str) and v in METHODS)
                 for s in [*([] if k in mcp.PROTOCOL_KEYS else [k]), *naive(v, False)]
             ]
         if isinstance(value, list):
@@ -555,9 +557,12 @@ def test_the_walk_matches_a_naive_reference() -> None:
         assert [t.text for t in mcp.walk(value)] == naive(value)
 
     @settings(max_examples=100, deadline=None)
-    @given(st.dictionaries(st.sampled_from(["jsonrpc", "id", "x"]), _JSON, max_size=3))
-    def envelope(value: dict[str, Any]) -> None:
-        value = {"jsonrpc": "2.0", **value}  # often "2.0", sometimes another value
+    @given(
+        st.dictionaries(st.sampled_from(["jsonrpc", "id", "method", "x"]), _JSON, max_size=3),
+        st.sampled_from(["ping", "tools/call", "vendor/x", "Ping"]),
+    )
+    def envelope(value: dict[str, Any], method: str) -> None:
+        value = {"jsonrpc": "2.0", "method": method, **value}  # often these, sometimes others
         assert [t.text for t in mcp.walk(value)] == naive(value)
         assert [t.text for t in mcp.walk({"n": value})] == naive({"n": value})  # not below
 
@@ -577,9 +582,16 @@ def test_the_protocol_member_names_the_walk_leaves_out_hold_nothing() -> None:
     assert not scan_definition({k: k for k in keys})
     # Any other key is a text: a key that merely looks like one is scanned.
     assert [t.text for t in mcp.walk({"Content": 1, "content": 2})] == ["Content"]
-    # The envelope's "2.0" (the only value the envelope check lets through) is left out too.
+    # The envelope's "2.0" (the only value the envelope check lets through) and the schema's
+    # method names are left out too.
     assert not scan_content(mcp.VERSION) and not secrets.scan(f"jsonrpc: {mcp.VERSION}")
-    assert not scan_content("\n".join([*keys, mcp.VERSION]))
+    assert mcp.PROTOCOL_METHODS == METHODS
+    for method in sorted(METHODS):
+        assert not scan_content(method) and not secrets.scan(f"method: {method}"), method
+    constants = [*keys, mcp.VERSION, *sorted(METHODS)]
+    assert not scan_content("\n".join(constants)) and not secrets.scan("\n".join(constants))
+    assert [t.text for t in mcp.walk({"method": "ping", "n": {"method": "ping"}})] == ["n", "ping"]
+    assert [t.text for t in mcp.walk({"method": "vendor/ping"})] == ["vendor/ping"]
     assert [t.text for t in mcp.walk({"jsonrpc": "2.0", "id": "2.0"})] == ["2.0"]
     assert [t.text for t in mcp.walk({"jsonrpc": "2.00"})] == ["2.00"]
 
@@ -591,6 +603,7 @@ def test_an_empty_text_holds_nothing_so_scan_content_skips_it() -> None:
 
     assert detectors.scan_content("") == []
     assert detectors._content("") == []
+    assert detectors.secrets.scan("") == []  # the secrets check's gate on a frame with no text
 
 
 def test_an_injection_split_over_two_strings_is_denied_even_under_redact() -> None:

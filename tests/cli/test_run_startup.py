@@ -83,10 +83,14 @@ DEFERRED = (
     "ztmcp.state.observed",
     "ztmcp.trust",
     "html",
-    # A ping and its answer hold no text but "ping": no content scan, no instruction engine.
+    # A ping and its answer hold no text (the envelope's constants are left out of the walk):
+    # no scan, no rule module, no RE2.
     "ztmcp.detectors.instructions",
     "ztmcp.detectors.languages",
     "ztmcp.detectors.unicode",
+    "ztmcp.detectors.secrets",
+    "ztmcp.detectors.rules",
+    "re2",
 )
 
 
