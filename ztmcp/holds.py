@@ -307,11 +307,11 @@ class AccessEdge:
     ) -> AccessEdge | None:
         """The edge for a pipeline with an access check that uses grants, or a flow check
         that holds (for ``[access] hold_seconds``); else ``None``."""
-        from ztmcp.state.grants import GrantLookup
-
         access = next((c for c in checks if isinstance(c, AccessCheck)), None)
         flow = any(isinstance(c, FlowCheck) and c.holds for c in checks)
         if access is not None and access.needs_grants:
+            from ztmcp.state.grants import GrantLookup  # only grants need it
+
             lookup = access.grants if isinstance(access.grants, GrantLookup) else None
             return cls(
                 lookup,

@@ -13,12 +13,10 @@ The fields use OpenTelemetry names where there are some (``gen_ai.agent.name``,
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +99,8 @@ def parent_chain(pid: int | None = None, limit: int = MAX_PARENTS) -> tuple[str,
 
 
 def _user() -> str:
+    import getpass  # here: ``ztmcp run`` never needs it
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -109,6 +109,8 @@ def _user() -> str:
 
 def observe(command: list[str], name: str | None = None) -> Identity:
     """The identity of the agent ``command`` will run, observed before it starts."""
+    import shutil  # here: ``ztmcp run`` never needs it
+
     program = command[0]
     found = shutil.which(program)
     path = Path(found).resolve() if found else None

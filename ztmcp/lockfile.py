@@ -418,10 +418,10 @@ def approve(lock: Lockfile, raw: bytes) -> None:
 
 def is_approved(lock: Lockfile) -> bool:
     """Whether a person approved this lock's exact content (and trust roots)."""
-    from ztmcp.trust import TrustError, approved
-
     if not lock.pins:
         return True  # an empty lock pins, runs and trusts nothing
+    from ztmcp.trust import TrustError, approved
+
     try:
         raw = lock.path.read_bytes()
         return approved(lock.path, approval_digest(lock, raw))

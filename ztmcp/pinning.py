@@ -80,15 +80,13 @@ class PinEdge:
         clock: Callable[[], float] = time.time,
         url: str | None = None,
     ) -> None:
-        from ztmcp.state.observed import ObservedStore
-
         self.check = check
         self.server = server
         self.argv_sha256 = argv_sha256
         self.url = url  # an HTTP server's URL (``ztmcp proxy``): the hints name it, not a CMD
         self._say = say
         self._first_seen = first_seen
-        self._observed = observed if observed is not None else ObservedStore()
+        self._observed = observed  # opened at the first listing (``_store``)
         self._clock = clock
         self._pages: dict[str, list[dict[str, Any]]] = {}
         self._names: dict[str, set[str]] = {}  # kind -> folded names of the listing so far
@@ -320,7 +318,7 @@ class PinEdge:
         if self._server_fields is not None:
             kinds.append(SERVER_KIND)
         pin = self.check.pin_for(self.server)
-        self._observed.record(
+        self._store().record(
             self.server, self.observed_manifest(), self._clock(), pin=pin, kinds=kinds
         )
 
@@ -334,8 +332,16 @@ class PinEdge:
                 "its tools and instructions are withheld"
             )
 
+    def _store(self) -> ObservedStore:
+        if self._observed is None:
+            from ztmcp.state.observed import ObservedStore  # not before the first listing
+
+            self._observed = ObservedStore()
+        return self._observed
+
     def close(self) -> None:
-        self._observed.close()
+        if self._observed is not None:
+            self._observed.close()
         if self._first_seen is not None:
             self._first_seen.close()
 

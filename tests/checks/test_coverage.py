@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ztmcp.checks.base import Action, Context
-from ztmcp.checks.envelope import EnvelopeCheck
+from ztmcp.checks.envelope import CLIENT_METHODS, SERVER_METHODS, EnvelopeCheck
 from ztmcp.checks.injection import NOTICE, InjectionCheck
 from ztmcp.checks.poisoning import PoisoningCheck
 from ztmcp.checks.secrets import SecretsCheck
@@ -81,6 +81,7 @@ _SCALAR = st.one_of(
     st.integers(-1000, 1000),
     st.text(st.characters(codec="ascii", categories=("L", "N", "Zs")), max_size=12),
 )
+METHODS = CLIENT_METHODS | SERVER_METHODS
 _JSON = st.recursive(
     _SCALAR,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=4)),
@@ -535,17 +536,19 @@ def test_the_walk_matches_a_naive_reference() -> None:
     """Every string and key (but the MCP member names, below), nothing else: against a plain
     recursive enumeration."""
 
-    def naive(value: Any) -> list[str]:
+    def naive(value: Any, top: bool = True) -> list[str]:
         if isinstance(value, str):
             return [value]
         if isinstance(value, dict):
             return [
                 s
                 for k, v in value.items()
-                for s in [*([] if k in mcp.PROTOCOL_KEYS else [k]), *naive(v)]
+                if not (top and k == "jsonrpc" and v == "2.0")  # the envelope's constants
+                if not (top and k == "method" and isinstance(v, str) and v in METHODS)
+                for s in [*([] if k in mcp.PROTOCOL_KEYS else [k]), *naive(v, False)]
             ]
         if isinstance(value, list):
-            return [s for v in value for s in naive(v)]
+            return [s for v in value for s in naive(v, False)]
         return []
 
     @settings(max_examples=200, deadline=None)
@@ -553,7 +556,18 @@ def test_the_walk_matches_a_naive_reference() -> None:
     def agree(value: Any) -> None:
         assert [t.text for t in mcp.walk(value)] == naive(value)
 
+    @settings(max_examples=100, deadline=None)
+    @given(
+        st.dictionaries(st.sampled_from(["jsonrpc", "id", "method", "x"]), _JSON, max_size=3),
+        st.sampled_from(["ping", "tools/call", "vendor/x", "Ping"]),
+    )
+    def envelope(value: dict[str, Any], method: str) -> None:
+        value = {"jsonrpc": "2.0", "method": method, **value}  # often these, sometimes others
+        assert [t.text for t in mcp.walk(value)] == naive(value)
+        assert [t.text for t in mcp.walk({"n": value})] == naive({"n": value})  # not below
+
     agree()
+    envelope()
 
 
 def test_the_protocol_member_names_the_walk_leaves_out_hold_nothing() -> None:
@@ -568,6 +582,28 @@ def test_the_protocol_member_names_the_walk_leaves_out_hold_nothing() -> None:
     assert not scan_definition({k: k for k in keys})
     # Any other key is a text: a key that merely looks like one is scanned.
     assert [t.text for t in mcp.walk({"Content": 1, "content": 2})] == ["Content"]
+    # The envelope's "2.0" (the only value the envelope check lets through) and the schema's
+    # method names are left out too.
+    assert not scan_content(mcp.VERSION) and not secrets.scan(f"jsonrpc: {mcp.VERSION}")
+    assert mcp.PROTOCOL_METHODS == METHODS
+    for method in sorted(METHODS):
+        assert not scan_content(method) and not secrets.scan(f"method: {method}"), method
+    constants = [*keys, mcp.VERSION, *sorted(METHODS)]
+    assert not scan_content("\n".join(constants)) and not secrets.scan("\n".join(constants))
+    assert [t.text for t in mcp.walk({"method": "ping", "n": {"method": "ping"}})] == ["n", "ping"]
+    assert [t.text for t in mcp.walk({"method": "vendor/ping"})] == ["vendor/ping"]
+    assert [t.text for t in mcp.walk({"jsonrpc": "2.0", "id": "2.0"})] == ["2.0"]
+    assert [t.text for t in mcp.walk({"jsonrpc": "2.00"})] == ["2.00"]
+
+
+def test_an_empty_text_holds_nothing_so_scan_content_skips_it() -> None:
+    """``scan_content``'s gate returns [] for "" without importing a rule module; the scan it
+    skips finds nothing there either (each detector is a function of the text alone)."""
+    import ztmcp.detectors as detectors
+
+    assert detectors.scan_content("") == []
+    assert detectors._content("") == []
+    assert detectors.secrets.scan("") == []  # the secrets check's gate on a frame with no text
 
 
 def test_an_injection_split_over_two_strings_is_denied_even_under_redact() -> None:

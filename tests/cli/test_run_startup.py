@@ -69,6 +69,28 @@ DEFERRED = (
     "ztmcp.tui",
     "ztmcp.adapters.mitm",
     "ztmcp.credentials",  # [[proxy.header]] only
+    # Plain options are read without argparse (nor its help formatter's shutil, bz2, lzma);
+    # no sandbox option and no policy file: no profile parser, no TOML reader.
+    "argparse",
+    "shutil",
+    "tomllib",
+    "ztmcp.sandbox.profile",
+    # Each at its first use: a tools/call (the run store), grants, a listing (observed
+    # manifests), a lock with pins (the trust store), a text with an HTML entity.
+    "ztmcp.behaviour.store",
+    "ztmcp.behaviour.response",
+    "ztmcp.state.grants",
+    "ztmcp.state.observed",
+    "ztmcp.trust",
+    "html",
+    # A ping and its answer hold no text (the envelope's constants are left out of the walk):
+    # no scan, no rule module, no RE2.
+    "ztmcp.detectors.instructions",
+    "ztmcp.detectors.languages",
+    "ztmcp.detectors.unicode",
+    "ztmcp.detectors.secrets",
+    "ztmcp.detectors.rules",
+    "re2",
 )
 
 

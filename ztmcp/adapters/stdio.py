@@ -28,7 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ztmcp.adapters.framing import Frame, Line, LineFramer
-from ztmcp.errors import AuditError, UsageError
+from ztmcp.adapters.spawn import kill_server as kill_server  # re-exported: it lived here
+from ztmcp.adapters.spawn import spawn_server
+from ztmcp.errors import AuditError
 from ztmcp.jsonrpc import Direction
 from ztmcp.session import Decision, Hold, Session
 
@@ -40,43 +42,6 @@ READ_CHUNK = 1 << 16
 SERVER_CLOSED = "server closed"
 SERVER_DEAF = "the server stopped reading its input"
 EXIT_FAULT = 2  # ztmcp itself failed (the audit log, a relay fault): like a usage error
-
-
-def spawn_server(argv: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start the MCP server with piped stdin/stdout; its stderr is ours.
-
-    Separate from the relay so ``ztmcp run`` can start the server first and load policy and
-    checks while the server boots (both take a noticeable part of a second).
-    """
-    if not argv:
-        raise UsageError("no server command given", hint="ztmcp run -- CMD ARGS…")
-    try:
-        return subprocess.Popen(
-            list(argv),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=None,
-            bufsize=0,
-            env=env,
-            start_new_session=True,  # so shutdown reaches the server's own children too
-        )
-    except FileNotFoundError:
-        raise UsageError(
-            f"cannot start the server: {argv[0]!r} not found",
-            hint="check the command after '--' (is it installed and on PATH?)",
-        ) from None
-    except PermissionError:
-        raise UsageError(
-            f"cannot start the server: {argv[0]!r} is not executable",
-            hint="check the file's permissions",
-        ) from None
-
-
-def kill_server(child: subprocess.Popen[bytes]) -> None:
-    """End a server (and its process group) that will not be relayed after all."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signal.SIGKILL)
-    child.wait()
 
 
 class _Endpoint:

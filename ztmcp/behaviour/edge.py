@@ -36,14 +36,13 @@ from ztmcp.behaviour.elicited import (
     input_responses,
     request_state,
 )
-from ztmcp.behaviour.response import revoke_run_grants, should_revoke
 from ztmcp.behaviour.run import AGENT_ENV, CallRef, RunState, agent_identity
-from ztmcp.behaviour.store import RunStore, SharedRun
 from ztmcp.checks.flow import FlowCheck
 from ztmcp.jsonrpc import Direction, Kind, Message
 from ztmcp.state.db import StateError
 
 if TYPE_CHECKING:
+    from ztmcp.behaviour.store import SharedRun
     from ztmcp.checks.base import Verdict
     from ztmcp.session import Decision, ListedPage, Session
 
@@ -116,6 +115,9 @@ class FlowEdge:
         agent = run_agent(session.client)  # the Session keeps it as "name/version"
         shared = self._shared
         if shared is None or shared.agent != agent:
+            # Here, at the first call: ``ztmcp run``'s first answers need none of the store.
+            from ztmcp.behaviour.store import RunStore, SharedRun
+
             if shared is not None:
                 shared.store.close()
             shared = self._shared = SharedRun(RunStore(self.path), agent)
@@ -178,8 +180,11 @@ class FlowEdge:
                 if len(self._calls) >= MAX_CALLS:
                     self._calls.pop(next(iter(self._calls)))
                 self._calls[id(msg)] = (msg, ref)
-            elif outcome == "denied" and should_revoke(decision.verdicts, self.check.revoke):
-                return self._revoke(session, decision.verdicts, now)
+            elif outcome == "denied":
+                from ztmcp.behaviour.response import should_revoke  # with the grants store
+
+                if should_revoke(decision.verdicts, self.check.revoke):
+                    return self._revoke(session, decision.verdicts, now)
             return event
         if request is None or msg.kind is not Kind.RESPONSE:
             return event
@@ -262,6 +267,7 @@ class FlowEdge:
         return {"event": "flow.elicited", "agent": shared.agent[:120], "fingerprints": learned}
 
     def _revoke(self, session: Session, verdicts: Sequence[Verdict], now: float) -> dict[str, Any]:
+        from ztmcp.behaviour.response import revoke_run_grants
         from ztmcp.state.grants import GrantStore
 
         shared = self._run(session)

@@ -108,6 +108,8 @@ class SecretsCheck(Configurable[SecretsConfig]):
             texts = message_texts(msg.body)
         except ScanLimit as exc:
             return limit_verdict(self.name, exc)
+        if not texts:  # no text, no secret (``detector.scan("") == []``, tested): and a ping
+            return None  # imports no detector
         if msg.direction is Direction.TO_SERVER:
             return self._outbound(msg, texts)
         return self._inbound(msg, texts)

@@ -1,13 +1,23 @@
-"""``ztmcp run``: the stdio interceptor. Parsed with argparse so start-up stays fast."""
+"""``ztmcp run``: the stdio interceptor.
+
+An MCP client starts one ``ztmcp run`` per server and waits for it, so its options are read
+without argparse when they are written plainly (``--name NAME``, ``--name=NAME``, flags): the
+table below (``OPTIONS``) names each, and ``tests/cli/test_run_options.py`` checks it against
+the argparse parser and that both read every command line the same way. Anything else (an
+abbreviation, a missing value, a value that starts with ``-``, a stray argument, ``--help``)
+goes to argparse, which reads it or prints the error as before.
+"""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    import argparse
+    import subprocess
+
     from ztmcp.pinning import PinEdge
     from ztmcp.policy import Policy
     from ztmcp.session import Session
@@ -35,6 +45,8 @@ on its own, 2 on a usage or policy error. See the audit with `ztmcp audit show`.
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="ztmcp run",
         description=DESCRIPTION,
@@ -76,70 +88,235 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RunOptions:
+    """What ``ztmcp run``'s options say, read by ``fast_options`` or by argparse."""
+
+    __slots__ = FIELDS = (
+        "policy",
+        "name",
+        "monitor",
+        "grace",
+        "command",
+        "sandbox",
+        "learn",
+        "intercept_tls",
+        "allow_read",
+        "allow_write",
+        "allow_net",
+        "allow_env",
+    )
+
+    def __init__(
+        self,
+        *,
+        policy: Path | None = None,
+        name: str | None = None,
+        monitor: bool = False,
+        grace: float = 5.0,
+        command: list[str] | None = None,
+        sandbox: bool = False,
+        learn: bool = False,
+        intercept_tls: bool = False,
+        allow_read: list[str] | None = None,
+        allow_write: list[str] | None = None,
+        allow_net: list[str] | None = None,
+        allow_env: list[str] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.name = name
+        self.monitor = monitor
+        self.grace = grace
+        self.command = command or []
+        self.sandbox = sandbox
+        self.learn = learn
+        self.intercept_tls = intercept_tls
+        self.allow_read = allow_read or []
+        self.allow_write = allow_write or []
+        self.allow_net = allow_net or []
+        self.allow_env = allow_env or []
+
+    @classmethod
+    def of(cls, ns: argparse.Namespace) -> RunOptions:
+        return cls(**{f: getattr(ns, f) for f in cls.FIELDS})
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunOptions) and self.values() == other.values()
+
+    def __repr__(self) -> str:
+        return f"RunOptions({', '.join(f'{f}={getattr(self, f)!r}' for f in self.FIELDS)})"
+
+
+# Every option of ``build_parser``: (its field, how its value is read). ``None``: a flag;
+# ``list``: repeatable, each value appended.
+OPTIONS: Final[dict[str, tuple[str, Any]]] = {
+    "--policy": ("policy", Path),
+    "--name": ("name", str),
+    "--monitor": ("monitor", None),
+    "--grace": ("grace", float),
+    "--sandbox": ("sandbox", None),
+    "--learn": ("learn", None),
+    "--intercept-tls": ("intercept_tls", None),
+    "--allow-read": ("allow_read", list),
+    "--allow-write": ("allow_write", list),
+    "--allow-net": ("allow_net", list),
+    "--allow-env": ("allow_env", list),
+}
+
+
+def fast_options(ours: list[str]) -> RunOptions | None:
+    """``ours`` (the options before ``--``) read as argparse reads them, or None when they are
+    not all written plainly (then argparse reads them, or says what is wrong)."""
+    found: dict[str, Any] = {}
+    i = 0
+    while i < len(ours):
+        option, eq, inline = ours[i].partition("=")
+        spec = OPTIONS.get(option)
+        if spec is None:
+            return None  # an abbreviation, an unknown option, an argument, "-h"
+        dest, kind = spec
+        if kind is None:
+            if eq:
+                return None  # "--monitor=…": argparse's error
+            found[dest] = True
+            i += 1
+            continue
+        if eq:
+            value, i = inline, i + 1
+        elif i + 1 < len(ours) and ours[i + 1][:1] not in ("", "-"):
+            value, i = ours[i + 1], i + 2
+        else:
+            return None  # no value, or one argparse might read as an option
+        if kind is list:
+            found.setdefault(dest, []).append(value)
+            continue
+        try:
+            found[dest] = kind(value)
+        except ValueError:
+            return None  # "--grace soon": argparse's error
+    return RunOptions(**found)
+
+
 def _fail(exc: ZtmcpError) -> int:
     print(f"ztmcp: error: {exc.diagnostics()}", file=sys.stderr)
     return 2
 
 
-def main(argv: list[str]) -> int:
-    parser = build_parser()
-    # Everything after the first "--" is the server's, never ours.
+def split(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Everything after the first "--" is the server's, never ours."""
     if "--" in argv:
         cut = argv.index("--")
-        ours, command = argv[:cut], argv[cut + 1 :]
-    else:
-        ours, command = argv, []
+        return argv[:cut], argv[cut + 1 :]
+    return argv, []
+
+
+def parse(argv: list[str]) -> tuple[RunOptions, list[str]]:
+    """The options and the server command; usage errors exit as argparse's do (status 2)."""
+    ours, command = split(argv)
+    options = fast_options(ours)
+    if options is not None and command and options.grace > 0:
+        return options, command
+    parser = build_parser()  # anything unusual, and every error, is argparse's to say
+    options = RunOptions.of(parser.parse_args(ours))
+    command = command or [a for a in options.command if a != "--"]
+    if not command:
+        parser.error("no server command: put it after --, e.g. ztmcp run -- mcp-server-time")
+    if options.grace <= 0:
+        parser.error("--grace must be a positive number of seconds")
+    return options, command
+
+
+def main(argv: list[str]) -> int:
+    ours, _command = split(argv)
     if {"-h", "--help"} & set(ours):  # the same rich help every other command has
         from ztmcp.cli.hints import print_run_help
 
-        print_run_help(parser)
+        print_run_help(build_parser())
         return 0
-    ns = parser.parse_args(ours)
-    command = command or [a for a in ns.command if a != "--"]
-    if not command:
-        parser.error("no server command: put it after --, e.g. ztmcp run -- mcp-server-time")
-    if ns.grace <= 0:
-        parser.error("--grace must be a positive number of seconds")
+    ns, command = parse(argv)
     try:
         return _run(ns, command)
     except ZtmcpError as exc:
         return _fail(exc)
 
 
-def _run(ns: argparse.Namespace, command: list[str]) -> int:
-    from ztmcp.policy import load_policy
-    from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]: None when not sandboxed
+# The project policy file ``load_policy`` looks for (``ztmcp.policy.PROJECT_FILE``; the same,
+# tested: this module does not import the policy before the server starts).
+PROJECT_FILE: Final = "ztmcp.toml"
+
+
+def unconfined(ns: RunOptions, cwd: Path, user_config: Path) -> bool:
+    """Whether the server starts as its bare command whatever the policy says: no sandbox
+    option, and no policy file (``--policy``, the user config, a project ``ztmcp.toml``) that
+    could hold a ``[sandbox]`` table; the policy is then the default one."""
+    if any(getattr(ns, f) for f in SPAWN_FIELDS):
+        return False
+    return not user_config.is_file() and not (cwd / PROJECT_FILE).is_file()
+
+
+# The options that may change how the server starts (all but --name, --monitor, --grace).
+SPAWN_FIELDS: Final = (
+    "policy",
+    "sandbox",
+    "learn",
+    "intercept_tls",
+    "allow_read",
+    "allow_write",
+    "allow_net",
+    "allow_env",
+)
+
+
+def _run(ns: RunOptions, command: list[str]) -> int:
+    from ztmcp.adapters.spawn import kill_server, spawn_server
     from ztmcp.state import paths
 
-    # Loaded once: the sandbox reads its [sandbox] tables from it, the runtime its checks.
-    policy = load_policy(ns.policy, cwd=Path.cwd(), user_config=paths.user_config())
-    sandbox = prepare(ns, command, policy)
+    cwd, user_config = Path.cwd(), paths.user_config()
+    # When nothing in the policy can change how the server starts, it starts now and boots
+    # while ztmcp loads the policy and builds the pipeline; otherwise after the policy and
+    # its sandbox. Either way its stdin is ours: nothing reaches it, and nothing it writes
+    # reaches the agent, before the Session with every check exists; if anything fails
+    # first, its process group is killed and ztmcp exits with the one-line error as before
+    # (docs/design.md, "Start-up: the server starts while ztmcp loads").
+    child = spawn_server(command) if unconfined(ns, cwd, user_config) else None
+    sandbox = None
     try:
-        if sandbox is None:
-            return _relay(ns, command, command, None, policy)
-        return _relay(ns, command, sandbox.argv, sandbox.env, policy)
+        from ztmcp.policy import load_policy
+
+        # Loaded once: the sandbox reads its [sandbox] tables from it, the runtime its checks.
+        policy = load_policy(ns.policy, cwd=cwd, user_config=user_config)
+        if child is not None and policy.sources:  # a policy file appeared meanwhile
+            kill_server(child)
+            child = None
+        if child is None:  # (started early, it is not sandboxed: ``prepare`` says None there)
+            from ztmcp.sandbox.launch import prepare  # --sandbox / [sandbox]
+
+            sandbox = prepare(ns, command, policy)
+            child = (
+                spawn_server(command)
+                if sandbox is None
+                else spawn_server(sandbox.argv, env=sandbox.env)
+            )
+        session = _session(ns, command, policy)
+    except BaseException:
+        if child is not None:
+            kill_server(child)
+        if sandbox is not None:
+            sandbox.close("ztmcp run ended")
+        raise
+    try:
+        return _relay(ns, command, child, session)
     finally:
         if sandbox is not None:
             sandbox.close("ztmcp run ended")
 
 
 def _relay(
-    ns: argparse.Namespace,
-    command: list[str],
-    spawn: list[str],
-    env: dict[str, str] | None,
-    policy: Policy,
+    ns: RunOptions, command: list[str], child: subprocess.Popen[bytes], session: Session
 ) -> int:
-    from ztmcp.adapters.stdio import StdioRelay, kill_server, spawn_server
-
-    # Start the server first: it boots while ztmcp loads its policy and builds its checks.
-    # Its output waits in the pipe; nothing reaches the agent before the Session exists.
-    child = spawn_server(spawn, env=env)
-    try:
-        session = _session(ns, command, policy)
-    except BaseException:
-        kill_server(child)
-        raise
+    from ztmcp.adapters.stdio import StdioRelay
     from ztmcp.cli.hints import NotMcpWatch, say_waiting
 
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
@@ -169,7 +346,7 @@ def _warm_up_in_background() -> None:
     warm_up_in_background()
 
 
-def _session(ns: argparse.Namespace, command: list[str], policy: Policy | None = None) -> Session:
+def _session(ns: RunOptions, command: list[str], policy: Policy | None = None) -> Session:
     from ztmcp.runtime import Stdio, build
 
     runtime = build(

@@ -450,6 +450,13 @@ def _shift(f: Finding, offset: int) -> Finding:
 
 def scan_content(text: str) -> list[Finding]:
     """Findings for content a model will read (tool results, pages, e-mails, documents)."""
+    if not text:  # no rule finds anything in an empty text (``_content("") == []``, tested):
+        return []  # a frame with no text (an answer to ``ping``) imports no rule module
+    return _content(text)
+
+
+def _content(text: str) -> list[Finding]:
+    """``scan_content`` without its empty-text gate."""
     blobs = list(unicode.decoded_blobs(text))
     findings = unicode.scan(text, unicode.CONTENT, blobs)
     revealed = unicode.reveal(text)

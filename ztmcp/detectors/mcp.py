@@ -150,6 +150,51 @@ PROTOCOL_KEYS: Final = frozenset(
         "input",
     }
 )
+# The one value of the envelope's top-level ``jsonrpc`` member (any other is denied by the
+# envelope check): a constant like the member names above, and left out the same way (a
+# frame that holds no other text, such as an answer to ``ping``, then costs no scan).
+VERSION: Final = "2.0"
+# The method names of the MCP schema (``checks.envelope``'s two lists, checked equal by a
+# test): a top-level ``method`` naming one is a protocol constant too, left out the same way
+# (a ``ping``, ``tools/list`` or ``notifications/initialized`` frame then holds no text).
+PROTOCOL_METHODS: Final = frozenset(
+    {
+        "completion/complete",
+        "elicitation/create",
+        "initialize",
+        "logging/setLevel",
+        "notifications/cancelled",
+        "notifications/elicitation/complete",
+        "notifications/initialized",
+        "notifications/message",
+        "notifications/progress",
+        "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+        "notifications/resources/updated",
+        "notifications/roots/list_changed",
+        "notifications/subscriptions/acknowledged",
+        "notifications/tasks/status",
+        "notifications/tools/list_changed",
+        "ping",
+        "prompts/get",
+        "prompts/list",
+        "resources/list",
+        "resources/read",
+        "resources/subscribe",
+        "resources/templates/list",
+        "resources/unsubscribe",
+        "roots/list",
+        "sampling/createMessage",
+        "server/discover",
+        "subscriptions/listen",
+        "tasks/cancel",
+        "tasks/get",
+        "tasks/list",
+        "tasks/result",
+        "tools/call",
+        "tools/list",
+    }
+)
 _TEXT_TYPES: Final = ("text/",)
 _TEXT_SUFFIXES: Final = (
     "json",
@@ -252,6 +297,11 @@ def _walk(node: Any, path: Path, depth: int, out: list[Text]) -> None:
             sub = (*path, k)
             if k not in PROTOCOL_KEYS:
                 append(_text((sub, k, True, False)))
+            elif not path and (
+                (k == "jsonrpc" and v == VERSION)
+                or (k == "method" and type(v) is str and v in PROTOCOL_METHODS)
+            ):
+                continue  # the envelope's constants: they hold nothing (tests); others are texts
             vkind = type(v)
             if vkind is str:
                 if binary and k in _BINARY_KEYS:

@@ -29,7 +29,6 @@ Everything is linear: one regex pass over the text and per-line work on changed 
 from __future__ import annotations
 
 import functools
-import html
 import re
 import unicodedata
 from typing import Any, Final
@@ -199,6 +198,8 @@ PATTERNS: Final = (_SPECIAL, _ENTITY, _MIXED_WORD, _MIXED_PAIR, _IGNORABLE, _VS_
 def warm_up() -> None:
     """Compile every pattern and RE2 test and build the folding table (a background thread,
     once the relay is first idle: ``detectors.warm_up``)."""
+    import html  # noqa: F401  (``fold``'s entity table, imported here off the relay's path)
+
     compile_now(PATTERNS)
     for test in (_has_special, _has_mixed_pair, has_ignorable):
         test.ready()
@@ -212,6 +213,8 @@ def _fold_word(m: re.Match[str]) -> str:
 def fold(text: str) -> str:
     """``text`` normalised as the module docstring says (steps 1–5); may change its length."""
     if "&" in text and _ENTITY.search(text):
+        import html  # here: its entity table is a fifth of this module's import otherwise
+
         text = html.unescape(text)
     if text.isascii():
         return text

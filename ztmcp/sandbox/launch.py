@@ -9,23 +9,24 @@ enable, and the server is not started at all.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ztmcp.errors import UsageError
-from ztmcp.sandbox.profile import Profile, SandboxTable, env_name, parse_net, parse_table
 
 if TYPE_CHECKING:
+    import argparse
+
     from ztmcp.policy import Policy
     from ztmcp.sandbox.egress import Intercept, Observe
     from ztmcp.sandbox.observed import SandboxObservations
     from ztmcp.sandbox.pinned import PinnedProfile
+    from ztmcp.sandbox.profile import Profile, SandboxTable
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +70,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def cli_profile(ns: argparse.Namespace) -> Profile:
+class Flags(Protocol):
+    """What ``ztmcp run``'s options say about the sandbox (``cli.run_cmd.RunOptions``)."""
+
+    name: str | None
+    sandbox: bool
+    learn: bool
+    intercept_tls: bool
+    allow_read: list[str]
+    allow_write: list[str]
+    allow_net: list[str]
+    allow_env: list[str]
+
+
+def cli_profile(ns: Flags) -> Profile:
+    from ztmcp.sandbox.profile import Profile, env_name, parse_net
+
     return Profile(
         allow_read=tuple(ns.allow_read),
         allow_write=tuple(ns.allow_write),
@@ -83,6 +99,8 @@ def policy_table(sources: tuple[Path, ...]) -> SandboxTable:
     """The ``[sandbox]`` tables of the policy files ``load_policy`` used, later over earlier."""
     import tomllib
 
+    from ztmcp.sandbox.profile import parse_table
+
     merged: dict[str, Any] = {}
     for source in sources:
         with source.open("rb") as f:
@@ -94,6 +112,11 @@ def policy_table(sources: tuple[Path, ...]) -> SandboxTable:
     return parse_table(merged, origin)
 
 
+def given(ns: Flags) -> bool:
+    """Whether any grant option (``--allow-*``, ``--intercept-tls``) was given."""
+    return bool(ns.allow_read or ns.allow_write or ns.allow_net or ns.allow_env or ns.intercept_tls)
+
+
 @dataclass
 class Sandboxed:
     """What ``ztmcp run`` spawns instead of the bare command, and how to tear it down."""
@@ -103,8 +126,14 @@ class Sandboxed:
     close: Callable[[str], None]
 
 
-def prepare(ns: argparse.Namespace, command: list[str], policy: Policy) -> Sandboxed | None:
+def prepare(ns: Flags, command: list[str], policy: Policy) -> Sandboxed | None:
     """The sandboxed command for ``ztmcp run``, or None when this server is not sandboxed."""
+    if not (ns.sandbox or ns.learn or given(ns) or policy.sources):
+        # No option asks for it and no policy file could (the default policy has no
+        # [sandbox] table): the answer below, without importing the profile parser.
+        return None
+    from ztmcp.sandbox.profile import Profile
+
     flags = cli_profile(ns)
     granted = flags != Profile() or ns.learn  # --learn implies --sandbox
     if sys.platform != "linux" and not (ns.sandbox or granted):
