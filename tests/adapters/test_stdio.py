@@ -461,10 +461,12 @@ def test_when_idle_runs_once_after_the_first_answers(tmp_path: Path, fails: bool
     changes nothing about relaying."""
     calls: list[tuple[int, int]] = []
     relay: Relay | None = None
+    idle = threading.Event()
 
     def when_idle() -> None:
         assert relay is not None
         calls.append((relay.session.pending, len(relay.sent_by_server)))
+        idle.set()
         if fails:
             raise RuntimeError("cannot start a thread")
 
@@ -480,6 +482,8 @@ def test_when_idle_runs_once_after_the_first_answers(tmp_path: Path, fails: bool
     assert calls == []  # call 0 still waits on the server: not idle
     relay.send_server(b'{"jsonrpc":"2.0","id":0,"result":{}}\n')
     assert relay.agent.wait(lambda _: 0 in _answers(relay), timeout=5)
+    # Nothing more is sent until it ran: a ping in flight would race the counts it reads.
+    assert idle.wait(timeout=5)
     assert relay.sync()
     for i in range(2, 5):  # later answers do not call it again
         relay.send_agent(b'{"jsonrpc":"2.0","id":%d,"method":"ping"}\n' % i)
