@@ -11,11 +11,11 @@ without one check), ``envelope`` (``null`` with the envelope check alone), ``par
 ``jsonrpc.parse`` of both frames), ``logged`` (``full`` with checkpoints off: ``logged``
 minus ``null`` is what the two records cost in the pipeline) and ``post`` (the call's two
 records through ``AuditLog.post`` alone, checkpoints off). About 30 s a part. The hash seed
-is fixed (``PYTHONHASHSEED=0``); counts still move by 2-3 % from run to run (threads, memory
-layout), so compare trees taking turns. The audit log's checkpoints run by time as well as
-by count, and under valgrind every second is fifty times fewer calls: ``full``
-counts more checkpoint work per call than a real run does (see ``bench_stdio`` for the audit's
-CPU on and off the relay's thread).
+is fixed (``PYTHONHASHSEED=0``); counts still move from run to run, ``post`` once by a third
+(benchmarks/README.md, the audit record round): repeat, and compare trees taking turns.
+The audit log's checkpoints run by time as well as by count, and under valgrind every second
+is fifty times fewer calls: ``full`` counts more checkpoint work per call than a real run
+does (see ``bench_stdio`` for the audit's CPU on and off the relay's thread).
 """
 
 from __future__ import annotations
