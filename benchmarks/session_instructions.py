@@ -11,8 +11,9 @@ without one check), ``envelope`` (``null`` with the envelope check alone), ``par
 ``jsonrpc.parse`` of both frames), ``logged`` (``full`` with checkpoints off: ``logged``
 minus ``null`` is what the two records cost in the pipeline) and ``post`` (the call's two
 records through ``AuditLog.post`` alone, checkpoints off). About 30 s a part. The hash seed
-is fixed (``PYTHONHASHSEED=0``); counts still move from run to run, ``post`` once by a third
-(benchmarks/README.md, the audit record round): repeat, and compare trees taking turns.
+is fixed (``PYTHONHASHSEED=0``) and address-space randomisation off (``setarch -R``); even
+so ``post`` once moved by 9 % between identical runs, and on a loaded machine by up to a
+third (benchmarks/README.md, the audit record round): repeat, compare trees taking turns.
 The audit log's checkpoints run by time as well as by count, and under valgrind every second
 is fifty times fewer calls: ``full`` counts more checkpoint work per call than a real run
 does (see ``bench_stdio`` for the audit's CPU on and off the relay's thread).
@@ -22,11 +23,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Final
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ("envelope", "pins", "access", "schema", "poisoning", "injection", "secrets")
@@ -85,12 +89,17 @@ for i in range(n + 50):  # the first 50: lazy compiles, memos, first-use paths
 """
 
 
+# Address-space randomisation off where setarch is there: with it, counts move between runs.
+_NO_ASLR: Final = ("setarch", platform.machine(), "-R") if shutil.which("setarch") else ()
+
+
 def instructions(part: str, calls: int, pythonpath: str) -> int:
     env = {**os.environ, "PYTHONPATH": pythonpath}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONHASHSEED"] = "0"
     done = subprocess.run(
         [
+            *_NO_ASLR,
             "valgrind",
             "--tool=cachegrind",
             "--cache-sim=no",
