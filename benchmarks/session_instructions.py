@@ -8,25 +8,33 @@ twice, for 100 and for 400 calls after 50 warm-up calls; the difference over 300
 (both frames), start-up and shutdown cancelling out. Parts: ``full`` (every default check, a
 real audit log), ``null`` (the same, audit records dropped), ``without=NAME`` (``null``
 without one check), ``envelope`` (``null`` with the envelope check alone), ``parse`` (only
-``jsonrpc.parse`` of both frames). About 30 s a part. The audit log's checkpoints run by time
-as well as by count, and under valgrind every second is fifty times fewer calls: ``full``
-counts more checkpoint work per call than a real run does (see ``bench_stdio`` for the audit's
-CPU on and off the relay's thread).
+``jsonrpc.parse`` of both frames), ``logged`` (``full`` with checkpoints off: ``logged``
+minus ``null`` is what the two records cost in the pipeline) and ``post`` (the call's two
+records through ``AuditLog.post`` alone, checkpoints off). About 30 s a part. The hash seed
+is fixed (``PYTHONHASHSEED=0``) and address-space randomisation off (``setarch -R``); even
+so ``post`` once moved by 9 % between identical runs, and on a loaded machine by up to a
+third (benchmarks/README.md, the audit record round): repeat, compare trees taking turns.
+The audit log's checkpoints run by time as well as by count, and under valgrind every second
+is fifty times fewer calls: ``full`` counts more checkpoint work per call than a real run
+does (see ``bench_stdio`` for the audit's CPU on and off the relay's thread).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Final
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKS = ("envelope", "pins", "access", "schema", "poisoning", "injection", "secrets")
-PARTS = ("full", "null", *(f"without={c}" for c in CHECKS), "envelope", "parse")
+PARTS = ("full", "null", *(f"without={c}" for c in CHECKS), "envelope", "parse", "logged", "post")
 
 _LOOP = r"""
 import sys, tempfile
@@ -54,23 +62,44 @@ if part.startswith("without="):
     checks = [c for c in checks if c.name != part.split("=", 1)[1]]
 elif part == "envelope":
     checks = [c for c in checks if c.name == "envelope"]
+
+class Keep:
+    events = []
+    def post(self, event): self.events.append(event)
+    def close(self, **fields): pass
+
+
 sink = AuditLog.create(Path(tempfile.mkdtemp()), "b") if part == "full" else Null()
-session = Session("b", checks, sink)
+if part in ("logged", "post"):  # checkpoints off: no fsync, no index entry, no timer
+    sink = AuditLog(Path(tempfile.mkdtemp()) / "20260101T000000Z-b-0123456789abcdef.jsonl",
+                    "0123456789abcdef", checkpoint_records=10**9, checkpoint_seconds=1e8)
+session = Session("b", checks, sink if part != "post" else Keep())
+if part == "post":  # the records of one call, as the Session builds them
+    session.handle(to_server, REQUEST % 0), session.handle(to_client, RESPONSE % 0)
+    request_record, response_record = Keep.events[-2:]
 reqs = [REQUEST % i for i in range(n + 50)]
 resps = [RESPONSE % i for i in range(n + 50)]
 for i in range(n + 50):  # the first 50: lazy compiles, memos, first-use paths
     if part == "parse":
         parse(reqs[i], to_server), parse(resps[i], to_client)
+    elif part == "post":
+        sink.post(request_record), sink.post(response_record)
     else:
         session.handle(to_server, reqs[i]), session.handle(to_client, resps[i])
 """
 
 
+# Address-space randomisation off where setarch is there: with it, counts move between runs.
+_NO_ASLR: Final = ("setarch", platform.machine(), "-R") if shutil.which("setarch") else ()
+
+
 def instructions(part: str, calls: int, pythonpath: str) -> int:
     env = {**os.environ, "PYTHONPATH": pythonpath}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONHASHSEED"] = "0"
     done = subprocess.run(
         [
+            *_NO_ASLR,
             "valgrind",
             "--tool=cachegrind",
             "--cache-sim=no",

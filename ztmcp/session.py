@@ -705,13 +705,14 @@ class Session:
         started: float,
     ) -> None:
         about = request or msg
+        msg_id = msg.id
         event: dict[str, Any] = {
             "event": "message",
             "server": self.server,
             "client": self.client,
             "direction": msg.direction._value_,
             "kind": msg.kind._value_,
-            "jsonrpc.request.id": msg.id if isinstance(msg.id, str | int) else None,
+            "jsonrpc.request.id": msg_id if isinstance(msg_id, str | int) else None,
             "mcp.method.name": about.method,
             "size": size,
             "sha256": hashlib.sha256(msg.raw).hexdigest(),
@@ -730,8 +731,8 @@ class Session:
             event["mcp.protocol.version"] = version if isinstance(version, str) else None
         if decision.verdicts:
             event["verdicts"] = [_verdict_record(v) for v in decision.verdicts]
-        if self.mode is Mode.MONITOR and decision.verdicts:
-            event["monitor"] = True
+            if self.mode is Mode.MONITOR:
+                event["monitor"] = True
         self._post(event)
 
     def _refusal(

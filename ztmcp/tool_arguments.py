@@ -17,19 +17,31 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, Final
+
+from ztmcp.errors import PinError
 
 ARGS_FIELD: Final = "gen_ai.tool.call.arguments_sha256"
 _NOT_CANONICAL: Final = b"ztmcp:not-canonical:"
 
 
-def digest(value: Any) -> str:
-    """SHA-256 (hex) of a JSON value's RFC 8785 canonical form."""
-    from ztmcp.errors import PinError
+def _first_canonical_json(value: Any) -> bytes:
+    """``manifest.canonical_json``, imported at the first call, which binds it for the next."""
+    global _canonical_json
     from ztmcp.manifest import canonical_json
 
+    _canonical_json = canonical_json
+    return canonical_json(value)
+
+
+_canonical_json: Callable[[Any], bytes] = _first_canonical_json
+
+
+def digest(value: Any) -> str:
+    """SHA-256 (hex) of a JSON value's RFC 8785 canonical form."""
     try:
-        data = canonical_json(value)
+        data = _canonical_json(value)
     except (PinError, RecursionError):
         try:
             spelling = repr(value)

@@ -46,19 +46,28 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 _RESERVED: Final = frozenset({"seq", "ts", "mcp.session.id", "prev", "mac", "hash"})
 
 
-_second_cache: tuple[int, str] = (-1, "")
+_second_cache: tuple[int, bytes] = (-1, b"")
+
+
+def _second(second: int) -> bytes:
+    """``2026-11-25T10:00:00`` as ASCII; the last one is cached (strftime is slow)."""
+    global _second_cache
+    cached_second, text = _second_cache
+    if second != cached_second:
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S").encode()
+        _second_cache = (second, text)
+    return text
+
+
+def utc_stamp(ts: float) -> bytes:
+    """``2026-11-25T10:00:00.123456Z`` as ASCII (the records' ``ts``)."""
+    second = int(ts)
+    return b"%s.%06dZ" % (_second(second), min(int((ts - second) * 1_000_000), 999_999))
 
 
 def utc_iso(ts: float) -> str:
-    """``2026-11-25T10:00:00.123456Z``; the formatted second is cached (strftime is slow)."""
-    global _second_cache
-    second = int(ts)
-    cached_second, text = _second_cache
-    if second != cached_second:
-        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        _second_cache = (second, text)
-    micros = min(int((ts - second) * 1_000_000), 999_999)
-    return f"{text}.{micros:06d}Z"
+    """``2026-11-25T10:00:00.123456Z``."""
+    return utc_stamp(ts).decode()
 
 
 def _why(exc: BaseException) -> str:
@@ -98,6 +107,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._seq = 0
         self._prev = GENESIS
+        self._tail = b',"prev":"%s"' % GENESIS.encode()  # the next line's last member
         self._closed = False
         self._failure: AuditError | None = None
         self._keys: keys.Keys | None = None  # read at the first record (or by ``prepare``)
@@ -191,7 +201,7 @@ class AuditLog:
         seq, stamp, fields, prev, digest = self._write(event, ts)
         return {
             "seq": seq,
-            "ts": stamp,
+            "ts": stamp.decode(),
             "mcp.session.id": self.session_id,
             **fields,
             "prev": prev,
@@ -200,7 +210,7 @@ class AuditLog:
 
     def _write(
         self, event: dict[str, Any], ts: float | None = None
-    ) -> tuple[int, str, dict[str, Any], str, str]:
+    ) -> tuple[int, bytes, dict[str, Any], str, str]:
         with self._lock:
             if self._failure is not None:
                 raise self._failure
@@ -210,22 +220,23 @@ class AuditLog:
                 if self._keys is None:
                     self._open()
                 assert self._keys is not None
-                stamp = utc_iso(time.time() if ts is None else ts)
+                stamp = utc_stamp(time.time() if ts is None else ts)
                 if not _RESERVED.isdisjoint(event):
                     event = {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
                 prev = self._prev
                 assert self._mac is not None
-                # The writer's own fields are ASCII by construction: no encoder needed.
-                head = b'"seq":%d,"ts":"%s","mcp.session.id":%s' % (
-                    self._seq,
-                    stamp.encode(),
-                    self._session_json,
-                )
-                line, digest = records.framed_line(head, event, prev, self._mac)
-                paths.write_all(self._fd, line)
                 seq = self._seq
+                # The writer's own fields are ASCII by construction: no encoder needed.
+                line, mac = records.chained_line(
+                    b'{"seq":%d,"ts":"%s","mcp.session.id":%s' % (seq, stamp, self._session_json),
+                    event,
+                    self._tail,
+                    self._mac,
+                )
+                paths.write_all(self._fd, line)
                 self._seq = seq + 1
-                self._prev = digest
+                self._tail = b',"prev":"%s"' % mac
+                self._prev = digest = mac.decode()
                 if (
                     self._seq - self._checkpointed >= self._every
                     or time.monotonic() - self._checkpoint_at >= self._seconds

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import math
+from binascii import hexlify
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -82,24 +83,15 @@ def _fast_body(record: Mapping[str, Any]) -> bytes | None:
     """``_encode(record)`` as ASCII bytes when orjson provably writes the same, else None."""
     if type(record) is not dict:
         return None
-    stack: list[Any] = [record]
-    pop, push, scalars = stack.pop, stack.append, _PLAIN_SCALARS
-    budget = MAX_ITEMS  # containers: a cycle (or a large record) goes to the json path
-    while stack:
-        budget -= 1
-        if budget < 0:
-            return None
-        node = pop()
-        for value in node.values() if type(node) is dict else node:
-            kind = type(value)
-            if kind in scalars:
-                continue
-            if kind is dict or kind is list:
-                push(value)
-            elif kind is not float or not (
-                value == 0.0 or _SMALLEST_PLAIN_FLOAT <= abs(value) < math.inf
-            ):
-                return None  # NaN and infinities fail this too
+    scalars = _PLAIN_SCALARS
+    # The top level first, without a stack: most records hold no container at all.
+    for value in record.values():
+        kind = type(value)
+        if kind in scalars or (kind is float and _plain_float(value)):
+            continue
+        if (kind is dict or kind is list) and _plain_tree(record):
+            break  # the whole record was walked
+        return None
     try:
         out = orjson.dumps(record, option=_ORJSON_OPTIONS)  # non-str keys raise
     except orjson.JSONEncodeError:
@@ -107,6 +99,32 @@ def _fast_body(record: Mapping[str, Any]) -> bytes | None:
     if len(out) > MAX_STRING or not out.isascii() or b"\x7f" in out:
         return None
     return out
+
+
+def _plain_float(value: float) -> bool:
+    """Whether orjson spells this float as json does (NaN and infinities are not)."""
+    return value == 0.0 or _SMALLEST_PLAIN_FLOAT <= abs(value) < math.inf
+
+
+def _plain_tree(record: dict[Any, Any]) -> bool:
+    """Whether every value of the record, at any depth, is one orjson writes as json does."""
+    stack: list[Any] = [record]
+    pop, push, scalars = stack.pop, stack.append, _PLAIN_SCALARS
+    budget = MAX_ITEMS  # containers: a cycle (or a large record) goes to the json path
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return False
+        node = pop()
+        for value in node.values() if type(node) is dict else node:
+            kind = type(value)
+            if kind in scalars:
+                continue
+            if kind is dict or kind is list:
+                push(value)
+            elif kind is not float or not _plain_float(value):
+                return False
+    return True
 
 
 def body(record: Mapping[str, Any]) -> bytes:
@@ -146,6 +164,15 @@ class Hmac:
         outer.update(inner.digest())
         return outer.hexdigest()
 
+    def hex_bytes(self, data: bytes, end: bytes) -> bytes:
+        """``hex(data + end)`` as ASCII bytes, without building either."""
+        inner = self._inner.copy()
+        inner.update(data)
+        inner.update(end)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return hexlify(outer.digest())
+
 
 def mac(key: bytes | Hmac, data: bytes) -> str:
     if isinstance(key, Hmac):
@@ -160,16 +187,20 @@ def line(record: Mapping[str, Any], key: bytes | Hmac) -> tuple[bytes, str]:
     return data[:-1] + _MAC_HEAD + digest.encode() + b'"}\n', digest
 
 
-def framed_line(head: bytes, event: Mapping[str, Any], prev: str, key: Hmac) -> tuple[bytes, str]:
-    """``line`` of ``{<head>, <event's fields>, "prev": prev}`` without building that dict.
+def chained_line(
+    head: bytes, event: Mapping[str, Any], tail: bytes, key: Hmac
+) -> tuple[bytes, bytes]:
+    """The writer's line: ``{<head>, <event's fields>, <tail>}`` and its MAC (ASCII bytes).
 
-    ``head`` is the writer's own members as ASCII JSON (``"seq":3,"ts":"…",…``, no braces);
-    the event is encoded (and bounded) alone and spliced in, byte for byte what ``line``
-    writes for the merged dict."""
-    fields = body(event)[1:-1]
-    data = b'{%s%s%s,"prev":"%s"}' % (head, b"," if fields else b"", fields, prev.encode())
-    digest = key.hex(data)
-    return b'%s,"mac":"%s"}\n' % (data[:-1], digest.encode()), digest
+    ``head`` is ``{`` and the writer's first members as ASCII JSON (``{"seq":3,"ts":"…",
+    "mcp.session.id":"…"``), ``tail`` its last one without the closing brace (``,"prev":
+    "<hex>"``); the event is encoded (and bounded) alone and spliced in between, without a
+    merged dict, in one format per line (tests/state/test_audit_lines.py holds it to the
+    writer it replaced, byte for byte)."""
+    fields = body(event)
+    data = b"%s,%s%s" % (head, fields[1:-1], tail) if len(fields) > 2 else head + tail
+    digest = key.hex_bytes(data, b"}")
+    return b'%s,"mac":"%s"}\n' % (data, digest), digest
 
 
 def split(raw: bytes) -> tuple[bytes, str] | None:
