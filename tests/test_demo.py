@@ -268,12 +268,16 @@ def test_example_policy_loads_and_documents_every_key() -> None:
 
 
 def _state(check: object) -> dict[str, Any]:
-    """A check's configuration: its attributes, without its caches."""
+    """A check's configuration: its attributes, without its caches and its live state (the
+    elicitation forms awaiting an answer, the anomaly judge's windows)."""
+    from ztmcp.behaviour.anomaly import AnomalyJudge
+    from ztmcp.behaviour.elicited import AskedForms
     from ztmcp.checks.base import IdentityMemo
 
     names = getattr(check, "__slots__", None) or vars(check)
     values = {name: getattr(check, name) for name in names}
-    return {k: v for k, v in values.items() if not isinstance(v, IdentityMemo)}
+    live = (IdentityMemo, AskedForms, AnomalyJudge)
+    return {k: v for k, v in values.items() if not isinstance(v, live)}
 
 
 def test_a_second_run_in_the_same_home_starts_without_a_grant(

@@ -235,6 +235,27 @@ def test_the_proxy_under_a_hostile_upstream(upstream: int, tmp_path: Path) -> No
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("extra", [(), (b'{"jsonrpc":"2.0","method":"notifications/message"}',)])
+def test_an_unreadable_sse_answer_is_answered_with_an_error(
+    upstream: int, tmp_path: Path, extra: tuple[bytes, ...]
+) -> None:
+    """The answer event is not UTF-8, so ztmcp drops it; the stream then ends: the client gets
+    an error for its call in the stream, not an empty stream (found by the fuzz test above)."""
+    home = tmp_path / "home"
+    env = {**child_env(), "ZTMCP_HOME": str(home)}
+    Hostile.plan = Plan("text/event-stream", extra, tail=8, bom=False, newline=b"\n")
+    body = b'{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"echo"}}'
+    with ztmcp_proxy(f"http://127.0.0.1:{upstream}/mcp", cwd=tmp_path, env=env) as proxy:
+        port = int(proxy.url.split(":")[2].split("/")[0])
+        status, ctype, answer = post(port, body)
+    answers = [read_json(f) for f in client_frames(ctype, answer)]
+    answers = [a for a in answers if is_response(a)]
+    assert status == 200 and len(answers) == 1, (status, answer)
+    assert answers[0]["id"] == 41 and "error" in answers[0]
+    rules = [r.get("rule") for r in read_records(session_files(home / "audit"))]
+    assert "sse.unreadable" in rules and "sse.unanswered" in rules
+
+
 def _check(home: Path, exchanges: list[tuple[bytes, Plan, int, str, bytes]]) -> list[str]:
     records = [
         r for r in read_records(session_files(home / "audit")) if r.get("event") == "message"

@@ -270,6 +270,8 @@ class SseRelay(FramedRelay[SseEvent | Oversize]):
     def framed(self, body: bytes) -> bytes | None:
         return encode_event(body)
 
+    _dropped = False  # ztmcp dropped an event that may have carried the POSTed answer
+
     def relay(self, chunk: bytes) -> list[bytes]:
         frames = self._frames(chunk)
         out: list[bytes] = []
@@ -277,6 +279,23 @@ class SseRelay(FramedRelay[SseEvent | Oversize]):
             piece = self._one(frame, final=not chunk)
             if piece:
                 out.append(piece)
+        if not chunk and self._dropped and not self._answered:
+            # The stream ended after ztmcp dropped an unreadable event and before any answer
+            # to the POSTed request went out: that event may have been the answer, so the
+            # client is answered rather than left waiting. (A stream that ends with nothing
+            # dropped may be resumed with Last-Event-ID: it is left to the client.)
+            waiting = self._answer_waiting()
+            if waiting:
+                self._addon.post(
+                    {
+                        "event": "http.refused",
+                        "ztmcp.conversation": self._conv.number,
+                        "rule": "sse.unanswered",
+                        "reason": "the event stream ended after an unreadable event, without "
+                        "a usable answer",
+                    }
+                )
+                out.extend(waiting)
         return out  # an empty list sends nothing; b"" would end the body
 
     def _one(self, frame: SseEvent | Oversize, *, final: bool) -> bytes | None:
@@ -296,6 +315,7 @@ class SseRelay(FramedRelay[SseEvent | Oversize]):
                 }
             )
             annotate(self._flow, MARK_DENIED, f"ztmcp: dropped an SSE event: {frame.invalid}")
+            self._dropped = True
             return None
         if frame.data is None or frame.data == "":
             # A comment, a keep-alive, a retry or a priming id: no message to check.
