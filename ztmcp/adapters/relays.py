@@ -236,6 +236,23 @@ class FramedRelay[F](Relay):
         self._addon.redacted(self._flow, self._conv, self._redactor, "decoded message")
         return encode(clean)
 
+    def _unanswered(self) -> bool:
+        """No answer to the POSTed request has gone to the client (yet)."""
+        return not self._answered and posted_id(self._flow.request) is not None
+
+    def _answer_unanswered(self, rule: str, reason: str) -> list[bytes]:
+        """The body ended without a usable answer to the POSTed request: record why, and
+        answer the client in the body's own framing rather than leave it waiting."""
+        self._addon.post(
+            {
+                "event": "http.refused",
+                "ztmcp.conversation": self._conv.number,
+                "rule": rule,
+                "reason": reason,
+            }
+        )
+        return self._answer_waiting()
+
     def _settle(self, decision: Decision) -> Decision:
         """Record a server→client decision on the flow and send ztmcp's own answer upstream
         (a denied server request); what remains is what goes on to the agent."""
@@ -279,23 +296,17 @@ class SseRelay(FramedRelay[SseEvent | Oversize]):
             piece = self._one(frame, final=not chunk)
             if piece:
                 out.append(piece)
-        if not chunk and self._dropped and not self._answered:
+        if not chunk and self._dropped and self._unanswered():
             # The stream ended after ztmcp dropped an unreadable event and before any answer
-            # to the POSTed request went out: that event may have been the answer, so the
-            # client is answered rather than left waiting. (A stream that ends with nothing
-            # dropped may be resumed with Last-Event-ID: it is left to the client.)
-            waiting = self._answer_waiting()
-            if waiting:
-                self._addon.post(
-                    {
-                        "event": "http.refused",
-                        "ztmcp.conversation": self._conv.number,
-                        "rule": "sse.unanswered",
-                        "reason": "the event stream ended after an unreadable event, without "
-                        "a usable answer",
-                    }
+            # to the POSTed request went out: that event may have been the answer. (A stream
+            # that ends with nothing dropped may be resumed with Last-Event-ID: it is left to
+            # the client.)
+            out.extend(
+                self._answer_unanswered(
+                    "sse.unanswered",
+                    "the event stream ended after an unreadable event, without a usable answer",
                 )
-                out.extend(waiting)
+            )
         return out  # an empty list sends nothing; b"" would end the body
 
     def _one(self, frame: SseEvent | Oversize, *, final: bool) -> bytes | None:
@@ -399,19 +410,14 @@ class JsonRelay(FramedRelay[JsonValue | Gap | Oversize]):
             decision = self._settle(decision)
             if decision.forward:
                 out.append(decision.forward)
-        if not chunk and not self._answered and posted_id(self._flow.request) is not None:
+        if not chunk and self._unanswered():
             # A JSON body must carry the answer to the POSTed request; it ended without one
-            # that could be checked (every value in it was refused or dropped): the client
-            # is answered rather than left waiting.
-            self._addon.post(
-                {
-                    "event": "http.refused",
-                    "ztmcp.conversation": self._conv.number,
-                    "rule": "json.unanswered",
-                    "reason": "the server's JSON body ended without a usable answer",
-                }
+            # that could be checked (every value in it was refused or dropped).
+            out.extend(
+                self._answer_unanswered(
+                    "json.unanswered", "the server's JSON body ended without a usable answer"
+                )
             )
-            out.extend(self._answer_waiting())
         return [piece for piece in out if piece]
 
     def _addressed(self, raw: bytes) -> bytes | None:
