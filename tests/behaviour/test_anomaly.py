@@ -261,6 +261,16 @@ def test_baseline_save_writes_what_the_relay_loads() -> None:
     assert "saved" in result.output and f"{len(learned)} baseline(s)" in result.output
 
 
+def test_baseline_save_into_a_damaged_state_db_is_one_line() -> None:
+    _history(2, START)
+    (paths.home() / "state.db").write_bytes(b"garbage, not SQLite")
+    result = CliRunner().invoke(app, ["baseline", "--save"])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # an exit, not an uncaught error
+    assert "Traceback" not in result.output
+    assert "ztmcp: error: state" in result.output and "not a database" in result.output
+
+
 @pytest.mark.anyio
 async def test_the_tui_saves_the_baselines_it_learned() -> None:
     from tests.tui.conftest import T0, make, settle, tick_until

@@ -127,10 +127,15 @@ def _save(tools: Mapping[Key, Baseline], learned_at: float, quiet: bool) -> None
     """Save every baseline (not only the filtered ones): the relay judges them all."""
     import time
 
+    from ztmcp.cli.render import fail
+    from ztmcp.state.db import StateError
     from ztmcp.state.saved_baselines import BaselineStore
 
-    with BaselineStore() as store:
-        saved = store.save(tools, learned_at, time.time())
+    try:
+        with BaselineStore() as store:
+            saved = store.save(tools, learned_at, time.time())
+    except StateError as exc:  # a damaged or locked state.db: one line, never a traceback
+        fail(exc)
     if not quiet:
         echo(f"saved {saved} baseline(s) in state.db for the relay's anomaly judge")
 
