@@ -178,6 +178,12 @@ def test_literals_are_not_references(value: str) -> None:
         ("authorization: Bearer 8f7Hk2LmQ9zX4vB1nR6tY3", True),
         ("the token 1234abcd5678efgh is attached", True),
         ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", True),
+        # a key on one line: a "..." or "<" beside it does not make the whole body a placeholder
+        (
+            "-----BEGIN PRIVATE KEY-----<MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+            "q3Xk9f0Lm2Rt8Wv>...-----END PRIVATE KEY-----",
+            True,
+        ),
         ("AKIAQ3EGUFWSXYZABCDE", True),
     ],
 )
