@@ -185,6 +185,10 @@ def test_literals_are_not_references(value: str) -> None:
             True,
         ),
         ("AKIAQ3EGUFWSXYZABCDE", True),
+        # AWS's example suffix on a key of another provider, or outside AWS's shapes: a key
+        ("ghp_6J7PglOU3shVv5UTG79BG16QmtsL4EXAMPLE", True),
+        ("sk_live_fCQGgXkH1zxFUbEctEXAMPLE", True),
+        ("password = '8VGZiHXJnB8dE3EXAMPLE'", True),
     ],
 )
 def test_look_alikes_and_their_other_side(text: str, blocks: bool) -> None:
