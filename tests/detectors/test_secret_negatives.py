@@ -178,7 +178,17 @@ def test_literals_are_not_references(value: str) -> None:
         ("authorization: Bearer 8f7Hk2LmQ9zX4vB1nR6tY3", True),
         ("the token 1234abcd5678efgh is attached", True),
         ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", True),
+        # a key on one line: a "..." or "<" beside it does not make the whole body a placeholder
+        (
+            "-----BEGIN PRIVATE KEY-----<MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+            "q3Xk9f0Lm2Rt8Wv>...-----END PRIVATE KEY-----",
+            True,
+        ),
         ("AKIAQ3EGUFWSXYZABCDE", True),
+        # AWS's example suffix on a key of another provider, or outside AWS's shapes: a key
+        ("ghp_6J7PglOU3shVv5UTG79BG16QmtsL4EXAMPLE", True),
+        ("sk_live_fCQGgXkH1zxFUbEctEXAMPLE", True),
+        ("password = '8VGZiHXJnB8dE3EXAMPLE'", True),
     ],
 )
 def test_look_alikes_and_their_other_side(text: str, blocks: bool) -> None:

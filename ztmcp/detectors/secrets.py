@@ -76,6 +76,8 @@ _KEY_BODY: Final = LazyPattern(
     r"(?:[\s\"'+,]|\\[nrt]|(?:Proc-Type|DEK-Info|Comment):[^\n]{0,200}){0,40}"
     r"[A-Za-z0-9+/=]{32}"
 )
+# A run of base64 as long as ``_KEY_BODY`` asks for after a BEGIN line with no END line.
+_KEY_RUN: Final = LazyPattern(r"[A-Za-z0-9+/=]{32}")
 _JWT: Final = LazyPattern(
     _B + r"(eyJ[A-Za-z0-9_-]{10,4000})\.(eyJ[A-Za-z0-9_-]{2,8000})(?:\.([A-Za-z0-9_-]{0,2000}))?"
 )
@@ -550,6 +552,15 @@ def _bounded(rx: Pattern, text: str) -> Iterator[re.Match[str]]:
         pos = e if e > s else s + 1
 
 
+def _is_key_body(body: str) -> bool:
+    """The text between a BEGIN and an END line holds a key: a run of base64 that is not a
+    placeholder (a "..." or "<" elsewhere in the body does not make a whole key one, as on a
+    key written on one line), or else some letters or digits that are not a placeholder."""
+    if any(not is_placeholder(m.group()) for m in _KEY_RUN.finditer(body)):
+        return True
+    return any(c.isalnum() for c in body) and not is_placeholder(body.strip())
+
+
 def is_placeholder(value: str) -> bool:
     """True for obvious non-secrets: masks, templates, variable references, repeated chars."""
     v = value.strip("\"'`")
@@ -710,7 +721,7 @@ def _scan_plain(text: str) -> list[Finding]:
         for m in _PRIVATE_KEY.finditer(text):
             body = m.group(1)
             if (
-                any(c.isalnum() for c in body) and not is_placeholder(body.strip())
+                _is_key_body(body)
                 if body is not None
                 else _KEY_BODY.match(text, m.end()) is not None
             ):

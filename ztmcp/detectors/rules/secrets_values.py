@@ -36,8 +36,10 @@ _TRIPLE: Final = re.compile(r"(.)\1\1")
 # What ends a sentence or a clause, never a generated secret's last character.
 _PROSE_END: Final = re.compile(r"[.,:;!?]+$")
 _FLAG: Final = re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:=\S*)?")
-# AWS's documentation convention for example credentials.
-_AWS_EXAMPLE: Final = re.compile(r"EXAMPLE(?:KEY)?$")
+# AWS's documentation convention for example credentials, in the shapes of AWS's keys: an
+# access key id (20 capitals and digits) ending in EXAMPLE, a secret access key (40 base64
+# characters) ending in EXAMPLEKEY. Only those: any other key with the suffix is a key.
+_AWS_EXAMPLE: Final = re.compile(r"[A-Z0-9]{13}EXAMPLE|[A-Za-z0-9/+]{30}EXAMPLEKEY")
 
 
 def trim_prose(value: str) -> str:
@@ -160,4 +162,4 @@ def is_documentation_host(host: str) -> bool:
 
 def is_aws_example(value: str) -> bool:
     """An AWS documentation example (``AKIAIOSFODNN7EXAMPLE``, ``…EXAMPLEKEY``)."""
-    return _AWS_EXAMPLE.search(value) is not None
+    return _AWS_EXAMPLE.fullmatch(value) is not None
