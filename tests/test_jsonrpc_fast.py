@@ -108,6 +108,10 @@ def test_parse_answers_as_the_strict_decoder_on_hostile_frames(raw: bytes) -> No
 @example(b'{"id":18446744073709551616}')
 @example(b'{"x":1e400}')
 @example(b'{"x":0.1e1,"y":-0,"z":-0.0}')
+# Floats of more than 15 significant digits without a 16-digit run: 2**53+1 exactly halfway
+# (rounds to even), just above halfway, and a subnormal.
+@example(b'{"x":900719925474099.3e1,"y":900719925474099.300000000000001e1}')
+@example(b'{"x":123456789012345.123456789012345,"y":222507385850720.1e-322}')
 def test_parse_answers_as_the_strict_decoder_on_ascii_frames(raw: bytes) -> None:
     _agree(raw)
 

@@ -254,8 +254,9 @@ _DECODER: Final = json.JSONDecoder(
 # the two agree on every frame (the same body, or the same refusal).
 # A run of 16 digits, found as 16 zeros once every digit is a zero and every other byte a
 # space (one C-speed pass): without one, every integer literal is below 10**15 (no range
-# refusal, and orjson reads it as an int, never a float) and every number has at most 15
-# significant digits.
+# refusal, and orjson reads it as an int, never a float). A float may still hold more than 15
+# significant digits (``123456789012345.123456789012345``: two runs): its value is orjson's
+# correctly rounded reading, the same as ``float``'s (the differential test's examples).
 _DIGITS_AS_ZEROS: Final = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _LONG_DIGITS: Final = b"0" * 16
 # Frames up to this size only: the tests above are passes over the bytes that cost more than

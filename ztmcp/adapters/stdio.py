@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ztmcp.adapters.framing import Frame, Line, LineFramer
-from ztmcp.adapters.spawn import kill_server as kill_server  # re-exported: it lived here
 from ztmcp.adapters.spawn import spawn_server
 from ztmcp.errors import AuditError
 from ztmcp.jsonrpc import Direction

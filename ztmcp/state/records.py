@@ -158,14 +158,10 @@ class Hmac:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
 
     def hex(self, data: bytes) -> str:
-        inner = self._inner.copy()
-        inner.update(data)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        return self.hex_bytes(data, b"").decode("ascii")
 
     def hex_bytes(self, data: bytes, end: bytes) -> bytes:
-        """``hex(data + end)`` as ASCII bytes, without building either."""
+        """``hex(data + end)`` as ASCII bytes, without building ``data + end``."""
         inner = self._inner.copy()
         inner.update(data)
         inner.update(end)
