@@ -297,7 +297,8 @@ class SseRelay(FramedRelay[SseEvent | Oversize]):
             if piece:
                 out.append(piece)
         if not chunk and self._dropped and self._unanswered():
-            # The stream ended after ztmcp dropped an unreadable event and before any answer
+            # The stream ended after ztmcp dropped an unreadable event (not UTF-8, or too large
+            # to read with no answer addressed from its ends) and before any answer
             # to the POSTed request went out: that event may have been the answer. (A stream
             # that ends with nothing dropped may be resumed with Last-Event-ID: it is left to
             # the client.)
@@ -315,7 +316,11 @@ class SseRelay(FramedRelay[SseEvent | Oversize]):
             decision = session.handle_oversize(
                 Direction.TO_CLIENT, frame.prefix, frame.size, frame.suffix
             )
-            return self._apply(decision, None, b"")
+            piece = self._apply(decision, None, b"")
+            # Too large to read, and no answer could be addressed from its ends: it may have
+            # been the answer, as an unreadable event may.
+            self._dropped = self._dropped or piece is None
+            return piece
         if frame.invalid is not None:
             self._addon.post(
                 {
