@@ -33,6 +33,17 @@ def test_usage_errors(args: tuple[str, ...], must_say: str) -> None:
     assert done.stdout == ""  # stdout is for MCP only
 
 
+def test_a_server_the_kernel_cannot_exec_is_a_one_line_error(tmp_path: Path) -> None:
+    script = tmp_path / "no-shebang"
+    script.write_text("echo hi\n")  # executable, but no "#!": execve fails with ENOEXEC
+    script.chmod(0o755)
+    done = run("--", str(script))
+    assert done.returncode == 2
+    assert "cannot start the server" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
 def test_bad_policy_names_file_key_and_fix_and_starts_nothing(tmp_path: Path) -> None:
     policy = tmp_path / "ztmcp.toml"
     policy.write_text("[limits]\nmax_depth = 0\n")

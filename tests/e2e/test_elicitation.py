@@ -17,6 +17,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from tests.e2e.access_helpers import result_text
+from tests.e2e.flow_server import CAPABILITIES
 from tests.e2e.peers import Peers
 from ztmcp.state.audit import read_records
 
@@ -24,19 +25,7 @@ pytestmark = pytest.mark.e2e
 
 TIMEOUT = 60.0
 SERVER = str(Path(__file__).with_name("flow_server.py"))
-POLICY = """\
-[[capabilities]]
-tool = "read_inbox"
-labels = ["private_data"]
-
-[[capabilities]]
-tool = "fetch_page"
-labels = ["untrusted_content"]
-
-[[capabilities]]
-tool = "send_email"
-labels = ["public_sink"]
-"""
+POLICY = CAPABILITIES
 TYPED = "carol@partner.example"  # what the person types into the form
 ATTACKER = "payouts@refunds-desk.example"  # named only by the page
 INVOICE = "INV-2291-ZK"  # the user's private data (flow_server's inbox)

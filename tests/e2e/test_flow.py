@@ -14,28 +14,21 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from tests.e2e.access_helpers import result_text
+from tests.e2e.flow_server import CAPABILITIES
 from ztmcp.state.audit import read_records
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 60.0
 SERVER = str(Path(__file__).with_name("flow_server.py"))
-POLICY = """\
+POLICY = (
+    """\
 [flow]
 trifecta = "hold"
 
-[[capabilities]]
-tool = "read_inbox"
-labels = ["private_data"]
-
-[[capabilities]]
-tool = "fetch_page"
-labels = ["untrusted_content"]
-
-[[capabilities]]
-tool = "send_email"
-labels = ["public_sink"]
 """
+    + CAPABILITIES
+)
 ATTACKER = "payouts@refunds-desk.example"  # named only by the page
 
 

@@ -16,28 +16,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.flow_server import CAPABILITIES
 from tests.watch.fake_llm import FakeLLM, make_ca
 from ztmcp.state.audit import read_records
 
 pytestmark = pytest.mark.e2e
 
 AGENT = Path(__file__).with_name("flow_agent.py")
-POLICY = """\
+POLICY = (
+    """\
 [flow]
 directed = "named"
 
-[[capabilities]]
-tool = "read_inbox"
-labels = ["private_data"]
-
-[[capabilities]]
-tool = "fetch_page"
-labels = ["untrusted_content"]
-
-[[capabilities]]
-tool = "send_email"
-labels = ["public_sink"]
 """
+    + CAPABILITIES
+)
 
 
 @pytest.fixture(scope="module")

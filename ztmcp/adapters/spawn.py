@@ -44,6 +44,11 @@ def spawn_server(argv: Sequence[str], env: dict[str, str] | None = None) -> subp
             f"cannot start the server: {argv[0]!r} is not executable",
             hint="check the file's permissions",
         ) from None
+    except OSError as exc:  # e.g. a script without a "#!" line (ENOEXEC)
+        raise UsageError(
+            f"cannot start the server: {argv[0]!r}: {exc.strerror or exc}",
+            hint="check the command after '--'",
+        ) from None
 
 
 def kill_server(child: subprocess.Popen[bytes]) -> None:

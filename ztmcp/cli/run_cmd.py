@@ -318,6 +318,7 @@ def _relay(
 ) -> int:
     from ztmcp.adapters.stdio import StdioRelay
     from ztmcp.cli.hints import NotMcpWatch, say_waiting
+    from ztmcp.runtime import warm_up_in_background  # imported already, by _session
 
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
     # Warm the detectors up once the first answers went out: before that, the work would only
@@ -332,18 +333,12 @@ def _relay(
             grace=ns.grace,
             child=child,
             watch=watch,
-            when_idle=_warm_up_in_background,
+            when_idle=warm_up_in_background,
         ).run()
     except BaseException:
         session.close("ztmcp run failed while relaying")
         raise
     return result.exit_code
-
-
-def _warm_up_in_background() -> None:
-    from ztmcp.runtime import warm_up_in_background
-
-    warm_up_in_background()
 
 
 def _session(ns: RunOptions, command: list[str], policy: Policy | None = None) -> Session:
