@@ -311,27 +311,15 @@ def test_a_held_anomaly_is_allowed_once_by_a_person(tmp_path: Path) -> None:
     """`anomaly = "hold"` with a TUI attached: the new tool's call waits for a person, who
     allows it once; the call is judged again on release (the same rule, now allowed once)."""
     import time
-    from concurrent.futures import ThreadPoolExecutor
 
-    from tests.behaviour.test_wiring import BOUND, frame
+    from tests.behaviour.test_wiring import allow_held_once
     from ztmcp.state.approvals import ApprovalStore
 
     a = on(tmp_path, {"anomaly": "hold"}, echo=usual(calls=60))
     store = ApprovalStore(a.db)
     store.heartbeat("tui:test", time.time())
-    with ThreadPoolExecutor(2) as pool:
-        params = {"name": "read_channel", "arguments": {"channel": "general"}}
-        body = {"jsonrpc": "2.0", "id": 500, "method": "tools/call", "params": params}
-        held = a.session.handle(Direction.TO_SERVER, frame(body))
-        assert held.outcome is Outcome.HELD and held.hold is not None
-        waiting = pool.submit(held.hold.wait)
-        deadline = time.monotonic() + BOUND
-        while not (queue := store.pending(time.time())):
-            assert time.monotonic() < deadline, "no approval request appeared"
-            time.sleep(0.01)
-        assert "never called by test-agent/1 on mail" in str(queue[0].detail)
-        store.allow_once(queue[0].id, who="alice", now=time.time())
-        released = waiting.result(timeout=BOUND)
+    detail, released = allow_held_once(a.session, store, "read_channel", channel="general")
+    assert "never called by test-agent/1 on mail" in detail
     assert released.outcome is Outcome.FLAGGED and released.forward is not None
     assert "flow.allowed_once" in anomaly_rules(released)
     store.detach("tui:test")
