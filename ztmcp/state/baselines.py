@@ -493,7 +493,8 @@ class Detector:
     def _reach(self, event: Reach) -> list[Anomaly]:
         agent, server, tool = event.key
         hosts = self.learned.egress.get((agent, server))
-        if hosts is None or not hosts.judged(self.t) or event.host in hosts.hosts:
+        # The known host first: ``judged`` sums over every host (up to MAX_HOSTS) per reach.
+        if hosts is None or event.host in hosts.hosts or not hosts.judged(self.t):
             return []
         if (agent, server, event.host) in self._reported:
             return []
