@@ -188,6 +188,27 @@ def test_a_call_the_wired_judge_never_saw_is_refused(tmp_path: Path) -> None:
         judge_.judged("mail", msg)
 
 
+def test_sessions_side_by_side_with_the_same_request_id_keep_their_own_judgements(
+    tmp_path: Path,
+) -> None:
+    """One judge serves every Session of a pipeline, whose clients all count ids from 1: a
+    benign call judged in another thread between a new tool's judgement and its check must
+    not take the new tool's place (it would pass, and the benign one be refused)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = tmp_path / "state.db"
+    save(db, echo=usual())
+    judge_ = AnomalyJudge(db, say=lambda _: None)
+    judge_.wired = True
+    new, usual_call = _call("read_channel", 1), _call("echo", 1)
+    judge_.observe(ME, "mail", new, 100, 1000.0)
+    with ThreadPoolExecutor(1) as other:
+        other.submit(judge_.observe, ME, "mail", usual_call, 100, 1000.0).result(timeout=10)
+        assert other.submit(judge_.judged, "mail", usual_call).result(timeout=10) is None
+    found = judge_.judged("mail", new)
+    assert found is not None and found.kind == "new_tool"
+
+
 # -- differential: the relay judges replayed histories as `ztmcp baseline` does ---------------
 
 
