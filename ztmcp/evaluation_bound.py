@@ -195,8 +195,9 @@ def suite_bound(traces: Sequence[TraceEvidence]) -> SuiteBound:
     sets = [frozenset(t.gated) for t in benign]
     for b, found in zip(benign, sets, strict=True):
         out.collisions += [(b.id, a.id) for a in attacks if a.target in found]
+    reached = [frozenset(a.gated) for a in attacks]  # once, not per combination tried
     everything = frozenset().union(*sets)
-    out.inseparable = sum(1 for a in attacks if frozenset(a.gated) <= everything)
+    out.inseparable = sum(1 for r in reached if r <= everything)
     for k in range(len(benign) + 1):
         if comb(len(benign), k) > MAX_SUBSETS:
             break
@@ -204,7 +205,7 @@ def suite_bound(traces: Sequence[TraceEvidence]) -> SuiteBound:
         for given_up in combinations(range(len(benign)), k):
             dropped = set(given_up)
             allowed = frozenset().union(*(s for i, s in enumerate(sets) if i not in dropped))
-            best = max(best, sum(1 for a in attacks if not frozenset(a.gated) <= allowed))
+            best = max(best, sum(1 for r in reached if not r <= allowed))
         out.best[k] = best
         if best == len(attacks):
             break

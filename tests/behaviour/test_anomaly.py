@@ -188,6 +188,27 @@ def test_a_call_the_wired_judge_never_saw_is_refused(tmp_path: Path) -> None:
         judge_.judged("mail", msg)
 
 
+def test_sessions_side_by_side_with_the_same_request_id_keep_their_own_judgements(
+    tmp_path: Path,
+) -> None:
+    """One judge serves every Session of a pipeline, whose clients all count ids from 1: a
+    benign call judged in another thread between a new tool's judgement and its check must
+    not take the new tool's place (it would pass, and the benign one be refused)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = tmp_path / "state.db"
+    save(db, echo=usual())
+    judge_ = AnomalyJudge(db, say=lambda _: None)
+    judge_.wired = True
+    new, usual_call = _call("read_channel", 1), _call("echo", 1)
+    judge_.observe(ME, "mail", new, 100, 1000.0)
+    with ThreadPoolExecutor(1) as other:
+        other.submit(judge_.observe, ME, "mail", usual_call, 100, 1000.0).result(timeout=10)
+        assert other.submit(judge_.judged, "mail", usual_call).result(timeout=10) is None
+    found = judge_.judged("mail", new)
+    assert found is not None and found.kind == "new_tool"
+
+
 # -- differential: the relay judges replayed histories as `ztmcp baseline` does ---------------
 
 
@@ -321,27 +342,15 @@ def test_a_held_anomaly_is_allowed_once_by_a_person(tmp_path: Path) -> None:
     """`anomaly = "hold"` with a TUI attached: the new tool's call waits for a person, who
     allows it once; the call is judged again on release (the same rule, now allowed once)."""
     import time
-    from concurrent.futures import ThreadPoolExecutor
 
-    from tests.behaviour.test_wiring import BOUND, frame
+    from tests.behaviour.test_wiring import allow_held_once
     from ztmcp.state.approvals import ApprovalStore
 
     a = on(tmp_path, {"anomaly": "hold"}, echo=usual(calls=60))
     store = ApprovalStore(a.db)
     store.heartbeat("tui:test", time.time())
-    with ThreadPoolExecutor(2) as pool:
-        params = {"name": "read_channel", "arguments": {"channel": "general"}}
-        body = {"jsonrpc": "2.0", "id": 500, "method": "tools/call", "params": params}
-        held = a.session.handle(Direction.TO_SERVER, frame(body))
-        assert held.outcome is Outcome.HELD and held.hold is not None
-        waiting = pool.submit(held.hold.wait)
-        deadline = time.monotonic() + BOUND
-        while not (queue := store.pending(time.time())):
-            assert time.monotonic() < deadline, "no approval request appeared"
-            time.sleep(0.01)
-        assert "never called by test-agent/1 on mail" in str(queue[0].detail)
-        store.allow_once(queue[0].id, who="alice", now=time.time())
-        released = waiting.result(timeout=BOUND)
+    detail, released = allow_held_once(a.session, store, "read_channel", channel="general")
+    assert "never called by test-agent/1 on mail" in detail
     assert released.outcome is Outcome.FLAGGED and released.forward is not None
     assert "flow.allowed_once" in anomaly_rules(released)
     store.detach("tui:test")

@@ -46,6 +46,25 @@ def frame(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
 
 
+def allow_held_once(
+    session: Session, store: ApprovalStore, tool: str, **arguments: Any
+) -> tuple[str, Decision]:
+    """Send call #500 of ``tool`` with a TUI attached to ``store``: it must be held; a person
+    allows it once. The approval request's detail and the Decision on release."""
+    with ThreadPoolExecutor(2) as pool:
+        params = {"name": tool, "arguments": arguments}
+        body = {"jsonrpc": "2.0", "id": 500, "method": "tools/call", "params": params}
+        held = session.handle(Direction.TO_SERVER, frame(body))
+        assert held.outcome is Outcome.HELD and held.hold is not None
+        waiting = pool.submit(held.hold.wait)
+        deadline = time.monotonic() + BOUND
+        while not (queue := store.pending(time.time())):
+            assert time.monotonic() < deadline, "no approval request appeared"
+            time.sleep(0.01)
+        store.allow_once(queue[0].id, who="alice", now=time.time())
+        return str(queue[0].detail), waiting.result(timeout=BOUND)
+
+
 @dataclass
 class Agent:
     """One ``ztmcp run`` process's Session, driven as the adapter drives it."""
@@ -229,19 +248,8 @@ def test_a_hold_is_approved_once_and_the_next_identical_call_is_asked_again(
     assert refused.outcome is Outcome.DENIED and "[flow.approval_required]" in text_of(refused)
     store = ApprovalStore(a.db)
     store.heartbeat("tui:test", time.time())
-    with ThreadPoolExecutor(2) as pool:
-        params = {"name": "send_email", "arguments": {"to": "bob@corp.example"}}
-        body = {"jsonrpc": "2.0", "id": 500, "method": "tools/call", "params": params}
-        held = a.session.handle(Direction.TO_SERVER, frame(body))
-        assert held.outcome is Outcome.HELD and held.hold is not None
-        waiting = pool.submit(held.hold.wait)
-        deadline = time.monotonic() + BOUND
-        while not (queue := store.pending(time.time())):
-            assert time.monotonic() < deadline, "no approval request appeared"
-            time.sleep(0.01)
-        assert "#1 mail/read_inbox" in str(queue[0].detail)
-        store.allow_once(queue[0].id, who="alice", now=time.time())
-        released = waiting.result(timeout=BOUND)
+    detail, released = allow_held_once(a.session, store, "send_email", to="bob@corp.example")
+    assert "#1 mail/read_inbox" in detail
     assert released.outcome is Outcome.FLAGGED and released.forward is not None
     assert "flow.allowed_once" in [v.rule for v in released.verdicts]
     a.answer(500, "sent")

@@ -2,7 +2,7 @@
 ``state.db`` (``ztmcp.state.saved_baselines``), so an anomaly can refuse the call and revoke
 the run's grants whether or not a TUI is open (issue 21, item 5; docs/behaviour.md).
 
-The judge is the Reader's own (``ztmcp.state.baselines.Detector.judge_call``, the same
+The judge is the Reader's own (``ztmcp.state.baselines.Detector.judge``, the same
 ``Thresholds`` and the same words as ``ztmcp baseline``), asked per call for what a relay can
 judge at once and cheaply: a **burst** (calls per (agent, server, tool) in the window over
 the learned maximum), a **new tool** and an **argument size** far beyond the learned range.
@@ -87,8 +87,11 @@ class AnomalyJudge:
         self.saved: Saved | None = None
         self._detector: Detector | None = None
         self._lock = threading.Lock()
-        # Judgements waiting for their check, by (server, request id), oldest first.
-        self._pending: dict[tuple[str, Any], Anomaly | None] = {}
+        # Judgements waiting for their check, by (thread, server, request id), oldest first.
+        # The thread: the Session asks the edge and then its checks in one thread, while
+        # Sessions of one pipeline (clients whose ids repeat) may run side by side; without
+        # it another Session's call to the same server with the same id could swap judgements.
+        self._pending: dict[tuple[int, str, Any], Anomaly | None] = {}
         self._latest = float("-inf")  # the latest time judged
         self._looked = float("-inf")  # when the saved set was last looked at
         self._stamp: float | None = None  # its saved_at then
@@ -141,7 +144,7 @@ class AnomalyJudge:
                         found = anomaly
                         break
             pending = self._pending
-            waiting = (server, msg.id)
+            waiting = (threading.get_ident(), server, msg.id)
             pending.pop(waiting, None)
             pending[waiting] = found
             if len(pending) > MAX_PENDING:  # the oldest is then refused by ``judged``
@@ -150,7 +153,8 @@ class AnomalyJudge:
     def judged(self, server: str, msg: Message) -> Anomaly | None:
         """The judgement of ``msg`` (taken: each judgement is read once). Raises
         ``NotJudged`` when an edge feeds this judge and never saw the call."""
-        found = self._pending.pop((server, msg.id), _UNSEEN)  # one dict operation: atomic
+        waiting = (threading.get_ident(), server, msg.id)
+        found = self._pending.pop(waiting, _UNSEEN)  # one dict operation: atomic
         if not isinstance(found, _Unseen):
             return found
         if self.wired:

@@ -286,7 +286,9 @@ class FlowCheck(Configurable[FlowConfig]):
             return Verdict(
                 Action.FLAG, self.name, ANOMALY, reason, Severity.HIGH, evidence=evidence
             )
-        approval = self.once.approval(msg)
+        # An approval lifts only a hold: one given for another reason (an access hold) on this
+        # very message must not turn a ``deny`` into a pass.
+        approval = self.once.approval(msg) if action == "hold" else None
         if approval is not None:
             return Verdict(
                 Action.FLAG,
@@ -338,8 +340,10 @@ class FlowCheck(Configurable[FlowConfig]):
         found = judge(run, labels, msg.params.get("arguments"), self.actions, self.directed)
         if found is None:
             return None
-        approval = self.once.approval(msg)
-        if approval is not None:  # a person saw this very call held and allowed it once
+        # A person saw this very call held and allowed it once; a ``deny`` stays a denial
+        # (the approval may have been given for another hold on it: access, an anomaly).
+        approval = self.once.approval(msg) if self.actions[found.rule] == "hold" else None
+        if approval is not None:
             return Verdict(
                 Action.FLAG,
                 self.name,

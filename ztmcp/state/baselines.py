@@ -488,12 +488,13 @@ class Detector:
             return self._reach(event)
         if isinstance(event, Result):
             return self._once(self._result(event))
-        return self._once(self._call(event))
+        return self._once(self.judge(event.key, event.at, event.args))
 
     def _reach(self, event: Reach) -> list[Anomaly]:
         agent, server, tool = event.key
         hosts = self.learned.egress.get((agent, server))
-        if hosts is None or not hosts.judged(self.t) or event.host in hosts.hosts:
+        # The known host first: ``judged`` sums over every host (up to MAX_HOSTS) per reach.
+        if hosts is None or event.host in hosts.hosts or not hosts.judged(self.t):
             return []
         if (agent, server, event.host) in self._reported:
             return []
@@ -546,9 +547,6 @@ class Detector:
             )
         return found
 
-    def _call(self, call: Call) -> list[Anomaly]:
-        return self.judge_call(call)
-
     def adopt_windows(self, other: Detector) -> None:
         """Count on from the rate windows of ``other`` (a judge whose baselines were saved
         anew keeps the calls it already counted)."""
@@ -559,15 +557,12 @@ class Detector:
         otherwise count every call until it caught up with the latest one)."""
         self._recent.clear()
 
-    def judge_call(self, call: Call, *, hours: bool = True) -> list[Anomaly]:
-        """Every departure of ``call`` (counted in its window), without the once-per-window
-        folding of ``observe``: the relay's judge (``ztmcp.behaviour.anomaly``) answers each
-        call, so a burst is refused call after call, never only at its first. ``hours``:
-        whether the hour of activity is judged."""
-        return self.judge(call.key, call.at, call.args, hours=hours)
-
     def judge(self, key: Key, at: float, args: int, *, hours: bool = True) -> list[Anomaly]:
-        """``judge_call`` of a call given by its parts (the relay builds no ``Call``)."""
+        """Every departure of the call ``key`` at ``at`` with ``args`` bytes of arguments
+        (counted in its window), without the once-per-window folding of ``observe``: the
+        relay's judge (``ztmcp.behaviour.anomaly``) answers each call, so a burst is refused
+        call after call, never only at its first. ``hours``: whether the hour of activity is
+        judged."""
         base = self.baselines.get(key)
         agent, server, tool = key
         found: list[Anomaly] = []

@@ -124,6 +124,8 @@ class BaselineStore(TableStore):
             row = conn.execute("SELECT saved_at FROM baseline_meta WHERE id = 1").fetchone()
         except sqlite3.Error as exc:
             raise self._one_line(exc) from None
+        except UnicodeDecodeError:  # as in ``load``: a damaged file, said in one line
+            raise TABLES.damaged(self.path) from None
         if row is None:
             return None
         try:
