@@ -50,10 +50,11 @@ def register(app: typer.Typer) -> None:
         from ztmcp.terminal import safe
 
         stamped = timed(read_records(session_files(directory or paths.audit_dir())))
-        detector, found = judge(stamped, last_activity(stamped) - recent)
+        latest = last_activity(stamped)
+        detector, found = judge(stamped, latest - recent)
         learned = learn(r for _, r in stamped)
         if save:
-            _save(learned.tools, last_activity(stamped), as_json)
+            _save(learned.tools, latest, as_json)
 
         def wanted(a: str, s: str) -> bool:
             return (agent is None or a == agent) and (server is None or s == server)
