@@ -429,7 +429,7 @@ class Session:
             run = self._run_edge.context(self, msg, now)
             if run is not None:
                 extra["run"] = run
-        ctx = Context(server=self.server, now=now, request=request, extra=extra)
+        ctx = Context(self.server, now, request, extra)
 
         verdicts: list[Verdict] = []
         current = msg
