@@ -11,9 +11,11 @@ without one check), ``envelope`` (``null`` with the envelope check alone), ``par
 ``jsonrpc.parse`` of both frames), ``logged`` (``full`` with checkpoints off: ``logged``
 minus ``null`` is what the two records cost in the pipeline) and ``post`` (the call's two
 records through ``AuditLog.post`` alone, checkpoints off). About 30 s a part. The hash seed
-is fixed (``PYTHONHASHSEED=0``) and address-space randomisation off (``setarch -R``); even
-so ``post`` once moved by 9 % between identical runs, and on a loaded machine by up to a
-third (benchmarks/README.md, the audit record round): repeat, compare trees taking turns.
+is fixed (``PYTHONHASHSEED=0``) and address-space randomisation off (``setarch -R``), and
+the loop runs once unmeasured first, so that the bytecode of a fresh export is cached (until
+2026-12-07 the first part measured on one paid the package's compilation in its 400-call
+run: 2.7 M instead of 140 k instructions a call for ``post``); even so, repeat and compare
+trees taking turns.
 The audit log's checkpoints run by time as well as by count, and under valgrind every second
 is fifty times fewer calls: ``full`` counts more checkpoint work per call than a real run
 does (see ``bench_stdio`` for the audit's CPU on and off the relay's thread).
@@ -93,10 +95,30 @@ for i in range(n + 50):  # the first 50: lazy compiles, memos, first-use paths
 _NO_ASLR: Final = ("setarch", platform.machine(), "-R") if shutil.which("setarch") else ()
 
 
-def instructions(part: str, calls: int, pythonpath: str) -> int:
+def _env(pythonpath: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": pythonpath}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def warm(pythonpath: str) -> None:
+    """Run the loop once, outside valgrind, so every module it loads has its bytecode cached:
+    otherwise the first run of a fresh export (the 400-call one) also compiles the package,
+    and the first part measured reads millions of instructions a call too many."""
+    for part in ("logged",):  # loads what every part loads; its log is in a temp dir
+        subprocess.run(
+            [sys.executable, "-c", _LOOP, part, "1"],
+            env=_env(pythonpath),
+            cwd=tempfile.gettempdir(),
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+
+
+def instructions(part: str, calls: int, pythonpath: str) -> int:
+    env = _env(pythonpath)
     done = subprocess.run(
         [
             *_NO_ASLR,
@@ -128,6 +150,7 @@ def main() -> int:
     parser.add_argument("--parts", default=",".join(PARTS))
     parser.add_argument("--pythonpath", default=str(ROOT), help="the checkout to measure")
     args = parser.parse_args()
+    warm(args.pythonpath)
     for part in args.parts.split(","):
         per_call = (
             instructions(part, 400, args.pythonpath) - instructions(part, 100, args.pythonpath)

@@ -90,13 +90,17 @@ def canonical_item(kind: str, item: Mapping[str, Any]) -> dict[str, Any]:
 _SAFE_INT: Final = 2**53 - 1
 
 
-def _plain(value: Any) -> bool:
+def _plain(value: Any, *, fractions: bool = False) -> bool:
     """Whether compact, key-sorted ``json.dumps`` output is exactly RFC 8785 for ``value``.
 
     True for what tool listings hold: strings (JSON escaping is the same), integers within
     ±(2**53 - 1), booleans, null, lists, and objects with ASCII keys (so code-point order equals
     the UTF-16 order RFC 8785 sorts by). Floats (ECMAScript number formatting), non-ASCII keys
     and anything else go to ``rfc8785``. Iterative: no recursion limit to hit.
+
+    ``fractions``: also true for floats with a fraction and 1e-4 <= |x| < 1e16, which Python's
+    ``repr`` (the json encoder's spelling, and orjson's) and ECMAScript both write as the
+    shortest digits that read back, in plain decimal notation (``_whole_floats``).
     """
     stack = [value]
     while stack:
@@ -114,9 +118,48 @@ def _plain(value: Any) -> bool:
         elif kind is int:
             if not -_SAFE_INT <= item <= _SAFE_INT:
                 return False
+        elif kind is float and fractions:
+            if item.is_integer() or not _FIXED_FRACTION <= abs(item) < _FIXED_LIMIT:
+                return False
         else:
             return False
     return True
+
+
+# Where Python's repr writes a float in plain decimal notation (ECMAScript from 1e-7 to 1e21).
+_FIXED_FRACTION: Final = 1e-4
+_FIXED_LIMIT: Final = 1e16
+
+
+def _whole_floats(value: Any) -> Any:
+    """``value`` with each float that holds a whole number within ±(2**53 - 1) as that int:
+    ECMAScript writes such a float as the integer's digits (``1.0`` is ``1``, ``-0.0`` is
+    ``0``), as RFC 8785 does the int. Other values are kept (``_plain`` judges them);
+    ``RecursionError`` on absurd nesting (the caller then takes the reference path)."""
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() and -_SAFE_INT <= value <= _SAFE_INT else value
+    if kind is dict:
+        return {key: _whole_floats(sub) for key, sub in value.items()}
+    if kind is list:
+        return [_whole_floats(sub) for sub in value]
+    return value
+
+
+def _with_floats(value: Any) -> bytes | None:
+    """``canonical_json`` by orjson for a value whose floats all have a spelling every encoder
+    shares (``_whole_floats``, ``_plain(fractions=True)``); None for any other value.
+    tests/test_canonical_floats.py holds it to ``rfc8785.dumps``."""
+    try:
+        whole = _whole_floats(value)
+    except RecursionError:
+        return None
+    if not _plain(whole, fractions=True):
+        return None
+    try:
+        return orjson.dumps(whole, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:  # past its depth limit: the reference decides
+        return None
 
 
 def canonical_json(value: Any) -> bytes:
@@ -124,7 +167,9 @@ def canonical_json(value: Any) -> bytes:
 
     ``rfc8785.dumps`` is pure Python (about 300 µs for a typical tool); for the values a tool
     listing holds (``_plain``) the C ``json`` encoder gives the same bytes about six times
-    faster (tests/test_manifest.py checks the two agree); everything else goes to ``rfc8785``.
+    faster (tests/test_manifest.py checks the two agree); so are values whose floats are whole
+    numbers or plain fractions (``_with_floats``: a tool call's arguments, recorded on every
+    call); everything else goes to ``rfc8785``.
     """
     if _plain(value):
         try:
@@ -138,6 +183,10 @@ def canonical_json(value: Any) -> bytes:
             return text.encode("utf-8")
         except (UnicodeEncodeError, RecursionError, ValueError):
             pass  # a lone surrogate, absurd depth: rfc8785 gives the error
+    else:
+        fast = _with_floats(value)
+        if fast is not None:
+            return fast
     import rfc8785  # on first use: `ztmcp run` without pins never imports it
 
     try:

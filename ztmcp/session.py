@@ -43,7 +43,8 @@ from ztmcp.jsonrpc import (
     tool_error_result,
 )
 from ztmcp.state.shapes import SHAPE_FIELD, result_shape
-from ztmcp.tool_arguments import mcp_call_fields
+from ztmcp.tool_arguments import ARGS_FIELD
+from ztmcp.tool_arguments import digest as value_digest
 
 MAX_PENDING: Final = 10_000
 FAULT_RULE: Final = "session.fault"  # the rule of a refusal caused by ztmcp's own failure
@@ -428,7 +429,7 @@ class Session:
             run = self._run_edge.context(self, msg, now)
             if run is not None:
                 extra["run"] = run
-        ctx = Context(server=self.server, now=now, request=request, extra=extra)
+        ctx = Context(self.server, now, request, extra)
 
         verdicts: list[Verdict] = []
         current = msg
@@ -706,12 +707,13 @@ class Session:
     ) -> None:
         about = request or msg
         msg_id = msg.id
+        kind = msg.kind
         event: dict[str, Any] = {
             "event": "message",
             "server": self.server,
             "client": self.client,
             "direction": msg.direction._value_,
-            "kind": msg.kind._value_,
+            "kind": kind._value_,
             "jsonrpc.request.id": msg_id if isinstance(msg_id, str | int) else None,
             "mcp.method.name": about.method,
             "size": size,
@@ -719,15 +721,19 @@ class Session:
             "outcome": decision.outcome._value_,
             "check_us": round((time.perf_counter() - started) * 1e6, 1),
         }
-        tool = about.tool_name
-        if tool is not None:
-            event["gen_ai.tool.name"] = tool[:200]
-            if msg.kind is Kind.REQUEST:  # links the call to the model turn that asked for it
-                event.update(mcp_call_fields(msg.params))
-            elif msg.kind is Kind.RESPONSE:  # what the behaviour baselines learn (no content)
-                event[SHAPE_FIELD] = result_shape(msg.body)
-        if about.is_modern:
-            version = about.params["_meta"].get(MODERN_VERSION_KEY)
+        params = about.params
+        if about.method == "tools/call":  # ``Message.tool_name``, read once
+            tool = params.get("name")
+            if isinstance(tool, str):
+                event["gen_ai.tool.name"] = tool[:200]
+                if kind is Kind.REQUEST:  # links the call to the model turn that asked for it
+                    arguments = params.get("arguments")  # ``mcp_call_fields``, without a dict
+                    event[ARGS_FIELD] = value_digest(arguments if arguments is not None else {})
+                elif kind is Kind.RESPONSE:  # what the behaviour baselines learn (no content)
+                    event[SHAPE_FIELD] = result_shape(msg.body)
+        meta = params.get("_meta")
+        if isinstance(meta, dict) and MODERN_VERSION_KEY in meta:  # ``Message.is_modern``
+            version = meta.get(MODERN_VERSION_KEY)
             event["mcp.protocol.version"] = version if isinstance(version, str) else None
         if decision.verdicts:
             event["verdicts"] = [_verdict_record(v) for v in decision.verdicts]

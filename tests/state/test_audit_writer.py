@@ -378,3 +378,37 @@ def test_a_failed_checkpoint_on_the_helper_thread_stops_the_next_post(
     assert "Input/output error" in failure.message
     with pytest.raises(AuditError):
         log.close()
+
+
+def test_the_helper_checkpoints_every_n_records_counted_from_the_last_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """A record wakes the helper once ``checkpoint_records`` records passed since the index's
+    last entry for the log (the threshold is reset by each checkpoint), and the entry names
+    every record written before its ``fsync`` began; by time only after ``checkpoint_seconds``."""
+    log = _new(tmp_path, checkpoint_records=3, checkpoint_seconds=3600.0)
+
+    def anchored(at_least: int) -> int:
+        deadline = time.monotonic() + 10
+        while True:
+            assert log._keys is not None
+            seen = audit_index.read(tmp_path, log._keys.index).sessions[log.path.name].checkpoint
+            count = seen[0] if seen is not None else 0
+            if count >= at_least or time.monotonic() > deadline:
+                return count
+            time.sleep(0.01)
+
+    for n in range(2):
+        log.post({"event": "message", "n": n})
+    time.sleep(0.2)
+    assert anchored(0) == 0  # two records: below the threshold, no entry
+    log.post({"event": "message", "n": 2})
+    assert anchored(3) == 3
+    for n in range(3, 5):
+        log.post({"event": "message", "n": n})
+    time.sleep(0.2)
+    assert anchored(0) == 3  # two more since the last checkpoint: none yet
+    log.post({"event": "message", "n": 5})
+    assert anchored(6) == 6
+    log.close()
+    assert verify_file(log.path).status is Status.CLOSED

@@ -44,6 +44,10 @@ GENESIS: Final = "0" * 64
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 # Fields the writer sets; an event that carries one keeps it under "event.<name>".
 _RESERVED: Final = frozenset({"seq", "ts", "mcp.session.id", "prev", "mac", "hash"})
+# The writer's members: the head (seq, the second, its microseconds, the session id as JSON)
+# and the tail (the previous record's MAC), spliced around the event by records.chained_line.
+_HEAD: Final = b'{"seq":%d,"ts":"%s.%06dZ","mcp.session.id":%s'
+_PREV: Final = b',"prev":"%s"'
 
 
 _second_cache: tuple[int, bytes] = (-1, b"")
@@ -106,8 +110,8 @@ class AuditLog:
         self._session_json = records.body({"": session_id})[4:-1]  # the id as a JSON string
         self._lock = threading.Lock()
         self._seq = 0
-        self._prev = GENESIS
-        self._tail = b',"prev":"%s"' % GENESIS.encode()  # the next line's last member
+        self._last = GENESIS.encode()  # the last record's MAC (hex, ASCII)
+        self._tail = _PREV % self._last  # the next line's last member
         self._closed = False
         self._failure: AuditError | None = None
         self._keys: keys.Keys | None = None  # read at the first record (or by ``prepare``)
@@ -116,6 +120,10 @@ class AuditLog:
         self._seconds = checkpoint_seconds
         self._checkpointed = 0  # records covered by the last index entry
         self._checkpoint_at = 0.0  # time.monotonic() of it
+        # When a record wakes the helper: at this many records, or from this time.monotonic()
+        # on (both kept from the last index entry by ``_anchored``).
+        self._wake_at = checkpoint_records
+        self._wake_by = 0.0
         self._stopping = threading.Event()  # ends the helper thread
         self._due = threading.Event()  # wakes it: a checkpoint is due
         self._closing = False  # close() began: the helper writes no more index entries
@@ -178,7 +186,7 @@ class AuditLog:
                 and time.monotonic() - self._checkpoint_at < self._seconds
             ):
                 return
-            count, last = self._seq, self._prev
+            count, last = self._seq, self._last.decode()
         try:
             # Outside the lock, so the relay keeps writing: every record up to ``count`` was
             # written before this ``fsync`` began, so the index never claims more than is on disk.
@@ -187,8 +195,7 @@ class AuditLog:
                 if self._failure is not None or self._closing or count <= self._checkpointed:
                     return  # failed, closing, or a later checkpoint was written meanwhile
                 self._index("checkpoint", {"records": count, "last": last})
-                self._checkpointed = count
-                self._checkpoint_at = time.monotonic()
+                self._anchored(count)
         except BaseException as exc:
             with self._lock:
                 if self._failure is None and not self._closing:
@@ -198,19 +205,19 @@ class AuditLog:
         """Write one record now; the chain fields are added here. Raises ``AuditError``, and
         after any failure every later call raises it too (the log is stopped). Returns the
         record as written."""
-        seq, stamp, fields, prev, digest = self._write(event, ts)
+        seq, now, fields, prev, digest = self._write(event, ts)
         return {
             "seq": seq,
-            "ts": stamp.decode(),
+            "ts": utc_iso(now),
             "mcp.session.id": self.session_id,
             **fields,
-            "prev": prev,
-            "mac": digest,
+            "prev": prev.decode(),
+            "mac": digest.decode(),
         }
 
     def _write(
         self, event: dict[str, Any], ts: float | None = None
-    ) -> tuple[int, bytes, dict[str, Any], str, str]:
+    ) -> tuple[int, float, dict[str, Any], bytes, bytes]:
         with self._lock:
             if self._failure is not None:
                 raise self._failure
@@ -219,35 +226,39 @@ class AuditLog:
             try:
                 if self._keys is None:
                     self._open()
-                assert self._keys is not None
-                stamp = utc_stamp(time.time() if ts is None else ts)
+                now = time.time() if ts is None else ts
                 if not _RESERVED.isdisjoint(event):
                     event = {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
-                prev = self._prev
-                assert self._mac is not None
-                seq = self._seq
-                # The writer's own fields are ASCII by construction: no encoder needed.
+                seq, prev = self._seq, self._last
+                assert self._mac is not None  # set with the keys, by _open
+                second = int(now)
+                # The writer's own fields are ASCII by construction: one format, no encoder.
                 line, mac = records.chained_line(
-                    b'{"seq":%d,"ts":"%s","mcp.session.id":%s' % (seq, stamp, self._session_json),
+                    _HEAD
+                    % (
+                        seq,
+                        _second(second),
+                        min(int((now - second) * 1_000_000), 999_999),
+                        self._session_json,
+                    ),
                     event,
                     self._tail,
                     self._mac,
                 )
                 paths.write_all(self._fd, line)
-                self._seq = seq + 1
-                self._tail = b',"prev":"%s"' % mac
-                self._prev = digest = mac.decode()
-                if (
-                    self._seq - self._checkpointed >= self._every
-                    or time.monotonic() - self._checkpoint_at >= self._seconds
-                ) and not self._due.is_set():
+                self._seq = seq = seq + 1
+                self._tail = _PREV % mac
+                self._last = mac
+                if (seq >= self._wake_at or time.monotonic() >= self._wake_by) and not (
+                    self._due.is_set()
+                ):
                     self._due.set()  # the helper thread checkpoints
             except BaseException as exc:  # even an interrupt mid-write leaves the chain unsure
                 failure = self._fail(exc)
                 if isinstance(exc, Exception):
                     raise failure from None
                 raise
-        return seq, stamp, event, prev, digest
+        return seq - 1, now, event, prev, mac
 
     def _open(self) -> None:
         """Before the first record: read (or make) the key, say in the index that we start."""
@@ -258,7 +269,7 @@ class AuditLog:
         assert self._keys is not None
         self._mac = records.Hmac(self._keys.audit)
         self._index("open", {"key": self._keys.id, "process.pid": os.getpid()})
-        self._checkpoint_at = time.monotonic()
+        self._anchored(0)
         self._idler = threading.Thread(
             target=self._checkpointer, name="ztmcp-audit-checkpoint", daemon=True
         )
@@ -296,9 +307,16 @@ class AuditLog:
         the lock held)."""
         os.fsync(self._fd)
         with self._index_lock:
-            self._index(kind, {"records": self._seq, "last": self._prev})
-            self._checkpointed = self._seq
-            self._checkpoint_at = time.monotonic()
+            self._index(kind, {"records": self._seq, "last": self._last.decode()})
+            self._anchored(self._seq)
+
+    def _anchored(self, count: int) -> None:
+        """The index now covers ``count`` records: the next checkpoint is due ``checkpoint_records``
+        records or ``checkpoint_seconds`` from here."""
+        self._checkpointed = count
+        self._checkpoint_at = now = time.monotonic()
+        self._wake_at = count + self._every
+        self._wake_by = now + self._seconds
 
     def _fail(self, exc: BaseException) -> AuditError:
         """Stop the log: keep the failure, and tell the index why if it can still be written."""

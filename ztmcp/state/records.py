@@ -87,8 +87,12 @@ def _fast_body(record: Mapping[str, Any]) -> bytes | None:
     # The top level first, without a stack: most records hold no container at all.
     for value in record.values():
         kind = type(value)
-        if kind in scalars or (kind is float and _plain_float(value)):
+        if kind in scalars:
             continue
+        if kind is float:  # ``_plain_float``, written out: every message record has one
+            if value == 0.0 or _SMALLEST_PLAIN_FLOAT <= abs(value) < math.inf:
+                continue
+            return None
         if (kind is dict or kind is list) and _plain_tree(record):
             break  # the whole record was walked
         return None
@@ -195,7 +199,12 @@ def chained_line(
     writer it replaced, byte for byte)."""
     fields = body(event)
     data = b"%s,%s%s" % (head, fields[1:-1], tail) if len(fields) > 2 else head + tail
-    digest = key.hex_bytes(data, b"}")
+    inner = key._inner.copy()  # ``key.hex_bytes(data, b"}")``, without the call
+    inner.update(data)
+    inner.update(b"}")
+    outer = key._outer.copy()
+    outer.update(inner.digest())
+    digest = hexlify(outer.digest())
     return b'%s,"mac":"%s"}\n' % (data, digest), digest
 
 
