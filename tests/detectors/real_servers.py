@@ -232,7 +232,12 @@ SERVERS: Final = (
     *(
         Server(s.eco, s.package, s.version, s.args, s.env, s.bin, s.mcp2, s.asof, fresh=True)
         for s in (
-            _npm("@zereight/mcp-gitlab", "2.1.64", GITLAB_PERSONAL_ACCESS_TOKEN=DUMMY),
+            _npm(
+                "@zereight/mcp-gitlab",
+                "2.1.64",
+                bin="mcp-gitlab",
+                GITLAB_PERSONAL_ACCESS_TOKEN=DUMMY,
+            ),
             _npm("@pandacss/mcp", "1.12.1"),
             _npm("cclsp", "0.7.0"),
             _npm("@cocal/google-calendar-mcp", "2.6.3"),
@@ -262,7 +267,12 @@ SERVERS: Final = (
             _pypi("pymupdf4llm-mcp", "1.28.0"),
             _pypi("tilt-mcp", "0.1.3"),
             _pypi("biocontext-kb", "0.2.1"),
-            _pypi("mfa-servicenow-mcp", "1.25.4", SERVICENOW_INSTANCE_URL="http://127.0.0.1:9"),
+            _pypi(
+                "mfa-servicenow-mcp",
+                "1.25.4",
+                bin="servicenow-mcp",
+                SERVICENOW_INSTANCE_URL="http://127.0.0.1:9",
+            ),
             _pypi("lean-lsp-mcp", "0.32.0"),
             _pypi("mcp-ocr", "0.2.0"),
         )
