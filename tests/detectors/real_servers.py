@@ -63,6 +63,7 @@ class Server:
     # break on what their open ranges resolve to today
     asof: str | None = None
     fresh: bool = False  # the second batch: chosen before any fix, measured only before/after
+    late: bool = False  # the third: chosen after the fix, never looked at before it was measured
 
     @property
     def source(self) -> str:
@@ -74,6 +75,8 @@ class Server:
 
     @property
     def half(self) -> str:
+        if self.late:
+            return "late"
         if self.fresh:
             return "fresh"
         return "tune" if hashlib.sha256(self.package.encode()).digest()[0] % 2 == 0 else "heldout"
@@ -275,6 +278,37 @@ SERVERS: Final = (
             ),
             _pypi("lean-lsp-mcp", "0.32.0"),
             _pypi("mcp-ocr", "0.2.0"),
+        )
+    ),
+    # The third batch, chosen after the rule change and measured once, before and after it.
+    *(
+        Server(s.eco, s.package, s.version, s.args, s.env, s.bin, s.mcp2, s.asof, late=True)
+        for s in (
+            _npm("@jpisnice/shadcn-ui-mcp-server", "2.0.0"),
+            _npm("@agent-infra/mcp-server-browser", "1.2.29"),
+            _npm("xcodebuildmcp", "2.7.0", "mcp", bin="xcodebuildmcp"),
+            _npm("@cyanheads/git-mcp-server", "2.15.3"),
+            _npm("@tacticlaunch/mcp-linear", "1.4.3", LINEAR_API_TOKEN=DUMMY),
+            _npm(
+                "@aashari/mcp-server-atlassian-jira",
+                "3.3.0",
+                ATLASSIAN_SITE_NAME="example",
+                ATLASSIAN_USER_EMAIL="a@example.com",
+                ATLASSIAN_API_TOKEN=DUMMY,
+            ),
+            _npm("@gleanwork/local-mcp-server", "0.7.6", GLEAN_INSTANCE="x", GLEAN_API_TOKEN=DUMMY),
+            _npm("@openbnb/mcp-server-airbnb", "0.3.0"),
+            _npm("@mzxrai/mcp-webresearch", "0.1.7"),
+            _npm("@googlemaps/code-assist-mcp", "0.2.1"),
+            _npm("@microsoft/clarity-mcp-server", "2.0.1", "--clarity_api_token", DUMMY),
+            _npm("@cloudflare/playwright-mcp", "0.0.5"),
+            _npm("@sveltejs/mcp", "0.1.26"),
+            _pypi("code-review-graph", "2.3.9"),
+            _pypi("jcodemunch-mcp", "1.108.399"),
+            _pypi("minimax-coding-plan-mcp", "0.0.5", MINIMAX_API_KEY=DUMMY),
+            _pypi("awslabs-aws-location-mcp-server", "2.1.1"),
+            _pypi("mcp-stata", "3.3.0"),
+            _pypi("notebooklm-mcp-cli", "0.15.8", bin="notebooklm-mcp"),
         )
     ),
 )
@@ -533,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     if clash:
         raise SystemExit(f"in dev already: {clash}")
     if args.step == "report":
-        for half in ("tune", "heldout", "fresh"):
+        for half in ("tune", "heldout", "fresh", "late"):
             print(f"{half}:\n{report([CACHE / f'tools_{half}.jsonl'])}\n")
         return 0
     if args.step == "list":
@@ -562,7 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             status[s.source] = {"half": s.half, "tools": list(samples(s, got))}
             _log(s, f"{len(got)} tools")
         status_file.write_text(json.dumps(status, indent=1))
-    for half in ("tune", "heldout", "fresh"):
+    for half in ("tune", "heldout", "fresh", "late"):
         with (CACHE / f"tools_{half}.jsonl").open("w") as out:
             for _source, entry in sorted(status.items()):
                 if entry["half"] == half:
