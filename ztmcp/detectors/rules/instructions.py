@@ -40,6 +40,29 @@ class Rule:
     triggers: tuple[Trigger, ...] | list[Trigger]
 
 
+# "Do not tell the user …": a negation, a verb of telling and whom it is kept from.
+_CONCEAL_TELL = (
+    r"\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|without)\s+(?:\w+\s+){0,2}?"
+    r"(?:mention|tell|reveal|inform|disclos|notify|alert|acknowledg|explain|bring\s+up|let\s+"
+    r"(?:the\s+)?user\s+know|show|display|report|say)\w*\s+(?:\w+\s+){0,3}?(?:the\s+user|users"
+    r"|the\s+human|anyone|that\s+you|that\s+this|this\s+to|this\s+(?:instruction|step|tool|action)"
+    r"|these\s+(?:instructions|steps)|what\s+you|it\s+to|you(?:'re|\s+are|\s+have)\b|about\s+this)"
+)
+# … "unless they ask (for them)", later in the same sentence: withheld until asked, not hidden.
+_UNLESS_ASKED = (
+    r"[^.!?\n]{0,80}?\bunless\s+(?:they|the\s+user|users?|you\s+are|explicitly|specifically)"
+    r"\s+(?:\w+\s+)?(?:asks?|asked|requests?|requested|wants?)\b"
+)
+
+
+# "The only tool for creating PDF files": what the tool is for (no other tool here does it),
+# not a ranking; "the only trustworthy tool for …" still ranks.
+_ONLY_SCOPE = (
+    r"\s+(?!(?:reliable|trustworthy|trusted|safe|secure|accurate|official|legitimate|approved"
+    r"|verified)\b)(?:[a-z-]+\s+)?tools?\s+(?:for|to|that\s+can|which\s+can)\s"
+)
+
+
 def _g(n: int) -> str:
     """A bounded, lazy gap within one line."""
     return f"[^\\n]{{0,{n}}}?"
@@ -64,7 +87,8 @@ _IMPERATIVE = (
 _SENSITIVE_FILE = (
     r"(?:~/\.ssh|\.ssh/|id[ _]rsa|id[ _]ed25519|id[ _]ecdsa|authorized[ _]keys|\.aws/credentials"
     r"|\.aws/config|/etc/passwd|/etc/shadow|\.netrc|\.npmrc|\.pypirc|\.git-credentials"
-    r"|\.docker/config\.json|\.kube/config|kubeconfig|mcp\.json|claude[ _]desktop[ _]config"
+    r"|\.docker/config\.json|\.kube/config|kubeconfig(?![ _-]contexts?\b)|mcp\.json"
+    r"|claude[ _]desktop[ _]config"
     r"|\.cursor/|\.env\b|\.bash[ _]history|\.zsh[ _]history|keychain|wallet\.dat|\.gnupg)"
 )
 _SENSITIVE_WORD = (
@@ -383,6 +407,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|\b(?:dear|attention|hey|hello|hi|greetings|note\s+to(?:\s+the)?|message\s+for(?:\s+the)?"
         r"|instructions?\s+for(?:\s+the)?)\s+" + _AI + r"s?\b"
         r"|\bif\s+you\s+are\s+an?\s+(?:ai|llm|language\s+model|assistant|agent|chat\s?bot|bot)\b"
+        r"(?!(?:\s+(?:model|agent|assistant))?,?\s+(?:please\s+)?(?:use|fill\s+in|fill|set)\s+this"
+        r"\s+(?:field|parameter|argument|property|value)\b)"
         r"|\b(?:any|all)\s+(?:ai|llm)\s+(?:assistants?|agents?|models?)\s+(?:reading|processing"
         r"|that\s+reads?|seeing)\b",
         (
@@ -533,17 +559,13 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.conceal",
         "conceal",
-        r"\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|without)\s+(?:\w+\s+){0,2}?"
-        r"(?:mention|tell|reveal|inform|disclos|notify|alert|acknowledg|explain|bring\s+up|let\s+"
-        r"(?:the\s+)?user\s+know|show|display|report|say)\w*\s+(?:\w+\s+){0,3}?(?:the\s+user|users"
-        r"|the\s+human|anyone|that\s+you|that\s+this|this\s+to|this\s+(?:instruction|step|tool|action)"
-        r"|these\s+(?:instructions|steps)|what\s+you|it\s+to|you(?:'re|\s+are|\s+have)\b|about\s+this)"
+        _CONCEAL_TELL + r"(?!" + _UNLESS_ASKED + ")"
         r"|\bpresent\s+(?:it|this|them|the\s+\w+(?:\s+\w+)?)\s+as\s+(?:if|though)\b"
         r"|\bformat\s+(?:them|it|this|these)\s+to\s+look\s+like\b"
         r"|\b(?:the\s+)?users?\s+(?:must|should|will|need)\s+(?:not|never)\s+(?:to\s+)?(?:know|see"
         r"|notice|find\s+out|learn|be\s+told|be\s+informed|be\s+aware)"
-        r"|\bwithout\s+(?:the\s+user'?s?|their|anyone'?s?)\s+(?:knowledge|noticing|knowing|consent"
-        r"|awareness|permission|approval)"
+        r"|\bwithout\s+(?:the\s+user'?s?|their|anyone'?s?)\s+(?:knowledge|noticing|knowing"
+        r"|awareness)"
         r"|\bwithout\s+(?:asking|telling|informing|notifying|alerting|consulting|confirming\s+with)\s+"
         r"(?:me|the\s+user|them|anyone|the\s+human)"
         r"|\b(?:keep|this\s+is)\s+(?:this\s+|it\s+)?(?:a\s+)?(?:secret|hidden|private)\s+from\b"
@@ -575,6 +597,31 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"\s+from\b", "secret", "hidden", "private"),
             _t("mere", r"mere\s+implementation"),
             *_ts(r"\s+the\s+users?\s", "keep", "leave"),
+        ],
+    ),
+    # Weaker forms of the same words, which real servers write to keep the user in charge or
+    # the answer short (issue 23, servers dev never saw): withholding "unless they ask" ("Don't
+    # bother telling the user the IDs unless they ask for them": the user can always ask), and
+    # consent as a noun ("without the user's approval"), which servers write negated as a
+    # safeguard ("MUST NOT proceed … without the user's approval") and no rule can tell from the
+    # order to skip it (no look-behind over a clause). "Without asking the user" stays strong:
+    # the red team's "do this silently … without asking the user for approval" has nothing else.
+    # Flagged in a description, so a second weak signal still blocks (`instr.combined`); an order
+    # in a result still denies.
+    Rule(
+        "instr.conceal",
+        "conceal",
+        _CONCEAL_TELL + r"(?=" + _UNLESS_ASKED + ")"
+        r"|\bwithout\s+(?:the\s+user'?s?|their|anyone'?s?)\s+(?:consent|permission|approval)",
+        ("unless they ask", "without the user's approval"),
+        M,
+        H,
+        "asks to withhold something from the user, or to act without their consent",
+        triggers=[
+            *_ts(_NEG_VERB, "not", "never"),
+            *_ts(_S, "without"),
+            _t("don", r"don'?t" + _NEG_VERB),
+            _t("shouldn", r"shouldn'?t" + _NEG_VERB),
         ],
     ),
     Rule(
@@ -947,9 +994,10 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.preference",
         "preference",
-        r"\b(?:the|is\s+a)\s+(?:best|greatest|only|most\s+(?:reliable|accurate|powerful|trusted"
-        r"|trustworthy|secure|advanced|capable))\s+(?:(?:reliable|trustworthy|trusted|safe|secure"
-        r"|accurate|official|legitimate|approved|verified)\s+)?(?:[a-z-]+\s+)?tool\b"
+        r"\b(?:the|is\s+a)\s+(?:best|greatest|only(?!" + _ONLY_SCOPE + r")|most\s+(?:reliable"
+        r"|accurate|powerful|trusted|trustworthy|secure|advanced|capable))\s+(?:(?:reliable"
+        r"|trustworthy|trusted|safe|secure|accurate|official|legitimate|approved|verified)\s+)?"
+        r"(?:[a-z-]+\s+)?tool\b"
         r"|\bthis\s+tool\s+(?:is\s+(?:superior|better)|outperforms|beats)\s+(?:to\s+|than\s+)?"
         r"(?:all|any|every|other)"
         r"|\bjust\s+use\s+this\s+tool\b"
@@ -1070,7 +1118,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|invok\w*|us\w*|runs?|running)"
         r"|\b(?:llm|model|ai|assistant|agent)(?:\s+model)?\s+(?:that|which|who)\s+(?:is\s+)?(?:calls"
         r"|calling|invokes|invoking|uses|using)\s+(?:this|the)\s+(?:tool|function)"
-        r"|\byour\s+(?:system\s+prompt|system\s+instructions|(?:full\s+|entire\s+)?conversation"
+        r"|\b(?<!context\sof\s)(?<!topic\sof\s)(?<!subject\sof\s)your\s+(?:system\s+prompt"
+        r"|system\s+instructions|(?:full\s+|entire\s+)?conversation"
         r"|chat\s+history|previous\s+messages|context\s+window|full\s+prompt|(?:list\s+of\s+)?"
         r"(?:available\s+)?tools\s+list|available\s+tools|hidden\s+instructions)"
         r"|\b(?:include|pass|provide|put|fill|insert|send|paste|copy)\s+(?:\w+\s+){0,3}?(?:the\s+)?"
