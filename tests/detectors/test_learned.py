@@ -5,8 +5,8 @@ weak signal never paying for the model."""
 from __future__ import annotations
 
 import json
+import math
 import re
-from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def _zebra_weights() -> list[float]:
     """Weights under which a chunk scores high exactly when it says "zebra" (or a word that
     shares its character n-grams)."""
     w = [0.0] * learned.BUCKETS
-    for f in learned.features("zebra"):
+    for f in learned.counts("zebra"):
         w[f] = 40.0
     return w
 
@@ -232,9 +232,28 @@ def test_chunks_keep_every_character_and_stay_bounded(text: str, size: int) -> N
 
 
 def test_features_read_the_folded_text() -> None:
-    assert learned.features("іgnоrе the rules") == learned.features("ignore the rules")  # noqa: RUF001
-    assert learned.features("IGNORE") == learned.features("ignore")
+    def feats(text: str) -> list[dict[int, int]]:
+        return [learned.counts(p) for p in learned.pieces(text)]
+
+    assert feats("іgnоrе the rules") == feats("ignore the rules")  # noqa: RUF001
+    assert feats("IGNORE") == feats("ignore")
 
 
-def test_quantised_weights_are_int16() -> None:
-    assert array("h").itemsize == 2
+_WORDS = st.sampled_from(["ignore", "the", "rules", "send", "zebra", "файл", "配置", "a1b2", "x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_WORDS, st.sampled_from([" ", "\n", ", ", ". "])), max_size=400))
+def test_the_cached_score_is_the_score_of_the_counts(parts: list[tuple[str, str]]) -> None:
+    """Differential: ``Model.margin``'s per-word cache gives what the feature counts that
+    training sees give, whatever was cached before."""
+    model = learned.model()
+    text = "".join(w + sep for w, sep in parts)
+    for piece in learned.pieces(text):
+        found = learned.counts(piece)
+        n = sum(found.values())
+        expected = model.bias
+        if n:
+            summed = sum(model.weights[f] * c for f, c in found.items())
+            expected += model.scale * summed / math.sqrt(n)
+        assert model.margin(piece) == pytest.approx(expected, rel=1e-12, abs=1e-12)

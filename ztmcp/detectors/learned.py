@@ -1,9 +1,11 @@
 """A learned signal: how much a text reads like an instruction to the AI.
 
 A logistic regression over hashed features of the text as the rules read it (``normalise``'s
-folding, lower-cased): each word, each pair of neighbouring words, and the character 3- to
-5-grams of each word. A text's features are a set; its score is
-``sigmoid(bias + scale * sum(weights[f] for f in features) / sqrt(len(features)))``.
+folding, lower-cased), cut into pieces of about 400 characters (``chunks``: an injection is a
+few sentences in a long document). A piece's features are counts: each word, the byte 3- to
+5-grams of each word, and each pair of neighbouring words, hashed into ``BUCKETS``; its margin
+is ``bias + scale * sum(weight * count) / sqrt(total count)``, and a text scores as its highest
+piece, ``sigmoid(max margin)``.
 
 The weights are trained by ``ztmcp.detectors.train_model`` (deterministic, fixed seed; data,
 method and licences in docs/detection.md) and shipped as ``learned.bin``: a magic line, a JSON
@@ -11,7 +13,8 @@ header line, the zlib-compressed int16 weights, and the SHA-256 of everything be
 that is missing, truncated, altered or of another feature version raises
 ``LearnedModelError`` at its first use: the signal is never silently off.
 
-Pure Python, no dependency: a per-word cache keeps a tool description to tens of µs.
+Pure Python, no dependency: a per-word cache of (hash, summed weight, feature count) makes a
+word seen before cost one lookup.
 """
 
 from __future__ import annotations
@@ -22,8 +25,7 @@ import math
 import re
 import zlib
 from array import array
-from dataclasses import dataclass
-from itertools import pairwise
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -32,7 +34,7 @@ from ztmcp.detectors.findings import RANK, Finding
 from ztmcp.errors import ZtmcpError
 from ztmcp.severity import Severity
 
-FEATURE_VERSION: Final = 1
+FEATURE_VERSION: Final = 2
 BITS: Final = 18
 BUCKETS: Final = 1 << BITS
 MAGIC: Final = b"ZTMCP-LEARNED-1\n"
@@ -49,28 +51,26 @@ class LearnedModelError(ZtmcpError):
     """The learned model's weights file is missing, damaged or of another version."""
 
 
-def _hash(feature: str) -> int:
-    return zlib.crc32(feature.encode("utf-8", "surrogatepass")) & _MASK
+def _hash(feature: bytes) -> int:
+    return zlib.crc32(feature)
 
 
-_word_cache: dict[str, tuple[int, ...]] = {}
-
-
-def _word_features(word: str) -> tuple[int, ...]:
-    """The unigram and the character n-grams of one (lower-cased) word, cached."""
-    found = _word_cache.get(word)
-    if found is not None:
-        return found
-    out = [_hash("w " + word)]
-    padded = f"<{word[:_GRAM_WORD]}>"
+def entry(word: str) -> tuple[int, tuple[int, ...]]:
+    """A (lower-cased) word's 32-bit hash and its features: the word itself and the byte
+    3- to 5-grams of its UTF-8, padded (``<word>``), of its first ``_GRAM_WORD`` characters."""
+    raw = word.encode("utf-8", "surrogatepass")
+    whole = _hash(b"w " + raw)
+    padded = b"<" + word[:_GRAM_WORD].encode("utf-8", "surrogatepass") + b">"
     n = len(padded)
+    out = [whole & _MASK]
     for size in _GRAM_SIZES:
-        out.extend(_hash("c " + padded[i : i + size]) for i in range(n - size + 1))
-    feats = tuple(out)
-    if len(_word_cache) >= _CACHE_SIZE:
-        _word_cache.clear()
-    _word_cache[word] = feats
-    return feats
+        out.extend(_hash(padded[i : i + size]) & _MASK for i in range(n - size + 1))
+    return whole, tuple(out)
+
+
+def _pair(a: int, b: int) -> int:
+    """The feature of two neighbouring words, from their 32-bit hashes."""
+    return ((a * 1000003) ^ b) & _MASK
 
 
 def prepare(text: str) -> str:
@@ -107,15 +107,25 @@ def chunks(text: str, size: int = 400) -> list[str]:
     return out
 
 
-def features(text: str) -> frozenset[int]:
-    """The hashed feature set of ``text`` (words, word pairs, character n-grams of words)."""
-    words = _WORD.findall(prepare(text))
-    out: set[int] = set()
-    for word in words:
-        out.update(_word_features(word))
-    for a, b in pairwise(words):
-        out.add(_hash(f"b {a} {b}"))
-    return frozenset(out)
+def pieces(text: str) -> list[str]:
+    """What the model scores of ``text``: its chunks, prepared (at least one, maybe empty)."""
+    return chunks(prepare(text)) or [""]
+
+
+def counts(piece: str) -> dict[int, int]:
+    """The hashed feature counts of a prepared piece: every word's features, and a feature
+    for each pair of neighbouring words. Its value in the model is count / sqrt(total)."""
+    out: dict[int, int] = {}
+    prev = -1
+    for word in _WORD.findall(piece):
+        whole, feats = entry(word)
+        for f in feats:
+            out[f] = out.get(f, 0) + 1
+        if prev >= 0:
+            f = _pair(prev, whole)
+            out[f] = out.get(f, 0) + 1
+        prev = whole
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,19 +137,39 @@ class Model:
     bias: float
     threshold: float
     meta: dict[str, object]
+    cache: dict[str, tuple[int, int, int]] = field(default_factory=dict, compare=False)
 
-    def margin(self, feats: frozenset[int]) -> float:
-        if not feats:
-            return self.bias
+    def margin(self, piece: str) -> float:
+        """``bias + scale * sum(weights[f] * count) / sqrt(total count)`` over ``counts(piece)``,
+        from a per-word cache of (hash, summed weight, feature count): a word seen before
+        costs a lookup."""
         w = self.weights
-        total = sum(w[i] for i in feats)
-        return self.bias + self.scale * total / math.sqrt(len(feats))
+        cache = self.cache
+        total = n = 0
+        prev = -1
+        for word in _WORD.findall(piece):
+            found = cache.get(word)
+            if found is None:
+                whole, feats = entry(word)
+                found = (whole, sum(w[f] for f in feats), len(feats))
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[word] = found
+            whole, summed, k = found
+            total += summed
+            n += k
+            if prev >= 0:
+                total += w[((prev * 1000003) ^ whole) & _MASK]
+                n += 1
+            prev = whole
+        if not n:
+            return self.bias
+        return self.bias + self.scale * total / math.sqrt(n)
 
     def score(self, text: str) -> float:
         """The probability-like score in [0, 1] that ``text`` is an instruction to the AI: the
-        highest of its chunks' (``chunks``)."""
-        pieces = chunks(text) or [""]
-        return _sigmoid(max(self.margin(features(p)) for p in pieces))
+        highest of its pieces' (``pieces``)."""
+        return _sigmoid(max(self.margin(p) for p in pieces(text)))
 
 
 def _sigmoid(x: float) -> float:

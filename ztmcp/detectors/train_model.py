@@ -53,14 +53,17 @@ class Sample:
     source: str
     attack: str
     group: str
-    chunks: tuple[tuple[int, ...], ...]
+    chunks: tuple[Vector, ...]
     rules_block: bool  # the rules alone block it
     medium: int  # distinct MEDIUM rules (descriptions)
-    windows: tuple[tuple[tuple[int, ...], ...], ...]  # content: the chunks of each window
+    windows: tuple[tuple[Vector, ...], ...]  # content: the chunks of each window
 
 
-def _chunked(text: str) -> tuple[tuple[int, ...], ...]:
-    return tuple(tuple(sorted(learned.features(p))) for p in learned.chunks(text) or [""])
+Vector = tuple[tuple[int, int], ...]  # (feature, count), sorted
+
+
+def _chunked(text: str) -> tuple[Vector, ...]:
+    return tuple(tuple(sorted(learned.counts(p).items())) for p in learned.pieces(text))
 
 
 def _blocks(findings: Sequence[Finding]) -> bool:
@@ -69,7 +72,7 @@ def _blocks(findings: Sequence[Finding]) -> bool:
 
 def sample(row: Mapping[str, Any], origin: str) -> Sample:
     """A row as the detectors see it: the text the model reads, and what the rules find."""
-    windows: tuple[tuple[tuple[int, ...], ...], ...] = ()
+    windows: tuple[tuple[Vector, ...], ...] = ()
     if row["kind"] == "tool_description":
         findings, text = _definition_rules(row["tool"])
         medium = len({f.rule for f in findings if f.severity is Severity.MEDIUM})
@@ -154,10 +157,11 @@ def _weights(samples: Sequence[Sample]) -> list[float]:
     return [r * len(samples) / (2 * totals[s.malicious]) for r, s in zip(raw, samples, strict=True)]
 
 
-def _margin(w: list[float], bias: float, feats: tuple[int, ...]) -> float:
-    if not feats:
+def _margin(w: list[float], bias: float, vector: Vector) -> float:
+    n = sum(c for _f, c in vector)
+    if not n:
         return bias
-    return bias + sum(w[f] for f in feats) / math.sqrt(len(feats))
+    return bias + sum(w[f] * c for f, c in vector) / math.sqrt(n)
 
 
 def train(
@@ -180,20 +184,21 @@ def train(
     neg_scale = neg_total / neg_chunks if neg_chunks else 1.0
     rng = random.Random(seed)
 
-    def step(feats: tuple[int, ...], y: float, weight: float) -> None:
-        x = 1 / math.sqrt(len(feats)) if feats else 0.0
-        p = learned._sigmoid(state[0] + x * sum(w[f] for f in feats))
+    def step(vector: Vector, y: float, weight: float) -> None:
+        n = sum(c for _f, c in vector)
+        x = 1 / math.sqrt(n) if n else 0.0
+        p = learned._sigmoid(state[0] + x * sum(w[f] * c for f, c in vector))
         g = (p - y) * weight
         state[1] += g * g
         state[0] -= RATE * g / math.sqrt(state[1])
         gx = g * x
-        for f in feats:
-            gf = gx + L2 * w[f]
+        for f, c in vector:
+            gf = gx * c + L2 * w[f]
             acc[f] += gf * gf
             w[f] -= RATE * gf / math.sqrt(acc[f])
 
     for epoch in range(epochs):
-        items: list[tuple[tuple[int, ...], float, float]] = []
+        items: list[tuple[Vector, float, float]] = []
         for s, x in zip(samples, sw, strict=True):
             if not s.malicious:
                 each = x * neg_scale / math.sqrt(len(s.chunks))
