@@ -319,7 +319,11 @@ def windows(text: str, findings: list[Finding]) -> list[tuple[Finding, int, int]
 
 def content_findings(text: str, findings: list[Finding]) -> list[Finding]:
     """HIGH findings where the model scores the text around a MEDIUM instruction finding at or
-    above its threshold: the model and a rule agree (combined evidence)."""
+    above its threshold: the model and a rule agree (combined evidence).
+
+    Measured, not switched on: ``scan_content`` does not call it, since on the red team's
+    held-out half it blocked benign look-alikes and caught nothing the rules missed
+    (docs/detection.md). ``train_model``'s "rules + model" column for results measures it."""
     spots = windows(text, findings)
     if not spots:
         return []

@@ -245,26 +245,31 @@ def _rate(hits: int, total: int) -> str:
 
 
 def loso(
-    samples: Sequence[Sample], thresholds: Sequence[float], out: Callable[[str], None]
+    samples: Sequence[Sample],
+    thresholds: Sequence[float],
+    out: Callable[[str], None],
+    *,
+    reverse: bool = False,
 ) -> None:
     """Leave one source family out: train without it, score it. Real servers are held out
-    in five folds of whole servers; AgentDojo's injection templates one at a time too."""
+    in five folds of whole servers; AgentDojo's injection templates one at a time too.
+    ``reverse`` runs the folds last to first (two processes can share the table)."""
     servers = sorted({s.group for s in samples if s.group.startswith("real server ")})
     fold = {g: f"real servers, fold {i % 5 + 1} of 5" for i, g in enumerate(servers)}
     group = {id(s): fold.get(s.group, s.group) for s in samples}
-    families = sorted({g for g in group.values() if not g.startswith("built: ")})
-    header(thresholds, out)
-    for fam in families:
-        test = [s for s in samples if group[id(s)] == fam]
-        _row([s for s in samples if group[id(s)] != fam], test, fam, thresholds, out)
-    templates = sorted(
+    folds: list[tuple[str, set[int]]] = []
+    for fam in sorted({g for g in group.values() if not g.startswith("built: ")}):
+        folds.append((fam, {id(s) for s in samples if group[id(s)] == fam}))
+    for tpl in sorted(
         {s.attack for s in samples if s.group.startswith("AgentDojo") and s.malicious}
-    )
-    for tpl in templates:
-        test = [s for s in samples if s.group.startswith("AgentDojo") and s.attack == tpl]
-        held = set(map(id, test))
-        train_on = [s for s in samples if id(s) not in held]
-        _row(train_on, test, f"AgentDojo template {tpl}", thresholds, out)
+    ):
+        held = {id(s) for s in samples if s.group.startswith("AgentDojo") and s.attack == tpl}
+        folds.append((f"AgentDojo template {tpl}", held))
+    header(thresholds, out)
+    for name, held in reversed(folds) if reverse else folds:
+        test = [s for s in samples if id(s) in held]
+        _row([s for s in samples if id(s) not in held], test, name, thresholds, out)
+        sys.stdout.flush()
 
 
 def _row(
@@ -338,11 +343,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--loso", action="store_true", help="print the LOSO table, write nothing")
     parser.add_argument("--heldout", type=Path, help="score a held-out file (totals only)")
     parser.add_argument("--threshold", type=float, default=THRESHOLD)
+    parser.add_argument("--reverse", action="store_true", help="LOSO folds last to first")
     args = parser.parse_args(argv)
     samples = training_set(args.dev)
     thresholds = (0.5, args.threshold)
     if args.loso:
-        loso(samples, thresholds, print)
+        loso(samples, thresholds, print, reverse=args.reverse)
         return 0
     weights, bias = train(samples)
     if args.heldout is not None:
