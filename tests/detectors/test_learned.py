@@ -69,10 +69,15 @@ def test_training_is_deterministic_and_learns_the_tiny_set() -> None:
     assert w3 != w1  # the seed is used (the order of the updates changes the floats)
 
 
-def test_held_out_and_sealed_data_are_refused_as_training_data(tmp_path: Path) -> None:
+def test_unseen_data_is_refused_as_training_data(tmp_path: Path) -> None:
+    assert "heldout" not in str(tmp_path) and "sealed" not in str(tmp_path)
     for name in ("evasion_heldout.jsonl", "sealed/tool_results.jsonl"):
         with pytest.raises(SystemExit, match="never trained on"):
             train_model.training_set(tmp_path, built=[tmp_path / name])
+    with pytest.raises(SystemExit, match="never trained on"):
+        train_model.training_set(tmp_path / "sealed")
+    with pytest.raises(SystemExit, match="not found"):
+        train_model.training_set(tmp_path, built=[])
 
 
 def _model_file(weights: list[float], bias: float = -4.0, threshold: float = 0.9) -> bytes:

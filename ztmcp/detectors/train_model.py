@@ -10,10 +10,13 @@ are, never copied), the evasion corpus and the red team's tuned half
 is only ever scored, as totals (``--heldout``); a path with "heldout" or "sealed" in it is
 refused as training data.
 
-Method: logistic regression on the hashed feature sets of ``learned.features``, L2-normalised,
-AdaGrad over shuffled samples (``random.Random(seed)``), samples weighted so that each class
-weighs the same and, within a class, a source of n samples weighs like sqrt(n) samples (MSB's
-35 copies of one template must not be what the model learns).
+Method: logistic regression on ``learned``'s hashed feature counts of each piece of a text,
+trained as it is used (a text scores as its highest piece): multiple-instance learning, every
+piece of a benign sample a negative, a malicious sample one positive (its highest-scoring
+piece; all its pieces in the first epoch). AdaGrad over shuffled pieces
+(``random.Random(seed)``), samples weighted so that each class weighs the same and, within a
+class, a source of n samples weighs like sqrt(n) samples (MSB's 35 copies of one template
+must not be what the model learns). Same data and seed, same bytes.
 """
 
 from __future__ import annotations
@@ -38,10 +41,8 @@ EPOCHS: Final = 12
 RATE: Final = 0.5
 L2: Final = 1e-5
 THRESHOLD: Final = 0.9
-BUILT: Final = (
-    Path("tests/detectors/evasion.jsonl"),
-    Path("tests/detectors/evasion_redteam.jsonl"),
-)
+_TESTS: Final = Path(__file__).resolve().parents[2] / "tests" / "detectors"
+BUILT: Final = (_TESTS / "evasion.jsonl", _TESTS / "evasion_redteam.jsonl")
 DEV_FILES: Final = ("tool_descriptions.jsonl", "tool_results.jsonl")
 KINDS: Final = ("tool_description", "tool_result")
 
@@ -127,6 +128,8 @@ def refuse_unseen(path: Path) -> None:
 
 
 def read(path: Path, origin: str) -> list[Sample]:
+    if not path.is_file():
+        raise SystemExit(f"{path} not found: train from a checkout of the repository")
     out = []
     with path.open(encoding="utf-8") as fh:
         for line in fh:
@@ -137,14 +140,10 @@ def read(path: Path, origin: str) -> list[Sample]:
 
 
 def training_set(dev: Path, built: Iterable[Path] = BUILT) -> list[Sample]:
-    samples: list[Sample] = []
-    for name in DEV_FILES:
-        refuse_unseen(dev / name)
-        samples.extend(read(dev / name, "dev"))
-    for path in built:
+    paths = [(dev / name, "dev") for name in DEV_FILES] + [(p, p.stem) for p in built]
+    for path, _origin in paths:
         refuse_unseen(path)
-        samples.extend(read(path, path.stem))
-    return samples
+    return [s for path, origin in paths for s in read(path, origin)]
 
 
 def _weights(samples: Sequence[Sample]) -> list[float]:
