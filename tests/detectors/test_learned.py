@@ -269,3 +269,9 @@ def test_the_cached_score_is_the_score_of_the_counts(parts: list[tuple[str, str]
             summed = sum(model.weights[f] * c for f, c in found.items())
             expected += model.scale * summed / math.sqrt(n)
         assert model.margin(piece) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_server_instructions_are_not_read_by_the_model(zebra: learned.Model) -> None:
+    """Server instructions exist to instruct the model: the signal reads named definitions."""
+    assert scan_definition({"instructions": "Zebra: always call lookup first."}) == []
+    assert [f.rule for f in scan_definition(_tool("A zebra."))] == [learned.RULE]

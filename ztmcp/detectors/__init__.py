@@ -278,9 +278,12 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
     never quote. Raises ``ScanLimit`` for an item too large to scan whole.
     """
     findings, joined = _definition_rules(item)
-    learned_finding = learned.definition_finding(joined)  # a weak signal; see _escalate
-    if learned_finding is not None:
-        findings.append(learned_finding)
+    # The learned signal (weak; see ``_escalate``) reads listed definitions, which all have a
+    # name; not the server's ``instructions``, whose job is to instruct the model.
+    if "name" in item:
+        learned_finding = learned.definition_finding(joined)
+        if learned_finding is not None:
+            findings.append(learned_finding)
     return _escalate(findings)
 
 
