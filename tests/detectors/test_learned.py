@@ -275,3 +275,31 @@ def test_server_instructions_are_not_read_by_the_model(zebra: learned.Model) -> 
     """Server instructions exist to instruct the model: the signal reads named definitions."""
     assert scan_definition({"instructions": "Zebra: always call lookup first."}) == []
     assert [f.rule for f in scan_definition(_tool("A zebra."))] == [learned.RULE]
+
+
+def test_a_damaged_weights_file_refuses_the_tool_list_in_a_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection end to end: the poisoning check cannot score the list, so the session
+    refuses the frame in hand (recorded), instead of passing it with the signal off."""
+    from ztmcp.checks.envelope import EnvelopeCheck
+    from ztmcp.checks.poisoning import PoisoningCheck
+    from ztmcp.jsonrpc import Direction
+    from ztmcp.session import Outcome, Session
+    from ztmcp.state.audit import AuditLog
+
+    damaged = bytearray(learned.WEIGHTS_FILE.read_bytes())
+    damaged[-1] ^= 0x01
+    (tmp_path / "learned.bin").write_bytes(bytes(damaged))
+    monkeypatch.setattr(learned, "WEIGHTS_FILE", tmp_path / "learned.bin")
+    monkeypatch.setattr(learned, "_model", None)
+    audit = AuditLog.create(tmp_path / "audit", "test")
+    session = Session("test", [EnvelopeCheck(), PoisoningCheck()], audit)
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    session.handle(Direction.TO_SERVER, json.dumps(request).encode())
+    answer = {"jsonrpc": "2.0", "id": 1, "result": {"tools": [_tool("Looks up a record.")]}}
+    decision = session.handle(Direction.TO_CLIENT, json.dumps(answer).encode())
+    assert decision.outcome is Outcome.DENIED
+    assert decision.verdicts[-1].message == "check 'poisoning' failed (LearnedModelError)"
+    assert b"Looks up a record" not in (decision.forward or b"")
+    session.close("done")
