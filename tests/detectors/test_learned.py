@@ -300,6 +300,6 @@ def test_a_damaged_weights_file_refuses_the_tool_list_in_a_session(
     answer = {"jsonrpc": "2.0", "id": 1, "result": {"tools": [_tool("Looks up a record.")]}}
     decision = session.handle(Direction.TO_CLIENT, json.dumps(answer).encode())
     assert decision.outcome is Outcome.DENIED
-    assert decision.verdicts[-1].message == "check 'poisoning' failed (LearnedModelError)"
+    assert decision.verdicts[-1].reason == "check 'poisoning' failed (LearnedModelError)"
     assert b"Looks up a record" not in (decision.forward or b"")
     session.close("done")
