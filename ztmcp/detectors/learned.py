@@ -42,7 +42,6 @@ WEIGHTS_FILE: Final = Path(__file__).with_name("learned.bin")
 
 _MASK: Final = BUCKETS - 1
 _WORD: Final = re.compile(r"\w+")
-_GRAM_SIZES: Final = (3, 4, 5)
 _GRAM_WORD: Final = 24  # character n-grams of a word's first 24 characters (ids, hashes, CJK)
 _CACHE_SIZE: Final = 65536
 
@@ -51,20 +50,20 @@ class LearnedModelError(ZtmcpError):
     """The learned model's weights file is missing, damaged or of another version."""
 
 
-def _hash(feature: bytes) -> int:
-    return zlib.crc32(feature)
-
-
 def entry(word: str) -> tuple[int, tuple[int, ...]]:
     """A (lower-cased) word's 32-bit hash and its features: the word itself and the byte
     3- to 5-grams of its UTF-8, padded (``<word>``), of its first ``_GRAM_WORD`` characters."""
+    crc, mask = zlib.crc32, _MASK
     raw = word.encode("utf-8", "surrogatepass")
-    whole = _hash(b"w " + raw)
-    padded = b"<" + word[:_GRAM_WORD].encode("utf-8", "surrogatepass") + b">"
+    whole = crc(b"w " + raw)
+    if len(word) > _GRAM_WORD:
+        raw = word[:_GRAM_WORD].encode("utf-8", "surrogatepass")
+    padded = b"<" + raw + b">"
     n = len(padded)
-    out = [whole & _MASK]
-    for size in _GRAM_SIZES:
-        out.extend(_hash(padded[i : i + size]) & _MASK for i in range(n - size + 1))
+    out = [whole & mask]
+    out += [crc(padded[i : i + 3]) & mask for i in range(n - 2)]
+    out += [crc(padded[i : i + 4]) & mask for i in range(n - 3)]
+    out += [crc(padded[i : i + 5]) & mask for i in range(n - 4)]
     return whole, tuple(out)
 
 
