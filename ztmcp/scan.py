@@ -207,10 +207,14 @@ class _Fields:
         return max(0, len(texts) - 1), 0
 
 
+# Findings about a whole definition, not a place in it (offsets 0, 0).
+_WHOLE_ITEM: Final = frozenset({"instr.context_param", "instr.combined", "instr.learned"})
+
+
 def _issues(kind: str, name: str, index: int, item: Mapping[str, Any]) -> Iterator[Issue]:
     fields = _Fields(item)
     for f in scan_definition(item):
-        if f.start == f.end == 0 and f.rule in ("instr.context_param", "instr.combined"):
+        if f.start == f.end == 0 and f.rule in _WHOLE_ITEM:
             yield Issue(kind, name, index, f.rule, f.severity, f.message, "", 0, 0, "")
             continue
         revealed = f.rule.startswith("instr.")

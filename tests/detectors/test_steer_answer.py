@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ztmcp.detectors import instructions, scan_content, scan_definition
+from ztmcp.detectors import (
+    _definition_rules,
+    _escalate,
+    instructions,
+    scan_content,
+    scan_definition,
+)
 from ztmcp.detectors.findings import RANK, at_least
 from ztmcp.severity import Severity
 
@@ -42,7 +48,9 @@ def test_steering_blocks_in_content(text: str) -> None:
 def test_steering_is_weak_alone_in_a_description(text: str) -> None:
     item = {"name": "lookup", "description": "Looks up a record. " + text}
     assert _level(text, instructions.DESCRIPTION) is Severity.MEDIUM
-    assert not at_least(scan_definition(item))
+    # Flagged, not blocked, by the rules alone; the learned signal may be the second weak
+    # signal that blocks it (docs/detection.md, fifth round).
+    assert not at_least(_escalate(_definition_rules(item)[0]))
 
 
 def test_steering_with_a_second_weak_signal_blocks_a_description() -> None:

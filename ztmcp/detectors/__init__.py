@@ -60,9 +60,11 @@ class _Lazy:
 
 
 if TYPE_CHECKING:
-    from ztmcp.detectors import instructions, secrets, unicode
+    from ztmcp.detectors import instructions, learned, secrets, unicode
 else:
-    instructions, secrets, unicode = (_Lazy(n) for n in ("instructions", "secrets", "unicode"))
+    instructions, learned, secrets, unicode = (
+        _Lazy(n) for n in ("instructions", "learned", "secrets", "unicode")
+    )
 
 RULE_MODULES: Final = ("unicode", "instructions", "secrets")
 
@@ -275,6 +277,19 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
     Offsets refer to ``iter_strings(item, keys=True)`` joined with newlines; they locate,
     never quote. Raises ``ScanLimit`` for an item too large to scan whole.
     """
+    findings, joined = _definition_rules(item)
+    # The learned signal (weak; see ``_escalate``) reads listed definitions, which all have a
+    # name; not the server's ``instructions``, whose job is to instruct the model.
+    if "name" in item:
+        learned_finding = learned.definition_finding(joined)
+        if learned_finding is not None:
+            findings.append(learned_finding)
+    return _escalate(findings)
+
+
+def _definition_rules(item: Mapping[str, Any]) -> tuple[list[Finding], str]:
+    """``scan_definition``'s rule findings before the learned signal and the escalation, and
+    the definition's strings (hidden characters revealed) one per line, as the model reads it."""
     prose: list[_Prose] = []
     texts = _texts(item, keys=True, prose=prose)
     findings: list[Finding] = []
@@ -310,7 +325,7 @@ def scan_definition(item: Mapping[str, Any]) -> list[Finding]:
                         "a parameter that asks for the model's own context",
                     )
                 )
-    return _escalate(findings)
+    return findings, joined
 
 
 def _read(joined: str, revealed: list[str], prose: list[_Prose]) -> list[Finding]:
@@ -456,7 +471,15 @@ def scan_content(text: str) -> list[Finding]:
 
 
 def _content(text: str) -> list[Finding]:
-    """``scan_content`` without its empty-text gate."""
+    """``scan_content`` without its empty-text gate. The learned signal is not applied to
+    content: beside a MEDIUM rule it blocked 8 of the red team's 61 held-out benign results
+    and caught no attack the rules missed (docs/detection.md, "A learned signal")."""
+    return _content_rules(text)[0]
+
+
+def _content_rules(text: str) -> tuple[list[Finding], str]:
+    """The rules' findings on content, and the text with hidden characters revealed (where
+    ``learned.windows`` would read; ``train_model`` measures the combination there)."""
     blobs = list(unicode.decoded_blobs(text))
     findings = unicode.scan(text, unicode.CONTENT, blobs)
     revealed = unicode.reveal(text)
@@ -465,7 +488,7 @@ def _content(text: str) -> list[Finding]:
     for start, end, decoded in blobs:
         for f in instructions.scan(decoded, instructions.CONTENT):
             findings.append(Finding(f.rule, f.severity, start, end, f.message + " (encoded)"))
-    return findings
+    return findings, revealed
 
 
 # MCP members whose value is an opaque protocol identifier the SDK generates (a progress
