@@ -222,7 +222,8 @@ def _edge(r: random.Random, n: int, alphabet: str) -> str:
     a letter inside (generated keys have both; a draw without is a word or a number)."""
     while True:
         s = [r.choice(alphabet) for _ in range(n)]
-        s[0], s[-1] = r.choice(_B62), r.choice(_B62)
+        ends = [c for c in alphabet if c.isalnum()]
+        s[0], s[-1] = r.choice(ends), r.choice(ends)
         v = "".join(s)
         if any(c.isdigit() for c in v) and any(c.isalpha() for c in v):
             return v
