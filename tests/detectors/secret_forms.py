@@ -69,7 +69,7 @@ SERVICES: Final[tuple[str, ...]] = tuple(
     trefle tripadvisor trufflehog turso twelvedata uploadcare upstash uptimerobot userflow
     vercel vimeo vonage vultr wakatime weatherstack webflow webex weights whatsapp wistia
     woocommerce workos wrike xero youneedabudget zapier zeplin zerobounce zoho zoom zulip
-    """.split()
+    """.split()  # noqa: SIM905 (a list of words, read as prose)
 )
 
 # What credential keys end in. (the suffix, how it is spelt in snake case)
@@ -177,7 +177,7 @@ FORMS: Final[tuple[tuple[str, str, str], ...]] = (
     ("header", "header", "X-{K}: {V}"),
     ("curl_header", "header", 'curl -H "X-{K}: {V}" https://api.{S}.io/v1/me'),
     ("url_query", "snake", "https://api.{S}.io/v2/items?{K}={V}&limit=10"),
-    ("k8s_env", "upper", "env:\n  - name: {K}\n    value: \"{V}\""),
+    ("k8s_env", "upper", 'env:\n  - name: {K}\n    value: "{V}"'),
     ("github_actions", "upper", "env:\n  {K}: {V}"),
     ("markdown", "upper", "Set `{K}` to `{V}` in your environment."),
     ("prose", "snake", "my {S} {K} is {V}"),
@@ -247,7 +247,7 @@ def render(form: tuple[str, str, str], service: str, suffix: str, value: str) ->
 
 
 def positives(seed: int = 23, per_cell: int = 3) -> list[tuple[str, str, str]]:
-    """(form, alphabet, text): every form × every alphabet, ``per_cell`` draws each, with a
+    """(form, alphabet, text): every form by every alphabet, ``per_cell`` draws each, with a
     random service and credential suffix; then the keyless URL and header forms."""
     rng = random.Random(seed)
     out: list[tuple[str, str, str]] = []
@@ -259,7 +259,9 @@ def positives(seed: int = 23, per_cell: int = 3) -> list[tuple[str, str, str]]:
     for name, template in URL_FORMS:
         for alpha, draw in ALPHABETS.items():
             for _ in range(per_cell):
+                # in a URL's user information a '/' is percent-encoded (RFC 3986)
                 value = draw(rng)
+                value = value.replace("/", "%2F") if "://" in template else value
                 out.append((name, alpha, template.format(V=value, S=rng.choice(SERVICES))))
     return out
 
@@ -387,7 +389,7 @@ def main() -> None:
         if hit:
             blocked.append(f"{form:14} {text!r}")
     _table("negatives blocking per form", benign)
-    for line in (missed + ["-- blocked negatives --"] + blocked) if verbose else ():
+    for line in [*missed, "-- blocked negatives --", *blocked] if verbose else ():
         print("   ", line[:200])
 
 
