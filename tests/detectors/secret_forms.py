@@ -183,6 +183,31 @@ FORMS: Final[tuple[tuple[str, str, str], ...]] = (
     ("prose", "snake", "my {S} {K} is {V}"),
 )
 
+# Written after the mechanism was built on ``FORMS`` and measured once, not tuned on: other
+# languages, shells and tools (``python -m tests.detectors.secret_forms --held-out``).
+HELD_OUT_FORMS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("powershell", "upper", '$env:{K} = "{V}"'),
+    ("cmd_set", "upper", "set {K}={V}"),
+    ("dockerfile", "upper", "ENV {K}={V}"),
+    ("docker_arg", "upper", "ARG {K}={V}"),
+    ("heroku_config", "upper", "heroku config:set {K}={V} -a {S}-prod"),
+    ("gh_secret", "upper", 'gh secret set {K} --body "{V}"'),
+    ("kubectl", "snake", "kubectl create secret generic {S} --from-literal={K}={V}"),
+    ("netrc", "snake", "machine api.{S}.io login deploy password {V}"),
+    ("swift", "camel", 'let {K} = "{V}"'),
+    ("kotlin", "camel", 'val {K} = "{V}"'),
+    ("dart", "camel", "final {K} = '{V}';"),
+    ("elixir", "snake", 'config :app, {K}: "{V}"'),
+    ("lua", "snake", 'local {K} = "{V}"'),
+    ("perl", "snake", "my ${K} = '{V}';"),
+    ("r_lang", "snake", '{K} <- "{V}"'),
+    ("setter", "pascal", 'client.Set{K}("{V}");'),
+    ("js_headers", "header", "headers['X-{K}'] = '{V}';"),
+    ("python_headers", "header", 'requests.get(url, headers={{"X-{K}": "{V}"}})'),
+    ("hcl_default", "snake", 'variable "{K}" {{\n  default = "{V}"\n}}'),
+    ("json_nested", "snake", '{{"{S}": {{"credentials": {{"{K}": "{V}"}}}}}}'),
+)
+
 # Forms that carry a value with no key name: the credential is recognised by where it sits.
 URL_FORMS: Final[tuple[tuple[str, str], ...]] = (
     ("url_userinfo", "https://deploy:{V}@git.{S}.io/team/app.git"),
@@ -246,12 +271,21 @@ def render(form: tuple[str, str, str], service: str, suffix: str, value: str) ->
     return template.format(K=key_name(naming, service, suffix), V=value, S=service)
 
 
-def positives(seed: int = 23, per_cell: int = 3) -> list[tuple[str, str, str]]:
+def positives(
+    seed: int = 23, per_cell: int = 3, forms: tuple[tuple[str, str, str], ...] = FORMS
+) -> list[tuple[str, str, str]]:
     """(form, alphabet, text): every form by every alphabet, ``per_cell`` draws each, with a
     random service and credential suffix; then the keyless URL and header forms."""
     rng = random.Random(seed)
     out: list[tuple[str, str, str]] = []
-    for form in FORMS:
+    if forms is not FORMS:
+        for form in forms:
+            for alpha, draw in ALPHABETS.items():
+                for _ in range(per_cell):
+                    service, suffix = rng.choice(SERVICES), rng.choice(SUFFIXES)
+                    out.append((form[0], alpha, render(form, service, suffix, draw(rng))))
+        return out
+    for form in forms:
         for alpha, draw in ALPHABETS.items():
             for _ in range(per_cell):
                 service, suffix = rng.choice(SERVICES), rng.choice(SUFFIXES)
@@ -330,23 +364,25 @@ BENIGN_KEYED: Final[tuple[tuple[str, Callable[[random.Random], str]], ...]] = (
 )
 
 
-def negatives(seed: int = 23, per_form: int = 12) -> list[tuple[str, str]]:
+def negatives(
+    seed: int = 23, per_form: int = 12, forms: tuple[tuple[str, str, str], ...] = FORMS
+) -> list[tuple[str, str]]:
     """(form, text): benign values under credential keys in every form, and ids, digests,
     URLs and other values under keys that say what they are."""
     rng = random.Random(seed)
     out: list[tuple[str, str]] = []
-    for form in FORMS:
+    for form in forms:
         for _ in range(per_form):
             service, suffix = rng.choice(SERVICES), rng.choice(SUFFIXES)
             value = rng.choice(BENIGN_VALUES).format(
                 U=upper(service, suffix), S=service.replace(".", "")
             )
             out.append((form[0], render(form, service, suffix, value)))
-        for _ in range(per_form):
+        for _ in range(per_form if "{K}" in form[2] else 0):  # (the key says what it is)
             service = rng.choice(SERVICES)
             suffix, draw = rng.choice(BENIGN_KEYED)
             out.append((form[0], render(form, service, suffix, draw(rng))))
-    for name, template in URL_FORMS:
+    for name, template in URL_FORMS if forms is FORMS else ():
         for value in ("${DB_PASSWORD}", "<password>", "****", "%s", "{password}", "$(cat /run/s)"):
             out.append((name, template.format(V=value, S=rng.choice(SERVICES))))
     return out
@@ -370,10 +406,11 @@ def _table(title: str, rows: dict[str, list[bool]]) -> None:
 
 def main() -> None:
     verbose = "-v" in sys.argv[1:]
+    forms = HELD_OUT_FORMS if "--held-out" in sys.argv[1:] else FORMS
     by_form: dict[str, list[bool]] = {}
     by_alpha: dict[str, list[bool]] = {}
     missed: list[str] = []
-    for form, alpha, text in positives():
+    for form, alpha, text in positives(forms=forms):
         found = blocking(text)
         by_form.setdefault(form, []).append(found)
         by_alpha.setdefault(alpha, []).append(found)
@@ -383,7 +420,7 @@ def main() -> None:
     _table("recall per alphabet", by_alpha)
     benign: dict[str, list[bool]] = {}
     blocked: list[str] = []
-    for form, text in negatives():
+    for form, text in negatives(forms=forms):
         hit = blocking(text)
         benign.setdefault(form, []).append(hit)
         if hit:

@@ -107,7 +107,8 @@ _CREDENTIAL_WORDS: Final = (
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
 # arguments (``define('FOO_KEY', '…')``), an XML element or a name/value pair (``<add
 # key="fooKey" value="…"``, Kubernetes ``- name: FOO_KEY`` then ``value: …``), a flag or a word
-# (``--foo-key …``, ``the foo key is …``). The first ones are tried first: ``string`` after a
+# (``--foo-key …``, ``the foo key is …``), a setter's quoted argument (``setFooKey("…")``), R's
+# ``<-``. The first ones are tried first: ``string`` after a
 # key is a type when an ``=`` follows.
 _CONNECTOR: Final = (
     r"(?:[\"']?[ \t]{0,3}:[ \t]{0,3}&?[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=(?![=>])"
@@ -117,7 +118,8 @@ _CONNECTOR: Final = (
     r"|[\"'][ \t]{1,3}value[ \t]{0,3}=[ \t]{0,3}(?=[\"'])"
     r"|[\"']?[ \t]*\n[ \t]{0,12}value[ \t]{0,3}:"
     r"|`?[ \t]{1,3}(?:is|was|to|as)[ \t]{1,3}"
-    r"|[\"']?\]?[ \t]{0,3}(?::=|=>|==|[:=]|[ \t]))"
+    r"|\([ \t]{0,3}(?=[\"'])"
+    r"|[\"']?\]?[ \t]{0,3}(?::=|=>|==|<-|[:=]|[ \t]))"
 )
 _KEYWORD: Final = LazyPattern(
     r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
@@ -168,9 +170,10 @@ _NOT_SECRET_SUFFIX: Final = LazyPattern(
 _PUBLIC: Final = LazyPattern(r"(?i)public|publishable|pub[_-]?key|csrf|xsrf|authenticity|nonce")
 # Tokens that name a position or an operation, not a credential: pagination cursors
 # (``nextPageToken``), sync, progress and resumption markers (MCP's ``progressToken``),
-# idempotency, tracing and lock tokens. Opaque and random-looking, never a secret.
+# idempotency, tracing and lock tokens. Opaque and random-looking, never a secret. (At a
+# word start: ``DYNATRACE_TOKEN`` is Dynatrace's token, not a trace token.)
 _NOT_CREDENTIAL_TOKEN: Final = LazyPattern(
-    r"(?i)(?:page|cursor|continuation|sync|progress|resum(?:e|ption)|idempoten(?:cy|t)|trace"
+    r"(?i)(?:(?<![A-Za-z])|(?-i:(?<=[a-z])(?=[A-Z])))(?:page|cursor|continuation|sync|progress|resum(?:e|ption)|idempoten(?:cy|t)|trace"
     r"|span|correlation|cancel(?:lation)?|fencing|pagination|lock|etag|change|delta|event)"
     r"[_.-]?tokens?$"
 )
@@ -657,6 +660,12 @@ def _generated(value: str) -> bool:
     return any(c.isdigit() for c in value) or any(c.isupper() for c in value[1:])
 
 
+def _after(text: str, end: int) -> str:
+    """The character after a value, as ``values.is_code`` reads it: a closing XML tag's
+    ``</`` ends the value (it is not a generic type's ``<``)."""
+    return "" if text.startswith("</", end) else text[end : end + 1]
+
+
 def _member_of_credential(key: str) -> bool:
     """``token._value``, ``key.crv``, ``token.end_mark.line``: an attribute of a credential
     object (its last credential word is followed by a member access), not the credential."""
@@ -889,9 +898,9 @@ def _scan_plain(text: str) -> list[Finding]:
     for m in _in_windows(_PROVIDER_KEY, low_head, near_keys) if near_keys else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
-        key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
+        key, value = text[m.start(1) : m.end(1)], values.trim_query(text[m.start(2) : m.end(2)])
         if (
-            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            values.is_reference(value, _after(text, m.start(2) + len(value)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
@@ -901,6 +910,7 @@ def _scan_plain(text: str) -> list[Finding]:
             len(value) < 10
             or not _CREDENTIAL_PART.search(key)
             or _NOT_SECRET_SUFFIX.search(key)
+            or _NOT_CREDENTIAL_TOKEN.search(key)
             or _PUBLIC.search(key)
             or is_placeholder(value)
             or "://" in value
@@ -915,9 +925,9 @@ def _scan_plain(text: str) -> list[Finding]:
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
-        key, value = m.group(1), m.group(2)
+        key, value = m.group(1), values.trim_query(m.group(2))
         if (
-            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            values.is_reference(value, _after(text, m.start(2) + len(value)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
@@ -974,7 +984,10 @@ def _scan_plain(text: str) -> list[Finding]:
         else [m.span() for m in _CARD.finditer(text)]
     )
     for s, e in card_spans:
-        if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
+        # (inside a run of letters and digits, a hex digest or a key, it is not a card number)
+        if (s and (text[s - 1] in ".-" or text[s - 1].isalnum())) or (
+            e < len(text) and text[e].isalnum()
+        ):
             continue
         digits = text[s:e].replace(" ", "").replace("-", "")
         if 13 <= len(digits) <= 19 and _card_issuer(digits) and _luhn(digits):

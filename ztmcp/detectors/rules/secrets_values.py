@@ -48,6 +48,16 @@ def trim_prose(value: str) -> str:
     return _PROSE_END.sub("", value)
 
 
+# The next parameter of a URL query or a form body: a secret in one has its '&' percent-encoded.
+_NEXT_PARAMETER: Final = re.compile(r"&(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=")
+
+
+def trim_query(value: str) -> str:
+    """``value`` up to the next ``&name=`` (``3600&limit=10`` is ``3600``)."""
+    m = _NEXT_PARAMETER.search(value)
+    return value if m is None else value[: m.start()]
+
+
 def _is_word(part: str) -> bool:
     return any(c in _VOWEL for c in part) and _TRIPLE.search(part) is None
 
@@ -142,9 +152,17 @@ _RESOURCE: Final = re.compile(
 )
 
 
+# A path of lower-case pieces (``projects/p/secrets/api-key/versions/latest``, ``/run/secrets/db``):
+# the one secret alphabet with '/' is base64, whose values mix both cases.
+_LOWER_PATH: Final = re.compile(r"/?[a-z0-9._~-]+(?:/[a-z0-9._~-]+)+/?")
+
+
 def is_resource_name(value: str) -> bool:
-    """An ARN, a URN or a secret store's path (``scheme:a/b/c``): where a secret is, not one."""
-    return _RESOURCE.fullmatch(value) is not None
+    """An ARN, a URN, a secret store's path (``scheme:a/b/c``) or a path of lower-case pieces:
+    where a secret is, not one."""
+    return _RESOURCE.fullmatch(value) is not None or (
+        _LOWER_PATH.fullmatch(value) is not None and any(c.isalpha() for c in value)
+    )
 
 
 def is_reference(value: str, after: str) -> bool:
