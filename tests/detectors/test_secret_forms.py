@@ -137,6 +137,11 @@ def test_the_held_out_forms_keep_their_floor() -> None:
         ("my foo token is Zf3D0LXCM3EIMbgJpUNnkRtO", True),
         ('client.SetApiKey("Zf3D0LXCM3EIMbgJpUNnkRtO");', True),
         ('foo_token <- "Zf3D0LXCM3EIMbgJpUNnkRtO"', True),
+        # sk-/sk_ start many providers' keys: the keyword rule judges them
+        ("DEEPSEEK_API_KEY=sk-3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c", True),
+        ("ELEVENLABS_API_KEY=sk_4f3a2b1c0d9e8f7a6b5c3f9a8b7c6d5e4f3a2b1c0d9e8f7a", True),
+        ("OPENAI_API_KEY=sk-...", False),
+        ('api_key="sk-your-key-here"', False),
         # and the same words with no secret after them
         ("the token is currently invalid", False),
         ('var fooToken string = "${FOO_TOKEN}"', False),

@@ -186,8 +186,10 @@ _MIXED_CASE_HEX: Final = LazyPattern(
     r"^(?=[0-9a-fA-F]*[a-f])(?=[0-9a-fA-F]*[A-F])[0-9a-fA-F]{16,}$"
 )
 # Values with a provider prefix are judged by the provider rule alone (its shape is known).
+# ``sk-`` and ``sk_`` are not one provider's: OpenAI, Anthropic, Stripe, DeepSeek, Moonshot,
+# ElevenLabs, Clerk, Langfuse … all start secret keys so; the keyword rule judges those.
 _KNOWN_PREFIX: Final = LazyPattern(
-    r"^(?:xox[abeoprs]|gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|sk-|sk_|rk_|hf_|npm_|pypi-"
+    r"^(?:xox[abeoprs]|gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|rk_|hf_|npm_|pypi-"
     r"|AKIA|ASIA|AIza|SG\.|hvs\.|glc_|glsa_|pplx-|sgp_|dapi|shp|AKC|ops_|LTAI|dnkey-|duffel_"
     r"|dt0c01\.|EZ[AT]K|FLW|fio-|fo1_|fm[12]|HRKU-|ico-|NRAK-|NRII-|ntn_|sha256~|pscale_|pnu_"
     r"|pul-|rdme_|rubygems_|tk-us-|xkeysib-|sntry[us]_|sm_|shippo_|sq0|tfp_|cmVmdGtu)"
