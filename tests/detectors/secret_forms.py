@@ -259,7 +259,16 @@ def _b62(r: random.Random, n: int) -> str:
 
 
 def _prefix(r: random.Random) -> str:
-    return "".join(r.choice(string.ascii_lowercase) for _ in range(r.randint(2, 4)))
+    """A provider prefix of 2-4 letters, not one of a provider whose shape the detector knows:
+    a value that starts with one is judged by that provider's rule alone
+    (``secrets._KNOWN_PREFIX``: ``hf_``, ``sm_``, ``ghp_`` …), so such a draw would test that
+    rule, not the forms."""
+    from ztmcp.detectors.secrets import _KNOWN_PREFIX
+
+    while True:
+        p = "".join(r.choice(string.ascii_lowercase) for _ in range(r.randint(2, 4)))
+        if not any(_KNOWN_PREFIX.match(p + sep) for sep in "_-."):
+            return p
 
 
 def key_name(naming: str, service: str, suffix: str) -> str:
