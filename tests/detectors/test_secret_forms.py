@@ -142,6 +142,12 @@ def test_the_held_out_forms_keep_their_floor() -> None:
         ("ELEVENLABS_API_KEY=sk_4f3a2b1c0d9e8f7a6b5c3f9a8b7c6d5e4f3a2b1c0d9e8f7a", True),
         ("OPENAI_API_KEY=sk-...", False),
         ('api_key="sk-your-key-here"', False),
+        # compound assignments, a call's second argument, an Android string resource
+        ("FOO_TOKEN ?= Zf3D0LXCM3EIMbgJpUNnkRtO", True),
+        ("FOO_TOKEN += Zf3D0LXCM3EIMbgJpUNnkRtO", True),
+        ('foo_token ||= "Zf3D0LXCM3EIMbgJpUNnkRtO"', True),
+        ('set_secret("foo_token", "Zf3D0LXCM3EIMbgJpUNnkRtO")', True),
+        ('<string name="foo_api_key">Zf3D0LXCM3EIMbgJpUNnkRtO</string>', True),
         # and the same words with no secret after them
         ("the token is currently invalid", False),
         ('var fooToken string = "${FOO_TOKEN}"', False),

@@ -107,19 +107,19 @@ _CREDENTIAL_WORDS: Final = (
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
 # arguments (``define('FOO_KEY', '…')``), an XML element or a name/value pair (``<add
 # key="fooKey" value="…"``, Kubernetes ``- name: FOO_KEY`` then ``value: …``), a flag or a word
-# (``--foo-key …``, ``the foo key is …``), a setter's quoted argument (``setFooKey("…")``), R's
-# ``<-``. The first ones are tried first: ``string`` after a
-# key is a type when an ``=`` follows.
+# (``--foo-key …``, ``the foo key is …``), a setter's one quoted argument (``setFooKey("…")``),
+# R's ``<-``, Make's and Ruby's ``?=``, ``+=``, ``::=``, ``||=``. The first ones are tried first:
+# ``string`` after a key is a type when an ``=`` follows.
 _CONNECTOR: Final = (
     r"(?:[\"']?[ \t]{0,3}:[ \t]{0,3}&?[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=(?![=>])"
     r"|[ \t]{1,3}[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=(?![=>])"
     r"|[\"'][ \t]{0,3},[ \t]{0,3}(?=[\"'`])"
-    r"|>(?=[^\s<]{6,300}</)"
+    r"|[\"']?>(?=[^\s<]{6,300}</)"
     r"|[\"'][ \t]{1,3}value[ \t]{0,3}=[ \t]{0,3}(?=[\"'])"
     r"|[\"']?[ \t]*\n[ \t]{0,12}value[ \t]{0,3}:"
     r"|`?[ \t]{1,3}(?:is|was|to|as)[ \t]{1,3}"
-    r"|\([ \t]{0,3}(?=[\"'])"
-    r"|[\"']?\]?[ \t]{0,3}(?::=|=>|==|<-|[:=]|[ \t]))"
+    r"|\([ \t]{0,3}(?=\"[^\"'\s]{6,300}\"[ \t]{0,3}\)|'[^\"'\s]{6,300}'[ \t]{0,3}\))"
+    r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|==|<-|:|[ \t]))"
 )
 _KEYWORD: Final = LazyPattern(
     r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
