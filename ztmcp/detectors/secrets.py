@@ -53,7 +53,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Final, NamedTuple
 
 from ztmcp.detectors import multi, normalise, runs
@@ -94,12 +94,40 @@ _CURL_USER: Final = LazyPattern(
     r"\bcurl\b[^\n]{0,200}?(?:\s-u\s{0,3}|\s--user[\s=]{1,3})[\"']?([^\s\"':]{1,100}):"
     r"([^\s\"']{1,200})"
 )
+# A key word of its own: ``key`` after another part of a name (``STRIPE_KEY``, ``app.key``,
+# ``mapsKey``), never alone (``key: value`` in a dict, ``hotkey``, ``keyboard``).
+# (The literal first, then the look-behind: a look-behind tried at every offset costs more.)
+_NAMED_KEY: Final = r"key(?<=[A-Za-z0-9][_.-]key)|(?-i:Key(?<=[a-z0-9]Key))"
+_CREDENTIAL_WORDS: Final = (
+    r"api[_.-]?key|apikey|api[_-]?secret|secret[_-]?key|client[_-]?secret|app[_-]?secret"
+    r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
+    r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer|" + _NAMED_KEY
+)
+# How code and configuration write ``key`` then ``value`` (``secret_forms`` draws each): an
+# assignment, a typed declaration (``fooToken: string =``, ``var fooToken string =``,
+# ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
+# arguments (``define('FOO_KEY', '…')``), an XML element or a name/value pair (``<add
+# key="fooKey" value="…"``, Kubernetes ``- name: FOO_KEY`` then ``value: …``), a flag or a word
+# (``--foo-key …``, ``the foo key is …``), a setter's one quoted argument (``setFooKey("…")``),
+# R's ``<-``, Make's and Ruby's ``?=``, ``+=``, ``::=``, ``||=``. The first ones are tried first:
+# ``string`` after a key is a type when an ``=`` follows.
+_CONNECTOR: Final = (
+    r"(?:[\"']?[ \t]{0,3}:[ \t]{0,3}&?[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=(?![=>])"
+    r"|[ \t]{1,3}[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=(?![=>])"
+    r"|[\"'][ \t]{0,3},[ \t]{0,3}(?=[\"'`])"
+    r"|[\"']?>(?=[^\s<]{6,300}</)"
+    r"|[\"'][ \t]{1,3}value[ \t]{0,3}=[ \t]{0,3}(?=[\"'])"
+    r"|[\"']?[ \t]*\n[ \t]{0,12}value[ \t]{0,3}:"
+    r"|`?[ \t]{1,3}(?:is|was|to|as)[ \t]{1,3}"
+    r"|\([ \t]{0,3}(?=\"[^\"'\s]{6,300}\"[ \t]{0,3}\)|'[^\"'\s]{6,300}'[ \t]{0,3}\))"
+    r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|==|<-|:|[ \t]))"
+)
 _KEYWORD: Final = LazyPattern(
-    r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:api[_-]?key|apikey|api[_-]?secret|secret[_-]?key"
-    r"|client[_-]?secret|app[_-]?secret|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key"
-    r"|private[_-]?key|secret|token|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key"
-    r"|bearer)[A-Za-z0-9_.-]{0,20})[\"']?[ \t]{0,3}(?::=|=>|==|[:=]|[ \t])[ \t]{0,3}[\"'`]?"
-    r"([^\s\"'`,;)}\]<>]{6,300})"
+    r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
+    + _CREDENTIAL_WORDS
+    + r")[A-Za-z0-9_.-]{0,20})"
+    + _CONNECTOR
+    + r"[ \t]{0,3}[\"'`]?([^\s\"'`,;)}\]<>]{6,300})"
 )
 # A Kubernetes Secret manifest: ``kind: Secret`` and a ``data:``/``stringData:`` entry, in
 # either order within a few lines (as gitleaks' kubernetes-secret-yaml rule). Templated values
@@ -126,7 +154,7 @@ _ENTROPY_TOKEN: Final = LazyPattern(
 
 _PLACEHOLDER: Final = LazyPattern(
     r"(?i)^(?:[x*#.0_-]{4,}|[x*]+|.*(?:x{5,}|\*{4,}|_here|-here|here$|<|>|\$\{|\{\{|%\{|%s"
-    r"|\[redacted\]).*|\$[A-Za-z_(].*|.*\.\.\.?.*|\[[^\]]*\]"
+    r"|\[redacted\]|\{[A-Za-z_][A-Za-z0-9_.]*\}).*|\$[A-Za-z_(].*|.*\.\.\.?.*|\[[^\]]*\]"
     # Placeholder *words* count where a word starts, not inside a random token ("…12fake-…").
     r"|(?:.*[^a-z0-9])?(?:changeme|change_me|dummy|placeholder|redacted|example_|your[_-]"
     r"|insert[_-]|replace[_-]|fake[_-]|not[_-]a[_-]|sample_).*)$"
@@ -138,14 +166,15 @@ _NOT_SECRET_SUFFIX: Final = LazyPattern(
     # what is said about a secret, not the secret: its digest, its pattern, where it came from
     r"|hash|hashed|digest|fingerprint|checksum|sha\d*|md5|regexp?|pattern|commit"
     r"|host|hostname|domain|server|email|mail|address|addr|owner|user|username|created|updated"
-    r"|changed|rotated|date|time|timestamp|[_.-]at)$"
+    r"|changed|rotated|date|time|timestamp|[_.-]at|ttl|lifetime|timeout|max[_-]?age)$"
 )
 _PUBLIC: Final = LazyPattern(r"(?i)public|publishable|pub[_-]?key|csrf|xsrf|authenticity|nonce")
 # Tokens that name a position or an operation, not a credential: pagination cursors
 # (``nextPageToken``), sync, progress and resumption markers (MCP's ``progressToken``),
-# idempotency, tracing and lock tokens. Opaque and random-looking, never a secret.
+# idempotency, tracing and lock tokens. Opaque and random-looking, never a secret. (At a
+# word start: ``DYNATRACE_TOKEN`` is Dynatrace's token, not a trace token.)
 _NOT_CREDENTIAL_TOKEN: Final = LazyPattern(
-    r"(?i)(?:page|cursor|continuation|sync|progress|resum(?:e|ption)|idempoten(?:cy|t)|trace"
+    r"(?i)(?:(?<![A-Za-z])|(?-i:(?<=[a-z])(?=[A-Z])))(?:page|cursor|continuation|sync|progress|resum(?:e|ption)|idempoten(?:cy|t)|trace"
     r"|span|correlation|cancel(?:lation)?|fencing|pagination|lock|etag|change|delta|event)"
     r"[_.-]?tokens?$"
 )
@@ -158,17 +187,18 @@ _MIXED_CASE_HEX: Final = LazyPattern(
     r"^(?=[0-9a-fA-F]*[a-f])(?=[0-9a-fA-F]*[A-F])[0-9a-fA-F]{16,}$"
 )
 # Values with a provider prefix are judged by the provider rule alone (its shape is known).
+# ``sk-`` and ``sk_`` are not one provider's: OpenAI, Anthropic, Stripe, DeepSeek, Moonshot,
+# ElevenLabs, Clerk, Langfuse … all start secret keys so; the keyword rule judges those.
 _KNOWN_PREFIX: Final = LazyPattern(
-    r"^(?:xox[abeoprs]|gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|sk-|sk_|rk_|hf_|npm_|pypi-"
+    r"^(?:xox[abeoprs]|gh[pousr]_|github_pat_|glpat-|glptt-|gldt-|rk_|hf_|npm_|pypi-"
     r"|AKIA|ASIA|AIza|SG\.|hvs\.|glc_|glsa_|pplx-|sgp_|dapi|shp|AKC|ops_|LTAI|dnkey-|duffel_"
     r"|dt0c01\.|EZ[AT]K|FLW|fio-|fo1_|fm[12]|HRKU-|ico-|NRAK-|NRII-|ntn_|sha256~|pscale_|pnu_"
     r"|pul-|rdme_|rubygems_|tk-us-|xkeysib-|sntry[us]_|sm_|shippo_|sq0|tfp_|cmVmdGtu)"
 )
-_KEYWORDS: Final = LazyPattern(
-    r"(?i)api[_-]?key|apikey|api[_-]?secret|secret[_-]?key|client[_-]?secret|app[_-]?secret"
-    r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
-    r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
-)
+_KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS)
+# The credential words without ``key`` alone: a key named only "…_key" is as often a cache,
+# sort, header or metadata key, so its value must look generated (``_looks_generated``).
+_STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS.removesuffix("|" + _NAMED_KEY))
 # A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
 # Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
@@ -249,12 +279,16 @@ def _in_windows(rx: Pattern, text: str, windows: list[tuple[int, int]]) -> list[
     return out
 
 
-def _keyword_at_boundary(key: str) -> bool:
+def _keyword_at_boundary(key: str, words: Pattern = _KEYWORDS) -> bool:
     """The credential word is a word of ``key`` (``auth_token``, ``authToken``, ``tokens``):
     it starts one, not the middle of one (``jsonwebtoken``), and ends one, not the start of a
     longer word (``tokenizer``, ``passwordless``, ``secretary``)."""
-    for m in _KEYWORDS.finditer(key):
+    # Every credential word, overlapping ones too: ``coinapi_key`` holds ``api_key`` inside a
+    # word and ``key`` at a word start.
+    pos = 0
+    while (m := words.search(key, pos)) is not None:
         i, j = m.start(), m.end()
+        pos = i + 1
         starts = i == 0 or not key[i - 1].isalpha() or (key[i].isupper() and key[i - 1].islower())
         rest = key[j:]
         if rest[:1] == "s" and not rest[1:2].islower():
@@ -629,6 +663,34 @@ def _generated(value: str) -> bool:
     return any(c.isdigit() for c in value) or any(c.isupper() for c in value[1:])
 
 
+def _after(text: str, end: int) -> str:
+    """The character after a value, as ``values.is_code`` reads it: a closing XML tag's
+    ``</`` ends the value (it is not a generic type's ``<``)."""
+    return "" if text.startswith("</", end) else text[end : end + 1]
+
+
+def _member_of_credential(key: str) -> bool:
+    """``token._value``, ``key.crv``, ``token.end_mark.line``: an attribute of a credential
+    object (its last credential word is followed by a member access), not the credential."""
+    ends = [m.end() for m in _KEYWORDS.finditer(key)]
+    return bool(ends) and key[ends[-1] :].lstrip("sS").startswith(".")
+
+
+_SEPARATORS: Final = str.maketrans("", "", "._/+=~-")
+
+
+def _looks_generated(value: str) -> bool:
+    """Drawn from an alphabet, not written in words: a digit, or letters whose case changes
+    as often as chance makes it (random letters of both cases change case at one character
+    in two, a camelCase or dotted name about once per word: ``io.modelcontextprotocol/clientInfo``
+    once in 31). Separators are not counted."""
+    body = value.translate(_SEPARATORS)
+    if any(c.isdigit() for c in body):
+        return True
+    changes = sum(a.isupper() != b.isupper() for a, b in pairwise(body))
+    return len(body) >= 8 and changes * 3 >= len(body)
+
+
 def _strong(value: str) -> bool:
     """Enough variety for a real secret: 2+ character classes and some entropy."""
     classes = sum(
@@ -839,9 +901,9 @@ def _scan_plain(text: str) -> list[Finding]:
     for m in _in_windows(_PROVIDER_KEY, low_head, near_keys) if near_keys else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
-        key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
+        key, value = text[m.start(1) : m.end(1)], values.trim_query(text[m.start(2) : m.end(2)])
         if (
-            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            values.is_reference(value, _after(text, m.start(2) + len(value)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
@@ -851,6 +913,7 @@ def _scan_plain(text: str) -> list[Finding]:
             len(value) < 10
             or not _CREDENTIAL_PART.search(key)
             or _NOT_SECRET_SUFFIX.search(key)
+            or _NOT_CREDENTIAL_TOKEN.search(key)
             or _PUBLIC.search(key)
             or is_placeholder(value)
             or "://" in value
@@ -865,9 +928,9 @@ def _scan_plain(text: str) -> list[Finding]:
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
-        key, value = m.group(1), m.group(2)
+        key, value = m.group(1), values.trim_query(m.group(2))
         if (
-            values.is_reference(value, text[m.end(2) : m.end(2) + 1])
+            values.is_reference(value, _after(text, m.start(2) + len(value)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
@@ -887,8 +950,11 @@ def _scan_plain(text: str) -> list[Finding]:
             continue  # "the token currently": a word after a word, not an assignment
         if (
             not _keyword_at_boundary(key)
+            or _member_of_credential(key)
+            or value.endswith(("." + key, "::" + key))  # the same name: "X = module.X"
+            or (not _keyword_at_boundary(key, _STRONG_KEYWORDS) and not _looks_generated(value))
             or "://" in value
-            or _UUID.match(value)
+            or (_UUID.match(value) and not values.is_random_uuid(value))
             or _MIXED_CASE_HEX.match(value)
             or _KNOWN_PREFIX.match(value)
             or (_KEYWORDS.search(value) and values.named(value))
@@ -921,7 +987,10 @@ def _scan_plain(text: str) -> list[Finding]:
         else [m.span() for m in _CARD.finditer(text)]
     )
     for s, e in card_spans:
-        if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
+        # (inside a run of letters and digits, a hex digest or a key, it is not a card number)
+        if (s and (text[s - 1] in ".-" or text[s - 1].isalnum())) or (
+            e < len(text) and text[e].isalnum()
+        ):
             continue
         digits = text[s:e].replace(" ", "").replace("-", "")
         if 13 <= len(digits) <= 19 and _card_issuer(digits) and _luhn(digits):

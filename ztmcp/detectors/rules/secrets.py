@@ -347,7 +347,22 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule("secret.twilio_key", "Twilio", B + r"(SK[0-9a-f]{32})" + E, H),
     Rule("secret.shopify_token", "Shopify", B + r"(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})" + E, H),
-    Rule("secret.doppler_token", "Doppler", B + r"(dp\.pt\.[A-Za-z0-9]{43})" + E, H),
+    # Doppler's documented token formats ("Auth Token Formats"): CLI, personal, service
+    # account (and its identity), SCIM and audit tokens; service tokens may name their config.
+    Rule(
+        "secret.doppler_token",
+        "Doppler",
+        B + r"(dp\.(?:ct|pt|sa|said|scim|audit)\.[A-Za-z0-9]{40,44})" + E,
+        H,
+        min_entropy=3.5,
+    ),
+    Rule(
+        "secret.doppler_token",
+        "Doppler",
+        B + r"(dp\.st\.(?:[a-z0-9_-]{2,35}\.)?[A-Za-z0-9]{40,44})" + E,
+        H,
+        min_entropy=3.5,
+    ),
     Rule("secret.digitalocean_token", "DigitalOcean", B + r"(do[opr]_v1_[a-f0-9]{64})" + E, H),
     Rule("secret.linear_key", "Linear", B + r"(lin_api_[A-Za-z0-9]{40})" + E, H),
     Rule("secret.postman_key", "Postman", B + r"(PMAK-[a-f0-9]{24}-[a-f0-9]{34})" + E, H),

@@ -28,7 +28,8 @@ from typing import Final
 
 # An identifier path: ``name``, ``self._x``, ``a.b.c``, ``ns::f``, ``p->q``, ``$scope.x``.
 _IDENT: Final = r"[A-Za-z_$][A-Za-z0-9_$]*"
-_PATH: Final = re.compile(rf"{_IDENT}(?:(?:\.|::|->){_IDENT})*")
+# (``this.#field``: a JavaScript private member.)
+_PATH: Final = re.compile(rf"{_IDENT}(?:(?:\.#?|::|->){_IDENT})*")
 # Words of an identifier: CamelCase humps, ALL-CAPS runs, lower-case runs.
 _PARTS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _VOWEL: Final = frozenset("aeiouyAEIOUY")
@@ -45,6 +46,16 @@ _AWS_EXAMPLE: Final = re.compile(r"[A-Z0-9]{13}EXAMPLE|[A-Za-z0-9/+]{30}EXAMPLEK
 def trim_prose(value: str) -> str:
     """``value`` without the sentence punctuation that follows a word in prose."""
     return _PROSE_END.sub("", value)
+
+
+# The next parameter of a URL query or a form body: a secret in one has its '&' percent-encoded.
+_NEXT_PARAMETER: Final = re.compile(r"&(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=")
+
+
+def trim_query(value: str) -> str:
+    """``value`` up to the next ``&name=`` (``3600&limit=10`` is ``3600``)."""
+    m = _NEXT_PARAMETER.search(value)
+    return value if m is None else value[: m.start()]
 
 
 def _is_word(part: str) -> bool:
@@ -109,6 +120,8 @@ def is_code(value: str, after: str) -> bool:
         return after in ("(", "<", "[") and named(path)
     if rest[0] not in "([{":
         return False
+    if _ARGUMENT.fullmatch(rest) and reads_as_name(rest[1:].rstrip(")")):
+        return True  # a call on a name: "b64u(encryptedKey)"
     # A call, subscript or literal on a name ("b64encode(" has a word in it), or one whose
     # arguments follow on the next lines; not "X7y(abc", the start of a password.
     return (
@@ -116,6 +129,9 @@ def is_code(value: str, after: str) -> bool:
         or named(path)
         or any(len(p) >= 4 and _is_english(p) for p in _PARTS.findall(path))
     )
+
+
+_ARGUMENT: Final = re.compile(rf"\({_IDENT}(?:\.{_IDENT})*\)?")
 
 
 def named(path: str) -> bool:
@@ -127,9 +143,45 @@ def named(path: str) -> bool:
     )
 
 
+# A name in a secret store or a resource namespace: an ARN or URN, or a lower-case scheme then a
+# path of two pieces or more (``vault:secret/data/app#token``, ``gcp-sm:projects/p/secrets/k``).
+# Generated keys have no ``:``; a password that starts with a lower-case word, a colon and two
+# path pieces is not one anyone generates.
+_RESOURCE: Final = re.compile(
+    r"(?:arn|urn):[A-Za-z0-9-]*:\S+|[a-z][a-z0-9-]{1,15}:[A-Za-z0-9._~-]+(?:[/#:][A-Za-z0-9._~-]+){2,}"
+)
+
+
+# A path of lower-case pieces (``projects/p/secrets/api-key/versions/latest``, ``/run/secrets/db``):
+# the one secret alphabet with '/' is base64, whose values mix both cases.
+_LOWER_PATH: Final = re.compile(r"/?[a-z0-9._~-]+(?:/[a-z0-9._~-]+)+/?")
+
+
+def is_resource_name(value: str) -> bool:
+    """An ARN, a URN, a secret store's path (``scheme:a/b/c``) or a path of lower-case pieces:
+    where a secret is, not one."""
+    return _RESOURCE.fullmatch(value) is not None or (
+        _LOWER_PATH.fullmatch(value) is not None and any(c.isalpha() for c in value)
+    )
+
+
 def is_reference(value: str, after: str) -> bool:
-    """Code or a name: what a credential word is followed by in source, not a secret."""
-    return is_code(value, after) or reads_as_name(value)
+    """Code, a name, or a resource name: what a credential word is followed by in source and
+    configuration, not a secret."""
+    return is_code(value, after) or reads_as_name(value) or is_resource_name(value)
+
+
+def is_random_uuid(value: str) -> bool:
+    """A UUID of version 4 (RFC 9562: 122 random bits; the version digit 4, the variant digit
+    8, 9, a or b): what providers issue as API keys (Heroku, HubSpot, Snyk …). A UUID of another
+    version is built from a time, a name or a counter (version 1 holds the clock and a MAC
+    address), and a hand-made one (``12345678-ABCD-…``) has neither digit: ids, not keys."""
+    return (
+        len(value) == 36
+        and value[14] == "4"
+        and value[19] in "89abAB"
+        and all(value[i] == "-" for i in (8, 13, 18, 23))
+    )
 
 
 # Values with a format of their own that is not a credential's.
