@@ -282,6 +282,26 @@ def compile_sets() -> None:
     languages.compile_sets()
 
 
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``) one of which matches a plain ASCII text, its
+    lower case or ``gate_view`` of it wherever ``scan`` finds anything in it: every rule's
+    triggers (a rule runs only around a trigger's match, and ``instr.combined`` only beside
+    other findings), the other languages' anchors, the ciphers' hints and the HTML references
+    that normalisation folds."""
+    triggers = sorted({rx for rule in RULES for _g, rx in rule.triggers})
+    return [
+        *triggers,
+        *languages.gate_patterns(),
+        *ciphers.gate_patterns(),
+        *normalise.gate_patterns(),
+    ]
+
+
+def gate_view(text: str) -> str:
+    """The text the rules read (lower-cased, ``_`` and escaped line breaks as spaces)."""
+    return _lower(text)
+
+
 def _matching_triggers(low: str) -> frozenset[str] | None:
     """The triggers that match somewhere in ``low`` (a superset), or None when RE2 can't say."""
     rset, triggers = _trigger_set(_RE2_MAX_MEM)

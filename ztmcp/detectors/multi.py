@@ -67,6 +67,22 @@ def loosen(rx: str) -> str:
     return _COUNT.sub(_uncap, _drop_lookarounds(rx))
 
 
+def widen(rx: str) -> str:
+    """``loosen(rx)`` with every upper repetition bound outside a character class dropped
+    (``{m,n}`` read as ``{m,}``): it matches wherever ``rx`` does, and RE2 accepts nested
+    counts whose product passes its limit and builds a smaller automaton."""
+    return _BOUNDED.sub(_unbound, loosen(rx))
+
+
+# An escape or a character class (a ``]`` right after ``[`` or ``[^`` is in it), both kept as
+# they are, or a counted repetition with an upper bound.
+_BOUNDED: Final = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]?|\{(\d+),\d+\}", re.DOTALL)
+
+
+def _unbound(m: re.Match[str]) -> str:
+    return m.group() if m.group(1) is None else f"{{{m.group(1)},}}"
+
+
 def _drop_lookarounds(rx: str) -> str:
     out: list[str] = []
     i, n = 0, len(rx)
@@ -175,6 +191,22 @@ class RegexSet:
         if len(hits) == 1:  # the canary alone: most short texts
             return _NONE
         return frozenset(i for i in hits if i < self.size)
+
+
+def parses(rx: str) -> bool:
+    """Whether RE2 is installed and compiles ``rx`` (its program: no automaton is built)."""
+    try:
+        import re2  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        return False
+    options = re2.Options()
+    options.log_errors = False
+    options.never_capture = True
+    try:
+        re2.compile(rx, options)
+    except Exception:  # any refusal: the caller does without RE2
+        return False
+    return True
 
 
 class Search:
