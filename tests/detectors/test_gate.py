@@ -147,6 +147,17 @@ def test_gated_scans_equal_full_scans(text: str) -> None:
     _same(text)
 
 
+@given(st.text(alphabet=st.characters(min_codepoint=9, max_codepoint=126), max_size=80))
+@example("A\\nB_c")
+def test_without_underscore_or_backslash_the_views_are_the_text_and_its_lower_case(
+    text: str,
+) -> None:
+    # What ``gate._Gate.hits`` takes for granted for such texts.
+    if "_" not in text and "\\" not in text:
+        assert instructions.gate_view(text) == text.lower()
+        assert secrets.gate_view(text) == text
+
+
 def test_a_pattern_re2_reads_otherwise_is_not_summarised() -> None:
     assert gate._alternation(["ab{,3}"]) is None  # ``re``: a count; RE2: literal braces
     assert gate._alternation(["(a)\\1"]) is None  # a back reference: RE2 cannot parse it

@@ -80,13 +80,12 @@ class _Gate:
     def hits(self, text: str) -> Hits:
         """The engines whose first tests pass somewhere in ``text`` (plain ASCII), or None."""
         low = text.lower()
-        mine = self.instructions_view(text)
-        theirs = self.secrets_view(text)
-        if mine == low and theirs is text:  # most texts: no ``_``, no backslash
+        if "_" not in text and "\\" not in text:  # the engines' views are these two (tested)
             view = f"\n{text}\n{low}\n"
         else:
-            views = dict.fromkeys((text, low, mine, theirs, theirs.lower()))
-            view = "\n" + "\n".join(views) + "\n"
+            theirs = self.secrets_view(text)
+            views = (text, low, self.instructions_view(text), theirs, theirs.lower())
+            view = "\n" + "\n".join(dict.fromkeys(views)) + "\n"
         found = self.set.matching(view)
         if found is None:
             return None
