@@ -21,9 +21,9 @@ makes all those first tests in one RE2 pass:
 - It vouches only for what it reads exactly as the engines do: plain ASCII (tab, line feed,
   carriage return and the printable characters; RE2's and Python's classes agree there) of at
   most ``MAX_CHARS`` characters. Anything else is "maybe": non-ASCII text (normalisation and
-  the Unicode rules read it), control characters, a long text (the engines' own RE2 passes
-  already handle it), no RE2, an engine whose list RE2 cannot parse (that engine is always
-  scanned), an automaton out of memory (the canary, as in ``multi``).
+  the Unicode rules read it), control characters, a longer text (few can be cleared, and the
+  engines' own RE2 passes handle those), no RE2, an engine whose list RE2 cannot parse (that
+  engine is always scanned), an automaton out of memory (the canary, as in ``multi``).
 
 Why this is sound, and what keeps it so: docs/detection.md ("The detector gate"); the tests
 compare gated and ungated scans on arbitrary text and on every corpus.
@@ -43,7 +43,9 @@ from ztmcp.detectors import multi
 CONTENT: Final = 0  # ``detectors.scan_content``: unicode, instructions (and its helpers), offtopic
 SECRETS: Final = 1  # ``secrets.scan``
 _MODULES: Final = (("unicode", "instructions", "offtopic"), ("secrets",))
-MAX_CHARS: Final = 4096
+# Longer texts are not gated: the RE2 set reads every byte of the view (it cannot stop at the
+# first match), and on the corpora few strings past this length can be cleared.
+MAX_CHARS: Final = 256
 _NOT_PLAIN: Final = re.compile(r"[^\t\n\r -~]")
 # A Python quantifier that RE2 reads as literal text: a pattern holding one is not summarised.
 _RE2_LITERAL_BRACES: Final = re.compile(r"(?<!\\)\{,")
