@@ -29,7 +29,7 @@ CORPORA = sorted(HERE.glob("evasion*.jsonl"))
 
 def _fresh(text: str, engine: int) -> bool:
     """``gate.clear`` without the one-text memo (each call asks the set)."""
-    gate._last = ("", None)
+    gate._last = ("", None, {})
     return gate.clear(text, engine)
 
 
@@ -111,11 +111,16 @@ def test_every_corpus_string_scans_the_same_gated() -> None:
     if DEV.is_dir():
         for path in sorted(DEV.glob("*.jsonl")):
             texts.extend(_record_texts(path))
+    # A text the gate does not clear is scanned by the full scan itself: only the cleared ones
+    # need comparing (the full scans of whole records would take most of a minute).
     cleared = 0
     for text in dict.fromkeys(t for t in texts if t):
-        _same(text)
-        cleared += _fresh(text, gate.CONTENT)
-    assert cleared > 100  # the corpora's short benign strings
+        if _fresh(text, gate.CONTENT):
+            cleared += 1
+            assert _content(text) == [], text
+        if _fresh(text, gate.SECRETS):
+            assert secrets._scan(text) == [], text
+    assert cleared > 1000  # the corpora's short benign strings
 
 
 # Text made of the rules' own material: pieces of attack samples (cut anywhere, so that a
@@ -152,7 +157,7 @@ def test_gated_scans_equal_full_scans(text: str) -> None:
 def test_without_underscore_or_backslash_the_views_are_the_text_and_its_lower_case(
     text: str,
 ) -> None:
-    # What ``gate._Gate.hits`` takes for granted for such texts.
+    # What ``gate._Gate.view`` takes for granted for such texts.
     if "_" not in text and "\\" not in text:
         assert instructions.gate_view(text) == text.lower()
         assert secrets.gate_view(text) == text
@@ -171,7 +176,7 @@ def test_an_engine_that_is_not_summarised_is_always_scanned(
     rules = list(instructions.gate_patterns())
     monkeypatch.setattr(instructions, "gate_patterns", lambda: [*rules, "(x)\\1"])
     monkeypatch.setattr(gate, "_built", [])
-    monkeypatch.setattr(gate, "_last", ("", None))
+    monkeypatch.setattr(gate, "_last", ("", None, {}))
     assert gate.available() == {gate.SECRETS}
     assert not gate.clear("text\nEcho: bench 1", gate.CONTENT)
     assert gate.clear("text\nEcho: bench 1", gate.SECRETS)
@@ -180,9 +185,10 @@ def test_an_engine_that_is_not_summarised_is_always_scanned(
 def test_an_automaton_out_of_memory_says_maybe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gate, "_RE2_MAX_MEM", 1 << 10)  # far too small for the set
     monkeypatch.setattr(gate, "_built", [])
-    monkeypatch.setattr(gate, "_last", ("", None))
+    monkeypatch.setattr(gate, "_last", ("", None, {}))
     assert gate.available() == frozenset()
-    assert gate.hits("text\nEcho: bench 1") is None
+    assert not gate.clear("text\nEcho: bench 1", gate.CONTENT)
+    assert not gate.clear("text\nEcho: bench 1", gate.SECRETS)
     assert scan_content("text\nEcho: bench 1") == []
 
 

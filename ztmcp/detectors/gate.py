@@ -4,7 +4,8 @@ Most strings an MCP message carries are short and benign ("Echo: hello", a file 
 status line). The engines find nothing in them, but only after each has made its own first
 tests: an RE2 pass for the triggers and one for the language anchors, the candidate runs, the
 text gates, the CSS words, the disguise probes, each with its Python bookkeeping. The gate
-makes all those first tests in one RE2 pass:
+makes all those first tests in one RE2 pass per module (four in all, stopping at the first
+that matches):
 
 - Each engine lists, as regexes, the first tests its ``scan`` makes before anything can be
   found, built from its own tables (``gate_patterns`` in ``instructions``, ``languages``,
@@ -22,7 +23,7 @@ makes all those first tests in one RE2 pass:
   carriage return and the printable characters; RE2's and Python's classes agree there) of at
   most ``MAX_CHARS`` characters. Anything else is "maybe": non-ASCII text (normalisation and
   the Unicode rules read it), control characters, a longer text (few can be cleared, and the
-  engines' own RE2 passes handle those), no RE2, an engine whose list RE2 cannot parse (that
+  engines' own RE2 passes handle those), no RE2, a module whose list RE2 cannot parse (its
   engine is always scanned), an automaton out of memory (the canary, as in ``multi``).
 
 Why this is sound, and what keeps it so: docs/detection.md ("The detector gate"); the tests
@@ -39,23 +40,24 @@ from typing import Final
 
 from ztmcp.detectors import multi
 
-# The engines, and the modules whose first tests each one's scan makes.
-CONTENT: Final = 0  # ``detectors.scan_content``: unicode, instructions (and its helpers), offtopic
+# The engines, and the modules whose first tests each one's scan makes, most often passed first.
+CONTENT: Final = 0  # ``detectors.scan_content``: instructions (and its helpers), offtopic, unicode
 SECRETS: Final = 1  # ``secrets.scan``
-_MODULES: Final = (("unicode", "instructions", "offtopic"), ("secrets",))
-# Longer texts are not gated: the RE2 set reads every byte of the view (it cannot stop at the
-# first match), and on the corpora few strings past this length can be cleared.
+_MODULES: Final = (("instructions", "offtopic", "unicode"), ("secrets",))
+# Longer texts are not gated: an RE2 pass reads every byte of the view, and on the corpora few
+# strings past this length can be cleared.
 MAX_CHARS: Final = 256
 _NOT_PLAIN: Final = re.compile(r"[^\t\n\r -~]")
 # A Python quantifier that RE2 reads as literal text: a pattern holding one is not summarised.
 _RE2_LITERAL_BRACES: Final = re.compile(r"(?<!\\)\{,")
-
-Hits = frozenset[int] | None  # the engines that may fire (None: any)
 _RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
 
 
 class _Gate:
-    """The RE2 set of every engine's first tests, and the views it searches."""
+    """Per engine, one RE2 set per module (its ``gate_patterns`` as one alternation), and the
+    views they search. One set per module, not one for everything: an automaton of all the
+    patterns together has so many states that a text it has not seen costs over 100 µs (its
+    states are built as it reads), where the modules' own sets cost a few µs each."""
 
     def __init__(self) -> None:
         modules = {
@@ -65,35 +67,36 @@ class _Gate:
         }
         self.instructions_view: Callable[[str], str] = modules["instructions"].gate_view
         self.secrets_view: Callable[[str], str] = modules["secrets"].gate_view
-        sources: list[str] = []
-        engines: list[int] = []
-        always: set[int] = set()  # engines not summarised: always scanned
-        for engine, names in enumerate(_MODULES):
-            source = _alternation([p for name in names for p in modules[name].gate_patterns()])
-            if source is None:
-                always.add(engine)
-            else:
-                sources.append(source)
-                engines.append(engine)
-        self.always = frozenset(always)
-        self.engines = tuple(engines)
-        self.set = multi.RegexSet(sources, _RE2_MAX_MEM)
+        self.probes: tuple[tuple[multi.RegexSet | None, ...], ...] = tuple(
+            tuple(_probe(modules[name].gate_patterns()) for name in names) for names in _MODULES
+        )
 
-    def hits(self, text: str) -> Hits:
-        """The engines whose first tests pass somewhere in ``text`` (plain ASCII), or None."""
+    def view(self, text: str) -> bytes:
+        """``text`` (plain ASCII) in every view an engine reads it in, one per line, as the
+        sets read it (``multi.canaried``)."""
         low = text.lower()
         if "_" not in text and "\\" not in text:  # the engines' views are these two (tested)
-            view = f"\n{text}\n{low}\n"
-        else:
-            theirs = self.secrets_view(text)
-            views = (text, low, self.instructions_view(text), theirs, theirs.lower())
-            view = "\n" + "\n".join(dict.fromkeys(views)) + "\n"
-        found = self.set.matching(view)
-        if found is None:
-            return None
-        if not found:
-            return self.always
-        return self.always.union(self.engines[i] for i in found)
+            return multi.canaried(f"\n{text}\n{low}\n")
+        theirs = self.secrets_view(text)
+        views = (text, low, self.instructions_view(text), theirs, theirs.lower())
+        return multi.canaried("\n" + "\n".join(dict.fromkeys(views)) + "\n")
+
+    def may_fire(self, view: bytes, engine: int) -> bool:
+        """False when none of ``engine``'s first tests passes in ``view`` (proved)."""
+        for probe in self.probes[engine]:
+            found = None if probe is None else probe.matching_canaried(view)
+            if found is None or found:  # cannot say, or a first test passes
+                return True
+        return False
+
+
+def _probe(patterns: list[str]) -> multi.RegexSet | None:
+    """The RE2 set of one alternation of ``patterns``, or None when it cannot be trusted."""
+    source = _alternation(patterns)
+    if source is None:
+        return None
+    probe = multi.RegexSet([source], _RE2_MAX_MEM)
+    return probe if probe.available else None
 
 
 def _alternation(patterns: list[str]) -> str | None:
@@ -118,37 +121,38 @@ def _gate() -> _Gate:
 
 
 def build() -> None:
-    """Build the set now (``detectors.warm_up``) rather than for the first text."""
+    """Build the sets now (``detectors.warm_up``) rather than for the first text."""
     _gate()
 
 
 def available() -> frozenset[int]:
     """The engines the gate can clear (what the tests check: all of them)."""
-    gate = _gate()
-    if not gate.set.available:
-        return frozenset()
-    return frozenset(gate.engines) - gate.always
+    return frozenset(
+        engine
+        for engine, probes in enumerate(_gate().probes)
+        if all(probe is not None for probe in probes)
+    )
 
 
-# The last text asked about and its answer: the checks of one message ask about the same
-# text (``injection`` and ``secrets`` both scan a response's strings joined).
-_last: tuple[str, Hits] = ("", None)
-
-
-def hits(text: str) -> Hits:
-    """The engines that may find something in ``text``: None (any) unless proved otherwise."""
-    global _last
-    last = _last
-    if last[0] == text:
-        return last[1]
-    found: Hits = None
-    if len(text) <= MAX_CHARS and text.isascii() and _NOT_PLAIN.search(text) is None:
-        found = _gate().hits(text)
-    _last = (text, found)
-    return found
+# The last text asked about, its view (None: not plain, or too long) and the answers so far:
+# the checks of one message ask about the same text (``injection`` and ``secrets`` both scan a
+# response's strings joined). Replaced whole; a race only costs a second RE2 pass.
+_last: tuple[str, bytes | None, dict[int, bool]] = ("", None, {})
 
 
 def clear(text: str, engine: int) -> bool:
     """True when no rule of ``engine`` can fire in ``text`` (its scan would return ``[]``)."""
-    found = hits(text)
-    return found is not None and engine not in found
+    global _last
+    last = _last
+    if last[0] != text or not text:
+        view = None
+        if len(text) <= MAX_CHARS and text.isascii() and _NOT_PLAIN.search(text) is None:
+            view = _gate().view(text)
+        last = _last = (text, view, {})
+    answers = last[2]
+    answer = answers.get(engine)
+    if answer is None:
+        view = last[1]
+        answer = view is not None and not _gate().may_fire(view, engine)
+        answers[engine] = answer
+    return answer

@@ -150,6 +150,11 @@ def _group_end(rx: str, start: int) -> int:
 _NONE: Final[frozenset[int]] = frozenset()
 
 
+def canaried(view: str) -> bytes:
+    """``view`` with the canary after it, as RE2 reads it (UTF-8)."""
+    return f"{view}\n{_CANARY}".encode()
+
+
 class RegexSet:
     """Which of ``patterns`` match somewhere in a text, or None when RE2 cannot say."""
 
@@ -180,10 +185,15 @@ class RegexSet:
 
     def matching(self, view: str) -> frozenset[int] | None:
         """Indexes of the patterns that match in ``view`` (an ``ascii_view``), or None."""
+        return self.matching_canaried(canaried(view))
+
+    def matching_canaried(self, buf: bytes) -> frozenset[int] | None:
+        """``matching`` of a view already passed through ``canaried`` (several sets can read
+        one view without each copying and encoding it)."""
         if self._set is None:
             return None
         try:
-            hits = self._set.Match(view + "\n" + _CANARY) or ()
+            hits = self._set.Match(buf) or ()
         except Exception:  # as above
             return None
         if self.size not in hits:
