@@ -4,8 +4,8 @@ Most strings an MCP message carries are short and benign ("Echo: hello", a file 
 status line). The engines find nothing in them, but only after each has made its own first
 tests: an RE2 pass for the triggers and one for the language anchors, the candidate runs, the
 text gates, the CSS words, the disguise probes, each with its Python bookkeeping. The gate
-makes all those first tests in one RE2 pass per module (four in all, stopping at the first
-that matches):
+makes all those first tests in a few RE2 passes (``_PROBES``: four for the content scan, two
+for the secrets scan, stopping at the first that matches):
 
 - Each engine lists, as regexes, the first tests its ``scan`` makes before anything can be
   found, built from its own tables (``gate_patterns`` in ``instructions``, ``languages``,
@@ -40,10 +40,20 @@ from typing import Final
 
 from ztmcp.detectors import multi
 
-# The engines, and the modules whose first tests each one's scan makes, most often passed first.
+# The engines, and the first tests each one's scan makes: the ``gate_patterns`` (or named
+# function) of each module, grouped into RE2 sets, the set most often passed first. A group
+# is one set: together, some lists make an automaton with many more states (``_Gate``).
 CONTENT: Final = 0  # ``detectors.scan_content``: instructions (and its helpers), offtopic, unicode
 SECRETS: Final = 1  # ``secrets.scan``
-_MODULES: Final = (("instructions", "offtopic", "unicode"), ("secrets",))
+_PROBES: Final = (
+    (
+        ("instructions",),
+        ("languages", "ciphers", "normalise"),
+        ("offtopic",),
+        ("unicode",),
+    ),
+    (("secrets",), ("secrets.gate_shapes",)),
+)
 # Longer texts are not gated: an RE2 pass reads every byte of the view, and on the corpora few
 # strings past this length can be cleared.
 MAX_CHARS: Final = 256
@@ -54,21 +64,26 @@ _RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
 
 
 class _Gate:
-    """Per engine, one RE2 set per module (its ``gate_patterns`` as one alternation), and the
-    views they search. One set per module, not one for everything: an automaton of all the
-    patterns together has so many states that a text it has not seen costs over 100 µs (its
-    states are built as it reads), where the modules' own sets cost a few µs each."""
+    """Per engine, its RE2 sets (each group's patterns as one alternation), and the views they
+    search. Several sets, not one for everything: an automaton of all the patterns together
+    has so many states that a text it has not seen costs over 100 µs (its states are built as
+    it reads), where each group's set costs one or two µs."""
 
     def __init__(self) -> None:
-        modules = {
-            name: importlib.import_module(f"ztmcp.detectors.{name}")
-            for names in _MODULES
-            for name in names
-        }
-        self.instructions_view: Callable[[str], str] = modules["instructions"].gate_view
-        self.secrets_view: Callable[[str], str] = modules["secrets"].gate_view
+        lists: dict[str, list[str]] = {}
+        for groups in _PROBES:
+            for group in groups:
+                for name in group:
+                    module, _, function = name.partition(".")
+                    found = importlib.import_module(f"ztmcp.detectors.{module}")
+                    lists[name] = getattr(found, function or "gate_patterns")()
+        instructions = importlib.import_module("ztmcp.detectors.instructions")
+        secrets = importlib.import_module("ztmcp.detectors.secrets")
+        self.instructions_view: Callable[[str], str] = instructions.gate_view
+        self.secrets_view: Callable[[str], str] = secrets.gate_view
         self.probes: tuple[tuple[multi.RegexSet | None, ...], ...] = tuple(
-            tuple(_probe(modules[name].gate_patterns()) for name in names) for names in _MODULES
+            tuple(_probe([p for name in group for p in lists[name]]) for group in groups)
+            for groups in _PROBES
         )
 
     def view(self, text: str) -> bytes:

@@ -283,18 +283,12 @@ def compile_sets() -> None:
 
 
 def gate_patterns() -> list[str]:
-    """Regexes (``re`` syntax, ``detectors.gate``) one of which matches a plain ASCII text, its
-    lower case or ``gate_view`` of it wherever ``scan`` finds anything in it: every rule's
-    triggers (a rule runs only around a trigger's match, and ``instr.combined`` only beside
-    other findings), the other languages' anchors, the ciphers' hints and the HTML references
-    that normalisation folds."""
-    triggers = sorted({rx for rule in RULES for _g, rx in rule.triggers})
-    return [
-        *triggers,
-        *languages.gate_patterns(),
-        *ciphers.gate_patterns(),
-        *normalise.gate_patterns(),
-    ]
+    """Regexes (``re`` syntax, ``detectors.gate``) one of which matches ``gate_view`` of a plain
+    ASCII text wherever a rule of this module can match in it: every rule's triggers (a rule runs
+    only around a trigger's match, ``instr.combined`` only beside other findings). ``scan``'s
+    other first tests are the other languages' anchors, the ciphers' hints and the HTML
+    references that normalisation folds (those modules' ``gate_patterns``)."""
+    return sorted({rx for rule in RULES for _g, rx in rule.triggers})
 
 
 def gate_view(text: str) -> str:

@@ -485,13 +485,19 @@ def _text_gates(low: str) -> frozenset[str] | None:
 
 def gate_patterns() -> list[str]:
     """Regexes (``re`` syntax, ``detectors.gate``) one of which matches a plain ASCII text,
-    ``gate_view`` of it or that view's lower case wherever ``scan`` finds anything in it:
-    each whole-text check's first test (``_TEXT_GATES``, context words included), a candidate
-    run (every other provider shape, the URL, IBAN and entropy rules read only those), the
-    shapes searched in the whole text without a context word, and each disguise's shape (a
-    base64 or hex run to decode or reverse, quoted pieces, spaced-out groups)."""
+    ``gate_view`` of it or that view's lower case wherever ``scan`` finds anything in it, with
+    ``gate_shapes``: each whole-text check's first test (``_TEXT_GATES``, context words
+    included)."""
+    return [rx for _name, rx in _TEXT_GATES]
+
+
+def gate_shapes() -> list[str]:
+    """``gate_patterns``' other half (a set of its own: together they make an automaton with
+    many more states): a candidate run (every other provider shape, the URL, IBAN and entropy
+    rules read only those), the shapes searched in the whole text without a context word, and
+    each disguise's shape (a base64 or hex run to decode or reverse, quoted pieces, spaced-out
+    groups)."""
     return [
-        *(rx for _name, rx in _TEXT_GATES),
         runs.pattern(_CANDIDATE_CHARS, 16),
         *(_SHAPES[i].fast.pattern for i in _NO_GATE_ORDER),
         runs.pattern(_B64_RUN_CHARS, _MIN_DISGUISED),
