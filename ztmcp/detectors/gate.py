@@ -158,10 +158,12 @@ _last: tuple[str, bytes | None, dict[int, bool]] = ("", None, {})
 def clear(text: str, engine: int) -> bool:
     """True when no rule of ``engine`` can fire in ``text`` (its scan would return ``[]``)."""
     global _last
+    if len(text) > MAX_CHARS:  # first: a long text costs one length test, not a comparison
+        return False
     last = _last
     if last[0] != text or not text:
         view = None
-        if len(text) <= MAX_CHARS and text.isascii() and _NOT_PLAIN.search(text) is None:
+        if text.isascii() and _NOT_PLAIN.search(text) is None:
             view = _gate().view(text)
         last = _last = (text, view, {})
     answers = last[2]
