@@ -120,7 +120,7 @@ def test_every_corpus_string_scans_the_same_gated() -> None:
             assert _content(text) == [], text
         if _fresh(text, gate.SECRETS):
             assert secrets._scan(text) == [], text
-    assert cleared > 1000  # the corpora's short benign strings
+    assert cleared > 500  # the corpora's short benign strings (859 in the evasion ones alone)
 
 
 # Text made of the rules' own material: pieces of attack samples (cut anywhere, so that a
