@@ -20,7 +20,7 @@ from itertools import accumulate
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.detectors import offtopic
+from ztmcp.detectors import gate, offtopic
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
 from ztmcp.detectors.lazyre import compile_now
 from ztmcp.detectors.mcp import MAX_CHARS, MAX_DEPTH, MAX_STRINGS, ScanLimit, Text, walk
@@ -79,6 +79,7 @@ def warm_up() -> list[ModuleType]:
             compile_sets()
     compile_now(offtopic.PATTERNS)
     importlib.import_module("ztmcp.detectors.normalise").warm_up()
+    gate.build()
     return modules
 
 
@@ -467,6 +468,8 @@ def scan_content(text: str) -> list[Finding]:
     """Findings for content a model will read (tool results, pages, e-mails, documents)."""
     if not text:  # no rule finds anything in an empty text (``_content("") == []``, tested):
         return []  # a frame with no text (an answer to ``ping``) imports no rule module
+    if gate.clear(text, gate.CONTENT):  # no first test of any rule passes (``gate``)
+        return []
     return _content(text)
 
 

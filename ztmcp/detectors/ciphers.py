@@ -203,6 +203,13 @@ _leet_finder: Final = _Finder(_LEET_HINT)
 _spaced_finder: Final = _Finder(_SPACED_HINT)
 
 
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``): ``views(text)`` is empty unless ``_ANY_HINT``
+    matches ``text``, and ``instructions.scan`` asks for it only where ``HINT_LOWER`` matches
+    the text as that module lower-cases it."""
+    return [_ANY_HINT.pattern, HINT_LOWER]
+
+
 def _hint_lines(text: str, hints: tuple[str, ...]) -> list[int]:
     return [i for h in hints if h in text for i in _all(text, h)]
 

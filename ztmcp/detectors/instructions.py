@@ -282,6 +282,20 @@ def compile_sets() -> None:
     languages.compile_sets()
 
 
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``) one of which matches ``gate_view`` of a plain
+    ASCII text wherever a rule of this module can match in it: every rule's triggers (a rule runs
+    only around a trigger's match, ``instr.combined`` only beside other findings). ``scan``'s
+    other first tests are the other languages' anchors, the ciphers' hints and the HTML
+    references that normalisation folds (those modules' ``gate_patterns``)."""
+    return sorted({rx for rule in RULES for _g, rx in rule.triggers})
+
+
+def gate_view(text: str) -> str:
+    """The text the rules read (lower-cased, ``_`` and escaped line breaks as spaces)."""
+    return _lower(text)
+
+
 def _matching_triggers(low: str) -> frozenset[str] | None:
     """The triggers that match somewhere in ``low`` (a superset), or None when RE2 can't say."""
     rset, triggers = _trigger_set(_RE2_MAX_MEM)

@@ -400,6 +400,12 @@ def compile_sets() -> None:
     _set()
 
 
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``): ``matches(low)`` is empty unless one of these
+    matches ``low`` (every phrase is searched only around one of its literal anchors)."""
+    return [re.escape(a) for a in _ANCHORS]
+
+
 # No phrase matches fewer characters than this (``test_languages`` checks each pattern).
 _SHORTEST: Final = 4
 # No phrase match is longer than this (``test_languages`` checks every pattern's width), so a

@@ -32,7 +32,6 @@ import base64
 import binascii
 import copy
 import functools
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
@@ -294,15 +293,19 @@ def _walk(node: Any, path: Path, depth: int, out: list[Text]) -> None:
         for k, v in node.items():
             if type(k) is not str:
                 continue  # JSON keys are strings; a caller's non-JSON value
-            sub = (*path, k)
-            if k not in PROTOCOL_KEYS:
-                append(_text((sub, k, True, False)))
-            elif not path and (
-                (k == "jsonrpc" and v == VERSION)
-                or (k == "method" and type(v) is str and v in PROTOCOL_METHODS)
-            ):
-                continue  # the envelope's constants: they hold nothing (tests); others are texts
             vkind = type(v)
+            if k in PROTOCOL_KEYS:
+                if vkind in _LEAF_TYPES:
+                    continue  # a member name the walk leaves out, and a number, bool or null
+                if not path and (
+                    (k == "jsonrpc" and v == VERSION)
+                    or (k == "method" and vkind is str and v in PROTOCOL_METHODS)
+                ):
+                    continue  # the envelope's constants hold nothing (tests); others are texts
+                sub = (*path, k)
+            else:
+                sub = (*path, k)
+                append(_text((sub, k, True, False)))
             if vkind is str:
                 if binary and k in _BINARY_KEYS:
                     decoded = _decoded(v, node)
@@ -336,31 +339,30 @@ _LEAF_TYPES: Final = frozenset({int, float, bool, type(None)})
 class _Memo:
     """The walk of the last two message bodies: the checks of one message share one walk
     (few, so that no more than two 16 MiB bodies are kept alive). Keyed by identity (the body
-    is kept alive while remembered, so its id is not reused)."""
+    is kept alive while remembered, so its id is not reused). Read without a lock: the
+    entries are one immutable tuple, replaced whole; two threads that miss together both
+    walk, and one of their entries may be dropped (a later call walks again)."""
 
     def __init__(self, size: int = 2) -> None:
-        self._items: dict[int, tuple[object, list[Text] | ScanLimit]] = {}
+        self._items: tuple[tuple[object, list[Text] | ScanLimit], ...] = ()
         self._size = size
-        self._lock = threading.Lock()
 
     def get(self, body: Mapping[str, Any]) -> list[Text]:
-        with self._lock:
-            hit = self._items.get(id(body))
-        if hit is None or hit[0] is not body:
-            result: list[Text] | ScanLimit
+        result: list[Text] | ScanLimit | None = None
+        for known, walked in self._items:
+            if known is body:
+                result = walked
+                break
+        if result is None:
             try:
                 result = walk(body)
             except ScanLimit as exc:
                 result = exc
-            with self._lock:
-                if len(self._items) >= self._size:
-                    self._items.pop(next(iter(self._items)))
-                self._items[id(body)] = (body, result)
-        else:
-            result = hit[1]
-        if isinstance(result, ScanLimit):
-            raise result
-        return result
+            self._items = ((body, result), *self._items[: self._size - 1])
+        if type(result) is list:
+            return result
+        assert isinstance(result, ScanLimit)
+        raise result
 
 
 _MEMO: Final = _Memo()

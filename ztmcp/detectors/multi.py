@@ -67,6 +67,22 @@ def loosen(rx: str) -> str:
     return _COUNT.sub(_uncap, _drop_lookarounds(rx))
 
 
+def widen(rx: str) -> str:
+    """``loosen(rx)`` with every upper repetition bound outside a character class dropped
+    (``{m,n}`` read as ``{m,}``): it matches wherever ``rx`` does, and RE2 accepts nested
+    counts whose product passes its limit and builds a smaller automaton."""
+    return _BOUNDED.sub(_unbound, loosen(rx))
+
+
+# An escape or a character class (a ``]`` right after ``[`` or ``[^`` is in it), both kept as
+# they are, or a counted repetition with an upper bound.
+_BOUNDED: Final = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]?|\{(\d+),\d+\}", re.DOTALL)
+
+
+def _unbound(m: re.Match[str]) -> str:
+    return m.group() if m.group(1) is None else f"{{{m.group(1)},}}"
+
+
 def _drop_lookarounds(rx: str) -> str:
     out: list[str] = []
     i, n = 0, len(rx)
@@ -134,6 +150,11 @@ def _group_end(rx: str, start: int) -> int:
 _NONE: Final[frozenset[int]] = frozenset()
 
 
+def canaried(view: str) -> bytes:
+    """``view`` with the canary after it, as RE2 reads it (UTF-8)."""
+    return f"{view}\n{_CANARY}".encode()
+
+
 class RegexSet:
     """Which of ``patterns`` match somewhere in a text, or None when RE2 cannot say."""
 
@@ -164,10 +185,15 @@ class RegexSet:
 
     def matching(self, view: str) -> frozenset[int] | None:
         """Indexes of the patterns that match in ``view`` (an ``ascii_view``), or None."""
+        return self.matching_canaried(canaried(view))
+
+    def matching_canaried(self, buf: bytes) -> frozenset[int] | None:
+        """``matching`` of a view already passed through ``canaried`` (several sets can read
+        one view without each copying and encoding it)."""
         if self._set is None:
             return None
         try:
-            hits = self._set.Match(view + "\n" + _CANARY) or ()
+            hits = self._set.Match(buf) or ()
         except Exception:  # as above
             return None
         if self.size not in hits:
@@ -175,6 +201,22 @@ class RegexSet:
         if len(hits) == 1:  # the canary alone: most short texts
             return _NONE
         return frozenset(i for i in hits if i < self.size)
+
+
+def parses(rx: str) -> bool:
+    """Whether RE2 is installed and compiles ``rx`` (its program: no automaton is built)."""
+    try:
+        import re2  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        return False
+    options = re2.Options()
+    options.log_errors = False
+    options.never_capture = True
+    try:
+        re2.compile(rx, options)
+    except Exception:  # any refusal: the caller does without RE2
+        return False
+    return True
 
 
 class Search:

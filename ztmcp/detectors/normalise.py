@@ -235,6 +235,12 @@ def _smuggled(run: str) -> str | None:
     return text if text.isprintable() and any(c.isalpha() for c in text) else None
 
 
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``): ``views`` of an ASCII text is empty unless one
+    of these matches it (an HTML character reference: ``needed``)."""
+    return [_ENTITY.pattern]
+
+
 def needed(text: str) -> bool:
     """Whether ``views(text)`` can be non-empty (a cheap test: ASCII without ``&``: no)."""
     if text.isascii():

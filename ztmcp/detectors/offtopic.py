@@ -159,6 +159,13 @@ PATTERNS: Final = (
 )
 
 
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``): ``scan`` of an ASCII text finds nothing unless
+    one of these matches it: every finding is a line that ``_QUESTION`` or ``_REQUEST`` matches
+    from its first word on (``_task_line``)."""
+    return [f"(?i:{rx.pattern})" for rx in (_QUESTION, _REQUEST)]
+
+
 def _asked(line: str) -> set[str]:
     """The content words of a question or request, without what it quotes (the material of a
     translation or a sentiment question is not its topic)."""

@@ -30,6 +30,15 @@ def table(members: Iterable[str], mark: str = "a", other: str = " ") -> bytes:
     return bytes(out)
 
 
+def pattern(members: str, min_len: int) -> str:
+    """A regex (``re`` and RE2 syntax) for ``min_len`` characters of ``members`` in a row:
+    what a text holds wherever ``runs`` of ``table(members)`` finds a run that long."""
+    if min_len < 1:
+        raise ValueError("min_len must be at least 1")
+    body = "".join("\\" + c if c in "\\]^-[" else c for c in dict.fromkeys(members))
+    return f"[{body}]{{{min_len}}}"
+
+
 def classes(text: str, tbl: bytes) -> bytes:
     """One class byte per character of ``text`` (non-ASCII characters get the class of '?')."""
     if text.isascii():

@@ -57,7 +57,7 @@ from functools import cache
 from itertools import accumulate, pairwise
 from typing import Final, NamedTuple
 
-from ztmcp.detectors import multi, normalise, runs
+from ztmcp.detectors import gate, multi, normalise, runs
 from ztmcp.detectors.findings import Finding, shannon_entropy
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import secrets as data
@@ -518,6 +518,34 @@ def _text_gates(low: str) -> frozenset[str] | None:
     return None if hits is None else frozenset(_TEXT_GATES[i][0] for i in hits)
 
 
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``) one of which matches a plain ASCII text,
+    ``gate_view`` of it or that view's lower case wherever ``scan`` finds anything in it, with
+    ``gate_shapes``: each whole-text check's first test (``_TEXT_GATES``, context words
+    included)."""
+    return [rx for _name, rx in _TEXT_GATES]
+
+
+def gate_shapes() -> list[str]:
+    """``gate_patterns``' other half (a set of its own: together they make an automaton with
+    many more states): a candidate run (every other provider shape, the URL, IBAN and entropy
+    rules read only those), the shapes searched in the whole text without a context word, and
+    each disguise's shape (a base64 or hex run to decode or reverse, quoted pieces, spaced-out
+    groups)."""
+    return [
+        runs.pattern(_CANDIDATE_CHARS, 16),
+        *(_SHAPES[i].fast.pattern for i in _NO_GATE_ORDER),
+        runs.pattern(_B64_RUN_CHARS, _MIN_DISGUISED),
+        _QUOTED_PIECES.pattern,
+        _SPACED.pattern,
+    ]
+
+
+def gate_view(text: str) -> str:
+    """The text ``scan`` reads for plain secrets (shell line continuations as spaces)."""
+    return text.replace("\\\n", "  ") if "\\\n" in text else text
+
+
 def compile_sets() -> None:
     """Build the automata now (``warm_up``) rather than on the first long text."""
     _shape_set()
@@ -739,6 +767,13 @@ def scan(text: str) -> list[Finding]:
     """Findings for secrets and personal data in ``text``, disguised ones included: split by
     invisible characters, base64/hex-encoded, reversed, cut into quoted pieces or spaced out
     (``_disguised``). A disguised secret is reported on the span of its disguise."""
+    if gate.clear(text, gate.SECRETS):  # no first test passes: nothing to find (proved)
+        return []
+    return _scan(text)
+
+
+def _scan(text: str) -> list[Finding]:
+    """``scan`` without the gate (the reference the tests compare the gate against)."""
     findings = _scan_plain(text)
     findings.extend(_disguised(text, findings))
     return findings
@@ -748,8 +783,7 @@ def _scan_plain(text: str) -> list[Finding]:
     """Findings for secrets and personal data in ``text`` as it is."""
     findings: list[Finding] = []
     taken: list[tuple[int, int]] = []
-    if "\\\n" in text:  # shell line continuations: same length, so offsets hold
-        text = text.replace("\\\n", "  ")
+    text = gate_view(text)  # shell line continuations as spaces: same length, offsets hold
 
     def add(rule: str, severity: Severity, start: int, end: int, message: str) -> None:
         if len(findings) >= _MAX_FINDINGS:
@@ -1024,9 +1058,8 @@ def _scan_plain(text: str) -> list[Finding]:
 # What an agent can be talked into writing so that a scanner misses it, undone here; each view
 # is scanned as plain text and only findings at HIGH or above count (a disguised random string
 # is not evidence). Cheap tests first: most texts have none of these forms.
-_B64_RUN_CLASS: Final = runs.table(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-="
-)
+_B64_RUN_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-="
+_B64_RUN_CLASS: Final = runs.table(_B64_RUN_CHARS)
 _HEXISH: Final = LazyPattern(r"(?:[0-9a-f]{2})+|(?:[0-9A-F]{2})+")
 _C = r"[A-Za-z0-9_+/=-]"  # a character of a spaced-out token
 # The spaced-out shapes: groups of ``k`` characters, at least ``n`` of them then a last one.

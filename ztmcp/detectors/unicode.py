@@ -67,7 +67,8 @@ _CSS_WORDS: Final = tuple(p[: p.index("\\")] for p in _CSS_PARTS)
 # Reference shapes of the blobs; ``decoded_blobs`` finds the same runs with ``runs``.
 _BASE64: Final = LazyPattern(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,}={0,6}")
 _HEX: Final = LazyPattern(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
-_B64_CLASS: Final = runs.table("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_B64_CHARS: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+_B64_CLASS: Final = runs.table(_B64_CHARS)
 _B64_CLASS_EQ: Final = _B64_CLASS[:61] + b"e" + _B64_CLASS[62:]  # '=' (61) marked 'e'
 _CONTROL_CLASS: Final = runs.table(
     [
@@ -393,6 +394,22 @@ def _css_present(low: str) -> frozenset[int] | None:
     rset = _css_set()
     view = multi.ascii_view(low) if rset.available else None
     return None if view is None else rset.matching(view)
+
+
+def gate_patterns() -> list[str]:
+    """Regexes (``re`` syntax, ``detectors.gate``) one of which matches a plain ASCII text (no
+    control character) or its lower case wherever ``scan`` or ``decoded_blobs`` finds anything
+    in it: a run of base64 characters as long as the shortest blob (every base64, base32 and
+    hex blob lies in one), ``<~`` (ASCII85), ``%`` (percent-encoding), ``<!--`` and the hiding
+    CSS (searched in the lower case). Tag, invisible and bidi characters are not ASCII, and
+    ANSI escapes and other controls not plain: the gate vouches for no such text."""
+    return [
+        runs.pattern(_B64_CHARS, _MIN_B64),
+        re.escape("<~"),
+        re.escape("%"),
+        re.escape("<!--"),
+        *_CSS_PARTS,
+    ]
 
 
 def compile_sets() -> None:
