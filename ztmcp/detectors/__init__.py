@@ -20,7 +20,6 @@ from itertools import accumulate
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.detectors import offtopic
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
 from ztmcp.detectors.lazyre import compile_now
 from ztmcp.detectors.mcp import MAX_CHARS, MAX_DEPTH, MAX_STRINGS, ScanLimit, Text, walk
@@ -60,9 +59,11 @@ class _Lazy:
 
 
 if TYPE_CHECKING:
-    from ztmcp.detectors import instructions, secrets, unicode
+    from ztmcp.detectors import instructions, offtopic, secrets, unicode
 else:
-    instructions, secrets, unicode = (_Lazy(n) for n in ("instructions", "secrets", "unicode"))
+    instructions, offtopic, secrets, unicode = (
+        _Lazy(n) for n in ("instructions", "offtopic", "secrets", "unicode")
+    )
 
 RULE_MODULES: Final = ("unicode", "instructions", "secrets")
 
