@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +181,24 @@ def test_a_lazy_class_test_decides_as_re_does(chars: list[str], repeat: int, whi
     source = (normalise._SPECIAL, normalise._MIXED_PAIR, normalise._IGNORABLE)[which]
     text = "".join(chars) + "b" * (normalise._LONG * repeat)
     assert test(text) is (re.compile(source.pattern).search(text) is not None)
+
+
+def test_the_benchmark_reads_the_run_path_from_a_real_run(tmp_path: Path) -> None:
+    """``bench_stdio.py`` measures the imports before the first answer of a real ``ztmcp
+    run`` (no list of modules of its own to drift): what it reads holds the relay, the
+    Session and the policy, and none of what the first answer must not wait for."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        bench = importlib.import_module("bench_stdio")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    bench.CWD[:] = [str(tmp_path)]
+    env = {**os.environ, "ZTMCP_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    modules = {row[0] for row in bench.first_answer_imports(env)}
+    for needed in ("ztmcp.cli.run_cmd", "ztmcp.adapters.stdio", "ztmcp.session", "ztmcp.policy"):
+        assert needed in modules
+    assert not {m for m in modules if m in DEFERRED or m.split(".")[0] in DEFERRED}
+    cut = bench._import_rows("import time: 1 | 1 | a\nmark\nimport time: 1 | 1 | b\n", "mark")
+    assert [row[0] for row in cut] == ["a"]  # what loads after the answer is not counted
+    with pytest.raises(RuntimeError):
+        bench._import_rows("import time: 1 | 1 | a\n", "mark")  # no answer: no figure
