@@ -30,7 +30,7 @@ TRIVIAL = ROOT / "benchmarks" / "trivial_server.py"
 # Runs ``python -m ztmcp run …`` with Session.handle wrapped: at the first answer to the
 # client it writes what is loaded and compiled to the file named in ZTMCP_TEST_PROBE_OUT.
 _PROBE = r"""
-import importlib, json, os, runpy, sys
+import gc, importlib, json, os, runpy, sys
 import ztmcp.session as session
 handle = session.Session.handle
 def probed(self, direction, raw):
@@ -51,6 +51,8 @@ def probed(self, direction, raw):
                     c.client_names.ready for c in identity.KNOWN_CLIENTS
                 ),
                 "forwarded": decision.forward is not None,
+                "gc_enabled": gc.isenabled(),
+                "gc_frozen": gc.get_freeze_count(),
             }, out)
     return decision
 session.Session.handle = probed
@@ -132,6 +134,11 @@ def test_the_first_answer_waits_for_nothing_deferred(tmp_path: Path) -> None:
     assert seen["normalise_compiled"] == 0  # nor does ASCII text need the folding
     assert seen["table_built"] == 0
     assert seen["client_names_compiled"] == 0  # needed only when a clientInfo arrives
+    # No collection walked start-up's objects; they were frozen before the relay started,
+    # and the collector runs again for what the messages allocate.
+    assert seen["gc_enabled"] is True
+    frozen = seen["gc_frozen"]
+    assert isinstance(frozen, int) and frozen > 10_000
 
 
 def test_offtopic_patterns_lists_every_pattern() -> None:
