@@ -6,8 +6,11 @@ start of that frame sent."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
+import sys
+import termios
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +28,12 @@ class _Interrupted(Exception):
     """Raised by the test's signal handler, as a KeyboardInterrupt would be."""
 
 
+def _queued(fd: int) -> int:
+    """Bytes waiting in a pipe (FIONREAD)."""
+    out = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    return int.from_bytes(out, sys.byteorder)
+
+
 def _drain(fd: int, pause: float = 0.0) -> bytes:
     out = bytearray()
     while chunk := os.read(fd, 1 << 14):
@@ -34,16 +43,24 @@ def _drain(fd: int, pause: float = 0.0) -> bytes:
     return bytes(out)
 
 
+Signals = Callable[..., list[int]]
+
+
 @pytest.fixture
-def signals() -> Iterator[Callable[[Callable[[int, Any], None], float], list[int]]]:
+def signals() -> Iterator[Signals]:
     """Sends SIGUSR1 to the main thread (the one writing) every ``every`` seconds with the
-    given handler, until the test ends; returns the list the handler's calls are counted in."""
+    given handler, once ``ready()`` says so, until the test ends; returns the list the
+    handler's calls are counted in."""
     main = threading.get_ident()
     stop = threading.Event()
     threads: list[threading.Thread] = []
     previous = signal.getsignal(signal.SIGUSR1)
 
-    def start(handler: Callable[[int, Any], None], every: float) -> list[int]:
+    def start(
+        handler: Callable[[int, Any], None],
+        every: float,
+        ready: Callable[[], bool] = lambda: True,
+    ) -> list[int]:
         seen: list[int] = []
 
         def counted(signum: int, frame: Any) -> None:
@@ -54,7 +71,8 @@ def signals() -> Iterator[Callable[[Callable[[int, Any], None], float], list[int
 
         def send() -> None:
             while not stop.wait(every):
-                signal.pthread_kill(main, signal.SIGUSR1)
+                if ready():
+                    signal.pthread_kill(main, signal.SIGUSR1)
 
         thread = threading.Thread(target=send, daemon=True)
         threads.append(thread)
@@ -69,7 +87,7 @@ def signals() -> Iterator[Callable[[Callable[[int, Any], None], float], list[int
 
 
 def test_signals_during_a_blocked_write_leave_the_frame_whole(
-    signals: Callable[[Callable[[int, Any], None], float], list[int]],
+    signals: Signals,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A frame of many pipe buffers, a slow reader, a signal every half millisecond: the
@@ -139,7 +157,7 @@ def test_a_write_that_takes_nothing_breaks_the_side(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_handler_that_raises_mid_frame_breaks_the_side_and_keeps_the_fault(
-    signals: Callable[[Callable[[int, Any], None], float], list[int]],
+    signals: Signals,
 ) -> None:
     """A signal handler that raises while the frame is half written (nobody reads): the side
     breaks for good, the exception is kept as ztmcp's own fault, and the reader gets at most
@@ -154,7 +172,10 @@ def test_a_handler_that_raises_mid_frame_breaks_the_side_and_keeps_the_fault(
             raise _Interrupted
 
     endpoint = stdio._Endpoint(write_end)
-    seen = signals(boom, 0.02)
+    capacity = fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ)
+    # Only once the pipe is full, so the writer is inside its blocked write (a handler that
+    # raised before the write began would fail the test, not the write).
+    seen = signals(boom, 0.02, lambda: _queued(read_end) >= capacity)
     try:
         assert endpoint.write(BIG) is False
         assert endpoint.write(b"{}") is False
