@@ -197,9 +197,9 @@ def start_up(env: dict[str, str], runs: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in setups}
     for name, argv in setups.items():
         first_answer_ms(argv, _env_for(name, env))  # warm the page cache and .pyc files
-    for _ in range(runs):
-        for name, argv in setups.items():
-            samples[name].append(first_answer_ms(argv, _env_for(name, env)))
+    for i in range(runs):  # each run in turn, the order reversed every other time
+        for name in list(setups) if i % 2 == 0 else reversed(setups):
+            samples[name].append(first_answer_ms(setups[name], _env_for(name, env)))
     return samples
 
 
@@ -247,9 +247,9 @@ def start_up_cpu(env: dict[str, str], runs: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in setups}
     for setup_env in setups.values():
         first_answer_cpu_ms(setup_env)  # warm the page cache and .pyc files
-    for _ in range(runs):
-        for name, setup_env in setups.items():
-            samples[name].append(first_answer_cpu_ms(setup_env))
+    for i in range(runs):
+        for name in list(setups) if i % 2 == 0 else reversed(setups):
+            samples[name].append(first_answer_cpu_ms(setups[name]))
     return samples
 
 
