@@ -256,12 +256,12 @@ def test_example_policy_loads_and_documents_every_key() -> None:
     built = policy.build_checks(loaded)
     assert [_state(c) for c in built] == [_state(c) for c in policy.build_checks(default)]
     text = example.read_text(encoding="utf-8")
-    keys = set(policy._TOP_KEYS) | {k for ks in policy._TABLE_KEYS.values() for k in ks}
-    for key in keys - set(policy._TABLE_KEYS):
+    keys = set(policy._TOP_KEYS) | {k for ks in policy.table_keys().values() for k in ks}
+    for key in keys - set(policy.table_keys()):
         # a value (`key = …`), or a table of its own module's (`[sandbox]`)
         shown = rf"^#? ?({key} = |\[{key}\])"
         assert re.search(shown, text, re.M), f"examples/ztmcp.toml lacks {key}"
-    for table in policy._TABLE_KEYS:
+    for table in policy.table_keys():
         assert f"[{table}]" in text, f"examples/ztmcp.toml lacks [{table}]"
     for check in policy.CHECK_ORDER:
         assert f"#   {check} " in text, f"examples/ztmcp.toml does not describe check {check}"

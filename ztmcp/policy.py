@@ -12,15 +12,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.behaviour.capabilities import parse_rules
 from ztmcp.checks import access as access_check
-from ztmcp.checks import flow as flow_check
 from ztmcp.checks import injection, pins, poisoning, schema, secrets
 from ztmcp.checks.access import AccessCheck, AccessConfig, Rule
 from ztmcp.checks.base import Check, Severity
 from ztmcp.checks.config import CheckConfig, Configurable, OnFinding
 from ztmcp.checks.envelope import EnvelopeCheck, EnvelopeConfig
-from ztmcp.checks.flow import Exempt, FlowCheck, FlowConfig, RateLimit
 from ztmcp.checks.injection import InjectionCheck, InjectionConfig
 from ztmcp.checks.pins import PinMode, PinsCheck, PinsConfig
 from ztmcp.checks.poisoning import PoisoningCheck, PoisoningConfig
@@ -32,6 +29,7 @@ from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
 from ztmcp.session import Mode
 
 if TYPE_CHECKING:
+    from ztmcp.checks.flow import FlowCheck, FlowConfig, RateLimit
     from ztmcp.credentials import HeaderRule
 
 PROJECT_FILE: Final = "ztmcp.toml"
@@ -262,6 +260,8 @@ def _glob(t: Table, key: str, example: str) -> str:
 
 
 def _rate(t: Table) -> RateLimit:
+    from ztmcp.checks.flow import RateLimit
+
     most = t.get("max")
     if isinstance(most, bool) or not isinstance(most, int) or most < 0:
         raise t.error(
@@ -274,6 +274,12 @@ def _rate(t: Table) -> RateLimit:
 
 
 def _flow(t: Table) -> FlowConfig:
+    """Read only when a policy has a [flow] or [[capabilities]] table (``Section.reads``): the
+    flow check's module brings the run tracker with it (``_flow_kinds``)."""
+    from ztmcp.behaviour.capabilities import parse_rules
+    from ztmcp.checks import flow as flow_check
+    from ztmcp.checks.flow import Exempt, FlowConfig
+
     exempt = t.tables(
         "exempt",
         {"server", "tool"},
@@ -302,24 +308,46 @@ def _flow(t: Table) -> FlowConfig:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A check's policy table: its keys, its config type, the parser of the one and the
-    builder of the check from the other."""
+    """A check's policy table: ``kinds`` gives its check and config types (importing their
+    module when it is first called: the flow check's brings the run tracker, which a policy
+    without [flow] never loads until the check is built), ``parse`` reads the table into the
+    config, ``top`` names the top-level tables the config reads besides its own (its
+    ``TOP_KEYS``, here so that the top level is validated without importing the module)."""
 
-    keys: frozenset[str]
-    config: type[CheckConfig]
+    kinds: Callable[[], tuple[type[Configurable[Any]], type[CheckConfig]]]
     parse: Callable[[Table], CheckConfig]
-    build: Callable[[Policy], Check]
+    top: frozenset[str] = frozenset()
+
+    @property
+    def config(self) -> type[CheckConfig]:
+        return self.kinds()[1]
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return self.config.KEYS
+
+    def reads(self, name: str, data: Mapping[str, object]) -> bool:
+        """Whether a policy mapping sets anything this section reads (else its config is
+        the default: ``parse`` of an empty table gives the same, tested)."""
+        return name in data or any(key in data for key in self.top)
+
+    def build(self, policy: Policy) -> Check:
+        check, config = self.kinds()
+        return check.from_config(policy.config(config))
 
 
 def section[C: CheckConfig](
     check: type[Configurable[C]], config: type[C], parse: Callable[[Table], C]
 ) -> Section:
-    """The ``Section`` of a configurable check (a new check is one more entry below)."""
+    """The ``Section`` of a configurable check whose module is light (a new check is one more
+    entry below)."""
+    return Section(lambda: (check, config), parse)
 
-    def build(policy: Policy) -> Check:
-        return check.from_config(policy.config(config))
 
-    return Section(config.KEYS, config, parse, build)
+def _flow_kinds() -> tuple[type[Configurable[Any]], type[CheckConfig]]:
+    from ztmcp.checks.flow import FlowCheck, FlowConfig
+
+    return FlowCheck, FlowConfig
 
 
 # Every check ztmcp knows, in the fixed order the Session runs them.
@@ -331,20 +359,24 @@ _SECTIONS: Final[Mapping[str, Section]] = {
     "poisoning": section(PoisoningCheck, PoisoningConfig, _poisoning),
     "injection": section(InjectionCheck, InjectionConfig, _injection),
     "secrets": section(SecretsCheck, SecretsConfig, _secrets),
-    "flow": section(FlowCheck, FlowConfig, _flow),
+    "flow": Section(_flow_kinds, _flow, frozenset({"capabilities"})),
 }
 CHECK_ORDER: Final = tuple(_SECTIONS)
 _DETECTION: Final = ("schema", "poisoning", "injection", "secrets")  # threshold/action tables
 
 _LIMIT_KEYS: Final = frozenset({"max_message_bytes", "max_depth"})
 # Top-level keys a check's config reads besides its table (``TOP_KEYS``: [[capabilities]]).
-_READ_TOO: Final = {k for s in _SECTIONS.values() for k in getattr(s.config, "TOP_KEYS", ())}
+_READ_TOO: Final = {k for s in _SECTIONS.values() for k in s.top}
 _TOP_KEYS: Final = {"mode", "checks", "limits", "proxy", "sandbox", *_READ_TOO, *_SECTIONS}
-_TABLE_KEYS: Final = {
-    "limits": set(_LIMIT_KEYS),
-    "proxy": {"header"},
-    **{name: set(s.keys) for name, s in _SECTIONS.items()},
-}
+
+
+def table_keys() -> dict[str, set[str]]:
+    """Every policy table ztmcp reads and its keys (imports every check's module)."""
+    return {
+        "limits": set(_LIMIT_KEYS),
+        "proxy": {"header"},
+        **{name: set(s.keys) for name, s in _SECTIONS.items()},
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,6 +494,7 @@ def parse_policy(data: Mapping[str, Any], origin: str) -> Policy:
     configs = {
         s.config: s.parse(Table(data.get(name), name, origin, s.keys, data))
         for name, s in _SECTIONS.items()
+        if s.reads(name, data)
     }
     if data.get("access") and "access" not in checks:
         raise PolicyError(
@@ -723,6 +756,8 @@ def flow_from_tables(
 ) -> FlowCheck:
     """A flow check from raw ``[flow]`` and ``[[capabilities]]`` tables (``ztmcp eval``'s
     trace files carry them), read by the same parser as ``ztmcp.toml``."""
+    from ztmcp.checks.flow import FlowCheck, FlowConfig
+
     data: dict[str, Any] = {"flow": dict(flow), "checks": ["flow"]}
     if capabilities is not None:
         data["capabilities"] = capabilities

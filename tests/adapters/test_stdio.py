@@ -108,7 +108,8 @@ def _inject(
 
 
 class _TornOs:
-    """``os`` for the relay, whose ``write`` writes half of a marked frame, then fails."""
+    """``os`` for the relay's writer (``ztmcp.state.paths``), whose ``write`` writes half of a
+    marked frame, then fails."""
 
     def __init__(self, hits: list[int]) -> None:
         self._hits = hits
@@ -206,8 +207,8 @@ def test_a_fault_at_any_step_never_forwards_and_leaves_no_request_waiting(
         hits = _inject(monkeypatch, StdioRelay, "_apply")
     elif step == "endpoint.write":
         hits = _inject(monkeypatch, stdio._Endpoint, "write")
-    elif step == "os.write":
-        monkeypatch.setattr(stdio, "os", _TornOs(hits))
+    elif step == "os.write":  # the relay writes through ztmcp.state.paths.write_all
+        monkeypatch.setattr(stdio.paths, "os", _TornOs(hits))
     elif step == "framer.feed":
         hits = _inject(monkeypatch, stdio.LineFramer, "feed")
     elif step == "handle":
@@ -539,18 +540,20 @@ def test_a_short_write_is_finished_and_a_failed_one_breaks_the_side(
     the start of one more frame: a write that fails midway breaks that side for good, so no
     frame ever follows (or joins) a torn one."""
     from ztmcp.adapters import stdio
+    from ztmcp.state import paths  # where the relay's one full-write helper lives
 
     read_end, write_end = os.pipe()
     fake = _ShortWrites(sizes, fail_after)
     endpoint = stdio._Endpoint(write_end)
-    original = stdio.os
-    stdio.os = fake  # type: ignore[assignment]
+    original = paths.os
+    paths.os = fake  # type: ignore[assignment]
     try:
         sent = [frame for frame in frames if endpoint.write(frame)]
         assert endpoint.write(b"after") is (not endpoint.broken)
     finally:
-        stdio.os = original
+        paths.os = original
         os.close(write_end)
+    assert fake.calls > 0 or fail_after == 0  # the writes went through the fake
     got = _drain(read_end)
     os.close(read_end)
     whole = b"".join(frame + b"\n" for frame in sent)

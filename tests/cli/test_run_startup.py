@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,19 +30,20 @@ TRIVIAL = ROOT / "benchmarks" / "trivial_server.py"
 # Runs ``python -m ztmcp run …`` with Session.handle wrapped: at the first answer to the
 # client it writes what is loaded and compiled to the file named in ZTMCP_TEST_PROBE_OUT.
 _PROBE = r"""
-import importlib, json, os, runpy, sys
+import gc, importlib, json, os, runpy, sys
 import ztmcp.session as session
 handle = session.Session.handle
 def probed(self, direction, raw):
     decision = handle(self, direction, raw)
     if direction.value == "to_client" and not getattr(probed, "done", False):
         probed.done = True
+        modules = sorted(sys.modules)  # before the probe's own imports below
         offtopic = importlib.import_module("ztmcp.detectors.offtopic")
         normalise = importlib.import_module("ztmcp.detectors.normalise")
         identity = importlib.import_module("ztmcp.identity")
         with open(os.environ["ZTMCP_TEST_PROBE_OUT"], "w") as out:
             json.dump({
-                "modules": sorted(sys.modules),
+                "modules": modules,
                 "offtopic_compiled": sum(p.ready for p in offtopic.PATTERNS),
                 "normalise_compiled": sum(p.ready for p in normalise.PATTERNS),
                 "table_built": normalise._translate.cache_info().currsize,
@@ -49,6 +51,8 @@ def probed(self, direction, raw):
                     c.client_names.ready for c in identity.KNOWN_CLIENTS
                 ),
                 "forwarded": decision.forward is not None,
+                "gc_enabled": gc.isenabled(),
+                "gc_frozen": gc.get_freeze_count(),
             }, out)
     return decision
 session.Session.handle = probed
@@ -86,6 +90,7 @@ DEFERRED = (
     # A ping and its answer hold no text (the envelope's constants are left out of the walk):
     # no scan, no rule module, no RE2.
     "ztmcp.detectors.instructions",
+    "ztmcp.detectors.offtopic",
     "ztmcp.detectors.languages",
     "ztmcp.detectors.unicode",
     "ztmcp.detectors.secrets",
@@ -121,7 +126,7 @@ def test_the_first_answer_waits_for_nothing_deferred(tmp_path: Path) -> None:
     assert seen["forwarded"] is True
     modules = seen["modules"]
     assert isinstance(modules, list)
-    assert "ztmcp.session" in modules and "ztmcp.detectors.offtopic" in modules  # it ran
+    assert "ztmcp.session" in modules and "ztmcp.detectors.mcp" in modules  # it ran
     early = [m for m in modules if m.split(".")[0] in DEFERRED or m in DEFERRED]
     early += [m for m in modules if any(m.startswith(d + ".") for d in DEFERRED)]
     assert not early, f"imported before the first answer: {sorted(set(early))}"
@@ -129,6 +134,11 @@ def test_the_first_answer_waits_for_nothing_deferred(tmp_path: Path) -> None:
     assert seen["normalise_compiled"] == 0  # nor does ASCII text need the folding
     assert seen["table_built"] == 0
     assert seen["client_names_compiled"] == 0  # needed only when a clientInfo arrives
+    # No collection walked start-up's objects; they were frozen before the relay started,
+    # and the collector runs again for what the messages allocate.
+    assert seen["gc_enabled"] is True
+    frozen = seen["gc_frozen"]
+    assert isinstance(frozen, int) and frozen > 10_000
 
 
 def test_offtopic_patterns_lists_every_pattern() -> None:
@@ -178,3 +188,24 @@ def test_a_lazy_class_test_decides_as_re_does(chars: list[str], repeat: int, whi
     source = (normalise._SPECIAL, normalise._MIXED_PAIR, normalise._IGNORABLE)[which]
     text = "".join(chars) + "b" * (normalise._LONG * repeat)
     assert test(text) is (re.compile(source.pattern).search(text) is not None)
+
+
+def test_the_benchmark_reads_the_run_path_from_a_real_run(tmp_path: Path) -> None:
+    """``bench_stdio.py`` measures the imports before the first answer of a real ``ztmcp
+    run`` (no list of modules of its own to drift): what it reads holds the relay, the
+    Session and the policy, and none of what the first answer must not wait for."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        bench = importlib.import_module("bench_stdio")
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    bench.CWD[:] = [str(tmp_path)]
+    env = {**os.environ, "ZTMCP_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    modules = {row[0] for row in bench.first_answer_imports(env)}
+    for needed in ("ztmcp.cli.run_cmd", "ztmcp.adapters.stdio", "ztmcp.session", "ztmcp.policy"):
+        assert needed in modules
+    assert not {m for m in modules if m in DEFERRED or m.split(".")[0] in DEFERRED}
+    cut = bench._import_rows("import time: 1 | 1 | a\nmark\nimport time: 1 | 1 | b\n", "mark")
+    assert [row[0] for row in cut] == ["a"]  # what loads after the answer is not counted
+    with pytest.raises(RuntimeError):
+        bench._import_rows("import time: 1 | 1 | a\n", "mark")  # no answer: no figure

@@ -32,6 +32,7 @@ from ztmcp.adapters.spawn import spawn_server
 from ztmcp.errors import AuditError
 from ztmcp.jsonrpc import Direction
 from ztmcp.session import Decision, Hold, Session
+from ztmcp.state import paths
 
 # How often the main thread looks for a signal that arrived while it waits for the relay to end.
 _SIGNAL_POLL = 0.1
@@ -62,11 +63,7 @@ class _Endpoint:
             if self.broken:
                 return False
             try:
-                written = os.write(self.fd, data)
-                if written < len(data):  # a large frame into a full pipe: the rest, in turn
-                    rest = memoryview(data)[written:]
-                    while rest:
-                        rest = rest[os.write(self.fd, rest) :]
+                paths.write_all(self.fd, data)  # short writes finished; a write of 0 is an error
             except OSError:  # the peer is gone
                 self.broken = True
                 return False

@@ -10,6 +10,7 @@ goes to argparse, which reads it or prints the error as before.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -270,6 +271,10 @@ SPAWN_FIELDS: Final = (
 
 
 def _run(ns: RunOptions, command: list[str]) -> int:
+    # Start-up allocates almost only what lives as long as the process (modules, the policy,
+    # the pipeline), and the collector would walk all of it again each time it grew: it
+    # waits until the relay starts, which freezes what was built (``_relay``).
+    gc.disable()
     from ztmcp.adapters.spawn import kill_server, spawn_server
     from ztmcp.state import paths
 
@@ -301,6 +306,7 @@ def _run(ns: RunOptions, command: list[str]) -> int:
             )
         session = _session(ns, command, policy)
     except BaseException:
+        gc.enable()
         if child is not None:
             kill_server(child)
         if sandbox is not None:
@@ -320,6 +326,10 @@ def _relay(
     from ztmcp.cli.hints import NotMcpWatch, say_waiting
     from ztmcp.runtime import warm_up_in_background  # imported already, by _session
 
+    # What start-up built stays for the process's life: out of every later collection's walk
+    # (a handful of start-up cycles stay with it), then the collector runs as usual.
+    gc.freeze()
+    gc.enable()
     say_waiting(sys.stdin, sys.stderr, session.server)  # on a terminal: what it waits for
     # Warm the detectors up once the first answers went out: before that, the work would only
     # compete with the first messages (which need little of it) for the interpreter lock.

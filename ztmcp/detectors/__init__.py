@@ -20,7 +20,7 @@ from itertools import accumulate
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp.detectors import gate, offtopic
+from ztmcp.detectors import gate
 from ztmcp.detectors.findings import BLOCKING, RANK, Finding, at_least, mask, worst
 from ztmcp.detectors.lazyre import compile_now
 from ztmcp.detectors.mcp import MAX_CHARS, MAX_DEPTH, MAX_STRINGS, ScanLimit, Text, walk
@@ -60,10 +60,10 @@ class _Lazy:
 
 
 if TYPE_CHECKING:
-    from ztmcp.detectors import instructions, learned, secrets, unicode
+    from ztmcp.detectors import instructions, learned, offtopic, secrets, unicode
 else:
-    instructions, learned, secrets, unicode = (
-        _Lazy(n) for n in ("instructions", "learned", "secrets", "unicode")
+    instructions, learned, offtopic, secrets, unicode = (
+        _Lazy(n) for n in ("instructions", "learned", "offtopic", "secrets", "unicode")
     )
 
 RULE_MODULES: Final = ("unicode", "instructions", "secrets")
