@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ztmcp.detectors import multi
 from ztmcp.detectors.lazyre import LazyPattern, compile_now
 from ztmcp.detectors.rules import secrets as secret_rules
 
@@ -149,11 +150,12 @@ def test_the_shape_set_sees_every_match(index: int, data: st.DataObject) -> None
         assert present is not None and _SECRETS._UNGATED.index(index) in present
 
 
-def test_unbounded_only_opens_upper_bounds() -> None:
-    opened = _SECRETS._unbounded(r"a{1,2}b\{3,4}c{5}d{6,}[x]{10,1000}")
+def test_widen_only_opens_upper_bounds() -> None:
+    # What the secrets shape set reads (``_shape_set``).
+    opened = multi.widen(r"a{1,2}b\{3,4}c{5}d{6,}[x]{10,1000}")
     assert opened == r"a{1,}b\{3,4}c{5}d{6,}[x]{10,}"
     for rule in secret_rules.RULES:  # every shape still parses
-        re.compile(_SECRETS._unbounded(rule.pattern))
+        re.compile(multi.widen(rule.pattern))
 
 
 _PROBE = r"""

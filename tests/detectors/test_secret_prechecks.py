@@ -47,3 +47,17 @@ def test_a_candidate_run_is_seen_by_the_needle(text: str) -> None:
     ):
         cls = runs.classes(text, table)
         assert (needle.search(cls) is not None) == bool(runs.runs(cls, "a", len(needle.pattern)))
+
+
+@given(
+    st.from_regex(secrets._KEYWORDS.pattern, fullmatch=True, alphabet=st.characters(codec="ascii"))
+)
+@example("STRIPE_KEY")
+@example("mapsKey")
+@example("Passphrase")
+@settings(max_examples=300)
+def test_every_credential_word_holds_a_keyword_stem(word: str) -> None:
+    # The keyword and provider-key rules are searched only near a stem (``_windows``), and the
+    # detector gate clears a text without one: a credential word added without a stem would
+    # be dead in both.
+    assert any(stem in secrets.lower(word) for stem in secrets._KEYWORD_STEMS), word
