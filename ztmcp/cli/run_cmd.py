@@ -276,8 +276,17 @@ SPAWN_FIELDS: Final = (
 def _run(ns: RunOptions, command: list[str]) -> int:
     # Start-up allocates almost only what lives as long as the process (modules, the policy,
     # the pipeline), and the collector would walk all of it again each time it grew: it
-    # waits until the relay starts, which freezes what was built (``_relay``).
+    # waits until the relay starts, which freezes what was built (``_relay``). Enabled again
+    # on every way out, a start-up error included (a server command that cannot start fails
+    # before the policy is read).
     gc.disable()
+    try:
+        return _start(ns, command)
+    finally:
+        gc.enable()
+
+
+def _start(ns: RunOptions, command: list[str]) -> int:
     from ztmcp.adapters.spawn import kill_server, spawn_server
     from ztmcp.state import paths
 
@@ -309,7 +318,6 @@ def _run(ns: RunOptions, command: list[str]) -> int:
             )
         session = _session(ns, command, policy)
     except BaseException:
-        gc.enable()
         if child is not None:
             kill_server(child)
         if sandbox is not None:
