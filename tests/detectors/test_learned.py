@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -153,6 +154,39 @@ def test_a_valid_checksum_over_a_wrong_header_fails_closed() -> None:
 
         with pytest.raises(learned.LearnedModelError):
             learned.decode(forged + hashlib.sha256(forged).digest())
+
+
+def _forged(header: bytes, payload: bytes) -> bytes:
+    """A weights file with a valid checksum over ``header`` and ``payload``."""
+    import hashlib
+
+    body = learned.MAGIC + header + b"\n" + payload
+    return body + hashlib.sha256(body).digest()
+
+
+_HEADER = {"feature_version": 2, "bits": 18, "scale": 1.0, "bias": 0.0, "threshold": 0.5}
+_ZEROS = zlib.compress(bytes(2 * learned.BUCKETS))
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        _forged(json.dumps({**_HEADER, "scale": 10**400}).encode(), _ZEROS),
+        _forged(b"[" * 100_000 + b"]" * 100_000, _ZEROS),
+        _forged(json.dumps({**_HEADER, "scale": 0}).encode(), _ZEROS),
+        _forged(json.dumps(_HEADER).encode(), zlib.compress(bytes(64 * learned.BUCKETS))),
+        _forged(json.dumps(_HEADER).encode(), _ZEROS[:-4]),
+        _forged(json.dumps(_HEADER).encode(), _ZEROS + bytes(2 << 20)),
+    ],
+    ids=["float overflow", "deep json", "zero scale", "inflates too far", "cut", "too large"],
+)
+def test_a_forged_file_with_a_valid_checksum_fails_closed(forged: bytes) -> None:
+    """The checksum is no signature: what follows it is parsed as untrusted input, and any
+    failure is the one-line ``LearnedModelError`` (never an exception the CLI would print as
+    a traceback, never a weight array inflated past its size)."""
+    with pytest.raises(learned.LearnedModelError) as err:
+        learned.decode(forged)
+    assert len(err.value.diagnostics().splitlines()) == 2
 
 
 def test_a_damaged_shipped_file_stops_the_scan_instead_of_disabling_the_signal(
