@@ -189,6 +189,13 @@ def test_a_forged_file_with_a_valid_checksum_fails_closed(forged: bytes) -> None
     assert len(err.value.diagnostics().splitlines()) == 2
 
 
+def test_the_word_cache_keeps_no_long_word(zebra: learned.Model) -> None:
+    long_word = "z" * 10_000
+    zebra.cache.clear()
+    zebra.margin(f"{long_word} zebra")
+    assert set(zebra.cache) == {"zebra"}
+
+
 def test_a_damaged_shipped_file_stops_the_scan_instead_of_disabling_the_signal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -44,6 +44,7 @@ _MASK: Final = BUCKETS - 1
 _WORD: Final = re.compile(r"\w+")
 _GRAM_WORD: Final = 24  # character n-grams of a word's first 24 characters (ids, hashes, CJK)
 _CACHE_SIZE: Final = 65536
+_CACHE_WORD: Final = 64  # longer words are not cached: the cache's memory stays bounded
 _MAX_FILE: Final = 1 << 20  # the weights file's bound (shipped: about 280 KB)
 
 
@@ -152,9 +153,10 @@ class Model:
             if found is None:
                 whole, feats = entry(word)
                 found = (whole, sum(w[f] for f in feats), len(feats))
-                if len(cache) >= _CACHE_SIZE:
-                    cache.clear()
-                cache[word] = found
+                if len(word) <= _CACHE_WORD:
+                    if len(cache) >= _CACHE_SIZE:
+                        cache.clear()
+                    cache[word] = found
             whole, summed, k = found
             total += summed
             n += k
