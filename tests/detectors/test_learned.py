@@ -70,13 +70,22 @@ def test_training_is_deterministic_and_learns_the_tiny_set() -> None:
     assert w3 != w1  # the seed is used (the order of the updates changes the floats)
 
 
-def test_unseen_data_is_refused_as_training_data(tmp_path: Path) -> None:
+def test_unseen_data_is_refused_as_training_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert "heldout" not in str(tmp_path) and "sealed" not in str(tmp_path)
     for name in ("evasion_heldout.jsonl", "sealed/tool_results.jsonl"):
         with pytest.raises(SystemExit, match="never trained on"):
             train_model.training_set(tmp_path, built=[tmp_path / name])
     with pytest.raises(SystemExit, match="never trained on"):
         train_model.training_set(tmp_path / "sealed")
+    (tmp_path / "sealed").mkdir()
+    (tmp_path / "dev").symlink_to(tmp_path / "sealed")
+    with pytest.raises(SystemExit, match="never trained on"):
+        train_model.training_set(tmp_path / "dev", built=[])
+    monkeypatch.chdir(tmp_path / "sealed")
+    with pytest.raises(SystemExit, match="never trained on"):
+        train_model.training_set(Path("."), built=[])
     with pytest.raises(SystemExit, match="not found"):
         train_model.training_set(tmp_path, built=[])
 
