@@ -56,10 +56,11 @@ _UNLESS_ASKED = (
 
 
 # "The only tool for creating PDF files": what the tool is for (no other tool here does it),
-# not a ranking; "the only trustworthy tool for …" still ranks.
+# not a ranking; "the only trustworthy tool for …" and "the only tool to use for …" still rank.
 _ONLY_SCOPE = (
     r"\s+(?!(?:reliable|trustworthy|trusted|safe|secure|accurate|official|legitimate|approved"
-    r"|verified)\b)(?:[a-z-]+\s+)?tools?\s+(?:for|to|that\s+can|which\s+can)\s"
+    r"|verified)\b)(?:[a-z-]+\s+)?tools?\s+(?:for|to(?!\s+(?:use|call|invoke|trust|choose|pick"
+    r"|rely)\b)|that\s+can|which\s+can)\s"
 )
 
 
