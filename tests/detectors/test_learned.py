@@ -293,6 +293,38 @@ def test_chunks_keep_every_character_and_stay_bounded(text: str, size: int) -> N
     assert "".join("".join(p.split()) for p in pieces) == "".join(text.split())
 
 
+def _chunks_sliced(text: str, size: int) -> list[str]:
+    """``learned.chunks`` as first written (the rest of a long line sliced off and stripped):
+    quadratic in a line's length, the reference the indexed version must equal."""
+    out: list[str] = []
+    current: list[str] = []
+    length = 0
+    for line in text.splitlines():
+        while len(line) > size + size // 2:
+            cut = line.rfind(" ", size // 2, size)
+            cut = cut if cut > 0 else size
+            if current:
+                out.append("\n".join(current))
+                current, length = [], 0
+            out.append(line[:cut])
+            line = line[cut:].lstrip()
+        if current and length + len(line) > size:
+            out.append("\n".join(current))
+            current, length = [], 0
+        if line.strip():
+            current.append(line)
+            length += len(line) + 1
+    if current:
+        out.append("\n".join(current))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("ab \n\t\xa0\u3000\u2028.x"), max_size=3000), st.integers(4, 500))
+def test_chunks_are_the_sliced_reference(text: str, size: int) -> None:
+    assert learned.chunks(text, size) == _chunks_sliced(text, size)
+
+
 def test_features_read_the_folded_text() -> None:
     def feats(text: str) -> list[dict[int, int]]:
         return [learned.counts(p) for p in learned.pieces(text)]

@@ -42,6 +42,7 @@ WEIGHTS_FILE: Final = Path(__file__).with_name("learned.bin")
 
 _MASK: Final = BUCKETS - 1
 _WORD: Final = re.compile(r"\w+")
+_NONSPACE: Final = re.compile(r"\S")
 _GRAM_WORD: Final = 24  # character n-grams of a word's first 24 characters (ids, hashes, CJK)
 _CACHE_SIZE: Final = 65536
 _CACHE_WORD: Final = 64  # longer words are not cached: the cache's memory stays bounded
@@ -89,14 +90,17 @@ def chunks(text: str, size: int = 400) -> list[str]:
     current: list[str] = []
     length = 0
     for line in text.splitlines():
-        while len(line) > size + size // 2:
-            cut = line.rfind(" ", size // 2, size)
-            cut = cut if cut > 0 else size
+        start = 0  # an index, not the rest sliced off: a long line costs linear time
+        while len(line) - start > size + size // 2:
+            cut = line.rfind(" ", start + size // 2, start + size)
+            cut = cut if cut >= 0 else start + size
             if current:
                 out.append("\n".join(current))
                 current, length = [], 0
-            out.append(line[:cut])
-            line = line[cut:].lstrip()
+            out.append(line[start:cut])
+            found = _NONSPACE.search(line, cut)  # what ``str.lstrip`` would keep
+            start = found.start() if found else len(line)
+        line = line[start:] if start else line
         if current and length + len(line) > size:
             out.append("\n".join(current))
             current, length = [], 0
