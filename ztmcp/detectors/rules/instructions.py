@@ -56,10 +56,11 @@ _UNLESS_ASKED = (
 
 
 # "The only tool for creating PDF files": what the tool is for (no other tool here does it),
-# not a ranking; "the only trustworthy tool for …" still ranks.
+# not a ranking; "the only trustworthy tool for …" and "the only tool to use for …" still rank.
 _ONLY_SCOPE = (
     r"\s+(?!(?:reliable|trustworthy|trusted|safe|secure|accurate|official|legitimate|approved"
-    r"|verified)\b)(?:[a-z-]+\s+)?tools?\s+(?:for|to|that\s+can|which\s+can)\s"
+    r"|verified)\b)(?:[a-z-]+\s+)?tools?\s+(?:for|to(?!\s+(?:use|call|invoke|trust|choose|pick"
+    r"|rely)\b)|that\s+can|which\s+can)\s"
 )
 
 
@@ -1124,7 +1125,11 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(?:available\s+)?tools\s+list|available\s+tools|hidden\s+instructions)"
         r"|\b(?:include|pass|provide|put|fill|insert|send|paste|copy)\s+(?:\w+\s+){0,3}?(?:the\s+)?"
         r"(?:full|entire|complete|whole|current)\s+(?:conversation|chat\s+history|system\s+prompt"
-        r"|message\s+history|context)",
+        r"|message\s+history|context)"
+        # … and "pass the context of your conversation": what the look-behinds above spare
+        r"|\b(?:include|pass|provide|put|fill|insert|send|paste|copy)\s+(?:\w+\s+){0,2}?"
+        r"(?:context|topic|subject)\s+of\s+your\s+(?:system\s+prompt|system\s+instructions"
+        r"|(?:full\s+|entire\s+)?conversation|chat\s+history|previous\s+messages)",
         (
             "name",
             "identity",
