@@ -126,6 +126,9 @@ def test_the_held_out_forms_keep_their_floor() -> None:
         ("api_key: vault:secret/data/payments#api_key", False),
         ("postgres://app:{password}@db.internal:5432/app", False),
         ("https://api.example.io/v2/items?token_ttl=8778&limit=10", False),
+        # the next parameter is read on its own: a short value before it hides nothing
+        ("https://api.example.io/v2/items?token_ttl=8778&password=Zf3D0LXCM3EIMbgJpUNnkRtO", True),
+        ("https://api.example.io/v2/items?api_key=ab12&token=Zf3D0LXCM3EIMbgJpUNnkRtO", True),
         # declarations, subscripts, calls, elements, pairs
         ('var fooToken string = "Zf3D0LXCM3EIMbgJpUNnkRtO"', True),
         ('const FOO_KEY: &str = "Zf3D0LXCM3EIMbgJpUNnkRtO";', True),

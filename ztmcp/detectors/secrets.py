@@ -123,12 +123,18 @@ _CONNECTOR: Final = (
     r"|\([ \t]{0,3}(?=\"[^\"'\s]{6,300}\"[ \t]{0,3}\)|'[^\"'\s]{6,300}'[ \t]{0,3}\))"
     r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|==|<-|:|[ \t]))"
 )
+# A character of a value: the next parameter of a URL query or a form body (``&name=``,
+# ``&amp;name=``) ends it, so that the next parameter is matched on its own
+# (``?token_ttl=3600&password=…``); a secret in one has its '&' percent-encoded.
+_VALUE_CHAR: Final = r"[^\s\"'`,;)}\]<>&]|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
 _KEYWORD: Final = LazyPattern(
     r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
     + _CREDENTIAL_WORDS
     + r")[A-Za-z0-9_.-]{0,20})"
     + _CONNECTOR
-    + r"[ \t]{0,3}[\"'`]?([^\s\"'`,;)}\]<>]{6,300})"
+    + r"[ \t]{0,3}[\"'`]?((?:"
+    + _VALUE_CHAR
+    + r"){6,300})"
 )
 # A Kubernetes Secret manifest: ``kind: Secret`` and a ``data:``/``stringData:`` entry, in
 # either order within a few lines (as gitleaks' kubernetes-secret-yaml rule). Templated values
@@ -207,7 +213,7 @@ _STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS.removesuffix("
 _PROVIDER_KEY: Final = LazyPattern(
     r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
     r"[a-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
-    r"([^\s\"'`,;)}\]<>]{10,300})"
+    r"((?:" + _VALUE_CHAR + r"){10,300})"
 )
 _CREDENTIAL_PART: Final = LazyPattern(
     r"(?i)key|secret|token|passw|pwd|auth|credential|login|bearer"
@@ -940,9 +946,9 @@ def _scan_plain(text: str) -> list[Finding]:
     for m in _in_windows(_PROVIDER_KEY, low_head, near_keys) if near_keys else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
-        key, value = text[m.start(1) : m.end(1)], values.trim_query(text[m.start(2) : m.end(2)])
+        key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
         if (
-            values.is_reference(value, _after(text, m.start(2) + len(value)))
+            values.is_reference(value, _after(text, m.end(2)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
@@ -967,9 +973,9 @@ def _scan_plain(text: str) -> list[Finding]:
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
-        key, value = m.group(1), values.trim_query(m.group(2))
+        key, value = m.group(1), m.group(2)
         if (
-            values.is_reference(value, _after(text, m.start(2) + len(value)))
+            values.is_reference(value, _after(text, m.end(2)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
