@@ -9,6 +9,7 @@ measured once) keep a floor.
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -190,3 +191,59 @@ def test_generated_values_look_generated() -> None:
         assert refused <= bound, (n, refused)
     for name in ("io.modelcontextprotocol/clientInfo", "cls.Marker.Divider", "x-hono-disable-ssg"):
         assert not secrets._looks_generated(name)
+
+
+_NAME_TAIL = ")[A-Za-z0-9_.-]{0,20}+)"
+_GIVING_BACK = re.compile(secrets._KEYWORD.pattern.replace(_NAME_TAIL, _NAME_TAIL[:-2] + ")"))
+_PIECES = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "9",
+        "_",
+        ".",
+        "-",
+        "key",
+        "Key",
+        "token",
+        "api_key",
+        "secret",
+        "pwd",
+        " ",
+        "\t",
+        "\n",
+        ":",
+        "=",
+        "==",
+        "=>",
+        "?=",
+        "||=",
+        "<-",
+        "<",
+        ">",
+        "</",
+        "(",
+        ")",
+        "[",
+        "]",
+        '"',
+        "'",
+        "`",
+        ",",
+        "&",
+        "&amp;",
+        "value",
+        " is ",
+        "string",
+        "Ab3dE5gH7jK9",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_the_possessive_name_tail_matches_as_the_one_that_gives_back(text: str) -> None:
+    # differential: the possessive tail of a key's name changes the cost, never a match
+    assert secrets._KEYWORD.pattern.count(_NAME_TAIL) == 1
+    got = [(m.span(), m.groups()) for m in secrets._KEYWORD.finditer(text)]
+    assert got == [(m.span(), m.groups()) for m in _GIVING_BACK.finditer(text)]

@@ -127,10 +127,12 @@ _CONNECTOR: Final = (
 # ``&amp;name=``) ends it, so that the next parameter is matched on its own
 # (``?token_ttl=3600&password=…``); a secret in one has its '&' percent-encoded.
 _VALUE_CHAR: Final = r"[^\s\"'`,;)}\]<>&]|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
+# (The name's tail is possessive: no connector starts with a character of a name, so giving
+# some back never helps, and ``re`` would try each shorter tail against every connector.)
 _KEYWORD: Final = LazyPattern(
     r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
     + _CREDENTIAL_WORDS
-    + r")[A-Za-z0-9_.-]{0,20})"
+    + r")[A-Za-z0-9_.-]{0,20}+)"
     + _CONNECTOR
     + r"[ \t]{0,3}[\"'`]?((?:"
     + _VALUE_CHAR
