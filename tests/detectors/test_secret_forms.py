@@ -152,6 +152,11 @@ def test_the_held_out_forms_keep_their_floor() -> None:
         ('foo_token ||= "Zf3D0LXCM3EIMbgJpUNnkRtO"', True),
         ('set_secret("foo_token", "Zf3D0LXCM3EIMbgJpUNnkRtO")', True),
         ('<string name="foo_api_key">Zf3D0LXCM3EIMbgJpUNnkRtO</string>', True),
+        # a card's digits inside a digest or a key are not a card; one letter beside them is
+        # not a digest ("x4111…" is a card)
+        ("commit 9f4111111111111111a3c2e8d7b6a5f4e3d2c1b0", False),
+        ("paid with x4111111111111111 today", True),
+        ("paid with 4111111111111111x today", True),
         # and the same words with no secret after them
         ("the token is currently invalid", False),
         ('var fooToken string = "${FOO_TOKEN}"', False),

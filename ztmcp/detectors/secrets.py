@@ -787,6 +787,22 @@ def _scan(text: str) -> list[Finding]:
     return findings
 
 
+# A run of letters and digits as long as a generated id or key (a card has 19 digits at most).
+_DIGEST_RUN: Final = 24
+
+
+def _alnum_run(text: str, start: int, end: int) -> int:
+    """The length of the run of letters and digits around ``text[start:end]``, up to
+    ``_DIGEST_RUN`` characters each side (``end - start`` when neither neighbour is one)."""
+    lo = start
+    while lo > max(0, start - _DIGEST_RUN) and text[lo - 1].isalnum():
+        lo -= 1
+    hi = end
+    while hi < min(len(text), end + _DIGEST_RUN) and text[hi].isalnum():
+        hi += 1
+    return hi - lo
+
+
 def _scan_plain(text: str) -> list[Finding]:
     """Findings for secrets and personal data in ``text`` as it is."""
     findings: list[Finding] = []
@@ -1034,10 +1050,11 @@ def _scan_plain(text: str) -> list[Finding]:
         else [m.span() for m in _CARD.finditer(text)]
     )
     for s, e in card_spans:
-        # (inside a run of letters and digits, a hex digest or a key, it is not a card number)
-        if (s and (text[s - 1] in ".-" or text[s - 1].isalnum())) or (
-            e < len(text) and text[e].isalnum()
-        ):
+        # (inside a run of letters and digits as long as a digest or a key, it is not a card
+        # number; one letter beside it is not such a run: "x4111…" is a card)
+        if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
+            continue
+        if _alnum_run(text, s, e) >= _DIGEST_RUN:
             continue
         digits = text[s:e].replace(" ", "").replace("-", "")
         if 13 <= len(digits) <= 19 and _card_issuer(digits) and _luhn(digits):
