@@ -99,11 +99,13 @@ _CURL_USER: Final = LazyPattern(
 # ``mapsKey``), never alone (``key: value`` in a dict, ``hotkey``, ``keyboard``).
 # (The literal first, then the look-behind: a look-behind tried at every offset costs more.)
 _NAMED_KEY: Final = r"key(?<=[A-Za-z0-9][_.-]key)|(?-i:Key(?<=[a-z0-9]Key))"
-_CREDENTIAL_WORDS: Final = (
+# The credential words but ``key`` alone (``_STRONG_KEYWORDS``), then all of them.
+_STRONG_WORDS: Final = (
     r"api[_.-]?key|apikey|api[_-]?secret|secret[_-]?key|client[_-]?secret|app[_-]?secret"
     r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
-    r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer|" + _NAMED_KEY
+    r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
 )
+_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY
 # How code and configuration write ``key`` then ``value`` (``secret_forms`` draws each): an
 # assignment, a typed declaration (``fooToken: string =``, ``var fooToken string =``,
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
@@ -207,7 +209,7 @@ _KNOWN_PREFIX: Final = LazyPattern(
 _KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS)
 # The credential words without ``key`` alone: a key named only "…_key" is as often a cache,
 # sort, header or metadata key, so its value must look generated (``_looks_generated``).
-_STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS.removesuffix("|" + _NAMED_KEY))
+_STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _STRONG_WORDS)
 # A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
 # Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
