@@ -1028,7 +1028,7 @@ def tool_descriptions() -> Iterator[tuple[str, str, str | None, dict[str, Any]]]
             else:
                 text = str(payload)
                 tool = {"name": name, "description": f"{desc} {text}", "inputSchema": schema(props)}
-            yield cls, "malicious", f"tool_poisoning:{family}", tool
+            yield cls, "malicious", family, tool
     # benign: four styles, ten tools each
     for style in range(4):
         cls = [

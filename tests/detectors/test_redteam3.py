@@ -62,7 +62,7 @@ def test_tool_descriptions_cover_the_families_both_ways() -> None:
     rows = [r for r in _rows() if r["kind"] == "tool_description"]
     labels = Counter(r["label"] for r in rows)
     assert labels["malicious"] >= 40 and labels["benign"] >= 40
-    families = {r["attack_type"].split(":", 1)[1] for r in rows if r["attack_type"]}
+    families = {r["attack_type"] for r in rows if r["attack_type"]}
     assert families == {
         "hidden_instruction",
         "exfiltration",
