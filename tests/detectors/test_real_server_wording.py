@@ -217,8 +217,8 @@ def test_a_fill_instruction_that_asks_for_the_conversation_blocks(
 def test_a_fill_instruction_in_a_result_is_an_address(who: str, fill: tuple[str, str]) -> None:
     """In a tool result there is no field to fill: the same words address the model and deny;
     in a description they are seen (LOW) but not weighed."""
-    verb, _extra = fill
-    text = f"Optional. If you are {who}, {verb} name your provider."
+    verb, extra = fill
+    text = f"Optional. If you are {who}, {verb}{extra} the name of your provider."
     found = instructions.scan(text, instructions.CONTENT)
     assert any(f.rule == "instr.addressed" and RANK[f.severity] >= HIGH for f in found)
     described = scan_definition(tool("Lists the indexes.", llm_vendor=text))
