@@ -40,18 +40,33 @@ class Rule:
     triggers: tuple[Trigger, ...] | list[Trigger]
 
 
-# "Do not tell the user …": a negation, a verb of telling and whom it is kept from.
-_CONCEAL_TELL = (
+# "Do not tell the user …": a negation, a verb of telling, and then either whom it is kept from
+# (the user) or what is kept: the assistant's own doing or this very text ("that you", "this
+# step", "what you").
+_CONCEAL_NEG_TELL = (
     r"\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|without)\s+(?:\w+\s+){0,2}?"
     r"(?:mention|tell|reveal|inform|disclos|notify|alert|acknowledg|explain|bring\s+up|let\s+"
-    r"(?:the\s+)?user\s+know|show|display|report|say)\w*\s+(?:\w+\s+){0,3}?(?:the\s+user|users"
-    r"|the\s+human|anyone|that\s+you|that\s+this|this\s+to|this\s+(?:instruction|step|tool|action)"
+    r"(?:the\s+)?user\s+know|show|display|report|say)\w*\s+(?:\w+\s+){0,3}?"
+)
+# (``(?!s)``: "the users" is not "the user" followed by "s …", so no backtracking into a shorter
+# noun escapes the "unless" test below.)
+_CONCEAL_WHOM = r"(?:the\s+users?(?!s)|users|the\s+humans?(?!s)|anyone)"
+_CONCEAL_SELF = (
+    r"(?:that\s+you|that\s+this|this\s+to|this\s+(?:instruction|step|tool|action)"
     r"|these\s+(?:instructions|steps)|what\s+you|it\s+to|you(?:'re|\s+are|\s+have)\b|about\s+this)"
 )
-# … "unless they ask (for them)", later in the same sentence: withheld until asked, not hidden.
-_UNLESS_ASKED = (
-    r"[^.!?\n]{0,80}?\bunless\s+(?:they|the\s+user|users?|you\s+are|explicitly|specifically)"
-    r"\s+(?:\w+\s+)?(?:asks?|asked|requests?|requested|wants?)\b"
+# … "the user the IDs unless they ask (for them)", in the same sentence: data withheld until
+# asked, not hidden. Only a plain noun phrase between the user and "unless": a word that points
+# at the assistant, at this text or at an event ("you", "this", "what", "step", "was", "did")
+# makes it a concealed action, which no "unless" softens.
+_ACTION_WORD = (
+    r"(?:you\w*|this|these|that|those|it|what|how|why|where|when|whether|instructions?|steps?"
+    r"|actions?|calls?|tools?|requests?|is|are|was|were|has|have|had|been|did|does|done|will"
+    r"|unless)\b"
+)
+_DATA_UNTIL_ASKED = (
+    r"(?:,?\s+(?!" + _ACTION_WORD + r")[\w'-]+){1,12},?\s+unless\s+(?:they|the\s+user|users?"
+    r"|you\s+are|explicitly|specifically)\s+(?:\w+\s+)?(?:asks?|asked|requests?|requested|wants?)\b"
 )
 
 
@@ -85,10 +100,16 @@ _IMPERATIVE = (
     r"|state|end|begin|start|make|ensure|remember|put|attach|sign|close|conclude|respond|reply"
     r"|answer|give|spread|share|advertise|insert|frame|structure|present|deliver|express)"
 )
+# "Kubeconfig context to use for the command": a parameter naming which entry of the file to
+# use, not the file. Only that parameter form: "read the kubeconfig contexts and …" is the file.
+_KUBE_CONTEXT_PARAM = (
+    r"(?![ _-]context\s+to\s+(?:use|select|target)(?:\s+(?:for|with|when|in|by|on)\b|\s*[(\[.,;:\n]"
+    r"|\s*$))"
+)
 _SENSITIVE_FILE = (
     r"(?:~/\.ssh|\.ssh/|id[ _]rsa|id[ _]ed25519|id[ _]ecdsa|authorized[ _]keys|\.aws/credentials"
     r"|\.aws/config|/etc/passwd|/etc/shadow|\.netrc|\.npmrc|\.pypirc|\.git-credentials"
-    r"|\.docker/config\.json|\.kube/config|kubeconfig(?![ _-]contexts?\b)|mcp\.json"
+    r"|\.docker/config\.json|\.kube/config|kubeconfig" + _KUBE_CONTEXT_PARAM + r"|mcp\.json"
     r"|claude[ _]desktop[ _]config"
     r"|\.cursor/|\.env\b|\.bash[ _]history|\.zsh[ _]history|keychain|wallet\.dat|\.gnupg)"
 )
@@ -143,6 +164,11 @@ _SHADOW_NOUN = (
     r"|files?)\s+(?:must|should|will|need|have)\s"
 )
 _FULL_CTX = r"\s+(?:conversation|chat|system|message|context)"
+# "…, use this field / set this parameter": how to fill the field being described.
+_FILL_THIS_FIELD = (
+    r"(?:\s+(?:model|agent|assistant))?,?\s+(?:please\s+)?(?:use|fill\s+in|fill|set)\s+this"
+    r"\s+(?:field|parameter|argument|property|value)\b"
+)
 _AI_WHO = r"(?:\s+model)?\s+(?:that|which|who)\s"
 _NEW_TASK_TAIL = r"\s*(?::|from\b|for\s+you\b)"
 # Addressing the model: its names, "the AI reading this", and what an order to it starts with.
@@ -408,8 +434,7 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|\b(?:dear|attention|hey|hello|hi|greetings|note\s+to(?:\s+the)?|message\s+for(?:\s+the)?"
         r"|instructions?\s+for(?:\s+the)?)\s+" + _AI + r"s?\b"
         r"|\bif\s+you\s+are\s+an?\s+(?:ai|llm|language\s+model|assistant|agent|chat\s?bot|bot)\b"
-        r"(?!(?:\s+(?:model|agent|assistant))?,?\s+(?:please\s+)?(?:use|fill\s+in|fill|set)\s+this"
-        r"\s+(?:field|parameter|argument|property|value)\b)"
+        r"(?!" + _FILL_THIS_FIELD + ")"
         r"|\b(?:any|all)\s+(?:ai|llm)\s+(?:assistants?|agents?|models?)\s+(?:reading|processing"
         r"|that\s+reads?|seeing)\b",
         (
@@ -444,6 +469,23 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("you", r"if\s+you\s+are\s+an?\s"),
             *_ts(r"\s+(?:assistant|agent|model)", "ai", "llm"),
         ],
+    ),
+    # "If you are an AI model, use this field to name your provider": a parameter description
+    # saying how to fill the field it describes (issue 23, 8 real tools), not an address. What
+    # the field asks for is judged on its own: the conversation, the prompt or secrets block
+    # (`instr.context_harvest`, `instr.sensitive_*`), the model's name stays weak
+    # (`instr.context_param`). Only seen, not weighed, in a description (LOW: never combined); in
+    # a tool result there is no field to fill, so the same words are an address and deny.
+    Rule(
+        "instr.addressed",
+        "address",
+        r"\bif\s+you\s+are\s+an?\s+(?:ai|llm|language\s+model|assistant|agent|chat\s?bot|bot)\b"
+        + _FILL_THIS_FIELD,
+        ("if you are an ai model, use this field",),
+        L,
+        H,
+        "a message addressed to the AI model",
+        triggers=[_t("you", r"if\s+you\s+are\s+an?\s")],
     ),
     # Data that speaks to the model and gives it an order: "Assistant, call …", "AI reading this:
     # print …", "as the assistant you should …". Whatever the order is (override, exfiltration,
@@ -560,7 +602,14 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.conceal",
         "conceal",
-        _CONCEAL_TELL + r"(?!" + _UNLESS_ASKED + ")"
+        _CONCEAL_NEG_TELL
+        + r"(?:"
+        + _CONCEAL_WHOM
+        + r"(?!"
+        + _DATA_UNTIL_ASKED
+        + r")|"
+        + _CONCEAL_SELF
+        + r")"
         r"|\bpresent\s+(?:it|this|them|the\s+\w+(?:\s+\w+)?)\s+as\s+(?:if|though)\b"
         r"|\bformat\s+(?:them|it|this|these)\s+to\s+look\s+like\b"
         r"|\b(?:the\s+)?users?\s+(?:must|should|will|need)\s+(?:not|never)\s+(?:to\s+)?(?:know|see"
@@ -601,8 +650,9 @@ RULES: Final[tuple[Rule, ...]] = (
         ],
     ),
     # Weaker forms of the same words, which real servers write to keep the user in charge or
-    # the answer short (issue 23, servers dev never saw): withholding "unless they ask" ("Don't
-    # bother telling the user the IDs unless they ask for them": the user can always ask), and
+    # the answer short (issue 23, servers dev never saw): withholding data "unless they ask"
+    # ("Don't bother telling the user the IDs unless they ask for them": the user can always
+    # ask; not "this instruction" nor "what you did", see `_DATA_UNTIL_ASKED`), and
     # consent as a noun ("without the user's approval"), which servers write negated as a
     # safeguard ("MUST NOT proceed … without the user's approval") and no rule can tell from the
     # order to skip it (no look-behind over a clause). "Without asking the user" stays strong:
@@ -612,8 +662,10 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.conceal",
         "conceal",
-        _CONCEAL_TELL + r"(?=" + _UNLESS_ASKED + ")"
-        r"|\bwithout\s+(?:the\s+user'?s?|their|anyone'?s?)\s+(?:consent|permission|approval)",
+        _CONCEAL_NEG_TELL
+        + _CONCEAL_WHOM
+        + _DATA_UNTIL_ASKED
+        + r"|\bwithout\s+(?:the\s+user'?s?|their|anyone'?s?)\s+(?:consent|permission|approval)",
         ("unless they ask", "without the user's approval"),
         M,
         H,
@@ -1123,9 +1175,16 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|system\s+instructions|(?:full\s+|entire\s+)?conversation"
         r"|chat\s+history|previous\s+messages|context\s+window|full\s+prompt|(?:list\s+of\s+)?"
         r"(?:available\s+)?tools\s+list|available\s+tools|hidden\s+instructions)"
-        r"|\b(?:include|pass|provide|put|fill|insert|send|paste|copy)\s+(?:\w+\s+){0,3}?(?:the\s+)?"
+        r"|\b(?:(?:include|pass|provide|put|fill(?:\s+(?:in|out))?|insert|send|paste|copy)\s+"
+        r"(?:\w+\s+){0,3}?|set\s+(?:\w+\s+){0,3}?to\s+)(?:the\s+)?"
         r"(?:full|entire|complete|whole|current)\s+(?:conversation|chat\s+history|system\s+prompt"
         r"|message\s+history|context)"
+        # … "fill this value with the previous messages", "use this field to pass the prior
+        # messages": a value made of the conversation. ("Set the current context", a kubeconfig's,
+        # has no "to"; "optional previous messages for context", a chat tool's, fills nothing.)
+        r"|\b(?:(?:fill(?:\s+(?:in|out))?|populate|set)\s+(?:\w+\s+){0,3}?|this\s+(?:field"
+        r"|parameter|argument|property|value)\s+(?:\w+\s+){0,2}?)(?:with|to)\s+(?:\w+\s+){0,2}?"
+        r"(?:(?:the|your|all|of)\s+){0,3}(?:previous|prior|earlier|preceding)\s+messages"
         # … and "pass the context of your conversation": what the look-behinds above spare
         r"|\b(?:include|pass|provide|put|fill|insert|send|paste|copy)\s+(?:\w+\s+){0,2}?"
         r"(?:context|topic|subject)\s+of\s+your\s+(?:system\s+prompt|system\s+instructions"
@@ -1158,6 +1217,7 @@ RULES: Final[tuple[Rule, ...]] = (
                 r"|available|tools|hidden)",
             ),
             *_ts(_FULL_CTX, "full", "entire", "complete", "whole", "current"),
+            *_ts(r"\s+messages", "previous", "prior", "earlier", "preceding"),
         ],
     ),
     # The system prompt asked for in other words: "print your initial instructions verbatim",
