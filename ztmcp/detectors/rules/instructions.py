@@ -152,6 +152,57 @@ def _ts(tail: str, *words: str) -> list[tuple[str | None, str]]:
     return [_t(w, re.escape(w) + tail) for w in words]
 
 
+# A placeholder in a URL (results): after "name=" or as a path segment, a template's marks
+# ("{", "<", "[", "$", "%name%", "…") or a name of what to put there ("insert_…", "user_…_here";
+# the scanned text has "_" as a space).
+_URL_PLACEHOLDER = (
+    r"[^)\s]{1,300}?(?:[?&][\w-]{1,40}=\s{0,3}|/)(?:\{|\$|<|%7b|%3c|\[|%[a-z_ ]{2,40}%|\.{3}|…"
+    r"|(?:insert|your|user)[_ ][a-z_ ]{2,40}|[a-z]{2,20}[_ ][a-z_ ]{0,40}here\b)"
+)
+_URL_FILL_WORDS = (
+    "append",
+    "appending",
+    "add",
+    "adding",
+    "attach",
+    "attaching",
+    "put",
+    "putting",
+    "insert",
+    "inserting",
+    "include",
+    "including",
+    "encode",
+    "encoding",
+    "place",
+    "placing",
+    "fill",
+    "filling",
+    "replace",
+    "replacing",
+    "substitute",
+    "substituting",
+)
+_URL_FILL_VERB = (
+    r"\b(?:append|appending|add|adding|attach|attaching|put|putting|insert|inserting|include"
+    r"|including|encode|encoding|place|placing|fill|filling"
+    r"|(?:replace|replacing|substitute|substituting)\s[^\s]{1,40}\s+with)\s"
+)
+# What only the model holds: the conversation, earlier messages, its prompt.
+_MODEL_HELD = (
+    r"(?:the|this|our|entire|whole|current|full)\s+(?:\w+\s+)?(?:conversation|chat|dialog(?:ue)?)"
+    r"|(?:previous|prior|earlier|last|recent|all|the\s+user'?s)\s+(?:\w+\s+)?messages?"
+    r"|(?:chat|conversation|message)\s+(?:history|log|transcript)|system\s+prompt"
+    r"|summary\s+of\s+(?:the|this|our|your)\s+(?:chat|conversation|discussion)"
+)
+# Where it goes: a URL named or written out, or a markdown image.
+_URL_TARGET = (
+    r"(?:\b(?:to|into|onto|in|at\s+the\s+end\s+of|after)\s+(?:this|the|that|the\s+following)?"
+    r"\s{0,2}(?:image\s+|tracking\s+)?(?:url|link|address|query(?:\s+string)?|parameter)\b"
+    r"|https?://|!\[)"
+)
+
+
 _S = r"\s"
 _TOOL_TAIL = r"[`'\"]?\s+(?:tool|function)\b"
 _USE_TOOL = r"\s+(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?" + _TOOL_TAIL
@@ -879,6 +930,59 @@ RULES: Final[tuple[Rule, ...]] = (
         M,
         "a link whose URL would carry data the model fills in",
         triggers=[_t(None, r"\]\(\s{0,3}http")],
+    ),
+    # Results only (issue 23, redteam3's markdown_exfil): the same image or link with the other
+    # placeholders a template writes ("?d=[summary]", "?u=user_email_here", "%session%", "…",
+    # a path segment "/{data}.gif"). Descriptions keep the narrower rules above (API docs write
+    # "?key=YOUR_API_KEY" links); an image that carries a placeholder needs no click.
+    Rule(
+        "instr.exfil_beacon",
+        "exfil",
+        r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://" + _URL_PLACEHOLDER,
+        ("![",),
+        None,
+        H,
+        "a markdown image that would leak data in its URL",
+        triggers=[_t(None, r"!\[")],
+    ),
+    Rule(
+        "instr.exfil_link",
+        "exfil",
+        r"(?<!!)\[[^\]\n]{0,100}\]\(\s{0,3}https?://" + _URL_PLACEHOLDER,
+        ("](http",),
+        None,
+        M,
+        "a link whose URL would carry data the model fills in",
+        triggers=[_t(None, r"\]\(\s{0,3}http")],
+    ),
+    # "Append the conversation so far to this URL", "replacing DATA with a summary of the chat:
+    # ![…](…)": an order to put what only the model holds (the conversation, earlier messages,
+    # its prompt) into a URL. A tool result has no reason to ask for that; the user's own data
+    # ("the user's e-mail") is asked for by API docs too, so only with an image or a rendering
+    # of the URL (the leak needs no click). Descriptions: seen, not weighed.
+    Rule(
+        "instr.exfil_url_fill",
+        "exfil",
+        _URL_FILL_VERB
+        + _g(60)
+        + r"\b(?:"
+        + _MODEL_HELD
+        + r")"
+        + _g(80)
+        + _URL_TARGET
+        + r"|"
+        + _URL_FILL_VERB
+        + _g(60)
+        + r"\b(?:the\s+)?users?'s?\s"
+        + _g(80)
+        + _URL_TARGET
+        + _g(80)
+        + r"(?:\bimage\b|\brender|\bdisplay|\bembed|!\[)",
+        ("append", "add", "insert", "replace", "to this url"),
+        L,
+        H,
+        "asks to put the conversation or the user's data into a URL",
+        triggers=_ts(r"\s", *_URL_FILL_WORDS),
     ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
