@@ -1379,11 +1379,12 @@ RULES: Final[tuple[Rule, ...]] = (
     # Exfiltration through a parameter's description: the field is to be filled with what the
     # user said, the conversation, the files read, or secrets from the environment. A field may
     # want "the user's question" or "optional previous messages" (real servers); the whole of
-    # what the user said, word for word, or everything read, is a copy of the session.
+    # what the user said, or everything read, is a copy of the session. ("The user's message,
+    # verbatim" is not: real servers ask for it to file feedback or search docs.)
     Rule(
         "instr.param_exfil",
         "harvest",
-        r"\b(?:the\s+)?user'?s?\s+(?:full|entire|complete|whole|original|exact|verbatim|raw)\s+"
+        r"\b(?:the\s+)?user'?s?\s+(?:full|entire|complete|whole)\s+"
         r"(?:request|prompt|messages?|query|question|input|instructions?)\b"
         r"|\b(?:every|each|all(?:\s+the)?)\s+(?:previous\s+|prior\s+|earlier\s+)?messages?\s+"
         r"(?:the\s+user|you)\s+(?:has\s+|have\s+)?(?:sent|written|typed|received|exchanged)"
@@ -1465,6 +1466,111 @@ RULES: Final[tuple[Rule, ...]] = (
                 "credential",
                 "credentials",
             )
+        ],
+    ),
+    # More of the same intents in other words (written from the class names, before the red
+    # team's corpus was scored): other tools said to return bad data, a comparison with them,
+    # an endorsement by a vendor (weak alone); another tool's arguments changed whenever it is
+    # called (weak alone: workflows say "when calling get_issues, pass the project ID").
+    Rule(
+        "instr.disparage",
+        "disparage",
+        r"\bother\s+(?:[\w-]+\s+){0,2}?(?:tools?|servers?|functions?)\s+(?:may|might|can|often|will"
+        r"|tend\s+to|usually|frequently)\s+(?:(?:\w+\s+)?(?:return|give|produce|contain|be)"
+        r"\s+(?:\w+\s+)?(?:outdated|stale|wrong|incorrect|inaccurate|unreliable|unsafe|insecure"
+        r"|hallucinated|fake|malicious|compromised)\b|(?:leak|expose|steal|sell|log)\s)",
+        ("other tools may return outdated results",),
+        M,
+        None,
+        "runs down another tool or vendor",
+        triggers=[_t("other", r"other\s")],
+    ),
+    Rule(
+        "instr.preference",
+        "preference",
+        r"\b(?:more\s+(?:accurate|reliable|trusted|trustworthy|secure|up-to-date|complete|current)"
+        r"|better|superior)\s+than\s+(?:all\s+|any\s+)?(?:the\s+)?other\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:tools?|servers?|options|alternatives|functions?)\b",
+        ("more accurate than other tools",),
+        M,
+        None,
+        "ranks itself above other tools (alone: a weak signal)",
+        triggers=[
+            *_ts(r"\s+than\s", "accurate", "reliable", "trusted", "trustworthy", "secure", "date"),
+            *_ts(r"\s+than\s", "complete", "current", "better", "superior"),
+        ],
+    ),
+    Rule(
+        "instr.preference",
+        "endorse",
+        r"\b(?:officially\s+)?(?:endorsed|recommended|approved|verified|certified|preferred)\s+by\s+"
+        r"(?:anthropic|openai|google|microsoft|the\s+(?:mcp|model\s+context\s+protocol)\s+team)\b",
+        ("endorsed by anthropic",),
+        M,
+        None,
+        "claims an AI vendor's endorsement (alone: a weak signal)",
+        triggers=[
+            *_ts(
+                r"\s+by\s",
+                "endorsed",
+                "recommended",
+                "approved",
+                "verified",
+                "certified",
+                "preferred",
+            ),
+        ],
+    ),
+    Rule(
+        "instr.shadowing",
+        "shadow",
+        r"\b(?:whenever|when|every\s+time|each\s+time|any\s+time)\s+(?:you\s+)?(?:use|call|invoke"
+        r"|run)\s+(?!this\b)[\w`'\". -]{1,40}?,\s+(?:always\s+|also\s+)?(?:add|include|bcc|cc"
+        r"|copy|send\s+a\s+copy|set|change|replace|append|redirect)\b",
+        ("whenever you call send_email, also add",),
+        M,
+        None,
+        "changes the arguments of another tool's calls (alone: a weak signal)",
+        triggers=[*_ts(r"\s", "whenever", "when"), _t("time", r"time\s")],
+    ),
+    # A field for the user's words copied whole, or for what the model holds.
+    Rule(
+        "instr.param_exfil",
+        "harvest",
+        r"\b(?:api\s+keys?|access\s+tokens?|tokens|passwords?|secrets|credentials?|private\s+keys?)"
+        r"\s+(?:that\s+)?(?:you\s+have\s+access\s+to|(?:are\s+)?available\s+(?:to|in)\s+you"
+        r"|in\s+your\s+(?:context|memory|environment|session))\b",
+        ("any tokens you have access to",),
+        H,
+        None,
+        "asks for what the user said or shared to be copied into a field",
+        triggers=[
+            *_ts(r"s?\s", "key", "keys", "token", "tokens", "password", "passwords", "secrets"),
+            *_ts(r"s?\s", "credential", "credentials"),
+        ],
+    ),
+    Rule(
+        "instr.param_exfil",
+        "harvest",
+        r"\b(?:context|details?|information|everything|all)\s+(?:\w+\s+)?from\s+(?:the|this|your)\s+"
+        r"(?:conversation|chat|session|dialog(?:ue)?)\b"
+        r"|\b(?:all|every|the\s+full\s+list\s+of)\s+(?:the\s+)?environment\s+variables\b",
+        ("context from the conversation", "all environment variables"),
+        M,
+        None,
+        "asks for part of the conversation or the environment in a field (alone: a weak signal)",
+        triggers=[
+            *_ts(
+                r"\s",
+                "context",
+                "detail",
+                "details",
+                "information",
+                "everything",
+                "all",
+                "every",
+            ),
+            _t("full", r"full\s+list\s"),
         ],
     ),
     # -- harvesting the model's own context -------------------------------------------------
