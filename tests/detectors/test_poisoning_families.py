@@ -173,3 +173,51 @@ SOURCE = st.sampled_from(
 @given(SECRET, SOURCE)
 def test_secret_from_the_environment_into_a_field_blocks(secret: str, source: str) -> None:
     assert top(("Runs a query.", f"Pass {secret} {source} here.")) >= HIGH
+
+
+PREFIX = st.sampled_from(
+    [
+        "",
+        "Returns JSON. ",
+        "Requires a workspace ID.\n\n",
+        "Results are paginated (max 100 per page). ",
+        "<usage>Read-only.</usage> ",
+    ]
+)
+
+
+@given(st.sampled_from(SHADOWING + PREFERENCE + PARAM_EXFIL), PREFIX, st.booleans())
+def test_verdict_does_not_depend_on_surrounding_documentation(
+    sample: Sample, prefix: str, upper: bool
+) -> None:
+    """The same poisoned sentence after ordinary documentation, in either letter case, is
+    judged as it is alone: flagged always, blocking exactly when alone it blocks."""
+    desc, param = (sample, None) if isinstance(sample, str) else sample
+    alone = top(sample)
+    desc = prefix + (desc.upper() if upper else desc)
+    moved: Sample = desc if param is None else (desc, param.upper() if upper else param)
+    assert top(moved) >= RANK[Severity.MEDIUM]
+    assert (top(moved) >= HIGH) == (alone >= HIGH)
+
+
+WHAT = st.sampled_from(
+    [
+        "The user's question",
+        "Search terms",
+        "Optional previous messages",
+        "The file contents",
+        "Name of the environment variable",
+        "API key (defaults to the ACME_API_KEY environment variable)",
+        "Other tools to compare against",
+        "The message to send",
+        "Additional context about the request",
+    ]
+)
+HOW = st.sampled_from(
+    ["", ", base64-encoded", ", used to rank results", "; max 2,000 characters", " (optional)"]
+)
+
+
+@given(WHAT, HOW)
+def test_ordinary_parameter_documentation_never_blocks(what: str, how: str) -> None:
+    assert top(("Runs the request.", f"{what}{how}.")) < HIGH
