@@ -112,13 +112,23 @@ def is_code(value: str, after: str) -> bool:
         return False
     if _ARGUMENT.fullmatch(rest) and reads_as_name(rest[1:].rstrip(")")):
         return True  # a call on a name: "b64u(encryptedKey)"
-    # A call, subscript or literal on a name ("b64encode(" has a word in it), or one whose
-    # arguments follow on the next lines; not "X7y(abc", the start of a password.
-    return (
-        rest == "("
-        or named(path)
-        or any(len(p) >= 4 and _is_english(p) for p in _PARTS.findall(path))
-    )
+    # A call, subscript or literal on a name, its arguments here or on the next lines: a name
+    # written by hand, or half of it words and one number at most in each piece
+    # ("base64.b64encode(", "Pkcs_12PbeParams("); not "X7y(abc", the start of a password, nor
+    # a key with a bracket put after it (a part of it may read as a word, but its digits are
+    # spread over it).
+    words = sum(len(p) for p in _PARTS.findall(path) if len(p) >= 3 and _is_english(p))
+    return named(path) or (_numbered(path) and words * 2 >= len(path))
+
+
+# A piece of a name with a number in it: one run of digits at most (``b64encode``, ``x509``).
+_ONE_NUMBER: Final = re.compile(r"[^0-9]*(?:[0-9]+[^0-9]*)?")
+
+
+def _numbered(path: str) -> bool:
+    """One run of digits at most in each piece of ``path`` (``base64.b64encode``,
+    ``Pkcs_12PbeParams``): a name with numbers in it; a generated key has several."""
+    return all(_ONE_NUMBER.fullmatch(piece) for piece in re.split(r"\.|::|->|_|\$", path))
 
 
 _ARGUMENT: Final = re.compile(rf"\({_IDENT}(?:\.{_IDENT})*\)?")
