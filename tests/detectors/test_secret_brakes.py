@@ -166,24 +166,26 @@ def test_a_key_dressed_as_a_module_re_exporting_the_name_blocks(
     assert forms.blocking(text), text
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    alphabet=_ALPHABET,
-    seed=st.integers(0),
-    dress=st.sampled_from(
-        [
-            *("{K}...", "...{K}", "{K}_here", "{K}-here", "{K}here", "{K}xxxxx", "XXXXX{K}"),
-            *("{K}****", "your-{K}", "changeme_{K}", "dummy-{K}", "{K}%s"),
-        ]
-    ),
-    key_word=st.sampled_from(["api_key", "token", "DB_PASSWORD", "client_secret"]),
+_MARKS = (
+    *("{K}...", "...{K}", "{K}_here", "{K}-here", "{K}here", "{K}xxxxx", "XXXXX{K}"),
+    *("{K}****", "your-{K}", "changeme_{K}", "dummy-{K}", "{K}%s"),
 )
-def test_a_key_beside_a_placeholders_mark_blocks(
-    alphabet: str, seed: int, dress: str, key_word: str
-) -> None:
-    key = _generated_key(alphabet, seed)
-    text = f'{key_word}: "{dress.format(K=key)}"'
-    assert forms.blocking(text), text
+
+
+def test_a_key_beside_a_placeholders_mark_blocks() -> None:
+    """Any mark of a placeholder beside a key made it one. Now every run of 12 letters and
+    digits or more must be written by hand: only keys whose such runs all lack a digit inside
+    pass (split at '/', '-', '_': UUIDs and base64url the most; 11 of these 3,400 draws), so
+    this counts rather than draws."""
+    rng = random.Random(23)
+    passed: dict[str, int] = {}
+    for alphabet, draw in forms.ALPHABETS.items():
+        for i in range(200):
+            key = draw(rng)
+            text = f'api_key: "{_MARKS[i % len(_MARKS)].format(K=key)}"'
+            if not values.named(key) and not forms.blocking(text):
+                passed[alphabet] = passed.get(alphabet, 0) + 1
+    assert sum(passed.values()) <= 20, passed
 
 
 _BRACKETS = ("(", "[", "{", "()", "[0]", "(x)", "[x", "(self", "{x}", "[redacted]")
@@ -193,7 +195,8 @@ def test_a_key_made_to_look_like_a_call_or_a_subscript_blocks() -> None:
     """A bracket after a key made it code whenever a part of the key read as a word (43 % of
     generated keys). Now a name must be written by hand, or half of it words with one number
     at most in each piece: only keys with a single digit and word-like letters pass (about 2 %
-    at 20 base62 characters, fewer the longer the key), so this counts rather than draws."""
+    at 20 base62 characters, fewer the longer the key; 5 of these 3,400 draws), so this
+    counts rather than draws."""
     rng = random.Random(23)
     passed: dict[str, int] = {}
     for alphabet, draw in forms.ALPHABETS.items():

@@ -629,20 +629,19 @@ def _is_key_body(body: str) -> bool:
 # A run of letters and digits as long as a key; the mask ``xxxxx`` of a placeholder.
 _ALNUM_RUN: Final = re.compile(r"[A-Za-z0-9]{12,}")
 _MASK: Final = re.compile(r"(?i)x{5,}")
-_NOT_ALNUM: Final = re.compile(r"[^A-Za-z0-9 ]")
+_JOINS: Final = re.compile(r"[+=]")
 
 
 def is_placeholder(value: str) -> bool:
     """True for obvious non-secrets: masks, templates, variable references, repeated chars.
     A placeholder's mark beside a key (``<key>...``, ``<key>_here``, ``your-<key>``) does not
-    make the key one: its letters and digits besides the mask itself
-    (``GR1348941XXXXXXXXXXXXXXXXXXXX``), joined, must be written by hand where they run to 12
-    or more (``values.named``)."""
+    make the key one: its runs of 12 letters and digits or more besides the mask itself
+    (``GR1348941XXXXXXXXXXXXXXXXXXXX``) must be written by hand (``values.named``)."""
     v = value.strip("\"'`")
     if not v or values.is_aws_example(v):
         return True
     if _PLACEHOLDER.match(v):
-        rest = _NOT_ALNUM.sub("", _MASK.sub(" ", v))  # a key's own '+', '/', '-' join it
+        rest = _JOINS.sub("", _MASK.sub(" ", v))  # base64's '+' does not split a key
         return all(values.named(run) for run in _ALNUM_RUN.findall(rest))
     body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
     return len(set(body.lower())) <= 2 and len(body) >= 6
