@@ -626,11 +626,23 @@ def _is_key_body(body: str) -> bool:
     return any(c.isalnum() for c in body) and not is_placeholder(body.strip())
 
 
+# A run of letters and digits as long as a key; the mask ``xxxxx`` of a placeholder.
+_ALNUM_RUN: Final = re.compile(r"[A-Za-z0-9]{12,}")
+_MASK: Final = re.compile(r"(?i)x{5,}")
+_JOINS: Final = re.compile(r"[+=]")
+
+
 def is_placeholder(value: str) -> bool:
-    """True for obvious non-secrets: masks, templates, variable references, repeated chars."""
+    """True for obvious non-secrets: masks, templates, variable references, repeated chars.
+    A placeholder's mark beside a key (``<key>...``, ``<key>_here``, ``your-<key>``) does not
+    make the key one: its runs of 12 letters and digits or more besides the mask itself
+    (``GR1348941XXXXXXXXXXXXXXXXXXXX``) must be written by hand (``values.named``)."""
     v = value.strip("\"'`")
-    if not v or _PLACEHOLDER.match(v) or values.is_aws_example(v):
+    if not v or values.is_aws_example(v):
         return True
+    if _PLACEHOLDER.match(v):
+        rest = _JOINS.sub("", _MASK.sub(" ", v))  # base64's '+' does not split a key
+        return all(values.named(run) for run in _ALNUM_RUN.findall(rest))
     body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
     return len(set(body.lower())) <= 2 and len(body) >= 6
 
@@ -700,11 +712,34 @@ def _after(text: str, end: int) -> str:
     return "" if text.startswith("</", end) else text[end : end + 1]
 
 
-def _member_of_credential(key: str) -> bool:
-    """``token._value``, ``key.crv``, ``token.end_mark.line``: an attribute of a credential
-    object (its last credential word is followed by a member access), not the credential."""
+# A comparison between a key and its value: ``==``, ``!=``, ``===``, Python's ``is``.
+_COMPARISON: Final = re.compile(r"[=!]==?|(?<![A-Za-z])is(?![A-Za-z])")
+
+
+def _member_of_credential(key: str, separator: str, value: str) -> bool:
+    """``if token._value is _NoValueSet.NO_VALUE_SET``, ``key.crv == KeyCurveName.p_384``: an
+    attribute of a credential object (its last credential word is followed by a member
+    access) compared with, or a private member set to, a name written by hand. Not a member
+    that configuration sets to a literal (``db.password.prod = "…"``, Java properties, dotted
+    YAML keys), nor a generated value, whatever the key says."""
     ends = [m.end() for m in _KEYWORDS.finditer(key)]
-    return bool(ends) and key[ends[-1] :].lstrip("sS").startswith(".")
+    if not ends:
+        return False
+    member = key[ends[-1] :].lstrip("sS")
+    return (
+        member.startswith(".")
+        and (member.startswith("._") or _COMPARISON.search(separator) is not None)
+        and values.is_written_name(value)
+    )
+
+
+def _reexported(key: str, value: str) -> bool:
+    """``X = module.X``, ``X = ns::X``: the same name from a module written by hand, not a
+    key with the name put after it."""
+    for access in (".", "::"):
+        if value.endswith(access + key):
+            return values.is_written_name(value[: -len(access + key)])
+    return False
 
 
 _SEPARATORS: Final = str.maketrans("", "", "._/+=~-")
@@ -1007,8 +1042,8 @@ def _scan_plain(text: str) -> list[Finding]:
             continue  # "the token currently": a word after a word, not an assignment
         if (
             not _keyword_at_boundary(key)
-            or _member_of_credential(key)
-            or value.endswith(("." + key, "::" + key))  # the same name: "X = module.X"
+            or _member_of_credential(key, separator, value)
+            or _reexported(key, value)
             or (not _keyword_at_boundary(key, _STRONG_KEYWORDS) and not _looks_generated(value))
             or "://" in value
             or (_UUID.match(value) and not values.is_random_uuid(value))

@@ -112,13 +112,23 @@ def is_code(value: str, after: str) -> bool:
         return False
     if _ARGUMENT.fullmatch(rest) and reads_as_name(rest[1:].rstrip(")")):
         return True  # a call on a name: "b64u(encryptedKey)"
-    # A call, subscript or literal on a name ("b64encode(" has a word in it), or one whose
-    # arguments follow on the next lines; not "X7y(abc", the start of a password.
-    return (
-        rest == "("
-        or named(path)
-        or any(len(p) >= 4 and _is_english(p) for p in _PARTS.findall(path))
-    )
+    # A call, subscript or literal on a name, its arguments here or on the next lines: a name
+    # written by hand, or half of it words and one number at most in each piece
+    # ("base64.b64encode(", "Pkcs_12PbeParams("); not "X7y(abc", the start of a password, nor
+    # a key with a bracket put after it (a part of it may read as a word, but its digits are
+    # spread over it).
+    words = sum(len(p) for p in _PARTS.findall(path) if len(p) >= 3 and _is_english(p))
+    return named(path) or (_numbered(path) and words * 2 >= len(path))
+
+
+# A piece of a name with a number in it: one run of digits at most (``b64encode``, ``x509``).
+_ONE_NUMBER: Final = re.compile(r"[^0-9]*(?:[0-9]+[^0-9]*)?")
+
+
+def _numbered(path: str) -> bool:
+    """One run of digits at most in each piece of ``path`` (``base64.b64encode``,
+    ``Pkcs_12PbeParams``): a name with numbers in it; a generated key has several."""
+    return all(_ONE_NUMBER.fullmatch(piece) for piece in re.split(r"\.|::|->|_|\$", path))
 
 
 _ARGUMENT: Final = re.compile(rf"\({_IDENT}(?:\.{_IDENT})*\)?")
@@ -133,26 +143,53 @@ def named(path: str) -> bool:
     )
 
 
-# A name in a secret store or a resource namespace: an ARN or URN, or a lower-case scheme then a
-# path of two pieces or more (``vault:secret/data/app#token``, ``gcp-sm:projects/p/secrets/k``).
-# Generated keys have no ``:``; a password that starts with a lower-case word, a colon and two
-# path pieces is not one anyone generates.
-_RESOURCE: Final = re.compile(
-    r"(?:arn|urn):[A-Za-z0-9-]*:\S+|[a-z][a-z0-9-]{1,15}:[A-Za-z0-9._~-]+(?:[/#:][A-Za-z0-9._~-]+){2,}"
-)
+def is_written_name(value: str) -> bool:
+    """An identifier path written by hand (``rust_openssl.hpke``, ``KeyCurveName.p_384``): no
+    digit inside a piece, which all but a few generated keys have."""
+    return _PATH.fullmatch(value) is not None and named(value)
 
 
+def hand_written(path: str) -> bool:
+    """Every piece of ``path`` (split at ``/ # :``) of 12 characters or more is ``named``: no
+    digit inside it. Short pieces may have one (``k8s``, ``oauth2``, ``v1beta1``); a key of
+    12 or more has a digit inside all but a few times, and no addition around it removes it."""
+    return all(len(p) < 12 or named(p) for p in re.split(r"[/#:]", path))
+
+
+# Where a secret is kept, each ending in the pieces ``hand_written`` judges: an ARN of an AWS
+# partition (service, region and account as AWS writes them; S3's have neither region nor
+# account), a URN with a namespace of 2 to 32 characters (RFC 8141), a lower-case scheme then
+# a path of two pieces or more (``vault:secret/data/app#token``, ``gcp-sm:projects/p/secrets/k``).
+# The pieces, not the prefix, decide: anyone can write ``urn::`` or ``ab:`` before a key.
+_ARN: Final = re.compile(r"arn:aws[a-z-]*:([a-z0-9-]+):[a-z0-9-]*:(?:\d{12})?:(\S+)")
+_URN: Final = re.compile(r"urn:[A-Za-z0-9][A-Za-z0-9-]{0,30}[A-Za-z0-9]:(\S+)")
+_STORE: Final = re.compile(r"[a-z][a-z0-9-]{1,15}:([A-Za-z0-9._~-]+(?:[/#:][A-Za-z0-9._~-]+){2,})")
+# Secrets Manager appends six random characters to a secret's name in its ARN.
+_SECRETS_MANAGER_SUFFIX: Final = re.compile(r"-[A-Za-z0-9]{6}$")
 # A path of lower-case pieces (``projects/p/secrets/api-key/versions/latest``, ``/run/secrets/db``):
 # the one secret alphabet with '/' is base64, whose values mix both cases.
 _LOWER_PATH: Final = re.compile(r"/?[a-z0-9._~-]+(?:/[a-z0-9._~-]+)+/?")
 
 
+def _resource_pieces(value: str) -> str | None:
+    """The part of ``value`` after a resource name's scheme, or None if it has none."""
+    if m := _ARN.fullmatch(value):
+        service, resource = m.groups()
+        return (
+            _SECRETS_MANAGER_SUFFIX.sub("", resource) if service == "secretsmanager" else resource
+        )
+    if m := _URN.fullmatch(value) or _STORE.fullmatch(value):
+        return m.group(1)
+    if _LOWER_PATH.fullmatch(value) and any(c.isalpha() for c in value):
+        return value
+    return None
+
+
 def is_resource_name(value: str) -> bool:
-    """An ARN, a URN, a secret store's path (``scheme:a/b/c``) or a path of lower-case pieces:
-    where a secret is, not one."""
-    return _RESOURCE.fullmatch(value) is not None or (
-        _LOWER_PATH.fullmatch(value) is not None and any(c.isalpha() for c in value)
-    )
+    """An ARN, a URN, a secret store's path (``scheme:a/b/c``) or a path of lower-case pieces,
+    each piece written by hand: where a secret is, not one."""
+    pieces = _resource_pieces(value)
+    return pieces is not None and hand_written(pieces)
 
 
 def is_reference(value: str, after: str) -> bool:
