@@ -425,31 +425,11 @@ _NO_GATE: Final = frozenset(i for i in _GATED_IDX if _SHAPES[i].gate is None)
 _NO_GATE_ORDER: Final = tuple(sorted(_NO_GATE))  # a short text's shapes, most often
 
 
-def _gated_here(low: str, on: Callable[[str], bool], known: bool) -> frozenset[int]:
-    """Indexes of the whole-text shapes to search in a text whose lower case is ``low``
-    (``known``: ``on`` already says which context words occur)."""
-    if known:
-        hit = [indexes for gate, indexes in _BY_GATE if on(gate)]
-    elif len(low) < _GATE_SET_MIN:
-        hit = [indexes for gate, indexes in _BY_GATE if gate in low]
-    else:  # one automaton pass instead of a search per word
-        rset = _context_set()
-        view = multi.ascii_view(low) if rset.available else None
-        found = None if view is None else rset.matching(view)
-        hit = [
-            indexes
-            for k, (gate, indexes) in enumerate(_BY_GATE)
-            if (k in found if found is not None else gate in low)
-        ]
+def _gated_here(on: Callable[[str], bool]) -> frozenset[int]:
+    """Indexes of the whole-text shapes to search in a text where ``on`` says which context
+    words (``_TEXT_GATES``) occur."""
+    hit = [indexes for gate, indexes in _BY_GATE if on(gate)]
     return _NO_GATE.union(*hit) if hit else _NO_GATE
-
-
-_GATE_SET_MIN: Final = 512
-
-
-@cache
-def _context_set() -> multi.RegexSet:
-    return multi.RegexSet([re.escape(gate) for gate, _indexes in _BY_GATE])
 
 
 # One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
@@ -473,41 +453,59 @@ def _shape_set() -> multi.RegexSet:
     return multi.RegexSet([multi.widen(rx) for rx in patterns])
 
 
-# What the whole-text checks look for first, as one RE2 pass over the lower-cased text: a check
-# whose word (or digit shape) is absent is skipped; a present one still does its own search.
+class _TextGate(NamedTuple):
+    """A whole-text check's first test, in the lower-cased text: one of ``words`` occurs
+    (``pattern`` is their alternation), or, with no words, ``pattern`` is the check's own
+    search, which then runs on every short text."""
+
+    name: str
+    pattern: str
+    words: tuple[str, ...]
+
+
+def _words(name: str, *words: str) -> _TextGate:
+    return _TextGate(name, "|".join(re.escape(w) for w in words), words)
+
+
+# The whole-text checks' first tests: the one table ``_scan_plain`` asks (``on(name)``) and the
+# detector gate summarises (``gate_patterns``). A long text is tested in one RE2 pass over its
+# lower case, a short one word by word; either way a check runs only where its entry occurs,
+# so the gate, which clears a text only where no entry occurs, cannot clear a check's match.
 _TEXT_GATES: Final = (
-    ("private key", r"private key"),
-    ("eyj", r"eyj"),
-    ("://", r"://"),
-    ("@", r"@"),
-    ("curl", r"curl"),
-    ("auth", "|".join(re.escape(g) for g in _AUTH_GATES)),
-    ("kind", r"kind"),
-    ("secret", r"secret"),
-    ("data:", r"data:"),
-    ("keyword", "|".join(_KEYWORD_STEMS)),
-    ("card", r"\d(?:[ -]?\d){12,18}"),
-    ("ssn", r"\d{3}-\d{2}-\d{4}"),
-    *((gate, re.escape(gate)) for gate in _CONTEXT_WORDS),
+    _words("private key", "private key"),
+    _words("eyj", "eyj"),
+    _words("://", "://"),
+    _words("@", "@"),
+    _words("curl", "curl"),
+    _words("auth", *_AUTH_GATES),
+    _words("kind", "kind"),
+    _words("secret", "secret"),
+    _words("data:", "data:"),
+    _words("keyword", *_KEYWORD_STEMS),
+    _TextGate("card", _CARD.pattern, ()),
+    _TextGate("ssn", _SSN.pattern, ()),
+    *(_words(gate, gate) for gate in _CONTEXT_WORDS),
 )
-
-
-_ALL_TEXT_GATES: Final = frozenset(name for name, _rx in _TEXT_GATES)
+# A short text's test: each entry's words, in a flat list; the searched entries always.
+_GATE_WORDS: Final = tuple((word, g.name) for g in _TEXT_GATES for word in g.words)
+_SEARCHED: Final = frozenset(g.name for g in _TEXT_GATES if not g.words)
 
 
 @cache
 def _text_gate_set() -> multi.RegexSet:
-    return multi.RegexSet([rx for _name, rx in _TEXT_GATES])
+    return multi.RegexSet([g.pattern for g in _TEXT_GATES])
 
 
-def _text_gates(low: str) -> frozenset[str] | None:
-    """Names of the ``_TEXT_GATES`` that occur in ``low``, or None (then every check runs)."""
-    if len(low) <= _SET_MIN:
-        return None
-    rset = _text_gate_set()
-    view = multi.ascii_view(low) if rset.available else None
-    hits = None if view is None else rset.matching(view)
-    return None if hits is None else frozenset(_TEXT_GATES[i][0] for i in hits)
+def _text_gates(low: str) -> frozenset[str]:
+    """Names of the ``_TEXT_GATES`` that occur in ``low`` (a searched entry always counts on a
+    short text, or without RE2)."""
+    if len(low) > _SET_MIN:
+        rset = _text_gate_set()
+        view = multi.ascii_view(low) if rset.available else None
+        hits = None if view is None else rset.matching(view)
+        if hits is not None:
+            return frozenset(_TEXT_GATES[i].name for i in hits)
+    return _SEARCHED.union([name for word, name in _GATE_WORDS if word in low])
 
 
 def gate_patterns() -> list[str]:
@@ -515,7 +513,7 @@ def gate_patterns() -> list[str]:
     ``gate_view`` of it or that view's lower case wherever ``scan`` finds anything in it, with
     ``gate_shapes``: each whole-text check's first test (``_TEXT_GATES``, context words
     included)."""
-    return [rx for _name, rx in _TEXT_GATES]
+    return [g.pattern for g in _TEXT_GATES]
 
 
 def gate_shapes() -> list[str]:
@@ -542,7 +540,6 @@ def compile_sets() -> None:
     """Build the automata now (``warm_up``) rather than on the first long text."""
     _shape_set()
     _text_gate_set()
-    _context_set()
     _card_search()
     _probe(_QUOTED_PROBE)
     _probe(_SPACED_PROBE)
@@ -804,11 +801,8 @@ def _scan_plain(text: str) -> list[Finding]:
         return offsets[i] + (j - starts[i])
 
     low_head = lower(text)
-    gates = _text_gates(low_head)
-
-    if gates is None:
-        gates = _ALL_TEXT_GATES
-    on = gates.__contains__
+    # Every whole-text check asks ``on`` first (``_TEXT_GATES``: what the detector gate reads).
+    on = _text_gates(low_head).__contains__
 
     if on("private key") and "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
@@ -825,7 +819,7 @@ def _scan_plain(text: str) -> list[Finding]:
     # In provider order (an earlier provider's span wins an overlap): the whole-text ones whose
     # context word occurs, and the others all, none when there are no candidate runs, or
     # those the RE2 set saw.
-    gated = _gated_here(low_head, on, gates is not _ALL_TEXT_GATES)
+    gated = _gated_here(on)
     order = (
         _NO_GATE_ORDER
         if gated is _NO_GATE and not cand
@@ -845,7 +839,7 @@ def _scan_plain(text: str) -> list[Finding]:
                     add(rule, severity, m.start(1), m.end(1), f"a {name} credential")
             continue
         if gate is not None:
-            if not on(gate) or gate not in low_head:
+            if not on(gate):
                 continue
             matches = [(m.group(1), m.start(1), m.end(1)) for m in fast.finditer(text)]
         else:
@@ -863,14 +857,7 @@ def _scan_plain(text: str) -> list[Finding]:
             ):
                 continue
             add(rule, severity, start, end, f"a {name} credential")
-    if (
-        on("kind")
-        and on("secret")
-        and on("data:")
-        and "kind" in low_head
-        and "secret" in low_head
-        and "data:" in low_head
-    ):
+    if on("kind") and on("secret") and on("data:"):
         for rx in _K8S_SECRETS:
             for m in rx.finditer(low_head):
                 value = text[m.start(1) : m.end(1)].strip("\"'")
@@ -882,7 +869,7 @@ def _scan_plain(text: str) -> list[Finding]:
             header = _b64json(m.group(1))
             if isinstance(header, dict) and ("alg" in header or "typ" in header):
                 add("secret.jwt", H, m.start(), m.end(), "a JSON Web Token")
-    if on("://") and on("@") and "://" in text and "@" in text:
+    if on("://") and on("@"):
         for m in _URL_PASSWORD.finditer(cand) if present is None or _URL_AT in present else ():
             user, password = m.group(1), m.group(2)
             if (
@@ -900,12 +887,7 @@ def _scan_plain(text: str) -> list[Finding]:
                 continue  # host:port, not user:password
             start = back(m.start(2))
             add("secret.url_password", H, start, start + len(password), "a password inside a URL")
-    # "api", "auth" or "token" is in every gate: three searches usually settle it.
-    if (
-        on("auth")
-        and ("api" in low_head or "auth" in low_head or "token" in low_head)
-        and any(k in low_head for k in _AUTH_GATES)
-    ):
+    if on("auth"):
         for m in _near(_AUTH_HEADER, text, low_head, _AUTH_GATES, 16, 2048):
             value = m.group(1)
             if m.start() and text[m.start() - 1].isalnum():
