@@ -209,9 +209,12 @@ _PROVIDER_KEY: Final = LazyPattern(
     r"[a-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
     r"([^\s\"'`,;)}\]<>]{10,300})"
 )
-_CREDENTIAL_PART: Final = LazyPattern(
-    r"(?i)key|secret|token|passw|pwd|auth|credential|login|bearer"
-)
+# The words a provider-named key must hold (``stripe_auth``, ``github_token``); the rule is
+# searched near them, so that each word it accepts is also one it is searched near.
+_CREDENTIAL_PARTS: Final = (
+    "key", "secret", "token", "passw", "pwd", "auth", "credential", "login", "bearer",
+)  # fmt: skip
+_CREDENTIAL_PART: Final = LazyPattern(r"(?i)" + "|".join(_CREDENTIAL_PARTS))
 _PROVIDER_NAMES: Final = tuple(
     (rule_id, name, LazyPattern("(?i)" + word)) for rule_id, name, word in data.KEY_PROVIDERS
 )
@@ -482,6 +485,7 @@ _TEXT_GATES: Final = (
     _words("secret", "secret"),
     _words("data:", "data:"),
     _words("keyword", *_KEYWORD_STEMS),
+    _words("provider key", *_CREDENTIAL_PARTS),
     _TextGate("card", _CARD.pattern, ()),
     _TextGate("ssn", _SSN.pattern, ()),
     *(_words(gate, gate) for gate in _CONTEXT_WORDS),
@@ -908,10 +912,12 @@ def _scan_plain(text: str) -> list[Finding]:
             if not _strong(password) and len(password) < 8:
                 continue
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
-    near_keys = (
-        _windows(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    near_parts = (
+        _windows(low_head, _CREDENTIAL_PARTS, _KEYWORD_BACK, _KEYWORD_AHEAD)
+        if on("provider key")
+        else []
     )
-    for m in _in_windows(_PROVIDER_KEY, low_head, near_keys) if near_keys else ():
+    for m in _in_windows(_PROVIDER_KEY, low_head, near_parts) if near_parts else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], values.trim_query(text[m.start(2) : m.end(2)])
@@ -940,6 +946,9 @@ def _scan_plain(text: str) -> list[Finding]:
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
+    near_keys = (
+        _windows(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    )
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
         key, value = m.group(1), values.trim_query(m.group(2))
         if (
