@@ -209,8 +209,7 @@ _PROVIDER_KEY: Final = LazyPattern(
     r"[a-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
     r"([^\s\"'`,;)}\]<>]{10,300})"
 )
-# The words a provider-named key must hold (``stripe_auth``, ``github_token``); the rule is
-# searched near them, so that each word it accepts is also one it is searched near.
+# The words a provider-named key must hold (``stripe_auth``, ``github_token``).
 _CREDENTIAL_PARTS: Final = (
     "key", "secret", "token", "passw", "pwd", "auth", "credential", "login", "bearer",
 )  # fmt: skip
@@ -229,6 +228,12 @@ _AUTH_GATES: Final = (
     "apikey",
 )
 _KEYWORD_STEMS: Final = ("key", "secret", "token", "pass", "pwd", "credential", "bearer")
+# The provider-key rule is searched near the keyword stems and the credential parts that hold
+# none ("auth", "login"): near every word it accepts (a part holding a stem starts where the
+# stem does), so that "heroku_auth: <value>" is found without a keyword beside it.
+_PARTS_NOT_STEMS: Final = tuple(
+    p for p in _CREDENTIAL_PARTS if not any(stem in p for stem in _KEYWORD_STEMS)
+)
 _KEYWORD_BACK: Final = 60
 _KEYWORD_AHEAD: Final = 360
 
@@ -249,6 +254,11 @@ def _near(
 
 def _windows(low: str, words: tuple[str, ...], back: int, ahead: int) -> list[tuple[int, int]]:
     """The merged spans from ``back`` before to ``ahead`` after each of ``words`` in ``low``."""
+    return _merged(_spans(low, words, back, ahead))
+
+
+def _spans(low: str, words: tuple[str, ...], back: int, ahead: int) -> list[tuple[int, int]]:
+    """``_windows`` before merging."""
     spans: list[tuple[int, int]] = []
     n = len(low)
     for stem in words:
@@ -256,6 +266,10 @@ def _windows(low: str, words: tuple[str, ...], back: int, ahead: int) -> list[tu
         while pos >= 0:
             spans.append((max(0, pos - back), min(n, pos + ahead)))
             pos = low.find(stem, pos + 1)
+    return spans
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     if not spans:
         return []
     spans.sort()
@@ -437,7 +451,10 @@ def _gated_here(on: Callable[[str], bool]) -> frozenset[int]:
 
 # One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
 # others are not searched (``multi``: a looser automaton, never a verdict). The runs are ASCII.
-_SET_MIN: Final = 1024
+# The text gates' RE2 pass costs less than their word tests at every length (measured with
+# ``benchmarks/bench_detectors.py --short``): the words are the fallback (no RE2, a view RE2
+# would read otherwise), and a test's way to compare the two (``_SET_MIN`` raised).
+_SET_MIN: Final = 0
 _UNGATED: Final = tuple(
     i for i, shape in enumerate(_SHAPES) if shape.gate is None and shape.left != "ds"
 )
@@ -471,9 +488,9 @@ def _words(name: str, *words: str) -> _TextGate:
 
 
 # The whole-text checks' first tests: the one table ``_scan_plain`` asks (``on(name)``) and the
-# detector gate summarises (``gate_patterns``). A long text is tested in one RE2 pass over its
-# lower case, a short one word by word; either way a check runs only where its entry occurs,
-# so the gate, which clears a text only where no entry occurs, cannot clear a check's match.
+# detector gate summarises (``gate_patterns``). A text is tested in one RE2 pass over its lower
+# case, or without RE2 word by word; either way a check runs only where its entry occurs, so
+# the gate, which clears a text only where no entry occurs, cannot clear a check's match.
 _TEXT_GATES: Final = (
     _words("private key", "private key"),
     _words("eyj", "eyj"),
@@ -485,14 +502,15 @@ _TEXT_GATES: Final = (
     _words("secret", "secret"),
     _words("data:", "data:"),
     _words("keyword", *_KEYWORD_STEMS),
-    _words("provider key", *_CREDENTIAL_PARTS),
+    _words("provider key", *_KEYWORD_STEMS, *_PARTS_NOT_STEMS),
     _TextGate("card", _CARD.pattern, ()),
     _TextGate("ssn", _SSN.pattern, ()),
     *(_words(gate, gate) for gate in _CONTEXT_WORDS),
 )
-# A short text's test: each entry's words, in a flat list; the searched entries always.
+# The test without RE2: each entry's words, in a flat list; the searched entries always.
 _GATE_WORDS: Final = tuple((word, g.name) for g in _TEXT_GATES for word in g.words)
 _SEARCHED: Final = frozenset(g.name for g in _TEXT_GATES if not g.words)
+_GATE_NAMES: Final = tuple(g.name for g in _TEXT_GATES)
 
 
 @cache
@@ -501,14 +519,14 @@ def _text_gate_set() -> multi.RegexSet:
 
 
 def _text_gates(low: str) -> frozenset[str]:
-    """Names of the ``_TEXT_GATES`` that occur in ``low`` (a searched entry always counts on a
-    short text, or without RE2)."""
+    """Names of the ``_TEXT_GATES`` that occur in ``low`` (without RE2, a searched entry always
+    counts: its check's own search is its test)."""
     if len(low) > _SET_MIN:
         rset = _text_gate_set()
         view = multi.ascii_view(low) if rset.available else None
         hits = None if view is None else rset.matching(view)
         if hits is not None:
-            return frozenset(_TEXT_GATES[i].name for i in hits)
+            return frozenset(map(_GATE_NAMES.__getitem__, hits))
     return _SEARCHED.union([name for word, name in _GATE_WORDS if word in low])
 
 
@@ -912,11 +930,14 @@ def _scan_plain(text: str) -> list[Finding]:
             if not _strong(password) and len(password) < 8:
                 continue
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
-    near_parts = (
-        _windows(low_head, _CREDENTIAL_PARTS, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    stems = _spans(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    parts = (
+        _spans(low_head, _PARTS_NOT_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
         if on("provider key")
         else []
     )
+    near_parts = _merged(stems + parts)
+    near_keys = _merged(stems) if parts else near_parts
     for m in _in_windows(_PROVIDER_KEY, low_head, near_parts) if near_parts else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
@@ -946,9 +967,6 @@ def _scan_plain(text: str) -> list[Finding]:
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
-    near_keys = (
-        _windows(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
-    )
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
         key, value = m.group(1), values.trim_query(m.group(2))
         if (
