@@ -104,3 +104,12 @@ def test_short_and_long_texts_ask_the_same_table(text: str) -> None:
         if g.words:
             assert (g.name in short) == any(w in low for w in g.words)
             assert (re.search(g.pattern, low) is not None) == any(w in low for w in g.words)
+
+
+def test_a_provider_name_is_no_longer_than_its_regex() -> None:
+    # ``_KEY_TAIL`` bounds the rest of a provider key by the longest name regex plus the
+    # suffix: true while the regexes hold only literals, ``[_-]``, ``?`` and ``|``.
+    for _rule, _name, word in secrets.data.KEY_PROVIDERS:
+        assert re.fullmatch(r"[a-z0-9_|?\[\]-]+", word), word
+    assert secrets._KEY_TAIL.match("auth_key = ")
+    assert not secrets._KEY_TAIL.match("authentication\n- cookies")

@@ -204,10 +204,19 @@ _STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS.removesuffix("
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
 # Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
 # name's first letter; the left boundary is checked by hand, the value read from the text.
+_KEY_CHARS: Final = r"[a-z0-9_.-]"  # of a provider's name (``data.KEY_PROVIDERS``) and suffix
+_ASSIGNED: Final = r"[\"']?[ \t]{0,3}(?::=|=>|[:=])"
 _PROVIDER_KEY: Final = LazyPattern(
     r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
-    r"[a-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
+    rf"{_KEY_CHARS}{{0,24}}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
     r"([^\s\"'`,;)}\]<>]{10,300})"
+)
+# What follows a credential part inside such a key: the rest of the key (at most a name and
+# the suffix: a name's regex, letters, digits, ``[_-]``, ``?`` and ``|``, is at least as long
+# as what it matches, tested), then the assignment. "auth" in prose ("Authentication") has
+# none, and the rule is not tried around it.
+_KEY_TAIL: Final = LazyPattern(
+    _KEY_CHARS + f"{{0,{max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24}}}" + _ASSIGNED
 )
 # The words a provider-named key must hold (``stripe_auth``, ``github_token``).
 _CREDENTIAL_PARTS: Final = (
@@ -257,14 +266,17 @@ def _windows(low: str, words: tuple[str, ...], back: int, ahead: int) -> list[tu
     return _merged(_spans(low, words, back, ahead))
 
 
-def _spans(low: str, words: tuple[str, ...], back: int, ahead: int) -> list[tuple[int, int]]:
-    """``_windows`` before merging."""
+def _spans(
+    low: str, words: tuple[str, ...], back: int, ahead: int, tail: Pattern | None = None
+) -> list[tuple[int, int]]:
+    """``_windows`` before merging (only around the words ``tail`` matches at, if given)."""
     spans: list[tuple[int, int]] = []
     n = len(low)
     for stem in words:
         pos = low.find(stem)
         while pos >= 0:
-            spans.append((max(0, pos - back), min(n, pos + ahead)))
+            if tail is None or tail.match(low, pos) is not None:
+                spans.append((max(0, pos - back), min(n, pos + ahead)))
             pos = low.find(stem, pos + 1)
     return spans
 
@@ -502,7 +514,8 @@ _TEXT_GATES: Final = (
     _words("secret", "secret"),
     _words("data:", "data:"),
     _words("keyword", *_KEYWORD_STEMS),
-    _words("provider key", *_KEYWORD_STEMS, *_PARTS_NOT_STEMS),
+    # (the provider-key rule's other words, each followed by a key's tail: ``_spans``' test)
+    _TextGate("provider part", f"(?:{'|'.join(_PARTS_NOT_STEMS)}){_KEY_TAIL.pattern}", ()),
     _TextGate("card", _CARD.pattern, ()),
     _TextGate("ssn", _SSN.pattern, ()),
     *(_words(gate, gate) for gate in _CONTEXT_WORDS),
@@ -932,8 +945,8 @@ def _scan_plain(text: str) -> list[Finding]:
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
     stems = _spans(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
     parts = (
-        _spans(low_head, _PARTS_NOT_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
-        if on("provider key")
+        _spans(low_head, _PARTS_NOT_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD, _KEY_TAIL)
+        if on("provider part")
         else []
     )
     near_parts = _merged(stems + parts)
