@@ -463,10 +463,10 @@ def _gated_here(on: Callable[[str], bool]) -> frozenset[int]:
 
 # One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
 # others are not searched (``multi``: a looser automaton, never a verdict). The runs are ASCII.
-# The text gates' RE2 pass costs less than their word tests at every length (measured with
-# ``benchmarks/bench_detectors.py --short``): the words are the fallback (no RE2, a view RE2
-# would read otherwise), and a test's way to compare the two (``_SET_MIN`` raised).
-_SET_MIN: Final = 0
+# The text gates' RE2 pass costs less than their word tests past a few dozen characters
+# (measured: ``benchmarks/bench_detectors.py --short``); the words serve the shortest texts,
+# and any text without RE2 or that RE2 would read otherwise. Both name the same entries.
+_SET_MIN: Final = 64
 _UNGATED: Final = tuple(
     i for i, shape in enumerate(_SHAPES) if shape.gate is None and shape.left != "ds"
 )
@@ -540,6 +540,11 @@ def _text_gates(low: str) -> frozenset[str]:
         hits = None if view is None else rset.matching(view)
         if hits is not None:
             return frozenset(map(_GATE_NAMES.__getitem__, hits))
+    return _text_gate_words(low)
+
+
+def _text_gate_words(low: str) -> frozenset[str]:
+    """``_text_gates`` by the entries' words (a searched entry always counts)."""
     return _SEARCHED.union([name for word, name in _GATE_WORDS if word in low])
 
 
