@@ -276,6 +276,24 @@ def test_cli_missing_or_invalid_manifest_exits_2(tmp_path: Path, content: str | 
     assert len(lines) == 1 and lines[0].startswith("ztmcp: error:"), result.output
 
 
+def test_cli_a_damaged_learned_model_exits_2_in_two_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ztmcp.detectors.learned as learned
+
+    damaged = tmp_path / "learned.bin"
+    damaged.write_bytes(learned.WEIGHTS_FILE.read_bytes()[:-1])
+    monkeypatch.setattr(learned, "WEIGHTS_FILE", damaged)
+    monkeypatch.setattr(learned, "_model", None)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({"tools": [{"name": "t", "description": "Reads a file."}]}))
+    result = runner.invoke(app, ["scan", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2 and lines[0].startswith("ztmcp: error:"), result.output
+    assert "damaged" in lines[0] and lines[1].startswith("  hint:")
+
+
 def test_cli_bad_options_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["scan", "--format", "xml", "m.json"]).exit_code == 2
     assert runner.invoke(app, ["scan", "--fail-on", "severe", "m.json"]).exit_code == 2

@@ -126,7 +126,7 @@ def _plain(value: Any, *, fractions: bool = False) -> bool:
     return True
 
 
-# Where Python's repr writes a float in plain decimal notation (ECMAScript from 1e-7 to 1e21).
+# Where Python's repr writes a float in plain decimal notation (ECMAScript: 1e-6 <= |x| < 1e21).
 _FIXED_FRACTION: Final = 1e-4
 _FIXED_LIMIT: Final = 1e16
 

@@ -108,6 +108,22 @@ def test_usage_errors_are_argparses(capsys: pytest.CaptureFixture[str]) -> None:
     assert parse(["srv", "a"])[1] == ["srv", "a"]  # no "--": argparse's remainder
 
 
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "Infinity", "1e999"])
+def test_a_grace_that_is_no_number_of_seconds_is_refused(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``float`` reads "nan" and "inf", and nan compares false both ways: neither may pass
+    for a grace period (the fast reader's or argparse's), in either spelling."""
+    for argv in (["--grace", value, "--", "srv"], [f"--grace={value}", "--", "srv"]):
+        with pytest.raises(SystemExit) as exited:
+            parse(argv)
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        last = err.strip().splitlines()[-1]  # after argparse's usage lines, its one error line
+        assert last.endswith(": error: --grace must be a positive number of seconds")
+        assert "Traceback" not in err
+
+
 def test_ztmcp_run_reads_its_options_without_argparse() -> None:
     code = (
         "import sys; from ztmcp.cli.run_cmd import parse; "

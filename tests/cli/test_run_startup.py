@@ -209,3 +209,31 @@ def test_the_benchmark_reads_the_run_path_from_a_real_run(tmp_path: Path) -> Non
     assert [row[0] for row in cut] == ["a"]  # what loads after the answer is not counted
     with pytest.raises(RuntimeError):
         bench._import_rows("import time: 1 | 1 | a\n", "mark")  # no answer: no figure
+
+
+@pytest.mark.parametrize("failing", ["command", "policy"])
+def test_a_start_up_error_leaves_the_collector_running(
+    failing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up runs with the collector off (``run_cmd._run``); a start-up that fails turns it
+    on again, whether it fails before the policy is read (a server command that cannot
+    start) or while reading it."""
+    import gc
+
+    from ztmcp.cli import run_cmd
+    from ztmcp.errors import ZtmcpError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ZTMCP_HOME", str(tmp_path / "home"))
+    if failing == "command":
+        options, command = run_cmd.RunOptions(), [str(tmp_path / "no-such-server")]
+    else:
+        (tmp_path / "bad.toml").write_text("mode = 'nonsense'\n")
+        options, command = run_cmd.RunOptions(policy=tmp_path / "bad.toml"), [sys.executable]
+    assert gc.isenabled()
+    try:
+        with pytest.raises(ZtmcpError):
+            run_cmd._run(options, command)
+        assert gc.isenabled()
+    finally:
+        gc.enable()

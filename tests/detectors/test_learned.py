@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,13 +70,22 @@ def test_training_is_deterministic_and_learns_the_tiny_set() -> None:
     assert w3 != w1  # the seed is used (the order of the updates changes the floats)
 
 
-def test_unseen_data_is_refused_as_training_data(tmp_path: Path) -> None:
+def test_unseen_data_is_refused_as_training_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert "heldout" not in str(tmp_path) and "sealed" not in str(tmp_path)
     for name in ("evasion_heldout.jsonl", "sealed/tool_results.jsonl"):
         with pytest.raises(SystemExit, match="never trained on"):
             train_model.training_set(tmp_path, built=[tmp_path / name])
     with pytest.raises(SystemExit, match="never trained on"):
         train_model.training_set(tmp_path / "sealed")
+    (tmp_path / "sealed").mkdir()
+    (tmp_path / "dev").symlink_to(tmp_path / "sealed")
+    with pytest.raises(SystemExit, match="never trained on"):
+        train_model.training_set(tmp_path / "dev", built=[])
+    monkeypatch.chdir(tmp_path / "sealed")
+    with pytest.raises(SystemExit, match="never trained on"):
+        train_model.training_set(Path("."), built=[])
     with pytest.raises(SystemExit, match="not found"):
         train_model.training_set(tmp_path, built=[])
 
@@ -153,6 +163,46 @@ def test_a_valid_checksum_over_a_wrong_header_fails_closed() -> None:
 
         with pytest.raises(learned.LearnedModelError):
             learned.decode(forged + hashlib.sha256(forged).digest())
+
+
+def _forged(header: bytes, payload: bytes) -> bytes:
+    """A weights file with a valid checksum over ``header`` and ``payload``."""
+    import hashlib
+
+    body = learned.MAGIC + header + b"\n" + payload
+    return body + hashlib.sha256(body).digest()
+
+
+_HEADER = {"feature_version": 2, "bits": 18, "scale": 1.0, "bias": 0.0, "threshold": 0.5}
+_ZEROS = zlib.compress(bytes(2 * learned.BUCKETS))
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        _forged(json.dumps({**_HEADER, "scale": 10**400}).encode(), _ZEROS),
+        _forged(b"[" * 100_000 + b"]" * 100_000, _ZEROS),
+        _forged(json.dumps({**_HEADER, "scale": 0}).encode(), _ZEROS),
+        _forged(json.dumps(_HEADER).encode(), zlib.compress(bytes(64 * learned.BUCKETS))),
+        _forged(json.dumps(_HEADER).encode(), _ZEROS[:-4]),
+        _forged(json.dumps(_HEADER).encode(), _ZEROS + bytes(2 << 20)),
+    ],
+    ids=["float overflow", "deep json", "zero scale", "inflates too far", "cut", "too large"],
+)
+def test_a_forged_file_with_a_valid_checksum_fails_closed(forged: bytes) -> None:
+    """The checksum is no signature: what follows it is parsed as untrusted input, and any
+    failure is the one-line ``LearnedModelError`` (never an exception the CLI would print as
+    a traceback, never a weight array inflated past its size)."""
+    with pytest.raises(learned.LearnedModelError) as err:
+        learned.decode(forged)
+    assert len(err.value.diagnostics().splitlines()) == 2
+
+
+def test_the_word_cache_keeps_no_long_word(zebra: learned.Model) -> None:
+    long_word = "z" * 10_000
+    zebra.cache.clear()
+    zebra.margin(f"{long_word} zebra")
+    assert set(zebra.cache) == {"zebra"}
 
 
 def test_a_damaged_shipped_file_stops_the_scan_instead_of_disabling_the_signal(
@@ -241,6 +291,38 @@ def test_chunks_keep_every_character_and_stay_bounded(text: str, size: int) -> N
     pieces = learned.chunks(text, size)
     assert all(len(p) <= size + size // 2 for p in pieces)
     assert "".join("".join(p.split()) for p in pieces) == "".join(text.split())
+
+
+def _chunks_sliced(text: str, size: int) -> list[str]:
+    """``learned.chunks`` as first written (the rest of a long line sliced off and stripped):
+    quadratic in a line's length, the reference the indexed version must equal."""
+    out: list[str] = []
+    current: list[str] = []
+    length = 0
+    for line in text.splitlines():
+        while len(line) > size + size // 2:
+            cut = line.rfind(" ", size // 2, size)
+            cut = cut if cut > 0 else size
+            if current:
+                out.append("\n".join(current))
+                current, length = [], 0
+            out.append(line[:cut])
+            line = line[cut:].lstrip()
+        if current and length + len(line) > size:
+            out.append("\n".join(current))
+            current, length = [], 0
+        if line.strip():
+            current.append(line)
+            length += len(line) + 1
+    if current:
+        out.append("\n".join(current))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("ab \n\t\xa0\u3000\u2028.x"), max_size=3000), st.integers(4, 500))
+def test_chunks_are_the_sliced_reference(text: str, size: int) -> None:
+    assert learned.chunks(text, size) == _chunks_sliced(text, size)
 
 
 def test_features_read_the_folded_text() -> None:

@@ -9,6 +9,7 @@ measured once) keep a floor.
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -126,6 +127,9 @@ def test_the_held_out_forms_keep_their_floor() -> None:
         ("api_key: vault:secret/data/payments#api_key", False),
         ("postgres://app:{password}@db.internal:5432/app", False),
         ("https://api.example.io/v2/items?token_ttl=8778&limit=10", False),
+        # the next parameter is read on its own: a short value before it hides nothing
+        ("https://api.example.io/v2/items?token_ttl=8778&password=Zf3D0LXCM3EIMbgJpUNnkRtO", True),
+        ("https://api.example.io/v2/items?api_key=ab12&token=Zf3D0LXCM3EIMbgJpUNnkRtO", True),
         # declarations, subscripts, calls, elements, pairs
         ('var fooToken string = "Zf3D0LXCM3EIMbgJpUNnkRtO"', True),
         ('const FOO_KEY: &str = "Zf3D0LXCM3EIMbgJpUNnkRtO";', True),
@@ -148,6 +152,11 @@ def test_the_held_out_forms_keep_their_floor() -> None:
         ('foo_token ||= "Zf3D0LXCM3EIMbgJpUNnkRtO"', True),
         ('set_secret("foo_token", "Zf3D0LXCM3EIMbgJpUNnkRtO")', True),
         ('<string name="foo_api_key">Zf3D0LXCM3EIMbgJpUNnkRtO</string>', True),
+        # a card's digits inside a digest or a key are not a card; one letter beside them is
+        # not a digest ("x4111…" is a card)
+        ("commit 9f4111111111111111a3c2e8d7b6a5f4e3d2c1b0", False),
+        ("paid with x4111111111111111 today", True),
+        ("paid with 4111111111111111x today", True),
         # and the same words with no secret after them
         ("the token is currently invalid", False),
         ('var fooToken string = "${FOO_TOKEN}"', False),
@@ -187,3 +196,59 @@ def test_generated_values_look_generated() -> None:
         assert refused <= bound, (n, refused)
     for name in ("io.modelcontextprotocol/clientInfo", "cls.Marker.Divider", "x-hono-disable-ssg"):
         assert not secrets._looks_generated(name)
+
+
+_NAME_TAIL = ")[A-Za-z0-9_.-]{0,20}+)"
+_GIVING_BACK = re.compile(secrets._KEYWORD.pattern.replace(_NAME_TAIL, _NAME_TAIL[:-2] + ")"))
+_PIECES = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "9",
+        "_",
+        ".",
+        "-",
+        "key",
+        "Key",
+        "token",
+        "api_key",
+        "secret",
+        "pwd",
+        " ",
+        "\t",
+        "\n",
+        ":",
+        "=",
+        "==",
+        "=>",
+        "?=",
+        "||=",
+        "<-",
+        "<",
+        ">",
+        "</",
+        "(",
+        ")",
+        "[",
+        "]",
+        '"',
+        "'",
+        "`",
+        ",",
+        "&",
+        "&amp;",
+        "value",
+        " is ",
+        "string",
+        "Ab3dE5gH7jK9",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_the_possessive_name_tail_matches_as_the_one_that_gives_back(text: str) -> None:
+    # differential: the possessive tail of a key's name changes the cost, never a match
+    assert secrets._KEYWORD.pattern.count(_NAME_TAIL) == 1
+    got = [(m.span(), m.groups()) for m in secrets._KEYWORD.finditer(text)]
+    assert got == [(m.span(), m.groups()) for m in _GIVING_BACK.finditer(text)]

@@ -213,18 +213,21 @@ def split(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
+_FOREVER: Final = float("inf")  # a grace of it (or nan) would be no deadline at all
+
+
 def parse(argv: list[str]) -> tuple[RunOptions, list[str]]:
     """The options and the server command; usage errors exit as argparse's do (status 2)."""
     ours, command = split(argv)
     options = fast_options(ours)
-    if options is not None and command and options.grace > 0:
+    if options is not None and command and 0 < options.grace < _FOREVER:
         return options, command
     parser = build_parser()  # anything unusual, and every error, is argparse's to say
     options = RunOptions.of(parser.parse_args(ours))
     command = command or [a for a in options.command if a != "--"]
     if not command:
         parser.error("no server command: put it after --, e.g. ztmcp run -- mcp-server-time")
-    if options.grace <= 0:
+    if not 0 < options.grace < _FOREVER:  # nan and inf too: no comparison holds for nan
         parser.error("--grace must be a positive number of seconds")
     return options, command
 
@@ -273,8 +276,17 @@ SPAWN_FIELDS: Final = (
 def _run(ns: RunOptions, command: list[str]) -> int:
     # Start-up allocates almost only what lives as long as the process (modules, the policy,
     # the pipeline), and the collector would walk all of it again each time it grew: it
-    # waits until the relay starts, which freezes what was built (``_relay``).
+    # waits until the relay starts, which freezes what was built (``_relay``). Enabled again
+    # on every way out, a start-up error included (a server command that cannot start fails
+    # before the policy is read).
     gc.disable()
+    try:
+        return _start(ns, command)
+    finally:
+        gc.enable()
+
+
+def _start(ns: RunOptions, command: list[str]) -> int:
     from ztmcp.adapters.spawn import kill_server, spawn_server
     from ztmcp.state import paths
 
@@ -306,7 +318,6 @@ def _run(ns: RunOptions, command: list[str]) -> int:
             )
         session = _session(ns, command, policy)
     except BaseException:
-        gc.enable()
         if child is not None:
             kill_server(child)
         if sandbox is not None:

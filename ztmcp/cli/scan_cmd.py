@@ -13,7 +13,8 @@ from typing import Annotated, Any, Final, NoReturn
 
 import typer
 
-from ztmcp.cli.render import describe_exception
+from ztmcp.cli.render import describe_exception, fail
+from ztmcp.errors import ZtmcpError
 from ztmcp.terminal import echo
 
 FORMATS: Final = ("text", "json", "sarif")
@@ -145,6 +146,8 @@ def register(app: typer.Typer) -> None:
             report = scan_manifest(manifest, source)
         except ManifestError as exc:
             _error(f"invalid manifest{f' {source}' if source else ''}: {exc}")
+        except ZtmcpError as exc:  # the detectors cannot run (a damaged learned.bin): no verdict
+            fail(exc)
         if fmt == "json":
             echo(render_json(report))
         elif fmt == "sarif":

@@ -26,7 +26,7 @@ from ztmcp.detectors import multi
 from ztmcp.detectors.lazyre import LazyPattern
 from ztmcp.severity import Severity
 
-H, M = Severity.HIGH, Severity.MEDIUM
+H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
 
 
 class Intent(NamedTuple):
@@ -44,7 +44,29 @@ INTENTS: Final[dict[str, Intent]] = {
     "prompt": Intent("harvest", H, H, "asks for the model's system prompt"),
     "exfil": Intent("exfil", M, M, "directs data to an external address"),
     "order": Intent("directive", M, M, "announces a new standing order to the model"),
+    "address": Intent("address", L, H, "speaks to the AI model and asks for a sensitive action"),
 }
+
+# Where a vocative can start: the text's or a line's start, after punctuation or markup, or
+# after a greeting (``_vocative`` adds the language's greetings).
+_VOC_START = r"(?:^|[\n.!?;:>(\[*#\"|¡¿-]"
+
+
+def _vocative(greetings: str, names: str, actions: str, gap: int = 80) -> str:
+    """An address to the AI model ("Asistente, por favor reenvía …"): where it may start, one of
+    ``names`` (the assistant, the AI) closed by a comma or colon, then within ``gap`` characters
+    of the same line one of ``actions`` (send, transfer, forward, pay, ignore, the password). A
+    tool result has no reason to address its reader as an AI and ask for those."""
+    return (
+        _VOC_START
+        + "|"
+        + greetings
+        + r")[^\w\n]{0,3}(?:"
+        + names
+        + r")[^\n.!?,:、：،।]{0,12}[,:、：،]"
+        r"[^\n]{0," + str(gap) + r"}?(?:" + actions + ")"
+    )
+
 
 _SINK = r"(?:[^\s@]{1,64}@[^\s@.]{1,63}\.|https?://|www\.)"
 
@@ -70,6 +92,13 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             r"(?:a partir de ahora|desde ahora),? (?:tú |tu )?(?:debes|vas a|tienes que)",
             r"tu nueva (?:tarea|misión|instrucción) (?:es|será)",
         ),
+        "address": (
+            _vocative(
+                "hola|estimado|estimada|querido|querida|atención|oye",
+                "asistente|ia",
+                "reenvía|reenvia|reenvíe|reenvie|reenviar|envía|envia|envíe|envie|enviar|manda|mande|mandar|transfiere|transfiera|transferir|paga|pague|pagar|ingresa|ingrese|contraseña|ignora|ignore|ignorar|comparte|comparta",
+            ),
+        ),
     },
     "de": {
         "override": (
@@ -91,6 +120,13 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "order": (
             r"ab (?:jetzt|sofort) (?:musst|sollst|wirst) du",
             r"deine neue (?:aufgabe|anweisung) (?:ist|lautet)",
+        ),
+        "address": (
+            _vocative(
+                "hallo|hi|liebe|lieber|sehr geehrter|achtung",
+                "assistent|assistentin|ki",
+                "überweise|überweisen|überweist|sende|senden|schicke|schick|schicken|leite|weiterleiten|übermittle|übermitteln|zahle|bezahle|zahlen|passwort|kennwort|ignoriere|ignorieren|teile|teilen",
+            ),
         ),
     },
     "fr": {
@@ -116,6 +152,14 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             r"(?:à partir de maintenant|désormais),? tu (?:dois|vas)",
             r"ta nouvelle (?:tâche|mission) (?:est|sera)",
         ),
+        "address": (
+            _vocative(
+                "bonjour|salut|cher|chère|attention",
+                "assistant|l'assistant|ia|l'ia",
+                "transfère|transférez|transférer|transfere|envoie|envoyez|envoyer|vire|virez|virer|transmets|transmettez|transmettre"
+                "|paie|payez|payer|mot de passe|ignore|ignorez|ignorer|partage|partagez|partager",
+            ),
+        ),
     },
     "pt": {
         "override": (
@@ -133,6 +177,13 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             r"a partir de agora,? (?:você|voce|tu) (?:deve|vai|tem que)",
             r"sua nova tarefa (?:é|e|será)",
         ),
+        "address": (
+            _vocative(
+                "olá|ola|oi|prezado|prezada|caro|cara|atenção",
+                "assistente|ia",
+                "encaminhe|encaminha|encaminhar|envie|envia|enviar|mande|manda|mandar|transfira|transfere|transferir|pague|paga|pagar|senha|ignore|ignora|ignorar|compartilhe|partilhe",
+            ),
+        ),
     },
     "it": {
         "override": (
@@ -148,6 +199,13 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "order": (
             r"d'ora in (?:poi|avanti),? (?:devi|dovrai)",
             r"il tuo nuovo compito (?:è|e|sarà)",
+        ),
+        "address": (
+            _vocative(
+                "ciao|salve|gentile|caro|cara|attenzione",
+                "assistente|ia",
+                "inoltra|inoltri|inoltrare|invia|invii|inviare|manda|mandi|mandare|trasferisci|trasferisca|trasferire|bonifica|paga|paghi|pagare|password|ignora|ignori|ignorare|condividi|condivida",
+            ),
         ),
     },
     "nl": {
@@ -222,6 +280,13 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "prompt": (r"システムプロンプト[^\n]{0,20}(?:表示|出力|教えて|開示|見せて)",),
         "exfil": (_SINK + r"[^\n]{0,30}(?:に|へ)(?:送信|転送|送って)",),
         "order": (r"(?:今後|これから)は?[^\n]{0,20}(?:しなければならない|必ず)", r"新しいタスクは"),
+        "address": (
+            _vocative(
+                "こんにちは|親愛なる",
+                "アシスタント|ai",
+                "転送|送金|送信|振り込|振込|パスワード|無視|共有",
+            ),
+        ),
     },
     "zh": {
         "override": (
@@ -263,6 +328,13 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             r"अब से (?:आप|तुम)[^\n]{0,30}(?:केवल|सिर्फ़|सिर्फ|करेंगे|करोगे)",
             r"(?:आपका|तुम्हारा) नया (?:कार्य|काम)",
         ),
+        "address": (
+            _vocative(
+                "प्रिय|नमस्ते|ध्यान दें",
+                "सहायक|एआई|ai|असिस्टेंट",
+                "भेज|फॉरवर्ड|ट्रांसफर|स्थानांतरित|पासवर्ड|अनदेखा|भुगतान|साझा",
+            ),
+        ),
     },
     "ar": {
         "override": (
@@ -279,6 +351,13 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         ),
         "exfil": (r"(?:أرسل|ارسل|حوّل|انقل)[^\n]{0,80} إلى " + _SINK,),
         "order": (r"من الآن فصاعد[^\n]{0,10}(?:ست|يجب|عليك)", r"مهمتك الجديدة"),
+        "address": (
+            _vocative(
+                "أيها|عزيزي|يا|إلى|مرحبا",
+                "المساعد|الذكاء الاصطناعي|مساعد",
+                "أرسل|ارسل|إرسال|حوّل|تحويل|توجيه|انقل|ادفع|كلمة المرور|كلمة مرور|تجاهل|شارك",
+            ),
+        ),
     },
     "id": {
         "override": (

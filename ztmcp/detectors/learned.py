@@ -42,8 +42,11 @@ WEIGHTS_FILE: Final = Path(__file__).with_name("learned.bin")
 
 _MASK: Final = BUCKETS - 1
 _WORD: Final = re.compile(r"\w+")
+_NONSPACE: Final = re.compile(r"\S")
 _GRAM_WORD: Final = 24  # character n-grams of a word's first 24 characters (ids, hashes, CJK)
 _CACHE_SIZE: Final = 65536
+_CACHE_WORD: Final = 64  # longer words are not cached: the cache's memory stays bounded
+_MAX_FILE: Final = 1 << 20  # the weights file's bound (shipped: about 280 KB)
 
 
 class LearnedModelError(ZtmcpError):
@@ -87,14 +90,17 @@ def chunks(text: str, size: int = 400) -> list[str]:
     current: list[str] = []
     length = 0
     for line in text.splitlines():
-        while len(line) > size + size // 2:
-            cut = line.rfind(" ", size // 2, size)
-            cut = cut if cut > 0 else size
+        start = 0  # an index, not the rest sliced off: a long line costs linear time
+        while len(line) - start > size + size // 2:
+            cut = line.rfind(" ", start + size // 2, start + size)
+            cut = cut if cut >= 0 else start + size
             if current:
                 out.append("\n".join(current))
                 current, length = [], 0
-            out.append(line[:cut])
-            line = line[cut:].lstrip()
+            out.append(line[start:cut])
+            found = _NONSPACE.search(line, cut)  # what ``str.lstrip`` would keep
+            start = found.start() if found else len(line)
+        line = line[start:] if start else line
         if current and length + len(line) > size:
             out.append("\n".join(current))
             current, length = [], 0
@@ -151,9 +157,10 @@ class Model:
             if found is None:
                 whole, feats = entry(word)
                 found = (whole, sum(w[f] for f in feats), len(feats))
-                if len(cache) >= _CACHE_SIZE:
-                    cache.clear()
-                cache[word] = found
+                if len(word) <= _CACHE_WORD:
+                    if len(cache) >= _CACHE_SIZE:
+                        cache.clear()
+                    cache[word] = found
             whole, summed, k = found
             total += summed
             n += k
@@ -204,7 +211,7 @@ def encode(weights: list[float], bias: float, threshold: float, meta: dict[str, 
 def decode(data: bytes, *, where: str = "the learned model's weights") -> Model:
     """A ``Model`` from a weights file's bytes; ``LearnedModelError`` if anything is off."""
     hint = "reinstall ztmcp (or rebuild it: python -m ztmcp.detectors.train_model)"
-    if len(data) < len(MAGIC) + 32 or not data.startswith(MAGIC):
+    if not len(MAGIC) + 32 <= len(data) <= _MAX_FILE or not data.startswith(MAGIC):
         raise LearnedModelError(f"{where} are not a ztmcp weights file", hint=hint)
     body, digest = data[:-32], data[-32:]
     if hashlib.sha256(body).digest() != digest:
@@ -212,7 +219,10 @@ def decode(data: bytes, *, where: str = "the learned model's weights") -> Model:
     try:
         line_end = body.index(b"\n", len(MAGIC))
         header = json.loads(body[len(MAGIC) : line_end])
-        raw = zlib.decompress(body[line_end + 1 :])
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(body[line_end + 1 :], 2 * BUCKETS + 1)  # no bomb inflates
+        if not inflate.eof:
+            raise ValueError("compressed weights incomplete or too long")
         weights = array("h")
         weights.frombytes(raw)
         if not _little():
@@ -222,13 +232,14 @@ def decode(data: bytes, *, where: str = "the learned model's weights") -> Model:
         threshold = float(header["threshold"])
         version = header["feature_version"]
         bits = header["bits"]
-    except (ValueError, KeyError, TypeError, zlib.error) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError, zlib.error) as exc:
         raise LearnedModelError(f"{where} cannot be read ({exc})", hint=hint) from None
     if version != FEATURE_VERSION or bits != BITS or len(weights) != BUCKETS:
         raise LearnedModelError(
             f"{where} are for another feature version ({version}, {bits} bits)", hint=hint
         )
-    if not all(math.isfinite(v) for v in (scale, bias, threshold)) or not 0 < threshold < 1:
+    finite = all(math.isfinite(v) for v in (scale, bias, threshold))
+    if not finite or scale <= 0 or not 0 < threshold < 1:
         raise LearnedModelError(f"{where} have an invalid header", hint=hint)
     return Model(weights, scale, bias, threshold, dict(header))
 
@@ -250,7 +261,8 @@ def load(path: Path | None = None) -> Model:
     or damaged."""
     path = WEIGHTS_FILE if path is None else path
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(_MAX_FILE + 1)  # a larger file is refused by ``decode``
     except OSError as exc:
         raise LearnedModelError(
             f"the learned model's weights cannot be read: {exc.strerror or exc}",

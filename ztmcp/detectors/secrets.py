@@ -99,11 +99,13 @@ _CURL_USER: Final = LazyPattern(
 # ``mapsKey``), never alone (``key: value`` in a dict, ``hotkey``, ``keyboard``).
 # (The literal first, then the look-behind: a look-behind tried at every offset costs more.)
 _NAMED_KEY: Final = r"key(?<=[A-Za-z0-9][_.-]key)|(?-i:Key(?<=[a-z0-9]Key))"
-_CREDENTIAL_WORDS: Final = (
+# The credential words but ``key`` alone (``_STRONG_KEYWORDS``), then all of them.
+_STRONG_WORDS: Final = (
     r"api[_.-]?key|apikey|api[_-]?secret|secret[_-]?key|client[_-]?secret|app[_-]?secret"
     r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
-    r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer|" + _NAMED_KEY
+    r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
 )
+_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY
 # How code and configuration write ``key`` then ``value`` (``secret_forms`` draws each): an
 # assignment, a typed declaration (``fooToken: string =``, ``var fooToken string =``,
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
@@ -123,12 +125,20 @@ _CONNECTOR: Final = (
     r"|\([ \t]{0,3}(?=\"[^\"'\s]{6,300}\"[ \t]{0,3}\)|'[^\"'\s]{6,300}'[ \t]{0,3}\))"
     r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|==|<-|:|[ \t]))"
 )
+# A character of a value: the next parameter of a URL query or a form body (``&name=``,
+# ``&amp;name=``) ends it, so that the next parameter is matched on its own
+# (``?token_ttl=3600&password=…``); a secret in one has its '&' percent-encoded.
+_VALUE_CHAR: Final = r"[^\s\"'`,;)}\]<>&]|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
+# (The name's tail is possessive: no connector starts with a character of a name, so giving
+# some back never helps, and ``re`` would try each shorter tail against every connector.)
 _KEYWORD: Final = LazyPattern(
     r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
     + _CREDENTIAL_WORDS
-    + r")[A-Za-z0-9_.-]{0,20})"
+    + r")[A-Za-z0-9_.-]{0,20}+)"
     + _CONNECTOR
-    + r"[ \t]{0,3}[\"'`]?([^\s\"'`,;)}\]<>]{6,300})"
+    + r"[ \t]{0,3}[\"'`]?((?:"
+    + _VALUE_CHAR
+    + r"){6,300})"
 )
 # A Kubernetes Secret manifest: ``kind: Secret`` and a ``data:``/``stringData:`` entry, in
 # either order within a few lines (as gitleaks' kubernetes-secret-yaml rule). Templated values
@@ -199,7 +209,7 @@ _KNOWN_PREFIX: Final = LazyPattern(
 _KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS)
 # The credential words without ``key`` alone: a key named only "…_key" is as often a cache,
 # sort, header or metadata key, so its value must look generated (``_looks_generated``).
-_STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS.removesuffix("|" + _NAMED_KEY))
+_STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _STRONG_WORDS)
 # A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
 # Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
@@ -209,7 +219,7 @@ _ASSIGNED: Final = r"[\"']?[ \t]{0,3}(?::=|=>|[:=])"
 _PROVIDER_KEY: Final = LazyPattern(
     r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
     rf"{_KEY_CHARS}{{0,24}}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
-    r"([^\s\"'`,;)}\]<>]{10,300})"
+    r"((?:" + _VALUE_CHAR + r"){10,300})"
 )
 # What follows a credential part inside such a key: the rest of the key (at most a name and
 # the suffix: a name's regex, letters, digits, ``[_-]``, ``?`` and ``|``, is at least as long
@@ -808,6 +818,22 @@ def _scan(text: str) -> list[Finding]:
     return findings
 
 
+# A run of letters and digits as long as a generated id or key (a card has 19 digits at most).
+_DIGEST_RUN: Final = 24
+
+
+def _alnum_run(text: str, start: int, end: int) -> int:
+    """The length of the run of letters and digits around ``text[start:end]``, up to
+    ``_DIGEST_RUN`` characters each side (``end - start`` when neither neighbour is one)."""
+    lo = start
+    while lo > max(0, start - _DIGEST_RUN) and text[lo - 1].isalnum():
+        lo -= 1
+    hi = end
+    while hi < min(len(text), end + _DIGEST_RUN) and text[hi].isalnum():
+        hi += 1
+    return hi - lo
+
+
 def _scan_plain(text: str) -> list[Finding]:
     """Findings for secrets and personal data in ``text`` as it is."""
     findings: list[Finding] = []
@@ -959,9 +985,9 @@ def _scan_plain(text: str) -> list[Finding]:
     for m in _in_windows(_PROVIDER_KEY, low_head, near_parts) if near_parts else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
-        key, value = text[m.start(1) : m.end(1)], values.trim_query(text[m.start(2) : m.end(2)])
+        key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
         if (
-            values.is_reference(value, _after(text, m.start(2) + len(value)))
+            values.is_reference(value, _after(text, m.end(2)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
@@ -986,9 +1012,9 @@ def _scan_plain(text: str) -> list[Finding]:
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
-        key, value = m.group(1), values.trim_query(m.group(2))
+        key, value = m.group(1), m.group(2)
         if (
-            values.is_reference(value, _after(text, m.start(2) + len(value)))
+            values.is_reference(value, _after(text, m.end(2)))
             or is_placeholder(value)
             or values.is_ordinary(values.trim_prose(value))
         ):
@@ -1045,10 +1071,11 @@ def _scan_plain(text: str) -> list[Finding]:
         else [m.span() for m in _CARD.finditer(text)]
     )
     for s, e in card_spans:
-        # (inside a run of letters and digits, a hex digest or a key, it is not a card number)
-        if (s and (text[s - 1] in ".-" or text[s - 1].isalnum())) or (
-            e < len(text) and text[e].isalnum()
-        ):
+        # (inside a run of letters and digits as long as a digest or a key, it is not a card
+        # number; one letter beside it is not such a run: "x4111…" is a card)
+        if (s and text[s - 1] in ".-") or (e < len(text) and text[e].isdigit()):
+            continue
+        if _alnum_run(text, s, e) >= _DIGEST_RUN:
             continue
         digits = text[s:e].replace(" ", "").replace("-", "")
         if 13 <= len(digits) <= 19 and _card_issuer(digits) and _luhn(digits):

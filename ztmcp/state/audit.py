@@ -44,9 +44,9 @@ GENESIS: Final = "0" * 64
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 # Fields the writer sets; an event that carries one keeps it under "event.<name>".
 _RESERVED: Final = frozenset({"seq", "ts", "mcp.session.id", "prev", "mac", "hash"})
-# The writer's members: the head (seq, the second, its microseconds, the session id as JSON)
+# The writer's members: the head (seq, ``utc_stamp``, the session id as JSON)
 # and the tail (the previous record's MAC), spliced around the event by records.chained_line.
-_HEAD: Final = b'{"seq":%d,"ts":"%s.%06dZ","mcp.session.id":%s'
+_HEAD: Final = b'{"seq":%d,"ts":"%s","mcp.session.id":%s'
 _PREV: Final = b',"prev":"%s"'
 
 
@@ -205,10 +205,10 @@ class AuditLog:
         """Write one record now; the chain fields are added here. Raises ``AuditError``, and
         after any failure every later call raises it too (the log is stopped). Returns the
         record as written."""
-        seq, now, fields, prev, digest = self._write(event, ts)
+        seq, stamp, fields, prev, digest = self._write(event, ts)
         return {
             "seq": seq,
-            "ts": utc_iso(now),
+            "ts": stamp.decode(),
             "mcp.session.id": self.session_id,
             **fields,
             "prev": prev.decode(),
@@ -217,7 +217,7 @@ class AuditLog:
 
     def _write(
         self, event: dict[str, Any], ts: float | None = None
-    ) -> tuple[int, float, dict[str, Any], bytes, bytes]:
+    ) -> tuple[int, bytes, dict[str, Any], bytes, bytes]:
         with self._lock:
             if self._failure is not None:
                 raise self._failure
@@ -226,21 +226,14 @@ class AuditLog:
             try:
                 if self._keys is None:
                     self._open()
-                now = time.time() if ts is None else ts
+                stamp = utc_stamp(time.time() if ts is None else ts)
                 if not _RESERVED.isdisjoint(event):
                     event = {(f"event.{k}" if k in _RESERVED else k): v for k, v in event.items()}
                 seq, prev = self._seq, self._last
                 assert self._mac is not None  # set with the keys, by _open
-                second = int(now)
                 # The writer's own fields are ASCII by construction: one format, no encoder.
                 line, mac = records.chained_line(
-                    _HEAD
-                    % (
-                        seq,
-                        _second(second),
-                        min(int((now - second) * 1_000_000), 999_999),
-                        self._session_json,
-                    ),
+                    _HEAD % (seq, stamp, self._session_json),
                     event,
                     self._tail,
                     self._mac,
@@ -258,7 +251,7 @@ class AuditLog:
                 if isinstance(exc, Exception):
                     raise failure from None
                 raise
-        return seq - 1, now, event, prev, mac
+        return seq - 1, stamp, event, prev, mac
 
     def _open(self) -> None:
         """Before the first record: read (or make) the key, say in the index that we start."""

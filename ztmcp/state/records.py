@@ -199,12 +199,7 @@ def chained_line(
     writer it replaced, byte for byte)."""
     fields = body(event)
     data = b"%s,%s%s" % (head, fields[1:-1], tail) if len(fields) > 2 else head + tail
-    inner = key._inner.copy()  # ``key.hex_bytes(data, b"}")``, without the call
-    inner.update(data)
-    inner.update(b"}")
-    outer = key._outer.copy()
-    outer.update(inner.digest())
-    digest = hexlify(outer.digest())
+    digest = key.hex_bytes(data, b"}")
     return b'%s,"mac":"%s"}\n' % (data, digest), digest
 
 

@@ -48,16 +48,6 @@ def trim_prose(value: str) -> str:
     return _PROSE_END.sub("", value)
 
 
-# The next parameter of a URL query or a form body: a secret in one has its '&' percent-encoded.
-_NEXT_PARAMETER: Final = re.compile(r"&(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=")
-
-
-def trim_query(value: str) -> str:
-    """``value`` up to the next ``&name=`` (``3600&limit=10`` is ``3600``)."""
-    m = _NEXT_PARAMETER.search(value)
-    return value if m is None else value[: m.start()]
-
-
 def _is_word(part: str) -> bool:
     return any(c in _VOWEL for c in part) and _TRIPLE.search(part) is None
 
