@@ -9,14 +9,18 @@ import importlib
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ztmcp.detectors import _content, gate, multi, scan_content, secret_line
+from ztmcp.detectors import _content, _content_rules, gate, multi, scan_content, secret_line
+from ztmcp.detectors.findings import Finding
 from ztmcp.detectors.mcp import walk
 
 # The modules themselves (``ztmcp.detectors`` holds lazy stand-ins until first use).
@@ -70,6 +74,48 @@ _ATTACKS = _attack_texts()
 
 def test_the_gate_summarises_every_engine() -> None:
     assert gate.available() == {gate.CONTENT, gate.SECRETS}
+
+
+def test_every_module_the_scans_run_rules_in_is_summarised() -> None:
+    # The gate's engine list (``_PROBES``) is typed by hand: trace the scans over the attack
+    # corpora and check that every module they run rules in is on it: each module that makes
+    # a Finding, each one ``_content_rules`` calls, each one with first tests of its own.
+    probed = {
+        f"ztmcp.detectors.{name.partition('.')[0]}"
+        for groups in gate._PROBES
+        for group in groups
+        for name in group
+    }
+    ran: set[str] = set()
+    makers: set[str] = set()
+    direct: set[str] = set()
+    content = _content_rules.__code__
+
+    def profile(frame: FrameType, event: str, _arg: Any) -> None:
+        if event != "call":
+            return
+        module = frame.f_globals.get("__name__", "")
+        caller = frame.f_back
+        if not module.startswith("ztmcp.detectors.") or caller is None:
+            return
+        ran.add(module)
+        if caller.f_code is content:
+            direct.add(module)
+        if frame.f_code.co_name == "__init__" and frame.f_locals.get("self").__class__ is Finding:
+            makers.add(caller.f_globals.get("__name__", ""))
+
+    sys.setprofile(profile)
+    try:
+        for text in _ATTACKS[::5]:
+            _content_rules(text)
+            secrets._scan(text)
+    finally:
+        sys.setprofile(None)
+    engines = {m for m in ran if hasattr(sys.modules[m], "gate_patterns")}
+    makers.discard("ztmcp.detectors")  # ``_content_rules`` marks decoded blobs' findings
+    direct.discard("ztmcp.detectors.findings")
+    assert makers >= {"ztmcp.detectors.instructions", "ztmcp.detectors.secrets"}, makers
+    assert makers | direct | engines <= probed, (makers | direct | engines) - probed
 
 
 @pytest.mark.parametrize(

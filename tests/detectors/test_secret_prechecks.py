@@ -3,6 +3,9 @@ so skipping the search when it fails changes no finding."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -61,3 +64,53 @@ def test_every_credential_word_holds_a_keyword_stem(word: str) -> None:
     # detector gate clears a text without one: a credential word added without a stem would
     # be dead in both.
     assert any(stem in secrets.lower(word) for stem in secrets._KEYWORD_STEMS), word
+
+
+@pytest.mark.parametrize("part", secrets._CREDENTIAL_PARTS)
+def test_a_provider_key_named_with_any_credential_part_is_found(part: str) -> None:
+    # The provider-key rule accepts a key holding any of these words and is searched near the
+    # same words: "heroku_auth" and "heroku_login" have no keyword stem nearby.
+    key = "heroku_" + ("password" if part == "passw" else part)
+    text = f"{key}: 9fK2mQ7xLp3vB8nZ4wT6abc"
+    assert [f.rule for f in secrets.scan(text)] == ["secret.heroku_key"], text
+    assert secrets._CREDENTIAL_PART.search(key)
+
+
+_gate_texts = st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=9, max_codepoint=126), max_size=120),
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [w for w, _n in secrets._GATE_WORDS] + ["123-45-6789", "4111 1111 1111 1111"]
+            ),
+            st.text(max_size=6),
+        ),
+        max_size=12,
+    ).map(" ".join),
+)
+
+
+@given(_gate_texts)
+@settings(max_examples=300)
+def test_short_and_long_texts_ask_the_same_table(text: str) -> None:
+    # A short text tests each entry's words; a longer one runs the entries' RE2 set. Both name
+    # the same entries (a searched one, card, ssn or provider part, always counts in words).
+    low = secrets.lower(text)
+    short = secrets._text_gate_words(low)
+    long_ = secrets._text_gates(low + " " * (secrets._SET_MIN + 1))
+    assert secrets._text_gates(low) == (short if len(low) <= secrets._SET_MIN else long_)
+    assert short - secrets._SEARCHED == long_ - secrets._SEARCHED
+    assert long_ - short == set()
+    for g in secrets._TEXT_GATES:
+        if g.words:
+            assert (g.name in short) == any(w in low for w in g.words)
+            assert (re.search(g.pattern, low) is not None) == any(w in low for w in g.words)
+
+
+def test_a_provider_name_is_no_longer_than_its_regex() -> None:
+    # ``_KEY_TAIL`` bounds the rest of a provider key by the longest name regex plus the
+    # suffix: true while the regexes hold only literals, ``[_-]``, ``?`` and ``|``.
+    for _rule, _name, word in secrets.data.KEY_PROVIDERS:
+        assert re.fullmatch(r"[a-z0-9_|?\[\]-]+", word), word
+    assert secrets._KEY_TAIL.match("auth_key = ")
+    assert not secrets._KEY_TAIL.match("authentication\n- cookies")

@@ -214,14 +214,25 @@ _STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _STRONG_WORDS)
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
 # Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
 # name's first letter; the left boundary is checked by hand, the value read from the text.
+_KEY_CHARS: Final = r"[a-z0-9_.-]"  # of a provider's name (``data.KEY_PROVIDERS``) and suffix
+_ASSIGNED: Final = r"[\"']?[ \t]{0,3}(?::=|=>|[:=])"
 _PROVIDER_KEY: Final = LazyPattern(
     r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
-    r"[a-z0-9_.-]{0,24})[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
+    rf"{_KEY_CHARS}{{0,24}}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
     r"((?:" + _VALUE_CHAR + r"){10,300})"
 )
-_CREDENTIAL_PART: Final = LazyPattern(
-    r"(?i)key|secret|token|passw|pwd|auth|credential|login|bearer"
+# What follows a credential part inside such a key: the rest of the key (at most a name and
+# the suffix: a name's regex, letters, digits, ``[_-]``, ``?`` and ``|``, is at least as long
+# as what it matches, tested), then the assignment. "auth" in prose ("Authentication") has
+# none, and the rule is not tried around it.
+_KEY_TAIL: Final = LazyPattern(
+    _KEY_CHARS + f"{{0,{max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24}}}" + _ASSIGNED
 )
+# The words a provider-named key must hold (``stripe_auth``, ``github_token``).
+_CREDENTIAL_PARTS: Final = (
+    "key", "secret", "token", "passw", "pwd", "auth", "credential", "login", "bearer",
+)  # fmt: skip
+_CREDENTIAL_PART: Final = LazyPattern(r"(?i)" + "|".join(_CREDENTIAL_PARTS))
 _PROVIDER_NAMES: Final = tuple(
     (rule_id, name, LazyPattern("(?i)" + word)) for rule_id, name, word in data.KEY_PROVIDERS
 )
@@ -236,6 +247,12 @@ _AUTH_GATES: Final = (
     "apikey",
 )
 _KEYWORD_STEMS: Final = ("key", "secret", "token", "pass", "pwd", "credential", "bearer")
+# The provider-key rule is searched near the keyword stems and the credential parts that hold
+# none ("auth", "login"): near every word it accepts (a part holding a stem starts where the
+# stem does), so that "heroku_auth: <value>" is found without a keyword beside it.
+_PARTS_NOT_STEMS: Final = tuple(
+    p for p in _CREDENTIAL_PARTS if not any(stem in p for stem in _KEYWORD_STEMS)
+)
 _KEYWORD_BACK: Final = 60
 _KEYWORD_AHEAD: Final = 360
 
@@ -256,13 +273,25 @@ def _near(
 
 def _windows(low: str, words: tuple[str, ...], back: int, ahead: int) -> list[tuple[int, int]]:
     """The merged spans from ``back`` before to ``ahead`` after each of ``words`` in ``low``."""
+    return _merged(_spans(low, words, back, ahead))
+
+
+def _spans(
+    low: str, words: tuple[str, ...], back: int, ahead: int, tail: Pattern | None = None
+) -> list[tuple[int, int]]:
+    """``_windows`` before merging (only around the words ``tail`` matches at, if given)."""
     spans: list[tuple[int, int]] = []
     n = len(low)
     for stem in words:
         pos = low.find(stem)
         while pos >= 0:
-            spans.append((max(0, pos - back), min(n, pos + ahead)))
+            if tail is None or tail.match(low, pos) is not None:
+                spans.append((max(0, pos - back), min(n, pos + ahead)))
             pos = low.find(stem, pos + 1)
+    return spans
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     if not spans:
         return []
     spans.sort()
@@ -435,36 +464,19 @@ _NO_GATE: Final = frozenset(i for i in _GATED_IDX if _SHAPES[i].gate is None)
 _NO_GATE_ORDER: Final = tuple(sorted(_NO_GATE))  # a short text's shapes, most often
 
 
-def _gated_here(low: str, on: Callable[[str], bool], known: bool) -> frozenset[int]:
-    """Indexes of the whole-text shapes to search in a text whose lower case is ``low``
-    (``known``: ``on`` already says which context words occur)."""
-    if known:
-        hit = [indexes for gate, indexes in _BY_GATE if on(gate)]
-    elif len(low) < _GATE_SET_MIN:
-        hit = [indexes for gate, indexes in _BY_GATE if gate in low]
-    else:  # one automaton pass instead of a search per word
-        rset = _context_set()
-        view = multi.ascii_view(low) if rset.available else None
-        found = None if view is None else rset.matching(view)
-        hit = [
-            indexes
-            for k, (gate, indexes) in enumerate(_BY_GATE)
-            if (k in found if found is not None else gate in low)
-        ]
+def _gated_here(on: Callable[[str], bool]) -> frozenset[int]:
+    """Indexes of the whole-text shapes to search in a text where ``on`` says which context
+    words (``_TEXT_GATES``) occur."""
+    hit = [indexes for gate, indexes in _BY_GATE if on(gate)]
     return _NO_GATE.union(*hit) if hit else _NO_GATE
-
-
-_GATE_SET_MIN: Final = 512
-
-
-@cache
-def _context_set() -> multi.RegexSet:
-    return multi.RegexSet([re.escape(gate) for gate, _indexes in _BY_GATE])
 
 
 # One RE2 pass over a long text's candidate runs says which of these shapes occur at all; the
 # others are not searched (``multi``: a looser automaton, never a verdict). The runs are ASCII.
-_SET_MIN: Final = 1024
+# The text gates' RE2 pass costs less than their word tests past a few dozen characters
+# (measured: ``benchmarks/bench_detectors.py --short``); the words serve the shortest texts,
+# and any text without RE2 or that RE2 would read otherwise. Both name the same entries.
+_SET_MIN: Final = 64
 _UNGATED: Final = tuple(
     i for i, shape in enumerate(_SHAPES) if shape.gate is None and shape.left != "ds"
 )
@@ -483,41 +495,67 @@ def _shape_set() -> multi.RegexSet:
     return multi.RegexSet([multi.widen(rx) for rx in patterns])
 
 
-# What the whole-text checks look for first, as one RE2 pass over the lower-cased text: a check
-# whose word (or digit shape) is absent is skipped; a present one still does its own search.
+class _TextGate(NamedTuple):
+    """A whole-text check's first test, in the lower-cased text: one of ``words`` occurs
+    (``pattern`` is their alternation), or, with no words, ``pattern`` is the check's own
+    search, which then runs on every short text."""
+
+    name: str
+    pattern: str
+    words: tuple[str, ...]
+
+
+def _words(name: str, *words: str) -> _TextGate:
+    return _TextGate(name, "|".join(re.escape(w) for w in words), words)
+
+
+# The whole-text checks' first tests: the one table ``_scan_plain`` asks (``on(name)``) and the
+# detector gate summarises (``gate_patterns``). A text is tested in one RE2 pass over its lower
+# case, or without RE2 word by word; either way a check runs only where its entry occurs, so
+# the gate, which clears a text only where no entry occurs, cannot clear a check's match.
 _TEXT_GATES: Final = (
-    ("private key", r"private key"),
-    ("eyj", r"eyj"),
-    ("://", r"://"),
-    ("@", r"@"),
-    ("curl", r"curl"),
-    ("auth", "|".join(re.escape(g) for g in _AUTH_GATES)),
-    ("kind", r"kind"),
-    ("secret", r"secret"),
-    ("data:", r"data:"),
-    ("keyword", "|".join(_KEYWORD_STEMS)),
-    ("card", r"\d(?:[ -]?\d){12,18}"),
-    ("ssn", r"\d{3}-\d{2}-\d{4}"),
-    *((gate, re.escape(gate)) for gate in _CONTEXT_WORDS),
+    _words("private key", "private key"),
+    _words("eyj", "eyj"),
+    _words("://", "://"),
+    _words("@", "@"),
+    _words("curl", "curl"),
+    _words("auth", *_AUTH_GATES),
+    _words("kind", "kind"),
+    _words("secret", "secret"),
+    _words("data:", "data:"),
+    _words("keyword", *_KEYWORD_STEMS),
+    # (the provider-key rule's other words, each followed by a key's tail: ``_spans``' test)
+    _TextGate("provider part", f"(?:{'|'.join(_PARTS_NOT_STEMS)}){_KEY_TAIL.pattern}", ()),
+    _TextGate("card", _CARD.pattern, ()),
+    _TextGate("ssn", _SSN.pattern, ()),
+    *(_words(gate, gate) for gate in _CONTEXT_WORDS),
 )
-
-
-_ALL_TEXT_GATES: Final = frozenset(name for name, _rx in _TEXT_GATES)
+# The test without RE2: each entry's words, in a flat list; the searched entries always.
+_GATE_WORDS: Final = tuple((word, g.name) for g in _TEXT_GATES for word in g.words)
+_SEARCHED: Final = frozenset(g.name for g in _TEXT_GATES if not g.words)
+_GATE_NAMES: Final = tuple(g.name for g in _TEXT_GATES)
 
 
 @cache
 def _text_gate_set() -> multi.RegexSet:
-    return multi.RegexSet([rx for _name, rx in _TEXT_GATES])
+    return multi.RegexSet([g.pattern for g in _TEXT_GATES])
 
 
-def _text_gates(low: str) -> frozenset[str] | None:
-    """Names of the ``_TEXT_GATES`` that occur in ``low``, or None (then every check runs)."""
-    if len(low) <= _SET_MIN:
-        return None
-    rset = _text_gate_set()
-    view = multi.ascii_view(low) if rset.available else None
-    hits = None if view is None else rset.matching(view)
-    return None if hits is None else frozenset(_TEXT_GATES[i][0] for i in hits)
+def _text_gates(low: str) -> frozenset[str]:
+    """Names of the ``_TEXT_GATES`` that occur in ``low`` (without RE2, a searched entry always
+    counts: its check's own search is its test)."""
+    if len(low) > _SET_MIN:
+        rset = _text_gate_set()
+        view = multi.ascii_view(low) if rset.available else None
+        hits = None if view is None else rset.matching(view)
+        if hits is not None:
+            return frozenset(map(_GATE_NAMES.__getitem__, hits))
+    return _text_gate_words(low)
+
+
+def _text_gate_words(low: str) -> frozenset[str]:
+    """``_text_gates`` by the entries' words (a searched entry always counts)."""
+    return _SEARCHED.union([name for word, name in _GATE_WORDS if word in low])
 
 
 def gate_patterns() -> list[str]:
@@ -525,7 +563,7 @@ def gate_patterns() -> list[str]:
     ``gate_view`` of it or that view's lower case wherever ``scan`` finds anything in it, with
     ``gate_shapes``: each whole-text check's first test (``_TEXT_GATES``, context words
     included)."""
-    return [rx for _name, rx in _TEXT_GATES]
+    return [g.pattern for g in _TEXT_GATES]
 
 
 def gate_shapes() -> list[str]:
@@ -552,7 +590,6 @@ def compile_sets() -> None:
     """Build the automata now (``warm_up``) rather than on the first long text."""
     _shape_set()
     _text_gate_set()
-    _context_set()
     _card_search()
     _probe(_QUOTED_PROBE)
     _probe(_SPACED_PROBE)
@@ -865,11 +902,8 @@ def _scan_plain(text: str) -> list[Finding]:
         return offsets[i] + (j - starts[i])
 
     low_head = lower(text)
-    gates = _text_gates(low_head)
-
-    if gates is None:
-        gates = _ALL_TEXT_GATES
-    on = gates.__contains__
+    # Every whole-text check asks ``on`` first (``_TEXT_GATES``: what the detector gate reads).
+    on = _text_gates(low_head).__contains__
 
     if on("private key") and "PRIVATE KEY" in text:
         for m in _PRIVATE_KEY.finditer(text):
@@ -886,7 +920,7 @@ def _scan_plain(text: str) -> list[Finding]:
     # In provider order (an earlier provider's span wins an overlap): the whole-text ones whose
     # context word occurs, and the others all, none when there are no candidate runs, or
     # those the RE2 set saw.
-    gated = _gated_here(low_head, on, gates is not _ALL_TEXT_GATES)
+    gated = _gated_here(on)
     order = (
         _NO_GATE_ORDER
         if gated is _NO_GATE and not cand
@@ -906,7 +940,7 @@ def _scan_plain(text: str) -> list[Finding]:
                     add(rule, severity, m.start(1), m.end(1), f"a {name} credential")
             continue
         if gate is not None:
-            if not on(gate) or gate not in low_head:
+            if not on(gate):
                 continue
             matches = [(m.group(1), m.start(1), m.end(1)) for m in fast.finditer(text)]
         else:
@@ -924,14 +958,7 @@ def _scan_plain(text: str) -> list[Finding]:
             ):
                 continue
             add(rule, severity, start, end, f"a {name} credential")
-    if (
-        on("kind")
-        and on("secret")
-        and on("data:")
-        and "kind" in low_head
-        and "secret" in low_head
-        and "data:" in low_head
-    ):
+    if on("kind") and on("secret") and on("data:"):
         for rx in _K8S_SECRETS:
             for m in rx.finditer(low_head):
                 value = text[m.start(1) : m.end(1)].strip("\"'")
@@ -943,7 +970,7 @@ def _scan_plain(text: str) -> list[Finding]:
             header = _b64json(m.group(1))
             if isinstance(header, dict) and ("alg" in header or "typ" in header):
                 add("secret.jwt", H, m.start(), m.end(), "a JSON Web Token")
-    if on("://") and on("@") and "://" in text and "@" in text:
+    if on("://") and on("@"):
         for m in _URL_PASSWORD.finditer(cand) if present is None or _URL_AT in present else ():
             user, password = m.group(1), m.group(2)
             if (
@@ -961,12 +988,7 @@ def _scan_plain(text: str) -> list[Finding]:
                 continue  # host:port, not user:password
             start = back(m.start(2))
             add("secret.url_password", H, start, start + len(password), "a password inside a URL")
-    # "api", "auth" or "token" is in every gate: three searches usually settle it.
-    if (
-        on("auth")
-        and ("api" in low_head or "auth" in low_head or "token" in low_head)
-        and any(k in low_head for k in _AUTH_GATES)
-    ):
+    if on("auth"):
         for m in _near(_AUTH_HEADER, text, low_head, _AUTH_GATES, 16, 2048):
             value = m.group(1)
             if m.start() and text[m.start() - 1].isalnum():
@@ -987,10 +1009,15 @@ def _scan_plain(text: str) -> list[Finding]:
             if not _strong(password) and len(password) < 8:
                 continue
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
-    near_keys = (
-        _windows(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    stems = _spans(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    parts = (
+        _spans(low_head, _PARTS_NOT_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD, _KEY_TAIL)
+        if on("provider part")
+        else []
     )
-    for m in _in_windows(_PROVIDER_KEY, low_head, near_keys) if near_keys else ():
+    near_parts = _merged(stems + parts)
+    near_keys = _merged(stems) if parts else near_parts
+    for m in _in_windows(_PROVIDER_KEY, low_head, near_parts) if near_parts else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
