@@ -797,8 +797,9 @@ def _looks_generated(value: str) -> bool:
 def _strong(value: str) -> bool:
     """Enough variety for a real secret: 2+ character classes and some entropy. A short
     value cannot reach a long one's entropy (12 characters have at most log2 12 = 3.58 bits
-    each), so the bar is 2.8 bits or three quarters of that ceiling, whichever is lower: a
-    random 12-character key with a letter drawn three times sits at 2.75."""
+    each), so the bar is 2.8 bits or 0.65 of that ceiling, whichever is lower. Measured on
+    200,000 random 12-character keys (letters and digits): one in 10,000 is under 2.59 bits
+    (``yypzNiyy3PDy``: 2.62), the lowest 2.28; the bar there is 2.33."""
     classes = sum(
         (
             any(c.islower() for c in value),
@@ -807,7 +808,7 @@ def _strong(value: str) -> bool:
             any(not c.isalnum() for c in value),
         )
     )
-    bar = min(2.8, 0.75 * math.log2(len(value))) if value else 2.8
+    bar = min(2.8, 0.65 * math.log2(len(value))) if value else 2.8
     return classes >= 2 and shannon_entropy(value) >= bar
 
 
