@@ -159,7 +159,8 @@ _URL_PLACEHOLDER = (
     r"[^)\s]{1,300}?(?:[?&][\w-]{1,40}=\s{0,3}|/)(?:\{|\$|<|%7b|%3c|\[|%[a-z_ ]{2,40}%|\.{3}|…"
     r"|(?:insert|your|user)[_ ][a-z_ ]{2,40}|[a-z]{2,20}[_ ][a-z_ ]{0,40}here\b)"
 )
-_URL_FILL_WORDS = (
+# The verbs of filling a URL; the swapping ones name what is swapped ("replace DATA with").
+_URL_FILL_PLAIN = (
     "append",
     "appending",
     "add",
@@ -178,15 +179,15 @@ _URL_FILL_WORDS = (
     "placing",
     "fill",
     "filling",
-    "replace",
-    "replacing",
-    "substitute",
-    "substituting",
 )
+_URL_FILL_SWAP = ("replace", "replacing", "substitute", "substituting")
+_URL_FILL_WORDS = _URL_FILL_PLAIN + _URL_FILL_SWAP  # the rule's trigger words
 _URL_FILL_VERB = (
-    r"\b(?:append|appending|add|adding|attach|attaching|put|putting|insert|inserting|include"
-    r"|including|encode|encoding|place|placing|fill|filling"
-    r"|(?:replace|replacing|substitute|substituting)\s[^\s]{1,40}\s+with)\s"
+    r"\b(?:"
+    + "|".join(_URL_FILL_PLAIN)
+    + r"|(?:"
+    + "|".join(_URL_FILL_SWAP)
+    + r")\s[^\s]{1,40}\s+with)\s"
 )
 # What only the model holds: the conversation, earlier messages, its prompt.
 _MODEL_HELD = (
