@@ -32,6 +32,9 @@ _KEY = "Xk9mP2qL7vRwZf3D0LXC"
         ("jdbc.password.encrypted=Zf3D0LXCM3EIMbgJpUNnkRtO", True),
         (f"token._value = {_KEY}", True),
         (f'if token._value == "{_KEY}":', True),
+        (f'if password != "{_KEY}":', True),  # a comparison either way
+        (f"db_password != {_KEY}", True),
+        ("if token != expectedToken:", False),
         # 2. a resource name: a real ARN, a URN with a namespace, a store's path of names
         ("DB_PASSWORD=arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf", False),
         (
