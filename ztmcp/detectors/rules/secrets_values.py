@@ -97,7 +97,13 @@ def is_code(value: str, after: str) -> bool:
     literal: a call, subscript or generic type on an identifier path, a parenthesised aside,
     a pointer to a name or a command-line flag."""
     if value.startswith(("(", "[", "{")):  # an aside, a list, a mask, a literal
-        return len(value) > 1 and (value[1].isalnum() or value[1] in "_$([{")
+        # ... whose runs as long as a key are written by hand: a bracket put before a key
+        # ("{Xk9pQ2vZ7mL3bN8r}") does not make it one.
+        return (
+            len(value) > 1
+            and (value[1].isalnum() or value[1] in "_$([{")
+            and all(_hand_named(run) for run in _KEY_RUN.findall(value))
+        )
     if value.startswith(("*", "&")) and _PATH.fullmatch(value[1:]):
         return reads_as_name(value[1:]) or value[1:].isalpha()
     if _FLAG.fullmatch(value):
@@ -117,8 +123,17 @@ def is_code(value: str, after: str) -> bool:
     # ("base64.b64encode(", "Pkcs_12PbeParams("); not "X7y(abc", the start of a password, nor
     # a key with a bracket put after it (a part of it may read as a word, but its digits are
     # spread over it).
+    return _hand_named(path)
+
+
+def _hand_named(path: str) -> bool:
+    """A name written by hand, or half of it words and one number at most in each piece."""
     words = sum(len(p) for p in _PARTS.findall(path) if len(p) >= 3 and _is_english(p))
     return named(path) or (_numbered(path) and words * 2 >= len(path))
+
+
+# A run of letters and digits as long as a key.
+_KEY_RUN: Final = re.compile(r"[A-Za-z0-9]{12,}")
 
 
 # A piece of a name with a number in it: one run of digits at most (``b64encode``, ``x509``).
