@@ -970,20 +970,31 @@ RULES: Final[tuple[Rule, ...]] = (
         + _MODEL_HELD
         + r")"
         + _g(80)
-        + _URL_TARGET
-        + r"|"
-        + _URL_FILL_VERB
+        + _URL_TARGET,
+        ("append", "add", "insert", "replace", "to this url"),
+        L,
+        H,
+        "asks to put the conversation or the user's data into a URL",
+        triggers=_ts(r"\s", *_URL_FILL_WORDS),
+    ),
+    # The user's data only with an image or a rendering, so those words are its triggers (they
+    # end its matches): a text with fill verbs and "the user's" but no image costs nothing
+    # (triggered by the verbs, the gaps cost seconds per MB of "add user's to url ").
+    Rule(
+        "instr.exfil_url_fill",
+        "exfil",
+        _URL_FILL_VERB
         + _g(60)
         + r"\b(?:the\s+)?users?'s?\s"
         + _g(80)
         + _URL_TARGET
         + _g(80)
         + r"(?:\bimage\b|\brender|\bdisplay|\bembed|!\[)",
-        ("append", "add", "insert", "replace", "to this url"),
+        ("image", "render", "display", "embed", "!["),
         L,
         H,
         "asks to put the conversation or the user's data into a URL",
-        triggers=_ts(r"\s", *_URL_FILL_WORDS),
+        triggers=[*_ts("", "image", "render", "display", "embed"), _t(None, r"!\[")],
     ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
