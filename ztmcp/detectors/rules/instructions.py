@@ -964,13 +964,7 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.exfil_url_fill",
         "exfil",
-        _URL_FILL_VERB
-        + _g(60)
-        + r"\b(?:"
-        + _MODEL_HELD
-        + r")"
-        + _g(80)
-        + _URL_TARGET,
+        _URL_FILL_VERB + _g(60) + r"\b(?:" + _MODEL_HELD + r")" + _g(80) + _URL_TARGET,
         ("append", "add", "insert", "replace", "to this url"),
         L,
         H,
