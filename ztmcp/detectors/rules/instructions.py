@@ -155,9 +155,18 @@ def _ts(tail: str, *words: str) -> list[tuple[str | None, str]]:
 # A placeholder in a URL (results): after "name=" or as a path segment, a template's marks
 # ("{", "<", "[", "$", "%name%", "…") or a name of what to put there ("insert_…", "user_…_here";
 # the scanned text has "_" as a space).
-_URL_PLACEHOLDER = (
-    r"[^)\s]{1,300}?(?:[?&][\w-]{1,40}=\s{0,3}|/)(?:\{|\$|<|%7b|%3c|\[|%[a-z_ ]{2,40}%|\.{3}|…"
+_URL_SLOT = r"[^)\s]{1,300}?(?:[?&][\w-]{1,40}=\s{0,3}|/)"
+_URL_MARK = (
+    r"(?:\{|\$|<|%7b|%3c|\[|%[a-z_ ]{2,40}%|\.{3}|…"
     r"|(?:insert|your|user)[_ ][a-z_ ]{2,40}|[a-z]{2,20}[_ ][a-z_ ]{0,40}here\b)"
+)
+_URL_PLACEHOLDER = _URL_SLOT + _URL_MARK
+# What a placeholder names that makes it data to leak: from the placeholder's mark on, within
+# the URL ("{conversation_summary}", "[SUMMARY]", "...the user's address...").
+_URL_DATA = (
+    r"[^)\n]{0,40}?(?<![a-z])(?:summar|conversation|chat|histor|users?\b|user[_ ]|e-?mail|session"
+    r"|data\b|secret|token|passw|key\b|keys\b|message|prompt|context|cookie|credential|address"
+    r"|phone|ssn\b|card)"
 )
 # The verbs of filling a URL; the swapping ones name what is swapped ("replace DATA with").
 _URL_FILL_PLAIN = (
@@ -936,10 +945,23 @@ RULES: Final[tuple[Rule, ...]] = (
     # placeholders a template writes ("?d=[summary]", "?u=user_email_here", "%session%", "…",
     # a path segment "/{data}.gif"). Descriptions keep the narrower rules above (API docs write
     # "?key=YOUR_API_KEY" links); an image that carries a placeholder needs no click.
+    # README badges write placeholders too ("/pypi/v/{package}.svg", "/gh/<owner>/<repo>",
+    # "/avatar/{hash}"): HIGH only when the placeholder names data it would carry
+    # ("{conversation_summary}", "/{user_email}.gif"), otherwise MEDIUM.
     Rule(
         "instr.exfil_beacon",
         "exfil",
         r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://" + _URL_PLACEHOLDER,
+        ("![",),
+        None,
+        M,
+        "a markdown image whose URL has a placeholder",
+        triggers=[_t(None, r"!\[")],
+    ),
+    Rule(
+        "instr.exfil_beacon",
+        "exfil",
+        r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://" + _URL_SLOT + "(?=" + _URL_MARK + ")" + _URL_DATA,
         ("![",),
         None,
         H,
