@@ -121,6 +121,13 @@ BENIGN: tuple[Sample, ...] = (
     ("Finds docs.", "The user's original question; pass it as typed or summarise it."),
     ("Compares tools.", "Other tools to compare against, comma-separated."),
     "Sends a reply. When you call reply_all, the subject is kept.",
+    # What a tool returns or stores, where the server reads its own key, a validator's purpose.
+    "Returns all previous messages the user has sent in the channel.",
+    "Reads a thread. The conversation so far is stored in the thread.",
+    ("Calls the API.", "Pass the API key from the environment variable ACME_API_KEY."),
+    "Pass the API key from the environment variable ACME_API_KEY.",
+    "Checks addresses. Before calling send_email, call this tool with the recipients to validate"
+    " them.",
 )
 
 

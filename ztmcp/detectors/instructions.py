@@ -203,6 +203,8 @@ _AHEAD: Final = 460  # … or ends further than this after it
 _BOUNDS: Final[dict[str, tuple[int, int]]] = {
     "instr.response_manipulation": (_BACK, 8),
     "instr.sensitive_file": (_BACK, 16),
+    # The user's-data form ends at its trigger (an image word) and starts up to ~340 before it.
+    "instr.exfil_url_fill": (360, _AHEAD),
 }
 _SMALL: Final = 4096  # below this, gates are looked up in the text itself
 _MAX_PER_RULE: Final = 64  # findings per rule and scan: enough to block, bounded for _combine

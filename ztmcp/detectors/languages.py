@@ -63,7 +63,8 @@ def _vocative(greetings: str, names: str, actions: str, gap: int = 80) -> str:
         + greetings
         + r")[^\w\n]{0,3}(?:"
         + names
-        + r")[^\n.!?,:、：،।]{0,12}[,:、：،]"
+        # a Latin-script name ends at a word end ("Kim", "Iacopo" are not "ki", "ia")
+        + r")(?!(?<=[a-zà-ÿ])[a-zà-ÿ0-9])[^\n.!?,:、：،।]{0,12}[,:、：،]"
         r"[^\n]{0," + str(gap) + r"}?(?:" + actions + ")"
     )
 
@@ -353,7 +354,7 @@ PHRASES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "order": (r"من الآن فصاعد[^\n]{0,10}(?:ست|يجب|عليك)", r"مهمتك الجديدة"),
         "address": (
             _vocative(
-                "أيها|عزيزي|يا|إلى|مرحبا",
+                "أيها|عزيزي|يا|مرحبا",
                 "المساعد|الذكاء الاصطناعي|مساعد",
                 "أرسل|ارسل|إرسال|حوّل|تحويل|توجيه|انقل|ادفع|كلمة المرور|كلمة مرور|تجاهل|شارك",
             ),

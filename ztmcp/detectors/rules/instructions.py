@@ -155,9 +155,46 @@ def _ts(tail: str, *words: str) -> list[tuple[str | None, str]]:
 # A placeholder in a URL (results): after "name=" or as a path segment, a template's marks
 # ("{", "<", "[", "$", "%name%", "…") or a name of what to put there ("insert_…", "user_…_here";
 # the scanned text has "_" as a space).
-_URL_PLACEHOLDER = (
-    r"[^)\s]{1,300}?(?:[?&][\w-]{1,40}=\s{0,3}|/)(?:\{|\$|<|%7b|%3c|\[|%[a-z_ ]{2,40}%|\.{3}|…"
+_URL_SLOT = r"[^)\s]{1,300}?(?:[?&][\w-]{1,40}=\s{0,3}|/)"
+_URL_MARK = (
+    r"(?:\{|\$|<|%7b|%3c|\[|%[a-z_ ]{2,40}%|\.{3}|…"
     r"|(?:insert|your|user)[_ ][a-z_ ]{2,40}|[a-z]{2,20}[_ ][a-z_ ]{0,40}here\b)"
+)
+_URL_PLACEHOLDER = _URL_SLOT + _URL_MARK
+# What the user said or shared, whole: the data of a copy of the session.
+_USER_SAID = (
+    r"\b(?:the\s+)?user'?s?\s+(?:full|entire|complete|whole)\s+"
+    r"(?:request|prompt|messages?|query|question|input|instructions?)\b"
+    r"|\b(?:every|each|all(?:\s+the)?)\s+(?:previous\s+|prior\s+|earlier\s+)?messages?\s+"
+    r"(?:the\s+user|you)\s+(?:has\s+|have\s+)?(?:sent|written|typed|received|exchanged)"
+    r"|\b(?:previous|prior|earlier)\s+user\s+messages\b"
+    r"|\b(?:the\s+)?conversation\s+(?:so\s+far|up\s+to\s+now|until\s+now|to\s+date)\b"
+    r"|\beverything\s+the\s+user\s+(?:has\s+)?(?:said|told|written|typed|shared|asked|sent)"
+    r"|\bcontents?\s+of\s+(?:any|all|every|each)\s+(?:files?|documents?|attachments?)\s+"
+    r"(?:the\s+user|you)\b"
+    r"|\b(?:file|document)\s+contents?\s+(?:you|the\s+user)\s+(?:have\s+|has\s+|'ve\s+)?"
+    r"(?:read|opened|seen|accessed|shared|uploaded|loaded)\b"
+)
+# An order to put data into a field: a verb of filling before it, or the field named after it.
+_FILL_ORDER = (
+    r"\b(?:pass|include|provide|put|send|set|fill|copy|paste|give|supply|enter|add|insert|attach"
+    r"|append|forward|summari[sz]e)\w*\b[^\n]{0,40}?"
+)
+_INTO_FIELD = (
+    r"[^\n]{0,60}?(?:\b(?:in|into|as|to|for)\s+(?:this|the|that|a|each)?\s{0,2}(?:field|parameter"
+    r"|param|argument|arg|input|value)\b|\bhere\b)"
+)
+# "… to validate them", "so it can check them": the data handed over is to be checked.
+_NO_CHECK_PURPOSE = (
+    r"(?![^\n.;]{0,40}?\b(?:to|so\s+(?:it|this\s+tool)\s+can|for|and)\s+(?:validat|check|verif"
+    r"|normali[sz]|sanitiz|sanitis|format|pars|resolv|dedup)\w*)"
+)
+# What a placeholder names that makes it data to leak: from the placeholder's mark on, within
+# the URL ("{conversation_summary}", "[SUMMARY]", "...the user's address...").
+_URL_DATA = (
+    r"[^)\n]{0,40}?(?<![a-z])(?:summar|conversation|chat|histor|users?\b|user[_ ]|e-?mail|session"
+    r"|data\b|secret|token|passw|key\b|keys\b|message|prompt|context|cookie|credential|address"
+    r"|phone|ssn\b|card)"
 )
 # The verbs of filling a URL; the swapping ones name what is swapped ("replace DATA with").
 _URL_FILL_PLAIN = (
@@ -936,10 +973,23 @@ RULES: Final[tuple[Rule, ...]] = (
     # placeholders a template writes ("?d=[summary]", "?u=user_email_here", "%session%", "…",
     # a path segment "/{data}.gif"). Descriptions keep the narrower rules above (API docs write
     # "?key=YOUR_API_KEY" links); an image that carries a placeholder needs no click.
+    # README badges write placeholders too ("/pypi/v/{package}.svg", "/gh/<owner>/<repo>",
+    # "/avatar/{hash}"): HIGH only when the placeholder names data it would carry
+    # ("{conversation_summary}", "/{user_email}.gif"), otherwise MEDIUM.
     Rule(
         "instr.exfil_beacon",
         "exfil",
         r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://" + _URL_PLACEHOLDER,
+        ("![",),
+        None,
+        M,
+        "a markdown image whose URL has a placeholder",
+        triggers=[_t(None, r"!\[")],
+    ),
+    Rule(
+        "instr.exfil_beacon",
+        "exfil",
+        r"!\[[^\]\n]{0,100}\]\(\s{0,3}https?://" + _URL_SLOT + "(?=" + _URL_MARK + ")" + _URL_DATA,
         ("![",),
         None,
         H,
@@ -964,26 +1014,31 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.exfil_url_fill",
         "exfil",
+        _URL_FILL_VERB + _g(60) + r"\b(?:" + _MODEL_HELD + r")" + _g(80) + _URL_TARGET,
+        ("append", "add", "insert", "replace", "to this url"),
+        L,
+        H,
+        "asks to put the conversation or the user's data into a URL",
+        triggers=_ts(r"\s", *_URL_FILL_WORDS),
+    ),
+    # The user's data only with an image or a rendering, so those words are its triggers (they
+    # end its matches): a text with fill verbs and "the user's" but no image costs nothing
+    # (triggered by the verbs, the gaps cost seconds per MB of "add user's to url ").
+    Rule(
+        "instr.exfil_url_fill",
+        "exfil",
         _URL_FILL_VERB
-        + _g(60)
-        + r"\b(?:"
-        + _MODEL_HELD
-        + r")"
-        + _g(80)
-        + _URL_TARGET
-        + r"|"
-        + _URL_FILL_VERB
         + _g(60)
         + r"\b(?:the\s+)?users?'s?\s"
         + _g(80)
         + _URL_TARGET
         + _g(80)
         + r"(?:\bimage\b|\brender|\bdisplay|\bembed|!\[)",
-        ("append", "add", "insert", "replace", "to this url"),
+        ("image", "render", "display", "embed", "!["),
         L,
         H,
         "asks to put the conversation or the user's data into a URL",
-        triggers=_ts(r"\s", *_URL_FILL_WORDS),
+        triggers=[*_ts("", "image", "render", "display", "embed"), _t(None, r"!\[")],
     ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
@@ -1369,11 +1424,25 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(?:call|invoke|run|use)\s+this\s+(?:tool|function)(?:\s+first)?\s+(?:with|and\s+pass"
         r"|passing|and\s+send|sending|and\s+give)\s+(?:it\s+)?(?:[\w']+\s+){0,3}?(?:contents?|recipients?"
         r"|body|tokens?|credentials?|passwords?|api\s+keys?|keys?|urls?|arguments?|parameters?"
-        r"|payload|message|attachments?|the\s+same)\b",
+        r"|payload|message|attachments?|the\s+same)\b" + _NO_CHECK_PURPOSE,
         ("before calling X, call this tool with the recipients",),
         H,
         None,
         "hooks itself onto another tool's call and asks for its data (shadowing)",
+        triggers=_ts(r"\b", "before", "after", "whenever", "time"),
+    ),
+    # … with a purpose of checking what it is handed ("… with the recipients to validate them"):
+    # how a validator documents itself, so a weak signal.
+    Rule(
+        "instr.shadowing",
+        "shadow",
+        r"\b(?:before|after|whenever|any\s+time|every\s+time|each\s+time)\b[^\n.;]{1,70}?\b(?:also\s+)?"
+        r"(?:call|invoke|run|use)\s+this\s+(?:tool|function)(?:\s+first)?\s+(?:with|and\s+pass"
+        r"|passing|and\s+send|sending|and\s+give)\s",
+        ("before calling X, call this tool with the recipients to validate them",),
+        M,
+        None,
+        "hooks itself onto another tool's call (alone: a weak signal)",
         triggers=_ts(r"\b", "before", "after", "whenever", "time"),
     ),
     # "Do not use get_forecast … use this tool": the same move in two steps; real servers also
@@ -1489,21 +1558,32 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.param_exfil",
         "harvest",
-        r"\b(?:the\s+)?user'?s?\s+(?:full|entire|complete|whole)\s+"
-        r"(?:request|prompt|messages?|query|question|input|instructions?)\b"
-        r"|\b(?:every|each|all(?:\s+the)?)\s+(?:previous\s+|prior\s+|earlier\s+)?messages?\s+"
-        r"(?:the\s+user|you)\s+(?:has\s+|have\s+)?(?:sent|written|typed|received|exchanged)"
-        r"|\b(?:previous|prior|earlier)\s+user\s+messages\b"
-        r"|\b(?:the\s+)?conversation\s+(?:so\s+far|up\s+to\s+now|until\s+now|to\s+date)\b"
-        r"|\beverything\s+the\s+user\s+(?:has\s+)?(?:said|told|written|typed|shared|asked|sent)"
-        r"|\bcontents?\s+of\s+(?:any|all|every|each)\s+(?:files?|documents?|attachments?)\s+"
-        r"(?:the\s+user|you)\b"
-        r"|\b(?:file|document)\s+contents?\s+(?:you|the\s+user)\s+(?:have\s+|has\s+|'ve\s+)?"
-        r"(?:read|opened|seen|accessed|shared|uploaded|loaded)\b",
+        _FILL_ORDER + "(?:" + _USER_SAID + ")|(?:" + _USER_SAID + ")" + _INTO_FIELD,
         ("the user's full request", "the conversation so far", "file contents you have read"),
         H,
         None,
         "asks for what the user said or shared to be copied into a field",
+        triggers=[
+            _t("user", r"users?'?s?\s"),
+            *_ts(r"\s", "every", "each", "all"),
+            *_ts(r"\s+user\s+messages", "previous", "prior", "earlier"),
+            _t("conversation", r"conversation\s"),
+            _t("everything", r"everything\s+the\s+user\s"),
+            _t("contents", r"contents?\s+of\s"),
+            _t("content", r"contents?\s+of\s"),
+            *_ts(r"\s+contents?\s", "file", "document"),
+        ],
+    ),
+    # The same data described, not ordered into the field ("Returns all previous messages the
+    # user has sent", "the conversation so far is stored in the thread"): a weak signal.
+    Rule(
+        "instr.param_exfil",
+        "harvest",
+        _USER_SAID,
+        ("the conversation so far",),
+        M,
+        None,
+        "names what the user said or shared (alone: a weak signal)",
         triggers=[
             _t("user", r"users?'?s?\s"),
             *_ts(r"\s", "every", "each", "all"),
@@ -1521,7 +1601,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"\b(?:pass|include|provide|put|send|set|fill|copy|paste|give|supply|use|enter|add|insert)"
         r"\b[^\n]{0,30}?\b(?:api\s+keys?|access\s+tokens?|tokens|passwords?|secrets?|secret\s+(?:access"
         r"\s+)?keys?|credentials?|private\s+keys?)\b[^\n]{0,50}?(?:\b(?:from|in)\s+(?:the|your)\s+"
-        r"(?:environment|env|shell|process)\b|\bavailable\s+(?:in|to)\s+you|\byou\s+(?:can\s+)?"
+        r"(?:environment|env|shell|process)\b(?!\s+var(?:iable)?\s+[`'\"$]?[a-z])"
+        r"|\bavailable\s+(?:in|to)\s+you|\byou\s+(?:can\s+)?"
         r"(?:find|see|access)\b)"
         r"|\bset\s+(?:this\s+)?to\s+the\s+(?:value|contents?)\s+of\s+(?:the\s+)?[\w ]{0,40}?"
         r"(?:secret|key|token|password|credentials?)\s+(?:environment|env)\s+variable",
@@ -1549,12 +1630,14 @@ RULES: Final[tuple[Rule, ...]] = (
         ),
     ),
     # The noun phrase alone ("the API key from the environment"): a field may name where the
-    # server reads a default from, so a weak signal.
+    # server reads a default from, so a weak signal; not at all when it names the variable
+    # ("from the environment variable ACME_API_KEY": where the server reads its own key).
     Rule(
         "instr.param_exfil",
         "sensitive",
         r"\b(?:api\s+keys?|access\s+tokens?|passwords?|secret\s+(?:access\s+)?keys?|credentials?"
-        r"|private\s+keys?)\s+from\s+(?:the|your)\s+(?:environment|env|shell)\b",
+        r"|private\s+keys?)\s+from\s+(?:the|your)\s+(?:environment|env|shell)\b"
+        r"(?!\s+var(?:iable)?\s+[`'\"$]?[a-z])",
         ("the API key from the environment",),
         M,
         None,
