@@ -175,6 +175,18 @@ _USER_SAID = (
     r"|\b(?:file|document)\s+contents?\s+(?:you|the\s+user)\s+(?:have\s+|has\s+|'ve\s+)?"
     r"(?:read|opened|seen|accessed|shared|uploaded|loaded)\b"
 )
+
+# The first words of ``_USER_SAID``: both ``instr.param_exfil`` entries that read it.
+_USER_SAID_TRIGGERS: Final = [
+    _t("user", r"users?'?s?\s"),
+    *_ts(r"\s", "every", "each", "all"),
+    *_ts(r"\s+user\s+messages", "previous", "prior", "earlier"),
+    _t("conversation", r"conversation\s"),
+    _t("everything", r"everything\s+the\s+user\s"),
+    _t("contents", r"contents?\s+of\s"),
+    _t("content", r"contents?\s+of\s"),
+    *_ts(r"\s+contents?\s", "file", "document"),
+]
 # An order to put data into a field: a verb of filling before it, or the field named after it.
 _FILL_ORDER = (
     r"\b(?:pass|include|provide|put|send|set|fill|copy|paste|give|supply|enter|add|insert|attach"
@@ -1563,16 +1575,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         None,
         "asks for what the user said or shared to be copied into a field",
-        triggers=[
-            _t("user", r"users?'?s?\s"),
-            *_ts(r"\s", "every", "each", "all"),
-            *_ts(r"\s+user\s+messages", "previous", "prior", "earlier"),
-            _t("conversation", r"conversation\s"),
-            _t("everything", r"everything\s+the\s+user\s"),
-            _t("contents", r"contents?\s+of\s"),
-            _t("content", r"contents?\s+of\s"),
-            *_ts(r"\s+contents?\s", "file", "document"),
-        ],
+        triggers=_USER_SAID_TRIGGERS,
     ),
     # The same data described, not ordered into the field ("Returns all previous messages the
     # user has sent", "the conversation so far is stored in the thread"): a weak signal.
@@ -1584,16 +1587,7 @@ RULES: Final[tuple[Rule, ...]] = (
         M,
         None,
         "names what the user said or shared (alone: a weak signal)",
-        triggers=[
-            _t("user", r"users?'?s?\s"),
-            *_ts(r"\s", "every", "each", "all"),
-            *_ts(r"\s+user\s+messages", "previous", "prior", "earlier"),
-            _t("conversation", r"conversation\s"),
-            _t("everything", r"everything\s+the\s+user\s"),
-            _t("contents", r"contents?\s+of\s"),
-            _t("content", r"contents?\s+of\s"),
-            *_ts(r"\s+contents?\s", "file", "document"),
-        ],
+        triggers=_USER_SAID_TRIGGERS,
     ),
     Rule(
         "instr.param_exfil",
