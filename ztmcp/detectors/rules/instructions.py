@@ -1736,8 +1736,9 @@ RULES: Final[tuple[Rule, ...]] = (
         "harvest",
         r"\b(?:context|details?|information|everything|all)\s+(?:\w+\s+)?from\s+(?:the|this|your)\s+"
         r"(?:conversation|chat|session|dialog(?:ue)?)\b"
-        r"|\b(?:all|every|the\s+full\s+list\s+of)\s+(?:the\s+)?environment\s+variables\b",
-        ("context from the conversation", "all environment variables"),
+        r"|\b(?:pass|include|provide|put|send|fill|copy|paste|give|supply|attach|append)\w*\s+"
+        r"(?:all|every|the\s+full\s+list\s+of)\s+(?:the\s+)?environment\s+variables\b",
+        ("context from the conversation", "include all environment variables"),
         M,
         None,
         "asks for part of the conversation or the environment in a field (alone: a weak signal)",
@@ -1750,9 +1751,9 @@ RULES: Final[tuple[Rule, ...]] = (
                 "information",
                 "everything",
                 "all",
-                "every",
             ),
-            _t("full", r"full\s+list\s"),
+            *_ts(r"\w*\s", "pass", "include", "provide", "put", "send", "fill", "copy"),
+            *_ts(r"\w*\s", "paste", "give", "supply", "attach", "append"),
         ],
     ),
     # -- harvesting the model's own context -------------------------------------------------
