@@ -14,9 +14,8 @@ import rfc8785
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.test_canonical_fast import KEYS, TEXT
-from ztmcp.errors import PinError
-from ztmcp.manifest import _with_floats, canonical_json
+from tests.test_canonical_fast import KEYS, TEXT, _ours, _reference
+from ztmcp.manifest import _with_floats
 
 SETTINGS = settings(
     max_examples=600, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -38,20 +37,6 @@ VALUES = st.recursive(
     lambda c: st.lists(c, max_size=4) | st.dictionaries(KEYS, c, max_size=4),
     max_leaves=12,
 )
-
-
-def _reference(value: Any) -> Any:
-    try:
-        return rfc8785.dumps(value)
-    except Exception:
-        return "fails"
-
-
-def _ours(value: Any) -> Any:
-    try:
-        return canonical_json(value)
-    except PinError:
-        return "fails"
 
 
 @SETTINGS
