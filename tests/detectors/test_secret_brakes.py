@@ -9,6 +9,7 @@ every alphabet ``secret_forms`` knows and dresses them up as the attacker would.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import assume, given, settings
@@ -120,6 +121,26 @@ def test_a_key_assigned_or_compared_to_a_credentials_member_blocks(
     assert forms.blocking(text), text
 
 
+def _passing(
+    dress: Callable[[str, int], str], per_alphabet: int = 200
+) -> tuple[dict[str, int], int]:
+    """Per alphabet, how many of ``per_alphabet`` seeded draws of a generated key (one that
+    is not a hand-written name) do not block once dressed as ``dress(key, i)`` says; and how
+    many such keys were tried in all."""
+    rng = random.Random(23)
+    passed = dict.fromkeys(forms.ALPHABETS, 0)
+    tried = 0
+    for alphabet, draw in forms.ALPHABETS.items():
+        for i in range(per_alphabet):
+            key = draw(rng)
+            if values.named(key):
+                continue
+            tried += 1
+            if not forms.blocking(dress(key, i)):
+                passed[alphabet] += 1
+    return passed, tried
+
+
 _DRESSES = (
     "urn::{K}",
     "urn:{N}:{K}",
@@ -141,22 +162,15 @@ def test_a_key_dressed_as_a_resource_name_or_a_path_blocks() -> None:
     digits or more in its pieces is written by hand. A base64 key cut at its own '/' can leave
     short pieces and one run of letters alone (``arn:aws:s3:::YUff4Xlns/7VcNeM/XHpEP…``):
     about 2 in 1,000 such keys pass, found by review, so this counts rather than draws."""
-    rng = random.Random(23)
     names = ("ab", "prod", "billing", "svc")
     words = ("api_key", "token", "DB_PASSWORD", "client_secret")
-    passed: list[str] = []
-    total = 0
-    for draw in forms.ALPHABETS.values():
-        for i in range(120):
-            key = draw(rng)
-            if values.named(key):
-                continue
-            total += 1
-            value = _DRESSES[i % len(_DRESSES)].format(K=key, N=names[i % len(names)])
-            text = f'{words[i % len(words)]}: "{value}"'
-            if not forms.blocking(text):
-                passed.append(text)
-    assert total > 1000 and len(passed) <= 12, passed
+
+    def dress(key: str, i: int) -> str:
+        value = _DRESSES[i % len(_DRESSES)].format(K=key, N=names[i % len(names)])
+        return f'{words[i % len(words)]}: "{value}"'
+
+    passed, tried = _passing(dress, per_alphabet=120)
+    assert tried > 1000 and sum(passed.values()) <= 12, passed
 
 
 @settings(max_examples=200, deadline=None)
@@ -186,14 +200,7 @@ def test_a_key_beside_a_placeholders_mark_blocks() -> None:
     digits or more must be written by hand: only keys whose such runs all lack a digit inside
     pass (split at '/', '-', '_': UUIDs and base64url the most; 11 of these 3,400 draws), so
     this counts rather than draws."""
-    rng = random.Random(23)
-    passed: dict[str, int] = {}
-    for alphabet, draw in forms.ALPHABETS.items():
-        for i in range(200):
-            key = draw(rng)
-            text = f'api_key: "{_MARKS[i % len(_MARKS)].format(K=key)}"'
-            if not values.named(key) and not forms.blocking(text):
-                passed[alphabet] = passed.get(alphabet, 0) + 1
+    passed, _ = _passing(lambda key, i: f'api_key: "{_MARKS[i % len(_MARKS)].format(K=key)}"')
     assert sum(passed.values()) <= 20, passed
 
 
@@ -206,14 +213,7 @@ def test_a_key_made_to_look_like_a_call_or_a_subscript_blocks() -> None:
     at most in each piece: only keys with a single digit and word-like letters pass (about 2 %
     at 20 base62 characters, fewer the longer the key; 5 of these 3,400 draws), so this
     counts rather than draws."""
-    rng = random.Random(23)
-    passed: dict[str, int] = {}
-    for alphabet, draw in forms.ALPHABETS.items():
-        for i in range(200):
-            key = draw(rng)
-            text = f"api_key = {key}{_BRACKETS[i % len(_BRACKETS)]}"
-            if not values.named(key) and not forms.blocking(text):
-                passed[alphabet] = passed.get(alphabet, 0) + 1
+    passed, _ = _passing(lambda key, i: f"api_key = {key}{_BRACKETS[i % len(_BRACKETS)]}")
     assert passed.get("base62_20", 0) <= 8, passed
     assert sum(passed.values()) <= 12, passed
 
@@ -227,15 +227,12 @@ def test_a_key_with_a_bracket_put_before_it_blocks() -> None:
     digits or more must be names as a bracket after a key's are: UUIDs and keys that '-' or
     '_' cut into short runs, or with one number and word-like letters, still pass (19 of
     these draws), so this counts rather than draws."""
-    rng = random.Random(23)
-    passed: dict[str, int] = {}
-    for alphabet, draw in forms.ALPHABETS.items():
-        for i in range(200):
-            key = draw(rng)
-            opening, closing = _AROUND[i % len(_AROUND)]
-            text = f"password = {opening}{key}{closing}"
-            if not values.named(key) and not forms.blocking(text):
-                passed[alphabet] = passed.get(alphabet, 0) + 1
+
+    def dress(key: str, i: int) -> str:
+        opening, closing = _AROUND[i % len(_AROUND)]
+        return f"password = {opening}{key}{closing}"
+
+    passed, _ = _passing(dress)
     assert sum(passed.values()) <= 24, passed
     assert forms.blocking("password = {Xk9pQ2vZ7mL3bN8rT4wY}")
     assert not forms.blocking("password = {passwordFromEnvironment}")
