@@ -162,46 +162,89 @@ def _texts(value: Any, *, keys: bool = False, prose: list[_Prose] | None = None)
     their paths: a definition's scan does not need them, and building them is most of the
     walk. With ``prose``, the ``title`` and ``description`` strings are also listed there
     (``_reading``)."""
-    out: list[str] = []
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    pop, push = stack.pop, stack.append
-    chars = 0
-    objects = 0
-    wanted = _PROSE_RANK if prose is not None else {}
-    while stack:
-        item, depth = pop()
+    walk = _Walk(keys, prose)
+    walk.value(value, 0)
+    return walk.out
+
+
+class _Walk:
+    """``_texts``' walk: recursive (the depth is bounded by ``MAX_DEPTH``, far below Python's
+    limit), one call per object or array; an exact ``str``, ``dict`` or ``list`` member is
+    settled by its type, anything else by ``value``'s ``isinstance`` checks. Every string
+    counts against the bounds as it is listed, in document order, as ``iter_strings``'."""
+
+    __slots__ = ("chars", "keys", "objects", "out", "prose")
+
+    def __init__(self, keys: bool, prose: list[_Prose] | None) -> None:
+        self.out: list[str] = []
+        self.chars = 0
+        self.objects = 0
+        self.keys = keys
+        self.prose = prose
+
+    def value(self, item: Any, depth: int) -> None:
         if isinstance(item, str):
-            chars += len(item)
-            out.append(item)
-            _bound(len(out), chars)
+            self.text(item)
         elif isinstance(item, _SCALARS):
-            continue
-        elif isinstance(item, _Key):  # an object key, or a title or description (``_Prose``)
-            chars += len(item.text)
-            if prose is not None and type(item) is _Prose:
-                item.index = len(out)
-                prose.append(item)
-            out.append(item.text)
-            _bound(len(out), chars)
+            return
         elif isinstance(item, (dict, Mapping)):
-            _deep(depth)
-            below = depth + 1
-            objects += 1
-            for k, v in reversed(list(item.items())):
-                if type(v) not in _LEAF_TYPES:
-                    if k in wanted and type(v) is str:
-                        push((_Prose(v, k, depth, objects), below))
-                    else:
-                        push((v, below))
-                if keys and isinstance(k, str):
-                    push((_Key(k), below))
+            self.mapping(item, depth)
         elif isinstance(item, list):
-            _deep(depth)
-            below = depth + 1
-            for v in reversed(item):
-                if type(v) not in _LEAF_TYPES:
-                    push((v, below))
-    return out
+            self.array(item, depth)
+
+    def text(self, text: str) -> None:
+        out = self.out
+        out.append(text)
+        self.chars += len(text)
+        if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+            _bound(len(out), self.chars)
+
+    def mapping(self, item: Mapping[Any, Any], depth: int) -> None:
+        _deep(depth)
+        self.objects += 1
+        obj = self.objects
+        below = depth + 1
+        keys, prose, out = self.keys, self.prose, self.out
+        for k, v in item.items():
+            if keys and isinstance(k, str):
+                out.append(k)
+                self.chars += len(k)
+                if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+                    _bound(len(out), self.chars)
+            kind = type(v)
+            if kind is str:
+                if prose is not None and k in _PROSE_RANK:
+                    found = _Prose(v, k, depth, obj)
+                    found.index = len(out)
+                    prose.append(found)
+                out.append(v)
+                self.chars += len(v)
+                if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+                    _bound(len(out), self.chars)
+            elif kind is dict:
+                self.mapping(v, below)
+            elif kind is list:
+                self.array(v, below)
+            elif kind not in _LEAF_TYPES:
+                self.value(v, below)
+
+    def array(self, item: list[Any], depth: int) -> None:
+        _deep(depth)
+        below = depth + 1
+        out = self.out
+        for v in item:
+            kind = type(v)
+            if kind is str:
+                out.append(v)
+                self.chars += len(v)
+                if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+                    _bound(len(out), self.chars)
+            elif kind is dict:
+                self.mapping(v, below)
+            elif kind is list:
+                self.array(v, below)
+            elif kind not in _LEAF_TYPES:
+                self.value(v, below)
 
 
 # The fields a client puts into the prompt as prose, in the order it puts them: an object's
