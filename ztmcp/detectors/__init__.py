@@ -93,7 +93,6 @@ _HARVEST_PARAM: Final = re.compile(
     re.IGNORECASE,
 )
 
-
 _SCALARS: Final = (str, int, float, type(None))  # bool is an int
 
 
@@ -270,40 +269,34 @@ class _Prose(_Key):
         return f"the {self.key}" if self.depth == 0 else f"a schema {self.key}"
 
 
-def _param_names(schema: Any) -> Iterator[str]:
-    """Property names anywhere in a JSON schema (linear in the schema; ``ScanLimit`` past the
-    depth bound, as for every walk)."""
-    stack: list[tuple[Any, int]] = [(schema, 0)]
-    while stack:
-        node, depth = stack.pop()
-        _deep(depth)
-        if isinstance(node, (dict, Mapping)):
-            props = node.get("properties")
-            if isinstance(props, (dict, Mapping)):
-                yield from (k for k in props if isinstance(k, str))
-            below = depth + 1
-            # Exact JSON types are settled by a set lookup; anything else by ``_container``.
-            stack.extend(
-                [
-                    (v, below)
-                    for v in node.values()
-                    if type(v) in _CONTAINER_TYPES
-                    or (type(v) not in _SCALAR_TYPES and _container(v))
-                ]
-            )
-        elif isinstance(node, list):
-            below = depth + 1
-            stack.extend(
-                [
-                    (v, below)
-                    for v in node
-                    if type(v) in _CONTAINER_TYPES
-                    or (type(v) not in _SCALAR_TYPES and _container(v))
-                ]
-            )
+def _param_names(schema: Any) -> list[str]:
+    """Property names anywhere in a JSON schema, in document order (linear in the schema;
+    ``ScanLimit`` past the depth bound, as for every walk)."""
+    out: list[str] = []
+    _schema_names(schema, 0, out)
+    return out
 
 
-_CONTAINER_TYPES: Final = frozenset({dict, list})
+def _schema_names(node: Any, depth: int, out: list[str]) -> None:
+    """``_param_names``' walk: recursive (depth bounded), one call per object or array; exact
+    JSON types are settled by their type, anything else by ``_container``."""
+    _deep(depth)
+    below = depth + 1
+    if isinstance(node, (dict, Mapping)):
+        props = node.get("properties")
+        if isinstance(props, (dict, Mapping)):
+            out.extend([k for k in props if isinstance(k, str)])
+        values: Any = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        return
+    for v in values:
+        kind = type(v)
+        if kind is dict or kind is list or (kind not in _SCALAR_TYPES and _container(v)):
+            _schema_names(v, below, out)
+
+
 _SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 
 
@@ -339,23 +332,30 @@ def _definition_rules(item: Mapping[str, Any]) -> tuple[list[Finding], str]:
     findings: list[Finding] = []
     # One scan of all the strings first: when it finds nothing, no single string has anything
     # (a newline breaks every run the rules look for), which spares a call per short string.
-    if unicode.scan("\n".join(texts), unicode.DESCRIPTION):
+    whole = "\n".join(texts)
+    plain = whole.isascii()  # ``reveal`` changes no ASCII string: the blobs are the same
+    blobs = list(unicode.decoded_blobs(whole)) if plain else []
+    if unicode.scan(whole, unicode.DESCRIPTION, blobs if plain else None):
         offset = 0
         for text in texts:
             for f in unicode.scan(text, unicode.DESCRIPTION):
                 findings.append(_shift(f, offset))
             offset += len(text) + 1
-    revealed = [unicode.reveal(text) for text in texts]
-    joined = "\n".join(revealed)
+    if plain:
+        revealed, joined = texts, whole
+    else:
+        revealed = [unicode.reveal(text) for text in texts]
+        joined = "\n".join(revealed)
+        blobs = list(unicode.decoded_blobs(joined))
     findings.extend(_read(joined, revealed, prose))
-    for start, _end, decoded in unicode.decoded_blobs(joined):
+    for start, _end, decoded in blobs:
         for f in instructions.scan(decoded, instructions.DESCRIPTION):
             findings.append(Finding(f.rule, f.severity, start, start, f.message + " (encoded)"))
     for schema_key in ("inputSchema", "outputSchema", "arguments"):
         schema = item.get(schema_key)
         if schema is None:
             continue
-        names = list(_param_names(schema)) if isinstance(schema, Mapping) else []
+        names = _param_names(schema) if isinstance(schema, Mapping) else []
         if isinstance(schema, list):  # prompt arguments: [{"name": …}]
             names = [a.get("name", "") for a in schema if isinstance(a, Mapping)]
         for name in names:

@@ -34,7 +34,7 @@ import binascii
 import re
 import zlib
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from itertools import islice
 from typing import Final
 
@@ -163,9 +163,7 @@ def _blobs(text: str, depth: int) -> Iterator[tuple[int, int, str]]:
             while stop < len(cls) and stop - end < 6 and cls[stop] == 0x65:
                 stop += 1
             blob = text[start:stop][:_MAX_DECODE]
-            decoded = _base64(blob, depth)
-            if decoded is None and _B32.fullmatch(blob):
-                decoded = _base32(blob, depth)
+            decoded = _run(blob, depth) if len(blob) > _KEEP_RUN else _short_run(blob, depth)
             if decoded is not None:
                 yield start, stop, decoded
                 count += 1
@@ -202,6 +200,20 @@ def _blobs(text: str, depth: int) -> Iterator[tuple[int, int, str]]:
             decoded = _layer(unquote_to_bytes(run.replace("+", " ")), depth)
             if decoded is not None:
                 yield start, end, decoded
+
+
+def _run(blob: str, depth: int) -> str | None:
+    """What a run of base64 characters decodes to, as base64 or else base32, or None."""
+    decoded = _base64(blob, depth)
+    if decoded is None and _B32.fullmatch(blob):
+        decoded = _base32(blob, depth)
+    return decoded
+
+
+# Short runs recur (a schema's ``additionalProperties`` is one, in most tools of a list): what
+# they decode to is kept, for at most 4096 runs of at most ``_KEEP_RUN`` characters.
+_KEEP_RUN: Final = 64
+_short_run: Final = lru_cache(maxsize=4096)(_run)
 
 
 def _base64(blob: str, depth: int) -> str | None:
