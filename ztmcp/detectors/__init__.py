@@ -282,9 +282,10 @@ def _schema_names(node: Any, depth: int, out: list[str]) -> None:
     JSON types are settled by their type, anything else by ``_container``."""
     _deep(depth)
     below = depth + 1
-    if isinstance(node, (dict, Mapping)):
+    kind = type(node)
+    if kind is dict or (kind is not list and isinstance(node, Mapping)):
         props = node.get("properties")
-        if isinstance(props, (dict, Mapping)):
+        if type(props) is dict or isinstance(props, Mapping):
             out.extend([k for k in props if isinstance(k, str)])
         values: Any = node.values()
     elif isinstance(node, list):
@@ -393,12 +394,16 @@ def _read(joined: str, revealed: list[str], prose: list[_Prose]) -> list[Finding
     base = len(joined) + len(_APART)
     found = instructions.scan(joined + _APART + text, instructions.DESCRIPTION)
     own = [f for f in found if f.end <= len(joined)]
+    # The sentences' findings: not the strings' own, nor one reaching across ``_APART``.
+    across = [
+        f for f in found if f.start >= base and f.rule != "instr.combined" and f.end > f.start
+    ]
+    if not across:
+        return own
     at = [seg[0] + base for seg in segments]
     starts = list(accumulate((len(t) + 1 for t in revealed), initial=0))
     out: list[Finding] = []
-    for f in found:
-        if f.start < base or f.rule == "instr.combined" or f.end <= f.start:
-            continue  # the strings' own (or, across ``_APART``, nobody's)
+    for f in across:
         i = bisect.bisect_right(at, f.start) - 1
         j = bisect.bisect_right(at, f.end - 1) - 1
         first, last = segments[i], segments[j]
