@@ -180,8 +180,9 @@ class Model:
         found = list(map(self.cache.get, tokens))
         try:
             summed, sizes, firsts, seconds = zip(*found, strict=True)
-        except TypeError:  # a word not in the cache (its entry is None)
-            found = [f or self._word(word) for f, word in zip(found, tokens, strict=True)]
+        except TypeError:  # a word not in the cache (its entry is None): cached once
+            get, new = self.cache.get, self._word
+            found = [f or get(word) or new(word) for f, word in zip(found, tokens, strict=True)]
             summed, sizes, firsts, seconds = zip(*found, strict=True)
         pairs = map(xor, firsts, seconds[1:])
         total: int = sum(summed) + sum(map(self.weights.__getitem__, pairs))
