@@ -151,8 +151,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-_SCORE_CACHE_SIZE: Final = 1024
-_CACHE_TEXT: Final = 4096  # longer texts are not kept: the score cache stays bounded
+_SCORE_CACHE_SIZE: Final = 8192  # scores kept, each under a 16-byte digest of its text
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +166,7 @@ class Model:
     # word -> (summed weight, feature count, its half of a pair feature as the first word,
     # as the second): ``_pair(a, b) == (a * 1000003) & _MASK ^ b & _MASK``
     cache: dict[str, tuple[int, int, int, int]] = field(default_factory=dict, compare=False)
-    scores: dict[str, float] = field(default_factory=dict, compare=False)
+    scores: dict[bytes, float] = field(default_factory=dict, compare=False)
 
     def margin(self, piece: str) -> float:
         """``bias + scale * sum(weights[f] * count) / sqrt(total count)`` over ``counts(piece)``,
@@ -210,16 +209,23 @@ class Model:
 
     def score(self, text: str) -> float:
         """The probability-like score in [0, 1] that ``text`` is an instruction to the AI: the
-        highest of its pieces' (``pieces``). Kept by text (at most ``_SCORE_CACHE_SIZE`` texts
-        of at most ``_CACHE_TEXT`` characters): a server lists the same definitions again."""
-        found = self.scores.get(text)
+        highest of its pieces' (``pieces``). Kept for ``_SCORE_CACHE_SIZE`` texts under their
+        BLAKE2b digest (``_digest``): a server lists the same definitions again."""
+        key = _digest(text)
+        found = self.scores.get(key)
         if found is None:
             found = _sigmoid(max(self.margins(text)))
-            if len(text) <= _CACHE_TEXT:
-                if len(self.scores) >= _SCORE_CACHE_SIZE:
-                    self.scores.clear()
-                self.scores[text] = found
+            if len(self.scores) >= _SCORE_CACHE_SIZE:
+                self.scores.clear()
+            self.scores[key] = found
         return found
+
+
+def _digest(text: str) -> bytes:
+    """A text's key in the score cache: 128 bits of BLAKE2b, so that the cache holds no text
+    (its memory is bounded by its count alone); two texts with one key would take about 2^64
+    hashes to find, one with the key of a given text about 2^128."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _sigmoid(x: float) -> float:
