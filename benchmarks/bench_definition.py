@@ -5,9 +5,10 @@ the rest: the walk of the definition, hidden content, the parameter names, the l
 For each set of definitions, one pass records every ``instructions.scan`` call and its answer;
 "rules" replays the calls alone, "rest" runs the scan with ``instructions.scan`` answering
 from the record (best of ``--repeat`` each; the machine's noise is in each figure, not
-doubled by a difference). "new" runs forget what the scan keeps by text (the model's scores, decoded
-short runs) before each definition, as for definitions never seen; "kept" lets a list seen
-again find them (a client lists a server's tools more than once). Run from any directory:
+doubled by a difference). "new" runs forget what the scan keeps by text (the model's scores,
+the short runs found unreadable) before each definition, as for definitions never seen;
+"kept" lets a list seen again find them (a client lists a server's tools more than once).
+Run from any directory:
 
     .venv/bin/python benchmarks/bench_definition.py
     PYTHONPATH=/tmp/old .venv/bin/python benchmarks/bench_definition.py   # another checkout
@@ -40,9 +41,9 @@ def _forget() -> None:
     scores = getattr(learned.model(), "scores", None) if learned is not None else None
     if scores is not None:
         scores.clear()
-    short_run = getattr(sys.modules["ztmcp.detectors.unicode"], "_short_run", None)
-    if short_run is not None:
-        short_run.cache_clear()
+    unreadable = getattr(sys.modules["ztmcp.detectors.unicode"], "_UNREADABLE", None)
+    if unreadable is not None:
+        unreadable.clear()
 
 
 def _cpu(run: Callable[[], object], repeat: int) -> float:

@@ -277,13 +277,17 @@ _B64ISH = st.text(st.sampled_from("QUJDRGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo=ABCDEFGH2
         st.one_of(_B64ISH, st.sampled_from(["additionalProperties", "aWdub3Jl" * 4])), max_size=6
     )
 )
-def test_kept_run_decodings_are_the_decodings(parts: list[str]) -> None:
-    """The kept decodings of short runs give what decoding them again gives."""
+def test_kept_unreadable_runs_decode_as_before(parts: list[str]) -> None:
+    """The short runs kept as unreadable give what decoding them again gives, and the kept
+    set holds runs only (never a decoding, which gzip can make 8 KB)."""
     text = " ".join(parts)
-    warm = list(hidden.decoded_blobs(text))
+    hidden._UNREADABLE.clear()
+    cold = list(hidden.decoded_blobs(text))
+    assert list(hidden.decoded_blobs(text)) == cold
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hidden, "_short_run", hidden._run)
-        assert list(hidden.decoded_blobs(text)) == warm
+        assert list(hidden.decoded_blobs(text)) == cold
+    assert all(len(blob) <= hidden._KEEP_RUN for blob, _depth in hidden._UNREADABLE)
 
 
 # -- whole definitions ---------------------------------------------------------------------------
@@ -311,7 +315,7 @@ def test_definitions_scan_the_same_with_every_cache_cold_or_warm() -> None:
     for tool in tools:
         model.cache.clear()
         model.scores.clear()
-        hidden._short_run.cache_clear()
+        hidden._UNREADABLE.clear()
         cold = scan_definition(tool)
         assert scan_definition(tool) == cold
         joined = detectors._definition_rules(tool)[1]

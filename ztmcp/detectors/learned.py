@@ -13,8 +13,9 @@ header line, the zlib-compressed int16 weights, and the SHA-256 of everything be
 that is missing, truncated, altered or of another feature version raises
 ``LearnedModelError`` at its first use: the signal is never silently off.
 
-Pure Python, no dependency: a per-word cache of (hash, summed weight, feature count) makes a
-word seen before cost one lookup.
+Pure Python, no dependency: a per-word cache (summed weight, feature count, its halves of a
+pair feature) makes a word seen before cost one lookup, and a piece's sums run in C (``map``,
+``zip``); a text's score is kept under its digest (a server lists the same tools again).
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class Model:
     threshold: float
     meta: dict[str, object]
     # word -> (summed weight, feature count, its half of a pair feature as the first word,
-    # as the second): ``_pair(a, b) == (a * 1000003) & _MASK ^ b & _MASK``
+    # as the second): ``_pair(a, b) == ((a * 1000003) & _MASK) ^ (b & _MASK)``
     cache: dict[str, tuple[int, int, int, int]] = field(default_factory=dict, compare=False)
     scores: dict[bytes, float] = field(default_factory=dict, compare=False)
 

@@ -34,7 +34,7 @@ import binascii
 import re
 import zlib
 from collections.abc import Iterator
-from functools import cache, lru_cache
+from functools import cache
 from itertools import islice
 from typing import Final
 
@@ -210,10 +210,25 @@ def _run(blob: str, depth: int) -> str | None:
     return decoded
 
 
-# Short runs recur (a schema's ``additionalProperties`` is one, in most tools of a list): what
-# they decode to is kept, for at most 4096 runs of at most ``_KEEP_RUN`` characters.
+# Short runs recur (a schema's ``additionalProperties`` is one, in most tools of a list): the
+# runs of at most ``_KEEP_RUN`` characters that decode to nothing readable are kept, at most
+# ``_KEEP_RUNS`` of them (only the run: a decoding, which gzip can make 8 KB, is never kept).
 _KEEP_RUN: Final = 64
-_short_run: Final = lru_cache(maxsize=4096)(_run)
+_KEEP_RUNS: Final = 4096
+_UNREADABLE: Final[set[tuple[str, int]]] = set()
+
+
+def _short_run(blob: str, depth: int) -> str | None:
+    """``_run`` for a short run, remembering the runs that decode to nothing."""
+    key = (blob, depth)
+    if key in _UNREADABLE:
+        return None
+    decoded = _run(blob, depth)
+    if decoded is None:
+        if len(_UNREADABLE) >= _KEEP_RUNS:
+            _UNREADABLE.clear()
+        _UNREADABLE.add(key)
+    return decoded
 
 
 def _base64(blob: str, depth: int) -> str | None:
