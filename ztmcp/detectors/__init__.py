@@ -93,6 +93,7 @@ _HARVEST_PARAM: Final = re.compile(
     re.IGNORECASE,
 )
 
+
 _SCALARS: Final = (str, int, float, type(None))  # bool is an int
 
 
