@@ -162,46 +162,89 @@ def _texts(value: Any, *, keys: bool = False, prose: list[_Prose] | None = None)
     their paths: a definition's scan does not need them, and building them is most of the
     walk. With ``prose``, the ``title`` and ``description`` strings are also listed there
     (``_reading``)."""
-    out: list[str] = []
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    pop, push = stack.pop, stack.append
-    chars = 0
-    objects = 0
-    wanted = _PROSE_RANK if prose is not None else {}
-    while stack:
-        item, depth = pop()
+    walk = _Walk(keys, prose)
+    walk.value(value, 0)
+    return walk.out
+
+
+class _Walk:
+    """``_texts``' walk: recursive (the depth is bounded by ``MAX_DEPTH``, far below Python's
+    limit), one call per object or array; an exact ``str``, ``dict`` or ``list`` member is
+    settled by its type, anything else by ``value``'s ``isinstance`` checks. Every string
+    counts against the bounds as it is listed, in document order, as ``iter_strings``'."""
+
+    __slots__ = ("chars", "keys", "objects", "out", "prose")
+
+    def __init__(self, keys: bool, prose: list[_Prose] | None) -> None:
+        self.out: list[str] = []
+        self.chars = 0
+        self.objects = 0
+        self.keys = keys
+        self.prose = prose
+
+    def value(self, item: Any, depth: int) -> None:
         if isinstance(item, str):
-            chars += len(item)
-            out.append(item)
-            _bound(len(out), chars)
+            self.text(item)
         elif isinstance(item, _SCALARS):
-            continue
-        elif isinstance(item, _Key):  # an object key, or a title or description (``_Prose``)
-            chars += len(item.text)
-            if prose is not None and type(item) is _Prose:
-                item.index = len(out)
-                prose.append(item)
-            out.append(item.text)
-            _bound(len(out), chars)
+            return
         elif isinstance(item, (dict, Mapping)):
-            _deep(depth)
-            below = depth + 1
-            objects += 1
-            for k, v in reversed(list(item.items())):
-                if type(v) not in _LEAF_TYPES:
-                    if k in wanted and type(v) is str:
-                        push((_Prose(v, k, depth, objects), below))
-                    else:
-                        push((v, below))
-                if keys and isinstance(k, str):
-                    push((_Key(k), below))
+            self.mapping(item, depth)
         elif isinstance(item, list):
-            _deep(depth)
-            below = depth + 1
-            for v in reversed(item):
-                if type(v) not in _LEAF_TYPES:
-                    push((v, below))
-    return out
+            self.array(item, depth)
+
+    def text(self, text: str) -> None:
+        out = self.out
+        out.append(text)
+        self.chars += len(text)
+        if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+            _bound(len(out), self.chars)
+
+    def mapping(self, item: Mapping[Any, Any], depth: int) -> None:
+        _deep(depth)
+        self.objects += 1
+        obj = self.objects
+        below = depth + 1
+        keys, prose, out = self.keys, self.prose, self.out
+        for k, v in item.items():
+            if keys and isinstance(k, str):
+                out.append(k)
+                self.chars += len(k)
+                if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+                    _bound(len(out), self.chars)
+            kind = type(v)
+            if kind is str:
+                if prose is not None and k in _PROSE_RANK:
+                    found = _Prose(v, k, depth, obj)
+                    found.index = len(out)
+                    prose.append(found)
+                out.append(v)
+                self.chars += len(v)
+                if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+                    _bound(len(out), self.chars)
+            elif kind is dict:
+                self.mapping(v, below)
+            elif kind is list:
+                self.array(v, below)
+            elif kind not in _LEAF_TYPES:
+                self.value(v, below)
+
+    def array(self, item: list[Any], depth: int) -> None:
+        _deep(depth)
+        below = depth + 1
+        out = self.out
+        for v in item:
+            kind = type(v)
+            if kind is str:
+                out.append(v)
+                self.chars += len(v)
+                if len(out) > MAX_STRINGS or self.chars > MAX_CHARS:
+                    _bound(len(out), self.chars)
+            elif kind is dict:
+                self.mapping(v, below)
+            elif kind is list:
+                self.array(v, below)
+            elif kind not in _LEAF_TYPES:
+                self.value(v, below)
 
 
 # The fields a client puts into the prompt as prose, in the order it puts them: an object's
@@ -227,40 +270,35 @@ class _Prose(_Key):
         return f"the {self.key}" if self.depth == 0 else f"a schema {self.key}"
 
 
-def _param_names(schema: Any) -> Iterator[str]:
-    """Property names anywhere in a JSON schema (linear in the schema; ``ScanLimit`` past the
-    depth bound, as for every walk)."""
-    stack: list[tuple[Any, int]] = [(schema, 0)]
-    while stack:
-        node, depth = stack.pop()
-        _deep(depth)
-        if isinstance(node, (dict, Mapping)):
-            props = node.get("properties")
-            if isinstance(props, (dict, Mapping)):
-                yield from (k for k in props if isinstance(k, str))
-            below = depth + 1
-            # Exact JSON types are settled by a set lookup; anything else by ``_container``.
-            stack.extend(
-                [
-                    (v, below)
-                    for v in node.values()
-                    if type(v) in _CONTAINER_TYPES
-                    or (type(v) not in _SCALAR_TYPES and _container(v))
-                ]
-            )
-        elif isinstance(node, list):
-            below = depth + 1
-            stack.extend(
-                [
-                    (v, below)
-                    for v in node
-                    if type(v) in _CONTAINER_TYPES
-                    or (type(v) not in _SCALAR_TYPES and _container(v))
-                ]
-            )
+def _param_names(schema: Any) -> list[str]:
+    """Property names anywhere in a JSON schema, in document order (linear in the schema;
+    ``ScanLimit`` past the depth bound, as for every walk)."""
+    out: list[str] = []
+    _schema_names(schema, 0, out)
+    return out
 
 
-_CONTAINER_TYPES: Final = frozenset({dict, list})
+def _schema_names(node: Any, depth: int, out: list[str]) -> None:
+    """``_param_names``' walk: recursive (depth bounded), one call per object or array; exact
+    JSON types are settled by their type, anything else by ``_container``."""
+    _deep(depth)
+    below = depth + 1
+    kind = type(node)
+    if kind is dict or (kind is not list and isinstance(node, Mapping)):
+        props = node.get("properties")
+        if type(props) is dict or isinstance(props, Mapping):
+            out.extend([k for k in props if isinstance(k, str)])
+        values: Any = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        return
+    for v in values:
+        kind = type(v)
+        if kind is dict or kind is list or (kind not in _SCALAR_TYPES and _container(v)):
+            _schema_names(v, below, out)
+
+
 _SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 
 
@@ -296,23 +334,30 @@ def _definition_rules(item: Mapping[str, Any]) -> tuple[list[Finding], str]:
     findings: list[Finding] = []
     # One scan of all the strings first: when it finds nothing, no single string has anything
     # (a newline breaks every run the rules look for), which spares a call per short string.
-    if unicode.scan("\n".join(texts), unicode.DESCRIPTION):
+    whole = "\n".join(texts)
+    plain = whole.isascii()  # ``reveal`` changes no ASCII string: the blobs are the same
+    blobs = list(unicode.decoded_blobs(whole)) if plain else []
+    if unicode.scan(whole, unicode.DESCRIPTION, blobs if plain else None):
         offset = 0
         for text in texts:
             for f in unicode.scan(text, unicode.DESCRIPTION):
                 findings.append(_shift(f, offset))
             offset += len(text) + 1
-    revealed = [unicode.reveal(text) for text in texts]
-    joined = "\n".join(revealed)
+    if plain:
+        revealed, joined = texts, whole
+    else:
+        revealed = [unicode.reveal(text) for text in texts]
+        joined = "\n".join(revealed)
+        blobs = list(unicode.decoded_blobs(joined))
     findings.extend(_read(joined, revealed, prose))
-    for start, _end, decoded in unicode.decoded_blobs(joined):
+    for start, _end, decoded in blobs:
         for f in instructions.scan(decoded, instructions.DESCRIPTION):
             findings.append(Finding(f.rule, f.severity, start, start, f.message + " (encoded)"))
     for schema_key in ("inputSchema", "outputSchema", "arguments"):
         schema = item.get(schema_key)
         if schema is None:
             continue
-        names = list(_param_names(schema)) if isinstance(schema, Mapping) else []
+        names = _param_names(schema) if isinstance(schema, Mapping) else []
         if isinstance(schema, list):  # prompt arguments: [{"name": …}]
             names = [a.get("name", "") for a in schema if isinstance(a, Mapping)]
         for name in names:
@@ -350,12 +395,16 @@ def _read(joined: str, revealed: list[str], prose: list[_Prose]) -> list[Finding
     base = len(joined) + len(_APART)
     found = instructions.scan(joined + _APART + text, instructions.DESCRIPTION)
     own = [f for f in found if f.end <= len(joined)]
+    # The sentences' findings: not the strings' own, nor one reaching across ``_APART``.
+    across = [
+        f for f in found if f.start >= base and f.rule != "instr.combined" and f.end > f.start
+    ]
+    if not across:
+        return own
     at = [seg[0] + base for seg in segments]
     starts = list(accumulate((len(t) + 1 for t in revealed), initial=0))
     out: list[Finding] = []
-    for f in found:
-        if f.start < base or f.rule == "instr.combined" or f.end <= f.start:
-            continue  # the strings' own (or, across ``_APART``, nobody's)
+    for f in across:
         i = bisect.bisect_right(at, f.start) - 1
         j = bisect.bisect_right(at, f.end - 1) - 1
         first, last = segments[i], segments[j]

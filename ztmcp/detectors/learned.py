@@ -13,8 +13,9 @@ header line, the zlib-compressed int16 weights, and the SHA-256 of everything be
 that is missing, truncated, altered or of another feature version raises
 ``LearnedModelError`` at its first use: the signal is never silently off.
 
-Pure Python, no dependency: a per-word cache of (hash, summed weight, feature count) makes a
-word seen before cost one lookup.
+Pure Python, no dependency: a per-word cache (summed weight, feature count, its halves of a
+pair feature) makes a word seen before cost one lookup, and a piece's sums run in C (``map``,
+``zip``); a text's score is kept under its digest (a server lists the same tools again).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import re
 import zlib
 from array import array
 from dataclasses import dataclass, field
+from operator import xor
 from pathlib import Path
 from typing import Final
 
@@ -47,6 +49,7 @@ _GRAM_WORD: Final = 24  # character n-grams of a word's first 24 characters (ids
 _CACHE_SIZE: Final = 65536
 _CACHE_WORD: Final = 64  # longer words are not cached: the cache's memory stays bounded
 _MAX_FILE: Final = 1 << 20  # the weights file's bound (shipped: about 280 KB)
+_PIECE: Final = 400  # characters of a piece (``chunks``)
 
 
 class LearnedModelError(ZtmcpError):
@@ -82,29 +85,31 @@ def prepare(text: str) -> str:
     return text.lower()
 
 
-def chunks(text: str, size: int = 400) -> list[str]:
+def chunks(text: str, size: int = _PIECE) -> list[str]:
     """``text`` cut into pieces of about ``size`` characters the model scores one by one: whole
     lines joined up to ``size``, a longer line cut at a space (or at ``size``). An injection is
     a few sentences in a long document; scored whole, the document would dilute it."""
     out: list[str] = []
     current: list[str] = []
     length = 0
+    longest = size + size // 2
     for line in text.splitlines():
-        start = 0  # an index, not the rest sliced off: a long line costs linear time
-        while len(line) - start > size + size // 2:
-            cut = line.rfind(" ", start + size // 2, start + size)
-            cut = cut if cut >= 0 else start + size
-            if current:
-                out.append("\n".join(current))
-                current, length = [], 0
-            out.append(line[start:cut])
-            found = _NONSPACE.search(line, cut)  # what ``str.lstrip`` would keep
-            start = found.start() if found else len(line)
-        line = line[start:] if start else line
+        if len(line) > longest:
+            start = 0  # an index, not the rest sliced off: a long line costs linear time
+            while len(line) - start > longest:
+                cut = line.rfind(" ", start + size // 2, start + size)
+                cut = cut if cut >= 0 else start + size
+                if current:
+                    out.append("\n".join(current))
+                    current, length = [], 0
+                out.append(line[start:cut])
+                found = _NONSPACE.search(line, cut)  # what ``str.lstrip`` would keep
+                start = found.start() if found else len(line)
+            line = line[start:]
         if current and length + len(line) > size:
             out.append("\n".join(current))
             current, length = [], 0
-        if line.strip():
+        if line and not line.isspace():  # ``line.strip()``, without a copy
             current.append(line)
             length += len(line) + 1
     if current:
@@ -133,6 +138,23 @@ def counts(piece: str) -> dict[int, int]:
     return out
 
 
+# What ``_WORD`` matches in ASCII text ([A-Za-z0-9_]: ``\w`` there) kept, every other byte a
+# space: ``words`` splits ASCII text at C speed, with what ``_WORD.findall`` finds.
+_ASCII_WORDS: Final = bytes(
+    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) == "_") else 0x20 for c in range(256)
+)
+
+
+def words(text: str) -> list[str]:
+    """``_WORD.findall(text)``: for ASCII text, by a byte translation and ``split``."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_WORDS).decode("ascii").split()
+    return _WORD.findall(text)
+
+
+_SCORE_CACHE_SIZE: Final = 8192  # scores kept, each under a 16-byte digest of its text
+
+
 @dataclass(frozen=True, slots=True)
 class Model:
     """Quantised weights: ``weights[i] * scale`` is feature ``i``'s weight."""
@@ -142,40 +164,69 @@ class Model:
     bias: float
     threshold: float
     meta: dict[str, object]
-    cache: dict[str, tuple[int, int, int]] = field(default_factory=dict, compare=False)
+    # word -> (summed weight, feature count, its half of a pair feature as the first word,
+    # as the second): ``_pair(a, b) == ((a * 1000003) & _MASK) ^ (b & _MASK)``
+    cache: dict[str, tuple[int, int, int, int]] = field(default_factory=dict, compare=False)
+    scores: dict[bytes, float] = field(default_factory=dict, compare=False)
 
     def margin(self, piece: str) -> float:
         """``bias + scale * sum(weights[f] * count) / sqrt(total count)`` over ``counts(piece)``,
-        from a per-word cache of (hash, summed weight, feature count): a word seen before
-        costs a lookup."""
-        w = self.weights
-        cache = self.cache
-        total = n = 0
-        prev = -1
-        for word in _WORD.findall(piece):
-            found = cache.get(word)
-            if found is None:
-                whole, feats = entry(word)
-                found = (whole, sum(w[f] for f in feats), len(feats))
-                if len(word) <= _CACHE_WORD:
-                    if len(cache) >= _CACHE_SIZE:
-                        cache.clear()
-                    cache[word] = found
-            whole, summed, k = found
-            total += summed
-            n += k
-            if prev >= 0:
-                total += w[((prev * 1000003) ^ whole) & _MASK]
-                n += 1
-            prev = whole
-        if not n:
+        from a per-word cache: a word seen before costs a lookup, and the sums run in C
+        (``map``, ``zip``), not in a loop per word. The sums are integers: summed in any
+        order, the margin is the same float."""
+        tokens = words(piece)
+        if not tokens:
             return self.bias
+        found = list(map(self.cache.get, tokens))
+        try:
+            summed, sizes, firsts, seconds = zip(*found, strict=True)
+        except TypeError:  # a word not in the cache (its entry is None): cached once
+            get, new = self.cache.get, self._word
+            found = [f or get(word) or new(word) for f, word in zip(found, tokens, strict=True)]
+            summed, sizes, firsts, seconds = zip(*found, strict=True)
+        pairs = map(xor, firsts, seconds[1:])
+        total: int = sum(summed) + sum(map(self.weights.__getitem__, pairs))
+        n: int = sum(sizes) + len(tokens) - 1
         return self.bias + self.scale * total / math.sqrt(n)
+
+    def _word(self, word: str) -> tuple[int, int, int, int]:
+        """A word's cache entry (kept if the word is at most ``_CACHE_WORD`` characters)."""
+        whole, feats = entry(word)
+        summed = sum(map(self.weights.__getitem__, feats))
+        found = (summed, len(feats), (whole * 1000003) & _MASK, whole & _MASK)
+        if len(word) <= _CACHE_WORD:
+            if len(self.cache) >= _CACHE_SIZE:
+                self.cache.clear()
+            self.cache[word] = found
+        return found
+
+    def margins(self, text: str) -> list[float]:
+        """``[margin(p) for p in pieces(text)]``; a prepared text of at most one piece's size
+        is its only piece's words (``chunks`` would only drop its blank lines)."""
+        prepared = prepare(text)
+        if len(prepared) <= _PIECE:
+            return [self.margin(prepared)]
+        return [self.margin(p) for p in chunks(prepared)] or [self.bias]
 
     def score(self, text: str) -> float:
         """The probability-like score in [0, 1] that ``text`` is an instruction to the AI: the
-        highest of its pieces' (``pieces``)."""
-        return _sigmoid(max(self.margin(p) for p in pieces(text)))
+        highest of its pieces' (``pieces``). Kept for ``_SCORE_CACHE_SIZE`` texts under their
+        BLAKE2b digest (``_digest``): a server lists the same definitions again."""
+        key = _digest(text)
+        found = self.scores.get(key)
+        if found is None:
+            found = _sigmoid(max(self.margins(text)))
+            if len(self.scores) >= _SCORE_CACHE_SIZE:
+                self.scores.clear()
+            self.scores[key] = found
+        return found
+
+
+def _digest(text: str) -> bytes:
+    """A text's key in the score cache: 128 bits of BLAKE2b, so that the cache holds no text
+    (its memory is bounded by its count alone); two texts with one key would take about 2^64
+    hashes to find, one with the key of a given text about 2^128."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _sigmoid(x: float) -> float:

@@ -163,9 +163,7 @@ def _blobs(text: str, depth: int) -> Iterator[tuple[int, int, str]]:
             while stop < len(cls) and stop - end < 6 and cls[stop] == 0x65:
                 stop += 1
             blob = text[start:stop][:_MAX_DECODE]
-            decoded = _base64(blob, depth)
-            if decoded is None and _B32.fullmatch(blob):
-                decoded = _base32(blob, depth)
+            decoded = _run(blob, depth) if len(blob) > _KEEP_RUN else _short_run(blob, depth)
             if decoded is not None:
                 yield start, stop, decoded
                 count += 1
@@ -202,6 +200,35 @@ def _blobs(text: str, depth: int) -> Iterator[tuple[int, int, str]]:
             decoded = _layer(unquote_to_bytes(run.replace("+", " ")), depth)
             if decoded is not None:
                 yield start, end, decoded
+
+
+def _run(blob: str, depth: int) -> str | None:
+    """What a run of base64 characters decodes to, as base64 or else base32, or None."""
+    decoded = _base64(blob, depth)
+    if decoded is None and _B32.fullmatch(blob):
+        decoded = _base32(blob, depth)
+    return decoded
+
+
+# Short runs recur (a schema's ``additionalProperties`` is one, in most tools of a list): the
+# runs of at most ``_KEEP_RUN`` characters that decode to nothing readable are kept, at most
+# ``_KEEP_RUNS`` of them (only the run: a decoding, which gzip can make 8 KB, is never kept).
+_KEEP_RUN: Final = 64
+_KEEP_RUNS: Final = 4096
+_UNREADABLE: Final[set[tuple[str, int]]] = set()
+
+
+def _short_run(blob: str, depth: int) -> str | None:
+    """``_run`` for a short run, remembering the runs that decode to nothing."""
+    key = (blob, depth)
+    if key in _UNREADABLE:
+        return None
+    decoded = _run(blob, depth)
+    if decoded is None:
+        if len(_UNREADABLE) >= _KEEP_RUNS:
+            _UNREADABLE.clear()
+        _UNREADABLE.add(key)
+    return decoded
 
 
 def _base64(blob: str, depth: int) -> str | None:
