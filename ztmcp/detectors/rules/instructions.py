@@ -38,6 +38,10 @@ class Rule:
     content: Severity | None  # severity in the CONTENT profile
     message: str
     triggers: tuple[Trigger, ...] | list[Trigger]
+    # Regexes every match of the rule also contains a match of, each one (the rare parts of a
+    # phrase its triggers do not cover: "the conversation" and "URL" of a verb that fills a
+    # URL). They ride in the triggers' RE2 pass: a rule one of them misses is not run at all.
+    requires: tuple[str, ...] = ()
 
 
 # "Do not tell the user …": a negation, a verb of telling, and then either whom it is kept from
