@@ -257,6 +257,35 @@ _URL_TARGET = (
 )
 
 
+# Required parts (``Rule.requires``): the rare, gap-free pieces every match of a rule holds,
+# found in the triggers' RE2 pass, so a rule whose common first word ("add", "all", "before")
+# occurs runs only if they occur too. Each is a contiguous piece of every branch of its rule.
+_MODEL_HELD_CORE = r"conversation|chat|dialog|message|system\s+prompt|discussion"
+_URL_TARGET_CORE = r"url|link|address|query|parameter|https?://|!\["
+_USER_SAID_CORE = (
+    r"(?:full|entire|complete|whole)\s+(?:request|prompt|message|query|question|input|instruction)"
+    r"|messages?\s+(?:the\s+user|you)\s|user\s+messages"
+    r"|conversation\s+(?:so\s+far|up\s+to\s+now|until\s+now|to\s+date)|everything\s+the\s+user\s"
+    r"|contents?\s+of\s+(?:any|all|every|each)\s+(?:file|document|attachment)"
+    r"|(?:file|document)\s+contents?\s+(?:you|the\s+user)\s"
+)
+_CALL_THIS_TOOL = r"(?:call|invoke|run|use)\s+this\s+(?:tool|function)"
+_DISPARAGING = (
+    r"deprecated|broken|unsafe|unreliable|insecure|malicious|compromised|dangerous|stale"
+    r"|untrustworthy|outdated|obsolete|inaccurate|slow|wrong|bad|overpriced|worse|scam|inferior"
+    r"|expensive"
+)
+_BAD_RESULTS = (
+    r"outdated|stale|wrong|incorrect|inaccurate|unreliable|unsafe|insecure|hallucinated|fake"
+    r"|malicious|compromised|(?:leak|expose|steal|sell|log)\s"
+)
+_SECRET_WORD = r"key|token|password|secret|credential"
+_FROM_ENV = (
+    r"(?:from|in)\s+(?:the|your)\s+(?:environment|env|shell|process)|available\s+(?:in|to)\s+you"
+    r"|you\s+(?:can\s+)?(?:find|see|access)|(?:environment|env)\s+variable"
+)
+
+
 _S = r"\s"
 _TOOL_TAIL = r"[`'\"]?\s+(?:tool|function)\b"
 _USE_TOOL = r"\s+(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?" + _TOOL_TAIL
@@ -1036,6 +1065,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to put the conversation or the user's data into a URL",
         triggers=_ts(r"\s", *_URL_FILL_WORDS),
+        requires=(_MODEL_HELD_CORE, _URL_TARGET_CORE),
     ),
     # The user's data only with an image or a rendering, so those words are its triggers (they
     # end its matches): a text with fill verbs and "the user's" but no image costs nothing
@@ -1055,6 +1085,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to put the conversation or the user's data into a URL",
         triggers=[*_ts("", "image", "render", "display", "embed"), _t(None, r"!\[")],
+        requires=(r"user", _URL_TARGET_CORE),
     ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
@@ -1219,6 +1250,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to replace other tools' values or results with its own",
         triggers=_ts(_S, "replace", "overwrite", "substitute"),
+        requires=(r"with\s+(?:the\s+|this\s+|its\s+)?(?:response|output|result)",),
     ),
     Rule(
         "instr.preference",
@@ -1446,6 +1478,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "hooks itself onto another tool's call and asks for its data (shadowing)",
         triggers=_ts(r"\b", "before", "after", "whenever", "time"),
+        requires=(_CALL_THIS_TOOL,),
     ),
     # … with a purpose of checking what it is handed ("… with the recipients to validate them"):
     # how a validator documents itself, so a weak signal.
@@ -1460,6 +1493,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "hooks itself onto another tool's call (alone: a weak signal)",
         triggers=_ts(r"\b", "before", "after", "whenever", "time"),
+        requires=(_CALL_THIS_TOOL,),
     ),
     # "Do not use get_forecast … use this tool": the same move in two steps; real servers also
     # steer away from a tool of their own, so alone a weak signal (two close together block).
@@ -1510,6 +1544,7 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("say", r"say\s"),
             _t("tell", r"tell\s"),
         ],
+        requires=(_DISPARAGING,),
     ),
     # Preference: "prefer it over all others" (above), "ignore other shopping tools", "always
     # choose this tool when several tools could answer" block; a self-ranking claim ("the
@@ -1550,6 +1585,9 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("treat", r"treat\s+this\s"),
             _t("all", r"all\s"),
         ],
+        requires=(
+            r"tools?\s+for\s+(?:any|all|every|each)|choice|option|treat\s+this\s|of\s+all\s",
+        ),
     ),
     Rule(
         "instr.preference",
@@ -1580,6 +1618,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "asks for what the user said or shared to be copied into a field",
         triggers=_USER_SAID_TRIGGERS,
+        requires=(_USER_SAID_CORE,),
     ),
     # The same data described, not ordered into the field ("Returns all previous messages the
     # user has sent", "the conversation so far is stored in the thread"): a weak signal.
@@ -1592,6 +1631,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "names what the user said or shared (alone: a weak signal)",
         triggers=_USER_SAID_TRIGGERS,
+        requires=(_USER_SAID_CORE,),
     ),
     Rule(
         "instr.param_exfil",
@@ -1626,6 +1666,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "add",
             "insert",
         ),
+        requires=(_SECRET_WORD, _FROM_ENV),
     ),
     # The noun phrase alone ("the API key from the environment"): a field may name where the
     # server reads a default from, so a weak signal; not at all when it names the variable
@@ -1653,6 +1694,7 @@ RULES: Final[tuple[Rule, ...]] = (
                 "credentials",
             )
         ],
+        requires=(r"from\s+(?:the|your)\s+(?:environment|env|shell)",),
     ),
     # More of the same intents in other words (written from the class names, before the red
     # team's corpus was scored): other tools said to return bad data, a comparison with them,
@@ -1670,6 +1712,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "runs down another tool or vendor",
         triggers=[_t("other", r"other\s")],
+        requires=(_BAD_RESULTS,),
     ),
     Rule(
         "instr.preference",
@@ -1718,6 +1761,9 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "changes the arguments of another tool's calls (alone: a weak signal)",
         triggers=[*_ts(r"\s", "whenever", "when"), _t("time", r"time\s")],
+        requires=(
+            r",\s+(?:always\s+|also\s+)?(?:add|include|bcc|cc|copy|send\s+a\s+copy|set|change|replace|append|redirect)",
+        ),
     ),
     # A field for the user's words copied whole, or for what the model holds.
     Rule(
@@ -1759,6 +1805,9 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"\w*\s", "pass", "include", "provide", "put", "send", "fill", "copy"),
             *_ts(r"\w*\s", "paste", "give", "supply", "attach", "append"),
         ],
+        requires=(
+            r"from\s+(?:the|this|your)\s+(?:conversation|chat|session|dialog)|environment\s+variables",
+        ),
     ),
     # -- harvesting the model's own context -------------------------------------------------
     Rule(
