@@ -304,6 +304,25 @@ def compile_sets() -> None:
     languages.compile_sets()
 
 
+@cache
+def _gate_set(max_mem: int) -> tuple[multi.RegexSet, tuple[str, ...]]:
+    gates = tuple(sorted(_ALL_GATES))
+    return multi.RegexSet([re.escape(g) for g in gates], max_mem), gates
+
+
+def _gates_in(low: str) -> frozenset[str] | None:
+    """The gate words that occur in ``low`` (one RE2 pass), or None when RE2 can't say. Exact
+    on any text: a gate is ASCII letters and digits, whose UTF-8 bytes occur only as those
+    characters. A long text the trigger set cannot read (mostly another script) would
+    otherwise search its vocabulary, about as long as the text, once per gate word."""
+    rset, gates = _gate_set(_RE2_MAX_MEM)
+    hits = rset.matching(low) if rset.available else None
+    if hits is None:
+        return None
+    # A gate inside the canary ("mcp" of "ztmcp") matches every text there: asked directly.
+    return frozenset(g for g in (gates[i] for i in hits) if not multi.in_canary(g) or g in low)
+
+
 def gate_patterns() -> list[str]:
     """Regexes (``re`` syntax, ``detectors.gate``) one of which matches ``gate_view`` of a plain
     ASCII text wherever a rule of this module can match in it: every rule's triggers (a rule runs
@@ -372,8 +391,11 @@ class _Triggers:
 
     def _gates_present(self) -> frozenset[str]:
         if self._present is None:
-            hay = self.hay if self.long else self.low
-            self._present = frozenset(g for g in _ALL_GATES if g in hay)
+            found = _gates_in(self.low) if self.long else None
+            if found is None:
+                hay = self.hay if self.long else self.low
+                found = frozenset(g for g in _ALL_GATES if g in hay)
+            self._present = found
         return self._present
 
     def _gate(self, gate: str) -> bool:

@@ -497,6 +497,18 @@ def gate_patterns() -> list[str]:
     return [re.escape(a) for a in _ANCHORS]
 
 
+# Where a phrase's windows cover more than this many characters of a plain text (a page full
+# of one anchor: "ignore" or "password", which the Romance vocatives list among their actions),
+# RE2 first says which windows can hold a match at all, one DFA pass each; ``re`` reads those.
+_ASK_RE2_FROM: Final = 4096
+
+
+@cache
+def _finder(index: int) -> multi.Search:
+    """RE2's search for the ``index``-th phrase, widened (it only answers whether)."""
+    return multi.Search(PHRASE_RULES[index].pattern.pattern, wide=True)
+
+
 # No phrase matches fewer characters than this (``test_languages`` checks each pattern).
 _SHORTEST: Final = 4
 # No phrase match is longer than this (``test_languages`` checks every pattern's width), so a
@@ -520,11 +532,19 @@ def matches(low: str) -> list[tuple[Phrase, re.Match[str]]]:
         return []
     out: list[tuple[Phrase, re.Match[str]]] = []
     spots: dict[str, list[int]] = {}
+    data: bytes | None = None  # ``low`` as RE2 reads it, once some phrase asks RE2
     for index in sorted({i for a in present for i in _PHRASES_OF[a]}):  # in table order
         phrase = PHRASE_RULES[index]
         live = present.intersection(phrase.anchors)
         count = 0
-        for lo, hi in _windows(low, live, spots):
+        windows = _windows(low, live, spots)
+        if sum(hi - lo for lo, hi in windows) > _ASK_RE2_FROM and _finder(index).available:
+            if data is None:
+                data = low.encode("ascii") if multi.plain(low) else b""
+            if data:
+                finder = _finder(index)
+                windows = [(lo, hi) for lo, hi in windows if finder.within(data, lo, hi)]
+        for lo, hi in windows:
             for m in phrase.pattern.finditer(low, lo, hi):
                 out.append((phrase, m))
                 count += 1
