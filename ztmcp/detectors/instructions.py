@@ -404,10 +404,12 @@ class _Triggers:
         if present is None:
             if not self.long:
                 present = gate in self.low
+            elif gate not in self._gates_present():  # the gates in the text, as substrings
+                present = False
             elif gate in _WORD_GATES:
                 present = f" {gate} " in (self.words or "")
             else:
-                present = gate in self.hay
+                present = True
             self.gates[gate] = present
         return present
 
