@@ -532,12 +532,15 @@ def matches(low: str) -> list[tuple[Phrase, re.Match[str]]]:
         return []
     out: list[tuple[Phrase, re.Match[str]]] = []
     spots: dict[str, list[int]] = {}
+    merged: dict[frozenset[str], list[tuple[int, int]]] = {}
     data: bytes | None = None  # ``low`` as RE2 reads it, once some phrase asks RE2
     for index in sorted({i for a in present for i in _PHRASES_OF[a]}):  # in table order
         phrase = PHRASE_RULES[index]
         live = present.intersection(phrase.anchors)
         count = 0
-        windows = _windows(low, live, spots)
+        windows = merged.get(live)
+        if windows is None:  # phrases of one anchor (the vocatives' "ignore") share them
+            windows = merged[live] = _windows(low, live, spots)
         if sum(hi - lo for lo, hi in windows) > _ASK_RE2_FROM and _finder(index).available:
             if data is None:
                 data = low.encode("ascii") if multi.plain(low) else b""
