@@ -260,7 +260,10 @@ _URL_TARGET = (
 # Required parts (``Rule.requires``): the rare, gap-free pieces every match of a rule holds,
 # found in the triggers' RE2 pass, so a rule whose common first word ("add", "all", "before")
 # occurs runs only if they occur too. Each is a contiguous piece of every branch of its rule.
-_MODEL_HELD_CORE = r"conversation|chat|dialog|message|system\s+prompt|discussion"
+_MODEL_HELD_CORE = (
+    r"conversation|chat|dialog|(?:previous|prior|earlier|last|recent|all|user'?s)\s+(?:\w+\s+)?"
+    r"message|message\s+(?:history|log|transcript)|system\s+prompt|discussion"
+)
 _URL_TARGET_CORE = r"url|link|address|query|parameter|https?://|!\["
 _USER_SAID_CORE = (
     r"(?:full|entire|complete|whole)\s+(?:request|prompt|message|query|question|input|instruction)"
@@ -268,6 +271,16 @@ _USER_SAID_CORE = (
     r"|conversation\s+(?:so\s+far|up\s+to\s+now|until\s+now|to\s+date)|everything\s+the\s+user\s"
     r"|contents?\s+of\s+(?:any|all|every|each)\s+(?:file|document|attachment)"
     r"|(?:file|document)\s+contents?\s+(?:you|the\s+user)\s"
+)
+# What is disparaged and how: "… tools are …", "it returns …", "say the others are …".
+_DISPARAGED = (
+    r"(?:tool|function|server)s?\s+(?:is|are)\s|(?:it|they)\s+(?:return|give|has|have)"
+    r"|(?:others|competitors|rivals|other\s+\w+)\s+(?:are|is)\s"
+)
+# Over what this tool puts itself: "… instead of all others", "route all … here / to this tool".
+_SHADOW_OVER = (
+    r"(?:instead\s+of|rather\s+than|in\s+place\s+of|ahead\s+of|over|above)\s+(?:all|any|every"
+    r"|other|the\s+other)|\shere\b|(?:to|through|via)\s+this\s+(?:tool|function|one|server)"
 )
 _CALL_THIS_TOOL = r"(?:call|invoke|run|use)\s+this\s+(?:tool|function)"
 _DISPARAGING = (
@@ -1085,7 +1098,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to put the conversation or the user's data into a URL",
         triggers=[*_ts("", "image", "render", "display", "embed"), _t(None, r"!\[")],
-        requires=(r"user", _URL_TARGET_CORE),
+        requires=(r"users?'?s?\s", _URL_TARGET_CORE),
     ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
@@ -1413,6 +1426,7 @@ RULES: Final[tuple[Rule, ...]] = (
                 "divert",
             ),
         ],
+        requires=(_SHADOW_OVER,),
     ),
     # … in the place of one named tool, with no reason given ("use this tool instead of
     # web_search."): real servers write the same with a reason ("use this tool instead of
@@ -1431,6 +1445,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "asks to be called in the place of another tool (alone: a weak signal)",
         triggers=_ts(r"\s+this\s", "use", "call", "invoke", "choose", "pick", "select", "run"),
+        requires=(r"instead\s+of|rather\s+than|in\s+place\s+of|in\s+(?:its|their)\s+place",),
     ),
     # … or another tool's calls diverted to this one ("instead of calling create_payment, pass it
     # to this tool", "route those calls here", "before calling send_email, call this tool"; not
@@ -1544,7 +1559,7 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("say", r"say\s"),
             _t("tell", r"tell\s"),
         ],
-        requires=(_DISPARAGING,),
+        requires=(_DISPARAGING, _DISPARAGED),
     ),
     # Preference: "prefer it over all others" (above), "ignore other shopping tools", "always
     # choose this tool when several tools could answer" block; a self-ranking claim ("the
@@ -1586,7 +1601,8 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("all", r"all\s"),
         ],
         requires=(
-            r"tools?\s+for\s+(?:any|all|every|each)|choice|option|treat\s+this\s|of\s+all\s",
+            r"(?:tool|choice|option)\s+for\s+(?:any|all|every|each)|recommended|preferred|go-to"
+            r"|most\s+trusted|treat\s+this\s|of\s+all\s",
         ),
     ),
     Rule(
@@ -1780,6 +1796,10 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"s?\s", "key", "keys", "token", "tokens", "password", "passwords", "secrets"),
             *_ts(r"s?\s", "credential", "credentials"),
         ],
+        requires=(
+            r"you\s+have\s+access\s+to|available\s+(?:to|in)\s+you"
+            r"|in\s+your\s+(?:context|memory|environment|session)",
+        ),
     ),
     Rule(
         "instr.param_exfil",
