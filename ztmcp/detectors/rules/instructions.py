@@ -1581,6 +1581,7 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"\s", "ignore", "skip", "disregard", "avoid", "bypass"),
             *_ts(r"\s+(?:use|choose|prefer|pick|select|call)\s", "always", "exclusively"),
         ],
+        requires=(r"other\s|this\s+(?:tool|one)",),
     ),
     Rule(
         "instr.preference",
