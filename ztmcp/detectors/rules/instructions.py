@@ -257,14 +257,16 @@ _URL_TARGET = (
 )
 
 
-# Required parts (``Rule.requires``): the rare, gap-free pieces every match of a rule holds,
-# found in the triggers' RE2 pass, so a rule whose common first word ("add", "all", "before")
-# occurs runs only if they occur too. Each is a contiguous piece of every branch of its rule.
+# Required parts (``Rule.requires``): the rare pieces every match of a rule holds, found in the
+# triggers' RE2 pass, so a rule whose common first word ("add", "all", "before") occurs runs
+# only if they occur too. Each is a contiguous piece of every branch of its rule, or two such
+# pieces in their order where the rule has a gap within one line (``[^\n]*``: no counted gap,
+# which would grow the set; the piece after it whole from its first word, since the rule's own
+# white space may be a line break).
 _MODEL_HELD_CORE = (
     r"conversation|chat|dialog|(?:previous|prior|earlier|last|recent|all|user'?s)\s+(?:\w+\s+)?"
-    r"message|message\s+(?:history|log|transcript)|system\s+prompt|discussion"
+    r"message|(?:chat|conversation|message)\s+(?:history|log|transcript)|system\s+prompt|discussion"
 )
-_URL_TARGET_CORE = r"url|link|address|query|parameter|https?://|!\["
 _USER_SAID_CORE = (
     r"(?:full|entire|complete|whole)\s+(?:request|prompt|message|query|question|input|instruction)"
     r"|messages?\s+(?:the\s+user|you)\s|user\s+messages"
@@ -1078,7 +1080,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to put the conversation or the user's data into a URL",
         triggers=_ts(r"\s", *_URL_FILL_WORDS),
-        requires=(_MODEL_HELD_CORE, _URL_TARGET_CORE),
+        requires=(f"(?:{_MODEL_HELD_CORE})[^\\n]*{_URL_TARGET}",),
     ),
     # The user's data only with an image or a rendering, so those words are its triggers (they
     # end its matches): a text with fill verbs and "the user's" but no image costs nothing
@@ -1098,7 +1100,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to put the conversation or the user's data into a URL",
         triggers=[*_ts("", "image", "render", "display", "embed"), _t(None, r"!\[")],
-        requires=(r"users?'?s?\s", _URL_TARGET_CORE),
+        requires=(rf"users?'?s?\s[^\n]*{_URL_TARGET}[^\n]*(?:image|render|display|embed|!\[)",),
     ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
