@@ -66,6 +66,7 @@ class Compiled:
     category: str
     pattern: LazyPattern  # compiled at its first use (``lazyre``)
     triggers: tuple[tuple[str | None, str], ...]  # (gate word part, trigger regex)
+    requires: tuple[str, ...]  # regexes that all occur wherever the rule matches
     description: Severity | None  # severity in the DESCRIPTION profile (None: not applied)
     content: Severity | None  # severity in the CONTENT profile
     message: str
@@ -80,6 +81,7 @@ def _compile(rule: data.Rule) -> Compiled:
         rule.category,
         LazyPattern(rule.pattern, re.MULTILINE),
         tuple(rule.triggers),
+        tuple(rule.requires),
         rule.description,
         rule.content,
         rule.message,
@@ -251,12 +253,30 @@ _WORD_GATES: Final = frozenset(
 _RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
 
 
+_TRIGGERS: Final = tuple(sorted({rx for rule in RULES for _g, rx in rule.triggers}))
+_REQUIRED: Final = tuple(sorted({rx for rule in RULES for rx in rule.requires}))
+
+
 @cache
 def _trigger_set(max_mem: int) -> tuple[multi.RegexSet, tuple[str, ...]]:
     # The ciphers' hint rides along as one more pattern: where it does not match, no line can
-    # be undone (``ciphers.views`` is skipped), at no extra pass over the text.
-    triggers = (*sorted({rx for rule in RULES for _g, rx in rule.triggers}), ciphers.HINT_LOWER)
-    return multi.RegexSet([multi.loosen(rx) for rx in triggers], max_mem), triggers
+    # be undone (``ciphers.views`` is skipped), at no extra pass over the text. So do the rules'
+    # required parts (``requires``), after the triggers.
+    patterns = (*_TRIGGERS, ciphers.HINT_LOWER, *_REQUIRED)
+    return multi.RegexSet([multi.loosen(rx) for rx in patterns], max_mem), patterns
+
+
+# Per rule (by position in ``RULES``): its required parts. Per trigger: the rules it triggers,
+# so a text's few triggers name its few rules (``_Triggers.candidates``).
+_RULE_REQUIRES: Final = tuple(frozenset(rule.requires) for rule in RULES)
+_RULES_OF: Final = {
+    rx: frozenset(i for i, rule in enumerate(RULES) if any(t == rx for _g, t in rule.triggers))
+    for rx in _TRIGGERS
+}
+# Rules that run without a trigger of their own (``instr.risky_code``: beside a code directive).
+_UNTRIGGERED: Final = frozenset(
+    i for i, rule in enumerate(RULES) if rule.rule == "instr.risky_code"
+)
 
 
 # RE2 proposes trigger starts while they are more than this many characters apart on average
@@ -284,6 +304,25 @@ def compile_sets() -> None:
     languages.compile_sets()
 
 
+@cache
+def _gate_set(max_mem: int) -> tuple[multi.RegexSet, tuple[str, ...]]:
+    gates = tuple(sorted(_ALL_GATES))
+    return multi.RegexSet([re.escape(g) for g in gates], max_mem), gates
+
+
+def _gates_in(low: str) -> frozenset[str] | None:
+    """The gate words that occur in ``low`` (one RE2 pass), or None when RE2 can't say. Exact
+    on any text: a gate is ASCII letters and digits, whose UTF-8 bytes occur only as those
+    characters. A long text the trigger set cannot read (mostly another script) would
+    otherwise search its vocabulary, about as long as the text, once per gate word."""
+    rset, gates = _gate_set(_RE2_MAX_MEM)
+    hits = rset.matching(low) if rset.available else None
+    if hits is None:
+        return None
+    # A gate inside the canary ("mcp" of "ztmcp") matches every text there: asked directly.
+    return frozenset(g for g in (gates[i] for i in hits) if not multi.in_canary(g) or g in low)
+
+
 def gate_patterns() -> list[str]:
     """Regexes (``re`` syntax, ``detectors.gate``) one of which matches ``gate_view`` of a plain
     ASCII text wherever a rule of this module can match in it: every rule's triggers (a rule runs
@@ -298,14 +337,23 @@ def gate_view(text: str) -> str:
     return _lower(text)
 
 
-def _matching_triggers(low: str) -> frozenset[str] | None:
-    """The triggers that match somewhere in ``low`` (a superset), or None when RE2 can't say."""
-    rset, triggers = _trigger_set(_RE2_MAX_MEM)
+_SPLIT: Final = len(_TRIGGERS) + 1  # the set's patterns: triggers and hint, then requirements
+
+
+def _matching_triggers(low: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The triggers (with the ciphers' hint) and the rules' required parts that match somewhere
+    in ``low`` (supersets), or None when RE2 can't say."""
+    rset, patterns = _trigger_set(_RE2_MAX_MEM)
     if not rset.available:
         return None
     view = multi.ascii_view(low)
     hits = None if view is None else rset.matching(view)
-    return None if hits is None else frozenset(triggers[i] for i in hits)
+    if hits is None:
+        return None
+    return (
+        frozenset(patterns[i] for i in hits if i < _SPLIT),
+        frozenset(patterns[i] for i in hits if i >= _SPLIT),
+    )
 
 
 class _Triggers:
@@ -316,7 +364,9 @@ class _Triggers:
         long = len(low) > _SMALL
         # The triggers that match at all, when RE2 can tell (then no gates): one automaton pass
         # of a few µs, where looking up ~180 gate words in a 1 KB result costs ~100 µs.
-        self.matched = _matching_triggers(low)
+        found = _matching_triggers(low)
+        self.matched = None if found is None else found[0]
+        self.required = frozenset[str]() if found is None else found[1]
         self._hay: str | None = None if long else low
         self._words: str | None = None
         self.long = long
@@ -341,8 +391,11 @@ class _Triggers:
 
     def _gates_present(self) -> frozenset[str]:
         if self._present is None:
-            hay = self.hay if self.long else self.low
-            self._present = frozenset(g for g in _ALL_GATES if g in hay)
+            found = _gates_in(self.low) if self.long else None
+            if found is None:
+                hay = self.hay if self.long else self.low
+                found = frozenset(g for g in _ALL_GATES if g in hay)
+            self._present = found
         return self._present
 
     def _gate(self, gate: str) -> bool:
@@ -351,10 +404,12 @@ class _Triggers:
         if present is None:
             if not self.long:
                 present = gate in self.low
+            elif gate not in self._gates_present():  # the gates in the text, as substrings
+                present = False
             elif gate in _WORD_GATES:
                 present = f" {gate} " in (self.words or "")
             else:
-                present = gate in self.hay
+                present = True
             self.gates[gate] = present
         return present
 
@@ -443,11 +498,26 @@ class _Triggers:
             pos = finder.start(view, nxt)
         return -1
 
+    def candidates(self) -> list[int]:
+        """Positions in ``RULES`` of the rules that can have a window (in table order): those
+        one of whose triggers matched and whose required parts all occur (when RE2 can say),
+        and the untriggered ones; else every rule."""
+        matched = self.matched
+        if matched is None:
+            return list(range(len(RULES)))
+        found = set(_UNTRIGGERED)
+        for rx in matched:
+            found.update(_RULES_OF.get(rx, ()))
+        required = self.required
+        return sorted(i for i in found if _RULE_REQUIRES[i] <= required)
+
     def windows(self, rule: Compiled) -> list[tuple[int, int]]:
         matched = self.matched
         if matched is not None:
             if matched.isdisjoint(_RULE_TRIGGERS[id(rule)]):
                 return []  # most rules, most texts: none of the rule's triggers occurs
+            if not self.required.issuperset(rule.requires):
+                return []  # a part every match holds is missing from the text
         else:
             gates, ungated = _RULE_GATES[id(rule)]
             if not ungated and gates.isdisjoint(self._gates_present()):
@@ -591,7 +661,8 @@ def _scan_text(
     if not exhaustive and triggers.matched is not None and not triggers.matched:
         return findings + _combine(medium), triggers.matched  # no trigger, so no rule window
     code_spans: list[tuple[int, int]] = []
-    for rule in RULES:
+    for index in range(len(RULES)) if exhaustive else triggers.candidates():
+        rule = RULES[index]
         severity = rule.content if content else rule.description
         if severity is None:
             continue

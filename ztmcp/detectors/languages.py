@@ -441,11 +441,17 @@ def _required(rx: str) -> list[tuple[str, ...]]:
 
 def anchors(rx: str) -> tuple[str, ...]:
     """Literals one of which every match of ``rx`` contains: its rarest required choice (the
-    one whose shortest alternative is longest)."""
+    one whose shortest alternative is longest). A choice with a two-letter ASCII alternative
+    ranks last: "ai" (Japanese's name for the assistant) is inside "available", "maintain" …,
+    so it would send the phrase's search over most English text."""
     choices = _required(rx.replace(_SINK, "."))
     if not choices:
         raise AssertionError(f"no literal anchor in {rx!r}")
-    return max(choices, key=lambda alts: min(len(a) for a in alts))
+
+    def rank(alts: tuple[str, ...]) -> tuple[bool, int]:
+        return (not any(a.isascii() and len(a) <= 2 for a in alts), min(len(a) for a in alts))
+
+    return max(choices, key=rank)
 
 
 def _compile() -> tuple[Phrase, ...]:
@@ -462,6 +468,11 @@ def _compile() -> tuple[Phrase, ...]:
 PHRASE_RULES: Final = _compile()
 _ANCHORS: Final = tuple(sorted({a for p in PHRASE_RULES for a in p.anchors}))
 _ANCHOR_INDEX: Final = {a: i for i, a in enumerate(_ANCHORS)}
+# Per anchor, the phrases (indices into ``PHRASE_RULES``) it anchors: a text's few anchors name
+# its few phrases, instead of a test per phrase (over a hundred) on every text.
+_PHRASES_OF: Final = {
+    a: tuple(i for i, p in enumerate(PHRASE_RULES) if a in p.anchors) for a in _ANCHORS
+}
 
 
 _RE2_MAX_MEM = multi.MAX_MEM  # a module attribute, so that a test can starve it
@@ -484,6 +495,18 @@ def gate_patterns() -> list[str]:
     """Regexes (``re`` syntax, ``detectors.gate``): ``matches(low)`` is empty unless one of these
     matches ``low`` (every phrase is searched only around one of its literal anchors)."""
     return [re.escape(a) for a in _ANCHORS]
+
+
+# Where a phrase's windows cover more than this many characters of a plain text (a page full
+# of one anchor: "ignore" or "password", which the Romance vocatives list among their actions),
+# RE2 first says which windows can hold a match at all, one DFA pass each; ``re`` reads those.
+_ASK_RE2_FROM: Final = 4096
+
+
+@cache
+def _finder(index: int) -> multi.Search:
+    """RE2's search for the ``index``-th phrase, widened (it only answers whether)."""
+    return multi.Search(PHRASE_RULES[index].pattern.pattern, wide=True)
 
 
 # No phrase matches fewer characters than this (``test_languages`` checks each pattern).
@@ -509,12 +532,22 @@ def matches(low: str) -> list[tuple[Phrase, re.Match[str]]]:
         return []
     out: list[tuple[Phrase, re.Match[str]]] = []
     spots: dict[str, list[int]] = {}
-    for phrase in PHRASE_RULES:
+    merged: dict[frozenset[str], list[tuple[int, int]]] = {}
+    data: bytes | None = None  # ``low`` as RE2 reads it, once some phrase asks RE2
+    for index in sorted({i for a in present for i in _PHRASES_OF[a]}):  # in table order
+        phrase = PHRASE_RULES[index]
         live = present.intersection(phrase.anchors)
-        if not live:
-            continue
         count = 0
-        for lo, hi in _windows(low, live, spots):
+        windows = merged.get(live)
+        if windows is None:  # phrases of one anchor (the vocatives' "ignore") share them
+            windows = merged[live] = _windows(low, live, spots)
+        if sum(hi - lo for lo, hi in windows) > _ASK_RE2_FROM and _finder(index).available:
+            if data is None:
+                data = low.encode("ascii") if multi.plain(low) else b""
+            if data:
+                finder = _finder(index)
+                windows = [(lo, hi) for lo, hi in windows if finder.within(data, lo, hi)]
+        for lo, hi in windows:
             for m in phrase.pattern.finditer(low, lo, hi):
                 out.append((phrase, m))
                 count += 1

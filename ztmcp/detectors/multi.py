@@ -39,11 +39,17 @@ def _class_char(m: re.Match[str]) -> str:
     return " " if c.isspace() else "\x01"
 
 
+def plain(text: str) -> bool:
+    """Whether ``text`` is its own ``ascii_view``: ASCII without the white space only Python
+    reads as such, where RE2's classes and Python's agree."""
+    return text.isascii() and not any(c in text for c in _ODD_ASCII)  # memchr-fast checks
+
+
 def ascii_view(text: str, max_other: float = 0.02) -> str | None:
     """``text`` with the characters RE2 classes differently replaced by their class; None when
     more than ``max_other`` of it would need replacing (the view would cost more than it saves).
     """
-    if text.isascii() and not any(c in text for c in _ODD_ASCII):  # memchr-fast checks
+    if plain(text):
         return text
     if len(text.encode("utf-8")) - len(text) > max_other * len(text):
         return None
@@ -150,6 +156,11 @@ def _group_end(rx: str, start: int) -> int:
 _NONE: Final[frozenset[int]] = frozenset()
 
 
+def in_canary(literal: str) -> bool:
+    """Whether ``literal`` occurs in the canary: a set reports such a pattern on every text."""
+    return literal in _CANARY
+
+
 def canaried(view: str) -> bytes:
     """``view`` with the canary after it, as RE2 reads it (UTF-8)."""
     return f"{view}\n{_CANARY}".encode()
@@ -225,7 +236,9 @@ class Search:
     by RE2's DFA (about twice ``re``'s speed on a long page); each start is then checked with
     ``re``. ``available`` is False without RE2 or when RE2 cannot parse the pattern."""
 
-    def __init__(self, pattern: str) -> None:
+    def __init__(self, pattern: str, *, wide: bool = False) -> None:
+        """``wide``: the pattern ``widen``-ed (no upper repetition bounds), a smaller automaton
+        for a pattern with long bounded gaps, where only whether it matches is asked."""
         self._rx: Any = None
         try:
             import re2  # type: ignore[import-untyped, unused-ignore]
@@ -235,7 +248,7 @@ class Search:
         options.log_errors = False
         options.never_capture = True
         try:
-            self._rx = re2.compile(loosen(pattern), options)
+            self._rx = re2.compile(widen(pattern) if wide else loosen(pattern), options)
         except Exception:  # any failure of the fast path means: search as without it
             self._rx = None
 
@@ -247,3 +260,9 @@ class Search:
         """The leftmost start >= ``pos`` of a loosened match in ``view``, or -1."""
         m = self._rx.search(view, pos)
         return -1 if m is None else int(m.start())
+
+    def within(self, view: bytes, lo: int, hi: int) -> bool:
+        """Whether a loosened match lies in ``view[lo:hi]``: False where the strict pattern
+        has no match that ``re``'s ``finditer(text, lo, hi)`` would report (RE2 reads the
+        slice's edges as the text's: ``^``, ``\b`` and ``$`` only match more often)."""
+        return self._rx.search(view, lo, hi) is not None

@@ -38,6 +38,10 @@ class Rule:
     content: Severity | None  # severity in the CONTENT profile
     message: str
     triggers: tuple[Trigger, ...] | list[Trigger]
+    # Regexes every match of the rule also contains a match of, each one (the rare parts of a
+    # phrase its triggers do not cover: "the conversation" and "URL" of a verb that fills a
+    # URL). They ride in the triggers' RE2 pass: a rule one of them misses is not run at all.
+    requires: tuple[str, ...] = ()
 
 
 # "Do not tell the user …": a negation, a verb of telling, and then either whom it is kept from
@@ -250,6 +254,50 @@ _URL_TARGET = (
     r"(?:\b(?:to|into|onto|in|at\s+the\s+end\s+of|after)\s+(?:this|the|that|the\s+following)?"
     r"\s{0,2}(?:image\s+|tracking\s+)?(?:url|link|address|query(?:\s+string)?|parameter)\b"
     r"|https?://|!\[)"
+)
+
+
+# Required parts (``Rule.requires``): the rare pieces every match of a rule holds, found in the
+# triggers' RE2 pass, so a rule whose common first word ("add", "all", "before") occurs runs
+# only if they occur too. Each is a contiguous piece of every branch of its rule, or two such
+# pieces in their order where the rule has a gap within one line (``[^\n]*``: no counted gap,
+# which would grow the set; the piece after it whole from its first word, since the rule's own
+# white space may be a line break).
+_MODEL_HELD_CORE = (
+    r"conversation|chat|dialog|(?:previous|prior|earlier|last|recent|all|user'?s)\s+(?:\w+\s+)?"
+    r"message|(?:chat|conversation|message)\s+(?:history|log|transcript)|system\s+prompt|discussion"
+)
+_USER_SAID_CORE = (
+    r"(?:full|entire|complete|whole)\s+(?:request|prompt|message|query|question|input|instruction)"
+    r"|messages?\s+(?:the\s+user|you)\s|user\s+messages"
+    r"|conversation\s+(?:so\s+far|up\s+to\s+now|until\s+now|to\s+date)|everything\s+the\s+user\s"
+    r"|contents?\s+of\s+(?:any|all|every|each)\s+(?:file|document|attachment)"
+    r"|(?:file|document)\s+contents?\s+(?:you|the\s+user)\s"
+)
+# What is disparaged and how: "… tools are …", "it returns …", "say the others are …".
+_DISPARAGED = (
+    r"(?:tool|function|server)s?\s+(?:is|are)\s|(?:it|they)\s+(?:return|give|has|have)"
+    r"|(?:others|competitors|rivals|other\s+\w+)\s+(?:are|is)\s"
+)
+# Over what this tool puts itself: "… instead of all others", "route all … here / to this tool".
+_SHADOW_OVER = (
+    r"(?:instead\s+of|rather\s+than|in\s+place\s+of|ahead\s+of|over|above)\s+(?:all|any|every"
+    r"|other|the\s+other)|\shere\b|(?:to|through|via)\s+this\s+(?:tool|function|one|server)"
+)
+_CALL_THIS_TOOL = r"(?:call|invoke|run|use)\s+this\s+(?:tool|function)"
+_DISPARAGING = (
+    r"deprecated|broken|unsafe|unreliable|insecure|malicious|compromised|dangerous|stale"
+    r"|untrustworthy|outdated|obsolete|inaccurate|slow|wrong|bad|overpriced|worse|scam|inferior"
+    r"|expensive"
+)
+_BAD_RESULTS = (
+    r"outdated|stale|wrong|incorrect|inaccurate|unreliable|unsafe|insecure|hallucinated|fake"
+    r"|malicious|compromised|(?:leak|expose|steal|sell|log)\s"
+)
+_SECRET_WORD = r"key|token|password|secret|credential"
+_FROM_ENV = (
+    r"(?:from|in)\s+(?:the|your)\s+(?:environment|env|shell|process)|available\s+(?:in|to)\s+you"
+    r"|you\s+(?:can\s+)?(?:find|see|access)|(?:environment|env)\s+variable"
 )
 
 
@@ -1032,6 +1080,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to put the conversation or the user's data into a URL",
         triggers=_ts(r"\s", *_URL_FILL_WORDS),
+        requires=(f"(?:{_MODEL_HELD_CORE})[^\\n]*{_URL_TARGET}",),
     ),
     # The user's data only with an image or a rendering, so those words are its triggers (they
     # end its matches): a text with fill verbs and "the user's" but no image costs nothing
@@ -1051,6 +1100,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to put the conversation or the user's data into a URL",
         triggers=[*_ts("", "image", "render", "display", "embed"), _t(None, r"!\[")],
+        requires=(rf"users?'?s?\s[^\n]*{_URL_TARGET}[^\n]*(?:image|render|display|embed|!\[)",),
     ),
     # -- markup blocks that smuggle instructions ----------------------------------------------
     # Sections named for what they hide or whom they address: no documentation needs them.
@@ -1215,6 +1265,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks to replace other tools' values or results with its own",
         triggers=_ts(_S, "replace", "overwrite", "substitute"),
+        requires=(r"with\s+(?:the\s+|this\s+|its\s+)?(?:response|output|result)",),
     ),
     Rule(
         "instr.preference",
@@ -1377,6 +1428,7 @@ RULES: Final[tuple[Rule, ...]] = (
                 "divert",
             ),
         ],
+        requires=(_SHADOW_OVER,),
     ),
     # … in the place of one named tool, with no reason given ("use this tool instead of
     # web_search."): real servers write the same with a reason ("use this tool instead of
@@ -1395,6 +1447,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "asks to be called in the place of another tool (alone: a weak signal)",
         triggers=_ts(r"\s+this\s", "use", "call", "invoke", "choose", "pick", "select", "run"),
+        requires=(r"instead\s+of|rather\s+than|in\s+place\s+of|in\s+(?:its|their)\s+place",),
     ),
     # … or another tool's calls diverted to this one ("instead of calling create_payment, pass it
     # to this tool", "route those calls here", "before calling send_email, call this tool"; not
@@ -1442,6 +1495,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "hooks itself onto another tool's call and asks for its data (shadowing)",
         triggers=_ts(r"\b", "before", "after", "whenever", "time"),
+        requires=(_CALL_THIS_TOOL,),
     ),
     # … with a purpose of checking what it is handed ("… with the recipients to validate them"):
     # how a validator documents itself, so a weak signal.
@@ -1456,6 +1510,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "hooks itself onto another tool's call (alone: a weak signal)",
         triggers=_ts(r"\b", "before", "after", "whenever", "time"),
+        requires=(_CALL_THIS_TOOL,),
     ),
     # "Do not use get_forecast … use this tool": the same move in two steps; real servers also
     # steer away from a tool of their own, so alone a weak signal (two close together block).
@@ -1506,6 +1561,7 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("say", r"say\s"),
             _t("tell", r"tell\s"),
         ],
+        requires=(_DISPARAGING, _DISPARAGED),
     ),
     # Preference: "prefer it over all others" (above), "ignore other shopping tools", "always
     # choose this tool when several tools could answer" block; a self-ranking claim ("the
@@ -1527,6 +1583,7 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"\s", "ignore", "skip", "disregard", "avoid", "bypass"),
             *_ts(r"\s+(?:use|choose|prefer|pick|select|call)\s", "always", "exclusively"),
         ],
+        requires=(r"other\s|this\s+(?:tool|one)",),
     ),
     Rule(
         "instr.preference",
@@ -1546,6 +1603,10 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("treat", r"treat\s+this\s"),
             _t("all", r"all\s"),
         ],
+        requires=(
+            r"(?:tool|choice|option)\s+for\s+(?:any|all|every|each)|recommended|preferred|go-to"
+            r"|most\s+trusted|treat\s+this\s|of\s+all\s",
+        ),
     ),
     Rule(
         "instr.preference",
@@ -1576,6 +1637,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "asks for what the user said or shared to be copied into a field",
         triggers=_USER_SAID_TRIGGERS,
+        requires=(_USER_SAID_CORE,),
     ),
     # The same data described, not ordered into the field ("Returns all previous messages the
     # user has sent", "the conversation so far is stored in the thread"): a weak signal.
@@ -1588,6 +1650,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "names what the user said or shared (alone: a weak signal)",
         triggers=_USER_SAID_TRIGGERS,
+        requires=(_USER_SAID_CORE,),
     ),
     Rule(
         "instr.param_exfil",
@@ -1622,6 +1685,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "add",
             "insert",
         ),
+        requires=(_SECRET_WORD, _FROM_ENV),
     ),
     # The noun phrase alone ("the API key from the environment"): a field may name where the
     # server reads a default from, so a weak signal; not at all when it names the variable
@@ -1649,6 +1713,7 @@ RULES: Final[tuple[Rule, ...]] = (
                 "credentials",
             )
         ],
+        requires=(r"from\s+(?:the|your)\s+(?:environment|env|shell)",),
     ),
     # More of the same intents in other words (written from the class names, before the red
     # team's corpus was scored): other tools said to return bad data, a comparison with them,
@@ -1666,6 +1731,7 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "runs down another tool or vendor",
         triggers=[_t("other", r"other\s")],
+        requires=(_BAD_RESULTS,),
     ),
     Rule(
         "instr.preference",
@@ -1714,6 +1780,9 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         "changes the arguments of another tool's calls (alone: a weak signal)",
         triggers=[*_ts(r"\s", "whenever", "when"), _t("time", r"time\s")],
+        requires=(
+            r",\s+(?:always\s+|also\s+)?(?:add|include|bcc|cc|copy|send\s+a\s+copy|set|change|replace|append|redirect)",
+        ),
     ),
     # A field for the user's words copied whole, or for what the model holds.
     Rule(
@@ -1730,6 +1799,10 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"s?\s", "key", "keys", "token", "tokens", "password", "passwords", "secrets"),
             *_ts(r"s?\s", "credential", "credentials"),
         ],
+        requires=(
+            r"you\s+have\s+access\s+to|available\s+(?:to|in)\s+you"
+            r"|in\s+your\s+(?:context|memory|environment|session)",
+        ),
     ),
     Rule(
         "instr.param_exfil",
@@ -1755,6 +1828,9 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"\w*\s", "pass", "include", "provide", "put", "send", "fill", "copy"),
             *_ts(r"\w*\s", "paste", "give", "supply", "attach", "append"),
         ],
+        requires=(
+            r"from\s+(?:the|this|your)\s+(?:conversation|chat|session|dialog)|environment\s+variables",
+        ),
     ),
     # -- harvesting the model's own context -------------------------------------------------
     Rule(
