@@ -159,6 +159,9 @@ _K8S_SECRETS: Final = (
 _CARD: Final = LazyPattern(r"\d(?:[ -]?\d){12,18}")
 _SSN: Final = LazyPattern(r"(\d{3})-(\d{2})-(\d{4})")
 _IBAN: Final = LazyPattern(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
+# 4.5 bits a character take 23 distinct characters at least (2 ** 4.5 > 22): a run of
+# fewer (``___…``, ``AAAA…``) is not counted character by character.
+_ENTROPY_SYMBOLS: Final = 23
 _ENTROPY_TOKEN: Final = LazyPattern(
     r"(?<![A-Za-z0-9+/_=-])([A-Za-z0-9+/_=-]{32,512})(?![A-Za-z0-9+/_=-])"
 )
@@ -259,7 +262,7 @@ _KEYWORD_AHEAD: Final = 360
 
 def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
     """``_KEYWORD`` matches, searched only near a credential word (a fast ``str.find``)."""
-    return _near(_KEYWORD, text, low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    return _keyword_in_windows(text, _windows(low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD))
 
 
 def _near(
@@ -282,11 +285,20 @@ def _spans(
     """``_windows`` before merging (only around the words ``tail`` matches at, if given)."""
     spans: list[tuple[int, int]] = []
     n = len(low)
+    reach = back + ahead  # an occurrence this far after another: their windows touch
     for stem in words:
         pos = low.find(stem)
         while pos >= 0:
             if tail is None or tail.match(low, pos) is not None:
                 spans.append((max(0, pos - back), min(n, pos + ahead)))
+            if tail is None:
+                # the windows of the occurrences between this one and the last that touches
+                # its window lie inside the two: only those two are needed (text dense with
+                # a word costs one ``rfind`` per window, not a step per occurrence)
+                last = low.rfind(stem, pos + 1, pos + reach + len(stem))
+                if last > 0:
+                    spans.append((max(0, last - back), min(n, last + ahead)))
+                    pos = last
             pos = low.find(stem, pos + 1)
     return spans
 
@@ -316,6 +328,77 @@ def _in_windows(rx: Pattern, text: str, windows: list[tuple[int, int]]) -> list[
             if m.start() >= end:
                 out.append(m)
                 end = m.end()
+    return out
+
+
+# The keyword rule anchored (``_keyword_in_windows``). A key is a run of name characters that
+# ends where the run does (no connector starts with a name character, and the name's tail is
+# possessive), so a match exists only where a credential word ends within 20 characters of a
+# run's end (``_KEY_END``) and a connector and a value follow that end (``_AFTER_KEY``); its
+# start is the first position that the look-behind allows at most 30 characters before such a
+# word (``_KEY_START``). ``re`` tried every offset of a window instead: a name prefix of up to
+# 30 characters, then every credential word, at each one (6.9 s per MB of ``"key"___…``).
+_NAME: Final = r"[A-Za-z0-9_.-]"
+# The letters the credential words start with (tested): a look-ahead ``re`` fails fast on,
+# where trying each word costs more than all the rest.
+_WORD_FIRST: Final = "abcklpst"
+_WORD_END: Final = rf"(?=[{_WORD_FIRST}])(?:{_CREDENTIAL_WORDS}){_NAME}{{0,20}}+(?!{_NAME})"
+_KEY_END: Final = LazyPattern("(?i)" + _WORD_END)
+# The longest credential word (tested), and a run too long to end within 20 of one started
+# at its start: such a run is taken whole, and only its last characters are searched.
+_WORD_MAX: Final = 16
+_LONG_RUN: Final = 21
+_KEY_END_OR_RUN: Final = LazyPattern(
+    rf"(?i){_WORD_END}|({_NAME}(?<!{_NAME}.){_NAME}{{{_LONG_RUN - 1},}}+)"
+)
+# (A value's first six characters: ``{6,300}`` matches wherever they do.)
+_AFTER_KEY: Final = LazyPattern(
+    r"(?i)" + _CONNECTOR + r"[ \t]{0,3}[\"'`]?(?:" + _VALUE_CHAR + r"){6}"
+)
+_KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
+# Everything up to the last character that is not a name's (where a name's run starts).
+_RUN_START: Final = LazyPattern(r"(?i)(?:" + _NAME + r"*+[^A-Za-z0-9_.-])*+")
+_KEY_PREFIX: Final = 30  # ``_KEYWORD``'s ``{0,30}?`` before the credential word
+
+
+def _keyword_in_windows(text: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
+    """``_in_windows(_KEYWORD, text, windows)``, with ``_KEYWORD`` tried only where it can
+    match: at most a few tries per run of name characters with a credential word at its end,
+    none elsewhere (a differential test compares the two)."""
+    out: list[re.Match[str]] = []
+    for lo, hi in windows:
+        floor = lo  # ``finditer``: the next match starts where the last one ended
+        pos = lo
+        while (found := _KEY_END_OR_RUN.search(text, pos, hi)) is not None:
+            pos = found.end()
+            word = found
+            if found.group(1) is not None:  # a long run: a word must end within 20 of its end
+                tail = _KEY_END.search(text, max(found.start(), pos - _WORD_MAX - 20), pos)
+                if tail is None:
+                    continue
+                word = tail
+            a, e = word.span()
+            if _AFTER_KEY.match(text, e, hi) is None:
+                continue  # no connector and value after this key: no start in its run can match
+            first = max(floor, a - _KEY_PREFIX)
+            run = _RUN_START.match(text, first, a)
+            start = _KEY_START.search(text, run.end() if run else first, e)
+            while start is not None:
+                p = start.start()
+                # the first credential word at or after ``p`` that ends the run
+                nearest = word if p <= a else _KEY_END.search(text, p, e)
+                if nearest is None:
+                    break
+                if nearest.start() - p > _KEY_PREFIX:
+                    start = _KEY_START.search(text, nearest.start() - _KEY_PREFIX, e)
+                    continue
+                m = _KEYWORD.match(text, p, hi)
+                if m is None:  # not expected (the same language); the next start then
+                    start = _KEY_START.search(text, p + 1, e)
+                    continue
+                out.append(m)
+                floor = pos = max(e, m.end())
+                break
     return out
 
 
@@ -1047,7 +1130,7 @@ def _scan_plain(text: str) -> list[Finding]:
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
-    for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
+    for m in _keyword_in_windows(text, near_keys) if near_keys else ():
         key, value = m.group(1), m.group(2)
         if (
             values.is_reference(value, _after(text, m.end(2)))
@@ -1128,7 +1211,12 @@ def _scan_plain(text: str) -> list[Finding]:
         else ()
     ):
         value = m.group(1)
-        if shannon_entropy(value) >= 4.5 and _strong(value) and not is_placeholder(value):
+        if (
+            len(set(value)) >= _ENTROPY_SYMBOLS
+            and shannon_entropy(value) >= 4.5
+            and _strong(value)
+            and not is_placeholder(value)
+        ):
             start = back(m.start(1))
             add("secret.high_entropy", M, start, start + len(value), "a long random-looking token")
     if len(findings) > 1:
