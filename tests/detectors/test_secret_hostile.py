@@ -4,6 +4,7 @@ that does not depend on how the text is built (issue 23: ``("key" + "_" * 55) * 
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ztmcp.detectors import secrets
+from ztmcp.detectors.findings import shannon_entropy
+from ztmcp.detectors.rules import secrets_values as values
 
 _PIECES = st.sampled_from(
     [
@@ -58,8 +61,15 @@ _PIECES = st.sampled_from(
         " is ",
         "string",
         "Ab3dE5gH7jK9",
+        "heroku",
+        "HubSpot",
+        "message_bird",
+        ":=",
+        "ab3de5gh7jk9xyz",
         "_" * 25,
+        "_" * 45,
         "a" * 31,
+        "tokentokentokentokentokentokentokentoken",
         "x" * 12,
         "é",
         "\u212a",  # KELVIN SIGN: a 'k' to ``re``'s case-insensitive classes
@@ -108,6 +118,21 @@ def test_the_credential_words_start_with_the_letters_and_fit_the_length_assumed(
         assert first.lower() in secrets._WORD_FIRST, branch
     lo, hi = re._parser.parse(secrets._CREDENTIAL_WORDS).getwidth()  # type: ignore[attr-defined]
     assert lo >= 3 and hi <= secrets._WORD_MAX
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_text_and_windows())
+def test_the_anchored_provider_key_search_finds_what_every_offset_finds(
+    case: tuple[str, list[tuple[int, int]]],
+) -> None:
+    # differential: the provider-named key rule, anchored at assignments, against every offset
+    text, windows = case
+    low = text.lower()
+    want = [
+        (m.span(), m.groups()) for m in secrets._in_windows(secrets._PROVIDER_KEY, low, windows)
+    ]
+    got = [(m.span(), m.groups()) for m in secrets._provider_in_windows(low, windows)]
+    assert got == want
 
 
 @settings(max_examples=300, deadline=None)
@@ -165,3 +190,32 @@ def test_the_keyword_rule_costs_on_hostile_text_what_it_costs_on_ordinary_text()
         t_large = _cpu(lambda s=large: secrets._keyword_matches(s, s.lower()))
         assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
         assert t_large / len(large) < 4 * base, (name, t_large / len(large) / base)
+
+
+def _strong_by_characters(value: str) -> bool:
+    """``secrets._strong`` as it was written, character by character (the reference)."""
+    classes = sum(
+        (
+            any(c.islower() for c in value),
+            any(c.isupper() for c in value),
+            any(c.isdigit() for c in value),
+            any(not c.isalnum() for c in value),
+        )
+    )
+    bar = min(2.8, 0.65 * math.log2(len(value))) if value else 2.8
+    return classes >= 2 and shannon_entropy(value) >= bar
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=127), max_size=40))
+def test_the_strength_test_by_c_loops_says_what_the_character_loop_says(value: str) -> None:
+    assert secrets._strong(value) == _strong_by_characters(value)
+
+
+_PROSE_END_AS_WRITTEN = re.compile(r"[.,:;!?]+$")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.sampled_from("ab9.,:;!?\n x"), max_size=40))
+def test_trimming_prose_from_a_runs_start_trims_what_the_plain_pattern_trims(value: str) -> None:
+    assert values.trim_prose(value) == _PROSE_END_AS_WRITTEN.sub("", value)

@@ -231,6 +231,52 @@ _PROVIDER_KEY: Final = LazyPattern(
 _KEY_TAIL: Final = LazyPattern(
     _KEY_CHARS + f"{{0,{max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24}}}" + _ASSIGNED
 )
+# The provider-key rule anchored (``_provider_in_windows``): its key is a run of ``_KEY_CHARS``
+# that ends where an assignment and ten characters of a value follow (``_ASSIGNED_END``), and
+# starts at most ``_PROVIDER_REACH`` before that end; only there is the rule tried. (Tried at
+# every offset, each of the provider names cost a test there: 5 MB/s on words back to back.)
+_PROVIDER_REACH: Final = max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24
+# (Matched from the assignment's first character, which ``re`` looks for first: a pattern
+# that starts with a character class skips every other character in a fast loop; the
+# look-behinds check the key's last character, then the assignment and the value from there.)
+_ASSIGNING: Final = "[\"' \t:=]"  # the characters ``_ASSIGNED`` starts with
+_ASSIGNED_END: Final = LazyPattern(
+    rf"{_ASSIGNING}(?<={_KEY_CHARS}{_ASSIGNING})"
+    rf"(?<=(?={_ASSIGNED}[ \t]{{0,3}}[\"'`]?(?:{_VALUE_CHAR}){{10}})[\s\S])"
+)
+_PROVIDER_HEAD: Final = LazyPattern(
+    r"(?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
+    rf"{_KEY_CHARS}{{0,24}}(?={_ASSIGNED})"
+)
+_ASSIGNED_MAX: Final = 6  # the longest ``_ASSIGNED``: a quote, three blanks and ``:=``
+
+
+def _provider_in_windows(low: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
+    """``_in_windows(_PROVIDER_KEY, low, windows)``, with ``_PROVIDER_KEY`` tried only at the
+    starts a provider's name proposes before the next assignment (a differential test
+    compares the two)."""
+    out: list[re.Match[str]] = []
+    for lo, hi in windows:
+        pos = lo
+        while (end := _ASSIGNED_END.search(low, pos, hi)) is not None:
+            e = end.start()  # no key of a match starting before ``e`` ends elsewhere
+            start = max(pos, e - _PROVIDER_REACH)
+            found = None
+            while (head := _PROVIDER_HEAD.search(low, start, e + _ASSIGNED_MAX)) is not None:
+                if head.start() >= e:
+                    break
+                found = _PROVIDER_KEY.match(low, head.start(), hi)
+                if found is not None:
+                    break
+                start = head.start() + 1
+            if found is None:
+                pos = e + 1
+                continue
+            out.append(found)
+            pos = found.end()
+    return out
+
+
 # The words a provider-named key must hold (``stripe_auth``, ``github_token``).
 _CREDENTIAL_PARTS: Final = (
     "key", "secret", "token", "passw", "pwd", "auth", "credential", "login", "bearer",
@@ -344,12 +390,15 @@ _NAME: Final = r"[A-Za-z0-9_.-]"
 _WORD_FIRST: Final = "abcklpst"
 _WORD_END: Final = rf"(?=[{_WORD_FIRST}])(?:{_CREDENTIAL_WORDS}){_NAME}{{0,20}}+(?!{_NAME})"
 _KEY_END: Final = LazyPattern("(?i)" + _WORD_END)
-# The longest credential word (tested), and a run too long to end within 20 of one started
-# at its start: such a run is taken whole, and only its last characters are searched.
+# The longest credential word (tested). A run of ``_LONG_RUN`` or more is taken whole (one
+# step, not a try at each word in it), and only its last ``_TAIL`` characters are searched for
+# a word that ends it, by a look-behind that steps back that far and looks ahead from there.
 _WORD_MAX: Final = 16
-_LONG_RUN: Final = 21
+_TAIL: Final = _WORD_MAX + 20
+_LONG_RUN: Final = _TAIL + 4
 _KEY_END_OR_RUN: Final = LazyPattern(
     rf"(?i){_WORD_END}|({_NAME}(?<!{_NAME}.){_NAME}{{{_LONG_RUN - 1},}}+)"
+    rf"(?<=(?={_NAME}{{0,{_TAIL}}}?({_WORD_END}))[\s\S]{{{_TAIL}}})?"
 )
 # (A value's first six characters: ``{6,300}`` matches wherever they do.)
 _AFTER_KEY: Final = LazyPattern(
@@ -359,6 +408,13 @@ _KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
 # Everything up to the last character that is not a name's (where a name's run starts).
 _RUN_START: Final = LazyPattern(r"(?i)(?:" + _NAME + r"*+[^A-Za-z0-9_.-])*+")
 _KEY_PREFIX: Final = 30  # ``_KEYWORD``'s ``{0,30}?`` before the credential word
+
+
+def _word_start(text: str, pos: int, end: int) -> int:
+    """Where the first credential word at or after ``pos`` that ends a run at ``end`` starts,
+    or -1."""
+    m = _KEY_END.search(text, pos, end)
+    return -1 if m is None else m.start()
 
 
 def _keyword_in_windows(text: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
@@ -371,13 +427,11 @@ def _keyword_in_windows(text: str, windows: list[tuple[int, int]]) -> list[re.Ma
         pos = lo
         while (found := _KEY_END_OR_RUN.search(text, pos, hi)) is not None:
             pos = found.end()
-            word = found
+            a, e = found.span()
             if found.group(1) is not None:  # a long run: a word must end within 20 of its end
-                tail = _KEY_END.search(text, max(found.start(), pos - _WORD_MAX - 20), pos)
-                if tail is None:
+                if found.group(2) is None:
                     continue
-                word = tail
-            a, e = word.span()
+                a, e = found.span(2)
             if _AFTER_KEY.match(text, e, hi) is None:
                 continue  # no connector and value after this key: no start in its run can match
             first = max(floor, a - _KEY_PREFIX)
@@ -386,11 +440,11 @@ def _keyword_in_windows(text: str, windows: list[tuple[int, int]]) -> list[re.Ma
             while start is not None:
                 p = start.start()
                 # the first credential word at or after ``p`` that ends the run
-                nearest = word if p <= a else _KEY_END.search(text, p, e)
-                if nearest is None:
+                nearest = a if p <= a else _word_start(text, p, e)
+                if nearest < 0:
                     break
-                if nearest.start() - p > _KEY_PREFIX:
-                    start = _KEY_START.search(text, nearest.start() - _KEY_PREFIX, e)
+                if nearest - p > _KEY_PREFIX:
+                    start = _KEY_START.search(text, nearest - _KEY_PREFIX, e)
                     continue
                 m = _KEYWORD.match(text, p, hi)
                 if m is None:  # not expected (the same language); the next start then
@@ -883,16 +937,23 @@ def _strong(value: str) -> bool:
     each), so the bar is 2.8 bits or 0.65 of that ceiling, whichever is lower. Measured on
     200,000 random 12-character keys (letters and digits): one in 10,000 is under 2.59 bits
     (``yypzNiyy3PDy``: 2.62), the lowest 2.28; the bar there is 2.33."""
-    classes = sum(
-        (
-            any(c.islower() for c in value),
-            any(c.isupper() for c in value),
-            any(c.isdigit() for c in value),
-            any(not c.isalnum() for c in value),
+    if value.isascii():  # the same classes, each found by one C loop
+        classes = sum(rx.search(value) is not None for rx in _ASCII_CLASSES)
+    else:
+        classes = sum(
+            (
+                any(c.islower() for c in value),
+                any(c.isupper() for c in value),
+                any(c.isdigit() for c in value),
+                any(not c.isalnum() for c in value),
+            )
         )
-    )
     bar = min(2.8, 0.65 * math.log2(len(value))) if value else 2.8
     return classes >= 2 and shannon_entropy(value) >= bar
+
+
+# ``str.islower``, ``isupper``, ``isdigit`` and not ``isalnum`` on ASCII characters.
+_ASCII_CLASSES: Final = tuple(map(re.compile, ("[a-z]", "[A-Z]", "[0-9]", "[^A-Za-z0-9]")))
 
 
 def _ssn(text: str, cls: bytes | None, add: Callable[[str, Severity, int, int, str], None]) -> None:
@@ -1101,7 +1162,7 @@ def _scan_plain(text: str) -> list[Finding]:
     )
     near_parts = _merged(stems + parts)
     near_keys = _merged(stems) if parts else near_parts
-    for m in _in_windows(_PROVIDER_KEY, low_head, near_parts) if near_parts else ():
+    for m in _provider_in_windows(low_head, near_parts) if near_parts else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
@@ -1132,6 +1193,9 @@ def _scan_plain(text: str) -> list[Finding]:
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _keyword_in_windows(text, near_keys) if near_keys else ():
         key, value = m.group(1), m.group(2)
+        trimmed = values.trim_prose(value)
+        if len(trimmed) < 10 or not _strong(trimmed):
+            continue  # (tested again below: the cheapest refusal first)
         if (
             values.is_reference(value, _after(text, m.end(2)))
             or is_placeholder(value)

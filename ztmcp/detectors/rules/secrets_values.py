@@ -35,7 +35,8 @@ _PARTS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _VOWEL: Final = frozenset("aeiouyAEIOUY")
 _TRIPLE: Final = re.compile(r"(.)\1\1")
 # What ends a sentence or a clause, never a generated secret's last character.
-_PROSE_END: Final = re.compile(r"[.,:;!?]+$")
+# (From the start of a run only: tried inside a long run of them, ``$`` fails at each.)
+_PROSE_END: Final = re.compile(r"(?<![.,:;!?])[.,:;!?]+$")
 _FLAG: Final = re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:=\S*)?")
 # AWS's documentation convention for example credentials, in the shapes of AWS's keys: an
 # access key id (20 capitals and digits) ending in EXAMPLE, a secret access key (40 base64
