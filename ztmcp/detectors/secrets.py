@@ -82,9 +82,18 @@ _KEY_RUN: Final = LazyPattern(r"[A-Za-z0-9+/=]{32}")
 _JWT: Final = LazyPattern(
     _B + r"(eyJ[A-Za-z0-9_-]{10,4000})\.(eyJ[A-Za-z0-9_-]{2,8000})(?:\.([A-Za-z0-9_-]{0,2000}))?"
 )
+# (The user may be empty: Redis writes ``redis://:password@host``.)
 _URL_PASSWORD: Final = LazyPattern(
-    r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^\s:/?#@\"'<>\[\]{}]{1,100}):([^\s/?#@\"'<>]{1,200})@"
+    r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^\s:/?#@\"'<>\[\]{}]{0,100}):([^\s/?#@\"'<>]{1,200})@"
     r"[A-Za-z0-9.-]{1,253}"
+)
+# A data source name without a scheme after a key that names one (``dsn``, ``SENTRY_DSN``,
+# ``mysqlDsn``): Go's MySQL driver writes ``user:password@tcp(host:3306)/db``. (With a scheme
+# it is a URL, and ``_URL_PASSWORD`` reads it; without one, the driver reads the password up
+# to the '@', '/' included: base64 has it.)
+_DSN_USERINFO: Final = LazyPattern(
+    r"(?i)dsn[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
+    r"([^\s:/?#@\"'<>\[\]{}]{1,100}):([^\s?#@\"'<>]{1,200})@([A-Za-z0-9.()-]{1,253})"
 )
 _AUTH_HEADER: Final = LazyPattern(
     r"(?i:authorization|x-api-key|api-token|x-auth-token|x-jfrog-art-api|private-token|apikey)"
@@ -105,7 +114,11 @@ _STRONG_WORDS: Final = (
     r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
     r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
 )
-_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY
+# ``pat`` (a personal access token: ``GITHUB_PAT``, ``pat``) where no letter follows it (not
+# ``path``, ``pattern``, ``PATCH``): as ``key``, a short word that is a credential's name in
+# some code and an abbreviation in other code, so its value must look generated.
+_PAT: Final = r"pat(?![a-z])"
+_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY + "|" + _PAT
 # How code and configuration write ``key`` then ``value`` (``secret_forms`` draws each): an
 # assignment, a typed declaration (``fooToken: string =``, ``var fooToken string =``,
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
@@ -308,7 +321,19 @@ _KEYWORD_AHEAD: Final = 360
 
 def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
     """``_KEYWORD`` matches, searched only near a credential word (a fast ``str.find``)."""
-    return _keyword_in_windows(text, _windows(low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD))
+    return _keyword_in_windows(text, _merged(_keyword_spans(low)))
+
+
+# ``pat`` is a stem only where no letter follows (``path`` is in most tool calls' arguments).
+_PAT_TAIL: Final = LazyPattern(r"pat(?![a-z])")
+
+
+def _keyword_spans(low: str, pat: bool = True) -> list[tuple[int, int]]:
+    """The spans around the keyword rule's stems in ``low`` (and ``pat`` where it is a word)."""
+    spans = _spans(low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    if pat:
+        spans += _spans(low, ("pat",), _KEYWORD_BACK, _KEYWORD_AHEAD, _PAT_TAIL)
+    return spans
 
 
 def _near(
@@ -661,6 +686,8 @@ _TEXT_GATES: Final = (
     _words("secret", "secret"),
     _words("data:", "data:"),
     _words("keyword", *_KEYWORD_STEMS),
+    _TextGate("pat", "pat(?:[^a-z]|$)", ()),  # (``_PAT_TAIL``, without a look-ahead for RE2)
+    _words("dsn", "dsn"),
     # (the provider-key rule's other words, each followed by a key's tail: ``_spans``' test)
     _TextGate("provider part", f"(?:{'|'.join(_PARTS_NOT_STEMS)}){_KEY_TAIL.pattern}", ()),
     _TextGate("card", _CARD.pattern, ()),
@@ -956,6 +983,19 @@ def _strong(value: str) -> bool:
 _ASCII_CLASSES: Final = tuple(map(re.compile, ("[a-z]", "[A-Z]", "[0-9]", "[^A-Za-z0-9]")))
 
 
+def _not_a_password(user: str, password: str, host: str) -> bool:
+    """What ``user:password@host`` holds when the password is not one: a placeholder, a port,
+    a default account, a word as the password of a documentation host."""
+    return (
+        is_placeholder(password)
+        or (is_placeholder(user) and password.isdigit())
+        or password == user  # a default account ("postgres:postgres"), as in curl -u
+        # a word as the password of a documentation host ("user:password@example.com")
+        or (password.isalpha() and values.is_documentation_host(host))
+        or (password.isdigit() and len(password) <= 5)  # host:port, not user:password
+    )
+
+
 def _ssn(text: str, cls: bytes | None, add: Callable[[str, Severity, int, int, str], None]) -> None:
     """US social security numbers; ``cls`` is the digit class string of an ASCII ``text``."""
     if "-" not in text:
@@ -1118,21 +1158,15 @@ def _scan_plain(text: str) -> list[Finding]:
     if on("://") and on("@"):
         for m in _URL_PASSWORD.finditer(cand) if present is None or _URL_AT in present else ():
             user, password = m.group(1), m.group(2)
-            if (
-                is_placeholder(password)
-                or (is_placeholder(user) and password.isdigit())
-                or password == user  # a default account ("postgres:postgres"), as in curl -u
-                # a word as the password of a documentation host ("user:password@example.com")
-                or (
-                    password.isalpha()
-                    and values.is_documentation_host(cand[m.end(2) + 1 : m.end()])
-                )
-            ):
+            if _not_a_password(user, password, cand[m.end(2) + 1 : m.end()]):
                 continue
-            if password.isdigit() and len(password) <= 5:
-                continue  # host:port, not user:password
             start = back(m.start(2))
             add("secret.url_password", H, start, start + len(password), "a password inside a URL")
+    if on("dsn") and on("@"):
+        for m in _DSN_USERINFO.finditer(text):
+            if _not_a_password(m.group(1), m.group(2), m.group(3)):
+                continue
+            add("secret.url_password", H, m.start(2), m.end(2), "a password in a data source name")
     if on("auth"):
         for m in _near(_AUTH_HEADER, text, low_head, _AUTH_GATES, 16, 2048):
             value = m.group(1)
@@ -1154,7 +1188,13 @@ def _scan_plain(text: str) -> list[Finding]:
             if not _strong(password) and len(password) < 8:
                 continue
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
-    stems = _spans(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    stems = (
+        _keyword_spans(low_head, on("pat"))
+        if on("keyword")
+        else _spans(low_head, ("pat",), _KEYWORD_BACK, _KEYWORD_AHEAD, _PAT_TAIL)
+        if on("pat")
+        else []
+    )
     parts = (
         _spans(low_head, _PARTS_NOT_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD, _KEY_TAIL)
         if on("provider part")
