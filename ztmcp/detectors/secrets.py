@@ -894,7 +894,10 @@ def _b64json(segment: str) -> object:
 
 
 def _a_word(value: str) -> bool:
-    """Letters in words (``._-`` between them) with the entropy of a word, not of a key."""
+    """Letters in words (``._-`` between them) with the entropy of a word, not of a key (nor
+    letters drawn at random: ``values.random_letters``)."""
+    if values.random_letters(value):
+        return False
     return values.reads_as_words(value) or (
         re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value) is not None
         and shannon_entropy(value) < 3.5
@@ -903,8 +906,13 @@ def _a_word(value: str) -> bool:
 
 def _generated(value: str) -> bool:
     """A digit, or a capital letter past the first character: what prose words lack and
-    generated keys have (all but about 1 in 10⁵ of 20 random letters and digits)."""
-    return any(c.isdigit() for c in value) or any(c.isupper() for c in value[1:])
+    generated keys have (all but about 1 in 10⁵ of 20 random letters and digits), or letters
+    drawn at random (``values.random_letters``)."""
+    return (
+        any(c.isdigit() for c in value)
+        or any(c.isupper() for c in value[1:])
+        or values.random_letters(value)
+    )
 
 
 def _after(text: str, end: int) -> str:
@@ -952,7 +960,7 @@ def _looks_generated(value: str) -> bool:
     in two, a camelCase or dotted name about once per word: ``io.modelcontextprotocol/clientInfo``
     once in 31). Separators are not counted."""
     body = value.translate(_SEPARATORS)
-    if any(c.isdigit() for c in body):
+    if any(c.isdigit() for c in body) or values.random_letters(body):
         return True
     changes = sum(a.isupper() != b.isupper() for a, b in pairwise(body))
     return len(body) >= 8 and changes * 3 >= len(body)
@@ -975,8 +983,10 @@ def _strong(value: str) -> bool:
                 any(not c.isalnum() for c in value),
             )
         )
+    if classes < 2:  # one class: letters drawn at random, one case, are a key
+        return values.random_letters(value)
     bar = min(2.8, 0.65 * math.log2(len(value))) if value else 2.8
-    return classes >= 2 and shannon_entropy(value) >= bar
+    return shannon_entropy(value) >= bar
 
 
 # ``str.islower``, ``isupper``, ``isdigit`` and not ``isalnum`` on ASCII characters.
