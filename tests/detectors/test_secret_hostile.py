@@ -154,6 +154,20 @@ def test_the_windows_around_dense_words_are_the_union_of_every_occurrences(
     assert secrets._merged(secrets._spans(low, words, back, ahead)) == secrets._merged(naive)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["pat", "path", "pat ", " ", "x", "PAT=", "pattern"]), max_size=150),
+    st.integers(0, 40),
+    st.integers(0, 80),
+)
+def test_the_windows_around_pat_are_the_union_of_each_word_pats(
+    pieces: list[str], back: int, ahead: int
+) -> None:
+    low = "".join(pieces).lower()
+    want = secrets._spans(low, ("pat",), back, ahead, secrets._PAT_TAIL)
+    assert secrets._merged(secrets._pat_spans(low, back, ahead)) == secrets._merged(want)
+
+
 # Texts built to be slow for the keyword rule: a credential word then long runs of name or
 # connector characters, words back to back, many '=' and ':' (``bench_detectors.py`` runs
 # the same shapes).

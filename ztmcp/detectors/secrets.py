@@ -332,7 +332,28 @@ def _keyword_spans(low: str, pat: bool = True) -> list[tuple[int, int]]:
     """The spans around the keyword rule's stems in ``low`` (and ``pat`` where it is a word)."""
     spans = _spans(low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
     if pat:
-        spans += _spans(low, ("pat",), _KEYWORD_BACK, _KEYWORD_AHEAD, _PAT_TAIL)
+        spans += _pat_spans(low, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    return spans
+
+
+def _pat_spans(low: str, back: int, ahead: int) -> list[tuple[int, int]]:
+    """``_spans(low, ("pat",), back, ahead, _PAT_TAIL)``: ``re`` finds each ``pat`` that is a
+    word (``path`` costs nothing), and from each, the last one whose window touches its own
+    (found backwards with ``rfind``), as ``_spans`` does for a stem."""
+    spans: list[tuple[int, int]] = []
+    n = len(low)
+    reach = back + ahead
+    pos = 0
+    while (m := _PAT_TAIL.search(low, pos)) is not None:
+        q = m.start()
+        spans.append((max(0, q - back), min(n, q + ahead)))
+        last = low.rfind("pat", q + 1, q + reach + 3)
+        while last > q and _PAT_TAIL.match(low, last) is None:
+            last = low.rfind("pat", q + 1, last)
+        if last > q:
+            spans.append((max(0, last - back), min(n, last + ahead)))
+            q = last
+        pos = q + 1
     return spans
 
 
@@ -421,13 +442,13 @@ _KEY_END: Final = LazyPattern("(?i)" + _WORD_END)
 _WORD_MAX: Final = 16
 _TAIL: Final = _WORD_MAX + 20
 _LONG_RUN: Final = _TAIL + 4
+# What must follow a key: a connector and a value's first six characters (``{6,300}``
+# matches wherever they do). A word that ends a short run is proposed only with it after.
+_AFTER: Final = _CONNECTOR + r"[ \t]{0,3}[\"'`]?(?:" + _VALUE_CHAR + r"){6}"
+_AFTER_KEY: Final = LazyPattern(r"(?i)" + _AFTER)
 _KEY_END_OR_RUN: Final = LazyPattern(
-    rf"(?i){_WORD_END}|({_NAME}(?<!{_NAME}.){_NAME}{{{_LONG_RUN - 1},}}+)"
+    rf"(?i){_WORD_END}(?={_AFTER})|({_NAME}(?<!{_NAME}.){_NAME}{{{_LONG_RUN - 1},}}+)"
     rf"(?<=(?={_NAME}{{0,{_TAIL}}}?({_WORD_END}))[\s\S]{{{_TAIL}}})?"
-)
-# (A value's first six characters: ``{6,300}`` matches wherever they do.)
-_AFTER_KEY: Final = LazyPattern(
-    r"(?i)" + _CONNECTOR + r"[ \t]{0,3}[\"'`]?(?:" + _VALUE_CHAR + r"){6}"
 )
 _KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
 # Everything up to the last character that is not a name's (where a name's run starts).
@@ -457,8 +478,8 @@ def _keyword_in_windows(text: str, windows: list[tuple[int, int]]) -> list[re.Ma
                 if found.group(2) is None:
                     continue
                 a, e = found.span(2)
-            if _AFTER_KEY.match(text, e, hi) is None:
-                continue  # no connector and value after this key: no start in its run can match
+                if _AFTER_KEY.match(text, e, hi) is None:
+                    continue  # no connector and value after: no start in its run can match
             first = max(floor, a - _KEY_PREFIX)
             run = _RUN_START.match(text, first, a)
             start = _KEY_START.search(text, run.end() if run else first, e)
@@ -1201,7 +1222,7 @@ def _scan_plain(text: str) -> list[Finding]:
     stems = (
         _keyword_spans(low_head, on("pat"))
         if on("keyword")
-        else _spans(low_head, ("pat",), _KEYWORD_BACK, _KEYWORD_AHEAD, _PAT_TAIL)
+        else _pat_spans(low_head, _KEYWORD_BACK, _KEYWORD_AHEAD)
         if on("pat")
         else []
     )
