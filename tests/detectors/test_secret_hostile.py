@@ -233,3 +233,13 @@ _PROSE_END_AS_WRITTEN = re.compile(r"[.,:;!?]+$")
 @given(st.text(st.sampled_from("ab9.,:;!?\n x"), max_size=40))
 def test_trimming_prose_from_a_runs_start_trims_what_the_plain_pattern_trims(value: str) -> None:
     assert values.trim_prose(value) == _PROSE_END_AS_WRITTEN.sub("", value)
+
+
+def test_the_whole_secrets_scan_of_hostile_text_grows_linearly() -> None:
+    # every rule and disguise, not only the keyword rule: twice the text, about twice the CPU
+    # time (the keyword shapes cost 300 times a page's per byte before; ratios, not seconds)
+    for name, build in HOSTILE.items():
+        small, large = build(1000), build(2000)
+        t_small = _cpu(lambda s=small: secrets.scan(s))
+        t_large = _cpu(lambda s=large: secrets.scan(s))
+        assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
