@@ -243,3 +243,14 @@ def test_the_whole_secrets_scan_of_hostile_text_grows_linearly() -> None:
         t_small = _cpu(lambda s=small: secrets.scan(s))
         t_large = _cpu(lambda s=large: secrets.scan(s))
         assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
+
+
+def test_the_case_sensitive_classes_hold_what_the_folded_ones_do() -> None:
+    folded_name = re.compile("(?i)" + secrets._NAME)
+    exact_name = re.compile(secrets._NAME_EXACT)
+    folded_first = re.compile(f"(?i)[{secrets._WORD_FIRST}]")
+    exact_first = re.compile(secrets._FIRST_EXACT)
+    for code in range(0x30000):
+        c = chr(code)
+        assert bool(folded_name.match(c)) == bool(exact_name.match(c)), hex(code)
+        assert bool(folded_first.match(c)) == bool(exact_first.match(c)), hex(code)
