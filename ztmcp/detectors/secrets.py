@@ -24,11 +24,13 @@ Rules (rule id — severity):
 - ``secret.k8s_secret`` — HIGH — a value under ``data:``/``stringData:`` of a
   ``kind: Secret`` manifest.
 - ``secret.jwt`` — HIGH — a JWT whose header decodes to JSON with ``alg``/``typ``.
-- ``secret.url_password`` — HIGH — ``scheme://user:password@host`` with a literal password.
+- ``secret.url_password`` — HIGH — ``scheme://user:password@host`` with a literal password
+  (the user may be empty), and ``user:password@…`` without a scheme after a ``dsn`` key.
 - ``secret.auth_header`` — HIGH — ``Authorization: Bearer/Basic/token …``, ``curl -u user:pw``.
-- ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …`` with a value
-  that is neither a placeholder nor a variable reference nor hex digits in both cases (hand-edited,
-  not generated) and has enough entropy; code, names and prose beside a credential word
+- ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …``, ``pat: …``
+  with a value that is neither a placeholder nor a variable reference nor hex digits in both
+  cases (hand-edited, not generated) and has enough entropy (or is letters of one case drawn at
+  random, ``values.random_letters``); code, names and prose beside a credential word
   (``os.getenv(``, ``self._token``, ``token revocation.``) are not values
   (``rules.secrets_values``), nor are digests of a secret or pagination tokens.
 - ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
