@@ -317,6 +317,22 @@ def short_messages() -> None:
     )
 
 
+# Text built against the keyword rules (issue 23): a credential word then long runs of name or
+# connector characters, words back to back, many '=' and ':' (``("key" + "_" * 55) * N`` cost
+# 6.9 s per MB; ``tests/detectors/test_secret_hostile.py`` bounds the same shapes' cost).
+HOSTILE_KEYWORDS: dict[str, str] = {
+    '("key" + "_" * 55) * N': '"key"' + "_" * 55,
+    '("api_key" + "." * 55) * N': "api_key" + "." * 55,
+    '("token" + "-" * 55) * N': "token" + "-" * 55,
+    '("secret" + " " * 55) * N': "secret" + " " * 55,
+    "secret_key_token back to back": "secret_key_token",
+    '("password" + "=" * 55) * N': "password" + "=" * 55,
+    '("api_key" + ":" * 55) * N': "api_key" + ":" * 55,
+    '"token: " * N': "token: ",
+    '"pat = " * N': "pat = ",
+}
+
+
 def main() -> None:
     short_messages()
     if "--short" in sys.argv[1:]:
@@ -359,6 +375,9 @@ def main() -> None:
         len(bad.encode()),
         repeat=1,
     )
+    for name, unit in HOSTILE_KEYWORDS.items():
+        text = (unit * (1_000_000 // len(unit) + 1))[:1_000_000]
+        bench(f"secrets, {name}", lambda text=text: secrets.scan(text), len(text), repeat=3)
 
     peer = Path("/tmp/peer_lists.json")
     tools: list[Any] = []

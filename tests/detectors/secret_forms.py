@@ -88,6 +88,7 @@ SUFFIXES: Final[tuple[str, ...]] = (
     "private_key",
     "password",
     "key",
+    "pat",
 )
 
 
@@ -214,6 +215,9 @@ URL_FORMS: Final[tuple[tuple[str, str], ...]] = (
     ("postgres", "postgres://app:{V}@db.{S}.internal:5432/app"),
     ("mongodb", "mongodb+srv://svc:{V}@cluster0.{S}.mongodb.net/prod?retryWrites=true"),
     ("redis", "redis://default:{V}@cache.{S}.internal:6379/0"),
+    ("redis_no_user", "redis://:{V}@cache.{S}.internal:6379/0"),
+    ("go_dsn", 'DSN = "app:{V}@tcp(db.{S}.internal:3306)/app"'),
+    ("json_dsn", '{{"dsn": "postgres://app:{V}@db.{S}.internal/app"}}'),
     ("amqp", "amqp://worker:{V}@mq.{S}.internal:5672/"),
     ("ado_string", "Server=tcp:{S}.database.windows.net;User ID=app;Password={V};Encrypt=True;"),
     ("bearer", "Authorization: Bearer {V}"),

@@ -24,11 +24,13 @@ Rules (rule id — severity):
 - ``secret.k8s_secret`` — HIGH — a value under ``data:``/``stringData:`` of a
   ``kind: Secret`` manifest.
 - ``secret.jwt`` — HIGH — a JWT whose header decodes to JSON with ``alg``/``typ``.
-- ``secret.url_password`` — HIGH — ``scheme://user:password@host`` with a literal password.
+- ``secret.url_password`` — HIGH — ``scheme://user:password@host`` with a literal password
+  (the user may be empty), and ``user:password@…`` without a scheme after a ``dsn`` key.
 - ``secret.auth_header`` — HIGH — ``Authorization: Bearer/Basic/token …``, ``curl -u user:pw``.
-- ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …`` with a value
-  that is neither a placeholder nor a variable reference nor hex digits in both cases (hand-edited,
-  not generated) and has enough entropy; code, names and prose beside a credential word
+- ``secret.assignment`` — HIGH — ``password=…``, ``api_key: …``, ``client_secret …``, ``pat: …``
+  with a value that is neither a placeholder nor a variable reference nor hex digits in both
+  cases (hand-edited, not generated) and has enough entropy (or is letters of one case drawn at
+  random, ``values.random_letters``); code, names and prose beside a credential word
   (``os.getenv(``, ``self._token``, ``token revocation.``) are not values
   (``rules.secrets_values``), nor are digests of a secret or pagination tokens.
 - ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
@@ -82,9 +84,18 @@ _KEY_RUN: Final = LazyPattern(r"[A-Za-z0-9+/=]{32}")
 _JWT: Final = LazyPattern(
     _B + r"(eyJ[A-Za-z0-9_-]{10,4000})\.(eyJ[A-Za-z0-9_-]{2,8000})(?:\.([A-Za-z0-9_-]{0,2000}))?"
 )
+# (The user may be empty: Redis writes ``redis://:password@host``.)
 _URL_PASSWORD: Final = LazyPattern(
-    r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^\s:/?#@\"'<>\[\]{}]{1,100}):([^\s/?#@\"'<>]{1,200})@"
+    r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://([^\s:/?#@\"'<>\[\]{}]{0,100}):([^\s/?#@\"'<>]{1,200})@"
     r"[A-Za-z0-9.-]{1,253}"
+)
+# A data source name without a scheme after a key that names one (``dsn``, ``SENTRY_DSN``,
+# ``mysqlDsn``): Go's MySQL driver writes ``user:password@tcp(host:3306)/db``. (With a scheme
+# it is a URL, and ``_URL_PASSWORD`` reads it; without one, the driver reads the password up
+# to the '@', '/' included: base64 has it.)
+_DSN_USERINFO: Final = LazyPattern(
+    r"(?i)dsn[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
+    r"([^\s:/?#@\"'<>\[\]{}]{1,100}):([^\s?#@\"'<>]{1,200})@([A-Za-z0-9.()-]{1,253})"
 )
 _AUTH_HEADER: Final = LazyPattern(
     r"(?i:authorization|x-api-key|api-token|x-auth-token|x-jfrog-art-api|private-token|apikey)"
@@ -105,7 +116,11 @@ _STRONG_WORDS: Final = (
     r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
     r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
 )
-_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY
+# ``pat`` (a personal access token: ``GITHUB_PAT``, ``pat``) where no letter follows it (not
+# ``path``, ``pattern``, ``PATCH``): as ``key``, a short word that is a credential's name in
+# some code and an abbreviation in other code, so its value must look generated.
+_PAT: Final = r"pat(?![a-z])"
+_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY + "|" + _PAT
 # How code and configuration write ``key`` then ``value`` (``secret_forms`` draws each): an
 # assignment, a typed declaration (``fooToken: string =``, ``var fooToken string =``,
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
@@ -159,6 +174,9 @@ _K8S_SECRETS: Final = (
 _CARD: Final = LazyPattern(r"\d(?:[ -]?\d){12,18}")
 _SSN: Final = LazyPattern(r"(\d{3})-(\d{2})-(\d{4})")
 _IBAN: Final = LazyPattern(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
+# 4.5 bits a character take 23 distinct characters at least (2 ** 4.5 > 22): a run of
+# fewer (``___…``, ``AAAA…``) is not counted character by character.
+_ENTROPY_SYMBOLS: Final = 23
 _ENTROPY_TOKEN: Final = LazyPattern(
     r"(?<![A-Za-z0-9+/_=-])([A-Za-z0-9+/_=-]{32,512})(?![A-Za-z0-9+/_=-])"
 )
@@ -228,6 +246,52 @@ _PROVIDER_KEY: Final = LazyPattern(
 _KEY_TAIL: Final = LazyPattern(
     _KEY_CHARS + f"{{0,{max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24}}}" + _ASSIGNED
 )
+# The provider-key rule anchored (``_provider_in_windows``): its key is a run of ``_KEY_CHARS``
+# that ends where an assignment and ten characters of a value follow (``_ASSIGNED_END``), and
+# starts at most ``_PROVIDER_REACH`` before that end; only there is the rule tried. (Tried at
+# every offset, each of the provider names cost a test there: 5 MB/s on words back to back.)
+_PROVIDER_REACH: Final = max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24
+# (Matched from the assignment's first character, which ``re`` looks for first: a pattern
+# that starts with a character class skips every other character in a fast loop; the
+# look-behinds check the key's last character, then the assignment and the value from there.)
+_ASSIGNING: Final = "[\"' \t:=]"  # the characters ``_ASSIGNED`` starts with
+_ASSIGNED_END: Final = LazyPattern(
+    rf"{_ASSIGNING}(?<={_KEY_CHARS}{_ASSIGNING})"
+    rf"(?<=(?={_ASSIGNED}[ \t]{{0,3}}[\"'`]?(?:{_VALUE_CHAR}){{10}})[\s\S])"
+)
+_PROVIDER_HEAD: Final = LazyPattern(
+    r"(?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
+    rf"{_KEY_CHARS}{{0,24}}(?={_ASSIGNED})"
+)
+_ASSIGNED_MAX: Final = 6  # the longest ``_ASSIGNED``: a quote, three blanks and ``:=``
+
+
+def _provider_in_windows(low: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
+    """``_in_windows(_PROVIDER_KEY, low, windows)``, with ``_PROVIDER_KEY`` tried only at the
+    starts a provider's name proposes before the next assignment (a differential test
+    compares the two)."""
+    out: list[re.Match[str]] = []
+    for lo, hi in windows:
+        pos = lo
+        while (end := _ASSIGNED_END.search(low, pos, hi)) is not None:
+            e = end.start()  # no key of a match starting before ``e`` ends elsewhere
+            start = max(pos, e - _PROVIDER_REACH)
+            found = None
+            while (head := _PROVIDER_HEAD.search(low, start, e + _ASSIGNED_MAX)) is not None:
+                if head.start() >= e:
+                    break
+                found = _PROVIDER_KEY.match(low, head.start(), hi)
+                if found is not None:
+                    break
+                start = head.start() + 1
+            if found is None:
+                pos = e + 1
+                continue
+            out.append(found)
+            pos = found.end()
+    return out
+
+
 # The words a provider-named key must hold (``stripe_auth``, ``github_token``).
 _CREDENTIAL_PARTS: Final = (
     "key", "secret", "token", "passw", "pwd", "auth", "credential", "login", "bearer",
@@ -259,7 +323,40 @@ _KEYWORD_AHEAD: Final = 360
 
 def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
     """``_KEYWORD`` matches, searched only near a credential word (a fast ``str.find``)."""
-    return _near(_KEYWORD, text, low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    return _keyword_in_windows(text, _merged(_keyword_spans(low)))
+
+
+# ``pat`` is a stem only where no letter follows (``path`` is in most tool calls' arguments).
+_PAT_TAIL: Final = LazyPattern(r"pat(?![a-z])")
+
+
+def _keyword_spans(low: str, pat: bool = True) -> list[tuple[int, int]]:
+    """The spans around the keyword rule's stems in ``low`` (and ``pat`` where it is a word)."""
+    spans = _spans(low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    if pat:
+        spans += _pat_spans(low, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    return spans
+
+
+def _pat_spans(low: str, back: int, ahead: int) -> list[tuple[int, int]]:
+    """``_spans(low, ("pat",), back, ahead, _PAT_TAIL)``: ``re`` finds each ``pat`` that is a
+    word (``path`` costs nothing), and from each, the last one whose window touches its own
+    (found backwards with ``rfind``), as ``_spans`` does for a stem."""
+    spans: list[tuple[int, int]] = []
+    n = len(low)
+    reach = back + ahead
+    pos = 0
+    while (m := _PAT_TAIL.search(low, pos)) is not None:
+        q = m.start()
+        spans.append((max(0, q - back), min(n, q + ahead)))
+        last = low.rfind("pat", q + 1, q + reach + 3)
+        while last > q and _PAT_TAIL.match(low, last) is None:
+            last = low.rfind("pat", q + 1, last)
+        if last > q:
+            spans.append((max(0, last - back), min(n, last + ahead)))
+            q = last
+        pos = q + 1
+    return spans
 
 
 def _near(
@@ -282,11 +379,20 @@ def _spans(
     """``_windows`` before merging (only around the words ``tail`` matches at, if given)."""
     spans: list[tuple[int, int]] = []
     n = len(low)
+    reach = back + ahead  # an occurrence this far after another: their windows touch
     for stem in words:
         pos = low.find(stem)
         while pos >= 0:
             if tail is None or tail.match(low, pos) is not None:
                 spans.append((max(0, pos - back), min(n, pos + ahead)))
+            if tail is None:
+                # the windows of the occurrences between this one and the last that touches
+                # its window lie inside the two: only those two are needed (text dense with
+                # a word costs one ``rfind`` per window, not a step per occurrence)
+                last = low.rfind(stem, pos + 1, pos + reach + len(stem))
+                if last > 0:
+                    spans.append((max(0, last - back), min(n, last + ahead)))
+                    pos = last
             pos = low.find(stem, pos + 1)
     return spans
 
@@ -316,6 +422,95 @@ def _in_windows(rx: Pattern, text: str, windows: list[tuple[int, int]]) -> list[
             if m.start() >= end:
                 out.append(m)
                 end = m.end()
+    return out
+
+
+# The keyword rule anchored (``_keyword_in_windows``). A key is a run of name characters that
+# ends where the run does (no connector starts with a name character, and the name's tail is
+# possessive), so a match exists only where a credential word ends within 20 characters of a
+# run's end (``_KEY_END``) and a connector and a value follow that end (``_AFTER_KEY``); its
+# start is the first position that the look-behind allows at most 30 characters before such a
+# word (``_KEY_START``). ``re`` tried every offset of a window instead: a name prefix of up to
+# 30 characters, then every credential word, at each one (6.9 s per MB of ``"key"___…``).
+_NAME: Final = r"[A-Za-z0-9_.-]"
+# The letters the credential words start with (tested): a look-ahead ``re`` fails fast on,
+# where trying each word costs more than all the rest.
+_WORD_FIRST: Final = "abcklpst"
+# ``_NAME`` and ``[_WORD_FIRST]`` as ``re`` reads them case-insensitively, written out for a
+# case-sensitive search (tested: the same characters), which ``re`` runs about three times as
+# fast: the four others are the ones Unicode case folding maps into ASCII letters.
+_FOLDED: Final = "\u0130\u0131\u017f\u212a"
+_NAME_EXACT: Final = rf"[A-Za-z0-9_.\-{_FOLDED}]"
+_FIRST_EXACT: Final = rf"[{_WORD_FIRST}{_WORD_FIRST.upper()}\u017f\u212a]"
+_WORD_END: Final = (
+    rf"(?-i:(?={_FIRST_EXACT}))(?:{_CREDENTIAL_WORDS})"
+    rf"(?-i:{_NAME_EXACT}{{0,20}}+(?!{_NAME_EXACT}))"
+)
+_KEY_END: Final = LazyPattern("(?i)" + _WORD_END)
+# The longest credential word (tested). A run of ``_LONG_RUN`` or more is taken whole (one
+# step, not a try at each word in it), and only its last ``_TAIL`` characters are searched for
+# a word that ends it, by a look-behind that steps back that far and looks ahead from there.
+_WORD_MAX: Final = 16
+_TAIL: Final = _WORD_MAX + 20
+_LONG_RUN: Final = _TAIL + 4
+# What must follow a key: a connector and a value's first six characters (``{6,300}``
+# matches wherever they do). A word that ends a short run is proposed only with it after.
+_AFTER: Final = _CONNECTOR + r"[ \t]{0,3}[\"'`]?(?:" + _VALUE_CHAR + r"){6}"
+_AFTER_KEY: Final = LazyPattern(r"(?i)" + _AFTER)
+_KEY_END_OR_RUN: Final = LazyPattern(
+    rf"(?i){_WORD_END}(?={_AFTER})"
+    rf"|(?-i:({_NAME_EXACT}(?<!{_NAME_EXACT}.){_NAME_EXACT}{{{_LONG_RUN - 1},}}+)"
+    rf"(?<=(?={_NAME_EXACT}{{0,{_TAIL}}}?((?i:{_WORD_END})))[\s\S]{{{_TAIL}}})?)"
+)
+_KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
+# Everything up to the last character that is not a name's (where a name's run starts).
+_RUN_START: Final = LazyPattern(r"(?i)(?:" + _NAME + r"*+[^A-Za-z0-9_.-])*+")
+_KEY_PREFIX: Final = 30  # ``_KEYWORD``'s ``{0,30}?`` before the credential word
+
+
+def _word_start(text: str, pos: int, end: int) -> int:
+    """Where the first credential word at or after ``pos`` that ends a run at ``end`` starts,
+    or -1."""
+    m = _KEY_END.search(text, pos, end)
+    return -1 if m is None else m.start()
+
+
+def _keyword_in_windows(text: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
+    """``_in_windows(_KEYWORD, text, windows)``, with ``_KEYWORD`` tried only where it can
+    match: at most a few tries per run of name characters with a credential word at its end,
+    none elsewhere (a differential test compares the two)."""
+    out: list[re.Match[str]] = []
+    for lo, hi in windows:
+        floor = lo  # ``finditer``: the next match starts where the last one ended
+        pos = lo
+        while (found := _KEY_END_OR_RUN.search(text, pos, hi)) is not None:
+            pos = found.end()
+            a, e = found.span()
+            if found.group(1) is not None:  # a long run: a word must end within 20 of its end
+                if found.group(2) is None:
+                    continue
+                a, e = found.span(2)
+                if _AFTER_KEY.match(text, e, hi) is None:
+                    continue  # no connector and value after: no start in its run can match
+            first = max(floor, a - _KEY_PREFIX)
+            run = _RUN_START.match(text, first, a)
+            start = _KEY_START.search(text, run.end() if run else first, e)
+            while start is not None:
+                p = start.start()
+                # the first credential word at or after ``p`` that ends the run
+                nearest = a if p <= a else _word_start(text, p, e)
+                if nearest < 0:
+                    break
+                if nearest - p > _KEY_PREFIX:
+                    start = _KEY_START.search(text, nearest - _KEY_PREFIX, e)
+                    continue
+                m = _KEYWORD.match(text, p, hi)
+                if m is None:  # not expected (the same language); the next start then
+                    start = _KEY_START.search(text, p + 1, e)
+                    continue
+                out.append(m)
+                floor = pos = max(e, m.end())
+                break
     return out
 
 
@@ -524,6 +719,8 @@ _TEXT_GATES: Final = (
     _words("secret", "secret"),
     _words("data:", "data:"),
     _words("keyword", *_KEYWORD_STEMS),
+    _TextGate("pat", "pat(?:[^a-z]|$)", ()),  # (``_PAT_TAIL``, without a look-ahead for RE2)
+    _words("dsn", "dsn"),
     # (the provider-key rule's other words, each followed by a key's tail: ``_spans``' test)
     _TextGate("provider part", f"(?:{'|'.join(_PARTS_NOT_STEMS)}){_KEY_TAIL.pattern}", ()),
     _TextGate("card", _CARD.pattern, ()),
@@ -730,7 +927,10 @@ def _b64json(segment: str) -> object:
 
 
 def _a_word(value: str) -> bool:
-    """Letters in words (``._-`` between them) with the entropy of a word, not of a key."""
+    """Letters in words (``._-`` between them) with the entropy of a word, not of a key (nor
+    letters drawn at random: ``values.random_letters``)."""
+    if values.random_letters(value):
+        return False
     return values.reads_as_words(value) or (
         re.fullmatch(r"[A-Za-z]+(?:[._-][A-Za-z]+)*", value) is not None
         and shannon_entropy(value) < 3.5
@@ -739,8 +939,13 @@ def _a_word(value: str) -> bool:
 
 def _generated(value: str) -> bool:
     """A digit, or a capital letter past the first character: what prose words lack and
-    generated keys have (all but about 1 in 10⁵ of 20 random letters and digits)."""
-    return any(c.isdigit() for c in value) or any(c.isupper() for c in value[1:])
+    generated keys have (all but about 1 in 10⁵ of 20 random letters and digits), or letters
+    drawn at random (``values.random_letters``)."""
+    return (
+        any(c.isdigit() for c in value)
+        or any(c.isupper() for c in value[1:])
+        or values.random_letters(value)
+    )
 
 
 def _after(text: str, end: int) -> str:
@@ -788,7 +993,7 @@ def _looks_generated(value: str) -> bool:
     in two, a camelCase or dotted name about once per word: ``io.modelcontextprotocol/clientInfo``
     once in 31). Separators are not counted."""
     body = value.translate(_SEPARATORS)
-    if any(c.isdigit() for c in body):
+    if any(c.isdigit() for c in body) or values.random_letters(body):
         return True
     changes = sum(a.isupper() != b.isupper() for a, b in pairwise(body))
     return len(body) >= 8 and changes * 3 >= len(body)
@@ -800,16 +1005,38 @@ def _strong(value: str) -> bool:
     each), so the bar is 2.8 bits or 0.65 of that ceiling, whichever is lower. Measured on
     200,000 random 12-character keys (letters and digits): one in 10,000 is under 2.59 bits
     (``yypzNiyy3PDy``: 2.62), the lowest 2.28; the bar there is 2.33."""
-    classes = sum(
-        (
-            any(c.islower() for c in value),
-            any(c.isupper() for c in value),
-            any(c.isdigit() for c in value),
-            any(not c.isalnum() for c in value),
+    if value.isascii():  # the same classes, each found by one C loop
+        classes = sum(rx.search(value) is not None for rx in _ASCII_CLASSES)
+    else:
+        classes = sum(
+            (
+                any(c.islower() for c in value),
+                any(c.isupper() for c in value),
+                any(c.isdigit() for c in value),
+                any(not c.isalnum() for c in value),
+            )
         )
-    )
+    if classes < 2:  # one class: letters drawn at random, one case, are a key
+        return values.random_letters(value)
     bar = min(2.8, 0.65 * math.log2(len(value))) if value else 2.8
-    return classes >= 2 and shannon_entropy(value) >= bar
+    return shannon_entropy(value) >= bar
+
+
+# ``str.islower``, ``isupper``, ``isdigit`` and not ``isalnum`` on ASCII characters.
+_ASCII_CLASSES: Final = tuple(map(re.compile, ("[a-z]", "[A-Z]", "[0-9]", "[^A-Za-z0-9]")))
+
+
+def _not_a_password(user: str, password: str, host: str) -> bool:
+    """What ``user:password@host`` holds when the password is not one: a placeholder, a port,
+    a default account, a word as the password of a documentation host."""
+    return (
+        is_placeholder(password)
+        or (is_placeholder(user) and password.isdigit())
+        or password == user  # a default account ("postgres:postgres"), as in curl -u
+        # a word as the password of a documentation host ("user:password@example.com")
+        or (password.isalpha() and values.is_documentation_host(host))
+        or (password.isdigit() and len(password) <= 5)  # host:port, not user:password
+    )
 
 
 def _ssn(text: str, cls: bytes | None, add: Callable[[str, Severity, int, int, str], None]) -> None:
@@ -974,21 +1201,15 @@ def _scan_plain(text: str) -> list[Finding]:
     if on("://") and on("@"):
         for m in _URL_PASSWORD.finditer(cand) if present is None or _URL_AT in present else ():
             user, password = m.group(1), m.group(2)
-            if (
-                is_placeholder(password)
-                or (is_placeholder(user) and password.isdigit())
-                or password == user  # a default account ("postgres:postgres"), as in curl -u
-                # a word as the password of a documentation host ("user:password@example.com")
-                or (
-                    password.isalpha()
-                    and values.is_documentation_host(cand[m.end(2) + 1 : m.end()])
-                )
-            ):
+            if _not_a_password(user, password, cand[m.end(2) + 1 : m.end()]):
                 continue
-            if password.isdigit() and len(password) <= 5:
-                continue  # host:port, not user:password
             start = back(m.start(2))
             add("secret.url_password", H, start, start + len(password), "a password inside a URL")
+    if on("dsn") and on("@"):
+        for m in _DSN_USERINFO.finditer(text):
+            if _not_a_password(m.group(1), m.group(2), m.group(3)):
+                continue
+            add("secret.url_password", H, m.start(2), m.end(2), "a password in a data source name")
     if on("auth"):
         for m in _near(_AUTH_HEADER, text, low_head, _AUTH_GATES, 16, 2048):
             value = m.group(1)
@@ -1010,7 +1231,13 @@ def _scan_plain(text: str) -> list[Finding]:
             if not _strong(password) and len(password) < 8:
                 continue
             add("secret.auth_header", H, m.start(2), m.end(2), "a password in a curl command")
-    stems = _spans(low_head, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD) if on("keyword") else []
+    stems = (
+        _keyword_spans(low_head, on("pat"))
+        if on("keyword")
+        else _pat_spans(low_head, _KEYWORD_BACK, _KEYWORD_AHEAD)
+        if on("pat")
+        else []
+    )
     parts = (
         _spans(low_head, _PARTS_NOT_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD, _KEY_TAIL)
         if on("provider part")
@@ -1018,7 +1245,7 @@ def _scan_plain(text: str) -> list[Finding]:
     )
     near_parts = _merged(stems + parts)
     near_keys = _merged(stems) if parts else near_parts
-    for m in _in_windows(_PROVIDER_KEY, low_head, near_parts) if near_parts else ():
+    for m in _provider_in_windows(low_head, near_parts) if near_parts else ():
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
@@ -1047,8 +1274,11 @@ def _scan_plain(text: str) -> list[Finding]:
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
-    for m in _in_windows(_KEYWORD, text, near_keys) if near_keys else ():
+    for m in _keyword_in_windows(text, near_keys) if near_keys else ():
         key, value = m.group(1), m.group(2)
+        trimmed = values.trim_prose(value)
+        if len(trimmed) < 10 or not _strong(trimmed):
+            continue  # (tested again below: the cheapest refusal first)
         if (
             values.is_reference(value, _after(text, m.end(2)))
             or is_placeholder(value)
@@ -1128,7 +1358,12 @@ def _scan_plain(text: str) -> list[Finding]:
         else ()
     ):
         value = m.group(1)
-        if shannon_entropy(value) >= 4.5 and _strong(value) and not is_placeholder(value):
+        if (
+            len(set(value)) >= _ENTROPY_SYMBOLS
+            and shannon_entropy(value) >= 4.5
+            and _strong(value)
+            and not is_placeholder(value)
+        ):
             start = back(m.start(1))
             add("secret.high_entropy", M, start, start + len(value), "a long random-looking token")
     if len(findings) > 1:

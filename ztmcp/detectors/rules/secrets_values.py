@@ -35,7 +35,8 @@ _PARTS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _VOWEL: Final = frozenset("aeiouyAEIOUY")
 _TRIPLE: Final = re.compile(r"(.)\1\1")
 # What ends a sentence or a clause, never a generated secret's last character.
-_PROSE_END: Final = re.compile(r"[.,:;!?]+$")
+# (From the start of a run only: tried inside a long run of them, ``$`` fails at each.)
+_PROSE_END: Final = re.compile(r"(?<![.,:;!?])[.,:;!?]+$")
 _FLAG: Final = re.compile(r"--?[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:=\S*)?")
 # AWS's documentation convention for example credentials, in the shapes of AWS's keys: an
 # access key id (20 capitals and digits) ending in EXAMPLE, a secret access key (40 base64
@@ -165,10 +166,46 @@ def is_written_name(value: str) -> bool:
 
 
 def hand_written(path: str) -> bool:
-    """Every piece of ``path`` (split at ``/ # :``) of 12 characters or more is ``named``: no
-    digit inside it. Short pieces may have one (``k8s``, ``oauth2``, ``v1beta1``); a key of
-    12 or more has a digit inside all but a few times, and no addition around it removes it."""
-    return all(len(p) < 12 or named(p) for p in re.split(r"[/#:]", path))
+    """The pieces of ``path`` (split at ``/ # :``) that look generated hold fewer than 12
+    characters in all (``generated_piece``: a digit inside, or eight letters or more that do
+    not read as words). Short pieces may have a digit (``k8s``, ``oauth2``, ``v1beta1``); a key
+    of 12 or more looks generated all but a few times, and no addition around it, nor its own
+    '/' cutting it into short pieces (base64), removes that."""
+    return sum(len(p) for p in re.split(r"[/#:]", path) if generated_piece(p)) < 12
+
+
+def generated_piece(piece: str) -> bool:
+    """A digit inside (not ``named``), or eight letters or more of which fewer than half are
+    in parts that read as words (``esuWxJlYFQ``; not ``MyBucketFolder``, ``abstract-token``)."""
+    if not named(piece):
+        return True
+    letters = sum(c.isalpha() for c in piece)
+    if letters < 8:
+        return False
+    words = sum(len(p) for p in _PARTS.findall(piece) if _reads_as_word(p))
+    return words * 2 < letters
+
+
+def _reads_as_word(part: str) -> bool:
+    """A part of a name that reads as a word: as written (``_is_english``), or five letters or
+    more in lower case (a capital first) with a vowel, whatever its consonants (``abstract``,
+    ``Strength``: random letters of both cases seldom run to five of one case)."""
+    if len(part) < 3:
+        return False
+    return _is_english(part) or (len(part) >= 5 and part[1:].islower() and _is_word(part))
+
+
+def random_letters(value: str) -> bool:
+    """Twenty letters or more of one case that do not read as words: drawn, not written
+    (``hwnhentwthgnfvllgiqqxhdt``; not ``thisisnotarealsecret``, which does). Random letters
+    have four consonants in a row or too few vowels all but about 1 in 10³ times at 20."""
+    return (
+        len(value) >= 20
+        and value.isascii()
+        and value.isalpha()
+        and (value.islower() or value.isupper())
+        and not _is_english(value.lower())
+    )
 
 
 # Where a secret is kept, each ending in the pieces ``hand_written`` judges: an ARN of an AWS

@@ -1,0 +1,256 @@
+"""The keyword rule on hostile text: the same matches as ``re`` trying every offset, at a cost
+that does not depend on how the text is built (issue 23: ``("key" + "_" * 55) * N`` cost
+6.9 s per MB)."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ztmcp.detectors import secrets
+from ztmcp.detectors.findings import shannon_entropy
+from ztmcp.detectors.rules import secrets_values as values
+
+_PIECES = st.sampled_from(
+    [
+        "a",
+        "Z",
+        "9",
+        "_",
+        ".",
+        "-",
+        "key",
+        "Key",
+        "KEY",
+        "token",
+        "api_key",
+        "secret_key_",
+        "client-secret",
+        "secret",
+        "pwd",
+        "passwd",
+        "password",
+        "bearer",
+        " ",
+        "\t",
+        "\n",
+        ":",
+        "=",
+        "==",
+        "=>",
+        "?=",
+        "<-",
+        "<",
+        ">",
+        "</",
+        "(",
+        ")",
+        "]",
+        '"',
+        "'",
+        "`",
+        ",",
+        "&",
+        "&amp;x=",
+        "value",
+        " is ",
+        "string",
+        "Ab3dE5gH7jK9",
+        "heroku",
+        "HubSpot",
+        "message_bird",
+        ":=",
+        "ab3de5gh7jk9xyz",
+        "_" * 25,
+        "_" * 45,
+        "a" * 31,
+        "tokentokentokentokentokentokentokentoken",
+        "x" * 12,
+        "é",
+        "\u212a",  # KELVIN SIGN: a 'k' to ``re``'s case-insensitive classes
+        "\u017f",  # LATIN SMALL LETTER LONG S: an 's' to them
+    ]
+)
+
+
+@st.composite
+def _text_and_windows(draw: st.DrawFn) -> tuple[str, list[tuple[int, int]]]:
+    text = "".join(draw(st.lists(_PIECES, max_size=60)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=6)))
+    windows = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
+    return text, draw(st.sampled_from([[(0, len(text))], windows]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_text_and_windows())
+def test_the_anchored_keyword_search_finds_what_every_offset_finds(
+    case: tuple[str, list[tuple[int, int]]],
+) -> None:
+    # differential: the anchored search against ``_KEYWORD`` tried at every offset
+    text, windows = case
+    want = [(m.span(), m.groups()) for m in secrets._in_windows(secrets._KEYWORD, text, windows)]
+    got = [(m.span(), m.groups()) for m in secrets._keyword_in_windows(text, windows)]
+    assert got == want
+
+
+def _branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern without nested top-level bars."""
+    out, depth, cur = [], 0, ""
+    for c in pattern:
+        if c == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += c == "("
+        depth -= c == ")"
+        cur += c
+    return [*out, cur]
+
+
+def test_the_credential_words_start_with_the_letters_and_fit_the_length_assumed() -> None:
+    for branch in _branches(secrets._CREDENTIAL_WORDS):
+        first = branch.removeprefix("(?-i:")[0]
+        assert first.lower() in secrets._WORD_FIRST, branch
+    lo, hi = re._parser.parse(secrets._CREDENTIAL_WORDS).getwidth()  # type: ignore[attr-defined]
+    assert lo >= 3 and hi <= secrets._WORD_MAX
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_text_and_windows())
+def test_the_anchored_provider_key_search_finds_what_every_offset_finds(
+    case: tuple[str, list[tuple[int, int]]],
+) -> None:
+    # differential: the provider-named key rule, anchored at assignments, against every offset
+    text, windows = case
+    low = text.lower()
+    want = [
+        (m.span(), m.groups()) for m in secrets._in_windows(secrets._PROVIDER_KEY, low, windows)
+    ]
+    got = [(m.span(), m.groups()) for m in secrets._provider_in_windows(low, windows)]
+    assert got == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.sampled_from("tok en_x"), max_size=400),
+    st.integers(0, 40),
+    st.integers(0, 80),
+)
+def test_the_windows_around_dense_words_are_the_union_of_every_occurrences(
+    low: str, back: int, ahead: int
+) -> None:
+    words = ("token", "ke", "x")
+    naive = [
+        (max(0, i - back), min(len(low), i + ahead))
+        for w in words
+        for i in range(len(low))
+        if low.startswith(w, i)
+    ]
+    assert secrets._merged(secrets._spans(low, words, back, ahead)) == secrets._merged(naive)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["pat", "path", "pat ", " ", "x", "PAT=", "pattern"]), max_size=150),
+    st.integers(0, 40),
+    st.integers(0, 80),
+)
+def test_the_windows_around_pat_are_the_union_of_each_word_pats(
+    pieces: list[str], back: int, ahead: int
+) -> None:
+    low = "".join(pieces).lower()
+    want = secrets._spans(low, ("pat",), back, ahead, secrets._PAT_TAIL)
+    assert secrets._merged(secrets._pat_spans(low, back, ahead)) == secrets._merged(want)
+
+
+# Texts built to be slow for the keyword rule: a credential word then long runs of name or
+# connector characters, words back to back, many '=' and ':' (``bench_detectors.py`` runs
+# the same shapes).
+HOSTILE: dict[str, Callable[[int], str]] = {
+    '"key" + "_" * 55': lambda n: ('"key"' + "_" * 55) * n,
+    'api_key + "." * 55': lambda n: ("api_key" + "." * 55) * n,
+    "token + '-' * 55": lambda n: ("token" + "-" * 55) * n,
+    "secret + ' ' * 55": lambda n: ("secret" + " " * 55) * n,
+    "words back to back": lambda n: "secret_key_token" * (n * 4),
+    "password + '=' * 55": lambda n: ("password" + "=" * 55) * n,
+    "api_key + ':' * 55": lambda n: ("api_key" + ":" * 55) * n,
+}
+
+
+def _cpu(fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best
+
+
+def test_the_keyword_rule_costs_on_hostile_text_what_it_costs_on_ordinary_text() -> None:
+    # CPU time ratios, not wall-clock figures: twice the text costs about twice as much, and
+    # no shape costs many times what the same length of ordinary credential-heavy text does
+    # (it cost 300 times as much before: 0.14 MB/s against 44 MB/s)
+    ordinary = "\n".join(f"user_{i}: name{i}, the token is refreshed hourly" for i in range(3000))
+    secrets.scan(ordinary[:1000])  # compile the rules
+    base = _cpu(lambda: secrets._keyword_matches(ordinary, ordinary.lower())) / len(ordinary)
+    for name, build in HOSTILE.items():
+        small, large = build(1000), build(2000)
+        t_small = _cpu(lambda s=small: secrets._keyword_matches(s, s.lower()))
+        t_large = _cpu(lambda s=large: secrets._keyword_matches(s, s.lower()))
+        assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
+        assert t_large / len(large) < 4 * base, (name, t_large / len(large) / base)
+
+
+def _strong_by_characters(value: str) -> bool:
+    """``secrets._strong`` as it was written, character by character (the reference)."""
+    classes = sum(
+        (
+            any(c.islower() for c in value),
+            any(c.isupper() for c in value),
+            any(c.isdigit() for c in value),
+            any(not c.isalnum() for c in value),
+        )
+    )
+    bar = min(2.8, 0.65 * math.log2(len(value))) if value else 2.8
+    return classes >= 2 and shannon_entropy(value) >= bar
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=127), max_size=40))
+def test_the_strength_test_by_c_loops_says_what_the_character_loop_says(value: str) -> None:
+    assert secrets._strong(value) == _strong_by_characters(value)
+
+
+_PROSE_END_AS_WRITTEN = re.compile(r"[.,:;!?]+$")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.sampled_from("ab9.,:;!?\n x"), max_size=40))
+def test_trimming_prose_from_a_runs_start_trims_what_the_plain_pattern_trims(value: str) -> None:
+    assert values.trim_prose(value) == _PROSE_END_AS_WRITTEN.sub("", value)
+
+
+def test_the_whole_secrets_scan_of_hostile_text_grows_linearly() -> None:
+    # every rule and disguise, not only the keyword rule: twice the text, about twice the CPU
+    # time (the keyword shapes cost 300 times a page's per byte before; ratios, not seconds)
+    for name, build in HOSTILE.items():
+        small, large = build(1000), build(2000)
+        t_small = _cpu(lambda s=small: secrets.scan(s))
+        t_large = _cpu(lambda s=large: secrets.scan(s))
+        assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
+
+
+def test_the_case_sensitive_classes_hold_what_the_folded_ones_do() -> None:
+    folded_name = re.compile("(?i)" + secrets._NAME)
+    exact_name = re.compile(secrets._NAME_EXACT)
+    folded_first = re.compile(f"(?i)[{secrets._WORD_FIRST}]")
+    exact_first = re.compile(secrets._FIRST_EXACT)
+    for code in range(0x30000):
+        c = chr(code)
+        assert bool(folded_name.match(c)) == bool(exact_name.match(c)), hex(code)
+        assert bool(folded_first.match(c)) == bool(exact_first.match(c)), hex(code)
