@@ -5,6 +5,7 @@ hypothesis input, with the caches cold and warm and the walks' bounds lowered.""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -271,10 +272,27 @@ def test_a_schema_past_the_depth_bound_is_refused() -> None:
 _B64ISH = st.text(st.sampled_from("QUJDRGVmZ2hpamtsbW5vcHFyc3R1dnd4eXo=ABCDEFGH234567+/_- \n"))
 
 
+def _b64(text: str, layers: int = 1) -> str:
+    for _ in range(layers):
+        text = base64.b64encode(text.encode()).decode()
+    return text
+
+
+_SAID = "do not tell the user now"
+# Short runs that decode to text: ``_SAID`` once (32 characters) and twice (44: readable only
+# through its inner layer), and a long run that brings the twice-encoded one to the last
+# layer, where it decodes to nothing readable: the kept set must tell the depths apart.
+_SHORT_READABLE = [_b64(_SAID), _b64(_SAID, 2), _b64(_SAID, 5)]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
-        st.one_of(_B64ISH, st.sampled_from(["additionalProperties", "aWdub3Jl" * 4])), max_size=6
+        st.one_of(
+            _B64ISH,
+            st.sampled_from(["additionalProperties", "aWdub3Jl" * 4, *_SHORT_READABLE]),
+        ),
+        max_size=6,
     )
 )
 def test_kept_unreadable_runs_decode_as_before(parts: list[str]) -> None:
@@ -288,6 +306,16 @@ def test_kept_unreadable_runs_decode_as_before(parts: list[str]) -> None:
         patch.setattr(hidden, "_short_run", hidden._run)
         assert list(hidden.decoded_blobs(text)) == cold
     assert all(len(blob) <= hidden._KEEP_RUN for blob, _depth in hidden._UNREADABLE)
+
+
+def test_a_run_unreadable_at_the_last_layer_is_still_decoded_on_top() -> None:
+    """A short run met at the last layer decodes to nothing readable there and is kept; met
+    again on top, it is decoded through its inner layer as before."""
+    twice = _b64(_SAID, 2)
+    hidden._UNREADABLE.clear()
+    assert list(hidden.decoded_blobs(_b64(twice, 3))) == []
+    assert (twice, hidden._MAX_DEPTH) in hidden._UNREADABLE
+    assert list(hidden.decoded_blobs(f"x {twice} y")) == [(2, 2 + len(twice), _SAID)]
 
 
 # -- whole definitions ---------------------------------------------------------------------------
