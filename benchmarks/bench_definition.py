@@ -33,17 +33,7 @@ from ztmcp.detectors import scan_definition
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_detectors import SHORT_TOOL, WORDS
-
-
-def _forget() -> None:
-    """Empty what the scan keeps by text (absent in older trees: nothing to empty)."""
-    learned = sys.modules.get("ztmcp.detectors.learned")  # absent before the model shipped
-    scores = getattr(learned.model(), "scores", None) if learned is not None else None
-    if scores is not None:
-        scores.clear()
-    unreadable = getattr(sys.modules["ztmcp.detectors.unicode"], "_UNREADABLE", None)
-    if unreadable is not None:
-        unreadable.clear()
+from bench_detectors import forget as _forget
 
 
 def _cpu(run: Callable[[], object], repeat: int) -> float:
