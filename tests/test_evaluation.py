@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ztmcp.errors import UsageError
 from ztmcp.evaluation import evaluate, render_text
 
 DEV = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "dev"
@@ -69,3 +70,21 @@ def test_dev_corpus_targets() -> None:
     # 3 of its 74 positives are bare values whose labelling keyword was cut off
     # (docs/detection.md). Measured 71 of 74.
     assert fam["tpr"] >= 0.95 and secrets["kinds"]["arguments"]["fpr"] <= 0.01
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        (b'{"kind": "tool_result", "text": "a \\udfff b", "label": "benign"}', "surrogate"),
+        (b'{"kind": "tool_result", "text": "a \xff b", "label": "benign"}', "not UTF-8"),
+        (b'{"kind": "tool_result",', "Expecting"),
+    ],
+)
+def test_a_bad_corpus_line_is_one_usage_error(tmp_path: Path, line: bytes, why: str) -> None:
+    # Lines the detectors could not take (a lone surrogate, bad UTF-8) are refused at the read,
+    # with their file and line, never a traceback from inside a detector.
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"kind": "tool_result", "text": "fine", "label": "benign"}\n' + line + b"\n")
+    with pytest.raises(UsageError) as caught:
+        evaluate([path])
+    assert f"{path}:2:" in str(caught.value) and why in str(caught.value)

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 
 from tests.differential.frames import frames
 from ztmcp.errors import ProtocolError
-from ztmcp.jsonrpc import MAX_SAFE_INTEGER, Direction, Message, encode, parse, recover_id
+from ztmcp.jsonrpc import (
+    MAX_SAFE_INTEGER,
+    Direction,
+    Message,
+    encode,
+    loads_document,
+    parse,
+    recover_id,
+)
 
 SETTINGS = settings(
     max_examples=200, deadline=500, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -133,3 +141,41 @@ def test_surrogate_scan_agrees_with_the_decoded_strings(strings: list[list[str]]
         assert exc.rule == "json.surrogate"
         refused = True
     assert refused == lone, raw
+
+
+@SETTINGS
+@given(st.lists(st.lists(ESCAPE_TOKENS, max_size=8), min_size=1, max_size=3), st.booleans())
+def test_loads_document_refuses_what_the_strict_decoder_refuses(
+    strings: list[list[str]], as_bytes: bool
+) -> None:
+    # A document read from a file (a manifest, a corpus line) holds what a frame may hold: a
+    # lone surrogate is refused by both, as text or as bytes, and anything else reads as
+    # json.loads reads it.
+    members = ",".join(f'"k{i}":"{"".join(tokens)}"' for i, tokens in enumerate(strings))
+    text = '{"jsonrpc":"2.0","method":"x","params":{' + members + "}}"
+    try:
+        parse(text.encode(), Direction.TO_SERVER)
+        frame_refused = False
+    except ProtocolError:
+        frame_refused = True
+    try:
+        value = loads_document(text.encode() if as_bytes else text)
+    except json.JSONDecodeError as exc:
+        assert "surrogate" in exc.msg
+        assert frame_refused, text
+    else:
+        assert not frame_refused, text
+        assert value == json.loads(text)
+
+
+@SETTINGS
+@given(st.text(min_size=1, max_size=20))
+def test_loads_document_refuses_a_lone_surrogate_character_in_text(text: str) -> None:
+    document = json.dumps({"k": text}, ensure_ascii=False)
+    lone = LONE.search(text) is not None
+    try:
+        loads_document(document)
+    except json.JSONDecodeError:
+        assert lone
+    else:
+        assert not lone

@@ -265,7 +265,10 @@ def test_cli_manifest_formats_and_exit_codes(tmp_path: Path) -> None:
     assert runner.invoke(app, ["scan", str(path), "--fail-on", "critical"]).exit_code == 0
 
 
-@pytest.mark.parametrize("content", [None, "{", '{"x": 1}', "[1]"])
+@pytest.mark.parametrize(
+    "content",
+    [None, "{", '{"x": 1}', "[1]", '{"tools": [{"name": "x", "description": "a \\udfff b"}]}'],
+)
 def test_cli_missing_or_invalid_manifest_exits_2(tmp_path: Path, content: str | None) -> None:
     path = tmp_path / "manifest.json"
     if content is not None:

@@ -9,7 +9,6 @@ severity (HIGH), which is what the checks act on by default. Corpus format: see
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from ztmcp.checks.base import Severity
 from ztmcp.detectors import scan_arguments, scan_content, scan_definition
 from ztmcp.detectors.findings import RANK, Finding
 from ztmcp.errors import UsageError
+from ztmcp.jsonrpc import loads_document
 
 KINDS: Final[Mapping[str, tuple[str, Callable[[Any], list[Finding]]]]] = {
     "tool_description": ("tool", scan_definition),
@@ -108,7 +108,7 @@ def load(paths: Iterable[Path]) -> Iterable[tuple[Path, int, dict[str, Any]]]:
     """Samples from JSONL files, with the file and line they came from."""
     for path in paths:
         try:
-            handle = path.open(encoding="utf-8")
+            handle = path.open("rb")  # each line decoded alone: bad UTF-8 is that line's error
         except OSError as exc:
             raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
         with handle:
@@ -116,9 +116,10 @@ def load(paths: Iterable[Path]) -> Iterable[tuple[Path, int, dict[str, Any]]]:
                 if not line.strip():
                     continue
                 try:
-                    sample = json.loads(line)
-                except ValueError:
-                    raise UsageError(f"{path}:{lineno}: not a JSON object") from None
+                    sample = loads_document(line)
+                except ValueError as exc:
+                    why = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.args[0]
+                    raise UsageError(f"{path}:{lineno}: not a JSON object ({why})") from None
                 if not isinstance(sample, dict):
                     raise UsageError(f"{path}:{lineno}: not a JSON object")
                 yield path, lineno, sample

@@ -17,7 +17,6 @@ checks' ``check`` method, with the run state in ``ctx.extra["run"]`` as in the p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from ztmcp.behaviour.run import RunState
 from ztmcp.checks.base import Action, Check, Context
 from ztmcp.checks.flow import FlowCheck
 from ztmcp.errors import UsageError
-from ztmcp.jsonrpc import Direction, Message, encode
+from ztmcp.jsonrpc import Direction, Message, encode, loads_document
 from ztmcp.policy import flow_from_tables
 
 LAYERS: Final = ("behaviour", "both")
@@ -38,8 +37,8 @@ GATED: Final = frozenset({Label.SINK, Label.DESTRUCTIVE})
 def is_trace_file(path: Path) -> bool:
     """True when the file's first line is a trace-format line."""
     try:
-        with path.open() as fh:
-            first = json.loads(fh.readline() or "{}")
+        with path.open("rb") as fh:
+            first = loads_document(fh.readline() or b"{}")
     except (OSError, ValueError):
         return False
     return isinstance(first, dict) and first.get("kind") in {"capabilities", "trace"}
@@ -162,7 +161,7 @@ def _first_injected_sink(trace: Mapping[str, Any], suite: Suite) -> int | None:
 def read_lines(paths: Iterable[Path]) -> Iterable[dict[str, Any]]:
     for path in paths:
         try:
-            fh = path.open()
+            fh = path.open("rb")  # each line decoded alone: bad UTF-8 is that line's error
         except OSError as exc:
             raise UsageError(f"{path}: {exc.strerror}", hint="give a trace file") from None
         with fh:
@@ -170,7 +169,7 @@ def read_lines(paths: Iterable[Path]) -> Iterable[dict[str, Any]]:
                 if not line.strip():
                     continue
                 try:
-                    item = json.loads(line)
+                    item = loads_document(line)
                 except ValueError:
                     raise UsageError(
                         f"{path}:{number}: not JSON", hint="one JSON object a line"

@@ -455,6 +455,27 @@ _UNTIL_LONE_SURROGATE: Final = re.compile(
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
+def loads_document(text: str | bytes) -> Any:
+    """``json.loads`` of a document read from a file (a manifest, a corpus or trace line),
+    refusing, as the strict decoder does, a lone surrogate: no peer's UTF-8 can carry one, and
+    the detectors' byte views cannot hold it. Raises ``json.JSONDecodeError`` (a
+    ``ValueError``), so every caller's one-line error for bad JSON covers it too."""
+    value = json.loads(text)
+    if isinstance(text, str):
+        found = _SURROGATE.search(text)
+        if found is not None:
+            raise json.JSONDecodeError("a lone surrogate", text, found.start())
+        raw = text.encode("utf-8")
+    else:
+        raw = text
+    at = _lone_surrogate_at(raw)
+    if at is not None:
+        doc = raw.decode("utf-8", "replace")
+        pos = len(raw[:at].decode("utf-8", "replace"))
+        raise json.JSONDecodeError("a lone surrogate escape", doc, pos)
+    return value
+
+
 def _lone_surrogate_at(raw: bytes) -> int | None:
     """The offset of the first lone surrogate escape in valid JSON text, if any."""
     if not _SURROGATE_ESCAPE.search(raw):

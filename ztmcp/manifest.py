@@ -29,6 +29,7 @@ from typing import Any, Final, TypedDict
 import orjson
 
 from ztmcp.errors import PinError
+from ztmcp.jsonrpc import loads_document
 
 FORMAT: Final = "ztmcp.manifest/1"
 
@@ -328,7 +329,7 @@ class Manifest:
     def from_json(cls, text: str | bytes, origin: str = "manifest") -> Manifest:
         """Parse and validate a manifest written by ``to_json`` (or edited by hand)."""
         try:
-            data = json.loads(text)
+            data = loads_document(text)
         except (ValueError, UnicodeDecodeError) as exc:
             reason = str(exc).split(":")[0]
             raise PinError(f"{origin}: not valid JSON ({reason})") from None

@@ -15,6 +15,7 @@ import typer
 
 from ztmcp.cli.render import describe_exception, fail
 from ztmcp.errors import ZtmcpError
+from ztmcp.jsonrpc import loads_document
 from ztmcp.terminal import echo
 
 FORMATS: Final = ("text", "json", "sarif")
@@ -129,7 +130,7 @@ def register(app: typer.Typer) -> None:
             except UnicodeDecodeError:
                 _error(f"manifest {path} is not UTF-8 text")
             try:
-                manifest: Any = json.loads(text)
+                manifest: Any = loads_document(text)
             except json.JSONDecodeError as exc:
                 _error(f"manifest {path} is not valid JSON: {exc.msg} at line {exc.lineno}")
             source = path.as_posix()
