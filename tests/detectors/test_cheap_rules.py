@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import random
 import re
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,9 @@ from hypothesis import strategies as st
 instructions = importlib.import_module("ztmcp.detectors.instructions")
 languages = importlib.import_module("ztmcp.detectors.languages")
 multi = importlib.import_module("ztmcp.detectors.multi")
+# The parser ``re`` compiles with (its node kinds in ``_constants``).
+_parser = importlib.import_module("re._parser")
+_sre = importlib.import_module("re._constants")
 
 REQUIRING = [rule for rule in instructions.RULES if rule.requires]
 _WORD = re.compile(r"[a-z][a-z'-]+")
@@ -204,6 +208,36 @@ _PHRASE_WORDS = [
     "https://x.example/a",
     "datos@correo.example",
 ]
+
+
+def _assertions(parsed: Any) -> set[Any]:
+    """The ``^ $ \\b \\B`` kinds a parsed pattern holds outside look-arounds (RE2's copy has
+    none of those)."""
+    found: set[Any] = set()
+    for op, av in parsed:
+        if op is _sre.AT:
+            found.add(av)
+        elif op is _sre.BRANCH:
+            for branch in av[1]:
+                found |= _assertions(branch)
+        elif op is _sre.SUBPATTERN:
+            found |= _assertions(av[-1])
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            found |= _assertions(av[2])
+    return found
+
+
+def test_no_phrase_asks_about_the_text_past_a_window() -> None:
+    # ``Search.within`` asks RE2 about ``view[lo:hi]``, and RE2 reads what follows ``hi``
+    # where ``re``'s ``finditer(low, lo, hi)`` ends the text there: a phrase with ``\b``,
+    # ``\B`` or ``$`` could match in the window for ``re`` and not for RE2.
+    assert re.compile(r"ab\b").search("abc", 0, 2) is not None
+    finder = multi.Search(r"ab\b")
+    assert not finder.available or not finder.within(b"abc", 0, 2)
+    start_only = {_sre.AT_BEGINNING, _sre.AT_BEGINNING_STRING}
+    for phrase in languages.PHRASE_RULES:
+        found = _assertions(_parser.parse(phrase.pattern.pattern, phrase.pattern.flags))
+        assert found <= start_only, (phrase.lang, phrase.intent, found)
 
 
 @pytest.mark.parametrize("seed", range(4))
