@@ -81,9 +81,21 @@ _GLUE = [
     " this tool ",
     " https://x.example/?q=",
     "![",
+    # White space RE2 reads only in ``multi.ascii_view`` (ASCII that Python alone calls white
+    # space, a no-break space, a line separator) and a letter of another script: the view's path.
+    "\x0b",
+    "\x1c",
+    " \u00a0",
+    "\u2028",
+    "é ",
 ]
 _PIECE = st.one_of(st.sampled_from(_WORDS), st.sampled_from(_GLUE))
-_TEXT = st.lists(_PIECE, min_size=1, max_size=80).map(" ".join)
+# What joins the pieces: mostly a space, else a line break or white space only
+# ``multi.ascii_view`` shows RE2 as such (then between every two pieces).
+_JOIN = st.sampled_from([" ", " ", " ", "\n", "\x0b", "\x1c", "\u00a0"])
+_TEXT = st.tuples(_JOIN, st.lists(_PIECE, min_size=1, max_size=80)).map(
+    lambda jp: jp[0].join(jp[1])
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -91,7 +103,10 @@ _TEXT = st.lists(_PIECE, min_size=1, max_size=80).map(" ".join)
 def test_the_re2_pass_reports_every_required_part_re_finds(text: str) -> None:
     low = instructions._lower(text)
     triggers = instructions._Triggers(low)
-    assert triggers.matched is not None  # plain ASCII: RE2 answers
+    viewed = multi.ascii_view(low) is not None
+    assert (triggers.matched is not None) == viewed  # RE2 answers on what it can view
+    if not viewed:
+        return
     for part in instructions._REQUIRED:
         if re.search(part, low):
             assert part in triggers.required, part
