@@ -2,10 +2,11 @@
 
 Required parts of the rules (``Rule.requires``): a rule whose first word is common runs only
 where the rare piece every one of its matches holds occurs, as the triggers' RE2 pass reports
-it. Checked three ways: every match of such a rule (drawn by hypothesis from the rule's own
-pattern) contains a match of each of its required parts; the RE2 pass reports a required part
-wherever ``re`` finds one; and the scan with the parts finds what the exhaustive scan (every
-rule on the whole text) finds, on text made of the rules' own words.
+it. Checked three ways: every match of such a rule contains a match of each of its required
+parts (matches drawn by hypothesis from the rule's own pattern, and one written out per
+alternative of it, its white space a space, a line break or a no-break space); the RE2 pass
+reports a required part wherever ``re`` finds one; and the scan with the parts finds what the
+exhaustive scan (every rule on the whole text) finds, on text made of the rules' own words.
 
 The gate words of a long text RE2 cannot view (another script) come from one RE2 pass: the
 same words as substring tests. The other languages' phrases whose windows cover much of a plain
@@ -16,6 +17,7 @@ from __future__ import annotations
 import importlib
 import random
 import re
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +27,9 @@ from hypothesis import strategies as st
 instructions = importlib.import_module("ztmcp.detectors.instructions")
 languages = importlib.import_module("ztmcp.detectors.languages")
 multi = importlib.import_module("ztmcp.detectors.multi")
+# The parser ``re`` compiles with (its node kinds in ``_constants``).
+_parser = importlib.import_module("re._parser")
+_sre = importlib.import_module("re._constants")
 
 REQUIRING = [rule for rule in instructions.RULES if rule.requires]
 _WORD = re.compile(r"[a-z][a-z'-]+")
@@ -55,6 +60,118 @@ def test_every_match_holds_each_required_part(rule: instructions.Compiled) -> No
     check()
 
 
+# Every alternative of a rule, written out: ``_covering`` gives, for each alternation and each
+# character set the rule's pattern holds, one text per alternative (per named character), the
+# rest of the pattern at its least, white space as ``ws``. Hypothesis draws a rare alternative
+# ("slow" among the disparaging adjectives) in about half its runs; these texts hold each one.
+_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
+_NAMED = (_sre.LITERAL, _sre.RANGE)
+_CATEGORY = {
+    _sre.CATEGORY_SPACE: r"\s",
+    _sre.CATEGORY_NOT_SPACE: r"\S",
+    _sre.CATEGORY_WORD: r"\w",
+    _sre.CATEGORY_NOT_WORD: r"\W",
+    _sre.CATEGORY_DIGIT: r"\d",
+    _sre.CATEGORY_NOT_DIGIT: r"\D",
+}
+
+
+def _members(items: Any) -> list[str]:
+    """The characters a set names one by one (literals, each range's first), unless negated."""
+    if any(op is _sre.NEGATE for op, _av in items):
+        return []
+    return [chr(av) if op is _sre.LITERAL else chr(av[0]) for op, av in items if op in _NAMED]
+
+
+def _in_set(items: Any, c: str) -> bool:
+    hit = any(
+        (op is _sre.LITERAL and ord(c) == av)
+        or (op is _sre.RANGE and av[0] <= ord(c) <= av[1])
+        or (op is _sre.CATEGORY and re.fullmatch(_CATEGORY[av], c) is not None)
+        for op, av in items
+    )
+    return hit != any(op is _sre.NEGATE for op, _av in items)
+
+
+def _char(op: Any, av: Any, ws: str) -> str:
+    """A character the one-character node matches: white space where it may."""
+    if op is _sre.LITERAL:
+        return chr(av)
+    if op is _sre.ANY:
+        return " "
+    if op is _sre.NOT_LITERAL:
+        return next(c for c in f"{ws} x" if ord(c) != av)
+    items = [(op, av)] if op is _sre.CATEGORY else av
+    return next((c for c in f"{ws} a0x'.,-" if _in_set(items, c)), None) or _members(items)[0]
+
+
+def _choices(parsed: Any) -> list[Any]:
+    """The alternations' and the character sets' nodes in ``parsed`` (outside look-arounds)."""
+    out: list[Any] = []
+    for op, av in parsed:
+        if op is _sre.BRANCH:
+            out.append(av)
+            for alt in av[1]:
+                out.extend(_choices(alt))
+        elif op is _sre.IN and len(_members(av)) > 1:
+            out.append(av)
+        elif op is _sre.SUBPATTERN:
+            out.extend(_choices(av[-1]))
+        elif op in _REPEATS:
+            out.extend(_choices(av[2]))
+    return out
+
+
+def _write(parsed: Any, node: Any, pick: int, ws: str) -> str:
+    """A text of ``parsed`` where ``node`` takes its ``pick``-th alternative, a choice on the
+    way to it the one holding it, any other its first; a repetition its least count, or once
+    where it holds ``node`` or repeats white space (which a ``\\b`` after a gap needs)."""
+    out: list[str] = []
+    for op, av in parsed:
+        if op is _sre.BRANCH:
+            alts = av[1]
+            alt = alts[pick] if av is node else next((a for a in alts if _holds(a, node)), alts[0])
+            out.append(_write(alt, node, pick, ws))
+        elif op is _sre.IN and av is node:
+            out.append(_members(av)[pick])
+        elif op is _sre.SUBPATTERN:
+            out.append(_write(av[-1], node, pick, ws))
+        elif op in _REPEATS:
+            lo, _hi, body = av
+            once = _write(body, node, pick, ws)
+            out.append(once * (1 if lo == 0 and (_holds(body, node) or once.isspace()) else lo))
+        elif op not in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+            out.append(_char(op, av, ws))
+    return "".join(out)
+
+
+def _holds(parsed: Any, node: Any) -> bool:
+    return any(c is node for c in _choices(parsed))
+
+
+def _covering(rx: str, ws: str) -> list[str]:
+    parsed = _parser.parse(rx)
+    width = {
+        id(c): len(c[1]) if isinstance(c, tuple) else len(_members(c)) for c in _choices(parsed)
+    }
+    return [_write(parsed, c, k, ws) for c in _choices(parsed) for k in range(width[id(c)])]
+
+
+@pytest.mark.parametrize("ws", [" ", "\n", "\u00a0"])
+@pytest.mark.parametrize("rule", REQUIRING, ids=lambda r: f"{r.rule}:{r.message[:30]}")
+def test_every_alternative_of_a_rule_holds_each_required_part(
+    rule: instructions.Compiled, ws: str
+) -> None:
+    pattern = re.compile(rule.pattern.pattern, re.MULTILINE)
+    texts = _covering(rule.pattern.pattern, ws)
+    assert texts  # every requiring rule has alternatives
+    for text in texts:
+        m = pattern.search(text)
+        assert m is not None, text  # each text is written as a match
+        for part in rule.requires:
+            assert re.search(part, m.group()), (part, m.group())
+
+
 def _vocabulary() -> list[str]:
     """The words of the gated rules' patterns and required parts, and of their triggers."""
     words: set[str] = set()
@@ -77,9 +194,21 @@ _GLUE = [
     " this tool ",
     " https://x.example/?q=",
     "![",
+    # White space RE2 reads only in ``multi.ascii_view`` (ASCII that Python alone calls white
+    # space, a no-break space, a line separator) and a letter of another script: the view's path.
+    "\x0b",
+    "\x1c",
+    " \u00a0",
+    "\u2028",
+    "é ",
 ]
 _PIECE = st.one_of(st.sampled_from(_WORDS), st.sampled_from(_GLUE))
-_TEXT = st.lists(_PIECE, min_size=1, max_size=80).map(" ".join)
+# What joins the pieces: mostly a space, else a line break or white space only
+# ``multi.ascii_view`` shows RE2 as such (then between every two pieces).
+_JOIN = st.sampled_from([" ", " ", " ", "\n", "\x0b", "\x1c", "\u00a0"])
+_TEXT = st.tuples(_JOIN, st.lists(_PIECE, min_size=1, max_size=80)).map(
+    lambda jp: jp[0].join(jp[1])
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -87,7 +216,10 @@ _TEXT = st.lists(_PIECE, min_size=1, max_size=80).map(" ".join)
 def test_the_re2_pass_reports_every_required_part_re_finds(text: str) -> None:
     low = instructions._lower(text)
     triggers = instructions._Triggers(low)
-    assert triggers.matched is not None  # plain ASCII: RE2 answers
+    viewed = multi.ascii_view(low) is not None
+    assert (triggers.matched is not None) == viewed  # RE2 answers on what it can view
+    if not viewed:
+        return
     for part in instructions._REQUIRED:
         if re.search(part, low):
             assert part in triggers.required, part
@@ -204,6 +336,36 @@ _PHRASE_WORDS = [
     "https://x.example/a",
     "datos@correo.example",
 ]
+
+
+def _assertions(parsed: Any) -> set[Any]:
+    """The ``^ $ \\b \\B`` kinds a parsed pattern holds outside look-arounds (RE2's copy has
+    none of those)."""
+    found: set[Any] = set()
+    for op, av in parsed:
+        if op is _sre.AT:
+            found.add(av)
+        elif op is _sre.BRANCH:
+            for branch in av[1]:
+                found |= _assertions(branch)
+        elif op is _sre.SUBPATTERN:
+            found |= _assertions(av[-1])
+        elif op in _REPEATS:
+            found |= _assertions(av[2])
+    return found
+
+
+def test_no_phrase_asks_about_the_text_past_a_window() -> None:
+    # ``Search.within`` asks RE2 about ``view[lo:hi]``, and RE2 reads what follows ``hi``
+    # where ``re``'s ``finditer(low, lo, hi)`` ends the text there: a phrase with ``\b``,
+    # ``\B`` or ``$`` could match in the window for ``re`` and not for RE2.
+    assert re.compile(r"ab\b").search("abc", 0, 2) is not None
+    finder = multi.Search(r"ab\b")
+    assert not finder.available or not finder.within(b"abc", 0, 2)
+    start_only = {_sre.AT_BEGINNING, _sre.AT_BEGINNING_STRING}
+    for phrase in languages.PHRASE_RULES:
+        found = _assertions(_parser.parse(phrase.pattern.pattern, phrase.pattern.flags))
+        assert found <= start_only, (phrase.lang, phrase.intent, found)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -262,7 +262,9 @@ class Search:
         return -1 if m is None else int(m.start())
 
     def within(self, view: bytes, lo: int, hi: int) -> bool:
-        """Whether a loosened match lies in ``view[lo:hi]``: False where the strict pattern
-        has no match that ``re``'s ``finditer(text, lo, hi)`` would report (RE2 reads the
-        slice's edges as the text's: ``^``, ``\b`` and ``$`` only match more often)."""
+        """Whether a loosened match lies in ``view[lo:hi]``. RE2 reads the text on both sides
+        of the slice (at ``hi``, ``\\b`` and ``$`` see what follows), where ``re``'s
+        ``finditer(text, lo, hi)`` ends the text at ``hi``: False means that ``re`` reports no
+        match there only for a pattern without ``\\b``, ``\\B`` or ``$`` (the other
+        languages' phrases, which ``test_cheap_rules`` checks)."""
         return self._rx.search(view, lo, hi) is not None
