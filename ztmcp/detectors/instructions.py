@@ -273,10 +273,9 @@ _RULES_OF: Final = {
     rx: frozenset(i for i, rule in enumerate(RULES) if any(t == rx for _g, t in rule.triggers))
     for rx in _TRIGGERS
 }
-# Rules that run without a trigger of their own (``instr.risky_code``: beside a code directive).
-_UNTRIGGERED: Final = frozenset(
-    i for i, rule in enumerate(RULES) if rule.rule == "instr.risky_code"
-)
+# Rules that run without a trigger of their own: every rule with none, so a rule written
+# without triggers still runs (``instr.risky_code``, beside a code directive, is the one today).
+_UNTRIGGERED: Final = frozenset(i for i, rule in enumerate(RULES) if not rule.triggers)
 
 
 # RE2 proposes trigger starts while they are more than this many characters apart on average
