@@ -92,10 +92,11 @@ _URL_PASSWORD: Final = LazyPattern(
 # A data source name without a scheme after a key that names one (``dsn``, ``SENTRY_DSN``,
 # ``mysqlDsn``): Go's MySQL driver writes ``user:password@tcp(host:3306)/db``. (With a scheme
 # it is a URL, and ``_URL_PASSWORD`` reads it; without one, the driver reads the password up
-# to the '@', '/' included: base64 has it.)
+# to the '@', '/' included: base64 has it. A "password" that starts with ``//`` is a URL's
+# authority after its scheme: ``https://public_key@o1.ingest.sentry.io/1`` has no password.)
 _DSN_USERINFO: Final = LazyPattern(
     r"(?i)dsn[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
-    r"([^\s:/?#@\"'<>\[\]{}]{1,100}):([^\s?#@\"'<>]{1,200})@([A-Za-z0-9.()-]{1,253})"
+    r"([^\s:/?#@\"'<>\[\]{}]{1,100}):(?!//)([^\s?#@\"'<>]{1,200})@([A-Za-z0-9.()-]{1,253})"
 )
 _AUTH_HEADER: Final = LazyPattern(
     r"(?i:authorization|x-api-key|api-token|x-auth-token|x-jfrog-art-api|private-token|apikey)"
