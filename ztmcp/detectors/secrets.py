@@ -229,6 +229,12 @@ _KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS)
 # The credential words without ``key`` alone: a key named only "…_key" is as often a cache,
 # sort, header or metadata key, so its value must look generated (``_looks_generated``).
 _STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _STRONG_WORDS)
+# The credential words but ``pat``, and what a token never holds but a regular expression or
+# a glob does: ``pat`` is as often a pattern (``pat = "^[A-Za-z0-9_]{20,}$"``, ``pat:
+# "src/**/*.py"``), whose digits and capitals look generated, so a key named by ``pat`` alone
+# does not take a value with one of these.
+_KEYWORDS_NOT_PAT: Final = LazyPattern(r"(?i)" + _STRONG_WORDS + "|" + _NAMED_KEY)
+_PATTERN_CHAR: Final = LazyPattern(r"[*^$\\\[{|?(]")
 # A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
 # Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
@@ -1304,6 +1310,7 @@ def _scan_plain(text: str) -> list[Finding]:
             or _member_of_credential(key, separator, value)
             or _reexported(key, value)
             or (not _keyword_at_boundary(key, _STRONG_KEYWORDS) and not _looks_generated(value))
+            or (_PATTERN_CHAR.search(value) and not _keyword_at_boundary(key, _KEYWORDS_NOT_PAT))
             or "://" in value
             or (_UUID.match(value) and not values.is_random_uuid(value))
             or _MIXED_CASE_HEX.match(value)
