@@ -75,6 +75,14 @@ _PIECES = st.sampled_from(
         "é",
         "\u212a",  # KELVIN SIGN: a 'k' to ``re``'s case-insensitive classes
         "\u017f",  # LATIN SMALL LETTER LONG S: an 's' to them
+        "\u0130",  # CAPITAL I WITH DOT ABOVE and DOTLESS I: an 'i' to them
+        "\u0131",
+        "pat",
+        "PAT",
+        "path",
+        "\r\n",
+        "_" * 36,  # with "key" beside it, a run of _LONG_RUN - 1 and of _LONG_RUN
+        "_" * 37,
     ]
 )
 
