@@ -157,6 +157,20 @@ def test_the_held_out_forms_keep_their_floor() -> None:
         ("commit 9f4111111111111111a3c2e8d7b6a5f4e3d2c1b0", False),
         ("paid with x4111111111111111 today", True),
         ("paid with 4111111111111111x today", True),
+        # a data source name: a password after the user, with a scheme or without one, and
+        # none in a URL whose user is a public key (Sentry's) or an account alone
+        ('DSN = "app:Zf3D0LXCM3EIMbgJpUNnkRtO@tcp(db.internal:3306)/app"', True),
+        ('{"dsn": "postgres://app:Zf3D0LXCM3EIMbgJpUNnkRtO@db.internal/app"}', True),
+        ("SENTRY_DSN=https://9f86d081884c7d659a2feaa0c55ad015@o4505.ingest.sentry.io/4505", False),
+        ("dsn: postgres://appuser@db.internal/app", False),
+        ('{"dsn": "mysql://root@localhost/test"}', False),
+        # ``pat``: a personal access token, or a pattern (a regular expression, a glob)
+        ("GITHUB_PAT=Zf3D0LXCM3EIMbgJpUNnkRtO", True),
+        ('pat: "Zf3D0LXCM3EIMbgJpUNnkRtO"', True),
+        ('pat = "^[A-Za-z0-9_]{20,}$"', False),
+        ('pat: "src/**/v2/*.py"', False),
+        ("let pat = /^[a-z0-9._%+-]+@[a-z0-9.-]+$/", False),
+        ('pat_token = "Zf3D0LXCM3EIMbgJpUNnkRtO*"', True),  # (a strong word: any value)
         # and the same words with no secret after them
         ("the token is currently invalid", False),
         ('var fooToken string = "${FOO_TOKEN}"', False),

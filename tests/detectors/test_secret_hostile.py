@@ -4,6 +4,7 @@ that does not depend on how the text is built (issue 23: ``("key" + "_" * 55) * 
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import time
@@ -74,6 +75,14 @@ _PIECES = st.sampled_from(
         "é",
         "\u212a",  # KELVIN SIGN: a 'k' to ``re``'s case-insensitive classes
         "\u017f",  # LATIN SMALL LETTER LONG S: an 's' to them
+        "\u0130",  # CAPITAL I WITH DOT ABOVE and DOTLESS I: an 'i' to them
+        "\u0131",
+        "pat",
+        "PAT",
+        "path",
+        "\r\n",
+        "_" * 36,  # with "key" beside it, a run of _LONG_RUN - 1 and of _LONG_RUN
+        "_" * 37,
     ]
 )
 
@@ -182,13 +191,25 @@ HOSTILE: dict[str, Callable[[int], str]] = {
 }
 
 
-def _cpu(fn: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
+def _cpu(*fns: Callable[[], object], runs: int = 5) -> tuple[float, ...]:
+    """The least CPU time of ``runs`` runs of each of ``fns``, the runs taken in turn (a slow
+    spell of a shared machine, the sibling of a hyperthreaded core busy, slows each function's
+    runs alike, not only the larger text's), without the garbage collector (a full collection
+    costs what the whole test process holds, not what the function does)."""
+    best = [float("inf")] * len(fns)
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            for i, fn in enumerate(fns):
+                t0 = time.process_time()
+                fn()
+                best[i] = min(best[i], time.process_time() - t0)
+    finally:
+        if collecting:
+            gc.enable()
+    return tuple(best)
 
 
 def test_the_keyword_rule_costs_on_hostile_text_what_it_costs_on_ordinary_text() -> None:
@@ -197,11 +218,14 @@ def test_the_keyword_rule_costs_on_hostile_text_what_it_costs_on_ordinary_text()
     # (it cost 300 times as much before: 0.14 MB/s against 44 MB/s)
     ordinary = "\n".join(f"user_{i}: name{i}, the token is refreshed hourly" for i in range(3000))
     secrets.scan(ordinary[:1000])  # compile the rules
-    base = _cpu(lambda: secrets._keyword_matches(ordinary, ordinary.lower())) / len(ordinary)
     for name, build in HOSTILE.items():
         small, large = build(1000), build(2000)
-        t_small = _cpu(lambda s=small: secrets._keyword_matches(s, s.lower()))
-        t_large = _cpu(lambda s=large: secrets._keyword_matches(s, s.lower()))
+        t_base, t_small, t_large = _cpu(
+            lambda: secrets._keyword_matches(ordinary, ordinary.lower()),
+            lambda s=small: secrets._keyword_matches(s, s.lower()),
+            lambda s=large: secrets._keyword_matches(s, s.lower()),
+        )
+        base = t_base / len(ordinary)
         assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
         assert t_large / len(large) < 4 * base, (name, t_large / len(large) / base)
 
@@ -216,12 +240,18 @@ def _strong_by_characters(value: str) -> bool:
             any(not c.isalnum() for c in value),
         )
     )
+    if classes < 2:  # (and letters of one case drawn at random, as ``_strong`` now says)
+        return values.random_letters(value)
     bar = min(2.8, 0.65 * math.log2(len(value))) if value else 2.8
-    return classes >= 2 and shannon_entropy(value) >= bar
+    return shannon_entropy(value) >= bar
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.text(max_size=40) | st.text(st.characters(max_codepoint=127), max_size=40))
+@given(
+    st.text(max_size=40)
+    | st.text(st.characters(max_codepoint=127), max_size=40)
+    | st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzAB1_"), min_size=18, max_size=40)
+)
 def test_the_strength_test_by_c_loops_says_what_the_character_loop_says(value: str) -> None:
     assert secrets._strong(value) == _strong_by_characters(value)
 
@@ -237,12 +267,20 @@ def test_trimming_prose_from_a_runs_start_trims_what_the_plain_pattern_trims(val
 
 def test_the_whole_secrets_scan_of_hostile_text_grows_linearly() -> None:
     # every rule and disguise, not only the keyword rule: twice the text, about twice the CPU
-    # time (the keyword shapes cost 300 times a page's per byte before; ratios, not seconds)
+    # time, and no shape costs many times what ordinary text costs per character (the
+    # keyword shapes cost 7 to 10 times a page's per byte before, the whole scan measured;
+    # the cost was linear, so the first ratio alone passed then too; ratios, not seconds)
+    ordinary = "\n".join(f"user_{i}: name{i}, the token is refreshed hourly" for i in range(3000))
     for name, build in HOSTILE.items():
         small, large = build(1000), build(2000)
-        t_small = _cpu(lambda s=small: secrets.scan(s))
-        t_large = _cpu(lambda s=large: secrets.scan(s))
+        t_base, t_small, t_large = _cpu(
+            lambda: secrets.scan(ordinary),
+            lambda s=small: secrets.scan(s),
+            lambda s=large: secrets.scan(s),
+        )
+        base = t_base / len(ordinary)
         assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
+        assert t_large / len(large) < 4 * base, (name, t_large / len(large) / base)
 
 
 def test_the_case_sensitive_classes_hold_what_the_folded_ones_do() -> None:

@@ -92,10 +92,11 @@ _URL_PASSWORD: Final = LazyPattern(
 # A data source name without a scheme after a key that names one (``dsn``, ``SENTRY_DSN``,
 # ``mysqlDsn``): Go's MySQL driver writes ``user:password@tcp(host:3306)/db``. (With a scheme
 # it is a URL, and ``_URL_PASSWORD`` reads it; without one, the driver reads the password up
-# to the '@', '/' included: base64 has it.)
+# to the '@', '/' included: base64 has it. A "password" that starts with ``//`` is a URL's
+# authority after its scheme: ``https://public_key@o1.ingest.sentry.io/1`` has no password.)
 _DSN_USERINFO: Final = LazyPattern(
     r"(?i)dsn[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?"
-    r"([^\s:/?#@\"'<>\[\]{}]{1,100}):([^\s?#@\"'<>]{1,200})@([A-Za-z0-9.()-]{1,253})"
+    r"([^\s:/?#@\"'<>\[\]{}]{1,100}):(?!//)([^\s?#@\"'<>]{1,200})@([A-Za-z0-9.()-]{1,253})"
 )
 _AUTH_HEADER: Final = LazyPattern(
     r"(?i:authorization|x-api-key|api-token|x-auth-token|x-jfrog-art-api|private-token|apikey)"
@@ -228,6 +229,12 @@ _KEYWORDS: Final = LazyPattern(r"(?i)" + _CREDENTIAL_WORDS)
 # The credential words without ``key`` alone: a key named only "…_key" is as often a cache,
 # sort, header or metadata key, so its value must look generated (``_looks_generated``).
 _STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _STRONG_WORDS)
+# The credential words but ``pat``, and what a token never holds but a regular expression or
+# a glob does: ``pat`` is as often a pattern (``pat = "^[A-Za-z0-9_]{20,}$"``, ``pat:
+# "src/**/*.py"``), whose digits and capitals look generated, so a key named by ``pat`` alone
+# does not take a value with one of these.
+_KEYWORDS_NOT_PAT: Final = LazyPattern(r"(?i)" + _STRONG_WORDS + "|" + _NAMED_KEY)
+_PATTERN_CHAR: Final = LazyPattern(r"[*^$\\\[{|?(]")
 # A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
 # Searched in the lower-cased text (same length), so that ``re`` starts only at a provider
@@ -1303,6 +1310,7 @@ def _scan_plain(text: str) -> list[Finding]:
             or _member_of_credential(key, separator, value)
             or _reexported(key, value)
             or (not _keyword_at_boundary(key, _STRONG_KEYWORDS) and not _looks_generated(value))
+            or (_PATTERN_CHAR.search(value) and not _keyword_at_boundary(key, _KEYWORDS_NOT_PAT))
             or "://" in value
             or (_UUID.match(value) and not values.is_random_uuid(value))
             or _MIXED_CASE_HEX.match(value)
