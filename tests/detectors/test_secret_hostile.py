@@ -373,3 +373,4 @@ def test_the_case_sensitive_classes_hold_what_the_folded_ones_do() -> None:
         c = chr(code)
         assert bool(folded_name.match(c)) == bool(exact_name.match(c)), hex(code)
         assert bool(folded_first.match(c)) == bool(exact_first.match(c)), hex(code)
+        assert bool(folded_name.match(c)) == (c in secrets._NAME_CHARS), hex(code)

@@ -485,7 +485,10 @@ _KEY_END_OR_RUN: Final = LazyPattern(
     rf"|(?-i:({_NAME_EXACT}(?<!{_NAME_EXACT}.){_NAME_EXACT}{{{_LONG_RUN - 1},}}+)"
     rf"(?<=(?={_NAME_EXACT}{{0,{_TAIL}}}?((?i:{_WORD_END})))[\s\S]{{{_TAIL}}})?)"
 )
-_NAME_CHAR: Final = LazyPattern("(?i)" + _NAME)
+# ``_NAME``'s characters as ``re`` reads it case-insensitively (tested).
+_NAME_CHARS: Final = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-" + _FOLDED
+)
 _KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
 # Everything up to the last character that is not a name's (where a name's run starts).
 _RUN_START: Final = LazyPattern(r"(?i)(?:" + _NAME + r"*+[^A-Za-z0-9_.-])*+")
@@ -514,6 +517,7 @@ def _keyword_in_windows[T](
     out: list[T] = []
     for lo, hi in windows:
         head = _first_keyword(text, lo, hi)
+        earlier = None  # the last key found inside a value (``token: token: …`` resumes there)
         while head is not None:
             p, value = head.start(), head.end()
             inner = _first_keyword(text, value + 1, hi, run_start=True)
@@ -526,9 +530,13 @@ def _keyword_in_windows[T](
                 out.append(verdict)
                 head = inner  # the first key at or after its end
             elif m.start(2) == value:  # refused: a key that starts its value, or the next
-                head = _KEYWORD_HEAD.match(text, value, hi) or inner
+                if earlier is not None and earlier.start() == value:
+                    head = earlier
+                else:
+                    head = _KEYWORD_HEAD.match(text, value, hi) or inner
             else:
                 head = _first_keyword(text, m.start(2), hi)
+            earlier = inner
     return out
 
 
@@ -559,7 +567,7 @@ def _first_keyword(text: str, floor: int, hi: int, run_start: bool = False) -> r
             if nearest - p > _KEY_PREFIX:
                 start = _KEY_START.search(text, nearest - _KEY_PREFIX, e)
                 continue
-            if run_start and p > 0 and _NAME_CHAR.match(text, p - 1) is not None:
+            if run_start and p > 0 and text[p - 1] in _NAME_CHARS:
                 break  # inside a run (``…_API_KEY``): only its start may be such a key
             m = _KEYWORD_HEAD.match(text, p, hi)
             if m is not None:
