@@ -8,7 +8,9 @@ import gc
 import math
 import re
 import time
+import zlib
 from collections.abc import Callable
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,9 +89,15 @@ _PIECES = st.sampled_from(
 )
 
 
+# What glues a key to the value before it (value characters that no name holds).
+_GLUE = st.sampled_from(["{", "|", "$", "/", "!", "#", "%", "@", "^", "*", "(", "+", "~"])
+
+
 @st.composite
-def _text_and_windows(draw: st.DrawFn) -> tuple[str, list[tuple[int, int]]]:
-    text = "".join(draw(st.lists(_PIECES, max_size=60)))
+def _text_and_windows(
+    draw: st.DrawFn, pieces: st.SearchStrategy[str] = _PIECES
+) -> tuple[str, list[tuple[int, int]]]:
+    text = "".join(draw(st.lists(pieces, max_size=60)))
     cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=6)))
     windows = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
     return text, draw(st.sampled_from([[(0, len(text))], windows]))
@@ -103,7 +111,80 @@ def test_the_anchored_keyword_search_finds_what_every_offset_finds(
     # differential: the anchored search against ``_KEYWORD`` tried at every offset
     text, windows = case
     want = [(m.span(), m.groups()) for m in secrets._in_windows(secrets._KEYWORD, text, windows)]
-    got = [(m.span(), m.groups()) for m in secrets._keyword_in_windows(text, windows)]
+    got = []
+    for lo, hi in windows:
+        head = secrets._first_keyword(text, lo, hi)
+        while head is not None:
+            m = secrets._KEYWORD.match(text, head.start(), hi)
+            assert m is not None and m.start(2) == head.end()
+            got.append((m.span(), m.groups()))
+            head = secrets._first_keyword(text, m.end(), hi)
+    assert got == want
+
+
+def _every_offset(
+    text: str, windows: list[tuple[int, int]], refused: Callable[[re.Match[str]], bool]
+) -> list[tuple[tuple[int, int], tuple[str | Any, ...]]]:
+    """The reference: ``_KEYWORD`` tried at every offset of each window, and again up to the
+    next offset after its value's first character where it matches at a name's start; from
+    the end of an accepted match or from the value's start of a refused one."""
+
+    def at(p: int, end: int) -> re.Match[str] | None:
+        return secrets._KEYWORD.match(text, p, end)
+
+    def starts(q: int) -> bool:  # a key that starts a run of name characters
+        return not name.match(text[q - 1]) and at(q, hi) is not None
+
+    name = re.compile("(?i)" + secrets._NAME)
+
+    out = []
+    for lo, hi in windows:
+        p = lo
+        while p < hi:
+            m = at(p, hi)
+            if m is None:
+                p += 1
+                continue
+            m = at(p, next((q for q in range(m.start(2) + 1, hi) if starts(q)), hi))
+            if m is None:
+                p += 1
+                continue
+            if refused(m):
+                p = m.start(2)
+            else:
+                out.append((m.span(), m.groups()))
+                p = m.end()
+    return out
+
+
+# Keys with values glued to the next key: ``key: value{key: value|…``.
+_GLUED = st.lists(
+    st.tuples(
+        st.sampled_from(["token", "api_key", "pat", "github_pat", "secret____", "PASSWORD", "x"]),
+        st.sampled_from([":", ": ", "=", " = ", '="', ": '", " is ", "("]),
+        st.sampled_from(["abc1234567", "^[A-Z]{20}$", "${X}", "your_token_here", "Ab3dE5gH7jK9"]),
+        _GLUE | st.sampled_from(["", " ", "é", "_"]),
+    ).map("".join),
+    max_size=6,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_text_and_windows(_PIECES | _GLUE | _GLUED), st.integers(0, 2**32 - 1), st.integers(1, 4))
+def test_values_cut_at_the_next_key_and_refusals_resume_as_at_every_offset(
+    case: tuple[str, list[tuple[int, int]]], seed: int, one_in: int
+) -> None:
+    # differential, with matches refused at random (the scan refuses placeholders, words,
+    # patterns …): every key inside a value is tried, as at every offset
+    text, windows = case
+
+    def refused(m: re.Match[str]) -> bool:
+        return zlib.crc32(f"{seed}:{m.span()}".encode()) % one_in == 0
+
+    want = _every_offset(text, windows, refused)
+    got = secrets._keyword_in_windows(
+        text, windows, lambda m: None if refused(m) else (m.span(), m.groups())
+    )
     assert got == want
 
 
@@ -292,3 +373,4 @@ def test_the_case_sensitive_classes_hold_what_the_folded_ones_do() -> None:
         c = chr(code)
         assert bool(folded_name.match(c)) == bool(exact_name.match(c)), hex(code)
         assert bool(folded_first.match(c)) == bool(exact_first.match(c)), hex(code)
+        assert bool(folded_name.match(c)) == (c in secrets._NAME_CHARS), hex(code)

@@ -156,6 +156,18 @@ _KEYWORD: Final = LazyPattern(
     + _VALUE_CHAR
     + r"){6,300})"
 )
+# ``_KEYWORD`` up to its value, which it only looks at: a key's match without the cost of
+# reading up to 300 characters of its value (``_keyword_in_windows`` reads the value once,
+# up to the next key).
+_KEYWORD_HEAD: Final = LazyPattern(
+    r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
+    + _CREDENTIAL_WORDS
+    + r")[A-Za-z0-9_.-]{0,20}+)"
+    + _CONNECTOR
+    + r"[ \t]{0,3}[\"'`]?(?=(?:"
+    + _VALUE_CHAR
+    + r"){6})"
+)
 # A Kubernetes Secret manifest: ``kind: Secret`` and a ``data:``/``stringData:`` entry, in
 # either order within a few lines (as gitleaks' kubernetes-secret-yaml rule). Templated values
 # (``{{ … }}``, ``${…}``) are placeholders. Searched in the lower-cased text so that each regex
@@ -330,7 +342,11 @@ _KEYWORD_AHEAD: Final = 360
 
 def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
     """``_KEYWORD`` matches, searched only near a credential word (a fast ``str.find``)."""
-    return _keyword_in_windows(text, _merged(_keyword_spans(low)))
+    return _keyword_in_windows(text, _merged(_keyword_spans(low)), _itself)
+
+
+def _itself(m: re.Match[str]) -> re.Match[str]:
+    return m
 
 
 # ``pat`` is a stem only where no letter follows (``path`` is in most tool calls' arguments).
@@ -469,6 +485,10 @@ _KEY_END_OR_RUN: Final = LazyPattern(
     rf"|(?-i:({_NAME_EXACT}(?<!{_NAME_EXACT}.){_NAME_EXACT}{{{_LONG_RUN - 1},}}+)"
     rf"(?<=(?={_NAME_EXACT}{{0,{_TAIL}}}?((?i:{_WORD_END})))[\s\S]{{{_TAIL}}})?)"
 )
+# ``_NAME``'s characters as ``re`` reads it case-insensitively (tested).
+_NAME_CHARS: Final = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-" + _FOLDED
+)
 _KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
 # Everything up to the last character that is not a name's (where a name's run starts).
 _RUN_START: Final = LazyPattern(r"(?i)(?:" + _NAME + r"*+[^A-Za-z0-9_.-])*+")
@@ -482,43 +502,78 @@ def _word_start(text: str, pos: int, end: int) -> int:
     return -1 if m is None else m.start()
 
 
-def _keyword_in_windows(text: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
-    """``_in_windows(_KEYWORD, text, windows)``, with ``_KEYWORD`` tried only where it can
-    match: at most a few tries per run of name characters with a credential word at its end,
-    none elsewhere (a differential test compares the two)."""
-    out: list[re.Match[str]] = []
+def _keyword_in_windows[T](
+    text: str, windows: list[tuple[int, int]], judge: Callable[[re.Match[str]], T | None]
+) -> list[T]:
+    """What ``judge`` makes of the ``_KEYWORD`` matches in ``windows`` (None refuses one), a
+    match ending by the next key that starts a run of name characters after its value's first
+    character (not ``API_KEY`` in ``"CURRENCYLAYER_API_KEY", "…"``, a piece of a name): as ``re``
+    trying every offset, from the end of the last match accepted, or from the value's start
+    of the last one refused (a key may start the value: ``token=secret=…``). So a refused
+    decoy never hides a key glued to its value (``pat: ^x{20}$|secret: <the secret>``), and
+    no character is read in more than two values: the scan stays linear (a refused value,
+    resumed from its start, holds only the key that starts it, whose value ends where the
+    refused one does). A differential test compares the two."""
+    out: list[T] = []
     for lo, hi in windows:
-        floor = lo  # ``finditer``: the next match starts where the last one ended
-        pos = lo
-        while (found := _KEY_END_OR_RUN.search(text, pos, hi)) is not None:
-            pos = found.end()
-            a, e = found.span()
-            if found.group(1) is not None:  # a long run: a word must end within 20 of its end
-                if found.group(2) is None:
-                    continue
-                a, e = found.span(2)
-                if _AFTER_KEY.match(text, e, hi) is None:
-                    continue  # no connector and value after: no start in its run can match
-            first = max(floor, a - _KEY_PREFIX)
-            run = _RUN_START.match(text, first, a)
-            start = _KEY_START.search(text, run.end() if run else first, e)
-            while start is not None:
-                p = start.start()
-                # the first credential word at or after ``p`` that ends the run
-                nearest = a if p <= a else _word_start(text, p, e)
-                if nearest < 0:
-                    break
-                if nearest - p > _KEY_PREFIX:
-                    start = _KEY_START.search(text, nearest - _KEY_PREFIX, e)
-                    continue
-                m = _KEYWORD.match(text, p, hi)
-                if m is None:  # not expected (the same language); the next start then
-                    start = _KEY_START.search(text, p + 1, e)
-                    continue
-                out.append(m)
-                floor = pos = max(e, m.end())
-                break
+        head = _first_keyword(text, lo, hi)
+        earlier = None  # the last key found inside a value (``token: token: …`` resumes there)
+        while head is not None:
+            p, value = head.start(), head.end()
+            inner = _first_keyword(text, value + 1, hi, run_start=True)
+            m = _KEYWORD.match(text, p, hi if inner is None else inner.start())
+            if m is None:  # too little value before the next key: the next start then
+                head = _first_keyword(text, p + 1, hi)
+                continue
+            verdict = judge(m)
+            if verdict is not None:
+                out.append(verdict)
+                head = inner  # the first key at or after its end
+            elif m.start(2) == value:  # refused: a key that starts its value, or the next
+                if earlier is not None and earlier.start() == value:
+                    head = earlier
+                else:
+                    head = _KEYWORD_HEAD.match(text, value, hi) or inner
+            else:
+                head = _first_keyword(text, m.start(2), hi)
+            earlier = inner
     return out
+
+
+def _first_keyword(text: str, floor: int, hi: int, run_start: bool = False) -> re.Match[str] | None:
+    """The ``_KEYWORD_HEAD`` match that starts first at or after ``floor`` (with its value by
+    ``hi``), or that starts a run of name characters if ``run_start``, tried only where one
+    can start: at most a few tries per run of name characters with a
+    credential word at its end, none elsewhere."""
+    pos = floor
+    while (found := _KEY_END_OR_RUN.search(text, pos, hi)) is not None:
+        pos = found.end()
+        a, e = found.span()
+        if found.group(1) is not None:  # a long run: a word must end within 20 of its end
+            if found.group(2) is None:
+                continue
+            a, e = found.span(2)
+            if _AFTER_KEY.match(text, e, hi) is None:
+                continue  # no connector and value after: no start in its run can match
+        first = max(floor, a - _KEY_PREFIX)
+        run = _RUN_START.match(text, first, a)
+        start = _KEY_START.search(text, run.end() if run else first, e)
+        while start is not None:
+            p = start.start()
+            # the first credential word at or after ``p`` that ends the run
+            nearest = a if p <= a else _word_start(text, p, e)
+            if nearest < 0:
+                break
+            if nearest - p > _KEY_PREFIX:
+                start = _KEY_START.search(text, nearest - _KEY_PREFIX, e)
+                continue
+            if run_start and p > 0 and text[p - 1] in _NAME_CHARS:
+                break  # inside a run (``…_API_KEY``): only its start may be such a key
+            m = _KEYWORD_HEAD.match(text, p, hi)
+            if m is not None:
+                return m
+            start = _KEY_START.search(text, p + 1, e)  # not expected (the same language)
+    return None
 
 
 def _keyword_at_boundary(key: str, words: Pattern = _KEYWORDS) -> bool:
@@ -1046,6 +1101,70 @@ def _not_a_password(user: str, password: str, host: str) -> bool:
     )
 
 
+def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
+    """The span of the secret a ``_KEYWORD`` match assigns to a credential key, or None when
+    its value is not one (a placeholder, a reference, a word, code, a pattern for ``pat`` …)."""
+    text, key, value = m.string, m.group(1), m.group(2)
+    trimmed = values.trim_prose(value)
+    if len(trimmed) < 10 or not _strong(trimmed):
+        return None  # (tested again below: the cheapest refusal first)
+    if (
+        values.is_reference(value, _after(text, m.end(2)))
+        or is_placeholder(value)
+        or values.is_ordinary(values.trim_prose(value))
+        or _in_resource_name(text, m.start(2))
+    ):
+        return None
+    value = values.trim_prose(value)
+    if (
+        _NOT_SECRET_SUFFIX.search(key)
+        or _NOT_CREDENTIAL_TOKEN.search(key)
+        or _PUBLIC.search(key)
+        or is_placeholder(value)
+    ):
+        return None
+    if m.start(1) >= 3 and text.startswith("://", m.start(1) - 3):
+        return None  # a URL's user name ("https://token:…@host"): the URL rule judges it
+    separator = text[m.end(1) : m.start(2)]
+    if ":" not in separator and "=" not in separator and not _generated(value):
+        return None  # "the token currently": a word after a word, not an assignment
+    if (
+        not _keyword_at_boundary(key)
+        or _member_of_credential(key, separator, value)
+        or _reexported(key, value)
+        or (not _keyword_at_boundary(key, _STRONG_KEYWORDS) and not _looks_generated(value))
+        or (_PATTERN_CHAR.search(value) and not _keyword_at_boundary(key, _KEYWORDS_NOT_PAT))
+        or "://" in value
+        or (_UUID.match(value) and not values.is_random_uuid(value))
+        or _MIXED_CASE_HEX.match(value)
+        or _KNOWN_PREFIX.match(value)
+        or (_KEYWORDS.search(value) and values.named(value))
+    ):
+        return None
+    if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
+        return None
+    if _a_word(value):
+        return None  # an identifier or a word, not a secret
+    return m.start(2), m.start(2) + len(value)
+
+
+# What ends a run of value characters (``_VALUE_CHAR``, its '&' counted as an end).
+_VALUE_ENDS: Final = " \t\n\r\f\v\"'`,;)}]<>&"
+_VALUE_RUN: Final = LazyPattern(r"(?:" + _VALUE_CHAR + r"){0,300}")
+
+
+def _in_resource_name(text: str, start: int) -> bool:
+    """The run of value characters that holds ``start`` (a value's, cut where the next key
+    starts, ``_keyword_in_windows``) is a resource name whose pieces are written by hand
+    (``values.is_resource_name``): ``arn:aws:secretsmanager:…:secret:prod/db-a1B2c3`` holds
+    the key ``secret:``, a piece of the name, as its first part is one."""
+    lo = max([text.rfind(c, max(0, start - 300), start) for c in _VALUE_ENDS]) + 1
+    run = _VALUE_RUN.match(text, lo)
+    if run is None or ":" not in run.group():
+        return False  # a resource name that holds a key has a scheme (``arn:``, ``vault:``)
+    return values.is_resource_name(values.trim_prose(run.group()))
+
+
 def _ssn(text: str, cls: bytes | None, add: Callable[[str, Severity, int, int, str], None]) -> None:
     """US social security numbers; ``cls`` is the digit class string of an ASCII ``text``."""
     if "-" not in text:
@@ -1281,55 +1400,9 @@ def _scan_plain(text: str) -> list[Finding]:
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
-    for m in _keyword_in_windows(text, near_keys) if near_keys else ():
-        key, value = m.group(1), m.group(2)
-        trimmed = values.trim_prose(value)
-        if len(trimmed) < 10 or not _strong(trimmed):
-            continue  # (tested again below: the cheapest refusal first)
-        if (
-            values.is_reference(value, _after(text, m.end(2)))
-            or is_placeholder(value)
-            or values.is_ordinary(values.trim_prose(value))
-        ):
-            continue
-        value = values.trim_prose(value)
-        if (
-            _NOT_SECRET_SUFFIX.search(key)
-            or _NOT_CREDENTIAL_TOKEN.search(key)
-            or _PUBLIC.search(key)
-            or is_placeholder(value)
-        ):
-            continue
-        if m.start(1) >= 3 and text.startswith("://", m.start(1) - 3):
-            continue  # a URL's user name ("https://token:…@host"): the URL rule judges it
-        separator = text[m.end(1) : m.start(2)]
-        if ":" not in separator and "=" not in separator and not _generated(value):
-            continue  # "the token currently": a word after a word, not an assignment
-        if (
-            not _keyword_at_boundary(key)
-            or _member_of_credential(key, separator, value)
-            or _reexported(key, value)
-            or (not _keyword_at_boundary(key, _STRONG_KEYWORDS) and not _looks_generated(value))
-            or (_PATTERN_CHAR.search(value) and not _keyword_at_boundary(key, _KEYWORDS_NOT_PAT))
-            or "://" in value
-            or (_UUID.match(value) and not values.is_random_uuid(value))
-            or _MIXED_CASE_HEX.match(value)
-            or _KNOWN_PREFIX.match(value)
-            or (_KEYWORDS.search(value) and values.named(value))
-        ):
-            continue
-        if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
-            continue
-        if _a_word(value):
-            continue  # an identifier or a word, not a secret
-        start = m.start(2)
-        add(
-            "secret.assignment",
-            H,
-            start,
-            start + len(value),
-            "a secret assigned to a credential key",
-        )
+    # (A refused value hides no key glued to it: ``_keyword_in_windows`` cuts values there.)
+    for start, end in _keyword_in_windows(text, near_keys, _assigned_secret) if near_keys else ():
+        add("secret.assignment", H, start, end, "a secret assigned to a credential key")
     ascii_text = text.isascii()
     digits_cls = (
         text.encode("ascii").translate(_DIGIT_CLASS)
