@@ -1,0 +1,57 @@
+"""Every command that reads a document from a file, against hostile variants of it: one line
+(cause, and what to do), exit 2, never a traceback, never a raw control character.
+
+The variants are the ones a crash hunt found breaking that promise; each command path reads
+through one shared reader (``jsonrpc.loads_document`` for JSON), so the cases are a table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ztmcp.cli.app import app
+
+runner = CliRunner()
+
+DEEP_LIST = b"[" * 10_000 + b"]" * 10_000
+DEEP_OBJECT = b'{"a":' * 10_000 + b"1" + b"}" * 10_000
+LONG_INT = b'{"tools": [], "x": 1' + b"1" * 5_000 + b"}"
+
+JSON_VARIANTS = {"deep list": DEEP_LIST, "deep object": DEEP_OBJECT, "long integer": LONG_INT}
+
+JSON_COMMANDS = {
+    "scan": ["scan", "{F}"],
+    "scan sarif": ["scan", "{F}", "--format", "sarif"],
+    "eval": ["eval", "{F}"],
+    "pin --manifest": ["pin", "x", "--manifest", "{F}", "--lockfile", "{D}/ztmcp.lock"],
+}
+
+
+def assert_one_line_error(result: object, code: int = 2) -> None:
+    exit_code = result.exit_code  # type: ignore[attr-defined]
+    output: str = result.output  # type: ignore[attr-defined]
+    exception = result.exception  # type: ignore[attr-defined]
+    assert exception is None or isinstance(exception, SystemExit), repr(exception)
+    assert exit_code == code, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("ztmcp: error:"), output
+    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("  hint:")), output
+    assert not any((ch < " " and ch not in "\n\t") or ch == "\x7f" for ch in output), output
+
+
+def invoke(template: list[str], path: Path) -> object:
+    args = [a.replace("{F}", str(path)).replace("{D}", str(path.parent)) for a in template]
+    return runner.invoke(app, args)
+
+
+@pytest.mark.parametrize("variant", sorted(JSON_VARIANTS))
+@pytest.mark.parametrize("command", sorted(JSON_COMMANDS))
+def test_json_document_past_the_decoders_limits_is_one_line(
+    tmp_path: Path, command: str, variant: str
+) -> None:
+    path = tmp_path / "document.json"
+    path.write_bytes(JSON_VARIANTS[variant])
+    assert_one_line_error(invoke(JSON_COMMANDS[command], path))
