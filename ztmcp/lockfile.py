@@ -287,8 +287,10 @@ def _pin(path: Path, name: str, entry: Any) -> Pin:
 def parse(text: str, path: Path) -> Lockfile:
     import tomllib  # here, not at module level: `ztmcp run` without a lock never pays for it
 
+    from ztmcp.documents import loads_toml
+
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise PinError(f"{path}: not valid TOML ({exc})", hint="fix the syntax there") from None
     unknown = sorted(set(data) - {"version", "servers"})

@@ -439,8 +439,10 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
     import tomllib  # only when there is a file to read: 20 ms of ztmcp run's start-up
 
+    from ztmcp.documents import loads_toml
+
     try:
-        return tomllib.loads(text)
+        return loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: not valid TOML ({exc})", hint="fix the syntax there") from None
 
@@ -725,13 +727,14 @@ def project_verdict(project: Path, user: Mapping[str, Any], cwd: Path) -> Projec
     import tomllib
 
     from ztmcp import trust
+    from ztmcp.documents import loads_toml
 
     try:
         raw = trust.read_confined(project, cwd, "project policy")
     except trust.TrustError as exc:
         raise PolicyError(exc.message, hint=exc.hint) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = loads_toml(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise PolicyError(f"{project}: not UTF-8 text", hint="save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:

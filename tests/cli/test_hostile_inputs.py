@@ -55,3 +55,50 @@ def test_json_document_past_the_decoders_limits_is_one_line(
     path = tmp_path / "document.json"
     path.write_bytes(JSON_VARIANTS[variant])
     assert_one_line_error(invoke(JSON_COMMANDS[command], path))
+
+
+TOML_VARIANTS = {
+    "deep array": b"a = " + b"[" * 10_000 + b"]" * 10_000,
+    "deep inline table": b"a = " + b"{b = " * 3_000 + b"1" + b"}" * 3_000,
+    "long integer": b"a = 1" + b"1" * 5_000,
+    "bad UTF-8": b'mode = "\xff"',
+}
+
+TOML_COMMANDS = {
+    "pins --lockfile": ["pins", "--lockfile", "{F}"],
+    "unpin --lockfile": ["unpin", "x", "--lockfile", "{F}"],
+    "diff --lockfile": ["diff", "x", "--observed", "--lockfile", "{F}"],
+    "run --policy": ["run", "--policy", "{F}", "--", "true"],
+    "trust": ["trust", "{F}"],
+    "export --policy": ["export", "--policy", "{F}"],
+    "watch --policy": ["watch", "--policy", "{F}", "--", "true"],
+}
+
+
+@pytest.mark.parametrize("variant", sorted(TOML_VARIANTS))
+@pytest.mark.parametrize("command", sorted(TOML_COMMANDS))
+def test_toml_document_past_the_parsers_limits_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, variant: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "ztmcp.toml"
+    path.write_bytes(TOML_VARIANTS[variant])
+    assert_one_line_error(invoke(TOML_COMMANDS[command], path))
+
+
+@pytest.mark.parametrize("variant", sorted(TOML_VARIANTS))
+@pytest.mark.parametrize("where", ["user config", "project policy", "project lock"])
+def test_toml_state_past_the_parsers_limits_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, variant: str
+) -> None:
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    path = {
+        "user config": Path(os.environ["ZTMCP_HOME"]) / "config.toml",
+        "project policy": tmp_path / "ztmcp.toml",
+        "project lock": tmp_path / "ztmcp.lock",
+    }[where]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(TOML_VARIANTS[variant])
+    assert_one_line_error(runner.invoke(app, ["pins"]))
