@@ -205,3 +205,24 @@ def test_loads_document_turns_every_decoder_limit_into_a_decode_error(
             loads_document(text.encode() if as_bytes else text)
     else:
         assert loads_document(text.encode() if as_bytes else text) == expected
+
+
+@SETTINGS
+@given(st.binary(max_size=40))
+def test_loads_document_raises_what_json_loads_raises_for_bytes(raw: bytes) -> None:
+    # Differential on arbitrary bytes: a refusal is a JSONDecodeError or, for bad UTF-8, the
+    # UnicodeDecodeError json.loads raises (`ztmcp eval` says "not UTF-8" for it), never more.
+    try:
+        json.loads(raw)
+    except UnicodeDecodeError:
+        with pytest.raises(UnicodeDecodeError):
+            loads_document(raw)
+        return
+    except ValueError:
+        with pytest.raises(json.JSONDecodeError):
+            loads_document(raw)
+        return
+    try:
+        loads_document(raw)
+    except json.JSONDecodeError as exc:
+        assert "surrogate" in exc.msg

@@ -465,7 +465,7 @@ def loads_document(text: str | bytes) -> Any:
     ``ValueError``)."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):  # bad UTF-8 bytes: their callers say so
         raise
     except RecursionError:
         raise _document_error("nesting too deep", text) from None
