@@ -24,6 +24,7 @@ from ztmcp.checks.poisoning import PoisoningCheck, PoisoningConfig
 from ztmcp.checks.schema import SchemaCheck, SchemaConfig
 from ztmcp.checks.secrets import SecretsCheck, SecretsConfig
 from ztmcp.detectors.findings import BLOCKING
+from ztmcp.documents import loads_toml, read_file
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
 from ztmcp.session import Mode
@@ -430,7 +431,7 @@ class Policy:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_file(path).decode("utf-8")
     except FileNotFoundError:
         raise PolicyError(f"{path}: no such policy file", hint="check the --policy path") from None
     except OSError as exc:
@@ -438,8 +439,6 @@ def _read(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise PolicyError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
     import tomllib  # only when there is a file to read: 20 ms of ztmcp run's start-up
-
-    from ztmcp.documents import loads_toml
 
     try:
         return loads_toml(text)
@@ -727,7 +726,6 @@ def project_verdict(project: Path, user: Mapping[str, Any], cwd: Path) -> Projec
     import tomllib
 
     from ztmcp import trust
-    from ztmcp.documents import loads_toml
 
     try:
         raw = trust.read_confined(project, cwd, "project policy")

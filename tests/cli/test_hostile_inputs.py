@@ -7,6 +7,11 @@ through one shared reader (``jsonrpc.loads_document`` for JSON), so the cases ar
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,3 +107,65 @@ def test_toml_state_past_the_parsers_limits_is_one_line(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(TOML_VARIANTS[variant])
     assert_one_line_error(runner.invoke(app, ["pins"]))
+
+
+FILE_COMMANDS = {
+    **JSON_COMMANDS,
+    **TOML_COMMANDS,
+    "wrap --config": ["wrap", "--config", "{F}", "--dry-run"],
+    "audit verify FILE": ["audit", "verify", "{F}"],
+    "sign": ["sign", "{F}", "--identity-token", "x"],
+}
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Iterator[Path]:
+    """A FIFO no one writes to; if a reader blocks on it anyway, a writer comes after 5 s and
+    goes, so the reader sees the end and the test fails instead of hanging."""
+    path = tmp_path / "document.json"
+    os.mkfifo(path)
+
+    def release() -> None:
+        with contextlib.suppress(OSError):  # no reader waiting: nothing to release
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    timer = threading.Timer(5, release)
+    timer.start()
+    yield path
+    timer.cancel()
+
+
+@pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
+def test_a_fifo_for_a_file_is_refused_not_waited_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fifo: Path, command: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    started = time.monotonic()
+    result = invoke(FILE_COMMANDS[command], fifo)
+    assert time.monotonic() - started < 5, "blocked on the FIFO"
+    if command == "audit verify FILE":  # a verdict on the log, not an error: BROKEN, exit 1
+        assert result.exit_code == 1 and "not a regular file" in result.output, result.output
+    else:  # trust says its errors with exit 1
+        assert_one_line_error(result, 1 if command == "trust" else 2)
+
+
+@pytest.mark.parametrize(
+    "command", [["audit", "show"], ["audit", "verify"], ["baseline"], ["report"]]
+)
+def test_a_fifo_in_the_audit_directory_is_not_waited_on(
+    monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    audit = Path(os.environ["ZTMCP_HOME"]) / "audit"
+    audit.mkdir(parents=True)
+    path = audit / "20260101T000000Z-x.jsonl"
+    os.mkfifo(path)
+    release = threading.Timer(5, lambda: os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK)))
+    release.start()
+    try:
+        started = time.monotonic()
+        result = runner.invoke(app, command)
+        assert time.monotonic() - started < 5, "blocked on the FIFO"
+    finally:
+        release.cancel()
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (0, 1, 2), result.output

@@ -27,6 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.documents import read_file
 from ztmcp.state import audit_index, keys, records
 
 GENESIS: Final = "0" * 64
@@ -129,7 +130,7 @@ def _verify(
     path: Path, key: keys.Keys | None, key_problem: str | None, index: audit_index.Index
 ) -> Verification:
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except OSError as exc:
         return Verification(
             path,

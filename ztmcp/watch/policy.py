@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from ztmcp.documents import loads_toml
+from ztmcp.documents import loads_toml, read_file
 from ztmcp.errors import PolicyError
 
 SECRETS: Final = ("flag", "redact", "deny")
@@ -90,7 +90,7 @@ def load(path: Path | None) -> WatchPolicy:
     if path is None:
         return WatchPolicy()
     try:
-        data = loads_toml(path.read_text(encoding="utf-8"))
+        data = loads_toml(read_file(path).decode("utf-8"))
     except OSError as exc:
         raise PolicyError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
     except UnicodeDecodeError:
