@@ -169,3 +169,20 @@ def test_a_fifo_in_the_audit_directory_is_not_waited_on(
         release.cancel()
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1, 2), result.output
+
+
+@pytest.mark.parametrize("variant", sorted(JSON_VARIANTS))
+@pytest.mark.parametrize(
+    "command",
+    [["audit", "show"], ["audit", "show", "--json"], ["audit", "verify"], ["baseline"], ["report"]],
+)
+def test_a_hostile_audit_line_is_skipped_or_reported_not_a_traceback(
+    command: list[str], variant: str
+) -> None:
+    audit = Path(os.environ["ZTMCP_HOME"]) / "audit"
+    audit.mkdir(parents=True)
+    good = b'{"ts": "2026-12-07T10:00:00Z", "event": "session.start", "server": "s"}\n'
+    (audit / "20261207T100000Z-s.jsonl").write_bytes(good + JSON_VARIANTS[variant] + b"\n")
+    result = runner.invoke(app, command)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (0, 1), result.output

@@ -138,7 +138,7 @@ def tail(
 def _loads(line: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
         return None
     return record if isinstance(record, dict) else None
 

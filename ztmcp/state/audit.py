@@ -378,7 +378,7 @@ def read_records(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
                 for line in handle:
                     try:
                         record = json.loads(line)
-                    except ValueError:
+                    except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
                         continue
                     if isinstance(record, dict):
                         yield record

@@ -320,7 +320,7 @@ def _verify_legacy(
             return _tampered(path, walk, number, "record after session.end")
         try:
             record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
             return _tampered(path, walk, number, "not a JSON record (bytes changed)")
         if not isinstance(record, dict) or record.get("seq") != walk.records:
             return _tampered(path, walk, number, "seq out of order (a record was removed)")
