@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -186,3 +187,22 @@ def test_a_hostile_audit_line_is_skipped_or_reported_not_a_traceback(
     result = runner.invoke(app, command)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1), result.output
+
+
+def test_help_texts_keep_their_brackets() -> None:
+    # Help is rendered as rich markup: an unescaped "[watch]" is read as a style tag and
+    # vanishes ("A TOML file with  and ."); every command's and option's text escapes it.
+    import re
+
+    import typer.main
+
+    def walk(command: Any) -> Iterator[Any]:
+        yield command
+        for sub in getattr(command, "commands", {}).values():
+            yield from walk(sub)
+
+    tag = re.compile(r"(?<!\\)\[/?[a-z_.]+\]")
+    for command in walk(typer.main.get_command(app)):
+        texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        for text in texts:
+            assert not tag.search(text), (command.name, text)
