@@ -206,3 +206,8 @@ def test_help_texts_keep_their_brackets() -> None:
         texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
         for text in texts:
             assert not tag.search(text), (command.name, text)
+
+
+@pytest.mark.parametrize("name", ["a" * 5_000, "a" * 5_000 + ".json"])
+def test_scan_of_a_name_too_long_for_a_path_is_one_line(name: str) -> None:
+    assert_one_line_error(runner.invoke(app, ["scan", name]))

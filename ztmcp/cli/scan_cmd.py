@@ -35,7 +35,10 @@ def _is_manifest(args: list[str]) -> bool:
     path = Path(args[0])
     if path.suffix.lower() == ".json":
         return True
-    return path.is_file() and not os.access(path, os.X_OK)
+    try:
+        return path.is_file() and not os.access(path, os.X_OK)
+    except OSError:  # a name too long for a path, say: not a file, so a command
+        return False
 
 
 async def fetch_manifest(target: str | list[str], timeout: float = TIMEOUT) -> dict[str, Any]:
