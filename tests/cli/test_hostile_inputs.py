@@ -211,3 +211,12 @@ def test_help_texts_keep_their_brackets() -> None:
 @pytest.mark.parametrize("name", ["a" * 5_000, "a" * 5_000 + ".json"])
 def test_scan_of_a_name_too_long_for_a_path_is_one_line(name: str) -> None:
     assert_one_line_error(runner.invoke(app, ["scan", name]))
+
+
+@pytest.mark.parametrize("control", ["\x1b[31m", "\x1b]0;title\x07", "\x9b31m", "\u202e", "\r"])
+def test_run_escapes_its_error_line_for_the_terminal(tmp_path: Path, control: str) -> None:
+    # `ztmcp run` prints its errors without typer (start-up): the same escaping as the rest.
+    missing = tmp_path / f"policy{control}.toml"
+    result = runner.invoke(app, ["run", "--policy", str(missing), "--", "true"])
+    assert_one_line_error(result)
+    assert control not in result.output
