@@ -70,8 +70,10 @@ def _load() -> dict[str, Approval]:
             str(e["path"]): Approval(str(e["path"]), str(e["digest"]), float(e["approved_at"]))
             for e in entries
         }
-    except (ValueError, KeyError, TypeError):
-        # A corrupt store approves nothing (fail closed); `ztmcp trust` rewrites it.
+    except (ValueError, KeyError, TypeError, RecursionError):
+        # A corrupt store approves nothing (fail closed); `ztmcp trust` rewrites it. Not
+        # jsonrpc.loads_document: an approved path may hold a lone surrogate (a file name's
+        # undecodable byte), and json.loads reads back what json.dumps wrote.
         return {}
 
 

@@ -220,3 +220,16 @@ def test_run_escapes_its_error_line_for_the_terminal(tmp_path: Path, control: st
     result = runner.invoke(app, ["run", "--policy", str(missing), "--", "true"])
     assert_one_line_error(result)
     assert control not in result.output
+
+
+@pytest.mark.parametrize("variant", sorted(JSON_VARIANTS))
+def test_a_hostile_approval_store_approves_nothing_in_one_piece(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = Path(os.environ["ZTMCP_HOME"]) / "approved.json"
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_bytes(JSON_VARIANTS[variant])
+    result = runner.invoke(app, ["trust", "--list"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == 0, result.output
