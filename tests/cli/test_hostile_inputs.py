@@ -233,3 +233,42 @@ def test_a_hostile_approval_store_approves_nothing_in_one_piece(
     result = runner.invoke(app, ["trust", "--list"])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code == 0, result.output
+
+
+def _not_a_file(path: Path, kind: str) -> threading.Timer | None:
+    """Put a directory, a link loop or a FIFO (released after 5 s) where a file belongs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "link loop":
+        path.symlink_to(path)
+    else:
+        os.mkfifo(path)
+
+        def release() -> None:
+            with contextlib.suppress(OSError):
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+        timer = threading.Timer(5, release)
+        timer.start()
+        return timer
+    return None
+
+
+@pytest.mark.parametrize("kind", ["directory", "link loop", "FIFO"])
+@pytest.mark.parametrize("name", ["audit/sessions.index", "audit-key.json"])
+def test_audit_verify_with_its_state_not_a_file_is_a_verdict(name: str, kind: str) -> None:
+    home = Path(os.environ["ZTMCP_HOME"])
+    (home / "audit").mkdir(parents=True)
+    (home / "audit" / "20261207T100000Z-s.jsonl").write_bytes(b'{"seq": 0}\n')
+    timer = _not_a_file(home / name, kind)
+    try:
+        started = time.monotonic()
+        result = runner.invoke(app, ["audit", "verify"])
+        assert time.monotonic() - started < 5, "blocked on the FIFO"
+    finally:
+        if timer is not None:
+            timer.cancel()
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (1, 2), result.output
+    assert "Traceback" not in result.output
