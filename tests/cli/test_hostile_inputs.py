@@ -272,3 +272,46 @@ def test_audit_verify_with_its_state_not_a_file_is_a_verdict(name: str, kind: st
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (1, 2), result.output
     assert "Traceback" not in result.output
+
+
+CURSORS = {
+    "a list": b"[]",
+    "a text offset": b'{"file": "", "offset": "x"}',
+    "an infinite offset": b'{"file": "", "offset": 1e999}',
+    "a negative offset": b'{"file": "", "offset": -5}',
+    "a number for a file": b'{"file": 5, "offset": 0}',
+    **JSON_VARIANTS,
+}
+
+
+@pytest.mark.parametrize("variant", sorted(CURSORS))
+def test_a_hostile_export_cursor_is_one_line(variant: str) -> None:
+    from ztmcp.export.otlp import cursor_path
+
+    cursor = cursor_path()
+    cursor.parent.mkdir(parents=True)
+    cursor.write_bytes(CURSORS[variant])
+    result = runner.invoke(app, ["export", "--endpoint", "http://127.0.0.1:9"])
+    assert_one_line_error(result)
+    assert "export cursor" in result.output
+
+
+@pytest.mark.parametrize("kind", ["directory", "link loop", "FIFO"])
+@pytest.mark.parametrize("name", ["export-cursor", "audit/20261207T100000Z-s.jsonl"])
+def test_export_with_its_state_not_a_file_is_one_line(name: str, kind: str) -> None:
+    from ztmcp.export.otlp import cursor_path
+
+    home = Path(os.environ["ZTMCP_HOME"])
+    path = cursor_path() if name == "export-cursor" else home / name
+    timer = _not_a_file(path, kind)
+    try:
+        started = time.monotonic()
+        result = runner.invoke(app, ["export", "--endpoint", "http://127.0.0.1:9"])
+        assert time.monotonic() - started < 5, "blocked on the FIFO"
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if name != "export-cursor" and kind == "directory":  # not a log (*.jsonl dirs are skipped)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        return
+    assert_one_line_error(result)
