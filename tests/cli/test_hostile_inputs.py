@@ -18,7 +18,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.keyring_backends import memory_keyring
 from ztmcp.cli.app import app
+
+__all__ = ["memory_keyring"]  # a fixture used by name below
 
 runner = CliRunner()
 
@@ -315,3 +318,24 @@ def test_export_with_its_state_not_a_file_is_one_line(name: str, kind: str) -> N
         assert result.exception is None or isinstance(result.exception, SystemExit)
         return
     assert_one_line_error(result)
+
+
+@pytest.mark.usefixtures("memory_keyring")
+@pytest.mark.parametrize("variant", [*sorted(JSON_VARIANTS), "directory", "link loop", "FIFO"])
+def test_a_hostile_secret_index_is_one_line(variant: str) -> None:
+    index = Path(os.environ["ZTMCP_HOME"]) / "secrets.json"
+    timer = None
+    if variant in JSON_VARIANTS:
+        index.parent.mkdir(parents=True, exist_ok=True)
+        index.write_bytes(JSON_VARIANTS[variant])
+    else:
+        timer = _not_a_file(index, variant)
+    try:
+        started = time.monotonic()
+        result = runner.invoke(app, ["secret", "list"])
+        assert time.monotonic() - started < 5, "blocked on the FIFO"
+    finally:
+        if timer is not None:
+            timer.cancel()
+    assert_one_line_error(result)
+    assert "secret index" in result.output
