@@ -168,7 +168,7 @@ def _load_trusted_root(path: Path) -> TrustedRoot:
 
     hint = "give a Sigstore ClientTrustConfig or TrustedRoot JSON file"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file(path).decode("utf-8")
     except OSError as exc:
         raise SigningError(
             f"{path}: cannot read the trust config ({exc.strerror or exc})"
@@ -474,7 +474,7 @@ def load_client_trust_config(trust_config: Path | None, *, staging: bool) -> Cli
     hint = "give a Sigstore ClientTrustConfig JSON (trustedRoot and signingConfig)"
     if trust_config is not None:
         try:
-            text = trust_config.read_text(encoding="utf-8")
+            text = read_file(trust_config).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SigningError(f"{trust_config}: cannot read the trust config ({exc})") from None
         try:
