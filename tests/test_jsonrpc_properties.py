@@ -9,6 +9,7 @@ import math
 import re
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -179,3 +180,49 @@ def test_loads_document_refuses_a_lone_surrogate_character_in_text(text: str) ->
         assert lone
     else:
         assert not lone
+
+
+@SETTINGS
+@given(
+    st.integers(min_value=0, max_value=20_000),
+    st.sampled_from(["[", '{"a":']),
+    st.integers(min_value=1, max_value=6_000),
+    st.booleans(),
+)
+def test_loads_document_turns_every_decoder_limit_into_a_decode_error(
+    depth: int, opener: str, digits: int, as_bytes: bool
+) -> None:
+    # Python's decoder refuses deep nesting with RecursionError and a long integer with a
+    # plain ValueError; a reader of documents handles JSONDecodeError only, so those must
+    # arrive as that (a traceback from `ztmcp scan` or `ztmcp eval` otherwise), and whatever
+    # json.loads reads must read the same.
+    closer = "]" if opener == "[" else "}"
+    text = opener * depth + "1" * digits + closer * depth
+    try:
+        expected = json.loads(text)
+    except (RecursionError, ValueError):
+        with pytest.raises(json.JSONDecodeError):
+            loads_document(text.encode() if as_bytes else text)
+    else:
+        assert loads_document(text.encode() if as_bytes else text) == expected
+
+
+@SETTINGS
+@given(st.binary(max_size=40))
+def test_loads_document_raises_what_json_loads_raises_for_bytes(raw: bytes) -> None:
+    # Differential on arbitrary bytes: a refusal is a JSONDecodeError or, for bad UTF-8, the
+    # UnicodeDecodeError json.loads raises (`ztmcp eval` says "not UTF-8" for it), never more.
+    try:
+        json.loads(raw)
+    except UnicodeDecodeError:
+        with pytest.raises(UnicodeDecodeError):
+            loads_document(raw)
+        return
+    except ValueError:
+        with pytest.raises(json.JSONDecodeError):
+            loads_document(raw)
+        return
+    try:
+        loads_document(raw)
+    except json.JSONDecodeError as exc:
+        assert "surrogate" in exc.msg

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from ztmcp.documents import read_file
 from ztmcp.errors import ZtmcpError
 
 SERVICE: Final = "ztmcp"
@@ -270,12 +271,13 @@ class SecretStore:
 
     def names(self) -> list[str]:
         try:
-            data = json.loads(self.index.read_text(encoding="utf-8"))
+            data = json.loads(read_file(self.index).decode("utf-8"))
         except FileNotFoundError:
             return []
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc).split(":")[0]
             raise CredentialError(
-                f"{self.index}: unreadable secret index ({exc})",
+                f"{self.index}: unreadable secret index ({reason})",
                 hint="delete the file; then `ztmcp secret set NAME` again for each secret",
             ) from None
         names = data.get("names") if isinstance(data, dict) else None

@@ -17,6 +17,7 @@ from typing import Any, Final
 from ztmcp.checks.base import Severity
 from ztmcp.detectors import scan_arguments, scan_content, scan_definition
 from ztmcp.detectors.findings import RANK, Finding
+from ztmcp.documents import open_file
 from ztmcp.errors import UsageError
 from ztmcp.jsonrpc import loads_document
 
@@ -108,7 +109,7 @@ def load(paths: Iterable[Path]) -> Iterable[tuple[Path, int, dict[str, Any]]]:
     """Samples from JSONL files, with the file and line they came from."""
     for path in paths:
         try:
-            handle = path.open("rb")  # each line decoded alone: bad UTF-8 is that line's error
+            handle = open_file(path)  # each line decoded alone: bad UTF-8 is that line's error
         except OSError as exc:
             raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
         with handle:

@@ -26,6 +26,7 @@ from ztmcp.behaviour.capabilities import Label
 from ztmcp.behaviour.run import RunState
 from ztmcp.checks.base import Action, Check, Context
 from ztmcp.checks.flow import FlowCheck
+from ztmcp.documents import open_file
 from ztmcp.errors import UsageError
 from ztmcp.jsonrpc import Direction, Message, encode, loads_document
 from ztmcp.policy import flow_from_tables
@@ -37,7 +38,7 @@ GATED: Final = frozenset({Label.SINK, Label.DESTRUCTIVE})
 def is_trace_file(path: Path) -> bool:
     """True when the file's first line is a trace-format line."""
     try:
-        with path.open("rb") as fh:
+        with open_file(path) as fh:
             first = loads_document(fh.readline() or b"{}")
     except (OSError, ValueError):
         return False
@@ -161,7 +162,7 @@ def _first_injected_sink(trace: Mapping[str, Any], suite: Suite) -> int | None:
 def read_lines(paths: Iterable[Path]) -> Iterable[dict[str, Any]]:
     for path in paths:
         try:
-            fh = path.open("rb")  # each line decoded alone: bad UTF-8 is that line's error
+            fh = open_file(path)  # each line decoded alone: bad UTF-8 is that line's error
         except OSError as exc:
             raise UsageError(f"{path}: {exc.strerror}", hint="give a trace file") from None
         with fh:

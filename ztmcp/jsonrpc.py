@@ -459,8 +459,18 @@ def loads_document(text: str | bytes) -> Any:
     """``json.loads`` of a document read from a file (a manifest, a corpus or trace line),
     refusing, as the strict decoder does, a lone surrogate: no peer's UTF-8 can carry one, and
     the detectors' byte views cannot hold it. Raises ``json.JSONDecodeError`` (a
-    ``ValueError``), so every caller's one-line error for bad JSON covers it too."""
-    value = json.loads(text)
+    ``ValueError``), so every caller's one-line error for bad JSON covers it too; so are the
+    decoder's own limits, which Python raises as other errors: nesting past the interpreter's
+    recursion limit (``RecursionError``) and an integer of more than 4300 digits (a plain
+    ``ValueError``)."""
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError):  # bad UTF-8 bytes: their callers say so
+        raise
+    except RecursionError:
+        raise _document_error("nesting too deep", text) from None
+    except ValueError as exc:  # int_max_str_digits: the one other ValueError json.loads raises
+        raise _document_error(str(exc).split(":")[0], text) from None
     if isinstance(text, str):
         found = _SURROGATE.search(text)
         if found is not None:
@@ -474,6 +484,12 @@ def loads_document(text: str | bytes) -> Any:
         pos = len(raw[:at].decode("utf-8", "replace"))
         raise json.JSONDecodeError("a lone surrogate escape", doc, pos)
     return value
+
+
+def _document_error(reason: str, text: str | bytes) -> json.JSONDecodeError:
+    """A decoder limit as the ``JSONDecodeError`` every reader of documents already handles."""
+    doc = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    return json.JSONDecodeError(reason, doc, 0)
 
 
 def _lone_surrogate_at(raw: bytes) -> int | None:

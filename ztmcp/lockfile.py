@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ztmcp.documents import loads_toml, read_file
 from ztmcp.errors import PinError
 
 if TYPE_CHECKING:
@@ -288,7 +289,7 @@ def parse(text: str, path: Path) -> Lockfile:
     import tomllib  # here, not at module level: `ztmcp run` without a lock never pays for it
 
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise PinError(f"{path}: not valid TOML ({exc})", hint="fix the syntax there") from None
     unknown = sorted(set(data) - {"version", "servers"})
@@ -306,7 +307,7 @@ def parse(text: str, path: Path) -> Lockfile:
 def read(path: Path, *, missing_ok: bool = True) -> Lockfile:
     """The lock at ``path``; an empty one when the file does not exist and ``missing_ok``."""
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except FileNotFoundError:
         if missing_ok:
             return Lockfile(path)
@@ -423,7 +424,7 @@ def is_approved(lock: Lockfile) -> bool:
     from ztmcp.trust import TrustError, approved
 
     try:
-        raw = lock.path.read_bytes()
+        raw = read_file(lock.path)
         return approved(lock.path, approval_digest(lock, raw))
     except (OSError, TrustError):
         return False
@@ -497,7 +498,7 @@ def signed_files(lock: Lockfile, pin: Pin) -> SignedFiles:
     from ztmcp.manifest import Manifest
 
     try:
-        data = manifest_path.read_bytes()
+        data = read_file(manifest_path)
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PinError(f"{where}: cannot read {manifest_path} ({exc})") from None

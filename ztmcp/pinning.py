@@ -153,13 +153,14 @@ class PinEdge:
         """Hand the check the pinned server fields from the pin's manifest file, if readable."""
         import json
 
+        from ztmcp.documents import read_file
         from ztmcp.lockfile import beside
 
         if pin.manifest is None:
             return
         try:
-            data = json.loads(beside(self.check.lock, pin.manifest).read_bytes())
-        except (OSError, ValueError):
+            data = json.loads(read_file(beside(self.check.lock, pin.manifest)))
+        except (OSError, ValueError, RecursionError):  # a FIFO or 10k-deep file: no fields
             return
         fields = data.get("server") if isinstance(data, dict) else None
         if isinstance(fields, dict):

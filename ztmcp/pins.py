@@ -35,10 +35,11 @@ MANIFEST_DIR: Final = "ztmcp.manifests"
 
 def read_manifest(path: Path) -> Manifest:
     """A manifest file; any problem is one ``PinError`` line naming the file."""
+    from ztmcp.documents import read_file
     from ztmcp.manifest import Manifest
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file(path).decode("utf-8")
     except OSError as exc:
         raise PinError(f"{path}: cannot read ({exc.strerror})") from None
     except UnicodeDecodeError:

@@ -24,6 +24,7 @@ from ztmcp.checks.poisoning import PoisoningCheck, PoisoningConfig
 from ztmcp.checks.schema import SchemaCheck, SchemaConfig
 from ztmcp.checks.secrets import SecretsCheck, SecretsConfig
 from ztmcp.detectors.findings import BLOCKING
+from ztmcp.documents import loads_toml, read_file
 from ztmcp.errors import PolicyError
 from ztmcp.jsonrpc import DEFAULT_LIMITS, Limits
 from ztmcp.session import Mode
@@ -430,7 +431,7 @@ class Policy:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_file(path).decode("utf-8")
     except FileNotFoundError:
         raise PolicyError(f"{path}: no such policy file", hint="check the --policy path") from None
     except OSError as exc:
@@ -440,7 +441,7 @@ def _read(path: Path) -> dict[str, Any]:
     import tomllib  # only when there is a file to read: 20 ms of ztmcp run's start-up
 
     try:
-        return tomllib.loads(text)
+        return loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: not valid TOML ({exc})", hint="fix the syntax there") from None
 
@@ -731,7 +732,7 @@ def project_verdict(project: Path, user: Mapping[str, Any], cwd: Path) -> Projec
     except trust.TrustError as exc:
         raise PolicyError(exc.message, hint=exc.hint) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = loads_toml(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise PolicyError(f"{project}: not UTF-8 text", hint="save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.compat.sigstore import embedded_production_root, signing_services
+from ztmcp.documents import open_file, read_file
 from ztmcp.errors import PinError, SigningError
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def _quiet_sigstore() -> Iterator[None]:
 def _sha256(path: Path) -> bytes:
     digest = hashlib.sha256()
     try:
-        with path.open("rb") as stream:
+        with open_file(path) as stream:
             while chunk := stream.read(_CHUNK):
                 digest.update(chunk)
     except OSError as exc:
@@ -143,7 +144,7 @@ def _load_bundle(path: Path) -> Bundle:
     from sigstore.models import Bundle
 
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except OSError as exc:
         raise SigningError(f"{path}: cannot read the bundle ({exc.strerror or exc})") from None
     try:
@@ -167,7 +168,7 @@ def _load_trusted_root(path: Path) -> TrustedRoot:
 
     hint = "give a Sigstore ClientTrustConfig or TrustedRoot JSON file"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_file(path).decode("utf-8")
     except OSError as exc:
         raise SigningError(
             f"{path}: cannot read the trust config ({exc.strerror or exc})"
@@ -388,7 +389,7 @@ def _vouched_for(statement: Mapping[str, Any], path: Path) -> dict[str, Any]:
         raise SigningError("the ztmcp manifest attestation has no predicate")
     claimed = predicate.get("manifestDigest")
     try:
-        actual = Manifest.from_json(path.read_bytes(), origin=path.name).digest
+        actual = Manifest.from_json(read_file(path), origin=path.name).digest
     except (PinError, OSError) as exc:
         raise SigningError(
             f"{path.name}: signed, but not a readable ztmcp manifest ({exc})"
@@ -473,7 +474,7 @@ def load_client_trust_config(trust_config: Path | None, *, staging: bool) -> Cli
     hint = "give a Sigstore ClientTrustConfig JSON (trustedRoot and signingConfig)"
     if trust_config is not None:
         try:
-            text = trust_config.read_text(encoding="utf-8")
+            text = read_file(trust_config).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SigningError(f"{trust_config}: cannot read the trust config ({exc})") from None
         try:
@@ -610,7 +611,7 @@ def sign_manifest(
             f"{bundle} already exists", hint="pass --force to replace it, or --bundle OTHER"
         )
     try:
-        data = manifest.read_bytes()
+        data = read_file(manifest)
     except OSError as exc:
         raise SigningError(f"{manifest}: cannot read ({exc.strerror or exc})") from None
     statement = manifest_statement(data, manifest.name)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.documents import read_file
 from ztmcp.errors import ZtmcpError
 
 APPROVALS_FILE: Final = "approved.json"
@@ -57,7 +58,7 @@ class Approval:
 def _load() -> dict[str, Approval]:
     store = _store_path()
     try:
-        raw = store.read_bytes()
+        raw = read_file(store)
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -69,8 +70,10 @@ def _load() -> dict[str, Approval]:
             str(e["path"]): Approval(str(e["path"]), str(e["digest"]), float(e["approved_at"]))
             for e in entries
         }
-    except (ValueError, KeyError, TypeError):
-        # A corrupt store approves nothing (fail closed); `ztmcp trust` rewrites it.
+    except (ValueError, KeyError, TypeError, RecursionError):
+        # A corrupt store approves nothing (fail closed); `ztmcp trust` rewrites it. Not
+        # jsonrpc.loads_document: an approved path may hold a lone surrogate (a file name's
+        # undecodable byte), and json.loads reads back what json.dumps wrote.
         return {}
 
 
@@ -142,6 +145,6 @@ def confined(path: Path, project: Path, what: str) -> Path:
 def read_confined(path: Path, project: Path, what: str) -> bytes:
     real = confined(path, project, what)
     try:
-        return real.read_bytes()
+        return read_file(real)
     except OSError as exc:
         raise TrustError(f"{what} {path}: cannot read ({exc.strerror})") from None

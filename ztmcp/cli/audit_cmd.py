@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ztmcp.cli.render import fail, record_line
+from ztmcp.documents import open_file
 from ztmcp.durations import parse_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
@@ -107,7 +108,7 @@ def tail(
     offsets: dict[Path, int] = {}
     backlog: list[dict[str, Any]] = []
     for path in session_files(directory):
-        with path.open("rb") as handle:
+        with open_file(path) as handle:
             data = handle.read()
         offsets[path] = data.rfind(b"\n") + 1
         for line in data[: offsets[path]].splitlines():
@@ -121,7 +122,7 @@ def tail(
             time.sleep(interval)
             for path in session_files(directory):
                 start = offsets.get(path, 0)
-                with path.open("rb") as handle:
+                with open_file(path) as handle:
                     handle.seek(start)
                     data = handle.read()
                 complete = data.rfind(b"\n") + 1
@@ -137,7 +138,7 @@ def tail(
 def _loads(line: bytes) -> dict[str, Any] | None:
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
         return None
     return record if isinstance(record, dict) else None
 

@@ -19,7 +19,7 @@ def export(
     ] = None,
     policy: Annotated[
         Path | None,
-        typer.Option("--policy", metavar="FILE", help="A TOML file with [export] otlp_endpoint."),
+        typer.Option("--policy", metavar="FILE", help="A TOML file with \\[export] otlp_endpoint."),
     ] = None,
 ) -> None:
     """Export every audit record past the cursor as an OTel log record; resumes after a failure."""

@@ -46,7 +46,9 @@ class ProxyConfig:
 
 
 def _say(text: str) -> None:
-    print(f"ztmcp: {text}", file=sys.stderr, flush=True)
+    from ztmcp.terminal import safe_lines
+
+    print(f"ztmcp: {safe_lines(text)}", file=sys.stderr, flush=True)
 
 
 class _StartupErrors(logging.Handler):

@@ -201,8 +201,19 @@ def fast_options(ours: list[str]) -> RunOptions | None:
 
 
 def _fail(exc: ZtmcpError) -> int:
-    print(f"ztmcp: error: {exc.diagnostics()}", file=sys.stderr)
+    """The one error line (and hint), escaped for the terminal as ``render.fail`` does: a
+    message may carry a path, a name or a key id from the environment or a file."""
+    from ztmcp.terminal import safe
+
+    hint = f"\n  hint: {safe(exc.hint)}" if exc.hint else ""
+    print(f"ztmcp: error: {safe(exc.message)}{hint}", file=sys.stderr)
     return 2
+
+
+def _say(text: str) -> None:
+    from ztmcp.terminal import safe_lines
+
+    print(f"ztmcp: {safe_lines(text)}", file=sys.stderr)
 
 
 def split(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -371,7 +382,7 @@ def _session(ns: RunOptions, command: list[str], policy: Policy | None = None) -
         policy_file=ns.policy,
         name=ns.name,
         monitor=ns.monitor,
-        say=lambda text: print(f"ztmcp: {text}", file=sys.stderr),
+        say=_say,
     )
     # One session over the runtime's own log: it owns both edges (pins, holds and renewals)
     # and closes them, and the log, when it ends.
@@ -388,6 +399,6 @@ def _pin_edge(
         checks,
         name,
         argv_sha256,
-        say=lambda text: print(f"ztmcp: {text}", file=sys.stderr),
+        say=_say,
         background=background,
     )

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final, NoReturn
 import typer
 
 from ztmcp.cli.render import describe_exception, fail
+from ztmcp.documents import read_file
 from ztmcp.errors import ZtmcpError
 from ztmcp.jsonrpc import loads_document
 from ztmcp.terminal import echo
@@ -34,7 +35,10 @@ def _is_manifest(args: list[str]) -> bool:
     path = Path(args[0])
     if path.suffix.lower() == ".json":
         return True
-    return path.is_file() and not os.access(path, os.X_OK)
+    try:
+        return path.is_file() and not os.access(path, os.X_OK)
+    except OSError:  # a name too long for a path, say: not a file, so a command
+        return False
 
 
 async def fetch_manifest(target: str | list[str], timeout: float = TIMEOUT) -> dict[str, Any]:
@@ -124,7 +128,7 @@ def register(app: typer.Typer) -> None:
         if isinstance(target, list) and _is_manifest(args):
             path = Path(args[0])
             try:
-                text = path.read_text(encoding="utf-8")
+                text = read_file(path).decode("utf-8")
             except OSError as exc:
                 _error(f"cannot read manifest {path}: {exc.strerror or exc}")
             except UnicodeDecodeError:

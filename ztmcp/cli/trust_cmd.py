@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from ztmcp.cli.render import fail
+from ztmcp.documents import NOT_A_FILE
 from ztmcp.errors import PolicyError, UsageError, ZtmcpError
 from ztmcp.terminal import echo, safe
 
@@ -97,7 +98,7 @@ def trust(
                 )
         for path in targets:
             if not path.is_file():
-                raise UsageError(f"{path}: no such file")
+                raise UsageError(f"{path}: {NOT_A_FILE if path.exists() else 'no such file'}")
             lines, digest = _lock_lines(path) if _is_lock(path) else _policy_lines(path)
             if store.approved(path, digest):
                 echo(f"{path}: already approved ({digest[:19]}…)")

@@ -18,7 +18,7 @@ def watch(
     ] = None,
     policy: Annotated[
         Path | None,
-        typer.Option("--policy", metavar="FILE", help="A TOML file with [watch] and [export]."),
+        typer.Option("--policy", metavar="FILE", help="A TOML file with \\[watch] and \\[export]."),
     ] = None,
     resolve: Annotated[
         list[str] | None,

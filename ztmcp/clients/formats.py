@@ -19,6 +19,7 @@ from typing import Any
 from ztmcp.clients import jsonc, tomlspan
 from ztmcp.clients.jsonc import ConfigError
 from ztmcp.clients.rules import Client, Format
+from ztmcp.documents import loads_toml
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Change:
 def load(client: Client, text: str, where: str) -> Any:
     if client.format is Format.TOML:
         try:
-            return tomllib.loads(text)
+            return loads_toml(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     return jsonc.parse(text, where).value

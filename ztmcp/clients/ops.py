@@ -15,6 +15,7 @@ from ztmcp.clients import formats, wrap
 from ztmcp.clients.jsonc import ConfigError
 from ztmcp.clients.rules import ConfigFile
 from ztmcp.clients.wrap import Action, Backup, Backups, Step
+from ztmcp.documents import read_file
 from ztmcp.state import paths
 
 
@@ -33,7 +34,7 @@ class Outcome:
 
 def read_text(path: Path) -> tuple[bytes, str]:
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:

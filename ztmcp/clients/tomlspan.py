@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass
 
 from ztmcp.clients.jsonc import ConfigError, Cursor
+from ztmcp.documents import loads_toml
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ Tt]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?")
@@ -185,7 +186,7 @@ def assignments(text: str, where: str = "config") -> list[Assignment]:
     """Every ``key = value`` in document order, with full key paths; ``ConfigError`` if the
     document is not TOML this scanner reads exactly."""
     try:
-        tomllib.loads(text)
+        loads_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
     scan = _Scanner(text, where)

@@ -25,6 +25,7 @@ from ztmcp.clients import formats
 from ztmcp.clients.formats import Change, Server
 from ztmcp.clients.jsonc import ConfigError
 from ztmcp.clients.rules import Client
+from ztmcp.documents import read_file
 from ztmcp.shebang import interpreter
 from ztmcp.state import paths
 
@@ -271,7 +272,7 @@ class Backups:
     def get(self, config: Path) -> Backup | None:
         file = self._file(config)
         try:
-            raw = json.loads(file.read_text(encoding="utf-8"))
+            raw = json.loads(read_file(file).decode("utf-8"))
             return Backup(
                 path=raw["path"],
                 original=base64.b64decode(raw["original"]),
@@ -280,9 +281,9 @@ class Backups:
             )
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise ConfigError(
-                f"the wrap backup {file} cannot be read: {exc}",
+                f"the wrap backup {file} cannot be read: {str(exc).splitlines()[0][:200]}",
                 hint=f"restore {config} by hand, then delete {file}",
             ) from None
 

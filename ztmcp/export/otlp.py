@@ -18,7 +18,6 @@ the batch in flight when ztmcp stopped is sent twice. Only whole lines are expor
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.documents import open_file, read_file
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
 from ztmcp.state.audit import session_files
@@ -52,15 +52,21 @@ def cursor_path() -> Path:
 
 def load_cursor(path: Path) -> Cursor:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_file(path))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        file, offset = data.get("file", ""), data.get("offset", 0)
+        if not isinstance(file, str) or type(offset) is not int or offset < 0:
+            raise ValueError("file must be a name and offset a count of bytes")
     except FileNotFoundError:
         return Cursor()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).split("\n")[0]
         raise ExportError(
-            f"cannot read the export cursor {path}: {exc}",
+            f"cannot read the export cursor {path}: {reason}",
             hint="fix or remove it (removing it exports everything again)",
         ) from None
-    return Cursor(str(data.get("file", "")), int(data.get("offset", 0)))
+    return Cursor(file, offset)
 
 
 def save_cursor(path: Path, cursor: Cursor) -> None:
@@ -169,7 +175,13 @@ class Exporter:
         sent = 0
         batch: list[Any] = []
         offset = start
-        with contextlib.suppress(FileNotFoundError), path.open("rb") as handle:
+        try:
+            handle = open_file(path)  # a regular file: a FIFO would block the export for ever
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise ExportError(f"cannot read the audit log {path}: {exc.strerror}") from None
+        with handle:
             handle.seek(start)
             for line in handle:
                 if not line.endswith(b"\n"):
@@ -177,7 +189,7 @@ class Exporter:
                 offset += len(line)
                 try:
                     record = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     record = {"event": "ztmcp.audit.unreadable"}  # verify says why
                 batch.append(log_record(record if isinstance(record, dict) else {}, path.name))
                 if len(batch) >= BATCH:

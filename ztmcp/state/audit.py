@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ztmcp.documents import open_file
 from ztmcp.errors import AuditError
 from ztmcp.state import audit_index, keys, paths, records
 from ztmcp.state.records import canonical as canonical
@@ -373,11 +374,11 @@ def read_records(paths: Iterable[Path]) -> Iterator[dict[str, Any]]:
     """Records of the given logs in file order; unreadable lines are skipped (verify finds them)."""
     for path in paths:
         try:
-            with path.open("rb") as handle:
+            with open_file(path) as handle:
                 for line in handle:
                     try:
                         record = json.loads(line)
-                    except ValueError:
+                    except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
                         continue
                     if isinstance(record, dict):
                         yield record

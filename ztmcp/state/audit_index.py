@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.documents import open_file
 from ztmcp.errors import AuditError
 from ztmcp.state import paths, records
 
@@ -122,15 +123,13 @@ def _tail(fd: int, path: Path) -> tuple[int, str]:
 @contextmanager
 def _shared(path: Path) -> Iterator[bytes | None]:
     try:
-        fd = os.open(path, os.O_RDONLY)
+        handle = open_file(path)  # a regular file: a FIFO there would block for ever
     except FileNotFoundError:
         yield None
         return
-    try:
-        _flock(fd, exclusive=False)
-        yield _read_all(fd)
-    finally:
-        os.close(fd)
+    with handle:
+        _flock(handle.fileno(), exclusive=False)
+        yield _read_all(handle.fileno())
 
 
 def _read_all(fd: int) -> bytes:
@@ -165,9 +164,12 @@ class Index:
 def read(directory: Path, key: bytes | None) -> Index:
     """Walk the index chain (under a shared lock, so no writer is mid-entry)."""
     path = index_path(directory)
-    with _shared(path) as data:
-        if data is None:
-            return Index(exists=False)
+    try:
+        with _shared(path) as data:
+            if data is None:
+                return Index(exists=False)
+    except OSError as exc:  # a directory, a FIFO, a link loop where the index should be
+        return Index(exists=True, broken=f"cannot read the index {path} ({exc.strerror or exc})")
     index = Index(exists=True)
     lines = data.split(b"\n")
     if lines[-1]:

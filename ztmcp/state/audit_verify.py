@@ -27,6 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.documents import read_file
 from ztmcp.state import audit_index, keys, records
 
 GENESIS: Final = "0" * 64
@@ -129,7 +130,7 @@ def _verify(
     path: Path, key: keys.Keys | None, key_problem: str | None, index: audit_index.Index
 ) -> Verification:
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except OSError as exc:
         return Verification(
             path,
@@ -319,7 +320,7 @@ def _verify_legacy(
             return _tampered(path, walk, number, "record after session.end")
         try:
             record = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
             return _tampered(path, walk, number, "not a JSON record (bytes changed)")
         if not isinstance(record, dict) or record.get("seq") != walk.records:
             return _tampered(path, walk, number, "seq out of order (a record was removed)")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.documents import read_file
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
 
@@ -107,10 +108,10 @@ def forget() -> None:
 
 def _read(marker: Path) -> Keys | None:
     try:
-        data = json.loads(marker.read_bytes())
+        data = json.loads(read_file(marker))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise StateKeyError(
             f"cannot read the state key {marker}: {getattr(exc, 'strerror', None) or exc}",
             hint="restore the file from a backup; a new key cannot verify earlier records",

@@ -255,7 +255,7 @@ def first_record(path: Path) -> dict[str, Any] | None:
         return None
     try:
         record = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
         return None
     return record if isinstance(record, dict) else None
 

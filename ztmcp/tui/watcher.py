@@ -133,7 +133,7 @@ class AuditTail:
             state.line += 1
             try:
                 record = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nesting 1000+ deep
                 batch.corrupt.append(f"{name}:{state.line}")
                 continue
             if not isinstance(record, dict):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from ztmcp.documents import loads_toml, read_file
 from ztmcp.errors import PolicyError
 
 SECRETS: Final = ("flag", "redact", "deny")
@@ -89,9 +90,11 @@ def load(path: Path | None) -> WatchPolicy:
     if path is None:
         return WatchPolicy()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = loads_toml(read_file(path).decode("utf-8"))
     except OSError as exc:
         raise PolicyError(f"cannot read {path}: {exc.strerror}", hint="check the path") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: not UTF-8 text", hint="save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: {exc}", hint="fix the TOML syntax") from None
     return parse(data, str(path))

@@ -1,0 +1,56 @@
+"""ztmcp.documents: the one reader of named documents (regular files only; TOML whose every
+refusal is a TOMLDecodeError)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ztmcp.documents import NOT_A_FILE, loads_toml, read_file
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=6_000),
+    st.sampled_from(["[", "{b = "]),
+    st.integers(min_value=1, max_value=6_000),
+)
+def test_loads_toml_turns_every_parser_limit_into_a_decode_error(
+    depth: int, opener: str, digits: int
+) -> None:
+    # Differential against tomllib: whatever it reads reads the same; whatever it refuses,
+    # with any exception, is a TOMLDecodeError (RecursionError and the integer-digits
+    # ValueError printed tracebacks from every command reading a policy or a lock).
+    closer = "]" if opener == "[" else "}"
+    text = "a = " + opener * depth + "1" * digits + closer * depth
+    try:
+        expected = tomllib.loads(text)
+    except (RecursionError, ValueError):
+        with pytest.raises(tomllib.TOMLDecodeError):
+            loads_toml(text)
+    else:
+        assert loads_toml(text) == expected
+
+
+def test_read_file_reads_a_regular_file_and_refuses_anything_else(tmp_path: Path) -> None:
+    regular = tmp_path / "policy.toml"
+    regular.write_bytes(b"mode = 'enforce'\n" * 100_000)
+    assert read_file(regular) == regular.read_bytes()
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # no writer: a blocking open would wait for ever
+    with pytest.raises(OSError) as refused:
+        read_file(fifo)
+    assert refused.value.strerror == NOT_A_FILE
+    with pytest.raises(IsADirectoryError):
+        read_file(tmp_path)
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(OSError):
+        read_file(loop)
+    with pytest.raises(FileNotFoundError):
+        read_file(tmp_path / "missing")

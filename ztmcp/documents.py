@@ -1,0 +1,70 @@
+"""One way to read a document a person names (a policy, a lock, a manifest, a corpus): the bytes
+of a regular file, and TOML whose every failure is the one error its readers handle.
+
+- ``open_file`` / ``read_file``: a FIFO with no writer blocked ``ztmcp run --policy FIFO``
+  for ever, and a directory or device is no document either; anything but a regular file
+  is an ``OSError`` with a readable ``strerror``, which every reader already turns into its
+  one-line error. The file is opened without blocking and checked on the open descriptor
+  (no race between a check and the open).
+- ``loads_toml``: ``tomllib`` refuses nesting past the interpreter's recursion limit with
+  ``RecursionError`` and an integer of more than 4300 digits with a plain ``ValueError``;
+  both arrive as ``tomllib.TOMLDecodeError``, like any syntax error (the JSON counterpart is
+  ``jsonrpc.loads_document``).
+
+Standard library only, imported lazily where it costs: ``ztmcp run`` reads its policy here.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO
+
+NOT_A_FILE = "not a regular file (a FIFO, socket or device)"
+
+
+def open_file(path: Path | str) -> BinaryIO:
+    """The regular file at ``path``, open for reading in binary; ``OSError`` for anything else."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, NOT_A_FILE, str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_file(path: Path | str) -> bytes:
+    """The bytes of the regular file at ``path``; ``OSError`` for anything else."""
+    with open_file(path) as handle:
+        return handle.read()
+
+
+def loads_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, every refusal a ``tomllib.TOMLDecodeError``."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise
+    except RecursionError:
+        raise _toml_error("nesting too deep", text) from None
+    except ValueError as exc:  # int_max_str_digits: the one other ValueError tomllib raises
+        raise _toml_error(str(exc).split(":")[0], text) from None
+
+
+def _toml_error(reason: str, text: str) -> Exception:
+    import tomllib
+
+    if sys.version_info >= (3, 14):  # pragma: no cover - the free-form form is deprecated there
+        return tomllib.TOMLDecodeError(reason, text, 0)
+    return tomllib.TOMLDecodeError(reason)
