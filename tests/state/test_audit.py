@@ -244,6 +244,35 @@ def test_unkeyed_version_1_logs_are_reported_as_such(tmp_path: Path) -> None:
     assert verify_file(path).status is Status.UNKEYED
 
 
+@pytest.mark.parametrize("deep", [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"}" * 10_000])
+def test_a_record_replaced_by_deeply_nested_json_is_tampering(tmp_path: Path, deep: bytes) -> None:
+    # The readers skip a line nested past the decoder's recursion limit (audit show, export,
+    # the TUI); verify must never: the line is tampering wherever it stands, keyed or not.
+    path = _log(tmp_path)
+    lines = _lines(path)
+    for at in (1, len(lines) - 1):
+        changed = [*lines[:at], deep + b"\n", *lines[at + 1 :]]
+        path.write_bytes(b"".join(changed))
+        result = verify_file(path)
+        assert result.status is Status.TAMPERED and result.line == at + 1, (at, result)
+        assert len(list(read_records([path]))) == len(lines) - 1  # skipped there, not here
+    legacy = tmp_path / "old" / "20250101T000000Z-srv-00000000000000aa.jsonl"
+    legacy.parent.mkdir()
+    prev, out = "0" * 64, []
+    for seq, event in enumerate(
+        ({"event": "session.start"}, {"event": "m"}, {"event": "session.end"})
+    ):
+        record = {"seq": seq, "ts": "2025-01-01T00:00:00.000000Z", **event, "prev": prev}
+        if event["event"] == "session.end":
+            record["records"] = 3
+        record["hash"] = prev = records.record_hash(record)
+        out.append(json.dumps(record).encode() + b"\n")
+    for at in (1, 2):
+        legacy.write_bytes(b"".join([*out[:at], deep + b"\n", *out[at + 1 :]]))
+        result = verify_file(legacy)
+        assert result.status is Status.TAMPERED and result.line == at + 1, (at, result)
+
+
 def _log_in(directory: Path) -> Path:
     log = AuditLog.create(directory, "x")
     log.append({"event": "session.start"})
