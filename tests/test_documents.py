@@ -4,6 +4,7 @@ refusal is a TOMLDecodeError)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import threading
 import time
@@ -72,3 +73,22 @@ def test_read_file_reads_a_regular_file_and_refuses_anything_else(tmp_path: Path
         read_file(loop)
     with pytest.raises(FileNotFoundError):
         read_file(tmp_path / "missing")
+
+
+def test_read_file_without_the_posix_only_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on Windows: no O_NONBLOCK or O_CLOEXEC in os (every read was an AttributeError
+    # there), and os.set_blocking refuses anything but a pipe.
+    monkeypatch.delattr(os, "O_NONBLOCK")
+    monkeypatch.delattr(os, "O_CLOEXEC")
+
+    def pipes_only(fd: int, blocking: bool) -> None:
+        raise OSError(errno.EINVAL, "not a pipe")
+
+    monkeypatch.setattr(os, "set_blocking", pipes_only)
+    document = tmp_path / "config.json"
+    document.write_bytes(b'\xef\xbb\xbf{"a": 1}\r\n')
+    assert read_file(document) == b'\xef\xbb\xbf{"a": 1}\r\n'
+    with pytest.raises(IsADirectoryError):
+        read_file(tmp_path)
