@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -455,6 +458,26 @@ def test_no_change_to_a_closed_log_verifies_as_closed(mutation: tuple[str, int, 
         assert not verify_dir(directory).ok
     finally:
         shutil.rmtree(directory)
+
+
+def test_is_live_does_not_wait_on_a_fifo(tmp_path: Path) -> None:
+    # verify reads the log through documents.read_file (a FIFO is refused), then asks whether
+    # a writer holds it: a FIFO swapped in between blocked that open until a writer came.
+    fifo = tmp_path / "20260101T000000Z-s-0f.jsonl"
+    os.mkfifo(fifo)
+
+    def release() -> None:  # a writer after 5 s, so a blocking open fails the test, not hangs
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    timer = threading.Timer(5, release)
+    timer.start()
+    started = time.monotonic()
+    try:
+        audit_index.is_live(fifo)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 5, "blocked on the FIFO"
 
 
 def test_a_session_before_its_first_record_is_live_not_a_missing_index(tmp_path: Path) -> None:
