@@ -3,7 +3,11 @@ refusal is a TOMLDecodeError)."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -41,10 +45,25 @@ def test_read_file_reads_a_regular_file_and_refuses_anything_else(tmp_path: Path
     regular = tmp_path / "policy.toml"
     regular.write_bytes(b"mode = 'enforce'\n" * 100_000)
     assert read_file(regular) == regular.read_bytes()
+    link = tmp_path / "link.toml"  # a dotfile manager's symlink to a regular file is one
+    link.symlink_to(regular)
+    assert read_file(link) == regular.read_bytes()
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # no writer: a blocking open would wait for ever
-    with pytest.raises(OSError) as refused:
-        read_file(fifo)
+
+    def release() -> None:  # a writer after 5 s, so a blocking read fails instead of hanging
+        with contextlib.suppress(OSError):  # no reader waiting: nothing to release
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    timer = threading.Timer(5, release)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(OSError) as refused:
+            read_file(fifo)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 5, "blocked on the FIFO"
     assert refused.value.strerror == NOT_A_FILE
     with pytest.raises(IsADirectoryError):
         read_file(tmp_path)
@@ -54,3 +73,22 @@ def test_read_file_reads_a_regular_file_and_refuses_anything_else(tmp_path: Path
         read_file(loop)
     with pytest.raises(FileNotFoundError):
         read_file(tmp_path / "missing")
+
+
+def test_read_file_without_the_posix_only_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on Windows: no O_NONBLOCK or O_CLOEXEC in os (every read was an AttributeError
+    # there), and os.set_blocking refuses anything but a pipe.
+    monkeypatch.delattr(os, "O_NONBLOCK")
+    monkeypatch.delattr(os, "O_CLOEXEC")
+
+    def pipes_only(fd: int, blocking: bool) -> None:
+        raise OSError(errno.EINVAL, "not a pipe")
+
+    monkeypatch.setattr(os, "set_blocking", pipes_only)
+    document = tmp_path / "config.json"
+    document.write_bytes(b'\xef\xbb\xbf{"a": 1}\r\n')
+    assert read_file(document) == b'\xef\xbb\xbf{"a": 1}\r\n'
+    with pytest.raises(IsADirectoryError):
+        read_file(tmp_path)

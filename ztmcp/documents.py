@@ -28,14 +28,21 @@ NOT_A_FILE = "not a regular file (a FIFO, socket or device)"
 
 def open_file(path: Path | str) -> BinaryIO:
     """The regular file at ``path``, open for reading in binary; ``OSError`` for anything else."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    # Windows has no O_NONBLOCK (and no FIFO in its file system to block on) and no
+    # O_CLOEXEC (os.open's descriptors are not inherited anyway), and needs O_BINARY for the
+    # bytes as stored, CRLF and all; its os.set_blocking takes pipes only.
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(
+        path, os.O_RDONLY | nonblock | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    )
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if not stat.S_ISREG(mode):
             raise OSError(errno.EINVAL, NOT_A_FILE, str(path))
-        os.set_blocking(fd, True)
+        if nonblock:
+            os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

@@ -141,6 +141,35 @@ def test_tail_follows_new_records(tmp_path: Path) -> None:
         proc.wait(timeout=10)
 
 
+def test_tail_skips_a_log_it_cannot_read_and_follows_the_rest() -> None:
+    # A FIFO (or a directory) named like a log was a traceback that ended the tail; it is
+    # skipped as audit show skips it (audit verify reports it), at start and while following.
+    directory = paths.audit_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(directory / "20000101T000000Z-fifo-00.jsonl")  # first in order
+    log = AuditLog.create(directory, "delta")
+    log.append({"event": "message", "server": "delta", "mcp.method.name": "tools/list"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ztmcp", "audit", "tail", "--interval", "0.1", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()  # "" when the tail died
+        assert first and json.loads(first)["mcp.method.name"] == "tools/list"
+        (directory / "20000101T000001Z-dir-01.jsonl").mkdir()
+        time.sleep(0.3)
+        log.append({"event": "message", "server": "delta", "mcp.method.name": "tools/call"})
+        second = proc.stdout.readline()
+        assert second and json.loads(second)["mcp.method.name"] == "tools/call"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert "Traceback" not in proc.stderr.read()
+
+
 def test_version_and_help() -> None:
     assert runner.invoke(app, ["--version"]).stdout.strip().startswith("ztmcp ")
     help_text = runner.invoke(app, ["--help"]).stdout

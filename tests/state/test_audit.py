@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -244,6 +247,35 @@ def test_unkeyed_version_1_logs_are_reported_as_such(tmp_path: Path) -> None:
     assert verify_file(path).status is Status.UNKEYED
 
 
+@pytest.mark.parametrize("deep", [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"}" * 10_000])
+def test_a_record_replaced_by_deeply_nested_json_is_tampering(tmp_path: Path, deep: bytes) -> None:
+    # The readers skip a line nested past the decoder's recursion limit (audit show, export,
+    # the TUI); verify must never: the line is tampering wherever it stands, keyed or not.
+    path = _log(tmp_path)
+    lines = _lines(path)
+    for at in (1, len(lines) - 1):
+        changed = [*lines[:at], deep + b"\n", *lines[at + 1 :]]
+        path.write_bytes(b"".join(changed))
+        result = verify_file(path)
+        assert result.status is Status.TAMPERED and result.line == at + 1, (at, result)
+        assert len(list(read_records([path]))) == len(lines) - 1  # skipped there, not here
+    legacy = tmp_path / "old" / "20250101T000000Z-srv-00000000000000aa.jsonl"
+    legacy.parent.mkdir()
+    prev, out = "0" * 64, []
+    for seq, event in enumerate(
+        ({"event": "session.start"}, {"event": "m"}, {"event": "session.end"})
+    ):
+        record = {"seq": seq, "ts": "2025-01-01T00:00:00.000000Z", **event, "prev": prev}
+        if event["event"] == "session.end":
+            record["records"] = 3
+        record["hash"] = prev = records.record_hash(record)
+        out.append(json.dumps(record).encode() + b"\n")
+    for at in (1, 2):
+        legacy.write_bytes(b"".join([*out[:at], deep + b"\n", *out[at + 1 :]]))
+        result = verify_file(legacy)
+        assert result.status is Status.TAMPERED and result.line == at + 1, (at, result)
+
+
 def _log_in(directory: Path) -> Path:
     log = AuditLog.create(directory, "x")
     log.append({"event": "session.start"})
@@ -426,6 +458,26 @@ def test_no_change_to_a_closed_log_verifies_as_closed(mutation: tuple[str, int, 
         assert not verify_dir(directory).ok
     finally:
         shutil.rmtree(directory)
+
+
+def test_is_live_does_not_wait_on_a_fifo(tmp_path: Path) -> None:
+    # verify reads the log through documents.read_file (a FIFO is refused), then asks whether
+    # a writer holds it: a FIFO swapped in between blocked that open until a writer came.
+    fifo = tmp_path / "20260101T000000Z-s-0f.jsonl"
+    os.mkfifo(fifo)
+
+    def release() -> None:  # a writer after 5 s, so a blocking open fails the test, not hangs
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    timer = threading.Timer(5, release)
+    timer.start()
+    started = time.monotonic()
+    try:
+        audit_index.is_live(fifo)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 5, "blocked on the FIFO"
 
 
 def test_a_session_before_its_first_record_is_live_not_a_missing_index(tmp_path: Path) -> None:

@@ -108,8 +108,9 @@ def tail(
     offsets: dict[Path, int] = {}
     backlog: list[dict[str, Any]] = []
     for path in session_files(directory):
-        with open_file(path) as handle:
-            data = handle.read()
+        data = _read_from(path, 0)
+        if data is None:
+            continue
         offsets[path] = data.rfind(b"\n") + 1
         for line in data[: offsets[path]].splitlines():
             record = _loads(line)
@@ -122,9 +123,9 @@ def tail(
             time.sleep(interval)
             for path in session_files(directory):
                 start = offsets.get(path, 0)
-                with open_file(path) as handle:
-                    handle.seek(start)
-                    data = handle.read()
+                data = _read_from(path, start)
+                if data is None:
+                    continue
                 complete = data.rfind(b"\n") + 1
                 offsets[path] = start + complete
                 for line in data[:complete].splitlines():
@@ -133,6 +134,17 @@ def tail(
                         _emit(record, as_json)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+def _read_from(path: Path, start: int) -> bytes | None:
+    """The log's bytes from ``start``; ``None`` for a log that cannot be read (gone, or not a
+    regular file): skipped as ``read_records`` skips it, ``audit verify`` reports it."""
+    try:
+        with open_file(path) as handle:
+            handle.seek(start)
+            return handle.read()
+    except OSError:
+        return None
 
 
 def _loads(line: bytes) -> dict[str, Any] | None:

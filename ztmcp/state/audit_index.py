@@ -57,8 +57,8 @@ def lock_live(fd: int) -> None:
 
 def is_live(path: Path) -> bool:
     """Whether a writer still holds ``path`` open (a live session is not a broken one)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
+    try:  # not blocking: a FIFO put there after verify read the log would hang it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
     try:

@@ -35,6 +35,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.strip import Strip
 from textual.widgets import DataTable, Static
 
+from ztmcp.documents import open_file
 from ztmcp.outcomes import label
 from ztmcp.sandbox.visible import EVENTS as EGRESS_EVENTS
 from ztmcp.sandbox.visible import destination
@@ -246,7 +247,7 @@ def first_record(path: Path) -> dict[str, Any] | None:
     """The first record of one audit log (its ``session.start``), or None when it cannot be
     read or is not a JSON object on one line within ``START_BYTES``."""
     try:
-        with path.open("rb") as handle:
+        with open_file(path) as handle:  # a FIFO put in its place would block the TUI
             head = handle.read(START_BYTES)
     except OSError:
         return None
