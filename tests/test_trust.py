@@ -167,6 +167,24 @@ def test_an_unapproved_lock_pins_runs_and_trusts_nothing(repo: Path) -> None:
     assert lockfile.read_trusted(path)[0].pins == {}
 
 
+def test_an_approval_is_judged_on_the_bytes_enforced_not_a_second_read(repo: Path) -> None:
+    # A lock is parsed, then approved or not: the approval must be judged on the bytes parsed.
+    # A file swapped between the two (an unapproved lock parsed, the approved one back when the
+    # digest is taken) must not make the unapproved pins count as approved.
+    path = _signed_lock(repo)
+    (repo / "ztmcp.manifests" / "evil.trust.json").write_text("{}")
+    approved_bytes = path.read_bytes()
+    trust.record(path, lockfile.approval_digest(lockfile.read(path), approved_bytes))
+    assert lockfile.is_approved(lockfile.read(path))
+    path.write_bytes(approved_bytes.replace(b"open('MARKER','w')", b"open('OTHER','w')"))
+    changed = lockfile.read(path)  # unapproved content, parsed
+    path.write_bytes(approved_bytes)  # the approved bytes back before the digest is taken
+    assert not lockfile.is_approved(changed)
+    assert changed.pins["evil"].command == ("python", "-c", "open('OTHER','w')")
+    # A lock changed in memory has no bytes of its own: its file is read, as before.
+    assert lockfile.is_approved(lockfile.read(path).without("nothing"))
+
+
 def test_a_trust_root_linked_out_of_the_repository_is_refused(repo: Path, tmp_path: Path) -> None:
     path = _signed_lock(repo)
     secret = tmp_path / "home-secret.json"

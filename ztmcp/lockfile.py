@@ -125,15 +125,19 @@ class Pin:
 class Lockfile:
     path: Path
     pins: Mapping[str, Pin] = field(default_factory=dict)
+    # The bytes these pins were parsed from (``read``), so that what a person approved is
+    # judged on the very bytes enforced, not on a second read of a file that may have changed;
+    # None for a lock built or changed in memory.
+    raw: bytes | None = field(default=None, compare=False, repr=False)
 
     def get(self, name: str) -> Pin | None:
         return self.pins.get(name)
 
     def with_pin(self, pin: Pin) -> Lockfile:
-        return replace(self, pins={**self.pins, pin.name: pin})
+        return replace(self, pins={**self.pins, pin.name: pin}, raw=None)
 
     def without(self, name: str) -> Lockfile:
-        return replace(self, pins={k: v for k, v in self.pins.items() if k != name})
+        return replace(self, pins={k: v for k, v in self.pins.items() if k != name}, raw=None)
 
 
 def pin_manifest(
@@ -318,7 +322,7 @@ def read(path: Path, *, missing_ok: bool = True) -> Lockfile:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise PinError(f"{path}: not UTF-8 text") from None
-    return parse(text, path)
+    return replace(parse(text, path), raw=raw)
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -424,7 +428,7 @@ def is_approved(lock: Lockfile) -> bool:
     from ztmcp.trust import TrustError, approved
 
     try:
-        raw = read_file(lock.path)
+        raw = lock.raw if lock.raw is not None else read_file(lock.path)
         return approved(lock.path, approval_digest(lock, raw))
     except (OSError, TrustError):
         return False

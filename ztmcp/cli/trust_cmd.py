@@ -40,7 +40,8 @@ def _lock_lines(path: Path) -> tuple[list[str], str]:
     from ztmcp import lockfile
 
     lock = lockfile.read(path, missing_ok=False)
-    digest = lockfile.approval_digest(lock, path.read_bytes())
+    # The bytes shown are the bytes approved: those the lines above were parsed from.
+    digest = lockfile.approval_digest(lock, lock.raw if lock.raw is not None else b"")
     lines = [
         f"it pins {len(lock.pins)} server(s); approving lets ztmcp enforce these pins, "
         "start these commands (`ztmcp diff`, `ztmcp pin NAME`) and trust these signers:"
