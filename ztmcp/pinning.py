@@ -191,12 +191,13 @@ class PinEdge:
 
     @staticmethod
     def _memo_key(files: Any, pin: Any) -> str | None:
+        from ztmcp.documents import read_file
         from ztmcp.state.verified import memo_key, production_root_id
 
         try:
-            bundle = files.bundle.read_bytes()
+            bundle = read_file(files.bundle)  # a FIFO swapped in after the checks never blocks
             root: str | bytes = (
-                files.trust_config.read_bytes()
+                read_file(files.trust_config)
                 if files.trust_config is not None
                 else production_root_id()
             )
