@@ -3,11 +3,8 @@ refusal is a TOMLDecodeError)."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import threading
-import time
 import tomllib
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.fifo import unwritten_fifo
 from ztmcp.documents import NOT_A_FILE, loads_toml, read_file
 
 
@@ -48,22 +46,8 @@ def test_read_file_reads_a_regular_file_and_refuses_anything_else(tmp_path: Path
     link = tmp_path / "link.toml"  # a dotfile manager's symlink to a regular file is one
     link.symlink_to(regular)
     assert read_file(link) == regular.read_bytes()
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)  # no writer: a blocking open would wait for ever
-
-    def release() -> None:  # a writer after 5 s, so a blocking read fails instead of hanging
-        with contextlib.suppress(OSError):  # no reader waiting: nothing to release
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-
-    timer = threading.Timer(5, release)
-    timer.start()
-    started = time.monotonic()
-    try:
-        with pytest.raises(OSError) as refused:
-            read_file(fifo)
-    finally:
-        timer.cancel()
-    assert time.monotonic() - started < 5, "blocked on the FIFO"
+    with unwritten_fifo(tmp_path / "fifo") as fifo, pytest.raises(OSError) as refused:
+        read_file(fifo)
     assert refused.value.strerror == NOT_A_FILE
     with pytest.raises(IsADirectoryError):
         read_file(tmp_path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.fifo import unwritten_fifo
 from tests.keyring_backends import memory_keyring
 from ztmcp.cli.app import app
 
@@ -126,17 +126,8 @@ FILE_COMMANDS = {
 def fifo(tmp_path: Path) -> Iterator[Path]:
     """A FIFO no one writes to; if a reader blocks on it anyway, a writer comes after 5 s and
     goes, so the reader sees the end and the test fails instead of hanging."""
-    path = tmp_path / "document.json"
-    os.mkfifo(path)
-
-    def release() -> None:
-        with contextlib.suppress(OSError):  # no reader waiting: nothing to release
-            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-
-    timer = threading.Timer(5, release)
-    timer.start()
-    yield path
-    timer.cancel()
+    with unwritten_fifo(tmp_path / "document.json") as path:
+        yield path
 
 
 @pytest.mark.parametrize("command", sorted(FILE_COMMANDS))
@@ -161,16 +152,8 @@ def test_a_fifo_in_the_audit_directory_is_not_waited_on(
 ) -> None:
     audit = Path(os.environ["ZTMCP_HOME"]) / "audit"
     audit.mkdir(parents=True)
-    path = audit / "20260101T000000Z-x.jsonl"
-    os.mkfifo(path)
-    release = threading.Timer(5, lambda: os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK)))
-    release.start()
-    try:
-        started = time.monotonic()
+    with unwritten_fifo(audit / "20260101T000000Z-x.jsonl"):
         result = runner.invoke(app, command)
-        assert time.monotonic() - started < 5, "blocked on the FIFO"
-    finally:
-        release.cancel()
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1, 2), result.output
 
@@ -239,24 +222,19 @@ def test_a_hostile_approval_store_approves_nothing_in_one_piece(
     assert result.exit_code == 0, result.output
 
 
-def _not_a_file(path: Path, kind: str) -> threading.Timer | None:
-    """Put a directory, a link loop or a FIFO (released after 5 s) where a file belongs."""
+@contextlib.contextmanager
+def _not_a_file(path: Path, kind: str) -> Iterator[None]:
+    """A directory, a link loop or a FIFO (``unwritten_fifo``) where a file belongs."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "FIFO":
+        with unwritten_fifo(path):
+            yield
+        return
     if kind == "directory":
         path.mkdir()
-    elif kind == "link loop":
-        path.symlink_to(path)
     else:
-        os.mkfifo(path)
-
-        def release() -> None:
-            with contextlib.suppress(OSError):
-                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-
-        timer = threading.Timer(5, release)
-        timer.start()
-        return timer
-    return None
+        path.symlink_to(path)
+    yield
 
 
 @pytest.mark.parametrize("kind", ["directory", "link loop", "FIFO"])
@@ -265,14 +243,8 @@ def test_audit_verify_with_its_state_not_a_file_is_a_verdict(name: str, kind: st
     home = Path(os.environ["ZTMCP_HOME"])
     (home / "audit").mkdir(parents=True)
     (home / "audit" / "20261207T100000Z-s.jsonl").write_bytes(b'{"seq": 0}\n')
-    timer = _not_a_file(home / name, kind)
-    try:
-        started = time.monotonic()
+    with _not_a_file(home / name, kind):
         result = runner.invoke(app, ["audit", "verify"])
-        assert time.monotonic() - started < 5, "blocked on the FIFO"
-    finally:
-        if timer is not None:
-            timer.cancel()
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (1, 2), result.output
     assert "Traceback" not in result.output
@@ -307,14 +279,8 @@ def test_export_with_its_state_not_a_file_is_one_line(name: str, kind: str) -> N
 
     home = Path(os.environ["ZTMCP_HOME"])
     path = cursor_path() if name == "export-cursor" else home / name
-    timer = _not_a_file(path, kind)
-    try:
-        started = time.monotonic()
+    with _not_a_file(path, kind):
         result = runner.invoke(app, ["export", "--endpoint", "http://127.0.0.1:9"])
-        assert time.monotonic() - started < 5, "blocked on the FIFO"
-    finally:
-        if timer is not None:
-            timer.cancel()
     if name != "export-cursor" and kind == "directory":  # not a log (*.jsonl dirs are skipped)
         assert result.exception is None or isinstance(result.exception, SystemExit)
         return
@@ -325,18 +291,12 @@ def test_export_with_its_state_not_a_file_is_one_line(name: str, kind: str) -> N
 @pytest.mark.parametrize("variant", [*sorted(JSON_VARIANTS), "directory", "link loop", "FIFO"])
 def test_a_hostile_secret_index_is_one_line(variant: str) -> None:
     index = Path(os.environ["ZTMCP_HOME"]) / "secrets.json"
-    timer = None
     if variant in JSON_VARIANTS:
         index.parent.mkdir(parents=True, exist_ok=True)
         index.write_bytes(JSON_VARIANTS[variant])
-    else:
-        timer = _not_a_file(index, variant)
-    try:
-        started = time.monotonic()
         result = runner.invoke(app, ["secret", "list"])
-        assert time.monotonic() - started < 5, "blocked on the FIFO"
-    finally:
-        if timer is not None:
-            timer.cancel()
+    else:
+        with _not_a_file(index, variant):
+            result = runner.invoke(app, ["secret", "list"])
     assert_one_line_error(result)
     assert "secret index" in result.output

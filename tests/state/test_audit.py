@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -13,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fifo import unwritten_fifo
 from tests.keyring_backends import MemoryKeyring, memory_keyring, no_keyring
 from ztmcp.errors import AuditError
 from ztmcp.state import audit_index, keys, paths, records
@@ -347,7 +347,6 @@ def test_post_writes_the_record_before_it_returns_from_any_thread(tmp_path: Path
     once every byte is in the file, in post order, whichever thread posts (an event loop's
     thread included: the proxy posts from its hooks)."""
     import asyncio
-    import threading
 
     log = AuditLog.create(tmp_path / "audit", "s")
     log.post({"event": "before", "n": 0})
@@ -393,7 +392,6 @@ def test_a_key_failure_while_preparing_is_raised_by_the_first_record(
 
 
 def test_idle_records_are_checkpointed_by_the_idle_thread(tmp_path: Path) -> None:
-    import time
 
     log = AuditLog(tmp_path / "audit" / "20260101T000000Z-s-01.jsonl", "s", checkpoint_seconds=0.05)
     log.post({"event": "message"})
@@ -463,21 +461,8 @@ def test_no_change_to_a_closed_log_verifies_as_closed(mutation: tuple[str, int, 
 def test_is_live_does_not_wait_on_a_fifo(tmp_path: Path) -> None:
     # verify reads the log through documents.read_file (a FIFO is refused), then asks whether
     # a writer holds it: a FIFO swapped in between blocked that open until a writer came.
-    fifo = tmp_path / "20260101T000000Z-s-0f.jsonl"
-    os.mkfifo(fifo)
-
-    def release() -> None:  # a writer after 5 s, so a blocking open fails the test, not hangs
-        with contextlib.suppress(OSError):
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-
-    timer = threading.Timer(5, release)
-    timer.start()
-    started = time.monotonic()
-    try:
+    with unwritten_fifo(tmp_path / "20260101T000000Z-s-0f.jsonl") as fifo:
         audit_index.is_live(fifo)
-    finally:
-        timer.cancel()
-    assert time.monotonic() - started < 5, "blocked on the FIFO"
 
 
 def test_a_session_before_its_first_record_is_live_not_a_missing_index(tmp_path: Path) -> None:
@@ -491,7 +476,6 @@ def test_a_session_before_its_first_record_is_live_not_a_missing_index(tmp_path:
 def test_a_prepared_session_before_its_first_record_is_live_then_cut_off(tmp_path: Path) -> None:
     """``create`` opens the session in the index on a thread: with no record yet, the log is
     live and, once its process is gone, cut off with no records (a crash, never tampering)."""
-    import time
 
     log = AuditLog.create(tmp_path / "audit", "s")
     deadline = time.monotonic() + 10
@@ -505,7 +489,6 @@ def test_a_prepared_session_before_its_first_record_is_live_then_cut_off(tmp_pat
 
 
 def test_many_writers_share_one_index(tmp_path: Path) -> None:
-    import threading
 
     directory = tmp_path / "audit"
     logs = [

@@ -4,10 +4,6 @@ appends, and screenshots at 80x24 and 160x45."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +12,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from tests.fifo import unwritten_fifo
 from tests.tui.conftest import T0, Clock, call, make, settle, tick_until
 from ztmcp.state import paths
 from ztmcp.state.audit import AuditLog
@@ -366,18 +363,5 @@ def test_timeline_snapshot(
 def test_first_record_of_a_fifo_is_none_not_a_wait(tmp_path: Path) -> None:
     # The pane reads a session's first record from a log it already read from; a FIFO put in
     # its place blocked the TUI's event loop until someone wrote to it.
-    fifo = tmp_path / "20260101T000000Z-s-0f.jsonl"
-    os.mkfifo(fifo)
-
-    def release() -> None:  # a writer after 5 s, so a blocking open fails the test, not hangs
-        with contextlib.suppress(OSError):
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-
-    timer = threading.Timer(5, release)
-    timer.start()
-    started = time.monotonic()
-    try:
+    with unwritten_fifo(tmp_path / "20260101T000000Z-s-0f.jsonl") as fifo:
         assert first_record(fifo) is None
-    finally:
-        timer.cancel()
-    assert time.monotonic() - started < 5, "blocked on the FIFO"
