@@ -32,7 +32,7 @@ import ztmcp.detectors as detectors
 from ztmcp.detectors import scan_definition
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_detectors import SHORT_TOOL, WORDS
+from bench_detectors import SHORT_TOOL, synthetic_tools
 from bench_detectors import forget as _forget
 
 
@@ -126,18 +126,7 @@ def main() -> None:
         f"  {'kept':>8}  {'rest':>8}  {'new':>8}  {'rest':>8}  {'rules':>8}"
     )
     measure("one tool (830 B), 200 times", [SHORT_TOOL] * 200, args.repeat)
-    synthetic = [
-        {
-            "name": f"tool_{i}",
-            "description": " ".join(WORDS[i % 50 :] + WORDS[:10]),
-            "inputSchema": {
-                "type": "object",
-                "properties": {"q": {"type": "string", "description": "query"}},
-            },
-        }
-        for i in range(40)
-    ]
-    measure("synthetic list (40 tools)", synthetic, args.repeat)
+    measure("synthetic list (40 tools)", synthetic_tools(), args.repeat)
     if Path(args.dev).exists():
         measure("dev descriptions", _corpus([args.dev]), args.repeat)
     real = sorted(glob.glob(args.real))

@@ -164,6 +164,21 @@ def other_script_page(words: list[str], size: int = 1_000_000, seed: int = 1) ->
     return "".join(out)
 
 
+def synthetic_tools(count: int = 40) -> list[dict[str, Any]]:
+    """The tool list the benchmarks scan when no real one is at hand: web words, one query."""
+    return [
+        {
+            "name": f"tool_{i}",
+            "description": " ".join(WORDS[i % 50 :] + WORDS[:10]),
+            "inputSchema": {
+                "type": "object",
+                "properties": {"q": {"type": "string", "description": "query"}},
+            },
+        }
+        for i in range(count)
+    ]
+
+
 def forget() -> None:
     """Empty what the definition scan keeps by text (the learned model's scores, the short
     base64 runs that read as nothing), so a repeated definition is timed as a new one; absent
@@ -404,17 +419,7 @@ def main() -> None:
         for server in json.loads(peer.read_text()).values():
             tools.extend(server.get("tools/list", {}).get("result", {}).get("tools", []))
     if not tools:
-        tools = [
-            {
-                "name": f"tool_{i}",
-                "description": " ".join(WORDS[i % 50 :] + WORDS[:10]),
-                "inputSchema": {
-                    "type": "object",
-                    "properties": {"q": {"type": "string", "description": "query"}},
-                },
-            }
-            for i in range(40)
-        ]
+        tools = synthetic_tools()
     listing = tools * max(1, 1_000_000 // max(1, len(json.dumps(tools))))
     lsize = len(json.dumps(listing).encode())
     bench(
