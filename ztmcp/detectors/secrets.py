@@ -350,7 +350,7 @@ def _itself(m: re.Match[str]) -> re.Match[str]:
 
 
 # ``pat`` is a stem only where no letter follows (``path`` is in most tool calls' arguments).
-_PAT_TAIL: Final = LazyPattern(r"pat(?![a-z])")
+_PAT_TAIL: Final = LazyPattern(_PAT)
 
 
 def _keyword_spans(low: str, pat: bool = True) -> list[tuple[int, int]]:
@@ -1111,11 +1111,11 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
     if (
         values.is_reference(value, _after(text, m.end(2)))
         or is_placeholder(value)
-        or values.is_ordinary(values.trim_prose(value))
+        or values.is_ordinary(trimmed)
         or _in_resource_name(text, m.start(2))
     ):
         return None
-    value = values.trim_prose(value)
+    value = trimmed
     if (
         _NOT_SECRET_SUFFIX.search(key)
         or _NOT_CREDENTIAL_TOKEN.search(key)
