@@ -510,10 +510,11 @@ def _keyword_in_windows[T](
     character (not ``API_KEY`` in ``"CURRENCYLAYER_API_KEY", "…"``, a piece of a name): as ``re``
     trying every offset, from the end of the last match accepted, or from the value's start
     of the last one refused (a key may start the value: ``token=secret=…``). So a refused
-    decoy never hides a key glued to its value (``pat: ^x{20}$|secret: <the secret>``), and
-    no character is read in more than two values: the scan stays linear (a refused value,
-    resumed from its start, holds only the key that starts it, whose value ends where the
-    refused one does). A differential test compares the two."""
+    decoy never hides a key glued to its value (``pat: ^x{20}$|secret: <the secret>``), nor
+    a key that starts inside a run of name characters after ``_`` (``…{a____…_token: …``),
+    after a value accepted or refused. A refused value is searched again from its start once,
+    so the scan stays linear (tests/detectors/test_secret_hostile.py holds its cost per
+    character); a differential test compares the two."""
     out: list[T] = []
     for lo, hi in windows:
         head = _first_keyword(text, lo, hi)
@@ -528,12 +529,16 @@ def _keyword_in_windows[T](
             verdict = judge(m)
             if verdict is not None:
                 out.append(verdict)
-                head = inner  # the first key at or after its end
+                # the first key at or after its end: the next run's key (``inner``) when the
+                # value reached it, else any key after the value, one inside a run included
+                if inner is None or inner.start() != m.end():
+                    inner = _first_keyword(text, m.end(), hi)
+                head = inner
             elif m.start(2) == value:  # refused: a key that starts its value, or the next
                 if earlier is not None and earlier.start() == value:
                     head = earlier
                 else:
-                    head = _KEYWORD_HEAD.match(text, value, hi) or inner
+                    head = _first_keyword(text, value, hi)
             else:
                 head = _first_keyword(text, m.start(2), hi)
             earlier = inner
