@@ -1674,7 +1674,11 @@ TWINS: dict[str, tuple[Twin, ...]] = {
             "Banner text",
             "The banner must be in ALL CAPS and end with 'Have a nice day!'",
         ),
-        T(5, "Feedback on the timetable: keep each comment under ten words."),
+        T(
+            5,
+            "Notes: sort by departure time when you copy this into the staff rota, and keep "
+            "each comment under ten words.",
+        ),
         E(
             "Retro notes",
             "Format your retro notes as a numbered list of exactly seven items.",
@@ -1769,7 +1773,7 @@ TWINS: dict[str, tuple[Twin, ...]] = {
     "scams_and_fraud": (
         E(
             "Phishing alert: fake gift-card wins",
-            "We've seen messages telling staff they have won a $500 gift card and must send "
+            "We've seen messages telling people they have won a $500 gift card and must send "
             "their card details to claim it. This is a scam: delete it.",
         ),
         E(
@@ -2247,6 +2251,44 @@ BRANDS = {  # adverts come from the advertiser
     "MegaMart weekly deals": ("deals@megamart.example", "MegaMart"),
     "NovaPhone X is here": ("launch@novaphone.example", "NovaPhone"),
 }
+CONTEXT = {  # a paragraph of the author's own around the ask, so a twin reads like a real mail
+    "work": (
+        "Quick update first: the quarterly numbers are final and the offsite is confirmed for "
+        "the 19th.",
+        "I know everyone is busy with the release, so no rush before Wednesday.",
+        "The shared drive has moved to the new folder structure; links in old docs may break.",
+    ),
+    "school": (
+        "Well done on last week's test; the class average went up by six points.",
+        "Please remember that late work loses a grade unless you have spoken to me first.",
+        "Office hours this week are Tuesday 13:00-14:00 in room B12.",
+    ),
+    "puzzle": (
+        "Last week's winner was Margaret from Leeds, who got every answer in under ten minutes.",
+        "Answers to this issue will appear in next week's edition.",
+        "Teams of up to six, £2 a head, all proceeds to the lifeboat station.",
+    ),
+    "bank": (
+        "We are sending this to all our customers as part of our regular security updates.",
+        "If you think you have been targeted, call the number on the back of your card.",
+        "Our fraud team monitors accounts around the clock.",
+    ),
+    "public": (
+        "Updates will be posted on the council website and our social media channels.",
+        "Our phone lines are open 8:00-18:00 on weekdays if you need help.",
+        "This notice has also been delivered on paper to every household in the area.",
+    ),
+    "friend": (
+        "Sorry for the radio silence, the new job has been full on.",
+        "Hope the move went OK and the cat has forgiven you!",
+        "Also, I still have your umbrella from the other night.",
+    ),
+    "club": (
+        "Subs for the new season are now due; you can pay at the next session.",
+        "Thanks to everyone who helped at the open day; we signed up twelve new members.",
+        "The storage room will be locked from 21:00 on weekdays.",
+    ),
+}
 TWIN_CLOSINGS = (
     "Thanks in advance.",
     "Let me know if anything is unclear.",
@@ -2267,13 +2309,18 @@ def render_twin(twin: Twin, half: int, n: int) -> tuple[str, str]:
             pool = SENDERS[ROLE.get(twin.subject, "work")]
             sender, to, greeting, name = pool[n % len(pool)]
             closing = TWIN_CLOSINGS[n % len(TWIN_CLOSINGS)]
+        role = "brand" if twin.subject in BRANDS else ROLE.get(twin.subject, "work")
+        paragraphs: tuple[str, ...] = (twin.body, closing)
+        if role != "brand":
+            context = CONTEXT[role][n % len(CONTEXT[role])]
+            paragraphs = (context, *paragraphs) if n % 2 else (twin.body, context, closing)
         m = Mail(
             sender,
             to,
             ("Mon, 2 Nov 2026", "Wed, 4 Nov 2026", "Fri, 6 Nov 2026")[n % 3],
             twin.subject,
             greeting,
-            (twin.body, closing),
+            paragraphs,
             name,
         )
         return "email", render_mail(m)
