@@ -943,9 +943,43 @@ def is_placeholder(value: str) -> bool:
         return True
     if _PLACEHOLDER.match(v):
         rest = _JOINS.sub("", _MASK.sub(" ", v))  # base64's '+' does not split a key
-        return all(values.named(run) for run in _ALNUM_RUN.findall(rest))
+        if all(values.named(run) for run in _ALNUM_RUN.findall(rest)):
+            return True
     body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
-    return len(set(body.lower())) <= 2 and len(body) >= 6
+    return (len(set(body.lower())) <= 2 and len(body) >= 6) or _filler_tail(v)
+
+
+_PIECES: Final = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _filler_tail(value: str) -> bool:
+    """Filler ends ``value`` after a head that is not generated (a provider's prefix: each of
+    its pieces short or written by hand, ``values.generated_piece``): a placeholder. Filler is
+    a unit of at most 10 characters repeated 8 characters past its first copy
+    (``EXAMPLEEXAMPLE…``, ``xyxyxyxyxy``), or a run of 12 counting up (``123456789012…``,
+    ``abcdefghijkl``); a random key has either by chance once in 10**8 per place tried. A key
+    with filler glued after it (``<key>EXAMPLEEXAMPLE``, ``<key>/billing/billing``) still
+    blocks: its head is generated."""
+    v = value.rstrip("=")
+    n = len(v)
+    ends: list[int] = []
+    for p in range(1, 11):
+        i = n - 1 - p
+        while i >= 0 and v[i] == v[i + p]:
+            i -= 1
+        if n - 1 - i - p >= 8 and n - 1 - i >= 2 * p:
+            ends.append(i + 1)
+    i = n - 2
+    while i >= 0 and (ord(v[i + 1]) - ord(v[i]) == 1 or v[i : i + 2] == "90"):
+        i -= 1
+    if n - 1 - i >= 12:
+        ends.append(i + 1)
+    return any(
+        all(
+            len(piece) <= 6 or not values.generated_piece(piece) for piece in _PIECES.split(v[:end])
+        )
+        for end in ends
+    )
 
 
 def _luhn(digits: str) -> bool:
