@@ -120,13 +120,15 @@ _KEYED_SPECS = [
 @settings(max_examples=300, deadline=None)
 @given(
     spec=st.sampled_from(_KEYED_SPECS),
-    unit=st.text(alphabet=rs.ALPHABETS["A"], min_size=1, max_size=10),
+    unit=st.text(alphabet=rs.ALPHABETS["A"], min_size=2, max_size=10).filter(
+        lambda u: len(set(u)) > 1
+    ),
     data=st.data(),
 )
 def test_filler_after_a_rules_prefix_is_quiet(
     spec: rs.Spec, unit: str, data: st.DataObject
 ) -> None:
-    """``<prefix>EXAMPLEEXAMPLE…``, ``<prefix>1234567890…``, ``<prefix>xxxx…``: a unit of up
+    """``<prefix>EXAMPLEEXAMPLE…``, ``<prefix>1234567890…``, ``<prefix>xyxy…``: a unit of 2
     to 10 characters repeated 8 characters past its first copy is a placeholder in any form."""
     n = max(rs._random_length(spec.template), len(unit) * 2 + 8)
     low = max(len(unit) + 8, 2 * len(unit))
@@ -144,3 +146,14 @@ def test_digits_counting_up_after_a_rules_prefix_are_quiet(
     value = spec.prefix + ("0123456789" * 8)[start : start + length]
     for form, text in rs.wrap(spec, value):
         assert not rs.blocking(text), (form, text)
+
+
+def test_one_character_repeated_after_a_prefix_is_judged_as_before() -> None:
+    """The rule sets' own positives include a format's prefix and one character repeated; the
+    filler rule leaves that to the test it had (``<prefix>_`` then at most two characters)."""
+    assert rs.blocking("AGE-SECRET-KEY-1" + "P" * 58)
+    assert not rs.blocking("github_token: ghp_" + "x" * 36)
+    # and filler glued after a generated key does not hide it
+    key = rs.fill("{A:32}", random.Random(3))
+    for filler in ("EXAMPLE" * 3, "1234567890" * 2, "/billing/billing"):
+        assert rs.blocking(f"api_key: {key}{filler}"), filler

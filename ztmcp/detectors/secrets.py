@@ -955,19 +955,20 @@ _PIECES: Final = re.compile(r"[^A-Za-z0-9]+")
 def _filler_tail(value: str) -> bool:
     """Filler ends ``value`` after a head that is not generated (a provider's prefix: each of
     its pieces short or written by hand, ``values.generated_piece``): a placeholder. Filler is
-    a unit of at most 10 characters repeated 8 characters past its first copy
+    a unit of 2 to 10 characters repeated 8 characters past its first copy
     (``EXAMPLEEXAMPLE…``, ``xyxyxyxyxy``), or a run of 12 counting up (``123456789012…``,
     ``abcdefghijkl``); a random key has either by chance once in 10**8 per place tried. A key
     with filler glued after it (``<key>EXAMPLEEXAMPLE``, ``<key>/billing/billing``) still
-    blocks: its head is generated."""
+    blocks: its head is generated. One character repeated is left to the test above: the rule
+    sets' own positives use it (``A3T0ZZZZZZZZZZZZZZZZ``, ``AGE-SECRET-KEY-1QQQQ…``)."""
     v = value.rstrip("=")
     n = len(v)
     ends: list[int] = []
-    for p in range(1, 11):
+    for p in range(2, 11):
         i = n - 1 - p
         while i >= 0 and v[i] == v[i + p]:
             i -= 1
-        if n - 1 - i - p >= 8 and n - 1 - i >= 2 * p:
+        if n - 1 - i - p >= 8 and n - 1 - i >= 2 * p and len(set(v[n - p :])) > 1:
             ends.append(i + 1)
     i = n - 2
     while i >= 0 and (ord(v[i + 1]) - ord(v[i]) == 1 or v[i : i + 2] == "90"):
