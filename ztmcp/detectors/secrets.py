@@ -964,22 +964,32 @@ def _filler_tail(value: str) -> bool:
     v = value.rstrip("=")
     n = len(v)
     ends: list[int] = []
+    periods: list[int] = []
     for p in range(2, 11):
-        i = n - 1 - p
-        while i >= 0 and v[i] == v[i + p]:
-            i -= 1
-        if n - 1 - i - p >= 8 and n - 1 - i >= 2 * p and len(set(v[n - p :])) > 1:
-            ends.append(i + 1)
+        if any(p % q == 0 for q in periods):  # a multiple of one found: nothing but contrived
+            continue
+        least = max(p + 8, 2 * p)  # 8 characters past the unit's first copy, two copies
+        if n < least or v[n - least : n - p] != v[n - least + p :] or len(set(v[n - p :])) < 2:
+            continue
+        low, high = least, n  # the longest tail of period p, by halving (C compares)
+        while low < high:
+            mid = (low + high + 1) // 2
+            if v[n - mid : n - p] == v[n - mid + p :]:
+                low = mid
+            else:
+                high = mid - 1
+        ends.append(n - low)
+        periods.append(p)
     i = n - 2
-    while i >= 0 and (ord(v[i + 1]) - ord(v[i]) == 1 or v[i : i + 2] == "90"):
+    while i >= 0 and n - i < 64 and (ord(v[i + 1]) - ord(v[i]) == 1 or v[i : i + 2] == "90"):
         i -= 1
     if n - 1 - i >= 12:
         ends.append(i + 1)
-    return any(
-        all(
-            len(piece) <= 6 or not values.generated_piece(piece) for piece in _PIECES.split(v[:end])
-        )
-        for end in ends
+    if not ends:
+        return False
+    head = v[: min(ends)]  # the longest filler leaves the shortest head
+    return all(
+        len(piece) <= 6 or not values.generated_piece(piece) for piece in _PIECES.split(head)
     )
 
 
