@@ -367,6 +367,19 @@ def as_credential(spec: Spec) -> Spec:
     return Spec(spec.rule, key or None, spec.template)
 
 
+_SUFFIX: Final = re.compile(
+    r"_(?:api|access|client|secret|private|pub|user|bot|auth|delivery|global|identity|signing"
+    r"|insert|browser|encryption|aws|oauth|refresh|feature|job|deploy|feed|mail|agent|runner"
+    r"|scim|shared|test|password|pat|token|key|id)(?:_.*)?$"
+)
+
+
+def provider_only(spec: Spec) -> Spec:
+    """``spec`` under the provider's name alone, no credential word (``adafruit: …``): the
+    key gitleaks' semi-generic rules also take, measured, not held."""
+    return Spec(spec.rule, _SUFFIX.sub("", spec.key or "") or None, spec.template)
+
+
 def _upper(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", key).upper()
 
@@ -464,6 +477,14 @@ def main() -> None:
                 if form != "prose"
             ]
             print(f"  {spec.rule:58} under {cred.key}: {_rate(rows)}")
+    bare = [
+        Result(spec.rule, form, text, blocking(text))
+        for spec in SPECS
+        if spec.key is not None and not spec.prefix
+        for form, text in wrap(provider_only(spec), fill(spec.template, rng))
+        if form != "prose"
+    ]
+    print(f"keyword-only rules under the provider's name alone (no credential word): {_rate(bare)}")
     kinds: dict[str, list[Result]] = {}
     for r in near:
         kinds.setdefault(r.form.split("/")[0], []).append(r)

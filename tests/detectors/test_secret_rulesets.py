@@ -157,3 +157,44 @@ def test_one_character_repeated_after_a_prefix_is_judged_as_before() -> None:
     key = rs.fill("{A:32}", random.Random(3))
     for filler in ("EXAMPLE" * 3, "1234567890" * 2, "/billing/billing"):
         assert rs.blocking(f"api_key: {key}{filler}"), filler
+
+
+def _filler_by_hand(value: str) -> bool:
+    """``secrets._filler_tail`` written the slow way: every period, character by character."""
+    v = value.rstrip("=")
+    n = len(v)
+    ends = []
+    for p in range(2, 11):
+        i = n - 1 - p
+        while i >= 0 and v[i] == v[i + p]:
+            i -= 1
+        tail = n - 1 - i
+        if tail >= max(p + 8, 2 * p) and len(set(v[n - p :])) > 1:
+            ends.append(i + 1)
+    i = n - 2
+    while i >= 0 and n - i < 64 and (ord(v[i + 1]) - ord(v[i]) == 1 or v[i : i + 2] == "90"):
+        i -= 1
+    if n - 1 - i >= 12:
+        ends.append(i + 1)
+    if not ends:
+        return False
+    pieces = re.split(r"[^A-Za-z0-9]+", v[: min(ends)])
+    return all(len(p) <= 6 or not values.generated_piece(p) for p in pieces)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    head=st.text(alphabet="abAB01_-.x", max_size=24),
+    unit=st.text(alphabet="abAB01x", min_size=1, max_size=10),
+    copies=st.integers(0, 6),
+    tail=st.text(alphabet="abAB01", max_size=3),
+)
+def test_the_filler_test_agrees_with_a_slow_one(
+    head: str, unit: str, copies: int, tail: str
+) -> None:
+    """Differential: the halving search, the skipped multiples and the one head read give the
+    answer of the character-by-character loop over every period."""
+    from ztmcp.detectors.secrets import _filler_tail
+
+    value = head + unit * copies + tail
+    assert _filler_tail(value) == _filler_by_hand(value), value
