@@ -22,13 +22,14 @@ _ALPHABETS: Final = {
     "A": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     "U": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
     "h": "0123456789abcdef",
+    "H": "0123456789ABCDEF",
     "g": "0123456789abcdefgh",
     "d": "0123456789",
     "l": "abcdefghijklmnopqrstuvwxyz",
     "w": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
     "b": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
 }
-_FIELD: Final = re.compile(r"\{([aAUhgdlwbu]):?(\d*)\}")
+_FIELD: Final = re.compile(r"\{([aAUhHgdlwbu]):?(\d*)\}")
 
 
 def fill(template: str, rng: random.Random) -> str:
@@ -169,6 +170,11 @@ TEMPLATES: Final[tuple[tuple[str, str], ...]] = (
     ("secret.mailgun_key", "pubkey-{h:32}"),
     ("secret.sidekiq_secret", "BUNDLE_ENTERPRISE__CONTRIBSYS__COM={h:8}:{h:8}"),
     ("secret.sidekiq_secret", "bundle config --local gems.contribsys.com {h:8}:{h:8}"),
+    # gitleaks' case-insensitive forms of known prefixes
+    ("secret.clojars_token", "clojars_{A:60}"),
+    ("secret.postman_key", "PMAK-{H:24}-{H:34}"),
+    ("secret.digitalocean_token", "DOR_V1_{H:64}"),
+    ("secret.planetscale_token", "PSCALE_PW_{A:43}"),
 )
 
 # The contexts a tool argument carries a bare token in, beyond ``WRAPPERS``: a header, a URL
