@@ -22,13 +22,14 @@ _ALPHABETS: Final = {
     "A": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
     "U": "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
     "h": "0123456789abcdef",
+    "H": "0123456789ABCDEF",
     "g": "0123456789abcdefgh",
     "d": "0123456789",
     "l": "abcdefghijklmnopqrstuvwxyz",
     "w": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
     "b": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
 }
-_FIELD: Final = re.compile(r"\{([aAUhgdlwbu]):?(\d*)\}")
+_FIELD: Final = re.compile(r"\{([aAUhHgdlwbu]):?(\d*)\}")
 
 
 def fill(template: str, rng: random.Random) -> str:
@@ -165,6 +166,15 @@ TEMPLATES: Final[tuple[tuple[str, str], ...]] = (
     ("secret.doppler_token", "dp.audit.{A:42}"),
     ("secret.doppler_token", "dp.st.{a:3}.{A:44}"),
     ("secret.doppler_token", "dp.st.{A:41}"),
+    # round 7: the gitleaks formats dev does not hold that the engine missed
+    ("secret.mailgun_key", "pubkey-{h:32}"),
+    ("secret.sidekiq_secret", "BUNDLE_ENTERPRISE__CONTRIBSYS__COM={h:8}:{h:8}"),
+    ("secret.sidekiq_secret", "bundle config --local gems.contribsys.com {h:8}:{h:8}"),
+    # gitleaks' case-insensitive forms of known prefixes
+    ("secret.clojars_token", "clojars_{A:60}"),
+    ("secret.postman_key", "PMAK-{H:24}-{H:34}"),
+    ("secret.digitalocean_token", "DOR_V1_{H:64}"),
+    ("secret.planetscale_token", "PSCALE_PW_{A:43}"),
 )
 
 # The contexts a tool argument carries a bare token in, beyond ``WRAPPERS``: a header, a URL
@@ -195,6 +205,9 @@ LOOK_ALIKES: Final = (
     ("secret.buildkite_token", "bkua_0000000000000000000000000000000000000000"),
     ("secret.render_key", "rnd_RandomNumberGeneratorSeedForTest"),
     ("secret.doppler_token", "dp.st." + "x" * 44),
+    ("secret.mailgun_key", "pubkey-" + "0" * 32),
+    ("secret.mailgun_key", "pubkey-" + "1234567890" * 3 + "12"),
+    ("secret.sidekiq_secret", "BUNDLE_GEMS__CONTRIBSYS__COM=aaaaaaaa:aaaaaaaa"),
 )
 
 # How a secret reaches a tool call: bare, in a sentence, inside JSON, in a shell line.

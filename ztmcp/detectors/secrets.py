@@ -943,9 +943,54 @@ def is_placeholder(value: str) -> bool:
         return True
     if _PLACEHOLDER.match(v):
         rest = _JOINS.sub("", _MASK.sub(" ", v))  # base64's '+' does not split a key
-        return all(values.named(run) for run in _ALNUM_RUN.findall(rest))
+        if all(values.named(run) for run in _ALNUM_RUN.findall(rest)):
+            return True
     body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
-    return len(set(body.lower())) <= 2 and len(body) >= 6
+    return (len(set(body.lower())) <= 2 and len(body) >= 6) or _filler_tail(v)
+
+
+_PIECES: Final = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _filler_tail(value: str) -> bool:
+    """Filler ends ``value`` after a head that is not generated (a provider's prefix: each of
+    its pieces short or written by hand, ``values.generated_piece``): a placeholder. Filler is
+    a unit of 2 to 10 characters repeated 8 characters past its first copy
+    (``EXAMPLEEXAMPLE…``, ``xyxyxyxyxy``), or a run of 12 counting up (``123456789012…``,
+    ``abcdefghijkl``); a random key has either by chance once in 10**8 per place tried. A key
+    with filler glued after it (``<key>EXAMPLEEXAMPLE``, ``<key>/billing/billing``) still
+    blocks: its head is generated. One character repeated is left to the test above: the rule
+    sets' own positives use it (``A3T0ZZZZZZZZZZZZZZZZ``, ``AGE-SECRET-KEY-1QQQQ…``)."""
+    v = value.rstrip("=")
+    n = len(v)
+    ends: list[int] = []
+    periods: list[int] = []
+    for p in range(2, 11):
+        if any(p % q == 0 for q in periods):  # a multiple of one found: nothing but contrived
+            continue
+        least = max(p + 8, 2 * p)  # 8 characters past the unit's first copy, two copies
+        if n < least or v[n - least : n - p] != v[n - least + p :] or len(set(v[n - p :])) < 2:
+            continue
+        low, high = least, n  # the longest tail of period p, by halving (C compares)
+        while low < high:
+            mid = (low + high + 1) // 2
+            if v[n - mid : n - p] == v[n - mid + p :]:
+                low = mid
+            else:
+                high = mid - 1
+        ends.append(n - low)
+        periods.append(p)
+    i = n - 2
+    while i >= 0 and n - i < 64 and (ord(v[i + 1]) - ord(v[i]) == 1 or v[i : i + 2] == "90"):
+        i -= 1
+    if n - 1 - i >= 12:
+        ends.append(i + 1)
+    if not ends:
+        return False
+    head = v[: min(ends)]  # the longest filler leaves the shortest head
+    return all(
+        len(piece) <= 6 or not values.generated_piece(piece) for piece in _PIECES.split(head)
+    )
 
 
 def _luhn(digits: str) -> bool:
