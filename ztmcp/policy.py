@@ -404,6 +404,9 @@ class Policy:
     configs: Configs = field(default_factory=Configs)
     # [[proxy.header]]: headers (brokered secrets) `ztmcp proxy` adds upstream-side.
     upstream_headers: tuple[HeaderRule, ...] = ()
+    # Each source's [sandbox] table as it was read, in ``sources`` order (parsed by
+    # ``ztmcp.sandbox.launch.policy_table`` only when a server may be sandboxed).
+    sandbox_tables: tuple[tuple[Path, Mapping[str, Any]], ...] = ()
 
     def config[C: CheckConfig](self, kind: type[C]) -> C:
         """A check's config (``policy.config(SecretsConfig)``)."""
@@ -548,26 +551,28 @@ def load_policy(
     content (``ztmcp trust``); otherwise it is ignored, the user's own policy applies (fail
     closed) and ``say`` gets one line naming the command that reviews it.
     """
-    sources: list[Path] = []
+    read: list[tuple[Path, Mapping[str, Any]]] = []  # each file read once, as read
     user: dict[str, Any] = {}
     if user_config.is_file():
         user = _read(user_config)
-        sources.append(user_config)
+        read.append((user_config, user))
     data = user
     project_named_lock = False
     if explicit is not None:
-        data = _merge(user, _read(explicit))
-        sources.append(explicit)
+        given = _read(explicit)
+        data = _merge(user, given)
+        read.append((explicit, given))
     else:
         project = cwd / PROJECT_FILE
         if project.is_file():
             verdict = project_verdict(project, user, cwd)
             if verdict.applies:
                 data = _merge(user, verdict.data)
-                sources.append(project)
+                read.append((project, verdict.data))
                 project_named_lock = "lockfile" in verdict.data.get("pins", {})
             else:
                 (say or _stderr)(verdict.notice())
+    sources = [path for path, _ in read]
     origin = " over ".join(str(p) for p in reversed(sources)) or "default policy"
     policy = parse_policy(data, origin)
     if project_named_lock:  # a path a repository file names stays inside the repository
@@ -578,7 +583,8 @@ def load_policy(
             confined(where, cwd, f"{cwd / PROJECT_FILE}: [pins] lockfile")
         except TrustError as exc:
             raise PolicyError(exc.message, hint=exc.hint) from None
-    return replace(policy, sources=tuple(sources))
+    sandbox = tuple((path, table["sandbox"]) for path, table in read if "sandbox" in table)
+    return replace(policy, sources=tuple(sources), sandbox_tables=sandbox)
 
 
 # -- repository files: what a project ztmcp.toml may change without an approval ---------------
