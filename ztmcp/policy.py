@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from ztmcp import names
 from ztmcp.checks import access as access_check
 from ztmcp.checks import injection, pins, poisoning, schema, secrets
 from ztmcp.checks.access import AccessCheck, AccessConfig, Rule
@@ -141,6 +142,21 @@ class Table:
             raise self.error(key, must, hint)
         return value
 
+    def name(self, key: str, kind: names.Kind, example: str, default: str | None = None) -> str:
+        """A name (or glob) read by ``kind``'s rule, the one the command line applies to the
+        same field (``ztmcp.names``); ``default`` when the key is left out."""
+        value = self._raw.get(key, default)
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a {kind.noun} or glob", f"for example: {example}")
+        reason = kind.refusal(value)
+        if reason is not None:
+            raise self.error(
+                key,
+                f"must be a {kind.noun} or glob: {value[: names.SHOWN]!r} ({reason})",
+                f"for example: {example}; {kind.hint}",
+            )
+        return kind.parse(value)
+
     def flag(self, key: str, default: bool) -> bool:
         value = self._raw.get(key, default)
         if not isinstance(value, bool):
@@ -191,11 +207,8 @@ def _pins(t: Table) -> PinsConfig:
 
 
 def _access_rule(t: Table) -> Rule:
-    server = t.text(
-        "server",
-        "*",
-        "must be a name or glob",
-        'for example: server = "fs" (leave it out for every server)',
+    server = t.name(
+        "server", names.SERVER, 'server = "fs" (leave it out for every server)', default="*"
     )
     if "tool" not in t:
         raise t.error(
@@ -203,7 +216,7 @@ def _access_rule(t: Table) -> Rule:
             "is missing: a rule needs tool = a name or glob",
             'for example: tool = "write_*"',
         )
-    tool = t.text("tool", "", "must be a name or glob", 'for example: tool = "write_*"')
+    tool = t.name("tool", names.TOOL, 'tool = "write_*"')
     if "action" not in t:
         raise t.error("action", "is missing", 'for example: action = "grant"')
     return Rule(
@@ -257,7 +270,8 @@ def _secrets(t: Table) -> SecretsConfig:
 
 
 def _glob(t: Table, key: str, example: str) -> str:
-    return t.text(key, "*", "must be a name or glob", f'for example: {key} = "{example}"')
+    kind = names.SERVER if key == "server" else names.TOOL
+    return t.name(key, kind, f'{key} = "{example}"', default="*")
 
 
 def _rate(t: Table) -> RateLimit:
