@@ -115,6 +115,7 @@ HOST: Final = Kind(
     shape=re.compile(rf"(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?"),
     check=_port,
     fold=True,
+    spaces=False,
 )
 # An Origin header the proxy accepts: scheme://host[:port].
 ORIGIN: Final = Kind(
@@ -123,6 +124,7 @@ ORIGIN: Final = Kind(
     shape=re.compile(rf"https?://(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?/?"),
     check=_port,
     fold=True,
+    spaces=False,
 )
 # A URL: printable, one word; its scheme, host and port are read by whoever uses it
 # (``runtime.parse_upstream`` for ``ztmcp proxy URL``, with its own one-line errors).
