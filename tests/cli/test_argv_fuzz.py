@@ -369,3 +369,21 @@ def test_pin_reads_its_name_from_the_extra_arguments_by_the_same_kind(
     target = Target(("pin",), None, 0, Reader(names.PINNED, "NAME"))
     _assert_clean(result, target, shown)
     assert names.PINNED.refusal(shown) is not None and result.exit_code == 2
+
+
+@pytest.mark.parametrize("basename", ["srv\x1b]0;x\x07", "srv\u202e", " srv"])
+def test_a_server_named_by_its_command_is_read_by_the_same_kind(
+    basename: str, isolated: Path
+) -> None:
+    # Without --name the server is called by its command's name (argv too): read by
+    # names.SERVER all the same, before the audit log is opened.
+    server = isolated / basename
+    server.write_text("#!/bin/sh\nexit 0\n")
+    server.chmod(0o755)
+    result = _invoke(["run", "--", str(server)], isolated)
+    _assert_clean(result, Target(("run",), None, 0, None), basename)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("ztmcp: error: invalid server name for the server "), (
+        result.output
+    )
+    assert not list((Path(os.environ["ZTMCP_HOME"])).rglob("*.jsonl"))  # nothing recorded
