@@ -54,7 +54,9 @@ class Kind:
     noun: str  # "server name": what a refusal calls the value
     hint: str  # what a good one looks like
     max_chars: int = MAX_NAME
-    shape: re.Pattern[str] | None = None  # the whole value must match (after ``fold``)
+    # A regular expression the whole value must match (after ``fold``); compiled on first use
+    # (re's cache), not at import: ``ztmcp run`` imports this module with the policy.
+    shape: str | None = None
     check: Callable[[str], str | None] | None = None  # a further rule: the reason, or None
     fold: bool = False  # compared lower-case (hosts, origins): parsed to lower case
     empty: bool = False  # the empty string is a value (free text)
@@ -78,7 +80,7 @@ class Kind:
         if not self.spaces and any(c.isspace() for c in value):
             return "whitespace inside"
         folded = value.lower() if self.fold else value
-        if self.shape is not None and not self.shape.fullmatch(folded):
+        if self.shape is not None and not re.fullmatch(self.shape, folded):
             return "not of the form the hint shows"
         return None if self.check is None else self.check(folded)
 
@@ -103,7 +105,7 @@ FILE_NAME: Final = Kind(
     "name",
     hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
     max_chars=64,
-    shape=re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"),
+    shape=r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
 )
 PINNED: Final = FILE_NAME.called("server name")  # of a pin
 SECRET: Final = FILE_NAME.called("secret name")
@@ -112,7 +114,7 @@ SECRET: Final = FILE_NAME.called("secret name")
 HOST: Final = Kind(
     "host",
     hint="for example: --allow-host myhost.local:8931 or --allow-host [::1]:8931",
-    shape=re.compile(rf"(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?"),
+    shape=rf"(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?",
     check=_port,
     fold=True,
     spaces=False,
@@ -121,7 +123,7 @@ HOST: Final = Kind(
 ORIGIN: Final = Kind(
     "origin",
     hint="for example: --allow-origin https://app.example.com (scheme, host, port; no path)",
-    shape=re.compile(rf"https?://(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?/?"),
+    shape=rf"https?://(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?/?",
     check=_port,
     fold=True,
     spaces=False,

@@ -12,7 +12,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ztmcp import names
 from ztmcp.checks import access as access_check
 from ztmcp.checks import injection, pins, poisoning, schema, secrets
 from ztmcp.checks.access import AccessCheck, AccessConfig, Rule
@@ -33,6 +32,7 @@ from ztmcp.session import Mode
 if TYPE_CHECKING:
     from ztmcp.checks.flow import FlowCheck, FlowConfig, RateLimit
     from ztmcp.credentials import HeaderRule
+    from ztmcp.names import Kind
 
 PROJECT_FILE: Final = "ztmcp.toml"
 
@@ -142,7 +142,7 @@ class Table:
             raise self.error(key, must, hint)
         return value
 
-    def name(self, key: str, kind: names.Kind, example: str, default: str | None = None) -> str:
+    def name(self, key: str, kind: Kind, example: str, default: str | None = None) -> str:
         """A name (or glob) read by ``kind``'s rule, the one the command line applies to the
         same field (``ztmcp.names``); ``default`` when the key is left out."""
         value = self._raw.get(key, default)
@@ -150,9 +150,11 @@ class Table:
             raise self.error(key, f"must be a {kind.noun} or glob", f"for example: {example}")
         reason = kind.refusal(value)
         if reason is not None:
+            from ztmcp.names import SHOWN
+
             raise self.error(
                 key,
-                f"must be a {kind.noun} or glob: {value[: names.SHOWN]!r} ({reason})",
+                f"must be a {kind.noun} or glob: {value[:SHOWN]!r} ({reason})",
                 f"for example: {example}; {kind.hint}",
             )
         return kind.parse(value)
@@ -207,6 +209,8 @@ def _pins(t: Table) -> PinsConfig:
 
 
 def _access_rule(t: Table) -> Rule:
+    from ztmcp import names  # here: a policy without rules (every plain run) never loads it
+
     server = t.name(
         "server", names.SERVER, 'server = "fs" (leave it out for every server)', default="*"
     )
@@ -270,6 +274,8 @@ def _secrets(t: Table) -> SecretsConfig:
 
 
 def _glob(t: Table, key: str, example: str) -> str:
+    from ztmcp import names
+
     kind = names.SERVER if key == "server" else names.TOOL
     return t.name(key, kind, f'{key} = "{example}"', default="*")
 
