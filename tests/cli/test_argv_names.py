@@ -63,3 +63,37 @@ def test_a_name_from_argv_is_refused_by_its_rule(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines[0].startswith(f"ztmcp: error: invalid {noun} for {where}: "), result.output
     assert len(lines) == 2 and lines[1].startswith("  hint: "), result.output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--name", "a\x1b]52;c;aGk=\x07", "--", "true"],  # the fast path: no typer
+        ["proxy", "--allow-host", "a\x1b[2J", "http://127.0.0.1:9/"],
+        ["grant", "srv", "a\u202eb", "--for", "1m"],
+    ],
+    ids=["run", "proxy", "grant"],
+)
+def test_the_real_entry_point_writes_no_control_byte(argv: list[str], tmp_path: Path) -> None:
+    # Through `python -m ztmcp` (ztmcp run exits by os._exit there): the bytes that reach
+    # the terminal, not a test runner's capture.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ztmcp", *argv],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == b""
+    text = done.stderr.decode()
+    assert text.startswith("ztmcp: error: invalid "), text
+    assert len(text.splitlines()) == 2
+    assert not any(b in done.stderr for b in (b"\x1b", b"\x07", "\u202e".encode())), text
