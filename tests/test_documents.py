@@ -62,10 +62,11 @@ def test_read_file_reads_a_regular_file_and_refuses_anything_else(tmp_path: Path
 def test_read_file_without_the_posix_only_flags(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As on Windows: no O_NONBLOCK or O_CLOEXEC in os (every read was an AttributeError
-    # there), and os.set_blocking refuses anything but a pipe.
+    # As on Windows: no O_NONBLOCK, O_CLOEXEC or O_NOCTTY in os (every read was an
+    # AttributeError there), and os.set_blocking refuses anything but a pipe.
     monkeypatch.delattr(os, "O_NONBLOCK")
     monkeypatch.delattr(os, "O_CLOEXEC")
+    monkeypatch.delattr(os, "O_NOCTTY")
 
     def pipes_only(fd: int, blocking: bool) -> None:
         raise OSError(errno.EINVAL, "not a pipe")
@@ -76,3 +77,50 @@ def test_read_file_without_the_posix_only_flags(
     assert read_file(document) == b'\xef\xbb\xbf{"a": 1}\r\n'
     with pytest.raises(IsADirectoryError):
         read_file(tmp_path)
+
+
+# Run in a new session (no controlling terminal): read the pty path, then say whether the
+# process has a controlling terminal now ("/dev/tty" opens only when it has one).
+_NO_CTTY_CHILD = """
+import os, sys
+from ztmcp.documents import NOT_A_FILE, read_file
+try:
+    read_file(sys.argv[1])
+except OSError as exc:
+    print("refused:", exc.strerror)
+else:
+    print("read")
+try:
+    os.close(os.open("/dev/tty", os.O_RDONLY))
+except OSError:
+    print("no controlling terminal")
+else:
+    print("controlling terminal")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals here")
+def test_a_terminal_path_is_refused_and_never_becomes_the_controlling_terminal() -> None:
+    # Opened without O_NOCTTY, a tty path given as a document became the controlling
+    # terminal of a session leader that had none (the person's terminal signals, job
+    # control and /dev/tty then went to whoever holds the pty's other end).
+    import subprocess
+    import sys
+
+    master, replica = os.openpty()
+    try:
+        name = os.ttyname(replica)
+        os.close(replica)  # only the master stays open: the path is all the child gets
+        done = subprocess.run(
+            [sys.executable, "-c", _NO_CTTY_CHILD, name],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            start_new_session=True,  # setsid: a session leader without a controlling tty
+            cwd=Path(__file__).resolve().parents[1],
+            check=False,
+        )
+    finally:
+        os.close(master)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"refused: {NOT_A_FILE}", "no controlling terminal"]

@@ -30,17 +30,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from ztmcp import names
 from ztmcp.documents import read_file
 from ztmcp.errors import ZtmcpError
 
 SERVICE: Final = "ztmcp"
 MAX_SECRET_BYTES: Final = 16 * 1024
 
-_NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _PLACEHOLDER: Final = re.compile(r"\{secret:([^{}]*)\}")
 _TOKEN: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110)
 # A literal host, or "*." and a domain: a secret never goes to "any host".
-_HOST: Final = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")
+_HOST: Final = re.compile(rf"(\*\.)?(?:{names.DOMAIN})|{names.IPV6}")  # the CLI's host rule
 _RULE_KEYS: Final = frozenset({"upstream", "name", "value"})
 
 # Headers the proxy itself owns: framing, routing and the MCP headers checked against the body.
@@ -189,7 +189,7 @@ def _check_template(value: str, origin: str, where: str) -> None:
     from ztmcp.errors import PolicyError
 
     for found in _PLACEHOLDER.finditer(value):
-        if not _NAME.fullmatch(found.group(1)):
+        if names.SECRET.refusal(found.group(1)) is not None:
             raise PolicyError(
                 f"{origin}: {where} value names an invalid secret {found.group(1)!r}",
                 hint="secret names are letters, digits, '.', '_' and '-' (see `ztmcp secret list`)",
@@ -238,11 +238,9 @@ def redact(text: str, brokered: Mapping[str, str]) -> str:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise CredentialError(
-            f"invalid secret name {name!r}",
-            hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
-        )
+    """A secret's name (``ztmcp.names.SECRET``, the rule ``ztmcp secret NAME`` reads by)."""
+    if names.SECRET.refusal(name) is not None:
+        raise CredentialError(f"invalid secret name {name!r}", hint=names.SECRET.hint)
     return name
 
 

@@ -30,11 +30,12 @@ def open_file(path: Path | str) -> BinaryIO:
     """The regular file at ``path``, open for reading in binary; ``OSError`` for anything else."""
     # Windows has no O_NONBLOCK (and no FIFO in its file system to block on) and no
     # O_CLOEXEC (os.open's descriptors are not inherited anyway), and needs O_BINARY for the
-    # bytes as stored, CRLF and all; its os.set_blocking takes pipes only.
+    # bytes as stored, CRLF and all; its os.set_blocking takes pipes only. O_NOCTTY: a
+    # terminal given as a document (refused below) must not become the controlling terminal
+    # of a process that has none (a session leader: an MCP client's child, a daemon).
     nonblock = getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(
-        path, os.O_RDONLY | nonblock | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    )
+    flags = os.O_RDONLY | nonblock | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):

@@ -32,6 +32,7 @@ from ztmcp.session import Mode
 if TYPE_CHECKING:
     from ztmcp.checks.flow import FlowCheck, FlowConfig, RateLimit
     from ztmcp.credentials import HeaderRule
+    from ztmcp.names import Kind
 
 PROJECT_FILE: Final = "ztmcp.toml"
 
@@ -141,6 +142,23 @@ class Table:
             raise self.error(key, must, hint)
         return value
 
+    def name(self, key: str, kind: Kind, example: str, default: str | None = None) -> str:
+        """A name (or glob) read by ``kind``'s rule, the one the command line applies to the
+        same field (``ztmcp.names``); ``default`` when the key is left out."""
+        value = self._raw.get(key, default)
+        if not isinstance(value, str):
+            raise self.error(key, f"must be a {kind.noun} or glob", f"for example: {example}")
+        reason = kind.refusal(value)
+        if reason is not None:
+            from ztmcp.names import SHOWN
+
+            raise self.error(
+                key,
+                f"must be a {kind.noun} or glob: {value[:SHOWN]!r} ({reason})",
+                f"for example: {example}; {kind.hint}",
+            )
+        return kind.parse(value)
+
     def flag(self, key: str, default: bool) -> bool:
         value = self._raw.get(key, default)
         if not isinstance(value, bool):
@@ -191,11 +209,10 @@ def _pins(t: Table) -> PinsConfig:
 
 
 def _access_rule(t: Table) -> Rule:
-    server = t.text(
-        "server",
-        "*",
-        "must be a name or glob",
-        'for example: server = "fs" (leave it out for every server)',
+    from ztmcp import names  # here: a policy without rules (every plain run) never loads it
+
+    server = t.name(
+        "server", names.SERVER, 'server = "fs" (leave it out for every server)', default="*"
     )
     if "tool" not in t:
         raise t.error(
@@ -203,7 +220,7 @@ def _access_rule(t: Table) -> Rule:
             "is missing: a rule needs tool = a name or glob",
             'for example: tool = "write_*"',
         )
-    tool = t.text("tool", "", "must be a name or glob", 'for example: tool = "write_*"')
+    tool = t.name("tool", names.TOOL, 'tool = "write_*"')
     if "action" not in t:
         raise t.error("action", "is missing", 'for example: action = "grant"')
     return Rule(
@@ -257,7 +274,10 @@ def _secrets(t: Table) -> SecretsConfig:
 
 
 def _glob(t: Table, key: str, example: str) -> str:
-    return t.text(key, "*", "must be a name or glob", f'for example: {key} = "{example}"')
+    from ztmcp import names
+
+    kind = names.SERVER if key == "server" else names.TOOL
+    return t.name(key, kind, f'{key} = "{example}"', default="*")
 
 
 def _rate(t: Table) -> RateLimit:
@@ -404,6 +424,9 @@ class Policy:
     configs: Configs = field(default_factory=Configs)
     # [[proxy.header]]: headers (brokered secrets) `ztmcp proxy` adds upstream-side.
     upstream_headers: tuple[HeaderRule, ...] = ()
+    # Each source's [sandbox] table as it was read, in ``sources`` order (parsed by
+    # ``ztmcp.sandbox.launch.policy_table`` only when a server may be sandboxed).
+    sandbox_tables: tuple[tuple[Path, Mapping[str, Any]], ...] = ()
 
     def config[C: CheckConfig](self, kind: type[C]) -> C:
         """A check's config (``policy.config(SecretsConfig)``)."""
@@ -548,26 +571,28 @@ def load_policy(
     content (``ztmcp trust``); otherwise it is ignored, the user's own policy applies (fail
     closed) and ``say`` gets one line naming the command that reviews it.
     """
-    sources: list[Path] = []
+    read: list[tuple[Path, Mapping[str, Any]]] = []  # each file read once, as read
     user: dict[str, Any] = {}
     if user_config.is_file():
         user = _read(user_config)
-        sources.append(user_config)
+        read.append((user_config, user))
     data = user
     project_named_lock = False
     if explicit is not None:
-        data = _merge(user, _read(explicit))
-        sources.append(explicit)
+        given = _read(explicit)
+        data = _merge(user, given)
+        read.append((explicit, given))
     else:
         project = cwd / PROJECT_FILE
         if project.is_file():
             verdict = project_verdict(project, user, cwd)
             if verdict.applies:
                 data = _merge(user, verdict.data)
-                sources.append(project)
+                read.append((project, verdict.data))
                 project_named_lock = "lockfile" in verdict.data.get("pins", {})
             else:
                 (say or _stderr)(verdict.notice())
+    sources = [path for path, _ in read]
     origin = " over ".join(str(p) for p in reversed(sources)) or "default policy"
     policy = parse_policy(data, origin)
     if project_named_lock:  # a path a repository file names stays inside the repository
@@ -578,7 +603,8 @@ def load_policy(
             confined(where, cwd, f"{cwd / PROJECT_FILE}: [pins] lockfile")
         except TrustError as exc:
             raise PolicyError(exc.message, hint=exc.hint) from None
-    return replace(policy, sources=tuple(sources))
+    sandbox = tuple((path, table["sandbox"]) for path, table in read if "sandbox" in table)
+    return replace(policy, sources=tuple(sources), sandbox_tables=sandbox)
 
 
 # -- repository files: what a project ztmcp.toml may change without an approval ---------------

@@ -143,12 +143,35 @@ def test_no_sandbox_asked_for_is_decided_without_the_profile_parser() -> None:
     plain = RunOptions()
     assert not launch.given(plain)
     assert launch.cli_profile(plain) == Profile()  # so nothing is granted
-    assert launch.policy_table(()) == SandboxTable()  # and no [sandbox] table applies
-    assert launch.policy_table(()).profile_for("anything") is None
+    assert launch.policy_table(Policy()) == SandboxTable()  # and no [sandbox] table applies
+    assert launch.policy_table(Policy()).profile_for("anything") is None
     assert launch.prepare(plain, ["srv"], Policy()) is None
     for option in ("allow_read", "allow_write", "allow_net", "allow_env"):
         assert launch.given(RunOptions(**{option: ["x"]}))
     assert launch.given(RunOptions(intercept_tls=True))
+
+
+def test_the_sandbox_tables_are_the_ones_the_policy_read_not_a_second_read(
+    tmp_path: Path,
+) -> None:
+    """One read, one parser: a policy file swapped after ``load_policy`` read it (the former
+    second read by plain tomllib) changes neither the profile nor the enforcement."""
+    from ztmcp.policy import load_policy
+    from ztmcp.sandbox.profile import Profile
+
+    user = tmp_path / "config.toml"
+    user.write_text('[sandbox.servers."f*"]\nallow_read = ["/srv/user"]\n')
+    given = tmp_path / "policy.toml"
+    given.write_text('[sandbox.servers.fs]\nallow_write = ["/srv/given"]\n')
+    policy = load_policy(given, cwd=tmp_path, user_config=user)
+    before = launch.policy_table(policy)
+    assert before.profile_for("fs") == Profile(allow_read=("/srv/user",)).merged(
+        Profile(allow_write=("/srv/given",))
+    )
+    given.write_text("[sandbox]\nenforce = true\n[sandbox.servers.other]\n")
+    user.write_text("[sandbox]\nservers = 1\n")  # a second read would refuse this one
+    assert launch.policy_table(policy) == before
+    assert not before.enforce and before.profile_for("other") is None
 
 
 def test_a_bad_flag_is_still_refused_by_the_sandbox(tmp_path: Path) -> None:

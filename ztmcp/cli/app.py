@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from ztmcp import __version__
 from ztmcp.cli import (
@@ -26,10 +27,35 @@ from ztmcp.cli import (
     watch_cmd,
     wrap_cmd,
 )
+from ztmcp.cli.render import fail
+from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.terminal import echo
+
+if TYPE_CHECKING:
+    from typer import _click as click
+
+
+class _Commands(TyperGroup):
+    """The root command group: the one boundary every command's body runs inside. An error
+    no command caught (a ``ZtmcpError``, or an ``OSError`` such as a path argument too long
+    for the file system, which ``Path.is_file`` raises) is ztmcp's one error line, exit 2,
+    never a traceback. A closed stdout (``ztmcp audit show | head``) stays click's."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZtmcpError as exc:
+            fail(exc)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            name = "" if exc.filename is None else f"{str(exc.filename)[:200]}: "
+            fail(UsageError(f"{name}{exc.strerror or type(exc).__name__}"))
+
 
 app = typer.Typer(
     name="ztmcp",
+    cls=_Commands,
     help=(
         "Zero trust for MCP: signed and pinned tool manifests, a fail-closed interceptor "
         "between your agent and its MCP servers, and a hash-chained audit log.\n\n"

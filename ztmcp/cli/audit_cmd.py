@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli.render import fail, record_line
+from ztmcp.cli.values import option
 from ztmcp.documents import open_file
 from ztmcp.durations import parse_duration
 from ztmcp.errors import ZtmcpError
@@ -30,7 +32,8 @@ SinceOpt = Annotated[
     typer.Option("--since", metavar="DURATION", help="Only records newer than this: 30m, 1h, 2d."),
 ]
 ServerOpt = Annotated[
-    str | None, typer.Option("--server", metavar="NAME", help="Only this server's records.")
+    str | None,
+    option(names.SERVER, "--server", metavar="NAME", help="Only this server's records."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON record per line.")]
 
@@ -57,7 +60,8 @@ def _emit(record: dict[str, Any], as_json: bool) -> None:
 
 AgentOpt = Annotated[
     str | None,
-    typer.Option(
+    option(
+        names.AGENT,
         "--agent",
         metavar="NAME",
         help="One agent's timeline (ztmcp watch): LLM, MCP and egress records in time order, "

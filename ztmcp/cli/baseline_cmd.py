@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ztmcp import names
+from ztmcp.cli.values import option
 from ztmcp.terminal import echo
 
 if TYPE_CHECKING:
@@ -22,8 +24,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("baseline")
     def baseline_command(
-        agent: Annotated[str | None, typer.Option("--agent", help="Only this agent.")] = None,
-        server: Annotated[str | None, typer.Option("--server", help="Only this server.")] = None,
+        agent: Annotated[
+            str | None, option(names.AGENT, "--agent", help="Only this agent.")
+        ] = None,
+        server: Annotated[
+            str | None, option(names.SERVER, "--server", help="Only this server.")
+        ] = None,
         recent: Annotated[
             float,
             typer.Option(

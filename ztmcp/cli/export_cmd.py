@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli.render import fail
+from ztmcp.cli.values import option
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.terminal import echo
 
@@ -15,7 +17,9 @@ from ztmcp.terminal import echo
 def export(
     endpoint: Annotated[
         str | None,
-        typer.Option("--endpoint", metavar="URL", help="The collector, e.g. http://host:4318."),
+        option(
+            names.URL, "--endpoint", metavar="URL", help="The collector, e.g. http://host:4318."
+        ),
     ] = None,
     policy: Annotated[
         Path | None,

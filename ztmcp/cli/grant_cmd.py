@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli import tables
 from ztmcp.cli.render import fail
+from ztmcp.cli.values import argument, option
 from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.person import confirm
@@ -108,15 +110,20 @@ def _path_prefix(spec: str | None) -> tuple[str | None, str | None]:
 
 
 def grant(
-    server: Annotated[str, typer.Argument(help="The server name (`ztmcp run --name`).")],
-    tool: Annotated[str, typer.Argument(help="The tool name, exactly as listed.")],
+    server: Annotated[
+        str, argument(names.SERVER, "SERVER", help="The server name (`ztmcp run --name`).")
+    ],
+    tool: Annotated[str, argument(names.TOOL, "TOOL", help="The tool name, exactly as listed.")],
     duration: Annotated[
         str, typer.Option("--for", metavar="DURATION", help="How long: 90s, 15m, 1h, 1h30m.")
     ],
-    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why (audited).")] = "",
+    reason: Annotated[
+        str, option(names.TEXT.called("reason"), "--reason", metavar="TEXT", help="Why (audited).")
+    ] = "",
     path_prefix: Annotated[
         str | None,
-        typer.Option(
+        option(
+            names.TEXT.called("path constraint"),
             "--path-prefix",
             metavar="ARG=PREFIX",
             help="Only calls whose string argument ARG is a path under PREFIX.",
@@ -124,7 +131,8 @@ def grant(
     ] = None,
     digest: Annotated[
         str | None,
-        typer.Option(
+        option(
+            names.WORD.called("tool digest"),
             "--digest",
             metavar="HEX|any",
             help="Bind to this tool digest (default: the digest from the last refused call).",
@@ -250,7 +258,12 @@ def give(
 def revoke(
     grant_id: Annotated[
         str | None,
-        typer.Argument(metavar="ID", help="The grant to revoke (a unique start of its id)."),
+        argument(
+            names.WORD.called("grant id"),
+            "ID",
+            metavar="ID",
+            help="The grant to revoke (a unique start of its id).",
+        ),
     ] = None,
     everything: Annotated[bool, typer.Option("--all", help="Revoke every live grant.")] = False,
 ) -> None:

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Annotated, Final, NoReturn
 
 import typer
 
-from ztmcp import pins
+from ztmcp import names, pins
 from ztmcp.cli import tables
 from ztmcp.cli.render import describe_exception, fail
+from ztmcp.cli.values import argument, check, option
 from ztmcp.errors import PinError, SigningError, UsageError, ZtmcpError
 from ztmcp.terminal import echo, safe
 
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from ztmcp.lockfile import Lockfile, Pin
     from ztmcp.manifest import Manifest
     from ztmcp.state.first_seen import FirstSeen
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 LockOpt = Annotated[
     Path | None,
@@ -84,12 +83,8 @@ def _lock_path(explicit: Path | None) -> Path:
 
 
 def _check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise UsageError(
-            f"invalid server name {name!r}",
-            hint="use letters, digits, '.', '_' or '-' (the --name you give `ztmcp run`)",
-        )
-    return name
+    """NAME of ``ztmcp pin NAME -- …`` (read from the extra arguments, so not by typer)."""
+    return check(names.PINNED, "NAME", name)
 
 
 def server_target(args: list[str]) -> str | list[str]:
@@ -260,7 +255,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         identity: Annotated[
             str | None,
-            typer.Option(
+            option(
+                names.WORD.called("signer identity"),
                 "--identity",
                 metavar="I",
                 help="The signer the bundle must name: a workflow URL at a tag, or an e-mail.",
@@ -268,7 +264,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         issuer: Annotated[
             str | None,
-            typer.Option(
+            option(
+                names.WORD.called("issuer"),
                 "--issuer",
                 metavar="U",
                 help="The OIDC issuer, e.g. https://token.actions.githubusercontent.com.",
@@ -474,7 +471,9 @@ def register(app: typer.Typer) -> None:
         "forget the first-seen pins `ztmcp run` took for it.",
     )
     def unpin_command(
-        name: Annotated[str, typer.Argument(metavar="NAME", help="The pinned server name.")],
+        name: Annotated[
+            str, argument(names.SERVER, "NAME", metavar="NAME", help="The pinned server name.")
+        ],
         lockfile: LockOpt = None,
     ) -> None:
         """Remove a server's pin."""
@@ -509,7 +508,9 @@ def register(app: typer.Typer) -> None:
         "`ztmcp audit show --server NAME`.",
     )
     def diff_command(
-        name: Annotated[str, typer.Argument(metavar="NAME", help="The pinned server name.")],
+        name: Annotated[
+            str, argument(names.SERVER, "NAME", metavar="NAME", help="The pinned server name.")
+        ],
         from_file: Annotated[
             Path | None,
             typer.Option("--manifest", metavar="FILE", help="Compare this manifest file."),

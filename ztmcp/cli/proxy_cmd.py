@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli.render import fail
+from ztmcp.cli.values import argument, option
 from ztmcp.errors import UsageError, ZtmcpError
 
 if TYPE_CHECKING:
@@ -294,7 +296,9 @@ def register(app: typer.Typer) -> None:
         ),
     )
     def proxy(
-        url: Annotated[str, typer.Argument(help="The upstream MCP endpoint (http or https).")],
+        url: Annotated[
+            str, argument(names.URL, "URL", help="The upstream MCP endpoint (http or https).")
+        ],
         port: Annotated[
             int,
             typer.Option(
@@ -303,7 +307,11 @@ def register(app: typer.Typer) -> None:
         ] = 0,
         name: Annotated[
             str | None,
-            typer.Option("--name", help="Server name for policy, pins and audit (default: host)."),
+            option(
+                names.SERVER,
+                "--name",
+                help="Server name for policy, pins and audit (default: host).",
+            ),
         ] = None,
         policy: Annotated[
             Path | None,
@@ -316,7 +324,8 @@ def register(app: typer.Typer) -> None:
         ] = False,
         allow_host: Annotated[
             list[str] | None,
-            typer.Option(
+            option(
+                names.HOST,
                 "--allow-host",
                 metavar="HOST:PORT",
                 help="Also accept this Host header (default: 127.0.0.1/localhost:PORT only).",
@@ -324,7 +333,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         allow_origin: Annotated[
             list[str] | None,
-            typer.Option(
+            option(
+                names.ORIGIN,
                 "--allow-origin",
                 metavar="ORIGIN",
                 help="Also accept this Origin (default: none or a localhost origin).",

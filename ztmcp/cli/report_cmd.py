@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli import tables
 from ztmcp.cli.render import fail
+from ztmcp.cli.values import option
 from ztmcp.durations import format_duration, parse_duration
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
@@ -129,7 +131,8 @@ def report(
         str, typer.Option("--since", metavar="DURATION", help="The window: 1h, 1d, 7d.")
     ] = "1d",
     server: Annotated[
-        str | None, typer.Option("--server", metavar="NAME", help="Only this server's tools.")
+        str | None,
+        option(names.SERVER, "--server", metavar="NAME", help="Only this server's tools."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:

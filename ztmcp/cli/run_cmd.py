@@ -227,12 +227,25 @@ def split(argv: list[str]) -> tuple[list[str], list[str]]:
 _FOREVER: Final = float("inf")  # a grace of it (or nan) would be no deadline at all
 
 
+def _named(options: RunOptions) -> RunOptions:
+    """``options`` with ``--name`` read as a server name (``ztmcp.names.SERVER``, the rule the
+    policy applies to its server names): a refusal is the one error
+    line, exit 2, on either way the options were read."""
+    if options.name is not None:
+        from ztmcp.names import SERVER, refused
+
+        error = refused(SERVER, "--name", options.name)
+        if error is not None:
+            raise SystemExit(_fail(error))
+    return options
+
+
 def parse(argv: list[str]) -> tuple[RunOptions, list[str]]:
     """The options and the server command; usage errors exit as argparse's do (status 2)."""
     ours, command = split(argv)
     options = fast_options(ours)
     if options is not None and command and 0 < options.grace < _FOREVER:
-        return options, command
+        return _named(options), command
     parser = build_parser()  # anything unusual, and every error, is argparse's to say
     options = RunOptions.of(parser.parse_args(ours))
     command = command or [a for a in options.command if a != "--"]
@@ -240,7 +253,7 @@ def parse(argv: list[str]) -> tuple[RunOptions, list[str]]:
         parser.error("no server command: put it after --, e.g. ztmcp run -- mcp-server-time")
     if not 0 < options.grace < _FOREVER:  # nan and inf too: no comparison holds for nan
         parser.error("--grace must be a positive number of seconds")
-    return options, command
+    return _named(options), command
 
 
 def main(argv: list[str]) -> int:

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli.render import fail
+from ztmcp.cli.values import argument
 from ztmcp.credentials import MAX_SECRET_BYTES, SERVICE, CredentialError, SecretStore
 from ztmcp.errors import ZtmcpError
 from ztmcp.state import paths
@@ -31,7 +33,8 @@ secret_app = typer.Typer(
 )
 
 NameArg = Annotated[
-    str, typer.Argument(metavar="NAME", help="The secret's name, as in {secret:NAME}.")
+    str,
+    argument(names.SECRET, "NAME", metavar="NAME", help="The secret's name, as in {secret:NAME}."),
 ]
 
 

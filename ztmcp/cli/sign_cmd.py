@@ -14,7 +14,9 @@ from typing import Annotated
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli.render import fail
+from ztmcp.cli.values import option
 from ztmcp.errors import SigningError, UsageError
 from ztmcp.terminal import echo
 
@@ -176,7 +178,8 @@ def register(app: typer.Typer) -> None:
         ],
         identity: Annotated[
             str,
-            typer.Option(
+            option(
+                names.WORD.called("signer identity"),
                 "--identity",
                 metavar="IDENTITY",
                 help="Expected signer: a workflow URL with its ref, or an e-mail address.",
@@ -184,7 +187,8 @@ def register(app: typer.Typer) -> None:
         ],
         issuer: Annotated[
             str,
-            typer.Option(
+            option(
+                names.WORD.called("issuer"),
                 "--issuer",
                 metavar="URL",
                 help="Expected OIDC issuer, e.g. https://token.actions.githubusercontent.com.",

@@ -7,14 +7,16 @@ from typing import Annotated
 
 import typer
 
+from ztmcp import names
 from ztmcp.cli.render import fail
+from ztmcp.cli.values import option
 from ztmcp.errors import UsageError, ZtmcpError
 
 
 def watch(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Option("--name", metavar="AGENT", help="The agent's name.")
+        str | None, option(names.AGENT, "--name", metavar="AGENT", help="The agent's name.")
     ] = None,
     policy: Annotated[
         Path | None,

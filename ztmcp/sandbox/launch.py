@@ -95,20 +95,20 @@ def cli_profile(ns: Flags) -> Profile:
     )
 
 
-def policy_table(sources: tuple[Path, ...]) -> SandboxTable:
-    """The ``[sandbox]`` tables of the policy files ``load_policy`` used, later over earlier."""
-    import tomllib
-
+def policy_table(policy: Policy) -> SandboxTable:
+    """The ``[sandbox]`` tables of the policy files ``load_policy`` read, later over earlier:
+    the tables as that one read parsed them (``Policy.sandbox_tables``), never the files
+    again (a file changed in between would sandbox by other rules than the policy's)."""
     from ztmcp.sandbox.profile import parse_table
 
     merged: dict[str, Any] = {}
-    for source in sources:
-        with source.open("rb") as f:
-            table = tomllib.load(f).get("sandbox", {})
+    for _, table in policy.sandbox_tables:
         if isinstance(table, dict):
-            servers = {**merged.get("servers", {}), **table.get("servers", {})}
-            merged = {**merged, **table, "servers": servers}
-    origin = " over ".join(str(p) for p in reversed(sources)) or "policy"
+            servers, earlier = table.get("servers", {}), merged.get("servers", {})
+            if isinstance(servers, dict) and isinstance(earlier, dict):
+                servers = {**earlier, **servers}
+            merged = {**merged, **table, "servers": servers}  # parse_table refuses a bad one
+    origin = " over ".join(str(p) for p in reversed(policy.sources)) or "policy"
     return parse_table(merged, origin)
 
 
@@ -138,7 +138,7 @@ def prepare(ns: Flags, command: list[str], policy: Policy) -> Sandboxed | None:
     granted = flags != Profile() or ns.learn  # --learn implies --sandbox
     if sys.platform != "linux" and not (ns.sandbox or granted):
         return None
-    table = policy_table(policy.sources)
+    table = policy_table(policy)
     name = ns.name or Path(command[0]).name
     entry = table.profile_for(name)
     if not (ns.sandbox or granted or table.enforce or entry is not None):
