@@ -27,6 +27,7 @@ from mitmproxy import ctx, http
 
 from ztmcp.adapters.mitm import ZtmcpAddon
 from ztmcp.errors import ZtmcpError
+from ztmcp.names import HOST, ORIGIN, SERVER, check
 from ztmcp.runtime import ProxySettings, Runtime, build, parse_upstream
 
 logger = logging.getLogger("ztmcp")
@@ -62,16 +63,18 @@ class ZtmcpEntry:
                     "ztmcp needs exactly one reverse proxy mode",
                     hint="run mitmdump with --mode reverse:URL",
                 )
+            # Read as `ztmcp proxy` reads --name, --allow-host and --allow-origin.
+            name = check(SERVER, "ztmcp_name", opts.ztmcp_name) if opts.ztmcp_name else None
+            hosts = tuple(check(HOST, "ztmcp_allow_host", h) for h in opts.ztmcp_allow_host)
+            origins = tuple(check(ORIGIN, "ztmcp_allow_origin", o) for o in opts.ztmcp_allow_origin)
             self.runtime = build(
                 parse_upstream(modes[0].removeprefix("reverse:")),
                 policy_file=Path(opts.ztmcp_policy) if opts.ztmcp_policy else None,
-                name=opts.ztmcp_name or None,
+                name=name,
                 monitor=opts.ztmcp_monitor,
                 say=lambda text: logger.warning(f"ztmcp: {text}"),
             )
-            addon = self.runtime.proxy_addon(
-                ProxySettings(tuple(opts.ztmcp_allow_host), tuple(opts.ztmcp_allow_origin))
-            )
+            addon = self.runtime.proxy_addon(ProxySettings(hosts, origins))
             master.addons.add(addon)  # mitmproxy calls its hooks from now on
             addon.running()
         except Exception as exc:

@@ -37,6 +37,12 @@ SHOWN: Final = 60  # characters of a refused value an error shows
 DOMAIN: Final = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
 IPV6: Final = r"[0-9a-f:.]+"
 _PORT: Final = r"[0-9]{1,5}"
+# A Host or Origin header's host, compared as given: a DOMAIN, or one with '_' (a Docker
+# Compose service such as mcp_server is reached by that name, and sends it as its Host).
+_HOST_NAME: Final = r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?"
+# An origin's scheme (RFC 3986): http and https, and the schemes browsers give extensions and
+# webviews (chrome-extension://ID, moz-extension://UUID, vscode-webview://ID, tauri://localhost).
+_SCHEME: Final = r"[a-z][a-z0-9+.-]*"
 
 
 def _port(value: str) -> str | None:
@@ -114,16 +120,17 @@ SECRET: Final = FILE_NAME.called("secret name")
 HOST: Final = Kind(
     "host",
     hint="for example: --allow-host myhost.local:8931 or --allow-host [::1]:8931",
-    shape=rf"(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?",
+    shape=rf"(?:{_HOST_NAME}|\[{IPV6}\])(?::{_PORT})?",
     check=_port,
     fold=True,
     spaces=False,
 )
-# An Origin header the proxy accepts: scheme://host[:port].
+# An Origin header the proxy accepts: scheme://host[:port] (``null`` is no origin to allow:
+# every sandboxed frame and file:// page sends it).
 ORIGIN: Final = Kind(
     "origin",
     hint="for example: --allow-origin https://app.example.com (scheme, host, port; no path)",
-    shape=rf"https?://(?:{DOMAIN}|\[{IPV6}\])(?::{_PORT})?/?",
+    shape=rf"{_SCHEME}://(?:{_HOST_NAME}|\[{IPV6}\])(?::{_PORT})?/?",
     check=_port,
     fold=True,
     spaces=False,

@@ -387,3 +387,21 @@ def test_a_server_named_by_its_command_is_read_by_the_same_kind(
         result.output
     )
     assert not list((Path(os.environ["ZTMCP_HOME"])).rglob("*.jsonl"))  # nothing recorded
+
+
+@pytest.mark.parametrize("basename", ["agent\x1b]0;x\x07", "agent\u202e", " agent"])
+def test_an_agent_named_by_its_command_is_read_by_the_same_kind(
+    basename: str, isolated: Path
+) -> None:
+    # `ztmcp watch` without --name (or a [watch] name) calls the agent by its command's name:
+    # read by names.AGENT all the same, before the proxy starts or the audit log opens.
+    agent = isolated / basename
+    agent.write_text("#!/bin/sh\nexit 0\n")
+    agent.chmod(0o755)
+    result = _invoke(["watch", "--", str(agent)], isolated)
+    _assert_clean(result, Target(("watch",), None, 0, None), basename)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("ztmcp: error: invalid agent name for the agent "), (
+        result.output
+    )
+    assert not list((Path(os.environ["ZTMCP_HOME"])).rglob("*.jsonl"))  # nothing recorded

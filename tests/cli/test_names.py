@@ -68,6 +68,17 @@ def test_file_names_are_the_pattern_pins_and_secrets_had(value: str) -> None:
         (names.HOST, "10.0.0.5", "10.0.0.5"),
         (names.ORIGIN, "https://App.Example.com", "https://app.example.com"),
         (names.ORIGIN, "http://localhost:3000/", "http://localhost:3000/"),
+        # Host headers and origins compared as given, that a stricter shape refused:
+        (names.HOST, "mcp_server:8931", "mcp_server:8931"),  # a Docker Compose service
+        (names.ORIGIN, "http://mcp_server:8931", "http://mcp_server:8931"),
+        (names.ORIGIN, "chrome-extension://" + "a" * 32, "chrome-extension://" + "a" * 32),
+        (
+            names.ORIGIN,
+            "moz-extension://0B7C5A2E-1F4B-4E4F-9A6E-3D2B1C0A9F8E",
+            "moz-extension://0b7c5a2e-1f4b-4e4f-9a6e-3d2b1c0a9f8e",
+        ),
+        (names.ORIGIN, "vscode-webview://1a2b3c", "vscode-webview://1a2b3c"),
+        (names.ORIGIN, "tauri://localhost", "tauri://localhost"),
         (names.URL, "https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp?x=1"),
         (names.TEXT, "", ""),
         (names.TEXT, "ticket 42: rotate keys", "ticket 42: rotate keys"),
@@ -91,7 +102,9 @@ def test_what_people_write_is_accepted(kind: names.Kind, value: str, kept: str) 
         (names.HOST, "http://host", "not of the form"),
         (names.HOST, "::1", "not of the form"),  # IPv6 in brackets, or the port is unclear
         (names.ORIGIN, "https://app.example.com/path", "not of the form"),
-        (names.ORIGIN, "ftp://app.example.com", "not of the form"),
+        (names.ORIGIN, "1ab://app.example.com", "not of the form"),  # a scheme starts a-z
+        (names.ORIGIN, "https:app.example.com", "not of the form"),
+        (names.ORIGIN, "null", "not of the form"),  # any sandboxed frame's: not allowed
         (names.URL, "https://a.example/ x", "whitespace inside"),
         (names.WORD, "a b", "whitespace inside"),
         (names.PINNED, "../evil", "not of the form"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -17,6 +18,7 @@ from ztmcp.clients import formats, ops, rules, wrap
 from ztmcp.clients.jsonc import ConfigError
 from ztmcp.clients.rules import ConfigFile, Scope
 from ztmcp.clients.wrap import Action, Backups
+from ztmcp.names import SERVER
 from ztmcp.state import paths
 from ztmcp.state.audit import read_records, session_files
 
@@ -157,6 +159,24 @@ def test_a_command_not_on_path_is_left_alone_with_the_fix(tmp_path: Path, backup
     assert "absolute path" in why["time"]
 
 
+@pytest.mark.parametrize("name", [" time", "time\u202e", ""])
+def test_an_entry_whose_name_ztmcp_run_refuses_is_left_alone_with_the_fix(
+    name: str, tmp_path: Path, backups: Backups
+) -> None:
+    # Wrapped, it would be `ztmcp run --name NAME`, which refuses the name: the client's
+    # server would stop starting. Left as it is, with what to do; the others are wrapped.
+    path = tmp_path / FILES["claude-desktop"]
+    entry = {"command": "mcp-server-time"}
+    path.write_text(json.dumps({"mcpServers": {name: entry, "@scope/server fs": entry}}))
+    config = ConfigFile(rules.BY_NAME["claude-desktop"], path, Scope.USER)
+    outcome = ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
+    steps = {s.server.name: s for s in outcome.steps}
+    assert steps[name].action is Action.SKIP and "rename it" in steps[name].why
+    assert steps["@scope/server fs"].action is Action.WRAP
+    servers = {s.name: s for s in formats.servers(config.client, _data(config))}
+    assert not wrap.is_wrapped(servers[name]) and wrap.is_wrapped(servers["@scope/server fs"])
+
+
 def test_a_backup_that_cannot_be_written_stops_before_the_file_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,8 +237,11 @@ def test_any_servers_round_trip(
         ops.wrap_file(config, ZTMCP, which, store, dry_run=False)
         wrapped = formats.servers(spec, _data(config))
         assert {s.name for s in wrapped} == set(servers)
-        for s in wrapped:
-            assert s.args is not None and list(s.args[5:]) == servers[s.name]
+        for s in wrapped:  # a name `ztmcp run --name` refuses is left alone (and kept as it is)
+            if SERVER.refusal(s.name) is None:
+                assert s.args is not None and list(s.args[5:]) == servers[s.name]
+            else:
+                assert not wrap.is_wrapped(s) and s.command == "mcp-server-time"
         ops.unwrap_file(config, store, dry_run=False)
     finally:
         del os.environ["ZTMCP_HOME"]

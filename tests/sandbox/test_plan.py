@@ -205,6 +205,9 @@ def test_table() -> None:
         {"servers": {"x": {"allow_net": ["*"]}}},
         {"servers": {"x": {"env": ["1A"]}}},
         {"servers": {"x": {"secrets": {"A": 1}}}},
+        {"servers": {"": {}}},  # server globs by the rule [[access.rule]] server is read by
+        {"servers": {"fetch\u202e": {}}},
+        {"servers": {" fetch": {}}},
     ):
         with pytest.raises(PolicyError):
             parse_table(bad, "ztmcp.toml")

@@ -29,6 +29,8 @@ def test_defaults_and_a_full_table(tmp_path: Path) -> None:
         {"watch": {"store_content": "yes"}},
         {"watch": {"openai_compatible": "llm.corp"}},
         {"watch": {"name": ""}},
+        {"watch": {"name": "agent\x1b]0;x\x07"}},  # the rule --name is read by
+        {"watch": {"name": " agent"}},
         {"export": {"otlp_endpoint": "grpc://h:4317"}},
         {"export": {"endpoint": "http://h"}},
         {"watch": []},

@@ -32,7 +32,7 @@ from ztmcp.errors import UsageError, ZtmcpError
 from ztmcp.terminal import echo
 
 if TYPE_CHECKING:
-    from typer import _click as click
+    from ztmcp.compat.typer import ClickContext
 
 
 class _Commands(TyperGroup):
@@ -41,7 +41,7 @@ class _Commands(TyperGroup):
     for the file system, which ``Path.is_file`` raises) is ztmcp's one error line, exit 2,
     never a traceback. A closed stdout (``ztmcp audit show | head``) stays click's."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
         except ZtmcpError as exc:

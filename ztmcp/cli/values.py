@@ -5,7 +5,7 @@
 command line, before the command's body runs, by the same rule the policy loader applies to
 the same field. A refusal is ztmcp's one error line (``render.fail``: cause, hint; every part
 escaped for the terminal), exit 2, not typer's usage box. While a shell completes a command
-line (click's resilient parsing) nothing is printed.
+line (click's resilient parsing, ``ztmcp.compat.typer.completing``) nothing is printed.
 
 ``ztmcp run`` reads its options without typer (start-up time); ``run_cmd.parse`` reads its
 ``--name`` through ``names.refused``, the function the parsers here call.
@@ -23,16 +23,6 @@ from ztmcp.names import Kind, check, refused
 __all__ = ["Reader", "argument", "check", "option", "refused"]
 
 
-def _completing() -> bool:
-    """Whether typer reads this command line for shell completion (resilient parsing)."""
-    try:
-        from typer._click.globals import get_current_context  # the context typer pushed
-    except ImportError:  # another typer: a refusal is printed then too
-        return False
-    ctx = get_current_context(silent=True)
-    return ctx is not None and bool(ctx.resilient_parsing)
-
-
 @dataclass(frozen=True, slots=True)
 class Reader:
     """The typer parser of one option or argument: its value read as ``kind``."""
@@ -44,7 +34,9 @@ class Reader:
         error = refused(self.kind, self.where, value)
         if error is None:
             return self.kind.parse(value)
-        if _completing():  # a shell completing a command line: say nothing
+        from ztmcp.compat.typer import completing  # typer's private click: on refusal only
+
+        if completing():  # a shell completing a command line: say nothing
             raise ValueError(error.message)
         from ztmcp.cli.render import fail
 

@@ -131,8 +131,15 @@ def plan_wrap(
 ) -> list[Step]:
     """One step per server. HTTP servers go behind a local ``ztmcp proxy`` only when ``ports``
     is given (``--http-port``): the entry then names the proxy, which must be running."""
+    from ztmcp.names import SERVER  # the rule `ztmcp run --name` and `ztmcp proxy --name` read
+
     steps: list[Step] = []
     for server in servers:
+        refusal = SERVER.refusal(server.name)
+        if refusal is not None and not is_wrapped(server):  # its wrapped entry would not start
+            why = f"its name is no server name ztmcp takes ({refusal}): rename it, wrap again"
+            steps.append(Step(server, Action.SKIP, why))
+            continue
         recorded = (originals or {}).get(server.key)
         if server.url is not None and server.command is None:
             steps.append(_plan_http(server, client, ports, recorded))

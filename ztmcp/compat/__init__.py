@@ -1,10 +1,12 @@
 """Every use of a third-party library's private attributes, one module per library.
 
-ztmcp reaches into two libraries where they offer no public API for what it needs:
-``mitmproxy`` (``compat/mitmproxy.py``: four performance patches of the embedded proxy) and
+ztmcp reaches into three libraries where they offer no public API for what it needs:
+``mitmproxy`` (``compat/mitmproxy.py``: four performance patches of the embedded proxy),
 ``sigstore`` (``compat/sigstore.py``: HTTP timeouts for Fulcio and Rekor, their URLs, the
-trusted root shipped in the wheel). No other module of ztmcp reads a private attribute of those
-libraries' objects (``tests/compat/test_private_access.py`` scans for it).
+trusted root shipped in the wheel) and ``typer`` (``compat/typer.py``: cheaper help, and its
+private copy of click for completion and a context type). No other module of ztmcp reads a
+private attribute of those libraries' objects (``tests/compat/test_private_access.py`` scans
+for it).
 
 Each module names the exact versions of its library it was tested on (``Support``); on any
 other version a performance patch is not applied (ztmcp runs on the library as it is, only

@@ -15,6 +15,11 @@ so whatever typer does with them it does as before. The stand-in modules are in
 only when ``typer.rich_utils`` is not loaded yet, and not at all when one of the two modules is
 already loaded (then nothing is saved); the help text is the same byte for byte
 (``tests/compat/test_typer.py``).
+
+Since 0.29 typer ships its own copy of click as the private ``typer._click``. Two things ztmcp
+needs are only there: ``completing`` (whether typer is reading a command line for shell
+completion, which a value parser is not told) and ``ClickContext`` (the context type a
+``TyperGroup.invoke`` override takes; for type checking only).
 """
 
 from __future__ import annotations
@@ -23,9 +28,14 @@ import importlib
 import logging
 import sys
 import types
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ztmcp.compat import Support
+
+if TYPE_CHECKING:
+    from typer._click import Context as ClickContext  # what TyperGroup.invoke is given
+
+__all__ = ["TYPER", "ClickContext", "completing", "deferred_help_imports", "stand_in"]
 
 logger = logging.getLogger("ztmcp.cli")
 
@@ -89,3 +99,15 @@ def deferred_help_imports() -> bool:
             if sys.modules.get(module) is placeholder:
                 del sys.modules[module]
     return True
+
+
+def completing() -> bool:
+    """Whether typer is reading this command line for shell completion (click's resilient
+    parsing), from the context typer pushed; False on a typer without ``typer._click`` (a
+    value parser's refusal is then printed while completing too)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        return False
+    ctx = get_current_context(silent=True)
+    return ctx is not None and bool(ctx.resilient_parsing)

@@ -156,6 +156,14 @@ def _strings(origin: str, where: str, value: Any) -> tuple[str, ...]:
 
 
 def _server_profile(origin: str, name: str, table: Any) -> Profile:
+    from ztmcp.names import SERVER, SHOWN  # the rule [[access.rule]] server globs are read by
+
+    reason = SERVER.refusal(name)
+    if reason is not None:
+        raise PolicyError(
+            f"{origin}: [sandbox.servers.{name[:SHOWN]!r}] is no server name or glob ({reason})",
+            hint='for example: [sandbox.servers."fetch*"]',
+        )
     where = f"[sandbox.servers.{name!r}]"
     if not isinstance(table, dict):
         raise PolicyError(f"{origin}: {where} must be a table")

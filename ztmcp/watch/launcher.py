@@ -194,6 +194,14 @@ def run(options: Options) -> int:
             f"cannot find the agent's command {options.command[0] if options.command else ''!r}",
             hint="ztmcp watch [--name AGENT] -- CMD ARGS…",
         )
+    if options.name is None and options.policy.name is None:  # named by its command
+        from ztmcp.names import AGENT, refused
+
+        error = refused(
+            AGENT, "the agent (its command's name; give --name)", Path(options.command[0]).name
+        )
+        if error is not None:
+            raise error
     agent = identity.observe(options.command, options.name or options.policy.name)
     authority = ca.ensure(state_paths.home())
     log = AuditLog.create(state_paths.audit_dir(), f"watch-{agent.name}")

@@ -68,6 +68,13 @@ def parse(data: dict[str, Any], origin: str) -> WatchPolicy:
     endpoint = export.get("otlp_endpoint")
     if name is not None and (not isinstance(name, str) or not name):
         raise _refuse(origin, "[watch] name must be a non-empty string")
+    if name is not None:  # the rule `ztmcp watch --name` reads the same name by
+        from ztmcp.names import AGENT, SHOWN
+
+        reason = AGENT.refusal(name)
+        if reason is not None:
+            shown = f"{name[:SHOWN]!r} ({reason})"
+            raise _refuse(origin, f"[watch] name must be an agent name: {shown}")
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise _refuse(origin, "[watch] openai_compatible must be a list of host names")
     if not isinstance(watch.get("store_content", False), bool):
