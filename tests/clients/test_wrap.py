@@ -410,3 +410,15 @@ def test_a_client_rewriting_the_file_meanwhile_wins(
     with pytest.raises(ConfigError, match="changed while ztmcp was editing it"):
         ops.wrap_file(config, ZTMCP, which, backups, dry_run=False)
     assert config.path.read_bytes() == theirs
+
+
+def test_the_proxy_command_it_prints_is_one_shell_command_line() -> None:
+    # A client names a server "Brave Search", and a URL carries '&': pasted into a shell, the
+    # printed command must give ztmcp proxy exactly these arguments.
+    import shlex
+
+    line = wrap.proxy_command(8931, "Brave Search", "https://example.com/mcp?a=1&b=2")
+    assert shlex.split(line) == [
+        "ztmcp", "proxy", "--port", "8931", "--name", "Brave Search",
+        "https://example.com/mcp?a=1&b=2",
+    ]  # fmt: skip

@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import os
+import shlex
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -175,7 +176,9 @@ def plan_wrap(
 
 
 def proxy_command(port: int, name: str, upstream: str) -> str:
-    return f"ztmcp proxy --port {port} --name {name} {upstream}"
+    """The command line to paste into a shell: the name and the URL quoted for it (a name with
+    a space, a URL with ``&`` or ``?``)."""
+    return f"ztmcp proxy --port {port} --name {shlex.quote(name)} {shlex.quote(upstream)}"
 
 
 def local_url(port: int, upstream: str) -> str:
