@@ -1058,7 +1058,10 @@ def _looks_generated(value: str) -> bool:
     """Drawn from an alphabet, not written in words: a digit, or letters whose case changes
     as often as chance makes it (random letters of both cases change case at one character
     in two, a camelCase or dotted name about once per word: ``io.modelcontextprotocol/clientInfo``
-    once in 31). Separators are not counted."""
+    once in 31), and not a platform's or a release's name, whose digits are its tokens'
+    (``x86_64-linux-gnu``, ``values.names_a_platform``). Separators are not counted."""
+    if values.names_a_platform(value):
+        return False
     body = value.translate(_SEPARATORS)
     if any(c.isdigit() for c in body) or values.random_letters(body):
         return True
