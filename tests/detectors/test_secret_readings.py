@@ -8,15 +8,20 @@ or the keys it must still block.
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from itertools import combinations
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.detectors import secret_forms as forms
+from ztmcp.detectors import secrets
+from ztmcp.detectors.findings import RANK
 from ztmcp.detectors.rules import secrets_values as values
+from ztmcp.severity import Severity
 
 # -- 1. a one-case compound of technical words is a word, not a key --------------------------
 # Written for this test, not taken from the morpheme table: the words configuration names
@@ -195,3 +200,105 @@ def test_platform_names_examples() -> None:
     # a strong credential word still takes any strong value: only weak keys ask for a
     # generated look
     assert forms.blocking("password: x86_64-linux-gnu-Zf3D0LXC")
+
+
+# -- 3. a key after a literal escape sequence, a value before one ----------------------------
+_POSITIVES = forms.positives(seed=7, per_cell=1)
+_NEGATIVES = forms.negatives(seed=7, per_form=2)
+
+
+def _blocking_evidence(text: str) -> set[str]:
+    """What the blocking findings in ``text`` cover, escape sequences read."""
+    out = set()
+    for f in secrets.scan(text):
+        if RANK[f.severity] >= RANK[Severity.HIGH]:
+            piece = text[f.start : f.end]
+            unescaped = secrets._unescaped(piece)
+            out.add(piece if unescaped is None else unescaped[0])
+    return out
+
+
+def _escape(text: str, style: str) -> str:
+    """``text`` as a JSON string's body, or as one escaped with ``\\uXXXX`` (JavaScript,
+    Go's encoder for ``<>&``), or as a C string (``\\x0a``)."""
+    body = json.dumps(text)[1:-1]
+    if style == "u":
+        body = body.replace("\\n", "\\u000a").replace("\\t", "\\u0009").replace('\\"', "\\u0022")
+    elif style == "x":
+        body = body.replace("\\n", "\\x0a").replace("\\t", "\\x09")
+    return body
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(_POSITIVES), min_size=1, max_size=3),
+    benign=st.lists(st.sampled_from(_NEGATIVES), max_size=2),
+    glue=st.sampled_from(["\n", "\n\t", "\r\n", "\n  ", 'x\n"', "\n\n"]),
+    style=st.sampled_from(["json", "u", "x"]),
+)
+def test_escaped_text_reads_as_the_same_text_with_real_line_breaks(
+    lines: list[tuple[str, str, str]], benign: list[tuple[str, str]], glue: str, style: str
+) -> None:
+    """Differential: the secrets found in a text written with line breaks, tabs and quotes
+    are the ones found in the same text escaped (``\\n``, ``\\t``, ``\\"``, ``\\\\``, or
+    ``\\u000a``, ``\\x0a``), each ending where it ends there. Before, ``x\\nsecret: <key>``
+    read the key ``nsecret`` and missed the secret, and a value ran on into ``\\n…``."""
+    parts = [text for _f, _a, text in lines] + [text for _f, text in benign]
+    real = "x" + glue + glue.join(parts) + glue
+    escaped = _escape(real, style)
+    expected = _blocking_evidence(real)
+    assert expected, real
+    assert expected <= _blocking_evidence(escaped), (real, escaped)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    benign=st.lists(st.sampled_from(_NEGATIVES), min_size=1, max_size=3),
+    glue=st.sampled_from(["\n", "\n\t", "\r\n", ' \n"']),
+    style=st.sampled_from(["json", "u", "x"]),
+)
+def test_escaped_benign_text_does_not_block(
+    benign: list[tuple[str, str]], glue: str, style: str
+) -> None:
+    """The benign twin: what credential keys hold when they hold no secret, escaped, blocks
+    no more than it does with real line breaks (nothing)."""
+    real = glue.join(text for _f, text in benign)
+    assert not forms.blocking(real), real
+    assert not forms.blocking(_escape(real, style)), _escape(real, style)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.sampled_from(string.printable.replace("\x0b\x0c", "")), max_size=60))
+def test_an_escaped_view_reads_back_and_maps_back(text: str) -> None:
+    """``_unescaped`` of a JSON string's body is the string (control characters but tab and
+    line breaks are left escaped), and its marks map every span of the view onto the escaped
+    span that reads as it."""
+    escaped = json.dumps(text)[1:-1]
+    unescaped = secrets._unescaped(escaped)
+    view, marks = unescaped if unescaped is not None else (escaped, None)
+    assert view == text
+    if marks is None:
+        return
+    for i in range(len(view) + 1):
+        for j in range(i, min(len(view), i + 4) + 1):
+            piece = escaped[marks.at(i) : marks.at(j)]
+            read = secrets._unescaped(piece)
+            assert (piece if read is None else read[0]) == view[i:j], (i, j)
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ('{"config": "x\\nsecret: \\"Xk9mP2qL7vRwT4nB8cZd\\""}', "Xk9mP2qL7vRwT4nB8cZd"),
+        ("x\\u000apassword: Xk9mP2qL7vRwT4nB8cZd", "Xk9mP2qL7vRwT4nB8cZd"),
+        ('"token": "Xk9mP2qL7vRwT4nB8cZd\\nnext line"', "Xk9mP2qL7vRwT4nB8cZd"),
+        ("env\\nGITHUB_TOKEN=ghp_Zf3D0LXCM3EIMbgJpUNnkRtOa1B2c3D4e5F6", None),
+        # as written, a Windows path's ``\\t`` is a backslash and a key: still read so
+        ("C:\\secrets\\token=Xk9mP2qL7vRwT4nB8cZd", "Xk9mP2qL7vRwT4nB8cZd"),
+    ],
+)
+def test_escaped_examples(text: str, secret: str | None) -> None:
+    found = [text[f.start : f.end] for f in secrets.scan(text) if f.at_least(Severity.HIGH)]
+    assert found, text
+    if secret is not None:
+        assert secret in found, (text, found)

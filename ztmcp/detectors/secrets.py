@@ -60,7 +60,7 @@ from itertools import accumulate, pairwise
 from typing import Final, NamedTuple
 
 from ztmcp.detectors import gate, multi, normalise, runs
-from ztmcp.detectors.findings import Finding, shannon_entropy
+from ztmcp.detectors.findings import RANK, Finding, shannon_entropy
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import secrets as data
 from ztmcp.detectors.rules import secrets_values as values
@@ -144,7 +144,13 @@ _CONNECTOR: Final = (
 # A character of a value: the next parameter of a URL query or a form body (``&name=``,
 # ``&amp;name=``) ends it, so that the next parameter is matched on its own
 # (``?token_ttl=3600&password=…``); a secret in one has its '&' percent-encoded.
-_VALUE_CHAR: Final = r"[^\s\"'`,;)}\]<>&]|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
+# A literal escape sequence of a line break, a tab, a quote or an ASCII character (``\n``,
+# ``\"``, ``\u000a``, as escaped JSON and string literals hold them) ends it too, as gitleaks'
+# rules end a secret at ``\\[nr]``.
+_VALUE_CHAR: Final = (
+    r"[^\s\"'`,;)}\]<>&\\]|\\(?![nrt\"'`]|[ux]00[0-7]|x[0-7])"
+    r"|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
+)
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
 # some back never helps, and ``re`` would try each shorter tail against every connector.)
 _KEYWORD: Final = LazyPattern(
@@ -846,8 +852,81 @@ def gate_shapes() -> list[str]:
 
 
 def gate_view(text: str) -> str:
-    """The text ``scan`` reads for plain secrets (shell line continuations as spaces)."""
+    """The texts ``scan`` reads (``_continued``), one per line: ``text``, and ``text`` with its
+    escape sequences read (``_unescaped``) when it has any."""
+    unescaped = _unescaped(text)
+    if unescaped is None:
+        return _continued(text)
+    view = unescaped[0]
+    return "\n".join(dict.fromkeys((_continued(text), view, _continued(view))))
+
+
+def _continued(text: str) -> str:
+    """``text`` with its shell line continuations as spaces (same length: offsets hold)."""
     return text.replace("\\\n", "  ") if "\\\n" in text else text
+
+
+# The escape sequences of JSON, JavaScript, Python and C string literals that stand for a
+# character no name or key holds: a line break, a tab, a quote, a backslash, a slash, and
+# ``\uXXXX``/``\xXX`` of a printable ASCII character or those three white spaces. Text that
+# holds escaped JSON or a string literal (``"x\nsecret: \"<key>\""``) is also read with them
+# as the characters they stand for (``_unescaped``), so that ``\n`` ends a token, as a line
+# break would (the key is ``secret``, not ``nsecret``), and a value ends before it.
+_ESCAPE: Final = LazyPattern(r"\\(?:[nrt\"'`\\/]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])")
+_SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def _escaped(sequence: str) -> str | None:
+    """The character an ``_ESCAPE`` match stands for, or None (a control character, which
+    is left as written)."""
+    letter = sequence[1]
+    if letter not in "ux":
+        return _SIMPLE_ESCAPES.get(letter, letter)
+    char = chr(int(sequence[2:], 16))
+    return char if char.isprintable() or char in "\t\n\r" else None
+
+
+class _Marks(NamedTuple):
+    """Where a view of a text with its escape sequences read (``_unescaped``) and the text
+    agree: at ``view[i]`` the text is at ``text[i]``, character for character after it up to
+    the next mark."""
+
+    view: list[int]
+    text: list[int]
+
+    def at(self, offset: int) -> int:
+        """The offset in the text of ``offset`` in the view."""
+        i = bisect.bisect_right(self.view, offset) - 1
+        return offset if i < 0 else self.text[i] + (offset - self.view[i])
+
+
+def _unescaped(text: str) -> tuple[str, _Marks] | None:
+    """``text`` with its escape sequences (``_ESCAPE``) read as the characters they stand
+    for, and the marks that map an offset in it back to ``text``; None when it has none.
+    Each sequence is read once, left to right (``\\n`` is a backslash and an ``n``)."""
+    if "\\" not in text:
+        return None
+    pieces: list[str] = []
+    marks = _Marks([], [])
+    at = 0  # where the text not yet copied starts
+    shift = 0  # how much shorter the view is so far
+    for m in _ESCAPE.finditer(text):
+        char = _escaped(m.group())
+        if char is None:
+            continue
+        start, end = m.span()
+        pieces.append(text[at:start])
+        pieces.append(char)
+        marks.view.append(start - shift)
+        marks.text.append(start)
+        shift += end - start - 1
+        marks.view.append(end - shift)
+        marks.text.append(end)
+        at = end
+    if not pieces:
+        return None
+    pieces.append(text[at:])
+    return "".join(pieces), marks
 
 
 def compile_sets() -> None:
@@ -1209,7 +1288,32 @@ def scan(text: str) -> list[Finding]:
 
 
 def _scan(text: str) -> list[Finding]:
-    """``scan`` without the gate (the reference the tests compare the gate against)."""
+    """``scan`` without the gate (the reference the tests compare the gate against): the text
+    as written and, when it holds escape sequences, as they read (``_unescaped``: a key after
+    a literal ``\n`` is the key, a value ends before one). A finding of either counts; where
+    two overlap, the higher severity wins, then the escapes' reading (its span holds no
+    ``\n`` of the next line)."""
+    written = _read(text)
+    unescaped = _unescaped(text)
+    if unescaped is None:
+        return written
+    view, marks = unescaped
+    read = [
+        Finding(f.rule, f.severity, marks.at(f.start), marks.at(f.end), f.message)
+        for f in _read(view)
+    ]
+    findings: list[Finding] = []
+    for f in sorted(read + written, key=lambda f: -RANK[f.severity]):  # (stable: read first)
+        if len(findings) < _MAX_FINDINGS and all(
+            f.end <= g.start or g.end <= f.start for g in findings
+        ):
+            findings.append(f)
+    findings.sort(key=lambda f: f.start)
+    return findings
+
+
+def _read(text: str) -> list[Finding]:
+    """The findings in ``text`` as written: plain, then disguised."""
     findings = _scan_plain(text)
     findings.extend(_disguised(text, findings))
     return findings
@@ -1235,7 +1339,7 @@ def _scan_plain(text: str) -> list[Finding]:
     """Findings for secrets and personal data in ``text`` as it is."""
     findings: list[Finding] = []
     taken: list[tuple[int, int]] = []
-    text = gate_view(text)  # shell line continuations as spaces: same length, offsets hold
+    text = _continued(text)  # shell line continuations as spaces: same length, offsets hold
 
     def add(rule: str, severity: Severity, start: int, end: int, message: str) -> None:
         if len(findings) >= _MAX_FINDINGS:
