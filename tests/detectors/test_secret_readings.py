@@ -213,8 +213,7 @@ def _blocking_evidence(text: str) -> set[str]:
     for f in secrets.scan(text):
         if RANK[f.severity] >= RANK[Severity.HIGH]:
             piece = text[f.start : f.end]
-            unescaped = secrets._unescaped(piece)
-            out.add(piece if unescaped is None else unescaped[0])
+            out.add(secrets._unescaped(piece) or piece)
     return out
 
 
@@ -274,16 +273,36 @@ def test_an_escaped_view_reads_back_and_maps_back(text: str) -> None:
     line breaks are left escaped), and its marks map every span of the view onto the escaped
     span that reads as it."""
     escaped = json.dumps(text)[1:-1]
-    unescaped = secrets._unescaped(escaped)
-    view, marks = unescaped if unescaped is not None else (escaped, None)
-    assert view == text
-    if marks is None:
+    assert (secrets._unescaped(escaped) or escaped) == text
+    unescaping = secrets._unescaping(escaped)
+    if unescaping is None:
+        assert escaped == text
         return
+    view, marks = unescaping
+    assert view == text
     for i in range(len(view) + 1):
         for j in range(i, min(len(view), i + 4) + 1):
             piece = escaped[marks.at(i) : marks.at(j)]
-            read = secrets._unescaped(piece)
-            assert (piece if read is None else read[0]) == view[i:j], (i, j)
+            assert (secrets._unescaped(piece) or piece) == view[i:j], (i, j)
+
+
+_BACKSLASHED = st.text(
+    st.sampled_from(["\\", "n", "t", "r", "u", "x", "0", "a", "A", "7", '"', "'", "/", "\ue000"]),
+    max_size=40,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_BACKSLASHED)
+def test_the_escapes_read_by_replacing_are_those_read_one_by_one(text: str) -> None:
+    """Differential: the view built by a few ``str.replace`` passes (an escaped backslash set
+    aside first) is the view read sequence by sequence, left to right, that maps back."""
+    one_by_one = secrets._unescaping(text)
+    assert secrets._unescaped(text) == (None if one_by_one is None else one_by_one[0])
+    # and with every character set aside taken: read one by one
+    full = "".join(secrets._ASIDE) + text
+    one_by_one = secrets._unescaping(full)
+    assert secrets._unescaped(full) == (None if one_by_one is None else one_by_one[0])
 
 
 @pytest.mark.parametrize(

@@ -854,10 +854,9 @@ def gate_shapes() -> list[str]:
 def gate_view(text: str) -> str:
     """The texts ``scan`` reads (``_continued``), one per line: ``text``, and ``text`` with its
     escape sequences read (``_unescaped``) when it has any."""
-    unescaped = _unescaped(text)
-    if unescaped is None:
+    view = _unescaped(text)
+    if view is None:
         return _continued(text)
-    view = unescaped[0]
     return "\n".join(dict.fromkeys((_continued(text), view, _continued(view))))
 
 
@@ -900,10 +899,50 @@ class _Marks(NamedTuple):
         return offset if i < 0 else self.text[i] + (offset - self.view[i])
 
 
-def _unescaped(text: str) -> tuple[str, _Marks] | None:
+def _unescaped(text: str) -> str | None:
     """``text`` with its escape sequences (``_ESCAPE``) read as the characters they stand
-    for, and the marks that map an offset in it back to ``text``; None when it has none.
-    Each sequence is read once, left to right (``\\n`` is a backslash and an ``n``)."""
+    for, each once, left to right (``\\\\n`` is a backslash and an ``n``), or None when it has
+    none. A few ``str.replace`` passes over the text (an escaped backslash set aside first,
+    so that none of its backslashes starts another sequence) and a regex for the ``\\u``
+    and ``\\x`` forms; ``_unescaping`` reads the same view sequence by sequence, with the
+    marks that map it back (a differential test compares the two)."""
+    if "\\" not in text:
+        return None
+    view = text
+    aside = ""
+    if "\\\\" in view:
+        aside = next((c for c in _ASIDE if c not in text), "")
+        if not aside:  # the text holds them all: read it sequence by sequence
+            unescaping = _unescaping(text)
+            return None if unescaping is None else unescaping[0]
+        view = view.replace("\\\\", aside)
+    for sequence, char in _SIMPLE:
+        if sequence in view:
+            view = view.replace(sequence, char)
+    if "\\u00" in view or "\\x" in view:
+        view = _CODED_ESCAPE.sub(_coded, view)
+    if aside:
+        view = view.replace(aside, "\\")
+    return None if len(view) == len(text) else view
+
+
+# Characters to set an escaped backslash aside as while the others are read: private-use
+# code points, the first not in the text (each tried costs a pass over the text: a text that
+# holds all eight is read sequence by sequence).
+_ASIDE: Final = tuple(chr(0xE000 + i) for i in range(8))
+_SIMPLE: Final = tuple(("\\" + c, _SIMPLE_ESCAPES.get(c, c)) for c in "nrt\"'`/")
+_CODED_ESCAPE: Final = LazyPattern(r"\\(?:u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])")
+
+
+def _coded(m: re.Match[str]) -> str:
+    char = _escaped(m.group())
+    return m.group() if char is None else char
+
+
+def _unescaping(text: str) -> tuple[str, _Marks] | None:
+    """``_unescaped`` sequence by sequence (``_ESCAPE`` left to right), with the marks that
+    map an offset in the view back to ``text``; None when it has none. (Run only where the
+    view has findings to map.)"""
     if "\\" not in text:
         return None
     pieces: list[str] = []
@@ -1294,14 +1333,18 @@ def _scan(text: str) -> list[Finding]:
     two overlap, the higher severity wins, then the escapes' reading (its span holds no
     ``\n`` of the next line)."""
     written = _read(text)
-    unescaped = _unescaped(text)
-    if unescaped is None:
+    view = _unescaped(text)
+    if view is None:
         return written
-    view, marks = unescaped
-    read = [
-        Finding(f.rule, f.severity, marks.at(f.start), marks.at(f.end), f.message)
-        for f in _read(view)
-    ]
+    read = _read(view)
+    if read:
+        marks = _unescaping(text)  # (the same view: a differential test compares them)
+        if marks is None:
+            return written
+        read = [
+            Finding(f.rule, f.severity, marks[1].at(f.start), marks[1].at(f.end), f.message)
+            for f in read
+        ]
     findings: list[Finding] = []
     for f in sorted(read + written, key=lambda f: -RANK[f.severity]):  # (stable: read first)
         if len(findings) < _MAX_FINDINGS and all(
