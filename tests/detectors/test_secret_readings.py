@@ -312,6 +312,16 @@ def test_the_escapes_read_by_replacing_are_those_read_one_by_one(text: str) -> N
         ("x\\u000apassword: Xk9mP2qL7vRwT4nB8cZd", "Xk9mP2qL7vRwT4nB8cZd"),
         ('"token": "Xk9mP2qL7vRwT4nB8cZd\\nnext line"', "Xk9mP2qL7vRwT4nB8cZd"),
         ("env\\nGITHUB_TOKEN=ghp_Zf3D0LXCM3EIMbgJpUNnkRtOa1B2c3D4e5F6", None),
+        # every rule reads the view: a provider's shape after ``\n`` (its left boundary), a
+        # header, a curl command, a key in quotes written ``\u0022`` (each missed before)
+        ("k\\nAKIAZ3MHALZ7QKQVWXYZ", "AKIAZ3MHALZ7QKQVWXYZ"),
+        ('"h\\nAuthorization: Bearer Zf3D0LXCM3EIMbgJpUNnkRtO"', "Zf3D0LXCM3EIMbgJpUNnkRtO"),
+        ("run\\ncurl -u admin:Zf3D0LXCM3EI https://x.io", "Zf3D0LXCM3EI"),
+        (
+            "x\\u0022token\\u0022: \\u0022Zf3D0LXCM3EIMbgJpUNnkRtO\\u0022",
+            "Zf3D0LXCM3EIMbgJpUNnkRtO",
+        ),
+        ("x\\tpassword='Zf3D0LXCM3EI'", "Zf3D0LXCM3EI"),
         # as written, a Windows path's ``\\t`` is a backslash and a key: still read so
         ("C:\\secrets\\token=Xk9mP2qL7vRwT4nB8cZd", "Xk9mP2qL7vRwT4nB8cZd"),
     ],
