@@ -331,3 +331,35 @@ def test_escaped_examples(text: str, secret: str | None) -> None:
     assert found, text
     if secret is not None:
         assert secret in found, (text, found)
+
+
+_ESCAPED_SHAPES = {
+    "line breaks": "\\n",
+    "quoted keys": 'token: \\"',
+    "\\u000a": "\\u000a",
+    "escaped backslashes": "\\\\",
+    "keys after line breaks": "x\\nsecret=",
+    "escaped JSON": '\\n\\t\\"api_key\\": \\"${API_KEY}\\", \\"url\\": \\"http:\\/\\/x\\"',
+}
+
+
+def test_reading_the_escapes_costs_what_the_two_readings_cost() -> None:
+    # CPU time ratios, not seconds: the view is built in a few passes over the text, so the
+    # whole scan of an escaped text costs about its two readings (as written and as the
+    # escapes read), and twice the text about twice as much
+    from tests.detectors.test_secret_hostile import _cpu
+
+    secrets.scan("token: \\n" * 100)  # compile the rules
+    for name, unit in _ESCAPED_SHAPES.items():
+        small = (unit * (20_000 // len(unit) + 1))[:20_000]
+        large = small * 2
+        view = secrets._unescaped(large)
+        assert view is not None, name
+        t_small, t_large, t_as_written, t_view = _cpu(
+            lambda s=small: secrets.scan(s),
+            lambda s=large: secrets.scan(s),
+            lambda s=large: secrets._read(s),
+            lambda v=view: secrets._read(v),
+        )
+        assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
+        assert t_large < 1.5 * (t_as_written + t_view) + 5e-3, (name, t_large, t_as_written, t_view)
