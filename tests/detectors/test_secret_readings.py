@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.detectors import secret_forms as forms
-from ztmcp.detectors import secrets
+from ztmcp.detectors import gate, secrets
 from ztmcp.detectors.findings import RANK
 from ztmcp.detectors.rules import secrets_values as values
 from ztmcp.severity import Severity
@@ -363,3 +363,25 @@ def test_reading_the_escapes_costs_what_the_two_readings_cost() -> None:
         )
         assert t_large < 3.0 * t_small + 2e-3, (name, t_small, t_large)
         assert t_large < 1.5 * (t_as_written + t_view) + 5e-3, (name, t_large, t_as_written, t_view)
+
+
+_TEXTS = [t for _f, _a, t in _POSITIVES] + [t for _f, t in _NEGATIVES]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    picks=st.lists(st.integers(0, len(_TEXTS) - 1), max_size=2),
+    style=st.sampled_from(["json", "u", "x"]),
+    cut=st.integers(0, 256),
+)
+def test_the_gate_never_clears_an_escaped_text_the_scan_reads_a_secret_in(
+    picks: list[int], style: str, cut: int
+) -> None:
+    """The detector gate reads ``gate_view``, which holds the escapes' view: a short escaped
+    text (cut anywhere) that it clears has no finding, and the gated scan is the ungated one."""
+    text = _escape("x\n" + "\n".join(_TEXTS[i] for i in picks), style)[:cut]
+    full = secrets._scan(text)
+    assert secrets.scan(text) == full
+    gate._last = ("", None, {})  # (each text asks the set afresh)
+    if gate.clear(text, gate.SECRETS):
+        assert full == [], (text, full)
