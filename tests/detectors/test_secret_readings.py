@@ -122,6 +122,11 @@ def test_the_technical_compound_reading_tries_every_choice_of_cuts(part: str) ->
     assert values._is_technical_compound(part) == expected
 
 
+def test_every_morpheme_has_the_three_letters_it_is_looked_for_by() -> None:
+    assert all(len(w) >= 3 and w.isalpha() and w.islower() for w in values._TECH_MORPHEMES)
+    assert {w[:3] for w in values._TECH_MORPHEMES} == values._MORPHEME_STARTS
+
+
 # -- 2. a platform's name under a weak key is a name, not a key -------------------------------
 _ARCHES = ("x86_64", "aarch64", "i686", "armv7", "arm64", "ppc64le", "s390x", "riscv64", "amd64")
 _VENDORS = ("", "pc", "unknown", "apple", "w64")

@@ -24,6 +24,7 @@ documented convention (AWS documents ``AKIAIOSFODNN7EXAMPLE`` and a secret key e
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 # An identifier path: ``name``, ``self._x``, ``a.b.c``, ``ns::f``, ``p->q``, ``$scope.x``.
@@ -245,6 +246,9 @@ _TECH_MORPHEME_LIST: Final = (
 )
 _TECH_MORPHEMES: Final = frozenset(_TECH_MORPHEME_LIST.split())
 _MORPHEME_LENGTHS: Final = sorted({len(w) for w in _TECH_MORPHEMES})
+# Their first three letters (each has three or more, tested): a morpheme is looked for only
+# where one of these starts, one set test per letter.
+_MORPHEME_STARTS: Final = frozenset(w[:3] for w in _TECH_MORPHEMES)
 # More morphemes than this in one value: it is not read as a compound (the reading tries each
 # pair of them; letters drawn at random seldom hold even a few).
 _MORPHEMES_MAX: Final = 12
@@ -275,7 +279,8 @@ def _is_technical_compound(part: str) -> bool:
         return True
     found = [
         (i, i + n)
-        for i in range(len(part))
+        for i in range(len(part) - 2)
+        if part[i : i + 3] in _MORPHEME_STARTS
         for n in _MORPHEME_LENGTHS
         if i + n <= len(part) and part[i : i + n] in _TECH_MORPHEMES
     ]
@@ -299,6 +304,7 @@ def _is_technical_compound(part: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)  # (a value is asked about by several checks in turn)
 def random_letters(value: str) -> bool:
     """Twenty letters or more of one case that do not read as words: drawn, not written
     (``hwnhentwthgnfvllgiqqxhdt``; not ``thisisnotarealsecret``, which does, nor
