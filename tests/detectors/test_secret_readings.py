@@ -338,6 +338,18 @@ def test_escaped_examples(text: str, secret: str | None) -> None:
         assert secret in found, (text, found)
 
 
+_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-a1B2c3"
+
+
+@pytest.mark.parametrize("before", ["x\\n", "x\\t", '\\"', "x\\u000a", "x\\x0a", "x\\r\\n"])
+def test_a_resource_name_after_an_escape_sequence_does_not_block(before: str) -> None:
+    # as written, the run of value characters holding the ARN's ``secret:`` started at the
+    # escape's letter (``narn:aws:…``, no resource name) and the key inside it blocked, before
+    # this round too; a run now starts after an escape sequence, as a value ends before one
+    for text in (before + _ARN, f'{{"k": "v{before}{_ARN}"}}'):
+        assert not forms.blocking(text), text
+
+
 _ESCAPED_SHAPES = {
     "line breaks": "\\n",
     "quoted keys": 'token: \\"',

@@ -147,8 +147,9 @@ _CONNECTOR: Final = (
 # A literal escape sequence of a line break, a tab, a quote or an ASCII character (``\n``,
 # ``\"``, ``\u000a``, as escaped JSON and string literals hold them) ends it too, as gitleaks'
 # rules end a secret at ``\\[nr]``.
+_VALUE_ESCAPE: Final = r"\\(?:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
 _VALUE_CHAR: Final = (
-    r"[^\s\"'`,;)}\]<>&\\]|\\(?![nrt\"'`]|[ux]00[0-7]|x[0-7])"
+    rf"[^\s\"'`,;)}}\]<>&\\]|(?!{_VALUE_ESCAPE})\\"
     r"|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
 )
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
@@ -1277,6 +1278,7 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
 # What ends a run of value characters (``_VALUE_CHAR``, its '&' counted as an end).
 _VALUE_ENDS: Final = " \t\n\r\f\v\"'`,;)}]<>&"
 _VALUE_RUN: Final = LazyPattern(r"(?:" + _VALUE_CHAR + r"){0,300}")
+_VALUE_ESCAPES: Final = LazyPattern(_VALUE_ESCAPE)
 
 
 def _in_resource_name(text: str, start: int) -> bool:
@@ -1285,6 +1287,9 @@ def _in_resource_name(text: str, start: int) -> bool:
     (``values.is_resource_name``): ``arn:aws:secretsmanager:…:secret:prod/db-a1B2c3`` holds
     the key ``secret:``, a piece of the name, as its first part is one."""
     lo = max([text.rfind(c, max(0, start - 300), start) for c in _VALUE_ENDS]) + 1
+    if "\\" in text[lo:start]:  # an escape sequence ends a run too (``x\narn:aws:…``)
+        for m in _VALUE_ESCAPES.finditer(text, lo, start):
+            lo = m.end()
     run = _VALUE_RUN.match(text, lo)
     if run is None or ":" not in run.group():
         return False  # a resource name that holds a key has a scheme (``arn:``, ``vault:``)
