@@ -854,11 +854,25 @@ def gate_shapes() -> list[str]:
 
 def gate_view(text: str) -> str:
     """The texts ``scan`` reads (``_continued``), one per line: ``text``, and ``text`` with its
-    escape sequences read (``_unescaped``) when it has any."""
-    view = _unescaped(text)
-    if view is None:
-        return _continued(text)
-    return "\n".join(dict.fromkeys((_continued(text), view, _continued(view))))
+    escape sequences read (``_levels``: escaped once, or twice) when it has any."""
+    views = [_continued(text)]
+    for view in _levels(text):
+        views += (view, _continued(view))
+    return "\n".join(dict.fromkeys(views))
+
+
+# How many times over a text is read with its escape sequences read: a string escaped in a
+# string (JSON in a JSON string: ``\\n`` is a line break there) is read at both levels.
+_ESCAPE_DEPTH: Final = 2
+
+
+def _levels(text: str) -> list[str]:
+    """``text`` with its escape sequences read (``_unescaped``), then that view's read, up to
+    ``_ESCAPE_DEPTH`` levels, as far as each has any."""
+    out: list[str] = []
+    while len(out) < _ESCAPE_DEPTH and (view := _unescaped(out[-1] if out else text)):
+        out.append(view)
+    return out
 
 
 def _continued(text: str) -> str:
@@ -1333,25 +1347,35 @@ def scan(text: str) -> list[Finding]:
 
 def _scan(text: str) -> list[Finding]:
     """``scan`` without the gate (the reference the tests compare the gate against): the text
-    as written and, when it holds escape sequences, as they read (``_unescaped``: a key after
-    a literal ``\n`` is the key, a value ends before one). A finding of either counts; where
-    two overlap, the higher severity wins, then the escapes' reading (its span holds no
-    ``\n`` of the next line)."""
+    as written and, when it holds escape sequences, as they read (``_levels``: a key after a
+    literal ``\n`` is the key, a value ends before one; a string escaped twice, twice). A
+    finding of any reading counts; where two overlap, the higher severity wins, then the
+    deeper reading (its span holds no ``\n`` of the next line)."""
     written = _read(text)
-    view = _unescaped(text)
-    if view is None:
+    levels = _levels(text)
+    if not levels:
         return written
-    read = _read(view)
-    if read:
-        marks = _unescaping(text)  # (the same view: a differential test compares them)
-        if marks is None:
-            return written
-        read = [
-            Finding(f.rule, f.severity, marks[1].at(f.start), marks[1].at(f.end), f.message)
-            for f in read
-        ]
+    readings: list[list[Finding]] = []  # per level
+    chain: list[_Marks] = []  # level k's marks map its view to level k - 1 (the text at 0)
+    for depth, view in enumerate(levels):
+        read = _read(view)
+        if not read:
+            continue
+        while len(chain) <= depth:  # (only where a view has findings to map back)
+            unescaping = _unescaping(levels[len(chain) - 1] if chain else text)
+            if unescaping is None:  # not expected: the same reading (a differential test)
+                return written
+            chain.append(unescaping[1])
+        level = []
+        for f in read:
+            start, end = f.start, f.end
+            for marks in reversed(chain[: depth + 1]):
+                start, end = marks.at(start), marks.at(end)
+            level.append(Finding(f.rule, f.severity, start, end, f.message))
+        readings.append(level)
     findings: list[Finding] = []
-    for f in sorted(read + written, key=lambda f: -RANK[f.severity]):  # (stable: read first)
+    deepest_first = [f for level in reversed(readings) for f in level] + written
+    for f in sorted(deepest_first, key=lambda f: -RANK[f.severity]):  # (stable)
         if len(findings) < _MAX_FINDINGS and all(
             f.end <= g.start or g.end <= f.start for g in findings
         ):
