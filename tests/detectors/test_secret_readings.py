@@ -331,7 +331,7 @@ def test_the_escapes_read_by_replacing_are_those_read_one_by_one(text: str) -> N
             "Zf3D0LXCM3EIMbgJpUNnkRtO",
         ),
         ("x\\tpassword='Zf3D0LXCM3EI'", "Zf3D0LXCM3EI"),
-        # as written, a Windows path's ``\\t`` is a backslash and a key: still read so
+        # as written, a Windows path's ``\t`` is a backslash and a key: still read so
         ("C:\\secrets\\token=Xk9mP2qL7vRwT4nB8cZd", "Xk9mP2qL7vRwT4nB8cZd"),
     ],
 )

@@ -1348,9 +1348,9 @@ def scan(text: str) -> list[Finding]:
 def _scan(text: str) -> list[Finding]:
     """``scan`` without the gate (the reference the tests compare the gate against): the text
     as written and, when it holds escape sequences, as they read (``_levels``: a key after a
-    literal ``\n`` is the key, a value ends before one; a string escaped twice, twice). A
+    literal ``\\n`` is the key, a value ends before one; a string escaped twice, twice). A
     finding of any reading counts; where two overlap, the higher severity wins, then the
-    deeper reading (its span holds no ``\n`` of the next line)."""
+    deeper reading (its span holds no ``\\n`` of the next line)."""
     written = _read(text)
     levels = _levels(text)
     if not levels:
