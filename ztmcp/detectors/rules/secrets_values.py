@@ -240,7 +240,7 @@ _TECH_MORPHEME_LIST: Final = (
     " ssh ssl tls mtls tcp udp dns cdn url uri jwt jwk jwks grpc rpc smtp ftp sftp ldap"
     " ldaps mfa otp totp hmac rsa ecdsa sha pgp gpg npm pnpm cpu gpu cfg pkg src dst tmp msg"
     " ctx cmd svc srv mgr conn aws gcp gke eks aks kms iam sdk cli vpc vpn dsn csv tsv pdf png"
-    " jpg svg css scss uuid guid sso crm ssr wss utf nginx kms acl xsrf csrf cors spf dkim"
+    " jpg svg css scss uuid guid sso crm ssr wss utf nginx acl xsrf csrf cors spf dkim"
     " dmarc smb nfs tty pty stdin stdout stderr cwd pwd env ctl dbg lvl txn saml rabbitmq"
     " mongodb dynamodb influxdb couchdb duckdb"
 )
@@ -272,7 +272,7 @@ def _is_technical_compound(part: str) -> bool:
     (``postgre`` + ``sql`` + ``connectionstring``), or a letter three times cut where two
     words join (``access`` + ``snapshot``): the pieces left are each spelt as English is
     (``_spelt``) and a quarter of their letters together are vowels (``string`` has few, its
-    neighbours more). Every choice of cuts is tried (``url`` or ``urls`` in ``urlstring``) by
+    neighbours more). Every choice of cuts is tried (``http`` or ``https`` in ``httpstring``) by
     one walk over their ends, keeping at each the most vowels; at most ``_MORPHEMES_MAX``
     cuts, else the value is not read as one (letters drawn at random seldom hold a few)."""
     if _is_compound(part):
@@ -324,13 +324,13 @@ def random_letters(value: str) -> bool:
 # Rules as data. Their digits (``x86_64``, ``aarch64``, ``cp311``) are a name's, not drawn.
 _PLATFORM_TOKEN_LIST: Final = (
     # architectures
-    "x86 x64 amd64 arm arm64 aarch64 aarch64_be armv5te armv6 armv6l armv7 armv7a armv7l armv7s"
+    "x86 x64 amd64 arm arm64 aarch64 be armv5te armv6 armv6l armv7 armv7a armv7l armv7s"
     " armv8 armhf armel thumbv7em thumbv7m thumbv6m i386 i486 i586 i686 ia32 ia64 ppc ppc64"
     " ppc64le powerpc powerpc64 powerpc64le s390x riscv32 riscv64 riscv64gc mips mipsel mips64"
     " mips64el loongarch64 sparc sparc64 sparcv9 wasm32 wasm64 universal universal2 noarch"
     # vendors and systems
     " pc apple unknown none linux darwin macos macosx osx ios tvos watchos windows win win32"
-    " win64 win_amd64 w64 mingw mingw32 mingw64 cygwin msys freebsd netbsd openbsd dragonfly"
+    " win64 w64 mingw mingw32 mingw64 cygwin msys freebsd netbsd openbsd dragonfly"
     " android androideabi fuchsia solaris illumos aix haiku redox wasi emscripten uefi cuda"
     # ABIs and libcs
     " gnu gnueabi gnueabihf gnux32 gnuabi64 gnuspe musl musleabi musleabihf eabi eabihf msvc"
