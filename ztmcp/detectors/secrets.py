@@ -147,9 +147,12 @@ _CONNECTOR: Final = (
 # A literal escape sequence of a line break, a tab, a quote or an ASCII character (``\n``,
 # ``\"``, ``\u000a``, as escaped JSON and string literals hold them) ends it too, as gitleaks'
 # rules end a secret at ``\\[nr]``.
-_VALUE_ESCAPE: Final = r"\\(?:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
+# (The backslash first, then what follows it: ``re`` fails a literal on the other characters
+# that end a value faster than it enters a look-ahead.)
+_ESCAPED_AFTER: Final = r"(?:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
+_VALUE_ESCAPE: Final = r"\\" + _ESCAPED_AFTER
 _VALUE_CHAR: Final = (
-    rf"[^\s\"'`,;)}}\]<>&\\]|(?!{_VALUE_ESCAPE})\\"
+    rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!{_ESCAPED_AFTER})"
     r"|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
 )
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
