@@ -60,7 +60,7 @@ from itertools import accumulate, pairwise
 from typing import Final, NamedTuple
 
 from ztmcp.detectors import gate, multi, normalise, runs
-from ztmcp.detectors.findings import Finding, shannon_entropy
+from ztmcp.detectors.findings import RANK, Finding, shannon_entropy
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import secrets as data
 from ztmcp.detectors.rules import secrets_values as values
@@ -144,7 +144,17 @@ _CONNECTOR: Final = (
 # A character of a value: the next parameter of a URL query or a form body (``&name=``,
 # ``&amp;name=``) ends it, so that the next parameter is matched on its own
 # (``?token_ttl=3600&password=…``); a secret in one has its '&' percent-encoded.
-_VALUE_CHAR: Final = r"[^\s\"'`,;)}\]<>&]|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
+# A literal escape sequence of a line break, a tab, a quote or an ASCII character (``\n``,
+# ``\"``, ``\u000a``, as escaped JSON and string literals hold them) ends it too, as gitleaks'
+# rules end a secret at ``\\[nr]``.
+# (The backslash first, then what follows it: ``re`` fails a literal on the other characters
+# that end a value faster than it enters a look-ahead.)
+_ESCAPED_AFTER: Final = r"(?:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
+_VALUE_ESCAPE: Final = r"\\" + _ESCAPED_AFTER
+_VALUE_CHAR: Final = (
+    rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!{_ESCAPED_AFTER})"
+    r"|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
+)
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
 # some back never helps, and ``re`` would try each shorter tail against every connector.)
 _KEYWORD: Final = LazyPattern(
@@ -846,8 +856,134 @@ def gate_shapes() -> list[str]:
 
 
 def gate_view(text: str) -> str:
-    """The text ``scan`` reads for plain secrets (shell line continuations as spaces)."""
+    """The texts ``scan`` reads (``_continued``), one per line: ``text``, and ``text`` with its
+    escape sequences read (``_levels``: escaped once, or twice) when it has any."""
+    views = [_continued(text)]
+    for view in _levels(text):
+        views += (view, _continued(view))
+    return "\n".join(dict.fromkeys(views))
+
+
+# How many times over a text is read with its escape sequences read: a string escaped in a
+# string (JSON in a JSON string: ``\\n`` is a line break there) is read at both levels.
+_ESCAPE_DEPTH: Final = 2
+
+
+def _levels(text: str) -> list[str]:
+    """``text`` with its escape sequences read (``_unescaped``), then that view's read, up to
+    ``_ESCAPE_DEPTH`` levels, as far as each has any."""
+    out: list[str] = []
+    while len(out) < _ESCAPE_DEPTH and (view := _unescaped(out[-1] if out else text)):
+        out.append(view)
+    return out
+
+
+def _continued(text: str) -> str:
+    """``text`` with its shell line continuations as spaces (same length: offsets hold)."""
     return text.replace("\\\n", "  ") if "\\\n" in text else text
+
+
+# The escape sequences of JSON, JavaScript, Python and C string literals that stand for a
+# character no name or key holds: a line break, a tab, a quote, a backslash, a slash, and
+# ``\uXXXX``/``\xXX`` of a printable ASCII character or those three white spaces. Text that
+# holds escaped JSON or a string literal (``"x\nsecret: \"<key>\""``) is also read with them
+# as the characters they stand for (``_unescaped``), so that ``\n`` ends a token, as a line
+# break would (the key is ``secret``, not ``nsecret``), and a value ends before it.
+_ESCAPE: Final = LazyPattern(r"\\(?:[nrt\"'`\\/]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])")
+_SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def _escaped(sequence: str) -> str | None:
+    """The character an ``_ESCAPE`` match stands for, or None (a control character, which
+    is left as written)."""
+    letter = sequence[1]
+    if letter not in "ux":
+        return _SIMPLE_ESCAPES.get(letter, letter)
+    char = chr(int(sequence[2:], 16))
+    return char if char.isprintable() or char in "\t\n\r" else None
+
+
+class _Marks(NamedTuple):
+    """Where a view of a text with its escape sequences read (``_unescaped``) and the text
+    agree: at ``view[i]`` the text is at ``text[i]``, character for character after it up to
+    the next mark."""
+
+    view: list[int]
+    text: list[int]
+
+    def at(self, offset: int) -> int:
+        """The offset in the text of ``offset`` in the view."""
+        i = bisect.bisect_right(self.view, offset) - 1
+        return offset if i < 0 else self.text[i] + (offset - self.view[i])
+
+
+def _unescaped(text: str) -> str | None:
+    """``text`` with its escape sequences (``_ESCAPE``) read as the characters they stand
+    for, each once, left to right (``\\\\n`` is a backslash and an ``n``), or None when it has
+    none. A few ``str.replace`` passes over the text (an escaped backslash set aside first,
+    so that none of its backslashes starts another sequence) and a regex for the ``\\u``
+    and ``\\x`` forms; ``_unescaping`` reads the same view sequence by sequence, with the
+    marks that map it back (a differential test compares the two)."""
+    if "\\" not in text:
+        return None
+    view = text
+    aside = ""
+    if "\\\\" in view:
+        aside = next((c for c in _ASIDE if c not in text), "")
+        if not aside:  # the text holds them all: read it sequence by sequence
+            unescaping = _unescaping(text)
+            return None if unescaping is None else unescaping[0]
+        view = view.replace("\\\\", aside)
+    for sequence, char in _SIMPLE:
+        if sequence in view:
+            view = view.replace(sequence, char)
+    if "\\u00" in view or "\\x" in view:
+        view = _CODED_ESCAPE.sub(_coded, view)
+    if aside:
+        view = view.replace(aside, "\\")
+    return None if len(view) == len(text) else view
+
+
+# Characters to set an escaped backslash aside as while the others are read: private-use
+# code points, the first not in the text (each tried costs a pass over the text: a text that
+# holds all eight is read sequence by sequence).
+_ASIDE: Final = tuple(chr(0xE000 + i) for i in range(8))
+_SIMPLE: Final = tuple(("\\" + c, _SIMPLE_ESCAPES.get(c, c)) for c in "nrt\"'`/")
+_CODED_ESCAPE: Final = LazyPattern(r"\\(?:u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])")
+
+
+def _coded(m: re.Match[str]) -> str:
+    char = _escaped(m.group())
+    return m.group() if char is None else char
+
+
+def _unescaping(text: str) -> tuple[str, _Marks] | None:
+    """``_unescaped`` sequence by sequence (``_ESCAPE`` left to right), with the marks that
+    map an offset in the view back to ``text``; None when it has none. (Run only where the
+    view has findings to map.)"""
+    if "\\" not in text:
+        return None
+    pieces: list[str] = []
+    marks = _Marks([], [])
+    at = 0  # where the text not yet copied starts
+    shift = 0  # how much shorter the view is so far
+    for m in _ESCAPE.finditer(text):
+        char = _escaped(m.group())
+        if char is None:
+            continue
+        start, end = m.span()
+        pieces.append(text[at:start])
+        pieces.append(char)
+        marks.view.append(start - shift)
+        marks.text.append(start)
+        shift += end - start - 1
+        marks.view.append(end - shift)
+        marks.text.append(end)
+        at = end
+    if not pieces:
+        return None
+    pieces.append(text[at:])
+    return "".join(pieces), marks
 
 
 def compile_sets() -> None:
@@ -1103,7 +1239,10 @@ def _looks_generated(value: str) -> bool:
     """Drawn from an alphabet, not written in words: a digit, or letters whose case changes
     as often as chance makes it (random letters of both cases change case at one character
     in two, a camelCase or dotted name about once per word: ``io.modelcontextprotocol/clientInfo``
-    once in 31). Separators are not counted."""
+    once in 31), and not a platform's or a release's name, whose digits are its tokens'
+    (``x86_64-linux-gnu``, ``values.names_a_platform``). Separators are not counted."""
+    if values.names_a_platform(value):
+        return False
     body = value.translate(_SEPARATORS)
     if any(c.isdigit() for c in body) or values.random_letters(body):
         return True
@@ -1201,6 +1340,7 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
 # What ends a run of value characters (``_VALUE_CHAR``, its '&' counted as an end).
 _VALUE_ENDS: Final = " \t\n\r\f\v\"'`,;)}]<>&"
 _VALUE_RUN: Final = LazyPattern(r"(?:" + _VALUE_CHAR + r"){0,300}")
+_VALUE_ESCAPES: Final = LazyPattern(_VALUE_ESCAPE)
 
 
 def _in_resource_name(text: str, start: int) -> bool:
@@ -1209,6 +1349,9 @@ def _in_resource_name(text: str, start: int) -> bool:
     (``values.is_resource_name``): ``arn:aws:secretsmanager:…:secret:prod/db-a1B2c3`` holds
     the key ``secret:``, a piece of the name, as its first part is one."""
     lo = max([text.rfind(c, max(0, start - 300), start) for c in _VALUE_ENDS]) + 1
+    if "\\" in text[lo:start]:  # an escape sequence ends a run too (``x\narn:aws:…``)
+        for m in _VALUE_ESCAPES.finditer(text, lo, start):
+            lo = m.end()
     run = _VALUE_RUN.match(text, lo)
     if run is None or ":" not in run.group():
         return False  # a resource name that holds a key has a scheme (``arn:``, ``vault:``)
@@ -1251,7 +1394,46 @@ def scan(text: str) -> list[Finding]:
 
 
 def _scan(text: str) -> list[Finding]:
-    """``scan`` without the gate (the reference the tests compare the gate against)."""
+    """``scan`` without the gate (the reference the tests compare the gate against): the text
+    as written and, when it holds escape sequences, as they read (``_levels``: a key after a
+    literal ``\\n`` is the key, a value ends before one; a string escaped twice, twice). A
+    finding of any reading counts; where two overlap, the higher severity wins, then the
+    deeper reading (its span holds no ``\\n`` of the next line)."""
+    written = _read(text)
+    levels = _levels(text)
+    if not levels:
+        return written
+    readings: list[list[Finding]] = []  # per level
+    chain: list[_Marks] = []  # level k's marks map its view to level k - 1 (the text at 0)
+    for depth, view in enumerate(levels):
+        read = _read(view)
+        if not read:
+            continue
+        while len(chain) <= depth:  # (only where a view has findings to map back)
+            unescaping = _unescaping(levels[len(chain) - 1] if chain else text)
+            if unescaping is None:  # not expected: the same reading (a differential test)
+                return written
+            chain.append(unescaping[1])
+        level = []
+        for f in read:
+            start, end = f.start, f.end
+            for marks in reversed(chain[: depth + 1]):
+                start, end = marks.at(start), marks.at(end)
+            level.append(Finding(f.rule, f.severity, start, end, f.message))
+        readings.append(level)
+    findings: list[Finding] = []
+    deepest_first = [f for level in reversed(readings) for f in level] + written
+    for f in sorted(deepest_first, key=lambda f: -RANK[f.severity]):  # (stable)
+        if len(findings) < _MAX_FINDINGS and all(
+            f.end <= g.start or g.end <= f.start for g in findings
+        ):
+            findings.append(f)
+    findings.sort(key=lambda f: f.start)
+    return findings
+
+
+def _read(text: str) -> list[Finding]:
+    """The findings in ``text`` as written: plain, then disguised."""
     findings = _scan_plain(text)
     findings.extend(_disguised(text, findings))
     return findings
@@ -1277,7 +1459,7 @@ def _scan_plain(text: str) -> list[Finding]:
     """Findings for secrets and personal data in ``text`` as it is."""
     findings: list[Finding] = []
     taken: list[tuple[int, int]] = []
-    text = gate_view(text)  # shell line continuations as spaces: same length, offsets hold
+    text = _continued(text)  # shell line continuations as spaces: same length, offsets hold
 
     def add(rule: str, severity: Severity, start: int, end: int, message: str) -> None:
         if len(findings) >= _MAX_FINDINGS:

@@ -24,6 +24,7 @@ documented convention (AWS documents ``AKIAIOSFODNN7EXAMPLE`` and a secret key e
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 # An identifier path: ``name``, ``self._x``, ``a.b.c``, ``ns::f``, ``p->q``, ``$scope.x``.
@@ -229,17 +230,146 @@ def _is_compound(part: str) -> bool:
     )
 
 
+# Technical morphemes English does not spell: acronyms and abbreviations of three letters or
+# more without a vowel or with clusters no syllable has (``sql``, ``http``, ``json``). Joined to
+# words (``postgresqlconnectionstring``: "sqlc" is neither a coda and an onset nor a word's),
+# they made a one-case compound read as letters drawn at random. Rules as data: a morpheme
+# here is cut out of a one-case value before its pieces are read as a compound's.
+_TECH_MORPHEME_LIST: Final = (
+    "sql mysql psql nosql graphql sqlite json jsonl yaml yml toml xml html xhtml http https"
+    " ssh ssl tls mtls tcp udp dns cdn url uri jwt jwk jwks grpc rpc smtp ftp sftp ldap"
+    " ldaps mfa otp totp hmac rsa ecdsa sha pgp gpg npm pnpm cpu gpu cfg pkg src dst tmp msg"
+    " ctx cmd svc srv mgr conn aws gcp gke eks aks kms iam sdk cli vpc vpn dsn csv tsv pdf png"
+    " jpg svg css scss uuid guid sso crm ssr wss utf nginx acl xsrf csrf cors spf dkim"
+    " dmarc smb nfs tty pty stdin stdout stderr cwd pwd env ctl dbg lvl txn saml rabbitmq"
+    " mongodb dynamodb influxdb couchdb duckdb"
+)
+_TECH_MORPHEMES: Final = frozenset(_TECH_MORPHEME_LIST.split())
+_MORPHEME_LENGTHS: Final = sorted({len(w) for w in _TECH_MORPHEMES})
+# Their first three letters (each has three or more, tested): a morpheme is looked for only
+# where one of these starts, one set test per letter.
+_MORPHEME_STARTS: Final = frozenset(w[:3] for w in _TECH_MORPHEMES)
+# More morphemes than this in one value: it is not read as a compound (the reading tries each
+# pair of them; letters drawn at random seldom hold even a few).
+_MORPHEMES_MAX: Final = 12
+
+
+def _spelt(piece: str) -> bool:
+    """``_is_compound`` but for its count of vowels: no letter three times, and each cluster of
+    four consonants or more a syllable's end and the next one's start."""
+    return _TRIPLE.search(piece) is None and all(
+        _spelt_as_syllables(m.group()) for m in _CLUSTER.finditer(piece)
+    )
+
+
+def _vowel_margin(piece: str) -> int:
+    """Four times the vowels less the letters: 0 or more where a quarter are vowels."""
+    return 4 * sum(c in _VOWEL for c in piece) - len(piece)
+
+
+def _is_technical_compound(part: str) -> bool:
+    """``_is_compound`` (lower case), or so once some technical morphemes are cut out of it
+    (``postgre`` + ``sql`` + ``connectionstring``), or a letter three times cut where two
+    words join (``access`` + ``snapshot``): the pieces left are each spelt as English is
+    (``_spelt``) and a quarter of their letters together are vowels (``string`` has few, its
+    neighbours more). Every choice of cuts is tried (``http`` or ``https`` in ``httpstring``) by
+    one walk over their ends, keeping at each the most vowels; at most ``_MORPHEMES_MAX``
+    cuts, else the value is not read as one (letters drawn at random seldom hold a few)."""
+    if _is_compound(part):
+        return True
+    found = [
+        (i, i + n)
+        for i in range(len(part) - 2)
+        if part[i : i + 3] in _MORPHEME_STARTS
+        for n in _MORPHEME_LENGTHS
+        if i + n <= len(part) and part[i : i + n] in _TECH_MORPHEMES
+    ]
+    # a letter three times is two words' join (``access`` + ``snapshot``): a cut inside it
+    found += [(m.start() + 2, m.start() + 2) for m in _TRIPLE.finditer(part)]
+    if not found or len(found) > _MORPHEMES_MAX:
+        return False
+    best = {0: 0}  # where a piece may start: the most vowel margin a walk brings there
+    for s in sorted({0, *(b for _a, b in found)}):
+        if s not in best:
+            continue
+        margin = best[s]
+        rest = part[s:]
+        if _spelt(rest) and margin + _vowel_margin(rest) >= 0:
+            return True
+        for a, b in found:
+            if a >= s and b > s and (a == s or _spelt(part[s:a])):
+                reached = margin + _vowel_margin(part[s:a])
+                if reached > best.get(b, reached - 1):
+                    best[b] = reached
+    return False
+
+
+@lru_cache(maxsize=4096)  # (a value is asked about by several checks in turn)
 def random_letters(value: str) -> bool:
     """Twenty letters or more of one case that do not read as words: drawn, not written
-    (``hwnhentwthgnfvllgiqqxhdt``; not ``thisisnotarealsecret``, which does). Random letters
-    have four consonants in a row or too few vowels all but about 1 in 10³ times at 20."""
+    (``hwnhentwthgnfvllgiqqxhdt``; not ``thisisnotarealsecret``, which does, nor
+    ``postgresqlconnectionstring``, a compound of technical words). Random letters have four
+    consonants in a row or too few vowels all but about 1 in 10³ times at 20."""
     return (
         len(value) >= 20
         and value.isascii()
         and value.isalpha()
         and (value.islower() or value.isupper())
-        and not _is_compound(value.lower())
+        and not _is_technical_compound(value.lower())
     )
+
+
+# The tokens a platform, a build or a release is named with (target triples, wheel and image
+# tags, versions): architectures, vendors, systems, ABIs, distributions and release words.
+# Rules as data. Their digits (``x86_64``, ``aarch64``, ``cp311``) are a name's, not drawn.
+_PLATFORM_TOKEN_LIST: Final = (
+    # architectures
+    "x86 x64 amd64 arm arm64 aarch64 be armv5te armv6 armv6l armv7 armv7a armv7l armv7s"
+    " armv8 armhf armel thumbv7em thumbv7m thumbv6m i386 i486 i586 i686 ia32 ia64 ppc ppc64"
+    " ppc64le powerpc powerpc64 powerpc64le s390x riscv32 riscv64 riscv64gc mips mipsel mips64"
+    " mips64el loongarch64 sparc sparc64 sparcv9 wasm32 wasm64 universal universal2 noarch"
+    # vendors and systems
+    " pc apple unknown none linux darwin macos macosx osx ios tvos watchos windows win win32"
+    " win64 w64 mingw mingw32 mingw64 cygwin msys freebsd netbsd openbsd dragonfly"
+    " android androideabi fuchsia solaris illumos aix haiku redox wasi emscripten uefi cuda"
+    # ABIs and libcs
+    " gnu gnueabi gnueabihf gnux32 gnuabi64 gnuspe musl musleabi musleabihf eabi eabihf msvc"
+    " elf uclibc ohos sim macabi"
+    # package tags and distributions
+    " manylinux manylinux1 manylinux2010 manylinux2014 musllinux any abi3 cp py py2 py3 pp"
+    " ubuntu debian alpine centos fedora rhel el rocky alma amzn amazonlinux bookworm bullseye"
+    " buster stretch focal jammy noble bionic xenial trixie slim lts"
+    # runtimes, as images and archives name them (``node-v18.17.0-linux-x64``, ``python-3.11``)
+    " node nodejs python pypy java jdk jre openjdk temurin go golang rust ruby php dotnet"
+    " net deno bun erlang otp elixir"
+    # release words
+    " v rc alpha beta dev post pre preview nightly stable latest release final snapshot"
+)
+_PLATFORM_TOKENS: Final = frozenset(_PLATFORM_TOKEN_LIST.split())
+# A piece of a platform name or a version: a token, a token and a number (``cp311``,
+# ``manylinux2014``, ``el8``, ``rc1``), or a number of up to eight digits (``22``, ``04``,
+# ``20240115``). Pieces are split at ``. - _ + / ~``; ``x86_64`` is two.
+_PLATFORM_PIECE: Final = re.compile(r"([a-z][a-z0-9]*?)?([0-9]{1,8})?")
+_PLATFORM_SPLIT: Final = re.compile(r"[-._+/~]")
+
+
+def names_a_platform(value: str) -> bool:
+    """A value made of platform and release tokens, numbers and separators, one token at
+    least (``x86_64-linux-gnu``, ``aarch64-apple-darwin``, ``cp311-manylinux_2_17_x86_64``,
+    ``ubuntu-22.04``, ``v1.2.3-rc1``): a name whose digits are the tokens', not a generated
+    key's (a key's pieces are drawn, so not tokens, whatever a token is put beside them)."""
+    tokens = 0
+    for piece in _PLATFORM_SPLIT.split(value.lower()):
+        if not piece:
+            continue
+        if piece in _PLATFORM_TOKENS:
+            tokens += 1
+            continue
+        m = _PLATFORM_PIECE.fullmatch(piece)
+        if m is None or (m.group(1) is not None and m.group(1) not in _PLATFORM_TOKENS):
+            return False
+        tokens += m.group(1) is not None
+    return tokens > 0
 
 
 # Where a secret is kept, each ending in the pieces ``hand_written`` judges: an ARN of an AWS
