@@ -53,9 +53,10 @@ _QUESTION: Final = LazyPattern(
 _REQUEST: Final = LazyPattern(
     r"(?:explain|describe|summari[sz]e|list|name|define|outline|compare|discuss|translate"
     r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
-    r"|(?:write|create|generate|draft|compose|design|develop|plan)\s+(?:me\s+)?(?:a|an|some)\s+"
-    r"(?:[\w-]+\s+){0,2}(?:script|program|function|query|regex|essay|poem|story|plan|itinerary|recipe"
-    r"|workout|playlist|outline|lesson|quiz|tutorial|guide|trip|vacation|menu|route|budget)"
+    r"|(?:write|create|generate|draft|compose|design|develop|plan|produce|prepare|put\s+together)"
+    r"\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+)\b"
+    r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate|fix|debug)\b"
+    r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
     r"|(?:tell|share)\s+(?:me\s+|us\s+)?(?:a|an|some|\d+)\s+(?:\w+\s+){0,2}(?:jokes?|stor(?:y|ies)"
     r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
     r"|nearest|shortest|recipe|definition|meaning|capital|population)"
@@ -73,6 +74,8 @@ _DEICTIC: Final = LazyPattern(
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next\s+(?:week|month)|asap"
     r"|below|attached|enclosed|following|here|herein|previous"
     r"|earlier|aforementioned|your|yours|our|ours|we|us|my|mine"
+    # someone the document is about ("Recommend the new place if she asks")
+    r"|he|she|him|his|her|hers"
     # the document's own readers as a group ("What is everyone bringing?")
     r"|everyone|everybody|anyone|anybody)\b"
     # "that" as a pointer ("of that", "that one"), not as a relative pronoun
@@ -95,10 +98,41 @@ _OPENING: Final = (
     "|are|can|could|would|explain|describe|summari[sz]e|list|name|define|outline|compare"
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
-    "|classify|rate|determine|assess|share|find)\\b"
+    "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
+    "|estimate|fix|debug)\\b"
 )
 _OPENER: Final = LazyPattern(_OPENING)
 _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
+# A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
+# capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
+# cell boundary, or a word it does not continue: a capital mid-sentence starts a new one), or
+# a lead that ties the task to the answer ("Before answering, …").
+_GLUED: Final = LazyPattern(
+    '(?<=[ \t"(\u201c])(?:What|How|Why|Which|Who|Where|When|Is|Are|Can|Could|Would|Explain'
+    "|Describe|Summari[sz]e|List|Name|Define|Outline|Compare|Discuss|Translate|Calculate|Solve"
+    "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
+    "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
+    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Fix|Debug|Before|First|Also)\\b"
+)
+# A lead that ties a task to the reader's answer, not to the document: set aside before the
+# task is read.
+_LEAD: Final = LazyPattern(
+    r"(?:before\s+(?:answering|replying|responding|anything\s+else|you\s+(?:answer|reply"
+    r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*",
+    re.IGNORECASE,
+)
+# Words that point at the reader's answer ("in your reply", "before you answer"): where the
+# task is to be done, not what it is about.
+_ANSWER_REF: Final = LazyPattern(
+    r"\b(?:in|into|with|within|at\s+the\s+(?:start|end|top)\s+of)\s+your\s+(?:\w+\s+)?"
+    r"(?:reply|response|answer)\b|\bbefore\s+(?:you\s+)?(?:answer|reply|respond)(?:ing)?\b",
+    re.IGNORECASE,
+)
+# An item of a list ("- Prepare a competitive analysis"): the document's own plan.
+_BULLET: Final = LazyPattern("[-*\u2022\u2013]\\s*$")
+_ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
+# Where a glued sentence ends: its full stop, a cell boundary, the closing quote of a CSV cell.
+_END: Final = LazyPattern('[.!?](?=[\\s"\u201d\u2019\'|)]|$)|(?=\\s*\\|)|(?="(?:,|\\s*$))', re.M)
 _PREFIX: Final = LazyPattern("^[\\s>*#|\\-\u2013\u2022\\d.)]{0,6}")
 _STOP_WORDS: Final = """
     about above after again against all also among and any are because been before being
@@ -154,6 +188,12 @@ PATTERNS: Final = (
     _GENERIC_YOU,
     _OPENER,
     _OPENER_ANY_CASE,
+    _GLUED,
+    _LEAD,
+    _ANSWER_REF,
+    _END,
+    _BULLET,
+    _ANSWERED,
     _PREFIX,
     _QUOTED,
 )
@@ -175,6 +215,7 @@ def _asked(line: str) -> set[str]:
 
 def _task_line(line: str) -> bool:
     body = _PREFIX.sub("", line).strip()
+    body = body[m.end() :] if (m := _LEAD.match(body)) else body
     words = body.split()
     if not 3 <= len(words) <= 30:
         return False
@@ -185,9 +226,16 @@ def _task_line(line: str) -> bool:
     # "Is this review positive? '…'": the pointer is to the passage the line quotes.
     if len(unquoted) + 15 <= len(body):
         return True
+    unquoted = _ANSWER_REF.sub(" ", unquoted)
     if _YOU.search(unquoted) and not _GENERIC_YOU.match(unquoted):
         return False  # small talk or a request to the reader: "How was your trip?"
-    return _DEICTIC.search(body) is None
+    return _DEICTIC.search(_ANSWER_REF.sub(" ", body)) is None
+
+
+def _sentence(text: str, start: int, end: int) -> int:
+    """Where the sentence that starts at ``start`` ends, within its line (``end``)."""
+    m = _END.search(text, start, end)
+    return end if m is None else m.end()
 
 
 def scan(text: str) -> list[Finding]:
@@ -203,13 +251,27 @@ def scan(text: str) -> list[Finding]:
     # from line break to line break; ``lower`` keeps the length of ASCII text only).
     view = "\n" + (text.lower() if text.isascii() else text)
     rx = _OPENER if text.isascii() else _OPENER_ANY_CASE
-    for m in rx.finditer(view):
-        start = m.start()  # the line break before it in ``view`` is the line's start in text
+    starts = [m.start() for m in rx.finditer(view)]  # a line break before it in ``view``
+    seen = set(starts)
+    starts += [
+        m.start()
+        for m in _GLUED.finditer(text)
+        if m.start() not in seen and not _BULLET.search(text, max(0, m.start() - 4), m.start())
+    ]
+    for start in starts:
         end = text.find("\n", start)
         end = n if end < 0 else end
         line = text[start:end]
-        # Table rows and headers are data, not lines of prose.
-        if line.count("|") < 2 and _task_line(line):
+        # Table rows and headers are data, not lines of prose; a cell is read on its own.
+        if start in seen and line.count("|") >= 2:
+            continue
+        if start not in seen:  # a sentence glued into a line, not the whole line
+            end = _sentence(text, start + 1, end)
+            line = text[start:end]
+        if not _task_line(line):
+            continue
+        # "What is the capital of Australia? (Canberra.)": a question the text answers itself.
+        if not _ANSWERED.match(text, end):
             candidates.append((start, end, line))
     if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
         return []
