@@ -566,18 +566,17 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.fake_role",
         "role",
         r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
-        r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?\s{0,3}"
+        r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}"
         r"(?:\]|\)|\})"
         r"|<\|im[ _]start\|>|<\|(?:system|endoftext|start[ _]header[ _]id)\|>|\[/?inst\]|<<sys>>"
-        r"|\bsystem[\s_-](?:message|prompt|override|instruction|notice|update|command)\s{0,3}[:)\]]",
+        r"|\bsystem[\s_-](?:message|prompt|override|instruction|command)\s{0,3}[:)\]]",
         ("system", "assistant", "admin", "developer", "<|", "[inst", "[/inst", "<<sys"),
         H,
         H,
         "imitates a system or role marker",
         triggers=[
             *_ts(
-                r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?"
-                r"\s{0,3}[\])}]",
+                r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]",
                 "system",
                 "assistant",
                 "admin",
@@ -586,11 +585,35 @@ RULES: Final[tuple[Rule, ...]] = (
             ),
             _t(
                 "system",
-                r"system[\s_-](?:message|prompt|override|instruction|notice|update|command)",
+                r"system[\s_-](?:message|prompt|override|instruction|command)",
             ),
             _t(None, r"<\|"),
             _t("inst", r"inst\]"),
             _t("sys", r"<<sys>>"),
+        ],
+    ),
+    # "[SYSTEM NOTICE] Scheduled maintenance on Sunday …": status pages, mailing lists and
+    # ticket systems head their own notices so. Alone a weak signal; beside an order to the model
+    # (another category) it combines to a HIGH one, as any fake role with an order does.
+    Rule(
+        "instr.fake_role",
+        "role",
+        r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|admin|administrator|developer)[\s_-]{1,3}"
+        r"(?:notice|update|note)\s{0,3}(?:\]|\)|\})"
+        r"|\bsystem[\s_-](?:notice|update)\s{0,3}[:)\]]",
+        ("[system notice]", "[admin update]", "system update:"),
+        M,
+        M,
+        "a system-style notice heading (weak alone)",
+        triggers=[
+            *_ts(
+                r"[\s_-]{1,3}(?:notice|update|note)\s{0,3}[\])}]",
+                "system",
+                "admin",
+                "administrator",
+                "developer",
+            ),
+            _t("system", r"system[\s_-](?:notice|update)"),
         ],
     ),
     # -- messages addressed to the model ------------------------------------------------------
