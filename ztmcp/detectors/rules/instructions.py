@@ -354,7 +354,8 @@ _VERB = (
     r"|produce|generate|draft|compose|prepare|estimate|calculate|analy[sz]e|retrieve|find|look"
     r"|search|present|introduce|replace|convert|encode|encrypt|spell|swap|state|claim|announce"
     r"|promote|advertise|explain|teach|give|provide|offer|suggest|advise|instruct|warn|urge"
-    r"|remind|notify|ask|direct|convince|persuade|assure|emphasi[sz]e|stress|highlight|insist)"
+    r"|remind|notify|ask|direct|convince|persuade|assure|emphasi[sz]e|stress|highlight|insist"
+    r"|outline|compare|discuss|define|solve|identify|evaluate|classify|paraphrase|plan)"
 )
 _DIRECTIVE = (
     r"(?:please\s+|kindly\s+|now\s+|also\s+|first\s+|immediately\s+|just\s+)?(?:"
@@ -2141,7 +2142,7 @@ RULES: Final[tuple[Rule, ...]] = (
         r"\b(?:recommend|suggest|advise|urge|encourage|tell|instruct|ask)\w*\s+(?:\w+\s+){0,3}?"
         r"(?:install|download|run|execute|enable|open)\w*\b[^\n]{0,120}?(?:\b[a-z0-9][a-z0-9-]{1,40}\."
         r"(?:example|com|net|io|co|org|xyz|ru|top|app|biz|info)\b|\.(?:exe|msi|apk|dmg|pkg|sh|bat"
-        r"|ps1|scr|vbs|jar)\b|\bmacros?\b)",
+        r"|ps1|scr|vbs|jar)\b)",
         ("recommend installing … from x.com", "tell them to download setup.exe"),
         None,
         H,
