@@ -128,6 +128,12 @@ _ANSWER_REF: Final = LazyPattern(
     r"(?:reply|response|answer)\b|\bbefore\s+(?:you\s+)?(?:answer|reply|respond)(?:ing)?\b",
     re.IGNORECASE,
 )
+# An order to answer the question before it ("Include the code.", "Suggest one.").
+_ANSWER_IT: Final = LazyPattern(
+    r"\s+(?:include|suggest|list|answer|give|explain|name|provide|show|add|reply|respond|write"
+    r"|tell|share)\b",
+    re.IGNORECASE,
+)
 # An item of a list ("- Prepare a competitive analysis"): the document's own plan.
 _BULLET: Final = LazyPattern("[-*\u2022\u2013]\\s*$")
 _ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
@@ -135,7 +141,8 @@ _ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
 _END: Final = LazyPattern('[.!?](?=[\\s"\u201d\u2019\'|)]|$)|(?=\\s*\\|)|(?="(?:,|\\s*$))', re.M)
 _PREFIX: Final = LazyPattern("^[\\s>*#|\\-\u2013\u2022\\d.)]{0,6}")
 _STOP_WORDS: Final = """
-    about above after again against all also among and any are because been before being
+    about above across after again against all along also among and any are around because
+    been before behind being beside beyond inside onto outside toward towards
     below between both but can cannot could did does doing done down during each either else
     ever every few for from further had has have having her here hers him his how however into
     its itself just least less let like made main make many may might more most much must near
@@ -194,6 +201,7 @@ PATTERNS: Final = (
     _END,
     _BULLET,
     _ANSWERED,
+    _ANSWER_IT,
     _PREFIX,
     _QUOTED,
 )
@@ -268,6 +276,13 @@ def scan(text: str) -> list[Finding]:
         if start not in seen:  # a sentence glued into a line, not the whole line
             end = _sentence(text, start + 1, end)
             line = text[start:end]
+        elif not _task_line(line):
+            # "How do I reverse a linked list? Include the code.": a question, then an order to
+            # answer it, on one line: the question is the task.
+            first = _sentence(text, start + 1, end)
+            if not _ANSWER_IT.match(text, first, end):
+                continue
+            end, line = first, text[start:first]
         if not _task_line(line):
             continue
         # "What is the capital of Australia? (Canberra.)": a question the text answers itself.
