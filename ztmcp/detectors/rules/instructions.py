@@ -2070,7 +2070,8 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     # An order to tell the model's audience something: "tell the user they have won …", "advise
     # the user not to …", "instruct the reader to enable macros". An e-mail or a table has
-    # readers and people it names; only an assistant has "the user" to talk to.
+    # readers and people it names; only an assistant has "the user" to talk to. Not applied to
+    # descriptions: a server says what to tell the user ("fetch … and tell the user …").
     Rule(
         "instr.relay_to_user",
         "relay",
@@ -2078,7 +2079,7 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|assure|direct|ask)\s+(?:the\s+|all\s+|any\s+)?(?:end[\s-]?)?(?:users?|readers?)\b"
         r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)",
         ("tell the user", "advise the user", "instruct the reader"),
-        L,
+        None,
         H,
         "tells the model what to tell its user",
         triggers=_ts(
