@@ -164,12 +164,20 @@ def test_benign_twins_do_not_block(rule: str, carrier: str) -> None:
             assert not _blocking(text), (rule, twin, _blocking(text))
 
 
+# The rule of a class, or the rule an attack of it also reads as: an order to an addressed AI is
+# often also of another class; "In your answer, also list …" is an order about the response.
+ALSO: dict[str, set[str]] = {
+    "instr.vocative": {r for r in CLASSES} | {"instr.vocative"},
+    "instr.answer_lead": {"instr.answer_lead", "instr.response_manipulation"},
+}
+
+
 def test_the_rule_of_each_class_is_the_one_that_fires() -> None:
     for rule, (attacks, _) in CLASSES.items():
         for attack in attacks:
             text = _in_paragraph(corpus.EMAILS[0], attack)
             found = _blocking(text)
-            assert rule in found or (rule == "instr.vocative" and found), (rule, attack, found)
+            assert found & ALSO.get(rule, {rule}), (rule, attack, found)
 
 
 # -- off-topic tasks glued into a paragraph or a cell -------------------------------------------

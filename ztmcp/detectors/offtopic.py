@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from functools import cache
 from typing import Final
 
+from ztmcp.detectors import multi
 from ztmcp.detectors.findings import Finding
 from ztmcp.detectors.lazyre import LazyPattern
 from ztmcp.severity import Severity
@@ -101,19 +104,21 @@ _OPENING: Final = (
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
     "|estimate|fix|debug)\\b"
 )
-_OPENER: Final = LazyPattern(_OPENING)
-_OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
 # cell boundary, or a word it does not continue: a capital mid-sentence starts a new one), or
 # a lead that ties the task to the answer ("Before answering, …").
-_GLUED: Final = LazyPattern(
-    '(?<=[ \t"(\u201c])(?:What|How|Why|Which|Who|Where|When|Is|Are|Can|Could|Would|Explain'
+_GLUED_WORDS: Final = (
+    "What|How|Why|Which|Who|Where|When|Is|Are|Can|Could|Would|Explain"
     "|Describe|Summari[sz]e|List|Name|Define|Outline|Compare|Discuss|Translate|Calculate|Solve"
     "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
     "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
-    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Fix|Debug|Before|First|Also)\\b"
+    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Fix|Debug|Before|First|Also"
 )
+_GLUED_SOURCE: Final = '[ \\t"(\u201c](?:' + _GLUED_WORDS + ")\\b"
+_GLUED: Final = LazyPattern(_GLUED_SOURCE)
+_OPENER: Final = LazyPattern(_OPENING)
+_OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
 # A lead that ties a task to the reader's answer, not to the document: set aside before the
 # task is read.
 _LEAD: Final = LazyPattern(
@@ -246,6 +251,29 @@ def _sentence(text: str, start: int, end: int) -> int:
     return end if m is None else m.end()
 
 
+@cache
+def _glued_re2() -> multi.Search | None:
+    search = multi.Search(_GLUED_SOURCE)
+    return search if search.available else None
+
+
+def _glued_starts(text: str) -> Iterator[int]:
+    """Where ``_GLUED`` finds a sentence opening in ``text`` (the index of its first word).
+    The search costs a pass over the text: RE2 makes it on plain ASCII (its starts are the
+    same, each checked with ``re``), ``re`` on anything else."""
+    search = _glued_re2() if multi.plain(text) else None
+    if search is None:
+        for m in _GLUED.finditer(text):
+            yield m.start() + 1
+        return
+    view = text.encode("ascii")
+    pos = search.start(view, 0)
+    while pos >= 0:
+        if _GLUED.match(text, pos) is not None:
+            yield pos + 1
+        pos = search.start(view, pos + 1)
+
+
 def scan(text: str) -> list[Finding]:
     """``instr.offtopic_task`` findings in ``text`` (content a model reads). Linear in the
     text: its content words are counted once, and each candidate line's own words are taken
@@ -261,10 +289,11 @@ def scan(text: str) -> list[Finding]:
     rx = _OPENER if text.isascii() else _OPENER_ANY_CASE
     starts = [m.start() for m in rx.finditer(view)]  # a line break before it in ``view``
     seen = set(starts)
+    # And sentences glued into a line: a second search, by RE2 where it can.
     starts += [
-        m.start()
-        for m in _GLUED.finditer(text)
-        if m.start() not in seen and not _BULLET.search(text, max(0, m.start() - 4), m.start())
+        start
+        for start in _glued_starts(text)
+        if start not in seen and not _BULLET.search(text, max(0, start - 4), start)
     ]
     for start in starts:
         end = text.find("\n", start)

@@ -2011,7 +2011,13 @@ RULES: Final[tuple[Rule, ...]] = (
         + r"(?:'s)?\b"
         r"|(?:^|[\n.!?:;]\s{0,3})(?:in|within|throughout|at\s+the\s+(?:end|start|beginning)\s+of)\s+"
         # "In your reply, can you give me …": a question to the reader, not an order
-        r"your\s+" + _RESPONSE + r",(?!\s{0,3}(?:can|could|would|will)\s+you\b)",
+        r"your\s+" + _RESPONSE + r",(?!\s{0,3}(?:can|could|would|will)\s+you\b)"
+        # "… 23 In your reply, give the Spanish for …": glued, with the order after it
+        r"|\b(?:in|within|at\s+the\s+(?:end|start|beginning|top)\s+of)\s+your\s+"
+        + _RESPONSE
+        + r",\s{0,3}(?:also\s+|please\s+)?"
+        + _VERB
+        + r"\b",
         ("your",),
         None,
         H,
@@ -2042,10 +2048,11 @@ RULES: Final[tuple[Rule, ...]] = (
         "tells the model to disguise or garble its answer",
         triggers=[
             _t("your", r"your\s+(?:\w+\s+)?(?:answer|repl|respons|output)"),
-            _t("answer", "answer"),
-            _t("repl", "repl"),
-            _t("respond", "respond"),
+            _t("answer", r"the\s+(?:(?:whole|entire|final)\s+)?answer"),
+            _t("reply", r"the\s+(?:(?:whole|entire|final)\s+)?reply"),
+            *_ts(r"\s+(?:only\s+|entirely\s+)?(?:in|using|with)\s", "answer", "reply", "respond"),
         ],
+        requires=(_FORM,),
     ),
     # "Before answering, draft …", "… into German before answering.": a task tied to the
     # reader's answer with no object ("before answering the survey" has one): the answer is the
@@ -2056,16 +2063,17 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(?:^|[\n.!?:;|\"(]\s{0,3})before\s+(?:answering|replying|responding|anything\s+else)"
         r"\s{0,2},\s{0,3}(?:please\s+|also\s+|first\s+)?" + _VERB + r"\b"
         r"|\b" + _VERB + r"\b[^\n.!?]{3,160}?\bbefore\s+(?:answering|replying|responding"
-        r"|you\s+(?:answer|reply|respond))\s{0,2}(?=[.!;]|$)"
-        r"|\b(?:in|within|at\s+the\s+(?:end|start|beginning|top)\s+of)\s+your\s+(?:\w+\s+)?"
-        r"(?:reply|response|answer),\s{0,3}(?:also\s+|please\s+)?" + _VERB + r"\b",
+        r"|you\s+(?:answer|reply|respond))\s{0,2}(?=[.!;]|$)",
         ("before answering, …", "… before you answer."),
         None,
         H,
         'ties a task to the model\'s answer ("before answering")',
         triggers=[
-            _t("before", r"before\s+(?:answering|replying|responding|anything|you\s)"),
-            _t("your", r"your\s+(?:\w+\s+)?(?:repl|respons|answer)"),
+            _t(
+                "before",
+                r"before\s+(?:answering|replying|responding|anything\s+else"
+                r"|you\s+(?:answer|reply|respond))",
+            ),
         ],
     ),
     # An order to tell the model's audience something: "tell the user they have won …", "advise
