@@ -277,3 +277,26 @@ def test_a_question_then_an_order_to_answer_it_is_read_as_the_task(document: str
     # The document's own question, answered on its line, stays the reader's business.
     own = corpus._insert(document, "What happens next? You will get an e-mail soon.", "end")
     assert "instr.offtopic_task" not in _blocking(own)
+
+
+_PIECES = st.sampled_from(
+    [
+        *(" ", "\t", '"', "(", "\u201c", ". ", "| ", "\n", "x", "é", "Ünd", "3", "-", "_"),
+        *offtopic._GLUED_WORDS.replace("[sz]", "s").split("|"),
+        *("whatever", "Whatever", "Isn't", "Also,", "Listing"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=60))
+def test_glued_starts_by_re2_are_the_re_definition(pieces: list[str]) -> None:
+    """Differential: the RE2 search (on the ASCII view) finds exactly the starts that the
+    ``re`` pattern and the glue test define, on plain and non-ASCII text alike."""
+    text = "".join(pieces)
+    want = [
+        m.start()
+        for m in offtopic._GLUED.finditer(text)
+        if text[m.start() - 1 : m.start()] in offtopic._GLUE
+    ]
+    assert list(offtopic._glued_starts(text)) == want
