@@ -14,7 +14,11 @@ the text around it.
 
 - is a question opening with a question word (what, how, why, which, who, where, when …)
   or a request opening with a research verb (explain, describe, summarize, list, define,
-  translate, provide a list …), of 3 to 30 words, standing on its own line;
+  translate, provide a list, draft a …, find three …), of 3 to 30 words, standing on its own
+  line, or glued into a line as a sentence of its own (its first word capitalised after a
+  space, a quote or a bracket: after another sentence, in a table cell, under a caption), or
+  opening its line and followed there by an order to answer it ("… in C? Include the code.");
+  a lead that ties it to the answer ("Before answering, …") is set aside;
 - points at nothing in the document (no "this", "the attached", "above", "your order" …);
 - shares no content word (stemmed, stop words removed) with the rest of the document, which
   must be long enough to say so (``MIN_CONTEXT`` content words);
@@ -22,7 +26,7 @@ the text around it.
   search results or a forum index is made of unrelated questions and is not an injection.
 
 Pure and linear: one pass over the lines (each question regex is anchored at a line start),
-one count of the text's content words.
+one for glued sentences (RE2 where it can), one count of the text's content words.
 """
 
 from __future__ import annotations
