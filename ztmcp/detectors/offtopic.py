@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from functools import cache
 from typing import Final
 
@@ -122,8 +121,10 @@ _GLUED_WORDS: Final = (
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
 # For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
 _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
-# RE2's search (a superset: any non-word character before the word, checked in Python).
-_GLUED_SOURCE: Final = "\\W(?:" + _GLUED_WORDS + ")\\b"
+# RE2's search for both (a superset, each start checked in Python).
+_STARTS_SOURCE: Final = (
+    "\n[^\\n]{0,6}?(?i:" + _OPENING[_OPENING.index("(?:") :] + ")|\\W(?:" + _GLUED_WORDS + ")\\b"
+)
 _OPENER: Final = LazyPattern(_OPENING)
 _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
 # A lead that ties a task to the reader's answer, not to the document: set aside before the
@@ -259,30 +260,41 @@ def _sentence(text: str, start: int, end: int) -> int:
 
 
 @cache
-def _glued_re2() -> multi.Search | None:
-    search = multi.Search(_GLUED_SOURCE)
+def _starts_re2() -> multi.Search | None:
+    """RE2's search for both kinds of start (a superset: any line start with an opening word
+    in its first seven characters, any opening word after a non-word character)."""
+    search = multi.Search(_STARTS_SOURCE)
     return search if search.available else None
 
 
-def _glued_starts(text: str) -> Iterator[int]:
-    """Where a sentence glued into a line opens in ``text`` (the index of its first word, a
-    ``_GLUED_WORDS`` word after a ``_GLUE`` character). The search costs a pass over the text:
-    RE2 makes it on the text's ASCII view (the same offsets; each start checked with ``re``),
-    ``re`` where RE2 cannot (several times slower: its alternation has no literal prefix)."""
-    search = _glued_re2()
-    view = None if search is None else multi.ascii_view(text)
-    if search is None or view is None:
-        for m in _GLUED.finditer(text):
-            start = m.start()
-            if text[start - 1 : start] in _GLUE:
-                yield start
-        return
-    data = view.encode("ascii")
-    pos = search.start(data, 0)
-    while pos >= 0:
-        if text[pos] in _GLUE and _GLUED.match(text, pos + 1) is not None:
-            yield pos + 1
-        pos = search.start(data, pos + 1)
+def _starts(text: str) -> tuple[list[int], set[int]]:
+    """Where a line (the second set) or a sentence glued into one opens like a question or a
+    request in ``text``. One RE2 pass over the text's ASCII view finds both (the same offsets;
+    each start checked with ``re``); where RE2 cannot, ``re`` makes two (the line openings on
+    the lower-cased text, where it skips from line break to line break, and the glued words,
+    whose pattern a capital opens)."""
+    view = "\n" + text  # a line break before every line; ``view[k]`` is ``text[k - 1]``
+    search = _starts_re2()
+    plain = None if search is None else multi.ascii_view(view)
+    starts: list[int] = []
+    lines: set[int] = set()
+    if search is None or plain is None:
+        low = "\n" + (text.lower() if text.isascii() else text)  # ``lower`` keeps ASCII's length
+        rx = _OPENER if text.isascii() else _OPENER_ANY_CASE
+        lines.update(m.start() for m in rx.finditer(low))
+        words = (m.start() for m in _GLUED.finditer(text))
+        starts.extend(k for k in words if text[k - 1 : k] in _GLUE)
+    else:
+        data = plain.encode("ascii")
+        pos = search.start(data, 0)
+        while pos >= 0:
+            if view[pos] == "\n" and _OPENER_ANY_CASE.match(view, pos):
+                lines.add(pos)  # the line starts at ``text[pos]``
+            if view[pos] in _GLUE and _GLUED.match(view, pos + 1):
+                starts.append(pos)  # the glued word starts at ``text[pos]``
+            pos = search.start(data, pos + 1)
+    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 4), k)]
+    return sorted(lines) + glued, lines
 
 
 def scan(text: str) -> list[Finding]:
@@ -293,19 +305,8 @@ def scan(text: str) -> list[Finding]:
         return []
     candidates: list[tuple[int, int, str]] = []
     n = len(text)
-    # Only lines that open like a question or a request are read: one search for a line
-    # break followed by such an opening (on the lower-cased text, where the search can skip
-    # from line break to line break; ``lower`` keeps the length of ASCII text only).
-    view = "\n" + (text.lower() if text.isascii() else text)
-    rx = _OPENER if text.isascii() else _OPENER_ANY_CASE
-    starts = [m.start() for m in rx.finditer(view)]  # a line break before it in ``view``
-    seen = set(starts)
-    # And sentences glued into a line: a second search, by RE2 where it can.
-    starts += [
-        start
-        for start in _glued_starts(text)
-        if start not in seen and not _BULLET.search(text, max(0, start - 4), start)
-    ]
+    # Only lines and glued sentences that open like a question or a request are read.
+    starts, seen = _starts(text)
     for start in starts:
         end = text.find("\n", start)
         end = n if end < 0 else end
