@@ -284,7 +284,8 @@ _PIECES = st.sampled_from(
         *(" ", "\t", '"', "(", "\u201c", ". ", "| ", "\n", "x", "é", "Ünd", "3", "-", "_"),
         *offtopic._GLUED_WORDS.replace("[sz]", "s").split("|"),
         *("whatever", "Whatever", "Isn't", "Also,", "Listing", "what ", "how ", "list "),
-        *("\n- ", "\n1. ", "\n> ", "\u2022 ", "\u2013 ", "\n\n", "\n  "),
+        *("\n- ", "\n1. ", "\n> ", "\u2022 ", "\u2013 ", "\n\n", "\n  ", "\u00a0", "\u0663"),
+        *("\u017fhare", "\u212aind", "L\u0131st", "\u0130s ", "\u201d", "\u2014"),
     ]
 )
 

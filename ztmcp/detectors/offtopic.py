@@ -123,7 +123,13 @@ _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word fo
 _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
 # RE2's search for both (a superset, each start checked in Python).
 _STARTS_SOURCE: Final = (
-    "\n[^\\n]{0,6}?(?i:" + _OPENING[_OPENING.index("(?:") :] + ")|\\W(?:" + _GLUED_WORDS + ")\\b"
+    # (``multi.ascii_view`` writes other punctuation, the dashes, bullets and curly quotes, as
+    # \x01: a superset of the prefix and glue characters, each start checked with ``re``.)
+    "\n[ \\t>*#|\\-\\d.)\\x01]{0,6}(?i:"
+    + _OPENING[_OPENING.index("(?:") :]
+    + ')|[ \\t"(\\x01](?:'
+    + _GLUED_WORDS
+    + ")\\b"
 )
 _OPENER: Final = LazyPattern(_OPENING)
 _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
@@ -259,6 +265,12 @@ def _sentence(text: str, start: int, end: int) -> int:
     return end if m is None else m.end()
 
 
+def _folds_to_ascii(text: str) -> bool:
+    """Whether ``text`` holds a letter that ``re``'s case-insensitive match takes for an ASCII
+    one (long s, Kelvin sign, dotless and dotted i): RE2 sees it as another letter."""
+    return any(c in text for c in "\u017f\u212a\u0131\u0130")
+
+
 @cache
 def _starts_re2() -> multi.Search | None:
     """RE2's search for both kinds of start (a superset: any line start with an opening word
@@ -275,7 +287,7 @@ def _starts(text: str) -> tuple[list[int], set[int]]:
     whose pattern a capital opens)."""
     view = "\n" + text  # a line break before every line; ``view[k]`` is ``text[k - 1]``
     search = _starts_re2()
-    plain = None if search is None else multi.ascii_view(view)
+    plain = None if search is None or _folds_to_ascii(text) else multi.ascii_view(view)
     starts: list[int] = []
     lines: set[int] = set()
     if search is None or plain is None:
