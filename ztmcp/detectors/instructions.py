@@ -199,11 +199,16 @@ def _lower(text: str) -> str:
 _BACK: Final = 260  # no match starts further than this before its trigger
 _AHEAD: Final = 460  # … or ends further than this after it
 # Tighter (back, ahead) for rules whose triggers end their matches: ``…your reply`` ends the
-# response rule but for an optional "'s" or ","; smaller windows, less work, same matches.
+# response rule but for an optional "'s" or "," (and what may not follow it); smaller windows,
+# less work, same matches.
 # The same for file names: a match ends with the file, which holds a trigger ("\.aws/" of
 # ".aws/credentials") that ends at most 11 characters before the match does.
 _BOUNDS: Final[dict[str, tuple[int, int]]] = {
-    "instr.response_manipulation": (_BACK, 8),
+    "instr.response_manipulation": (_BACK, 24),
+    # The answer's form: its object or its verb is the trigger, the form within 100 characters
+    # of it either way; a task before "before answering" ends the lead rule's match.
+    "instr.answer_form": (200, 160),
+    "instr.answer_lead": (200, 60),
     "instr.sensitive_file": (_BACK, 16),
     # The user's-data form ends at its trigger (an image word) and starts up to ~340 before it.
     "instr.exfil_url_fill": (360, _AHEAD),

@@ -14,7 +14,11 @@ the text around it.
 
 - is a question opening with a question word (what, how, why, which, who, where, when …)
   or a request opening with a research verb (explain, describe, summarize, list, define,
-  translate, provide a list …), of 3 to 30 words, standing on its own line;
+  translate, provide a list, draft a …, find three …), of 3 to 30 words, standing on its own
+  line, or glued into a line as a sentence of its own (its first word capitalised after a
+  space, a quote or a bracket: after another sentence, in a table cell, under a caption), or
+  opening its line and followed there by an order to answer it ("… in C? Include the code.");
+  a lead that ties it to the answer ("Before answering, …") is set aside;
 - points at nothing in the document (no "this", "the attached", "above", "your order" …);
 - shares no content word (stemmed, stop words removed) with the rest of the document, which
   must be long enough to say so (``MIN_CONTEXT`` content words);
@@ -22,15 +26,17 @@ the text around it.
   search results or a forum index is made of unrelated questions and is not an injection.
 
 Pure and linear: one pass over the lines (each question regex is anchored at a line start),
-one count of the text's content words.
+one for glued sentences (RE2 where it can), one count of the text's content words.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cache
 from typing import Final
 
+from ztmcp.detectors import multi
 from ztmcp.detectors.findings import Finding
 from ztmcp.detectors.lazyre import LazyPattern
 from ztmcp.severity import Severity
@@ -53,9 +59,10 @@ _QUESTION: Final = LazyPattern(
 _REQUEST: Final = LazyPattern(
     r"(?:explain|describe|summari[sz]e|list|name|define|outline|compare|discuss|translate"
     r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
-    r"|(?:write|create|generate|draft|compose|design|develop|plan)\s+(?:me\s+)?(?:a|an|some)\s+"
-    r"(?:[\w-]+\s+){0,2}(?:script|program|function|query|regex|essay|poem|story|plan|itinerary|recipe"
-    r"|workout|playlist|outline|lesson|quiz|tutorial|guide|trip|vacation|menu|route|budget)"
+    r"|(?:write|create|generate|draft|compose|design|develop|plan|produce|prepare|put\s+together)"
+    r"\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+)\b"
+    r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate|fix|debug)\b"
+    r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
     r"|(?:tell|share)\s+(?:me\s+|us\s+)?(?:a|an|some|\d+)\s+(?:\w+\s+){0,2}(?:jokes?|stor(?:y|ies)"
     r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
     r"|nearest|shortest|recipe|definition|meaning|capital|population)"
@@ -73,6 +80,8 @@ _DEICTIC: Final = LazyPattern(
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|next\s+(?:week|month)|asap"
     r"|below|attached|enclosed|following|here|herein|previous"
     r"|earlier|aforementioned|your|yours|our|ours|we|us|my|mine"
+    # someone the document is about ("Recommend the new place if she asks")
+    r"|he|she|him|his|her|hers"
     # the document's own readers as a group ("What is everyone bringing?")
     r"|everyone|everybody|anyone|anybody)\b"
     # "that" as a pointer ("of that", "that one"), not as a relative pronoun
@@ -95,13 +104,64 @@ _OPENING: Final = (
     "|are|can|could|would|explain|describe|summari[sz]e|list|name|define|outline|compare"
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
-    "|classify|rate|determine|assess|share|find)\\b"
+    "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
+    "|estimate|fix|debug)\\b"
+)
+# A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
+# capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
+# cell boundary, or a word it does not continue: a capital mid-sentence starts a new one), or
+# a lead that ties the task to the answer ("Before answering, …").
+_GLUED_WORDS: Final = (
+    "What|How|Why|Which|Who|Where|When|Is|Are|Can|Could|Would|Explain"
+    "|Describe|Summari[sz]e|List|Name|Define|Outline|Compare|Discuss|Translate|Calculate|Solve"
+    "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
+    "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
+    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Fix|Debug|Before|First|Also"
+)
+_GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
+# For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
+_GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
+# RE2's search for both (a superset, each start checked in Python).
+_STARTS_SOURCE: Final = (
+    # (``multi.ascii_view`` writes other punctuation, the dashes, bullets and curly quotes, as
+    # \x01: a superset of the prefix and glue characters, each start checked with ``re``.)
+    "\n[ \\t>*#|\\-\\d.)\\x01]{0,6}(?i:"
+    + _OPENING[_OPENING.index("(?:") :]
+    + ')|[ \\t"(\\x01](?:'
+    + _GLUED_WORDS
+    + ")\\b"
 )
 _OPENER: Final = LazyPattern(_OPENING)
 _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
+# A lead that ties a task to the reader's answer, not to the document: set aside before the
+# task is read.
+_LEAD: Final = LazyPattern(
+    r"(?:before\s+(?:answering|replying|responding|anything\s+else|you\s+(?:answer|reply"
+    r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*",
+    re.IGNORECASE,
+)
+# Words that point at the reader's answer ("in your reply", "before you answer"): where the
+# task is to be done, not what it is about.
+_ANSWER_REF: Final = LazyPattern(
+    r"\b(?:in|into|with|within|at\s+the\s+(?:start|end|top)\s+of)\s+your\s+(?:\w+\s+)?"
+    r"(?:reply|response|answer)\b|\bbefore\s+(?:you\s+)?(?:answer|reply|respond)(?:ing)?\b",
+    re.IGNORECASE,
+)
+# An order to answer the question before it ("Include the code.", "Suggest one.").
+_ANSWER_IT: Final = LazyPattern(
+    r"\s+(?:include|suggest|list|answer|give|explain|name|provide|show|add|reply|respond|write"
+    r"|tell|share)\b",
+    re.IGNORECASE,
+)
+# An item of a list ("- Prepare a competitive analysis"): the document's own plan.
+_BULLET: Final = LazyPattern("[-*\u2022\u2013]\\s*$")
+_ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
+# Where a glued sentence ends: its full stop, a cell boundary, the closing quote of a CSV cell.
+_END: Final = LazyPattern('[.!?](?=[\\s"\u201d\u2019\'|)]|$)|(?=\\s*\\|)|(?="(?:,|\\s*$))', re.M)
 _PREFIX: Final = LazyPattern("^[\\s>*#|\\-\u2013\u2022\\d.)]{0,6}")
 _STOP_WORDS: Final = """
-    about above after again against all also among and any are because been before being
+    about above across after again against all along also among and any are around because
+    been before behind being beside beyond inside onto outside toward towards
     below between both but can cannot could did does doing done down during each either else
     ever every few for from further had has have having her here hers him his how however into
     its itself just least less let like made main make many may might more most much must near
@@ -154,6 +214,13 @@ PATTERNS: Final = (
     _GENERIC_YOU,
     _OPENER,
     _OPENER_ANY_CASE,
+    _GLUED,
+    _LEAD,
+    _ANSWER_REF,
+    _END,
+    _BULLET,
+    _ANSWERED,
+    _ANSWER_IT,
     _PREFIX,
     _QUOTED,
 )
@@ -175,6 +242,7 @@ def _asked(line: str) -> set[str]:
 
 def _task_line(line: str) -> bool:
     body = _PREFIX.sub("", line).strip()
+    body = body[m.end() :] if (m := _LEAD.match(body)) else body
     words = body.split()
     if not 3 <= len(words) <= 30:
         return False
@@ -185,9 +253,60 @@ def _task_line(line: str) -> bool:
     # "Is this review positive? '…'": the pointer is to the passage the line quotes.
     if len(unquoted) + 15 <= len(body):
         return True
+    unquoted = _ANSWER_REF.sub(" ", unquoted)
     if _YOU.search(unquoted) and not _GENERIC_YOU.match(unquoted):
         return False  # small talk or a request to the reader: "How was your trip?"
-    return _DEICTIC.search(body) is None
+    return _DEICTIC.search(_ANSWER_REF.sub(" ", body)) is None
+
+
+def _sentence(text: str, start: int, end: int) -> int:
+    """Where the sentence that starts at ``start`` ends, within its line (``end``)."""
+    m = _END.search(text, start, end)
+    return end if m is None else m.end()
+
+
+def _folds_to_ascii(text: str) -> bool:
+    """Whether ``text`` holds a letter that ``re``'s case-insensitive match takes for an ASCII
+    one (long s, Kelvin sign, dotless and dotted i): RE2 sees it as another letter."""
+    return any(c in text for c in "\u017f\u212a\u0131\u0130")
+
+
+@cache
+def _starts_re2() -> multi.Search | None:
+    """RE2's search for both kinds of start (a superset: any line start with an opening word
+    in its first seven characters, any opening word after a non-word character)."""
+    search = multi.Search(_STARTS_SOURCE)
+    return search if search.available else None
+
+
+def _starts(text: str) -> tuple[list[int], set[int]]:
+    """Where a line (the second set) or a sentence glued into one opens like a question or a
+    request in ``text``. One RE2 pass over the text's ASCII view finds both (the same offsets;
+    each start checked with ``re``); where RE2 cannot, ``re`` makes two (the line openings on
+    the lower-cased text, where it skips from line break to line break, and the glued words,
+    whose pattern a capital opens)."""
+    view = "\n" + text  # a line break before every line; ``view[k]`` is ``text[k - 1]``
+    search = _starts_re2()
+    plain = None if search is None or _folds_to_ascii(text) else multi.ascii_view(view)
+    starts: list[int] = []
+    lines: set[int] = set()
+    if search is None or plain is None:
+        low = "\n" + (text.lower() if text.isascii() else text)  # ``lower`` keeps ASCII's length
+        rx = _OPENER if text.isascii() else _OPENER_ANY_CASE
+        lines.update(m.start() for m in rx.finditer(low))
+        words = (m.start() for m in _GLUED.finditer(text))
+        starts.extend(k for k in words if text[k - 1 : k] in _GLUE)
+    else:
+        data = plain.encode("ascii")
+        pos = search.start(data, 0)
+        while pos >= 0:
+            if view[pos] == "\n" and _OPENER_ANY_CASE.match(view, pos):
+                lines.add(pos)  # the line starts at ``text[pos]``
+            if view[pos] in _GLUE and _GLUED.match(view, pos + 1):
+                starts.append(pos)  # the glued word starts at ``text[pos]``
+            pos = search.start(data, pos + 1)
+    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 4), k)]
+    return sorted(lines) + glued, lines
 
 
 def scan(text: str) -> list[Finding]:
@@ -198,18 +317,29 @@ def scan(text: str) -> list[Finding]:
         return []
     candidates: list[tuple[int, int, str]] = []
     n = len(text)
-    # Only lines that open like a question or a request are read: one search for a line
-    # break followed by such an opening (on the lower-cased text, where the search can skip
-    # from line break to line break; ``lower`` keeps the length of ASCII text only).
-    view = "\n" + (text.lower() if text.isascii() else text)
-    rx = _OPENER if text.isascii() else _OPENER_ANY_CASE
-    for m in rx.finditer(view):
-        start = m.start()  # the line break before it in ``view`` is the line's start in text
+    # Only lines and glued sentences that open like a question or a request are read.
+    starts, seen = _starts(text)
+    for start in starts:
         end = text.find("\n", start)
         end = n if end < 0 else end
         line = text[start:end]
-        # Table rows and headers are data, not lines of prose.
-        if line.count("|") < 2 and _task_line(line):
+        # Table rows and headers are data, not lines of prose; a cell is read on its own.
+        if start in seen and line.count("|") >= 2:
+            continue
+        if start not in seen:  # a sentence glued into a line, not the whole line
+            end = _sentence(text, start + 1, end)
+            line = text[start:end]
+        elif not _task_line(line):
+            # "How do I reverse a linked list? Include the code.": a question, then an order to
+            # answer it, on one line: the question is the task.
+            first = _sentence(text, start + 1, end)
+            if not _ANSWER_IT.match(text, first, end):
+                continue
+            end, line = first, text[start:first]
+        if not _task_line(line):
+            continue
+        # "What is the capital of Australia? (Canberra.)": a question the text answers itself.
+        if not _ANSWERED.match(text, end):
             candidates.append((start, end, line))
     if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
         return []

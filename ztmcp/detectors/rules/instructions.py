@@ -350,7 +350,12 @@ _VERB = (
     r"|keep|hide|delete|remove|transfer|pay|book|open|visit|go|click|summari[sz]e|translate"
     r"|pretend|act|stop|start|begin|make|recommend|praise|list|read|fetch|upload|copy|create"
     r"|disclose|mention|inform|display|render|paste|leak|follow|obey|treat|consider|describe"
-    r"|confirm|approve|grant|change|update|set|switch|route|prefer|choose|pick|avoid|refuse)"
+    r"|confirm|approve|grant|change|update|set|switch|route|prefer|choose|pick|avoid|refuse"
+    r"|produce|generate|draft|compose|prepare|estimate|calculate|analy[sz]e|retrieve|find|look"
+    r"|search|present|introduce|replace|convert|encode|encrypt|spell|swap|state|claim|announce"
+    r"|promote|advertise|explain|teach|give|provide|offer|suggest|advise|instruct|warn|urge"
+    r"|remind|notify|ask|direct|convince|persuade|assure|emphasi[sz]e|stress|highlight|insist"
+    r"|outline|compare|discuss|define|solve|identify|evaluate|classify|paraphrase|plan)"
 )
 _DIRECTIVE = (
     r"(?:please\s+|kindly\s+|now\s+|also\s+|first\s+|immediately\s+|just\s+)?(?:"
@@ -397,6 +402,23 @@ _PROMOTE_WORDS: Final = (
     "mention",
     "steer",
     "nudge",
+)
+
+# -- the form of the answer ------------------------------------------------------------------
+# The model's answer: "your reply/response/output", or "the answer/reply" (not "the response"
+# or "the output": API documentation says "the response is base64-encoded").
+_ANSWER_OBJ = (
+    r"(?:your\s+(?:(?:whole|entire|final|full|own|next)\s+)?(?:answers?|repl(?:y|ies)|responses?"
+    r"|outputs?)|the\s+(?:(?:whole|entire|final)\s+)?(?:answer|reply))\b"
+)
+# A form that garbles or disguises it.
+_FORM = (
+    r"(?:ciphers?|caesar|atbash|rot-?13|base-?(?:64|32)|hexadecimal|hex\s+(?:bytes|codes?|digits)"
+    r"|binary|morse|emojis?|emoticons?|backwards?|in\s+reverse|reversed|misspel\w*"
+    r"|spelling\s+(?:mistakes|errors)|typos|anagrams?|all\s+caps|all\s+capitals|upper\s?case"
+    r"|spaces|underscores?|vowels?|consonants?|leet\w*|pig\s+latin|encod\w*|encrypt\w*"
+    r"|scrambl\w*|jumbl\w*|rhym\w*|(?:every|each)\s+(?:other\s+|second\s+|single\s+)?"
+    r"(?:word|sentence|letter|noun|verb)s?)\b"
 )
 
 
@@ -545,18 +567,17 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.fake_role",
         "role",
         r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
-        r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?\s{0,3}"
+        r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}"
         r"(?:\]|\)|\})"
         r"|<\|im[ _]start\|>|<\|(?:system|endoftext|start[ _]header[ _]id)\|>|\[/?inst\]|<<sys>>"
-        r"|\bsystem[\s_-](?:message|prompt|override|instruction|notice|update|command)\s{0,3}[:)\]]",
+        r"|\bsystem[\s_-](?:message|prompt|override|instruction|command)\s{0,3}[:)\]]",
         ("system", "assistant", "admin", "developer", "<|", "[inst", "[/inst", "<<sys"),
         H,
         H,
         "imitates a system or role marker",
         triggers=[
             *_ts(
-                r"(?:[\s_-]{1,3}(?:message|prompt|note|instruction|override|notice|update|command))?"
-                r"\s{0,3}[\])}]",
+                r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]",
                 "system",
                 "assistant",
                 "admin",
@@ -565,11 +586,35 @@ RULES: Final[tuple[Rule, ...]] = (
             ),
             _t(
                 "system",
-                r"system[\s_-](?:message|prompt|override|instruction|notice|update|command)",
+                r"system[\s_-](?:message|prompt|override|instruction|command)",
             ),
             _t(None, r"<\|"),
             _t("inst", r"inst\]"),
             _t("sys", r"<<sys>>"),
+        ],
+    ),
+    # "[SYSTEM NOTICE] Scheduled maintenance on Sunday …": status pages, mailing lists and
+    # ticket systems head their own notices so. Alone a weak signal; beside an order to the model
+    # (another category) it combines to a HIGH one, as any fake role with an order does.
+    Rule(
+        "instr.fake_role",
+        "role",
+        r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|admin|administrator|developer)[\s_-]{1,3}"
+        r"(?:notice|update|note)\s{0,3}(?:\]|\)|\})"
+        r"|\bsystem[\s_-](?:notice|update)\s{0,3}[:)\]]",
+        ("[system notice]", "[admin update]", "system update:"),
+        M,
+        M,
+        "a system-style notice heading (weak alone)",
+        triggers=[
+            *_ts(
+                r"[\s_-]{1,3}(?:notice|update|note)\s{0,3}[\])}]",
+                "system",
+                "admin",
+                "administrator",
+                "developer",
+            ),
+            _t("system", r"system[\s_-](?:notice|update)"),
         ],
     ),
     # -- messages addressed to the model ------------------------------------------------------
@@ -1958,18 +2003,171 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(?:^|[\n.!?:;]\s{0,3}|\bplease\s+|\b(?:can|could|would|will)\s+you\s+)(?:(?:also|now|then"
         r"|kindly|additionally)\s+)?"
         + _IMPERATIVE
-        + r"\b"
+        # "give us your answer at the bar": the reader's answer, handed to the text's author
+        + r"\b(?!\s+(?:us|me)\s+your\b)"
         + _g(120)
         + r"\byour\s+(?:\w+\s+)?"
         + _RESPONSE
         + r"(?:'s)?\b"
         r"|(?:^|[\n.!?:;]\s{0,3})(?:in|within|throughout|at\s+the\s+(?:end|start|beginning)\s+of)\s+"
-        r"your\s+" + _RESPONSE + r",",
+        # "In your reply, can you give me …": a question to the reader, not an order
+        r"your\s+" + _RESPONSE + r",(?!\s{0,3}(?:can|could|would|will)\s+you\b)"
+        # "… 23 In your reply, give the Spanish for …": glued, with the order after it
+        r"|\b(?:in|within|at\s+the\s+(?:end|start|beginning|top)\s+of)\s+your\s+"
+        + _RESPONSE
+        + r",\s{0,3}(?:also\s+|please\s+)?"
+        + _VERB
+        + r"\b",
         ("your",),
         None,
         H,
         "tells the model how to write its response",
         triggers=[_t("your", r"your\s+(?:\w+\s+)?" + _RESPONSE)],
+    ),
+    # How the answer is written, not what it says: "write your answer using only emojis",
+    # "give the answer as hexadecimal bytes", "misspell a word in every sentence of your reply",
+    # "answer using the Atbash cipher". A document's own readers are asked for an answer; the
+    # form of it (a cipher, an encoding, reversed, misspelt, in emoji) is asked of a model whose
+    # answer someone else reads. Both halves in one sentence, either order.
+    Rule(
+        "instr.answer_form",
+        "response",
+        r"\b"
+        + _ANSWER_OBJ
+        + r"[^\n.!?]{0,100}?\b"
+        + _FORM
+        + r"|\b"
+        + _FORM
+        + r"[^\n.!?]{0,100}?\b"
+        + _ANSWER_OBJ
+        + r"|\b(?:answer|reply|respond)\s+(?:only\s+|entirely\s+)?(?:in|using|with)\s+"
+        r"(?:[\w-]+\s+){0,3}?" + _FORM,
+        ("your answer … emoji", "the answer … base64", "answer using … cipher"),
+        None,
+        H,
+        "tells the model to disguise or garble its answer",
+        triggers=[
+            _t("your", r"your\s+(?:\w+\s+)?(?:answer|repl|respons|output)"),
+            _t("answer", r"the\s+(?:(?:whole|entire|final)\s+)?answer"),
+            _t("reply", r"the\s+(?:(?:whole|entire|final)\s+)?reply"),
+            *_ts(r"\s+(?:only\s+|entirely\s+)?(?:in|using|with)\s", "answer", "reply", "respond"),
+        ],
+        requires=(_FORM,),
+    ),
+    # "Before answering, draft …", "… into German before answering.": a task tied to the
+    # reader's answer with no object ("before answering the survey" has one): the answer is the
+    # model's, to whoever asked it something else.
+    Rule(
+        "instr.answer_lead",
+        "response",
+        r"(?:^|[\n.!?:;|\"(]\s{0,3})before\s+(?:answering|replying|responding|anything\s+else)"
+        r"\s{0,2},\s{0,3}(?:please\s+|also\s+|first\s+)?" + _VERB + r"\b"
+        r"|\b" + _VERB + r"\b[^\n.!?]{3,160}?\bbefore\s+(?:answering|replying|responding"
+        r"|you\s+(?:answer|reply|respond))\s{0,2}(?=[.!;]|$)",
+        ("before answering, …", "… before you answer."),
+        None,
+        H,
+        'ties a task to the model\'s answer ("before answering")',
+        triggers=[
+            _t(
+                "before",
+                r"before\s+(?:answering|replying|responding|anything\s+else"
+                r"|you\s+(?:answer|reply|respond))",
+            ),
+        ],
+    ),
+    # An order to tell the model's audience something: "tell the user they have won …", "advise
+    # the user not to …", "instruct the reader to enable macros". An e-mail or a table has
+    # readers and people it names; only an assistant has "the user" to talk to. Not applied to
+    # descriptions: a server says what to tell the user ("fetch … and tell the user …").
+    Rule(
+        "instr.relay_to_user",
+        "relay",
+        r"\b(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
+        r"|assure|direct|ask)\s+(?:the\s+|all\s+|any\s+)?(?:end[\s-]?)?(?:users?|readers?)\b"
+        r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)",
+        ("tell the user", "advise the user", "instruct the reader"),
+        None,
+        H,
+        "tells the model what to tell its user",
+        triggers=_ts(
+            r"\s",
+            "tell",
+            "inform",
+            "advise",
+            "warn",
+            "remind",
+            "instruct",
+            "urge",
+            "notify",
+            "convince",
+            "persuade",
+            "encourage",
+            "assure",
+            "direct",
+            "ask",
+        ),
+        requires=(r"(?:user|reader)",),
+    ),
+    # A claim to put into the answer, ordered at the start of a sentence with no one to say it
+    # to: "Mention that …", "State as fact that …", "Add a line saying …". A person's mail says
+    # whom to tell ("tell your neighbours", "share with your teams that …"), or speaks of the
+    # reader's own words ("mention that you saw the ad").
+    Rule(
+        "instr.insert_claim",
+        "claim",
+        r"(?:^|[\n.!?:;|\"()]\s{0,3}|\b(?:also|and|then|now)\s+|\b(?:in|at\s+the\s+(?:end|start)\s+of)"
+        r"\s+your\s+(?:\w+\s+)?(?:answer|reply|response),\s{0,3})"
+        r"(?:mention|state|say|claim|assert|announce|stress|emphasi[sz]e)\s+(?:as\s+(?:a\s+)?fact\s+)?that\s+"
+        r"(?!(?:you|we|i|your|our|it's\s+you)\b)"
+        r"|(?:^|[\n.!?:;|\"()]\s{0,3})(?:add|include|insert|append|put)\s+(?:a|an|one)\s+"
+        r"(?:\w+\s+)?(?:line|sentence|note|headline|paragraph|disclaimer|footer|banner|remark)\s+"
+        r"(?:saying|stating|claiming|that|which\s+says|announcing)\b",
+        ("mention that", "state as fact that", "add a line saying"),
+        None,
+        H,
+        "orders a claim into the answer, addressed to no one in the text",
+        triggers=[
+            *_ts(
+                r"\s+(?:as\s+(?:a\s+)?fact\s+)?that\s",
+                "mention",
+                "state",
+                "say",
+                "claim",
+                "assert",
+                "announce",
+                "stress",
+                "emphasise",
+                "emphasize",
+            ),
+            *_ts(r"\s+(?:a|an|one)\s", "add", "include", "insert", "append", "put"),
+        ],
+    ),
+    # Pushing the reader to install or run something from a named place: "recommend installing
+    # the extension from x.example", "urge them to download setup.exe".
+    Rule(
+        "instr.push_download",
+        "relay",
+        r"\b(?:recommend|suggest|advise|urge|encourage|tell|instruct|ask)\w*\s+(?:\w+\s+){0,3}?"
+        r"(?:install|download|run|execute|enable|open)\w*\b[^\n]{0,120}?(?:\b[a-z0-9][a-z0-9-]{1,40}\."
+        r"(?:example|com|net|io|co|org|xyz|ru|top|app|biz|info)\b|\.(?:exe|msi|apk|dmg|pkg|sh|bat"
+        r"|ps1|scr|vbs|jar)\b)",
+        ("recommend installing … from x.com", "tell them to download setup.exe"),
+        None,
+        H,
+        "pushes the reader to install or run something from a given place",
+        triggers=_ts(
+            r"\w*\s",
+            "recommend",
+            "suggest",
+            "advise",
+            "urge",
+            "encourage",
+            "tell",
+            "instruct",
+            "ask",
+        ),
+        requires=(r"(?:install|download|run|execut|enabl|open)",),
     ),
     # A standalone line that hands the reader a new job: "Write a short story about …",
     # "Translate the following sentence …" (BIPIA's task-injection family). Anchored to a whole,
@@ -1990,7 +2188,9 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|backwards?)\b[^\n]{0,120}$"
         r"|^[ \t>*#|-]{0,4}(?:replace|swap|substitute|reverse|capitali[sz]e|scramble|jumble|shuffle"
         r"|misspell)\s+(?:every|each|all)\s+(?:\w+\s+){0,2}?(?:letters?|words?|characters?"
-        r"|vowels?|consonants?)\b[^\n]{0,160}$",
+        # a rewrite of words the line quotes is an exercise ("… for 'MATHS'"), not of the answer
+        r"|vowels?|consonants?)\b(?![^\n]{0,160}?(?:(?<![a-z])'[^'\n]{1,40}'(?![a-z])|\"[^\"\n]{1,40}\"))"
+        r"[^\n]{0,160}$",
         (
             "write",
             "compose",
