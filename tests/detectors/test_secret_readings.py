@@ -342,6 +342,32 @@ def test_escaped_examples(text: str, secret: str | None) -> None:
         assert secret in found, (text, found)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.text(st.sampled_from(string.ascii_letters + string.digits), min_size=16, max_size=30),
+    at=st.integers(1, 8),
+    after=st.sampled_from(["N", "R", "T", "U0041", "X41", "q"]),
+    form=st.sampled_from([("password = '", "'"), ("client_secret: ", ""), ('{"api_key": "', '"}')]),
+)
+def test_a_backslash_no_reading_decodes_stays_in_the_value(
+    value: str, at: int, after: str, form: tuple[str, str]
+) -> None:
+    """A value ends at an escape sequence as written, but only at one the views read: ``\\n``
+    is one, ``\\N`` (or ``\\T``, ``\\U0041``, ``\\X41``) is none, in any reading, and a
+    password holding it is one value, as before this round (the rules that read a value are
+    case-insensitive: the escape's letters are not)."""
+    assume(secrets._strong(value) and any(c.isdigit() for c in value))
+    password = value[:at] + "\\" + after + value[at:]
+    before, end = form
+    written = json.dumps(password)[1:-1] if before.startswith("{") else password
+    text = before + written + end
+    start = len(before)
+    assert any(
+        f.at_least(Severity.HIGH) and f.start <= start and start + len(written) <= f.end
+        for f in secrets.scan(text)
+    ), (text, secrets.scan(text))
+
+
 _ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-a1B2c3"
 
 

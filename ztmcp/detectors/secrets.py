@@ -148,8 +148,10 @@ _CONNECTOR: Final = (
 # ``\"``, ``\u000a``, as escaped JSON and string literals hold them) ends it too, as gitleaks'
 # rules end a secret at ``\\[nr]``.
 # (The backslash first, then what follows it: ``re`` fails a literal on the other characters
-# that end a value faster than it enters a look-ahead.)
-_ESCAPED_AFTER: Final = r"(?:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
+# that end a value faster than it enters a look-ahead. Case-sensitive in the case-insensitive
+# rules: ``\N``, ``\U0041`` are no escape ``_unescaped`` reads, and a password holding one
+# ran on as one value before escapes ended values, and still does.)
+_ESCAPED_AFTER: Final = r"(?-i:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
 _VALUE_ESCAPE: Final = r"\\" + _ESCAPED_AFTER
 _VALUE_CHAR: Final = (
     rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!{_ESCAPED_AFTER})"
