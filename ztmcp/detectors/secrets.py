@@ -297,6 +297,21 @@ _PROVIDER_HEAD: Final = LazyPattern(
 _ASSIGNED_MAX: Final = 6  # the longest ``_ASSIGNED``: a quote, three blanks and ``:=``
 
 
+# A backslash before a capital: in the lower-cased text the provider-key rule reads values in,
+# ``\N`` would read as ``\n``, an escape sequence (``_ESCAPED_AFTER``), which it is not.
+_CAPITAL_ESCAPE: Final = LazyPattern(r"\\(?=[NRTUX])")
+
+
+def _escapes_as_written(text: str, low: str) -> str:
+    """``low`` (``lower(text)``, same length) with each backslash before a capital as a
+    character of a value that starts no escape sequence (``\\x01``), so that a value ends at
+    the escape sequences ``text`` holds only; the capital is lower-cased as the rest (a
+    provider's name may start there: ``x\\NPM_TOKEN=``)."""
+    if "\\" not in text or _CAPITAL_ESCAPE.search(text) is None:
+        return low
+    return lower(_CAPITAL_ESCAPE.sub("\x01", text))
+
+
 def _provider_in_windows(low: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
     """``_in_windows(_PROVIDER_KEY, low, windows)``, with ``_PROVIDER_KEY`` tried only at the
     starts a provider's name proposes before the next assignment (a differential test
@@ -1605,7 +1620,10 @@ def _scan_plain(text: str) -> list[Finding]:
     )
     near_parts = _merged(stems + parts)
     near_keys = _merged(stems) if parts else near_parts
-    for m in _provider_in_windows(low_head, near_parts) if near_parts else ():
+    provider_keys = (
+        _provider_in_windows(_escapes_as_written(text, low_head), near_parts) if near_parts else []
+    )
+    for m in provider_keys:
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
