@@ -1118,7 +1118,10 @@ def _filler_tail(value: str) -> bool:
     n = len(v)
     ends: list[int] = []
     periods: list[int] = []
-    for p in range(2, 11):
+    # a tail of period p holds its last 8 characters p before them too: one search for that
+    # copy 2 to 10 back tells whether any period is worth trying (most values: none)
+    repeats = n >= 10 and v.find(v[n - 8 :], max(0, n - 18), n - 2) >= 0
+    for p in range(2, 11) if repeats else ():
         if any(p % q == 0 for q in periods):  # a multiple of one found: nothing but contrived
             continue
         least = max(p + 8, 2 * p)  # 8 characters past the unit's first copy, two copies
