@@ -342,6 +342,51 @@ def test_escaped_examples(text: str, secret: str | None) -> None:
         assert secret in found, (text, found)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.text(st.sampled_from(string.ascii_letters + string.digits), min_size=16, max_size=30),
+    at=st.integers(1, 8),
+    after=st.sampled_from(["N", "R", "T", "U0041", "X41", "q"]),
+    form=st.sampled_from(
+        [
+            ("password = '", "'"),
+            ("client_secret: ", ""),
+            ('{"api_key": "', '"}'),
+            ("heroku_auth: ", ""),
+        ]
+    ),
+)
+def test_a_backslash_no_reading_decodes_stays_in_the_value(
+    value: str, at: int, after: str, form: tuple[str, str]
+) -> None:
+    """A value ends at an escape sequence as written, but only at one the views read: ``\\n``
+    is one, ``\\N`` (or ``\\T``, ``\\U0041``, ``\\X41``) is none, in any reading, and a
+    password holding it is one value, as before this round (the rules that read a value are
+    case-insensitive, and the provider-key rule reads the text lower-cased: the escape's
+    letters are not)."""
+    assume(secrets._strong(value) and any(c.isdigit() for c in value))
+    password = value[:at] + "\\" + after + value[at:]
+    before, end = form
+    written = json.dumps(password)[1:-1] if before.startswith("{") else password
+    text = before + written + end
+    start = len(before)
+    assert any(
+        f.at_least(Severity.HIGH) and f.start <= start and start + len(written) <= f.end
+        for f in secrets.scan(text)
+    ), (text, secrets.scan(text))
+
+
+@pytest.mark.parametrize("key", ["NETLIFY_AUTH", "TRELLO_AUTH", "RAPIDAPI_KEY", "UNKNOWN_TOKEN"])
+def test_a_provider_key_after_a_backslash_and_a_capital_blocks(key: str) -> None:
+    # a provider's name may start at the capital after a backslash (a Windows path): the
+    # provider-key rule reads it lower-cased there, whatever it does with ``\\N`` in values
+    text = f"C:\\cfg\\{key}: Z7Ot5NzJzpkesSLdMAeuEd"
+    assert any(
+        f.at_least(Severity.HIGH) and text[f.start : f.end] == "Z7Ot5NzJzpkesSLdMAeuEd"
+        for f in secrets.scan(text)
+    ), (text, secrets.scan(text))
+
+
 _ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-a1B2c3"
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import re
+import string
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -171,11 +173,13 @@ def _filler_by_hand(value: str) -> bool:
         tail = n - 1 - i
         if tail >= max(p + 8, 2 * p) and len(set(v[n - p :])) > 1:
             ends.append(i + 1)
-    i = n - 2
-    while i >= 0 and n - i < 64 and (ord(v[i + 1]) - ord(v[i]) == 1 or v[i : i + 2] == "90"):
-        i -= 1
-    if n - 1 - i >= 12:
-        ends.append(i + 1)
+    run = 1  # the characters counting up at the end, each pair from the last, 63 at most
+    for a, b in reversed(list(pairwise(v))):
+        if run >= 63 or not (ord(b) - ord(a) == 1 or a + b == "90"):
+            break
+        run += 1
+    if n and run >= 12:
+        ends.append(n - run)
     if not ends:
         return False
     pieces = re.split(r"[^A-Za-z0-9]+", v[: min(ends)])
@@ -187,14 +191,19 @@ def _filler_by_hand(value: str) -> bool:
     head=st.text(alphabet="abAB01_-.x", max_size=24),
     unit=st.text(alphabet="abAB01x", min_size=1, max_size=10),
     copies=st.integers(0, 6),
+    counting=st.tuples(
+        st.sampled_from(["0123456789" * 8, string.ascii_letters]), st.integers(0, 9)
+    ).flatmap(lambda c: st.integers(0, 70).map(lambda k: c[0][c[1] : c[1] + k])),
     tail=st.text(alphabet="abAB01", max_size=3),
+    counting_last=st.booleans(),
 )
 def test_the_filler_test_agrees_with_a_slow_one(
-    head: str, unit: str, copies: int, tail: str
+    head: str, unit: str, copies: int, counting: str, tail: str, counting_last: bool
 ) -> None:
     """Differential: the halving search, the skipped multiples and the one head read give the
-    answer of the character-by-character loop over every period."""
+    answer of the character-by-character loop over every period; the run counting up is
+    drawn too (up to 70 characters: the test reads 63 at most), and read pair by pair."""
     from ztmcp.detectors.secrets import _filler_tail
 
-    value = head + unit * copies + tail
+    value = head + unit * copies + (tail + counting if counting_last else counting + tail)
     assert _filler_tail(value) == _filler_by_hand(value), value

@@ -148,8 +148,10 @@ _CONNECTOR: Final = (
 # ``\"``, ``\u000a``, as escaped JSON and string literals hold them) ends it too, as gitleaks'
 # rules end a secret at ``\\[nr]``.
 # (The backslash first, then what follows it: ``re`` fails a literal on the other characters
-# that end a value faster than it enters a look-ahead.)
-_ESCAPED_AFTER: Final = r"(?:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
+# that end a value faster than it enters a look-ahead. Case-sensitive in the case-insensitive
+# rules: ``\N``, ``\U0041`` are no escape ``_unescaped`` reads, and a password holding one
+# ran on as one value before escapes ended values, and still does.)
+_ESCAPED_AFTER: Final = r"(?-i:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
 _VALUE_ESCAPE: Final = r"\\" + _ESCAPED_AFTER
 _VALUE_CHAR: Final = (
     rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!{_ESCAPED_AFTER})"
@@ -293,6 +295,21 @@ _PROVIDER_HEAD: Final = LazyPattern(
     rf"{_KEY_CHARS}{{0,24}}(?={_ASSIGNED})"
 )
 _ASSIGNED_MAX: Final = 6  # the longest ``_ASSIGNED``: a quote, three blanks and ``:=``
+
+
+# A backslash before a capital: in the lower-cased text the provider-key rule reads values in,
+# ``\N`` would read as ``\n``, an escape sequence (``_ESCAPED_AFTER``), which it is not.
+_CAPITAL_ESCAPE: Final = LazyPattern(r"\\(?=[NRTUX])")
+
+
+def _escapes_as_written(text: str, low: str) -> str:
+    """``low`` (``lower(text)``, same length) with each backslash before a capital as a
+    character of a value that starts no escape sequence (``\\x01``), so that a value ends at
+    the escape sequences ``text`` holds only; the capital is lower-cased as the rest (a
+    provider's name may start there: ``x\\NPM_TOKEN=``)."""
+    if "\\" not in text or _CAPITAL_ESCAPE.search(text) is None:
+        return low
+    return lower(_CAPITAL_ESCAPE.sub("\x01", text))
 
 
 def _provider_in_windows(low: str, windows: list[tuple[int, int]]) -> list[re.Match[str]]:
@@ -1101,7 +1118,10 @@ def _filler_tail(value: str) -> bool:
     n = len(v)
     ends: list[int] = []
     periods: list[int] = []
-    for p in range(2, 11):
+    # a tail of period p holds its last 8 characters p before them too: one search for that
+    # copy 2 to 10 back tells whether any period is worth trying (most values: none)
+    repeats = n >= 10 and v.find(v[n - 8 :], max(0, n - 18), n - 2) >= 0
+    for p in range(2, 11) if repeats else ():
         if any(p % q == 0 for q in periods):  # a multiple of one found: nothing but contrived
             continue
         least = max(p + 8, 2 * p)  # 8 characters past the unit's first copy, two copies
@@ -1603,7 +1623,10 @@ def _scan_plain(text: str) -> list[Finding]:
     )
     near_parts = _merged(stems + parts)
     near_keys = _merged(stems) if parts else near_parts
-    for m in _provider_in_windows(low_head, near_parts) if near_parts else ():
+    provider_keys = (
+        _provider_in_windows(_escapes_as_written(text, low_head), near_parts) if near_parts else []
+    )
+    for m in provider_keys:
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
         key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
