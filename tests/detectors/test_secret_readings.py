@@ -275,6 +275,20 @@ def test_escaped_benign_text_does_not_block(
     assert not forms.blocking(_escape(real, style)), _escape(real, style)
 
 
+@pytest.mark.parametrize("style", ["json", "u", "x", "twice"])
+@pytest.mark.parametrize("glue", ["", "\n", ' \n"', "\r\n"])
+def test_an_escaped_backslash_before_an_escape_is_not_a_value_character(
+    glue: str, style: str
+) -> None:
+    """A word under a credential key, escaped twice, ended in a run of backslashes: the
+    value read as written was ``optional\\`` (a word and a backslash), which blocked; the
+    run ends in an escape, so it is no part of the value (found by hypothesis, a flaky
+    benign twin above)."""
+    real = 'curl -H "X-Sinch-Apikey: optional" https://api.sinch.io/v1/me' + glue
+    assert not forms.blocking(real), real
+    assert not forms.blocking(_escape(real, style)), _escape(real, style)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(st.sampled_from(string.printable.replace("\x0b\x0c", "")), max_size=60))
 def test_an_escaped_view_reads_back_and_maps_back(text: str) -> None:

@@ -150,11 +150,14 @@ _CONNECTOR: Final = (
 # (The backslash first, then what follows it: ``re`` fails a literal on the other characters
 # that end a value faster than it enters a look-ahead. Case-sensitive in the case-insensitive
 # rules: ``\N``, ``\U0041`` are no escape ``_unescaped`` reads, and a password holding one
-# ran on as one value before escapes ended values, and still does.)
+# ran on as one value before escapes ended values, and still does. A backslash that starts
+# a run ending in an escape is no value character either: ``optional\\n`` is a text escaped
+# twice, ``optional`` then a line break, not a value ``optional\``; the run is bounded, so
+# that the look-ahead reads at most 16 characters.)
 _ESCAPED_AFTER: Final = r"(?-i:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
 _VALUE_ESCAPE: Final = r"\\" + _ESCAPED_AFTER
 _VALUE_CHAR: Final = (
-    rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!{_ESCAPED_AFTER})"
+    rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!\\{{0,15}}{_ESCAPED_AFTER})"
     r"|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
 )
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
