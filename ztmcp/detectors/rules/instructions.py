@@ -2083,7 +2083,11 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.relay_to_user",
         "relay",
-        r"\b(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
+        # An order opens its clause ("Warn the user …", "Assistant, inform the user …"); a
+        # program's docs say what it does for its user ("learned to warn the user", "we
+        # encourage users to …", "display a warning and ask the user").
+        r"(?:^|[.!?:;|\"()]\s{0,3}|,\s{0,3}|\b(?:please|kindly|also|then)\s+)"
+        r"(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
         r"|assure|direct|ask)\s+(?:the\s+|all\s+|any\s+)?(?:end[\s-]?)?(?:users?|readers?)\b"
         r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)",
         ("tell the user", "advise the user", "instruct the reader"),
