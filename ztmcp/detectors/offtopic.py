@@ -155,7 +155,10 @@ _ANSWER_IT: Final = LazyPattern(
     re.IGNORECASE,
 )
 # An item of a list ("- Prepare a competitive analysis"): the document's own plan.
-_BULLET: Final = LazyPattern("[-*\u2022\u2013]\\s*$")
+# After a label ("Note: Describe …"): a changelog's head ("* file.c (func): Define …",
+# "build: Define …") names what the entry changes.
+# Indentation alone: the line's own start, read as a line (not a second time, glued).
+_BULLET: Final = LazyPattern("(?:(?<![^\\n])|[-*+:\u2022\u2013]|(?<![^\\s])o)[ \\t]*$")
 _ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
 # Where a glued sentence ends: its full stop, a cell boundary, the closing quote of a CSV cell.
 _END: Final = LazyPattern('[.!?](?=[\\s"\u201d\u2019\'|)]|$)|(?=\\s*\\|)|(?="(?:,|\\s*$))', re.M)
@@ -306,7 +309,7 @@ def _starts(text: str) -> tuple[list[int], set[int]]:
             if view[pos] in _GLUE and _GLUED.match(view, pos + 1):
                 starts.append(pos)  # the glued word starts at ``text[pos]``
             pos = search.start(data, pos + 1)
-    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 4), k)]
+    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 8), k)]
     return sorted(lines) + glued, lines
 
 
