@@ -404,6 +404,19 @@ _PROMOTE_WORDS: Final = (
     "nudge",
 )
 
+# -- where an order opens -----------------------------------------------------------------------
+# A colon after a changelog's head names what the entry changed ("* file.c (func): Mention that
+# …", "sensors.conf.default: Tell the user …"), not whom a label addresses ("Note: mention …").
+_NOT_AFTER_HEAD = "".join(rf"(?<!\.\w{{{n}}})" for n in range(1, 9)) + r"(?<!\))"
+# Where a sentence or a clause opens: the text's start, a blank line, a line after one that
+# ended a sentence or a clause, sentence punctuation, a cell, a quote, a bracket, a label's
+# colon; not a line that a hard-wrapped paragraph continues ("which is to\n   say that …").
+_OPENS = (
+    r"(?:\A|\n[ \t]*\n\s{0,3}|[.!?;|\"(),]\s{0,3}\n\s{0,3}|[.!?;|\"()]\s{0,3}|"
+    + _NOT_AFTER_HEAD
+    + r":\s{0,3})"
+)
+
 # -- the form of the answer ------------------------------------------------------------------
 # The model's answer: "your reply/response/output", or "the answer/reply" (not "the response"
 # or "the output": API documentation says "the response is base64-encoded").
@@ -2086,7 +2099,9 @@ RULES: Final[tuple[Rule, ...]] = (
         # An order opens its clause ("Warn the user …", "Assistant, inform the user …"); a
         # program's docs say what it does for its user ("learned to warn the user", "we
         # encourage users to …", "display a warning and ask the user").
-        r"(?:^|[.!?:;|\"()]\s{0,3}|,\s{0,3}|\b(?:please|kindly|also|then)\s+)"
+        r"(?:^|[.!?;|\"(),]\s{0,3}|"
+        + _NOT_AFTER_HEAD
+        + r":\s{0,3}|\b(?:please|kindly|also|then)\s+)"
         r"(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
         r"|assure|direct|ask)\s+(?:the\s+|all\s+|any\s+)?(?:end[\s-]?)?(?:users?|readers?)\b"
         r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)",
@@ -2120,11 +2135,11 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.insert_claim",
         "claim",
-        r"(?:^|[\n.!?:;|\"()]\s{0,3}|\b(?:also|and|then|now)\s+|\b(?:in|at\s+the\s+(?:end|start)\s+of)"
+        r"(?:" + _OPENS + r"|\b(?:also|and|then|now)\s+|\b(?:in|at\s+the\s+(?:end|start)\s+of)"
         r"\s+your\s+(?:\w+\s+)?(?:answer|reply|response),\s{0,3})"
         r"(?:mention|state|say|claim|assert|announce|stress|emphasi[sz]e)\s+(?:as\s+(?:a\s+)?fact\s+)?that\s+"
         r"(?!(?:you|we|i|your|our|it's\s+you)\b)"
-        r"|(?:^|[\n.!?:;|\"()]\s{0,3})(?:add|include|insert|append|put)\s+(?:a|an|one)\s+"
+        r"|" + _OPENS + r"(?:add|include|insert|append|put)\s+(?:a|an|one)\s+"
         r"(?:\w+\s+)?(?:line|sentence|note|headline|paragraph|disclaimer|footer|banner|remark)\s+"
         r"(?:saying|stating|claiming|that|which\s+says|announcing)\b",
         ("mention that", "state as fact that", "add a line saying"),
