@@ -412,7 +412,8 @@ _NOT_AFTER_HEAD = "".join(rf"(?<!\.\w{{{n}}})" for n in range(1, 9)) + r"(?<!\))
 # ended a sentence or a clause, sentence punctuation, a cell, a quote, a bracket, a label's
 # colon; not a line that a hard-wrapped paragraph continues ("which is to\n   say that …").
 _OPENS = (
-    r"(?:\A|\n[ \t]*\n\s{0,3}|[.!?;|\"(),]\s{0,3}\n\s{0,3}|[.!?;|\"()]\s{0,3}|"
+    # (a bracket, not a call's "()": "the documentation for load_cursor() say that …")
+    r"(?:\A|\n[ \t]*\n\s{0,3}|[.!?;|\"(),]\s{0,3}\n\s{0,3}|(?:[.!?;|\"(]|(?<!\()\))\s{0,3}|"
     + _NOT_AFTER_HEAD
     + r":\s{0,3})"
 )
@@ -2167,8 +2168,10 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.push_download",
         "relay",
-        r"\b(?:recommend|suggest|advise|urge|encourage|tell|instruct|ask)\w*\s+(?:\w+\s+){0,3}?"
-        r"(?:install|download|run|execute|enable|open)\w*\b[^\n]{0,120}?(?:\b[a-z0-9][a-z0-9-]{1,40}\."
+        # The verbs' own forms, not nouns ("suggestion", "instructions") nor "OpenSSL".
+        r"\b(?:recommend|suggest|advise|urge|encourage|tell|instruct|ask)(?:s|d|ed|ing)?\s+"
+        r"(?:\w+\s+){0,3}?(?:install|download|run|execut|enabl|open)(?:s|e|es|ed|d|ing|ning)?\b"
+        r"[^\n]{0,120}?(?:\b[a-z0-9][a-z0-9-]{1,40}\."
         r"(?:example|com|net|io|co|org|xyz|ru|top|app|biz|info)\b|\.(?:exe|msi|apk|dmg|pkg|sh|bat"
         r"|ps1|scr|vbs|jar)\b)",
         ("recommend installing … from x.com", "tell them to download setup.exe"),
