@@ -302,6 +302,6 @@ def test_starts_by_re2_are_the_re_definition(pieces: list[str]) -> None:
         for m in offtopic._GLUED.finditer(text)
         if text[m.start() - 1 : m.start()] in offtopic._GLUE
         and m.start() not in lines
-        and not offtopic._BULLET.search(text, max(0, m.start() - 4), m.start())
+        and not offtopic._BULLET.search(text, max(0, m.start() - 8), m.start())
     ]
     assert offtopic._starts(text) == (sorted(lines) + glued, lines)

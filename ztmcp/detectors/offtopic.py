@@ -61,7 +61,8 @@ _REQUEST: Final = LazyPattern(
     r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
     r"|(?:write|create|generate|draft|compose|design|develop|plan|produce|prepare|put\s+together)"
     r"\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+)\b"
-    r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate|fix|debug)\b"
+    # not "fix" or "debug": a commit subject ("Fix build on arm64") opens a changelog's lines
+    r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate)\b"
     r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
     r"|(?:tell|share)\s+(?:me\s+|us\s+)?(?:a|an|some|\d+)\s+(?:\w+\s+){0,2}(?:jokes?|stor(?:y|ies)"
     r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
@@ -105,7 +106,7 @@ _OPENING: Final = (
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
-    "|estimate|fix|debug)\\b"
+    "|estimate)\\b"
 )
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
@@ -116,7 +117,7 @@ _GLUED_WORDS: Final = (
     "|Describe|Summari[sz]e|List|Name|Define|Outline|Compare|Discuss|Translate|Calculate|Solve"
     "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
     "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
-    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Fix|Debug|Before|First|Also"
+    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Before|First|Also"
 )
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
 # For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
@@ -154,7 +155,10 @@ _ANSWER_IT: Final = LazyPattern(
     re.IGNORECASE,
 )
 # An item of a list ("- Prepare a competitive analysis"): the document's own plan.
-_BULLET: Final = LazyPattern("[-*\u2022\u2013]\\s*$")
+# After a label ("Note: Describe …"): a changelog's head ("* file.c (func): Define …",
+# "build: Define …") names what the entry changes.
+# Indentation alone: the line's own start, read as a line (not a second time, glued).
+_BULLET: Final = LazyPattern("(?:(?<![^\\n])|[-*+:\u2022\u2013]|(?<![^\\s])o)[ \\t]*$")
 _ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
 # Where a glued sentence ends: its full stop, a cell boundary, the closing quote of a CSV cell.
 _END: Final = LazyPattern('[.!?](?=[\\s"\u201d\u2019\'|)]|$)|(?=\\s*\\|)|(?="(?:,|\\s*$))', re.M)
@@ -305,7 +309,7 @@ def _starts(text: str) -> tuple[list[int], set[int]]:
             if view[pos] in _GLUE and _GLUED.match(view, pos + 1):
                 starts.append(pos)  # the glued word starts at ``text[pos]``
             pos = search.start(data, pos + 1)
-    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 4), k)]
+    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 8), k)]
     return sorted(lines) + glued, lines
 
 

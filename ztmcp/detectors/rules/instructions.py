@@ -404,6 +404,20 @@ _PROMOTE_WORDS: Final = (
     "nudge",
 )
 
+# -- where an order opens -----------------------------------------------------------------------
+# A colon after a changelog's head names what the entry changed ("* file.c (func): Mention that
+# …", "sensors.conf.default: Tell the user …"), not whom a label addresses ("Note: mention …").
+_NOT_AFTER_HEAD = "".join(rf"(?<!\.\w{{{n}}})" for n in range(1, 9)) + r"(?<!\))"
+# Where a sentence or a clause opens: the text's start, a blank line, a line after one that
+# ended a sentence or a clause, sentence punctuation, a cell, a quote, a bracket, a label's
+# colon; not a line that a hard-wrapped paragraph continues ("which is to\n   say that …").
+_OPENS = (
+    # (a bracket, not a call's "()": "the documentation for load_cursor() say that …")
+    r"(?:\A|\n[ \t]*\n\s{0,3}|[.!?;|\"(),]\s{0,3}\n\s{0,3}|(?:[.!?;|\"(]|(?<!\()\))\s{0,3}|"
+    + _NOT_AFTER_HEAD
+    + r":\s{0,3})"
+)
+
 # -- the form of the answer ------------------------------------------------------------------
 # The model's answer: "your reply/response/output", or "the answer/reply" (not "the response"
 # or "the output": API documentation says "the response is base64-encoded").
@@ -2083,7 +2097,13 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.relay_to_user",
         "relay",
-        r"\b(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
+        # An order opens its clause ("Warn the user …", "Assistant, inform the user …"); a
+        # program's docs say what it does for its user ("learned to warn the user", "we
+        # encourage users to …", "display a warning and ask the user").
+        r"(?:^|[.!?;|\"(),]\s{0,3}|"
+        + _NOT_AFTER_HEAD
+        + r":\s{0,3}|\b(?:please|kindly|also|then)\s+)"
+        r"(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
         r"|assure|direct|ask)\s+(?:the\s+|all\s+|any\s+)?(?:end[\s-]?)?(?:users?|readers?)\b"
         r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)",
         ("tell the user", "advise the user", "instruct the reader"),
@@ -2116,11 +2136,11 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.insert_claim",
         "claim",
-        r"(?:^|[\n.!?:;|\"()]\s{0,3}|\b(?:also|and|then|now)\s+|\b(?:in|at\s+the\s+(?:end|start)\s+of)"
+        r"(?:" + _OPENS + r"|\b(?:also|and|then|now)\s+|\b(?:in|at\s+the\s+(?:end|start)\s+of)"
         r"\s+your\s+(?:\w+\s+)?(?:answer|reply|response),\s{0,3})"
         r"(?:mention|state|say|claim|assert|announce|stress|emphasi[sz]e)\s+(?:as\s+(?:a\s+)?fact\s+)?that\s+"
         r"(?!(?:you|we|i|your|our|it's\s+you)\b)"
-        r"|(?:^|[\n.!?:;|\"()]\s{0,3})(?:add|include|insert|append|put)\s+(?:a|an|one)\s+"
+        r"|" + _OPENS + r"(?:add|include|insert|append|put)\s+(?:a|an|one)\s+"
         r"(?:\w+\s+)?(?:line|sentence|note|headline|paragraph|disclaimer|footer|banner|remark)\s+"
         r"(?:saying|stating|claiming|that|which\s+says|announcing)\b",
         ("mention that", "state as fact that", "add a line saying"),
@@ -2148,8 +2168,10 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.push_download",
         "relay",
-        r"\b(?:recommend|suggest|advise|urge|encourage|tell|instruct|ask)\w*\s+(?:\w+\s+){0,3}?"
-        r"(?:install|download|run|execute|enable|open)\w*\b[^\n]{0,120}?(?:\b[a-z0-9][a-z0-9-]{1,40}\."
+        # The verbs' own forms, not nouns ("suggestion", "instructions") nor "OpenSSL".
+        r"\b(?:recommend|suggest|advise|urge|encourage|tell|instruct|ask)(?:s|d|ed|ing)?\s+"
+        r"(?:\w+\s+){0,3}?(?:install|download|run|execut|enabl|open)(?:s|e|es|ed|d|ing|ning)?\b"
+        r"[^\n]{0,120}?(?:\b[a-z0-9][a-z0-9-]{1,40}\."
         r"(?:example|com|net|io|co|org|xyz|ru|top|app|biz|info)\b|\.(?:exe|msi|apk|dmg|pkg|sh|bat"
         r"|ps1|scr|vbs|jar)\b)",
         ("recommend installing … from x.com", "tell them to download setup.exe"),
