@@ -245,6 +245,7 @@ _TECH_MORPHEME_LIST: Final = (
     " mongodb dynamodb influxdb couchdb duckdb"
 )
 _TECH_MORPHEMES: Final = frozenset(_TECH_MORPHEME_LIST.split())
+_TECH_MORPHEME_TUPLE: Final = tuple(sorted(_TECH_MORPHEMES))
 _MORPHEME_LENGTHS: Final = sorted({len(w) for w in _TECH_MORPHEMES})
 # Their first three letters (each has three or more, tested): a morpheme is looked for only
 # where one of these starts, one set test per letter.
@@ -477,6 +478,22 @@ _WRITTEN_DIGITS: Final = 3
 _WRITTEN_LETTERS: Final = 16
 
 
+_EDGE_CONSONANTS: Final = re.compile(r"^([^aeiouy]*).*?([^aeiouy]*)$")
+
+
+def _written_word(part: str) -> bool:
+    """A compound of words (``_is_technical_compound``) that starts as a syllable starts and
+    ends as one ends (``_ONSETS``, ``_CODAS``), or with a technical morpheme (``sql``):
+    not ``rjuraus`` nor ``kiquihf``, which the compound reading alone takes."""
+    m = _EDGE_CONSONANTS.match(part)
+    if m is None or not _is_technical_compound(part):
+        return False
+    lead, trail = m.group(1), m.group(2)
+    return (not lead or lead in _ONSETS or part.startswith(_TECH_MORPHEME_TUPLE)) and (
+        not trail or trail in _CODAS or part.endswith(_TECH_MORPHEME_TUPLE)
+    )
+
+
 def written_in_words(value: str) -> bool:
     """``value`` is one or more words, each of three to 16 letters that read as English or as a
     compound of English and technical words (``_is_technical_compound``, as
@@ -494,7 +511,5 @@ def written_in_words(value: str) -> bool:
     return (
         bool(words)
         and all(len(p) <= _WRITTEN_DIGITS for p in parts if p.isdigit())
-        and all(
-            3 <= len(w) <= _WRITTEN_LETTERS and _is_technical_compound(w.lower()) for w in words
-        )
+        and all(3 <= len(w) <= _WRITTEN_LETTERS and _written_word(w.lower()) for w in words)
     )
