@@ -212,6 +212,8 @@ def test_a_remainder_written_in_words() -> None:
         "configuration2024",  # a number longer than a few digits
         "hwnhentwthgnfvll",  # consonants no word runs together
         "pzarjdykejrfsmbozgix",  # a run of one case longer than a word's
+        "rjuraus",  # no word starts so
+        "feafgeaef027",  # the letters of a hex key's alphabet alone
         "ab_cd",  # no word of three letters
         "123",
     ):

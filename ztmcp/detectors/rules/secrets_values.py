@@ -478,6 +478,10 @@ _WRITTEN_DIGITS: Final = 3
 _WRITTEN_LETTERS: Final = 16
 
 
+# Letters of hex keys and their kin (``[a-h0-9]``): a remainder spelt with these alone
+# (``feafgeaef027``) may be drawn from them, however it reads.
+_HEX_LETTERS: Final = frozenset("abcdefgh")
+_NOT_LETTERS: Final = str.maketrans("", "", "0123456789._-")
 _EDGE_CONSONANTS: Final = re.compile(r"^([^aeiouy]*).*?([^aeiouy]*)$")
 
 
@@ -496,12 +500,13 @@ def _written_word(part: str) -> bool:
 
 def written_in_words(value: str) -> bool:
     """``value`` is one or more words, each of three to 16 letters that read as English or as a
-    compound of English and technical words (``_is_technical_compound``, as
-    ``random_letters`` reads them), and numbers of at most ``_WRITTEN_DIGITS`` digits at the
+    compound of English and technical words (``_written_word``: as ``random_letters`` reads
+    them, with a syllable's edges), and numbers of at most ``_WRITTEN_DIGITS`` digits at the
     end of a piece (``v1``, ``key2``), split at ``._-`` and at case changes; each piece in one
-    case or CamelCase (``_WRITTEN_PIECE``). A generated remainder splits at its case changes into
-    parts of a letter or two, or has runs of consonants no word has (measured per shape's
-    alphabet and length in ``tests/detectors/test_secret_prefix_words.py``)."""
+    case or CamelCase (``_WRITTEN_PIECE``), and some letter past ``h`` (``_HEX_LETTERS``). A
+    generated remainder splits at its case changes into parts of a letter or two, or has runs
+    of consonants no word has (measured per shape's alphabet and length:
+    ``tests/detectors/test_secret_prefix_words.py``, ``docs/detection.md``)."""
     if _WRITTEN.fullmatch(value) is None:
         return False
     if not all(_WRITTEN_PIECE.fullmatch(piece) for piece in _WRITTEN_SPLIT.split(value)):
@@ -510,6 +515,7 @@ def written_in_words(value: str) -> bool:
     words = [p for p in parts if not p.isdigit()]
     return (
         bool(words)
+        and not _HEX_LETTERS.issuperset(value.lower().translate(_NOT_LETTERS))
         and all(len(p) <= _WRITTEN_DIGITS for p in parts if p.isdigit())
         and all(3 <= len(w) <= _WRITTEN_LETTERS and _written_word(w.lower()) for w in words)
     )
