@@ -22,7 +22,7 @@ from ztmcp.detectors import secrets
 from ztmcp.detectors.rules import secrets as data
 from ztmcp.detectors.rules import secrets_values as values
 
-_PREFIXES = secrets._provider_prefixes()
+_PREFIXES = tuple(p for ps in secrets._provider_prefixes().values() for p in ps)
 
 # Words templates and documentation write after a prefix (none of them a placeholder mark of
 # ``secrets._PLACEHOLDER`` by itself, so that the reading under test is the one that counts).

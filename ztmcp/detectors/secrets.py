@@ -1208,15 +1208,22 @@ _TOKEN_PREFIX: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.$~-]*")
 
 
 @cache
-def _provider_prefixes() -> tuple[str, ...]:
-    """Every shape's literal prefixes that are a token's, longest first."""
-    found = {
-        p
-        for rule in data.RULES
-        for p in _literal_prefixes(rule.pattern)
-        if _TOKEN_PREFIX.fullmatch(p)
-    }
-    return tuple(sorted(found, key=lambda p: (-len(p), p)))
+def _provider_prefixes() -> dict[str, tuple[str, ...]]:
+    """Every shape's literal prefixes that are a token's, by first character, longest first
+    (a value is tested against the few that share its first character)."""
+    found = sorted(
+        {
+            p
+            for rule in data.RULES
+            for p in _literal_prefixes(rule.pattern)
+            if _TOKEN_PREFIX.fullmatch(p)
+        },
+        key=lambda p: (-len(p), p),
+    )
+    by_initial: dict[str, list[str]] = {}
+    for p in found:
+        by_initial.setdefault(p[0], []).append(p)
+    return {c: tuple(ps) for c, ps in by_initial.items()}
 
 
 def _prefixed_words(value: str) -> bool:
@@ -1225,10 +1232,12 @@ def _prefixed_words(value: str) -> bool:
     write; a real token's remainder is generated (``values.written_in_words``). A value that
     reads as words whole (``patriots123``, ``test_password``: a prefix that is itself a word's
     start) is not one by this reading: the prefix must be what the words lack."""
-    return not values.written_in_words(value) and any(
-        value.startswith(p) and values.written_in_words(value[len(p) :])
-        for p in _provider_prefixes()
-    )
+    prefixes = _provider_prefixes().get(value[:1], ())
+    if not prefixes or not value.startswith(prefixes):
+        return False
+    return any(
+        value.startswith(p) and values.written_in_words(value[len(p) :]) for p in prefixes
+    ) and not values.written_in_words(value)
 
 
 _PIECES: Final = re.compile(r"[^A-Za-z0-9]+")
