@@ -96,9 +96,9 @@ def test_recall_over_all_rules_and_near_miss_bounds() -> None:
     assert sum(kinds["xxxx"]) <= 8
     for kind in ("example", "digits"):
         assert sum(kinds[kind]) <= 16, kind
-    # a prefix and a word: reported, not held at zero (``dop_v1_configuration`` under a
-    # credential key reads as generated); this bounds it where it was measured
-    assert sum(kinds["word"]) / len(kinds["word"]) <= 0.12
+    # a shape's prefix and a word is a placeholder (``dop_v1_configuration``); Okta's ``00``,
+    # which no shape of ours has as a prefix, blocks in 3 forms (67 before: 2026-12-07)
+    assert sum(kinds["word"]) <= 3
 
 
 def _hand_written(prefix: str) -> bool:

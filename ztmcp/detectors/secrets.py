@@ -1102,7 +1102,162 @@ def is_placeholder(value: str) -> bool:
         if all(values.named(run) for run in _ALNUM_RUN.findall(rest)):
             return True
     body = re.sub(r"^[A-Za-z0-9]{1,12}[_-]", "", v)  # drop a provider prefix like ghp_
-    return (len(set(body.lower())) <= 2 and len(body) >= 6) or _filler_tail(v)
+    return (len(set(body.lower())) <= 2 and len(body) >= 6) or _filler_tail(v) or _prefixed_words(v)
+
+
+# -- a provider's prefix followed by words ----------------------------------------------------
+# The literal text every match of a shape's secret (its group 1) starts with, read from the
+# rules' own regexes (``_literal_prefixes``): ``sk_live_``, ``dop_v1_``, ``p8e-``, ``cmVmd``.
+# A class of a few characters or an alternation of literals forks the prefix
+# (``do[opr]_v1_``: three); anything else (a wider class, a quantified atom, a look-around)
+# ends it. More than ``_PREFIX_FORKS`` prefixes per shape: the prefix ends before the fork.
+_PREFIX_FORKS: Final = 16
+_CLASS_FORKS: Final = 4
+_QUANTIFIER: Final = frozenset("?*+{")
+_META: Final = frozenset(".^$*+?{}[]()|\\")
+
+_Heads = list[tuple[str, bool]]  # (prefix so far, whether it may go on)
+
+
+def _skip(src: str, i: int) -> int:
+    """The index of the ``|`` or ``)`` that ends the sequence at ``i`` (or the end)."""
+    depth = 0
+    while i < len(src):
+        c = src[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(src, i) + 1
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            if not depth:
+                return i
+            depth -= 1
+        elif c == "|" and not depth:
+            return i
+        i += 1
+    return i
+
+
+def _class_end(src: str, i: int) -> int:
+    """The index of the ``]`` closing the class that opens at ``i``."""
+    j = i + 1
+    if src[j : j + 1] == "^":
+        j += 1
+    if src[j : j + 1] == "]":
+        j += 1
+    while j < len(src) and src[j] != "]":
+        j += 2 if src[j] == "\\" else 1
+    return j
+
+
+def _atom(src: str, i: int) -> tuple[_Heads | None, int]:
+    """The literal texts the atom at ``i`` matches (None: not a few literals) and its end."""
+    c = src[i]
+    if c == "\\":
+        e = src[i + 1 : i + 2]
+        return ([(e, True)] if e and not e.isalnum() else None), i + 2
+    if c == "[":
+        end = _class_end(src, i)
+        body = src[i + 1 : end]
+        literal = "\\" not in body and "-" not in body[1:-1] and not body.startswith("^")
+        few = literal and 0 < len(set(body)) <= _CLASS_FORKS
+        return ([(ch, True) for ch in dict.fromkeys(body)] if few else None), end + 1
+    if c == "(":
+        if src.startswith("(?:", i):
+            heads, end = _alternatives(src, i + 3)
+            return heads, end + 1
+        if src.startswith("(?", i):
+            return None, _skip(src, i + 1) + 1
+        heads, end = _alternatives(src, i + 1)
+        return heads, end + 1
+    if c in _META:
+        return None, i + 1
+    return [(c, True)], i + 1
+
+
+def _sequence(src: str, i: int) -> tuple[_Heads, int]:
+    heads: _Heads = [("", True)]
+    while i < len(src) and src[i] not in "|)":
+        options, j = _atom(src, i)
+        quantified = j < len(src) and src[j] in _QUANTIFIER
+        grown = [(h + o, more) for h, go in heads if go for o, more in options or ()]
+        if options is None or quantified or len(grown) > _PREFIX_FORKS:
+            return [(h, False) for h, _go in heads], _skip(src, i)
+        heads = [(h, go) for h, go in heads if not go] + grown
+        if not any(go for _h, go in heads):
+            return heads, _skip(src, j)
+        i = j
+    return heads, i
+
+
+def _alternatives(src: str, i: int) -> tuple[_Heads, int]:
+    """The heads of the alternatives from ``i`` to the ``)`` that closes them, and its index."""
+    heads: _Heads = []
+    while True:
+        more, i = _sequence(src, i)
+        heads += more
+        if i >= len(src) or src[i] == ")":
+            return heads, i
+        i += 1
+
+
+def _literal_prefixes(pattern: str) -> frozenset[str]:
+    """The literal prefixes of ``pattern``'s group 1 (none: it starts with no literal)."""
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+        elif c == "[":
+            i = _class_end(pattern, i) + 1
+        elif c == "(" and not pattern.startswith("(?", i):
+            heads, _end = _alternatives(pattern, i + 1)
+            return frozenset(h for h, _go in heads if h)
+        else:
+            i += 1
+    return frozenset()
+
+
+# A token's prefix: what a key starts with, not a URL's or a JSON document's literal text
+# (``https://``, ``"type"``), whose shapes hold their secret further on.
+_TOKEN_PREFIX: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.$~-]*")
+
+
+@cache
+def _provider_prefixes() -> dict[str, tuple[str, ...]]:
+    """Every shape's literal prefixes that are a token's, by first character, longest first
+    (a value is tested against the few that share its first character)."""
+    found = sorted(
+        {
+            p
+            for rule in data.RULES
+            for p in _literal_prefixes(rule.pattern)
+            if _TOKEN_PREFIX.fullmatch(p)
+        },
+        key=lambda p: (-len(p), p),
+    )
+    by_initial: dict[str, list[str]] = {}
+    for p in found:
+        by_initial.setdefault(p[0], []).append(p)
+    return {c: tuple(ps) for c, ps in by_initial.items()}
+
+
+def _prefixed_words(value: str) -> bool:
+    """A provider's prefix followed by words and short numbers (``sk_live_configuration``,
+    ``dop_v1_configuration``, ``p8e-configuration``): what documentation, tests and templates
+    write; a real token's remainder is generated (``values.written_in_words``). A value that
+    reads as words whole (``patriots123``, ``test_password``: a prefix that is itself a word's
+    start) is not one by this reading: the prefix must be what the words lack."""
+    prefixes = _provider_prefixes().get(value[:1], ())
+    if not prefixes or not value.startswith(prefixes):
+        return False
+    return any(
+        value.startswith(p) and values.written_in_words(value[len(p) :]) for p in prefixes
+    ) and not values.written_in_words(value)
 
 
 _PIECES: Final = re.compile(r"[^A-Za-z0-9]+")

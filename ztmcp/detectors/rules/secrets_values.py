@@ -245,6 +245,7 @@ _TECH_MORPHEME_LIST: Final = (
     " mongodb dynamodb influxdb couchdb duckdb"
 )
 _TECH_MORPHEMES: Final = frozenset(_TECH_MORPHEME_LIST.split())
+_TECH_MORPHEME_TUPLE: Final = tuple(sorted(_TECH_MORPHEMES))
 _MORPHEME_LENGTHS: Final = sorted({len(w) for w in _TECH_MORPHEMES})
 # Their first three letters (each has three or more, tested): a morpheme is looked for only
 # where one of these starts, one set test per letter.
@@ -458,3 +459,63 @@ def is_documentation_host(host: str) -> bool:
 def is_aws_example(value: str) -> bool:
     """An AWS documentation example (``AKIAIOSFODNN7EXAMPLE``, ``…EXAMPLEKEY``)."""
     return _AWS_EXAMPLE.fullmatch(value) is not None
+
+
+# What a documentation, test or template value writes after a provider's prefix: words and
+# short numbers, ``._-`` or case changes between them (``configuration``, ``my-test.Key2``).
+_WRITTEN: Final = re.compile(r"[._-]*[A-Za-z0-9]+(?:[._-]+[A-Za-z0-9]+)*[._-]*")
+_WRITTEN_SPLIT: Final = re.compile(r"[._-]+")
+# A piece as names are written: one case, or CamelCase (a capital then lower case letters,
+# each hump), then a number; not ``gefa86cfa`` (a digit inside) nor ``bboOYXCbsu``.
+_WRITTEN_PIECE: Final = re.compile(r"(?:[A-Z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*)?[0-9]*")
+_WRITTEN_PARTS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# The most digits a number written among words has (``v1``, ``2``, ``404``): a generated
+# remainder's digit runs are its alphabet's, seldom beside parts that all read as words.
+_WRITTEN_DIGITS: Final = 3
+# The most letters one word of it has (``reads_as_words``' bound for a value of one part): a
+# longer run of one case is read as drawn, since the compound reading takes a few in a hundred
+# random ones (``LTAIpzarjdykejrfsmbozgix``: Alibaba's 20 lower-case letters and digits).
+_WRITTEN_LETTERS: Final = 16
+
+
+# Letters of hex keys and their kin (``[a-h0-9]``): a remainder spelt with these alone
+# (``feafgeaef027``) may be drawn from them, however it reads.
+_HEX_LETTERS: Final = frozenset("abcdefgh")
+_NOT_LETTERS: Final = str.maketrans("", "", "0123456789._-")
+_EDGE_CONSONANTS: Final = re.compile(r"^([^aeiouy]*).*?([^aeiouy]*)$")
+
+
+def _written_word(part: str) -> bool:
+    """A compound of words (``_is_technical_compound``) that starts as a syllable starts and
+    ends as one ends (``_ONSETS``, ``_CODAS``), or with a technical morpheme (``sql``):
+    not ``rjuraus`` nor ``kiquihf``, which the compound reading alone takes."""
+    m = _EDGE_CONSONANTS.match(part)
+    if m is None or not _is_technical_compound(part):
+        return False
+    lead, trail = m.group(1), m.group(2)
+    return (not lead or lead in _ONSETS or part.startswith(_TECH_MORPHEME_TUPLE)) and (
+        not trail or trail in _CODAS or part.endswith(_TECH_MORPHEME_TUPLE)
+    )
+
+
+def written_in_words(value: str) -> bool:
+    """``value`` is one or more words, each of three to 16 letters that read as English or as a
+    compound of English and technical words (``_written_word``: as ``random_letters`` reads
+    them, with a syllable's edges), and numbers of at most ``_WRITTEN_DIGITS`` digits at the
+    end of a piece (``v1``, ``key2``), split at ``._-`` and at case changes; each piece in one
+    case or CamelCase (``_WRITTEN_PIECE``), and some letter past ``h`` (``_HEX_LETTERS``). A
+    generated remainder splits at its case changes into parts of a letter or two, or has runs
+    of consonants no word has (measured per shape's alphabet and length:
+    ``tests/detectors/test_secret_prefix_words.py``, ``docs/detection.md``)."""
+    if _WRITTEN.fullmatch(value) is None:
+        return False
+    if not all(_WRITTEN_PIECE.fullmatch(piece) for piece in _WRITTEN_SPLIT.split(value)):
+        return False  # a digit inside a piece, or case changing as no name changes it
+    parts = _WRITTEN_PARTS.findall(value)
+    words = [p for p in parts if not p.isdigit()]
+    return (
+        bool(words)
+        and not _HEX_LETTERS.issuperset(value.lower().translate(_NOT_LETTERS))
+        and all(len(p) <= _WRITTEN_DIGITS for p in parts if p.isdigit())
+        and all(3 <= len(w) <= _WRITTEN_LETTERS and _written_word(w.lower()) for w in words)
+    )
