@@ -70,6 +70,7 @@ class Compiled:
     description: Severity | None  # severity in the DESCRIPTION profile (None: not applied)
     content: Severity | None  # severity in the CONTENT profile
     message: str
+    quiet_in: LazyPattern | None  # in the paragraph before a match: the match is no order
 
 
 def _compile(rule: data.Rule) -> Compiled:
@@ -85,6 +86,7 @@ def _compile(rule: data.Rule) -> Compiled:
         rule.description,
         rule.content,
         rule.message,
+        None if rule.quiet_in is None else LazyPattern(rule.quiet_in, re.MULTILINE),
     )
 
 
@@ -679,7 +681,10 @@ def _scan_text(
             windows = triggers.windows(rule)
         if not windows:
             continue
-        for count, m in enumerate(_matches(rule.pattern, low, windows), 1):
+        matches = _matches(rule.pattern, low, windows)
+        if rule.quiet_in is not None:
+            matches = (m for m in matches if not _quiet(rule.quiet_in, text, low, m.start()))
+        for count, m in enumerate(matches, 1):
             finding = Finding(rule.rule, severity, m.start(), m.end(), rule.message)
             findings.append(finding)
             if rule.rule == "instr.code_directive":
@@ -690,6 +695,17 @@ def _scan_text(
                 break
     findings.extend(_combine(medium))
     return findings, triggers.matched
+
+
+def _quiet(quiet_in: LazyPattern, text: str, low: str, start: int) -> bool:
+    """Whether ``quiet_in`` is found in the paragraph before ``start`` (the text as written,
+    where lower-casing kept its offsets; else its lower-case)."""
+    written = text if len(text) == len(low) else low
+    para = written.rfind("\n\n", 0, start)
+    # the line the match starts on is part of it ("\t* README: Tell users …")
+    end = written.find("\n", start)
+    end = len(written) if end < 0 else end
+    return quiet_in.search(written, para + 1, end) is not None
 
 
 _LANGUAGE_NAMES: Final = {
