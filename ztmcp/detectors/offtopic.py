@@ -310,11 +310,18 @@ def _task_line(line: str) -> bool:
     unquoted = _ANSWER_REF.sub(" ", unquoted)
     if _YOU.search(unquoted) and not _GENERIC_YOU.match(unquoted):
         return False  # small talk or a request to the reader: "How was your trip?"
-    if len(words) <= _BACK_WORDS and _points_back(unquoted):
-        return False  # "What good are they?": about what the text said before it
-    if (make := _LOOSE_MAKE.match(body)) is not None and not _made_task(make):
-        return False
     return _DEICTIC.search(_ANSWER_REF.sub(" ", body)) is None
+
+
+def _loose(line: str) -> bool:
+    """Whether a task line is a short question about what came before it ("What good are
+    they?") or makes a thing of one word ("Create a security.md")."""
+    body = _PREFIX.sub("", line).strip()
+    body = body[m.end() :] if (m := _LEAD.match(body)) else body
+    unquoted = _QUOTED.sub(" ", body).strip()
+    if len(body.split()) <= _BACK_WORDS and _points_back(unquoted):
+        return True
+    return (make := _LOOSE_MAKE.match(body)) is not None and not _made_task(make)
 
 
 def _points_back(question: str) -> bool:
@@ -368,6 +375,16 @@ def _answered(text: str, start: int, end: int) -> bool:
     para = text.rfind("\n\n", 0, start)
     para = 0 if para < 0 else para + 2
     return _FAQ_HEAD.match(text, para) is not None and _PARA_END.match(text, end) is not None
+
+
+def _quiet(text: str, start: int, end: int, line: str, whole: bool) -> bool:
+    """Whether a task line or a glued sentence is the document's own: a name's word, an aside,
+    a line a hard-wrapped sentence goes on into, an answered question, a loose item."""
+    if not whole and (_named(text, start) or _aside(text, start, end)):
+        return True
+    if whole and _wrapped(text, start - 1) and text[start - 2 : start - 1].isalnum():
+        return True  # "(it would\n  create a deadlock).": a hard-wrapped sentence goes on
+    return _answered(text, start, end) or _loose(line)
 
 
 def _read_on(text: str, start: int, end: int) -> int:
@@ -439,29 +456,20 @@ def scan(text: str) -> list[Finding]:
     out of that count rather than the rest of the text re-read."""
     if "\n" not in text:  # a one-line text has no document around its question
         return []
-    candidates: list[tuple[int, int, str]] = []
+    candidates: list[tuple[int, int, str, bool]] = []
     n = len(text)
     # Only lines and glued sentences that open like a question or a request are read.
     starts, seen = _starts(text)
     for start in starts:
         end = text.find("\n", start)
-        end = n if end < 0 else end
+        end = line_end = n if end < 0 else end
         line = text[start:end]
         # Table rows and headers are data, not lines of prose; a cell is read on its own.
         if start in seen and line.count("|") >= 2:
             continue
         if start not in seen:  # a sentence glued into a line, not the whole line
-            if _named(text, start):
-                continue
-            end = _read_on(text, start, end)
-            line = " ".join(text[start:end].split())
-            if _aside(text, start, end):
-                continue  # "(Who would have guessed?)": an aside
-        elif _wrapped(text, start - 1) and text[start - 2 : start - 1].isalnum():
-            continue  # "(it would\n  create a deadlock).": a hard-wrapped sentence goes on
-        elif _wrapped(text, end):  # "Compare ratios within one\nrun, not …": it reads on
-            end = _read_on(text, start, end)
-            line = " ".join(text[start:end].split())
+            end = _sentence(text, start + 1, end)
+            line = text[start:end]
         elif not _task_line(line):
             # "How do I reverse a linked list? Include the code.": a question, then an order to
             # answer it, on one line: the question is the task.
@@ -472,13 +480,23 @@ def scan(text: str) -> list[Finding]:
         if not _task_line(line):
             continue
         # "What is the capital of Australia? (Canberra.)": a question the text answers itself.
-        if not _ANSWERED.match(text, end) and not _answered(text, start, end):
-            candidates.append((start, end, line))
+        if _ANSWERED.match(text, end):
+            continue
+        quiet = _quiet(text, start, end, line, start in seen)
+        if not quiet and end == line_end:  # cut by a hard wrap, the sentence reads on
+            stop = _read_on(text, start, line_end)
+            if stop > line_end:
+                end, line = stop, " ".join(text[start:stop].split())
+                quiet = not _task_line(line)
+        # A quiet line still counts as a question line: a FAQ stays a FAQ.
+        candidates.append((start, end, line, quiet))
     if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
         return []
     counts = Counter(_stems(text))
     out: list[Finding] = []
-    for start, end, line in candidates:
+    for start, end, line, quiet in candidates:
+        if quiet:
+            continue
         own = Counter(_stems(line))
         gone = sum(1 for w, n in own.items() if counts[w] <= n)  # only in this line
         if len(counts) - gone < MIN_CONTEXT:
