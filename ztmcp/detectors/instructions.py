@@ -697,15 +697,18 @@ def _scan_text(
     return findings, triggers.matched
 
 
+_QUIET_BACK: Final = 1024  # how far before a match its paragraph's label is looked for
+
+
 def _quiet(quiet_in: LazyPattern, text: str, low: str, start: int) -> bool:
     """Whether ``quiet_in`` is found in the paragraph before ``start`` (the text as written,
     where lower-casing kept its offsets; else its lower-case)."""
     written = text if len(text) == len(low) else low
-    para = written.rfind("\n\n", 0, start)
-    # the line the match starts on is part of it ("\t* README: Tell users …")
-    end = written.find("\n", start)
-    end = len(written) if end < 0 else end
-    return quiet_in.search(written, para + 1, end) is not None
+    # Bounded both ways (a label stands a few lines above at most, and ends before the match
+    # does): a text of many labelled lines costs one short search per match.
+    lo = max(0, start - _QUIET_BACK)
+    para = written.rfind("\n\n", lo, start)
+    return quiet_in.search(written, lo if para < 0 else para + 1, start + 2) is not None
 
 
 _LANGUAGE_NAMES: Final = {

@@ -161,6 +161,7 @@ _NAME_BEFORE: Final = LazyPattern(
 # A question answered where it stands: a FAQ's entry ("Q: …", "43. Is zlib …? What is its
 # ECCN?" over its answer) or followed by the answer's mark ("A:").
 _FAQ_HEAD: Final = LazyPattern(r"[ \t]*(?:Q\s*[:.)]|Question\s*:|\d+(?:\.\d+)*\.\s)")
+_FAQ_REACH: Final = 1000  # a FAQ entry's question and its answer's mark lie this close
 _PARA_END: Final = LazyPattern(r"[ \t]*\n[ \t]*\n")
 _FAQ_ANSWER: Final = LazyPattern(r"\s*(?:A\s*[:.)]|Answer\s*:)")
 # For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
@@ -352,7 +353,7 @@ def _wrapped(text: str, end: int) -> bool:
 
 def _named(text: str, start: int) -> bool:
     """Whether the capitalised word at ``start`` is part of a name, not a glued sentence."""
-    line = text.rfind("\n", 0, start) + 1
+    line = text.rfind("\n", max(0, start - 200), start) + 1
     return (
         _NAME_AFTER.match(text, start) is not None
         or _NAME_BEFORE.search(text, max(line, start - 200), start) is not None
@@ -370,9 +371,13 @@ def _aside(text: str, start: int, end: int) -> bool:
 def _answered(text: str, start: int, end: int) -> bool:
     """Whether the question ``text[start:end]`` is a FAQ's entry: its paragraph opens with a
     question's number or "Q:", and a paragraph follows it; or an answer's mark follows."""
-    if _FAQ_ANSWER.match(text, end) or _FAQ_ANSWER.match(text, text.find("\n", end) + 1):
+    # (each look bounded: one candidate costs no pass over the text)
+    nxt = text.find("\n", end, end + _FAQ_REACH)
+    if _FAQ_ANSWER.match(text, end) or (nxt >= 0 and _FAQ_ANSWER.match(text, nxt + 1)):
         return True
-    para = text.rfind("\n\n", 0, start)
+    para = text.rfind("\n\n", max(0, start - _FAQ_REACH), start)
+    if para < 0 and start > _FAQ_REACH:
+        return False  # a paragraph too long to be a FAQ's entry
     para = 0 if para < 0 else para + 2
     return _FAQ_HEAD.match(text, para) is not None and _PARA_END.match(text, end) is not None
 
