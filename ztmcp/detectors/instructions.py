@@ -707,8 +707,11 @@ def _quiet(quiet_in: LazyPattern, text: str, low: str, start: int) -> bool:
     # Bounded both ways (a label stands a few lines above at most, and ends before the match
     # does): a text of many labelled lines costs one short search per match.
     lo = max(0, start - _QUIET_BACK)
+    line = written.rfind("\n", lo, start)
+    if quiet_in.search(written, lo if line < 0 else line + 1, start + 2) is not None:
+        return True  # the match's own line (the common case, and a short search)
     para = written.rfind("\n\n", lo, start)
-    return quiet_in.search(written, lo if para < 0 else para + 1, start + 2) is not None
+    return line > 0 and quiet_in.search(written, lo if para < 0 else para + 1, line) is not None
 
 
 _LANGUAGE_NAMES: Final = {

@@ -461,7 +461,7 @@ def scan(text: str) -> list[Finding]:
     out of that count rather than the rest of the text re-read."""
     if "\n" not in text:  # a one-line text has no document around its question
         return []
-    candidates: list[tuple[int, int, str, bool]] = []
+    candidates: list[tuple[int, int, str, int, bool]] = []
     n = len(text)
     # Only lines and glued sentences that open like a question or a request are read.
     starts, seen = _starts(text)
@@ -487,21 +487,25 @@ def scan(text: str) -> list[Finding]:
         # "What is the capital of Australia? (Canberra.)": a question the text answers itself.
         if _ANSWERED.match(text, end):
             continue
-        quiet = _quiet(text, start, end, line, start in seen)
-        if not quiet and end == line_end:  # cut by a hard wrap, the sentence reads on
+        candidates.append((start, end, line, line_end, start in seen))
+    # A quiet line still counts as a question line (a FAQ stays a FAQ), so only the few lines
+    # of a text that may report are judged quiet or read on.
+    if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
+        return []
+    judged: list[tuple[int, int, str]] = []
+    for start, end, line, line_end, whole in candidates:
+        if _quiet(text, start, end, line, whole):
+            continue
+        if end == line_end:  # cut by a hard wrap, the sentence reads on
             stop = _read_on(text, start, line_end)
             if stop > line_end:
                 end, line = stop, " ".join(text[start:stop].split())
-                quiet = not _task_line(line)
-        # A quiet line still counts as a question line: a FAQ stays a FAQ.
-        candidates.append((start, end, line, quiet))
-    if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
-        return []
+                if not _task_line(line):
+                    continue
+        judged.append((start, end, line))
     counts = Counter(_stems(text))
     out: list[Finding] = []
-    for start, end, line, quiet in candidates:
-        if quiet:
-            continue
+    for start, end, line in judged:
         own = Counter(_stems(line))
         gone = sum(1 for w, n in own.items() if counts[w] <= n)  # only in this line
         if len(counts) - gone < MIN_CONTEXT:
