@@ -70,6 +70,7 @@ class Compiled:
     description: Severity | None  # severity in the DESCRIPTION profile (None: not applied)
     content: Severity | None  # severity in the CONTENT profile
     message: str
+    quiet_in: LazyPattern | None  # in the paragraph before a match: the match is no order
 
 
 def _compile(rule: data.Rule) -> Compiled:
@@ -85,6 +86,7 @@ def _compile(rule: data.Rule) -> Compiled:
         rule.description,
         rule.content,
         rule.message,
+        None if rule.quiet_in is None else LazyPattern(rule.quiet_in, re.MULTILINE),
     )
 
 
@@ -679,7 +681,10 @@ def _scan_text(
             windows = triggers.windows(rule)
         if not windows:
             continue
-        for count, m in enumerate(_matches(rule.pattern, low, windows), 1):
+        matches = _matches(rule.pattern, low, windows)
+        if rule.quiet_in is not None:
+            matches = (m for m in matches if not _quiet(rule.quiet_in, text, low, m.start()))
+        for count, m in enumerate(matches, 1):
             finding = Finding(rule.rule, severity, m.start(), m.end(), rule.message)
             findings.append(finding)
             if rule.rule == "instr.code_directive":
@@ -690,6 +695,23 @@ def _scan_text(
                 break
     findings.extend(_combine(medium))
     return findings, triggers.matched
+
+
+_QUIET_BACK: Final = 1024  # how far before a match its paragraph's label is looked for
+
+
+def _quiet(quiet_in: LazyPattern, text: str, low: str, start: int) -> bool:
+    """Whether ``quiet_in`` is found in the paragraph before ``start`` (the text as written,
+    where lower-casing kept its offsets; else its lower-case)."""
+    written = text if len(text) == len(low) else low
+    # Bounded both ways (a label stands a few lines above at most, and ends before the match
+    # does): a text of many labelled lines costs one short search per match.
+    lo = max(0, start - _QUIET_BACK)
+    line = written.rfind("\n", lo, start)
+    if quiet_in.search(written, lo if line < 0 else line + 1, start + 2) is not None:
+        return True  # the match's own line (the common case, and a short search)
+    para = written.rfind("\n\n", lo, start)
+    return line > 0 and quiet_in.search(written, lo if para < 0 else para + 1, line) is not None
 
 
 _LANGUAGE_NAMES: Final = {

@@ -90,6 +90,27 @@ _DEICTIC: Final = LazyPattern(
     re.IGNORECASE,
 )
 _WORD: Final = LazyPattern(r"[a-z]{3,}")
+# A short question about something said before it ("What good are they?", "How can I improve
+# them?", "What is its ECCN?"): the pronoun points back into the document.
+_BACK: Final = LazyPattern(r"\b(?:they|them|their|theirs|its|it)\b", re.IGNORECASE)
+_BACK_WORDS: Final = 6  # at most this many words for a pronoun to point back
+# "create/generate a <one word>" is a changelog item or a heading ("Create a security.md",
+# "Create an Issue - Propose a new feature"), unless the word names a task's product.
+_LOOSE_MAKE: Final = LazyPattern(
+    r"(?:create|generate)\s+(?:me\s+|us\s+)?(?:a|an|one|some)\s+([\w.'-]+)(?:\s+([A-Za-z][\w'-]*))?",
+    re.IGNORECASE,
+)
+_OBJECT_END_WORDS: Final = (
+    "about for of on that to with in from which who using describing explaining"
+)
+_OBJECT_END: Final = frozenset(_OBJECT_END_WORDS.split())
+_TASK_NOUN_WORDS: Final = """
+    poem story essay list summary plan recipe song joke letter email e-mail haiku article
+    report table outline slogan tweet post speech script program function quiz riddle limerick
+    itinerary review description biography guide tutorial lesson dialogue conversation
+    paragraph sonnet chart diagram timeline checklist
+"""
+_TASK_NOUNS: Final = frozenset(_TASK_NOUN_WORDS.split())
 # "you" addresses the reader, but for the generic "how do you say …" and "can you explain …".
 _YOU: Final = LazyPattern(r"\byou\b", re.IGNORECASE)
 _GENERIC_YOU: Final = LazyPattern(
@@ -120,6 +141,29 @@ _GLUED_WORDS: Final = (
     "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Before|First|Also"
 )
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
+# A glued word that is part of a name, not a sentence's opening: in a coordination of
+# capitalised words ("fields Bug-Submit, Name and Repository-Browse"), in a title ("How Can I
+# Help?"), before an abbreviation ("Glyph List (AGL)"), or after a word that its sentence
+# goes on from ("works with Plan 9", "fields for Name").
+_NAME_AFTER: Final = LazyPattern(
+    r"[\w'-]*(?:\s*(?:,|\s(?:and|or|&))\s+[A-Z0-9]|\s+[A-Z][\w'-]*\s+[A-Z]|\s*\([A-Z])"
+    # a verb's word used as a noun ("Revocation List  that  may …", "A User Name of 'root'")
+    # (not a question's word, nor a verb that takes a clause: "Recommend that …")
+    r"|(?!What|How|Why|Which|Who|Where|When|Is|Are|Can|Could|Would|Recommend|Suggest|Explain"
+    r"|Determine|Estimate|Show|Tell|Describe|Find|Teach|Discuss|Assess|Evaluate|Identify"
+    r"|Calculate|Look|Before|First|Also)[\w'-]*\s+"
+    r"(?:that|which|whose|of|is|are|was|were|has|have)\b"
+)
+_NAME_BEFORE: Final = LazyPattern(
+    r"(?:\b(?:with|for|of|in|on|at|by|from|to|the|a|an|and|or|under|into|via|per|called|named)"
+    r"|\]\([^)\s]*\))[ \t]$"
+)
+# A question answered where it stands: a FAQ's entry ("Q: …", "43. Is zlib …? What is its
+# ECCN?" over its answer) or followed by the answer's mark ("A:").
+_FAQ_HEAD: Final = LazyPattern(r"[ \t]*(?:Q\s*[:.)]|Question\s*:|\d+(?:\.\d+)*\.\s)")
+_FAQ_REACH: Final = 1000  # a FAQ entry's question and its answer's mark lie this close
+_PARA_END: Final = LazyPattern(r"[ \t]*\n[ \t]*\n")
+_FAQ_ANSWER: Final = LazyPattern(r"\s*(?:A\s*[:.)]|Answer\s*:)")
 # For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
 _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
 # RE2's search for both (a superset, each start checked in Python).
@@ -227,6 +271,13 @@ PATTERNS: Final = (
     _ANSWER_IT,
     _PREFIX,
     _QUOTED,
+    _BACK,
+    _LOOSE_MAKE,
+    _NAME_AFTER,
+    _NAME_BEFORE,
+    _FAQ_HEAD,
+    _FAQ_ANSWER,
+    _PARA_END,
 )
 
 
@@ -261,6 +312,97 @@ def _task_line(line: str) -> bool:
     if _YOU.search(unquoted) and not _GENERIC_YOU.match(unquoted):
         return False  # small talk or a request to the reader: "How was your trip?"
     return _DEICTIC.search(_ANSWER_REF.sub(" ", body)) is None
+
+
+def _loose(line: str) -> bool:
+    """Whether a task line is a short question about what came before it ("What good are
+    they?") or makes a thing of one word ("Create a security.md")."""
+    body = _PREFIX.sub("", line).strip()
+    body = body[m.end() :] if (m := _LEAD.match(body)) else body
+    unquoted = _QUOTED.sub(" ", body).strip()
+    if len(body.split()) <= _BACK_WORDS and _points_back(unquoted):
+        return True
+    return (make := _LOOSE_MAKE.match(body)) is not None and not _made_task(make)
+
+
+def _points_back(question: str) -> bool:
+    """Whether a short question's pronoun has nothing before it to stand for: among its first
+    three words ("What is its ECCN?") or its last ("How can I improve them?"); not "How do
+    comets grow their tails?", whose pronoun is the comets'."""
+    words = question.rstrip("?!. ").split()
+    return any(_BACK.fullmatch(w) for w in [*words[:3], *words[-1:]])
+
+
+def _made_task(make: re.Match[str]) -> bool:
+    """Whether "create/generate a …" names a task's product: two words or more of object,
+    or a known product ("a poem", "an itinerary")."""
+    first, second = make.group(1), make.group(2)
+    if first.rstrip(".").lower() in _TASK_NOUNS:
+        return True
+    return second is not None and not first.endswith(".") and second.lower() not in _OBJECT_END
+
+
+def _wrapped(text: str, end: int) -> bool:
+    """Whether the line ending at ``end`` goes on into the next one: no sentence ended, and
+    the next line does not open with a capital (a hard-wrapped paragraph)."""
+    nxt = text[end + 1 : end + 80].lstrip(" \t")
+    return (
+        bool(nxt) and (nxt[0].islower() or nxt[0] in "`'\"(") and text[end - 1 : end] not in ".!?:|"
+    )
+
+
+def _named(text: str, start: int) -> bool:
+    """Whether the capitalised word at ``start`` is part of a name, not a glued sentence."""
+    line = text.rfind("\n", max(0, start - 200), start) + 1
+    return (
+        _NAME_AFTER.match(text, start) is not None
+        or _NAME_BEFORE.search(text, max(line, start - 200), start) is not None
+    )
+
+
+def _aside(text: str, start: int, end: int) -> bool:
+    """Whether the sentence ``text[start:end]`` stands in brackets, quoted or not: "(Who would
+    have guessed?)", '("How do solar panels work?")'."""
+    before = text[max(0, start - 2) : start].rstrip('"\u201c')
+    after = text[end : end + 2].lstrip('"\u201d')
+    return before.endswith("(") and after.startswith(")")
+
+
+def _answered(text: str, start: int, end: int) -> bool:
+    """Whether the question ``text[start:end]`` is a FAQ's entry: its paragraph opens with a
+    question's number or "Q:", and a paragraph follows it; or an answer's mark follows."""
+    # (each look bounded: one candidate costs no pass over the text)
+    nxt = text.find("\n", end, end + _FAQ_REACH)
+    if _FAQ_ANSWER.match(text, end) or (nxt >= 0 and _FAQ_ANSWER.match(text, nxt + 1)):
+        return True
+    para = text.rfind("\n\n", max(0, start - _FAQ_REACH), start)
+    if para < 0 and start > _FAQ_REACH:
+        return False  # a paragraph too long to be a FAQ's entry
+    para = 0 if para < 0 else para + 2
+    return _FAQ_HEAD.match(text, para) is not None and _PARA_END.match(text, end) is not None
+
+
+def _quiet(text: str, start: int, end: int, line: str, whole: bool) -> bool:
+    """Whether a task line or a glued sentence is the document's own: a name's word, an aside,
+    a line a hard-wrapped sentence goes on into, an answered question, a loose item."""
+    if not whole and (_named(text, start) or _aside(text, start, end)):
+        return True
+    if whole and _wrapped(text, start - 1) and text[start - 2 : start - 1].isalnum():
+        return True  # "(it would\n  create a deadlock).": a hard-wrapped sentence goes on
+    return _answered(text, start, end) or _loose(line)
+
+
+def _read_on(text: str, start: int, end: int) -> int:
+    """Where the sentence that starts at ``start`` ends, read across the hard wraps of its
+    paragraph (three lines at most after the line that ends at ``end``)."""
+    stop = _sentence(text, start + 1, end)
+    for _ in range(3):
+        if stop != end or not _wrapped(text, end):
+            break
+        nxt = text.find("\n", end + 1)
+        end = len(text) if nxt < 0 else nxt
+        stop = _sentence(text, start + 1, end)
+    return stop
 
 
 def _sentence(text: str, start: int, end: int) -> int:
@@ -319,13 +461,13 @@ def scan(text: str) -> list[Finding]:
     out of that count rather than the rest of the text re-read."""
     if "\n" not in text:  # a one-line text has no document around its question
         return []
-    candidates: list[tuple[int, int, str]] = []
+    candidates: list[tuple[int, int, str, int, bool]] = []
     n = len(text)
     # Only lines and glued sentences that open like a question or a request are read.
     starts, seen = _starts(text)
     for start in starts:
         end = text.find("\n", start)
-        end = n if end < 0 else end
+        end = line_end = n if end < 0 else end
         line = text[start:end]
         # Table rows and headers are data, not lines of prose; a cell is read on its own.
         if start in seen and line.count("|") >= 2:
@@ -343,13 +485,27 @@ def scan(text: str) -> list[Finding]:
         if not _task_line(line):
             continue
         # "What is the capital of Australia? (Canberra.)": a question the text answers itself.
-        if not _ANSWERED.match(text, end):
-            candidates.append((start, end, line))
+        if _ANSWERED.match(text, end):
+            continue
+        candidates.append((start, end, line, line_end, start in seen))
+    # A quiet line still counts as a question line (a FAQ stays a FAQ), so only the few lines
+    # of a text that may report are judged quiet or read on.
     if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
         return []
+    judged: list[tuple[int, int, str]] = []
+    for start, end, line, line_end, whole in candidates:
+        if _quiet(text, start, end, line, whole):
+            continue
+        if end == line_end:  # cut by a hard wrap, the sentence reads on
+            stop = _read_on(text, start, line_end)
+            if stop > line_end:
+                end, line = stop, " ".join(text[start:stop].split())
+                if not _task_line(line):
+                    continue
+        judged.append((start, end, line))
     counts = Counter(_stems(text))
     out: list[Finding] = []
-    for start, end, line in candidates:
+    for start, end, line in judged:
         own = Counter(_stems(line))
         gone = sum(1 for w, n in own.items() if counts[w] <= n)  # only in this line
         if len(counts) - gone < MIN_CONTEXT:

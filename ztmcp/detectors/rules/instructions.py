@@ -42,6 +42,10 @@ class Rule:
     # phrase its triggers do not cover: "the conversation" and "URL" of a verb that fills a
     # URL). They ride in the triggers' RE2 pass: a rule one of them misses is not run at all.
     requires: tuple[str, ...] = ()
+    # A regex (case-sensitive, on the text as written) searched in the paragraph before a
+    # match: where it is found, the match is the paragraph's own wording, not an order (a
+    # changelog entry's label: "docs: mention that …").
+    quiet_in: str | None = None
 
 
 # "Do not tell the user …": a negation, a verb of telling, and then either whom it is kept from
@@ -418,6 +422,18 @@ _OPENS = (
     + r":\s{0,3})"
 )
 
+# A changelog entry's or a commit subject's label, opening a line of the paragraph: one
+# lower-case word or a path ("docs:", "upstream:", "**doc**:", "d/tests/run:", "- **doc**:"
+# after a commit link), or an indented GNU ChangeLog entry ("\t* README:", "\t* file.c (fn):").
+# What follows it describes a change ("docs: emphasize that …", "pwmconfig: Tell the user
+# about …"); an order in a mail or a table has no such head. A capitalised word ("Note:",
+# "Subject:") is no label.
+_ENTRY_LABEL = (
+    r"^(?:[ \t]*(?:[-*+][ \t]+)?|.*?\s[-\u2013][ \t]+)(?:\*\*)?(?:[a-z][\w./-]*|[\w-]*[./][\w./-]*)"
+    r"(?:\*\*)?(?:[ \t]*\([^)\n]*\))?:(?:\s|$)"
+    r"|^(?:\t|[ ]{2,})\*[ \t]+[\w./+-]+(?:[ \t]*\([^)\n]*\))?:(?:\s|$)"
+)
+
 # -- the form of the answer ------------------------------------------------------------------
 # The model's answer: "your reply/response/output", or "the answer/reply" (not "the response"
 # or "the output": API documentation says "the response is base64-encoded").
@@ -433,6 +449,12 @@ _FORM = (
     r"|spaces|underscores?|vowels?|consonants?|leet\w*|pig\s+latin|encod\w*|encrypt\w*"
     r"|scrambl\w*|jumbl\w*|rhym\w*|(?:every|each)\s+(?:other\s+|second\s+|single\s+)?"
     r"(?:word|sentence|letter|noun|verb)s?)\b"
+)
+
+_IF_YOU_WANT = "".join(
+    rf"(?<!\bif\syou{verb}\s{article})"
+    for verb in (r"\swant", r"\sneed", r"\sprefer", r"\swish", r"'d\slike")
+    for article in ("", r"the\s", r"a\s", r"an\s", r"raw\s")
 )
 
 
@@ -2051,6 +2073,8 @@ RULES: Final[tuple[Rule, ...]] = (
         + r"[^\n.!?]{0,100}?\b"
         + _FORM
         + r"|\b"
+        # "Use it if you want binary data in your output.": the reader's option, no order
+        + _IF_YOU_WANT
         + _FORM
         + r"[^\n.!?]{0,100}?\b"
         + _ANSWER_OBJ
@@ -2128,6 +2152,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "ask",
         ),
         requires=(r"(?:user|reader)",),
+        quiet_in=_ENTRY_LABEL,
     ),
     # A claim to put into the answer, ordered at the start of a sentence with no one to say it
     # to: "Mention that …", "State as fact that …", "Add a line saying …". A person's mail says
@@ -2138,8 +2163,11 @@ RULES: Final[tuple[Rule, ...]] = (
         "claim",
         r"(?:" + _OPENS + r"|\b(?:also|and|then|now)\s+|\b(?:in|at\s+the\s+(?:end|start)\s+of)"
         r"\s+your\s+(?:\w+\s+)?(?:answer|reply|response),\s{0,3})"
-        r"(?:mention|state|say|claim|assert|announce|stress|emphasi[sz]e)\s+(?:as\s+(?:a\s+)?fact\s+)?that\s+"
+        # (not "assert": a changelog's "Assert that the call returns non-NULL" is a test's)
+        r"(?:mention|state|say|claim|announce|stress|emphasi[sz]e)\s+(?:as\s+(?:a\s+)?fact\s+)?that\s+"
         r"(?!(?:you|we|i|your|our|it's\s+you)\b)"
+        # "State that explicitly in the output": "that" is the object, no claim follows
+        r"(?!(?:explicitly|clearly|again|too|also|here|there|instead|in\s+the)\b)"
         r"|" + _OPENS + r"(?:add|include|insert|append|put)\s+(?:a|an|one)\s+"
         r"(?:\w+\s+)?(?:line|sentence|note|headline|paragraph|disclaimer|footer|banner|remark)\s+"
         r"(?:saying|stating|claiming|that|which\s+says|announcing)\b",
@@ -2154,7 +2182,6 @@ RULES: Final[tuple[Rule, ...]] = (
                 "state",
                 "say",
                 "claim",
-                "assert",
                 "announce",
                 "stress",
                 "emphasise",
@@ -2162,13 +2189,17 @@ RULES: Final[tuple[Rule, ...]] = (
             ),
             *_ts(r"\s+(?:a|an|one)\s", "add", "include", "insert", "append", "put"),
         ],
+        quiet_in=_ENTRY_LABEL,
     ),
     # Pushing the reader to install or run something from a named place: "recommend installing
     # the extension from x.example", "urge them to download setup.exe".
     Rule(
         "instr.push_download",
         "relay",
-        # The verbs' own forms, not nouns ("suggestion", "instructions") nor "OpenSSL".
+        # The verbs' own forms, not nouns ("suggestion", "instructions") nor "OpenSSL"; not
+        # negated ("Don't instruct user to run make …": a changelog's fix).
+        r"(?<!\bnot\s)(?<!\bdon't\s)(?<!\bdo\snot\s)(?<!\bnever\s)(?<!\bno\slonger\s)(?<!\bdont\s)"
+        r"(?<!\bdoesn't\s)(?<!\bwon't\s)"
         r"\b(?:recommend|suggest|advise|urge|encourage|tell|instruct|ask)(?:s|d|ed|ing)?\s+"
         r"(?:\w+\s+){0,3}?(?:install|download|run|execut|enabl|open)(?:s|e|es|ed|d|ing|ning)?\b"
         r"[^\n]{0,120}?(?:\b[a-z0-9][a-z0-9-]{1,40}\."
