@@ -148,6 +148,16 @@ _TOOL_REF = (
     r"(?:the\s+)?[`'\"]?[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?[`'\"]?\s+"
     r"(?:tool|function)"
 )
+# A tool an order names: "… tool", or a quoted "… function" (`` `send_money` function``; in the
+# rules' view ``_`` reads as a space). Documentation orders its reader to use the functions it
+# describes in words ("Use the new function.", "Call the multibyte scanning function", "Run the
+# supplied function"): the word "function" unquoted is the reader's, not an agent's tool (72 of
+# 6,827 chunks of real documentation blocked on it; no attack of any corpus here needed it).
+# "You should use the function/tool" keeps its own alternative.
+_TOOL_NAMED = (
+    r"(?:the\s+)?(?:[`'\"][a-z][\w.:/ -]{0,60}[`'\"]\s+(?:tool|function)"
+    r"|[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?\s+tool)"
+)
 
 
 def _t(gate: str | None, rx: str | None = None) -> tuple[str | None, str]:
@@ -1273,8 +1283,8 @@ RULES: Final[tuple[Rule, ...]] = (
         "tools",
         r"\byou\s+(?:should|must|need\s+to|have\s+to|are\s+required\s+to)\s+(?:first\s+|now\s+|then\s+)?"
         r"(?:use|call|invoke|run|execute)\s+(?:the\s+)?(?:tool|function)\b"
-        r"|\b(?:by\s+)?using\s+" + _TOOL_REF + r"\b"
-        r"|(?:^|[.!:;]\s{0,3}|\bplease\s+)(?:use|call|invoke|run)\s+" + _TOOL_REF + r"\b",
+        r"|\b(?:by\s+)?using\s+" + _TOOL_NAMED + r"\b"
+        r"|(?:^|[.!:;]\s{0,3}|\bplease\s+)(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b",
         ("tool", "function"),
         None,
         H,
