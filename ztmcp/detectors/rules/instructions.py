@@ -114,12 +114,15 @@ _KUBE_CONTEXT_PARAM = (
     r"(?![ _-]context\s+to\s+(?:use|select|target)(?:\s+(?:for|with|when|in|by|on)\b|\s*[(\[.,;:\n]"
     r"|\s*$))"
 )
+# (``.env`` after a name or a call is a property, not the dotenv file: ``process.env``,
+# ``import.meta.env``, ``c.env``, ``this.env``; real package documentation writes them often.)
 _SENSITIVE_FILE = (
     r"(?:~/\.ssh|\.ssh/|id[ _]rsa|id[ _]ed25519|id[ _]ecdsa|authorized[ _]keys|\.aws/credentials"
     r"|\.aws/config|/etc/passwd|/etc/shadow|\.netrc|\.npmrc|\.pypirc|\.git-credentials"
     r"|\.docker/config\.json|\.kube/config|kubeconfig" + _KUBE_CONTEXT_PARAM + r"|mcp\.json"
     r"|claude[ _]desktop[ _]config"
-    r"|\.cursor/|\.env\b|\.bash[ _]history|\.zsh[ _]history|keychain|wallet\.dat|\.gnupg)"
+    r"|\.cursor/|(?<![\w)\]])\.env\b|\.bash[ _]history|\.zsh[ _]history|keychain|wallet\.dat"
+    r"|\.gnupg)"
 )
 _SENSITIVE_WORD = (
     r"(?:credentials?|api[\s_-]?keys?|secret\s+keys?|private\s+keys?|ssh\s+keys?|access\s+tokens?"
