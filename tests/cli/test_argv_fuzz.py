@@ -371,37 +371,21 @@ def test_pin_reads_its_name_from_the_extra_arguments_by_the_same_kind(
     assert names.PINNED.refusal(shown) is not None and result.exit_code == 2
 
 
-@pytest.mark.parametrize("basename", ["srv\x1b]0;x\x07", "srv\u202e", " srv"])
-def test_a_server_named_by_its_command_is_read_by_the_same_kind(
-    basename: str, isolated: Path
+@pytest.mark.parametrize("name", ["{}\x1b]0;x\x07", "{}\u202e", " {}"])
+@pytest.mark.parametrize(("command", "kind"), [("run", "server"), ("watch", "agent")])
+def test_a_peer_named_by_its_command_is_read_by_the_same_kind(
+    command: str, kind: str, name: str, isolated: Path
 ) -> None:
-    # Without --name the server is called by its command's name (argv too): read by
-    # names.SERVER all the same, before the audit log is opened.
-    server = isolated / basename
-    server.write_text("#!/bin/sh\nexit 0\n")
-    server.chmod(0o755)
-    result = _invoke(["run", "--", str(server)], isolated)
-    _assert_clean(result, Target(("run",), None, 0, None), basename)
+    # Without --name, `ztmcp run` calls the server and `ztmcp watch` the agent by its
+    # command's name (argv too; or a [watch] name): read by names.SERVER / names.AGENT all the
+    # same, before the proxy starts or the audit log is opened.
+    program = isolated / name.format(kind)
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(0o755)
+    result = _invoke([command, "--", str(program)], isolated)
+    _assert_clean(result, Target((command,), None, 0, None), program.name)
     assert result.exit_code == 2, result.output
-    assert result.output.startswith("ztmcp: error: invalid server name for the server "), (
-        result.output
-    )
-    assert not list((Path(os.environ["ZTMCP_HOME"])).rglob("*.jsonl"))  # nothing recorded
-
-
-@pytest.mark.parametrize("basename", ["agent\x1b]0;x\x07", "agent\u202e", " agent"])
-def test_an_agent_named_by_its_command_is_read_by_the_same_kind(
-    basename: str, isolated: Path
-) -> None:
-    # `ztmcp watch` without --name (or a [watch] name) calls the agent by its command's name:
-    # read by names.AGENT all the same, before the proxy starts or the audit log opens.
-    agent = isolated / basename
-    agent.write_text("#!/bin/sh\nexit 0\n")
-    agent.chmod(0o755)
-    result = _invoke(["watch", "--", str(agent)], isolated)
-    _assert_clean(result, Target(("watch",), None, 0, None), basename)
-    assert result.exit_code == 2, result.output
-    assert result.output.startswith("ztmcp: error: invalid agent name for the agent "), (
+    assert result.output.startswith(f"ztmcp: error: invalid {kind} name for the {kind} "), (
         result.output
     )
     assert not list((Path(os.environ["ZTMCP_HOME"])).rglob("*.jsonl"))  # nothing recorded
