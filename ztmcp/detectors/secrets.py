@@ -154,7 +154,9 @@ _CONNECTOR: Final = (
 # a run ending in an escape is no value character either: ``optional\\n`` is a text escaped
 # twice, ``optional`` then a line break, not a value ``optional\``; the run is bounded, so
 # that the look-ahead reads at most 16 characters.)
-_ESCAPED_AFTER: Final = r"(?-i:[nrt\"'`]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])"
+# ``\uXXXX``/``\xXX`` of an ASCII character: the coded escapes every reading here knows.
+_CODED: Final = r"u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f]"
+_ESCAPED_AFTER: Final = rf"(?-i:[nrt\"'`]|{_CODED})"
 _VALUE_ESCAPE: Final = r"\\" + _ESCAPED_AFTER
 _VALUE_CHAR: Final = (
     rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!\\{{0,15}}{_ESCAPED_AFTER})"
@@ -909,7 +911,7 @@ def _continued(text: str) -> str:
 # holds escaped JSON or a string literal (``"x\nsecret: \"<key>\""``) is also read with them
 # as the characters they stand for (``_unescaped``), so that ``\n`` ends a token, as a line
 # break would (the key is ``secret``, not ``nsecret``), and a value ends before it.
-_ESCAPE: Final = LazyPattern(r"\\(?:[nrt\"'`\\/]|u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])")
+_ESCAPE: Final = LazyPattern(rf"\\(?:[nrt\"'`\\/]|{_CODED})")
 _SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -969,7 +971,7 @@ def _unescaped(text: str) -> str | None:
 # holds all eight is read sequence by sequence).
 _ASIDE: Final = tuple(chr(0xE000 + i) for i in range(8))
 _SIMPLE: Final = tuple(("\\" + c, _SIMPLE_ESCAPES.get(c, c)) for c in "nrt\"'`/")
-_CODED_ESCAPE: Final = LazyPattern(r"\\(?:u00[0-7][0-9A-Fa-f]|x[0-7][0-9A-Fa-f])")
+_CODED_ESCAPE: Final = LazyPattern(rf"\\(?:{_CODED})")
 
 
 def _coded(m: re.Match[str]) -> str:
