@@ -222,12 +222,7 @@ def _spelt_as_syllables(cluster: str) -> bool:
 def _is_compound(part: str) -> bool:
     """``_is_english`` (lower case), its clusters of four consonants or more allowed where
     each splits into a syllable's end and the next one's start."""
-    vowels = sum(c in _VOWEL for c in part)
-    return (
-        vowels * 4 >= len(part)
-        and _TRIPLE.search(part) is None
-        and all(_spelt_as_syllables(m.group()) for m in _CLUSTER.finditer(part))
-    )
+    return _vowel_margin(part) >= 0 and _spelt(part)
 
 
 # Technical morphemes English does not spell: acronyms and abbreviations of three letters or
