@@ -14,8 +14,8 @@ act on or hide in a terminal (``ztmcp.terminal.unsafe``: C0/C1 controls, bidi an
 format characters, line separators, lone surrogates, which a file name in invalid UTF-8
 decodes to), and whitespace at either end. Then the kind's own shape, if it has one.
 
-Nothing here imports more than ``re`` and ``unicodedata``: ``ztmcp run`` reads its ``--name``
-through it before the server starts.
+Nothing here imports more than ``re``, ``dataclasses`` and ztmcp's ``errors`` and
+``terminal``: ``ztmcp run`` reads its ``--name`` through it before the server starts.
 """
 
 from __future__ import annotations

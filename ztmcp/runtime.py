@@ -240,11 +240,9 @@ def build(
             say(f"adding {', '.join(sorted(brokered))} to every upstream request")
     server = name or transport.default_name
     if name is None:  # a name from the command or URL: the rule --name is read by
-        from ztmcp.names import SERVER, refused
+        from ztmcp.names import SERVER, check
 
-        error = refused(SERVER, "the server (its command's name; give --name)", server)
-        if error is not None:
-            raise error
+        check(SERVER, "the server (its command's name; give --name)", server)
     mode = Mode.MONITOR if monitor else policy.mode
     checks = build_checks(policy)
     if isinstance(transport, Stdio):  # flags a clientInfo that contradicts who launched us

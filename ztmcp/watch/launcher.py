@@ -195,13 +195,9 @@ def run(options: Options) -> int:
             hint="ztmcp watch [--name AGENT] -- CMD ARGS…",
         )
     if options.name is None and options.policy.name is None:  # named by its command
-        from ztmcp.names import AGENT, refused
+        from ztmcp.names import AGENT, check
 
-        error = refused(
-            AGENT, "the agent (its command's name; give --name)", Path(options.command[0]).name
-        )
-        if error is not None:
-            raise error
+        check(AGENT, "the agent (its command's name; give --name)", Path(options.command[0]).name)
     agent = identity.observe(options.command, options.name or options.policy.name)
     authority = ca.ensure(state_paths.home())
     log = AuditLog.create(state_paths.audit_dir(), f"watch-{agent.name}")
