@@ -693,8 +693,26 @@ def _scan_text(
                 medium.append((finding, rule.category))
             if count >= _MAX_PER_RULE:
                 break
+    if medium and len(medium) < len(findings):
+        findings, medium = _strongest(findings, medium)
     findings.extend(_combine(medium))
     return findings, triggers.matched
+
+
+def _strongest(
+    findings: list[Finding], medium: list[tuple[Finding, str]]
+) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+    """One finding per rule and place: where a rule's strong and weak forms (two entries of
+    the rules data under one id, ``instr.sensitive_file``'s order and mention) both match
+    what ends at one offset, the MEDIUM one is dropped, from the support signals too."""
+    strong = {(f.rule, f.end) for f in findings if f.severity is not Severity.MEDIUM}
+    if not strong:
+        return findings, medium
+    weak = {(f.rule, f.end) for f, _c in medium} & strong
+    if not weak:
+        return findings, medium
+    kept = [f for f in findings if f.severity is not Severity.MEDIUM or (f.rule, f.end) not in weak]
+    return kept, [(f, c) for f, c in medium if (f.rule, f.end) not in weak]
 
 
 _QUIET_BACK: Final = 1024  # how far before a match its paragraph's label is looked for

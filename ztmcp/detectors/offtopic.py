@@ -31,6 +31,7 @@ one for glued sentences (RE2 where it can), one count of the text's content word
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from functools import cache
@@ -253,7 +254,39 @@ _QUOTED: Final = LazyPattern(
 )
 
 # Every pattern above: compiled at first use, or by the warm-up (``detectors.warm_up``).
+# A change log's lines: a commit's header, a GNU ChangeLog entry's head or file line, a Debian
+# changelog's head or trailer, a release's heading or its "Fixes since …". A change log is
+# written in the imperative by convention ("Define BITMAPDIR for …", "Explain the concept of
+# fast-forward …", "Describe how to use simple patchsys."): its entries are its own, not tasks
+# put to the reader. A sentence glued into an entry after its full stop is still judged.
+_LOG_MARK: Final = LazyPattern(
+    r"^(?:commit [0-9a-f]{7,40}\b"
+    r"|(?:Author|Date|Signed-off-by|Reviewed-by|Acked-by|Co-authored-by):[ \t]"
+    r"|\d{4}-\d{2}-\d{2}[ \t]+[^\n<]{2,80}<[^\s>@]+@[^\s>]+>"
+    r"|[ \t]+\*[ \t]+[\w./+-]+(?:[ \t]*\([^)\n]*\))?:"
+    r"| -- [^\n<]{2,80}<[^\s>@]+@[^\s>]+>"
+    r"|[\w.+-]+ \([^)\s]+\) [\w-]+; urgency="
+    r"|#{1,4}[ \t]*v?\d+\.\d+"
+    r"|[ \t]*(?:Version|Release|Changes\s+in|(?:Fixes|Changes|Updates)\s+since)[ \t]+v?\d+\.\d"
+    r"|[^\n]{0,40}\bv?\d+\.\d+[\w.-]*[ \t]+Release[ \t]+Notes[ \t]*$"
+    r"|\* \\?\[\[?`[0-9a-f]{7,40}`)",
+    re.MULTILINE,
+)
+_LOG_MARKS: Final = 2  # marked lines that make a text a change log
+
+
+# A Markdown heading, and the section that follows it (a blank line, then text): a question
+# that titles a section ("## What problem does it solve?") is the document's own.
+_HEADING: Final = LazyPattern(r"[ ]{0,3}#{1,6}[ \t]+")
+# What a line a hard-wrapped sentence goes on from may end in, besides a word's last letter.
+_CLOSERS: Final = "\"'`)]\u201d\u2019"
+_SECTION_BODY: Final = LazyPattern(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*\S")
+
+
 PATTERNS: Final = (
+    _LOG_MARK,
+    _HEADING,
+    _SECTION_BODY,
     _QUESTION,
     _REQUEST,
     _DEICTIC,
@@ -286,6 +319,12 @@ def gate_patterns() -> list[str]:
     one of these matches it: every finding is a line that ``_QUESTION`` or ``_REQUEST`` matches
     from its first word on (``_task_line``)."""
     return [f"(?i:{rx.pattern})" for rx in (_QUESTION, _REQUEST)]
+
+
+def _change_log(text: str) -> bool:
+    """Whether ``text`` is (a part of) a change log: ``_LOG_MARKS`` lines of it are marked so."""
+    marks = _LOG_MARK.finditer(text)
+    return sum(1 for _ in itertools.islice(marks, _LOG_MARKS)) == _LOG_MARKS
 
 
 def _asked(line: str) -> set[str]:
@@ -387,8 +426,13 @@ def _quiet(text: str, start: int, end: int, line: str, whole: bool) -> bool:
     a line a hard-wrapped sentence goes on into, an answered question, a loose item."""
     if not whole and (_named(text, start) or _aside(text, start, end)):
         return True
-    if whole and _wrapped(text, start - 1) and text[start - 2 : start - 1].isalnum():
+    before = text[start - 2 : start - 1]
+    if whole and _wrapped(text, start - 1) and (before.isalnum() or before in _CLOSERS):
         return True  # "(it would\n  create a deadlock).": a hard-wrapped sentence goes on
+    head = text.rfind("\n", 0, start) + 1
+    title = _HEADING.match(text, head)
+    if title is not None and title.end() >= start and _SECTION_BODY.match(text, end):
+        return True  # "## What problem does it solve?" then its section: a title
     return _answered(text, start, end) or _loose(line)
 
 
@@ -493,9 +537,12 @@ def scan(text: str) -> list[Finding]:
     if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
         return []
     judged: list[tuple[int, int, str]] = []
+    log: bool | None = None  # whether the text is a change log, read at its first entry line
     for start, end, line, line_end, whole in candidates:
         if _quiet(text, start, end, line, whole):
             continue
+        if whole and (log := _change_log(text) if log is None else log):
+            continue  # a change log's entry (a sentence glued into one is still judged)
         if end == line_end:  # cut by a hard wrap, the sentence reads on
             stop = _read_on(text, start, line_end)
             if stop > line_end:
@@ -503,6 +550,8 @@ def scan(text: str) -> list[Finding]:
                 if not _task_line(line):
                     continue
         judged.append((start, end, line))
+    if not judged:
+        return []
     counts = Counter(_stems(text))
     out: list[Finding] = []
     for start, end, line in judged:
