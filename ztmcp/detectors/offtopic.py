@@ -283,7 +283,14 @@ _CLOSERS: Final = "\"'`)]\u201d\u2019"
 _SECTION_BODY: Final = LazyPattern(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*\S")
 
 
+# An opening word used as a name of code or data: assigned, called, indexed, a member taken,
+# a key of a mapping (``name = 'Julia'``, ``describe('parser', () => {``, ``list[0]``,
+# ``explain.sql``, ``name: build``): code read as a file's content is no request.
+_CODE_OPENER: Final = LazyPattern(r"\w+[ \t]*(?:=(?!=)|\(|\[|\{|\.\w|->|=>|:=|:[ \t]*\S)")
+
+
 PATTERNS: Final = (
+    _CODE_OPENER,
     _LOG_MARK,
     _HEADING,
     _SECTION_BODY,
@@ -338,7 +345,7 @@ def _task_line(line: str) -> bool:
     body = _PREFIX.sub("", line).strip()
     body = body[m.end() :] if (m := _LEAD.match(body)) else body
     words = body.split()
-    if not 3 <= len(words) <= 30:
+    if not 3 <= len(words) <= 30 or _CODE_OPENER.match(body):
         return False
     m = _QUESTION.match(body) or _REQUEST.match(body)
     unquoted = _QUOTED.sub(" ", body).strip()

@@ -173,6 +173,14 @@ _ORDER_START = (
     r"|\byou\s+(?:should|must|need\s+to|have\s+to)\s+(?:first\s+|now\s+|then\s+)?)"
 )
 
+# Not a type annotation after a name's colon: ``additional_instructions: Optional[str]``,
+# ``system_prompt: str | None = None`` are parameters of code, not labels of a message.
+_NOT_TYPED = (
+    r"(?![ \t]*(?:(?:str|int|bool|float|bytes|string|number|boolean|any|object)\b[ \t]*"
+    r"(?:[|=,)\];]|$)|(?:optional|list|dict|union|literal|annotated|notrequired|required"
+    r"|iterable|sequence|mapping|array|record|partial|type)[ \t]*[\[<]))"
+)
+
 
 def _t(gate: str | None, rx: str | None = None) -> tuple[str | None, str]:
     """A trigger: ``rx`` (a regex that starts with a literal, so ``re`` finds it with a fast
@@ -563,7 +571,8 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.new_task",
         "override",
         r"\b(?:new|updated|real|actual|true|additional|urgent|secret|hidden|revised)\s+(?:user\s+)?"
-        r"(?:instructions?|task|orders?|directives?|query|request|objective)\s*(?::|from\b|for\s+you\b)"
+        r"(?:instructions?|task|orders?|directives?|query|request|objective)\s*"
+        r"(?::" + _NOT_TYPED + r"|from\b|for\s+you\b)"
         r"|\bi\s+am\s+(?:the|your)\s+(?:user|developer|admin|administrator|owner|creator)\b"
         r"|\b(?:the\s+)?previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s+(?:been\s+)?"
         r"(?:completed|done|finished|cancell?ed|obsolete|void)"
@@ -675,11 +684,19 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.fake_role",
         "role",
-        r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
+        # (a bracket after a name is code's: ``Page[Assistant]``, ``${system}``, ``f(system)``;
+        # one before a link's address or reference is a Markdown link's text:
+        # ``[assistant](https://…/assistants)``, ``[system prompt][1]``)
+        r"(?:#{2,}|(?<![\w$])[\[({])\s{0,3}(?:system|assistant|admin|administrator|developer)"
         r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}"
-        r"(?:\]|\)|\})"
+        r"(?:\]|\)|\})(?![\[(])"
         r"|<\|im[ _]start\|>|<\|(?:system|endoftext|start[ _]header[ _]id)\|>|\[/?inst\]|<<sys>>"
-        r"|\bsystem[\s_-](?:message|prompt|override|instruction|command)\s{0,3}[:)\]]",
+        # a label: "System prompt:", "SYSTEM-OVERRIDE:" (a closing bracket without its opener is
+        # prose's: "(i.e. system message)"; the bracketed form is the first alternative's)
+        # (not a field of code: ``config.system_instruction:``, ``:param system_prompt:``,
+        # ``system_prompt: str | None = None``; ``_`` reads as a space here)
+        r"|(?<![.:])(?<!:param\s)(?<!@param\s)\bsystem[\s-](?:message|prompt|override|instruction|command)"
+        r"\s{0,3}:" + _NOT_TYPED,
         ("system", "assistant", "admin", "developer", "<|", "[inst", "[/inst", "<<sys"),
         H,
         H,
