@@ -307,22 +307,26 @@ _ASSIGNED_MAX: Final = 6  # the longest ``_ASSIGNED``: a quote, three blanks and
 # a key of its own (no key character either side: ``twitter_handle``, ``my.sentry`` are other
 # keys); the value is read as ``_PROVIDER_KEY`` reads it.
 _BARE_NAMES: Final = "|".join(b.key for b in data.BARE_PROVIDERS)
-_BARE_SHORTEST: Final = 14  # no format is shorter, nor ``data.BARE_MIN`` (tested)
-_BARE_HEAD: Final = rf"(?:{_BARE_NAMES})(?!{_KEY_CHARS}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
+_BARE_SHORTEST: Final = 14  # no format is shorter (tested)
 _BARE_KEY: Final = LazyPattern(
     rf"(?<!{_KEY_CHARS})({_BARE_NAMES})(?!{_KEY_CHARS}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
     r"((?:" + _VALUE_CHAR + r"){" + str(_BARE_SHORTEST) + r",300})"
 )
-# Its first test, in ``_TEXT_GATES`` (RE2 reads it in the whole-text set, the detector gate in
-# its own): the key, the assignment and the shortest value's characters (``_VALUE_CHAR``'s
-# superset: ``\\`` and ``&`` are value characters where no escape or parameter follows).
-_BARE_GATE: Final = _BARE_HEAD + "[^\\s\"'`,;)}\\]<>]" + f"{{{_BARE_SHORTEST}}}"
+# Its first test, in ``_TEXT_GATES`` (RE2 reads it in the whole-text set as written, so no
+# look-around; the detector gate in its own): the name, the assignment and the shortest
+# value's characters (``_VALUE_CHAR``'s superset: ``\\`` and ``&`` are value characters where
+# no escape or parameter follows).
+_BARE_GATE: Final = (
+    rf"(?:{_BARE_NAMES}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
+    + "[^\\s\"'`,;)}\\]<>]"
+    + f"{{{_BARE_SHORTEST}}}"
+)
 # Per provider: its key as a whole, and its formats (each read case-insensitively, whole).
 _BARE: Final = tuple(
     (
         LazyPattern(rf"(?i)(?:{b.key})"),
         b,
-        tuple((LazyPattern(f"(?i){f.pattern}"), f.hex) for f in b.formats),
+        tuple((LazyPattern(f"(?i){f.pattern}"), f.hex) for f in b.formats or (data.GENERATED,)),
     )
     for b in data.BARE_PROVIDERS
 )
@@ -428,19 +432,14 @@ def _bare_matches(low: str) -> list[re.Match[str]]:
 
 def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] | None:
     """(rule id, provider) when ``value``, under a key that is a provider's name alone
-    (``key``), is that provider's credential: a format of the provider's (the whole value),
-    or, where none is known, a strong generated value of ``data.BARE_MIN`` characters; never
-    digits alone, nor hex digits where the format is not hex, nor beside a digest's name
-    (``_DIGEST_CONTEXT``)."""
+    (``key``), is that provider's credential: one of the provider's formats, the whole value
+    (``data.GENERATED`` where none is known); never digits alone, nor hex digits where the
+    format is not hex, nor hex beside a digest's name (``_DIGEST_CONTEXT``)."""
     bare, formats = next((b, f) for rx, b, f in _BARE if rx.fullmatch(key))
     if value.isdigit():
         return None
     hexed = all(c in _HEX_DIGITS for c in value)
-    if formats:
-        fits = [is_hex for rx, is_hex in formats if rx.fullmatch(value)]
-        if not fits or (hexed and not any(fits)):
-            return None
-    elif len(value) < data.BARE_MIN or hexed:
+    if not any(rx.fullmatch(value) and (is_hex or not hexed) for rx, is_hex in formats):
         return None
     if hexed:
         lo = max(0, start - _DIGEST_REACH)

@@ -159,14 +159,17 @@ class Bare:
     no credential word). ``name`` is the provider as ``KEY_PROVIDERS`` names it (its rule id
     and finding), ``key`` the whole key as a case-insensitive regex, ``formats`` the values
     its rules take (gitleaks' ``config/gitleaks.toml``: the secret group's alphabet and
-    length); none known: a strong generated value of at least ``BARE_MIN`` characters."""
+    length); none known: ``GENERATED``."""
 
     name: str
     key: str
     formats: tuple[Format, ...] = ()
 
 
-BARE_MIN: Final = 16  # the shortest value taken under a provider whose format is not known
+# A provider's value where its format is not known: a generated token of 16 characters or
+# more, letters and digits both (a version has dots, a word no digit, a digest is hex: the
+# engine takes hex only for a hex format).
+GENERATED: Final = Format(r"(?=[^0-9]*[0-9])(?=[^a-z]*[a-z])[a-z0-9_+/=-]{16,300}")
 
 # Providers whose name alone, as a key, names their credential. A name that is a word or
 # another product as often is in only with a format (``linear``, ``plaid``, ``kraken``,
@@ -230,7 +233,7 @@ BARE_PROVIDERS: Final[tuple[Bare, ...]] = (
     Bare("Sentry", "sentry", (_hex(64),)),
     Bare("SonarQube", "sonarqube|sonarcloud", ()),
     Bare("Sumo Logic", "sumologic", ()),
-    Bare("Telegram", "telegram", ()),
+    Bare("Telegram", "telegram", (Format(r"[0-9]{5,16}:a[a-z0-9=_-]{34}"),)),
     Bare("Travis CI", "travis|travisci", (_chars(_AN, 22),)),
     Bare("Trello", "trello", (_chars(_AN, 32),)),
     Bare("Twitch", "twitch", (_chars(_AN, 30),)),
