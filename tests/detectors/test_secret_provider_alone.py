@@ -272,6 +272,9 @@ def test_no_format_is_shorter_than_the_first_test_asks() -> None:
         for f in bare.formats:
             assert _parser.parse(f.pattern).getwidth()[0] >= secrets._BARE_SHORTEST, f
     assert _parser.parse(data.GENERATED.pattern).getwidth()[0] >= secrets._BARE_SHORTEST
+    # and no name is longer than its regex (``_BARE_REACH``)
+    for bare in data.BARE_PROVIDERS:
+        assert _parser.parse(bare.key).getwidth()[1] <= len(bare.key), bare.key
 
 
 def test_every_whole_text_first_test_is_read_by_re2_as_written() -> None:
@@ -306,6 +309,14 @@ def test_the_set_and_the_gate_never_hide_a_match(text: str) -> None:
     gate._last = ("", None, {})
     if gate.clear(text, gate.SECRETS):
         assert secrets._scan(text) == []
+
+
+@given(st.lists(_PIECES, max_size=16).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_the_search_from_the_first_assignment_finds_what_re_finds(text: str) -> None:
+    low = secrets.lower(text)
+    got = [(m.span(1), m.span(2)) for m in secrets._bare_matches(low)]
+    assert got == [(m.span(1), m.span(2)) for m in secrets._BARE_KEY.finditer(low)]
 
 
 @given(st.lists(_PIECES, min_size=1, max_size=12).map("".join), st.integers(0, 3))

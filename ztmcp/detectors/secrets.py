@@ -336,6 +336,9 @@ _DIGEST_CONTEXT: Final = LazyPattern(
     r"(?i)commit|\bsha|digest|checksum|integrity|resolved|lockfile|\brev(?:ision)?\b|\bhash"
 )
 _DIGEST_REACH: Final = 200
+# How far before its assignment's first character a key starts: a name (its regex is at
+# least as long as what it matches: letters, ``[_-]?`` and ``|``), a quote and three blanks.
+_BARE_REACH: Final = max(len(b.key) for b in data.BARE_PROVIDERS) + _ASSIGNED_MAX
 _BARE_SEARCH_MIN: Final = 4096  # past this length RE2 proposes the starts (``_bare_matches``)
 
 
@@ -418,7 +421,11 @@ def _bare_matches(low: str) -> list[re.Match[str]]:
     finder = _bare_search() if len(low) > _BARE_SEARCH_MIN else None
     view = multi.ascii_view(low) if finder is not None and finder.available else None
     if finder is None or view is None:
-        return list(_BARE_KEY.finditer(low))
+        # (a key starts at most ``_BARE_REACH`` before its assignment's first character)
+        firsts = [i for i in (low.find(":"), low.find("=")) if i >= 0]
+        if not firsts:
+            return []
+        return list(_BARE_KEY.finditer(low, max(0, min(firsts) - _BARE_REACH)))
     buf = view.encode()
     out: list[re.Match[str]] = []
     pos = finder.start(buf, 0)
