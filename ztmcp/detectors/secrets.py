@@ -431,10 +431,21 @@ def _bare_matches(low: str) -> list[re.Match[str]]:
     pos = finder.start(buf, 0)
     while pos >= 0:
         m = _BARE_KEY.match(low, pos)
+        nxt = pos + 1 if m is None else m.end()
         if m is not None:
             out.append(m)
-        pos = finder.start(buf, pos + 1 if m is None else m.end())
+            if len(out) >= 32 and len(out) * 1024 > nxt:  # dense: ``re`` scans for less
+                out.extend(_BARE_KEY.finditer(low, nxt))
+                return out
+        pos = finder.start(buf, nxt)
     return out
+
+
+@cache
+def _bare_of(key: str) -> tuple[data.Bare, tuple[tuple[LazyPattern, bool], ...]]:
+    """The provider whose name ``key`` (lower case, a ``_BARE_KEY`` match: a few spellings
+    of the names, so remembered) is, and its formats."""
+    return next((b, f) for rx, b, f in _BARE if rx.fullmatch(key))
 
 
 def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] | None:
@@ -442,8 +453,8 @@ def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] 
     (``key``), is that provider's credential: one of the provider's formats, the whole value
     (``data.GENERATED`` where none is known); never digits alone, nor hex digits where the
     format is not hex, nor hex beside a digest's name (``_DIGEST_CONTEXT``)."""
-    bare, formats = next((b, f) for rx, b, f in _BARE if rx.fullmatch(key))
-    if value.isdigit():
+    bare, formats = _bare_of(key.lower())
+    if value.isdigit() or _LETTER_PIECES.fullmatch(value):
         return None
     hexed = all(c in _HEX_DIGITS for c in value)
     if not any(rx.fullmatch(value) and (is_hex or not hexed) for rx, is_hex in formats):
@@ -457,6 +468,10 @@ def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] 
 
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+# Letters in pieces between ``_``, ``-`` or ``.``, no digit: a name (``BUILD_HOOK_SITE_NAME``),
+# where a drawn key of a format with those separators has a digit (all but 6e-5 of Adafruit's
+# 32 characters of ``[a-z0-9_-]``).
+_LETTER_PIECES: Final = LazyPattern(r"[A-Za-z]+(?:[_.-][A-Za-z]+)+")
 
 
 # The words a provider-named key must hold (``stripe_auth``, ``github_token``).
@@ -1919,11 +1934,12 @@ def _scan_plain(text: str) -> list[Finding]:
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
     for m in _bare_matches(_escapes_as_written(text, low_head)) if on("provider alone") else ():
-        if (value := _provider_value(text, m)) is None:
-            continue
-        start = m.start(2)
-        named = _bare_value(text, text[m.start(1) : m.end(1)], value, start)
-        if named is not None:
+        if len(findings) >= _MAX_FINDINGS:
+            break
+        # (the provider's format first: it refuses most values, and costs least)
+        start, key = m.start(2), text[m.start(1) : m.end(1)]
+        named = _bare_value(text, key, values.trim_prose(text[start : m.end(2)]), start)
+        if named is not None and (value := _provider_value(text, m)) is not None:
             add(named[0], H, start, start + len(value), f"a {named[1]} credential under its name")
     # (A refused value hides no key glued to it: ``_keyword_in_windows`` cuts values there.)
     for start, end in _keyword_in_windows(text, near_keys, _assigned_secret) if near_keys else ():
