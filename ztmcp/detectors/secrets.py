@@ -33,6 +33,10 @@ Rules (rule id — severity):
   random, ``values.random_letters``); code, names and prose beside a credential word
   (``os.getenv(``, ``self._token``, ``token revocation.``) are not values
   (``rules.secrets_values``), nor are digests of a secret or pagination tokens.
+- ``secret.provider_key`` (and the ids of ``rules.secrets.KEY_PROVIDERS``) — HIGH — a random
+  value under a key that names a provider and a credential (``heroku_api_key``), or under
+  the provider's name alone (``adafruit: …``, ``DATADOG=…``) when it has one of the
+  provider's formats (``rules.secrets.BARE_PROVIDERS``).
 - ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
 - ``pii.card_number`` — HIGH — 13 to 19 digits with a known issuer prefix and a valid Luhn sum.
 - ``pii.us_ssn`` — HIGH — ``123-45-6789`` outside the never-issued ranges.
