@@ -335,3 +335,34 @@ def test_short_texts_with_a_bare_key_reach_the_scan() -> None:
     gate._last = ("", None, {})
     assert not gate.clear(text, gate.SECRETS)
     assert secrets.scan(text) != []
+
+
+class _NoRE2:
+    """A ``multi.Search`` or ``multi.RegexSet`` that RE2 could not build."""
+
+    available = False
+
+    def matching(self, view: str) -> None:
+        return None
+
+
+def _long_texts() -> list[str]:
+    """Pages past the RE2 thresholds with bare keys (blocking and not) inside."""
+    rng = random.Random(11)
+    filler = "Some prose about deployments, with a colon: here and an = sign. " * 80
+    keys = [f"{_value_key(s)}: {rs.fill(s.template, rng)}" for s in _SPECS[:12]]
+    keys += ["twitter: @jack_dorsey", '"datadog": "^3.2.1"', "Heroku: deploy with git push"]
+    return [filler + "\n".join(keys) + filler, filler + keys[0], keys[1] + "\n" + filler]
+
+
+@pytest.mark.parametrize("text", _long_texts(), ids=["mixed", "key last", "key first"])
+def test_without_re2_the_scan_finds_the_same(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: no RE2 for the starts nor for the whole-text set (the word tests and
+    ``re`` alone then), and the findings are the same."""
+    assert len(text) > secrets._BARE_SEARCH_MIN
+    want = secrets._scan(text)
+    assert any(f.message.endswith("under its name") for f in want)
+    monkeypatch.setattr(secrets, "_bare_search", lambda: _NoRE2())
+    assert secrets._scan(text) == want
+    monkeypatch.setattr(secrets, "_text_gate_set", lambda: _NoRE2())
+    assert secrets._scan(text) == want
