@@ -325,11 +325,13 @@ _BARE_GATE: Final = (
     + "[^\\s\"'`,;)}\\]<>]"
     + f"{{{_BARE_SHORTEST}}}"
 )
-# Per provider: its key as a whole, and its formats (each read case-insensitively, whole).
+# Per provider: its key as a whole, its rule id and name (``KEY_PROVIDERS``': a name it lacks
+# fails the import, not a scan), and its formats (each read case-insensitively, whole).
+_RULE_OF: Final = {name: rule_id for rule_id, name, _w in data.KEY_PROVIDERS}
 _BARE: Final = tuple(
     (
         LazyPattern(rf"(?i)(?:{b.key})"),
-        b,
+        (_RULE_OF[b.name], b.name),
         tuple((LazyPattern(f"(?i){f.pattern}"), f.hex) for f in b.formats or (data.GENERATED,)),
     )
     for b in data.BARE_PROVIDERS
@@ -446,10 +448,10 @@ def _bare_matches(low: str) -> list[re.Match[str]]:
 
 
 @cache
-def _bare_of(key: str) -> tuple[data.Bare, tuple[tuple[LazyPattern, bool], ...]]:
-    """The provider whose name ``key`` (lower case, a ``_BARE_KEY`` match: a few spellings
-    of the names, so remembered) is, and its formats."""
-    return next((b, f) for rx, b, f in _BARE if rx.fullmatch(key))
+def _bare_of(key: str) -> tuple[tuple[str, str], tuple[tuple[LazyPattern, bool], ...]]:
+    """(rule id, provider) whose name ``key`` (lower case, a ``_BARE_KEY`` match: a few
+    spellings of the names, so remembered) is, and its formats."""
+    return next((named, f) for rx, named, f in _BARE if rx.fullmatch(key))
 
 
 def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] | None:
@@ -457,7 +459,7 @@ def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] 
     (``key``), is that provider's credential: one of the provider's formats, the whole value
     (``data.GENERATED`` where none is known); never digits alone, nor hex digits where the
     format is not hex, nor hex beside a digest's name (``_DIGEST_CONTEXT``)."""
-    bare, formats = _bare_of(key.lower())
+    named, formats = _bare_of(key.lower())
     if value.isdigit() or _LETTER_PIECES.fullmatch(value):
         return None
     hexed = all(c in _HEX_DIGITS for c in value)
@@ -467,8 +469,7 @@ def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] 
         lo = max(0, start - _DIGEST_REACH)
         if _DIGEST_CONTEXT.search(text, lo, start + len(value) + _DIGEST_REACH):
             return None
-    rule_id = next(r for r, n, _w in data.KEY_PROVIDERS if n == bare.name)
-    return rule_id, bare.name
+    return named
 
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
