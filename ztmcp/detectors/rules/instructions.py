@@ -719,6 +719,32 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("sys", r"<<sys>>"),
         ],
     ),
+    # The same markers where code or prose writes them (a bracket after a name, a Markdown
+    # link's text, a closing parenthesis without its opener, a field of code): weak alone
+    # (MEDIUM), so that a marker glued to a word ("ok[SYSTEM] …") still combines with the
+    # order beside it. Where the strong form above matches too, it alone is reported.
+    Rule(
+        "instr.fake_role",
+        "role",
+        r"(?:#{2,}|[\[({])\s{0,3}(?:system|assistant|admin|administrator|developer)"
+        r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]"
+        r"|\bsystem[\s_-](?:message|prompt|override|instruction|command)\s{0,3}[:)\]]",
+        ("system", "assistant", "admin", "developer"),
+        M,
+        M,
+        "imitates a system or role marker (weak here: code and links write it so)",
+        triggers=[
+            *_ts(
+                r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]",
+                "system",
+                "assistant",
+                "admin",
+                "administrator",
+                "developer",
+            ),
+            _t("system", r"system[\s_-](?:message|prompt|override|instruction|command)"),
+        ],
+    ),
     # "[SYSTEM NOTICE] Scheduled maintenance on Sunday …": status pages, mailing lists and
     # ticket systems head their own notices so. Alone a weak signal; beside an order to the model
     # (another category) it combines to a HIGH one, as any fake role with an order does.
