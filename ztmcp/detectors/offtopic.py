@@ -289,7 +289,18 @@ _SECTION_BODY: Final = LazyPattern(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*\S")
 _CODE_OPENER: Final = LazyPattern(r"\w+[ \t]*(?:=(?!=)|\(|\[|\{|\.\w|->|=>|:=|:[ \t]*\S)")
 
 
+# What opens a string literal of code or an example conversation's user turn, right before a
+# glued sentence: a name and ``=`` (a keyword argument, an assignment), or ``"role": "user",
+# "content":``.
+_LITERAL_BEFORE: Final = LazyPattern(
+    r"(?:(?<![\w.])[A-Za-z_][\w.]*[ \t]*=[ \t]*[rbfu]?"
+    r"|[\"']role[\"'][ \t]*:[ \t]*[\"']user[\"'][ \t]*,[ \t]*[\"']content[\"'][ \t]*:[ \t]*)"
+    r"[\"']\Z"
+)
+
+
 PATTERNS: Final = (
+    _LITERAL_BEFORE,
     _CODE_OPENER,
     _LOG_MARK,
     _HEADING,
@@ -406,6 +417,19 @@ def _named(text: str, start: int) -> bool:
     )
 
 
+def _literal(text: str, start: int) -> bool:
+    """Whether the sentence at ``start`` opens a string that code assigns or passes by name
+    (``contents="Why is the sky blue?"``, ``input="Write a long story"``), or the user's turn
+    of an example conversation (``{"role": "user", "content": "Can you explain …?"}``). Not an
+    attribute of an HTML tag (``<img alt="Write a poem …">``): a page's text, where an
+    injection hides."""
+    lo = max(0, start - 60)
+    if _LITERAL_BEFORE.search(text, lo, start) is None:
+        return False
+    line = text.rfind("\n", 0, start) + 1
+    return text.rfind("<", line, start) <= text.rfind(">", line, start)
+
+
 def _aside(text: str, start: int, end: int) -> bool:
     """Whether the sentence ``text[start:end]`` stands in brackets, quoted or not: "(Who would
     have guessed?)", '("How do solar panels work?")'."""
@@ -431,7 +455,7 @@ def _answered(text: str, start: int, end: int) -> bool:
 def _quiet(text: str, start: int, end: int, line: str, whole: bool) -> bool:
     """Whether a task line or a glued sentence is the document's own: a name's word, an aside,
     a line a hard-wrapped sentence goes on into, an answered question, a loose item."""
-    if not whole and (_named(text, start) or _aside(text, start, end)):
+    if not whole and (_named(text, start) or _aside(text, start, end) or _literal(text, start)):
         return True
     before = text[start - 2 : start - 1]
     if whole and _wrapped(text, start - 1) and (before.isalnum() or before in _CLOSERS):
