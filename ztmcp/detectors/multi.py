@@ -23,6 +23,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
+from ztmcp.detectors import regex_source
+
 _CANARY: Final = "\x00ztmcp\x01canary\x00"
 _CANARY_RX: Final = r"\x00ztmcp\x01canary\x00"
 _NOT_PLAIN: Final = re.compile(r"[^\x00-\x0a\x0c-\x1b\x20-\x7f]")  # \v, \x1c-\x1f, non-ASCII
@@ -70,7 +72,7 @@ def _uncap(m: re.Match[str]) -> str:
 def loosen(rx: str) -> str:
     """``rx`` without its look-around groups (RE2 has none) and with repetition counts past
     RE2's limit opened up: it matches wherever ``rx`` does."""
-    return _COUNT.sub(_uncap, _drop_lookarounds(rx))
+    return _COUNT.sub(_uncap, regex_source.drop_lookarounds(rx))
 
 
 def widen(rx: str) -> str:
@@ -87,70 +89,6 @@ _BOUNDED: Final = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]?|\{(\d+),\d+\}", r
 
 def _unbound(m: re.Match[str]) -> str:
     return m.group() if m.group(1) is None else f"{{{m.group(1)},}}"
-
-
-def _drop_lookarounds(rx: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(rx)
-    in_class = False
-    while i < n:
-        c = rx[i]
-        if c == "\\":
-            out.append(rx[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-            out.append(c)
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            out.append(c)
-            # A ']' right after '[' or '[^' is a literal.
-            j = i + 1
-            if j < n and rx[j] == "^":
-                out.append("^")
-                j += 1
-            if j < n and rx[j] == "]":
-                out.append("]")
-                j += 1
-            i = j
-            continue
-        if rx.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
-            i = _group_end(rx, i)
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _group_end(rx: str, start: int) -> int:
-    """The index after the group that opens at ``rx[start]``."""
-    depth = 0
-    i, n = start, len(rx)
-    in_class = False
-    while i < n:
-        c = rx[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if i + 1 < n and rx[i + 1] == "^":
-                i += 1
-            if i + 1 < n and rx[i + 1] == "]":
-                i += 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
 
 
 _NONE: Final[frozenset[int]] = frozenset()
