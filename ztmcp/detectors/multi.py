@@ -58,37 +58,50 @@ def ascii_view(text: str, max_other: float = 0.02) -> str | None:
     return _NOT_PLAIN.sub(_class_char, text)
 
 
-_COUNT: Final = re.compile(r"(?<!\\)\{(\d+)(,(\d*))?\}")
 _RE2_MAX_COUNT: Final = 1000
 
 
-def _uncap(m: re.Match[str]) -> str:
-    low, comma, high = int(m.group(1)), m.group(2), m.group(3)
-    if low <= _RE2_MAX_COUNT and (not comma or not high or int(high) <= _RE2_MAX_COUNT):
-        return m.group()
-    return f"{{{min(low, _RE2_MAX_COUNT)},}}"  # fewer required, no upper bound: looser
+def _for_re2(token: regex_source.Token, wide: bool) -> str:
+    """A token as RE2 reads it, matching at least what it does in ``re``: an atomic group as a
+    plain one, a possessive repetition as a greedy one, ``{,n}`` (text to RE2) as ``{0,n}``, a
+    count past RE2's limit with fewer required and no upper bound; ``wide``: no upper bound on
+    any ``{m,n}``."""
+    if token.kind is regex_source.Kind.ATOMIC:
+        return "(?:"
+    if token.kind is not regex_source.Kind.QUANTIFIER:
+        return token.text
+    low, high, mode = regex_source.count(token.text)
+    lazy = "?" if mode == "?" else ""
+    if not token.text.startswith("{"):
+        return token.text[: len(token.text) - len(mode)] + lazy
+    if low > _RE2_MAX_COUNT or (high is not None and high > _RE2_MAX_COUNT):
+        return f"{{{min(low, _RE2_MAX_COUNT)},}}{lazy}"
+    if wide and high is not None and "," in token.text:
+        return f"{{{low},}}{lazy}"
+    if token.text.startswith("{,"):
+        return f"{{0,{high}}}{lazy}"
+    return token.text[: len(token.text) - len(mode)] + lazy
+
+
+def _loose(token: regex_source.Token) -> str:
+    return _for_re2(token, wide=False)
+
+
+def _wide(token: regex_source.Token) -> str:
+    return _for_re2(token, wide=True)
 
 
 def loosen(rx: str) -> str:
-    """``rx`` without its look-around groups (RE2 has none) and with repetition counts past
-    RE2's limit opened up: it matches wherever ``rx`` does."""
-    return _COUNT.sub(_uncap, regex_source.drop_lookarounds(rx))
+    """``rx`` as RE2 can read it (``_for_re2``), without its look-around groups (RE2 has none):
+    it matches wherever ``rx`` does."""
+    return regex_source.rewritten(rx, _loose, regex_source.LOOKAROUNDS)
 
 
 def widen(rx: str) -> str:
     """``loosen(rx)`` with every upper repetition bound outside a character class dropped
     (``{m,n}`` read as ``{m,}``): it matches wherever ``rx`` does, and RE2 accepts nested
     counts whose product passes its limit and builds a smaller automaton."""
-    return _BOUNDED.sub(_unbound, loosen(rx))
-
-
-# An escape or a character class (a ``]`` right after ``[`` or ``[^`` is in it), both kept as
-# they are, or a counted repetition with an upper bound.
-_BOUNDED: Final = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]?|\{(\d+),\d+\}", re.DOTALL)
-
-
-def _unbound(m: re.Match[str]) -> str:
-    return m.group() if m.group(1) is None else f"{{{m.group(1)},}}"
+    return regex_source.rewritten(rx, _wide, regex_source.LOOKAROUNDS)
 
 
 _NONE: Final[frozenset[int]] = frozenset()

@@ -23,6 +23,7 @@ This module is a leaf: it imports nothing of the project.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import Enum
 from typing import Final, NamedTuple
 
@@ -274,16 +275,49 @@ def literal_prefixes(pattern: str, forks: int = 16, class_forks: int = 4) -> fro
 # -- the pattern without its look-arounds -------------------------------------------------------
 
 
-def drop_lookarounds(rx: str) -> str:
-    """``rx`` without its look-around groups: it matches wherever ``rx`` does."""
+def rewritten(rx: str, replace: Callable[[Token], str], drop: frozenset[Kind] = frozenset()) -> str:
+    """``rx`` with each token's text ``replace(token)``, the groups whose opening is of a kind
+    in ``drop`` left out whole."""
     source = read(rx)
     toks = source.tokens
     out: list[str] = []
     k = 0
     while k < len(toks):
-        if toks[k].kind in LOOKAROUNDS:
+        if toks[k].kind in drop:
             k = source.closes[k] + 1
             continue
-        out.append(toks[k].text)
+        out.append(replace(toks[k]))
         k += 1
     return "".join(out)
+
+
+def _text(token: Token) -> str:
+    return token.text
+
+
+def drop_lookarounds(rx: str) -> str:
+    """``rx`` without its look-around groups: it matches wherever ``rx`` does."""
+    return rewritten(rx, _text, LOOKAROUNDS)
+
+
+class Count(NamedTuple):
+    """The repetition a quantifier writes."""
+
+    low: int
+    high: int | None  # None: no upper bound
+    mode: str  # "": greedy, "?": lazy, "+": possessive
+
+
+_SIGNS: Final = {"?": (0, 1), "*": (0, None), "+": (1, None)}
+
+
+def count(quantifier: str) -> Count:
+    """The repetition of a ``Kind.QUANTIFIER`` token's text (``{,n}`` is ``{0,n}``)."""
+    mode = quantifier[-1] if len(quantifier) > 1 and quantifier[-1] in "?+" else ""
+    core = quantifier[: len(quantifier) - len(mode)]
+    if core in _SIGNS:
+        return Count(*_SIGNS[core], mode)
+    low, comma, high = core[1:-1].partition(",")
+    if not comma:
+        return Count(int(low), int(low), mode)
+    return Count(int(low or 0), int(high) if high else None, mode)
