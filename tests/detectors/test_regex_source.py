@@ -327,8 +327,10 @@ def _re2_blind(rx: str) -> bool:
     refuses the first, reads the second as text), an atomic group (refused)."""
     return any(
         t.kind is regex_source.Kind.ATOMIC
-        or (t.kind is regex_source.Kind.QUANTIFIER
-        and (t.text.startswith("{,") or regex_source.count(t.text).mode == "+"))
+        or (
+            t.kind is regex_source.Kind.QUANTIFIER
+            and (t.text.startswith("{,") or regex_source.count(t.text).mode == "+")
+        )
         for t in regex_source.tokens(rx)
     )
 
@@ -364,6 +366,18 @@ def test_the_readings_equal_the_old_walkers_on_every_project_pattern() -> None:
         else:
             assert multi.loosen(rx) == old_loosen(rx), rx
             assert multi.widen(rx) == old_widen(rx), rx
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet="\\[]()|?*+{},.^$:=!<>Pi-0123abx")))
+def test_the_tokens_cover_any_text_and_the_readings_never_fail(src: str) -> None:
+    """Any string, a regex or not, is tokens end to end, and each reading answers."""
+    toks = regex_source.tokens(src)
+    assert "".join(t.text for t in toks) == src
+    assert all(t.text for t in toks)
+    regex_source.literal_prefix(src)
+    regex_source.group_one_heads(src)
+    assert len(multi.widen(src)) <= len(src) + 4 * len(toks)
 
 
 def test_the_tokens_cover_the_source() -> None:

@@ -61,47 +61,48 @@ def ascii_view(text: str, max_other: float = 0.02) -> str | None:
 _RE2_MAX_COUNT: Final = 1000
 
 
-def _for_re2(token: regex_source.Token, wide: bool) -> str:
-    """A token as RE2 reads it, matching at least what it does in ``re``: an atomic group as a
-    plain one, a possessive repetition as a greedy one, ``{,n}`` (text to RE2) as ``{0,n}``, a
-    count past RE2's limit with fewer required and no upper bound; ``wide``: no upper bound on
-    any ``{m,n}``."""
-    if token.kind is regex_source.Kind.ATOMIC:
-        return "(?:"
-    if token.kind is not regex_source.Kind.QUANTIFIER:
-        return token.text
-    low, high, mode = regex_source.count(token.text)
+def _count_for_re2(quantifier: str, wide: bool) -> str:
+    """A repetition as RE2 reads it, matching at least what it does in ``re``: a possessive
+    one as a greedy one, ``{,n}`` (text to RE2) as ``{0,n}``, a count past RE2's limit with
+    fewer required and no upper bound; ``wide``: no upper bound on any ``{m,n}``."""
+    low, high, mode = regex_source.count(quantifier)
     lazy = "?" if mode == "?" else ""
-    if not token.text.startswith("{"):
-        return token.text[: len(token.text) - len(mode)] + lazy
+    written = quantifier[: len(quantifier) - len(mode)]
+    if not written.startswith("{"):
+        return written + lazy
     if low > _RE2_MAX_COUNT or (high is not None and high > _RE2_MAX_COUNT):
         return f"{{{min(low, _RE2_MAX_COUNT)},}}{lazy}"
-    if wide and high is not None and "," in token.text:
+    if wide and high is not None and "," in written:
         return f"{{{low},}}{lazy}"
-    if token.text.startswith("{,"):
+    if written.startswith("{,"):
         return f"{{0,{high}}}{lazy}"
-    return token.text[: len(token.text) - len(mode)] + lazy
+    return written + lazy
 
 
-def _loose(token: regex_source.Token) -> str:
-    return _for_re2(token, wide=False)
-
-
-def _wide(token: regex_source.Token) -> str:
-    return _for_re2(token, wide=True)
+# Each token RE2 reads otherwise, rewritten: an atomic group read as a plain one, Python's
+# ``\Z`` (the very end) as RE2 writes it.
+_FOR_RE2: Final = {
+    regex_source.Kind.QUANTIFIER: lambda q: _count_for_re2(q, wide=False),
+    regex_source.Kind.ATOMIC: lambda _open: "(?:",
+    regex_source.Kind.ESCAPE: lambda e: r"\z" if e == r"\Z" else e,
+}
+_WIDE_FOR_RE2: Final = {
+    **_FOR_RE2,
+    regex_source.Kind.QUANTIFIER: lambda q: _count_for_re2(q, wide=True),
+}
 
 
 def loosen(rx: str) -> str:
-    """``rx`` as RE2 can read it (``_for_re2``), without its look-around groups (RE2 has none):
-    it matches wherever ``rx`` does."""
-    return regex_source.rewritten(rx, _loose, regex_source.LOOKAROUNDS)
+    """``rx`` as RE2 can read it (``_FOR_RE2``), without its look-around groups (RE2 has
+    none): it matches wherever ``rx`` does."""
+    return regex_source.rewritten(rx, _FOR_RE2, regex_source.LOOKAROUNDS)
 
 
 def widen(rx: str) -> str:
-    """``loosen(rx)`` with every upper repetition bound outside a character class dropped
-    (``{m,n}`` read as ``{m,}``): it matches wherever ``rx`` does, and RE2 accepts nested
-    counts whose product passes its limit and builds a smaller automaton."""
-    return regex_source.rewritten(rx, _wide, regex_source.LOOKAROUNDS)
+    """``loosen(rx)`` with every upper repetition bound dropped (``{m,n}`` read as ``{m,}``):
+    it matches wherever ``rx`` does, and RE2 accepts nested counts whose product passes its
+    limit and builds a smaller automaton."""
+    return regex_source.rewritten(rx, _WIDE_FOR_RE2, regex_source.LOOKAROUNDS)
 
 
 _NONE: Final[frozenset[int]] = frozenset()

@@ -13,9 +13,10 @@ group's opening (each kind its own ``Kind``: ``(``, ``(?P<name>``, ``(?:``, ``(?
 ``(?i-s:``, the four look-arounds, ``(?(1)``), ``)``, ``|``, a quantifier with its lazy ``?``
 or possessive ``+`` (``{m,n}``, ``{m,}``, ``{,n}``, ``{m}``: a brace that is not one of these is
 a character to ``re``), an inert whole (global flags ``(?i)``, a comment, ``(?P=name)``), a
-metacharacter standing alone (``. ^ $`` and a bare ``{ } ]``) or one literal character. The
-tokens cover the source end to end, for any string (a source ``re`` refuses included), so the
-readings never fail: they read less, never wrong.
+metacharacter standing alone (``. ^ $`` and a bare ``{ } ]``) or a run of literal characters
+(a quantifier after it repeats its last character only). The tokens cover the source end to
+end, for any string (a source ``re`` refuses included), so the readings never fail: they read
+less, never wrong. They are read as far as a reading asks: most stop after a few.
 
 This module is a leaf: it imports nothing of the project.
 """
@@ -23,13 +24,13 @@ This module is a leaf: it imports nothing of the project.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Final, NamedTuple
 
 
 class Kind(Enum):
-    LITERAL = "literal"
+    LITERAL = "literal"  # a run of characters that stand for themselves
     ESCAPE = "escape"
     CLASS = "class"
     CAPTURE = "capture"  # (
@@ -74,29 +75,36 @@ _ESCAPE: Final = (
     r"|0[0-7]{0,2}|[1-7][0-7]{2}|[1-9][0-9]?|.|\Z)"
 )
 _FLAG: Final = "[aiLmsux]"
-# One alternative per kind, tried in this order; the last takes any one character.
+# One alternative per kind, the most frequent first; a group's opening is one alternative
+# whose inner group names the kind (an empty one for ``(``). Every character starts a token.
+# (Inside a class an escape is skipped two characters at a time: no longer escape holds ``]``.)
 _TOKEN: Final = re.compile(
     "|".join(
         (
+            r"(?P<literal>[^\\\[\]()|?*+{}.^$]+)",
+            r"(?P<class>\[\^?\]?(?:[^\]\\]++|\\.)*+\]?)",
             f"(?P<escape>{_ESCAPE})",
-            rf"(?P<class>\[\^?\]?(?:{_ESCAPE}|[^\]\\])*\]?)",
-            r"(?P<named>\(\?P<[^>)]*>)",
-            r"(?P<inert>\(\?(?:#|P=)[^)]*\)?)",
-            r"(?P<group>\(\?:)",
-            r"(?P<atomic>\(\?>)",
-            r"(?P<ahead>\(\?=)",
-            r"(?P<not_ahead>\(\?!)",
-            r"(?P<behind>\(\?<=)",
-            r"(?P<not_behind>\(\?<!)",
-            r"(?P<conditional>\(\?\([^)]*\))",
-            rf"(?P<scoped>\(\?{_FLAG}*(?:-{_FLAG}*)?:)",
-            rf"(?P<flags>\(\?{_FLAG}+\))",
-            r"(?P<capture>\()",
+            r"(?P<quantifier>(?:[?*+]|\{(?:[0-9]+(?:,[0-9]*)?|,[0-9]*)\})[?+]?)",
             r"(?P<close>\))",
             r"(?P<alt>\|)",
-            r"(?P<quantifier>(?:[?*+]|\{(?:[0-9]+(?:,[0-9]*)?|,[0-9]*)\})[?+]?)",
+            r"\((?:\?(?:"
+            + "|".join(
+                (
+                    r"(?P<group>:)",
+                    r"(?P<ahead>=)",
+                    r"(?P<not_ahead>!)",
+                    r"(?P<behind><=)",
+                    r"(?P<not_behind><!)",
+                    r"(?P<named>P<[^>)]*>)",
+                    r"(?P<inert>(?:#|P=)[^)]*\)?)",
+                    r"(?P<atomic>>)",
+                    r"(?P<conditional>\([^)]*\))",
+                    rf"(?P<scoped>{_FLAG}*(?:-{_FLAG}*)?:)",
+                    rf"(?P<flags>{_FLAG}+\))",
+                )
+            )
+            + r")|(?P<capture>))",
             r"(?P<meta>[.^${}\]])",
-            r"(?P<literal>.)",
         )
     ),
     re.DOTALL,
@@ -109,59 +117,115 @@ class Token(NamedTuple):
     start: int
     end: int
 
-    @property
-    def literal(self) -> str | None:
-        """The one character this token always matches (None: a class, a group, an anchor,
-        an escape of a letter or a digit: not one literal character)."""
-        if self.kind is Kind.LITERAL:
-            return self.text
-        if self.kind is Kind.ESCAPE and len(self.text) == 2 and not self.text[1].isalnum():
-            return self.text[1]
+
+_KINDS: Final = {kind.value: kind for kind in Kind}
+
+
+class Source:
+    """A regex's tokens, read as far as a reading asks (most stop after the first few): each
+    one's kind and its match in the source."""
+
+    __slots__ = ("_closes", "_matches", "kinds", "matches")
+
+    def __init__(self, src: str) -> None:
+        self._matches = _TOKEN.finditer(src)
+        self.kinds: list[Kind] = []  # of the tokens read so far
+        self.matches: list[re.Match[str]] = []
+        self._closes: dict[int, int] = {}
+
+    def kind(self, k: int) -> Kind | None:
+        """The kind of the ``k``-th token (None: the source has fewer)."""
+        kinds = self.kinds
+        if k < len(kinds):
+            return kinds[k]
+        for m in self._matches:
+            kinds.append(_KINDS[m.lastgroup or ""])
+            self.matches.append(m)
+            if k < len(kinds):
+                return kinds[k]
         return None
+
+    def text(self, k: int) -> str:
+        """The source of the ``k``-th token (one ``kind`` said is there)."""
+        return self.matches[k].group()
+
+    def all(self) -> int:
+        """Read to the end; the number of tokens."""
+        rest = list(self._matches)
+        self.matches += rest
+        self.kinds += [_KINDS[m.lastgroup or ""] for m in rest]
+        return len(self.kinds)
+
+    def literal(self, k: int) -> str | None:
+        """The text the ``k``-th token always matches, a character per character of its source
+        (None: a class, a group, an anchor, an escape of a letter or a digit: not literal)."""
+        kind = self.kind(k)
+        if kind is Kind.LITERAL:
+            return self.text(k)
+        if kind is Kind.ESCAPE:
+            text = self.text(k)
+            return text[1] if len(text) == 2 and not text[1].isalnum() else None
+        return None
+
+    def close(self, k: int) -> int:
+        """The index of the ``)`` closing the group that opens at token ``k`` (the number of
+        tokens when none does)."""
+        if k in self._closes:
+            return self._closes[k]
+        depth, j = 0, k
+        while (kind := self.kind(j)) is not None:
+            if kind in OPENS:
+                depth += 1
+            elif kind is Kind.CLOSE:
+                depth -= 1
+                if not depth:
+                    break
+            j += 1
+        self._closes[k] = j
+        return j
+
+    def next_of(self, k: int) -> int:
+        """The index after the token at ``k``, after the whole group if one opens there."""
+        return self.close(k) + 1 if self.kind(k) in OPENS else k + 1
+
+
+def read(src: str) -> Source:
+    return Source(src)
 
 
 def tokens(src: str) -> tuple[Token, ...]:
     """``src`` as tokens, end to end (``"".join(t.text for t in tokens(src)) == src``)."""
+    source = Source(src)
+    source.all()
     return tuple(
-        Token(Kind(m.lastgroup), m.group(), m.start(), m.end()) for m in _TOKEN.finditer(src)
+        Token(kind, m.group(), m.start(), m.end())
+        for kind, m in zip(source.kinds, source.matches, strict=True)
     )
-
-
-class Source(NamedTuple):
-    """A regex's tokens and, for each group's opening, the index of the ``)`` that closes it
-    (``len(tokens)`` when none does; -1 for any other token)."""
-
-    tokens: tuple[Token, ...]
-    closes: tuple[int, ...]
-
-
-def read(src: str) -> Source:
-    toks = tokens(src)
-    closes = [-1] * len(toks)
-    stack: list[int] = []
-    for k, t in enumerate(toks):
-        if t.kind in OPENS:
-            stack.append(k)
-        elif t.kind is Kind.CLOSE and stack:
-            closes[stack.pop()] = k
-    for k in stack:
-        closes[k] = len(toks)
-    return Source(toks, tuple(closes))
 
 
 def _top_level(source: Source, kind: Kind) -> bool:
     """Whether a token of ``kind`` stands outside every group."""
-    toks, k = source.tokens, 0
-    while k < len(toks):
-        if toks[k].kind is kind:
+    source.all()
+    depth = 0
+    for each in source.kinds:
+        if each in OPENS:
+            depth += 1
+        elif each is Kind.CLOSE:
+            depth -= 1
+        elif each is kind and depth <= 0:
             return True
-        k = source.closes[k] + 1 if toks[k].kind in OPENS else k + 1
     return False
 
 
 def _ignores_case(source: Source) -> bool:
-    """Whether global flags make the text read otherwise (``i``: any case; ``x``: verbose)."""
-    return any(t.kind is Kind.FLAGS and ("i" in t.text or "x" in t.text) for t in source.tokens)
+    """Whether global flags (which ``re`` takes only at the start) make the text read
+    otherwise (``i``: any case; ``x``: verbose)."""
+    k = 0
+    while source.kind(k) is Kind.FLAGS:
+        if "i" in source.text(k) or "x" in source.text(k):
+            return True
+        k += 1
+    return False
 
 
 # -- the literal text every match starts with ---------------------------------------------------
@@ -172,19 +236,19 @@ def literal_prefix(rx: str) -> tuple[str, int]:
     (a literal that a quantifier follows is not in it). A pattern with an alternation outside
     any group has none: its alternatives need not share one."""
     source = read(rx)
-    toks = source.tokens
-    if _top_level(source, Kind.ALT):
-        return "", 0
     out: list[str] = []
     ends: list[int] = []
     k = 0
-    while k < len(toks) and (ch := toks[k].literal) is not None:
-        out.append(ch)
-        ends.append(toks[k].end)
+    while (text := source.literal(k)) is not None:
+        out += text
+        end = source.matches[k].end()
+        ends += range(end - len(text) + 1, end + 1) if len(text) > 1 else (end,)
         k += 1
-    if k < len(toks) and toks[k].kind is Kind.QUANTIFIER and out:  # the last one is quantified
+    if source.kind(k) is Kind.QUANTIFIER and out:  # the last one is quantified
         out.pop()
         ends.pop()
+    if out and "|" in rx and _top_level(source, Kind.ALT):
+        return "", 0
     return "".join(out), (ends[-1] if ends else 0)
 
 
@@ -194,6 +258,7 @@ def literal_prefix(rx: str) -> tuple[str, int]:
 # ``forks`` prefixes: the prefix ends before the fork.
 
 _Heads = list[tuple[str, bool]]  # (prefix so far, whether it may go on)
+_ENDS: Final = frozenset({Kind.ALT, Kind.CLOSE})
 
 
 class _Forking(NamedTuple):
@@ -203,33 +268,36 @@ class _Forking(NamedTuple):
 
     def sequence_end(self, k: int) -> int:
         """The index of the ``|`` or ``)`` that ends the sequence at ``k`` (or the end)."""
-        toks, closes = self.source.tokens, self.source.closes
-        while k < len(toks) and toks[k].kind not in (Kind.ALT, Kind.CLOSE):
-            k = closes[k] + 1 if toks[k].kind in OPENS else k + 1
+        while (kind := self.source.kind(k)) is not None and kind not in _ENDS:
+            k = self.source.next_of(k)
         return k
 
     def atom(self, k: int) -> tuple[_Heads | None, int]:
         """The literal texts the atom at ``k`` matches (None: not a few literals) and its end."""
-        t = self.source.tokens[k]
-        if t.kind is Kind.CLASS:
-            body = t.text[1:-1] if t.text.endswith("]") and len(t.text) > 1 else t.text[1:]
-            literal = "\\" not in body and "-" not in body[1:-1] and not body.startswith("^")
-            few = literal and 0 < len(set(body)) <= self.class_forks
+        kind = self.source.kind(k)
+        if kind is Kind.CLASS:
+            text = self.source.text(k)
+            body = text[1:-1] if text.endswith("]") and len(text) > 1 else text[1:]
+            plain = "\\" not in body and "-" not in body[1:-1] and not body.startswith("^")
+            few = plain and 0 < len(set(body)) <= self.class_forks
             return ([(ch, True) for ch in dict.fromkeys(body)] if few else None), k + 1
-        if t.kind in PLAIN_GROUPS:
+        if kind in PLAIN_GROUPS:
             heads, close = self.alternatives(k + 1)
             return heads, close + 1
-        if t.kind in OPENS:
-            return None, self.source.closes[k] + 1
-        ch = t.literal
-        return ([(ch, True)] if ch is not None else None), k + 1
+        if kind in OPENS:
+            return None, self.source.close(k) + 1
+        literal = self.source.literal(k)
+        return ([(literal[-1], True)] if literal is not None else None), k + 1
 
     def sequence(self, k: int) -> tuple[_Heads, int]:
-        toks = self.source.tokens
         heads: _Heads = [("", True)]
-        while k < len(toks) and toks[k].kind not in (Kind.ALT, Kind.CLOSE):
+        while (kind := self.source.kind(k)) is not None and kind not in _ENDS:
+            if kind is Kind.LITERAL and len(text := self.source.text(k)) > 1:
+                # A run: each character but the last (which a quantifier may follow) is an
+                # atom of one option, which leaves the count of heads as it is.
+                heads = [(h + text[:-1], True) if go else (h, go) for h, go in heads]
             options, j = self.atom(k)
-            quantified = j < len(toks) and toks[j].kind is Kind.QUANTIFIER
+            quantified = self.source.kind(j) is Kind.QUANTIFIER
             grown = [(h + o, more) for h, go in heads if go for o, more in options or ()]
             if options is None or quantified or len(grown) > self.forks:
                 return [(h, False) for h, _go in heads], self.sequence_end(k)
@@ -242,12 +310,11 @@ class _Forking(NamedTuple):
     def alternatives(self, k: int) -> tuple[_Heads, int]:
         """The heads of the alternatives from ``k`` to the ``)`` that closes them, and its
         index."""
-        toks = self.source.tokens
         heads: _Heads = []
         while True:
             more, k = self.sequence(k)
             heads += more
-            if k >= len(toks) or toks[k].kind is Kind.CLOSE:
+            if self.source.kind(k) in (None, Kind.CLOSE):
                 return heads, k
             k += 1
 
@@ -259,8 +326,10 @@ def group_one_heads(pattern: str, forks: int = 16, class_forks: int = 4) -> froz
     source = read(pattern)
     if _ignores_case(source):
         return frozenset()
-    first = next((k for k, t in enumerate(source.tokens) if t.kind in CAPTURES), None)
-    if first is None:
+    first = 0
+    while (kind := source.kind(first)) is not None and kind not in CAPTURES:
+        first += 1
+    if kind is None:
         return frozenset()
     heads, _close = _Forking(source, forks, class_forks).alternatives(first + 1)
     return frozenset(h for h, _go in heads)
@@ -275,29 +344,31 @@ def literal_prefixes(pattern: str, forks: int = 16, class_forks: int = 4) -> fro
 # -- the pattern without its look-arounds -------------------------------------------------------
 
 
-def rewritten(rx: str, replace: Callable[[Token], str], drop: frozenset[Kind] = frozenset()) -> str:
-    """``rx`` with each token's text ``replace(token)``, the groups whose opening is of a kind
-    in ``drop`` left out whole."""
+def rewritten(
+    rx: str,
+    replace: Mapping[Kind, Callable[[str], str]],
+    drop: frozenset[Kind] = frozenset(),
+) -> str:
+    """``rx`` with each token of a kind in ``replace`` rewritten by its function, the groups
+    whose opening is of a kind in ``drop`` left out whole."""
     source = read(rx)
-    toks = source.tokens
+    n = source.all()
     out: list[str] = []
     k = 0
-    while k < len(toks):
-        if toks[k].kind in drop:
-            k = source.closes[k] + 1
+    while k < n:
+        kind = source.kinds[k]
+        if kind in drop:
+            k = source.close(k) + 1
             continue
-        out.append(replace(toks[k]))
+        text = source.matches[k].group()
+        out.append(replace[kind](text) if kind in replace else text)
         k += 1
     return "".join(out)
 
 
-def _text(token: Token) -> str:
-    return token.text
-
-
 def drop_lookarounds(rx: str) -> str:
     """``rx`` without its look-around groups: it matches wherever ``rx`` does."""
-    return rewritten(rx, _text, LOOKAROUNDS)
+    return rewritten(rx, {}, LOOKAROUNDS)
 
 
 class Count(NamedTuple):
