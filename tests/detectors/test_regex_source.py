@@ -309,7 +309,7 @@ def test_the_project_patterns_are_collected() -> None:
 
 
 def _top_alternation(rx: str) -> bool:
-    return regex_source._top_level(regex_source.read(rx), regex_source.Kind.ALT)
+    return regex_source._alternation_outside_groups(regex_source.read(rx))
 
 
 _OLD_BLIND_KINDS = frozenset({regex_source.Kind.NAMED, regex_source.Kind.ATOMIC})

@@ -65,6 +65,8 @@ def _count_for_re2(quantifier: str, wide: bool) -> str:
     """A repetition as RE2 reads it, matching at least what it does in ``re``: a possessive
     one as a greedy one, ``{,n}`` (text to RE2) as ``{0,n}``, a count past RE2's limit with
     fewer required and no upper bound; ``wide``: no upper bound on any ``{m,n}``."""
+    if quantifier[0] != "{" and quantifier[1:] in ("", "?"):
+        return quantifier  # ? * + and their lazy forms: RE2's own
     low, high, mode = regex_source.count(quantifier)
     lazy = "?" if mode == "?" else ""
     written = quantifier[: len(quantifier) - len(mode)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from enum import Enum
+from functools import cache
 from typing import Final, NamedTuple
 
 
@@ -49,6 +50,10 @@ class Kind(Enum):
     FLAGS = "flags"  # (?i) for the whole pattern
     INERT = "inert"  # (?#comment)  (?P=name)
     META = "meta"  # . ^ $ and a bare { } ]
+
+    # A member is its own identity (``Enum``'s ``__hash__`` is Python code, and the readings
+    # look kinds up in sets and dicts for every token).
+    __hash__ = object.__hash__
 
 
 OPENS: Final = frozenset(
@@ -75,40 +80,70 @@ _ESCAPE: Final = (
     r"|0[0-7]{0,2}|[1-7][0-7]{2}|[1-9][0-9]?|.|\Z)"
 )
 _FLAG: Final = "[aiLmsux]"
-# One alternative per kind, the most frequent first; a group's opening is one alternative
-# whose inner group names the kind (an empty one for ``(``). Every character starts a token.
-# (Inside a class an escape is skipped two characters at a time: no longer escape holds ``]``.)
-_TOKEN: Final = re.compile(
-    "|".join(
-        (
-            r"(?P<literal>[^\\\[\]()|?*+{}.^$]+)",
-            r"(?P<class>\[\^?\]?(?:[^\]\\]++|\\.)*+\]?)",
-            f"(?P<escape>{_ESCAPE})",
-            r"(?P<quantifier>(?:[?*+]|\{(?:[0-9]+(?:,[0-9]*)?|,[0-9]*)\})[?+]?)",
-            r"(?P<close>\))",
-            r"(?P<alt>\|)",
-            r"\((?:\?(?:"
-            + "|".join(
-                (
-                    r"(?P<group>:)",
-                    r"(?P<ahead>=)",
-                    r"(?P<not_ahead>!)",
-                    r"(?P<behind><=)",
-                    r"(?P<not_behind><!)",
-                    r"(?P<named>P<[^>)]*>)",
-                    r"(?P<inert>(?:#|P=)[^)]*\)?)",
-                    r"(?P<atomic>>)",
-                    r"(?P<conditional>\([^)]*\))",
-                    rf"(?P<scoped>{_FLAG}*(?:-{_FLAG}*)?:)",
-                    rf"(?P<flags>{_FLAG}+\))",
-                )
-            )
-            + r")|(?P<capture>))",
-            r"(?P<meta>[.^${}\]])",
-        )
-    ),
-    re.DOTALL,
+# One alternative per kind of token, the most frequent first (no group: ``findall`` gives the
+# tokens' texts, and ``kind_of`` reads a token's kind from its first characters). Every
+# character starts a token. (Inside a class an escape is skipped two characters at a time: no
+# longer escape holds ``]``.)
+_TOKEN: Final = "|".join(
+    (
+        r"[^\\\[\]()|?*+{}.^$]+",  # literal characters
+        r"\[\^?\]?(?:[^\]\\]++|\\.)*+\]?",  # a class
+        _ESCAPE,
+        r"(?:[?*+]|\{(?:[0-9]+(?:,[0-9]*)?|,[0-9]*)\})[?+]?",  # a quantifier
+        r"[)|]",
+        r"\((?:\?(?:[:=!>]|<[=!]|P<[^>)]*>|(?:#|P=)[^)]*\)?|\([^)]*\)"
+        rf"|{_FLAG}*(?:-{_FLAG}*)?:|{_FLAG}+\)))?",  # a group's opening, or global flags
+        r"[.^${}\]]",
+    )
 )
+
+
+@cache
+def _tokens() -> re.Pattern[str]:
+    """``_TOKEN`` compiled, at the first reading (not at import: ``ztmcp run`` starts by
+    importing the detectors)."""
+    return re.compile(_TOKEN, re.DOTALL)
+
+
+_BY_FIRST: Final = {
+    "[": Kind.CLASS,
+    "\\": Kind.ESCAPE,
+    ")": Kind.CLOSE,
+    "|": Kind.ALT,
+    "?": Kind.QUANTIFIER,
+    "*": Kind.QUANTIFIER,
+    "+": Kind.QUANTIFIER,
+    ".": Kind.META,
+    "^": Kind.META,
+    "$": Kind.META,
+    "}": Kind.META,
+    "]": Kind.META,
+}
+_OPENING: Final = {
+    "(?:": Kind.GROUP,
+    "(?=": Kind.AHEAD,
+    "(?!": Kind.NOT_AHEAD,
+    "(?>": Kind.ATOMIC,
+    "(?#": Kind.INERT,
+    "(?(": Kind.CONDITIONAL,
+    "(?<=": Kind.BEHIND,
+    "(?<!": Kind.NOT_BEHIND,
+    "(?P<": Kind.NAMED,
+    "(?P=": Kind.INERT,
+}
+
+
+def kind_of(token: str) -> Kind:
+    """The kind of a token ``_tokens`` found, from its first characters."""
+    first = token[0]
+    if first == "(":
+        if token == "(":
+            return Kind.CAPTURE
+        kind = _OPENING.get(token[:3]) or _OPENING.get(token[:4])
+        return kind or (Kind.SCOPED if token.endswith(":") else Kind.FLAGS)
+    if first == "{":
+        return Kind.QUANTIFIER if len(token) > 1 else Kind.META
+    return _BY_FIRST.get(first, Kind.LITERAL)
 
 
 class Token(NamedTuple):
@@ -118,52 +153,43 @@ class Token(NamedTuple):
     end: int
 
 
-_KINDS: Final = {kind.value: kind for kind in Kind}
-
-
 class Source:
-    """A regex's tokens, read as far as a reading asks (most stop after the first few): each
-    one's kind and its match in the source."""
+    """A regex's tokens (their texts, all found at once by one ``findall``) and their kinds,
+    read as far as a reading asks (most stop after the first few)."""
 
-    __slots__ = ("_closes", "_matches", "kinds", "matches")
+    __slots__ = ("_closes", "_kinds", "texts")
 
     def __init__(self, src: str) -> None:
-        self._matches = _TOKEN.finditer(src)
-        self.kinds: list[Kind] = []  # of the tokens read so far
-        self.matches: list[re.Match[str]] = []
+        self.texts: list[str] = _tokens().findall(src)
+        self._kinds: list[Kind] = []
         self._closes: dict[int, int] = {}
 
     def kind(self, k: int) -> Kind | None:
         """The kind of the ``k``-th token (None: the source has fewer)."""
-        kinds = self.kinds
+        kinds = self._kinds
         if k < len(kinds):
             return kinds[k]
-        for m in self._matches:
-            kinds.append(_KINDS[m.lastgroup or ""])
-            self.matches.append(m)
-            if k < len(kinds):
-                return kinds[k]
-        return None
+        if k >= len(self.texts):
+            return None
+        kinds += map(kind_of, self.texts[len(kinds) : k + 1])
+        return kinds[k]
 
     def text(self, k: int) -> str:
         """The source of the ``k``-th token (one ``kind`` said is there)."""
-        return self.matches[k].group()
+        return self.texts[k]
 
-    def all(self) -> int:
-        """Read to the end; the number of tokens."""
-        rest = list(self._matches)
-        self.matches += rest
-        self.kinds += [_KINDS[m.lastgroup or ""] for m in rest]
-        return len(self.kinds)
+    def end(self, k: int) -> int:
+        """The index in the source after the ``k``-th token."""
+        return sum(map(len, self.texts[: k + 1]))
 
     def literal(self, k: int) -> str | None:
         """The text the ``k``-th token always matches, a character per character of its source
         (None: a class, a group, an anchor, an escape of a letter or a digit: not literal)."""
         kind = self.kind(k)
         if kind is Kind.LITERAL:
-            return self.text(k)
+            return self.texts[k]
         if kind is Kind.ESCAPE:
-            text = self.text(k)
+            text = self.texts[k]
             return text[1] if len(text) == 2 and not text[1].isalnum() else None
         return None
 
@@ -172,14 +198,16 @@ class Source:
         tokens when none does)."""
         if k in self._closes:
             return self._closes[k]
+        texts = self.texts
         depth, j = 0, k
-        while (kind := self.kind(j)) is not None:
-            if kind in OPENS:
-                depth += 1
-            elif kind is Kind.CLOSE:
+        while j < len(texts):
+            text = texts[j]
+            if text == ")":
                 depth -= 1
                 if not depth:
                     break
+            elif text[0] == "(" and kind_of(text) in OPENS:
+                depth += 1
             j += 1
         self._closes[k] = j
         return j
@@ -195,25 +223,25 @@ def read(src: str) -> Source:
 
 def tokens(src: str) -> tuple[Token, ...]:
     """``src`` as tokens, end to end (``"".join(t.text for t in tokens(src)) == src``)."""
-    source = Source(src)
-    source.all()
-    return tuple(
-        Token(kind, m.group(), m.start(), m.end())
-        for kind, m in zip(source.kinds, source.matches, strict=True)
-    )
+    out: list[Token] = []
+    start = 0
+    for text in _tokens().findall(src):
+        out.append(Token(kind_of(text), text, start, start + len(text)))
+        start += len(text)
+    return tuple(out)
 
 
-def _top_level(source: Source, kind: Kind) -> bool:
-    """Whether a token of ``kind`` stands outside every group."""
-    source.all()
+def _alternation_outside_groups(source: Source) -> bool:
+    """Whether a ``|`` stands outside every group (``(?#...)`` and ``(?i)`` hold no group)."""
     depth = 0
-    for each in source.kinds:
-        if each in OPENS:
-            depth += 1
-        elif each is Kind.CLOSE:
+    for text in source.texts:
+        if text == "|":
+            if depth <= 0:
+                return True
+        elif text == ")":
             depth -= 1
-        elif each is kind and depth <= 0:
-            return True
+        elif text[0] == "(" and kind_of(text) in OPENS:
+            depth += 1
     return False
 
 
@@ -237,19 +265,19 @@ def literal_prefix(rx: str) -> tuple[str, int]:
     any group has none: its alternatives need not share one."""
     source = read(rx)
     out: list[str] = []
-    ends: list[int] = []
     k = 0
     while (text := source.literal(k)) is not None:
         out += text
-        end = source.matches[k].end()
-        ends += range(end - len(text) + 1, end + 1) if len(text) > 1 else (end,)
         k += 1
-    if source.kind(k) is Kind.QUANTIFIER and out:  # the last one is quantified
-        out.pop()
-        ends.pop()
-    if out and "|" in rx and _top_level(source, Kind.ALT):
+    if not out:
         return "", 0
-    return "".join(out), (ends[-1] if ends else 0)
+    end = source.end(k - 1)
+    if source.kind(k) is Kind.QUANTIFIER:  # the last character is quantified
+        out.pop()
+        end -= len(source.text(k - 1)) if source.kind(k - 1) is Kind.ESCAPE else 1
+    if "|" in rx and _alternation_outside_groups(source):
+        return "", 0
+    return "".join(out), (end if out else 0)
 
 
 # -- the literal prefixes of group 1, forking ---------------------------------------------------
@@ -350,20 +378,36 @@ def rewritten(
     drop: frozenset[Kind] = frozenset(),
 ) -> str:
     """``rx`` with each token of a kind in ``replace`` rewritten by its function, the groups
-    whose opening is of a kind in ``drop`` left out whole."""
-    source = read(rx)
-    n = source.all()
+    whose opening is of a kind in ``drop`` left out whole. (One pass, a token's kind read only
+    where its first character can make it one of those: this runs on every pattern of the RE2
+    sets.)"""
+    firsts = _first_characters(frozenset(replace))
     out: list[str] = []
-    k = 0
-    while k < n:
-        kind = source.kinds[k]
-        if kind in drop:
-            k = source.close(k) + 1
+    depth = 0  # inside a group left out: how deep
+    for text in _tokens().findall(rx):
+        if firsts is not None and text[0] not in firsts:
+            if not depth:
+                out.append(text)
             continue
-        text = source.matches[k].group()
-        out.append(replace[kind](text) if kind in replace else text)
-        k += 1
+        kind = kind_of(text)
+        if depth:
+            depth += 1 if kind in OPENS else -1 if kind is Kind.CLOSE else 0
+        elif kind in drop:
+            depth = 1
+        else:
+            f = replace.get(kind)
+            out.append(f(text) if f is not None else text)
     return "".join(out)
+
+
+@cache
+def _first_characters(kinds: frozenset[Kind]) -> frozenset[str] | None:
+    """The first characters of the tokens that may be of ``kinds``, a group's opening or its
+    end (None: any character)."""
+    if Kind.LITERAL in kinds:
+        return None
+    chars = {"(", ")"} | {first for first, kind in _BY_FIRST.items() if kind in kinds}
+    return frozenset(chars | ({"{"} if kinds & {Kind.QUANTIFIER, Kind.META} else set()))
 
 
 def drop_lookarounds(rx: str) -> str:
