@@ -329,7 +329,7 @@ def _re2_blind(rx: str) -> bool:
         t.kind is regex_source.Kind.ATOMIC
         or (
             t.kind is regex_source.Kind.QUANTIFIER
-            and (t.text.startswith("{,") or regex_source.count(t.text).mode == "+")
+            and (t.text.startswith("{,") or regex_source.count(t.text)[2] == "+")
         )
         for t in regex_source.tokens(rx)
     )

@@ -289,10 +289,15 @@ _Heads = list[tuple[str, bool]]  # (prefix so far, whether it may go on)
 _ENDS: Final = frozenset({Kind.ALT, Kind.CLOSE})
 
 
-class _Forking(NamedTuple):
-    source: Source
-    forks: int
-    class_forks: int
+class _Forking:
+    """The walk of ``group_one_heads`` over one source."""
+
+    __slots__ = ("class_forks", "forks", "source")
+
+    def __init__(self, source: Source, forks: int, class_forks: int) -> None:
+        self.source = source
+        self.forks = forks
+        self.class_forks = class_forks
 
     def sequence_end(self, k: int) -> int:
         """The index of the ``|`` or ``)`` that ends the sequence at ``k`` (or the end)."""
@@ -415,15 +420,10 @@ def drop_lookarounds(rx: str) -> str:
     return rewritten(rx, {}, LOOKAROUNDS)
 
 
-class Count(NamedTuple):
-    """The repetition a quantifier writes."""
-
-    low: int
-    high: int | None  # None: no upper bound
-    mode: str  # "": greedy, "?": lazy, "+": possessive
-
-
-_SIGNS: Final = {"?": (0, 1), "*": (0, None), "+": (1, None)}
+# The repetition a quantifier writes: (fewest, most or None: no bound, mode: "" greedy, "?"
+# lazy, "+" possessive). (A plain tuple: a NamedTuple class costs ``exec`` at import.)
+Count = tuple[int, int | None, str]
+_SIGNS: Final[dict[str, tuple[int, int | None]]] = {"?": (0, 1), "*": (0, None), "+": (1, None)}
 
 
 def count(quantifier: str) -> Count:
@@ -431,8 +431,8 @@ def count(quantifier: str) -> Count:
     mode = quantifier[-1] if len(quantifier) > 1 and quantifier[-1] in "?+" else ""
     core = quantifier[: len(quantifier) - len(mode)]
     if core in _SIGNS:
-        return Count(*_SIGNS[core], mode)
+        return (*_SIGNS[core], mode)
     low, comma, high = core[1:-1].partition(",")
     if not comma:
-        return Count(int(low), int(low), mode)
-    return Count(int(low or 0), int(high) if high else None, mode)
+        return int(low), int(low), mode
+    return int(low or 0), int(high) if high else None, mode
