@@ -346,12 +346,16 @@ def _re2_reads(rx: str) -> bool:
 
 
 def test_the_readings_equal_the_old_walkers_on_every_project_pattern() -> None:
-    """Equal on all but two kinds the old walkers misread, which no provider shape or trigger
-    (the patterns they read) holds: the forking walker's blind spots (``_old_blind``: only this
-    module's own tokenizer, led by a named group, has one), and ``a|b``, which the single
-    prefix read as led by ``a``, where the one reader gives no prefix."""
-    blind = [rx for rx in PROJECT if _old_blind(rx)]
-    assert not blind or all("(?P<escape>" in rx or "(?i)" in rx or "(?P<" in rx for rx in blind)
+    """Equal on all but what the old walkers misread, which no pattern they read holds: the
+    forking walker's blind spots (``_old_blind``; no provider shape has one), ``a|b``, which
+    the single prefix read as led by ``a`` (no trigger has one; the one reader gives no
+    prefix), and the forms RE2 refused or misread (``_re2_blind``: two of the secrets
+    detector's, which no RE2 set holds)."""
+    from ztmcp.detectors.rules import instructions as rules_i
+    from ztmcp.detectors.rules import secrets as rules_s
+
+    assert not any(_old_blind(rule.pattern) for rule in rules_s.RULES)
+    assert not any(_top_alternation(rx) for rule in rules_i.RULES for _g, rx in rule.triggers)
     for rx in PROJECT:
         if not _old_blind(rx):
             assert regex_source.literal_prefixes(rx) == old_literal_prefixes(rx), rx
@@ -360,7 +364,7 @@ def test_the_readings_equal_the_old_walkers_on_every_project_pattern() -> None:
         else:
             assert regex_source.literal_prefix(rx) == old_literal_prefix(rx), rx
         assert regex_source.drop_lookarounds(rx) == old_drop_lookarounds(rx), rx
-        if _re2_blind(rx):  # two of the secrets detector's, which no RE2 set holds
+        if _re2_blind(rx):
             assert _re2_reads(multi.loosen(rx)) and _re2_reads(multi.widen(rx)), rx
             assert not _re2_reads(old_loosen(rx)), rx
         else:
@@ -498,7 +502,7 @@ def _draw_match(data: st.DataObject, rx: str, ascii_only: bool = False) -> str:
 
 
 _PROMISES = settings(
-    max_examples=300,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

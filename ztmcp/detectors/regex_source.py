@@ -3,9 +3,11 @@
 The detectors read their own regexes in three ways: the literal text every match starts with
 (``instructions`` groups its triggers by it), the literal prefixes of a provider shape's
 group 1, forking through small classes and alternations of literals (``secrets`` tells a
-provider's prefix followed by words), and the pattern without its look-arounds (``multi``
-hands it to RE2, which has none). Each once walked the source by hand, skipping escapes,
-classes and groups in its own way; here ``tokens`` does it once and the readings walk tokens.
+provider's prefix followed by words), and the pattern rewritten token by token, groups left
+out (``multi`` hands RE2 each pattern without its look-arounds, which RE2 lacks, and with
+what RE2 reads otherwise rewritten). Each once walked the source by hand, skipping escapes,
+classes and groups in its own way; here one ``findall`` of ``_TOKEN`` cuts the source into
+tokens, ``kind_of`` tells each one's kind, and the readings walk the tokens.
 
 A token is an escape (``\\.``, ``\\x41``, ``\\u00e9``, ``\\N{...}``, octal, back-reference), a
 character class (a ``]`` right after ``[`` or ``[^`` is in it, escapes inside skipped), a
