@@ -45,7 +45,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Final
 
-from ztmcp.detectors import ciphers, languages, multi, normalise
+from ztmcp.detectors import ciphers, languages, multi, normalise, regex_source
 from ztmcp.detectors.findings import RANK, Finding
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import instructions as data
@@ -92,29 +92,6 @@ def _compile(rule: data.Rule) -> Compiled:
 
 _GATE: Final = re.compile(r"[a-z0-9]+")
 RULES: Final = tuple(_compile(rule) for rule in data.RULES)
-_META: Final = frozenset(".^$*+?{}[]|()\\")
-
-
-def _literal_prefix(rx: str) -> tuple[str, int]:
-    """The literal text every match of ``rx`` starts with, and the index in ``rx`` after it."""
-    out: list[str] = []
-    ends: list[int] = []
-    i = 0
-    while i < len(rx):
-        c = rx[i]
-        if c == "\\" and i + 1 < len(rx) and not rx[i + 1].isalnum():
-            out.append(rx[i + 1])
-            i += 2
-        elif c in _META:
-            break
-        else:
-            out.append(c)
-            i += 1
-        ends.append(i)
-    if i < len(rx) and rx[i] in "?*+{" and out:  # the last literal is quantified
-        out.pop()
-        ends.pop()
-    return "".join(out), (ends[-1] if ends else 0)
 
 
 def _groups() -> tuple[dict[str, LazyPattern], dict[str, tuple[str, ...]], dict[str, LazyPattern]]:
@@ -124,7 +101,7 @@ def _groups() -> tuple[dict[str, LazyPattern], dict[str, tuple[str, ...]], dict[
     tails: dict[str, list[str]] = {}
     for rule in RULES:
         for _gate, rx in rule.triggers:
-            prefix, end = _literal_prefix(rx)
+            prefix, end = regex_source.literal_prefix(rx)
             key = prefix if prefix else rx
             if rx not in members.setdefault(key, []):
                 members[key].append(rx)

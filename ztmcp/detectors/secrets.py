@@ -66,6 +66,7 @@ from typing import Final, NamedTuple
 from ztmcp.detectors import gate, multi, normalise, runs
 from ztmcp.detectors.findings import RANK, Finding, shannon_entropy
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
+from ztmcp.detectors.regex_source import literal_prefixes as _literal_prefixes
 from ztmcp.detectors.rules import secrets as data
 from ztmcp.detectors.rules import secrets_values as values
 from ztmcp.detectors.rules.secrets import DS as _DS
@@ -1246,120 +1247,10 @@ def is_placeholder(value: str) -> bool:
 
 # -- a provider's prefix followed by words ----------------------------------------------------
 # The literal text every match of a shape's secret (its group 1) starts with, read from the
-# rules' own regexes (``_literal_prefixes``): ``sk_live_``, ``dop_v1_``, ``p8e-``, ``cmVmd``.
-# A class of a few characters or an alternation of literals forks the prefix
+# rules' own regexes (``regex_source.literal_prefixes``): ``sk_live_``, ``dop_v1_``, ``p8e-``,
+# ``cmVmd``. A class of a few characters or an alternation of literals forks the prefix
 # (``do[opr]_v1_``: three); anything else (a wider class, a quantified atom, a look-around)
-# ends it. More than ``_PREFIX_FORKS`` prefixes per shape: the prefix ends before the fork.
-_PREFIX_FORKS: Final = 16
-_CLASS_FORKS: Final = 4
-_QUANTIFIER: Final = frozenset("?*+{")
-_META: Final = frozenset(".^$*+?{}[]()|\\")
-
-_Heads = list[tuple[str, bool]]  # (prefix so far, whether it may go on)
-
-
-def _skip(src: str, i: int) -> int:
-    """The index of the ``|`` or ``)`` that ends the sequence at ``i`` (or the end)."""
-    depth = 0
-    while i < len(src):
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _class_end(src, i) + 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            if not depth:
-                return i
-            depth -= 1
-        elif c == "|" and not depth:
-            return i
-        i += 1
-    return i
-
-
-def _class_end(src: str, i: int) -> int:
-    """The index of the ``]`` closing the class that opens at ``i``."""
-    j = i + 1
-    if src[j : j + 1] == "^":
-        j += 1
-    if src[j : j + 1] == "]":
-        j += 1
-    while j < len(src) and src[j] != "]":
-        j += 2 if src[j] == "\\" else 1
-    return j
-
-
-def _atom(src: str, i: int) -> tuple[_Heads | None, int]:
-    """The literal texts the atom at ``i`` matches (None: not a few literals) and its end."""
-    c = src[i]
-    if c == "\\":
-        e = src[i + 1 : i + 2]
-        return ([(e, True)] if e and not e.isalnum() else None), i + 2
-    if c == "[":
-        end = _class_end(src, i)
-        body = src[i + 1 : end]
-        literal = "\\" not in body and "-" not in body[1:-1] and not body.startswith("^")
-        few = literal and 0 < len(set(body)) <= _CLASS_FORKS
-        return ([(ch, True) for ch in dict.fromkeys(body)] if few else None), end + 1
-    if c == "(":
-        if src.startswith("(?:", i):
-            heads, end = _alternatives(src, i + 3)
-            return heads, end + 1
-        if src.startswith("(?", i):
-            return None, _skip(src, i + 1) + 1
-        heads, end = _alternatives(src, i + 1)
-        return heads, end + 1
-    if c in _META:
-        return None, i + 1
-    return [(c, True)], i + 1
-
-
-def _sequence(src: str, i: int) -> tuple[_Heads, int]:
-    heads: _Heads = [("", True)]
-    while i < len(src) and src[i] not in "|)":
-        options, j = _atom(src, i)
-        quantified = j < len(src) and src[j] in _QUANTIFIER
-        grown = [(h + o, more) for h, go in heads if go for o, more in options or ()]
-        if options is None or quantified or len(grown) > _PREFIX_FORKS:
-            return [(h, False) for h, _go in heads], _skip(src, i)
-        heads = [(h, go) for h, go in heads if not go] + grown
-        if not any(go for _h, go in heads):
-            return heads, _skip(src, j)
-        i = j
-    return heads, i
-
-
-def _alternatives(src: str, i: int) -> tuple[_Heads, int]:
-    """The heads of the alternatives from ``i`` to the ``)`` that closes them, and its index."""
-    heads: _Heads = []
-    while True:
-        more, i = _sequence(src, i)
-        heads += more
-        if i >= len(src) or src[i] == ")":
-            return heads, i
-        i += 1
-
-
-def _literal_prefixes(pattern: str) -> frozenset[str]:
-    """The literal prefixes of ``pattern``'s group 1 (none: it starts with no literal)."""
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-        elif c == "[":
-            i = _class_end(pattern, i) + 1
-        elif c == "(" and not pattern.startswith("(?", i):
-            heads, _end = _alternatives(pattern, i + 1)
-            return frozenset(h for h, _go in heads if h)
-        else:
-            i += 1
-    return frozenset()
-
+# ends it.
 
 # A token's prefix: what a key starts with, not a URL's or a JSON document's literal text
 # (``https://``, ``"type"``), whose shapes hold their secret further on.
