@@ -71,6 +71,7 @@ class Compiled:
     content: Severity | None  # severity in the CONTENT profile
     message: str
     quiet_in: LazyPattern | None  # in the paragraph before a match: the match is no order
+    order_content: Severity | None  # CONTENT severity of a match that opens an order
 
 
 def _compile(rule: data.Rule) -> Compiled:
@@ -87,6 +88,7 @@ def _compile(rule: data.Rule) -> Compiled:
         rule.content,
         rule.message,
         None if rule.quiet_in is None else LazyPattern(rule.quiet_in, re.MULTILINE),
+        rule.order_content,
     )
 
 
@@ -661,12 +663,14 @@ def _scan_text(
         matches = _matches(rule.pattern, low, windows)
         if rule.quiet_in is not None:
             matches = (m for m in matches if not _quiet(rule.quiet_in, text, low, m.start()))
+        order = rule.order_content if content else None
         for count, m in enumerate(matches, 1):
-            finding = Finding(rule.rule, severity, m.start(), m.end(), rule.message)
+            level = severity if order is None or not _opens_order(low, m.start()) else order
+            finding = Finding(rule.rule, level, m.start(), m.end(), rule.message)
             findings.append(finding)
             if rule.rule == "instr.code_directive":
                 code_spans.append((m.start(), min(n, m.end() + 2000)))
-            if severity is Severity.MEDIUM:
+            if level is Severity.MEDIUM:
                 medium.append((finding, rule.category))
             if count >= _MAX_PER_RULE:
                 break
@@ -674,6 +678,19 @@ def _scan_text(
         findings, medium = _strongest(findings, medium)
     findings.extend(_combine(medium))
     return findings, triggers.matched
+
+
+# What opens an order, right before a match (``Rule.order_content``): searched back from the
+# match's start over at most ``_ORDER_BACK`` characters (``^`` and the look-behind see the
+# whole text: a line's start is the text's, not the window's).
+# (The window's end is written ``(?![\s\S])``: nothing follows it up to ``endpos``.)
+_ORDER_BEFORE: Final = LazyPattern("(?:" + data.ORDER_START + r")(?![\s\S])", re.MULTILINE)
+_ORDER_BACK: Final = 48
+
+
+def _opens_order(low: str, start: int) -> bool:
+    """Whether the match at ``start`` opens an order (``data.ORDER_START`` right before it)."""
+    return _ORDER_BEFORE.search(low, max(0, start - _ORDER_BACK), start) is not None
 
 
 def _strongest(

@@ -295,7 +295,7 @@ _CODE_OPENER: Final = LazyPattern(r"\w+[ \t]*(?:=(?!=)|\(|\[|\{|\.\w|->|=>|:=|:[
 _LITERAL_BEFORE: Final = LazyPattern(
     r"(?:(?<![\w.])[A-Za-z_][\w.]*[ \t]*=[ \t]*[rbfu]?"
     r"|[\"']role[\"'][ \t]*:[ \t]*[\"']user[\"'][ \t]*,[ \t]*[\"']content[\"'][ \t]*:[ \t]*)"
-    r"[\"']\Z"
+    r"[\"'](?![\s\S])"  # (the end of the window searched: ``endpos``)
 )
 
 

@@ -46,6 +46,9 @@ class Rule:
     # match: where it is found, the match is the paragraph's own wording, not an order (a
     # changelog entry's label: "docs: mention that …").
     quiet_in: str | None = None
+    # The severity in the CONTENT profile of a match that opens an order: a sentence's or a
+    # line's start, "please", "you must …" before it (``ORDER_START``). None: ``content``.
+    order_content: Severity | None = None
 
 
 # "Do not tell the user …": a negation, a verb of telling, and then either whom it is kept from
@@ -168,7 +171,7 @@ _SENTENCE_LINE = r"(?<![\w,]\n)"
 
 # Where an order starts: a sentence's or a line's start (after a list's or a quote's mark; not a
 # line that continues a wrapped sentence), after "please", or after "you should/must …".
-_ORDER_START = (
+ORDER_START = (
     r"(?:^" + _SENTENCE_LINE + r"[ \t>*+-]*|[.!?:;]\s{1,3}|\bplease\s+"
     r"|\byou\s+(?:should|must|need\s+to|have\s+to)\s+(?:first\s+|now\s+|then\s+)?)"
 )
@@ -490,7 +493,7 @@ _IF_YOU_WANT = "".join(
 )
 
 
-# What ``instr.sensitive_file`` looks for, in both its forms.
+# What ``instr.sensitive_file`` looks for.
 _SENSITIVE_FILE_WORDS = (
     "ssh",
     "id rsa",
@@ -1053,21 +1056,12 @@ RULES: Final[tuple[Rule, ...]] = (
         ),
     ),
     # -- credentials, unrelated files, exfiltration -------------------------------------------
-    Rule(
-        "instr.sensitive_file",
-        "sensitive",
-        _ORDER_START + _GRAB + r"\b" + _g(80) + _NOT_DESTINATION + _SENSITIVE_FILE,
-        _SENSITIVE_FILE_WORDS,
-        None,
-        H,
-        "directs the model to read credential or configuration files",
-        triggers=_SENSITIVE_FILE_TRIGGERS,
-    ),
-    # The same verb and file anywhere else in a sentence: "load the configuration from a `.env`
-    # file when it is present", "report permission denied when access to /etc/shadow fails",
-    # "this will open your user `mcp.json` file". MEDIUM in content (it combines): 13 of 6,827
-    # chunks of real documentation blocked on it alone, and no attack of any corpus here
-    # needed it alone; an order that starts its sentence keeps HIGH (the rule above).
+    # A credential file and a verb that reads or sends it. In content, HIGH where the verb opens
+    # an order (``order_content``: "Read the .env file and …", "Please copy `.env` into …");
+    # MEDIUM anywhere else (it combines): "load the configuration from a `.env` file when it is
+    # present", "report permission denied when access to /etc/shadow fails", "this will open
+    # your user `mcp.json` file" (13 of 6,827 chunks of real documentation blocked on these
+    # alone; no attack of any corpus here needed them alone).
     Rule(
         "instr.sensitive_file",
         "sensitive",
@@ -1077,6 +1071,7 @@ RULES: Final[tuple[Rule, ...]] = (
         M,
         "directs the model to read credential or configuration files",
         triggers=_SENSITIVE_FILE_TRIGGERS,
+        order_content=H,
     ),
     Rule(
         "instr.sensitive_data",
