@@ -90,7 +90,8 @@ _PIECES = st.sampled_from(
 
 
 # What glues a key to the value before it (value characters that no name holds).
-_GLUE = st.sampled_from(["{", "|", "$", "/", "!", "#", "%", "@", "^", "*", "(", "+", "~"])
+# (quotes: a quoted value runs to its closing quote; '&': a query's next parameter)
+_GLUE = st.sampled_from([*"{|$/!#%@^*(+~&;", "&amp;", '"', "'", "`"])
 
 
 @st.composite
@@ -145,7 +146,11 @@ def _every_offset(
             if m is None:
                 p += 1
                 continue
-            m = at(p, next((q for q in range(m.start(2) + 1, hi) if starts(q)), hi))
+            cut = next((q for q in range(m.start(2) + 1, hi) if starts(q)), hi)
+            # a URL query's or form body's separator before that key is no part of the value
+            if cut < hi:
+                cut -= next((len(s) for s in ("&amp;", "&") if text.startswith(s, cut - len(s))), 0)
+            m = at(p, cut)
             if m is None:
                 p += 1
                 continue
