@@ -219,7 +219,8 @@ def _value(least: int, most: int | None = None) -> str:
         for q in _QUOTES
     )
     plain = f"{{{least}}}" if most is None else f"{{{least},{most}}}"
-    return "(?:" + "|".join(quoted) + f"|(?:{_VALUE_CHAR}){plain})"
+    # (one look-behind for any quote first: most values have none, and fail it once)
+    return f"(?:(?<=[{_QUOTES}])(?:" + "|".join(quoted) + f")|(?:{_VALUE_CHAR}){plain})"
 
 
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
@@ -423,6 +424,15 @@ _KEYWORD_STEMS: Final = (
 )  # fmt: skip
 # The weak words' stems (``_WEAK_WORDS``), each the whole word.
 _WEAK_STEMS: Final = ("creds", "auth", "access", "api")
+# The connectors of prose (``_CONNECTOR``'s blanks and ``is``, ``was``, ``to``, ``as``).
+_PROSE_CONNECTORS: Final = frozenset(("", "is", "was", "to", "as"))
+# A separator inside a run of name characters that ends where a key ends (a superset of the
+# keys ``_short_word_refused`` lets prose follow: ``DB_PASS is …``, ``--db-api …``).
+_SEPARATED: Final = LazyPattern(r"[_.-][A-Za-z0-9_.-]*$")
+# What may follow a key but prose: no blank, or a character of no word, or a typed declaration.
+_WEAK_NEXT: Final = LazyPattern(
+    r"[ \t]{0,3}(?:[^ \tA-Za-z0-9]|[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=)|(?![ \t])"
+)
 # The provider-key rule is searched near the keyword stems and the credential parts that hold
 # none ("auth", "login"): near every word it accepts (a part holding a stem starts where the
 # stem does), so that "heroku_auth: <value>" is found without a keyword beside it.
@@ -455,16 +465,28 @@ def _keyword_spans(low: str, pat: bool = True) -> list[tuple[int, int]]:
 
 
 def _weak_spans(text: str, low: str) -> list[tuple[int, int]]:
-    """The spans around the weak words in ``low`` that a key may end with: where the run of
-    name characters they are in ends within 20 characters after the word, followed by a
-    connector and a value (``_WEAK_TAIL``, read in ``text``: what ``_KEYWORD`` asks there)."""
+    """The spans around the weak words in ``low`` that a key may end with (a weak word names a
+    key only as its last part, ``_short_word_refused``): where a connector and a value follow
+    the word (``_WEAK_TAIL``, read in ``text``: what ``_KEYWORD`` asks there), and the
+    connector is no prose's but after a name written with separators (``MY_API is …``)."""
     spans: list[tuple[int, int]] = []
     n = len(low)
     for stem in _WEAK_STEMS:
         pos = low.find(stem)
         while pos >= 0:
-            if _WEAK_TAIL.match(text, pos + len(stem)) is not None:
-                spans.append((max(0, pos - _KEYWORD_BACK), min(n, pos + _KEYWORD_AHEAD)))
+            end = pos + len(stem)
+            # (the cheap tests first: a run that goes on, then "the API reference": a word
+            # after blanks with no ``=`` soon, where no separator precedes the word)
+            if (end == n or text[end] not in _NAME_CHARS) and (
+                _WEAK_NEXT.match(text, end) is not None
+                or _SEPARATED.search(text, max(0, pos - _KEY_PREFIX), end) is not None
+            ):
+                tail = _WEAK_TAIL.match(text, end)
+                if tail is not None and (
+                    tail.group(1).strip(" \t\"'`").lower() not in _PROSE_CONNECTORS
+                    or _SEPARATED.search(text, max(0, pos - _KEY_PREFIX), end) is not None
+                ):
+                    spans.append((max(0, pos - _KEYWORD_BACK), min(n, pos + _KEYWORD_AHEAD)))
             pos = low.find(stem, pos + 1)
     return spans
 
@@ -586,15 +608,10 @@ _TAIL: Final = _WORD_MAX + 20
 _LONG_RUN: Final = _TAIL + 4
 # What must follow a key: a connector and a value's first six characters (``{6,300}``
 # matches wherever they do). A word that ends a short run is proposed only with it after.
-_AFTER: Final = _CONNECTOR + _OPENING + _value(6)
+# (A superset of ``_value(6)``: every character of a value, quoted or not, is no white space;
+# it only proposes where ``_KEYWORD_HEAD`` is tried, and costs a fraction of the grammar.)
+_AFTER: Final = _CONNECTOR + r"[ \t]{0,3}\S{6}"
 _AFTER_KEY: Final = LazyPattern(r"(?i)" + _AFTER)
-# After a weak word (``_weak_spans``): the rest of its key's run (``_KEYWORD``'s name tail), then
-# what must follow a key.
-_WEAK_TAIL: Final = LazyPattern(r"(?i)" + _NAME + r"{0,20}+" + _AFTER)
-# The same in the lower-cased text as RE2 reads it (``_TEXT_GATES``): a weak word, then the end
-# of a name's run within 20 characters (a superset: every connector starts with another
-# character).
-_WEAK_GATE: Final = f"(?:{'|'.join(_WEAK_STEMS)})[a-z0-9_.-]{{0,20}}[^a-z0-9_.-]"
 _KEY_END_OR_RUN: Final = LazyPattern(
     rf"(?i){_WORD_END}(?={_AFTER})"
     rf"|(?-i:({_NAME_EXACT}(?<!{_NAME_EXACT}.){_NAME_EXACT}{{{_LONG_RUN - 1},}}+)"
@@ -608,6 +625,16 @@ _KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
 # Everything up to the last character that is not a name's (where a name's run starts).
 _RUN_START: Final = LazyPattern(r"(?i)(?:" + _NAME + r"*+[^A-Za-z0-9_.-])*+")
 _KEY_PREFIX: Final = 30  # ``_KEYWORD``'s ``{0,30}?`` before the credential word
+# After a weak word that ends its run (``_weak_spans``): what must follow a key.
+_WEAK_TAIL: Final = LazyPattern(r"(?i)(" + _CONNECTOR + ")" + _OPENING + _value(6))
+# The same in the lower-cased text as RE2 reads it (``_TEXT_GATES``), a superset: a weak word
+# that ends its run, after a separator in it or before what ``_WEAK_NEXT`` allows.
+_WEAK_WORD: Final = f"(?:{'|'.join(_WEAK_STEMS)})"
+_WEAK_GATE: Final = (
+    rf"[_.-][a-z0-9_.-]{{0,{_KEY_PREFIX}}}{_WEAK_WORD}(?:[^a-z0-9_.\-]|$)"
+    rf"|{_WEAK_WORD}(?:[^a-z0-9_.\- \t]"
+    rf"|[ \t]{{1,3}}(?:[^a-z0-9 \t]|[a-z_][a-z0-9_]{{0,15}}[ \t]{{0,3}}=))"
+)
 
 
 def _word_start(text: str, pos: int, end: int) -> int:
@@ -1584,10 +1611,6 @@ def _quoted(text: str, start: int, end: int) -> bool:
     return (before == text[end] and before in _QUOTES and not after.isalnum() and after != "_") or (
         before == ">" and text.startswith("</", end)
     )
-
-
-# The connectors of prose (``_CONNECTOR``'s blanks and ``is``, ``was``, ``to``, ``as``).
-_PROSE_CONNECTORS: Final = frozenset(("", "is", "was", "to", "as"))
 
 
 # An assignment in code (``=`` or ``:=`` with blanks around) to an unquoted value: an
