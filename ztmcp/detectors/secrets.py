@@ -330,8 +330,7 @@ _KEY_CHARS: Final = r"[a-z0-9_.-]"  # of a provider's name (``data.KEY_PROVIDERS
 _ASSIGNED: Final = r"[\"']?[ \t]{0,3}(?::=|=>|[:=])"
 _PROVIDER_KEY: Final = LazyPattern(
     r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
-    rf"{_KEY_CHARS}{{0,24}}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
-    r"((?:" + _VALUE_CHAR + r"){10,300})"
+    rf"{_KEY_CHARS}{{0,24}}){_ASSIGNED}{_OPENING}(" + _value(10, _VALUE_MAX) + ")"
 )
 # What follows a credential part inside such a key: the rest of the key (at most a name and
 # the suffix: a name's regex, letters, digits, ``[_-]``, ``?`` and ``|``, is at least as long
@@ -351,7 +350,7 @@ _PROVIDER_REACH: Final = max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24
 _ASSIGNING: Final = "[\"' \t:=]"  # the characters ``_ASSIGNED`` starts with
 _ASSIGNED_END: Final = LazyPattern(
     rf"{_ASSIGNING}(?<={_KEY_CHARS}{_ASSIGNING})"
-    rf"(?<=(?={_ASSIGNED}[ \t]{{0,3}}[\"'`]?(?:{_VALUE_CHAR}){{10}})[\s\S])"
+    rf"(?<=(?={_ASSIGNED}[ \t]{{0,3}}\S{{10}})[\s\S])"  # (a superset of ``_value(10)``)
 )
 _PROVIDER_HEAD: Final = LazyPattern(
     r"(?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
