@@ -21,9 +21,7 @@ from ztmcp.severity import Severity
 
 def _blocked(text: str) -> list[str]:
     return [
-        text[f.start : f.end]
-        for f in secrets.scan(text)
-        if RANK[f.severity] >= RANK[Severity.HIGH]
+        text[f.start : f.end] for f in secrets.scan(text) if RANK[f.severity] >= RANK[Severity.HIGH]
     ]
 
 
@@ -69,7 +67,7 @@ def test_a_quoted_password_and_the_short_key_words_are_found(text: str, secret: 
         'password_policy = "^(?=.*[A-Z])(?=.*\\d).{8,}$"',
         'TOKEN = "[a-zA-Z_][a-zA-Z0-9_-]*"',
         "<password>x</password>",
-        'password = "<%= ENV[\'DB_PASS\'] %>"',
+        "password = \"<%= ENV['DB_PASS'] %>\"",
         # what the weak words name when they name no credential
         'auth: "basic"',
         'access: "read-only"',
@@ -136,7 +134,7 @@ def _policy_refuses(password: str) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(
     _passwords(),
-    st.sampled_from(['password = {V}', '"db_pass": {V}', "DB_PASS: {V}", "pwd := {V};"]),
+    st.sampled_from(["password = {V}", '"db_pass": {V}', "DB_PASS: {V}", "pwd := {V};"]),
     st.sampled_from("\"'`"),
 )
 @example("x7#Pq!2v;Lm}", "password = {V}", '"')
@@ -206,3 +204,43 @@ def test_every_short_word_is_a_credential_word_and_none_alone_is_long() -> None:
     for word in re.split(r"\|", secrets._SHORT_WORDS):
         assert secrets._KEYWORDS.fullmatch(word), word
         assert not secrets._keyword_at_boundary(word, secrets._LONG_KEYWORDS), word
+
+
+# Keys under the short words in the ways code, configuration and prose write them, with
+# values that are secrets, words and code.
+_SHORT_KEYS = st.sampled_from(
+    ["auth", "MY_CREDS", "x_api", "fetchWithAuth", "DB_PASS", "pass", "api_client.location",
+     "WebCryptoAPI", "--db-pass", "SetDbAuth", "_encode_auth", "Access", "creds", "X-Api"]
+)  # fmt: skip
+_CONNECTORS = st.sampled_from(
+    ["=", " = ", ": ", ":", " := ", '": ', " is ", " to ", " ", "(", "', ", " string = "]
+)
+_VALUES = st.sampled_from(
+    ['"Zx9Qw2Er5Ty8Ui1O"', "aB3dE5fG7hJ9kL1m", "'h7Gk)p2]Lx9q'", "x509Authentication",
+     '"basic"', "`stream=True`", "reference, including", '"p@ss<w0rd>;2024!"', "us-central1"]
+)  # fmt: skip
+_SHORT_TEXTS = st.lists(
+    st.tuples(
+        st.sampled_from(["", "the ", "- ", "  ", "{"]), _SHORT_KEYS, _CONNECTORS, _VALUES
+    ).map("".join),
+    min_size=1,
+    max_size=3,
+).map("\n".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SHORT_TEXTS)
+@example("the full API reference, including")
+@example("my_api is aB3dE5fG7hJ9kL1m")
+def test_the_weak_words_windows_hide_no_key_the_whole_text_finds(text: str) -> None:
+    # differential: the keys accepted in the whole text are the ones accepted in the windows
+    # the scan searches (around the stems and where a weak word ends a key), and the text
+    # gate's RE2 test holds wherever a weak word opens a window
+    low = secrets.lower(text)
+    whole = secrets._keyword_in_windows(text, [(0, len(text))], secrets._assigned_secret)
+    spans = secrets._keyword_spans(low) + secrets._weak_spans(text, low)
+    windowed = secrets._keyword_in_windows(text, secrets._merged(spans), secrets._assigned_secret)
+    assert windowed == whole
+    if secrets._weak_spans(text, low):
+        padded = low + " " * (secrets._SET_MIN + 1)
+        assert "weak key" in secrets._text_gates(padded)
