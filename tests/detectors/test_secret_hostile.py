@@ -281,6 +281,14 @@ HOSTILE: dict[str, Callable[[int], str]] = {
     "password + '=' * 55": lambda n: ("password" + "=" * 55) * n,
     "api_key + ':' * 55": lambda n: ("api_key" + ":" * 55) * n,
 }
+# A quoted value read to its closing quote: unclosed, closed far away, under a weak word. (The
+# keyword rule alone: the whole scan's refusals of such values, ``values.is_reference`` first,
+# cost about 4 times ordinary text per character, as ``token: "aaa…`` did on main, 3.8.)
+HOSTILE_QUOTED: dict[str, Callable[[int], str]] = {
+    "unclosed quotes": lambda n: ('password = "' + "x7#;" * 12 + " ") * n,
+    "one quote far": lambda n: 'token = "' + ("token=" + ";" * 55) * n + '"',
+    "weak words quoted": lambda n: ('api: "' + "a" * 40 + " ") * n,
+}
 
 
 def _cpu(*fns: Callable[[], object], runs: int = 5) -> tuple[float, ...]:
@@ -312,7 +320,7 @@ def test_the_keyword_rule_costs_on_hostile_text_what_it_costs_on_ordinary_text()
     # (it cost 300 times as much before: 0.14 MB/s against 44 MB/s)
     ordinary = "\n".join(f"user_{i}: name{i}, the token is refreshed hourly" for i in range(3000))
     secrets.scan(ordinary[:1000])  # compile the rules
-    for name, build in HOSTILE.items():
+    for name, build in (HOSTILE | HOSTILE_QUOTED).items():
         small, large = build(1000), build(2000)
         t_base, t_small, t_large = _cpu(
             lambda: secrets._keyword_matches(ordinary, ordinary.lower()),

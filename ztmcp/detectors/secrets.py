@@ -218,9 +218,11 @@ def _value(least: int, most: int | None = None) -> str:
         f"(?<={q})(?:{_quoted_char(q)}){{{least},{_VALUE_MAX}}}+(?={q}(?![A-Za-z0-9_]))"
         for q in _QUOTES
     )
-    plain = f"{{{least}}}" if most is None else f"{{{least},{most}}}"
+    quoted_first = f"(?<=[{_QUOTES}])(?:" + "|".join(quoted) + ")"
+    if most is None:  # (a test of existence: the cheap reading first, which most values pass)
+        return f"(?:(?:{_VALUE_CHAR}){{{least}}}|{quoted_first})"
     # (one look-behind for any quote first: most values have none, and fail it once)
-    return f"(?:(?<=[{_QUOTES}])(?:" + "|".join(quoted) + f")|(?:{_VALUE_CHAR}){plain})"
+    return f"(?:{quoted_first}|(?:{_VALUE_CHAR}){{{least},{most}}})"
 
 
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
