@@ -46,6 +46,7 @@ FOUND = [
     ("<dbPass>Qw8{#!=bk(IX56</dbPass>", "Qw8{#!=bk(IX56"),
     ("deploy --db-pass 'p4$$;W0rd}x'", "p4$$;W0rd}x"),
     ('client.SetDbPass("Zq8;rT2&mK!x");', "Zq8;rT2&mK!x"),
+    ('client.SetDbPassword("p\\"w;0rd}X9\'q");', "p\\\"w;0rd}X9'q"),
 ]
 
 
@@ -121,9 +122,11 @@ def _written(password: str, quote: str) -> str:
 
 def _policy_refuses(password: str) -> bool:
     """What a password is refused for whatever its grammar: too little variety (``_strong``),
-    a template's or a placeholder's mark, a pattern, a URL, an opening bracket."""
+    a template's or a placeholder's mark, a pattern, a URL, an opening bracket, a name's
+    reading (``values.reads_as_name``: ``A10010.AAab0``, refused unquoted alike)."""
     return (
         not secrets._strong(secrets.values.trim_prose(password))
+        or secrets.values.reads_as_name(password)
         or secrets.is_placeholder(password)
         or secrets._PATTERN.search(password) is not None
         or "://" in password
@@ -131,7 +134,7 @@ def _policy_refuses(password: str) -> bool:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
     _passwords(),
     st.sampled_from(["password = {V}", '"db_pass": {V}', "DB_PASS: {V}", "pwd := {V};"]),

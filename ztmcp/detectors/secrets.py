@@ -146,7 +146,8 @@ _CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY + "|" + _PAT + "|" +
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
 # arguments (``define('FOO_KEY', '…')``), an XML element or a name/value pair (``<add
 # key="fooKey" value="…"``, Kubernetes ``- name: FOO_KEY`` then ``value: …``), a flag or a word
-# (``--foo-key …``, ``the foo key is …``), a setter's one quoted argument (``setFooKey("…")``),
+# (``--foo-key …``, ``the foo key is …``), a setter's one quoted argument (``setFooKey("…")``,
+# its quote and backslashes escaped inside),
 # R's ``<-``, Make's and Ruby's ``?=``, ``+=``, ``::=``, ``||=``, a comparison (``==``, ``!=``).
 # The first ones are tried first: ``string`` after a key is a type when an ``=`` follows.
 _CONNECTOR: Final = (
@@ -157,7 +158,8 @@ _CONNECTOR: Final = (
     r"|[\"'][ \t]{1,3}value[ \t]{0,3}=[ \t]{0,3}(?=[\"'])"
     r"|[\"']?[ \t]*\n[ \t]{0,12}value[ \t]{0,3}:"
     r"|`?[ \t]{1,3}(?:is|was|to|as)[ \t]{1,3}"
-    r"|\([ \t]{0,3}(?=\"[^\"'\s]{6,300}\"[ \t]{0,3}\)|'[^\"'\s]{6,300}'[ \t]{0,3}\))"
+    r"|\([ \t]{0,3}(?=\"(?:[^\"\s\\]|\\.){6,300}\"[ \t]{0,3}\)"
+    r"|'(?:[^'\s\\]|\\.){6,300}'[ \t]{0,3}\))"
     r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|[=!]=|<-|:|[ \t]))"
 )
 # A character of a value: the next parameter of a URL query or a form body (``&name=``,
