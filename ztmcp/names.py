@@ -160,14 +160,24 @@ WORD: Final = Kind(
 )
 
 
-def refused(kind: Kind, where: str, value: str) -> UsageError | None:
-    """The command-line error for ``value`` given as ``where`` (an option or an argument),
-    or None. The value is shown cut and ``repr``-escaped (and escaped again when printed)."""
+def refusal_shown(kind: Kind, value: str) -> str | None:
+    """Why ``kind`` refuses ``value``, after the value cut and ``repr``-escaped (and escaped
+    again when printed): ``'a b' (holds a space)``; None when it does not. Every error that
+    names a refused name (the command line, the policy's tables, ``[watch] name``) says it so."""
     reason = kind.refusal(value)
     if reason is None:
         return None
     shown = value if len(value) <= SHOWN else value[:SHOWN] + "…"
-    return UsageError(f"invalid {kind.noun} for {where}: {shown!r} ({reason})", hint=kind.hint)
+    return f"{shown!r} ({reason})"
+
+
+def refused(kind: Kind, where: str, value: str) -> UsageError | None:
+    """The command-line error for ``value`` given as ``where`` (an option or an argument),
+    or None."""
+    why = refusal_shown(kind, value)
+    if why is None:
+        return None
+    return UsageError(f"invalid {kind.noun} for {where}: {why}", hint=kind.hint)
 
 
 def check(kind: Kind, where: str, value: str) -> str:

@@ -148,14 +148,12 @@ class Table:
         value = self._raw.get(key, default)
         if not isinstance(value, str):
             raise self.error(key, f"must be a {kind.noun} or glob", f"for example: {example}")
-        reason = kind.refusal(value)
-        if reason is not None:
-            from ztmcp.names import SHOWN
+        from ztmcp.names import refusal_shown
 
+        why = refusal_shown(kind, value)
+        if why is not None:
             raise self.error(
-                key,
-                f"must be a {kind.noun} or glob: {value[:SHOWN]!r} ({reason})",
-                f"for example: {example}; {kind.hint}",
+                key, f"must be a {kind.noun} or glob: {why}", f"for example: {example}; {kind.hint}"
             )
         return kind.parse(value)
 

@@ -131,3 +131,25 @@ def test_a_shell_completing_a_command_line_sees_no_refusal(
     with pytest.raises(typer.Exit):  # not completing: the one error line, exit 2
         Reader(names.SERVER, "--name")("")
     assert "ztmcp: error: invalid server name for --name: '' (empty)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["a\x1bb", "x" * 300, "two words\n"])
+def test_every_table_names_a_refused_name_as_the_command_line_does(bad: str) -> None:
+    """The policy's rule globs, ``[sandbox.servers]`` and ``[watch] name`` show a refused name
+    the one way ``names.refusal_shown`` writes it (cut, escaped, with the reason)."""
+    from ztmcp.errors import PolicyError
+    from ztmcp.policy import parse_policy
+    from ztmcp.sandbox.profile import parse_table
+    from ztmcp.watch.policy import parse
+
+    cases = [
+        (names.TOOL, lambda: parse_policy({"access": {"rule": [{"tool": bad}]}}, "p.toml")),
+        (names.SERVER, lambda: parse_table({"servers": {bad: {}}}, "p.toml")),
+        (names.AGENT, lambda: parse({"watch": {"name": bad}}, "w.toml")),
+    ]
+    for kind, read in cases:
+        why = names.refusal_shown(kind, bad)
+        assert why is not None, kind.noun
+        with pytest.raises(PolicyError) as caught:
+            read()
+        assert why in str(caught.value), (kind.noun, str(caught.value))

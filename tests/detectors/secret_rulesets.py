@@ -485,6 +485,10 @@ def main() -> None:
         if form != "prose"
     ]
     print(f"keyword-only rules under the provider's name alone (no credential word): {_rate(bare)}")
+    if verbose:
+        for r in bare:
+            if not r.blocked:
+                print("    BARE MISS", r.rule, r.form, repr(r.text[:160]))
     kinds: dict[str, list[Result]] = {}
     for r in near:
         kinds.setdefault(r.form.split("/")[0], []).append(r)

@@ -314,6 +314,28 @@ def _cpu(*fns: Callable[[], object], runs: int = 5) -> tuple[float, ...]:
     return tuple(best)
 
 
+def _cpu_until(
+    holds: Callable[[tuple[float, ...]], bool], *fns: Callable[[], object], attempts: int = 3
+) -> tuple[float, ...]:
+    """``_cpu(*fns)`` measured again, up to ``attempts`` times, until ``holds`` of it: a
+    cost that grows faster than the bound fails every attempt alike, where a shared machine's
+    busy spell (a CPU-time ratio of 4 for twice the text, seen once in six runs of a loaded
+    machine) fails one. The last measurement is returned for the assertion to report."""
+    times = _cpu(*fns)
+    for _ in range(attempts - 1):
+        if holds(times):
+            break
+        times = _cpu(*fns)
+    return times
+
+
+def _linear(times: tuple[float, ...], ordinary: int, large: int) -> bool:
+    """The two bounds the hostile-text tests assert: twice the text about twice the time, and
+    no shape many times ordinary text's cost per character."""
+    t_base, t_small, t_large = times
+    return t_large < 3.0 * t_small + 2e-3 and t_large / large < 4 * (t_base / ordinary)
+
+
 def test_the_keyword_rule_costs_on_hostile_text_what_it_costs_on_ordinary_text() -> None:
     # CPU time ratios, not wall-clock figures: twice the text costs about twice as much, and
     # no shape costs many times what the same length of ordinary credential-heavy text does
@@ -322,7 +344,8 @@ def test_the_keyword_rule_costs_on_hostile_text_what_it_costs_on_ordinary_text()
     secrets.scan(ordinary[:1000])  # compile the rules
     for name, build in (HOSTILE | HOSTILE_QUOTED).items():
         small, large = build(1000), build(2000)
-        t_base, t_small, t_large = _cpu(
+        t_base, t_small, t_large = _cpu_until(
+            lambda t, s=large: _linear(t, len(ordinary), len(s)),
             lambda: secrets._keyword_matches(ordinary, ordinary.lower()),
             lambda s=small: secrets._keyword_matches(s, s.lower()),
             lambda s=large: secrets._keyword_matches(s, s.lower()),
@@ -375,7 +398,8 @@ def test_the_whole_secrets_scan_of_hostile_text_grows_linearly() -> None:
     ordinary = "\n".join(f"user_{i}: name{i}, the token is refreshed hourly" for i in range(3000))
     for name, build in HOSTILE.items():
         small, large = build(1000), build(2000)
-        t_base, t_small, t_large = _cpu(
+        t_base, t_small, t_large = _cpu_until(
+            lambda t, s=large: _linear(t, len(ordinary), len(s)),
             lambda: secrets.scan(ordinary),
             lambda s=small: secrets.scan(s),
             lambda s=large: secrets.scan(s),

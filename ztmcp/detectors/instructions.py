@@ -45,7 +45,7 @@ from functools import cache
 from itertools import accumulate
 from typing import Final
 
-from ztmcp.detectors import ciphers, languages, multi, normalise
+from ztmcp.detectors import ciphers, languages, multi, normalise, regex_source
 from ztmcp.detectors.findings import RANK, Finding
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
 from ztmcp.detectors.rules import instructions as data
@@ -92,29 +92,6 @@ def _compile(rule: data.Rule) -> Compiled:
 
 _GATE: Final = re.compile(r"[a-z0-9]+")
 RULES: Final = tuple(_compile(rule) for rule in data.RULES)
-_META: Final = frozenset(".^$*+?{}[]|()\\")
-
-
-def _literal_prefix(rx: str) -> tuple[str, int]:
-    """The literal text every match of ``rx`` starts with, and the index in ``rx`` after it."""
-    out: list[str] = []
-    ends: list[int] = []
-    i = 0
-    while i < len(rx):
-        c = rx[i]
-        if c == "\\" and i + 1 < len(rx) and not rx[i + 1].isalnum():
-            out.append(rx[i + 1])
-            i += 2
-        elif c in _META:
-            break
-        else:
-            out.append(c)
-            i += 1
-        ends.append(i)
-    if i < len(rx) and rx[i] in "?*+{" and out:  # the last literal is quantified
-        out.pop()
-        ends.pop()
-    return "".join(out), (ends[-1] if ends else 0)
 
 
 def _groups() -> tuple[dict[str, LazyPattern], dict[str, tuple[str, ...]], dict[str, LazyPattern]]:
@@ -124,7 +101,7 @@ def _groups() -> tuple[dict[str, LazyPattern], dict[str, tuple[str, ...]], dict[
     tails: dict[str, list[str]] = {}
     for rule in RULES:
         for _gate, rx in rule.triggers:
-            prefix, end = _literal_prefix(rx)
+            prefix, end = regex_source.literal_prefix(rx)
             key = prefix if prefix else rx
             if rx not in members.setdefault(key, []):
                 members[key].append(rx)
@@ -693,8 +670,26 @@ def _scan_text(
                 medium.append((finding, rule.category))
             if count >= _MAX_PER_RULE:
                 break
+    if medium and len(medium) < len(findings):
+        findings, medium = _strongest(findings, medium)
     findings.extend(_combine(medium))
     return findings, triggers.matched
+
+
+def _strongest(
+    findings: list[Finding], medium: list[tuple[Finding, str]]
+) -> tuple[list[Finding], list[tuple[Finding, str]]]:
+    """One finding per rule and place: where a rule's strong and weak forms (two entries of
+    the rules data under one id, ``instr.sensitive_file``'s order and mention) both match
+    what ends at one offset, the MEDIUM one is dropped, from the support signals too."""
+    strong = {(f.rule, f.end) for f in findings if f.severity is not Severity.MEDIUM}
+    if not strong:
+        return findings, medium
+    weak = {(f.rule, f.end) for f, _c in medium} & strong
+    if not weak:
+        return findings, medium
+    kept = [f for f in findings if f.severity is not Severity.MEDIUM or (f.rule, f.end) not in weak]
+    return kept, [(f, c) for f, c in medium if (f.rule, f.end) not in weak]
 
 
 _QUIET_BACK: Final = 1024  # how far before a match its paragraph's label is looked for

@@ -23,6 +23,8 @@ import re
 from collections.abc import Sequence
 from typing import Any, Final
 
+from ztmcp.detectors import regex_source
+
 _CANARY: Final = "\x00ztmcp\x01canary\x00"
 _CANARY_RX: Final = r"\x00ztmcp\x01canary\x00"
 _NOT_PLAIN: Final = re.compile(r"[^\x00-\x0a\x0c-\x1b\x20-\x7f]")  # \v, \x1c-\x1f, non-ASCII
@@ -56,101 +58,53 @@ def ascii_view(text: str, max_other: float = 0.02) -> str | None:
     return _NOT_PLAIN.sub(_class_char, text)
 
 
-_COUNT: Final = re.compile(r"(?<!\\)\{(\d+)(,(\d*))?\}")
 _RE2_MAX_COUNT: Final = 1000
 
 
-def _uncap(m: re.Match[str]) -> str:
-    low, comma, high = int(m.group(1)), m.group(2), m.group(3)
-    if low <= _RE2_MAX_COUNT and (not comma or not high or int(high) <= _RE2_MAX_COUNT):
-        return m.group()
-    return f"{{{min(low, _RE2_MAX_COUNT)},}}"  # fewer required, no upper bound: looser
+def _count_for_re2(quantifier: str, wide: bool) -> str:
+    """A repetition as RE2 reads it, matching at least what it does in ``re``: a possessive
+    one as a greedy one, ``{,n}`` (text to RE2) as ``{0,n}``, a count past RE2's limit with
+    fewer required and no upper bound; ``wide``: no upper bound on any ``{m,n}``."""
+    if quantifier[0] != "{" and quantifier[1:] in ("", "?"):
+        return quantifier  # ? * + and their lazy forms: RE2's own
+    low, high, mode = regex_source.count(quantifier)
+    lazy = "?" if mode == "?" else ""
+    written = quantifier[: len(quantifier) - len(mode)]
+    if not written.startswith("{"):
+        return written + lazy
+    if low > _RE2_MAX_COUNT or (high is not None and high > _RE2_MAX_COUNT):
+        return f"{{{min(low, _RE2_MAX_COUNT)},}}{lazy}"
+    if wide and high is not None and "," in written:
+        return f"{{{low},}}{lazy}"
+    if written.startswith("{,"):
+        return f"{{0,{high}}}{lazy}"
+    return written + lazy
+
+
+# Each token RE2 reads otherwise, rewritten: an atomic group read as a plain one, Python's
+# ``\Z`` (the very end) as RE2 writes it.
+_FOR_RE2: Final = {
+    regex_source.Kind.QUANTIFIER: lambda q: _count_for_re2(q, wide=False),
+    regex_source.Kind.ATOMIC: lambda _open: "(?:",
+    regex_source.Kind.ESCAPE: lambda e: r"\z" if e == r"\Z" else e,
+}
+_WIDE_FOR_RE2: Final = {
+    **_FOR_RE2,
+    regex_source.Kind.QUANTIFIER: lambda q: _count_for_re2(q, wide=True),
+}
 
 
 def loosen(rx: str) -> str:
-    """``rx`` without its look-around groups (RE2 has none) and with repetition counts past
-    RE2's limit opened up: it matches wherever ``rx`` does."""
-    return _COUNT.sub(_uncap, _drop_lookarounds(rx))
+    """``rx`` as RE2 can read it (``_FOR_RE2``), without its look-around groups (RE2 has
+    none): it matches wherever ``rx`` does."""
+    return regex_source.rewritten(rx, _FOR_RE2, regex_source.LOOKAROUNDS)
 
 
 def widen(rx: str) -> str:
-    """``loosen(rx)`` with every upper repetition bound outside a character class dropped
-    (``{m,n}`` read as ``{m,}``): it matches wherever ``rx`` does, and RE2 accepts nested
-    counts whose product passes its limit and builds a smaller automaton."""
-    return _BOUNDED.sub(_unbound, loosen(rx))
-
-
-# An escape or a character class (a ``]`` right after ``[`` or ``[^`` is in it), both kept as
-# they are, or a counted repetition with an upper bound.
-_BOUNDED: Final = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]?|\{(\d+),\d+\}", re.DOTALL)
-
-
-def _unbound(m: re.Match[str]) -> str:
-    return m.group() if m.group(1) is None else f"{{{m.group(1)},}}"
-
-
-def _drop_lookarounds(rx: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(rx)
-    in_class = False
-    while i < n:
-        c = rx[i]
-        if c == "\\":
-            out.append(rx[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-            out.append(c)
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            out.append(c)
-            # A ']' right after '[' or '[^' is a literal.
-            j = i + 1
-            if j < n and rx[j] == "^":
-                out.append("^")
-                j += 1
-            if j < n and rx[j] == "]":
-                out.append("]")
-                j += 1
-            i = j
-            continue
-        if rx.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
-            i = _group_end(rx, i)
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _group_end(rx: str, start: int) -> int:
-    """The index after the group that opens at ``rx[start]``."""
-    depth = 0
-    i, n = start, len(rx)
-    in_class = False
-    while i < n:
-        c = rx[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if i + 1 < n and rx[i + 1] == "^":
-                i += 1
-            if i + 1 < n and rx[i + 1] == "]":
-                i += 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return n
+    """``loosen(rx)`` with every upper repetition bound dropped (``{m,n}`` read as ``{m,}``):
+    it matches wherever ``rx`` does, and RE2 accepts nested counts whose product passes its
+    limit and builds a smaller automaton."""
+    return regex_source.rewritten(rx, _WIDE_FOR_RE2, regex_source.LOOKAROUNDS)
 
 
 _NONE: Final[frozenset[int]] = frozenset()

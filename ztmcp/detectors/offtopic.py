@@ -31,6 +31,7 @@ one for glued sentences (RE2 where it can), one count of the text's content word
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from functools import cache
@@ -253,7 +254,57 @@ _QUOTED: Final = LazyPattern(
 )
 
 # Every pattern above: compiled at first use, or by the warm-up (``detectors.warm_up``).
+# A change log's lines: a commit's header, a GNU ChangeLog entry's head or file line, a Debian
+# changelog's head or trailer, a release's heading or its "Fixes since …". A change log is
+# written in the imperative by convention ("Define BITMAPDIR for …", "Explain the concept of
+# fast-forward …", "Describe how to use simple patchsys."): its entries are its own, not tasks
+# put to the reader. A sentence glued into an entry after its full stop is still judged.
+_LOG_MARK: Final = LazyPattern(
+    r"^(?:commit [0-9a-f]{7,40}\b"
+    r"|(?:Author|Date|Signed-off-by|Reviewed-by|Acked-by|Co-authored-by):[ \t]"
+    r"|\d{4}-\d{2}-\d{2}[ \t]+[^\n<]{2,80}<[^\s>@]+@[^\s>]+>"
+    r"|[ \t]+\*[ \t]+[\w./+-]+(?:[ \t]*\([^)\n]*\))?:"
+    r"| -- [^\n<]{2,80}<[^\s>@]+@[^\s>]+>"
+    r"|[\w.+-]+ \([^)\s]+\) [\w-]+; urgency="
+    r"|#{1,4}[ \t]*v?\d+\.\d+"
+    r"|[ \t]*(?:Version|Release|Changes\s+in|(?:Fixes|Changes|Updates)\s+since)[ \t]+v?\d+\.\d"
+    r"|[^\n]{0,40}\bv?\d+\.\d+[\w.-]*[ \t]+Release[ \t]+Notes[ \t]*$"
+    r"|\* \\?\[\[?`[0-9a-f]{7,40}`)",
+    re.MULTILINE,
+)
+_LOG_MARKS: Final = 2  # marked lines that make a text a change log
+
+
+# A Markdown heading, and the section that follows it (a blank line, then text): a question
+# that titles a section ("## What problem does it solve?") is the document's own.
+_HEADING: Final = LazyPattern(r"[ ]{0,3}#{1,6}[ \t]+")
+# What a line a hard-wrapped sentence goes on from may end in, besides a word's last letter.
+_CLOSERS: Final = "\"'`)]\u201d\u2019"
+_SECTION_BODY: Final = LazyPattern(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*\S")
+
+
+# An opening word used as a name of code or data: assigned, called, indexed, a member taken,
+# a key of a mapping (``name = 'Julia'``, ``describe('parser', () => {``, ``list[0]``,
+# ``explain.sql``, ``name: build``): code read as a file's content is no request.
+_CODE_OPENER: Final = LazyPattern(r"\w+[ \t]*(?:=(?!=)|\(|\[|\{|\.\w|->|=>|:=|:[ \t]*\S)")
+
+
+# What opens a string literal of code or an example conversation's user turn, right before a
+# glued sentence: a name and ``=`` (a keyword argument, an assignment), or ``"role": "user",
+# "content":``.
+_LITERAL_BEFORE: Final = LazyPattern(
+    r"(?:(?<![\w.])[A-Za-z_][\w.]*[ \t]*=[ \t]*[rbfu]?"
+    r"|[\"']role[\"'][ \t]*:[ \t]*[\"']user[\"'][ \t]*,[ \t]*[\"']content[\"'][ \t]*:[ \t]*)"
+    r"[\"']\Z"
+)
+
+
 PATTERNS: Final = (
+    _LITERAL_BEFORE,
+    _CODE_OPENER,
+    _LOG_MARK,
+    _HEADING,
+    _SECTION_BODY,
     _QUESTION,
     _REQUEST,
     _DEICTIC,
@@ -288,6 +339,12 @@ def gate_patterns() -> list[str]:
     return [f"(?i:{rx.pattern})" for rx in (_QUESTION, _REQUEST)]
 
 
+def _change_log(text: str) -> bool:
+    """Whether ``text`` is (a part of) a change log: ``_LOG_MARKS`` lines of it are marked so."""
+    marks = _LOG_MARK.finditer(text)
+    return sum(1 for _ in itertools.islice(marks, _LOG_MARKS)) == _LOG_MARKS
+
+
 def _asked(line: str) -> set[str]:
     """The content words of a question or request, without what it quotes (the material of a
     translation or a sentiment question is not its topic)."""
@@ -299,7 +356,7 @@ def _task_line(line: str) -> bool:
     body = _PREFIX.sub("", line).strip()
     body = body[m.end() :] if (m := _LEAD.match(body)) else body
     words = body.split()
-    if not 3 <= len(words) <= 30:
+    if not 3 <= len(words) <= 30 or _CODE_OPENER.match(body):
         return False
     m = _QUESTION.match(body) or _REQUEST.match(body)
     unquoted = _QUOTED.sub(" ", body).strip()
@@ -360,6 +417,19 @@ def _named(text: str, start: int) -> bool:
     )
 
 
+def _literal(text: str, start: int) -> bool:
+    """Whether the sentence at ``start`` opens a string that code assigns or passes by name
+    (``contents="Why is the sky blue?"``, ``input="Write a long story"``), or the user's turn
+    of an example conversation (``{"role": "user", "content": "Can you explain …?"}``). Not an
+    attribute of an HTML tag (``<img alt="Write a poem …">``): a page's text, where an
+    injection hides."""
+    lo = max(0, start - 60)
+    if _LITERAL_BEFORE.search(text, lo, start) is None:
+        return False
+    line = text.rfind("\n", 0, start) + 1
+    return text.rfind("<", line, start) <= text.rfind(">", line, start)
+
+
 def _aside(text: str, start: int, end: int) -> bool:
     """Whether the sentence ``text[start:end]`` stands in brackets, quoted or not: "(Who would
     have guessed?)", '("How do solar panels work?")'."""
@@ -385,10 +455,15 @@ def _answered(text: str, start: int, end: int) -> bool:
 def _quiet(text: str, start: int, end: int, line: str, whole: bool) -> bool:
     """Whether a task line or a glued sentence is the document's own: a name's word, an aside,
     a line a hard-wrapped sentence goes on into, an answered question, a loose item."""
-    if not whole and (_named(text, start) or _aside(text, start, end)):
+    if not whole and (_named(text, start) or _aside(text, start, end) or _literal(text, start)):
         return True
-    if whole and _wrapped(text, start - 1) and text[start - 2 : start - 1].isalnum():
+    before = text[start - 2 : start - 1]
+    if whole and _wrapped(text, start - 1) and (before.isalnum() or before in _CLOSERS):
         return True  # "(it would\n  create a deadlock).": a hard-wrapped sentence goes on
+    head = text.rfind("\n", 0, start) + 1
+    title = _HEADING.match(text, head)
+    if title is not None and title.end() >= start and _SECTION_BODY.match(text, end):
+        return True  # "## What problem does it solve?" then its section: a title
     return _answered(text, start, end) or _loose(line)
 
 
@@ -493,9 +568,12 @@ def scan(text: str) -> list[Finding]:
     if not candidates or len(candidates) > MAX_LINES:  # none, or a FAQ or an index
         return []
     judged: list[tuple[int, int, str]] = []
+    log: bool | None = None  # whether the text is a change log, read at its first entry line
     for start, end, line, line_end, whole in candidates:
         if _quiet(text, start, end, line, whole):
             continue
+        if whole and (log := _change_log(text) if log is None else log):
+            continue  # a change log's entry (a sentence glued into one is still judged)
         if end == line_end:  # cut by a hard wrap, the sentence reads on
             stop = _read_on(text, start, line_end)
             if stop > line_end:
@@ -503,6 +581,8 @@ def scan(text: str) -> list[Finding]:
                 if not _task_line(line):
                     continue
         judged.append((start, end, line))
+    if not judged:
+        return []
     counts = Counter(_stems(text))
     out: list[Finding] = []
     for start, end, line in judged:

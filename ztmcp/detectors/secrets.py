@@ -33,6 +33,10 @@ Rules (rule id — severity):
   random, ``values.random_letters``); code, names and prose beside a credential word
   (``os.getenv(``, ``self._token``, ``token revocation.``) are not values
   (``rules.secrets_values``), nor are digests of a secret or pagination tokens.
+- ``secret.provider_key`` (and the ids of ``rules.secrets.KEY_PROVIDERS``) — HIGH — a random
+  value under a key that names a provider and a credential (``heroku_api_key``), or under
+  the provider's name alone (``adafruit: …``, ``DATADOG=…``) when it has one of the
+  provider's formats (``rules.secrets.BARE_PROVIDERS``).
 - ``secret.gcp_api_key`` — MEDIUM — Google API keys are often public browser/Firebase keys.
 - ``pii.card_number`` — HIGH — 13 to 19 digits with a known issuer prefix and a valid Luhn sum.
 - ``pii.us_ssn`` — HIGH — ``123-45-6789`` outside the never-issued ranges.
@@ -62,6 +66,7 @@ from typing import Final, NamedTuple
 from ztmcp.detectors import gate, multi, normalise, runs
 from ztmcp.detectors.findings import RANK, Finding, shannon_entropy
 from ztmcp.detectors.lazyre import LazyPattern, Pattern
+from ztmcp.detectors.regex_source import literal_prefixes as _literal_prefixes
 from ztmcp.detectors.rules import secrets as data
 from ztmcp.detectors.rules import secrets_values as values
 from ztmcp.detectors.rules.secrets import DS as _DS
@@ -362,6 +367,48 @@ _PROVIDER_HEAD: Final = LazyPattern(
 )
 _ASSIGNED_MAX: Final = 6  # the longest ``_ASSIGNED``: a quote, three blanks and ``:=``
 
+# The provider's name alone as the key (``data.BARE_PROVIDERS``: ``adafruit: …``, ``"twitch":
+# "…"``, ``export DATADOG=…``, ``$heroku = '…'``): the whole key, no credential word, so the
+# value must have the provider's format (``_bare_value``). In the lower-cased text; the name is
+# a key of its own (no key character either side: ``twitter_handle``, ``my.sentry`` are other
+# keys); the value is read as ``_PROVIDER_KEY`` reads it.
+_BARE_NAMES: Final = "|".join(b.key for b in data.BARE_PROVIDERS)
+_BARE_SHORTEST: Final = 14  # no format is shorter (tested)
+_BARE_KEY: Final = LazyPattern(
+    rf"(?<!{_KEY_CHARS})({_BARE_NAMES})(?!{_KEY_CHARS}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
+    r"((?:" + _VALUE_CHAR + r"){" + str(_BARE_SHORTEST) + r",300})"
+)
+# Its first test, in ``_TEXT_GATES`` (RE2 reads it in the whole-text set as written, so no
+# look-around; the detector gate in its own): the name, the assignment and the shortest
+# value's characters (``_VALUE_CHAR``'s superset: ``\\`` and ``&`` are value characters where
+# no escape or parameter follows).
+_BARE_GATE: Final = (
+    rf"(?:{_BARE_NAMES}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
+    + "[^\\s\"'`,;)}\\]<>]"
+    + f"{{{_BARE_SHORTEST}}}"
+)
+# Per provider: its key as a whole, its rule id and name (``KEY_PROVIDERS``': a name it lacks
+# fails the import, not a scan), and its formats (each read case-insensitively, whole).
+_RULE_OF: Final = {name: rule_id for rule_id, name, _w in data.KEY_PROVIDERS}
+_BARE: Final = tuple(
+    (
+        LazyPattern(rf"(?i)(?:{b.key})"),
+        (_RULE_OF[b.name], b.name),
+        tuple((LazyPattern(f"(?i){f.pattern}"), f.hex) for f in b.formats or (data.GENERATED,)),
+    )
+    for b in data.BARE_PROVIDERS
+)
+# A hex value beside these names a digest (a commit, a lock file's checksum), even under a
+# provider whose format is hex: ``"sentry": "<sha>"`` in a renovate config or a lock file.
+_DIGEST_CONTEXT: Final = LazyPattern(
+    r"(?i)commit|\bsha|digest|checksum|integrity|resolved|lockfile|\brev(?:ision)?\b|\bhash"
+)
+_DIGEST_REACH: Final = 200
+# How far before its assignment's first character a key starts: a name (its regex is at
+# least as long as what it matches: letters, ``[_-]?`` and ``|``), a quote and three blanks.
+_BARE_REACH: Final = max(len(b.key) for b in data.BARE_PROVIDERS) + _ASSIGNED_MAX
+_BARE_SEARCH_MIN: Final = 4096  # past this length RE2 proposes the starts (``_bare_matches``)
+
 
 # A backslash before a capital: in the lower-cased text the provider-key rule reads values in,
 # ``\N`` would read as ``\n``, an escape sequence (``_ESCAPED_AFTER``), which it is not.
@@ -402,6 +449,96 @@ def _provider_in_windows(low: str, windows: list[tuple[int, int]]) -> list[re.Ma
             out.append(found)
             pos = found.end()
     return out
+
+
+def _provider_value(text: str, m: re.Match[str]) -> str | None:
+    """The value of a key that names a provider (``m``: its group 2, in ``text``), trimmed of
+    prose after it, when it looks generated: no reference, placeholder, URL, hand-edited hex,
+    name, identifier or word, and strong (or a UUID). Both provider-key rules ask it."""
+    value = text[m.start(2) : m.end(2)]
+    if (
+        values.is_reference(value, _after(text, m.end(2)))
+        or is_placeholder(value)
+        or values.is_ordinary(values.trim_prose(value))
+    ):
+        return None
+    value = values.trim_prose(value)
+    if (
+        len(value) < 10
+        or is_placeholder(value)
+        or "://" in value
+        or _MIXED_CASE_HEX.match(value)
+        or (_KEYWORDS.search(value) and values.named(value))
+        or _is_identifier(value)
+    ):
+        return None
+    if not _UUID.match(value) and (not _strong(value) or _a_word(value)):
+        return None
+    return value
+
+
+@cache
+def _bare_search() -> multi.Search:
+    return multi.Search(_BARE_GATE)
+
+
+def _bare_matches(low: str) -> list[re.Match[str]]:
+    """``_BARE_KEY.finditer(low)``; on a long text RE2 proposes each next start (the key
+    where ``_BARE_GATE``, loosened, matches) and ``re`` matches there, so that ``re`` does not
+    try the names' alternation at every offset of a page."""
+    finder = _bare_search() if len(low) > _BARE_SEARCH_MIN else None
+    view = multi.ascii_view(low) if finder is not None and finder.available else None
+    if finder is None or view is None:
+        # (a key starts at most ``_BARE_REACH`` before its assignment's first character)
+        firsts = [i for i in (low.find(":"), low.find("=")) if i >= 0]
+        if not firsts:
+            return []
+        return list(_BARE_KEY.finditer(low, max(0, min(firsts) - _BARE_REACH)))
+    buf = view.encode()
+    out: list[re.Match[str]] = []
+    pos = finder.start(buf, 0)
+    while pos >= 0:
+        m = _BARE_KEY.match(low, pos)
+        nxt = pos + 1 if m is None else m.end()
+        if m is not None:
+            out.append(m)
+            if len(out) >= 32 and len(out) * 1024 > nxt:  # dense: ``re`` scans for less
+                out.extend(_BARE_KEY.finditer(low, nxt))
+                return out
+        pos = finder.start(buf, nxt)
+    return out
+
+
+@cache
+def _bare_of(key: str) -> tuple[tuple[str, str], tuple[tuple[LazyPattern, bool], ...]]:
+    """(rule id, provider) whose name ``key`` (lower case, a ``_BARE_KEY`` match: a few
+    spellings of the names, so remembered) is, and its formats."""
+    return next((named, f) for rx, named, f in _BARE if rx.fullmatch(key))
+
+
+def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] | None:
+    """(rule id, provider) when ``value``, under a key that is a provider's name alone
+    (``key``), is that provider's credential: one of the provider's formats, the whole value
+    (``data.GENERATED`` where none is known); never digits alone, nor hex digits where the
+    format is not hex, nor hex beside a digest's name (``_DIGEST_CONTEXT``)."""
+    named, formats = _bare_of(key.lower())
+    if value.isdigit() or _LETTER_PIECES.fullmatch(value):
+        return None
+    hexed = all(c in _HEX_DIGITS for c in value)
+    if not any(rx.fullmatch(value) and (is_hex or not hexed) for rx, is_hex in formats):
+        return None
+    if hexed:
+        lo = max(0, start - _DIGEST_REACH)
+        if _DIGEST_CONTEXT.search(text, lo, start + len(value) + _DIGEST_REACH):
+            return None
+    return named
+
+
+_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+# Letters in pieces between ``_``, ``-`` or ``.``, no digit: a name (``BUILD_HOOK_SITE_NAME``),
+# where a drawn key of a format with those separators has a digit (all but 6e-5 of Adafruit's
+# 32 characters of ``[a-z0-9_-]``).
+_LETTER_PIECES: Final = LazyPattern(r"[A-Za-z]+(?:[_.-][A-Za-z]+)+")
 
 
 # The words a provider-named key must hold (``stripe_auth``, ``github_token``).
@@ -947,6 +1084,7 @@ _TEXT_GATES: Final = (
     _words("dsn", "dsn"),
     # (the provider-key rule's other words, each followed by a key's tail: ``_spans``' test)
     _TextGate("provider part", f"(?:{'|'.join(_PARTS_NOT_STEMS)}){_KEY_TAIL.pattern}", ()),
+    _TextGate("provider alone", _BARE_GATE, ()),  # (``_bare_matches``' first test)
     _TextGate("card", _CARD.pattern, ()),
     _TextGate("ssn", _SSN.pattern, ()),
     *(_words(gate, gate) for gate in _CONTEXT_WORDS),
@@ -1234,120 +1372,10 @@ def is_placeholder(value: str) -> bool:
 
 # -- a provider's prefix followed by words ----------------------------------------------------
 # The literal text every match of a shape's secret (its group 1) starts with, read from the
-# rules' own regexes (``_literal_prefixes``): ``sk_live_``, ``dop_v1_``, ``p8e-``, ``cmVmd``.
-# A class of a few characters or an alternation of literals forks the prefix
+# rules' own regexes (``regex_source.literal_prefixes``): ``sk_live_``, ``dop_v1_``, ``p8e-``,
+# ``cmVmd``. A class of a few characters or an alternation of literals forks the prefix
 # (``do[opr]_v1_``: three); anything else (a wider class, a quantified atom, a look-around)
-# ends it. More than ``_PREFIX_FORKS`` prefixes per shape: the prefix ends before the fork.
-_PREFIX_FORKS: Final = 16
-_CLASS_FORKS: Final = 4
-_QUANTIFIER: Final = frozenset("?*+{")
-_META: Final = frozenset(".^$*+?{}[]()|\\")
-
-_Heads = list[tuple[str, bool]]  # (prefix so far, whether it may go on)
-
-
-def _skip(src: str, i: int) -> int:
-    """The index of the ``|`` or ``)`` that ends the sequence at ``i`` (or the end)."""
-    depth = 0
-    while i < len(src):
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _class_end(src, i) + 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            if not depth:
-                return i
-            depth -= 1
-        elif c == "|" and not depth:
-            return i
-        i += 1
-    return i
-
-
-def _class_end(src: str, i: int) -> int:
-    """The index of the ``]`` closing the class that opens at ``i``."""
-    j = i + 1
-    if src[j : j + 1] == "^":
-        j += 1
-    if src[j : j + 1] == "]":
-        j += 1
-    while j < len(src) and src[j] != "]":
-        j += 2 if src[j] == "\\" else 1
-    return j
-
-
-def _atom(src: str, i: int) -> tuple[_Heads | None, int]:
-    """The literal texts the atom at ``i`` matches (None: not a few literals) and its end."""
-    c = src[i]
-    if c == "\\":
-        e = src[i + 1 : i + 2]
-        return ([(e, True)] if e and not e.isalnum() else None), i + 2
-    if c == "[":
-        end = _class_end(src, i)
-        body = src[i + 1 : end]
-        literal = "\\" not in body and "-" not in body[1:-1] and not body.startswith("^")
-        few = literal and 0 < len(set(body)) <= _CLASS_FORKS
-        return ([(ch, True) for ch in dict.fromkeys(body)] if few else None), end + 1
-    if c == "(":
-        if src.startswith("(?:", i):
-            heads, end = _alternatives(src, i + 3)
-            return heads, end + 1
-        if src.startswith("(?", i):
-            return None, _skip(src, i + 1) + 1
-        heads, end = _alternatives(src, i + 1)
-        return heads, end + 1
-    if c in _META:
-        return None, i + 1
-    return [(c, True)], i + 1
-
-
-def _sequence(src: str, i: int) -> tuple[_Heads, int]:
-    heads: _Heads = [("", True)]
-    while i < len(src) and src[i] not in "|)":
-        options, j = _atom(src, i)
-        quantified = j < len(src) and src[j] in _QUANTIFIER
-        grown = [(h + o, more) for h, go in heads if go for o, more in options or ()]
-        if options is None or quantified or len(grown) > _PREFIX_FORKS:
-            return [(h, False) for h, _go in heads], _skip(src, i)
-        heads = [(h, go) for h, go in heads if not go] + grown
-        if not any(go for _h, go in heads):
-            return heads, _skip(src, j)
-        i = j
-    return heads, i
-
-
-def _alternatives(src: str, i: int) -> tuple[_Heads, int]:
-    """The heads of the alternatives from ``i`` to the ``)`` that closes them, and its index."""
-    heads: _Heads = []
-    while True:
-        more, i = _sequence(src, i)
-        heads += more
-        if i >= len(src) or src[i] == ")":
-            return heads, i
-        i += 1
-
-
-def _literal_prefixes(pattern: str) -> frozenset[str]:
-    """The literal prefixes of ``pattern``'s group 1 (none: it starts with no literal)."""
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-        elif c == "[":
-            i = _class_end(pattern, i) + 1
-        elif c == "(" and not pattern.startswith("(?", i):
-            heads, _end = _alternatives(pattern, i + 1)
-            return frozenset(h for h, _go in heads if h)
-        else:
-            i += 1
-    return frozenset()
-
+# ends it.
 
 # A token's prefix: what a key starts with, not a URL's or a JSON document's literal text
 # (``https://``, ``"type"``), whose shapes hold their secret further on.
@@ -1983,32 +2011,26 @@ def _scan_plain(text: str) -> list[Finding]:
     for m in provider_keys:
         if m.start() and low_head[m.start() - 1] in _ALNUM:
             continue
-        key, value = text[m.start(1) : m.end(1)], text[m.start(2) : m.end(2)]
+        key = text[m.start(1) : m.end(1)]
         if (
-            values.is_reference(value, _after(text, m.end(2)))
-            or is_placeholder(value)
-            or values.is_ordinary(values.trim_prose(value))
-        ):
-            continue
-        value = values.trim_prose(value)
-        if (
-            len(value) < 10
-            or not _CREDENTIAL_PART.search(key)
+            not _CREDENTIAL_PART.search(key)
             or _NOT_SECRET_SUFFIX.search(key)
             or _NOT_CREDENTIAL_TOKEN.search(key)
             or _PUBLIC.search(key)
-            or is_placeholder(value)
-            or "://" in value
-            or _MIXED_CASE_HEX.match(value)
-            or (_KEYWORDS.search(value) and values.named(value))
-            or _is_identifier(value)
+            or (value := _provider_value(text, m)) is None
         ):
-            continue
-        if not _UUID.match(value) and (not _strong(value) or _a_word(value)):
             continue
         rule_id, name = next((r, n) for r, n, rx in _PROVIDER_NAMES if rx.match(key))
         start = m.start(2)
         add(rule_id, H, start, start + len(value), f"a {name} credential in a key named for it")
+    for m in _bare_matches(_escapes_as_written(text, low_head)) if on("provider alone") else ():
+        if len(findings) >= _MAX_FINDINGS:
+            break
+        # (the provider's format first: it refuses most values, and costs least)
+        start, key = m.start(2), text[m.start(1) : m.end(1)]
+        named = _bare_value(text, key, values.trim_prose(text[start : m.end(2)]), start)
+        if named is not None and (value := _provider_value(text, m)) is not None:
+            add(named[0], H, start, start + len(value), f"a {named[1]} credential under its name")
     # (A refused value hides no key glued to it: ``_keyword_in_windows`` cuts values there.)
     for start, end in _keyword_in_windows(text, near_keys, _assigned_secret) if near_keys else ():
         add("secret.assignment", H, start, end, "a secret assigned to a credential key")

@@ -156,12 +156,12 @@ def _strings(origin: str, where: str, value: Any) -> tuple[str, ...]:
 
 
 def _server_profile(origin: str, name: str, table: Any) -> Profile:
-    from ztmcp.names import SERVER, SHOWN  # the rule [[access.rule]] server globs are read by
+    from ztmcp.names import SERVER, refusal_shown  # the rule [[access.rule]] globs are read by
 
-    reason = SERVER.refusal(name)
-    if reason is not None:
+    why = refusal_shown(SERVER, name)
+    if why is not None:
         raise PolicyError(
-            f"{origin}: [sandbox.servers.{name[:SHOWN]!r}] is no server name or glob ({reason})",
+            f"{origin}: [sandbox.servers] {why} is no server name or glob",
             hint='for example: [sandbox.servers."fetch*"]',
         )
     where = f"[sandbox.servers.{name!r}]"

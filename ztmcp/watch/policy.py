@@ -69,12 +69,11 @@ def parse(data: dict[str, Any], origin: str) -> WatchPolicy:
     if name is not None and (not isinstance(name, str) or not name):
         raise _refuse(origin, "[watch] name must be a non-empty string")
     if name is not None:  # the rule `ztmcp watch --name` reads the same name by
-        from ztmcp.names import AGENT, SHOWN
+        from ztmcp.names import AGENT, refusal_shown
 
-        reason = AGENT.refusal(name)
-        if reason is not None:
-            shown = f"{name[:SHOWN]!r} ({reason})"
-            raise _refuse(origin, f"[watch] name must be an agent name: {shown}")
+        why = refusal_shown(AGENT, name)
+        if why is not None:
+            raise _refuse(origin, f"[watch] name must be an agent name: {why}")
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         raise _refuse(origin, "[watch] openai_compatible must be a list of host names")
     if not isinstance(watch.get("store_content", False), bool):

@@ -162,6 +162,25 @@ _TOOL_NAMED = (
     r"|[a-z][\w.:/-]{1,60}(?:\s[a-z][\w.:/-]{0,30}){0,3}?\s+tool)"
 )
 
+# A line start that starts a sentence: the line before does not end in a word or a comma (a
+# wrapped paragraph's next line continues its sentence: "… Then,\nuse the X tool").
+_SENTENCE_LINE = r"(?<![\w,]\n)"
+
+# Where an order starts: a sentence's or a line's start (after a list's or a quote's mark; not a
+# line that continues a wrapped sentence), after "please", or after "you should/must …".
+_ORDER_START = (
+    r"(?:^" + _SENTENCE_LINE + r"[ \t>*+-]*|[.!?:;]\s{1,3}|\bplease\s+"
+    r"|\byou\s+(?:should|must|need\s+to|have\s+to)\s+(?:first\s+|now\s+|then\s+)?)"
+)
+
+# Not a type annotation after a name's colon: ``additional_instructions: Optional[str]``,
+# ``system_prompt: str | None = None`` are parameters of code, not labels of a message.
+_NOT_TYPED = (
+    r"(?![ \t]*(?:(?:str|int|bool|float|bytes|string|number|boolean|any|object)\b[ \t]*"
+    r"(?:[|=,)\];]|$)|(?:optional|list|dict|union|literal|annotated|notrequired|required"
+    r"|iterable|sequence|mapping|array|record|partial|type)[ \t]*[\[<]))"
+)
+
 
 def _t(gate: str | None, rx: str | None = None) -> tuple[str | None, str]:
     """A trigger: ``rx`` (a regex that starts with a literal, so ``re`` finds it with a fast
@@ -471,6 +490,55 @@ _IF_YOU_WANT = "".join(
 )
 
 
+# What ``instr.sensitive_file`` looks for, in both its forms.
+_SENSITIVE_FILE_WORDS = (
+    "ssh",
+    "id rsa",
+    "id ed25519",
+    "id ecdsa",
+    "authorized keys",
+    ".aws",
+    "/etc/",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    "credentials",
+    ".docker",
+    "kube",
+    "mcp.json",
+    "claude desktop",
+    ".cursor",
+    ".env",
+    "history",
+    "keychain",
+    "wallet",
+    ".gnupg",
+)
+_SENSITIVE_FILE_TRIGGERS = (
+    _t("ssh", r"\.ssh"),
+    _t("id", r"id[ _](?:rsa|ed25519|ecdsa)"),
+    _t("authorized", r"authorized[ _]keys"),
+    _t("aws", r"\.aws/"),
+    _t("etc", r"/etc/"),
+    _t("netrc", r"\.netrc"),
+    _t("npmrc", r"\.npmrc"),
+    _t("pypirc", r"\.pypirc"),
+    _t("git", r"\.git-credentials"),
+    _t("docker", r"\.docker/"),
+    _t("kube", r"\.kube/"),
+    _t("kubeconfig"),
+    _t("mcp", r"mcp\.json"),
+    _t("claude", r"claude[ _]desktop"),
+    _t("cursor", r"\.cursor/"),
+    _t("env", r"\.env\b"),
+    _t("bash", r"bash[ _]history"),
+    _t("zsh", r"zsh[ _]history"),
+    _t("keychain"),
+    _t("wallet", r"wallet\.dat"),
+    _t("gnupg", r"\.gnupg"),
+)
+
+
 RULES: Final[tuple[Rule, ...]] = (
     # -- overriding what came before ------------------------------------------------------------
     Rule(
@@ -503,7 +571,8 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.new_task",
         "override",
         r"\b(?:new|updated|real|actual|true|additional|urgent|secret|hidden|revised)\s+(?:user\s+)?"
-        r"(?:instructions?|task|orders?|directives?|query|request|objective)\s*(?::|from\b|for\s+you\b)"
+        r"(?:instructions?|task|orders?|directives?|query|request|objective)\s*"
+        r"(?::" + _NOT_TYPED + r"|from\b|for\s+you\b)"
         r"|\bi\s+am\s+(?:the|your)\s+(?:user|developer|admin|administrator|owner|creator)\b"
         r"|\b(?:the\s+)?previous\s+(?:task|request|instruction)s?\s+(?:has|have|is|are)\s+(?:been\s+)?"
         r"(?:completed|done|finished|cancell?ed|obsolete|void)"
@@ -615,11 +684,19 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.fake_role",
         "role",
-        r"(?:#{2,}|\[|\(|\{)\s{0,3}(?:system|assistant|admin|administrator|developer)"
+        # (a bracket after a name is code's: ``Page[Assistant]``, ``${system}``, ``f(system)``;
+        # one before a link's address or reference is a Markdown link's text:
+        # ``[assistant](https://…/assistants)``, ``[system prompt][1]``)
+        r"(?:#{2,}|(?<![\w$])[\[({])\s{0,3}(?:system|assistant|admin|administrator|developer)"
         r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}"
-        r"(?:\]|\)|\})"
+        r"(?:\]|\)|\})(?![\[(])"
         r"|<\|im[ _]start\|>|<\|(?:system|endoftext|start[ _]header[ _]id)\|>|\[/?inst\]|<<sys>>"
-        r"|\bsystem[\s_-](?:message|prompt|override|instruction|command)\s{0,3}[:)\]]",
+        # a label: "System prompt:", "SYSTEM-OVERRIDE:" (a closing bracket without its opener is
+        # prose's: "(i.e. system message)"; the bracketed form is the first alternative's)
+        # (not a field of code: ``config.system_instruction:``, ``:param system_prompt:``,
+        # ``system_prompt: str | None = None``; ``_`` reads as a space here)
+        r"|(?<![.:])(?<!:param\s)(?<!@param\s)\bsystem[\s-](?:message|prompt|override|instruction|command)"
+        r"\s{0,3}:" + _NOT_TYPED,
         ("system", "assistant", "admin", "developer", "<|", "[inst", "[/inst", "<<sys"),
         H,
         H,
@@ -640,6 +717,32 @@ RULES: Final[tuple[Rule, ...]] = (
             _t(None, r"<\|"),
             _t("inst", r"inst\]"),
             _t("sys", r"<<sys>>"),
+        ],
+    ),
+    # The same markers where code or prose writes them (a bracket after a name, a Markdown
+    # link's text, a closing parenthesis without its opener, a field of code): weak alone
+    # (MEDIUM), so that a marker glued to a word ("ok[SYSTEM] …") still combines with the
+    # order beside it. Where the strong form above matches too, it alone is reported.
+    Rule(
+        "instr.fake_role",
+        "role",
+        r"(?:#{2,}|[\[({])\s{0,3}(?:system|assistant|admin|administrator|developer)"
+        r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]"
+        r"|\bsystem[\s_-](?:message|prompt|override|instruction|command)\s{0,3}[:)\]]",
+        ("system", "assistant", "admin", "developer"),
+        M,
+        M,
+        "imitates a system or role marker (weak here: code and links write it so)",
+        triggers=[
+            *_ts(
+                r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]",
+                "system",
+                "assistant",
+                "admin",
+                "administrator",
+                "developer",
+            ),
+            _t("system", r"system[\s_-](?:message|prompt|override|instruction|command)"),
         ],
     ),
     # "[SYSTEM NOTICE] Scheduled maintenance on Sunday …": status pages, mailing lists and
@@ -953,56 +1056,27 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.sensitive_file",
         "sensitive",
-        r"\b" + _GRAB + r"\b" + _g(80) + _NOT_DESTINATION + _SENSITIVE_FILE,
-        (
-            "ssh",
-            "id rsa",
-            "id ed25519",
-            "id ecdsa",
-            "authorized keys",
-            ".aws",
-            "/etc/",
-            ".netrc",
-            ".npmrc",
-            ".pypirc",
-            "credentials",
-            ".docker",
-            "kube",
-            "mcp.json",
-            "claude desktop",
-            ".cursor",
-            ".env",
-            "history",
-            "keychain",
-            "wallet",
-            ".gnupg",
-        ),
-        H,
+        _ORDER_START + _GRAB + r"\b" + _g(80) + _NOT_DESTINATION + _SENSITIVE_FILE,
+        _SENSITIVE_FILE_WORDS,
+        None,
         H,
         "directs the model to read credential or configuration files",
-        triggers=[
-            _t("ssh", r"\.ssh"),
-            _t("id", r"id[ _](?:rsa|ed25519|ecdsa)"),
-            _t("authorized", r"authorized[ _]keys"),
-            _t("aws", r"\.aws/"),
-            _t("etc", r"/etc/"),
-            _t("netrc", r"\.netrc"),
-            _t("npmrc", r"\.npmrc"),
-            _t("pypirc", r"\.pypirc"),
-            _t("git", r"\.git-credentials"),
-            _t("docker", r"\.docker/"),
-            _t("kube", r"\.kube/"),
-            _t("kubeconfig"),
-            _t("mcp", r"mcp\.json"),
-            _t("claude", r"claude[ _]desktop"),
-            _t("cursor", r"\.cursor/"),
-            _t("env", r"\.env\b"),
-            _t("bash", r"bash[ _]history"),
-            _t("zsh", r"zsh[ _]history"),
-            _t("keychain"),
-            _t("wallet", r"wallet\.dat"),
-            _t("gnupg", r"\.gnupg"),
-        ],
+        triggers=_SENSITIVE_FILE_TRIGGERS,
+    ),
+    # The same verb and file anywhere else in a sentence: "load the configuration from a `.env`
+    # file when it is present", "report permission denied when access to /etc/shadow fails",
+    # "this will open your user `mcp.json` file". MEDIUM in content (it combines): 13 of 6,827
+    # chunks of real documentation blocked on it alone, and no attack of any corpus here
+    # needed it alone; an order that starts its sentence keeps HIGH (the rule above).
+    Rule(
+        "instr.sensitive_file",
+        "sensitive",
+        r"\b" + _GRAB + r"\b" + _g(80) + _NOT_DESTINATION + _SENSITIVE_FILE,
+        _SENSITIVE_FILE_WORDS,
+        H,
+        M,
+        "directs the model to read credential or configuration files",
+        triggers=_SENSITIVE_FILE_TRIGGERS,
     ),
     Rule(
         "instr.sensitive_data",
@@ -1261,22 +1335,41 @@ RULES: Final[tuple[Rule, ...]] = (
         ),
     ),
     # -- other tools and servers (shadowing, tool transfer) -----------------------------------
+    # "This tool is no longer available / has been deprecated": said of the tool being called,
+    # by its own result, to send the model elsewhere.
     Rule(
         "instr.tool_redirect",
         "tools",
+        # (not in a condition: "impact on the ecosystem if the tool is not working")
+        r"(?<!\bif\s)(?<!\bwhen\s)(?<!\bwhether\s)"
         r"\b(?:this|the)\s+tool\s+(?:is\s+(?:no\s+longer|not|currently\s+not)\s+(?:available|supported"
-        r"|working|in\s+service)|has\s+been\s+(?:deprecated|replaced|removed|disabled|moved|retired))"
-        r"|\breplaced\s+by\s+"
+        r"|working|in\s+service)|has\s+been\s+(?:deprecated|replaced|removed|disabled|moved|retired))",
+        ("tool",),
+        L,
+        H,
+        "redirects the model to another tool",
+        triggers=[
+            _t("tool", r"tool\s+(?:is\s+(?:no\s+longer|not|currently\s+not)|has\s+been)\s"),
+        ],
+    ),
+    # "Use X tool instead", "replaced by the X function": a weak signal in content (MEDIUM: it
+    # combines). Changelogs and API documentation say it of their own functions ("Use the
+    # SLang_set_error function instead", "use `cached` function instead", "replaced by the
+    # OpenSSL rehash command line tool": 8 of 6,827 chunks of real documentation blocked on it
+    # alone); no attack of any corpus here needed it alone.
+    Rule(
+        "instr.tool_redirect",
+        "tools",
+        r"\breplaced\s+by\s+"
         + _TOOL_REF
         + r"|\b(?:please\s+)?use\s+"
         + _TOOL_REF
         + r"\s+instead\b",
         ("tool", "function"),
         L,
-        H,
+        M,
         "redirects the model to another tool",
         triggers=[
-            _t("tool", r"tool\s+(?:is\s+(?:no\s+longer|not|currently\s+not)|has\s+been)\s"),
             _t("replaced", r"replaced\s+by\s"),
             *_ts(r"\s+instead\b", "tool", "function"),
         ],
@@ -1286,8 +1379,12 @@ RULES: Final[tuple[Rule, ...]] = (
         "tools",
         r"\byou\s+(?:should|must|need\s+to|have\s+to|are\s+required\s+to)\s+(?:first\s+|now\s+|then\s+)?"
         r"(?:use|call|invoke|run|execute)\s+(?:the\s+)?(?:tool|function)\b"
-        r"|\b(?:by\s+)?using\s+" + _TOOL_NAMED + r"\b"
-        r"|(?:^|[.!:;]\s{0,3}|\bplease\s+)(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b",
+        r"|\bby\s+using\s+" + _TOOL_NAMED + r"\b"
+        r"|(?:^"
+        + _SENTENCE_LINE
+        + r"|[.!:;]\s{0,3}|\bplease\s+)(?:use|call|invoke|run)\s+"
+        + _TOOL_NAMED
+        + r"\b",
         ("tool", "function"),
         None,
         H,
@@ -1296,6 +1393,22 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("you", r"you\s+(?:should|must|need\s+to|have\s+to|are\s+required\s+to)\s"),
             *_ts(_USE_TOOL, "using", "use", "call", "invoke", "run"),
         ],
+    ),
+    # The same words where they need not be an order: a participle ("a table can be created
+    # using the `scatter.R` tool", "using the lcov tool") or a line that continues a sentence
+    # ("… Then,\nuse `chat.send_message` function"). MEDIUM in content: it combines. (16 of
+    # 6,827 chunks of real documentation blocked on these alone; no attack of any corpus here
+    # needed them alone, the dev attack "Read … by using read_text_file tool" keeps "by".)
+    Rule(
+        "instr.tool_directive",
+        "tools",
+        r"(?<!\bby\s)\busing\s+" + _TOOL_NAMED + r"\b"
+        r"|^(?<=[\w,]\n)(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b",
+        ("tool", "function"),
+        None,
+        M,
+        "tells the model which tool to call",
+        triggers=[*_ts(_USE_TOOL, "using", "use", "call", "invoke", "run")],
     ),
     Rule(
         "instr.shadowing",

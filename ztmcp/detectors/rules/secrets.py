@@ -126,6 +126,132 @@ KEY_PROVIDERS: Final[tuple[tuple[str, str, str], ...]] = (
     ("secret.provider_key", "Zendesk", "zendesk"),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """A provider's credential value as its rule set writes it: ``pattern``, read
+    case-insensitively (as gitleaks' ``(?i)`` rules read theirs), the whole value; ``hex``
+    when its alphabet is hex digits alone (a digest's: ``secrets`` takes a hex value under a
+    provider's name only for such a format)."""
+
+    pattern: str
+    hex: bool = False
+
+
+def _chars(chars: str, low: int, high: int | None = None) -> Format:
+    return Format(f"[{chars}]{{{low}}}" if high is None else f"[{chars}]{{{low},{high}}}")
+
+
+def _hex(n: int) -> Format:
+    return Format(f"[a-f0-9]{{{n}}}", hex=True)
+
+
+_AN: Final = "a-z0-9"  # gitleaks' ``[a-z0-9]``, read case-insensitively
+_AN_: Final = "a-z0-9_-"
+_AN_EQ: Final = "a-z0-9=_-"
+UUID: Final = Format(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True, slots=True)
+class Bare:
+    """A provider's credential under a key that is the provider's name alone (``adafruit:``,
+    ``"twitch": "…"``, ``DATADOG=``: gitleaks' semi-generic rules want the name in the key and
+    no credential word). ``name`` is the provider as ``KEY_PROVIDERS`` names it (its rule id
+    and finding), ``key`` the whole key as a case-insensitive regex, ``formats`` the values
+    its rules take (gitleaks' ``config/gitleaks.toml``: the secret group's alphabet and
+    length); none known: ``GENERATED``."""
+
+    name: str
+    key: str
+    formats: tuple[Format, ...] = ()
+
+
+# A provider's value where its format is not known: a generated token of 16 characters or
+# more, letters and digits both (a version has dots, a word no digit, a digest is hex: the
+# engine takes hex only for a hex format).
+GENERATED: Final = Format(r"(?=[^0-9]*[0-9])(?=[^a-z]*[a-z])[a-z0-9_+/=-]{16,300}")
+
+# Providers whose name alone, as a key, names their credential. A name that is a word or
+# another product as often is in only with a format (``linear``, ``plaid``, ``kraken``,
+# ``looker``); left out: names with none (``drone``, ``sumo``, ``xray``, ``beamer``, ``jira``,
+# ``confluence``, ``okta``), and digits-only formats (Asana's client id: an Asana object id
+# too; ``secrets`` takes no value of digits alone here).
+BARE_PROVIDERS: Final[tuple[Bare, ...]] = (
+    Bare("Heroku", "heroku", (UUID,)),
+    Bare("HubSpot", "hubspot", (UUID,)),
+    Bare("KuCoin", "kucoin", (_hex(24), UUID)),
+    Bare("MessageBird", "message[_-]?bird", (_chars(_AN, 25),)),
+    Bare("Sendbird", "sendbird", (UUID, _hex(40))),
+    Bare("Snyk", "snyk", (UUID,)),
+    Bare("Squarespace", "squarespace", (UUID,)),
+    Bare("Adafruit", "adafruit", (_chars(_AN_, 32),)),
+    Bare("Adobe", "adobe", (_hex(32),)),
+    Bare("Airtable", "airtable", (_chars(_AN, 17),)),
+    Bare("Algolia", "algolia", (_chars(_AN, 32),)),
+    Bare("Alibaba Cloud", "alibaba", (_chars(_AN, 30),)),
+    Bare("Asana", "asana", (_chars(_AN, 32),)),
+    Bare("Atlassian", "atlassian", (_chars(_AN, 24),)),
+    Bare("Bitbucket", "bitbucket", (_chars(_AN, 32), _chars(_AN_EQ, 64))),
+    Bare("Bittrex", "bittrex", (_chars(_AN, 32),)),
+    Bare("Cloudflare", "cloudflare", (_chars(_AN_, 40), _hex(37))),
+    Bare("Codecov", "codecov", (_chars(_AN, 32),)),
+    Bare("Cohere", "cohere", (_chars(_AN, 40),)),
+    Bare("Coinbase", "coinbase", (_chars(_AN_, 64),)),
+    Bare("Confluent", "confluent", (_chars(_AN, 16), _chars(_AN, 64))),
+    Bare("Contentful", "contentful", (_chars(_AN_EQ, 43),)),
+    Bare("Datadog", "datadog", (_chars(_AN, 40),)),
+    Bare("Discord", "discord", (_hex(64), _chars(_AN_EQ, 32))),
+    Bare("Drone CI", "droneci", (_chars(_AN, 32),)),
+    Bare("Dropbox", "dropbox", (_chars(_AN, 15), Format(r"[a-z0-9]{11}a{10}[a-z0-9=_-]{43}"))),
+    Bare("Etsy", "etsy", (_chars(_AN, 24),)),
+    Bare("Facebook", "facebook", (_hex(32),)),
+    Bare("Fastly", "fastly", (_chars(_AN_EQ, 32),)),
+    Bare("Finicity", "finicity", (_hex(32), _chars(_AN, 20))),
+    Bare("Finnhub", "finnhub", (_chars(_AN, 20),)),
+    Bare("Flickr", "flickr", (_chars(_AN, 32),)),
+    Bare("FreshBooks", "freshbooks", (_chars(_AN, 64),)),
+    Bare("Gitter", "gitter", (_chars(_AN_, 40),)),
+    Bare("GoCardless", "gocardless", ()),
+    Bare("Intercom", "intercom", (_chars(_AN_EQ, 60),)),
+    Bare("JFrog", "jfrog|artifactory", (_chars(_AN, 73), _chars(_AN, 64))),
+    Bare("Kraken", "kraken", (_chars("a-z0-9/=_+-", 80, 90),)),
+    Bare("LaunchDarkly", "launchdarkly", (_chars(_AN_EQ, 40),)),
+    Bare("Linear", "linear", (_hex(32),)),
+    Bare("LinkedIn", "linked[_-]?in", (_chars(_AN, 16),)),  # (not its 14-character id: a slug)
+    Bare("Looker", "looker", (_chars(_AN, 20), _chars(_AN, 24))),
+    Bare("Mailchimp", "mailchimp", ()),
+    Bare("Mailgun", "mailgun", ()),
+    Bare("Mapbox", "mapbox", ()),
+    Bare("Mattermost", "mattermost", (_chars(_AN, 26),)),
+    Bare("Cisco Meraki", "meraki", (_hex(40),)),
+    Bare("Netlify", "netlify", (_chars(_AN_EQ, 40, 46),)),
+    Bare("New Relic", "new[_-]?relic", (_chars(_AN, 64),)),
+    Bare("New York Times", "nytimes|newyorktimes", (_chars(_AN_EQ, 32),)),
+    Bare("Plaid", "plaid", (_chars(_AN, 24), _chars(_AN, 30))),
+    Bare("Private AI", "private[_-]?ai", (_chars(_AN, 32),)),
+    Bare("RapidAPI", "rapidapi", (_chars(_AN_, 50),)),
+    Bare("Sentry", "sentry", (_hex(64),)),
+    Bare("SonarQube", "sonarqube|sonarcloud", ()),
+    Bare("Sumo Logic", "sumologic", ()),
+    Bare("Telegram", "telegram", (Format(r"[0-9]{5,16}:a[a-z0-9=_-]{34}"),)),
+    Bare("Travis CI", "travis|travisci", (_chars(_AN, 22),)),
+    Bare("Trello", "trello", (_chars(_AN, 32),)),
+    Bare("Twitch", "twitch", (_chars(_AN, 30),)),
+    Bare(
+        "Twitter",
+        "twitter",
+        (
+            _chars(_AN, 25),
+            _chars(_AN, 45),
+            _chars(_AN, 50),
+            Format(r"[0-9]{15,25}-[a-z0-9]{20,40}"),
+        ),
+    ),
+    Bare("Typeform", "typeform", ()),
+    Bare("Yandex", "yandex", ()),
+    Bare("Zendesk", "zendesk", (_chars(_AN, 40),)),
+)
+
 RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "secret.aws_access_key_id",
