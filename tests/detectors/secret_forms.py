@@ -401,6 +401,129 @@ def negatives(
     return out
 
 
+# -- passwords of every printable character, and the short key words (issue 23, eighth round) --
+# A password is typed, not generated: any printable ASCII character but white space. Inside
+# quotes it runs to its closing quote (the quote itself escaped with a backslash, as in every
+# language with string literals); unquoted, the characters that end a value in configuration
+# and code (``_UNQUOTED_ENDS``) end it there too, so an unquoted form draws without them.
+PASSWORD_SUFFIXES: Final[tuple[str, ...]] = (
+    "password", "pass", "passwd", "pwd", "db_pass", "smtp_pass", "key_pass", "contrasena",
+)  # fmt: skip
+_PRINTABLE: Final = "".join(c for c in string.printable if not c.isspace())
+_UNQUOTED_ENDS: Final = "\"'`,;)}]<>&\\"
+# The weak words of gitleaks' generic rule, as a key's last part, with generated values.
+WEAK_SUFFIXES: Final[tuple[str, ...]] = ("creds", "auth", "access", "api")
+_PW_FORMS: Final = FORMS + HELD_OUT_FORMS
+
+
+def _quote_around(template: str) -> str | None:
+    """The quote ``{V}`` is written inside in ``template``, or None."""
+    i = template.index("{V}")
+    before, after = template[i - 1 : i], template[i + 3 : i + 4]
+    return before if before and before == after and before in "\"'`" else None
+
+
+def password(r: random.Random, quote: str | None) -> str:
+    """12 to 24 printable characters with a lower-case and an upper-case letter, a digit and a
+    punctuation mark (what a password policy asks), written for a value inside ``quote``
+    (escaped) or unquoted (``_UNQUOTED_ENDS`` left out)."""
+    alphabet = _PRINTABLE if quote else "".join(c for c in _PRINTABLE if c not in _UNQUOTED_ENDS)
+    punct = [c for c in alphabet if not c.isalnum()]
+    while True:
+        chars = [r.choice(alphabet) for _ in range(r.randint(12, 24))]
+        chars[:4] = (
+            r.choice(string.ascii_lowercase),
+            r.choice(string.ascii_uppercase),
+            r.choice(string.digits),
+            r.choice(punct),
+        )
+        r.shuffle(chars)
+        value = "".join(chars)
+        # in a string literal a backslash is written twice, and the quote escaped
+        return value.replace("\\", "\\\\").replace(quote, "\\" + quote) if quote else value
+
+
+def password_positives(seed: int = 8, per_form: int = 12) -> list[tuple[str, str, str]]:
+    """(form, value, text): a password under a password key in every form of ``FORMS`` and
+    ``HELD_OUT_FORMS`` (the value as written: escaped inside its quotes); then generated
+    values under the weak words as a key's last part."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str, str]] = []
+    for form in _PW_FORMS:
+        quote = _quote_around(form[2])
+        for _ in range(per_form):
+            value = password(rng, quote)
+            service, suffix = rng.choice(SERVICES), rng.choice(PASSWORD_SUFFIXES)
+            out.append((form[0], value, render(form, service, suffix, value)))
+    for form in _PW_FORMS:
+        for _ in range(per_form // 3):
+            value = rng.choice(list(ALPHABETS.values()))(rng)
+            service, suffix = rng.choice(SERVICES), rng.choice(WEAK_SUFFIXES)
+            out.append((form[0] + "/weak", value, render(form, service, suffix, value)))
+    return out
+
+
+# Benign values in quotes under a password key: templates, references, prose, patterns.
+BENIGN_PASSWORDS: Final[tuple[str, ...]] = (
+    "${{DB_PASSWORD}}",
+    "{{{{ .Values.pw }}}}",
+    "%(pw)s",
+    "%s",
+    "",
+    "must be at least 8 characters; see docs",
+    "Enter your password (8+ chars)",
+    "^[a-z]+$",
+    "^(?=.*[A-Z])(?=.*\\d).{{8,}}$",
+    "<password>",
+    "<%= ENV['DB_PASS'] %>",
+    "changeme",
+    "********",
+    "$DB_PASS",
+)
+# Ordinary values under the weak words: what the words name when they name no credential.
+BENIGN_WEAK: Final[tuple[str, ...]] = (
+    "basic", "bearer", "oauth2", "read-only", "read-write", "public-read", "v2", "v1beta1",
+    "./creds.json", "/etc/app/creds.yaml", "none", "private", "internal", "admin",
+    "oauth2-client-credentials", "2024-06-01", "https://api.example.com/v1", "api.example.com",
+)  # fmt: skip
+# The same keys in code and prose that is not an assignment of a literal.
+BENIGN_KEY_TEXTS: Final[tuple[str, ...]] = (
+    'password == ""',
+    "password = get_password(user)",
+    'db_pass = os.environ["DB_PASS"]',
+    "DB_PASS = settings.DB_PASS",
+    "Pass `stream=True` to receive tokens as they arrive.",
+    "You can also pass `default_to_notebook=False` to get back raw HTML.",
+    "kwargs to pass to `httpx2.request`.",
+    "update WPT for WebCryptoAPI to 4c2fd05ed5",
+    "api_client.location = 'us-central1'",
+    "const fetchWithAuth = x509Authentication ? a : b",
+    "str(_encode_auth('username%3Apassword'))",
+    "'PKAddShareablePassConfiguration', 'PKBarcodeEventConfigurationRequest'",
+    "if auth_reply.method == SOCKS5AuthMethod.USERNAME_PASSWORD:",
+    "access_level = 'admin'",
+    "bypass = 'Zq8;rT2&mK!x'",
+    "passport = 'X12345678'",
+)
+
+
+def password_negatives(seed: int = 8, per_form: int = 6) -> list[tuple[str, str]]:
+    """(form, text): ``BENIGN_PASSWORDS`` under password keys in every quoted form,
+    ``BENIGN_WEAK`` under the weak words in every form, and ``BENIGN_KEY_TEXTS``."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str]] = []
+    for form in _PW_FORMS:
+        for _ in range(per_form if _quote_around(form[2]) else 0):
+            service, suffix = rng.choice(SERVICES), rng.choice(PASSWORD_SUFFIXES)
+            value = rng.choice(BENIGN_PASSWORDS).format()
+            out.append((form[0], render(form, service, suffix, value)))
+        for _ in range(per_form):
+            service, suffix = rng.choice(SERVICES), rng.choice(WEAK_SUFFIXES)
+            out.append((form[0] + "/weak", render(form, service, suffix, rng.choice(BENIGN_WEAK))))
+    out += [("code", t) for t in BENIGN_KEY_TEXTS]
+    return out
+
+
 def blocking(text: str) -> bool:
     from ztmcp.detectors import secrets
     from ztmcp.detectors.findings import RANK
@@ -417,8 +540,35 @@ def _table(title: str, rows: dict[str, list[bool]]) -> None:
         print(f"  {name:16} {sum(got):4}/{len(got):<4} ({100 * sum(got) / len(got):5.1f} %)")
 
 
+def _keywords_main(verbose: bool) -> None:
+    """``--keywords``: the passwords of every printable character and the weak words."""
+    by_form: dict[str, list[bool]] = {}
+    missed: list[str] = []
+    for form, _value, text in password_positives():
+        found = blocking(text)
+        by_form.setdefault(form.split("/")[0] if "/" not in form else "weak words", []).append(
+            found
+        )
+        if not found:
+            missed.append(f"{form:18} {text!r}")
+    _table("passwords and weak words, recall", by_form)
+    benign: dict[str, list[bool]] = {}
+    blocked: list[str] = []
+    for form, text in password_negatives():
+        hit = blocking(text)
+        benign.setdefault("weak words" if form.endswith("/weak") else form, []).append(hit)
+        if hit:
+            blocked.append(f"{form:18} {text!r}")
+    _table("benign twins blocking", benign)
+    for line in [*missed, "-- blocked negatives --", *blocked] if verbose else ():
+        print("   ", line[:200])
+
+
 def main() -> None:
     verbose = "-v" in sys.argv[1:]
+    if "--keywords" in sys.argv[1:]:
+        _keywords_main(verbose)
+        return
     forms = HELD_OUT_FORMS if "--held-out" in sys.argv[1:] else FORMS
     by_form: dict[str, list[bool]] = {}
     by_alpha: dict[str, list[bool]] = {}

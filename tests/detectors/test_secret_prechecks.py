@@ -62,10 +62,12 @@ def test_a_candidate_run_is_seen_by_the_needle(text: str) -> None:
 def test_every_credential_word_holds_a_keyword_stem(word: str) -> None:
     # The keyword and provider-key rules are searched only near a stem (``_windows``), and the
     # detector gate clears a text without one: a credential word added without a stem would
-    # be dead in both. (``pat`` is a stem of its own where no letter follows it.)
+    # be dead in both. (``pat`` is a stem of its own where no letter follows it, and the weak
+    # words where a key's run ends after them: ``_weak_spans``.)
     low = secrets.lower(word)
-    assert any(stem in low for stem in secrets._KEYWORD_STEMS) or (
-        secrets._PAT_TAIL.search(low) is not None
+    assert (
+        any(stem in low for stem in secrets._KEYWORD_STEMS + secrets._WEAK_STEMS)
+        or secrets._PAT_TAIL.search(low) is not None
     ), word
 
 

@@ -121,18 +121,38 @@ _STRONG_WORDS: Final = (
     r"api[_.-]?key|apikey|api[_-]?secret|secret[_-]?key|client[_-]?secret|app[_-]?secret"
     r"|access[_-]?key|access[_-]?token|auth[_-]?token|auth[_-]?key|private[_-]?key|secret|token"
     r"|passw(?:or)?d|passwd|pwd|passphrase|credentials?|license[_-]?key|bearer"
+    # ``pass`` as a part of a key (``DB_PASS``, ``smtp_pass``, ``keypass``: not ``bypass``,
+    # ``passport``, ``passes``, which ``_keyword_at_boundary`` refuses), and the Spanish word
+    # detect-secrets' keyword plugin lists (``contraseña``, ``contrasena``)
+    r"|keypass|contrase(?:\u00f1|n)a|pass"
 )
 # ``pat`` (a personal access token: ``GITHUB_PAT``, ``pat``) where no letter follows it (not
 # ``path``, ``pattern``, ``PATCH``): as ``key``, a short word that is a credential's name in
 # some code and an abbreviation in other code, so its value must look generated.
 _PAT: Final = r"pat(?![a-z])"
-_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY + "|" + _PAT
+# The weak words of gitleaks' generic rule (``MY_CREDS=…``, ``auth: …``, ``access = …``, ``api:
+# …``): as ``key`` alone and ``pat``, as often the name of something that is no credential
+# (``auth: "basic"``, ``access: "read-only"``, ``api: "v2"``, ``creds: "./creds.json"``), so
+# a value under them alone must look generated (``_looks_generated``). They are common words
+# in prose and URLs: a key is looked for near one only where a name's run ends after it with a
+# connector and a value (``_weak_spans``).
+_WEAK_WORDS: Final = r"creds|auth|access|api"
+# ``pass`` and the weak words name a credential only as a key's last part (``DB_PASS``,
+# ``MY_CREDS``, ``X_API``: not ``PKSecureElementPassConfiguration``, ``api_client.location``)
+# and only when the key is assigned (not the prose ``pass `stream=True```, ``WebCryptoAPI to
+# 4c2fd05ed5``): ``_short_word_refused``.
+_SHORT_WORDS: Final = "pass|" + _WEAK_WORDS
+_SHORT_LAST: Final = LazyPattern(
+    r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z]))(?i:" + _SHORT_WORDS + r")$"
+)
+_CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY + "|" + _PAT + "|" + _WEAK_WORDS
 # How code and configuration write ``key`` then ``value`` (``secret_forms`` draws each): an
 # assignment, a typed declaration (``fooToken: string =``, ``var fooToken string =``,
 # ``FOO_KEY: &str =``), a subscript (``os.environ["FOO_KEY"] =``), a call's name and value
 # arguments (``define('FOO_KEY', '…')``), an XML element or a name/value pair (``<add
 # key="fooKey" value="…"``, Kubernetes ``- name: FOO_KEY`` then ``value: …``), a flag or a word
-# (``--foo-key …``, ``the foo key is …``), a setter's one quoted argument (``setFooKey("…")``),
+# (``--foo-key …``, ``the foo key is …``), a setter's one quoted argument (``setFooKey("…")``,
+# its quote and backslashes escaped inside),
 # R's ``<-``, Make's and Ruby's ``?=``, ``+=``, ``::=``, ``||=``, a comparison (``==``, ``!=``).
 # The first ones are tried first: ``string`` after a key is a type when an ``=`` follows.
 _CONNECTOR: Final = (
@@ -143,7 +163,8 @@ _CONNECTOR: Final = (
     r"|[\"'][ \t]{1,3}value[ \t]{0,3}=[ \t]{0,3}(?=[\"'])"
     r"|[\"']?[ \t]*\n[ \t]{0,12}value[ \t]{0,3}:"
     r"|`?[ \t]{1,3}(?:is|was|to|as)[ \t]{1,3}"
-    r"|\([ \t]{0,3}(?=\"[^\"'\s]{6,300}\"[ \t]{0,3}\)|'[^\"'\s]{6,300}'[ \t]{0,3}\))"
+    r"|\([ \t]{0,3}(?=\"(?:[^\"\s\\]|\\.){6,300}\"[ \t]{0,3}\)"
+    r"|'(?:[^'\s\\]|\\.){6,300}'[ \t]{0,3}\))"
     r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|[=!]=|<-|:|[ \t]))"
 )
 # A character of a value: the next parameter of a URL query or a form body (``&name=``,
@@ -167,29 +188,62 @@ _VALUE_CHAR: Final = (
     rf"[^\s\"'`,;)}}\]<>&\\]|\\(?!\\{{0,15}}{_ESCAPED_AFTER})"
     r"|&(?!(?:amp;)?[A-Za-z_][A-Za-z0-9_.\[\]-]*=)"
 )
+# A value inside quotes runs to its closing quote, as a string literal does in every language
+# that writes one: ``password = "x7#Pq!2v;Lm}"`` holds the whole password, which ``_VALUE_CHAR``
+# would end at ``;``. The same quote closes it, an escape of that quote is part of it (``\\"``),
+# and what ends a token ends it too: white space (a line break, and a space: a value is a
+# token, as detect-secrets' and gitleaks' keyword rules read it; quoted prose is no value) and
+# the escapes ``_VALUE_CHAR`` ends at (``\\n``, ``\\u000a``). Without its closing quote within
+# the bound (a truncated text, prose in quotes, a line break) a quoted value is read as an
+# unquoted one, as before. (Possessive: the run holds no closing quote, so giving some back
+# never reaches one but through an escaped quote, which does not close the string.)
+_QUOTES: Final = "\"'`"
+
+
+def _quoted_char(quote: str) -> str:
+    """A character of a value inside ``quote``: any but that quote, white space and a
+    backslash, or an escape of that quote or of a backslash (``\\\\``, one backslash in a
+    string literal), or a backslash ``_VALUE_CHAR`` takes."""
+    return rf"[^{quote}\s\\]|\\{quote}|\\\\|\\(?!\\{{0,15}}{_ESCAPED_AFTER})"
+
+
+# What comes between a connector and its value: blanks, and the value's opening quote if any.
+_OPENING: Final = r"[ \t]{0,3}[\"'`]?"
+
+
+_VALUE_MAX: Final = 300  # the most characters of a value a key rule reads
+
+
+def _value(least: int, most: int | None = None) -> str:
+    """The one value grammar every key rule reads after ``_OPENING`` (``_KEYWORD``, its head,
+    ``_AFTER``): ``least`` to ``most`` characters of the value, up to its closing quote when
+    that quote opened it (``_quoted_char``: a quote, then no character of a name, closes it),
+    else of ``_VALUE_CHAR``. Without ``most``, an unquoted value's first ``least`` only (a
+    look-ahead's test: ``_KEYWORD_HEAD`` matches where ``_KEYWORD`` does, and costs a quoted
+    value's read only)."""
+    quoted = (
+        f"(?<={q})(?:{_quoted_char(q)}){{{least},{_VALUE_MAX}}}+(?={q}(?![A-Za-z0-9_]))"
+        for q in _QUOTES
+    )
+    quoted_first = f"(?<=[{_QUOTES}])(?:" + "|".join(quoted) + ")"
+    if most is None:  # (a test of existence: the cheap reading first, which most values pass)
+        return f"(?:(?:{_VALUE_CHAR}){{{least}}}|{quoted_first})"
+    # (one look-behind for any quote first: most values have none, and fail it once)
+    return f"(?:{quoted_first}|(?:{_VALUE_CHAR}){{{least},{most}}})"
+
+
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
 # some back never helps, and ``re`` would try each shorter tail against every connector.)
-_KEYWORD: Final = LazyPattern(
+_KEY_NAME: Final = (
     r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
     + _CREDENTIAL_WORDS
     + r")[A-Za-z0-9_.-]{0,20}+)"
-    + _CONNECTOR
-    + r"[ \t]{0,3}[\"'`]?((?:"
-    + _VALUE_CHAR
-    + r"){6,300})"
 )
+_KEYWORD: Final = LazyPattern(_KEY_NAME + _CONNECTOR + _OPENING + "(" + _value(6, _VALUE_MAX) + ")")
 # ``_KEYWORD`` up to its value, which it only looks at: a key's match without the cost of
 # reading up to 300 characters of its value (``_keyword_in_windows`` reads the value once,
 # up to the next key).
-_KEYWORD_HEAD: Final = LazyPattern(
-    r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_.-]{0,30}?(?:"
-    + _CREDENTIAL_WORDS
-    + r")[A-Za-z0-9_.-]{0,20}+)"
-    + _CONNECTOR
-    + r"[ \t]{0,3}[\"'`]?(?=(?:"
-    + _VALUE_CHAR
-    + r"){6})"
-)
+_KEYWORD_HEAD: Final = LazyPattern(_KEY_NAME + _CONNECTOR + _OPENING + "(?=" + _value(6) + ")")
 # A Kubernetes Secret manifest: ``kind: Secret`` and a ``data:``/``stringData:`` entry, in
 # either order within a few lines (as gitleaks' kubernetes-secret-yaml rule). Templated values
 # (``{{ … }}``, ``${…}``) are placeholders. Searched in the lower-cased text so that each regex
@@ -217,7 +271,10 @@ _ENTROPY_TOKEN: Final = LazyPattern(
 )
 
 _PLACEHOLDER: Final = LazyPattern(
-    r"(?i)^(?:[x*#.0_-]{4,}|[x*]+|.*(?:x{5,}|\*{4,}|_here|-here|here$|<|>|\$\{|\{\{|%\{|%s"
+    r"(?i)^(?:[x*#.0_-]{4,}|[x*]+|.*(?:x{5,}|\*{4,}|_here|-here|here$|\$\{|\{\{|%\{|%s"
+    # a name in angle brackets (``<your-api-key>``, ``sk-<KEY>``, ``<%= pw %>``), not a '<' or
+    # '>' among a quoted password's punctuation (``p@ss<w0rd>;2024!``)
+    r"|<[A-Za-z][A-Za-z _.-]{2,}(?:[0-9]{1,3})?>|<%"
     r"|\[redacted\]|\{[A-Za-z_][A-Za-z0-9_.]*\}).*|\$[A-Za-z_(].*|.*\.\.\.?.*|\[[^\]]*\]"
     # Placeholder *words* count where a word starts, not inside a random token ("…12fake-…").
     r"|(?:.*[^a-z0-9])?(?:changeme|change_me|dummy|placeholder|redacted|example_|your[_-]"
@@ -268,6 +325,11 @@ _STRONG_KEYWORDS: Final = LazyPattern(r"(?i)" + _STRONG_WORDS)
 # "src/**/*.py"``), whose digits and capitals look generated, so a key named by ``pat`` alone
 # does not take a value with one of these.
 _KEYWORDS_NOT_PAT: Final = LazyPattern(r"(?i)" + _STRONG_WORDS + "|" + _NAMED_KEY)
+# The credential words but the short ones (``_SHORT_WORDS``): a key holding one at a boundary
+# is named by it, wherever it stands.
+_LONG_KEYWORDS: Final = LazyPattern(
+    r"(?i)" + _STRONG_WORDS.removesuffix("|pass") + "|" + _NAMED_KEY + "|" + _PAT
+)
 _PATTERN_CHAR: Final = LazyPattern(r"[*^$\\\[{|?(]")
 # A credential key that names a provider (``data.KEY_PROVIDERS``): the provider's name, a key
 # suffix with a credential word, an assignment, the value. Searched near credential words only.
@@ -277,8 +339,7 @@ _KEY_CHARS: Final = r"[a-z0-9_.-]"  # of a provider's name (``data.KEY_PROVIDERS
 _ASSIGNED: Final = r"[\"']?[ \t]{0,3}(?::=|=>|[:=])"
 _PROVIDER_KEY: Final = LazyPattern(
     r"((?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
-    rf"{_KEY_CHARS}{{0,24}}){_ASSIGNED}[ \t]{{0,3}}[\"'`]?"
-    r"((?:" + _VALUE_CHAR + r"){10,300})"
+    rf"{_KEY_CHARS}{{0,24}}){_ASSIGNED}{_OPENING}(" + _value(10, _VALUE_MAX) + ")"
 )
 # What follows a credential part inside such a key: the rest of the key (at most a name and
 # the suffix: a name's regex, letters, digits, ``[_-]``, ``?`` and ``|``, is at least as long
@@ -298,7 +359,7 @@ _PROVIDER_REACH: Final = max(len(w) for _r, _n, w in data.KEY_PROVIDERS) + 24
 _ASSIGNING: Final = "[\"' \t:=]"  # the characters ``_ASSIGNED`` starts with
 _ASSIGNED_END: Final = LazyPattern(
     rf"{_ASSIGNING}(?<={_KEY_CHARS}{_ASSIGNING})"
-    rf"(?<=(?={_ASSIGNED}[ \t]{{0,3}}[\"'`]?(?:{_VALUE_CHAR}){{10}})[\s\S])"
+    rf"(?<=(?={_ASSIGNED}[ \t]{{0,3}}\S{{10}})[\s\S])"  # (a superset of ``_value(10)``)
 )
 _PROVIDER_HEAD: Final = LazyPattern(
     r"(?:" + "|".join(w for _r, _n, w in data.KEY_PROVIDERS) + r")"
@@ -498,7 +559,20 @@ _AUTH_GATES: Final = (
     "private-token",
     "apikey",
 )
-_KEYWORD_STEMS: Final = ("key", "secret", "token", "pass", "pwd", "credential", "bearer")
+_KEYWORD_STEMS: Final = (
+    "key", "secret", "token", "pass", "pwd", "credential", "bearer", "contrase",
+)  # fmt: skip
+# The weak words' stems (``_WEAK_WORDS``), each the whole word.
+_WEAK_STEMS: Final = ("creds", "auth", "access", "api")
+# The connectors of prose (``_CONNECTOR``'s blanks and ``is``, ``was``, ``to``, ``as``).
+_PROSE_CONNECTORS: Final = frozenset(("", "is", "was", "to", "as"))
+# A separator inside a run of name characters that ends where a key ends (a superset of the
+# keys ``_short_word_refused`` lets prose follow: ``DB_PASS is …``, ``--db-api …``).
+_SEPARATED: Final = LazyPattern(r"[_.-][A-Za-z0-9_.-]*$")
+# What may follow a key but prose: no blank, or a character of no word, or a typed declaration.
+_WEAK_NEXT: Final = LazyPattern(
+    r"[ \t]{0,3}(?:[^ \tA-Za-z0-9]|[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=)|(?![ \t])"
+)
 # The provider-key rule is searched near the keyword stems and the credential parts that hold
 # none ("auth", "login"): near every word it accepts (a part holding a stem starts where the
 # stem does), so that "heroku_auth: <value>" is found without a keyword beside it.
@@ -511,7 +585,7 @@ _KEYWORD_AHEAD: Final = 360
 
 def _keyword_matches(text: str, low: str) -> list[re.Match[str]]:
     """``_KEYWORD`` matches, searched only near a credential word (a fast ``str.find``)."""
-    return _keyword_in_windows(text, _merged(_keyword_spans(low)), _itself)
+    return _keyword_in_windows(text, _merged(_keyword_spans(low) + _weak_spans(text, low)), _itself)
 
 
 def _itself(m: re.Match[str]) -> re.Match[str]:
@@ -527,6 +601,33 @@ def _keyword_spans(low: str, pat: bool = True) -> list[tuple[int, int]]:
     spans = _spans(low, _KEYWORD_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD)
     if pat:
         spans += _pat_spans(low, _KEYWORD_BACK, _KEYWORD_AHEAD)
+    return spans
+
+
+def _weak_spans(text: str, low: str) -> list[tuple[int, int]]:
+    """The spans around the weak words in ``low`` that a key may end with (a weak word names a
+    key only as its last part, ``_short_word_refused``): where a connector and a value follow
+    the word (``_WEAK_TAIL``, read in ``text``: what ``_KEYWORD`` asks there), and the
+    connector is no prose's but after a name written with separators (``MY_API is …``)."""
+    spans: list[tuple[int, int]] = []
+    n = len(low)
+    for stem in _WEAK_STEMS:
+        pos = low.find(stem)
+        while pos >= 0:
+            end = pos + len(stem)
+            # (the cheap tests first: a run that goes on, then "the API reference": a word
+            # after blanks with no ``=`` soon, where no separator precedes the word)
+            if (end == n or text[end] not in _NAME_CHARS) and (
+                _WEAK_NEXT.match(text, end) is not None
+                or _SEPARATED.search(text, max(0, pos - _KEY_PREFIX), end) is not None
+            ):
+                tail = _WEAK_TAIL.match(text, end)
+                if tail is not None and (
+                    tail.group(1).strip(" \t\"'`").lower() not in _PROSE_CONNECTORS
+                    or _SEPARATED.search(text, max(0, pos - _KEY_PREFIX), end) is not None
+                ):
+                    spans.append((max(0, pos - _KEYWORD_BACK), min(n, pos + _KEYWORD_AHEAD)))
+            pos = low.find(stem, pos + 1)
     return spans
 
 
@@ -647,7 +748,9 @@ _TAIL: Final = _WORD_MAX + 20
 _LONG_RUN: Final = _TAIL + 4
 # What must follow a key: a connector and a value's first six characters (``{6,300}``
 # matches wherever they do). A word that ends a short run is proposed only with it after.
-_AFTER: Final = _CONNECTOR + r"[ \t]{0,3}[\"'`]?(?:" + _VALUE_CHAR + r"){6}"
+# (A superset of ``_value(6)``: every character of a value, quoted or not, is no white space;
+# it only proposes where ``_KEYWORD_HEAD`` is tried, and costs a fraction of the grammar.)
+_AFTER: Final = _CONNECTOR + r"[ \t]{0,3}\S{6}"
 _AFTER_KEY: Final = LazyPattern(r"(?i)" + _AFTER)
 _KEY_END_OR_RUN: Final = LazyPattern(
     rf"(?i){_WORD_END}(?={_AFTER})"
@@ -662,6 +765,16 @@ _KEY_START: Final = LazyPattern(r"(?i)(?<![A-Za-z0-9])" + _NAME)
 # Everything up to the last character that is not a name's (where a name's run starts).
 _RUN_START: Final = LazyPattern(r"(?i)(?:" + _NAME + r"*+[^A-Za-z0-9_.-])*+")
 _KEY_PREFIX: Final = 30  # ``_KEYWORD``'s ``{0,30}?`` before the credential word
+# After a weak word that ends its run (``_weak_spans``): what must follow a key.
+_WEAK_TAIL: Final = LazyPattern(r"(?i)(" + _CONNECTOR + ")" + _OPENING + _value(6))
+# The same in the lower-cased text as RE2 reads it (``_TEXT_GATES``), a superset: a weak word
+# that ends its run, after a separator in it or before what ``_WEAK_NEXT`` allows.
+_WEAK_WORD: Final = f"(?:{'|'.join(_WEAK_STEMS)})"
+_WEAK_GATE: Final = (
+    rf"[_.-][a-z0-9_.-]{{0,{_KEY_PREFIX}}}{_WEAK_WORD}(?:[^a-z0-9_.\-]|$)"
+    rf"|{_WEAK_WORD}(?:[^a-z0-9_.\- \t]"
+    rf"|[ \t]{{1,3}}(?:[^a-z0-9 \t]|[a-z_][a-z0-9_]{{0,15}}[ \t]{{0,3}}=))"
+)
 
 
 def _word_start(text: str, pos: int, end: int) -> int:
@@ -691,7 +804,7 @@ def _keyword_in_windows[T](
         while head is not None:
             p, value = head.start(), head.end()
             inner = _first_keyword(text, value + 1, hi, run_start=True)
-            m = _KEYWORD.match(text, p, hi if inner is None else inner.start())
+            m = _KEYWORD.match(text, p, hi if inner is None else _parameter_start(text, inner))
             if m is None:  # too little value before the next key: the next start then
                 head = _first_keyword(text, p + 1, hi)
                 continue
@@ -712,6 +825,17 @@ def _keyword_in_windows[T](
                 head = _first_keyword(text, m.start(2), hi)
             earlier = inner
     return out
+
+
+def _parameter_start(text: str, key: re.Match[str]) -> int:
+    """Where the parameter that ``key`` starts starts: before the ``&`` or ``&amp;`` of a URL
+    query or a form body (``secret=…&oauth_auth_realms=…``), which ``_VALUE_CHAR`` ends a
+    value at only when it sees the next name's ``=``, beyond a match's end."""
+    at = key.start()
+    for separator in ("&amp;", "&"):
+        if text.startswith(separator, at - len(separator)):
+            return at - len(separator)
+    return at
 
 
 def _first_keyword(text: str, floor: int, hi: int, run_start: bool = False) -> re.Match[str] | None:
@@ -955,6 +1079,7 @@ _TEXT_GATES: Final = (
     _words("secret", "secret"),
     _words("data:", "data:"),
     _words("keyword", *_KEYWORD_STEMS),
+    _TextGate("weak key", _WEAK_GATE, ()),
     _TextGate("pat", "pat(?:[^a-z]|$)", ()),  # (``_PAT_TAIL``, without a look-ahead for RE2)
     _words("dsn", "dsn"),
     # (the provider-key rule's other words, each followed by a key's tail: ``_spans``' test)
@@ -1498,6 +1623,65 @@ def _not_a_password(user: str, password: str, host: str) -> bool:
     )
 
 
+# A regular expression, not a password: anchored at both ends with a construct in between
+# (``^(?=.*[A-Z])(?=.*\d).{8,}$``, a password policy), or a class with a range, repeated
+# (``[A-Za-z0-9._~+/-]+=*``, a token's grammar). A random password has either by chance
+# about once in a thousand.
+_PATTERN: Final = LazyPattern(
+    r"^\^(?=.*(?:\(\?|\.[*+{]|\\[dwsDWS]|\][*+?{])).*\$$"
+    r"|\[\^?[^\]]*?[A-Za-z0-9]-[A-Za-z0-9][^\]]*\][*+?{]"
+)
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    """The value at ``start:end`` is inside a quote that closes after it (``_value``), or is an
+    XML element's text (``<dbPass>…</dbPass>``): a literal."""
+    if start == 0 or end == len(text):
+        return False
+    before, after = text[start - 1], text[end + 1 : end + 2]
+    return (before == text[end] and before in _QUOTES and not after.isalnum() and after != "_") or (
+        before == ">" and text.startswith("</", end)
+    )
+
+
+# An assignment in code (``=`` or ``:=`` with blanks around) to an unquoted value: an
+# expression (``const fetchWithAuth = x509Authentication``), where a literal is quoted.
+_CODE_ASSIGNMENT: Final = LazyPattern(r"[ \t](?::=|=)[ \t]{0,3}$")
+
+
+# A setter's name (``client.SetDbPass(``, ``set_db_pass(``): its one argument is the value.
+_SETTER: Final = LazyPattern(r"(?:^|\.)(?:set_|Set|set(?=[A-Z]))[^.]*$")
+
+
+# A name or member path in code (``x509Authentication``, ``this.#token``), digits allowed.
+_CODE_NAME: Final = LazyPattern(r"[#$]?[A-Za-z_][A-Za-z0-9_$]*(?:\.#?[A-Za-z_][A-Za-z0-9_$]*)*")
+
+
+def _short_word_refused(key: str, separator: str, value: str) -> bool:
+    """``key`` is named only by a short word (``_SHORT_WORDS``: ``pass`` and ``api`` are as
+    often a verb and a piece of a name) that is not its last part, or that is not assigned a
+    literal: ``separator`` is prose (``pass `stream=True```, ``WebCryptoAPI to …``) but after a
+    name written with separators (``DB_PASS is …``) or a flag (``--db-pass …``), a call's
+    parenthesis but a setter's (``_encode_auth('…')``), or code's ``=`` before an unquoted
+    name (``fetchWithAuth = x509Authentication``)."""
+    if _keyword_at_boundary(key, _LONG_KEYWORDS):
+        return False
+    name = key.lstrip("-")
+    return (
+        _SHORT_LAST.search(key) is None
+        or (
+            separator.strip(" \t\"'`").lower() in _PROSE_CONNECTORS
+            and name == key
+            and not any(c in name for c in "_.-")
+        )
+        or ("(" in separator and _SETTER.search(key) is None)
+        or (
+            _CODE_ASSIGNMENT.search(separator) is not None
+            and _CODE_NAME.fullmatch(value) is not None
+        )
+    )
+
+
 def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
     """The span of the secret a ``_KEYWORD`` match assigns to a credential key, or None when
     its value is not one (a placeholder, a reference, a word, code, a pattern for ``pat`` …)."""
@@ -1506,7 +1690,13 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
     if len(trimmed) < 10 or not _strong(trimmed):
         return None  # (tested again below: the cheapest refusal first)
     if (
-        values.is_reference(value, _after(text, m.end(2)))
+        (
+            # a literal holds no call: a password may have a name and a '(' in it
+            values.reads_as_name(value) or values.is_resource_name(value)
+            if value[0] not in "([{" and _quoted(text, m.start(2), m.end(2))
+            else values.is_reference(value, _after(text, m.end(2)))
+        )
+        or _PATTERN.search(value)
         or is_placeholder(value)
         or values.is_ordinary(trimmed)
         or _in_resource_name(text, m.start(2))
@@ -1527,9 +1717,13 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
         return None  # "the token currently": a word after a word, not an assignment
     if (
         not _keyword_at_boundary(key)
+        or _short_word_refused(key, separator, value)
         or _member_of_credential(key, separator, value)
         or _reexported(key, value)
-        or (not _keyword_at_boundary(key, _STRONG_KEYWORDS) and not _looks_generated(value))
+        or (
+            not _keyword_at_boundary(key, _STRONG_KEYWORDS)
+            and (not _looks_generated(value) or values.written_in_words(value))
+        )
         or (_PATTERN_CHAR.search(value) and not _keyword_at_boundary(key, _KEYWORDS_NOT_PAT))
         or "://" in value
         or (_UUID.match(value) and not values.is_random_uuid(value))
@@ -1803,7 +1997,7 @@ def _scan_plain(text: str) -> list[Finding]:
         else _pat_spans(low_head, _KEYWORD_BACK, _KEYWORD_AHEAD)
         if on("pat")
         else []
-    )
+    ) + (_weak_spans(text, low_head) if on("weak key") else [])
     parts = (
         _spans(low_head, _PARTS_NOT_STEMS, _KEYWORD_BACK, _KEYWORD_AHEAD, _KEY_TAIL)
         if on("provider part")
