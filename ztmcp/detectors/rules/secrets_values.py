@@ -344,9 +344,9 @@ _PLATFORM_TOKEN_LIST: Final = (
 _PLATFORM_TOKENS: Final = frozenset(_PLATFORM_TOKEN_LIST.split())
 # A piece of a platform name or a version: a token, a token and a number (``cp311``,
 # ``manylinux2014``, ``el8``, ``rc1``), or a number of up to eight digits (``22``, ``04``,
-# ``20240115``). Pieces are split at ``. - _ + / ~``; ``x86_64`` is two.
+# ``20240115``). Pieces are split at ``. - _ + / ~ :``; ``x86_64`` is two, ``python:3.12`` three.
 _PLATFORM_PIECE: Final = re.compile(r"([a-z][a-z0-9]*?)?([0-9]{1,8})?")
-_PLATFORM_SPLIT: Final = re.compile(r"[-._+/~]")
+_PLATFORM_SPLIT: Final = re.compile(r"[-._+/~:]")
 
 
 def names_a_platform(value: str) -> bool:
@@ -407,7 +407,162 @@ def is_resource_name(value: str) -> bool:
 def is_reference(value: str, after: str) -> bool:
     """Code, a name, or a resource name: what a credential word is followed by in source and
     configuration, not a secret."""
-    return is_code(value, after) or reads_as_name(value) or is_resource_name(value)
+    return (
+        is_code(value, after)
+        or reads_as_name(value)
+        or reads_as_affixed_name(value)
+        or names_a_constant(value)
+        or reads_as_member_path(value)
+        or is_choice(value)
+        or is_pattern_literal(value)
+        or is_resource_name(value)
+        or is_file_path(value)
+    )
+
+
+# -- names as code writes them (issue 23, eighth round) ----------------------------------------
+# A declared type, a constant or a private member beside a credential word (``private_key:
+# Ed25519PrivateKey``, ``credentials: _ProviderT``, ``withCredentials: kEnumerableProperty``,
+# ``workspace_secret("SANDBOX_GCP_SERVICE_ACCOUNT_JSON")``) is a name, read by its shape.
+
+# A number that ends a CamelCase hump before the next word (``X509Credential``,
+# ``PKCS7Private``, ``OAuth2Refresh``, ``Ed25519Public``): a name's number, as one at a piece's
+# end is. (A capital then a lower-case letter: after one digit of a random key, 1 in 6.)
+_HUMP_NUMBER: Final = re.compile(r"(?<=[0-9])(?=[A-Z][a-z])")
+
+
+def named_in_humps(path: str) -> bool:
+    """``named``, a number before the next word's hump or a ``-`` ending a piece as well:
+    ``X509Credential``, ``MLDSA44PrivateKey``, ``as1-client-secret``. A generated key has digits
+    before lower-case letters or a capital alone too, all but a few times."""
+    return named(_HUMP_NUMBER.sub("_", path).replace("-", "_"))
+
+
+def named_in_words(path: str) -> bool:
+    """``named_in_humps``, and half of its letters in words of three letters or more
+    (``mldsa.MLDSA44PrivateKey``, ``X509Credential``): a key whose few digits happen to come
+    before capitals (``<key>.SECRET``, drawn by hypothesis) is letters at random, not words."""
+    if not named_in_humps(path):
+        return False
+    letters = sum(c.isalpha() for c in path)
+    words = sum(len(p) for p in _PARTS.findall(path) if len(p) >= 3 and _is_english(p))
+    return words * 2 >= letters
+
+
+# The most letters of a name's one affix (``k`` of a constant, ``I`` of an interface, ``CK``
+# and ``NS`` of a framework, ``T`` of a type variable), and the least of the words beside it.
+_AFFIX_MAX: Final = 2
+_AFFIXED_WORDS_MIN: Final = 8
+
+
+def reads_as_affixed_name(value: str) -> bool:
+    """A name of words with one short affix, after any leading ``_`` (a private member):
+    ``kEnumerableProperty``, ``_ProviderT``, ``CKLocationSortDescriptor``, ``_authorization``.
+    Every other part is a word of four letters or more as written (``_is_english``), eight
+    letters of them at least: random letters of both cases seldom run to four of one case."""
+    bare = value.lstrip("_")
+    if not bare or _LETTERS.fullmatch(bare) is None:
+        return False
+    parts = _PARTS.findall(bare)
+    short = [i for i, p in enumerate(parts) if len(p) <= _AFFIX_MAX]
+    words = [p for i, p in enumerate(parts) if i not in short]
+    if len(short) > 1 or (short and short[0] not in (0, len(parts) - 1)):
+        return False
+    if not short and bare == value:
+        return False  # no affix and no '_': ``reads_as_name`` and the word tests judge it
+    return (
+        bool(words)
+        and sum(map(len, words)) >= _AFFIXED_WORDS_MIN
+        and all(len(w) >= 4 and _is_english(w) for w in words)
+    )
+
+
+# A constant's or an environment variable's name: capitals in pieces joined by ``_`` or ``-``.
+_CONSTANT: Final = re.compile(r"[A-Z][A-Z0-9]*(?:[_-][A-Z0-9]+)+")
+# Its pieces of this many letters or fewer may be abbreviations (``GCP``, ``NDS``, ``SCHED``).
+_ABBREVIATION_MAX: Final = 5
+
+
+def names_a_constant(value: str) -> bool:
+    """``SANDBOX_GCP_SERVICE_ACCOUNT_JSON``, ``X-NDS_NOT_CONTAINER``: a name in capitals, a
+    reference to a value kept elsewhere (``get_secret("…")``), not one. Digits only at a
+    piece's end, longer pieces words of at most 12 letters (a key's random capitals run
+    longer, or break the word test), and words two thirds of its letters."""
+    if _CONSTANT.fullmatch(value) is None or not named(value.replace("-", "_")):
+        return False
+    pieces = [p.rstrip("0123456789") for p in re.split(r"[_-]", value)]
+    letters = sum(map(len, pieces))
+    words = [p for p in pieces if 4 <= len(p) <= 12 and _is_english(p)]
+    return (
+        all(len(p) <= _ABBREVIATION_MAX or p in words for p in pieces)
+        and 3 * sum(map(len, words)) >= 2 * letters
+    )
+
+
+def reads_as_member_path(value: str) -> bool:
+    """A path from an object or a module of the code, two members deep at least
+    (``self._lib.NID_aes_256_cbc``, ``this.options.authToken``): its first piece a lower-case
+    word (``self``, ``this``, ``exports``), every piece a name (``named_in_words``)."""
+    if _PATH.fullmatch(value) is None or value.count(".") < 2:
+        return False
+    first = value.split(".", 1)[0]
+    return (
+        first.isalpha()
+        and first.islower()
+        and len(first) <= 8
+        and _is_english(first)
+        and named_in_words(value)
+    )
+
+
+def is_sibling(key: str, value: str) -> bool:
+    """``exports.findX509Credential = exports.findX509OAuthError``: a name of the same object
+    or module as the key (their first pieces are one), a name itself (``named_in_words``)."""
+    head = key.split(".", 1)[0]
+    return (
+        "." in key
+        and value.startswith(head + ".")
+        and _PATH.fullmatch(value) is not None
+        and named_in_words(value)
+    )
+
+
+_CHOICE_WORD: Final = re.compile(r"[A-Za-z]{2,16}")
+
+
+def is_choice(value: str) -> bool:
+    """Words between ``|`` (``true|false``, ``on|off|auto``): the values a setting may take, as
+    documentation lists them; a secret is one value."""
+    pieces = value.split("|")
+    return len(pieces) >= 2 and all(
+        _CHOICE_WORD.fullmatch(p) is not None and _is_english(p) for p in pieces
+    )
+
+
+def is_pattern_literal(value: str) -> bool:
+    """A regular expression written in code (``/^[A-Za-z0-9._~+/-]+=*$/``, ``^[a-f0-9]{40}$``):
+    anchored at its start; no key starts with ``^``."""
+    return value.startswith(("^", "/^"))
+
+
+_FILE_PATH: Final = re.compile(r"~?/[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)+/?|~/[A-Za-z0-9._-]+")
+
+
+def is_file_path(value: str) -> bool:
+    """An absolute or home path whose pieces are written by hand (``/Users/maciej``,
+    ``~/.config/app``; ``hand_written``): where a secret is kept, not one (base64 may start
+    with '/', but its pieces look generated)."""
+    return _FILE_PATH.fullmatch(value) is not None and hand_written(value)
+
+
+def is_comparison(value: str, before: str) -> bool:
+    """``value`` (after the character ``before``) is the rest of a comparison in code, not a
+    literal: ``==`` or ``===`` whose first ``=`` a connector took (``keyCode===229&&(…``,
+    ``keyCode==27?(…``), or an operand that ends in ``===`` or ``!==`` (minified code,
+    ``clientSecret:this.expectedAuthMethod===``). A literal compared with in code is quoted
+    (``token == "…"``), base64 and hex end in ``==`` at most, and a value that only starts
+    with ``=`` after ``:`` or a space is judged as any other."""
+    return (before == "=" and value.startswith("=")) or value.endswith(("===", "!=="))
 
 
 def is_random_uuid(value: str) -> bool:
@@ -446,6 +601,11 @@ _DOCUMENTATION_HOST: Final = re.compile(
 )
 
 
+def reads_as_prose(password: str) -> bool:
+    """Letters, or words percent-encoded with spaces between them (``a%20secret``)."""
+    return password.replace("%20", "").isalpha()
+
+
 def is_documentation_host(host: str) -> bool:
     """``example.com``, ``www.example.org``, ``db.test``: a host that exists only in docs."""
     return _DOCUMENTATION_HOST.fullmatch(host) is not None
@@ -467,6 +627,9 @@ _WRITTEN_PARTS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0
 # The most digits a number written among words has (``v1``, ``2``, ``404``): a generated
 # remainder's digit runs are its alphabet's, seldom beside parts that all read as words.
 _WRITTEN_DIGITS: Final = 3
+# ... or a number ending in a digit six times over (``ghp_PersonalAccessToken0124567890000000``:
+# filler, as documentation writes an example; a random remainder ends so once in 10^5 and more).
+_FILLER_DIGITS: Final = re.compile(r"([0-9])\1{5}$")
 # The most letters one word of it has (``reads_as_words``' bound for a value of one part): a
 # longer run of one case is read as drawn, since the compound reading takes a few in a hundred
 # random ones (``LTAIpzarjdykejrfsmbozgix``: Alibaba's 20 lower-case letters and digits).
@@ -511,6 +674,59 @@ def written_in_words(value: str) -> bool:
     return (
         bool(words)
         and not _HEX_LETTERS.issuperset(value.lower().translate(_NOT_LETTERS))
-        and all(len(p) <= _WRITTEN_DIGITS for p in parts if p.isdigit())
+        and all(len(p) <= _WRITTEN_DIGITS or _FILLER_DIGITS.search(p) for p in parts if p.isdigit())
         and all(3 <= len(w) <= _WRITTEN_LETTERS and _written_word(w.lower()) for w in words)
     )
+
+
+# -- URL credentials in documentation (issue 23, eighth round) ---------------------------------
+# Documentation writes a URL's user information with the names of its parts:
+# ``https://username:password@host.com``, ``hdfs://username:pwd@node``, ``gist://user:token@id``,
+# ``smb://workgroup;user:password@server``, ``github://org:repo@sha``. Rules as data: the
+# names of each part's role (``my``/``your`` before one is the same name), and the
+# metasyntactic words every part may take (``foo:bar@bar.com``).
+_PASSWORD_ROLE_LIST: Final = "password passwd pass pwd pw passphrase secret token key apikey"
+_USER_ROLE_LIST: Final = "user username usr login name account org workgroup domain"
+_HOST_ROLE_LIST: Final = (
+    "host hostname server node localhost machine remote proxy id sha addr address ip"
+)
+_METASYNTACTIC_LIST: Final = "foo bar baz qux quux"
+_PASSWORD_ROLES: Final = frozenset((_PASSWORD_ROLE_LIST + " " + _METASYNTACTIC_LIST).split())
+_USER_ROLES: Final = frozenset((_USER_ROLE_LIST + " " + _METASYNTACTIC_LIST).split())
+_HOST_ROLES: Final = frozenset((_HOST_ROLE_LIST + " " + _METASYNTACTIC_LIST).split())
+# What a documentation host's name ends with besides its role: a top-level domain of the
+# examples' (``host.com``, ``myserver.local``), a port or a number (``node1``).
+_TOP_LEVEL_LIST: Final = "com net org io local localdomain lan internal"
+_TOP_LEVEL: Final = frozenset(_TOP_LEVEL_LIST.split())
+_OWNER: Final = re.compile(r"^(?:my|your|the|some)[_-]?")
+_ROLE_PIECES: Final = re.compile(r"[^A-Za-z0-9]+")
+
+
+def _role(word: str, roles: frozenset[str]) -> bool:
+    w = word.lower()
+    return w in roles or _OWNER.sub("", w) in roles
+
+
+def _named_by_roles(part: str, roles: frozenset[str]) -> bool:
+    """Every piece of ``part`` (split at what is not a letter or a digit) is the name of a role
+    (``myserver``, ``workgroup;user``), a top-level domain or a number; one role at least."""
+    pieces = [p.rstrip("0123456789") for p in _ROLE_PIECES.split(part) if p]
+    named_ = [p for p in pieces if p and _role(p, roles)]
+    return bool(named_) and all(not p or p in named_ or p.lower() in _TOP_LEVEL for p in pieces)
+
+
+def is_url_template(user: str, password: str, host: str) -> bool:
+    """``user:password@host`` as documentation writes it: a host named by its role (``host``,
+    ``node``, ``myserver.com``, ``localhost``) with a password named by its role
+    (``password``, ``pwd``, ``mypassword``), or with a user named so and a word as the password
+    (``github://org:repo@sha``); or one letter each for the user and the password
+    (``https://a:b@…``). A real host keeps a role word as its password reported
+    (``https://username:password@yelp.com`` is detect-secrets' own positive), and a generated
+    password is reported whatever its user and host."""
+    if len(user) <= 1 and len(password) <= 1:
+        return True
+    if not _named_by_roles(host, _HOST_ROLES):
+        return False
+    if _named_by_roles(password, _PASSWORD_ROLES):
+        return True
+    return _named_by_roles(user, _USER_ROLES) and password.isalpha() and len(password) <= 12
