@@ -439,14 +439,24 @@ def named_in_humps(path: str) -> bool:
 
 
 def named_in_words(path: str) -> bool:
-    """``named_in_humps``, and half of its letters in words of three letters or more
-    (``mldsa.MLDSA44PrivateKey``, ``X509Credential``): a key whose few digits happen to come
-    before capitals (``<key>.SECRET``, drawn by hypothesis) is letters at random, not words."""
+    """``named_in_humps``, and half of the letters of each piece of eight characters or more
+    in words of three letters or more (``mldsa.MLDSA44PrivateKey``, ``X509Credential``): a key
+    whose few digits happen to come before capitals (``<key>.SECRET``, ``self._lib.<key>``,
+    drawn by hypothesis) is letters at random, not words."""
     if not named_in_humps(path):
         return False
-    letters = sum(c.isalpha() for c in path)
-    words = sum(len(p) for p in _PARTS.findall(path) if len(p) >= 3 and _is_english(p))
-    return words * 2 >= letters
+    for piece in _MEMBER_ACCESS.split(path):
+        letters = sum(c.isalpha() for c in piece)
+        words = sum(len(p) for p in _PARTS.findall(piece) if len(p) >= 3 and _is_english(p))
+        if len(piece) >= _PIECE_JUDGED and words * 3 < letters * 2:
+            return False
+    return True
+
+
+# A path's pieces (``self._lib.NID_x``: three) and the length from which each is judged alone
+# (``self``, ``mldsa`` are an object's or a module's; ``<key>.SECRET`` is a key's).
+_MEMBER_ACCESS: Final = re.compile(r"\.#?|::|->")
+_PIECE_JUDGED: Final = 8
 
 
 # The most letters of a name's one affix (``k`` of a constant, ``I`` of an interface, ``CK``
@@ -729,4 +739,4 @@ def is_url_template(user: str, password: str, host: str) -> bool:
         return False
     if _named_by_roles(password, _PASSWORD_ROLES):
         return True
-    return _named_by_roles(user, _USER_ROLES) and password.isalpha() and len(password) <= 12
+    return _named_by_roles(user, _USER_ROLES) and reads_as_words(password)
