@@ -98,6 +98,17 @@ _CLASSES: list[tuple[str, str, str]] = [
         "clientSecret:this.expectedAuthMethod===`none`?void 0:`x`",
         f"clientSecret:`{_KEY}`",
     ),
+    # minified expressions
+    (
+        "expression",
+        "details:{message:`Token verification failed`,token:e?e.substring(0,10)+`...`}",
+        f"details:{{message:`x`,token:`{_KEY}`}}",
+    ),
+    (
+        "expression",
+        "this.pos>=this.token.lookAhead&&(this.token.lookAhead=this.pos+1),this.readNext()",
+        f"this.token.lookAhead='{_KEY}'",
+    ),
     # choices, patterns and paths
     (
         "choice",
@@ -217,9 +228,13 @@ def test_code_does_not_block_and_its_twin_holding_a_key_does(
         "https://org:repository@github.com/acme/app",
         # a URL's parts named by their roles with a real password of words and digits
         "redis://default:Tr0ub4dor3xyzPq@localhost:6379",
+        # a passphrase: words and a number joined by '-' are no expression
+        "password: correct-horse-battery-42",
+        # a literal compared with in code is quoted
+        f'if (api_key == "{_KEY}") {{',
     ],
 )
-def test_url_user_information_that_is_not_documentation_blocks(text: str) -> None:
+def test_secrets_beside_the_classes_block(text: str) -> None:
     assert forms.blocking(text), text
 
 
@@ -241,6 +256,8 @@ _DRESSES = (
     '"API_TOKEN","{K}"\n',
     'u.keyCode=="{K}"&&(x)',
     "jmxremote.password = {K}|false",
+    "token:e?{K}(0,10)",
+    "token=this.{K}+1",
     "--secrets HF_TOKEN {K} python",
     "credentials = credentials.with_quota_project('{K}')",
     "https://username:{K}@host.com:80/path",
@@ -276,6 +293,7 @@ def test_random_keys_seldom_read_as_names_of_code() -> None:
         values.is_choice,
         values.is_pattern_literal,
         values.is_file_path,
+        values.is_expression,
     )
     taken = {f.__name__: [k for k in keys if f(k)] for f in readings}
     assert all(not v for v in taken.values()), taken

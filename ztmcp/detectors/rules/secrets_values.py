@@ -415,6 +415,7 @@ def is_reference(value: str, after: str) -> bool:
         or reads_as_member_path(value)
         or is_choice(value)
         or is_pattern_literal(value)
+        or is_expression(value)
         or is_resource_name(value)
         or is_file_path(value)
     )
@@ -446,7 +447,8 @@ def named_in_words(path: str) -> bool:
     if not named_in_humps(path):
         return False
     for piece in _MEMBER_ACCESS.split(path):
-        letters = sum(c.isalpha() for c in piece)
+        # (an acronym's letters before its number are a name's: ``MLDSA44``, ``PKCS15``)
+        letters = sum(c.isalpha() for c in _ACRONYM_NUMBER.sub("", piece))
         words = sum(len(p) for p in _PARTS.findall(piece) if len(p) >= 3 and _is_english(p))
         if len(piece) >= _PIECE_JUDGED and words * 3 < letters * 2:
             return False
@@ -456,6 +458,7 @@ def named_in_words(path: str) -> bool:
 # A path's pieces (``self._lib.NID_x``: three) and the length from which each is judged alone
 # (``self``, ``mldsa`` are an object's or a module's; ``<key>.SECRET`` is a key's).
 _MEMBER_ACCESS: Final = re.compile(r"\.#?|::|->")
+_ACRONYM_NUMBER: Final = re.compile(r"(?<![A-Z])[A-Z]{2,6}(?=[0-9]+(?:[A-Z][a-z]|$))")
 _PIECE_JUDGED: Final = 8
 
 
@@ -563,6 +566,35 @@ def is_file_path(value: str) -> bool:
     ``~/.config/app``; ``hand_written``): where a secret is kept, not one (base64 may start
     with '/', but its pieces look generated)."""
     return _FILE_PATH.fullmatch(value) is not None and hand_written(value)
+
+
+# A token of an expression: a name or a member path, a number, an operator or a call's bracket.
+_EXPRESSION_TOKEN: Final = re.compile(
+    r"([A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*)|([0-9]{1,3}(?![0-9A-Za-z_$]))|([?+*(-])"
+)
+
+
+def is_expression(value: str) -> bool:
+    """Minified code after a credential word (``token:e?e.substring(0``,
+    ``lookAhead=this.pos+1``): names, short numbers and operators, one operator at least and
+    a name; each name's pieces one or two characters or words (``_reads_as_word``: ``this``,
+    ``substring``). A generated key's runs between base64's ``+`` and ``-`` are neither. A
+    ``-`` alone joins words as much as it subtracts (``correct-horse-battery-42``, a
+    passphrase): it is no operator here."""
+    pos = ops = names = 0
+    while pos < len(value):
+        m = _EXPRESSION_TOKEN.match(value, pos)
+        if m is None:
+            return False
+        if m.group(1) is not None:
+            for piece in m.group(1).split("."):
+                if len(piece) > 2 and not all(_reads_as_word(p) for p in _PARTS.findall(piece)):
+                    return False
+            names += 1
+        elif m.group(3) is not None:
+            ops += m.group(3) != "-"
+        pos = m.end()
+    return ops > 0 and names > 0
 
 
 def is_comparison(value: str, before: str) -> bool:
