@@ -1542,8 +1542,8 @@ def _names_its_role(value: str) -> bool:
         i = w.start()
         if i == 0 or not value[i - 1].isalnum():
             return True
-        if value[i].isupper() and not value[i - 1].isupper():
-            return True
+        if value[i].isupper() and (not value[i - 1].isupper() or value[i + 1 : i + 2].islower()):
+            return True  # a hump: ``PrivateKey``, ``X509Credential``, ``ECKey``
     return False
 
 
