@@ -109,6 +109,22 @@ _CLASSES: list[tuple[str, str, str]] = [
         "this.pos>=this.token.lookAhead&&(this.token.lookAhead=this.pos+1),this.readNext()",
         f"this.token.lookAhead='{_KEY}'",
     ),
+    # Go: the address of a literal, a negated call; an object identifier; PEM armour
+    # (found on the held-out tree: Go's standard library)
+    ("code", 'var privateKey = &Block{Type: "RSA PRIVATE KEY",', f"var privateKey = &{_KEY}"),
+    ("code", "// very first token (!p.pos.IsValid()) is not initialized", f"token = (!{_KEY}"),
+    (
+        "oid",
+        "const OID_PKCS9_MESSAGE_DIGEST_KEY = '1.2.840.113549.1.9.4';",
+        f"DIGEST_KEY = '1.2.{_KEY}'",
+    ),
+    (
+        "pem",
+        "const optionalAuthKeyIDPEM = `-----BEGIN CERTIFICATE-----\nMIIFEjCCBHugAwIBAgICAQ",
+        "private_key = `-----BEGIN PRIVATE KEY-----\n"
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+        "-----END PRIVATE KEY-----`",
+    ),
     # choices, patterns and paths
     (
         "choice",
@@ -256,6 +272,9 @@ _DRESSES = (
     '"API_TOKEN","{K}"\n',
     'u.keyCode=="{K}"&&(x)',
     "jmxremote.password = {K}|false",
+    "var privateKey = &{K}{Type: 1}",
+    "token = (!{K}(",
+    "DIGEST_KEY = '1.2.840.{K}'",
     "token:e?{K}(0,10)",
     "token=this.{K}+1",
     "--secrets HF_TOKEN {K} python",

@@ -1484,6 +1484,7 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
         values.is_reference(value, after)
         or (trimmed != value and values.is_reference(trimmed, value[len(trimmed)]))
         or values.is_comparison(value, text[m.start(2) - 1])
+        or value.startswith("-----")  # PEM armour: the private-key rule judges the block
         or _not_assigned(text, m, key)
         or is_placeholder(value)
         or values.is_ordinary(trimmed)

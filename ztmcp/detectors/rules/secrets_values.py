@@ -103,11 +103,13 @@ def is_code(value: str, after: str) -> bool:
         # ("{Xk9pQ2vZ7mL3bN8r}") does not make it one.
         return (
             len(value) > 1
-            and (value[1].isalnum() or value[1] in "_$([{")
+            and (value[1].isalnum() or value[1] in "_$([{!")
             and all(_hand_named(run) for run in _KEY_RUN.findall(value))
         )
     if value.startswith(("*", "&")) and _PATH.fullmatch(value[1:]):
         return reads_as_name(value[1:]) or value[1:].isalpha()
+    if value.startswith("&") and len(value) > 1 and value[1] != "&":
+        return is_code(value[1:], after)  # Go's address of a literal: ``&Block{Type``
     if _FLAG.fullmatch(value):
         return True
     m = _PATH.match(value)
@@ -632,12 +634,15 @@ _ORDINARY: Final = re.compile(
     r"|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}"
     # a MAC address
     r"|[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}"
+    # numbers joined by dots: an object identifier, a version, an IPv4 address
+    r"|[0-9]{1,10}(?:\.[0-9]{1,10}){2,}"
 )
 
 
 def is_ordinary(value: str) -> bool:
-    """A date or timestamp, an e-mail address or a MAC address: a value with a format of its
-    own, said about a credential (``token_expires_at: 2026-…``), not one."""
+    """A date or timestamp, an e-mail address, a MAC address or numbers joined by dots (an
+    OID: ``OID_PKCS9_MESSAGE_DIGEST_KEY = '1.2.840.113549.1.9.4'``): a value with a format of
+    its own, said about a credential (``token_expires_at: 2026-…``), not one."""
     return _ORDINARY.fullmatch(value) is not None
 
 
