@@ -272,7 +272,6 @@ _DRESSES = (
     '"API_TOKEN","{K}"\n',
     'u.keyCode=="{K}"&&(x)',
     "jmxremote.password = {K}|false",
-    "var privateKey = &{K}{Type: 1}",
     "token = (!{K}(",
     "DIGEST_KEY = '1.2.840.{K}'",
     "token:e?{K}(0,10)",

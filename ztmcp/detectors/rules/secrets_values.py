@@ -101,15 +101,19 @@ def is_code(value: str, after: str) -> bool:
     if value.startswith(("(", "[", "{")):  # an aside, a list, a mask, a literal
         # ... whose runs as long as a key are written by hand: a bracket put before a key
         # ("{Xk9pQ2vZ7mL3bN8r}") does not make it one.
+        if value.startswith("(!"):  # a negated call (``(!p.pos.IsValid()``)
+            name = _PATH.match(value, 2)
+            return name is not None and _code_name(name.group()) and value[name.end() :] in "()"
         return (
             len(value) > 1
-            and (value[1].isalnum() or value[1] in "_$([{!")
+            and (value[1].isalnum() or value[1] in "_$([{")
             and all(_hand_named(run) for run in _KEY_RUN.findall(value))
         )
     if value.startswith(("*", "&")) and _PATH.fullmatch(value[1:]):
         return reads_as_name(value[1:]) or value[1:].isalpha()
-    if value.startswith("&") and len(value) > 1 and value[1] != "&":
-        return is_code(value[1:], after)  # Go's address of a literal: ``&Block{Type``
+    if value.startswith("&") and (name := _PATH.match(value, 1)) is not None:
+        # Go's address of a literal (``&Block{Type``): a name written by hand, then code
+        return named(name.group()) and is_code(value[1:], after)
     if _FLAG.fullmatch(value):
         return True
     m = _PATH.match(value)
@@ -580,11 +584,29 @@ _EXPRESSION_TOKEN: Final = re.compile(
 )
 
 
+def _code_name(name: str) -> bool:
+    """A name as minified or terse code writes it: each ``.`` piece one or two characters, or
+    words (``_reads_as_word``, 16 letters at most) and no more parts of one or two letters than
+    words, with no digit inside (``named``): ``e.substring``, ``this.pos``, ``p.pos.IsValid``."""
+    for piece in name.split("."):
+        if len(piece) <= 2:
+            continue
+        parts = _PARTS.findall(piece)
+        words = [p for p in parts if _reads_as_word(p) and len(p) <= _WRITTEN_LETTERS]
+        short = [p for p in parts if len(p) <= 2]
+        if not named(piece) or not words or len(words) + len(short) < len(parts):
+            return False
+        if len(short) > len(words):
+            return False
+    return True
+
+
 def is_expression(value: str) -> bool:
     """Minified code after a credential word (``token:e?e.substring(0``,
     ``lookAhead=this.pos+1``): names, short numbers and operators, one operator at least and
-    a name; each name's pieces one or two characters or words (``_reads_as_word``: ``this``,
-    ``substring``). A generated key's runs between base64's ``+`` and ``-`` are neither. A
+    a name; each name's pieces one or two characters or words (``_reads_as_word``, 16 letters
+    at most: ``this``, ``substring``) with no digit inside (``named``). A generated key's
+    runs between base64's ``+`` and ``-``, or after ``e?``, are neither. A
     ``-`` alone joins words as much as it subtracts (``correct-horse-battery-42``, a
     passphrase): it is no operator here."""
     pos = ops = names = 0
@@ -593,9 +615,8 @@ def is_expression(value: str) -> bool:
         if m is None:
             return False
         if m.group(1) is not None:
-            for piece in m.group(1).split("."):
-                if len(piece) > 2 and not all(_reads_as_word(p) for p in _PARTS.findall(piece)):
-                    return False
+            if not _code_name(m.group(1)):
+                return False
             names += 1
         elif m.group(3) is not None:
             ops += m.group(3) != "-"
