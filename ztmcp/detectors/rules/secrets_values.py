@@ -13,7 +13,12 @@ of their matches on real text (measured in ``tests/detectors/secret_negatives.py
   a random key of ten characters or more has digits inside it or parts without a vowel, all
   but about one in 10⁴ of them (``tests/detectors/test_secret_negatives.py`` draws them);
 - *prose*: a word followed by sentence punctuation (``token revocation.``), or a word after a
-  credential word with only white space between them (``the token currently``).
+  credential word with only white space between them (``the token currently``);
+- *code as real projects write it* (issue 23, eighth round, measured on 12,571 chunks of real
+  code): a declared type or a constant (``X509Credential``, ``kEnumerableProperty``,
+  ``SANDBOX_GCP_SERVICE_ACCOUNT_JSON``), a member path, a minified expression, a choice
+  (``true|false``), a regular expression, a file path; and documentation's URL user
+  information (``username:password@host.com``, ``is_url_template``).
 
 Each predicate is pure and looks at the value and at the character that follows it; the
 engine (``ztmcp.detectors.secrets``) applies them. Known example keys are the providers'
