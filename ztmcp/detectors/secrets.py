@@ -1612,13 +1612,15 @@ _ASCII_CLASSES: Final = tuple(map(re.compile, ("[a-z]", "[A-Z]", "[0-9]", "[^A-Z
 
 def _not_a_password(user: str, password: str, host: str) -> bool:
     """What ``user:password@host`` holds when the password is not one: a placeholder, a port,
-    a default account, a word as the password of a documentation host."""
+    a default account, a word as the password of a documentation host, the parts' names
+    (``username:password@host``, ``values.is_url_template``)."""
     return (
         is_placeholder(password)
+        or values.is_url_template(user, password, host)
         or (is_placeholder(user) and password.isdigit())
         or password == user  # a default account ("postgres:postgres"), as in curl -u
         # a word as the password of a documentation host ("user:password@example.com")
-        or (password.isalpha() and values.is_documentation_host(host))
+        or (values.reads_as_prose(password) and values.is_documentation_host(host))
         or (password.isdigit() and len(password) <= 5)  # host:port, not user:password
     )
 
@@ -1689,14 +1691,21 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
     trimmed = values.trim_prose(value)
     if len(trimmed) < 10 or not _strong(trimmed):
         return None  # (tested again below: the cheapest refusal first)
+    after = _after(text, m.end(2))
     if (
         (
             # a literal holds no call: a password may have a name and a '(' in it
-            values.reads_as_name(value) or values.is_resource_name(value)
+            values.is_named(value)
             if value[0] not in "([{" and _quoted(text, m.start(2), m.end(2))
-            else values.is_reference(value, _after(text, m.end(2)))
+            else (
+                values.is_reference(value, after)
+                or (trimmed != value and values.is_reference(trimmed, value[len(trimmed)]))
+            )
         )
         or _PATTERN.search(value)
+        or values.is_comparison(value, text[m.start(2) - 1])
+        or value.startswith("-----")  # PEM armour: the private-key rule judges the block
+        or _not_assigned(text, m, key)
         or is_placeholder(value)
         or values.is_ordinary(trimmed)
         or _in_resource_name(text, m.start(2))
@@ -1713,13 +1722,18 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
     if m.start(1) >= 3 and text.startswith("://", m.start(1) - 3):
         return None  # a URL's user name ("https://token:…@host"): the URL rule judges it
     separator = text[m.end(1) : m.start(2)]
-    if ":" not in separator and "=" not in separator and not _generated(value):
-        return None  # "the token currently": a word after a word, not an assignment
+    if (
+        ":" not in separator
+        and "=" not in separator
+        and (not _generated(value) or values.names_a_platform(value))
+    ):
+        return None  # "the token currently", "HF_TOKEN python:3.12": a word after a word
     if (
         not _keyword_at_boundary(key)
         or _short_word_refused(key, separator, value)
         or _member_of_credential(key, separator, value)
         or _reexported(key, value)
+        or values.is_sibling(key, value)
         or (
             not _keyword_at_boundary(key, _STRONG_KEYWORDS)
             and (not _looks_generated(value) or values.written_in_words(value))
@@ -1729,7 +1743,7 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
         or (_UUID.match(value) and not values.is_random_uuid(value))
         or _MIXED_CASE_HEX.match(value)
         or _KNOWN_PREFIX.match(value)
-        or (_KEYWORDS.search(value) and values.named(value))
+        or _names_its_role(value)
     ):
         return None
     if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
@@ -1737,6 +1751,60 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
     if _a_word(value):
         return None  # an identifier or a word, not a secret
     return m.start(2), m.start(2) + len(value)
+
+
+def _names_its_role(value: str) -> bool:
+    """``API_KEY``, ``my-secret-token``, ``X509Credential``, ``mldsa.MLDSA44PrivateKey``: a name
+    with a credential word in it. Without a digit inside a piece (``values.named``), anywhere;
+    with a number before a hump (``values.named_in_words``), as one of its words (at its start,
+    after a separator or as a hump: ``Key`` after a digit or a lower-case letter), not inside
+    a generated run by chance (``…DpWDvo…``: hypothesis finds such keys)."""
+    if values.named(value) and _KEYWORDS.search(value):
+        return True  # (no digit inside a piece: anywhere in it)
+    if not values.named_in_words(value):
+        return False
+    for w in _KEYWORDS.finditer(value):
+        i = w.start()
+        if i == 0 or not value[i - 1].isalnum():
+            return True
+        if value[i].isupper() and (not value[i - 1].isupper() or value[i + 1 : i + 2].islower()):
+            return True  # a hump: ``PrivateKey``, ``X509Credential``, ``ECKey``
+    return False
+
+
+def _not_assigned(text: str, m: re.Match[str], key: str) -> bool:
+    """The match joins what code writes side by side, not a key and its value (issue 23, eighth
+    round): strings in a list (``'CKFetchWebAuthTokenOperation', 'CKLocationSortDescriptor'``,
+    ``NAME ( 'passwordMin8bit' 'pwdMin8bit' )``) where a call's name then its value
+    (``define('FOO_KEY', '…')``), a pair (``["API_KEY", "…"]``) or a row (a CSV line) would
+    be one; a key that is a piece of a string (``"/v1/messages/count_tokens", "…"``); a URL
+    after its scheme (``credential.https://host.helper=store``); a method of a credential
+    object whose argument is written by hand (``credentials.with_quota_project('p-123')``);
+    a quoted name, then a space, then anything (``'RADIUS:Password' X-NDS_NAME``)."""
+    start, value_start = m.start(1), m.start(2)
+    separator = text[m.end(1) : value_start]
+    quote = separator[:1]
+    if quote in ("'", '"') and separator[1:].strip(" \t\"'`") == "":
+        return True  # a quoted name, then white space: a sequence of strings
+    if quote in ("'", '"') and "," in separator:  # a string, then another
+        if start == 0 or text[start - 1] != quote:
+            return True  # the key is a piece of the first string
+        before = text[: start - 1].rstrip(" \t")[-1:]
+        if before == "(" or before in ("", "\n"):
+            return False  # a call's arguments, or a row
+        close = _VALUE_QUOTE_END.match(text, m.end(2))
+        return not (before in "[{" and close is not None)  # a pair: [key, value]
+    if separator == ":" and text.startswith("//", value_start):
+        return True  # a URL after its scheme, which the key ends with
+    if separator.startswith("(") and "." in key:
+        ends = [w.end() for w in _KEYWORDS.finditer(key)]
+        member = key[ends[-1] :].lstrip("sS") if ends else ""
+        return member.startswith(".") and values.hand_written(values.trim_prose(m.group(2)))
+    return False
+
+
+# A value's closing quote, then the bracket that closes a pair (``["API_KEY", "…"]``).
+_VALUE_QUOTE_END: Final = LazyPattern(r"[\"'`][ \t]{0,3}[\]})]")
 
 
 # What ends a run of value characters (``_VALUE_CHAR``, its '&' counted as an end).

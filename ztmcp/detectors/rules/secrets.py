@@ -601,7 +601,9 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "secret.gcp_service_account",
         "Google",
-        r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")",
+        # (not an object holding its type alone: ``{"type": "service_account"}`` in prose about
+        # a parameter; a key file has its other members after it, a private key among them)
+        r"(\"type\"\s{0,3}:\s{0,3}\"service_account\")(?!\s{0,3}\})",
         H,
         context="service_account",
     ),
