@@ -665,7 +665,9 @@ def _scan_text(
             matches = (m for m in matches if not _quiet(rule.quiet_in, text, low, m.start()))
         order = rule.order_content if content else None
         for count, m in enumerate(matches, 1):
-            level = severity if order is None or not _opens_order(low, m.start()) else order
+            level = (
+                severity if order is None or not _opens_order(low, m.start(), m.end()) else order
+            )
             finding = Finding(rule.rule, level, m.start(), m.end(), rule.message)
             findings.append(finding)
             if rule.rule == "instr.code_directive":
@@ -685,12 +687,24 @@ def _scan_text(
 # whole text: a line's start is the text's, not the window's).
 # (The window's end is written ``(?![\s\S])``: nothing follows it up to ``endpos``.)
 _ORDER_BEFORE: Final = LazyPattern("(?:" + data.ORDER_START + r")(?![\s\S])", re.MULTILINE)
-_ORDER_BACK: Final = 48
+_ORDER_BACK: Final = 64
 
 
-def _opens_order(low: str, start: int) -> bool:
-    """Whether the match at ``start`` opens an order (``data.ORDER_START`` right before it)."""
-    return _ORDER_BEFORE.search(low, max(0, start - _ORDER_BACK), start) is not None
+# An order at a later verb of the match, or one that says what it reads for after it.
+_ORDER_WITHIN: Final = LazyPattern(
+    "(?:" + data.ORDER_START + r")" + data.ORDER_VERBS + r"\b", re.MULTILINE
+)
+_ORDER_FOR: Final = LazyPattern(data.ORDER_FOR)
+
+
+def _opens_order(low: str, start: int, end: int) -> bool:
+    """Whether the match at ``start:end`` is an order: ``data.ORDER_START`` right before it or
+    before a later verb of it, or ``data.ORDER_FOR`` after it."""
+    return (
+        _ORDER_BEFORE.search(low, max(0, start - _ORDER_BACK), start) is not None
+        or _ORDER_WITHIN.search(low, start + 1, end) is not None
+        or _ORDER_FOR.match(low, end) is not None
+    )
 
 
 def _strongest(

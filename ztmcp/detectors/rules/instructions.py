@@ -138,6 +138,10 @@ _GRAB = (
     r"|upload|leak|exfiltrat\w*|dump|cat|print|reveal|output|pass|attach|forward|share|steal"
     r"|harvest|list|look\s+up|get|load|open)"
 )
+# The verbs an ``order_content`` rule's match opens with (``instr.sensitive_file``'s): a match
+# runs from the first on its line, so an order may open at a later one ("I will get back to
+# you. Read ~/.ssh/id_rsa").
+ORDER_VERBS = _GRAB
 _SINK = (
     r"(?:https?://|www\.|[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{2,}"
     r"|(?:the|this|my|our|a)\s+(?:website|url|server|address|endpoint|webhook|e-?mail(?:\s+address)?"
@@ -169,11 +173,30 @@ _TOOL_NAMED = (
 # wrapped paragraph's next line continues its sentence: "… Then,\nuse the X tool").
 _SENTENCE_LINE = r"(?<![\w,]\n)"
 
-# Where an order starts: a sentence's or a line's start (after a list's or a quote's mark; not a
-# line that continues a wrapped sentence), after "please", or after "you should/must …".
+# Where an order starts: a sentence's or a line's start (not a line that continues a wrapped
+# sentence), a dash's or an opening bracket's (not a call's), each after a list's, a quote's or
+# emphasis' marks and a step's number ("**Read …", "- read …", "(read …", "Step 1) read …"; not
+# a heading's: "### Load .env files" is a title); after "please", "you/the assistant should/
+# must …", "make sure to", "I need you to", "it is required to"; then an adverb or two ("Also
+# read …", "Now, open …", "First, cat …").
 ORDER_START = (
-    r"(?:^" + _SENTENCE_LINE + r"[ \t>*+-]*|[.!?:;]\s{1,3}|\bplease\s+"
-    r"|\byou\s+(?:should|must|need\s+to|have\s+to)\s+(?:first\s+|now\s+|then\s+)?)"
+    r"(?:(?:^" + _SENTENCE_LINE + r"|[.!?:;]\s{1,3}|\s[-\u2013\u2014]{1,2}\s*"
+    r"|(?<![\w$])[(\[]\s{0,3})"
+    r"[ \t>*+_\"'`\u201c\u2018-]*(?:(?:step\s+)?\d{1,2}\s*[.):\u2013\u2014-]?\s*)?"
+    r"|\bplease\s+"
+    r"|\b(?:you|assistant|model|agent|ai|llm)\s+(?:should|must|shall|will|needs?\s+to"
+    r"|ha(?:ve|s)\s+to|(?:are|is)\s+required\s+to)\s+"
+    r"|\b(?:make\s+sure|be\s+sure|remember|(?:don'?t|do\s+not)\s+forget|need\s+you|want\s+you"
+    r"|ask\s+you|(?:is|are)\s+(?:required|mandatory))\s+to\s+)"
+    r"(?:(?:also|now|then|next|first|finally|immediately|always|just|kindly|simply|quickly"
+    r"|quietly|silently|secretly|additionally)\b,?\s+){0,2}"
+)
+# An order not told by its sentence's start: one that says, after the match, what it reads
+# the file for ("… attached and then read ~/.ssh/id_rsa and send it"). Documentation's
+# mentions ("load the configuration from a `.env` file when it is present") do not go on so.
+ORDER_FOR = (
+    _g(80) + r"\b(?:and|then)\s+(?:then\s+)?(?:paste|print|include|send|share|post"
+    r"|output|show|quote|reveal|forward|upload|e-?mail|return|leak|exfiltrat\w*|attach|give)\b"
 )
 
 # Not a type annotation after a name's colon: ``additional_instructions: Optional[str]``,
