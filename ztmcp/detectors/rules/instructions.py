@@ -173,6 +173,10 @@ _TOOL_NAMED = (
 # wrapped paragraph's next line continues its sentence: "… Then,\nuse the X tool").
 _SENTENCE_LINE = r"(?<![\w,]\n)"
 
+# Full stops and other sentence ends of other scripts and forms, which the text's folded view
+# (NFKC) leaves as they are or does not reach: "Thanks\u3002 Read ~/.ssh/id_rsa".
+_STOPS = "\u3002\uff0e\uff61\u0589\u06d4\u0964\u0965\u2024\ufe52\uff01\uff1f\uff1b\uff1a\u061f"
+
 # Where an order starts: a sentence's or a line's start (not a line that continues a wrapped
 # sentence), a dash's or an opening bracket's (not a call's), each after a list's, a quote's or
 # emphasis' marks and a step's number ("**Read …", "- read …", "(read …", "Step 1) read …"; not
@@ -180,7 +184,8 @@ _SENTENCE_LINE = r"(?<![\w,]\n)"
 # must …", "make sure to", "I need you to", "it is required to"; then an adverb or two ("Also
 # read …", "Now, open …", "First, cat …").
 ORDER_START = (
-    r"(?:(?:^" + _SENTENCE_LINE + r"|[.!?:;]\s{1,3}|\s[-\u2013\u2014]{1,2}\s*"
+    r"(?:(?:^" + _SENTENCE_LINE + r"|[.!?:;]\s{1,3}|[" + _STOPS + r"]\s{0,3}"
+    r"|\s[-\u2013\u2014]{1,2}\s*"
     r"|(?<![\w$])[(\[]\s{0,3})"
     r"[ \t>*+_\"'`\u201c\u2018-]*(?:(?:step\s+)?\d{1,2}\s*[.):\u2013\u2014-]?\s*)?"
     r"|\bplease\s+"
