@@ -205,11 +205,12 @@ ORDER_FOR = (
 )
 
 # Not a type annotation after a name's colon: ``additional_instructions: Optional[str]``,
-# ``system_prompt: str | None = None`` are parameters of code, not labels of a message.
+# ``system_prompt: str | None = None`` are parameters of code, not labels of a message. (A
+# generic's bracket follows its name: "New instructions: Required [now]: …" is a label.)
 _NOT_TYPED = (
     r"(?![ \t]*(?:(?:str|int|bool|float|bytes|string|number|boolean|any|object)\b[ \t]*"
     r"(?:[|=,)\];]|$)|(?:optional|list|dict|union|literal|annotated|notrequired|required"
-    r"|iterable|sequence|mapping|array|record|partial|type)[ \t]*[\[<]))"
+    r"|iterable|sequence|mapping|array|record|partial|type)[\[<]))"
 )
 
 
