@@ -174,3 +174,8 @@ def test_a_label_whose_order_opens_with_a_types_name_still_blocks(text: str) -> 
 )
 def test_a_parameter_with_a_generic_type_is_no_label(text: str) -> None:
     assert "instr.new_task" not in _blocking(text)
+
+
+def test_a_links_text_in_a_table_of_contents_is_no_order() -> None:
+    toc = "## Contents\n\n- [Getting started](#start)\n- [Load .env files in IPython](#ipython)\n"
+    assert "instr.sensitive_file" not in _blocking(toc)

@@ -178,15 +178,15 @@ _SENTENCE_LINE = r"(?<![\w,]\n)"
 _STOPS = "\u3002\uff0e\uff61\u0589\u06d4\u0964\u0965\u2024\ufe52\uff01\uff1f\uff1b\uff1a\u061f"
 
 # Where an order starts: a sentence's or a line's start (not a line that continues a wrapped
-# sentence), a dash's or an opening bracket's (not a call's), each after a list's, a quote's or
-# emphasis' marks and a step's number ("**Read …", "- read …", "(read …", "Step 1) read …"; not
-# a heading's: "### Load .env files" is a title); after "please", "you/the assistant should/
-# must …", "make sure to", "I need you to", "it is required to"; then an adverb or two ("Also
-# read …", "Now, open …", "First, cat …").
+# sentence), a dash's or an opening parenthesis' (not a call's; no link's text: "- [Load .env
+# files](#load-env)"), each after a list's, a quote's or emphasis' marks and a step's number
+# ("**Read …", "- read …", "(read …", "Step 1) read …"; not a heading's: "### Load .env files"
+# is a title); after "please", "you/the assistant should/must …", "make sure to", "I need you
+# to", "it is required to"; then an adverb or two ("Also read …", "Now, open …", "First, cat …").
 ORDER_START = (
     r"(?:(?:^" + _SENTENCE_LINE + r"|[.!?:;]\s{1,3}|[" + _STOPS + r"]\s{0,3}"
     r"|\s[-\u2013\u2014]{1,2}\s*"
-    r"|(?<![\w$])[(\[]\s{0,3})"
+    r"|(?<![\w$])\(\s{0,3})"
     r"[ \t>*+_\"'`\u201c\u2018-]*(?:(?:step\s+)?\d{1,2}\s*[.):\u2013\u2014-]?\s*)?"
     r"|\bplease\s+"
     r"|\b(?:you|assistant|model|agent|ai|llm)\s+(?:should|must|shall|will|needs?\s+to"
