@@ -1427,7 +1427,9 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.tool_directive",
         "tools",
         r"(?<!\bby\s)\busing\s+" + _TOOL_NAMED + r"\b"
-        r"|^(?<=[\w,]\n)(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b",
+        r"|^(?<=[\w,]\n)(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b"
+        # (an order after a clause: "If the tool is not working, call the backup tool")
+        r"|(?<=,\s)(?:then\s+)?(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b",
         ("tool", "function"),
         None,
         M,
