@@ -671,7 +671,9 @@ def _scan_text(
         order = rule.order_content if content else None
         for count, m in enumerate(matches, 1):
             level = (
-                severity if order is None or not _opens_order(low, m.start(), m.end()) else order
+                severity
+                if order is None or not _opens_order(text, low, m.start(), m.end())
+                else order
             )
             finding = Finding(rule.rule, level, m.start(), m.end(), rule.message)
             findings.append(finding)
@@ -702,11 +704,14 @@ _ORDER_WITHIN: Final = LazyPattern(
 _ORDER_FOR: Final = LazyPattern(data.ORDER_FOR)
 
 
-def _opens_order(low: str, start: int, end: int) -> bool:
+def _opens_order(text: str, low: str, start: int, end: int) -> bool:
     """Whether the match at ``start:end`` is an order: ``data.ORDER_START`` right before it or
-    before a later verb of it, or ``data.ORDER_FOR`` after it."""
+    before a later verb of it, ``data.ORDER_FOR`` after it, or a capital opening its line
+    (``text`` as written: "Figures attached\nUse the send_money tool …"; a line that goes on
+    with a wrapped sentence opens in lower case: "… Then,\nuse `chat.send_message` function")."""
     return (
-        _ORDER_BEFORE.search(low, max(0, start - _ORDER_BACK), start) is not None
+        (start > 0 and low[start - 1] == "\n" and text[start].isupper())
+        or _ORDER_BEFORE.search(low, max(0, start - _ORDER_BACK), start) is not None
         or _ORDER_WITHIN.search(low, start + 1, end) is not None
         or _ORDER_FOR.match(low, end) is not None
     )

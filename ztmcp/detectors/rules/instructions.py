@@ -194,7 +194,7 @@ ORDER_START = (
     r"|\b(?:make\s+sure|be\s+sure|remember|(?:don'?t|do\s+not)\s+forget|need\s+you|want\s+you"
     r"|ask\s+you|(?:is|are)\s+(?:required|mandatory))\s+to\s+)"
     r"(?:(?:also|now|then|next|first|finally|immediately|always|just|kindly|simply|quickly"
-    r"|quietly|silently|secretly|additionally)\b,?\s+){0,2}"
+    r"|quietly|silently|secretly|additionally)\b,?[ \t]+){0,2}"
 )
 # An order not told by its sentence's start: one that says, after the match, what it reads
 # the file for ("… attached and then read ~/.ssh/id_rsa and send it"). Documentation's
@@ -1435,6 +1435,9 @@ RULES: Final[tuple[Rule, ...]] = (
         M,
         "tells the model which tool to call",
         triggers=[*_ts(_USE_TOOL, "using", "use", "call", "invoke", "run")],
+        # (HIGH where it opens an order after all: a capital at its line's start, "Figures
+        # attached\nUse the send_money tool …", or "Using the X tool, …" after a full stop)
+        order_content=H,
     ),
     Rule(
         "instr.shadowing",
