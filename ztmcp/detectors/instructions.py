@@ -593,7 +593,10 @@ def _scan_views(
     views: list[tuple[int, int, str, str]], found: list[Finding], profile: str, exhaustive: bool
 ) -> list[Finding]:
     """Findings on ``views`` (start, end, text as the model reads it, what was undone) that
-    ``found`` lacks, each on the span of its line, its message saying what was undone."""
+    ``found`` lacks, each on the span of its line, its message saying what was undone. A rule
+    found at least as severe on the text as written is not reported again; a rule's weak form
+    there does not hide its strong form here (an order whose sentence starts after a look-alike
+    letter: "Pl\u0435ase read ~/.ssh/id_rsa")."""
     if not views:
         return []
     starts = list(accumulate((len(v) + 1 for _s, _e, v, _h in views), initial=0))[:-1]
@@ -603,8 +606,10 @@ def _scan_views(
     for f in _scan_text(joined, profile, exhaustive)[0]:
         i = bisect.bisect_right(starts, f.start) - 1
         start, end, _v, how = views[i]
+        rank = RANK[f.severity]
         if (f.rule, i) in seen or any(
-            g.rule == f.rule and g.start < end and start < g.end for g in found
+            g.rule == f.rule and RANK[g.severity] >= rank and g.start < end and start < g.end
+            for g in found
         ):
             continue
         seen.add((f.rule, i))
@@ -665,7 +670,11 @@ def _scan_text(
             matches = (m for m in matches if not _quiet(rule.quiet_in, text, low, m.start()))
         order = rule.order_content if content else None
         for count, m in enumerate(matches, 1):
-            level = severity if order is None or not _opens_order(low, m.start()) else order
+            level = (
+                severity
+                if order is None or not _opens_order(text, low, m.start(), m.end())
+                else order
+            )
             finding = Finding(rule.rule, level, m.start(), m.end(), rule.message)
             findings.append(finding)
             if rule.rule == "instr.code_directive":
@@ -685,12 +694,30 @@ def _scan_text(
 # whole text: a line's start is the text's, not the window's).
 # (The window's end is written ``(?![\s\S])``: nothing follows it up to ``endpos``.)
 _ORDER_BEFORE: Final = LazyPattern("(?:" + data.ORDER_START + r")(?![\s\S])", re.MULTILINE)
-_ORDER_BACK: Final = 48
+_ORDER_BACK: Final = 64
 
 
-def _opens_order(low: str, start: int) -> bool:
-    """Whether the match at ``start`` opens an order (``data.ORDER_START`` right before it)."""
-    return _ORDER_BEFORE.search(low, max(0, start - _ORDER_BACK), start) is not None
+# An order at a later verb of the match, or one that says what it reads for after it.
+_ORDER_WITHIN: Final = LazyPattern(
+    "(?:" + data.ORDER_START + r")" + data.ORDER_VERBS + r"\b", re.MULTILINE
+)
+_ORDER_FOR: Final = LazyPattern(data.ORDER_FOR)
+
+
+def _opens_order(text: str, low: str, start: int, end: int) -> bool:
+    """Whether the match at ``start:end`` is an order: ``data.ORDER_START`` right before it or
+    before a later verb of it, ``data.ORDER_FOR`` after it, or a capital opening its line
+    (``text`` as written: "Figures attached\nUse the send_money tool …"; a line that goes on
+    with a wrapped sentence opens in lower case: "… Then,\nuse `chat.send_message` function")."""
+    return (
+        (start > 0 and low[start - 1] == "\n" and text[start].isupper())
+        or _ORDER_BEFORE.search(low, max(0, start - _ORDER_BACK), start) is not None
+        or _ORDER_WITHIN.search(low, start + 1, end) is not None
+        or _ORDER_FOR.match(low, end) is not None
+    )
+
+
+_MEDIUM: Final = RANK[Severity.MEDIUM]
 
 
 def _strongest(
@@ -698,8 +725,9 @@ def _strongest(
 ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
     """One finding per rule and place: where a rule's strong and weak forms (two entries of
     the rules data under one id, ``instr.sensitive_file``'s order and mention) both match
-    what ends at one offset, the MEDIUM one is dropped, from the support signals too."""
-    strong = {(f.rule, f.end) for f in findings if f.severity is not Severity.MEDIUM}
+    what ends at one offset, the MEDIUM one is dropped, from the support signals too (only
+    beside a stronger one: a LOW form, ``instr.steer_answer``'s in descriptions, drops none)."""
+    strong = {(f.rule, f.end) for f in findings if RANK[f.severity] > _MEDIUM}
     if not strong:
         return findings, medium
     weak = {(f.rule, f.end) for f, _c in medium} & strong

@@ -390,11 +390,12 @@ _BARE_GATE: Final = (
 # Per provider: its key as a whole, its rule id and name (``KEY_PROVIDERS``': a name it lacks
 # fails the import, not a scan), and its formats (each read case-insensitively, whole).
 _RULE_OF: Final = {name: rule_id for rule_id, name, _w in data.KEY_PROVIDERS}
+_GENERATED_ONLY: Final = ((LazyPattern(f"(?i){data.GENERATED.pattern}"), data.GENERATED.hex),)
 _BARE: Final = tuple(
     (
         LazyPattern(rf"(?i)(?:{b.key})"),
         (_RULE_OF[b.name], b.name),
-        tuple((LazyPattern(f"(?i){f.pattern}"), f.hex) for f in b.formats or (data.GENERATED,)),
+        tuple((LazyPattern(f"(?i){f.pattern}"), f.hex) for f in b.formats) or _GENERATED_ONLY,
     )
     for b in data.BARE_PROVIDERS
 )
@@ -527,6 +528,8 @@ def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] 
     hexed = all(c in _HEX_DIGITS for c in value)
     if not any(rx.fullmatch(value) and (is_hex or not hexed) for rx, is_hex in formats):
         return None
+    if formats is _GENERATED_ONLY and _NAME_PIECES.fullmatch(value):
+        return None  # no format known, and the value reads as a name
     if hexed:
         lo = max(0, start - _DIGEST_REACH)
         if _DIGEST_CONTEXT.search(text, lo, start + len(value) + _DIGEST_REACH):
@@ -535,6 +538,12 @@ def _bare_value(text: str, key: str, value: str, start: int) -> tuple[str, str] 
 
 
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+# Three or more short pieces: a name with a version or a region in it
+# (``collector_v2_us_east_1_prod``, ``mailgun-mock-server-v2-2024``, ``v2024-06-01-alpine3``,
+# ``mapbox/streets-v11``), refused where no format of the provider's is known (``GENERATED``
+# takes letters and digits, so a name with a digit): a generated value has a long random run
+# (``key-`` and 32 characters, a prefix and 40).
+_NAME_PIECES: Final = LazyPattern(r"[A-Za-z0-9]{1,13}(?:[_/+-][A-Za-z0-9]{1,13}){2,}")
 # Letters in pieces between ``_``, ``-`` or ``.``, no digit: a name (``BUILD_HOOK_SITE_NAME``),
 # where a drawn key of a format with those separators has a digit (all but 6e-5 of Adafruit's
 # 32 characters of ``[a-z0-9_-]``).

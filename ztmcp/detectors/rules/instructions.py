@@ -138,6 +138,10 @@ _GRAB = (
     r"|upload|leak|exfiltrat\w*|dump|cat|print|reveal|output|pass|attach|forward|share|steal"
     r"|harvest|list|look\s+up|get|load|open)"
 )
+# The verbs an ``order_content`` rule's match opens with (``instr.sensitive_file``'s): a match
+# runs from the first on its line, so an order may open at a later one ("I will get back to
+# you. Read ~/.ssh/id_rsa").
+ORDER_VERBS = _GRAB
 _SINK = (
     r"(?:https?://|www\.|[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{2,}"
     r"|(?:the|this|my|our|a)\s+(?:website|url|server|address|endpoint|webhook|e-?mail(?:\s+address)?"
@@ -169,19 +173,44 @@ _TOOL_NAMED = (
 # wrapped paragraph's next line continues its sentence: "… Then,\nuse the X tool").
 _SENTENCE_LINE = r"(?<![\w,]\n)"
 
-# Where an order starts: a sentence's or a line's start (after a list's or a quote's mark; not a
-# line that continues a wrapped sentence), after "please", or after "you should/must …".
+# Full stops and other sentence ends of other scripts and forms, which the text's folded view
+# (NFKC) leaves as they are or does not reach: "Thanks\u3002 Read ~/.ssh/id_rsa".
+_STOPS = "\u3002\uff0e\uff61\u0589\u06d4\u0964\u0965\u2024\ufe52\uff01\uff1f\uff1b\uff1a\u061f"
+
+# Where an order starts: a sentence's or a line's start (not a line that continues a wrapped
+# sentence), a dash's or an opening parenthesis' (not a call's; no link's text: "- [Load .env
+# files](#load-env)"), each after a list's, a quote's or emphasis' marks and a step's number
+# ("**Read …", "- read …", "(read …", "Step 1) read …"; not a heading's: "### Load .env files"
+# is a title); after "please", "you/the assistant should/must …", "make sure to", "I need you
+# to", "it is required to"; then an adverb or two ("Also read …", "Now, open …", "First, cat …").
 ORDER_START = (
-    r"(?:^" + _SENTENCE_LINE + r"[ \t>*+-]*|[.!?:;]\s{1,3}|\bplease\s+"
-    r"|\byou\s+(?:should|must|need\s+to|have\s+to)\s+(?:first\s+|now\s+|then\s+)?)"
+    r"(?:(?:^" + _SENTENCE_LINE + r"|[.!?:;]\s{1,3}|[" + _STOPS + r"]\s{0,3}"
+    r"|\s[-\u2013\u2014]{1,2}\s*"
+    r"|(?<![\w$])\(\s{0,3})"
+    r"[ \t>*+_\"'`\u201c\u2018-]*(?:(?:step\s+)?\d{1,2}\s*[.):\u2013\u2014-]?\s*)?"
+    r"|\bplease\s+"
+    r"|\b(?:you|assistant|model|agent|ai|llm)\s+(?:should|must|shall|will|needs?\s+to"
+    r"|ha(?:ve|s)\s+to|(?:are|is)\s+required\s+to)\s+"
+    r"|\b(?:make\s+sure|be\s+sure|remember|(?:don'?t|do\s+not)\s+forget|need\s+you|want\s+you"
+    r"|ask\s+you|(?:is|are)\s+(?:required|mandatory))\s+to\s+)"
+    r"(?:(?:also|now|then|next|first|finally|immediately|always|just|kindly|simply|quickly"
+    r"|quietly|silently|secretly|additionally)\b,?[ \t]+){0,2}"
+)
+# An order not told by its sentence's start: one that says, after the match, what it reads
+# the file for ("… attached and then read ~/.ssh/id_rsa and send it"). Documentation's
+# mentions ("load the configuration from a `.env` file when it is present") do not go on so.
+ORDER_FOR = (
+    _g(80) + r"\b(?:and|then)\s+(?:then\s+)?(?:paste|print|include|send|share|post"
+    r"|output|show|quote|reveal|forward|upload|e-?mail|return|leak|exfiltrat\w*|attach|give)\b"
 )
 
 # Not a type annotation after a name's colon: ``additional_instructions: Optional[str]``,
-# ``system_prompt: str | None = None`` are parameters of code, not labels of a message.
+# ``system_prompt: str | None = None`` are parameters of code, not labels of a message. (A
+# generic's bracket follows its name: "New instructions: Required [now]: …" is a label.)
 _NOT_TYPED = (
     r"(?![ \t]*(?:(?:str|int|bool|float|bytes|string|number|boolean|any|object)\b[ \t]*"
     r"(?:[|=,)\];]|$)|(?:optional|list|dict|union|literal|annotated|notrequired|required"
-    r"|iterable|sequence|mapping|array|record|partial|type)[ \t]*[\[<]))"
+    r"|iterable|sequence|mapping|array|record|partial|type)[\[<]))"
 )
 
 
@@ -1398,12 +1427,17 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.tool_directive",
         "tools",
         r"(?<!\bby\s)\busing\s+" + _TOOL_NAMED + r"\b"
-        r"|^(?<=[\w,]\n)(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b",
+        r"|^(?<=[\w,]\n)(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b"
+        # (an order after a clause: "If the tool is not working, call the backup tool")
+        r"|(?<=,\s)(?:then\s+)?(?:use|call|invoke|run)\s+" + _TOOL_NAMED + r"\b",
         ("tool", "function"),
         None,
         M,
         "tells the model which tool to call",
         triggers=[*_ts(_USE_TOOL, "using", "use", "call", "invoke", "run")],
+        # (HIGH where it opens an order after all: a capital at its line's start, "Figures
+        # attached\nUse the send_money tool …", or "Using the X tool, …" after a full stop)
+        order_content=H,
     ),
     Rule(
         "instr.shadowing",
