@@ -124,7 +124,7 @@ _STRONG_WORDS: Final = (
     # ``pass`` as a part of a key (``DB_PASS``, ``smtp_pass``, ``keypass``: not ``bypass``,
     # ``passport``, ``passes``, which ``_keyword_at_boundary`` refuses), and the Spanish word
     # detect-secrets' keyword plugin lists (``contraseña``, ``contrasena``)
-    r"|keypass|contrase(?:\u00f1|n)a|pass"
+    r"|keypass|contrase(?:ñ|n)a|pass"  # (the letter itself: RE2 reads no \u escape)
 )
 # ``pat`` (a personal access token: ``GITHUB_PAT``, ``pat``) where no letter follows it (not
 # ``path``, ``pattern``, ``PATCH``): as ``key``, a short word that is a credential's name in
