@@ -143,6 +143,7 @@ def _policy_refuses(password: str) -> bool:
 @example("x7#Pq!2v;Lm}", "password = {V}", '"')
 @example('a"b;C1d}e)f', "password = {V}", '"')
 @example("a\\nB1;c)d]e", '"db_pass": {V}', "'")
+@example("/002a01/0-1A0", "password = {V}", '"')  # a short password is no file path
 def test_a_quoted_password_is_read_whole_to_its_closing_quote(
     password: str, form: str, quote: str
 ) -> None:

@@ -590,8 +590,14 @@ _FILE_PATH: Final = re.compile(r"~?/[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)+/?|~/[A-
 def is_file_path(value: str) -> bool:
     """An absolute or home path whose pieces are written by hand (``/Users/maciej``,
     ``~/.config/app``; ``hand_written``): where a secret is kept, not one (base64 may start
-    with '/', but its pieces look generated)."""
-    return _FILE_PATH.fullmatch(value) is not None and hand_written(value)
+    with '/', but its pieces look generated). Most of its characters are in pieces that do not
+    look generated: a short password that starts with '/' (``/002a01/0-1A0``, drawn by
+    hypothesis) is under ``hand_written``'s 12 generated characters but is not a path."""
+    if _FILE_PATH.fullmatch(value) is None or not hand_written(value):
+        return False
+    pieces = [p for p in re.split(r"[/#:]", value) if p]
+    generated = sum(len(p) for p in pieces if generated_piece(p))
+    return generated * 2 < sum(len(p) for p in pieces)
 
 
 # A token of an expression: a name or a member path, a number, an operator or a call's bracket.
