@@ -126,7 +126,7 @@ def _policy_refuses(password: str) -> bool:
     reading (``values.reads_as_name``: ``A10010.AAab0``, refused unquoted alike)."""
     return (
         not secrets._strong(secrets.values.trim_prose(password))
-        or secrets.values.reads_as_name(password)
+        or secrets.values.is_named(password)
         or secrets.is_placeholder(password)
         or secrets._PATTERN.search(password) is not None
         or "://" in password
