@@ -122,8 +122,8 @@ def _written(password: str, quote: str) -> str:
 
 def _policy_refuses(password: str) -> bool:
     """What a password is refused for whatever its grammar: too little variety (``_strong``),
-    a template's or a placeholder's mark, a pattern, a URL, an opening bracket, a name's
-    reading (``values.reads_as_name``: ``A10010.AAab0``, refused unquoted alike)."""
+    a template's or a placeholder's mark, a pattern, a URL, an opening bracket, a name's, a
+    constant's or a path's reading (``values.is_named``: ``A10010.AAab0``, ``/Users/maciej``)."""
     return (
         not secrets._strong(secrets.values.trim_prose(password))
         or secrets.values.is_named(password)
