@@ -75,16 +75,8 @@ def test_a_quoted_password_and_the_short_key_words_are_found(text: str, secret: 
         'api: "v2"',
         'creds: "./creds.json"',
         'auth: "oauth2-client-credentials"',
-        # the short words in prose and code that assigns no literal
-        "Pass `stream=True` to receive tokens as they arrive.",
-        "kwargs to pass to `httpx2.request`.",
-        "update WPT for WebCryptoAPI to 4c2fd05ed5",
-        "api_client.location = 'us-central1'",
-        "const fetchWithAuth = x509Authentication ? a : b",
-        "str(_encode_auth('username%3Apassword'))",
-        "'PKAddShareablePassConfiguration', 'PKBarcodeEventConfigurationRequest'",
-        "if auth_reply.method == SOCKS5AuthMethod.USERNAME_PASSWORD:",
-        "bypass = 'Zq8;rT2&mK!x'",
+        # the short words in prose and code that assigns no literal (the forms corpus's own)
+        *secret_forms.BENIGN_KEY_TEXTS,
         # a closing quote is one no name character follows (``startsWith(`Bearer `)?…```)
         "c.startsWith(`Bearer `)?n.status(401).set(`WWW-Authenticate`,`x`)",
         # a malformed template: its quote does not close the value
