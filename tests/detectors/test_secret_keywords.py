@@ -240,3 +240,19 @@ def test_the_weak_words_windows_hide_no_key_the_whole_text_finds(text: str) -> N
     if secrets._weak_spans(text, low):
         padded = low + " " * (secrets._SET_MIN + 1)
         assert "weak key" in secrets._text_gates(padded)
+
+
+@pytest.mark.parametrize(
+    ("text", "blocks"),
+    [
+        ('if (token === "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB") {', True),
+        ("if (apiKey !== 'Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB') return;", True),
+        ("if (keyCode===27) {", False),
+        ("if (token !== null && token !== undefined) {", False),
+        ('if (apiKey === "") throw new Error("no key");', False),
+    ],
+)
+def test_javascripts_strict_comparison_is_a_connector(text: str, blocks: bool) -> None:
+    # a key compared with a literal in code holds the literal (it was missed before: ``===``
+    # was read as ``==`` and a stray ``=``)
+    assert bool(_blocked(text)) is blocks

@@ -153,7 +153,8 @@ _CREDENTIAL_WORDS: Final = _STRONG_WORDS + "|" + _NAMED_KEY + "|" + _PAT + "|" +
 # key="fooKey" value="…"``, Kubernetes ``- name: FOO_KEY`` then ``value: …``), a flag or a word
 # (``--foo-key …``, ``the foo key is …``), a setter's one quoted argument (``setFooKey("…")``,
 # its quote and backslashes escaped inside),
-# R's ``<-``, Make's and Ruby's ``?=``, ``+=``, ``::=``, ``||=``, a comparison (``==``, ``!=``).
+# R's ``<-``, Make's and Ruby's ``?=``, ``+=``, ``::=``, ``||=``, a comparison (``==``, ``!=``,
+# JavaScript's ``===``, ``!==``).
 # The first ones are tried first: ``string`` after a key is a type when an ``=`` follows.
 _CONNECTOR: Final = (
     r"(?:[\"']?[ \t]{0,3}:[ \t]{0,3}&?[A-Za-z_][A-Za-z0-9_]{0,15}[ \t]{0,3}=(?![=>])"
@@ -165,7 +166,7 @@ _CONNECTOR: Final = (
     r"|`?[ \t]{1,3}(?:is|was|to|as)[ \t]{1,3}"
     r"|\([ \t]{0,3}(?=\"(?:[^\"\s\\]|\\.){6,300}\"[ \t]{0,3}\)"
     r"|'(?:[^'\s\\]|\\.){6,300}'[ \t]{0,3}\))"
-    r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|[=!]=|<-|:|[ \t]))"
+    r"|[\"']?\]?[ \t]{0,3}(?:(?:\|\||::|[?+:])?=|=>|[=!]==?|<-|:|[ \t]))"
 )
 # A character of a value: the next parameter of a URL query or a form body (``&name=``,
 # ``&amp;name=``) ends it, so that the next parameter is matched on its own
