@@ -724,9 +724,11 @@ def _strongest(
     findings: list[Finding], medium: list[tuple[Finding, str]]
 ) -> tuple[list[Finding], list[tuple[Finding, str]]]:
     """One finding per rule and place: where a rule's strong and weak forms (two entries of
-    the rules data under one id, ``instr.sensitive_file``'s order and mention) both match
-    what ends at one offset, the MEDIUM one is dropped, from the support signals too (only
-    beside a stronger one: a LOW form, ``instr.steer_answer``'s in descriptions, drops none)."""
+    the rules data under one id, ``instr.fake_role``'s marker and the forms code and links
+    write) both match what ends at one offset, the MEDIUM one is dropped, from the support
+    signals too (only beside a stronger one: a LOW form, ``instr.steer_answer``'s in
+    descriptions, drops none). A rule whose strength is where it stands, not what it
+    matches, has one entry and ``Rule.order_content`` (``instr.sensitive_file``)."""
     strong = {(f.rule, f.end) for f in findings if RANK[f.severity] > _MEDIUM}
     if not strong:
         return findings, medium

@@ -352,9 +352,14 @@ def _asked(line: str) -> set[str]:
     return _content(bare) or _content(line)
 
 
-def _task_line(line: str) -> bool:
+def _body(line: str) -> str:
+    """A task line without its list or quote marks and its lead ("Before answering, …")."""
     body = _PREFIX.sub("", line).strip()
-    body = body[m.end() :] if (m := _LEAD.match(body)) else body
+    return body[m.end() :] if (m := _LEAD.match(body)) else body
+
+
+def _task_line(line: str) -> bool:
+    body = _body(line)
     words = body.split()
     if not 3 <= len(words) <= 30 or _CODE_OPENER.match(body):
         return False
@@ -374,8 +379,7 @@ def _task_line(line: str) -> bool:
 def _loose(line: str) -> bool:
     """Whether a task line is a short question about what came before it ("What good are
     they?") or makes a thing of one word ("Create a security.md")."""
-    body = _PREFIX.sub("", line).strip()
-    body = body[m.end() :] if (m := _LEAD.match(body)) else body
+    body = _body(line)
     unquoted = _QUOTED.sub(" ", body).strip()
     if len(body.split()) <= _BACK_WORDS and _points_back(unquoted):
         return True

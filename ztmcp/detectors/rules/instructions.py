@@ -224,6 +224,20 @@ def _ts(tail: str, *words: str) -> list[tuple[str | None, str]]:
     return [_t(w, re.escape(w) + tail) for w in words]
 
 
+# What both entries of ``instr.fake_role``'s marker (the strong one and the forms code and links
+# write) are tried on: a role word before a closing bracket, or "system" and a role's noun.
+_ROLE_TRIGGERS = (
+    *_ts(
+        r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]",
+        "system",
+        "assistant",
+        "admin",
+        "administrator",
+        "developer",
+    ),
+    _t("system", r"system[\s_-](?:message|prompt|override|instruction|command)"),
+)
+
 # A placeholder in a URL (results): after "name=" or as a path segment, a template's marks
 # ("{", "<", "[", "$", "%name%", "…") or a name of what to put there ("insert_…", "user_…_here";
 # the scanned text has "_" as a space).
@@ -734,18 +748,7 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "imitates a system or role marker",
         triggers=[
-            *_ts(
-                r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]",
-                "system",
-                "assistant",
-                "admin",
-                "administrator",
-                "developer",
-            ),
-            _t(
-                "system",
-                r"system[\s_-](?:message|prompt|override|instruction|command)",
-            ),
+            *_ROLE_TRIGGERS,
             _t(None, r"<\|"),
             _t("inst", r"inst\]"),
             _t("sys", r"<<sys>>"),
@@ -765,17 +768,7 @@ RULES: Final[tuple[Rule, ...]] = (
         M,
         M,
         "imitates a system or role marker (weak here: code and links write it so)",
-        triggers=[
-            *_ts(
-                r"(?:[\s_-]{1,3}(?:message|prompt|instruction|override|command))?\s{0,3}[\])}]",
-                "system",
-                "assistant",
-                "admin",
-                "administrator",
-                "developer",
-            ),
-            _t("system", r"system[\s_-](?:message|prompt|override|instruction|command)"),
-        ],
+        triggers=_ROLE_TRIGGERS,
     ),
     # "[SYSTEM NOTICE] Scheduled maintenance on Sunday …": status pages, mailing lists and
     # ticket systems head their own notices so. Alone a weak signal; beside an order to the model
