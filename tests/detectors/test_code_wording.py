@@ -130,3 +130,17 @@ def test_a_string_that_code_passes_is_no_off_topic_task(code: str) -> None:
 )
 def test_a_task_in_a_pages_attribute_or_a_records_field_is_still_one(text: str) -> None:
     assert [f.rule for f in offtopic.scan(f"{CONTEXT}\n\n{text}\n")] == [offtopic.RULE]
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "Explain (briefly) how tides work on Earth.",
+        "List [at least] three rivers that flow through Spain.",
+        "Describe {in short} how tides work on Earth.",
+    ],
+)
+def test_a_request_with_an_aside_in_brackets_is_still_one(task: str) -> None:
+    # a bracket is code's only attached to the name (``describe('x', …)``, ``list[0]``)
+    mail = f"Hi Sam,\n\n{CONTEXT}\n\n{task}\n\nThanks,\nAlex\n"
+    assert [f.rule for f in offtopic.scan(mail)] == [offtopic.RULE]

@@ -286,7 +286,9 @@ _SECTION_BODY: Final = LazyPattern(r"[ \t]*\n(?:[ \t]*\n)+[ \t]*\S")
 # An opening word used as a name of code or data: assigned, called, indexed, a member taken,
 # a key of a mapping (``name = 'Julia'``, ``describe('parser', () => {``, ``list[0]``,
 # ``explain.sql``, ``name: build``): code read as a file's content is no request.
-_CODE_OPENER: Final = LazyPattern(r"\w+[ \t]*(?:=(?!=)|\(|\[|\{|\.\w|->|=>|:=|:[ \t]*\S)")
+# (A bracket is code's only attached to the name: "Explain (briefly) how …", "List [at least]
+# three …" are requests with an aside.)
+_CODE_OPENER: Final = LazyPattern(r"\w+(?:[ \t]*(?:=(?!=)|->|=>|:=|:[ \t]*\S)|[(\[{]|\.\w)")
 
 
 # What opens a string literal of code or an example conversation's user turn, right before a
