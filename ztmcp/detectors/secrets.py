@@ -1734,6 +1734,7 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
                 values.is_reference(value, after)
                 or (trimmed != value and values.is_reference(trimmed, value[len(trimmed)]))
             )
+            and not (password and _open_bracket_password(value))
         )
         or _PATTERN.search(value)
         or values.is_comparison(value, text[m.start(2) - 1])
@@ -1833,6 +1834,31 @@ def _placeholder(value: str, password: bool) -> bool:
     return rest == value or is_placeholder(rest) or not _drawn(rest)
 
 
+_CLOSER: Final = {"(": ")", "[": "]", "{": "}"}
+
+
+def _open_bracket_password(value: str) -> bool:
+    """A password with a bracket that does not close in it (``CHtqu7(#i8#?b``,
+    ``[EdpSL?9lZ$:g|=Jdd?Lu5L``, ``Rca8Qd(aq_LA24@``), not a call, a subscript or an aside
+    (``getpass(``, ``base64.b64decode(``, ``[startLine``, ``get(user_id``): what follows the
+    bracket is drawn too (a digit inside a piece: ``values.named`` refuses it), and so is the
+    whole (``_drawn``)."""
+    at = min((i for i in map(value.find, _CLOSER) if i >= 0), default=-1)
+    if at < 0 or _CLOSER[value[at]] in value[at + 1 :]:
+        return False
+    inside = value[at + 1 :]
+    if len(inside) < 3 or values.named(inside) or not _drawn(value):
+        return False
+    # a call on a name in words (``univ.Integer(``), or its argument (``(random_bytes[8:``)
+    argument = _CODE_NAME.match(inside)
+    return not (_in_words(value[:at]) or (argument is not None and _in_words(argument.group())))
+
+
+def _in_words(name: str) -> bool:
+    """A name of words (``univ.Integer``, ``random_bytes``, ``encode``; not ``CHtqu7``)."""
+    return values.reads_as_name(name) or values.reads_as_words(name)
+
+
 def _drawn(value: str) -> bool:
     """Eight characters or more of a password that were drawn, not written: strong, with a
     digit inside a piece and no reading as words (``_short_password``), or letters drawn
@@ -1846,9 +1872,10 @@ def _drawn(value: str) -> bool:
 
 def _short_password(value: str) -> bool:
     """``value`` (8 or 9 characters under a password key) is drawn, not a word and a number
-    (``admin123``, ``test1234``) nor a word spelt with digits (``Passw0rd``): a digit inside a
-    piece (``values.named`` refuses it), and no reading as words with its digits as letters."""
-    if values.named(value):
+    (``admin123``, ``test1234``) nor a word spelt with digits (``Passw0rd``), nor a version
+    (``(1.2.0-1``): three letters or more, a digit inside a piece (``values.named`` refuses
+    it), and no reading as words with its digits as letters."""
+    if values.named(value) or sum(c.isalpha() for c in value) < 3:
         return False
     spelt = value.translate(_LEET)
     return not (values.reads_as_words(spelt) or values.written_in_words(spelt))
