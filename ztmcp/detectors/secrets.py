@@ -229,7 +229,7 @@ def _value(least: int, most: int | None = None, line: bool = False) -> str:
     )
     quoted_first = f"(?<=[{_QUOTES}])(?:" + "|".join(quoted) + ")"
     # (last: the rarest reading)
-    rest = f"|{_LINE_CHAR}{{{least},{_VALUE_MAX}}}+{_LINE_END}" if line else ""
+    rest = f"|(?:{_LINE_CHAR}){{{least},{_LINE_MAX}}}+{_LINE_END}" if line else ""
     if most is None:  # (a test of existence: the cheap reading first, which most values pass)
         return f"(?:(?:{_VALUE_CHAR}){{{least}}}|{quoted_first}{rest})"
     # (one look-behind for any quote first: most values have none, and fail it once)
@@ -241,8 +241,12 @@ def _value(least: int, most: int | None = None, line: bool = False) -> str:
 # the characters that end a value in code (``; ) } ] < >``) are the password's there. Read
 # so only when nothing else is (``_VALUE_CHAR``'s reading first) and judged by
 # ``_line_value_end`` (the key starts its line, and the rest is no code).
-_LINE_CHAR: Final = r"[^\s\"'`\\&,]"
+# (A ``;`` before ``name=`` is the next pair of a list of them, ``Password=…;Database=…``: it
+# ends the reading, and so does the bound, a password's length: each try reads 64 characters
+# at most, where a text dense with keys, ``"password=a;" * N``, tries one per key.)
+_LINE_CHAR: Final = r"[^\s\"'`\\&,;]|;(?![A-Za-z_][A-Za-z0-9_.-]*=)"
 _LINE_END: Final = r"(?=[ \t\r]*(?![^\n]))"
+_LINE_MAX: Final = 64
 
 
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
@@ -1897,47 +1901,49 @@ def _drawn_letters(value: str) -> bool:
 
 # What ends a value in code but not in a line's rest (``_LINE_CHAR``).
 _CODE_ENDS: Final = frozenset(";)}]<>")
+_CODE_END: Final = LazyPattern(r"[;)}\]<>]")
 # Before a key that starts its line: indentation, a shell's or a Dockerfile's word, a YAML
 # list's dash; after the name of the member that holds the line (``content: DB_PASS=…``, as
 # ``detectors.secret_line`` writes a JSON string under its key).
 _LINE_KEY_PREFIX: Final = LazyPattern(
     r"[ \t]*(?:[A-Za-z_][A-Za-z0-9_.-]{0,64}:[ \t]+)?(?:(?:export|set|ENV|ARG)[ \t]+|-[ \t]+)?"
 )
+_LINE_PREFIX_MAX: Final = 128  # longer than any ``_LINE_KEY_PREFIX`` match
 # Brackets that open and close in a value: a call, a subscript, a template, not a password's.
 _BRACKET_PAIR: Final = LazyPattern(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}|<[^>]*>")
-# ``;name=``: the next pair of a list of them (``Password=…;Database=…``), not a password.
-_NEXT_PAIR: Final = LazyPattern(r";[A-Za-z_][A-Za-z0-9_.-]*=")
 
 
 def _line_value_end(m: re.Match[str]) -> int | None:
     """Where the value of a ``_KEYWORD`` match ends: as ``_VALUE_CHAR`` reads it, or at its
     line's end when the key starts the line (``_LINE_KEY_PREFIX``), ``=`` or ``:`` joins them,
     and the line's rest holds a character that ends a value in code (``_CODE_ENDS``) but no
-    brackets that close (``_BRACKET_PAIR``) and no next pair (``_NEXT_PAIR``): env, dotenv,
+    brackets that close (``_BRACKET_PAIR``) and no next pair (``;name=``): env, dotenv,
     YAML, INI and properties values are the rest of their line (``_LINE_CHAR``). None when the
     value was read so (``_value``'s last reading) but is not such a line's rest."""
     text, start, end = m.string, m.start(2), m.end(2)
+    rest_read = _CODE_END.search(text, start, end) is not None
+    if not rest_read and (end >= len(text) or text[end] not in _CODE_ENDS):
+        return end  # (most values: no character of a line's rest in or after them)
     quote = text[start - 1 : start]
     if quote and quote in _QUOTES and text.startswith(quote, end):
         return end  # a quoted value: what its quotes hold
-    rest_read = any(c in _CODE_ENDS for c in m.group(2))
-    if not rest_read and (end >= len(text) or text[end] not in _CODE_ENDS):
-        return end  # (most values: no character of a line's rest after them)
     line = _LINE_VALUE.match(text, start, m.endpos)
     if line is not None:
         rest = line.group()
-        head = text.rfind("\n", 0, m.start(1)) + 1
+        key = m.start(1)
+        # (the line's start, within the longest prefix: never a search back over a long line)
+        head = text.rfind("\n", max(0, key - _LINE_PREFIX_MAX), key) + 1
         if (
-            _LINE_KEY_PREFIX.fullmatch(text, head, m.start(1)) is not None
+            (head > 0 or key <= _LINE_PREFIX_MAX)
+            and _LINE_KEY_PREFIX.fullmatch(text, head, key) is not None
             and text[m.end(1) : start].strip(" \t") in ("=", ":")
             and _BRACKET_PAIR.search(rest) is None
-            and _NEXT_PAIR.search(rest) is None
         ):
             return line.end()
     return None if rest_read else end
 
 
-_LINE_VALUE: Final = LazyPattern(_LINE_CHAR + "{1," + str(_VALUE_MAX) + "}+" + _LINE_END)
+_LINE_VALUE: Final = LazyPattern(f"(?:{_LINE_CHAR}){{1,{_LINE_MAX}}}+{_LINE_END}")
 
 
 def _names_its_role(value: str) -> bool:
