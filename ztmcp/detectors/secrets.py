@@ -1843,10 +1843,11 @@ _CLOSER: Final = {"(": ")", "[": "]", "{": "}"}
 
 def _open_bracket_password(value: str) -> bool:
     """A password with a bracket that does not close in it (``CHtqu7(#i8#?b``,
-    ``[EdpSL?9lZ$:g|=Jdd?Lu5L``, ``Rca8Qd(aq_LA24@``), not a call, a subscript or an aside
+    ``[EdpSL?9lZ$:g|=Jdd?Lu5L``, ``_sSjdD(k56/lI``), not a call, a subscript or an aside
     (``getpass(``, ``base64.b64decode(``, ``[startLine``, ``get(user_id``): what follows the
     bracket is drawn too (a digit inside a piece: ``values.named`` refuses it), and so is the
-    whole (``_drawn``)."""
+    whole (``_drawn``); neither the name before it nor an argument after it reads as words
+    (``Rca8Qd(aq_LA24@`` is missed so: ``aq_LA24`` reads as a name)."""
     at = min((i for i in map(value.find, _CLOSER) if i >= 0), default=-1)
     if at < 0 or _CLOSER[value[at]] in value[at + 1 :]:
         return False
@@ -1927,8 +1928,10 @@ def _line_value_end(m: re.Match[str]) -> int | None:
     quote = text[start - 1 : start]
     if quote and quote in _QUOTES and text.startswith(quote, end):
         return end  # a quoted value: what its quotes hold
-    line = _LINE_VALUE.match(text, start, m.endpos)
-    if line is not None:
+    # (read in the whole text: the match's own end may be a window's or the next key's, where
+    # the line does not end; and not past that end, where the next key starts)
+    line = _LINE_VALUE.match(text, start)
+    if line is not None and line.end() <= m.endpos:
         rest = line.group()
         key = m.start(1)
         # (the line's start, within the longest prefix: never a search back over a long line)
