@@ -356,8 +356,6 @@ KNOWN_MISSES: Final[dict[str, str]] = {
     "gitleaks:new-relic-user-api-id": _ID,
     "gitleaks:plaid-client-id": _ID,
     "gitleaks:sendbird-access-id": _ID,
-    "gitleaks:database-password": "a password of letters alone, or with ; } @ < inside",
-    "gitleaks:hashicorp-tf-password": "passwords of 8 to 12 lower-case letters and digits",
 }
 
 

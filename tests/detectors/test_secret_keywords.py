@@ -115,9 +115,11 @@ def _written(password: str, quote: str) -> str:
 def _policy_refuses(password: str) -> bool:
     """What a password is refused for whatever its grammar: too little variety (``_strong``),
     a template's or a placeholder's mark, a pattern, a URL, an opening bracket, a name's, a
-    constant's or a path's reading (``values.is_named``: ``A10010.AAab0``, ``/Users/maciej``)."""
+    constant's or a path's reading (``values.is_named``: ``A10010.AAab0``, ``/Users/maciej``),
+    a format of its own (``values.is_ordinary``: ``000A@011.aA?`` is an e-mail address)."""
     return (
         not secrets._strong(secrets.values.trim_prose(password))
+        or secrets.values.is_ordinary(secrets.values.trim_prose(password))
         or secrets.values.is_named(password)
         or secrets.is_placeholder(password)
         or secrets._PATTERN.search(password) is not None
@@ -136,6 +138,7 @@ def _policy_refuses(password: str) -> bool:
 @example('a"b;C1d}e)f', "password = {V}", '"')
 @example("a\\nB1;c)d]e", '"db_pass": {V}', "'")
 @example("/002a01/0-1A0", "password = {V}", '"')  # a short password is no file path
+@example("000A@011.aA?", "password = {V}", '"')  # an e-mail's shape: refused, not asserted
 def test_a_quoted_password_is_read_whole_to_its_closing_quote(
     password: str, form: str, quote: str
 ) -> None:

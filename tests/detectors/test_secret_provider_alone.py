@@ -366,3 +366,27 @@ def test_without_re2_the_scan_finds_the_same(text: str, monkeypatch: pytest.Monk
     assert secrets._scan(text) == want
     monkeypatch.setattr(secrets, "_text_gate_set", lambda: _NoRE2())
     assert secrets._scan(text) == want
+
+
+@pytest.mark.parametrize("decorate", _DECORATIONS)
+def test_datadog_keys_as_datadog_issues_them_block_under_its_name_alone(
+    decorate: Callable[[str, str], str],
+) -> None:
+    """Datadog's API keys are 32 hex characters and its application keys 40: gitleaks'
+    ``[a-z0-9]{40}`` draws never read as hex, but the keys a user pastes do."""
+    rng = random.Random(5)
+    for n in (32, 40):
+        value = "".join(rng.choice("0123456789abcdef") for _ in range(n))
+        assert _blocks(decorate("datadog", value)), decorate("datadog", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "datadog commit sha: 8f3a9c0b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a",
+        "datadog: 0000000000000000000000000000000000000000",
+        "datadog: 8f3a9c0b7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2",  # 39: neither length
+    ],
+)
+def test_a_digest_or_a_filler_under_datadog_is_no_key(text: str) -> None:
+    assert not _blocks(text)

@@ -215,22 +215,38 @@ _OPENING: Final = r"[ \t]{0,3}[\"'`]?"
 _VALUE_MAX: Final = 300  # the most characters of a value a key rule reads
 
 
-def _value(least: int, most: int | None = None) -> str:
+def _value(least: int, most: int | None = None, line: bool = False) -> str:
     """The one value grammar every key rule reads after ``_OPENING`` (``_KEYWORD``, its head,
     ``_AFTER``): ``least`` to ``most`` characters of the value, up to its closing quote when
     that quote opened it (``_quoted_char``: a quote, then no character of a name, closes it),
     else of ``_VALUE_CHAR``. Without ``most``, an unquoted value's first ``least`` only (a
     look-ahead's test: ``_KEYWORD_HEAD`` matches where ``_KEYWORD`` does, and costs a quoted
-    value's read only)."""
+    value's read only). With ``line``, an unquoted value may also be its line's rest
+    (``_LINE_CHAR``), which the keyword rule judges (``_line_value_end``)."""
     quoted = (
         f"(?<={q})(?:{_quoted_char(q)}){{{least},{_VALUE_MAX}}}+(?={q}(?![A-Za-z0-9_]))"
         for q in _QUOTES
     )
     quoted_first = f"(?<=[{_QUOTES}])(?:" + "|".join(quoted) + ")"
+    # (last: the rarest reading)
+    rest = f"|(?:{_LINE_CHAR}){{{least},{_LINE_MAX}}}+{_LINE_END}" if line else ""
     if most is None:  # (a test of existence: the cheap reading first, which most values pass)
-        return f"(?:(?:{_VALUE_CHAR}){{{least}}}|{quoted_first})"
+        return f"(?:(?:{_VALUE_CHAR}){{{least}}}|{quoted_first}{rest})"
     # (one look-behind for any quote first: most values have none, and fail it once)
-    return f"(?:{quoted_first}|(?:{_VALUE_CHAR}){{{least},{most}}})"
+    return f"(?:{quoted_first}|(?:{_VALUE_CHAR}){{{least},{most}}}{rest})"
+
+
+# An unquoted value that is the rest of its line, as env files, dotenv, YAML, INI and Java
+# properties write one (``DB_PASSWORD=FyT6Fm}o0@wRWKohgEL``, ``db_password: J;mq<U4ySVChmF``):
+# the characters that end a value in code (``; ) } ] < >``) are the password's there. Read
+# so only when nothing else is (``_VALUE_CHAR``'s reading first) and judged by
+# ``_line_value_end`` (the key starts its line, and the rest is no code).
+# (A ``;`` before ``name=`` is the next pair of a list of them, ``Password=…;Database=…``: it
+# ends the reading, and so does the bound, a password's length: each try reads 64 characters
+# at most, where a text dense with keys, ``"password=a;" * N``, tries one per key.)
+_LINE_CHAR: Final = r"[^\s\"'`\\&,;]|;(?![A-Za-z_][A-Za-z0-9_.-]*=)"
+_LINE_END: Final = r"(?=[ \t\r]*(?![^\n]))"
+_LINE_MAX: Final = 64
 
 
 # (The name's tail is possessive: no connector starts with a character of a name, so giving
@@ -240,11 +256,15 @@ _KEY_NAME: Final = (
     + _CREDENTIAL_WORDS
     + r")[A-Za-z0-9_.-]{0,20}+)"
 )
-_KEYWORD: Final = LazyPattern(_KEY_NAME + _CONNECTOR + _OPENING + "(" + _value(6, _VALUE_MAX) + ")")
+_KEYWORD: Final = LazyPattern(
+    _KEY_NAME + _CONNECTOR + _OPENING + "(" + _value(6, _VALUE_MAX, line=True) + ")"
+)
 # ``_KEYWORD`` up to its value, which it only looks at: a key's match without the cost of
 # reading up to 300 characters of its value (``_keyword_in_windows`` reads the value once,
 # up to the next key).
-_KEYWORD_HEAD: Final = LazyPattern(_KEY_NAME + _CONNECTOR + _OPENING + "(?=" + _value(6) + ")")
+_KEYWORD_HEAD: Final = LazyPattern(
+    _KEY_NAME + _CONNECTOR + _OPENING + "(?=" + _value(6, line=True) + ")"
+)
 # A Kubernetes Secret manifest: ``kind: Secret`` and a ``data:``/``stringData:`` entry, in
 # either order within a few lines (as gitleaks' kubernetes-secret-yaml rule). Templated values
 # (``{{ … }}``, ``${…}``) are placeholders. Searched in the lower-cased text so that each regex
@@ -1697,26 +1717,34 @@ def _short_word_refused(key: str, separator: str, value: str) -> bool:
 def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
     """The span of the secret a ``_KEYWORD`` match assigns to a credential key, or None when
     its value is not one (a placeholder, a reference, a word, code, a pattern for ``pat`` …)."""
-    text, key, value = m.string, m.group(1), m.group(2)
+    text, key = m.string, m.group(1)
+    end = _line_value_end(m)
+    if end is None:
+        return None
+    value = text[m.start(2) : end]
     trimmed = values.trim_prose(value)
-    if len(trimmed) < 10 or not _strong(trimmed):
+    if len(trimmed) < _PASSWORD_LEAST or not _strong(trimmed):
         return None  # (tested again below: the cheapest refusal first)
-    after = _after(text, m.end(2))
+    password = _keyword_at_boundary(key, _PASSWORD_KEYWORDS)
+    if len(trimmed) < 10 and not (password and _short_password(trimmed)):
+        return None
+    after = _after(text, end)
     if (
         (
             # a literal holds no call: a password may have a name and a '(' in it
             values.is_named(value)
-            if value[0] not in "([{" and _quoted(text, m.start(2), m.end(2))
+            if value[0] not in "([{" and _quoted(text, m.start(2), end)
             else (
                 values.is_reference(value, after)
                 or (trimmed != value and values.is_reference(trimmed, value[len(trimmed)]))
             )
+            and not (password and _open_bracket_password(value))
         )
         or _PATTERN.search(value)
         or values.is_comparison(value, text[m.start(2) - 1])
         or value.startswith("-----")  # PEM armour: the private-key rule judges the block
         or _not_assigned(text, m, key)
-        or is_placeholder(value)
+        or _placeholder(value, password)
         or values.is_ordinary(trimmed)
         or _in_resource_name(text, m.start(2))
     ):
@@ -1726,7 +1754,7 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
         _NOT_SECRET_SUFFIX.search(key)
         or _NOT_CREDENTIAL_TOKEN.search(key)
         or _PUBLIC.search(key)
-        or is_placeholder(value)
+        or _placeholder(value, password)
     ):
         return None
     if m.start(1) >= 3 and text.startswith("://", m.start(1) - 3):
@@ -1756,11 +1784,169 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
         or _names_its_role(value)
     ):
         return None
-    if len(value) < 10 or not _strong(value) or value.lower() in key.lower():
+    if len(value) < 10 and not (password and _short_password(value)):
         return None
-    if _a_word(value):
+    if not _strong(value) or value.lower() in key.lower():
+        return None
+    if _a_word(value) and not (password and _drawn_letters(value)):
         return None  # an identifier or a word, not a secret
     return m.start(2), m.start(2) + len(value)
+
+
+# A password key's words (``DB_PASSWORD``, ``smtp_pass``, ``pwd``, ``passphrase``): what
+# such a key holds is chosen to be a password, so a shorter value (``_PASSWORD_LEAST``) and
+# letters alone can be one, where ``key``, ``token`` or ``secret`` hold generated keys.
+_PASSWORD_KEYWORDS: Final = LazyPattern(
+    r"(?i)passw(?:or)?d|passwd|pwd|passphrase|keypass|contrase(?:ñ|n)a|pass"
+)
+_PASSWORD_LEAST: Final = 8  # Terraform's ``administrator_login_password`` takes 8
+# The letters and digits a password spells a word with (``Passw0rd``, ``p@ssw0rd``, ``s3cr3t``).
+_LEET: Final = str.maketrans("0134579@$!", "oleastgasi")
+
+
+# The marks of a template or a placeholder that a password's characters spell by chance
+# (``_PLACEHOLDER``'s): a reference to a variable or a name in brackets (``$NAME``, ``{name}``,
+# ``<name>``, ``%(name)s``), a format's ``%s``, two dots. Three dots (``…``) cut a value
+# short: they stay a placeholder's mark whatever is around them.
+_MARKS: Final = LazyPattern(
+    r"\$\{[^}]{0,64}\}|\{\{[^}]{0,64}\}\}|%\{[^}]{0,64}\}|%\([A-Za-z_][A-Za-z0-9_]{0,64}\)[sd]"
+    r"|<%[^%]{0,64}%>|%[sd]|\$(?:[A-Za-z_][A-Za-z0-9_]{0,64})?|\{([A-Za-z_][A-Za-z0-9_.]{0,64})\}"
+    r"|<([A-Za-z][A-Za-z _.-]{2,64}[0-9]{0,3})>|(?<!\.)\.\.(?!\.)"
+)
+
+
+def _unmarked(m: re.Match[str]) -> str:
+    """A mark of ``_MARKS`` taken out, or only its sigil (``$``) when what it names is not
+    written by hand (``$Xk9mP2qL7vR``: a password that starts with ``$``)."""
+    mark = m.group()
+    if mark.startswith("$") and not mark.startswith("${") and not values.named(mark[1:]):
+        return mark[1:]
+    return ""
+
+
+def _placeholder(value: str, password: bool) -> bool:
+    """``is_placeholder``, but for a password (``password``: under a password key) whose
+    characters besides the marks of a template (``_MARKS``) are drawn (``_drawn``):
+    ``Xk9#mP2%sqL7vR``, ``aX7{b}Q9!zzW2``, ``$Xk9mP2qL7vR!``, ``Xk9..mP2qL7vR!`` are passwords;
+    ``${DB_PASSWORD}``, ``%(pw)s``, ``<password>``, ``$DB_PASS``, ``sk-...``, ``changeme`` are
+    not (nothing, or nothing drawn, is left; or a placeholder's word is)."""
+    if not is_placeholder(value):
+        return False
+    if not password:
+        return True
+    rest = _MARKS.sub(_unmarked, value)
+    return rest == value or is_placeholder(rest) or not _drawn(rest)
+
+
+_CLOSER: Final = {"(": ")", "[": "]", "{": "}"}
+
+
+def _open_bracket_password(value: str) -> bool:
+    """A password with a bracket that does not close in it (``CHtqu7(#i8#?b``,
+    ``[EdpSL?9lZ$:g|=Jdd?Lu5L``, ``_sSjdD(k56/lI``), not a call, a subscript or an aside
+    (``getpass(``, ``base64.b64decode(``, ``[startLine``, ``get(user_id``): what follows the
+    bracket is drawn too (a digit inside a piece: ``values.named`` refuses it), and so is the
+    whole (``_drawn``); neither the name before it nor an argument after it reads as words
+    (``Rca8Qd(aq_LA24@`` is missed so: ``aq_LA24`` reads as a name)."""
+    at = min((i for i in map(value.find, _CLOSER) if i >= 0), default=-1)
+    if at < 0 or _CLOSER[value[at]] in value[at + 1 :]:
+        return False
+    inside = value[at + 1 :]
+    if len(inside) < 3 or values.named(inside) or not _drawn(value):
+        return False
+    # a call on a name in words (``univ.Integer(``), or its argument (``(random_bytes[8:``)
+    argument = _CODE_NAME.match(inside)
+    return not (_in_words(value[:at]) or (argument is not None and _in_words(argument.group())))
+
+
+def _in_words(name: str) -> bool:
+    """A name of words (``univ.Integer``, ``random_bytes``, ``encode``; not ``CHtqu7``)."""
+    return values.reads_as_name(name) or values.reads_as_words(name)
+
+
+def _drawn(value: str) -> bool:
+    """Eight characters or more of a password that were drawn, not written: strong, with a
+    digit inside a piece and no reading as words (``_short_password``), or letters drawn
+    (``_drawn_letters``)."""
+    return (
+        len(value) >= _PASSWORD_LEAST
+        and _strong(value)
+        and (_short_password(value) or _drawn_letters(value))
+    )
+
+
+def _short_password(value: str) -> bool:
+    """``value`` (8 or 9 characters under a password key) is drawn, not a word and a number
+    (``admin123``, ``test1234``) nor a word spelt with digits (``Passw0rd``), nor a version
+    (``(1.2.0-1``): three letters or more, a digit inside a piece (``values.named`` refuses
+    it), and no reading as words with its digits as letters."""
+    if values.named(value) or sum(c.isalpha() for c in value) < 3:
+        return False
+    spelt = value.translate(_LEET)
+    return not (values.reads_as_words(spelt) or values.written_in_words(spelt))
+
+
+def _drawn_letters(value: str) -> bool:
+    """Letters alone under a password key, drawn rather than written (``UIENRARtDXyL``): their
+    case changes as random letters' does (``_looks_generated``), and they read neither as
+    words nor as a name (``changeme``, ``yourpassword``, ``myPassword``, ``fooBarBaz``)."""
+    return (
+        value.isascii()
+        and value.isalpha()
+        and _looks_generated(value)
+        and not values.reads_as_words(value)
+        and not values.reads_as_name(value)
+        and not values.written_in_words(value)
+    )
+
+
+# What ends a value in code but not in a line's rest (``_LINE_CHAR``).
+_CODE_ENDS: Final = frozenset(";)}]<>")
+_CODE_END: Final = LazyPattern(r"[;)}\]<>]")
+# Before a key that starts its line: indentation, a shell's or a Dockerfile's word, a YAML
+# list's dash; after the name of the member that holds the line (``content: DB_PASS=…``, as
+# ``detectors.secret_line`` writes a JSON string under its key).
+_LINE_KEY_PREFIX: Final = LazyPattern(
+    r"[ \t]*(?:[A-Za-z_][A-Za-z0-9_.-]{0,64}:[ \t]+)?(?:(?:export|set|ENV|ARG)[ \t]+|-[ \t]+)?"
+)
+_LINE_PREFIX_MAX: Final = 128  # longer than any ``_LINE_KEY_PREFIX`` match
+# Brackets that open and close in a value: a call, a subscript, a template, not a password's.
+_BRACKET_PAIR: Final = LazyPattern(r"\([^)]*\)|\[[^\]]*\]|\{[^}]*\}|<[^>]*>")
+
+
+def _line_value_end(m: re.Match[str]) -> int | None:
+    """Where the value of a ``_KEYWORD`` match ends: as ``_VALUE_CHAR`` reads it, or at its
+    line's end when the key starts the line (``_LINE_KEY_PREFIX``), ``=`` or ``:`` joins them,
+    and the line's rest holds a character that ends a value in code (``_CODE_ENDS``) but no
+    brackets that close (``_BRACKET_PAIR``) and no next pair (``;name=``): env, dotenv,
+    YAML, INI and properties values are the rest of their line (``_LINE_CHAR``). None when the
+    value was read so (``_value``'s last reading) but is not such a line's rest."""
+    text, start, end = m.string, m.start(2), m.end(2)
+    rest_read = _CODE_END.search(text, start, end) is not None
+    if not rest_read and (end >= len(text) or text[end] not in _CODE_ENDS):
+        return end  # (most values: no character of a line's rest in or after them)
+    quote = text[start - 1 : start]
+    if quote and quote in _QUOTES and text.startswith(quote, end):
+        return end  # a quoted value: what its quotes hold
+    # (read in the whole text: the match's own end may be a window's or the next key's, where
+    # the line does not end; and not past that end, where the next key starts)
+    line = _LINE_VALUE.match(text, start)
+    if line is not None and line.end() <= m.endpos:
+        rest = line.group()
+        key = m.start(1)
+        # (the line's start, within the longest prefix: never a search back over a long line)
+        head = text.rfind("\n", max(0, key - _LINE_PREFIX_MAX), key) + 1
+        if (
+            (head > 0 or key <= _LINE_PREFIX_MAX)
+            and _LINE_KEY_PREFIX.fullmatch(text, head, key) is not None
+            and text[m.end(1) : start].strip(" \t") in ("=", ":")
+            and _BRACKET_PAIR.search(rest) is None
+        ):
+            return line.end()
+    return None if rest_read else end
+
+
+_LINE_VALUE: Final = LazyPattern(f"(?:{_LINE_CHAR}){{1,{_LINE_MAX}}}+{_LINE_END}")
 
 
 def _names_its_role(value: str) -> bool:

@@ -199,7 +199,9 @@ BARE_PROVIDERS: Final[tuple[Bare, ...]] = (
     Bare("Coinbase", "coinbase", (_chars(_AN_, 64),)),
     Bare("Confluent", "confluent", (_chars(_AN, 16), _chars(_AN, 64))),
     Bare("Contentful", "contentful", (_chars(_AN_EQ, 43),)),
-    Bare("Datadog", "datadog", (_chars(_AN, 40),)),
+    # gitleaks' ``[a-z0-9]{40}``, and the keys as Datadog issues them: hex, 32 characters for
+    # an API key, 40 for an application key (a hex value beside a digest's name is refused)
+    Bare("Datadog", "datadog", (_chars(_AN, 40), _hex(32), _hex(40))),
     Bare("Discord", "discord", (_hex(64), _chars(_AN_EQ, 32))),
     Bare("Drone CI", "droneci", (_chars(_AN, 32),)),
     Bare("Dropbox", "dropbox", (_chars(_AN, 15), Format(r"[a-z0-9]{11}a{10}[a-z0-9=_-]{43}"))),
