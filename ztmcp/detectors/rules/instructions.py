@@ -517,7 +517,10 @@ _ENTRY_LABEL = (
 # or "the output": API documentation says "the response is base64-encoded").
 _ANSWER_OBJ = (
     r"(?:your\s+(?:(?:whole|entire|final|full|own|next)\s+)?(?:answers?|repl(?:y|ies)|responses?"
-    r"|outputs?)|the\s+(?:(?:whole|entire|final)\s+)?(?:answer|reply))\b"
+    r"|outputs?|summar(?:y|ies))|the\s+(?:(?:whole|entire|final)\s+)?(?:answer|reply)"
+    # all the model writes: "… in everything you write", "whatever you say"
+    r"|(?:everything|anything|all|whatever)\s+(?:else\s+)?you\s+(?:write|say|output|produce"
+    r"|return|type|generate|reply|answer|respond))\b"
 )
 # A form that garbles or disguises it.
 _FORM = (
@@ -525,8 +528,15 @@ _FORM = (
     r"|binary|morse|emojis?|emoticons?|backwards?|in\s+reverse|reversed|misspel\w*"
     r"|spelling\s+(?:mistakes|errors)|typos|anagrams?|all\s+caps|all\s+capitals|upper\s?case"
     r"|spaces|underscores?|vowels?|consonants?|leet\w*|pig\s+latin|encod\w*|encrypt\w*"
-    r"|scrambl\w*|jumbl\w*|rhym\w*|(?:every|each)\s+(?:other\s+|second\s+|single\s+)?"
-    r"(?:word|sentence|letter|noun|verb)s?)\b"
+    r"|(?:un)?scrambl\w*|jumbl\w*|shuffl\w*|rhym\w*|white\s?space"
+    r"|(?:every|each)\s+(?:other\s+|second\s+|third\s+|fourth\s+|fifth\s+|\d+(?:st|nd|rd|th)\s+"
+    r"|single\s+)?(?:word|sentence|letter|noun|verb|character)s?"
+    # letters regrouped, swapped or spelt wrong: "group the letters of your reply into blocks",
+    # "replace the letters s and t with 5 and 7", "wrong spellings", "flip the text"
+    r"|group\w*\s+(?:the\s+)?(?:letters|characters)"
+    r"|(?:replac|swapp?|substitut|shift)\w*\s+(?:the\s+|every\s+|each\s+|all\s+)?"
+    r"(?:letters?|characters?|vowels?|consonants?)|(?:wrong|incorrect)(?:ly)?\s+spel\w*"
+    r"|spel\w*\s+(?:\w+\s+)?wrong\w*|flip\w*\s+(?:the\s+)?(?:text|letters|characters|words))\b"
 )
 
 _IF_YOU_WANT = "".join(
@@ -2227,16 +2237,24 @@ RULES: Final[tuple[Rule, ...]] = (
         + r"[^\n.!?]{0,100}?\b"
         + _ANSWER_OBJ
         + r"|\b(?:answer|reply|respond)\s+(?:only\s+|entirely\s+)?(?:in|using|with)\s+"
-        r"(?:[\w-]+\s+){0,3}?" + _FORM,
+        r"(?:[\w-]+\s+){0,3}?" + _FORM
+        # "Express the summary entirely as a string of emoji": all of it, in the form
+        + r"|\b(?:the|your)\s+(?:(?:whole|entire|final)\s+)?(?:summary|response|output)\s+"
+        r"(?:entirely|only|solely|purely|exclusively)\s+(?:as|in|using|with)\s+(?:[\w-]+\s+){0,4}?"
+        + _FORM,
         ("your answer … emoji", "the answer … base64", "answer using … cipher"),
         None,
         H,
         "tells the model to disguise or garble its answer",
         triggers=[
-            _t("your", r"your\s+(?:\w+\s+)?(?:answer|repl|respons|output)"),
+            _t("your", r"your\s+(?:\w+\s+)?(?:answer|repl|respons|output|summar)"),
             _t("answer", r"the\s+(?:(?:whole|entire|final)\s+)?answer"),
             _t("reply", r"the\s+(?:(?:whole|entire|final)\s+)?reply"),
             *_ts(r"\s+(?:only\s+|entirely\s+)?(?:in|using|with)\s", "answer", "reply", "respond"),
+            *_ts(r"\s+(?:else\s+)?you\s", "everything", "anything", "all", "whatever"),
+            *_ts(
+                r"\s+(?:entirely|only|solely|purely|exclusively)\s", "summary", "response", "output"
+            ),
         ],
         requires=(_FORM,),
     ),
