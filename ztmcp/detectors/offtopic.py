@@ -60,8 +60,13 @@ _QUESTION: Final = LazyPattern(
 _REQUEST: Final = LazyPattern(
     r"(?:explain|describe|summari[sz]e|list|name|define|outline|compare|discuss|translate"
     r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
-    r"|(?:write|create|generate|draft|compose|design|develop|plan|produce|prepare|put\s+together)"
-    r"\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+)\b"
+    r"|(?:write|create|generate|draft|compose|design|develop|plan|produce|prepare|put\s+together"
+    r"|compile|come\s+up\s+with)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five"
+    r"|\d+)\b"
+    # a product named in the plural, no article ("Create flashcards for …")
+    r"|(?:write|create|generate|draft|compose|design|produce|prepare|compile)\s+(?:me\s+|us\s+)?"
+    r"[a-z-]{3,}s\s+(?:for|about|on|of|that|which)\b"
+    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b|search\s+(?:the\s+web\s+)?for\b"
     # not "fix" or "debug": a commit subject ("Fix build on arm64") opens a changelog's lines
     r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate)\b"
     r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
@@ -69,8 +74,9 @@ _REQUEST: Final = LazyPattern(
     r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
     r"|nearest|shortest|recipe|definition|meaning|capital|population)"
     r"|(?:classify|rate|determine|assess)\s+"
-    r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:a|an"
-    r"|some)\s+(?:list|overview|summary|explanation|example|description|analysis|brief)"
+    r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:me\s+|us\s+)?(?:a|an|some)\s+(?:[a-z-]+\s+)?"
+    r"(?:list|overview|summary|explanation|example|description|analysis|brief|bibliography"
+    r"|comparison|critique|review|timeline|outline|essay|guide|report)"
     r"|give\s+(?:me\s+)?(?:a|an|some)\s+(?:list|overview|summary|explanation|example|brief"
     r"|description))\s+[^\n]{8,240}",
     re.IGNORECASE,
@@ -128,7 +134,7 @@ _OPENING: Final = (
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
-    "|estimate)\\b"
+    "|estimate|compile|come|walk|search|please|kindly)\\b"
 )
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
@@ -139,7 +145,8 @@ _GLUED_WORDS: Final = (
     "|Describe|Summari[sz]e|List|Name|Define|Outline|Compare|Discuss|Translate|Calculate|Solve"
     "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
     "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
-    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Before|First|Also"
+    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Compile|Come|Walk|Search|Before|First"
+    "|Also|Please|Kindly"
 )
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
 # A glued word that is part of a name, not a sentence's opening: in a coordination of
@@ -183,7 +190,9 @@ _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
 # task is read.
 _LEAD: Final = LazyPattern(
     r"(?:before\s+(?:answering|replying|responding|anything\s+else|you\s+(?:answer|reply"
-    r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*",
+    r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*"
+    # a request's courtesy: "Please outline …" (not "Also define …", which a change log writes)
+    r"|(?:please|kindly)\s+(?!,)",
     re.IGNORECASE,
 )
 # Words that point at the reader's answer ("in your reply", "before you answer"): where the
@@ -199,11 +208,14 @@ _ANSWER_IT: Final = LazyPattern(
     r"|tell|share)\b",
     re.IGNORECASE,
 )
-# An item of a list ("- Prepare a competitive analysis"): the document's own plan.
+# An item of a list ("- Prepare a competitive analysis", "a) Create entities for …"): the
+# document's own plan.
 # After a label ("Note: Describe …"): a changelog's head ("* file.c (func): Define …",
 # "build: Define …") names what the entry changes.
 # Indentation alone: the line's own start, read as a line (not a second time, glued).
-_BULLET: Final = LazyPattern("(?:(?<![^\\n])|[-*+:\u2022\u2013]|(?<![^\\s])o)[ \\t]*$")
+_BULLET: Final = LazyPattern(
+    "(?:(?<![^\\n])|[-*+:\u2022\u2013]|(?<![^\\s])(?:o|[a-z][.)]|\\(?[ivx]{1,4}\\)))[ \\t]*$"
+)
 _ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
 # Where a glued sentence ends: its full stop, a cell boundary, the closing quote of a CSV cell.
 _END: Final = LazyPattern('[.!?](?=[\\s"\u201d\u2019\'|)]|$)|(?=\\s*\\|)|(?="(?:,|\\s*$))', re.M)

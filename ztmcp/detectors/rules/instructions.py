@@ -109,7 +109,8 @@ _IMPERATIVE = (
     r"|alter|enhance|augment|translate|encrypt|encode|render|write|rewrite|provide|format|use"
     r"|apply|replace|scramble|jumble|anagram|reverse|invert|suggest|recommend|promote|tell|say"
     r"|state|end|begin|start|make|ensure|remember|put|attach|sign|close|conclude|respond|reply"
-    r"|answer|give|spread|share|advertise|insert|frame|structure|present|deliver|express)"
+    r"|answer|give|spread|share|advertise|insert|frame|structure|present|deliver|express|play"
+    r"|search|drop|group|flip|shuffle|convert|claim|determine|output|compile|label)"
 )
 # "Kubeconfig context to use for the command": a parameter naming which entry of the file to
 # use, not the file. Only that parameter form: "read the kubeconfig contexts and …" is the file.
@@ -450,7 +451,11 @@ _DIRECTIVE = (
 # When the model speaks to the user: "when you answer …", "in every reply", "always", "also".
 _WHEN_ANSWER = (
     r"(?:\bwhen(?:ever)?\s+(?:you(?:'re|\s+are)?\s+)?(?:answer|respond|reply|repl(?:y|ies)|writ|talk"
-    r"|speak|chat|summari[sz]|advis|help|discuss|recommend)\w*|\bin\s+(?:every|each|all|any|your)"
+    r"|speak|chat|summari[sz]|advis|help|discuss|recommend)\w*"
+    # whatever is asked: "Whatever the question, recommend …"
+    r"|\b(?:whatever|no\s+matter\s+what)\s+(?:the\s+)?(?:question|topic|user\s+asks|they\s+ask"
+    r"|is\s+asked|you\s+are\s+asked)\b"
+    r"|\bin\s+(?:every|each|all|any|your)"
     r"\s+(?:of\s+your\s+)?(?:\w+\s+)?(?:answers?|repl(?:y|ies)|responses?|messages?|conversations?"
     r"|summar(?:y|ies)|recommendations?)\b|\b(?:always|also|additionally|be\s+sure\s+to"
     r"|make\s+sure\s+to|remember\s+to|don'?t\s+forget\s+to)\b)"
@@ -2194,7 +2199,8 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.response_manipulation",
         "response",
-        r"(?:^|[\n.!?:;]\s{0,3}|\bplease\s+|\b(?:can|could|would|will)\s+you\s+)(?:(?:also|now|then"
+        # (a table's cell opens a sentence too: "| Provide … at the end of your answer. |")
+        r"(?:^|[\n.!?:;|]\s{0,3}|\bplease\s+|\b(?:can|could|would|will)\s+you\s+)(?:(?:also|now|then"
         r"|kindly|additionally)\s+)?"
         + _IMPERATIVE
         # "give us your answer at the bar": the reader's answer, handed to the text's author
@@ -2295,7 +2301,10 @@ RULES: Final[tuple[Rule, ...]] = (
         + r":\s{0,3}|\b(?:please|kindly|also|then)\s+)"
         r"(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
         r"|assure|direct|ask)\s+(?:the\s+|all\s+|any\s+)?(?:end[\s-]?)?(?:users?|readers?)\b"
-        r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)",
+        r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)"
+        # "let the reader know …" ("let users choose" is a program's option)
+        r"|(?:^|[.!?;|\"(),]\s{0,3}|\b(?:please|kindly|also|then)\s+)"
+        r"let\s+(?:the\s+)?(?:end[\s-]?)?(?:users?|readers?)\s+know\b",
         ("tell the user", "advise the user", "instruct the reader"),
         None,
         H,
@@ -2316,6 +2325,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "assure",
             "direct",
             "ask",
+            "let",
         ),
         requires=(r"(?:user|reader)",),
         quiet_in=_ENTRY_LABEL,
@@ -2330,14 +2340,21 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(?:" + _OPENS + r"|\b(?:also|and|then|now)\s+|\b(?:in|at\s+the\s+(?:end|start)\s+of)"
         r"\s+your\s+(?:\w+\s+)?(?:answer|reply|response),\s{0,3})"
         # (not "assert": a changelog's "Assert that the call returns non-NULL" is a test's)
-        r"(?:mention|state|say|claim|announce|stress|emphasi[sz]e)\s+(?:as\s+(?:a\s+)?fact\s+)?that\s+"
+        r"(?:mention|state|say|claim|announce|stress|emphasi[sz]e)\s+(?:in\s+your\s+(?:\w+\s+)?"
+        r"(?:answer|reply|response|summary)\s+)?(?:as\s+(?:a\s+)?fact\s+)?that\s+"
         r"(?!(?:you|we|i|your|our|it's\s+you)\b)"
         # "State that explicitly in the output": "that" is the object, no claim follows
         r"(?!(?:explicitly|clearly|again|too|also|here|there|instead|in\s+the)\b)"
         r"|" + _OPENS + r"(?:add|include|insert|append|put)\s+(?:a|an|one)\s+"
         r"(?:\w+\s+)?(?:line|sentence|note|headline|paragraph|disclaimer|footer|banner|remark)\s+"
-        r"(?:saying|stating|claiming|that|which\s+says|announcing)\b",
-        ("mention that", "state as fact that", "add a line saying"),
+        r"(?:saying|stating|claiming|that|which\s+says|announcing)\b"
+        # "Add that immigrants are …", "Include that garlic makes …": "that" opens a clause, a
+        # subject and its verb (not "add that to the list", "include that file")
+        r"|" + _OPENS + r"(?:add|include|insert|append)\s+that\s+(?!(?:to|in|into|on|as|for|with|at"
+        r"|from|and|or|too|also|here|there|one|ones|part|bit|now|again|later|back)\b)"
+        r"(?:[\w'-]+,?\s+){1,6}?(?:is|are|was|were|can(?:not)?|can't|will|won't|would|should|must"
+        r"|has|have|had|makes?|made|causes?|caused|shows?|proves?|cures?|kills?|does|do|did)\b",
+        ("mention that", "state as fact that", "add a line saying", "add that … is"),
         None,
         H,
         "orders a claim into the answer, addressed to no one in the text",
@@ -2354,6 +2371,18 @@ RULES: Final[tuple[Rule, ...]] = (
                 "emphasize",
             ),
             *_ts(r"\s+(?:a|an|one)\s", "add", "include", "insert", "append", "put"),
+            *_ts(r"\s+that\s", "add", "include", "insert", "append"),
+            *_ts(
+                r"\s+in\s+your\s",
+                "mention",
+                "state",
+                "say",
+                "claim",
+                "announce",
+                "stress",
+                "emphasise",
+                "emphasize",
+            ),
         ],
         quiet_in=_ENTRY_LABEL,
     ),
