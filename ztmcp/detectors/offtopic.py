@@ -74,7 +74,7 @@ _REQUEST: Final = LazyPattern(
     r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
     r"|nearest|shortest|recipe|definition|meaning|capital|population)"
     r"|(?:classify|rate|determine|assess)\s+"
-    r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:me\s+|us\s+)?(?:a|an|some)\s+(?:[a-z-]+\s+)?"
+    r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:me\s+|us\s+)?(?:a|an|some)\s+(?:[a-z-]+\s+){0,2}"
     r"(?:list|overview|summary|explanation|example|description|analysis|brief|bibliography"
     r"|comparison|critique|review|timeline|outline|essay|guide|report)"
     r"|give\s+(?:me\s+)?(?:a|an|some)\s+(?:list|overview|summary|explanation|example|brief"
@@ -237,7 +237,7 @@ _STOP_WORDS: Final = """
     differences work works working benefits drawbacks key important best different
     primary two three four five six seven eight nine ten first second third step steps
     write create generate draft compose design develop plan find share rate classify determine
-    assess paraphrase
+    assess paraphrase compile walk through search come
     going doing been lately things everything everyone family kids holiday holidays weekend
     move trip dinner lunch breakfast life
 """

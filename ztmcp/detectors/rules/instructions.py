@@ -110,7 +110,7 @@ _IMPERATIVE = (
     r"|apply|replace|scramble|jumble|anagram|reverse|invert|suggest|recommend|promote|tell|say"
     r"|state|end|begin|start|make|ensure|remember|put|attach|sign|close|conclude|respond|reply"
     r"|answer|give|spread|share|advertise|insert|frame|structure|present|deliver|express|play"
-    r"|search|drop|group|flip|shuffle|convert|claim|determine|output|compile|label)"
+    r"|search|convert|claim|determine|output|compile|label)"
 )
 # "Kubeconfig context to use for the command": a parameter naming which entry of the file to
 # use, not the file. Only that parameter form: "read the kubeconfig contexts and …" is the file.
@@ -533,7 +533,7 @@ _FORM = (
     r"|binary|morse|emojis?|emoticons?|backwards?|in\s+reverse|reversed|misspel\w*"
     r"|spelling\s+(?:mistakes|errors)|typos|anagrams?|all\s+caps|all\s+capitals|upper\s?case"
     r"|spaces|underscores?|vowels?|consonants?|leet\w*|pig\s+latin|encod\w*|encrypt\w*"
-    r"|(?:un)?scrambl\w*|jumbl\w*|shuffl\w*|rhym\w*|white\s?space"
+    r"|(?:un)?scrambl\w*|jumbl\w*|shuffl\w*\s+(?:the\s+)?(?:letters|characters|words|text)|rhym\w*|white\s?space"
     r"|(?:every|each)\s+(?:other\s+|second\s+|third\s+|fourth\s+|fifth\s+|\d+(?:st|nd|rd|th)\s+"
     r"|single\s+)?(?:word|sentence|letter|noun|verb|character)s?"
     # letters regrouped, swapped or spelt wrong: "group the letters of your reply into blocks",
@@ -544,6 +544,12 @@ _FORM = (
     r"|spel\w*\s+(?:\w+\s+)?wrong\w*|flip\w*\s+(?:the\s+)?(?:text|letters|characters|words))\b"
 )
 
+# A form looked for or kept out, not asked for: "check your reply for spelling mistakes",
+# "your answer, free of typos", "without emoji".
+_NOT_SOUGHT = "".join(
+    rf"(?<!\b{word}\s)"
+    for word in ("for", r"free\sof", "without", "avoid", "fix", "correct", "any", "check")
+)
 _IF_YOU_WANT = "".join(
     rf"(?<!\bif\syou{verb}\s{article})"
     for verb in (r"\swant", r"\sneed", r"\sprefer", r"\swish", r"'d\slike")
@@ -2235,6 +2241,7 @@ RULES: Final[tuple[Rule, ...]] = (
         r"\b"
         + _ANSWER_OBJ
         + r"[^\n.!?]{0,100}?\b"
+        + _NOT_SOUGHT
         + _FORM
         + r"|\b"
         # "Use it if you want binary data in your output.": the reader's option, no order
