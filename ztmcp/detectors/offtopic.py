@@ -47,11 +47,18 @@ MESSAGE: Final = "a standalone question or request unrelated to the rest of the 
 MIN_CONTEXT: Final = 12  # distinct content words outside the line
 MAX_LINES: Final = 2  # more question lines than this: a FAQ or an index, not an insert
 
+# A polite request put as a question: "Could you also write …?", "Would you kindly draft …?"
+_ASK: Final = (
+    r"(?:can|could|would|will)\s+you\s+(?:(?:please|kindly|also|quickly)\s+){0,2}(?:explain"
+    r"|tell\s+me|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
+    r"|help\s+me\s+understand|write|draft|compose|create|generate|produce|prepare|outline"
+    r"|compare|come\s+up\s+with|compile|teach\s+me|find\s+me|plan|design)"
+    # not of a thing named before it ("Can you draft it and open a ticket?")
+    r"(?!\s+(?:it|them|one|ones)\b)"
+)
 _QUESTION: Final = LazyPattern(
     r"(?:(?:what|how|who|where)(?:'s|\s+is)|what|how|why|which|who|whom|whose|where|when"
-    r"|is\s+there|are\s+there|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me"
-    r"|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
-    r"|help\s+me\s+understand))\s+[^?\n]{8,240}\?"
+    r"|is\s+there|are\s+there|" + _ASK + r")\s+[^?\n]{8,240}\?"
     # a sentiment question about a passage the line itself quotes
     r"|(?:is|was)\s+(?:this|the\s+following)\s+(?:\w+\s+){0,2}(?:positive|negative|neutral)\b"
     r"[^?\n]{0,80}\?",
@@ -122,8 +129,7 @@ _TASK_NOUNS: Final = frozenset(_TASK_NOUN_WORDS.split())
 _YOU: Final = LazyPattern(r"\byou\b", re.IGNORECASE)
 _GENERIC_YOU: Final = LazyPattern(
     r"how\s+(?:do|would|can)\s+you\s+(?:say|write|spell|pronounce|translate|calculate|convert)"
-    r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me|describe|list|summari[sz]e"
-    r"|define|translate|recommend|suggest|name|give\s+me|help\s+me\s+understand)\b",
+    r"|" + _ASK + r"\b",
     re.IGNORECASE,
 )
 # A line break and the first word of a candidate line (what ``_QUESTION`` and ``_REQUEST`` open
@@ -192,7 +198,7 @@ _LEAD: Final = LazyPattern(
     r"(?:before\s+(?:answering|replying|responding|anything\s+else|you\s+(?:answer|reply"
     r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*"
     # a request's courtesy: "Please outline …" (not "Also define …", which a change log writes)
-    r"|(?:please|kindly)\s+(?!,)",
+    r"|(?:please|kindly)\s+(?:also\s+)?(?!,)",
     re.IGNORECASE,
 )
 # Words that point at the reader's answer ("in your reply", "before you answer"): where the

@@ -517,6 +517,26 @@ _ENTRY_LABEL = (
     r"|^(?:\t|[ ]{2,})\*[ \t]+[\w./+-]+(?:[ \t]*\([^)\n]*\))?:(?:\s|$)"
 )
 
+# The languages most used on the web, as an answer may be ordered into them.
+_LANGUAGE = (
+    r"(?:english|spanish|french|german|italian|portuguese|russian|chinese|mandarin|cantonese"
+    r"|japanese|korean|arabic|hindi|turkish|dutch|polish|swedish|greek|hebrew|vietnamese|thai"
+    r"|indonesian|persian|farsi|ukrainian|czech|romanian|hungarian|finnish|danish|norwegian"
+    r"|latin|esperanto|klingon|swahili|bengali|urdu|tamil)"
+)
+# The document an assistant was handed, as an attack names it: "the table above", "this e-mail".
+_THE_DOCUMENT = (
+    r"(?:the|this|these|that)\s+(?:\w+\s+){0,2}?(?:e-?mails?|messages?|tables?|documents?|text"
+    r"|figures|data|content|page|article|rows?|numbers|spreadsheet|thread|report|context|notes?)"
+)
+# What an attack orders in its place: an answer's or a task's verb (not "delete it", "use the
+# attached version": "please ignore this e-mail and delete it" is a sender's own).
+_OFF_TASK = (
+    r"(?:list|write|say|tell|answer|respond|reply|summari[sz]e|translate|explain|describe"
+    r"|recommend|output|print|generate|produce|state|claim|talk|mention|praise|promote|give"
+    r"|provide|compose|draft|create|reveal|insist|report|announce|advertise)"
+)
+
 # -- the form of the answer ------------------------------------------------------------------
 # The model's answer: "your reply/response/output", or "the answer/reply" (not "the response"
 # or "the output": API documentation says "the response is base64-encoded").
@@ -544,6 +564,15 @@ _FORM = (
     r"|spel\w*\s+(?:\w+\s+)?wrong\w*|flip\w*\s+(?:the\s+)?(?:text|letters|characters|words))\b"
 )
 
+# What a sender asks of the reader's reply (not of a model's): the reader's own details ("include
+# your order number in your reply", "In your reply, confirm your address"), or something for
+# the sender ("let us know", "send us"). Not the verb's object before "your reply", not the
+# order after "In your reply,".
+_NOT_OWN_GAP = r"(?!\s+(?:[a-z]+\s+)?your\s+(?!(?:\w+\s+)?" + _RESPONSE + r"\b))" + _g(120)
+_NOT_OWN_NEXT = (
+    r"(?!\s{0,3}(?:please\s+|also\s+|kindly\s+)?(?:let\s+(?:us|me)\s+know|confirm\b"
+    r"|(?:send|give|tell)\s+us\b|[a-z]+\s+your\s+(?!(?:\w+\s+)?" + _RESPONSE + r"\b)))"
+)
 # A form looked for or kept out, not asked for: "check your reply for spelling mistakes",
 # "your answer, free of typos", "without emoji".
 _NOT_SOUGHT = "".join(
@@ -956,8 +985,24 @@ RULES: Final[tuple[Rule, ...]] = (
         r"\b" + _g(50) + r"\b(?:you\s+can|continue|proceed|solve|return|go\s+back)"
         r"|\bthe\s+(?:task|request|question)\s+(?:that\s+)?i\s+(?:gave|asked|assigned)\s+you\b"
         r"|\binstead\s+of\s+(?:the|your)\s+(?:original|current|user'?s?|assigned|actual)\s+task"
-        r"|\bmake\s+sure\s+(?:to|you)\s+(?:finish|complete|do)\s+(?:the|this)\s+new\s+task",
-        ("before you", "after you", "task", "instead of", "new task"),
+        r"|\bmake\s+sure\s+(?:to|you)\s+(?:finish|complete|do)\s+(?:the|this)\s+new\s+task"
+        # the document set aside for another answer: "Ignore the table above and list …",
+        # "… regardless of what the e-mail says", "… instead of summarising it"
+        r"|\b(?:ignore|disregard)\s+(?:everything\s+in\s+)?" + _THE_DOCUMENT + r"\b(?:\s+above)?"
+        r"(?:\s+and|\s*[;,:]|\.)\s+(?:instead\s*,?\s+)?(?:just\s+|simply\s+|only\s+)?"
+        + _OFF_TASK
+        + r"\b|\bregardless\s+of\s+what\s+" + _THE_DOCUMENT + r"\s+(?:says|said|shows|states|claims)\b"
+        r"|\binstead\s+of\s+(?:summari[sz]|answer|analy[sz]|describ)ing\s+(?:it|this|them|the"
+        r"|that)\b"
+        # an order conditioned on the assistant's own work on the text
+        r"|\bwhen(?:ever)?\s+(?:you(?:'re|\s+are)?\s+)?(?:summari[sz]\w*|answering\s+questions"
+        r"\s+about)\s+" + _THE_DOCUMENT + r"\b[^\n.!?]{0,30}?,\s*(?:also\s+|please\s+|first\s+"
+        r"|always\s+)?" + _VERB + r"\b"
+        r"|\b(?:any|every|each|all)\s+summar(?:y|ies)\s+of\s+" + _THE_DOCUMENT
+        + r"\s+(?:must|should|has\s+to|have\s+to|needs?\s+to|will)\b"
+        r"|(?:^|[.!?;:|]\s{0,3})summaries\s+of\s+" + _THE_DOCUMENT
+        + r"\s+(?:must|should|have\s+to|need\s+to)\b",
+        ("before you", "after you", "task", "instead of", "new task", "ignore the …", "when summarising"),
         H,
         H,
         "tries to replace or preempt the user's task",
@@ -967,6 +1012,11 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(r"\s+you\b", "gave", "asked", "assigned"),
             _t("instead", r"instead\s+of\s"),
             _t("sure", r"sure\s+(?:to|you)\s+(?:finish|complete|do)\s"),
+            *_ts(r"\s+(?:everything\s+in\s+)?(?:the|this|these|that)\s", "ignore", "disregard"),
+            _t("regardless", r"regardless\s+of\s+what\s"),
+            _t("when", r"when(?:ever)?\s+(?:you(?:'re|\s+are)?\s+)?(?:summari|answering\s)"),
+            *_ts(r"\s+summar(?:y|ies)\s+of\s", "any", "every", "each", "all"),
+            _t("summaries", r"summaries\s+of\s"),
         ],
     ),
     Rule(
@@ -2211,17 +2261,23 @@ RULES: Final[tuple[Rule, ...]] = (
         + _IMPERATIVE
         # "give us your answer at the bar": the reader's answer, handed to the text's author
         + r"\b(?!\s+(?:us|me)\s+your\b)"
-        + _g(120)
+        # "Please include your order number in your reply": the reader's own details, asked
+        # for by the sender, are no order to a model
+        + _NOT_OWN_GAP
         + r"\byour\s+(?:\w+\s+)?"
         + _RESPONSE
         + r"(?:'s)?\b"
-        r"|(?:^|[\n.!?:;]\s{0,3})(?:in|within|throughout|at\s+the\s+(?:end|start|beginning)\s+of)\s+"
-        # "In your reply, can you give me …": a question to the reader, not an order
-        r"your\s+" + _RESPONSE + r",(?!\s{0,3}(?:can|could|would|will)\s+you\b)"
+        r"|(?:^|[\n.!?:;|]\s{0,3})(?:in|within|throughout|as\s+part\s+of|at\s+the\s+(?:end|start"
+        r"|beginning)\s+of)\s+"
+        # "In your reply, can you give me …": a question to the reader, not an order; "In your
+        # reply, please confirm your address": the reader's own details
+        r"your\s+" + _RESPONSE + r",(?!\s{0,3}(?:can|could|would|will)\s+you\b)" + _NOT_OWN_NEXT
         # "… 23 In your reply, give the Spanish for …": glued, with the order after it
-        r"|\b(?:in|within|at\s+the\s+(?:end|start|beginning|top)\s+of)\s+your\s+"
+        + r"|\b(?:in|within|at\s+the\s+(?:end|start|beginning|top)\s+of)\s+your\s+"
         + _RESPONSE
-        + r",\s{0,3}(?:also\s+|please\s+)?"
+        + r","
+        + _NOT_OWN_NEXT
+        + r"\s{0,3}(?:also\s+|please\s+)?"
         + _VERB
         + r"\b",
         ("your",),
@@ -2438,6 +2494,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"[^\n]{0,200}$"
         r"|^[ \t>*#|-]{0,4}(?:provide|give|show)\s+(?:me\s+)?(?:an|some)\s+examples?\s+of\s+how\b"
         r"[^\n]{0,200}$"
+        r"|^[ \t>*#|-]{0,4}(?:reply|respond|answer)\s+(?:only\s+)?(?:in|using)\s+" + _LANGUAGE
+        + r"(?:\s+only)?\s*[.!]?\s*$"
         r"|^[ \t>*#|-]{0,4}(?:reply|respond|answer|write)\s+(?:only\s+)?(?:in\s+(?:reverse"
         r"|backwards?|all\s+caps|upper\s?case|pig\s+latin|emojis?|rhymes?|morse|code|cipher)"
         r"|backwards?)\b[^\n]{0,120}$"
@@ -2496,7 +2554,7 @@ RULES: Final[tuple[Rule, ...]] = (
                 "show",
             ),
             *_ts(r"\s+the\s", "translate", "analyse", "analyze", "summarise", "summarize"),
-            *_ts(r"\s+(?:only\s+)?(?:in\s|backward)", "reply", "respond", "answer", "write"),
+            *_ts(r"\s+(?:only\s+)?(?:in\s|backward|using\s)", "reply", "respond", "answer", "write"),
             *_ts(
                 r"\s+(?:every|each|all)\s",
                 "replace",
