@@ -73,7 +73,8 @@ _REQUEST: Final = LazyPattern(
     # a product named in the plural, no article ("Create flashcards for …")
     r"|(?:write|create|generate|draft|compose|design|produce|prepare|compile)\s+(?:me\s+|us\s+)?"
     r"[a-z-]{3,}s\s+(?:for|about|on|of|that|which)\b"
-    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b|search\s+(?:the\s+web\s+)?for\b"
+    # (not "search for …": a change log's "Search for '^aaa$' rather than …")
+    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b"
     # not "fix" or "debug": a commit subject ("Fix build on arm64") opens a changelog's lines
     r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate)\b"
     r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
@@ -140,7 +141,7 @@ _OPENING: Final = (
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
-    "|estimate|compile|come|walk|search|please|kindly)\\b"
+    "|estimate|compile|come|walk|please|kindly)\\b"
 )
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
@@ -151,7 +152,7 @@ _GLUED_WORDS: Final = (
     "|Describe|Summari[sz]e|List|Name|Define|Outline|Compare|Discuss|Translate|Calculate|Solve"
     "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
     "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
-    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Compile|Come|Walk|Search|Before|First"
+    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Compile|Come|Walk|Before|First"
     "|Also|Please|Kindly"
 )
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows

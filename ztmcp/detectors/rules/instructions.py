@@ -992,8 +992,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"(?:\s+and|\s*[;,:]|\.)\s+(?:instead\s*,?\s+)?(?:just\s+|simply\s+|only\s+)?"
         + _OFF_TASK
         + r"\b|\bregardless\s+of\s+what\s+" + _THE_DOCUMENT + r"\s+(?:says|said|shows|states|claims)\b"
-        r"|\binstead\s+of\s+(?:summari[sz]|answer|analy[sz]|describ)ing\s+(?:it|this|them|the"
-        r"|that)\b"
+        r"|\binstead\s+of\s+(?:summari[sz]|answer|analy[sz]|describ)ing\s+(?:it|this|them"
+        r"|the\s+(?:question|e-?mail|message|document|table|text))\b"
         # an order conditioned on the assistant's own work on the text
         r"|\bwhen(?:ever)?\s+(?:you(?:'re|\s+are)?\s+)?(?:summari[sz]\w*|answering\s+questions"
         r"\s+about)\s+" + _THE_DOCUMENT + r"\b[^\n.!?]{0,30}?,\s*(?:also\s+|please\s+|first\s+"
