@@ -471,9 +471,10 @@ _PRODUCT = (
     + r"[^\n]{0,60}?"
     + r"\b(?:through|at|from|with|on|to|via)\s+[a-z0-9]"
     r"|\b[a-z0-9][a-z0-9-]{1,40}\.(?:example|com|net|io|co|shop|store)\b"
-    r"|\b(?:best|cheapest|most\s+(?:reliable|trusted|trustworthy|secure|affordable)|leading"
-    r"|number\s+one|superior)\s+(?:\w+\s+){0,2}?(?:option|choice|provider|product|brand|vendor"
-    r"|service|rates?|deals?|prices?|company|app|solution|shop|store)s?\b"
+    r"|\b(?:best|cheapest|safest|smartest|finest|greatest|top|most\s+(?:reliable|trusted"
+    r"|trustworthy|secure|affordable)|leading|number\s+one|superior)\s+(?:\w+\s+){0,2}?(?:option"
+    r"|choice|provider|product|brand|vendor|service|rates?|deals?|prices?|company|app|solution"
+    r"|shop|store|investment|platform|bank|broker|insurer|exchange)s?\b"
     r"|\bcompet(?:ing|itors?|ition)\b|\brivals?\b|\bother\s+(?:brands|vendors|providers"
     r"|products|companies|shops|stores|banks|airlines)\b|\baway\s+from\b)"
 )
@@ -2264,9 +2265,12 @@ RULES: Final[tuple[Rule, ...]] = (
         # "Please include your order number in your reply": the reader's own details, asked
         # for by the sender, are no order to a model
         + _NOT_OWN_GAP
-        + r"\byour\s+(?:\w+\s+)?"
+        + r"\b(?:your\s+(?:\w+\s+)?"
         + _RESPONSE
-        + r"(?:'s)?\b"
+        + r"(?:'s)?"
+        # "into every paragraph you write", "in each answer you give"
+        + r"|(?:every|each|any)\s+(?:\w+\s+)?(?:paragraph|sentence|line|repl(?:y|ies)|answer"
+        r"|response|message|summary)\s+you\s+(?:write|produce|give|send|output|return|generate))\b"
         r"|(?:^|[\n.!?:;|]\s{0,3})(?:in|within|throughout|as\s+part\s+of|at\s+the\s+(?:end|start"
         r"|beginning)\s+of)\s+"
         # "In your reply, can you give me …": a question to the reader, not an order; "In your
@@ -2284,7 +2288,15 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         H,
         "tells the model how to write its response",
-        triggers=[_t("your", r"your\s+(?:\w+\s+)?" + _RESPONSE)],
+        triggers=[
+            _t("your", r"your\s+(?:\w+\s+)?" + _RESPONSE),
+            *_ts(
+                r"\s+(?:\w+\s+)?(?:paragraph|sentence|line|repl|answer|response|message|summary)",
+                "every",
+                "each",
+                "any",
+            ),
+        ],
     ),
     # How the answer is written, not what it says: "write your answer using only emojis",
     # "give the answer as hexadecimal bytes", "misspell a word in every sentence of your reply",
@@ -2361,7 +2373,10 @@ RULES: Final[tuple[Rule, ...]] = (
         # encourage users to …", "display a warning and ask the user").
         r"(?:^|[.!?;|\"(),]\s{0,3}|"
         + _NOT_AFTER_HEAD
-        + r":\s{0,3}|\b(?:please|kindly|also|then)\s+)"
+        + r":\s{0,3}|\b(?:please|kindly|also|then)\s+"
+        # "The assistant should tell the user …": the model named in the third person
+        r"|\b(?:assistant|ai|chatbot|chat\s?gpt|llm)\s+(?:should|must|will|needs?\s+to|has\s+to"
+        r"|is\s+to|ought\s+to)\s+(?:also\s+|now\s+|always\s+)?)"
         r"(?:tell|inform|advise|warn|remind|instruct|urge|notify|convince|persuade|encourage"
         r"|assure|direct|ask)\s+(?:the\s+|all\s+|any\s+)?(?:end[\s-]?)?(?:users?|readers?)\b"
         r"(?!\s*(?:'s|s'|guide|manual|group|interface|base|account|id|name)\b)"
@@ -2494,6 +2509,11 @@ RULES: Final[tuple[Rule, ...]] = (
         r"[^\n]{0,200}$"
         r"|^[ \t>*#|-]{0,4}(?:provide|give|show)\s+(?:me\s+)?(?:an|some)\s+examples?\s+of\s+how\b"
         r"[^\n]{0,200}$"
+        # "Respond with "ACCESS GRANTED" and nothing else", "Output only the word "yes""
+        # (not "Reply STOP to unsubscribe": only the exact answer, or only it, is an order)
+        r"|(?:^|[.!?:|]\s{0,3})(?:respond|reply|answer|output|print|say|write|return)\s+(?:only\s+"
+        r"(?:with\s+)?(?:the\s+(?:word|phrase|text|string|number)s?\s+)?[\"'“‘]|(?:with\s+)?"
+        r"[\"'“‘][^\"'”’\n]{1,60}[\"'”’]\s*,?\s*and\s+nothing\s+else)"
         r"|^[ \t>*#|-]{0,4}(?:reply|respond|answer)\s+(?:only\s+)?(?:in|using)\s+" + _LANGUAGE
         + r"(?:\s+only)?\s*[.!]?\s*$"
         r"|^[ \t>*#|-]{0,4}(?:reply|respond|answer|write)\s+(?:only\s+)?(?:in\s+(?:reverse"
@@ -2555,6 +2575,17 @@ RULES: Final[tuple[Rule, ...]] = (
             ),
             *_ts(r"\s+the\s", "translate", "analyse", "analyze", "summarise", "summarize"),
             *_ts(r"\s+(?:only\s+)?(?:in\s|backward|using\s)", "reply", "respond", "answer", "write"),
+            *_ts(
+                r"\s+(?:only\s|with\s|[\"'“‘])",
+                "respond",
+                "reply",
+                "answer",
+                "output",
+                "print",
+                "say",
+                "write",
+                "return",
+            ),
             *_ts(
                 r"\s+(?:every|each|all)\s",
                 "replace",
