@@ -52,7 +52,8 @@ _ASK: Final = (
     r"(?:can|could|would|will)\s+you\s+(?:(?:please|kindly|also|quickly)\s+){0,2}(?:explain"
     r"|tell\s+me|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
     r"|help\s+me\s+understand|write|draft|compose|create|generate|produce|prepare|outline"
-    r"|compare|come\s+up\s+with|compile|teach\s+me|find\s+me|plan|design)"
+    r"|compare|come\s+up\s+with|compile|teach\s+me|find\s+me|plan|design|put\s+together"
+    r"|estimate|implement)"
     # not of a thing named before it ("Can you draft it and open a ticket?")
     r"(?!\s+(?:it|them|one|ones)\b)"
 )
@@ -74,12 +75,13 @@ _REQUEST: Final = LazyPattern(
     r"|(?:write|create|generate|draft|compose|design|produce|prepare|compile)\s+(?:me\s+|us\s+)?"
     r"[a-z-]{3,}s\s+(?:for|about|on|of|that|which)\b"
     # (not "search for …": a change log's "Search for '^aaa$' rather than …")
-    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b"
+    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b|implement\b"
     # not "fix" or "debug": a commit subject ("Fix build on arm64") opens a changelog's lines
     r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate)\b"
     r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
     r"|(?:tell|share)\s+(?:me\s+|us\s+)?(?:a|an|some|\d+)\s+(?:\w+\s+){0,2}(?:jokes?|stor(?:y|ies)"
-    r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
+    r"|facts?|riddles?|tips?|recipes?|poems?|songs?)"
+    r"|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
     r"|nearest|shortest|recipe|definition|meaning|capital|population)"
     r"|(?:classify|rate|determine|assess)\s+"
     r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:me\s+|us\s+)?(?:a|an|some)\s+(?:[a-z-]+\s+){0,2}"
@@ -141,7 +143,7 @@ _OPENING: Final = (
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
-    "|estimate|compile|come|walk|please|kindly)\\b"
+    "|estimate|compile|come|walk|please|kindly|also|then|implement)\\b"
 )
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
@@ -153,7 +155,7 @@ _GLUED_WORDS: Final = (
     "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
     "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
     "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Compile|Come|Walk|Before|First"
-    "|Also|Please|Kindly"
+    "|Also|Then|Please|Kindly|Implement"
 )
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
 # A glued word that is part of a name, not a sentence's opening: in a coordination of
@@ -198,8 +200,13 @@ _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
 _LEAD: Final = LazyPattern(
     r"(?:before\s+(?:answering|replying|responding|anything\s+else|you\s+(?:answer|reply"
     r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*"
-    # a request's courtesy: "Please outline …" (not "Also define …", which a change log writes)
-    r"|(?:please|kindly)\s+(?:also\s+)?(?!,)",
+    # a request's courtesy: "Please outline …"
+    r"|(?:please|kindly)\s+(?:also\s+)?(?!,)"
+    # a continuation before a task's own verb: "Also write …", "Then analyse …" (not "Also
+    # define …", "Also create an empty dict", which a change log writes)
+    r"|(?:also|then)\s+(?=(?:write|explain|share|compose|draft|give|tell|provide|suggest|recommend"
+    r"|translate|summari[sz]e|outline|compare|put\s+together|come\s+up\s+with|generate|produce"
+    r"|analy[sz]e|estimate|implement)\b)",
     re.IGNORECASE,
 )
 # Words that point at the reader's answer ("in your reply", "before you answer"): where the
@@ -244,11 +251,24 @@ _STOP_WORDS: Final = """
     differences work works working benefits drawbacks key important best different
     primary two three four five six seven eight nine ten first second third step steps
     write create generate draft compose design develop plan find share rate classify determine
-    assess paraphrase compile walk through search come
+    assess paraphrase compile walk through search come implement
     going doing been lately things everything everyone family kids holiday holidays weekend
     move trip dinner lunch breakfast life
 """
-_STOP: Final = frozenset(_STOP_WORDS.split())
+# Words of any topic: an inserted task that shares one of these with the document by chance
+# ("a haiku about autumn leaves" under a leave policy, "in simple terms" beside contract terms)
+# is still unrelated to it.
+_GENERIC_WORDS: Final = """
+    time times day days week weeks month months year years hour hours minute minutes today
+    short long small large big little full half whole simple quick easy hard good great better
+    bad right left last latest recent current early late real really exact exactly
+    want wants wanted need needs needed get gets got give gives gave take takes took keep keeps
+    kept leave leaves left come comes came see sees saw look looks looked know knows knew
+    think thinks thought feel feels felt try tries tried ask asks asked call calls called
+    return returns returned cause causes caused term terms kind kinds sort lot lots point
+    points case cases fact facts end ends start starts people person local general
+"""
+_STOP: Final = frozenset(_STOP_WORDS.split()) | frozenset(_GENERIC_WORDS.split())
 
 
 def _stem(word: str) -> str:
