@@ -53,7 +53,7 @@ _ASK: Final = (
     r"|tell\s+me|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
     r"|help\s+me\s+understand|write|draft|compose|create|generate|produce|prepare|outline"
     r"|compare|come\s+up\s+with|compile|teach\s+me|find\s+me|plan|design|put\s+together"
-    r"|estimate|implement)"
+    r"|estimate)"
     # not of a thing named before it ("Can you draft it and open a ticket?")
     r"(?!\s+(?:it|them|one|ones)\b)"
 )
@@ -75,7 +75,8 @@ _REQUEST: Final = LazyPattern(
     r"|(?:write|create|generate|draft|compose|design|produce|prepare|compile)\s+(?:me\s+|us\s+)?"
     r"[a-z-]{3,}s\s+(?:for|about|on|of|that|which)\b"
     # (not "search for …": a change log's "Search for '^aaa$' rather than …")
-    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b|implement\b"
+    # (not "implement …": a commit's subject, "Implement GContentType on OSX")
+    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b"
     # not "fix" or "debug": a commit subject ("Fix build on arm64") opens a changelog's lines
     r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate)\b"
     r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
@@ -143,7 +144,7 @@ _OPENING: Final = (
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
-    "|estimate|compile|come|walk|please|kindly|also|then|implement)\\b"
+    "|estimate|compile|come|walk|please|kindly|also|then)\\b"
 )
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
@@ -155,7 +156,7 @@ _GLUED_WORDS: Final = (
     "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
     "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
     "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Compile|Come|Walk|Before|First"
-    "|Also|Then|Please|Kindly|Implement"
+    "|Also|Then|Please|Kindly"
 )
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
 # A glued word that is part of a name, not a sentence's opening: in a coordination of
@@ -206,7 +207,7 @@ _LEAD: Final = LazyPattern(
     # define …", "Also create an empty dict", which a change log writes)
     r"|(?:also|then)\s+(?=(?:write|explain|share|compose|draft|give|tell|provide|suggest|recommend"
     r"|translate|summari[sz]e|outline|compare|put\s+together|come\s+up\s+with|generate|produce"
-    r"|analy[sz]e|estimate|implement)\b)",
+    r"|analy[sz]e|estimate)\b)",
     re.IGNORECASE,
 )
 # Words that point at the reader's answer ("in your reply", "before you answer"): where the
@@ -251,7 +252,7 @@ _STOP_WORDS: Final = """
     differences work works working benefits drawbacks key important best different
     primary two three four five six seven eight nine ten first second third step steps
     write create generate draft compose design develop plan find share rate classify determine
-    assess paraphrase compile walk through search come implement
+    assess paraphrase compile walk through search come
     going doing been lately things everything everyone family kids holiday holidays weekend
     move trip dinner lunch breakfast life
 """
@@ -260,13 +261,13 @@ _STOP_WORDS: Final = """
 # is still unrelated to it.
 _GENERIC_WORDS: Final = """
     time times day days week weeks month months year years hour hours minute minutes today
-    short long small large big little full half whole simple quick easy hard good great better
+    short small large big little full half whole simple quick easy hard good great better
     bad right left last latest recent current early late real really exact exactly
-    want wants wanted need needs needed get gets got give gives gave take takes took keep keeps
+    want wants wanted get gets got give gives gave take takes took keep keeps
     kept leave leaves left come comes came see sees saw look looks looked know knows knew
     think thinks thought feel feels felt try tries tried ask asks asked call calls called
-    return returns returned cause causes caused term terms kind kinds sort lot lots point
-    points case cases fact facts end ends start starts people person local general
+    return returns returned cause causes caused term terms lot lots point points fact facts
+    end ends start starts people person local general
 """
 _STOP: Final = frozenset(_STOP_WORDS.split()) | frozenset(_GENERIC_WORDS.split())
 

@@ -1355,7 +1355,13 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.sensitive_data",
         "sensitive",
-        r"\b(?:copy|paste|include|append|list|add|insert|send|forward|attach|reveal|share|give|look"
+        # (an order: "a share … with the user's credentials" is a comment's noun, "it will
+        # append … to the user's file" a program's work)
+        r"(?:^|[.!?;:|(\"-]\s{0,3}|"
+        + "\u2013"  # (an en dash, as a Python escape)
+        + r"\s{0,3}|\b(?:please|also|then|and|should|must)\s+"
+        r"(?:also\s+)?)"
+        r"(?:copy|paste|include|append|list|add|insert|send|forward|attach|reveal|share|give|look"
         r"\s+up|read|quote|output|summari[sz]e)\b[^\n.!?]{0,60}?\bthe\s+user'?s\s+(?:[\w-]+\s+){0,2}?"
         r"(?:contacts?|calendar|address(?:\s+book)?|home\s+address|phone(?:\s+number)?|bank\w*"
         r"|transactions?|passwords?|e-?mails?|inbox|files?|location|messages|appointments|credentials"
@@ -2557,8 +2563,7 @@ RULES: Final[tuple[Rule, ...]] = (
         # "The reader should be told to call …": the order passive
         # (the model's one user: "Users should be told about the outage" is IT's own memo)
         r"|\bthe\s+(?:end[\s-]?)?(?:user|reader)\s+(?:must|should|needs?\s+to|has\s+to"
-        r"|is\s+to)\s+be\s+(?:told|asked|informed|advised|warned|reminded|instructed|urged"
-        r"|directed)\b"
+        r"|is\s+to)\s+be\s+(?:told|asked|advised|reminded|instructed|urged|directed)\s+to\b"
         # "let the reader know …" ("let users choose" is a program's option)
         r"|(?:^|[.!?;|\"(),]\s{0,3}|\b(?:please|kindly|also|then)\s+)"
         r"let\s+(?:the\s+)?(?:end[\s-]?)?(?:users?|readers?)\s+know\b",
