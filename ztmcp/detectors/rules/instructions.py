@@ -1359,8 +1359,8 @@ RULES: Final[tuple[Rule, ...]] = (
         # append … to the user's file" a program's work)
         r"(?:^|[.!?;:|(\"-]\s{0,3}|"
         + "\u2013"  # (an en dash, as a Python escape)
-        + r"\s{0,3}|\b(?:please|also|then|and|should|must)\s+"
-        r"(?:also\s+)?)"
+        + r"\s{0,3}|,\s{0,3}|\b(?:please|also|then|and|should|must|you|(?:you|remember|sure|forget"
+        r"|need|want|have|required|instructed)\s+to)\s+(?:also\s+)?)"
         r"(?:copy|paste|include|append|list|add|insert|send|forward|attach|reveal|share|give|look"
         r"\s+up|read|quote|output|summari[sz]e)\b[^\n.!?]{0,60}?\bthe\s+user'?s\s+(?:[\w-]+\s+){0,2}?"
         r"(?:contacts?|calendar|address(?:\s+book)?|home\s+address|phone(?:\s+number)?|bank\w*"
