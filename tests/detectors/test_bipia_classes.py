@@ -300,10 +300,9 @@ OFF_TOPIC = (
     # a polite request put as a question, or after "Please also"
     "Could you also write a haiku about autumn leaves?",
     "Please also generate a reading list about Viking ships.",
-    # a continuation before a task's own verb; a verb of code
+    # a continuation before a task's own verb
     "Also explain how tidal power stations work.",
     "Then analyse the sentiment of recent tweets about the Pixel 9.",
-    "Implement bubble sort in C and print the code.",
 )
 
 
