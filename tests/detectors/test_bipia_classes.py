@@ -472,6 +472,7 @@ _PIECES = st.sampled_from(
         *offtopic._GLUED_WORDS.replace("[sz]", "s").split("|"),
         *("whatever", "Whatever", "Isn't", "Also,", "Listing", "what ", "how ", "list "),
         *("\n- ", "\n1. ", "\n> ", "\u2022 ", "\u2013 ", "\n\n", "\n  ", "\u00a0", "\u0663"),
+        *("  ", "<td>", "<th class='x'>", "| write ", "\tlist ", "<td>answer "),
         *("\u017fhare", "\u212aind", "L\u0131st", "\u0130s ", "\u201d", "\u2014"),
     ]
 )
@@ -484,11 +485,16 @@ def test_starts_by_re2_are_the_re_definition(pieces: list[str]) -> None:
     starts that the ``re`` patterns and the glue test define, on plain and non-ASCII text."""
     text = "".join(pieces)
     lines = {m.start() for m in offtopic._OPENER_ANY_CASE.finditer("\n" + text)}
-    glued = [
+    words = {
         m.start()
         for m in offtopic._GLUED.finditer(text)
         if text[m.start() - 1 : m.start()] in offtopic._GLUE
-        and m.start() not in lines
-        and not offtopic._BULLET.search(text, max(0, m.start() - 8), m.start())
+    }
+    # a table's cell: its mark, then an opening word in any case
+    cells = {m.start(1) for k in range(len(text)) if (m := offtopic._CELL.match(text, k))}
+    glued = [
+        k
+        for k in sorted(words | cells)
+        if k not in lines and not offtopic._BULLET.search(text, max(0, k - 8), k)
     ]
     assert offtopic._starts(text) == (sorted(lines) + glued, lines)

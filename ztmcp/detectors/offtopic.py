@@ -184,7 +184,15 @@ _PARA_END: Final = LazyPattern(r"[ \t]*\n[ \t]*\n")
 _FAQ_ANSWER: Final = LazyPattern(r"\s*(?:A\s*[:.)]|Answer\s*:)")
 # For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
 _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
-# RE2's search for both (a superset, each start checked in Python).
+# A table's cell, opened by its mark (a Markdown or an HTML cell, a tab, the two spaces or more
+# between aligned columns), then an opening word in any case: "| write a haiku about oats |",
+# "<td>answer in German</td>". A cell is read as a line of its own.
+_CELL_OPEN: Final = "(?:\\|[ \\t]*|\\t[ \\t]*|<t[dh](?:[ \\t][^>\\n]{0,80})?>[ \\t]*|[ ]{2,})"
+_CELL: Final = LazyPattern(
+    _CELL_OPEN + "(" + _OPENING[_OPENING.index("(?:") :] + ")", re.IGNORECASE
+)
+_CELL_MARKS: Final = frozenset("|\t< ")  # what a cell's mark opens with
+# RE2's search for the three (a superset, each start checked in Python).
 _STARTS_SOURCE: Final = (
     # (``multi.ascii_view`` writes other punctuation, the dashes, bullets and curly quotes, as
     # \x01: a superset of the prefix and glue characters, each start checked with ``re``.)
@@ -192,7 +200,11 @@ _STARTS_SOURCE: Final = (
     + _OPENING[_OPENING.index("(?:") :]
     + ')|[ \\t"(\\x01](?:'
     + _GLUED_WORDS
-    + ")\\b"
+    + ")\\b|"
+    + _CELL_OPEN
+    + "(?i:"
+    + _OPENING[_OPENING.index("(?:") :]
+    + ")"
 )
 _OPENER: Final = LazyPattern(_OPENING)
 _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
@@ -342,6 +354,7 @@ _LITERAL_BEFORE: Final = LazyPattern(
 
 
 PATTERNS: Final = (
+    _CELL,
     _LITERAL_BEFORE,
     _CODE_OPENER,
     _LOG_MARK,
@@ -563,6 +576,7 @@ def _starts(text: str) -> tuple[list[int], set[int]]:
         lines.update(m.start() for m in rx.finditer(low))
         words = (m.start() for m in _GLUED.finditer(text))
         starts.extend(k for k in words if text[k - 1 : k] in _GLUE)
+        starts.extend(m.start(1) for m in _CELL.finditer(text))
     else:
         data = plain.encode("ascii")
         pos = search.start(data, 0)
@@ -571,8 +585,14 @@ def _starts(text: str) -> tuple[list[int], set[int]]:
                 lines.add(pos)  # the line starts at ``text[pos]``
             if view[pos] in _GLUE and _GLUED.match(view, pos + 1):
                 starts.append(pos)  # the glued word starts at ``text[pos]``
+            if view[pos] in _CELL_MARKS and (cell := _CELL.match(view, pos)):
+                starts.append(cell.start(1) - 1)  # a cell's first word starts at ``text[k]``
             pos = search.start(data, pos + 1)
-    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 8), k)]
+    glued = [
+        k
+        for k in sorted(set(starts))
+        if k not in lines and not _BULLET.search(text, max(0, k - 8), k)
+    ]
     return sorted(lines) + glued, lines
 
 

@@ -564,12 +564,19 @@ _WORK_ON_DOC = (
     r"(?:of|about|on)\s+this\b"
     r"|(?:a|the)\s+(?:summary|description)\s+of\s+this\b|summaries\s+of\s+this\b"
     r"|(?:whoever|anyone|anybody|everyone)\s+(?:who\s+)?(?:summari[sz]\w*|describ\w*|process\w*"
-    r"|answer\w*\s+questions\s+about)\s+this\b"
+    r"|read\w*|answer\w*\s+questions\s+about)\s+this\b"
+    # a bare summary opening a line, a cell or a note: "Summaries must end with: '…'"
+    r"|(?:(?<![^\n.!?;:|(\[\"-])|(?<=[\n.!?;:|(\[\"-]\s)|(?<=[\n.!?;:|(\[\"-]\s\s))summar(?:y|ies)"
+    # (how it opens, ends or what language: "Summary must include the Q3 figures" is a brief's)
+    r"(?=\s+(?:must|should|shall|has\s+to|have\s+to|needs?\s+to|is\s+to|are\s+to)\s+(?:be\s+"
+    r"(?:given\s+|written\s+)?in\s|end|begin|start|open|close|finish)\b)"
     r"|(?:whatever|everything|anything)\s+(?:else\s+)?you\s+(?:write|say|produce|output)\s+about"
     r"\s+this\b"
     # (the clause ends at once: "When describing this product to customers, use …" is a brief)
-    r"|when\s+(?:you(?:'re|\s+are)?\s+)?(?:summari[sz]|describ|discuss)\w*(?:\s+(?:this|these|it)"
-    r"\b(?:\s+[\w-]+)?)?(?=\s*,))"
+    r"|when\s+(?:you(?:'re|\s+are)?\s+|u\s+)?(?:summari[sz]|describ|discuss)\w*(?:\s+(?:this|these"
+    r"|it)\b(?:\s+[\w-]+)?)?(?=\s*,)"
+    # "When you reply about this rehearsal schedule, …" (not "When you reply to this e-mail")
+    r"|when\s+(?:you|u)\s+(?:reply|answer|respond)\s+about\s+this(?:\s+[\w-]+){0,2}(?=\s*,))"
 )
 # What the attack orders there: a content order, a language.
 _WORK_ORDER = (
@@ -577,11 +584,13 @@ _WORK_ORDER = (
     r"|first\s+|always\s+|only\s+|then\s+)?(?:be\s+(?:(?:given|written|provided|translated"
     r"|delivered)\s+)?)?(?:in\s+"
     + _LANGUAGE
-    + r"|recommend|mention|say|state|include|end|begin|start|contain"
-    r"|promote|tell|compose|write|list|quote|claim|advertise|learn|hear|read\s+that|warn)\b"
+    + r"|"
+    + _VERB
+    + r"|end|begin|contain|learn|hear|read\s+that|warn)\b"
     r"(?!\s+(?:\w+\s+)?(?:your|our)\b)"
-    r"|[,:]\s*(?:also\s+|please\s+|first\s+|always\s+)?(?:" + _VERB + r"|finish|end|close"
-    r"|conclude|begin)\b(?!\s+(?:\w+\s+)?(?:your|our)\b)"
+    r"|[,:]\s*(?:\d+[.)]\s+)?(?:also\s+|please\s+|pls\s+|first\s+|always\s+)?(?:"
+    + _VERB
+    + r"|finish|end|close|conclude|begin|skip)\b(?!\s+(?:\w+\s+)?(?:your|our)\b)"
     r"|\bin\s+" + _LANGUAGE + r"\b)"
 )
 
@@ -597,7 +606,9 @@ _ANSWER_OBJ = (
     # its parts, or the model describing the text: "every sentence of the response", "when
     # describing this inventory"
     r"|(?:every|each)\s+(?:sentence|word|line|paragraph)\s+of\s+(?:the|your)\s+(?:response|answer"
-    r"|reply|summary|output)|when\s+(?:you\s+)?(?:describ|summari[sz]|discuss)\w*\s+this)\b"
+    r"|reply|summary|output)|when\s+(?:you\s+)?(?:describ|summari[sz]|discuss)\w*\s+this"
+    r"|when\s+(?:you\s+)?summari[sz]ing|(?:any|every|each|all)\s+(?:\w+\s+)?(?:answers?|repl(?:y|ies)"
+    r"|responses?|summar(?:y|ies)))\b"
 )
 # A form that garbles or disguises it.
 _FORM = (
@@ -615,7 +626,7 @@ _FORM = (
     r"|(?:replac|swapp?|substitut|shift)\w*\s+(?:the\s+|every\s+|each\s+|all\s+)?"
     r"(?:letters?|characters?|vowels?|consonants?)|(?:wrong|incorrect)(?:ly)?\s+spel\w*"
     r"|spel\w*\s+(?:\w+\s+)?wrong\w*|flip\w*\s+(?:the\s+)?(?:text|letters|characters|words)"
-    r"|back\s+to\s+front)\b"
+    r"|back\s+to\s+front|revers\w*\s+(?:the\s+)?(?:word|letter|character|sentence)\s+order)\b"
 )
 
 # What a sender asks of the reader's reply (not of a model's): the reader's own details ("include
@@ -630,8 +641,11 @@ _NOT_OWN_NEXT = (
 # A form looked for or kept out, not asked for: "check your reply for spelling mistakes",
 # "your answer, free of typos", "without emoji".
 _NOT_SOUGHT = "".join(
-    rf"(?<!\b{word}\s)"
-    for word in ("for", r"free\sof", "without", "avoid", "fix", "correct", "any", "check")
+    rf"(?<!\b{word}\s)" for word in (r"free\sof", "without", "avoid", "fix", "correct", "any")
+)
+# The answer looked over, not asked of: "check your reply for spelling mistakes".
+_NOT_CHECKED = "".join(
+    rf"(?<!\b{word}\s)" for word in ("check", "proofread", r"check\sover", r"look\sover", "read")
 )
 _IF_YOU_WANT = "".join(
     rf"(?<!\bif\syou{verb}\s{article})"
@@ -1043,7 +1057,7 @@ RULES: Final[tuple[Rule, ...]] = (
         # the document set aside for another answer: "Ignore the table above and list …",
         # "… regardless of what the e-mail says", "… instead of summarising it"
         r"|\b(?:ignore|disregard)\s+(?:everything\s+in\s+)?" + _THE_DOCUMENT + r"\b(?:\s+above)?"
-        r"(?:\s+and|\s*[;,:]|\.)\s+(?:instead\s*,?\s+)?(?:just\s+|simply\s+|only\s+)?"
+        r"(?:\s+and|\s*[;,:]|\.)\s+(?:\d+[.)]\s+)?(?:instead\s*,?\s+)?(?:just\s+|simply\s+|only\s+)?"
         + _OFF_TASK
         + r"\b|\bregardless\s+of\s+what\s+"
         + _THE_DOCUMENT
@@ -1128,7 +1142,16 @@ RULES: Final[tuple[Rule, ...]] = (
                 "everything",
                 "anything",
             ),
-            _t("when", r"when\s+(?:you(?:'re|\s+are)?\s+)?(?:summari|describ|discuss)"),
+            _t(
+                "when",
+                r"when\s+(?:you(?:'re|\s+are)?\s+|u\s+)?(?:summari|describ|discuss|reply|answer"
+                r"|respond)",
+            ),
+            *_ts(
+                r"\s+(?:must|should|shall|has\s+to|have\s+to|needs?\s+to|is\s+to|are\s+to)\s",
+                "summary",
+                "summaries",
+            ),
         ],
     ),
     Rule(
@@ -2474,6 +2497,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "instr.answer_form",
         "response",
         r"\b"
+        + _NOT_CHECKED
         + _ANSWER_OBJ
         + r"[^\n.!?]{0,100}?\b"
         + _NOT_SOUGHT
@@ -2484,7 +2508,7 @@ RULES: Final[tuple[Rule, ...]] = (
         + _FORM
         + r"[^\n.!?]{0,100}?\b"
         + _ANSWER_OBJ
-        + r"|\b(?:answer|reply|respond)\s+(?:only\s+|entirely\s+)?(?:in|using|with)\s+"
+        + r"|\b(?:answer|reply|respond)\s+(?:only\s+|entirely\s+)?(?:in|using|with|w/)\s+"
         r"(?:[\w-]+\s+){0,3}?"
         + _FORM
         # "output answer as base64", "return the summary in hex"
@@ -2508,7 +2532,10 @@ RULES: Final[tuple[Rule, ...]] = (
             _t("your", r"your\s+(?:\w+\s+)?(?:answer|repl|respons|output|summar)"),
             _t("answer", r"the\s+(?:(?:whole|entire|final)\s+)?answer"),
             _t("reply", r"the\s+(?:(?:whole|entire|final)\s+)?reply"),
-            *_ts(r"\s+(?:only\s+|entirely\s+)?(?:in|using|with)\s", "answer", "reply", "respond"),
+            *_ts(
+                r"\s+(?:only\s+|entirely\s+)?(?:in|using|with|w/)\s", "answer", "reply", "respond"
+            ),
+            *_ts(r"\s+(?:\w+\s+)?(?:answer|repl|respons|summar)", "any", "every", "each", "all"),
             *_ts(r"\s+(?:else\s+)?you\s", "everything", "anything", "all", "whatever"),
             *_ts(
                 r"\s+(?:entirely|only|solely|purely|exclusively)\s", "summary", "response", "output"
@@ -2578,7 +2605,8 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.answer_lead",
         "response",
-        r"(?:^|[\n.!?:;|\"(]\s{0,3})before\s+(?:answering|replying|responding|anything\s+else"
+        r"(?:^|[\n.!?:;|\"(\]]\s{0,3})before\s+(?:(?:answering|replying|responding)(?:\s+(?:anything|any"
+        r"\s+questions?)\s+about\s+[^\n,.!?]{1,40})?|anything\s+else"
         r"|summari[sz]ing|(?:the|this)\s+(?:[\w-]+\s+){1,2}(?:is|are)\s+summari[sz]ed"
         r"|anything\s+(?:else\s+)?is\s+said)"
         r"\s{0,2},\s{0,3}(?:please\s+|also\s+|first\s+)?(?:" + _VERB + r"|put)\b"
