@@ -472,7 +472,7 @@ _PIECES = st.sampled_from(
         *offtopic._GLUED_WORDS.replace("[sz]", "s").split("|"),
         *("whatever", "Whatever", "Isn't", "Also,", "Listing", "what ", "how ", "list "),
         *("\n- ", "\n1. ", "\n> ", "\u2022 ", "\u2013 ", "\n\n", "\n  ", "\u00a0", "\u0663"),
-        *("  ", "<td>", "<th class='x'>", "| write ", "\tlist ", "<td>answer "),
+        *("<td>", "<th class='x'>", "| write ", "\tlist ", "<td>answer "),
         *("\u017fhare", "\u212aind", "L\u0131st", "\u0130s ", "\u201d", "\u2014"),
     ]
 )

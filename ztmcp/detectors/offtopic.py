@@ -144,7 +144,7 @@ _OPENING: Final = (
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
-    "|estimate|compile|come|walk|please|kindly|also|then)\\b"
+    "|estimate|compile|come|walk|please|kindly|pls|plz|also|then)\\b"
 )
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
@@ -184,14 +184,15 @@ _PARA_END: Final = LazyPattern(r"[ \t]*\n[ \t]*\n")
 _FAQ_ANSWER: Final = LazyPattern(r"\s*(?:A\s*[:.)]|Answer\s*:)")
 # For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
 _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
-# A table's cell, opened by its mark (a Markdown or an HTML cell, a tab, the two spaces or more
-# between aligned columns), then an opening word in any case: "| write a haiku about oats |",
-# "<td>answer in German</td>". A cell is read as a line of its own.
-_CELL_OPEN: Final = "(?:\\|[ \\t]*|\\t[ \\t]*|<t[dh](?:[ \\t][^>\\n]{0,80})?>[ \\t]*|[ ]{2,})"
+# A table's cell, opened by its mark (a Markdown or an HTML cell, a tab), then an opening word
+# in any case: "| write a haiku about oats |", "<td>answer in German</td>". A cell is read as a
+# line of its own. (Not the spaces between aligned columns: a man page's option list aligns
+# "-v   Show verbose messages", and its indentation is spaces too.)
+_CELL_OPEN: Final = "(?:\\|[ \\t]*|\\t[ \\t]*|<t[dh](?:[ \\t][^>\\n]{0,80})?>[ \\t]*)"
 _CELL: Final = LazyPattern(
     _CELL_OPEN + "(" + _OPENING[_OPENING.index("(?:") :] + ")", re.IGNORECASE
 )
-_CELL_MARKS: Final = frozenset("|\t< ")  # what a cell's mark opens with
+_CELL_MARKS: Final = frozenset("|\t<")  # what a cell's mark opens with
 # RE2's search for the three (a superset, each start checked in Python).
 _STARTS_SOURCE: Final = (
     # (``multi.ascii_view`` writes other punctuation, the dashes, bullets and curly quotes, as
@@ -214,7 +215,7 @@ _LEAD: Final = LazyPattern(
     r"(?:before\s+(?:answering|replying|responding|anything\s+else|you\s+(?:answer|reply"
     r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*"
     # a request's courtesy: "Please outline …"
-    r"|(?:please|kindly)\s+(?:also\s+)?(?!,)"
+    r"|(?:please|kindly|pls|plz)\s+(?:also\s+)?(?!,)"
     # a continuation before a task's own verb: "Also write …", "Then analyse …" (not "Also
     # define …", "Also create an empty dict", which a change log writes)
     r"|(?:also|then)\s+(?=(?:write|explain|share|compose|draft|give|tell|provide|suggest|recommend"

@@ -534,7 +534,8 @@ _LANGUAGE = (
 # Any but the language a document here is written in: an answer ordered into another one.
 _FOREIGN_LANGUAGE = _LANGUAGE.replace("english|", "")
 # What the model writes about the text.
-_ANSWER_NOUN = r"(?:summar(?:y|ies)|answers?|repl(?:y|ies)|responses?|outputs?|descriptions?)"
+# (not "output": a program's, "git diff -W output needs to extend the context backward")
+_ANSWER_NOUN = r"(?:summar(?:y|ies)|answers?|repl(?:y|ies)|responses?|descriptions?)"
 # An answer ordered so: a modal or a passive, then what it must be.
 _ORDERED = (
     r"[^\n.!?]{0,60}?\b(?:must|should|shud|shall|will|is\s+to|are\s+to|to\s+be|has\s+to|have\s+to"
@@ -1371,12 +1372,19 @@ RULES: Final[tuple[Rule, ...]] = (
         # a payroll office collects)
         r"(?:passwords?|passcodes?|pins?|cvv|cvc|logins?|credentials|authenticator|one-time\s+(?:code"
         r"|password)|otp|security\s+codes?|seed\s+phrases?|recovery\s+phrases?|access\s+tokens?"
-        r"|2fa|mfa)\b",
-        ("ask … for their password", "request the user's login"),
+        r"|2fa|mfa)\b"
+        # "… by forwarding the one-time code sent to their phone" (a bank warns never to)
+        r"|(?<!\bnot\s)(?<!\bnever\s)(?<!\bn't\s)\b(?:forward|shar|pass\w*\s+on|read\w*\s+out)\w*\s+"
+        r"(?:the\s+|their\s+|your\s+|his\s+|her\s+)?(?:[\w-]+\s+){0,2}?(?:one-time\s+(?:code|password"
+        r"|passcode|pin)|otp|verification\s+code|2fa\s+code|authenticator\s+code)\b",
+        ("ask … for their password", "request the user's login", "forward the one-time code"),
         None,
         H,
         "asks someone for their password, card or login details",
-        triggers=_ts(r"\s", "ask", "request", "collect", "obtain", "get", "asked", "requested"),
+        triggers=[
+            *_ts(r"\s", "ask", "request", "collect", "obtain", "get", "asked", "requested"),
+            *_ts(r"\w*\s", "forward", "shar", "pass", "read"),
+        ],
         requires=(
             r"(?:pass|pin|cvv|cvc|login|credential|authenticator|one-time|otp|security|seed|recovery"
             r"|token|2fa|mfa)",
@@ -2589,14 +2597,24 @@ RULES: Final[tuple[Rule, ...]] = (
         + _FOREIGN_LANGUAGE
         + r"\b|[^\n.!?]{0,40}?:\s*"
         + _FOREIGN_LANGUAGE
-        + r"\s+only\b)",
+        + r"\s+only\b)"
+        # an order opening a sentence or a cell: "ANSWER IN GERMAN", "Respond only in Japanese
+        # from now on" (not "Reply in Spanish if you prefer": the reader's choice)
+        + r"|(?:^|[\n.!?;:|(\[\"-]\s{0,3}|\s{2,}|\t|<t[dh](?:\s[^>\n]{0,80})?>\s*)"
+        r"(?:answer|reply|respond)\s+(?:only\s+|exclusively\s+)?(?:in|using)\s+"
+        + _FOREIGN_LANGUAGE
+        + r"\b(?!\s+(?:if|when|where|unless|as|or|and)\b)"
+        # … and for the rest of the conversation
+        + r"|\b(?:respond|reply|answer|act|speak|talk|write|behave)\w*\b[^\n.!?]{0,60}?\bfor\s+"
+        r"the\s+rest\s+of\s+(?:this|the|our)\s+(?:conversation|chat|session)\b",
         ("summary to be … hex", "answers must be in …", "summary language: …"),
         None,
         H,
         "tells the model to disguise its answer or give it in another language",
         triggers=[
             _t("summar"),
-            *_ts(r"\w*\b", "answer", "repl", "respons", "output", "descript"),
+            *_ts(r"\w*\b", "answer", "repl", "respon", "output", "descript"),
+            _t("rest", r"rest\s+of\s"),
         ],
     ),
     # "Before answering, draft …", "… into German before answering.": a task tied to the
@@ -2678,6 +2696,28 @@ RULES: Final[tuple[Rule, ...]] = (
         ),
         requires=(r"(?:user|reader)",),
         quiet_in=_ENTRY_LABEL,
+    ),
+    # The model's answer made the messenger: "Your answer should remind the patient that …",
+    # "The summary must warn staff to …" (not "your reply should tell us …": the sender's).
+    Rule(
+        "instr.relay_to_user",
+        "relay",
+        # (not "the response must inform the caller …": a protocol's or a script's response)
+        r"\b(?:your\s+(?:answer|reply|response|summary)|the\s+(?:answer|summary))\s+(?:should|must"
+        r"|needs?\s+to|has\s+to)\s+(?:also\s+|always\s+)?(?:tell|inform|advise|warn|remind|urge"
+        r"|notify|instruct)\s+"
+        r"(?!(?:us|me|him|her|them)\b)[a-z]",
+        ("your answer should remind …",),
+        None,
+        H,
+        "tells the model what to tell its user",
+        triggers=_ts(
+            r"\s+(?:should|must|needs?\s+to|has\s+to)\s",
+            "answer",
+            "reply",
+            "response",
+            "summary",
+        ),
     ),
     # A claim to put into the answer, ordered at the start of a sentence with no one to say it
     # to: "Mention that …", "State as fact that …", "Add a line saying …". A person's mail says
