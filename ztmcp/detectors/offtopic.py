@@ -189,8 +189,11 @@ _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
 # line of its own. (Not the spaces between aligned columns: a man page's option list aligns
 # "-v   Show verbose messages", and its indentation is spaces too.)
 _CELL_OPEN: Final = "(?:\\|[ \\t]*|\\t[ \\t]*|<t[dh](?:[ \\t][^>\\n]{0,80})?>[ \\t]*)"
+# (a pipe alone: code's "a || name === b" opens no cell)
+_CELL_PIPE_ALONE: Final = "(?<!\\|)(?=\\|(?!\\|))|(?!\\|)"
 _CELL: Final = LazyPattern(
-    _CELL_OPEN + "(" + _OPENING[_OPENING.index("(?:") :] + ")", re.IGNORECASE
+    "(?:" + _CELL_PIPE_ALONE + ")" + _CELL_OPEN + "(" + _OPENING[_OPENING.index("(?:") :] + ")",
+    re.IGNORECASE,
 )
 _CELL_MARKS: Final = frozenset("|\t<")  # what a cell's mark opens with
 # RE2's search for the three (a superset, each start checked in Python).

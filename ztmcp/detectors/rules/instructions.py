@@ -534,8 +534,12 @@ _LANGUAGE = (
 # Any but the language a document here is written in: an answer ordered into another one.
 _FOREIGN_LANGUAGE = _LANGUAGE.replace("english|", "")
 # What the model writes about the text.
-# (not "output": a program's, "git diff -W output needs to extend the context backward")
-_ANSWER_NOUN = r"(?:summar(?:y|ies)|answers?|repl(?:y|ies)|responses?|descriptions?)"
+# (not "output": a program's, "git diff -W output needs to extend the context backward"; a
+# response only about the text: "the HTTP response MUST be signed then encrypted" is a protocol's)
+_ANSWER_NOUN = (
+    r"(?:summar(?:y|ies)|answers?|repl(?:y|ies)|descriptions?|responses?(?=\s+(?:about|of|on|to)"
+    r"\s+this\b))"
+)
 # An answer ordered so: a modal or a passive, then what it must be.
 _ORDERED = (
     r"[^\n.!?]{0,60}?\b(?:must|should|shud|shall|will|is\s+to|are\s+to|to\s+be|has\s+to|have\s+to"
