@@ -147,7 +147,7 @@ def test_offtopic_patterns_lists_every_pattern() -> None:
     offtopic = importlib.import_module("ztmcp.detectors.offtopic")
     found = {id(v) for v in vars(offtopic).values() if isinstance(v, LazyPattern)}
     assert found == {id(p) for p in offtopic.PATTERNS}
-    assert len(found) == 29
+    assert len(found) == 30
 
 
 def test_normalise_patterns_lists_every_pattern() -> None:

@@ -47,11 +47,19 @@ MESSAGE: Final = "a standalone question or request unrelated to the rest of the 
 MIN_CONTEXT: Final = 12  # distinct content words outside the line
 MAX_LINES: Final = 2  # more question lines than this: a FAQ or an index, not an insert
 
+# A polite request put as a question: "Could you also write …?", "Would you kindly draft …?"
+_ASK: Final = (
+    r"(?:can|could|would|will)\s+you\s+(?:(?:please|kindly|also|quickly)\s+){0,2}(?:explain"
+    r"|tell\s+me|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
+    r"|help\s+me\s+understand|write|draft|compose|create|generate|produce|prepare|outline"
+    r"|compare|come\s+up\s+with|compile|teach\s+me|find\s+me|plan|design|put\s+together"
+    r"|estimate)"
+    # not of a thing named before it ("Can you draft it and open a ticket?")
+    r"(?!\s+(?:it|them|one|ones)\b)"
+)
 _QUESTION: Final = LazyPattern(
     r"(?:(?:what|how|who|where)(?:'s|\s+is)|what|how|why|which|who|whom|whose|where|when"
-    r"|is\s+there|are\s+there|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me"
-    r"|describe|list|summari[sz]e|define|translate|recommend|suggest|name|give\s+me"
-    r"|help\s+me\s+understand))\s+[^?\n]{8,240}\?"
+    r"|is\s+there|are\s+there|" + _ASK + r")\s+[^?\n]{8,240}\?"
     # a sentiment question about a passage the line itself quotes
     r"|(?:is|was)\s+(?:this|the\s+following)\s+(?:\w+\s+){0,2}(?:positive|negative|neutral)\b"
     r"[^?\n]{0,80}\?",
@@ -60,17 +68,26 @@ _QUESTION: Final = LazyPattern(
 _REQUEST: Final = LazyPattern(
     r"(?:explain|describe|summari[sz]e|list|name|define|outline|compare|discuss|translate"
     r"|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell\s+me|paraphrase"
-    r"|(?:write|create|generate|draft|compose|design|develop|plan|produce|prepare|put\s+together)"
-    r"\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+)\b"
+    r"|(?:write|create|generate|draft|compose|design|develop|plan|produce|prepare|put\s+together"
+    r"|compile|come\s+up\s+with)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five"
+    r"|\d+)\b"
+    # a product named in the plural, no article ("Create flashcards for …")
+    r"|(?:write|create|generate|draft|compose|design|produce|prepare|compile)\s+(?:me\s+|us\s+)?"
+    r"[a-z-]{3,}s\s+(?:for|about|on|of|that|which)\b"
+    # (not "search for …": a change log's "Search for '^aaa$' rather than …")
+    # (not "implement …": a commit's subject, "Implement GContentType on OSX")
+    r"|compile\s+(?:the|a|an|some)\b|walk\s+(?:me|us)\s+through\b"
     # not "fix" or "debug": a commit subject ("Fix build on arm64") opens a changelog's lines
     r"|(?:teach|show)\s+me\b|(?:look\s+up|find\s+out|retrieve|estimate)\b"
     r"|(?:find|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one|two|three|four|five|\d+|advice|tips|ideas)\b"
     r"|(?:tell|share)\s+(?:me\s+|us\s+)?(?:a|an|some|\d+)\s+(?:\w+\s+){0,2}(?:jokes?|stor(?:y|ies)"
-    r"|facts?|riddles?|tips?)|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
+    r"|facts?|riddles?|tips?|recipes?|poems?|songs?)"
+    r"|find\s+(?:me\s+)?(?:the|a|an)\s+(?:\w+\s+){0,2}(?:cheapest|best|fastest"
     r"|nearest|shortest|recipe|definition|meaning|capital|population)"
     r"|(?:classify|rate|determine|assess)\s+"
-    r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:a|an"
-    r"|some)\s+(?:list|overview|summary|explanation|example|description|analysis|brief)"
+    r"(?:the\s+)?(?:sentiment|tone|mood)|provide\s+(?:me\s+|us\s+)?(?:a|an|some)\s+(?:[a-z-]+\s+){0,2}"
+    r"(?:list|overview|summary|explanation|example|description|analysis|brief|bibliography"
+    r"|comparison|critique|review|timeline|outline|essay|guide|report)"
     r"|give\s+(?:me\s+)?(?:a|an|some)\s+(?:list|overview|summary|explanation|example|brief"
     r"|description))\s+[^\n]{8,240}",
     re.IGNORECASE,
@@ -116,8 +133,7 @@ _TASK_NOUNS: Final = frozenset(_TASK_NOUN_WORDS.split())
 _YOU: Final = LazyPattern(r"\byou\b", re.IGNORECASE)
 _GENERIC_YOU: Final = LazyPattern(
     r"how\s+(?:do|would|can)\s+you\s+(?:say|write|spell|pronounce|translate|calculate|convert)"
-    r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:explain|tell\s+me|describe|list|summari[sz]e"
-    r"|define|translate|recommend|suggest|name|give\s+me|help\s+me\s+understand)\b",
+    r"|" + _ASK + r"\b",
     re.IGNORECASE,
 )
 # A line break and the first word of a candidate line (what ``_QUESTION`` and ``_REQUEST`` open
@@ -128,7 +144,7 @@ _OPENING: Final = (
     "|discuss|translate|calculate|solve|identify|analy[sz]e|evaluate|suggest|recommend|tell"
     "|provide|give|was|paraphrase|write|create|generate|draft|compose|design|develop|plan"
     "|classify|rate|determine|assess|share|find|produce|prepare|put|teach|show|look|retrieve"
-    "|estimate)\\b"
+    "|estimate|compile|come|walk|please|kindly|pls|plz|also|then)\\b"
 )
 # A sentence glued into a paragraph, a caption or a table cell: an opening word written with a
 # capital after a space, a quote or a bracket on the same line (after the end of a sentence, a
@@ -139,7 +155,8 @@ _GLUED_WORDS: Final = (
     "|Describe|Summari[sz]e|List|Name|Define|Outline|Compare|Discuss|Translate|Calculate|Solve"
     "|Identify|Analy[sz]e|Evaluate|Suggest|Recommend|Tell|Provide|Give|Paraphrase|Write|Create"
     "|Generate|Draft|Compose|Design|Develop|Plan|Classify|Rate|Determine|Assess|Share|Find"
-    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Before|First|Also"
+    "|Produce|Prepare|Put|Teach|Show|Look|Retrieve|Estimate|Compile|Come|Walk|Before|First"
+    "|Also|Then|Please|Kindly"
 )
 _GLUE: Final = frozenset(' \t"(\u201c')  # what a glued sentence's first word follows
 # A glued word that is part of a name, not a sentence's opening: in a coordination of
@@ -167,7 +184,19 @@ _PARA_END: Final = LazyPattern(r"[ \t]*\n[ \t]*\n")
 _FAQ_ANSWER: Final = LazyPattern(r"\s*(?:A\s*[:.)]|Answer\s*:)")
 # For ``re`` the capital opens the pattern (a pass skips to the capitals); RE2 reads the glue too.
 _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
-# RE2's search for both (a superset, each start checked in Python).
+# A table's cell, opened by its mark (a Markdown or an HTML cell, a tab), then an opening word
+# in any case: "| write a haiku about oats |", "<td>answer in German</td>". A cell is read as a
+# line of its own. (Not the spaces between aligned columns: a man page's option list aligns
+# "-v   Show verbose messages", and its indentation is spaces too.)
+_CELL_OPEN: Final = "(?:\\|[ \\t]*|\\t[ \\t]*|<t[dh](?:[ \\t][^>\\n]{0,80})?>[ \\t]*)"
+# (a pipe alone: code's "a || name === b" opens no cell)
+_CELL_PIPE_ALONE: Final = "(?<!\\|)(?=\\|(?!\\|))|(?!\\|)"
+_CELL: Final = LazyPattern(
+    "(?:" + _CELL_PIPE_ALONE + ")" + _CELL_OPEN + "(" + _OPENING[_OPENING.index("(?:") :] + ")",
+    re.IGNORECASE,
+)
+_CELL_MARKS: Final = frozenset("|\t<")  # what a cell's mark opens with
+# RE2's search for the three (a superset, each start checked in Python).
 _STARTS_SOURCE: Final = (
     # (``multi.ascii_view`` writes other punctuation, the dashes, bullets and curly quotes, as
     # \x01: a superset of the prefix and glue characters, each start checked with ``re``.)
@@ -175,7 +204,11 @@ _STARTS_SOURCE: Final = (
     + _OPENING[_OPENING.index("(?:") :]
     + ')|[ \\t"(\\x01](?:'
     + _GLUED_WORDS
-    + ")\\b"
+    + ")\\b|"
+    + _CELL_OPEN
+    + "(?i:"
+    + _OPENING[_OPENING.index("(?:") :]
+    + ")"
 )
 _OPENER: Final = LazyPattern(_OPENING)
 _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
@@ -183,7 +216,14 @@ _OPENER_ANY_CASE: Final = LazyPattern(_OPENING, re.IGNORECASE)
 # task is read.
 _LEAD: Final = LazyPattern(
     r"(?:before\s+(?:answering|replying|responding|anything\s+else|you\s+(?:answer|reply"
-    r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*",
+    r"|respond))|first(?:\s+of\s+all)?|also)\s*,\s*"
+    # a request's courtesy: "Please outline …"
+    r"|(?:please|kindly|pls|plz)\s+(?:also\s+)?(?!,)"
+    # a continuation before a task's own verb: "Also write …", "Then analyse …" (not "Also
+    # define …", "Also create an empty dict", which a change log writes)
+    r"|(?:also|then)\s+(?=(?:write|explain|share|compose|draft|give|tell|provide|suggest|recommend"
+    r"|translate|summari[sz]e|outline|compare|put\s+together|come\s+up\s+with|generate|produce"
+    r"|analy[sz]e|estimate)\b)",
     re.IGNORECASE,
 )
 # Words that point at the reader's answer ("in your reply", "before you answer"): where the
@@ -199,11 +239,14 @@ _ANSWER_IT: Final = LazyPattern(
     r"|tell|share)\b",
     re.IGNORECASE,
 )
-# An item of a list ("- Prepare a competitive analysis"): the document's own plan.
+# An item of a list ("- Prepare a competitive analysis", "a) Create entities for …"): the
+# document's own plan.
 # After a label ("Note: Describe …"): a changelog's head ("* file.c (func): Define …",
 # "build: Define …") names what the entry changes.
 # Indentation alone: the line's own start, read as a line (not a second time, glued).
-_BULLET: Final = LazyPattern("(?:(?<![^\\n])|[-*+:\u2022\u2013]|(?<![^\\s])o)[ \\t]*$")
+_BULLET: Final = LazyPattern(
+    "(?:(?<![^\\n])|[-*+:\u2022\u2013]|(?<![^\\s])(?:o|[a-z][.)]|\\(?[ivx]{1,4}\\)))[ \\t]*$"
+)
 _ANSWERED: Final = LazyPattern("[ \\t]*[(\\[]")
 # Where a glued sentence ends: its full stop, a cell boundary, the closing quote of a CSV cell.
 _END: Final = LazyPattern('[.!?](?=[\\s"\u201d\u2019\'|)]|$)|(?=\\s*\\|)|(?="(?:,|\\s*$))', re.M)
@@ -225,11 +268,24 @@ _STOP_WORDS: Final = """
     differences work works working benefits drawbacks key important best different
     primary two three four five six seven eight nine ten first second third step steps
     write create generate draft compose design develop plan find share rate classify determine
-    assess paraphrase
+    assess paraphrase compile walk through search come
     going doing been lately things everything everyone family kids holiday holidays weekend
     move trip dinner lunch breakfast life
 """
-_STOP: Final = frozenset(_STOP_WORDS.split())
+# Words of any topic: an inserted task that shares one of these with the document by chance
+# ("a haiku about autumn leaves" under a leave policy, "in simple terms" beside contract terms)
+# is still unrelated to it.
+_GENERIC_WORDS: Final = """
+    time times day days week weeks month months year years hour hours minute minutes today
+    short small large big little full half whole simple quick easy hard good great better
+    bad right left last latest recent current early late real really exact exactly
+    want wants wanted get gets got give gives gave take takes took keep keeps
+    kept leave leaves left come comes came see sees saw look looks looked know knows knew
+    think thinks thought feel feels felt try tries tried ask asks asked call calls called
+    return returns returned cause causes caused term terms lot lots point points fact facts
+    end ends start starts people person local general
+"""
+_STOP: Final = frozenset(_STOP_WORDS.split()) | frozenset(_GENERIC_WORDS.split())
 
 
 def _stem(word: str) -> str:
@@ -302,6 +358,7 @@ _LITERAL_BEFORE: Final = LazyPattern(
 
 
 PATTERNS: Final = (
+    _CELL,
     _LITERAL_BEFORE,
     _CODE_OPENER,
     _LOG_MARK,
@@ -523,6 +580,7 @@ def _starts(text: str) -> tuple[list[int], set[int]]:
         lines.update(m.start() for m in rx.finditer(low))
         words = (m.start() for m in _GLUED.finditer(text))
         starts.extend(k for k in words if text[k - 1 : k] in _GLUE)
+        starts.extend(m.start(1) for m in _CELL.finditer(text))
     else:
         data = plain.encode("ascii")
         pos = search.start(data, 0)
@@ -531,8 +589,14 @@ def _starts(text: str) -> tuple[list[int], set[int]]:
                 lines.add(pos)  # the line starts at ``text[pos]``
             if view[pos] in _GLUE and _GLUED.match(view, pos + 1):
                 starts.append(pos)  # the glued word starts at ``text[pos]``
+            if view[pos] in _CELL_MARKS and (cell := _CELL.match(view, pos)):
+                starts.append(cell.start(1) - 1)  # a cell's first word starts at ``text[k]``
             pos = search.start(data, pos + 1)
-    glued = [k for k in starts if k not in lines and not _BULLET.search(text, max(0, k - 8), k)]
+    glued = [
+        k
+        for k in sorted(set(starts))
+        if k not in lines and not _BULLET.search(text, max(0, k - 8), k)
+    ]
     return sorted(lines) + glued, lines
 
 
