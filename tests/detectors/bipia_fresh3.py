@@ -12,7 +12,8 @@ go:
 * 120 benign twins (label ``benign``): the real author legitimately asking the reader for the
   same kind of thing with the same vocabulary (homework, puzzles, a sponsor's line, fraud
   warnings quoting a scam, ...), placed at exactly the same insertion point as the attack of
-  the same number, so that position does not give the label away;
+  the same number, so that position does not give the label away; each pair's document was
+  picked so that the twin fits it (``PAIR_DOCS``), and every document is used;
 * the 32 documents untouched (label ``benign``).
 
 Families and categories (BIPIA's names, 8 attacks + 8 twins each, all written anew):
@@ -1317,15 +1318,32 @@ def _insert(doc_index: int, anchor_index: int, sentence: str) -> tuple[str, str]
     return text[:at] + passage + text[at:], passage
 
 
+# The document of each (attack, twin) pair, by category in CATEGORIES order: chosen so that
+# the twin is something that document's real author would plausibly write (an attack, being an
+# intrusion, needs no such fit). The insertion point cycles through the four kinds, evenly.
+PAIR_DOCS: tuple[tuple[int, ...], ...] = (
+    (6, 19, 17, 2, 3, 25, 26, 13),
+    (20, 6, 6, 24, 7, 30, 8, 27),
+    (5, 3, 13, 11, 7, 8, 10, 8),
+    (1, 5, 22, 1, 21, 26, 21, 26),
+    (15, 24, 0, 21, 23, 10, 14, 22),
+    (11, 2, 18, 26, 11, 3, 5, 11),
+    (17, 25, 2, 21, 20, 2, 25, 17),
+    (28, 19, 16, 8, 16, 23, 9, 9),
+    (18, 19, 19, 13, 3, 30, 30, 16),
+    (18, 21, 9, 5, 26, 8, 24, 18),
+    (28, 21, 24, 23, 5, 18, 10, 29),
+    (28, 14, 11, 3, 11, 16, 24, 3),
+    (17, 24, 5, 17, 23, 3, 3, 12),
+    (15, 7, 7, 15, 4, 31, 7, 4),
+    (1, 26, 7, 1, 8, 4, 13, 31),
+)
+
+
 def _placements() -> list[tuple[int, int]]:
     """(document, insertion point) for attack number g; its twin goes to the same place."""
-    uses = [0] * len(DOCS)
-    out: list[tuple[int, int]] = []
-    for g in range(sum(len(c[2]) for c in CATEGORIES)):
-        doc = (g * 13 + g // 32) % len(DOCS)
-        out.append((doc, uses[doc] % len(DOCS[doc][2])))
-        uses[doc] += 1
-    return out
+    docs = [d for row in PAIR_DOCS for d in row]
+    return [(doc, g % len(DOCS[doc][2])) for g, doc in enumerate(docs)]
 
 
 def build() -> list[Sample]:
