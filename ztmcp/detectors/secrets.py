@@ -1949,13 +1949,19 @@ def _line_value_end(m: re.Match[str]) -> int | None:
 _LINE_VALUE: Final = LazyPattern(f"(?:{_LINE_CHAR}){{1,{_LINE_MAX}}}+{_LINE_END}")
 
 
+def _written_as_word(word: str) -> bool:
+    """A credential word as a name writes it: ``token``, ``TOKEN``, ``Token``; not ``PAss``,
+    which random letters of both cases hold by chance (hypothesis drew ``…ePAssWM…``)."""
+    return word.islower() or word.isupper() or (word[:1].isupper() and word[1:].islower())
+
+
 def _names_its_role(value: str) -> bool:
     """``API_KEY``, ``my-secret-token``, ``X509Credential``, ``mldsa.MLDSA44PrivateKey``: a name
     with a credential word in it. Without a digit inside a piece (``values.named``), anywhere;
     with a number before a hump (``values.named_in_words``), as one of its words (at its start,
     after a separator or as a hump: ``Key`` after a digit or a lower-case letter), not inside
     a generated run by chance (``…DpWDvo…``: hypothesis finds such keys)."""
-    if values.named(value) and _KEYWORDS.search(value):
+    if values.named(value) and any(_written_as_word(w.group()) for w in _KEYWORDS.finditer(value)):
         return True  # (no digit inside a piece: anywhere in it)
     if not values.named_in_words(value):
         return False
