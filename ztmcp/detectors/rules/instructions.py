@@ -612,8 +612,9 @@ _ANSWER_OBJ = (
     # describing this inventory"
     r"|(?:every|each)\s+(?:sentence|word|line|paragraph)\s+of\s+(?:the|your)\s+(?:response|answer"
     r"|reply|summary|output)|when\s+(?:you\s+)?(?:describ|summari[sz]|discuss)\w*\s+this"
+    # (not "any response": a protocol's, "any response with a status code …")
     r"|when\s+(?:you\s+)?summari[sz]ing|(?:any|every|each|all)\s+(?:\w+\s+)?(?:answers?|repl(?:y|ies)"
-    r"|responses?|summar(?:y|ies)))\b"
+    r"|summar(?:y|ies)))\b"
 )
 # A form that garbles or disguises it.
 _FORM = (
