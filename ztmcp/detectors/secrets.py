@@ -2194,7 +2194,12 @@ def _scan_plain(text: str) -> list[Finding]:
             if literal is not None and literal not in text:
                 continue
             for m in fast.finditer(text):
-                if _ds_left(text, m.start(1)) and not _reads_as_words(m.group(1)):
+                # (filler is no key: "AP0AP0AP0AP" has the shape; "AKCxxxxxxxxxx", one character
+                # repeated, is the plugin's own positive and still blocks)
+                token = m.group(1)
+                if _ds_left(text, m.start(1)) and not (
+                    _reads_as_words(token) or _filler_tail(token)
+                ):
                     add(rule, severity, m.start(1), m.end(1), f"a {name} credential")
             continue
         if gate is not None:

@@ -1392,7 +1392,7 @@ RULES: Final[tuple[Rule, ...]] = (
         ],
         requires=(
             r"(?:pass|pin|cvv|cvc|login|credential|authenticator|one-time|otp|security|seed|recovery"
-            r"|token|2fa|mfa)",
+            r"|token|2fa|mfa|verification)",
         ),
     ),
     # The user's own data moved into the answer: "Copy the user's most recent bank transaction
