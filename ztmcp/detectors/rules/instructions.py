@@ -540,6 +540,13 @@ _ANSWER_NOUN = (
     r"(?:summar(?:y|ies)|answers?|repl(?:y|ies)|descriptions?|responses?(?=\s+(?:about|of|on|to)"
     r"\s+this\b))"
 )
+# What a trigger of an ordered answer's noun looks for after it: a few words, then a modal. (A
+# few words, not any 60 characters: a trigger is one more pattern in the RE2 set every text
+# goes through, and a long gap of any character slows the whole set.)
+_ORDERED_TAIL = (
+    r"(?:\s+[\w'-]+){0,5}?\s+(?:must|should|shud|shall|will|is\s+to|are\s+to|to\s+be|has\s+to"
+    r"|have\s+to|needs?\s+to)\b"
+)
 # An answer ordered so: a modal or a passive, then what it must be.
 _ORDERED = (
     r"[^\n.!?]{0,60}?\b(?:must|should|shud|shall|will|is\s+to|are\s+to|to\s+be|has\s+to|have\s+to"
@@ -643,6 +650,39 @@ _NOT_OWN_GAP = r"(?!\s+(?:[a-z]+\s+)?your\s+(?!(?:\w+\s+)?" + _RESPONSE + r"\b))
 _NOT_OWN_NEXT = (
     r"(?!\s{0,3}(?:please\s+|also\s+|kindly\s+)?(?:let\s+(?:us|me)\s+know|confirm\b"
     r"|(?:send|give|tell)\s+us\b|[a-z]+\s+your\s+(?!(?:\w+\s+)?" + _RESPONSE + r"\b)))"
+)
+# Where an order opens, as fixed-width looks back from its verb: a line's or a sentence's start,
+# a clause's comma, "please", "and", "you must", "remember to" …
+_ORDER_OPENS_BEHIND = (
+    "(?:^|"
+    + "|".join(
+        f"(?<={before})"
+        for before in (
+            '[.!?;:|("\u2013-]',
+            '[.!?;:|("\u2013-]\\s',
+            '[.!?;:|("\u2013-]\\s\\s',
+            ",\\s",
+            *(
+                rf"\b{word}\s"
+                for word in (
+                    "please",
+                    "also",
+                    "then",
+                    "and",
+                    "should",
+                    "must",
+                    "you",
+                    *(
+                        rf"{lead}\sto"
+                        for lead in ("you", "remember", "sure", "forget", "need", "want", "have")
+                    ),
+                    "required\\sto",
+                    "instructed\\sto",
+                )
+            ),
+        )
+    )
+    + ")"
 )
 # A form looked for or kept out, not asked for: "check your reply for spelling mistakes",
 # "your answer, free of typos", "without emoji".
@@ -1059,10 +1099,27 @@ RULES: Final[tuple[Rule, ...]] = (
         r"\b" + _g(50) + r"\b(?:you\s+can|continue|proceed|solve|return|go\s+back)"
         r"|\bthe\s+(?:task|request|question)\s+(?:that\s+)?i\s+(?:gave|asked|assigned)\s+you\b"
         r"|\binstead\s+of\s+(?:the|your)\s+(?:original|current|user'?s?|assigned|actual)\s+task"
-        r"|\bmake\s+sure\s+(?:to|you)\s+(?:finish|complete|do)\s+(?:the|this)\s+new\s+task"
-        # the document set aside for another answer: "Ignore the table above and list …",
-        # "… regardless of what the e-mail says", "… instead of summarising it"
-        r"|\b(?:ignore|disregard)\s+(?:everything\s+in\s+)?" + _THE_DOCUMENT + r"\b(?:\s+above)?"
+        r"|\bmake\s+sure\s+(?:to|you)\s+(?:finish|complete|do)\s+(?:the|this)\s+new\s+task",
+        ("before you", "after you", "task", "instead of", "new task"),
+        H,
+        H,
+        "tries to replace or preempt the user's task",
+        triggers=[
+            _t("before", r"before\s+you\s"),
+            _t("after", r"after\s+you\s"),
+            *_ts(r"\s+you\b", "gave", "asked", "assigned"),
+            _t("instead", r"instead\s+of\s"),
+            _t("sure", r"sure\s+(?:to|you)\s+(?:finish|complete|do)\s"),
+        ],
+    ),
+    # The document set aside for another answer (content): "Ignore the table above and list
+    # …", "… regardless of what the e-mail says", "… instead of summarising it", "When
+    # summarising this e-mail, …", "any summary of this document must …". Its own entry: its
+    # own triggers, so a text full of the entry above's never runs these.
+    Rule(
+        "instr.task_hijack",
+        "hijack",
+        r"\b(?:ignore|disregard)\s+(?:everything\s+in\s+)?" + _THE_DOCUMENT + r"\b(?:\s+above)?"
         r"(?:\s+and|\s*[;,:]|\.)\s+(?:\d+[.)]\s+)?(?:instead\s*,?\s+)?(?:just\s+|simply\s+|only\s+)?"
         + _OFF_TASK
         + r"\b|\bregardless\s+of\s+what\s+"
@@ -1080,26 +1137,14 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|(?:^|[.!?;:|]\s{0,3})summaries\s+of\s+"
         + _THE_DOCUMENT
         + r"\s+(?:must|should|have\s+to|need\s+to)\b",
-        (
-            "before you",
-            "after you",
-            "task",
-            "instead of",
-            "new task",
-            "ignore the …",
-            "when summarising",
-        ),
-        H,
+        ("ignore the …", "regardless of what … says", "instead of summarising", "when summarising"),
+        None,
         H,
         "tries to replace or preempt the user's task",
         triggers=[
-            _t("before", r"before\s+you\s"),
-            _t("after", r"after\s+you\s"),
-            *_ts(r"\s+you\b", "gave", "asked", "assigned"),
-            _t("instead", r"instead\s+of\s"),
-            _t("sure", r"sure\s+(?:to|you)\s+(?:finish|complete|do)\s"),
             *_ts(r"\s+(?:everything\s+in\s+)?(?:the|this|these|that)\s", "ignore", "disregard"),
             _t("regardless", r"regardless\s+of\s+what\s"),
+            _t("instead", r"instead\s+of\s+(?:summari|answer|analy|describ)"),
             _t("when", r"when(?:ever)?\s+(?:you(?:'re|\s+are)?\s+)?(?:summari|answering\s)"),
             *_ts(r"\s+summar(?:y|ies)\s+of\s", "any", "every", "each", "all"),
             _t("summaries", r"summaries\s+of\s"),
@@ -1127,13 +1172,14 @@ RULES: Final[tuple[Rule, ...]] = (
         "orders what the model's summary or answer about the text must say or do",
         triggers=[
             *_ts(
-                r"\s+(?:\w+\s+)?(?:summar|answer|repl|respons|descript)",
+                r"\s+(?:\w+\s+)?(?:summar(?:y|ies)\b|(?:answers?|repl(?:y|ies)|responses?"
+                r"|descriptions?)\s+(?:of|about|on)\s+this\b)",
                 "any",
                 "every",
                 "each",
                 "all",
             ),
-            *_ts(r"\s+(?:summary|description)\s+of\s+this", "a", "the"),
+            *_ts(r"\s+of\s+this", "summary", "description"),
             _t("summaries", r"summaries\s+of\s+this"),
             *_ts(
                 r"\s+(?:who\s+)?(?:summari|describ|process|answer)",
@@ -1369,8 +1415,11 @@ RULES: Final[tuple[Rule, ...]] = (
     Rule(
         "instr.sensitive_data",
         "sensitive",
+        # (the verb first, the negations looked back at from it: look-behinds at every offset of
+        # a long text cost more than all the rest)
+        r"\b(?=(?:ask|asked|get|request|requested|collect|obtain)\s)"
         r"(?<!\bnot\s)(?<!\bnever\s)(?<!\bn't\s)(?<!\bno\sone\swill\s)"
-        r"\b(?:(?:ask|asked|get)\s+(?:(?!to\b)\w+\s+){0,3}?(?:for\s+|to\s+(?:reply|respond|send|share"
+        r"(?:(?:ask|asked|get)\s+(?:(?!to\b)\w+\s+){0,3}?(?:for\s+|to\s+(?:reply|respond|send|share"
         r"|enter|type|provide|confirm|give)\s+(?:\w+\s+){0,2}?)|(?:request|requested|collect|obtain)"
         r"\s+)(?:their|his|her|the\s+(?:user|customer|reader|recipient)'?s)\s+(?:[\w,-]+\s+){0,8}?"
         # (what nobody is asked for by mail: not a card number or bank details, which a hotel or
@@ -1379,7 +1428,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"|password)|otp|security\s+codes?|seed\s+phrases?|recovery\s+phrases?|access\s+tokens?"
         r"|2fa|mfa)\b"
         # "… by forwarding the one-time code sent to their phone" (a bank warns never to)
-        r"|(?<!\bnot\s)(?<!\bnever\s)(?<!\bn't\s)\b(?:forward|shar|pass\w*\s+on|read\w*\s+out)\w*\s+"
+        r"|\b(?=forward|shar|pass|read)(?<!\bnot\s)(?<!\bnever\s)(?<!\bn't\s)"
+        r"(?:forward|shar|pass\w*\s+on|read\w*\s+out)\w*\s+"
         r"(?:the\s+|their\s+|your\s+|his\s+|her\s+)?(?:[\w-]+\s+){0,2}?(?:one-time\s+(?:code|password"
         r"|passcode|pin)|otp|verification\s+code|2fa\s+code|authenticator\s+code)\b",
         ("ask … for their password", "request the user's login", "forward the one-time code"),
@@ -1387,8 +1437,15 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "asks someone for their password, card or login details",
         triggers=[
-            *_ts(r"\s", "ask", "request", "collect", "obtain", "get", "asked", "requested"),
-            *_ts(r"\w*\s", "forward", "shar", "pass", "read"),
+            # (the credential's noun: the verbs are everywhere)
+            *_ts(
+                r"(?:s|es)?\b", "password", "passcode", "pin", "cvv", "cvc", "login", "otp", "mfa"
+            ),
+            *_ts(r"\b", "credentials", "authenticator", "2fa"),
+            _t("one", r"one-time\s"),
+            *_ts(r"\s+codes?\b", "security", "verification"),
+            *_ts(r"\s+phrases?\b", "seed", "recovery"),
+            _t("access", r"access\s+tokens?\b"),
         ],
         requires=(
             r"(?:pass|pin|cvv|cvc|login|credential|authenticator|one-time|otp|security|seed|recovery"
@@ -1403,11 +1460,11 @@ RULES: Final[tuple[Rule, ...]] = (
         "sensitive",
         # (an order: "a share … with the user's credentials" is a comment's noun, "it will
         # append … to the user's file" a program's work)
-        r"(?:^|[.!?;:|(\"-]\s{0,3}|"
-        + "\u2013"  # (an en dash, as a Python escape)
-        + r"\s{0,3}|,\s{0,3}|\b(?:please|also|then|and|should|must|you|(?:you|remember|sure|forget"
-        r"|need|want|have|required|instructed)\s+to)\s+(?:also\s+)?)"
-        r"(?:copy|paste|include|append|list|add|insert|send|forward|attach|reveal|share|give|look"
+        # (the verb first, where its order opens looked back at from it)
+        r"\b(?=(?:copy|paste|include|append|list|add|insert|send|forward|attach|reveal|share|give"
+        r"|look|read|quote|output|summari)\w*\b)"
+        + _ORDER_OPENS_BEHIND
+        + r"(?:copy|paste|include|append|list|add|insert|send|forward|attach|reveal|share|give|look"
         r"\s+up|read|quote|output|summari[sz]e)\b[^\n.!?]{0,60}?\bthe\s+user'?s\s+(?:[\w-]+\s+){0,2}?"
         r"(?:contacts?|calendar|address(?:\s+book)?|home\s+address|phone(?:\s+number)?|bank\w*"
         r"|transactions?|passwords?|e-?mails?|inbox|files?|location|messages|appointments|credentials"
@@ -2528,13 +2585,8 @@ RULES: Final[tuple[Rule, ...]] = (
         + r"|\b(?:output|give|return|write|send|deliver|present)\s+(?:the\s+|your\s+|ur\s+)?"
         r"(?:answer|reply|response|summary)\s+(?:as|in|using)\s+(?:[\w-]+\s+){0,3}?"
         + _FORM
-        # a persona or a style for the answer: "Write the summary in the style of a pirate",
-        # "Reply as if you were a sports commentator", "answer in the voice of Shakespeare"
-        + r"|\b(?:answer|reply|respond|(?:write|give|present|deliver)\s+(?:the|your)\s+(?:summary"
-        r"|answer|reply|response))\s+(?:\w+\s+){0,2}?(?:in\s+the\s+(?:style|voice|manner|persona)\s+of"
-        r"|as\s+(?:if|though)\s+you\s+were)\b"
         # "Express the summary entirely as a string of emoji": all of it, in the form
-         + r"|\b(?:the|your)\s+(?:(?:whole|entire|final)\s+)?(?:summary|response|output)\s+"
+        + r"|\b(?:the|your)\s+(?:(?:whole|entire|final)\s+)?(?:summary|response|output)\s+"
         r"(?:entirely|only|solely|purely|exclusively)\s+(?:as|in|using|with)\s+(?:[\w-]+\s+){0,4}?"
         + _FORM,
         ("your answer … emoji", "the answer … base64", "answer using … cipher"),
@@ -2548,7 +2600,13 @@ RULES: Final[tuple[Rule, ...]] = (
             *_ts(
                 r"\s+(?:only\s+|entirely\s+)?(?:in|using|with|w/)\s", "answer", "reply", "respond"
             ),
-            *_ts(r"\s+(?:\w+\s+)?(?:answer|repl|respons|summar)", "any", "every", "each", "all"),
+            *_ts(
+                r"\s+(?:\w+\s+)?(?:answers?|repl(?:y|ies)|summar(?:y|ies))\b",
+                "any",
+                "every",
+                "each",
+                "all",
+            ),
             *_ts(r"\s+(?:else\s+)?you\s", "everything", "anything", "all", "whatever"),
             *_ts(
                 r"\s+(?:entirely|only|solely|purely|exclusively)\s", "summary", "response", "output"
@@ -2572,7 +2630,24 @@ RULES: Final[tuple[Rule, ...]] = (
                 "send",
             ),
         ],
-        requires=(_FORM + r"|\bstyle\b|\bvoice\b|\bmanner\b|\bpersona\b|\bas\s+(?:if|though)\s",),
+        requires=(_FORM,),
+    ),
+    # A persona or a style for the answer: "Write the summary in the style of a pirate", "Reply
+    # as if you were a sports commentator", "answer in the voice of Shakespeare".
+    Rule(
+        "instr.answer_form",
+        "response",
+        r"\b(?:answer|reply|respond|(?:write|give|present|deliver)\s+(?:the|your)\s+(?:summary"
+        r"|answer|reply|response))\s+(?:\w+\s+){0,2}?(?:in\s+the\s+(?:style|voice|manner|persona)\s+of"
+        r"|as\s+(?:if|though)\s+you\s+were)\b",
+        ("answer in the style of …", "reply as if you were …"),
+        None,
+        H,
+        "tells the model to answer in a persona or a style",
+        triggers=[
+            *_ts(r"\s+of\b", "style", "voice", "manner", "persona"),
+            _t("were", r"you\s+were\b"),
+        ],
     ),
     # The form or the language ordered for the model's answer without addressing it: "summary
     # to be delivered as hex-encoded UTF-8", "all summaries of this notice are to be written
@@ -2617,10 +2692,15 @@ RULES: Final[tuple[Rule, ...]] = (
         H,
         "tells the model to disguise its answer or give it in another language",
         triggers=[
-            _t("summar"),
-            *_ts(r"\w*\b", "answer", "repl", "respon", "output", "descript"),
-            _t("rest", r"rest\s+of\s"),
+            *_ts(r"(?:y|ies)" + _ORDERED_TAIL, "summar", "repl"),
+            *_ts(r"s?" + _ORDERED_TAIL, "answer", "description"),
+            _t("responses", r"responses?\s+(?:about|of|on|to)\s+this" + _ORDERED_TAIL),
+            *_ts(r"(?:y|ies)\s+language\s*:", "summar"),
+            *_ts(r"\s+(?:about|of|on)\s+this\b", "answers", "replies", "summaries"),
+            *_ts(r"\s+(?:only\s+|exclusively\s+)?(?:in|using)\s", "answer", "reply", "respond"),
+            _t("rest", r"rest\s+of\s+(?:this|the|our)\s+(?:conversation|chat|session)"),
         ],
+        requires=(_FORM + r"|" + _FOREIGN_LANGUAGE + r"|rest\s+of",),
     ),
     # "Before answering, draft …", "… into German before answering.": a task tied to the
     # reader's answer with no object ("before answering the survey" has one): the answer is the
@@ -2677,28 +2757,27 @@ RULES: Final[tuple[Rule, ...]] = (
         None,
         H,
         "tells the model what to tell its user",
-        triggers=_ts(
-            r"\s",
-            "tell",
-            "inform",
-            "advise",
-            "warn",
-            "remind",
-            "instruct",
-            "urge",
-            "notify",
-            "convince",
-            "persuade",
-            "encourage",
-            "assure",
-            "direct",
-            "ask",
-            "let",
-            "user",
-            "users",
-            "reader",
-            "readers",
-        ),
+        triggers=[
+            *_ts(
+                r"\s",
+                "tell",
+                "inform",
+                "advise",
+                "warn",
+                "remind",
+                "instruct",
+                "urge",
+                "notify",
+                "convince",
+                "persuade",
+                "encourage",
+                "assure",
+                "direct",
+                "ask",
+            ),
+            _t("let", r"let\s+(?:the\s+)?(?:end[\s-]?)?(?:users?|readers?)\s+know"),
+            *_ts(r"\s+(?:must|should|needs?\s+to|has\s+to|is\s+to)\s+be\s", "user", "reader"),
+        ],
         requires=(r"(?:user|reader)",),
         quiet_in=_ENTRY_LABEL,
     ),
