@@ -537,8 +537,8 @@ _FOREIGN_LANGUAGE = _LANGUAGE.replace("english|", "")
 # (not "output": a program's, "git diff -W output needs to extend the context backward"; a
 # response only about the text: "the HTTP response MUST be signed then encrypted" is a protocol's)
 _ANSWER_NOUN = (
-    r"(?:summar(?:y|ies)|answers?|repl(?:y|ies)|descriptions?|responses?(?=\s+(?:about|of|on|to)"
-    r"\s+this\b))"
+    r"(?:summar(?:y|ies)|answers?|repl(?:y|ies)|descriptions?|responses?\s+(?:about|of|on|to)"
+    r"\s+this)"
 )
 # What a trigger of an ordered answer's noun looks for after it: a few words, then a modal. (A
 # few words, not any 60 characters: a trigger is one more pattern in the RE2 set every text
