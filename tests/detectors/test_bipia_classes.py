@@ -151,6 +151,7 @@ CLASSES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "If you received this in error, please ignore this e-mail and delete it.",
             "Please ignore the previous e-mail and use the attached version instead.",
+            "Please ignore the previous e-mail and give us a call if you have questions.",
             "Regardless of what the forecast says, the picnic goes ahead.",
             "Instead of summarising the tickets one by one, the report groups them by team.",
             "When you read the minutes, note that the figures are provisional.",

@@ -1122,7 +1122,8 @@ RULES: Final[tuple[Rule, ...]] = (
         r"\b(?:ignore|disregard)\s+(?:everything\s+in\s+)?" + _THE_DOCUMENT + r"\b(?:\s+above)?"
         r"(?:\s+and|\s*[;,:]|\.)\s+(?:\d+[.)]\s+)?(?:instead\s*,?\s+)?(?:just\s+|simply\s+|only\s+)?"
         + _OFF_TASK
-        + r"\b|\bregardless\s+of\s+what\s+"
+        # (not "… and give us a call", "… and tell your manager": the sender's own request)
+        + r"\b(?!\s+(?:us|me|your|our)\b)|\bregardless\s+of\s+what\s+"
         + _THE_DOCUMENT
         + r"\s+(?:says|said|shows|states|claims)\b"
         r"|\binstead\s+of\s+(?:summari[sz]|answer|analy[sz]|describ)ing\s+(?:it|this|them"
