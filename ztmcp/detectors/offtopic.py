@@ -188,11 +188,13 @@ _GLUED: Final = LazyPattern("(?:" + _GLUED_WORDS + ")\\b")
 # in any case: "| write a haiku about oats |", "<td>answer in German</td>". A cell is read as a
 # line of its own. (Not the spaces between aligned columns: a man page's option list aligns
 # "-v   Show verbose messages", and its indentation is spaces too.)
+# (RE2's superset; ``_CELL`` checks a pipe is alone: code's "a || name === b" opens no cell.
+# The mark opens the pattern, so ``re`` skips to the marks on a text RE2 cannot read.)
 _CELL_OPEN: Final = "(?:\\|[ \\t]*|\\t[ \\t]*|<t[dh](?:[ \\t][^>\\n]{0,80})?>[ \\t]*)"
-# (a pipe alone: code's "a || name === b" opens no cell)
-_CELL_PIPE_ALONE: Final = "(?<!\\|)(?=\\|(?!\\|))|(?!\\|)"
 _CELL: Final = LazyPattern(
-    "(?:" + _CELL_PIPE_ALONE + ")" + _CELL_OPEN + "(" + _OPENING[_OPENING.index("(?:") :] + ")",
+    "(?:\\|(?<!\\|\\|)(?!\\|)[ \\t]*|\\t[ \\t]*|<t[dh](?:[ \\t][^>\\n]{0,80})?>[ \\t]*)("
+    + _OPENING[_OPENING.index("(?:") :]
+    + ")",
     re.IGNORECASE,
 )
 _CELL_MARKS: Final = frozenset("|\t<")  # what a cell's mark opens with
