@@ -116,9 +116,12 @@ def _policy_refuses(password: str) -> bool:
     """What a password is refused for whatever its grammar: too little variety (``_strong``),
     a template's or a placeholder's mark, a pattern, a URL, an opening bracket, a name's, a
     constant's or a path's reading (``values.is_named``: ``A10010.AAab0``, ``/Users/maciej``),
-    a format of its own (``values.is_ordinary``: ``000A@011.aA?`` is an e-mail address)."""
+    a format of its own (``values.is_ordinary``: ``000A@011.aA?`` is an e-mail address), a
+    provider's token cut short (``secrets._provider_judges``: ``hf_`` and a token's characters
+    alone, ``hf_7Hq9A01Zz2a30-0``, is what ``xoxp-1234567890`` is, the provider rule's)."""
     return (
-        not secrets._strong(secrets.values.trim_prose(password))
+        secrets._provider_judges(password)
+        or not secrets._strong(secrets.values.trim_prose(password))
         or secrets.values.is_ordinary(secrets.values.trim_prose(password))
         or secrets.values.is_named(password)
         or secrets.is_placeholder(password)
@@ -139,6 +142,10 @@ def _policy_refuses(password: str) -> bool:
 @example("a\\nB1;c)d]e", '"db_pass": {V}', "'")
 @example("/002a01/0-1A0", "password = {V}", '"')  # a short password is no file path
 @example("000A@011.aA?", "password = {V}", '"')  # an e-mail's shape: refused, not asserted
+# a provider's prefix ('rk_', Stripe's without 'live_'; 'hf_' before a '!') before what no
+# provider's shape reads
+@example("rk_000A01200a30!0", "password = {V}", '"')
+@example("hf_7Hq9A01Zz2a30!0", "password = {V}", '"')
 def test_a_quoted_password_is_read_whole_to_its_closing_quote(
     password: str, form: str, quote: str
 ) -> None:
