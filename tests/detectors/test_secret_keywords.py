@@ -88,6 +88,30 @@ def test_benign_twins_are_not_blocked(text: str) -> None:
     assert _blocked(text) == []
 
 
+# A provider's short head before a password's characters (hypothesis drew the first): no
+# provider's token, so the keyword rule judges it; a provider's token cut short, redacted or in
+# words stays the provider rule's, which refuses it.
+@pytest.mark.parametrize(
+    ("text", "blocks"),
+    [
+        ('password = "rk_7Hq9A01Zz2a30!0"', True),  # Stripe's prefix is 'rk_live_'
+        ('password = "rk_7Hq9A01Zz2a30x0"', True),
+        ('password = "sm_7Hq9A01Zz2a30!0"', True),
+        ('password = "hf_7Hq9A01Zz2a30!0"', True),  # no Hugging Face token holds a '!'
+        ('password = "rk_live_xxx"', False),
+        ('password = "rk_live_your_key_here"', False),
+        ("npm_token: npm_configuration", False),
+        ('"token1": "xoxp-1234567890"', False),
+        ('"token3": "xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d"', False),
+        ("serviceAccountToken:\n  fn::secret: ops_eyJzaWduSW5B..[Redacted]", False),
+        ('password = "db_password_env"', False),
+        ('password = "my_secret_name"', False),
+    ],
+)
+def test_a_providers_head_hides_no_password(text: str, blocks: bool) -> None:
+    assert bool(_blocked(text)) is blocks, text
+
+
 # A password as a policy asks for it: a lower-case and an upper-case letter, a digit and a
 # punctuation mark, then any printable character but white space (``secret_forms.password``).
 _PUNCT = [c for c in string.punctuation if c not in "\"'`\\"]
@@ -116,9 +140,16 @@ def _policy_refuses(password: str) -> bool:
     """What a password is refused for whatever its grammar: too little variety (``_strong``),
     a template's or a placeholder's mark, a pattern, a URL, an opening bracket, a name's, a
     constant's or a path's reading (``values.is_named``: ``A10010.AAab0``, ``/Users/maciej``),
-    a format of its own (``values.is_ordinary``: ``000A@011.aA?`` is an e-mail address)."""
+    a format of its own (``values.is_ordinary``: ``000A@011.aA?`` is an e-mail address), a
+    provider's token cut short (``secrets._provider_judges``: ``hf_`` and a token's characters
+    alone, ``hf_7Hq9A01Zz2a30-0``, is what ``xoxp-1234567890`` is, the provider rule's), a
+    credential word written as a word (``secrets._names_its_role``: ``!0010_Pwd001`` reads as
+    ``API_KEY`` does; code writes names after ``!`` and ``#`` too, ``!isBearerToken``,
+    ``#withCredentials``, so a password drawn so is refused, not asserted)."""
     return (
-        not secrets._strong(secrets.values.trim_prose(password))
+        secrets._provider_judges(password)
+        or secrets._names_its_role(password)
+        or not secrets._strong(secrets.values.trim_prose(password))
         or secrets.values.is_ordinary(secrets.values.trim_prose(password))
         or secrets.values.is_named(password)
         or secrets.is_placeholder(password)
@@ -139,6 +170,11 @@ def _policy_refuses(password: str) -> bool:
 @example("a\\nB1;c)d]e", '"db_pass": {V}', "'")
 @example("/002a01/0-1A0", "password = {V}", '"')  # a short password is no file path
 @example("000A@011.aA?", "password = {V}", '"')  # an e-mail's shape: refused, not asserted
+# a provider's prefix ('rk_', Stripe's without 'live_'; 'hf_' before a '!') before what no
+# provider's shape reads
+@example("rk_000A01200a30!0", "password = {V}", '"')
+@example("hf_7Hq9A01Zz2a30!0", "password = {V}", '"')
+@example("!0010_Pwd001", "password = {V}", '"')  # a credential word as a word: refused
 def test_a_quoted_password_is_read_whole_to_its_closing_quote(
     password: str, form: str, quote: str
 ) -> None:

@@ -1431,6 +1431,58 @@ def _provider_prefixes() -> dict[str, tuple[str, ...]]:
     return {c: tuple(ps) for c, ps in by_initial.items()}
 
 
+@cache
+def _prefixed_shapes() -> tuple[tuple[tuple[str, ...], LazyPattern], ...]:
+    """Each shape whose secret starts with a token's literal prefix: its prefixes, its regex."""
+    out = []
+    for rule, shape in zip(data.RULES, _SHAPES, strict=True):
+        prefixes = tuple(p for p in _literal_prefixes(rule.pattern) if _TOKEN_PREFIX.fullmatch(p))
+        if prefixes:
+            out.append((prefixes, shape.pattern))
+    return tuple(out)
+
+
+def _provider_judges(value: str) -> bool:
+    """``value`` starts with a provider's prefix (``_KNOWN_PREFIX``) and is that provider's to
+    judge, not the keyword rule's: a provider's shape reads a token from its start
+    (``rk_live_51H8aB…``); words follow the prefix, a placeholder whatever the shape
+    (``npm_configuration``); or the provider's own prefix written whole (``xoxp-``,
+    ``ops_eyJ``, ``hf_``; ``_provider_prefixes``) comes before a token's characters alone, its
+    token cut short, an example or one redacted (``xoxp-1234567890``,
+    ``ops_eyJzaWduSW5B..[Redacted]``). A value that only starts as a provider's prefix does
+    (``rk_``: Stripe's is ``rk_live_``), or whose token's characters give way to a password's
+    (``hf_7Hq9A01Zz2a30!0``: no Hugging Face token holds a ``!``), is no provider's token: the
+    keyword rule judges it as any other value (hypothesis drew ``rk_000A01200a30!0``)."""
+    prefix = _KNOWN_PREFIX.match(value)
+    if prefix is None:
+        return False
+    if values.written_in_words(value[prefix.end() :]) or _in_provider_shape(value):
+        return True
+    if not value.startswith(_provider_prefixes().get(value[:1], ())):
+        return False
+    run = _TOKEN_RUN.match(value)
+    rest = value[run.end() :] if run is not None else value
+    redacted = _REDACTED.fullmatch(rest)
+    return not rest or (redacted is not None and values.written_in_words(redacted.group(1)))
+
+
+# A token's characters (base64's and base64url's, a prefix's ``_.-``); a redaction's mark after
+# them, words in brackets (``[Redacted]``, ``<truncated>``, ``(snip)``).
+_TOKEN_RUN: Final = re.compile(r"[A-Za-z0-9_.+/=-]*")
+_REDACTED: Final = re.compile(r"[\[(<{]([A-Za-z]+)[\])>}]?")
+
+
+def _in_provider_shape(value: str) -> bool:
+    """A provider's shape (one whose token starts with a literal prefix) reads a token from
+    ``value``'s start."""
+    for prefixes, pattern in _prefixed_shapes():
+        if value.startswith(prefixes):
+            m = pattern.search(value)
+            if m is not None and m.start(m.lastindex or 0) == 0:
+                return True
+    return False
+
+
 def _prefixed_words(value: str) -> bool:
     """A provider's prefix followed by words and short numbers (``sk_live_configuration``,
     ``dop_v1_configuration``, ``p8e-configuration``): what documentation, tests and templates
@@ -1780,7 +1832,7 @@ def _assigned_secret(m: re.Match[str]) -> tuple[int, int] | None:
         or "://" in value
         or (_UUID.match(value) and not values.is_random_uuid(value))
         or _MIXED_CASE_HEX.match(value)
-        or _KNOWN_PREFIX.match(value)
+        or _provider_judges(value)
         or _names_its_role(value)
     ):
         return None
