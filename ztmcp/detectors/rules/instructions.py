@@ -2728,6 +2728,36 @@ RULES: Final[tuple[Rule, ...]] = (
             ),
         ],
     ),
+    # An order tied to the model's answer by a lead: "When replying, explain …", "When you
+    # answer, switch to Swahili", "While responding, claim that …". A sender's own lead asks
+    # for the reader's details or for a way of replying ("When replying, please include your
+    # reference", "… use reply-all", "… keep the subject line"): those verbs are not here.
+    Rule(
+        "instr.answer_lead",
+        "response",
+        r"(?:^|[\n.!?:;|\"(\]-]\s{0,3}|"
+        + "\u2013"  # (an en dash, as a Python escape)
+        + r"\s{0,3})(?:when(?:ever)?|while)\s+(?:you\s+)?(?:repl(?:y|ying)"
+        r"|answer(?:ing)?|respond(?:ing)?)\s{0,2},\s{0,3}(?:please\s+|also\s+|first\s+|always\s+)?"
+        r"(?:explain|estimate|mention|claim|convert|replace|swap|switch|translate|summari[sz]e"
+        r"|compose|draft|list|recommend|promote|advertise|state|say\s+that|rank|rate|analy[sz]e"
+        r"|describe|generate|produce|create|write\s+(?:a|an|it|everything|all)|insert|encode"
+        r"|encrypt|reverse|spell|answer\s+(?:in|only|using)|respond\s+(?:in|only|using))\b"
+        # (the reader and the sender in the sentence: "list the dates that suit you")
+        r"(?![^\n.!?]{0,80}\b(?:you|your|our|us|me)\b)",
+        ("when replying, …",),
+        None,
+        H,
+        'ties a task to the model\'s answer ("when replying, …")',
+        triggers=[
+            *_ts(
+                r"\s+(?:you\s+)?(?:repl|answer|respond)\w*\s{0,2},",
+                "when",
+                "whenever",
+                "while",
+            ),
+        ],
+    ),
     # An order to tell the model's audience something: "tell the user they have won …", "advise
     # the user not to …", "instruct the reader to enable macros". An e-mail or a table has
     # readers and people it names; only an assistant has "the user" to talk to. Not applied to
