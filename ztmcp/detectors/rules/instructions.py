@@ -221,6 +221,12 @@ def _t(gate: str | None, rx: str | None = None) -> tuple[str | None, str]:
     return gate, rx if rx is not None else re.escape(gate or "")
 
 
+def _not_after(*phrases: str) -> str:
+    """Look-behinds that the text right before is none of ``phrases`` (regexes, ``\\s`` between
+    their words) and a white-space character: "fix typos" is no typo asked for."""
+    return "".join(rf"(?<!\b{phrase}\s)" for phrase in phrases)
+
+
 def _ts(tail: str, *words: str) -> list[tuple[str | None, str]]:
     return [_t(w, re.escape(w) + tail) for w in words]
 
@@ -686,17 +692,15 @@ _ORDER_OPENS_BEHIND = (
 )
 # A form looked for or kept out, not asked for: "check your reply for spelling mistakes",
 # "your answer, free of typos", "without emoji".
-_NOT_SOUGHT = "".join(
-    rf"(?<!\b{word}\s)" for word in (r"free\sof", "without", "avoid", "fix", "correct", "any")
-)
+_NOT_SOUGHT = _not_after(r"free\sof", "without", "avoid", "fix", "correct", "any")
 # The answer looked over, not asked of: "check your reply for spelling mistakes".
-_NOT_CHECKED = "".join(
-    rf"(?<!\b{word}\s)" for word in ("check", "proofread", r"check\sover", r"look\sover", "read")
-)
-_IF_YOU_WANT = "".join(
-    rf"(?<!\bif\syou{verb}\s{article})"
-    for verb in (r"\swant", r"\sneed", r"\sprefer", r"\swish", r"'d\slike")
-    for article in ("", r"the\s", r"a\s", r"an\s", r"raw\s")
+_NOT_CHECKED = _not_after("check", "proofread", r"check\sover", r"look\sover", "read")
+_IF_YOU_WANT = _not_after(
+    *(
+        rf"if\syou{verb}{article}"
+        for verb in (r"\swant", r"\sneed", r"\sprefer", r"\swish", r"'d\slike")
+        for article in ("", r"\sthe", r"\sa", r"\san", r"\sraw")
+    )
 )
 
 
